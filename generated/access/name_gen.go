@@ -34,11 +34,11 @@ func Name(ctx context.Context, c b24.Caller, p NameParams, opts ...b24.CallOptio
 // result decodes as Name's does. Required parameters are not checked here: the
 // portal reports them.
 func NameCommand(p NameParams) b24.Command[*NameResult] {
-	return b24.NewCommand[*NameResult](b24.Request{
+	return b24.Command[*NameResult]{Request: b24.Request{
 		Method:  "access.name",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NameParams holds the parameters of access.name.
@@ -57,7 +57,7 @@ type NameParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NameParams) validate() error {
+func (p *NameParams) validate() error {
 	if p.Access == nil {
 		return &b24.RequiredError{
 			Method: "access.name",

@@ -31,12 +31,12 @@ func EngineList(ctx context.Context, c b24.Caller, p EngineListParams, opts ...b
 // its result decodes as EngineList's does. Required parameters are not checked
 // here: the portal reports them.
 func EngineListCommand(p EngineListParams) b24.Command[[]EngineListItem] {
-	return b24.NewCommand[[]EngineListItem](b24.Request{
+	return b24.Command[[]EngineListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "ai.engine.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // EngineListParams holds the parameters of ai.engine.list.
@@ -227,11 +227,11 @@ func EngineRegister(ctx context.Context, c b24.Caller, p EngineRegisterParams, o
 // b24.Add); its result decodes as EngineRegister's does. Required parameters
 // are not checked here: the portal reports them.
 func EngineRegisterCommand(p EngineRegisterParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "ai.engine.register",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EngineRegisterParams holds the parameters of ai.engine.register.
@@ -261,7 +261,7 @@ type EngineRegisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p EngineRegisterParams) validate() error {
+func (p *EngineRegisterParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "ai.engine.register",
@@ -348,11 +348,11 @@ func EngineUnregister(ctx context.Context, c b24.Caller, p EngineUnregisterParam
 // (see b24.Add); its result decodes as EngineUnregister's does. Required
 // parameters are not checked here: the portal reports them.
 func EngineUnregisterCommand(p EngineUnregisterParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "ai.engine.unregister",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EngineUnregisterParams holds the parameters of ai.engine.unregister.

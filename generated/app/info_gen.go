@@ -32,12 +32,12 @@ func Info(ctx context.Context, c b24.Caller, p InfoParams, opts ...b24.CallOptio
 // decodes as Info's does. Required parameters are not checked here: the portal
 // reports them.
 func InfoCommand(p InfoParams) b24.Command[*InfoResult] {
-	return b24.NewCommand[*InfoResult](b24.Request{
+	return b24.Command[*InfoResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "app.info",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // InfoParams holds the parameters of app.info.

@@ -16,31 +16,32 @@ import (
 // MaxBatchCommands is the portal's limit of commands in one batch request.
 const MaxBatchCommands = 50
 
-// Command is one typed call to put in a Batch; T is its result type.
+// Command is one typed call to put in a Batch; T is its result type. It has
+// no methods: a method of a generic type is compiled again for every result
+// type of every package, and the generated packages have hundreds.
 type Command[T any] struct {
 	Request Request
-	refs    []paramRef // WithRef: parameters that take an earlier command's result
+	_       [0]func() // not comparable: no equality function per result type either
 }
 
-// paramRef puts a batch reference at a parameter's wire path.
-type paramRef struct {
+// ParamRef puts a batch reference at a parameter's wire path; see WithRef.
+type ParamRef struct {
 	path []string // "fields.CONTACT_ID" split at the dots
 	ref  string   // "$result[contact]"
 }
 
-// WithRef returns cmd with the parameter at param (its wire path, dots
-// between levels: "fields.CONTACT_ID", "id") set to ref, a reference to an
-// earlier command's result from Handle.Ref. It is how a typed parameter
-// (an Int, an int64, an Opt) takes a value the batch produces, since its Go
-// type cannot hold the "$result[…]" text; the reference replaces whatever the
-// parameter holds, and is substituted by the portal, or by Run when the
-// command it names ran in an earlier chunk.
+// WithRef, passed to Add, sets the command's parameter at param (its wire
+// path, dots between levels: "fields.CONTACT_ID", "id") to ref, a reference
+// to an earlier command's result from Handle.Ref. It is how a typed
+// parameter (an Int, an int64, an Opt) takes a value the batch produces,
+// since its Go type cannot hold the "$result[…]" text; the reference
+// replaces whatever the parameter holds, and is substituted by the portal,
+// or by Run when the command it names ran in an earlier chunk.
 //
 //	contact := b24.Add(b, "contact", crm.ContactAddCommand(p))
-//	b24.Add(b, "deal", crm.DealAddCommand(d).WithRef("fields.CONTACT_ID", contact.Ref("")))
-func (c Command[T]) WithRef(param string, ref string) Command[T] {
-	c.refs = append(c.refs[:len(c.refs):len(c.refs)], paramRef{path: strings.Split(param, "."), ref: ref})
-	return c
+//	b24.Add(b, "deal", crm.DealAddCommand(d), b24.WithRef("fields.CONTACT_ID", contact.Ref("")))
+func WithRef(param string, ref string) ParamRef {
+	return ParamRef{path: strings.Split(param, "."), ref: ref}
 }
 
 // NewCommand wraps req as a batch command whose result decodes into T.
@@ -77,7 +78,7 @@ type Batch struct {
 type batchEntry struct {
 	key   string
 	req   Request
-	refs  []paramRef
+	refs  []ParamRef
 	chunk int       // index of the chunk it was sent in
 	resp  *Response // set when the command ran and succeeded
 	err   error     // set when it failed or did not run
@@ -101,20 +102,21 @@ type Handle[T any] struct {
 	e *batchEntry
 }
 
-// Add appends cmd under key ("" picks "c<n>"). Keys are letters, digits, _
-// and -, not all digits (PHP would turn them into list indexes). A bad or
-// duplicate key, a bad method name or a REST 3.0 command is reported by Run.
-func Add[T any](b *Batch, key string, cmd Command[T]) *Handle[T] {
+// Add appends cmd under key ("" picks "c<n>"), with refs (WithRef) setting
+// parameters to earlier results. Keys are letters, digits, _ and -, not all
+// digits (PHP would turn them into list indexes). A bad or duplicate key, a
+// bad method name or a REST 3.0 command is reported by Run.
+func Add[T any](b *Batch, key string, cmd Command[T], refs ...ParamRef) *Handle[T] {
 	if key == "" {
 		key = "c" + strconv.Itoa(len(b.entries))
 		for b.byKey[key] != nil {
 			key += "_"
 		}
 	}
-	e := &batchEntry{key: key, req: cmd.Request, refs: cmd.refs}
+	e := &batchEntry{key: key, req: cmd.Request, refs: refs}
 	switch {
-	case badRef(cmd.refs) != "":
-		b.fail(fmt.Errorf("b24: batch: key %q: %s", key, badRef(cmd.refs)))
+	case badRef(refs) != "":
+		b.fail(fmt.Errorf("b24: batch: key %q: %s", key, badRef(refs)))
 	case b.ran:
 		b.fail(fmt.Errorf("b24: batch: Add(%q) after Run", key))
 	case !validBatchKey(key):
@@ -492,7 +494,7 @@ func (b *Batch) commandQuery(e *batchEntry) (string, error) {
 }
 
 // badRef describes the first WithRef that cannot work, or "".
-func badRef(refs []paramRef) string {
+func badRef(refs []ParamRef) string {
 	for _, r := range refs {
 		for _, seg := range r.path {
 			if seg == "" {

@@ -39,9 +39,9 @@
 //	d, err := deal.Result()   // typed; ErrNotRun when the command did not run
 //
 // A typed parameter (an Int, an int64, an Opt) cannot hold the "$result[…]"
-// text, so [Command.WithRef] puts the reference at its wire path:
+// text, so [WithRef], passed to Add, puts the reference at its wire path:
 //
-//	b24.Add(b, "deal", crm.DealAddCommand(p).WithRef("fields.CONTACT_ID", contact.Ref("")))
+//	b24.Add(b, "deal", crm.DealAddCommand(p), b24.WithRef("fields.CONTACT_ID", contact.Ref("")))
 //
 // Batch commands travel as PHP query strings; [EncodeForm] writes them the
 // way PHP's http_build_query does.

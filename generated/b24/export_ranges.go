@@ -38,6 +38,11 @@ func WithExportConcurrency(n int) CallOption {
 // "<id" for a descending export) and stay within the segment. Rows are
 // yielded in id order; segments read ahead of the consumer are held, at most
 // two per segment in flight.
+//
+// It is not inlined: its closure would be compiled again into every List
+// instantiation of every package.
+//
+//go:noinline
 func exportRows(ctx context.Context, c Caller, req Request, ls ListSpec) iter.Seq2[json.RawMessage, error] {
 	return func(yield func(json.RawMessage, error) bool) {
 		ex, err := newExporter(req, ls)

@@ -53,19 +53,31 @@ func List[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts .
 }
 
 // decodeRows decodes each row into T. It is the only generic part of List
-// and Export, so the code a package instantiates per row type stays small.
+// and Export and is kept to a few lines, since a package instantiates it for
+// every row type it lists: the paging (listRows, exportRows) and the loop
+// over rows (eachRow) are compiled once, in this package.
 func decodeRows[T any](method string, rows iter.Seq2[json.RawMessage, error]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		for row, err := range rows {
-			var v T
-			if err == nil {
-				if err = json.Unmarshal(row, &v); err != nil {
-					err = &DecodeError{Method: method, Err: err}
-				}
+		var v, zero T
+		eachRow(method, rows, &v, func(err error) bool {
+			more := yield(v, err)
+			v = zero // the next row decodes into a clean value
+			return more
+		})
+	}
+}
+
+// eachRow decodes every row into dst (a pointer) and calls emit with the
+// outcome, until emit returns false or after the first error.
+func eachRow(method string, rows iter.Seq2[json.RawMessage, error], dst any, emit func(error) bool) {
+	for row, err := range rows {
+		if err == nil {
+			if err = json.Unmarshal(row, dst); err != nil {
+				err = &DecodeError{Method: method, Err: err}
 			}
-			if !yield(v, err) || err != nil {
-				return
-			}
+		}
+		if !emit(err) || err != nil {
+			return
 		}
 	}
 }

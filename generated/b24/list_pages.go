@@ -23,6 +23,11 @@ import (
 // read), continues page by page from where the agreement ended; from then
 // on a row whose id was already yielded is not yielded again, and a total
 // that shrank by n steps back n rows, so rows that moved up are not missed.
+//
+// It is not inlined: its closure would be compiled again into every List
+// instantiation of every package.
+//
+//go:noinline
 func listRows(ctx context.Context, c Caller, req Request, ls ListSpec) iter.Seq2[json.RawMessage, error] {
 	return func(yield func(json.RawMessage, error) bool) {
 		if req.Version == 3 {

@@ -77,7 +77,8 @@ type Portal struct {
 	checks     checkLevel // requests checked against the documented parameters
 	clientOpts []b24.Option
 
-	exec sync.Mutex // handlers run one at a time, so they need no locking
+	exec sync.Mutex    // handlers run one at a time, so they need no locking
+	cost time.Duration // WithServerCost: the time each executed command takes
 }
 
 // PortalOption configures a Portal.
@@ -90,6 +91,13 @@ type PortalOption func(*Portal)
 func WithRateLimit(burst int, perSecond float64) PortalOption {
 	return func(p *Portal) { p.bucket = &leakyBucket{burst: float64(burst), rate: perSecond} }
 }
+
+// WithServerCost makes every executed method command take d, as the server
+// work of a real portal does: a batch of 50 commands takes 50·d. The wait
+// happens outside the handler lock, so concurrent requests overlap as they
+// do on a portal; it is what makes request counts and concurrency show in
+// benchmarks against this portal.
+func WithServerCost(d time.Duration) PortalOption { return func(p *Portal) { p.cost = d } }
 
 // WithStandardLimits enforces the cloud default: 50 burst, 2 a second.
 func WithStandardLimits() PortalOption { return WithRateLimit(b24.DefaultBurst, b24.DefaultPerSecond) }
@@ -387,6 +395,9 @@ func (p *Portal) run(method string, version int, params map[string]any) (res Res
 	// A wrong request is refused before anything runs, as on the portal.
 	if e := p.checkRequest(method, version, params); e != nil {
 		return Result{}, e, false
+	}
+	if p.cost > 0 {
+		time.Sleep(p.cost)
 	}
 	p.exec.Lock()
 	v, err := callHandler(h, params)

@@ -163,11 +163,11 @@ func ConnectorAdd(ctx context.Context, c b24.Caller, p ConnectorAddParams, opts 
 // (see b24.Add); its result decodes as ConnectorAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ConnectorAddCommand(p ConnectorAddParams) b24.Command[*Connector] {
-	return b24.NewCommand[*Connector](b24.Request{
+	return b24.Command[*Connector]{Request: b24.Request{
 		Method:  "biconnector.connector.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ConnectorAddParams holds the parameters of biconnector.connector.add.
@@ -191,7 +191,7 @@ type ConnectorAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ConnectorAddParams) validate() error {
+func (p *ConnectorAddParams) validate() error {
 	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.connector.add",
@@ -271,11 +271,11 @@ func ConnectorDelete(ctx context.Context, c b24.Caller, p ConnectorDeleteParams,
 // batch (see b24.Add); its result decodes as ConnectorDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func ConnectorDeleteCommand(p ConnectorDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "biconnector.connector.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ConnectorDeleteParams holds the parameters of biconnector.connector.delete.
@@ -286,7 +286,7 @@ type ConnectorDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ConnectorDeleteParams) validate() error {
+func (p *ConnectorDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "biconnector.connector.delete",
@@ -322,12 +322,12 @@ func ConnectorFields(ctx context.Context, c b24.Caller, p ConnectorFieldsParams,
 // batch (see b24.Add); its result decodes as ConnectorFields's does. Required
 // parameters are not checked here: the portal reports them.
 func ConnectorFieldsCommand(p ConnectorFieldsParams) b24.Command[*ConnectorFieldsResult] {
-	return b24.NewCommand[*ConnectorFieldsResult](b24.Request{
+	return b24.Command[*ConnectorFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "biconnector.connector.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ConnectorFieldsParams holds the parameters of biconnector.connector.fields.
@@ -409,12 +409,12 @@ func ConnectorGet(ctx context.Context, c b24.Caller, p ConnectorGetParams, opts 
 // (see b24.Add); its result decodes as ConnectorGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ConnectorGetCommand(p ConnectorGetParams) b24.Command[*ConnectorGetResult] {
-	return b24.NewCommand[*ConnectorGetResult](b24.Request{
+	return b24.Command[*ConnectorGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "biconnector.connector.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ConnectorGetParams holds the parameters of biconnector.connector.get.
@@ -425,7 +425,7 @@ type ConnectorGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ConnectorGetParams) validate() error {
+func (p *ConnectorGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "biconnector.connector.get",
@@ -492,12 +492,12 @@ func ConnectorList(ctx context.Context, c b24.Caller, p ConnectorListParams, opt
 // (see b24.Add); its result decodes as ConnectorList's does. Required
 // parameters are not checked here: the portal reports them.
 func ConnectorListCommand(p ConnectorListParams) b24.Command[[]Connector] {
-	return b24.NewCommand[[]Connector](b24.Request{
+	return b24.Command[[]Connector]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "biconnector.connector.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ConnectorListParams holds the parameters of biconnector.connector.list.
@@ -612,11 +612,11 @@ func ConnectorUpdate(ctx context.Context, c b24.Caller, p ConnectorUpdateParams,
 // batch (see b24.Add); its result decodes as ConnectorUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func ConnectorUpdateCommand(p ConnectorUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "biconnector.connector.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ConnectorUpdateParams holds the parameters of biconnector.connector.update.
@@ -643,7 +643,7 @@ type ConnectorUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ConnectorUpdateParams) validate() error {
+func (p *ConnectorUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "biconnector.connector.update",

@@ -176,11 +176,11 @@ func DatasetAdd(ctx context.Context, c b24.Caller, p DatasetAddParams, opts ...b
 // b24.Add); its result decodes as DatasetAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func DatasetAddCommand(p DatasetAddParams) b24.Command[*Dataset] {
-	return b24.NewCommand[*Dataset](b24.Request{
+	return b24.Command[*Dataset]{Request: b24.Request{
 		Method:  "biconnector.dataset.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DatasetAddParams holds the parameters of biconnector.dataset.add.
@@ -204,7 +204,7 @@ type DatasetAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DatasetAddParams) validate() error {
+func (p *DatasetAddParams) validate() error {
 	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.dataset.add",
@@ -271,11 +271,11 @@ func DatasetDelete(ctx context.Context, c b24.Caller, p DatasetDeleteParams, opt
 // (see b24.Add); its result decodes as DatasetDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func DatasetDeleteCommand(p DatasetDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "biconnector.dataset.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DatasetDeleteParams holds the parameters of biconnector.dataset.delete.
@@ -286,7 +286,7 @@ type DatasetDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DatasetDeleteParams) validate() error {
+func (p *DatasetDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "biconnector.dataset.delete",
@@ -323,12 +323,12 @@ func DatasetFields(ctx context.Context, c b24.Caller, p DatasetFieldsParams, opt
 // (see b24.Add); its result decodes as DatasetFields's does. Required
 // parameters are not checked here: the portal reports them.
 func DatasetFieldsCommand(p DatasetFieldsParams) b24.Command[*DatasetFieldsResult] {
-	return b24.NewCommand[*DatasetFieldsResult](b24.Request{
+	return b24.Command[*DatasetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "biconnector.dataset.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DatasetFieldsParams holds the parameters of biconnector.dataset.fields.
@@ -431,11 +431,11 @@ func DatasetFieldsUpdate(ctx context.Context, c b24.Caller, p DatasetFieldsUpdat
 // for a batch (see b24.Add); its result decodes as DatasetFieldsUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func DatasetFieldsUpdateCommand(p DatasetFieldsUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "biconnector.dataset.fields.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DatasetFieldsUpdateParams holds the parameters of
@@ -479,7 +479,7 @@ type DatasetFieldsUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DatasetFieldsUpdateParams) validate() error {
+func (p *DatasetFieldsUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "biconnector.dataset.fields.update",
@@ -522,12 +522,12 @@ func DatasetGet(ctx context.Context, c b24.Caller, p DatasetGetParams, opts ...b
 // b24.Add); its result decodes as DatasetGet's does. Required parameters are
 // not checked here: the portal reports them.
 func DatasetGetCommand(p DatasetGetParams) b24.Command[*DatasetGetResult] {
-	return b24.NewCommand[*DatasetGetResult](b24.Request{
+	return b24.Command[*DatasetGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "biconnector.dataset.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DatasetGetParams holds the parameters of biconnector.dataset.get.
@@ -538,7 +538,7 @@ type DatasetGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DatasetGetParams) validate() error {
+func (p *DatasetGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "biconnector.dataset.get",
@@ -603,12 +603,12 @@ func DatasetList(ctx context.Context, c b24.Caller, p DatasetListParams, opts ..
 // b24.Add); its result decodes as DatasetList's does. Required parameters are
 // not checked here: the portal reports them.
 func DatasetListCommand(p DatasetListParams) b24.Command[[]Dataset] {
-	return b24.NewCommand[[]Dataset](b24.Request{
+	return b24.Command[[]Dataset]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "biconnector.dataset.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DatasetListParams holds the parameters of biconnector.dataset.list.
@@ -725,11 +725,11 @@ func DatasetUpdate(ctx context.Context, c b24.Caller, p DatasetUpdateParams, opt
 // (see b24.Add); its result decodes as DatasetUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func DatasetUpdateCommand(p DatasetUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "biconnector.dataset.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DatasetUpdateParams holds the parameters of biconnector.dataset.update.
@@ -756,7 +756,7 @@ type DatasetUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DatasetUpdateParams) validate() error {
+func (p *DatasetUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "biconnector.dataset.update",

@@ -194,11 +194,11 @@ func SourceAdd(ctx context.Context, c b24.Caller, p SourceAddParams, opts ...b24
 // b24.Add); its result decodes as SourceAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func SourceAddCommand(p SourceAddParams) b24.Command[*SourceAddResult] {
-	return b24.NewCommand[*SourceAddResult](b24.Request{
+	return b24.Command[*SourceAddResult]{Request: b24.Request{
 		Method:  "biconnector.source.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SourceAddParams holds the parameters of biconnector.source.add.
@@ -222,7 +222,7 @@ type SourceAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SourceAddParams) validate() error {
+func (p *SourceAddParams) validate() error {
 	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.source.add",
@@ -296,11 +296,11 @@ func SourceDelete(ctx context.Context, c b24.Caller, p SourceDeleteParams, opts 
 // (see b24.Add); its result decodes as SourceDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func SourceDeleteCommand(p SourceDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "biconnector.source.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SourceDeleteParams holds the parameters of biconnector.source.delete.
@@ -311,7 +311,7 @@ type SourceDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SourceDeleteParams) validate() error {
+func (p *SourceDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "biconnector.source.delete",
@@ -347,12 +347,12 @@ func SourceFields(ctx context.Context, c b24.Caller, p SourceFieldsParams, opts 
 // (see b24.Add); its result decodes as SourceFields's does. Required
 // parameters are not checked here: the portal reports them.
 func SourceFieldsCommand(p SourceFieldsParams) b24.Command[*SourceFieldsResult] {
-	return b24.NewCommand[*SourceFieldsResult](b24.Request{
+	return b24.Command[*SourceFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "biconnector.source.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SourceFieldsParams holds the parameters of biconnector.source.fields.
@@ -434,12 +434,12 @@ func SourceGet(ctx context.Context, c b24.Caller, p SourceGetParams, opts ...b24
 // b24.Add); its result decodes as SourceGet's does. Required parameters are
 // not checked here: the portal reports them.
 func SourceGetCommand(p SourceGetParams) b24.Command[*SourceGetResult] {
-	return b24.NewCommand[*SourceGetResult](b24.Request{
+	return b24.Command[*SourceGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "biconnector.source.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SourceGetParams holds the parameters of biconnector.source.get.
@@ -450,7 +450,7 @@ type SourceGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SourceGetParams) validate() error {
+func (p *SourceGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "biconnector.source.get",
@@ -515,12 +515,12 @@ func SourceList(ctx context.Context, c b24.Caller, p SourceListParams, opts ...b
 // b24.Add); its result decodes as SourceList's does. Required parameters are
 // not checked here: the portal reports them.
 func SourceListCommand(p SourceListParams) b24.Command[[]Source] {
-	return b24.NewCommand[[]Source](b24.Request{
+	return b24.Command[[]Source]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "biconnector.source.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SourceListParams holds the parameters of biconnector.source.list.
@@ -632,11 +632,11 @@ func SourceUpdate(ctx context.Context, c b24.Caller, p SourceUpdateParams, opts 
 // (see b24.Add); its result decodes as SourceUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func SourceUpdateCommand(p SourceUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "biconnector.source.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SourceUpdateParams holds the parameters of biconnector.source.update.
@@ -663,7 +663,7 @@ type SourceUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SourceUpdateParams) validate() error {
+func (p *SourceUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "biconnector.source.update",

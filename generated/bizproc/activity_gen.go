@@ -43,11 +43,11 @@ func ActivityAdd(ctx context.Context, c b24.Caller, p ActivityAddParams, opts ..
 // b24.Add); its result decodes as ActivityAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func ActivityAddCommand(p ActivityAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "bizproc.activity.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityAddParams holds the parameters of bizproc.activity.add.
@@ -202,7 +202,7 @@ type ActivityAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityAddParams) validate() error {
+func (p *ActivityAddParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "bizproc.activity.add",
@@ -444,11 +444,11 @@ func ActivityDelete(ctx context.Context, c b24.Caller, p ActivityDeleteParams, o
 // (see b24.Add); its result decodes as ActivityDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func ActivityDeleteCommand(p ActivityDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "bizproc.activity.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityDeleteParams holds the parameters of bizproc.activity.delete.
@@ -458,7 +458,7 @@ type ActivityDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityDeleteParams) validate() error {
+func (p *ActivityDeleteParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "bizproc.activity.delete",
@@ -493,12 +493,12 @@ func ActivityList(ctx context.Context, c b24.Caller, p ActivityListParams, opts 
 // b24.Add); its result decodes as ActivityList's does. Required parameters are
 // not checked here: the portal reports them.
 func ActivityListCommand(p ActivityListParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "bizproc.activity.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ActivityListParams holds the parameters of bizproc.activity.list.
@@ -538,11 +538,11 @@ func ActivityLog(ctx context.Context, c b24.Caller, p ActivityLogParams, opts ..
 // b24.Add); its result decodes as ActivityLog's does. Required parameters are
 // not checked here: the portal reports them.
 func ActivityLogCommand(p ActivityLogParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "bizproc.activity.log",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityLogParams holds the parameters of bizproc.activity.log.
@@ -561,7 +561,7 @@ type ActivityLogParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityLogParams) validate() error {
+func (p *ActivityLogParams) validate() error {
 	if p.EventToken == "" {
 		return &b24.RequiredError{
 			Method: "bizproc.activity.log",
@@ -611,11 +611,11 @@ func ActivityUpdate(ctx context.Context, c b24.Caller, p ActivityUpdateParams, o
 // (see b24.Add); its result decodes as ActivityUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func ActivityUpdateCommand(p ActivityUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "bizproc.activity.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityUpdateParams holds the parameters of bizproc.activity.update.
@@ -627,7 +627,7 @@ type ActivityUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityUpdateParams) validate() error {
+func (p *ActivityUpdateParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "bizproc.activity.update",

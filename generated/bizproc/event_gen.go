@@ -37,11 +37,11 @@ func EventSend(ctx context.Context, c b24.Caller, p EventSendParams, opts ...b24
 // b24.Add); its result decodes as EventSend's does. Required parameters are
 // not checked here: the portal reports them.
 func EventSendCommand(p EventSendParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "bizproc.event.send",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EventSendParams holds the parameters of bizproc.event.send.
@@ -69,7 +69,7 @@ type EventSendParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p EventSendParams) validate() error {
+func (p *EventSendParams) validate() error {
 	if p.EventToken == "" {
 		return &b24.RequiredError{
 			Method: "bizproc.event.send",

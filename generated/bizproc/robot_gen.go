@@ -43,11 +43,11 @@ func RobotAdd(ctx context.Context, c b24.Caller, p RobotAddParams, opts ...b24.C
 // its result decodes as RobotAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func RobotAddCommand(p RobotAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "bizproc.robot.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RobotAddParams holds the parameters of bizproc.robot.add.
@@ -176,7 +176,7 @@ type RobotAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RobotAddParams) validate() error {
+func (p *RobotAddParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "bizproc.robot.add",
@@ -420,11 +420,11 @@ func RobotDelete(ctx context.Context, c b24.Caller, p RobotDeleteParams, opts ..
 // b24.Add); its result decodes as RobotDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func RobotDeleteCommand(p RobotDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "bizproc.robot.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RobotDeleteParams holds the parameters of bizproc.robot.delete.
@@ -434,7 +434,7 @@ type RobotDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RobotDeleteParams) validate() error {
+func (p *RobotDeleteParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "bizproc.robot.delete",
@@ -470,12 +470,12 @@ func RobotList(ctx context.Context, c b24.Caller, p RobotListParams, opts ...b24
 // b24.Add); its result decodes as RobotList's does. Required parameters are
 // not checked here: the portal reports them.
 func RobotListCommand(p RobotListParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "bizproc.robot.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RobotListParams holds the parameters of bizproc.robot.list.
@@ -516,11 +516,11 @@ func RobotUpdate(ctx context.Context, c b24.Caller, p RobotUpdateParams, opts ..
 // b24.Add); its result decodes as RobotUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func RobotUpdateCommand(p RobotUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "bizproc.robot.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RobotUpdateParams holds the parameters of bizproc.robot.update.
@@ -532,7 +532,7 @@ type RobotUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RobotUpdateParams) validate() error {
+func (p *RobotUpdateParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "bizproc.robot.update",

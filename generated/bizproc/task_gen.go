@@ -45,11 +45,11 @@ func TaskComplete(ctx context.Context, c b24.Caller, p TaskCompleteParams, opts 
 // b24.Add); its result decodes as TaskComplete's does. Required parameters are
 // not checked here: the portal reports them.
 func TaskCompleteCommand(p TaskCompleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "bizproc.task.complete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskCompleteParams holds the parameters of bizproc.task.complete.
@@ -129,7 +129,7 @@ type TaskCompleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskCompleteParams) validate() error {
+func (p *TaskCompleteParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "bizproc.task.complete",
@@ -180,11 +180,11 @@ func TaskDelegate(ctx context.Context, c b24.Caller, p TaskDelegateParams, opts 
 // b24.Add); its result decodes as TaskDelegate's does. Required parameters are
 // not checked here: the portal reports them.
 func TaskDelegateCommand(p TaskDelegateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "bizproc.task.delegate",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskDelegateParams holds the parameters of bizproc.task.delegate.
@@ -207,7 +207,7 @@ type TaskDelegateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskDelegateParams) validate() error {
+func (p *TaskDelegateParams) validate() error {
 	if p.TaskIDs == nil {
 		return &b24.RequiredError{
 			Method: "bizproc.task.delegate",
@@ -256,12 +256,12 @@ func TaskList(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b24.C
 // its result decodes as TaskList's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskListCommand(p TaskListParams) b24.Command[[]TaskListItem] {
-	return b24.NewCommand[[]TaskListItem](b24.Request{
+	return b24.Command[[]TaskListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "bizproc.task.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TaskListAll iterates over every row of bizproc.task.list, requesting page

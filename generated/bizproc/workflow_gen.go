@@ -34,11 +34,11 @@ func WorkflowInstances(ctx context.Context, c b24.Caller, p WorkflowInstancesPar
 // batch (see b24.Add); its result decodes as WorkflowInstances's does.
 // Required parameters are not checked here: the portal reports them.
 func WorkflowInstancesCommand(p WorkflowInstancesParams) b24.Command[[]WorkflowInstancesItem] {
-	return b24.NewCommand[[]WorkflowInstancesItem](b24.Request{
+	return b24.Command[[]WorkflowInstancesItem]{Request: b24.Request{
 		Method:  "bizproc.workflow.instances",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // WorkflowInstancesAll iterates over every row of bizproc.workflow.instances,
@@ -175,11 +175,11 @@ func WorkflowKill(ctx context.Context, c b24.Caller, p WorkflowKillParams, opts 
 // b24.Add); its result decodes as WorkflowKill's does. Required parameters are
 // not checked here: the portal reports them.
 func WorkflowKillCommand(p WorkflowKillParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "bizproc.workflow.kill",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // WorkflowKillParams holds the parameters of bizproc.workflow.kill.
@@ -189,7 +189,7 @@ type WorkflowKillParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p WorkflowKillParams) validate() error {
+func (p *WorkflowKillParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "bizproc.workflow.kill",
@@ -231,11 +231,11 @@ func WorkflowStart(ctx context.Context, c b24.Caller, p WorkflowStartParams, opt
 // b24.Add); its result decodes as WorkflowStart's does. Required parameters
 // are not checked here: the portal reports them.
 func WorkflowStartCommand(p WorkflowStartParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "bizproc.workflow.start",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // WorkflowStartParams holds the parameters of bizproc.workflow.start.
@@ -281,7 +281,7 @@ type WorkflowStartParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p WorkflowStartParams) validate() error {
+func (p *WorkflowStartParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "bizproc.workflow.start",
@@ -328,11 +328,11 @@ func WorkflowTemplateAdd(ctx context.Context, c b24.Caller, p WorkflowTemplateAd
 // a batch (see b24.Add); its result decodes as WorkflowTemplateAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func WorkflowTemplateAddCommand(p WorkflowTemplateAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "bizproc.workflow.template.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // WorkflowTemplateAddParams holds the parameters of
@@ -387,7 +387,7 @@ type WorkflowTemplateAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p WorkflowTemplateAddParams) validate() error {
+func (p *WorkflowTemplateAddParams) validate() error {
 	if p.DocumentType == nil {
 		return &b24.RequiredError{
 			Method: "bizproc.workflow.template.add",
@@ -441,11 +441,11 @@ func WorkflowTemplateDelete(ctx context.Context, c b24.Caller, p WorkflowTemplat
 // WorkflowTemplateDelete's does. Required parameters are not checked here: the
 // portal reports them.
 func WorkflowTemplateDeleteCommand(p WorkflowTemplateDeleteParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "bizproc.workflow.template.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // WorkflowTemplateDeleteParams holds the parameters of
@@ -456,7 +456,7 @@ type WorkflowTemplateDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p WorkflowTemplateDeleteParams) validate() error {
+func (p *WorkflowTemplateDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "bizproc.workflow.template.delete",
@@ -491,12 +491,12 @@ func WorkflowTemplateList(ctx context.Context, c b24.Caller, p WorkflowTemplateL
 // for a batch (see b24.Add); its result decodes as WorkflowTemplateList's
 // does. Required parameters are not checked here: the portal reports them.
 func WorkflowTemplateListCommand(p WorkflowTemplateListParams) b24.Command[[]WorkflowTemplateListItem] {
-	return b24.NewCommand[[]WorkflowTemplateListItem](b24.Request{
+	return b24.Command[[]WorkflowTemplateListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "bizproc.workflow.template.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // WorkflowTemplateListAll iterates over every row of
@@ -1175,11 +1175,11 @@ func WorkflowTemplateUpdate(ctx context.Context, c b24.Caller, p WorkflowTemplat
 // WorkflowTemplateUpdate's does. Required parameters are not checked here: the
 // portal reports them.
 func WorkflowTemplateUpdateCommand(p WorkflowTemplateUpdateParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "bizproc.workflow.template.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // WorkflowTemplateUpdateParams holds the parameters of
@@ -1196,7 +1196,7 @@ type WorkflowTemplateUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p WorkflowTemplateUpdateParams) validate() error {
+func (p *WorkflowTemplateUpdateParams) validate() error {
 	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "bizproc.workflow.template.update",
@@ -1278,11 +1278,11 @@ func WorkflowTerminate(ctx context.Context, c b24.Caller, p WorkflowTerminatePar
 // batch (see b24.Add); its result decodes as WorkflowTerminate's does.
 // Required parameters are not checked here: the portal reports them.
 func WorkflowTerminateCommand(p WorkflowTerminateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "bizproc.workflow.terminate",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // WorkflowTerminateParams holds the parameters of bizproc.workflow.terminate.
@@ -1297,7 +1297,7 @@ type WorkflowTerminateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p WorkflowTerminateParams) validate() error {
+func (p *WorkflowTerminateParams) validate() error {
 	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "bizproc.workflow.terminate",

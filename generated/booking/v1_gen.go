@@ -783,11 +783,11 @@ func V1BookingAdd(ctx context.Context, c b24.Caller, p V1BookingAddParams, opts 
 // b24.Add); its result decodes as V1BookingAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func V1BookingAddCommand(p V1BookingAddParams) b24.Command[*V1BookingAddResult] {
-	return b24.NewCommand[*V1BookingAddResult](b24.Request{
+	return b24.Command[*V1BookingAddResult]{Request: b24.Request{
 		Method:  "booking.v1.booking.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1BookingAddParams holds the parameters of booking.v1.booking.add.
@@ -798,7 +798,7 @@ type V1BookingAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1BookingAddParams) validate() error {
+func (p *V1BookingAddParams) validate() error {
 	if p.Fields.ResourceIDs == nil {
 		return &b24.RequiredError{
 			Method: "booking.v1.booking.add",
@@ -866,12 +866,12 @@ func V1BookingClientList(ctx context.Context, c b24.Caller, p V1BookingClientLis
 // for a batch (see b24.Add); its result decodes as V1BookingClientList's does.
 // Required parameters are not checked here: the portal reports them.
 func V1BookingClientListCommand(p V1BookingClientListParams) b24.Command[*V1BookingClientListResult] {
-	return b24.NewCommand[*V1BookingClientListResult](b24.Request{
+	return b24.Command[*V1BookingClientListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.booking.client.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1BookingClientListParams holds the parameters of
@@ -883,7 +883,7 @@ type V1BookingClientListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1BookingClientListParams) validate() error {
+func (p *V1BookingClientListParams) validate() error {
 	if p.BookingID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.booking.client.list",
@@ -997,11 +997,11 @@ func V1BookingClientSet(ctx context.Context, c b24.Caller, p V1BookingClientSetP
 // a batch (see b24.Add); its result decodes as V1BookingClientSet's does.
 // Required parameters are not checked here: the portal reports them.
 func V1BookingClientSetCommand(p V1BookingClientSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.booking.client.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1BookingClientSetParams holds the parameters of
@@ -1016,7 +1016,7 @@ type V1BookingClientSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1BookingClientSetParams) validate() error {
+func (p *V1BookingClientSetParams) validate() error {
 	if p.BookingID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.booking.client.set",
@@ -1117,11 +1117,11 @@ func V1BookingClientUnset(ctx context.Context, c b24.Caller, p V1BookingClientUn
 // for a batch (see b24.Add); its result decodes as V1BookingClientUnset's
 // does. Required parameters are not checked here: the portal reports them.
 func V1BookingClientUnsetCommand(p V1BookingClientUnsetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.booking.client.unset",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1BookingClientUnsetParams holds the parameters of
@@ -1133,7 +1133,7 @@ type V1BookingClientUnsetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1BookingClientUnsetParams) validate() error {
+func (p *V1BookingClientUnsetParams) validate() error {
 	if p.BookingID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.booking.client.unset",
@@ -1181,11 +1181,11 @@ func V1BookingCreatefromwaitlist(ctx context.Context, c b24.Caller, p V1BookingC
 // V1BookingCreatefromwaitlist's does. Required parameters are not checked
 // here: the portal reports them.
 func V1BookingCreatefromwaitlistCommand(p V1BookingCreatefromwaitlistParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "booking.v1.booking.createfromwaitlist",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1BookingCreatefromwaitlistParams holds the parameters of
@@ -1199,7 +1199,7 @@ type V1BookingCreatefromwaitlistParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1BookingCreatefromwaitlistParams) validate() error {
+func (p *V1BookingCreatefromwaitlistParams) validate() error {
 	if p.WaitListID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.booking.createfromwaitlist",
@@ -1333,11 +1333,11 @@ func V1BookingDelete(ctx context.Context, c b24.Caller, p V1BookingDeleteParams,
 // (see b24.Add); its result decodes as V1BookingDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func V1BookingDeleteCommand(p V1BookingDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.booking.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1BookingDeleteParams holds the parameters of booking.v1.booking.delete.
@@ -1347,7 +1347,7 @@ type V1BookingDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1BookingDeleteParams) validate() error {
+func (p *V1BookingDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.booking.delete",
@@ -1391,12 +1391,12 @@ func V1BookingExternalDataList(ctx context.Context, c b24.Caller, p V1BookingExt
 // V1BookingExternalDataList's does. Required parameters are not checked here:
 // the portal reports them.
 func V1BookingExternalDataListCommand(p V1BookingExternalDataListParams) b24.Command[*V1BookingExternalDataListResult] {
-	return b24.NewCommand[*V1BookingExternalDataListResult](b24.Request{
+	return b24.Command[*V1BookingExternalDataListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.booking.externalData.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1BookingExternalDataListParams holds the parameters of
@@ -1408,7 +1408,7 @@ type V1BookingExternalDataListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1BookingExternalDataListParams) validate() error {
+func (p *V1BookingExternalDataListParams) validate() error {
 	if p.BookingID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.booking.externalData.list",
@@ -1498,11 +1498,11 @@ func V1BookingExternalDataSet(ctx context.Context, c b24.Caller, p V1BookingExte
 // V1BookingExternalDataSet's does. Required parameters are not checked here:
 // the portal reports them.
 func V1BookingExternalDataSetCommand(p V1BookingExternalDataSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.booking.externalData.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1BookingExternalDataSetParams holds the parameters of
@@ -1517,7 +1517,7 @@ type V1BookingExternalDataSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1BookingExternalDataSetParams) validate() error {
+func (p *V1BookingExternalDataSetParams) validate() error {
 	if p.BookingID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.booking.externalData.set",
@@ -1592,11 +1592,11 @@ func V1BookingExternalDataUnset(ctx context.Context, c b24.Caller, p V1BookingEx
 // V1BookingExternalDataUnset's does. Required parameters are not checked here:
 // the portal reports them.
 func V1BookingExternalDataUnsetCommand(p V1BookingExternalDataUnsetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.booking.externalData.unset",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1BookingExternalDataUnsetParams holds the parameters of
@@ -1608,7 +1608,7 @@ type V1BookingExternalDataUnsetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1BookingExternalDataUnsetParams) validate() error {
+func (p *V1BookingExternalDataUnsetParams) validate() error {
 	if p.BookingID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.booking.externalData.unset",
@@ -1649,12 +1649,12 @@ func V1BookingGet(ctx context.Context, c b24.Caller, p V1BookingGetParams, opts 
 // b24.Add); its result decodes as V1BookingGet's does. Required parameters are
 // not checked here: the portal reports them.
 func V1BookingGetCommand(p V1BookingGetParams) b24.Command[*V1BookingGetResult] {
-	return b24.NewCommand[*V1BookingGetResult](b24.Request{
+	return b24.Command[*V1BookingGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.booking.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1BookingGetParams holds the parameters of booking.v1.booking.get.
@@ -1664,7 +1664,7 @@ type V1BookingGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1BookingGetParams) validate() error {
+func (p *V1BookingGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.booking.get",
@@ -1723,12 +1723,12 @@ func V1BookingList(ctx context.Context, c b24.Caller, p V1BookingListParams, opt
 // (see b24.Add); its result decodes as V1BookingList's does. Required
 // parameters are not checked here: the portal reports them.
 func V1BookingListCommand(p V1BookingListParams) b24.Command[*V1BookingListResult] {
-	return b24.NewCommand[*V1BookingListResult](b24.Request{
+	return b24.Command[*V1BookingListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.booking.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1BookingListParams holds the parameters of booking.v1.booking.list.
@@ -1863,11 +1863,11 @@ func V1BookingUpdate(ctx context.Context, c b24.Caller, p V1BookingUpdateParams,
 // (see b24.Add); its result decodes as V1BookingUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func V1BookingUpdateCommand(p V1BookingUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.booking.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1BookingUpdateParams holds the parameters of booking.v1.booking.update.
@@ -1880,7 +1880,7 @@ type V1BookingUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1BookingUpdateParams) validate() error {
+func (p *V1BookingUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.booking.update",
@@ -1918,12 +1918,12 @@ func V1ClienttypeList(ctx context.Context, c b24.Caller, p V1ClienttypeListParam
 // batch (see b24.Add); its result decodes as V1ClienttypeList's does. Required
 // parameters are not checked here: the portal reports them.
 func V1ClienttypeListCommand(p V1ClienttypeListParams) b24.Command[*V1ClienttypeListResult] {
-	return b24.NewCommand[*V1ClienttypeListResult](b24.Request{
+	return b24.Command[*V1ClienttypeListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.clienttype.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1ClienttypeListParams holds the parameters of booking.v1.clienttype.list.
@@ -2001,11 +2001,11 @@ func V1ResourceAdd(ctx context.Context, c b24.Caller, p V1ResourceAddParams, opt
 // (see b24.Add); its result decodes as V1ResourceAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func V1ResourceAddCommand(p V1ResourceAddParams) b24.Command[*V1Resource] {
-	return b24.NewCommand[*V1Resource](b24.Request{
+	return b24.Command[*V1Resource]{Request: b24.Request{
 		Method:  "booking.v1.resource.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1ResourceAddParams holds the parameters of booking.v1.resource.add.
@@ -2016,7 +2016,7 @@ type V1ResourceAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1ResourceAddParams) validate() error {
+func (p *V1ResourceAddParams) validate() error {
 	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "booking.v1.resource.add",
@@ -2062,11 +2062,11 @@ func V1ResourceDelete(ctx context.Context, c b24.Caller, p V1ResourceDeleteParam
 // batch (see b24.Add); its result decodes as V1ResourceDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func V1ResourceDeleteCommand(p V1ResourceDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.resource.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1ResourceDeleteParams holds the parameters of booking.v1.resource.delete.
@@ -2077,7 +2077,7 @@ type V1ResourceDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1ResourceDeleteParams) validate() error {
+func (p *V1ResourceDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.resource.delete",
@@ -2118,12 +2118,12 @@ func V1ResourceGet(ctx context.Context, c b24.Caller, p V1ResourceGetParams, opt
 // (see b24.Add); its result decodes as V1ResourceGet's does. Required
 // parameters are not checked here: the portal reports them.
 func V1ResourceGetCommand(p V1ResourceGetParams) b24.Command[*V1ResourceGetResult] {
-	return b24.NewCommand[*V1ResourceGetResult](b24.Request{
+	return b24.Command[*V1ResourceGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.resource.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1ResourceGetParams holds the parameters of booking.v1.resource.get.
@@ -2134,7 +2134,7 @@ type V1ResourceGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1ResourceGetParams) validate() error {
+func (p *V1ResourceGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.resource.get",
@@ -2190,12 +2190,12 @@ func V1ResourceList(ctx context.Context, c b24.Caller, p V1ResourceListParams, o
 // (see b24.Add); its result decodes as V1ResourceList's does. Required
 // parameters are not checked here: the portal reports them.
 func V1ResourceListCommand(p V1ResourceListParams) b24.Command[*V1ResourceListResult] {
-	return b24.NewCommand[*V1ResourceListResult](b24.Request{
+	return b24.Command[*V1ResourceListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.resource.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1ResourceListParams holds the parameters of booking.v1.resource.list.
@@ -2329,12 +2329,12 @@ func V1ResourceSlotsList(ctx context.Context, c b24.Caller, p V1ResourceSlotsLis
 // for a batch (see b24.Add); its result decodes as V1ResourceSlotsList's does.
 // Required parameters are not checked here: the portal reports them.
 func V1ResourceSlotsListCommand(p V1ResourceSlotsListParams) b24.Command[*V1ResourceSlotsListResult] {
-	return b24.NewCommand[*V1ResourceSlotsListResult](b24.Request{
+	return b24.Command[*V1ResourceSlotsListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.resource.slots.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1ResourceSlotsListParams holds the parameters of
@@ -2346,7 +2346,7 @@ type V1ResourceSlotsListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1ResourceSlotsListParams) validate() error {
+func (p *V1ResourceSlotsListParams) validate() error {
 	if p.ResourceID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.resource.slots.list",
@@ -2450,11 +2450,11 @@ func V1ResourceSlotsSet(ctx context.Context, c b24.Caller, p V1ResourceSlotsSetP
 // a batch (see b24.Add); its result decodes as V1ResourceSlotsSet's does.
 // Required parameters are not checked here: the portal reports them.
 func V1ResourceSlotsSetCommand(p V1ResourceSlotsSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.resource.slots.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1ResourceSlotsSetParams holds the parameters of
@@ -2469,7 +2469,7 @@ type V1ResourceSlotsSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1ResourceSlotsSetParams) validate() error {
+func (p *V1ResourceSlotsSetParams) validate() error {
 	if p.ResourceID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.resource.slots.set",
@@ -2561,11 +2561,11 @@ func V1ResourceSlotsUnset(ctx context.Context, c b24.Caller, p V1ResourceSlotsUn
 // for a batch (see b24.Add); its result decodes as V1ResourceSlotsUnset's
 // does. Required parameters are not checked here: the portal reports them.
 func V1ResourceSlotsUnsetCommand(p V1ResourceSlotsUnsetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.resource.slots.unset",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1ResourceSlotsUnsetParams holds the parameters of
@@ -2577,7 +2577,7 @@ type V1ResourceSlotsUnsetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1ResourceSlotsUnsetParams) validate() error {
+func (p *V1ResourceSlotsUnsetParams) validate() error {
 	if p.ResourceID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.resource.slots.unset",
@@ -2620,11 +2620,11 @@ func V1ResourceUpdate(ctx context.Context, c b24.Caller, p V1ResourceUpdateParam
 // batch (see b24.Add); its result decodes as V1ResourceUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func V1ResourceUpdateCommand(p V1ResourceUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.resource.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1ResourceUpdateParams holds the parameters of booking.v1.resource.update.
@@ -2638,7 +2638,7 @@ type V1ResourceUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1ResourceUpdateParams) validate() error {
+func (p *V1ResourceUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.resource.update",
@@ -2682,11 +2682,11 @@ func V1ResourceTypeAdd(ctx context.Context, c b24.Caller, p V1ResourceTypeAddPar
 // batch (see b24.Add); its result decodes as V1ResourceTypeAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func V1ResourceTypeAddCommand(p V1ResourceTypeAddParams) b24.Command[*V1ResourceType] {
-	return b24.NewCommand[*V1ResourceType](b24.Request{
+	return b24.Command[*V1ResourceType]{Request: b24.Request{
 		Method:  "booking.v1.resourceType.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1ResourceTypeAddParams holds the parameters of booking.v1.resourceType.add.
@@ -2697,7 +2697,7 @@ type V1ResourceTypeAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1ResourceTypeAddParams) validate() error {
+func (p *V1ResourceTypeAddParams) validate() error {
 	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "booking.v1.resourceType.add",
@@ -2744,11 +2744,11 @@ func V1ResourceTypeDelete(ctx context.Context, c b24.Caller, p V1ResourceTypeDel
 // for a batch (see b24.Add); its result decodes as V1ResourceTypeDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func V1ResourceTypeDeleteCommand(p V1ResourceTypeDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.resourceType.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1ResourceTypeDeleteParams holds the parameters of
@@ -2760,7 +2760,7 @@ type V1ResourceTypeDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1ResourceTypeDeleteParams) validate() error {
+func (p *V1ResourceTypeDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.resourceType.delete",
@@ -2801,12 +2801,12 @@ func V1ResourceTypeGet(ctx context.Context, c b24.Caller, p V1ResourceTypeGetPar
 // batch (see b24.Add); its result decodes as V1ResourceTypeGet's does.
 // Required parameters are not checked here: the portal reports them.
 func V1ResourceTypeGetCommand(p V1ResourceTypeGetParams) b24.Command[*V1ResourceTypeGetResult] {
-	return b24.NewCommand[*V1ResourceTypeGetResult](b24.Request{
+	return b24.Command[*V1ResourceTypeGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.resourceType.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1ResourceTypeGetParams holds the parameters of booking.v1.resourceType.get.
@@ -2817,7 +2817,7 @@ type V1ResourceTypeGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1ResourceTypeGetParams) validate() error {
+func (p *V1ResourceTypeGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.resourceType.get",
@@ -2875,12 +2875,12 @@ func V1ResourceTypeList(ctx context.Context, c b24.Caller, p V1ResourceTypeListP
 // batch (see b24.Add); its result decodes as V1ResourceTypeList's does.
 // Required parameters are not checked here: the portal reports them.
 func V1ResourceTypeListCommand(p V1ResourceTypeListParams) b24.Command[*V1ResourceTypeListResult] {
-	return b24.NewCommand[*V1ResourceTypeListResult](b24.Request{
+	return b24.Command[*V1ResourceTypeListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.resourceType.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1ResourceTypeListParams holds the parameters of
@@ -3013,11 +3013,11 @@ func V1ResourceTypeUpdate(ctx context.Context, c b24.Caller, p V1ResourceTypeUpd
 // for a batch (see b24.Add); its result decodes as V1ResourceTypeUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func V1ResourceTypeUpdateCommand(p V1ResourceTypeUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.resourceType.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1ResourceTypeUpdateParams holds the parameters of
@@ -3032,7 +3032,7 @@ type V1ResourceTypeUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1ResourceTypeUpdateParams) validate() error {
+func (p *V1ResourceTypeUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.resourceType.update",
@@ -3071,11 +3071,11 @@ func V1WaitlistAdd(ctx context.Context, c b24.Caller, p V1WaitlistAddParams, opt
 // (see b24.Add); its result decodes as V1WaitlistAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func V1WaitlistAddCommand(p V1WaitlistAddParams) b24.Command[*V1WaitlistAddResult] {
-	return b24.NewCommand[*V1WaitlistAddResult](b24.Request{
+	return b24.Command[*V1WaitlistAddResult]{Request: b24.Request{
 		Method:  "booking.v1.waitlist.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1WaitlistAddParams holds the parameters of booking.v1.waitlist.add.
@@ -3086,7 +3086,7 @@ type V1WaitlistAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1WaitlistAddParams) validate() error {
+func (p *V1WaitlistAddParams) validate() error {
 	if p.Fields.Note == "" {
 		return &b24.RequiredError{
 			Method: "booking.v1.waitlist.add",
@@ -3168,12 +3168,12 @@ func V1WaitlistClientList(ctx context.Context, c b24.Caller, p V1WaitlistClientL
 // for a batch (see b24.Add); its result decodes as V1WaitlistClientList's
 // does. Required parameters are not checked here: the portal reports them.
 func V1WaitlistClientListCommand(p V1WaitlistClientListParams) b24.Command[*V1WaitlistClientListResult] {
-	return b24.NewCommand[*V1WaitlistClientListResult](b24.Request{
+	return b24.Command[*V1WaitlistClientListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.waitlist.client.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1WaitlistClientListParams holds the parameters of
@@ -3185,7 +3185,7 @@ type V1WaitlistClientListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1WaitlistClientListParams) validate() error {
+func (p *V1WaitlistClientListParams) validate() error {
 	if p.WaitListID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.waitlist.client.list",
@@ -3299,11 +3299,11 @@ func V1WaitlistClientSet(ctx context.Context, c b24.Caller, p V1WaitlistClientSe
 // for a batch (see b24.Add); its result decodes as V1WaitlistClientSet's does.
 // Required parameters are not checked here: the portal reports them.
 func V1WaitlistClientSetCommand(p V1WaitlistClientSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.waitlist.client.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1WaitlistClientSetParams holds the parameters of
@@ -3318,7 +3318,7 @@ type V1WaitlistClientSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1WaitlistClientSetParams) validate() error {
+func (p *V1WaitlistClientSetParams) validate() error {
 	if p.WaitListID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.waitlist.client.set",
@@ -3420,11 +3420,11 @@ func V1WaitlistClientUnset(ctx context.Context, c b24.Caller, p V1WaitlistClient
 // V1WaitlistClientUnset's does. Required parameters are not checked here: the
 // portal reports them.
 func V1WaitlistClientUnsetCommand(p V1WaitlistClientUnsetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.waitlist.client.unset",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1WaitlistClientUnsetParams holds the parameters of
@@ -3436,7 +3436,7 @@ type V1WaitlistClientUnsetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1WaitlistClientUnsetParams) validate() error {
+func (p *V1WaitlistClientUnsetParams) validate() error {
 	if p.WaitListID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.waitlist.client.unset",
@@ -3480,11 +3480,11 @@ func V1WaitlistCreatefrombooking(ctx context.Context, c b24.Caller, p V1Waitlist
 // V1WaitlistCreatefrombooking's does. Required parameters are not checked
 // here: the portal reports them.
 func V1WaitlistCreatefrombookingCommand(p V1WaitlistCreatefrombookingParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "booking.v1.waitlist.createfrombooking",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1WaitlistCreatefrombookingParams holds the parameters of
@@ -3497,7 +3497,7 @@ type V1WaitlistCreatefrombookingParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1WaitlistCreatefrombookingParams) validate() error {
+func (p *V1WaitlistCreatefrombookingParams) validate() error {
 	if p.BookingID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.waitlist.createfrombooking",
@@ -3538,11 +3538,11 @@ func V1WaitlistDelete(ctx context.Context, c b24.Caller, p V1WaitlistDeleteParam
 // batch (see b24.Add); its result decodes as V1WaitlistDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func V1WaitlistDeleteCommand(p V1WaitlistDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.waitlist.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1WaitlistDeleteParams holds the parameters of booking.v1.waitlist.delete.
@@ -3552,7 +3552,7 @@ type V1WaitlistDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1WaitlistDeleteParams) validate() error {
+func (p *V1WaitlistDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.waitlist.delete",
@@ -3596,12 +3596,12 @@ func V1WaitlistExternalDataList(ctx context.Context, c b24.Caller, p V1WaitlistE
 // V1WaitlistExternalDataList's does. Required parameters are not checked here:
 // the portal reports them.
 func V1WaitlistExternalDataListCommand(p V1WaitlistExternalDataListParams) b24.Command[*V1WaitlistExternalDataListResult] {
-	return b24.NewCommand[*V1WaitlistExternalDataListResult](b24.Request{
+	return b24.Command[*V1WaitlistExternalDataListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.waitlist.externalData.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1WaitlistExternalDataListParams holds the parameters of
@@ -3613,7 +3613,7 @@ type V1WaitlistExternalDataListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1WaitlistExternalDataListParams) validate() error {
+func (p *V1WaitlistExternalDataListParams) validate() error {
 	if p.WaitListID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.waitlist.externalData.list",
@@ -3703,11 +3703,11 @@ func V1WaitlistExternalDataSet(ctx context.Context, c b24.Caller, p V1WaitlistEx
 // V1WaitlistExternalDataSet's does. Required parameters are not checked here:
 // the portal reports them.
 func V1WaitlistExternalDataSetCommand(p V1WaitlistExternalDataSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.waitlist.externalData.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1WaitlistExternalDataSetParams holds the parameters of
@@ -3722,7 +3722,7 @@ type V1WaitlistExternalDataSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1WaitlistExternalDataSetParams) validate() error {
+func (p *V1WaitlistExternalDataSetParams) validate() error {
 	if p.WaitListID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.waitlist.externalData.set",
@@ -3797,11 +3797,11 @@ func V1WaitlistExternalDataUnset(ctx context.Context, c b24.Caller, p V1Waitlist
 // V1WaitlistExternalDataUnset's does. Required parameters are not checked
 // here: the portal reports them.
 func V1WaitlistExternalDataUnsetCommand(p V1WaitlistExternalDataUnsetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.waitlist.externalData.unset",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1WaitlistExternalDataUnsetParams holds the parameters of
@@ -3813,7 +3813,7 @@ type V1WaitlistExternalDataUnsetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1WaitlistExternalDataUnsetParams) validate() error {
+func (p *V1WaitlistExternalDataUnsetParams) validate() error {
 	if p.WaitListID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.waitlist.externalData.unset",
@@ -3854,12 +3854,12 @@ func V1WaitlistGet(ctx context.Context, c b24.Caller, p V1WaitlistGetParams, opt
 // (see b24.Add); its result decodes as V1WaitlistGet's does. Required
 // parameters are not checked here: the portal reports them.
 func V1WaitlistGetCommand(p V1WaitlistGetParams) b24.Command[*V1WaitlistGetResult] {
-	return b24.NewCommand[*V1WaitlistGetResult](b24.Request{
+	return b24.Command[*V1WaitlistGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.waitlist.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1WaitlistGetParams holds the parameters of booking.v1.waitlist.get.
@@ -3870,7 +3870,7 @@ type V1WaitlistGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1WaitlistGetParams) validate() error {
+func (p *V1WaitlistGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.waitlist.get",
@@ -3950,12 +3950,12 @@ func V1WaitlistList(ctx context.Context, c b24.Caller, p V1WaitlistListParams, o
 // (see b24.Add); its result decodes as V1WaitlistList's does. Required
 // parameters are not checked here: the portal reports them.
 func V1WaitlistListCommand(p V1WaitlistListParams) b24.Command[*V1WaitlistListResult] {
-	return b24.NewCommand[*V1WaitlistListResult](b24.Request{
+	return b24.Command[*V1WaitlistListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "booking.v1.waitlist.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V1WaitlistListParams holds the parameters of booking.v1.waitlist.list.
@@ -4063,11 +4063,11 @@ func V1WaitlistUpdate(ctx context.Context, c b24.Caller, p V1WaitlistUpdateParam
 // batch (see b24.Add); its result decodes as V1WaitlistUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func V1WaitlistUpdateCommand(p V1WaitlistUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "booking.v1.waitlist.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V1WaitlistUpdateParams holds the parameters of booking.v1.waitlist.update.
@@ -4080,7 +4080,7 @@ type V1WaitlistUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V1WaitlistUpdateParams) validate() error {
+func (p *V1WaitlistUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "booking.v1.waitlist.update",

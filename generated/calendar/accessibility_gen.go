@@ -158,12 +158,12 @@ func AccessibilityGet(ctx context.Context, c b24.Caller, p AccessibilityGetParam
 // batch (see b24.Add); its result decodes as AccessibilityGet's does. Required
 // parameters are not checked here: the portal reports them.
 func AccessibilityGetCommand(p AccessibilityGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "calendar.accessibility.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AccessibilityGetParams holds the parameters of calendar.accessibility.get.
@@ -183,7 +183,7 @@ type AccessibilityGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AccessibilityGetParams) validate() error {
+func (p *AccessibilityGetParams) validate() error {
 	if p.Users == nil {
 		return &b24.RequiredError{
 			Method: "calendar.accessibility.get",

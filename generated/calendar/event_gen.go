@@ -472,11 +472,11 @@ func EventAdd(ctx context.Context, c b24.Caller, p EventAddParams, opts ...b24.C
 // b24.Add); its result decodes as EventAdd's does. Required parameters are not
 // checked here: the portal reports them.
 func EventAddCommand(p EventAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "calendar.event.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EventAddParams holds the parameters of calendar.event.add.
@@ -607,7 +607,7 @@ type EventAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p EventAddParams) validate() error {
+func (p *EventAddParams) validate() error {
 	if p.Type == "" {
 		return &b24.RequiredError{
 			Method: "calendar.event.add",
@@ -885,11 +885,11 @@ func EventDelete(ctx context.Context, c b24.Caller, p EventDeleteParams, opts ..
 // b24.Add); its result decodes as EventDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func EventDeleteCommand(p EventDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "calendar.event.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EventDeleteParams holds the parameters of calendar.event.delete.
@@ -902,7 +902,7 @@ type EventDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p EventDeleteParams) validate() error {
+func (p *EventDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "calendar.event.delete",
@@ -939,12 +939,12 @@ func EventGet(ctx context.Context, c b24.Caller, p EventGetParams, opts ...b24.C
 // b24.Add); its result decodes as EventGet's does. Required parameters are not
 // checked here: the portal reports them.
 func EventGetCommand(p EventGetParams) b24.Command[[]Event] {
-	return b24.NewCommand[[]Event](b24.Request{
+	return b24.Command[[]Event]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "calendar.event.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // EventGetParams holds the parameters of calendar.event.get.
@@ -974,7 +974,7 @@ type EventGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p EventGetParams) validate() error {
+func (p *EventGetParams) validate() error {
 	if p.Type == "" {
 		return &b24.RequiredError{
 			Method: "calendar.event.get",
@@ -1039,11 +1039,11 @@ func EventGetNearest(ctx context.Context, c b24.Caller, p EventGetNearestParams,
 // batch (see b24.Add); its result decodes as EventGetNearest's does. Required
 // parameters are not checked here: the portal reports them.
 func EventGetNearestCommand(p EventGetNearestParams) b24.Command[[]EventGetNearestItem] {
-	return b24.NewCommand[[]EventGetNearestItem](b24.Request{
+	return b24.Command[[]EventGetNearestItem]{Request: b24.Request{
 		Method:  "calendar.event.get.nearest",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EventGetNearestParams holds the parameters of calendar.event.get.nearest.
@@ -1579,12 +1579,12 @@ func EventGetbyid(ctx context.Context, c b24.Caller, p EventGetbyidParams, opts 
 // b24.Add); its result decodes as EventGetbyid's does. Required parameters are
 // not checked here: the portal reports them.
 func EventGetbyidCommand(p EventGetbyidParams) b24.Command[*Event] {
-	return b24.NewCommand[*Event](b24.Request{
+	return b24.Command[*Event]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "calendar.event.getbyid",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // EventGetbyidParams holds the parameters of calendar.event.getbyid.
@@ -1597,7 +1597,7 @@ type EventGetbyidParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p EventGetbyidParams) validate() error {
+func (p *EventGetbyidParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "calendar.event.getbyid",
@@ -1635,11 +1635,11 @@ func EventUpdate(ctx context.Context, c b24.Caller, p EventUpdateParams, opts ..
 // b24.Add); its result decodes as EventUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func EventUpdateCommand(p EventUpdateParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "calendar.event.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EventUpdateParams holds the parameters of calendar.event.update.
@@ -1792,7 +1792,7 @@ type EventUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p EventUpdateParams) validate() error {
+func (p *EventUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "calendar.event.update",

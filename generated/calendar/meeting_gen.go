@@ -38,12 +38,12 @@ func MeetingStatusGet(ctx context.Context, c b24.Caller, p MeetingStatusGetParam
 // batch (see b24.Add); its result decodes as MeetingStatusGet's does. Required
 // parameters are not checked here: the portal reports them.
 func MeetingStatusGetCommand(p MeetingStatusGetParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "calendar.meeting.status.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // MeetingStatusGetParams holds the parameters of calendar.meeting.status.get.
@@ -56,7 +56,7 @@ type MeetingStatusGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MeetingStatusGetParams) validate() error {
+func (p *MeetingStatusGetParams) validate() error {
 	if p.EventID == 0 {
 		return &b24.RequiredError{
 			Method: "calendar.meeting.status.get",
@@ -95,11 +95,11 @@ func MeetingStatusSet(ctx context.Context, c b24.Caller, p MeetingStatusSetParam
 // batch (see b24.Add); its result decodes as MeetingStatusSet's does. Required
 // parameters are not checked here: the portal reports them.
 func MeetingStatusSetCommand(p MeetingStatusSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "calendar.meeting.status.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MeetingStatusSetParams holds the parameters of calendar.meeting.status.set.
@@ -120,7 +120,7 @@ type MeetingStatusSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MeetingStatusSetParams) validate() error {
+func (p *MeetingStatusSetParams) validate() error {
 	if p.EventID == 0 {
 		return &b24.RequiredError{
 			Method: "calendar.meeting.status.set",

@@ -34,11 +34,11 @@ func ResourceAdd(ctx context.Context, c b24.Caller, p ResourceAddParams, opts ..
 // b24.Add); its result decodes as ResourceAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func ResourceAddCommand(p ResourceAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "calendar.resource.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ResourceAddParams holds the parameters of calendar.resource.add.
@@ -48,7 +48,7 @@ type ResourceAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ResourceAddParams) validate() error {
+func (p *ResourceAddParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "calendar.resource.add",
@@ -87,12 +87,12 @@ func ResourceBookingList(ctx context.Context, c b24.Caller, p ResourceBookingLis
 // for a batch (see b24.Add); its result decodes as ResourceBookingList's does.
 // Required parameters are not checked here: the portal reports them.
 func ResourceBookingListCommand(p ResourceBookingListParams) b24.Command[[]ResourceBookingListItem] {
-	return b24.NewCommand[[]ResourceBookingListItem](b24.Request{
+	return b24.Command[[]ResourceBookingListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "calendar.resource.booking.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ResourceBookingListParams holds the parameters of
@@ -103,7 +103,7 @@ type ResourceBookingListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ResourceBookingListParams) validate() error {
+func (p *ResourceBookingListParams) validate() error {
 	if p.Filter.ResourceTypeIDList == nil {
 		return &b24.RequiredError{
 			Method: "calendar.resource.booking.list",
@@ -272,11 +272,11 @@ func ResourceDelete(ctx context.Context, c b24.Caller, p ResourceDeleteParams, o
 // (see b24.Add); its result decodes as ResourceDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func ResourceDeleteCommand(p ResourceDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "calendar.resource.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ResourceDeleteParams holds the parameters of calendar.resource.delete.
@@ -290,7 +290,7 @@ type ResourceDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ResourceDeleteParams) validate() error {
+func (p *ResourceDeleteParams) validate() error {
 	if p.ResourceID == 0 {
 		return &b24.RequiredError{
 			Method: "calendar.resource.delete",
@@ -324,12 +324,12 @@ func ResourceList(ctx context.Context, c b24.Caller, p ResourceListParams, opts 
 // b24.Add); its result decodes as ResourceList's does. Required parameters are
 // not checked here: the portal reports them.
 func ResourceListCommand(p ResourceListParams) b24.Command[[]ResourceListItem] {
-	return b24.NewCommand[[]ResourceListItem](b24.Request{
+	return b24.Command[[]ResourceListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "calendar.resource.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ResourceListParams holds the parameters of calendar.resource.list.
@@ -387,11 +387,11 @@ func ResourceUpdate(ctx context.Context, c b24.Caller, p ResourceUpdateParams, o
 // (see b24.Add); its result decodes as ResourceUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func ResourceUpdateCommand(p ResourceUpdateParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "calendar.resource.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ResourceUpdateParams holds the parameters of calendar.resource.update.
@@ -407,7 +407,7 @@ type ResourceUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ResourceUpdateParams) validate() error {
+func (p *ResourceUpdateParams) validate() error {
 	if p.ResourceID == 0 {
 		return &b24.RequiredError{
 			Method: "calendar.resource.update",

@@ -104,12 +104,12 @@ func SettingsGet(ctx context.Context, c b24.Caller, p SettingsGetParams, opts ..
 // b24.Add); its result decodes as SettingsGet's does. Required parameters are
 // not checked here: the portal reports them.
 func SettingsGetCommand(p SettingsGetParams) b24.Command[*Settings] {
-	return b24.NewCommand[*Settings](b24.Request{
+	return b24.Command[*Settings]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "calendar.settings.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SettingsGetParams holds the parameters of calendar.settings.get.

@@ -284,12 +284,12 @@ func UserSettingsGet(ctx context.Context, c b24.Caller, p UserSettingsGetParams,
 // batch (see b24.Add); its result decodes as UserSettingsGet's does. Required
 // parameters are not checked here: the portal reports them.
 func UserSettingsGetCommand(p UserSettingsGetParams) b24.Command[*UserSettings] {
-	return b24.NewCommand[*UserSettings](b24.Request{
+	return b24.Command[*UserSettings]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "calendar.user.settings.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // UserSettingsGetParams holds the parameters of calendar.user.settings.get.
@@ -321,11 +321,11 @@ func UserSettingsSet(ctx context.Context, c b24.Caller, p UserSettingsSetParams,
 // batch (see b24.Add); its result decodes as UserSettingsSet's does. Required
 // parameters are not checked here: the portal reports them.
 func UserSettingsSetCommand(p UserSettingsSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "calendar.user.settings.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserSettingsSetParams holds the parameters of calendar.user.settings.set.

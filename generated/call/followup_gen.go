@@ -52,12 +52,12 @@ func FollowupFieldGet(ctx context.Context, c b24.Caller, p FollowupFieldGetParam
 // (see b24.Add); its result decodes as FollowupFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func FollowupFieldGetCommand(p FollowupFieldGetParams) b24.Command[*FollowupFieldGetResult] {
-	return b24.NewCommand[*FollowupFieldGetResult](b24.Request{
+	return b24.Command[*FollowupFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "call.followup.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FollowupFieldGetParams holds the parameters of call.followup.field.get.
@@ -87,7 +87,7 @@ type FollowupFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FollowupFieldGetParams) validate() error {
+func (p *FollowupFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "call.followup.field.get",
@@ -177,12 +177,12 @@ func FollowupFieldList(ctx context.Context, c b24.Caller, p FollowupFieldListPar
 // batch (see b24.Add); its result decodes as FollowupFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func FollowupFieldListCommand(p FollowupFieldListParams) b24.Command[*FollowupFieldListResult] {
-	return b24.NewCommand[*FollowupFieldListResult](b24.Request{
+	return b24.Command[*FollowupFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "call.followup.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FollowupFieldListParams holds the parameters of call.followup.field.list.
@@ -285,12 +285,12 @@ func FollowupGet(ctx context.Context, c b24.Caller, p FollowupGetParams, opts ..
 // b24.Add); its result decodes as FollowupGet's does. Required parameters are
 // not checked here: the portal reports them.
 func FollowupGetCommand(p FollowupGetParams) b24.Command[*FollowupGetResult] {
-	return b24.NewCommand[*FollowupGetResult](b24.Request{
+	return b24.Command[*FollowupGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "call.followup.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FollowupGetParams holds the parameters of call.followup.get.
@@ -325,7 +325,7 @@ type FollowupGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FollowupGetParams) validate() error {
+func (p *FollowupGetParams) validate() error {
 	if p.CallID == 0 {
 		return &b24.RequiredError{
 			Method: "call.followup.get",
@@ -555,12 +555,12 @@ func FollowupList(ctx context.Context, c b24.Caller, p FollowupListParams, opts 
 // b24.Add); its result decodes as FollowupList's does. Required parameters are
 // not checked here: the portal reports them.
 func FollowupListCommand(p FollowupListParams) b24.Command[*FollowupListResult] {
-	return b24.NewCommand[*FollowupListResult](b24.Request{
+	return b24.Command[*FollowupListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "call.followup.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FollowupListParams holds the parameters of call.followup.list.
@@ -599,7 +599,7 @@ type FollowupListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FollowupListParams) validate() error {
+func (p *FollowupListParams) validate() error {
 	if p.Filter.StartDate.From == "" {
 		return &b24.RequiredError{
 			Method: "call.followup.list",

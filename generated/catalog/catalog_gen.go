@@ -72,12 +72,12 @@ func CatalogGet(ctx context.Context, c b24.Caller, p CatalogGetParams, opts ...b
 // b24.Add); its result decodes as CatalogGet's does. Required parameters are
 // not checked here: the portal reports them.
 func CatalogGetCommand(p CatalogGetParams) b24.Command[*CatalogGetResult] {
-	return b24.NewCommand[*CatalogGetResult](b24.Request{
+	return b24.Command[*CatalogGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.catalog.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CatalogGetParams holds the parameters of catalog.catalog.get.
@@ -87,7 +87,7 @@ type CatalogGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CatalogGetParams) validate() error {
+func (p *CatalogGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.catalog.get",
@@ -143,12 +143,12 @@ func CatalogGetFields(ctx context.Context, c b24.Caller, p CatalogGetFieldsParam
 // batch (see b24.Add); its result decodes as CatalogGetFields's does. Required
 // parameters are not checked here: the portal reports them.
 func CatalogGetFieldsCommand(p CatalogGetFieldsParams) b24.Command[*CatalogGetFieldsResult] {
-	return b24.NewCommand[*CatalogGetFieldsResult](b24.Request{
+	return b24.Command[*CatalogGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.catalog.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CatalogGetFieldsParams holds the parameters of catalog.catalog.getFields.
@@ -206,11 +206,11 @@ func CatalogIsOffers(ctx context.Context, c b24.Caller, p CatalogIsOffersParams,
 // (see b24.Add); its result decodes as CatalogIsOffers's does. Required
 // parameters are not checked here: the portal reports them.
 func CatalogIsOffersCommand(p CatalogIsOffersParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.catalog.isOffers",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CatalogIsOffersParams holds the parameters of catalog.catalog.isOffers.
@@ -220,7 +220,7 @@ type CatalogIsOffersParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CatalogIsOffersParams) validate() error {
+func (p *CatalogIsOffersParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.catalog.isOffers",
@@ -258,12 +258,12 @@ func CatalogList(ctx context.Context, c b24.Caller, p CatalogListParams, opts ..
 // b24.Add); its result decodes as CatalogList's does. Required parameters are
 // not checked here: the portal reports them.
 func CatalogListCommand(p CatalogListParams) b24.Command[*CatalogListResult] {
-	return b24.NewCommand[*CatalogListResult](b24.Request{
+	return b24.Command[*CatalogListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.catalog.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CatalogListAll iterates over every row of catalog.catalog.list, requesting

@@ -250,11 +250,11 @@ func DocumentAdd(ctx context.Context, c b24.Caller, p DocumentAddParams, opts ..
 // b24.Add); its result decodes as DocumentAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func DocumentAddCommand(p DocumentAddParams) b24.Command[*DocumentAddResult] {
-	return b24.NewCommand[*DocumentAddResult](b24.Request{
+	return b24.Command[*DocumentAddResult]{Request: b24.Request{
 		Method:  "catalog.document.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentAddParams holds the parameters of catalog.document.add.
@@ -264,7 +264,7 @@ type DocumentAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentAddParams) validate() error {
+func (p *DocumentAddParams) validate() error {
 	if !p.Fields.DocType.Set {
 		return &b24.RequiredError{
 			Method: "catalog.document.add",
@@ -374,11 +374,11 @@ func DocumentCancel(ctx context.Context, c b24.Caller, p DocumentCancelParams, o
 // (see b24.Add); its result decodes as DocumentCancel's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentCancelCommand(p DocumentCancelParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.document.cancel",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentCancelParams holds the parameters of catalog.document.cancel.
@@ -389,7 +389,7 @@ type DocumentCancelParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentCancelParams) validate() error {
+func (p *DocumentCancelParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.document.cancel",
@@ -433,11 +433,11 @@ func DocumentCancelList(ctx context.Context, c b24.Caller, p DocumentCancelListP
 // batch (see b24.Add); its result decodes as DocumentCancelList's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentCancelListCommand(p DocumentCancelListParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.document.cancelList",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentCancelListParams holds the parameters of
@@ -449,7 +449,7 @@ type DocumentCancelListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentCancelListParams) validate() error {
+func (p *DocumentCancelListParams) validate() error {
 	if p.DocumentIDs == nil {
 		return &b24.RequiredError{
 			Method: "catalog.document.cancelList",
@@ -491,11 +491,11 @@ func DocumentConduct(ctx context.Context, c b24.Caller, p DocumentConductParams,
 // (see b24.Add); its result decodes as DocumentConduct's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentConductCommand(p DocumentConductParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.document.conduct",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentConductParams holds the parameters of catalog.document.conduct.
@@ -506,7 +506,7 @@ type DocumentConductParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentConductParams) validate() error {
+func (p *DocumentConductParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.document.conduct",
@@ -550,11 +550,11 @@ func DocumentConductList(ctx context.Context, c b24.Caller, p DocumentConductLis
 // a batch (see b24.Add); its result decodes as DocumentConductList's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentConductListCommand(p DocumentConductListParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.document.conductList",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentConductListParams holds the parameters of
@@ -566,7 +566,7 @@ type DocumentConductListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentConductListParams) validate() error {
+func (p *DocumentConductListParams) validate() error {
 	if p.DocumentIDs == nil {
 		return &b24.RequiredError{
 			Method: "catalog.document.conductList",
@@ -611,11 +611,11 @@ func DocumentConfirm(ctx context.Context, c b24.Caller, p DocumentConfirmParams,
 // (see b24.Add); its result decodes as DocumentConfirm's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentConfirmCommand(p DocumentConfirmParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.document.confirm",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentConfirmParams holds the parameters of catalog.document.confirm.
@@ -625,7 +625,7 @@ type DocumentConfirmParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentConfirmParams) validate() error {
+func (p *DocumentConfirmParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.document.confirm",
@@ -665,11 +665,11 @@ func DocumentDelete(ctx context.Context, c b24.Caller, p DocumentDeleteParams, o
 // (see b24.Add); its result decodes as DocumentDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentDeleteCommand(p DocumentDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.document.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentDeleteParams holds the parameters of catalog.document.delete.
@@ -680,7 +680,7 @@ type DocumentDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentDeleteParams) validate() error {
+func (p *DocumentDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.document.delete",
@@ -724,11 +724,11 @@ func DocumentDeleteList(ctx context.Context, c b24.Caller, p DocumentDeleteListP
 // batch (see b24.Add); its result decodes as DocumentDeleteList's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentDeleteListCommand(p DocumentDeleteListParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.document.deleteList",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentDeleteListParams holds the parameters of
@@ -740,7 +740,7 @@ type DocumentDeleteListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentDeleteListParams) validate() error {
+func (p *DocumentDeleteListParams) validate() error {
 	if p.DocumentIDs == nil {
 		return &b24.RequiredError{
 			Method: "catalog.document.deleteList",
@@ -787,11 +787,11 @@ func DocumentElementAdd(ctx context.Context, c b24.Caller, p DocumentElementAddP
 // batch (see b24.Add); its result decodes as DocumentElementAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentElementAddCommand(p DocumentElementAddParams) b24.Command[*DocumentElementAddResult] {
-	return b24.NewCommand[*DocumentElementAddResult](b24.Request{
+	return b24.Command[*DocumentElementAddResult]{Request: b24.Request{
 		Method:  "catalog.document.element.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentElementAddParams holds the parameters of
@@ -802,7 +802,7 @@ type DocumentElementAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentElementAddParams) validate() error {
+func (p *DocumentElementAddParams) validate() error {
 	if !p.Fields.DocID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.document.element.add",
@@ -875,11 +875,11 @@ func DocumentElementDelete(ctx context.Context, c b24.Caller, p DocumentElementD
 // for a batch (see b24.Add); its result decodes as DocumentElementDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func DocumentElementDeleteCommand(p DocumentElementDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.document.element.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentElementDeleteParams holds the parameters of
@@ -891,7 +891,7 @@ type DocumentElementDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentElementDeleteParams) validate() error {
+func (p *DocumentElementDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.document.element.delete",
@@ -933,12 +933,12 @@ func DocumentElementFields(ctx context.Context, c b24.Caller, p DocumentElementF
 // for a batch (see b24.Add); its result decodes as DocumentElementFields's
 // does. Required parameters are not checked here: the portal reports them.
 func DocumentElementFieldsCommand(p DocumentElementFieldsParams) b24.Command[[]DocumentElementFieldsItem] {
-	return b24.NewCommand[[]DocumentElementFieldsItem](b24.Request{
+	return b24.Command[[]DocumentElementFieldsItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.document.element.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentElementFieldsParams holds the parameters of
@@ -1021,12 +1021,12 @@ func DocumentElementGetFields(ctx context.Context, c b24.Caller, p DocumentEleme
 // DocumentElementGetFields's does. Required parameters are not checked here:
 // the portal reports them.
 func DocumentElementGetFieldsCommand(p DocumentElementGetFieldsParams) b24.Command[*DocumentElementGetFieldsResult] {
-	return b24.NewCommand[*DocumentElementGetFieldsResult](b24.Request{
+	return b24.Command[*DocumentElementGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.document.element.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentElementGetFieldsParams holds the parameters of
@@ -1084,12 +1084,12 @@ func DocumentElementList(ctx context.Context, c b24.Caller, p DocumentElementLis
 // a batch (see b24.Add); its result decodes as DocumentElementList's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentElementListCommand(p DocumentElementListParams) b24.Command[*DocumentElementListResult] {
-	return b24.NewCommand[*DocumentElementListResult](b24.Request{
+	return b24.Command[*DocumentElementListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.document.element.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentElementListAll iterates over every row of
@@ -1224,11 +1224,11 @@ func DocumentElementUpdate(ctx context.Context, c b24.Caller, p DocumentElementU
 // for a batch (see b24.Add); its result decodes as DocumentElementUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func DocumentElementUpdateCommand(p DocumentElementUpdateParams) b24.Command[*DocumentElementUpdateResult] {
-	return b24.NewCommand[*DocumentElementUpdateResult](b24.Request{
+	return b24.Command[*DocumentElementUpdateResult]{Request: b24.Request{
 		Method:  "catalog.document.element.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentElementUpdateParams holds the parameters of
@@ -1242,7 +1242,7 @@ type DocumentElementUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentElementUpdateParams) validate() error {
+func (p *DocumentElementUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.document.element.update",
@@ -1300,12 +1300,12 @@ func DocumentFields(ctx context.Context, c b24.Caller, p DocumentFieldsParams, o
 // (see b24.Add); its result decodes as DocumentFields's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentFieldsCommand(p DocumentFieldsParams) b24.Command[[]DocumentFieldsItem] {
-	return b24.NewCommand[[]DocumentFieldsItem](b24.Request{
+	return b24.Command[[]DocumentFieldsItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.document.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentFieldsParams holds the parameters of catalog.document.fields.
@@ -1384,12 +1384,12 @@ func DocumentGetFields(ctx context.Context, c b24.Caller, p DocumentGetFieldsPar
 // batch (see b24.Add); its result decodes as DocumentGetFields's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentGetFieldsCommand(p DocumentGetFieldsParams) b24.Command[*DocumentGetFieldsResult] {
-	return b24.NewCommand[*DocumentGetFieldsResult](b24.Request{
+	return b24.Command[*DocumentGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.document.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentGetFieldsParams holds the parameters of catalog.document.getFields.
@@ -1445,12 +1445,12 @@ func DocumentList(ctx context.Context, c b24.Caller, p DocumentListParams, opts 
 // b24.Add); its result decodes as DocumentList's does. Required parameters are
 // not checked here: the portal reports them.
 func DocumentListCommand(p DocumentListParams) b24.Command[*DocumentListResult] {
-	return b24.NewCommand[*DocumentListResult](b24.Request{
+	return b24.Command[*DocumentListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.document.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentListAll iterates over every row of catalog.document.list, requesting
@@ -1598,12 +1598,12 @@ func DocumentModeStatus(ctx context.Context, c b24.Caller, p DocumentModeStatusP
 // batch (see b24.Add); its result decodes as DocumentModeStatus's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentModeStatusCommand(p DocumentModeStatusParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.document.mode.status",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentModeStatusParams holds the parameters of
@@ -1644,11 +1644,11 @@ func DocumentUnconfirm(ctx context.Context, c b24.Caller, p DocumentUnconfirmPar
 // batch (see b24.Add); its result decodes as DocumentUnconfirm's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentUnconfirmCommand(p DocumentUnconfirmParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.document.unconfirm",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentUnconfirmParams holds the parameters of catalog.document.unconfirm.
@@ -1658,7 +1658,7 @@ type DocumentUnconfirmParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentUnconfirmParams) validate() error {
+func (p *DocumentUnconfirmParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.document.unconfirm",
@@ -1702,11 +1702,11 @@ func DocumentUpdate(ctx context.Context, c b24.Caller, p DocumentUpdateParams, o
 // (see b24.Add); its result decodes as DocumentUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentUpdateCommand(p DocumentUpdateParams) b24.Command[*DocumentUpdateResult] {
-	return b24.NewCommand[*DocumentUpdateResult](b24.Request{
+	return b24.Command[*DocumentUpdateResult]{Request: b24.Request{
 		Method:  "catalog.document.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentUpdateParams holds the parameters of catalog.document.update.
@@ -1719,7 +1719,7 @@ type DocumentUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentUpdateParams) validate() error {
+func (p *DocumentUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.document.update",

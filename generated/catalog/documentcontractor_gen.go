@@ -103,11 +103,11 @@ func DocumentcontractorAdd(ctx context.Context, c b24.Caller, p Documentcontract
 // for a batch (see b24.Add); its result decodes as DocumentcontractorAdd's
 // does. Required parameters are not checked here: the portal reports them.
 func DocumentcontractorAddCommand(p DocumentcontractorAddParams) b24.Command[*DocumentcontractorAddResult] {
-	return b24.NewCommand[*DocumentcontractorAddResult](b24.Request{
+	return b24.Command[*DocumentcontractorAddResult]{Request: b24.Request{
 		Method:  "catalog.documentcontractor.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentcontractorAddParams holds the parameters of
@@ -118,7 +118,7 @@ type DocumentcontractorAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentcontractorAddParams) validate() error {
+func (p *DocumentcontractorAddParams) validate() error {
 	if !p.Fields.DocumentID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.documentcontractor.add",
@@ -192,11 +192,11 @@ func DocumentcontractorDelete(ctx context.Context, c b24.Caller, p Documentcontr
 // DocumentcontractorDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func DocumentcontractorDeleteCommand(p DocumentcontractorDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.documentcontractor.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentcontractorDeleteParams holds the parameters of
@@ -208,7 +208,7 @@ type DocumentcontractorDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentcontractorDeleteParams) validate() error {
+func (p *DocumentcontractorDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.documentcontractor.delete",
@@ -247,12 +247,12 @@ func DocumentcontractorGetFields(ctx context.Context, c b24.Caller, p Documentco
 // DocumentcontractorGetFields's does. Required parameters are not checked
 // here: the portal reports them.
 func DocumentcontractorGetFieldsCommand(p DocumentcontractorGetFieldsParams) b24.Command[*DocumentcontractorGetFieldsResult] {
-	return b24.NewCommand[*DocumentcontractorGetFieldsResult](b24.Request{
+	return b24.Command[*DocumentcontractorGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.documentcontractor.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentcontractorGetFieldsParams holds the parameters of
@@ -310,12 +310,12 @@ func DocumentcontractorList(ctx context.Context, c b24.Caller, p Documentcontrac
 // DocumentcontractorList's does. Required parameters are not checked here: the
 // portal reports them.
 func DocumentcontractorListCommand(p DocumentcontractorListParams) b24.Command[*DocumentcontractorListResult] {
-	return b24.NewCommand[*DocumentcontractorListResult](b24.Request{
+	return b24.Command[*DocumentcontractorListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.documentcontractor.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentcontractorListAll iterates over every row of

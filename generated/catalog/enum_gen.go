@@ -33,12 +33,12 @@ func EnumGetRoundTypes(ctx context.Context, c b24.Caller, p EnumGetRoundTypesPar
 // batch (see b24.Add); its result decodes as EnumGetRoundTypes's does.
 // Required parameters are not checked here: the portal reports them.
 func EnumGetRoundTypesCommand(p EnumGetRoundTypesParams) b24.Command[*EnumGetRoundTypesResult] {
-	return b24.NewCommand[*EnumGetRoundTypesResult](b24.Request{
+	return b24.Command[*EnumGetRoundTypesResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.enum.getRoundTypes",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // EnumGetRoundTypesParams holds the parameters of catalog.enum.getRoundTypes.
@@ -110,12 +110,12 @@ func EnumGetStoreDocumentTypes(ctx context.Context, c b24.Caller, p EnumGetStore
 // EnumGetStoreDocumentTypes's does. Required parameters are not checked here:
 // the portal reports them.
 func EnumGetStoreDocumentTypesCommand(p EnumGetStoreDocumentTypesParams) b24.Command[*EnumGetStoreDocumentTypesResult] {
-	return b24.NewCommand[*EnumGetStoreDocumentTypesResult](b24.Request{
+	return b24.Command[*EnumGetStoreDocumentTypesResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.enum.getStoreDocumentTypes",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // EnumGetStoreDocumentTypesParams holds the parameters of

@@ -65,12 +65,12 @@ func ExtraGet(ctx context.Context, c b24.Caller, p ExtraGetParams, opts ...b24.C
 // its result decodes as ExtraGet's does. Required parameters are not checked
 // here: the portal reports them.
 func ExtraGetCommand(p ExtraGetParams) b24.Command[*ExtraGetResult] {
-	return b24.NewCommand[*ExtraGetResult](b24.Request{
+	return b24.Command[*ExtraGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.extra.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ExtraGetParams holds the parameters of catalog.extra.get.
@@ -80,7 +80,7 @@ type ExtraGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ExtraGetParams) validate() error {
+func (p *ExtraGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.extra.get",
@@ -136,12 +136,12 @@ func ExtraGetFields(ctx context.Context, c b24.Caller, p ExtraGetFieldsParams, o
 // (see b24.Add); its result decodes as ExtraGetFields's does. Required
 // parameters are not checked here: the portal reports them.
 func ExtraGetFieldsCommand(p ExtraGetFieldsParams) b24.Command[*ExtraGetFieldsResult] {
-	return b24.NewCommand[*ExtraGetFieldsResult](b24.Request{
+	return b24.Command[*ExtraGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.extra.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ExtraGetFieldsParams holds the parameters of catalog.extra.getFields.
@@ -193,12 +193,12 @@ func ExtraList(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...b24
 // b24.Add); its result decodes as ExtraList's does. Required parameters are
 // not checked here: the portal reports them.
 func ExtraListCommand(p ExtraListParams) b24.Command[*ExtraListResult] {
-	return b24.NewCommand[*ExtraListResult](b24.Request{
+	return b24.Command[*ExtraListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.extra.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ExtraListAll iterates over every row of catalog.extra.list, requesting page

@@ -117,11 +117,11 @@ func MeasureAdd(ctx context.Context, c b24.Caller, p MeasureAddParams, opts ...b
 // b24.Add); its result decodes as MeasureAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func MeasureAddCommand(p MeasureAddParams) b24.Command[*MeasureAddResult] {
-	return b24.NewCommand[*MeasureAddResult](b24.Request{
+	return b24.Command[*MeasureAddResult]{Request: b24.Request{
 		Method:  "catalog.measure.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MeasureAddParams holds the parameters of catalog.measure.add.
@@ -131,7 +131,7 @@ type MeasureAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MeasureAddParams) validate() error {
+func (p *MeasureAddParams) validate() error {
 	if !p.Fields.Code.Set {
 		return &b24.RequiredError{
 			Method: "catalog.measure.add",
@@ -198,11 +198,11 @@ func MeasureDelete(ctx context.Context, c b24.Caller, p MeasureDeleteParams, opt
 // b24.Add); its result decodes as MeasureDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func MeasureDeleteCommand(p MeasureDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.measure.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MeasureDeleteParams holds the parameters of catalog.measure.delete.
@@ -212,7 +212,7 @@ type MeasureDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MeasureDeleteParams) validate() error {
+func (p *MeasureDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.measure.delete",
@@ -255,12 +255,12 @@ func MeasureGet(ctx context.Context, c b24.Caller, p MeasureGetParams, opts ...b
 // b24.Add); its result decodes as MeasureGet's does. Required parameters are
 // not checked here: the portal reports them.
 func MeasureGetCommand(p MeasureGetParams) b24.Command[*MeasureGetResult] {
-	return b24.NewCommand[*MeasureGetResult](b24.Request{
+	return b24.Command[*MeasureGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.measure.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // MeasureGetParams holds the parameters of catalog.measure.get.
@@ -270,7 +270,7 @@ type MeasureGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MeasureGetParams) validate() error {
+func (p *MeasureGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.measure.get",
@@ -327,12 +327,12 @@ func MeasureGetFields(ctx context.Context, c b24.Caller, p MeasureGetFieldsParam
 // batch (see b24.Add); its result decodes as MeasureGetFields's does. Required
 // parameters are not checked here: the portal reports them.
 func MeasureGetFieldsCommand(p MeasureGetFieldsParams) b24.Command[*MeasureGetFieldsResult] {
-	return b24.NewCommand[*MeasureGetFieldsResult](b24.Request{
+	return b24.Command[*MeasureGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.measure.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // MeasureGetFieldsParams holds the parameters of catalog.measure.getFields.
@@ -384,12 +384,12 @@ func MeasureList(ctx context.Context, c b24.Caller, p MeasureListParams, opts ..
 // b24.Add); its result decodes as MeasureList's does. Required parameters are
 // not checked here: the portal reports them.
 func MeasureListCommand(p MeasureListParams) b24.Command[*Measure] {
-	return b24.NewCommand[*Measure](b24.Request{
+	return b24.Command[*Measure]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.measure.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // MeasureListParams holds the parameters of catalog.measure.list.
@@ -503,11 +503,11 @@ func MeasureUpdate(ctx context.Context, c b24.Caller, p MeasureUpdateParams, opt
 // b24.Add); its result decodes as MeasureUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func MeasureUpdateCommand(p MeasureUpdateParams) b24.Command[*MeasureUpdateResult] {
-	return b24.NewCommand[*MeasureUpdateResult](b24.Request{
+	return b24.Command[*MeasureUpdateResult]{Request: b24.Request{
 		Method:  "catalog.measure.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MeasureUpdateParams holds the parameters of catalog.measure.update.
@@ -519,7 +519,7 @@ type MeasureUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MeasureUpdateParams) validate() error {
+func (p *MeasureUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.measure.update",

@@ -108,11 +108,11 @@ func PriceAdd(ctx context.Context, c b24.Caller, p PriceAddParams, opts ...b24.C
 // its result decodes as PriceAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func PriceAddCommand(p PriceAddParams) b24.Command[*PriceAddResult] {
-	return b24.NewCommand[*PriceAddResult](b24.Request{
+	return b24.Command[*PriceAddResult]{Request: b24.Request{
 		Method:  "catalog.price.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PriceAddParams holds the parameters of catalog.price.add.
@@ -123,7 +123,7 @@ type PriceAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceAddParams) validate() error {
+func (p *PriceAddParams) validate() error {
 	if !p.Fields.ProductID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.price.add",
@@ -203,11 +203,11 @@ func PriceDelete(ctx context.Context, c b24.Caller, p PriceDeleteParams, opts ..
 // b24.Add); its result decodes as PriceDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func PriceDeleteCommand(p PriceDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.price.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PriceDeleteParams holds the parameters of catalog.price.delete.
@@ -218,7 +218,7 @@ type PriceDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceDeleteParams) validate() error {
+func (p *PriceDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.price.delete",
@@ -262,12 +262,12 @@ func PriceGet(ctx context.Context, c b24.Caller, p PriceGetParams, opts ...b24.C
 // its result decodes as PriceGet's does. Required parameters are not checked
 // here: the portal reports them.
 func PriceGetCommand(p PriceGetParams) b24.Command[*PriceGetResult] {
-	return b24.NewCommand[*PriceGetResult](b24.Request{
+	return b24.Command[*PriceGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.price.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PriceGetParams holds the parameters of catalog.price.get.
@@ -278,7 +278,7 @@ type PriceGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceGetParams) validate() error {
+func (p *PriceGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.price.get",
@@ -335,12 +335,12 @@ func PriceGetFields(ctx context.Context, c b24.Caller, p PriceGetFieldsParams, o
 // (see b24.Add); its result decodes as PriceGetFields's does. Required
 // parameters are not checked here: the portal reports them.
 func PriceGetFieldsCommand(p PriceGetFieldsParams) b24.Command[*PriceGetFieldsResult] {
-	return b24.NewCommand[*PriceGetFieldsResult](b24.Request{
+	return b24.Command[*PriceGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.price.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PriceGetFieldsParams holds the parameters of catalog.price.getFields.
@@ -394,12 +394,12 @@ func PriceList(ctx context.Context, c b24.Caller, p PriceListParams, opts ...b24
 // b24.Add); its result decodes as PriceList's does. Required parameters are
 // not checked here: the portal reports them.
 func PriceListCommand(p PriceListParams) b24.Command[*PriceListResult] {
-	return b24.NewCommand[*PriceListResult](b24.Request{
+	return b24.Command[*PriceListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.price.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PriceListAll iterates over every row of catalog.price.list, requesting page
@@ -550,11 +550,11 @@ func PriceModify(ctx context.Context, c b24.Caller, p PriceModifyParams, opts ..
 // b24.Add); its result decodes as PriceModify's does. Required parameters are
 // not checked here: the portal reports them.
 func PriceModifyCommand(p PriceModifyParams) b24.Command[*PriceModifyResult] {
-	return b24.NewCommand[*PriceModifyResult](b24.Request{
+	return b24.Command[*PriceModifyResult]{Request: b24.Request{
 		Method:  "catalog.price.modify",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PriceModifyParams holds the parameters of catalog.price.modify.
@@ -565,7 +565,7 @@ type PriceModifyParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceModifyParams) validate() error {
+func (p *PriceModifyParams) validate() error {
 	if p.Fields.Product.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.price.modify",
@@ -710,11 +710,11 @@ func PriceUpdate(ctx context.Context, c b24.Caller, p PriceUpdateParams, opts ..
 // b24.Add); its result decodes as PriceUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func PriceUpdateCommand(p PriceUpdateParams) b24.Command[*PriceUpdateResult] {
-	return b24.NewCommand[*PriceUpdateResult](b24.Request{
+	return b24.Command[*PriceUpdateResult]{Request: b24.Request{
 		Method:  "catalog.price.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PriceUpdateParams holds the parameters of catalog.price.update.
@@ -727,7 +727,7 @@ type PriceUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceUpdateParams) validate() error {
+func (p *PriceUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.price.update",

@@ -116,11 +116,11 @@ func PriceTypeAdd(ctx context.Context, c b24.Caller, p PriceTypeAddParams, opts 
 // b24.Add); its result decodes as PriceTypeAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func PriceTypeAddCommand(p PriceTypeAddParams) b24.Command[*PriceTypeAddResult] {
-	return b24.NewCommand[*PriceTypeAddResult](b24.Request{
+	return b24.Command[*PriceTypeAddResult]{Request: b24.Request{
 		Method:  "catalog.priceType.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PriceTypeAddParams holds the parameters of catalog.priceType.add.
@@ -130,7 +130,7 @@ type PriceTypeAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceTypeAddParams) validate() error {
+func (p *PriceTypeAddParams) validate() error {
 	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.priceType.add",
@@ -192,11 +192,11 @@ func PriceTypeDelete(ctx context.Context, c b24.Caller, p PriceTypeDeleteParams,
 // (see b24.Add); its result decodes as PriceTypeDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func PriceTypeDeleteCommand(p PriceTypeDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.priceType.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PriceTypeDeleteParams holds the parameters of catalog.priceType.delete.
@@ -208,7 +208,7 @@ type PriceTypeDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceTypeDeleteParams) validate() error {
+func (p *PriceTypeDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.priceType.delete",
@@ -250,12 +250,12 @@ func PriceTypeGet(ctx context.Context, c b24.Caller, p PriceTypeGetParams, opts 
 // b24.Add); its result decodes as PriceTypeGet's does. Required parameters are
 // not checked here: the portal reports them.
 func PriceTypeGetCommand(p PriceTypeGetParams) b24.Command[*PriceTypeGetResult] {
-	return b24.NewCommand[*PriceTypeGetResult](b24.Request{
+	return b24.Command[*PriceTypeGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.priceType.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PriceTypeGetParams holds the parameters of catalog.priceType.get.
@@ -265,7 +265,7 @@ type PriceTypeGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceTypeGetParams) validate() error {
+func (p *PriceTypeGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.priceType.get",
@@ -321,12 +321,12 @@ func PriceTypeGetFields(ctx context.Context, c b24.Caller, p PriceTypeGetFieldsP
 // batch (see b24.Add); its result decodes as PriceTypeGetFields's does.
 // Required parameters are not checked here: the portal reports them.
 func PriceTypeGetFieldsCommand(p PriceTypeGetFieldsParams) b24.Command[*PriceTypeGetFieldsResult] {
-	return b24.NewCommand[*PriceTypeGetFieldsResult](b24.Request{
+	return b24.Command[*PriceTypeGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.priceType.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PriceTypeGetFieldsParams holds the parameters of
@@ -380,12 +380,12 @@ func PriceTypeList(ctx context.Context, c b24.Caller, p PriceTypeListParams, opt
 // b24.Add); its result decodes as PriceTypeList's does. Required parameters
 // are not checked here: the portal reports them.
 func PriceTypeListCommand(p PriceTypeListParams) b24.Command[*PriceTypeListResult] {
-	return b24.NewCommand[*PriceTypeListResult](b24.Request{
+	return b24.Command[*PriceTypeListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.priceType.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PriceTypeListAll iterates over every row of catalog.priceType.list,
@@ -535,11 +535,11 @@ func PriceTypeUpdate(ctx context.Context, c b24.Caller, p PriceTypeUpdateParams,
 // (see b24.Add); its result decodes as PriceTypeUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func PriceTypeUpdateCommand(p PriceTypeUpdateParams) b24.Command[*PriceTypeUpdateResult] {
-	return b24.NewCommand[*PriceTypeUpdateResult](b24.Request{
+	return b24.Command[*PriceTypeUpdateResult]{Request: b24.Request{
 		Method:  "catalog.priceType.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PriceTypeUpdateParams holds the parameters of catalog.priceType.update.
@@ -551,7 +551,7 @@ type PriceTypeUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceTypeUpdateParams) validate() error {
+func (p *PriceTypeUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.priceType.update",

@@ -102,11 +102,11 @@ func PriceTypeGroupAdd(ctx context.Context, c b24.Caller, p PriceTypeGroupAddPar
 // batch (see b24.Add); its result decodes as PriceTypeGroupAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func PriceTypeGroupAddCommand(p PriceTypeGroupAddParams) b24.Command[*PriceTypeGroupAddResult] {
-	return b24.NewCommand[*PriceTypeGroupAddResult](b24.Request{
+	return b24.Command[*PriceTypeGroupAddResult]{Request: b24.Request{
 		Method:  "catalog.priceTypeGroup.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PriceTypeGroupAddParams holds the parameters of catalog.priceTypeGroup.add.
@@ -117,7 +117,7 @@ type PriceTypeGroupAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceTypeGroupAddParams) validate() error {
+func (p *PriceTypeGroupAddParams) validate() error {
 	if !p.Fields.CatalogGroupID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.priceTypeGroup.add",
@@ -192,11 +192,11 @@ func PriceTypeGroupDelete(ctx context.Context, c b24.Caller, p PriceTypeGroupDel
 // for a batch (see b24.Add); its result decodes as PriceTypeGroupDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func PriceTypeGroupDeleteCommand(p PriceTypeGroupDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.priceTypeGroup.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PriceTypeGroupDeleteParams holds the parameters of
@@ -210,7 +210,7 @@ type PriceTypeGroupDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceTypeGroupDeleteParams) validate() error {
+func (p *PriceTypeGroupDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.priceTypeGroup.delete",
@@ -250,12 +250,12 @@ func PriceTypeGroupGetFields(ctx context.Context, c b24.Caller, p PriceTypeGroup
 // PriceTypeGroupGetFields's does. Required parameters are not checked here:
 // the portal reports them.
 func PriceTypeGroupGetFieldsCommand(p PriceTypeGroupGetFieldsParams) b24.Command[*PriceTypeGroupGetFieldsResult] {
-	return b24.NewCommand[*PriceTypeGroupGetFieldsResult](b24.Request{
+	return b24.Command[*PriceTypeGroupGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.priceTypeGroup.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PriceTypeGroupGetFieldsParams holds the parameters of
@@ -311,12 +311,12 @@ func PriceTypeGroupList(ctx context.Context, c b24.Caller, p PriceTypeGroupListP
 // batch (see b24.Add); its result decodes as PriceTypeGroupList's does.
 // Required parameters are not checked here: the portal reports them.
 func PriceTypeGroupListCommand(p PriceTypeGroupListParams) b24.Command[*PriceTypeGroupListResult] {
-	return b24.NewCommand[*PriceTypeGroupListResult](b24.Request{
+	return b24.Command[*PriceTypeGroupListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.priceTypeGroup.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PriceTypeGroupListAll iterates over every row of

@@ -106,11 +106,11 @@ func PriceTypeLangAdd(ctx context.Context, c b24.Caller, p PriceTypeLangAddParam
 // batch (see b24.Add); its result decodes as PriceTypeLangAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func PriceTypeLangAddCommand(p PriceTypeLangAddParams) b24.Command[*PriceTypeLangAddResult] {
-	return b24.NewCommand[*PriceTypeLangAddResult](b24.Request{
+	return b24.Command[*PriceTypeLangAddResult]{Request: b24.Request{
 		Method:  "catalog.priceTypeLang.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PriceTypeLangAddParams holds the parameters of catalog.priceTypeLang.add.
@@ -121,7 +121,7 @@ type PriceTypeLangAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceTypeLangAddParams) validate() error {
+func (p *PriceTypeLangAddParams) validate() error {
 	if !p.Fields.CatalogGroupID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.priceTypeLang.add",
@@ -197,11 +197,11 @@ func PriceTypeLangDelete(ctx context.Context, c b24.Caller, p PriceTypeLangDelet
 // a batch (see b24.Add); its result decodes as PriceTypeLangDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func PriceTypeLangDeleteCommand(p PriceTypeLangDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.priceTypeLang.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PriceTypeLangDeleteParams holds the parameters of
@@ -212,7 +212,7 @@ type PriceTypeLangDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceTypeLangDeleteParams) validate() error {
+func (p *PriceTypeLangDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.priceTypeLang.delete",
@@ -257,12 +257,12 @@ func PriceTypeLangGet(ctx context.Context, c b24.Caller, p PriceTypeLangGetParam
 // batch (see b24.Add); its result decodes as PriceTypeLangGet's does. Required
 // parameters are not checked here: the portal reports them.
 func PriceTypeLangGetCommand(p PriceTypeLangGetParams) b24.Command[*PriceTypeLangGetResult] {
-	return b24.NewCommand[*PriceTypeLangGetResult](b24.Request{
+	return b24.Command[*PriceTypeLangGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.priceTypeLang.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PriceTypeLangGetParams holds the parameters of catalog.priceTypeLang.get.
@@ -272,7 +272,7 @@ type PriceTypeLangGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceTypeLangGetParams) validate() error {
+func (p *PriceTypeLangGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.priceTypeLang.get",
@@ -330,12 +330,12 @@ func PriceTypeLangGetFields(ctx context.Context, c b24.Caller, p PriceTypeLangGe
 // PriceTypeLangGetFields's does. Required parameters are not checked here: the
 // portal reports them.
 func PriceTypeLangGetFieldsCommand(p PriceTypeLangGetFieldsParams) b24.Command[*PriceTypeLangGetFieldsResult] {
-	return b24.NewCommand[*PriceTypeLangGetFieldsResult](b24.Request{
+	return b24.Command[*PriceTypeLangGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.priceTypeLang.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PriceTypeLangGetFieldsParams holds the parameters of
@@ -391,12 +391,12 @@ func PriceTypeLangGetLanguages(ctx context.Context, c b24.Caller, p PriceTypeLan
 // PriceTypeLangGetLanguages's does. Required parameters are not checked here:
 // the portal reports them.
 func PriceTypeLangGetLanguagesCommand(p PriceTypeLangGetLanguagesParams) b24.Command[*PriceTypeLangGetLanguagesResult] {
-	return b24.NewCommand[*PriceTypeLangGetLanguagesResult](b24.Request{
+	return b24.Command[*PriceTypeLangGetLanguagesResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.priceTypeLang.getLanguages",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PriceTypeLangGetLanguagesAll iterates over every row of
@@ -480,12 +480,12 @@ func PriceTypeLangList(ctx context.Context, c b24.Caller, p PriceTypeLangListPar
 // batch (see b24.Add); its result decodes as PriceTypeLangList's does.
 // Required parameters are not checked here: the portal reports them.
 func PriceTypeLangListCommand(p PriceTypeLangListParams) b24.Command[*PriceTypeLangListResult] {
-	return b24.NewCommand[*PriceTypeLangListResult](b24.Request{
+	return b24.Command[*PriceTypeLangListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.priceTypeLang.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PriceTypeLangListAll iterates over every row of catalog.priceTypeLang.list,
@@ -629,11 +629,11 @@ func PriceTypeLangUpdate(ctx context.Context, c b24.Caller, p PriceTypeLangUpdat
 // a batch (see b24.Add); its result decodes as PriceTypeLangUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func PriceTypeLangUpdateCommand(p PriceTypeLangUpdateParams) b24.Command[*PriceTypeLangUpdateResult] {
-	return b24.NewCommand[*PriceTypeLangUpdateResult](b24.Request{
+	return b24.Command[*PriceTypeLangUpdateResult]{Request: b24.Request{
 		Method:  "catalog.priceTypeLang.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PriceTypeLangUpdateParams holds the parameters of
@@ -646,7 +646,7 @@ type PriceTypeLangUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PriceTypeLangUpdateParams) validate() error {
+func (p *PriceTypeLangUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.priceTypeLang.update",

@@ -2478,11 +2478,11 @@ func ProductAdd(ctx context.Context, c b24.Caller, p ProductAddParams, opts ...b
 // b24.Add); its result decodes as ProductAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func ProductAddCommand(p ProductAddParams) b24.Command[*ProductAddResult] {
-	return b24.NewCommand[*ProductAddResult](b24.Request{
+	return b24.Command[*ProductAddResult]{Request: b24.Request{
 		Method:  "catalog.product.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductAddParams holds the parameters of catalog.product.add.
@@ -2543,7 +2543,7 @@ type ProductAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductAddParams) validate() error {
+func (p *ProductAddParams) validate() error {
 	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.product.add",
@@ -2610,11 +2610,11 @@ func ProductDelete(ctx context.Context, c b24.Caller, p ProductDeleteParams, opt
 // b24.Add); its result decodes as ProductDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func ProductDeleteCommand(p ProductDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.product.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductDeleteParams holds the parameters of catalog.product.delete.
@@ -2626,7 +2626,7 @@ type ProductDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductDeleteParams) validate() error {
+func (p *ProductDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.delete",
@@ -2669,11 +2669,11 @@ func ProductDownload(ctx context.Context, c b24.Caller, p ProductDownloadParams,
 // (see b24.Add); its result decodes as ProductDownload's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductDownloadCommand(p ProductDownloadParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "catalog.product.download",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductDownloadParams holds the parameters of catalog.product.download.
@@ -2683,7 +2683,7 @@ type ProductDownloadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductDownloadParams) validate() error {
+func (p *ProductDownloadParams) validate() error {
 	if p.Fields.FileID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.download",
@@ -2806,12 +2806,12 @@ func ProductGet(ctx context.Context, c b24.Caller, p ProductGetParams, opts ...b
 // b24.Add); its result decodes as ProductGet's does. Required parameters are
 // not checked here: the portal reports them.
 func ProductGetCommand(p ProductGetParams) b24.Command[*ProductGetResult] {
-	return b24.NewCommand[*ProductGetResult](b24.Request{
+	return b24.Command[*ProductGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.product.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductGetParams holds the parameters of catalog.product.get.
@@ -2823,7 +2823,7 @@ type ProductGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductGetParams) validate() error {
+func (p *ProductGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.get",
@@ -2886,12 +2886,12 @@ func ProductGetFieldsByFilter(ctx context.Context, c b24.Caller, p ProductGetFie
 // ProductGetFieldsByFilter's does. Required parameters are not checked here:
 // the portal reports them.
 func ProductGetFieldsByFilterCommand(p ProductGetFieldsByFilterParams) b24.Command[*ProductGetFieldsByFilterResult] {
-	return b24.NewCommand[*ProductGetFieldsByFilterResult](b24.Request{
+	return b24.Command[*ProductGetFieldsByFilterResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.product.getFieldsByFilter",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductGetFieldsByFilterParams holds the parameters of
@@ -2902,7 +2902,7 @@ type ProductGetFieldsByFilterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductGetFieldsByFilterParams) validate() error {
+func (p *ProductGetFieldsByFilterParams) validate() error {
 	if p.Filter.IblockID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.getFieldsByFilter",
@@ -2985,12 +2985,12 @@ func ProductList(ctx context.Context, c b24.Caller, p ProductListParams, opts ..
 // b24.Add); its result decodes as ProductList's does. Required parameters are
 // not checked here: the portal reports them.
 func ProductListCommand(p ProductListParams) b24.Command[*ProductListResult] {
-	return b24.NewCommand[*ProductListResult](b24.Request{
+	return b24.Command[*ProductListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.product.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductListAll iterates over every row of catalog.product.list, requesting
@@ -3170,11 +3170,11 @@ func ProductOfferAdd(ctx context.Context, c b24.Caller, p ProductOfferAddParams,
 // (see b24.Add); its result decodes as ProductOfferAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductOfferAddCommand(p ProductOfferAddParams) b24.Command[*ProductOfferAddResult] {
-	return b24.NewCommand[*ProductOfferAddResult](b24.Request{
+	return b24.Command[*ProductOfferAddResult]{Request: b24.Request{
 		Method:  "catalog.product.offer.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductOfferAddParams holds the parameters of catalog.product.offer.add.
@@ -3184,7 +3184,7 @@ type ProductOfferAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductOfferAddParams) validate() error {
+func (p *ProductOfferAddParams) validate() error {
 	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.product.offer.add",
@@ -3252,11 +3252,11 @@ func ProductOfferDelete(ctx context.Context, c b24.Caller, p ProductOfferDeleteP
 // batch (see b24.Add); its result decodes as ProductOfferDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductOfferDeleteCommand(p ProductOfferDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.product.offer.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductOfferDeleteParams holds the parameters of
@@ -3270,7 +3270,7 @@ type ProductOfferDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductOfferDeleteParams) validate() error {
+func (p *ProductOfferDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.offer.delete",
@@ -3315,11 +3315,11 @@ func ProductOfferDownload(ctx context.Context, c b24.Caller, p ProductOfferDownl
 // for a batch (see b24.Add); its result decodes as ProductOfferDownload's
 // does. Required parameters are not checked here: the portal reports them.
 func ProductOfferDownloadCommand(p ProductOfferDownloadParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "catalog.product.offer.download",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductOfferDownloadParams holds the parameters of
@@ -3330,7 +3330,7 @@ type ProductOfferDownloadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductOfferDownloadParams) validate() error {
+func (p *ProductOfferDownloadParams) validate() error {
 	if p.Fields.FileID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.offer.download",
@@ -3456,12 +3456,12 @@ func ProductOfferGet(ctx context.Context, c b24.Caller, p ProductOfferGetParams,
 // (see b24.Add); its result decodes as ProductOfferGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductOfferGetCommand(p ProductOfferGetParams) b24.Command[*ProductOfferGetResult] {
-	return b24.NewCommand[*ProductOfferGetResult](b24.Request{
+	return b24.Command[*ProductOfferGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.product.offer.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductOfferGetParams holds the parameters of catalog.product.offer.get.
@@ -3474,7 +3474,7 @@ type ProductOfferGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductOfferGetParams) validate() error {
+func (p *ProductOfferGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.offer.get",
@@ -3537,12 +3537,12 @@ func ProductOfferGetFieldsByFilter(ctx context.Context, c b24.Caller, p ProductO
 // b24.Add); its result decodes as ProductOfferGetFieldsByFilter's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductOfferGetFieldsByFilterCommand(p ProductOfferGetFieldsByFilterParams) b24.Command[*ProductOfferGetFieldsByFilterResult] {
-	return b24.NewCommand[*ProductOfferGetFieldsByFilterResult](b24.Request{
+	return b24.Command[*ProductOfferGetFieldsByFilterResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.product.offer.getFieldsByFilter",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductOfferGetFieldsByFilterParams holds the parameters of
@@ -3553,7 +3553,7 @@ type ProductOfferGetFieldsByFilterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductOfferGetFieldsByFilterParams) validate() error {
+func (p *ProductOfferGetFieldsByFilterParams) validate() error {
 	if p.Filter.IblockID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.offer.getFieldsByFilter",
@@ -3636,12 +3636,12 @@ func ProductOfferList(ctx context.Context, c b24.Caller, p ProductOfferListParam
 // batch (see b24.Add); its result decodes as ProductOfferList's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductOfferListCommand(p ProductOfferListParams) b24.Command[*ProductOfferListResult] {
-	return b24.NewCommand[*ProductOfferListResult](b24.Request{
+	return b24.Command[*ProductOfferListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.product.offer.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductOfferListAll iterates over every row of catalog.product.offer.list,
@@ -3825,11 +3825,11 @@ func ProductOfferUpdate(ctx context.Context, c b24.Caller, p ProductOfferUpdateP
 // batch (see b24.Add); its result decodes as ProductOfferUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductOfferUpdateCommand(p ProductOfferUpdateParams) b24.Command[*ProductOfferUpdateResult] {
-	return b24.NewCommand[*ProductOfferUpdateResult](b24.Request{
+	return b24.Command[*ProductOfferUpdateResult]{Request: b24.Request{
 		Method:  "catalog.product.offer.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductOfferUpdateParams holds the parameters of
@@ -3845,7 +3845,7 @@ type ProductOfferUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductOfferUpdateParams) validate() error {
+func (p *ProductOfferUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.offer.update",
@@ -3913,11 +3913,11 @@ func ProductServiceAdd(ctx context.Context, c b24.Caller, p ProductServiceAddPar
 // batch (see b24.Add); its result decodes as ProductServiceAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductServiceAddCommand(p ProductServiceAddParams) b24.Command[*ProductServiceAddResult] {
-	return b24.NewCommand[*ProductServiceAddResult](b24.Request{
+	return b24.Command[*ProductServiceAddResult]{Request: b24.Request{
 		Method:  "catalog.product.service.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductServiceAddParams holds the parameters of catalog.product.service.add.
@@ -3927,7 +3927,7 @@ type ProductServiceAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductServiceAddParams) validate() error {
+func (p *ProductServiceAddParams) validate() error {
 	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.product.service.add",
@@ -3994,11 +3994,11 @@ func ProductServiceDelete(ctx context.Context, c b24.Caller, p ProductServiceDel
 // for a batch (see b24.Add); its result decodes as ProductServiceDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func ProductServiceDeleteCommand(p ProductServiceDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.product.service.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductServiceDeleteParams holds the parameters of
@@ -4012,7 +4012,7 @@ type ProductServiceDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductServiceDeleteParams) validate() error {
+func (p *ProductServiceDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.service.delete",
@@ -4057,11 +4057,11 @@ func ProductServiceDownload(ctx context.Context, c b24.Caller, p ProductServiceD
 // ProductServiceDownload's does. Required parameters are not checked here: the
 // portal reports them.
 func ProductServiceDownloadCommand(p ProductServiceDownloadParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "catalog.product.service.download",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductServiceDownloadParams holds the parameters of
@@ -4072,7 +4072,7 @@ type ProductServiceDownloadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductServiceDownloadParams) validate() error {
+func (p *ProductServiceDownloadParams) validate() error {
 	if p.Fields.FileID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.service.download",
@@ -4196,12 +4196,12 @@ func ProductServiceGet(ctx context.Context, c b24.Caller, p ProductServiceGetPar
 // batch (see b24.Add); its result decodes as ProductServiceGet's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductServiceGetCommand(p ProductServiceGetParams) b24.Command[*ProductServiceGetResult] {
-	return b24.NewCommand[*ProductServiceGetResult](b24.Request{
+	return b24.Command[*ProductServiceGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.product.service.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductServiceGetParams holds the parameters of catalog.product.service.get.
@@ -4213,7 +4213,7 @@ type ProductServiceGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductServiceGetParams) validate() error {
+func (p *ProductServiceGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.service.get",
@@ -4276,12 +4276,12 @@ func ProductServiceGetFieldsByFilter(ctx context.Context, c b24.Caller, p Produc
 // b24.Add); its result decodes as ProductServiceGetFieldsByFilter's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductServiceGetFieldsByFilterCommand(p ProductServiceGetFieldsByFilterParams) b24.Command[*ProductServiceGetFieldsByFilterResult] {
-	return b24.NewCommand[*ProductServiceGetFieldsByFilterResult](b24.Request{
+	return b24.Command[*ProductServiceGetFieldsByFilterResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.product.service.getFieldsByFilter",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductServiceGetFieldsByFilterParams holds the parameters of
@@ -4292,7 +4292,7 @@ type ProductServiceGetFieldsByFilterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductServiceGetFieldsByFilterParams) validate() error {
+func (p *ProductServiceGetFieldsByFilterParams) validate() error {
 	if p.Filter.IblockID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.service.getFieldsByFilter",
@@ -4374,12 +4374,12 @@ func ProductServiceList(ctx context.Context, c b24.Caller, p ProductServiceListP
 // batch (see b24.Add); its result decodes as ProductServiceList's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductServiceListCommand(p ProductServiceListParams) b24.Command[*ProductServiceListResult] {
-	return b24.NewCommand[*ProductServiceListResult](b24.Request{
+	return b24.Command[*ProductServiceListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.product.service.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductServiceListAll iterates over every row of
@@ -4562,11 +4562,11 @@ func ProductServiceUpdate(ctx context.Context, c b24.Caller, p ProductServiceUpd
 // for a batch (see b24.Add); its result decodes as ProductServiceUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func ProductServiceUpdateCommand(p ProductServiceUpdateParams) b24.Command[*ProductServiceUpdateResult] {
-	return b24.NewCommand[*ProductServiceUpdateResult](b24.Request{
+	return b24.Command[*ProductServiceUpdateResult]{Request: b24.Request{
 		Method:  "catalog.product.service.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductServiceUpdateParams holds the parameters of
@@ -4581,7 +4581,7 @@ type ProductServiceUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductServiceUpdateParams) validate() error {
+func (p *ProductServiceUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.service.update",
@@ -4648,11 +4648,11 @@ func ProductSKUAdd(ctx context.Context, c b24.Caller, p ProductSKUAddParams, opt
 // (see b24.Add); its result decodes as ProductSKUAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductSKUAddCommand(p ProductSKUAddParams) b24.Command[*ProductSKUAddResult] {
-	return b24.NewCommand[*ProductSKUAddResult](b24.Request{
+	return b24.Command[*ProductSKUAddResult]{Request: b24.Request{
 		Method:  "catalog.product.sku.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductSKUAddParams holds the parameters of catalog.product.sku.add.
@@ -4662,7 +4662,7 @@ type ProductSKUAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductSKUAddParams) validate() error {
+func (p *ProductSKUAddParams) validate() error {
 	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.product.sku.add",
@@ -4729,11 +4729,11 @@ func ProductSKUDelete(ctx context.Context, c b24.Caller, p ProductSKUDeleteParam
 // batch (see b24.Add); its result decodes as ProductSKUDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductSKUDeleteCommand(p ProductSKUDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.product.sku.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductSKUDeleteParams holds the parameters of catalog.product.sku.delete.
@@ -4746,7 +4746,7 @@ type ProductSKUDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductSKUDeleteParams) validate() error {
+func (p *ProductSKUDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.sku.delete",
@@ -4790,11 +4790,11 @@ func ProductSKUDownload(ctx context.Context, c b24.Caller, p ProductSKUDownloadP
 // batch (see b24.Add); its result decodes as ProductSKUDownload's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductSKUDownloadCommand(p ProductSKUDownloadParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "catalog.product.sku.download",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductSKUDownloadParams holds the parameters of
@@ -4805,7 +4805,7 @@ type ProductSKUDownloadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductSKUDownloadParams) validate() error {
+func (p *ProductSKUDownloadParams) validate() error {
 	if p.Fields.FileID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.sku.download",
@@ -4930,12 +4930,12 @@ func ProductSKUGet(ctx context.Context, c b24.Caller, p ProductSKUGetParams, opt
 // (see b24.Add); its result decodes as ProductSKUGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductSKUGetCommand(p ProductSKUGetParams) b24.Command[*ProductSKUGetResult] {
-	return b24.NewCommand[*ProductSKUGetResult](b24.Request{
+	return b24.Command[*ProductSKUGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.product.sku.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductSKUGetParams holds the parameters of catalog.product.sku.get.
@@ -4948,7 +4948,7 @@ type ProductSKUGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductSKUGetParams) validate() error {
+func (p *ProductSKUGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.sku.get",
@@ -5011,12 +5011,12 @@ func ProductSKUGetFieldsByFilter(ctx context.Context, c b24.Caller, p ProductSKU
 // ProductSKUGetFieldsByFilter's does. Required parameters are not checked
 // here: the portal reports them.
 func ProductSKUGetFieldsByFilterCommand(p ProductSKUGetFieldsByFilterParams) b24.Command[*ProductSKUGetFieldsByFilterResult] {
-	return b24.NewCommand[*ProductSKUGetFieldsByFilterResult](b24.Request{
+	return b24.Command[*ProductSKUGetFieldsByFilterResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.product.sku.getFieldsByFilter",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductSKUGetFieldsByFilterParams holds the parameters of
@@ -5027,7 +5027,7 @@ type ProductSKUGetFieldsByFilterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductSKUGetFieldsByFilterParams) validate() error {
+func (p *ProductSKUGetFieldsByFilterParams) validate() error {
 	if p.Filter.IblockID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.sku.getFieldsByFilter",
@@ -5109,12 +5109,12 @@ func ProductSKUList(ctx context.Context, c b24.Caller, p ProductSKUListParams, o
 // (see b24.Add); its result decodes as ProductSKUList's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductSKUListCommand(p ProductSKUListParams) b24.Command[*ProductSKUListResult] {
-	return b24.NewCommand[*ProductSKUListResult](b24.Request{
+	return b24.Command[*ProductSKUListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.product.sku.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductSKUListAll iterates over every row of catalog.product.sku.list,
@@ -5272,11 +5272,11 @@ func ProductSKUUpdate(ctx context.Context, c b24.Caller, p ProductSKUUpdateParam
 // batch (see b24.Add); its result decodes as ProductSKUUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductSKUUpdateCommand(p ProductSKUUpdateParams) b24.Command[*ProductSKUUpdateResult] {
-	return b24.NewCommand[*ProductSKUUpdateResult](b24.Request{
+	return b24.Command[*ProductSKUUpdateResult]{Request: b24.Request{
 		Method:  "catalog.product.sku.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductSKUUpdateParams holds the parameters of catalog.product.sku.update.
@@ -5291,7 +5291,7 @@ type ProductSKUUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductSKUUpdateParams) validate() error {
+func (p *ProductSKUUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.sku.update",
@@ -5358,11 +5358,11 @@ func ProductUpdate(ctx context.Context, c b24.Caller, p ProductUpdateParams, opt
 // b24.Add); its result decodes as ProductUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func ProductUpdateCommand(p ProductUpdateParams) b24.Command[*ProductUpdateResult] {
-	return b24.NewCommand[*ProductUpdateResult](b24.Request{
+	return b24.Command[*ProductUpdateResult]{Request: b24.Request{
 		Method:  "catalog.product.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductUpdateParams holds the parameters of catalog.product.update.
@@ -5432,7 +5432,7 @@ type ProductUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductUpdateParams) validate() error {
+func (p *ProductUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.update",

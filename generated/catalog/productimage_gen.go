@@ -135,11 +135,11 @@ func ProductImageAdd(ctx context.Context, c b24.Caller, p ProductImageAddParams,
 // (see b24.Add); its result decodes as ProductImageAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductImageAddCommand(p ProductImageAddParams) b24.Command[*ProductImageAddResult] {
-	return b24.NewCommand[*ProductImageAddResult](b24.Request{
+	return b24.Command[*ProductImageAddResult]{Request: b24.Request{
 		Method:  "catalog.productImage.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductImageAddParams holds the parameters of catalog.productImage.add.
@@ -156,7 +156,7 @@ type ProductImageAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductImageAddParams) validate() error {
+func (p *ProductImageAddParams) validate() error {
 	if !p.Fields.ProductID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productImage.add",
@@ -225,11 +225,11 @@ func ProductImageDelete(ctx context.Context, c b24.Caller, p ProductImageDeleteP
 // batch (see b24.Add); its result decodes as ProductImageDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductImageDeleteCommand(p ProductImageDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.productImage.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductImageDeleteParams holds the parameters of
@@ -251,7 +251,7 @@ type ProductImageDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductImageDeleteParams) validate() error {
+func (p *ProductImageDeleteParams) validate() error {
 	if p.ProductID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productImage.delete",
@@ -301,12 +301,12 @@ func ProductImageGet(ctx context.Context, c b24.Caller, p ProductImageGetParams,
 // (see b24.Add); its result decodes as ProductImageGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductImageGetCommand(p ProductImageGetParams) b24.Command[*ProductImageGetResult] {
-	return b24.NewCommand[*ProductImageGetResult](b24.Request{
+	return b24.Command[*ProductImageGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productImage.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductImageGetParams holds the parameters of catalog.productImage.get.
@@ -327,7 +327,7 @@ type ProductImageGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductImageGetParams) validate() error {
+func (p *ProductImageGetParams) validate() error {
 	if p.ProductID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productImage.get",
@@ -391,12 +391,12 @@ func ProductImageGetFields(ctx context.Context, c b24.Caller, p ProductImageGetF
 // for a batch (see b24.Add); its result decodes as ProductImageGetFields's
 // does. Required parameters are not checked here: the portal reports them.
 func ProductImageGetFieldsCommand(p ProductImageGetFieldsParams) b24.Command[*ProductImageGetFieldsResult] {
-	return b24.NewCommand[*ProductImageGetFieldsResult](b24.Request{
+	return b24.Command[*ProductImageGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productImage.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductImageGetFieldsParams holds the parameters of
@@ -456,12 +456,12 @@ func ProductImageList(ctx context.Context, c b24.Caller, p ProductImageListParam
 // batch (see b24.Add); its result decodes as ProductImageList's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductImageListCommand(p ProductImageListParams) b24.Command[*ProductImageListResult] {
-	return b24.NewCommand[*ProductImageListResult](b24.Request{
+	return b24.Command[*ProductImageListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productImage.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductImageListAll iterates over every row of catalog.productImage.list,
@@ -498,7 +498,7 @@ type ProductImageListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductImageListParams) validate() error {
+func (p *ProductImageListParams) validate() error {
 	if p.ProductID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productImage.list",

@@ -429,11 +429,11 @@ func ProductPropertyAdd(ctx context.Context, c b24.Caller, p ProductPropertyAddP
 // batch (see b24.Add); its result decodes as ProductPropertyAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductPropertyAddCommand(p ProductPropertyAddParams) b24.Command[*ProductPropertyAddResult] {
-	return b24.NewCommand[*ProductPropertyAddResult](b24.Request{
+	return b24.Command[*ProductPropertyAddResult]{Request: b24.Request{
 		Method:  "catalog.productProperty.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductPropertyAddParams holds the parameters of
@@ -444,7 +444,7 @@ type ProductPropertyAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertyAddParams) validate() error {
+func (p *ProductPropertyAddParams) validate() error {
 	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productProperty.add",
@@ -517,11 +517,11 @@ func ProductPropertyDelete(ctx context.Context, c b24.Caller, p ProductPropertyD
 // for a batch (see b24.Add); its result decodes as ProductPropertyDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func ProductPropertyDeleteCommand(p ProductPropertyDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.productProperty.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductPropertyDeleteParams holds the parameters of
@@ -535,7 +535,7 @@ type ProductPropertyDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertyDeleteParams) validate() error {
+func (p *ProductPropertyDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productProperty.delete",
@@ -576,12 +576,12 @@ func ProductPropertyGet(ctx context.Context, c b24.Caller, p ProductPropertyGetP
 // batch (see b24.Add); its result decodes as ProductPropertyGet's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductPropertyGetCommand(p ProductPropertyGetParams) b24.Command[*ProductPropertyGetResult] {
-	return b24.NewCommand[*ProductPropertyGetResult](b24.Request{
+	return b24.Command[*ProductPropertyGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productProperty.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyGetParams holds the parameters of
@@ -595,7 +595,7 @@ type ProductPropertyGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertyGetParams) validate() error {
+func (p *ProductPropertyGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productProperty.get",
@@ -653,12 +653,12 @@ func ProductPropertyGetFields(ctx context.Context, c b24.Caller, p ProductProper
 // ProductPropertyGetFields's does. Required parameters are not checked here:
 // the portal reports them.
 func ProductPropertyGetFieldsCommand(p ProductPropertyGetFieldsParams) b24.Command[*ProductPropertyGetFieldsResult] {
-	return b24.NewCommand[*ProductPropertyGetFieldsResult](b24.Request{
+	return b24.Command[*ProductPropertyGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productProperty.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyGetFieldsParams holds the parameters of
@@ -713,12 +713,12 @@ func ProductPropertyList(ctx context.Context, c b24.Caller, p ProductPropertyLis
 // a batch (see b24.Add); its result decodes as ProductPropertyList's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductPropertyListCommand(p ProductPropertyListParams) b24.Command[*ProductPropertyListResult] {
-	return b24.NewCommand[*ProductPropertyListResult](b24.Request{
+	return b24.Command[*ProductPropertyListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productProperty.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyListAll iterates over every row of
@@ -867,11 +867,11 @@ func ProductPropertyUpdate(ctx context.Context, c b24.Caller, p ProductPropertyU
 // for a batch (see b24.Add); its result decodes as ProductPropertyUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func ProductPropertyUpdateCommand(p ProductPropertyUpdateParams) b24.Command[*ProductPropertyUpdateResult] {
-	return b24.NewCommand[*ProductPropertyUpdateResult](b24.Request{
+	return b24.Command[*ProductPropertyUpdateResult]{Request: b24.Request{
 		Method:  "catalog.productProperty.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductPropertyUpdateParams holds the parameters of
@@ -887,7 +887,7 @@ type ProductPropertyUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertyUpdateParams) validate() error {
+func (p *ProductPropertyUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productProperty.update",

@@ -110,11 +110,11 @@ func ProductPropertyEnumAdd(ctx context.Context, c b24.Caller, p ProductProperty
 // ProductPropertyEnumAdd's does. Required parameters are not checked here: the
 // portal reports them.
 func ProductPropertyEnumAddCommand(p ProductPropertyEnumAddParams) b24.Command[*ProductPropertyEnumAddResult] {
-	return b24.NewCommand[*ProductPropertyEnumAddResult](b24.Request{
+	return b24.Command[*ProductPropertyEnumAddResult]{Request: b24.Request{
 		Method:  "catalog.productPropertyEnum.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductPropertyEnumAddParams holds the parameters of
@@ -125,7 +125,7 @@ type ProductPropertyEnumAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertyEnumAddParams) validate() error {
+func (p *ProductPropertyEnumAddParams) validate() error {
 	if !p.Fields.PropertyID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyEnum.add",
@@ -202,11 +202,11 @@ func ProductPropertyEnumDelete(ctx context.Context, c b24.Caller, p ProductPrope
 // ProductPropertyEnumDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func ProductPropertyEnumDeleteCommand(p ProductPropertyEnumDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.productPropertyEnum.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductPropertyEnumDeleteParams holds the parameters of
@@ -220,7 +220,7 @@ type ProductPropertyEnumDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertyEnumDeleteParams) validate() error {
+func (p *ProductPropertyEnumDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyEnum.delete",
@@ -265,12 +265,12 @@ func ProductPropertyEnumGet(ctx context.Context, c b24.Caller, p ProductProperty
 // ProductPropertyEnumGet's does. Required parameters are not checked here: the
 // portal reports them.
 func ProductPropertyEnumGetCommand(p ProductPropertyEnumGetParams) b24.Command[*ProductPropertyEnumGetResult] {
-	return b24.NewCommand[*ProductPropertyEnumGetResult](b24.Request{
+	return b24.Command[*ProductPropertyEnumGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productPropertyEnum.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyEnumGetParams holds the parameters of
@@ -284,7 +284,7 @@ type ProductPropertyEnumGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertyEnumGetParams) validate() error {
+func (p *ProductPropertyEnumGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyEnum.get",
@@ -344,12 +344,12 @@ func ProductPropertyEnumGetFields(ctx context.Context, c b24.Caller, p ProductPr
 // ProductPropertyEnumGetFields's does. Required parameters are not checked
 // here: the portal reports them.
 func ProductPropertyEnumGetFieldsCommand(p ProductPropertyEnumGetFieldsParams) b24.Command[*ProductPropertyEnumGetFieldsResult] {
-	return b24.NewCommand[*ProductPropertyEnumGetFieldsResult](b24.Request{
+	return b24.Command[*ProductPropertyEnumGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productPropertyEnum.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyEnumGetFieldsParams holds the parameters of
@@ -407,12 +407,12 @@ func ProductPropertyEnumList(ctx context.Context, c b24.Caller, p ProductPropert
 // ProductPropertyEnumList's does. Required parameters are not checked here:
 // the portal reports them.
 func ProductPropertyEnumListCommand(p ProductPropertyEnumListParams) b24.Command[*ProductPropertyEnumListResult] {
-	return b24.NewCommand[*ProductPropertyEnumListResult](b24.Request{
+	return b24.Command[*ProductPropertyEnumListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productPropertyEnum.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyEnumListAll iterates over every row of
@@ -565,11 +565,11 @@ func ProductPropertyEnumUpdate(ctx context.Context, c b24.Caller, p ProductPrope
 // ProductPropertyEnumUpdate's does. Required parameters are not checked here:
 // the portal reports them.
 func ProductPropertyEnumUpdateCommand(p ProductPropertyEnumUpdateParams) b24.Command[*ProductPropertyEnumUpdateResult] {
-	return b24.NewCommand[*ProductPropertyEnumUpdateResult](b24.Request{
+	return b24.Command[*ProductPropertyEnumUpdateResult]{Request: b24.Request{
 		Method:  "catalog.productPropertyEnum.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductPropertyEnumUpdateParams holds the parameters of
@@ -585,7 +585,7 @@ type ProductPropertyEnumUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertyEnumUpdateParams) validate() error {
+func (p *ProductPropertyEnumUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyEnum.update",

@@ -117,11 +117,11 @@ func ProductPropertyFeatureAdd(ctx context.Context, c b24.Caller, p ProductPrope
 // ProductPropertyFeatureAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func ProductPropertyFeatureAddCommand(p ProductPropertyFeatureAddParams) b24.Command[*ProductPropertyFeatureAddResult] {
-	return b24.NewCommand[*ProductPropertyFeatureAddResult](b24.Request{
+	return b24.Command[*ProductPropertyFeatureAddResult]{Request: b24.Request{
 		Method:  "catalog.productPropertyFeature.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductPropertyFeatureAddParams holds the parameters of
@@ -133,7 +133,7 @@ type ProductPropertyFeatureAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertyFeatureAddParams) validate() error {
+func (p *ProductPropertyFeatureAddParams) validate() error {
 	if !p.Fields.PropertyID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyFeature.add",
@@ -216,12 +216,12 @@ func ProductPropertyFeatureGet(ctx context.Context, c b24.Caller, p ProductPrope
 // ProductPropertyFeatureGet's does. Required parameters are not checked here:
 // the portal reports them.
 func ProductPropertyFeatureGetCommand(p ProductPropertyFeatureGetParams) b24.Command[*ProductPropertyFeatureGetResult] {
-	return b24.NewCommand[*ProductPropertyFeatureGetResult](b24.Request{
+	return b24.Command[*ProductPropertyFeatureGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productPropertyFeature.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyFeatureGetParams holds the parameters of
@@ -235,7 +235,7 @@ type ProductPropertyFeatureGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertyFeatureGetParams) validate() error {
+func (p *ProductPropertyFeatureGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyFeature.get",
@@ -304,12 +304,12 @@ func ProductPropertyFeatureGetAvailableFeaturesByProperty(ctx context.Context, c
 // ProductPropertyFeatureGetAvailableFeaturesByProperty's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductPropertyFeatureGetAvailableFeaturesByPropertyCommand(p ProductPropertyFeatureGetAvailableFeaturesByPropertyParams) b24.Command[*ProductPropertyFeatureGetAvailableFeaturesByPropertyResult] {
-	return b24.NewCommand[*ProductPropertyFeatureGetAvailableFeaturesByPropertyResult](b24.Request{
+	return b24.Command[*ProductPropertyFeatureGetAvailableFeaturesByPropertyResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productPropertyFeature.getAvailableFeaturesByProperty",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyFeatureGetAvailableFeaturesByPropertyParams holds the
@@ -323,7 +323,7 @@ type ProductPropertyFeatureGetAvailableFeaturesByPropertyParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertyFeatureGetAvailableFeaturesByPropertyParams) validate() error {
+func (p *ProductPropertyFeatureGetAvailableFeaturesByPropertyParams) validate() error {
 	if p.PropertyID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyFeature.getAvailableFeaturesByProperty",
@@ -384,12 +384,12 @@ func ProductPropertyFeatureGetFields(ctx context.Context, c b24.Caller, p Produc
 // b24.Add); its result decodes as ProductPropertyFeatureGetFields's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductPropertyFeatureGetFieldsCommand(p ProductPropertyFeatureGetFieldsParams) b24.Command[*ProductPropertyFeatureGetFieldsResult] {
-	return b24.NewCommand[*ProductPropertyFeatureGetFieldsResult](b24.Request{
+	return b24.Command[*ProductPropertyFeatureGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productPropertyFeature.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyFeatureGetFieldsParams holds the parameters of
@@ -447,12 +447,12 @@ func ProductPropertyFeatureList(ctx context.Context, c b24.Caller, p ProductProp
 // ProductPropertyFeatureList's does. Required parameters are not checked here:
 // the portal reports them.
 func ProductPropertyFeatureListCommand(p ProductPropertyFeatureListParams) b24.Command[*ProductPropertyFeatureListResult] {
-	return b24.NewCommand[*ProductPropertyFeatureListResult](b24.Request{
+	return b24.Command[*ProductPropertyFeatureListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productPropertyFeature.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyFeatureListAll iterates over every row of
@@ -604,11 +604,11 @@ func ProductPropertyFeatureUpdate(ctx context.Context, c b24.Caller, p ProductPr
 // ProductPropertyFeatureUpdate's does. Required parameters are not checked
 // here: the portal reports them.
 func ProductPropertyFeatureUpdateCommand(p ProductPropertyFeatureUpdateParams) b24.Command[*ProductPropertyFeatureUpdateResult] {
-	return b24.NewCommand[*ProductPropertyFeatureUpdateResult](b24.Request{
+	return b24.Command[*ProductPropertyFeatureUpdateResult]{Request: b24.Request{
 		Method:  "catalog.productPropertyFeature.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductPropertyFeatureUpdateParams holds the parameters of
@@ -625,7 +625,7 @@ type ProductPropertyFeatureUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertyFeatureUpdateParams) validate() error {
+func (p *ProductPropertyFeatureUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyFeature.update",

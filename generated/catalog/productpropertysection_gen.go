@@ -76,12 +76,12 @@ func ProductPropertySectionGet(ctx context.Context, c b24.Caller, p ProductPrope
 // ProductPropertySectionGet's does. Required parameters are not checked here:
 // the portal reports them.
 func ProductPropertySectionGetCommand(p ProductPropertySectionGetParams) b24.Command[*ProductPropertySectionGetResult] {
-	return b24.NewCommand[*ProductPropertySectionGetResult](b24.Request{
+	return b24.Command[*ProductPropertySectionGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productPropertySection.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertySectionGetParams holds the parameters of
@@ -95,7 +95,7 @@ type ProductPropertySectionGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertySectionGetParams) validate() error {
+func (p *ProductPropertySectionGetParams) validate() error {
 	if p.PropertyID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertySection.get",
@@ -156,12 +156,12 @@ func ProductPropertySectionList(ctx context.Context, c b24.Caller, p ProductProp
 // ProductPropertySectionList's does. Required parameters are not checked here:
 // the portal reports them.
 func ProductPropertySectionListCommand(p ProductPropertySectionListParams) b24.Command[*ProductPropertySectionListResult] {
-	return b24.NewCommand[*ProductPropertySectionListResult](b24.Request{
+	return b24.Command[*ProductPropertySectionListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.productPropertySection.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertySectionListAll iterates over every row of
@@ -309,11 +309,11 @@ func ProductPropertySectionSet(ctx context.Context, c b24.Caller, p ProductPrope
 // ProductPropertySectionSet's does. Required parameters are not checked here:
 // the portal reports them.
 func ProductPropertySectionSetCommand(p ProductPropertySectionSetParams) b24.Command[*ProductPropertySectionSetResult] {
-	return b24.NewCommand[*ProductPropertySectionSetResult](b24.Request{
+	return b24.Command[*ProductPropertySectionSetResult]{Request: b24.Request{
 		Method:  "catalog.productPropertySection.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductPropertySectionSetParams holds the parameters of
@@ -330,7 +330,7 @@ type ProductPropertySectionSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductPropertySectionSetParams) validate() error {
+func (p *ProductPropertySectionSetParams) validate() error {
 	if p.PropertyID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertySection.set",

@@ -67,12 +67,12 @@ func RatioGet(ctx context.Context, c b24.Caller, p RatioGetParams, opts ...b24.C
 // its result decodes as RatioGet's does. Required parameters are not checked
 // here: the portal reports them.
 func RatioGetCommand(p RatioGetParams) b24.Command[*RatioGetResult] {
-	return b24.NewCommand[*RatioGetResult](b24.Request{
+	return b24.Command[*RatioGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.ratio.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RatioGetParams holds the parameters of catalog.ratio.get.
@@ -85,7 +85,7 @@ type RatioGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RatioGetParams) validate() error {
+func (p *RatioGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.ratio.get",
@@ -143,12 +143,12 @@ func RatioGetFields(ctx context.Context, c b24.Caller, p RatioGetFieldsParams, o
 // (see b24.Add); its result decodes as RatioGetFields's does. Required
 // parameters are not checked here: the portal reports them.
 func RatioGetFieldsCommand(p RatioGetFieldsParams) b24.Command[*RatioGetFieldsResult] {
-	return b24.NewCommand[*RatioGetFieldsResult](b24.Request{
+	return b24.Command[*RatioGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.ratio.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RatioGetFieldsParams holds the parameters of catalog.ratio.getFields.
@@ -200,12 +200,12 @@ func RatioList(ctx context.Context, c b24.Caller, p RatioListParams, opts ...b24
 // b24.Add); its result decodes as RatioList's does. Required parameters are
 // not checked here: the portal reports them.
 func RatioListCommand(p RatioListParams) b24.Command[*RatioListResult] {
-	return b24.NewCommand[*RatioListResult](b24.Request{
+	return b24.Command[*RatioListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.ratio.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RatioListAll iterates over every row of catalog.ratio.list, requesting page

@@ -106,11 +106,11 @@ func RoundingRuleAdd(ctx context.Context, c b24.Caller, p RoundingRuleAddParams,
 // (see b24.Add); its result decodes as RoundingRuleAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func RoundingRuleAddCommand(p RoundingRuleAddParams) b24.Command[*RoundingRuleAddResult] {
-	return b24.NewCommand[*RoundingRuleAddResult](b24.Request{
+	return b24.Command[*RoundingRuleAddResult]{Request: b24.Request{
 		Method:  "catalog.roundingRule.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RoundingRuleAddParams holds the parameters of catalog.roundingRule.add.
@@ -121,7 +121,7 @@ type RoundingRuleAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RoundingRuleAddParams) validate() error {
+func (p *RoundingRuleAddParams) validate() error {
 	if !p.Fields.CatalogGroupID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.roundingRule.add",
@@ -201,11 +201,11 @@ func RoundingRuleDelete(ctx context.Context, c b24.Caller, p RoundingRuleDeleteP
 // batch (see b24.Add); its result decodes as RoundingRuleDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func RoundingRuleDeleteCommand(p RoundingRuleDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.roundingRule.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RoundingRuleDeleteParams holds the parameters of
@@ -216,7 +216,7 @@ type RoundingRuleDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RoundingRuleDeleteParams) validate() error {
+func (p *RoundingRuleDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.roundingRule.delete",
@@ -260,12 +260,12 @@ func RoundingRuleGet(ctx context.Context, c b24.Caller, p RoundingRuleGetParams,
 // (see b24.Add); its result decodes as RoundingRuleGet's does. Required
 // parameters are not checked here: the portal reports them.
 func RoundingRuleGetCommand(p RoundingRuleGetParams) b24.Command[*RoundingRuleGetResult] {
-	return b24.NewCommand[*RoundingRuleGetResult](b24.Request{
+	return b24.Command[*RoundingRuleGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.roundingRule.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RoundingRuleGetParams holds the parameters of catalog.roundingRule.get.
@@ -275,7 +275,7 @@ type RoundingRuleGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RoundingRuleGetParams) validate() error {
+func (p *RoundingRuleGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.roundingRule.get",
@@ -332,12 +332,12 @@ func RoundingRuleGetFields(ctx context.Context, c b24.Caller, p RoundingRuleGetF
 // for a batch (see b24.Add); its result decodes as RoundingRuleGetFields's
 // does. Required parameters are not checked here: the portal reports them.
 func RoundingRuleGetFieldsCommand(p RoundingRuleGetFieldsParams) b24.Command[*RoundingRuleGetFieldsResult] {
-	return b24.NewCommand[*RoundingRuleGetFieldsResult](b24.Request{
+	return b24.Command[*RoundingRuleGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.roundingRule.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RoundingRuleGetFieldsParams holds the parameters of
@@ -391,12 +391,12 @@ func RoundingRuleList(ctx context.Context, c b24.Caller, p RoundingRuleListParam
 // batch (see b24.Add); its result decodes as RoundingRuleList's does. Required
 // parameters are not checked here: the portal reports them.
 func RoundingRuleListCommand(p RoundingRuleListParams) b24.Command[*RoundingRuleListResult] {
-	return b24.NewCommand[*RoundingRuleListResult](b24.Request{
+	return b24.Command[*RoundingRuleListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.roundingRule.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RoundingRuleListAll iterates over every row of catalog.roundingRule.list,
@@ -548,11 +548,11 @@ func RoundingRuleUpdate(ctx context.Context, c b24.Caller, p RoundingRuleUpdateP
 // batch (see b24.Add); its result decodes as RoundingRuleUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func RoundingRuleUpdateCommand(p RoundingRuleUpdateParams) b24.Command[*RoundingRuleUpdateResult] {
-	return b24.NewCommand[*RoundingRuleUpdateResult](b24.Request{
+	return b24.Command[*RoundingRuleUpdateResult]{Request: b24.Request{
 		Method:  "catalog.roundingRule.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RoundingRuleUpdateParams holds the parameters of
@@ -566,7 +566,7 @@ type RoundingRuleUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RoundingRuleUpdateParams) validate() error {
+func (p *RoundingRuleUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.roundingRule.update",

@@ -138,11 +138,11 @@ func SectionAdd(ctx context.Context, c b24.Caller, p SectionAddParams, opts ...b
 // b24.Add); its result decodes as SectionAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func SectionAddCommand(p SectionAddParams) b24.Command[*SectionAddResult] {
-	return b24.NewCommand[*SectionAddResult](b24.Request{
+	return b24.Command[*SectionAddResult]{Request: b24.Request{
 		Method:  "catalog.section.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SectionAddParams holds the parameters of catalog.section.add.
@@ -152,7 +152,7 @@ type SectionAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SectionAddParams) validate() error {
+func (p *SectionAddParams) validate() error {
 	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.section.add",
@@ -220,11 +220,11 @@ func SectionDelete(ctx context.Context, c b24.Caller, p SectionDeleteParams, opt
 // b24.Add); its result decodes as SectionDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func SectionDeleteCommand(p SectionDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.section.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SectionDeleteParams holds the parameters of catalog.section.delete.
@@ -234,7 +234,7 @@ type SectionDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SectionDeleteParams) validate() error {
+func (p *SectionDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.section.delete",
@@ -278,12 +278,12 @@ func SectionGet(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b
 // b24.Add); its result decodes as SectionGet's does. Required parameters are
 // not checked here: the portal reports them.
 func SectionGetCommand(p SectionGetParams) b24.Command[*SectionGetResult] {
-	return b24.NewCommand[*SectionGetResult](b24.Request{
+	return b24.Command[*SectionGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.section.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SectionGetParams holds the parameters of catalog.section.get.
@@ -293,7 +293,7 @@ type SectionGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SectionGetParams) validate() error {
+func (p *SectionGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.section.get",
@@ -350,12 +350,12 @@ func SectionGetFields(ctx context.Context, c b24.Caller, p SectionGetFieldsParam
 // batch (see b24.Add); its result decodes as SectionGetFields's does. Required
 // parameters are not checked here: the portal reports them.
 func SectionGetFieldsCommand(p SectionGetFieldsParams) b24.Command[*SectionGetFieldsResult] {
-	return b24.NewCommand[*SectionGetFieldsResult](b24.Request{
+	return b24.Command[*SectionGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.section.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SectionGetFieldsParams holds the parameters of catalog.section.getFields.
@@ -409,12 +409,12 @@ func SectionList(ctx context.Context, c b24.Caller, p SectionListParams, opts ..
 // b24.Add); its result decodes as SectionList's does. Required parameters are
 // not checked here: the portal reports them.
 func SectionListCommand(p SectionListParams) b24.Command[*Section] {
-	return b24.NewCommand[*Section](b24.Request{
+	return b24.Command[*Section]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.section.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SectionListParams holds the parameters of catalog.section.list.
@@ -526,11 +526,11 @@ func SectionUpdate(ctx context.Context, c b24.Caller, p SectionUpdateParams, opt
 // b24.Add); its result decodes as SectionUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func SectionUpdateCommand(p SectionUpdateParams) b24.Command[*SectionUpdateResult] {
-	return b24.NewCommand[*SectionUpdateResult](b24.Request{
+	return b24.Command[*SectionUpdateResult]{Request: b24.Request{
 		Method:  "catalog.section.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SectionUpdateParams holds the parameters of catalog.section.update.
@@ -542,7 +542,7 @@ type SectionUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SectionUpdateParams) validate() error {
+func (p *SectionUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.section.update",

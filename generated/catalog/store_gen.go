@@ -159,11 +159,11 @@ func StoreAdd(ctx context.Context, c b24.Caller, p StoreAddParams, opts ...b24.C
 // its result decodes as StoreAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func StoreAddCommand(p StoreAddParams) b24.Command[*StoreAddResult] {
-	return b24.NewCommand[*StoreAddResult](b24.Request{
+	return b24.Command[*StoreAddResult]{Request: b24.Request{
 		Method:  "catalog.store.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StoreAddParams holds the parameters of catalog.store.add.
@@ -173,7 +173,7 @@ type StoreAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StoreAddParams) validate() error {
+func (p *StoreAddParams) validate() error {
 	if !p.Fields.Address.Set {
 		return &b24.RequiredError{
 			Method: "catalog.store.add",
@@ -234,11 +234,11 @@ func StoreDelete(ctx context.Context, c b24.Caller, p StoreDeleteParams, opts ..
 // b24.Add); its result decodes as StoreDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func StoreDeleteCommand(p StoreDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.store.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StoreDeleteParams holds the parameters of catalog.store.delete.
@@ -251,7 +251,7 @@ type StoreDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StoreDeleteParams) validate() error {
+func (p *StoreDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.store.delete",
@@ -293,12 +293,12 @@ func StoreGet(ctx context.Context, c b24.Caller, p StoreGetParams, opts ...b24.C
 // its result decodes as StoreGet's does. Required parameters are not checked
 // here: the portal reports them.
 func StoreGetCommand(p StoreGetParams) b24.Command[*StoreGetResult] {
-	return b24.NewCommand[*StoreGetResult](b24.Request{
+	return b24.Command[*StoreGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.store.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StoreGetParams holds the parameters of catalog.store.get.
@@ -311,7 +311,7 @@ type StoreGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StoreGetParams) validate() error {
+func (p *StoreGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.store.get",
@@ -367,12 +367,12 @@ func StoreGetFields(ctx context.Context, c b24.Caller, p StoreGetFieldsParams, o
 // (see b24.Add); its result decodes as StoreGetFields's does. Required
 // parameters are not checked here: the portal reports them.
 func StoreGetFieldsCommand(p StoreGetFieldsParams) b24.Command[*StoreGetFieldsResult] {
-	return b24.NewCommand[*StoreGetFieldsResult](b24.Request{
+	return b24.Command[*StoreGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.store.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StoreGetFieldsParams holds the parameters of catalog.store.getFields.
@@ -424,12 +424,12 @@ func StoreList(ctx context.Context, c b24.Caller, p StoreListParams, opts ...b24
 // b24.Add); its result decodes as StoreList's does. Required parameters are
 // not checked here: the portal reports them.
 func StoreListCommand(p StoreListParams) b24.Command[*StoreListResult] {
-	return b24.NewCommand[*StoreListResult](b24.Request{
+	return b24.Command[*StoreListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.store.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StoreListAll iterates over every row of catalog.store.list, requesting page
@@ -574,11 +574,11 @@ func StoreUpdate(ctx context.Context, c b24.Caller, p StoreUpdateParams, opts ..
 // b24.Add); its result decodes as StoreUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func StoreUpdateCommand(p StoreUpdateParams) b24.Command[*StoreUpdateResult] {
-	return b24.NewCommand[*StoreUpdateResult](b24.Request{
+	return b24.Command[*StoreUpdateResult]{Request: b24.Request{
 		Method:  "catalog.store.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StoreUpdateParams holds the parameters of catalog.store.update.
@@ -593,7 +593,7 @@ type StoreUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StoreUpdateParams) validate() error {
+func (p *StoreUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.store.update",

@@ -70,12 +70,12 @@ func StoreproductGet(ctx context.Context, c b24.Caller, p StoreproductGetParams,
 // (see b24.Add); its result decodes as StoreproductGet's does. Required
 // parameters are not checked here: the portal reports them.
 func StoreproductGetCommand(p StoreproductGetParams) b24.Command[*StoreproductGetResult] {
-	return b24.NewCommand[*StoreproductGetResult](b24.Request{
+	return b24.Command[*StoreproductGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.storeproduct.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StoreproductGetParams holds the parameters of catalog.storeproduct.get.
@@ -86,7 +86,7 @@ type StoreproductGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StoreproductGetParams) validate() error {
+func (p *StoreproductGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.storeproduct.get",
@@ -145,12 +145,12 @@ func StoreproductGetFields(ctx context.Context, c b24.Caller, p StoreproductGetF
 // for a batch (see b24.Add); its result decodes as StoreproductGetFields's
 // does. Required parameters are not checked here: the portal reports them.
 func StoreproductGetFieldsCommand(p StoreproductGetFieldsParams) b24.Command[*StoreproductGetFieldsResult] {
-	return b24.NewCommand[*StoreproductGetFieldsResult](b24.Request{
+	return b24.Command[*StoreproductGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.storeproduct.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StoreproductGetFieldsParams holds the parameters of
@@ -206,12 +206,12 @@ func StoreproductList(ctx context.Context, c b24.Caller, p StoreproductListParam
 // batch (see b24.Add); its result decodes as StoreproductList's does. Required
 // parameters are not checked here: the portal reports them.
 func StoreproductListCommand(p StoreproductListParams) b24.Command[*StoreproductListResult] {
-	return b24.NewCommand[*StoreproductListResult](b24.Request{
+	return b24.Command[*StoreproductListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.storeproduct.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StoreproductListAll iterates over every row of catalog.storeproduct.list,

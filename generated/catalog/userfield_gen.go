@@ -41,12 +41,12 @@ func UserfieldDocumentList(ctx context.Context, c b24.Caller, p UserfieldDocumen
 // for a batch (see b24.Add); its result decodes as UserfieldDocumentList's
 // does. Required parameters are not checked here: the portal reports them.
 func UserfieldDocumentListCommand(p UserfieldDocumentListParams) b24.Command[*UserfieldDocumentListResult] {
-	return b24.NewCommand[*UserfieldDocumentListResult](b24.Request{
+	return b24.Command[*UserfieldDocumentListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.userfield.document.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // UserfieldDocumentListAll iterates over every row of
@@ -136,7 +136,7 @@ type UserfieldDocumentListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserfieldDocumentListParams) validate() error {
+func (p *UserfieldDocumentListParams) validate() error {
 	if p.Select == nil {
 		return &b24.RequiredError{
 			Method: "catalog.userfield.document.list",
@@ -227,11 +227,11 @@ func UserfieldDocumentUpdate(ctx context.Context, c b24.Caller, p UserfieldDocum
 // UserfieldDocumentUpdate's does. Required parameters are not checked here:
 // the portal reports them.
 func UserfieldDocumentUpdateCommand(p UserfieldDocumentUpdateParams) b24.Command[*UserfieldDocumentUpdateResult] {
-	return b24.NewCommand[*UserfieldDocumentUpdateResult](b24.Request{
+	return b24.Command[*UserfieldDocumentUpdateResult]{Request: b24.Request{
 		Method:  "catalog.userfield.document.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserfieldDocumentUpdateParams holds the parameters of
@@ -245,7 +245,7 @@ type UserfieldDocumentUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserfieldDocumentUpdateParams) validate() error {
+func (p *UserfieldDocumentUpdateParams) validate() error {
 	if p.DocumentID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.userfield.document.update",

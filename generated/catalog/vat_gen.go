@@ -108,11 +108,11 @@ func VATAdd(ctx context.Context, c b24.Caller, p VATAddParams, opts ...b24.CallO
 // result decodes as VATAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func VATAddCommand(p VATAddParams) b24.Command[*VATAddResult] {
-	return b24.NewCommand[*VATAddResult](b24.Request{
+	return b24.Command[*VATAddResult]{Request: b24.Request{
 		Method:  "catalog.vat.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // VATAddParams holds the parameters of catalog.vat.add.
@@ -122,7 +122,7 @@ type VATAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p VATAddParams) validate() error {
+func (p *VATAddParams) validate() error {
 	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.vat.add",
@@ -189,11 +189,11 @@ func VATDelete(ctx context.Context, c b24.Caller, p VATDeleteParams, opts ...b24
 // b24.Add); its result decodes as VATDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func VATDeleteCommand(p VATDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "catalog.vat.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // VATDeleteParams holds the parameters of catalog.vat.delete.
@@ -203,7 +203,7 @@ type VATDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p VATDeleteParams) validate() error {
+func (p *VATDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.vat.delete",
@@ -245,12 +245,12 @@ func VATGet(ctx context.Context, c b24.Caller, p VATGetParams, opts ...b24.CallO
 // result decodes as VATGet's does. Required parameters are not checked here:
 // the portal reports them.
 func VATGetCommand(p VATGetParams) b24.Command[*VAT] {
-	return b24.NewCommand[*VAT](b24.Request{
+	return b24.Command[*VAT]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.vat.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // VATGetParams holds the parameters of catalog.vat.get.
@@ -260,7 +260,7 @@ type VATGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p VATGetParams) validate() error {
+func (p *VATGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.vat.get",
@@ -297,12 +297,12 @@ func VATGetFields(ctx context.Context, c b24.Caller, p VATGetFieldsParams, opts 
 // b24.Add); its result decodes as VATGetFields's does. Required parameters are
 // not checked here: the portal reports them.
 func VATGetFieldsCommand(p VATGetFieldsParams) b24.Command[*VATGetFieldsResult] {
-	return b24.NewCommand[*VATGetFieldsResult](b24.Request{
+	return b24.Command[*VATGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.vat.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // VATGetFieldsParams holds the parameters of catalog.vat.getFields.
@@ -354,12 +354,12 @@ func VATList(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.Cal
 // its result decodes as VATList's does. Required parameters are not checked
 // here: the portal reports them.
 func VATListCommand(p VATListParams) b24.Command[*VAT] {
-	return b24.NewCommand[*VAT](b24.Request{
+	return b24.Command[*VAT]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.vat.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // VATListParams holds the parameters of catalog.vat.list.
@@ -470,11 +470,11 @@ func VATUpdate(ctx context.Context, c b24.Caller, p VATUpdateParams, opts ...b24
 // b24.Add); its result decodes as VATUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func VATUpdateCommand(p VATUpdateParams) b24.Command[*VATUpdateResult] {
-	return b24.NewCommand[*VATUpdateResult](b24.Request{
+	return b24.Command[*VATUpdateResult]{Request: b24.Request{
 		Method:  "catalog.vat.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // VATUpdateParams holds the parameters of catalog.vat.update.
@@ -486,7 +486,7 @@ type VATUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p VATUpdateParams) validate() error {
+func (p *VATUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.vat.update",

@@ -937,11 +937,11 @@ func ActivityAdd(ctx context.Context, c b24.Caller, p ActivityAddParams, opts ..
 // b24.Add); its result decodes as ActivityAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func ActivityAddCommand(p ActivityAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.activity.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityAddParams holds the parameters of crm.activity.add.
@@ -974,7 +974,7 @@ type ActivityAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityAddParams) validate() error {
+func (p *ActivityAddParams) validate() error {
 	if p.Fields.OwnerID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.add",
@@ -1124,11 +1124,11 @@ func ActivityBadgeAdd(ctx context.Context, c b24.Caller, p ActivityBadgeAddParam
 // (see b24.Add); its result decodes as ActivityBadgeAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ActivityBadgeAddCommand(p ActivityBadgeAddParams) b24.Command[*ActivityBadgeAddResult] {
-	return b24.NewCommand[*ActivityBadgeAddResult](b24.Request{
+	return b24.Command[*ActivityBadgeAddResult]{Request: b24.Request{
 		Method:  "crm.activity.badge.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityBadgeAddParams holds the parameters of crm.activity.badge.add.
@@ -1146,7 +1146,7 @@ type ActivityBadgeAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityBadgeAddParams) validate() error {
+func (p *ActivityBadgeAddParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "crm.activity.badge.add",
@@ -1224,11 +1224,11 @@ func ActivityBadgeDelete(ctx context.Context, c b24.Caller, p ActivityBadgeDelet
 // batch (see b24.Add); its result decodes as ActivityBadgeDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ActivityBadgeDeleteCommand(p ActivityBadgeDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.activity.badge.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityBadgeDeleteParams holds the parameters of crm.activity.badge.delete.
@@ -1238,7 +1238,7 @@ type ActivityBadgeDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityBadgeDeleteParams) validate() error {
+func (p *ActivityBadgeDeleteParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "crm.activity.badge.delete",
@@ -1279,12 +1279,12 @@ func ActivityBadgeGet(ctx context.Context, c b24.Caller, p ActivityBadgeGetParam
 // (see b24.Add); its result decodes as ActivityBadgeGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ActivityBadgeGetCommand(p ActivityBadgeGetParams) b24.Command[*ActivityBadgeGetResult] {
-	return b24.NewCommand[*ActivityBadgeGetResult](b24.Request{
+	return b24.Command[*ActivityBadgeGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.activity.badge.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ActivityBadgeGetParams holds the parameters of crm.activity.badge.get.
@@ -1294,7 +1294,7 @@ type ActivityBadgeGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityBadgeGetParams) validate() error {
+func (p *ActivityBadgeGetParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "crm.activity.badge.get",
@@ -1349,12 +1349,12 @@ func ActivityBadgeList(ctx context.Context, c b24.Caller, p ActivityBadgeListPar
 // (see b24.Add); its result decodes as ActivityBadgeList's does. Required
 // parameters are not checked here: the portal reports them.
 func ActivityBadgeListCommand(p ActivityBadgeListParams) b24.Command[*ActivityBadgeListResult] {
-	return b24.NewCommand[*ActivityBadgeListResult](b24.Request{
+	return b24.Command[*ActivityBadgeListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.activity.badge.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ActivityBadgeListParams holds the parameters of crm.activity.badge.list.
@@ -1415,11 +1415,11 @@ func ActivityBindingAdd(ctx context.Context, c b24.Caller, p ActivityBindingAddP
 // batch (see b24.Add); its result decodes as ActivityBindingAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func ActivityBindingAddCommand(p ActivityBindingAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.activity.binding.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityBindingAddParams holds the parameters of crm.activity.binding.add.
@@ -1435,7 +1435,7 @@ type ActivityBindingAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityBindingAddParams) validate() error {
+func (p *ActivityBindingAddParams) validate() error {
 	if p.ActivityID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.binding.add",
@@ -1495,11 +1495,11 @@ func ActivityBindingDelete(ctx context.Context, c b24.Caller, p ActivityBindingD
 // a batch (see b24.Add); its result decodes as ActivityBindingDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ActivityBindingDeleteCommand(p ActivityBindingDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.activity.binding.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityBindingDeleteParams holds the parameters of
@@ -1516,7 +1516,7 @@ type ActivityBindingDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityBindingDeleteParams) validate() error {
+func (p *ActivityBindingDeleteParams) validate() error {
 	if p.ActivityID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.binding.delete",
@@ -1569,12 +1569,12 @@ func ActivityBindingList(ctx context.Context, c b24.Caller, p ActivityBindingLis
 // batch (see b24.Add); its result decodes as ActivityBindingList's does.
 // Required parameters are not checked here: the portal reports them.
 func ActivityBindingListCommand(p ActivityBindingListParams) b24.Command[[]ActivityBindingListItem] {
-	return b24.NewCommand[[]ActivityBindingListItem](b24.Request{
+	return b24.Command[[]ActivityBindingListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.activity.binding.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ActivityBindingListParams holds the parameters of crm.activity.binding.list.
@@ -1585,7 +1585,7 @@ type ActivityBindingListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityBindingListParams) validate() error {
+func (p *ActivityBindingListParams) validate() error {
 	if p.ActivityID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.binding.list",
@@ -1658,11 +1658,11 @@ func ActivityBindingMove(ctx context.Context, c b24.Caller, p ActivityBindingMov
 // batch (see b24.Add); its result decodes as ActivityBindingMove's does.
 // Required parameters are not checked here: the portal reports them.
 func ActivityBindingMoveCommand(p ActivityBindingMoveParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.activity.binding.move",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityBindingMoveParams holds the parameters of crm.activity.binding.move.
@@ -1684,7 +1684,7 @@ type ActivityBindingMoveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityBindingMoveParams) validate() error {
+func (p *ActivityBindingMoveParams) validate() error {
 	if p.ActivityID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.binding.move",
@@ -1752,12 +1752,12 @@ func ActivityCallGetTranscript(ctx context.Context, c b24.Caller, p ActivityCall
 // ActivityCallGetTranscript's does. Required parameters are not checked here:
 // the portal reports them.
 func ActivityCallGetTranscriptCommand(p ActivityCallGetTranscriptParams) b24.Command[*ActivityCallGetTranscriptResult] {
-	return b24.NewCommand[*ActivityCallGetTranscriptResult](b24.Request{
+	return b24.Command[*ActivityCallGetTranscriptResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.activity.call.getTranscript",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ActivityCallGetTranscriptParams holds the parameters of
@@ -1772,7 +1772,7 @@ type ActivityCallGetTranscriptParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityCallGetTranscriptParams) validate() error {
+func (p *ActivityCallGetTranscriptParams) validate() error {
 	if p.ActivityID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.call.getTranscript",
@@ -1831,12 +1831,12 @@ func ActivityCommunicationFields(ctx context.Context, c b24.Caller, p ActivityCo
 // ActivityCommunicationFields's does. Required parameters are not checked
 // here: the portal reports them.
 func ActivityCommunicationFieldsCommand(p ActivityCommunicationFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.activity.communication.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ActivityCommunicationFieldsParams holds the parameters of
@@ -1896,11 +1896,11 @@ func ActivityConfigurableAdd(ctx context.Context, c b24.Caller, p ActivityConfig
 // for a batch (see b24.Add); its result decodes as ActivityConfigurableAdd's
 // does. Required parameters are not checked here: the portal reports them.
 func ActivityConfigurableAddCommand(p ActivityConfigurableAddParams) b24.Command[*ActivityConfigurableAddResult] {
-	return b24.NewCommand[*ActivityConfigurableAddResult](b24.Request{
+	return b24.Command[*ActivityConfigurableAddResult]{Request: b24.Request{
 		Method:  "crm.activity.configurable.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityConfigurableAddParams holds the parameters of
@@ -1936,7 +1936,7 @@ type ActivityConfigurableAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityConfigurableAddParams) validate() error {
+func (p *ActivityConfigurableAddParams) validate() error {
 	if p.OwnerTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.configurable.add",
@@ -2103,12 +2103,12 @@ func ActivityConfigurableGet(ctx context.Context, c b24.Caller, p ActivityConfig
 // for a batch (see b24.Add); its result decodes as ActivityConfigurableGet's
 // does. Required parameters are not checked here: the portal reports them.
 func ActivityConfigurableGetCommand(p ActivityConfigurableGetParams) b24.Command[*ActivityConfigurableGetResult] {
-	return b24.NewCommand[*ActivityConfigurableGetResult](b24.Request{
+	return b24.Command[*ActivityConfigurableGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.activity.configurable.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ActivityConfigurableGetParams holds the parameters of
@@ -2119,7 +2119,7 @@ type ActivityConfigurableGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityConfigurableGetParams) validate() error {
+func (p *ActivityConfigurableGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.configurable.get",
@@ -2204,11 +2204,11 @@ func ActivityConfigurableUpdate(ctx context.Context, c b24.Caller, p ActivityCon
 // ActivityConfigurableUpdate's does. Required parameters are not checked here:
 // the portal reports them.
 func ActivityConfigurableUpdateCommand(p ActivityConfigurableUpdateParams) b24.Command[*ActivityConfigurableUpdateResult] {
-	return b24.NewCommand[*ActivityConfigurableUpdateResult](b24.Request{
+	return b24.Command[*ActivityConfigurableUpdateResult]{Request: b24.Request{
 		Method:  "crm.activity.configurable.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityConfigurableUpdateParams holds the parameters of
@@ -2239,7 +2239,7 @@ type ActivityConfigurableUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityConfigurableUpdateParams) validate() error {
+func (p *ActivityConfigurableUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.configurable.update",
@@ -2361,11 +2361,11 @@ func ActivityDelete(ctx context.Context, c b24.Caller, p ActivityDeleteParams, o
 // b24.Add); its result decodes as ActivityDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func ActivityDeleteCommand(p ActivityDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.activity.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityDeleteParams holds the parameters of crm.activity.delete.
@@ -2375,7 +2375,7 @@ type ActivityDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityDeleteParams) validate() error {
+func (p *ActivityDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.delete",
@@ -2410,12 +2410,12 @@ func ActivityFields(ctx context.Context, c b24.Caller, p ActivityFieldsParams, o
 // b24.Add); its result decodes as ActivityFields's does. Required parameters
 // are not checked here: the portal reports them.
 func ActivityFieldsCommand(p ActivityFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.activity.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ActivityFieldsParams holds the parameters of crm.activity.fields.
@@ -2456,12 +2456,12 @@ func ActivityGet(ctx context.Context, c b24.Caller, p ActivityGetParams, opts ..
 // b24.Add); its result decodes as ActivityGet's does. Required parameters are
 // not checked here: the portal reports them.
 func ActivityGetCommand(p ActivityGetParams) b24.Command[*Activity] {
-	return b24.NewCommand[*Activity](b24.Request{
+	return b24.Command[*Activity]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.activity.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ActivityGetParams holds the parameters of crm.activity.get.
@@ -2471,7 +2471,7 @@ type ActivityGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityGetParams) validate() error {
+func (p *ActivityGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.get",
@@ -2519,11 +2519,11 @@ func ActivityLayoutBlocksDelete(ctx context.Context, c b24.Caller, p ActivityLay
 // ActivityLayoutBlocksDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func ActivityLayoutBlocksDeleteCommand(p ActivityLayoutBlocksDeleteParams) b24.Command[*ActivityLayoutBlocksDeleteResult] {
-	return b24.NewCommand[*ActivityLayoutBlocksDeleteResult](b24.Request{
+	return b24.Command[*ActivityLayoutBlocksDeleteResult]{Request: b24.Request{
 		Method:  "crm.activity.layout.blocks.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityLayoutBlocksDeleteParams holds the parameters of
@@ -2538,7 +2538,7 @@ type ActivityLayoutBlocksDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityLayoutBlocksDeleteParams) validate() error {
+func (p *ActivityLayoutBlocksDeleteParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.layout.blocks.delete",
@@ -2618,12 +2618,12 @@ func ActivityLayoutBlocksGet(ctx context.Context, c b24.Caller, p ActivityLayout
 // ActivityLayoutBlocksGet's does. Required parameters are not checked here:
 // the portal reports them.
 func ActivityLayoutBlocksGetCommand(p ActivityLayoutBlocksGetParams) b24.Command[*ActivityLayoutBlocksGetResult] {
-	return b24.NewCommand[*ActivityLayoutBlocksGetResult](b24.Request{
+	return b24.Command[*ActivityLayoutBlocksGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.activity.layout.blocks.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ActivityLayoutBlocksGetParams holds the parameters of
@@ -2638,7 +2638,7 @@ type ActivityLayoutBlocksGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityLayoutBlocksGetParams) validate() error {
+func (p *ActivityLayoutBlocksGetParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.layout.blocks.get",
@@ -2997,11 +2997,11 @@ func ActivityLayoutBlocksSet(ctx context.Context, c b24.Caller, p ActivityLayout
 // ActivityLayoutBlocksSet's does. Required parameters are not checked here:
 // the portal reports them.
 func ActivityLayoutBlocksSetCommand(p ActivityLayoutBlocksSetParams) b24.Command[*ActivityLayoutBlocksSetResult] {
-	return b24.NewCommand[*ActivityLayoutBlocksSetResult](b24.Request{
+	return b24.Command[*ActivityLayoutBlocksSetResult]{Request: b24.Request{
 		Method:  "crm.activity.layout.blocks.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityLayoutBlocksSetParams holds the parameters of
@@ -3018,7 +3018,7 @@ type ActivityLayoutBlocksSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityLayoutBlocksSetParams) validate() error {
+func (p *ActivityLayoutBlocksSetParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.layout.blocks.set",
@@ -3091,12 +3091,12 @@ func ActivityList(ctx context.Context, c b24.Caller, p ActivityListParams, opts 
 // b24.Add); its result decodes as ActivityList's does. Required parameters are
 // not checked here: the portal reports them.
 func ActivityListCommand(p ActivityListParams) b24.Command[[]Activity] {
-	return b24.NewCommand[[]Activity](b24.Request{
+	return b24.Command[[]Activity]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.activity.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ActivityListAll iterates over every row of crm.activity.list, requesting
@@ -3219,11 +3219,11 @@ func ActivityTodoAdd(ctx context.Context, c b24.Caller, p ActivityTodoAddParams,
 // (see b24.Add); its result decodes as ActivityTodoAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ActivityTodoAddCommand(p ActivityTodoAddParams) b24.Command[*ActivityTodoAddResult] {
-	return b24.NewCommand[*ActivityTodoAddResult](b24.Request{
+	return b24.Command[*ActivityTodoAddResult]{Request: b24.Request{
 		Method:  "crm.activity.todo.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityTodoAddParams holds the parameters of crm.activity.todo.add.
@@ -3257,7 +3257,7 @@ type ActivityTodoAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityTodoAddParams) validate() error {
+func (p *ActivityTodoAddParams) validate() error {
 	if p.OwnerTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.todo.add",
@@ -3330,11 +3330,11 @@ func ActivityTodoUpdate(ctx context.Context, c b24.Caller, p ActivityTodoUpdateP
 // batch (see b24.Add); its result decodes as ActivityTodoUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func ActivityTodoUpdateCommand(p ActivityTodoUpdateParams) b24.Command[*ActivityTodoUpdateResult] {
-	return b24.NewCommand[*ActivityTodoUpdateResult](b24.Request{
+	return b24.Command[*ActivityTodoUpdateResult]{Request: b24.Request{
 		Method:  "crm.activity.todo.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityTodoUpdateParams holds the parameters of crm.activity.todo.update.
@@ -3370,7 +3370,7 @@ type ActivityTodoUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityTodoUpdateParams) validate() error {
+func (p *ActivityTodoUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.todo.update",
@@ -3449,11 +3449,11 @@ func ActivityTodoUpdateColor(ctx context.Context, c b24.Caller, p ActivityTodoUp
 // for a batch (see b24.Add); its result decodes as ActivityTodoUpdateColor's
 // does. Required parameters are not checked here: the portal reports them.
 func ActivityTodoUpdateColorCommand(p ActivityTodoUpdateColorParams) b24.Command[*ActivityTodoUpdateColorResult] {
-	return b24.NewCommand[*ActivityTodoUpdateColorResult](b24.Request{
+	return b24.Command[*ActivityTodoUpdateColorResult]{Request: b24.Request{
 		Method:  "crm.activity.todo.updateColor",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityTodoUpdateColorParams holds the parameters of
@@ -3474,7 +3474,7 @@ type ActivityTodoUpdateColorParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityTodoUpdateColorParams) validate() error {
+func (p *ActivityTodoUpdateColorParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.todo.updateColor",
@@ -3560,11 +3560,11 @@ func ActivityTodoUpdateDeadline(ctx context.Context, c b24.Caller, p ActivityTod
 // ActivityTodoUpdateDeadline's does. Required parameters are not checked here:
 // the portal reports them.
 func ActivityTodoUpdateDeadlineCommand(p ActivityTodoUpdateDeadlineParams) b24.Command[*ActivityTodoUpdateDeadlineResult] {
-	return b24.NewCommand[*ActivityTodoUpdateDeadlineResult](b24.Request{
+	return b24.Command[*ActivityTodoUpdateDeadlineResult]{Request: b24.Request{
 		Method:  "crm.activity.todo.updateDeadline",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityTodoUpdateDeadlineParams holds the parameters of
@@ -3583,7 +3583,7 @@ type ActivityTodoUpdateDeadlineParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityTodoUpdateDeadlineParams) validate() error {
+func (p *ActivityTodoUpdateDeadlineParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.todo.updateDeadline",
@@ -3662,11 +3662,11 @@ func ActivityTodoUpdateDescription(ctx context.Context, c b24.Caller, p Activity
 // ActivityTodoUpdateDescription's does. Required parameters are not checked
 // here: the portal reports them.
 func ActivityTodoUpdateDescriptionCommand(p ActivityTodoUpdateDescriptionParams) b24.Command[*ActivityTodoUpdateDescriptionResult] {
-	return b24.NewCommand[*ActivityTodoUpdateDescriptionResult](b24.Request{
+	return b24.Command[*ActivityTodoUpdateDescriptionResult]{Request: b24.Request{
 		Method:  "crm.activity.todo.updateDescription",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityTodoUpdateDescriptionParams holds the parameters of
@@ -3685,7 +3685,7 @@ type ActivityTodoUpdateDescriptionParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityTodoUpdateDescriptionParams) validate() error {
+func (p *ActivityTodoUpdateDescriptionParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.todo.updateDescription",
@@ -3773,11 +3773,11 @@ func ActivityTodoUpdateResponsibleUser(ctx context.Context, c b24.Caller, p Acti
 // b24.Add); its result decodes as ActivityTodoUpdateResponsibleUser's does.
 // Required parameters are not checked here: the portal reports them.
 func ActivityTodoUpdateResponsibleUserCommand(p ActivityTodoUpdateResponsibleUserParams) b24.Command[*ActivityTodoUpdateResponsibleUserResult] {
-	return b24.NewCommand[*ActivityTodoUpdateResponsibleUserResult](b24.Request{
+	return b24.Command[*ActivityTodoUpdateResponsibleUserResult]{Request: b24.Request{
 		Method:  "crm.activity.todo.updateResponsibleUser",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityTodoUpdateResponsibleUserParams holds the parameters of
@@ -3797,7 +3797,7 @@ type ActivityTodoUpdateResponsibleUserParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityTodoUpdateResponsibleUserParams) validate() error {
+func (p *ActivityTodoUpdateResponsibleUserParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.todo.updateResponsibleUser",
@@ -3879,11 +3879,11 @@ func ActivityTypeAdd(ctx context.Context, c b24.Caller, p ActivityTypeAddParams,
 // (see b24.Add); its result decodes as ActivityTypeAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ActivityTypeAddCommand(p ActivityTypeAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.activity.type.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityTypeAddParams holds the parameters of crm.activity.type.add.
@@ -3904,7 +3904,7 @@ type ActivityTypeAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityTypeAddParams) validate() error {
+func (p *ActivityTypeAddParams) validate() error {
 	if p.Fields.TypeID == "" {
 		return &b24.RequiredError{
 			Method: "crm.activity.type.add",
@@ -3979,11 +3979,11 @@ func ActivityTypeDelete(ctx context.Context, c b24.Caller, p ActivityTypeDeleteP
 // batch (see b24.Add); its result decodes as ActivityTypeDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ActivityTypeDeleteCommand(p ActivityTypeDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.activity.type.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityTypeDeleteParams holds the parameters of crm.activity.type.delete.
@@ -3993,7 +3993,7 @@ type ActivityTypeDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityTypeDeleteParams) validate() error {
+func (p *ActivityTypeDeleteParams) validate() error {
 	if p.TypeID == "" {
 		return &b24.RequiredError{
 			Method: "crm.activity.type.delete",
@@ -4034,12 +4034,12 @@ func ActivityTypeList(ctx context.Context, c b24.Caller, p ActivityTypeListParam
 // (see b24.Add); its result decodes as ActivityTypeList's does. Required
 // parameters are not checked here: the portal reports them.
 func ActivityTypeListCommand(p ActivityTypeListParams) b24.Command[[]ActivityTypeListItem] {
-	return b24.NewCommand[[]ActivityTypeListItem](b24.Request{
+	return b24.Command[[]ActivityTypeListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.activity.type.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ActivityTypeListParams holds the parameters of crm.activity.type.list.
@@ -4121,11 +4121,11 @@ func ActivityUpdate(ctx context.Context, c b24.Caller, p ActivityUpdateParams, o
 // b24.Add); its result decodes as ActivityUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func ActivityUpdateCommand(p ActivityUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.activity.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivityUpdateParams holds the parameters of crm.activity.update.
@@ -4148,7 +4148,7 @@ type ActivityUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivityUpdateParams) validate() error {
+func (p *ActivityUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.update",

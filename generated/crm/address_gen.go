@@ -175,11 +175,11 @@ func AddressAdd(ctx context.Context, c b24.Caller, p AddressAddParams, opts ...b
 // its result decodes as AddressAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func AddressAddCommand(p AddressAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.address.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AddressAddParams holds the parameters of crm.address.add.
@@ -190,7 +190,7 @@ type AddressAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AddressAddParams) validate() error {
+func (p *AddressAddParams) validate() error {
 	if !p.Fields.TypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.address.add",
@@ -249,11 +249,11 @@ func AddressDelete(ctx context.Context, c b24.Caller, p AddressDeleteParams, opt
 // b24.Add); its result decodes as AddressDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func AddressDeleteCommand(p AddressDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.address.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AddressDeleteParams holds the parameters of crm.address.delete.
@@ -264,7 +264,7 @@ type AddressDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AddressDeleteParams) validate() error {
+func (p *AddressDeleteParams) validate() error {
 	if p.Fields.TypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.address.delete",
@@ -348,12 +348,12 @@ func AddressFields(ctx context.Context, c b24.Caller, p AddressFieldsParams, opt
 // b24.Add); its result decodes as AddressFields's does. Required parameters
 // are not checked here: the portal reports them.
 func AddressFieldsCommand(p AddressFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.address.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AddressFieldsParams holds the parameters of crm.address.fields.
@@ -387,12 +387,12 @@ func AddressList(ctx context.Context, c b24.Caller, p AddressListParams, opts ..
 // b24.Add); its result decodes as AddressList's does. Required parameters are
 // not checked here: the portal reports them.
 func AddressListCommand(p AddressListParams) b24.Command[[]Address] {
-	return b24.NewCommand[[]Address](b24.Request{
+	return b24.Command[[]Address]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.address.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AddressListAll iterates over every row of crm.address.list, requesting page
@@ -688,11 +688,11 @@ func AddressUpdate(ctx context.Context, c b24.Caller, p AddressUpdateParams, opt
 // b24.Add); its result decodes as AddressUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func AddressUpdateCommand(p AddressUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.address.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AddressUpdateParams holds the parameters of crm.address.update.
@@ -707,7 +707,7 @@ type AddressUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AddressUpdateParams) validate() error {
+func (p *AddressUpdateParams) validate() error {
 	if !p.Fields.TypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.address.update",

@@ -105,11 +105,11 @@ func AutomatedsolutionAdd(ctx context.Context, c b24.Caller, p Automatedsolution
 // batch (see b24.Add); its result decodes as AutomatedsolutionAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func AutomatedsolutionAddCommand(p AutomatedsolutionAddParams) b24.Command[*AutomatedsolutionAddResult] {
-	return b24.NewCommand[*AutomatedsolutionAddResult](b24.Request{
+	return b24.Command[*AutomatedsolutionAddResult]{Request: b24.Request{
 		Method:  "crm.automatedsolution.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AutomatedsolutionAddParams holds the parameters of
@@ -128,7 +128,7 @@ type AutomatedsolutionAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AutomatedsolutionAddParams) validate() error {
+func (p *AutomatedsolutionAddParams) validate() error {
 	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "crm.automatedsolution.add",
@@ -192,11 +192,11 @@ func AutomatedsolutionDelete(ctx context.Context, c b24.Caller, p Automatedsolut
 // for a batch (see b24.Add); its result decodes as AutomatedsolutionDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func AutomatedsolutionDeleteCommand(p AutomatedsolutionDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.automatedsolution.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AutomatedsolutionDeleteParams holds the parameters of
@@ -211,7 +211,7 @@ type AutomatedsolutionDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AutomatedsolutionDeleteParams) validate() error {
+func (p *AutomatedsolutionDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.automatedsolution.delete",
@@ -248,12 +248,12 @@ func AutomatedsolutionFields(ctx context.Context, c b24.Caller, p Automatedsolut
 // for a batch (see b24.Add); its result decodes as AutomatedsolutionFields's
 // does. Required parameters are not checked here: the portal reports them.
 func AutomatedsolutionFieldsCommand(p AutomatedsolutionFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.automatedsolution.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AutomatedsolutionFieldsParams holds the parameters of
@@ -292,12 +292,12 @@ func AutomatedsolutionGet(ctx context.Context, c b24.Caller, p Automatedsolution
 // batch (see b24.Add); its result decodes as AutomatedsolutionGet's does.
 // Required parameters are not checked here: the portal reports them.
 func AutomatedsolutionGetCommand(p AutomatedsolutionGetParams) b24.Command[*AutomatedsolutionGetResult] {
-	return b24.NewCommand[*AutomatedsolutionGetResult](b24.Request{
+	return b24.Command[*AutomatedsolutionGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.automatedsolution.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AutomatedsolutionGetParams holds the parameters of
@@ -308,7 +308,7 @@ type AutomatedsolutionGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AutomatedsolutionGetParams) validate() error {
+func (p *AutomatedsolutionGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.automatedsolution.get",
@@ -368,12 +368,12 @@ func AutomatedsolutionList(ctx context.Context, c b24.Caller, p Automatedsolutio
 // a batch (see b24.Add); its result decodes as AutomatedsolutionList's does.
 // Required parameters are not checked here: the portal reports them.
 func AutomatedsolutionListCommand(p AutomatedsolutionListParams) b24.Command[*AutomatedsolutionListResult] {
-	return b24.NewCommand[*AutomatedsolutionListResult](b24.Request{
+	return b24.Command[*AutomatedsolutionListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.automatedsolution.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AutomatedsolutionListAll iterates over every row of
@@ -521,11 +521,11 @@ func AutomatedsolutionUpdate(ctx context.Context, c b24.Caller, p Automatedsolut
 // for a batch (see b24.Add); its result decodes as AutomatedsolutionUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func AutomatedsolutionUpdateCommand(p AutomatedsolutionUpdateParams) b24.Command[*AutomatedsolutionUpdateResult] {
-	return b24.NewCommand[*AutomatedsolutionUpdateResult](b24.Request{
+	return b24.Command[*AutomatedsolutionUpdateResult]{Request: b24.Request{
 		Method:  "crm.automatedsolution.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AutomatedsolutionUpdateParams holds the parameters of
@@ -550,7 +550,7 @@ type AutomatedsolutionUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AutomatedsolutionUpdateParams) validate() error {
+func (p *AutomatedsolutionUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.automatedsolution.update",

@@ -37,11 +37,11 @@ func AutomationTrigger(ctx context.Context, c b24.Caller, p AutomationTriggerPar
 // (see b24.Add); its result decodes as AutomationTrigger's does. Required
 // parameters are not checked here: the portal reports them.
 func AutomationTriggerCommand(p AutomationTriggerParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.automation.trigger",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AutomationTriggerParams holds the parameters of crm.automation.trigger.
@@ -56,7 +56,7 @@ type AutomationTriggerParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AutomationTriggerParams) validate() error {
+func (p *AutomationTriggerParams) validate() error {
 	if p.Target == "" {
 		return &b24.RequiredError{
 			Method: "crm.automation.trigger",
@@ -95,11 +95,11 @@ func AutomationTriggerAdd(ctx context.Context, c b24.Caller, p AutomationTrigger
 // batch (see b24.Add); its result decodes as AutomationTriggerAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func AutomationTriggerAddCommand(p AutomationTriggerAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.automation.trigger.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AutomationTriggerAddParams holds the parameters of
@@ -116,7 +116,7 @@ type AutomationTriggerAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AutomationTriggerAddParams) validate() error {
+func (p *AutomationTriggerAddParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "crm.automation.trigger.add",
@@ -162,11 +162,11 @@ func AutomationTriggerDelete(ctx context.Context, c b24.Caller, p AutomationTrig
 // for a batch (see b24.Add); its result decodes as AutomationTriggerDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func AutomationTriggerDeleteCommand(p AutomationTriggerDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.automation.trigger.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AutomationTriggerDeleteParams holds the parameters of
@@ -178,7 +178,7 @@ type AutomationTriggerDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AutomationTriggerDeleteParams) validate() error {
+func (p *AutomationTriggerDeleteParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "crm.automation.trigger.delete",
@@ -219,11 +219,11 @@ func AutomationTriggerExecute(ctx context.Context, c b24.Caller, p AutomationTri
 // AutomationTriggerExecute's does. Required parameters are not checked here:
 // the portal reports them.
 func AutomationTriggerExecuteCommand(p AutomationTriggerExecuteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.automation.trigger.execute",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AutomationTriggerExecuteParams holds the parameters of
@@ -242,7 +242,7 @@ type AutomationTriggerExecuteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AutomationTriggerExecuteParams) validate() error {
+func (p *AutomationTriggerExecuteParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "crm.automation.trigger.execute",
@@ -290,12 +290,12 @@ func AutomationTriggerList(ctx context.Context, c b24.Caller, p AutomationTrigge
 // a batch (see b24.Add); its result decodes as AutomationTriggerList's does.
 // Required parameters are not checked here: the portal reports them.
 func AutomationTriggerListCommand(p AutomationTriggerListParams) b24.Command[[]AutomationTriggerListItem] {
-	return b24.NewCommand[[]AutomationTriggerListItem](b24.Request{
+	return b24.Command[[]AutomationTriggerListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.automation.trigger.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AutomationTriggerListParams holds the parameters of

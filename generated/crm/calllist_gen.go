@@ -84,11 +84,11 @@ func CalllistAdd(ctx context.Context, c b24.Caller, p CalllistAddParams, opts ..
 // b24.Add); its result decodes as CalllistAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func CalllistAddCommand(p CalllistAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.calllist.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CalllistAddParams holds the parameters of crm.calllist.add.
@@ -110,7 +110,7 @@ type CalllistAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CalllistAddParams) validate() error {
+func (p *CalllistAddParams) validate() error {
 	if p.EntityType == "" {
 		return &b24.RequiredError{
 			Method: "crm.calllist.add",
@@ -182,12 +182,12 @@ func CalllistGet(ctx context.Context, c b24.Caller, p CalllistGetParams, opts ..
 // b24.Add); its result decodes as CalllistGet's does. Required parameters are
 // not checked here: the portal reports them.
 func CalllistGetCommand(p CalllistGetParams) b24.Command[*Calllist] {
-	return b24.NewCommand[*Calllist](b24.Request{
+	return b24.Command[*Calllist]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.calllist.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CalllistGetParams holds the parameters of crm.calllist.get.
@@ -197,7 +197,7 @@ type CalllistGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CalllistGetParams) validate() error {
+func (p *CalllistGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.calllist.get",
@@ -248,12 +248,12 @@ func CalllistItemsGet(ctx context.Context, c b24.Caller, p CalllistItemsGetParam
 // (see b24.Add); its result decodes as CalllistItemsGet's does. Required
 // parameters are not checked here: the portal reports them.
 func CalllistItemsGetCommand(p CalllistItemsGetParams) b24.Command[[]CalllistItemsGetItem] {
-	return b24.NewCommand[[]CalllistItemsGetItem](b24.Request{
+	return b24.Command[[]CalllistItemsGetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.calllist.items.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CalllistItemsGetParams holds the parameters of crm.calllist.items.get.
@@ -271,7 +271,7 @@ type CalllistItemsGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CalllistItemsGetParams) validate() error {
+func (p *CalllistItemsGetParams) validate() error {
 	if p.ListID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.calllist.items.get",
@@ -331,12 +331,12 @@ func CalllistList(ctx context.Context, c b24.Caller, p CalllistListParams, opts 
 // b24.Add); its result decodes as CalllistList's does. Required parameters are
 // not checked here: the portal reports them.
 func CalllistListCommand(p CalllistListParams) b24.Command[[]Calllist] {
-	return b24.NewCommand[[]Calllist](b24.Request{
+	return b24.Command[[]Calllist]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.calllist.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CalllistListParams holds the parameters of crm.calllist.list.
@@ -434,11 +434,11 @@ func CalllistStatuslist(ctx context.Context, c b24.Caller, p CalllistStatuslistP
 // batch (see b24.Add); its result decodes as CalllistStatuslist's does.
 // Required parameters are not checked here: the portal reports them.
 func CalllistStatuslistCommand(p CalllistStatuslistParams) b24.Command[[]CalllistStatuslistItem] {
-	return b24.NewCommand[[]CalllistStatuslistItem](b24.Request{
+	return b24.Command[[]CalllistStatuslistItem]{Request: b24.Request{
 		Method:  "crm.calllist.statuslist",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CalllistStatuslistParams holds the parameters of crm.calllist.statuslist.
@@ -513,11 +513,11 @@ func CalllistUpdate(ctx context.Context, c b24.Caller, p CalllistUpdateParams, o
 // b24.Add); its result decodes as CalllistUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func CalllistUpdateCommand(p CalllistUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.calllist.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CalllistUpdateParams holds the parameters of crm.calllist.update.
@@ -540,7 +540,7 @@ type CalllistUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CalllistUpdateParams) validate() error {
+func (p *CalllistUpdateParams) validate() error {
 	if p.ListID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.calllist.update",

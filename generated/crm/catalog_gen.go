@@ -35,12 +35,12 @@ func CatalogFields(ctx context.Context, c b24.Caller, p CatalogFieldsParams, opt
 // b24.Add); its result decodes as CatalogFields's does. Required parameters
 // are not checked here: the portal reports them.
 func CatalogFieldsCommand(p CatalogFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.catalog.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CatalogFieldsParams holds the parameters of crm.catalog.fields.
@@ -75,12 +75,12 @@ func CatalogGet(ctx context.Context, c b24.Caller, p CatalogGetParams, opts ...b
 // its result decodes as CatalogGet's does. Required parameters are not checked
 // here: the portal reports them.
 func CatalogGetCommand(p CatalogGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.catalog.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CatalogGetParams holds the parameters of crm.catalog.get.
@@ -90,7 +90,7 @@ type CatalogGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CatalogGetParams) validate() error {
+func (p *CatalogGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.catalog.get",
@@ -127,12 +127,12 @@ func CatalogList(ctx context.Context, c b24.Caller, p CatalogListParams, opts ..
 // b24.Add); its result decodes as CatalogList's does. Required parameters are
 // not checked here: the portal reports them.
 func CatalogListCommand(p CatalogListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.catalog.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CatalogListParams holds the parameters of crm.catalog.list.

@@ -161,11 +161,11 @@ func CategoryAdd(ctx context.Context, c b24.Caller, p CategoryAddParams, opts ..
 // b24.Add); its result decodes as CategoryAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func CategoryAddCommand(p CategoryAddParams) b24.Command[*CategoryAddResult] {
-	return b24.NewCommand[*CategoryAddResult](b24.Request{
+	return b24.Command[*CategoryAddResult]{Request: b24.Request{
 		Method:  "crm.category.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CategoryAddParams holds the parameters of crm.category.add.
@@ -187,7 +187,7 @@ type CategoryAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CategoryAddParams) validate() error {
+func (p *CategoryAddParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.category.add",
@@ -260,11 +260,11 @@ func CategoryDelete(ctx context.Context, c b24.Caller, p CategoryDeleteParams, o
 // b24.Add); its result decodes as CategoryDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func CategoryDeleteCommand(p CategoryDeleteParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "crm.category.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CategoryDeleteParams holds the parameters of crm.category.delete.
@@ -279,7 +279,7 @@ type CategoryDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CategoryDeleteParams) validate() error {
+func (p *CategoryDeleteParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.category.delete",
@@ -328,12 +328,12 @@ func CategoryFields(ctx context.Context, c b24.Caller, p CategoryFieldsParams, o
 // b24.Add); its result decodes as CategoryFields's does. Required parameters
 // are not checked here: the portal reports them.
 func CategoryFieldsCommand(p CategoryFieldsParams) b24.Command[*CategoryFieldsResult] {
-	return b24.NewCommand[*CategoryFieldsResult](b24.Request{
+	return b24.Command[*CategoryFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.category.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CategoryFieldsParams holds the parameters of crm.category.fields.
@@ -344,7 +344,7 @@ type CategoryFieldsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CategoryFieldsParams) validate() error {
+func (p *CategoryFieldsParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.category.fields",
@@ -407,12 +407,12 @@ func CategoryGet(ctx context.Context, c b24.Caller, p CategoryGetParams, opts ..
 // b24.Add); its result decodes as CategoryGet's does. Required parameters are
 // not checked here: the portal reports them.
 func CategoryGetCommand(p CategoryGetParams) b24.Command[*CategoryGetResult] {
-	return b24.NewCommand[*CategoryGetResult](b24.Request{
+	return b24.Command[*CategoryGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.category.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CategoryGetParams holds the parameters of crm.category.get.
@@ -426,7 +426,7 @@ type CategoryGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CategoryGetParams) validate() error {
+func (p *CategoryGetParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.category.get",
@@ -494,12 +494,12 @@ func CategoryList(ctx context.Context, c b24.Caller, p CategoryListParams, opts 
 // b24.Add); its result decodes as CategoryList's does. Required parameters are
 // not checked here: the portal reports them.
 func CategoryListCommand(p CategoryListParams) b24.Command[*CategoryListResult] {
-	return b24.NewCommand[*CategoryListResult](b24.Request{
+	return b24.Command[*CategoryListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.category.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CategoryListAll iterates over every row of crm.category.list, requesting
@@ -525,7 +525,7 @@ type CategoryListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CategoryListParams) validate() error {
+func (p *CategoryListParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.category.list",
@@ -589,11 +589,11 @@ func CategoryUpdate(ctx context.Context, c b24.Caller, p CategoryUpdateParams, o
 // b24.Add); its result decodes as CategoryUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func CategoryUpdateCommand(p CategoryUpdateParams) b24.Command[*CategoryUpdateResult] {
-	return b24.NewCommand[*CategoryUpdateResult](b24.Request{
+	return b24.Command[*CategoryUpdateResult]{Request: b24.Request{
 		Method:  "crm.category.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CategoryUpdateParams holds the parameters of crm.category.update.
@@ -618,7 +618,7 @@ type CategoryUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CategoryUpdateParams) validate() error {
+func (p *CategoryUpdateParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.category.update",

@@ -1017,11 +1017,11 @@ func CompanyAdd(ctx context.Context, c b24.Caller, p CompanyAddParams, opts ...b
 // its result decodes as CompanyAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func CompanyAddCommand(p CompanyAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.company.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CompanyAddParams holds the parameters of crm.company.add.
@@ -1118,11 +1118,11 @@ func CompanyContactAdd(ctx context.Context, c b24.Caller, p CompanyContactAddPar
 // (see b24.Add); its result decodes as CompanyContactAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func CompanyContactAddCommand(p CompanyContactAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.company.contact.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CompanyContactAddParams holds the parameters of crm.company.contact.add.
@@ -1151,7 +1151,7 @@ type CompanyContactAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CompanyContactAddParams) validate() error {
+func (p *CompanyContactAddParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.company.contact.add",
@@ -1210,11 +1210,11 @@ func CompanyContactDelete(ctx context.Context, c b24.Caller, p CompanyContactDel
 // batch (see b24.Add); its result decodes as CompanyContactDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func CompanyContactDeleteCommand(p CompanyContactDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.company.contact.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CompanyContactDeleteParams holds the parameters of
@@ -1233,7 +1233,7 @@ type CompanyContactDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CompanyContactDeleteParams) validate() error {
+func (p *CompanyContactDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.company.contact.delete",
@@ -1296,12 +1296,12 @@ func CompanyContactFields(ctx context.Context, c b24.Caller, p CompanyContactFie
 // batch (see b24.Add); its result decodes as CompanyContactFields's does.
 // Required parameters are not checked here: the portal reports them.
 func CompanyContactFieldsCommand(p CompanyContactFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.contact.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CompanyContactFieldsParams holds the parameters of
@@ -1344,11 +1344,11 @@ func CompanyContactItemsDelete(ctx context.Context, c b24.Caller, p CompanyConta
 // CompanyContactItemsDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func CompanyContactItemsDeleteCommand(p CompanyContactItemsDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.company.contact.items.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CompanyContactItemsDeleteParams holds the parameters of
@@ -1362,7 +1362,7 @@ type CompanyContactItemsDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CompanyContactItemsDeleteParams) validate() error {
+func (p *CompanyContactItemsDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.company.contact.items.delete",
@@ -1407,12 +1407,12 @@ func CompanyContactItemsGet(ctx context.Context, c b24.Caller, p CompanyContactI
 // for a batch (see b24.Add); its result decodes as CompanyContactItemsGet's
 // does. Required parameters are not checked here: the portal reports them.
 func CompanyContactItemsGetCommand(p CompanyContactItemsGetParams) b24.Command[[]CompanyContactItems] {
-	return b24.NewCommand[[]CompanyContactItems](b24.Request{
+	return b24.Command[[]CompanyContactItems]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.contact.items.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CompanyContactItemsGetParams holds the parameters of
@@ -1426,7 +1426,7 @@ type CompanyContactItemsGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CompanyContactItemsGetParams) validate() error {
+func (p *CompanyContactItemsGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.company.contact.items.get",
@@ -1475,11 +1475,11 @@ func CompanyContactItemsSet(ctx context.Context, c b24.Caller, p CompanyContactI
 // for a batch (see b24.Add); its result decodes as CompanyContactItemsSet's
 // does. Required parameters are not checked here: the portal reports them.
 func CompanyContactItemsSetCommand(p CompanyContactItemsSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.company.contact.items.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CompanyContactItemsSetParams holds the parameters of
@@ -1496,7 +1496,7 @@ type CompanyContactItemsSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CompanyContactItemsSetParams) validate() error {
+func (p *CompanyContactItemsSetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.company.contact.items.set",
@@ -1590,11 +1590,11 @@ func CompanyDelete(ctx context.Context, c b24.Caller, p CompanyDeleteParams, opt
 // b24.Add); its result decodes as CompanyDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func CompanyDeleteCommand(p CompanyDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.company.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CompanyDeleteParams holds the parameters of crm.company.delete.
@@ -1604,7 +1604,7 @@ type CompanyDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CompanyDeleteParams) validate() error {
+func (p *CompanyDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.company.delete",
@@ -1651,11 +1651,11 @@ func CompanyDetailsConfigurationForceCommonScopeForAll(ctx context.Context, c b2
 // CompanyDetailsConfigurationForceCommonScopeForAll's does. Required
 // parameters are not checked here: the portal reports them.
 func CompanyDetailsConfigurationForceCommonScopeForAllCommand(p CompanyDetailsConfigurationForceCommonScopeForAllParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.company.details.configuration.forceCommonScopeForAll",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CompanyDetailsConfigurationForceCommonScopeForAllParams holds the parameters
@@ -1697,12 +1697,12 @@ func CompanyDetailsConfigurationGet(ctx context.Context, c b24.Caller, p Company
 // b24.Add); its result decodes as CompanyDetailsConfigurationGet's does.
 // Required parameters are not checked here: the portal reports them.
 func CompanyDetailsConfigurationGetCommand(p CompanyDetailsConfigurationGetParams) b24.Command[[]CompanyDetailsConfiguration] {
-	return b24.NewCommand[[]CompanyDetailsConfiguration](b24.Request{
+	return b24.Command[[]CompanyDetailsConfiguration]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.details.configuration.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CompanyDetailsConfigurationGetParams holds the parameters of
@@ -1781,11 +1781,11 @@ func CompanyDetailsConfigurationReset(ctx context.Context, c b24.Caller, p Compa
 // b24.Add); its result decodes as CompanyDetailsConfigurationReset's does.
 // Required parameters are not checked here: the portal reports them.
 func CompanyDetailsConfigurationResetCommand(p CompanyDetailsConfigurationResetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.company.details.configuration.reset",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CompanyDetailsConfigurationResetParams holds the parameters of
@@ -1883,11 +1883,11 @@ func CompanyDetailsConfigurationSet(ctx context.Context, c b24.Caller, p Company
 // b24.Add); its result decodes as CompanyDetailsConfigurationSet's does.
 // Required parameters are not checked here: the portal reports them.
 func CompanyDetailsConfigurationSetCommand(p CompanyDetailsConfigurationSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.company.details.configuration.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CompanyDetailsConfigurationSetParams holds the parameters of
@@ -1915,7 +1915,7 @@ type CompanyDetailsConfigurationSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CompanyDetailsConfigurationSetParams) validate() error {
+func (p *CompanyDetailsConfigurationSetParams) validate() error {
 	if p.Data == nil {
 		return &b24.RequiredError{
 			Method: "crm.company.details.configuration.set",
@@ -2072,12 +2072,12 @@ func CompanyFields(ctx context.Context, c b24.Caller, p CompanyFieldsParams, opt
 // b24.Add); its result decodes as CompanyFields's does. Required parameters
 // are not checked here: the portal reports them.
 func CompanyFieldsCommand(p CompanyFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CompanyFieldsParams holds the parameters of crm.company.fields.
@@ -2117,12 +2117,12 @@ func CompanyGet(ctx context.Context, c b24.Caller, p CompanyGetParams, opts ...b
 // its result decodes as CompanyGet's does. Required parameters are not checked
 // here: the portal reports them.
 func CompanyGetCommand(p CompanyGetParams) b24.Command[*Company] {
-	return b24.NewCommand[*Company](b24.Request{
+	return b24.Command[*Company]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CompanyGetParams holds the parameters of crm.company.get.
@@ -2132,7 +2132,7 @@ type CompanyGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CompanyGetParams) validate() error {
+func (p *CompanyGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.company.get",
@@ -2179,12 +2179,12 @@ func CompanyList(ctx context.Context, c b24.Caller, p CompanyListParams, opts ..
 // b24.Add); its result decodes as CompanyList's does. Required parameters are
 // not checked here: the portal reports them.
 func CompanyListCommand(p CompanyListParams) b24.Command[[]Company] {
-	return b24.NewCommand[[]Company](b24.Request{
+	return b24.Command[[]Company]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CompanyListAll iterates over every row of crm.company.list, requesting page
@@ -2338,11 +2338,11 @@ func CompanyUpdate(ctx context.Context, c b24.Caller, p CompanyUpdateParams, opt
 // b24.Add); its result decodes as CompanyUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func CompanyUpdateCommand(p CompanyUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.company.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CompanyUpdateParams holds the parameters of crm.company.update.
@@ -2378,7 +2378,7 @@ type CompanyUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CompanyUpdateParams) validate() error {
+func (p *CompanyUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.company.update",
@@ -2427,11 +2427,11 @@ func CompanyUserfieldAdd(ctx context.Context, c b24.Caller, p CompanyUserfieldAd
 // batch (see b24.Add); its result decodes as CompanyUserfieldAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func CompanyUserfieldAddCommand(p CompanyUserfieldAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.company.userfield.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CompanyUserfieldAddParams holds the parameters of crm.company.userfield.add.
@@ -2457,7 +2457,7 @@ type CompanyUserfieldAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CompanyUserfieldAddParams) validate() error {
+func (p *CompanyUserfieldAddParams) validate() error {
 	if !p.Fields.UserTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.company.userfield.add",
@@ -2509,11 +2509,11 @@ func CompanyUserfieldDelete(ctx context.Context, c b24.Caller, p CompanyUserfiel
 // for a batch (see b24.Add); its result decodes as CompanyUserfieldDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func CompanyUserfieldDeleteCommand(p CompanyUserfieldDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.company.userfield.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CompanyUserfieldDeleteParams holds the parameters of
@@ -2527,7 +2527,7 @@ type CompanyUserfieldDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CompanyUserfieldDeleteParams) validate() error {
+func (p *CompanyUserfieldDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.company.userfield.delete",
@@ -2574,12 +2574,12 @@ func CompanyUserfieldGet(ctx context.Context, c b24.Caller, p CompanyUserfieldGe
 // batch (see b24.Add); its result decodes as CompanyUserfieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func CompanyUserfieldGetCommand(p CompanyUserfieldGetParams) b24.Command[*CompanyUserfield] {
-	return b24.NewCommand[*CompanyUserfield](b24.Request{
+	return b24.Command[*CompanyUserfield]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.userfield.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CompanyUserfieldGetParams holds the parameters of crm.company.userfield.get.
@@ -2592,7 +2592,7 @@ type CompanyUserfieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CompanyUserfieldGetParams) validate() error {
+func (p *CompanyUserfieldGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.company.userfield.get",
@@ -2631,12 +2631,12 @@ func CompanyUserfieldList(ctx context.Context, c b24.Caller, p CompanyUserfieldL
 // batch (see b24.Add); its result decodes as CompanyUserfieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func CompanyUserfieldListCommand(p CompanyUserfieldListParams) b24.Command[[]CompanyUserfield] {
-	return b24.NewCommand[[]CompanyUserfield](b24.Request{
+	return b24.Command[[]CompanyUserfield]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.userfield.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CompanyUserfieldListAll iterates over every row of
@@ -2944,11 +2944,11 @@ func CompanyUserfieldUpdate(ctx context.Context, c b24.Caller, p CompanyUserfiel
 // for a batch (see b24.Add); its result decodes as CompanyUserfieldUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func CompanyUserfieldUpdateCommand(p CompanyUserfieldUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.company.userfield.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CompanyUserfieldUpdateParams holds the parameters of
@@ -2983,7 +2983,7 @@ type CompanyUserfieldUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CompanyUserfieldUpdateParams) validate() error {
+func (p *CompanyUserfieldUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.company.userfield.update",

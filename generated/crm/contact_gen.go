@@ -1040,11 +1040,11 @@ func ContactAdd(ctx context.Context, c b24.Caller, p ContactAddParams, opts ...b
 // its result decodes as ContactAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func ContactAddCommand(p ContactAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.contact.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ContactAddParams holds the parameters of crm.contact.add.
@@ -1149,11 +1149,11 @@ func ContactCompanyAdd(ctx context.Context, c b24.Caller, p ContactCompanyAddPar
 // (see b24.Add); its result decodes as ContactCompanyAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ContactCompanyAddCommand(p ContactCompanyAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.contact.company.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ContactCompanyAddParams holds the parameters of crm.contact.company.add.
@@ -1182,7 +1182,7 @@ type ContactCompanyAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ContactCompanyAddParams) validate() error {
+func (p *ContactCompanyAddParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.contact.company.add",
@@ -1240,11 +1240,11 @@ func ContactCompanyDelete(ctx context.Context, c b24.Caller, p ContactCompanyDel
 // batch (see b24.Add); its result decodes as ContactCompanyDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ContactCompanyDeleteCommand(p ContactCompanyDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.contact.company.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ContactCompanyDeleteParams holds the parameters of
@@ -1263,7 +1263,7 @@ type ContactCompanyDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ContactCompanyDeleteParams) validate() error {
+func (p *ContactCompanyDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.contact.company.delete",
@@ -1327,12 +1327,12 @@ func ContactCompanyFields(ctx context.Context, c b24.Caller, p ContactCompanyFie
 // batch (see b24.Add); its result decodes as ContactCompanyFields's does.
 // Required parameters are not checked here: the portal reports them.
 func ContactCompanyFieldsCommand(p ContactCompanyFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.contact.company.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ContactCompanyFieldsParams holds the parameters of
@@ -1374,11 +1374,11 @@ func ContactCompanyItemsDelete(ctx context.Context, c b24.Caller, p ContactCompa
 // ContactCompanyItemsDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func ContactCompanyItemsDeleteCommand(p ContactCompanyItemsDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.contact.company.items.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ContactCompanyItemsDeleteParams holds the parameters of
@@ -1392,7 +1392,7 @@ type ContactCompanyItemsDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ContactCompanyItemsDeleteParams) validate() error {
+func (p *ContactCompanyItemsDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.contact.company.items.delete",
@@ -1436,12 +1436,12 @@ func ContactCompanyItemsGet(ctx context.Context, c b24.Caller, p ContactCompanyI
 // for a batch (see b24.Add); its result decodes as ContactCompanyItemsGet's
 // does. Required parameters are not checked here: the portal reports them.
 func ContactCompanyItemsGetCommand(p ContactCompanyItemsGetParams) b24.Command[[]ContactCompanyItems] {
-	return b24.NewCommand[[]ContactCompanyItems](b24.Request{
+	return b24.Command[[]ContactCompanyItems]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.contact.company.items.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ContactCompanyItemsGetParams holds the parameters of
@@ -1455,7 +1455,7 @@ type ContactCompanyItemsGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ContactCompanyItemsGetParams) validate() error {
+func (p *ContactCompanyItemsGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.contact.company.items.get",
@@ -1503,11 +1503,11 @@ func ContactCompanyItemsSet(ctx context.Context, c b24.Caller, p ContactCompanyI
 // for a batch (see b24.Add); its result decodes as ContactCompanyItemsSet's
 // does. Required parameters are not checked here: the portal reports them.
 func ContactCompanyItemsSetCommand(p ContactCompanyItemsSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.contact.company.items.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ContactCompanyItemsSetParams holds the parameters of
@@ -1524,7 +1524,7 @@ type ContactCompanyItemsSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ContactCompanyItemsSetParams) validate() error {
+func (p *ContactCompanyItemsSetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.contact.company.items.set",
@@ -1621,11 +1621,11 @@ func ContactDelete(ctx context.Context, c b24.Caller, p ContactDeleteParams, opt
 // b24.Add); its result decodes as ContactDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func ContactDeleteCommand(p ContactDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.contact.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ContactDeleteParams holds the parameters of crm.contact.delete.
@@ -1638,7 +1638,7 @@ type ContactDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ContactDeleteParams) validate() error {
+func (p *ContactDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.contact.delete",
@@ -1681,11 +1681,11 @@ func ContactDetailsConfigurationForceCommonScopeForAll(ctx context.Context, c b2
 // ContactDetailsConfigurationForceCommonScopeForAll's does. Required
 // parameters are not checked here: the portal reports them.
 func ContactDetailsConfigurationForceCommonScopeForAllCommand(p ContactDetailsConfigurationForceCommonScopeForAllParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.contact.details.configuration.forceCommonScopeForAll",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ContactDetailsConfigurationForceCommonScopeForAllParams holds the parameters
@@ -1724,12 +1724,12 @@ func ContactDetailsConfigurationGet(ctx context.Context, c b24.Caller, p Contact
 // b24.Add); its result decodes as ContactDetailsConfigurationGet's does.
 // Required parameters are not checked here: the portal reports them.
 func ContactDetailsConfigurationGetCommand(p ContactDetailsConfigurationGetParams) b24.Command[[]ContactDetailsConfiguration] {
-	return b24.NewCommand[[]ContactDetailsConfiguration](b24.Request{
+	return b24.Command[[]ContactDetailsConfiguration]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.contact.details.configuration.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ContactDetailsConfigurationGetParams holds the parameters of
@@ -1782,11 +1782,11 @@ func ContactDetailsConfigurationReset(ctx context.Context, c b24.Caller, p Conta
 // b24.Add); its result decodes as ContactDetailsConfigurationReset's does.
 // Required parameters are not checked here: the portal reports them.
 func ContactDetailsConfigurationResetCommand(p ContactDetailsConfigurationResetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.contact.details.configuration.reset",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ContactDetailsConfigurationResetParams holds the parameters of
@@ -1859,11 +1859,11 @@ func ContactDetailsConfigurationSet(ctx context.Context, c b24.Caller, p Contact
 // b24.Add); its result decodes as ContactDetailsConfigurationSet's does.
 // Required parameters are not checked here: the portal reports them.
 func ContactDetailsConfigurationSetCommand(p ContactDetailsConfigurationSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.contact.details.configuration.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ContactDetailsConfigurationSetParams holds the parameters of
@@ -1890,7 +1890,7 @@ type ContactDetailsConfigurationSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ContactDetailsConfigurationSetParams) validate() error {
+func (p *ContactDetailsConfigurationSetParams) validate() error {
 	if p.Data == nil {
 		return &b24.RequiredError{
 			Method: "crm.contact.details.configuration.set",
@@ -2041,12 +2041,12 @@ func ContactFields(ctx context.Context, c b24.Caller, p ContactFieldsParams, opt
 // b24.Add); its result decodes as ContactFields's does. Required parameters
 // are not checked here: the portal reports them.
 func ContactFieldsCommand(p ContactFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.contact.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ContactFieldsParams holds the parameters of crm.contact.fields.
@@ -2087,12 +2087,12 @@ func ContactGet(ctx context.Context, c b24.Caller, p ContactGetParams, opts ...b
 // its result decodes as ContactGet's does. Required parameters are not checked
 // here: the portal reports them.
 func ContactGetCommand(p ContactGetParams) b24.Command[*Contact] {
-	return b24.NewCommand[*Contact](b24.Request{
+	return b24.Command[*Contact]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.contact.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ContactGetParams holds the parameters of crm.contact.get.
@@ -2103,7 +2103,7 @@ type ContactGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ContactGetParams) validate() error {
+func (p *ContactGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.contact.get",
@@ -2150,12 +2150,12 @@ func ContactList(ctx context.Context, c b24.Caller, p ContactListParams, opts ..
 // b24.Add); its result decodes as ContactList's does. Required parameters are
 // not checked here: the portal reports them.
 func ContactListCommand(p ContactListParams) b24.Command[[]Contact] {
-	return b24.NewCommand[[]Contact](b24.Request{
+	return b24.Command[[]Contact]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.contact.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ContactListAll iterates over every row of crm.contact.list, requesting page
@@ -2320,11 +2320,11 @@ func ContactUpdate(ctx context.Context, c b24.Caller, p ContactUpdateParams, opt
 // b24.Add); its result decodes as ContactUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func ContactUpdateCommand(p ContactUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.contact.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ContactUpdateParams holds the parameters of crm.contact.update.
@@ -2362,7 +2362,7 @@ type ContactUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ContactUpdateParams) validate() error {
+func (p *ContactUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.contact.update",
@@ -2450,11 +2450,11 @@ func ContactUserfieldAdd(ctx context.Context, c b24.Caller, p ContactUserfieldAd
 // batch (see b24.Add); its result decodes as ContactUserfieldAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func ContactUserfieldAddCommand(p ContactUserfieldAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.contact.userfield.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ContactUserfieldAddParams holds the parameters of crm.contact.userfield.add.
@@ -2480,7 +2480,7 @@ type ContactUserfieldAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ContactUserfieldAddParams) validate() error {
+func (p *ContactUserfieldAddParams) validate() error {
 	if !p.Fields.UserTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.contact.userfield.add",
@@ -2534,11 +2534,11 @@ func ContactUserfieldDelete(ctx context.Context, c b24.Caller, p ContactUserfiel
 // for a batch (see b24.Add); its result decodes as ContactUserfieldDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func ContactUserfieldDeleteCommand(p ContactUserfieldDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.contact.userfield.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ContactUserfieldDeleteParams holds the parameters of
@@ -2552,7 +2552,7 @@ type ContactUserfieldDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ContactUserfieldDeleteParams) validate() error {
+func (p *ContactUserfieldDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.contact.userfield.delete",
@@ -2599,12 +2599,12 @@ func ContactUserfieldGet(ctx context.Context, c b24.Caller, p ContactUserfieldGe
 // batch (see b24.Add); its result decodes as ContactUserfieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func ContactUserfieldGetCommand(p ContactUserfieldGetParams) b24.Command[*ContactUserfield] {
-	return b24.NewCommand[*ContactUserfield](b24.Request{
+	return b24.Command[*ContactUserfield]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.contact.userfield.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ContactUserfieldGetParams holds the parameters of crm.contact.userfield.get.
@@ -2617,7 +2617,7 @@ type ContactUserfieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ContactUserfieldGetParams) validate() error {
+func (p *ContactUserfieldGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.contact.userfield.get",
@@ -2661,12 +2661,12 @@ func ContactUserfieldList(ctx context.Context, c b24.Caller, p ContactUserfieldL
 // batch (see b24.Add); its result decodes as ContactUserfieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func ContactUserfieldListCommand(p ContactUserfieldListParams) b24.Command[[]ContactUserfieldListItem] {
-	return b24.NewCommand[[]ContactUserfieldListItem](b24.Request{
+	return b24.Command[[]ContactUserfieldListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.contact.userfield.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ContactUserfieldListAll iterates over every row of
@@ -3023,11 +3023,11 @@ func ContactUserfieldUpdate(ctx context.Context, c b24.Caller, p ContactUserfiel
 // for a batch (see b24.Add); its result decodes as ContactUserfieldUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func ContactUserfieldUpdateCommand(p ContactUserfieldUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.contact.userfield.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ContactUserfieldUpdateParams holds the parameters of
@@ -3062,7 +3062,7 @@ type ContactUserfieldUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ContactUserfieldUpdateParams) validate() error {
+func (p *ContactUserfieldUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.contact.userfield.update",

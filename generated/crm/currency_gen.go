@@ -234,11 +234,11 @@ func CurrencyAdd(ctx context.Context, c b24.Caller, p CurrencyAddParams, opts ..
 // b24.Add); its result decodes as CurrencyAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func CurrencyAddCommand(p CurrencyAddParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "crm.currency.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CurrencyAddParams holds the parameters of crm.currency.add.
@@ -276,7 +276,7 @@ type CurrencyAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CurrencyAddParams) validate() error {
+func (p *CurrencyAddParams) validate() error {
 	if !p.Fields.Currency.Set {
 		return &b24.RequiredError{
 			Method: "crm.currency.add",
@@ -323,12 +323,12 @@ func CurrencyBaseGet(ctx context.Context, c b24.Caller, p CurrencyBaseGetParams,
 // (see b24.Add); its result decodes as CurrencyBaseGet's does. Required
 // parameters are not checked here: the portal reports them.
 func CurrencyBaseGetCommand(p CurrencyBaseGetParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.currency.base.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CurrencyBaseGetParams holds the parameters of crm.currency.base.get.
@@ -358,11 +358,11 @@ func CurrencyBaseSet(ctx context.Context, c b24.Caller, p CurrencyBaseSetParams,
 // (see b24.Add); its result decodes as CurrencyBaseSet's does. Required
 // parameters are not checked here: the portal reports them.
 func CurrencyBaseSetCommand(p CurrencyBaseSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.currency.base.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CurrencyBaseSetParams holds the parameters of crm.currency.base.set.
@@ -402,11 +402,11 @@ func CurrencyDelete(ctx context.Context, c b24.Caller, p CurrencyDeleteParams, o
 // b24.Add); its result decodes as CurrencyDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func CurrencyDeleteCommand(p CurrencyDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.currency.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CurrencyDeleteParams holds the parameters of crm.currency.delete.
@@ -420,7 +420,7 @@ type CurrencyDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CurrencyDeleteParams) validate() error {
+func (p *CurrencyDeleteParams) validate() error {
 	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "crm.currency.delete",
@@ -455,12 +455,12 @@ func CurrencyFields(ctx context.Context, c b24.Caller, p CurrencyFieldsParams, o
 // b24.Add); its result decodes as CurrencyFields's does. Required parameters
 // are not checked here: the portal reports them.
 func CurrencyFieldsCommand(p CurrencyFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.currency.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CurrencyFieldsParams holds the parameters of crm.currency.fields.
@@ -491,12 +491,12 @@ func CurrencyGet(ctx context.Context, c b24.Caller, p CurrencyGetParams, opts ..
 // b24.Add); its result decodes as CurrencyGet's does. Required parameters are
 // not checked here: the portal reports them.
 func CurrencyGetCommand(p CurrencyGetParams) b24.Command[*CurrencyGetResult] {
-	return b24.NewCommand[*CurrencyGetResult](b24.Request{
+	return b24.Command[*CurrencyGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.currency.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CurrencyGetParams holds the parameters of crm.currency.get.
@@ -564,12 +564,12 @@ func CurrencyList(ctx context.Context, c b24.Caller, p CurrencyListParams, opts 
 // b24.Add); its result decodes as CurrencyList's does. Required parameters are
 // not checked here: the portal reports them.
 func CurrencyListCommand(p CurrencyListParams) b24.Command[[]CurrencyListItem] {
-	return b24.NewCommand[[]CurrencyListItem](b24.Request{
+	return b24.Command[[]CurrencyListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.currency.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CurrencyListAll iterates over every row of crm.currency.list, requesting
@@ -653,11 +653,11 @@ func CurrencyLocalizationsDelete(ctx context.Context, c b24.Caller, p CurrencyLo
 // CurrencyLocalizationsDelete's does. Required parameters are not checked
 // here: the portal reports them.
 func CurrencyLocalizationsDeleteCommand(p CurrencyLocalizationsDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.currency.localizations.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CurrencyLocalizationsDeleteParams holds the parameters of
@@ -675,7 +675,7 @@ type CurrencyLocalizationsDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CurrencyLocalizationsDeleteParams) validate() error {
+func (p *CurrencyLocalizationsDeleteParams) validate() error {
 	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "crm.currency.localizations.delete",
@@ -718,12 +718,12 @@ func CurrencyLocalizationsFields(ctx context.Context, c b24.Caller, p CurrencyLo
 // CurrencyLocalizationsFields's does. Required parameters are not checked
 // here: the portal reports them.
 func CurrencyLocalizationsFieldsCommand(p CurrencyLocalizationsFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.currency.localizations.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CurrencyLocalizationsFieldsParams holds the parameters of
@@ -756,12 +756,12 @@ func CurrencyLocalizationsGet(ctx context.Context, c b24.Caller, p CurrencyLocal
 // CurrencyLocalizationsGet's does. Required parameters are not checked here:
 // the portal reports them.
 func CurrencyLocalizationsGetCommand(p CurrencyLocalizationsGetParams) b24.Command[*CurrencyLocalizations] {
-	return b24.NewCommand[*CurrencyLocalizations](b24.Request{
+	return b24.Command[*CurrencyLocalizations]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.currency.localizations.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CurrencyLocalizationsGetParams holds the parameters of
@@ -806,11 +806,11 @@ func CurrencyLocalizationsSet(ctx context.Context, c b24.Caller, p CurrencyLocal
 // CurrencyLocalizationsSet's does. Required parameters are not checked here:
 // the portal reports them.
 func CurrencyLocalizationsSetCommand(p CurrencyLocalizationsSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.currency.localizations.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CurrencyLocalizationsSetParams holds the parameters of
@@ -833,7 +833,7 @@ type CurrencyLocalizationsSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CurrencyLocalizationsSetParams) validate() error {
+func (p *CurrencyLocalizationsSetParams) validate() error {
 	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "crm.currency.localizations.set",
@@ -873,11 +873,11 @@ func CurrencyUpdate(ctx context.Context, c b24.Caller, p CurrencyUpdateParams, o
 // b24.Add); its result decodes as CurrencyUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func CurrencyUpdateCommand(p CurrencyUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.currency.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CurrencyUpdateParams holds the parameters of crm.currency.update.

@@ -1363,11 +1363,11 @@ func DealAdd(ctx context.Context, c b24.Caller, p DealAddParams, opts ...b24.Cal
 // result decodes as DealAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func DealAddCommand(p DealAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.deal.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealAddParams holds the parameters of crm.deal.add.
@@ -1460,11 +1460,11 @@ func DealContactAdd(ctx context.Context, c b24.Caller, p DealContactAddParams, o
 // b24.Add); its result decodes as DealContactAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func DealContactAddCommand(p DealContactAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.contact.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealContactAddParams holds the parameters of crm.deal.contact.add.
@@ -1493,7 +1493,7 @@ type DealContactAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealContactAddParams) validate() error {
+func (p *DealContactAddParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.contact.add",
@@ -1553,11 +1553,11 @@ func DealContactDelete(ctx context.Context, c b24.Caller, p DealContactDeletePar
 // (see b24.Add); its result decodes as DealContactDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func DealContactDeleteCommand(p DealContactDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.contact.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealContactDeleteParams holds the parameters of crm.deal.contact.delete.
@@ -1572,7 +1572,7 @@ type DealContactDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealContactDeleteParams) validate() error {
+func (p *DealContactDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.contact.delete",
@@ -1638,12 +1638,12 @@ func DealContactFields(ctx context.Context, c b24.Caller, p DealContactFieldsPar
 // (see b24.Add); its result decodes as DealContactFields's does. Required
 // parameters are not checked here: the portal reports them.
 func DealContactFieldsCommand(p DealContactFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.contact.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealContactFieldsParams holds the parameters of crm.deal.contact.fields.
@@ -1687,11 +1687,11 @@ func DealContactItemsDelete(ctx context.Context, c b24.Caller, p DealContactItem
 // for a batch (see b24.Add); its result decodes as DealContactItemsDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func DealContactItemsDeleteCommand(p DealContactItemsDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.contact.items.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealContactItemsDeleteParams holds the parameters of
@@ -1704,7 +1704,7 @@ type DealContactItemsDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealContactItemsDeleteParams) validate() error {
+func (p *DealContactItemsDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.contact.items.delete",
@@ -1750,12 +1750,12 @@ func DealContactItemsGet(ctx context.Context, c b24.Caller, p DealContactItemsGe
 // batch (see b24.Add); its result decodes as DealContactItemsGet's does.
 // Required parameters are not checked here: the portal reports them.
 func DealContactItemsGetCommand(p DealContactItemsGetParams) b24.Command[[]DealContactItems] {
-	return b24.NewCommand[[]DealContactItems](b24.Request{
+	return b24.Command[[]DealContactItems]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.contact.items.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealContactItemsGetParams holds the parameters of
@@ -1769,7 +1769,7 @@ type DealContactItemsGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealContactItemsGetParams) validate() error {
+func (p *DealContactItemsGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.contact.items.get",
@@ -1821,11 +1821,11 @@ func DealContactItemsSet(ctx context.Context, c b24.Caller, p DealContactItemsSe
 // batch (see b24.Add); its result decodes as DealContactItemsSet's does.
 // Required parameters are not checked here: the portal reports them.
 func DealContactItemsSetCommand(p DealContactItemsSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.contact.items.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealContactItemsSetParams holds the parameters of
@@ -1841,7 +1841,7 @@ type DealContactItemsSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealContactItemsSetParams) validate() error {
+func (p *DealContactItemsSetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.contact.items.set",
@@ -1932,11 +1932,11 @@ func DealDelete(ctx context.Context, c b24.Caller, p DealDeleteParams, opts ...b
 // its result decodes as DealDelete's does. Required parameters are not checked
 // here: the portal reports them.
 func DealDeleteCommand(p DealDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealDeleteParams holds the parameters of crm.deal.delete.
@@ -1949,7 +1949,7 @@ type DealDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealDeleteParams) validate() error {
+func (p *DealDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.delete",
@@ -1997,11 +1997,11 @@ func DealDetailsConfigurationForceCommonScopeForAll(ctx context.Context, c b24.C
 // DealDetailsConfigurationForceCommonScopeForAll's does. Required parameters
 // are not checked here: the portal reports them.
 func DealDetailsConfigurationForceCommonScopeForAllCommand(p DealDetailsConfigurationForceCommonScopeForAllParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.details.configuration.forceCommonScopeForAll",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealDetailsConfigurationForceCommonScopeForAllParams holds the parameters of
@@ -2068,12 +2068,12 @@ func DealDetailsConfigurationGet(ctx context.Context, c b24.Caller, p DealDetail
 // DealDetailsConfigurationGet's does. Required parameters are not checked
 // here: the portal reports them.
 func DealDetailsConfigurationGetCommand(p DealDetailsConfigurationGetParams) b24.Command[[]DealDetailsConfiguration] {
-	return b24.NewCommand[[]DealDetailsConfiguration](b24.Request{
+	return b24.Command[[]DealDetailsConfiguration]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.details.configuration.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealDetailsConfigurationGetParams holds the parameters of
@@ -2176,11 +2176,11 @@ func DealDetailsConfigurationReset(ctx context.Context, c b24.Caller, p DealDeta
 // DealDetailsConfigurationReset's does. Required parameters are not checked
 // here: the portal reports them.
 func DealDetailsConfigurationResetCommand(p DealDetailsConfigurationResetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.details.configuration.reset",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealDetailsConfigurationResetParams holds the parameters of
@@ -2287,11 +2287,11 @@ func DealDetailsConfigurationSet(ctx context.Context, c b24.Caller, p DealDetail
 // DealDetailsConfigurationSet's does. Required parameters are not checked
 // here: the portal reports them.
 func DealDetailsConfigurationSetCommand(p DealDetailsConfigurationSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.details.configuration.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealDetailsConfigurationSetParams holds the parameters of
@@ -2319,7 +2319,7 @@ type DealDetailsConfigurationSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealDetailsConfigurationSetParams) validate() error {
+func (p *DealDetailsConfigurationSetParams) validate() error {
 	if p.Data == nil {
 		return &b24.RequiredError{
 			Method: "crm.deal.details.configuration.set",
@@ -2463,12 +2463,12 @@ func DealFields(ctx context.Context, c b24.Caller, p DealFieldsParams, opts ...b
 // its result decodes as DealFields's does. Required parameters are not checked
 // here: the portal reports them.
 func DealFieldsCommand(p DealFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealFieldsParams holds the parameters of crm.deal.fields.
@@ -2511,12 +2511,12 @@ func DealGet(ctx context.Context, c b24.Caller, p DealGetParams, opts ...b24.Cal
 // result decodes as DealGet's does. Required parameters are not checked here:
 // the portal reports them.
 func DealGetCommand(p DealGetParams) b24.Command[*Deal] {
-	return b24.NewCommand[*Deal](b24.Request{
+	return b24.Command[*Deal]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealGetParams holds the parameters of crm.deal.get.
@@ -2529,7 +2529,7 @@ type DealGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealGetParams) validate() error {
+func (p *DealGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.get",
@@ -2570,12 +2570,12 @@ func DealList(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.C
 // result decodes as DealList's does. Required parameters are not checked here:
 // the portal reports them.
 func DealListCommand(p DealListParams) b24.Command[[]Deal] {
-	return b24.NewCommand[[]Deal](b24.Request{
+	return b24.Command[[]Deal]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealListAll iterates over every row of crm.deal.list, requesting page after
@@ -2729,12 +2729,12 @@ func DealProductrowsGet(ctx context.Context, c b24.Caller, p DealProductrowsGetP
 // batch (see b24.Add); its result decodes as DealProductrowsGet's does.
 // Required parameters are not checked here: the portal reports them.
 func DealProductrowsGetCommand(p DealProductrowsGetParams) b24.Command[[]DealProductrows] {
-	return b24.NewCommand[[]DealProductrows](b24.Request{
+	return b24.Command[[]DealProductrows]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.productrows.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealProductrowsGetParams holds the parameters of crm.deal.productrows.get.
@@ -2746,7 +2746,7 @@ type DealProductrowsGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealProductrowsGetParams) validate() error {
+func (p *DealProductrowsGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.productrows.get",
@@ -2800,11 +2800,11 @@ func DealProductrowsSet(ctx context.Context, c b24.Caller, p DealProductrowsSetP
 // batch (see b24.Add); its result decodes as DealProductrowsSet's does.
 // Required parameters are not checked here: the portal reports them.
 func DealProductrowsSetCommand(p DealProductrowsSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.productrows.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealProductrowsSetParams holds the parameters of crm.deal.productrows.set.
@@ -2834,7 +2834,7 @@ type DealProductrowsSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealProductrowsSetParams) validate() error {
+func (p *DealProductrowsSetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.productrows.set",
@@ -2963,11 +2963,11 @@ func DealRecurringAdd(ctx context.Context, c b24.Caller, p DealRecurringAddParam
 // (see b24.Add); its result decodes as DealRecurringAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func DealRecurringAddCommand(p DealRecurringAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.deal.recurring.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealRecurringAddParams holds the parameters of crm.deal.recurring.add.
@@ -3030,11 +3030,11 @@ func DealRecurringDelete(ctx context.Context, c b24.Caller, p DealRecurringDelet
 // batch (see b24.Add); its result decodes as DealRecurringDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func DealRecurringDeleteCommand(p DealRecurringDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.recurring.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealRecurringDeleteParams holds the parameters of crm.deal.recurring.delete.
@@ -3047,7 +3047,7 @@ type DealRecurringDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealRecurringDeleteParams) validate() error {
+func (p *DealRecurringDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.recurring.delete",
@@ -3095,11 +3095,11 @@ func DealRecurringExpose(ctx context.Context, c b24.Caller, p DealRecurringExpos
 // batch (see b24.Add); its result decodes as DealRecurringExpose's does.
 // Required parameters are not checked here: the portal reports them.
 func DealRecurringExposeCommand(p DealRecurringExposeParams) b24.Command[*DealRecurring] {
-	return b24.NewCommand[*DealRecurring](b24.Request{
+	return b24.Command[*DealRecurring]{Request: b24.Request{
 		Method:  "crm.deal.recurring.expose",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealRecurringExposeParams holds the parameters of crm.deal.recurring.expose.
@@ -3109,7 +3109,7 @@ type DealRecurringExposeParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealRecurringExposeParams) validate() error {
+func (p *DealRecurringExposeParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.recurring.expose",
@@ -3147,12 +3147,12 @@ func DealRecurringFields(ctx context.Context, c b24.Caller, p DealRecurringField
 // batch (see b24.Add); its result decodes as DealRecurringFields's does.
 // Required parameters are not checked here: the portal reports them.
 func DealRecurringFieldsCommand(p DealRecurringFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.recurring.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealRecurringFieldsParams holds the parameters of crm.deal.recurring.fields.
@@ -3194,12 +3194,12 @@ func DealRecurringGet(ctx context.Context, c b24.Caller, p DealRecurringGetParam
 // (see b24.Add); its result decodes as DealRecurringGet's does. Required
 // parameters are not checked here: the portal reports them.
 func DealRecurringGetCommand(p DealRecurringGetParams) b24.Command[*DealRecurring] {
-	return b24.NewCommand[*DealRecurring](b24.Request{
+	return b24.Command[*DealRecurring]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.recurring.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealRecurringGetParams holds the parameters of crm.deal.recurring.get.
@@ -3212,7 +3212,7 @@ type DealRecurringGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealRecurringGetParams) validate() error {
+func (p *DealRecurringGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.recurring.get",
@@ -3255,12 +3255,12 @@ func DealRecurringList(ctx context.Context, c b24.Caller, p DealRecurringListPar
 // (see b24.Add); its result decodes as DealRecurringList's does. Required
 // parameters are not checked here: the portal reports them.
 func DealRecurringListCommand(p DealRecurringListParams) b24.Command[[]DealRecurring] {
-	return b24.NewCommand[[]DealRecurring](b24.Request{
+	return b24.Command[[]DealRecurring]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.recurring.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealRecurringListAll iterates over every row of crm.deal.recurring.list,
@@ -3393,11 +3393,11 @@ func DealRecurringUpdate(ctx context.Context, c b24.Caller, p DealRecurringUpdat
 // batch (see b24.Add); its result decodes as DealRecurringUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func DealRecurringUpdateCommand(p DealRecurringUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.recurring.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealRecurringUpdateParams holds the parameters of crm.deal.recurring.update.
@@ -3426,7 +3426,7 @@ type DealRecurringUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealRecurringUpdateParams) validate() error {
+func (p *DealRecurringUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.recurring.update",
@@ -3479,11 +3479,11 @@ func DealUpdate(ctx context.Context, c b24.Caller, p DealUpdateParams, opts ...b
 // its result decodes as DealUpdate's does. Required parameters are not checked
 // here: the portal reports them.
 func DealUpdateCommand(p DealUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealUpdateParams holds the parameters of crm.deal.update.
@@ -3518,7 +3518,7 @@ type DealUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealUpdateParams) validate() error {
+func (p *DealUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.update",
@@ -3594,11 +3594,11 @@ func DealUserfieldAdd(ctx context.Context, c b24.Caller, p DealUserfieldAddParam
 // (see b24.Add); its result decodes as DealUserfieldAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func DealUserfieldAddCommand(p DealUserfieldAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.deal.userfield.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealUserfieldAddParams holds the parameters of crm.deal.userfield.add.
@@ -3624,7 +3624,7 @@ type DealUserfieldAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealUserfieldAddParams) validate() error {
+func (p *DealUserfieldAddParams) validate() error {
 	if !p.Fields.UserTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.deal.userfield.add",
@@ -3674,11 +3674,11 @@ func DealUserfieldDelete(ctx context.Context, c b24.Caller, p DealUserfieldDelet
 // batch (see b24.Add); its result decodes as DealUserfieldDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func DealUserfieldDeleteCommand(p DealUserfieldDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.userfield.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealUserfieldDeleteParams holds the parameters of crm.deal.userfield.delete.
@@ -3691,7 +3691,7 @@ type DealUserfieldDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealUserfieldDeleteParams) validate() error {
+func (p *DealUserfieldDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.userfield.delete",
@@ -3737,12 +3737,12 @@ func DealUserfieldGet(ctx context.Context, c b24.Caller, p DealUserfieldGetParam
 // (see b24.Add); its result decodes as DealUserfieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func DealUserfieldGetCommand(p DealUserfieldGetParams) b24.Command[*DealUserfield] {
-	return b24.NewCommand[*DealUserfield](b24.Request{
+	return b24.Command[*DealUserfield]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.userfield.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealUserfieldGetParams holds the parameters of crm.deal.userfield.get.
@@ -3755,7 +3755,7 @@ type DealUserfieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealUserfieldGetParams) validate() error {
+func (p *DealUserfieldGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.userfield.get",
@@ -3794,12 +3794,12 @@ func DealUserfieldList(ctx context.Context, c b24.Caller, p DealUserfieldListPar
 // (see b24.Add); its result decodes as DealUserfieldList's does. Required
 // parameters are not checked here: the portal reports them.
 func DealUserfieldListCommand(p DealUserfieldListParams) b24.Command[[]DealUserfield] {
-	return b24.NewCommand[[]DealUserfield](b24.Request{
+	return b24.Command[[]DealUserfield]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.userfield.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealUserfieldListAll iterates over every row of crm.deal.userfield.list,
@@ -4104,11 +4104,11 @@ func DealUserfieldUpdate(ctx context.Context, c b24.Caller, p DealUserfieldUpdat
 // batch (see b24.Add); its result decodes as DealUserfieldUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func DealUserfieldUpdateCommand(p DealUserfieldUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.deal.userfield.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealUserfieldUpdateParams holds the parameters of crm.deal.userfield.update.
@@ -4142,7 +4142,7 @@ type DealUserfieldUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DealUserfieldUpdateParams) validate() error {
+func (p *DealUserfieldUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.deal.userfield.update",

@@ -33,11 +33,11 @@ func DealcategoryAdd(ctx context.Context, c b24.Caller, p DealcategoryAddParams,
 // b24.Add); its result decodes as DealcategoryAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func DealcategoryAddCommand(p DealcategoryAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.dealcategory.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealcategoryAddParams holds the parameters of crm.dealcategory.add.
@@ -75,12 +75,12 @@ func DealcategoryDefaultGet(ctx context.Context, c b24.Caller, p DealcategoryDef
 // for a batch (see b24.Add); its result decodes as DealcategoryDefaultGet's
 // does. Required parameters are not checked here: the portal reports them.
 func DealcategoryDefaultGetCommand(p DealcategoryDefaultGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.dealcategory.default.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealcategoryDefaultGetParams holds the parameters of
@@ -113,11 +113,11 @@ func DealcategoryDefaultSet(ctx context.Context, c b24.Caller, p DealcategoryDef
 // for a batch (see b24.Add); its result decodes as DealcategoryDefaultSet's
 // does. Required parameters are not checked here: the portal reports them.
 func DealcategoryDefaultSetCommand(p DealcategoryDefaultSetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.dealcategory.default.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealcategoryDefaultSetParams holds the parameters of
@@ -152,11 +152,11 @@ func DealcategoryDelete(ctx context.Context, c b24.Caller, p DealcategoryDeleteP
 // batch (see b24.Add); its result decodes as DealcategoryDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func DealcategoryDeleteCommand(p DealcategoryDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.dealcategory.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealcategoryDeleteParams holds the parameters of crm.dealcategory.delete.
@@ -191,12 +191,12 @@ func DealcategoryFields(ctx context.Context, c b24.Caller, p DealcategoryFieldsP
 // batch (see b24.Add); its result decodes as DealcategoryFields's does.
 // Required parameters are not checked here: the portal reports them.
 func DealcategoryFieldsCommand(p DealcategoryFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.dealcategory.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealcategoryFieldsParams holds the parameters of crm.dealcategory.fields.
@@ -227,12 +227,12 @@ func DealcategoryGet(ctx context.Context, c b24.Caller, p DealcategoryGetParams,
 // b24.Add); its result decodes as DealcategoryGet's does. Required parameters
 // are not checked here: the portal reports them.
 func DealcategoryGetCommand(p DealcategoryGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.dealcategory.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealcategoryGetParams holds the parameters of crm.dealcategory.get.
@@ -267,12 +267,12 @@ func DealcategoryList(ctx context.Context, c b24.Caller, p DealcategoryListParam
 // (see b24.Add); its result decodes as DealcategoryList's does. Required
 // parameters are not checked here: the portal reports them.
 func DealcategoryListCommand(p DealcategoryListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.dealcategory.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealcategoryListParams holds the parameters of crm.dealcategory.list.
@@ -306,12 +306,12 @@ func DealcategoryStageList(ctx context.Context, c b24.Caller, p DealcategoryStag
 // a batch (see b24.Add); its result decodes as DealcategoryStageList's does.
 // Required parameters are not checked here: the portal reports them.
 func DealcategoryStageListCommand(p DealcategoryStageListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.dealcategory.stage.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealcategoryStageListParams holds the parameters of
@@ -350,12 +350,12 @@ func DealcategoryStatus(ctx context.Context, c b24.Caller, p DealcategoryStatusP
 // batch (see b24.Add); its result decodes as DealcategoryStatus's does.
 // Required parameters are not checked here: the portal reports them.
 func DealcategoryStatusCommand(p DealcategoryStatusParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.dealcategory.status",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DealcategoryStatusParams holds the parameters of crm.dealcategory.status.
@@ -389,11 +389,11 @@ func DealcategoryUpdate(ctx context.Context, c b24.Caller, p DealcategoryUpdateP
 // batch (see b24.Add); its result decodes as DealcategoryUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func DealcategoryUpdateCommand(p DealcategoryUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.dealcategory.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DealcategoryUpdateParams holds the parameters of crm.dealcategory.update.

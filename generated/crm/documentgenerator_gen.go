@@ -714,11 +714,11 @@ func DocumentgeneratorDocumentAdd(ctx context.Context, c b24.Caller, p Documentg
 // DocumentgeneratorDocumentAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func DocumentgeneratorDocumentAddCommand(p DocumentgeneratorDocumentAddParams) b24.Command[*DocumentgeneratorDocumentAddResult] {
-	return b24.NewCommand[*DocumentgeneratorDocumentAddResult](b24.Request{
+	return b24.Command[*DocumentgeneratorDocumentAddResult]{Request: b24.Request{
 		Method:  "crm.documentgenerator.document.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentgeneratorDocumentAddParams holds the parameters of
@@ -806,7 +806,7 @@ type DocumentgeneratorDocumentAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorDocumentAddParams) validate() error {
+func (p *DocumentgeneratorDocumentAddParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.document.add",
@@ -887,11 +887,11 @@ func DocumentgeneratorDocumentDelete(ctx context.Context, c b24.Caller, p Docume
 // b24.Add); its result decodes as DocumentgeneratorDocumentDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentgeneratorDocumentDeleteCommand(p DocumentgeneratorDocumentDeleteParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "crm.documentgenerator.document.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentgeneratorDocumentDeleteParams holds the parameters of
@@ -902,7 +902,7 @@ type DocumentgeneratorDocumentDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorDocumentDeleteParams) validate() error {
+func (p *DocumentgeneratorDocumentDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.document.delete",
@@ -945,11 +945,11 @@ func DocumentgeneratorDocumentEnablepublicurl(ctx context.Context, c b24.Caller,
 // b24.Add); its result decodes as DocumentgeneratorDocumentEnablepublicurl's
 // does. Required parameters are not checked here: the portal reports them.
 func DocumentgeneratorDocumentEnablepublicurlCommand(p DocumentgeneratorDocumentEnablepublicurlParams) b24.Command[*DocumentgeneratorDocument] {
-	return b24.NewCommand[*DocumentgeneratorDocument](b24.Request{
+	return b24.Command[*DocumentgeneratorDocument]{Request: b24.Request{
 		Method:  "crm.documentgenerator.document.enablepublicurl",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentgeneratorDocumentEnablepublicurlParams holds the parameters of
@@ -967,7 +967,7 @@ type DocumentgeneratorDocumentEnablepublicurlParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorDocumentEnablepublicurlParams) validate() error {
+func (p *DocumentgeneratorDocumentEnablepublicurlParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.document.enablepublicurl",
@@ -1020,12 +1020,12 @@ func DocumentgeneratorDocumentGet(ctx context.Context, c b24.Caller, p Documentg
 // DocumentgeneratorDocumentGet's does. Required parameters are not checked
 // here: the portal reports them.
 func DocumentgeneratorDocumentGetCommand(p DocumentgeneratorDocumentGetParams) b24.Command[*DocumentgeneratorDocumentGetResult] {
-	return b24.NewCommand[*DocumentgeneratorDocumentGetResult](b24.Request{
+	return b24.Command[*DocumentgeneratorDocumentGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.documentgenerator.document.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentgeneratorDocumentGetParams holds the parameters of
@@ -1036,7 +1036,7 @@ type DocumentgeneratorDocumentGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorDocumentGetParams) validate() error {
+func (p *DocumentgeneratorDocumentGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.document.get",
@@ -1108,12 +1108,12 @@ func DocumentgeneratorDocumentGetfields(ctx context.Context, c b24.Caller, p Doc
 // b24.Add); its result decodes as DocumentgeneratorDocumentGetfields's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentgeneratorDocumentGetfieldsCommand(p DocumentgeneratorDocumentGetfieldsParams) b24.Command[*DocumentgeneratorDocumentGetfieldsResult] {
-	return b24.NewCommand[*DocumentgeneratorDocumentGetfieldsResult](b24.Request{
+	return b24.Command[*DocumentgeneratorDocumentGetfieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.documentgenerator.document.getfields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentgeneratorDocumentGetfieldsParams holds the parameters of
@@ -1150,7 +1150,7 @@ type DocumentgeneratorDocumentGetfieldsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorDocumentGetfieldsParams) validate() error {
+func (p *DocumentgeneratorDocumentGetfieldsParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.document.getfields",
@@ -1290,12 +1290,12 @@ func DocumentgeneratorDocumentList(ctx context.Context, c b24.Caller, p Document
 // DocumentgeneratorDocumentList's does. Required parameters are not checked
 // here: the portal reports them.
 func DocumentgeneratorDocumentListCommand(p DocumentgeneratorDocumentListParams) b24.Command[*DocumentgeneratorDocumentListResult] {
-	return b24.NewCommand[*DocumentgeneratorDocumentListResult](b24.Request{
+	return b24.Command[*DocumentgeneratorDocumentListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.documentgenerator.document.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentgeneratorDocumentListAll iterates over every row of
@@ -1568,11 +1568,11 @@ func DocumentgeneratorDocumentUpdate(ctx context.Context, c b24.Caller, p Docume
 // b24.Add); its result decodes as DocumentgeneratorDocumentUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentgeneratorDocumentUpdateCommand(p DocumentgeneratorDocumentUpdateParams) b24.Command[*DocumentgeneratorDocumentUpdateResult] {
-	return b24.NewCommand[*DocumentgeneratorDocumentUpdateResult](b24.Request{
+	return b24.Command[*DocumentgeneratorDocumentUpdateResult]{Request: b24.Request{
 		Method:  "crm.documentgenerator.document.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentgeneratorDocumentUpdateParams holds the parameters of
@@ -1609,7 +1609,7 @@ type DocumentgeneratorDocumentUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorDocumentUpdateParams) validate() error {
+func (p *DocumentgeneratorDocumentUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.document.update",
@@ -1678,11 +1678,11 @@ func DocumentgeneratorDocumentUpload(ctx context.Context, c b24.Caller, p Docume
 // b24.Add); its result decodes as DocumentgeneratorDocumentUpload's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentgeneratorDocumentUploadCommand(p DocumentgeneratorDocumentUploadParams) b24.Command[*DocumentgeneratorDocumentUploadResult] {
-	return b24.NewCommand[*DocumentgeneratorDocumentUploadResult](b24.Request{
+	return b24.Command[*DocumentgeneratorDocumentUploadResult]{Request: b24.Request{
 		Method:  "crm.documentgenerator.document.upload",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentgeneratorDocumentUploadParams holds the parameters of
@@ -1693,7 +1693,7 @@ type DocumentgeneratorDocumentUploadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorDocumentUploadParams) validate() error {
+func (p *DocumentgeneratorDocumentUploadParams) validate() error {
 	if p.Fields.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.document.upload",
@@ -1843,11 +1843,11 @@ func DocumentgeneratorNumeratorAdd(ctx context.Context, c b24.Caller, p Document
 // DocumentgeneratorNumeratorAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func DocumentgeneratorNumeratorAddCommand(p DocumentgeneratorNumeratorAddParams) b24.Command[*DocumentgeneratorNumeratorAddResult] {
-	return b24.NewCommand[*DocumentgeneratorNumeratorAddResult](b24.Request{
+	return b24.Command[*DocumentgeneratorNumeratorAddResult]{Request: b24.Request{
 		Method:  "crm.documentgenerator.numerator.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentgeneratorNumeratorAddParams holds the parameters of
@@ -1871,7 +1871,7 @@ type DocumentgeneratorNumeratorAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorNumeratorAddParams) validate() error {
+func (p *DocumentgeneratorNumeratorAddParams) validate() error {
 	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.numerator.add",
@@ -1948,11 +1948,11 @@ func DocumentgeneratorNumeratorDelete(ctx context.Context, c b24.Caller, p Docum
 // b24.Add); its result decodes as DocumentgeneratorNumeratorDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentgeneratorNumeratorDeleteCommand(p DocumentgeneratorNumeratorDeleteParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "crm.documentgenerator.numerator.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentgeneratorNumeratorDeleteParams holds the parameters of
@@ -1963,7 +1963,7 @@ type DocumentgeneratorNumeratorDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorNumeratorDeleteParams) validate() error {
+func (p *DocumentgeneratorNumeratorDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.numerator.delete",
@@ -2014,12 +2014,12 @@ func DocumentgeneratorNumeratorGet(ctx context.Context, c b24.Caller, p Document
 // DocumentgeneratorNumeratorGet's does. Required parameters are not checked
 // here: the portal reports them.
 func DocumentgeneratorNumeratorGetCommand(p DocumentgeneratorNumeratorGetParams) b24.Command[*DocumentgeneratorNumeratorGetResult] {
-	return b24.NewCommand[*DocumentgeneratorNumeratorGetResult](b24.Request{
+	return b24.Command[*DocumentgeneratorNumeratorGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.documentgenerator.numerator.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentgeneratorNumeratorGetParams holds the parameters of
@@ -2030,7 +2030,7 @@ type DocumentgeneratorNumeratorGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorNumeratorGetParams) validate() error {
+func (p *DocumentgeneratorNumeratorGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.numerator.get",
@@ -2094,12 +2094,12 @@ func DocumentgeneratorNumeratorList(ctx context.Context, c b24.Caller, p Documen
 // its result decodes as DocumentgeneratorNumeratorList's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentgeneratorNumeratorListCommand(p DocumentgeneratorNumeratorListParams) b24.Command[*DocumentgeneratorNumeratorListResult] {
-	return b24.NewCommand[*DocumentgeneratorNumeratorListResult](b24.Request{
+	return b24.Command[*DocumentgeneratorNumeratorListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.documentgenerator.numerator.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentgeneratorNumeratorListAll iterates over every row of
@@ -2180,11 +2180,11 @@ func DocumentgeneratorNumeratorUpdate(ctx context.Context, c b24.Caller, p Docum
 // b24.Add); its result decodes as DocumentgeneratorNumeratorUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentgeneratorNumeratorUpdateCommand(p DocumentgeneratorNumeratorUpdateParams) b24.Command[*DocumentgeneratorNumerator] {
-	return b24.NewCommand[*DocumentgeneratorNumerator](b24.Request{
+	return b24.Command[*DocumentgeneratorNumerator]{Request: b24.Request{
 		Method:  "crm.documentgenerator.numerator.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentgeneratorNumeratorUpdateParams holds the parameters of
@@ -2210,7 +2210,7 @@ type DocumentgeneratorNumeratorUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorNumeratorUpdateParams) validate() error {
+func (p *DocumentgeneratorNumeratorUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.numerator.update",
@@ -2259,11 +2259,11 @@ func DocumentgeneratorTemplateAdd(ctx context.Context, c b24.Caller, p Documentg
 // DocumentgeneratorTemplateAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func DocumentgeneratorTemplateAddCommand(p DocumentgeneratorTemplateAddParams) b24.Command[*DocumentgeneratorTemplateAddResult] {
-	return b24.NewCommand[*DocumentgeneratorTemplateAddResult](b24.Request{
+	return b24.Command[*DocumentgeneratorTemplateAddResult]{Request: b24.Request{
 		Method:  "crm.documentgenerator.template.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentgeneratorTemplateAddParams holds the parameters of
@@ -2274,7 +2274,7 @@ type DocumentgeneratorTemplateAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorTemplateAddParams) validate() error {
+func (p *DocumentgeneratorTemplateAddParams) validate() error {
 	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.template.add",
@@ -2368,11 +2368,11 @@ func DocumentgeneratorTemplateDelete(ctx context.Context, c b24.Caller, p Docume
 // b24.Add); its result decodes as DocumentgeneratorTemplateDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentgeneratorTemplateDeleteCommand(p DocumentgeneratorTemplateDeleteParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "crm.documentgenerator.template.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentgeneratorTemplateDeleteParams holds the parameters of
@@ -2383,7 +2383,7 @@ type DocumentgeneratorTemplateDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorTemplateDeleteParams) validate() error {
+func (p *DocumentgeneratorTemplateDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.template.delete",
@@ -2433,12 +2433,12 @@ func DocumentgeneratorTemplateGet(ctx context.Context, c b24.Caller, p Documentg
 // DocumentgeneratorTemplateGet's does. Required parameters are not checked
 // here: the portal reports them.
 func DocumentgeneratorTemplateGetCommand(p DocumentgeneratorTemplateGetParams) b24.Command[*DocumentgeneratorTemplateGetResult] {
-	return b24.NewCommand[*DocumentgeneratorTemplateGetResult](b24.Request{
+	return b24.Command[*DocumentgeneratorTemplateGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.documentgenerator.template.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentgeneratorTemplateGetParams holds the parameters of
@@ -2449,7 +2449,7 @@ type DocumentgeneratorTemplateGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorTemplateGetParams) validate() error {
+func (p *DocumentgeneratorTemplateGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.template.get",
@@ -2524,12 +2524,12 @@ func DocumentgeneratorTemplateGetfields(ctx context.Context, c b24.Caller, p Doc
 // b24.Add); its result decodes as DocumentgeneratorTemplateGetfields's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentgeneratorTemplateGetfieldsCommand(p DocumentgeneratorTemplateGetfieldsParams) b24.Command[*DocumentgeneratorTemplateGetfieldsResult] {
-	return b24.NewCommand[*DocumentgeneratorTemplateGetfieldsResult](b24.Request{
+	return b24.Command[*DocumentgeneratorTemplateGetfieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.documentgenerator.template.getfields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentgeneratorTemplateGetfieldsParams holds the parameters of
@@ -2570,7 +2570,7 @@ type DocumentgeneratorTemplateGetfieldsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorTemplateGetfieldsParams) validate() error {
+func (p *DocumentgeneratorTemplateGetfieldsParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.template.getfields",
@@ -2728,12 +2728,12 @@ func DocumentgeneratorTemplateList(ctx context.Context, c b24.Caller, p Document
 // DocumentgeneratorTemplateList's does. Required parameters are not checked
 // here: the portal reports them.
 func DocumentgeneratorTemplateListCommand(p DocumentgeneratorTemplateListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.documentgenerator.template.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentgeneratorTemplateListParams holds the parameters of
@@ -2870,11 +2870,11 @@ func DocumentgeneratorTemplateUpdate(ctx context.Context, c b24.Caller, p Docume
 // b24.Add); its result decodes as DocumentgeneratorTemplateUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentgeneratorTemplateUpdateCommand(p DocumentgeneratorTemplateUpdateParams) b24.Command[*DocumentgeneratorTemplateUpdateResult] {
-	return b24.NewCommand[*DocumentgeneratorTemplateUpdateResult](b24.Request{
+	return b24.Command[*DocumentgeneratorTemplateUpdateResult]{Request: b24.Request{
 		Method:  "crm.documentgenerator.template.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentgeneratorTemplateUpdateParams holds the parameters of
@@ -2887,7 +2887,7 @@ type DocumentgeneratorTemplateUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentgeneratorTemplateUpdateParams) validate() error {
+func (p *DocumentgeneratorTemplateUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.template.update",

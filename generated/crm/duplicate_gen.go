@@ -72,11 +72,11 @@ func DuplicateFindbycomm(ctx context.Context, c b24.Caller, p DuplicateFindbycom
 // batch (see b24.Add); its result decodes as DuplicateFindbycomm's does.
 // Required parameters are not checked here: the portal reports them.
 func DuplicateFindbycommCommand(p DuplicateFindbycommParams) b24.Command[*DuplicateFindbycommResult] {
-	return b24.NewCommand[*DuplicateFindbycommResult](b24.Request{
+	return b24.Command[*DuplicateFindbycommResult]{Request: b24.Request{
 		Method:  "crm.duplicate.findbycomm",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DuplicateFindbycommParams holds the parameters of crm.duplicate.findbycomm.
@@ -103,7 +103,7 @@ type DuplicateFindbycommParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DuplicateFindbycommParams) validate() error {
+func (p *DuplicateFindbycommParams) validate() error {
 	if p.Type == "" {
 		return &b24.RequiredError{
 			Method: "crm.duplicate.findbycomm",
@@ -218,12 +218,12 @@ func DuplicateVolatileTypeFields(ctx context.Context, c b24.Caller, p DuplicateV
 // DuplicateVolatileTypeFields's does. Required parameters are not checked
 // here: the portal reports them.
 func DuplicateVolatileTypeFieldsCommand(p DuplicateVolatileTypeFieldsParams) b24.Command[[]DuplicateVolatileTypeFieldsItem] {
-	return b24.NewCommand[[]DuplicateVolatileTypeFieldsItem](b24.Request{
+	return b24.Command[[]DuplicateVolatileTypeFieldsItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.duplicate.volatileType.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DuplicateVolatileTypeFieldsParams holds the parameters of
@@ -291,12 +291,12 @@ func DuplicateVolatileTypeList(ctx context.Context, c b24.Caller, p DuplicateVol
 // DuplicateVolatileTypeList's does. Required parameters are not checked here:
 // the portal reports them.
 func DuplicateVolatileTypeListCommand(p DuplicateVolatileTypeListParams) b24.Command[[]DuplicateVolatileType] {
-	return b24.NewCommand[[]DuplicateVolatileType](b24.Request{
+	return b24.Command[[]DuplicateVolatileType]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.duplicate.volatileType.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DuplicateVolatileTypeListParams holds the parameters of
@@ -341,11 +341,11 @@ func DuplicateVolatileTypeRegister(ctx context.Context, c b24.Caller, p Duplicat
 // DuplicateVolatileTypeRegister's does. Required parameters are not checked
 // here: the portal reports them.
 func DuplicateVolatileTypeRegisterCommand(p DuplicateVolatileTypeRegisterParams) b24.Command[*DuplicateVolatileType] {
-	return b24.NewCommand[*DuplicateVolatileType](b24.Request{
+	return b24.Command[*DuplicateVolatileType]{Request: b24.Request{
 		Method:  "crm.duplicate.volatileType.register",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DuplicateVolatileTypeRegisterParams holds the parameters of
@@ -366,7 +366,7 @@ type DuplicateVolatileTypeRegisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DuplicateVolatileTypeRegisterParams) validate() error {
+func (p *DuplicateVolatileTypeRegisterParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.duplicate.volatileType.register",
@@ -416,11 +416,11 @@ func DuplicateVolatileTypeUnregister(ctx context.Context, c b24.Caller, p Duplic
 // b24.Add); its result decodes as DuplicateVolatileTypeUnregister's does.
 // Required parameters are not checked here: the portal reports them.
 func DuplicateVolatileTypeUnregisterCommand(p DuplicateVolatileTypeUnregisterParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.duplicate.volatileType.unregister",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DuplicateVolatileTypeUnregisterParams holds the parameters of
@@ -433,7 +433,7 @@ type DuplicateVolatileTypeUnregisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DuplicateVolatileTypeUnregisterParams) validate() error {
+func (p *DuplicateVolatileTypeUnregisterParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.duplicate.volatileType.unregister",

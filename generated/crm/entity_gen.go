@@ -41,11 +41,11 @@ func EntityMergeBatch(ctx context.Context, c b24.Caller, p EntityMergeBatchParam
 // (see b24.Add); its result decodes as EntityMergeBatch's does. Required
 // parameters are not checked here: the portal reports them.
 func EntityMergeBatchCommand(p EntityMergeBatchParams) b24.Command[*EntityMergeBatchResult] {
-	return b24.NewCommand[*EntityMergeBatchResult](b24.Request{
+	return b24.Command[*EntityMergeBatchResult]{Request: b24.Request{
 		Method:  "crm.entity.mergeBatch",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EntityMergeBatchParams holds the parameters of crm.entity.mergeBatch.
@@ -55,7 +55,7 @@ type EntityMergeBatchParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p EntityMergeBatchParams) validate() error {
+func (p *EntityMergeBatchParams) validate() error {
 	if p.Params.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.entity.mergeBatch",

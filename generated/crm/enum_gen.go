@@ -68,11 +68,11 @@ func EnumActivitydirection(ctx context.Context, c b24.Caller, p EnumActivitydire
 // a batch (see b24.Add); its result decodes as EnumActivitydirection's does.
 // Required parameters are not checked here: the portal reports them.
 func EnumActivitydirectionCommand(p EnumActivitydirectionParams) b24.Command[[]Enum] {
-	return b24.NewCommand[[]Enum](b24.Request{
+	return b24.Command[[]Enum]{Request: b24.Request{
 		Method:  "crm.enum.activitydirection",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EnumActivitydirectionParams holds the parameters of
@@ -107,11 +107,11 @@ func EnumActivitynotifytype(ctx context.Context, c b24.Caller, p EnumActivitynot
 // for a batch (see b24.Add); its result decodes as EnumActivitynotifytype's
 // does. Required parameters are not checked here: the portal reports them.
 func EnumActivitynotifytypeCommand(p EnumActivitynotifytypeParams) b24.Command[[]Enum] {
-	return b24.NewCommand[[]Enum](b24.Request{
+	return b24.Command[[]Enum]{Request: b24.Request{
 		Method:  "crm.enum.activitynotifytype",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EnumActivitynotifytypeParams holds the parameters of
@@ -146,11 +146,11 @@ func EnumActivitypriority(ctx context.Context, c b24.Caller, p EnumActivityprior
 // batch (see b24.Add); its result decodes as EnumActivitypriority's does.
 // Required parameters are not checked here: the portal reports them.
 func EnumActivitypriorityCommand(p EnumActivitypriorityParams) b24.Command[[]Enum] {
-	return b24.NewCommand[[]Enum](b24.Request{
+	return b24.Command[[]Enum]{Request: b24.Request{
 		Method:  "crm.enum.activitypriority",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EnumActivitypriorityParams holds the parameters of
@@ -185,11 +185,11 @@ func EnumActivitystatus(ctx context.Context, c b24.Caller, p EnumActivitystatusP
 // batch (see b24.Add); its result decodes as EnumActivitystatus's does.
 // Required parameters are not checked here: the portal reports them.
 func EnumActivitystatusCommand(p EnumActivitystatusParams) b24.Command[[]Enum] {
-	return b24.NewCommand[[]Enum](b24.Request{
+	return b24.Command[[]Enum]{Request: b24.Request{
 		Method:  "crm.enum.activitystatus",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EnumActivitystatusParams holds the parameters of crm.enum.activitystatus.
@@ -223,11 +223,11 @@ func EnumActivitytype(ctx context.Context, c b24.Caller, p EnumActivitytypeParam
 // (see b24.Add); its result decodes as EnumActivitytype's does. Required
 // parameters are not checked here: the portal reports them.
 func EnumActivitytypeCommand(p EnumActivitytypeParams) b24.Command[[]Enum] {
-	return b24.NewCommand[[]Enum](b24.Request{
+	return b24.Command[[]Enum]{Request: b24.Request{
 		Method:  "crm.enum.activitytype",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EnumActivitytypeParams holds the parameters of crm.enum.activitytype.
@@ -259,11 +259,11 @@ func EnumAddresstype(ctx context.Context, c b24.Caller, p EnumAddresstypeParams,
 // b24.Add); its result decodes as EnumAddresstype's does. Required parameters
 // are not checked here: the portal reports them.
 func EnumAddresstypeCommand(p EnumAddresstypeParams) b24.Command[[]Enum] {
-	return b24.NewCommand[[]Enum](b24.Request{
+	return b24.Command[[]Enum]{Request: b24.Request{
 		Method:  "crm.enum.addresstype",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EnumAddresstypeParams holds the parameters of crm.enum.addresstype.
@@ -297,11 +297,11 @@ func EnumContenttype(ctx context.Context, c b24.Caller, p EnumContenttypeParams,
 // b24.Add); its result decodes as EnumContenttype's does. Required parameters
 // are not checked here: the portal reports them.
 func EnumContenttypeCommand(p EnumContenttypeParams) b24.Command[[]Enum] {
-	return b24.NewCommand[[]Enum](b24.Request{
+	return b24.Command[[]Enum]{Request: b24.Request{
 		Method:  "crm.enum.contenttype",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EnumContenttypeParams holds the parameters of crm.enum.contenttype.
@@ -332,12 +332,12 @@ func EnumFields(ctx context.Context, c b24.Caller, p EnumFieldsParams, opts ...b
 // its result decodes as EnumFields's does. Required parameters are not checked
 // here: the portal reports them.
 func EnumFieldsCommand(p EnumFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.enum.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // EnumFieldsParams holds the parameters of crm.enum.fields.
@@ -370,12 +370,12 @@ func EnumGetorderownertypes(ctx context.Context, c b24.Caller, p EnumGetorderown
 // for a batch (see b24.Add); its result decodes as EnumGetorderownertypes's
 // does. Required parameters are not checked here: the portal reports them.
 func EnumGetorderownertypesCommand(p EnumGetorderownertypesParams) b24.Command[[]EnumGetorderownertypesItem] {
-	return b24.NewCommand[[]EnumGetorderownertypesItem](b24.Request{
+	return b24.Command[[]EnumGetorderownertypesItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.enum.getorderownertypes",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // EnumGetorderownertypesParams holds the parameters of
@@ -434,11 +434,11 @@ func EnumOwnertype(ctx context.Context, c b24.Caller, p EnumOwnertypeParams, opt
 // b24.Add); its result decodes as EnumOwnertype's does. Required parameters
 // are not checked here: the portal reports them.
 func EnumOwnertypeCommand(p EnumOwnertypeParams) b24.Command[[]Enum] {
-	return b24.NewCommand[[]Enum](b24.Request{
+	return b24.Command[[]Enum]{Request: b24.Request{
 		Method:  "crm.enum.ownertype",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EnumOwnertypeParams holds the parameters of crm.enum.ownertype.
@@ -471,11 +471,11 @@ func EnumSettingsMode(ctx context.Context, c b24.Caller, p EnumSettingsModeParam
 // (see b24.Add); its result decodes as EnumSettingsMode's does. Required
 // parameters are not checked here: the portal reports them.
 func EnumSettingsModeCommand(p EnumSettingsModeParams) b24.Command[[]EnumSettingsModeItem] {
-	return b24.NewCommand[[]EnumSettingsModeItem](b24.Request{
+	return b24.Command[[]EnumSettingsModeItem]{Request: b24.Request{
 		Method:  "crm.enum.settings.mode",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EnumSettingsModeParams holds the parameters of crm.enum.settings.mode.

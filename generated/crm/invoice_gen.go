@@ -33,11 +33,11 @@ func InvoiceAdd(ctx context.Context, c b24.Caller, p InvoiceAddParams, opts ...b
 // its result decodes as InvoiceAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func InvoiceAddCommand(p InvoiceAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.invoice.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InvoiceAddParams holds the parameters of crm.invoice.add.
@@ -75,11 +75,11 @@ func InvoiceDelete(ctx context.Context, c b24.Caller, p InvoiceDeleteParams, opt
 // b24.Add); its result decodes as InvoiceDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func InvoiceDeleteCommand(p InvoiceDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.invoice.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InvoiceDeleteParams holds the parameters of crm.invoice.delete.
@@ -115,12 +115,12 @@ func InvoiceFields(ctx context.Context, c b24.Caller, p InvoiceFieldsParams, opt
 // b24.Add); its result decodes as InvoiceFields's does. Required parameters
 // are not checked here: the portal reports them.
 func InvoiceFieldsCommand(p InvoiceFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // InvoiceFieldsParams holds the parameters of crm.invoice.fields.
@@ -151,12 +151,12 @@ func InvoiceGet(ctx context.Context, c b24.Caller, p InvoiceGetParams, opts ...b
 // its result decodes as InvoiceGet's does. Required parameters are not checked
 // here: the portal reports them.
 func InvoiceGetCommand(p InvoiceGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // InvoiceGetParams holds the parameters of crm.invoice.get.
@@ -191,12 +191,12 @@ func InvoiceGetexternallink(ctx context.Context, c b24.Caller, p InvoiceGetexter
 // for a batch (see b24.Add); its result decodes as InvoiceGetexternallink's
 // does. Required parameters are not checked here: the portal reports them.
 func InvoiceGetexternallinkCommand(p InvoiceGetexternallinkParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.getexternallink",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // InvoiceGetexternallinkParams holds the parameters of
@@ -232,12 +232,12 @@ func InvoiceList(ctx context.Context, c b24.Caller, p InvoiceListParams, opts ..
 // b24.Add); its result decodes as InvoiceList's does. Required parameters are
 // not checked here: the portal reports them.
 func InvoiceListCommand(p InvoiceListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // InvoiceListParams holds the parameters of crm.invoice.list.
@@ -281,11 +281,11 @@ func InvoiceRecurringAdd(ctx context.Context, c b24.Caller, p InvoiceRecurringAd
 // batch (see b24.Add); its result decodes as InvoiceRecurringAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func InvoiceRecurringAddCommand(p InvoiceRecurringAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.invoice.recurring.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InvoiceRecurringAddParams holds the parameters of crm.invoice.recurring.add.
@@ -325,11 +325,11 @@ func InvoiceRecurringDelete(ctx context.Context, c b24.Caller, p InvoiceRecurrin
 // for a batch (see b24.Add); its result decodes as InvoiceRecurringDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func InvoiceRecurringDeleteCommand(p InvoiceRecurringDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.invoice.recurring.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InvoiceRecurringDeleteParams holds the parameters of
@@ -365,11 +365,11 @@ func InvoiceRecurringExpose(ctx context.Context, c b24.Caller, p InvoiceRecurrin
 // for a batch (see b24.Add); its result decodes as InvoiceRecurringExpose's
 // does. Required parameters are not checked here: the portal reports them.
 func InvoiceRecurringExposeCommand(p InvoiceRecurringExposeParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.invoice.recurring.expose",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InvoiceRecurringExposeParams holds the parameters of
@@ -406,12 +406,12 @@ func InvoiceRecurringFields(ctx context.Context, c b24.Caller, p InvoiceRecurrin
 // for a batch (see b24.Add); its result decodes as InvoiceRecurringFields's
 // does. Required parameters are not checked here: the portal reports them.
 func InvoiceRecurringFieldsCommand(p InvoiceRecurringFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.recurring.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // InvoiceRecurringFieldsParams holds the parameters of
@@ -445,12 +445,12 @@ func InvoiceRecurringGet(ctx context.Context, c b24.Caller, p InvoiceRecurringGe
 // batch (see b24.Add); its result decodes as InvoiceRecurringGet's does.
 // Required parameters are not checked here: the portal reports them.
 func InvoiceRecurringGetCommand(p InvoiceRecurringGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.recurring.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // InvoiceRecurringGetParams holds the parameters of crm.invoice.recurring.get.
@@ -486,12 +486,12 @@ func InvoiceRecurringList(ctx context.Context, c b24.Caller, p InvoiceRecurringL
 // batch (see b24.Add); its result decodes as InvoiceRecurringList's does.
 // Required parameters are not checked here: the portal reports them.
 func InvoiceRecurringListCommand(p InvoiceRecurringListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.recurring.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // InvoiceRecurringListParams holds the parameters of
@@ -524,11 +524,11 @@ func InvoiceRecurringUpdate(ctx context.Context, c b24.Caller, p InvoiceRecurrin
 // for a batch (see b24.Add); its result decodes as InvoiceRecurringUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func InvoiceRecurringUpdateCommand(p InvoiceRecurringUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.invoice.recurring.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InvoiceRecurringUpdateParams holds the parameters of
@@ -572,11 +572,11 @@ func InvoiceStatusAdd(ctx context.Context, c b24.Caller, p InvoiceStatusAddParam
 // (see b24.Add); its result decodes as InvoiceStatusAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func InvoiceStatusAddCommand(p InvoiceStatusAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.invoice.status.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InvoiceStatusAddParams holds the parameters of crm.invoice.status.add.
@@ -591,7 +591,7 @@ type InvoiceStatusAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p InvoiceStatusAddParams) validate() error {
+func (p *InvoiceStatusAddParams) validate() error {
 	if p.Fields == nil {
 		return &b24.RequiredError{
 			Method: "crm.invoice.status.add",
@@ -629,11 +629,11 @@ func InvoiceStatusDelete(ctx context.Context, c b24.Caller, p InvoiceStatusDelet
 // batch (see b24.Add); its result decodes as InvoiceStatusDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func InvoiceStatusDeleteCommand(p InvoiceStatusDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.invoice.status.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InvoiceStatusDeleteParams holds the parameters of crm.invoice.status.delete.
@@ -643,7 +643,7 @@ type InvoiceStatusDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p InvoiceStatusDeleteParams) validate() error {
+func (p *InvoiceStatusDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.invoice.status.delete",
@@ -684,12 +684,12 @@ func InvoiceStatusFields(ctx context.Context, c b24.Caller, p InvoiceStatusField
 // batch (see b24.Add); its result decodes as InvoiceStatusFields's does.
 // Required parameters are not checked here: the portal reports them.
 func InvoiceStatusFieldsCommand(p InvoiceStatusFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.status.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // InvoiceStatusFieldsParams holds the parameters of crm.invoice.status.fields.
@@ -711,7 +711,7 @@ type InvoiceStatusFieldsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p InvoiceStatusFieldsParams) validate() error {
+func (p *InvoiceStatusFieldsParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "crm.invoice.status.fields",
@@ -750,12 +750,12 @@ func InvoiceStatusGet(ctx context.Context, c b24.Caller, p InvoiceStatusGetParam
 // (see b24.Add); its result decodes as InvoiceStatusGet's does. Required
 // parameters are not checked here: the portal reports them.
 func InvoiceStatusGetCommand(p InvoiceStatusGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.status.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // InvoiceStatusGetParams holds the parameters of crm.invoice.status.get.
@@ -765,7 +765,7 @@ type InvoiceStatusGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p InvoiceStatusGetParams) validate() error {
+func (p *InvoiceStatusGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.invoice.status.get",
@@ -802,12 +802,12 @@ func InvoiceStatusList(ctx context.Context, c b24.Caller, p InvoiceStatusListPar
 // (see b24.Add); its result decodes as InvoiceStatusList's does. Required
 // parameters are not checked here: the portal reports them.
 func InvoiceStatusListCommand(p InvoiceStatusListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.status.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // InvoiceStatusListParams holds the parameters of crm.invoice.status.list.
@@ -843,11 +843,11 @@ func InvoiceStatusUpdate(ctx context.Context, c b24.Caller, p InvoiceStatusUpdat
 // batch (see b24.Add); its result decodes as InvoiceStatusUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func InvoiceStatusUpdateCommand(p InvoiceStatusUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.invoice.status.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InvoiceStatusUpdateParams holds the parameters of crm.invoice.status.update.
@@ -865,7 +865,7 @@ type InvoiceStatusUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p InvoiceStatusUpdateParams) validate() error {
+func (p *InvoiceStatusUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.invoice.status.update",
@@ -906,11 +906,11 @@ func InvoiceUpdate(ctx context.Context, c b24.Caller, p InvoiceUpdateParams, opt
 // b24.Add); its result decodes as InvoiceUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func InvoiceUpdateCommand(p InvoiceUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.invoice.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InvoiceUpdateParams holds the parameters of crm.invoice.update.
@@ -951,11 +951,11 @@ func InvoiceUserfieldAdd(ctx context.Context, c b24.Caller, p InvoiceUserfieldAd
 // batch (see b24.Add); its result decodes as InvoiceUserfieldAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func InvoiceUserfieldAddCommand(p InvoiceUserfieldAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.invoice.userfield.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InvoiceUserfieldAddParams holds the parameters of crm.invoice.userfield.add.
@@ -1010,11 +1010,11 @@ func InvoiceUserfieldDelete(ctx context.Context, c b24.Caller, p InvoiceUserfiel
 // for a batch (see b24.Add); its result decodes as InvoiceUserfieldDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func InvoiceUserfieldDeleteCommand(p InvoiceUserfieldDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.invoice.userfield.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InvoiceUserfieldDeleteParams holds the parameters of
@@ -1049,12 +1049,12 @@ func InvoiceUserfieldGet(ctx context.Context, c b24.Caller, p InvoiceUserfieldGe
 // batch (see b24.Add); its result decodes as InvoiceUserfieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func InvoiceUserfieldGetCommand(p InvoiceUserfieldGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.userfield.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // InvoiceUserfieldGetParams holds the parameters of crm.invoice.userfield.get.
@@ -1090,12 +1090,12 @@ func InvoiceUserfieldList(ctx context.Context, c b24.Caller, p InvoiceUserfieldL
 // batch (see b24.Add); its result decodes as InvoiceUserfieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func InvoiceUserfieldListCommand(p InvoiceUserfieldListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.userfield.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // InvoiceUserfieldListParams holds the parameters of
@@ -1140,11 +1140,11 @@ func InvoiceUserfieldUpdate(ctx context.Context, c b24.Caller, p InvoiceUserfiel
 // for a batch (see b24.Add); its result decodes as InvoiceUserfieldUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func InvoiceUserfieldUpdateCommand(p InvoiceUserfieldUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.invoice.userfield.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InvoiceUserfieldUpdateParams holds the parameters of

@@ -892,11 +892,11 @@ func ItemAdd(ctx context.Context, c b24.Caller, p ItemAddParams, opts ...b24.Cal
 // result decodes as ItemAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func ItemAddCommand(p ItemAddParams) b24.Command[*ItemAddResult] {
-	return b24.NewCommand[*ItemAddResult](b24.Request{
+	return b24.Command[*ItemAddResult]{Request: b24.Request{
 		Method:  "crm.item.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemAddParams holds the parameters of crm.item.add.
@@ -941,7 +941,7 @@ type ItemAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemAddParams) validate() error {
+func (p *ItemAddParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.add",
@@ -1017,11 +1017,11 @@ func ItemBatchImport(ctx context.Context, c b24.Caller, p ItemBatchImportParams,
 // b24.Add); its result decodes as ItemBatchImport's does. Required parameters
 // are not checked here: the portal reports them.
 func ItemBatchImportCommand(p ItemBatchImportParams) b24.Command[*ItemBatchImportResult] {
-	return b24.NewCommand[*ItemBatchImportResult](b24.Request{
+	return b24.Command[*ItemBatchImportResult]{Request: b24.Request{
 		Method:  "crm.item.batchImport",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemBatchImportParams holds the parameters of crm.item.batchImport.
@@ -1049,7 +1049,7 @@ type ItemBatchImportParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemBatchImportParams) validate() error {
+func (p *ItemBatchImportParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.batchImport",
@@ -1146,11 +1146,11 @@ func ItemDelete(ctx context.Context, c b24.Caller, p ItemDeleteParams, opts ...b
 // its result decodes as ItemDelete's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemDeleteCommand(p ItemDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.item.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemDeleteParams holds the parameters of crm.item.delete.
@@ -1170,7 +1170,7 @@ type ItemDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemDeleteParams) validate() error {
+func (p *ItemDeleteParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.delete",
@@ -1217,12 +1217,12 @@ func ItemDeliveryGet(ctx context.Context, c b24.Caller, p ItemDeliveryGetParams,
 // (see b24.Add); its result decodes as ItemDeliveryGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemDeliveryGetCommand(p ItemDeliveryGetParams) b24.Command[*ItemDelivery] {
-	return b24.NewCommand[*ItemDelivery](b24.Request{
+	return b24.Command[*ItemDelivery]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.delivery.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemDeliveryGetParams holds the parameters of crm.item.delivery.get.
@@ -1232,7 +1232,7 @@ type ItemDeliveryGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemDeliveryGetParams) validate() error {
+func (p *ItemDeliveryGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.delivery.get",
@@ -1275,12 +1275,12 @@ func ItemDeliveryList(ctx context.Context, c b24.Caller, p ItemDeliveryListParam
 // (see b24.Add); its result decodes as ItemDeliveryList's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemDeliveryListCommand(p ItemDeliveryListParams) b24.Command[[]ItemDelivery] {
-	return b24.NewCommand[[]ItemDelivery](b24.Request{
+	return b24.Command[[]ItemDelivery]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.delivery.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemDeliveryListParams holds the parameters of crm.item.delivery.list.
@@ -1306,7 +1306,7 @@ type ItemDeliveryListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemDeliveryListParams) validate() error {
+func (p *ItemDeliveryListParams) validate() error {
 	if p.EntityID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.delivery.list",
@@ -1357,11 +1357,11 @@ func ItemDetailsConfigurationForceCommonScopeForAll(ctx context.Context, c b24.C
 // ItemDetailsConfigurationForceCommonScopeForAll's does. Required parameters
 // are not checked here: the portal reports them.
 func ItemDetailsConfigurationForceCommonScopeForAllCommand(p ItemDetailsConfigurationForceCommonScopeForAllParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.item.details.configuration.forceCommonScopeForAll",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemDetailsConfigurationForceCommonScopeForAllParams holds the parameters of
@@ -1375,7 +1375,7 @@ type ItemDetailsConfigurationForceCommonScopeForAllParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemDetailsConfigurationForceCommonScopeForAllParams) validate() error {
+func (p *ItemDetailsConfigurationForceCommonScopeForAllParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.details.configuration.forceCommonScopeForAll",
@@ -1475,12 +1475,12 @@ func ItemDetailsConfigurationGet(ctx context.Context, c b24.Caller, p ItemDetail
 // ItemDetailsConfigurationGet's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemDetailsConfigurationGetCommand(p ItemDetailsConfigurationGetParams) b24.Command[[]ItemDetailsConfiguration] {
-	return b24.NewCommand[[]ItemDetailsConfiguration](b24.Request{
+	return b24.Command[[]ItemDetailsConfiguration]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.details.configuration.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemDetailsConfigurationGetParams holds the parameters of
@@ -1508,7 +1508,7 @@ type ItemDetailsConfigurationGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemDetailsConfigurationGetParams) validate() error {
+func (p *ItemDetailsConfigurationGetParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.details.configuration.get",
@@ -1631,11 +1631,11 @@ func ItemDetailsConfigurationReset(ctx context.Context, c b24.Caller, p ItemDeta
 // ItemDetailsConfigurationReset's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemDetailsConfigurationResetCommand(p ItemDetailsConfigurationResetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.item.details.configuration.reset",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemDetailsConfigurationResetParams holds the parameters of
@@ -1663,7 +1663,7 @@ type ItemDetailsConfigurationResetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemDetailsConfigurationResetParams) validate() error {
+func (p *ItemDetailsConfigurationResetParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.details.configuration.reset",
@@ -1809,11 +1809,11 @@ func ItemDetailsConfigurationSet(ctx context.Context, c b24.Caller, p ItemDetail
 // ItemDetailsConfigurationSet's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemDetailsConfigurationSetCommand(p ItemDetailsConfigurationSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.item.details.configuration.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemDetailsConfigurationSetParams holds the parameters of
@@ -1844,7 +1844,7 @@ type ItemDetailsConfigurationSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemDetailsConfigurationSetParams) validate() error {
+func (p *ItemDetailsConfigurationSetParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.details.configuration.set",
@@ -2073,12 +2073,12 @@ func ItemFields(ctx context.Context, c b24.Caller, p ItemFieldsParams, opts ...b
 // its result decodes as ItemFields's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemFieldsCommand(p ItemFieldsParams) b24.Command[*ItemFieldsResult] {
-	return b24.NewCommand[*ItemFieldsResult](b24.Request{
+	return b24.Command[*ItemFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemFieldsParams holds the parameters of crm.item.fields.
@@ -2101,7 +2101,7 @@ type ItemFieldsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemFieldsParams) validate() error {
+func (p *ItemFieldsParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.fields",
@@ -2164,12 +2164,12 @@ func ItemGet(ctx context.Context, c b24.Caller, p ItemGetParams, opts ...b24.Cal
 // result decodes as ItemGet's does. Required parameters are not checked here:
 // the portal reports them.
 func ItemGetCommand(p ItemGetParams) b24.Command[*ItemGetResult] {
-	return b24.NewCommand[*ItemGetResult](b24.Request{
+	return b24.Command[*ItemGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemGetParams holds the parameters of crm.item.get.
@@ -2197,7 +2197,7 @@ type ItemGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemGetParams) validate() error {
+func (p *ItemGetParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.get",
@@ -2275,11 +2275,11 @@ func ItemImport(ctx context.Context, c b24.Caller, p ItemImportParams, opts ...b
 // its result decodes as ItemImport's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemImportCommand(p ItemImportParams) b24.Command[*ItemImportResult] {
-	return b24.NewCommand[*ItemImportResult](b24.Request{
+	return b24.Command[*ItemImportResult]{Request: b24.Request{
 		Method:  "crm.item.import",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemImportParams holds the parameters of crm.item.import.
@@ -2359,7 +2359,7 @@ type ItemImportParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemImportParams) validate() error {
+func (p *ItemImportParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.import",
@@ -2624,12 +2624,12 @@ func ItemList(ctx context.Context, c b24.Caller, p ItemListParams, opts ...b24.C
 // result decodes as ItemList's does. Required parameters are not checked here:
 // the portal reports them.
 func ItemListCommand(p ItemListParams) b24.Command[*ItemListResult] {
-	return b24.NewCommand[*ItemListResult](b24.Request{
+	return b24.Command[*ItemListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemListAll iterates over every row of crm.item.list, requesting page after
@@ -2794,7 +2794,7 @@ type ItemListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemListParams) validate() error {
+func (p *ItemListParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.list",
@@ -2855,11 +2855,11 @@ func ItemPaymentAdd(ctx context.Context, c b24.Caller, p ItemPaymentAddParams, o
 // b24.Add); its result decodes as ItemPaymentAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func ItemPaymentAddCommand(p ItemPaymentAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.item.payment.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPaymentAddParams holds the parameters of crm.item.payment.add.
@@ -2871,7 +2871,7 @@ type ItemPaymentAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentAddParams) validate() error {
+func (p *ItemPaymentAddParams) validate() error {
 	if p.EntityID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.add",
@@ -2918,11 +2918,11 @@ func ItemPaymentDelete(ctx context.Context, c b24.Caller, p ItemPaymentDeletePar
 // (see b24.Add); its result decodes as ItemPaymentDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemPaymentDeleteCommand(p ItemPaymentDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.item.payment.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPaymentDeleteParams holds the parameters of crm.item.payment.delete.
@@ -2932,7 +2932,7 @@ type ItemPaymentDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentDeleteParams) validate() error {
+func (p *ItemPaymentDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.delete",
@@ -2975,11 +2975,11 @@ func ItemPaymentDeliveryAdd(ctx context.Context, c b24.Caller, p ItemPaymentDeli
 // for a batch (see b24.Add); its result decodes as ItemPaymentDeliveryAdd's
 // does. Required parameters are not checked here: the portal reports them.
 func ItemPaymentDeliveryAddCommand(p ItemPaymentDeliveryAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.item.payment.delivery.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPaymentDeliveryAddParams holds the parameters of
@@ -2994,7 +2994,7 @@ type ItemPaymentDeliveryAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentDeliveryAddParams) validate() error {
+func (p *ItemPaymentDeliveryAddParams) validate() error {
 	if p.PaymentID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.delivery.add",
@@ -3044,11 +3044,11 @@ func ItemPaymentDeliveryDelete(ctx context.Context, c b24.Caller, p ItemPaymentD
 // ItemPaymentDeliveryDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func ItemPaymentDeliveryDeleteCommand(p ItemPaymentDeliveryDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.item.payment.delivery.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPaymentDeliveryDeleteParams holds the parameters of
@@ -3060,7 +3060,7 @@ type ItemPaymentDeliveryDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentDeliveryDeleteParams) validate() error {
+func (p *ItemPaymentDeliveryDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.delivery.delete",
@@ -3104,12 +3104,12 @@ func ItemPaymentDeliveryList(ctx context.Context, c b24.Caller, p ItemPaymentDel
 // ItemPaymentDeliveryList's does. Required parameters are not checked here:
 // the portal reports them.
 func ItemPaymentDeliveryListCommand(p ItemPaymentDeliveryListParams) b24.Command[[]ItemPaymentDeliveryListItem] {
-	return b24.NewCommand[[]ItemPaymentDeliveryListItem](b24.Request{
+	return b24.Command[[]ItemPaymentDeliveryListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.payment.delivery.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemPaymentDeliveryListParams holds the parameters of
@@ -3182,7 +3182,7 @@ type ItemPaymentDeliveryListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentDeliveryListParams) validate() error {
+func (p *ItemPaymentDeliveryListParams) validate() error {
 	if p.PaymentID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.delivery.list",
@@ -3254,11 +3254,11 @@ func ItemPaymentDeliverySetDelivery(ctx context.Context, c b24.Caller, p ItemPay
 // b24.Add); its result decodes as ItemPaymentDeliverySetDelivery's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemPaymentDeliverySetDeliveryCommand(p ItemPaymentDeliverySetDeliveryParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.item.payment.delivery.setDelivery",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPaymentDeliverySetDeliveryParams holds the parameters of
@@ -3275,7 +3275,7 @@ type ItemPaymentDeliverySetDeliveryParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentDeliverySetDeliveryParams) validate() error {
+func (p *ItemPaymentDeliverySetDeliveryParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.delivery.setDelivery",
@@ -3322,12 +3322,12 @@ func ItemPaymentGet(ctx context.Context, c b24.Caller, p ItemPaymentGetParams, o
 // b24.Add); its result decodes as ItemPaymentGet's does. Required parameters
 // are not checked here: the portal reports them.
 func ItemPaymentGetCommand(p ItemPaymentGetParams) b24.Command[*ItemPayment] {
-	return b24.NewCommand[*ItemPayment](b24.Request{
+	return b24.Command[*ItemPayment]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.payment.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemPaymentGetParams holds the parameters of crm.item.payment.get.
@@ -3337,7 +3337,7 @@ type ItemPaymentGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentGetParams) validate() error {
+func (p *ItemPaymentGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.get",
@@ -3379,12 +3379,12 @@ func ItemPaymentList(ctx context.Context, c b24.Caller, p ItemPaymentListParams,
 // (see b24.Add); its result decodes as ItemPaymentList's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemPaymentListCommand(p ItemPaymentListParams) b24.Command[[]ItemPayment] {
-	return b24.NewCommand[[]ItemPayment](b24.Request{
+	return b24.Command[[]ItemPayment]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.payment.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemPaymentListParams holds the parameters of crm.item.payment.list.
@@ -3410,7 +3410,7 @@ type ItemPaymentListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentListParams) validate() error {
+func (p *ItemPaymentListParams) validate() error {
 	if p.EntityID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.list",
@@ -3457,11 +3457,11 @@ func ItemPaymentPay(ctx context.Context, c b24.Caller, p ItemPaymentPayParams, o
 // b24.Add); its result decodes as ItemPaymentPay's does. Required parameters
 // are not checked here: the portal reports them.
 func ItemPaymentPayCommand(p ItemPaymentPayParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.item.payment.pay",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPaymentPayParams holds the parameters of crm.item.payment.pay.
@@ -3471,7 +3471,7 @@ type ItemPaymentPayParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentPayParams) validate() error {
+func (p *ItemPaymentPayParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.pay",
@@ -3514,11 +3514,11 @@ func ItemPaymentProductAdd(ctx context.Context, c b24.Caller, p ItemPaymentProdu
 // for a batch (see b24.Add); its result decodes as ItemPaymentProductAdd's
 // does. Required parameters are not checked here: the portal reports them.
 func ItemPaymentProductAddCommand(p ItemPaymentProductAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.item.payment.product.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPaymentProductAddParams holds the parameters of
@@ -3535,7 +3535,7 @@ type ItemPaymentProductAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentProductAddParams) validate() error {
+func (p *ItemPaymentProductAddParams) validate() error {
 	if p.PaymentID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.product.add",
@@ -3585,11 +3585,11 @@ func ItemPaymentProductDelete(ctx context.Context, c b24.Caller, p ItemPaymentPr
 // ItemPaymentProductDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func ItemPaymentProductDeleteCommand(p ItemPaymentProductDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.item.payment.product.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPaymentProductDeleteParams holds the parameters of
@@ -3601,7 +3601,7 @@ type ItemPaymentProductDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentProductDeleteParams) validate() error {
+func (p *ItemPaymentProductDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.product.delete",
@@ -3645,12 +3645,12 @@ func ItemPaymentProductList(ctx context.Context, c b24.Caller, p ItemPaymentProd
 // for a batch (see b24.Add); its result decodes as ItemPaymentProductList's
 // does. Required parameters are not checked here: the portal reports them.
 func ItemPaymentProductListCommand(p ItemPaymentProductListParams) b24.Command[[]ItemPaymentProductListItem] {
-	return b24.NewCommand[[]ItemPaymentProductListItem](b24.Request{
+	return b24.Command[[]ItemPaymentProductListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.payment.product.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemPaymentProductListParams holds the parameters of
@@ -3723,7 +3723,7 @@ type ItemPaymentProductListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentProductListParams) validate() error {
+func (p *ItemPaymentProductListParams) validate() error {
 	if p.PaymentID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.product.list",
@@ -3795,11 +3795,11 @@ func ItemPaymentProductSetQuantity(ctx context.Context, c b24.Caller, p ItemPaym
 // ItemPaymentProductSetQuantity's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemPaymentProductSetQuantityCommand(p ItemPaymentProductSetQuantityParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.item.payment.product.setQuantity",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPaymentProductSetQuantityParams holds the parameters of
@@ -3812,7 +3812,7 @@ type ItemPaymentProductSetQuantityParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentProductSetQuantityParams) validate() error {
+func (p *ItemPaymentProductSetQuantityParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.product.setQuantity",
@@ -3854,11 +3854,11 @@ func ItemPaymentUnpay(ctx context.Context, c b24.Caller, p ItemPaymentUnpayParam
 // (see b24.Add); its result decodes as ItemPaymentUnpay's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemPaymentUnpayCommand(p ItemPaymentUnpayParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.item.payment.unpay",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPaymentUnpayParams holds the parameters of crm.item.payment.unpay.
@@ -3868,7 +3868,7 @@ type ItemPaymentUnpayParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentUnpayParams) validate() error {
+func (p *ItemPaymentUnpayParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.unpay",
@@ -3911,11 +3911,11 @@ func ItemPaymentUpdate(ctx context.Context, c b24.Caller, p ItemPaymentUpdatePar
 // (see b24.Add); its result decodes as ItemPaymentUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemPaymentUpdateCommand(p ItemPaymentUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.item.payment.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPaymentUpdateParams holds the parameters of crm.item.payment.update.
@@ -3927,7 +3927,7 @@ type ItemPaymentUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPaymentUpdateParams) validate() error {
+func (p *ItemPaymentUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.payment.update",
@@ -3973,11 +3973,11 @@ func ItemProductrowAdd(ctx context.Context, c b24.Caller, p ItemProductrowAddPar
 // (see b24.Add); its result decodes as ItemProductrowAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemProductrowAddCommand(p ItemProductrowAddParams) b24.Command[*ItemProductrowAddResult] {
-	return b24.NewCommand[*ItemProductrowAddResult](b24.Request{
+	return b24.Command[*ItemProductrowAddResult]{Request: b24.Request{
 		Method:  "crm.item.productrow.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemProductrowAddParams holds the parameters of crm.item.productrow.add.
@@ -3988,7 +3988,7 @@ type ItemProductrowAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemProductrowAddParams) validate() error {
+func (p *ItemProductrowAddParams) validate() error {
 	if !p.Fields.OwnerID.Set {
 		return &b24.RequiredError{
 			Method: "crm.item.productrow.add",
@@ -4060,11 +4060,11 @@ func ItemProductrowDelete(ctx context.Context, c b24.Caller, p ItemProductrowDel
 // batch (see b24.Add); its result decodes as ItemProductrowDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemProductrowDeleteCommand(p ItemProductrowDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.item.productrow.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemProductrowDeleteParams holds the parameters of
@@ -4075,7 +4075,7 @@ type ItemProductrowDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemProductrowDeleteParams) validate() error {
+func (p *ItemProductrowDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.productrow.delete",
@@ -4112,12 +4112,12 @@ func ItemProductrowFields(ctx context.Context, c b24.Caller, p ItemProductrowFie
 // batch (see b24.Add); its result decodes as ItemProductrowFields's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemProductrowFieldsCommand(p ItemProductrowFieldsParams) b24.Command[*ItemProductrowFieldsResult] {
-	return b24.NewCommand[*ItemProductrowFieldsResult](b24.Request{
+	return b24.Command[*ItemProductrowFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.productrow.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemProductrowFieldsParams holds the parameters of
@@ -4178,12 +4178,12 @@ func ItemProductrowGet(ctx context.Context, c b24.Caller, p ItemProductrowGetPar
 // (see b24.Add); its result decodes as ItemProductrowGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemProductrowGetCommand(p ItemProductrowGetParams) b24.Command[*ItemProductrowGetResult] {
-	return b24.NewCommand[*ItemProductrowGetResult](b24.Request{
+	return b24.Command[*ItemProductrowGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.productrow.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemProductrowGetParams holds the parameters of crm.item.productrow.get.
@@ -4193,7 +4193,7 @@ type ItemProductrowGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemProductrowGetParams) validate() error {
+func (p *ItemProductrowGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.productrow.get",
@@ -4258,12 +4258,12 @@ func ItemProductrowGetAvailableForPayment(ctx context.Context, c b24.Caller, p I
 // b24.Add); its result decodes as ItemProductrowGetAvailableForPayment's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemProductrowGetAvailableForPaymentCommand(p ItemProductrowGetAvailableForPaymentParams) b24.Command[*ItemProductrowGetAvailableForPaymentResult] {
-	return b24.NewCommand[*ItemProductrowGetAvailableForPaymentResult](b24.Request{
+	return b24.Command[*ItemProductrowGetAvailableForPaymentResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.productrow.getAvailableForPayment",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemProductrowGetAvailableForPaymentParams holds the parameters of
@@ -4277,7 +4277,7 @@ type ItemProductrowGetAvailableForPaymentParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemProductrowGetAvailableForPaymentParams) validate() error {
+func (p *ItemProductrowGetAvailableForPaymentParams) validate() error {
 	if p.OwnerID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.productrow.getAvailableForPayment",
@@ -4347,12 +4347,12 @@ func ItemProductrowList(ctx context.Context, c b24.Caller, p ItemProductrowListP
 // batch (see b24.Add); its result decodes as ItemProductrowList's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemProductrowListCommand(p ItemProductrowListParams) b24.Command[*ItemProductrowListResult] {
-	return b24.NewCommand[*ItemProductrowListResult](b24.Request{
+	return b24.Command[*ItemProductrowListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.productrow.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemProductrowListAll iterates over every row of crm.item.productrow.list,
@@ -4464,7 +4464,7 @@ type ItemProductrowListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemProductrowListParams) validate() error {
+func (p *ItemProductrowListParams) validate() error {
 	if p.Filter == nil {
 		return &b24.RequiredError{
 			Method: "crm.item.productrow.list",
@@ -4531,11 +4531,11 @@ func ItemProductrowSet(ctx context.Context, c b24.Caller, p ItemProductrowSetPar
 // (see b24.Add); its result decodes as ItemProductrowSet's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemProductrowSetCommand(p ItemProductrowSetParams) b24.Command[*ItemProductrowSetResult] {
-	return b24.NewCommand[*ItemProductrowSetResult](b24.Request{
+	return b24.Command[*ItemProductrowSetResult]{Request: b24.Request{
 		Method:  "crm.item.productrow.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemProductrowSetParams holds the parameters of crm.item.productrow.set.
@@ -4551,7 +4551,7 @@ type ItemProductrowSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemProductrowSetParams) validate() error {
+func (p *ItemProductrowSetParams) validate() error {
 	if p.OwnerID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.productrow.set",
@@ -4681,11 +4681,11 @@ func ItemProductrowUpdate(ctx context.Context, c b24.Caller, p ItemProductrowUpd
 // batch (see b24.Add); its result decodes as ItemProductrowUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemProductrowUpdateCommand(p ItemProductrowUpdateParams) b24.Command[*ItemProductrowUpdateResult] {
-	return b24.NewCommand[*ItemProductrowUpdateResult](b24.Request{
+	return b24.Command[*ItemProductrowUpdateResult]{Request: b24.Request{
 		Method:  "crm.item.productrow.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemProductrowUpdateParams holds the parameters of
@@ -4699,7 +4699,7 @@ type ItemProductrowUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemProductrowUpdateParams) validate() error {
+func (p *ItemProductrowUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.productrow.update",
@@ -4770,11 +4770,11 @@ func ItemUpdate(ctx context.Context, c b24.Caller, p ItemUpdateParams, opts ...b
 // its result decodes as ItemUpdate's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemUpdateCommand(p ItemUpdateParams) b24.Command[*ItemUpdateResult] {
-	return b24.NewCommand[*ItemUpdateResult](b24.Request{
+	return b24.Command[*ItemUpdateResult]{Request: b24.Request{
 		Method:  "crm.item.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemUpdateParams holds the parameters of crm.item.update.
@@ -4826,7 +4826,7 @@ type ItemUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemUpdateParams) validate() error {
+func (p *ItemUpdateParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.item.update",

@@ -1063,11 +1063,11 @@ func LeadAdd(ctx context.Context, c b24.Caller, p LeadAddParams, opts ...b24.Cal
 // result decodes as LeadAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func LeadAddCommand(p LeadAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.lead.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadAddParams holds the parameters of crm.lead.add.
@@ -1145,11 +1145,11 @@ func LeadContactAdd(ctx context.Context, c b24.Caller, p LeadContactAddParams, o
 // b24.Add); its result decodes as LeadContactAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func LeadContactAddCommand(p LeadContactAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.lead.contact.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadContactAddParams holds the parameters of crm.lead.contact.add.
@@ -1172,7 +1172,7 @@ type LeadContactAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadContactAddParams) validate() error {
+func (p *LeadContactAddParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.lead.contact.add",
@@ -1220,11 +1220,11 @@ func LeadContactDelete(ctx context.Context, c b24.Caller, p LeadContactDeletePar
 // (see b24.Add); its result decodes as LeadContactDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func LeadContactDeleteCommand(p LeadContactDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.lead.contact.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadContactDeleteParams holds the parameters of crm.lead.contact.delete.
@@ -1245,7 +1245,7 @@ type LeadContactDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadContactDeleteParams) validate() error {
+func (p *LeadContactDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.lead.contact.delete",
@@ -1307,12 +1307,12 @@ func LeadContactFields(ctx context.Context, c b24.Caller, p LeadContactFieldsPar
 // (see b24.Add); its result decodes as LeadContactFields's does. Required
 // parameters are not checked here: the portal reports them.
 func LeadContactFieldsCommand(p LeadContactFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.contact.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LeadContactFieldsParams holds the parameters of crm.lead.contact.fields.
@@ -1350,11 +1350,11 @@ func LeadContactItemsDelete(ctx context.Context, c b24.Caller, p LeadContactItem
 // for a batch (see b24.Add); its result decodes as LeadContactItemsDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func LeadContactItemsDeleteCommand(p LeadContactItemsDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.lead.contact.items.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadContactItemsDeleteParams holds the parameters of
@@ -1366,7 +1366,7 @@ type LeadContactItemsDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadContactItemsDeleteParams) validate() error {
+func (p *LeadContactItemsDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.lead.contact.items.delete",
@@ -1407,12 +1407,12 @@ func LeadContactItemsGet(ctx context.Context, c b24.Caller, p LeadContactItemsGe
 // batch (see b24.Add); its result decodes as LeadContactItemsGet's does.
 // Required parameters are not checked here: the portal reports them.
 func LeadContactItemsGetCommand(p LeadContactItemsGetParams) b24.Command[[]LeadContactItemsGetItem] {
-	return b24.NewCommand[[]LeadContactItemsGetItem](b24.Request{
+	return b24.Command[[]LeadContactItemsGetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.contact.items.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LeadContactItemsGetParams holds the parameters of
@@ -1424,7 +1424,7 @@ type LeadContactItemsGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadContactItemsGetParams) validate() error {
+func (p *LeadContactItemsGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.lead.contact.items.get",
@@ -1488,11 +1488,11 @@ func LeadContactItemsSet(ctx context.Context, c b24.Caller, p LeadContactItemsSe
 // batch (see b24.Add); its result decodes as LeadContactItemsSet's does.
 // Required parameters are not checked here: the portal reports them.
 func LeadContactItemsSetCommand(p LeadContactItemsSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.lead.contact.items.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadContactItemsSetParams holds the parameters of
@@ -1513,7 +1513,7 @@ type LeadContactItemsSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadContactItemsSetParams) validate() error {
+func (p *LeadContactItemsSetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.lead.contact.items.set",
@@ -1564,11 +1564,11 @@ func LeadDelete(ctx context.Context, c b24.Caller, p LeadDeleteParams, opts ...b
 // its result decodes as LeadDelete's does. Required parameters are not checked
 // here: the portal reports them.
 func LeadDeleteCommand(p LeadDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.lead.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadDeleteParams holds the parameters of crm.lead.delete.
@@ -1581,7 +1581,7 @@ type LeadDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadDeleteParams) validate() error {
+func (p *LeadDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.lead.delete",
@@ -1626,11 +1626,11 @@ func LeadDetailsConfigurationForceCommonScopeForAll(ctx context.Context, c b24.C
 // LeadDetailsConfigurationForceCommonScopeForAll's does. Required parameters
 // are not checked here: the portal reports them.
 func LeadDetailsConfigurationForceCommonScopeForAllCommand(p LeadDetailsConfigurationForceCommonScopeForAllParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.lead.details.configuration.forceCommonScopeForAll",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadDetailsConfigurationForceCommonScopeForAllParams holds the parameters of
@@ -1696,12 +1696,12 @@ func LeadDetailsConfigurationGet(ctx context.Context, c b24.Caller, p LeadDetail
 // LeadDetailsConfigurationGet's does. Required parameters are not checked
 // here: the portal reports them.
 func LeadDetailsConfigurationGetCommand(p LeadDetailsConfigurationGetParams) b24.Command[[]LeadDetailsConfiguration] {
-	return b24.NewCommand[[]LeadDetailsConfiguration](b24.Request{
+	return b24.Command[[]LeadDetailsConfiguration]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.details.configuration.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LeadDetailsConfigurationGetParams holds the parameters of
@@ -1842,11 +1842,11 @@ func LeadDetailsConfigurationReset(ctx context.Context, c b24.Caller, p LeadDeta
 // LeadDetailsConfigurationReset's does. Required parameters are not checked
 // here: the portal reports them.
 func LeadDetailsConfigurationResetCommand(p LeadDetailsConfigurationResetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.lead.details.configuration.reset",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadDetailsConfigurationResetParams holds the parameters of
@@ -2010,11 +2010,11 @@ func LeadDetailsConfigurationSet(ctx context.Context, c b24.Caller, p LeadDetail
 // LeadDetailsConfigurationSet's does. Required parameters are not checked
 // here: the portal reports them.
 func LeadDetailsConfigurationSetCommand(p LeadDetailsConfigurationSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.lead.details.configuration.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadDetailsConfigurationSetParams holds the parameters of
@@ -2043,7 +2043,7 @@ type LeadDetailsConfigurationSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadDetailsConfigurationSetParams) validate() error {
+func (p *LeadDetailsConfigurationSetParams) validate() error {
 	if p.Data == nil {
 		return &b24.RequiredError{
 			Method: "crm.lead.details.configuration.set",
@@ -2187,12 +2187,12 @@ func LeadFields(ctx context.Context, c b24.Caller, p LeadFieldsParams, opts ...b
 // its result decodes as LeadFields's does. Required parameters are not checked
 // here: the portal reports them.
 func LeadFieldsCommand(p LeadFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LeadFieldsParams holds the parameters of crm.lead.fields.
@@ -2233,12 +2233,12 @@ func LeadGet(ctx context.Context, c b24.Caller, p LeadGetParams, opts ...b24.Cal
 // result decodes as LeadGet's does. Required parameters are not checked here:
 // the portal reports them.
 func LeadGetCommand(p LeadGetParams) b24.Command[*Lead] {
-	return b24.NewCommand[*Lead](b24.Request{
+	return b24.Command[*Lead]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LeadGetParams holds the parameters of crm.lead.get.
@@ -2251,7 +2251,7 @@ type LeadGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadGetParams) validate() error {
+func (p *LeadGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.lead.get",
@@ -2290,12 +2290,12 @@ func LeadList(ctx context.Context, c b24.Caller, p LeadListParams, opts ...b24.C
 // result decodes as LeadList's does. Required parameters are not checked here:
 // the portal reports them.
 func LeadListCommand(p LeadListParams) b24.Command[[]Lead] {
-	return b24.NewCommand[[]Lead](b24.Request{
+	return b24.Command[[]Lead]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LeadListAll iterates over every row of crm.lead.list, requesting page after
@@ -2407,12 +2407,12 @@ func LeadProductrowsGet(ctx context.Context, c b24.Caller, p LeadProductrowsGetP
 // batch (see b24.Add); its result decodes as LeadProductrowsGet's does.
 // Required parameters are not checked here: the portal reports them.
 func LeadProductrowsGetCommand(p LeadProductrowsGetParams) b24.Command[[]LeadProductrows] {
-	return b24.NewCommand[[]LeadProductrows](b24.Request{
+	return b24.Command[[]LeadProductrows]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.productrows.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LeadProductrowsGetParams holds the parameters of crm.lead.productrows.get.
@@ -2423,7 +2423,7 @@ type LeadProductrowsGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadProductrowsGetParams) validate() error {
+func (p *LeadProductrowsGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.lead.productrows.get",
@@ -2479,11 +2479,11 @@ func LeadProductrowsSet(ctx context.Context, c b24.Caller, p LeadProductrowsSetP
 // batch (see b24.Add); its result decodes as LeadProductrowsSet's does.
 // Required parameters are not checked here: the portal reports them.
 func LeadProductrowsSetCommand(p LeadProductrowsSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.lead.productrows.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadProductrowsSetParams holds the parameters of crm.lead.productrows.set.
@@ -2512,7 +2512,7 @@ type LeadProductrowsSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadProductrowsSetParams) validate() error {
+func (p *LeadProductrowsSetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.lead.productrows.set",
@@ -2637,11 +2637,11 @@ func LeadUpdate(ctx context.Context, c b24.Caller, p LeadUpdateParams, opts ...b
 // its result decodes as LeadUpdate's does. Required parameters are not checked
 // here: the portal reports them.
 func LeadUpdateCommand(p LeadUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.lead.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadUpdateParams holds the parameters of crm.lead.update.
@@ -2677,7 +2677,7 @@ type LeadUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadUpdateParams) validate() error {
+func (p *LeadUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.lead.update",
@@ -2746,11 +2746,11 @@ func LeadUserfieldAdd(ctx context.Context, c b24.Caller, p LeadUserfieldAddParam
 // (see b24.Add); its result decodes as LeadUserfieldAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func LeadUserfieldAddCommand(p LeadUserfieldAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.lead.userfield.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadUserfieldAddParams holds the parameters of crm.lead.userfield.add.
@@ -2776,7 +2776,7 @@ type LeadUserfieldAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadUserfieldAddParams) validate() error {
+func (p *LeadUserfieldAddParams) validate() error {
 	if !p.Fields.UserTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.lead.userfield.add",
@@ -2826,11 +2826,11 @@ func LeadUserfieldDelete(ctx context.Context, c b24.Caller, p LeadUserfieldDelet
 // batch (see b24.Add); its result decodes as LeadUserfieldDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func LeadUserfieldDeleteCommand(p LeadUserfieldDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.lead.userfield.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadUserfieldDeleteParams holds the parameters of crm.lead.userfield.delete.
@@ -2843,7 +2843,7 @@ type LeadUserfieldDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadUserfieldDeleteParams) validate() error {
+func (p *LeadUserfieldDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.lead.userfield.delete",
@@ -2887,12 +2887,12 @@ func LeadUserfieldGet(ctx context.Context, c b24.Caller, p LeadUserfieldGetParam
 // (see b24.Add); its result decodes as LeadUserfieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func LeadUserfieldGetCommand(p LeadUserfieldGetParams) b24.Command[*LeadUserfield] {
-	return b24.NewCommand[*LeadUserfield](b24.Request{
+	return b24.Command[*LeadUserfield]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.userfield.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LeadUserfieldGetParams holds the parameters of crm.lead.userfield.get.
@@ -2905,7 +2905,7 @@ type LeadUserfieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadUserfieldGetParams) validate() error {
+func (p *LeadUserfieldGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.lead.userfield.get",
@@ -2943,12 +2943,12 @@ func LeadUserfieldList(ctx context.Context, c b24.Caller, p LeadUserfieldListPar
 // (see b24.Add); its result decodes as LeadUserfieldList's does. Required
 // parameters are not checked here: the portal reports them.
 func LeadUserfieldListCommand(p LeadUserfieldListParams) b24.Command[[]LeadUserfield] {
-	return b24.NewCommand[[]LeadUserfield](b24.Request{
+	return b24.Command[[]LeadUserfield]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.userfield.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LeadUserfieldListAll iterates over every row of crm.lead.userfield.list,
@@ -3253,11 +3253,11 @@ func LeadUserfieldUpdate(ctx context.Context, c b24.Caller, p LeadUserfieldUpdat
 // batch (see b24.Add); its result decodes as LeadUserfieldUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func LeadUserfieldUpdateCommand(p LeadUserfieldUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.lead.userfield.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LeadUserfieldUpdateParams holds the parameters of crm.lead.userfield.update.
@@ -3291,7 +3291,7 @@ type LeadUserfieldUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LeadUserfieldUpdateParams) validate() error {
+func (p *LeadUserfieldUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.lead.userfield.update",

@@ -37,11 +37,11 @@ func MeasureAdd(ctx context.Context, c b24.Caller, p MeasureAddParams, opts ...b
 // its result decodes as MeasureAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func MeasureAddCommand(p MeasureAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.measure.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MeasureAddParams holds the parameters of crm.measure.add.
@@ -56,7 +56,7 @@ type MeasureAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MeasureAddParams) validate() error {
+func (p *MeasureAddParams) validate() error {
 	if p.Fields.MeasureTitle == "" {
 		return &b24.RequiredError{
 			Method: "crm.measure.add",
@@ -125,11 +125,11 @@ func MeasureDelete(ctx context.Context, c b24.Caller, p MeasureDeleteParams, opt
 // b24.Add); its result decodes as MeasureDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func MeasureDeleteCommand(p MeasureDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.measure.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MeasureDeleteParams holds the parameters of crm.measure.delete.
@@ -139,7 +139,7 @@ type MeasureDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MeasureDeleteParams) validate() error {
+func (p *MeasureDeleteParams) validate() error {
 	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "crm.measure.delete",
@@ -176,12 +176,12 @@ func MeasureFields(ctx context.Context, c b24.Caller, p MeasureFieldsParams, opt
 // b24.Add); its result decodes as MeasureFields's does. Required parameters
 // are not checked here: the portal reports them.
 func MeasureFieldsCommand(p MeasureFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.measure.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // MeasureFieldsParams holds the parameters of crm.measure.fields.
@@ -217,12 +217,12 @@ func MeasureGet(ctx context.Context, c b24.Caller, p MeasureGetParams, opts ...b
 // its result decodes as MeasureGet's does. Required parameters are not checked
 // here: the portal reports them.
 func MeasureGetCommand(p MeasureGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.measure.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // MeasureGetParams holds the parameters of crm.measure.get.
@@ -232,7 +232,7 @@ type MeasureGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MeasureGetParams) validate() error {
+func (p *MeasureGetParams) validate() error {
 	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "crm.measure.get",
@@ -268,12 +268,12 @@ func MeasureList(ctx context.Context, c b24.Caller, p MeasureListParams, opts ..
 // b24.Add); its result decodes as MeasureList's does. Required parameters are
 // not checked here: the portal reports them.
 func MeasureListCommand(p MeasureListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.measure.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // MeasureListParams holds the parameters of crm.measure.list.
@@ -308,11 +308,11 @@ func MeasureUpdate(ctx context.Context, c b24.Caller, p MeasureUpdateParams, opt
 // b24.Add); its result decodes as MeasureUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func MeasureUpdateCommand(p MeasureUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.measure.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MeasureUpdateParams holds the parameters of crm.measure.update.
@@ -330,7 +330,7 @@ type MeasureUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MeasureUpdateParams) validate() error {
+func (p *MeasureUpdateParams) validate() error {
 	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "crm.measure.update",

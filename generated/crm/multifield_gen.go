@@ -64,12 +64,12 @@ func MultifieldFields(ctx context.Context, c b24.Caller, p MultifieldFieldsParam
 // (see b24.Add); its result decodes as MultifieldFields's does. Required
 // parameters are not checked here: the portal reports them.
 func MultifieldFieldsCommand(p MultifieldFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.multifield.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // MultifieldFieldsParams holds the parameters of crm.multifield.fields.

@@ -100,11 +100,11 @@ func OrderentityAdd(ctx context.Context, c b24.Caller, p OrderentityAddParams, o
 // b24.Add); its result decodes as OrderentityAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func OrderentityAddCommand(p OrderentityAddParams) b24.Command[*OrderentityAddResult] {
-	return b24.NewCommand[*OrderentityAddResult](b24.Request{
+	return b24.Command[*OrderentityAddResult]{Request: b24.Request{
 		Method:  "crm.orderentity.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OrderentityAddParams holds the parameters of crm.orderentity.add.
@@ -114,7 +114,7 @@ type OrderentityAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OrderentityAddParams) validate() error {
+func (p *OrderentityAddParams) validate() error {
 	if !p.Fields.OrderID.Set {
 		return &b24.RequiredError{
 			Method: "crm.orderentity.add",
@@ -192,11 +192,11 @@ func OrderentityDeleteByFilter(ctx context.Context, c b24.Caller, p OrderentityD
 // OrderentityDeleteByFilter's does. Required parameters are not checked here:
 // the portal reports them.
 func OrderentityDeleteByFilterCommand(p OrderentityDeleteByFilterParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.orderentity.deleteByFilter",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OrderentityDeleteByFilterParams holds the parameters of
@@ -207,7 +207,7 @@ type OrderentityDeleteByFilterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OrderentityDeleteByFilterParams) validate() error {
+func (p *OrderentityDeleteByFilterParams) validate() error {
 	if p.Fields.OrderID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.orderentity.deleteByFilter",
@@ -288,12 +288,12 @@ func OrderentityGetFields(ctx context.Context, c b24.Caller, p OrderentityGetFie
 // batch (see b24.Add); its result decodes as OrderentityGetFields's does.
 // Required parameters are not checked here: the portal reports them.
 func OrderentityGetFieldsCommand(p OrderentityGetFieldsParams) b24.Command[*OrderentityGetFieldsResult] {
-	return b24.NewCommand[*OrderentityGetFieldsResult](b24.Request{
+	return b24.Command[*OrderentityGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.orderentity.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // OrderentityGetFieldsParams holds the parameters of
@@ -348,12 +348,12 @@ func OrderentityList(ctx context.Context, c b24.Caller, p OrderentityListParams,
 // b24.Add); its result decodes as OrderentityList's does. Required parameters
 // are not checked here: the portal reports them.
 func OrderentityListCommand(p OrderentityListParams) b24.Command[*OrderentityListResult] {
-	return b24.NewCommand[*OrderentityListResult](b24.Request{
+	return b24.Command[*OrderentityListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.orderentity.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // OrderentityListAll iterates over every row of crm.orderentity.list,

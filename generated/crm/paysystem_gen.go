@@ -33,12 +33,12 @@ func PaysystemFields(ctx context.Context, c b24.Caller, p PaysystemFieldsParams,
 // b24.Add); its result decodes as PaysystemFields's does. Required parameters
 // are not checked here: the portal reports them.
 func PaysystemFieldsCommand(p PaysystemFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.paysystem.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaysystemFieldsParams holds the parameters of crm.paysystem.fields.
@@ -70,12 +70,12 @@ func PaysystemList(ctx context.Context, c b24.Caller, p PaysystemListParams, opt
 // b24.Add); its result decodes as PaysystemList's does. Required parameters
 // are not checked here: the portal reports them.
 func PaysystemListCommand(p PaysystemListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.paysystem.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaysystemListParams holds the parameters of crm.paysystem.list.

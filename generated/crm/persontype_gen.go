@@ -34,12 +34,12 @@ func PersontypeFields(ctx context.Context, c b24.Caller, p PersontypeFieldsParam
 // (see b24.Add); its result decodes as PersontypeFields's does. Required
 // parameters are not checked here: the portal reports them.
 func PersontypeFieldsCommand(p PersontypeFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.persontype.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PersontypeFieldsParams holds the parameters of crm.persontype.fields.
@@ -70,12 +70,12 @@ func PersontypeList(ctx context.Context, c b24.Caller, p PersontypeListParams, o
 // b24.Add); its result decodes as PersontypeList's does. Required parameters
 // are not checked here: the portal reports them.
 func PersontypeListCommand(p PersontypeListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.persontype.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PersontypeListParams holds the parameters of crm.persontype.list.

@@ -35,11 +35,11 @@ func ProductAdd(ctx context.Context, c b24.Caller, p ProductAddParams, opts ...b
 // its result decodes as ProductAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func ProductAddCommand(p ProductAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.product.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductAddParams holds the parameters of crm.product.add.
@@ -79,11 +79,11 @@ func ProductDelete(ctx context.Context, c b24.Caller, p ProductDeleteParams, opt
 // b24.Add); its result decodes as ProductDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func ProductDeleteCommand(p ProductDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.product.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductDeleteParams holds the parameters of crm.product.delete.
@@ -119,12 +119,12 @@ func ProductFields(ctx context.Context, c b24.Caller, p ProductFieldsParams, opt
 // b24.Add); its result decodes as ProductFields's does. Required parameters
 // are not checked here: the portal reports them.
 func ProductFieldsCommand(p ProductFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.product.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductFieldsParams holds the parameters of crm.product.fields.
@@ -156,12 +156,12 @@ func ProductGet(ctx context.Context, c b24.Caller, p ProductGetParams, opts ...b
 // its result decodes as ProductGet's does. Required parameters are not checked
 // here: the portal reports them.
 func ProductGetCommand(p ProductGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.product.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductGetParams holds the parameters of crm.product.get.
@@ -196,12 +196,12 @@ func ProductList(ctx context.Context, c b24.Caller, p ProductListParams, opts ..
 // b24.Add); its result decodes as ProductList's does. Required parameters are
 // not checked here: the portal reports them.
 func ProductListCommand(p ProductListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.product.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductListParams holds the parameters of crm.product.list.
@@ -235,11 +235,11 @@ func ProductPropertyAdd(ctx context.Context, c b24.Caller, p ProductPropertyAddP
 // batch (see b24.Add); its result decodes as ProductPropertyAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductPropertyAddCommand(p ProductPropertyAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.product.property.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductPropertyAddParams holds the parameters of crm.product.property.add.
@@ -281,11 +281,11 @@ func ProductPropertyDelete(ctx context.Context, c b24.Caller, p ProductPropertyD
 // a batch (see b24.Add); its result decodes as ProductPropertyDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductPropertyDeleteCommand(p ProductPropertyDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.product.property.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductPropertyDeleteParams holds the parameters of
@@ -323,12 +323,12 @@ func ProductPropertyEnumerationFields(ctx context.Context, c b24.Caller, p Produ
 // b24.Add); its result decodes as ProductPropertyEnumerationFields's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductPropertyEnumerationFieldsCommand(p ProductPropertyEnumerationFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.product.property.enumeration.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyEnumerationFieldsParams holds the parameters of
@@ -364,12 +364,12 @@ func ProductPropertyFields(ctx context.Context, c b24.Caller, p ProductPropertyF
 // a batch (see b24.Add); its result decodes as ProductPropertyFields's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductPropertyFieldsCommand(p ProductPropertyFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.product.property.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyFieldsParams holds the parameters of
@@ -404,12 +404,12 @@ func ProductPropertyGet(ctx context.Context, c b24.Caller, p ProductPropertyGetP
 // batch (see b24.Add); its result decodes as ProductPropertyGet's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductPropertyGetCommand(p ProductPropertyGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.product.property.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyGetParams holds the parameters of crm.product.property.get.
@@ -446,12 +446,12 @@ func ProductPropertyList(ctx context.Context, c b24.Caller, p ProductPropertyLis
 // batch (see b24.Add); its result decodes as ProductPropertyList's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductPropertyListCommand(p ProductPropertyListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.product.property.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyListParams holds the parameters of crm.product.property.list.
@@ -497,12 +497,12 @@ func ProductPropertySettingsFields(ctx context.Context, c b24.Caller, p ProductP
 // ProductPropertySettingsFields's does. Required parameters are not checked
 // here: the portal reports them.
 func ProductPropertySettingsFieldsCommand(p ProductPropertySettingsFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.product.property.settings.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertySettingsFieldsParams holds the parameters of
@@ -541,12 +541,12 @@ func ProductPropertyTypes(ctx context.Context, c b24.Caller, p ProductPropertyTy
 // batch (see b24.Add); its result decodes as ProductPropertyTypes's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductPropertyTypesCommand(p ProductPropertyTypesParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.product.property.types",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductPropertyTypesParams holds the parameters of
@@ -582,11 +582,11 @@ func ProductPropertyUpdate(ctx context.Context, c b24.Caller, p ProductPropertyU
 // a batch (see b24.Add); its result decodes as ProductPropertyUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductPropertyUpdateCommand(p ProductPropertyUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.product.property.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductPropertyUpdateParams holds the parameters of
@@ -629,11 +629,11 @@ func ProductUpdate(ctx context.Context, c b24.Caller, p ProductUpdateParams, opt
 // b24.Add); its result decodes as ProductUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func ProductUpdateCommand(p ProductUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.product.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductUpdateParams holds the parameters of crm.product.update.

@@ -35,12 +35,12 @@ func ProductrowFields(ctx context.Context, c b24.Caller, p ProductrowFieldsParam
 // (see b24.Add); its result decodes as ProductrowFields's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductrowFieldsCommand(p ProductrowFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.productrow.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductrowFieldsParams holds the parameters of crm.productrow.fields.
@@ -75,12 +75,12 @@ func ProductrowList(ctx context.Context, c b24.Caller, p ProductrowListParams, o
 // b24.Add); its result decodes as ProductrowList's does. Required parameters
 // are not checked here: the portal reports them.
 func ProductrowListCommand(p ProductrowListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.productrow.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductrowListParams holds the parameters of crm.productrow.list.

@@ -38,11 +38,11 @@ func ProductsectionAdd(ctx context.Context, c b24.Caller, p ProductsectionAddPar
 // (see b24.Add); its result decodes as ProductsectionAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductsectionAddCommand(p ProductsectionAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.productsection.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductsectionAddParams holds the parameters of crm.productsection.add.
@@ -57,7 +57,7 @@ type ProductsectionAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductsectionAddParams) validate() error {
+func (p *ProductsectionAddParams) validate() error {
 	if p.Fields == nil {
 		return &b24.RequiredError{
 			Method: "crm.productsection.add",
@@ -98,11 +98,11 @@ func ProductsectionDelete(ctx context.Context, c b24.Caller, p ProductsectionDel
 // batch (see b24.Add); its result decodes as ProductsectionDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductsectionDeleteCommand(p ProductsectionDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.productsection.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductsectionDeleteParams holds the parameters of
@@ -113,7 +113,7 @@ type ProductsectionDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductsectionDeleteParams) validate() error {
+func (p *ProductsectionDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.productsection.delete",
@@ -152,12 +152,12 @@ func ProductsectionFields(ctx context.Context, c b24.Caller, p ProductsectionFie
 // batch (see b24.Add); its result decodes as ProductsectionFields's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductsectionFieldsCommand(p ProductsectionFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.productsection.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductsectionFieldsParams holds the parameters of
@@ -193,12 +193,12 @@ func ProductsectionGet(ctx context.Context, c b24.Caller, p ProductsectionGetPar
 // (see b24.Add); its result decodes as ProductsectionGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ProductsectionGetCommand(p ProductsectionGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.productsection.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductsectionGetParams holds the parameters of crm.productsection.get.
@@ -208,7 +208,7 @@ type ProductsectionGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductsectionGetParams) validate() error {
+func (p *ProductsectionGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.productsection.get",
@@ -248,12 +248,12 @@ func ProductsectionList(ctx context.Context, c b24.Caller, p ProductsectionListP
 // batch (see b24.Add); its result decodes as ProductsectionList's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductsectionListCommand(p ProductsectionListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.productsection.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProductsectionListParams holds the parameters of crm.productsection.list.
@@ -303,11 +303,11 @@ func ProductsectionUpdate(ctx context.Context, c b24.Caller, p ProductsectionUpd
 // batch (see b24.Add); its result decodes as ProductsectionUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func ProductsectionUpdateCommand(p ProductsectionUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.productsection.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ProductsectionUpdateParams holds the parameters of
@@ -326,7 +326,7 @@ type ProductsectionUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ProductsectionUpdateParams) validate() error {
+func (p *ProductsectionUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.productsection.update",

@@ -948,11 +948,11 @@ func QuoteAdd(ctx context.Context, c b24.Caller, p QuoteAddParams, opts ...b24.C
 // result decodes as QuoteAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func QuoteAddCommand(p QuoteAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.quote.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // QuoteAddParams holds the parameters of crm.quote.add.
@@ -980,7 +980,7 @@ type QuoteAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteAddParams) validate() error {
+func (p *QuoteAddParams) validate() error {
 	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "crm.quote.add",
@@ -1056,11 +1056,11 @@ func QuoteContactAdd(ctx context.Context, c b24.Caller, p QuoteContactAddParams,
 // (see b24.Add); its result decodes as QuoteContactAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func QuoteContactAddCommand(p QuoteContactAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.quote.contact.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // QuoteContactAddParams holds the parameters of crm.quote.contact.add.
@@ -1076,7 +1076,7 @@ type QuoteContactAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteContactAddParams) validate() error {
+func (p *QuoteContactAddParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.quote.contact.add",
@@ -1137,11 +1137,11 @@ func QuoteContactDelete(ctx context.Context, c b24.Caller, p QuoteContactDeleteP
 // batch (see b24.Add); its result decodes as QuoteContactDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func QuoteContactDeleteCommand(p QuoteContactDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.quote.contact.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // QuoteContactDeleteParams holds the parameters of crm.quote.contact.delete.
@@ -1157,7 +1157,7 @@ type QuoteContactDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteContactDeleteParams) validate() error {
+func (p *QuoteContactDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.quote.contact.delete",
@@ -1223,12 +1223,12 @@ func QuoteContactFields(ctx context.Context, c b24.Caller, p QuoteContactFieldsP
 // batch (see b24.Add); its result decodes as QuoteContactFields's does.
 // Required parameters are not checked here: the portal reports them.
 func QuoteContactFieldsCommand(p QuoteContactFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.contact.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // QuoteContactFieldsParams holds the parameters of crm.quote.contact.fields.
@@ -1269,11 +1269,11 @@ func QuoteContactItemsDelete(ctx context.Context, c b24.Caller, p QuoteContactIt
 // QuoteContactItemsDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func QuoteContactItemsDeleteCommand(p QuoteContactItemsDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.quote.contact.items.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // QuoteContactItemsDeleteParams holds the parameters of
@@ -1287,7 +1287,7 @@ type QuoteContactItemsDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteContactItemsDeleteParams) validate() error {
+func (p *QuoteContactItemsDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.quote.contact.items.delete",
@@ -1330,12 +1330,12 @@ func QuoteContactItemsGet(ctx context.Context, c b24.Caller, p QuoteContactItems
 // a batch (see b24.Add); its result decodes as QuoteContactItemsGet's does.
 // Required parameters are not checked here: the portal reports them.
 func QuoteContactItemsGetCommand(p QuoteContactItemsGetParams) b24.Command[[]QuoteContactItems] {
-	return b24.NewCommand[[]QuoteContactItems](b24.Request{
+	return b24.Command[[]QuoteContactItems]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.contact.items.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // QuoteContactItemsGetParams holds the parameters of
@@ -1349,7 +1349,7 @@ type QuoteContactItemsGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteContactItemsGetParams) validate() error {
+func (p *QuoteContactItemsGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.quote.contact.items.get",
@@ -1403,11 +1403,11 @@ func QuoteContactItemsSet(ctx context.Context, c b24.Caller, p QuoteContactItems
 // a batch (see b24.Add); its result decodes as QuoteContactItemsSet's does.
 // Required parameters are not checked here: the portal reports them.
 func QuoteContactItemsSetCommand(p QuoteContactItemsSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.quote.contact.items.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // QuoteContactItemsSetParams holds the parameters of
@@ -1426,7 +1426,7 @@ type QuoteContactItemsSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteContactItemsSetParams) validate() error {
+func (p *QuoteContactItemsSetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.quote.contact.items.set",
@@ -1518,11 +1518,11 @@ func QuoteDelete(ctx context.Context, c b24.Caller, p QuoteDeleteParams, opts ..
 // b24.Add); its result decodes as QuoteDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func QuoteDeleteCommand(p QuoteDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.quote.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // QuoteDeleteParams holds the parameters of crm.quote.delete.
@@ -1535,7 +1535,7 @@ type QuoteDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteDeleteParams) validate() error {
+func (p *QuoteDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.quote.delete",
@@ -1572,12 +1572,12 @@ func QuoteFields(ctx context.Context, c b24.Caller, p QuoteFieldsParams, opts ..
 // b24.Add); its result decodes as QuoteFields's does. Required parameters are
 // not checked here: the portal reports them.
 func QuoteFieldsCommand(p QuoteFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // QuoteFieldsParams holds the parameters of crm.quote.fields.
@@ -1620,12 +1620,12 @@ func QuoteGet(ctx context.Context, c b24.Caller, p QuoteGetParams, opts ...b24.C
 // result decodes as QuoteGet's does. Required parameters are not checked here:
 // the portal reports them.
 func QuoteGetCommand(p QuoteGetParams) b24.Command[*Quote] {
-	return b24.NewCommand[*Quote](b24.Request{
+	return b24.Command[*Quote]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // QuoteGetParams holds the parameters of crm.quote.get.
@@ -1638,7 +1638,7 @@ type QuoteGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteGetParams) validate() error {
+func (p *QuoteGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.quote.get",
@@ -1684,12 +1684,12 @@ func QuoteList(ctx context.Context, c b24.Caller, p QuoteListParams, opts ...b24
 // its result decodes as QuoteList's does. Required parameters are not checked
 // here: the portal reports them.
 func QuoteListCommand(p QuoteListParams) b24.Command[[]Quote] {
-	return b24.NewCommand[[]Quote](b24.Request{
+	return b24.Command[[]Quote]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // QuoteListAll iterates over every row of crm.quote.list, requesting page
@@ -1833,12 +1833,12 @@ func QuoteProductrowsGet(ctx context.Context, c b24.Caller, p QuoteProductrowsGe
 // batch (see b24.Add); its result decodes as QuoteProductrowsGet's does.
 // Required parameters are not checked here: the portal reports them.
 func QuoteProductrowsGetCommand(p QuoteProductrowsGetParams) b24.Command[[]QuoteProductrows] {
-	return b24.NewCommand[[]QuoteProductrows](b24.Request{
+	return b24.Command[[]QuoteProductrows]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.productrows.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // QuoteProductrowsGetParams holds the parameters of crm.quote.productrows.get.
@@ -1851,7 +1851,7 @@ type QuoteProductrowsGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteProductrowsGetParams) validate() error {
+func (p *QuoteProductrowsGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.quote.productrows.get",
@@ -1905,11 +1905,11 @@ func QuoteProductrowsSet(ctx context.Context, c b24.Caller, p QuoteProductrowsSe
 // batch (see b24.Add); its result decodes as QuoteProductrowsSet's does.
 // Required parameters are not checked here: the portal reports them.
 func QuoteProductrowsSetCommand(p QuoteProductrowsSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.quote.productrows.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // QuoteProductrowsSetParams holds the parameters of crm.quote.productrows.set.
@@ -1939,7 +1939,7 @@ type QuoteProductrowsSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteProductrowsSetParams) validate() error {
+func (p *QuoteProductrowsSetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.quote.productrows.set",
@@ -2045,11 +2045,11 @@ func QuoteUpdate(ctx context.Context, c b24.Caller, p QuoteUpdateParams, opts ..
 // b24.Add); its result decodes as QuoteUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func QuoteUpdateCommand(p QuoteUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.quote.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // QuoteUpdateParams holds the parameters of crm.quote.update.
@@ -2086,7 +2086,7 @@ type QuoteUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteUpdateParams) validate() error {
+func (p *QuoteUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.quote.update",
@@ -2159,11 +2159,11 @@ func QuoteUserfieldAdd(ctx context.Context, c b24.Caller, p QuoteUserfieldAddPar
 // (see b24.Add); its result decodes as QuoteUserfieldAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func QuoteUserfieldAddCommand(p QuoteUserfieldAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.quote.userfield.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // QuoteUserfieldAddParams holds the parameters of crm.quote.userfield.add.
@@ -2189,7 +2189,7 @@ type QuoteUserfieldAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteUserfieldAddParams) validate() error {
+func (p *QuoteUserfieldAddParams) validate() error {
 	if !p.Fields.UserTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.quote.userfield.add",
@@ -2239,11 +2239,11 @@ func QuoteUserfieldDelete(ctx context.Context, c b24.Caller, p QuoteUserfieldDel
 // batch (see b24.Add); its result decodes as QuoteUserfieldDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func QuoteUserfieldDeleteCommand(p QuoteUserfieldDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.quote.userfield.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // QuoteUserfieldDeleteParams holds the parameters of
@@ -2257,7 +2257,7 @@ type QuoteUserfieldDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteUserfieldDeleteParams) validate() error {
+func (p *QuoteUserfieldDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.quote.userfield.delete",
@@ -2303,12 +2303,12 @@ func QuoteUserfieldGet(ctx context.Context, c b24.Caller, p QuoteUserfieldGetPar
 // (see b24.Add); its result decodes as QuoteUserfieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func QuoteUserfieldGetCommand(p QuoteUserfieldGetParams) b24.Command[*QuoteUserfield] {
-	return b24.NewCommand[*QuoteUserfield](b24.Request{
+	return b24.Command[*QuoteUserfield]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.userfield.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // QuoteUserfieldGetParams holds the parameters of crm.quote.userfield.get.
@@ -2321,7 +2321,7 @@ type QuoteUserfieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteUserfieldGetParams) validate() error {
+func (p *QuoteUserfieldGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.quote.userfield.get",
@@ -2359,12 +2359,12 @@ func QuoteUserfieldList(ctx context.Context, c b24.Caller, p QuoteUserfieldListP
 // batch (see b24.Add); its result decodes as QuoteUserfieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func QuoteUserfieldListCommand(p QuoteUserfieldListParams) b24.Command[[]QuoteUserfield] {
-	return b24.NewCommand[[]QuoteUserfield](b24.Request{
+	return b24.Command[[]QuoteUserfield]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.userfield.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // QuoteUserfieldListAll iterates over every row of crm.quote.userfield.list,
@@ -2669,11 +2669,11 @@ func QuoteUserfieldUpdate(ctx context.Context, c b24.Caller, p QuoteUserfieldUpd
 // batch (see b24.Add); its result decodes as QuoteUserfieldUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func QuoteUserfieldUpdateCommand(p QuoteUserfieldUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.quote.userfield.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // QuoteUserfieldUpdateParams holds the parameters of
@@ -2708,7 +2708,7 @@ type QuoteUserfieldUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p QuoteUserfieldUpdateParams) validate() error {
+func (p *QuoteUserfieldUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.quote.userfield.update",

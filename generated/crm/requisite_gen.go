@@ -1013,11 +1013,11 @@ func RequisiteAdd(ctx context.Context, c b24.Caller, p RequisiteAddParams, opts 
 // b24.Add); its result decodes as RequisiteAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func RequisiteAddCommand(p RequisiteAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.requisite.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisiteAddParams holds the parameters of crm.requisite.add.
@@ -1061,11 +1061,11 @@ func RequisiteBankdetailAdd(ctx context.Context, c b24.Caller, p RequisiteBankde
 // for a batch (see b24.Add); its result decodes as RequisiteBankdetailAdd's
 // does. Required parameters are not checked here: the portal reports them.
 func RequisiteBankdetailAddCommand(p RequisiteBankdetailAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.requisite.bankdetail.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisiteBankdetailAddParams holds the parameters of
@@ -1077,7 +1077,7 @@ type RequisiteBankdetailAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteBankdetailAddParams) validate() error {
+func (p *RequisiteBankdetailAddParams) validate() error {
 	if !p.Fields.EntityID.Set {
 		return &b24.RequiredError{
 			Method: "crm.requisite.bankdetail.add",
@@ -1131,11 +1131,11 @@ func RequisiteBankdetailDelete(ctx context.Context, c b24.Caller, p RequisiteBan
 // RequisiteBankdetailDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func RequisiteBankdetailDeleteCommand(p RequisiteBankdetailDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.requisite.bankdetail.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisiteBankdetailDeleteParams holds the parameters of
@@ -1147,7 +1147,7 @@ type RequisiteBankdetailDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteBankdetailDeleteParams) validate() error {
+func (p *RequisiteBankdetailDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.bankdetail.delete",
@@ -1183,12 +1183,12 @@ func RequisiteBankdetailFields(ctx context.Context, c b24.Caller, p RequisiteBan
 // RequisiteBankdetailFields's does. Required parameters are not checked here:
 // the portal reports them.
 func RequisiteBankdetailFieldsCommand(p RequisiteBankdetailFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.bankdetail.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisiteBankdetailFieldsParams holds the parameters of
@@ -1232,12 +1232,12 @@ func RequisiteBankdetailGet(ctx context.Context, c b24.Caller, p RequisiteBankde
 // for a batch (see b24.Add); its result decodes as RequisiteBankdetailGet's
 // does. Required parameters are not checked here: the portal reports them.
 func RequisiteBankdetailGetCommand(p RequisiteBankdetailGetParams) b24.Command[*RequisiteBankdetail] {
-	return b24.NewCommand[*RequisiteBankdetail](b24.Request{
+	return b24.Command[*RequisiteBankdetail]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.bankdetail.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisiteBankdetailGetParams holds the parameters of
@@ -1251,7 +1251,7 @@ type RequisiteBankdetailGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteBankdetailGetParams) validate() error {
+func (p *RequisiteBankdetailGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.bankdetail.get",
@@ -1290,12 +1290,12 @@ func RequisiteBankdetailList(ctx context.Context, c b24.Caller, p RequisiteBankd
 // for a batch (see b24.Add); its result decodes as RequisiteBankdetailList's
 // does. Required parameters are not checked here: the portal reports them.
 func RequisiteBankdetailListCommand(p RequisiteBankdetailListParams) b24.Command[[]RequisiteBankdetail] {
-	return b24.NewCommand[[]RequisiteBankdetail](b24.Request{
+	return b24.Command[[]RequisiteBankdetail]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.bankdetail.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisiteBankdetailListAll iterates over every row of
@@ -1628,11 +1628,11 @@ func RequisiteBankdetailUpdate(ctx context.Context, c b24.Caller, p RequisiteBan
 // RequisiteBankdetailUpdate's does. Required parameters are not checked here:
 // the portal reports them.
 func RequisiteBankdetailUpdateCommand(p RequisiteBankdetailUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.requisite.bankdetail.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisiteBankdetailUpdateParams holds the parameters of
@@ -1649,7 +1649,7 @@ type RequisiteBankdetailUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteBankdetailUpdateParams) validate() error {
+func (p *RequisiteBankdetailUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.bankdetail.update",
@@ -1689,11 +1689,11 @@ func RequisiteDelete(ctx context.Context, c b24.Caller, p RequisiteDeleteParams,
 // b24.Add); its result decodes as RequisiteDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func RequisiteDeleteCommand(p RequisiteDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.requisite.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisiteDeleteParams holds the parameters of crm.requisite.delete.
@@ -1706,7 +1706,7 @@ type RequisiteDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteDeleteParams) validate() error {
+func (p *RequisiteDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.delete",
@@ -1740,12 +1740,12 @@ func RequisiteFields(ctx context.Context, c b24.Caller, p RequisiteFieldsParams,
 // b24.Add); its result decodes as RequisiteFields's does. Required parameters
 // are not checked here: the portal reports them.
 func RequisiteFieldsCommand(p RequisiteFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisiteFieldsParams holds the parameters of crm.requisite.fields.
@@ -1779,12 +1779,12 @@ func RequisiteGet(ctx context.Context, c b24.Caller, p RequisiteGetParams, opts 
 // b24.Add); its result decodes as RequisiteGet's does. Required parameters are
 // not checked here: the portal reports them.
 func RequisiteGetCommand(p RequisiteGetParams) b24.Command[*Requisite] {
-	return b24.NewCommand[*Requisite](b24.Request{
+	return b24.Command[*Requisite]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisiteGetParams holds the parameters of crm.requisite.get.
@@ -1797,7 +1797,7 @@ type RequisiteGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteGetParams) validate() error {
+func (p *RequisiteGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.get",
@@ -1833,12 +1833,12 @@ func RequisiteLinkFields(ctx context.Context, c b24.Caller, p RequisiteLinkField
 // batch (see b24.Add); its result decodes as RequisiteLinkFields's does.
 // Required parameters are not checked here: the portal reports them.
 func RequisiteLinkFieldsCommand(p RequisiteLinkFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.link.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisiteLinkFieldsParams holds the parameters of crm.requisite.link.fields.
@@ -1882,12 +1882,12 @@ func RequisiteLinkGet(ctx context.Context, c b24.Caller, p RequisiteLinkGetParam
 // (see b24.Add); its result decodes as RequisiteLinkGet's does. Required
 // parameters are not checked here: the portal reports them.
 func RequisiteLinkGetCommand(p RequisiteLinkGetParams) b24.Command[*RequisiteLink] {
-	return b24.NewCommand[*RequisiteLink](b24.Request{
+	return b24.Command[*RequisiteLink]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.link.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisiteLinkGetParams holds the parameters of crm.requisite.link.get.
@@ -1914,7 +1914,7 @@ type RequisiteLinkGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteLinkGetParams) validate() error {
+func (p *RequisiteLinkGetParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.link.get",
@@ -1959,12 +1959,12 @@ func RequisiteLinkList(ctx context.Context, c b24.Caller, p RequisiteLinkListPar
 // (see b24.Add); its result decodes as RequisiteLinkList's does. Required
 // parameters are not checked here: the portal reports them.
 func RequisiteLinkListCommand(p RequisiteLinkListParams) b24.Command[[]RequisiteLink] {
-	return b24.NewCommand[[]RequisiteLink](b24.Request{
+	return b24.Command[[]RequisiteLink]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.link.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisiteLinkListAll iterates over every row of crm.requisite.link.list,
@@ -2211,11 +2211,11 @@ func RequisiteLinkRegister(ctx context.Context, c b24.Caller, p RequisiteLinkReg
 // a batch (see b24.Add); its result decodes as RequisiteLinkRegister's does.
 // Required parameters are not checked here: the portal reports them.
 func RequisiteLinkRegisterCommand(p RequisiteLinkRegisterParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.requisite.link.register",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisiteLinkRegisterParams holds the parameters of
@@ -2227,7 +2227,7 @@ type RequisiteLinkRegisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteLinkRegisterParams) validate() error {
+func (p *RequisiteLinkRegisterParams) validate() error {
 	if p.Fields.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.link.register",
@@ -2362,11 +2362,11 @@ func RequisiteLinkUnregister(ctx context.Context, c b24.Caller, p RequisiteLinkU
 // for a batch (see b24.Add); its result decodes as RequisiteLinkUnregister's
 // does. Required parameters are not checked here: the portal reports them.
 func RequisiteLinkUnregisterCommand(p RequisiteLinkUnregisterParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.requisite.link.unregister",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisiteLinkUnregisterParams holds the parameters of
@@ -2394,7 +2394,7 @@ type RequisiteLinkUnregisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteLinkUnregisterParams) validate() error {
+func (p *RequisiteLinkUnregisterParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.link.unregister",
@@ -2437,12 +2437,12 @@ func RequisiteList(ctx context.Context, c b24.Caller, p RequisiteListParams, opt
 // b24.Add); its result decodes as RequisiteList's does. Required parameters
 // are not checked here: the portal reports them.
 func RequisiteListCommand(p RequisiteListParams) b24.Command[[]Requisite] {
-	return b24.NewCommand[[]Requisite](b24.Request{
+	return b24.Command[[]Requisite]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisiteListAll iterates over every row of crm.requisite.list, requesting
@@ -2566,11 +2566,11 @@ func RequisitePresetAdd(ctx context.Context, c b24.Caller, p RequisitePresetAddP
 // batch (see b24.Add); its result decodes as RequisitePresetAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func RequisitePresetAddCommand(p RequisitePresetAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.requisite.preset.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisitePresetAddParams holds the parameters of crm.requisite.preset.add.
@@ -2581,7 +2581,7 @@ type RequisitePresetAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisitePresetAddParams) validate() error {
+func (p *RequisitePresetAddParams) validate() error {
 	if !p.Fields.EntityTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.add",
@@ -2631,11 +2631,11 @@ func RequisitePresetCountries(ctx context.Context, c b24.Caller, p RequisitePres
 // RequisitePresetCountries's does. Required parameters are not checked here:
 // the portal reports them.
 func RequisitePresetCountriesCommand(p RequisitePresetCountriesParams) b24.Command[[]RequisitePresetCountriesItem] {
-	return b24.NewCommand[[]RequisitePresetCountriesItem](b24.Request{
+	return b24.Command[[]RequisitePresetCountriesItem]{Request: b24.Request{
 		Method:  "crm.requisite.preset.countries",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisitePresetCountriesParams holds the parameters of
@@ -2700,11 +2700,11 @@ func RequisitePresetDelete(ctx context.Context, c b24.Caller, p RequisitePresetD
 // a batch (see b24.Add); its result decodes as RequisitePresetDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func RequisitePresetDeleteCommand(p RequisitePresetDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.requisite.preset.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisitePresetDeleteParams holds the parameters of
@@ -2716,7 +2716,7 @@ type RequisitePresetDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisitePresetDeleteParams) validate() error {
+func (p *RequisitePresetDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.delete",
@@ -2767,11 +2767,11 @@ func RequisitePresetFieldAdd(ctx context.Context, c b24.Caller, p RequisitePrese
 // RequisitePresetFieldAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func RequisitePresetFieldAddCommand(p RequisitePresetFieldAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.requisite.preset.field.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisitePresetFieldAddParams holds the parameters of
@@ -2789,7 +2789,7 @@ type RequisitePresetFieldAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisitePresetFieldAddParams) validate() error {
+func (p *RequisitePresetFieldAddParams) validate() error {
 	if !p.Fields.FieldName.Set {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.field.add",
@@ -2848,11 +2848,11 @@ func RequisitePresetFieldAvailabletoadd(ctx context.Context, c b24.Caller, p Req
 // b24.Add); its result decodes as RequisitePresetFieldAvailabletoadd's does.
 // Required parameters are not checked here: the portal reports them.
 func RequisitePresetFieldAvailabletoaddCommand(p RequisitePresetFieldAvailabletoaddParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Method:  "crm.requisite.preset.field.availabletoadd",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisitePresetFieldAvailabletoaddParams holds the parameters of
@@ -2929,11 +2929,11 @@ func RequisitePresetFieldDelete(ctx context.Context, c b24.Caller, p RequisitePr
 // RequisitePresetFieldDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func RequisitePresetFieldDeleteCommand(p RequisitePresetFieldDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.requisite.preset.field.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisitePresetFieldDeleteParams holds the parameters of
@@ -2953,7 +2953,7 @@ type RequisitePresetFieldDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisitePresetFieldDeleteParams) validate() error {
+func (p *RequisitePresetFieldDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.field.delete",
@@ -3010,12 +3010,12 @@ func RequisitePresetFieldFields(ctx context.Context, c b24.Caller, p RequisitePr
 // RequisitePresetFieldFields's does. Required parameters are not checked here:
 // the portal reports them.
 func RequisitePresetFieldFieldsCommand(p RequisitePresetFieldFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.preset.field.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisitePresetFieldFieldsParams holds the parameters of
@@ -3061,12 +3061,12 @@ func RequisitePresetFieldGet(ctx context.Context, c b24.Caller, p RequisitePrese
 // RequisitePresetFieldGet's does. Required parameters are not checked here:
 // the portal reports them.
 func RequisitePresetFieldGetCommand(p RequisitePresetFieldGetParams) b24.Command[*RequisitePresetField] {
-	return b24.NewCommand[*RequisitePresetField](b24.Request{
+	return b24.Command[*RequisitePresetField]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.preset.field.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisitePresetFieldGetParams holds the parameters of
@@ -3086,7 +3086,7 @@ type RequisitePresetFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisitePresetFieldGetParams) validate() error {
+func (p *RequisitePresetFieldGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.field.get",
@@ -3150,12 +3150,12 @@ func RequisitePresetFieldList(ctx context.Context, c b24.Caller, p RequisitePres
 // RequisitePresetFieldList's does. Required parameters are not checked here:
 // the portal reports them.
 func RequisitePresetFieldListCommand(p RequisitePresetFieldListParams) b24.Command[[]RequisitePresetField] {
-	return b24.NewCommand[[]RequisitePresetField](b24.Request{
+	return b24.Command[[]RequisitePresetField]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.preset.field.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisitePresetFieldListAll iterates over every row of
@@ -3235,11 +3235,11 @@ func RequisitePresetFieldUpdate(ctx context.Context, c b24.Caller, p RequisitePr
 // RequisitePresetFieldUpdate's does. Required parameters are not checked here:
 // the portal reports them.
 func RequisitePresetFieldUpdateCommand(p RequisitePresetFieldUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.requisite.preset.field.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisitePresetFieldUpdateParams holds the parameters of
@@ -3266,7 +3266,7 @@ type RequisitePresetFieldUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisitePresetFieldUpdateParams) validate() error {
+func (p *RequisitePresetFieldUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.field.update",
@@ -3328,12 +3328,12 @@ func RequisitePresetFields(ctx context.Context, c b24.Caller, p RequisitePresetF
 // a batch (see b24.Add); its result decodes as RequisitePresetFields's does.
 // Required parameters are not checked here: the portal reports them.
 func RequisitePresetFieldsCommand(p RequisitePresetFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.preset.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisitePresetFieldsParams holds the parameters of
@@ -3374,12 +3374,12 @@ func RequisitePresetGet(ctx context.Context, c b24.Caller, p RequisitePresetGetP
 // batch (see b24.Add); its result decodes as RequisitePresetGet's does.
 // Required parameters are not checked here: the portal reports them.
 func RequisitePresetGetCommand(p RequisitePresetGetParams) b24.Command[*RequisitePreset] {
-	return b24.NewCommand[*RequisitePreset](b24.Request{
+	return b24.Command[*RequisitePreset]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.preset.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisitePresetGetParams holds the parameters of crm.requisite.preset.get.
@@ -3390,7 +3390,7 @@ type RequisitePresetGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisitePresetGetParams) validate() error {
+func (p *RequisitePresetGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.get",
@@ -3429,12 +3429,12 @@ func RequisitePresetList(ctx context.Context, c b24.Caller, p RequisitePresetLis
 // batch (see b24.Add); its result decodes as RequisitePresetList's does.
 // Required parameters are not checked here: the portal reports them.
 func RequisitePresetListCommand(p RequisitePresetListParams) b24.Command[[]RequisitePreset] {
-	return b24.NewCommand[[]RequisitePreset](b24.Request{
+	return b24.Command[[]RequisitePreset]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.preset.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisitePresetListAll iterates over every row of crm.requisite.preset.list,
@@ -3669,11 +3669,11 @@ func RequisitePresetUpdate(ctx context.Context, c b24.Caller, p RequisitePresetU
 // a batch (see b24.Add); its result decodes as RequisitePresetUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func RequisitePresetUpdateCommand(p RequisitePresetUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.requisite.preset.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisitePresetUpdateParams holds the parameters of
@@ -3688,7 +3688,7 @@ type RequisitePresetUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisitePresetUpdateParams) validate() error {
+func (p *RequisitePresetUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.update",
@@ -3772,11 +3772,11 @@ func RequisiteUpdate(ctx context.Context, c b24.Caller, p RequisiteUpdateParams,
 // b24.Add); its result decodes as RequisiteUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func RequisiteUpdateCommand(p RequisiteUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.requisite.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisiteUpdateParams holds the parameters of crm.requisite.update.
@@ -3790,7 +3790,7 @@ type RequisiteUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteUpdateParams) validate() error {
+func (p *RequisiteUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.update",
@@ -3839,11 +3839,11 @@ func RequisiteUserfieldAdd(ctx context.Context, c b24.Caller, p RequisiteUserfie
 // a batch (see b24.Add); its result decodes as RequisiteUserfieldAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func RequisiteUserfieldAddCommand(p RequisiteUserfieldAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.requisite.userfield.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisiteUserfieldAddParams holds the parameters of
@@ -3855,7 +3855,7 @@ type RequisiteUserfieldAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteUserfieldAddParams) validate() error {
+func (p *RequisiteUserfieldAddParams) validate() error {
 	if !p.Fields.EntityID.Set {
 		return &b24.RequiredError{
 			Method: "crm.requisite.userfield.add",
@@ -3916,11 +3916,11 @@ func RequisiteUserfieldDelete(ctx context.Context, c b24.Caller, p RequisiteUser
 // RequisiteUserfieldDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func RequisiteUserfieldDeleteCommand(p RequisiteUserfieldDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.requisite.userfield.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisiteUserfieldDeleteParams holds the parameters of
@@ -3932,7 +3932,7 @@ type RequisiteUserfieldDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteUserfieldDeleteParams) validate() error {
+func (p *RequisiteUserfieldDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.userfield.delete",
@@ -3979,12 +3979,12 @@ func RequisiteUserfieldGet(ctx context.Context, c b24.Caller, p RequisiteUserfie
 // a batch (see b24.Add); its result decodes as RequisiteUserfieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func RequisiteUserfieldGetCommand(p RequisiteUserfieldGetParams) b24.Command[*RequisiteUserfield] {
-	return b24.NewCommand[*RequisiteUserfield](b24.Request{
+	return b24.Command[*RequisiteUserfield]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.userfield.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisiteUserfieldGetParams holds the parameters of
@@ -3996,7 +3996,7 @@ type RequisiteUserfieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteUserfieldGetParams) validate() error {
+func (p *RequisiteUserfieldGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.userfield.get",
@@ -4036,12 +4036,12 @@ func RequisiteUserfieldList(ctx context.Context, c b24.Caller, p RequisiteUserfi
 // for a batch (see b24.Add); its result decodes as RequisiteUserfieldList's
 // does. Required parameters are not checked here: the portal reports them.
 func RequisiteUserfieldListCommand(p RequisiteUserfieldListParams) b24.Command[[]RequisiteUserfield] {
-	return b24.NewCommand[[]RequisiteUserfield](b24.Request{
+	return b24.Command[[]RequisiteUserfield]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.userfield.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RequisiteUserfieldListAll iterates over every row of
@@ -4260,11 +4260,11 @@ func RequisiteUserfieldUpdate(ctx context.Context, c b24.Caller, p RequisiteUser
 // RequisiteUserfieldUpdate's does. Required parameters are not checked here:
 // the portal reports them.
 func RequisiteUserfieldUpdateCommand(p RequisiteUserfieldUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.requisite.userfield.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RequisiteUserfieldUpdateParams holds the parameters of
@@ -4279,7 +4279,7 @@ type RequisiteUserfieldUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RequisiteUserfieldUpdateParams) validate() error {
+func (p *RequisiteUserfieldUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.requisite.userfield.update",

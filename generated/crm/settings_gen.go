@@ -33,12 +33,12 @@ func SettingsModeGet(ctx context.Context, c b24.Caller, p SettingsModeGetParams,
 // (see b24.Add); its result decodes as SettingsModeGet's does. Required
 // parameters are not checked here: the portal reports them.
 func SettingsModeGetCommand(p SettingsModeGetParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.settings.mode.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SettingsModeGetParams holds the parameters of crm.settings.mode.get.

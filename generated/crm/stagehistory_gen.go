@@ -40,12 +40,12 @@ func StagehistoryList(ctx context.Context, c b24.Caller, p StagehistoryListParam
 // (see b24.Add); its result decodes as StagehistoryList's does. Required
 // parameters are not checked here: the portal reports them.
 func StagehistoryListCommand(p StagehistoryListParams) b24.Command[*StagehistoryListResult] {
-	return b24.NewCommand[*StagehistoryListResult](b24.Request{
+	return b24.Command[*StagehistoryListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.stagehistory.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StagehistoryListAll iterates over every row of crm.stagehistory.list,

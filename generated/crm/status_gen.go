@@ -156,11 +156,11 @@ func StatusAdd(ctx context.Context, c b24.Caller, p StatusAddParams, opts ...b24
 // its result decodes as StatusAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func StatusAddCommand(p StatusAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.status.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StatusAddParams holds the parameters of crm.status.add.
@@ -171,7 +171,7 @@ type StatusAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StatusAddParams) validate() error {
+func (p *StatusAddParams) validate() error {
 	if !p.Fields.EntityID.Set {
 		return &b24.RequiredError{
 			Method: "crm.status.add",
@@ -222,11 +222,11 @@ func StatusDelete(ctx context.Context, c b24.Caller, p StatusDeleteParams, opts 
 // b24.Add); its result decodes as StatusDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func StatusDeleteCommand(p StatusDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.status.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StatusDeleteParams holds the parameters of crm.status.delete.
@@ -244,7 +244,7 @@ type StatusDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StatusDeleteParams) validate() error {
+func (p *StatusDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.status.delete",
@@ -307,11 +307,11 @@ func StatusEntityItems(ctx context.Context, c b24.Caller, p StatusEntityItemsPar
 // (see b24.Add); its result decodes as StatusEntityItems's does. Required
 // parameters are not checked here: the portal reports them.
 func StatusEntityItemsCommand(p StatusEntityItemsParams) b24.Command[[]StatusEntityItemsItem] {
-	return b24.NewCommand[[]StatusEntityItemsItem](b24.Request{
+	return b24.Command[[]StatusEntityItemsItem]{Request: b24.Request{
 		Method:  "crm.status.entity.items",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StatusEntityItemsParams holds the parameters of crm.status.entity.items.
@@ -322,7 +322,7 @@ type StatusEntityItemsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StatusEntityItemsParams) validate() error {
+func (p *StatusEntityItemsParams) validate() error {
 	if p.EntityID == "" {
 		return &b24.RequiredError{
 			Method: "crm.status.entity.items",
@@ -379,12 +379,12 @@ func StatusEntityTypes(ctx context.Context, c b24.Caller, p StatusEntityTypesPar
 // (see b24.Add); its result decodes as StatusEntityTypes's does. Required
 // parameters are not checked here: the portal reports them.
 func StatusEntityTypesCommand(p StatusEntityTypesParams) b24.Command[[]StatusEntityTypesItem] {
-	return b24.NewCommand[[]StatusEntityTypesItem](b24.Request{
+	return b24.Command[[]StatusEntityTypesItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.status.entity.types",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StatusEntityTypesParams holds the parameters of crm.status.entity.types.
@@ -481,12 +481,12 @@ func StatusFields(ctx context.Context, c b24.Caller, p StatusFieldsParams, opts 
 // b24.Add); its result decodes as StatusFields's does. Required parameters are
 // not checked here: the portal reports them.
 func StatusFieldsCommand(p StatusFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.status.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StatusFieldsParams holds the parameters of crm.status.fields.
@@ -523,12 +523,12 @@ func StatusGet(ctx context.Context, c b24.Caller, p StatusGetParams, opts ...b24
 // its result decodes as StatusGet's does. Required parameters are not checked
 // here: the portal reports them.
 func StatusGetCommand(p StatusGetParams) b24.Command[*Status] {
-	return b24.NewCommand[*Status](b24.Request{
+	return b24.Command[*Status]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.status.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StatusGetParams holds the parameters of crm.status.get.
@@ -539,7 +539,7 @@ type StatusGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StatusGetParams) validate() error {
+func (p *StatusGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.status.get",
@@ -577,12 +577,12 @@ func StatusList(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b
 // its result decodes as StatusList's does. Required parameters are not checked
 // here: the portal reports them.
 func StatusListCommand(p StatusListParams) b24.Command[[]Status] {
-	return b24.NewCommand[[]Status](b24.Request{
+	return b24.Command[[]Status]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.status.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StatusListAll iterates over every row of crm.status.list, requesting page
@@ -677,11 +677,11 @@ func StatusUpdate(ctx context.Context, c b24.Caller, p StatusUpdateParams, opts 
 // b24.Add); its result decodes as StatusUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func StatusUpdateCommand(p StatusUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.status.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StatusUpdateParams holds the parameters of crm.status.update.
@@ -695,7 +695,7 @@ type StatusUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StatusUpdateParams) validate() error {
+func (p *StatusUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.status.update",

@@ -436,11 +436,11 @@ func TimelineBindingsBind(ctx context.Context, c b24.Caller, p TimelineBindingsB
 // batch (see b24.Add); its result decodes as TimelineBindingsBind's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineBindingsBindCommand(p TimelineBindingsBindParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.timeline.bindings.bind",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineBindingsBindParams holds the parameters of
@@ -460,7 +460,7 @@ type TimelineBindingsBindParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineBindingsBindParams) validate() error {
+func (p *TimelineBindingsBindParams) validate() error {
 	if p.Fields.OwnerID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.bindings.bind",
@@ -573,12 +573,12 @@ func TimelineBindingsFields(ctx context.Context, c b24.Caller, p TimelineBinding
 // for a batch (see b24.Add); its result decodes as TimelineBindingsFields's
 // does. Required parameters are not checked here: the portal reports them.
 func TimelineBindingsFieldsCommand(p TimelineBindingsFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.bindings.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineBindingsFieldsParams holds the parameters of
@@ -614,12 +614,12 @@ func TimelineBindingsList(ctx context.Context, c b24.Caller, p TimelineBindingsL
 // batch (see b24.Add); its result decodes as TimelineBindingsList's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineBindingsListCommand(p TimelineBindingsListParams) b24.Command[[]TimelineBindings] {
-	return b24.NewCommand[[]TimelineBindings](b24.Request{
+	return b24.Command[[]TimelineBindings]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.bindings.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineBindingsListAll iterates over every row of
@@ -649,7 +649,7 @@ type TimelineBindingsListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineBindingsListParams) validate() error {
+func (p *TimelineBindingsListParams) validate() error {
 	if p.Filter == nil {
 		return &b24.RequiredError{
 			Method: "crm.timeline.bindings.list",
@@ -688,11 +688,11 @@ func TimelineBindingsUnbind(ctx context.Context, c b24.Caller, p TimelineBinding
 // for a batch (see b24.Add); its result decodes as TimelineBindingsUnbind's
 // does. Required parameters are not checked here: the portal reports them.
 func TimelineBindingsUnbindCommand(p TimelineBindingsUnbindParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.timeline.bindings.unbind",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineBindingsUnbindParams holds the parameters of
@@ -712,7 +712,7 @@ type TimelineBindingsUnbindParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineBindingsUnbindParams) validate() error {
+func (p *TimelineBindingsUnbindParams) validate() error {
 	if p.Fields.OwnerID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.bindings.unbind",
@@ -831,11 +831,11 @@ func TimelineCommentAdd(ctx context.Context, c b24.Caller, p TimelineCommentAddP
 // batch (see b24.Add); its result decodes as TimelineCommentAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineCommentAddCommand(p TimelineCommentAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.timeline.comment.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineCommentAddParams holds the parameters of crm.timeline.comment.add.
@@ -869,7 +869,7 @@ type TimelineCommentAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineCommentAddParams) validate() error {
+func (p *TimelineCommentAddParams) validate() error {
 	if !p.Fields.EntityID.Set {
 		return &b24.RequiredError{
 			Method: "crm.timeline.comment.add",
@@ -924,11 +924,11 @@ func TimelineCommentDelete(ctx context.Context, c b24.Caller, p TimelineCommentD
 // a batch (see b24.Add); its result decodes as TimelineCommentDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineCommentDeleteCommand(p TimelineCommentDeleteParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "crm.timeline.comment.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineCommentDeleteParams holds the parameters of
@@ -947,7 +947,7 @@ type TimelineCommentDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineCommentDeleteParams) validate() error {
+func (p *TimelineCommentDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.comment.delete",
@@ -983,12 +983,12 @@ func TimelineCommentFields(ctx context.Context, c b24.Caller, p TimelineCommentF
 // a batch (see b24.Add); its result decodes as TimelineCommentFields's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineCommentFieldsCommand(p TimelineCommentFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.comment.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineCommentFieldsParams holds the parameters of
@@ -1023,12 +1023,12 @@ func TimelineCommentGet(ctx context.Context, c b24.Caller, p TimelineCommentGetP
 // batch (see b24.Add); its result decodes as TimelineCommentGet's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineCommentGetCommand(p TimelineCommentGetParams) b24.Command[*TimelineComment] {
-	return b24.NewCommand[*TimelineComment](b24.Request{
+	return b24.Command[*TimelineComment]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.comment.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineCommentGetParams holds the parameters of crm.timeline.comment.get.
@@ -1039,7 +1039,7 @@ type TimelineCommentGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineCommentGetParams) validate() error {
+func (p *TimelineCommentGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.comment.get",
@@ -1079,12 +1079,12 @@ func TimelineCommentList(ctx context.Context, c b24.Caller, p TimelineCommentLis
 // batch (see b24.Add); its result decodes as TimelineCommentList's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineCommentListCommand(p TimelineCommentListParams) b24.Command[[]TimelineComment] {
-	return b24.NewCommand[[]TimelineComment](b24.Request{
+	return b24.Command[[]TimelineComment]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.comment.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineCommentListAll iterates over every row of crm.timeline.comment.list,
@@ -1162,7 +1162,7 @@ type TimelineCommentListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineCommentListParams) validate() error {
+func (p *TimelineCommentListParams) validate() error {
 	if p.Filter == nil {
 		return &b24.RequiredError{
 			Method: "crm.timeline.comment.list",
@@ -1205,11 +1205,11 @@ func TimelineCommentUpdate(ctx context.Context, c b24.Caller, p TimelineCommentU
 // a batch (see b24.Add); its result decodes as TimelineCommentUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineCommentUpdateCommand(p TimelineCommentUpdateParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.timeline.comment.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineCommentUpdateParams holds the parameters of
@@ -1250,7 +1250,7 @@ type TimelineCommentUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineCommentUpdateParams) validate() error {
+func (p *TimelineCommentUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.comment.update",
@@ -1293,11 +1293,11 @@ func TimelineIconAdd(ctx context.Context, c b24.Caller, p TimelineIconAddParams,
 // (see b24.Add); its result decodes as TimelineIconAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func TimelineIconAddCommand(p TimelineIconAddParams) b24.Command[*TimelineIconAddResult] {
-	return b24.NewCommand[*TimelineIconAddResult](b24.Request{
+	return b24.Command[*TimelineIconAddResult]{Request: b24.Request{
 		Method:  "crm.timeline.icon.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineIconAddParams holds the parameters of crm.timeline.icon.add.
@@ -1317,7 +1317,7 @@ type TimelineIconAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineIconAddParams) validate() error {
+func (p *TimelineIconAddParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "crm.timeline.icon.add",
@@ -1383,11 +1383,11 @@ func TimelineIconDelete(ctx context.Context, c b24.Caller, p TimelineIconDeleteP
 // batch (see b24.Add); its result decodes as TimelineIconDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineIconDeleteCommand(p TimelineIconDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.timeline.icon.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineIconDeleteParams holds the parameters of crm.timeline.icon.delete.
@@ -1400,7 +1400,7 @@ type TimelineIconDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineIconDeleteParams) validate() error {
+func (p *TimelineIconDeleteParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "crm.timeline.icon.delete",
@@ -1441,12 +1441,12 @@ func TimelineIconGet(ctx context.Context, c b24.Caller, p TimelineIconGetParams,
 // (see b24.Add); its result decodes as TimelineIconGet's does. Required
 // parameters are not checked here: the portal reports them.
 func TimelineIconGetCommand(p TimelineIconGetParams) b24.Command[*TimelineIconGetResult] {
-	return b24.NewCommand[*TimelineIconGetResult](b24.Request{
+	return b24.Command[*TimelineIconGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.icon.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineIconGetParams holds the parameters of crm.timeline.icon.get.
@@ -1459,7 +1459,7 @@ type TimelineIconGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineIconGetParams) validate() error {
+func (p *TimelineIconGetParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "crm.timeline.icon.get",
@@ -1515,12 +1515,12 @@ func TimelineIconList(ctx context.Context, c b24.Caller, p TimelineIconListParam
 // (see b24.Add); its result decodes as TimelineIconList's does. Required
 // parameters are not checked here: the portal reports them.
 func TimelineIconListCommand(p TimelineIconListParams) b24.Command[*TimelineIconListResult] {
-	return b24.NewCommand[*TimelineIconListResult](b24.Request{
+	return b24.Command[*TimelineIconListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.icon.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineIconListAll iterates over every row of crm.timeline.icon.list,
@@ -1585,11 +1585,11 @@ func TimelineItemPin(ctx context.Context, c b24.Caller, p TimelineItemPinParams,
 // (see b24.Add); its result decodes as TimelineItemPin's does. Required
 // parameters are not checked here: the portal reports them.
 func TimelineItemPinCommand(p TimelineItemPinParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "crm.timeline.item.pin",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineItemPinParams holds the parameters of crm.timeline.item.pin.
@@ -1606,7 +1606,7 @@ type TimelineItemPinParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineItemPinParams) validate() error {
+func (p *TimelineItemPinParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.item.pin",
@@ -1661,11 +1661,11 @@ func TimelineItemUnpin(ctx context.Context, c b24.Caller, p TimelineItemUnpinPar
 // (see b24.Add); its result decodes as TimelineItemUnpin's does. Required
 // parameters are not checked here: the portal reports them.
 func TimelineItemUnpinCommand(p TimelineItemUnpinParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "crm.timeline.item.unpin",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineItemUnpinParams holds the parameters of crm.timeline.item.unpin.
@@ -1682,7 +1682,7 @@ type TimelineItemUnpinParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineItemUnpinParams) validate() error {
+func (p *TimelineItemUnpinParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.item.unpin",
@@ -1743,11 +1743,11 @@ func TimelineLayoutBlocksDelete(ctx context.Context, c b24.Caller, p TimelineLay
 // TimelineLayoutBlocksDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func TimelineLayoutBlocksDeleteCommand(p TimelineLayoutBlocksDeleteParams) b24.Command[*TimelineLayoutBlocksDeleteResult] {
-	return b24.NewCommand[*TimelineLayoutBlocksDeleteResult](b24.Request{
+	return b24.Command[*TimelineLayoutBlocksDeleteResult]{Request: b24.Request{
 		Method:  "crm.timeline.layout.blocks.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineLayoutBlocksDeleteParams holds the parameters of
@@ -1764,7 +1764,7 @@ type TimelineLayoutBlocksDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineLayoutBlocksDeleteParams) validate() error {
+func (p *TimelineLayoutBlocksDeleteParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.layout.blocks.delete",
@@ -1844,12 +1844,12 @@ func TimelineLayoutBlocksGet(ctx context.Context, c b24.Caller, p TimelineLayout
 // TimelineLayoutBlocksGet's does. Required parameters are not checked here:
 // the portal reports them.
 func TimelineLayoutBlocksGetCommand(p TimelineLayoutBlocksGetParams) b24.Command[*TimelineLayoutBlocksGetResult] {
-	return b24.NewCommand[*TimelineLayoutBlocksGetResult](b24.Request{
+	return b24.Command[*TimelineLayoutBlocksGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.layout.blocks.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineLayoutBlocksGetParams holds the parameters of
@@ -1865,7 +1865,7 @@ type TimelineLayoutBlocksGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineLayoutBlocksGetParams) validate() error {
+func (p *TimelineLayoutBlocksGetParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.layout.blocks.get",
@@ -2224,11 +2224,11 @@ func TimelineLayoutBlocksSet(ctx context.Context, c b24.Caller, p TimelineLayout
 // TimelineLayoutBlocksSet's does. Required parameters are not checked here:
 // the portal reports them.
 func TimelineLayoutBlocksSetCommand(p TimelineLayoutBlocksSetParams) b24.Command[*TimelineLayoutBlocksSetResult] {
-	return b24.NewCommand[*TimelineLayoutBlocksSetResult](b24.Request{
+	return b24.Command[*TimelineLayoutBlocksSetResult]{Request: b24.Request{
 		Method:  "crm.timeline.layout.blocks.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineLayoutBlocksSetParams holds the parameters of
@@ -2247,7 +2247,7 @@ type TimelineLayoutBlocksSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineLayoutBlocksSetParams) validate() error {
+func (p *TimelineLayoutBlocksSetParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.layout.blocks.set",
@@ -2329,11 +2329,11 @@ func TimelineLogmessageAdd(ctx context.Context, c b24.Caller, p TimelineLogmessa
 // a batch (see b24.Add); its result decodes as TimelineLogmessageAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineLogmessageAddCommand(p TimelineLogmessageAddParams) b24.Command[*TimelineLogmessageAddResult] {
-	return b24.NewCommand[*TimelineLogmessageAddResult](b24.Request{
+	return b24.Command[*TimelineLogmessageAddResult]{Request: b24.Request{
 		Method:  "crm.timeline.logmessage.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineLogmessageAddParams holds the parameters of
@@ -2356,7 +2356,7 @@ type TimelineLogmessageAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineLogmessageAddParams) validate() error {
+func (p *TimelineLogmessageAddParams) validate() error {
 	if !p.Fields.EntityTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.timeline.logmessage.add",
@@ -2446,11 +2446,11 @@ func TimelineLogmessageDelete(ctx context.Context, c b24.Caller, p TimelineLogme
 // TimelineLogmessageDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func TimelineLogmessageDeleteCommand(p TimelineLogmessageDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.timeline.logmessage.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineLogmessageDeleteParams holds the parameters of
@@ -2464,7 +2464,7 @@ type TimelineLogmessageDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineLogmessageDeleteParams) validate() error {
+func (p *TimelineLogmessageDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.logmessage.delete",
@@ -2508,12 +2508,12 @@ func TimelineLogmessageGet(ctx context.Context, c b24.Caller, p TimelineLogmessa
 // a batch (see b24.Add); its result decodes as TimelineLogmessageGet's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineLogmessageGetCommand(p TimelineLogmessageGetParams) b24.Command[*TimelineLogmessageGetResult] {
-	return b24.NewCommand[*TimelineLogmessageGetResult](b24.Request{
+	return b24.Command[*TimelineLogmessageGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.logmessage.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineLogmessageGetParams holds the parameters of
@@ -2527,7 +2527,7 @@ type TimelineLogmessageGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineLogmessageGetParams) validate() error {
+func (p *TimelineLogmessageGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.logmessage.get",
@@ -2589,12 +2589,12 @@ func TimelineLogmessageList(ctx context.Context, c b24.Caller, p TimelineLogmess
 // for a batch (see b24.Add); its result decodes as TimelineLogmessageList's
 // does. Required parameters are not checked here: the portal reports them.
 func TimelineLogmessageListCommand(p TimelineLogmessageListParams) b24.Command[[]TimelineLogmessage] {
-	return b24.NewCommand[[]TimelineLogmessage](b24.Request{
+	return b24.Command[[]TimelineLogmessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.logmessage.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineLogmessageListAll iterates over every row of
@@ -2642,7 +2642,7 @@ type TimelineLogmessageListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineLogmessageListParams) validate() error {
+func (p *TimelineLogmessageListParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.logmessage.list",
@@ -2691,11 +2691,11 @@ func TimelineLogoAdd(ctx context.Context, c b24.Caller, p TimelineLogoAddParams,
 // (see b24.Add); its result decodes as TimelineLogoAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func TimelineLogoAddCommand(p TimelineLogoAddParams) b24.Command[*TimelineLogoAddResult] {
-	return b24.NewCommand[*TimelineLogoAddResult](b24.Request{
+	return b24.Command[*TimelineLogoAddResult]{Request: b24.Request{
 		Method:  "crm.timeline.logo.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineLogoAddParams holds the parameters of crm.timeline.logo.add.
@@ -2715,7 +2715,7 @@ type TimelineLogoAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineLogoAddParams) validate() error {
+func (p *TimelineLogoAddParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "crm.timeline.logo.add",
@@ -2781,11 +2781,11 @@ func TimelineLogoDelete(ctx context.Context, c b24.Caller, p TimelineLogoDeleteP
 // batch (see b24.Add); its result decodes as TimelineLogoDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineLogoDeleteCommand(p TimelineLogoDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.timeline.logo.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineLogoDeleteParams holds the parameters of crm.timeline.logo.delete.
@@ -2798,7 +2798,7 @@ type TimelineLogoDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineLogoDeleteParams) validate() error {
+func (p *TimelineLogoDeleteParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "crm.timeline.logo.delete",
@@ -2839,12 +2839,12 @@ func TimelineLogoGet(ctx context.Context, c b24.Caller, p TimelineLogoGetParams,
 // (see b24.Add); its result decodes as TimelineLogoGet's does. Required
 // parameters are not checked here: the portal reports them.
 func TimelineLogoGetCommand(p TimelineLogoGetParams) b24.Command[*TimelineLogoGetResult] {
-	return b24.NewCommand[*TimelineLogoGetResult](b24.Request{
+	return b24.Command[*TimelineLogoGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.logo.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineLogoGetParams holds the parameters of crm.timeline.logo.get.
@@ -2857,7 +2857,7 @@ type TimelineLogoGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineLogoGetParams) validate() error {
+func (p *TimelineLogoGetParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "crm.timeline.logo.get",
@@ -2913,12 +2913,12 @@ func TimelineLogoList(ctx context.Context, c b24.Caller, p TimelineLogoListParam
 // (see b24.Add); its result decodes as TimelineLogoList's does. Required
 // parameters are not checked here: the portal reports them.
 func TimelineLogoListCommand(p TimelineLogoListParams) b24.Command[*TimelineLogoListResult] {
-	return b24.NewCommand[*TimelineLogoListResult](b24.Request{
+	return b24.Command[*TimelineLogoListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.logo.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineLogoListAll iterates over every row of crm.timeline.logo.list,
@@ -2981,11 +2981,11 @@ func TimelineNoteDelete(ctx context.Context, c b24.Caller, p TimelineNoteDeleteP
 // batch (see b24.Add); its result decodes as TimelineNoteDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineNoteDeleteCommand(p TimelineNoteDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.timeline.note.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineNoteDeleteParams holds the parameters of crm.timeline.note.delete.
@@ -3008,7 +3008,7 @@ type TimelineNoteDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineNoteDeleteParams) validate() error {
+func (p *TimelineNoteDeleteParams) validate() error {
 	if p.OwnerTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.note.delete",
@@ -3062,12 +3062,12 @@ func TimelineNoteGet(ctx context.Context, c b24.Caller, p TimelineNoteGetParams,
 // (see b24.Add); its result decodes as TimelineNoteGet's does. Required
 // parameters are not checked here: the portal reports them.
 func TimelineNoteGetCommand(p TimelineNoteGetParams) b24.Command[*TimelineNote] {
-	return b24.NewCommand[*TimelineNote](b24.Request{
+	return b24.Command[*TimelineNote]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.note.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineNoteGetParams holds the parameters of crm.timeline.note.get.
@@ -3090,7 +3090,7 @@ type TimelineNoteGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineNoteGetParams) validate() error {
+func (p *TimelineNoteGetParams) validate() error {
 	if p.OwnerTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.note.get",
@@ -3144,11 +3144,11 @@ func TimelineNoteSave(ctx context.Context, c b24.Caller, p TimelineNoteSaveParam
 // (see b24.Add); its result decodes as TimelineNoteSave's does. Required
 // parameters are not checked here: the portal reports them.
 func TimelineNoteSaveCommand(p TimelineNoteSaveParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.timeline.note.save",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineNoteSaveParams holds the parameters of crm.timeline.note.save.
@@ -3173,7 +3173,7 @@ type TimelineNoteSaveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineNoteSaveParams) validate() error {
+func (p *TimelineNoteSaveParams) validate() error {
 	if p.OwnerTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.timeline.note.save",

@@ -40,11 +40,11 @@ func TrackingTraceAdd(ctx context.Context, c b24.Caller, p TrackingTraceAddParam
 // (see b24.Add); its result decodes as TrackingTraceAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func TrackingTraceAddCommand(p TrackingTraceAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.tracking.trace.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TrackingTraceAddParams holds the parameters of crm.tracking.trace.add.
@@ -72,7 +72,7 @@ type TrackingTraceAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TrackingTraceAddParams) validate() error {
+func (p *TrackingTraceAddParams) validate() error {
 	if p.Trace == "" {
 		return &b24.RequiredError{
 			Method: "crm.tracking.trace.add",
@@ -179,11 +179,11 @@ func TrackingTraceDelete(ctx context.Context, c b24.Caller, p TrackingTraceDelet
 // batch (see b24.Add); its result decodes as TrackingTraceDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func TrackingTraceDeleteCommand(p TrackingTraceDeleteParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "crm.tracking.trace.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TrackingTraceDeleteParams holds the parameters of crm.tracking.trace.delete.
@@ -199,7 +199,7 @@ type TrackingTraceDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TrackingTraceDeleteParams) validate() error {
+func (p *TrackingTraceDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.tracking.trace.delete",

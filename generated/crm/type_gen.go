@@ -415,11 +415,11 @@ func TypeAdd(ctx context.Context, c b24.Caller, p TypeAddParams, opts ...b24.Cal
 // result decodes as TypeAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func TypeAddCommand(p TypeAddParams) b24.Command[*TypeAddResult] {
-	return b24.NewCommand[*TypeAddResult](b24.Request{
+	return b24.Command[*TypeAddResult]{Request: b24.Request{
 		Method:  "crm.type.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TypeAddParams holds the parameters of crm.type.add.
@@ -430,7 +430,7 @@ type TypeAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TypeAddParams) validate() error {
+func (p *TypeAddParams) validate() error {
 	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "crm.type.add",
@@ -496,11 +496,11 @@ func TypeDelete(ctx context.Context, c b24.Caller, p TypeDeleteParams, opts ...b
 // its result decodes as TypeDelete's does. Required parameters are not checked
 // here: the portal reports them.
 func TypeDeleteCommand(p TypeDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "crm.type.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TypeDeleteParams holds the parameters of crm.type.delete.
@@ -511,7 +511,7 @@ type TypeDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TypeDeleteParams) validate() error {
+func (p *TypeDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.type.delete",
@@ -550,12 +550,12 @@ func TypeFields(ctx context.Context, c b24.Caller, p TypeFieldsParams, opts ...b
 // its result decodes as TypeFields's does. Required parameters are not checked
 // here: the portal reports them.
 func TypeFieldsCommand(p TypeFieldsParams) b24.Command[*TypeFieldsResult] {
-	return b24.NewCommand[*TypeFieldsResult](b24.Request{
+	return b24.Command[*TypeFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.type.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TypeFieldsParams holds the parameters of crm.type.fields.
@@ -612,12 +612,12 @@ func TypeGet(ctx context.Context, c b24.Caller, p TypeGetParams, opts ...b24.Cal
 // result decodes as TypeGet's does. Required parameters are not checked here:
 // the portal reports them.
 func TypeGetCommand(p TypeGetParams) b24.Command[*TypeGetResult] {
-	return b24.NewCommand[*TypeGetResult](b24.Request{
+	return b24.Command[*TypeGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.type.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TypeGetParams holds the parameters of crm.type.get.
@@ -628,7 +628,7 @@ type TypeGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TypeGetParams) validate() error {
+func (p *TypeGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.type.get",
@@ -693,12 +693,12 @@ func TypeGetByEntityTypeID(ctx context.Context, c b24.Caller, p TypeGetByEntityT
 // a batch (see b24.Add); its result decodes as TypeGetByEntityTypeID's does.
 // Required parameters are not checked here: the portal reports them.
 func TypeGetByEntityTypeIDCommand(p TypeGetByEntityTypeIDParams) b24.Command[*TypeGetByEntityTypeIDResult] {
-	return b24.NewCommand[*TypeGetByEntityTypeIDResult](b24.Request{
+	return b24.Command[*TypeGetByEntityTypeIDResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.type.getByEntityTypeId",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TypeGetByEntityTypeIDParams holds the parameters of
@@ -709,7 +709,7 @@ type TypeGetByEntityTypeIDParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TypeGetByEntityTypeIDParams) validate() error {
+func (p *TypeGetByEntityTypeIDParams) validate() error {
 	if p.EntityTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.type.getByEntityTypeId",
@@ -769,12 +769,12 @@ func TypeList(ctx context.Context, c b24.Caller, p TypeListParams, opts ...b24.C
 // result decodes as TypeList's does. Required parameters are not checked here:
 // the portal reports them.
 func TypeListCommand(p TypeListParams) b24.Command[*TypeListResult] {
-	return b24.NewCommand[*TypeListResult](b24.Request{
+	return b24.Command[*TypeListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.type.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TypeListAll iterates over every row of crm.type.list, requesting page after
@@ -929,11 +929,11 @@ func TypeUpdate(ctx context.Context, c b24.Caller, p TypeUpdateParams, opts ...b
 // its result decodes as TypeUpdate's does. Required parameters are not checked
 // here: the portal reports them.
 func TypeUpdateCommand(p TypeUpdateParams) b24.Command[*TypeUpdateResult] {
-	return b24.NewCommand[*TypeUpdateResult](b24.Request{
+	return b24.Command[*TypeUpdateResult]{Request: b24.Request{
 		Method:  "crm.type.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TypeUpdateParams holds the parameters of crm.type.update.
@@ -946,7 +946,7 @@ type TypeUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TypeUpdateParams) validate() error {
+func (p *TypeUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.type.update",

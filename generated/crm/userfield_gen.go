@@ -128,12 +128,12 @@ func UserfieldEnumerationFields(ctx context.Context, c b24.Caller, p UserfieldEn
 // UserfieldEnumerationFields's does. Required parameters are not checked here:
 // the portal reports them.
 func UserfieldEnumerationFieldsCommand(p UserfieldEnumerationFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.userfield.enumeration.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // UserfieldEnumerationFieldsParams holds the parameters of
@@ -166,12 +166,12 @@ func UserfieldFields(ctx context.Context, c b24.Caller, p UserfieldFieldsParams,
 // b24.Add); its result decodes as UserfieldFields's does. Required parameters
 // are not checked here: the portal reports them.
 func UserfieldFieldsCommand(p UserfieldFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.userfield.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // UserfieldFieldsParams holds the parameters of crm.userfield.fields.
@@ -210,12 +210,12 @@ func UserfieldSettingsFields(ctx context.Context, c b24.Caller, p UserfieldSetti
 // for a batch (see b24.Add); its result decodes as UserfieldSettingsFields's
 // does. Required parameters are not checked here: the portal reports them.
 func UserfieldSettingsFieldsCommand(p UserfieldSettingsFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.userfield.settings.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // UserfieldSettingsFieldsParams holds the parameters of
@@ -227,7 +227,7 @@ type UserfieldSettingsFieldsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserfieldSettingsFieldsParams) validate() error {
+func (p *UserfieldSettingsFieldsParams) validate() error {
 	if p.Type == "" {
 		return &b24.RequiredError{
 			Method: "crm.userfield.settings.fields",
@@ -262,12 +262,12 @@ func UserfieldTypes(ctx context.Context, c b24.Caller, p UserfieldTypesParams, o
 // b24.Add); its result decodes as UserfieldTypes's does. Required parameters
 // are not checked here: the portal reports them.
 func UserfieldTypesCommand(p UserfieldTypesParams) b24.Command[[]UserfieldTypesItem] {
-	return b24.NewCommand[[]UserfieldTypesItem](b24.Request{
+	return b24.Command[[]UserfieldTypesItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.userfield.types",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // UserfieldTypesParams holds the parameters of crm.userfield.types.

@@ -107,11 +107,11 @@ func VATAdd(ctx context.Context, c b24.Caller, p VATAddParams, opts ...b24.CallO
 // result decodes as VATAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func VATAddCommand(p VATAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.vat.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // VATAddParams holds the parameters of crm.vat.add.
@@ -135,7 +135,7 @@ type VATAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p VATAddParams) validate() error {
+func (p *VATAddParams) validate() error {
 	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "crm.vat.add",
@@ -183,11 +183,11 @@ func VATDelete(ctx context.Context, c b24.Caller, p VATDeleteParams, opts ...b24
 // its result decodes as VATDelete's does. Required parameters are not checked
 // here: the portal reports them.
 func VATDeleteCommand(p VATDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "crm.vat.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // VATDeleteParams holds the parameters of crm.vat.delete.
@@ -198,7 +198,7 @@ type VATDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p VATDeleteParams) validate() error {
+func (p *VATDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.vat.delete",
@@ -235,12 +235,12 @@ func VATFields(ctx context.Context, c b24.Caller, p VATFieldsParams, opts ...b24
 // its result decodes as VATFields's does. Required parameters are not checked
 // here: the portal reports them.
 func VATFieldsCommand(p VATFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.vat.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // VATFieldsParams holds the parameters of crm.vat.fields.
@@ -278,12 +278,12 @@ func VATGet(ctx context.Context, c b24.Caller, p VATGetParams, opts ...b24.CallO
 // result decodes as VATGet's does. Required parameters are not checked here:
 // the portal reports them.
 func VATGetCommand(p VATGetParams) b24.Command[*VAT] {
-	return b24.NewCommand[*VAT](b24.Request{
+	return b24.Command[*VAT]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.vat.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // VATGetParams holds the parameters of crm.vat.get.
@@ -294,7 +294,7 @@ type VATGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p VATGetParams) validate() error {
+func (p *VATGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.vat.get",
@@ -334,12 +334,12 @@ func VATList(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.Cal
 // result decodes as VATList's does. Required parameters are not checked here:
 // the portal reports them.
 func VATListCommand(p VATListParams) b24.Command[[]VAT] {
-	return b24.NewCommand[[]VAT](b24.Request{
+	return b24.Command[[]VAT]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.vat.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // VATListAll iterates over every row of crm.vat.list, requesting page after
@@ -438,11 +438,11 @@ func VATUpdate(ctx context.Context, c b24.Caller, p VATUpdateParams, opts ...b24
 // its result decodes as VATUpdate's does. Required parameters are not checked
 // here: the portal reports them.
 func VATUpdateCommand(p VATUpdateParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "crm.vat.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // VATUpdateParams holds the parameters of crm.vat.update.
@@ -456,7 +456,7 @@ type VATUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p VATUpdateParams) validate() error {
+func (p *VATUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.vat.update",

@@ -37,11 +37,11 @@ func Add(ctx context.Context, c b24.Caller, p AddParams, opts ...b24.CallOption)
 // result decodes as Add's does. Required parameters are not checked here: the
 // portal reports them.
 func AddCommand(p AddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "department.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AddParams holds the parameters of department.add.
@@ -57,7 +57,7 @@ type AddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AddParams) validate() error {
+func (p *AddParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "department.add",

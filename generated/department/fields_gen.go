@@ -32,12 +32,12 @@ func Fields(ctx context.Context, c b24.Caller, p FieldsParams, opts ...b24.CallO
 // its result decodes as Fields's does. Required parameters are not checked
 // here: the portal reports them.
 func FieldsCommand(p FieldsParams) b24.Command[*FieldsResult] {
-	return b24.NewCommand[*FieldsResult](b24.Request{
+	return b24.Command[*FieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "department.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FieldsParams holds the parameters of department.fields.

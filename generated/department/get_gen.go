@@ -33,12 +33,12 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // result decodes as Get's does. Required parameters are not checked here: the
 // portal reports them.
 func GetCommand(p GetParams) b24.Command[[]Department] {
-	return b24.NewCommand[[]Department](b24.Request{
+	return b24.Command[[]Department]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "department.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // GetAll iterates over every row of department.get, requesting page after page

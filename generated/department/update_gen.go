@@ -38,11 +38,11 @@ func Update(ctx context.Context, c b24.Caller, p UpdateParams, opts ...b24.CallO
 // its result decodes as Update's does. Required parameters are not checked
 // here: the portal reports them.
 func UpdateCommand(p UpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "department.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UpdateParams holds the parameters of department.update.
@@ -60,7 +60,7 @@ type UpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UpdateParams) validate() error {
+func (p *UpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "department.update",

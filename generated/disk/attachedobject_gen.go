@@ -81,12 +81,12 @@ func AttachedObjectGet(ctx context.Context, c b24.Caller, p AttachedObjectGetPar
 // (see b24.Add); its result decodes as AttachedObjectGet's does. Required
 // parameters are not checked here: the portal reports them.
 func AttachedObjectGetCommand(p AttachedObjectGetParams) b24.Command[*AttachedObject] {
-	return b24.NewCommand[*AttachedObject](b24.Request{
+	return b24.Command[*AttachedObject]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.attachedObject.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AttachedObjectGetParams holds the parameters of disk.attachedObject.get.
@@ -101,7 +101,7 @@ type AttachedObjectGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AttachedObjectGetParams) validate() error {
+func (p *AttachedObjectGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.attachedObject.get",

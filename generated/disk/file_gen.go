@@ -108,11 +108,11 @@ func FileCopyTo(ctx context.Context, c b24.Caller, p FileCopyToParams, opts ...b
 // b24.Add); its result decodes as FileCopyTo's does. Required parameters are
 // not checked here: the portal reports them.
 func FileCopyToCommand(p FileCopyToParams) b24.Command[*FileCopyToResult] {
-	return b24.NewCommand[*FileCopyToResult](b24.Request{
+	return b24.Command[*FileCopyToResult]{Request: b24.Request{
 		Method:  "disk.file.copyTo",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FileCopyToParams holds the parameters of disk.file.copyTo.
@@ -124,7 +124,7 @@ type FileCopyToParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileCopyToParams) validate() error {
+func (p *FileCopyToParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.file.copyTo",
@@ -208,11 +208,11 @@ func FileDelete(ctx context.Context, c b24.Caller, p FileDeleteParams, opts ...b
 // b24.Add); its result decodes as FileDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func FileDeleteCommand(p FileDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "disk.file.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FileDeleteParams holds the parameters of disk.file.delete.
@@ -226,7 +226,7 @@ type FileDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileDeleteParams) validate() error {
+func (p *FileDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.file.delete",
@@ -267,12 +267,12 @@ func FileGet(ctx context.Context, c b24.Caller, p FileGetParams, opts ...b24.Cal
 // result decodes as FileGet's does. Required parameters are not checked here:
 // the portal reports them.
 func FileGetCommand(p FileGetParams) b24.Command[*File] {
-	return b24.NewCommand[*File](b24.Request{
+	return b24.Command[*File]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.file.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FileGetParams holds the parameters of disk.file.get.
@@ -286,7 +286,7 @@ type FileGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileGetParams) validate() error {
+func (p *FileGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.file.get",
@@ -328,12 +328,12 @@ func FileGetExternalLink(ctx context.Context, c b24.Caller, p FileGetExternalLin
 // batch (see b24.Add); its result decodes as FileGetExternalLink's does.
 // Required parameters are not checked here: the portal reports them.
 func FileGetExternalLinkCommand(p FileGetExternalLinkParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.file.getExternalLink",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FileGetExternalLinkParams holds the parameters of disk.file.getExternalLink.
@@ -347,7 +347,7 @@ type FileGetExternalLinkParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileGetExternalLinkParams) validate() error {
+func (p *FileGetExternalLinkParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.file.getExternalLink",
@@ -383,12 +383,12 @@ func FileGetFields(ctx context.Context, c b24.Caller, p FileGetFieldsParams, opt
 // b24.Add); its result decodes as FileGetFields's does. Required parameters
 // are not checked here: the portal reports them.
 func FileGetFieldsCommand(p FileGetFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.file.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FileGetFieldsParams holds the parameters of disk.file.getFields.
@@ -425,12 +425,12 @@ func FileGetVersions(ctx context.Context, c b24.Caller, p FileGetVersionsParams,
 // (see b24.Add); its result decodes as FileGetVersions's does. Required
 // parameters are not checked here: the portal reports them.
 func FileGetVersionsCommand(p FileGetVersionsParams) b24.Command[[]FileGetVersionsItem] {
-	return b24.NewCommand[[]FileGetVersionsItem](b24.Request{
+	return b24.Command[[]FileGetVersionsItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.file.getVersions",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FileGetVersionsAll iterates over every row of disk.file.getVersions,
@@ -516,7 +516,7 @@ type FileGetVersionsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileGetVersionsParams) validate() error {
+func (p *FileGetVersionsParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.file.getVersions",
@@ -583,11 +583,11 @@ func FileMarkDeleted(ctx context.Context, c b24.Caller, p FileMarkDeletedParams,
 // (see b24.Add); its result decodes as FileMarkDeleted's does. Required
 // parameters are not checked here: the portal reports them.
 func FileMarkDeletedCommand(p FileMarkDeletedParams) b24.Command[*FileMarkDeletedResult] {
-	return b24.NewCommand[*FileMarkDeletedResult](b24.Request{
+	return b24.Command[*FileMarkDeletedResult]{Request: b24.Request{
 		Method:  "disk.file.markDeleted",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FileMarkDeletedParams holds the parameters of disk.file.markDeleted.
@@ -601,7 +601,7 @@ type FileMarkDeletedParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileMarkDeletedParams) validate() error {
+func (p *FileMarkDeletedParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.file.markDeleted",
@@ -682,11 +682,11 @@ func FileMoveTo(ctx context.Context, c b24.Caller, p FileMoveToParams, opts ...b
 // b24.Add); its result decodes as FileMoveTo's does. Required parameters are
 // not checked here: the portal reports them.
 func FileMoveToCommand(p FileMoveToParams) b24.Command[*FileMoveToResult] {
-	return b24.NewCommand[*FileMoveToResult](b24.Request{
+	return b24.Command[*FileMoveToResult]{Request: b24.Request{
 		Method:  "disk.file.moveTo",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FileMoveToParams holds the parameters of disk.file.moveTo.
@@ -698,7 +698,7 @@ type FileMoveToParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileMoveToParams) validate() error {
+func (p *FileMoveToParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.file.moveTo",
@@ -783,11 +783,11 @@ func FileRename(ctx context.Context, c b24.Caller, p FileRenameParams, opts ...b
 // b24.Add); its result decodes as FileRename's does. Required parameters are
 // not checked here: the portal reports them.
 func FileRenameCommand(p FileRenameParams) b24.Command[*FileRenameResult] {
-	return b24.NewCommand[*FileRenameResult](b24.Request{
+	return b24.Command[*FileRenameResult]{Request: b24.Request{
 		Method:  "disk.file.rename",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FileRenameParams holds the parameters of disk.file.rename.
@@ -807,7 +807,7 @@ type FileRenameParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileRenameParams) validate() error {
+func (p *FileRenameParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.file.rename",
@@ -890,11 +890,11 @@ func FileRestore(ctx context.Context, c b24.Caller, p FileRestoreParams, opts ..
 // b24.Add); its result decodes as FileRestore's does. Required parameters are
 // not checked here: the portal reports them.
 func FileRestoreCommand(p FileRestoreParams) b24.Command[*FileRestoreResult] {
-	return b24.NewCommand[*FileRestoreResult](b24.Request{
+	return b24.Command[*FileRestoreResult]{Request: b24.Request{
 		Method:  "disk.file.restore",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FileRestoreParams holds the parameters of disk.file.restore.
@@ -908,7 +908,7 @@ type FileRestoreParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileRestoreParams) validate() error {
+func (p *FileRestoreParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.file.restore",
@@ -990,11 +990,11 @@ func FileRestoreFromVersion(ctx context.Context, c b24.Caller, p FileRestoreFrom
 // for a batch (see b24.Add); its result decodes as FileRestoreFromVersion's
 // does. Required parameters are not checked here: the portal reports them.
 func FileRestoreFromVersionCommand(p FileRestoreFromVersionParams) b24.Command[*FileRestoreFromVersionResult] {
-	return b24.NewCommand[*FileRestoreFromVersionResult](b24.Request{
+	return b24.Command[*FileRestoreFromVersionResult]{Request: b24.Request{
 		Method:  "disk.file.restoreFromVersion",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FileRestoreFromVersionParams holds the parameters of
@@ -1014,7 +1014,7 @@ type FileRestoreFromVersionParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileRestoreFromVersionParams) validate() error {
+func (p *FileRestoreFromVersionParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.file.restoreFromVersion",
@@ -1107,12 +1107,12 @@ func FileSearch(ctx context.Context, c b24.Caller, p FileSearchParams, opts ...b
 // b24.Add); its result decodes as FileSearch's does. Required parameters are
 // not checked here: the portal reports them.
 func FileSearchCommand(p FileSearchParams) b24.Command[[]File] {
-	return b24.NewCommand[[]File](b24.Request{
+	return b24.Command[[]File]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.file.search",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FileSearchAll iterates over every row of disk.file.search, requesting page
@@ -1163,7 +1163,7 @@ type FileSearchParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileSearchParams) validate() error {
+func (p *FileSearchParams) validate() error {
 	if p.Query == "" {
 		return &b24.RequiredError{
 			Method: "disk.file.search",
@@ -1262,11 +1262,11 @@ func FileUploadVersion(ctx context.Context, c b24.Caller, p FileUploadVersionPar
 // (see b24.Add); its result decodes as FileUploadVersion's does. Required
 // parameters are not checked here: the portal reports them.
 func FileUploadVersionCommand(p FileUploadVersionParams) b24.Command[*FileUploadVersionResult] {
-	return b24.NewCommand[*FileUploadVersionResult](b24.Request{
+	return b24.Command[*FileUploadVersionResult]{Request: b24.Request{
 		Method:  "disk.file.uploadVersion",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FileUploadVersionParams holds the parameters of disk.file.uploadVersion.
@@ -1282,7 +1282,7 @@ type FileUploadVersionParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileUploadVersionParams) validate() error {
+func (p *FileUploadVersionParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.file.uploadVersion",

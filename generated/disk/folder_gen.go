@@ -78,11 +78,11 @@ func FolderAddSubFolder(ctx context.Context, c b24.Caller, p FolderAddSubFolderP
 // batch (see b24.Add); its result decodes as FolderAddSubFolder's does.
 // Required parameters are not checked here: the portal reports them.
 func FolderAddSubFolderCommand(p FolderAddSubFolderParams) b24.Command[*FolderAddSubFolderResult] {
-	return b24.NewCommand[*FolderAddSubFolderResult](b24.Request{
+	return b24.Command[*FolderAddSubFolderResult]{Request: b24.Request{
 		Method:  "disk.folder.addSubFolder",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FolderAddSubFolderParams holds the parameters of disk.folder.addSubFolder.
@@ -99,7 +99,7 @@ type FolderAddSubFolderParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FolderAddSubFolderParams) validate() error {
+func (p *FolderAddSubFolderParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.folder.addSubFolder",
@@ -197,11 +197,11 @@ func FolderCopyTo(ctx context.Context, c b24.Caller, p FolderCopyToParams, opts 
 // b24.Add); its result decodes as FolderCopyTo's does. Required parameters are
 // not checked here: the portal reports them.
 func FolderCopyToCommand(p FolderCopyToParams) b24.Command[*FolderCopyToResult] {
-	return b24.NewCommand[*FolderCopyToResult](b24.Request{
+	return b24.Command[*FolderCopyToResult]{Request: b24.Request{
 		Method:  "disk.folder.copyTo",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FolderCopyToParams holds the parameters of disk.folder.copyTo.
@@ -217,7 +217,7 @@ type FolderCopyToParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FolderCopyToParams) validate() error {
+func (p *FolderCopyToParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.folder.copyTo",
@@ -300,11 +300,11 @@ func FolderDeleteTree(ctx context.Context, c b24.Caller, p FolderDeleteTreeParam
 // (see b24.Add); its result decodes as FolderDeleteTree's does. Required
 // parameters are not checked here: the portal reports them.
 func FolderDeleteTreeCommand(p FolderDeleteTreeParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "disk.folder.deleteTree",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FolderDeleteTreeParams holds the parameters of disk.folder.deleteTree.
@@ -317,7 +317,7 @@ type FolderDeleteTreeParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FolderDeleteTreeParams) validate() error {
+func (p *FolderDeleteTreeParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.folder.deleteTree",
@@ -358,12 +358,12 @@ func FolderGet(ctx context.Context, c b24.Caller, p FolderGetParams, opts ...b24
 // its result decodes as FolderGet's does. Required parameters are not checked
 // here: the portal reports them.
 func FolderGetCommand(p FolderGetParams) b24.Command[*Folder] {
-	return b24.NewCommand[*Folder](b24.Request{
+	return b24.Command[*Folder]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.folder.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FolderGetParams holds the parameters of disk.folder.get.
@@ -378,7 +378,7 @@ type FolderGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FolderGetParams) validate() error {
+func (p *FolderGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.folder.get",
@@ -420,12 +420,12 @@ func FolderGetChildren(ctx context.Context, c b24.Caller, p FolderGetChildrenPar
 // (see b24.Add); its result decodes as FolderGetChildren's does. Required
 // parameters are not checked here: the portal reports them.
 func FolderGetChildrenCommand(p FolderGetChildrenParams) b24.Command[[]FolderGetChildrenItem] {
-	return b24.NewCommand[[]FolderGetChildrenItem](b24.Request{
+	return b24.Command[[]FolderGetChildrenItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.folder.getChildren",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FolderGetChildrenAll iterates over every row of disk.folder.getChildren,
@@ -542,7 +542,7 @@ type FolderGetChildrenParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FolderGetChildrenParams) validate() error {
+func (p *FolderGetChildrenParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.folder.getChildren",
@@ -622,12 +622,12 @@ func FolderGetExternalLink(ctx context.Context, c b24.Caller, p FolderGetExterna
 // a batch (see b24.Add); its result decodes as FolderGetExternalLink's does.
 // Required parameters are not checked here: the portal reports them.
 func FolderGetExternalLinkCommand(p FolderGetExternalLinkParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.folder.getExternalLink",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FolderGetExternalLinkParams holds the parameters of
@@ -642,7 +642,7 @@ type FolderGetExternalLinkParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FolderGetExternalLinkParams) validate() error {
+func (p *FolderGetExternalLinkParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.folder.getExternalLink",
@@ -678,12 +678,12 @@ func FolderGetFields(ctx context.Context, c b24.Caller, p FolderGetFieldsParams,
 // (see b24.Add); its result decodes as FolderGetFields's does. Required
 // parameters are not checked here: the portal reports them.
 func FolderGetFieldsCommand(p FolderGetFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.folder.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FolderGetFieldsParams holds the parameters of disk.folder.getFields.
@@ -722,11 +722,11 @@ func FolderMarkDeleted(ctx context.Context, c b24.Caller, p FolderMarkDeletedPar
 // (see b24.Add); its result decodes as FolderMarkDeleted's does. Required
 // parameters are not checked here: the portal reports them.
 func FolderMarkDeletedCommand(p FolderMarkDeletedParams) b24.Command[*FolderMarkDeletedResult] {
-	return b24.NewCommand[*FolderMarkDeletedResult](b24.Request{
+	return b24.Command[*FolderMarkDeletedResult]{Request: b24.Request{
 		Method:  "disk.folder.markDeleted",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FolderMarkDeletedParams holds the parameters of disk.folder.markDeleted.
@@ -739,7 +739,7 @@ type FolderMarkDeletedParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FolderMarkDeletedParams) validate() error {
+func (p *FolderMarkDeletedParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.folder.markDeleted",
@@ -819,11 +819,11 @@ func FolderMoveTo(ctx context.Context, c b24.Caller, p FolderMoveToParams, opts 
 // b24.Add); its result decodes as FolderMoveTo's does. Required parameters are
 // not checked here: the portal reports them.
 func FolderMoveToCommand(p FolderMoveToParams) b24.Command[*FolderMoveToResult] {
-	return b24.NewCommand[*FolderMoveToResult](b24.Request{
+	return b24.Command[*FolderMoveToResult]{Request: b24.Request{
 		Method:  "disk.folder.moveTo",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FolderMoveToParams holds the parameters of disk.folder.moveTo.
@@ -839,7 +839,7 @@ type FolderMoveToParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FolderMoveToParams) validate() error {
+func (p *FolderMoveToParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.folder.moveTo",
@@ -920,11 +920,11 @@ func FolderRename(ctx context.Context, c b24.Caller, p FolderRenameParams, opts 
 // b24.Add); its result decodes as FolderRename's does. Required parameters are
 // not checked here: the portal reports them.
 func FolderRenameCommand(p FolderRenameParams) b24.Command[*FolderRenameResult] {
-	return b24.NewCommand[*FolderRenameResult](b24.Request{
+	return b24.Command[*FolderRenameResult]{Request: b24.Request{
 		Method:  "disk.folder.rename",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FolderRenameParams holds the parameters of disk.folder.rename.
@@ -941,7 +941,7 @@ type FolderRenameParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FolderRenameParams) validate() error {
+func (p *FolderRenameParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.folder.rename",
@@ -1020,11 +1020,11 @@ func FolderRestore(ctx context.Context, c b24.Caller, p FolderRestoreParams, opt
 // b24.Add); its result decodes as FolderRestore's does. Required parameters
 // are not checked here: the portal reports them.
 func FolderRestoreCommand(p FolderRestoreParams) b24.Command[*FolderRestoreResult] {
-	return b24.NewCommand[*FolderRestoreResult](b24.Request{
+	return b24.Command[*FolderRestoreResult]{Request: b24.Request{
 		Method:  "disk.folder.restore",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FolderRestoreParams holds the parameters of disk.folder.restore.
@@ -1038,7 +1038,7 @@ type FolderRestoreParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FolderRestoreParams) validate() error {
+func (p *FolderRestoreParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.folder.restore",
@@ -1114,11 +1114,11 @@ func FolderShareToUser(ctx context.Context, c b24.Caller, p FolderShareToUserPar
 // (see b24.Add); its result decodes as FolderShareToUser's does. Required
 // parameters are not checked here: the portal reports them.
 func FolderShareToUserCommand(p FolderShareToUserParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "disk.folder.shareToUser",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FolderShareToUserParams holds the parameters of disk.folder.shareToUser.
@@ -1146,7 +1146,7 @@ type FolderShareToUserParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FolderShareToUserParams) validate() error {
+func (p *FolderShareToUserParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.folder.shareToUser",
@@ -1232,11 +1232,11 @@ func FolderUploadFile(ctx context.Context, c b24.Caller, p FolderUploadFileParam
 // (see b24.Add); its result decodes as FolderUploadFile's does. Required
 // parameters are not checked here: the portal reports them.
 func FolderUploadFileCommand(p FolderUploadFileParams) b24.Command[*FolderUploadFileResult] {
-	return b24.NewCommand[*FolderUploadFileResult](b24.Request{
+	return b24.Command[*FolderUploadFileResult]{Request: b24.Request{
 		Method:  "disk.folder.uploadFile",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FolderUploadFileParams holds the parameters of disk.folder.uploadFile.
@@ -1287,7 +1287,7 @@ type FolderUploadFileParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FolderUploadFileParams) validate() error {
+func (p *FolderUploadFileParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.folder.uploadFile",

@@ -32,12 +32,12 @@ func RightsGetTasks(ctx context.Context, c b24.Caller, p RightsGetTasksParams, o
 // b24.Add); its result decodes as RightsGetTasks's does. Required parameters
 // are not checked here: the portal reports them.
 func RightsGetTasksCommand(p RightsGetTasksParams) b24.Command[[]RightsGetTasksItem] {
-	return b24.NewCommand[[]RightsGetTasksItem](b24.Request{
+	return b24.Command[[]RightsGetTasksItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.rights.getTasks",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RightsGetTasksParams holds the parameters of disk.rights.getTasks.

@@ -73,11 +73,11 @@ func StorageAddFolder(ctx context.Context, c b24.Caller, p StorageAddFolderParam
 // (see b24.Add); its result decodes as StorageAddFolder's does. Required
 // parameters are not checked here: the portal reports them.
 func StorageAddFolderCommand(p StorageAddFolderParams) b24.Command[*StorageAddFolderResult] {
-	return b24.NewCommand[*StorageAddFolderResult](b24.Request{
+	return b24.Command[*StorageAddFolderResult]{Request: b24.Request{
 		Method:  "disk.storage.addFolder",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StorageAddFolderParams holds the parameters of disk.storage.addFolder.
@@ -110,7 +110,7 @@ type StorageAddFolderParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StorageAddFolderParams) validate() error {
+func (p *StorageAddFolderParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.storage.addFolder",
@@ -223,12 +223,12 @@ func StorageGet(ctx context.Context, c b24.Caller, p StorageGetParams, opts ...b
 // b24.Add); its result decodes as StorageGet's does. Required parameters are
 // not checked here: the portal reports them.
 func StorageGetCommand(p StorageGetParams) b24.Command[*Storage] {
-	return b24.NewCommand[*Storage](b24.Request{
+	return b24.Command[*Storage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.storage.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StorageGetParams holds the parameters of disk.storage.get.
@@ -241,7 +241,7 @@ type StorageGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StorageGetParams) validate() error {
+func (p *StorageGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.storage.get",
@@ -283,12 +283,12 @@ func StorageGetChildren(ctx context.Context, c b24.Caller, p StorageGetChildrenP
 // batch (see b24.Add); its result decodes as StorageGetChildren's does.
 // Required parameters are not checked here: the portal reports them.
 func StorageGetChildrenCommand(p StorageGetChildrenParams) b24.Command[[]StorageGetChildrenItem] {
-	return b24.NewCommand[[]StorageGetChildrenItem](b24.Request{
+	return b24.Command[[]StorageGetChildrenItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.storage.getChildren",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StorageGetChildrenAll iterates over every row of disk.storage.getChildren,
@@ -403,7 +403,7 @@ type StorageGetChildrenParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StorageGetChildrenParams) validate() error {
+func (p *StorageGetChildrenParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.storage.getChildren",
@@ -473,12 +473,12 @@ func StorageGetFields(ctx context.Context, c b24.Caller, p StorageGetFieldsParam
 // (see b24.Add); its result decodes as StorageGetFields's does. Required
 // parameters are not checked here: the portal reports them.
 func StorageGetFieldsCommand(p StorageGetFieldsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.storage.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StorageGetFieldsParams holds the parameters of disk.storage.getFields.
@@ -513,12 +513,12 @@ func StorageGetForApp(ctx context.Context, c b24.Caller, p StorageGetForAppParam
 // (see b24.Add); its result decodes as StorageGetForApp's does. Required
 // parameters are not checked here: the portal reports them.
 func StorageGetForAppCommand(p StorageGetForAppParams) b24.Command[*StorageGetForAppResult] {
-	return b24.NewCommand[*StorageGetForAppResult](b24.Request{
+	return b24.Command[*StorageGetForAppResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.storage.getForApp",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StorageGetForAppParams holds the parameters of disk.storage.getForApp.
@@ -573,12 +573,12 @@ func StorageGetList(ctx context.Context, c b24.Caller, p StorageGetListParams, o
 // b24.Add); its result decodes as StorageGetList's does. Required parameters
 // are not checked here: the portal reports them.
 func StorageGetListCommand(p StorageGetListParams) b24.Command[[]Storage] {
-	return b24.NewCommand[[]Storage](b24.Request{
+	return b24.Command[[]Storage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.storage.getList",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StorageGetListAll iterates over every row of disk.storage.getList,
@@ -699,12 +699,12 @@ func StorageGetTypes(ctx context.Context, c b24.Caller, p StorageGetTypesParams,
 // (see b24.Add); its result decodes as StorageGetTypes's does. Required
 // parameters are not checked here: the portal reports them.
 func StorageGetTypesCommand(p StorageGetTypesParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.storage.getTypes",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StorageGetTypesParams holds the parameters of disk.storage.getTypes.
@@ -741,11 +741,11 @@ func StorageRename(ctx context.Context, c b24.Caller, p StorageRenameParams, opt
 // b24.Add); its result decodes as StorageRename's does. Required parameters
 // are not checked here: the portal reports them.
 func StorageRenameCommand(p StorageRenameParams) b24.Command[*StorageRenameResult] {
-	return b24.NewCommand[*StorageRenameResult](b24.Request{
+	return b24.Command[*StorageRenameResult]{Request: b24.Request{
 		Method:  "disk.storage.rename",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StorageRenameParams holds the parameters of disk.storage.rename.
@@ -760,7 +760,7 @@ type StorageRenameParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StorageRenameParams) validate() error {
+func (p *StorageRenameParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.storage.rename",
@@ -840,11 +840,11 @@ func StorageUploadFile(ctx context.Context, c b24.Caller, p StorageUploadFilePar
 // (see b24.Add); its result decodes as StorageUploadFile's does. Required
 // parameters are not checked here: the portal reports them.
 func StorageUploadFileCommand(p StorageUploadFileParams) b24.Command[*StorageUploadFileResult] {
-	return b24.NewCommand[*StorageUploadFileResult](b24.Request{
+	return b24.Command[*StorageUploadFileResult]{Request: b24.Request{
 		Method:  "disk.storage.uploadFile",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StorageUploadFileParams holds the parameters of disk.storage.uploadFile.
@@ -888,7 +888,7 @@ type StorageUploadFileParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StorageUploadFileParams) validate() error {
+func (p *StorageUploadFileParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.storage.uploadFile",

@@ -38,12 +38,12 @@ func VersionGet(ctx context.Context, c b24.Caller, p VersionGetParams, opts ...b
 // b24.Add); its result decodes as VersionGet's does. Required parameters are
 // not checked here: the portal reports them.
 func VersionGetCommand(p VersionGetParams) b24.Command[*VersionGetResult] {
-	return b24.NewCommand[*VersionGetResult](b24.Request{
+	return b24.Command[*VersionGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.version.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // VersionGetParams holds the parameters of disk.version.get.
@@ -56,7 +56,7 @@ type VersionGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p VersionGetParams) validate() error {
+func (p *VersionGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "disk.version.get",

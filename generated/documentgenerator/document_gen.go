@@ -372,11 +372,11 @@ func DocumentAdd(ctx context.Context, c b24.Caller, p DocumentAddParams, opts ..
 // batch (see b24.Add); its result decodes as DocumentAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentAddCommand(p DocumentAddParams) b24.Command[*DocumentAddResult] {
-	return b24.NewCommand[*DocumentAddResult](b24.Request{
+	return b24.Command[*DocumentAddResult]{Request: b24.Request{
 		Method:  "documentgenerator.document.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentAddParams holds the parameters of documentgenerator.document.add.
@@ -449,7 +449,7 @@ type DocumentAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentAddParams) validate() error {
+func (p *DocumentAddParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.document.add",
@@ -516,11 +516,11 @@ func DocumentDelete(ctx context.Context, c b24.Caller, p DocumentDeleteParams, o
 // a batch (see b24.Add); its result decodes as DocumentDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentDeleteCommand(p DocumentDeleteParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "documentgenerator.document.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentDeleteParams holds the parameters of
@@ -534,7 +534,7 @@ type DocumentDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentDeleteParams) validate() error {
+func (p *DocumentDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.document.delete",
@@ -579,11 +579,11 @@ func DocumentEnablepublicurl(ctx context.Context, c b24.Caller, p DocumentEnable
 // DocumentEnablepublicurl's does. Required parameters are not checked here:
 // the portal reports them.
 func DocumentEnablepublicurlCommand(p DocumentEnablepublicurlParams) b24.Command[*Document] {
-	return b24.NewCommand[*Document](b24.Request{
+	return b24.Command[*Document]{Request: b24.Request{
 		Method:  "documentgenerator.document.enablepublicurl",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentEnablepublicurlParams holds the parameters of
@@ -604,7 +604,7 @@ type DocumentEnablepublicurlParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentEnablepublicurlParams) validate() error {
+func (p *DocumentEnablepublicurlParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.document.enablepublicurl",
@@ -646,12 +646,12 @@ func DocumentGet(ctx context.Context, c b24.Caller, p DocumentGetParams, opts ..
 // batch (see b24.Add); its result decodes as DocumentGet's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentGetCommand(p DocumentGetParams) b24.Command[*DocumentGetResult] {
-	return b24.NewCommand[*DocumentGetResult](b24.Request{
+	return b24.Command[*DocumentGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "documentgenerator.document.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentGetParams holds the parameters of documentgenerator.document.get.
@@ -664,7 +664,7 @@ type DocumentGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentGetParams) validate() error {
+func (p *DocumentGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.document.get",
@@ -726,12 +726,12 @@ func DocumentGetfields(ctx context.Context, c b24.Caller, p DocumentGetfieldsPar
 // command for a batch (see b24.Add); its result decodes as DocumentGetfields's
 // does. Required parameters are not checked here: the portal reports them.
 func DocumentGetfieldsCommand(p DocumentGetfieldsParams) b24.Command[*DocumentGetfieldsResult] {
-	return b24.NewCommand[*DocumentGetfieldsResult](b24.Request{
+	return b24.Command[*DocumentGetfieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "documentgenerator.document.getfields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentGetfieldsParams holds the parameters of
@@ -756,7 +756,7 @@ type DocumentGetfieldsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentGetfieldsParams) validate() error {
+func (p *DocumentGetfieldsParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.document.getfields",
@@ -857,12 +857,12 @@ func DocumentList(ctx context.Context, c b24.Caller, p DocumentListParams, opts 
 // batch (see b24.Add); its result decodes as DocumentList's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentListCommand(p DocumentListParams) b24.Command[*DocumentListResult] {
-	return b24.NewCommand[*DocumentListResult](b24.Request{
+	return b24.Command[*DocumentListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "documentgenerator.document.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DocumentListAll iterates over every row of documentgenerator.document.list,
@@ -1087,11 +1087,11 @@ func DocumentUpdate(ctx context.Context, c b24.Caller, p DocumentUpdateParams, o
 // a batch (see b24.Add); its result decodes as DocumentUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentUpdateCommand(p DocumentUpdateParams) b24.Command[*DocumentUpdateResult] {
-	return b24.NewCommand[*DocumentUpdateResult](b24.Request{
+	return b24.Command[*DocumentUpdateResult]{Request: b24.Request{
 		Method:  "documentgenerator.document.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DocumentUpdateParams holds the parameters of
@@ -1133,7 +1133,7 @@ type DocumentUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentUpdateParams) validate() error {
+func (p *DocumentUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.document.update",

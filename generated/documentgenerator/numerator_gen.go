@@ -273,11 +273,11 @@ func NumeratorAdd(ctx context.Context, c b24.Caller, p NumeratorAddParams, opts 
 // batch (see b24.Add); its result decodes as NumeratorAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func NumeratorAddCommand(p NumeratorAddParams) b24.Command[*NumeratorAddResult] {
-	return b24.NewCommand[*NumeratorAddResult](b24.Request{
+	return b24.Command[*NumeratorAddResult]{Request: b24.Request{
 		Method:  "documentgenerator.numerator.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NumeratorAddParams holds the parameters of documentgenerator.numerator.add.
@@ -287,7 +287,7 @@ type NumeratorAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NumeratorAddParams) validate() error {
+func (p *NumeratorAddParams) validate() error {
 	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "documentgenerator.numerator.add",
@@ -356,11 +356,11 @@ func NumeratorDelete(ctx context.Context, c b24.Caller, p NumeratorDeleteParams,
 // for a batch (see b24.Add); its result decodes as NumeratorDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func NumeratorDeleteCommand(p NumeratorDeleteParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "documentgenerator.numerator.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NumeratorDeleteParams holds the parameters of
@@ -374,7 +374,7 @@ type NumeratorDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NumeratorDeleteParams) validate() error {
+func (p *NumeratorDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.numerator.delete",
@@ -416,12 +416,12 @@ func NumeratorGet(ctx context.Context, c b24.Caller, p NumeratorGetParams, opts 
 // batch (see b24.Add); its result decodes as NumeratorGet's does. Required
 // parameters are not checked here: the portal reports them.
 func NumeratorGetCommand(p NumeratorGetParams) b24.Command[*NumeratorGetResult] {
-	return b24.NewCommand[*NumeratorGetResult](b24.Request{
+	return b24.Command[*NumeratorGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "documentgenerator.numerator.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // NumeratorGetParams holds the parameters of documentgenerator.numerator.get.
@@ -434,7 +434,7 @@ type NumeratorGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NumeratorGetParams) validate() error {
+func (p *NumeratorGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.numerator.get",
@@ -494,12 +494,12 @@ func NumeratorList(ctx context.Context, c b24.Caller, p NumeratorListParams, opt
 // batch (see b24.Add); its result decodes as NumeratorList's does. Required
 // parameters are not checked here: the portal reports them.
 func NumeratorListCommand(p NumeratorListParams) b24.Command[*NumeratorListResult] {
-	return b24.NewCommand[*NumeratorListResult](b24.Request{
+	return b24.Command[*NumeratorListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "documentgenerator.numerator.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // NumeratorListAll iterates over every row of
@@ -582,11 +582,11 @@ func NumeratorUpdate(ctx context.Context, c b24.Caller, p NumeratorUpdateParams,
 // for a batch (see b24.Add); its result decodes as NumeratorUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func NumeratorUpdateCommand(p NumeratorUpdateParams) b24.Command[*Numerator] {
-	return b24.NewCommand[*Numerator](b24.Request{
+	return b24.Command[*Numerator]{Request: b24.Request{
 		Method:  "documentgenerator.numerator.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NumeratorUpdateParams holds the parameters of
@@ -602,7 +602,7 @@ type NumeratorUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NumeratorUpdateParams) validate() error {
+func (p *NumeratorUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.numerator.update",

@@ -147,11 +147,11 @@ func RegionAdd(ctx context.Context, c b24.Caller, p RegionAddParams, opts ...b24
 // (see b24.Add); its result decodes as RegionAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func RegionAddCommand(p RegionAddParams) b24.Command[*RegionAddResult] {
-	return b24.NewCommand[*RegionAddResult](b24.Request{
+	return b24.Command[*RegionAddResult]{Request: b24.Request{
 		Method:  "documentgenerator.region.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RegionAddParams holds the parameters of documentgenerator.region.add.
@@ -161,7 +161,7 @@ type RegionAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RegionAddParams) validate() error {
+func (p *RegionAddParams) validate() error {
 	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "documentgenerator.region.add",
@@ -224,11 +224,11 @@ func RegionDelete(ctx context.Context, c b24.Caller, p RegionDeleteParams, opts 
 // batch (see b24.Add); its result decodes as RegionDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func RegionDeleteCommand(p RegionDeleteParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "documentgenerator.region.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RegionDeleteParams holds the parameters of documentgenerator.region.delete.
@@ -241,7 +241,7 @@ type RegionDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RegionDeleteParams) validate() error {
+func (p *RegionDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.region.delete",
@@ -283,12 +283,12 @@ func RegionGet(ctx context.Context, c b24.Caller, p RegionGetParams, opts ...b24
 // (see b24.Add); its result decodes as RegionGet's does. Required parameters
 // are not checked here: the portal reports them.
 func RegionGetCommand(p RegionGetParams) b24.Command[*RegionGetResult] {
-	return b24.NewCommand[*RegionGetResult](b24.Request{
+	return b24.Command[*RegionGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "documentgenerator.region.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RegionGetParams holds the parameters of documentgenerator.region.get.
@@ -302,7 +302,7 @@ type RegionGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RegionGetParams) validate() error {
+func (p *RegionGetParams) validate() error {
 	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "documentgenerator.region.get",
@@ -360,12 +360,12 @@ func RegionList(ctx context.Context, c b24.Caller, p RegionListParams, opts ...b
 // (see b24.Add); its result decodes as RegionList's does. Required parameters
 // are not checked here: the portal reports them.
 func RegionListCommand(p RegionListParams) b24.Command[*RegionListResult] {
-	return b24.NewCommand[*RegionListResult](b24.Request{
+	return b24.Command[*RegionListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "documentgenerator.region.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RegionListParams holds the parameters of documentgenerator.region.list.
@@ -422,11 +422,11 @@ func RegionUpdate(ctx context.Context, c b24.Caller, p RegionUpdateParams, opts 
 // batch (see b24.Add); its result decodes as RegionUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func RegionUpdateCommand(p RegionUpdateParams) b24.Command[*RegionUpdateResult] {
-	return b24.NewCommand[*RegionUpdateResult](b24.Request{
+	return b24.Command[*RegionUpdateResult]{Request: b24.Request{
 		Method:  "documentgenerator.region.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RegionUpdateParams holds the parameters of documentgenerator.region.update.
@@ -441,7 +441,7 @@ type RegionUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RegionUpdateParams) validate() error {
+func (p *RegionUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.region.update",

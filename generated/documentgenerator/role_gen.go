@@ -499,11 +499,11 @@ func RoleAdd(ctx context.Context, c b24.Caller, p RoleAddParams, opts ...b24.Cal
 // b24.Add); its result decodes as RoleAdd's does. Required parameters are not
 // checked here: the portal reports them.
 func RoleAddCommand(p RoleAddParams) b24.Command[*RoleAddResult] {
-	return b24.NewCommand[*RoleAddResult](b24.Request{
+	return b24.Command[*RoleAddResult]{Request: b24.Request{
 		Method:  "documentgenerator.role.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RoleAddParams holds the parameters of documentgenerator.role.add.
@@ -513,7 +513,7 @@ type RoleAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RoleAddParams) validate() error {
+func (p *RoleAddParams) validate() error {
 	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "documentgenerator.role.add",
@@ -577,11 +577,11 @@ func RoleDelete(ctx context.Context, c b24.Caller, p RoleDeleteParams, opts ...b
 // (see b24.Add); its result decodes as RoleDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func RoleDeleteCommand(p RoleDeleteParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "documentgenerator.role.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RoleDeleteParams holds the parameters of documentgenerator.role.delete.
@@ -594,7 +594,7 @@ type RoleDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RoleDeleteParams) validate() error {
+func (p *RoleDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.role.delete",
@@ -639,11 +639,11 @@ func RoleFillaccesses(ctx context.Context, c b24.Caller, p RoleFillaccessesParam
 // for a batch (see b24.Add); its result decodes as RoleFillaccesses's does.
 // Required parameters are not checked here: the portal reports them.
 func RoleFillaccessesCommand(p RoleFillaccessesParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "documentgenerator.role.fillaccesses",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RoleFillaccessesParams holds the parameters of
@@ -753,12 +753,12 @@ func RoleGet(ctx context.Context, c b24.Caller, p RoleGetParams, opts ...b24.Cal
 // b24.Add); its result decodes as RoleGet's does. Required parameters are not
 // checked here: the portal reports them.
 func RoleGetCommand(p RoleGetParams) b24.Command[*RoleGetResult] {
-	return b24.NewCommand[*RoleGetResult](b24.Request{
+	return b24.Command[*RoleGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "documentgenerator.role.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RoleGetParams holds the parameters of documentgenerator.role.get.
@@ -771,7 +771,7 @@ type RoleGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RoleGetParams) validate() error {
+func (p *RoleGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.role.get",
@@ -832,12 +832,12 @@ func RoleList(ctx context.Context, c b24.Caller, p RoleListParams, opts ...b24.C
 // b24.Add); its result decodes as RoleList's does. Required parameters are not
 // checked here: the portal reports them.
 func RoleListCommand(p RoleListParams) b24.Command[*RoleListResult] {
-	return b24.NewCommand[*RoleListResult](b24.Request{
+	return b24.Command[*RoleListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "documentgenerator.role.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RoleListAll iterates over every row of documentgenerator.role.list,
@@ -917,11 +917,11 @@ func RoleUpdate(ctx context.Context, c b24.Caller, p RoleUpdateParams, opts ...b
 // (see b24.Add); its result decodes as RoleUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func RoleUpdateCommand(p RoleUpdateParams) b24.Command[*RoleUpdateResult] {
-	return b24.NewCommand[*RoleUpdateResult](b24.Request{
+	return b24.Command[*RoleUpdateResult]{Request: b24.Request{
 		Method:  "documentgenerator.role.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RoleUpdateParams holds the parameters of documentgenerator.role.update.
@@ -936,7 +936,7 @@ type RoleUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RoleUpdateParams) validate() error {
+func (p *RoleUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.role.update",

@@ -269,11 +269,11 @@ func TemplateAdd(ctx context.Context, c b24.Caller, p TemplateAddParams, opts ..
 // batch (see b24.Add); its result decodes as TemplateAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func TemplateAddCommand(p TemplateAddParams) b24.Command[*TemplateAddResult] {
-	return b24.NewCommand[*TemplateAddResult](b24.Request{
+	return b24.Command[*TemplateAddResult]{Request: b24.Request{
 		Method:  "documentgenerator.template.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateAddParams holds the parameters of documentgenerator.template.add.
@@ -283,7 +283,7 @@ type TemplateAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateAddParams) validate() error {
+func (p *TemplateAddParams) validate() error {
 	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "documentgenerator.template.add",
@@ -367,11 +367,11 @@ func TemplateDelete(ctx context.Context, c b24.Caller, p TemplateDeleteParams, o
 // a batch (see b24.Add); its result decodes as TemplateDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func TemplateDeleteCommand(p TemplateDeleteParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "documentgenerator.template.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateDeleteParams holds the parameters of
@@ -385,7 +385,7 @@ type TemplateDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateDeleteParams) validate() error {
+func (p *TemplateDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.template.delete",
@@ -427,12 +427,12 @@ func TemplateGet(ctx context.Context, c b24.Caller, p TemplateGetParams, opts ..
 // batch (see b24.Add); its result decodes as TemplateGet's does. Required
 // parameters are not checked here: the portal reports them.
 func TemplateGetCommand(p TemplateGetParams) b24.Command[*TemplateGetResult] {
-	return b24.NewCommand[*TemplateGetResult](b24.Request{
+	return b24.Command[*TemplateGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "documentgenerator.template.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TemplateGetParams holds the parameters of documentgenerator.template.get.
@@ -445,7 +445,7 @@ type TemplateGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateGetParams) validate() error {
+func (p *TemplateGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.template.get",
@@ -507,12 +507,12 @@ func TemplateGetfields(ctx context.Context, c b24.Caller, p TemplateGetfieldsPar
 // command for a batch (see b24.Add); its result decodes as TemplateGetfields's
 // does. Required parameters are not checked here: the portal reports them.
 func TemplateGetfieldsCommand(p TemplateGetfieldsParams) b24.Command[*TemplateGetfieldsResult] {
-	return b24.NewCommand[*TemplateGetfieldsResult](b24.Request{
+	return b24.Command[*TemplateGetfieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "documentgenerator.template.getfields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TemplateGetfieldsParams holds the parameters of
@@ -526,7 +526,7 @@ type TemplateGetfieldsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateGetfieldsParams) validate() error {
+func (p *TemplateGetfieldsParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.template.getfields",
@@ -623,12 +623,12 @@ func TemplateList(ctx context.Context, c b24.Caller, p TemplateListParams, opts 
 // batch (see b24.Add); its result decodes as TemplateList's does. Required
 // parameters are not checked here: the portal reports them.
 func TemplateListCommand(p TemplateListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "documentgenerator.template.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TemplateListParams holds the parameters of documentgenerator.template.list.
@@ -822,11 +822,11 @@ func TemplateUpdate(ctx context.Context, c b24.Caller, p TemplateUpdateParams, o
 // a batch (see b24.Add); its result decodes as TemplateUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func TemplateUpdateCommand(p TemplateUpdateParams) b24.Command[*TemplateUpdateResult] {
-	return b24.NewCommand[*TemplateUpdateResult](b24.Request{
+	return b24.Command[*TemplateUpdateResult]{Request: b24.Request{
 		Method:  "documentgenerator.template.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateUpdateParams holds the parameters of
@@ -842,7 +842,7 @@ type TemplateUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateUpdateParams) validate() error {
+func (p *TemplateUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "documentgenerator.template.update",

@@ -39,11 +39,11 @@ func Add(ctx context.Context, c b24.Caller, p AddParams, opts ...b24.CallOption)
 // decodes as Add's does. Required parameters are not checked here: the portal
 // reports them.
 func AddCommand(p AddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "entity.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AddParams holds the parameters of entity.add.
@@ -83,7 +83,7 @@ type AddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AddParams) validate() error {
+func (p *AddParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.add",

@@ -41,11 +41,11 @@ func Delete(ctx context.Context, c b24.Caller, p DeleteParams, opts ...b24.CallO
 // result decodes as Delete's does. Required parameters are not checked here:
 // the portal reports them.
 func DeleteCommand(p DeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "entity.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeleteParams holds the parameters of entity.delete.
@@ -58,7 +58,7 @@ type DeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeleteParams) validate() error {
+func (p *DeleteParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.delete",

@@ -39,12 +39,12 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // decodes as Get's does. Required parameters are not checked here: the portal
 // reports them.
 func GetCommand(p GetParams) b24.Command[*Entity] {
-	return b24.NewCommand[*Entity](b24.Request{
+	return b24.Command[*Entity]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "entity.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // GetParams holds the parameters of entity.get.

@@ -133,11 +133,11 @@ func ItemAdd(ctx context.Context, c b24.Caller, p ItemAddParams, opts ...b24.Cal
 // its result decodes as ItemAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemAddCommand(p ItemAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "entity.item.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemAddParams holds the parameters of entity.item.add.
@@ -185,7 +185,7 @@ type ItemAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemAddParams) validate() error {
+func (p *ItemAddParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.item.add",
@@ -232,11 +232,11 @@ func ItemDelete(ctx context.Context, c b24.Caller, p ItemDeleteParams, opts ...b
 // b24.Add); its result decodes as ItemDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func ItemDeleteCommand(p ItemDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "entity.item.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemDeleteParams holds the parameters of entity.item.delete.
@@ -254,7 +254,7 @@ type ItemDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemDeleteParams) validate() error {
+func (p *ItemDeleteParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.item.delete",
@@ -303,12 +303,12 @@ func ItemGet(ctx context.Context, c b24.Caller, p ItemGetParams, opts ...b24.Cal
 // its result decodes as ItemGet's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemGetCommand(p ItemGetParams) b24.Command[[]Item] {
-	return b24.NewCommand[[]Item](b24.Request{
+	return b24.Command[[]Item]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "entity.item.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemGetAll iterates over every row of entity.item.get, requesting page after
@@ -389,7 +389,7 @@ type ItemGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemGetParams) validate() error {
+func (p *ItemGetParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.item.get",
@@ -560,11 +560,11 @@ func ItemPropertyAdd(ctx context.Context, c b24.Caller, p ItemPropertyAddParams,
 // (see b24.Add); its result decodes as ItemPropertyAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemPropertyAddCommand(p ItemPropertyAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "entity.item.property.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPropertyAddParams holds the parameters of entity.item.property.add.
@@ -591,7 +591,7 @@ type ItemPropertyAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPropertyAddParams) validate() error {
+func (p *ItemPropertyAddParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.item.property.add",
@@ -669,11 +669,11 @@ func ItemPropertyDelete(ctx context.Context, c b24.Caller, p ItemPropertyDeleteP
 // batch (see b24.Add); its result decodes as ItemPropertyDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemPropertyDeleteCommand(p ItemPropertyDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "entity.item.property.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPropertyDeleteParams holds the parameters of
@@ -692,7 +692,7 @@ type ItemPropertyDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPropertyDeleteParams) validate() error {
+func (p *ItemPropertyDeleteParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.item.property.delete",
@@ -746,12 +746,12 @@ func ItemPropertyGet(ctx context.Context, c b24.Caller, p ItemPropertyGetParams,
 // (see b24.Add); its result decodes as ItemPropertyGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemPropertyGetCommand(p ItemPropertyGetParams) b24.Command[[]ItemProperty] {
-	return b24.NewCommand[[]ItemProperty](b24.Request{
+	return b24.Command[[]ItemProperty]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "entity.item.property.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemPropertyGetParams holds the parameters of entity.item.property.get.
@@ -771,7 +771,7 @@ type ItemPropertyGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPropertyGetParams) validate() error {
+func (p *ItemPropertyGetParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.item.property.get",
@@ -822,11 +822,11 @@ func ItemPropertyUpdate(ctx context.Context, c b24.Caller, p ItemPropertyUpdateP
 // batch (see b24.Add); its result decodes as ItemPropertyUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemPropertyUpdateCommand(p ItemPropertyUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "entity.item.property.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemPropertyUpdateParams holds the parameters of
@@ -861,7 +861,7 @@ type ItemPropertyUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemPropertyUpdateParams) validate() error {
+func (p *ItemPropertyUpdateParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.item.property.update",
@@ -932,11 +932,11 @@ func ItemUpdate(ctx context.Context, c b24.Caller, p ItemUpdateParams, opts ...b
 // b24.Add); its result decodes as ItemUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func ItemUpdateCommand(p ItemUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "entity.item.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemUpdateParams holds the parameters of entity.item.update.
@@ -993,7 +993,7 @@ type ItemUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemUpdateParams) validate() error {
+func (p *ItemUpdateParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.item.update",

@@ -41,11 +41,11 @@ func Rights(ctx context.Context, c b24.Caller, p RightsParams, opts ...b24.CallO
 // result decodes as Rights's does. Required parameters are not checked here:
 // the portal reports them.
 func RightsCommand(p RightsParams) b24.Command[*RightsResult] {
-	return b24.NewCommand[*RightsResult](b24.Request{
+	return b24.Command[*RightsResult]{Request: b24.Request{
 		Method:  "entity.rights",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RightsParams holds the parameters of entity.rights.
@@ -83,7 +83,7 @@ type RightsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RightsParams) validate() error {
+func (p *RightsParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.rights",

@@ -99,11 +99,11 @@ func SectionAdd(ctx context.Context, c b24.Caller, p SectionAddParams, opts ...b
 // b24.Add); its result decodes as SectionAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func SectionAddCommand(p SectionAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "entity.section.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SectionAddParams holds the parameters of entity.section.add.
@@ -149,7 +149,7 @@ type SectionAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SectionAddParams) validate() error {
+func (p *SectionAddParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.section.add",
@@ -203,11 +203,11 @@ func SectionDelete(ctx context.Context, c b24.Caller, p SectionDeleteParams, opt
 // b24.Add); its result decodes as SectionDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func SectionDeleteCommand(p SectionDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "entity.section.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SectionDeleteParams holds the parameters of entity.section.delete.
@@ -222,7 +222,7 @@ type SectionDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SectionDeleteParams) validate() error {
+func (p *SectionDeleteParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.section.delete",
@@ -270,12 +270,12 @@ func SectionGet(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b
 // b24.Add); its result decodes as SectionGet's does. Required parameters are
 // not checked here: the portal reports them.
 func SectionGetCommand(p SectionGetParams) b24.Command[[]Section] {
-	return b24.NewCommand[[]Section](b24.Request{
+	return b24.Command[[]Section]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "entity.section.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SectionGetAll iterates over every row of entity.section.get, requesting page
@@ -358,7 +358,7 @@ type SectionGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SectionGetParams) validate() error {
+func (p *SectionGetParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.section.get",
@@ -510,11 +510,11 @@ func SectionUpdate(ctx context.Context, c b24.Caller, p SectionUpdateParams, opt
 // b24.Add); its result decodes as SectionUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func SectionUpdateCommand(p SectionUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "entity.section.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SectionUpdateParams holds the parameters of entity.section.update.
@@ -562,7 +562,7 @@ type SectionUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SectionUpdateParams) validate() error {
+func (p *SectionUpdateParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.section.update",

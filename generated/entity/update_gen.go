@@ -42,11 +42,11 @@ func Update(ctx context.Context, c b24.Caller, p UpdateParams, opts ...b24.CallO
 // result decodes as Update's does. Required parameters are not checked here:
 // the portal reports them.
 func UpdateCommand(p UpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "entity.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UpdateParams holds the parameters of entity.update.
@@ -93,7 +93,7 @@ type UpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UpdateParams) validate() error {
+func (p *UpdateParams) validate() error {
 	if p.Entity == "" {
 		return &b24.RequiredError{
 			Method: "entity.update",

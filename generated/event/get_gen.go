@@ -32,12 +32,12 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // decodes as Get's does. Required parameters are not checked here: the portal
 // reports them.
 func GetCommand(p GetParams) b24.Command[[]Event] {
-	return b24.NewCommand[[]Event](b24.Request{
+	return b24.Command[[]Event]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "event.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // GetParams holds the parameters of event.get.

@@ -92,11 +92,11 @@ func OfflineClear(ctx context.Context, c b24.Caller, p OfflineClearParams, opts 
 // b24.Add); its result decodes as OfflineClear's does. Required parameters are
 // not checked here: the portal reports them.
 func OfflineClearCommand(p OfflineClearParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "event.offline.clear",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OfflineClearParams holds the parameters of event.offline.clear.
@@ -115,7 +115,7 @@ type OfflineClearParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OfflineClearParams) validate() error {
+func (p *OfflineClearParams) validate() error {
 	if p.ProcessID == "" {
 		return &b24.RequiredError{
 			Method: "event.offline.clear",
@@ -155,11 +155,11 @@ func OfflineError(ctx context.Context, c b24.Caller, p OfflineErrorParams, opts 
 // b24.Add); its result decodes as OfflineError's does. Required parameters are
 // not checked here: the portal reports them.
 func OfflineErrorCommand(p OfflineErrorParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "event.offline.error",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OfflineErrorParams holds the parameters of event.offline.error.
@@ -172,7 +172,7 @@ type OfflineErrorParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OfflineErrorParams) validate() error {
+func (p *OfflineErrorParams) validate() error {
 	if p.ProcessID == "" {
 		return &b24.RequiredError{
 			Method: "event.offline.error",
@@ -209,12 +209,12 @@ func OfflineGet(ctx context.Context, c b24.Caller, p OfflineGetParams, opts ...b
 // b24.Add); its result decodes as OfflineGet's does. Required parameters are
 // not checked here: the portal reports them.
 func OfflineGetCommand(p OfflineGetParams) b24.Command[*Offline] {
-	return b24.NewCommand[*Offline](b24.Request{
+	return b24.Command[*Offline]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "event.offline.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // OfflineGetParams holds the parameters of event.offline.get.
@@ -275,12 +275,12 @@ func OfflineList(ctx context.Context, c b24.Caller, p OfflineListParams, opts ..
 // b24.Add); its result decodes as OfflineList's does. Required parameters are
 // not checked here: the portal reports them.
 func OfflineListCommand(p OfflineListParams) b24.Command[[]Offline] {
-	return b24.NewCommand[[]Offline](b24.Request{
+	return b24.Command[[]Offline]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "event.offline.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // OfflineListAll iterates over every row of event.offline.list, requesting

@@ -34,11 +34,11 @@ func Unbind(ctx context.Context, c b24.Caller, p UnbindParams, opts ...b24.CallO
 // result decodes as Unbind's does. Required parameters are not checked here:
 // the portal reports them.
 func UnbindCommand(p UnbindParams) b24.Command[*UnbindResult] {
-	return b24.NewCommand[*UnbindResult](b24.Request{
+	return b24.Command[*UnbindResult]{Request: b24.Request{
 		Method:  "event.unbind",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UnbindParams holds the parameters of event.unbind.
@@ -60,7 +60,7 @@ type UnbindParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UnbindParams) validate() error {
+func (p *UnbindParams) validate() error {
 	if p.Event == "" {
 		return &b24.RequiredError{
 			Method: "event.unbind",

@@ -38,12 +38,12 @@ func EmployeeCount(ctx context.Context, c b24.Caller, p EmployeeCountParams, opt
 // batch (see b24.Add); its result decodes as EmployeeCount's does. Required
 // parameters are not checked here: the portal reports them.
 func EmployeeCountCommand(p EmployeeCountParams) b24.Command[*EmployeeCountResult] {
-	return b24.NewCommand[*EmployeeCountResult](b24.Request{
+	return b24.Command[*EmployeeCountResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.employee.count",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EmployeeCountParams holds the parameters of humanresources.employee.count.
@@ -106,12 +106,12 @@ func EmployeeFieldGet(ctx context.Context, c b24.Caller, p EmployeeFieldGetParam
 // for a batch (see b24.Add); its result decodes as EmployeeFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func EmployeeFieldGetCommand(p EmployeeFieldGetParams) b24.Command[*EmployeeFieldGetResult] {
-	return b24.NewCommand[*EmployeeFieldGetResult](b24.Request{
+	return b24.Command[*EmployeeFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.employee.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EmployeeFieldGetParams holds the parameters of
@@ -150,7 +150,7 @@ type EmployeeFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p EmployeeFieldGetParams) validate() error {
+func (p *EmployeeFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "humanresources.employee.field.get",
@@ -271,12 +271,12 @@ func EmployeeFieldList(ctx context.Context, c b24.Caller, p EmployeeFieldListPar
 // for a batch (see b24.Add); its result decodes as EmployeeFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func EmployeeFieldListCommand(p EmployeeFieldListParams) b24.Command[*EmployeeFieldListResult] {
-	return b24.NewCommand[*EmployeeFieldListResult](b24.Request{
+	return b24.Command[*EmployeeFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.employee.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EmployeeFieldListParams holds the parameters of
@@ -379,11 +379,11 @@ func EmployeeMultidepartment(ctx context.Context, c b24.Caller, p EmployeeMultid
 // EmployeeMultidepartment's does. Required parameters are not checked here:
 // the portal reports them.
 func EmployeeMultidepartmentCommand(p EmployeeMultidepartmentParams) b24.Command[*EmployeeMultidepartmentResult] {
-	return b24.NewCommand[*EmployeeMultidepartmentResult](b24.Request{
+	return b24.Command[*EmployeeMultidepartmentResult]{Request: b24.Request{
 		Method:  "humanresources.employee.multidepartment",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // EmployeeMultidepartmentParams holds the parameters of
@@ -499,12 +499,12 @@ func EmployeeSearch(ctx context.Context, c b24.Caller, p EmployeeSearchParams, o
 // batch (see b24.Add); its result decodes as EmployeeSearch's does. Required
 // parameters are not checked here: the portal reports them.
 func EmployeeSearchCommand(p EmployeeSearchParams) b24.Command[*EmployeeSearchResult] {
-	return b24.NewCommand[*EmployeeSearchResult](b24.Request{
+	return b24.Command[*EmployeeSearchResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.employee.search",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EmployeeSearchParams holds the parameters of humanresources.employee.search.
@@ -530,7 +530,7 @@ type EmployeeSearchParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p EmployeeSearchParams) validate() error {
+func (p *EmployeeSearchParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "humanresources.employee.search",
@@ -641,11 +641,11 @@ func EmployeeSubordinates(ctx context.Context, c b24.Caller, p EmployeeSubordina
 // EmployeeSubordinates's does. Required parameters are not checked here: the
 // portal reports them.
 func EmployeeSubordinatesCommand(p EmployeeSubordinatesParams) b24.Command[*EmployeeSubordinatesResult] {
-	return b24.NewCommand[*EmployeeSubordinatesResult](b24.Request{
+	return b24.Command[*EmployeeSubordinatesResult]{Request: b24.Request{
 		Method:  "humanresources.employee.subordinates",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // EmployeeSubordinatesParams holds the parameters of
@@ -658,7 +658,7 @@ type EmployeeSubordinatesParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p EmployeeSubordinatesParams) validate() error {
+func (p *EmployeeSubordinatesParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.employee.subordinates",

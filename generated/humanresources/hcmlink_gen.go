@@ -43,11 +43,11 @@ func HcmlinkCompanyAdd(ctx context.Context, c b24.Caller, p HcmlinkCompanyAddPar
 // for a batch (see b24.Add); its result decodes as HcmlinkCompanyAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func HcmlinkCompanyAddCommand(p HcmlinkCompanyAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "humanresources.hcmlink.company.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // HcmlinkCompanyAddParams holds the parameters of
@@ -58,7 +58,7 @@ type HcmlinkCompanyAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p HcmlinkCompanyAddParams) validate() error {
+func (p *HcmlinkCompanyAddParams) validate() error {
 	if p.Fields.Company == "" {
 		return &b24.RequiredError{
 			Method: "humanresources.hcmlink.company.add",
@@ -296,11 +296,11 @@ func HcmlinkCompanyDelete(ctx context.Context, c b24.Caller, p HcmlinkCompanyDel
 // HcmlinkCompanyDelete's does. Required parameters are not checked here: the
 // portal reports them.
 func HcmlinkCompanyDeleteCommand(p HcmlinkCompanyDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "humanresources.hcmlink.company.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // HcmlinkCompanyDeleteParams holds the parameters of
@@ -313,7 +313,7 @@ type HcmlinkCompanyDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p HcmlinkCompanyDeleteParams) validate() error {
+func (p *HcmlinkCompanyDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.hcmlink.company.delete",
@@ -353,12 +353,12 @@ func HcmlinkCompanyList(ctx context.Context, c b24.Caller, p HcmlinkCompanyListP
 // HcmlinkCompanyList's does. Required parameters are not checked here: the
 // portal reports them.
 func HcmlinkCompanyListCommand(p HcmlinkCompanyListParams) b24.Command[[]HcmlinkCompanyListItem] {
-	return b24.NewCommand[[]HcmlinkCompanyListItem](b24.Request{
+	return b24.Command[[]HcmlinkCompanyListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.hcmlink.company.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // HcmlinkCompanyListParams holds the parameters of
@@ -554,11 +554,11 @@ func HcmlinkCompanyUpdate(ctx context.Context, c b24.Caller, p HcmlinkCompanyUpd
 // HcmlinkCompanyUpdate's does. Required parameters are not checked here: the
 // portal reports them.
 func HcmlinkCompanyUpdateCommand(p HcmlinkCompanyUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "humanresources.hcmlink.company.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // HcmlinkCompanyUpdateParams holds the parameters of
@@ -573,7 +573,7 @@ type HcmlinkCompanyUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p HcmlinkCompanyUpdateParams) validate() error {
+func (p *HcmlinkCompanyUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.hcmlink.company.update",
@@ -793,12 +793,12 @@ func HcmlinkCompanyUserList(ctx context.Context, c b24.Caller, p HcmlinkCompanyU
 // HcmlinkCompanyUserList's does. Required parameters are not checked here: the
 // portal reports them.
 func HcmlinkCompanyUserListCommand(p HcmlinkCompanyUserListParams) b24.Command[[]HcmlinkCompanyUserListItem] {
-	return b24.NewCommand[[]HcmlinkCompanyUserListItem](b24.Request{
+	return b24.Command[[]HcmlinkCompanyUserListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.hcmlink.company.user.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // HcmlinkCompanyUserListParams holds the parameters of
@@ -899,12 +899,12 @@ func HcmlinkEmployeeList(ctx context.Context, c b24.Caller, p HcmlinkEmployeeLis
 // HcmlinkEmployeeList's does. Required parameters are not checked here: the
 // portal reports them.
 func HcmlinkEmployeeListCommand(p HcmlinkEmployeeListParams) b24.Command[[]HcmlinkEmployeeListItem] {
-	return b24.NewCommand[[]HcmlinkEmployeeListItem](b24.Request{
+	return b24.Command[[]HcmlinkEmployeeListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.hcmlink.employee.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // HcmlinkEmployeeListParams holds the parameters of
@@ -928,7 +928,7 @@ type HcmlinkEmployeeListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p HcmlinkEmployeeListParams) validate() error {
+func (p *HcmlinkEmployeeListParams) validate() error {
 	if p.Company == "" {
 		return &b24.RequiredError{
 			Method: "humanresources.hcmlink.employee.list",
@@ -1055,11 +1055,11 @@ func HcmlinkEmployeeSet(ctx context.Context, c b24.Caller, p HcmlinkEmployeeSetP
 // HcmlinkEmployeeSet's does. Required parameters are not checked here: the
 // portal reports them.
 func HcmlinkEmployeeSetCommand(p HcmlinkEmployeeSetParams) b24.Command[*HcmlinkEmployeeSetResult] {
-	return b24.NewCommand[*HcmlinkEmployeeSetResult](b24.Request{
+	return b24.Command[*HcmlinkEmployeeSetResult]{Request: b24.Request{
 		Method:  "humanresources.hcmlink.employee.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // HcmlinkEmployeeSetParams holds the parameters of
@@ -1080,7 +1080,7 @@ type HcmlinkEmployeeSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p HcmlinkEmployeeSetParams) validate() error {
+func (p *HcmlinkEmployeeSetParams) validate() error {
 	if p.Company == "" {
 		return &b24.RequiredError{
 			Method: "humanresources.hcmlink.employee.set",
@@ -1294,11 +1294,11 @@ func HcmlinkFieldValueSet(ctx context.Context, c b24.Caller, p HcmlinkFieldValue
 // HcmlinkFieldValueSet's does. Required parameters are not checked here: the
 // portal reports them.
 func HcmlinkFieldValueSetCommand(p HcmlinkFieldValueSetParams) b24.Command[*HcmlinkFieldValueSetResult] {
-	return b24.NewCommand[*HcmlinkFieldValueSetResult](b24.Request{
+	return b24.Command[*HcmlinkFieldValueSetResult]{Request: b24.Request{
 		Method:  "humanresources.hcmlink.field.value.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // HcmlinkFieldValueSetParams holds the parameters of
@@ -1325,7 +1325,7 @@ type HcmlinkFieldValueSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p HcmlinkFieldValueSetParams) validate() error {
+func (p *HcmlinkFieldValueSetParams) validate() error {
 	if p.Company == "" {
 		return &b24.RequiredError{
 			Method: "humanresources.hcmlink.field.value.set",
@@ -1513,12 +1513,12 @@ func HcmlinkJobStatusGet(ctx context.Context, c b24.Caller, p HcmlinkJobStatusGe
 // HcmlinkJobStatusGet's does. Required parameters are not checked here: the
 // portal reports them.
 func HcmlinkJobStatusGetCommand(p HcmlinkJobStatusGetParams) b24.Command[*HcmlinkJobStatusGetResult] {
-	return b24.NewCommand[*HcmlinkJobStatusGetResult](b24.Request{
+	return b24.Command[*HcmlinkJobStatusGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.hcmlink.job.status.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // HcmlinkJobStatusGetParams holds the parameters of
@@ -1536,7 +1536,7 @@ type HcmlinkJobStatusGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p HcmlinkJobStatusGetParams) validate() error {
+func (p *HcmlinkJobStatusGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.hcmlink.job.status.get",
@@ -1599,11 +1599,11 @@ func HcmlinkJobUpdate(ctx context.Context, c b24.Caller, p HcmlinkJobUpdateParam
 // for a batch (see b24.Add); its result decodes as HcmlinkJobUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func HcmlinkJobUpdateCommand(p HcmlinkJobUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "humanresources.hcmlink.job.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // HcmlinkJobUpdateParams holds the parameters of
@@ -1623,7 +1623,7 @@ type HcmlinkJobUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p HcmlinkJobUpdateParams) validate() error {
+func (p *HcmlinkJobUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.hcmlink.job.update",

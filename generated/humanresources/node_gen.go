@@ -45,11 +45,11 @@ func NodeAdd(ctx context.Context, c b24.Caller, p NodeAddParams, opts ...b24.Cal
 // b24.Add); its result decodes as NodeAdd's does. Required parameters are not
 // checked here: the portal reports them.
 func NodeAddCommand(p NodeAddParams) b24.Command[*NodeAddResult] {
-	return b24.NewCommand[*NodeAddResult](b24.Request{
+	return b24.Command[*NodeAddResult]{Request: b24.Request{
 		Method:  "humanresources.node.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeAddParams holds the parameters of humanresources.node.add.
@@ -148,7 +148,7 @@ type NodeAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeAddParams) validate() error {
+func (p *NodeAddParams) validate() error {
 	if p.Type == "" {
 		return &b24.RequiredError{
 			Method: "humanresources.node.add",
@@ -403,11 +403,11 @@ func NodeChildren(ctx context.Context, c b24.Caller, p NodeChildrenParams, opts 
 // (see b24.Add); its result decodes as NodeChildren's does. Required
 // parameters are not checked here: the portal reports them.
 func NodeChildrenCommand(p NodeChildrenParams) b24.Command[*NodeChildrenResult] {
-	return b24.NewCommand[*NodeChildrenResult](b24.Request{
+	return b24.Command[*NodeChildrenResult]{Request: b24.Request{
 		Method:  "humanresources.node.children",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeChildrenParams holds the parameters of humanresources.node.children.
@@ -437,7 +437,7 @@ type NodeChildrenParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeChildrenParams) validate() error {
+func (p *NodeChildrenParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.node.children",
@@ -535,11 +535,11 @@ func NodeCommunicationEdit(ctx context.Context, c b24.Caller, p NodeCommunicatio
 // NodeCommunicationEdit's does. Required parameters are not checked here: the
 // portal reports them.
 func NodeCommunicationEditCommand(p NodeCommunicationEditParams) b24.Command[*NodeCommunicationEditResult] {
-	return b24.NewCommand[*NodeCommunicationEditResult](b24.Request{
+	return b24.Command[*NodeCommunicationEditResult]{Request: b24.Request{
 		Method:  "humanresources.node.communication.edit",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeCommunicationEditParams holds the parameters of
@@ -593,7 +593,7 @@ type NodeCommunicationEditParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeCommunicationEditParams) validate() error {
+func (p *NodeCommunicationEditParams) validate() error {
 	if p.NodeID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.node.communication.edit",
@@ -694,12 +694,12 @@ func NodeCommunicationList(ctx context.Context, c b24.Caller, p NodeCommunicatio
 // NodeCommunicationList's does. Required parameters are not checked here: the
 // portal reports them.
 func NodeCommunicationListCommand(p NodeCommunicationListParams) b24.Command[*NodeCommunicationListResult] {
-	return b24.NewCommand[*NodeCommunicationListResult](b24.Request{
+	return b24.Command[*NodeCommunicationListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.communication.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeCommunicationListParams holds the parameters of
@@ -713,7 +713,7 @@ type NodeCommunicationListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeCommunicationListParams) validate() error {
+func (p *NodeCommunicationListParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.node.communication.list",
@@ -1002,12 +1002,12 @@ func NodeCount(ctx context.Context, c b24.Caller, p NodeCountParams, opts ...b24
 // b24.Add); its result decodes as NodeCount's does. Required parameters are
 // not checked here: the portal reports them.
 func NodeCountCommand(p NodeCountParams) b24.Command[*NodeCountResult] {
-	return b24.NewCommand[*NodeCountResult](b24.Request{
+	return b24.Command[*NodeCountResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.count",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeCountParams holds the parameters of humanresources.node.count.
@@ -1071,11 +1071,11 @@ func NodeEdit(ctx context.Context, c b24.Caller, p NodeEditParams, opts ...b24.C
 // b24.Add); its result decodes as NodeEdit's does. Required parameters are not
 // checked here: the portal reports them.
 func NodeEditCommand(p NodeEditParams) b24.Command[*NodeEditResult] {
-	return b24.NewCommand[*NodeEditResult](b24.Request{
+	return b24.Command[*NodeEditResult]{Request: b24.Request{
 		Method:  "humanresources.node.edit",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeEditParams holds the parameters of humanresources.node.edit.
@@ -1103,7 +1103,7 @@ type NodeEditParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeEditParams) validate() error {
+func (p *NodeEditParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.node.edit",
@@ -1225,12 +1225,12 @@ func NodeFieldGet(ctx context.Context, c b24.Caller, p NodeFieldGetParams, opts 
 // batch (see b24.Add); its result decodes as NodeFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func NodeFieldGetCommand(p NodeFieldGetParams) b24.Command[*NodeFieldGetResult] {
-	return b24.NewCommand[*NodeFieldGetResult](b24.Request{
+	return b24.Command[*NodeFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeFieldGetParams holds the parameters of humanresources.node.field.get.
@@ -1274,7 +1274,7 @@ type NodeFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeFieldGetParams) validate() error {
+func (p *NodeFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "humanresources.node.field.get",
@@ -1402,12 +1402,12 @@ func NodeFieldList(ctx context.Context, c b24.Caller, p NodeFieldListParams, opt
 // batch (see b24.Add); its result decodes as NodeFieldList's does. Required
 // parameters are not checked here: the portal reports them.
 func NodeFieldListCommand(p NodeFieldListParams) b24.Command[*NodeFieldListResult] {
-	return b24.NewCommand[*NodeFieldListResult](b24.Request{
+	return b24.Command[*NodeFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeFieldListParams holds the parameters of humanresources.node.field.list.
@@ -1514,12 +1514,12 @@ func NodeGet(ctx context.Context, c b24.Caller, p NodeGetParams, opts ...b24.Cal
 // b24.Add); its result decodes as NodeGet's does. Required parameters are not
 // checked here: the portal reports them.
 func NodeGetCommand(p NodeGetParams) b24.Command[*NodeGetResult] {
-	return b24.NewCommand[*NodeGetResult](b24.Request{
+	return b24.Command[*NodeGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeGetParams holds the parameters of humanresources.node.get.
@@ -1550,7 +1550,7 @@ type NodeGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeGetParams) validate() error {
+func (p *NodeGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.node.get",
@@ -1676,12 +1676,12 @@ func NodeList(ctx context.Context, c b24.Caller, p NodeListParams, opts ...b24.C
 // b24.Add); its result decodes as NodeList's does. Required parameters are not
 // checked here: the portal reports them.
 func NodeListCommand(p NodeListParams) b24.Command[*NodeListResult] {
-	return b24.NewCommand[*NodeListResult](b24.Request{
+	return b24.Command[*NodeListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeListParams holds the parameters of humanresources.node.list.
@@ -1723,7 +1723,7 @@ type NodeListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeListParams) validate() error {
+func (p *NodeListParams) validate() error {
 	if p.Type == "" {
 		return &b24.RequiredError{
 			Method: "humanresources.node.list",
@@ -1867,11 +1867,11 @@ func NodeMemberAdd(ctx context.Context, c b24.Caller, p NodeMemberAddParams, opt
 // batch (see b24.Add); its result decodes as NodeMemberAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func NodeMemberAddCommand(p NodeMemberAddParams) b24.Command[*NodeMemberAddResult] {
-	return b24.NewCommand[*NodeMemberAddResult](b24.Request{
+	return b24.Command[*NodeMemberAddResult]{Request: b24.Request{
 		Method:  "humanresources.node.member.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeMemberAddParams holds the parameters of humanresources.node.member.add.
@@ -1906,7 +1906,7 @@ type NodeMemberAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeMemberAddParams) validate() error {
+func (p *NodeMemberAddParams) validate() error {
 	if p.NodeID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.node.member.add",
@@ -2017,12 +2017,12 @@ func NodeMemberFieldGet(ctx context.Context, c b24.Caller, p NodeMemberFieldGetP
 // NodeMemberFieldGet's does. Required parameters are not checked here: the
 // portal reports them.
 func NodeMemberFieldGetCommand(p NodeMemberFieldGetParams) b24.Command[*NodeMemberFieldGetResult] {
-	return b24.NewCommand[*NodeMemberFieldGetResult](b24.Request{
+	return b24.Command[*NodeMemberFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.member.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeMemberFieldGetParams holds the parameters of
@@ -2060,7 +2060,7 @@ type NodeMemberFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeMemberFieldGetParams) validate() error {
+func (p *NodeMemberFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "humanresources.node.member.field.get",
@@ -2175,12 +2175,12 @@ func NodeMemberFieldList(ctx context.Context, c b24.Caller, p NodeMemberFieldLis
 // NodeMemberFieldList's does. Required parameters are not checked here: the
 // portal reports them.
 func NodeMemberFieldListCommand(p NodeMemberFieldListParams) b24.Command[*NodeMemberFieldListResult] {
-	return b24.NewCommand[*NodeMemberFieldListResult](b24.Request{
+	return b24.Command[*NodeMemberFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.member.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeMemberFieldListParams holds the parameters of
@@ -2288,11 +2288,11 @@ func NodeMemberMove(ctx context.Context, c b24.Caller, p NodeMemberMoveParams, o
 // batch (see b24.Add); its result decodes as NodeMemberMove's does. Required
 // parameters are not checked here: the portal reports them.
 func NodeMemberMoveCommand(p NodeMemberMoveParams) b24.Command[*NodeMemberMoveResult] {
-	return b24.NewCommand[*NodeMemberMoveResult](b24.Request{
+	return b24.Command[*NodeMemberMoveResult]{Request: b24.Request{
 		Method:  "humanresources.node.member.move",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeMemberMoveParams holds the parameters of
@@ -2327,7 +2327,7 @@ type NodeMemberMoveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeMemberMoveParams) validate() error {
+func (p *NodeMemberMoveParams) validate() error {
 	if p.NodeID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.node.member.move",
@@ -2434,11 +2434,11 @@ func NodeMemberRemove(ctx context.Context, c b24.Caller, p NodeMemberRemoveParam
 // for a batch (see b24.Add); its result decodes as NodeMemberRemove's does.
 // Required parameters are not checked here: the portal reports them.
 func NodeMemberRemoveCommand(p NodeMemberRemoveParams) b24.Command[*NodeMemberRemoveResult] {
-	return b24.NewCommand[*NodeMemberRemoveResult](b24.Request{
+	return b24.Command[*NodeMemberRemoveResult]{Request: b24.Request{
 		Method:  "humanresources.node.member.remove",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeMemberRemoveParams holds the parameters of
@@ -2456,7 +2456,7 @@ type NodeMemberRemoveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeMemberRemoveParams) validate() error {
+func (p *NodeMemberRemoveParams) validate() error {
 	if p.NodeID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.node.member.remove",
@@ -2560,11 +2560,11 @@ func NodeMemberSet(ctx context.Context, c b24.Caller, p NodeMemberSetParams, opt
 // batch (see b24.Add); its result decodes as NodeMemberSet's does. Required
 // parameters are not checked here: the portal reports them.
 func NodeMemberSetCommand(p NodeMemberSetParams) b24.Command[*NodeMemberSetResult] {
-	return b24.NewCommand[*NodeMemberSetResult](b24.Request{
+	return b24.Command[*NodeMemberSetResult]{Request: b24.Request{
 		Method:  "humanresources.node.member.set",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeMemberSetParams holds the parameters of humanresources.node.member.set.
@@ -2586,7 +2586,7 @@ type NodeMemberSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeMemberSetParams) validate() error {
+func (p *NodeMemberSetParams) validate() error {
 	if p.NodeID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.node.member.set",
@@ -2684,11 +2684,11 @@ func NodeMove(ctx context.Context, c b24.Caller, p NodeMoveParams, opts ...b24.C
 // b24.Add); its result decodes as NodeMove's does. Required parameters are not
 // checked here: the portal reports them.
 func NodeMoveCommand(p NodeMoveParams) b24.Command[*NodeMoveResult] {
-	return b24.NewCommand[*NodeMoveResult](b24.Request{
+	return b24.Command[*NodeMoveResult]{Request: b24.Request{
 		Method:  "humanresources.node.move",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeMoveParams holds the parameters of humanresources.node.move.
@@ -2706,7 +2706,7 @@ type NodeMoveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeMoveParams) validate() error {
+func (p *NodeMoveParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "humanresources.node.move",
@@ -2794,12 +2794,12 @@ func NodeSearch(ctx context.Context, c b24.Caller, p NodeSearchParams, opts ...b
 // (see b24.Add); its result decodes as NodeSearch's does. Required parameters
 // are not checked here: the portal reports them.
 func NodeSearchCommand(p NodeSearchParams) b24.Command[*NodeSearchResult] {
-	return b24.NewCommand[*NodeSearchResult](b24.Request{
+	return b24.Command[*NodeSearchResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.search",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeSearchParams holds the parameters of humanresources.node.search.
@@ -2827,7 +2827,7 @@ type NodeSearchParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NodeSearchParams) validate() error {
+func (p *NodeSearchParams) validate() error {
 	if p.Type == "" {
 		return &b24.RequiredError{
 			Method: "humanresources.node.search",

@@ -32,11 +32,11 @@ func ChatAdd(ctx context.Context, c b24.Caller, p ChatAddParams, opts ...b24.Cal
 // result decodes as ChatAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func ChatAddCommand(p ChatAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "im.chat.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatAddParams holds the parameters of im.chat.add.
@@ -324,12 +324,12 @@ func ChatGet(ctx context.Context, c b24.Caller, p ChatGetParams, opts ...b24.Cal
 // result decodes as ChatGet's does. Required parameters are not checked here:
 // the portal reports them.
 func ChatGetCommand(p ChatGetParams) b24.Command[*ChatGetResult] {
-	return b24.NewCommand[*ChatGetResult](b24.Request{
+	return b24.Command[*ChatGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.chat.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ChatGetParams holds the parameters of im.chat.get.
@@ -375,7 +375,7 @@ type ChatGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatGetParams) validate() error {
+func (p *ChatGetParams) validate() error {
 	if p.EntityType == "" {
 		return &b24.RequiredError{
 			Method: "im.chat.get",
@@ -514,11 +514,11 @@ func ChatLeave(ctx context.Context, c b24.Caller, p ChatLeaveParams, opts ...b24
 // its result decodes as ChatLeave's does. Required parameters are not checked
 // here: the portal reports them.
 func ChatLeaveCommand(p ChatLeaveParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.chat.leave",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatLeaveParams holds the parameters of im.chat.leave.
@@ -530,7 +530,7 @@ type ChatLeaveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatLeaveParams) validate() error {
+func (p *ChatLeaveParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "im.chat.leave",
@@ -574,11 +574,11 @@ func ChatMute(ctx context.Context, c b24.Caller, p ChatMuteParams, opts ...b24.C
 // result decodes as ChatMute's does. Required parameters are not checked here:
 // the portal reports them.
 func ChatMuteCommand(p ChatMuteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.chat.mute",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatMuteParams holds the parameters of im.chat.mute.
@@ -668,11 +668,11 @@ func ChatSetOwner(ctx context.Context, c b24.Caller, p ChatSetOwnerParams, opts 
 // b24.Add); its result decodes as ChatSetOwner's does. Required parameters are
 // not checked here: the portal reports them.
 func ChatSetOwnerCommand(p ChatSetOwnerParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.chat.setOwner",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatSetOwnerParams holds the parameters of im.chat.setOwner.
@@ -695,7 +695,7 @@ type ChatSetOwnerParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatSetOwnerParams) validate() error {
+func (p *ChatSetOwnerParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "im.chat.setOwner",
@@ -748,11 +748,11 @@ func ChatUpdateAvatar(ctx context.Context, c b24.Caller, p ChatUpdateAvatarParam
 // (see b24.Add); its result decodes as ChatUpdateAvatar's does. Required
 // parameters are not checked here: the portal reports them.
 func ChatUpdateAvatarCommand(p ChatUpdateAvatarParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.chat.updateAvatar",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatUpdateAvatarParams holds the parameters of im.chat.updateAvatar.
@@ -775,7 +775,7 @@ type ChatUpdateAvatarParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatUpdateAvatarParams) validate() error {
+func (p *ChatUpdateAvatarParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "im.chat.updateAvatar",
@@ -829,11 +829,11 @@ func ChatUpdateColor(ctx context.Context, c b24.Caller, p ChatUpdateColorParams,
 // b24.Add); its result decodes as ChatUpdateColor's does. Required parameters
 // are not checked here: the portal reports them.
 func ChatUpdateColorCommand(p ChatUpdateColorParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.chat.updateColor",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatUpdateColorParams holds the parameters of im.chat.updateColor.
@@ -874,7 +874,7 @@ type ChatUpdateColorParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatUpdateColorParams) validate() error {
+func (p *ChatUpdateColorParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "im.chat.updateColor",
@@ -976,11 +976,11 @@ func ChatUpdateTitle(ctx context.Context, c b24.Caller, p ChatUpdateTitleParams,
 // b24.Add); its result decodes as ChatUpdateTitle's does. Required parameters
 // are not checked here: the portal reports them.
 func ChatUpdateTitleCommand(p ChatUpdateTitleParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.chat.updateTitle",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatUpdateTitleParams holds the parameters of im.chat.updateTitle.
@@ -1003,7 +1003,7 @@ type ChatUpdateTitleParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatUpdateTitleParams) validate() error {
+func (p *ChatUpdateTitleParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "im.chat.updateTitle",
@@ -1053,11 +1053,11 @@ func ChatUserAdd(ctx context.Context, c b24.Caller, p ChatUserAddParams, opts ..
 // b24.Add); its result decodes as ChatUserAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func ChatUserAddCommand(p ChatUserAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.chat.user.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatUserAddParams holds the parameters of im.chat.user.add.
@@ -1081,7 +1081,7 @@ type ChatUserAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatUserAddParams) validate() error {
+func (p *ChatUserAddParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "im.chat.user.add",
@@ -1134,11 +1134,11 @@ func ChatUserDelete(ctx context.Context, c b24.Caller, p ChatUserDeleteParams, o
 // b24.Add); its result decodes as ChatUserDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func ChatUserDeleteCommand(p ChatUserDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.chat.user.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatUserDeleteParams holds the parameters of im.chat.user.delete.
@@ -1154,7 +1154,7 @@ type ChatUserDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatUserDeleteParams) validate() error {
+func (p *ChatUserDeleteParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "im.chat.user.delete",
@@ -1200,12 +1200,12 @@ func ChatUserList(ctx context.Context, c b24.Caller, p ChatUserListParams, opts 
 // b24.Add); its result decodes as ChatUserList's does. Required parameters are
 // not checked here: the portal reports them.
 func ChatUserListCommand(p ChatUserListParams) b24.Command[[]b24.Number] {
-	return b24.NewCommand[[]b24.Number](b24.Request{
+	return b24.Command[[]b24.Number]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.chat.user.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ChatUserListParams holds the parameters of im.chat.user.list.
@@ -1217,7 +1217,7 @@ type ChatUserListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatUserListParams) validate() error {
+func (p *ChatUserListParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "im.chat.user.list",

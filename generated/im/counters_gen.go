@@ -101,12 +101,12 @@ func CountersGet(ctx context.Context, c b24.Caller, p CountersGetParams, opts ..
 // b24.Add); its result decodes as CountersGet's does. Required parameters are
 // not checked here: the portal reports them.
 func CountersGetCommand(p CountersGetParams) b24.Command[*Counters] {
-	return b24.NewCommand[*Counters](b24.Request{
+	return b24.Command[*Counters]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.counters.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CountersGetParams holds the parameters of im.counters.get.

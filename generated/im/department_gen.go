@@ -370,12 +370,12 @@ func DepartmentColleaguesList(ctx context.Context, c b24.Caller, p DepartmentCol
 // DepartmentColleaguesList's does. Required parameters are not checked here:
 // the portal reports them.
 func DepartmentColleaguesListCommand(p DepartmentColleaguesListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.department.colleagues.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DepartmentColleaguesListParams holds the parameters of
@@ -434,12 +434,12 @@ func DepartmentEmployeesGet(ctx context.Context, c b24.Caller, p DepartmentEmplo
 // for a batch (see b24.Add); its result decodes as DepartmentEmployeesGet's
 // does. Required parameters are not checked here: the portal reports them.
 func DepartmentEmployeesGetCommand(p DepartmentEmployeesGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.department.employees.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DepartmentEmployeesGetParams holds the parameters of
@@ -462,7 +462,7 @@ type DepartmentEmployeesGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DepartmentEmployeesGetParams) validate() error {
+func (p *DepartmentEmployeesGetParams) validate() error {
 	if p.ID == nil {
 		return &b24.RequiredError{
 			Method: "im.department.employees.get",
@@ -505,12 +505,12 @@ func DepartmentGet(ctx context.Context, c b24.Caller, p DepartmentGetParams, opt
 // b24.Add); its result decodes as DepartmentGet's does. Required parameters
 // are not checked here: the portal reports them.
 func DepartmentGetCommand(p DepartmentGetParams) b24.Command[[]Department] {
-	return b24.NewCommand[[]Department](b24.Request{
+	return b24.Command[[]Department]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.department.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DepartmentGetParams holds the parameters of im.department.get.
@@ -533,7 +533,7 @@ type DepartmentGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DepartmentGetParams) validate() error {
+func (p *DepartmentGetParams) validate() error {
 	if p.ID == nil {
 		return &b24.RequiredError{
 			Method: "im.department.get",
@@ -580,12 +580,12 @@ func DepartmentManagersGet(ctx context.Context, c b24.Caller, p DepartmentManage
 // a batch (see b24.Add); its result decodes as DepartmentManagersGet's does.
 // Required parameters are not checked here: the portal reports them.
 func DepartmentManagersGetCommand(p DepartmentManagersGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.department.managers.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DepartmentManagersGetParams holds the parameters of
@@ -609,7 +609,7 @@ type DepartmentManagersGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DepartmentManagersGetParams) validate() error {
+func (p *DepartmentManagersGetParams) validate() error {
 	if p.ID == nil {
 		return &b24.RequiredError{
 			Method: "im.department.managers.get",

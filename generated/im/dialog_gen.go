@@ -629,12 +629,12 @@ func DialogGet(ctx context.Context, c b24.Caller, p DialogGetParams, opts ...b24
 // its result decodes as DialogGet's does. Required parameters are not checked
 // here: the portal reports them.
 func DialogGetCommand(p DialogGetParams) b24.Command[*Dialog] {
-	return b24.NewCommand[*Dialog](b24.Request{
+	return b24.Command[*Dialog]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.dialog.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DialogGetParams holds the parameters of im.dialog.get.
@@ -650,7 +650,7 @@ type DialogGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DialogGetParams) validate() error {
+func (p *DialogGetParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.dialog.get",
@@ -724,12 +724,12 @@ func DialogMessagesGet(ctx context.Context, c b24.Caller, p DialogMessagesGetPar
 // (see b24.Add); its result decodes as DialogMessagesGet's does. Required
 // parameters are not checked here: the portal reports them.
 func DialogMessagesGetCommand(p DialogMessagesGetParams) b24.Command[*DialogMessages] {
-	return b24.NewCommand[*DialogMessages](b24.Request{
+	return b24.Command[*DialogMessages]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.dialog.messages.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DialogMessagesGetParams holds the parameters of im.dialog.messages.get.
@@ -773,7 +773,7 @@ type DialogMessagesGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DialogMessagesGetParams) validate() error {
+func (p *DialogMessagesGetParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.dialog.messages.get",
@@ -839,12 +839,12 @@ func DialogMessagesSearch(ctx context.Context, c b24.Caller, p DialogMessagesSea
 // batch (see b24.Add); its result decodes as DialogMessagesSearch's does.
 // Required parameters are not checked here: the portal reports them.
 func DialogMessagesSearchCommand(p DialogMessagesSearchParams) b24.Command[*DialogMessagesSearchResult] {
-	return b24.NewCommand[*DialogMessagesSearchResult](b24.Request{
+	return b24.Command[*DialogMessagesSearchResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.dialog.messages.search",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DialogMessagesSearchParams holds the parameters of
@@ -885,7 +885,7 @@ type DialogMessagesSearchParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DialogMessagesSearchParams) validate() error {
+func (p *DialogMessagesSearchParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "im.dialog.messages.search",
@@ -1216,12 +1216,12 @@ func DialogRead(ctx context.Context, c b24.Caller, p DialogReadParams, opts ...b
 // its result decodes as DialogRead's does. Required parameters are not checked
 // here: the portal reports them.
 func DialogReadCommand(p DialogReadParams) b24.Command[*Dialog] {
-	return b24.NewCommand[*Dialog](b24.Request{
+	return b24.Command[*Dialog]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.dialog.read",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DialogReadParams holds the parameters of im.dialog.read.
@@ -1242,7 +1242,7 @@ type DialogReadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DialogReadParams) validate() error {
+func (p *DialogReadParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.dialog.read",
@@ -1301,11 +1301,11 @@ func DialogReadAll(ctx context.Context, c b24.Caller, p DialogReadAllParams, opt
 // b24.Add); its result decodes as DialogReadAll's does. Required parameters
 // are not checked here: the portal reports them.
 func DialogReadAllCommand(p DialogReadAllParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.dialog.read.all",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DialogReadAllParams holds the parameters of im.dialog.read.all.
@@ -1346,11 +1346,11 @@ func DialogUnread(ctx context.Context, c b24.Caller, p DialogUnreadParams, opts 
 // b24.Add); its result decodes as DialogUnread's does. Required parameters are
 // not checked here: the portal reports them.
 func DialogUnreadCommand(p DialogUnreadParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.dialog.unread",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DialogUnreadParams holds the parameters of im.dialog.unread.
@@ -1370,7 +1370,7 @@ type DialogUnreadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DialogUnreadParams) validate() error {
+func (p *DialogUnreadParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.dialog.unread",
@@ -1442,12 +1442,12 @@ func DialogUsersList(ctx context.Context, c b24.Caller, p DialogUsersListParams,
 // b24.Add); its result decodes as DialogUsersList's does. Required parameters
 // are not checked here: the portal reports them.
 func DialogUsersListCommand(p DialogUsersListParams) b24.Command[[]DialogUsersListItem] {
-	return b24.NewCommand[[]DialogUsersListItem](b24.Request{
+	return b24.Command[[]DialogUsersListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.dialog.users.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DialogUsersListAll iterates over every row of im.dialog.users.list,
@@ -1497,7 +1497,7 @@ type DialogUsersListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DialogUsersListParams) validate() error {
+func (p *DialogUsersListParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.dialog.users.list",
@@ -1659,11 +1659,11 @@ func DialogWriting(ctx context.Context, c b24.Caller, p DialogWritingParams, opt
 // b24.Add); its result decodes as DialogWriting's does. Required parameters
 // are not checked here: the portal reports them.
 func DialogWritingCommand(p DialogWritingParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.dialog.writing",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DialogWritingParams holds the parameters of im.dialog.writing.
@@ -1681,7 +1681,7 @@ type DialogWritingParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DialogWritingParams) validate() error {
+func (p *DialogWritingParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.dialog.writing",

@@ -52,11 +52,11 @@ func DiskFileCommit(ctx context.Context, c b24.Caller, p DiskFileCommitParams, o
 // b24.Add); its result decodes as DiskFileCommit's does. Required parameters
 // are not checked here: the portal reports them.
 func DiskFileCommitCommand(p DiskFileCommitParams) b24.Command[*DiskFileCommitResult] {
-	return b24.NewCommand[*DiskFileCommitResult](b24.Request{
+	return b24.Command[*DiskFileCommitResult]{Request: b24.Request{
 		Method:  "im.disk.file.commit",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DiskFileCommitParams holds the parameters of im.disk.file.commit.
@@ -103,7 +103,7 @@ type DiskFileCommitParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DiskFileCommitParams) validate() error {
+func (p *DiskFileCommitParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "im.disk.file.commit",
@@ -427,11 +427,11 @@ func DiskFileDelete(ctx context.Context, c b24.Caller, p DiskFileDeleteParams, o
 // b24.Add); its result decodes as DiskFileDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func DiskFileDeleteCommand(p DiskFileDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.disk.file.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DiskFileDeleteParams holds the parameters of im.disk.file.delete.
@@ -443,7 +443,7 @@ type DiskFileDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DiskFileDeleteParams) validate() error {
+func (p *DiskFileDeleteParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "im.disk.file.delete",
@@ -495,11 +495,11 @@ func DiskFileSave(ctx context.Context, c b24.Caller, p DiskFileSaveParams, opts 
 // b24.Add); its result decodes as DiskFileSave's does. Required parameters are
 // not checked here: the portal reports them.
 func DiskFileSaveCommand(p DiskFileSaveParams) b24.Command[*DiskFileSaveResult] {
-	return b24.NewCommand[*DiskFileSaveResult](b24.Request{
+	return b24.Command[*DiskFileSaveResult]{Request: b24.Request{
 		Method:  "im.disk.file.save",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DiskFileSaveParams holds the parameters of im.disk.file.save.
@@ -509,7 +509,7 @@ type DiskFileSaveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DiskFileSaveParams) validate() error {
+func (p *DiskFileSaveParams) validate() error {
 	if p.FileID == 0 {
 		return &b24.RequiredError{
 			Method: "im.disk.file.save",
@@ -625,12 +625,12 @@ func DiskFolderGet(ctx context.Context, c b24.Caller, p DiskFolderGetParams, opt
 // b24.Add); its result decodes as DiskFolderGet's does. Required parameters
 // are not checked here: the portal reports them.
 func DiskFolderGetCommand(p DiskFolderGetParams) b24.Command[*DiskFolderGetResult] {
-	return b24.NewCommand[*DiskFolderGetResult](b24.Request{
+	return b24.Command[*DiskFolderGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.disk.folder.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DiskFolderGetParams holds the parameters of im.disk.folder.get.
@@ -643,7 +643,7 @@ type DiskFolderGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DiskFolderGetParams) validate() error {
+func (p *DiskFolderGetParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "im.disk.folder.get",

@@ -52,11 +52,11 @@ func MessageAdd(ctx context.Context, c b24.Caller, p MessageAddParams, opts ...b
 // its result decodes as MessageAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func MessageAddCommand(p MessageAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "im.message.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MessageAddParams holds the parameters of im.message.add.
@@ -114,7 +114,7 @@ type MessageAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageAddParams) validate() error {
+func (p *MessageAddParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.message.add",
@@ -188,11 +188,11 @@ func MessageCommand(ctx context.Context, c b24.Caller, p MessageCommandParams, o
 // b24.Add); its result decodes as MessageCommand's does. Required parameters
 // are not checked here: the portal reports them.
 func MessageCommandCommand(p MessageCommandParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.message.command",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MessageCommandParams holds the parameters of im.message.command.
@@ -217,7 +217,7 @@ type MessageCommandParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageCommandParams) validate() error {
+func (p *MessageCommandParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "im.message.command",
@@ -272,11 +272,11 @@ func MessageDelete(ctx context.Context, c b24.Caller, p MessageDeleteParams, opt
 // b24.Add); its result decodes as MessageDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func MessageDeleteCommand(p MessageDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.message.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MessageDeleteParams holds the parameters of im.message.delete.
@@ -289,7 +289,7 @@ type MessageDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageDeleteParams) validate() error {
+func (p *MessageDeleteParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "im.message.delete",
@@ -329,11 +329,11 @@ func MessageLike(ctx context.Context, c b24.Caller, p MessageLikeParams, opts ..
 // b24.Add); its result decodes as MessageLike's does. Required parameters are
 // not checked here: the portal reports them.
 func MessageLikeCommand(p MessageLikeParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.message.like",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MessageLikeParams holds the parameters of im.message.like.
@@ -358,7 +358,7 @@ type MessageLikeParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageLikeParams) validate() error {
+func (p *MessageLikeParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "im.message.like",
@@ -426,11 +426,11 @@ func MessageShare(ctx context.Context, c b24.Caller, p MessageShareParams, opts 
 // b24.Add); its result decodes as MessageShare's does. Required parameters are
 // not checked here: the portal reports them.
 func MessageShareCommand(p MessageShareParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.message.share",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MessageShareParams holds the parameters of im.message.share.
@@ -464,7 +464,7 @@ type MessageShareParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageShareParams) validate() error {
+func (p *MessageShareParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "im.message.share",
@@ -575,11 +575,11 @@ func MessageUpdate(ctx context.Context, c b24.Caller, p MessageUpdateParams, opt
 // b24.Add); its result decodes as MessageUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func MessageUpdateCommand(p MessageUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.message.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MessageUpdateParams holds the parameters of im.message.update.
@@ -628,7 +628,7 @@ type MessageUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageUpdateParams) validate() error {
+func (p *MessageUpdateParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "im.message.update",

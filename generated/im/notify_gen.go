@@ -277,11 +277,11 @@ func Notify(ctx context.Context, c b24.Caller, p NotifyParams, opts ...b24.CallO
 // result decodes as Notify's does. Required parameters are not checked here:
 // the portal reports them.
 func NotifyCommand(p NotifyParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "im.notify",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NotifyParams holds the parameters of im.notify.
@@ -321,7 +321,7 @@ type NotifyParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NotifyParams) validate() error {
+func (p *NotifyParams) validate() error {
 	if p.UserID == 0 {
 		return &b24.RequiredError{
 			Method: "im.notify",
@@ -391,11 +391,11 @@ func NotifyAnswer(ctx context.Context, c b24.Caller, p NotifyAnswerParams, opts 
 // b24.Add); its result decodes as NotifyAnswer's does. Required parameters are
 // not checked here: the portal reports them.
 func NotifyAnswerCommand(p NotifyAnswerParams) b24.Command[*NotifyAnswerResult] {
-	return b24.NewCommand[*NotifyAnswerResult](b24.Request{
+	return b24.Command[*NotifyAnswerResult]{Request: b24.Request{
 		Method:  "im.notify.answer",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NotifyAnswerParams holds the parameters of im.notify.answer.
@@ -410,7 +410,7 @@ type NotifyAnswerParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NotifyAnswerParams) validate() error {
+func (p *NotifyAnswerParams) validate() error {
 	if p.NotifyID == 0 {
 		return &b24.RequiredError{
 			Method: "im.notify.answer",
@@ -478,11 +478,11 @@ func NotifyConfirm(ctx context.Context, c b24.Caller, p NotifyConfirmParams, opt
 // b24.Add); its result decodes as NotifyConfirm's does. Required parameters
 // are not checked here: the portal reports them.
 func NotifyConfirmCommand(p NotifyConfirmParams) b24.Command[*NotifyConfirmResult] {
-	return b24.NewCommand[*NotifyConfirmResult](b24.Request{
+	return b24.Command[*NotifyConfirmResult]{Request: b24.Request{
 		Method:  "im.notify.confirm",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NotifyConfirmParams holds the parameters of im.notify.confirm.
@@ -497,7 +497,7 @@ type NotifyConfirmParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NotifyConfirmParams) validate() error {
+func (p *NotifyConfirmParams) validate() error {
 	if p.NotifyID == 0 {
 		return &b24.RequiredError{
 			Method: "im.notify.confirm",
@@ -560,11 +560,11 @@ func NotifyDelete(ctx context.Context, c b24.Caller, p NotifyDeleteParams, opts 
 // b24.Add); its result decodes as NotifyDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func NotifyDeleteCommand(p NotifyDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.notify.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NotifyDeleteParams holds the parameters of im.notify.delete.
@@ -617,12 +617,12 @@ func NotifyGet(ctx context.Context, c b24.Caller, p NotifyGetParams, opts ...b24
 // its result decodes as NotifyGet's does. Required parameters are not checked
 // here: the portal reports them.
 func NotifyGetCommand(p NotifyGetParams) b24.Command[*Notify_2] {
-	return b24.NewCommand[*Notify_2](b24.Request{
+	return b24.Command[*Notify_2]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.notify.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // NotifyGetParams holds the parameters of im.notify.get.
@@ -688,12 +688,12 @@ func NotifyHistorySearch(ctx context.Context, c b24.Caller, p NotifyHistorySearc
 // batch (see b24.Add); its result decodes as NotifyHistorySearch's does.
 // Required parameters are not checked here: the portal reports them.
 func NotifyHistorySearchCommand(p NotifyHistorySearchParams) b24.Command[*NotifyHistorySearchResult] {
-	return b24.NewCommand[*NotifyHistorySearchResult](b24.Request{
+	return b24.Command[*NotifyHistorySearchResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.notify.history.search",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // NotifyHistorySearchParams holds the parameters of im.notify.history.search.
@@ -949,11 +949,11 @@ func NotifyPersonalAdd(ctx context.Context, c b24.Caller, p NotifyPersonalAddPar
 // (see b24.Add); its result decodes as NotifyPersonalAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func NotifyPersonalAddCommand(p NotifyPersonalAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "im.notify.personal.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NotifyPersonalAddParams holds the parameters of im.notify.personal.add.
@@ -986,7 +986,7 @@ type NotifyPersonalAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NotifyPersonalAddParams) validate() error {
+func (p *NotifyPersonalAddParams) validate() error {
 	if p.UserID == 0 {
 		return &b24.RequiredError{
 			Method: "im.notify.personal.add",
@@ -1027,12 +1027,12 @@ func NotifyRead(ctx context.Context, c b24.Caller, p NotifyReadParams, opts ...b
 // its result decodes as NotifyRead's does. Required parameters are not checked
 // here: the portal reports them.
 func NotifyReadCommand(p NotifyReadParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.notify.read",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // NotifyReadParams holds the parameters of im.notify.read.
@@ -1078,11 +1078,11 @@ func NotifyReadAll(ctx context.Context, c b24.Caller, p NotifyReadAllParams, opt
 // b24.Add); its result decodes as NotifyReadAll's does. Required parameters
 // are not checked here: the portal reports them.
 func NotifyReadAllCommand(p NotifyReadAllParams) b24.Command[*NotifyReadAllResult] {
-	return b24.NewCommand[*NotifyReadAllResult](b24.Request{
+	return b24.Command[*NotifyReadAllResult]{Request: b24.Request{
 		Method:  "im.notify.read.all",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NotifyReadAllParams holds the parameters of im.notify.read.all.
@@ -1140,12 +1140,12 @@ func NotifyReadList(ctx context.Context, c b24.Caller, p NotifyReadListParams, o
 // b24.Add); its result decodes as NotifyReadList's does. Required parameters
 // are not checked here: the portal reports them.
 func NotifyReadListCommand(p NotifyReadListParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.notify.read.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // NotifyReadListParams holds the parameters of im.notify.read.list.
@@ -1166,7 +1166,7 @@ type NotifyReadListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NotifyReadListParams) validate() error {
+func (p *NotifyReadListParams) validate() error {
 	if p.IDs == nil {
 		return &b24.RequiredError{
 			Method: "im.notify.read.list",
@@ -1201,12 +1201,12 @@ func NotifySchemaGet(ctx context.Context, c b24.Caller, p NotifySchemaGetParams,
 // b24.Add); its result decodes as NotifySchemaGet's does. Required parameters
 // are not checked here: the portal reports them.
 func NotifySchemaGetCommand(p NotifySchemaGetParams) b24.Command[*NotifySchemaGetResult] {
-	return b24.NewCommand[*NotifySchemaGetResult](b24.Request{
+	return b24.Command[*NotifySchemaGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.notify.schema.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // NotifySchemaGetParams holds the parameters of im.notify.schema.get.
@@ -1267,11 +1267,11 @@ func NotifySystemAdd(ctx context.Context, c b24.Caller, p NotifySystemAddParams,
 // b24.Add); its result decodes as NotifySystemAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func NotifySystemAddCommand(p NotifySystemAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "im.notify.system.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NotifySystemAddParams holds the parameters of im.notify.system.add.
@@ -1303,7 +1303,7 @@ type NotifySystemAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NotifySystemAddParams) validate() error {
+func (p *NotifySystemAddParams) validate() error {
 	if p.UserID == 0 {
 		return &b24.RequiredError{
 			Method: "im.notify.system.add",

@@ -776,12 +776,12 @@ func RecentGet(ctx context.Context, c b24.Caller, p RecentGetParams, opts ...b24
 // its result decodes as RecentGet's does. Required parameters are not checked
 // here: the portal reports them.
 func RecentGetCommand(p RecentGetParams) b24.Command[[]Recent] {
-	return b24.NewCommand[[]Recent](b24.Request{
+	return b24.Command[[]Recent]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.recent.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RecentGetParams holds the parameters of im.recent.get.
@@ -854,11 +854,11 @@ func RecentHide(ctx context.Context, c b24.Caller, p RecentHideParams, opts ...b
 // its result decodes as RecentHide's does. Required parameters are not checked
 // here: the portal reports them.
 func RecentHideCommand(p RecentHideParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.recent.hide",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RecentHideParams holds the parameters of im.recent.hide.
@@ -876,7 +876,7 @@ type RecentHideParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RecentHideParams) validate() error {
+func (p *RecentHideParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.recent.hide",
@@ -935,12 +935,12 @@ func RecentList(ctx context.Context, c b24.Caller, p RecentListParams, opts ...b
 // its result decodes as RecentList's does. Required parameters are not checked
 // here: the portal reports them.
 func RecentListCommand(p RecentListParams) b24.Command[*Recent] {
-	return b24.NewCommand[*Recent](b24.Request{
+	return b24.Command[*Recent]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.recent.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RecentListParams holds the parameters of im.recent.list.
@@ -1056,11 +1056,11 @@ func RecentPin(ctx context.Context, c b24.Caller, p RecentPinParams, opts ...b24
 // its result decodes as RecentPin's does. Required parameters are not checked
 // here: the portal reports them.
 func RecentPinCommand(p RecentPinParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.recent.pin",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RecentPinParams holds the parameters of im.recent.pin.
@@ -1084,7 +1084,7 @@ type RecentPinParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RecentPinParams) validate() error {
+func (p *RecentPinParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.recent.pin",
@@ -1149,11 +1149,11 @@ func RecentUnread(ctx context.Context, c b24.Caller, p RecentUnreadParams, opts 
 // b24.Add); its result decodes as RecentUnread's does. Required parameters are
 // not checked here: the portal reports them.
 func RecentUnreadCommand(p RecentUnreadParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.recent.unread",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RecentUnreadParams holds the parameters of im.recent.unread.
@@ -1178,7 +1178,7 @@ type RecentUnreadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RecentUnreadParams) validate() error {
+func (p *RecentUnreadParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.recent.unread",

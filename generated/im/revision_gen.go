@@ -64,12 +64,12 @@ func RevisionGet(ctx context.Context, c b24.Caller, p RevisionGetParams, opts ..
 // b24.Add); its result decodes as RevisionGet's does. Required parameters are
 // not checked here: the portal reports them.
 func RevisionGetCommand(p RevisionGetParams) b24.Command[*Revision] {
-	return b24.NewCommand[*Revision](b24.Request{
+	return b24.Command[*Revision]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.revision.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RevisionGetParams holds the parameters of im.revision.get.

@@ -246,12 +246,12 @@ func SearchChatList(ctx context.Context, c b24.Caller, p SearchChatListParams, o
 // b24.Add); its result decodes as SearchChatList's does. Required parameters
 // are not checked here: the portal reports them.
 func SearchChatListCommand(p SearchChatListParams) b24.Command[[]SearchChatListItem] {
-	return b24.NewCommand[[]SearchChatListItem](b24.Request{
+	return b24.Command[[]SearchChatListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.search.chat.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SearchChatListAll iterates over every row of im.search.chat.list, requesting
@@ -520,12 +520,12 @@ func SearchDepartmentList(ctx context.Context, c b24.Caller, p SearchDepartmentL
 // batch (see b24.Add); its result decodes as SearchDepartmentList's does.
 // Required parameters are not checked here: the portal reports them.
 func SearchDepartmentListCommand(p SearchDepartmentListParams) b24.Command[[]SearchDepartmentListItem] {
-	return b24.NewCommand[[]SearchDepartmentListItem](b24.Request{
+	return b24.Command[[]SearchDepartmentListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.search.department.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SearchDepartmentListAll iterates over every row of
@@ -568,7 +568,7 @@ type SearchDepartmentListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SearchDepartmentListParams) validate() error {
+func (p *SearchDepartmentListParams) validate() error {
 	if p.Find == "" {
 		return &b24.RequiredError{
 			Method: "im.search.department.list",
@@ -740,11 +740,11 @@ func SearchLastAdd(ctx context.Context, c b24.Caller, p SearchLastAddParams, opt
 // b24.Add); its result decodes as SearchLastAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func SearchLastAddCommand(p SearchLastAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.search.last.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SearchLastAddParams holds the parameters of im.search.last.add.
@@ -763,7 +763,7 @@ type SearchLastAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SearchLastAddParams) validate() error {
+func (p *SearchLastAddParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.search.last.add",
@@ -827,11 +827,11 @@ func SearchLastDelete(ctx context.Context, c b24.Caller, p SearchLastDeleteParam
 // (see b24.Add); its result decodes as SearchLastDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func SearchLastDeleteCommand(p SearchLastDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.search.last.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SearchLastDeleteParams holds the parameters of im.search.last.delete.
@@ -850,7 +850,7 @@ type SearchLastDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SearchLastDeleteParams) validate() error {
+func (p *SearchLastDeleteParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.search.last.delete",
@@ -907,12 +907,12 @@ func SearchLastGet(ctx context.Context, c b24.Caller, p SearchLastGetParams, opt
 // b24.Add); its result decodes as SearchLastGet's does. Required parameters
 // are not checked here: the portal reports them.
 func SearchLastGetCommand(p SearchLastGetParams) b24.Command[[]SearchLast] {
-	return b24.NewCommand[[]SearchLast](b24.Request{
+	return b24.Command[[]SearchLast]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.search.last.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SearchLastGetParams holds the parameters of im.search.last.get.
@@ -979,12 +979,12 @@ func SearchUserList(ctx context.Context, c b24.Caller, p SearchUserListParams, o
 // b24.Add); its result decodes as SearchUserList's does. Required parameters
 // are not checked here: the portal reports them.
 func SearchUserListCommand(p SearchUserListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.search.user.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SearchUserListParams holds the parameters of im.search.user.list.
@@ -1009,7 +1009,7 @@ type SearchUserListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SearchUserListParams) validate() error {
+func (p *SearchUserListParams) validate() error {
 	if p.Find == "" {
 		return &b24.RequiredError{
 			Method: "im.search.user.list",

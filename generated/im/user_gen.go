@@ -239,12 +239,12 @@ func UserGet(ctx context.Context, c b24.Caller, p UserGetParams, opts ...b24.Cal
 // result decodes as UserGet's does. Required parameters are not checked here:
 // the portal reports them.
 func UserGetCommand(p UserGetParams) b24.Command[*User] {
-	return b24.NewCommand[*User](b24.Request{
+	return b24.Command[*User]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.user.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // UserGetParams holds the parameters of im.user.get.
@@ -294,12 +294,12 @@ func UserListGet(ctx context.Context, c b24.Caller, p UserListGetParams, opts ..
 // b24.Add); its result decodes as UserListGet's does. Required parameters are
 // not checked here: the portal reports them.
 func UserListGetCommand(p UserListGetParams) b24.Command[[]UserList] {
-	return b24.NewCommand[[]UserList](b24.Request{
+	return b24.Command[[]UserList]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.user.list.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // UserListGetParams holds the parameters of im.user.list.get.
@@ -321,7 +321,7 @@ type UserListGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserListGetParams) validate() error {
+func (p *UserListGetParams) validate() error {
 	if p.ID == nil {
 		return &b24.RequiredError{
 			Method: "im.user.list.get",
@@ -355,12 +355,12 @@ func UserStatusGet(ctx context.Context, c b24.Caller, p UserStatusGetParams, opt
 // b24.Add); its result decodes as UserStatusGet's does. Required parameters
 // are not checked here: the portal reports them.
 func UserStatusGetCommand(p UserStatusGetParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.user.status.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // UserStatusGetParams holds the parameters of im.user.status.get.
@@ -392,11 +392,11 @@ func UserStatusIdleEnd(ctx context.Context, c b24.Caller, p UserStatusIdleEndPar
 // (see b24.Add); its result decodes as UserStatusIdleEnd's does. Required
 // parameters are not checked here: the portal reports them.
 func UserStatusIdleEndCommand(p UserStatusIdleEndParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.user.status.idle.end",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserStatusIdleEndParams holds the parameters of im.user.status.idle.end.
@@ -428,11 +428,11 @@ func UserStatusIdleStart(ctx context.Context, c b24.Caller, p UserStatusIdleStar
 // batch (see b24.Add); its result decodes as UserStatusIdleStart's does.
 // Required parameters are not checked here: the portal reports them.
 func UserStatusIdleStartCommand(p UserStatusIdleStartParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.user.status.idle.start",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserStatusIdleStartParams holds the parameters of im.user.status.idle.start.
@@ -472,11 +472,11 @@ func UserStatusSet(ctx context.Context, c b24.Caller, p UserStatusSetParams, opt
 // b24.Add); its result decodes as UserStatusSet's does. Required parameters
 // are not checked here: the portal reports them.
 func UserStatusSetCommand(p UserStatusSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.user.status.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserStatusSetParams holds the parameters of im.user.status.set.
@@ -496,7 +496,7 @@ type UserStatusSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserStatusSetParams) validate() error {
+func (p *UserStatusSetParams) validate() error {
 	if p.Status == "" {
 		return &b24.RequiredError{
 			Method: "im.user.status.set",

@@ -92,12 +92,12 @@ func V2EventGet(ctx context.Context, c b24.Caller, p V2EventGetParams, opts ...b
 // its result decodes as V2EventGet's does. Required parameters are not checked
 // here: the portal reports them.
 func V2EventGetCommand(p V2EventGetParams) b24.Command[*V2Event] {
-	return b24.NewCommand[*V2Event](b24.Request{
+	return b24.Command[*V2Event]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.v2.Event.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V2EventGetParams holds the parameters of im.v2.Event.get.
@@ -135,11 +135,11 @@ func V2EventSubscribe(ctx context.Context, c b24.Caller, p V2EventSubscribeParam
 // (see b24.Add); its result decodes as V2EventSubscribe's does. Required
 // parameters are not checked here: the portal reports them.
 func V2EventSubscribeCommand(p V2EventSubscribeParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.v2.Event.subscribe",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2EventSubscribeParams holds the parameters of im.v2.Event.subscribe.
@@ -172,11 +172,11 @@ func V2EventUnsubscribe(ctx context.Context, c b24.Caller, p V2EventUnsubscribeP
 // batch (see b24.Add); its result decodes as V2EventUnsubscribe's does.
 // Required parameters are not checked here: the portal reports them.
 func V2EventUnsubscribeCommand(p V2EventUnsubscribeParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "im.v2.Event.unsubscribe",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2EventUnsubscribeParams holds the parameters of im.v2.Event.unsubscribe.
@@ -213,11 +213,11 @@ func V2FileDownload(ctx context.Context, c b24.Caller, p V2FileDownloadParams, o
 // b24.Add); its result decodes as V2FileDownload's does. Required parameters
 // are not checked here: the portal reports them.
 func V2FileDownloadCommand(p V2FileDownloadParams) b24.Command[*V2FileDownloadResult] {
-	return b24.NewCommand[*V2FileDownloadResult](b24.Request{
+	return b24.Command[*V2FileDownloadResult]{Request: b24.Request{
 		Method:  "im.v2.File.download",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2FileDownloadParams holds the parameters of im.v2.File.download.
@@ -231,7 +231,7 @@ type V2FileDownloadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2FileDownloadParams) validate() error {
+func (p *V2FileDownloadParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.v2.File.download",
@@ -307,11 +307,11 @@ func V2FileUpload(ctx context.Context, c b24.Caller, p V2FileUploadParams, opts 
 // b24.Add); its result decodes as V2FileUpload's does. Required parameters are
 // not checked here: the portal reports them.
 func V2FileUploadCommand(p V2FileUploadParams) b24.Command[*V2FileUploadResult] {
-	return b24.NewCommand[*V2FileUploadResult](b24.Request{
+	return b24.Command[*V2FileUploadResult]{Request: b24.Request{
 		Method:  "im.v2.File.upload",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2FileUploadParams holds the parameters of im.v2.File.upload.
@@ -324,7 +324,7 @@ type V2FileUploadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2FileUploadParams) validate() error {
+func (p *V2FileUploadParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "im.v2.File.upload",

@@ -48,11 +48,11 @@ func AppRegister(ctx context.Context, c b24.Caller, p AppRegisterParams, opts ..
 // b24.Add); its result decodes as AppRegister's does. Required parameters are
 // not checked here: the portal reports them.
 func AppRegisterCommand(p AppRegisterParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "imbot.app.register",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AppRegisterParams holds the parameters of imbot.app.register.
@@ -204,11 +204,11 @@ func AppUnregister(ctx context.Context, c b24.Caller, p AppUnregisterParams, opt
 // b24.Add); its result decodes as AppUnregister's does. Required parameters
 // are not checked here: the portal reports them.
 func AppUnregisterCommand(p AppUnregisterParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "imbot.app.unregister",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AppUnregisterParams holds the parameters of imbot.app.unregister.
@@ -256,11 +256,11 @@ func AppUpdate(ctx context.Context, c b24.Caller, p AppUpdateParams, opts ...b24
 // its result decodes as AppUpdate's does. Required parameters are not checked
 // here: the portal reports them.
 func AppUpdateCommand(p AppUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "imbot.app.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AppUpdateParams holds the parameters of imbot.app.update.
@@ -301,7 +301,7 @@ type AppUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AppUpdateParams) validate() error {
+func (p *AppUpdateParams) validate() error {
 	if p.AppID == "" {
 		return &b24.RequiredError{
 			Method: "imbot.app.update",

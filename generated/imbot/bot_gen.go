@@ -39,12 +39,12 @@ func BotList(ctx context.Context, c b24.Caller, p BotListParams, opts ...b24.Cal
 // result decodes as BotList's does. Required parameters are not checked here:
 // the portal reports them.
 func BotListCommand(p BotListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.bot.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BotListParams holds the parameters of imbot.bot.list.

@@ -41,11 +41,11 @@ func ChatAdd(ctx context.Context, c b24.Caller, p ChatAddParams, opts ...b24.Cal
 // result decodes as ChatAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func ChatAddCommand(p ChatAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "imbot.chat.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatAddParams holds the parameters of imbot.chat.add.
@@ -213,12 +213,12 @@ func ChatGet(ctx context.Context, c b24.Caller, p ChatGetParams, opts ...b24.Cal
 // result decodes as ChatGet's does. Required parameters are not checked here:
 // the portal reports them.
 func ChatGetCommand(p ChatGetParams) b24.Command[*ChatGetResult] {
-	return b24.NewCommand[*ChatGetResult](b24.Request{
+	return b24.Command[*ChatGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.chat.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ChatGetParams holds the parameters of imbot.chat.get.
@@ -236,7 +236,7 @@ type ChatGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatGetParams) validate() error {
+func (p *ChatGetParams) validate() error {
 	if p.EntityType == "" {
 		return &b24.RequiredError{
 			Method: "imbot.chat.get",
@@ -308,11 +308,11 @@ func ChatLeave(ctx context.Context, c b24.Caller, p ChatLeaveParams, opts ...b24
 // its result decodes as ChatLeave's does. Required parameters are not checked
 // here: the portal reports them.
 func ChatLeaveCommand(p ChatLeaveParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.chat.leave",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatLeaveParams holds the parameters of imbot.chat.leave.
@@ -333,7 +333,7 @@ type ChatLeaveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatLeaveParams) validate() error {
+func (p *ChatLeaveParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.chat.leave",
@@ -382,11 +382,11 @@ func ChatSendTyping(ctx context.Context, c b24.Caller, p ChatSendTypingParams, o
 // b24.Add); its result decodes as ChatSendTyping's does. Required parameters
 // are not checked here: the portal reports them.
 func ChatSendTypingCommand(p ChatSendTypingParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.chat.sendTyping",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatSendTypingParams holds the parameters of imbot.chat.sendTyping.
@@ -414,7 +414,7 @@ type ChatSendTypingParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatSendTypingParams) validate() error {
+func (p *ChatSendTypingParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "imbot.chat.sendTyping",
@@ -483,11 +483,11 @@ func ChatSetManager(ctx context.Context, c b24.Caller, p ChatSetManagerParams, o
 // b24.Add); its result decodes as ChatSetManager's does. Required parameters
 // are not checked here: the portal reports them.
 func ChatSetManagerCommand(p ChatSetManagerParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.chat.setManager",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatSetManagerParams holds the parameters of imbot.chat.setManager.
@@ -521,7 +521,7 @@ type ChatSetManagerParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatSetManagerParams) validate() error {
+func (p *ChatSetManagerParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.chat.setManager",
@@ -576,11 +576,11 @@ func ChatSetOwner(ctx context.Context, c b24.Caller, p ChatSetOwnerParams, opts 
 // b24.Add); its result decodes as ChatSetOwner's does. Required parameters are
 // not checked here: the portal reports them.
 func ChatSetOwnerCommand(p ChatSetOwnerParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.chat.setOwner",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatSetOwnerParams holds the parameters of imbot.chat.setOwner.
@@ -607,7 +607,7 @@ type ChatSetOwnerParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatSetOwnerParams) validate() error {
+func (p *ChatSetOwnerParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.chat.setOwner",
@@ -661,11 +661,11 @@ func ChatUpdateAvatar(ctx context.Context, c b24.Caller, p ChatUpdateAvatarParam
 // (see b24.Add); its result decodes as ChatUpdateAvatar's does. Required
 // parameters are not checked here: the portal reports them.
 func ChatUpdateAvatarCommand(p ChatUpdateAvatarParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.chat.updateAvatar",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatUpdateAvatarParams holds the parameters of imbot.chat.updateAvatar.
@@ -690,7 +690,7 @@ type ChatUpdateAvatarParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatUpdateAvatarParams) validate() error {
+func (p *ChatUpdateAvatarParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.chat.updateAvatar",
@@ -745,11 +745,11 @@ func ChatUpdateColor(ctx context.Context, c b24.Caller, p ChatUpdateColorParams,
 // (see b24.Add); its result decodes as ChatUpdateColor's does. Required
 // parameters are not checked here: the portal reports them.
 func ChatUpdateColorCommand(p ChatUpdateColorParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.chat.updateColor",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatUpdateColorParams holds the parameters of imbot.chat.updateColor.
@@ -791,7 +791,7 @@ type ChatUpdateColorParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatUpdateColorParams) validate() error {
+func (p *ChatUpdateColorParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.chat.updateColor",
@@ -894,11 +894,11 @@ func ChatUpdateTitle(ctx context.Context, c b24.Caller, p ChatUpdateTitleParams,
 // (see b24.Add); its result decodes as ChatUpdateTitle's does. Required
 // parameters are not checked here: the portal reports them.
 func ChatUpdateTitleCommand(p ChatUpdateTitleParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.chat.updateTitle",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatUpdateTitleParams holds the parameters of imbot.chat.updateTitle.
@@ -924,7 +924,7 @@ type ChatUpdateTitleParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatUpdateTitleParams) validate() error {
+func (p *ChatUpdateTitleParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.chat.updateTitle",
@@ -977,11 +977,11 @@ func ChatUserAdd(ctx context.Context, c b24.Caller, p ChatUserAddParams, opts ..
 // b24.Add); its result decodes as ChatUserAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func ChatUserAddCommand(p ChatUserAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.chat.user.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatUserAddParams holds the parameters of imbot.chat.user.add.
@@ -1014,7 +1014,7 @@ type ChatUserAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatUserAddParams) validate() error {
+func (p *ChatUserAddParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.chat.user.add",
@@ -1069,11 +1069,11 @@ func ChatUserDelete(ctx context.Context, c b24.Caller, p ChatUserDeleteParams, o
 // (see b24.Add); its result decodes as ChatUserDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func ChatUserDeleteCommand(p ChatUserDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.chat.user.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatUserDeleteParams holds the parameters of imbot.chat.user.delete.
@@ -1098,7 +1098,7 @@ type ChatUserDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatUserDeleteParams) validate() error {
+func (p *ChatUserDeleteParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.chat.user.delete",
@@ -1150,12 +1150,12 @@ func ChatUserList(ctx context.Context, c b24.Caller, p ChatUserListParams, opts 
 // b24.Add); its result decodes as ChatUserList's does. Required parameters are
 // not checked here: the portal reports them.
 func ChatUserListCommand(p ChatUserListParams) b24.Command[[]b24.Number] {
-	return b24.NewCommand[[]b24.Number](b24.Request{
+	return b24.Command[[]b24.Number]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.chat.user.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ChatUserListParams holds the parameters of imbot.chat.user.list.
@@ -1176,7 +1176,7 @@ type ChatUserListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatUserListParams) validate() error {
+func (p *ChatUserListParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.chat.user.list",

@@ -49,11 +49,11 @@ func CommandAnswer(ctx context.Context, c b24.Caller, p CommandAnswerParams, opt
 // b24.Add); its result decodes as CommandAnswer's does. Required parameters
 // are not checked here: the portal reports them.
 func CommandAnswerCommand(p CommandAnswerParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "imbot.command.answer",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CommandAnswerParams holds the parameters of imbot.command.answer.
@@ -119,7 +119,7 @@ type CommandAnswerParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CommandAnswerParams) validate() error {
+func (p *CommandAnswerParams) validate() error {
 	if p.CommandID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.command.answer",
@@ -281,11 +281,11 @@ func CommandRegister(ctx context.Context, c b24.Caller, p CommandRegisterParams,
 // (see b24.Add); its result decodes as CommandRegister's does. Required
 // parameters are not checked here: the portal reports them.
 func CommandRegisterCommand(p CommandRegisterParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "imbot.command.register",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CommandRegisterParams holds the parameters of imbot.command.register.
@@ -329,7 +329,7 @@ type CommandRegisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CommandRegisterParams) validate() error {
+func (p *CommandRegisterParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.command.register",
@@ -417,11 +417,11 @@ func CommandUnregister(ctx context.Context, c b24.Caller, p CommandUnregisterPar
 // batch (see b24.Add); its result decodes as CommandUnregister's does.
 // Required parameters are not checked here: the portal reports them.
 func CommandUnregisterCommand(p CommandUnregisterParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.command.unregister",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CommandUnregisterParams holds the parameters of imbot.command.unregister.
@@ -434,7 +434,7 @@ type CommandUnregisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CommandUnregisterParams) validate() error {
+func (p *CommandUnregisterParams) validate() error {
 	if p.CommandID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.command.unregister",
@@ -481,11 +481,11 @@ func CommandUpdate(ctx context.Context, c b24.Caller, p CommandUpdateParams, opt
 // b24.Add); its result decodes as CommandUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func CommandUpdateCommand(p CommandUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.command.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CommandUpdateParams holds the parameters of imbot.command.update.
@@ -501,7 +501,7 @@ type CommandUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CommandUpdateParams) validate() error {
+func (p *CommandUpdateParams) validate() error {
 	if p.CommandID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.command.update",

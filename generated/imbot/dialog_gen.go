@@ -236,12 +236,12 @@ func DialogGet(ctx context.Context, c b24.Caller, p DialogGetParams, opts ...b24
 // its result decodes as DialogGet's does. Required parameters are not checked
 // here: the portal reports them.
 func DialogGetCommand(p DialogGetParams) b24.Command[*Dialog] {
-	return b24.NewCommand[*Dialog](b24.Request{
+	return b24.Command[*Dialog]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.dialog.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DialogGetParams holds the parameters of imbot.dialog.get.
@@ -260,7 +260,7 @@ type DialogGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DialogGetParams) validate() error {
+func (p *DialogGetParams) validate() error {
 	if p.DialogID == "" {
 		return &b24.RequiredError{
 			Method: "imbot.dialog.get",

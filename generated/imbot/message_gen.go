@@ -55,11 +55,11 @@ func MessageAdd(ctx context.Context, c b24.Caller, p MessageAddParams, opts ...b
 // b24.Add); its result decodes as MessageAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func MessageAddCommand(p MessageAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "imbot.message.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MessageAddParams holds the parameters of imbot.message.add.
@@ -142,7 +142,7 @@ type MessageAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageAddParams) validate() error {
+func (p *MessageAddParams) validate() error {
 	if p.Message == "" {
 		return &b24.RequiredError{
 			Method: "imbot.message.add",
@@ -213,11 +213,11 @@ func MessageDelete(ctx context.Context, c b24.Caller, p MessageDeleteParams, opt
 // b24.Add); its result decodes as MessageDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func MessageDeleteCommand(p MessageDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.message.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MessageDeleteParams holds the parameters of imbot.message.delete.
@@ -247,7 +247,7 @@ type MessageDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageDeleteParams) validate() error {
+func (p *MessageDeleteParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.message.delete",
@@ -295,11 +295,11 @@ func MessageLike(ctx context.Context, c b24.Caller, p MessageLikeParams, opts ..
 // b24.Add); its result decodes as MessageLike's does. Required parameters are
 // not checked here: the portal reports them.
 func MessageLikeCommand(p MessageLikeParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.message.like",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MessageLikeParams holds the parameters of imbot.message.like.
@@ -337,7 +337,7 @@ type MessageLikeParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageLikeParams) validate() error {
+func (p *MessageLikeParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.message.like",
@@ -420,11 +420,11 @@ func MessageUpdate(ctx context.Context, c b24.Caller, p MessageUpdateParams, opt
 // b24.Add); its result decodes as MessageUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func MessageUpdateCommand(p MessageUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.message.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MessageUpdateParams holds the parameters of imbot.message.update.
@@ -490,7 +490,7 @@ type MessageUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageUpdateParams) validate() error {
+func (p *MessageUpdateParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.message.update",

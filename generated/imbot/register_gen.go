@@ -59,11 +59,11 @@ func Register(ctx context.Context, c b24.Caller, p RegisterParams, opts ...b24.C
 // its result decodes as Register's does. Required parameters are not checked
 // here: the portal reports them.
 func RegisterCommand(p RegisterParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "imbot.register",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RegisterParams holds the parameters of imbot.register.
@@ -128,7 +128,7 @@ type RegisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RegisterParams) validate() error {
+func (p *RegisterParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "imbot.register",

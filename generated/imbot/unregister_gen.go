@@ -43,11 +43,11 @@ func Unregister(ctx context.Context, c b24.Caller, p UnregisterParams, opts ...b
 // b24.Add); its result decodes as Unregister's does. Required parameters are
 // not checked here: the portal reports them.
 func UnregisterCommand(p UnregisterParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imbot.unregister",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UnregisterParams holds the parameters of imbot.unregister.
@@ -62,7 +62,7 @@ type UnregisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UnregisterParams) validate() error {
+func (p *UnregisterParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.unregister",

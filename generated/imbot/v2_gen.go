@@ -598,12 +598,12 @@ func V2BotGet(ctx context.Context, c b24.Caller, p V2BotGetParams, opts ...b24.C
 // its result decodes as V2BotGet's does. Required parameters are not checked
 // here: the portal reports them.
 func V2BotGetCommand(p V2BotGetParams) b24.Command[*V2Bot] {
-	return b24.NewCommand[*V2Bot](b24.Request{
+	return b24.Command[*V2Bot]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.v2.Bot.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V2BotGetParams holds the parameters of imbot.v2.Bot.get.
@@ -647,12 +647,12 @@ func V2BotList(ctx context.Context, c b24.Caller, p V2BotListParams, opts ...b24
 // b24.Add); its result decodes as V2BotList's does. Required parameters are
 // not checked here: the portal reports them.
 func V2BotListCommand(p V2BotListParams) b24.Command[*V2Bot] {
-	return b24.NewCommand[*V2Bot](b24.Request{
+	return b24.Command[*V2Bot]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.v2.Bot.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V2BotListParams holds the parameters of imbot.v2.Bot.list.
@@ -723,11 +723,11 @@ func V2BotRegister(ctx context.Context, c b24.Caller, p V2BotRegisterParams, opt
 // b24.Add); its result decodes as V2BotRegister's does. Required parameters
 // are not checked here: the portal reports them.
 func V2BotRegisterCommand(p V2BotRegisterParams) b24.Command[*V2Bot] {
-	return b24.NewCommand[*V2Bot](b24.Request{
+	return b24.Command[*V2Bot]{Request: b24.Request{
 		Method:  "imbot.v2.Bot.register",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2BotRegisterParams holds the parameters of imbot.v2.Bot.register.
@@ -737,7 +737,7 @@ type V2BotRegisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2BotRegisterParams) validate() error {
+func (p *V2BotRegisterParams) validate() error {
 	if p.Fields.Code == "" {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Bot.register",
@@ -909,11 +909,11 @@ func V2BotUnregister(ctx context.Context, c b24.Caller, p V2BotUnregisterParams,
 // (see b24.Add); its result decodes as V2BotUnregister's does. Required
 // parameters are not checked here: the portal reports them.
 func V2BotUnregisterCommand(p V2BotUnregisterParams) b24.Command[*V2BotUnregisterResult] {
-	return b24.NewCommand[*V2BotUnregisterResult](b24.Request{
+	return b24.Command[*V2BotUnregisterResult]{Request: b24.Request{
 		Method:  "imbot.v2.Bot.unregister",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2BotUnregisterParams holds the parameters of imbot.v2.Bot.unregister.
@@ -928,7 +928,7 @@ type V2BotUnregisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2BotUnregisterParams) validate() error {
+func (p *V2BotUnregisterParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Bot.unregister",
@@ -999,11 +999,11 @@ func V2BotUpdate(ctx context.Context, c b24.Caller, p V2BotUpdateParams, opts ..
 // b24.Add); its result decodes as V2BotUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func V2BotUpdateCommand(p V2BotUpdateParams) b24.Command[*V2Bot] {
-	return b24.NewCommand[*V2Bot](b24.Request{
+	return b24.Command[*V2Bot]{Request: b24.Request{
 		Method:  "imbot.v2.Bot.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2BotUpdateParams holds the parameters of imbot.v2.Bot.update.
@@ -1021,7 +1021,7 @@ type V2BotUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2BotUpdateParams) validate() error {
+func (p *V2BotUpdateParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Bot.update",
@@ -1065,11 +1065,11 @@ func V2ChatAdd(ctx context.Context, c b24.Caller, p V2ChatAddParams, opts ...b24
 // b24.Add); its result decodes as V2ChatAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func V2ChatAddCommand(p V2ChatAddParams) b24.Command[*V2ChatAddResult] {
-	return b24.NewCommand[*V2ChatAddResult](b24.Request{
+	return b24.Command[*V2ChatAddResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatAddParams holds the parameters of imbot.v2.Chat.add.
@@ -1087,7 +1087,7 @@ type V2ChatAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatAddParams) validate() error {
+func (p *V2ChatAddParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.add",
@@ -1237,12 +1237,12 @@ func V2ChatGet(ctx context.Context, c b24.Caller, p V2ChatGetParams, opts ...b24
 // b24.Add); its result decodes as V2ChatGet's does. Required parameters are
 // not checked here: the portal reports them.
 func V2ChatGetCommand(p V2ChatGetParams) b24.Command[*V2ChatGetResult] {
-	return b24.NewCommand[*V2ChatGetResult](b24.Request{
+	return b24.Command[*V2ChatGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.v2.Chat.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V2ChatGetParams holds the parameters of imbot.v2.Chat.get.
@@ -1261,7 +1261,7 @@ type V2ChatGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatGetParams) validate() error {
+func (p *V2ChatGetParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.get",
@@ -1333,11 +1333,11 @@ func V2ChatInputActionNotify(ctx context.Context, c b24.Caller, p V2ChatInputAct
 // V2ChatInputActionNotify's does. Required parameters are not checked here:
 // the portal reports them.
 func V2ChatInputActionNotifyCommand(p V2ChatInputActionNotifyParams) b24.Command[*V2ChatInputActionNotifyResult] {
-	return b24.NewCommand[*V2ChatInputActionNotifyResult](b24.Request{
+	return b24.Command[*V2ChatInputActionNotifyResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.InputAction.notify",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatInputActionNotifyParams holds the parameters of
@@ -1362,7 +1362,7 @@ type V2ChatInputActionNotifyParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatInputActionNotifyParams) validate() error {
+func (p *V2ChatInputActionNotifyParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.InputAction.notify",
@@ -1433,11 +1433,11 @@ func V2ChatLeave(ctx context.Context, c b24.Caller, p V2ChatLeaveParams, opts ..
 // b24.Add); its result decodes as V2ChatLeave's does. Required parameters are
 // not checked here: the portal reports them.
 func V2ChatLeaveCommand(p V2ChatLeaveParams) b24.Command[*V2ChatLeaveResult] {
-	return b24.NewCommand[*V2ChatLeaveResult](b24.Request{
+	return b24.Command[*V2ChatLeaveResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.leave",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatLeaveParams holds the parameters of imbot.v2.Chat.leave.
@@ -1454,7 +1454,7 @@ type V2ChatLeaveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatLeaveParams) validate() error {
+func (p *V2ChatLeaveParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.leave",
@@ -1526,11 +1526,11 @@ func V2ChatManagerAdd(ctx context.Context, c b24.Caller, p V2ChatManagerAddParam
 // batch (see b24.Add); its result decodes as V2ChatManagerAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func V2ChatManagerAddCommand(p V2ChatManagerAddParams) b24.Command[*V2ChatManagerAddResult] {
-	return b24.NewCommand[*V2ChatManagerAddResult](b24.Request{
+	return b24.Command[*V2ChatManagerAddResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.Manager.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatManagerAddParams holds the parameters of imbot.v2.Chat.Manager.add.
@@ -1549,7 +1549,7 @@ type V2ChatManagerAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatManagerAddParams) validate() error {
+func (p *V2ChatManagerAddParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.Manager.add",
@@ -1628,11 +1628,11 @@ func V2ChatManagerDelete(ctx context.Context, c b24.Caller, p V2ChatManagerDelet
 // a batch (see b24.Add); its result decodes as V2ChatManagerDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func V2ChatManagerDeleteCommand(p V2ChatManagerDeleteParams) b24.Command[*V2ChatManagerDeleteResult] {
-	return b24.NewCommand[*V2ChatManagerDeleteResult](b24.Request{
+	return b24.Command[*V2ChatManagerDeleteResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.Manager.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatManagerDeleteParams holds the parameters of
@@ -1652,7 +1652,7 @@ type V2ChatManagerDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatManagerDeleteParams) validate() error {
+func (p *V2ChatManagerDeleteParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.Manager.delete",
@@ -1730,11 +1730,11 @@ func V2ChatMessageDelete(ctx context.Context, c b24.Caller, p V2ChatMessageDelet
 // a batch (see b24.Add); its result decodes as V2ChatMessageDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func V2ChatMessageDeleteCommand(p V2ChatMessageDeleteParams) b24.Command[*V2ChatMessageDeleteResult] {
-	return b24.NewCommand[*V2ChatMessageDeleteResult](b24.Request{
+	return b24.Command[*V2ChatMessageDeleteResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.Message.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatMessageDeleteParams holds the parameters of
@@ -1755,7 +1755,7 @@ type V2ChatMessageDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatMessageDeleteParams) validate() error {
+func (p *V2ChatMessageDeleteParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.Message.delete",
@@ -1827,12 +1827,12 @@ func V2ChatMessageGet(ctx context.Context, c b24.Caller, p V2ChatMessageGetParam
 // batch (see b24.Add); its result decodes as V2ChatMessageGet's does. Required
 // parameters are not checked here: the portal reports them.
 func V2ChatMessageGetCommand(p V2ChatMessageGetParams) b24.Command[*V2ChatMessageGetResult] {
-	return b24.NewCommand[*V2ChatMessageGetResult](b24.Request{
+	return b24.Command[*V2ChatMessageGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.v2.Chat.Message.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V2ChatMessageGetParams holds the parameters of imbot.v2.Chat.Message.get.
@@ -1849,7 +1849,7 @@ type V2ChatMessageGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatMessageGetParams) validate() error {
+func (p *V2ChatMessageGetParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.Message.get",
@@ -1992,12 +1992,12 @@ func V2ChatMessageGetContext(ctx context.Context, c b24.Caller, p V2ChatMessageG
 // V2ChatMessageGetContext's does. Required parameters are not checked here:
 // the portal reports them.
 func V2ChatMessageGetContextCommand(p V2ChatMessageGetContextParams) b24.Command[*V2ChatMessageGetContextResult] {
-	return b24.NewCommand[*V2ChatMessageGetContextResult](b24.Request{
+	return b24.Command[*V2ChatMessageGetContextResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.v2.Chat.Message.getContext",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V2ChatMessageGetContextParams holds the parameters of
@@ -2018,7 +2018,7 @@ type V2ChatMessageGetContextParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatMessageGetContextParams) validate() error {
+func (p *V2ChatMessageGetContextParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.Message.getContext",
@@ -2164,11 +2164,11 @@ func V2ChatMessageReactionAdd(ctx context.Context, c b24.Caller, p V2ChatMessage
 // V2ChatMessageReactionAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func V2ChatMessageReactionAddCommand(p V2ChatMessageReactionAddParams) b24.Command[*V2ChatMessageReactionAddResult] {
-	return b24.NewCommand[*V2ChatMessageReactionAddResult](b24.Request{
+	return b24.Command[*V2ChatMessageReactionAddResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.Message.Reaction.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatMessageReactionAddParams holds the parameters of
@@ -2188,7 +2188,7 @@ type V2ChatMessageReactionAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatMessageReactionAddParams) validate() error {
+func (p *V2ChatMessageReactionAddParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.Message.Reaction.add",
@@ -2269,11 +2269,11 @@ func V2ChatMessageReactionDelete(ctx context.Context, c b24.Caller, p V2ChatMess
 // V2ChatMessageReactionDelete's does. Required parameters are not checked
 // here: the portal reports them.
 func V2ChatMessageReactionDeleteCommand(p V2ChatMessageReactionDeleteParams) b24.Command[*V2ChatMessageReactionDeleteResult] {
-	return b24.NewCommand[*V2ChatMessageReactionDeleteResult](b24.Request{
+	return b24.Command[*V2ChatMessageReactionDeleteResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.Message.Reaction.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatMessageReactionDeleteParams holds the parameters of
@@ -2294,7 +2294,7 @@ type V2ChatMessageReactionDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatMessageReactionDeleteParams) validate() error {
+func (p *V2ChatMessageReactionDeleteParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.Message.Reaction.delete",
@@ -2376,12 +2376,12 @@ func V2ChatMessageRead(ctx context.Context, c b24.Caller, p V2ChatMessageReadPar
 // batch (see b24.Add); its result decodes as V2ChatMessageRead's does.
 // Required parameters are not checked here: the portal reports them.
 func V2ChatMessageReadCommand(p V2ChatMessageReadParams) b24.Command[*V2ChatMessageReadResult] {
-	return b24.NewCommand[*V2ChatMessageReadResult](b24.Request{
+	return b24.Command[*V2ChatMessageReadResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.v2.Chat.Message.read",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V2ChatMessageReadParams holds the parameters of imbot.v2.Chat.Message.read.
@@ -2402,7 +2402,7 @@ type V2ChatMessageReadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatMessageReadParams) validate() error {
+func (p *V2ChatMessageReadParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.Message.read",
@@ -2481,11 +2481,11 @@ func V2ChatMessageSend(ctx context.Context, c b24.Caller, p V2ChatMessageSendPar
 // batch (see b24.Add); its result decodes as V2ChatMessageSend's does.
 // Required parameters are not checked here: the portal reports them.
 func V2ChatMessageSendCommand(p V2ChatMessageSendParams) b24.Command[*V2ChatMessageSendResult] {
-	return b24.NewCommand[*V2ChatMessageSendResult](b24.Request{
+	return b24.Command[*V2ChatMessageSendResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.Message.send",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatMessageSendParams holds the parameters of imbot.v2.Chat.Message.send.
@@ -2505,7 +2505,7 @@ type V2ChatMessageSendParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatMessageSendParams) validate() error {
+func (p *V2ChatMessageSendParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.Message.send",
@@ -2643,11 +2643,11 @@ func V2ChatMessageUpdate(ctx context.Context, c b24.Caller, p V2ChatMessageUpdat
 // a batch (see b24.Add); its result decodes as V2ChatMessageUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func V2ChatMessageUpdateCommand(p V2ChatMessageUpdateParams) b24.Command[*V2ChatMessageUpdateResult] {
-	return b24.NewCommand[*V2ChatMessageUpdateResult](b24.Request{
+	return b24.Command[*V2ChatMessageUpdateResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.Message.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatMessageUpdateParams holds the parameters of
@@ -2668,7 +2668,7 @@ type V2ChatMessageUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatMessageUpdateParams) validate() error {
+func (p *V2ChatMessageUpdateParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.Message.update",
@@ -2767,11 +2767,11 @@ func V2ChatSetOwner(ctx context.Context, c b24.Caller, p V2ChatSetOwnerParams, o
 // (see b24.Add); its result decodes as V2ChatSetOwner's does. Required
 // parameters are not checked here: the portal reports them.
 func V2ChatSetOwnerCommand(p V2ChatSetOwnerParams) b24.Command[*V2ChatSetOwnerResult] {
-	return b24.NewCommand[*V2ChatSetOwnerResult](b24.Request{
+	return b24.Command[*V2ChatSetOwnerResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.setOwner",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatSetOwnerParams holds the parameters of imbot.v2.Chat.setOwner.
@@ -2790,7 +2790,7 @@ type V2ChatSetOwnerParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatSetOwnerParams) validate() error {
+func (p *V2ChatSetOwnerParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.setOwner",
@@ -2869,11 +2869,11 @@ func V2ChatTextFieldEnabled(ctx context.Context, c b24.Caller, p V2ChatTextField
 // V2ChatTextFieldEnabled's does. Required parameters are not checked here: the
 // portal reports them.
 func V2ChatTextFieldEnabledCommand(p V2ChatTextFieldEnabledParams) b24.Command[*V2ChatTextFieldEnabledResult] {
-	return b24.NewCommand[*V2ChatTextFieldEnabledResult](b24.Request{
+	return b24.Command[*V2ChatTextFieldEnabledResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.TextField.enabled",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatTextFieldEnabledParams holds the parameters of
@@ -2896,7 +2896,7 @@ type V2ChatTextFieldEnabledParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatTextFieldEnabledParams) validate() error {
+func (p *V2ChatTextFieldEnabledParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.TextField.enabled",
@@ -2968,11 +2968,11 @@ func V2ChatUpdate(ctx context.Context, c b24.Caller, p V2ChatUpdateParams, opts 
 // b24.Add); its result decodes as V2ChatUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func V2ChatUpdateCommand(p V2ChatUpdateParams) b24.Command[*V2ChatUpdateResult] {
-	return b24.NewCommand[*V2ChatUpdateResult](b24.Request{
+	return b24.Command[*V2ChatUpdateResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatUpdateParams holds the parameters of imbot.v2.Chat.update.
@@ -2993,7 +2993,7 @@ type V2ChatUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatUpdateParams) validate() error {
+func (p *V2ChatUpdateParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.update",
@@ -3064,11 +3064,11 @@ func V2ChatUserAdd(ctx context.Context, c b24.Caller, p V2ChatUserAddParams, opt
 // b24.Add); its result decodes as V2ChatUserAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func V2ChatUserAddCommand(p V2ChatUserAddParams) b24.Command[*V2ChatUserAddResult] {
-	return b24.NewCommand[*V2ChatUserAddResult](b24.Request{
+	return b24.Command[*V2ChatUserAddResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.User.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatUserAddParams holds the parameters of imbot.v2.Chat.User.add.
@@ -3087,7 +3087,7 @@ type V2ChatUserAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatUserAddParams) validate() error {
+func (p *V2ChatUserAddParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.User.add",
@@ -3165,11 +3165,11 @@ func V2ChatUserDelete(ctx context.Context, c b24.Caller, p V2ChatUserDeleteParam
 // batch (see b24.Add); its result decodes as V2ChatUserDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func V2ChatUserDeleteCommand(p V2ChatUserDeleteParams) b24.Command[*V2ChatUserDeleteResult] {
-	return b24.NewCommand[*V2ChatUserDeleteResult](b24.Request{
+	return b24.Command[*V2ChatUserDeleteResult]{Request: b24.Request{
 		Method:  "imbot.v2.Chat.User.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2ChatUserDeleteParams holds the parameters of imbot.v2.Chat.User.delete.
@@ -3188,7 +3188,7 @@ type V2ChatUserDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatUserDeleteParams) validate() error {
+func (p *V2ChatUserDeleteParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.User.delete",
@@ -3264,12 +3264,12 @@ func V2ChatUserList(ctx context.Context, c b24.Caller, p V2ChatUserListParams, o
 // (see b24.Add); its result decodes as V2ChatUserList's does. Required
 // parameters are not checked here: the portal reports them.
 func V2ChatUserListCommand(p V2ChatUserListParams) b24.Command[[]V2ChatUserListItem] {
-	return b24.NewCommand[[]V2ChatUserListItem](b24.Request{
+	return b24.Command[[]V2ChatUserListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.v2.Chat.User.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V2ChatUserListParams holds the parameters of imbot.v2.Chat.User.list.
@@ -3297,7 +3297,7 @@ type V2ChatUserListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2ChatUserListParams) validate() error {
+func (p *V2ChatUserListParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Chat.User.list",
@@ -3388,11 +3388,11 @@ func V2CommandAnswer(ctx context.Context, c b24.Caller, p V2CommandAnswerParams,
 // (see b24.Add); its result decodes as V2CommandAnswer's does. Required
 // parameters are not checked here: the portal reports them.
 func V2CommandAnswerCommand(p V2CommandAnswerParams) b24.Command[*V2CommandAnswerResult] {
-	return b24.NewCommand[*V2CommandAnswerResult](b24.Request{
+	return b24.Command[*V2CommandAnswerResult]{Request: b24.Request{
 		Method:  "imbot.v2.Command.answer",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2CommandAnswerParams holds the parameters of imbot.v2.Command.answer.
@@ -3417,7 +3417,7 @@ type V2CommandAnswerParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2CommandAnswerParams) validate() error {
+func (p *V2CommandAnswerParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Command.answer",
@@ -3528,12 +3528,12 @@ func V2CommandList(ctx context.Context, c b24.Caller, p V2CommandListParams, opt
 // b24.Add); its result decodes as V2CommandList's does. Required parameters
 // are not checked here: the portal reports them.
 func V2CommandListCommand(p V2CommandListParams) b24.Command[*V2CommandListResult] {
-	return b24.NewCommand[*V2CommandListResult](b24.Request{
+	return b24.Command[*V2CommandListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.v2.Command.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V2CommandListParams holds the parameters of imbot.v2.Command.list.
@@ -3548,7 +3548,7 @@ type V2CommandListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2CommandListParams) validate() error {
+func (p *V2CommandListParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Command.list",
@@ -3656,11 +3656,11 @@ func V2CommandRegister(ctx context.Context, c b24.Caller, p V2CommandRegisterPar
 // batch (see b24.Add); its result decodes as V2CommandRegister's does.
 // Required parameters are not checked here: the portal reports them.
 func V2CommandRegisterCommand(p V2CommandRegisterParams) b24.Command[*V2CommandRegisterResult] {
-	return b24.NewCommand[*V2CommandRegisterResult](b24.Request{
+	return b24.Command[*V2CommandRegisterResult]{Request: b24.Request{
 		Method:  "imbot.v2.Command.register",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2CommandRegisterParams holds the parameters of imbot.v2.Command.register.
@@ -3677,7 +3677,7 @@ type V2CommandRegisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2CommandRegisterParams) validate() error {
+func (p *V2CommandRegisterParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Command.register",
@@ -3816,11 +3816,11 @@ func V2CommandUnregister(ctx context.Context, c b24.Caller, p V2CommandUnregiste
 // batch (see b24.Add); its result decodes as V2CommandUnregister's does.
 // Required parameters are not checked here: the portal reports them.
 func V2CommandUnregisterCommand(p V2CommandUnregisterParams) b24.Command[*V2CommandUnregisterResult] {
-	return b24.NewCommand[*V2CommandUnregisterResult](b24.Request{
+	return b24.Command[*V2CommandUnregisterResult]{Request: b24.Request{
 		Method:  "imbot.v2.Command.unregister",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2CommandUnregisterParams holds the parameters of
@@ -3838,7 +3838,7 @@ type V2CommandUnregisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2CommandUnregisterParams) validate() error {
+func (p *V2CommandUnregisterParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Command.unregister",
@@ -3913,11 +3913,11 @@ func V2CommandUpdate(ctx context.Context, c b24.Caller, p V2CommandUpdateParams,
 // (see b24.Add); its result decodes as V2CommandUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func V2CommandUpdateCommand(p V2CommandUpdateParams) b24.Command[*V2CommandUpdateResult] {
-	return b24.NewCommand[*V2CommandUpdateResult](b24.Request{
+	return b24.Command[*V2CommandUpdateResult]{Request: b24.Request{
 		Method:  "imbot.v2.Command.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2CommandUpdateParams holds the parameters of imbot.v2.Command.update.
@@ -3937,7 +3937,7 @@ type V2CommandUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2CommandUpdateParams) validate() error {
+func (p *V2CommandUpdateParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Command.update",
@@ -4086,12 +4086,12 @@ func V2EventGet(ctx context.Context, c b24.Caller, p V2EventGetParams, opts ...b
 // b24.Add); its result decodes as V2EventGet's does. Required parameters are
 // not checked here: the portal reports them.
 func V2EventGetCommand(p V2EventGetParams) b24.Command[*V2Event] {
-	return b24.NewCommand[*V2Event](b24.Request{
+	return b24.Command[*V2Event]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.v2.Event.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V2EventGetParams holds the parameters of imbot.v2.Event.get.
@@ -4114,7 +4114,7 @@ type V2EventGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2EventGetParams) validate() error {
+func (p *V2EventGetParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.Event.get",
@@ -4162,11 +4162,11 @@ func V2FileDownload(ctx context.Context, c b24.Caller, p V2FileDownloadParams, o
 // (see b24.Add); its result decodes as V2FileDownload's does. Required
 // parameters are not checked here: the portal reports them.
 func V2FileDownloadCommand(p V2FileDownloadParams) b24.Command[*V2FileDownloadResult] {
-	return b24.NewCommand[*V2FileDownloadResult](b24.Request{
+	return b24.Command[*V2FileDownloadResult]{Request: b24.Request{
 		Method:  "imbot.v2.File.download",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2FileDownloadParams holds the parameters of imbot.v2.File.download.
@@ -4184,7 +4184,7 @@ type V2FileDownloadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2FileDownloadParams) validate() error {
+func (p *V2FileDownloadParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.File.download",
@@ -4264,11 +4264,11 @@ func V2FileUpload(ctx context.Context, c b24.Caller, p V2FileUploadParams, opts 
 // b24.Add); its result decodes as V2FileUpload's does. Required parameters are
 // not checked here: the portal reports them.
 func V2FileUploadCommand(p V2FileUploadParams) b24.Command[*V2FileUploadResult] {
-	return b24.NewCommand[*V2FileUploadResult](b24.Request{
+	return b24.Command[*V2FileUploadResult]{Request: b24.Request{
 		Method:  "imbot.v2.File.upload",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // V2FileUploadParams holds the parameters of imbot.v2.File.upload.
@@ -4288,7 +4288,7 @@ type V2FileUploadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p V2FileUploadParams) validate() error {
+func (p *V2FileUploadParams) validate() error {
 	if p.BotID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.v2.File.upload",
@@ -4393,12 +4393,12 @@ func V2RevisionGet(ctx context.Context, c b24.Caller, p V2RevisionGetParams, opt
 // b24.Add); its result decodes as V2RevisionGet's does. Required parameters
 // are not checked here: the portal reports them.
 func V2RevisionGetCommand(p V2RevisionGetParams) b24.Command[*V2Revision] {
-	return b24.NewCommand[*V2Revision](b24.Request{
+	return b24.Command[*V2Revision]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imbot.v2.Revision.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // V2RevisionGetParams holds the parameters of imbot.v2.Revision.get.

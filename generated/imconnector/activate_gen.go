@@ -42,11 +42,11 @@ func Activate(ctx context.Context, c b24.Caller, p ActivateParams, opts ...b24.C
 // b24.Add); its result decodes as Activate's does. Required parameters are not
 // checked here: the portal reports them.
 func ActivateCommand(p ActivateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imconnector.activate",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ActivateParams holds the parameters of imconnector.activate.
@@ -68,7 +68,7 @@ type ActivateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ActivateParams) validate() error {
+func (p *ActivateParams) validate() error {
 	if p.Connector == "" {
 		return &b24.RequiredError{
 			Method: "imconnector.activate",

@@ -43,11 +43,11 @@ func ChatNameSet(ctx context.Context, c b24.Caller, p ChatNameSetParams, opts ..
 // (see b24.Add); its result decodes as ChatNameSet's does. Required parameters
 // are not checked here: the portal reports them.
 func ChatNameSetCommand(p ChatNameSetParams) b24.Command[*ChatNameSetResult] {
-	return b24.NewCommand[*ChatNameSetResult](b24.Request{
+	return b24.Command[*ChatNameSetResult]{Request: b24.Request{
 		Method:  "imconnector.chat.name.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChatNameSetParams holds the parameters of imconnector.chat.name.set.
@@ -71,7 +71,7 @@ type ChatNameSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChatNameSetParams) validate() error {
+func (p *ChatNameSetParams) validate() error {
 	if p.Connector == "" {
 		return &b24.RequiredError{
 			Method: "imconnector.chat.name.set",

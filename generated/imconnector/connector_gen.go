@@ -43,11 +43,11 @@ func ConnectorDataSet(ctx context.Context, c b24.Caller, p ConnectorDataSetParam
 // batch (see b24.Add); its result decodes as ConnectorDataSet's does. Required
 // parameters are not checked here: the portal reports them.
 func ConnectorDataSetCommand(p ConnectorDataSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imconnector.connector.data.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ConnectorDataSetParams holds the parameters of
@@ -70,7 +70,7 @@ type ConnectorDataSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ConnectorDataSetParams) validate() error {
+func (p *ConnectorDataSetParams) validate() error {
 	if p.Connector == "" {
 		return &b24.RequiredError{
 			Method: "imconnector.connector.data.set",

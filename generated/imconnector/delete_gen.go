@@ -47,11 +47,11 @@ func DeleteMessages(ctx context.Context, c b24.Caller, p DeleteMessagesParams, o
 // batch (see b24.Add); its result decodes as DeleteMessages's does. Required
 // parameters are not checked here: the portal reports them.
 func DeleteMessagesCommand(p DeleteMessagesParams) b24.Command[*DeleteMessagesResult] {
-	return b24.NewCommand[*DeleteMessagesResult](b24.Request{
+	return b24.Command[*DeleteMessagesResult]{Request: b24.Request{
 		Method:  "imconnector.delete.messages",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeleteMessagesParams holds the parameters of imconnector.delete.messages.
@@ -71,7 +71,7 @@ type DeleteMessagesParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeleteMessagesParams) validate() error {
+func (p *DeleteMessagesParams) validate() error {
 	if p.Connector == "" {
 		return &b24.RequiredError{
 			Method: "imconnector.delete.messages",

@@ -37,12 +37,12 @@ func List(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOptio
 // result decodes as List's does. Required parameters are not checked here: the
 // portal reports them.
 func ListCommand(p ListParams) b24.Command[*ListResult] {
-	return b24.NewCommand[*ListResult](b24.Request{
+	return b24.Command[*ListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imconnector.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ListParams holds the parameters of imconnector.list.

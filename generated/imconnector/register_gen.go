@@ -58,11 +58,11 @@ func Register(ctx context.Context, c b24.Caller, p RegisterParams, opts ...b24.C
 // b24.Add); its result decodes as Register's does. Required parameters are not
 // checked here: the portal reports them.
 func RegisterCommand(p RegisterParams) b24.Command[*RegisterResult] {
-	return b24.NewCommand[*RegisterResult](b24.Request{
+	return b24.Command[*RegisterResult]{Request: b24.Request{
 		Method:  "imconnector.register",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RegisterParams holds the parameters of imconnector.register.
@@ -118,7 +118,7 @@ type RegisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RegisterParams) validate() error {
+func (p *RegisterParams) validate() error {
 	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "imconnector.register",

@@ -49,11 +49,11 @@ func SendMessages(ctx context.Context, c b24.Caller, p SendMessagesParams, opts 
 // (see b24.Add); its result decodes as SendMessages's does. Required
 // parameters are not checked here: the portal reports them.
 func SendMessagesCommand(p SendMessagesParams) b24.Command[*SendMessagesResult] {
-	return b24.NewCommand[*SendMessagesResult](b24.Request{
+	return b24.Command[*SendMessagesResult]{Request: b24.Request{
 		Method:  "imconnector.send.messages",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SendMessagesParams holds the parameters of imconnector.send.messages.
@@ -74,7 +74,7 @@ type SendMessagesParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SendMessagesParams) validate() error {
+func (p *SendMessagesParams) validate() error {
 	if p.Connector == "" {
 		return &b24.RequiredError{
 			Method: "imconnector.send.messages",
@@ -495,11 +495,11 @@ func SendStatusDelivery(ctx context.Context, c b24.Caller, p SendStatusDeliveryP
 // for a batch (see b24.Add); its result decodes as SendStatusDelivery's does.
 // Required parameters are not checked here: the portal reports them.
 func SendStatusDeliveryCommand(p SendStatusDeliveryParams) b24.Command[*SendStatusDeliveryResult] {
-	return b24.NewCommand[*SendStatusDeliveryResult](b24.Request{
+	return b24.Command[*SendStatusDeliveryResult]{Request: b24.Request{
 		Method:  "imconnector.send.status.delivery",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SendStatusDeliveryParams holds the parameters of
@@ -521,7 +521,7 @@ type SendStatusDeliveryParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SendStatusDeliveryParams) validate() error {
+func (p *SendStatusDeliveryParams) validate() error {
 	if p.Connector == "" {
 		return &b24.RequiredError{
 			Method: "imconnector.send.status.delivery",
@@ -694,11 +694,11 @@ func SendStatusReading(ctx context.Context, c b24.Caller, p SendStatusReadingPar
 // a batch (see b24.Add); its result decodes as SendStatusReading's does.
 // Required parameters are not checked here: the portal reports them.
 func SendStatusReadingCommand(p SendStatusReadingParams) b24.Command[*SendStatusReadingResult] {
-	return b24.NewCommand[*SendStatusReadingResult](b24.Request{
+	return b24.Command[*SendStatusReadingResult]{Request: b24.Request{
 		Method:  "imconnector.send.status.reading",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SendStatusReadingParams holds the parameters of
@@ -720,7 +720,7 @@ type SendStatusReadingParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SendStatusReadingParams) validate() error {
+func (p *SendStatusReadingParams) validate() error {
 	if p.Connector == "" {
 		return &b24.RequiredError{
 			Method: "imconnector.send.status.reading",

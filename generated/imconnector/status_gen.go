@@ -41,12 +41,12 @@ func Status(ctx context.Context, c b24.Caller, p StatusParams, opts ...b24.CallO
 // its result decodes as Status's does. Required parameters are not checked
 // here: the portal reports them.
 func StatusCommand(p StatusParams) b24.Command[*StatusResult] {
-	return b24.NewCommand[*StatusResult](b24.Request{
+	return b24.Command[*StatusResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imconnector.status",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StatusParams holds the parameters of imconnector.status.
@@ -59,7 +59,7 @@ type StatusParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StatusParams) validate() error {
+func (p *StatusParams) validate() error {
 	if p.Connector == "" {
 		return &b24.RequiredError{
 			Method: "imconnector.status",

@@ -42,11 +42,11 @@ func Unregister(ctx context.Context, c b24.Caller, p UnregisterParams, opts ...b
 // b24.Add); its result decodes as Unregister's does. Required parameters are
 // not checked here: the portal reports them.
 func UnregisterCommand(p UnregisterParams) b24.Command[*UnregisterResult] {
-	return b24.NewCommand[*UnregisterResult](b24.Request{
+	return b24.Command[*UnregisterResult]{Request: b24.Request{
 		Method:  "imconnector.unregister",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UnregisterParams holds the parameters of imconnector.unregister.
@@ -57,7 +57,7 @@ type UnregisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UnregisterParams) validate() error {
+func (p *UnregisterParams) validate() error {
 	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "imconnector.unregister",

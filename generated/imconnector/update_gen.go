@@ -47,11 +47,11 @@ func UpdateMessages(ctx context.Context, c b24.Caller, p UpdateMessagesParams, o
 // batch (see b24.Add); its result decodes as UpdateMessages's does. Required
 // parameters are not checked here: the portal reports them.
 func UpdateMessagesCommand(p UpdateMessagesParams) b24.Command[*UpdateMessagesResult] {
-	return b24.NewCommand[*UpdateMessagesResult](b24.Request{
+	return b24.Command[*UpdateMessagesResult]{Request: b24.Request{
 		Method:  "imconnector.update.messages",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UpdateMessagesParams holds the parameters of imconnector.update.messages.
@@ -72,7 +72,7 @@ type UpdateMessagesParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UpdateMessagesParams) validate() error {
+func (p *UpdateMessagesParams) validate() error {
 	if p.Connector == "" {
 		return &b24.RequiredError{
 			Method: "imconnector.update.messages",

@@ -46,11 +46,11 @@ func BotSessionFinish(ctx context.Context, c b24.Caller, p BotSessionFinishParam
 // batch (see b24.Add); its result decodes as BotSessionFinish's does. Required
 // parameters are not checked here: the portal reports them.
 func BotSessionFinishCommand(p BotSessionFinishParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.bot.session.finish",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BotSessionFinishParams holds the parameters of
@@ -73,7 +73,7 @@ type BotSessionFinishParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BotSessionFinishParams) validate() error {
+func (p *BotSessionFinishParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.bot.session.finish",
@@ -120,11 +120,11 @@ func BotSessionMessageSend(ctx context.Context, c b24.Caller, p BotSessionMessag
 // BotSessionMessageSend's does. Required parameters are not checked here: the
 // portal reports them.
 func BotSessionMessageSendCommand(p BotSessionMessageSendParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.bot.session.message.send",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BotSessionMessageSendParams holds the parameters of
@@ -154,7 +154,7 @@ type BotSessionMessageSendParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BotSessionMessageSendParams) validate() error {
+func (p *BotSessionMessageSendParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.bot.session.message.send",
@@ -226,11 +226,11 @@ func BotSessionOperator(ctx context.Context, c b24.Caller, p BotSessionOperatorP
 // for a batch (see b24.Add); its result decodes as BotSessionOperator's does.
 // Required parameters are not checked here: the portal reports them.
 func BotSessionOperatorCommand(p BotSessionOperatorParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.bot.session.operator",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BotSessionOperatorParams holds the parameters of
@@ -244,7 +244,7 @@ type BotSessionOperatorParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BotSessionOperatorParams) validate() error {
+func (p *BotSessionOperatorParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.bot.session.operator",
@@ -301,11 +301,11 @@ func BotSessionTransfer(ctx context.Context, c b24.Caller, p BotSessionTransferP
 // for a batch (see b24.Add); its result decodes as BotSessionTransfer's does.
 // Required parameters are not checked here: the portal reports them.
 func BotSessionTransferCommand(p BotSessionTransferParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.bot.session.transfer",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BotSessionTransferParams holds the parameters of
@@ -359,7 +359,7 @@ type BotSessionTransferParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BotSessionTransferParams) validate() error {
+func (p *BotSessionTransferParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.bot.session.transfer",

@@ -1022,11 +1022,11 @@ func ConfigAdd(ctx context.Context, c b24.Caller, p ConfigAddParams, opts ...b24
 // b24.Add); its result decodes as ConfigAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func ConfigAddCommand(p ConfigAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "imopenlines.config.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ConfigAddParams holds the parameters of imopenlines.config.add.
@@ -1620,11 +1620,11 @@ func ConfigDelete(ctx context.Context, c b24.Caller, p ConfigDeleteParams, opts 
 // (see b24.Add); its result decodes as ConfigDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func ConfigDeleteCommand(p ConfigDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.config.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ConfigDeleteParams holds the parameters of imopenlines.config.delete.
@@ -1637,7 +1637,7 @@ type ConfigDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ConfigDeleteParams) validate() error {
+func (p *ConfigDeleteParams) validate() error {
 	if p.ConfigID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.config.delete",
@@ -1678,12 +1678,12 @@ func ConfigGet(ctx context.Context, c b24.Caller, p ConfigGetParams, opts ...b24
 // b24.Add); its result decodes as ConfigGet's does. Required parameters are
 // not checked here: the portal reports them.
 func ConfigGetCommand(p ConfigGetParams) b24.Command[*Config] {
-	return b24.NewCommand[*Config](b24.Request{
+	return b24.Command[*Config]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imopenlines.config.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ConfigGetParams holds the parameters of imopenlines.config.get.
@@ -1706,7 +1706,7 @@ type ConfigGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ConfigGetParams) validate() error {
+func (p *ConfigGetParams) validate() error {
 	if p.ConfigID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.config.get",
@@ -1745,12 +1745,12 @@ func ConfigListGet(ctx context.Context, c b24.Caller, p ConfigListGetParams, opt
 // (see b24.Add); its result decodes as ConfigListGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ConfigListGetCommand(p ConfigListGetParams) b24.Command[[]ConfigList] {
-	return b24.NewCommand[[]ConfigList](b24.Request{
+	return b24.Command[[]ConfigList]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imopenlines.config.list.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ConfigListGetParams holds the parameters of imopenlines.config.list.get.
@@ -3215,12 +3215,12 @@ func ConfigPathGet(ctx context.Context, c b24.Caller, p ConfigPathGetParams, opt
 // (see b24.Add); its result decodes as ConfigPathGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ConfigPathGetCommand(p ConfigPathGetParams) b24.Command[*ConfigPathGetResult] {
-	return b24.NewCommand[*ConfigPathGetResult](b24.Request{
+	return b24.Command[*ConfigPathGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imopenlines.config.path.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ConfigPathGetParams holds the parameters of imopenlines.config.path.get.
@@ -3281,11 +3281,11 @@ func ConfigUpdate(ctx context.Context, c b24.Caller, p ConfigUpdateParams, opts 
 // (see b24.Add); its result decodes as ConfigUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func ConfigUpdateCommand(p ConfigUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.config.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ConfigUpdateParams holds the parameters of imopenlines.config.update.
@@ -3301,7 +3301,7 @@ type ConfigUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ConfigUpdateParams) validate() error {
+func (p *ConfigUpdateParams) validate() error {
 	if p.ConfigID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.config.update",

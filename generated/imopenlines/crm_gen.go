@@ -68,12 +68,12 @@ func CRMChatGet(ctx context.Context, c b24.Caller, p CRMChatGetParams, opts ...b
 // b24.Add); its result decodes as CRMChatGet's does. Required parameters are
 // not checked here: the portal reports them.
 func CRMChatGetCommand(p CRMChatGetParams) b24.Command[[]CRMChat] {
-	return b24.NewCommand[[]CRMChat](b24.Request{
+	return b24.Command[[]CRMChat]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imopenlines.crm.chat.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CRMChatGetParams holds the parameters of imopenlines.crm.chat.get.
@@ -102,7 +102,7 @@ type CRMChatGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CRMChatGetParams) validate() error {
+func (p *CRMChatGetParams) validate() error {
 	if p.CRMEntityType == "" {
 		return &b24.RequiredError{
 			Method: "imopenlines.crm.chat.get",
@@ -174,12 +174,12 @@ func CRMChatGetLastID(ctx context.Context, c b24.Caller, p CRMChatGetLastIDParam
 // batch (see b24.Add); its result decodes as CRMChatGetLastID's does. Required
 // parameters are not checked here: the portal reports them.
 func CRMChatGetLastIDCommand(p CRMChatGetLastIDParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imopenlines.crm.chat.getLastId",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CRMChatGetLastIDParams holds the parameters of
@@ -202,7 +202,7 @@ type CRMChatGetLastIDParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CRMChatGetLastIDParams) validate() error {
+func (p *CRMChatGetLastIDParams) validate() error {
 	if p.CRMEntityType == "" {
 		return &b24.RequiredError{
 			Method: "imopenlines.crm.chat.getLastId",
@@ -280,11 +280,11 @@ func CRMChatUserAdd(ctx context.Context, c b24.Caller, p CRMChatUserAddParams, o
 // batch (see b24.Add); its result decodes as CRMChatUserAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func CRMChatUserAddCommand(p CRMChatUserAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "imopenlines.crm.chat.user.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CRMChatUserAddParams holds the parameters of imopenlines.crm.chat.user.add.
@@ -318,7 +318,7 @@ type CRMChatUserAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CRMChatUserAddParams) validate() error {
+func (p *CRMChatUserAddParams) validate() error {
 	if p.CRMEntityType == "" {
 		return &b24.RequiredError{
 			Method: "imopenlines.crm.chat.user.add",
@@ -411,11 +411,11 @@ func CRMChatUserDelete(ctx context.Context, c b24.Caller, p CRMChatUserDeletePar
 // for a batch (see b24.Add); its result decodes as CRMChatUserDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func CRMChatUserDeleteCommand(p CRMChatUserDeleteParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "imopenlines.crm.chat.user.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CRMChatUserDeleteParams holds the parameters of
@@ -450,7 +450,7 @@ type CRMChatUserDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CRMChatUserDeleteParams) validate() error {
+func (p *CRMChatUserDeleteParams) validate() error {
 	if p.CRMEntityType == "" {
 		return &b24.RequiredError{
 			Method: "imopenlines.crm.chat.user.delete",
@@ -533,11 +533,11 @@ func CRMLeadCreate(ctx context.Context, c b24.Caller, p CRMLeadCreateParams, opt
 // (see b24.Add); its result decodes as CRMLeadCreate's does. Required
 // parameters are not checked here: the portal reports them.
 func CRMLeadCreateCommand(p CRMLeadCreateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.crm.lead.create",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CRMLeadCreateParams holds the parameters of imopenlines.crm.lead.create.
@@ -550,7 +550,7 @@ type CRMLeadCreateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CRMLeadCreateParams) validate() error {
+func (p *CRMLeadCreateParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.crm.lead.create",
@@ -595,11 +595,11 @@ func CRMMessageAdd(ctx context.Context, c b24.Caller, p CRMMessageAddParams, opt
 // (see b24.Add); its result decodes as CRMMessageAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func CRMMessageAddCommand(p CRMMessageAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "imopenlines.crm.message.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CRMMessageAddParams holds the parameters of imopenlines.crm.message.add.
@@ -637,7 +637,7 @@ type CRMMessageAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CRMMessageAddParams) validate() error {
+func (p *CRMMessageAddParams) validate() error {
 	if p.CRMEntityType == "" {
 		return &b24.RequiredError{
 			Method: "imopenlines.crm.message.add",

@@ -309,12 +309,12 @@ func DialogGet(ctx context.Context, c b24.Caller, p DialogGetParams, opts ...b24
 // b24.Add); its result decodes as DialogGet's does. Required parameters are
 // not checked here: the portal reports them.
 func DialogGetCommand(p DialogGetParams) b24.Command[*Dialog] {
-	return b24.NewCommand[*Dialog](b24.Request{
+	return b24.Command[*Dialog]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imopenlines.dialog.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DialogGetParams holds the parameters of imopenlines.dialog.get.

@@ -41,11 +41,11 @@ func MessageQuickSave(ctx context.Context, c b24.Caller, p MessageQuickSaveParam
 // batch (see b24.Add); its result decodes as MessageQuickSave's does. Required
 // parameters are not checked here: the portal reports them.
 func MessageQuickSaveCommand(p MessageQuickSaveParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.message.quick.save",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MessageQuickSaveParams holds the parameters of
@@ -64,7 +64,7 @@ type MessageQuickSaveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageQuickSaveParams) validate() error {
+func (p *MessageQuickSaveParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.message.quick.save",
@@ -117,11 +117,11 @@ func MessageSessionStart(ctx context.Context, c b24.Caller, p MessageSessionStar
 // for a batch (see b24.Add); its result decodes as MessageSessionStart's does.
 // Required parameters are not checked here: the portal reports them.
 func MessageSessionStartCommand(p MessageSessionStartParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.message.session.start",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MessageSessionStartParams holds the parameters of
@@ -140,7 +140,7 @@ type MessageSessionStartParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageSessionStartParams) validate() error {
+func (p *MessageSessionStartParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.message.session.start",

@@ -44,11 +44,11 @@ func NetworkJoin(ctx context.Context, c b24.Caller, p NetworkJoinParams, opts ..
 // b24.Add); its result decodes as NetworkJoin's does. Required parameters are
 // not checked here: the portal reports them.
 func NetworkJoinCommand(p NetworkJoinParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "imopenlines.network.join",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NetworkJoinParams holds the parameters of imopenlines.network.join.
@@ -65,7 +65,7 @@ type NetworkJoinParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NetworkJoinParams) validate() error {
+func (p *NetworkJoinParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "imopenlines.network.join",
@@ -124,11 +124,11 @@ func NetworkMessageAdd(ctx context.Context, c b24.Caller, p NetworkMessageAddPar
 // a batch (see b24.Add); its result decodes as NetworkMessageAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func NetworkMessageAddCommand(p NetworkMessageAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.network.message.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NetworkMessageAddParams holds the parameters of
@@ -159,7 +159,7 @@ type NetworkMessageAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NetworkMessageAddParams) validate() error {
+func (p *NetworkMessageAddParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "imopenlines.network.message.add",

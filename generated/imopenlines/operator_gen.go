@@ -45,11 +45,11 @@ func OperatorAnotherFinish(ctx context.Context, c b24.Caller, p OperatorAnotherF
 // OperatorAnotherFinish's does. Required parameters are not checked here: the
 // portal reports them.
 func OperatorAnotherFinishCommand(p OperatorAnotherFinishParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.operator.another.finish",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OperatorAnotherFinishParams holds the parameters of
@@ -63,7 +63,7 @@ type OperatorAnotherFinishParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OperatorAnotherFinishParams) validate() error {
+func (p *OperatorAnotherFinishParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.operator.another.finish",
@@ -110,11 +110,11 @@ func OperatorAnswer(ctx context.Context, c b24.Caller, p OperatorAnswerParams, o
 // batch (see b24.Add); its result decodes as OperatorAnswer's does. Required
 // parameters are not checked here: the portal reports them.
 func OperatorAnswerCommand(p OperatorAnswerParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.operator.answer",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OperatorAnswerParams holds the parameters of imopenlines.operator.answer.
@@ -127,7 +127,7 @@ type OperatorAnswerParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OperatorAnswerParams) validate() error {
+func (p *OperatorAnswerParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.operator.answer",
@@ -173,11 +173,11 @@ func OperatorFinish(ctx context.Context, c b24.Caller, p OperatorFinishParams, o
 // batch (see b24.Add); its result decodes as OperatorFinish's does. Required
 // parameters are not checked here: the portal reports them.
 func OperatorFinishCommand(p OperatorFinishParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.operator.finish",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OperatorFinishParams holds the parameters of imopenlines.operator.finish.
@@ -190,7 +190,7 @@ type OperatorFinishParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OperatorFinishParams) validate() error {
+func (p *OperatorFinishParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.operator.finish",
@@ -238,11 +238,11 @@ func OperatorSkip(ctx context.Context, c b24.Caller, p OperatorSkipParams, opts 
 // (see b24.Add); its result decodes as OperatorSkip's does. Required
 // parameters are not checked here: the portal reports them.
 func OperatorSkipCommand(p OperatorSkipParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.operator.skip",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OperatorSkipParams holds the parameters of imopenlines.operator.skip.
@@ -255,7 +255,7 @@ type OperatorSkipParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OperatorSkipParams) validate() error {
+func (p *OperatorSkipParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.operator.skip",
@@ -301,11 +301,11 @@ func OperatorSpam(ctx context.Context, c b24.Caller, p OperatorSpamParams, opts 
 // (see b24.Add); its result decodes as OperatorSpam's does. Required
 // parameters are not checked here: the portal reports them.
 func OperatorSpamCommand(p OperatorSpamParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.operator.spam",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OperatorSpamParams holds the parameters of imopenlines.operator.spam.
@@ -318,7 +318,7 @@ type OperatorSpamParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OperatorSpamParams) validate() error {
+func (p *OperatorSpamParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.operator.spam",
@@ -369,11 +369,11 @@ func OperatorTransfer(ctx context.Context, c b24.Caller, p OperatorTransferParam
 // batch (see b24.Add); its result decodes as OperatorTransfer's does. Required
 // parameters are not checked here: the portal reports them.
 func OperatorTransferCommand(p OperatorTransferParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.operator.transfer",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OperatorTransferParams holds the parameters of
@@ -405,7 +405,7 @@ type OperatorTransferParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OperatorTransferParams) validate() error {
+func (p *OperatorTransferParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.operator.transfer",

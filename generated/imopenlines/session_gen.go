@@ -141,11 +141,11 @@ func SessionHeadVote(ctx context.Context, c b24.Caller, p SessionHeadVoteParams,
 // batch (see b24.Add); its result decodes as SessionHeadVote's does. Required
 // parameters are not checked here: the portal reports them.
 func SessionHeadVoteCommand(p SessionHeadVoteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.session.head.vote",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SessionHeadVoteParams holds the parameters of imopenlines.session.head.vote.
@@ -162,7 +162,7 @@ type SessionHeadVoteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SessionHeadVoteParams) validate() error {
+func (p *SessionHeadVoteParams) validate() error {
 	if p.SessionID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.session.head.vote",
@@ -202,12 +202,12 @@ func SessionHistoryGet(ctx context.Context, c b24.Caller, p SessionHistoryGetPar
 // a batch (see b24.Add); its result decodes as SessionHistoryGet's does.
 // Required parameters are not checked here: the portal reports them.
 func SessionHistoryGetCommand(p SessionHistoryGetParams) b24.Command[*SessionHistory] {
-	return b24.NewCommand[*SessionHistory](b24.Request{
+	return b24.Command[*SessionHistory]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "imopenlines.session.history.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SessionHistoryGetParams holds the parameters of
@@ -265,11 +265,11 @@ func SessionIntercept(ctx context.Context, c b24.Caller, p SessionInterceptParam
 // batch (see b24.Add); its result decodes as SessionIntercept's does. Required
 // parameters are not checked here: the portal reports them.
 func SessionInterceptCommand(p SessionInterceptParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.session.intercept",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SessionInterceptParams holds the parameters of
@@ -283,7 +283,7 @@ type SessionInterceptParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SessionInterceptParams) validate() error {
+func (p *SessionInterceptParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.session.intercept",
@@ -328,11 +328,11 @@ func SessionJoin(ctx context.Context, c b24.Caller, p SessionJoinParams, opts ..
 // b24.Add); its result decodes as SessionJoin's does. Required parameters are
 // not checked here: the portal reports them.
 func SessionJoinCommand(p SessionJoinParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.session.join",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SessionJoinParams holds the parameters of imopenlines.session.join.
@@ -345,7 +345,7 @@ type SessionJoinParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SessionJoinParams) validate() error {
+func (p *SessionJoinParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.session.join",
@@ -391,11 +391,11 @@ func SessionModePin(ctx context.Context, c b24.Caller, p SessionModePinParams, o
 // batch (see b24.Add); its result decodes as SessionModePin's does. Required
 // parameters are not checked here: the portal reports them.
 func SessionModePinCommand(p SessionModePinParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.session.mode.pin",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SessionModePinParams holds the parameters of imopenlines.session.mode.pin.
@@ -415,7 +415,7 @@ type SessionModePinParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SessionModePinParams) validate() error {
+func (p *SessionModePinParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.session.mode.pin",
@@ -451,11 +451,11 @@ func SessionModePinAll(ctx context.Context, c b24.Caller, p SessionModePinAllPar
 // a batch (see b24.Add); its result decodes as SessionModePinAll's does.
 // Required parameters are not checked here: the portal reports them.
 func SessionModePinAllCommand(p SessionModePinAllParams) b24.Command[[]b24.Int] {
-	return b24.NewCommand[[]b24.Int](b24.Request{
+	return b24.Command[[]b24.Int]{Request: b24.Request{
 		Method:  "imopenlines.session.mode.pinAll",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SessionModePinAllParams holds the parameters of
@@ -502,11 +502,11 @@ func SessionModeSilent(ctx context.Context, c b24.Caller, p SessionModeSilentPar
 // a batch (see b24.Add); its result decodes as SessionModeSilent's does.
 // Required parameters are not checked here: the portal reports them.
 func SessionModeSilentCommand(p SessionModeSilentParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.session.mode.silent",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SessionModeSilentParams holds the parameters of
@@ -523,7 +523,7 @@ type SessionModeSilentParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SessionModeSilentParams) validate() error {
+func (p *SessionModeSilentParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.session.mode.silent",
@@ -559,11 +559,11 @@ func SessionModeUnpinAll(ctx context.Context, c b24.Caller, p SessionModeUnpinAl
 // for a batch (see b24.Add); its result decodes as SessionModeUnpinAll's does.
 // Required parameters are not checked here: the portal reports them.
 func SessionModeUnpinAllCommand(p SessionModeUnpinAllParams) b24.Command[[]b24.Int] {
-	return b24.NewCommand[[]b24.Int](b24.Request{
+	return b24.Command[[]b24.Int]{Request: b24.Request{
 		Method:  "imopenlines.session.mode.unpinAll",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SessionModeUnpinAllParams holds the parameters of
@@ -599,11 +599,11 @@ func SessionOpen(ctx context.Context, c b24.Caller, p SessionOpenParams, opts ..
 // b24.Add); its result decodes as SessionOpen's does. Required parameters are
 // not checked here: the portal reports them.
 func SessionOpenCommand(p SessionOpenParams) b24.Command[*SessionOpenResult] {
-	return b24.NewCommand[*SessionOpenResult](b24.Request{
+	return b24.Command[*SessionOpenResult]{Request: b24.Request{
 		Method:  "imopenlines.session.open",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SessionOpenParams holds the parameters of imopenlines.session.open.
@@ -624,7 +624,7 @@ type SessionOpenParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SessionOpenParams) validate() error {
+func (p *SessionOpenParams) validate() error {
 	if p.UserCode == "" {
 		return &b24.RequiredError{
 			Method: "imopenlines.session.open",
@@ -689,11 +689,11 @@ func SessionStart(ctx context.Context, c b24.Caller, p SessionStartParams, opts 
 // (see b24.Add); its result decodes as SessionStart's does. Required
 // parameters are not checked here: the portal reports them.
 func SessionStartCommand(p SessionStartParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "imopenlines.session.start",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SessionStartParams holds the parameters of imopenlines.session.start.
@@ -706,7 +706,7 @@ type SessionStartParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SessionStartParams) validate() error {
+func (p *SessionStartParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "imopenlines.session.start",

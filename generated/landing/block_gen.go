@@ -46,11 +46,11 @@ func BlockAddcard(ctx context.Context, c b24.Caller, p BlockAddcardParams, opts 
 // b24.Add); its result decodes as BlockAddcard's does. Required parameters are
 // not checked here: the portal reports them.
 func BlockAddcardCommand(p BlockAddcardParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.block.addcard",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlockAddcardParams holds the parameters of landing.block.addcard.
@@ -113,7 +113,7 @@ type BlockAddcardParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockAddcardParams) validate() error {
+func (p *BlockAddcardParams) validate() error {
 	if p.Selector == "" {
 		return &b24.RequiredError{
 			Method: "landing.block.addcard",
@@ -169,11 +169,11 @@ func BlockChangeAnchor(ctx context.Context, c b24.Caller, p BlockChangeAnchorPar
 // batch (see b24.Add); its result decodes as BlockChangeAnchor's does.
 // Required parameters are not checked here: the portal reports them.
 func BlockChangeAnchorCommand(p BlockChangeAnchorParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.block.changeAnchor",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlockChangeAnchorParams holds the parameters of landing.block.changeAnchor.
@@ -214,7 +214,7 @@ type BlockChangeAnchorParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockChangeAnchorParams) validate() error {
+func (p *BlockChangeAnchorParams) validate() error {
 	if p.Data == "" {
 		return &b24.RequiredError{
 			Method: "landing.block.changeAnchor",
@@ -264,11 +264,11 @@ func BlockChangeNodeName(ctx context.Context, c b24.Caller, p BlockChangeNodeNam
 // a batch (see b24.Add); its result decodes as BlockChangeNodeName's does.
 // Required parameters are not checked here: the portal reports them.
 func BlockChangeNodeNameCommand(p BlockChangeNodeNameParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.block.changeNodeName",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlockChangeNodeNameParams holds the parameters of
@@ -304,7 +304,7 @@ type BlockChangeNodeNameParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockChangeNodeNameParams) validate() error {
+func (p *BlockChangeNodeNameParams) validate() error {
 	if p.Data == nil {
 		return &b24.RequiredError{
 			Method: "landing.block.changeNodeName",
@@ -354,11 +354,11 @@ func BlockClonecard(ctx context.Context, c b24.Caller, p BlockClonecardParams, o
 // (see b24.Add); its result decodes as BlockClonecard's does. Required
 // parameters are not checked here: the portal reports them.
 func BlockClonecardCommand(p BlockClonecardParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.block.clonecard",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlockClonecardParams holds the parameters of landing.block.clonecard.
@@ -403,7 +403,7 @@ type BlockClonecardParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockClonecardParams) validate() error {
+func (p *BlockClonecardParams) validate() error {
 	if p.Selector == "" {
 		return &b24.RequiredError{
 			Method: "landing.block.clonecard",
@@ -445,12 +445,12 @@ func BlockGetbyid(ctx context.Context, c b24.Caller, p BlockGetbyidParams, opts 
 // b24.Add); its result decodes as BlockGetbyid's does. Required parameters are
 // not checked here: the portal reports them.
 func BlockGetbyidCommand(p BlockGetbyidParams) b24.Command[*BlockGetbyidResult] {
-	return b24.NewCommand[*BlockGetbyidResult](b24.Request{
+	return b24.Command[*BlockGetbyidResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.block.getbyid",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BlockGetbyidParams holds the parameters of landing.block.getbyid.
@@ -639,12 +639,12 @@ func BlockGetcontent(ctx context.Context, c b24.Caller, p BlockGetcontentParams,
 // (see b24.Add); its result decodes as BlockGetcontent's does. Required
 // parameters are not checked here: the portal reports them.
 func BlockGetcontentCommand(p BlockGetcontentParams) b24.Command[*BlockGetcontentResult] {
-	return b24.NewCommand[*BlockGetcontentResult](b24.Request{
+	return b24.Command[*BlockGetcontentResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.block.getcontent",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BlockGetcontentParams holds the parameters of landing.block.getcontent.
@@ -915,12 +915,12 @@ func BlockGetContentFromRepository(ctx context.Context, c b24.Caller, p BlockGet
 // b24.Add); its result decodes as BlockGetContentFromRepository's does.
 // Required parameters are not checked here: the portal reports them.
 func BlockGetContentFromRepositoryCommand(p BlockGetContentFromRepositoryParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.block.getContentFromRepository",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BlockGetContentFromRepositoryParams holds the parameters of
@@ -950,7 +950,7 @@ type BlockGetContentFromRepositoryParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockGetContentFromRepositoryParams) validate() error {
+func (p *BlockGetContentFromRepositoryParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "landing.block.getContentFromRepository",
@@ -995,12 +995,12 @@ func BlockGetlist(ctx context.Context, c b24.Caller, p BlockGetlistParams, opts 
 // b24.Add); its result decodes as BlockGetlist's does. Required parameters are
 // not checked here: the portal reports them.
 func BlockGetlistCommand(p BlockGetlistParams) b24.Command[[]BlockGetlistItem] {
-	return b24.NewCommand[[]BlockGetlistItem](b24.Request{
+	return b24.Command[[]BlockGetlistItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.block.getlist",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BlockGetlistParams holds the parameters of landing.block.getlist.
@@ -1027,7 +1027,7 @@ type BlockGetlistParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockGetlistParams) validate() error {
+func (p *BlockGetlistParams) validate() error {
 	if p.Lid == nil {
 		return &b24.RequiredError{
 			Method: "landing.block.getlist",
@@ -1218,12 +1218,12 @@ func BlockGetmanifest(ctx context.Context, c b24.Caller, p BlockGetmanifestParam
 // batch (see b24.Add); its result decodes as BlockGetmanifest's does. Required
 // parameters are not checked here: the portal reports them.
 func BlockGetmanifestCommand(p BlockGetmanifestParams) b24.Command[*BlockGetmanifestResult] {
-	return b24.NewCommand[*BlockGetmanifestResult](b24.Request{
+	return b24.Command[*BlockGetmanifestResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.block.getmanifest",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BlockGetmanifestParams holds the parameters of landing.block.getmanifest.
@@ -1654,12 +1654,12 @@ func BlockGetmanifestfile(ctx context.Context, c b24.Caller, p BlockGetmanifestf
 // for a batch (see b24.Add); its result decodes as BlockGetmanifestfile's
 // does. Required parameters are not checked here: the portal reports them.
 func BlockGetmanifestfileCommand(p BlockGetmanifestfileParams) b24.Command[*BlockGetmanifestfileResult] {
-	return b24.NewCommand[*BlockGetmanifestfileResult](b24.Request{
+	return b24.Command[*BlockGetmanifestfileResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.block.getmanifestfile",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BlockGetmanifestfileParams holds the parameters of
@@ -1680,7 +1680,7 @@ type BlockGetmanifestfileParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockGetmanifestfileParams) validate() error {
+func (p *BlockGetmanifestfileParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "landing.block.getmanifestfile",
@@ -2191,12 +2191,12 @@ func BlockGetrepository(ctx context.Context, c b24.Caller, p BlockGetrepositoryP
 // batch (see b24.Add); its result decodes as BlockGetrepository's does.
 // Required parameters are not checked here: the portal reports them.
 func BlockGetrepositoryCommand(p BlockGetrepositoryParams) b24.Command[*BlockGetrepositoryResult] {
-	return b24.NewCommand[*BlockGetrepositoryResult](b24.Request{
+	return b24.Command[*BlockGetrepositoryResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.block.getrepository",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BlockGetrepositoryParams holds the parameters of
@@ -2407,11 +2407,11 @@ func BlockRemovecard(ctx context.Context, c b24.Caller, p BlockRemovecardParams,
 // (see b24.Add); its result decodes as BlockRemovecard's does. Required
 // parameters are not checked here: the portal reports them.
 func BlockRemovecardCommand(p BlockRemovecardParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.block.removecard",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlockRemovecardParams holds the parameters of landing.block.removecard.
@@ -2462,7 +2462,7 @@ type BlockRemovecardParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockRemovecardParams) validate() error {
+func (p *BlockRemovecardParams) validate() error {
 	if p.Selector == "" {
 		return &b24.RequiredError{
 			Method: "landing.block.removecard",
@@ -2509,11 +2509,11 @@ func BlockUpdateattrs(ctx context.Context, c b24.Caller, p BlockUpdateattrsParam
 // batch (see b24.Add); its result decodes as BlockUpdateattrs's does. Required
 // parameters are not checked here: the portal reports them.
 func BlockUpdateattrsCommand(p BlockUpdateattrsParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.block.updateattrs",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlockUpdateattrsParams holds the parameters of landing.block.updateattrs.
@@ -2541,7 +2541,7 @@ type BlockUpdateattrsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockUpdateattrsParams) validate() error {
+func (p *BlockUpdateattrsParams) validate() error {
 	if p.Data == nil {
 		return &b24.RequiredError{
 			Method: "landing.block.updateattrs",
@@ -2590,11 +2590,11 @@ func BlockUpdateCards(ctx context.Context, c b24.Caller, p BlockUpdateCardsParam
 // batch (see b24.Add); its result decodes as BlockUpdateCards's does. Required
 // parameters are not checked here: the portal reports them.
 func BlockUpdateCardsCommand(p BlockUpdateCardsParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.block.updateCards",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlockUpdateCardsParams holds the parameters of landing.block.updateCards.
@@ -2620,7 +2620,7 @@ type BlockUpdateCardsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockUpdateCardsParams) validate() error {
+func (p *BlockUpdateCardsParams) validate() error {
 	if p.Data == nil {
 		return &b24.RequiredError{
 			Method: "landing.block.updateCards",
@@ -2667,11 +2667,11 @@ func BlockUpdatecontent(ctx context.Context, c b24.Caller, p BlockUpdatecontentP
 // batch (see b24.Add); its result decodes as BlockUpdatecontent's does.
 // Required parameters are not checked here: the portal reports them.
 func BlockUpdatecontentCommand(p BlockUpdatecontentParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.block.updatecontent",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlockUpdatecontentParams holds the parameters of
@@ -2713,7 +2713,7 @@ type BlockUpdatecontentParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockUpdatecontentParams) validate() error {
+func (p *BlockUpdatecontentParams) validate() error {
 	if p.Content == "" {
 		return &b24.RequiredError{
 			Method: "landing.block.updatecontent",
@@ -2767,11 +2767,11 @@ func BlockUpdatenodes(ctx context.Context, c b24.Caller, p BlockUpdatenodesParam
 // batch (see b24.Add); its result decodes as BlockUpdatenodes's does. Required
 // parameters are not checked here: the portal reports them.
 func BlockUpdatenodesCommand(p BlockUpdatenodesParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.block.updatenodes",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlockUpdatenodesParams holds the parameters of landing.block.updatenodes.
@@ -2805,7 +2805,7 @@ type BlockUpdatenodesParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockUpdatenodesParams) validate() error {
+func (p *BlockUpdatenodesParams) validate() error {
 	if p.Data == nil {
 		return &b24.RequiredError{
 			Method: "landing.block.updatenodes",
@@ -2877,11 +2877,11 @@ func BlockUpdateStyles(ctx context.Context, c b24.Caller, p BlockUpdateStylesPar
 // batch (see b24.Add); its result decodes as BlockUpdateStyles's does.
 // Required parameters are not checked here: the portal reports them.
 func BlockUpdateStylesCommand(p BlockUpdateStylesParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.block.updateStyles",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlockUpdateStylesParams holds the parameters of landing.block.updateStyles.
@@ -2930,7 +2930,7 @@ type BlockUpdateStylesParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockUpdateStylesParams) validate() error {
+func (p *BlockUpdateStylesParams) validate() error {
 	if p.Data == nil {
 		return &b24.RequiredError{
 			Method: "landing.block.updateStyles",
@@ -2980,11 +2980,11 @@ func BlockUploadfile(ctx context.Context, c b24.Caller, p BlockUploadfileParams,
 // (see b24.Add); its result decodes as BlockUploadfile's does. Required
 // parameters are not checked here: the portal reports them.
 func BlockUploadfileCommand(p BlockUploadfileParams) b24.Command[*BlockUploadfileResult] {
-	return b24.NewCommand[*BlockUploadfileResult](b24.Request{
+	return b24.Command[*BlockUploadfileResult]{Request: b24.Request{
 		Method:  "landing.block.uploadfile",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlockUploadfileParams holds the parameters of landing.block.uploadfile.
@@ -3041,7 +3041,7 @@ type BlockUploadfileParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlockUploadfileParams) validate() error {
+func (p *BlockUploadfileParams) validate() error {
 	if p.Picture == nil {
 		return &b24.RequiredError{
 			Method: "landing.block.uploadfile",

@@ -38,12 +38,12 @@ func DemosGetList(ctx context.Context, c b24.Caller, p DemosGetListParams, opts 
 // b24.Add); its result decodes as DemosGetList's does. Required parameters are
 // not checked here: the portal reports them.
 func DemosGetListCommand(p DemosGetListParams) b24.Command[[]DemosGetListItem] {
-	return b24.NewCommand[[]DemosGetListItem](b24.Request{
+	return b24.Command[[]DemosGetListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.demos.getList",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DemosGetListParams holds the parameters of landing.demos.getList.
@@ -744,12 +744,12 @@ func DemosGetPageList(ctx context.Context, c b24.Caller, p DemosGetPageListParam
 // batch (see b24.Add); its result decodes as DemosGetPageList's does. Required
 // parameters are not checked here: the portal reports them.
 func DemosGetPageListCommand(p DemosGetPageListParams) b24.Command[*DemosGetPageListResult] {
-	return b24.NewCommand[*DemosGetPageListResult](b24.Request{
+	return b24.Command[*DemosGetPageListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.demos.getPageList",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DemosGetPageListParams holds the parameters of landing.demos.getPageList.
@@ -788,7 +788,7 @@ type DemosGetPageListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DemosGetPageListParams) validate() error {
+func (p *DemosGetPageListParams) validate() error {
 	if p.Type == "" {
 		return &b24.RequiredError{
 			Method: "landing.demos.getPageList",
@@ -1153,12 +1153,12 @@ func DemosGetSiteList(ctx context.Context, c b24.Caller, p DemosGetSiteListParam
 // batch (see b24.Add); its result decodes as DemosGetSiteList's does. Required
 // parameters are not checked here: the portal reports them.
 func DemosGetSiteListCommand(p DemosGetSiteListParams) b24.Command[*DemosGetSiteListResult] {
-	return b24.NewCommand[*DemosGetSiteListResult](b24.Request{
+	return b24.Command[*DemosGetSiteListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.demos.getSiteList",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DemosGetSiteListParams holds the parameters of landing.demos.getSiteList.
@@ -1197,7 +1197,7 @@ type DemosGetSiteListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DemosGetSiteListParams) validate() error {
+func (p *DemosGetSiteListParams) validate() error {
 	if p.Type == "" {
 		return &b24.RequiredError{
 			Method: "landing.demos.getSiteList",
@@ -1556,11 +1556,11 @@ func DemosRegister(ctx context.Context, c b24.Caller, p DemosRegisterParams, opt
 // b24.Add); its result decodes as DemosRegister's does. Required parameters
 // are not checked here: the portal reports them.
 func DemosRegisterCommand(p DemosRegisterParams) b24.Command[[]b24.Int] {
-	return b24.NewCommand[[]b24.Int](b24.Request{
+	return b24.Command[[]b24.Int]{Request: b24.Request{
 		Method:  "landing.demos.register",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DemosRegisterParams holds the parameters of landing.demos.register.
@@ -1577,7 +1577,7 @@ type DemosRegisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DemosRegisterParams) validate() error {
+func (p *DemosRegisterParams) validate() error {
 	if p.Data.Code == "" {
 		return &b24.RequiredError{
 			Method: "landing.demos.register",
@@ -1915,11 +1915,11 @@ func DemosUnregister(ctx context.Context, c b24.Caller, p DemosUnregisterParams,
 // (see b24.Add); its result decodes as DemosUnregister's does. Required
 // parameters are not checked here: the portal reports them.
 func DemosUnregisterCommand(p DemosUnregisterParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.demos.unregister",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DemosUnregisterParams holds the parameters of landing.demos.unregister.
@@ -1932,7 +1932,7 @@ type DemosUnregisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DemosUnregisterParams) validate() error {
+func (p *DemosUnregisterParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "landing.demos.unregister",

@@ -50,11 +50,11 @@ func LandingAdd(ctx context.Context, c b24.Caller, p LandingAddParams, opts ...b
 // b24.Add); its result decodes as LandingAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func LandingAddCommand(p LandingAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.landing.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingAddParams holds the parameters of landing.landing.add.
@@ -70,7 +70,7 @@ type LandingAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LandingAddParams) validate() error {
+func (p *LandingAddParams) validate() error {
 	if p.Fields.Title == "" {
 		return &b24.RequiredError{
 			Method: "landing.landing.add",
@@ -198,11 +198,11 @@ func LandingAddblock(ctx context.Context, c b24.Caller, p LandingAddblockParams,
 // (see b24.Add); its result decodes as LandingAddblock's does. Required
 // parameters are not checked here: the portal reports them.
 func LandingAddblockCommand(p LandingAddblockParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.landing.addblock",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingAddblockParams holds the parameters of landing.landing.addblock.
@@ -230,7 +230,7 @@ type LandingAddblockParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LandingAddblockParams) validate() error {
+func (p *LandingAddblockParams) validate() error {
 	if p.Fields.Code == "" {
 		return &b24.RequiredError{
 			Method: "landing.landing.addblock",
@@ -351,11 +351,11 @@ func LandingAddByTemplate(ctx context.Context, c b24.Caller, p LandingAddByTempl
 // for a batch (see b24.Add); its result decodes as LandingAddByTemplate's
 // does. Required parameters are not checked here: the portal reports them.
 func LandingAddByTemplateCommand(p LandingAddByTemplateParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.landing.addByTemplate",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingAddByTemplateParams holds the parameters of
@@ -384,7 +384,7 @@ type LandingAddByTemplateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LandingAddByTemplateParams) validate() error {
+func (p *LandingAddByTemplateParams) validate() error {
 	if p.SiteID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.landing.addByTemplate",
@@ -540,11 +540,11 @@ func LandingCopy(ctx context.Context, c b24.Caller, p LandingCopyParams, opts ..
 // b24.Add); its result decodes as LandingCopy's does. Required parameters are
 // not checked here: the portal reports them.
 func LandingCopyCommand(p LandingCopyParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.landing.copy",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingCopyParams holds the parameters of landing.landing.copy.
@@ -621,11 +621,11 @@ func LandingCopyblock(ctx context.Context, c b24.Caller, p LandingCopyblockParam
 // batch (see b24.Add); its result decodes as LandingCopyblock's does. Required
 // parameters are not checked here: the portal reports them.
 func LandingCopyblockCommand(p LandingCopyblockParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.landing.copyblock",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingCopyblockParams holds the parameters of landing.landing.copyblock.
@@ -720,11 +720,11 @@ func LandingDelete(ctx context.Context, c b24.Caller, p LandingDeleteParams, opt
 // b24.Add); its result decodes as LandingDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func LandingDeleteCommand(p LandingDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingDeleteParams holds the parameters of landing.landing.delete.
@@ -778,11 +778,11 @@ func LandingDeleteblock(ctx context.Context, c b24.Caller, p LandingDeleteblockP
 // batch (see b24.Add); its result decodes as LandingDeleteblock's does.
 // Required parameters are not checked here: the portal reports them.
 func LandingDeleteblockCommand(p LandingDeleteblockParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.deleteblock",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingDeleteblockParams holds the parameters of
@@ -851,11 +851,11 @@ func LandingDownblock(ctx context.Context, c b24.Caller, p LandingDownblockParam
 // batch (see b24.Add); its result decodes as LandingDownblock's does. Required
 // parameters are not checked here: the portal reports them.
 func LandingDownblockCommand(p LandingDownblockParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.downblock",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingDownblockParams holds the parameters of landing.landing.downblock.
@@ -926,11 +926,11 @@ func LandingFavoriteBlock(ctx context.Context, c b24.Caller, p LandingFavoriteBl
 // for a batch (see b24.Add); its result decodes as LandingFavoriteBlock's
 // does. Required parameters are not checked here: the portal reports them.
 func LandingFavoriteBlockCommand(p LandingFavoriteBlockParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.landing.favoriteBlock",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingFavoriteBlockParams holds the parameters of
@@ -1049,12 +1049,12 @@ func LandingGetadditionalfields(ctx context.Context, c b24.Caller, p LandingGeta
 // LandingGetadditionalfields's does. Required parameters are not checked here:
 // the portal reports them.
 func LandingGetadditionalfieldsCommand(p LandingGetadditionalfieldsParams) b24.Command[*LandingGetadditionalfieldsResult] {
-	return b24.NewCommand[*LandingGetadditionalfieldsResult](b24.Request{
+	return b24.Command[*LandingGetadditionalfieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.landing.getadditionalfields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LandingGetadditionalfieldsParams holds the parameters of
@@ -1134,12 +1134,12 @@ func LandingGetList(ctx context.Context, c b24.Caller, p LandingGetListParams, o
 // (see b24.Add); its result decodes as LandingGetList's does. Required
 // parameters are not checked here: the portal reports them.
 func LandingGetListCommand(p LandingGetListParams) b24.Command[[]LandingGetListItem] {
-	return b24.NewCommand[[]LandingGetListItem](b24.Request{
+	return b24.Command[[]LandingGetListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.landing.getList",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LandingGetListParams holds the parameters of landing.landing.getList.
@@ -1270,12 +1270,12 @@ func LandingGetpreview(ctx context.Context, c b24.Caller, p LandingGetpreviewPar
 // batch (see b24.Add); its result decodes as LandingGetpreview's does.
 // Required parameters are not checked here: the portal reports them.
 func LandingGetpreviewCommand(p LandingGetpreviewParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.landing.getpreview",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LandingGetpreviewParams holds the parameters of landing.landing.getpreview.
@@ -1326,12 +1326,12 @@ func LandingGetpublicurl(ctx context.Context, c b24.Caller, p LandingGetpublicur
 // a batch (see b24.Add); its result decodes as LandingGetpublicurl's does.
 // Required parameters are not checked here: the portal reports them.
 func LandingGetpublicurlCommand(p LandingGetpublicurlParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.landing.getpublicurl",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LandingGetpublicurlParams holds the parameters of
@@ -1386,11 +1386,11 @@ func LandingHideblock(ctx context.Context, c b24.Caller, p LandingHideblockParam
 // batch (see b24.Add); its result decodes as LandingHideblock's does. Required
 // parameters are not checked here: the portal reports them.
 func LandingHideblockCommand(p LandingHideblockParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.hideblock",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingHideblockParams holds the parameters of landing.landing.hideblock.
@@ -1451,11 +1451,11 @@ func LandingMarkDelete(ctx context.Context, c b24.Caller, p LandingMarkDeletePar
 // batch (see b24.Add); its result decodes as LandingMarkDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func LandingMarkDeleteCommand(p LandingMarkDeleteParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.landing.markDelete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingMarkDeleteParams holds the parameters of landing.landing.markDelete.
@@ -1518,11 +1518,11 @@ func LandingMarkdeletedblock(ctx context.Context, c b24.Caller, p LandingMarkdel
 // LandingMarkdeletedblock's does. Required parameters are not checked here:
 // the portal reports them.
 func LandingMarkdeletedblockCommand(p LandingMarkdeletedblockParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.markdeletedblock",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingMarkdeletedblockParams holds the parameters of
@@ -1588,11 +1588,11 @@ func LandingMarkUnDelete(ctx context.Context, c b24.Caller, p LandingMarkUnDelet
 // a batch (see b24.Add); its result decodes as LandingMarkUnDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func LandingMarkUnDeleteCommand(p LandingMarkUnDeleteParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.landing.markUnDelete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingMarkUnDeleteParams holds the parameters of
@@ -1643,11 +1643,11 @@ func LandingMarkundeletedblock(ctx context.Context, c b24.Caller, p LandingMarku
 // LandingMarkundeletedblock's does. Required parameters are not checked here:
 // the portal reports them.
 func LandingMarkundeletedblockCommand(p LandingMarkundeletedblockParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.markundeletedblock",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingMarkundeletedblockParams holds the parameters of
@@ -1717,11 +1717,11 @@ func LandingMove(ctx context.Context, c b24.Caller, p LandingMoveParams, opts ..
 // b24.Add); its result decodes as LandingMove's does. Required parameters are
 // not checked here: the portal reports them.
 func LandingMoveCommand(p LandingMoveParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.move",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingMoveParams holds the parameters of landing.landing.move.
@@ -1798,11 +1798,11 @@ func LandingMoveblock(ctx context.Context, c b24.Caller, p LandingMoveblockParam
 // batch (see b24.Add); its result decodes as LandingMoveblock's does. Required
 // parameters are not checked here: the portal reports them.
 func LandingMoveblockCommand(p LandingMoveblockParams) b24.Command[*LandingMoveblockResult] {
-	return b24.NewCommand[*LandingMoveblockResult](b24.Request{
+	return b24.Command[*LandingMoveblockResult]{Request: b24.Request{
 		Method:  "landing.landing.moveblock",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingMoveblockParams holds the parameters of landing.landing.moveblock.
@@ -2051,11 +2051,11 @@ func LandingPublication(ctx context.Context, c b24.Caller, p LandingPublicationP
 // batch (see b24.Add); its result decodes as LandingPublication's does.
 // Required parameters are not checked here: the portal reports them.
 func LandingPublicationCommand(p LandingPublicationParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.publication",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingPublicationParams holds the parameters of
@@ -2111,11 +2111,11 @@ func LandingRemoveEntities(ctx context.Context, c b24.Caller, p LandingRemoveEnt
 // for a batch (see b24.Add); its result decodes as LandingRemoveEntities's
 // does. Required parameters are not checked here: the portal reports them.
 func LandingRemoveEntitiesCommand(p LandingRemoveEntitiesParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.removeEntities",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingRemoveEntitiesParams holds the parameters of
@@ -2244,11 +2244,11 @@ func LandingResolveIDByPublicURL(ctx context.Context, c b24.Caller, p LandingRes
 // LandingResolveIDByPublicURL's does. Required parameters are not checked
 // here: the portal reports them.
 func LandingResolveIDByPublicURLCommand(p LandingResolveIDByPublicURLParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.landing.resolveIdByPublicUrl",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingResolveIDByPublicURLParams holds the parameters of
@@ -2272,7 +2272,7 @@ type LandingResolveIDByPublicURLParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LandingResolveIDByPublicURLParams) validate() error {
+func (p *LandingResolveIDByPublicURLParams) validate() error {
 	if p.LandingURL == "" {
 		return &b24.RequiredError{
 			Method: "landing.landing.resolveIdByPublicUrl",
@@ -2321,11 +2321,11 @@ func LandingShowblock(ctx context.Context, c b24.Caller, p LandingShowblockParam
 // batch (see b24.Add); its result decodes as LandingShowblock's does. Required
 // parameters are not checked here: the portal reports them.
 func LandingShowblockCommand(p LandingShowblockParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.showblock",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingShowblockParams holds the parameters of landing.landing.showblock.
@@ -2391,11 +2391,11 @@ func LandingUnFavoriteBlock(ctx context.Context, c b24.Caller, p LandingUnFavori
 // LandingUnFavoriteBlock's does. Required parameters are not checked here: the
 // portal reports them.
 func LandingUnFavoriteBlockCommand(p LandingUnFavoriteBlockParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.unFavoriteBlock",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingUnFavoriteBlockParams holds the parameters of
@@ -2412,7 +2412,7 @@ type LandingUnFavoriteBlockParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LandingUnFavoriteBlockParams) validate() error {
+func (p *LandingUnFavoriteBlockParams) validate() error {
 	if p.BlockID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.landing.unFavoriteBlock",
@@ -2454,11 +2454,11 @@ func LandingUnpublic(ctx context.Context, c b24.Caller, p LandingUnpublicParams,
 // (see b24.Add); its result decodes as LandingUnpublic's does. Required
 // parameters are not checked here: the portal reports them.
 func LandingUnpublicCommand(p LandingUnpublicParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.unpublic",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingUnpublicParams holds the parameters of landing.landing.unpublic.
@@ -2517,11 +2517,11 @@ func LandingUpblock(ctx context.Context, c b24.Caller, p LandingUpblockParams, o
 // (see b24.Add); its result decodes as LandingUpblock's does. Required
 // parameters are not checked here: the portal reports them.
 func LandingUpblockCommand(p LandingUpblockParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.upblock",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingUpblockParams holds the parameters of landing.landing.upblock.
@@ -2591,11 +2591,11 @@ func LandingUpdate(ctx context.Context, c b24.Caller, p LandingUpdateParams, opt
 // b24.Add); its result decodes as LandingUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func LandingUpdateCommand(p LandingUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.landing.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LandingUpdateParams holds the parameters of landing.landing.update.

@@ -41,11 +41,11 @@ func RepoCheckContent(ctx context.Context, c b24.Caller, p RepoCheckContentParam
 // batch (see b24.Add); its result decodes as RepoCheckContent's does. Required
 // parameters are not checked here: the portal reports them.
 func RepoCheckContentCommand(p RepoCheckContentParams) b24.Command[*RepoCheckContentResult] {
-	return b24.NewCommand[*RepoCheckContentResult](b24.Request{
+	return b24.Command[*RepoCheckContentResult]{Request: b24.Request{
 		Method:  "landing.repo.checkContent",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RepoCheckContentParams holds the parameters of landing.repo.checkContent.
@@ -59,7 +59,7 @@ type RepoCheckContentParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RepoCheckContentParams) validate() error {
+func (p *RepoCheckContentParams) validate() error {
 	if p.Content == "" {
 		return &b24.RequiredError{
 			Method: "landing.repo.checkContent",
@@ -119,12 +119,12 @@ func RepoGetList(ctx context.Context, c b24.Caller, p RepoGetListParams, opts ..
 // b24.Add); its result decodes as RepoGetList's does. Required parameters are
 // not checked here: the portal reports them.
 func RepoGetListCommand(p RepoGetListParams) b24.Command[[]RepoGetListItem] {
-	return b24.NewCommand[[]RepoGetListItem](b24.Request{
+	return b24.Command[[]RepoGetListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.repo.getList",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RepoGetListParams holds the parameters of landing.repo.getList.
@@ -500,11 +500,11 @@ func RepoRegister(ctx context.Context, c b24.Caller, p RepoRegisterParams, opts 
 // b24.Add); its result decodes as RepoRegister's does. Required parameters are
 // not checked here: the portal reports them.
 func RepoRegisterCommand(p RepoRegisterParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.repo.register",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RepoRegisterParams holds the parameters of landing.repo.register.
@@ -521,7 +521,7 @@ type RepoRegisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RepoRegisterParams) validate() error {
+func (p *RepoRegisterParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "landing.repo.register",
@@ -665,11 +665,11 @@ func RepoUnbind(ctx context.Context, c b24.Caller, p RepoUnbindParams, opts ...b
 // b24.Add); its result decodes as RepoUnbind's does. Required parameters are
 // not checked here: the portal reports them.
 func RepoUnbindCommand(p RepoUnbindParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.repo.unbind",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RepoUnbindParams holds the parameters of landing.repo.unbind.
@@ -697,7 +697,7 @@ type RepoUnbindParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RepoUnbindParams) validate() error {
+func (p *RepoUnbindParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "landing.repo.unbind",
@@ -739,11 +739,11 @@ func RepoUnregister(ctx context.Context, c b24.Caller, p RepoUnregisterParams, o
 // (see b24.Add); its result decodes as RepoUnregister's does. Required
 // parameters are not checked here: the portal reports them.
 func RepoUnregisterCommand(p RepoUnregisterParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.repo.unregister",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RepoUnregisterParams holds the parameters of landing.repo.unregister.
@@ -756,7 +756,7 @@ type RepoUnregisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RepoUnregisterParams) validate() error {
+func (p *RepoUnregisterParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "landing.repo.unregister",

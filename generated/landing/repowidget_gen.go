@@ -38,11 +38,11 @@ func RepowidgetDebug(ctx context.Context, c b24.Caller, p RepowidgetDebugParams,
 // (see b24.Add); its result decodes as RepowidgetDebug's does. Required
 // parameters are not checked here: the portal reports them.
 func RepowidgetDebugCommand(p RepowidgetDebugParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.repowidget.debug",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RepowidgetDebugParams holds the parameters of landing.repowidget.debug.
@@ -77,12 +77,12 @@ func RepowidgetGetlist(ctx context.Context, c b24.Caller, p RepowidgetGetlistPar
 // batch (see b24.Add); its result decodes as RepowidgetGetlist's does.
 // Required parameters are not checked here: the portal reports them.
 func RepowidgetGetlistCommand(p RepowidgetGetlistParams) b24.Command[[]RepowidgetGetlistItem] {
-	return b24.NewCommand[[]RepowidgetGetlistItem](b24.Request{
+	return b24.Command[[]RepowidgetGetlistItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.repowidget.getlist",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RepowidgetGetlistParams holds the parameters of landing.repowidget.getlist.
@@ -562,11 +562,11 @@ func RepowidgetRegister(ctx context.Context, c b24.Caller, p RepowidgetRegisterP
 // batch (see b24.Add); its result decodes as RepowidgetRegister's does.
 // Required parameters are not checked here: the portal reports them.
 func RepowidgetRegisterCommand(p RepowidgetRegisterParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.repowidget.register",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RepowidgetRegisterParams holds the parameters of
@@ -581,7 +581,7 @@ type RepowidgetRegisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RepowidgetRegisterParams) validate() error {
+func (p *RepowidgetRegisterParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "landing.repowidget.register",
@@ -816,11 +816,11 @@ func RepowidgetUnregister(ctx context.Context, c b24.Caller, p RepowidgetUnregis
 // for a batch (see b24.Add); its result decodes as RepowidgetUnregister's
 // does. Required parameters are not checked here: the portal reports them.
 func RepowidgetUnregisterCommand(p RepowidgetUnregisterParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.repowidget.unregister",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RepowidgetUnregisterParams holds the parameters of
@@ -831,7 +831,7 @@ type RepowidgetUnregisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RepowidgetUnregisterParams) validate() error {
+func (p *RepowidgetUnregisterParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "landing.repowidget.unregister",

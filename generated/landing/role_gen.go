@@ -47,11 +47,11 @@ func RoleEnable(ctx context.Context, c b24.Caller, p RoleEnableParams, opts ...b
 // b24.Add); its result decodes as RoleEnable's does. Required parameters are
 // not checked here: the portal reports them.
 func RoleEnableCommand(p RoleEnableParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.role.enable",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RoleEnableParams holds the parameters of landing.role.enable.
@@ -83,7 +83,7 @@ type RoleEnableParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RoleEnableParams) validate() error {
+func (p *RoleEnableParams) validate() error {
 	if p.Mode == nil {
 		return &b24.RequiredError{
 			Method: "landing.role.enable",
@@ -124,12 +124,12 @@ func RoleGetList(ctx context.Context, c b24.Caller, p RoleGetListParams, opts ..
 // b24.Add); its result decodes as RoleGetList's does. Required parameters are
 // not checked here: the portal reports them.
 func RoleGetListCommand(p RoleGetListParams) b24.Command[[]RoleGetListItem] {
-	return b24.NewCommand[[]RoleGetListItem](b24.Request{
+	return b24.Command[[]RoleGetListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.role.getList",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RoleGetListParams holds the parameters of landing.role.getList.
@@ -223,12 +223,12 @@ func RoleGetRights(ctx context.Context, c b24.Caller, p RoleGetRightsParams, opt
 // b24.Add); its result decodes as RoleGetRights's does. Required parameters
 // are not checked here: the portal reports them.
 func RoleGetRightsCommand(p RoleGetRightsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.role.getRights",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // RoleGetRightsParams holds the parameters of landing.role.getRights.
@@ -252,7 +252,7 @@ type RoleGetRightsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RoleGetRightsParams) validate() error {
+func (p *RoleGetRightsParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.role.getRights",
@@ -294,11 +294,11 @@ func RoleIsEnabled(ctx context.Context, c b24.Caller, p RoleIsEnabledParams, opt
 // b24.Add); its result decodes as RoleIsEnabled's does. Required parameters
 // are not checked here: the portal reports them.
 func RoleIsEnabledCommand(p RoleIsEnabledParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.role.isEnabled",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RoleIsEnabledParams holds the parameters of landing.role.isEnabled.
@@ -345,11 +345,11 @@ func RoleSetAccessCodes(ctx context.Context, c b24.Caller, p RoleSetAccessCodesP
 // batch (see b24.Add); its result decodes as RoleSetAccessCodes's does.
 // Required parameters are not checked here: the portal reports them.
 func RoleSetAccessCodesCommand(p RoleSetAccessCodesParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.role.setAccessCodes",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RoleSetAccessCodesParams holds the parameters of
@@ -412,7 +412,7 @@ type RoleSetAccessCodesParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RoleSetAccessCodesParams) validate() error {
+func (p *RoleSetAccessCodesParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.role.setAccessCodes",
@@ -464,11 +464,11 @@ func RoleSetRights(ctx context.Context, c b24.Caller, p RoleSetRightsParams, opt
 // b24.Add); its result decodes as RoleSetRights's does. Required parameters
 // are not checked here: the portal reports them.
 func RoleSetRightsCommand(p RoleSetRightsParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.role.setRights",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // RoleSetRightsParams holds the parameters of landing.role.setRights.
@@ -532,7 +532,7 @@ type RoleSetRightsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RoleSetRightsParams) validate() error {
+func (p *RoleSetRightsParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.role.setRights",

@@ -58,11 +58,11 @@ func SiteAdd(ctx context.Context, c b24.Caller, p SiteAddParams, opts ...b24.Cal
 // its result decodes as SiteAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func SiteAddCommand(p SiteAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.site.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteAddParams holds the parameters of landing.site.add.
@@ -76,7 +76,7 @@ type SiteAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteAddParams) validate() error {
+func (p *SiteAddParams) validate() error {
 	if p.Fields.Title == "" {
 		return &b24.RequiredError{
 			Method: "landing.site.add",
@@ -177,11 +177,11 @@ func SiteAddFolder(ctx context.Context, c b24.Caller, p SiteAddFolderParams, opt
 // b24.Add); its result decodes as SiteAddFolder's does. Required parameters
 // are not checked here: the portal reports them.
 func SiteAddFolderCommand(p SiteAddFolderParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.site.addFolder",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteAddFolderParams holds the parameters of landing.site.addFolder.
@@ -202,7 +202,7 @@ type SiteAddFolderParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteAddFolderParams) validate() error {
+func (p *SiteAddFolderParams) validate() error {
 	if p.SiteID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.addFolder",
@@ -285,11 +285,11 @@ func SiteBindingToGroup(ctx context.Context, c b24.Caller, p SiteBindingToGroupP
 // batch (see b24.Add); its result decodes as SiteBindingToGroup's does.
 // Required parameters are not checked here: the portal reports them.
 func SiteBindingToGroupCommand(p SiteBindingToGroupParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.site.bindingToGroup",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteBindingToGroupParams holds the parameters of
@@ -315,7 +315,7 @@ type SiteBindingToGroupParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteBindingToGroupParams) validate() error {
+func (p *SiteBindingToGroupParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.bindingToGroup",
@@ -366,11 +366,11 @@ func SiteBindingToMenu(ctx context.Context, c b24.Caller, p SiteBindingToMenuPar
 // batch (see b24.Add); its result decodes as SiteBindingToMenu's does.
 // Required parameters are not checked here: the portal reports them.
 func SiteBindingToMenuCommand(p SiteBindingToMenuParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.site.bindingToMenu",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteBindingToMenuParams holds the parameters of landing.site.bindingToMenu.
@@ -395,7 +395,7 @@ type SiteBindingToMenuParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteBindingToMenuParams) validate() error {
+func (p *SiteBindingToMenuParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.bindingToMenu",
@@ -448,11 +448,11 @@ func SiteDelete(ctx context.Context, c b24.Caller, p SiteDeleteParams, opts ...b
 // b24.Add); its result decodes as SiteDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func SiteDeleteCommand(p SiteDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.site.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteDeleteParams holds the parameters of landing.site.delete.
@@ -471,7 +471,7 @@ type SiteDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteDeleteParams) validate() error {
+func (p *SiteDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.delete",
@@ -516,11 +516,11 @@ func SiteFullExport(ctx context.Context, c b24.Caller, p SiteFullExportParams, o
 // (see b24.Add); its result decodes as SiteFullExport's does. Required
 // parameters are not checked here: the portal reports them.
 func SiteFullExportCommand(p SiteFullExportParams) b24.Command[*SiteFullExportResult] {
-	return b24.NewCommand[*SiteFullExportResult](b24.Request{
+	return b24.Command[*SiteFullExportResult]{Request: b24.Request{
 		Method:  "landing.site.fullExport",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteFullExportParams holds the parameters of landing.site.fullExport.
@@ -535,7 +535,7 @@ type SiteFullExportParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteFullExportParams) validate() error {
+func (p *SiteFullExportParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.fullExport",
@@ -986,12 +986,12 @@ func SiteGetadditionalfields(ctx context.Context, c b24.Caller, p SiteGetadditio
 // SiteGetadditionalfields's does. Required parameters are not checked here:
 // the portal reports them.
 func SiteGetadditionalfieldsCommand(p SiteGetadditionalfieldsParams) b24.Command[*SiteGetadditionalfieldsResult] {
-	return b24.NewCommand[*SiteGetadditionalfieldsResult](b24.Request{
+	return b24.Command[*SiteGetadditionalfieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.site.getadditionalfields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SiteGetadditionalfieldsParams holds the parameters of
@@ -1011,7 +1011,7 @@ type SiteGetadditionalfieldsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteGetadditionalfieldsParams) validate() error {
+func (p *SiteGetadditionalfieldsParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.getadditionalfields",
@@ -1096,12 +1096,12 @@ func SiteGetFolders(ctx context.Context, c b24.Caller, p SiteGetFoldersParams, o
 // (see b24.Add); its result decodes as SiteGetFolders's does. Required
 // parameters are not checked here: the portal reports them.
 func SiteGetFoldersCommand(p SiteGetFoldersParams) b24.Command[[]SiteGetFoldersItem] {
-	return b24.NewCommand[[]SiteGetFoldersItem](b24.Request{
+	return b24.Command[[]SiteGetFoldersItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.site.getFolders",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SiteGetFoldersParams holds the parameters of landing.site.getFolders.
@@ -1122,7 +1122,7 @@ type SiteGetFoldersParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteGetFoldersParams) validate() error {
+func (p *SiteGetFoldersParams) validate() error {
 	if p.SiteID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.getFolders",
@@ -1247,12 +1247,12 @@ func SiteGetGroupBindings(ctx context.Context, c b24.Caller, p SiteGetGroupBindi
 // for a batch (see b24.Add); its result decodes as SiteGetGroupBindings's
 // does. Required parameters are not checked here: the portal reports them.
 func SiteGetGroupBindingsCommand(p SiteGetGroupBindingsParams) b24.Command[[]SiteGetGroupBindingsItem] {
-	return b24.NewCommand[[]SiteGetGroupBindingsItem](b24.Request{
+	return b24.Command[[]SiteGetGroupBindingsItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.site.getGroupBindings",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SiteGetGroupBindingsParams holds the parameters of
@@ -1347,12 +1347,12 @@ func SiteGetList(ctx context.Context, c b24.Caller, p SiteGetListParams, opts ..
 // b24.Add); its result decodes as SiteGetList's does. Required parameters are
 // not checked here: the portal reports them.
 func SiteGetListCommand(p SiteGetListParams) b24.Command[[]SiteGetListItem] {
-	return b24.NewCommand[[]SiteGetListItem](b24.Request{
+	return b24.Command[[]SiteGetListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.site.getList",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SiteGetListParams holds the parameters of landing.site.getList.
@@ -1483,12 +1483,12 @@ func SiteGetMenuBindings(ctx context.Context, c b24.Caller, p SiteGetMenuBinding
 // a batch (see b24.Add); its result decodes as SiteGetMenuBindings's does.
 // Required parameters are not checked here: the portal reports them.
 func SiteGetMenuBindingsCommand(p SiteGetMenuBindingsParams) b24.Command[[]SiteGetMenuBindingsItem] {
-	return b24.NewCommand[[]SiteGetMenuBindingsItem](b24.Request{
+	return b24.Command[[]SiteGetMenuBindingsItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.site.getMenuBindings",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SiteGetMenuBindingsParams holds the parameters of
@@ -1594,12 +1594,12 @@ func SiteGetPreview(ctx context.Context, c b24.Caller, p SiteGetPreviewParams, o
 // (see b24.Add); its result decodes as SiteGetPreview's does. Required
 // parameters are not checked here: the portal reports them.
 func SiteGetPreviewCommand(p SiteGetPreviewParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.site.getPreview",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SiteGetPreviewParams holds the parameters of landing.site.getPreview.
@@ -1618,7 +1618,7 @@ type SiteGetPreviewParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteGetPreviewParams) validate() error {
+func (p *SiteGetPreviewParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.getPreview",
@@ -1664,12 +1664,12 @@ func SiteGetPublicURL(ctx context.Context, c b24.Caller, p SiteGetPublicURLParam
 // batch (see b24.Add); its result decodes as SiteGetPublicURL's does. Required
 // parameters are not checked here: the portal reports them.
 func SiteGetPublicURLCommand(p SiteGetPublicURLParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.site.getPublicUrl",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SiteGetPublicURLParams holds the parameters of landing.site.getPublicUrl.
@@ -1692,7 +1692,7 @@ type SiteGetPublicURLParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteGetPublicURLParams) validate() error {
+func (p *SiteGetPublicURLParams) validate() error {
 	if p.ID == nil {
 		return &b24.RequiredError{
 			Method: "landing.site.getPublicUrl",
@@ -1735,12 +1735,12 @@ func SiteGetRights(ctx context.Context, c b24.Caller, p SiteGetRightsParams, opt
 // b24.Add); its result decodes as SiteGetRights's does. Required parameters
 // are not checked here: the portal reports them.
 func SiteGetRightsCommand(p SiteGetRightsParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.site.getRights",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SiteGetRightsParams holds the parameters of landing.site.getRights.
@@ -1753,7 +1753,7 @@ type SiteGetRightsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteGetRightsParams) validate() error {
+func (p *SiteGetRightsParams) validate() error {
 	if p.ID == nil {
 		return &b24.RequiredError{
 			Method: "landing.site.getRights",
@@ -1798,11 +1798,11 @@ func SiteMarkDelete(ctx context.Context, c b24.Caller, p SiteMarkDeleteParams, o
 // (see b24.Add); its result decodes as SiteMarkDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func SiteMarkDeleteCommand(p SiteMarkDeleteParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.site.markDelete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteMarkDeleteParams holds the parameters of landing.site.markDelete.
@@ -1826,7 +1826,7 @@ type SiteMarkDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteMarkDeleteParams) validate() error {
+func (p *SiteMarkDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.markDelete",
@@ -1874,11 +1874,11 @@ func SiteMarkFolderDelete(ctx context.Context, c b24.Caller, p SiteMarkFolderDel
 // for a batch (see b24.Add); its result decodes as SiteMarkFolderDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func SiteMarkFolderDeleteCommand(p SiteMarkFolderDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.site.markFolderDelete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteMarkFolderDeleteParams holds the parameters of
@@ -1903,7 +1903,7 @@ type SiteMarkFolderDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteMarkFolderDeleteParams) validate() error {
+func (p *SiteMarkFolderDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.markFolderDelete",
@@ -1950,11 +1950,11 @@ func SiteMarkFolderUnDelete(ctx context.Context, c b24.Caller, p SiteMarkFolderU
 // SiteMarkFolderUnDelete's does. Required parameters are not checked here: the
 // portal reports them.
 func SiteMarkFolderUnDeleteCommand(p SiteMarkFolderUnDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.site.markFolderUnDelete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteMarkFolderUnDeleteParams holds the parameters of
@@ -1974,7 +1974,7 @@ type SiteMarkFolderUnDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteMarkFolderUnDeleteParams) validate() error {
+func (p *SiteMarkFolderUnDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.markFolderUnDelete",
@@ -2021,11 +2021,11 @@ func SiteMarkUnDelete(ctx context.Context, c b24.Caller, p SiteMarkUnDeleteParam
 // batch (see b24.Add); its result decodes as SiteMarkUnDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func SiteMarkUnDeleteCommand(p SiteMarkUnDeleteParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.site.markUnDelete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteMarkUnDeleteParams holds the parameters of landing.site.markUnDelete.
@@ -2044,7 +2044,7 @@ type SiteMarkUnDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteMarkUnDeleteParams) validate() error {
+func (p *SiteMarkUnDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.markUnDelete",
@@ -2106,11 +2106,11 @@ func SitePublication(ctx context.Context, c b24.Caller, p SitePublicationParams,
 // (see b24.Add); its result decodes as SitePublication's does. Required
 // parameters are not checked here: the portal reports them.
 func SitePublicationCommand(p SitePublicationParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.site.publication",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SitePublicationParams holds the parameters of landing.site.publication.
@@ -2129,7 +2129,7 @@ type SitePublicationParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SitePublicationParams) validate() error {
+func (p *SitePublicationParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.publication",
@@ -2174,11 +2174,11 @@ func SitePublicationFolder(ctx context.Context, c b24.Caller, p SitePublicationF
 // for a batch (see b24.Add); its result decodes as SitePublicationFolder's
 // does. Required parameters are not checked here: the portal reports them.
 func SitePublicationFolderCommand(p SitePublicationFolderParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.site.publicationFolder",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SitePublicationFolderParams holds the parameters of
@@ -2204,7 +2204,7 @@ type SitePublicationFolderParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SitePublicationFolderParams) validate() error {
+func (p *SitePublicationFolderParams) validate() error {
 	if p.FolderID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.publicationFolder",
@@ -2249,11 +2249,11 @@ func SiteSetRights(ctx context.Context, c b24.Caller, p SiteSetRightsParams, opt
 // b24.Add); its result decodes as SiteSetRights's does. Required parameters
 // are not checked here: the portal reports them.
 func SiteSetRightsCommand(p SiteSetRightsParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.site.setRights",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteSetRightsParams holds the parameters of landing.site.setRights.
@@ -2287,7 +2287,7 @@ type SiteSetRightsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteSetRightsParams) validate() error {
+func (p *SiteSetRightsParams) validate() error {
 	if p.ID == nil {
 		return &b24.RequiredError{
 			Method: "landing.site.setRights",
@@ -2332,11 +2332,11 @@ func SiteUnbindingFromGroup(ctx context.Context, c b24.Caller, p SiteUnbindingFr
 // SiteUnbindingFromGroup's does. Required parameters are not checked here: the
 // portal reports them.
 func SiteUnbindingFromGroupCommand(p SiteUnbindingFromGroupParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.site.unbindingFromGroup",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteUnbindingFromGroupParams holds the parameters of
@@ -2362,7 +2362,7 @@ type SiteUnbindingFromGroupParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteUnbindingFromGroupParams) validate() error {
+func (p *SiteUnbindingFromGroupParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.unbindingFromGroup",
@@ -2413,11 +2413,11 @@ func SiteUnbindingFromMenu(ctx context.Context, c b24.Caller, p SiteUnbindingFro
 // for a batch (see b24.Add); its result decodes as SiteUnbindingFromMenu's
 // does. Required parameters are not checked here: the portal reports them.
 func SiteUnbindingFromMenuCommand(p SiteUnbindingFromMenuParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.site.unbindingFromMenu",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteUnbindingFromMenuParams holds the parameters of
@@ -2443,7 +2443,7 @@ type SiteUnbindingFromMenuParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteUnbindingFromMenuParams) validate() error {
+func (p *SiteUnbindingFromMenuParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.unbindingFromMenu",
@@ -2493,11 +2493,11 @@ func SiteUnpublic(ctx context.Context, c b24.Caller, p SiteUnpublicParams, opts 
 // b24.Add); its result decodes as SiteUnpublic's does. Required parameters are
 // not checked here: the portal reports them.
 func SiteUnpublicCommand(p SiteUnpublicParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "landing.site.unpublic",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteUnpublicParams holds the parameters of landing.site.unpublic.
@@ -2516,7 +2516,7 @@ type SiteUnpublicParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteUnpublicParams) validate() error {
+func (p *SiteUnpublicParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.unpublic",
@@ -2561,11 +2561,11 @@ func SiteUnPublicFolder(ctx context.Context, c b24.Caller, p SiteUnPublicFolderP
 // batch (see b24.Add); its result decodes as SiteUnPublicFolder's does.
 // Required parameters are not checked here: the portal reports them.
 func SiteUnPublicFolderCommand(p SiteUnPublicFolderParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.site.unPublicFolder",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteUnPublicFolderParams holds the parameters of
@@ -2585,7 +2585,7 @@ type SiteUnPublicFolderParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteUnPublicFolderParams) validate() error {
+func (p *SiteUnPublicFolderParams) validate() error {
 	if p.FolderID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.unPublicFolder",
@@ -2640,11 +2640,11 @@ func SiteUpdate(ctx context.Context, c b24.Caller, p SiteUpdateParams, opts ...b
 // b24.Add); its result decodes as SiteUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func SiteUpdateCommand(p SiteUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.site.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteUpdateParams holds the parameters of landing.site.update.
@@ -2665,7 +2665,7 @@ type SiteUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteUpdateParams) validate() error {
+func (p *SiteUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.update",
@@ -2764,11 +2764,11 @@ func SiteUpdateFolder(ctx context.Context, c b24.Caller, p SiteUpdateFolderParam
 // batch (see b24.Add); its result decodes as SiteUpdateFolder's does. Required
 // parameters are not checked here: the portal reports them.
 func SiteUpdateFolderCommand(p SiteUpdateFolderParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.site.updateFolder",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SiteUpdateFolderParams holds the parameters of landing.site.updateFolder.
@@ -2794,7 +2794,7 @@ type SiteUpdateFolderParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SiteUpdateFolderParams) validate() error {
+func (p *SiteUpdateFolderParams) validate() error {
 	if p.SiteID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.site.updateFolder",

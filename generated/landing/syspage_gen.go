@@ -42,11 +42,11 @@ func SyspageDeleteForLanding(ctx context.Context, c b24.Caller, p SyspageDeleteF
 // SyspageDeleteForLanding's does. Required parameters are not checked here:
 // the portal reports them.
 func SyspageDeleteForLandingCommand(p SyspageDeleteForLandingParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.syspage.deleteForLanding",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SyspageDeleteForLandingParams holds the parameters of
@@ -68,7 +68,7 @@ type SyspageDeleteForLandingParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SyspageDeleteForLandingParams) validate() error {
+func (p *SyspageDeleteForLandingParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.syspage.deleteForLanding",
@@ -110,11 +110,11 @@ func SyspageDeleteForSite(ctx context.Context, c b24.Caller, p SyspageDeleteForS
 // for a batch (see b24.Add); its result decodes as SyspageDeleteForSite's
 // does. Required parameters are not checked here: the portal reports them.
 func SyspageDeleteForSiteCommand(p SyspageDeleteForSiteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.syspage.deleteForSite",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SyspageDeleteForSiteParams holds the parameters of
@@ -129,7 +129,7 @@ type SyspageDeleteForSiteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SyspageDeleteForSiteParams) validate() error {
+func (p *SyspageDeleteForSiteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.syspage.deleteForSite",
@@ -171,12 +171,12 @@ func SyspageGet(ctx context.Context, c b24.Caller, p SyspageGetParams, opts ...b
 // b24.Add); its result decodes as SyspageGet's does. Required parameters are
 // not checked here: the portal reports them.
 func SyspageGetCommand(p SyspageGetParams) b24.Command[*SyspageGetResult] {
-	return b24.NewCommand[*SyspageGetResult](b24.Request{
+	return b24.Command[*SyspageGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.syspage.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SyspageGetParams holds the parameters of landing.syspage.get.
@@ -194,7 +194,7 @@ type SyspageGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SyspageGetParams) validate() error {
+func (p *SyspageGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.syspage.get",
@@ -304,12 +304,12 @@ func SyspageGetSpecialPage(ctx context.Context, c b24.Caller, p SyspageGetSpecia
 // for a batch (see b24.Add); its result decodes as SyspageGetSpecialPage's
 // does. Required parameters are not checked here: the portal reports them.
 func SyspageGetSpecialPageCommand(p SyspageGetSpecialPageParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.syspage.getSpecialPage",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SyspageGetSpecialPageParams holds the parameters of
@@ -354,7 +354,7 @@ type SyspageGetSpecialPageParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SyspageGetSpecialPageParams) validate() error {
+func (p *SyspageGetSpecialPageParams) validate() error {
 	if p.SiteID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.syspage.getSpecialPage",
@@ -456,11 +456,11 @@ func SyspageSet(ctx context.Context, c b24.Caller, p SyspageSetParams, opts ...b
 // b24.Add); its result decodes as SyspageSet's does. Required parameters are
 // not checked here: the portal reports them.
 func SyspageSetCommand(p SyspageSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.syspage.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SyspageSetParams holds the parameters of landing.syspage.set.
@@ -503,7 +503,7 @@ type SyspageSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SyspageSetParams) validate() error {
+func (p *SyspageSetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.syspage.set",

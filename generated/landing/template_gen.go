@@ -44,12 +44,12 @@ func TemplateGetLandingRef(ctx context.Context, c b24.Caller, p TemplateGetLandi
 // for a batch (see b24.Add); its result decodes as TemplateGetLandingRef's
 // does. Required parameters are not checked here: the portal reports them.
 func TemplateGetLandingRefCommand(p TemplateGetLandingRefParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.template.getLandingRef",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TemplateGetLandingRefParams holds the parameters of
@@ -63,7 +63,7 @@ type TemplateGetLandingRefParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateGetLandingRefParams) validate() error {
+func (p *TemplateGetLandingRefParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.template.getLandingRef",
@@ -103,12 +103,12 @@ func TemplateGetlist(ctx context.Context, c b24.Caller, p TemplateGetlistParams,
 // (see b24.Add); its result decodes as TemplateGetlist's does. Required
 // parameters are not checked here: the portal reports them.
 func TemplateGetlistCommand(p TemplateGetlistParams) b24.Command[[]TemplateGetlistItem] {
-	return b24.NewCommand[[]TemplateGetlistItem](b24.Request{
+	return b24.Command[[]TemplateGetlistItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.template.getlist",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TemplateGetlistParams holds the parameters of landing.template.getlist.
@@ -242,12 +242,12 @@ func TemplateGetSiteRef(ctx context.Context, c b24.Caller, p TemplateGetSiteRefP
 // batch (see b24.Add); its result decodes as TemplateGetSiteRef's does.
 // Required parameters are not checked here: the portal reports them.
 func TemplateGetSiteRefCommand(p TemplateGetSiteRefParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "landing.template.getSiteRef",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TemplateGetSiteRefParams holds the parameters of
@@ -261,7 +261,7 @@ type TemplateGetSiteRefParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateGetSiteRefParams) validate() error {
+func (p *TemplateGetSiteRefParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.template.getSiteRef",
@@ -306,11 +306,11 @@ func TemplateSetLandingRef(ctx context.Context, c b24.Caller, p TemplateSetLandi
 // for a batch (see b24.Add); its result decodes as TemplateSetLandingRef's
 // does. Required parameters are not checked here: the portal reports them.
 func TemplateSetLandingRefCommand(p TemplateSetLandingRefParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.template.setLandingRef",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateSetLandingRefParams holds the parameters of
@@ -334,7 +334,7 @@ type TemplateSetLandingRefParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateSetLandingRefParams) validate() error {
+func (p *TemplateSetLandingRefParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.template.setLandingRef",
@@ -378,11 +378,11 @@ func TemplateSetSiteRef(ctx context.Context, c b24.Caller, p TemplateSetSiteRefP
 // batch (see b24.Add); its result decodes as TemplateSetSiteRef's does.
 // Required parameters are not checked here: the portal reports them.
 func TemplateSetSiteRefCommand(p TemplateSetSiteRefParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "landing.template.setSiteRef",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateSetSiteRefParams holds the parameters of
@@ -402,7 +402,7 @@ type TemplateSetSiteRefParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateSetSiteRefParams) validate() error {
+func (p *TemplateSetSiteRefParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "landing.template.setSiteRef",

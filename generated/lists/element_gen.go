@@ -44,11 +44,11 @@ func ElementAdd(ctx context.Context, c b24.Caller, p ElementAddParams, opts ...b
 // b24.Add); its result decodes as ElementAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func ElementAddCommand(p ElementAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "lists.element.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ElementAddParams holds the parameters of lists.element.add.
@@ -93,7 +93,7 @@ type ElementAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ElementAddParams) validate() error {
+func (p *ElementAddParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.element.add",
@@ -206,11 +206,11 @@ func ElementDelete(ctx context.Context, c b24.Caller, p ElementDeleteParams, opt
 // b24.Add); its result decodes as ElementDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func ElementDeleteCommand(p ElementDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "lists.element.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ElementDeleteParams holds the parameters of lists.element.delete.
@@ -248,7 +248,7 @@ type ElementDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ElementDeleteParams) validate() error {
+func (p *ElementDeleteParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.element.delete",
@@ -340,12 +340,12 @@ func ElementGet(ctx context.Context, c b24.Caller, p ElementGetParams, opts ...b
 // b24.Add); its result decodes as ElementGet's does. Required parameters are
 // not checked here: the portal reports them.
 func ElementGetCommand(p ElementGetParams) b24.Command[[]ElementGetItem] {
-	return b24.NewCommand[[]ElementGetItem](b24.Request{
+	return b24.Command[[]ElementGetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "lists.element.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ElementGetAll iterates over every row of lists.element.get, requesting page
@@ -506,7 +506,7 @@ type ElementGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ElementGetParams) validate() error {
+func (p *ElementGetParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.element.get",
@@ -686,11 +686,11 @@ func ElementGetFileURL(ctx context.Context, c b24.Caller, p ElementGetFileURLPar
 // batch (see b24.Add); its result decodes as ElementGetFileURL's does.
 // Required parameters are not checked here: the portal reports them.
 func ElementGetFileURLCommand(p ElementGetFileURLParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Method:  "lists.element.get.file.url",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ElementGetFileURLParams holds the parameters of lists.element.get.file.url.
@@ -731,7 +731,7 @@ type ElementGetFileURLParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ElementGetFileURLParams) validate() error {
+func (p *ElementGetFileURLParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.element.get.file.url",
@@ -831,11 +831,11 @@ func ElementUpdate(ctx context.Context, c b24.Caller, p ElementUpdateParams, opt
 // b24.Add); its result decodes as ElementUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func ElementUpdateCommand(p ElementUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "lists.element.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ElementUpdateParams holds the parameters of lists.element.update.
@@ -877,7 +877,7 @@ type ElementUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ElementUpdateParams) validate() error {
+func (p *ElementUpdateParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.element.update",

@@ -126,11 +126,11 @@ func FieldAdd(ctx context.Context, c b24.Caller, p FieldAddParams, opts ...b24.C
 // its result decodes as FieldAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func FieldAddCommand(p FieldAddParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "lists.field.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FieldAddParams holds the parameters of lists.field.add.
@@ -162,7 +162,7 @@ type FieldAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FieldAddParams) validate() error {
+func (p *FieldAddParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.field.add",
@@ -494,11 +494,11 @@ func FieldDelete(ctx context.Context, c b24.Caller, p FieldDeleteParams, opts ..
 // b24.Add); its result decodes as FieldDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func FieldDeleteCommand(p FieldDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "lists.field.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FieldDeleteParams holds the parameters of lists.field.delete.
@@ -531,7 +531,7 @@ type FieldDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FieldDeleteParams) validate() error {
+func (p *FieldDeleteParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.field.delete",
@@ -615,12 +615,12 @@ func FieldGet(ctx context.Context, c b24.Caller, p FieldGetParams, opts ...b24.C
 // its result decodes as FieldGet's does. Required parameters are not checked
 // here: the portal reports them.
 func FieldGetCommand(p FieldGetParams) b24.Command[*FieldGetResult] {
-	return b24.NewCommand[*FieldGetResult](b24.Request{
+	return b24.Command[*FieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "lists.field.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FieldGetParams holds the parameters of lists.field.get.
@@ -653,7 +653,7 @@ type FieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FieldGetParams) validate() error {
+func (p *FieldGetParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.field.get",
@@ -752,12 +752,12 @@ func FieldTypeGet(ctx context.Context, c b24.Caller, p FieldTypeGetParams, opts 
 // b24.Add); its result decodes as FieldTypeGet's does. Required parameters are
 // not checked here: the portal reports them.
 func FieldTypeGetCommand(p FieldTypeGetParams) b24.Command[*FieldTypeGetResult] {
-	return b24.NewCommand[*FieldTypeGetResult](b24.Request{
+	return b24.Command[*FieldTypeGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "lists.field.type.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FieldTypeGetParams holds the parameters of lists.field.type.get.
@@ -792,7 +792,7 @@ type FieldTypeGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FieldTypeGetParams) validate() error {
+func (p *FieldTypeGetParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.field.type.get",
@@ -915,11 +915,11 @@ func FieldUpdate(ctx context.Context, c b24.Caller, p FieldUpdateParams, opts ..
 // b24.Add); its result decodes as FieldUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func FieldUpdateCommand(p FieldUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "lists.field.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FieldUpdateParams holds the parameters of lists.field.update.
@@ -956,7 +956,7 @@ type FieldUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FieldUpdateParams) validate() error {
+func (p *FieldUpdateParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.field.update",

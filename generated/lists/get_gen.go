@@ -39,12 +39,12 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // decodes as Get's does. Required parameters are not checked here: the portal
 // reports them.
 func GetCommand(p GetParams) b24.Command[[]GetItem] {
-	return b24.NewCommand[[]GetItem](b24.Request{
+	return b24.Command[[]GetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "lists.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // GetAll iterates over every row of lists.get, requesting page after page
@@ -116,7 +116,7 @@ type GetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p GetParams) validate() error {
+func (p *GetParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.get",
@@ -244,11 +244,11 @@ func GetIblockTypeID(ctx context.Context, c b24.Caller, p GetIblockTypeIDParams,
 // (see b24.Add); its result decodes as GetIblockTypeID's does. Required
 // parameters are not checked here: the portal reports them.
 func GetIblockTypeIDCommand(p GetIblockTypeIDParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "lists.get.iblock.type.id",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // GetIblockTypeIDParams holds the parameters of lists.get.iblock.type.id.
@@ -267,7 +267,7 @@ type GetIblockTypeIDParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p GetIblockTypeIDParams) validate() error {
+func (p *GetIblockTypeIDParams) validate() error {
 	if p.IblockID == 0 {
 		return &b24.RequiredError{
 			Method: "lists.get.iblock.type.id",

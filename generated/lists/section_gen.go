@@ -41,11 +41,11 @@ func SectionAdd(ctx context.Context, c b24.Caller, p SectionAddParams, opts ...b
 // b24.Add); its result decodes as SectionAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func SectionAddCommand(p SectionAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "lists.section.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SectionAddParams holds the parameters of lists.section.add.
@@ -86,7 +86,7 @@ type SectionAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SectionAddParams) validate() error {
+func (p *SectionAddParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.section.add",
@@ -276,11 +276,11 @@ func SectionDelete(ctx context.Context, c b24.Caller, p SectionDeleteParams, opt
 // b24.Add); its result decodes as SectionDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func SectionDeleteCommand(p SectionDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "lists.section.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SectionDeleteParams holds the parameters of lists.section.delete.
@@ -318,7 +318,7 @@ type SectionDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SectionDeleteParams) validate() error {
+func (p *SectionDeleteParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.section.delete",
@@ -409,12 +409,12 @@ func SectionGet(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b
 // b24.Add); its result decodes as SectionGet's does. Required parameters are
 // not checked here: the portal reports them.
 func SectionGetCommand(p SectionGetParams) b24.Command[[]SectionGetItem] {
-	return b24.NewCommand[[]SectionGetItem](b24.Request{
+	return b24.Command[[]SectionGetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "lists.section.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SectionGetAll iterates over every row of lists.section.get, requesting page
@@ -523,7 +523,7 @@ type SectionGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SectionGetParams) validate() error {
+func (p *SectionGetParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.section.get",
@@ -639,11 +639,11 @@ func SectionUpdate(ctx context.Context, c b24.Caller, p SectionUpdateParams, opt
 // b24.Add); its result decodes as SectionUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func SectionUpdateCommand(p SectionUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "lists.section.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SectionUpdateParams holds the parameters of lists.section.update.
@@ -685,7 +685,7 @@ type SectionUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SectionUpdateParams) validate() error {
+func (p *SectionUpdateParams) validate() error {
 	if p.IblockTypeID == "" {
 		return &b24.RequiredError{
 			Method: "lists.section.update",

@@ -38,11 +38,11 @@ func BlogcommentAdd(ctx context.Context, c b24.Caller, p BlogcommentAddParams, o
 // b24.Add); its result decodes as BlogcommentAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func BlogcommentAddCommand(p BlogcommentAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "log.blogcomment.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlogcommentAddParams holds the parameters of log.blogcomment.add.
@@ -67,7 +67,7 @@ type BlogcommentAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlogcommentAddParams) validate() error {
+func (p *BlogcommentAddParams) validate() error {
 	if p.PostID == 0 {
 		return &b24.RequiredError{
 			Method: "log.blogcomment.add",
@@ -114,11 +114,11 @@ func BlogcommentDelete(ctx context.Context, c b24.Caller, p BlogcommentDeletePar
 // (see b24.Add); its result decodes as BlogcommentDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func BlogcommentDeleteCommand(p BlogcommentDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "log.blogcomment.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlogcommentDeleteParams holds the parameters of log.blogcomment.delete.
@@ -136,7 +136,7 @@ type BlogcommentDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlogcommentDeleteParams) validate() error {
+func (p *BlogcommentDeleteParams) validate() error {
 	if p.CommentID == 0 {
 		return &b24.RequiredError{
 			Method: "log.blogcomment.delete",
@@ -171,12 +171,12 @@ func BlogcommentUserGet(ctx context.Context, c b24.Caller, p BlogcommentUserGetP
 // batch (see b24.Add); its result decodes as BlogcommentUserGet's does.
 // Required parameters are not checked here: the portal reports them.
 func BlogcommentUserGetCommand(p BlogcommentUserGetParams) b24.Command[*BlogcommentUserGetResult] {
-	return b24.NewCommand[*BlogcommentUserGetResult](b24.Request{
+	return b24.Command[*BlogcommentUserGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "log.blogcomment.user.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BlogcommentUserGetParams holds the parameters of log.blogcomment.user.get.

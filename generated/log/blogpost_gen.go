@@ -45,11 +45,11 @@ func BlogpostAdd(ctx context.Context, c b24.Caller, p BlogpostAddParams, opts ..
 // b24.Add); its result decodes as BlogpostAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func BlogpostAddCommand(p BlogpostAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "log.blogpost.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlogpostAddParams holds the parameters of log.blogpost.add.
@@ -122,7 +122,7 @@ type BlogpostAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlogpostAddParams) validate() error {
+func (p *BlogpostAddParams) validate() error {
 	if p.PostMessage == "" {
 		return &b24.RequiredError{
 			Method: "log.blogpost.add",
@@ -163,11 +163,11 @@ func BlogpostDelete(ctx context.Context, c b24.Caller, p BlogpostDeleteParams, o
 // b24.Add); its result decodes as BlogpostDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func BlogpostDeleteCommand(p BlogpostDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "log.blogpost.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlogpostDeleteParams holds the parameters of log.blogpost.delete.
@@ -179,7 +179,7 @@ type BlogpostDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlogpostDeleteParams) validate() error {
+func (p *BlogpostDeleteParams) validate() error {
 	if p.PostID == 0 {
 		return &b24.RequiredError{
 			Method: "log.blogpost.delete",
@@ -215,12 +215,12 @@ func BlogpostGet(ctx context.Context, c b24.Caller, p BlogpostGetParams, opts ..
 // b24.Add); its result decodes as BlogpostGet's does. Required parameters are
 // not checked here: the portal reports them.
 func BlogpostGetCommand(p BlogpostGetParams) b24.Command[[]BlogpostGetItem] {
-	return b24.NewCommand[[]BlogpostGetItem](b24.Request{
+	return b24.Command[[]BlogpostGetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "log.blogpost.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BlogpostGetAll iterates over every row of log.blogpost.get, requesting page
@@ -1100,11 +1100,11 @@ func BlogpostGetusersImportant(ctx context.Context, c b24.Caller, p BlogpostGetu
 // BlogpostGetusersImportant's does. Required parameters are not checked here:
 // the portal reports them.
 func BlogpostGetusersImportantCommand(p BlogpostGetusersImportantParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Method:  "log.blogpost.getusers.important",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlogpostGetusersImportantParams holds the parameters of
@@ -1117,7 +1117,7 @@ type BlogpostGetusersImportantParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlogpostGetusersImportantParams) validate() error {
+func (p *BlogpostGetusersImportantParams) validate() error {
 	if p.PostID == 0 {
 		return &b24.RequiredError{
 			Method: "log.blogpost.getusers.important",
@@ -1157,11 +1157,11 @@ func BlogpostShare(ctx context.Context, c b24.Caller, p BlogpostShareParams, opt
 // b24.Add); its result decodes as BlogpostShare's does. Required parameters
 // are not checked here: the portal reports them.
 func BlogpostShareCommand(p BlogpostShareParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "log.blogpost.share",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlogpostShareParams holds the parameters of log.blogpost.share.
@@ -1194,7 +1194,7 @@ type BlogpostShareParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlogpostShareParams) validate() error {
+func (p *BlogpostShareParams) validate() error {
 	if p.PostID == 0 {
 		return &b24.RequiredError{
 			Method: "log.blogpost.share",
@@ -1241,11 +1241,11 @@ func BlogpostUpdate(ctx context.Context, c b24.Caller, p BlogpostUpdateParams, o
 // b24.Add); its result decodes as BlogpostUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func BlogpostUpdateCommand(p BlogpostUpdateParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "log.blogpost.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BlogpostUpdateParams holds the parameters of log.blogpost.update.
@@ -1310,7 +1310,7 @@ type BlogpostUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BlogpostUpdateParams) validate() error {
+func (p *BlogpostUpdateParams) validate() error {
 	if p.PostID == 0 {
 		return &b24.RequiredError{
 			Method: "log.blogpost.update",

@@ -48,12 +48,12 @@ func MailboxFieldGet(ctx context.Context, c b24.Caller, p MailboxFieldGetParams,
 // (see b24.Add); its result decodes as MailboxFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func MailboxFieldGetCommand(p MailboxFieldGetParams) b24.Command[*MailboxFieldGetResult] {
-	return b24.NewCommand[*MailboxFieldGetResult](b24.Request{
+	return b24.Command[*MailboxFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.mailbox.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MailboxFieldGetParams holds the parameters of mail.mailbox.field.get.
@@ -88,7 +88,7 @@ type MailboxFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MailboxFieldGetParams) validate() error {
+func (p *MailboxFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "mail.mailbox.field.get",
@@ -198,12 +198,12 @@ func MailboxFieldList(ctx context.Context, c b24.Caller, p MailboxFieldListParam
 // (see b24.Add); its result decodes as MailboxFieldList's does. Required
 // parameters are not checked here: the portal reports them.
 func MailboxFieldListCommand(p MailboxFieldListParams) b24.Command[*MailboxFieldListResult] {
-	return b24.NewCommand[*MailboxFieldListResult](b24.Request{
+	return b24.Command[*MailboxFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.mailbox.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MailboxFieldListParams holds the parameters of mail.mailbox.field.list.
@@ -302,12 +302,12 @@ func MailboxGet(ctx context.Context, c b24.Caller, p MailboxGetParams, opts ...b
 // b24.Add); its result decodes as MailboxGet's does. Required parameters are
 // not checked here: the portal reports them.
 func MailboxGetCommand(p MailboxGetParams) b24.Command[*MailboxGetResult] {
-	return b24.NewCommand[*MailboxGetResult](b24.Request{
+	return b24.Command[*MailboxGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.mailbox.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MailboxGetParams holds the parameters of mail.mailbox.get.
@@ -328,7 +328,7 @@ type MailboxGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MailboxGetParams) validate() error {
+func (p *MailboxGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "mail.mailbox.get",
@@ -409,12 +409,12 @@ func MailboxList(ctx context.Context, c b24.Caller, p MailboxListParams, opts ..
 // b24.Add); its result decodes as MailboxList's does. Required parameters are
 // not checked here: the portal reports them.
 func MailboxListCommand(p MailboxListParams) b24.Command[*MailboxListResult] {
-	return b24.NewCommand[*MailboxListResult](b24.Request{
+	return b24.Command[*MailboxListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.mailbox.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MailboxListParams holds the parameters of mail.mailbox.list.
@@ -532,11 +532,11 @@ func MailboxSenders(ctx context.Context, c b24.Caller, p MailboxSendersParams, o
 // b24.Add); its result decodes as MailboxSenders's does. Required parameters
 // are not checked here: the portal reports them.
 func MailboxSendersCommand(p MailboxSendersParams) b24.Command[*MailboxSendersResult] {
-	return b24.NewCommand[*MailboxSendersResult](b24.Request{
+	return b24.Command[*MailboxSendersResult]{Request: b24.Request{
 		Method:  "mail.mailbox.senders",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MailboxSendersParams holds the parameters of mail.mailbox.senders.

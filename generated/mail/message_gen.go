@@ -45,11 +45,11 @@ func MessageCreatecalendarevent(ctx context.Context, c b24.Caller, p MessageCrea
 // MessageCreatecalendarevent's does. Required parameters are not checked here:
 // the portal reports them.
 func MessageCreatecalendareventCommand(p MessageCreatecalendareventParams) b24.Command[*MessageCreatecalendareventResult] {
-	return b24.NewCommand[*MessageCreatecalendareventResult](b24.Request{
+	return b24.Command[*MessageCreatecalendareventResult]{Request: b24.Request{
 		Method:  "mail.message.createcalendarevent",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageCreatecalendareventParams holds the parameters of
@@ -74,7 +74,7 @@ type MessageCreatecalendareventParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageCreatecalendareventParams) validate() error {
+func (p *MessageCreatecalendareventParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "mail.message.createcalendarevent",
@@ -156,11 +156,11 @@ func MessageCreatechat(ctx context.Context, c b24.Caller, p MessageCreatechatPar
 // (see b24.Add); its result decodes as MessageCreatechat's does. Required
 // parameters are not checked here: the portal reports them.
 func MessageCreatechatCommand(p MessageCreatechatParams) b24.Command[*MessageCreatechatResult] {
-	return b24.NewCommand[*MessageCreatechatResult](b24.Request{
+	return b24.Command[*MessageCreatechatResult]{Request: b24.Request{
 		Method:  "mail.message.createchat",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageCreatechatParams holds the parameters of mail.message.createchat.
@@ -172,7 +172,7 @@ type MessageCreatechatParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageCreatechatParams) validate() error {
+func (p *MessageCreatechatParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "mail.message.createchat",
@@ -245,11 +245,11 @@ func MessageCreatecrmactivity(ctx context.Context, c b24.Caller, p MessageCreate
 // MessageCreatecrmactivity's does. Required parameters are not checked here:
 // the portal reports them.
 func MessageCreatecrmactivityCommand(p MessageCreatecrmactivityParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "mail.message.createcrmactivity",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageCreatecrmactivityParams holds the parameters of
@@ -262,7 +262,7 @@ type MessageCreatecrmactivityParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageCreatecrmactivityParams) validate() error {
+func (p *MessageCreatecrmactivityParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "mail.message.createcrmactivity",
@@ -308,11 +308,11 @@ func MessageCreatefeedpost(ctx context.Context, c b24.Caller, p MessageCreatefee
 // a batch (see b24.Add); its result decodes as MessageCreatefeedpost's does.
 // Required parameters are not checked here: the portal reports them.
 func MessageCreatefeedpostCommand(p MessageCreatefeedpostParams) b24.Command[*MessageCreatefeedpostResult] {
-	return b24.NewCommand[*MessageCreatefeedpostResult](b24.Request{
+	return b24.Command[*MessageCreatefeedpostResult]{Request: b24.Request{
 		Method:  "mail.message.createfeedpost",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageCreatefeedpostParams holds the parameters of
@@ -329,7 +329,7 @@ type MessageCreatefeedpostParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageCreatefeedpostParams) validate() error {
+func (p *MessageCreatefeedpostParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "mail.message.createfeedpost",
@@ -398,11 +398,11 @@ func MessageCreatetask(ctx context.Context, c b24.Caller, p MessageCreatetaskPar
 // (see b24.Add); its result decodes as MessageCreatetask's does. Required
 // parameters are not checked here: the portal reports them.
 func MessageCreatetaskCommand(p MessageCreatetaskParams) b24.Command[*MessageCreatetaskResult] {
-	return b24.NewCommand[*MessageCreatetaskResult](b24.Request{
+	return b24.Command[*MessageCreatetaskResult]{Request: b24.Request{
 		Method:  "mail.message.createtask",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageCreatetaskParams holds the parameters of mail.message.createtask.
@@ -424,7 +424,7 @@ type MessageCreatetaskParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageCreatetaskParams) validate() error {
+func (p *MessageCreatetaskParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "mail.message.createtask",
@@ -498,12 +498,12 @@ func MessageFieldGet(ctx context.Context, c b24.Caller, p MessageFieldGetParams,
 // (see b24.Add); its result decodes as MessageFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func MessageFieldGetCommand(p MessageFieldGetParams) b24.Command[*MessageFieldGetResult] {
-	return b24.NewCommand[*MessageFieldGetResult](b24.Request{
+	return b24.Command[*MessageFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.message.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MessageFieldGetParams holds the parameters of mail.message.field.get.
@@ -547,7 +547,7 @@ type MessageFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageFieldGetParams) validate() error {
+func (p *MessageFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "mail.message.field.get",
@@ -674,12 +674,12 @@ func MessageFieldList(ctx context.Context, c b24.Caller, p MessageFieldListParam
 // (see b24.Add); its result decodes as MessageFieldList's does. Required
 // parameters are not checked here: the portal reports them.
 func MessageFieldListCommand(p MessageFieldListParams) b24.Command[*MessageFieldListResult] {
-	return b24.NewCommand[*MessageFieldListResult](b24.Request{
+	return b24.Command[*MessageFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.message.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MessageFieldListParams holds the parameters of mail.message.field.list.
@@ -778,11 +778,11 @@ func MessageForward(ctx context.Context, c b24.Caller, p MessageForwardParams, o
 // b24.Add); its result decodes as MessageForward's does. Required parameters
 // are not checked here: the portal reports them.
 func MessageForwardCommand(p MessageForwardParams) b24.Command[*MessageForwardResult] {
-	return b24.NewCommand[*MessageForwardResult](b24.Request{
+	return b24.Command[*MessageForwardResult]{Request: b24.Request{
 		Method:  "mail.message.forward",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageForwardParams holds the parameters of mail.message.forward.
@@ -809,7 +809,7 @@ type MessageForwardParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageForwardParams) validate() error {
+func (p *MessageForwardParams) validate() error {
 	if p.ForwardMessageID == 0 {
 		return &b24.RequiredError{
 			Method: "mail.message.forward",
@@ -900,12 +900,12 @@ func MessageGet(ctx context.Context, c b24.Caller, p MessageGetParams, opts ...b
 // b24.Add); its result decodes as MessageGet's does. Required parameters are
 // not checked here: the portal reports them.
 func MessageGetCommand(p MessageGetParams) b24.Command[*MessageGetResult] {
-	return b24.NewCommand[*MessageGetResult](b24.Request{
+	return b24.Command[*MessageGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.message.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MessageGetParams holds the parameters of mail.message.get.
@@ -935,7 +935,7 @@ type MessageGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageGetParams) validate() error {
+func (p *MessageGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "mail.message.get",
@@ -1027,12 +1027,12 @@ func MessageList(ctx context.Context, c b24.Caller, p MessageListParams, opts ..
 // b24.Add); its result decodes as MessageList's does. Required parameters are
 // not checked here: the portal reports them.
 func MessageListCommand(p MessageListParams) b24.Command[*MessageListResult] {
-	return b24.NewCommand[*MessageListResult](b24.Request{
+	return b24.Command[*MessageListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.message.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MessageListParams holds the parameters of mail.message.list.
@@ -1198,11 +1198,11 @@ func MessageMovetofolder(ctx context.Context, c b24.Caller, p MessageMovetofolde
 // batch (see b24.Add); its result decodes as MessageMovetofolder's does.
 // Required parameters are not checked here: the portal reports them.
 func MessageMovetofolderCommand(p MessageMovetofolderParams) b24.Command[*MessageMovetofolderResult] {
-	return b24.NewCommand[*MessageMovetofolderResult](b24.Request{
+	return b24.Command[*MessageMovetofolderResult]{Request: b24.Request{
 		Method:  "mail.message.movetofolder",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageMovetofolderParams holds the parameters of mail.message.movetofolder.
@@ -1229,7 +1229,7 @@ type MessageMovetofolderParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageMovetofolderParams) validate() error {
+func (p *MessageMovetofolderParams) validate() error {
 	if p.MessageIDs == nil {
 		return &b24.RequiredError{
 			Method: "mail.message.movetofolder",
@@ -1330,11 +1330,11 @@ func MessageRemovecrmactivity(ctx context.Context, c b24.Caller, p MessageRemove
 // MessageRemovecrmactivity's does. Required parameters are not checked here:
 // the portal reports them.
 func MessageRemovecrmactivityCommand(p MessageRemovecrmactivityParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "mail.message.removecrmactivity",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageRemovecrmactivityParams holds the parameters of
@@ -1347,7 +1347,7 @@ type MessageRemovecrmactivityParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageRemovecrmactivityParams) validate() error {
+func (p *MessageRemovecrmactivityParams) validate() error {
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "mail.message.removecrmactivity",
@@ -1391,11 +1391,11 @@ func MessageReply(ctx context.Context, c b24.Caller, p MessageReplyParams, opts 
 // b24.Add); its result decodes as MessageReply's does. Required parameters are
 // not checked here: the portal reports them.
 func MessageReplyCommand(p MessageReplyParams) b24.Command[*MessageReplyResult] {
-	return b24.NewCommand[*MessageReplyResult](b24.Request{
+	return b24.Command[*MessageReplyResult]{Request: b24.Request{
 		Method:  "mail.message.reply",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageReplyParams holds the parameters of mail.message.reply.
@@ -1422,7 +1422,7 @@ type MessageReplyParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageReplyParams) validate() error {
+func (p *MessageReplyParams) validate() error {
 	if p.ReplyToMessageID == 0 {
 		return &b24.RequiredError{
 			Method: "mail.message.reply",
@@ -1512,11 +1512,11 @@ func MessageSend(ctx context.Context, c b24.Caller, p MessageSendParams, opts ..
 // b24.Add); its result decodes as MessageSend's does. Required parameters are
 // not checked here: the portal reports them.
 func MessageSendCommand(p MessageSendParams) b24.Command[*MessageSendResult] {
-	return b24.NewCommand[*MessageSendResult](b24.Request{
+	return b24.Command[*MessageSendResult]{Request: b24.Request{
 		Method:  "mail.message.send",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageSendParams holds the parameters of mail.message.send.
@@ -1539,7 +1539,7 @@ type MessageSendParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageSendParams) validate() error {
+func (p *MessageSendParams) validate() error {
 	if p.From == "" {
 		return &b24.RequiredError{
 			Method: "mail.message.send",
@@ -1625,11 +1625,11 @@ func MessageThread(ctx context.Context, c b24.Caller, p MessageThreadParams, opt
 // b24.Add); its result decodes as MessageThread's does. Required parameters
 // are not checked here: the portal reports them.
 func MessageThreadCommand(p MessageThreadParams) b24.Command[[]MessageThreadItem] {
-	return b24.NewCommand[[]MessageThreadItem](b24.Request{
+	return b24.Command[[]MessageThreadItem]{Request: b24.Request{
 		Method:  "mail.message.thread",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageThreadParams holds the parameters of mail.message.thread.
@@ -1645,7 +1645,7 @@ type MessageThreadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageThreadParams) validate() error {
+func (p *MessageThreadParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "mail.message.thread",

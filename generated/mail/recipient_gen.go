@@ -49,12 +49,12 @@ func RecipientFieldGet(ctx context.Context, c b24.Caller, p RecipientFieldGetPar
 // batch (see b24.Add); its result decodes as RecipientFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func RecipientFieldGetCommand(p RecipientFieldGetParams) b24.Command[*RecipientFieldGetResult] {
-	return b24.NewCommand[*RecipientFieldGetResult](b24.Request{
+	return b24.Command[*RecipientFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.recipient.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecipientFieldGetParams holds the parameters of mail.recipient.field.get.
@@ -88,7 +88,7 @@ type RecipientFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RecipientFieldGetParams) validate() error {
+func (p *RecipientFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "mail.recipient.field.get",
@@ -196,12 +196,12 @@ func RecipientFieldList(ctx context.Context, c b24.Caller, p RecipientFieldListP
 // batch (see b24.Add); its result decodes as RecipientFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func RecipientFieldListCommand(p RecipientFieldListParams) b24.Command[*RecipientFieldListResult] {
-	return b24.NewCommand[*RecipientFieldListResult](b24.Request{
+	return b24.Command[*RecipientFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.recipient.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecipientFieldListParams holds the parameters of mail.recipient.field.list.
@@ -297,12 +297,12 @@ func RecipientListcontacts(ctx context.Context, c b24.Caller, p RecipientListcon
 // a batch (see b24.Add); its result decodes as RecipientListcontacts's does.
 // Required parameters are not checked here: the portal reports them.
 func RecipientListcontactsCommand(p RecipientListcontactsParams) b24.Command[*RecipientListcontactsResult] {
-	return b24.NewCommand[*RecipientListcontactsResult](b24.Request{
+	return b24.Command[*RecipientListcontactsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.recipient.listcontacts",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecipientListcontactsParams holds the parameters of
@@ -427,12 +427,12 @@ func RecipientListemployees(ctx context.Context, c b24.Caller, p RecipientListem
 // for a batch (see b24.Add); its result decodes as RecipientListemployees's
 // does. Required parameters are not checked here: the portal reports them.
 func RecipientListemployeesCommand(p RecipientListemployeesParams) b24.Command[*RecipientListemployeesResult] {
-	return b24.NewCommand[*RecipientListemployeesResult](b24.Request{
+	return b24.Command[*RecipientListemployeesResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.recipient.listemployees",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecipientListemployeesParams holds the parameters of
@@ -454,7 +454,7 @@ type RecipientListemployeesParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RecipientListemployeesParams) validate() error {
+func (p *RecipientListemployeesParams) validate() error {
 	if p.Query == "" {
 		return &b24.RequiredError{
 			Method: "mail.recipient.listemployees",

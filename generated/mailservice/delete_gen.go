@@ -36,11 +36,11 @@ func Delete(ctx context.Context, c b24.Caller, p DeleteParams, opts ...b24.CallO
 // its result decodes as Delete's does. Required parameters are not checked
 // here: the portal reports them.
 func DeleteCommand(p DeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "mailservice.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeleteParams holds the parameters of mailservice.delete.
@@ -52,7 +52,7 @@ type DeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeleteParams) validate() error {
+func (p *DeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "mailservice.delete",

@@ -38,12 +38,12 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // result decodes as Get's does. Required parameters are not checked here: the
 // portal reports them.
 func GetCommand(p GetParams) b24.Command[*Mailservice] {
-	return b24.NewCommand[*Mailservice](b24.Request{
+	return b24.Command[*Mailservice]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mailservice.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // GetParams holds the parameters of mailservice.get.
@@ -55,7 +55,7 @@ type GetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p GetParams) validate() error {
+func (p *GetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "mailservice.get",

@@ -33,12 +33,12 @@ func List(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOptio
 // result decodes as List's does. Required parameters are not checked here: the
 // portal reports them.
 func ListCommand(p ListParams) b24.Command[[]Mailservice] {
-	return b24.NewCommand[[]Mailservice](b24.Request{
+	return b24.Command[[]Mailservice]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mailservice.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ListParams holds the parameters of mailservice.list.

@@ -49,12 +49,12 @@ func EventlogFieldGet(ctx context.Context, c b24.Caller, p EventlogFieldGetParam
 // (see b24.Add); its result decodes as EventlogFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func EventlogFieldGetCommand(p EventlogFieldGetParams) b24.Command[*EventlogFieldGetResult] {
-	return b24.NewCommand[*EventlogFieldGetResult](b24.Request{
+	return b24.Command[*EventlogFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EventlogFieldGetParams holds the parameters of main.eventlog.field.get.
@@ -80,7 +80,7 @@ type EventlogFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p EventlogFieldGetParams) validate() error {
+func (p *EventlogFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "main.eventlog.field.get",
@@ -172,12 +172,12 @@ func EventlogFieldList(ctx context.Context, c b24.Caller, p EventlogFieldListPar
 // batch (see b24.Add); its result decodes as EventlogFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func EventlogFieldListCommand(p EventlogFieldListParams) b24.Command[*EventlogFieldListResult] {
-	return b24.NewCommand[*EventlogFieldListResult](b24.Request{
+	return b24.Command[*EventlogFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EventlogFieldListParams holds the parameters of main.eventlog.field.list.
@@ -276,12 +276,12 @@ func EventlogGet(ctx context.Context, c b24.Caller, p EventlogGetParams, opts ..
 // b24.Add); its result decodes as EventlogGet's does. Required parameters are
 // not checked here: the portal reports them.
 func EventlogGetCommand(p EventlogGetParams) b24.Command[*EventlogGetResult] {
-	return b24.NewCommand[*EventlogGetResult](b24.Request{
+	return b24.Command[*EventlogGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EventlogGetParams holds the parameters of main.eventlog.get.
@@ -309,7 +309,7 @@ type EventlogGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p EventlogGetParams) validate() error {
+func (p *EventlogGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "main.eventlog.get",
@@ -415,12 +415,12 @@ func EventlogList(ctx context.Context, c b24.Caller, p EventlogListParams, opts 
 // b24.Add); its result decodes as EventlogList's does. Required parameters are
 // not checked here: the portal reports them.
 func EventlogListCommand(p EventlogListParams) b24.Command[*EventlogListResult] {
-	return b24.NewCommand[*EventlogListResult](b24.Request{
+	return b24.Command[*EventlogListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EventlogListParams holds the parameters of main.eventlog.list.
@@ -593,12 +593,12 @@ func EventlogTail(ctx context.Context, c b24.Caller, p EventlogTailParams, opts 
 // b24.Add); its result decodes as EventlogTail's does. Required parameters are
 // not checked here: the portal reports them.
 func EventlogTailCommand(p EventlogTailParams) b24.Command[*EventlogTailResult] {
-	return b24.NewCommand[*EventlogTailResult](b24.Request{
+	return b24.Command[*EventlogTailResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.tail",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EventlogTailParams holds the parameters of main.eventlog.tail.

@@ -44,11 +44,11 @@ func MessageStatusUpdate(ctx context.Context, c b24.Caller, p MessageStatusUpdat
 // MessageStatusUpdate's does. Required parameters are not checked here: the
 // portal reports them.
 func MessageStatusUpdateCommand(p MessageStatusUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "messageservice.message.status.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // MessageStatusUpdateParams holds the parameters of
@@ -78,7 +78,7 @@ type MessageStatusUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p MessageStatusUpdateParams) validate() error {
+func (p *MessageStatusUpdateParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "messageservice.message.status.update",

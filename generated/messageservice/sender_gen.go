@@ -41,11 +41,11 @@ func SenderAdd(ctx context.Context, c b24.Caller, p SenderAddParams, opts ...b24
 // b24.Add); its result decodes as SenderAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func SenderAddCommand(p SenderAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "messageservice.sender.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SenderAddParams holds the parameters of messageservice.sender.add.
@@ -87,7 +87,7 @@ type SenderAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SenderAddParams) validate() error {
+func (p *SenderAddParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "messageservice.sender.add",
@@ -147,11 +147,11 @@ func SenderDelete(ctx context.Context, c b24.Caller, p SenderDeleteParams, opts 
 // (see b24.Add); its result decodes as SenderDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func SenderDeleteCommand(p SenderDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "messageservice.sender.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SenderDeleteParams holds the parameters of messageservice.sender.delete.
@@ -164,7 +164,7 @@ type SenderDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SenderDeleteParams) validate() error {
+func (p *SenderDeleteParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "messageservice.sender.delete",
@@ -200,12 +200,12 @@ func SenderList(ctx context.Context, c b24.Caller, p SenderListParams, opts ...b
 // (see b24.Add); its result decodes as SenderList's does. Required parameters
 // are not checked here: the portal reports them.
 func SenderListCommand(p SenderListParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "messageservice.sender.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SenderListParams holds the parameters of messageservice.sender.list.
@@ -247,11 +247,11 @@ func SenderUpdate(ctx context.Context, c b24.Caller, p SenderUpdateParams, opts 
 // (see b24.Add); its result decodes as SenderUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func SenderUpdateCommand(p SenderUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "messageservice.sender.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SenderUpdateParams holds the parameters of messageservice.sender.update.
@@ -288,7 +288,7 @@ type SenderUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SenderUpdateParams) validate() error {
+func (p *SenderUpdateParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "messageservice.sender.update",

@@ -33,12 +33,12 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // decodes as Get's does. Required parameters are not checked here: the portal
 // reports them.
 func GetCommand(p GetParams) b24.Command[*GetResult] {
-	return b24.NewCommand[*GetResult](b24.Request{
+	return b24.Command[*GetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "method.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // GetParams holds the parameters of method.get.

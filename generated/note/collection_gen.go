@@ -45,11 +45,11 @@ func CollectionAdd(ctx context.Context, c b24.Caller, p CollectionAddParams, opt
 // b24.Add); its result decodes as CollectionAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func CollectionAddCommand(p CollectionAddParams) b24.Command[*CollectionAddResult] {
-	return b24.NewCommand[*CollectionAddResult](b24.Request{
+	return b24.Command[*CollectionAddResult]{Request: b24.Request{
 		Method:  "note.collection.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // CollectionAddParams holds the parameters of note.collection.add.
@@ -60,7 +60,7 @@ type CollectionAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CollectionAddParams) validate() error {
+func (p *CollectionAddParams) validate() error {
 	if p.Fields.Name == "" {
 		return &b24.RequiredError{
 			Method: "note.collection.add",
@@ -189,11 +189,11 @@ func CollectionArchive(ctx context.Context, c b24.Caller, p CollectionArchivePar
 // (see b24.Add); its result decodes as CollectionArchive's does. Required
 // parameters are not checked here: the portal reports them.
 func CollectionArchiveCommand(p CollectionArchiveParams) b24.Command[*CollectionArchiveResult] {
-	return b24.NewCommand[*CollectionArchiveResult](b24.Request{
+	return b24.Command[*CollectionArchiveResult]{Request: b24.Request{
 		Method:  "note.collection.archive",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // CollectionArchiveParams holds the parameters of note.collection.archive.
@@ -206,7 +206,7 @@ type CollectionArchiveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CollectionArchiveParams) validate() error {
+func (p *CollectionArchiveParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "note.collection.archive",
@@ -274,11 +274,11 @@ func CollectionDelete(ctx context.Context, c b24.Caller, p CollectionDeleteParam
 // (see b24.Add); its result decodes as CollectionDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func CollectionDeleteCommand(p CollectionDeleteParams) b24.Command[*CollectionDeleteResult] {
-	return b24.NewCommand[*CollectionDeleteResult](b24.Request{
+	return b24.Command[*CollectionDeleteResult]{Request: b24.Request{
 		Method:  "note.collection.delete",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // CollectionDeleteParams holds the parameters of note.collection.delete.
@@ -291,7 +291,7 @@ type CollectionDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CollectionDeleteParams) validate() error {
+func (p *CollectionDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "note.collection.delete",
@@ -362,12 +362,12 @@ func CollectionFieldGet(ctx context.Context, c b24.Caller, p CollectionFieldGetP
 // batch (see b24.Add); its result decodes as CollectionFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func CollectionFieldGetCommand(p CollectionFieldGetParams) b24.Command[*CollectionFieldGetResult] {
-	return b24.NewCommand[*CollectionFieldGetResult](b24.Request{
+	return b24.Command[*CollectionFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.collection.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // CollectionFieldGetParams holds the parameters of note.collection.field.get.
@@ -406,7 +406,7 @@ type CollectionFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CollectionFieldGetParams) validate() error {
+func (p *CollectionFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "note.collection.field.get",
@@ -525,12 +525,12 @@ func CollectionFieldList(ctx context.Context, c b24.Caller, p CollectionFieldLis
 // batch (see b24.Add); its result decodes as CollectionFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func CollectionFieldListCommand(p CollectionFieldListParams) b24.Command[*CollectionFieldListResult] {
-	return b24.NewCommand[*CollectionFieldListResult](b24.Request{
+	return b24.Command[*CollectionFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.collection.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // CollectionFieldListParams holds the parameters of
@@ -629,12 +629,12 @@ func CollectionGet(ctx context.Context, c b24.Caller, p CollectionGetParams, opt
 // b24.Add); its result decodes as CollectionGet's does. Required parameters
 // are not checked here: the portal reports them.
 func CollectionGetCommand(p CollectionGetParams) b24.Command[*CollectionGetResult] {
-	return b24.NewCommand[*CollectionGetResult](b24.Request{
+	return b24.Command[*CollectionGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.collection.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // CollectionGetParams holds the parameters of note.collection.get.
@@ -647,7 +647,7 @@ type CollectionGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CollectionGetParams) validate() error {
+func (p *CollectionGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "note.collection.get",
@@ -775,12 +775,12 @@ func CollectionList(ctx context.Context, c b24.Caller, p CollectionListParams, o
 // b24.Add); its result decodes as CollectionList's does. Required parameters
 // are not checked here: the portal reports them.
 func CollectionListCommand(p CollectionListParams) b24.Command[*CollectionListResult] {
-	return b24.NewCommand[*CollectionListResult](b24.Request{
+	return b24.Command[*CollectionListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.collection.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // CollectionListParams holds the parameters of note.collection.list.
@@ -1003,11 +1003,11 @@ func CollectionUpdate(ctx context.Context, c b24.Caller, p CollectionUpdateParam
 // (see b24.Add); its result decodes as CollectionUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func CollectionUpdateCommand(p CollectionUpdateParams) b24.Command[*CollectionUpdateResult] {
-	return b24.NewCommand[*CollectionUpdateResult](b24.Request{
+	return b24.Command[*CollectionUpdateResult]{Request: b24.Request{
 		Method:  "note.collection.update",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // CollectionUpdateParams holds the parameters of note.collection.update.
@@ -1023,7 +1023,7 @@ type CollectionUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CollectionUpdateParams) validate() error {
+func (p *CollectionUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "note.collection.update",

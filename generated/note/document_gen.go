@@ -51,11 +51,11 @@ func DocumentAdd(ctx context.Context, c b24.Caller, p DocumentAddParams, opts ..
 // b24.Add); its result decodes as DocumentAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func DocumentAddCommand(p DocumentAddParams) b24.Command[*DocumentAddResult] {
-	return b24.NewCommand[*DocumentAddResult](b24.Request{
+	return b24.Command[*DocumentAddResult]{Request: b24.Request{
 		Method:  "note.document.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // DocumentAddParams holds the parameters of note.document.add.
@@ -66,7 +66,7 @@ type DocumentAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentAddParams) validate() error {
+func (p *DocumentAddParams) validate() error {
 	if p.Fields.CollectionID == 0 {
 		return &b24.RequiredError{
 			Method: "note.document.add",
@@ -198,11 +198,11 @@ func DocumentArchive(ctx context.Context, c b24.Caller, p DocumentArchiveParams,
 // (see b24.Add); its result decodes as DocumentArchive's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentArchiveCommand(p DocumentArchiveParams) b24.Command[*DocumentArchiveResult] {
-	return b24.NewCommand[*DocumentArchiveResult](b24.Request{
+	return b24.Command[*DocumentArchiveResult]{Request: b24.Request{
 		Method:  "note.document.archive",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // DocumentArchiveParams holds the parameters of note.document.archive.
@@ -215,7 +215,7 @@ type DocumentArchiveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentArchiveParams) validate() error {
+func (p *DocumentArchiveParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "note.document.archive",
@@ -282,11 +282,11 @@ func DocumentDelete(ctx context.Context, c b24.Caller, p DocumentDeleteParams, o
 // b24.Add); its result decodes as DocumentDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func DocumentDeleteCommand(p DocumentDeleteParams) b24.Command[*DocumentDeleteResult] {
-	return b24.NewCommand[*DocumentDeleteResult](b24.Request{
+	return b24.Command[*DocumentDeleteResult]{Request: b24.Request{
 		Method:  "note.document.delete",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // DocumentDeleteParams holds the parameters of note.document.delete.
@@ -299,7 +299,7 @@ type DocumentDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentDeleteParams) validate() error {
+func (p *DocumentDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "note.document.delete",
@@ -370,12 +370,12 @@ func DocumentFieldGet(ctx context.Context, c b24.Caller, p DocumentFieldGetParam
 // (see b24.Add); its result decodes as DocumentFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentFieldGetCommand(p DocumentFieldGetParams) b24.Command[*DocumentFieldGetResult] {
-	return b24.NewCommand[*DocumentFieldGetResult](b24.Request{
+	return b24.Command[*DocumentFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentFieldGetParams holds the parameters of note.document.field.get.
@@ -416,7 +416,7 @@ type DocumentFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentFieldGetParams) validate() error {
+func (p *DocumentFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "note.document.field.get",
@@ -539,12 +539,12 @@ func DocumentFieldList(ctx context.Context, c b24.Caller, p DocumentFieldListPar
 // batch (see b24.Add); its result decodes as DocumentFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentFieldListCommand(p DocumentFieldListParams) b24.Command[*DocumentFieldListResult] {
-	return b24.NewCommand[*DocumentFieldListResult](b24.Request{
+	return b24.Command[*DocumentFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentFieldListParams holds the parameters of note.document.field.list.
@@ -646,12 +646,12 @@ func DocumentGet(ctx context.Context, c b24.Caller, p DocumentGetParams, opts ..
 // b24.Add); its result decodes as DocumentGet's does. Required parameters are
 // not checked here: the portal reports them.
 func DocumentGetCommand(p DocumentGetParams) b24.Command[*DocumentGetResult] {
-	return b24.NewCommand[*DocumentGetResult](b24.Request{
+	return b24.Command[*DocumentGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentGetParams holds the parameters of note.document.get.
@@ -664,7 +664,7 @@ type DocumentGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentGetParams) validate() error {
+func (p *DocumentGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "note.document.get",
@@ -758,12 +758,12 @@ func DocumentSearchFieldGet(ctx context.Context, c b24.Caller, p DocumentSearchF
 // for a batch (see b24.Add); its result decodes as DocumentSearchFieldGet's
 // does. Required parameters are not checked here: the portal reports them.
 func DocumentSearchFieldGetCommand(p DocumentSearchFieldGetParams) b24.Command[*DocumentSearchFieldGetResult] {
-	return b24.NewCommand[*DocumentSearchFieldGetResult](b24.Request{
+	return b24.Command[*DocumentSearchFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.search.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentSearchFieldGetParams holds the parameters of
@@ -801,7 +801,7 @@ type DocumentSearchFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentSearchFieldGetParams) validate() error {
+func (p *DocumentSearchFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "note.document.search.field.get",
@@ -919,12 +919,12 @@ func DocumentSearchFieldList(ctx context.Context, c b24.Caller, p DocumentSearch
 // DocumentSearchFieldList's does. Required parameters are not checked here:
 // the portal reports them.
 func DocumentSearchFieldListCommand(p DocumentSearchFieldListParams) b24.Command[*DocumentSearchFieldListResult] {
-	return b24.NewCommand[*DocumentSearchFieldListResult](b24.Request{
+	return b24.Command[*DocumentSearchFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.search.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentSearchFieldListParams holds the parameters of
@@ -1030,12 +1030,12 @@ func DocumentSearchList(ctx context.Context, c b24.Caller, p DocumentSearchListP
 // batch (see b24.Add); its result decodes as DocumentSearchList's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentSearchListCommand(p DocumentSearchListParams) b24.Command[*DocumentSearchListResult] {
-	return b24.NewCommand[*DocumentSearchListResult](b24.Request{
+	return b24.Command[*DocumentSearchListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.search.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentSearchListParams holds the parameters of note.document.search.list.
@@ -1051,7 +1051,7 @@ type DocumentSearchListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentSearchListParams) validate() error {
+func (p *DocumentSearchListParams) validate() error {
 	if p.Query == "" {
 		return &b24.RequiredError{
 			Method: "note.document.search.list",
@@ -1195,12 +1195,12 @@ func DocumentTreeFieldGet(ctx context.Context, c b24.Caller, p DocumentTreeField
 // a batch (see b24.Add); its result decodes as DocumentTreeFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentTreeFieldGetCommand(p DocumentTreeFieldGetParams) b24.Command[*DocumentTreeFieldGetResult] {
-	return b24.NewCommand[*DocumentTreeFieldGetResult](b24.Request{
+	return b24.Command[*DocumentTreeFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.tree.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentTreeFieldGetParams holds the parameters of
@@ -1238,7 +1238,7 @@ type DocumentTreeFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentTreeFieldGetParams) validate() error {
+func (p *DocumentTreeFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "note.document.tree.field.get",
@@ -1353,12 +1353,12 @@ func DocumentTreeFieldList(ctx context.Context, c b24.Caller, p DocumentTreeFiel
 // for a batch (see b24.Add); its result decodes as DocumentTreeFieldList's
 // does. Required parameters are not checked here: the portal reports them.
 func DocumentTreeFieldListCommand(p DocumentTreeFieldListParams) b24.Command[*DocumentTreeFieldListResult] {
-	return b24.NewCommand[*DocumentTreeFieldListResult](b24.Request{
+	return b24.Command[*DocumentTreeFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.tree.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentTreeFieldListParams holds the parameters of
@@ -1463,12 +1463,12 @@ func DocumentTreeList(ctx context.Context, c b24.Caller, p DocumentTreeListParam
 // (see b24.Add); its result decodes as DocumentTreeList's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentTreeListCommand(p DocumentTreeListParams) b24.Command[*DocumentTreeListResult] {
-	return b24.NewCommand[*DocumentTreeListResult](b24.Request{
+	return b24.Command[*DocumentTreeListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.tree.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentTreeListParams holds the parameters of note.document.tree.list.
@@ -1481,7 +1481,7 @@ type DocumentTreeListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentTreeListParams) validate() error {
+func (p *DocumentTreeListParams) validate() error {
 	if p.CollectionID == 0 {
 		return &b24.RequiredError{
 			Method: "note.document.tree.list",
@@ -1625,11 +1625,11 @@ func DocumentUpdate(ctx context.Context, c b24.Caller, p DocumentUpdateParams, o
 // b24.Add); its result decodes as DocumentUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func DocumentUpdateCommand(p DocumentUpdateParams) b24.Command[*DocumentUpdateResult] {
-	return b24.NewCommand[*DocumentUpdateResult](b24.Request{
+	return b24.Command[*DocumentUpdateResult]{Request: b24.Request{
 		Method:  "note.document.update",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // DocumentUpdateParams holds the parameters of note.document.update.
@@ -1657,7 +1657,7 @@ type DocumentUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DocumentUpdateParams) validate() error {
+func (p *DocumentUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "note.document.update",

@@ -49,11 +49,11 @@ func FileAdd(ctx context.Context, c b24.Caller, p FileAddParams, opts ...b24.Cal
 // result decodes as FileAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func FileAddCommand(p FileAddParams) b24.Command[*FileAddResult] {
-	return b24.NewCommand[*FileAddResult](b24.Request{
+	return b24.Command[*FileAddResult]{Request: b24.Request{
 		Method:  "note.file.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // FileAddParams holds the parameters of note.file.add.
@@ -77,7 +77,7 @@ type FileAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileAddParams) validate() error {
+func (p *FileAddParams) validate() error {
 	if p.DocumentID == 0 {
 		return &b24.RequiredError{
 			Method: "note.file.add",
@@ -198,12 +198,12 @@ func FileFieldGet(ctx context.Context, c b24.Caller, p FileFieldGetParams, opts 
 // b24.Add); its result decodes as FileFieldGet's does. Required parameters are
 // not checked here: the portal reports them.
 func FileFieldGetCommand(p FileFieldGetParams) b24.Command[*FileFieldGetResult] {
-	return b24.NewCommand[*FileFieldGetResult](b24.Request{
+	return b24.Command[*FileFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.file.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FileFieldGetParams holds the parameters of note.file.field.get.
@@ -242,7 +242,7 @@ type FileFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileFieldGetParams) validate() error {
+func (p *FileFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "note.file.field.get",
@@ -359,12 +359,12 @@ func FileFieldList(ctx context.Context, c b24.Caller, p FileFieldListParams, opt
 // b24.Add); its result decodes as FileFieldList's does. Required parameters
 // are not checked here: the portal reports them.
 func FileFieldListCommand(p FileFieldListParams) b24.Command[*FileFieldListResult] {
-	return b24.NewCommand[*FileFieldListResult](b24.Request{
+	return b24.Command[*FileFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.file.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FileFieldListParams holds the parameters of note.file.field.list.
@@ -464,12 +464,12 @@ func FileGet(ctx context.Context, c b24.Caller, p FileGetParams, opts ...b24.Cal
 // result decodes as FileGet's does. Required parameters are not checked here:
 // the portal reports them.
 func FileGetCommand(p FileGetParams) b24.Command[*FileGetResult] {
-	return b24.NewCommand[*FileGetResult](b24.Request{
+	return b24.Command[*FileGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.file.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FileGetParams holds the parameters of note.file.get.
@@ -487,7 +487,7 @@ type FileGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FileGetParams) validate() error {
+func (p *FileGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "note.file.get",

@@ -40,11 +40,11 @@ func Bind(ctx context.Context, c b24.Caller, p BindParams, opts ...b24.CallOptio
 // result decodes as Bind's does. Required parameters are not checked here: the
 // portal reports them.
 func BindCommand(p BindParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "placement.bind",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BindParams holds the parameters of placement.bind.
@@ -95,7 +95,7 @@ type BindParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BindParams) validate() error {
+func (p *BindParams) validate() error {
 	if p.Placement == "" {
 		return &b24.RequiredError{
 			Method: "placement.bind",

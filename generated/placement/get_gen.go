@@ -34,12 +34,12 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // result decodes as Get's does. Required parameters are not checked here: the
 // portal reports them.
 func GetCommand(p GetParams) b24.Command[[]GetItem] {
-	return b24.NewCommand[[]GetItem](b24.Request{
+	return b24.Command[[]GetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "placement.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // GetParams holds the parameters of placement.get.

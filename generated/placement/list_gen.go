@@ -35,12 +35,12 @@ func List(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOptio
 // result decodes as List's does. Required parameters are not checked here: the
 // portal reports them.
 func ListCommand(p ListParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "placement.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ListParams holds the parameters of placement.list.

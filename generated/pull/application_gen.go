@@ -207,12 +207,12 @@ func ApplicationConfigGet(ctx context.Context, c b24.Caller, p ApplicationConfig
 // a batch (see b24.Add); its result decodes as ApplicationConfigGet's does.
 // Required parameters are not checked here: the portal reports them.
 func ApplicationConfigGetCommand(p ApplicationConfigGetParams) b24.Command[*ApplicationConfig] {
-	return b24.NewCommand[*ApplicationConfig](b24.Request{
+	return b24.Command[*ApplicationConfig]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "pull.application.config.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ApplicationConfigGetParams holds the parameters of
@@ -277,11 +277,11 @@ func ApplicationEventAdd(ctx context.Context, c b24.Caller, p ApplicationEventAd
 // batch (see b24.Add); its result decodes as ApplicationEventAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func ApplicationEventAddCommand(p ApplicationEventAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "pull.application.event.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ApplicationEventAddParams holds the parameters of
@@ -319,7 +319,7 @@ type ApplicationEventAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ApplicationEventAddParams) validate() error {
+func (p *ApplicationEventAddParams) validate() error {
 	if p.Command == "" {
 		return &b24.RequiredError{
 			Method: "pull.application.event.add",
@@ -369,11 +369,11 @@ func ApplicationPushAdd(ctx context.Context, c b24.Caller, p ApplicationPushAddP
 // batch (see b24.Add); its result decodes as ApplicationPushAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func ApplicationPushAddCommand(p ApplicationPushAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "pull.application.push.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ApplicationPushAddParams holds the parameters of pull.application.push.add.
@@ -395,7 +395,7 @@ type ApplicationPushAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ApplicationPushAddParams) validate() error {
+func (p *ApplicationPushAddParams) validate() error {
 	if p.UserID == nil {
 		return &b24.RequiredError{
 			Method: "pull.application.push.add",

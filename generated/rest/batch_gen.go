@@ -34,11 +34,11 @@ func Batch(ctx context.Context, c b24.Caller, p BatchParams, opts ...b24.CallOpt
 // decodes as Batch's does. Required parameters are not checked here: the
 // portal reports them.
 func BatchCommand(p BatchParams) b24.Command[*BatchResult] {
-	return b24.NewCommand[*BatchResult](b24.Request{
+	return b24.Command[*BatchResult]{Request: b24.Request{
 		Method:  "batch",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BatchParams holds the parameters of batch.

@@ -31,11 +31,11 @@ func Events(ctx context.Context, c b24.Caller, p EventsParams, opts ...b24.CallO
 // decodes as Events's does. Required parameters are not checked here: the
 // portal reports them.
 func EventsCommand(p EventsParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Method:  "events",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // EventsParams holds the parameters of events.

@@ -34,12 +34,12 @@ func Methods(ctx context.Context, c b24.Caller, p MethodsParams, opts ...b24.Cal
 // decodes as Methods's does. Required parameters are not checked here: the
 // portal reports them.
 func MethodsCommand(p MethodsParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "methods",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // MethodsParams holds the parameters of methods.

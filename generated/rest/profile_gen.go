@@ -32,12 +32,12 @@ func Profile(ctx context.Context, c b24.Caller, p ProfileParams, opts ...b24.Cal
 // decodes as Profile's does. Required parameters are not checked here: the
 // portal reports them.
 func ProfileCommand(p ProfileParams) b24.Command[*ProfileResult] {
-	return b24.NewCommand[*ProfileResult](b24.Request{
+	return b24.Command[*ProfileResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "profile",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ProfileParams holds the parameters of profile.

@@ -31,12 +31,12 @@ func Scope(ctx context.Context, c b24.Caller, p ScopeParams, opts ...b24.CallOpt
 // decodes as Scope's does. Required parameters are not checked here: the
 // portal reports them.
 func ScopeCommand(p ScopeParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "scope",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ScopeParams holds the parameters of scope.

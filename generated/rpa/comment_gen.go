@@ -32,11 +32,11 @@ func CommentAdd(ctx context.Context, c b24.Caller, p CommentAddParams, opts ...b
 // its result decodes as CommentAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func CommentAddCommand(p CommentAddParams) b24.Command[*CommentAddResult] {
-	return b24.NewCommand[*CommentAddResult](b24.Request{
+	return b24.Command[*CommentAddResult]{Request: b24.Request{
 		Method:  "rpa.comment.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CommentAddParams holds the parameters of rpa.comment.add.
@@ -215,11 +215,11 @@ func CommentDelete(ctx context.Context, c b24.Caller, p CommentDeleteParams, opt
 // b24.Add); its result decodes as CommentDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func CommentDeleteCommand(p CommentDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.comment.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CommentDeleteParams holds the parameters of rpa.comment.delete.
@@ -229,7 +229,7 @@ type CommentDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CommentDeleteParams) validate() error {
+func (p *CommentDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "rpa.comment.delete",
@@ -265,11 +265,11 @@ func CommentUpdate(ctx context.Context, c b24.Caller, p CommentUpdateParams, opt
 // b24.Add); its result decodes as CommentUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func CommentUpdateCommand(p CommentUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.comment.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CommentUpdateParams holds the parameters of rpa.comment.update.

@@ -39,12 +39,12 @@ func FieldsGetSettings(ctx context.Context, c b24.Caller, p FieldsGetSettingsPar
 // (see b24.Add); its result decodes as FieldsGetSettings's does. Required
 // parameters are not checked here: the portal reports them.
 func FieldsGetSettingsCommand(p FieldsGetSettingsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "rpa.fields.getSettings",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FieldsGetSettingsParams holds the parameters of rpa.fields.getSettings.
@@ -58,7 +58,7 @@ type FieldsGetSettingsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FieldsGetSettingsParams) validate() error {
+func (p *FieldsGetSettingsParams) validate() error {
 	if p.TypeID == 0 {
 		return &b24.RequiredError{
 			Method: "rpa.fields.getSettings",
@@ -99,11 +99,11 @@ func FieldsSetSettings(ctx context.Context, c b24.Caller, p FieldsSetSettingsPar
 // (see b24.Add); its result decodes as FieldsSetSettings's does. Required
 // parameters are not checked here: the portal reports them.
 func FieldsSetSettingsCommand(p FieldsSetSettingsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.fields.setSettings",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FieldsSetSettingsParams holds the parameters of rpa.fields.setSettings.
@@ -121,7 +121,7 @@ type FieldsSetSettingsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FieldsSetSettingsParams) validate() error {
+func (p *FieldsSetSettingsParams) validate() error {
 	if p.TypeID == 0 {
 		return &b24.RequiredError{
 			Method: "rpa.fields.setSettings",
@@ -170,11 +170,11 @@ func FieldsSetVisibilitySettings(ctx context.Context, c b24.Caller, p FieldsSetV
 // FieldsSetVisibilitySettings's does. Required parameters are not checked
 // here: the portal reports them.
 func FieldsSetVisibilitySettingsCommand(p FieldsSetVisibilitySettingsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.fields.setVisibilitySettings",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FieldsSetVisibilitySettingsParams holds the parameters of
@@ -194,7 +194,7 @@ type FieldsSetVisibilitySettingsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FieldsSetVisibilitySettingsParams) validate() error {
+func (p *FieldsSetVisibilitySettingsParams) validate() error {
 	if p.TypeID == 0 {
 		return &b24.RequiredError{
 			Method: "rpa.fields.setVisibilitySettings",

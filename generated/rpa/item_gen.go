@@ -36,11 +36,11 @@ func ItemAdd(ctx context.Context, c b24.Caller, p ItemAddParams, opts ...b24.Cal
 // result decodes as ItemAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func ItemAddCommand(p ItemAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.item.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemAddParams holds the parameters of rpa.item.add.
@@ -52,7 +52,7 @@ type ItemAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemAddParams) validate() error {
+func (p *ItemAddParams) validate() error {
 	if p.TypeID == 0 {
 		return &b24.RequiredError{
 			Method: "rpa.item.add",
@@ -90,11 +90,11 @@ func ItemDelete(ctx context.Context, c b24.Caller, p ItemDeleteParams, opts ...b
 // its result decodes as ItemDelete's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemDeleteCommand(p ItemDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.item.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemDeleteParams holds the parameters of rpa.item.delete.
@@ -106,7 +106,7 @@ type ItemDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemDeleteParams) validate() error {
+func (p *ItemDeleteParams) validate() error {
 	if p.TypeID == 0 {
 		return &b24.RequiredError{
 			Method: "rpa.item.delete",
@@ -148,12 +148,12 @@ func ItemGet(ctx context.Context, c b24.Caller, p ItemGetParams, opts ...b24.Cal
 // result decodes as ItemGet's does. Required parameters are not checked here:
 // the portal reports them.
 func ItemGetCommand(p ItemGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "rpa.item.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemGetParams holds the parameters of rpa.item.get.
@@ -191,12 +191,12 @@ func ItemGetTasks(ctx context.Context, c b24.Caller, p ItemGetTasksParams, opts 
 // b24.Add); its result decodes as ItemGetTasks's does. Required parameters are
 // not checked here: the portal reports them.
 func ItemGetTasksCommand(p ItemGetTasksParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "rpa.item.getTasks",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemGetTasksParams holds the parameters of rpa.item.getTasks.
@@ -232,12 +232,12 @@ func ItemList(ctx context.Context, c b24.Caller, p ItemListParams, opts ...b24.C
 // result decodes as ItemList's does. Required parameters are not checked here:
 // the portal reports them.
 func ItemListCommand(p ItemListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "rpa.item.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemListParams holds the parameters of rpa.item.list.
@@ -288,11 +288,11 @@ func ItemUpdate(ctx context.Context, c b24.Caller, p ItemUpdateParams, opts ...b
 // its result decodes as ItemUpdate's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemUpdateCommand(p ItemUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.item.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemUpdateParams holds the parameters of rpa.item.update.

@@ -36,11 +36,11 @@ func StageAdd(ctx context.Context, c b24.Caller, p StageAddParams, opts ...b24.C
 // result decodes as StageAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func StageAddCommand(p StageAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.stage.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StageAddParams holds the parameters of rpa.stage.add.
@@ -50,7 +50,7 @@ type StageAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StageAddParams) validate() error {
+func (p *StageAddParams) validate() error {
 	if p.Fields.Name == nil {
 		return &b24.RequiredError{
 			Method: "rpa.stage.add",
@@ -126,11 +126,11 @@ func StageDelete(ctx context.Context, c b24.Caller, p StageDeleteParams, opts ..
 // b24.Add); its result decodes as StageDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func StageDeleteCommand(p StageDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.stage.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StageDeleteParams holds the parameters of rpa.stage.delete.
@@ -140,7 +140,7 @@ type StageDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StageDeleteParams) validate() error {
+func (p *StageDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "rpa.stage.delete",
@@ -178,12 +178,12 @@ func StageGet(ctx context.Context, c b24.Caller, p StageGetParams, opts ...b24.C
 // result decodes as StageGet's does. Required parameters are not checked here:
 // the portal reports them.
 func StageGetCommand(p StageGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "rpa.stage.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StageGetParams holds the parameters of rpa.stage.get.
@@ -193,7 +193,7 @@ type StageGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StageGetParams) validate() error {
+func (p *StageGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "rpa.stage.get",
@@ -233,12 +233,12 @@ func StageListForType(ctx context.Context, c b24.Caller, p StageListForTypeParam
 // (see b24.Add); its result decodes as StageListForType's does. Required
 // parameters are not checked here: the portal reports them.
 func StageListForTypeCommand(p StageListForTypeParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "rpa.stage.listForType",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StageListForTypeParams holds the parameters of rpa.stage.listForType.
@@ -259,7 +259,7 @@ type StageListForTypeParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StageListForTypeParams) validate() error {
+func (p *StageListForTypeParams) validate() error {
 	if p.TypeID == 0 {
 		return &b24.RequiredError{
 			Method: "rpa.stage.listForType",
@@ -294,11 +294,11 @@ func StageUpdate(ctx context.Context, c b24.Caller, p StageUpdateParams, opts ..
 // b24.Add); its result decodes as StageUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func StageUpdateCommand(p StageUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.stage.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StageUpdateParams holds the parameters of rpa.stage.update.

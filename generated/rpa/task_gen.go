@@ -33,11 +33,11 @@ func TaskAddUser(ctx context.Context, c b24.Caller, p TaskAddUserParams, opts ..
 // b24.Add); its result decodes as TaskAddUser's does. Required parameters are
 // not checked here: the portal reports them.
 func TaskAddUserCommand(p TaskAddUserParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.task.addUser",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskAddUserParams holds the parameters of rpa.task.addUser.
@@ -78,11 +78,11 @@ func TaskDelete(ctx context.Context, c b24.Caller, p TaskDeleteParams, opts ...b
 // its result decodes as TaskDelete's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskDeleteCommand(p TaskDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.task.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskDeleteParams holds the parameters of rpa.task.delete.
@@ -120,11 +120,11 @@ func TaskDo(ctx context.Context, c b24.Caller, p TaskDoParams, opts ...b24.CallO
 // result decodes as TaskDo's does. Required parameters are not checked here:
 // the portal reports them.
 func TaskDoCommand(p TaskDoParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.task.do",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskDoParams holds the parameters of rpa.task.do.

@@ -34,11 +34,11 @@ func TimelineAdd(ctx context.Context, c b24.Caller, p TimelineAddParams, opts ..
 // b24.Add); its result decodes as TimelineAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func TimelineAddCommand(p TimelineAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.timeline.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineAddParams holds the parameters of rpa.timeline.add.
@@ -101,11 +101,11 @@ func TimelineDelete(ctx context.Context, c b24.Caller, p TimelineDeleteParams, o
 // b24.Add); its result decodes as TimelineDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func TimelineDeleteCommand(p TimelineDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.timeline.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineDeleteParams holds the parameters of rpa.timeline.delete.
@@ -115,7 +115,7 @@ type TimelineDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimelineDeleteParams) validate() error {
+func (p *TimelineDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "rpa.timeline.delete",
@@ -152,12 +152,12 @@ func TimelineListForItem(ctx context.Context, c b24.Caller, p TimelineListForIte
 // batch (see b24.Add); its result decodes as TimelineListForItem's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineListForItemCommand(p TimelineListForItemParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "rpa.timeline.listForItem",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimelineListForItemParams holds the parameters of rpa.timeline.listForItem.
@@ -204,11 +204,11 @@ func TimelineUpdate(ctx context.Context, c b24.Caller, p TimelineUpdateParams, o
 // b24.Add); its result decodes as TimelineUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func TimelineUpdateCommand(p TimelineUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.timeline.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineUpdateParams holds the parameters of rpa.timeline.update.
@@ -267,11 +267,11 @@ func TimelineUpdateIsFixed(ctx context.Context, c b24.Caller, p TimelineUpdateIs
 // a batch (see b24.Add); its result decodes as TimelineUpdateIsFixed's does.
 // Required parameters are not checked here: the portal reports them.
 func TimelineUpdateIsFixedCommand(p TimelineUpdateIsFixedParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.timeline.updateIsFixed",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimelineUpdateIsFixedParams holds the parameters of

@@ -36,11 +36,11 @@ func TypeAdd(ctx context.Context, c b24.Caller, p TypeAddParams, opts ...b24.Cal
 // result decodes as TypeAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func TypeAddCommand(p TypeAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.type.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TypeAddParams holds the parameters of rpa.type.add.
@@ -51,7 +51,7 @@ type TypeAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TypeAddParams) validate() error {
+func (p *TypeAddParams) validate() error {
 	if p.Fields == nil {
 		return &b24.RequiredError{
 			Method: "rpa.type.add",
@@ -115,11 +115,11 @@ func TypeDelete(ctx context.Context, c b24.Caller, p TypeDeleteParams, opts ...b
 // its result decodes as TypeDelete's does. Required parameters are not checked
 // here: the portal reports them.
 func TypeDeleteCommand(p TypeDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.type.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TypeDeleteParams holds the parameters of rpa.type.delete.
@@ -129,7 +129,7 @@ type TypeDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TypeDeleteParams) validate() error {
+func (p *TypeDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "rpa.type.delete",
@@ -167,12 +167,12 @@ func TypeGet(ctx context.Context, c b24.Caller, p TypeGetParams, opts ...b24.Cal
 // result decodes as TypeGet's does. Required parameters are not checked here:
 // the portal reports them.
 func TypeGetCommand(p TypeGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "rpa.type.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TypeGetParams holds the parameters of rpa.type.get.
@@ -182,7 +182,7 @@ type TypeGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TypeGetParams) validate() error {
+func (p *TypeGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "rpa.type.get",
@@ -218,12 +218,12 @@ func TypeList(ctx context.Context, c b24.Caller, p TypeListParams, opts ...b24.C
 // result decodes as TypeList's does. Required parameters are not checked here:
 // the portal reports them.
 func TypeListCommand(p TypeListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "rpa.type.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TypeListParams holds the parameters of rpa.type.list.
@@ -279,11 +279,11 @@ func TypeUpdate(ctx context.Context, c b24.Caller, p TypeUpdateParams, opts ...b
 // its result decodes as TypeUpdate's does. Required parameters are not checked
 // here: the portal reports them.
 func TypeUpdateCommand(p TypeUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "rpa.type.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TypeUpdateParams holds the parameters of rpa.type.update.

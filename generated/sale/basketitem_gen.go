@@ -226,11 +226,11 @@ func BasketitemAdd(ctx context.Context, c b24.Caller, p BasketitemAddParams, opt
 // b24.Add); its result decodes as BasketitemAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func BasketitemAddCommand(p BasketitemAddParams) b24.Command[*BasketitemAddResult] {
-	return b24.NewCommand[*BasketitemAddResult](b24.Request{
+	return b24.Command[*BasketitemAddResult]{Request: b24.Request{
 		Method:  "sale.basketitem.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BasketitemAddParams holds the parameters of sale.basketitem.add.
@@ -241,7 +241,7 @@ type BasketitemAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BasketitemAddParams) validate() error {
+func (p *BasketitemAddParams) validate() error {
 	if !p.Fields.OrderID.Set {
 		return &b24.RequiredError{
 			Method: "sale.basketitem.add",
@@ -394,11 +394,11 @@ func BasketitemAddCatalogProduct(ctx context.Context, c b24.Caller, p Basketitem
 // BasketitemAddCatalogProduct's does. Required parameters are not checked
 // here: the portal reports them.
 func BasketitemAddCatalogProductCommand(p BasketitemAddCatalogProductParams) b24.Command[*BasketitemAddCatalogProductResult] {
-	return b24.NewCommand[*BasketitemAddCatalogProductResult](b24.Request{
+	return b24.Command[*BasketitemAddCatalogProductResult]{Request: b24.Request{
 		Method:  "sale.basketitem.addCatalogProduct",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BasketitemAddCatalogProductParams holds the parameters of
@@ -409,7 +409,7 @@ type BasketitemAddCatalogProductParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BasketitemAddCatalogProductParams) validate() error {
+func (p *BasketitemAddCatalogProductParams) validate() error {
 	if p.Fields.OrderID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.basketitem.addCatalogProduct",
@@ -542,11 +542,11 @@ func BasketitemDelete(ctx context.Context, c b24.Caller, p BasketitemDeleteParam
 // (see b24.Add); its result decodes as BasketitemDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func BasketitemDeleteCommand(p BasketitemDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.basketitem.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BasketitemDeleteParams holds the parameters of sale.basketitem.delete.
@@ -558,7 +558,7 @@ type BasketitemDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BasketitemDeleteParams) validate() error {
+func (p *BasketitemDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.basketitem.delete",
@@ -602,12 +602,12 @@ func BasketitemGet(ctx context.Context, c b24.Caller, p BasketitemGetParams, opt
 // b24.Add); its result decodes as BasketitemGet's does. Required parameters
 // are not checked here: the portal reports them.
 func BasketitemGetCommand(p BasketitemGetParams) b24.Command[*BasketitemGetResult] {
-	return b24.NewCommand[*BasketitemGetResult](b24.Request{
+	return b24.Command[*BasketitemGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.basketitem.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BasketitemGetParams holds the parameters of sale.basketitem.get.
@@ -619,7 +619,7 @@ type BasketitemGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BasketitemGetParams) validate() error {
+func (p *BasketitemGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.basketitem.get",
@@ -678,12 +678,12 @@ func BasketitemGetFields(ctx context.Context, c b24.Caller, p BasketitemGetField
 // batch (see b24.Add); its result decodes as BasketitemGetFields's does.
 // Required parameters are not checked here: the portal reports them.
 func BasketitemGetFieldsCommand(p BasketitemGetFieldsParams) b24.Command[*BasketitemGetFieldsResult] {
-	return b24.NewCommand[*BasketitemGetFieldsResult](b24.Request{
+	return b24.Command[*BasketitemGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.basketitem.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BasketitemGetFieldsParams holds the parameters of sale.basketitem.getFields.
@@ -742,12 +742,12 @@ func BasketitemGetFieldsCatalogProduct(ctx context.Context, c b24.Caller, p Bask
 // b24.Add); its result decodes as BasketitemGetFieldsCatalogProduct's does.
 // Required parameters are not checked here: the portal reports them.
 func BasketitemGetFieldsCatalogProductCommand(p BasketitemGetFieldsCatalogProductParams) b24.Command[*BasketitemGetFieldsCatalogProductResult] {
-	return b24.NewCommand[*BasketitemGetFieldsCatalogProductResult](b24.Request{
+	return b24.Command[*BasketitemGetFieldsCatalogProductResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.basketitem.getFieldsCatalogProduct",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BasketitemGetFieldsCatalogProductParams holds the parameters of
@@ -803,12 +803,12 @@ func BasketitemList(ctx context.Context, c b24.Caller, p BasketitemListParams, o
 // b24.Add); its result decodes as BasketitemList's does. Required parameters
 // are not checked here: the portal reports them.
 func BasketitemListCommand(p BasketitemListParams) b24.Command[*BasketitemListResult] {
-	return b24.NewCommand[*BasketitemListResult](b24.Request{
+	return b24.Command[*BasketitemListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.basketitem.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BasketitemListAll iterates over every row of sale.basketitem.list,
@@ -965,11 +965,11 @@ func BasketitemUpdate(ctx context.Context, c b24.Caller, p BasketitemUpdateParam
 // (see b24.Add); its result decodes as BasketitemUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func BasketitemUpdateCommand(p BasketitemUpdateParams) b24.Command[*BasketitemUpdateResult] {
-	return b24.NewCommand[*BasketitemUpdateResult](b24.Request{
+	return b24.Command[*BasketitemUpdateResult]{Request: b24.Request{
 		Method:  "sale.basketitem.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BasketitemUpdateParams holds the parameters of sale.basketitem.update.
@@ -981,7 +981,7 @@ type BasketitemUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BasketitemUpdateParams) validate() error {
+func (p *BasketitemUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.basketitem.update",
@@ -1053,11 +1053,11 @@ func BasketitemUpdateCatalogProduct(ctx context.Context, c b24.Caller, p Basketi
 // its result decodes as BasketitemUpdateCatalogProduct's does. Required
 // parameters are not checked here: the portal reports them.
 func BasketitemUpdateCatalogProductCommand(p BasketitemUpdateCatalogProductParams) b24.Command[*BasketitemUpdateCatalogProductResult] {
-	return b24.NewCommand[*BasketitemUpdateCatalogProductResult](b24.Request{
+	return b24.Command[*BasketitemUpdateCatalogProductResult]{Request: b24.Request{
 		Method:  "sale.basketitem.updateCatalogProduct",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BasketitemUpdateCatalogProductParams holds the parameters of
@@ -1071,7 +1071,7 @@ type BasketitemUpdateCatalogProductParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BasketitemUpdateCatalogProductParams) validate() error {
+func (p *BasketitemUpdateCatalogProductParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.basketitem.updateCatalogProduct",

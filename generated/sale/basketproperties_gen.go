@@ -114,11 +114,11 @@ func BasketpropertiesAdd(ctx context.Context, c b24.Caller, p BasketpropertiesAd
 // batch (see b24.Add); its result decodes as BasketpropertiesAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func BasketpropertiesAddCommand(p BasketpropertiesAddParams) b24.Command[*BasketpropertiesAddResult] {
-	return b24.NewCommand[*BasketpropertiesAddResult](b24.Request{
+	return b24.Command[*BasketpropertiesAddResult]{Request: b24.Request{
 		Method:  "sale.basketproperties.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BasketpropertiesAddParams holds the parameters of sale.basketproperties.add.
@@ -140,7 +140,7 @@ type BasketpropertiesAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BasketpropertiesAddParams) validate() error {
+func (p *BasketpropertiesAddParams) validate() error {
 	if !p.Fields.BasketID.Set {
 		return &b24.RequiredError{
 			Method: "sale.basketproperties.add",
@@ -222,11 +222,11 @@ func BasketpropertiesDelete(ctx context.Context, c b24.Caller, p Basketpropertie
 // for a batch (see b24.Add); its result decodes as BasketpropertiesDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func BasketpropertiesDeleteCommand(p BasketpropertiesDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.basketproperties.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BasketpropertiesDeleteParams holds the parameters of
@@ -239,7 +239,7 @@ type BasketpropertiesDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BasketpropertiesDeleteParams) validate() error {
+func (p *BasketpropertiesDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.basketproperties.delete",
@@ -283,12 +283,12 @@ func BasketpropertiesGet(ctx context.Context, c b24.Caller, p BasketpropertiesGe
 // batch (see b24.Add); its result decodes as BasketpropertiesGet's does.
 // Required parameters are not checked here: the portal reports them.
 func BasketpropertiesGetCommand(p BasketpropertiesGetParams) b24.Command[*BasketpropertiesGetResult] {
-	return b24.NewCommand[*BasketpropertiesGetResult](b24.Request{
+	return b24.Command[*BasketpropertiesGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.basketproperties.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BasketpropertiesGetParams holds the parameters of sale.basketproperties.get.
@@ -298,7 +298,7 @@ type BasketpropertiesGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BasketpropertiesGetParams) validate() error {
+func (p *BasketpropertiesGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.basketproperties.get",
@@ -358,12 +358,12 @@ func BasketpropertiesGetFields(ctx context.Context, c b24.Caller, p Basketproper
 // BasketpropertiesGetFields's does. Required parameters are not checked here:
 // the portal reports them.
 func BasketpropertiesGetFieldsCommand(p BasketpropertiesGetFieldsParams) b24.Command[*BasketpropertiesGetFieldsResult] {
-	return b24.NewCommand[*BasketpropertiesGetFieldsResult](b24.Request{
+	return b24.Command[*BasketpropertiesGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.basketproperties.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BasketpropertiesGetFieldsParams holds the parameters of
@@ -419,12 +419,12 @@ func BasketpropertiesList(ctx context.Context, c b24.Caller, p BasketpropertiesL
 // batch (see b24.Add); its result decodes as BasketpropertiesList's does.
 // Required parameters are not checked here: the portal reports them.
 func BasketpropertiesListCommand(p BasketpropertiesListParams) b24.Command[*BasketpropertiesListResult] {
-	return b24.NewCommand[*BasketpropertiesListResult](b24.Request{
+	return b24.Command[*BasketpropertiesListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.basketproperties.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BasketpropertiesListAll iterates over every row of
@@ -572,11 +572,11 @@ func BasketpropertiesUpdate(ctx context.Context, c b24.Caller, p Basketpropertie
 // for a batch (see b24.Add); its result decodes as BasketpropertiesUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func BasketpropertiesUpdateCommand(p BasketpropertiesUpdateParams) b24.Command[*BasketpropertiesUpdateResult] {
-	return b24.NewCommand[*BasketpropertiesUpdateResult](b24.Request{
+	return b24.Command[*BasketpropertiesUpdateResult]{Request: b24.Request{
 		Method:  "sale.basketproperties.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BasketpropertiesUpdateParams holds the parameters of
@@ -600,7 +600,7 @@ type BasketpropertiesUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BasketpropertiesUpdateParams) validate() error {
+func (p *BasketpropertiesUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.basketproperties.update",

@@ -48,11 +48,11 @@ func BusinessValuePersonDomainAdd(ctx context.Context, c b24.Caller, p BusinessV
 // BusinessValuePersonDomainAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func BusinessValuePersonDomainAddCommand(p BusinessValuePersonDomainAddParams) b24.Command[*BusinessValuePersonDomainAddResult] {
-	return b24.NewCommand[*BusinessValuePersonDomainAddResult](b24.Request{
+	return b24.Command[*BusinessValuePersonDomainAddResult]{Request: b24.Request{
 		Method:  "sale.businessValuePersonDomain.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BusinessValuePersonDomainAddParams holds the parameters of
@@ -64,7 +64,7 @@ type BusinessValuePersonDomainAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BusinessValuePersonDomainAddParams) validate() error {
+func (p *BusinessValuePersonDomainAddParams) validate() error {
 	if p.Fields.PersonTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.businessValuePersonDomain.add",
@@ -215,11 +215,11 @@ func BusinessValuePersonDomainDeleteByFilter(ctx context.Context, c b24.Caller, 
 // b24.Add); its result decodes as BusinessValuePersonDomainDeleteByFilter's
 // does. Required parameters are not checked here: the portal reports them.
 func BusinessValuePersonDomainDeleteByFilterCommand(p BusinessValuePersonDomainDeleteByFilterParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.businessValuePersonDomain.deleteByFilter",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // BusinessValuePersonDomainDeleteByFilterParams holds the parameters of
@@ -231,7 +231,7 @@ type BusinessValuePersonDomainDeleteByFilterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p BusinessValuePersonDomainDeleteByFilterParams) validate() error {
+func (p *BusinessValuePersonDomainDeleteByFilterParams) validate() error {
 	if p.Fields.PersonTypeID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.businessValuePersonDomain.deleteByFilter",
@@ -333,12 +333,12 @@ func BusinessValuePersonDomainGetFields(ctx context.Context, c b24.Caller, p Bus
 // b24.Add); its result decodes as BusinessValuePersonDomainGetFields's does.
 // Required parameters are not checked here: the portal reports them.
 func BusinessValuePersonDomainGetFieldsCommand(p BusinessValuePersonDomainGetFieldsParams) b24.Command[*BusinessValuePersonDomainGetFieldsResult] {
-	return b24.NewCommand[*BusinessValuePersonDomainGetFieldsResult](b24.Request{
+	return b24.Command[*BusinessValuePersonDomainGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.businessValuePersonDomain.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BusinessValuePersonDomainGetFieldsParams holds the parameters of
@@ -395,12 +395,12 @@ func BusinessValuePersonDomainList(ctx context.Context, c b24.Caller, p Business
 // BusinessValuePersonDomainList's does. Required parameters are not checked
 // here: the portal reports them.
 func BusinessValuePersonDomainListCommand(p BusinessValuePersonDomainListParams) b24.Command[*BusinessValuePersonDomainListResult] {
-	return b24.NewCommand[*BusinessValuePersonDomainListResult](b24.Request{
+	return b24.Command[*BusinessValuePersonDomainListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.businessValuePersonDomain.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // BusinessValuePersonDomainListAll iterates over every row of

@@ -40,11 +40,11 @@ func CashboxAdd(ctx context.Context, c b24.Caller, p CashboxAddParams, opts ...b
 // b24.Add); its result decodes as CashboxAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func CashboxAddCommand(p CashboxAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "sale.cashbox.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CashboxAddParams holds the parameters of sale.cashbox.add.
@@ -101,7 +101,7 @@ type CashboxAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CashboxAddParams) validate() error {
+func (p *CashboxAddParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "sale.cashbox.add",
@@ -325,11 +325,11 @@ func CashboxCheckApply(ctx context.Context, c b24.Caller, p CashboxCheckApplyPar
 // batch (see b24.Add); its result decodes as CashboxCheckApply's does.
 // Required parameters are not checked here: the portal reports them.
 func CashboxCheckApplyCommand(p CashboxCheckApplyParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.cashbox.check.apply",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CashboxCheckApplyParams holds the parameters of sale.cashbox.check.apply.
@@ -353,7 +353,7 @@ type CashboxCheckApplyParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CashboxCheckApplyParams) validate() error {
+func (p *CashboxCheckApplyParams) validate() error {
 	if p.UUID == "" {
 		return &b24.RequiredError{
 			Method: "sale.cashbox.check.apply",
@@ -395,11 +395,11 @@ func CashboxDelete(ctx context.Context, c b24.Caller, p CashboxDeleteParams, opt
 // b24.Add); its result decodes as CashboxDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func CashboxDeleteCommand(p CashboxDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.cashbox.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CashboxDeleteParams holds the parameters of sale.cashbox.delete.
@@ -409,7 +409,7 @@ type CashboxDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CashboxDeleteParams) validate() error {
+func (p *CashboxDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.cashbox.delete",
@@ -452,11 +452,11 @@ func CashboxHandlerAdd(ctx context.Context, c b24.Caller, p CashboxHandlerAddPar
 // batch (see b24.Add); its result decodes as CashboxHandlerAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func CashboxHandlerAddCommand(p CashboxHandlerAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "sale.cashbox.handler.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CashboxHandlerAddParams holds the parameters of sale.cashbox.handler.add.
@@ -480,7 +480,7 @@ type CashboxHandlerAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CashboxHandlerAddParams) validate() error {
+func (p *CashboxHandlerAddParams) validate() error {
 	if p.Code == "" {
 		return &b24.RequiredError{
 			Method: "sale.cashbox.handler.add",
@@ -728,11 +728,11 @@ func CashboxHandlerDelete(ctx context.Context, c b24.Caller, p CashboxHandlerDel
 // a batch (see b24.Add); its result decodes as CashboxHandlerDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func CashboxHandlerDeleteCommand(p CashboxHandlerDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.cashbox.handler.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CashboxHandlerDeleteParams holds the parameters of
@@ -743,7 +743,7 @@ type CashboxHandlerDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CashboxHandlerDeleteParams) validate() error {
+func (p *CashboxHandlerDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.cashbox.handler.delete",
@@ -780,12 +780,12 @@ func CashboxHandlerList(ctx context.Context, c b24.Caller, p CashboxHandlerListP
 // batch (see b24.Add); its result decodes as CashboxHandlerList's does.
 // Required parameters are not checked here: the portal reports them.
 func CashboxHandlerListCommand(p CashboxHandlerListParams) b24.Command[[]CashboxHandlerListItem] {
-	return b24.NewCommand[[]CashboxHandlerListItem](b24.Request{
+	return b24.Command[[]CashboxHandlerListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.cashbox.handler.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CashboxHandlerListParams holds the parameters of sale.cashbox.handler.list.
@@ -872,11 +872,11 @@ func CashboxHandlerUpdate(ctx context.Context, c b24.Caller, p CashboxHandlerUpd
 // a batch (see b24.Add); its result decodes as CashboxHandlerUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func CashboxHandlerUpdateCommand(p CashboxHandlerUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.cashbox.handler.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CashboxHandlerUpdateParams holds the parameters of
@@ -892,7 +892,7 @@ type CashboxHandlerUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CashboxHandlerUpdateParams) validate() error {
+func (p *CashboxHandlerUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.cashbox.handler.update",
@@ -938,12 +938,12 @@ func CashboxList(ctx context.Context, c b24.Caller, p CashboxListParams, opts ..
 // b24.Add); its result decodes as CashboxList's does. Required parameters are
 // not checked here: the portal reports them.
 func CashboxListCommand(p CashboxListParams) b24.Command[[]CashboxListItem] {
-	return b24.NewCommand[[]CashboxListItem](b24.Request{
+	return b24.Command[[]CashboxListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.cashbox.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CashboxListParams holds the parameters of sale.cashbox.list.
@@ -1073,11 +1073,11 @@ func CashboxUpdate(ctx context.Context, c b24.Caller, p CashboxUpdateParams, opt
 // b24.Add); its result decodes as CashboxUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func CashboxUpdateCommand(p CashboxUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.cashbox.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CashboxUpdateParams holds the parameters of sale.cashbox.update.
@@ -1090,7 +1090,7 @@ type CashboxUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CashboxUpdateParams) validate() error {
+func (p *CashboxUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.cashbox.update",

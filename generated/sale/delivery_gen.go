@@ -40,11 +40,11 @@ func DeliveryAdd(ctx context.Context, c b24.Caller, p DeliveryAddParams, opts ..
 // b24.Add); its result decodes as DeliveryAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func DeliveryAddCommand(p DeliveryAddParams) b24.Command[*DeliveryAddResult] {
-	return b24.NewCommand[*DeliveryAddResult](b24.Request{
+	return b24.Command[*DeliveryAddResult]{Request: b24.Request{
 		Method:  "sale.delivery.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeliveryAddParams holds the parameters of sale.delivery.add.
@@ -79,7 +79,7 @@ type DeliveryAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryAddParams) validate() error {
+func (p *DeliveryAddParams) validate() error {
 	if p.RestCode == "" {
 		return &b24.RequiredError{
 			Method: "sale.delivery.add",
@@ -224,12 +224,12 @@ func DeliveryConfigGet(ctx context.Context, c b24.Caller, p DeliveryConfigGetPar
 // batch (see b24.Add); its result decodes as DeliveryConfigGet's does.
 // Required parameters are not checked here: the portal reports them.
 func DeliveryConfigGetCommand(p DeliveryConfigGetParams) b24.Command[[]DeliveryConfigGetItem] {
-	return b24.NewCommand[[]DeliveryConfigGetItem](b24.Request{
+	return b24.Command[[]DeliveryConfigGetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.delivery.config.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DeliveryConfigGetParams holds the parameters of sale.delivery.config.get.
@@ -239,7 +239,7 @@ type DeliveryConfigGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryConfigGetParams) validate() error {
+func (p *DeliveryConfigGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.delivery.config.get",
@@ -302,11 +302,11 @@ func DeliveryConfigUpdate(ctx context.Context, c b24.Caller, p DeliveryConfigUpd
 // a batch (see b24.Add); its result decodes as DeliveryConfigUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func DeliveryConfigUpdateCommand(p DeliveryConfigUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.delivery.config.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeliveryConfigUpdateParams holds the parameters of
@@ -324,7 +324,7 @@ type DeliveryConfigUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryConfigUpdateParams) validate() error {
+func (p *DeliveryConfigUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.delivery.config.update",
@@ -388,11 +388,11 @@ func DeliveryDelete(ctx context.Context, c b24.Caller, p DeliveryDeleteParams, o
 // b24.Add); its result decodes as DeliveryDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func DeliveryDeleteCommand(p DeliveryDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.delivery.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeliveryDeleteParams holds the parameters of sale.delivery.delete.
@@ -402,7 +402,7 @@ type DeliveryDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryDeleteParams) validate() error {
+func (p *DeliveryDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.delivery.delete",
@@ -446,11 +446,11 @@ func DeliveryExtraServiceAdd(ctx context.Context, c b24.Caller, p DeliveryExtraS
 // DeliveryExtraServiceAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func DeliveryExtraServiceAddCommand(p DeliveryExtraServiceAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "sale.delivery.extra.service.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeliveryExtraServiceAddParams holds the parameters of
@@ -498,7 +498,7 @@ type DeliveryExtraServiceAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryExtraServiceAddParams) validate() error {
+func (p *DeliveryExtraServiceAddParams) validate() error {
 	if p.DeliveryID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.delivery.extra.service.add",
@@ -611,11 +611,11 @@ func DeliveryExtraServiceDelete(ctx context.Context, c b24.Caller, p DeliveryExt
 // DeliveryExtraServiceDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func DeliveryExtraServiceDeleteCommand(p DeliveryExtraServiceDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.delivery.extra.service.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeliveryExtraServiceDeleteParams holds the parameters of
@@ -629,7 +629,7 @@ type DeliveryExtraServiceDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryExtraServiceDeleteParams) validate() error {
+func (p *DeliveryExtraServiceDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.delivery.extra.service.delete",
@@ -673,12 +673,12 @@ func DeliveryExtraServiceGet(ctx context.Context, c b24.Caller, p DeliveryExtraS
 // DeliveryExtraServiceGet's does. Required parameters are not checked here:
 // the portal reports them.
 func DeliveryExtraServiceGetCommand(p DeliveryExtraServiceGetParams) b24.Command[[]DeliveryExtraServiceGetItem] {
-	return b24.NewCommand[[]DeliveryExtraServiceGetItem](b24.Request{
+	return b24.Command[[]DeliveryExtraServiceGetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.delivery.extra.service.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DeliveryExtraServiceGetParams holds the parameters of
@@ -689,7 +689,7 @@ type DeliveryExtraServiceGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryExtraServiceGetParams) validate() error {
+func (p *DeliveryExtraServiceGetParams) validate() error {
 	if p.DeliveryID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.delivery.extra.service.get",
@@ -782,11 +782,11 @@ func DeliveryExtraServiceUpdate(ctx context.Context, c b24.Caller, p DeliveryExt
 // DeliveryExtraServiceUpdate's does. Required parameters are not checked here:
 // the portal reports them.
 func DeliveryExtraServiceUpdateCommand(p DeliveryExtraServiceUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.delivery.extra.service.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeliveryExtraServiceUpdateParams holds the parameters of
@@ -823,7 +823,7 @@ type DeliveryExtraServiceUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryExtraServiceUpdateParams) validate() error {
+func (p *DeliveryExtraServiceUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.delivery.extra.service.update",
@@ -886,12 +886,12 @@ func DeliveryGetlist(ctx context.Context, c b24.Caller, p DeliveryGetlistParams,
 // (see b24.Add); its result decodes as DeliveryGetlist's does. Required
 // parameters are not checked here: the portal reports them.
 func DeliveryGetlistCommand(p DeliveryGetlistParams) b24.Command[[]DeliveryGetlistItem] {
-	return b24.NewCommand[[]DeliveryGetlistItem](b24.Request{
+	return b24.Command[[]DeliveryGetlistItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.delivery.getlist",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DeliveryGetlistParams holds the parameters of sale.delivery.getlist.
@@ -1015,11 +1015,11 @@ func DeliveryHandlerAdd(ctx context.Context, c b24.Caller, p DeliveryHandlerAddP
 // batch (see b24.Add); its result decodes as DeliveryHandlerAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func DeliveryHandlerAddCommand(p DeliveryHandlerAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "sale.delivery.handler.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeliveryHandlerAddParams holds the parameters of sale.delivery.handler.add.
@@ -1044,7 +1044,7 @@ type DeliveryHandlerAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryHandlerAddParams) validate() error {
+func (p *DeliveryHandlerAddParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "sale.delivery.handler.add",
@@ -1267,11 +1267,11 @@ func DeliveryHandlerDelete(ctx context.Context, c b24.Caller, p DeliveryHandlerD
 // for a batch (see b24.Add); its result decodes as DeliveryHandlerDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func DeliveryHandlerDeleteCommand(p DeliveryHandlerDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.delivery.handler.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeliveryHandlerDeleteParams holds the parameters of
@@ -1282,7 +1282,7 @@ type DeliveryHandlerDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryHandlerDeleteParams) validate() error {
+func (p *DeliveryHandlerDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.delivery.handler.delete",
@@ -1318,12 +1318,12 @@ func DeliveryHandlerList(ctx context.Context, c b24.Caller, p DeliveryHandlerLis
 // batch (see b24.Add); its result decodes as DeliveryHandlerList's does.
 // Required parameters are not checked here: the portal reports them.
 func DeliveryHandlerListCommand(p DeliveryHandlerListParams) b24.Command[[]DeliveryHandlerListItem] {
-	return b24.NewCommand[[]DeliveryHandlerListItem](b24.Request{
+	return b24.Command[[]DeliveryHandlerListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.delivery.handler.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // DeliveryHandlerListParams holds the parameters of
@@ -1459,11 +1459,11 @@ func DeliveryHandlerUpdate(ctx context.Context, c b24.Caller, p DeliveryHandlerU
 // for a batch (see b24.Add); its result decodes as DeliveryHandlerUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func DeliveryHandlerUpdateCommand(p DeliveryHandlerUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.delivery.handler.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeliveryHandlerUpdateParams holds the parameters of
@@ -1492,7 +1492,7 @@ type DeliveryHandlerUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryHandlerUpdateParams) validate() error {
+func (p *DeliveryHandlerUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.delivery.handler.update",
@@ -1698,11 +1698,11 @@ func DeliveryRequestDelete(ctx context.Context, c b24.Caller, p DeliveryRequestD
 // for a batch (see b24.Add); its result decodes as DeliveryRequestDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func DeliveryRequestDeleteCommand(p DeliveryRequestDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.delivery.request.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeliveryRequestDeleteParams holds the parameters of
@@ -1722,7 +1722,7 @@ type DeliveryRequestDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryRequestDeleteParams) validate() error {
+func (p *DeliveryRequestDeleteParams) validate() error {
 	if p.DeliveryID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.delivery.request.delete",
@@ -1781,11 +1781,11 @@ func DeliveryRequestSendmessage(ctx context.Context, c b24.Caller, p DeliveryReq
 // DeliveryRequestSendmessage's does. Required parameters are not checked here:
 // the portal reports them.
 func DeliveryRequestSendmessageCommand(p DeliveryRequestSendmessageParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.delivery.request.sendmessage",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeliveryRequestSendmessageParams holds the parameters of
@@ -1816,7 +1816,7 @@ type DeliveryRequestSendmessageParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryRequestSendmessageParams) validate() error {
+func (p *DeliveryRequestSendmessageParams) validate() error {
 	if p.DeliveryID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.delivery.request.sendmessage",
@@ -2012,11 +2012,11 @@ func DeliveryRequestUpdate(ctx context.Context, c b24.Caller, p DeliveryRequestU
 // for a batch (see b24.Add); its result decodes as DeliveryRequestUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func DeliveryRequestUpdateCommand(p DeliveryRequestUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.delivery.request.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeliveryRequestUpdateParams holds the parameters of
@@ -2067,7 +2067,7 @@ type DeliveryRequestUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryRequestUpdateParams) validate() error {
+func (p *DeliveryRequestUpdateParams) validate() error {
 	if p.DeliveryID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.delivery.request.update",
@@ -2196,11 +2196,11 @@ func DeliveryUpdate(ctx context.Context, c b24.Caller, p DeliveryUpdateParams, o
 // b24.Add); its result decodes as DeliveryUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func DeliveryUpdateCommand(p DeliveryUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.delivery.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeliveryUpdateParams holds the parameters of sale.delivery.update.
@@ -2226,7 +2226,7 @@ type DeliveryUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeliveryUpdateParams) validate() error {
+func (p *DeliveryUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.delivery.update",

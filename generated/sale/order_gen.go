@@ -959,11 +959,11 @@ func OrderAdd(ctx context.Context, c b24.Caller, p OrderAddParams, opts ...b24.C
 // its result decodes as OrderAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func OrderAddCommand(p OrderAddParams) b24.Command[*OrderAddResult] {
-	return b24.NewCommand[*OrderAddResult](b24.Request{
+	return b24.Command[*OrderAddResult]{Request: b24.Request{
 		Method:  "sale.order.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OrderAddParams holds the parameters of sale.order.add.
@@ -973,7 +973,7 @@ type OrderAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OrderAddParams) validate() error {
+func (p *OrderAddParams) validate() error {
 	if !p.Fields.Lid.Set {
 		return &b24.RequiredError{
 			Method: "sale.order.add",
@@ -1048,11 +1048,11 @@ func OrderDelete(ctx context.Context, c b24.Caller, p OrderDeleteParams, opts ..
 // b24.Add); its result decodes as OrderDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func OrderDeleteCommand(p OrderDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.order.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OrderDeleteParams holds the parameters of sale.order.delete.
@@ -1062,7 +1062,7 @@ type OrderDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OrderDeleteParams) validate() error {
+func (p *OrderDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.order.delete",
@@ -1105,12 +1105,12 @@ func OrderGet(ctx context.Context, c b24.Caller, p OrderGetParams, opts ...b24.C
 // its result decodes as OrderGet's does. Required parameters are not checked
 // here: the portal reports them.
 func OrderGetCommand(p OrderGetParams) b24.Command[*OrderGetResult] {
-	return b24.NewCommand[*OrderGetResult](b24.Request{
+	return b24.Command[*OrderGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.order.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // OrderGetParams holds the parameters of sale.order.get.
@@ -1120,7 +1120,7 @@ type OrderGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OrderGetParams) validate() error {
+func (p *OrderGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.order.get",
@@ -1176,12 +1176,12 @@ func OrderGetFields(ctx context.Context, c b24.Caller, p OrderGetFieldsParams, o
 // b24.Add); its result decodes as OrderGetFields's does. Required parameters
 // are not checked here: the portal reports them.
 func OrderGetFieldsCommand(p OrderGetFieldsParams) b24.Command[*OrderGetFieldsResult] {
-	return b24.NewCommand[*OrderGetFieldsResult](b24.Request{
+	return b24.Command[*OrderGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.order.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // OrderGetFieldsParams holds the parameters of sale.order.getFields.
@@ -1233,12 +1233,12 @@ func OrderList(ctx context.Context, c b24.Caller, p OrderListParams, opts ...b24
 // its result decodes as OrderList's does. Required parameters are not checked
 // here: the portal reports them.
 func OrderListCommand(p OrderListParams) b24.Command[*OrderListResult] {
-	return b24.NewCommand[*OrderListResult](b24.Request{
+	return b24.Command[*OrderListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.order.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // OrderListAll iterates over every row of sale.order.list, requesting page
@@ -1386,11 +1386,11 @@ func OrderUpdate(ctx context.Context, c b24.Caller, p OrderUpdateParams, opts ..
 // b24.Add); its result decodes as OrderUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func OrderUpdateCommand(p OrderUpdateParams) b24.Command[*OrderUpdateResult] {
-	return b24.NewCommand[*OrderUpdateResult](b24.Request{
+	return b24.Command[*OrderUpdateResult]{Request: b24.Request{
 		Method:  "sale.order.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OrderUpdateParams holds the parameters of sale.order.update.
@@ -1402,7 +1402,7 @@ type OrderUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OrderUpdateParams) validate() error {
+func (p *OrderUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.order.update",

@@ -261,11 +261,11 @@ func PaymentAdd(ctx context.Context, c b24.Caller, p PaymentAddParams, opts ...b
 // b24.Add); its result decodes as PaymentAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func PaymentAddCommand(p PaymentAddParams) b24.Command[*PaymentAddResult] {
-	return b24.NewCommand[*PaymentAddResult](b24.Request{
+	return b24.Command[*PaymentAddResult]{Request: b24.Request{
 		Method:  "sale.payment.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaymentAddParams holds the parameters of sale.payment.add.
@@ -317,7 +317,7 @@ type PaymentAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaymentAddParams) validate() error {
+func (p *PaymentAddParams) validate() error {
 	if !p.Fields.OrderID.Set {
 		return &b24.RequiredError{
 			Method: "sale.payment.add",
@@ -384,11 +384,11 @@ func PaymentDelete(ctx context.Context, c b24.Caller, p PaymentDeleteParams, opt
 // b24.Add); its result decodes as PaymentDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func PaymentDeleteCommand(p PaymentDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.payment.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaymentDeleteParams holds the parameters of sale.payment.delete.
@@ -398,7 +398,7 @@ type PaymentDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaymentDeleteParams) validate() error {
+func (p *PaymentDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.payment.delete",
@@ -441,12 +441,12 @@ func PaymentGet(ctx context.Context, c b24.Caller, p PaymentGetParams, opts ...b
 // b24.Add); its result decodes as PaymentGet's does. Required parameters are
 // not checked here: the portal reports them.
 func PaymentGetCommand(p PaymentGetParams) b24.Command[*PaymentGetResult] {
-	return b24.NewCommand[*PaymentGetResult](b24.Request{
+	return b24.Command[*PaymentGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.payment.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaymentGetParams holds the parameters of sale.payment.get.
@@ -456,7 +456,7 @@ type PaymentGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaymentGetParams) validate() error {
+func (p *PaymentGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.payment.get",
@@ -511,12 +511,12 @@ func PaymentGetFields(ctx context.Context, c b24.Caller, p PaymentGetFieldsParam
 // (see b24.Add); its result decodes as PaymentGetFields's does. Required
 // parameters are not checked here: the portal reports them.
 func PaymentGetFieldsCommand(p PaymentGetFieldsParams) b24.Command[*PaymentGetFieldsResult] {
-	return b24.NewCommand[*PaymentGetFieldsResult](b24.Request{
+	return b24.Command[*PaymentGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.payment.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaymentGetFieldsParams holds the parameters of sale.payment.getFields.
@@ -568,12 +568,12 @@ func PaymentList(ctx context.Context, c b24.Caller, p PaymentListParams, opts ..
 // b24.Add); its result decodes as PaymentList's does. Required parameters are
 // not checked here: the portal reports them.
 func PaymentListCommand(p PaymentListParams) b24.Command[*PaymentListResult] {
-	return b24.NewCommand[*PaymentListResult](b24.Request{
+	return b24.Command[*PaymentListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.payment.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaymentListAll iterates over every row of sale.payment.list, requesting page
@@ -724,11 +724,11 @@ func PaymentUpdate(ctx context.Context, c b24.Caller, p PaymentUpdateParams, opt
 // b24.Add); its result decodes as PaymentUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func PaymentUpdateCommand(p PaymentUpdateParams) b24.Command[*PaymentUpdateResult] {
-	return b24.NewCommand[*PaymentUpdateResult](b24.Request{
+	return b24.Command[*PaymentUpdateResult]{Request: b24.Request{
 		Method:  "sale.payment.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaymentUpdateParams holds the parameters of sale.payment.update.
@@ -781,7 +781,7 @@ type PaymentUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaymentUpdateParams) validate() error {
+func (p *PaymentUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.payment.update",

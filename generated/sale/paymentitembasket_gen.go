@@ -113,11 +113,11 @@ func PaymentitembasketAdd(ctx context.Context, c b24.Caller, p Paymentitembasket
 // batch (see b24.Add); its result decodes as PaymentitembasketAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func PaymentitembasketAddCommand(p PaymentitembasketAddParams) b24.Command[*PaymentitembasketAddResult] {
-	return b24.NewCommand[*PaymentitembasketAddResult](b24.Request{
+	return b24.Command[*PaymentitembasketAddResult]{Request: b24.Request{
 		Method:  "sale.paymentitembasket.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaymentitembasketAddParams holds the parameters of
@@ -128,7 +128,7 @@ type PaymentitembasketAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaymentitembasketAddParams) validate() error {
+func (p *PaymentitembasketAddParams) validate() error {
 	if !p.Fields.PaymentID.Set {
 		return &b24.RequiredError{
 			Method: "sale.paymentitembasket.add",
@@ -199,11 +199,11 @@ func PaymentitembasketDelete(ctx context.Context, c b24.Caller, p Paymentitembas
 // for a batch (see b24.Add); its result decodes as PaymentitembasketDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func PaymentitembasketDeleteCommand(p PaymentitembasketDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.paymentitembasket.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaymentitembasketDeleteParams holds the parameters of
@@ -214,7 +214,7 @@ type PaymentitembasketDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaymentitembasketDeleteParams) validate() error {
+func (p *PaymentitembasketDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paymentitembasket.delete",
@@ -259,12 +259,12 @@ func PaymentitembasketGet(ctx context.Context, c b24.Caller, p Paymentitembasket
 // batch (see b24.Add); its result decodes as PaymentitembasketGet's does.
 // Required parameters are not checked here: the portal reports them.
 func PaymentitembasketGetCommand(p PaymentitembasketGetParams) b24.Command[*PaymentitembasketGetResult] {
-	return b24.NewCommand[*PaymentitembasketGetResult](b24.Request{
+	return b24.Command[*PaymentitembasketGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.paymentitembasket.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaymentitembasketGetParams holds the parameters of
@@ -275,7 +275,7 @@ type PaymentitembasketGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaymentitembasketGetParams) validate() error {
+func (p *PaymentitembasketGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paymentitembasket.get",
@@ -335,12 +335,12 @@ func PaymentitembasketGetfields(ctx context.Context, c b24.Caller, p Paymentitem
 // PaymentitembasketGetfields's does. Required parameters are not checked here:
 // the portal reports them.
 func PaymentitembasketGetfieldsCommand(p PaymentitembasketGetfieldsParams) b24.Command[*PaymentitembasketGetfieldsResult] {
-	return b24.NewCommand[*PaymentitembasketGetfieldsResult](b24.Request{
+	return b24.Command[*PaymentitembasketGetfieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.paymentitembasket.getfields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaymentitembasketGetfieldsParams holds the parameters of
@@ -397,12 +397,12 @@ func PaymentitembasketList(ctx context.Context, c b24.Caller, p Paymentitembaske
 // a batch (see b24.Add); its result decodes as PaymentitembasketList's does.
 // Required parameters are not checked here: the portal reports them.
 func PaymentitembasketListCommand(p PaymentitembasketListParams) b24.Command[*Paymentitembasket] {
-	return b24.NewCommand[*Paymentitembasket](b24.Request{
+	return b24.Command[*Paymentitembasket]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.paymentitembasket.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaymentitembasketListParams holds the parameters of
@@ -517,11 +517,11 @@ func PaymentitembasketUpdate(ctx context.Context, c b24.Caller, p Paymentitembas
 // for a batch (see b24.Add); its result decodes as PaymentitembasketUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func PaymentitembasketUpdateCommand(p PaymentitembasketUpdateParams) b24.Command[*PaymentitembasketUpdateResult] {
-	return b24.NewCommand[*PaymentitembasketUpdateResult](b24.Request{
+	return b24.Command[*PaymentitembasketUpdateResult]{Request: b24.Request{
 		Method:  "sale.paymentitembasket.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaymentitembasketUpdateParams holds the parameters of
@@ -535,7 +535,7 @@ type PaymentitembasketUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaymentitembasketUpdateParams) validate() error {
+func (p *PaymentitembasketUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paymentitembasket.update",

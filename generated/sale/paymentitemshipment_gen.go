@@ -107,11 +107,11 @@ func PaymentItemShipmentAdd(ctx context.Context, c b24.Caller, p PaymentItemShip
 // for a batch (see b24.Add); its result decodes as PaymentItemShipmentAdd's
 // does. Required parameters are not checked here: the portal reports them.
 func PaymentItemShipmentAddCommand(p PaymentItemShipmentAddParams) b24.Command[*PaymentItemShipmentAddResult] {
-	return b24.NewCommand[*PaymentItemShipmentAddResult](b24.Request{
+	return b24.Command[*PaymentItemShipmentAddResult]{Request: b24.Request{
 		Method:  "sale.paymentItemShipment.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaymentItemShipmentAddParams holds the parameters of
@@ -131,7 +131,7 @@ type PaymentItemShipmentAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaymentItemShipmentAddParams) validate() error {
+func (p *PaymentItemShipmentAddParams) validate() error {
 	if !p.Fields.ShipmentID.Set {
 		return &b24.RequiredError{
 			Method: "sale.paymentItemShipment.add",
@@ -203,11 +203,11 @@ func PaymentItemShipmentDelete(ctx context.Context, c b24.Caller, p PaymentItemS
 // PaymentItemShipmentDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func PaymentItemShipmentDeleteCommand(p PaymentItemShipmentDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.paymentItemShipment.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaymentItemShipmentDeleteParams holds the parameters of
@@ -218,7 +218,7 @@ type PaymentItemShipmentDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaymentItemShipmentDeleteParams) validate() error {
+func (p *PaymentItemShipmentDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paymentItemShipment.delete",
@@ -263,12 +263,12 @@ func PaymentItemShipmentGet(ctx context.Context, c b24.Caller, p PaymentItemShip
 // for a batch (see b24.Add); its result decodes as PaymentItemShipmentGet's
 // does. Required parameters are not checked here: the portal reports them.
 func PaymentItemShipmentGetCommand(p PaymentItemShipmentGetParams) b24.Command[*PaymentItemShipmentGetResult] {
-	return b24.NewCommand[*PaymentItemShipmentGetResult](b24.Request{
+	return b24.Command[*PaymentItemShipmentGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.paymentItemShipment.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaymentItemShipmentGetParams holds the parameters of
@@ -279,7 +279,7 @@ type PaymentItemShipmentGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaymentItemShipmentGetParams) validate() error {
+func (p *PaymentItemShipmentGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paymentItemShipment.get",
@@ -339,12 +339,12 @@ func PaymentItemShipmentGetFields(ctx context.Context, c b24.Caller, p PaymentIt
 // PaymentItemShipmentGetFields's does. Required parameters are not checked
 // here: the portal reports them.
 func PaymentItemShipmentGetFieldsCommand(p PaymentItemShipmentGetFieldsParams) b24.Command[*PaymentItemShipmentGetFieldsResult] {
-	return b24.NewCommand[*PaymentItemShipmentGetFieldsResult](b24.Request{
+	return b24.Command[*PaymentItemShipmentGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.paymentItemShipment.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaymentItemShipmentGetFieldsParams holds the parameters of
@@ -401,12 +401,12 @@ func PaymentItemShipmentList(ctx context.Context, c b24.Caller, p PaymentItemShi
 // for a batch (see b24.Add); its result decodes as PaymentItemShipmentList's
 // does. Required parameters are not checked here: the portal reports them.
 func PaymentItemShipmentListCommand(p PaymentItemShipmentListParams) b24.Command[*PaymentItemShipmentListResult] {
-	return b24.NewCommand[*PaymentItemShipmentListResult](b24.Request{
+	return b24.Command[*PaymentItemShipmentListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.paymentItemShipment.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaymentItemShipmentListAll iterates over every row of
@@ -563,11 +563,11 @@ func PaymentItemShipmentUpdate(ctx context.Context, c b24.Caller, p PaymentItemS
 // PaymentItemShipmentUpdate's does. Required parameters are not checked here:
 // the portal reports them.
 func PaymentItemShipmentUpdateCommand(p PaymentItemShipmentUpdateParams) b24.Command[*PaymentItemShipmentUpdateResult] {
-	return b24.NewCommand[*PaymentItemShipmentUpdateResult](b24.Request{
+	return b24.Command[*PaymentItemShipmentUpdateResult]{Request: b24.Request{
 		Method:  "sale.paymentItemShipment.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaymentItemShipmentUpdateParams holds the parameters of
@@ -587,7 +587,7 @@ type PaymentItemShipmentUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaymentItemShipmentUpdateParams) validate() error {
+func (p *PaymentItemShipmentUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paymentItemShipment.update",

@@ -119,11 +119,11 @@ func PaysystemAdd(ctx context.Context, c b24.Caller, p PaysystemAddParams, opts 
 // b24.Add); its result decodes as PaysystemAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func PaysystemAddCommand(p PaysystemAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "sale.paysystem.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaysystemAddParams holds the parameters of sale.paysystem.add.
@@ -178,7 +178,7 @@ type PaysystemAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaysystemAddParams) validate() error {
+func (p *PaysystemAddParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "sale.paysystem.add",
@@ -284,11 +284,11 @@ func PaysystemDelete(ctx context.Context, c b24.Caller, p PaysystemDeleteParams,
 // (see b24.Add); its result decodes as PaysystemDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func PaysystemDeleteCommand(p PaysystemDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.paysystem.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaysystemDeleteParams holds the parameters of sale.paysystem.delete.
@@ -298,7 +298,7 @@ type PaysystemDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaysystemDeleteParams) validate() error {
+func (p *PaysystemDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paysystem.delete",
@@ -342,11 +342,11 @@ func PaysystemHandlerAdd(ctx context.Context, c b24.Caller, p PaysystemHandlerAd
 // batch (see b24.Add); its result decodes as PaysystemHandlerAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func PaysystemHandlerAddCommand(p PaysystemHandlerAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "sale.paysystem.handler.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaysystemHandlerAddParams holds the parameters of
@@ -363,7 +363,7 @@ type PaysystemHandlerAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaysystemHandlerAddParams) validate() error {
+func (p *PaysystemHandlerAddParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "sale.paysystem.handler.add",
@@ -622,11 +622,11 @@ func PaysystemHandlerDelete(ctx context.Context, c b24.Caller, p PaysystemHandle
 // for a batch (see b24.Add); its result decodes as PaysystemHandlerDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func PaysystemHandlerDeleteCommand(p PaysystemHandlerDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.paysystem.handler.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaysystemHandlerDeleteParams holds the parameters of
@@ -637,7 +637,7 @@ type PaysystemHandlerDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaysystemHandlerDeleteParams) validate() error {
+func (p *PaysystemHandlerDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paysystem.handler.delete",
@@ -673,12 +673,12 @@ func PaysystemHandlerList(ctx context.Context, c b24.Caller, p PaysystemHandlerL
 // a batch (see b24.Add); its result decodes as PaysystemHandlerList's does.
 // Required parameters are not checked here: the portal reports them.
 func PaysystemHandlerListCommand(p PaysystemHandlerListParams) b24.Command[[]PaysystemHandlerListItem] {
-	return b24.NewCommand[[]PaysystemHandlerListItem](b24.Request{
+	return b24.Command[[]PaysystemHandlerListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.paysystem.handler.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaysystemHandlerListParams holds the parameters of
@@ -786,11 +786,11 @@ func PaysystemHandlerUpdate(ctx context.Context, c b24.Caller, p PaysystemHandle
 // for a batch (see b24.Add); its result decodes as PaysystemHandlerUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func PaysystemHandlerUpdateCommand(p PaysystemHandlerUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.paysystem.handler.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaysystemHandlerUpdateParams holds the parameters of
@@ -803,7 +803,7 @@ type PaysystemHandlerUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaysystemHandlerUpdateParams) validate() error {
+func (p *PaysystemHandlerUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paysystem.handler.update",
@@ -868,12 +868,12 @@ func PaysystemList(ctx context.Context, c b24.Caller, p PaysystemListParams, opt
 // b24.Add); its result decodes as PaysystemList's does. Required parameters
 // are not checked here: the portal reports them.
 func PaysystemListCommand(p PaysystemListParams) b24.Command[[]PaysystemListItem] {
-	return b24.NewCommand[[]PaysystemListItem](b24.Request{
+	return b24.Command[[]PaysystemListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.paysystem.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaysystemListParams holds the parameters of sale.paysystem.list.
@@ -1023,11 +1023,11 @@ func PaysystemPayInvoice(ctx context.Context, c b24.Caller, p PaysystemPayInvoic
 // batch (see b24.Add); its result decodes as PaysystemPayInvoice's does.
 // Required parameters are not checked here: the portal reports them.
 func PaysystemPayInvoiceCommand(p PaysystemPayInvoiceParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.paysystem.pay.invoice",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaysystemPayInvoiceParams holds the parameters of
@@ -1053,7 +1053,7 @@ type PaysystemPayInvoiceParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaysystemPayInvoiceParams) validate() error {
+func (p *PaysystemPayInvoiceParams) validate() error {
 	if p.InvoiceID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paysystem.pay.invoice",
@@ -1097,11 +1097,11 @@ func PaysystemPayPayment(ctx context.Context, c b24.Caller, p PaysystemPayPaymen
 // batch (see b24.Add); its result decodes as PaysystemPayPayment's does.
 // Required parameters are not checked here: the portal reports them.
 func PaysystemPayPaymentCommand(p PaysystemPayPaymentParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.paysystem.pay.payment",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaysystemPayPaymentParams holds the parameters of
@@ -1114,7 +1114,7 @@ type PaysystemPayPaymentParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaysystemPayPaymentParams) validate() error {
+func (p *PaysystemPayPaymentParams) validate() error {
 	if p.PaymentID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paysystem.pay.payment",
@@ -1164,12 +1164,12 @@ func PaysystemSettingsGet(ctx context.Context, c b24.Caller, p PaysystemSettings
 // a batch (see b24.Add); its result decodes as PaysystemSettingsGet's does.
 // Required parameters are not checked here: the portal reports them.
 func PaysystemSettingsGetCommand(p PaysystemSettingsGetParams) b24.Command[*PaysystemSettings] {
-	return b24.NewCommand[*PaysystemSettings](b24.Request{
+	return b24.Command[*PaysystemSettings]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.paysystem.settings.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaysystemSettingsGetParams holds the parameters of
@@ -1184,7 +1184,7 @@ type PaysystemSettingsGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaysystemSettingsGetParams) validate() error {
+func (p *PaysystemSettingsGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paysystem.settings.get",
@@ -1237,12 +1237,12 @@ func PaysystemSettingsInvoiceGet(ctx context.Context, c b24.Caller, p PaysystemS
 // PaysystemSettingsInvoiceGet's does. Required parameters are not checked
 // here: the portal reports them.
 func PaysystemSettingsInvoiceGetCommand(p PaysystemSettingsInvoiceGetParams) b24.Command[*PaysystemSettingsInvoice] {
-	return b24.NewCommand[*PaysystemSettingsInvoice](b24.Request{
+	return b24.Command[*PaysystemSettingsInvoice]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.paysystem.settings.invoice.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaysystemSettingsInvoiceGetParams holds the parameters of
@@ -1258,7 +1258,7 @@ type PaysystemSettingsInvoiceGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaysystemSettingsInvoiceGetParams) validate() error {
+func (p *PaysystemSettingsInvoiceGetParams) validate() error {
 	if p.InvoiceID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paysystem.settings.invoice.get",
@@ -1302,12 +1302,12 @@ func PaysystemSettingsPaymentGet(ctx context.Context, c b24.Caller, p PaysystemS
 // PaysystemSettingsPaymentGet's does. Required parameters are not checked
 // here: the portal reports them.
 func PaysystemSettingsPaymentGetCommand(p PaysystemSettingsPaymentGetParams) b24.Command[*PaysystemSettingsPayment] {
-	return b24.NewCommand[*PaysystemSettingsPayment](b24.Request{
+	return b24.Command[*PaysystemSettingsPayment]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.paysystem.settings.payment.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaysystemSettingsPaymentGetParams holds the parameters of
@@ -1320,7 +1320,7 @@ type PaysystemSettingsPaymentGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaysystemSettingsPaymentGetParams) validate() error {
+func (p *PaysystemSettingsPaymentGetParams) validate() error {
 	if p.PaymentID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paysystem.settings.payment.get",
@@ -1372,11 +1372,11 @@ func PaysystemSettingsUpdate(ctx context.Context, c b24.Caller, p PaysystemSetti
 // PaysystemSettingsUpdate's does. Required parameters are not checked here:
 // the portal reports them.
 func PaysystemSettingsUpdateCommand(p PaysystemSettingsUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.paysystem.settings.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaysystemSettingsUpdateParams holds the parameters of
@@ -1393,7 +1393,7 @@ type PaysystemSettingsUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaysystemSettingsUpdateParams) validate() error {
+func (p *PaysystemSettingsUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paysystem.settings.update",
@@ -1459,11 +1459,11 @@ func PaysystemUpdate(ctx context.Context, c b24.Caller, p PaysystemUpdateParams,
 // (see b24.Add); its result decodes as PaysystemUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func PaysystemUpdateCommand(p PaysystemUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.paysystem.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PaysystemUpdateParams holds the parameters of sale.paysystem.update.
@@ -1475,7 +1475,7 @@ type PaysystemUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaysystemUpdateParams) validate() error {
+func (p *PaysystemUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.paysystem.update",

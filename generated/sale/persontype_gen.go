@@ -104,11 +104,11 @@ func PersontypeAdd(ctx context.Context, c b24.Caller, p PersontypeAddParams, opt
 // b24.Add); its result decodes as PersontypeAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func PersontypeAddCommand(p PersontypeAddParams) b24.Command[*PersontypeAddResult] {
-	return b24.NewCommand[*PersontypeAddResult](b24.Request{
+	return b24.Command[*PersontypeAddResult]{Request: b24.Request{
 		Method:  "sale.persontype.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PersontypeAddParams holds the parameters of sale.persontype.add.
@@ -129,7 +129,7 @@ type PersontypeAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PersontypeAddParams) validate() error {
+func (p *PersontypeAddParams) validate() error {
 	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "sale.persontype.add",
@@ -196,11 +196,11 @@ func PersontypeDelete(ctx context.Context, c b24.Caller, p PersontypeDeleteParam
 // (see b24.Add); its result decodes as PersontypeDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func PersontypeDeleteCommand(p PersontypeDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.persontype.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PersontypeDeleteParams holds the parameters of sale.persontype.delete.
@@ -210,7 +210,7 @@ type PersontypeDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PersontypeDeleteParams) validate() error {
+func (p *PersontypeDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.persontype.delete",
@@ -253,12 +253,12 @@ func PersontypeGet(ctx context.Context, c b24.Caller, p PersontypeGetParams, opt
 // b24.Add); its result decodes as PersontypeGet's does. Required parameters
 // are not checked here: the portal reports them.
 func PersontypeGetCommand(p PersontypeGetParams) b24.Command[*PersontypeGetResult] {
-	return b24.NewCommand[*PersontypeGetResult](b24.Request{
+	return b24.Command[*PersontypeGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.persontype.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PersontypeGetParams holds the parameters of sale.persontype.get.
@@ -268,7 +268,7 @@ type PersontypeGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PersontypeGetParams) validate() error {
+func (p *PersontypeGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.persontype.get",
@@ -325,12 +325,12 @@ func PersontypeGetFields(ctx context.Context, c b24.Caller, p PersontypeGetField
 // batch (see b24.Add); its result decodes as PersontypeGetFields's does.
 // Required parameters are not checked here: the portal reports them.
 func PersontypeGetFieldsCommand(p PersontypeGetFieldsParams) b24.Command[*PersontypeGetFieldsResult] {
-	return b24.NewCommand[*PersontypeGetFieldsResult](b24.Request{
+	return b24.Command[*PersontypeGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.persontype.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PersontypeGetFieldsParams holds the parameters of sale.persontype.getFields.
@@ -382,12 +382,12 @@ func PersontypeList(ctx context.Context, c b24.Caller, p PersontypeListParams, o
 // b24.Add); its result decodes as PersontypeList's does. Required parameters
 // are not checked here: the portal reports them.
 func PersontypeListCommand(p PersontypeListParams) b24.Command[*PersontypeListResult] {
-	return b24.NewCommand[*PersontypeListResult](b24.Request{
+	return b24.Command[*PersontypeListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.persontype.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PersontypeListAll iterates over every row of sale.persontype.list,
@@ -537,11 +537,11 @@ func PersontypeUpdate(ctx context.Context, c b24.Caller, p PersontypeUpdateParam
 // (see b24.Add); its result decodes as PersontypeUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func PersontypeUpdateCommand(p PersontypeUpdateParams) b24.Command[*PersontypeUpdateResult] {
-	return b24.NewCommand[*PersontypeUpdateResult](b24.Request{
+	return b24.Command[*PersontypeUpdateResult]{Request: b24.Request{
 		Method:  "sale.persontype.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PersontypeUpdateParams holds the parameters of sale.persontype.update.
@@ -564,7 +564,7 @@ type PersontypeUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PersontypeUpdateParams) validate() error {
+func (p *PersontypeUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.persontype.update",

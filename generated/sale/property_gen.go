@@ -554,11 +554,11 @@ func PropertyAdd(ctx context.Context, c b24.Caller, p PropertyAddParams, opts ..
 // b24.Add); its result decodes as PropertyAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func PropertyAddCommand(p PropertyAddParams) b24.Command[*PropertyAddResult] {
-	return b24.NewCommand[*PropertyAddResult](b24.Request{
+	return b24.Command[*PropertyAddResult]{Request: b24.Request{
 		Method:  "sale.property.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PropertyAddParams holds the parameters of sale.property.add.
@@ -568,7 +568,7 @@ type PropertyAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyAddParams) validate() error {
+func (p *PropertyAddParams) validate() error {
 	if !p.Fields.PersonTypeID.Set {
 		return &b24.RequiredError{
 			Method: "sale.property.add",
@@ -649,11 +649,11 @@ func PropertyDelete(ctx context.Context, c b24.Caller, p PropertyDeleteParams, o
 // b24.Add); its result decodes as PropertyDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func PropertyDeleteCommand(p PropertyDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.property.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PropertyDeleteParams holds the parameters of sale.property.delete.
@@ -663,7 +663,7 @@ type PropertyDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyDeleteParams) validate() error {
+func (p *PropertyDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.property.delete",
@@ -705,12 +705,12 @@ func PropertyGet(ctx context.Context, c b24.Caller, p PropertyGetParams, opts ..
 // b24.Add); its result decodes as PropertyGet's does. Required parameters are
 // not checked here: the portal reports them.
 func PropertyGetCommand(p PropertyGetParams) b24.Command[*PropertyGetResult] {
-	return b24.NewCommand[*PropertyGetResult](b24.Request{
+	return b24.Command[*PropertyGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.property.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertyGetParams holds the parameters of sale.property.get.
@@ -720,7 +720,7 @@ type PropertyGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyGetParams) validate() error {
+func (p *PropertyGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.property.get",
@@ -783,12 +783,12 @@ func PropertyGetfieldsbytype(ctx context.Context, c b24.Caller, p PropertyGetfie
 // for a batch (see b24.Add); its result decodes as PropertyGetfieldsbytype's
 // does. Required parameters are not checked here: the portal reports them.
 func PropertyGetfieldsbytypeCommand(p PropertyGetfieldsbytypeParams) b24.Command[*PropertyGetfieldsbytypeResult] {
-	return b24.NewCommand[*PropertyGetfieldsbytypeResult](b24.Request{
+	return b24.Command[*PropertyGetfieldsbytypeResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.property.getfieldsbytype",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertyGetfieldsbytypeParams holds the parameters of
@@ -810,7 +810,7 @@ type PropertyGetfieldsbytypeParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyGetfieldsbytypeParams) validate() error {
+func (p *PropertyGetfieldsbytypeParams) validate() error {
 	if p.Type == "" {
 		return &b24.RequiredError{
 			Method: "sale.property.getfieldsbytype",
@@ -867,12 +867,12 @@ func PropertyList(ctx context.Context, c b24.Caller, p PropertyListParams, opts 
 // b24.Add); its result decodes as PropertyList's does. Required parameters are
 // not checked here: the portal reports them.
 func PropertyListCommand(p PropertyListParams) b24.Command[*PropertyListResult] {
-	return b24.NewCommand[*PropertyListResult](b24.Request{
+	return b24.Command[*PropertyListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.property.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertyListAll iterates over every row of sale.property.list, requesting
@@ -1052,11 +1052,11 @@ func PropertyUpdate(ctx context.Context, c b24.Caller, p PropertyUpdateParams, o
 // b24.Add); its result decodes as PropertyUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func PropertyUpdateCommand(p PropertyUpdateParams) b24.Command[*PropertyUpdateResult] {
-	return b24.NewCommand[*PropertyUpdateResult](b24.Request{
+	return b24.Command[*PropertyUpdateResult]{Request: b24.Request{
 		Method:  "sale.property.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PropertyUpdateParams holds the parameters of sale.property.update.
@@ -1068,7 +1068,7 @@ type PropertyUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyUpdateParams) validate() error {
+func (p *PropertyUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.property.update",

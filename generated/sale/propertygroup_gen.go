@@ -95,11 +95,11 @@ func PropertygroupAdd(ctx context.Context, c b24.Caller, p PropertygroupAddParam
 // (see b24.Add); its result decodes as PropertygroupAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func PropertygroupAddCommand(p PropertygroupAddParams) b24.Command[*PropertygroupAddResult] {
-	return b24.NewCommand[*PropertygroupAddResult](b24.Request{
+	return b24.Command[*PropertygroupAddResult]{Request: b24.Request{
 		Method:  "sale.propertygroup.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PropertygroupAddParams holds the parameters of sale.propertygroup.add.
@@ -109,7 +109,7 @@ type PropertygroupAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertygroupAddParams) validate() error {
+func (p *PropertygroupAddParams) validate() error {
 	if !p.Fields.PersonTypeID.Set {
 		return &b24.RequiredError{
 			Method: "sale.propertygroup.add",
@@ -176,11 +176,11 @@ func PropertygroupDelete(ctx context.Context, c b24.Caller, p PropertygroupDelet
 // batch (see b24.Add); its result decodes as PropertygroupDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func PropertygroupDeleteCommand(p PropertygroupDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.propertygroup.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PropertygroupDeleteParams holds the parameters of sale.propertygroup.delete.
@@ -190,7 +190,7 @@ type PropertygroupDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertygroupDeleteParams) validate() error {
+func (p *PropertygroupDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.propertygroup.delete",
@@ -234,12 +234,12 @@ func PropertygroupGet(ctx context.Context, c b24.Caller, p PropertygroupGetParam
 // (see b24.Add); its result decodes as PropertygroupGet's does. Required
 // parameters are not checked here: the portal reports them.
 func PropertygroupGetCommand(p PropertygroupGetParams) b24.Command[*PropertygroupGetResult] {
-	return b24.NewCommand[*PropertygroupGetResult](b24.Request{
+	return b24.Command[*PropertygroupGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.propertygroup.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertygroupGetParams holds the parameters of sale.propertygroup.get.
@@ -249,7 +249,7 @@ type PropertygroupGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertygroupGetParams) validate() error {
+func (p *PropertygroupGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.propertygroup.get",
@@ -308,12 +308,12 @@ func PropertygroupGetFields(ctx context.Context, c b24.Caller, p PropertygroupGe
 // for a batch (see b24.Add); its result decodes as PropertygroupGetFields's
 // does. Required parameters are not checked here: the portal reports them.
 func PropertygroupGetFieldsCommand(p PropertygroupGetFieldsParams) b24.Command[*PropertygroupGetFieldsResult] {
-	return b24.NewCommand[*PropertygroupGetFieldsResult](b24.Request{
+	return b24.Command[*PropertygroupGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.propertygroup.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertygroupGetFieldsParams holds the parameters of
@@ -367,12 +367,12 @@ func PropertygroupList(ctx context.Context, c b24.Caller, p PropertygroupListPar
 // (see b24.Add); its result decodes as PropertygroupList's does. Required
 // parameters are not checked here: the portal reports them.
 func PropertygroupListCommand(p PropertygroupListParams) b24.Command[*PropertygroupListResult] {
-	return b24.NewCommand[*PropertygroupListResult](b24.Request{
+	return b24.Command[*PropertygroupListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.propertygroup.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertygroupListAll iterates over every row of sale.propertygroup.list,
@@ -499,11 +499,11 @@ func PropertygroupUpdate(ctx context.Context, c b24.Caller, p PropertygroupUpdat
 // batch (see b24.Add); its result decodes as PropertygroupUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func PropertygroupUpdateCommand(p PropertygroupUpdateParams) b24.Command[*PropertygroupUpdateResult] {
-	return b24.NewCommand[*PropertygroupUpdateResult](b24.Request{
+	return b24.Command[*PropertygroupUpdateResult]{Request: b24.Request{
 		Method:  "sale.propertygroup.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PropertygroupUpdateParams holds the parameters of sale.propertygroup.update.
@@ -515,7 +515,7 @@ type PropertygroupUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertygroupUpdateParams) validate() error {
+func (p *PropertygroupUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.propertygroup.update",

@@ -129,11 +129,11 @@ func PropertyRelationAdd(ctx context.Context, c b24.Caller, p PropertyRelationAd
 // batch (see b24.Add); its result decodes as PropertyRelationAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func PropertyRelationAddCommand(p PropertyRelationAddParams) b24.Command[*PropertyRelationAddResult] {
-	return b24.NewCommand[*PropertyRelationAddResult](b24.Request{
+	return b24.Command[*PropertyRelationAddResult]{Request: b24.Request{
 		Method:  "sale.propertyRelation.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PropertyRelationAddParams holds the parameters of sale.propertyRelation.add.
@@ -143,7 +143,7 @@ type PropertyRelationAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyRelationAddParams) validate() error {
+func (p *PropertyRelationAddParams) validate() error {
 	if !p.Fields.EntityID.Set {
 		return &b24.RequiredError{
 			Method: "sale.propertyRelation.add",
@@ -221,11 +221,11 @@ func PropertyRelationDeleteByFilter(ctx context.Context, c b24.Caller, p Propert
 // its result decodes as PropertyRelationDeleteByFilter's does. Required
 // parameters are not checked here: the portal reports them.
 func PropertyRelationDeleteByFilterCommand(p PropertyRelationDeleteByFilterParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.propertyRelation.deleteByFilter",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PropertyRelationDeleteByFilterParams holds the parameters of
@@ -236,7 +236,7 @@ type PropertyRelationDeleteByFilterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyRelationDeleteByFilterParams) validate() error {
+func (p *PropertyRelationDeleteByFilterParams) validate() error {
 	if p.Fields.EntityID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.propertyRelation.deleteByFilter",
@@ -348,12 +348,12 @@ func PropertyRelationGetFields(ctx context.Context, c b24.Caller, p PropertyRela
 // PropertyRelationGetFields's does. Required parameters are not checked here:
 // the portal reports them.
 func PropertyRelationGetFieldsCommand(p PropertyRelationGetFieldsParams) b24.Command[*PropertyRelationGetFieldsResult] {
-	return b24.NewCommand[*PropertyRelationGetFieldsResult](b24.Request{
+	return b24.Command[*PropertyRelationGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.propertyRelation.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertyRelationGetFieldsParams holds the parameters of
@@ -410,12 +410,12 @@ func PropertyRelationList(ctx context.Context, c b24.Caller, p PropertyRelationL
 // batch (see b24.Add); its result decodes as PropertyRelationList's does.
 // Required parameters are not checked here: the portal reports them.
 func PropertyRelationListCommand(p PropertyRelationListParams) b24.Command[*PropertyRelationListResult] {
-	return b24.NewCommand[*PropertyRelationListResult](b24.Request{
+	return b24.Command[*PropertyRelationListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.propertyRelation.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertyRelationListAll iterates over every row of

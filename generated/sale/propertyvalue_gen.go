@@ -72,11 +72,11 @@ func PropertyvalueDelete(ctx context.Context, c b24.Caller, p PropertyvalueDelet
 // batch (see b24.Add); its result decodes as PropertyvalueDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func PropertyvalueDeleteCommand(p PropertyvalueDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.propertyvalue.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PropertyvalueDeleteParams holds the parameters of sale.propertyvalue.delete.
@@ -86,7 +86,7 @@ type PropertyvalueDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyvalueDeleteParams) validate() error {
+func (p *PropertyvalueDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.propertyvalue.delete",
@@ -129,12 +129,12 @@ func PropertyvalueGet(ctx context.Context, c b24.Caller, p PropertyvalueGetParam
 // (see b24.Add); its result decodes as PropertyvalueGet's does. Required
 // parameters are not checked here: the portal reports them.
 func PropertyvalueGetCommand(p PropertyvalueGetParams) b24.Command[*PropertyvalueGetResult] {
-	return b24.NewCommand[*PropertyvalueGetResult](b24.Request{
+	return b24.Command[*PropertyvalueGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.propertyvalue.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertyvalueGetParams holds the parameters of sale.propertyvalue.get.
@@ -144,7 +144,7 @@ type PropertyvalueGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyvalueGetParams) validate() error {
+func (p *PropertyvalueGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.propertyvalue.get",
@@ -203,12 +203,12 @@ func PropertyvalueGetfields(ctx context.Context, c b24.Caller, p PropertyvalueGe
 // for a batch (see b24.Add); its result decodes as PropertyvalueGetfields's
 // does. Required parameters are not checked here: the portal reports them.
 func PropertyvalueGetfieldsCommand(p PropertyvalueGetfieldsParams) b24.Command[*PropertyvalueGetfieldsResult] {
-	return b24.NewCommand[*PropertyvalueGetfieldsResult](b24.Request{
+	return b24.Command[*PropertyvalueGetfieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.propertyvalue.getfields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertyvalueGetfieldsParams holds the parameters of
@@ -263,12 +263,12 @@ func PropertyvalueList(ctx context.Context, c b24.Caller, p PropertyvalueListPar
 // (see b24.Add); its result decodes as PropertyvalueList's does. Required
 // parameters are not checked here: the portal reports them.
 func PropertyvalueListCommand(p PropertyvalueListParams) b24.Command[*PropertyvalueListResult] {
-	return b24.NewCommand[*PropertyvalueListResult](b24.Request{
+	return b24.Command[*PropertyvalueListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.propertyvalue.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertyvalueListAll iterates over every row of sale.propertyvalue.list,
@@ -418,11 +418,11 @@ func PropertyvalueModify(ctx context.Context, c b24.Caller, p PropertyvalueModif
 // batch (see b24.Add); its result decodes as PropertyvalueModify's does.
 // Required parameters are not checked here: the portal reports them.
 func PropertyvalueModifyCommand(p PropertyvalueModifyParams) b24.Command[*PropertyvalueModifyResult] {
-	return b24.NewCommand[*PropertyvalueModifyResult](b24.Request{
+	return b24.Command[*PropertyvalueModifyResult]{Request: b24.Request{
 		Method:  "sale.propertyvalue.modify",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PropertyvalueModifyParams holds the parameters of sale.propertyvalue.modify.
@@ -452,7 +452,7 @@ type PropertyvalueModifyParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyvalueModifyParams) validate() error {
+func (p *PropertyvalueModifyParams) validate() error {
 	if p.Fields.Order == nil {
 		return &b24.RequiredError{
 			Method: "sale.propertyvalue.modify",

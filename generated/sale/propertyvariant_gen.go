@@ -111,11 +111,11 @@ func PropertyvariantAdd(ctx context.Context, c b24.Caller, p PropertyvariantAddP
 // batch (see b24.Add); its result decodes as PropertyvariantAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func PropertyvariantAddCommand(p PropertyvariantAddParams) b24.Command[*PropertyvariantAddResult] {
-	return b24.NewCommand[*PropertyvariantAddResult](b24.Request{
+	return b24.Command[*PropertyvariantAddResult]{Request: b24.Request{
 		Method:  "sale.propertyvariant.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PropertyvariantAddParams holds the parameters of sale.propertyvariant.add.
@@ -125,7 +125,7 @@ type PropertyvariantAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyvariantAddParams) validate() error {
+func (p *PropertyvariantAddParams) validate() error {
 	if !p.Fields.OrderPropsID.Set {
 		return &b24.RequiredError{
 			Method: "sale.propertyvariant.add",
@@ -201,11 +201,11 @@ func PropertyvariantDelete(ctx context.Context, c b24.Caller, p PropertyvariantD
 // a batch (see b24.Add); its result decodes as PropertyvariantDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func PropertyvariantDeleteCommand(p PropertyvariantDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.propertyvariant.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PropertyvariantDeleteParams holds the parameters of
@@ -216,7 +216,7 @@ type PropertyvariantDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyvariantDeleteParams) validate() error {
+func (p *PropertyvariantDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.propertyvariant.delete",
@@ -260,12 +260,12 @@ func PropertyvariantGet(ctx context.Context, c b24.Caller, p PropertyvariantGetP
 // batch (see b24.Add); its result decodes as PropertyvariantGet's does.
 // Required parameters are not checked here: the portal reports them.
 func PropertyvariantGetCommand(p PropertyvariantGetParams) b24.Command[*PropertyvariantGetResult] {
-	return b24.NewCommand[*PropertyvariantGetResult](b24.Request{
+	return b24.Command[*PropertyvariantGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.propertyvariant.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertyvariantGetParams holds the parameters of sale.propertyvariant.get.
@@ -275,7 +275,7 @@ type PropertyvariantGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyvariantGetParams) validate() error {
+func (p *PropertyvariantGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.propertyvariant.get",
@@ -335,12 +335,12 @@ func PropertyvariantGetFields(ctx context.Context, c b24.Caller, p Propertyvaria
 // PropertyvariantGetFields's does. Required parameters are not checked here:
 // the portal reports them.
 func PropertyvariantGetFieldsCommand(p PropertyvariantGetFieldsParams) b24.Command[*PropertyvariantGetFieldsResult] {
-	return b24.NewCommand[*PropertyvariantGetFieldsResult](b24.Request{
+	return b24.Command[*PropertyvariantGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.propertyvariant.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertyvariantGetFieldsParams holds the parameters of
@@ -396,12 +396,12 @@ func PropertyvariantList(ctx context.Context, c b24.Caller, p PropertyvariantLis
 // batch (see b24.Add); its result decodes as PropertyvariantList's does.
 // Required parameters are not checked here: the portal reports them.
 func PropertyvariantListCommand(p PropertyvariantListParams) b24.Command[*PropertyvariantListResult] {
-	return b24.NewCommand[*PropertyvariantListResult](b24.Request{
+	return b24.Command[*PropertyvariantListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.propertyvariant.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PropertyvariantListAll iterates over every row of sale.propertyvariant.list,
@@ -532,11 +532,11 @@ func PropertyvariantUpdate(ctx context.Context, c b24.Caller, p PropertyvariantU
 // a batch (see b24.Add); its result decodes as PropertyvariantUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func PropertyvariantUpdateCommand(p PropertyvariantUpdateParams) b24.Command[*PropertyvariantUpdateResult] {
-	return b24.NewCommand[*PropertyvariantUpdateResult](b24.Request{
+	return b24.Command[*PropertyvariantUpdateResult]{Request: b24.Request{
 		Method:  "sale.propertyvariant.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PropertyvariantUpdateParams holds the parameters of
@@ -549,7 +549,7 @@ type PropertyvariantUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PropertyvariantUpdateParams) validate() error {
+func (p *PropertyvariantUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.propertyvariant.update",

@@ -191,11 +191,11 @@ func ShipmentAdd(ctx context.Context, c b24.Caller, p ShipmentAddParams, opts ..
 // b24.Add); its result decodes as ShipmentAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func ShipmentAddCommand(p ShipmentAddParams) b24.Command[*ShipmentAddResult] {
-	return b24.NewCommand[*ShipmentAddResult](b24.Request{
+	return b24.Command[*ShipmentAddResult]{Request: b24.Request{
 		Method:  "sale.shipment.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ShipmentAddParams holds the parameters of sale.shipment.add.
@@ -205,7 +205,7 @@ type ShipmentAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentAddParams) validate() error {
+func (p *ShipmentAddParams) validate() error {
 	if !p.Fields.OrderID.Set {
 		return &b24.RequiredError{
 			Method: "sale.shipment.add",
@@ -285,11 +285,11 @@ func ShipmentDelete(ctx context.Context, c b24.Caller, p ShipmentDeleteParams, o
 // b24.Add); its result decodes as ShipmentDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func ShipmentDeleteCommand(p ShipmentDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.shipment.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ShipmentDeleteParams holds the parameters of sale.shipment.delete.
@@ -299,7 +299,7 @@ type ShipmentDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentDeleteParams) validate() error {
+func (p *ShipmentDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.shipment.delete",
@@ -341,12 +341,12 @@ func ShipmentGet(ctx context.Context, c b24.Caller, p ShipmentGetParams, opts ..
 // b24.Add); its result decodes as ShipmentGet's does. Required parameters are
 // not checked here: the portal reports them.
 func ShipmentGetCommand(p ShipmentGetParams) b24.Command[*Shipment] {
-	return b24.NewCommand[*Shipment](b24.Request{
+	return b24.Command[*Shipment]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.shipment.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ShipmentGetParams holds the parameters of sale.shipment.get.
@@ -356,7 +356,7 @@ type ShipmentGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentGetParams) validate() error {
+func (p *ShipmentGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.shipment.get",
@@ -395,12 +395,12 @@ func ShipmentGetFields(ctx context.Context, c b24.Caller, p ShipmentGetFieldsPar
 // (see b24.Add); its result decodes as ShipmentGetFields's does. Required
 // parameters are not checked here: the portal reports them.
 func ShipmentGetFieldsCommand(p ShipmentGetFieldsParams) b24.Command[*ShipmentGetFieldsResult] {
-	return b24.NewCommand[*ShipmentGetFieldsResult](b24.Request{
+	return b24.Command[*ShipmentGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.shipment.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ShipmentGetFieldsParams holds the parameters of sale.shipment.getFields.
@@ -452,12 +452,12 @@ func ShipmentList(ctx context.Context, c b24.Caller, p ShipmentListParams, opts 
 // b24.Add); its result decodes as ShipmentList's does. Required parameters are
 // not checked here: the portal reports them.
 func ShipmentListCommand(p ShipmentListParams) b24.Command[*ShipmentListResult] {
-	return b24.NewCommand[*ShipmentListResult](b24.Request{
+	return b24.Command[*ShipmentListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.shipment.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ShipmentListAll iterates over every row of sale.shipment.list, requesting
@@ -604,11 +604,11 @@ func ShipmentUpdate(ctx context.Context, c b24.Caller, p ShipmentUpdateParams, o
 // b24.Add); its result decodes as ShipmentUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func ShipmentUpdateCommand(p ShipmentUpdateParams) b24.Command[*ShipmentUpdateResult] {
-	return b24.NewCommand[*ShipmentUpdateResult](b24.Request{
+	return b24.Command[*ShipmentUpdateResult]{Request: b24.Request{
 		Method:  "sale.shipment.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ShipmentUpdateParams holds the parameters of sale.shipment.update.
@@ -620,7 +620,7 @@ type ShipmentUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentUpdateParams) validate() error {
+func (p *ShipmentUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.shipment.update",

@@ -110,11 +110,11 @@ func ShipmentitemAdd(ctx context.Context, c b24.Caller, p ShipmentitemAddParams,
 // (see b24.Add); its result decodes as ShipmentitemAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ShipmentitemAddCommand(p ShipmentitemAddParams) b24.Command[*ShipmentitemAddResult] {
-	return b24.NewCommand[*ShipmentitemAddResult](b24.Request{
+	return b24.Command[*ShipmentitemAddResult]{Request: b24.Request{
 		Method:  "sale.shipmentitem.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ShipmentitemAddParams holds the parameters of sale.shipmentitem.add.
@@ -124,7 +124,7 @@ type ShipmentitemAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentitemAddParams) validate() error {
+func (p *ShipmentitemAddParams) validate() error {
 	if !p.Fields.OrderDeliveryID.Set {
 		return &b24.RequiredError{
 			Method: "sale.shipmentitem.add",
@@ -201,11 +201,11 @@ func ShipmentitemDelete(ctx context.Context, c b24.Caller, p ShipmentitemDeleteP
 // batch (see b24.Add); its result decodes as ShipmentitemDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ShipmentitemDeleteCommand(p ShipmentitemDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.shipmentitem.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ShipmentitemDeleteParams holds the parameters of sale.shipmentitem.delete.
@@ -215,7 +215,7 @@ type ShipmentitemDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentitemDeleteParams) validate() error {
+func (p *ShipmentitemDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.shipmentitem.delete",
@@ -260,12 +260,12 @@ func ShipmentitemGet(ctx context.Context, c b24.Caller, p ShipmentitemGetParams,
 // (see b24.Add); its result decodes as ShipmentitemGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ShipmentitemGetCommand(p ShipmentitemGetParams) b24.Command[*ShipmentitemGetResult] {
-	return b24.NewCommand[*ShipmentitemGetResult](b24.Request{
+	return b24.Command[*ShipmentitemGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.shipmentitem.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ShipmentitemGetParams holds the parameters of sale.shipmentitem.get.
@@ -275,7 +275,7 @@ type ShipmentitemGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentitemGetParams) validate() error {
+func (p *ShipmentitemGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.shipmentitem.get",
@@ -334,12 +334,12 @@ func ShipmentitemGetfields(ctx context.Context, c b24.Caller, p ShipmentitemGetf
 // a batch (see b24.Add); its result decodes as ShipmentitemGetfields's does.
 // Required parameters are not checked here: the portal reports them.
 func ShipmentitemGetfieldsCommand(p ShipmentitemGetfieldsParams) b24.Command[*ShipmentitemGetfieldsResult] {
-	return b24.NewCommand[*ShipmentitemGetfieldsResult](b24.Request{
+	return b24.Command[*ShipmentitemGetfieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.shipmentitem.getfields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ShipmentitemGetfieldsParams holds the parameters of
@@ -395,12 +395,12 @@ func ShipmentitemList(ctx context.Context, c b24.Caller, p ShipmentitemListParam
 // (see b24.Add); its result decodes as ShipmentitemList's does. Required
 // parameters are not checked here: the portal reports them.
 func ShipmentitemListCommand(p ShipmentitemListParams) b24.Command[*ShipmentitemListResult] {
-	return b24.NewCommand[*ShipmentitemListResult](b24.Request{
+	return b24.Command[*ShipmentitemListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.shipmentitem.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ShipmentitemListAll iterates over every row of sale.shipmentitem.list,
@@ -555,11 +555,11 @@ func ShipmentitemUpdate(ctx context.Context, c b24.Caller, p ShipmentitemUpdateP
 // batch (see b24.Add); its result decodes as ShipmentitemUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func ShipmentitemUpdateCommand(p ShipmentitemUpdateParams) b24.Command[*ShipmentitemUpdateResult] {
-	return b24.NewCommand[*ShipmentitemUpdateResult](b24.Request{
+	return b24.Command[*ShipmentitemUpdateResult]{Request: b24.Request{
 		Method:  "sale.shipmentitem.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ShipmentitemUpdateParams holds the parameters of sale.shipmentitem.update.
@@ -571,7 +571,7 @@ type ShipmentitemUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentitemUpdateParams) validate() error {
+func (p *ShipmentitemUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.shipmentitem.update",

@@ -558,11 +558,11 @@ func ShipmentpropertyAdd(ctx context.Context, c b24.Caller, p ShipmentpropertyAd
 // batch (see b24.Add); its result decodes as ShipmentpropertyAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func ShipmentpropertyAddCommand(p ShipmentpropertyAddParams) b24.Command[*ShipmentpropertyAddResult] {
-	return b24.NewCommand[*ShipmentpropertyAddResult](b24.Request{
+	return b24.Command[*ShipmentpropertyAddResult]{Request: b24.Request{
 		Method:  "sale.shipmentproperty.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ShipmentpropertyAddParams holds the parameters of sale.shipmentproperty.add.
@@ -572,7 +572,7 @@ type ShipmentpropertyAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentpropertyAddParams) validate() error {
+func (p *ShipmentpropertyAddParams) validate() error {
 	if !p.Fields.PersonTypeID.Set {
 		return &b24.RequiredError{
 			Method: "sale.shipmentproperty.add",
@@ -655,11 +655,11 @@ func ShipmentpropertyDelete(ctx context.Context, c b24.Caller, p Shipmentpropert
 // for a batch (see b24.Add); its result decodes as ShipmentpropertyDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func ShipmentpropertyDeleteCommand(p ShipmentpropertyDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.shipmentproperty.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ShipmentpropertyDeleteParams holds the parameters of
@@ -670,7 +670,7 @@ type ShipmentpropertyDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentpropertyDeleteParams) validate() error {
+func (p *ShipmentpropertyDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.shipmentproperty.delete",
@@ -712,12 +712,12 @@ func ShipmentpropertyGet(ctx context.Context, c b24.Caller, p ShipmentpropertyGe
 // batch (see b24.Add); its result decodes as ShipmentpropertyGet's does.
 // Required parameters are not checked here: the portal reports them.
 func ShipmentpropertyGetCommand(p ShipmentpropertyGetParams) b24.Command[*ShipmentpropertyGetResult] {
-	return b24.NewCommand[*ShipmentpropertyGetResult](b24.Request{
+	return b24.Command[*ShipmentpropertyGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.shipmentproperty.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ShipmentpropertyGetParams holds the parameters of sale.shipmentproperty.get.
@@ -727,7 +727,7 @@ type ShipmentpropertyGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentpropertyGetParams) validate() error {
+func (p *ShipmentpropertyGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.shipmentproperty.get",
@@ -791,12 +791,12 @@ func ShipmentpropertyGetfieldsbytype(ctx context.Context, c b24.Caller, p Shipme
 // b24.Add); its result decodes as ShipmentpropertyGetfieldsbytype's does.
 // Required parameters are not checked here: the portal reports them.
 func ShipmentpropertyGetfieldsbytypeCommand(p ShipmentpropertyGetfieldsbytypeParams) b24.Command[*ShipmentpropertyGetfieldsbytypeResult] {
-	return b24.NewCommand[*ShipmentpropertyGetfieldsbytypeResult](b24.Request{
+	return b24.Command[*ShipmentpropertyGetfieldsbytypeResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.shipmentproperty.getfieldsbytype",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ShipmentpropertyGetfieldsbytypeParams holds the parameters of
@@ -808,7 +808,7 @@ type ShipmentpropertyGetfieldsbytypeParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentpropertyGetfieldsbytypeParams) validate() error {
+func (p *ShipmentpropertyGetfieldsbytypeParams) validate() error {
 	if p.Type == "" {
 		return &b24.RequiredError{
 			Method: "sale.shipmentproperty.getfieldsbytype",
@@ -867,12 +867,12 @@ func ShipmentpropertyList(ctx context.Context, c b24.Caller, p ShipmentpropertyL
 // batch (see b24.Add); its result decodes as ShipmentpropertyList's does.
 // Required parameters are not checked here: the portal reports them.
 func ShipmentpropertyListCommand(p ShipmentpropertyListParams) b24.Command[*ShipmentpropertyListResult] {
-	return b24.NewCommand[*ShipmentpropertyListResult](b24.Request{
+	return b24.Command[*ShipmentpropertyListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.shipmentproperty.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ShipmentpropertyListAll iterates over every row of
@@ -1058,11 +1058,11 @@ func ShipmentpropertyUpdate(ctx context.Context, c b24.Caller, p Shipmentpropert
 // for a batch (see b24.Add); its result decodes as ShipmentpropertyUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func ShipmentpropertyUpdateCommand(p ShipmentpropertyUpdateParams) b24.Command[*ShipmentpropertyUpdateResult] {
-	return b24.NewCommand[*ShipmentpropertyUpdateResult](b24.Request{
+	return b24.Command[*ShipmentpropertyUpdateResult]{Request: b24.Request{
 		Method:  "sale.shipmentproperty.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ShipmentpropertyUpdateParams holds the parameters of
@@ -1075,7 +1075,7 @@ type ShipmentpropertyUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentpropertyUpdateParams) validate() error {
+func (p *ShipmentpropertyUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.shipmentproperty.update",

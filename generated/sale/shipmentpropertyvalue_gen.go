@@ -75,11 +75,11 @@ func ShipmentpropertyvalueDelete(ctx context.Context, c b24.Caller, p Shipmentpr
 // ShipmentpropertyvalueDelete's does. Required parameters are not checked
 // here: the portal reports them.
 func ShipmentpropertyvalueDeleteCommand(p ShipmentpropertyvalueDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.shipmentpropertyvalue.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ShipmentpropertyvalueDeleteParams holds the parameters of
@@ -90,7 +90,7 @@ type ShipmentpropertyvalueDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentpropertyvalueDeleteParams) validate() error {
+func (p *ShipmentpropertyvalueDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.shipmentpropertyvalue.delete",
@@ -136,12 +136,12 @@ func ShipmentpropertyvalueGet(ctx context.Context, c b24.Caller, p Shipmentprope
 // ShipmentpropertyvalueGet's does. Required parameters are not checked here:
 // the portal reports them.
 func ShipmentpropertyvalueGetCommand(p ShipmentpropertyvalueGetParams) b24.Command[*ShipmentpropertyvalueGetResult] {
-	return b24.NewCommand[*ShipmentpropertyvalueGetResult](b24.Request{
+	return b24.Command[*ShipmentpropertyvalueGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.shipmentpropertyvalue.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ShipmentpropertyvalueGetParams holds the parameters of
@@ -152,7 +152,7 @@ type ShipmentpropertyvalueGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentpropertyvalueGetParams) validate() error {
+func (p *ShipmentpropertyvalueGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.shipmentpropertyvalue.get",
@@ -213,12 +213,12 @@ func ShipmentpropertyvalueGetfields(ctx context.Context, c b24.Caller, p Shipmen
 // its result decodes as ShipmentpropertyvalueGetfields's does. Required
 // parameters are not checked here: the portal reports them.
 func ShipmentpropertyvalueGetfieldsCommand(p ShipmentpropertyvalueGetfieldsParams) b24.Command[*ShipmentpropertyvalueGetfieldsResult] {
-	return b24.NewCommand[*ShipmentpropertyvalueGetfieldsResult](b24.Request{
+	return b24.Command[*ShipmentpropertyvalueGetfieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.shipmentpropertyvalue.getfields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ShipmentpropertyvalueGetfieldsParams holds the parameters of
@@ -275,12 +275,12 @@ func ShipmentpropertyvalueList(ctx context.Context, c b24.Caller, p Shipmentprop
 // ShipmentpropertyvalueList's does. Required parameters are not checked here:
 // the portal reports them.
 func ShipmentpropertyvalueListCommand(p ShipmentpropertyvalueListParams) b24.Command[*ShipmentpropertyvalueListResult] {
-	return b24.NewCommand[*ShipmentpropertyvalueListResult](b24.Request{
+	return b24.Command[*ShipmentpropertyvalueListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.shipmentpropertyvalue.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ShipmentpropertyvalueListAll iterates over every row of
@@ -437,11 +437,11 @@ func ShipmentpropertyvalueModify(ctx context.Context, c b24.Caller, p Shipmentpr
 // ShipmentpropertyvalueModify's does. Required parameters are not checked
 // here: the portal reports them.
 func ShipmentpropertyvalueModifyCommand(p ShipmentpropertyvalueModifyParams) b24.Command[*ShipmentpropertyvalueModifyResult] {
-	return b24.NewCommand[*ShipmentpropertyvalueModifyResult](b24.Request{
+	return b24.Command[*ShipmentpropertyvalueModifyResult]{Request: b24.Request{
 		Method:  "sale.shipmentpropertyvalue.modify",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ShipmentpropertyvalueModifyParams holds the parameters of
@@ -452,7 +452,7 @@ type ShipmentpropertyvalueModifyParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ShipmentpropertyvalueModifyParams) validate() error {
+func (p *ShipmentpropertyvalueModifyParams) validate() error {
 	if p.Fields.Shipment.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.shipmentpropertyvalue.modify",

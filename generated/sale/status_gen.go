@@ -148,11 +148,11 @@ func StatusAdd(ctx context.Context, c b24.Caller, p StatusAddParams, opts ...b24
 // its result decodes as StatusAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func StatusAddCommand(p StatusAddParams) b24.Command[*StatusAddResult] {
-	return b24.NewCommand[*StatusAddResult](b24.Request{
+	return b24.Command[*StatusAddResult]{Request: b24.Request{
 		Method:  "sale.status.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StatusAddParams holds the parameters of sale.status.add.
@@ -162,7 +162,7 @@ type StatusAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StatusAddParams) validate() error {
+func (p *StatusAddParams) validate() error {
 	if !p.Fields.ID.Set {
 		return &b24.RequiredError{
 			Method: "sale.status.add",
@@ -231,11 +231,11 @@ func StatusDelete(ctx context.Context, c b24.Caller, p StatusDeleteParams, opts 
 // b24.Add); its result decodes as StatusDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func StatusDeleteCommand(p StatusDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.status.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StatusDeleteParams holds the parameters of sale.status.delete.
@@ -245,7 +245,7 @@ type StatusDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StatusDeleteParams) validate() error {
+func (p *StatusDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.status.delete",
@@ -287,12 +287,12 @@ func StatusGet(ctx context.Context, c b24.Caller, p StatusGetParams, opts ...b24
 // its result decodes as StatusGet's does. Required parameters are not checked
 // here: the portal reports them.
 func StatusGetCommand(p StatusGetParams) b24.Command[*StatusGetResult] {
-	return b24.NewCommand[*StatusGetResult](b24.Request{
+	return b24.Command[*StatusGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.status.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StatusGetParams holds the parameters of sale.status.get.
@@ -302,7 +302,7 @@ type StatusGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StatusGetParams) validate() error {
+func (p *StatusGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.status.get",
@@ -358,12 +358,12 @@ func StatusGetFields(ctx context.Context, c b24.Caller, p StatusGetFieldsParams,
 // (see b24.Add); its result decodes as StatusGetFields's does. Required
 // parameters are not checked here: the portal reports them.
 func StatusGetFieldsCommand(p StatusGetFieldsParams) b24.Command[*StatusGetFieldsResult] {
-	return b24.NewCommand[*StatusGetFieldsResult](b24.Request{
+	return b24.Command[*StatusGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.status.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StatusGetFieldsParams holds the parameters of sale.status.getFields.
@@ -415,12 +415,12 @@ func StatusList(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b
 // b24.Add); its result decodes as StatusList's does. Required parameters are
 // not checked here: the portal reports them.
 func StatusListCommand(p StatusListParams) b24.Command[*Status] {
-	return b24.NewCommand[*Status](b24.Request{
+	return b24.Command[*Status]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.status.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StatusListParams holds the parameters of sale.status.list.
@@ -537,11 +537,11 @@ func StatusUpdate(ctx context.Context, c b24.Caller, p StatusUpdateParams, opts 
 // b24.Add); its result decodes as StatusUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func StatusUpdateCommand(p StatusUpdateParams) b24.Command[*StatusUpdateResult] {
-	return b24.NewCommand[*StatusUpdateResult](b24.Request{
+	return b24.Command[*StatusUpdateResult]{Request: b24.Request{
 		Method:  "sale.status.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StatusUpdateParams holds the parameters of sale.status.update.
@@ -553,7 +553,7 @@ type StatusUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StatusUpdateParams) validate() error {
+func (p *StatusUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.status.update",

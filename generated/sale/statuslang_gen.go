@@ -125,11 +125,11 @@ func StatusLangAdd(ctx context.Context, c b24.Caller, p StatusLangAddParams, opt
 // b24.Add); its result decodes as StatusLangAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func StatusLangAddCommand(p StatusLangAddParams) b24.Command[*StatusLangAddResult] {
-	return b24.NewCommand[*StatusLangAddResult](b24.Request{
+	return b24.Command[*StatusLangAddResult]{Request: b24.Request{
 		Method:  "sale.statusLang.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StatusLangAddParams holds the parameters of sale.statusLang.add.
@@ -149,7 +149,7 @@ type StatusLangAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StatusLangAddParams) validate() error {
+func (p *StatusLangAddParams) validate() error {
 	if !p.Fields.StatusID.Set {
 		return &b24.RequiredError{
 			Method: "sale.statusLang.add",
@@ -229,11 +229,11 @@ func StatusLangDeleteByFilter(ctx context.Context, c b24.Caller, p StatusLangDel
 // StatusLangDeleteByFilter's does. Required parameters are not checked here:
 // the portal reports them.
 func StatusLangDeleteByFilterCommand(p StatusLangDeleteByFilterParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sale.statusLang.deleteByFilter",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StatusLangDeleteByFilterParams holds the parameters of
@@ -253,7 +253,7 @@ type StatusLangDeleteByFilterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StatusLangDeleteByFilterParams) validate() error {
+func (p *StatusLangDeleteByFilterParams) validate() error {
 	if p.Fields.StatusID == 0 {
 		return &b24.RequiredError{
 			Method: "sale.statusLang.deleteByFilter",
@@ -354,12 +354,12 @@ func StatusLangGetFields(ctx context.Context, c b24.Caller, p StatusLangGetField
 // batch (see b24.Add); its result decodes as StatusLangGetFields's does.
 // Required parameters are not checked here: the portal reports them.
 func StatusLangGetFieldsCommand(p StatusLangGetFieldsParams) b24.Command[*StatusLangGetFieldsResult] {
-	return b24.NewCommand[*StatusLangGetFieldsResult](b24.Request{
+	return b24.Command[*StatusLangGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.statusLang.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StatusLangGetFieldsParams holds the parameters of sale.statusLang.getFields.
@@ -414,12 +414,12 @@ func StatusLangGetListLangs(ctx context.Context, c b24.Caller, p StatusLangGetLi
 // for a batch (see b24.Add); its result decodes as StatusLangGetListLangs's
 // does. Required parameters are not checked here: the portal reports them.
 func StatusLangGetListLangsCommand(p StatusLangGetListLangsParams) b24.Command[*StatusLangGetListLangsResult] {
-	return b24.NewCommand[*StatusLangGetListLangsResult](b24.Request{
+	return b24.Command[*StatusLangGetListLangsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.statusLang.getListLangs",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StatusLangGetListLangsAll iterates over every row of
@@ -480,12 +480,12 @@ func StatusLangList(ctx context.Context, c b24.Caller, p StatusLangListParams, o
 // b24.Add); its result decodes as StatusLangList's does. Required parameters
 // are not checked here: the portal reports them.
 func StatusLangListCommand(p StatusLangListParams) b24.Command[*StatusLangListResult] {
-	return b24.NewCommand[*StatusLangListResult](b24.Request{
+	return b24.Command[*StatusLangListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.statusLang.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StatusLangListAll iterates over every row of sale.statusLang.list,

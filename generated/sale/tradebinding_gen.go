@@ -64,12 +64,12 @@ func TradeBindingGetFields(ctx context.Context, c b24.Caller, p TradeBindingGetF
 // a batch (see b24.Add); its result decodes as TradeBindingGetFields's does.
 // Required parameters are not checked here: the portal reports them.
 func TradeBindingGetFieldsCommand(p TradeBindingGetFieldsParams) b24.Command[*TradeBindingGetFieldsResult] {
-	return b24.NewCommand[*TradeBindingGetFieldsResult](b24.Request{
+	return b24.Command[*TradeBindingGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.tradeBinding.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TradeBindingGetFieldsParams holds the parameters of
@@ -124,12 +124,12 @@ func TradeBindingList(ctx context.Context, c b24.Caller, p TradeBindingListParam
 // (see b24.Add); its result decodes as TradeBindingList's does. Required
 // parameters are not checked here: the portal reports them.
 func TradeBindingListCommand(p TradeBindingListParams) b24.Command[*TradeBindingListResult] {
-	return b24.NewCommand[*TradeBindingListResult](b24.Request{
+	return b24.Command[*TradeBindingListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.tradeBinding.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TradeBindingListAll iterates over every row of sale.tradeBinding.list,

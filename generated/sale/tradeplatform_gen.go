@@ -63,12 +63,12 @@ func TradePlatformGetFields(ctx context.Context, c b24.Caller, p TradePlatformGe
 // for a batch (see b24.Add); its result decodes as TradePlatformGetFields's
 // does. Required parameters are not checked here: the portal reports them.
 func TradePlatformGetFieldsCommand(p TradePlatformGetFieldsParams) b24.Command[*TradePlatformGetFieldsResult] {
-	return b24.NewCommand[*TradePlatformGetFieldsResult](b24.Request{
+	return b24.Command[*TradePlatformGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.tradePlatform.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TradePlatformGetFieldsParams holds the parameters of
@@ -122,12 +122,12 @@ func TradePlatformList(ctx context.Context, c b24.Caller, p TradePlatformListPar
 // (see b24.Add); its result decodes as TradePlatformList's does. Required
 // parameters are not checked here: the portal reports them.
 func TradePlatformListCommand(p TradePlatformListParams) b24.Command[*TradePlatformListResult] {
-	return b24.NewCommand[*TradePlatformListResult](b24.Request{
+	return b24.Command[*TradePlatformListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.tradePlatform.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TradePlatformListAll iterates over every row of sale.tradePlatform.list,

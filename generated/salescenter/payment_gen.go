@@ -40,12 +40,12 @@ func PaymentGetPublicURL(ctx context.Context, c b24.Caller, p PaymentGetPublicUR
 // for a batch (see b24.Add); its result decodes as PaymentGetPublicURL's does.
 // Required parameters are not checked here: the portal reports them.
 func PaymentGetPublicURLCommand(p PaymentGetPublicURLParams) b24.Command[*PaymentGetPublicURLResult] {
-	return b24.NewCommand[*PaymentGetPublicURLResult](b24.Request{
+	return b24.Command[*PaymentGetPublicURLResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "salescenter.payment.getPublicUrl",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PaymentGetPublicURLParams holds the parameters of
@@ -56,7 +56,7 @@ type PaymentGetPublicURLParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p PaymentGetPublicURLParams) validate() error {
+func (p *PaymentGetPublicURLParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "salescenter.payment.getPublicUrl",

@@ -32,12 +32,12 @@ func Time(ctx context.Context, c b24.Caller, p TimeParams, opts ...b24.CallOptio
 // result decodes as Time's does. Required parameters are not checked here: the
 // portal reports them.
 func TimeCommand(p TimeParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "server.time",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimeParams holds the parameters of server.time.

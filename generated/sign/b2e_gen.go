@@ -212,12 +212,12 @@ func B2eCompanyProviderList(ctx context.Context, c b24.Caller, p B2eCompanyProvi
 // for a batch (see b24.Add); its result decodes as B2eCompanyProviderList's
 // does. Required parameters are not checked here: the portal reports them.
 func B2eCompanyProviderListCommand(p B2eCompanyProviderListParams) b24.Command[[]B2eCompanyProviderListItem] {
-	return b24.NewCommand[[]B2eCompanyProviderListItem](b24.Request{
+	return b24.Command[[]B2eCompanyProviderListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sign.b2e.company.provider.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // B2eCompanyProviderListParams holds the parameters of
@@ -251,7 +251,7 @@ type B2eCompanyProviderListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p B2eCompanyProviderListParams) validate() error {
+func (p *B2eCompanyProviderListParams) validate() error {
 	if p.CompanyUUID == "" {
 		return &b24.RequiredError{
 			Method: "sign.b2e.company.provider.list",
@@ -320,12 +320,12 @@ func B2eDocumentGet(ctx context.Context, c b24.Caller, p B2eDocumentGetParams, o
 // b24.Add); its result decodes as B2eDocumentGet's does. Required parameters
 // are not checked here: the portal reports them.
 func B2eDocumentGetCommand(p B2eDocumentGetParams) b24.Command[*B2eDocument] {
-	return b24.NewCommand[*B2eDocument](b24.Request{
+	return b24.Command[*B2eDocument]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sign.b2e.document.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // B2eDocumentGetParams holds the parameters of sign.b2e.document.get.
@@ -372,11 +372,11 @@ func B2eDocumentSend(ctx context.Context, c b24.Caller, p B2eDocumentSendParams,
 // (see b24.Add); its result decodes as B2eDocumentSend's does. Required
 // parameters are not checked here: the portal reports them.
 func B2eDocumentSendCommand(p B2eDocumentSendParams) b24.Command[*B2eDocument] {
-	return b24.NewCommand[*B2eDocument](b24.Request{
+	return b24.Command[*B2eDocument]{Request: b24.Request{
 		Method:  "sign.b2e.document.send",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // B2eDocumentSendParams holds the parameters of sign.b2e.document.send.
@@ -391,7 +391,7 @@ type B2eDocumentSendParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p B2eDocumentSendParams) validate() error {
+func (p *B2eDocumentSendParams) validate() error {
 	if p.Fields.Company.UUID == "" {
 		return &b24.RequiredError{
 			Method: "sign.b2e.document.send",
@@ -741,12 +741,12 @@ func B2eHcmlinkDocumentGet(ctx context.Context, c b24.Caller, p B2eHcmlinkDocume
 // for a batch (see b24.Add); its result decodes as B2eHcmlinkDocumentGet's
 // does. Required parameters are not checked here: the portal reports them.
 func B2eHcmlinkDocumentGetCommand(p B2eHcmlinkDocumentGetParams) b24.Command[*B2eHcmlinkDocument] {
-	return b24.NewCommand[*B2eHcmlinkDocument](b24.Request{
+	return b24.Command[*B2eHcmlinkDocument]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sign.b2e.hcmlink.document.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // B2eHcmlinkDocumentGetParams holds the parameters of
@@ -760,7 +760,7 @@ type B2eHcmlinkDocumentGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p B2eHcmlinkDocumentGetParams) validate() error {
+func (p *B2eHcmlinkDocumentGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sign.b2e.hcmlink.document.get",
@@ -798,12 +798,12 @@ func B2eMysafeTail(ctx context.Context, c b24.Caller, p B2eMysafeTailParams, opt
 // b24.Add); its result decodes as B2eMysafeTail's does. Required parameters
 // are not checked here: the portal reports them.
 func B2eMysafeTailCommand(p B2eMysafeTailParams) b24.Command[[]B2eMysafeTailItem] {
-	return b24.NewCommand[[]B2eMysafeTailItem](b24.Request{
+	return b24.Command[[]B2eMysafeTailItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sign.b2e.mysafe.tail",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // B2eMysafeTailParams holds the parameters of sign.b2e.mysafe.tail.
@@ -874,12 +874,12 @@ func B2ePersonalTail(ctx context.Context, c b24.Caller, p B2ePersonalTailParams,
 // (see b24.Add); its result decodes as B2ePersonalTail's does. Required
 // parameters are not checked here: the portal reports them.
 func B2ePersonalTailCommand(p B2ePersonalTailParams) b24.Command[[]B2ePersonalTailItem] {
-	return b24.NewCommand[[]B2ePersonalTailItem](b24.Request{
+	return b24.Command[[]B2ePersonalTailItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sign.b2e.personal.tail",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // B2ePersonalTailParams holds the parameters of sign.b2e.personal.tail.

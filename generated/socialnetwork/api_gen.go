@@ -801,12 +801,12 @@ func APIWorkgroupGet(ctx context.Context, c b24.Caller, p APIWorkgroupGetParams,
 // batch (see b24.Add); its result decodes as APIWorkgroupGet's does. Required
 // parameters are not checked here: the portal reports them.
 func APIWorkgroupGetCommand(p APIWorkgroupGetParams) b24.Command[*APIWorkgroup] {
-	return b24.NewCommand[*APIWorkgroup](b24.Request{
+	return b24.Command[*APIWorkgroup]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "socialnetwork.api.workgroup.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIWorkgroupGetParams holds the parameters of
@@ -817,7 +817,7 @@ type APIWorkgroupGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIWorkgroupGetParams) validate() error {
+func (p *APIWorkgroupGetParams) validate() error {
 	if p.Params.GroupID == 0 {
 		return &b24.RequiredError{
 			Method: "socialnetwork.api.workgroup.get",
@@ -940,12 +940,12 @@ func APIWorkgroupList(ctx context.Context, c b24.Caller, p APIWorkgroupListParam
 // a batch (see b24.Add); its result decodes as APIWorkgroupList's does.
 // Required parameters are not checked here: the portal reports them.
 func APIWorkgroupListCommand(p APIWorkgroupListParams) b24.Command[*APIWorkgroupListResult] {
-	return b24.NewCommand[*APIWorkgroupListResult](b24.Request{
+	return b24.Command[*APIWorkgroupListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "socialnetwork.api.workgroup.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIWorkgroupListAll iterates over every row of

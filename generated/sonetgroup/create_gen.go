@@ -39,11 +39,11 @@ func Create(ctx context.Context, c b24.Caller, p CreateParams, opts ...b24.CallO
 // its result decodes as Create's does. Required parameters are not checked
 // here: the portal reports them.
 func CreateCommand(p CreateParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "sonet_group.create",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CreateParams holds the parameters of sonet_group.create.
@@ -143,7 +143,7 @@ type CreateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CreateParams) validate() error {
+func (p *CreateParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "sonet_group.create",

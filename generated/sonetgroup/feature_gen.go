@@ -40,12 +40,12 @@ func FeatureAccess(ctx context.Context, c b24.Caller, p FeatureAccessParams, opt
 // (see b24.Add); its result decodes as FeatureAccess's does. Required
 // parameters are not checked here: the portal reports them.
 func FeatureAccessCommand(p FeatureAccessParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sonet_group.feature.access",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FeatureAccessParams holds the parameters of sonet_group.feature.access.
@@ -104,7 +104,7 @@ type FeatureAccessParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FeatureAccessParams) validate() error {
+func (p *FeatureAccessParams) validate() error {
 	if p.GroupID == 0 {
 		return &b24.RequiredError{
 			Method: "sonet_group.feature.access",

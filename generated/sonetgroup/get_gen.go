@@ -34,12 +34,12 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // result decodes as Get's does. Required parameters are not checked here: the
 // portal reports them.
 func GetCommand(p GetParams) b24.Command[[]SonetGroup] {
-	return b24.NewCommand[[]SonetGroup](b24.Request{
+	return b24.Command[[]SonetGroup]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sonet_group.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // GetAll iterates over every row of sonet_group.get, requesting page after

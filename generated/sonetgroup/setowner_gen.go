@@ -39,11 +39,11 @@ func Setowner(ctx context.Context, c b24.Caller, p SetownerParams, opts ...b24.C
 // b24.Add); its result decodes as Setowner's does. Required parameters are not
 // checked here: the portal reports them.
 func SetownerCommand(p SetownerParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sonet_group.setowner",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SetownerParams holds the parameters of sonet_group.setowner.
@@ -59,7 +59,7 @@ type SetownerParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SetownerParams) validate() error {
+func (p *SetownerParams) validate() error {
 	if p.GroupID == 0 {
 		return &b24.RequiredError{
 			Method: "sonet_group.setowner",

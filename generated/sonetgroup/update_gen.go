@@ -40,11 +40,11 @@ func Update(ctx context.Context, c b24.Caller, p UpdateParams, opts ...b24.CallO
 // its result decodes as Update's does. Required parameters are not checked
 // here: the portal reports them.
 func UpdateCommand(p UpdateParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "sonet_group.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UpdateParams holds the parameters of sonet_group.update.
@@ -120,7 +120,7 @@ type UpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UpdateParams) validate() error {
+func (p *UpdateParams) validate() error {
 	if p.GroupID == 0 {
 		return &b24.RequiredError{
 			Method: "sonet_group.update",

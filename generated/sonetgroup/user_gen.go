@@ -39,11 +39,11 @@ func UserAdd(ctx context.Context, c b24.Caller, p UserAddParams, opts ...b24.Cal
 // b24.Add); its result decodes as UserAdd's does. Required parameters are not
 // checked here: the portal reports them.
 func UserAddCommand(p UserAddParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Method:  "sonet_group.user.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserAddParams holds the parameters of sonet_group.user.add.
@@ -62,7 +62,7 @@ type UserAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserAddParams) validate() error {
+func (p *UserAddParams) validate() error {
 	if p.GroupID == 0 {
 		return &b24.RequiredError{
 			Method: "sonet_group.user.add",
@@ -109,11 +109,11 @@ func UserDelete(ctx context.Context, c b24.Caller, p UserDeleteParams, opts ...b
 // b24.Add); its result decodes as UserDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func UserDeleteCommand(p UserDeleteParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Method:  "sonet_group.user.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserDeleteParams holds the parameters of sonet_group.user.delete.
@@ -130,7 +130,7 @@ type UserDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserDeleteParams) validate() error {
+func (p *UserDeleteParams) validate() error {
 	if p.GroupID == 0 {
 		return &b24.RequiredError{
 			Method: "sonet_group.user.delete",
@@ -176,12 +176,12 @@ func UserGet(ctx context.Context, c b24.Caller, p UserGetParams, opts ...b24.Cal
 // b24.Add); its result decodes as UserGet's does. Required parameters are not
 // checked here: the portal reports them.
 func UserGetCommand(p UserGetParams) b24.Command[[]UserGetItem] {
-	return b24.NewCommand[[]UserGetItem](b24.Request{
+	return b24.Command[[]UserGetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sonet_group.user.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // UserGetParams holds the parameters of sonet_group.user.get.
@@ -193,7 +193,7 @@ type UserGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserGetParams) validate() error {
+func (p *UserGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "sonet_group.user.get",
@@ -249,11 +249,11 @@ func UserGroups(ctx context.Context, c b24.Caller, p UserGroupsParams, opts ...b
 // b24.Add); its result decodes as UserGroups's does. Required parameters are
 // not checked here: the portal reports them.
 func UserGroupsCommand(p UserGroupsParams) b24.Command[[]UserGroupsItem] {
-	return b24.NewCommand[[]UserGroupsItem](b24.Request{
+	return b24.Command[[]UserGroupsItem]{Request: b24.Request{
 		Method:  "sonet_group.user.groups",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserGroupsParams holds the parameters of sonet_group.user.groups.
@@ -314,11 +314,11 @@ func UserInvite(ctx context.Context, c b24.Caller, p UserInviteParams, opts ...b
 // b24.Add); its result decodes as UserInvite's does. Required parameters are
 // not checked here: the portal reports them.
 func UserInviteCommand(p UserInviteParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Method:  "sonet_group.user.invite",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserInviteParams holds the parameters of sonet_group.user.invite.
@@ -336,7 +336,7 @@ type UserInviteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserInviteParams) validate() error {
+func (p *UserInviteParams) validate() error {
 	if p.GroupID == 0 {
 		return &b24.RequiredError{
 			Method: "sonet_group.user.invite",
@@ -383,11 +383,11 @@ func UserRequest(ctx context.Context, c b24.Caller, p UserRequestParams, opts ..
 // b24.Add); its result decodes as UserRequest's does. Required parameters are
 // not checked here: the portal reports them.
 func UserRequestCommand(p UserRequestParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "sonet_group.user.request",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserRequestParams holds the parameters of sonet_group.user.request.
@@ -401,7 +401,7 @@ type UserRequestParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserRequestParams) validate() error {
+func (p *UserRequestParams) validate() error {
 	if p.GroupID == 0 {
 		return &b24.RequiredError{
 			Method: "sonet_group.user.request",
@@ -442,11 +442,11 @@ func UserUpdate(ctx context.Context, c b24.Caller, p UserUpdateParams, opts ...b
 // b24.Add); its result decodes as UserUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func UserUpdateCommand(p UserUpdateParams) b24.Command[[]b24.String] {
-	return b24.NewCommand[[]b24.String](b24.Request{
+	return b24.Command[[]b24.String]{Request: b24.Request{
 		Method:  "sonet_group.user.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserUpdateParams holds the parameters of sonet_group.user.update.
@@ -472,7 +472,7 @@ type UserUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserUpdateParams) validate() error {
+func (p *UserUpdateParams) validate() error {
 	if p.GroupID == 0 {
 		return &b24.RequiredError{
 			Method: "sonet_group.user.update",

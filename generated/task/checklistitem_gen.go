@@ -405,11 +405,11 @@ func ChecklistitemAdd(ctx context.Context, c b24.Caller, p ChecklistitemAddParam
 // (see b24.Add); its result decodes as ChecklistitemAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ChecklistitemAddCommand(p ChecklistitemAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "task.checklistitem.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChecklistitemAddParams holds the parameters of task.checklistitem.add.
@@ -424,7 +424,7 @@ type ChecklistitemAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChecklistitemAddParams) validate() error {
+func (p *ChecklistitemAddParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.add",
@@ -471,11 +471,11 @@ func ChecklistitemComplete(ctx context.Context, c b24.Caller, p ChecklistitemCom
 // a batch (see b24.Add); its result decodes as ChecklistitemComplete's does.
 // Required parameters are not checked here: the portal reports them.
 func ChecklistitemCompleteCommand(p ChecklistitemCompleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.checklistitem.complete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChecklistitemCompleteParams holds the parameters of
@@ -494,7 +494,7 @@ type ChecklistitemCompleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChecklistitemCompleteParams) validate() error {
+func (p *ChecklistitemCompleteParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.complete",
@@ -541,11 +541,11 @@ func ChecklistitemDelete(ctx context.Context, c b24.Caller, p ChecklistitemDelet
 // batch (see b24.Add); its result decodes as ChecklistitemDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ChecklistitemDeleteCommand(p ChecklistitemDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.checklistitem.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChecklistitemDeleteParams holds the parameters of task.checklistitem.delete.
@@ -563,7 +563,7 @@ type ChecklistitemDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChecklistitemDeleteParams) validate() error {
+func (p *ChecklistitemDeleteParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.delete",
@@ -611,12 +611,12 @@ func ChecklistitemGet(ctx context.Context, c b24.Caller, p ChecklistitemGetParam
 // (see b24.Add); its result decodes as ChecklistitemGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ChecklistitemGetCommand(p ChecklistitemGetParams) b24.Command[*Checklistitem] {
-	return b24.NewCommand[*Checklistitem](b24.Request{
+	return b24.Command[*Checklistitem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.checklistitem.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ChecklistitemGetParams holds the parameters of task.checklistitem.get.
@@ -634,7 +634,7 @@ type ChecklistitemGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChecklistitemGetParams) validate() error {
+func (p *ChecklistitemGetParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.get",
@@ -683,12 +683,12 @@ func ChecklistitemGetlist(ctx context.Context, c b24.Caller, p ChecklistitemGetl
 // batch (see b24.Add); its result decodes as ChecklistitemGetlist's does.
 // Required parameters are not checked here: the portal reports them.
 func ChecklistitemGetlistCommand(p ChecklistitemGetlistParams) b24.Command[[]Checklistitem] {
-	return b24.NewCommand[[]Checklistitem](b24.Request{
+	return b24.Command[[]Checklistitem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.checklistitem.getlist",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ChecklistitemGetlistParams holds the parameters of
@@ -727,7 +727,7 @@ type ChecklistitemGetlistParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChecklistitemGetlistParams) validate() error {
+func (p *ChecklistitemGetlistParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.getlist",
@@ -764,12 +764,12 @@ func ChecklistitemGetmanifest(ctx context.Context, c b24.Caller, p Checklistitem
 // ChecklistitemGetmanifest's does. Required parameters are not checked here:
 // the portal reports them.
 func ChecklistitemGetmanifestCommand(p ChecklistitemGetmanifestParams) b24.Command[*ChecklistitemGetmanifestResult] {
-	return b24.NewCommand[*ChecklistitemGetmanifestResult](b24.Request{
+	return b24.Command[*ChecklistitemGetmanifestResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.checklistitem.getmanifest",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ChecklistitemGetmanifestParams holds the parameters of
@@ -1276,11 +1276,11 @@ func ChecklistitemIsactionallowed(ctx context.Context, c b24.Caller, p Checklist
 // ChecklistitemIsactionallowed's does. Required parameters are not checked
 // here: the portal reports them.
 func ChecklistitemIsactionallowedCommand(p ChecklistitemIsactionallowedParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.checklistitem.isactionallowed",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChecklistitemIsactionallowedParams holds the parameters of
@@ -1309,7 +1309,7 @@ type ChecklistitemIsactionallowedParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChecklistitemIsactionallowedParams) validate() error {
+func (p *ChecklistitemIsactionallowedParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.isactionallowed",
@@ -1365,11 +1365,11 @@ func ChecklistitemMoveafteritem(ctx context.Context, c b24.Caller, p Checklistit
 // ChecklistitemMoveafteritem's does. Required parameters are not checked here:
 // the portal reports them.
 func ChecklistitemMoveafteritemCommand(p ChecklistitemMoveafteritemParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "task.checklistitem.moveafteritem",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChecklistitemMoveafteritemParams holds the parameters of
@@ -1396,7 +1396,7 @@ type ChecklistitemMoveafteritemParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChecklistitemMoveafteritemParams) validate() error {
+func (p *ChecklistitemMoveafteritemParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.moveafteritem",
@@ -1450,11 +1450,11 @@ func ChecklistitemRenew(ctx context.Context, c b24.Caller, p ChecklistitemRenewP
 // batch (see b24.Add); its result decodes as ChecklistitemRenew's does.
 // Required parameters are not checked here: the portal reports them.
 func ChecklistitemRenewCommand(p ChecklistitemRenewParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.checklistitem.renew",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChecklistitemRenewParams holds the parameters of task.checklistitem.renew.
@@ -1472,7 +1472,7 @@ type ChecklistitemRenewParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChecklistitemRenewParams) validate() error {
+func (p *ChecklistitemRenewParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.renew",
@@ -1520,11 +1520,11 @@ func ChecklistitemUpdate(ctx context.Context, c b24.Caller, p ChecklistitemUpdat
 // batch (see b24.Add); its result decodes as ChecklistitemUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func ChecklistitemUpdateCommand(p ChecklistitemUpdateParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "task.checklistitem.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ChecklistitemUpdateParams holds the parameters of task.checklistitem.update.
@@ -1544,7 +1544,7 @@ type ChecklistitemUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ChecklistitemUpdateParams) validate() error {
+func (p *ChecklistitemUpdateParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.update",

@@ -35,11 +35,11 @@ func CommentAdd(ctx context.Context, c b24.Caller, p CommentAddParams, opts ...b
 // b24.Add); its result decodes as CommentAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func CommentAddCommand(p CommentAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.comment.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CommentAddParams holds the parameters of task.comment.add.

@@ -194,11 +194,11 @@ func CommentitemAdd(ctx context.Context, c b24.Caller, p CommentitemAddParams, o
 // b24.Add); its result decodes as CommentitemAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func CommentitemAddCommand(p CommentitemAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "task.commentitem.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CommentitemAddParams holds the parameters of task.commentitem.add.
@@ -213,7 +213,7 @@ type CommentitemAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CommentitemAddParams) validate() error {
+func (p *CommentitemAddParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.add",
@@ -262,11 +262,11 @@ func CommentitemDelete(ctx context.Context, c b24.Caller, p CommentitemDeletePar
 // (see b24.Add); its result decodes as CommentitemDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func CommentitemDeleteCommand(p CommentitemDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.commentitem.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CommentitemDeleteParams holds the parameters of task.commentitem.delete.
@@ -284,7 +284,7 @@ type CommentitemDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CommentitemDeleteParams) validate() error {
+func (p *CommentitemDeleteParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.delete",
@@ -336,12 +336,12 @@ func CommentitemGet(ctx context.Context, c b24.Caller, p CommentitemGetParams, o
 // b24.Add); its result decodes as CommentitemGet's does. Required parameters
 // are not checked here: the portal reports them.
 func CommentitemGetCommand(p CommentitemGetParams) b24.Command[*Commentitem] {
-	return b24.NewCommand[*Commentitem](b24.Request{
+	return b24.Command[*Commentitem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.commentitem.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CommentitemGetParams holds the parameters of task.commentitem.get.
@@ -359,7 +359,7 @@ type CommentitemGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CommentitemGetParams) validate() error {
+func (p *CommentitemGetParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.get",
@@ -410,12 +410,12 @@ func CommentitemGetlist(ctx context.Context, c b24.Caller, p CommentitemGetlistP
 // batch (see b24.Add); its result decodes as CommentitemGetlist's does.
 // Required parameters are not checked here: the portal reports them.
 func CommentitemGetlistCommand(p CommentitemGetlistParams) b24.Command[[]Commentitem] {
-	return b24.NewCommand[[]Commentitem](b24.Request{
+	return b24.Command[[]Commentitem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.commentitem.getlist",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CommentitemGetlistParams holds the parameters of task.commentitem.getlist.
@@ -474,7 +474,7 @@ type CommentitemGetlistParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CommentitemGetlistParams) validate() error {
+func (p *CommentitemGetlistParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.getlist",
@@ -510,12 +510,12 @@ func CommentitemGetmanifest(ctx context.Context, c b24.Caller, p CommentitemGetm
 // for a batch (see b24.Add); its result decodes as CommentitemGetmanifest's
 // does. Required parameters are not checked here: the portal reports them.
 func CommentitemGetmanifestCommand(p CommentitemGetmanifestParams) b24.Command[*CommentitemGetmanifestResult] {
-	return b24.NewCommand[*CommentitemGetmanifestResult](b24.Request{
+	return b24.Command[*CommentitemGetmanifestResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.commentitem.getmanifest",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CommentitemGetmanifestParams holds the parameters of
@@ -889,11 +889,11 @@ func CommentitemIsactionallowed(ctx context.Context, c b24.Caller, p Commentitem
 // CommentitemIsactionallowed's does. Required parameters are not checked here:
 // the portal reports them.
 func CommentitemIsactionallowedCommand(p CommentitemIsactionallowedParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.commentitem.isactionallowed",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CommentitemIsactionallowedParams holds the parameters of
@@ -920,7 +920,7 @@ type CommentitemIsactionallowedParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CommentitemIsactionallowedParams) validate() error {
+func (p *CommentitemIsactionallowedParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.isactionallowed",
@@ -975,11 +975,11 @@ func CommentitemUpdate(ctx context.Context, c b24.Caller, p CommentitemUpdatePar
 // (see b24.Add); its result decodes as CommentitemUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func CommentitemUpdateCommand(p CommentitemUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.commentitem.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CommentitemUpdateParams holds the parameters of task.commentitem.update.
@@ -999,7 +999,7 @@ type CommentitemUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CommentitemUpdateParams) validate() error {
+func (p *CommentitemUpdateParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.update",

@@ -39,11 +39,11 @@ func DependenceAdd(ctx context.Context, c b24.Caller, p DependenceAddParams, opt
 // b24.Add); its result decodes as DependenceAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func DependenceAddCommand(p DependenceAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.dependence.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DependenceAddParams holds the parameters of task.dependence.add.
@@ -96,11 +96,11 @@ func DependenceDelete(ctx context.Context, c b24.Caller, p DependenceDeleteParam
 // (see b24.Add); its result decodes as DependenceDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func DependenceDeleteCommand(p DependenceDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.dependence.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DependenceDeleteParams holds the parameters of task.dependence.delete.

@@ -75,11 +75,11 @@ func ElapseditemAdd(ctx context.Context, c b24.Caller, p ElapseditemAddParams, o
 // b24.Add); its result decodes as ElapseditemAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func ElapseditemAddCommand(p ElapseditemAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "task.elapseditem.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ElapseditemAddParams holds the parameters of task.elapseditem.add.
@@ -103,7 +103,7 @@ type ElapseditemAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ElapseditemAddParams) validate() error {
+func (p *ElapseditemAddParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.add",
@@ -178,11 +178,11 @@ func ElapseditemDelete(ctx context.Context, c b24.Caller, p ElapseditemDeletePar
 // (see b24.Add); its result decodes as ElapseditemDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func ElapseditemDeleteCommand(p ElapseditemDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.elapseditem.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ElapseditemDeleteParams holds the parameters of task.elapseditem.delete.
@@ -200,7 +200,7 @@ type ElapseditemDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ElapseditemDeleteParams) validate() error {
+func (p *ElapseditemDeleteParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.delete",
@@ -249,12 +249,12 @@ func ElapseditemGet(ctx context.Context, c b24.Caller, p ElapseditemGetParams, o
 // b24.Add); its result decodes as ElapseditemGet's does. Required parameters
 // are not checked here: the portal reports them.
 func ElapseditemGetCommand(p ElapseditemGetParams) b24.Command[[]Elapseditem] {
-	return b24.NewCommand[[]Elapseditem](b24.Request{
+	return b24.Command[[]Elapseditem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.elapseditem.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ElapseditemGetParams holds the parameters of task.elapseditem.get.
@@ -272,7 +272,7 @@ type ElapseditemGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ElapseditemGetParams) validate() error {
+func (p *ElapseditemGetParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.get",
@@ -319,12 +319,12 @@ func ElapseditemGetlist(ctx context.Context, c b24.Caller, p ElapseditemGetlistP
 // batch (see b24.Add); its result decodes as ElapseditemGetlist's does.
 // Required parameters are not checked here: the portal reports them.
 func ElapseditemGetlistCommand(p ElapseditemGetlistParams) b24.Command[[]Elapseditem] {
-	return b24.NewCommand[[]Elapseditem](b24.Request{
+	return b24.Command[[]Elapseditem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.elapseditem.getlist",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ElapseditemGetlistAll iterates over every row of task.elapseditem.getlist,
@@ -627,12 +627,12 @@ func ElapseditemGetmanifest(ctx context.Context, c b24.Caller, p ElapseditemGetm
 // for a batch (see b24.Add); its result decodes as ElapseditemGetmanifest's
 // does. Required parameters are not checked here: the portal reports them.
 func ElapseditemGetmanifestCommand(p ElapseditemGetmanifestParams) b24.Command[*ElapseditemGetmanifestResult] {
-	return b24.NewCommand[*ElapseditemGetmanifestResult](b24.Request{
+	return b24.Command[*ElapseditemGetmanifestResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.elapseditem.getmanifest",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ElapseditemGetmanifestParams holds the parameters of
@@ -1005,11 +1005,11 @@ func ElapseditemIsActionAllowed(ctx context.Context, c b24.Caller, p Elapseditem
 // ElapseditemIsActionAllowed's does. Required parameters are not checked here:
 // the portal reports them.
 func ElapseditemIsActionAllowedCommand(p ElapseditemIsActionAllowedParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.elapseditem.isActionAllowed",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ElapseditemIsActionAllowedParams holds the parameters of
@@ -1036,7 +1036,7 @@ type ElapseditemIsActionAllowedParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ElapseditemIsActionAllowedParams) validate() error {
+func (p *ElapseditemIsActionAllowedParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.isActionAllowed",
@@ -1094,11 +1094,11 @@ func ElapseditemUpdate(ctx context.Context, c b24.Caller, p ElapseditemUpdatePar
 // (see b24.Add); its result decodes as ElapseditemUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func ElapseditemUpdateCommand(p ElapseditemUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.elapseditem.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ElapseditemUpdateParams holds the parameters of task.elapseditem.update.
@@ -1127,7 +1127,7 @@ type ElapseditemUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ElapseditemUpdateParams) validate() error {
+func (p *ElapseditemUpdateParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.update",

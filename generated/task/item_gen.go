@@ -127,11 +127,11 @@ func ItemAdd(ctx context.Context, c b24.Caller, p ItemAddParams, opts ...b24.Cal
 // result decodes as ItemAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func ItemAddCommand(p ItemAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemAddParams holds the parameters of task.item.add.
@@ -168,11 +168,11 @@ func ItemAddfile(ctx context.Context, c b24.Caller, p ItemAddfileParams, opts ..
 // b24.Add); its result decodes as ItemAddfile's does. Required parameters are
 // not checked here: the portal reports them.
 func ItemAddfileCommand(p ItemAddfileParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.addfile",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemAddfileParams holds the parameters of task.item.addfile.
@@ -211,11 +211,11 @@ func ItemAddtofavorite(ctx context.Context, c b24.Caller, p ItemAddtofavoritePar
 // (see b24.Add); its result decodes as ItemAddtofavorite's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemAddtofavoriteCommand(p ItemAddtofavoriteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.addtofavorite",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemAddtofavoriteParams holds the parameters of task.item.addtofavorite.
@@ -277,11 +277,11 @@ func ItemApprove(ctx context.Context, c b24.Caller, p ItemApproveParams, opts ..
 // b24.Add); its result decodes as ItemApprove's does. Required parameters are
 // not checked here: the portal reports them.
 func ItemApproveCommand(p ItemApproveParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.approve",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemApproveParams holds the parameters of task.item.approve.
@@ -317,11 +317,11 @@ func ItemComplete(ctx context.Context, c b24.Caller, p ItemCompleteParams, opts 
 // b24.Add); its result decodes as ItemComplete's does. Required parameters are
 // not checked here: the portal reports them.
 func ItemCompleteCommand(p ItemCompleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.complete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemCompleteParams holds the parameters of task.item.complete.
@@ -357,11 +357,11 @@ func ItemDefer(ctx context.Context, c b24.Caller, p ItemDeferParams, opts ...b24
 // its result decodes as ItemDefer's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemDeferCommand(p ItemDeferParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.defer",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemDeferParams holds the parameters of task.item.defer.
@@ -396,11 +396,11 @@ func ItemDelegate(ctx context.Context, c b24.Caller, p ItemDelegateParams, opts 
 // b24.Add); its result decodes as ItemDelegate's does. Required parameters are
 // not checked here: the portal reports them.
 func ItemDelegateCommand(p ItemDelegateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.delegate",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemDelegateParams holds the parameters of task.item.delegate.
@@ -437,11 +437,11 @@ func ItemDelete(ctx context.Context, c b24.Caller, p ItemDeleteParams, opts ...b
 // b24.Add); its result decodes as ItemDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func ItemDeleteCommand(p ItemDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemDeleteParams holds the parameters of task.item.delete.
@@ -476,11 +476,11 @@ func ItemDeletefile(ctx context.Context, c b24.Caller, p ItemDeletefileParams, o
 // b24.Add); its result decodes as ItemDeletefile's does. Required parameters
 // are not checked here: the portal reports them.
 func ItemDeletefileCommand(p ItemDeletefileParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.deletefile",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemDeletefileParams holds the parameters of task.item.deletefile.
@@ -521,11 +521,11 @@ func ItemDeletefromfavorite(ctx context.Context, c b24.Caller, p ItemDeletefromf
 // for a batch (see b24.Add); its result decodes as ItemDeletefromfavorite's
 // does. Required parameters are not checked here: the portal reports them.
 func ItemDeletefromfavoriteCommand(p ItemDeletefromfavoriteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.deletefromfavorite",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemDeletefromfavoriteParams holds the parameters of
@@ -588,11 +588,11 @@ func ItemDisapprove(ctx context.Context, c b24.Caller, p ItemDisapproveParams, o
 // b24.Add); its result decodes as ItemDisapprove's does. Required parameters
 // are not checked here: the portal reports them.
 func ItemDisapproveCommand(p ItemDisapproveParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.disapprove",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemDisapproveParams holds the parameters of task.item.disapprove.
@@ -628,12 +628,12 @@ func ItemGetallowedactions(ctx context.Context, c b24.Caller, p ItemGetallowedac
 // a batch (see b24.Add); its result decodes as ItemGetallowedactions's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemGetallowedactionsCommand(p ItemGetallowedactionsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.item.getallowedactions",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemGetallowedactionsParams holds the parameters of
@@ -674,12 +674,12 @@ func ItemGetallowedtaskactionsasstrings(ctx context.Context, c b24.Caller, p Ite
 // b24.Add); its result decodes as ItemGetallowedtaskactionsasstrings's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemGetallowedtaskactionsasstringsCommand(p ItemGetallowedtaskactionsasstringsParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.item.getallowedtaskactionsasstrings",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemGetallowedtaskactionsasstringsParams holds the parameters of
@@ -716,12 +716,12 @@ func ItemGetdata(ctx context.Context, c b24.Caller, p ItemGetdataParams, opts ..
 // b24.Add); its result decodes as ItemGetdata's does. Required parameters are
 // not checked here: the portal reports them.
 func ItemGetdataCommand(p ItemGetdataParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.item.getdata",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemGetdataParams holds the parameters of task.item.getdata.
@@ -758,12 +758,12 @@ func ItemGetdependson(ctx context.Context, c b24.Caller, p ItemGetdependsonParam
 // (see b24.Add); its result decodes as ItemGetdependson's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemGetdependsonCommand(p ItemGetdependsonParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.item.getdependson",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemGetdependsonParams holds the parameters of task.item.getdependson.
@@ -798,12 +798,12 @@ func ItemGetdescription(ctx context.Context, c b24.Caller, p ItemGetdescriptionP
 // batch (see b24.Add); its result decodes as ItemGetdescription's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemGetdescriptionCommand(p ItemGetdescriptionParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.item.getdescription",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemGetdescriptionParams holds the parameters of task.item.getdescription.
@@ -851,12 +851,12 @@ func ItemGetfiles(ctx context.Context, c b24.Caller, p ItemGetfilesParams, opts 
 // b24.Add); its result decodes as ItemGetfiles's does. Required parameters are
 // not checked here: the portal reports them.
 func ItemGetfilesCommand(p ItemGetfilesParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.item.getfiles",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemGetfilesParams holds the parameters of task.item.getfiles.
@@ -893,12 +893,12 @@ func ItemGetmanifest(ctx context.Context, c b24.Caller, p ItemGetmanifestParams,
 // (see b24.Add); its result decodes as ItemGetmanifest's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemGetmanifestCommand(p ItemGetmanifestParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.item.getmanifest",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemGetmanifestParams holds the parameters of task.item.getmanifest.
@@ -931,11 +931,11 @@ func ItemIsactionallowed(ctx context.Context, c b24.Caller, p ItemIsactionallowe
 // batch (see b24.Add); its result decodes as ItemIsactionallowed's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemIsactionallowedCommand(p ItemIsactionallowedParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.isactionallowed",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemIsactionallowedParams holds the parameters of task.item.isactionallowed.
@@ -974,12 +974,12 @@ func ItemList(ctx context.Context, c b24.Caller, p ItemListParams, opts ...b24.C
 // its result decodes as ItemList's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemListCommand(p ItemListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.item.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemListParams holds the parameters of task.item.list.
@@ -1108,11 +1108,11 @@ func ItemRenew(ctx context.Context, c b24.Caller, p ItemRenewParams, opts ...b24
 // its result decodes as ItemRenew's does. Required parameters are not checked
 // here: the portal reports them.
 func ItemRenewCommand(p ItemRenewParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.renew",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemRenewParams holds the parameters of task.item.renew.
@@ -1149,11 +1149,11 @@ func ItemStartexecution(ctx context.Context, c b24.Caller, p ItemStartexecutionP
 // batch (see b24.Add); its result decodes as ItemStartexecution's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemStartexecutionCommand(p ItemStartexecutionParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.startexecution",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemStartexecutionParams holds the parameters of task.item.startexecution.
@@ -1191,11 +1191,11 @@ func ItemUpdate(ctx context.Context, c b24.Caller, p ItemUpdateParams, opts ...b
 // b24.Add); its result decodes as ItemUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func ItemUpdateCommand(p ItemUpdateParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "task.item.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemUpdateParams holds the parameters of task.item.update.
@@ -1236,11 +1236,11 @@ func ItemUserfieldAdd(ctx context.Context, c b24.Caller, p ItemUserfieldAddParam
 // (see b24.Add); its result decodes as ItemUserfieldAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemUserfieldAddCommand(p ItemUserfieldAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "task.item.userfield.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemUserfieldAddParams holds the parameters of task.item.userfield.add.
@@ -1250,7 +1250,7 @@ type ItemUserfieldAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemUserfieldAddParams) validate() error {
+func (p *ItemUserfieldAddParams) validate() error {
 	if p.Params.UserTypeID == "" {
 		return &b24.RequiredError{
 			Method: "task.item.userfield.add",
@@ -1426,11 +1426,11 @@ func ItemUserfieldDelete(ctx context.Context, c b24.Caller, p ItemUserfieldDelet
 // batch (see b24.Add); its result decodes as ItemUserfieldDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemUserfieldDeleteCommand(p ItemUserfieldDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.item.userfield.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemUserfieldDeleteParams holds the parameters of
@@ -1444,7 +1444,7 @@ type ItemUserfieldDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemUserfieldDeleteParams) validate() error {
+func (p *ItemUserfieldDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "task.item.userfield.delete",
@@ -1486,12 +1486,12 @@ func ItemUserfieldGet(ctx context.Context, c b24.Caller, p ItemUserfieldGetParam
 // (see b24.Add); its result decodes as ItemUserfieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ItemUserfieldGetCommand(p ItemUserfieldGetParams) b24.Command[*ItemUserfield] {
-	return b24.NewCommand[*ItemUserfield](b24.Request{
+	return b24.Command[*ItemUserfield]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.item.userfield.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemUserfieldGetParams holds the parameters of task.item.userfield.get.
@@ -1504,7 +1504,7 @@ type ItemUserfieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemUserfieldGetParams) validate() error {
+func (p *ItemUserfieldGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "task.item.userfield.get",
@@ -1540,12 +1540,12 @@ func ItemUserfieldGetfields(ctx context.Context, c b24.Caller, p ItemUserfieldGe
 // for a batch (see b24.Add); its result decodes as ItemUserfieldGetfields's
 // does. Required parameters are not checked here: the portal reports them.
 func ItemUserfieldGetfieldsCommand(p ItemUserfieldGetfieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.item.userfield.getfields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemUserfieldGetfieldsParams holds the parameters of
@@ -1578,12 +1578,12 @@ func ItemUserfieldGetlist(ctx context.Context, c b24.Caller, p ItemUserfieldGetl
 // a batch (see b24.Add); its result decodes as ItemUserfieldGetlist's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemUserfieldGetlistCommand(p ItemUserfieldGetlistParams) b24.Command[[]ItemUserfield] {
-	return b24.NewCommand[[]ItemUserfield](b24.Request{
+	return b24.Command[[]ItemUserfield]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.item.userfield.getlist",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemUserfieldGetlistAll iterates over every row of
@@ -1658,12 +1658,12 @@ func ItemUserfieldGettypes(ctx context.Context, c b24.Caller, p ItemUserfieldGet
 // for a batch (see b24.Add); its result decodes as ItemUserfieldGettypes's
 // does. Required parameters are not checked here: the portal reports them.
 func ItemUserfieldGettypesCommand(p ItemUserfieldGettypesParams) b24.Command[[]ItemUserfieldGettypesItem] {
-	return b24.NewCommand[[]ItemUserfieldGettypesItem](b24.Request{
+	return b24.Command[[]ItemUserfieldGettypesItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.item.userfield.gettypes",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemUserfieldGettypesAll iterates over every row of
@@ -1734,11 +1734,11 @@ func ItemUserfieldUpdate(ctx context.Context, c b24.Caller, p ItemUserfieldUpdat
 // batch (see b24.Add); its result decodes as ItemUserfieldUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func ItemUserfieldUpdateCommand(p ItemUserfieldUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.item.userfield.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ItemUserfieldUpdateParams holds the parameters of
@@ -1755,7 +1755,7 @@ type ItemUserfieldUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ItemUserfieldUpdateParams) validate() error {
+func (p *ItemUserfieldUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "task.item.userfield.update",

@@ -35,12 +35,12 @@ func ItemsGetlist(ctx context.Context, c b24.Caller, p ItemsGetlistParams, opts 
 // b24.Add); its result decodes as ItemsGetlist's does. Required parameters are
 // not checked here: the portal reports them.
 func ItemsGetlistCommand(p ItemsGetlistParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.items.getlist",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ItemsGetlistParams holds the parameters of task.items.getlist.

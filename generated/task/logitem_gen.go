@@ -37,12 +37,12 @@ func LogitemList(ctx context.Context, c b24.Caller, p LogitemListParams, opts ..
 // b24.Add); its result decodes as LogitemList's does. Required parameters are
 // not checked here: the portal reports them.
 func LogitemListCommand(p LogitemListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.logitem.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LogitemListParams holds the parameters of task.logitem.list.
@@ -52,7 +52,7 @@ type LogitemListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LogitemListParams) validate() error {
+func (p *LogitemListParams) validate() error {
 	if p.ID == nil {
 		return &b24.RequiredError{
 			Method: "task.logitem.list",

@@ -34,12 +34,12 @@ func PlannerGetlist(ctx context.Context, c b24.Caller, p PlannerGetlistParams, o
 // b24.Add); its result decodes as PlannerGetlist's does. Required parameters
 // are not checked here: the portal reports them.
 func PlannerGetlistCommand(p PlannerGetlistParams) b24.Command[[]b24.Number] {
-	return b24.NewCommand[[]b24.Number](b24.Request{
+	return b24.Command[[]b24.Number]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.planner.getlist",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // PlannerGetlistParams holds the parameters of task.planner.getlist.

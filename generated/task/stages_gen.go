@@ -144,11 +144,11 @@ func StagesAdd(ctx context.Context, c b24.Caller, p StagesAddParams, opts ...b24
 // its result decodes as StagesAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func StagesAddCommand(p StagesAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "task.stages.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StagesAddParams holds the parameters of task.stages.add.
@@ -162,7 +162,7 @@ type StagesAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StagesAddParams) validate() error {
+func (p *StagesAddParams) validate() error {
 	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "task.stages.add",
@@ -202,11 +202,11 @@ func StagesCanmovetask(ctx context.Context, c b24.Caller, p StagesCanmovetaskPar
 // (see b24.Add); its result decodes as StagesCanmovetask's does. Required
 // parameters are not checked here: the portal reports them.
 func StagesCanmovetaskCommand(p StagesCanmovetaskParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.stages.canmovetask",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StagesCanmovetaskParams holds the parameters of task.stages.canmovetask.
@@ -224,7 +224,7 @@ type StagesCanmovetaskParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StagesCanmovetaskParams) validate() error {
+func (p *StagesCanmovetaskParams) validate() error {
 	if p.EntityID == 0 {
 		return &b24.RequiredError{
 			Method: "task.stages.canmovetask",
@@ -295,11 +295,11 @@ func StagesDelete(ctx context.Context, c b24.Caller, p StagesDeleteParams, opts 
 // b24.Add); its result decodes as StagesDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func StagesDeleteCommand(p StagesDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.stages.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StagesDeleteParams holds the parameters of task.stages.delete.
@@ -312,7 +312,7 @@ type StagesDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StagesDeleteParams) validate() error {
+func (p *StagesDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "task.stages.delete",
@@ -351,12 +351,12 @@ func StagesGet(ctx context.Context, c b24.Caller, p StagesGetParams, opts ...b24
 // its result decodes as StagesGet's does. Required parameters are not checked
 // here: the portal reports them.
 func StagesGetCommand(p StagesGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "task.stages.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StagesGetParams holds the parameters of task.stages.get.
@@ -379,7 +379,7 @@ type StagesGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StagesGetParams) validate() error {
+func (p *StagesGetParams) validate() error {
 	if p.EntityID == 0 {
 		return &b24.RequiredError{
 			Method: "task.stages.get",
@@ -423,11 +423,11 @@ func StagesMovetask(ctx context.Context, c b24.Caller, p StagesMovetaskParams, o
 // b24.Add); its result decodes as StagesMovetask's does. Required parameters
 // are not checked here: the portal reports them.
 func StagesMovetaskCommand(p StagesMovetaskParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.stages.movetask",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StagesMovetaskParams holds the parameters of task.stages.movetask.
@@ -443,7 +443,7 @@ type StagesMovetaskParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StagesMovetaskParams) validate() error {
+func (p *StagesMovetaskParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "task.stages.movetask",
@@ -488,11 +488,11 @@ func StagesUpdate(ctx context.Context, c b24.Caller, p StagesUpdateParams, opts 
 // b24.Add); its result decodes as StagesUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func StagesUpdateCommand(p StagesUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "task.stages.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // StagesUpdateParams holds the parameters of task.stages.update.
@@ -508,7 +508,7 @@ type StagesUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p StagesUpdateParams) validate() error {
+func (p *StagesUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "task.stages.update",

@@ -383,11 +383,11 @@ func APIScrumBacklogAdd(ctx context.Context, c b24.Caller, p APIScrumBacklogAddP
 // batch (see b24.Add); its result decodes as APIScrumBacklogAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func APIScrumBacklogAddCommand(p APIScrumBacklogAddParams) b24.Command[*APIScrumBacklog] {
-	return b24.NewCommand[*APIScrumBacklog](b24.Request{
+	return b24.Command[*APIScrumBacklog]{Request: b24.Request{
 		Method:  "tasks.api.scrum.backlog.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumBacklogAddParams holds the parameters of
@@ -407,7 +407,7 @@ type APIScrumBacklogAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumBacklogAddParams) validate() error {
+func (p *APIScrumBacklogAddParams) validate() error {
 	if !p.Fields.GroupID.Set {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.backlog.add",
@@ -455,11 +455,11 @@ func APIScrumBacklogDelete(ctx context.Context, c b24.Caller, p APIScrumBacklogD
 // for a batch (see b24.Add); its result decodes as APIScrumBacklogDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func APIScrumBacklogDeleteCommand(p APIScrumBacklogDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "tasks.api.scrum.backlog.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumBacklogDeleteParams holds the parameters of
@@ -474,7 +474,7 @@ type APIScrumBacklogDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumBacklogDeleteParams) validate() error {
+func (p *APIScrumBacklogDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.backlog.delete",
@@ -515,12 +515,12 @@ func APIScrumBacklogGet(ctx context.Context, c b24.Caller, p APIScrumBacklogGetP
 // batch (see b24.Add); its result decodes as APIScrumBacklogGet's does.
 // Required parameters are not checked here: the portal reports them.
 func APIScrumBacklogGetCommand(p APIScrumBacklogGetParams) b24.Command[*APIScrumBacklog] {
-	return b24.NewCommand[*APIScrumBacklog](b24.Request{
+	return b24.Command[*APIScrumBacklog]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.backlog.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIScrumBacklogGetParams holds the parameters of
@@ -535,7 +535,7 @@ type APIScrumBacklogGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumBacklogGetParams) validate() error {
+func (p *APIScrumBacklogGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.backlog.get",
@@ -572,12 +572,12 @@ func APIScrumBacklogGetFields(ctx context.Context, c b24.Caller, p APIScrumBackl
 // APIScrumBacklogGetFields's does. Required parameters are not checked here:
 // the portal reports them.
 func APIScrumBacklogGetFieldsCommand(p APIScrumBacklogGetFieldsParams) b24.Command[*APIScrumBacklogGetFieldsResult] {
-	return b24.NewCommand[*APIScrumBacklogGetFieldsResult](b24.Request{
+	return b24.Command[*APIScrumBacklogGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.backlog.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIScrumBacklogGetFieldsParams holds the parameters of
@@ -720,11 +720,11 @@ func APIScrumBacklogUpdate(ctx context.Context, c b24.Caller, p APIScrumBacklogU
 // for a batch (see b24.Add); its result decodes as APIScrumBacklogUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func APIScrumBacklogUpdateCommand(p APIScrumBacklogUpdateParams) b24.Command[*APIScrumBacklog] {
-	return b24.NewCommand[*APIScrumBacklog](b24.Request{
+	return b24.Command[*APIScrumBacklog]{Request: b24.Request{
 		Method:  "tasks.api.scrum.backlog.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumBacklogUpdateParams holds the parameters of
@@ -748,7 +748,7 @@ type APIScrumBacklogUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumBacklogUpdateParams) validate() error {
+func (p *APIScrumBacklogUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.backlog.update",
@@ -787,11 +787,11 @@ func APIScrumEpicAdd(ctx context.Context, c b24.Caller, p APIScrumEpicAddParams,
 // (see b24.Add); its result decodes as APIScrumEpicAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func APIScrumEpicAddCommand(p APIScrumEpicAddParams) b24.Command[*APIScrumEpic] {
-	return b24.NewCommand[*APIScrumEpic](b24.Request{
+	return b24.Command[*APIScrumEpic]{Request: b24.Request{
 		Method:  "tasks.api.scrum.epic.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumEpicAddParams holds the parameters of tasks.api.scrum.epic.add.
@@ -817,7 +817,7 @@ type APIScrumEpicAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumEpicAddParams) validate() error {
+func (p *APIScrumEpicAddParams) validate() error {
 	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.epic.add",
@@ -865,11 +865,11 @@ func APIScrumEpicDelete(ctx context.Context, c b24.Caller, p APIScrumEpicDeleteP
 // batch (see b24.Add); its result decodes as APIScrumEpicDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func APIScrumEpicDeleteCommand(p APIScrumEpicDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "tasks.api.scrum.epic.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumEpicDeleteParams holds the parameters of
@@ -883,7 +883,7 @@ type APIScrumEpicDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumEpicDeleteParams) validate() error {
+func (p *APIScrumEpicDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.epic.delete",
@@ -924,12 +924,12 @@ func APIScrumEpicGet(ctx context.Context, c b24.Caller, p APIScrumEpicGetParams,
 // (see b24.Add); its result decodes as APIScrumEpicGet's does. Required
 // parameters are not checked here: the portal reports them.
 func APIScrumEpicGetCommand(p APIScrumEpicGetParams) b24.Command[*APIScrumEpic] {
-	return b24.NewCommand[*APIScrumEpic](b24.Request{
+	return b24.Command[*APIScrumEpic]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.epic.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIScrumEpicGetParams holds the parameters of tasks.api.scrum.epic.get.
@@ -942,7 +942,7 @@ type APIScrumEpicGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumEpicGetParams) validate() error {
+func (p *APIScrumEpicGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.epic.get",
@@ -978,12 +978,12 @@ func APIScrumEpicGetFields(ctx context.Context, c b24.Caller, p APIScrumEpicGetF
 // for a batch (see b24.Add); its result decodes as APIScrumEpicGetFields's
 // does. Required parameters are not checked here: the portal reports them.
 func APIScrumEpicGetFieldsCommand(p APIScrumEpicGetFieldsParams) b24.Command[*APIScrumEpicGetFieldsResult] {
-	return b24.NewCommand[*APIScrumEpicGetFieldsResult](b24.Request{
+	return b24.Command[*APIScrumEpicGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.epic.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIScrumEpicGetFieldsParams holds the parameters of
@@ -1069,12 +1069,12 @@ func APIScrumEpicList(ctx context.Context, c b24.Caller, p APIScrumEpicListParam
 // batch (see b24.Add); its result decodes as APIScrumEpicList's does. Required
 // parameters are not checked here: the portal reports them.
 func APIScrumEpicListCommand(p APIScrumEpicListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.epic.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIScrumEpicListParams holds the parameters of tasks.api.scrum.epic.list.
@@ -1187,11 +1187,11 @@ func APIScrumEpicUpdate(ctx context.Context, c b24.Caller, p APIScrumEpicUpdateP
 // batch (see b24.Add); its result decodes as APIScrumEpicUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func APIScrumEpicUpdateCommand(p APIScrumEpicUpdateParams) b24.Command[*APIScrumEpic] {
-	return b24.NewCommand[*APIScrumEpic](b24.Request{
+	return b24.Command[*APIScrumEpic]{Request: b24.Request{
 		Method:  "tasks.api.scrum.epic.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumEpicUpdateParams holds the parameters of
@@ -1223,7 +1223,7 @@ type APIScrumEpicUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumEpicUpdateParams) validate() error {
+func (p *APIScrumEpicUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.epic.update",
@@ -1311,11 +1311,11 @@ func APIScrumKanbanAddStage(ctx context.Context, c b24.Caller, p APIScrumKanbanA
 // APIScrumKanbanAddStage's does. Required parameters are not checked here: the
 // portal reports them.
 func APIScrumKanbanAddStageCommand(p APIScrumKanbanAddStageParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "tasks.api.scrum.kanban.addStage",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumKanbanAddStageParams holds the parameters of
@@ -1328,7 +1328,7 @@ type APIScrumKanbanAddStageParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumKanbanAddStageParams) validate() error {
+func (p *APIScrumKanbanAddStageParams) validate() error {
 	if p.Fields.SprintID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.kanban.addStage",
@@ -1405,11 +1405,11 @@ func APIScrumKanbanAddTask(ctx context.Context, c b24.Caller, p APIScrumKanbanAd
 // for a batch (see b24.Add); its result decodes as APIScrumKanbanAddTask's
 // does. Required parameters are not checked here: the portal reports them.
 func APIScrumKanbanAddTaskCommand(p APIScrumKanbanAddTaskParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "tasks.api.scrum.kanban.addTask",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumKanbanAddTaskParams holds the parameters of
@@ -1427,7 +1427,7 @@ type APIScrumKanbanAddTaskParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumKanbanAddTaskParams) validate() error {
+func (p *APIScrumKanbanAddTaskParams) validate() error {
 	if p.SprintID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.kanban.addTask",
@@ -1481,11 +1481,11 @@ func APIScrumKanbanDeleteStage(ctx context.Context, c b24.Caller, p APIScrumKanb
 // APIScrumKanbanDeleteStage's does. Required parameters are not checked here:
 // the portal reports them.
 func APIScrumKanbanDeleteStageCommand(p APIScrumKanbanDeleteStageParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "tasks.api.scrum.kanban.deleteStage",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumKanbanDeleteStageParams holds the parameters of
@@ -1497,7 +1497,7 @@ type APIScrumKanbanDeleteStageParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumKanbanDeleteStageParams) validate() error {
+func (p *APIScrumKanbanDeleteStageParams) validate() error {
 	if p.StageID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.kanban.deleteStage",
@@ -1541,11 +1541,11 @@ func APIScrumKanbanDeleteTask(ctx context.Context, c b24.Caller, p APIScrumKanba
 // APIScrumKanbanDeleteTask's does. Required parameters are not checked here:
 // the portal reports them.
 func APIScrumKanbanDeleteTaskCommand(p APIScrumKanbanDeleteTaskParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "tasks.api.scrum.kanban.deleteTask",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumKanbanDeleteTaskParams holds the parameters of
@@ -1560,7 +1560,7 @@ type APIScrumKanbanDeleteTaskParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumKanbanDeleteTaskParams) validate() error {
+func (p *APIScrumKanbanDeleteTaskParams) validate() error {
 	if p.SprintID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.kanban.deleteTask",
@@ -1603,12 +1603,12 @@ func APIScrumKanbanGetFields(ctx context.Context, c b24.Caller, p APIScrumKanban
 // APIScrumKanbanGetFields's does. Required parameters are not checked here:
 // the portal reports them.
 func APIScrumKanbanGetFieldsCommand(p APIScrumKanbanGetFieldsParams) b24.Command[*APIScrumKanbanGetFieldsResult] {
-	return b24.NewCommand[*APIScrumKanbanGetFieldsResult](b24.Request{
+	return b24.Command[*APIScrumKanbanGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.kanban.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIScrumKanbanGetFieldsParams holds the parameters of
@@ -1791,12 +1791,12 @@ func APIScrumKanbanGetStages(ctx context.Context, c b24.Caller, p APIScrumKanban
 // APIScrumKanbanGetStages's does. Required parameters are not checked here:
 // the portal reports them.
 func APIScrumKanbanGetStagesCommand(p APIScrumKanbanGetStagesParams) b24.Command[[]APIScrumKanban] {
-	return b24.NewCommand[[]APIScrumKanban](b24.Request{
+	return b24.Command[[]APIScrumKanban]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.kanban.getStages",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIScrumKanbanGetStagesParams holds the parameters of
@@ -1808,7 +1808,7 @@ type APIScrumKanbanGetStagesParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumKanbanGetStagesParams) validate() error {
+func (p *APIScrumKanbanGetStagesParams) validate() error {
 	if p.SprintID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.kanban.getStages",
@@ -1850,11 +1850,11 @@ func APIScrumKanbanUpdateStage(ctx context.Context, c b24.Caller, p APIScrumKanb
 // APIScrumKanbanUpdateStage's does. Required parameters are not checked here:
 // the portal reports them.
 func APIScrumKanbanUpdateStageCommand(p APIScrumKanbanUpdateStageParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "tasks.api.scrum.kanban.updateStage",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumKanbanUpdateStageParams holds the parameters of
@@ -1870,7 +1870,7 @@ type APIScrumKanbanUpdateStageParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumKanbanUpdateStageParams) validate() error {
+func (p *APIScrumKanbanUpdateStageParams) validate() error {
 	if p.StageID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.kanban.updateStage",
@@ -1941,11 +1941,11 @@ func APIScrumSprintAdd(ctx context.Context, c b24.Caller, p APIScrumSprintAddPar
 // batch (see b24.Add); its result decodes as APIScrumSprintAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func APIScrumSprintAddCommand(p APIScrumSprintAddParams) b24.Command[*APIScrumSprint] {
-	return b24.NewCommand[*APIScrumSprint](b24.Request{
+	return b24.Command[*APIScrumSprint]{Request: b24.Request{
 		Method:  "tasks.api.scrum.sprint.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumSprintAddParams holds the parameters of tasks.api.scrum.sprint.add.
@@ -1955,7 +1955,7 @@ type APIScrumSprintAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumSprintAddParams) validate() error {
+func (p *APIScrumSprintAddParams) validate() error {
 	if !p.Fields.GroupID.Set {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.sprint.add",
@@ -2005,11 +2005,11 @@ func APIScrumSprintComplete(ctx context.Context, c b24.Caller, p APIScrumSprintC
 // APIScrumSprintComplete's does. Required parameters are not checked here: the
 // portal reports them.
 func APIScrumSprintCompleteCommand(p APIScrumSprintCompleteParams) b24.Command[*APIScrumSprint] {
-	return b24.NewCommand[*APIScrumSprint](b24.Request{
+	return b24.Command[*APIScrumSprint]{Request: b24.Request{
 		Method:  "tasks.api.scrum.sprint.complete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumSprintCompleteParams holds the parameters of
@@ -2020,7 +2020,7 @@ type APIScrumSprintCompleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumSprintCompleteParams) validate() error {
+func (p *APIScrumSprintCompleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.sprint.complete",
@@ -2062,11 +2062,11 @@ func APIScrumSprintDelete(ctx context.Context, c b24.Caller, p APIScrumSprintDel
 // for a batch (see b24.Add); its result decodes as APIScrumSprintDelete's
 // does. Required parameters are not checked here: the portal reports them.
 func APIScrumSprintDeleteCommand(p APIScrumSprintDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "tasks.api.scrum.sprint.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumSprintDeleteParams holds the parameters of
@@ -2077,7 +2077,7 @@ type APIScrumSprintDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumSprintDeleteParams) validate() error {
+func (p *APIScrumSprintDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.sprint.delete",
@@ -2120,12 +2120,12 @@ func APIScrumSprintGet(ctx context.Context, c b24.Caller, p APIScrumSprintGetPar
 // batch (see b24.Add); its result decodes as APIScrumSprintGet's does.
 // Required parameters are not checked here: the portal reports them.
 func APIScrumSprintGetCommand(p APIScrumSprintGetParams) b24.Command[*APIScrumSprint] {
-	return b24.NewCommand[*APIScrumSprint](b24.Request{
+	return b24.Command[*APIScrumSprint]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.sprint.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIScrumSprintGetParams holds the parameters of tasks.api.scrum.sprint.get.
@@ -2138,7 +2138,7 @@ type APIScrumSprintGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumSprintGetParams) validate() error {
+func (p *APIScrumSprintGetParams) validate() error {
 	if p.SprintID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.sprint.get",
@@ -2175,12 +2175,12 @@ func APIScrumSprintGetFields(ctx context.Context, c b24.Caller, p APIScrumSprint
 // APIScrumSprintGetFields's does. Required parameters are not checked here:
 // the portal reports them.
 func APIScrumSprintGetFieldsCommand(p APIScrumSprintGetFieldsParams) b24.Command[*APIScrumSprintGetFieldsResult] {
-	return b24.NewCommand[*APIScrumSprintGetFieldsResult](b24.Request{
+	return b24.Command[*APIScrumSprintGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.sprint.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIScrumSprintGetFieldsParams holds the parameters of
@@ -2430,12 +2430,12 @@ func APIScrumSprintList(ctx context.Context, c b24.Caller, p APIScrumSprintListP
 // batch (see b24.Add); its result decodes as APIScrumSprintList's does.
 // Required parameters are not checked here: the portal reports them.
 func APIScrumSprintListCommand(p APIScrumSprintListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.sprint.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIScrumSprintListParams holds the parameters of
@@ -2577,11 +2577,11 @@ func APIScrumSprintStart(ctx context.Context, c b24.Caller, p APIScrumSprintStar
 // a batch (see b24.Add); its result decodes as APIScrumSprintStart's does.
 // Required parameters are not checked here: the portal reports them.
 func APIScrumSprintStartCommand(p APIScrumSprintStartParams) b24.Command[*APIScrumSprint] {
-	return b24.NewCommand[*APIScrumSprint](b24.Request{
+	return b24.Command[*APIScrumSprint]{Request: b24.Request{
 		Method:  "tasks.api.scrum.sprint.start",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumSprintStartParams holds the parameters of
@@ -2592,7 +2592,7 @@ type APIScrumSprintStartParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumSprintStartParams) validate() error {
+func (p *APIScrumSprintStartParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.sprint.start",
@@ -2633,11 +2633,11 @@ func APIScrumSprintUpdate(ctx context.Context, c b24.Caller, p APIScrumSprintUpd
 // for a batch (see b24.Add); its result decodes as APIScrumSprintUpdate's
 // does. Required parameters are not checked here: the portal reports them.
 func APIScrumSprintUpdateCommand(p APIScrumSprintUpdateParams) b24.Command[*APIScrumSprint] {
-	return b24.NewCommand[*APIScrumSprint](b24.Request{
+	return b24.Command[*APIScrumSprint]{Request: b24.Request{
 		Method:  "tasks.api.scrum.sprint.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumSprintUpdateParams holds the parameters of
@@ -2650,7 +2650,7 @@ type APIScrumSprintUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumSprintUpdateParams) validate() error {
+func (p *APIScrumSprintUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.sprint.update",
@@ -2692,12 +2692,12 @@ func APIScrumTaskGet(ctx context.Context, c b24.Caller, p APIScrumTaskGetParams,
 // (see b24.Add); its result decodes as APIScrumTaskGet's does. Required
 // parameters are not checked here: the portal reports them.
 func APIScrumTaskGetCommand(p APIScrumTaskGetParams) b24.Command[*APIScrumTask] {
-	return b24.NewCommand[*APIScrumTask](b24.Request{
+	return b24.Command[*APIScrumTask]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.task.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIScrumTaskGetParams holds the parameters of tasks.api.scrum.task.get.
@@ -2707,7 +2707,7 @@ type APIScrumTaskGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumTaskGetParams) validate() error {
+func (p *APIScrumTaskGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.task.get",
@@ -2743,12 +2743,12 @@ func APIScrumTaskGetFields(ctx context.Context, c b24.Caller, p APIScrumTaskGetF
 // for a batch (see b24.Add); its result decodes as APIScrumTaskGetFields's
 // does. Required parameters are not checked here: the portal reports them.
 func APIScrumTaskGetFieldsCommand(p APIScrumTaskGetFieldsParams) b24.Command[*APIScrumTaskGetFieldsResult] {
-	return b24.NewCommand[*APIScrumTaskGetFieldsResult](b24.Request{
+	return b24.Command[*APIScrumTaskGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.task.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // APIScrumTaskGetFieldsParams holds the parameters of
@@ -2837,11 +2837,11 @@ func APIScrumTaskUpdate(ctx context.Context, c b24.Caller, p APIScrumTaskUpdateP
 // batch (see b24.Add); its result decodes as APIScrumTaskUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func APIScrumTaskUpdateCommand(p APIScrumTaskUpdateParams) b24.Command[*APIScrumTaskUpdateResult] {
-	return b24.NewCommand[*APIScrumTaskUpdateResult](b24.Request{
+	return b24.Command[*APIScrumTaskUpdateResult]{Request: b24.Request{
 		Method:  "tasks.api.scrum.task.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // APIScrumTaskUpdateParams holds the parameters of
@@ -2864,7 +2864,7 @@ type APIScrumTaskUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p APIScrumTaskUpdateParams) validate() error {
+func (p *APIScrumTaskUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.task.update",

@@ -124,11 +124,11 @@ func FlowFlowActivate(ctx context.Context, c b24.Caller, p FlowFlowActivateParam
 // (see b24.Add); its result decodes as FlowFlowActivate's does. Required
 // parameters are not checked here: the portal reports them.
 func FlowFlowActivateCommand(p FlowFlowActivateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "tasks.flow.Flow.activate",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FlowFlowActivateParams holds the parameters of tasks.flow.Flow.activate.
@@ -142,7 +142,7 @@ type FlowFlowActivateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FlowFlowActivateParams) validate() error {
+func (p *FlowFlowActivateParams) validate() error {
 	if p.FlowID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.flow.Flow.activate",
@@ -182,11 +182,11 @@ func FlowFlowCreate(ctx context.Context, c b24.Caller, p FlowFlowCreateParams, o
 // (see b24.Add); its result decodes as FlowFlowCreate's does. Required
 // parameters are not checked here: the portal reports them.
 func FlowFlowCreateCommand(p FlowFlowCreateParams) b24.Command[*FlowFlow] {
-	return b24.NewCommand[*FlowFlow](b24.Request{
+	return b24.Command[*FlowFlow]{Request: b24.Request{
 		Method:  "tasks.flow.Flow.create",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FlowFlowCreateParams holds the parameters of tasks.flow.Flow.create.
@@ -196,7 +196,7 @@ type FlowFlowCreateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FlowFlowCreateParams) validate() error {
+func (p *FlowFlowCreateParams) validate() error {
 	if p.FlowData.Name == "" {
 		return &b24.RequiredError{
 			Method: "tasks.flow.Flow.create",
@@ -385,11 +385,11 @@ func FlowFlowDelete(ctx context.Context, c b24.Caller, p FlowFlowDeleteParams, o
 // (see b24.Add); its result decodes as FlowFlowDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func FlowFlowDeleteCommand(p FlowFlowDeleteParams) b24.Command[*FlowFlowDeleteResult] {
-	return b24.NewCommand[*FlowFlowDeleteResult](b24.Request{
+	return b24.Command[*FlowFlowDeleteResult]{Request: b24.Request{
 		Method:  "tasks.flow.Flow.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FlowFlowDeleteParams holds the parameters of tasks.flow.Flow.delete.
@@ -399,7 +399,7 @@ type FlowFlowDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FlowFlowDeleteParams) validate() error {
+func (p *FlowFlowDeleteParams) validate() error {
 	if p.FlowData.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.flow.Flow.delete",
@@ -485,12 +485,12 @@ func FlowFlowGet(ctx context.Context, c b24.Caller, p FlowFlowGetParams, opts ..
 // b24.Add); its result decodes as FlowFlowGet's does. Required parameters are
 // not checked here: the portal reports them.
 func FlowFlowGetCommand(p FlowFlowGetParams) b24.Command[*FlowFlow] {
-	return b24.NewCommand[*FlowFlow](b24.Request{
+	return b24.Command[*FlowFlow]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.flow.Flow.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // FlowFlowGetParams holds the parameters of tasks.flow.Flow.get.
@@ -504,7 +504,7 @@ type FlowFlowGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FlowFlowGetParams) validate() error {
+func (p *FlowFlowGetParams) validate() error {
 	if p.FlowID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.flow.Flow.get",
@@ -547,11 +547,11 @@ func FlowFlowIsExists(ctx context.Context, c b24.Caller, p FlowFlowIsExistsParam
 // (see b24.Add); its result decodes as FlowFlowIsExists's does. Required
 // parameters are not checked here: the portal reports them.
 func FlowFlowIsExistsCommand(p FlowFlowIsExistsParams) b24.Command[*FlowFlowIsExistsResult] {
-	return b24.NewCommand[*FlowFlowIsExistsResult](b24.Request{
+	return b24.Command[*FlowFlowIsExistsResult]{Request: b24.Request{
 		Method:  "tasks.flow.Flow.isExists",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FlowFlowIsExistsParams holds the parameters of tasks.flow.Flow.isExists.
@@ -569,7 +569,7 @@ type FlowFlowIsExistsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FlowFlowIsExistsParams) validate() error {
+func (p *FlowFlowIsExistsParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "tasks.flow.Flow.isExists",
@@ -651,11 +651,11 @@ func FlowFlowPin(ctx context.Context, c b24.Caller, p FlowFlowPinParams, opts ..
 // b24.Add); its result decodes as FlowFlowPin's does. Required parameters are
 // not checked here: the portal reports them.
 func FlowFlowPinCommand(p FlowFlowPinParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "tasks.flow.Flow.pin",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FlowFlowPinParams holds the parameters of tasks.flow.Flow.pin.
@@ -669,7 +669,7 @@ type FlowFlowPinParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FlowFlowPinParams) validate() error {
+func (p *FlowFlowPinParams) validate() error {
 	if p.FlowID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.flow.Flow.pin",
@@ -709,11 +709,11 @@ func FlowFlowUpdate(ctx context.Context, c b24.Caller, p FlowFlowUpdateParams, o
 // (see b24.Add); its result decodes as FlowFlowUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func FlowFlowUpdateCommand(p FlowFlowUpdateParams) b24.Command[*FlowFlow] {
-	return b24.NewCommand[*FlowFlow](b24.Request{
+	return b24.Command[*FlowFlow]{Request: b24.Request{
 		Method:  "tasks.flow.Flow.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // FlowFlowUpdateParams holds the parameters of tasks.flow.Flow.update.
@@ -723,7 +723,7 @@ type FlowFlowUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p FlowFlowUpdateParams) validate() error {
+func (p *FlowFlowUpdateParams) validate() error {
 	if p.FlowData.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.flow.Flow.update",

@@ -1830,12 +1830,12 @@ func TaskAccessFieldGet(ctx context.Context, c b24.Caller, p TaskAccessFieldGetP
 // batch (see b24.Add); its result decodes as TaskAccessFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func TaskAccessFieldGetCommand(p TaskAccessFieldGetParams) b24.Command[*TaskAccessFieldGetResult] {
-	return b24.NewCommand[*TaskAccessFieldGetResult](b24.Request{
+	return b24.Command[*TaskAccessFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.access.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskAccessFieldGetParams holds the parameters of
@@ -1862,7 +1862,7 @@ type TaskAccessFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskAccessFieldGetParams) validate() error {
+func (p *TaskAccessFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "tasks.task.access.field.get",
@@ -1954,12 +1954,12 @@ func TaskAccessFieldList(ctx context.Context, c b24.Caller, p TaskAccessFieldLis
 // a batch (see b24.Add); its result decodes as TaskAccessFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func TaskAccessFieldListCommand(p TaskAccessFieldListParams) b24.Command[*TaskAccessFieldListResult] {
-	return b24.NewCommand[*TaskAccessFieldListResult](b24.Request{
+	return b24.Command[*TaskAccessFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.access.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskAccessFieldListParams holds the parameters of
@@ -2063,12 +2063,12 @@ func TaskAccessGet(ctx context.Context, c b24.Caller, p TaskAccessGetParams, opt
 // b24.Add); its result decodes as TaskAccessGet's does. Required parameters
 // are not checked here: the portal reports them.
 func TaskAccessGetCommand(p TaskAccessGetParams) b24.Command[*TaskAccessGetResult] {
-	return b24.NewCommand[*TaskAccessGetResult](b24.Request{
+	return b24.Command[*TaskAccessGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.access.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskAccessGetParams holds the parameters of tasks.task.access.get.
@@ -2081,7 +2081,7 @@ type TaskAccessGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskAccessGetParams) validate() error {
+func (p *TaskAccessGetParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.access.get",
@@ -2182,11 +2182,11 @@ func TaskAdd(ctx context.Context, c b24.Caller, p TaskAddParams, opts ...b24.Cal
 // result decodes as TaskAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func TaskAddCommand(p TaskAddParams) b24.Command[*TaskAddResult] {
-	return b24.NewCommand[*TaskAddResult](b24.Request{
+	return b24.Command[*TaskAddResult]{Request: b24.Request{
 		Method:  "tasks.task.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskAddParams holds the parameters of tasks.task.add.
@@ -2273,11 +2273,11 @@ func TaskAddV3(ctx context.Context, c b24.Caller, p TaskAddV3Params, opts ...b24
 // its result decodes as TaskAddV3's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskAddV3Command(p TaskAddV3Params) b24.Command[*TaskAddV3Result] {
-	return b24.NewCommand[*TaskAddV3Result](b24.Request{
+	return b24.Command[*TaskAddV3Result]{Request: b24.Request{
 		Method:  "tasks.task.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskAddV3Params holds the parameters of tasks.task.add.
@@ -2288,7 +2288,7 @@ type TaskAddV3Params struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskAddV3Params) validate() error {
+func (p *TaskAddV3Params) validate() error {
 	if p.Fields.Title == "" {
 		return &b24.RequiredError{
 			Method: "tasks.task.add",
@@ -2533,11 +2533,11 @@ func TaskApprove(ctx context.Context, c b24.Caller, p TaskApproveParams, opts ..
 // b24.Add); its result decodes as TaskApprove's does. Required parameters are
 // not checked here: the portal reports them.
 func TaskApproveCommand(p TaskApproveParams) b24.Command[*TaskApproveResult] {
-	return b24.NewCommand[*TaskApproveResult](b24.Request{
+	return b24.Command[*TaskApproveResult]{Request: b24.Request{
 		Method:  "tasks.task.approve",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskApproveParams holds the parameters of tasks.task.approve.
@@ -2550,7 +2550,7 @@ type TaskApproveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskApproveParams) validate() error {
+func (p *TaskApproveParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.approve",
@@ -3030,12 +3030,12 @@ func TaskChatMessageFieldGet(ctx context.Context, c b24.Caller, p TaskChatMessag
 // TaskChatMessageFieldGet's does. Required parameters are not checked here:
 // the portal reports them.
 func TaskChatMessageFieldGetCommand(p TaskChatMessageFieldGetParams) b24.Command[*TaskChatMessageFieldGetResult] {
-	return b24.NewCommand[*TaskChatMessageFieldGetResult](b24.Request{
+	return b24.Command[*TaskChatMessageFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.chat.message.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskChatMessageFieldGetParams holds the parameters of
@@ -3062,7 +3062,7 @@ type TaskChatMessageFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskChatMessageFieldGetParams) validate() error {
+func (p *TaskChatMessageFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "tasks.task.chat.message.field.get",
@@ -3153,12 +3153,12 @@ func TaskChatMessageFieldList(ctx context.Context, c b24.Caller, p TaskChatMessa
 // TaskChatMessageFieldList's does. Required parameters are not checked here:
 // the portal reports them.
 func TaskChatMessageFieldListCommand(p TaskChatMessageFieldListParams) b24.Command[*TaskChatMessageFieldListResult] {
-	return b24.NewCommand[*TaskChatMessageFieldListResult](b24.Request{
+	return b24.Command[*TaskChatMessageFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.chat.message.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskChatMessageFieldListParams holds the parameters of
@@ -3263,11 +3263,11 @@ func TaskChatMessageSend(ctx context.Context, c b24.Caller, p TaskChatMessageSen
 // a batch (see b24.Add); its result decodes as TaskChatMessageSend's does.
 // Required parameters are not checked here: the portal reports them.
 func TaskChatMessageSendCommand(p TaskChatMessageSendParams) b24.Command[*TaskChatMessageSendResult] {
-	return b24.NewCommand[*TaskChatMessageSendResult](b24.Request{
+	return b24.Command[*TaskChatMessageSendResult]{Request: b24.Request{
 		Method:  "tasks.task.chat.message.send",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskChatMessageSendParams holds the parameters of
@@ -3278,7 +3278,7 @@ type TaskChatMessageSendParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskChatMessageSendParams) validate() error {
+func (p *TaskChatMessageSendParams) validate() error {
 	if p.Fields.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.chat.message.send",
@@ -3368,11 +3368,11 @@ func TaskComplete(ctx context.Context, c b24.Caller, p TaskCompleteParams, opts 
 // b24.Add); its result decodes as TaskComplete's does. Required parameters are
 // not checked here: the portal reports them.
 func TaskCompleteCommand(p TaskCompleteParams) b24.Command[*TaskCompleteResult] {
-	return b24.NewCommand[*TaskCompleteResult](b24.Request{
+	return b24.Command[*TaskCompleteResult]{Request: b24.Request{
 		Method:  "tasks.task.complete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskCompleteParams holds the parameters of tasks.task.complete.
@@ -3385,7 +3385,7 @@ type TaskCompleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskCompleteParams) validate() error {
+func (p *TaskCompleteParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.complete",
@@ -3441,12 +3441,12 @@ func TaskCountersGet(ctx context.Context, c b24.Caller, p TaskCountersGetParams,
 // (see b24.Add); its result decodes as TaskCountersGet's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskCountersGetCommand(p TaskCountersGetParams) b24.Command[*TaskCountersGetResult] {
-	return b24.NewCommand[*TaskCountersGetResult](b24.Request{
+	return b24.Command[*TaskCountersGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.counters.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TaskCountersGetParams holds the parameters of tasks.task.counters.get.
@@ -3558,11 +3558,11 @@ func TaskDefer(ctx context.Context, c b24.Caller, p TaskDeferParams, opts ...b24
 // its result decodes as TaskDefer's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskDeferCommand(p TaskDeferParams) b24.Command[*TaskDeferResult] {
-	return b24.NewCommand[*TaskDeferResult](b24.Request{
+	return b24.Command[*TaskDeferResult]{Request: b24.Request{
 		Method:  "tasks.task.defer",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskDeferParams holds the parameters of tasks.task.defer.
@@ -3575,7 +3575,7 @@ type TaskDeferParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskDeferParams) validate() error {
+func (p *TaskDeferParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.defer",
@@ -4041,11 +4041,11 @@ func TaskDelegate(ctx context.Context, c b24.Caller, p TaskDelegateParams, opts 
 // b24.Add); its result decodes as TaskDelegate's does. Required parameters are
 // not checked here: the portal reports them.
 func TaskDelegateCommand(p TaskDelegateParams) b24.Command[*TaskDelegateResult] {
-	return b24.NewCommand[*TaskDelegateResult](b24.Request{
+	return b24.Command[*TaskDelegateResult]{Request: b24.Request{
 		Method:  "tasks.task.delegate",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskDelegateParams holds the parameters of tasks.task.delegate.
@@ -4063,7 +4063,7 @@ type TaskDelegateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskDelegateParams) validate() error {
+func (p *TaskDelegateParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.delegate",
@@ -4538,11 +4538,11 @@ func TaskDelete(ctx context.Context, c b24.Caller, p TaskDeleteParams, opts ...b
 // b24.Add); its result decodes as TaskDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func TaskDeleteCommand(p TaskDeleteParams) b24.Command[*TaskDeleteResult] {
-	return b24.NewCommand[*TaskDeleteResult](b24.Request{
+	return b24.Command[*TaskDeleteResult]{Request: b24.Request{
 		Method:  "tasks.task.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskDeleteParams holds the parameters of tasks.task.delete.
@@ -4555,7 +4555,7 @@ type TaskDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskDeleteParams) validate() error {
+func (p *TaskDeleteParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.delete",
@@ -4615,11 +4615,11 @@ func TaskDeleteV3(ctx context.Context, c b24.Caller, p TaskDeleteV3Params, opts 
 // b24.Add); its result decodes as TaskDeleteV3's does. Required parameters are
 // not checked here: the portal reports them.
 func TaskDeleteV3Command(p TaskDeleteV3Params) b24.Command[*TaskDeleteV3Result] {
-	return b24.NewCommand[*TaskDeleteV3Result](b24.Request{
+	return b24.Command[*TaskDeleteV3Result]{Request: b24.Request{
 		Method:  "tasks.task.delete",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskDeleteV3Params holds the parameters of tasks.task.delete.
@@ -4632,7 +4632,7 @@ type TaskDeleteV3Params struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskDeleteV3Params) validate() error {
+func (p *TaskDeleteV3Params) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.delete",
@@ -4693,11 +4693,11 @@ func TaskDisapprove(ctx context.Context, c b24.Caller, p TaskDisapproveParams, o
 // b24.Add); its result decodes as TaskDisapprove's does. Required parameters
 // are not checked here: the portal reports them.
 func TaskDisapproveCommand(p TaskDisapproveParams) b24.Command[*TaskDisapproveResult] {
-	return b24.NewCommand[*TaskDisapproveResult](b24.Request{
+	return b24.Command[*TaskDisapproveResult]{Request: b24.Request{
 		Method:  "tasks.task.disapprove",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskDisapproveParams holds the parameters of tasks.task.disapprove.
@@ -4710,7 +4710,7 @@ type TaskDisapproveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskDisapproveParams) validate() error {
+func (p *TaskDisapproveParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.disapprove",
@@ -5179,11 +5179,11 @@ func TaskFavoriteAdd(ctx context.Context, c b24.Caller, p TaskFavoriteAddParams,
 // (see b24.Add); its result decodes as TaskFavoriteAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskFavoriteAddCommand(p TaskFavoriteAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "tasks.task.favorite.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskFavoriteAddParams holds the parameters of tasks.task.favorite.add.
@@ -5196,7 +5196,7 @@ type TaskFavoriteAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskFavoriteAddParams) validate() error {
+func (p *TaskFavoriteAddParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.favorite.add",
@@ -5239,11 +5239,11 @@ func TaskFavoriteRemove(ctx context.Context, c b24.Caller, p TaskFavoriteRemoveP
 // batch (see b24.Add); its result decodes as TaskFavoriteRemove's does.
 // Required parameters are not checked here: the portal reports them.
 func TaskFavoriteRemoveCommand(p TaskFavoriteRemoveParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "tasks.task.favorite.remove",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskFavoriteRemoveParams holds the parameters of tasks.task.favorite.remove.
@@ -5256,7 +5256,7 @@ type TaskFavoriteRemoveParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskFavoriteRemoveParams) validate() error {
+func (p *TaskFavoriteRemoveParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.favorite.remove",
@@ -5306,12 +5306,12 @@ func TaskFieldGet(ctx context.Context, c b24.Caller, p TaskFieldGetParams, opts 
 // b24.Add); its result decodes as TaskFieldGet's does. Required parameters are
 // not checked here: the portal reports them.
 func TaskFieldGetCommand(p TaskFieldGetParams) b24.Command[*TaskFieldGetResult] {
-	return b24.NewCommand[*TaskFieldGetResult](b24.Request{
+	return b24.Command[*TaskFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskFieldGetParams holds the parameters of tasks.task.field.get.
@@ -5337,7 +5337,7 @@ type TaskFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskFieldGetParams) validate() error {
+func (p *TaskFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "tasks.task.field.get",
@@ -5428,12 +5428,12 @@ func TaskFieldList(ctx context.Context, c b24.Caller, p TaskFieldListParams, opt
 // b24.Add); its result decodes as TaskFieldList's does. Required parameters
 // are not checked here: the portal reports them.
 func TaskFieldListCommand(p TaskFieldListParams) b24.Command[*TaskFieldListResult] {
-	return b24.NewCommand[*TaskFieldListResult](b24.Request{
+	return b24.Command[*TaskFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskFieldListParams holds the parameters of tasks.task.field.list.
@@ -5534,11 +5534,11 @@ func TaskFileAttach(ctx context.Context, c b24.Caller, p TaskFileAttachParams, o
 // (see b24.Add); its result decodes as TaskFileAttach's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskFileAttachCommand(p TaskFileAttachParams) b24.Command[*TaskFileAttachResult] {
-	return b24.NewCommand[*TaskFileAttachResult](b24.Request{
+	return b24.Command[*TaskFileAttachResult]{Request: b24.Request{
 		Method:  "tasks.task.file.attach",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskFileAttachParams holds the parameters of tasks.task.file.attach.
@@ -5567,7 +5567,7 @@ type TaskFileAttachParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskFileAttachParams) validate() error {
+func (p *TaskFileAttachParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.file.attach",
@@ -5643,12 +5643,12 @@ func TaskFileFieldGet(ctx context.Context, c b24.Caller, p TaskFileFieldGetParam
 // batch (see b24.Add); its result decodes as TaskFileFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskFileFieldGetCommand(p TaskFileFieldGetParams) b24.Command[*TaskFileFieldGetResult] {
-	return b24.NewCommand[*TaskFileFieldGetResult](b24.Request{
+	return b24.Command[*TaskFileFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.file.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskFileFieldGetParams holds the parameters of tasks.task.file.field.get.
@@ -5674,7 +5674,7 @@ type TaskFileFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskFileFieldGetParams) validate() error {
+func (p *TaskFileFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "tasks.task.file.field.get",
@@ -5762,12 +5762,12 @@ func TaskFileFieldList(ctx context.Context, c b24.Caller, p TaskFileFieldListPar
 // batch (see b24.Add); its result decodes as TaskFileFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func TaskFileFieldListCommand(p TaskFileFieldListParams) b24.Command[*TaskFileFieldListResult] {
-	return b24.NewCommand[*TaskFileFieldListResult](b24.Request{
+	return b24.Command[*TaskFileFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.file.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskFileFieldListParams holds the parameters of tasks.task.file.field.list.
@@ -5868,11 +5868,11 @@ func TaskFilesAttach(ctx context.Context, c b24.Caller, p TaskFilesAttachParams,
 // (see b24.Add); its result decodes as TaskFilesAttach's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskFilesAttachCommand(p TaskFilesAttachParams) b24.Command[*TaskFilesAttachResult] {
-	return b24.NewCommand[*TaskFilesAttachResult](b24.Request{
+	return b24.Command[*TaskFilesAttachResult]{Request: b24.Request{
 		Method:  "tasks.task.files.attach",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskFilesAttachParams holds the parameters of tasks.task.files.attach.
@@ -5901,7 +5901,7 @@ type TaskFilesAttachParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskFilesAttachParams) validate() error {
+func (p *TaskFilesAttachParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.files.attach",
@@ -5967,12 +5967,12 @@ func TaskGet(ctx context.Context, c b24.Caller, p TaskGetParams, opts ...b24.Cal
 // result decodes as TaskGet's does. Required parameters are not checked here:
 // the portal reports them.
 func TaskGetCommand(p TaskGetParams) b24.Command[*TaskGetResult] {
-	return b24.NewCommand[*TaskGetResult](b24.Request{
+	return b24.Command[*TaskGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TaskGetParams holds the parameters of tasks.task.get.
@@ -6052,12 +6052,12 @@ func TaskGetV3(ctx context.Context, c b24.Caller, p TaskGetV3Params, opts ...b24
 // its result decodes as TaskGetV3's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskGetV3Command(p TaskGetV3Params) b24.Command[*TaskGetV3Result] {
-	return b24.NewCommand[*TaskGetV3Result](b24.Request{
+	return b24.Command[*TaskGetV3Result]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskGetV3Params holds the parameters of tasks.task.get.
@@ -6078,7 +6078,7 @@ type TaskGetV3Params struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskGetV3Params) validate() error {
+func (p *TaskGetV3Params) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.get",
@@ -6306,12 +6306,12 @@ func TaskGetaccess(ctx context.Context, c b24.Caller, p TaskGetaccessParams, opt
 // b24.Add); its result decodes as TaskGetaccess's does. Required parameters
 // are not checked here: the portal reports them.
 func TaskGetaccessCommand(p TaskGetaccessParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.getaccess",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TaskGetaccessParams holds the parameters of tasks.task.getaccess.
@@ -6330,7 +6330,7 @@ type TaskGetaccessParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskGetaccessParams) validate() error {
+func (p *TaskGetaccessParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.getaccess",
@@ -6365,12 +6365,12 @@ func TaskGetFields(ctx context.Context, c b24.Caller, p TaskGetFieldsParams, opt
 // b24.Add); its result decodes as TaskGetFields's does. Required parameters
 // are not checked here: the portal reports them.
 func TaskGetFieldsCommand(p TaskGetFieldsParams) b24.Command[*TaskGetFieldsResult] {
-	return b24.NewCommand[*TaskGetFieldsResult](b24.Request{
+	return b24.Command[*TaskGetFieldsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.getFields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TaskGetFieldsParams holds the parameters of tasks.task.getFields.
@@ -6426,12 +6426,12 @@ func TaskHistoryList(ctx context.Context, c b24.Caller, p TaskHistoryListParams,
 // (see b24.Add); its result decodes as TaskHistoryList's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskHistoryListCommand(p TaskHistoryListParams) b24.Command[*TaskHistoryListResult] {
-	return b24.NewCommand[*TaskHistoryListResult](b24.Request{
+	return b24.Command[*TaskHistoryListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.history.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TaskHistoryListParams holds the parameters of tasks.task.history.list.
@@ -6460,7 +6460,7 @@ type TaskHistoryListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskHistoryListParams) validate() error {
+func (p *TaskHistoryListParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.history.list",
@@ -6947,12 +6947,12 @@ func TaskList(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b24.C
 // its result decodes as TaskList's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskListCommand(p TaskListParams) b24.Command[*TaskListResult] {
-	return b24.NewCommand[*TaskListResult](b24.Request{
+	return b24.Command[*TaskListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TaskListAll iterates over every row of tasks.task.list, requesting page
@@ -7184,12 +7184,12 @@ func TaskListV3(ctx context.Context, c b24.Caller, p TaskListV3Params, opts ...b
 // its result decodes as TaskListV3's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskListV3Command(p TaskListV3Params) b24.Command[*TaskListV3Result] {
-	return b24.NewCommand[*TaskListV3Result](b24.Request{
+	return b24.Command[*TaskListV3Result]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskListV3Params holds the parameters of tasks.task.list.
@@ -7331,11 +7331,11 @@ func TaskMute(ctx context.Context, c b24.Caller, p TaskMuteParams, opts ...b24.C
 // its result decodes as TaskMute's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskMuteCommand(p TaskMuteParams) b24.Command[*TaskMuteResult] {
-	return b24.NewCommand[*TaskMuteResult](b24.Request{
+	return b24.Command[*TaskMuteResult]{Request: b24.Request{
 		Method:  "tasks.task.mute",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskMuteParams holds the parameters of tasks.task.mute.
@@ -7348,7 +7348,7 @@ type TaskMuteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskMuteParams) validate() error {
+func (p *TaskMuteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.mute",
@@ -7814,11 +7814,11 @@ func TaskPause(ctx context.Context, c b24.Caller, p TaskPauseParams, opts ...b24
 // its result decodes as TaskPause's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskPauseCommand(p TaskPauseParams) b24.Command[*TaskPauseResult] {
-	return b24.NewCommand[*TaskPauseResult](b24.Request{
+	return b24.Command[*TaskPauseResult]{Request: b24.Request{
 		Method:  "tasks.task.pause",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskPauseParams holds the parameters of tasks.task.pause.
@@ -7831,7 +7831,7 @@ type TaskPauseParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskPauseParams) validate() error {
+func (p *TaskPauseParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.pause",
@@ -8295,11 +8295,11 @@ func TaskPin(ctx context.Context, c b24.Caller, p TaskPinParams, opts ...b24.Cal
 // result decodes as TaskPin's does. Required parameters are not checked here:
 // the portal reports them.
 func TaskPinCommand(p TaskPinParams) b24.Command[*TaskPinResult] {
-	return b24.NewCommand[*TaskPinResult](b24.Request{
+	return b24.Command[*TaskPinResult]{Request: b24.Request{
 		Method:  "tasks.task.pin",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskPinParams holds the parameters of tasks.task.pin.
@@ -8312,7 +8312,7 @@ type TaskPinParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskPinParams) validate() error {
+func (p *TaskPinParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.pin",
@@ -8373,11 +8373,11 @@ func TaskRenew(ctx context.Context, c b24.Caller, p TaskRenewParams, opts ...b24
 // its result decodes as TaskRenew's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskRenewCommand(p TaskRenewParams) b24.Command[*TaskRenewResult] {
-	return b24.NewCommand[*TaskRenewResult](b24.Request{
+	return b24.Command[*TaskRenewResult]{Request: b24.Request{
 		Method:  "tasks.task.renew",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskRenewParams holds the parameters of tasks.task.renew.
@@ -8390,7 +8390,7 @@ type TaskRenewParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskRenewParams) validate() error {
+func (p *TaskRenewParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.renew",
@@ -8857,11 +8857,11 @@ func TaskResultAdd(ctx context.Context, c b24.Caller, p TaskResultAddParams, opt
 // b24.Add); its result decodes as TaskResultAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func TaskResultAddCommand(p TaskResultAddParams) b24.Command[*TaskResultAddResult] {
-	return b24.NewCommand[*TaskResultAddResult](b24.Request{
+	return b24.Command[*TaskResultAddResult]{Request: b24.Request{
 		Method:  "tasks.task.result.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskResultAddParams holds the parameters of tasks.task.result.add.
@@ -8871,7 +8871,7 @@ type TaskResultAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskResultAddParams) validate() error {
+func (p *TaskResultAddParams) validate() error {
 	if p.Fields.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.result.add",
@@ -9031,11 +9031,11 @@ func TaskResultAddfromchatmessage(ctx context.Context, c b24.Caller, p TaskResul
 // TaskResultAddfromchatmessage's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskResultAddfromchatmessageCommand(p TaskResultAddfromchatmessageParams) b24.Command[*TaskResultAddfromchatmessageResult] {
-	return b24.NewCommand[*TaskResultAddfromchatmessageResult](b24.Request{
+	return b24.Command[*TaskResultAddfromchatmessageResult]{Request: b24.Request{
 		Method:  "tasks.task.result.addfromchatmessage",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskResultAddfromchatmessageParams holds the parameters of
@@ -9046,7 +9046,7 @@ type TaskResultAddfromchatmessageParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskResultAddfromchatmessageParams) validate() error {
+func (p *TaskResultAddfromchatmessageParams) validate() error {
 	if p.Fields.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.result.addfromchatmessage",
@@ -9186,11 +9186,11 @@ func TaskResultAddFromComment(ctx context.Context, c b24.Caller, p TaskResultAdd
 // TaskResultAddFromComment's does. Required parameters are not checked here:
 // the portal reports them.
 func TaskResultAddFromCommentCommand(p TaskResultAddFromCommentParams) b24.Command[*TaskResultAddFromCommentResult] {
-	return b24.NewCommand[*TaskResultAddFromCommentResult](b24.Request{
+	return b24.Command[*TaskResultAddFromCommentResult]{Request: b24.Request{
 		Method:  "tasks.task.result.addFromComment",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskResultAddFromCommentParams holds the parameters of
@@ -9204,7 +9204,7 @@ type TaskResultAddFromCommentParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskResultAddFromCommentParams) validate() error {
+func (p *TaskResultAddFromCommentParams) validate() error {
 	if p.CommentID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.result.addFromComment",
@@ -9298,11 +9298,11 @@ func TaskResultDelete(ctx context.Context, c b24.Caller, p TaskResultDeleteParam
 // (see b24.Add); its result decodes as TaskResultDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskResultDeleteCommand(p TaskResultDeleteParams) b24.Command[*TaskResultDeleteResult] {
-	return b24.NewCommand[*TaskResultDeleteResult](b24.Request{
+	return b24.Command[*TaskResultDeleteResult]{Request: b24.Request{
 		Method:  "tasks.task.result.delete",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskResultDeleteParams holds the parameters of tasks.task.result.delete.
@@ -9312,7 +9312,7 @@ type TaskResultDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskResultDeleteParams) validate() error {
+func (p *TaskResultDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.result.delete",
@@ -9379,11 +9379,11 @@ func TaskResultDeleteFromComment(ctx context.Context, c b24.Caller, p TaskResult
 // TaskResultDeleteFromComment's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskResultDeleteFromCommentCommand(p TaskResultDeleteFromCommentParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "tasks.task.result.deleteFromComment",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskResultDeleteFromCommentParams holds the parameters of
@@ -9397,7 +9397,7 @@ type TaskResultDeleteFromCommentParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskResultDeleteFromCommentParams) validate() error {
+func (p *TaskResultDeleteFromCommentParams) validate() error {
 	if p.CommentID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.result.deleteFromComment",
@@ -9440,12 +9440,12 @@ func TaskResultList(ctx context.Context, c b24.Caller, p TaskResultListParams, o
 // (see b24.Add); its result decodes as TaskResultList's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskResultListCommand(p TaskResultListParams) b24.Command[[]TaskResultListItem] {
-	return b24.NewCommand[[]TaskResultListItem](b24.Request{
+	return b24.Command[[]TaskResultListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.result.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TaskResultListParams holds the parameters of tasks.task.result.list.
@@ -9458,7 +9458,7 @@ type TaskResultListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskResultListParams) validate() error {
+func (p *TaskResultListParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.result.list",
@@ -9541,12 +9541,12 @@ func TaskResultListV3(ctx context.Context, c b24.Caller, p TaskResultListV3Param
 // (see b24.Add); its result decodes as TaskResultListV3's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskResultListV3Command(p TaskResultListV3Params) b24.Command[*TaskResultListV3Result] {
-	return b24.NewCommand[*TaskResultListV3Result](b24.Request{
+	return b24.Command[*TaskResultListV3Result]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.result.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskResultListV3Params holds the parameters of tasks.task.result.list.
@@ -9634,7 +9634,7 @@ type TaskResultListV3Params struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskResultListV3Params) validate() error {
+func (p *TaskResultListV3Params) validate() error {
 	if p.Filter == nil {
 		return &b24.RequiredError{
 			Method: "tasks.task.result.list",
@@ -9746,11 +9746,11 @@ func TaskResultUpdate(ctx context.Context, c b24.Caller, p TaskResultUpdateParam
 // (see b24.Add); its result decodes as TaskResultUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskResultUpdateCommand(p TaskResultUpdateParams) b24.Command[*TaskResultUpdateResult] {
-	return b24.NewCommand[*TaskResultUpdateResult](b24.Request{
+	return b24.Command[*TaskResultUpdateResult]{Request: b24.Request{
 		Method:  "tasks.task.result.update",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskResultUpdateParams holds the parameters of tasks.task.result.update.
@@ -9762,7 +9762,7 @@ type TaskResultUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskResultUpdateParams) validate() error {
+func (p *TaskResultUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.result.update",
@@ -9895,11 +9895,11 @@ func TaskStart(ctx context.Context, c b24.Caller, p TaskStartParams, opts ...b24
 // its result decodes as TaskStart's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskStartCommand(p TaskStartParams) b24.Command[*TaskStartResult] {
-	return b24.NewCommand[*TaskStartResult](b24.Request{
+	return b24.Command[*TaskStartResult]{Request: b24.Request{
 		Method:  "tasks.task.start",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskStartParams holds the parameters of tasks.task.start.
@@ -9912,7 +9912,7 @@ type TaskStartParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskStartParams) validate() error {
+func (p *TaskStartParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.start",
@@ -10377,11 +10377,11 @@ func TaskStartwatch(ctx context.Context, c b24.Caller, p TaskStartwatchParams, o
 // b24.Add); its result decodes as TaskStartwatch's does. Required parameters
 // are not checked here: the portal reports them.
 func TaskStartwatchCommand(p TaskStartwatchParams) b24.Command[*TaskStartwatchResult] {
-	return b24.NewCommand[*TaskStartwatchResult](b24.Request{
+	return b24.Command[*TaskStartwatchResult]{Request: b24.Request{
 		Method:  "tasks.task.startwatch",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskStartwatchParams holds the parameters of tasks.task.startwatch.
@@ -10394,7 +10394,7 @@ type TaskStartwatchParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskStartwatchParams) validate() error {
+func (p *TaskStartwatchParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.startwatch",
@@ -10863,11 +10863,11 @@ func TaskStopwatch(ctx context.Context, c b24.Caller, p TaskStopwatchParams, opt
 // b24.Add); its result decodes as TaskStopwatch's does. Required parameters
 // are not checked here: the portal reports them.
 func TaskStopwatchCommand(p TaskStopwatchParams) b24.Command[*TaskStopwatchResult] {
-	return b24.NewCommand[*TaskStopwatchResult](b24.Request{
+	return b24.Command[*TaskStopwatchResult]{Request: b24.Request{
 		Method:  "tasks.task.stopwatch",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskStopwatchParams holds the parameters of tasks.task.stopwatch.
@@ -10880,7 +10880,7 @@ type TaskStopwatchParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskStopwatchParams) validate() error {
+func (p *TaskStopwatchParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.stopwatch",
@@ -11346,11 +11346,11 @@ func TaskUnmute(ctx context.Context, c b24.Caller, p TaskUnmuteParams, opts ...b
 // b24.Add); its result decodes as TaskUnmute's does. Required parameters are
 // not checked here: the portal reports them.
 func TaskUnmuteCommand(p TaskUnmuteParams) b24.Command[*TaskUnmuteResult] {
-	return b24.NewCommand[*TaskUnmuteResult](b24.Request{
+	return b24.Command[*TaskUnmuteResult]{Request: b24.Request{
 		Method:  "tasks.task.unmute",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskUnmuteParams holds the parameters of tasks.task.unmute.
@@ -11363,7 +11363,7 @@ type TaskUnmuteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskUnmuteParams) validate() error {
+func (p *TaskUnmuteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.unmute",
@@ -11828,11 +11828,11 @@ func TaskUnpin(ctx context.Context, c b24.Caller, p TaskUnpinParams, opts ...b24
 // its result decodes as TaskUnpin's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskUnpinCommand(p TaskUnpinParams) b24.Command[*TaskUnpinResult] {
-	return b24.NewCommand[*TaskUnpinResult](b24.Request{
+	return b24.Command[*TaskUnpinResult]{Request: b24.Request{
 		Method:  "tasks.task.unpin",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskUnpinParams holds the parameters of tasks.task.unpin.
@@ -11845,7 +11845,7 @@ type TaskUnpinParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskUnpinParams) validate() error {
+func (p *TaskUnpinParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.unpin",
@@ -11907,11 +11907,11 @@ func TaskUpdate(ctx context.Context, c b24.Caller, p TaskUpdateParams, opts ...b
 // b24.Add); its result decodes as TaskUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func TaskUpdateCommand(p TaskUpdateParams) b24.Command[*TaskUpdateResult] {
-	return b24.NewCommand[*TaskUpdateResult](b24.Request{
+	return b24.Command[*TaskUpdateResult]{Request: b24.Request{
 		Method:  "tasks.task.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TaskUpdateParams holds the parameters of tasks.task.update.
@@ -11950,7 +11950,7 @@ type TaskUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskUpdateParams) validate() error {
+func (p *TaskUpdateParams) validate() error {
 	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.update",
@@ -12012,11 +12012,11 @@ func TaskUpdateV3(ctx context.Context, c b24.Caller, p TaskUpdateV3Params, opts 
 // b24.Add); its result decodes as TaskUpdateV3's does. Required parameters are
 // not checked here: the portal reports them.
 func TaskUpdateV3Command(p TaskUpdateV3Params) b24.Command[*TaskUpdateV3Result] {
-	return b24.NewCommand[*TaskUpdateV3Result](b24.Request{
+	return b24.Command[*TaskUpdateV3Result]{Request: b24.Request{
 		Method:  "tasks.task.update",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskUpdateV3Params holds the parameters of tasks.task.update.
@@ -12032,7 +12032,7 @@ type TaskUpdateV3Params struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TaskUpdateV3Params) validate() error {
+func (p *TaskUpdateV3Params) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.task.update",

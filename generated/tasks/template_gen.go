@@ -701,11 +701,11 @@ func TemplateAdd(ctx context.Context, c b24.Caller, p TemplateAddParams, opts ..
 // b24.Add); its result decodes as TemplateAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func TemplateAddCommand(p TemplateAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "tasks.template.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateAddParams holds the parameters of tasks.template.add.
@@ -756,11 +756,11 @@ func TemplateChecklistAdd(ctx context.Context, c b24.Caller, p TemplateChecklist
 // a batch (see b24.Add); its result decodes as TemplateChecklistAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func TemplateChecklistAddCommand(p TemplateChecklistAddParams) b24.Command[*TemplateChecklistAddResult] {
-	return b24.NewCommand[*TemplateChecklistAddResult](b24.Request{
+	return b24.Command[*TemplateChecklistAddResult]{Request: b24.Request{
 		Method:  "tasks.template.checklist.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateChecklistAddParams holds the parameters of
@@ -776,7 +776,7 @@ type TemplateChecklistAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateChecklistAddParams) validate() error {
+func (p *TemplateChecklistAddParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.checklist.add",
@@ -855,11 +855,11 @@ func TemplateChecklistAddAttachmentByContent(ctx context.Context, c b24.Caller, 
 // TemplateChecklistAddAttachmentByContent's does. Required parameters are not
 // checked here: the portal reports them.
 func TemplateChecklistAddAttachmentByContentCommand(p TemplateChecklistAddAttachmentByContentParams) b24.Command[*TemplateChecklistAddAttachmentByContentResult] {
-	return b24.NewCommand[*TemplateChecklistAddAttachmentByContentResult](b24.Request{
+	return b24.Command[*TemplateChecklistAddAttachmentByContentResult]{Request: b24.Request{
 		Method:  "tasks.template.checklist.addAttachmentByContent",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateChecklistAddAttachmentByContentParams holds the parameters of
@@ -880,7 +880,7 @@ type TemplateChecklistAddAttachmentByContentParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateChecklistAddAttachmentByContentParams) validate() error {
+func (p *TemplateChecklistAddAttachmentByContentParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.checklist.addAttachmentByContent",
@@ -978,11 +978,11 @@ func TemplateChecklistAddAttachmentsFromDisk(ctx context.Context, c b24.Caller, 
 // TemplateChecklistAddAttachmentsFromDisk's does. Required parameters are not
 // checked here: the portal reports them.
 func TemplateChecklistAddAttachmentsFromDiskCommand(p TemplateChecklistAddAttachmentsFromDiskParams) b24.Command[*TemplateChecklistAddAttachmentsFromDiskResult] {
-	return b24.NewCommand[*TemplateChecklistAddAttachmentsFromDiskResult](b24.Request{
+	return b24.Command[*TemplateChecklistAddAttachmentsFromDiskResult]{Request: b24.Request{
 		Method:  "tasks.template.checklist.addAttachmentsFromDisk",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateChecklistAddAttachmentsFromDiskParams holds the parameters of
@@ -1018,7 +1018,7 @@ type TemplateChecklistAddAttachmentsFromDiskParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateChecklistAddAttachmentsFromDiskParams) validate() error {
+func (p *TemplateChecklistAddAttachmentsFromDiskParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.checklist.addAttachmentsFromDisk",
@@ -1095,11 +1095,11 @@ func TemplateChecklistComplete(ctx context.Context, c b24.Caller, p TemplateChec
 // TemplateChecklistComplete's does. Required parameters are not checked here:
 // the portal reports them.
 func TemplateChecklistCompleteCommand(p TemplateChecklistCompleteParams) b24.Command[*TemplateChecklistCompleteResult] {
-	return b24.NewCommand[*TemplateChecklistCompleteResult](b24.Request{
+	return b24.Command[*TemplateChecklistCompleteResult]{Request: b24.Request{
 		Method:  "tasks.template.checklist.complete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateChecklistCompleteParams holds the parameters of
@@ -1118,7 +1118,7 @@ type TemplateChecklistCompleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateChecklistCompleteParams) validate() error {
+func (p *TemplateChecklistCompleteParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.checklist.complete",
@@ -1189,11 +1189,11 @@ func TemplateChecklistDelete(ctx context.Context, c b24.Caller, p TemplateCheckl
 // TemplateChecklistDelete's does. Required parameters are not checked here:
 // the portal reports them.
 func TemplateChecklistDeleteCommand(p TemplateChecklistDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "tasks.template.checklist.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateChecklistDeleteParams holds the parameters of
@@ -1212,7 +1212,7 @@ type TemplateChecklistDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateChecklistDeleteParams) validate() error {
+func (p *TemplateChecklistDeleteParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.checklist.delete",
@@ -1262,12 +1262,12 @@ func TemplateChecklistGet(ctx context.Context, c b24.Caller, p TemplateChecklist
 // a batch (see b24.Add); its result decodes as TemplateChecklistGet's does.
 // Required parameters are not checked here: the portal reports them.
 func TemplateChecklistGetCommand(p TemplateChecklistGetParams) b24.Command[*TemplateChecklistGetResult] {
-	return b24.NewCommand[*TemplateChecklistGetResult](b24.Request{
+	return b24.Command[*TemplateChecklistGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.template.checklist.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TemplateChecklistGetParams holds the parameters of
@@ -1286,7 +1286,7 @@ type TemplateChecklistGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateChecklistGetParams) validate() error {
+func (p *TemplateChecklistGetParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.checklist.get",
@@ -1357,12 +1357,12 @@ func TemplateChecklistList(ctx context.Context, c b24.Caller, p TemplateChecklis
 // for a batch (see b24.Add); its result decodes as TemplateChecklistList's
 // does. Required parameters are not checked here: the portal reports them.
 func TemplateChecklistListCommand(p TemplateChecklistListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.template.checklist.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TemplateChecklistListParams holds the parameters of
@@ -1434,7 +1434,7 @@ type TemplateChecklistListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateChecklistListParams) validate() error {
+func (p *TemplateChecklistListParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.checklist.list",
@@ -1479,11 +1479,11 @@ func TemplateChecklistMoveAfter(ctx context.Context, c b24.Caller, p TemplateChe
 // TemplateChecklistMoveAfter's does. Required parameters are not checked here:
 // the portal reports them.
 func TemplateChecklistMoveAfterCommand(p TemplateChecklistMoveAfterParams) b24.Command[*TemplateChecklistMoveAfterResult] {
-	return b24.NewCommand[*TemplateChecklistMoveAfterResult](b24.Request{
+	return b24.Command[*TemplateChecklistMoveAfterResult]{Request: b24.Request{
 		Method:  "tasks.template.checklist.moveAfter",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateChecklistMoveAfterParams holds the parameters of
@@ -1505,7 +1505,7 @@ type TemplateChecklistMoveAfterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateChecklistMoveAfterParams) validate() error {
+func (p *TemplateChecklistMoveAfterParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.checklist.moveAfter",
@@ -1582,11 +1582,11 @@ func TemplateChecklistMoveBefore(ctx context.Context, c b24.Caller, p TemplateCh
 // TemplateChecklistMoveBefore's does. Required parameters are not checked
 // here: the portal reports them.
 func TemplateChecklistMoveBeforeCommand(p TemplateChecklistMoveBeforeParams) b24.Command[*TemplateChecklistMoveBeforeResult] {
-	return b24.NewCommand[*TemplateChecklistMoveBeforeResult](b24.Request{
+	return b24.Command[*TemplateChecklistMoveBeforeResult]{Request: b24.Request{
 		Method:  "tasks.template.checklist.moveBefore",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateChecklistMoveBeforeParams holds the parameters of
@@ -1610,7 +1610,7 @@ type TemplateChecklistMoveBeforeParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateChecklistMoveBeforeParams) validate() error {
+func (p *TemplateChecklistMoveBeforeParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.checklist.moveBefore",
@@ -1688,11 +1688,11 @@ func TemplateChecklistRemoveAttachments(ctx context.Context, c b24.Caller, p Tem
 // b24.Add); its result decodes as TemplateChecklistRemoveAttachments's does.
 // Required parameters are not checked here: the portal reports them.
 func TemplateChecklistRemoveAttachmentsCommand(p TemplateChecklistRemoveAttachmentsParams) b24.Command[*TemplateChecklistRemoveAttachmentsResult] {
-	return b24.NewCommand[*TemplateChecklistRemoveAttachmentsResult](b24.Request{
+	return b24.Command[*TemplateChecklistRemoveAttachmentsResult]{Request: b24.Request{
 		Method:  "tasks.template.checklist.removeAttachments",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateChecklistRemoveAttachmentsParams holds the parameters of
@@ -1713,7 +1713,7 @@ type TemplateChecklistRemoveAttachmentsParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateChecklistRemoveAttachmentsParams) validate() error {
+func (p *TemplateChecklistRemoveAttachmentsParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.checklist.removeAttachments",
@@ -1789,11 +1789,11 @@ func TemplateChecklistRenew(ctx context.Context, c b24.Caller, p TemplateCheckli
 // for a batch (see b24.Add); its result decodes as TemplateChecklistRenew's
 // does. Required parameters are not checked here: the portal reports them.
 func TemplateChecklistRenewCommand(p TemplateChecklistRenewParams) b24.Command[*TemplateChecklistRenewResult] {
-	return b24.NewCommand[*TemplateChecklistRenewResult](b24.Request{
+	return b24.Command[*TemplateChecklistRenewResult]{Request: b24.Request{
 		Method:  "tasks.template.checklist.renew",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateChecklistRenewParams holds the parameters of
@@ -1812,7 +1812,7 @@ type TemplateChecklistRenewParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateChecklistRenewParams) validate() error {
+func (p *TemplateChecklistRenewParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.checklist.renew",
@@ -1883,11 +1883,11 @@ func TemplateChecklistUpdate(ctx context.Context, c b24.Caller, p TemplateCheckl
 // TemplateChecklistUpdate's does. Required parameters are not checked here:
 // the portal reports them.
 func TemplateChecklistUpdateCommand(p TemplateChecklistUpdateParams) b24.Command[*TemplateChecklistUpdateResult] {
-	return b24.NewCommand[*TemplateChecklistUpdateResult](b24.Request{
+	return b24.Command[*TemplateChecklistUpdateResult]{Request: b24.Request{
 		Method:  "tasks.template.checklist.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateChecklistUpdateParams holds the parameters of
@@ -1908,7 +1908,7 @@ type TemplateChecklistUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateChecklistUpdateParams) validate() error {
+func (p *TemplateChecklistUpdateParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.checklist.update",
@@ -1975,11 +1975,11 @@ func TemplateDelete(ctx context.Context, c b24.Caller, p TemplateDeleteParams, o
 // b24.Add); its result decodes as TemplateDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func TemplateDeleteCommand(p TemplateDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "tasks.template.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateDeleteParams holds the parameters of tasks.template.delete.
@@ -1992,7 +1992,7 @@ type TemplateDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateDeleteParams) validate() error {
+func (p *TemplateDeleteParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.delete",
@@ -2028,12 +2028,12 @@ func TemplateFields(ctx context.Context, c b24.Caller, p TemplateFieldsParams, o
 // b24.Add); its result decodes as TemplateFields's does. Required parameters
 // are not checked here: the portal reports them.
 func TemplateFieldsCommand(p TemplateFieldsParams) b24.Command[map[string]FieldInfo] {
-	return b24.NewCommand[map[string]FieldInfo](b24.Request{
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.template.fields",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TemplateFieldsParams holds the parameters of tasks.template.fields.
@@ -2069,12 +2069,12 @@ func TemplateGet(ctx context.Context, c b24.Caller, p TemplateGetParams, opts ..
 // b24.Add); its result decodes as TemplateGet's does. Required parameters are
 // not checked here: the portal reports them.
 func TemplateGetCommand(p TemplateGetParams) b24.Command[*Template] {
-	return b24.NewCommand[*Template](b24.Request{
+	return b24.Command[*Template]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.template.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TemplateGetParams holds the parameters of tasks.template.get.
@@ -2088,7 +2088,7 @@ type TemplateGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateGetParams) validate() error {
+func (p *TemplateGetParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.get",
@@ -2153,11 +2153,11 @@ func TemplateUpdate(ctx context.Context, c b24.Caller, p TemplateUpdateParams, o
 // b24.Add); its result decodes as TemplateUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func TemplateUpdateCommand(p TemplateUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "tasks.template.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TemplateUpdateParams holds the parameters of tasks.template.update.
@@ -2175,7 +2175,7 @@ type TemplateUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TemplateUpdateParams) validate() error {
+func (p *TemplateUpdateParams) validate() error {
 	if p.TemplateID == 0 {
 		return &b24.RequiredError{
 			Method: "tasks.template.update",

@@ -41,11 +41,11 @@ func CallAttachTranscription(ctx context.Context, c b24.Caller, p CallAttachTran
 // CallAttachTranscription's does. Required parameters are not checked here:
 // the portal reports them.
 func CallAttachTranscriptionCommand(p CallAttachTranscriptionParams) b24.Command[*CallAttachTranscriptionResult] {
-	return b24.NewCommand[*CallAttachTranscriptionResult](b24.Request{
+	return b24.Command[*CallAttachTranscriptionResult]{Request: b24.Request{
 		Method:  "telephony.call.attachTranscription",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CallAttachTranscriptionParams holds the parameters of
@@ -67,7 +67,7 @@ type CallAttachTranscriptionParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CallAttachTranscriptionParams) validate() error {
+func (p *CallAttachTranscriptionParams) validate() error {
 	if p.CallID == "" {
 		return &b24.RequiredError{
 			Method: "telephony.call.attachTranscription",

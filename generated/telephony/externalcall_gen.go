@@ -41,11 +41,11 @@ func ExternalCallAttachRecord(ctx context.Context, c b24.Caller, p ExternalCallA
 // ExternalCallAttachRecord's does. Required parameters are not checked here:
 // the portal reports them.
 func ExternalCallAttachRecordCommand(p ExternalCallAttachRecordParams) b24.Command[*ExternalCallAttachRecordResult] {
-	return b24.NewCommand[*ExternalCallAttachRecordResult](b24.Request{
+	return b24.Command[*ExternalCallAttachRecordResult]{Request: b24.Request{
 		Method:  "telephony.externalCall.attachRecord",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ExternalCallAttachRecordParams holds the parameters of
@@ -78,7 +78,7 @@ type ExternalCallAttachRecordParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ExternalCallAttachRecordParams) validate() error {
+func (p *ExternalCallAttachRecordParams) validate() error {
 	if p.CallID == "" {
 		return &b24.RequiredError{
 			Method: "telephony.externalCall.attachRecord",
@@ -147,11 +147,11 @@ func ExternalCallFinish(ctx context.Context, c b24.Caller, p ExternalCallFinishP
 // a batch (see b24.Add); its result decodes as ExternalCallFinish's does.
 // Required parameters are not checked here: the portal reports them.
 func ExternalCallFinishCommand(p ExternalCallFinishParams) b24.Command[*ExternalCallFinishResult] {
-	return b24.NewCommand[*ExternalCallFinishResult](b24.Request{
+	return b24.Command[*ExternalCallFinishResult]{Request: b24.Request{
 		Method:  "telephony.externalCall.finish",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ExternalCallFinishParams holds the parameters of
@@ -243,7 +243,7 @@ type ExternalCallFinishParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ExternalCallFinishParams) validate() error {
+func (p *ExternalCallFinishParams) validate() error {
 	if p.CallID == "" {
 		return &b24.RequiredError{
 			Method: "telephony.externalCall.finish",
@@ -504,11 +504,11 @@ func ExternalCallHide(ctx context.Context, c b24.Caller, p ExternalCallHideParam
 // batch (see b24.Add); its result decodes as ExternalCallHide's does. Required
 // parameters are not checked here: the portal reports them.
 func ExternalCallHideCommand(p ExternalCallHideParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "telephony.externalCall.hide",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ExternalCallHideParams holds the parameters of telephony.externalCall.hide.
@@ -523,7 +523,7 @@ type ExternalCallHideParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ExternalCallHideParams) validate() error {
+func (p *ExternalCallHideParams) validate() error {
 	if p.CallID == "" {
 		return &b24.RequiredError{
 			Method: "telephony.externalCall.hide",
@@ -566,11 +566,11 @@ func ExternalCallRegister(ctx context.Context, c b24.Caller, p ExternalCallRegis
 // for a batch (see b24.Add); its result decodes as ExternalCallRegister's
 // does. Required parameters are not checked here: the portal reports them.
 func ExternalCallRegisterCommand(p ExternalCallRegisterParams) b24.Command[*ExternalCallRegisterResult] {
-	return b24.NewCommand[*ExternalCallRegisterResult](b24.Request{
+	return b24.Command[*ExternalCallRegisterResult]{Request: b24.Request{
 		Method:  "telephony.externalCall.register",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ExternalCallRegisterParams holds the parameters of
@@ -684,7 +684,7 @@ type ExternalCallRegisterParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ExternalCallRegisterParams) validate() error {
+func (p *ExternalCallRegisterParams) validate() error {
 	if p.UserID == 0 {
 		return &b24.RequiredError{
 			Method: "telephony.externalCall.register",
@@ -819,11 +819,11 @@ func ExternalCallSearchCRMEntities(ctx context.Context, c b24.Caller, p External
 // b24.Add); its result decodes as ExternalCallSearchCRMEntities's does.
 // Required parameters are not checked here: the portal reports them.
 func ExternalCallSearchCRMEntitiesCommand(p ExternalCallSearchCRMEntitiesParams) b24.Command[[]ExternalCallSearchCRMEntitiesItem] {
-	return b24.NewCommand[[]ExternalCallSearchCRMEntitiesItem](b24.Request{
+	return b24.Command[[]ExternalCallSearchCRMEntitiesItem]{Request: b24.Request{
 		Method:  "telephony.externalCall.searchCrmEntities",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ExternalCallSearchCRMEntitiesParams holds the parameters of
@@ -834,7 +834,7 @@ type ExternalCallSearchCRMEntitiesParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ExternalCallSearchCRMEntitiesParams) validate() error {
+func (p *ExternalCallSearchCRMEntitiesParams) validate() error {
 	if p.PhoneNumber == "" {
 		return &b24.RequiredError{
 			Method: "telephony.externalCall.searchCrmEntities",
@@ -922,12 +922,12 @@ func ExternalCallShow(ctx context.Context, c b24.Caller, p ExternalCallShowParam
 // batch (see b24.Add); its result decodes as ExternalCallShow's does. Required
 // parameters are not checked here: the portal reports them.
 func ExternalCallShowCommand(p ExternalCallShowParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "telephony.externalCall.show",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ExternalCallShowParams holds the parameters of telephony.externalCall.show.
@@ -944,7 +944,7 @@ type ExternalCallShowParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ExternalCallShowParams) validate() error {
+func (p *ExternalCallShowParams) validate() error {
 	if p.CallID == "" {
 		return &b24.RequiredError{
 			Method: "telephony.externalCall.show",

@@ -39,11 +39,11 @@ func ExternalLineAdd(ctx context.Context, c b24.Caller, p ExternalLineAddParams,
 // batch (see b24.Add); its result decodes as ExternalLineAdd's does. Required
 // parameters are not checked here: the portal reports them.
 func ExternalLineAddCommand(p ExternalLineAddParams) b24.Command[*ExternalLineAddResult] {
-	return b24.NewCommand[*ExternalLineAddResult](b24.Request{
+	return b24.Command[*ExternalLineAddResult]{Request: b24.Request{
 		Method:  "telephony.externalLine.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ExternalLineAddParams holds the parameters of telephony.externalLine.add.
@@ -63,7 +63,7 @@ type ExternalLineAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ExternalLineAddParams) validate() error {
+func (p *ExternalLineAddParams) validate() error {
 	if p.Number == "" {
 		return &b24.RequiredError{
 			Method: "telephony.externalLine.add",
@@ -128,11 +128,11 @@ func ExternalLineDelete(ctx context.Context, c b24.Caller, p ExternalLineDeleteP
 // a batch (see b24.Add); its result decodes as ExternalLineDelete's does.
 // Required parameters are not checked here: the portal reports them.
 func ExternalLineDeleteCommand(p ExternalLineDeleteParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "telephony.externalLine.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ExternalLineDeleteParams holds the parameters of
@@ -146,7 +146,7 @@ type ExternalLineDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ExternalLineDeleteParams) validate() error {
+func (p *ExternalLineDeleteParams) validate() error {
 	if p.Number == "" {
 		return &b24.RequiredError{
 			Method: "telephony.externalLine.delete",
@@ -184,12 +184,12 @@ func ExternalLineGet(ctx context.Context, c b24.Caller, p ExternalLineGetParams,
 // batch (see b24.Add); its result decodes as ExternalLineGet's does. Required
 // parameters are not checked here: the portal reports them.
 func ExternalLineGetCommand(p ExternalLineGetParams) b24.Command[[]ExternalLineGetItem] {
-	return b24.NewCommand[[]ExternalLineGetItem](b24.Request{
+	return b24.Command[[]ExternalLineGetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "telephony.externalLine.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ExternalLineGetParams holds the parameters of telephony.externalLine.get.
@@ -250,11 +250,11 @@ func ExternalLineUpdate(ctx context.Context, c b24.Caller, p ExternalLineUpdateP
 // a batch (see b24.Add); its result decodes as ExternalLineUpdate's does.
 // Required parameters are not checked here: the portal reports them.
 func ExternalLineUpdateCommand(p ExternalLineUpdateParams) b24.Command[*ExternalLineUpdateResult] {
-	return b24.NewCommand[*ExternalLineUpdateResult](b24.Request{
+	return b24.Command[*ExternalLineUpdateResult]{Request: b24.Request{
 		Method:  "telephony.externalLine.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ExternalLineUpdateParams holds the parameters of
@@ -276,7 +276,7 @@ type ExternalLineUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ExternalLineUpdateParams) validate() error {
+func (p *ExternalLineUpdateParams) validate() error {
 	if p.Number == "" {
 		return &b24.RequiredError{
 			Method: "telephony.externalLine.update",

@@ -37,11 +37,11 @@ func Close(ctx context.Context, c b24.Caller, p CloseParams, opts ...b24.CallOpt
 // result decodes as Close's does. Required parameters are not checked here:
 // the portal reports them.
 func CloseCommand(p CloseParams) b24.Command[*CloseResult] {
-	return b24.NewCommand[*CloseResult](b24.Request{
+	return b24.Command[*CloseResult]{Request: b24.Request{
 		Method:  "timeman.close",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CloseParams holds the parameters of timeman.close.

@@ -34,12 +34,12 @@ func NetworkrangeCheck(ctx context.Context, c b24.Caller, p NetworkrangeCheckPar
 // batch (see b24.Add); its result decodes as NetworkrangeCheck's does.
 // Required parameters are not checked here: the portal reports them.
 func NetworkrangeCheckCommand(p NetworkrangeCheckParams) b24.Command[*NetworkrangeCheckResult] {
-	return b24.NewCommand[*NetworkrangeCheckResult](b24.Request{
+	return b24.Command[*NetworkrangeCheckResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.networkrange.check",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // NetworkrangeCheckParams holds the parameters of timeman.networkrange.check.
@@ -101,12 +101,12 @@ func NetworkrangeGet(ctx context.Context, c b24.Caller, p NetworkrangeGetParams,
 // (see b24.Add); its result decodes as NetworkrangeGet's does. Required
 // parameters are not checked here: the portal reports them.
 func NetworkrangeGetCommand(p NetworkrangeGetParams) b24.Command[[]NetworkrangeGetItem] {
-	return b24.NewCommand[[]NetworkrangeGetItem](b24.Request{
+	return b24.Command[[]NetworkrangeGetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.networkrange.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // NetworkrangeGetParams holds the parameters of timeman.networkrange.get.
@@ -165,11 +165,11 @@ func NetworkrangeSet(ctx context.Context, c b24.Caller, p NetworkrangeSetParams,
 // (see b24.Add); its result decodes as NetworkrangeSet's does. Required
 // parameters are not checked here: the portal reports them.
 func NetworkrangeSetCommand(p NetworkrangeSetParams) b24.Command[*NetworkrangeSetResult] {
-	return b24.NewCommand[*NetworkrangeSetResult](b24.Request{
+	return b24.Command[*NetworkrangeSetResult]{Request: b24.Request{
 		Method:  "timeman.networkrange.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // NetworkrangeSetParams holds the parameters of timeman.networkrange.set.
@@ -199,7 +199,7 @@ type NetworkrangeSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p NetworkrangeSetParams) validate() error {
+func (p *NetworkrangeSetParams) validate() error {
 	if p.Ranges == "" {
 		return &b24.RequiredError{
 			Method: "timeman.networkrange.set",

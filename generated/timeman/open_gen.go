@@ -39,11 +39,11 @@ func Open(ctx context.Context, c b24.Caller, p OpenParams, opts ...b24.CallOptio
 // result decodes as Open's does. Required parameters are not checked here: the
 // portal reports them.
 func OpenCommand(p OpenParams) b24.Command[*OpenResult] {
-	return b24.NewCommand[*OpenResult](b24.Request{
+	return b24.Command[*OpenResult]{Request: b24.Request{
 		Method:  "timeman.open",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OpenParams holds the parameters of timeman.open.

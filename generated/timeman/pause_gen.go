@@ -32,11 +32,11 @@ func Pause(ctx context.Context, c b24.Caller, p PauseParams, opts ...b24.CallOpt
 // result decodes as Pause's does. Required parameters are not checked here:
 // the portal reports them.
 func PauseCommand(p PauseParams) b24.Command[*PauseResult] {
-	return b24.NewCommand[*PauseResult](b24.Request{
+	return b24.Command[*PauseResult]{Request: b24.Request{
 		Method:  "timeman.pause",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // PauseParams holds the parameters of timeman.pause.

@@ -49,12 +49,12 @@ func RecordFieldGet(ctx context.Context, c b24.Caller, p RecordFieldGetParams, o
 // (see b24.Add); its result decodes as RecordFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func RecordFieldGetCommand(p RecordFieldGetParams) b24.Command[*RecordFieldGetResult] {
-	return b24.NewCommand[*RecordFieldGetResult](b24.Request{
+	return b24.Command[*RecordFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.record.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecordFieldGetParams holds the parameters of timeman.record.field.get.
@@ -93,7 +93,7 @@ type RecordFieldGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RecordFieldGetParams) validate() error {
+func (p *RecordFieldGetParams) validate() error {
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "timeman.record.field.get",
@@ -213,12 +213,12 @@ func RecordFieldList(ctx context.Context, c b24.Caller, p RecordFieldListParams,
 // (see b24.Add); its result decodes as RecordFieldList's does. Required
 // parameters are not checked here: the portal reports them.
 func RecordFieldListCommand(p RecordFieldListParams) b24.Command[*RecordFieldListResult] {
-	return b24.NewCommand[*RecordFieldListResult](b24.Request{
+	return b24.Command[*RecordFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.record.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecordFieldListParams holds the parameters of timeman.record.field.list.
@@ -322,12 +322,12 @@ func RecordList(ctx context.Context, c b24.Caller, p RecordListParams, opts ...b
 // b24.Add); its result decodes as RecordList's does. Required parameters are
 // not checked here: the portal reports them.
 func RecordListCommand(p RecordListParams) b24.Command[*RecordListResult] {
-	return b24.NewCommand[*RecordListResult](b24.Request{
+	return b24.Command[*RecordListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.record.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecordListParams holds the parameters of timeman.record.list.
@@ -392,7 +392,7 @@ type RecordListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p RecordListParams) validate() error {
+func (p *RecordListParams) validate() error {
 	if p.Filter == nil {
 		return &b24.RequiredError{
 			Method: "timeman.record.list",

@@ -407,12 +407,12 @@ func ScheduleGet(ctx context.Context, c b24.Caller, p ScheduleGetParams, opts ..
 // b24.Add); its result decodes as ScheduleGet's does. Required parameters are
 // not checked here: the portal reports them.
 func ScheduleGetCommand(p ScheduleGetParams) b24.Command[*Schedule] {
-	return b24.NewCommand[*Schedule](b24.Request{
+	return b24.Command[*Schedule]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.schedule.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ScheduleGetParams holds the parameters of timeman.schedule.get.

@@ -31,12 +31,12 @@ func Settings(ctx context.Context, c b24.Caller, p SettingsParams, opts ...b24.C
 // its result decodes as Settings's does. Required parameters are not checked
 // here: the portal reports them.
 func SettingsCommand(p SettingsParams) b24.Command[*SettingsResult] {
-	return b24.NewCommand[*SettingsResult](b24.Request{
+	return b24.Command[*SettingsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.settings",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SettingsParams holds the parameters of timeman.settings.

@@ -29,12 +29,12 @@ func Status(ctx context.Context, c b24.Caller, p StatusParams, opts ...b24.CallO
 // result decodes as Status's does. Required parameters are not checked here:
 // the portal reports them.
 func StatusCommand(p StatusParams) b24.Command[*StatusResult] {
-	return b24.NewCommand[*StatusResult](b24.Request{
+	return b24.Command[*StatusResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.status",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StatusParams holds the parameters of timeman.status.

@@ -679,11 +679,11 @@ func TimecontrolReportAdd(ctx context.Context, c b24.Caller, p TimecontrolReport
 // for a batch (see b24.Add); its result decodes as TimecontrolReportAdd's
 // does. Required parameters are not checked here: the portal reports them.
 func TimecontrolReportAddCommand(p TimecontrolReportAddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "timeman.timecontrol.report.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimecontrolReportAddParams holds the parameters of
@@ -717,7 +717,7 @@ type TimecontrolReportAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimecontrolReportAddParams) validate() error {
+func (p *TimecontrolReportAddParams) validate() error {
 	if p.ReportID == 0 {
 		return &b24.RequiredError{
 			Method: "timeman.timecontrol.report.add",
@@ -789,12 +789,12 @@ func TimecontrolReportsGet(ctx context.Context, c b24.Caller, p TimecontrolRepor
 // for a batch (see b24.Add); its result decodes as TimecontrolReportsGet's
 // does. Required parameters are not checked here: the portal reports them.
 func TimecontrolReportsGetCommand(p TimecontrolReportsGetParams) b24.Command[*TimecontrolReports] {
-	return b24.NewCommand[*TimecontrolReports](b24.Request{
+	return b24.Command[*TimecontrolReports]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.timecontrol.reports.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimecontrolReportsGetParams holds the parameters of
@@ -821,7 +821,7 @@ type TimecontrolReportsGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p TimecontrolReportsGetParams) validate() error {
+func (p *TimecontrolReportsGetParams) validate() error {
 	if p.UserID == 0 {
 		return &b24.RequiredError{
 			Method: "timeman.timecontrol.reports.get",
@@ -858,12 +858,12 @@ func TimecontrolReportsSettingsGet(ctx context.Context, c b24.Caller, p Timecont
 // b24.Add); its result decodes as TimecontrolReportsSettingsGet's does.
 // Required parameters are not checked here: the portal reports them.
 func TimecontrolReportsSettingsGetCommand(p TimecontrolReportsSettingsGetParams) b24.Command[*TimecontrolReportsSettings] {
-	return b24.NewCommand[*TimecontrolReportsSettings](b24.Request{
+	return b24.Command[*TimecontrolReportsSettings]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.timecontrol.reports.settings.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimecontrolReportsSettingsGetParams holds the parameters of
@@ -897,12 +897,12 @@ func TimecontrolReportsUsersGet(ctx context.Context, c b24.Caller, p Timecontrol
 // TimecontrolReportsUsersGet's does. Required parameters are not checked here:
 // the portal reports them.
 func TimecontrolReportsUsersGetCommand(p TimecontrolReportsUsersGetParams) b24.Command[[]TimecontrolReportsUsersGetItem] {
-	return b24.NewCommand[[]TimecontrolReportsUsersGetItem](b24.Request{
+	return b24.Command[[]TimecontrolReportsUsersGetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.timecontrol.reports.users.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimecontrolReportsUsersGetParams holds the parameters of
@@ -972,12 +972,12 @@ func TimecontrolSettingsGet(ctx context.Context, c b24.Caller, p TimecontrolSett
 // TimecontrolSettingsGet's does. Required parameters are not checked here: the
 // portal reports them.
 func TimecontrolSettingsGetCommand(p TimecontrolSettingsGetParams) b24.Command[*TimecontrolSettings] {
-	return b24.NewCommand[*TimecontrolSettings](b24.Request{
+	return b24.Command[*TimecontrolSettings]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.timecontrol.settings.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TimecontrolSettingsGetParams holds the parameters of
@@ -1013,11 +1013,11 @@ func TimecontrolSettingsSet(ctx context.Context, c b24.Caller, p TimecontrolSett
 // TimecontrolSettingsSet's does. Required parameters are not checked here: the
 // portal reports them.
 func TimecontrolSettingsSetCommand(p TimecontrolSettingsSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "timeman.timecontrol.settings.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // TimecontrolSettingsSetParams holds the parameters of

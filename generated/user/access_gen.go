@@ -35,12 +35,12 @@ func Access(ctx context.Context, c b24.Caller, p AccessParams, opts ...b24.CallO
 // result decodes as Access's does. Required parameters are not checked here:
 // the portal reports them.
 func AccessCommand(p AccessParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "user.access",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AccessParams holds the parameters of user.access.
@@ -58,7 +58,7 @@ type AccessParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AccessParams) validate() error {
+func (p *AccessParams) validate() error {
 	if p.Access == nil {
 		return &b24.RequiredError{
 			Method: "user.access",

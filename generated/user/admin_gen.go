@@ -33,11 +33,11 @@ func Admin(ctx context.Context, c b24.Caller, p AdminParams, opts ...b24.CallOpt
 // result decodes as Admin's does. Required parameters are not checked here:
 // the portal reports them.
 func AdminCommand(p AdminParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "user.admin",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AdminParams holds the parameters of user.admin.

@@ -31,12 +31,12 @@ func Current(ctx context.Context, c b24.Caller, p CurrentParams, opts ...b24.Cal
 // result decodes as Current's does. Required parameters are not checked here:
 // the portal reports them.
 func CurrentCommand(p CurrentParams) b24.Command[*User] {
-	return b24.NewCommand[*User](b24.Request{
+	return b24.Command[*User]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "user.current",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // CurrentParams holds the parameters of user.current.

@@ -35,12 +35,12 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // decodes as Get's does. Required parameters are not checked here: the portal
 // reports them.
 func GetCommand(p GetParams) b24.Command[[]User] {
-	return b24.NewCommand[[]User](b24.Request{
+	return b24.Command[[]User]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "user.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // GetAll iterates over every row of user.get, requesting page after page

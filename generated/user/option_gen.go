@@ -36,12 +36,12 @@ func OptionGet(ctx context.Context, c b24.Caller, p OptionGetParams, opts ...b24
 // its result decodes as OptionGet's does. Required parameters are not checked
 // here: the portal reports them.
 func OptionGetCommand(p OptionGetParams) b24.Command[*OptionGetResult] {
-	return b24.NewCommand[*OptionGetResult](b24.Request{
+	return b24.Command[*OptionGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "user.option.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // OptionGetParams holds the parameters of user.option.get.
@@ -103,11 +103,11 @@ func OptionSet(ctx context.Context, c b24.Caller, p OptionSetParams, opts ...b24
 // its result decodes as OptionSet's does. Required parameters are not checked
 // here: the portal reports them.
 func OptionSetCommand(p OptionSetParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "user.option.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // OptionSetParams holds the parameters of user.option.set.
@@ -119,7 +119,7 @@ type OptionSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p OptionSetParams) validate() error {
+func (p *OptionSetParams) validate() error {
 	if p.Options == nil {
 		return &b24.RequiredError{
 			Method: "user.option.set",

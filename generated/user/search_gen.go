@@ -37,12 +37,12 @@ func Search(ctx context.Context, c b24.Caller, p SearchParams, opts ...b24.CallO
 // result decodes as Search's does. Required parameters are not checked here:
 // the portal reports them.
 func SearchCommand(p SearchParams) b24.Command[[]User] {
-	return b24.NewCommand[[]User](b24.Request{
+	return b24.Command[[]User]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "user.search",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SearchAll iterates over every row of user.search, requesting page after page

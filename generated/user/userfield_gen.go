@@ -36,11 +36,11 @@ func UserfieldAdd(ctx context.Context, c b24.Caller, p UserfieldAddParams, opts 
 // b24.Add); its result decodes as UserfieldAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func UserfieldAddCommand(p UserfieldAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "user.userfield.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserfieldAddParams holds the parameters of user.userfield.add.
@@ -50,7 +50,7 @@ type UserfieldAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserfieldAddParams) validate() error {
+func (p *UserfieldAddParams) validate() error {
 	if p.Fields.FieldName == "" {
 		return &b24.RequiredError{
 			Method: "user.userfield.add",
@@ -281,11 +281,11 @@ func UserfieldDelete(ctx context.Context, c b24.Caller, p UserfieldDeleteParams,
 // (see b24.Add); its result decodes as UserfieldDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func UserfieldDeleteCommand(p UserfieldDeleteParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "user.userfield.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserfieldDeleteParams holds the parameters of user.userfield.delete.
@@ -298,7 +298,7 @@ type UserfieldDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserfieldDeleteParams) validate() error {
+func (p *UserfieldDeleteParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "user.userfield.delete",
@@ -331,12 +331,12 @@ func UserfieldFileGet(ctx context.Context, c b24.Caller, p UserfieldFileGetParam
 // (see b24.Add); its result decodes as UserfieldFileGet's does. Required
 // parameters are not checked here: the portal reports them.
 func UserfieldFileGetCommand(p UserfieldFileGetParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "user.userfield.file.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // UserfieldFileGetParams holds the parameters of user.userfield.file.get.
@@ -366,12 +366,12 @@ func UserfieldList(ctx context.Context, c b24.Caller, p UserfieldListParams, opt
 // b24.Add); its result decodes as UserfieldList's does. Required parameters
 // are not checked here: the portal reports them.
 func UserfieldListCommand(p UserfieldListParams) b24.Command[[]UserfieldListItem] {
-	return b24.NewCommand[[]UserfieldListItem](b24.Request{
+	return b24.Command[[]UserfieldListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "user.userfield.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // UserfieldListAll iterates over every row of user.userfield.list, requesting
@@ -561,11 +561,11 @@ func UserfieldUpdate(ctx context.Context, c b24.Caller, p UserfieldUpdateParams,
 // (see b24.Add); its result decodes as UserfieldUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func UserfieldUpdateCommand(p UserfieldUpdateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "user.userfield.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserfieldUpdateParams holds the parameters of user.userfield.update.
@@ -580,7 +580,7 @@ type UserfieldUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserfieldUpdateParams) validate() error {
+func (p *UserfieldUpdateParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "user.userfield.update",

@@ -31,12 +31,12 @@ func AgreementList(ctx context.Context, c b24.Caller, p AgreementListParams, opt
 // (see b24.Add); its result decodes as AgreementList's does. Required
 // parameters are not checked here: the portal reports them.
 func AgreementListCommand(p AgreementListParams) b24.Command[[]AgreementListItem] {
-	return b24.NewCommand[[]AgreementListItem](b24.Request{
+	return b24.Command[[]AgreementListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "userconsent.agreement.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AgreementListParams holds the parameters of userconsent.agreement.list.
@@ -95,11 +95,11 @@ func AgreementText(ctx context.Context, c b24.Caller, p AgreementTextParams, opt
 // (see b24.Add); its result decodes as AgreementText's does. Required
 // parameters are not checked here: the portal reports them.
 func AgreementTextCommand(p AgreementTextParams) b24.Command[*AgreementTextResult] {
-	return b24.NewCommand[*AgreementTextResult](b24.Request{
+	return b24.Command[*AgreementTextResult]{Request: b24.Request{
 		Method:  "userconsent.agreement.text",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AgreementTextParams holds the parameters of userconsent.agreement.text.
@@ -123,7 +123,7 @@ type AgreementTextParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AgreementTextParams) validate() error {
+func (p *AgreementTextParams) validate() error {
 	if p.ID == 0 {
 		return &b24.RequiredError{
 			Method: "userconsent.agreement.text",

@@ -38,11 +38,11 @@ func ConsentAdd(ctx context.Context, c b24.Caller, p ConsentAddParams, opts ...b
 // b24.Add); its result decodes as ConsentAdd's does. Required parameters are
 // not checked here: the portal reports them.
 func ConsentAddCommand(p ConsentAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "userconsent.consent.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // ConsentAddParams holds the parameters of userconsent.consent.add.
@@ -67,7 +67,7 @@ type ConsentAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ConsentAddParams) validate() error {
+func (p *ConsentAddParams) validate() error {
 	if p.AgreementID == 0 {
 		return &b24.RequiredError{
 			Method: "userconsent.consent.add",

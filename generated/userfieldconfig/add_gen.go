@@ -36,11 +36,11 @@ func Add(ctx context.Context, c b24.Caller, p AddParams, opts ...b24.CallOption)
 // its result decodes as Add's does. Required parameters are not checked here:
 // the portal reports them.
 func AddCommand(p AddParams) b24.Command[*AddResult] {
-	return b24.NewCommand[*AddResult](b24.Request{
+	return b24.Command[*AddResult]{Request: b24.Request{
 		Method:  "userfieldconfig.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AddParams holds the parameters of userfieldconfig.add.
@@ -52,7 +52,7 @@ type AddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AddParams) validate() error {
+func (p *AddParams) validate() error {
 	if p.ModuleID == "" {
 		return &b24.RequiredError{
 			Method: "userfieldconfig.add",

@@ -36,11 +36,11 @@ func Delete(ctx context.Context, c b24.Caller, p DeleteParams, opts ...b24.CallO
 // b24.Add); its result decodes as Delete's does. Required parameters are not
 // checked here: the portal reports them.
 func DeleteCommand(p DeleteParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Method:  "userfieldconfig.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // DeleteParams holds the parameters of userfieldconfig.delete.
@@ -55,7 +55,7 @@ type DeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p DeleteParams) validate() error {
+func (p *DeleteParams) validate() error {
 	if p.ModuleID == "" {
 		return &b24.RequiredError{
 			Method: "userfieldconfig.delete",

@@ -36,12 +36,12 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // its result decodes as Get's does. Required parameters are not checked here:
 // the portal reports them.
 func GetCommand(p GetParams) b24.Command[*GetResult] {
-	return b24.NewCommand[*GetResult](b24.Request{
+	return b24.Command[*GetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "userfieldconfig.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // GetParams holds the parameters of userfieldconfig.get.
@@ -56,7 +56,7 @@ type GetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p GetParams) validate() error {
+func (p *GetParams) validate() error {
 	if p.ModuleID == "" {
 		return &b24.RequiredError{
 			Method: "userfieldconfig.get",

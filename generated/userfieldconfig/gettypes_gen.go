@@ -36,12 +36,12 @@ func GetTypes(ctx context.Context, c b24.Caller, p GetTypesParams, opts ...b24.C
 // b24.Add); its result decodes as GetTypes's does. Required parameters are not
 // checked here: the portal reports them.
 func GetTypesCommand(p GetTypesParams) b24.Command[*GetTypesResult] {
-	return b24.NewCommand[*GetTypesResult](b24.Request{
+	return b24.Command[*GetTypesResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "userfieldconfig.getTypes",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // GetTypesParams holds the parameters of userfieldconfig.getTypes.
@@ -52,7 +52,7 @@ type GetTypesParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p GetTypesParams) validate() error {
+func (p *GetTypesParams) validate() error {
 	if p.ModuleID == "" {
 		return &b24.RequiredError{
 			Method: "userfieldconfig.getTypes",

@@ -38,12 +38,12 @@ func List(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOptio
 // its result decodes as List's does. Required parameters are not checked here:
 // the portal reports them.
 func ListCommand(p ListParams) b24.Command[*ListResult] {
-	return b24.NewCommand[*ListResult](b24.Request{
+	return b24.Command[*ListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "userfieldconfig.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ListAll iterates over every row of userfieldconfig.list, requesting page
@@ -144,7 +144,7 @@ type ListParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p ListParams) validate() error {
+func (p *ListParams) validate() error {
 	if p.ModuleID == "" {
 		return &b24.RequiredError{
 			Method: "userfieldconfig.list",

@@ -37,11 +37,11 @@ func Update(ctx context.Context, c b24.Caller, p UpdateParams, opts ...b24.CallO
 // b24.Add); its result decodes as Update's does. Required parameters are not
 // checked here: the portal reports them.
 func UpdateCommand(p UpdateParams) b24.Command[*UpdateResult] {
-	return b24.NewCommand[*UpdateResult](b24.Request{
+	return b24.Command[*UpdateResult]{Request: b24.Request{
 		Method:  "userfieldconfig.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UpdateParams holds the parameters of userfieldconfig.update.
@@ -55,7 +55,7 @@ type UpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UpdateParams) validate() error {
+func (p *UpdateParams) validate() error {
 	if p.ModuleID == "" {
 		return &b24.RequiredError{
 			Method: "userfieldconfig.update",

@@ -42,11 +42,11 @@ func Add(ctx context.Context, c b24.Caller, p AddParams, opts ...b24.CallOption)
 // result decodes as Add's does. Required parameters are not checked here: the
 // portal reports them.
 func AddCommand(p AddParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
+	return b24.Command[b24.Bool]{Request: b24.Request{
 		Method:  "userfieldtype.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AddParams holds the parameters of userfieldtype.add.
@@ -82,7 +82,7 @@ type AddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AddParams) validate() error {
+func (p *AddParams) validate() error {
 	if p.UserTypeID == "" {
 		return &b24.RequiredError{
 			Method: "userfieldtype.add",

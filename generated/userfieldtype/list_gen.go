@@ -30,12 +30,12 @@ func List(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOptio
 // its result decodes as List's does. Required parameters are not checked here:
 // the portal reports them.
 func ListCommand(p ListParams) b24.Command[[]ListItem] {
-	return b24.NewCommand[[]ListItem](b24.Request{
+	return b24.Command[[]ListItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "userfieldtype.list",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // ListAll iterates over every row of userfieldtype.list, requesting page after

@@ -99,11 +99,11 @@ func AttachedVoteDownload(ctx context.Context, c b24.Caller, p AttachedVoteDownl
 // batch (see b24.Add); its result decodes as AttachedVoteDownload's does.
 // Required parameters are not checked here: the portal reports them.
 func AttachedVoteDownloadCommand(p AttachedVoteDownloadParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "vote.AttachedVote.download",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AttachedVoteDownloadParams holds the parameters of
@@ -141,7 +141,7 @@ type AttachedVoteDownloadParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AttachedVoteDownloadParams) validate() error {
+func (p *AttachedVoteDownloadParams) validate() error {
 	if p.AttachID == 0 {
 		return &b24.RequiredError{
 			Method: "vote.AttachedVote.download",
@@ -206,12 +206,12 @@ func AttachedVoteGet(ctx context.Context, c b24.Caller, p AttachedVoteGetParams,
 // (see b24.Add); its result decodes as AttachedVoteGet's does. Required
 // parameters are not checked here: the portal reports them.
 func AttachedVoteGetCommand(p AttachedVoteGetParams) b24.Command[*AttachedVoteGetResult] {
-	return b24.NewCommand[*AttachedVoteGetResult](b24.Request{
+	return b24.Command[*AttachedVoteGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "vote.AttachedVote.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AttachedVoteGetParams holds the parameters of vote.AttachedVote.get.
@@ -248,7 +248,7 @@ type AttachedVoteGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AttachedVoteGetParams) validate() error {
+func (p *AttachedVoteGetParams) validate() error {
 	if p.AttachID == 0 {
 		return &b24.RequiredError{
 			Method: "vote.AttachedVote.get",
@@ -336,12 +336,12 @@ func AttachedVoteGetAnswerVoted(ctx context.Context, c b24.Caller, p AttachedVot
 // AttachedVoteGetAnswerVoted's does. Required parameters are not checked here:
 // the portal reports them.
 func AttachedVoteGetAnswerVotedCommand(p AttachedVoteGetAnswerVotedParams) b24.Command[*AttachedVoteGetAnswerVotedResult] {
-	return b24.NewCommand[*AttachedVoteGetAnswerVotedResult](b24.Request{
+	return b24.Command[*AttachedVoteGetAnswerVotedResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "vote.AttachedVote.getAnswerVoted",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AttachedVoteGetAnswerVotedAll iterates over every row of
@@ -402,7 +402,7 @@ type AttachedVoteGetAnswerVotedParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AttachedVoteGetAnswerVotedParams) validate() error {
+func (p *AttachedVoteGetAnswerVotedParams) validate() error {
 	if p.AttachID == 0 {
 		return &b24.RequiredError{
 			Method: "vote.AttachedVote.getAnswerVoted",
@@ -524,12 +524,12 @@ func AttachedVoteGetMany(ctx context.Context, c b24.Caller, p AttachedVoteGetMan
 // batch (see b24.Add); its result decodes as AttachedVoteGetMany's does.
 // Required parameters are not checked here: the portal reports them.
 func AttachedVoteGetManyCommand(p AttachedVoteGetManyParams) b24.Command[*AttachedVoteGetManyResult] {
-	return b24.NewCommand[*AttachedVoteGetManyResult](b24.Request{
+	return b24.Command[*AttachedVoteGetManyResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "vote.AttachedVote.getMany",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AttachedVoteGetManyParams holds the parameters of vote.AttachedVote.getMany.
@@ -560,7 +560,7 @@ type AttachedVoteGetManyParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AttachedVoteGetManyParams) validate() error {
+func (p *AttachedVoteGetManyParams) validate() error {
 	if p.ModuleID == "" {
 		return &b24.RequiredError{
 			Method: "vote.AttachedVote.getMany",
@@ -636,12 +636,12 @@ func AttachedVoteGetWithVoted(ctx context.Context, c b24.Caller, p AttachedVoteG
 // AttachedVoteGetWithVoted's does. Required parameters are not checked here:
 // the portal reports them.
 func AttachedVoteGetWithVotedCommand(p AttachedVoteGetWithVotedParams) b24.Command[*AttachedVoteGetWithVotedResult] {
-	return b24.NewCommand[*AttachedVoteGetWithVotedResult](b24.Request{
+	return b24.Command[*AttachedVoteGetWithVotedResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "vote.AttachedVote.getWithVoted",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // AttachedVoteGetWithVotedParams holds the parameters of
@@ -684,7 +684,7 @@ type AttachedVoteGetWithVotedParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AttachedVoteGetWithVotedParams) validate() error {
+func (p *AttachedVoteGetWithVotedParams) validate() error {
 	if p.AttachID == 0 {
 		return &b24.RequiredError{
 			Method: "vote.AttachedVote.getWithVoted",
@@ -825,11 +825,11 @@ func AttachedVoteRecall(ctx context.Context, c b24.Caller, p AttachedVoteRecallP
 // batch (see b24.Add); its result decodes as AttachedVoteRecall's does.
 // Required parameters are not checked here: the portal reports them.
 func AttachedVoteRecallCommand(p AttachedVoteRecallParams) b24.Command[*AttachedVoteRecallResult] {
-	return b24.NewCommand[*AttachedVoteRecallResult](b24.Request{
+	return b24.Command[*AttachedVoteRecallResult]{Request: b24.Request{
 		Method:  "vote.AttachedVote.recall",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AttachedVoteRecallParams holds the parameters of vote.AttachedVote.recall.
@@ -866,7 +866,7 @@ type AttachedVoteRecallParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AttachedVoteRecallParams) validate() error {
+func (p *AttachedVoteRecallParams) validate() error {
 	if p.AttachID == 0 {
 		return &b24.RequiredError{
 			Method: "vote.AttachedVote.recall",
@@ -953,11 +953,11 @@ func AttachedVoteResume(ctx context.Context, c b24.Caller, p AttachedVoteResumeP
 // batch (see b24.Add); its result decodes as AttachedVoteResume's does.
 // Required parameters are not checked here: the portal reports them.
 func AttachedVoteResumeCommand(p AttachedVoteResumeParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "vote.AttachedVote.resume",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AttachedVoteResumeParams holds the parameters of vote.AttachedVote.resume.
@@ -994,7 +994,7 @@ type AttachedVoteResumeParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AttachedVoteResumeParams) validate() error {
+func (p *AttachedVoteResumeParams) validate() error {
 	if p.AttachID == 0 {
 		return &b24.RequiredError{
 			Method: "vote.AttachedVote.resume",
@@ -1062,11 +1062,11 @@ func AttachedVoteStop(ctx context.Context, c b24.Caller, p AttachedVoteStopParam
 // (see b24.Add); its result decodes as AttachedVoteStop's does. Required
 // parameters are not checked here: the portal reports them.
 func AttachedVoteStopCommand(p AttachedVoteStopParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "vote.AttachedVote.stop",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AttachedVoteStopParams holds the parameters of vote.AttachedVote.stop.
@@ -1103,7 +1103,7 @@ type AttachedVoteStopParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AttachedVoteStopParams) validate() error {
+func (p *AttachedVoteStopParams) validate() error {
 	if p.AttachID == 0 {
 		return &b24.RequiredError{
 			Method: "vote.AttachedVote.stop",
@@ -1169,11 +1169,11 @@ func AttachedVoteVote(ctx context.Context, c b24.Caller, p AttachedVoteVoteParam
 // (see b24.Add); its result decodes as AttachedVoteVote's does. Required
 // parameters are not checked here: the portal reports them.
 func AttachedVoteVoteCommand(p AttachedVoteVoteParams) b24.Command[*AttachedVoteVoteResult] {
-	return b24.NewCommand[*AttachedVoteVoteResult](b24.Request{
+	return b24.Command[*AttachedVoteVoteResult]{Request: b24.Request{
 		Method:  "vote.AttachedVote.vote",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // AttachedVoteVoteParams holds the parameters of vote.AttachedVote.vote.
@@ -1223,7 +1223,7 @@ type AttachedVoteVoteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p AttachedVoteVoteParams) validate() error {
+func (p *AttachedVoteVoteParams) validate() error {
 	if p.AttachID == 0 {
 		return &b24.RequiredError{
 			Method: "vote.AttachedVote.vote",

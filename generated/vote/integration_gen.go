@@ -40,11 +40,11 @@ func IntegrationImSend(ctx context.Context, c b24.Caller, p IntegrationImSendPar
 // batch (see b24.Add); its result decodes as IntegrationImSend's does.
 // Required parameters are not checked here: the portal reports them.
 func IntegrationImSendCommand(p IntegrationImSendParams) b24.Command[*IntegrationImSendResult] {
-	return b24.NewCommand[*IntegrationImSendResult](b24.Request{
+	return b24.Command[*IntegrationImSendResult]{Request: b24.Request{
 		Method:  "vote.Integration.Im.send",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // IntegrationImSendParams holds the parameters of vote.Integration.Im.send.
@@ -64,7 +64,7 @@ type IntegrationImSendParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p IntegrationImSendParams) validate() error {
+func (p *IntegrationImSendParams) validate() error {
 	if p.ChatID == 0 {
 		return &b24.RequiredError{
 			Method: "vote.Integration.Im.send",

@@ -39,11 +39,11 @@ func CallbackStart(ctx context.Context, c b24.Caller, p CallbackStartParams, opt
 // (see b24.Add); its result decodes as CallbackStart's does. Required
 // parameters are not checked here: the portal reports them.
 func CallbackStartCommand(p CallbackStartParams) b24.Command[*CallbackStartResult] {
-	return b24.NewCommand[*CallbackStartResult](b24.Request{
+	return b24.Command[*CallbackStartResult]{Request: b24.Request{
 		Method:  "voximplant.callback.start",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // CallbackStartParams holds the parameters of voximplant.callback.start.
@@ -68,7 +68,7 @@ type CallbackStartParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p CallbackStartParams) validate() error {
+func (p *CallbackStartParams) validate() error {
 	if p.FromLine == "" {
 		return &b24.RequiredError{
 			Method: "voximplant.callback.start",

@@ -41,11 +41,11 @@ func InfocallStartwithsound(ctx context.Context, c b24.Caller, p InfocallStartwi
 // InfocallStartwithsound's does. Required parameters are not checked here: the
 // portal reports them.
 func InfocallStartwithsoundCommand(p InfocallStartwithsoundParams) b24.Command[*InfocallStartwithsoundResult] {
-	return b24.NewCommand[*InfocallStartwithsoundResult](b24.Request{
+	return b24.Command[*InfocallStartwithsoundResult]{Request: b24.Request{
 		Method:  "voximplant.infocall.startwithsound",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InfocallStartwithsoundParams holds the parameters of
@@ -63,7 +63,7 @@ type InfocallStartwithsoundParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p InfocallStartwithsoundParams) validate() error {
+func (p *InfocallStartwithsoundParams) validate() error {
 	if p.FromLine == "" {
 		return &b24.RequiredError{
 			Method: "voximplant.infocall.startwithsound",
@@ -144,11 +144,11 @@ func InfocallStartwithtext(ctx context.Context, c b24.Caller, p InfocallStartwit
 // InfocallStartwithtext's does. Required parameters are not checked here: the
 // portal reports them.
 func InfocallStartwithtextCommand(p InfocallStartwithtextParams) b24.Command[*InfocallStartwithtextResult] {
-	return b24.NewCommand[*InfocallStartwithtextResult](b24.Request{
+	return b24.Command[*InfocallStartwithtextResult]{Request: b24.Request{
 		Method:  "voximplant.infocall.startwithtext",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // InfocallStartwithtextParams holds the parameters of
@@ -173,7 +173,7 @@ type InfocallStartwithtextParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p InfocallStartwithtextParams) validate() error {
+func (p *InfocallStartwithtextParams) validate() error {
 	if p.FromLine == "" {
 		return &b24.RequiredError{
 			Method: "voximplant.infocall.startwithtext",

@@ -59,12 +59,12 @@ func LineGet(ctx context.Context, c b24.Caller, p LineGetParams, opts ...b24.Cal
 // b24.Add); its result decodes as LineGet's does. Required parameters are not
 // checked here: the portal reports them.
 func LineGetCommand(p LineGetParams) b24.Command[*Line] {
-	return b24.NewCommand[*Line](b24.Request{
+	return b24.Command[*Line]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "voximplant.line.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LineGetParams holds the parameters of voximplant.line.get.
@@ -97,12 +97,12 @@ func LineOutgoingGet(ctx context.Context, c b24.Caller, p LineOutgoingGetParams,
 // batch (see b24.Add); its result decodes as LineOutgoingGet's does. Required
 // parameters are not checked here: the portal reports them.
 func LineOutgoingGetCommand(p LineOutgoingGetParams) b24.Command[b24.String] {
-	return b24.NewCommand[b24.String](b24.Request{
+	return b24.Command[b24.String]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "voximplant.line.outgoing.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // LineOutgoingGetParams holds the parameters of voximplant.line.outgoing.get.
@@ -136,11 +136,11 @@ func LineOutgoingSet(ctx context.Context, c b24.Caller, p LineOutgoingSetParams,
 // batch (see b24.Add); its result decodes as LineOutgoingSet's does. Required
 // parameters are not checked here: the portal reports them.
 func LineOutgoingSetCommand(p LineOutgoingSetParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "voximplant.line.outgoing.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LineOutgoingSetParams holds the parameters of voximplant.line.outgoing.set.
@@ -153,7 +153,7 @@ type LineOutgoingSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LineOutgoingSetParams) validate() error {
+func (p *LineOutgoingSetParams) validate() error {
 	if p.LineID == "" {
 		return &b24.RequiredError{
 			Method: "voximplant.line.outgoing.set",
@@ -196,11 +196,11 @@ func LineOutgoingSIPSet(ctx context.Context, c b24.Caller, p LineOutgoingSIPSetP
 // for a batch (see b24.Add); its result decodes as LineOutgoingSIPSet's does.
 // Required parameters are not checked here: the portal reports them.
 func LineOutgoingSIPSetCommand(p LineOutgoingSIPSetParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "voximplant.line.outgoing.sip.set",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // LineOutgoingSIPSetParams holds the parameters of
@@ -213,7 +213,7 @@ type LineOutgoingSIPSetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p LineOutgoingSIPSetParams) validate() error {
+func (p *LineOutgoingSIPSetParams) validate() error {
 	if p.ConfigID == 0 {
 		return &b24.RequiredError{
 			Method: "voximplant.line.outgoing.sip.set",

@@ -111,11 +111,11 @@ func SIPAdd(ctx context.Context, c b24.Caller, p SIPAddParams, opts ...b24.CallO
 // its result decodes as SIPAdd's does. Required parameters are not checked
 // here: the portal reports them.
 func SIPAddCommand(p SIPAddParams) b24.Command[*SIP] {
-	return b24.NewCommand[*SIP](b24.Request{
+	return b24.Command[*SIP]{Request: b24.Request{
 		Method:  "voximplant.sip.add",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SIPAddParams holds the parameters of voximplant.sip.add.
@@ -153,7 +153,7 @@ type SIPAddParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SIPAddParams) validate() error {
+func (p *SIPAddParams) validate() error {
 	if p.Server == "" {
 		return &b24.RequiredError{
 			Method: "voximplant.sip.add",
@@ -218,12 +218,12 @@ func SIPConnectorStatus(ctx context.Context, c b24.Caller, p SIPConnectorStatusP
 // for a batch (see b24.Add); its result decodes as SIPConnectorStatus's does.
 // Required parameters are not checked here: the portal reports them.
 func SIPConnectorStatusCommand(p SIPConnectorStatusParams) b24.Command[*SIPConnectorStatusResult] {
-	return b24.NewCommand[*SIPConnectorStatusResult](b24.Request{
+	return b24.Command[*SIPConnectorStatusResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "voximplant.sip.connector.status",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SIPConnectorStatusParams holds the parameters of
@@ -288,11 +288,11 @@ func SIPDelete(ctx context.Context, c b24.Caller, p SIPDeleteParams, opts ...b24
 // b24.Add); its result decodes as SIPDelete's does. Required parameters are
 // not checked here: the portal reports them.
 func SIPDeleteCommand(p SIPDeleteParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "voximplant.sip.delete",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SIPDeleteParams holds the parameters of voximplant.sip.delete.
@@ -304,7 +304,7 @@ type SIPDeleteParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SIPDeleteParams) validate() error {
+func (p *SIPDeleteParams) validate() error {
 	if p.ConfigID == 0 {
 		return &b24.RequiredError{
 			Method: "voximplant.sip.delete",
@@ -340,12 +340,12 @@ func SIPGet(ctx context.Context, c b24.Caller, p SIPGetParams, opts ...b24.CallO
 // its result decodes as SIPGet's does. Required parameters are not checked
 // here: the portal reports them.
 func SIPGetCommand(p SIPGetParams) b24.Command[[]SIP] {
-	return b24.NewCommand[[]SIP](b24.Request{
+	return b24.Command[[]SIP]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "voximplant.sip.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SIPGetAll iterates over every row of voximplant.sip.get, requesting page
@@ -559,12 +559,12 @@ func SIPStatus(ctx context.Context, c b24.Caller, p SIPStatusParams, opts ...b24
 // b24.Add); its result decodes as SIPStatus's does. Required parameters are
 // not checked here: the portal reports them.
 func SIPStatusCommand(p SIPStatusParams) b24.Command[*SIPStatusResult] {
-	return b24.NewCommand[*SIPStatusResult](b24.Request{
+	return b24.Command[*SIPStatusResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "voximplant.sip.status",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // SIPStatusParams holds the parameters of voximplant.sip.status.
@@ -577,7 +577,7 @@ type SIPStatusParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SIPStatusParams) validate() error {
+func (p *SIPStatusParams) validate() error {
 	if p.RegID == 0 {
 		return &b24.RequiredError{
 			Method: "voximplant.sip.status",
@@ -683,11 +683,11 @@ func SIPUpdate(ctx context.Context, c b24.Caller, p SIPUpdateParams, opts ...b24
 // b24.Add); its result decodes as SIPUpdate's does. Required parameters are
 // not checked here: the portal reports them.
 func SIPUpdateCommand(p SIPUpdateParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "voximplant.sip.update",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // SIPUpdateParams holds the parameters of voximplant.sip.update.
@@ -707,7 +707,7 @@ type SIPUpdateParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p SIPUpdateParams) validate() error {
+func (p *SIPUpdateParams) validate() error {
 	if p.ConfigID == 0 {
 		return &b24.RequiredError{
 			Method: "voximplant.sip.update",

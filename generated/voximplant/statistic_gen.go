@@ -35,12 +35,12 @@ func StatisticGet(ctx context.Context, c b24.Caller, p StatisticGetParams, opts 
 // (see b24.Add); its result decodes as StatisticGet's does. Required
 // parameters are not checked here: the portal reports them.
 func StatisticGetCommand(p StatisticGetParams) b24.Command[[]StatisticGetItem] {
-	return b24.NewCommand[[]StatisticGetItem](b24.Request{
+	return b24.Command[[]StatisticGetItem]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "voximplant.statistic.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // StatisticGetAll iterates over every row of voximplant.statistic.get,

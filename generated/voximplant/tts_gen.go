@@ -97,12 +97,12 @@ func TtsVoicesGet(ctx context.Context, c b24.Caller, p TtsVoicesGetParams, opts 
 // (see b24.Add); its result decodes as TtsVoicesGet's does. Required
 // parameters are not checked here: the portal reports them.
 func TtsVoicesGetCommand(p TtsVoicesGetParams) b24.Command[*TtsVoices] {
-	return b24.NewCommand[*TtsVoices](b24.Request{
+	return b24.Command[*TtsVoices]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "voximplant.tts.voices.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // TtsVoicesGetParams holds the parameters of voximplant.tts.voices.get.

@@ -64,12 +64,12 @@ func URLGet(ctx context.Context, c b24.Caller, p URLGetParams, opts ...b24.CallO
 // its result decodes as URLGet's does. Required parameters are not checked
 // here: the portal reports them.
 func URLGetCommand(p URLGetParams) b24.Command[*URL] {
-	return b24.NewCommand[*URL](b24.Request{
+	return b24.Command[*URL]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "voximplant.url.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // URLGetParams holds the parameters of voximplant.url.get.

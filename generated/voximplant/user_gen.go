@@ -82,11 +82,11 @@ func UserActivatePhone(ctx context.Context, c b24.Caller, p UserActivatePhonePar
 // batch (see b24.Add); its result decodes as UserActivatePhone's does.
 // Required parameters are not checked here: the portal reports them.
 func UserActivatePhoneCommand(p UserActivatePhoneParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
+	return b24.Command[b24.Int]{Request: b24.Request{
 		Method:  "voximplant.user.activatePhone",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserActivatePhoneParams holds the parameters of
@@ -99,7 +99,7 @@ type UserActivatePhoneParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserActivatePhoneParams) validate() error {
+func (p *UserActivatePhoneParams) validate() error {
 	if p.UserID == 0 {
 		return &b24.RequiredError{
 			Method: "voximplant.user.activatePhone",
@@ -138,11 +138,11 @@ func UserDeactivatePhone(ctx context.Context, c b24.Caller, p UserDeactivatePhon
 // for a batch (see b24.Add); its result decodes as UserDeactivatePhone's does.
 // Required parameters are not checked here: the portal reports them.
 func UserDeactivatePhoneCommand(p UserDeactivatePhoneParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+	return b24.Command[json.RawMessage]{Request: b24.Request{
 		Method:  "voximplant.user.deactivatePhone",
 		Params:  p,
 		Version: 2,
-	})
+	}}
 }
 
 // UserDeactivatePhoneParams holds the parameters of
@@ -153,7 +153,7 @@ type UserDeactivatePhoneParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserDeactivatePhoneParams) validate() error {
+func (p *UserDeactivatePhoneParams) validate() error {
 	if p.UserID == 0 {
 		return &b24.RequiredError{
 			Method: "voximplant.user.deactivatePhone",
@@ -197,12 +197,12 @@ func UserGet(ctx context.Context, c b24.Caller, p UserGetParams, opts ...b24.Cal
 // b24.Add); its result decodes as UserGet's does. Required parameters are not
 // checked here: the portal reports them.
 func UserGetCommand(p UserGetParams) b24.Command[[]User] {
-	return b24.NewCommand[[]User](b24.Request{
+	return b24.Command[[]User]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "voximplant.user.get",
 		Params:     p,
 		Version:    2,
-	})
+	}}
 }
 
 // UserGetParams holds the parameters of voximplant.user.get.
@@ -214,7 +214,7 @@ type UserGetParams struct {
 }
 
 // validate reports the first required parameter left empty.
-func (p UserGetParams) validate() error {
+func (p *UserGetParams) validate() error {
 	if p.UserID == nil {
 		return &b24.RequiredError{
 			Method: "voximplant.user.get",
