@@ -240,8 +240,9 @@ func (a *App) requestToken(ctx context.Context, grant, key, value string) (Token
 	}
 	var w tokenWire
 	if err := json.Unmarshal(body, &w); err != nil {
-		return fail(hresp.StatusCode, fmt.Sprintf("HTTP %d answered a body that is not its JSON (%d bytes: %s)",
-			hresp.StatusCode, len(body), redactor{}.snippet([]byte(red(string(body))))), nil)
+		// No snippet of the body: a cut answer may hold the new tokens.
+		return fail(hresp.StatusCode, fmt.Sprintf("HTTP %d answered a body that is not its JSON (%s, %d bytes)",
+			hresp.StatusCode, red(cmpOr(hresp.Header.Get("Content-Type"), "no content type")), len(body)), nil)
 	}
 	if w.Error != "" {
 		return Token{}, &APIError{Method: tokenMethod, Status: hresp.StatusCode, Code: red(string(w.Error)), Description: red(string(w.Description))}
@@ -339,4 +340,11 @@ func scrubError(err error, secrets ...string) error {
 func isExpiredToken(err error) bool {
 	var e *APIError
 	return errors.As(err, &e) && strings.EqualFold(e.Code, "expired_token")
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

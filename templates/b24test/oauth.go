@@ -39,6 +39,7 @@ type AuthServer struct {
 	appToken string
 	lifetime time.Duration
 	renewals int
+	issued   []b24.Token
 	onUse    func(kind, token string)
 }
 
@@ -112,17 +113,27 @@ func (a *AuthServer) Issue() b24.Token {
 	return a.issueLocked()
 }
 
+// Issued returns every pair issued so far, oldest first: a test can look
+// for any of them in logs and errors.
+func (a *AuthServer) Issued() []b24.Token {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]b24.Token(nil), a.issued...)
+}
+
 func (a *AuthServer) issueLocked() b24.Token {
 	acc, ref := randomHex(16), randomHex(16)
 	exp := time.Now().Add(a.lifetime)
 	a.access[acc] = exp
 	a.refresh[ref] = true
-	return b24.Token{
+	t := b24.Token{
 		AccessToken: acc, RefreshToken: ref, Expires: exp.Truncate(time.Second),
 		MemberID: a.memberID, Domain: a.Domain(), ClientEndpoint: a.ClientEndpoint(),
 		ServerEndpoint: a.URL() + "rest/", Scope: "crm,user,event", Status: "L", UserID: 1,
 		ApplicationToken: a.appToken,
 	}
+	a.issued = append(a.issued, t)
+	return t
 }
 
 // Code returns an authorization code, good for 30 seconds, as the portal
