@@ -251,6 +251,8 @@ type Receiver struct {
 	mu       sync.RWMutex
 	handlers map[string]eventHandler
 	fallback func(context.Context, *Event) error
+
+	app *App // WithApp: each portal's stored application token (app_install.go)
 }
 
 // eventHandler is a registration: raw (gets the Event) or typed (decodes
@@ -442,19 +444,25 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.reject(w, req, http.StatusBadRequest, "malformed delivery", err)
 		return
 	}
-	if len(r.token) == 0 {
+	ctx := req.Context()
+	d := &delivery{loc: loc, body: body, token: string(loc.token)}
+	switch {
+	case r.app != nil: // install mode (app_install.go): the token is the portal's
+		var status int
+		if ctx, status, msg, err = r.app.admit(ctx, d); status != 0 {
+			r.reject(w, req, status, msg, err)
+			return
+		}
+	case len(r.token) == 0:
 		r.reject(w, req, http.StatusUnauthorized, "receiver has no application token configured", nil)
 		return
-	}
-	if len(loc.token) == 0 {
+	case len(loc.token) == 0:
 		r.reject(w, req, http.StatusUnauthorized, "delivery carries no application token", nil)
 		return
-	}
-	if subtle.ConstantTimeCompare(loc.token, r.token) != 1 {
+	case subtle.ConstantTimeCompare(loc.token, r.token) != 1:
 		r.reject(w, req, http.StatusUnauthorized, "application token does not match", nil)
 		return
 	}
-	d := &delivery{loc: loc, body: body, token: string(loc.token)}
 	name, err := d.name()
 	if err != nil {
 		r.reject(w, req, http.StatusBadRequest, "malformed delivery", r.redact(err, d.secrets()...))
@@ -495,7 +503,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if err := r.run(req.Context(), call); err != nil {
+	if err := r.run(ctx, call); err != nil {
 		r.log.ErrorContext(req.Context(), "b24: event handler failed", "event", name, "fallback", isFallback,
 			"remote", req.RemoteAddr, "error", r.redact(err, d.secrets()...).Error())
 		http.Error(w, "handler failed", http.StatusInternalServerError)
