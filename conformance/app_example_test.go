@@ -129,6 +129,9 @@ func TestApplicationClientRunsGeneratedBindings(t *testing.T) {
 	if n != 120 {
 		t.Fatalf("ItemListExport: %d rows", n)
 	}
+	if portal.Requests("batch") == 0 {
+		t.Error("the export sent no batch through the application client")
+	}
 	if r := oauth.Renewals(); r != 2 {
 		t.Fatalf("%d renewals for two expiries", r)
 	}

@@ -119,6 +119,13 @@ func TestAppClientSignsWithAccessToken(t *testing.T) {
 	if _, ok := calls[len(calls)-1].Params["auth"]; ok {
 		t.Error("the portal kept the auth parameter in the method's params")
 	}
+	// REST 3.0 goes to /rest/api/<method>, signed the same way.
+	if _, err := c.Call(context.Background(), &b24.Request{Method: "user.current", Version: 3}); err != nil {
+		t.Fatalf("REST 3.0 call: %v", err)
+	}
+	if calls := f.portal.Calls(); calls[len(calls)-1].Version != 3 {
+		t.Error("the REST 3.0 call did not reach /rest/api/")
+	}
 	// The same client each time: one bucket, one set of holds per portal.
 	if c2 := f.client(t); c2 != c {
 		t.Error("App.Client made a second client for the same portal")
@@ -780,6 +787,32 @@ func TestAppCredentialsNeverLeak(t *testing.T) {
 					if x != "" && strings.Contains(s, x) {
 						t.Errorf("credential in output: %s", s)
 					}
+				}
+			}
+		})
+	}
+}
+
+// The cost of signing with a token source, against the same call through
+// the webhook (BenchmarkWebhookCallSameServer in spirit).
+func BenchmarkAppClientCall(b *testing.B) {
+	p := b24test.NewPortal(b)
+	auth := p.RegisterApp(testClientID, testClientSecret)
+	p.Answer("user.current", map[string]any{"ID": "1"})
+	app, _ := b24.NewApp(testClientID, testClientSecret, b24.WithAuthServer(auth.URL()), b24.WithClientOptions(b24.WithoutRateLimit()))
+	tok := auth.Issue()
+	app.Install(context.Background(), tok)
+	ac, _ := app.Client(context.Background(), tok.MemberID)
+	wc, _ := b24.NewWebhookClient(p.WebhookURL(), b24.WithoutRateLimit())
+	for _, bc := range []struct {
+		name string
+		c    *b24.Client
+	}{{"app", ac}, {"webhook", wc}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := bc.c.CallMethod(context.Background(), "user.current", map[string]any{"x": 1}, nil); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})
