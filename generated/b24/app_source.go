@@ -183,14 +183,15 @@ func (s *portalSource) renew(ctx context.Context, old Token) {
 			nt, err, adopted = cur, nil, true
 		}
 	}
+	s.mu.Lock()
 	var saveErr error
-	if err == nil && !adopted && s.store != nil {
+	if err == nil && !adopted && s.store != nil && !s.removed {
+		// Saved under the lock, so an uninstall cannot slip in between
+		// and find the pair stored again after its delete.
 		if serr := s.store.Save(ctx, nt); serr != nil {
 			saveErr = &StoreError{Op: "save", MemberID: s.memberID, Err: scrubError(serr, append(nt.secrets(), old.secrets()...)...)}
 		}
 	}
-
-	s.mu.Lock()
 	f := s.flight
 	s.flight = nil
 	switch {
