@@ -3,6 +3,7 @@ package b24_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -675,6 +676,27 @@ func TestOfflineEventsClearedOnlyAfterHandler(t *testing.T) {
 	if len(q.events) != 3 {
 		t.Fatalf("%d events left in the queue, want 3 (the failed one and those after it)", len(q.events))
 	}
+	// HandleOffline marks the failed record erroneous instead.
+	q3 := serveOffline(f.portal, 4)
+	var marked []any
+	f.portal.Handle("event.offline.error", func(params map[string]any) (any, error) {
+		marked, _ = params["message_id"].([]any)
+		return true, nil
+	})
+	boom := errors.New("handler failed")
+	err := b24.HandleOffline(context.Background(), c, b24.OfflineOptions{}, func(_ context.Context, ev b24.OfflineEvent) error {
+		if ev.ID == 2 {
+			return boom
+		}
+		return nil
+	})
+	var oe *b24.OfflineError
+	if !errors.As(err, &oe) || !errors.Is(err, boom) || oe.Event.ID != 2 {
+		t.Fatalf("HandleOffline: %v", err)
+	}
+	if fmt.Sprint(q3.cleared) != "[1]" || fmt.Sprint(marked) != "[2]" || len(q3.events) != 3 {
+		t.Fatalf("cleared %v, marked %v, %d left; want [1], [2], 3", q3.cleared, marked, len(q3.events))
+	}
 	// A run that succeeds clears everything, fetch by fetch.
 	q2 := serveOffline(f.portal, 7)
 	n := 0
@@ -816,5 +838,54 @@ func BenchmarkAppClientCall(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// One receiver serves every portal: each delivery is checked against its
+// own portal's application token and handled with that portal's client.
+func TestAppEventsRoutedPerPortal(t *testing.T) {
+	ctx := context.Background()
+	pa, pb := b24test.NewPortal(t), b24test.NewPortal(t)
+	aa, ab := pa.RegisterApp(testClientID, testClientSecret), pb.RegisterApp(testClientID, testClientSecret)
+	app, _ := b24.NewApp(testClientID, testClientSecret)
+	for _, x := range []struct {
+		p *b24test.Portal
+		a *b24test.AuthServer
+	}{{pa, aa}, {pb, ab}} {
+		x.p.Answer("user.current", map[string]any{"ID": "1"})
+		if err := app.Install(ctx, x.a.Issue()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := b24.NewReceiver("", b24.WithApp(app), b24.WithReceiverLogger(slog.New(slog.DiscardHandler)))
+	r.Handle("ONCRMDEALADD", func(ctx context.Context, e *b24.Event) error {
+		c, _ := b24.ClientFromContext(ctx)
+		return c.CallMethod(ctx, "user.current", nil, nil)
+	})
+	for range 2 {
+		if code, _ := pa.Deliver(ctx, r, aa.Event("ONCRMDEALADD", nil)); code != 200 {
+			t.Fatalf("portal A's event: %d", code)
+		}
+	}
+	if code, _ := pb.Deliver(ctx, r, ab.Event("ONCRMDEALADD", nil)); code != 200 {
+		t.Fatalf("portal B's event: %d", code)
+	}
+	if pa.Ran("user.current") != 2 || pb.Ran("user.current") != 1 {
+		t.Fatalf("calls reached A %d and B %d times, want 2 and 1", pa.Ran("user.current"), pb.Ran("user.current"))
+	}
+	// A JSON delivery is routed the same way.
+	body, _ := json.Marshal(ab.Event("ONCRMDEALADD", nil))
+	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, req)
+	if rec.Code != 200 || pb.Ran("user.current") != 2 {
+		t.Fatalf("JSON delivery: %d, portal B ran %d", rec.Code, pb.Ran("user.current"))
+	}
+	// Portal A's member_id with portal B's application token: refused.
+	mixed := aa.Event("ONCRMDEALADD", nil)
+	mixed["auth"].(map[string]any)["application_token"] = ab.ApplicationToken()
+	if code, _ := pa.Deliver(ctx, r, mixed); code != http.StatusUnauthorized {
+		t.Fatalf("another portal's token: %d, want 401", code)
 	}
 }
