@@ -30,6 +30,7 @@ type OfflineOptions struct {
 	Limit         int            // records per fetch; 0: the portal's default (50)
 	AuthConnector string         // the auth_connector given to event.bind, if any
 	ProcessID     string         // re-select records reserved by an earlier run and not cleared
+	Errors        bool           // read the records marked erroneous (event.offline.error) instead
 }
 
 type offlinePage struct {
@@ -66,6 +67,9 @@ func OfflineEvents(ctx context.Context, c Caller, o OfflineOptions) iter.Seq2[Of
 			}
 			if processID != "" {
 				params["process_id"] = processID
+			}
+			if o.Errors {
+				params["error"] = 1
 			}
 			var page offlinePage
 			if err := Invoke(ctx, c, Request{Method: "event.offline.get", Params: params}, &page); err != nil {
@@ -109,4 +113,45 @@ func clearOffline(ctx context.Context, c Caller, processID string, ids []Int) er
 		return fmt.Errorf("b24: event.offline.get answered records without a process_id: %d record(s) handled but not cleared", len(ids))
 	}
 	return Invoke(ctx, c, Request{Method: "event.offline.clear", Params: map[string]any{"process_id": processID, "id": ids}}, nil)
+}
+
+// OfflineError is a handler's failure in HandleOffline: Event was marked
+// erroneous (event.offline.error) and stays in the queue, to be read with
+// OfflineOptions.Errors; the records after it in its fetch stay reserved
+// under its ProcessID.
+type OfflineError struct {
+	Event   OfflineEvent
+	Err     error // the handler's error
+	MarkErr error // marking the record erroneous failed (it stays reserved, uncleared)
+}
+
+func (e *OfflineError) Error() string {
+	msg := fmt.Sprintf("b24: offline event %d (%s): %v", e.Event.ID, e.Event.Name, e.Err)
+	if e.MarkErr != nil {
+		msg += fmt.Sprintf("; marking it erroneous failed too: %v", e.MarkErr)
+	}
+	return msg
+}
+
+func (e *OfflineError) Unwrap() []error { return []error{e.Err, e.MarkErr} }
+
+// HandleOffline hands the offline events to h one at a time, clearing each
+// only after h returned nil. When h fails, the record is marked erroneous
+// with event.offline.error, so it is kept, and HandleOffline returns an
+// *OfflineError; the records h finished are cleared.
+func HandleOffline(ctx context.Context, c Caller, o OfflineOptions, h func(context.Context, OfflineEvent) error) error {
+	for ev, err := range OfflineEvents(ctx, c, o) {
+		if err != nil {
+			return err
+		}
+		if herr := h(ctx, ev); herr != nil {
+			oe := &OfflineError{Event: ev, Err: herr}
+			if ev.ProcessID != "" && ev.MessageID != "" {
+				oe.MarkErr = Invoke(ctx, c, Request{Method: "event.offline.error",
+					Params: map[string]any{"process_id": ev.ProcessID, "message_id": []String{ev.MessageID}}}, nil)
+			}
+			return oe
+		}
+	}
+	return nil
 }
