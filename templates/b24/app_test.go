@@ -889,3 +889,53 @@ func TestAppEventsRoutedPerPortal(t *testing.T) {
 		t.Fatalf("another portal's token: %d, want 401", code)
 	}
 }
+
+// Many portals, one authorization server, one receiver: each portal's
+// ONAPPINSTALL is validated and stored, its events use its client, and
+// uninstalling one leaves the others working.
+func TestAppManyPortalsLifecycle(t *testing.T) {
+	ctx := context.Background()
+	first := b24test.NewPortal(t)
+	servers := []*b24test.AuthServer{first.RegisterApp(testClientID, testClientSecret)}
+	portals := []*b24test.Portal{first}
+	for range 3 {
+		p := b24test.NewPortal(t)
+		portals = append(portals, p)
+		servers = append(servers, servers[0].Join(p))
+	}
+	app, _ := b24.NewApp(testClientID, testClientSecret, b24.WithAuthServer(servers[0].URL()))
+	r := b24.NewReceiver("", b24.WithApp(app), b24.WithReceiverLogger(slog.New(slog.DiscardHandler)))
+	r.Handle("ONCRMDEALADD", func(ctx context.Context, e *b24.Event) error {
+		c, _ := b24.ClientFromContext(ctx)
+		return c.CallMethod(ctx, "user.current", nil, nil)
+	})
+	for i, p := range portals {
+		p.Answer("user.current", map[string]any{"ID": "1"})
+		if code, _ := servers[i].DeliverInstall(ctx, r); code != 200 {
+			t.Fatalf("portal %d: ONAPPINSTALL answered %d", i, code)
+		}
+	}
+	for i, p := range portals {
+		if code, _ := p.Deliver(ctx, r, servers[i].Event("ONCRMDEALADD", nil)); code != 200 {
+			t.Fatalf("portal %d: event answered %d", i, code)
+		}
+		if p.Ran("user.current") != 1 {
+			t.Fatalf("portal %d: its event's call went elsewhere", i)
+		}
+	}
+	if code, _ := portals[1].Deliver(ctx, r, servers[1].UninstallEvent()); code != 200 {
+		t.Fatalf("ONAPPUNINSTALL answered %d", code)
+	}
+	if code, _ := portals[1].Deliver(ctx, r, servers[1].Event("ONCRMDEALADD", nil)); code != http.StatusUnauthorized {
+		t.Fatalf("event of the uninstalled portal answered %d", code)
+	}
+	for _, i := range []int{0, 2, 3} {
+		servers[i].ExpireAll() // the survivors still renew
+		if code, _ := portals[i].Deliver(ctx, r, servers[i].Event("ONCRMDEALADD", nil)); code != 200 {
+			t.Fatalf("portal %d after another's uninstall: %d", i, code)
+		}
+	}
+	if n := servers[0].Renewals(); n != 4+3 {
+		t.Fatalf("renewals = %d, want 4 install checks + 3 expiries", n)
+	}
+}
