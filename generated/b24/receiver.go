@@ -315,9 +315,9 @@ const minTokenLen = 4
 // applicationToken (shown by the portal for the outgoing webhook, or sent to
 // the application at install). With an empty token every delivery is
 // refused (401), unless WithApp puts the Receiver in install mode, where
-// each portal's stored token is checked instead. A token shorter than 4 characters is a configuration error:
-// Err reports it, and the Receiver answers every request 500 and logs the
-// error once.
+// each portal's stored token is checked instead. A token shorter than 4
+// characters is a configuration error: Err reports it, and the Receiver
+// answers every request 500 and logs the error once.
 func NewReceiver(applicationToken string, opts ...ReceiverOption) *Receiver {
 	r := &Receiver{
 		token:       []byte(applicationToken),
