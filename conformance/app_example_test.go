@@ -146,3 +146,31 @@ func TestApplicationClientRunsGeneratedBindings(t *testing.T) {
 		t.Fatalf("client of an unknown portal: %v", err)
 	}
 }
+
+// The typed ONAPPINSTALL handler sees the pair that was stored, not the
+// delivered one that the install check spent.
+func TestApplicationInstallHandlerSeesStoredPair(t *testing.T) {
+	portal := b24test.NewPortal(t)
+	oauth := portal.RegisterApp("local.1.2", "secret-of-the-application")
+	store := b24.NewMemoryTokenStore()
+	app, err := b24.NewApp("local.1.2", "secret-of-the-application", b24.WithAuthServer(oauth.URL()), b24.WithTokenStore(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := events.NewReceiver("", b24.WithApp(app))
+	var got b24.EventAuth
+	r.OnAppInstall(func(ctx context.Context, e *events.OnAppInstall) error {
+		got = e.Auth
+		return nil
+	})
+	if code, err := oauth.DeliverInstall(context.Background(), r); code != 200 || err != nil {
+		t.Fatalf("ONAPPINSTALL: %d %v", code, err)
+	}
+	st, err := store.Load(context.Background(), oauth.MemberID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RefreshToken != st.RefreshToken || got.AccessToken != st.AccessToken || got.ApplicationToken != oauth.ApplicationToken() {
+		t.Fatalf("handler got %v, stored %v", got, st)
+	}
+}

@@ -358,8 +358,10 @@ func TestAppInstallCallUninstall(t *testing.T) {
 	}
 	r := b24.NewReceiver("", b24.WithApp(app), b24.WithReceiverLogger(slog.New(slog.DiscardHandler)))
 	var installed, handled atomic.Int32
+	var handedRefresh string
 	r.Handle("ONAPPINSTALL", func(ctx context.Context, e *b24.Event) error {
 		installed.Add(1)
+		handedRefresh = e.Auth.RefreshToken
 		return nil
 	})
 	r.Handle("ONCRMDEALADD", func(ctx context.Context, e *b24.Event) error {
@@ -383,6 +385,9 @@ func TestAppInstallCallUninstall(t *testing.T) {
 	}
 	if installed.Load() != 1 {
 		t.Error("the ONAPPINSTALL handler did not run")
+	}
+	if handedRefresh != st.RefreshToken {
+		t.Error("the ONAPPINSTALL handler got the delivered refresh token, spent by the install check, not the stored one")
 	}
 	if code, _ := p.Deliver(ctx, r, auth.Event("ONCRMDEALADD", map[string]any{"FIELDS": map[string]any{"ID": 1}})); code != http.StatusOK {
 		t.Fatalf("event after install: %d", code)
