@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // WithApp puts a Receiver in install mode for the application a: instead
@@ -61,12 +62,19 @@ func (a *App) admit(ctx context.Context, d *delivery) (context.Context, int, str
 		if err != nil {
 			return ctx, http.StatusBadRequest, "malformed delivery", scrubError(err, d.secrets()...)
 		}
-		if _, err := a.installDelivered(ctx, ev.Auth); err != nil {
+		nt, err := a.installDelivered(ctx, ev.Auth)
+		if err != nil {
 			if errors.As(err, new(*StoreError)) {
 				return ctx, http.StatusInternalServerError, "ONAPPINSTALL: storing the tokens failed", err
 			}
 			return ctx, http.StatusUnauthorized, "ONAPPINSTALL not validated, tokens not stored", err
 		}
+		// The check may have renewed the delivered pair, spending its
+		// refresh token: the handler sees the live pair, so code that
+		// saves auth[refresh_token] (as the docs' example does) saves one
+		// that works.
+		d.fresh = &nt
+		d.freshAuth(&ev.Auth)
 		c, err := a.Client(ctx, memberID)
 		if err != nil {
 			return ctx, http.StatusInternalServerError, "ONAPPINSTALL: the portal's client", err
@@ -139,4 +147,17 @@ func deliveryMemberID(d *delivery) (string, error) {
 		return "", &malformedError{errors.New("form: auth[member_id]: bad percent-escape")}
 	}
 	return s, nil
+}
+
+// freshAuth puts the pair stored at install into an auth block decoded
+// from the delivery.
+func (d *delivery) freshAuth(a *EventAuth) {
+	if d.fresh == nil {
+		return
+	}
+	a.AccessToken, a.RefreshToken = d.fresh.AccessToken, d.fresh.RefreshToken
+	a.Expires = Time{d.fresh.Expires}
+	if !d.fresh.Expires.IsZero() {
+		a.ExpiresIn = Int(max(0, time.Until(d.fresh.Expires)/time.Second))
+	}
 }

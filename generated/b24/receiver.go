@@ -628,6 +628,7 @@ type delivery struct {
 	tree  map[string]any // the decoded form (tree route); nil until needed
 	env   *jsonEnvelope  // JSON bodies: the envelope, decoded once
 	ev    *Event
+	fresh *Token // install mode: the pair ONAPPINSTALL's check stored (app_install.go)
 }
 
 type jsonEnvelope struct {
@@ -696,6 +697,7 @@ func (d *delivery) decodeTyped(v any) error {
 			if err == nil {
 				if plan.auth >= 0 {
 					a.ApplicationToken = d.token
+					d.freshAuth(&a)
 					*rv.Field(plan.auth).Addr().Interface().(*EventAuth) = a // no boxing of a
 				}
 				return nil
@@ -812,6 +814,7 @@ func (d *delivery) event() (*Event, error) {
 	// The scan refused look-alike keys; the handler sees the token that was
 	// verified in any case.
 	ev.Auth.ApplicationToken = d.token
+	d.freshAuth(&ev.Auth)
 	d.ev = ev
 	return ev, nil
 }
