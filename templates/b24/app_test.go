@@ -289,6 +289,9 @@ func TestAppFailedRenewalNotRepeated(t *testing.T) {
 	if n := f.portal.Requests("oauth/token"); n != 1 {
 		t.Fatalf("the authorization server was asked %d times for one refused refresh token", n)
 	}
+	if n := f.portal.Requests("user.current"); n != 1 {
+		t.Fatalf("the portal was asked %d times with an access token it had called expired", n)
+	}
 	// A new install replaces the dead token.
 	if err := f.app.Install(context.Background(), f.auth.Issue()); err != nil {
 		t.Fatal(err)
@@ -312,6 +315,9 @@ func TestAppUnreachableAuthServerHeld(t *testing.T) {
 	}
 	if n := f.portal.Requests("oauth/token"); n != 1 {
 		t.Fatalf("asked the authorization server %d times within the hold", n)
+	}
+	if n := f.portal.Requests("user.current"); n != 1 {
+		t.Fatalf("asked the portal %d times with an expired token within the hold", n)
 	}
 }
 
