@@ -57,6 +57,10 @@ type portalSource struct {
 	failRefresh  string
 	holdUntil    time.Time
 	holdAttempts int
+	// deadAccess is the access token the portal answered expired_token
+	// for: while its renewal fails, calls fail here instead of asking the
+	// portal again.
+	deadAccess string
 }
 
 type renewal struct {
@@ -72,7 +76,7 @@ func newPortalSource(a *App, store TokenStore, t Token) *portalSource {
 // set replaces the token (an install, an exchange) and forgets failures.
 func (s *portalSource) set(t Token) {
 	s.mu.Lock()
-	s.tok, s.unsaved, s.removed = t, false, false
+	s.tok, s.unsaved, s.removed, s.deadAccess = t, false, false, ""
 	s.failErr, s.failRefresh, s.holdUntil, s.holdAttempts = nil, "", time.Time{}, 0
 	s.mu.Unlock()
 }
@@ -116,24 +120,37 @@ func (s *portalSource) Token(ctx context.Context) (Token, error) {
 		return Token{}, err
 	}
 	t := s.tok
+	if s.failErr != nil && s.deadAccess == t.AccessToken && (s.failRefresh == t.RefreshToken || time.Now().Before(s.holdUntil)) {
+		err := s.failErr
+		s.mu.Unlock()
+		return Token{}, err
+	}
 	s.mu.Unlock()
 	if t.Expires.IsZero() || time.Until(t.Expires) > renewAhead {
 		return t, nil
 	}
-	nt, err := s.Renew(ctx, t)
+	nt, err := s.renewToken(ctx, t, false)
 	if err != nil && time.Now().Before(t.Expires) && !errors.As(err, new(*StoreError)) {
 		return t, nil // still valid: the portal's expired_token will ask again
 	}
 	return nt, err
 }
 
-// Renew returns a token newer than stale: the one another call already
-// got, the result of the renewal in flight, or a new renewal's.
+// Renew returns a token newer than stale, which the portal answered
+// expired_token for: the one another call already got, the result of the
+// renewal in flight, or a new renewal's.
 func (s *portalSource) Renew(ctx context.Context, stale Token) (Token, error) {
+	return s.renewToken(ctx, stale, true)
+}
+
+func (s *portalSource) renewToken(ctx context.Context, stale Token, expired bool) (Token, error) {
 	s.mu.Lock()
 	if err := s.readyLocked(ctx); err != nil {
 		s.mu.Unlock()
 		return Token{}, err
+	}
+	if expired && stale.AccessToken == s.tok.AccessToken {
+		s.deadAccess = stale.AccessToken
 	}
 	if s.tok.AccessToken != stale.AccessToken {
 		t := s.tok
