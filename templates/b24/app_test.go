@@ -729,23 +729,36 @@ func TestAppCredentialsNeverLeak(t *testing.T) {
 	type path struct {
 		name  string
 		setup func(f *appFixture)
+		// server replaces the authorization server with one answering so.
+		server http.HandlerFunc
 	}
 	paths := []path{
-		{"invalid_grant", func(f *appFixture) { f.auth.RevokeAll() }},
-		{"server echoes the tokens", func(f *appFixture) {
+		{name: "invalid_grant", setup: func(f *appFixture) { f.auth.RevokeAll() }},
+		{name: "server echoes the tokens", setup: func(f *appFixture) {
 			f.portal.Fail("oauth/token", b24test.APIFailure(400, "invalid_grant", "bad refresh_token "+f.tok.RefreshToken+" for "+testClientSecret+" / "+f.tok.AccessToken))
 		}},
-		{"payment required", func(f *appFixture) {
+		{name: "payment required", setup: func(f *appFixture) {
 			f.portal.Fail("oauth/token", b24test.APIFailure(402, "PAYMENT_REQUIRED", "Payment required"))
 		}},
-		{"html page", func(f *appFixture) { f.portal.Fail("oauth/token", b24test.HTMLPage(502)) }},
-		{"truncated", func(f *appFixture) { f.portal.Fail("oauth/token", b24test.TruncatedBody()) }},
-		{"connection reset", func(f *appFixture) { f.portal.Fail("oauth/token", b24test.ConnectionReset().Repeat(5)) }},
-		{"cut body", func(f *appFixture) { f.portal.Fail("oauth/token", b24test.CutBody()) }},
-		{"slow past the deadline", func(f *appFixture) { f.portal.Fail("oauth/token", b24test.SlowAnswer(2*time.Second)) }},
-		{"store fails", func(f *appFixture) { f.store.failing.Store(true) }},
-		{"wrong secret", nil},
-		{"server unreachable", nil},
+		{name: "html page", setup: func(f *appFixture) { f.portal.Fail("oauth/token", b24test.HTMLPage(502)) }},
+		{name: "truncated", setup: func(f *appFixture) { f.portal.Fail("oauth/token", b24test.TruncatedBody()) }},
+		{name: "connection reset", setup: func(f *appFixture) { f.portal.Fail("oauth/token", b24test.ConnectionReset().Repeat(5)) }},
+		{name: "cut body", setup: func(f *appFixture) { f.portal.Fail("oauth/token", b24test.CutBody()) }},
+		{name: "slow past the deadline", setup: func(f *appFixture) { f.portal.Fail("oauth/token", b24test.SlowAnswer(2*time.Second)) }},
+		{name: "store fails", setup: func(f *appFixture) { f.store.failing.Store(true) }},
+		{"wrong secret", nil, nil},
+		{"server unreachable", nil, nil},
+		{"redirect echoing the query", nil, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://elsewhere.example/oauth/token/?"+r.URL.RawQuery, http.StatusFound)
+		}},
+		{"answer without tokens", nil, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"member_id":"x","note":"` + r.URL.RawQuery + `"}`))
+		}},
+		{"answer for another portal", nil, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"access_token":"%s","refresh_token":"%s","member_id":"%s"}`, r.URL.Query().Get("refresh_token"), r.URL.Query().Get("client_secret"), r.URL.Query().Get("refresh_token"))
+		}},
 	}
 	for _, pth := range paths {
 		t.Run(pth.name, func(t *testing.T) {
@@ -773,7 +786,15 @@ func TestAppCredentialsNeverLeak(t *testing.T) {
 					b24.WithAppLogger(slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 					b24.WithClientOptions(hook, b24.WithoutRateLimit()))
 			default:
-				pth.setup(f)
+				if pth.server != nil {
+					srv := httptest.NewServer(pth.server)
+					defer srv.Close()
+					app, _ = b24.NewApp(testClientID, testClientSecret, b24.WithAuthServer(srv.URL), b24.WithTokenStore(f.store),
+						b24.WithAppLogger(slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+						b24.WithClientOptions(hook, b24.WithoutRateLimit()))
+				} else {
+					pth.setup(f)
+				}
 			}
 			c, err := app.Client(context.Background(), f.auth.MemberID())
 			if err != nil {
