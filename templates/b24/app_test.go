@@ -582,7 +582,7 @@ func TestAppExchangeAndAuthorizeURL(t *testing.T) {
 	}
 }
 
-func TestParsePage(t *testing.T) {
+func TestParseAppPage(t *testing.T) {
 	form := url.Values{
 		"AUTH_ID": {"ahodg4h37n89vo17gbkgq0x1l825nnb5"}, "AUTH_EXPIRES": {"3600"}, "REFRESH_ID": {"2lg086mxijlpvwh0h7r4nl19udm4try5"},
 		"SERVER_ENDPOINT": {"https://oauth.bitrix.info/rest/"}, "APPLICATION_TOKEN": {"ec1b2074a9d3f5c81b6e40d27a95cf38"},
@@ -591,7 +591,7 @@ func TestParsePage(t *testing.T) {
 	}
 	req := httptest.NewRequest(http.MethodPost, "/app/?DOMAIN=portal.bitrix24.com&PROTOCOL=1&LANG=en&APP_SID=dd8c", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	page, err := b24.ParsePage(req)
+	page, err := b24.ParseAppPage(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -606,7 +606,7 @@ func TestParsePage(t *testing.T) {
 		}
 	}
 	empty := httptest.NewRequest(http.MethodPost, "/app/", nil)
-	if _, err := b24.ParsePage(empty); err == nil {
+	if _, err := b24.ParseAppPage(empty); err == nil {
 		t.Error("a request without AUTH_ID was accepted")
 	}
 }
