@@ -279,7 +279,7 @@ func (a *App) Client(ctx context.Context, memberID string) (*Client, error) {
 }
 
 // ClientForToken returns a client signing with t, typically the token of the
-// user who opened the application page (Page.Token), whose calls run with
+// user who opened the application page (AppPage.Token), whose calls run with
 // that user's permissions. Renewed tokens are saved through store (nil:
 // kept in memory only). The client shares the rate-limit bucket and the
 // holds of t's portal with App.Client's, when that one exists.

@@ -12,11 +12,11 @@ import (
 	"strings"
 )
 
-// Page is what Bitrix24 posts to the application's page when a user opens
+// AppPage is what Bitrix24 posts to the application's page when a user opens
 // it (or its install wizard, or a placement): settings/oauth/simple-way.
 // Token holds the opening user's tokens (AUTH_ID, REFRESH_ID), so its
 // calls run with that user's permissions: App.ClientForToken(p.Token, …).
-type Page struct {
+type AppPage struct {
 	Domain    string // DOMAIN: the portal's host
 	HTTPS     bool   // PROTOCOL=1
 	Lang      string // LANG: the user's interface language
@@ -29,39 +29,39 @@ type Page struct {
 }
 
 // String shows the page without the tokens.
-func (p Page) String() string {
-	return fmt.Sprintf("Page{Domain:%q Placement:%q Lang:%q Token:%s}", p.Domain, p.Placement, p.Lang, p.Token.String())
+func (p AppPage) String() string {
+	return fmt.Sprintf("AppPage{Domain:%q Placement:%q Lang:%q Token:%s}", p.Domain, p.Placement, p.Lang, p.Token.String())
 }
 
 // Format makes every fmt verb print String.
-func (p Page) Format(f fmt.State, _ rune) { io.WriteString(f, p.String()) }
+func (p AppPage) Format(f fmt.State, _ rune) { io.WriteString(f, p.String()) }
 
 // LogValue keeps the tokens out of slog records.
-func (p Page) LogValue() slog.Value { return slog.StringValue(p.String()) }
+func (p AppPage) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
-// ParsePage reads the application page's request: DOMAIN, PROTOCOL, LANG
+// ParseAppPage reads the application page's request: DOMAIN, PROTOCOL, LANG
 // and APP_SID from the query, the rest (AUTH_ID, AUTH_EXPIRES, REFRESH_ID,
 // SERVER_ENDPOINT, APPLICATION_TOKEN, APPLICATION_SCOPE, member_id, status,
 // PLACEMENT, PLACEMENT_OPTIONS) from the form body; either place is
 // accepted for every field. The body is read up to 1 MiB. A request
 // without AUTH_ID, member_id or DOMAIN is an error.
-func ParsePage(r *http.Request) (*Page, error) {
+func ParseAppPage(r *http.Request) (*AppPage, error) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
 	}
 	if err := r.ParseForm(); err != nil {
-		return nil, errors.New("b24: ParsePage: the request's form does not parse")
+		return nil, errors.New("b24: ParseAppPage: the request's form does not parse")
 	}
 	get := func(k string) string { return strings.TrimSpace(r.Form.Get(k)) }
-	p := &Page{
+	p := &AppPage{
 		Domain: get("DOMAIN"), Lang: get("LANG"), AppSID: get("APP_SID"), Placement: get("PLACEMENT"),
 		HTTPS: get("PROTOCOL") != "0",
 	}
 	if p.Domain == "" || get("AUTH_ID") == "" || get("member_id") == "" {
-		return nil, errors.New("b24: ParsePage: the request lacks DOMAIN, AUTH_ID or member_id: not an application page opened by Bitrix24")
+		return nil, errors.New("b24: ParseAppPage: the request lacks DOMAIN, AUTH_ID or member_id: not an application page opened by Bitrix24")
 	}
 	if strings.ContainsAny(p.Domain, "/?#@ ") {
-		return nil, fmt.Errorf("b24: ParsePage: DOMAIN %q is not a host name", p.Domain)
+		return nil, fmt.Errorf("b24: ParseAppPage: DOMAIN %q is not a host name", p.Domain)
 	}
 	if opts := get("PLACEMENT_OPTIONS"); opts != "" {
 		if json.Valid([]byte(opts)) {
