@@ -44,6 +44,10 @@ type Client struct {
 
 	strictDecoding bool // WithStrictDecoding (decode.go)
 
+	// app signs calls with an OAuth access token (app.go); nil for a
+	// webhook client, whose URL carries its secret.
+	app *appAuth
+
 	optErr error
 }
 
@@ -149,20 +153,24 @@ func NewWebhookClient(webhookURL string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{
-		base:      w.prefix + "rest/" + w.user + "/" + w.secret + "/",
-		baseV3:    w.prefix + "rest/api/" + w.user + "/" + w.secret + "/",
-		redacted:  w.prefix + "rest/" + w.user + "/" + redactedSecret + "/",
-		red:       redactor{secret: w.secret},
-		hc:        &http.Client{Timeout: 2 * time.Minute},
-		userAgent: defaultUserAgent,
-		bucket:    newBucket(DefaultBurst, DefaultPerSecond),
-		gates:     newGates(),
-		retry:     DefaultRetryPolicy,
-		maxBody:   256 << 20,
+	return newClient(&Client{
+		base:     w.prefix + "rest/" + w.user + "/" + w.secret + "/",
+		baseV3:   w.prefix + "rest/api/" + w.user + "/" + w.secret + "/",
+		redacted: w.prefix + "rest/" + w.user + "/" + redactedSecret + "/",
+		red:      redactor{secret: w.secret},
+	}, opts)
+}
 
-		callTimeout: DefaultCallTimeout,
-	}
+// newClient fills in the defaults of c, applies opts and finishes it; the
+// webhook and the application clients share it.
+func newClient(c *Client, opts []Option) (*Client, error) {
+	c.hc = &http.Client{Timeout: 2 * time.Minute}
+	c.userAgent = defaultUserAgent
+	c.bucket = newBucket(DefaultBurst, DefaultPerSecond)
+	c.gates = newGates()
+	c.retry = DefaultRetryPolicy
+	c.maxBody = 256 << 20
+	c.callTimeout = DefaultCallTimeout
 	for _, o := range opts {
 		if o != nil {
 			o(c)
@@ -360,12 +368,33 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		defer cancel()
 	}
 	pol := c.retry
+	renewed := false
 	for n := 0; ; n++ {
 		if err := c.waitTurn(ctx, req.Method); err != nil {
 			return nil, st.fail(ctx, err, true)
 		}
+		sent, signed := target, body
+		var tok Token
+		if c.app != nil {
+			if tok, sent, signed, err = c.app.sign(ctx, req, body); err != nil {
+				return nil, st.fail(ctx, err, false) // the token could not be had or stored: nothing was sent
+			}
+		}
 		st.attempts++
-		resp, err := c.attempt(ctx, req, target, body, n)
+		resp, err := c.attempt(ctx, req, sent, signed, n)
+		if err != nil && c.app != nil {
+			err = c.app.scrub(err)
+			if !renewed && isExpiredToken(err) {
+				// expired_token: the call did not run. Renew (once a call)
+				// and send it again; that is not a retry.
+				renewed = true
+				if rerr := c.app.renew(ctx, tok); rerr != nil {
+					return nil, st.fail(ctx, rerr, false)
+				}
+				n--
+				continue
+			}
+		}
 		if err == nil {
 			resp.client = c // decode settings for Invoke and batch handles
 			if resp.Time != nil && !resp.Time.OperatingResetAt.IsZero() {
@@ -483,7 +512,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, target string, body 
 	hresp, err := c.hc.Do(hreq)
 	if err != nil {
 		cause := unwrapURLError(err)
-		te := &TransportError{Method: req.Method, Msg: "POST " + c.redacted + req.Method + ": " + c.red.clean(cause.Error()), Err: c.red.wrap(cause)}
+		te := &TransportError{Method: req.Method, Msg: "POST " + c.red.clean(target) + ": " + c.red.clean(cause.Error()), Err: c.red.wrap(cause)}
 		var dns *net.DNSError
 		if errors.As(cause, &dns) && dns.IsNotFound && !dns.IsTemporary {
 			// The name does not exist: a mistyped webhook URL, which no

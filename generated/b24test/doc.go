@@ -42,5 +42,11 @@
 //     counts the calls that really ran ([Portal.Ran]) so a test can prove a
 //     write never ran twice;
 //   - delivers outgoing-webhook events form-encoded, as Bitrix24 does
-//     ([Portal.Deliver]).
+//     ([Portal.Deliver]);
+//   - plays the OAuth 2.0 authorization server for an application
+//     ([Portal.RegisterApp], [AuthServer]): issues and rotates token pairs at
+//     /oauth/token/, signs application calls to /rest/<method> with the
+//     "auth" parameter, expires tokens on demand, answers expired_token,
+//     invalid_token and invalid_grant as the docs show, and builds the
+//     ONAPPINSTALL and ONAPPUNINSTALL deliveries.
 package b24test

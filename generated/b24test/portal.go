@@ -77,8 +77,9 @@ type Portal struct {
 	checks     checkLevel // requests checked against the documented parameters
 	clientOpts []b24.Option
 
-	exec sync.Mutex    // handlers run one at a time, so they need no locking
-	cost time.Duration // WithServerCost: the time each executed command takes
+	exec sync.Mutex // handlers run one at a time, so they need no locking
+
+	oauth *AuthServer // RegisterApp: the authorization server and the application's tokens
 }
 
 // PortalOption configures a Portal.
@@ -91,13 +92,6 @@ type PortalOption func(*Portal)
 func WithRateLimit(burst int, perSecond float64) PortalOption {
 	return func(p *Portal) { p.bucket = &leakyBucket{burst: float64(burst), rate: perSecond} }
 }
-
-// WithServerCost makes every executed method command take d, as the server
-// work of a real portal does: a batch of 50 commands takes 50·d. The wait
-// happens outside the handler lock, so concurrent requests overlap as they
-// do on a portal; it is what makes request counts and concurrency show in
-// benchmarks against this portal.
-func WithServerCost(d time.Duration) PortalOption { return func(p *Portal) { p.cost = d } }
 
 // WithStandardLimits enforces the cloud default: 50 burst, 2 a second.
 func WithStandardLimits() PortalOption { return WithRateLimit(b24.DefaultBurst, b24.DefaultPerSecond) }
@@ -300,21 +294,33 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 		version = 3
 		segs = append(segs[:1], segs[2:]...)
 	}
-	if len(segs) != 4 || segs[0] != "rest" {
+	if p.serveOAuth(w, r) { // the authorization server's endpoints (oauth.go)
+		return
+	}
+	// An application's call: /rest/<method> with the access token in "auth".
+	appCall := len(segs) == 2 && segs[0] == "rest" && p.app() != nil
+	if !appCall && (len(segs) != 4 || segs[0] != "rest") {
 		writeError(w, version, &b24.APIError{Status: 404, Code: "ERROR_METHOD_NOT_FOUND", Description: "Method not found!"})
 		return
 	}
-	if segs[1] != UserID || segs[2] != Secret {
+	if !appCall && (segs[1] != UserID || segs[2] != Secret) {
 		writeError(w, version, &b24.APIError{Status: 401, Code: "NO_AUTH_FOUND", Description: "Wrong authorization data"})
 		return
 	}
-	method := strings.TrimSuffix(segs[3], ".json")
+	method := strings.TrimSuffix(segs[len(segs)-1], ".json")
 	params, cmdOrder, err := readParams(r)
 	call := Call{Method: method, Version: version, Params: params}
 	if err != nil {
 		p.record(call)
 		writeError(w, version, &b24.APIError{Status: 400, Code: "INVALID_REQUEST", Description: err.Error()})
 		return
+	}
+	if appCall {
+		if e := p.app().authorize(params); e != nil {
+			p.record(call)
+			writeError(w, version, e)
+			return
+		}
 	}
 	if p.bucket != nil && !p.bucket.take() {
 		call.Limited = true
@@ -395,9 +401,6 @@ func (p *Portal) run(method string, version int, params map[string]any) (res Res
 	// A wrong request is refused before anything runs, as on the portal.
 	if e := p.checkRequest(method, version, params); e != nil {
 		return Result{}, e, false
-	}
-	if p.cost > 0 {
-		time.Sleep(p.cost)
 	}
 	p.exec.Lock()
 	v, err := callHandler(h, params)

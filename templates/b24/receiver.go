@@ -249,6 +249,8 @@ type Receiver struct {
 	mu       sync.RWMutex
 	handlers map[string]eventHandler
 	fallback func(context.Context, *Event) error
+
+	app *App // WithApp: each portal's stored application token (app_install.go)
 }
 
 // eventHandler is a registration: raw (gets the Event) or typed (decodes
@@ -310,9 +312,10 @@ const minTokenLen = 4
 // NewReceiver returns a Receiver that accepts deliveries carrying
 // applicationToken (shown by the portal for the outgoing webhook, or sent to
 // the application at install). With an empty token every delivery is
-// refused (401). A token shorter than 4 characters is a configuration error:
-// Err reports it, and the Receiver answers every request 500 and logs the
-// error once.
+// refused (401), unless WithApp puts the Receiver in install mode, where
+// each portal's stored token is checked instead. A token shorter than 4
+// characters is a configuration error: Err reports it, and the Receiver
+// answers every request 500 and logs the error once.
 func NewReceiver(applicationToken string, opts ...ReceiverOption) *Receiver {
 	r := &Receiver{
 		token:       []byte(applicationToken),
@@ -440,19 +443,25 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.reject(w, req, http.StatusBadRequest, "malformed delivery", err)
 		return
 	}
-	if len(r.token) == 0 {
+	ctx := req.Context()
+	d := &delivery{loc: loc, body: body, token: string(loc.token)}
+	switch {
+	case r.app != nil: // install mode (app_install.go): the token is the portal's
+		var status int
+		if ctx, status, msg, err = r.app.admit(ctx, d); status != 0 {
+			r.reject(w, req, status, msg, err)
+			return
+		}
+	case len(r.token) == 0:
 		r.reject(w, req, http.StatusUnauthorized, "receiver has no application token configured", nil)
 		return
-	}
-	if len(loc.token) == 0 {
+	case len(loc.token) == 0:
 		r.reject(w, req, http.StatusUnauthorized, "delivery carries no application token", nil)
 		return
-	}
-	if subtle.ConstantTimeCompare(loc.token, r.token) != 1 {
+	case subtle.ConstantTimeCompare(loc.token, r.token) != 1:
 		r.reject(w, req, http.StatusUnauthorized, "application token does not match", nil)
 		return
 	}
-	d := &delivery{loc: loc, body: body, token: string(loc.token)}
 	name, err := d.name()
 	if err != nil {
 		r.reject(w, req, http.StatusBadRequest, "malformed delivery", r.redact(err, d.secrets()...))
@@ -493,7 +502,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if err := r.run(req.Context(), call); err != nil {
+	if err := r.run(ctx, call); err != nil {
 		r.log.ErrorContext(req.Context(), "b24: event handler failed", "event", name, "fallback", isFallback,
 			"remote", req.RemoteAddr, "error", r.redact(err, d.secrets()...).Error())
 		http.Error(w, "handler failed", http.StatusInternalServerError)
@@ -617,6 +626,7 @@ type delivery struct {
 	tree  map[string]any // the decoded form (tree route); nil until needed
 	env   *jsonEnvelope  // JSON bodies: the envelope, decoded once
 	ev    *Event
+	fresh *Token // install mode: the pair ONAPPINSTALL's check stored (app_install.go)
 }
 
 type jsonEnvelope struct {
@@ -685,6 +695,7 @@ func (d *delivery) decodeTyped(v any) error {
 			if err == nil {
 				if plan.auth >= 0 {
 					a.ApplicationToken = d.token
+					d.freshAuth(&a)
 					*rv.Field(plan.auth).Addr().Interface().(*EventAuth) = a // no boxing of a
 				}
 				return nil
@@ -801,6 +812,7 @@ func (d *delivery) event() (*Event, error) {
 	// The scan refused look-alike keys; the handler sees the token that was
 	// verified in any case.
 	ev.Auth.ApplicationToken = d.token
+	d.freshAuth(&ev.Auth)
 	d.ev = ev
 	return ev, nil
 }

@@ -77,6 +77,8 @@ type Portal struct {
 
 	exec sync.Mutex    // handlers run one at a time, so they need no locking
 	cost time.Duration // WithServerCost: the time each executed command takes
+
+	oauth *AuthServer // RegisterApp: the authorization server and the application's tokens
 }
 
 // PortalOption configures a Portal.
@@ -298,21 +300,33 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 		version = 3
 		segs = append(segs[:1], segs[2:]...)
 	}
-	if len(segs) != 4 || segs[0] != "rest" {
+	if p.serveOAuth(w, r) { // the authorization server's endpoints (oauth.go)
+		return
+	}
+	// An application's call: /rest/<method> with the access token in "auth".
+	appCall := len(segs) == 2 && segs[0] == "rest" && p.app() != nil
+	if !appCall && (len(segs) != 4 || segs[0] != "rest") {
 		writeError(w, version, &b24.APIError{Status: 404, Code: "ERROR_METHOD_NOT_FOUND", Description: "Method not found!"})
 		return
 	}
-	if segs[1] != UserID || segs[2] != Secret {
+	if !appCall && (segs[1] != UserID || segs[2] != Secret) {
 		writeError(w, version, &b24.APIError{Status: 401, Code: "NO_AUTH_FOUND", Description: "Wrong authorization data"})
 		return
 	}
-	method := strings.TrimSuffix(segs[3], ".json")
+	method := strings.TrimSuffix(segs[len(segs)-1], ".json")
 	params, cmdOrder, err := readParams(r)
 	call := Call{Method: method, Version: version, Params: params}
 	if err != nil {
 		p.record(call)
 		writeError(w, version, &b24.APIError{Status: 400, Code: "INVALID_REQUEST", Description: err.Error()})
 		return
+	}
+	if appCall {
+		if e := p.app().authorize(params); e != nil {
+			p.record(call)
+			writeError(w, version, e)
+			return
+		}
 	}
 	if p.bucket != nil && !p.bucket.take() {
 		call.Limited = true
