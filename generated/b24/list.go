@@ -49,7 +49,7 @@ func List[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts .
 			o(&req)
 		}
 		if req.Version == 3 {
-			yield(zero, errV3List(req.Method, "List"))
+			listV3(ctx, c, req, ls, yield) // v3_list.go
 			return
 		}
 		params, err := paramsObject(req.Method, req.Params)
@@ -141,6 +141,10 @@ func Export[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts
 		var zero T
 		for _, o := range opts {
 			o(&req)
+		}
+		if req.Version == 3 {
+			exportV3(ctx, c, req, ls, yield) // v3_list.go
+			return
 		}
 		ex, err := newExporter(req, ls)
 		if err != nil {
@@ -319,16 +323,7 @@ type exporter struct {
 	lastID   int64
 }
 
-// errV3List refuses REST 3.0 methods: their lists page through a
-// "pagination" object and hasMore, not start/next, and batch is REST 2 only.
-func errV3List(method, fn string) error {
-	return fmt.Errorf("b24: %s: %s pages REST 2 list methods (start/next); this is a REST 3.0 method, whose lists page with \"pagination\": call it page by page", method, fn)
-}
-
 func newExporter(req Request, ls ListSpec) (*exporter, error) {
-	if req.Version == 3 {
-		return nil, errV3List(req.Method, "Export")
-	}
 	base, err := paramsObject(req.Method, req.Params)
 	if err != nil {
 		return nil, err
