@@ -65,6 +65,13 @@ func Package(cfg Config, pkg *model.Package) ([]Output, error) {
 		}
 		out = append(out, Output{Path: pkg.Name + "/" + file.Name, Data: b})
 	}
+	if len(pkg.V3Objects) > 0 {
+		b, err := e.v3FieldsFile(pkg) // v3.go
+		if err != nil {
+			return nil, fmt.Errorf("%s/fields_v3_gen.go: %w", pkg.Name, err)
+		}
+		out = append(out, Output{Path: pkg.Name + "/fields_v3_gen.go", Data: b})
+	}
 	return out, nil
 }
 

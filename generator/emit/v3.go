@@ -30,3 +30,27 @@ func v3ListDocs(fn *model.Func) (all, export string) {
 	export = fn.Name + "Export reads every row of " + fn.Method + " (REST 3.0) by id: the filter in p plus [\"id\", \">\", last id], ordered by id, up to 1,000 rows a request; a [\"id\", \">\", n] condition in p is where it starts. Rows out of order, or a full page that does not move the cursor, stop it with an error instead of looping."
 	return all, export
 }
+
+// v3FieldsFile emits the REST 3.0 field name constants of a package.
+//
+//	const (
+//		// TaskV3ID is the REST 3.0 field "id": Task identifier.
+//		TaskV3ID b24.OrderedField[int64] = "id"
+//	)
+func (e *emitter) v3FieldsFile(pkg *model.Package) ([]byte, error) {
+	f := e.newFile(pkg.Name)
+	for _, obj := range pkg.V3Objects {
+		var defs []jen.Code
+		for _, c := range obj.Consts {
+			t := jen.Qual(e.rt, c.Type.Name)
+			if c.Type.Elem != nil {
+				t = t.Types(e.typ(c.Type.Elem))
+			}
+			defs = append(defs, jen.Add(comment(c.Doc)).Line().Id(c.Name).Add(t).Op("=").Lit(c.Wire))
+		}
+		f.Add(comment(obj.Doc))
+		f.Const().Defs(defs...)
+		f.Line()
+	}
+	return render(f)
+}

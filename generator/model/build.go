@@ -118,9 +118,14 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 		}
 	}
 
+	v3Objects := map[string][]*V3Object{}
+	for _, pn := range pkgNames {
+		v3Objects[pn] = v3ObjectsOf(s, byPkg[pn], pools[pn]) // v3.go
+	}
+
 	mdl := &Model{Repository: s.Source.Repository, Commit: s.Source.Commit}
 	for _, pn := range pkgNames {
-		pkg := &Package{Name: pn}
+		pkg := &Package{Name: pn, V3Objects: v3Objects[pn]}
 		files := map[string]*File{}
 		b.pool, b.entities = pools[pn], entities[pn]
 		for _, fam := range slices.Sorted(maps.Keys(b.entities)) {

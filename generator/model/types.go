@@ -87,6 +87,9 @@ type Package struct {
 	// Shared are types used by several methods of the package (FieldInfo),
 	// declared in its doc.go.
 	Shared []*Struct
+	// V3Objects are the REST 3.0 objects of the package's fields-rest-v3
+	// page, as field name constants (v3.go), declared in fields_v3_gen.go.
+	V3Objects []*V3Object
 	// Example is the method shown in the package's runnable example (a
 	// REST 2 read with a documented response), or nil.
 	Example *Func

@@ -100,3 +100,107 @@ func v3ParamType(p spec.Param) *Type {
 	}
 	return nil
 }
+
+// V3Object is a REST 3.0 object of a fields-rest-v3 page, as typed field
+// name constants (b24.Field, b24.OrderedField, b24.Relation, b24.FieldPath).
+type V3Object struct {
+	Doc    []string
+	Consts []*V3Const
+}
+
+// V3Const is one field name constant.
+type V3Const struct {
+	Name string   // TaskV3ID
+	Wire string   // "id"
+	Type *Type    // b24.OrderedField[int64] is Type{Qual b24 OrderedField, Elem int64}
+	Doc  []string // first line starts with Name
+}
+
+// v3ObjectsOf returns the REST 3.0 objects that belong to package pn: those
+// of a fields-rest-v3 page in the directory of the package's REST 3.0
+// method pages. Names are taken from pool now, before any per-method type,
+// so they stay put when methods are added.
+func v3ObjectsOf(s *spec.Spec, methods []*spec.Method, pool *Pool) []*V3Object {
+	dirs := map[string]bool{}
+	for _, m := range methods {
+		if m.Version == 3 {
+			dirs[pageDir(m.Page)] = true
+		}
+	}
+	var out []*V3Object
+	for _, o := range s.Objects {
+		if !dirs[pageDir(o.Page)] {
+			continue
+		}
+		prefix := v3ObjectPrefix(o.Name)
+		obj := &V3Object{Doc: []string{
+			prefix + "… name the fields of the REST 3.0 " + oneLine(o.Title) + " (" + docsURL(o.Page) + "#" + o.Name + "), for select, order and filters (b24.FilterV3). REST 3.0 only. " +
+				"An OrderedField filters with the comparisons too, a Field with =, != and in only; a Relation selects the fields of a related object (Dot). Whether a list really filters or sorts by a field is what the section's *.field.list method reports (filterable, sortable).",
+		}}
+		for _, f := range o.Fields {
+			typ := v3ConstType(f)
+			if typ == nil {
+				continue
+			}
+			name := pool.Take(prefix + Exported(f.Name))
+			doc := name + " is the REST 3.0 field " + strconv.Quote(f.Name)
+			if d := oneLine(firstParagraph(f.Description)); d != "" {
+				doc += ": " + strings.TrimSuffix(d, ".")
+			}
+			obj.Consts = append(obj.Consts, &V3Const{Name: name, Wire: f.Name, Type: typ, Doc: []string{doc + "."}})
+		}
+		if len(obj.Consts) > 0 {
+			out = append(out, obj)
+		}
+	}
+	return out
+}
+
+func pageDir(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+// v3ObjectPrefix names an object's constants from its anchor: "taskdto" →
+// "TaskV3", "task-chat" → "TaskChatV3". Each of these objects is the REST
+// 3.0 view of something REST 2 has too (a task, a user, a group), so the
+// V3 suffix keeps their field names apart from the REST 2 ones.
+func v3ObjectPrefix(anchor string) string {
+	a := strings.TrimSuffix(strings.ToLower(anchor), "dto")
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(a, func(r rune) bool { return r == '-' || r == '_' }) {
+		b.WriteString(Exported(part))
+	}
+	return b.String() + "V3"
+}
+
+// v3ConstType is the constant type of a field: comparable kinds are
+// OrderedField, the rest Field; a link to another object is a Relation;
+// anything else a FieldPath (select and order only).
+func v3ConstType(f spec.Param) *Type {
+	generic := func(name string, elem *Type) *Type {
+		return &Type{Kind: Qual, Pkg: RuntimePkg, Name: name, Elem: elem}
+	}
+	switch {
+	case f.Ref != "" && (f.Kind == spec.KindObject || f.Kind == spec.KindArray):
+		return runtime("Relation")
+	case f.Kind == spec.KindInteger:
+		return generic("OrderedField", tInt64)
+	case f.Kind == spec.KindNumber:
+		return generic("OrderedField", tFloat64)
+	case f.Kind == spec.KindDateTime || f.Kind == spec.KindDate:
+		return generic("OrderedField", &Type{Kind: Qual, Pkg: "time", Name: "Time"})
+	case f.Kind == spec.KindBoolean:
+		return generic("Field", tBool)
+	case f.Kind == spec.KindString || f.Kind == spec.KindEnum:
+		return generic("Field", tString)
+	}
+	return runtime("FieldPath")
+}
+
+func firstParagraph(s string) string {
+	p, _, _ := strings.Cut(s, "\n")
+	return p
+}

@@ -366,7 +366,7 @@ func TestV3FilterEncoding(t *testing.T) {
 			t.Errorf("%v encoded", bad)
 		}
 	}
-	sel := b24.Select(id, status, b24.Relation("responsible").Dot("name"))
+	sel := b24.Select(id, status, b24.Relation("responsible").Dot(b24.FieldPath("name")))
 	if strings.Join(sel, ",") != "id,status,responsible.name" {
 		t.Errorf("select %v", sel)
 	}
