@@ -26,7 +26,7 @@ import (
 //			tasks.TaskV3ID.Gt(100),
 //			b24.Or(tasks.TaskV3Status.Eq("pending"), tasks.TaskV3Status.Eq("in_progress")),
 //		},
-//		Select: b24.Select(tasks.TaskV3ID, tasks.TaskV3Title, tasks.TaskV3Responsible.Dot("name")),
+//		Select: b24.Select(tasks.TaskV3ID, tasks.TaskV3Title, tasks.TaskV3Responsible.Dot(tasks.UserV3Name)),
 //		Order:  b24.Order{tasks.TaskV3ID.Desc()},
 //	}
 
@@ -186,8 +186,10 @@ type Relation string
 // Name is the relation's own name ("responsible").
 func (r Relation) Name() string { return string(r) }
 
-// Dot is the related object's field sub, for select: "responsible.name".
-func (r Relation) Dot(sub string) FieldPath { return FieldPath(string(r) + "." + sub) }
+// Dot is the related object's field sub, for select: "responsible.name"
+// (tasks.TaskV3Responsible.Dot(tasks.UserV3Name)); sub may be a FieldPath
+// for a field the docs do not list, or another Dot for a deeper level.
+func (r Relation) Dot(sub Selector) FieldPath { return FieldPath(string(r) + "." + sub.Name()) }
 
 // Field is a REST 3.0 field that filters with =, != and in (values of type T).
 // Its order methods make sort keys for b24.Order.
