@@ -266,6 +266,30 @@ func TestV3List2501RowsByPagesAndByExport(t *testing.T) {
 	}
 }
 
+// With the largest page documented (ListSpec.PageSize), a short page is the
+// last one: a small list costs one request.
+func TestV3ShortListOneRequest(t *testing.T) {
+	p := b24test.NewPortal(t)
+	p.ServeListV3("tasks.task.list", taskRows(37), b24test.ListOptionsV3{})
+	c, _ := newClient(t, p)
+	ls := b24.ListSpec{ItemsKey: "items", IDField: "id", PageSize: 1000}
+	for name, seq := range map[string]func(yield func(taskRow, error) bool){
+		"List":   b24.List[taskRow](context.Background(), c, b24.Request{Method: "tasks.task.list", Version: 3}, ls),
+		"Export": b24.Export[taskRow](context.Background(), c, b24.Request{Method: "tasks.task.list", Version: 3}, ls),
+	} {
+		before, n := p.Requests("tasks.task.list"), 0
+		for _, err := range seq {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		if reqs := p.Requests("tasks.task.list") - before; n != 37 || reqs != 1 {
+			t.Errorf("%s: %d rows in %d requests", name, n, reqs)
+		}
+	}
+}
+
 // Export keeps the caller's conditions and starts after an id bound in them.
 func TestV3ExportKeepsTheFilter(t *testing.T) {
 	p := b24test.NewPortal(t)
