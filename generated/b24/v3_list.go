@@ -49,8 +49,10 @@ func readPagination(raw json.RawMessage) v3Pagination {
 // caller's starting point (pagination.offset, or (page-1)*limit), then moves
 // the offset by the rows it got. Paging by offset rather than by page number
 // keeps it exact when the portal serves fewer rows than asked: a page number
-// would skip the difference. It stops at an empty page or one shorter than
-// the longest seen, and with an error when a page repeats the one before
+// would skip the difference. It stops at an empty page, at one shorter than
+// the longest seen, or at one shorter than the limit when the docs give the
+// method's largest page (ls.PageSize) and the limit is within it; it stops
+// with an error when a page repeats the one before
 // (the method ignores pagination) instead of looping.
 func listV3[T any](ctx context.Context, c Caller, req Request, ls ListSpec, yield func(T, error) bool) {
 	var zero T
@@ -68,6 +70,7 @@ func listV3[T any](ctx context.Context, c Caller, req Request, ls ListSpec, yiel
 		limit = 50 // the documented default
 	}
 	limit = min(limit, MaxPageV3)
+	known := ls.PageSize > 0 && limit <= ls.PageSize // a shorter page is the last one
 	offset := max(pg.Offset, 0)
 	if pg.Offset == 0 && pg.Page > 1 {
 		offset = (pg.Page - 1) * limit
@@ -109,7 +112,7 @@ func listV3[T any](ctx context.Context, c Caller, req Request, ls ListSpec, yiel
 			}
 		}
 		longest = max(longest, len(rows))
-		if len(rows) < longest {
+		if len(rows) < longest || known && len(rows) < limit {
 			return
 		}
 		offset += len(rows)
@@ -132,8 +135,9 @@ func mustJSON(v any) json.RawMessage {
 // method ignores order), rows at or below the cursor are skipped (a page
 // served twice yields nothing twice), and a full page that does not move the
 // cursor is an error, not a loop. Like listV3 it stops at an empty page or a
-// page shorter than the longest seen, so a portal that serves fewer than
-// 1,000 rows per page loses nothing.
+// page shorter than the longest seen, so a portal that serves fewer rows per
+// page than asked loses nothing, or, when the docs give the largest page
+// (ls.PageSize, then the limit), at a page shorter than that.
 func exportV3[T any](ctx context.Context, c Caller, req Request, ls ListSpec, yield func(T, error) bool) {
 	var zero T
 	params, err := paramsObject(req.Method, req.Params)
@@ -221,7 +225,7 @@ func exportV3[T any](ctx context.Context, c Caller, req Request, ls ListSpec, yi
 			}
 		}
 		longest = max(longest, len(rows))
-		if len(rows) == 0 || len(rows) < longest {
+		if len(rows) == 0 || len(rows) < longest || ls.PageSize > 0 && len(rows) < limit {
 			return
 		}
 		if !advanced {
