@@ -30,7 +30,8 @@ type Request struct {
 	// one. Ignored by REST 2.
 	IdempotencyKey string
 
-	onResponse func(*Response) // WithReplayed and the like: see the response of a typed call
+	// onResponse is WithResponseHook's: a pointer, so Request stays comparable.
+	onResponse *func(*Response)
 }
 
 // Response is the decoded envelope of a successful call.
@@ -161,7 +162,7 @@ func Invoke(ctx context.Context, c Caller, req Request, out any, opts ...CallOpt
 		return err
 	}
 	if req.onResponse != nil {
-		req.onResponse(resp)
+		(*req.onResponse)(resp)
 	}
 	// Tolerant unless strict: a value that does not fit its field is kept
 	// raw and logged, and the call's result is still returned (decode.go).

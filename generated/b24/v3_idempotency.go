@@ -55,12 +55,13 @@ func WithReplayed(replayed *bool) CallOption {
 func WithResponseHook(fn func(*Response)) CallOption {
 	return func(r *Request) {
 		prev := r.onResponse
-		r.onResponse = func(resp *Response) {
+		hook := func(resp *Response) {
 			if prev != nil {
-				prev(resp)
+				(*prev)(resp)
 			}
 			fn(resp)
 		}
+		r.onResponse = &hook
 	}
 }
 
