@@ -550,3 +550,73 @@ func matchV3One(row map[string]any, c any) (bool, error) {
 	}
 	return false, Errorf(400, v3Exception+"VALIDATION_REQUESTVALIDATIONEXCEPTION", "a filter element is a condition or a group")
 }
+
+// v3DocumentedPage pages a documented REST 3.0 list answer ({"items": [...]})
+// as ServeListV3 would, so that iterators over documented answers end:
+// pagination offset/limit (or page), the top-level conditions of filter on
+// id, and an order by id. Other conditions are ignored, as for REST 2: the
+// documented rows are samples, not data. ok is false for answers without a
+// list of items.
+func v3DocumentedPage(result json.RawMessage, params map[string]any) (v any, ok bool, err error) {
+	var wrapper map[string]any
+	if decodeNumbers(result, &wrapper) != nil {
+		return nil, false, nil
+	}
+	items, isList := wrapper["items"].([]any)
+	if !isList {
+		return nil, false, nil
+	}
+	var idConds []any
+	if list, _ := params["filter"].([]any); list != nil {
+		for _, c := range list {
+			if t, _ := c.([]any); len(t) >= 2 && scalarText(t[0]) == "id" {
+				idConds = append(idConds, c)
+			}
+		}
+	}
+	var rows []map[string]any
+	for _, it := range items {
+		row, isObj := it.(map[string]any)
+		if !isObj {
+			return nil, false, nil
+		}
+		hit, err := matchV3(row, idConds)
+		if err != nil {
+			return nil, true, err
+		}
+		if hit {
+			rows = append(rows, row)
+		}
+	}
+	if m, _ := params["order"].(map[string]any); m != nil {
+		if dir, has := m["id"]; has {
+			desc := strings.EqualFold(scalarText(dir), "DESC")
+			sort.SliceStable(rows, func(a, b int) bool {
+				c := compareValues(scalarText(rows[a]["id"]), scalarText(rows[b]["id"]))
+				return c != 0 && (c < 0) != desc
+			})
+		}
+	}
+	limit, offset, page := int64(50), int64(-1), int64(1)
+	if pg, _ := params["pagination"].(map[string]any); pg != nil {
+		if n, ok := Int(pg, "limit"); ok && n > 0 {
+			limit = n
+		}
+		if n, ok := Int(pg, "offset"); ok && n >= 0 {
+			offset = n
+		}
+		if n, ok := Int(pg, "page"); ok && n > 0 {
+			page = n
+		}
+	}
+	if offset < 0 {
+		offset = (page - 1) * limit
+	}
+	from, to := min(offset, int64(len(rows))), min(offset+limit, int64(len(rows)))
+	out := make(map[string]any, len(wrapper))
+	for k, x := range wrapper {
+		out[k] = x
+	}
+	out["items"] = append([]map[string]any{}, rows[from:to]...)
+	return out, true, nil
+}
