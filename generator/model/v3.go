@@ -13,8 +13,8 @@ import (
 // the common filter scheme (b24.FilterV3), and batch commands of their own
 // type (b24.CommandV3).
 
-// MaxPageV3 is the documented largest REST 3.0 page (tasks.task.list).
-const MaxPageV3 = 1000
+// MaxListLimit is the documented largest REST 3.0 page (tasks.task.list).
+const MaxListLimit = 1000
 
 // isV3List reports a REST 3.0 list that pages by offset: it takes a
 // pagination parameter that is not a cursor (no afterCursor field) and its
@@ -57,7 +57,7 @@ func v3PageSize(m *spec.Method) int {
 		}
 		var nums []int
 		for _, s := range digitsRE.FindAllString(text, -1) {
-			if n, err := strconv.Atoi(s); err == nil && n > 0 && n <= MaxPageV3 {
+			if n, err := strconv.Atoi(s); err == nil && n > 0 && n <= MaxListLimit {
 				nums = append(nums, n)
 			}
 		}
