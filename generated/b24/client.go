@@ -325,7 +325,8 @@ func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // CallMethod calls any method by name, documented or not, and decodes its
 // result into out (a pointer; nil skips decoding). The call is not retried
-// after ambiguous failures unless WithIdempotent(true) is passed.
+// after ambiguous failures unless WithIdempotent(true) is passed, or it is a
+// REST 3.0 call (WithVersion(3)), which carries an Idempotency-Key.
 func (c *Client) CallMethod(ctx context.Context, method string, params any, out any, opts ...CallOption) error {
 	return Invoke(ctx, c, Request{Method: method, Params: params}, out, opts...)
 }

@@ -41,7 +41,8 @@ func (ls ListSpec) pageSize() int {
 // List pages through start/next, one request per page, yielding rows in the
 // order the portal sends them. It stops with an error when "next" does not
 // move forward, instead of looping. Calls are marked idempotent (a list is a
-// read). Breaking out of the loop stops the requests.
+// read). Breaking out of the loop stops the requests. A REST 3.0 request
+// (Version 3) pages with "pagination" instead (v3_list.go).
 func List[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts ...CallOption) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
@@ -135,7 +136,9 @@ func pageHash(b []byte) uint64 {
 // (ls.IDField). Export stops with an error when a full page does not move the
 // id forward, and skips rows at or below the last id seen, so a page served
 // twice never yields a row twice. A row deleted or added during the export
-// may be missed or included, as with any cursor.
+// may be missed or included, as with any cursor. A REST 3.0 request
+// (Version 3) is read by id one page of up to 1,000 rows at a time, with the
+// same guards (v3_list.go).
 func Export[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts ...CallOption) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T

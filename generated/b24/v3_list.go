@@ -15,8 +15,9 @@ import (
 // (at most 1000), "offset"} in, {"result": {"items": [...]}} out, no total
 // and no next. List and Export dispatch here for requests with Version 3.
 
-// MaxPageV3 is the largest REST 3.0 pagination limit.
-const MaxPageV3 = 1000
+// MaxListLimit is the largest REST 3.0 pagination limit the docs give
+// (tasks.task.list); some lists allow less (ListSpec.PageSize).
+const MaxListLimit = 1000
 
 // v3Pagination is the pagination object of a request.
 type v3Pagination struct {
@@ -69,7 +70,7 @@ func listV3[T any](ctx context.Context, c Caller, req Request, ls ListSpec, yiel
 	if limit <= 0 {
 		limit = 50 // the documented default
 	}
-	limit = min(limit, MaxPageV3)
+	limit = min(limit, MaxListLimit)
 	known := ls.PageSize > 0 && limit <= ls.PageSize // a shorter page is the last one
 	offset := max(pg.Offset, 0)
 	if pg.Offset == 0 && pg.Page > 1 {
@@ -165,9 +166,9 @@ func exportV3[T any](ctx context.Context, c Caller, req Request, ls ListSpec, yi
 		}
 		kept = append(kept, cnd)
 	}
-	limit := MaxPageV3
+	limit := MaxListLimit
 	if ls.PageSize > 0 {
-		limit = min(ls.PageSize, MaxPageV3)
+		limit = min(ls.PageSize, MaxListLimit)
 	}
 	delete(params, "pagination")
 	params["order"] = mustJSON(Order{Asc(idField)})
