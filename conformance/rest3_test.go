@@ -2,7 +2,13 @@ package conformance
 
 import (
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
 	"iter"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/b24gen/b24gen/generated/b24"
@@ -80,5 +86,63 @@ func TestRest3IteratorsOverDocumentedAnswers(t *testing.T) {
 		if call.Version != 3 {
 			t.Errorf("%s sent to REST 2", call.Method)
 		}
+	}
+}
+
+// Every generated function of a REST 3.0 method (the call, its Command, All
+// and Export) says REST 3.0 in its doc comment.
+func TestRest3FunctionsSaySo(t *testing.T) {
+	dirs, err := filepath.Glob("../generated/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	stems := map[string]bool{} // pkg.Func of REST 3.0 methods
+	var funcs []*ast.FuncDecl
+	pkgOf := map[*ast.FuncDecl]string{}
+	for _, dir := range dirs {
+		pkg := filepath.Base(dir)
+		if pkg == "b24" || pkg == "b24test" {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "*_gen.go"))
+		for _, path := range files {
+			f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range f.Decls {
+				fd, ok := d.(*ast.FuncDecl)
+				if !ok || fd.Recv != nil {
+					continue
+				}
+				funcs = append(funcs, fd)
+				pkgOf[fd] = pkg
+				if strings.HasSuffix(fd.Name.Name, "Command") {
+					if res := fd.Type.Results; res != nil && strings.Contains(types.ExprString(res.List[0].Type), "CommandV3") {
+						stems[pkg+"."+strings.TrimSuffix(fd.Name.Name, "Command")] = true
+					}
+				}
+			}
+		}
+	}
+	checked := 0
+	for _, fd := range funcs {
+		name := fd.Name.Name
+		for _, suffix := range []string{"Command", "All", "Export", ""} {
+			stem, ok := strings.CutSuffix(name, suffix)
+			if !ok || !stems[pkgOf[fd]+"."+stem] {
+				continue
+			}
+			checked++
+			if !strings.Contains(strings.Join(strings.Fields(fd.Doc.Text()), " "), "(REST 3.0)") {
+				t.Errorf("%s.%s: the doc comment does not say REST 3.0: %q", pkgOf[fd], name, fd.Doc.Text())
+			}
+			break
+		}
+	}
+	t.Logf("%d REST 3.0 methods, %d functions checked", len(stems), checked)
+	if len(stems) < 100 {
+		t.Errorf("only %d REST 3.0 methods found", len(stems))
 	}
 }
