@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -174,11 +175,9 @@ func exportV3[T any](ctx context.Context, c Caller, req Request, ls ListSpec, yi
 	params["order"] = mustJSON(Order{Asc(idField)})
 	longest := 0
 	for {
-		filter := append(kept[:len(kept):len(kept)], nil)
+		filter := slices.Clip(kept) // the cursor never writes into kept
 		if lastID != math.MinInt64 {
-			filter[len(filter)-1] = mustJSON([]any{idField, ">", lastID})
-		} else {
-			filter = filter[:len(filter)-1]
+			filter = append(filter, mustJSON([]any{idField, ">", lastID}))
 		}
 		if len(filter) > 0 {
 			params["filter"] = mustJSON(filter)
