@@ -54,3 +54,9 @@ func (e *emitter) v3FieldsFile(pkg *model.Package) ([]byte, error) {
 	}
 	return render(f)
 }
+
+// v3SampleFilter is a plausible REST 3.0 filter for the documented-answer
+// tests: b24.FilterV3{b24.Where("id", b24.OpGt, 0)}.
+func v3SampleFilter(rt string) jen.Code {
+	return jen.Qual(rt, "FilterV3").Values(jen.Qual(rt, "Where").Call(jen.Lit("id"), jen.Qual(rt, "OpGt"), jen.Lit(0)))
+}
