@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/b24gen/b24gen/templates/b24test"
 )
@@ -115,6 +116,11 @@ func TestV3RequestShape(t *testing.T) {
 	}
 	if _, ok := body["total"]; ok {
 		t.Errorf("REST 3.0 answer with total: %v", body)
+	}
+	p.SetOperating("tasks.task.get", 12.5, time.Unix(1787220142, 0))
+	_, _, body = postV3(t, p, "tasks.task.get", "application/json", "", `{"id":1}`)
+	if tm, _ := body["time"].(map[string]any); tm["operating"] != 12.5 || tm["operating_reset_at"] != float64(1787220142) {
+		t.Errorf("time: %v", body["time"])
 	}
 }
 
