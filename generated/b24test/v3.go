@@ -188,7 +188,14 @@ func (p *Portal) serveV3(w http.ResponseWriter, r *http.Request, method string, 
 		}
 		env = map[string]any{"result": res.Value}
 	}
-	env["time"] = timing(started, time.Now())
+	tm := timing(started, time.Now())
+	p.mu.Lock()
+	if op, ok := p.operating[strings.ToLower(method)]; ok {
+		tm["operating"] = op.seconds
+		tm["operating_reset_at"] = unixSeconds(op.resetAt)
+	}
+	p.mu.Unlock()
+	env["time"] = tm
 	answer, err := json.Marshal(env)
 	if err != nil {
 		writeError(w, 3, &b24.APIError{Status: 500, Code: "INTERNAL_SERVER_ERROR", Description: "encoding the answer: " + err.Error()})
