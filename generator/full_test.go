@@ -156,7 +156,11 @@ func writeDecodeCheck(t *testing.T, s *spec.Spec, dir, importPath string) int {
 		examples[sm.Key()] = res
 		pages[sm.Key()] = sm.Page
 		imports[l.pkg] = true
-		fmt.Fprintf(&table, "\t%q: func(b []byte) ([]byte, error) { return decode(%s.%sCommand, b) },\n", sm.Key(), l.pkg, l.fn)
+		dec := "decode"
+		if sm.Version == 3 {
+			dec = "decodeV3" // REST 3.0 commands are b24.CommandV3
+		}
+		fmt.Fprintf(&table, "\t%q: func(b []byte) ([]byte, error) { return %s(%s.%sCommand, b) },\n", sm.Key(), dec, l.pkg, l.fn)
 	}
 	var imp strings.Builder
 	for _, p := range slices.Sorted(maps.Keys(imports)) {
@@ -191,6 +195,16 @@ func (a answer) Call(context.Context, *b24.Request) (*b24.Response, error) {
 // decode takes the result type from the command constructor and decodes
 // as a call does, strictly: a value that does not fit its type is a miss.
 func decode[P any, R any](cmd func(P) b24.Command[R], data []byte) ([]byte, error) {
+	var p P
+	var out R
+	if err := b24.Invoke(context.Background(), answer(data), cmd(p).Request, &out); err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}
+
+// decodeV3 is decode for a REST 3.0 command.
+func decodeV3[P any, R any](cmd func(P) b24.CommandV3[R], data []byte) ([]byte, error) {
 	var p P
 	var out R
 	if err := b24.Invoke(context.Background(), answer(data), cmd(p).Request, &out); err != nil {

@@ -21,6 +21,10 @@ type Spec struct {
 	// extract: one business object per method family, merged from all the
 	// family's pages.
 	Entities []Entity `json:"entities,omitempty"`
+	// Objects are the REST 3.0 objects a fields-rest-v3 page describes
+	// (the task, and the user, group, stage … it links to), sorted by page
+	// and line.
+	Objects []Object `json:"objects,omitempty"`
 	// Stats are counts the extractor measured while reading the corpus;
 	// `b24gen report` prints them.
 	Stats *Stats `json:"stats,omitempty"`
@@ -210,6 +214,18 @@ type Entity struct {
 	Input []Param `json:"input,omitempty"`
 	// Sources are the pages the fields were read from, best first.
 	Sources []string `json:"sources"`
+}
+
+// Object is one REST 3.0 object of a fields-rest-v3 page: the table under
+// a heading with an anchor ("## Task Object {#taskdto}"). Its fields are the
+// table's rows as they are, nested tables not expanded: a row whose type
+// links to another object keeps that object's anchor in Ref.
+type Object struct {
+	Name   string  `json:"name"`  // the heading's anchor: "taskdto", "user"
+	Title  string  `json:"title"` // the heading text
+	Page   string  `json:"page"`
+	Line   int     `json:"line"`
+	Fields []Param `json:"fields"`
 }
 
 // Problem is something the extractor could not read as documented. Every

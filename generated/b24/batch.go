@@ -104,8 +104,9 @@ type Handle[T any] struct {
 
 // Add appends cmd under key ("" picks "c<n>"), with refs (WithRef) setting
 // parameters to earlier results. Keys are letters, digits, _ and -, not all
-// digits (PHP would turn them into list indexes). A bad or duplicate key, a
-// bad method name or a REST 3.0 command is reported by Run.
+// digits (PHP would turn them into list indexes). A bad or duplicate key or
+// a bad method name is reported by Run; a REST 3.0 command is refused at
+// once (Batch.Err, and its handle's Result), and Run returns that error too.
 func Add[T any](b *Batch, key string, cmd Command[T], refs ...ParamRef) *Handle[T] {
 	if key == "" {
 		key = "c" + strconv.Itoa(len(b.entries))
@@ -124,7 +125,9 @@ func Add[T any](b *Batch, key string, cmd Command[T], refs ...ParamRef) *Handle[
 	case b.byKey[key] != nil:
 		b.fail(fmt.Errorf("b24: batch: duplicate key %q", key))
 	case cmd.Request.Version == 3:
-		b.fail(fmt.Errorf("b24: batch: key %q: %s is a REST 3.0 method; batch runs REST 2 methods only", key, cmd.Request.Method))
+		// Refused here, not at Run: its handle and b.Err say so at once.
+		e.err = fmt.Errorf("b24: batch: key %q: %s is a REST 3.0 method; a REST 2 batch cannot hold it (use b24.NewBatchV3 and b24.AddV3)", key, cmd.Request.Method)
+		b.fail(e.err)
 	default:
 		if err := checkMethod(cmd.Request.Method); err != nil {
 			b.fail(fmt.Errorf("b24: batch: key %q: %w", key, err))
@@ -138,6 +141,9 @@ func Add[T any](b *Batch, key string, cmd Command[T], refs ...ParamRef) *Handle[
 	}
 	return &Handle[T]{b: b, e: e}
 }
+
+// Err is the first problem Add met (nil when none), which Run also returns.
+func (b *Batch) Err() error { return b.err }
 
 func (b *Batch) fail(err error) {
 	if b.err == nil {
@@ -188,10 +194,10 @@ func (h *Handle[T]) Result() (T, error) {
 // Response returns the command's raw result with its total, next and time.
 func (h *Handle[T]) Response() (*Response, error) {
 	switch {
-	case !h.b.ran:
-		return nil, fmt.Errorf("b24: batch command %s: %w (Run has not been called)", h.e.key, ErrNotRun)
 	case h.e.err != nil:
 		return nil, h.e.err
+	case !h.b.ran:
+		return nil, fmt.Errorf("b24: batch command %s: %w (Run has not been called)", h.e.key, ErrNotRun)
 	case h.e.resp == nil:
 		return nil, fmt.Errorf("b24: batch command %s: %w", h.e.key, ErrNotRun)
 	}

@@ -25,6 +25,13 @@ type Request struct {
 	Params     any    // JSON-encoded as the POST body; nil sends {}
 	Version    int    // 0 or 2: /rest/<user>/<secret>/<method>; 3: /rest/api/<user>/<secret>/<method>
 	Idempotent bool   // safe to retry after an ambiguous failure (reads)
+	// IdempotencyKey is sent as the Idempotency-Key header of a REST 3.0
+	// call (v3_idempotency.go). Empty on a REST 3.0 write: the client picks
+	// one. Ignored by REST 2.
+	IdempotencyKey string
+
+	// onResponse is WithResponseHook's: a pointer, so Request stays comparable.
+	onResponse *func(*Response)
 
 	exportConcurrency int // Export: id ranges read at once (WithExportConcurrency)
 }
@@ -36,6 +43,12 @@ type Response struct {
 	Next    int     // "next", 0 when absent
 	HasNext bool    // "next" present
 	Time    *Timing // "time", nil when absent
+	// Replayed is true when a REST 3.0 write was answered from the portal's
+	// idempotency store (Idempotent-Replayed: true): the method did not run
+	// again, this is the answer of the call that first used the key.
+	Replayed bool
+	// IdempotencyKey is the key a REST 3.0 write was sent with, "" otherwise.
+	IdempotencyKey string
 
 	client *Client // the client that made the call: its decode settings (logger, strict)
 }
@@ -149,6 +162,9 @@ func Invoke(ctx context.Context, c Caller, req Request, out any, opts ...CallOpt
 	resp, err := c.Call(ctx, &req)
 	if err != nil {
 		return err
+	}
+	if req.onResponse != nil {
+		(*req.onResponse)(resp)
 	}
 	// Tolerant unless strict: a value that does not fit its field is kept
 	// raw and logged, and the call's result is still returned (decode.go).

@@ -94,6 +94,11 @@ func answerDocumented(src map[string]string, method string, version int, params 
 	if err := json.Unmarshal([]byte(raw), &a); err != nil {
 		return nil, Errorf(500, "INTERNAL_SERVER_ERROR", "b24test: the documented answer for %s is not valid JSON: %v", what, err)
 	}
+	if version == 3 && !a.List {
+		if v, ok, err := v3DocumentedPage(a.Result, params); ok { // v3.go
+			return Result{Value: v}, err
+		}
+	}
 	if !a.List {
 		res := Result{Value: a.Result}
 		if a.Total != nil {

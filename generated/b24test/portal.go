@@ -55,6 +55,9 @@ type Call struct {
 	Fault    FaultKind // the fault injected into this call, if any
 	Limited  bool      // refused by the portal's rate-limit bucket
 	Ran      bool      // the handler ran (the call had its effect)
+
+	IdempotencyKey string // REST 3.0: the Idempotency-Key header, if sent
+	Replayed       bool   // REST 3.0: answered from the idempotency store, not run
 }
 
 // Portal is a fake Bitrix24 portal on a loopback httptest server.
@@ -77,9 +80,12 @@ type Portal struct {
 	checks     checkLevel // requests checked against the documented parameters
 	clientOpts []b24.Option
 
-	exec sync.Mutex // handlers run one at a time, so they need no locking
+	exec sync.Mutex    // handlers run one at a time, so they need no locking
+	cost time.Duration // WithServerCost: the time each executed command takes
 
 	oauth *AuthServer // RegisterApp: the authorization server and the application's tokens
+
+	v3 v3State // REST 3.0: the idempotency store (v3.go)
 }
 
 // PortalOption configures a Portal.
@@ -92,6 +98,13 @@ type PortalOption func(*Portal)
 func WithRateLimit(burst int, perSecond float64) PortalOption {
 	return func(p *Portal) { p.bucket = &leakyBucket{burst: float64(burst), rate: perSecond} }
 }
+
+// WithServerCost makes every executed method command take d, as the server
+// work of a real portal does: a batch of 50 commands takes 50·d. The wait
+// happens outside the handler lock, so concurrent requests overlap as they
+// do on a portal; it is what makes request counts and concurrency show in
+// benchmarks against this portal.
+func WithServerCost(d time.Duration) PortalOption { return func(p *Portal) { p.cost = d } }
 
 // WithStandardLimits enforces the cloud default: 50 burst, 2 a second.
 func WithStandardLimits() PortalOption { return WithRateLimit(b24.DefaultBurst, b24.DefaultPerSecond) }
@@ -308,6 +321,10 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	method := strings.TrimSuffix(segs[len(segs)-1], ".json")
+	if version == 3 {
+		p.serveV3(w, r, method, started) // v3.go
+		return
+	}
 	params, cmdOrder, err := readParams(r)
 	call := Call{Method: method, Version: version, Params: params}
 	if err != nil {
@@ -401,6 +418,9 @@ func (p *Portal) run(method string, version int, params map[string]any) (res Res
 	// A wrong request is refused before anything runs, as on the portal.
 	if e := p.checkRequest(method, version, params); e != nil {
 		return Result{}, e, false
+	}
+	if p.cost > 0 {
+		time.Sleep(p.cost)
 	}
 	p.exec.Lock()
 	v, err := callHandler(h, params)

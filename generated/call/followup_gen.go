@@ -48,16 +48,17 @@ func FollowupFieldGet(ctx context.Context, c b24.Caller, p FollowupFieldGetParam
 	return &out, nil
 }
 
-// FollowupFieldGetCommand is call.followup.field.get as a command for a batch
-// (see b24.Add); its result decodes as FollowupFieldGet's does. Required
+// FollowupFieldGetCommand is call.followup.field.get (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as FollowupFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
-func FollowupFieldGetCommand(p FollowupFieldGetParams) b24.Command[*FollowupFieldGetResult] {
-	return b24.Command[*FollowupFieldGetResult]{Request: b24.Request{
+func FollowupFieldGetCommand(p FollowupFieldGetParams) b24.CommandV3[*FollowupFieldGetResult] {
+	return b24.NewCommandV3[*FollowupFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "call.followup.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // FollowupFieldGetParams holds the parameters of call.followup.field.get.
@@ -173,16 +174,17 @@ func FollowupFieldList(ctx context.Context, c b24.Caller, p FollowupFieldListPar
 	return &out, nil
 }
 
-// FollowupFieldListCommand is call.followup.field.list as a command for a
-// batch (see b24.Add); its result decodes as FollowupFieldList's does.
-// Required parameters are not checked here: the portal reports them.
-func FollowupFieldListCommand(p FollowupFieldListParams) b24.Command[*FollowupFieldListResult] {
-	return b24.Command[*FollowupFieldListResult]{Request: b24.Request{
+// FollowupFieldListCommand is call.followup.field.list (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as FollowupFieldList's does. Required
+// parameters are not checked here: the portal reports them.
+func FollowupFieldListCommand(p FollowupFieldListParams) b24.CommandV3[*FollowupFieldListResult] {
+	return b24.NewCommandV3[*FollowupFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "call.followup.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // FollowupFieldListParams holds the parameters of call.followup.field.list.
@@ -281,16 +283,17 @@ func FollowupGet(ctx context.Context, c b24.Caller, p FollowupGetParams, opts ..
 	return &out, nil
 }
 
-// FollowupGetCommand is call.followup.get as a command for a batch (see
-// b24.Add); its result decodes as FollowupGet's does. Required parameters are
-// not checked here: the portal reports them.
-func FollowupGetCommand(p FollowupGetParams) b24.Command[*FollowupGetResult] {
-	return b24.Command[*FollowupGetResult]{Request: b24.Request{
+// FollowupGetCommand is call.followup.get (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as FollowupGet's does. Required parameters are not
+// checked here: the portal reports them.
+func FollowupGetCommand(p FollowupGetParams) b24.CommandV3[*FollowupGetResult] {
+	return b24.NewCommandV3[*FollowupGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "call.followup.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // FollowupGetParams holds the parameters of call.followup.get.
@@ -551,16 +554,17 @@ func FollowupList(ctx context.Context, c b24.Caller, p FollowupListParams, opts 
 	return &out, nil
 }
 
-// FollowupListCommand is call.followup.list as a command for a batch (see
-// b24.Add); its result decodes as FollowupList's does. Required parameters are
-// not checked here: the portal reports them.
-func FollowupListCommand(p FollowupListParams) b24.Command[*FollowupListResult] {
-	return b24.Command[*FollowupListResult]{Request: b24.Request{
+// FollowupListCommand is call.followup.list (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as FollowupList's does. Required parameters are not
+// checked here: the portal reports them.
+func FollowupListCommand(p FollowupListParams) b24.CommandV3[*FollowupListResult] {
+	return b24.NewCommandV3[*FollowupListResult](b24.Request{
 		Idempotent: true,
 		Method:     "call.followup.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // FollowupListParams holds the parameters of call.followup.list.

@@ -34,16 +34,17 @@ func EmployeeCount(ctx context.Context, c b24.Caller, p EmployeeCountParams, opt
 	return &out, nil
 }
 
-// EmployeeCountCommand is humanresources.employee.count as a command for a
-// batch (see b24.Add); its result decodes as EmployeeCount's does. Required
-// parameters are not checked here: the portal reports them.
-func EmployeeCountCommand(p EmployeeCountParams) b24.Command[*EmployeeCountResult] {
-	return b24.Command[*EmployeeCountResult]{Request: b24.Request{
+// EmployeeCountCommand is humanresources.employee.count (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as EmployeeCount's does.
+// Required parameters are not checked here: the portal reports them.
+func EmployeeCountCommand(p EmployeeCountParams) b24.CommandV3[*EmployeeCountResult] {
+	return b24.NewCommandV3[*EmployeeCountResult](b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.employee.count",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // EmployeeCountParams holds the parameters of humanresources.employee.count.
@@ -102,16 +103,17 @@ func EmployeeFieldGet(ctx context.Context, c b24.Caller, p EmployeeFieldGetParam
 	return &out, nil
 }
 
-// EmployeeFieldGetCommand is humanresources.employee.field.get as a command
-// for a batch (see b24.Add); its result decodes as EmployeeFieldGet's does.
+// EmployeeFieldGetCommand is humanresources.employee.field.get (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as EmployeeFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
-func EmployeeFieldGetCommand(p EmployeeFieldGetParams) b24.Command[*EmployeeFieldGetResult] {
-	return b24.Command[*EmployeeFieldGetResult]{Request: b24.Request{
+func EmployeeFieldGetCommand(p EmployeeFieldGetParams) b24.CommandV3[*EmployeeFieldGetResult] {
+	return b24.NewCommandV3[*EmployeeFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.employee.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // EmployeeFieldGetParams holds the parameters of
@@ -267,16 +269,17 @@ func EmployeeFieldList(ctx context.Context, c b24.Caller, p EmployeeFieldListPar
 	return &out, nil
 }
 
-// EmployeeFieldListCommand is humanresources.employee.field.list as a command
-// for a batch (see b24.Add); its result decodes as EmployeeFieldList's does.
+// EmployeeFieldListCommand is humanresources.employee.field.list (REST 3.0) as
+// a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as EmployeeFieldList's does.
 // Required parameters are not checked here: the portal reports them.
-func EmployeeFieldListCommand(p EmployeeFieldListParams) b24.Command[*EmployeeFieldListResult] {
-	return b24.Command[*EmployeeFieldListResult]{Request: b24.Request{
+func EmployeeFieldListCommand(p EmployeeFieldListParams) b24.CommandV3[*EmployeeFieldListResult] {
+	return b24.NewCommandV3[*EmployeeFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.employee.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // EmployeeFieldListParams holds the parameters of
@@ -374,16 +377,17 @@ func EmployeeMultidepartment(ctx context.Context, c b24.Caller, p EmployeeMultid
 	return &out, nil
 }
 
-// EmployeeMultidepartmentCommand is humanresources.employee.multidepartment as
-// a command for a batch (see b24.Add); its result decodes as
+// EmployeeMultidepartmentCommand is humanresources.employee.multidepartment
+// (REST 3.0) as a command for a REST 3.0 batch (see b24.NewBatchV3 and
+// b24.AddV3; a REST 2 batch does not take it); its result decodes as
 // EmployeeMultidepartment's does. Required parameters are not checked here:
 // the portal reports them.
-func EmployeeMultidepartmentCommand(p EmployeeMultidepartmentParams) b24.Command[*EmployeeMultidepartmentResult] {
-	return b24.Command[*EmployeeMultidepartmentResult]{Request: b24.Request{
+func EmployeeMultidepartmentCommand(p EmployeeMultidepartmentParams) b24.CommandV3[*EmployeeMultidepartmentResult] {
+	return b24.NewCommandV3[*EmployeeMultidepartmentResult](b24.Request{
 		Method:  "humanresources.employee.multidepartment",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // EmployeeMultidepartmentParams holds the parameters of
@@ -495,16 +499,17 @@ func EmployeeSearch(ctx context.Context, c b24.Caller, p EmployeeSearchParams, o
 	return &out, nil
 }
 
-// EmployeeSearchCommand is humanresources.employee.search as a command for a
-// batch (see b24.Add); its result decodes as EmployeeSearch's does. Required
-// parameters are not checked here: the portal reports them.
-func EmployeeSearchCommand(p EmployeeSearchParams) b24.Command[*EmployeeSearchResult] {
-	return b24.Command[*EmployeeSearchResult]{Request: b24.Request{
+// EmployeeSearchCommand is humanresources.employee.search (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as EmployeeSearch's does.
+// Required parameters are not checked here: the portal reports them.
+func EmployeeSearchCommand(p EmployeeSearchParams) b24.CommandV3[*EmployeeSearchResult] {
+	return b24.NewCommandV3[*EmployeeSearchResult](b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.employee.search",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // EmployeeSearchParams holds the parameters of humanresources.employee.search.
@@ -636,16 +641,16 @@ func EmployeeSubordinates(ctx context.Context, c b24.Caller, p EmployeeSubordina
 	return &out, nil
 }
 
-// EmployeeSubordinatesCommand is humanresources.employee.subordinates as a
-// command for a batch (see b24.Add); its result decodes as
-// EmployeeSubordinates's does. Required parameters are not checked here: the
-// portal reports them.
-func EmployeeSubordinatesCommand(p EmployeeSubordinatesParams) b24.Command[*EmployeeSubordinatesResult] {
-	return b24.Command[*EmployeeSubordinatesResult]{Request: b24.Request{
+// EmployeeSubordinatesCommand is humanresources.employee.subordinates (REST
+// 3.0) as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a
+// REST 2 batch does not take it); its result decodes as EmployeeSubordinates's
+// does. Required parameters are not checked here: the portal reports them.
+func EmployeeSubordinatesCommand(p EmployeeSubordinatesParams) b24.CommandV3[*EmployeeSubordinatesResult] {
+	return b24.NewCommandV3[*EmployeeSubordinatesResult](b24.Request{
 		Method:  "humanresources.employee.subordinates",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // EmployeeSubordinatesParams holds the parameters of

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"iter"
 )
 
 // NodeAdd calls humanresources.node.add (REST 3.0): Create Department.
@@ -41,15 +42,16 @@ func NodeAdd(ctx context.Context, c b24.Caller, p NodeAddParams, opts ...b24.Cal
 	return &out, nil
 }
 
-// NodeAddCommand is humanresources.node.add as a command for a batch (see
-// b24.Add); its result decodes as NodeAdd's does. Required parameters are not
+// NodeAddCommand is humanresources.node.add (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as NodeAdd's does. Required parameters are not
 // checked here: the portal reports them.
-func NodeAddCommand(p NodeAddParams) b24.Command[*NodeAddResult] {
-	return b24.Command[*NodeAddResult]{Request: b24.Request{
+func NodeAddCommand(p NodeAddParams) b24.CommandV3[*NodeAddResult] {
+	return b24.NewCommandV3[*NodeAddResult](b24.Request{
 		Method:  "humanresources.node.add",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // NodeAddParams holds the parameters of humanresources.node.add.
@@ -399,15 +401,16 @@ func NodeChildren(ctx context.Context, c b24.Caller, p NodeChildrenParams, opts 
 	return &out, nil
 }
 
-// NodeChildrenCommand is humanresources.node.children as a command for a batch
-// (see b24.Add); its result decodes as NodeChildren's does. Required
-// parameters are not checked here: the portal reports them.
-func NodeChildrenCommand(p NodeChildrenParams) b24.Command[*NodeChildrenResult] {
-	return b24.Command[*NodeChildrenResult]{Request: b24.Request{
+// NodeChildrenCommand is humanresources.node.children (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as NodeChildren's does. Required parameters
+// are not checked here: the portal reports them.
+func NodeChildrenCommand(p NodeChildrenParams) b24.CommandV3[*NodeChildrenResult] {
+	return b24.NewCommandV3[*NodeChildrenResult](b24.Request{
 		Method:  "humanresources.node.children",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // NodeChildrenParams holds the parameters of humanresources.node.children.
@@ -530,16 +533,17 @@ func NodeCommunicationEdit(ctx context.Context, c b24.Caller, p NodeCommunicatio
 	return &out, nil
 }
 
-// NodeCommunicationEditCommand is humanresources.node.communication.edit as a
-// command for a batch (see b24.Add); its result decodes as
+// NodeCommunicationEditCommand is humanresources.node.communication.edit (REST
+// 3.0) as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a
+// REST 2 batch does not take it); its result decodes as
 // NodeCommunicationEdit's does. Required parameters are not checked here: the
 // portal reports them.
-func NodeCommunicationEditCommand(p NodeCommunicationEditParams) b24.Command[*NodeCommunicationEditResult] {
-	return b24.Command[*NodeCommunicationEditResult]{Request: b24.Request{
+func NodeCommunicationEditCommand(p NodeCommunicationEditParams) b24.CommandV3[*NodeCommunicationEditResult] {
+	return b24.NewCommandV3[*NodeCommunicationEditResult](b24.Request{
 		Method:  "humanresources.node.communication.edit",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // NodeCommunicationEditParams holds the parameters of
@@ -689,17 +693,18 @@ func NodeCommunicationList(ctx context.Context, c b24.Caller, p NodeCommunicatio
 	return &out, nil
 }
 
-// NodeCommunicationListCommand is humanresources.node.communication.list as a
-// command for a batch (see b24.Add); its result decodes as
+// NodeCommunicationListCommand is humanresources.node.communication.list (REST
+// 3.0) as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a
+// REST 2 batch does not take it); its result decodes as
 // NodeCommunicationList's does. Required parameters are not checked here: the
 // portal reports them.
-func NodeCommunicationListCommand(p NodeCommunicationListParams) b24.Command[*NodeCommunicationListResult] {
-	return b24.Command[*NodeCommunicationListResult]{Request: b24.Request{
+func NodeCommunicationListCommand(p NodeCommunicationListParams) b24.CommandV3[*NodeCommunicationListResult] {
+	return b24.NewCommandV3[*NodeCommunicationListResult](b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.communication.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // NodeCommunicationListParams holds the parameters of
@@ -998,16 +1003,17 @@ func NodeCount(ctx context.Context, c b24.Caller, p NodeCountParams, opts ...b24
 	return &out, nil
 }
 
-// NodeCountCommand is humanresources.node.count as a command for a batch (see
-// b24.Add); its result decodes as NodeCount's does. Required parameters are
+// NodeCountCommand is humanresources.node.count (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as NodeCount's does. Required parameters are
 // not checked here: the portal reports them.
-func NodeCountCommand(p NodeCountParams) b24.Command[*NodeCountResult] {
-	return b24.Command[*NodeCountResult]{Request: b24.Request{
+func NodeCountCommand(p NodeCountParams) b24.CommandV3[*NodeCountResult] {
+	return b24.NewCommandV3[*NodeCountResult](b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.count",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // NodeCountParams holds the parameters of humanresources.node.count.
@@ -1067,15 +1073,16 @@ func NodeEdit(ctx context.Context, c b24.Caller, p NodeEditParams, opts ...b24.C
 	return &out, nil
 }
 
-// NodeEditCommand is humanresources.node.edit as a command for a batch (see
-// b24.Add); its result decodes as NodeEdit's does. Required parameters are not
+// NodeEditCommand is humanresources.node.edit (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as NodeEdit's does. Required parameters are not
 // checked here: the portal reports them.
-func NodeEditCommand(p NodeEditParams) b24.Command[*NodeEditResult] {
-	return b24.Command[*NodeEditResult]{Request: b24.Request{
+func NodeEditCommand(p NodeEditParams) b24.CommandV3[*NodeEditResult] {
+	return b24.NewCommandV3[*NodeEditResult](b24.Request{
 		Method:  "humanresources.node.edit",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // NodeEditParams holds the parameters of humanresources.node.edit.
@@ -1221,16 +1228,17 @@ func NodeFieldGet(ctx context.Context, c b24.Caller, p NodeFieldGetParams, opts 
 	return &out, nil
 }
 
-// NodeFieldGetCommand is humanresources.node.field.get as a command for a
-// batch (see b24.Add); its result decodes as NodeFieldGet's does. Required
-// parameters are not checked here: the portal reports them.
-func NodeFieldGetCommand(p NodeFieldGetParams) b24.Command[*NodeFieldGetResult] {
-	return b24.Command[*NodeFieldGetResult]{Request: b24.Request{
+// NodeFieldGetCommand is humanresources.node.field.get (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as NodeFieldGet's does. Required parameters
+// are not checked here: the portal reports them.
+func NodeFieldGetCommand(p NodeFieldGetParams) b24.CommandV3[*NodeFieldGetResult] {
+	return b24.NewCommandV3[*NodeFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // NodeFieldGetParams holds the parameters of humanresources.node.field.get.
@@ -1398,16 +1406,17 @@ func NodeFieldList(ctx context.Context, c b24.Caller, p NodeFieldListParams, opt
 	return &out, nil
 }
 
-// NodeFieldListCommand is humanresources.node.field.list as a command for a
-// batch (see b24.Add); its result decodes as NodeFieldList's does. Required
-// parameters are not checked here: the portal reports them.
-func NodeFieldListCommand(p NodeFieldListParams) b24.Command[*NodeFieldListResult] {
-	return b24.Command[*NodeFieldListResult]{Request: b24.Request{
+// NodeFieldListCommand is humanresources.node.field.list (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as NodeFieldList's does.
+// Required parameters are not checked here: the portal reports them.
+func NodeFieldListCommand(p NodeFieldListParams) b24.CommandV3[*NodeFieldListResult] {
+	return b24.NewCommandV3[*NodeFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // NodeFieldListParams holds the parameters of humanresources.node.field.list.
@@ -1510,16 +1519,17 @@ func NodeGet(ctx context.Context, c b24.Caller, p NodeGetParams, opts ...b24.Cal
 	return &out, nil
 }
 
-// NodeGetCommand is humanresources.node.get as a command for a batch (see
-// b24.Add); its result decodes as NodeGet's does. Required parameters are not
+// NodeGetCommand is humanresources.node.get (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as NodeGet's does. Required parameters are not
 // checked here: the portal reports them.
-func NodeGetCommand(p NodeGetParams) b24.Command[*NodeGetResult] {
-	return b24.Command[*NodeGetResult]{Request: b24.Request{
+func NodeGetCommand(p NodeGetParams) b24.CommandV3[*NodeGetResult] {
+	return b24.NewCommandV3[*NodeGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // NodeGetParams holds the parameters of humanresources.node.get.
@@ -1672,16 +1682,36 @@ func NodeList(ctx context.Context, c b24.Caller, p NodeListParams, opts ...b24.C
 	return &out, nil
 }
 
-// NodeListCommand is humanresources.node.list as a command for a batch (see
-// b24.Add); its result decodes as NodeList's does. Required parameters are not
+// NodeListCommand is humanresources.node.list (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as NodeList's does. Required parameters are not
 // checked here: the portal reports them.
-func NodeListCommand(p NodeListParams) b24.Command[*NodeListResult] {
-	return b24.Command[*NodeListResult]{Request: b24.Request{
+func NodeListCommand(p NodeListParams) b24.CommandV3[*NodeListResult] {
+	return b24.NewCommandV3[*NodeListResult](b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
+}
+
+// NodeListAll iterates over every row of humanresources.node.list (REST 3.0),
+// requesting page after page as the loop asks for more: pagination limit (the
+// largest page the docs allow, unless p sets one) and offset, rows from
+// result.items. It stops with an error instead of looping when a page repeats
+// the one before.
+func NodeListAll(ctx context.Context, c b24.Caller, p NodeListParams, opts ...b24.CallOption) iter.Seq2[NodeListItem, error] {
+	if err := p.validate(); err != nil {
+		return func(yield func(NodeListItem, error) bool) {
+			var zero NodeListItem
+			yield(zero, err)
+		}
+	}
+	return b24.List[NodeListItem](ctx, c, NodeListCommand(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+		PageSize: 200,
+	}, opts...)
 }
 
 // NodeListParams holds the parameters of humanresources.node.list.
@@ -1863,15 +1893,16 @@ func NodeMemberAdd(ctx context.Context, c b24.Caller, p NodeMemberAddParams, opt
 	return &out, nil
 }
 
-// NodeMemberAddCommand is humanresources.node.member.add as a command for a
-// batch (see b24.Add); its result decodes as NodeMemberAdd's does. Required
-// parameters are not checked here: the portal reports them.
-func NodeMemberAddCommand(p NodeMemberAddParams) b24.Command[*NodeMemberAddResult] {
-	return b24.Command[*NodeMemberAddResult]{Request: b24.Request{
+// NodeMemberAddCommand is humanresources.node.member.add (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as NodeMemberAdd's does.
+// Required parameters are not checked here: the portal reports them.
+func NodeMemberAddCommand(p NodeMemberAddParams) b24.CommandV3[*NodeMemberAddResult] {
+	return b24.NewCommandV3[*NodeMemberAddResult](b24.Request{
 		Method:  "humanresources.node.member.add",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // NodeMemberAddParams holds the parameters of humanresources.node.member.add.
@@ -2012,17 +2043,17 @@ func NodeMemberFieldGet(ctx context.Context, c b24.Caller, p NodeMemberFieldGetP
 	return &out, nil
 }
 
-// NodeMemberFieldGetCommand is humanresources.node.member.field.get as a
-// command for a batch (see b24.Add); its result decodes as
-// NodeMemberFieldGet's does. Required parameters are not checked here: the
-// portal reports them.
-func NodeMemberFieldGetCommand(p NodeMemberFieldGetParams) b24.Command[*NodeMemberFieldGetResult] {
-	return b24.Command[*NodeMemberFieldGetResult]{Request: b24.Request{
+// NodeMemberFieldGetCommand is humanresources.node.member.field.get (REST 3.0)
+// as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST
+// 2 batch does not take it); its result decodes as NodeMemberFieldGet's does.
+// Required parameters are not checked here: the portal reports them.
+func NodeMemberFieldGetCommand(p NodeMemberFieldGetParams) b24.CommandV3[*NodeMemberFieldGetResult] {
+	return b24.NewCommandV3[*NodeMemberFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.member.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // NodeMemberFieldGetParams holds the parameters of
@@ -2170,17 +2201,17 @@ func NodeMemberFieldList(ctx context.Context, c b24.Caller, p NodeMemberFieldLis
 	return &out, nil
 }
 
-// NodeMemberFieldListCommand is humanresources.node.member.field.list as a
-// command for a batch (see b24.Add); its result decodes as
-// NodeMemberFieldList's does. Required parameters are not checked here: the
-// portal reports them.
-func NodeMemberFieldListCommand(p NodeMemberFieldListParams) b24.Command[*NodeMemberFieldListResult] {
-	return b24.Command[*NodeMemberFieldListResult]{Request: b24.Request{
+// NodeMemberFieldListCommand is humanresources.node.member.field.list (REST
+// 3.0) as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a
+// REST 2 batch does not take it); its result decodes as NodeMemberFieldList's
+// does. Required parameters are not checked here: the portal reports them.
+func NodeMemberFieldListCommand(p NodeMemberFieldListParams) b24.CommandV3[*NodeMemberFieldListResult] {
+	return b24.NewCommandV3[*NodeMemberFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.member.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // NodeMemberFieldListParams holds the parameters of
@@ -2284,15 +2315,16 @@ func NodeMemberMove(ctx context.Context, c b24.Caller, p NodeMemberMoveParams, o
 	return &out, nil
 }
 
-// NodeMemberMoveCommand is humanresources.node.member.move as a command for a
-// batch (see b24.Add); its result decodes as NodeMemberMove's does. Required
-// parameters are not checked here: the portal reports them.
-func NodeMemberMoveCommand(p NodeMemberMoveParams) b24.Command[*NodeMemberMoveResult] {
-	return b24.Command[*NodeMemberMoveResult]{Request: b24.Request{
+// NodeMemberMoveCommand is humanresources.node.member.move (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as NodeMemberMove's does.
+// Required parameters are not checked here: the portal reports them.
+func NodeMemberMoveCommand(p NodeMemberMoveParams) b24.CommandV3[*NodeMemberMoveResult] {
+	return b24.NewCommandV3[*NodeMemberMoveResult](b24.Request{
 		Method:  "humanresources.node.member.move",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // NodeMemberMoveParams holds the parameters of
@@ -2430,15 +2462,16 @@ func NodeMemberRemove(ctx context.Context, c b24.Caller, p NodeMemberRemoveParam
 	return &out, nil
 }
 
-// NodeMemberRemoveCommand is humanresources.node.member.remove as a command
-// for a batch (see b24.Add); its result decodes as NodeMemberRemove's does.
+// NodeMemberRemoveCommand is humanresources.node.member.remove (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as NodeMemberRemove's does.
 // Required parameters are not checked here: the portal reports them.
-func NodeMemberRemoveCommand(p NodeMemberRemoveParams) b24.Command[*NodeMemberRemoveResult] {
-	return b24.Command[*NodeMemberRemoveResult]{Request: b24.Request{
+func NodeMemberRemoveCommand(p NodeMemberRemoveParams) b24.CommandV3[*NodeMemberRemoveResult] {
+	return b24.NewCommandV3[*NodeMemberRemoveResult](b24.Request{
 		Method:  "humanresources.node.member.remove",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // NodeMemberRemoveParams holds the parameters of
@@ -2556,15 +2589,16 @@ func NodeMemberSet(ctx context.Context, c b24.Caller, p NodeMemberSetParams, opt
 	return &out, nil
 }
 
-// NodeMemberSetCommand is humanresources.node.member.set as a command for a
-// batch (see b24.Add); its result decodes as NodeMemberSet's does. Required
-// parameters are not checked here: the portal reports them.
-func NodeMemberSetCommand(p NodeMemberSetParams) b24.Command[*NodeMemberSetResult] {
-	return b24.Command[*NodeMemberSetResult]{Request: b24.Request{
+// NodeMemberSetCommand is humanresources.node.member.set (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as NodeMemberSet's does.
+// Required parameters are not checked here: the portal reports them.
+func NodeMemberSetCommand(p NodeMemberSetParams) b24.CommandV3[*NodeMemberSetResult] {
+	return b24.NewCommandV3[*NodeMemberSetResult](b24.Request{
 		Method:  "humanresources.node.member.set",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // NodeMemberSetParams holds the parameters of humanresources.node.member.set.
@@ -2680,15 +2714,16 @@ func NodeMove(ctx context.Context, c b24.Caller, p NodeMoveParams, opts ...b24.C
 	return &out, nil
 }
 
-// NodeMoveCommand is humanresources.node.move as a command for a batch (see
-// b24.Add); its result decodes as NodeMove's does. Required parameters are not
+// NodeMoveCommand is humanresources.node.move (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as NodeMove's does. Required parameters are not
 // checked here: the portal reports them.
-func NodeMoveCommand(p NodeMoveParams) b24.Command[*NodeMoveResult] {
-	return b24.Command[*NodeMoveResult]{Request: b24.Request{
+func NodeMoveCommand(p NodeMoveParams) b24.CommandV3[*NodeMoveResult] {
+	return b24.NewCommandV3[*NodeMoveResult](b24.Request{
 		Method:  "humanresources.node.move",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // NodeMoveParams holds the parameters of humanresources.node.move.
@@ -2790,16 +2825,36 @@ func NodeSearch(ctx context.Context, c b24.Caller, p NodeSearchParams, opts ...b
 	return &out, nil
 }
 
-// NodeSearchCommand is humanresources.node.search as a command for a batch
-// (see b24.Add); its result decodes as NodeSearch's does. Required parameters
-// are not checked here: the portal reports them.
-func NodeSearchCommand(p NodeSearchParams) b24.Command[*NodeSearchResult] {
-	return b24.Command[*NodeSearchResult]{Request: b24.Request{
+// NodeSearchCommand is humanresources.node.search (REST 3.0) as a command for
+// a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as NodeSearch's does. Required parameters are
+// not checked here: the portal reports them.
+func NodeSearchCommand(p NodeSearchParams) b24.CommandV3[*NodeSearchResult] {
+	return b24.NewCommandV3[*NodeSearchResult](b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.search",
 		Params:     p,
 		Version:    3,
-	}}
+	})
+}
+
+// NodeSearchAll iterates over every row of humanresources.node.search (REST
+// 3.0), requesting page after page as the loop asks for more: pagination limit
+// (the largest page the docs allow, unless p sets one) and offset, rows from
+// result.items. It stops with an error instead of looping when a page repeats
+// the one before.
+func NodeSearchAll(ctx context.Context, c b24.Caller, p NodeSearchParams, opts ...b24.CallOption) iter.Seq2[NodeSearchItem, error] {
+	if err := p.validate(); err != nil {
+		return func(yield func(NodeSearchItem, error) bool) {
+			var zero NodeSearchItem
+			yield(zero, err)
+		}
+	}
+	return b24.List[NodeSearchItem](ctx, c, NodeSearchCommand(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+		PageSize: 200,
+	}, opts...)
 }
 
 // NodeSearchParams holds the parameters of humanresources.node.search.

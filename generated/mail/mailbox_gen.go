@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"iter"
 )
 
 // MailboxFieldGet calls mail.mailbox.field.get (REST 3.0): Get mailbox field.
@@ -44,16 +45,17 @@ func MailboxFieldGet(ctx context.Context, c b24.Caller, p MailboxFieldGetParams,
 	return &out, nil
 }
 
-// MailboxFieldGetCommand is mail.mailbox.field.get as a command for a batch
-// (see b24.Add); its result decodes as MailboxFieldGet's does. Required
-// parameters are not checked here: the portal reports them.
-func MailboxFieldGetCommand(p MailboxFieldGetParams) b24.Command[*MailboxFieldGetResult] {
-	return b24.Command[*MailboxFieldGetResult]{Request: b24.Request{
+// MailboxFieldGetCommand is mail.mailbox.field.get (REST 3.0) as a command for
+// a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as MailboxFieldGet's does. Required parameters
+// are not checked here: the portal reports them.
+func MailboxFieldGetCommand(p MailboxFieldGetParams) b24.CommandV3[*MailboxFieldGetResult] {
+	return b24.NewCommandV3[*MailboxFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "mail.mailbox.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // MailboxFieldGetParams holds the parameters of mail.mailbox.field.get.
@@ -194,16 +196,17 @@ func MailboxFieldList(ctx context.Context, c b24.Caller, p MailboxFieldListParam
 	return &out, nil
 }
 
-// MailboxFieldListCommand is mail.mailbox.field.list as a command for a batch
-// (see b24.Add); its result decodes as MailboxFieldList's does. Required
+// MailboxFieldListCommand is mail.mailbox.field.list (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as MailboxFieldList's does. Required
 // parameters are not checked here: the portal reports them.
-func MailboxFieldListCommand(p MailboxFieldListParams) b24.Command[*MailboxFieldListResult] {
-	return b24.Command[*MailboxFieldListResult]{Request: b24.Request{
+func MailboxFieldListCommand(p MailboxFieldListParams) b24.CommandV3[*MailboxFieldListResult] {
+	return b24.NewCommandV3[*MailboxFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "mail.mailbox.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // MailboxFieldListParams holds the parameters of mail.mailbox.field.list.
@@ -298,16 +301,17 @@ func MailboxGet(ctx context.Context, c b24.Caller, p MailboxGetParams, opts ...b
 	return &out, nil
 }
 
-// MailboxGetCommand is mail.mailbox.get as a command for a batch (see
-// b24.Add); its result decodes as MailboxGet's does. Required parameters are
-// not checked here: the portal reports them.
-func MailboxGetCommand(p MailboxGetParams) b24.Command[*MailboxGetResult] {
-	return b24.Command[*MailboxGetResult]{Request: b24.Request{
+// MailboxGetCommand is mail.mailbox.get (REST 3.0) as a command for a REST 3.0
+// batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take it);
+// its result decodes as MailboxGet's does. Required parameters are not checked
+// here: the portal reports them.
+func MailboxGetCommand(p MailboxGetParams) b24.CommandV3[*MailboxGetResult] {
+	return b24.NewCommandV3[*MailboxGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "mail.mailbox.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // MailboxGetParams holds the parameters of mail.mailbox.get.
@@ -405,16 +409,30 @@ func MailboxList(ctx context.Context, c b24.Caller, p MailboxListParams, opts ..
 	return &out, nil
 }
 
-// MailboxListCommand is mail.mailbox.list as a command for a batch (see
-// b24.Add); its result decodes as MailboxList's does. Required parameters are
-// not checked here: the portal reports them.
-func MailboxListCommand(p MailboxListParams) b24.Command[*MailboxListResult] {
-	return b24.Command[*MailboxListResult]{Request: b24.Request{
+// MailboxListCommand is mail.mailbox.list (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as MailboxList's does. Required parameters are not
+// checked here: the portal reports them.
+func MailboxListCommand(p MailboxListParams) b24.CommandV3[*MailboxListResult] {
+	return b24.NewCommandV3[*MailboxListResult](b24.Request{
 		Idempotent: true,
 		Method:     "mail.mailbox.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
+}
+
+// MailboxListAll iterates over every row of mail.mailbox.list (REST 3.0),
+// requesting page after page as the loop asks for more: pagination limit (the
+// largest page the docs allow, unless p sets one) and offset, rows from
+// result.items. It stops with an error instead of looping when a page repeats
+// the one before.
+func MailboxListAll(ctx context.Context, c b24.Caller, p MailboxListParams, opts ...b24.CallOption) iter.Seq2[MailboxListItem, error] {
+	return b24.List[MailboxListItem](ctx, c, MailboxListCommand(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+		PageSize: 100,
+	}, opts...)
 }
 
 // MailboxListParams holds the parameters of mail.mailbox.list.
@@ -528,15 +546,28 @@ func MailboxSenders(ctx context.Context, c b24.Caller, p MailboxSendersParams, o
 	return &out, nil
 }
 
-// MailboxSendersCommand is mail.mailbox.senders as a command for a batch (see
-// b24.Add); its result decodes as MailboxSenders's does. Required parameters
+// MailboxSendersCommand is mail.mailbox.senders (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as MailboxSenders's does. Required parameters
 // are not checked here: the portal reports them.
-func MailboxSendersCommand(p MailboxSendersParams) b24.Command[*MailboxSendersResult] {
-	return b24.Command[*MailboxSendersResult]{Request: b24.Request{
+func MailboxSendersCommand(p MailboxSendersParams) b24.CommandV3[*MailboxSendersResult] {
+	return b24.NewCommandV3[*MailboxSendersResult](b24.Request{
 		Method:  "mail.mailbox.senders",
 		Params:  p,
 		Version: 3,
-	}}
+	})
+}
+
+// MailboxSendersAll iterates over every row of mail.mailbox.senders (REST
+// 3.0), requesting page after page as the loop asks for more: pagination limit
+// (the largest page the docs allow, unless p sets one) and offset, rows from
+// result.items. It stops with an error instead of looping when a page repeats
+// the one before.
+func MailboxSendersAll(ctx context.Context, c b24.Caller, p MailboxSendersParams, opts ...b24.CallOption) iter.Seq2[MailboxSendersItem, error] {
+	return b24.List[MailboxSendersItem](ctx, c, MailboxSendersCommand(p).Request, b24.ListSpec{
+		ItemsKey: "items",
+		PageSize: 100,
+	}, opts...)
 }
 
 // MailboxSendersParams holds the parameters of mail.mailbox.senders.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"iter"
 )
 
 // MessageCreatecalendarevent calls mail.message.createcalendarevent (REST
@@ -40,16 +41,17 @@ func MessageCreatecalendarevent(ctx context.Context, c b24.Caller, p MessageCrea
 	return &out, nil
 }
 
-// MessageCreatecalendareventCommand is mail.message.createcalendarevent as a
-// command for a batch (see b24.Add); its result decodes as
+// MessageCreatecalendareventCommand is mail.message.createcalendarevent (REST
+// 3.0) as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a
+// REST 2 batch does not take it); its result decodes as
 // MessageCreatecalendarevent's does. Required parameters are not checked here:
 // the portal reports them.
-func MessageCreatecalendareventCommand(p MessageCreatecalendareventParams) b24.Command[*MessageCreatecalendareventResult] {
-	return b24.Command[*MessageCreatecalendareventResult]{Request: b24.Request{
+func MessageCreatecalendareventCommand(p MessageCreatecalendareventParams) b24.CommandV3[*MessageCreatecalendareventResult] {
+	return b24.NewCommandV3[*MessageCreatecalendareventResult](b24.Request{
 		Method:  "mail.message.createcalendarevent",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // MessageCreatecalendareventParams holds the parameters of
@@ -152,15 +154,16 @@ func MessageCreatechat(ctx context.Context, c b24.Caller, p MessageCreatechatPar
 	return &out, nil
 }
 
-// MessageCreatechatCommand is mail.message.createchat as a command for a batch
-// (see b24.Add); its result decodes as MessageCreatechat's does. Required
+// MessageCreatechatCommand is mail.message.createchat (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as MessageCreatechat's does. Required
 // parameters are not checked here: the portal reports them.
-func MessageCreatechatCommand(p MessageCreatechatParams) b24.Command[*MessageCreatechatResult] {
-	return b24.Command[*MessageCreatechatResult]{Request: b24.Request{
+func MessageCreatechatCommand(p MessageCreatechatParams) b24.CommandV3[*MessageCreatechatResult] {
+	return b24.NewCommandV3[*MessageCreatechatResult](b24.Request{
 		Method:  "mail.message.createchat",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // MessageCreatechatParams holds the parameters of mail.message.createchat.
@@ -240,16 +243,16 @@ func MessageCreatecrmactivity(ctx context.Context, c b24.Caller, p MessageCreate
 	return out, nil
 }
 
-// MessageCreatecrmactivityCommand is mail.message.createcrmactivity as a
-// command for a batch (see b24.Add); its result decodes as
-// MessageCreatecrmactivity's does. Required parameters are not checked here:
-// the portal reports them.
-func MessageCreatecrmactivityCommand(p MessageCreatecrmactivityParams) b24.Command[b24.Bool] {
-	return b24.Command[b24.Bool]{Request: b24.Request{
+// MessageCreatecrmactivityCommand is mail.message.createcrmactivity (REST 3.0)
+// as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST
+// 2 batch does not take it); its result decodes as MessageCreatecrmactivity's
+// does. Required parameters are not checked here: the portal reports them.
+func MessageCreatecrmactivityCommand(p MessageCreatecrmactivityParams) b24.CommandV3[b24.Bool] {
+	return b24.NewCommandV3[b24.Bool](b24.Request{
 		Method:  "mail.message.createcrmactivity",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // MessageCreatecrmactivityParams holds the parameters of
@@ -304,15 +307,16 @@ func MessageCreatefeedpost(ctx context.Context, c b24.Caller, p MessageCreatefee
 	return &out, nil
 }
 
-// MessageCreatefeedpostCommand is mail.message.createfeedpost as a command for
-// a batch (see b24.Add); its result decodes as MessageCreatefeedpost's does.
+// MessageCreatefeedpostCommand is mail.message.createfeedpost (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as MessageCreatefeedpost's does.
 // Required parameters are not checked here: the portal reports them.
-func MessageCreatefeedpostCommand(p MessageCreatefeedpostParams) b24.Command[*MessageCreatefeedpostResult] {
-	return b24.Command[*MessageCreatefeedpostResult]{Request: b24.Request{
+func MessageCreatefeedpostCommand(p MessageCreatefeedpostParams) b24.CommandV3[*MessageCreatefeedpostResult] {
+	return b24.NewCommandV3[*MessageCreatefeedpostResult](b24.Request{
 		Method:  "mail.message.createfeedpost",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // MessageCreatefeedpostParams holds the parameters of
@@ -394,15 +398,16 @@ func MessageCreatetask(ctx context.Context, c b24.Caller, p MessageCreatetaskPar
 	return &out, nil
 }
 
-// MessageCreatetaskCommand is mail.message.createtask as a command for a batch
-// (see b24.Add); its result decodes as MessageCreatetask's does. Required
+// MessageCreatetaskCommand is mail.message.createtask (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as MessageCreatetask's does. Required
 // parameters are not checked here: the portal reports them.
-func MessageCreatetaskCommand(p MessageCreatetaskParams) b24.Command[*MessageCreatetaskResult] {
-	return b24.Command[*MessageCreatetaskResult]{Request: b24.Request{
+func MessageCreatetaskCommand(p MessageCreatetaskParams) b24.CommandV3[*MessageCreatetaskResult] {
+	return b24.NewCommandV3[*MessageCreatetaskResult](b24.Request{
 		Method:  "mail.message.createtask",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // MessageCreatetaskParams holds the parameters of mail.message.createtask.
@@ -494,16 +499,17 @@ func MessageFieldGet(ctx context.Context, c b24.Caller, p MessageFieldGetParams,
 	return &out, nil
 }
 
-// MessageFieldGetCommand is mail.message.field.get as a command for a batch
-// (see b24.Add); its result decodes as MessageFieldGet's does. Required
-// parameters are not checked here: the portal reports them.
-func MessageFieldGetCommand(p MessageFieldGetParams) b24.Command[*MessageFieldGetResult] {
-	return b24.Command[*MessageFieldGetResult]{Request: b24.Request{
+// MessageFieldGetCommand is mail.message.field.get (REST 3.0) as a command for
+// a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as MessageFieldGet's does. Required parameters
+// are not checked here: the portal reports them.
+func MessageFieldGetCommand(p MessageFieldGetParams) b24.CommandV3[*MessageFieldGetResult] {
+	return b24.NewCommandV3[*MessageFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "mail.message.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // MessageFieldGetParams holds the parameters of mail.message.field.get.
@@ -670,16 +676,17 @@ func MessageFieldList(ctx context.Context, c b24.Caller, p MessageFieldListParam
 	return &out, nil
 }
 
-// MessageFieldListCommand is mail.message.field.list as a command for a batch
-// (see b24.Add); its result decodes as MessageFieldList's does. Required
+// MessageFieldListCommand is mail.message.field.list (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as MessageFieldList's does. Required
 // parameters are not checked here: the portal reports them.
-func MessageFieldListCommand(p MessageFieldListParams) b24.Command[*MessageFieldListResult] {
-	return b24.Command[*MessageFieldListResult]{Request: b24.Request{
+func MessageFieldListCommand(p MessageFieldListParams) b24.CommandV3[*MessageFieldListResult] {
+	return b24.NewCommandV3[*MessageFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "mail.message.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // MessageFieldListParams holds the parameters of mail.message.field.list.
@@ -774,15 +781,16 @@ func MessageForward(ctx context.Context, c b24.Caller, p MessageForwardParams, o
 	return &out, nil
 }
 
-// MessageForwardCommand is mail.message.forward as a command for a batch (see
-// b24.Add); its result decodes as MessageForward's does. Required parameters
+// MessageForwardCommand is mail.message.forward (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as MessageForward's does. Required parameters
 // are not checked here: the portal reports them.
-func MessageForwardCommand(p MessageForwardParams) b24.Command[*MessageForwardResult] {
-	return b24.Command[*MessageForwardResult]{Request: b24.Request{
+func MessageForwardCommand(p MessageForwardParams) b24.CommandV3[*MessageForwardResult] {
+	return b24.NewCommandV3[*MessageForwardResult](b24.Request{
 		Method:  "mail.message.forward",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // MessageForwardParams holds the parameters of mail.message.forward.
@@ -896,16 +904,17 @@ func MessageGet(ctx context.Context, c b24.Caller, p MessageGetParams, opts ...b
 	return &out, nil
 }
 
-// MessageGetCommand is mail.message.get as a command for a batch (see
-// b24.Add); its result decodes as MessageGet's does. Required parameters are
-// not checked here: the portal reports them.
-func MessageGetCommand(p MessageGetParams) b24.Command[*MessageGetResult] {
-	return b24.Command[*MessageGetResult]{Request: b24.Request{
+// MessageGetCommand is mail.message.get (REST 3.0) as a command for a REST 3.0
+// batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take it);
+// its result decodes as MessageGet's does. Required parameters are not checked
+// here: the portal reports them.
+func MessageGetCommand(p MessageGetParams) b24.CommandV3[*MessageGetResult] {
+	return b24.NewCommandV3[*MessageGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "mail.message.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // MessageGetParams holds the parameters of mail.message.get.
@@ -1023,16 +1032,30 @@ func MessageList(ctx context.Context, c b24.Caller, p MessageListParams, opts ..
 	return &out, nil
 }
 
-// MessageListCommand is mail.message.list as a command for a batch (see
-// b24.Add); its result decodes as MessageList's does. Required parameters are
-// not checked here: the portal reports them.
-func MessageListCommand(p MessageListParams) b24.Command[*MessageListResult] {
-	return b24.Command[*MessageListResult]{Request: b24.Request{
+// MessageListCommand is mail.message.list (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as MessageList's does. Required parameters are not
+// checked here: the portal reports them.
+func MessageListCommand(p MessageListParams) b24.CommandV3[*MessageListResult] {
+	return b24.NewCommandV3[*MessageListResult](b24.Request{
 		Idempotent: true,
 		Method:     "mail.message.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
+}
+
+// MessageListAll iterates over every row of mail.message.list (REST 3.0),
+// requesting page after page as the loop asks for more: pagination limit (the
+// largest page the docs allow, unless p sets one) and offset, rows from
+// result.items. It stops with an error instead of looping when a page repeats
+// the one before.
+func MessageListAll(ctx context.Context, c b24.Caller, p MessageListParams, opts ...b24.CallOption) iter.Seq2[MessageListItem, error] {
+	return b24.List[MessageListItem](ctx, c, MessageListCommand(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+		PageSize: 200,
+	}, opts...)
 }
 
 // MessageListParams holds the parameters of mail.message.list.
@@ -1194,15 +1217,16 @@ func MessageMovetofolder(ctx context.Context, c b24.Caller, p MessageMovetofolde
 	return &out, nil
 }
 
-// MessageMovetofolderCommand is mail.message.movetofolder as a command for a
-// batch (see b24.Add); its result decodes as MessageMovetofolder's does.
+// MessageMovetofolderCommand is mail.message.movetofolder (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as MessageMovetofolder's does.
 // Required parameters are not checked here: the portal reports them.
-func MessageMovetofolderCommand(p MessageMovetofolderParams) b24.Command[*MessageMovetofolderResult] {
-	return b24.Command[*MessageMovetofolderResult]{Request: b24.Request{
+func MessageMovetofolderCommand(p MessageMovetofolderParams) b24.CommandV3[*MessageMovetofolderResult] {
+	return b24.NewCommandV3[*MessageMovetofolderResult](b24.Request{
 		Method:  "mail.message.movetofolder",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // MessageMovetofolderParams holds the parameters of mail.message.movetofolder.
@@ -1325,16 +1349,16 @@ func MessageRemovecrmactivity(ctx context.Context, c b24.Caller, p MessageRemove
 	return out, nil
 }
 
-// MessageRemovecrmactivityCommand is mail.message.removecrmactivity as a
-// command for a batch (see b24.Add); its result decodes as
-// MessageRemovecrmactivity's does. Required parameters are not checked here:
-// the portal reports them.
-func MessageRemovecrmactivityCommand(p MessageRemovecrmactivityParams) b24.Command[b24.Bool] {
-	return b24.Command[b24.Bool]{Request: b24.Request{
+// MessageRemovecrmactivityCommand is mail.message.removecrmactivity (REST 3.0)
+// as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST
+// 2 batch does not take it); its result decodes as MessageRemovecrmactivity's
+// does. Required parameters are not checked here: the portal reports them.
+func MessageRemovecrmactivityCommand(p MessageRemovecrmactivityParams) b24.CommandV3[b24.Bool] {
+	return b24.NewCommandV3[b24.Bool](b24.Request{
 		Method:  "mail.message.removecrmactivity",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // MessageRemovecrmactivityParams holds the parameters of
@@ -1387,15 +1411,16 @@ func MessageReply(ctx context.Context, c b24.Caller, p MessageReplyParams, opts 
 	return &out, nil
 }
 
-// MessageReplyCommand is mail.message.reply as a command for a batch (see
-// b24.Add); its result decodes as MessageReply's does. Required parameters are
-// not checked here: the portal reports them.
-func MessageReplyCommand(p MessageReplyParams) b24.Command[*MessageReplyResult] {
-	return b24.Command[*MessageReplyResult]{Request: b24.Request{
+// MessageReplyCommand is mail.message.reply (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as MessageReply's does. Required parameters are not
+// checked here: the portal reports them.
+func MessageReplyCommand(p MessageReplyParams) b24.CommandV3[*MessageReplyResult] {
+	return b24.NewCommandV3[*MessageReplyResult](b24.Request{
 		Method:  "mail.message.reply",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // MessageReplyParams holds the parameters of mail.message.reply.
@@ -1508,15 +1533,16 @@ func MessageSend(ctx context.Context, c b24.Caller, p MessageSendParams, opts ..
 	return &out, nil
 }
 
-// MessageSendCommand is mail.message.send as a command for a batch (see
-// b24.Add); its result decodes as MessageSend's does. Required parameters are
-// not checked here: the portal reports them.
-func MessageSendCommand(p MessageSendParams) b24.Command[*MessageSendResult] {
-	return b24.Command[*MessageSendResult]{Request: b24.Request{
+// MessageSendCommand is mail.message.send (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as MessageSend's does. Required parameters are not
+// checked here: the portal reports them.
+func MessageSendCommand(p MessageSendParams) b24.CommandV3[*MessageSendResult] {
+	return b24.NewCommandV3[*MessageSendResult](b24.Request{
 		Method:  "mail.message.send",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // MessageSendParams holds the parameters of mail.message.send.
@@ -1621,15 +1647,16 @@ func MessageThread(ctx context.Context, c b24.Caller, p MessageThreadParams, opt
 	return out, nil
 }
 
-// MessageThreadCommand is mail.message.thread as a command for a batch (see
-// b24.Add); its result decodes as MessageThread's does. Required parameters
+// MessageThreadCommand is mail.message.thread (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as MessageThread's does. Required parameters
 // are not checked here: the portal reports them.
-func MessageThreadCommand(p MessageThreadParams) b24.Command[[]MessageThreadItem] {
-	return b24.Command[[]MessageThreadItem]{Request: b24.Request{
+func MessageThreadCommand(p MessageThreadParams) b24.CommandV3[[]MessageThreadItem] {
+	return b24.NewCommandV3[[]MessageThreadItem](b24.Request{
 		Method:  "mail.message.thread",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // MessageThreadParams holds the parameters of mail.message.thread.

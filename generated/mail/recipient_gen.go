@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"iter"
 )
 
 // RecipientFieldGet calls mail.recipient.field.get (REST 3.0): Get recipient
@@ -45,16 +46,17 @@ func RecipientFieldGet(ctx context.Context, c b24.Caller, p RecipientFieldGetPar
 	return &out, nil
 }
 
-// RecipientFieldGetCommand is mail.recipient.field.get as a command for a
-// batch (see b24.Add); its result decodes as RecipientFieldGet's does.
-// Required parameters are not checked here: the portal reports them.
-func RecipientFieldGetCommand(p RecipientFieldGetParams) b24.Command[*RecipientFieldGetResult] {
-	return b24.Command[*RecipientFieldGetResult]{Request: b24.Request{
+// RecipientFieldGetCommand is mail.recipient.field.get (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as RecipientFieldGet's does. Required
+// parameters are not checked here: the portal reports them.
+func RecipientFieldGetCommand(p RecipientFieldGetParams) b24.CommandV3[*RecipientFieldGetResult] {
+	return b24.NewCommandV3[*RecipientFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "mail.recipient.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // RecipientFieldGetParams holds the parameters of mail.recipient.field.get.
@@ -192,16 +194,17 @@ func RecipientFieldList(ctx context.Context, c b24.Caller, p RecipientFieldListP
 	return &out, nil
 }
 
-// RecipientFieldListCommand is mail.recipient.field.list as a command for a
-// batch (see b24.Add); its result decodes as RecipientFieldList's does.
+// RecipientFieldListCommand is mail.recipient.field.list (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as RecipientFieldList's does.
 // Required parameters are not checked here: the portal reports them.
-func RecipientFieldListCommand(p RecipientFieldListParams) b24.Command[*RecipientFieldListResult] {
-	return b24.Command[*RecipientFieldListResult]{Request: b24.Request{
+func RecipientFieldListCommand(p RecipientFieldListParams) b24.CommandV3[*RecipientFieldListResult] {
+	return b24.NewCommandV3[*RecipientFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "mail.recipient.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // RecipientFieldListParams holds the parameters of mail.recipient.field.list.
@@ -293,16 +296,30 @@ func RecipientListcontacts(ctx context.Context, c b24.Caller, p RecipientListcon
 	return &out, nil
 }
 
-// RecipientListcontactsCommand is mail.recipient.listcontacts as a command for
-// a batch (see b24.Add); its result decodes as RecipientListcontacts's does.
+// RecipientListcontactsCommand is mail.recipient.listcontacts (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as RecipientListcontacts's does.
 // Required parameters are not checked here: the portal reports them.
-func RecipientListcontactsCommand(p RecipientListcontactsParams) b24.Command[*RecipientListcontactsResult] {
-	return b24.Command[*RecipientListcontactsResult]{Request: b24.Request{
+func RecipientListcontactsCommand(p RecipientListcontactsParams) b24.CommandV3[*RecipientListcontactsResult] {
+	return b24.NewCommandV3[*RecipientListcontactsResult](b24.Request{
 		Idempotent: true,
 		Method:     "mail.recipient.listcontacts",
 		Params:     p,
 		Version:    3,
-	}}
+	})
+}
+
+// RecipientListcontactsAll iterates over every row of
+// mail.recipient.listcontacts (REST 3.0), requesting page after page as the
+// loop asks for more: pagination limit (the largest page the docs allow,
+// unless p sets one) and offset, rows from result.items. It stops with an
+// error instead of looping when a page repeats the one before.
+func RecipientListcontactsAll(ctx context.Context, c b24.Caller, p RecipientListcontactsParams, opts ...b24.CallOption) iter.Seq2[RecipientListcontactsItem, error] {
+	return b24.List[RecipientListcontactsItem](ctx, c, RecipientListcontactsCommand(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+		PageSize: 200,
+	}, opts...)
 }
 
 // RecipientListcontactsParams holds the parameters of
@@ -423,16 +440,36 @@ func RecipientListemployees(ctx context.Context, c b24.Caller, p RecipientListem
 	return &out, nil
 }
 
-// RecipientListemployeesCommand is mail.recipient.listemployees as a command
-// for a batch (see b24.Add); its result decodes as RecipientListemployees's
+// RecipientListemployeesCommand is mail.recipient.listemployees (REST 3.0) as
+// a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as RecipientListemployees's
 // does. Required parameters are not checked here: the portal reports them.
-func RecipientListemployeesCommand(p RecipientListemployeesParams) b24.Command[*RecipientListemployeesResult] {
-	return b24.Command[*RecipientListemployeesResult]{Request: b24.Request{
+func RecipientListemployeesCommand(p RecipientListemployeesParams) b24.CommandV3[*RecipientListemployeesResult] {
+	return b24.NewCommandV3[*RecipientListemployeesResult](b24.Request{
 		Idempotent: true,
 		Method:     "mail.recipient.listemployees",
 		Params:     p,
 		Version:    3,
-	}}
+	})
+}
+
+// RecipientListemployeesAll iterates over every row of
+// mail.recipient.listemployees (REST 3.0), requesting page after page as the
+// loop asks for more: pagination limit (the largest page the docs allow,
+// unless p sets one) and offset, rows from result.items. It stops with an
+// error instead of looping when a page repeats the one before.
+func RecipientListemployeesAll(ctx context.Context, c b24.Caller, p RecipientListemployeesParams, opts ...b24.CallOption) iter.Seq2[RecipientListemployeesItem, error] {
+	if err := p.validate(); err != nil {
+		return func(yield func(RecipientListemployeesItem, error) bool) {
+			var zero RecipientListemployeesItem
+			yield(zero, err)
+		}
+	}
+	return b24.List[RecipientListemployeesItem](ctx, c, RecipientListemployeesCommand(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+		PageSize: 200,
+	}, opts...)
 }
 
 // RecipientListemployeesParams holds the parameters of

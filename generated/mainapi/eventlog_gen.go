@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"iter"
 )
 
 // EventlogFieldGet calls main.eventlog.field.get (REST 3.0): Get Event Log
@@ -45,16 +46,17 @@ func EventlogFieldGet(ctx context.Context, c b24.Caller, p EventlogFieldGetParam
 	return &out, nil
 }
 
-// EventlogFieldGetCommand is main.eventlog.field.get as a command for a batch
-// (see b24.Add); its result decodes as EventlogFieldGet's does. Required
+// EventlogFieldGetCommand is main.eventlog.field.get (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as EventlogFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
-func EventlogFieldGetCommand(p EventlogFieldGetParams) b24.Command[*EventlogFieldGetResult] {
-	return b24.Command[*EventlogFieldGetResult]{Request: b24.Request{
+func EventlogFieldGetCommand(p EventlogFieldGetParams) b24.CommandV3[*EventlogFieldGetResult] {
+	return b24.NewCommandV3[*EventlogFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // EventlogFieldGetParams holds the parameters of main.eventlog.field.get.
@@ -168,16 +170,17 @@ func EventlogFieldList(ctx context.Context, c b24.Caller, p EventlogFieldListPar
 	return &out, nil
 }
 
-// EventlogFieldListCommand is main.eventlog.field.list as a command for a
-// batch (see b24.Add); its result decodes as EventlogFieldList's does.
-// Required parameters are not checked here: the portal reports them.
-func EventlogFieldListCommand(p EventlogFieldListParams) b24.Command[*EventlogFieldListResult] {
-	return b24.Command[*EventlogFieldListResult]{Request: b24.Request{
+// EventlogFieldListCommand is main.eventlog.field.list (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as EventlogFieldList's does. Required
+// parameters are not checked here: the portal reports them.
+func EventlogFieldListCommand(p EventlogFieldListParams) b24.CommandV3[*EventlogFieldListResult] {
+	return b24.NewCommandV3[*EventlogFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // EventlogFieldListParams holds the parameters of main.eventlog.field.list.
@@ -272,16 +275,17 @@ func EventlogGet(ctx context.Context, c b24.Caller, p EventlogGetParams, opts ..
 	return &out, nil
 }
 
-// EventlogGetCommand is main.eventlog.get as a command for a batch (see
-// b24.Add); its result decodes as EventlogGet's does. Required parameters are
-// not checked here: the portal reports them.
-func EventlogGetCommand(p EventlogGetParams) b24.Command[*EventlogGetResult] {
-	return b24.Command[*EventlogGetResult]{Request: b24.Request{
+// EventlogGetCommand is main.eventlog.get (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as EventlogGet's does. Required parameters are not
+// checked here: the portal reports them.
+func EventlogGetCommand(p EventlogGetParams) b24.CommandV3[*EventlogGetResult] {
+	return b24.NewCommandV3[*EventlogGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // EventlogGetParams holds the parameters of main.eventlog.get.
@@ -411,16 +415,41 @@ func EventlogList(ctx context.Context, c b24.Caller, p EventlogListParams, opts 
 	return &out, nil
 }
 
-// EventlogListCommand is main.eventlog.list as a command for a batch (see
-// b24.Add); its result decodes as EventlogList's does. Required parameters are
-// not checked here: the portal reports them.
-func EventlogListCommand(p EventlogListParams) b24.Command[*EventlogListResult] {
-	return b24.Command[*EventlogListResult]{Request: b24.Request{
+// EventlogListCommand is main.eventlog.list (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as EventlogList's does. Required parameters are not
+// checked here: the portal reports them.
+func EventlogListCommand(p EventlogListParams) b24.CommandV3[*EventlogListResult] {
+	return b24.NewCommandV3[*EventlogListResult](b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
+}
+
+// EventlogListAll iterates over every row of main.eventlog.list (REST 3.0),
+// requesting page after page as the loop asks for more: pagination limit (the
+// largest page the docs allow, unless p sets one) and offset, rows from
+// result.items. It stops with an error instead of looping when a page repeats
+// the one before.
+func EventlogListAll(ctx context.Context, c b24.Caller, p EventlogListParams, opts ...b24.CallOption) iter.Seq2[EventlogListItem, error] {
+	return b24.List[EventlogListItem](ctx, c, EventlogListCommand(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+	}, opts...)
+}
+
+// EventlogListExport reads every row of main.eventlog.list (REST 3.0) by id:
+// the filter in p plus ["id", ">", last id], ordered by id, up to 1,000 rows a
+// request; a ["id", ">", n] condition in p is where it starts. Rows out of
+// order, or a full page that does not move the cursor, stop it with an error
+// instead of looping.
+func EventlogListExport(ctx context.Context, c b24.Caller, p EventlogListParams, opts ...b24.CallOption) iter.Seq2[EventlogListItem, error] {
+	return b24.Export[EventlogListItem](ctx, c, EventlogListCommand(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+	}, opts...)
 }
 
 // EventlogListParams holds the parameters of main.eventlog.list.
@@ -451,7 +480,11 @@ type EventlogListParams struct {
 	// Available fields are similar to those in select.
 	//
 	// More about filtering in REST 3.0. Default: =.
-	Filter []any `json:"filter,omitzero"`
+	//
+	// REST 3.0 conditions, all of which must hold: b24.FilterV3{b24.Where("id",
+	// b24.OpGt, 10), b24.Or(…)}, or the typed field constants' methods where the
+	// package has them.
+	Filter b24.FilterV3 `json:"filter,omitzero"`
 	// Sorting results in the format { "field": "value" }.
 	//
 	// Available values:
@@ -589,16 +622,17 @@ func EventlogTail(ctx context.Context, c b24.Caller, p EventlogTailParams, opts 
 	return &out, nil
 }
 
-// EventlogTailCommand is main.eventlog.tail as a command for a batch (see
-// b24.Add); its result decodes as EventlogTail's does. Required parameters are
-// not checked here: the portal reports them.
-func EventlogTailCommand(p EventlogTailParams) b24.Command[*EventlogTailResult] {
-	return b24.Command[*EventlogTailResult]{Request: b24.Request{
+// EventlogTailCommand is main.eventlog.tail (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as EventlogTail's does. Required parameters are not
+// checked here: the portal reports them.
+func EventlogTailCommand(p EventlogTailParams) b24.CommandV3[*EventlogTailResult] {
+	return b24.NewCommandV3[*EventlogTailResult](b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.tail",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // EventlogTailParams holds the parameters of main.eventlog.tail.
@@ -629,7 +663,11 @@ type EventlogTailParams struct {
 	// Available fields are similar to those in select.
 	//
 	// More about filtering in REST 3.0. Default: =.
-	Filter []any `json:"filter,omitzero"`
+	//
+	// REST 3.0 conditions, all of which must hold: b24.FilterV3{b24.Where("id",
+	// b24.OpGt, 10), b24.Or(…)}, or the typed field constants' methods where the
+	// package has them.
+	Filter b24.FilterV3 `json:"filter,omitzero"`
 	// Reference point for retrieving new records:
 	//
 	//   - field — sorting field, default id

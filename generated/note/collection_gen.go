@@ -41,15 +41,16 @@ func CollectionAdd(ctx context.Context, c b24.Caller, p CollectionAddParams, opt
 	return &out, nil
 }
 
-// CollectionAddCommand is note.collection.add as a command for a batch (see
-// b24.Add); its result decodes as CollectionAdd's does. Required parameters
+// CollectionAddCommand is note.collection.add (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as CollectionAdd's does. Required parameters
 // are not checked here: the portal reports them.
-func CollectionAddCommand(p CollectionAddParams) b24.Command[*CollectionAddResult] {
-	return b24.Command[*CollectionAddResult]{Request: b24.Request{
+func CollectionAddCommand(p CollectionAddParams) b24.CommandV3[*CollectionAddResult] {
+	return b24.NewCommandV3[*CollectionAddResult](b24.Request{
 		Method:  "note.collection.add",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // CollectionAddParams holds the parameters of note.collection.add.
@@ -185,15 +186,16 @@ func CollectionArchive(ctx context.Context, c b24.Caller, p CollectionArchivePar
 	return &out, nil
 }
 
-// CollectionArchiveCommand is note.collection.archive as a command for a batch
-// (see b24.Add); its result decodes as CollectionArchive's does. Required
+// CollectionArchiveCommand is note.collection.archive (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as CollectionArchive's does. Required
 // parameters are not checked here: the portal reports them.
-func CollectionArchiveCommand(p CollectionArchiveParams) b24.Command[*CollectionArchiveResult] {
-	return b24.Command[*CollectionArchiveResult]{Request: b24.Request{
+func CollectionArchiveCommand(p CollectionArchiveParams) b24.CommandV3[*CollectionArchiveResult] {
+	return b24.NewCommandV3[*CollectionArchiveResult](b24.Request{
 		Method:  "note.collection.archive",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // CollectionArchiveParams holds the parameters of note.collection.archive.
@@ -270,15 +272,16 @@ func CollectionDelete(ctx context.Context, c b24.Caller, p CollectionDeleteParam
 	return &out, nil
 }
 
-// CollectionDeleteCommand is note.collection.delete as a command for a batch
-// (see b24.Add); its result decodes as CollectionDelete's does. Required
+// CollectionDeleteCommand is note.collection.delete (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as CollectionDelete's does. Required
 // parameters are not checked here: the portal reports them.
-func CollectionDeleteCommand(p CollectionDeleteParams) b24.Command[*CollectionDeleteResult] {
-	return b24.Command[*CollectionDeleteResult]{Request: b24.Request{
+func CollectionDeleteCommand(p CollectionDeleteParams) b24.CommandV3[*CollectionDeleteResult] {
+	return b24.NewCommandV3[*CollectionDeleteResult](b24.Request{
 		Method:  "note.collection.delete",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // CollectionDeleteParams holds the parameters of note.collection.delete.
@@ -358,16 +361,17 @@ func CollectionFieldGet(ctx context.Context, c b24.Caller, p CollectionFieldGetP
 	return &out, nil
 }
 
-// CollectionFieldGetCommand is note.collection.field.get as a command for a
-// batch (see b24.Add); its result decodes as CollectionFieldGet's does.
+// CollectionFieldGetCommand is note.collection.field.get (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as CollectionFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
-func CollectionFieldGetCommand(p CollectionFieldGetParams) b24.Command[*CollectionFieldGetResult] {
-	return b24.Command[*CollectionFieldGetResult]{Request: b24.Request{
+func CollectionFieldGetCommand(p CollectionFieldGetParams) b24.CommandV3[*CollectionFieldGetResult] {
+	return b24.NewCommandV3[*CollectionFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.collection.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // CollectionFieldGetParams holds the parameters of note.collection.field.get.
@@ -521,16 +525,17 @@ func CollectionFieldList(ctx context.Context, c b24.Caller, p CollectionFieldLis
 	return &out, nil
 }
 
-// CollectionFieldListCommand is note.collection.field.list as a command for a
-// batch (see b24.Add); its result decodes as CollectionFieldList's does.
+// CollectionFieldListCommand is note.collection.field.list (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as CollectionFieldList's does.
 // Required parameters are not checked here: the portal reports them.
-func CollectionFieldListCommand(p CollectionFieldListParams) b24.Command[*CollectionFieldListResult] {
-	return b24.Command[*CollectionFieldListResult]{Request: b24.Request{
+func CollectionFieldListCommand(p CollectionFieldListParams) b24.CommandV3[*CollectionFieldListResult] {
+	return b24.NewCommandV3[*CollectionFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.collection.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // CollectionFieldListParams holds the parameters of
@@ -625,16 +630,17 @@ func CollectionGet(ctx context.Context, c b24.Caller, p CollectionGetParams, opt
 	return &out, nil
 }
 
-// CollectionGetCommand is note.collection.get as a command for a batch (see
-// b24.Add); its result decodes as CollectionGet's does. Required parameters
+// CollectionGetCommand is note.collection.get (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as CollectionGet's does. Required parameters
 // are not checked here: the portal reports them.
-func CollectionGetCommand(p CollectionGetParams) b24.Command[*CollectionGetResult] {
-	return b24.Command[*CollectionGetResult]{Request: b24.Request{
+func CollectionGetCommand(p CollectionGetParams) b24.CommandV3[*CollectionGetResult] {
+	return b24.NewCommandV3[*CollectionGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.collection.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // CollectionGetParams holds the parameters of note.collection.get.
@@ -771,16 +777,17 @@ func CollectionList(ctx context.Context, c b24.Caller, p CollectionListParams, o
 	return &out, nil
 }
 
-// CollectionListCommand is note.collection.list as a command for a batch (see
-// b24.Add); its result decodes as CollectionList's does. Required parameters
+// CollectionListCommand is note.collection.list (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as CollectionList's does. Required parameters
 // are not checked here: the portal reports them.
-func CollectionListCommand(p CollectionListParams) b24.Command[*CollectionListResult] {
-	return b24.Command[*CollectionListResult]{Request: b24.Request{
+func CollectionListCommand(p CollectionListParams) b24.CommandV3[*CollectionListResult] {
+	return b24.NewCommandV3[*CollectionListResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.collection.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // CollectionListParams holds the parameters of note.collection.list.
@@ -999,15 +1006,16 @@ func CollectionUpdate(ctx context.Context, c b24.Caller, p CollectionUpdateParam
 	return &out, nil
 }
 
-// CollectionUpdateCommand is note.collection.update as a command for a batch
-// (see b24.Add); its result decodes as CollectionUpdate's does. Required
+// CollectionUpdateCommand is note.collection.update (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as CollectionUpdate's does. Required
 // parameters are not checked here: the portal reports them.
-func CollectionUpdateCommand(p CollectionUpdateParams) b24.Command[*CollectionUpdateResult] {
-	return b24.Command[*CollectionUpdateResult]{Request: b24.Request{
+func CollectionUpdateCommand(p CollectionUpdateParams) b24.CommandV3[*CollectionUpdateResult] {
+	return b24.NewCommandV3[*CollectionUpdateResult](b24.Request{
 		Method:  "note.collection.update",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // CollectionUpdateParams holds the parameters of note.collection.update.

@@ -47,15 +47,16 @@ func DocumentAdd(ctx context.Context, c b24.Caller, p DocumentAddParams, opts ..
 	return &out, nil
 }
 
-// DocumentAddCommand is note.document.add as a command for a batch (see
-// b24.Add); its result decodes as DocumentAdd's does. Required parameters are
-// not checked here: the portal reports them.
-func DocumentAddCommand(p DocumentAddParams) b24.Command[*DocumentAddResult] {
-	return b24.Command[*DocumentAddResult]{Request: b24.Request{
+// DocumentAddCommand is note.document.add (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as DocumentAdd's does. Required parameters are not
+// checked here: the portal reports them.
+func DocumentAddCommand(p DocumentAddParams) b24.CommandV3[*DocumentAddResult] {
+	return b24.NewCommandV3[*DocumentAddResult](b24.Request{
 		Method:  "note.document.add",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // DocumentAddParams holds the parameters of note.document.add.
@@ -194,15 +195,16 @@ func DocumentArchive(ctx context.Context, c b24.Caller, p DocumentArchiveParams,
 	return &out, nil
 }
 
-// DocumentArchiveCommand is note.document.archive as a command for a batch
-// (see b24.Add); its result decodes as DocumentArchive's does. Required
-// parameters are not checked here: the portal reports them.
-func DocumentArchiveCommand(p DocumentArchiveParams) b24.Command[*DocumentArchiveResult] {
-	return b24.Command[*DocumentArchiveResult]{Request: b24.Request{
+// DocumentArchiveCommand is note.document.archive (REST 3.0) as a command for
+// a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as DocumentArchive's does. Required parameters
+// are not checked here: the portal reports them.
+func DocumentArchiveCommand(p DocumentArchiveParams) b24.CommandV3[*DocumentArchiveResult] {
+	return b24.NewCommandV3[*DocumentArchiveResult](b24.Request{
 		Method:  "note.document.archive",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // DocumentArchiveParams holds the parameters of note.document.archive.
@@ -278,15 +280,16 @@ func DocumentDelete(ctx context.Context, c b24.Caller, p DocumentDeleteParams, o
 	return &out, nil
 }
 
-// DocumentDeleteCommand is note.document.delete as a command for a batch (see
-// b24.Add); its result decodes as DocumentDelete's does. Required parameters
+// DocumentDeleteCommand is note.document.delete (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as DocumentDelete's does. Required parameters
 // are not checked here: the portal reports them.
-func DocumentDeleteCommand(p DocumentDeleteParams) b24.Command[*DocumentDeleteResult] {
-	return b24.Command[*DocumentDeleteResult]{Request: b24.Request{
+func DocumentDeleteCommand(p DocumentDeleteParams) b24.CommandV3[*DocumentDeleteResult] {
+	return b24.NewCommandV3[*DocumentDeleteResult](b24.Request{
 		Method:  "note.document.delete",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // DocumentDeleteParams holds the parameters of note.document.delete.
@@ -366,16 +369,17 @@ func DocumentFieldGet(ctx context.Context, c b24.Caller, p DocumentFieldGetParam
 	return &out, nil
 }
 
-// DocumentFieldGetCommand is note.document.field.get as a command for a batch
-// (see b24.Add); its result decodes as DocumentFieldGet's does. Required
+// DocumentFieldGetCommand is note.document.field.get (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as DocumentFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
-func DocumentFieldGetCommand(p DocumentFieldGetParams) b24.Command[*DocumentFieldGetResult] {
-	return b24.Command[*DocumentFieldGetResult]{Request: b24.Request{
+func DocumentFieldGetCommand(p DocumentFieldGetParams) b24.CommandV3[*DocumentFieldGetResult] {
+	return b24.NewCommandV3[*DocumentFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.document.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // DocumentFieldGetParams holds the parameters of note.document.field.get.
@@ -535,16 +539,17 @@ func DocumentFieldList(ctx context.Context, c b24.Caller, p DocumentFieldListPar
 	return &out, nil
 }
 
-// DocumentFieldListCommand is note.document.field.list as a command for a
-// batch (see b24.Add); its result decodes as DocumentFieldList's does.
-// Required parameters are not checked here: the portal reports them.
-func DocumentFieldListCommand(p DocumentFieldListParams) b24.Command[*DocumentFieldListResult] {
-	return b24.Command[*DocumentFieldListResult]{Request: b24.Request{
+// DocumentFieldListCommand is note.document.field.list (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as DocumentFieldList's does. Required
+// parameters are not checked here: the portal reports them.
+func DocumentFieldListCommand(p DocumentFieldListParams) b24.CommandV3[*DocumentFieldListResult] {
+	return b24.NewCommandV3[*DocumentFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.document.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // DocumentFieldListParams holds the parameters of note.document.field.list.
@@ -642,16 +647,17 @@ func DocumentGet(ctx context.Context, c b24.Caller, p DocumentGetParams, opts ..
 	return &out, nil
 }
 
-// DocumentGetCommand is note.document.get as a command for a batch (see
-// b24.Add); its result decodes as DocumentGet's does. Required parameters are
-// not checked here: the portal reports them.
-func DocumentGetCommand(p DocumentGetParams) b24.Command[*DocumentGetResult] {
-	return b24.Command[*DocumentGetResult]{Request: b24.Request{
+// DocumentGetCommand is note.document.get (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as DocumentGet's does. Required parameters are not
+// checked here: the portal reports them.
+func DocumentGetCommand(p DocumentGetParams) b24.CommandV3[*DocumentGetResult] {
+	return b24.NewCommandV3[*DocumentGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.document.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // DocumentGetParams holds the parameters of note.document.get.
@@ -754,16 +760,17 @@ func DocumentSearchFieldGet(ctx context.Context, c b24.Caller, p DocumentSearchF
 	return &out, nil
 }
 
-// DocumentSearchFieldGetCommand is note.document.search.field.get as a command
-// for a batch (see b24.Add); its result decodes as DocumentSearchFieldGet's
+// DocumentSearchFieldGetCommand is note.document.search.field.get (REST 3.0)
+// as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST
+// 2 batch does not take it); its result decodes as DocumentSearchFieldGet's
 // does. Required parameters are not checked here: the portal reports them.
-func DocumentSearchFieldGetCommand(p DocumentSearchFieldGetParams) b24.Command[*DocumentSearchFieldGetResult] {
-	return b24.Command[*DocumentSearchFieldGetResult]{Request: b24.Request{
+func DocumentSearchFieldGetCommand(p DocumentSearchFieldGetParams) b24.CommandV3[*DocumentSearchFieldGetResult] {
+	return b24.NewCommandV3[*DocumentSearchFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.document.search.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // DocumentSearchFieldGetParams holds the parameters of
@@ -914,17 +921,17 @@ func DocumentSearchFieldList(ctx context.Context, c b24.Caller, p DocumentSearch
 	return &out, nil
 }
 
-// DocumentSearchFieldListCommand is note.document.search.field.list as a
-// command for a batch (see b24.Add); its result decodes as
-// DocumentSearchFieldList's does. Required parameters are not checked here:
-// the portal reports them.
-func DocumentSearchFieldListCommand(p DocumentSearchFieldListParams) b24.Command[*DocumentSearchFieldListResult] {
-	return b24.Command[*DocumentSearchFieldListResult]{Request: b24.Request{
+// DocumentSearchFieldListCommand is note.document.search.field.list (REST 3.0)
+// as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST
+// 2 batch does not take it); its result decodes as DocumentSearchFieldList's
+// does. Required parameters are not checked here: the portal reports them.
+func DocumentSearchFieldListCommand(p DocumentSearchFieldListParams) b24.CommandV3[*DocumentSearchFieldListResult] {
+	return b24.NewCommandV3[*DocumentSearchFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.document.search.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // DocumentSearchFieldListParams holds the parameters of
@@ -1026,16 +1033,17 @@ func DocumentSearchList(ctx context.Context, c b24.Caller, p DocumentSearchListP
 	return &out, nil
 }
 
-// DocumentSearchListCommand is note.document.search.list as a command for a
-// batch (see b24.Add); its result decodes as DocumentSearchList's does.
+// DocumentSearchListCommand is note.document.search.list (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as DocumentSearchList's does.
 // Required parameters are not checked here: the portal reports them.
-func DocumentSearchListCommand(p DocumentSearchListParams) b24.Command[*DocumentSearchListResult] {
-	return b24.Command[*DocumentSearchListResult]{Request: b24.Request{
+func DocumentSearchListCommand(p DocumentSearchListParams) b24.CommandV3[*DocumentSearchListResult] {
+	return b24.NewCommandV3[*DocumentSearchListResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.document.search.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // DocumentSearchListParams holds the parameters of note.document.search.list.
@@ -1191,16 +1199,17 @@ func DocumentTreeFieldGet(ctx context.Context, c b24.Caller, p DocumentTreeField
 	return &out, nil
 }
 
-// DocumentTreeFieldGetCommand is note.document.tree.field.get as a command for
-// a batch (see b24.Add); its result decodes as DocumentTreeFieldGet's does.
+// DocumentTreeFieldGetCommand is note.document.tree.field.get (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as DocumentTreeFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
-func DocumentTreeFieldGetCommand(p DocumentTreeFieldGetParams) b24.Command[*DocumentTreeFieldGetResult] {
-	return b24.Command[*DocumentTreeFieldGetResult]{Request: b24.Request{
+func DocumentTreeFieldGetCommand(p DocumentTreeFieldGetParams) b24.CommandV3[*DocumentTreeFieldGetResult] {
+	return b24.NewCommandV3[*DocumentTreeFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.document.tree.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // DocumentTreeFieldGetParams holds the parameters of
@@ -1349,16 +1358,17 @@ func DocumentTreeFieldList(ctx context.Context, c b24.Caller, p DocumentTreeFiel
 	return &out, nil
 }
 
-// DocumentTreeFieldListCommand is note.document.tree.field.list as a command
-// for a batch (see b24.Add); its result decodes as DocumentTreeFieldList's
-// does. Required parameters are not checked here: the portal reports them.
-func DocumentTreeFieldListCommand(p DocumentTreeFieldListParams) b24.Command[*DocumentTreeFieldListResult] {
-	return b24.Command[*DocumentTreeFieldListResult]{Request: b24.Request{
+// DocumentTreeFieldListCommand is note.document.tree.field.list (REST 3.0) as
+// a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as DocumentTreeFieldList's does.
+// Required parameters are not checked here: the portal reports them.
+func DocumentTreeFieldListCommand(p DocumentTreeFieldListParams) b24.CommandV3[*DocumentTreeFieldListResult] {
+	return b24.NewCommandV3[*DocumentTreeFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.document.tree.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // DocumentTreeFieldListParams holds the parameters of
@@ -1459,16 +1469,17 @@ func DocumentTreeList(ctx context.Context, c b24.Caller, p DocumentTreeListParam
 	return &out, nil
 }
 
-// DocumentTreeListCommand is note.document.tree.list as a command for a batch
-// (see b24.Add); its result decodes as DocumentTreeList's does. Required
+// DocumentTreeListCommand is note.document.tree.list (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as DocumentTreeList's does. Required
 // parameters are not checked here: the portal reports them.
-func DocumentTreeListCommand(p DocumentTreeListParams) b24.Command[*DocumentTreeListResult] {
-	return b24.Command[*DocumentTreeListResult]{Request: b24.Request{
+func DocumentTreeListCommand(p DocumentTreeListParams) b24.CommandV3[*DocumentTreeListResult] {
+	return b24.NewCommandV3[*DocumentTreeListResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.document.tree.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // DocumentTreeListParams holds the parameters of note.document.tree.list.
@@ -1621,15 +1632,16 @@ func DocumentUpdate(ctx context.Context, c b24.Caller, p DocumentUpdateParams, o
 	return &out, nil
 }
 
-// DocumentUpdateCommand is note.document.update as a command for a batch (see
-// b24.Add); its result decodes as DocumentUpdate's does. Required parameters
+// DocumentUpdateCommand is note.document.update (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as DocumentUpdate's does. Required parameters
 // are not checked here: the portal reports them.
-func DocumentUpdateCommand(p DocumentUpdateParams) b24.Command[*DocumentUpdateResult] {
-	return b24.Command[*DocumentUpdateResult]{Request: b24.Request{
+func DocumentUpdateCommand(p DocumentUpdateParams) b24.CommandV3[*DocumentUpdateResult] {
+	return b24.NewCommandV3[*DocumentUpdateResult](b24.Request{
 		Method:  "note.document.update",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // DocumentUpdateParams holds the parameters of note.document.update.

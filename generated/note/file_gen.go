@@ -45,15 +45,16 @@ func FileAdd(ctx context.Context, c b24.Caller, p FileAddParams, opts ...b24.Cal
 	return &out, nil
 }
 
-// FileAddCommand is note.file.add as a command for a batch (see b24.Add); its
+// FileAddCommand is note.file.add (REST 3.0) as a command for a REST 3.0 batch
+// (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take it); its
 // result decodes as FileAdd's does. Required parameters are not checked here:
 // the portal reports them.
-func FileAddCommand(p FileAddParams) b24.Command[*FileAddResult] {
-	return b24.Command[*FileAddResult]{Request: b24.Request{
+func FileAddCommand(p FileAddParams) b24.CommandV3[*FileAddResult] {
+	return b24.NewCommandV3[*FileAddResult](b24.Request{
 		Method:  "note.file.add",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // FileAddParams holds the parameters of note.file.add.
@@ -194,16 +195,17 @@ func FileFieldGet(ctx context.Context, c b24.Caller, p FileFieldGetParams, opts 
 	return &out, nil
 }
 
-// FileFieldGetCommand is note.file.field.get as a command for a batch (see
-// b24.Add); its result decodes as FileFieldGet's does. Required parameters are
+// FileFieldGetCommand is note.file.field.get (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as FileFieldGet's does. Required parameters are
 // not checked here: the portal reports them.
-func FileFieldGetCommand(p FileFieldGetParams) b24.Command[*FileFieldGetResult] {
-	return b24.Command[*FileFieldGetResult]{Request: b24.Request{
+func FileFieldGetCommand(p FileFieldGetParams) b24.CommandV3[*FileFieldGetResult] {
+	return b24.NewCommandV3[*FileFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.file.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // FileFieldGetParams holds the parameters of note.file.field.get.
@@ -355,16 +357,17 @@ func FileFieldList(ctx context.Context, c b24.Caller, p FileFieldListParams, opt
 	return &out, nil
 }
 
-// FileFieldListCommand is note.file.field.list as a command for a batch (see
-// b24.Add); its result decodes as FileFieldList's does. Required parameters
+// FileFieldListCommand is note.file.field.list (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as FileFieldList's does. Required parameters
 // are not checked here: the portal reports them.
-func FileFieldListCommand(p FileFieldListParams) b24.Command[*FileFieldListResult] {
-	return b24.Command[*FileFieldListResult]{Request: b24.Request{
+func FileFieldListCommand(p FileFieldListParams) b24.CommandV3[*FileFieldListResult] {
+	return b24.NewCommandV3[*FileFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.file.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // FileFieldListParams holds the parameters of note.file.field.list.
@@ -460,16 +463,17 @@ func FileGet(ctx context.Context, c b24.Caller, p FileGetParams, opts ...b24.Cal
 	return &out, nil
 }
 
-// FileGetCommand is note.file.get as a command for a batch (see b24.Add); its
+// FileGetCommand is note.file.get (REST 3.0) as a command for a REST 3.0 batch
+// (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take it); its
 // result decodes as FileGet's does. Required parameters are not checked here:
 // the portal reports them.
-func FileGetCommand(p FileGetParams) b24.Command[*FileGetResult] {
-	return b24.Command[*FileGetResult]{Request: b24.Request{
+func FileGetCommand(p FileGetParams) b24.CommandV3[*FileGetResult] {
+	return b24.NewCommandV3[*FileGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "note.file.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // FileGetParams holds the parameters of note.file.get.

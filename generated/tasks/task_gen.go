@@ -1826,16 +1826,17 @@ func TaskAccessFieldGet(ctx context.Context, c b24.Caller, p TaskAccessFieldGetP
 	return &out, nil
 }
 
-// TaskAccessFieldGetCommand is tasks.task.access.field.get as a command for a
-// batch (see b24.Add); its result decodes as TaskAccessFieldGet's does.
+// TaskAccessFieldGetCommand is tasks.task.access.field.get (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as TaskAccessFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
-func TaskAccessFieldGetCommand(p TaskAccessFieldGetParams) b24.Command[*TaskAccessFieldGetResult] {
-	return b24.Command[*TaskAccessFieldGetResult]{Request: b24.Request{
+func TaskAccessFieldGetCommand(p TaskAccessFieldGetParams) b24.CommandV3[*TaskAccessFieldGetResult] {
+	return b24.NewCommandV3[*TaskAccessFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.access.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // TaskAccessFieldGetParams holds the parameters of
@@ -1950,16 +1951,17 @@ func TaskAccessFieldList(ctx context.Context, c b24.Caller, p TaskAccessFieldLis
 	return &out, nil
 }
 
-// TaskAccessFieldListCommand is tasks.task.access.field.list as a command for
-// a batch (see b24.Add); its result decodes as TaskAccessFieldList's does.
+// TaskAccessFieldListCommand is tasks.task.access.field.list (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as TaskAccessFieldList's does.
 // Required parameters are not checked here: the portal reports them.
-func TaskAccessFieldListCommand(p TaskAccessFieldListParams) b24.Command[*TaskAccessFieldListResult] {
-	return b24.Command[*TaskAccessFieldListResult]{Request: b24.Request{
+func TaskAccessFieldListCommand(p TaskAccessFieldListParams) b24.CommandV3[*TaskAccessFieldListResult] {
+	return b24.NewCommandV3[*TaskAccessFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.access.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // TaskAccessFieldListParams holds the parameters of
@@ -2059,16 +2061,17 @@ func TaskAccessGet(ctx context.Context, c b24.Caller, p TaskAccessGetParams, opt
 	return &out, nil
 }
 
-// TaskAccessGetCommand is tasks.task.access.get as a command for a batch (see
-// b24.Add); its result decodes as TaskAccessGet's does. Required parameters
+// TaskAccessGetCommand is tasks.task.access.get (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as TaskAccessGet's does. Required parameters
 // are not checked here: the portal reports them.
-func TaskAccessGetCommand(p TaskAccessGetParams) b24.Command[*TaskAccessGetResult] {
-	return b24.Command[*TaskAccessGetResult]{Request: b24.Request{
+func TaskAccessGetCommand(p TaskAccessGetParams) b24.CommandV3[*TaskAccessGetResult] {
+	return b24.NewCommandV3[*TaskAccessGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.access.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // TaskAccessGetParams holds the parameters of tasks.task.access.get.
@@ -2269,15 +2272,16 @@ func TaskAddV3(ctx context.Context, c b24.Caller, p TaskAddV3Params, opts ...b24
 	return &out, nil
 }
 
-// TaskAddV3Command is tasks.task.add as a command for a batch (see b24.Add);
+// TaskAddV3Command is tasks.task.add (REST 3.0) as a command for a REST 3.0
+// batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take it);
 // its result decodes as TaskAddV3's does. Required parameters are not checked
 // here: the portal reports them.
-func TaskAddV3Command(p TaskAddV3Params) b24.Command[*TaskAddV3Result] {
-	return b24.Command[*TaskAddV3Result]{Request: b24.Request{
+func TaskAddV3Command(p TaskAddV3Params) b24.CommandV3[*TaskAddV3Result] {
+	return b24.NewCommandV3[*TaskAddV3Result](b24.Request{
 		Method:  "tasks.task.add",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // TaskAddV3Params holds the parameters of tasks.task.add.
@@ -3025,17 +3029,18 @@ func TaskChatMessageFieldGet(ctx context.Context, c b24.Caller, p TaskChatMessag
 	return &out, nil
 }
 
-// TaskChatMessageFieldGetCommand is tasks.task.chat.message.field.get as a
-// command for a batch (see b24.Add); its result decodes as
+// TaskChatMessageFieldGetCommand is tasks.task.chat.message.field.get (REST
+// 3.0) as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a
+// REST 2 batch does not take it); its result decodes as
 // TaskChatMessageFieldGet's does. Required parameters are not checked here:
 // the portal reports them.
-func TaskChatMessageFieldGetCommand(p TaskChatMessageFieldGetParams) b24.Command[*TaskChatMessageFieldGetResult] {
-	return b24.Command[*TaskChatMessageFieldGetResult]{Request: b24.Request{
+func TaskChatMessageFieldGetCommand(p TaskChatMessageFieldGetParams) b24.CommandV3[*TaskChatMessageFieldGetResult] {
+	return b24.NewCommandV3[*TaskChatMessageFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.chat.message.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // TaskChatMessageFieldGetParams holds the parameters of
@@ -3148,17 +3153,18 @@ func TaskChatMessageFieldList(ctx context.Context, c b24.Caller, p TaskChatMessa
 	return &out, nil
 }
 
-// TaskChatMessageFieldListCommand is tasks.task.chat.message.field.list as a
-// command for a batch (see b24.Add); its result decodes as
+// TaskChatMessageFieldListCommand is tasks.task.chat.message.field.list (REST
+// 3.0) as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a
+// REST 2 batch does not take it); its result decodes as
 // TaskChatMessageFieldList's does. Required parameters are not checked here:
 // the portal reports them.
-func TaskChatMessageFieldListCommand(p TaskChatMessageFieldListParams) b24.Command[*TaskChatMessageFieldListResult] {
-	return b24.Command[*TaskChatMessageFieldListResult]{Request: b24.Request{
+func TaskChatMessageFieldListCommand(p TaskChatMessageFieldListParams) b24.CommandV3[*TaskChatMessageFieldListResult] {
+	return b24.NewCommandV3[*TaskChatMessageFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.chat.message.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // TaskChatMessageFieldListParams holds the parameters of
@@ -3259,15 +3265,16 @@ func TaskChatMessageSend(ctx context.Context, c b24.Caller, p TaskChatMessageSen
 	return &out, nil
 }
 
-// TaskChatMessageSendCommand is tasks.task.chat.message.send as a command for
-// a batch (see b24.Add); its result decodes as TaskChatMessageSend's does.
+// TaskChatMessageSendCommand is tasks.task.chat.message.send (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as TaskChatMessageSend's does.
 // Required parameters are not checked here: the portal reports them.
-func TaskChatMessageSendCommand(p TaskChatMessageSendParams) b24.Command[*TaskChatMessageSendResult] {
-	return b24.Command[*TaskChatMessageSendResult]{Request: b24.Request{
+func TaskChatMessageSendCommand(p TaskChatMessageSendParams) b24.CommandV3[*TaskChatMessageSendResult] {
+	return b24.NewCommandV3[*TaskChatMessageSendResult](b24.Request{
 		Method:  "tasks.task.chat.message.send",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // TaskChatMessageSendParams holds the parameters of
@@ -4611,15 +4618,16 @@ func TaskDeleteV3(ctx context.Context, c b24.Caller, p TaskDeleteV3Params, opts 
 	return &out, nil
 }
 
-// TaskDeleteV3Command is tasks.task.delete as a command for a batch (see
-// b24.Add); its result decodes as TaskDeleteV3's does. Required parameters are
-// not checked here: the portal reports them.
-func TaskDeleteV3Command(p TaskDeleteV3Params) b24.Command[*TaskDeleteV3Result] {
-	return b24.Command[*TaskDeleteV3Result]{Request: b24.Request{
+// TaskDeleteV3Command is tasks.task.delete (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as TaskDeleteV3's does. Required parameters are not
+// checked here: the portal reports them.
+func TaskDeleteV3Command(p TaskDeleteV3Params) b24.CommandV3[*TaskDeleteV3Result] {
+	return b24.NewCommandV3[*TaskDeleteV3Result](b24.Request{
 		Method:  "tasks.task.delete",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // TaskDeleteV3Params holds the parameters of tasks.task.delete.
@@ -5302,16 +5310,17 @@ func TaskFieldGet(ctx context.Context, c b24.Caller, p TaskFieldGetParams, opts 
 	return &out, nil
 }
 
-// TaskFieldGetCommand is tasks.task.field.get as a command for a batch (see
-// b24.Add); its result decodes as TaskFieldGet's does. Required parameters are
+// TaskFieldGetCommand is tasks.task.field.get (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as TaskFieldGet's does. Required parameters are
 // not checked here: the portal reports them.
-func TaskFieldGetCommand(p TaskFieldGetParams) b24.Command[*TaskFieldGetResult] {
-	return b24.Command[*TaskFieldGetResult]{Request: b24.Request{
+func TaskFieldGetCommand(p TaskFieldGetParams) b24.CommandV3[*TaskFieldGetResult] {
+	return b24.NewCommandV3[*TaskFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // TaskFieldGetParams holds the parameters of tasks.task.field.get.
@@ -5424,16 +5433,17 @@ func TaskFieldList(ctx context.Context, c b24.Caller, p TaskFieldListParams, opt
 	return &out, nil
 }
 
-// TaskFieldListCommand is tasks.task.field.list as a command for a batch (see
-// b24.Add); its result decodes as TaskFieldList's does. Required parameters
+// TaskFieldListCommand is tasks.task.field.list (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as TaskFieldList's does. Required parameters
 // are not checked here: the portal reports them.
-func TaskFieldListCommand(p TaskFieldListParams) b24.Command[*TaskFieldListResult] {
-	return b24.Command[*TaskFieldListResult]{Request: b24.Request{
+func TaskFieldListCommand(p TaskFieldListParams) b24.CommandV3[*TaskFieldListResult] {
+	return b24.NewCommandV3[*TaskFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // TaskFieldListParams holds the parameters of tasks.task.field.list.
@@ -5530,15 +5540,16 @@ func TaskFileAttach(ctx context.Context, c b24.Caller, p TaskFileAttachParams, o
 	return &out, nil
 }
 
-// TaskFileAttachCommand is tasks.task.file.attach as a command for a batch
-// (see b24.Add); its result decodes as TaskFileAttach's does. Required
-// parameters are not checked here: the portal reports them.
-func TaskFileAttachCommand(p TaskFileAttachParams) b24.Command[*TaskFileAttachResult] {
-	return b24.Command[*TaskFileAttachResult]{Request: b24.Request{
+// TaskFileAttachCommand is tasks.task.file.attach (REST 3.0) as a command for
+// a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as TaskFileAttach's does. Required parameters
+// are not checked here: the portal reports them.
+func TaskFileAttachCommand(p TaskFileAttachParams) b24.CommandV3[*TaskFileAttachResult] {
+	return b24.NewCommandV3[*TaskFileAttachResult](b24.Request{
 		Method:  "tasks.task.file.attach",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // TaskFileAttachParams holds the parameters of tasks.task.file.attach.
@@ -5639,16 +5650,17 @@ func TaskFileFieldGet(ctx context.Context, c b24.Caller, p TaskFileFieldGetParam
 	return &out, nil
 }
 
-// TaskFileFieldGetCommand is tasks.task.file.field.get as a command for a
-// batch (see b24.Add); its result decodes as TaskFileFieldGet's does. Required
+// TaskFileFieldGetCommand is tasks.task.file.field.get (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as TaskFileFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
-func TaskFileFieldGetCommand(p TaskFileFieldGetParams) b24.Command[*TaskFileFieldGetResult] {
-	return b24.Command[*TaskFileFieldGetResult]{Request: b24.Request{
+func TaskFileFieldGetCommand(p TaskFileFieldGetParams) b24.CommandV3[*TaskFileFieldGetResult] {
+	return b24.NewCommandV3[*TaskFileFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.file.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // TaskFileFieldGetParams holds the parameters of tasks.task.file.field.get.
@@ -5758,16 +5770,17 @@ func TaskFileFieldList(ctx context.Context, c b24.Caller, p TaskFileFieldListPar
 	return &out, nil
 }
 
-// TaskFileFieldListCommand is tasks.task.file.field.list as a command for a
-// batch (see b24.Add); its result decodes as TaskFileFieldList's does.
+// TaskFileFieldListCommand is tasks.task.file.field.list (REST 3.0) as a
+// command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
+// batch does not take it); its result decodes as TaskFileFieldList's does.
 // Required parameters are not checked here: the portal reports them.
-func TaskFileFieldListCommand(p TaskFileFieldListParams) b24.Command[*TaskFileFieldListResult] {
-	return b24.Command[*TaskFileFieldListResult]{Request: b24.Request{
+func TaskFileFieldListCommand(p TaskFileFieldListParams) b24.CommandV3[*TaskFileFieldListResult] {
+	return b24.NewCommandV3[*TaskFileFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.file.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // TaskFileFieldListParams holds the parameters of tasks.task.file.field.list.
@@ -6048,16 +6061,17 @@ func TaskGetV3(ctx context.Context, c b24.Caller, p TaskGetV3Params, opts ...b24
 	return &out, nil
 }
 
-// TaskGetV3Command is tasks.task.get as a command for a batch (see b24.Add);
+// TaskGetV3Command is tasks.task.get (REST 3.0) as a command for a REST 3.0
+// batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take it);
 // its result decodes as TaskGetV3's does. Required parameters are not checked
 // here: the portal reports them.
-func TaskGetV3Command(p TaskGetV3Params) b24.Command[*TaskGetV3Result] {
-	return b24.Command[*TaskGetV3Result]{Request: b24.Request{
+func TaskGetV3Command(p TaskGetV3Params) b24.CommandV3[*TaskGetV3Result] {
+	return b24.NewCommandV3[*TaskGetV3Result](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // TaskGetV3Params holds the parameters of tasks.task.get.
@@ -7180,16 +7194,43 @@ func TaskListV3(ctx context.Context, c b24.Caller, p TaskListV3Params, opts ...b
 	return &out, nil
 }
 
-// TaskListV3Command is tasks.task.list as a command for a batch (see b24.Add);
+// TaskListV3Command is tasks.task.list (REST 3.0) as a command for a REST 3.0
+// batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take it);
 // its result decodes as TaskListV3's does. Required parameters are not checked
 // here: the portal reports them.
-func TaskListV3Command(p TaskListV3Params) b24.Command[*TaskListV3Result] {
-	return b24.Command[*TaskListV3Result]{Request: b24.Request{
+func TaskListV3Command(p TaskListV3Params) b24.CommandV3[*TaskListV3Result] {
+	return b24.NewCommandV3[*TaskListV3Result](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
+}
+
+// TaskListV3All iterates over every row of tasks.task.list (REST 3.0),
+// requesting page after page as the loop asks for more: pagination limit (the
+// largest page the docs allow, unless p sets one) and offset, rows from
+// result.items. It stops with an error instead of looping when a page repeats
+// the one before.
+func TaskListV3All(ctx context.Context, c b24.Caller, p TaskListV3Params, opts ...b24.CallOption) iter.Seq2[TaskListV3Item, error] {
+	return b24.List[TaskListV3Item](ctx, c, TaskListV3Command(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+		PageSize: 1000,
+	}, opts...)
+}
+
+// TaskListV3Export reads every row of tasks.task.list (REST 3.0) by id: the
+// filter in p plus ["id", ">", last id], ordered by id, up to 1,000 rows a
+// request; a ["id", ">", n] condition in p is where it starts. Rows out of
+// order, or a full page that does not move the cursor, stop it with an error
+// instead of looping.
+func TaskListV3Export(ctx context.Context, c b24.Caller, p TaskListV3Params, opts ...b24.CallOption) iter.Seq2[TaskListV3Item, error] {
+	return b24.Export[TaskListV3Item](ctx, c, TaskListV3Command(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+		PageSize: 1000,
+	}, opts...)
 }
 
 // TaskListV3Params holds the parameters of tasks.task.list.
@@ -7208,7 +7249,11 @@ type TaskListV3Params struct {
 	// In REST 3.0, filtering by the id field is supported for tasks.
 	//
 	// More details about filtering in REST 3.0. Default: =.
-	Filter []any `json:"filter,omitzero"`
+	//
+	// REST 3.0 conditions, all of which must hold: b24.FilterV3{b24.Where("id",
+	// b24.OpGt, 10), b24.Or(…)}, or the typed field constants' methods where the
+	// package has them.
+	Filter b24.FilterV3 `json:"filter,omitzero"`
 	// Sorting of results in the { "field": "value" } format.
 	//
 	// Available values:
@@ -8853,15 +8898,16 @@ func TaskResultAdd(ctx context.Context, c b24.Caller, p TaskResultAddParams, opt
 	return &out, nil
 }
 
-// TaskResultAddCommand is tasks.task.result.add as a command for a batch (see
-// b24.Add); its result decodes as TaskResultAdd's does. Required parameters
+// TaskResultAddCommand is tasks.task.result.add (REST 3.0) as a command for a
+// REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
+// take it); its result decodes as TaskResultAdd's does. Required parameters
 // are not checked here: the portal reports them.
-func TaskResultAddCommand(p TaskResultAddParams) b24.Command[*TaskResultAddResult] {
-	return b24.Command[*TaskResultAddResult]{Request: b24.Request{
+func TaskResultAddCommand(p TaskResultAddParams) b24.CommandV3[*TaskResultAddResult] {
+	return b24.NewCommandV3[*TaskResultAddResult](b24.Request{
 		Method:  "tasks.task.result.add",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // TaskResultAddParams holds the parameters of tasks.task.result.add.
@@ -9027,15 +9073,16 @@ func TaskResultAddfromchatmessage(ctx context.Context, c b24.Caller, p TaskResul
 }
 
 // TaskResultAddfromchatmessageCommand is tasks.task.result.addfromchatmessage
-// as a command for a batch (see b24.Add); its result decodes as
+// (REST 3.0) as a command for a REST 3.0 batch (see b24.NewBatchV3 and
+// b24.AddV3; a REST 2 batch does not take it); its result decodes as
 // TaskResultAddfromchatmessage's does. Required parameters are not checked
 // here: the portal reports them.
-func TaskResultAddfromchatmessageCommand(p TaskResultAddfromchatmessageParams) b24.Command[*TaskResultAddfromchatmessageResult] {
-	return b24.Command[*TaskResultAddfromchatmessageResult]{Request: b24.Request{
+func TaskResultAddfromchatmessageCommand(p TaskResultAddfromchatmessageParams) b24.CommandV3[*TaskResultAddfromchatmessageResult] {
+	return b24.NewCommandV3[*TaskResultAddfromchatmessageResult](b24.Request{
 		Method:  "tasks.task.result.addfromchatmessage",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // TaskResultAddfromchatmessageParams holds the parameters of
@@ -9294,15 +9341,16 @@ func TaskResultDelete(ctx context.Context, c b24.Caller, p TaskResultDeleteParam
 	return &out, nil
 }
 
-// TaskResultDeleteCommand is tasks.task.result.delete as a command for a batch
-// (see b24.Add); its result decodes as TaskResultDelete's does. Required
+// TaskResultDeleteCommand is tasks.task.result.delete (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as TaskResultDelete's does. Required
 // parameters are not checked here: the portal reports them.
-func TaskResultDeleteCommand(p TaskResultDeleteParams) b24.Command[*TaskResultDeleteResult] {
-	return b24.Command[*TaskResultDeleteResult]{Request: b24.Request{
+func TaskResultDeleteCommand(p TaskResultDeleteParams) b24.CommandV3[*TaskResultDeleteResult] {
+	return b24.NewCommandV3[*TaskResultDeleteResult](b24.Request{
 		Method:  "tasks.task.result.delete",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // TaskResultDeleteParams holds the parameters of tasks.task.result.delete.
@@ -9537,16 +9585,53 @@ func TaskResultListV3(ctx context.Context, c b24.Caller, p TaskResultListV3Param
 	return &out, nil
 }
 
-// TaskResultListV3Command is tasks.task.result.list as a command for a batch
-// (see b24.Add); its result decodes as TaskResultListV3's does. Required
+// TaskResultListV3Command is tasks.task.result.list (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as TaskResultListV3's does. Required
 // parameters are not checked here: the portal reports them.
-func TaskResultListV3Command(p TaskResultListV3Params) b24.Command[*TaskResultListV3Result] {
-	return b24.Command[*TaskResultListV3Result]{Request: b24.Request{
+func TaskResultListV3Command(p TaskResultListV3Params) b24.CommandV3[*TaskResultListV3Result] {
+	return b24.NewCommandV3[*TaskResultListV3Result](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.result.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
+}
+
+// TaskResultListV3All iterates over every row of tasks.task.result.list (REST
+// 3.0), requesting page after page as the loop asks for more: pagination limit
+// (the largest page the docs allow, unless p sets one) and offset, rows from
+// result.items. It stops with an error instead of looping when a page repeats
+// the one before.
+func TaskResultListV3All(ctx context.Context, c b24.Caller, p TaskResultListV3Params, opts ...b24.CallOption) iter.Seq2[TaskResultListV3Item, error] {
+	if err := p.validate(); err != nil {
+		return func(yield func(TaskResultListV3Item, error) bool) {
+			var zero TaskResultListV3Item
+			yield(zero, err)
+		}
+	}
+	return b24.List[TaskResultListV3Item](ctx, c, TaskResultListV3Command(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+	}, opts...)
+}
+
+// TaskResultListV3Export reads every row of tasks.task.result.list (REST 3.0)
+// by id: the filter in p plus ["id", ">", last id], ordered by id, up to 1,000
+// rows a request; a ["id", ">", n] condition in p is where it starts. Rows out
+// of order, or a full page that does not move the cursor, stop it with an
+// error instead of looping.
+func TaskResultListV3Export(ctx context.Context, c b24.Caller, p TaskResultListV3Params, opts ...b24.CallOption) iter.Seq2[TaskResultListV3Item, error] {
+	if err := p.validate(); err != nil {
+		return func(yield func(TaskResultListV3Item, error) bool) {
+			var zero TaskResultListV3Item
+			yield(zero, err)
+		}
+	}
+	return b24.Export[TaskResultListV3Item](ctx, c, TaskResultListV3Command(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+	}, opts...)
 }
 
 // TaskResultListV3Params holds the parameters of tasks.task.result.list.
@@ -9604,7 +9689,11 @@ type TaskResultListV3Params struct {
 	//     created
 	//
 	// Required.
-	Filter []any `json:"filter"`
+	//
+	// REST 3.0 conditions, all of which must hold: b24.FilterV3{b24.Where("id",
+	// b24.OpGt, 10), b24.Or(…)}, or the typed field constants' methods where the
+	// package has them.
+	Filter b24.FilterV3 `json:"filter"`
 	// An array of fields to select.
 	//
 	// If the parameter is not passed, the method will return the default fields.
@@ -9742,15 +9831,16 @@ func TaskResultUpdate(ctx context.Context, c b24.Caller, p TaskResultUpdateParam
 	return &out, nil
 }
 
-// TaskResultUpdateCommand is tasks.task.result.update as a command for a batch
-// (see b24.Add); its result decodes as TaskResultUpdate's does. Required
+// TaskResultUpdateCommand is tasks.task.result.update (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as TaskResultUpdate's does. Required
 // parameters are not checked here: the portal reports them.
-func TaskResultUpdateCommand(p TaskResultUpdateParams) b24.Command[*TaskResultUpdateResult] {
-	return b24.Command[*TaskResultUpdateResult]{Request: b24.Request{
+func TaskResultUpdateCommand(p TaskResultUpdateParams) b24.CommandV3[*TaskResultUpdateResult] {
+	return b24.NewCommandV3[*TaskResultUpdateResult](b24.Request{
 		Method:  "tasks.task.result.update",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // TaskResultUpdateParams holds the parameters of tasks.task.result.update.
@@ -12008,15 +12098,16 @@ func TaskUpdateV3(ctx context.Context, c b24.Caller, p TaskUpdateV3Params, opts 
 	return &out, nil
 }
 
-// TaskUpdateV3Command is tasks.task.update as a command for a batch (see
-// b24.Add); its result decodes as TaskUpdateV3's does. Required parameters are
-// not checked here: the portal reports them.
-func TaskUpdateV3Command(p TaskUpdateV3Params) b24.Command[*TaskUpdateV3Result] {
-	return b24.Command[*TaskUpdateV3Result]{Request: b24.Request{
+// TaskUpdateV3Command is tasks.task.update (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as TaskUpdateV3's does. Required parameters are not
+// checked here: the portal reports them.
+func TaskUpdateV3Command(p TaskUpdateV3Params) b24.CommandV3[*TaskUpdateV3Result] {
+	return b24.NewCommandV3[*TaskUpdateV3Result](b24.Request{
 		Method:  "tasks.task.update",
 		Params:  p,
 		Version: 3,
-	}}
+	})
 }
 
 // TaskUpdateV3Params holds the parameters of tasks.task.update.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"iter"
 )
 
 // RecordFieldGet calls timeman.record.field.get (REST 3.0): Get the Record
@@ -45,16 +46,17 @@ func RecordFieldGet(ctx context.Context, c b24.Caller, p RecordFieldGetParams, o
 	return &out, nil
 }
 
-// RecordFieldGetCommand is timeman.record.field.get as a command for a batch
-// (see b24.Add); its result decodes as RecordFieldGet's does. Required
+// RecordFieldGetCommand is timeman.record.field.get (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as RecordFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
-func RecordFieldGetCommand(p RecordFieldGetParams) b24.Command[*RecordFieldGetResult] {
-	return b24.Command[*RecordFieldGetResult]{Request: b24.Request{
+func RecordFieldGetCommand(p RecordFieldGetParams) b24.CommandV3[*RecordFieldGetResult] {
+	return b24.NewCommandV3[*RecordFieldGetResult](b24.Request{
 		Idempotent: true,
 		Method:     "timeman.record.field.get",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // RecordFieldGetParams holds the parameters of timeman.record.field.get.
@@ -209,16 +211,17 @@ func RecordFieldList(ctx context.Context, c b24.Caller, p RecordFieldListParams,
 	return &out, nil
 }
 
-// RecordFieldListCommand is timeman.record.field.list as a command for a batch
-// (see b24.Add); its result decodes as RecordFieldList's does. Required
+// RecordFieldListCommand is timeman.record.field.list (REST 3.0) as a command
+// for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
+// not take it); its result decodes as RecordFieldList's does. Required
 // parameters are not checked here: the portal reports them.
-func RecordFieldListCommand(p RecordFieldListParams) b24.Command[*RecordFieldListResult] {
-	return b24.Command[*RecordFieldListResult]{Request: b24.Request{
+func RecordFieldListCommand(p RecordFieldListParams) b24.CommandV3[*RecordFieldListResult] {
+	return b24.NewCommandV3[*RecordFieldListResult](b24.Request{
 		Idempotent: true,
 		Method:     "timeman.record.field.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
 }
 
 // RecordFieldListParams holds the parameters of timeman.record.field.list.
@@ -318,16 +321,53 @@ func RecordList(ctx context.Context, c b24.Caller, p RecordListParams, opts ...b
 	return &out, nil
 }
 
-// RecordListCommand is timeman.record.list as a command for a batch (see
-// b24.Add); its result decodes as RecordList's does. Required parameters are
-// not checked here: the portal reports them.
-func RecordListCommand(p RecordListParams) b24.Command[*RecordListResult] {
-	return b24.Command[*RecordListResult]{Request: b24.Request{
+// RecordListCommand is timeman.record.list (REST 3.0) as a command for a REST
+// 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
+// it); its result decodes as RecordList's does. Required parameters are not
+// checked here: the portal reports them.
+func RecordListCommand(p RecordListParams) b24.CommandV3[*RecordListResult] {
+	return b24.NewCommandV3[*RecordListResult](b24.Request{
 		Idempotent: true,
 		Method:     "timeman.record.list",
 		Params:     p,
 		Version:    3,
-	}}
+	})
+}
+
+// RecordListAll iterates over every row of timeman.record.list (REST 3.0),
+// requesting page after page as the loop asks for more: pagination limit (the
+// largest page the docs allow, unless p sets one) and offset, rows from
+// result.items. It stops with an error instead of looping when a page repeats
+// the one before.
+func RecordListAll(ctx context.Context, c b24.Caller, p RecordListParams, opts ...b24.CallOption) iter.Seq2[RecordListItem, error] {
+	if err := p.validate(); err != nil {
+		return func(yield func(RecordListItem, error) bool) {
+			var zero RecordListItem
+			yield(zero, err)
+		}
+	}
+	return b24.List[RecordListItem](ctx, c, RecordListCommand(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+	}, opts...)
+}
+
+// RecordListExport reads every row of timeman.record.list (REST 3.0) by id:
+// the filter in p plus ["id", ">", last id], ordered by id, up to 1,000 rows a
+// request; a ["id", ">", n] condition in p is where it starts. Rows out of
+// order, or a full page that does not move the cursor, stop it with an error
+// instead of looping.
+func RecordListExport(ctx context.Context, c b24.Caller, p RecordListParams, opts ...b24.CallOption) iter.Seq2[RecordListItem, error] {
+	if err := p.validate(); err != nil {
+		return func(yield func(RecordListItem, error) bool) {
+			var zero RecordListItem
+			yield(zero, err)
+		}
+	}
+	return b24.Export[RecordListItem](ctx, c, RecordListCommand(p).Request, b24.ListSpec{
+		IDField:  "id",
+		ItemsKey: "items",
+	}, opts...)
 }
 
 // RecordListParams holds the parameters of timeman.record.list.
@@ -348,7 +388,11 @@ type RecordListParams struct {
 	// between.
 	//
 	// More about filtering in REST 3.0. Required. Default: =.
-	Filter []any `json:"filter"`
+	//
+	// REST 3.0 conditions, all of which must hold: b24.FilterV3{b24.Where("id",
+	// b24.OpGt, 10), b24.Or(…)}, or the typed field constants' methods where the
+	// package has them.
+	Filter b24.FilterV3 `json:"filter"`
 	// List of fields to return in the response.
 	//
 	// Available fields:

@@ -246,6 +246,8 @@ func (s *sampler) value(t *model.Type, depth int) jen.Code {
 			return jen.Lit(1)
 		case t.Pkg == model.RuntimePkg && t.Name == "Filter":
 			return jen.Qual(s.e.rt, "Filter").Values(jen.Dict{jen.Lit("x"): jen.Lit("x")})
+		case t.Pkg == model.RuntimePkg && t.Name == "FilterV3":
+			return v3SampleFilter(s.e.rt) // v3.go
 		case t.Pkg == model.RuntimePkg && t.Name == "Order":
 			return jen.Qual(s.e.rt, "Order").Values(jen.Qual(s.e.rt, "Asc").Call(jen.Lit("ID")))
 		case t.Pkg == "encoding/json" && t.Name == "RawMessage":

@@ -65,6 +65,13 @@ func Package(cfg Config, pkg *model.Package) ([]Output, error) {
 		}
 		out = append(out, Output{Path: pkg.Name + "/" + file.Name, Data: b})
 	}
+	if len(pkg.V3Objects) > 0 {
+		b, err := e.v3FieldsFile(pkg) // v3.go
+		if err != nil {
+			return nil, fmt.Errorf("%s/fields_v3_gen.go: %w", pkg.Name, err)
+		}
+		out = append(out, Output{Path: pkg.Name + "/fields_v3_gen.go", Data: b})
+	}
 	return out, nil
 }
 
@@ -128,12 +135,15 @@ func (e *emitter) funcDecls(f *jen.File, fn *model.Func) {
 	f.Add(e.commandFunc(fn))
 	f.Line()
 	if fn.List != nil {
-		f.Add(e.listFunc(fn, "All", "List",
-			fn.Name+"All iterates over every row of "+fn.Method+", requesting page after page (start/next) as the loop asks for more."))
+		allDoc := fn.Name + "All iterates over every row of " + fn.Method + ", requesting page after page (start/next) as the loop asks for more."
+		exportDoc := fn.Name + "Export reads every row of " + fn.Method + " by ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast way to read a large list. The filter in p still applies; its order is replaced."
+		if fn.Version == 3 {
+			allDoc, exportDoc = v3ListDocs(fn) // v3.go
+		}
+		f.Add(e.listFunc(fn, "All", "List", allDoc))
 		f.Line()
 		if fn.List.Export {
-			f.Add(e.listFunc(fn, "Export", "Export",
-				fn.Name+"Export reads every row of "+fn.Method+" by ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast way to read a large list. The filter in p still applies; its order is replaced."))
+			f.Add(e.listFunc(fn, "Export", "Export", exportDoc))
 			f.Line()
 		}
 	}
@@ -560,6 +570,9 @@ func (e *emitter) zero(z model.Zero, t *model.Type) jen.Code {
 // A composite literal rather than a call of b24.NewCommand: the call would be
 // one more function instantiated per result type, in every package.
 func (e *emitter) commandFunc(fn *model.Func) jen.Code {
+	if fn.Version == 3 {
+		return e.v3CommandFunc(fn) // v3.go
+	}
 	doc := fn.Name + "Command is " + fn.Method + " as a command for a batch (see b24.Add); its result decodes as " + fn.Name + "'s does. Required parameters are not checked here: the portal reports them."
 	return jen.Add(comment([]string{doc})).Line().
 		Func().Id(fn.Name+"Command").Params(jen.Id("p").Id(fn.Params.Name)).
@@ -596,6 +609,9 @@ func (e *emitter) listFunc(fn *model.Func, suffix, runtimeFunc, doc string) jen.
 	}
 	if fn.List.IDField != "" {
 		ls[jen.Id("IDField")] = jen.Lit(fn.List.IDField)
+	}
+	if fn.List.PageSize > 0 {
+		ls[jen.Id("PageSize")] = jen.Lit(fn.List.PageSize)
 	}
 	var body []jen.Code
 	if len(fn.Required) > 0 {

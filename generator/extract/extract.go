@@ -128,6 +128,7 @@ func Dir(root string, opt Options) (*spec.Spec, error) {
 		}
 		s.Methods = append(s.Methods, r.res.Methods...)
 		s.Events = append(s.Events, r.res.Events...)
+		s.Objects = append(s.Objects, r.res.Objects...)
 		addStats(s.Stats, r.res.Stats)
 	}
 	s.Problems = append(s.Problems, unreadable...)

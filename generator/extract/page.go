@@ -16,6 +16,7 @@ import (
 type PageResult struct {
 	Methods []spec.Method
 	Events  []spec.Event
+	Objects []spec.Object // REST 3.0 objects of a fields-rest-v3 page (objects.go)
 	Stats   spec.Stats
 }
 
@@ -35,7 +36,7 @@ func Page(path string, src []byte, includes func(path string) ([]byte, error)) (
 	pc := newPageCtx(path, src, includes)
 	pc.read()
 	pc.stats.Pages = 1
-	return &PageResult{Methods: pc.methods, Events: pc.events, Stats: pc.stats}, pc.problems
+	return &PageResult{Methods: pc.methods, Events: pc.events, Objects: pc.objects, Stats: pc.stats}, pc.problems
 }
 
 func firstFrame(stack []byte) string {
@@ -55,6 +56,7 @@ type pageCtx struct {
 	stats    spec.Stats
 	methods  []spec.Method
 	events   []spec.Event
+	objects  []spec.Object
 
 	tables      map[int]*tableInfo // by block index
 	json        map[int]*jsonExample
@@ -205,6 +207,10 @@ func (pc *pageCtx) read() {
 		return
 	}
 	file := strings.TrimSuffix(path.Base(pc.path), ".md")
+	if isObjectsPage(file) {
+		pc.readObjects() // objects.go
+		return
+	}
 	if name != "" && calls[name] == 0 && !webhook && !sameName(name, file) {
 		// The H1 names a module ("Event Formats im.v2", "API Change Log for
 		// imbot.v2"): nothing on the page calls it, nothing is named after it.

@@ -91,7 +91,7 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 			// they stay put when methods are added later.
 			f.Params = &Struct{Name: pool.Take(name + "Params")}
 			pool.Take(name + "Command")
-			if m.Result != nil && m.Result.Paginated {
+			if m.Result != nil && m.Result.Paginated || isV3List(m) {
 				pool.Take(name + "All")
 				pool.Take(name + "Export")
 			}
@@ -118,9 +118,14 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 		}
 	}
 
+	v3Objects := map[string][]*V3Object{}
+	for _, pn := range pkgNames {
+		v3Objects[pn] = v3ObjectsOf(s, byPkg[pn], pools[pn]) // v3.go
+	}
+
 	mdl := &Model{Repository: s.Source.Repository, Commit: s.Source.Commit}
 	for _, pn := range pkgNames {
-		pkg := &Package{Name: pn}
+		pkg := &Package{Name: pn, V3Objects: v3Objects[pn]}
 		files := map[string]*File{}
 		b.pool, b.entities = pools[pn], entities[pn]
 		for _, fam := range slices.Sorted(maps.Keys(b.entities)) {
@@ -692,6 +697,8 @@ func paramNote(p spec.Param, t *Type, top bool) string {
 	switch {
 	case top && t.isRuntime("Filter"):
 		return "Keys are field names, optionally prefixed by an operator (\">ID\", \"=STAGE_ID\", \"%TITLE\", \"!ID\"); b24.Filter's methods spell them: b24.Filter{}.Eq(\"STAGE_ID\", \"WON\").Gt(\"ID\", 10)."
+	case top && t.isRuntime("FilterV3"):
+		return "REST 3.0 conditions, all of which must hold: b24.FilterV3{b24.Where(\"id\", b24.OpGt, 10), b24.Or(…)}, or the typed field constants' methods where the package has them."
 	case top && t.isRuntime("Order"):
 		return "Most significant key first, sent in that order: b24.Order{b24.Desc(\"DATE_CREATE\"), b24.Asc(\"ID\")}."
 	case p.Kind == spec.KindFile:
@@ -712,6 +719,11 @@ func isYN(p spec.Param) bool {
 // paramType is the Go type of a parameter (plain Go types; Y/N chars as
 // b24.Bool). name is the Go name for a nested type, if one is needed.
 func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
+	if top && b.m.Version == 3 {
+		if t := v3ParamType(p); t != nil { // v3.go
+			return t
+		}
+	}
 	if top {
 		switch strings.ToLower(p.Name) {
 		case "filter":

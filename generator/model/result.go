@@ -117,6 +117,9 @@ func (b *builder) result(m *spec.Method, f *Func) {
 		}
 		f.List.Export = f.List.IDField != "" && hasAnyKey(m.Params, "filter") && hasAnyKey(m.Params, "order")
 	}
+	if m.Version == 3 {
+		b.v3List(m, f, row) // v3.go
+	}
 }
 
 // FieldInfo is the shared type of field descriptors, declared once in each

@@ -55,7 +55,7 @@ func (t *Type) isRuntime(n string) bool { return t.Kind == Qual && t.Pkg == Runt
 // nilable reports the types whose zero value is nil and so means "not
 // sent": slices, maps (b24.Filter and b24.Order among them) and any.
 func (t *Type) nilable() bool {
-	return t.Kind == Slice || t.Kind == Map || t.isBuiltin("any") || t.isRuntime("Filter") || t.isRuntime("Order")
+	return t.Kind == Slice || t.Kind == Map || t.isBuiltin("any") || t.isRuntime("Filter") || t.isRuntime("Order") || t.isRuntime("FilterV3")
 }
 
 // Raw reports whether t leaves the value untyped: any or json.RawMessage,
@@ -87,6 +87,9 @@ type Package struct {
 	// Shared are types used by several methods of the package (FieldInfo),
 	// declared in its doc.go.
 	Shared []*Struct
+	// V3Objects are the REST 3.0 objects of the package's fields-rest-v3
+	// page, as field name constants (v3.go), declared in fields_v3_gen.go.
+	V3Objects []*V3Object
 	// Example is the method shown in the package's runnable example (a
 	// REST 2 read with a documented response), or nil.
 	Example *Func
@@ -170,6 +173,7 @@ type List struct {
 	ItemsKey string // key under result holding the rows; "" when result is the array
 	IDField  string // "ID" or "id"; "" when the rows have none
 	Export   bool   // filter+order accepted and rows carry an ID: fast export
+	PageSize int    // REST 3.0: the largest page the docs allow (0: the runtime's default)
 }
 
 // Struct is a generated struct type.

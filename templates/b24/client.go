@@ -40,7 +40,8 @@ type Client struct {
 	callTimeout time.Duration
 	hook        func(Attempt)
 
-	strictDecoding bool // WithStrictDecoding (decode.go)
+	strictDecoding bool      // WithStrictDecoding (decode.go)
+	inflight       *keyLocks // REST 3.0 idempotency keys in flight (v3_idempotency.go)
 
 	// app signs calls with an OAuth access token (app.go); nil for a
 	// webhook client, whose URL carries its secret.
@@ -166,6 +167,7 @@ func newClient(c *Client, opts []Option) (*Client, error) {
 	c.userAgent = defaultUserAgent
 	c.bucket = newBucket(DefaultBurst, DefaultPerSecond)
 	c.gates = newGates()
+	c.inflight = &keyLocks{}
 	c.retry = DefaultRetryPolicy
 	c.maxBody = 256 << 20
 	c.callTimeout = DefaultCallTimeout
@@ -329,7 +331,8 @@ func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // CallMethod calls any method by name, documented or not, and decodes its
 // result into out (a pointer; nil skips decoding). The call is not retried
-// after ambiguous failures unless WithIdempotent(true) is passed.
+// after ambiguous failures unless WithIdempotent(true) is passed, or it is a
+// REST 3.0 call (WithVersion(3)), which carries an Idempotency-Key.
 func (c *Client) CallMethod(ctx context.Context, method string, params any, out any, opts ...CallOption) error {
 	return Invoke(ctx, c, Request{Method: method, Params: params}, out, opts...)
 }
@@ -351,6 +354,10 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 	if err := checkMethod(req.Method); err != nil {
 		return nil, err
 	}
+	req, err := v3Key(req)
+	if err != nil {
+		return nil, err
+	}
 	body, err := encodeParams(req.Params)
 	if err != nil {
 		return nil, fmt.Errorf("b24: %s: encoding the parameters: %w", req.Method, err)
@@ -365,6 +372,11 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		ctx, cancel = context.WithTimeoutCause(ctx, c.callTimeout, errBudgetSpent)
 		defer cancel()
 	}
+	unlock, err := c.inflight.lock(ctx, req.Method, req.IdempotencyKey)
+	if err != nil {
+		return nil, st.fail(ctx, err, true)
+	}
+	defer unlock()
 	pol := c.retry
 	renewed := false
 	for n := 0; ; n++ {
@@ -409,7 +421,7 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		case failFinal:
 			return nil, st.fail(ctx, err, false)
 		case failAmbiguous:
-			if !req.Idempotent {
+			if !retrySafe(req) {
 				return nil, st.fail(ctx, err, false)
 			}
 			delay = backoff(pol.BaseDelay, pol.MaxDelay, n+1)
@@ -494,7 +506,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, target string, body 
 	)
 	if c.hook != nil {
 		defer func() {
-			c.hook(Attempt{Method: req.Method, URL: c.red.clean(target), Retry: retry, Idempotent: req.Idempotent,
+			c.hook(Attempt{Method: req.Method, URL: c.red.clean(target), Retry: retry, Idempotent: retrySafe(req),
 				Start: start, Duration: time.Since(start), Status: status, Bytes: read, Err: err})
 		}()
 	}
@@ -504,6 +516,9 @@ func (c *Client) attempt(ctx context.Context, req *Request, target string, body 
 	}
 	// One map with shared value slices: net/http only reads them.
 	hreq.Header = http.Header{"Content-Type": jsonContentType, "User-Agent": c.uaHeader}
+	if req.Version == 3 && req.IdempotencyKey != "" {
+		hreq.Header["Idempotency-Key"] = []string{req.IdempotencyKey}
+	}
 	if c.log != nil && c.log.Enabled(ctx, slog.LevelDebug) {
 		c.log.LogAttrs(ctx, slog.LevelDebug, "b24: call", slog.String("method", req.Method), slog.Int("bytes", len(body)))
 	}
@@ -553,6 +568,10 @@ func (c *Client) attempt(ctx context.Context, req *Request, target string, body 
 			Msg: fmt.Sprintf("HTTP %d %s without an error code in the body", status, http.StatusText(status))}
 	}
 	resp = &Response{Result: env.Result, Time: env.Time}
+	if req.Version == 3 {
+		resp.IdempotencyKey = req.IdempotencyKey
+		resp.Replayed = strings.EqualFold(strings.TrimSpace(hresp.Header.Get("Idempotent-Replayed")), "true")
+	}
 	resp.Total, _ = envInt(env.Total)
 	resp.Next, resp.HasNext = envInt(env.Next)
 	return resp, nil

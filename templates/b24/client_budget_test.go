@@ -57,7 +57,8 @@ func TestCallBudgetBoundsRetries(t *testing.T) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v (%T), want a *CallError", err, err)
 	}
-	if ce.Budget != budget || ce.Attempts < 2 || int(requests.Load()) != ce.Attempts {
+	// The last attempt may be cut by the budget before the server counts it.
+	if n := int(requests.Load()); ce.Budget != budget || ce.Attempts < 2 || n > ce.Attempts || n < ce.Attempts-1 {
 		t.Errorf("budget %v, attempts %d, requests %d", ce.Budget, ce.Attempts, requests.Load())
 	}
 	want := fmt.Sprintf("call budget of %v (WithCallTimeout)", budget)

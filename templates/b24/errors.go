@@ -51,6 +51,11 @@ func (e *APIError) Error() string {
 	default:
 		b.WriteString("error without a code or a description")
 	}
+	if h := v3Hint(e.Code); h != "" {
+		b.WriteString(" (")
+		b.WriteString(h)
+		b.WriteString(")")
+	}
 	if e.Status != 0 {
 		b.WriteString(" (HTTP ")
 		b.WriteString(strconv.Itoa(e.Status))

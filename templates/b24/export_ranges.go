@@ -43,6 +43,10 @@ func WithExportConcurrency(n int) CallOption {
 //go:noinline
 func exportRows(ctx context.Context, c Caller, req Request, ls ListSpec) iter.Seq2[json.RawMessage, error] {
 	return func(yield func(json.RawMessage, error) bool) {
+		if req.Version == 3 {
+			exportV3(ctx, c, req, ls, yield) // v3_list.go
+			return
+		}
 		ex, err := newExporter(req, ls)
 		if err != nil {
 			yield(nil, err)

@@ -43,6 +43,8 @@ func (ls ListSpec) pageSize() int {
 // error when "next" does not move forward, instead of looping. Calls are
 // marked idempotent (a list is a read). Breaking out of the loop stops the
 // requests.
+// A REST 3.0 request (Version 3) pages with "pagination" instead
+// (v3_list.go).
 func List[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts ...CallOption) iter.Seq2[T, error] {
 	for _, o := range opts {
 		o(&req)
@@ -102,7 +104,8 @@ func pageHash(b []byte) uint64 {
 // the id forward, and skips rows at or before the last id seen, so a page
 // served twice never yields a row twice. The range is fixed when the export
 // starts: a row added beyond its far end, or deleted before it is read, is
-// not yielded.
+// not yielded. A REST 3.0 request (Version 3) is read by id one page of up
+// to 1,000 rows at a time, with the same guards (v3_list.go).
 func Export[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts ...CallOption) iter.Seq2[T, error] {
 	for _, o := range opts {
 		o(&req)
@@ -144,16 +147,7 @@ type exporter struct {
 	farPage   []json.RawMessage // the probe's page from the far end
 }
 
-// errV3List refuses REST 3.0 methods: their lists page through a
-// "pagination" object and hasMore, not start/next, and batch is REST 2 only.
-func errV3List(method, fn string) error {
-	return fmt.Errorf("b24: %s: %s pages REST 2 list methods (start/next); this is a REST 3.0 method, whose lists page with \"pagination\": call it page by page", method, fn)
-}
-
 func newExporter(req Request, ls ListSpec) (*exporter, error) {
-	if req.Version == 3 {
-		return nil, errV3List(req.Method, "Export")
-	}
 	base, err := paramsObject(req.Method, req.Params)
 	if err != nil {
 		return nil, err

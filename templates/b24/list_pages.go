@@ -29,7 +29,7 @@ import (
 func listRows(ctx context.Context, c Caller, req Request, ls ListSpec) iter.Seq2[json.RawMessage, error] {
 	return func(yield func(json.RawMessage, error) bool) {
 		if req.Version == 3 {
-			yield(nil, errV3List(req.Method, "List"))
+			listV3(ctx, c, req, ls, yield) // v3_list.go
 			return
 		}
 		params, err := paramsObject(req.Method, req.Params)

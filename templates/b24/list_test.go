@@ -284,19 +284,6 @@ func TestExportRefusesUnorderedRowsAndREST3(t *testing.T) {
 	if last == nil || !strings.Contains(last.Error(), "not ordered by ID") {
 		t.Errorf("err = %v", last)
 	}
-	for _, seq := range []func(yield func(row, error) bool){
-		b24.Export[row](context.Background(), c, b24.Request{Method: "call.followup.list", Version: 3}, b24.ListSpec{}),
-		b24.List[row](context.Background(), c, b24.Request{Method: "call.followup.list", Version: 3}, b24.ListSpec{}),
-	} {
-		for _, err := range seq {
-			if err == nil || !strings.Contains(err.Error(), "REST 3.0") {
-				t.Errorf("REST 3.0 list: %v", err)
-			}
-		}
-	}
-	if n := p.Requests("call.followup.list"); n != 0 {
-		t.Errorf("REST 3.0 list sent %d requests", n)
-	}
 }
 
 // TestListStopsOnPagesWithoutNewRows is the probe of issue 9: every page is

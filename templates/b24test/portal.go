@@ -53,6 +53,9 @@ type Call struct {
 	Fault    FaultKind // the fault injected into this call, if any
 	Limited  bool      // refused by the portal's rate-limit bucket
 	Ran      bool      // the handler ran (the call had its effect)
+
+	IdempotencyKey string // REST 3.0: the Idempotency-Key header, if sent
+	Replayed       bool   // REST 3.0: answered from the idempotency store, not run
 }
 
 // Portal is a fake Bitrix24 portal on a loopback httptest server.
@@ -79,6 +82,8 @@ type Portal struct {
 	cost time.Duration // WithServerCost: the time each executed command takes
 
 	oauth *AuthServer // RegisterApp: the authorization server and the application's tokens
+
+	v3 v3State // REST 3.0: the idempotency store (v3.go)
 }
 
 // PortalOption configures a Portal.
@@ -314,6 +319,10 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	method := strings.TrimSuffix(segs[len(segs)-1], ".json")
+	if version == 3 {
+		p.serveV3(w, r, method, started) // v3.go
+		return
+	}
 	params, cmdOrder, err := readParams(r)
 	call := Call{Method: method, Version: version, Params: params}
 	if err != nil {
