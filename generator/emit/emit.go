@@ -44,7 +44,14 @@ func Package(cfg Config, pkg *model.Package) ([]Output, error) {
 		return nil, fmt.Errorf("%s/doc.go: %w", pkg.Name, err)
 	}
 	out = append(out, Output{Path: pkg.Name + "/doc.go", Data: b})
-	if pkg.Example != nil {
+	// The hand-written examples of the main packages (examples.go); the
+	// others get one generated from a documented read.
+	curated, err := e.exampleFiles(pkg.Name, packageIndex(pkg))
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, curated...)
+	if len(curated) == 0 && pkg.Example != nil {
 		b, err := e.exampleFile(pkg)
 		if err != nil {
 			return nil, fmt.Errorf("%s/example_test.go: %w", pkg.Name, err)

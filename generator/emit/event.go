@@ -29,6 +29,11 @@ func EventsPackage(cfg Config, evs *model.Events) ([]Output, error) {
 		return nil, fmt.Errorf("%s/doc.go: %w", pkg, err)
 	}
 	out := []Output{{Path: pkg + "/doc.go", Data: b}}
+	curated, err := e.exampleFiles(pkg, eventsIndex(evs))
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, curated...)
 
 	// Files in name order, events in each in Go-name order (the model's).
 	byFile := map[string][]*model.Event{}
