@@ -22,7 +22,7 @@ func EventsPackage(cfg Config, evs *model.Events) ([]Output, error) {
 	e := newEmitter(cfg, pkg)
 
 	doc := e.newFile(pkg)
-	doc.PackageComment(eventsPackageDoc)
+	doc.PackageComment(eventsPackageDoc + eventsWhereToStart)
 	e.receiverDecls(doc)
 	b, err := render(doc)
 	if err != nil {
