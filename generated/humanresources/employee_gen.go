@@ -421,7 +421,7 @@ type EmployeeMultidepartmentResultEmployees struct {
 	// Employee position
 	WorkPosition b24.String `json:"workPosition"`
 	// Array of employee departments
-	Departments []EmployeeMultidepartmentResultEmployeesDepartments `json:"departments"`
+	Departments []EmployeeMultidepartmentEmployeesDepartments `json:"departments"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -438,9 +438,9 @@ func (v EmployeeMultidepartmentResultEmployees) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// EmployeeMultidepartmentResultEmployeesDepartments is the departments value
-// of humanresources.employee.multidepartment.
-type EmployeeMultidepartmentResultEmployeesDepartments struct {
+// EmployeeMultidepartmentEmployeesDepartments is the departments value of
+// humanresources.employee.multidepartment.
+type EmployeeMultidepartmentEmployeesDepartments struct {
 	// Department identifier
 	ID b24.Int `json:"id"`
 	// Department name
@@ -450,14 +450,14 @@ type EmployeeMultidepartmentResultEmployeesDepartments struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EmployeeMultidepartmentResultEmployeesDepartments) UnmarshalJSON(data []byte) error {
-	type plain EmployeeMultidepartmentResultEmployeesDepartments
+func (v *EmployeeMultidepartmentEmployeesDepartments) UnmarshalJSON(data []byte) error {
+	type plain EmployeeMultidepartmentEmployeesDepartments
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v EmployeeMultidepartmentResultEmployeesDepartments) MarshalJSON() ([]byte, error) {
-	type plain EmployeeMultidepartmentResultEmployeesDepartments
+func (v EmployeeMultidepartmentEmployeesDepartments) MarshalJSON() ([]byte, error) {
+	type plain EmployeeMultidepartmentEmployeesDepartments
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -2839,10 +2839,10 @@ func (v TaskApproveResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskApproveResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.approve.
 type TaskApproveResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                            `json:"action"`
-	Descendants []TaskApproveResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                            `json:"fields"`
-	NodeID      b24.Int                                                    `json:"nodeId"`
+	Action      json.RawMessage                     `json:"action"`
+	Descendants []TaskApproveDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                     `json:"fields"`
+	NodeID      b24.Int                             `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2859,9 +2859,9 @@ func (v TaskApproveResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, er
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskApproveResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.approve.
-type TaskApproveResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskApproveDescendantsDescendants is the descendants value of
+// tasks.task.approve.
+type TaskApproveDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -2871,14 +2871,14 @@ type TaskApproveResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskApproveResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskApproveResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskApproveDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskApproveDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskApproveResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskApproveResultTaskCheckListTreeDescendantsDescendants
+func (v TaskApproveDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskApproveDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3862,10 +3862,10 @@ func (v TaskDeferResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskDeferResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.defer.
 type TaskDeferResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                          `json:"action"`
-	Descendants []TaskDeferResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                          `json:"fields"`
-	NodeID      b24.Int                                                  `json:"nodeId"`
+	Action      json.RawMessage                   `json:"action"`
+	Descendants []TaskDeferDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                   `json:"fields"`
+	NodeID      b24.Int                           `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3882,9 +3882,9 @@ func (v TaskDeferResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, erro
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskDeferResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.defer.
-type TaskDeferResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskDeferDescendantsDescendants is the descendants value of
+// tasks.task.defer.
+type TaskDeferDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -3894,14 +3894,14 @@ type TaskDeferResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskDeferResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskDeferResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskDeferDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskDeferDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskDeferResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskDeferResultTaskCheckListTreeDescendantsDescendants
+func (v TaskDeferDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskDeferDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -4358,10 +4358,10 @@ func (v TaskDelegateResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskDelegateResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.delegate.
 type TaskDelegateResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                             `json:"action"`
-	Descendants []TaskDelegateResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                             `json:"fields"`
-	NodeID      b24.Int                                                     `json:"nodeId"`
+	Action      json.RawMessage                      `json:"action"`
+	Descendants []TaskDelegateDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                      `json:"fields"`
+	NodeID      b24.Int                              `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4378,9 +4378,9 @@ func (v TaskDelegateResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, e
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskDelegateResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.delegate.
-type TaskDelegateResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskDelegateDescendantsDescendants is the descendants value of
+// tasks.task.delegate.
+type TaskDelegateDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -4390,14 +4390,14 @@ type TaskDelegateResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskDelegateResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskDelegateResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskDelegateDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskDelegateDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskDelegateResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskDelegateResultTaskCheckListTreeDescendantsDescendants
+func (v TaskDelegateDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskDelegateDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -4999,10 +4999,10 @@ func (v TaskDisapproveResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskDisapproveResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.disapprove.
 type TaskDisapproveResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                               `json:"action"`
-	Descendants []TaskDisapproveResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                               `json:"fields"`
-	NodeID      b24.Int                                                       `json:"nodeId"`
+	Action      json.RawMessage                        `json:"action"`
+	Descendants []TaskDisapproveDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                        `json:"fields"`
+	NodeID      b24.Int                                `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5019,9 +5019,9 @@ func (v TaskDisapproveResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte,
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskDisapproveResultTaskCheckListTreeDescendantsDescendants is the
-// descendants value of tasks.task.disapprove.
-type TaskDisapproveResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskDisapproveDescendantsDescendants is the descendants value of
+// tasks.task.disapprove.
+type TaskDisapproveDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -5031,14 +5031,14 @@ type TaskDisapproveResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskDisapproveResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskDisapproveResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskDisapproveDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskDisapproveDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskDisapproveResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskDisapproveResultTaskCheckListTreeDescendantsDescendants
+func (v TaskDisapproveDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskDisapproveDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -7633,10 +7633,10 @@ func (v TaskMuteResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskMuteResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.mute.
 type TaskMuteResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                         `json:"action"`
-	Descendants []TaskMuteResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                         `json:"fields"`
-	NodeID      b24.Int                                                 `json:"nodeId"`
+	Action      json.RawMessage                  `json:"action"`
+	Descendants []TaskMuteDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                  `json:"fields"`
+	NodeID      b24.Int                          `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7653,9 +7653,8 @@ func (v TaskMuteResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, error
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskMuteResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.mute.
-type TaskMuteResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskMuteDescendantsDescendants is the descendants value of tasks.task.mute.
+type TaskMuteDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -7665,14 +7664,14 @@ type TaskMuteResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskMuteResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskMuteResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskMuteDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskMuteDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskMuteResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskMuteResultTaskCheckListTreeDescendantsDescendants
+func (v TaskMuteDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskMuteDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -8118,10 +8117,10 @@ func (v TaskPauseResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskPauseResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.pause.
 type TaskPauseResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                          `json:"action"`
-	Descendants []TaskPauseResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                          `json:"fields"`
-	NodeID      b24.Int                                                  `json:"nodeId"`
+	Action      json.RawMessage                   `json:"action"`
+	Descendants []TaskPauseDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                   `json:"fields"`
+	NodeID      b24.Int                           `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8138,9 +8137,9 @@ func (v TaskPauseResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, erro
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskPauseResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.pause.
-type TaskPauseResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskPauseDescendantsDescendants is the descendants value of
+// tasks.task.pause.
+type TaskPauseDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -8150,14 +8149,14 @@ type TaskPauseResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskPauseResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskPauseResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskPauseDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskPauseDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskPauseResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskPauseResultTaskCheckListTreeDescendantsDescendants
+func (v TaskPauseDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskPauseDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -8677,10 +8676,10 @@ func (v TaskRenewResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskRenewResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.renew.
 type TaskRenewResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                          `json:"action"`
-	Descendants []TaskRenewResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                          `json:"fields"`
-	NodeID      b24.Int                                                  `json:"nodeId"`
+	Action      json.RawMessage                   `json:"action"`
+	Descendants []TaskRenewDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                   `json:"fields"`
+	NodeID      b24.Int                           `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8697,9 +8696,9 @@ func (v TaskRenewResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, erro
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskRenewResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.renew.
-type TaskRenewResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskRenewDescendantsDescendants is the descendants value of
+// tasks.task.renew.
+type TaskRenewDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -8709,14 +8708,14 @@ type TaskRenewResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskRenewResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskRenewResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskRenewDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskRenewDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskRenewResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskRenewResultTaskCheckListTreeDescendantsDescendants
+func (v TaskRenewDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskRenewDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -10199,10 +10198,10 @@ func (v TaskStartResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskStartResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.start.
 type TaskStartResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                          `json:"action"`
-	Descendants []TaskStartResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                          `json:"fields"`
-	NodeID      b24.Int                                                  `json:"nodeId"`
+	Action      json.RawMessage                   `json:"action"`
+	Descendants []TaskStartDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                   `json:"fields"`
+	NodeID      b24.Int                           `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10219,9 +10218,9 @@ func (v TaskStartResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, erro
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskStartResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.start.
-type TaskStartResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskStartDescendantsDescendants is the descendants value of
+// tasks.task.start.
+type TaskStartDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -10231,14 +10230,14 @@ type TaskStartResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskStartResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskStartResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskStartDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskStartDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskStartResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskStartResultTaskCheckListTreeDescendantsDescendants
+func (v TaskStartDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskStartDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -10683,10 +10682,10 @@ func (v TaskStartwatchResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskStartwatchResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.startwatch.
 type TaskStartwatchResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                               `json:"action"`
-	Descendants []TaskStartwatchResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                               `json:"fields"`
-	NodeID      b24.Int                                                       `json:"nodeId"`
+	Action      json.RawMessage                        `json:"action"`
+	Descendants []TaskStartwatchDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                        `json:"fields"`
+	NodeID      b24.Int                                `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10703,9 +10702,9 @@ func (v TaskStartwatchResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte,
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskStartwatchResultTaskCheckListTreeDescendantsDescendants is the
-// descendants value of tasks.task.startwatch.
-type TaskStartwatchResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskStartwatchDescendantsDescendants is the descendants value of
+// tasks.task.startwatch.
+type TaskStartwatchDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -10715,14 +10714,14 @@ type TaskStartwatchResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskStartwatchResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskStartwatchResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskStartwatchDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskStartwatchDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskStartwatchResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskStartwatchResultTaskCheckListTreeDescendantsDescendants
+func (v TaskStartwatchDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskStartwatchDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -11169,10 +11168,10 @@ func (v TaskStopwatchResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskStopwatchResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.stopwatch.
 type TaskStopwatchResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                              `json:"action"`
-	Descendants []TaskStopwatchResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                              `json:"fields"`
-	NodeID      b24.Int                                                      `json:"nodeId"`
+	Action      json.RawMessage                       `json:"action"`
+	Descendants []TaskStopwatchDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                       `json:"fields"`
+	NodeID      b24.Int                               `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -11189,9 +11188,9 @@ func (v TaskStopwatchResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskStopwatchResultTaskCheckListTreeDescendantsDescendants is the
-// descendants value of tasks.task.stopwatch.
-type TaskStopwatchResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskStopwatchDescendantsDescendants is the descendants value of
+// tasks.task.stopwatch.
+type TaskStopwatchDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -11201,14 +11200,14 @@ type TaskStopwatchResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskStopwatchResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskStopwatchResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskStopwatchDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskStopwatchDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskStopwatchResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskStopwatchResultTaskCheckListTreeDescendantsDescendants
+func (v TaskStopwatchDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskStopwatchDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -11651,10 +11650,10 @@ func (v TaskUnmuteResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskUnmuteResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.unmute.
 type TaskUnmuteResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                           `json:"action"`
-	Descendants []TaskUnmuteResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                           `json:"fields"`
-	NodeID      b24.Int                                                   `json:"nodeId"`
+	Action      json.RawMessage                    `json:"action"`
+	Descendants []TaskUnmuteDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                    `json:"fields"`
+	NodeID      b24.Int                            `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -11671,9 +11670,9 @@ func (v TaskUnmuteResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, err
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskUnmuteResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.unmute.
-type TaskUnmuteResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskUnmuteDescendantsDescendants is the descendants value of
+// tasks.task.unmute.
+type TaskUnmuteDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -11683,14 +11682,14 @@ type TaskUnmuteResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUnmuteResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskUnmuteResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskUnmuteDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskUnmuteDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUnmuteResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskUnmuteResultTaskCheckListTreeDescendantsDescendants
+func (v TaskUnmuteDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskUnmuteDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
