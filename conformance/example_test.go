@@ -15,13 +15,13 @@ import (
 
 // A handler for ONCRMDEALUPDATE that reads the changed deal back through the
 // incoming webhook. The fake portal plays Bitrix24 on both sides: it answers
-// crm.deal.get and delivers the event, form-encoded, to the handler URL.
+// crm.item.get and delivers the event, form-encoded, to the handler URL.
 func Example_receiveDealUpdate() {
 	portal := b24test.Start()
 	defer portal.Close()
-	portal.Handle("crm.deal.get", func(params map[string]any) (any, error) {
+	portal.Handle("crm.item.get", func(params map[string]any) (any, error) {
 		id, _ := b24test.Int(params, "id")
-		return map[string]any{"ID": fmt.Sprint(id), "TITLE": "Website redesign", "STAGE_ID": "WON", "OPPORTUNITY": "150000.00"}, nil
+		return map[string]any{"item": map[string]any{"id": id, "title": "Website redesign", "stageId": "WON", "opportunity": "150000.00"}}, nil
 	})
 
 	client, err := b24.NewWebhookClient(portal.WebhookURL())
@@ -30,10 +30,11 @@ func Example_receiveDealUpdate() {
 	}
 	receiver := events.NewReceiver("51856fefc120afa4b628cc82d3935cce")
 	receiver.OnCrmDealUpdate(func(ctx context.Context, e *events.OnCrmDealUpdate) error {
-		deal, err := crm.DealGet(ctx, client, crm.DealGetParams{ID: e.Data.Fields.ID})
+		got, err := crm.ItemGet(ctx, client, crm.ItemGetParams{EntityTypeID: 2, ID: e.Data.Fields.ID}) // 2: deal
 		if err != nil {
 			return err
 		}
+		deal := got.Item
 		fmt.Printf("deal %d %q is now %s (%s), changed on %s\n", deal.ID, deal.Title, deal.StageID, deal.Opportunity, e.Auth.Domain)
 		return nil
 	})

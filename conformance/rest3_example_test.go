@@ -76,7 +76,7 @@ func Example_rest3() {
 	task := b24.AddV3(b, tasks.TaskAddV3Command(tasks.TaskAddV3Params{Fields: tasks.TaskAddV3ParamsFields{
 		Title: "Review the report", CreatorID: 1, ResponsibleID: 1,
 	}}))
-	get := b24.AddV3(b, tasks.TaskGetV3Command(tasks.TaskGetV3Params{}).WithRef("id", task.Ref("item.id")))
+	get := b24.AddV3(b, tasks.TaskGetV3Command(tasks.TaskGetV3Params{}), b24.WithRefV3("id", task.Ref("item.id")))
 	if err := b.Run(ctx, client); err != nil {
 		log.Fatal(err)
 	}

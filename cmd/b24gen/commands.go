@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/b24gen/b24gen/generator"
 	"github.com/b24gen/b24gen/generator/extract"
+	"github.com/b24gen/b24gen/generator/model"
 	"github.com/b24gen/b24gen/spec"
 )
 
@@ -49,9 +52,10 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	docs := fs.String("docs", "", "docs checkout to extract from instead of a spec")
 	out := fs.String("out", "generated", "output directory")
 	pkg := fs.String("pkg", defaultImportPath, "import path of the output directory")
-	scopes := fs.String("scopes", "", "comma-separated scopes to generate (default: all)")
+	scopes := fs.String("scopes", "", "comma-separated permission scopes: keep the methods whose pages list any of them (default: all);\n"+
+		"a method of another package that needs one of them comes along (crm brings userfieldconfig.* and sign.b2e.*), and a note names it")
 	docTests := fs.Bool("doctests", false, "also write a test per package that calls every method against the fake portal's documented answers")
-	verbose := fs.Bool("v", false, "print every problem, not only the counts")
+	verbose := fs.Bool("v", false, "list every problem met in the docs, not only their number")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -71,9 +75,69 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	for _, n := range rep.Notes {
 		fmt.Fprintf(stderr, "b24gen: %s\n", n)
 	}
-	printProblems(stderr, rep.Problems, *verbose)
-	fmt.Fprintf(stdout, "b24gen: %d methods in %d files written to %s\n", rep.Methods, rep.Files, *out)
+	if note := scopeNote(s, splitList(*scopes)); note != "" {
+		fmt.Fprintf(stderr, "b24gen: %s\n", note)
+	}
+	if *verbose {
+		printProblems(stderr, rep.Problems, true)
+	}
+	fmt.Fprintf(stdout, "b24gen: %d methods in %d files written to %s%s\n", rep.Methods, rep.Files, *out, problemSummary(len(rep.Problems), *verbose))
 	return nil
+}
+
+// problemSummary is the tail of generate's one line: the problems are what
+// the docs got wrong and the generator worked around, not a failure, and
+// their number is the one `b24gen report` prints.
+func problemSummary(n int, verbose bool) string {
+	switch {
+	case n == 0:
+		return ""
+	case verbose:
+		return fmt.Sprintf("; %d problems in the docs worked around (listed above)", n)
+	}
+	return fmt.Sprintf("; %d problems in the docs worked around (b24gen report counts them by kind, -v lists them)", n)
+}
+
+// scopeNote names the packages -scopes brought in beyond the scopes' own
+// names: -scopes selects by the permission a method needs, and a page such
+// as userfieldconfig.add lists crm among its scopes. Empty without -scopes.
+func scopeNote(s *spec.Spec, scopes []string) string {
+	if len(scopes) == 0 {
+		return ""
+	}
+	named := map[string]bool{}
+	for _, sc := range scopes {
+		named[model.PackageName(strings.ToLower(sc)+".x")] = true
+	}
+	extra := map[string]int{}
+	for i := range s.Methods {
+		m := &s.Methods[i]
+		pkg := model.PackageName(m.Name)
+		if named[pkg] || !hasScope(m.Scopes, scopes) {
+			continue
+		}
+		extra[pkg]++
+	}
+	if len(extra) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, pkg := range slices.Sorted(maps.Keys(extra)) {
+		parts = append(parts, fmt.Sprintf("%s (%d)", pkg, extra[pkg]))
+	}
+	return fmt.Sprintf("-scopes %s also generated %s: their methods need one of these scopes (methods per package in brackets)",
+		strings.Join(scopes, ","), strings.Join(parts, ", "))
+}
+
+func hasScope(have, want []string) bool {
+	for _, h := range have {
+		for _, w := range want {
+			if strings.EqualFold(strings.TrimSpace(h), strings.TrimSpace(w)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func runDiff(args []string, stdout, stderr io.Writer) error {

@@ -1,11 +1,14 @@
 // Command b24gen turns the Bitrix24 REST API reference into typed Go.
 //
-//	b24gen extract -docs DIR [-o FILE]            docs → spec JSON
-//	b24gen generate [-spec FILE | -docs DIR] [-out DIR] [-pkg IMPORTPATH] [-scopes a,b]
-//	b24gen report [-spec FILE | -docs DIR] [-json]  coverage counts
+//	b24gen generate [-spec FILE | -docs DIR] [-out DIR] [-pkg IMPORTPATH] [-scopes a,b] [-v]
+//	b24gen report [-spec FILE | -docs DIR] [-json]  coverage and the problems met, by kind
+//	b24gen extract -docs DIR [-o FILE] [-v]       docs → spec JSON
 //	b24gen diff OLD NEW                          API changes between two specs or docs dirs
+//	b24gen help                                  this list; b24gen CMD -h for a command's flags
 //
 // With no subcommand it runs generate: the embedded spec into ./generated.
+// generate prints one line; the problems it met in the docs (each worked
+// around, none an error) are counted by `b24gen report` and listed by -v.
 package main
 
 import (
@@ -52,7 +55,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	if errors.Is(err, flag.ErrHelp) {
+	var he helpError
+	if errors.As(err, &he) {
+		fmt.Fprint(stdout, usage)
+		fmt.Fprintf(stdout, "\nflags of b24gen %s:\n", cmd)
+		he.fs.SetOutput(stdout)
+		he.fs.PrintDefaults()
 		return 0
 	}
 	fmt.Fprintf(stderr, "b24gen %s: %v\n", cmd, err)
@@ -64,18 +72,32 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-const usage = `usage:
-  b24gen extract -docs DIR [-o FILE]
-  b24gen generate [-spec FILE | -docs DIR] [-out DIR] [-pkg IMPORTPATH] [-scopes a,b]
+const usage = `b24gen turns the Bitrix24 REST API reference into typed Go.
+
+usage:
+  b24gen generate [-spec FILE | -docs DIR] [-out DIR] [-pkg IMPORTPATH] [-scopes a,b] [-doctests] [-v]
+                      write the Go packages (default: the embedded spec into ./generated)
   b24gen report [-spec FILE | -docs DIR] [-json]
-  b24gen diff OLD NEW        (each a spec JSON file or a docs directory)
-  b24gen                     same as: b24gen generate
+                      coverage of the docs, and the problems met in them by kind
+  b24gen extract -docs DIR [-o FILE] [-v]
+                      read a docs checkout into spec JSON
+  b24gen diff OLD NEW API changes; each a spec JSON file or a docs directory
+  b24gen help         this text; b24gen COMMAND -h adds the command's flags
+  b24gen              same as: b24gen generate
 `
 
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+// helpError is -h or -help on a command: run prints the usage and that
+// command's flags on stdout and exits 0.
+type helpError struct{ fs *flag.FlagSet }
+
+func (helpError) Error() string { return "help requested" }
+
+// newFlagSet returns a flag set that reports errors instead of exiting; its
+// own usage text is silenced, run prints the whole command list instead.
+func newFlagSet(name string, _ io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // run prints the parse error once, with the usage
+	fs.Usage = func() {}
 	return fs
 }
 
@@ -95,7 +117,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 func parseFlagsOnly(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return helpError{fs}
 		}
 		return usageError{err.Error()}
 	}

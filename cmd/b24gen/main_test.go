@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,5 +191,79 @@ func TestGenerateCommandLines(t *testing.T) {
 		if stdout, stderr, code := runCLI(t, "generate", "-spec", specFile, "-out", gen, "-pkg", "example.com/x/gen"); code != 0 || !strings.Contains(stdout, "written to "+gen) {
 			t.Fatalf("generate into its own tree: exit %d\n%s%s", code, stdout, stderr)
 		}
+	}
+}
+
+// b24gen -h is what a newcomer types first: it must list every subcommand,
+// not only generate's flags, and succeed.
+func TestHelpListsTheSubcommands(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"help"}, {"generate", "-h"}, {"report", "-help"}} {
+		stdout, stderr, code := runCLI(t, args...)
+		if code != 0 || stderr != "" {
+			t.Errorf("b24gen %v: exit %d, stderr %q", args, code, stderr)
+		}
+		for _, cmd := range []string{"b24gen generate", "b24gen report", "b24gen extract", "b24gen diff", "b24gen help"} {
+			if !strings.Contains(stdout, cmd) {
+				t.Errorf("b24gen %v does not mention %q:\n%s", args, cmd, stdout)
+			}
+		}
+	}
+	if stdout, _, _ := runCLI(t, "generate", "-h"); !strings.Contains(stdout, "-scopes") {
+		t.Errorf("generate -h does not show generate's flags:\n%s", stdout)
+	}
+	// A flag mistake is said once, then the usage, on stderr.
+	_, stderr, code := runCLI(t, "report", "-x")
+	if code != 2 || strings.Count(stderr, "-x") != 1 || !strings.Contains(stderr, "b24gen diff") {
+		t.Errorf("report -x: exit %d, stderr\n%s", code, stderr)
+	}
+}
+
+// generate prints one line whose problem count is report's, and keeps the
+// list behind -v.
+func TestGenerateSummaryAgreesWithReport(t *testing.T) {
+	docs := writeDocs(t, "abc123", "|| **id***\n[`integer`](../../data-types.md) | Deal id ||\n|| **extra**\n | no type ||\n")
+	stdout, stderr, code := runCLI(t, "report", "-docs", docs, "-json")
+	if code != 0 {
+		t.Fatalf("report exit %d: %s", code, stderr)
+	}
+	var c coverage
+	if err := json.Unmarshal([]byte(stdout), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Problems == 0 {
+		t.Fatal("the page with an untyped row gave no problem: the test proves nothing")
+	}
+	gen := filepath.Join(t.TempDir(), "gen")
+	stdout, stderr, code = runCLI(t, "generate", "-docs", docs, "-out", gen, "-pkg", "example.com/x/gen")
+	if code != 0 {
+		t.Fatalf("generate exit %d: %s", code, stderr)
+	}
+	want := fmt.Sprintf("; %d problems in the docs worked around", c.Problems)
+	if strings.Count(stdout, "\n") != 1 || !strings.Contains(stdout, want) || stderr != "" {
+		t.Errorf("generate printed\nstdout %q\nstderr %q\nwant one line with %q and nothing on stderr", stdout, stderr, want)
+	}
+	stdout, stderr, code = runCLI(t, "generate", "-docs", docs, "-out", gen, "-pkg", "example.com/x/gen", "-v")
+	if code != 0 || strings.Count(stderr, "\n") != c.Problems || !strings.Contains(stdout, "listed above") {
+		t.Errorf("generate -v: exit %d, %d lines on stderr, want %d (one per problem)\n%s%s", code, strings.Count(stderr, "\n"), c.Problems, stdout, stderr)
+	}
+}
+
+// -scopes keeps methods by the permission they need, so a method of another
+// package that needs crm comes along; the run says which, instead of
+// leaving an unexplained package in the tree.
+func TestScopesNoteNamesThePackagesBroughtIn(t *testing.T) {
+	s := &spec.Spec{Methods: []spec.Method{
+		{Name: "crm.deal.get", Scopes: []string{"crm"}},
+		{Name: "userfieldconfig.add", Scopes: []string{"userfieldconfig", "crm"}},
+		{Name: "userfieldconfig.get", Scopes: []string{"userfieldconfig", "crm"}},
+		{Name: "sign.b2e.mysafe.tail", Scopes: []string{"sign.b2e"}},
+		{Name: "user.get", Scopes: []string{"user"}},
+	}}
+	got := scopeNote(s, []string{"crm", "user"})
+	if !strings.Contains(got, "userfieldconfig (2)") || strings.Contains(got, "sign") || strings.Contains(got, "crm (") {
+		t.Errorf("scopeNote = %q, want userfieldconfig (2) only", got)
+	}
+	if got := scopeNote(s, nil); got != "" {
+		t.Errorf("without -scopes: %q, want no note", got)
 	}
 }

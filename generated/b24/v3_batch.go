@@ -34,12 +34,15 @@ import (
 
 // CommandV3 is one typed REST 3.0 call for a BatchV3; T is its result type.
 // Generated REST 3.0 functions have a …Command that returns one.
+// Like Command it has no methods and no equality, so that it costs no code
+// per result type.
 type CommandV3[T any] struct {
 	Request Request
-	refs    []v3ParamRef
+	_       [0]func()
 }
 
-type v3ParamRef struct {
+// ParamRefV3 puts a REST 3.0 batch reference at a parameter; see WithRefV3.
+type ParamRefV3 struct {
 	path []string // "fields.parentId" split at the dots
 	ref  RefV3
 }
@@ -48,16 +51,15 @@ type v3ParamRef struct {
 // into T. A Request with a Version other than 3 is refused by AddV3.
 func NewCommandV3[T any](req Request) CommandV3[T] { return CommandV3[T]{Request: req} }
 
-// WithRef returns cmd with the parameter at param (its wire path, dots
-// between levels: "fields.parentId", "id") set to ref, an earlier command's
-// result or part of it (HandleV3.Ref). The parameter takes the referenced
-// JSON value as it is: a number, an object or a whole list.
+// WithRefV3, passed to AddV3, sets the command's parameter at param (its
+// wire path, dots between levels: "fields.parentId", "id") to ref, an
+// earlier command's result or part of it (HandleV3.Ref). The parameter takes
+// the referenced JSON value as it is: a number, an object or a whole list.
 //
 //	parent := b24.AddV3(b, tasks.TaskAddV3Command(p))
-//	b24.AddV3(b, tasks.TaskAddV3Command(child).WithRef("fields.parentId", parent.Ref("item.id")))
-func (c CommandV3[T]) WithRef(param string, ref RefV3) CommandV3[T] {
-	c.refs = append(c.refs[:len(c.refs):len(c.refs)], v3ParamRef{path: strings.Split(param, "."), ref: ref})
-	return c
+//	b24.AddV3(b, tasks.TaskAddV3Command(child), b24.WithRefV3("fields.parentId", parent.Ref("item.id")))
+func WithRefV3(param string, ref RefV3) ParamRefV3 {
+	return ParamRefV3{path: strings.Split(param, "."), ref: ref}
 }
 
 // RefV3 points at an earlier REST 3.0 batch command's result, or at the
@@ -104,7 +106,7 @@ type BatchV3 struct {
 type v3Entry struct {
 	index int
 	req   Request
-	refs  []v3ParamRef
+	refs  []ParamRefV3
 	resp  *Response
 	err   error
 }
@@ -128,8 +130,8 @@ type HandleV3[T any] struct {
 // bad method name, a nested batch or a reference to a later command (or to
 // another batch) is refused at once: the handle's Result and b.Err report it,
 // and Run sends nothing.
-func AddV3[T any](b *BatchV3, cmd CommandV3[T]) *HandleV3[T] {
-	e := &v3Entry{index: len(b.entries), req: cmd.Request, refs: cmd.refs}
+func AddV3[T any](b *BatchV3, cmd CommandV3[T], refs ...ParamRefV3) *HandleV3[T] {
+	e := &v3Entry{index: len(b.entries), req: cmd.Request, refs: refs}
 	fail := func(format string, args ...any) {
 		e.err = fmt.Errorf("b24: REST 3.0 batch: command %d (%s): "+format, append([]any{e.index, cmd.Request.Method}, args...)...)
 		if b.err == nil {
@@ -148,16 +150,16 @@ func AddV3[T any](b *BatchV3, cmd CommandV3[T]) *HandleV3[T] {
 			fail("%v", err)
 		}
 	}
-	for _, r := range cmd.refs {
+	for _, r := range refs {
 		switch {
 		case r.ref.e == nil || r.ref.b != b:
-			fail("WithRef(%q): a reference from another batch, or a zero RefV3", strings.Join(r.path, "."))
+			fail("WithRefV3(%q): a reference from another batch, or a zero RefV3", strings.Join(r.path, "."))
 		case r.ref.e.index >= e.index:
-			fail("WithRef(%q): refers to a command that does not come earlier", strings.Join(r.path, "."))
+			fail("WithRefV3(%q): refers to a command that does not come earlier", strings.Join(r.path, "."))
 		}
 		for _, seg := range r.path {
 			if seg == "" {
-				fail("WithRef(%q): empty segment in the parameter path", strings.Join(r.path, "."))
+				fail("WithRefV3(%q): empty segment in the parameter path", strings.Join(r.path, "."))
 			}
 		}
 	}
@@ -169,7 +171,7 @@ func AddV3[T any](b *BatchV3, cmd CommandV3[T]) *HandleV3[T] {
 func (h *HandleV3[T]) Index() int { return h.e.index }
 
 // Ref is a reference to this command's result for a later command's
-// parameter (CommandV3.WithRef): Ref("item.id") is the id of the item a
+// parameter (WithRefV3): Ref("item.id") is the id of the item a
 // REST 3.0 add or get answers; dots separate levels, list elements take
 // their index ("items.0.id"); Ref("") is the whole result.
 func (h *HandleV3[T]) Ref(path string) RefV3 {
@@ -322,7 +324,7 @@ func (b *BatchV3) query(e *v3Entry, start int) (any, error) {
 		} else {
 			got, err := r.ref.value()
 			if err != nil {
-				return nil, fmt.Errorf("command %d (%s): WithRef(%q): %w", e.index, e.req.Method, strings.Join(r.path, "."), err)
+				return nil, fmt.Errorf("command %d (%s): WithRefV3(%q): %w", e.index, e.req.Method, strings.Join(r.path, "."), err)
 			}
 			v = got
 		}

@@ -1220,7 +1220,7 @@ type V1BookingCreatefromwaitlistParamsFields struct {
 	// Description of the booking. Default value is an empty string
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Object containing the booking time (detailed description). Required.
-	DatePeriod V1BookingCreatefromwaitlistParamsFieldsDatePeriod `json:"datePeriod"`
+	DatePeriod V1BookingCreatefromwaitlistFieldsDatePeriod `json:"datePeriod"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1237,34 +1237,34 @@ func (v V1BookingCreatefromwaitlistParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V1BookingCreatefromwaitlistParamsFieldsDatePeriod is the datePeriod value of
+// V1BookingCreatefromwaitlistFieldsDatePeriod is the datePeriod value of
 // booking.v1.booking.createfromwaitlist.
-type V1BookingCreatefromwaitlistParamsFieldsDatePeriod struct {
+type V1BookingCreatefromwaitlistFieldsDatePeriod struct {
 	// Start time of the booking in the format {"timestamp": "1723446900",
 	// "timezone": "Europe/Berlin"}. Required.
-	From V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom `json:"from"`
+	From V1BookingCreatefromwaitlistFieldsDatePeriodFrom `json:"from"`
 	// End time of the booking in the format {"timestamp": "1723447800",
 	// "timezone": "Europe/Berlin"}. Required.
-	To V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo `json:"to"`
+	To V1BookingCreatefromwaitlistFieldsDatePeriodTo `json:"to"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingCreatefromwaitlistParamsFieldsDatePeriod) UnmarshalJSON(data []byte) error {
-	type plain V1BookingCreatefromwaitlistParamsFieldsDatePeriod
+func (v *V1BookingCreatefromwaitlistFieldsDatePeriod) UnmarshalJSON(data []byte) error {
+	type plain V1BookingCreatefromwaitlistFieldsDatePeriod
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingCreatefromwaitlistParamsFieldsDatePeriod) MarshalJSON() ([]byte, error) {
-	type plain V1BookingCreatefromwaitlistParamsFieldsDatePeriod
+func (v V1BookingCreatefromwaitlistFieldsDatePeriod) MarshalJSON() ([]byte, error) {
+	type plain V1BookingCreatefromwaitlistFieldsDatePeriod
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom is the from value of
+// V1BookingCreatefromwaitlistFieldsDatePeriodFrom is the from value of
 // booking.v1.booking.createfromwaitlist.
-type V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom struct {
+type V1BookingCreatefromwaitlistFieldsDatePeriodFrom struct {
 	Timestamp b24.Opt[b24.Int] `json:"timestamp,omitzero"`
 	Timezone  b24.Opt[string]  `json:"timezone,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1272,20 +1272,20 @@ type V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom) UnmarshalJSON(data []byte) error {
-	type plain V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom
+func (v *V1BookingCreatefromwaitlistFieldsDatePeriodFrom) UnmarshalJSON(data []byte) error {
+	type plain V1BookingCreatefromwaitlistFieldsDatePeriodFrom
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom) MarshalJSON() ([]byte, error) {
-	type plain V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom
+func (v V1BookingCreatefromwaitlistFieldsDatePeriodFrom) MarshalJSON() ([]byte, error) {
+	type plain V1BookingCreatefromwaitlistFieldsDatePeriodFrom
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo is the to value of
+// V1BookingCreatefromwaitlistFieldsDatePeriodTo is the to value of
 // booking.v1.booking.createfromwaitlist.
-type V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo struct {
+type V1BookingCreatefromwaitlistFieldsDatePeriodTo struct {
 	Timestamp b24.Opt[b24.Int] `json:"timestamp,omitzero"`
 	Timezone  b24.Opt[string]  `json:"timezone,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1293,14 +1293,14 @@ type V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo) UnmarshalJSON(data []byte) error {
-	type plain V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo
+func (v *V1BookingCreatefromwaitlistFieldsDatePeriodTo) UnmarshalJSON(data []byte) error {
+	type plain V1BookingCreatefromwaitlistFieldsDatePeriodTo
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo) MarshalJSON() ([]byte, error) {
-	type plain V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo
+func (v V1BookingCreatefromwaitlistFieldsDatePeriodTo) MarshalJSON() ([]byte, error) {
+	type plain V1BookingCreatefromwaitlistFieldsDatePeriodTo
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

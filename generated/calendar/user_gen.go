@@ -422,9 +422,9 @@ func (v UserSettingsSetParamsSettings) MarshalJSON() ([]byte, error) {
 // of calendar.user.settings.set.
 type UserSettingsSetParamsSettingsDefaultReminders struct {
 	// Array of standard reminder settings for all-day events
-	FullDay []UserSettingsSetParamsSettingsDefaultRemindersFullDay `json:"fullDay,omitzero"`
+	FullDay []UserSettingsSetRemindersFullDay `json:"fullDay,omitzero"`
 	// Array of standard reminder settings for timed events
-	WithTime []UserSettingsSetParamsSettingsDefaultRemindersWithTime `json:"withTime,omitzero"`
+	WithTime []UserSettingsSetRemindersWithTime `json:"withTime,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -441,15 +441,15 @@ func (v UserSettingsSetParamsSettingsDefaultReminders) MarshalJSON() ([]byte, er
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// UserSettingsSetParamsSettingsDefaultRemindersFullDay is the fullDay value of
+// UserSettingsSetRemindersFullDay is the fullDay value of
 // calendar.user.settings.set.
-type UserSettingsSetParamsSettingsDefaultRemindersFullDay struct {
+type UserSettingsSetRemindersFullDay struct {
 	// Time type of reminder. Possible values:
 	//
 	//   - min — minutes
 	//   - hour — hours
 	//   - day — days
-	Type b24.Opt[UserSettingsSetParamsSettingsDefaultRemindersFullDayType] `json:"type,omitzero"`
+	Type b24.Opt[UserSettingsSetRemindersFullDayType] `json:"type,omitzero"`
 	// Numeric value of the time interval
 	Count b24.Opt[b24.Int] `json:"count,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -457,26 +457,26 @@ type UserSettingsSetParamsSettingsDefaultRemindersFullDay struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UserSettingsSetParamsSettingsDefaultRemindersFullDay) UnmarshalJSON(data []byte) error {
-	type plain UserSettingsSetParamsSettingsDefaultRemindersFullDay
+func (v *UserSettingsSetRemindersFullDay) UnmarshalJSON(data []byte) error {
+	type plain UserSettingsSetRemindersFullDay
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v UserSettingsSetParamsSettingsDefaultRemindersFullDay) MarshalJSON() ([]byte, error) {
-	type plain UserSettingsSetParamsSettingsDefaultRemindersFullDay
+func (v UserSettingsSetRemindersFullDay) MarshalJSON() ([]byte, error) {
+	type plain UserSettingsSetRemindersFullDay
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// UserSettingsSetParamsSettingsDefaultRemindersWithTime is the withTime value
-// of calendar.user.settings.set.
-type UserSettingsSetParamsSettingsDefaultRemindersWithTime struct {
+// UserSettingsSetRemindersWithTime is the withTime value of
+// calendar.user.settings.set.
+type UserSettingsSetRemindersWithTime struct {
 	// Time type of reminder. Possible values:
 	//
 	//   - min — minutes
 	//   - hour — hours
 	//   - day — days
-	Type b24.Opt[UserSettingsSetParamsSettingsDefaultRemindersWithTimeType] `json:"type,omitzero"`
+	Type b24.Opt[UserSettingsSetRemindersWithTimeType] `json:"type,omitzero"`
 	// Numeric value of the time interval
 	Count b24.Opt[b24.Int] `json:"count,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -484,14 +484,14 @@ type UserSettingsSetParamsSettingsDefaultRemindersWithTime struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UserSettingsSetParamsSettingsDefaultRemindersWithTime) UnmarshalJSON(data []byte) error {
-	type plain UserSettingsSetParamsSettingsDefaultRemindersWithTime
+func (v *UserSettingsSetRemindersWithTime) UnmarshalJSON(data []byte) error {
+	type plain UserSettingsSetRemindersWithTime
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v UserSettingsSetParamsSettingsDefaultRemindersWithTime) MarshalJSON() ([]byte, error) {
-	type plain UserSettingsSetParamsSettingsDefaultRemindersWithTime
+func (v UserSettingsSetRemindersWithTime) MarshalJSON() ([]byte, error) {
+	type plain UserSettingsSetRemindersWithTime
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -521,52 +521,52 @@ func (v *UserSettingsSetParamsSettingsView) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// UserSettingsSetParamsSettingsDefaultRemindersFullDayType is the type of
+// UserSettingsSetRemindersFullDayType is the type of
 // calendar.user.settings.set: the constants below are the documented values;
 // others are accepted too.
-type UserSettingsSetParamsSettingsDefaultRemindersFullDayType string
+type UserSettingsSetRemindersFullDayType string
 
-// The documented values of UserSettingsSetParamsSettingsDefaultRemindersFullDayType.
+// The documented values of UserSettingsSetRemindersFullDayType.
 const (
 	// minutes
-	UserSettingsSetParamsSettingsDefaultRemindersFullDayTypeMin UserSettingsSetParamsSettingsDefaultRemindersFullDayType = "min"
+	UserSettingsSetRemindersFullDayTypeMin UserSettingsSetRemindersFullDayType = "min"
 	// hours
-	UserSettingsSetParamsSettingsDefaultRemindersFullDayTypeHour UserSettingsSetParamsSettingsDefaultRemindersFullDayType = "hour"
+	UserSettingsSetRemindersFullDayTypeHour UserSettingsSetRemindersFullDayType = "hour"
 	// days
-	UserSettingsSetParamsSettingsDefaultRemindersFullDayTypeDay UserSettingsSetParamsSettingsDefaultRemindersFullDayType = "day"
+	UserSettingsSetRemindersFullDayTypeDay UserSettingsSetRemindersFullDayType = "day"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *UserSettingsSetParamsSettingsDefaultRemindersFullDayType) UnmarshalJSON(data []byte) error {
+func (v *UserSettingsSetRemindersFullDayType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = UserSettingsSetParamsSettingsDefaultRemindersFullDayType(s)
+	*v = UserSettingsSetRemindersFullDayType(s)
 	return nil
 }
 
-// UserSettingsSetParamsSettingsDefaultRemindersWithTimeType is the type of
+// UserSettingsSetRemindersWithTimeType is the type of
 // calendar.user.settings.set: the constants below are the documented values;
 // others are accepted too.
-type UserSettingsSetParamsSettingsDefaultRemindersWithTimeType string
+type UserSettingsSetRemindersWithTimeType string
 
-// The documented values of UserSettingsSetParamsSettingsDefaultRemindersWithTimeType.
+// The documented values of UserSettingsSetRemindersWithTimeType.
 const (
 	// minutes
-	UserSettingsSetParamsSettingsDefaultRemindersWithTimeTypeMin UserSettingsSetParamsSettingsDefaultRemindersWithTimeType = "min"
+	UserSettingsSetRemindersWithTimeTypeMin UserSettingsSetRemindersWithTimeType = "min"
 	// hours
-	UserSettingsSetParamsSettingsDefaultRemindersWithTimeTypeHour UserSettingsSetParamsSettingsDefaultRemindersWithTimeType = "hour"
+	UserSettingsSetRemindersWithTimeTypeHour UserSettingsSetRemindersWithTimeType = "hour"
 	// days
-	UserSettingsSetParamsSettingsDefaultRemindersWithTimeTypeDay UserSettingsSetParamsSettingsDefaultRemindersWithTimeType = "day"
+	UserSettingsSetRemindersWithTimeTypeDay UserSettingsSetRemindersWithTimeType = "day"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *UserSettingsSetParamsSettingsDefaultRemindersWithTimeType) UnmarshalJSON(data []byte) error {
+func (v *UserSettingsSetRemindersWithTimeType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = UserSettingsSetParamsSettingsDefaultRemindersWithTimeType(s)
+	*v = UserSettingsSetRemindersWithTimeType(s)
 	return nil
 }

@@ -53,12 +53,12 @@ func FollowupFieldGet(ctx context.Context, c b24.Caller, p FollowupFieldGetParam
 // not take it); its result decodes as FollowupFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func FollowupFieldGetCommand(p FollowupFieldGetParams) b24.CommandV3[*FollowupFieldGetResult] {
-	return b24.NewCommandV3[*FollowupFieldGetResult](b24.Request{
+	return b24.CommandV3[*FollowupFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "call.followup.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FollowupFieldGetParams holds the parameters of call.followup.field.get.
@@ -179,12 +179,12 @@ func FollowupFieldList(ctx context.Context, c b24.Caller, p FollowupFieldListPar
 // not take it); its result decodes as FollowupFieldList's does. Required
 // parameters are not checked here: the portal reports them.
 func FollowupFieldListCommand(p FollowupFieldListParams) b24.CommandV3[*FollowupFieldListResult] {
-	return b24.NewCommandV3[*FollowupFieldListResult](b24.Request{
+	return b24.CommandV3[*FollowupFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "call.followup.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FollowupFieldListParams holds the parameters of call.followup.field.list.
@@ -288,12 +288,12 @@ func FollowupGet(ctx context.Context, c b24.Caller, p FollowupGetParams, opts ..
 // it); its result decodes as FollowupGet's does. Required parameters are not
 // checked here: the portal reports them.
 func FollowupGetCommand(p FollowupGetParams) b24.CommandV3[*FollowupGetResult] {
-	return b24.NewCommandV3[*FollowupGetResult](b24.Request{
+	return b24.CommandV3[*FollowupGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "call.followup.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FollowupGetParams holds the parameters of call.followup.get.
@@ -559,12 +559,12 @@ func FollowupList(ctx context.Context, c b24.Caller, p FollowupListParams, opts 
 // it); its result decodes as FollowupList's does. Required parameters are not
 // checked here: the portal reports them.
 func FollowupListCommand(p FollowupListParams) b24.CommandV3[*FollowupListResult] {
-	return b24.NewCommandV3[*FollowupListResult](b24.Request{
+	return b24.CommandV3[*FollowupListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "call.followup.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FollowupListParams holds the parameters of call.followup.list.

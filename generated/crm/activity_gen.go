@@ -427,8 +427,8 @@ func (v ActivityConfigurableLayoutBodyBlocks) MarshalJSON() ([]byte, error) {
 // ActivityConfigurableLayoutBodyBlocksClient is the client value of
 // crm.activity.configurable.
 type ActivityConfigurableLayoutBodyBlocksClient struct {
-	Type       b24.String                                           `json:"type"`
-	Properties ActivityConfigurableLayoutBodyBlocksClientProperties `json:"properties"`
+	Type       b24.String                           `json:"type"`
+	Properties ActivityConfigurableClientProperties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -445,74 +445,74 @@ func (v ActivityConfigurableLayoutBodyBlocksClient) MarshalJSON() ([]byte, error
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutBodyBlocksClientProperties is the properties value
-// of crm.activity.configurable.
-type ActivityConfigurableLayoutBodyBlocksClientProperties struct {
-	Title  b24.String                                                `json:"title"`
-	Inline b24.Bool                                                  `json:"inline"`
-	Block  ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock `json:"block"`
+// ActivityConfigurableClientProperties is the properties value of
+// crm.activity.configurable.
+type ActivityConfigurableClientProperties struct {
+	Title  b24.String                                `json:"title"`
+	Inline b24.Bool                                  `json:"inline"`
+	Block  ActivityConfigurableClientPropertiesBlock `json:"block"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutBodyBlocksClientProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutBodyBlocksClientProperties
+func (v *ActivityConfigurableClientProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableClientProperties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutBodyBlocksClientProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutBodyBlocksClientProperties
+func (v ActivityConfigurableClientProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableClientProperties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock is the block value
-// of crm.activity.configurable.
-type ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock struct {
-	Type       b24.String                                                          `json:"type"`
-	Properties ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties `json:"properties"`
+// ActivityConfigurableClientPropertiesBlock is the block value of
+// crm.activity.configurable.
+type ActivityConfigurableClientPropertiesBlock struct {
+	Type       b24.String                          `json:"type"`
+	Properties ActivityConfigurableBlockProperties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock
+func (v *ActivityConfigurableClientPropertiesBlock) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableClientPropertiesBlock
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock
+func (v ActivityConfigurableClientPropertiesBlock) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableClientPropertiesBlock
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties is the
-// properties value of crm.activity.configurable.
-type ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties struct {
+// ActivityConfigurableBlockProperties is the properties value of
+// crm.activity.configurable.
+type ActivityConfigurableBlockProperties struct {
 	Value b24.String `json:"value"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties
+func (v *ActivityConfigurableBlockProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableBlockProperties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties
+func (v ActivityConfigurableBlockProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableBlockProperties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityConfigurableLayoutBodyBlocksResponsible is the responsible value of
 // crm.activity.configurable.
 type ActivityConfigurableLayoutBodyBlocksResponsible struct {
-	Type       b24.String                                                `json:"type"`
-	Properties ActivityConfigurableLayoutBodyBlocksResponsibleProperties `json:"properties"`
+	Type       b24.String                                `json:"type"`
+	Properties ActivityConfigurableResponsibleProperties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -529,71 +529,71 @@ func (v ActivityConfigurableLayoutBodyBlocksResponsible) MarshalJSON() ([]byte, 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutBodyBlocksResponsibleProperties is the properties
-// value of crm.activity.configurable.
-type ActivityConfigurableLayoutBodyBlocksResponsibleProperties struct {
-	Blocks ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks `json:"blocks"`
+// ActivityConfigurableResponsibleProperties is the properties value of
+// crm.activity.configurable.
+type ActivityConfigurableResponsibleProperties struct {
+	Blocks ActivityConfigurableResponsiblePropertiesBlocks `json:"blocks"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutBodyBlocksResponsibleProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsibleProperties
+func (v *ActivityConfigurableResponsibleProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableResponsibleProperties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutBodyBlocksResponsibleProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsibleProperties
+func (v ActivityConfigurableResponsibleProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableResponsibleProperties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks is the
-// blocks value of crm.activity.configurable.
-type ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks struct {
-	Client ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient `json:"client"`
-	Phone  ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone  `json:"phone"`
+// ActivityConfigurableResponsiblePropertiesBlocks is the blocks value of
+// crm.activity.configurable.
+type ActivityConfigurableResponsiblePropertiesBlocks struct {
+	Client ActivityConfigurableBlocksClient `json:"client"`
+	Phone  ActivityConfigurableBlocksPhone  `json:"phone"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks
+func (v *ActivityConfigurableResponsiblePropertiesBlocks) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableResponsiblePropertiesBlocks
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks
+func (v ActivityConfigurableResponsiblePropertiesBlocks) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableResponsiblePropertiesBlocks
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient is the
-// client value of crm.activity.configurable.
-type ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient struct {
-	Type       b24.String                                                                      `json:"type"`
-	Properties ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties `json:"properties"`
+// ActivityConfigurableBlocksClient is the client value of
+// crm.activity.configurable.
+type ActivityConfigurableBlocksClient struct {
+	Type       b24.String                                 `json:"type"`
+	Properties ActivityConfigurableBlocksClientProperties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient
+func (v *ActivityConfigurableBlocksClient) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableBlocksClient
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient
+func (v ActivityConfigurableBlocksClient) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableBlocksClient
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties
-// is the properties value of crm.activity.configurable.
-type ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties struct {
+// ActivityConfigurableBlocksClientProperties is the properties value of
+// crm.activity.configurable.
+type ActivityConfigurableBlocksClientProperties struct {
 	Text   b24.String      `json:"text"`
 	Bold   b24.Bool        `json:"bold"`
 	Action json.RawMessage `json:"action"`
@@ -602,55 +602,55 @@ type ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProper
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties
+func (v *ActivityConfigurableBlocksClientProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableBlocksClientProperties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties
+func (v ActivityConfigurableBlocksClientProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableBlocksClientProperties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone is the
-// phone value of crm.activity.configurable.
-type ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone struct {
-	Type       b24.String                                                                     `json:"type"`
-	Properties ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties `json:"properties"`
+// ActivityConfigurableBlocksPhone is the phone value of
+// crm.activity.configurable.
+type ActivityConfigurableBlocksPhone struct {
+	Type       b24.String                                `json:"type"`
+	Properties ActivityConfigurableBlocksPhoneProperties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone
+func (v *ActivityConfigurableBlocksPhone) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableBlocksPhone
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone
+func (v ActivityConfigurableBlocksPhone) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableBlocksPhone
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties
-// is the properties value of crm.activity.configurable.
-type ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties struct {
+// ActivityConfigurableBlocksPhoneProperties is the properties value of
+// crm.activity.configurable.
+type ActivityConfigurableBlocksPhoneProperties struct {
 	Value b24.String `json:"value"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties
+func (v *ActivityConfigurableBlocksPhoneProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableBlocksPhoneProperties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties
+func (v ActivityConfigurableBlocksPhoneProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableBlocksPhoneProperties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -698,9 +698,9 @@ func (v ActivityConfigurableLayoutFooterButtons) MarshalJSON() ([]byte, error) {
 // ActivityConfigurableLayoutFooterButtonsStartCall is the startCall value of
 // crm.activity.configurable.
 type ActivityConfigurableLayoutFooterButtonsStartCall struct {
-	Title  b24.String                                             `json:"title"`
-	Type   b24.String                                             `json:"type"`
-	Action ActivityConfigurableLayoutFooterButtonsStartCallAction `json:"action"`
+	Title  b24.String                     `json:"title"`
+	Type   b24.String                     `json:"type"`
+	Action ActivityConfigurableCallAction `json:"action"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -717,44 +717,44 @@ func (v ActivityConfigurableLayoutFooterButtonsStartCall) MarshalJSON() ([]byte,
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutFooterButtonsStartCallAction is the action value
-// of crm.activity.configurable.
-type ActivityConfigurableLayoutFooterButtonsStartCallAction struct {
-	Type         b24.String                                                         `json:"type"`
-	ActionParams ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams `json:"actionParams"`
+// ActivityConfigurableCallAction is the action value of
+// crm.activity.configurable.
+type ActivityConfigurableCallAction struct {
+	Type         b24.String                                 `json:"type"`
+	ActionParams ActivityConfigurableCallActionActionParams `json:"actionParams"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutFooterButtonsStartCallAction) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutFooterButtonsStartCallAction
+func (v *ActivityConfigurableCallAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableCallAction
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutFooterButtonsStartCallAction) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutFooterButtonsStartCallAction
+func (v ActivityConfigurableCallAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableCallAction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams is the
-// actionParams value of crm.activity.configurable.
-type ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams struct {
+// ActivityConfigurableCallActionActionParams is the actionParams value of
+// crm.activity.configurable.
+type ActivityConfigurableCallActionActionParams struct {
 	ClientID b24.String `json:"clientId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams
+func (v *ActivityConfigurableCallActionActionParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableCallActionActionParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams
+func (v ActivityConfigurableCallActionActionParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableCallActionActionParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -803,8 +803,8 @@ func (v ActivityConfigurableLayoutFooterMenuItems) MarshalJSON() ([]byte, error)
 // ActivityConfigurableLayoutFooterMenuItemsConfirm is the confirm value of
 // crm.activity.configurable.
 type ActivityConfigurableLayoutFooterMenuItemsConfirm struct {
-	Title  b24.String                                             `json:"title"`
-	Action ActivityConfigurableLayoutFooterMenuItemsConfirmAction `json:"action"`
+	Title  b24.String                        `json:"title"`
+	Action ActivityConfigurableConfirmAction `json:"action"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -821,9 +821,9 @@ func (v ActivityConfigurableLayoutFooterMenuItemsConfirm) MarshalJSON() ([]byte,
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutFooterMenuItemsConfirmAction is the action value
-// of crm.activity.configurable.
-type ActivityConfigurableLayoutFooterMenuItemsConfirmAction struct {
+// ActivityConfigurableConfirmAction is the action value of
+// crm.activity.configurable.
+type ActivityConfigurableConfirmAction struct {
 	Type          b24.String `json:"type"`
 	ID            b24.String `json:"id"`
 	AnimationType b24.String `json:"animationType"`
@@ -832,22 +832,22 @@ type ActivityConfigurableLayoutFooterMenuItemsConfirmAction struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutFooterMenuItemsConfirmAction) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutFooterMenuItemsConfirmAction
+func (v *ActivityConfigurableConfirmAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableConfirmAction
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutFooterMenuItemsConfirmAction) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutFooterMenuItemsConfirmAction
+func (v ActivityConfigurableConfirmAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableConfirmAction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityConfigurableLayoutFooterMenuItemsDecline is the decline value of
 // crm.activity.configurable.
 type ActivityConfigurableLayoutFooterMenuItemsDecline struct {
-	Title  b24.String                                             `json:"title"`
-	Action ActivityConfigurableLayoutFooterMenuItemsDeclineAction `json:"action"`
+	Title  b24.String                        `json:"title"`
+	Action ActivityConfigurableDeclineAction `json:"action"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -864,9 +864,9 @@ func (v ActivityConfigurableLayoutFooterMenuItemsDecline) MarshalJSON() ([]byte,
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutFooterMenuItemsDeclineAction is the action value
-// of crm.activity.configurable.
-type ActivityConfigurableLayoutFooterMenuItemsDeclineAction struct {
+// ActivityConfigurableDeclineAction is the action value of
+// crm.activity.configurable.
+type ActivityConfigurableDeclineAction struct {
 	Type          b24.String `json:"type"`
 	ID            b24.String `json:"id"`
 	AnimationType b24.String `json:"animationType"`
@@ -875,14 +875,14 @@ type ActivityConfigurableLayoutFooterMenuItemsDeclineAction struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutFooterMenuItemsDeclineAction) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutFooterMenuItemsDeclineAction
+func (v *ActivityConfigurableDeclineAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableDeclineAction
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutFooterMenuItemsDeclineAction) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutFooterMenuItemsDeclineAction
+func (v ActivityConfigurableDeclineAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableDeclineAction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2706,8 +2706,8 @@ func (v ActivityLayoutBlocksGetLayoutBlocks) MarshalJSON() ([]byte, error) {
 // ActivityLayoutBlocksGetLayoutBlocksBlock1 is the block_1 value of
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetLayoutBlocksBlock1 struct {
-	Type       b24.String                                          `json:"type"`
-	Properties ActivityLayoutBlocksGetLayoutBlocksBlock1Properties `json:"properties"`
+	Type       b24.String                              `json:"type"`
+	Properties ActivityLayoutBlocksGetBlock1Properties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2724,9 +2724,9 @@ func (v ActivityLayoutBlocksGetLayoutBlocksBlock1) MarshalJSON() ([]byte, error)
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityLayoutBlocksGetLayoutBlocksBlock1Properties is the properties value
-// of crm.activity.layout.blocks.get.
-type ActivityLayoutBlocksGetLayoutBlocksBlock1Properties struct {
+// ActivityLayoutBlocksGetBlock1Properties is the properties value of
+// crm.activity.layout.blocks.get.
+type ActivityLayoutBlocksGetBlock1Properties struct {
 	Value     b24.String `json:"value"`
 	Multiline b24.Bool   `json:"multiline"`
 	Bold      b24.Bool   `json:"bold"`
@@ -2736,22 +2736,22 @@ type ActivityLayoutBlocksGetLayoutBlocksBlock1Properties struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityLayoutBlocksGetLayoutBlocksBlock1Properties) UnmarshalJSON(data []byte) error {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock1Properties
+func (v *ActivityLayoutBlocksGetBlock1Properties) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksGetBlock1Properties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityLayoutBlocksGetLayoutBlocksBlock1Properties) MarshalJSON() ([]byte, error) {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock1Properties
+func (v ActivityLayoutBlocksGetBlock1Properties) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksGetBlock1Properties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityLayoutBlocksGetLayoutBlocksBlock2 is the block_2 value of
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetLayoutBlocksBlock2 struct {
-	Type       b24.String                                          `json:"type"`
-	Properties ActivityLayoutBlocksGetLayoutBlocksBlock2Properties `json:"properties"`
+	Type       b24.String                              `json:"type"`
+	Properties ActivityLayoutBlocksGetBlock2Properties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2768,31 +2768,31 @@ func (v ActivityLayoutBlocksGetLayoutBlocksBlock2) MarshalJSON() ([]byte, error)
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityLayoutBlocksGetLayoutBlocksBlock2Properties is the properties value
-// of crm.activity.layout.blocks.get.
-type ActivityLayoutBlocksGetLayoutBlocksBlock2Properties struct {
+// ActivityLayoutBlocksGetBlock2Properties is the properties value of
+// crm.activity.layout.blocks.get.
+type ActivityLayoutBlocksGetBlock2Properties struct {
 	Value b24.String `json:"value"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityLayoutBlocksGetLayoutBlocksBlock2Properties) UnmarshalJSON(data []byte) error {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock2Properties
+func (v *ActivityLayoutBlocksGetBlock2Properties) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksGetBlock2Properties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityLayoutBlocksGetLayoutBlocksBlock2Properties) MarshalJSON() ([]byte, error) {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock2Properties
+func (v ActivityLayoutBlocksGetBlock2Properties) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksGetBlock2Properties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityLayoutBlocksGetLayoutBlocksBlock3 is the block_3 value of
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetLayoutBlocksBlock3 struct {
-	Type       b24.String                                          `json:"type"`
-	Properties ActivityLayoutBlocksGetLayoutBlocksBlock3Properties `json:"properties"`
+	Type       b24.String                              `json:"type"`
+	Properties ActivityLayoutBlocksGetBlock3Properties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2809,31 +2809,31 @@ func (v ActivityLayoutBlocksGetLayoutBlocksBlock3) MarshalJSON() ([]byte, error)
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityLayoutBlocksGetLayoutBlocksBlock3Properties is the properties value
-// of crm.activity.layout.blocks.get.
-type ActivityLayoutBlocksGetLayoutBlocksBlock3Properties struct {
-	Text   b24.String                                                `json:"text"`
-	Bold   b24.Bool                                                  `json:"bold"`
-	Action ActivityLayoutBlocksGetLayoutBlocksBlock3PropertiesAction `json:"action"`
+// ActivityLayoutBlocksGetBlock3Properties is the properties value of
+// crm.activity.layout.blocks.get.
+type ActivityLayoutBlocksGetBlock3Properties struct {
+	Text   b24.String                                    `json:"text"`
+	Bold   b24.Bool                                      `json:"bold"`
+	Action ActivityLayoutBlocksGetBlock3PropertiesAction `json:"action"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityLayoutBlocksGetLayoutBlocksBlock3Properties) UnmarshalJSON(data []byte) error {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock3Properties
+func (v *ActivityLayoutBlocksGetBlock3Properties) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksGetBlock3Properties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityLayoutBlocksGetLayoutBlocksBlock3Properties) MarshalJSON() ([]byte, error) {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock3Properties
+func (v ActivityLayoutBlocksGetBlock3Properties) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksGetBlock3Properties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityLayoutBlocksGetLayoutBlocksBlock3PropertiesAction is the action
-// value of crm.activity.layout.blocks.get.
-type ActivityLayoutBlocksGetLayoutBlocksBlock3PropertiesAction struct {
+// ActivityLayoutBlocksGetBlock3PropertiesAction is the action value of
+// crm.activity.layout.blocks.get.
+type ActivityLayoutBlocksGetBlock3PropertiesAction struct {
 	Type b24.String `json:"type"`
 	URI  b24.String `json:"uri"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2841,22 +2841,22 @@ type ActivityLayoutBlocksGetLayoutBlocksBlock3PropertiesAction struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityLayoutBlocksGetLayoutBlocksBlock3PropertiesAction) UnmarshalJSON(data []byte) error {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock3PropertiesAction
+func (v *ActivityLayoutBlocksGetBlock3PropertiesAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksGetBlock3PropertiesAction
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityLayoutBlocksGetLayoutBlocksBlock3PropertiesAction) MarshalJSON() ([]byte, error) {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock3PropertiesAction
+func (v ActivityLayoutBlocksGetBlock3PropertiesAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksGetBlock3PropertiesAction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityLayoutBlocksGetLayoutBlocksBlock4 is the block_4 value of
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetLayoutBlocksBlock4 struct {
-	Type       b24.String                                          `json:"type"`
-	Properties ActivityLayoutBlocksGetLayoutBlocksBlock4Properties `json:"properties"`
+	Type       b24.String                              `json:"type"`
+	Properties ActivityLayoutBlocksGetBlock4Properties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2873,65 +2873,65 @@ func (v ActivityLayoutBlocksGetLayoutBlocksBlock4) MarshalJSON() ([]byte, error)
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityLayoutBlocksGetLayoutBlocksBlock4Properties is the properties value
-// of crm.activity.layout.blocks.get.
-type ActivityLayoutBlocksGetLayoutBlocksBlock4Properties struct {
-	Title b24.String                                               `json:"title"`
-	Block ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock `json:"block"`
+// ActivityLayoutBlocksGetBlock4Properties is the properties value of
+// crm.activity.layout.blocks.get.
+type ActivityLayoutBlocksGetBlock4Properties struct {
+	Title b24.String                                   `json:"title"`
+	Block ActivityLayoutBlocksGetBlock4PropertiesBlock `json:"block"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityLayoutBlocksGetLayoutBlocksBlock4Properties) UnmarshalJSON(data []byte) error {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock4Properties
+func (v *ActivityLayoutBlocksGetBlock4Properties) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksGetBlock4Properties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityLayoutBlocksGetLayoutBlocksBlock4Properties) MarshalJSON() ([]byte, error) {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock4Properties
+func (v ActivityLayoutBlocksGetBlock4Properties) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksGetBlock4Properties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock is the block value
-// of crm.activity.layout.blocks.get.
-type ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock struct {
-	Type       b24.String                                                         `json:"type"`
-	Properties ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties `json:"properties"`
+// ActivityLayoutBlocksGetBlock4PropertiesBlock is the block value of
+// crm.activity.layout.blocks.get.
+type ActivityLayoutBlocksGetBlock4PropertiesBlock struct {
+	Type       b24.String                             `json:"type"`
+	Properties ActivityLayoutBlocksGetBlockProperties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock) UnmarshalJSON(data []byte) error {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock
+func (v *ActivityLayoutBlocksGetBlock4PropertiesBlock) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksGetBlock4PropertiesBlock
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock) MarshalJSON() ([]byte, error) {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock
+func (v ActivityLayoutBlocksGetBlock4PropertiesBlock) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksGetBlock4PropertiesBlock
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties is the
-// properties value of crm.activity.layout.blocks.get.
-type ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties struct {
+// ActivityLayoutBlocksGetBlockProperties is the properties value of
+// crm.activity.layout.blocks.get.
+type ActivityLayoutBlocksGetBlockProperties struct {
 	Value b24.String `json:"value"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties
+func (v *ActivityLayoutBlocksGetBlockProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksGetBlockProperties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties
+func (v ActivityLayoutBlocksGetBlockProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksGetBlockProperties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

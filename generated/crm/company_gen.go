@@ -1975,7 +1975,7 @@ type CompanyDetailsConfigurationSetParamsDataElements struct {
 	// Default — 0. Default: 0.
 	OptionFlags b24.Opt[b24.Int] `json:"optionFlags,omitzero"`
 	// Additional list of options for the field
-	Options *CompanyDetailsConfigurationSetParamsDataElementsOptions `json:"options,omitzero"`
+	Options *CompanyDetailsConfigurationSetElementsOptions `json:"options,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1992,9 +1992,9 @@ func (v CompanyDetailsConfigurationSetParamsDataElements) MarshalJSON() ([]byte,
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CompanyDetailsConfigurationSetParamsDataElementsOptions is the options value
-// of crm.company.details.configuration.set.
-type CompanyDetailsConfigurationSetParamsDataElementsOptions struct {
+// CompanyDetailsConfigurationSetElementsOptions is the options value of
+// crm.company.details.configuration.set.
+type CompanyDetailsConfigurationSetElementsOptions struct {
 	// ADDRESS Identifier for the default address type. To find out possible
 	// address types, use crm.enum.addresstype
 	DefaultAddressType b24.Opt[b24.Int] `json:"defaultAddressType,omitzero"`
@@ -2008,14 +2008,14 @@ type CompanyDetailsConfigurationSetParamsDataElementsOptions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyDetailsConfigurationSetParamsDataElementsOptions) UnmarshalJSON(data []byte) error {
-	type plain CompanyDetailsConfigurationSetParamsDataElementsOptions
+func (v *CompanyDetailsConfigurationSetElementsOptions) UnmarshalJSON(data []byte) error {
+	type plain CompanyDetailsConfigurationSetElementsOptions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyDetailsConfigurationSetParamsDataElementsOptions) MarshalJSON() ([]byte, error) {
-	type plain CompanyDetailsConfigurationSetParamsDataElementsOptions
+func (v CompanyDetailsConfigurationSetElementsOptions) MarshalJSON() ([]byte, error) {
+	type plain CompanyDetailsConfigurationSetElementsOptions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

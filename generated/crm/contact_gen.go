@@ -1950,7 +1950,7 @@ type ContactDetailsConfigurationSetParamsDataElements struct {
 	// Default — 0. Default: 0.
 	OptionFlags b24.Opt[b24.Int] `json:"optionFlags,omitzero"`
 	// Additional list of options for the field
-	Options *ContactDetailsConfigurationSetParamsDataElementsOptions `json:"options,omitzero"`
+	Options *ContactDetailsConfigurationSetElementsOptions `json:"options,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1967,9 +1967,9 @@ func (v ContactDetailsConfigurationSetParamsDataElements) MarshalJSON() ([]byte,
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ContactDetailsConfigurationSetParamsDataElementsOptions is the options value
-// of crm.contact.details.configuration.set.
-type ContactDetailsConfigurationSetParamsDataElementsOptions struct {
+// ContactDetailsConfigurationSetElementsOptions is the options value of
+// crm.contact.details.configuration.set.
+type ContactDetailsConfigurationSetElementsOptions struct {
 	// ADDRESS Identifier for the default address type. To find possible address
 	// types, use crm.enum.addresstype
 	DefaultAddressType b24.Opt[b24.Int] `json:"defaultAddressType,omitzero"`
@@ -2003,14 +2003,14 @@ type ContactDetailsConfigurationSetParamsDataElementsOptions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactDetailsConfigurationSetParamsDataElementsOptions) UnmarshalJSON(data []byte) error {
-	type plain ContactDetailsConfigurationSetParamsDataElementsOptions
+func (v *ContactDetailsConfigurationSetElementsOptions) UnmarshalJSON(data []byte) error {
+	type plain ContactDetailsConfigurationSetElementsOptions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactDetailsConfigurationSetParamsDataElementsOptions) MarshalJSON() ([]byte, error) {
-	type plain ContactDetailsConfigurationSetParamsDataElementsOptions
+func (v ContactDetailsConfigurationSetElementsOptions) MarshalJSON() ([]byte, error) {
+	type plain ContactDetailsConfigurationSetElementsOptions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -360,7 +360,7 @@ type DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentN
 	//   - day — daily
 	//   - month — monthly
 	//   - year — yearly
-	PeriodicBy b24.Opt[DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
+	PeriodicBy b24.Opt[DocumentgeneratorNumeratorInputGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
 	// The timezone identifier for periodic reset, for example Europe/Berlin
 	Timezone b24.Opt[string] `json:"timezone,omitzero"`
 	// Indicator of direct numbering. Default is false. Default: false.
@@ -381,30 +381,30 @@ func (v DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSeque
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy
-// is the periodicBy of crm.documentgenerator.numerator: the constants below
-// are the documented values; others are accepted too.
-type DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy string
+// DocumentgeneratorNumeratorInputGeneratorPeriodicBy is the periodicBy of
+// crm.documentgenerator.numerator: the constants below are the documented
+// values; others are accepted too.
+type DocumentgeneratorNumeratorInputGeneratorPeriodicBy string
 
-// The documented values of DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy.
+// The documented values of DocumentgeneratorNumeratorInputGeneratorPeriodicBy.
 const (
 	// no reset
-	DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByX DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = ""
+	DocumentgeneratorNumeratorInputGeneratorPeriodicByX DocumentgeneratorNumeratorInputGeneratorPeriodicBy = ""
 	// daily
-	DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByDay DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "day"
+	DocumentgeneratorNumeratorInputGeneratorPeriodicByDay DocumentgeneratorNumeratorInputGeneratorPeriodicBy = "day"
 	// monthly
-	DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByMonth DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "month"
+	DocumentgeneratorNumeratorInputGeneratorPeriodicByMonth DocumentgeneratorNumeratorInputGeneratorPeriodicBy = "month"
 	// yearly
-	DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByYear DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "year"
+	DocumentgeneratorNumeratorInputGeneratorPeriodicByYear DocumentgeneratorNumeratorInputGeneratorPeriodicBy = "year"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy) UnmarshalJSON(data []byte) error {
+func (v *DocumentgeneratorNumeratorInputGeneratorPeriodicBy) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy(s)
+	*v = DocumentgeneratorNumeratorInputGeneratorPeriodicBy(s)
 	return nil
 }
 

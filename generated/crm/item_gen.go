@@ -1402,7 +1402,7 @@ type ItemDetailsConfigurationForceCommonScopeForAllParamsExtras struct {
 	//
 	//   - 1 — simple leads
 	//   - 2 — repeat leads
-	Lead b24.Opt[ItemDetailsConfigurationForceCommonScopeForAllParamsExtrasLead] `json:"Lead,omitzero"`
+	Lead b24.Opt[ItemDetailsConfigurationForceCommonScopeForAllExtrasLead] `json:"Lead,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1419,26 +1419,26 @@ func (v ItemDetailsConfigurationForceCommonScopeForAllParamsExtras) MarshalJSON(
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ItemDetailsConfigurationForceCommonScopeForAllParamsExtrasLead is the Lead
-// of crm.item.details.configuration.forceCommonScopeForAll: the constants
-// below are the documented values; others are accepted too.
-type ItemDetailsConfigurationForceCommonScopeForAllParamsExtrasLead string
+// ItemDetailsConfigurationForceCommonScopeForAllExtrasLead is the Lead of
+// crm.item.details.configuration.forceCommonScopeForAll: the constants below
+// are the documented values; others are accepted too.
+type ItemDetailsConfigurationForceCommonScopeForAllExtrasLead string
 
-// The documented values of ItemDetailsConfigurationForceCommonScopeForAllParamsExtrasLead.
+// The documented values of ItemDetailsConfigurationForceCommonScopeForAllExtrasLead.
 const (
 	// simple leads
-	ItemDetailsConfigurationForceCommonScopeForAllParamsExtrasLeadN1 ItemDetailsConfigurationForceCommonScopeForAllParamsExtrasLead = "1"
+	ItemDetailsConfigurationForceCommonScopeForAllExtrasLeadN1 ItemDetailsConfigurationForceCommonScopeForAllExtrasLead = "1"
 	// repeat leads
-	ItemDetailsConfigurationForceCommonScopeForAllParamsExtrasLeadN2 ItemDetailsConfigurationForceCommonScopeForAllParamsExtrasLead = "2"
+	ItemDetailsConfigurationForceCommonScopeForAllExtrasLeadN2 ItemDetailsConfigurationForceCommonScopeForAllExtrasLead = "2"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ItemDetailsConfigurationForceCommonScopeForAllParamsExtrasLead) UnmarshalJSON(data []byte) error {
+func (v *ItemDetailsConfigurationForceCommonScopeForAllExtrasLead) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ItemDetailsConfigurationForceCommonScopeForAllParamsExtrasLead(s)
+	*v = ItemDetailsConfigurationForceCommonScopeForAllExtrasLead(s)
 	return nil
 }
 
@@ -1904,7 +1904,7 @@ type ItemDetailsConfigurationSetParamsDataElements struct {
 	// By default, the value is 0. Default: 0.
 	OptionFlags b24.Opt[b24.Int] `json:"optionFlags,omitzero"`
 	// Additional list of options for the field
-	Options *ItemDetailsConfigurationSetParamsDataElementsOptions `json:"options,omitzero"`
+	Options *ItemDetailsConfigurationSetElementsOptions `json:"options,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1921,9 +1921,9 @@ func (v ItemDetailsConfigurationSetParamsDataElements) MarshalJSON() ([]byte, er
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ItemDetailsConfigurationSetParamsDataElementsOptions is the options value of
+// ItemDetailsConfigurationSetElementsOptions is the options value of
 // crm.item.details.configuration.set.
-type ItemDetailsConfigurationSetParamsDataElementsOptions struct {
+type ItemDetailsConfigurationSetElementsOptions struct {
 	// ADDRESS Default address type identifier. To find possible address types, use
 	// crm.enum.addresstype Calculated
 	DefaultAddressType b24.Opt[b24.Int] `json:"defaultAddressType,omitzero"`
@@ -1949,14 +1949,14 @@ type ItemDetailsConfigurationSetParamsDataElementsOptions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemDetailsConfigurationSetParamsDataElementsOptions) UnmarshalJSON(data []byte) error {
-	type plain ItemDetailsConfigurationSetParamsDataElementsOptions
+func (v *ItemDetailsConfigurationSetElementsOptions) UnmarshalJSON(data []byte) error {
+	type plain ItemDetailsConfigurationSetElementsOptions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemDetailsConfigurationSetParamsDataElementsOptions) MarshalJSON() ([]byte, error) {
-	type plain ItemDetailsConfigurationSetParamsDataElementsOptions
+func (v ItemDetailsConfigurationSetElementsOptions) MarshalJSON() ([]byte, error) {
+	type plain ItemDetailsConfigurationSetElementsOptions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

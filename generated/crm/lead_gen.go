@@ -1748,7 +1748,7 @@ func (v LeadDetailsConfigurationGetParamsExtras) MarshalJSON() ([]byte, error) {
 // LeadDetailsConfigurationGetParamsExtrasLead is the lead value of
 // crm.lead.details.configuration.get.
 type LeadDetailsConfigurationGetParamsExtrasLead struct {
-	Customer *LeadDetailsConfigurationGetParamsExtrasLeadCustomer `json:"customer,omitzero"`
+	Customer *LeadDetailsConfigurationGetLeadCustomer `json:"customer,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1765,9 +1765,9 @@ func (v LeadDetailsConfigurationGetParamsExtrasLead) MarshalJSON() ([]byte, erro
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// LeadDetailsConfigurationGetParamsExtrasLeadCustomer is the customer value of
+// LeadDetailsConfigurationGetLeadCustomer is the customer value of
 // crm.lead.details.configuration.get.
-type LeadDetailsConfigurationGetParamsExtrasLeadCustomer struct {
+type LeadDetailsConfigurationGetLeadCustomer struct {
 	// Type of lead. Possible values:
 	//
 	//   - 1 - simple lead
@@ -1778,14 +1778,14 @@ type LeadDetailsConfigurationGetParamsExtrasLeadCustomer struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadDetailsConfigurationGetParamsExtrasLeadCustomer) UnmarshalJSON(data []byte) error {
-	type plain LeadDetailsConfigurationGetParamsExtrasLeadCustomer
+func (v *LeadDetailsConfigurationGetLeadCustomer) UnmarshalJSON(data []byte) error {
+	type plain LeadDetailsConfigurationGetLeadCustomer
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadDetailsConfigurationGetParamsExtrasLeadCustomer) MarshalJSON() ([]byte, error) {
-	type plain LeadDetailsConfigurationGetParamsExtrasLeadCustomer
+func (v LeadDetailsConfigurationGetLeadCustomer) MarshalJSON() ([]byte, error) {
+	type plain LeadDetailsConfigurationGetLeadCustomer
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1895,7 +1895,7 @@ func (v LeadDetailsConfigurationResetParamsExtras) MarshalJSON() ([]byte, error)
 // LeadDetailsConfigurationResetParamsExtrasLead is the lead value of
 // crm.lead.details.configuration.reset.
 type LeadDetailsConfigurationResetParamsExtrasLead struct {
-	Customer *LeadDetailsConfigurationResetParamsExtrasLeadCustomer `json:"customer,omitzero"`
+	Customer *LeadDetailsConfigurationResetLeadCustomer `json:"customer,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1912,9 +1912,9 @@ func (v LeadDetailsConfigurationResetParamsExtrasLead) MarshalJSON() ([]byte, er
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// LeadDetailsConfigurationResetParamsExtrasLeadCustomer is the customer value
-// of crm.lead.details.configuration.reset.
-type LeadDetailsConfigurationResetParamsExtrasLeadCustomer struct {
+// LeadDetailsConfigurationResetLeadCustomer is the customer value of
+// crm.lead.details.configuration.reset.
+type LeadDetailsConfigurationResetLeadCustomer struct {
 	// The type of lead. Possible values:
 	//
 	//   - 1 - simple lead
@@ -1925,14 +1925,14 @@ type LeadDetailsConfigurationResetParamsExtrasLeadCustomer struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadDetailsConfigurationResetParamsExtrasLeadCustomer) UnmarshalJSON(data []byte) error {
-	type plain LeadDetailsConfigurationResetParamsExtrasLeadCustomer
+func (v *LeadDetailsConfigurationResetLeadCustomer) UnmarshalJSON(data []byte) error {
+	type plain LeadDetailsConfigurationResetLeadCustomer
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadDetailsConfigurationResetParamsExtrasLeadCustomer) MarshalJSON() ([]byte, error) {
-	type plain LeadDetailsConfigurationResetParamsExtrasLeadCustomer
+func (v LeadDetailsConfigurationResetLeadCustomer) MarshalJSON() ([]byte, error) {
+	type plain LeadDetailsConfigurationResetLeadCustomer
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -1933,8 +1933,8 @@ func (v TimelineLayoutBlocksGetLayoutBlocks) MarshalJSON() ([]byte, error) {
 // TimelineLayoutBlocksGetLayoutBlocksBlock1 is the block_1 value of
 // crm.timeline.layout.blocks.get.
 type TimelineLayoutBlocksGetLayoutBlocksBlock1 struct {
-	Type       b24.String                                          `json:"type"`
-	Properties TimelineLayoutBlocksGetLayoutBlocksBlock1Properties `json:"properties"`
+	Type       b24.String                              `json:"type"`
+	Properties TimelineLayoutBlocksGetBlock1Properties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1951,9 +1951,9 @@ func (v TimelineLayoutBlocksGetLayoutBlocksBlock1) MarshalJSON() ([]byte, error)
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineLayoutBlocksGetLayoutBlocksBlock1Properties is the properties value
-// of crm.timeline.layout.blocks.get.
-type TimelineLayoutBlocksGetLayoutBlocksBlock1Properties struct {
+// TimelineLayoutBlocksGetBlock1Properties is the properties value of
+// crm.timeline.layout.blocks.get.
+type TimelineLayoutBlocksGetBlock1Properties struct {
 	Value     b24.String `json:"value"`
 	Multiline b24.Bool   `json:"multiline"`
 	Bold      b24.Bool   `json:"bold"`
@@ -1963,22 +1963,22 @@ type TimelineLayoutBlocksGetLayoutBlocksBlock1Properties struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLayoutBlocksGetLayoutBlocksBlock1Properties) UnmarshalJSON(data []byte) error {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock1Properties
+func (v *TimelineLayoutBlocksGetBlock1Properties) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksGetBlock1Properties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLayoutBlocksGetLayoutBlocksBlock1Properties) MarshalJSON() ([]byte, error) {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock1Properties
+func (v TimelineLayoutBlocksGetBlock1Properties) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksGetBlock1Properties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimelineLayoutBlocksGetLayoutBlocksBlock2 is the block_2 value of
 // crm.timeline.layout.blocks.get.
 type TimelineLayoutBlocksGetLayoutBlocksBlock2 struct {
-	Type       b24.String                                          `json:"type"`
-	Properties TimelineLayoutBlocksGetLayoutBlocksBlock2Properties `json:"properties"`
+	Type       b24.String                              `json:"type"`
+	Properties TimelineLayoutBlocksGetBlock2Properties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1995,31 +1995,31 @@ func (v TimelineLayoutBlocksGetLayoutBlocksBlock2) MarshalJSON() ([]byte, error)
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineLayoutBlocksGetLayoutBlocksBlock2Properties is the properties value
-// of crm.timeline.layout.blocks.get.
-type TimelineLayoutBlocksGetLayoutBlocksBlock2Properties struct {
+// TimelineLayoutBlocksGetBlock2Properties is the properties value of
+// crm.timeline.layout.blocks.get.
+type TimelineLayoutBlocksGetBlock2Properties struct {
 	Value b24.String `json:"value"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLayoutBlocksGetLayoutBlocksBlock2Properties) UnmarshalJSON(data []byte) error {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock2Properties
+func (v *TimelineLayoutBlocksGetBlock2Properties) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksGetBlock2Properties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLayoutBlocksGetLayoutBlocksBlock2Properties) MarshalJSON() ([]byte, error) {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock2Properties
+func (v TimelineLayoutBlocksGetBlock2Properties) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksGetBlock2Properties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimelineLayoutBlocksGetLayoutBlocksBlock3 is the block_3 value of
 // crm.timeline.layout.blocks.get.
 type TimelineLayoutBlocksGetLayoutBlocksBlock3 struct {
-	Type       b24.String                                          `json:"type"`
-	Properties TimelineLayoutBlocksGetLayoutBlocksBlock3Properties `json:"properties"`
+	Type       b24.String                              `json:"type"`
+	Properties TimelineLayoutBlocksGetBlock3Properties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2036,31 +2036,31 @@ func (v TimelineLayoutBlocksGetLayoutBlocksBlock3) MarshalJSON() ([]byte, error)
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineLayoutBlocksGetLayoutBlocksBlock3Properties is the properties value
-// of crm.timeline.layout.blocks.get.
-type TimelineLayoutBlocksGetLayoutBlocksBlock3Properties struct {
-	Text   b24.String                                                `json:"text"`
-	Bold   b24.Bool                                                  `json:"bold"`
-	Action TimelineLayoutBlocksGetLayoutBlocksBlock3PropertiesAction `json:"action"`
+// TimelineLayoutBlocksGetBlock3Properties is the properties value of
+// crm.timeline.layout.blocks.get.
+type TimelineLayoutBlocksGetBlock3Properties struct {
+	Text   b24.String                                    `json:"text"`
+	Bold   b24.Bool                                      `json:"bold"`
+	Action TimelineLayoutBlocksGetBlock3PropertiesAction `json:"action"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLayoutBlocksGetLayoutBlocksBlock3Properties) UnmarshalJSON(data []byte) error {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock3Properties
+func (v *TimelineLayoutBlocksGetBlock3Properties) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksGetBlock3Properties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLayoutBlocksGetLayoutBlocksBlock3Properties) MarshalJSON() ([]byte, error) {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock3Properties
+func (v TimelineLayoutBlocksGetBlock3Properties) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksGetBlock3Properties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineLayoutBlocksGetLayoutBlocksBlock3PropertiesAction is the action
-// value of crm.timeline.layout.blocks.get.
-type TimelineLayoutBlocksGetLayoutBlocksBlock3PropertiesAction struct {
+// TimelineLayoutBlocksGetBlock3PropertiesAction is the action value of
+// crm.timeline.layout.blocks.get.
+type TimelineLayoutBlocksGetBlock3PropertiesAction struct {
 	Type b24.String `json:"type"`
 	URI  b24.String `json:"uri"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2068,22 +2068,22 @@ type TimelineLayoutBlocksGetLayoutBlocksBlock3PropertiesAction struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLayoutBlocksGetLayoutBlocksBlock3PropertiesAction) UnmarshalJSON(data []byte) error {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock3PropertiesAction
+func (v *TimelineLayoutBlocksGetBlock3PropertiesAction) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksGetBlock3PropertiesAction
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLayoutBlocksGetLayoutBlocksBlock3PropertiesAction) MarshalJSON() ([]byte, error) {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock3PropertiesAction
+func (v TimelineLayoutBlocksGetBlock3PropertiesAction) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksGetBlock3PropertiesAction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimelineLayoutBlocksGetLayoutBlocksBlock4 is the block_4 value of
 // crm.timeline.layout.blocks.get.
 type TimelineLayoutBlocksGetLayoutBlocksBlock4 struct {
-	Type       b24.String                                          `json:"type"`
-	Properties TimelineLayoutBlocksGetLayoutBlocksBlock4Properties `json:"properties"`
+	Type       b24.String                              `json:"type"`
+	Properties TimelineLayoutBlocksGetBlock4Properties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2100,65 +2100,65 @@ func (v TimelineLayoutBlocksGetLayoutBlocksBlock4) MarshalJSON() ([]byte, error)
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineLayoutBlocksGetLayoutBlocksBlock4Properties is the properties value
-// of crm.timeline.layout.blocks.get.
-type TimelineLayoutBlocksGetLayoutBlocksBlock4Properties struct {
-	Title b24.String                                               `json:"title"`
-	Block TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock `json:"block"`
+// TimelineLayoutBlocksGetBlock4Properties is the properties value of
+// crm.timeline.layout.blocks.get.
+type TimelineLayoutBlocksGetBlock4Properties struct {
+	Title b24.String                                   `json:"title"`
+	Block TimelineLayoutBlocksGetBlock4PropertiesBlock `json:"block"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLayoutBlocksGetLayoutBlocksBlock4Properties) UnmarshalJSON(data []byte) error {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock4Properties
+func (v *TimelineLayoutBlocksGetBlock4Properties) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksGetBlock4Properties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLayoutBlocksGetLayoutBlocksBlock4Properties) MarshalJSON() ([]byte, error) {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock4Properties
+func (v TimelineLayoutBlocksGetBlock4Properties) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksGetBlock4Properties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock is the block value
-// of crm.timeline.layout.blocks.get.
-type TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock struct {
-	Type       b24.String                                                         `json:"type"`
-	Properties TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties `json:"properties"`
+// TimelineLayoutBlocksGetBlock4PropertiesBlock is the block value of
+// crm.timeline.layout.blocks.get.
+type TimelineLayoutBlocksGetBlock4PropertiesBlock struct {
+	Type       b24.String                             `json:"type"`
+	Properties TimelineLayoutBlocksGetBlockProperties `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock) UnmarshalJSON(data []byte) error {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock
+func (v *TimelineLayoutBlocksGetBlock4PropertiesBlock) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksGetBlock4PropertiesBlock
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock) MarshalJSON() ([]byte, error) {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlock
+func (v TimelineLayoutBlocksGetBlock4PropertiesBlock) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksGetBlock4PropertiesBlock
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties is the
-// properties value of crm.timeline.layout.blocks.get.
-type TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties struct {
+// TimelineLayoutBlocksGetBlockProperties is the properties value of
+// crm.timeline.layout.blocks.get.
+type TimelineLayoutBlocksGetBlockProperties struct {
 	Value b24.String `json:"value"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties) UnmarshalJSON(data []byte) error {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties
+func (v *TimelineLayoutBlocksGetBlockProperties) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksGetBlockProperties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties) MarshalJSON() ([]byte, error) {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock4PropertiesBlockProperties
+func (v TimelineLayoutBlocksGetBlockProperties) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksGetBlockProperties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

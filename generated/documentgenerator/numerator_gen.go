@@ -184,7 +184,7 @@ type NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator st
 	//   - day — daily
 	//   - month — monthly
 	//   - year — yearly
-	PeriodicBy b24.Opt[NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
+	PeriodicBy b24.Opt[NumeratorInputGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
 	// Timezone identifier for periodic reset, e.g., Europe/Berlin
 	Timezone b24.Opt[string] `json:"timezone,omitzero"`
 	// Direct numbering flag.
@@ -214,30 +214,30 @@ func (v NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy
-// is the periodicBy of documentgenerator.numerator: the constants below are
-// the documented values; others are accepted too.
-type NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy string
+// NumeratorInputGeneratorPeriodicBy is the periodicBy of
+// documentgenerator.numerator: the constants below are the documented values;
+// others are accepted too.
+type NumeratorInputGeneratorPeriodicBy string
 
-// The documented values of NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy.
+// The documented values of NumeratorInputGeneratorPeriodicBy.
 const (
 	// no reset
-	NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByX NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = ""
+	NumeratorInputGeneratorPeriodicByX NumeratorInputGeneratorPeriodicBy = ""
 	// daily
-	NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByDay NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "day"
+	NumeratorInputGeneratorPeriodicByDay NumeratorInputGeneratorPeriodicBy = "day"
 	// monthly
-	NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByMonth NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "month"
+	NumeratorInputGeneratorPeriodicByMonth NumeratorInputGeneratorPeriodicBy = "month"
 	// yearly
-	NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByYear NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "year"
+	NumeratorInputGeneratorPeriodicByYear NumeratorInputGeneratorPeriodicBy = "year"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy) UnmarshalJSON(data []byte) error {
+func (v *NumeratorInputGeneratorPeriodicBy) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy(s)
+	*v = NumeratorInputGeneratorPeriodicBy(s)
 	return nil
 }
 

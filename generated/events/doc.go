@@ -33,6 +33,13 @@ Values arrive as strings ("759", "Y", "1736405807"); the payload types
 decode them into the documented types, and keep the keys the docs do not
 list in their Extra fields. Log an event's raw payload through
 b24.Event.Redacted (or the Event itself), never Payload: it holds the tokens.
+
+Where to start: find the event's type by its name (ONCRMDEALUPDATE is
+OnCrmDealUpdate, registered with Receiver.OnCrmDealUpdate; the constant
+NameOnCrmDealUpdate holds the wire name), read the IDs it carries from its
+Data, and fetch the record with the method package (crm.ItemGet with
+entityTypeId 2 for a deal). Test a handler with b24test.Portal.Deliver,
+which sends a delivery form-encoded, as Bitrix24 does.
 */
 package events
 

@@ -39,12 +39,12 @@ func EmployeeCount(ctx context.Context, c b24.Caller, p EmployeeCountParams, opt
 // batch does not take it); its result decodes as EmployeeCount's does.
 // Required parameters are not checked here: the portal reports them.
 func EmployeeCountCommand(p EmployeeCountParams) b24.CommandV3[*EmployeeCountResult] {
-	return b24.NewCommandV3[*EmployeeCountResult](b24.Request{
+	return b24.CommandV3[*EmployeeCountResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.employee.count",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EmployeeCountParams holds the parameters of humanresources.employee.count.
@@ -108,12 +108,12 @@ func EmployeeFieldGet(ctx context.Context, c b24.Caller, p EmployeeFieldGetParam
 // batch does not take it); its result decodes as EmployeeFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func EmployeeFieldGetCommand(p EmployeeFieldGetParams) b24.CommandV3[*EmployeeFieldGetResult] {
-	return b24.NewCommandV3[*EmployeeFieldGetResult](b24.Request{
+	return b24.CommandV3[*EmployeeFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.employee.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EmployeeFieldGetParams holds the parameters of
@@ -274,12 +274,12 @@ func EmployeeFieldList(ctx context.Context, c b24.Caller, p EmployeeFieldListPar
 // batch does not take it); its result decodes as EmployeeFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func EmployeeFieldListCommand(p EmployeeFieldListParams) b24.CommandV3[*EmployeeFieldListResult] {
-	return b24.NewCommandV3[*EmployeeFieldListResult](b24.Request{
+	return b24.CommandV3[*EmployeeFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.employee.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EmployeeFieldListParams holds the parameters of
@@ -383,11 +383,11 @@ func EmployeeMultidepartment(ctx context.Context, c b24.Caller, p EmployeeMultid
 // EmployeeMultidepartment's does. Required parameters are not checked here:
 // the portal reports them.
 func EmployeeMultidepartmentCommand(p EmployeeMultidepartmentParams) b24.CommandV3[*EmployeeMultidepartmentResult] {
-	return b24.NewCommandV3[*EmployeeMultidepartmentResult](b24.Request{
+	return b24.CommandV3[*EmployeeMultidepartmentResult]{Request: b24.Request{
 		Method:  "humanresources.employee.multidepartment",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // EmployeeMultidepartmentParams holds the parameters of
@@ -425,7 +425,7 @@ type EmployeeMultidepartmentResultEmployees struct {
 	// Employee position
 	WorkPosition b24.String `json:"workPosition"`
 	// Array of employee departments
-	Departments []EmployeeMultidepartmentResultEmployeesDepartments `json:"departments"`
+	Departments []EmployeeMultidepartmentEmployeesDepartments `json:"departments"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -442,9 +442,9 @@ func (v EmployeeMultidepartmentResultEmployees) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// EmployeeMultidepartmentResultEmployeesDepartments is the departments value
-// of humanresources.employee.multidepartment.
-type EmployeeMultidepartmentResultEmployeesDepartments struct {
+// EmployeeMultidepartmentEmployeesDepartments is the departments value of
+// humanresources.employee.multidepartment.
+type EmployeeMultidepartmentEmployeesDepartments struct {
 	// Department identifier
 	ID b24.Int `json:"id"`
 	// Department name
@@ -454,14 +454,14 @@ type EmployeeMultidepartmentResultEmployeesDepartments struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EmployeeMultidepartmentResultEmployeesDepartments) UnmarshalJSON(data []byte) error {
-	type plain EmployeeMultidepartmentResultEmployeesDepartments
+func (v *EmployeeMultidepartmentEmployeesDepartments) UnmarshalJSON(data []byte) error {
+	type plain EmployeeMultidepartmentEmployeesDepartments
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v EmployeeMultidepartmentResultEmployeesDepartments) MarshalJSON() ([]byte, error) {
-	type plain EmployeeMultidepartmentResultEmployeesDepartments
+func (v EmployeeMultidepartmentEmployeesDepartments) MarshalJSON() ([]byte, error) {
+	type plain EmployeeMultidepartmentEmployeesDepartments
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -504,12 +504,12 @@ func EmployeeSearch(ctx context.Context, c b24.Caller, p EmployeeSearchParams, o
 // batch does not take it); its result decodes as EmployeeSearch's does.
 // Required parameters are not checked here: the portal reports them.
 func EmployeeSearchCommand(p EmployeeSearchParams) b24.CommandV3[*EmployeeSearchResult] {
-	return b24.NewCommandV3[*EmployeeSearchResult](b24.Request{
+	return b24.CommandV3[*EmployeeSearchResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.employee.search",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EmployeeSearchParams holds the parameters of humanresources.employee.search.
@@ -646,11 +646,11 @@ func EmployeeSubordinates(ctx context.Context, c b24.Caller, p EmployeeSubordina
 // REST 2 batch does not take it); its result decodes as EmployeeSubordinates's
 // does. Required parameters are not checked here: the portal reports them.
 func EmployeeSubordinatesCommand(p EmployeeSubordinatesParams) b24.CommandV3[*EmployeeSubordinatesResult] {
-	return b24.NewCommandV3[*EmployeeSubordinatesResult](b24.Request{
+	return b24.CommandV3[*EmployeeSubordinatesResult]{Request: b24.Request{
 		Method:  "humanresources.employee.subordinates",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // EmployeeSubordinatesParams holds the parameters of

@@ -47,11 +47,11 @@ func NodeAdd(ctx context.Context, c b24.Caller, p NodeAddParams, opts ...b24.Cal
 // it); its result decodes as NodeAdd's does. Required parameters are not
 // checked here: the portal reports them.
 func NodeAddCommand(p NodeAddParams) b24.CommandV3[*NodeAddResult] {
-	return b24.NewCommandV3[*NodeAddResult](b24.Request{
+	return b24.CommandV3[*NodeAddResult]{Request: b24.Request{
 		Method:  "humanresources.node.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeAddParams holds the parameters of humanresources.node.add.
@@ -406,11 +406,11 @@ func NodeChildren(ctx context.Context, c b24.Caller, p NodeChildrenParams, opts 
 // not take it); its result decodes as NodeChildren's does. Required parameters
 // are not checked here: the portal reports them.
 func NodeChildrenCommand(p NodeChildrenParams) b24.CommandV3[*NodeChildrenResult] {
-	return b24.NewCommandV3[*NodeChildrenResult](b24.Request{
+	return b24.CommandV3[*NodeChildrenResult]{Request: b24.Request{
 		Method:  "humanresources.node.children",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeChildrenParams holds the parameters of humanresources.node.children.
@@ -539,11 +539,11 @@ func NodeCommunicationEdit(ctx context.Context, c b24.Caller, p NodeCommunicatio
 // NodeCommunicationEdit's does. Required parameters are not checked here: the
 // portal reports them.
 func NodeCommunicationEditCommand(p NodeCommunicationEditParams) b24.CommandV3[*NodeCommunicationEditResult] {
-	return b24.NewCommandV3[*NodeCommunicationEditResult](b24.Request{
+	return b24.CommandV3[*NodeCommunicationEditResult]{Request: b24.Request{
 		Method:  "humanresources.node.communication.edit",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeCommunicationEditParams holds the parameters of
@@ -699,12 +699,12 @@ func NodeCommunicationList(ctx context.Context, c b24.Caller, p NodeCommunicatio
 // NodeCommunicationList's does. Required parameters are not checked here: the
 // portal reports them.
 func NodeCommunicationListCommand(p NodeCommunicationListParams) b24.CommandV3[*NodeCommunicationListResult] {
-	return b24.NewCommandV3[*NodeCommunicationListResult](b24.Request{
+	return b24.CommandV3[*NodeCommunicationListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.communication.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeCommunicationListParams holds the parameters of
@@ -1008,12 +1008,12 @@ func NodeCount(ctx context.Context, c b24.Caller, p NodeCountParams, opts ...b24
 // take it); its result decodes as NodeCount's does. Required parameters are
 // not checked here: the portal reports them.
 func NodeCountCommand(p NodeCountParams) b24.CommandV3[*NodeCountResult] {
-	return b24.NewCommandV3[*NodeCountResult](b24.Request{
+	return b24.CommandV3[*NodeCountResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.count",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeCountParams holds the parameters of humanresources.node.count.
@@ -1078,11 +1078,11 @@ func NodeEdit(ctx context.Context, c b24.Caller, p NodeEditParams, opts ...b24.C
 // take it); its result decodes as NodeEdit's does. Required parameters are not
 // checked here: the portal reports them.
 func NodeEditCommand(p NodeEditParams) b24.CommandV3[*NodeEditResult] {
-	return b24.NewCommandV3[*NodeEditResult](b24.Request{
+	return b24.CommandV3[*NodeEditResult]{Request: b24.Request{
 		Method:  "humanresources.node.edit",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeEditParams holds the parameters of humanresources.node.edit.
@@ -1233,12 +1233,12 @@ func NodeFieldGet(ctx context.Context, c b24.Caller, p NodeFieldGetParams, opts 
 // not take it); its result decodes as NodeFieldGet's does. Required parameters
 // are not checked here: the portal reports them.
 func NodeFieldGetCommand(p NodeFieldGetParams) b24.CommandV3[*NodeFieldGetResult] {
-	return b24.NewCommandV3[*NodeFieldGetResult](b24.Request{
+	return b24.CommandV3[*NodeFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeFieldGetParams holds the parameters of humanresources.node.field.get.
@@ -1411,12 +1411,12 @@ func NodeFieldList(ctx context.Context, c b24.Caller, p NodeFieldListParams, opt
 // batch does not take it); its result decodes as NodeFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func NodeFieldListCommand(p NodeFieldListParams) b24.CommandV3[*NodeFieldListResult] {
-	return b24.NewCommandV3[*NodeFieldListResult](b24.Request{
+	return b24.CommandV3[*NodeFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeFieldListParams holds the parameters of humanresources.node.field.list.
@@ -1524,12 +1524,12 @@ func NodeGet(ctx context.Context, c b24.Caller, p NodeGetParams, opts ...b24.Cal
 // it); its result decodes as NodeGet's does. Required parameters are not
 // checked here: the portal reports them.
 func NodeGetCommand(p NodeGetParams) b24.CommandV3[*NodeGetResult] {
-	return b24.NewCommandV3[*NodeGetResult](b24.Request{
+	return b24.CommandV3[*NodeGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeGetParams holds the parameters of humanresources.node.get.
@@ -1687,12 +1687,12 @@ func NodeList(ctx context.Context, c b24.Caller, p NodeListParams, opts ...b24.C
 // take it); its result decodes as NodeList's does. Required parameters are not
 // checked here: the portal reports them.
 func NodeListCommand(p NodeListParams) b24.CommandV3[*NodeListResult] {
-	return b24.NewCommandV3[*NodeListResult](b24.Request{
+	return b24.CommandV3[*NodeListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeListAll iterates over every row of humanresources.node.list (REST 3.0),
@@ -1898,11 +1898,11 @@ func NodeMemberAdd(ctx context.Context, c b24.Caller, p NodeMemberAddParams, opt
 // batch does not take it); its result decodes as NodeMemberAdd's does.
 // Required parameters are not checked here: the portal reports them.
 func NodeMemberAddCommand(p NodeMemberAddParams) b24.CommandV3[*NodeMemberAddResult] {
-	return b24.NewCommandV3[*NodeMemberAddResult](b24.Request{
+	return b24.CommandV3[*NodeMemberAddResult]{Request: b24.Request{
 		Method:  "humanresources.node.member.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeMemberAddParams holds the parameters of humanresources.node.member.add.
@@ -2048,12 +2048,12 @@ func NodeMemberFieldGet(ctx context.Context, c b24.Caller, p NodeMemberFieldGetP
 // 2 batch does not take it); its result decodes as NodeMemberFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func NodeMemberFieldGetCommand(p NodeMemberFieldGetParams) b24.CommandV3[*NodeMemberFieldGetResult] {
-	return b24.NewCommandV3[*NodeMemberFieldGetResult](b24.Request{
+	return b24.CommandV3[*NodeMemberFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.member.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeMemberFieldGetParams holds the parameters of
@@ -2206,12 +2206,12 @@ func NodeMemberFieldList(ctx context.Context, c b24.Caller, p NodeMemberFieldLis
 // REST 2 batch does not take it); its result decodes as NodeMemberFieldList's
 // does. Required parameters are not checked here: the portal reports them.
 func NodeMemberFieldListCommand(p NodeMemberFieldListParams) b24.CommandV3[*NodeMemberFieldListResult] {
-	return b24.NewCommandV3[*NodeMemberFieldListResult](b24.Request{
+	return b24.CommandV3[*NodeMemberFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.member.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeMemberFieldListParams holds the parameters of
@@ -2320,11 +2320,11 @@ func NodeMemberMove(ctx context.Context, c b24.Caller, p NodeMemberMoveParams, o
 // batch does not take it); its result decodes as NodeMemberMove's does.
 // Required parameters are not checked here: the portal reports them.
 func NodeMemberMoveCommand(p NodeMemberMoveParams) b24.CommandV3[*NodeMemberMoveResult] {
-	return b24.NewCommandV3[*NodeMemberMoveResult](b24.Request{
+	return b24.CommandV3[*NodeMemberMoveResult]{Request: b24.Request{
 		Method:  "humanresources.node.member.move",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeMemberMoveParams holds the parameters of
@@ -2467,11 +2467,11 @@ func NodeMemberRemove(ctx context.Context, c b24.Caller, p NodeMemberRemoveParam
 // batch does not take it); its result decodes as NodeMemberRemove's does.
 // Required parameters are not checked here: the portal reports them.
 func NodeMemberRemoveCommand(p NodeMemberRemoveParams) b24.CommandV3[*NodeMemberRemoveResult] {
-	return b24.NewCommandV3[*NodeMemberRemoveResult](b24.Request{
+	return b24.CommandV3[*NodeMemberRemoveResult]{Request: b24.Request{
 		Method:  "humanresources.node.member.remove",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeMemberRemoveParams holds the parameters of
@@ -2594,11 +2594,11 @@ func NodeMemberSet(ctx context.Context, c b24.Caller, p NodeMemberSetParams, opt
 // batch does not take it); its result decodes as NodeMemberSet's does.
 // Required parameters are not checked here: the portal reports them.
 func NodeMemberSetCommand(p NodeMemberSetParams) b24.CommandV3[*NodeMemberSetResult] {
-	return b24.NewCommandV3[*NodeMemberSetResult](b24.Request{
+	return b24.CommandV3[*NodeMemberSetResult]{Request: b24.Request{
 		Method:  "humanresources.node.member.set",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeMemberSetParams holds the parameters of humanresources.node.member.set.
@@ -2719,11 +2719,11 @@ func NodeMove(ctx context.Context, c b24.Caller, p NodeMoveParams, opts ...b24.C
 // take it); its result decodes as NodeMove's does. Required parameters are not
 // checked here: the portal reports them.
 func NodeMoveCommand(p NodeMoveParams) b24.CommandV3[*NodeMoveResult] {
-	return b24.NewCommandV3[*NodeMoveResult](b24.Request{
+	return b24.CommandV3[*NodeMoveResult]{Request: b24.Request{
 		Method:  "humanresources.node.move",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // NodeMoveParams holds the parameters of humanresources.node.move.
@@ -2830,12 +2830,12 @@ func NodeSearch(ctx context.Context, c b24.Caller, p NodeSearchParams, opts ...b
 // take it); its result decodes as NodeSearch's does. Required parameters are
 // not checked here: the portal reports them.
 func NodeSearchCommand(p NodeSearchParams) b24.CommandV3[*NodeSearchResult] {
-	return b24.NewCommandV3[*NodeSearchResult](b24.Request{
+	return b24.CommandV3[*NodeSearchResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.search",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // NodeSearchAll iterates over every row of humanresources.node.search (REST

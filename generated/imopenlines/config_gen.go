@@ -2112,17 +2112,17 @@ type ConfigListGetParamsParamsSelectQueueUsersFields struct {
 	//
 	//   - string — user's name is set
 	//   - null — user's name is not set
-	UserName b24.Opt[ConfigListGetParamsParamsSelectQueueUsersFieldsUserName] `json:"USER_NAME,omitzero"`
+	UserName b24.Opt[ConfigListGetFieldsUserName] `json:"USER_NAME,omitzero"`
 	// User's position. Possible values:
 	//
 	//   - string — position is set
 	//   - null — position is not set
-	UserWorkPosition b24.Opt[ConfigListGetParamsParamsSelectQueueUsersFieldsUserWorkPosition] `json:"USER_WORK_POSITION,omitzero"`
+	UserWorkPosition b24.Opt[ConfigListGetFieldsUserWorkPosition] `json:"USER_WORK_POSITION,omitzero"`
 	// Link to avatar. Possible values:
 	//
 	//   - string — link to avatar is set
 	//   - null — avatar is not set
-	UserAvatar b24.Opt[ConfigListGetParamsParamsSelectQueueUsersFieldsUserAvatar] `json:"USER_AVATAR,omitzero"`
+	UserAvatar b24.Opt[ConfigListGetFieldsUserAvatar] `json:"USER_AVATAR,omitzero"`
 	// Identifier of the avatar file
 	UserAvatarID b24.Opt[string] `json:"USER_AVATAR_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2936,72 +2936,71 @@ func (v *ConfigListGetParamsParamsSelectXMLID) UnmarshalJSON(data []byte) error 
 	return nil
 }
 
-// ConfigListGetParamsParamsSelectQueueUsersFieldsUserName is the USER_NAME of
-// imopenlines.config.list.get: the constants below are the documented values;
-// others are accepted too.
-type ConfigListGetParamsParamsSelectQueueUsersFieldsUserName string
+// ConfigListGetFieldsUserName is the USER_NAME of imopenlines.config.list.get:
+// the constants below are the documented values; others are accepted too.
+type ConfigListGetFieldsUserName string
 
-// The documented values of ConfigListGetParamsParamsSelectQueueUsersFieldsUserName.
+// The documented values of ConfigListGetFieldsUserName.
 const (
 	// user's name is set
-	ConfigListGetParamsParamsSelectQueueUsersFieldsUserNameString ConfigListGetParamsParamsSelectQueueUsersFieldsUserName = "string"
+	ConfigListGetFieldsUserNameString ConfigListGetFieldsUserName = "string"
 	// user's name is not set
-	ConfigListGetParamsParamsSelectQueueUsersFieldsUserNameNull ConfigListGetParamsParamsSelectQueueUsersFieldsUserName = "null"
+	ConfigListGetFieldsUserNameNull ConfigListGetFieldsUserName = "null"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ConfigListGetParamsParamsSelectQueueUsersFieldsUserName) UnmarshalJSON(data []byte) error {
+func (v *ConfigListGetFieldsUserName) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ConfigListGetParamsParamsSelectQueueUsersFieldsUserName(s)
+	*v = ConfigListGetFieldsUserName(s)
 	return nil
 }
 
-// ConfigListGetParamsParamsSelectQueueUsersFieldsUserWorkPosition is the
-// USER_WORK_POSITION of imopenlines.config.list.get: the constants below are
-// the documented values; others are accepted too.
-type ConfigListGetParamsParamsSelectQueueUsersFieldsUserWorkPosition string
+// ConfigListGetFieldsUserWorkPosition is the USER_WORK_POSITION of
+// imopenlines.config.list.get: the constants below are the documented values;
+// others are accepted too.
+type ConfigListGetFieldsUserWorkPosition string
 
-// The documented values of ConfigListGetParamsParamsSelectQueueUsersFieldsUserWorkPosition.
+// The documented values of ConfigListGetFieldsUserWorkPosition.
 const (
 	// position is set
-	ConfigListGetParamsParamsSelectQueueUsersFieldsUserWorkPositionString ConfigListGetParamsParamsSelectQueueUsersFieldsUserWorkPosition = "string"
+	ConfigListGetFieldsUserWorkPositionString ConfigListGetFieldsUserWorkPosition = "string"
 	// position is not set
-	ConfigListGetParamsParamsSelectQueueUsersFieldsUserWorkPositionNull ConfigListGetParamsParamsSelectQueueUsersFieldsUserWorkPosition = "null"
+	ConfigListGetFieldsUserWorkPositionNull ConfigListGetFieldsUserWorkPosition = "null"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ConfigListGetParamsParamsSelectQueueUsersFieldsUserWorkPosition) UnmarshalJSON(data []byte) error {
+func (v *ConfigListGetFieldsUserWorkPosition) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ConfigListGetParamsParamsSelectQueueUsersFieldsUserWorkPosition(s)
+	*v = ConfigListGetFieldsUserWorkPosition(s)
 	return nil
 }
 
-// ConfigListGetParamsParamsSelectQueueUsersFieldsUserAvatar is the USER_AVATAR
-// of imopenlines.config.list.get: the constants below are the documented
-// values; others are accepted too.
-type ConfigListGetParamsParamsSelectQueueUsersFieldsUserAvatar string
+// ConfigListGetFieldsUserAvatar is the USER_AVATAR of
+// imopenlines.config.list.get: the constants below are the documented values;
+// others are accepted too.
+type ConfigListGetFieldsUserAvatar string
 
-// The documented values of ConfigListGetParamsParamsSelectQueueUsersFieldsUserAvatar.
+// The documented values of ConfigListGetFieldsUserAvatar.
 const (
 	// link to avatar is set
-	ConfigListGetParamsParamsSelectQueueUsersFieldsUserAvatarString ConfigListGetParamsParamsSelectQueueUsersFieldsUserAvatar = "string"
+	ConfigListGetFieldsUserAvatarString ConfigListGetFieldsUserAvatar = "string"
 	// avatar is not set
-	ConfigListGetParamsParamsSelectQueueUsersFieldsUserAvatarNull ConfigListGetParamsParamsSelectQueueUsersFieldsUserAvatar = "null"
+	ConfigListGetFieldsUserAvatarNull ConfigListGetFieldsUserAvatar = "null"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ConfigListGetParamsParamsSelectQueueUsersFieldsUserAvatar) UnmarshalJSON(data []byte) error {
+func (v *ConfigListGetFieldsUserAvatar) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ConfigListGetParamsParamsSelectQueueUsersFieldsUserAvatar(s)
+	*v = ConfigListGetFieldsUserAvatar(s)
 	return nil
 }
 

@@ -843,7 +843,7 @@ func (v BlockGetcontentResultManifestBlock) MarshalJSON() ([]byte, error) {
 // BlockGetcontentResultManifestCards is the cards value of
 // landing.block.getcontent.
 type BlockGetcontentResultManifestCards struct {
-	LandingBlockCard BlockGetcontentResultManifestCardsLandingBlockCard `json:".landing-block-card"`
+	LandingBlockCard BlockGetcontentCardsLandingBlockCard `json:".landing-block-card"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -860,9 +860,9 @@ func (v BlockGetcontentResultManifestCards) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetcontentResultManifestCardsLandingBlockCard is the
-// .landing-block-card value of landing.block.getcontent.
-type BlockGetcontentResultManifestCardsLandingBlockCard struct {
+// BlockGetcontentCardsLandingBlockCard is the .landing-block-card value of
+// landing.block.getcontent.
+type BlockGetcontentCardsLandingBlockCard struct {
 	Label []b24.String `json:"label"`
 	Name  b24.String   `json:"name"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -870,14 +870,14 @@ type BlockGetcontentResultManifestCardsLandingBlockCard struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetcontentResultManifestCardsLandingBlockCard) UnmarshalJSON(data []byte) error {
-	type plain BlockGetcontentResultManifestCardsLandingBlockCard
+func (v *BlockGetcontentCardsLandingBlockCard) UnmarshalJSON(data []byte) error {
+	type plain BlockGetcontentCardsLandingBlockCard
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetcontentResultManifestCardsLandingBlockCard) MarshalJSON() ([]byte, error) {
-	type plain BlockGetcontentResultManifestCardsLandingBlockCard
+func (v BlockGetcontentCardsLandingBlockCard) MarshalJSON() ([]byte, error) {
+	type plain BlockGetcontentCardsLandingBlockCard
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1738,7 +1738,7 @@ func (v BlockGetmanifestfileResultBlock) MarshalJSON() ([]byte, error) {
 // BlockGetmanifestfileResultCards is the cards value of
 // landing.block.getmanifestfile.
 type BlockGetmanifestfileResultCards struct {
-	LandingBlockCardImg BlockGetmanifestfileResultCardsLandingBlockCardImg `json:".landing-block-card-img"`
+	LandingBlockCardImg BlockGetmanifestfileCardsLandingBlockCardImg `json:".landing-block-card-img"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1755,9 +1755,9 @@ func (v BlockGetmanifestfileResultCards) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultCardsLandingBlockCardImg is the
-// .landing-block-card-img value of landing.block.getmanifestfile.
-type BlockGetmanifestfileResultCardsLandingBlockCardImg struct {
+// BlockGetmanifestfileCardsLandingBlockCardImg is the .landing-block-card-img
+// value of landing.block.getmanifestfile.
+type BlockGetmanifestfileCardsLandingBlockCardImg struct {
 	Name  b24.String   `json:"name"`
 	Label []b24.String `json:"label"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1765,25 +1765,25 @@ type BlockGetmanifestfileResultCardsLandingBlockCardImg struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultCardsLandingBlockCardImg) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultCardsLandingBlockCardImg
+func (v *BlockGetmanifestfileCardsLandingBlockCardImg) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestfileCardsLandingBlockCardImg
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultCardsLandingBlockCardImg) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultCardsLandingBlockCardImg
+func (v BlockGetmanifestfileCardsLandingBlockCardImg) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestfileCardsLandingBlockCardImg
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // BlockGetmanifestfileResultNodes is the nodes value of
 // landing.block.getmanifestfile.
 type BlockGetmanifestfileResultNodes struct {
-	LandingBlockNodeSmallTitle BlockGetmanifestfileResultNodesLandingBlockNodeSmallTitle `json:".landing-block-node-small-title"`
-	LandingBlockNodeTitle      BlockGetmanifestfileResultNodesLandingBlockNodeTitle      `json:".landing-block-node-title"`
-	LandingBlockNodeText       BlockGetmanifestfileResultNodesLandingBlockNodeText       `json:".landing-block-node-text"`
-	LandingBlockNodeButton     BlockGetmanifestfileResultNodesLandingBlockNodeButton     `json:".landing-block-node-button"`
-	LandingBlockCardImg        BlockGetmanifestfileResultNodesLandingBlockCardImg        `json:".landing-block-card-img"`
+	LandingBlockNodeSmallTitle BlockGetmanifestfileNodesLandingBlockNodeSmallTitle `json:".landing-block-node-small-title"`
+	LandingBlockNodeTitle      BlockGetmanifestfileNodesLandingBlockNodeTitle      `json:".landing-block-node-title"`
+	LandingBlockNodeText       BlockGetmanifestfileNodesLandingBlockNodeText       `json:".landing-block-node-text"`
+	LandingBlockNodeButton     BlockGetmanifestfileNodesLandingBlockNodeButton     `json:".landing-block-node-button"`
+	LandingBlockCardImg        BlockGetmanifestfileNodesLandingBlockCardImg        `json:".landing-block-card-img"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1800,9 +1800,9 @@ func (v BlockGetmanifestfileResultNodes) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultNodesLandingBlockNodeSmallTitle is the
+// BlockGetmanifestfileNodesLandingBlockNodeSmallTitle is the
 // .landing-block-node-small-title value of landing.block.getmanifestfile.
-type BlockGetmanifestfileResultNodesLandingBlockNodeSmallTitle struct {
+type BlockGetmanifestfileNodesLandingBlockNodeSmallTitle struct {
 	Name b24.String `json:"name"`
 	Type b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1810,20 +1810,20 @@ type BlockGetmanifestfileResultNodesLandingBlockNodeSmallTitle struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultNodesLandingBlockNodeSmallTitle) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultNodesLandingBlockNodeSmallTitle
+func (v *BlockGetmanifestfileNodesLandingBlockNodeSmallTitle) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestfileNodesLandingBlockNodeSmallTitle
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultNodesLandingBlockNodeSmallTitle) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultNodesLandingBlockNodeSmallTitle
+func (v BlockGetmanifestfileNodesLandingBlockNodeSmallTitle) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestfileNodesLandingBlockNodeSmallTitle
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultNodesLandingBlockNodeTitle is the
+// BlockGetmanifestfileNodesLandingBlockNodeTitle is the
 // .landing-block-node-title value of landing.block.getmanifestfile.
-type BlockGetmanifestfileResultNodesLandingBlockNodeTitle struct {
+type BlockGetmanifestfileNodesLandingBlockNodeTitle struct {
 	Name b24.String `json:"name"`
 	Type b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1831,20 +1831,20 @@ type BlockGetmanifestfileResultNodesLandingBlockNodeTitle struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultNodesLandingBlockNodeTitle) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultNodesLandingBlockNodeTitle
+func (v *BlockGetmanifestfileNodesLandingBlockNodeTitle) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestfileNodesLandingBlockNodeTitle
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultNodesLandingBlockNodeTitle) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultNodesLandingBlockNodeTitle
+func (v BlockGetmanifestfileNodesLandingBlockNodeTitle) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestfileNodesLandingBlockNodeTitle
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultNodesLandingBlockNodeText is the
+// BlockGetmanifestfileNodesLandingBlockNodeText is the
 // .landing-block-node-text value of landing.block.getmanifestfile.
-type BlockGetmanifestfileResultNodesLandingBlockNodeText struct {
+type BlockGetmanifestfileNodesLandingBlockNodeText struct {
 	Name b24.String `json:"name"`
 	Type b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1852,20 +1852,20 @@ type BlockGetmanifestfileResultNodesLandingBlockNodeText struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultNodesLandingBlockNodeText) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultNodesLandingBlockNodeText
+func (v *BlockGetmanifestfileNodesLandingBlockNodeText) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestfileNodesLandingBlockNodeText
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultNodesLandingBlockNodeText) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultNodesLandingBlockNodeText
+func (v BlockGetmanifestfileNodesLandingBlockNodeText) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestfileNodesLandingBlockNodeText
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultNodesLandingBlockNodeButton is the
+// BlockGetmanifestfileNodesLandingBlockNodeButton is the
 // .landing-block-node-button value of landing.block.getmanifestfile.
-type BlockGetmanifestfileResultNodesLandingBlockNodeButton struct {
+type BlockGetmanifestfileNodesLandingBlockNodeButton struct {
 	Name b24.String `json:"name"`
 	Type b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1873,45 +1873,45 @@ type BlockGetmanifestfileResultNodesLandingBlockNodeButton struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultNodesLandingBlockNodeButton) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultNodesLandingBlockNodeButton
+func (v *BlockGetmanifestfileNodesLandingBlockNodeButton) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestfileNodesLandingBlockNodeButton
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultNodesLandingBlockNodeButton) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultNodesLandingBlockNodeButton
+func (v BlockGetmanifestfileNodesLandingBlockNodeButton) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestfileNodesLandingBlockNodeButton
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultNodesLandingBlockCardImg is the
-// .landing-block-card-img value of landing.block.getmanifestfile.
-type BlockGetmanifestfileResultNodesLandingBlockCardImg struct {
-	Name              b24.String                                                   `json:"name"`
-	Type              b24.String                                                   `json:"type"`
-	Dimensions        BlockGetmanifestfileResultNodesLandingBlockCardImgDimensions `json:"dimensions"`
-	AllowInlineEdit   b24.Bool                                                     `json:"allowInlineEdit"`
-	UseInDesigner     b24.Bool                                                     `json:"useInDesigner"`
-	Create2xByDefault b24.Bool                                                     `json:"create2xByDefault"`
+// BlockGetmanifestfileNodesLandingBlockCardImg is the .landing-block-card-img
+// value of landing.block.getmanifestfile.
+type BlockGetmanifestfileNodesLandingBlockCardImg struct {
+	Name              b24.String                        `json:"name"`
+	Type              b24.String                        `json:"type"`
+	Dimensions        BlockGetmanifestfileImgDimensions `json:"dimensions"`
+	AllowInlineEdit   b24.Bool                          `json:"allowInlineEdit"`
+	UseInDesigner     b24.Bool                          `json:"useInDesigner"`
+	Create2xByDefault b24.Bool                          `json:"create2xByDefault"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultNodesLandingBlockCardImg) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultNodesLandingBlockCardImg
+func (v *BlockGetmanifestfileNodesLandingBlockCardImg) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestfileNodesLandingBlockCardImg
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultNodesLandingBlockCardImg) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultNodesLandingBlockCardImg
+func (v BlockGetmanifestfileNodesLandingBlockCardImg) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestfileNodesLandingBlockCardImg
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultNodesLandingBlockCardImgDimensions is the
-// dimensions value of landing.block.getmanifestfile.
-type BlockGetmanifestfileResultNodesLandingBlockCardImgDimensions struct {
+// BlockGetmanifestfileImgDimensions is the dimensions value of
+// landing.block.getmanifestfile.
+type BlockGetmanifestfileImgDimensions struct {
 	Width  b24.Int `json:"width"`
 	Height b24.Int `json:"height"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1919,14 +1919,14 @@ type BlockGetmanifestfileResultNodesLandingBlockCardImgDimensions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultNodesLandingBlockCardImgDimensions) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultNodesLandingBlockCardImgDimensions
+func (v *BlockGetmanifestfileImgDimensions) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestfileImgDimensions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultNodesLandingBlockCardImgDimensions) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultNodesLandingBlockCardImgDimensions
+func (v BlockGetmanifestfileImgDimensions) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestfileImgDimensions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1996,12 +1996,12 @@ func (v BlockGetmanifestfileResultStyleBlockAdditional) MarshalJSON() ([]byte, e
 // BlockGetmanifestfileResultStyleNodes is the nodes value of
 // landing.block.getmanifestfile.
 type BlockGetmanifestfileResultStyleNodes struct {
-	LandingBlockNodeTextContainer BlockGetmanifestfileResultStyleNodesLandingBlockNodeTextContainer `json:".landing-block-node-text-container"`
-	LandingBlockNodeSmallTitle    BlockGetmanifestfileResultStyleNodesLandingBlockNodeSmallTitle    `json:".landing-block-node-small-title"`
-	LandingBlockNodeTitle         BlockGetmanifestfileResultStyleNodesLandingBlockNodeTitle         `json:".landing-block-node-title"`
-	LandingBlockNodeText          BlockGetmanifestfileResultStyleNodesLandingBlockNodeText          `json:".landing-block-node-text"`
-	LandingBlockNodeButton        BlockGetmanifestfileResultStyleNodesLandingBlockNodeButton        `json:".landing-block-node-button"`
-	LandingBlockCardImg           BlockGetmanifestfileResultStyleNodesLandingBlockCardImg           `json:".landing-block-card-img"`
+	LandingBlockNodeTextContainer BlockGetmanifestfileNodesLandingBlockNodeTextContainer         `json:".landing-block-node-text-container"`
+	LandingBlockNodeSmallTitle    BlockGetmanifestfileResultStyleNodesLandingBlockNodeSmallTitle `json:".landing-block-node-small-title"`
+	LandingBlockNodeTitle         BlockGetmanifestfileResultStyleNodesLandingBlockNodeTitle      `json:".landing-block-node-title"`
+	LandingBlockNodeText          BlockGetmanifestfileResultStyleNodesLandingBlockNodeText       `json:".landing-block-node-text"`
+	LandingBlockNodeButton        BlockGetmanifestfileResultStyleNodesLandingBlockNodeButton     `json:".landing-block-node-button"`
+	LandingBlockCardImg           BlockGetmanifestfileResultStyleNodesLandingBlockCardImg        `json:".landing-block-card-img"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2018,9 +2018,9 @@ func (v BlockGetmanifestfileResultStyleNodes) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultStyleNodesLandingBlockNodeTextContainer is the
+// BlockGetmanifestfileNodesLandingBlockNodeTextContainer is the
 // .landing-block-node-text-container value of landing.block.getmanifestfile.
-type BlockGetmanifestfileResultStyleNodesLandingBlockNodeTextContainer struct {
+type BlockGetmanifestfileNodesLandingBlockNodeTextContainer struct {
 	Title b24.String   `json:"title"`
 	Type  []b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2028,14 +2028,14 @@ type BlockGetmanifestfileResultStyleNodesLandingBlockNodeTextContainer struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultStyleNodesLandingBlockNodeTextContainer) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultStyleNodesLandingBlockNodeTextContainer
+func (v *BlockGetmanifestfileNodesLandingBlockNodeTextContainer) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestfileNodesLandingBlockNodeTextContainer
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultStyleNodesLandingBlockNodeTextContainer) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultStyleNodesLandingBlockNodeTextContainer
+func (v BlockGetmanifestfileNodesLandingBlockNodeTextContainer) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestfileNodesLandingBlockNodeTextContainer
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -450,7 +450,7 @@ type LandingAddByTemplateParamsFields struct {
 	//
 	// In PREPARE_BLOCKS_DATA, first specify the block code from the page template,
 	// and inside - parameters for this block (detailed description)
-	PrepareBlocksData *LandingAddByTemplateParamsFieldsPrepareBlocksData `json:"PREPARE_BLOCKS_DATA,omitzero"`
+	PrepareBlocksData *LandingAddByTemplateFieldsPrepareBlocksData `json:"PREPARE_BLOCKS_DATA,omitzero"`
 	// Flag for adding the created page to the site menu. Supported values are Y
 	// and N.
 	//
@@ -479,9 +479,9 @@ func (v LandingAddByTemplateParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// LandingAddByTemplateParamsFieldsPrepareBlocksData is the PREPARE_BLOCKS_DATA
-// value of landing.landing.addByTemplate.
-type LandingAddByTemplateParamsFieldsPrepareBlocksData struct {
+// LandingAddByTemplateFieldsPrepareBlocksData is the PREPARE_BLOCKS_DATA value
+// of landing.landing.addByTemplate.
+type LandingAddByTemplateFieldsPrepareBlocksData struct {
 	// What needs to be done with the block. The value changeComponentParams is
 	// supported
 	Action b24.Opt[string] `json:"ACTION,omitzero"`
@@ -496,14 +496,14 @@ type LandingAddByTemplateParamsFieldsPrepareBlocksData struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LandingAddByTemplateParamsFieldsPrepareBlocksData) UnmarshalJSON(data []byte) error {
-	type plain LandingAddByTemplateParamsFieldsPrepareBlocksData
+func (v *LandingAddByTemplateFieldsPrepareBlocksData) UnmarshalJSON(data []byte) error {
+	type plain LandingAddByTemplateFieldsPrepareBlocksData
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v LandingAddByTemplateParamsFieldsPrepareBlocksData) MarshalJSON() ([]byte, error) {
-	type plain LandingAddByTemplateParamsFieldsPrepareBlocksData
+func (v LandingAddByTemplateFieldsPrepareBlocksData) MarshalJSON() ([]byte, error) {
+	type plain LandingAddByTemplateFieldsPrepareBlocksData
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

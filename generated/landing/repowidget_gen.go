@@ -483,11 +483,11 @@ func (v RepowidgetGetlistItemManifestBlock) MarshalJSON() ([]byte, error) {
 // RepowidgetGetlistItemManifestBlockSubtypeParams is the subtype_params value
 // of landing.repowidget.getlist.
 type RepowidgetGetlistItemManifestBlockSubtypeParams struct {
-	DemoData RepowidgetGetlistItemManifestBlockSubtypeParamsDemoData `json:"demoData"`
-	Handler  b24.String                                              `json:"handler"`
-	Lang     json.RawMessage                                         `json:"lang"`
-	RootNode b24.String                                              `json:"rootNode"`
-	Style    b24.String                                              `json:"style"`
+	DemoData RepowidgetGetlistParamsDemoData `json:"demoData"`
+	Handler  b24.String                      `json:"handler"`
+	Lang     json.RawMessage                 `json:"lang"`
+	RootNode b24.String                      `json:"rootNode"`
+	Style    b24.String                      `json:"style"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -504,9 +504,9 @@ func (v RepowidgetGetlistItemManifestBlockSubtypeParams) MarshalJSON() ([]byte, 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RepowidgetGetlistItemManifestBlockSubtypeParamsDemoData is the demoData
-// value of landing.repowidget.getlist.
-type RepowidgetGetlistItemManifestBlockSubtypeParamsDemoData struct {
+// RepowidgetGetlistParamsDemoData is the demoData value of
+// landing.repowidget.getlist.
+type RepowidgetGetlistParamsDemoData struct {
 	Count b24.String `json:"count"`
 	Desc  b24.String `json:"desc"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -514,14 +514,14 @@ type RepowidgetGetlistItemManifestBlockSubtypeParamsDemoData struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RepowidgetGetlistItemManifestBlockSubtypeParamsDemoData) UnmarshalJSON(data []byte) error {
-	type plain RepowidgetGetlistItemManifestBlockSubtypeParamsDemoData
+func (v *RepowidgetGetlistParamsDemoData) UnmarshalJSON(data []byte) error {
+	type plain RepowidgetGetlistParamsDemoData
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RepowidgetGetlistItemManifestBlockSubtypeParamsDemoData) MarshalJSON() ([]byte, error) {
-	type plain RepowidgetGetlistItemManifestBlockSubtypeParamsDemoData
+func (v RepowidgetGetlistParamsDemoData) MarshalJSON() ([]byte, error) {
+	type plain RepowidgetGetlistParamsDemoData
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

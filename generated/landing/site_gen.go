@@ -760,9 +760,9 @@ func (v SiteFullExportResultItemsMyfirstsite2026) MarshalJSON() ([]byte, error) 
 // SiteFullExportResultItemsMyfirstsite2026Fields is the fields value of
 // landing.site.fullExport.
 type SiteFullExportResultItemsMyfirstsite2026Fields struct {
-	AdditionalFields SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields `json:"ADDITIONAL_FIELDS"`
-	Rule             json.RawMessage                                                `json:"RULE"`
-	Title            b24.String                                                     `json:"TITLE"`
+	AdditionalFields SiteFullExportFieldsAdditionalFields `json:"ADDITIONAL_FIELDS"`
+	Rule             json.RawMessage                      `json:"RULE"`
+	Title            b24.String                           `json:"TITLE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -779,9 +779,9 @@ func (v SiteFullExportResultItemsMyfirstsite2026Fields) MarshalJSON() ([]byte, e
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields is the
-// ADDITIONAL_FIELDS value of landing.site.fullExport.
-type SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields struct {
+// SiteFullExportFieldsAdditionalFields is the ADDITIONAL_FIELDS value of
+// landing.site.fullExport.
+type SiteFullExportFieldsAdditionalFields struct {
 	B24ButtonUse b24.Bool   `json:"B24BUTTON_USE"`
 	MetaogTitle  b24.String `json:"METAOG_TITLE"`
 	ThemeUse     b24.Bool   `json:"THEME_USE"`
@@ -790,21 +790,21 @@ type SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields
+func (v *SiteFullExportFieldsAdditionalFields) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportFieldsAdditionalFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields
+func (v SiteFullExportFieldsAdditionalFields) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportFieldsAdditionalFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // SiteFullExportResultItemsMyfirstsite2026Items is the items value of
 // landing.site.fullExport.
 type SiteFullExportResultItemsMyfirstsite2026Items struct {
-	Block28175 SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175 `json:"#block28175"`
+	Block28175 SiteFullExportItemsBlock28175 `json:"#block28175"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -821,96 +821,95 @@ func (v SiteFullExportResultItemsMyfirstsite2026Items) MarshalJSON() ([]byte, er
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175 is the #block28175
-// value of landing.site.fullExport.
-type SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175 struct {
-	Access b24.String                                                   `json:"access"`
-	Anchor b24.String                                                   `json:"anchor"`
-	Attrs  SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs `json:"attrs"`
-	Code   b24.String                                                   `json:"code"`
-	Nodes  SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes `json:"nodes"`
-	OldID  b24.Int                                                      `json:"old_id"`
-	Style  SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style `json:"style"`
+// SiteFullExportItemsBlock28175 is the #block28175 value of
+// landing.site.fullExport.
+type SiteFullExportItemsBlock28175 struct {
+	Access b24.String                         `json:"access"`
+	Anchor b24.String                         `json:"anchor"`
+	Attrs  SiteFullExportItemsBlock28175Attrs `json:"attrs"`
+	Code   b24.String                         `json:"code"`
+	Nodes  SiteFullExportItemsBlock28175Nodes `json:"nodes"`
+	OldID  b24.Int                            `json:"old_id"`
+	Style  SiteFullExportItemsBlock28175Style `json:"style"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175
+func (v *SiteFullExportItemsBlock28175) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportItemsBlock28175
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175
+func (v SiteFullExportItemsBlock28175) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportItemsBlock28175
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs is the attrs
-// value of landing.site.fullExport.
-type SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs struct {
-	NavbarCollapse []SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse `json:".navbar-collapse"`
+// SiteFullExportItemsBlock28175Attrs is the attrs value of
+// landing.site.fullExport.
+type SiteFullExportItemsBlock28175Attrs struct {
+	NavbarCollapse []SiteFullExportItemsBlock28175AttrsNavbarCollapse `json:".navbar-collapse"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs
+func (v *SiteFullExportItemsBlock28175Attrs) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportItemsBlock28175Attrs
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs
+func (v SiteFullExportItemsBlock28175Attrs) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportItemsBlock28175Attrs
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse
-// is the .navbar-collapse value of landing.site.fullExport.
-type SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse struct {
+// SiteFullExportItemsBlock28175AttrsNavbarCollapse is the .navbar-collapse
+// value of landing.site.fullExport.
+type SiteFullExportItemsBlock28175AttrsNavbarCollapse struct {
 	ID b24.String `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse
+func (v *SiteFullExportItemsBlock28175AttrsNavbarCollapse) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportItemsBlock28175AttrsNavbarCollapse
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse
+func (v SiteFullExportItemsBlock28175AttrsNavbarCollapse) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportItemsBlock28175AttrsNavbarCollapse
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes is the nodes
-// value of landing.site.fullExport.
-type SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes struct {
-	LandingBlockNodeMenuListItemLink []SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink `json:".landing-block-node-menu-list-item-link"`
+// SiteFullExportItemsBlock28175Nodes is the nodes value of
+// landing.site.fullExport.
+type SiteFullExportItemsBlock28175Nodes struct {
+	LandingBlockNodeMenuListItemLink []SiteFullExportNodesLandingBlockNodeMenuListItemLink `json:".landing-block-node-menu-list-item-link"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes
+func (v *SiteFullExportItemsBlock28175Nodes) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportItemsBlock28175Nodes
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes
+func (v SiteFullExportItemsBlock28175Nodes) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportItemsBlock28175Nodes
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink
-// is the .landing-block-node-menu-list-item-link value of
-// landing.site.fullExport.
-type SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink struct {
+// SiteFullExportNodesLandingBlockNodeMenuListItemLink is the
+// .landing-block-node-menu-list-item-link value of landing.site.fullExport.
+type SiteFullExportNodesLandingBlockNodeMenuListItemLink struct {
 	Href   b24.String `json:"href"`
 	Target b24.String `json:"target"`
 	Text   b24.String `json:"text"`
@@ -919,34 +918,34 @@ type SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNod
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink
+func (v *SiteFullExportNodesLandingBlockNodeMenuListItemLink) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportNodesLandingBlockNodeMenuListItemLink
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink
+func (v SiteFullExportNodesLandingBlockNodeMenuListItemLink) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportNodesLandingBlockNodeMenuListItemLink
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style is the style
-// value of landing.site.fullExport.
-type SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style struct {
+// SiteFullExportItemsBlock28175Style is the style value of
+// landing.site.fullExport.
+type SiteFullExportItemsBlock28175Style struct {
 	Navbar []b24.String `json:".navbar"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style
+func (v *SiteFullExportItemsBlock28175Style) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportItemsBlock28175Style
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style
+func (v SiteFullExportItemsBlock28175Style) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportItemsBlock28175Style
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

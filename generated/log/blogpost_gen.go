@@ -730,10 +730,10 @@ func (v BlogpostGetItemUfBlogPostVote) MarshalJSON() ([]byte, error) {
 // BlogpostGetItemUfBlogPostVoteSettings is the SETTINGS value of
 // log.blogpost.get.
 type BlogpostGetItemUfBlogPostVoteSettings struct {
-	ChannelID     b24.Int                                            `json:"CHANNEL_ID"`
-	Notify        b24.String                                         `json:"NOTIFY"`
-	Unique        b24.Number                                         `json:"UNIQUE"`
-	UniqueIPDelay BlogpostGetItemUfBlogPostVoteSettingsUniqueIPDelay `json:"UNIQUE_IP_DELAY"`
+	ChannelID     b24.Int                          `json:"CHANNEL_ID"`
+	Notify        b24.String                       `json:"NOTIFY"`
+	Unique        b24.Number                       `json:"UNIQUE"`
+	UniqueIPDelay BlogpostGetSettingsUniqueIPDelay `json:"UNIQUE_IP_DELAY"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -750,9 +750,9 @@ func (v BlogpostGetItemUfBlogPostVoteSettings) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlogpostGetItemUfBlogPostVoteSettingsUniqueIPDelay is the UNIQUE_IP_DELAY
-// value of log.blogpost.get.
-type BlogpostGetItemUfBlogPostVoteSettingsUniqueIPDelay struct {
+// BlogpostGetSettingsUniqueIPDelay is the UNIQUE_IP_DELAY value of
+// log.blogpost.get.
+type BlogpostGetSettingsUniqueIPDelay struct {
 	Delay     b24.String `json:"DELAY"`
 	DelayType b24.String `json:"DELAY_TYPE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -760,14 +760,14 @@ type BlogpostGetItemUfBlogPostVoteSettingsUniqueIPDelay struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostVoteSettingsUniqueIPDelay) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostVoteSettingsUniqueIPDelay
+func (v *BlogpostGetSettingsUniqueIPDelay) UnmarshalJSON(data []byte) error {
+	type plain BlogpostGetSettingsUniqueIPDelay
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostVoteSettingsUniqueIPDelay) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostVoteSettingsUniqueIPDelay
+func (v BlogpostGetSettingsUniqueIPDelay) MarshalJSON() ([]byte, error) {
+	type plain BlogpostGetSettingsUniqueIPDelay
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -931,9 +931,9 @@ func (v BlogpostGetItemUfImprtantDateEnd) MarshalJSON() ([]byte, error) {
 // BlogpostGetItemUfImprtantDateEndSettings is the SETTINGS value of
 // log.blogpost.get.
 type BlogpostGetItemUfImprtantDateEndSettings struct {
-	DefaultValue BlogpostGetItemUfImprtantDateEndSettingsDefaultValue `json:"DEFAULT_VALUE"`
-	UseSecond    b24.Bool                                             `json:"USE_SECOND"`
-	UseTimezone  b24.Bool                                             `json:"USE_TIMEZONE"`
+	DefaultValue BlogpostGetSettingsDefaultValue `json:"DEFAULT_VALUE"`
+	UseSecond    b24.Bool                        `json:"USE_SECOND"`
+	UseTimezone  b24.Bool                        `json:"USE_TIMEZONE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -950,9 +950,9 @@ func (v BlogpostGetItemUfImprtantDateEndSettings) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlogpostGetItemUfImprtantDateEndSettingsDefaultValue is the DEFAULT_VALUE
-// value of log.blogpost.get.
-type BlogpostGetItemUfImprtantDateEndSettingsDefaultValue struct {
+// BlogpostGetSettingsDefaultValue is the DEFAULT_VALUE value of
+// log.blogpost.get.
+type BlogpostGetSettingsDefaultValue struct {
 	Type  b24.String `json:"TYPE"`
 	Value b24.String `json:"VALUE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -960,14 +960,14 @@ type BlogpostGetItemUfImprtantDateEndSettingsDefaultValue struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfImprtantDateEndSettingsDefaultValue) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfImprtantDateEndSettingsDefaultValue
+func (v *BlogpostGetSettingsDefaultValue) UnmarshalJSON(data []byte) error {
+	type plain BlogpostGetSettingsDefaultValue
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfImprtantDateEndSettingsDefaultValue) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfImprtantDateEndSettingsDefaultValue
+func (v BlogpostGetSettingsDefaultValue) MarshalJSON() ([]byte, error) {
+	type plain BlogpostGetSettingsDefaultValue
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

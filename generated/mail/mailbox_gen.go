@@ -50,12 +50,12 @@ func MailboxFieldGet(ctx context.Context, c b24.Caller, p MailboxFieldGetParams,
 // take it); its result decodes as MailboxFieldGet's does. Required parameters
 // are not checked here: the portal reports them.
 func MailboxFieldGetCommand(p MailboxFieldGetParams) b24.CommandV3[*MailboxFieldGetResult] {
-	return b24.NewCommandV3[*MailboxFieldGetResult](b24.Request{
+	return b24.CommandV3[*MailboxFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.mailbox.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MailboxFieldGetParams holds the parameters of mail.mailbox.field.get.
@@ -201,12 +201,12 @@ func MailboxFieldList(ctx context.Context, c b24.Caller, p MailboxFieldListParam
 // not take it); its result decodes as MailboxFieldList's does. Required
 // parameters are not checked here: the portal reports them.
 func MailboxFieldListCommand(p MailboxFieldListParams) b24.CommandV3[*MailboxFieldListResult] {
-	return b24.NewCommandV3[*MailboxFieldListResult](b24.Request{
+	return b24.CommandV3[*MailboxFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.mailbox.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MailboxFieldListParams holds the parameters of mail.mailbox.field.list.
@@ -306,12 +306,12 @@ func MailboxGet(ctx context.Context, c b24.Caller, p MailboxGetParams, opts ...b
 // its result decodes as MailboxGet's does. Required parameters are not checked
 // here: the portal reports them.
 func MailboxGetCommand(p MailboxGetParams) b24.CommandV3[*MailboxGetResult] {
-	return b24.NewCommandV3[*MailboxGetResult](b24.Request{
+	return b24.CommandV3[*MailboxGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.mailbox.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MailboxGetParams holds the parameters of mail.mailbox.get.
@@ -414,12 +414,12 @@ func MailboxList(ctx context.Context, c b24.Caller, p MailboxListParams, opts ..
 // it); its result decodes as MailboxList's does. Required parameters are not
 // checked here: the portal reports them.
 func MailboxListCommand(p MailboxListParams) b24.CommandV3[*MailboxListResult] {
-	return b24.NewCommandV3[*MailboxListResult](b24.Request{
+	return b24.CommandV3[*MailboxListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.mailbox.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MailboxListAll iterates over every row of mail.mailbox.list (REST 3.0),
@@ -551,11 +551,11 @@ func MailboxSenders(ctx context.Context, c b24.Caller, p MailboxSendersParams, o
 // take it); its result decodes as MailboxSenders's does. Required parameters
 // are not checked here: the portal reports them.
 func MailboxSendersCommand(p MailboxSendersParams) b24.CommandV3[*MailboxSendersResult] {
-	return b24.NewCommandV3[*MailboxSendersResult](b24.Request{
+	return b24.CommandV3[*MailboxSendersResult]{Request: b24.Request{
 		Method:  "mail.mailbox.senders",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MailboxSendersAll iterates over every row of mail.mailbox.senders (REST

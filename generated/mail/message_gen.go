@@ -47,11 +47,11 @@ func MessageCreatecalendarevent(ctx context.Context, c b24.Caller, p MessageCrea
 // MessageCreatecalendarevent's does. Required parameters are not checked here:
 // the portal reports them.
 func MessageCreatecalendareventCommand(p MessageCreatecalendareventParams) b24.CommandV3[*MessageCreatecalendareventResult] {
-	return b24.NewCommandV3[*MessageCreatecalendareventResult](b24.Request{
+	return b24.CommandV3[*MessageCreatecalendareventResult]{Request: b24.Request{
 		Method:  "mail.message.createcalendarevent",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageCreatecalendareventParams holds the parameters of
@@ -159,11 +159,11 @@ func MessageCreatechat(ctx context.Context, c b24.Caller, p MessageCreatechatPar
 // not take it); its result decodes as MessageCreatechat's does. Required
 // parameters are not checked here: the portal reports them.
 func MessageCreatechatCommand(p MessageCreatechatParams) b24.CommandV3[*MessageCreatechatResult] {
-	return b24.NewCommandV3[*MessageCreatechatResult](b24.Request{
+	return b24.CommandV3[*MessageCreatechatResult]{Request: b24.Request{
 		Method:  "mail.message.createchat",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageCreatechatParams holds the parameters of mail.message.createchat.
@@ -248,11 +248,11 @@ func MessageCreatecrmactivity(ctx context.Context, c b24.Caller, p MessageCreate
 // 2 batch does not take it); its result decodes as MessageCreatecrmactivity's
 // does. Required parameters are not checked here: the portal reports them.
 func MessageCreatecrmactivityCommand(p MessageCreatecrmactivityParams) b24.CommandV3[b24.Bool] {
-	return b24.NewCommandV3[b24.Bool](b24.Request{
+	return b24.CommandV3[b24.Bool]{Request: b24.Request{
 		Method:  "mail.message.createcrmactivity",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageCreatecrmactivityParams holds the parameters of
@@ -312,11 +312,11 @@ func MessageCreatefeedpost(ctx context.Context, c b24.Caller, p MessageCreatefee
 // batch does not take it); its result decodes as MessageCreatefeedpost's does.
 // Required parameters are not checked here: the portal reports them.
 func MessageCreatefeedpostCommand(p MessageCreatefeedpostParams) b24.CommandV3[*MessageCreatefeedpostResult] {
-	return b24.NewCommandV3[*MessageCreatefeedpostResult](b24.Request{
+	return b24.CommandV3[*MessageCreatefeedpostResult]{Request: b24.Request{
 		Method:  "mail.message.createfeedpost",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageCreatefeedpostParams holds the parameters of
@@ -403,11 +403,11 @@ func MessageCreatetask(ctx context.Context, c b24.Caller, p MessageCreatetaskPar
 // not take it); its result decodes as MessageCreatetask's does. Required
 // parameters are not checked here: the portal reports them.
 func MessageCreatetaskCommand(p MessageCreatetaskParams) b24.CommandV3[*MessageCreatetaskResult] {
-	return b24.NewCommandV3[*MessageCreatetaskResult](b24.Request{
+	return b24.CommandV3[*MessageCreatetaskResult]{Request: b24.Request{
 		Method:  "mail.message.createtask",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageCreatetaskParams holds the parameters of mail.message.createtask.
@@ -504,12 +504,12 @@ func MessageFieldGet(ctx context.Context, c b24.Caller, p MessageFieldGetParams,
 // take it); its result decodes as MessageFieldGet's does. Required parameters
 // are not checked here: the portal reports them.
 func MessageFieldGetCommand(p MessageFieldGetParams) b24.CommandV3[*MessageFieldGetResult] {
-	return b24.NewCommandV3[*MessageFieldGetResult](b24.Request{
+	return b24.CommandV3[*MessageFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.message.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MessageFieldGetParams holds the parameters of mail.message.field.get.
@@ -681,12 +681,12 @@ func MessageFieldList(ctx context.Context, c b24.Caller, p MessageFieldListParam
 // not take it); its result decodes as MessageFieldList's does. Required
 // parameters are not checked here: the portal reports them.
 func MessageFieldListCommand(p MessageFieldListParams) b24.CommandV3[*MessageFieldListResult] {
-	return b24.NewCommandV3[*MessageFieldListResult](b24.Request{
+	return b24.CommandV3[*MessageFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.message.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MessageFieldListParams holds the parameters of mail.message.field.list.
@@ -786,11 +786,11 @@ func MessageForward(ctx context.Context, c b24.Caller, p MessageForwardParams, o
 // take it); its result decodes as MessageForward's does. Required parameters
 // are not checked here: the portal reports them.
 func MessageForwardCommand(p MessageForwardParams) b24.CommandV3[*MessageForwardResult] {
-	return b24.NewCommandV3[*MessageForwardResult](b24.Request{
+	return b24.CommandV3[*MessageForwardResult]{Request: b24.Request{
 		Method:  "mail.message.forward",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageForwardParams holds the parameters of mail.message.forward.
@@ -909,12 +909,12 @@ func MessageGet(ctx context.Context, c b24.Caller, p MessageGetParams, opts ...b
 // its result decodes as MessageGet's does. Required parameters are not checked
 // here: the portal reports them.
 func MessageGetCommand(p MessageGetParams) b24.CommandV3[*MessageGetResult] {
-	return b24.NewCommandV3[*MessageGetResult](b24.Request{
+	return b24.CommandV3[*MessageGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.message.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MessageGetParams holds the parameters of mail.message.get.
@@ -1037,12 +1037,12 @@ func MessageList(ctx context.Context, c b24.Caller, p MessageListParams, opts ..
 // it); its result decodes as MessageList's does. Required parameters are not
 // checked here: the portal reports them.
 func MessageListCommand(p MessageListParams) b24.CommandV3[*MessageListResult] {
-	return b24.NewCommandV3[*MessageListResult](b24.Request{
+	return b24.CommandV3[*MessageListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.message.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // MessageListAll iterates over every row of mail.message.list (REST 3.0),
@@ -1222,11 +1222,11 @@ func MessageMovetofolder(ctx context.Context, c b24.Caller, p MessageMovetofolde
 // batch does not take it); its result decodes as MessageMovetofolder's does.
 // Required parameters are not checked here: the portal reports them.
 func MessageMovetofolderCommand(p MessageMovetofolderParams) b24.CommandV3[*MessageMovetofolderResult] {
-	return b24.NewCommandV3[*MessageMovetofolderResult](b24.Request{
+	return b24.CommandV3[*MessageMovetofolderResult]{Request: b24.Request{
 		Method:  "mail.message.movetofolder",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageMovetofolderParams holds the parameters of mail.message.movetofolder.
@@ -1354,11 +1354,11 @@ func MessageRemovecrmactivity(ctx context.Context, c b24.Caller, p MessageRemove
 // 2 batch does not take it); its result decodes as MessageRemovecrmactivity's
 // does. Required parameters are not checked here: the portal reports them.
 func MessageRemovecrmactivityCommand(p MessageRemovecrmactivityParams) b24.CommandV3[b24.Bool] {
-	return b24.NewCommandV3[b24.Bool](b24.Request{
+	return b24.CommandV3[b24.Bool]{Request: b24.Request{
 		Method:  "mail.message.removecrmactivity",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageRemovecrmactivityParams holds the parameters of
@@ -1416,11 +1416,11 @@ func MessageReply(ctx context.Context, c b24.Caller, p MessageReplyParams, opts 
 // it); its result decodes as MessageReply's does. Required parameters are not
 // checked here: the portal reports them.
 func MessageReplyCommand(p MessageReplyParams) b24.CommandV3[*MessageReplyResult] {
-	return b24.NewCommandV3[*MessageReplyResult](b24.Request{
+	return b24.CommandV3[*MessageReplyResult]{Request: b24.Request{
 		Method:  "mail.message.reply",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageReplyParams holds the parameters of mail.message.reply.
@@ -1538,11 +1538,11 @@ func MessageSend(ctx context.Context, c b24.Caller, p MessageSendParams, opts ..
 // it); its result decodes as MessageSend's does. Required parameters are not
 // checked here: the portal reports them.
 func MessageSendCommand(p MessageSendParams) b24.CommandV3[*MessageSendResult] {
-	return b24.NewCommandV3[*MessageSendResult](b24.Request{
+	return b24.CommandV3[*MessageSendResult]{Request: b24.Request{
 		Method:  "mail.message.send",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageSendParams holds the parameters of mail.message.send.
@@ -1652,11 +1652,11 @@ func MessageThread(ctx context.Context, c b24.Caller, p MessageThreadParams, opt
 // take it); its result decodes as MessageThread's does. Required parameters
 // are not checked here: the portal reports them.
 func MessageThreadCommand(p MessageThreadParams) b24.CommandV3[[]MessageThreadItem] {
-	return b24.NewCommandV3[[]MessageThreadItem](b24.Request{
+	return b24.CommandV3[[]MessageThreadItem]{Request: b24.Request{
 		Method:  "mail.message.thread",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // MessageThreadParams holds the parameters of mail.message.thread.

@@ -51,12 +51,12 @@ func RecipientFieldGet(ctx context.Context, c b24.Caller, p RecipientFieldGetPar
 // not take it); its result decodes as RecipientFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func RecipientFieldGetCommand(p RecipientFieldGetParams) b24.CommandV3[*RecipientFieldGetResult] {
-	return b24.NewCommandV3[*RecipientFieldGetResult](b24.Request{
+	return b24.CommandV3[*RecipientFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.recipient.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecipientFieldGetParams holds the parameters of mail.recipient.field.get.
@@ -199,12 +199,12 @@ func RecipientFieldList(ctx context.Context, c b24.Caller, p RecipientFieldListP
 // batch does not take it); its result decodes as RecipientFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func RecipientFieldListCommand(p RecipientFieldListParams) b24.CommandV3[*RecipientFieldListResult] {
-	return b24.NewCommandV3[*RecipientFieldListResult](b24.Request{
+	return b24.CommandV3[*RecipientFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.recipient.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecipientFieldListParams holds the parameters of mail.recipient.field.list.
@@ -301,12 +301,12 @@ func RecipientListcontacts(ctx context.Context, c b24.Caller, p RecipientListcon
 // batch does not take it); its result decodes as RecipientListcontacts's does.
 // Required parameters are not checked here: the portal reports them.
 func RecipientListcontactsCommand(p RecipientListcontactsParams) b24.CommandV3[*RecipientListcontactsResult] {
-	return b24.NewCommandV3[*RecipientListcontactsResult](b24.Request{
+	return b24.CommandV3[*RecipientListcontactsResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.recipient.listcontacts",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecipientListcontactsAll iterates over every row of
@@ -445,12 +445,12 @@ func RecipientListemployees(ctx context.Context, c b24.Caller, p RecipientListem
 // batch does not take it); its result decodes as RecipientListemployees's
 // does. Required parameters are not checked here: the portal reports them.
 func RecipientListemployeesCommand(p RecipientListemployeesParams) b24.CommandV3[*RecipientListemployeesResult] {
-	return b24.NewCommandV3[*RecipientListemployeesResult](b24.Request{
+	return b24.CommandV3[*RecipientListemployeesResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "mail.recipient.listemployees",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecipientListemployeesAll iterates over every row of

@@ -51,12 +51,12 @@ func EventlogFieldGet(ctx context.Context, c b24.Caller, p EventlogFieldGetParam
 // not take it); its result decodes as EventlogFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func EventlogFieldGetCommand(p EventlogFieldGetParams) b24.CommandV3[*EventlogFieldGetResult] {
-	return b24.NewCommandV3[*EventlogFieldGetResult](b24.Request{
+	return b24.CommandV3[*EventlogFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EventlogFieldGetParams holds the parameters of main.eventlog.field.get.
@@ -175,12 +175,12 @@ func EventlogFieldList(ctx context.Context, c b24.Caller, p EventlogFieldListPar
 // not take it); its result decodes as EventlogFieldList's does. Required
 // parameters are not checked here: the portal reports them.
 func EventlogFieldListCommand(p EventlogFieldListParams) b24.CommandV3[*EventlogFieldListResult] {
-	return b24.NewCommandV3[*EventlogFieldListResult](b24.Request{
+	return b24.CommandV3[*EventlogFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EventlogFieldListParams holds the parameters of main.eventlog.field.list.
@@ -280,12 +280,12 @@ func EventlogGet(ctx context.Context, c b24.Caller, p EventlogGetParams, opts ..
 // it); its result decodes as EventlogGet's does. Required parameters are not
 // checked here: the portal reports them.
 func EventlogGetCommand(p EventlogGetParams) b24.CommandV3[*EventlogGetResult] {
-	return b24.NewCommandV3[*EventlogGetResult](b24.Request{
+	return b24.CommandV3[*EventlogGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EventlogGetParams holds the parameters of main.eventlog.get.
@@ -420,12 +420,12 @@ func EventlogList(ctx context.Context, c b24.Caller, p EventlogListParams, opts 
 // it); its result decodes as EventlogList's does. Required parameters are not
 // checked here: the portal reports them.
 func EventlogListCommand(p EventlogListParams) b24.CommandV3[*EventlogListResult] {
-	return b24.NewCommandV3[*EventlogListResult](b24.Request{
+	return b24.CommandV3[*EventlogListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EventlogListAll iterates over every row of main.eventlog.list (REST 3.0),
@@ -627,12 +627,12 @@ func EventlogTail(ctx context.Context, c b24.Caller, p EventlogTailParams, opts 
 // it); its result decodes as EventlogTail's does. Required parameters are not
 // checked here: the portal reports them.
 func EventlogTailCommand(p EventlogTailParams) b24.CommandV3[*EventlogTailResult] {
-	return b24.NewCommandV3[*EventlogTailResult](b24.Request{
+	return b24.CommandV3[*EventlogTailResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "main.eventlog.tail",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // EventlogTailParams holds the parameters of main.eventlog.tail.

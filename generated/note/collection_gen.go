@@ -46,11 +46,11 @@ func CollectionAdd(ctx context.Context, c b24.Caller, p CollectionAddParams, opt
 // take it); its result decodes as CollectionAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func CollectionAddCommand(p CollectionAddParams) b24.CommandV3[*CollectionAddResult] {
-	return b24.NewCommandV3[*CollectionAddResult](b24.Request{
+	return b24.CommandV3[*CollectionAddResult]{Request: b24.Request{
 		Method:  "note.collection.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // CollectionAddParams holds the parameters of note.collection.add.
@@ -191,11 +191,11 @@ func CollectionArchive(ctx context.Context, c b24.Caller, p CollectionArchivePar
 // not take it); its result decodes as CollectionArchive's does. Required
 // parameters are not checked here: the portal reports them.
 func CollectionArchiveCommand(p CollectionArchiveParams) b24.CommandV3[*CollectionArchiveResult] {
-	return b24.NewCommandV3[*CollectionArchiveResult](b24.Request{
+	return b24.CommandV3[*CollectionArchiveResult]{Request: b24.Request{
 		Method:  "note.collection.archive",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // CollectionArchiveParams holds the parameters of note.collection.archive.
@@ -277,11 +277,11 @@ func CollectionDelete(ctx context.Context, c b24.Caller, p CollectionDeleteParam
 // not take it); its result decodes as CollectionDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func CollectionDeleteCommand(p CollectionDeleteParams) b24.CommandV3[*CollectionDeleteResult] {
-	return b24.NewCommandV3[*CollectionDeleteResult](b24.Request{
+	return b24.CommandV3[*CollectionDeleteResult]{Request: b24.Request{
 		Method:  "note.collection.delete",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // CollectionDeleteParams holds the parameters of note.collection.delete.
@@ -366,12 +366,12 @@ func CollectionFieldGet(ctx context.Context, c b24.Caller, p CollectionFieldGetP
 // batch does not take it); its result decodes as CollectionFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func CollectionFieldGetCommand(p CollectionFieldGetParams) b24.CommandV3[*CollectionFieldGetResult] {
-	return b24.NewCommandV3[*CollectionFieldGetResult](b24.Request{
+	return b24.CommandV3[*CollectionFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.collection.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // CollectionFieldGetParams holds the parameters of note.collection.field.get.
@@ -530,12 +530,12 @@ func CollectionFieldList(ctx context.Context, c b24.Caller, p CollectionFieldLis
 // batch does not take it); its result decodes as CollectionFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func CollectionFieldListCommand(p CollectionFieldListParams) b24.CommandV3[*CollectionFieldListResult] {
-	return b24.NewCommandV3[*CollectionFieldListResult](b24.Request{
+	return b24.CommandV3[*CollectionFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.collection.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // CollectionFieldListParams holds the parameters of
@@ -635,12 +635,12 @@ func CollectionGet(ctx context.Context, c b24.Caller, p CollectionGetParams, opt
 // take it); its result decodes as CollectionGet's does. Required parameters
 // are not checked here: the portal reports them.
 func CollectionGetCommand(p CollectionGetParams) b24.CommandV3[*CollectionGetResult] {
-	return b24.NewCommandV3[*CollectionGetResult](b24.Request{
+	return b24.CommandV3[*CollectionGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.collection.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // CollectionGetParams holds the parameters of note.collection.get.
@@ -782,12 +782,12 @@ func CollectionList(ctx context.Context, c b24.Caller, p CollectionListParams, o
 // take it); its result decodes as CollectionList's does. Required parameters
 // are not checked here: the portal reports them.
 func CollectionListCommand(p CollectionListParams) b24.CommandV3[*CollectionListResult] {
-	return b24.NewCommandV3[*CollectionListResult](b24.Request{
+	return b24.CommandV3[*CollectionListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.collection.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // CollectionListParams holds the parameters of note.collection.list.
@@ -1011,11 +1011,11 @@ func CollectionUpdate(ctx context.Context, c b24.Caller, p CollectionUpdateParam
 // not take it); its result decodes as CollectionUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func CollectionUpdateCommand(p CollectionUpdateParams) b24.CommandV3[*CollectionUpdateResult] {
-	return b24.NewCommandV3[*CollectionUpdateResult](b24.Request{
+	return b24.CommandV3[*CollectionUpdateResult]{Request: b24.Request{
 		Method:  "note.collection.update",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // CollectionUpdateParams holds the parameters of note.collection.update.

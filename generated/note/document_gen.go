@@ -52,11 +52,11 @@ func DocumentAdd(ctx context.Context, c b24.Caller, p DocumentAddParams, opts ..
 // it); its result decodes as DocumentAdd's does. Required parameters are not
 // checked here: the portal reports them.
 func DocumentAddCommand(p DocumentAddParams) b24.CommandV3[*DocumentAddResult] {
-	return b24.NewCommandV3[*DocumentAddResult](b24.Request{
+	return b24.CommandV3[*DocumentAddResult]{Request: b24.Request{
 		Method:  "note.document.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // DocumentAddParams holds the parameters of note.document.add.
@@ -200,11 +200,11 @@ func DocumentArchive(ctx context.Context, c b24.Caller, p DocumentArchiveParams,
 // take it); its result decodes as DocumentArchive's does. Required parameters
 // are not checked here: the portal reports them.
 func DocumentArchiveCommand(p DocumentArchiveParams) b24.CommandV3[*DocumentArchiveResult] {
-	return b24.NewCommandV3[*DocumentArchiveResult](b24.Request{
+	return b24.CommandV3[*DocumentArchiveResult]{Request: b24.Request{
 		Method:  "note.document.archive",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // DocumentArchiveParams holds the parameters of note.document.archive.
@@ -285,11 +285,11 @@ func DocumentDelete(ctx context.Context, c b24.Caller, p DocumentDeleteParams, o
 // take it); its result decodes as DocumentDelete's does. Required parameters
 // are not checked here: the portal reports them.
 func DocumentDeleteCommand(p DocumentDeleteParams) b24.CommandV3[*DocumentDeleteResult] {
-	return b24.NewCommandV3[*DocumentDeleteResult](b24.Request{
+	return b24.CommandV3[*DocumentDeleteResult]{Request: b24.Request{
 		Method:  "note.document.delete",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // DocumentDeleteParams holds the parameters of note.document.delete.
@@ -374,12 +374,12 @@ func DocumentFieldGet(ctx context.Context, c b24.Caller, p DocumentFieldGetParam
 // not take it); its result decodes as DocumentFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentFieldGetCommand(p DocumentFieldGetParams) b24.CommandV3[*DocumentFieldGetResult] {
-	return b24.NewCommandV3[*DocumentFieldGetResult](b24.Request{
+	return b24.CommandV3[*DocumentFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentFieldGetParams holds the parameters of note.document.field.get.
@@ -544,12 +544,12 @@ func DocumentFieldList(ctx context.Context, c b24.Caller, p DocumentFieldListPar
 // not take it); its result decodes as DocumentFieldList's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentFieldListCommand(p DocumentFieldListParams) b24.CommandV3[*DocumentFieldListResult] {
-	return b24.NewCommandV3[*DocumentFieldListResult](b24.Request{
+	return b24.CommandV3[*DocumentFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentFieldListParams holds the parameters of note.document.field.list.
@@ -652,12 +652,12 @@ func DocumentGet(ctx context.Context, c b24.Caller, p DocumentGetParams, opts ..
 // it); its result decodes as DocumentGet's does. Required parameters are not
 // checked here: the portal reports them.
 func DocumentGetCommand(p DocumentGetParams) b24.CommandV3[*DocumentGetResult] {
-	return b24.NewCommandV3[*DocumentGetResult](b24.Request{
+	return b24.CommandV3[*DocumentGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentGetParams holds the parameters of note.document.get.
@@ -765,12 +765,12 @@ func DocumentSearchFieldGet(ctx context.Context, c b24.Caller, p DocumentSearchF
 // 2 batch does not take it); its result decodes as DocumentSearchFieldGet's
 // does. Required parameters are not checked here: the portal reports them.
 func DocumentSearchFieldGetCommand(p DocumentSearchFieldGetParams) b24.CommandV3[*DocumentSearchFieldGetResult] {
-	return b24.NewCommandV3[*DocumentSearchFieldGetResult](b24.Request{
+	return b24.CommandV3[*DocumentSearchFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.search.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentSearchFieldGetParams holds the parameters of
@@ -926,12 +926,12 @@ func DocumentSearchFieldList(ctx context.Context, c b24.Caller, p DocumentSearch
 // 2 batch does not take it); its result decodes as DocumentSearchFieldList's
 // does. Required parameters are not checked here: the portal reports them.
 func DocumentSearchFieldListCommand(p DocumentSearchFieldListParams) b24.CommandV3[*DocumentSearchFieldListResult] {
-	return b24.NewCommandV3[*DocumentSearchFieldListResult](b24.Request{
+	return b24.CommandV3[*DocumentSearchFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.search.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentSearchFieldListParams holds the parameters of
@@ -1038,12 +1038,12 @@ func DocumentSearchList(ctx context.Context, c b24.Caller, p DocumentSearchListP
 // batch does not take it); its result decodes as DocumentSearchList's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentSearchListCommand(p DocumentSearchListParams) b24.CommandV3[*DocumentSearchListResult] {
-	return b24.NewCommandV3[*DocumentSearchListResult](b24.Request{
+	return b24.CommandV3[*DocumentSearchListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.search.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentSearchListParams holds the parameters of note.document.search.list.
@@ -1204,12 +1204,12 @@ func DocumentTreeFieldGet(ctx context.Context, c b24.Caller, p DocumentTreeField
 // batch does not take it); its result decodes as DocumentTreeFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentTreeFieldGetCommand(p DocumentTreeFieldGetParams) b24.CommandV3[*DocumentTreeFieldGetResult] {
-	return b24.NewCommandV3[*DocumentTreeFieldGetResult](b24.Request{
+	return b24.CommandV3[*DocumentTreeFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.tree.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentTreeFieldGetParams holds the parameters of
@@ -1363,12 +1363,12 @@ func DocumentTreeFieldList(ctx context.Context, c b24.Caller, p DocumentTreeFiel
 // batch does not take it); its result decodes as DocumentTreeFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func DocumentTreeFieldListCommand(p DocumentTreeFieldListParams) b24.CommandV3[*DocumentTreeFieldListResult] {
-	return b24.NewCommandV3[*DocumentTreeFieldListResult](b24.Request{
+	return b24.CommandV3[*DocumentTreeFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.tree.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentTreeFieldListParams holds the parameters of
@@ -1474,12 +1474,12 @@ func DocumentTreeList(ctx context.Context, c b24.Caller, p DocumentTreeListParam
 // not take it); its result decodes as DocumentTreeList's does. Required
 // parameters are not checked here: the portal reports them.
 func DocumentTreeListCommand(p DocumentTreeListParams) b24.CommandV3[*DocumentTreeListResult] {
-	return b24.NewCommandV3[*DocumentTreeListResult](b24.Request{
+	return b24.CommandV3[*DocumentTreeListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.tree.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // DocumentTreeListParams holds the parameters of note.document.tree.list.
@@ -1637,11 +1637,11 @@ func DocumentUpdate(ctx context.Context, c b24.Caller, p DocumentUpdateParams, o
 // take it); its result decodes as DocumentUpdate's does. Required parameters
 // are not checked here: the portal reports them.
 func DocumentUpdateCommand(p DocumentUpdateParams) b24.CommandV3[*DocumentUpdateResult] {
-	return b24.NewCommandV3[*DocumentUpdateResult](b24.Request{
+	return b24.CommandV3[*DocumentUpdateResult]{Request: b24.Request{
 		Method:  "note.document.update",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // DocumentUpdateParams holds the parameters of note.document.update.

@@ -50,11 +50,11 @@ func FileAdd(ctx context.Context, c b24.Caller, p FileAddParams, opts ...b24.Cal
 // result decodes as FileAdd's does. Required parameters are not checked here:
 // the portal reports them.
 func FileAddCommand(p FileAddParams) b24.CommandV3[*FileAddResult] {
-	return b24.NewCommandV3[*FileAddResult](b24.Request{
+	return b24.CommandV3[*FileAddResult]{Request: b24.Request{
 		Method:  "note.file.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // FileAddParams holds the parameters of note.file.add.
@@ -200,12 +200,12 @@ func FileFieldGet(ctx context.Context, c b24.Caller, p FileFieldGetParams, opts 
 // take it); its result decodes as FileFieldGet's does. Required parameters are
 // not checked here: the portal reports them.
 func FileFieldGetCommand(p FileFieldGetParams) b24.CommandV3[*FileFieldGetResult] {
-	return b24.NewCommandV3[*FileFieldGetResult](b24.Request{
+	return b24.CommandV3[*FileFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.file.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FileFieldGetParams holds the parameters of note.file.field.get.
@@ -362,12 +362,12 @@ func FileFieldList(ctx context.Context, c b24.Caller, p FileFieldListParams, opt
 // take it); its result decodes as FileFieldList's does. Required parameters
 // are not checked here: the portal reports them.
 func FileFieldListCommand(p FileFieldListParams) b24.CommandV3[*FileFieldListResult] {
-	return b24.NewCommandV3[*FileFieldListResult](b24.Request{
+	return b24.CommandV3[*FileFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.file.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FileFieldListParams holds the parameters of note.file.field.list.
@@ -468,12 +468,12 @@ func FileGet(ctx context.Context, c b24.Caller, p FileGetParams, opts ...b24.Cal
 // result decodes as FileGet's does. Required parameters are not checked here:
 // the portal reports them.
 func FileGetCommand(p FileGetParams) b24.CommandV3[*FileGetResult] {
-	return b24.NewCommandV3[*FileGetResult](b24.Request{
+	return b24.CommandV3[*FileGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.file.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // FileGetParams holds the parameters of note.file.get.

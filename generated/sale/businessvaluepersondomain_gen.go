@@ -261,7 +261,7 @@ type BusinessValuePersonDomainDeleteByFilterParamsFields struct {
 	//   - E — legal entity
 	//
 	// Required.
-	Domain BusinessValuePersonDomainDeleteByFilterParamsFieldsDomain `json:"domain"`
+	Domain BusinessValuePersonDomainDeleteByFilterFieldsDomain `json:"domain"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -278,26 +278,26 @@ func (v BusinessValuePersonDomainDeleteByFilterParamsFields) MarshalJSON() ([]by
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BusinessValuePersonDomainDeleteByFilterParamsFieldsDomain is the domain of
+// BusinessValuePersonDomainDeleteByFilterFieldsDomain is the domain of
 // sale.businessValuePersonDomain.deleteByFilter: the constants below are the
 // documented values; others are accepted too.
-type BusinessValuePersonDomainDeleteByFilterParamsFieldsDomain string
+type BusinessValuePersonDomainDeleteByFilterFieldsDomain string
 
-// The documented values of BusinessValuePersonDomainDeleteByFilterParamsFieldsDomain.
+// The documented values of BusinessValuePersonDomainDeleteByFilterFieldsDomain.
 const (
 	// natural person
-	BusinessValuePersonDomainDeleteByFilterParamsFieldsDomainI BusinessValuePersonDomainDeleteByFilterParamsFieldsDomain = "I"
+	BusinessValuePersonDomainDeleteByFilterFieldsDomainI BusinessValuePersonDomainDeleteByFilterFieldsDomain = "I"
 	// legal entity
-	BusinessValuePersonDomainDeleteByFilterParamsFieldsDomainE BusinessValuePersonDomainDeleteByFilterParamsFieldsDomain = "E"
+	BusinessValuePersonDomainDeleteByFilterFieldsDomainE BusinessValuePersonDomainDeleteByFilterFieldsDomain = "E"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *BusinessValuePersonDomainDeleteByFilterParamsFieldsDomain) UnmarshalJSON(data []byte) error {
+func (v *BusinessValuePersonDomainDeleteByFilterFieldsDomain) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = BusinessValuePersonDomainDeleteByFilterParamsFieldsDomain(s)
+	*v = BusinessValuePersonDomainDeleteByFilterFieldsDomain(s)
 	return nil
 }
 

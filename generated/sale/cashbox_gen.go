@@ -131,8 +131,8 @@ type CashboxAddParamsOfdSettings struct {
 	//
 	//   - Y — test mode
 	//   - N — working mode
-	OfdMode                  *CashboxAddParamsOfdSettingsOfdMode                  `json:"OFD_MODE,omitzero"`
-	AdditionalSettingsForOfd *CashboxAddParamsOfdSettingsAdditionalSettingsForOfd `json:"Additional settings for OFD,omitzero"`
+	OfdMode                  *CashboxAddParamsOfdSettingsOfdMode         `json:"OFD_MODE,omitzero"`
+	AdditionalSettingsForOfd *CashboxAddSettingsAdditionalSettingsForOfd `json:"Additional settings for OFD,omitzero"`
 	// Settings for the "Seller Information" section. The required parameter INN
 	// (string) — seller's INN is passed
 	SellerInfo                    map[string]any `json:"SELLER_INFO,omitzero"`
@@ -176,23 +176,23 @@ func (v CashboxAddParamsOfdSettingsOfdMode) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CashboxAddParamsOfdSettingsAdditionalSettingsForOfd is the Additional
-// settings for OFD value of sale.cashbox.add.
-type CashboxAddParamsOfdSettingsAdditionalSettingsForOfd struct {
+// CashboxAddSettingsAdditionalSettingsForOfd is the Additional settings for
+// OFD value of sale.cashbox.add.
+type CashboxAddSettingsAdditionalSettingsForOfd struct {
 	Ru any `json:"RU,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CashboxAddParamsOfdSettingsAdditionalSettingsForOfd) UnmarshalJSON(data []byte) error {
-	type plain CashboxAddParamsOfdSettingsAdditionalSettingsForOfd
+func (v *CashboxAddSettingsAdditionalSettingsForOfd) UnmarshalJSON(data []byte) error {
+	type plain CashboxAddSettingsAdditionalSettingsForOfd
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CashboxAddParamsOfdSettingsAdditionalSettingsForOfd) MarshalJSON() ([]byte, error) {
-	type plain CashboxAddParamsOfdSettingsAdditionalSettingsForOfd
+func (v CashboxAddSettingsAdditionalSettingsForOfd) MarshalJSON() ([]byte, error) {
+	type plain CashboxAddSettingsAdditionalSettingsForOfd
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1163,8 +1163,8 @@ type CashboxUpdateParamsFieldsOfdSettings struct {
 	//
 	//   - Y — test mode
 	//   - N — working mode
-	OfdMode                  map[string]any                                                `json:"OFD_MODE,omitzero"`
-	AdditionalSettingsForOfd *CashboxUpdateParamsFieldsOfdSettingsAdditionalSettingsForOfd `json:"Additional settings for OFD,omitzero"`
+	OfdMode                  map[string]any                                 `json:"OFD_MODE,omitzero"`
+	AdditionalSettingsForOfd *CashboxUpdateSettingsAdditionalSettingsForOfd `json:"Additional settings for OFD,omitzero"`
 	// Settings for the "Seller Information" section. The required parameter INN
 	// (string) is passed — seller's INN
 	SellerInfo                    map[string]any `json:"SELLER_INFO,omitzero"`
@@ -1188,23 +1188,23 @@ func (v CashboxUpdateParamsFieldsOfdSettings) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CashboxUpdateParamsFieldsOfdSettingsAdditionalSettingsForOfd is the
-// Additional settings for OFD value of sale.cashbox.update.
-type CashboxUpdateParamsFieldsOfdSettingsAdditionalSettingsForOfd struct {
+// CashboxUpdateSettingsAdditionalSettingsForOfd is the Additional settings for
+// OFD value of sale.cashbox.update.
+type CashboxUpdateSettingsAdditionalSettingsForOfd struct {
 	Ru any `json:"RU,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CashboxUpdateParamsFieldsOfdSettingsAdditionalSettingsForOfd) UnmarshalJSON(data []byte) error {
-	type plain CashboxUpdateParamsFieldsOfdSettingsAdditionalSettingsForOfd
+func (v *CashboxUpdateSettingsAdditionalSettingsForOfd) UnmarshalJSON(data []byte) error {
+	type plain CashboxUpdateSettingsAdditionalSettingsForOfd
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CashboxUpdateParamsFieldsOfdSettingsAdditionalSettingsForOfd) MarshalJSON() ([]byte, error) {
-	type plain CashboxUpdateParamsFieldsOfdSettingsAdditionalSettingsForOfd
+func (v CashboxUpdateSettingsAdditionalSettingsForOfd) MarshalJSON() ([]byte, error) {
+	type plain CashboxUpdateSettingsAdditionalSettingsForOfd
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

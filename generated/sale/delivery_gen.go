@@ -1902,7 +1902,7 @@ type DeliveryRequestSendmessageParamsMessageStatus struct {
 	//   - error — error
 	//
 	// Required.
-	Semantic DeliveryRequestSendmessageParamsMessageStatusSemantic `json:"SEMANTIC"`
+	Semantic DeliveryRequestSendmessageStatusSemantic `json:"SEMANTIC"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1942,28 +1942,28 @@ func (v *DeliveryRequestSendmessageParamsAddressee) UnmarshalJSON(data []byte) e
 	return nil
 }
 
-// DeliveryRequestSendmessageParamsMessageStatusSemantic is the SEMANTIC of
+// DeliveryRequestSendmessageStatusSemantic is the SEMANTIC of
 // sale.delivery.request.sendmessage: the constants below are the documented
 // values; others are accepted too.
-type DeliveryRequestSendmessageParamsMessageStatusSemantic string
+type DeliveryRequestSendmessageStatusSemantic string
 
-// The documented values of DeliveryRequestSendmessageParamsMessageStatusSemantic.
+// The documented values of DeliveryRequestSendmessageStatusSemantic.
 const (
 	// success
-	DeliveryRequestSendmessageParamsMessageStatusSemanticSuccess DeliveryRequestSendmessageParamsMessageStatusSemantic = "success"
+	DeliveryRequestSendmessageStatusSemanticSuccess DeliveryRequestSendmessageStatusSemantic = "success"
 	// in process
-	DeliveryRequestSendmessageParamsMessageStatusSemanticProcess DeliveryRequestSendmessageParamsMessageStatusSemantic = "process"
+	DeliveryRequestSendmessageStatusSemanticProcess DeliveryRequestSendmessageStatusSemantic = "process"
 	// error
-	DeliveryRequestSendmessageParamsMessageStatusSemanticError DeliveryRequestSendmessageParamsMessageStatusSemantic = "error"
+	DeliveryRequestSendmessageStatusSemanticError DeliveryRequestSendmessageStatusSemantic = "error"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DeliveryRequestSendmessageParamsMessageStatusSemantic) UnmarshalJSON(data []byte) error {
+func (v *DeliveryRequestSendmessageStatusSemantic) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = DeliveryRequestSendmessageParamsMessageStatusSemantic(s)
+	*v = DeliveryRequestSendmessageStatusSemantic(s)
 	return nil
 }
 

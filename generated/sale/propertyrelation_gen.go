@@ -271,7 +271,7 @@ type PropertyRelationDeleteByFilterParamsFields struct {
 	//   - T — trading platform
 	//
 	// Required.
-	EntityType PropertyRelationDeleteByFilterParamsFieldsEntityType `json:"entityType"`
+	EntityType PropertyRelationDeleteByFilterFieldsEntityType `json:"entityType"`
 	// Property identifier. Required.
 	PropertyID b24.Int `json:"propertyId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -290,30 +290,30 @@ func (v PropertyRelationDeleteByFilterParamsFields) MarshalJSON() ([]byte, error
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// PropertyRelationDeleteByFilterParamsFieldsEntityType is the entityType of
+// PropertyRelationDeleteByFilterFieldsEntityType is the entityType of
 // sale.propertyRelation.deleteByFilter: the constants below are the documented
 // values; others are accepted too.
-type PropertyRelationDeleteByFilterParamsFieldsEntityType string
+type PropertyRelationDeleteByFilterFieldsEntityType string
 
-// The documented values of PropertyRelationDeleteByFilterParamsFieldsEntityType.
+// The documented values of PropertyRelationDeleteByFilterFieldsEntityType.
 const (
 	// payment system
-	PropertyRelationDeleteByFilterParamsFieldsEntityTypeP PropertyRelationDeleteByFilterParamsFieldsEntityType = "P"
+	PropertyRelationDeleteByFilterFieldsEntityTypeP PropertyRelationDeleteByFilterFieldsEntityType = "P"
 	// delivery
-	PropertyRelationDeleteByFilterParamsFieldsEntityTypeD PropertyRelationDeleteByFilterParamsFieldsEntityType = "D"
+	PropertyRelationDeleteByFilterFieldsEntityTypeD PropertyRelationDeleteByFilterFieldsEntityType = "D"
 	// landing
-	PropertyRelationDeleteByFilterParamsFieldsEntityTypeL PropertyRelationDeleteByFilterParamsFieldsEntityType = "L"
+	PropertyRelationDeleteByFilterFieldsEntityTypeL PropertyRelationDeleteByFilterFieldsEntityType = "L"
 	// trading platform
-	PropertyRelationDeleteByFilterParamsFieldsEntityTypeT PropertyRelationDeleteByFilterParamsFieldsEntityType = "T"
+	PropertyRelationDeleteByFilterFieldsEntityTypeT PropertyRelationDeleteByFilterFieldsEntityType = "T"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *PropertyRelationDeleteByFilterParamsFieldsEntityType) UnmarshalJSON(data []byte) error {
+func (v *PropertyRelationDeleteByFilterFieldsEntityType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = PropertyRelationDeleteByFilterParamsFieldsEntityType(s)
+	*v = PropertyRelationDeleteByFilterFieldsEntityType(s)
 	return nil
 }
 

@@ -497,7 +497,7 @@ type ShipmentpropertyvalueModifyParamsFieldsShipment struct {
 	ID b24.Int `json:"id"`
 	// An array of objects containing the shipment property ID and property value
 	// (detailed description provided below). Required.
-	PropertyValues []ShipmentpropertyvalueModifyParamsFieldsShipmentPropertyValues `json:"propertyValues"`
+	PropertyValues []ShipmentpropertyvalueModifyShipmentPropertyValues `json:"propertyValues"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -514,9 +514,9 @@ func (v ShipmentpropertyvalueModifyParamsFieldsShipment) MarshalJSON() ([]byte, 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ShipmentpropertyvalueModifyParamsFieldsShipmentPropertyValues is the
-// propertyValues value of sale.shipmentpropertyvalue.modify.
-type ShipmentpropertyvalueModifyParamsFieldsShipmentPropertyValues struct {
+// ShipmentpropertyvalueModifyShipmentPropertyValues is the propertyValues
+// value of sale.shipmentpropertyvalue.modify.
+type ShipmentpropertyvalueModifyShipmentPropertyValues struct {
 	// Shipment property ID. Required.
 	ShipmentPropsID b24.Int `json:"shipmentPropsId"`
 	// Property value. Required.
@@ -526,14 +526,14 @@ type ShipmentpropertyvalueModifyParamsFieldsShipmentPropertyValues struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyvalueModifyParamsFieldsShipmentPropertyValues) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyvalueModifyParamsFieldsShipmentPropertyValues
+func (v *ShipmentpropertyvalueModifyShipmentPropertyValues) UnmarshalJSON(data []byte) error {
+	type plain ShipmentpropertyvalueModifyShipmentPropertyValues
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyvalueModifyParamsFieldsShipmentPropertyValues) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyvalueModifyParamsFieldsShipmentPropertyValues
+func (v ShipmentpropertyvalueModifyShipmentPropertyValues) MarshalJSON() ([]byte, error) {
+	type plain ShipmentpropertyvalueModifyShipmentPropertyValues
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

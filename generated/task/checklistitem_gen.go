@@ -806,16 +806,16 @@ func (v ChecklistitemGetmanifestResult) MarshalJSON() ([]byte, error) {
 // ChecklistitemGetmanifestResultRestAvailableMethods is the REST: available
 // methods value of task.checklistitem.getmanifest.
 type ChecklistitemGetmanifestResultRestAvailableMethods struct {
-	GetManifest     ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest     `json:"getmanifest"`
-	Get             ChecklistitemGetmanifestResultRestAvailableMethodsGet             `json:"get"`
-	GetList         ChecklistitemGetmanifestResultRestAvailableMethodsGetList         `json:"getlist"`
-	Add             ChecklistitemGetmanifestResultRestAvailableMethodsAdd             `json:"add"`
-	Update          ChecklistitemGetmanifestResultRestAvailableMethodsUpdate          `json:"update"`
-	Delete          ChecklistitemGetmanifestResultRestAvailableMethodsDelete          `json:"delete"`
-	Complete        ChecklistitemGetmanifestResultRestAvailableMethodsComplete        `json:"complete"`
-	Renew           ChecklistitemGetmanifestResultRestAvailableMethodsRenew           `json:"renew"`
-	Moveafteritem   ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritem   `json:"moveafteritem"`
-	Isactionallowed ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowed `json:"isactionallowed"`
+	GetManifest     ChecklistitemGetmanifestMethodsGetManifest     `json:"getmanifest"`
+	Get             ChecklistitemGetmanifestMethodsGet             `json:"get"`
+	GetList         ChecklistitemGetmanifestMethodsGetList         `json:"getlist"`
+	Add             ChecklistitemGetmanifestMethodsAdd             `json:"add"`
+	Update          ChecklistitemGetmanifestMethodsUpdate          `json:"update"`
+	Delete          ChecklistitemGetmanifestMethodsDelete          `json:"delete"`
+	Complete        ChecklistitemGetmanifestMethodsComplete        `json:"complete"`
+	Renew           ChecklistitemGetmanifestMethodsRenew           `json:"renew"`
+	Moveafteritem   ChecklistitemGetmanifestMethodsMoveafteritem   `json:"moveafteritem"`
+	Isactionallowed ChecklistitemGetmanifestMethodsIsactionallowed `json:"isactionallowed"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -832,9 +832,9 @@ func (v ChecklistitemGetmanifestResultRestAvailableMethods) MarshalJSON() ([]byt
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest is the
-// getmanifest value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest struct {
+// ChecklistitemGetmanifestMethodsGetManifest is the getmanifest value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsGetManifest struct {
 	StaticMethod b24.Bool        `json:"staticMethod"`
 	Params       json.RawMessage `json:"params"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -842,130 +842,42 @@ type ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest
+func (v *ChecklistitemGetmanifestMethodsGetManifest) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsGetManifest
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest
+func (v ChecklistitemGetmanifestMethodsGetManifest) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsGetManifest
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestResultRestAvailableMethodsGet is the get value of
+// ChecklistitemGetmanifestMethodsGet is the get value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsGet struct {
-	MandatoryParamsCount     b24.Int                                                       `json:"mandatoryParamsCount"`
-	Params                   []ChecklistitemGetmanifestResultRestAvailableMethodsGetParams `json:"params"`
-	AllowedKeysInReturnValue []b24.String                                                  `json:"allowedKeysInReturnValue"`
+type ChecklistitemGetmanifestMethodsGet struct {
+	MandatoryParamsCount     b24.Int                                    `json:"mandatoryParamsCount"`
+	Params                   []ChecklistitemGetmanifestMethodsGetParams `json:"params"`
+	AllowedKeysInReturnValue []b24.String                               `json:"allowedKeysInReturnValue"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsGet) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGet
+func (v *ChecklistitemGetmanifestMethodsGet) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsGet
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsGet) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGet
+func (v ChecklistitemGetmanifestMethodsGet) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsGet
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestResultRestAvailableMethodsGetParams is the params
-// value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsGetParams struct {
-	Description b24.String `json:"description"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsGetParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsGetParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsGetList is the getlist
-// value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsGetList struct {
-	StaticMethod             b24.Bool                                                          `json:"staticMethod"`
-	MandatoryParamsCount     b24.Int                                                           `json:"mandatoryParamsCount"`
-	Params                   []ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams `json:"params"`
-	AllowedKeysInReturnValue []b24.String                                                      `json:"allowedKeysInReturnValue"`
-	CollectionInReturnValue  b24.Bool                                                          `json:"collectionInReturnValue"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsGetList) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsGetList) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams is the
-// params value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams struct {
-	Description b24.String `json:"description"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsAdd is the add value of
+// ChecklistitemGetmanifestMethodsGetParams is the params value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsAdd struct {
-	StaticMethod         b24.Bool                                                      `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                       `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestResultRestAvailableMethodsAddParams `json:"params"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsAdd) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsAdd
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsAdd) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsAdd
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsAddParams is the params
-// value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsAddParams struct {
+type ChecklistitemGetmanifestMethodsGetParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -973,42 +885,345 @@ type ChecklistitemGetmanifestResultRestAvailableMethodsAddParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsAddParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsAddParams
+func (v *ChecklistitemGetmanifestMethodsGetParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsGetParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsAddParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsAddParams
+func (v ChecklistitemGetmanifestMethodsGetParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsGetParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestResultRestAvailableMethodsUpdate is the update value
+// ChecklistitemGetmanifestMethodsGetList is the getlist value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsGetList struct {
+	StaticMethod             b24.Bool                                       `json:"staticMethod"`
+	MandatoryParamsCount     b24.Int                                        `json:"mandatoryParamsCount"`
+	Params                   []ChecklistitemGetmanifestMethodsGetListParams `json:"params"`
+	AllowedKeysInReturnValue []b24.String                                   `json:"allowedKeysInReturnValue"`
+	CollectionInReturnValue  b24.Bool                                       `json:"collectionInReturnValue"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMethodsGetList) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsGetList
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMethodsGetList) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsGetList
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMethodsGetListParams is the params value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsGetListParams struct {
+	Description b24.String `json:"description"`
+	Type        b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMethodsGetListParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsGetListParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMethodsGetListParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsGetListParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMethodsAdd is the add value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsAdd struct {
+	StaticMethod         b24.Bool                                   `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                    `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemGetmanifestMethodsAddParams `json:"params"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMethodsAdd) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsAdd
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMethodsAdd) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsAdd
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMethodsAddParams is the params value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsAddParams struct {
+	Description b24.String `json:"description"`
+	Type        b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMethodsAddParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsAddParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMethodsAddParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsAddParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMethodsUpdate is the update value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsUpdate struct {
+	StaticMethod         b24.Bool                                      `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemGetmanifestMethodsUpdateParams `json:"params"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMethodsUpdate) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsUpdate
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMethodsUpdate) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsUpdate
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMethodsUpdateParams is the params value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsUpdateParams struct {
+	Description b24.String `json:"description"`
+	Type        b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMethodsUpdateParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsUpdateParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMethodsUpdateParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsUpdateParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMethodsDelete is the delete value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsDelete struct {
+	StaticMethod         b24.Bool                                      `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemGetmanifestMethodsDeleteParams `json:"params"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMethodsDelete) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsDelete
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMethodsDelete) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsDelete
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMethodsDeleteParams is the params value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsDeleteParams struct {
+	Description b24.String `json:"description"`
+	Type        b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMethodsDeleteParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsDeleteParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMethodsDeleteParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsDeleteParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMethodsComplete is the complete value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsComplete struct {
+	StaticMethod         b24.Bool                                        `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                         `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemGetmanifestMethodsCompleteParams `json:"params"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMethodsComplete) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsComplete
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMethodsComplete) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsComplete
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMethodsCompleteParams is the params value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsCompleteParams struct {
+	Description b24.String `json:"description"`
+	Type        b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMethodsCompleteParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsCompleteParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMethodsCompleteParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsCompleteParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMethodsRenew is the renew value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsRenew struct {
+	StaticMethod         b24.Bool                                     `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                      `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemGetmanifestMethodsRenewParams `json:"params"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMethodsRenew) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsRenew
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMethodsRenew) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsRenew
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMethodsRenewParams is the params value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsRenewParams struct {
+	Description b24.String `json:"description"`
+	Type        b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMethodsRenewParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsRenewParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMethodsRenewParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsRenewParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMethodsMoveafteritem is the moveafteritem value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMethodsMoveafteritem struct {
+	StaticMethod         b24.Bool                                      `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemGetmanifestMoveafteritemParams `json:"params"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMethodsMoveafteritem) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsMoveafteritem
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMethodsMoveafteritem) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsMoveafteritem
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMoveafteritemParams is the params value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestMoveafteritemParams struct {
+	Description b24.String `json:"description"`
+	Type        b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemGetmanifestMoveafteritemParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMoveafteritemParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemGetmanifestMoveafteritemParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMoveafteritemParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemGetmanifestMethodsIsactionallowed is the isactionallowed value
 // of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsUpdate struct {
-	StaticMethod         b24.Bool                                                         `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                          `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestResultRestAvailableMethodsUpdateParams `json:"params"`
+type ChecklistitemGetmanifestMethodsIsactionallowed struct {
+	StaticMethod         b24.Bool                                        `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                         `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemGetmanifestIsactionallowedParams `json:"params"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsUpdate) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsUpdate
+func (v *ChecklistitemGetmanifestMethodsIsactionallowed) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestMethodsIsactionallowed
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsUpdate) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsUpdate
+func (v ChecklistitemGetmanifestMethodsIsactionallowed) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestMethodsIsactionallowed
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestResultRestAvailableMethodsUpdateParams is the params
-// value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsUpdateParams struct {
+// ChecklistitemGetmanifestIsactionallowedParams is the params value of
+// task.checklistitem.getmanifest.
+type ChecklistitemGetmanifestIsactionallowedParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1016,229 +1231,14 @@ type ChecklistitemGetmanifestResultRestAvailableMethodsUpdateParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsUpdateParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsUpdateParams
+func (v *ChecklistitemGetmanifestIsactionallowedParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestIsactionallowedParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsUpdateParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsUpdateParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsDelete is the delete value
-// of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsDelete struct {
-	StaticMethod         b24.Bool                                                         `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                          `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestResultRestAvailableMethodsDeleteParams `json:"params"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsDelete) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsDelete
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsDelete) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsDelete
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsDeleteParams is the params
-// value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsDeleteParams struct {
-	Description b24.String `json:"description"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsDeleteParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsDeleteParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsDeleteParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsDeleteParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsComplete is the complete
-// value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsComplete struct {
-	StaticMethod         b24.Bool                                                           `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                            `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestResultRestAvailableMethodsCompleteParams `json:"params"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsComplete) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsComplete
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsComplete) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsComplete
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsCompleteParams is the
-// params value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsCompleteParams struct {
-	Description b24.String `json:"description"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsCompleteParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsCompleteParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsCompleteParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsCompleteParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsRenew is the renew value
-// of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsRenew struct {
-	StaticMethod         b24.Bool                                                        `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                         `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestResultRestAvailableMethodsRenewParams `json:"params"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsRenew) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsRenew
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsRenew) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsRenew
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsRenewParams is the params
-// value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsRenewParams struct {
-	Description b24.String `json:"description"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsRenewParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsRenewParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsRenewParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsRenewParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritem is the
-// moveafteritem value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritem struct {
-	StaticMethod         b24.Bool                                                                `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                                 `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritemParams `json:"params"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritem) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritem) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritemParams is the
-// params value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritemParams struct {
-	Description b24.String `json:"description"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritemParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritemParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritemParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsMoveafteritemParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowed is the
-// isactionallowed value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowed struct {
-	StaticMethod         b24.Bool                                                                  `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                                   `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowedParams `json:"params"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowed) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowed
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowed) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowed
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowedParams is
-// the params value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowedParams struct {
-	Description b24.String `json:"description"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowedParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowedParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowedParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowedParams
+func (v ChecklistitemGetmanifestIsactionallowedParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestIsactionallowedParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -552,13 +552,13 @@ func (v CommentitemGetmanifestResult) MarshalJSON() ([]byte, error) {
 // CommentitemGetmanifestResultRestAvailableMethods is the REST: available
 // methods value of task.commentitem.getmanifest.
 type CommentitemGetmanifestResultRestAvailableMethods struct {
-	GetManifest     CommentitemGetmanifestResultRestAvailableMethodsGetManifest     `json:"getmanifest"`
-	GetList         CommentitemGetmanifestResultRestAvailableMethodsGetList         `json:"getlist"`
-	Get             CommentitemGetmanifestResultRestAvailableMethodsGet             `json:"get"`
-	Add             CommentitemGetmanifestResultRestAvailableMethodsAdd             `json:"add"`
-	Update          CommentitemGetmanifestResultRestAvailableMethodsUpdate          `json:"update"`
-	Delete          CommentitemGetmanifestResultRestAvailableMethodsDelete          `json:"delete"`
-	Isactionallowed CommentitemGetmanifestResultRestAvailableMethodsIsactionallowed `json:"isactionallowed"`
+	GetManifest     CommentitemGetmanifestMethodsGetManifest     `json:"getmanifest"`
+	GetList         CommentitemGetmanifestMethodsGetList         `json:"getlist"`
+	Get             CommentitemGetmanifestMethodsGet             `json:"get"`
+	Add             CommentitemGetmanifestMethodsAdd             `json:"add"`
+	Update          CommentitemGetmanifestMethodsUpdate          `json:"update"`
+	Delete          CommentitemGetmanifestMethodsDelete          `json:"delete"`
+	Isactionallowed CommentitemGetmanifestMethodsIsactionallowed `json:"isactionallowed"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -575,9 +575,9 @@ func (v CommentitemGetmanifestResultRestAvailableMethods) MarshalJSON() ([]byte,
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestResultRestAvailableMethodsGetManifest is the
-// getmanifest value of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsGetManifest struct {
+// CommentitemGetmanifestMethodsGetManifest is the getmanifest value of
+// task.commentitem.getmanifest.
+type CommentitemGetmanifestMethodsGetManifest struct {
 	StaticMethod b24.Bool        `json:"staticMethod"`
 	Params       json.RawMessage `json:"params"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -585,130 +585,44 @@ type CommentitemGetmanifestResultRestAvailableMethodsGetManifest struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsGetManifest) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetManifest
+func (v *CommentitemGetmanifestMethodsGetManifest) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestMethodsGetManifest
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsGetManifest) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetManifest
+func (v CommentitemGetmanifestMethodsGetManifest) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestMethodsGetManifest
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestResultRestAvailableMethodsGetList is the getlist value
-// of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsGetList struct {
-	StaticMethod             b24.Bool                                                        `json:"staticMethod"`
-	MandatoryParamsCount     b24.Int                                                         `json:"mandatoryParamsCount"`
-	Params                   []CommentitemGetmanifestResultRestAvailableMethodsGetListParams `json:"params"`
-	AllowedKeysInReturnValue []b24.String                                                    `json:"allowedKeysInReturnValue"`
-	CollectionInReturnValue  b24.Bool                                                        `json:"collectionInReturnValue"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsGetList) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsGetList) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CommentitemGetmanifestResultRestAvailableMethodsGetListParams is the params
-// value of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsGetListParams struct {
-	Description b24.String `json:"description"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsGetListParams) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetListParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsGetListParams) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetListParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CommentitemGetmanifestResultRestAvailableMethodsGet is the get value of
+// CommentitemGetmanifestMethodsGetList is the getlist value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsGet struct {
-	MandatoryParamsCount     b24.Int                                                     `json:"mandatoryParamsCount"`
-	Params                   []CommentitemGetmanifestResultRestAvailableMethodsGetParams `json:"params"`
-	AllowedKeysInReturnValue []b24.String                                                `json:"allowedKeysInReturnValue"`
+type CommentitemGetmanifestMethodsGetList struct {
+	StaticMethod             b24.Bool                                     `json:"staticMethod"`
+	MandatoryParamsCount     b24.Int                                      `json:"mandatoryParamsCount"`
+	Params                   []CommentitemGetmanifestMethodsGetListParams `json:"params"`
+	AllowedKeysInReturnValue []b24.String                                 `json:"allowedKeysInReturnValue"`
+	CollectionInReturnValue  b24.Bool                                     `json:"collectionInReturnValue"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsGet) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGet
+func (v *CommentitemGetmanifestMethodsGetList) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestMethodsGetList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsGet) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGet
+func (v CommentitemGetmanifestMethodsGetList) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestMethodsGetList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestResultRestAvailableMethodsGetParams is the params
-// value of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsGetParams struct {
-	Description b24.String `json:"description"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsGetParams) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsGetParams) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CommentitemGetmanifestResultRestAvailableMethodsAdd is the add value of
+// CommentitemGetmanifestMethodsGetListParams is the params value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsAdd struct {
-	StaticMethod         b24.Bool                                                    `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                     `json:"mandatoryParamsCount"`
-	Params               []CommentitemGetmanifestResultRestAvailableMethodsAddParams `json:"params"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsAdd) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsAdd
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsAdd) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsAdd
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CommentitemGetmanifestResultRestAvailableMethodsAddParams is the params
-// value of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsAddParams struct {
+type CommentitemGetmanifestMethodsGetListParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -716,42 +630,42 @@ type CommentitemGetmanifestResultRestAvailableMethodsAddParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsAddParams) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsAddParams
+func (v *CommentitemGetmanifestMethodsGetListParams) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestMethodsGetListParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsAddParams) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsAddParams
+func (v CommentitemGetmanifestMethodsGetListParams) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestMethodsGetListParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestResultRestAvailableMethodsUpdate is the update value
-// of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsUpdate struct {
-	StaticMethod         b24.Bool                                                       `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                        `json:"mandatoryParamsCount"`
-	Params               []CommentitemGetmanifestResultRestAvailableMethodsUpdateParams `json:"params"`
+// CommentitemGetmanifestMethodsGet is the get value of
+// task.commentitem.getmanifest.
+type CommentitemGetmanifestMethodsGet struct {
+	MandatoryParamsCount     b24.Int                                  `json:"mandatoryParamsCount"`
+	Params                   []CommentitemGetmanifestMethodsGetParams `json:"params"`
+	AllowedKeysInReturnValue []b24.String                             `json:"allowedKeysInReturnValue"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsUpdate) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsUpdate
+func (v *CommentitemGetmanifestMethodsGet) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestMethodsGet
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsUpdate) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsUpdate
+func (v CommentitemGetmanifestMethodsGet) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestMethodsGet
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestResultRestAvailableMethodsUpdateParams is the params
-// value of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsUpdateParams struct {
+// CommentitemGetmanifestMethodsGetParams is the params value of
+// task.commentitem.getmanifest.
+type CommentitemGetmanifestMethodsGetParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -759,42 +673,42 @@ type CommentitemGetmanifestResultRestAvailableMethodsUpdateParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsUpdateParams) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsUpdateParams
+func (v *CommentitemGetmanifestMethodsGetParams) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestMethodsGetParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsUpdateParams) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsUpdateParams
+func (v CommentitemGetmanifestMethodsGetParams) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestMethodsGetParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestResultRestAvailableMethodsDelete is the delete value
-// of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsDelete struct {
-	StaticMethod         b24.Bool                                                       `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                        `json:"mandatoryParamsCount"`
-	Params               []CommentitemGetmanifestResultRestAvailableMethodsDeleteParams `json:"params"`
+// CommentitemGetmanifestMethodsAdd is the add value of
+// task.commentitem.getmanifest.
+type CommentitemGetmanifestMethodsAdd struct {
+	StaticMethod         b24.Bool                                 `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                  `json:"mandatoryParamsCount"`
+	Params               []CommentitemGetmanifestMethodsAddParams `json:"params"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsDelete) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsDelete
+func (v *CommentitemGetmanifestMethodsAdd) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestMethodsAdd
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsDelete) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsDelete
+func (v CommentitemGetmanifestMethodsAdd) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestMethodsAdd
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestResultRestAvailableMethodsDeleteParams is the params
-// value of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsDeleteParams struct {
+// CommentitemGetmanifestMethodsAddParams is the params value of
+// task.commentitem.getmanifest.
+type CommentitemGetmanifestMethodsAddParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -802,42 +716,42 @@ type CommentitemGetmanifestResultRestAvailableMethodsDeleteParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsDeleteParams) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsDeleteParams
+func (v *CommentitemGetmanifestMethodsAddParams) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestMethodsAddParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsDeleteParams) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsDeleteParams
+func (v CommentitemGetmanifestMethodsAddParams) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestMethodsAddParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestResultRestAvailableMethodsIsactionallowed is the
-// isactionallowed value of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsIsactionallowed struct {
-	StaticMethod         b24.Bool                                                                `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                                 `json:"mandatoryParamsCount"`
-	Params               []CommentitemGetmanifestResultRestAvailableMethodsIsactionallowedParams `json:"params"`
+// CommentitemGetmanifestMethodsUpdate is the update value of
+// task.commentitem.getmanifest.
+type CommentitemGetmanifestMethodsUpdate struct {
+	StaticMethod         b24.Bool                                    `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
+	Params               []CommentitemGetmanifestMethodsUpdateParams `json:"params"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsIsactionallowed) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsIsactionallowed
+func (v *CommentitemGetmanifestMethodsUpdate) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestMethodsUpdate
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsIsactionallowed) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsIsactionallowed
+func (v CommentitemGetmanifestMethodsUpdate) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestMethodsUpdate
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestResultRestAvailableMethodsIsactionallowedParams is the
-// params value of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsIsactionallowedParams struct {
+// CommentitemGetmanifestMethodsUpdateParams is the params value of
+// task.commentitem.getmanifest.
+type CommentitemGetmanifestMethodsUpdateParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -845,14 +759,100 @@ type CommentitemGetmanifestResultRestAvailableMethodsIsactionallowedParams struc
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsIsactionallowedParams) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsIsactionallowedParams
+func (v *CommentitemGetmanifestMethodsUpdateParams) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestMethodsUpdateParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsIsactionallowedParams) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsIsactionallowedParams
+func (v CommentitemGetmanifestMethodsUpdateParams) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestMethodsUpdateParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CommentitemGetmanifestMethodsDelete is the delete value of
+// task.commentitem.getmanifest.
+type CommentitemGetmanifestMethodsDelete struct {
+	StaticMethod         b24.Bool                                    `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
+	Params               []CommentitemGetmanifestMethodsDeleteParams `json:"params"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CommentitemGetmanifestMethodsDelete) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestMethodsDelete
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CommentitemGetmanifestMethodsDelete) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestMethodsDelete
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CommentitemGetmanifestMethodsDeleteParams is the params value of
+// task.commentitem.getmanifest.
+type CommentitemGetmanifestMethodsDeleteParams struct {
+	Description b24.String `json:"description"`
+	Type        b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CommentitemGetmanifestMethodsDeleteParams) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestMethodsDeleteParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CommentitemGetmanifestMethodsDeleteParams) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestMethodsDeleteParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CommentitemGetmanifestMethodsIsactionallowed is the isactionallowed value of
+// task.commentitem.getmanifest.
+type CommentitemGetmanifestMethodsIsactionallowed struct {
+	StaticMethod         b24.Bool                                      `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
+	Params               []CommentitemGetmanifestIsactionallowedParams `json:"params"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CommentitemGetmanifestMethodsIsactionallowed) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestMethodsIsactionallowed
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CommentitemGetmanifestMethodsIsactionallowed) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestMethodsIsactionallowed
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CommentitemGetmanifestIsactionallowedParams is the params value of
+// task.commentitem.getmanifest.
+type CommentitemGetmanifestIsactionallowedParams struct {
+	Description b24.String `json:"description"`
+	Type        b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CommentitemGetmanifestIsactionallowedParams) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestIsactionallowedParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CommentitemGetmanifestIsactionallowedParams) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestIsactionallowedParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -670,13 +670,13 @@ func (v ElapseditemGetmanifestResult) MarshalJSON() ([]byte, error) {
 // ElapseditemGetmanifestResultRestAvailableMethods is the REST: available
 // methods value of task.elapseditem.getmanifest.
 type ElapseditemGetmanifestResultRestAvailableMethods struct {
-	GetManifest     ElapseditemGetmanifestResultRestAvailableMethodsGetManifest     `json:"getmanifest"`
-	GetList         ElapseditemGetmanifestResultRestAvailableMethodsGetList         `json:"getlist"`
-	Get             ElapseditemGetmanifestResultRestAvailableMethodsGet             `json:"get"`
-	Add             ElapseditemGetmanifestResultRestAvailableMethodsAdd             `json:"add"`
-	Update          ElapseditemGetmanifestResultRestAvailableMethodsUpdate          `json:"update"`
-	Delete          ElapseditemGetmanifestResultRestAvailableMethodsDelete          `json:"delete"`
-	Isactionallowed ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowed `json:"isactionallowed"`
+	GetManifest     ElapseditemGetmanifestMethodsGetManifest     `json:"getmanifest"`
+	GetList         ElapseditemGetmanifestMethodsGetList         `json:"getlist"`
+	Get             ElapseditemGetmanifestMethodsGet             `json:"get"`
+	Add             ElapseditemGetmanifestMethodsAdd             `json:"add"`
+	Update          ElapseditemGetmanifestMethodsUpdate          `json:"update"`
+	Delete          ElapseditemGetmanifestMethodsDelete          `json:"delete"`
+	Isactionallowed ElapseditemGetmanifestMethodsIsactionallowed `json:"isactionallowed"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -693,9 +693,9 @@ func (v ElapseditemGetmanifestResultRestAvailableMethods) MarshalJSON() ([]byte,
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestResultRestAvailableMethodsGetManifest is the
-// getmanifest value of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsGetManifest struct {
+// ElapseditemGetmanifestMethodsGetManifest is the getmanifest value of
+// task.elapseditem.getmanifest.
+type ElapseditemGetmanifestMethodsGetManifest struct {
 	StaticMethod b24.Bool        `json:"staticMethod"`
 	Params       json.RawMessage `json:"params"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -703,130 +703,44 @@ type ElapseditemGetmanifestResultRestAvailableMethodsGetManifest struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsGetManifest) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetManifest
+func (v *ElapseditemGetmanifestMethodsGetManifest) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestMethodsGetManifest
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsGetManifest) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetManifest
+func (v ElapseditemGetmanifestMethodsGetManifest) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestMethodsGetManifest
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestResultRestAvailableMethodsGetList is the getlist value
-// of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsGetList struct {
-	StaticMethod             b24.Bool                                                        `json:"staticMethod"`
-	Params                   []ElapseditemGetmanifestResultRestAvailableMethodsGetListParams `json:"params"`
-	AllowedKeysInReturnValue []b24.String                                                    `json:"allowedKeysInReturnValue"`
-	AllowedAggregations      []b24.String                                                    `json:"allowedAggregations"`
-	CollectionInReturnValue  b24.Bool                                                        `json:"collectionInReturnValue"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsGetList) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsGetList) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ElapseditemGetmanifestResultRestAvailableMethodsGetListParams is the params
-// value of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsGetListParams struct {
-	Description b24.String `json:"description"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsGetListParams) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetListParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsGetListParams) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetListParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ElapseditemGetmanifestResultRestAvailableMethodsGet is the get value of
+// ElapseditemGetmanifestMethodsGetList is the getlist value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsGet struct {
-	MandatoryParamsCount     b24.Int                                                     `json:"mandatoryParamsCount"`
-	Params                   []ElapseditemGetmanifestResultRestAvailableMethodsGetParams `json:"params"`
-	AllowedKeysInReturnValue []b24.String                                                `json:"allowedKeysInReturnValue"`
+type ElapseditemGetmanifestMethodsGetList struct {
+	StaticMethod             b24.Bool                                     `json:"staticMethod"`
+	Params                   []ElapseditemGetmanifestMethodsGetListParams `json:"params"`
+	AllowedKeysInReturnValue []b24.String                                 `json:"allowedKeysInReturnValue"`
+	AllowedAggregations      []b24.String                                 `json:"allowedAggregations"`
+	CollectionInReturnValue  b24.Bool                                     `json:"collectionInReturnValue"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsGet) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGet
+func (v *ElapseditemGetmanifestMethodsGetList) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestMethodsGetList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsGet) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGet
+func (v ElapseditemGetmanifestMethodsGetList) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestMethodsGetList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestResultRestAvailableMethodsGetParams is the params
-// value of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsGetParams struct {
-	Description b24.String `json:"description"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsGetParams) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsGetParams) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ElapseditemGetmanifestResultRestAvailableMethodsAdd is the add value of
+// ElapseditemGetmanifestMethodsGetListParams is the params value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsAdd struct {
-	StaticMethod         b24.Bool                                                    `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                     `json:"mandatoryParamsCount"`
-	Params               []ElapseditemGetmanifestResultRestAvailableMethodsAddParams `json:"params"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsAdd) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsAdd
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsAdd) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsAdd
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ElapseditemGetmanifestResultRestAvailableMethodsAddParams is the params
-// value of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsAddParams struct {
+type ElapseditemGetmanifestMethodsGetListParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -834,42 +748,42 @@ type ElapseditemGetmanifestResultRestAvailableMethodsAddParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsAddParams) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsAddParams
+func (v *ElapseditemGetmanifestMethodsGetListParams) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestMethodsGetListParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsAddParams) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsAddParams
+func (v ElapseditemGetmanifestMethodsGetListParams) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestMethodsGetListParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestResultRestAvailableMethodsUpdate is the update value
-// of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsUpdate struct {
-	StaticMethod         b24.Bool                                                       `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                        `json:"mandatoryParamsCount"`
-	Params               []ElapseditemGetmanifestResultRestAvailableMethodsUpdateParams `json:"params"`
+// ElapseditemGetmanifestMethodsGet is the get value of
+// task.elapseditem.getmanifest.
+type ElapseditemGetmanifestMethodsGet struct {
+	MandatoryParamsCount     b24.Int                                  `json:"mandatoryParamsCount"`
+	Params                   []ElapseditemGetmanifestMethodsGetParams `json:"params"`
+	AllowedKeysInReturnValue []b24.String                             `json:"allowedKeysInReturnValue"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsUpdate) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsUpdate
+func (v *ElapseditemGetmanifestMethodsGet) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestMethodsGet
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsUpdate) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsUpdate
+func (v ElapseditemGetmanifestMethodsGet) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestMethodsGet
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestResultRestAvailableMethodsUpdateParams is the params
-// value of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsUpdateParams struct {
+// ElapseditemGetmanifestMethodsGetParams is the params value of
+// task.elapseditem.getmanifest.
+type ElapseditemGetmanifestMethodsGetParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -877,42 +791,42 @@ type ElapseditemGetmanifestResultRestAvailableMethodsUpdateParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsUpdateParams) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsUpdateParams
+func (v *ElapseditemGetmanifestMethodsGetParams) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestMethodsGetParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsUpdateParams) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsUpdateParams
+func (v ElapseditemGetmanifestMethodsGetParams) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestMethodsGetParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestResultRestAvailableMethodsDelete is the delete value
-// of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsDelete struct {
-	StaticMethod         b24.Bool                                                       `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                        `json:"mandatoryParamsCount"`
-	Params               []ElapseditemGetmanifestResultRestAvailableMethodsDeleteParams `json:"params"`
+// ElapseditemGetmanifestMethodsAdd is the add value of
+// task.elapseditem.getmanifest.
+type ElapseditemGetmanifestMethodsAdd struct {
+	StaticMethod         b24.Bool                                 `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                  `json:"mandatoryParamsCount"`
+	Params               []ElapseditemGetmanifestMethodsAddParams `json:"params"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsDelete) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsDelete
+func (v *ElapseditemGetmanifestMethodsAdd) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestMethodsAdd
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsDelete) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsDelete
+func (v ElapseditemGetmanifestMethodsAdd) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestMethodsAdd
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestResultRestAvailableMethodsDeleteParams is the params
-// value of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsDeleteParams struct {
+// ElapseditemGetmanifestMethodsAddParams is the params value of
+// task.elapseditem.getmanifest.
+type ElapseditemGetmanifestMethodsAddParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -920,42 +834,42 @@ type ElapseditemGetmanifestResultRestAvailableMethodsDeleteParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsDeleteParams) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsDeleteParams
+func (v *ElapseditemGetmanifestMethodsAddParams) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestMethodsAddParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsDeleteParams) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsDeleteParams
+func (v ElapseditemGetmanifestMethodsAddParams) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestMethodsAddParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowed is the
-// isactionallowed value of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowed struct {
-	StaticMethod         b24.Bool                                                                `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                                                 `json:"mandatoryParamsCount"`
-	Params               []ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowedParams `json:"params"`
+// ElapseditemGetmanifestMethodsUpdate is the update value of
+// task.elapseditem.getmanifest.
+type ElapseditemGetmanifestMethodsUpdate struct {
+	StaticMethod         b24.Bool                                    `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
+	Params               []ElapseditemGetmanifestMethodsUpdateParams `json:"params"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowed) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowed
+func (v *ElapseditemGetmanifestMethodsUpdate) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestMethodsUpdate
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowed) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowed
+func (v ElapseditemGetmanifestMethodsUpdate) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestMethodsUpdate
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowedParams is the
-// params value of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowedParams struct {
+// ElapseditemGetmanifestMethodsUpdateParams is the params value of
+// task.elapseditem.getmanifest.
+type ElapseditemGetmanifestMethodsUpdateParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -963,14 +877,100 @@ type ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowedParams struc
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowedParams) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowedParams
+func (v *ElapseditemGetmanifestMethodsUpdateParams) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestMethodsUpdateParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowedParams) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsIsactionallowedParams
+func (v ElapseditemGetmanifestMethodsUpdateParams) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestMethodsUpdateParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ElapseditemGetmanifestMethodsDelete is the delete value of
+// task.elapseditem.getmanifest.
+type ElapseditemGetmanifestMethodsDelete struct {
+	StaticMethod         b24.Bool                                    `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
+	Params               []ElapseditemGetmanifestMethodsDeleteParams `json:"params"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ElapseditemGetmanifestMethodsDelete) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestMethodsDelete
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ElapseditemGetmanifestMethodsDelete) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestMethodsDelete
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ElapseditemGetmanifestMethodsDeleteParams is the params value of
+// task.elapseditem.getmanifest.
+type ElapseditemGetmanifestMethodsDeleteParams struct {
+	Description b24.String `json:"description"`
+	Type        b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ElapseditemGetmanifestMethodsDeleteParams) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestMethodsDeleteParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ElapseditemGetmanifestMethodsDeleteParams) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestMethodsDeleteParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ElapseditemGetmanifestMethodsIsactionallowed is the isactionallowed value of
+// task.elapseditem.getmanifest.
+type ElapseditemGetmanifestMethodsIsactionallowed struct {
+	StaticMethod         b24.Bool                                      `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
+	Params               []ElapseditemGetmanifestIsactionallowedParams `json:"params"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ElapseditemGetmanifestMethodsIsactionallowed) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestMethodsIsactionallowed
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ElapseditemGetmanifestMethodsIsactionallowed) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestMethodsIsactionallowed
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ElapseditemGetmanifestIsactionallowedParams is the params value of
+// task.elapseditem.getmanifest.
+type ElapseditemGetmanifestIsactionallowedParams struct {
+	Description b24.String `json:"description"`
+	Type        b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ElapseditemGetmanifestIsactionallowedParams) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestIsactionallowedParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ElapseditemGetmanifestIsactionallowedParams) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestIsactionallowedParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -1831,12 +1831,12 @@ func TaskAccessFieldGet(ctx context.Context, c b24.Caller, p TaskAccessFieldGetP
 // batch does not take it); its result decodes as TaskAccessFieldGet's does.
 // Required parameters are not checked here: the portal reports them.
 func TaskAccessFieldGetCommand(p TaskAccessFieldGetParams) b24.CommandV3[*TaskAccessFieldGetResult] {
-	return b24.NewCommandV3[*TaskAccessFieldGetResult](b24.Request{
+	return b24.CommandV3[*TaskAccessFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.access.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskAccessFieldGetParams holds the parameters of
@@ -1956,12 +1956,12 @@ func TaskAccessFieldList(ctx context.Context, c b24.Caller, p TaskAccessFieldLis
 // batch does not take it); its result decodes as TaskAccessFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func TaskAccessFieldListCommand(p TaskAccessFieldListParams) b24.CommandV3[*TaskAccessFieldListResult] {
-	return b24.NewCommandV3[*TaskAccessFieldListResult](b24.Request{
+	return b24.CommandV3[*TaskAccessFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.access.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskAccessFieldListParams holds the parameters of
@@ -2066,12 +2066,12 @@ func TaskAccessGet(ctx context.Context, c b24.Caller, p TaskAccessGetParams, opt
 // take it); its result decodes as TaskAccessGet's does. Required parameters
 // are not checked here: the portal reports them.
 func TaskAccessGetCommand(p TaskAccessGetParams) b24.CommandV3[*TaskAccessGetResult] {
-	return b24.NewCommandV3[*TaskAccessGetResult](b24.Request{
+	return b24.CommandV3[*TaskAccessGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.access.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskAccessGetParams holds the parameters of tasks.task.access.get.
@@ -2277,11 +2277,11 @@ func TaskAddV3(ctx context.Context, c b24.Caller, p TaskAddV3Params, opts ...b24
 // its result decodes as TaskAddV3's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskAddV3Command(p TaskAddV3Params) b24.CommandV3[*TaskAddV3Result] {
-	return b24.NewCommandV3[*TaskAddV3Result](b24.Request{
+	return b24.CommandV3[*TaskAddV3Result]{Request: b24.Request{
 		Method:  "tasks.task.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskAddV3Params holds the parameters of tasks.task.add.
@@ -2843,10 +2843,10 @@ func (v TaskApproveResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskApproveResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.approve.
 type TaskApproveResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                            `json:"action"`
-	Descendants []TaskApproveResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                            `json:"fields"`
-	NodeID      b24.Int                                                    `json:"nodeId"`
+	Action      json.RawMessage                     `json:"action"`
+	Descendants []TaskApproveDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                     `json:"fields"`
+	NodeID      b24.Int                             `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2863,9 +2863,9 @@ func (v TaskApproveResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, er
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskApproveResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.approve.
-type TaskApproveResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskApproveDescendantsDescendants is the descendants value of
+// tasks.task.approve.
+type TaskApproveDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -2875,14 +2875,14 @@ type TaskApproveResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskApproveResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskApproveResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskApproveDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskApproveDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskApproveResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskApproveResultTaskCheckListTreeDescendantsDescendants
+func (v TaskApproveDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskApproveDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3035,12 +3035,12 @@ func TaskChatMessageFieldGet(ctx context.Context, c b24.Caller, p TaskChatMessag
 // TaskChatMessageFieldGet's does. Required parameters are not checked here:
 // the portal reports them.
 func TaskChatMessageFieldGetCommand(p TaskChatMessageFieldGetParams) b24.CommandV3[*TaskChatMessageFieldGetResult] {
-	return b24.NewCommandV3[*TaskChatMessageFieldGetResult](b24.Request{
+	return b24.CommandV3[*TaskChatMessageFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.chat.message.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskChatMessageFieldGetParams holds the parameters of
@@ -3159,12 +3159,12 @@ func TaskChatMessageFieldList(ctx context.Context, c b24.Caller, p TaskChatMessa
 // TaskChatMessageFieldList's does. Required parameters are not checked here:
 // the portal reports them.
 func TaskChatMessageFieldListCommand(p TaskChatMessageFieldListParams) b24.CommandV3[*TaskChatMessageFieldListResult] {
-	return b24.NewCommandV3[*TaskChatMessageFieldListResult](b24.Request{
+	return b24.CommandV3[*TaskChatMessageFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.chat.message.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskChatMessageFieldListParams holds the parameters of
@@ -3270,11 +3270,11 @@ func TaskChatMessageSend(ctx context.Context, c b24.Caller, p TaskChatMessageSen
 // batch does not take it); its result decodes as TaskChatMessageSend's does.
 // Required parameters are not checked here: the portal reports them.
 func TaskChatMessageSendCommand(p TaskChatMessageSendParams) b24.CommandV3[*TaskChatMessageSendResult] {
-	return b24.NewCommandV3[*TaskChatMessageSendResult](b24.Request{
+	return b24.CommandV3[*TaskChatMessageSendResult]{Request: b24.Request{
 		Method:  "tasks.task.chat.message.send",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskChatMessageSendParams holds the parameters of
@@ -3869,10 +3869,10 @@ func (v TaskDeferResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskDeferResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.defer.
 type TaskDeferResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                          `json:"action"`
-	Descendants []TaskDeferResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                          `json:"fields"`
-	NodeID      b24.Int                                                  `json:"nodeId"`
+	Action      json.RawMessage                   `json:"action"`
+	Descendants []TaskDeferDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                   `json:"fields"`
+	NodeID      b24.Int                           `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3889,9 +3889,9 @@ func (v TaskDeferResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, erro
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskDeferResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.defer.
-type TaskDeferResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskDeferDescendantsDescendants is the descendants value of
+// tasks.task.defer.
+type TaskDeferDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -3901,14 +3901,14 @@ type TaskDeferResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskDeferResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskDeferResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskDeferDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskDeferDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskDeferResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskDeferResultTaskCheckListTreeDescendantsDescendants
+func (v TaskDeferDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskDeferDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -4365,10 +4365,10 @@ func (v TaskDelegateResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskDelegateResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.delegate.
 type TaskDelegateResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                             `json:"action"`
-	Descendants []TaskDelegateResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                             `json:"fields"`
-	NodeID      b24.Int                                                     `json:"nodeId"`
+	Action      json.RawMessage                      `json:"action"`
+	Descendants []TaskDelegateDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                      `json:"fields"`
+	NodeID      b24.Int                              `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4385,9 +4385,9 @@ func (v TaskDelegateResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, e
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskDelegateResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.delegate.
-type TaskDelegateResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskDelegateDescendantsDescendants is the descendants value of
+// tasks.task.delegate.
+type TaskDelegateDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -4397,14 +4397,14 @@ type TaskDelegateResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskDelegateResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskDelegateResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskDelegateDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskDelegateDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskDelegateResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskDelegateResultTaskCheckListTreeDescendantsDescendants
+func (v TaskDelegateDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskDelegateDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -4623,11 +4623,11 @@ func TaskDeleteV3(ctx context.Context, c b24.Caller, p TaskDeleteV3Params, opts 
 // it); its result decodes as TaskDeleteV3's does. Required parameters are not
 // checked here: the portal reports them.
 func TaskDeleteV3Command(p TaskDeleteV3Params) b24.CommandV3[*TaskDeleteV3Result] {
-	return b24.NewCommandV3[*TaskDeleteV3Result](b24.Request{
+	return b24.CommandV3[*TaskDeleteV3Result]{Request: b24.Request{
 		Method:  "tasks.task.delete",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskDeleteV3Params holds the parameters of tasks.task.delete.
@@ -5007,10 +5007,10 @@ func (v TaskDisapproveResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskDisapproveResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.disapprove.
 type TaskDisapproveResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                               `json:"action"`
-	Descendants []TaskDisapproveResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                               `json:"fields"`
-	NodeID      b24.Int                                                       `json:"nodeId"`
+	Action      json.RawMessage                        `json:"action"`
+	Descendants []TaskDisapproveDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                        `json:"fields"`
+	NodeID      b24.Int                                `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5027,9 +5027,9 @@ func (v TaskDisapproveResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte,
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskDisapproveResultTaskCheckListTreeDescendantsDescendants is the
-// descendants value of tasks.task.disapprove.
-type TaskDisapproveResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskDisapproveDescendantsDescendants is the descendants value of
+// tasks.task.disapprove.
+type TaskDisapproveDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -5039,14 +5039,14 @@ type TaskDisapproveResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskDisapproveResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskDisapproveResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskDisapproveDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskDisapproveDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskDisapproveResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskDisapproveResultTaskCheckListTreeDescendantsDescendants
+func (v TaskDisapproveDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskDisapproveDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -5315,12 +5315,12 @@ func TaskFieldGet(ctx context.Context, c b24.Caller, p TaskFieldGetParams, opts 
 // take it); its result decodes as TaskFieldGet's does. Required parameters are
 // not checked here: the portal reports them.
 func TaskFieldGetCommand(p TaskFieldGetParams) b24.CommandV3[*TaskFieldGetResult] {
-	return b24.NewCommandV3[*TaskFieldGetResult](b24.Request{
+	return b24.CommandV3[*TaskFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskFieldGetParams holds the parameters of tasks.task.field.get.
@@ -5438,12 +5438,12 @@ func TaskFieldList(ctx context.Context, c b24.Caller, p TaskFieldListParams, opt
 // take it); its result decodes as TaskFieldList's does. Required parameters
 // are not checked here: the portal reports them.
 func TaskFieldListCommand(p TaskFieldListParams) b24.CommandV3[*TaskFieldListResult] {
-	return b24.NewCommandV3[*TaskFieldListResult](b24.Request{
+	return b24.CommandV3[*TaskFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskFieldListParams holds the parameters of tasks.task.field.list.
@@ -5545,11 +5545,11 @@ func TaskFileAttach(ctx context.Context, c b24.Caller, p TaskFileAttachParams, o
 // take it); its result decodes as TaskFileAttach's does. Required parameters
 // are not checked here: the portal reports them.
 func TaskFileAttachCommand(p TaskFileAttachParams) b24.CommandV3[*TaskFileAttachResult] {
-	return b24.NewCommandV3[*TaskFileAttachResult](b24.Request{
+	return b24.CommandV3[*TaskFileAttachResult]{Request: b24.Request{
 		Method:  "tasks.task.file.attach",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskFileAttachParams holds the parameters of tasks.task.file.attach.
@@ -5655,12 +5655,12 @@ func TaskFileFieldGet(ctx context.Context, c b24.Caller, p TaskFileFieldGetParam
 // not take it); its result decodes as TaskFileFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskFileFieldGetCommand(p TaskFileFieldGetParams) b24.CommandV3[*TaskFileFieldGetResult] {
-	return b24.NewCommandV3[*TaskFileFieldGetResult](b24.Request{
+	return b24.CommandV3[*TaskFileFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.file.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskFileFieldGetParams holds the parameters of tasks.task.file.field.get.
@@ -5775,12 +5775,12 @@ func TaskFileFieldList(ctx context.Context, c b24.Caller, p TaskFileFieldListPar
 // batch does not take it); its result decodes as TaskFileFieldList's does.
 // Required parameters are not checked here: the portal reports them.
 func TaskFileFieldListCommand(p TaskFileFieldListParams) b24.CommandV3[*TaskFileFieldListResult] {
-	return b24.NewCommandV3[*TaskFileFieldListResult](b24.Request{
+	return b24.CommandV3[*TaskFileFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.file.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskFileFieldListParams holds the parameters of tasks.task.file.field.list.
@@ -6066,12 +6066,12 @@ func TaskGetV3(ctx context.Context, c b24.Caller, p TaskGetV3Params, opts ...b24
 // its result decodes as TaskGetV3's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskGetV3Command(p TaskGetV3Params) b24.CommandV3[*TaskGetV3Result] {
-	return b24.NewCommandV3[*TaskGetV3Result](b24.Request{
+	return b24.CommandV3[*TaskGetV3Result]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskGetV3Params holds the parameters of tasks.task.get.
@@ -7199,12 +7199,12 @@ func TaskListV3(ctx context.Context, c b24.Caller, p TaskListV3Params, opts ...b
 // its result decodes as TaskListV3's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskListV3Command(p TaskListV3Params) b24.CommandV3[*TaskListV3Result] {
-	return b24.NewCommandV3[*TaskListV3Result](b24.Request{
+	return b24.CommandV3[*TaskListV3Result]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskListV3All iterates over every row of tasks.task.list (REST 3.0),
@@ -7678,10 +7678,10 @@ func (v TaskMuteResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskMuteResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.mute.
 type TaskMuteResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                         `json:"action"`
-	Descendants []TaskMuteResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                         `json:"fields"`
-	NodeID      b24.Int                                                 `json:"nodeId"`
+	Action      json.RawMessage                  `json:"action"`
+	Descendants []TaskMuteDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                  `json:"fields"`
+	NodeID      b24.Int                          `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7698,9 +7698,8 @@ func (v TaskMuteResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, error
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskMuteResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.mute.
-type TaskMuteResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskMuteDescendantsDescendants is the descendants value of tasks.task.mute.
+type TaskMuteDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -7710,14 +7709,14 @@ type TaskMuteResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskMuteResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskMuteResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskMuteDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskMuteDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskMuteResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskMuteResultTaskCheckListTreeDescendantsDescendants
+func (v TaskMuteDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskMuteDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -8163,10 +8162,10 @@ func (v TaskPauseResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskPauseResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.pause.
 type TaskPauseResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                          `json:"action"`
-	Descendants []TaskPauseResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                          `json:"fields"`
-	NodeID      b24.Int                                                  `json:"nodeId"`
+	Action      json.RawMessage                   `json:"action"`
+	Descendants []TaskPauseDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                   `json:"fields"`
+	NodeID      b24.Int                           `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8183,9 +8182,9 @@ func (v TaskPauseResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, erro
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskPauseResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.pause.
-type TaskPauseResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskPauseDescendantsDescendants is the descendants value of
+// tasks.task.pause.
+type TaskPauseDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -8195,14 +8194,14 @@ type TaskPauseResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskPauseResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskPauseResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskPauseDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskPauseDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskPauseResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskPauseResultTaskCheckListTreeDescendantsDescendants
+func (v TaskPauseDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskPauseDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -8722,10 +8721,10 @@ func (v TaskRenewResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskRenewResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.renew.
 type TaskRenewResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                          `json:"action"`
-	Descendants []TaskRenewResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                          `json:"fields"`
-	NodeID      b24.Int                                                  `json:"nodeId"`
+	Action      json.RawMessage                   `json:"action"`
+	Descendants []TaskRenewDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                   `json:"fields"`
+	NodeID      b24.Int                           `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8742,9 +8741,9 @@ func (v TaskRenewResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, erro
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskRenewResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.renew.
-type TaskRenewResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskRenewDescendantsDescendants is the descendants value of
+// tasks.task.renew.
+type TaskRenewDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -8754,14 +8753,14 @@ type TaskRenewResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskRenewResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskRenewResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskRenewDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskRenewDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskRenewResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskRenewResultTaskCheckListTreeDescendantsDescendants
+func (v TaskRenewDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskRenewDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -8903,11 +8902,11 @@ func TaskResultAdd(ctx context.Context, c b24.Caller, p TaskResultAddParams, opt
 // take it); its result decodes as TaskResultAdd's does. Required parameters
 // are not checked here: the portal reports them.
 func TaskResultAddCommand(p TaskResultAddParams) b24.CommandV3[*TaskResultAddResult] {
-	return b24.NewCommandV3[*TaskResultAddResult](b24.Request{
+	return b24.CommandV3[*TaskResultAddResult]{Request: b24.Request{
 		Method:  "tasks.task.result.add",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskResultAddParams holds the parameters of tasks.task.result.add.
@@ -9078,11 +9077,11 @@ func TaskResultAddfromchatmessage(ctx context.Context, c b24.Caller, p TaskResul
 // TaskResultAddfromchatmessage's does. Required parameters are not checked
 // here: the portal reports them.
 func TaskResultAddfromchatmessageCommand(p TaskResultAddfromchatmessageParams) b24.CommandV3[*TaskResultAddfromchatmessageResult] {
-	return b24.NewCommandV3[*TaskResultAddfromchatmessageResult](b24.Request{
+	return b24.CommandV3[*TaskResultAddfromchatmessageResult]{Request: b24.Request{
 		Method:  "tasks.task.result.addfromchatmessage",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskResultAddfromchatmessageParams holds the parameters of
@@ -9346,11 +9345,11 @@ func TaskResultDelete(ctx context.Context, c b24.Caller, p TaskResultDeleteParam
 // not take it); its result decodes as TaskResultDelete's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskResultDeleteCommand(p TaskResultDeleteParams) b24.CommandV3[*TaskResultDeleteResult] {
-	return b24.NewCommandV3[*TaskResultDeleteResult](b24.Request{
+	return b24.CommandV3[*TaskResultDeleteResult]{Request: b24.Request{
 		Method:  "tasks.task.result.delete",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskResultDeleteParams holds the parameters of tasks.task.result.delete.
@@ -9590,12 +9589,12 @@ func TaskResultListV3(ctx context.Context, c b24.Caller, p TaskResultListV3Param
 // not take it); its result decodes as TaskResultListV3's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskResultListV3Command(p TaskResultListV3Params) b24.CommandV3[*TaskResultListV3Result] {
-	return b24.NewCommandV3[*TaskResultListV3Result](b24.Request{
+	return b24.CommandV3[*TaskResultListV3Result]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.result.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // TaskResultListV3All iterates over every row of tasks.task.result.list (REST
@@ -9836,11 +9835,11 @@ func TaskResultUpdate(ctx context.Context, c b24.Caller, p TaskResultUpdateParam
 // not take it); its result decodes as TaskResultUpdate's does. Required
 // parameters are not checked here: the portal reports them.
 func TaskResultUpdateCommand(p TaskResultUpdateParams) b24.CommandV3[*TaskResultUpdateResult] {
-	return b24.NewCommandV3[*TaskResultUpdateResult](b24.Request{
+	return b24.CommandV3[*TaskResultUpdateResult]{Request: b24.Request{
 		Method:  "tasks.task.result.update",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskResultUpdateParams holds the parameters of tasks.task.result.update.
@@ -10289,10 +10288,10 @@ func (v TaskStartResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskStartResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.start.
 type TaskStartResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                          `json:"action"`
-	Descendants []TaskStartResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                          `json:"fields"`
-	NodeID      b24.Int                                                  `json:"nodeId"`
+	Action      json.RawMessage                   `json:"action"`
+	Descendants []TaskStartDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                   `json:"fields"`
+	NodeID      b24.Int                           `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10309,9 +10308,9 @@ func (v TaskStartResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, erro
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskStartResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.start.
-type TaskStartResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskStartDescendantsDescendants is the descendants value of
+// tasks.task.start.
+type TaskStartDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -10321,14 +10320,14 @@ type TaskStartResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskStartResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskStartResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskStartDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskStartDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskStartResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskStartResultTaskCheckListTreeDescendantsDescendants
+func (v TaskStartDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskStartDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -10773,10 +10772,10 @@ func (v TaskStartwatchResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskStartwatchResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.startwatch.
 type TaskStartwatchResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                               `json:"action"`
-	Descendants []TaskStartwatchResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                               `json:"fields"`
-	NodeID      b24.Int                                                       `json:"nodeId"`
+	Action      json.RawMessage                        `json:"action"`
+	Descendants []TaskStartwatchDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                        `json:"fields"`
+	NodeID      b24.Int                                `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10793,9 +10792,9 @@ func (v TaskStartwatchResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte,
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskStartwatchResultTaskCheckListTreeDescendantsDescendants is the
-// descendants value of tasks.task.startwatch.
-type TaskStartwatchResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskStartwatchDescendantsDescendants is the descendants value of
+// tasks.task.startwatch.
+type TaskStartwatchDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -10805,14 +10804,14 @@ type TaskStartwatchResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskStartwatchResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskStartwatchResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskStartwatchDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskStartwatchDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskStartwatchResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskStartwatchResultTaskCheckListTreeDescendantsDescendants
+func (v TaskStartwatchDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskStartwatchDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -11259,10 +11258,10 @@ func (v TaskStopwatchResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskStopwatchResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.stopwatch.
 type TaskStopwatchResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                              `json:"action"`
-	Descendants []TaskStopwatchResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                              `json:"fields"`
-	NodeID      b24.Int                                                      `json:"nodeId"`
+	Action      json.RawMessage                       `json:"action"`
+	Descendants []TaskStopwatchDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                       `json:"fields"`
+	NodeID      b24.Int                               `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -11279,9 +11278,9 @@ func (v TaskStopwatchResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskStopwatchResultTaskCheckListTreeDescendantsDescendants is the
-// descendants value of tasks.task.stopwatch.
-type TaskStopwatchResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskStopwatchDescendantsDescendants is the descendants value of
+// tasks.task.stopwatch.
+type TaskStopwatchDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -11291,14 +11290,14 @@ type TaskStopwatchResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskStopwatchResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskStopwatchResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskStopwatchDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskStopwatchDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskStopwatchResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskStopwatchResultTaskCheckListTreeDescendantsDescendants
+func (v TaskStopwatchDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskStopwatchDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -11741,10 +11740,10 @@ func (v TaskUnmuteResultTaskCheckListTree) MarshalJSON() ([]byte, error) {
 // TaskUnmuteResultTaskCheckListTreeDescendants is the descendants value of
 // tasks.task.unmute.
 type TaskUnmuteResultTaskCheckListTreeDescendants struct {
-	Action      json.RawMessage                                           `json:"action"`
-	Descendants []TaskUnmuteResultTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	Fields      json.RawMessage                                           `json:"fields"`
-	NodeID      b24.Int                                                   `json:"nodeId"`
+	Action      json.RawMessage                    `json:"action"`
+	Descendants []TaskUnmuteDescendantsDescendants `json:"descendants"`
+	Fields      json.RawMessage                    `json:"fields"`
+	NodeID      b24.Int                            `json:"nodeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -11761,9 +11760,9 @@ func (v TaskUnmuteResultTaskCheckListTreeDescendants) MarshalJSON() ([]byte, err
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskUnmuteResultTaskCheckListTreeDescendantsDescendants is the descendants
-// value of tasks.task.unmute.
-type TaskUnmuteResultTaskCheckListTreeDescendantsDescendants struct {
+// TaskUnmuteDescendantsDescendants is the descendants value of
+// tasks.task.unmute.
+type TaskUnmuteDescendantsDescendants struct {
 	Action      json.RawMessage `json:"action"`
 	Descendants json.RawMessage `json:"descendants"`
 	Fields      json.RawMessage `json:"fields"`
@@ -11773,14 +11772,14 @@ type TaskUnmuteResultTaskCheckListTreeDescendantsDescendants struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUnmuteResultTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskUnmuteResultTaskCheckListTreeDescendantsDescendants
+func (v *TaskUnmuteDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskUnmuteDescendantsDescendants
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUnmuteResultTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskUnmuteResultTaskCheckListTreeDescendantsDescendants
+func (v TaskUnmuteDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskUnmuteDescendantsDescendants
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -12103,11 +12102,11 @@ func TaskUpdateV3(ctx context.Context, c b24.Caller, p TaskUpdateV3Params, opts 
 // it); its result decodes as TaskUpdateV3's does. Required parameters are not
 // checked here: the portal reports them.
 func TaskUpdateV3Command(p TaskUpdateV3Params) b24.CommandV3[*TaskUpdateV3Result] {
-	return b24.NewCommandV3[*TaskUpdateV3Result](b24.Request{
+	return b24.CommandV3[*TaskUpdateV3Result]{Request: b24.Request{
 		Method:  "tasks.task.update",
 		Params:  p,
 		Version: 3,
-	})
+	}}
 }
 
 // TaskUpdateV3Params holds the parameters of tasks.task.update.

@@ -51,12 +51,12 @@ func RecordFieldGet(ctx context.Context, c b24.Caller, p RecordFieldGetParams, o
 // not take it); its result decodes as RecordFieldGet's does. Required
 // parameters are not checked here: the portal reports them.
 func RecordFieldGetCommand(p RecordFieldGetParams) b24.CommandV3[*RecordFieldGetResult] {
-	return b24.NewCommandV3[*RecordFieldGetResult](b24.Request{
+	return b24.CommandV3[*RecordFieldGetResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.record.field.get",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecordFieldGetParams holds the parameters of timeman.record.field.get.
@@ -216,12 +216,12 @@ func RecordFieldList(ctx context.Context, c b24.Caller, p RecordFieldListParams,
 // not take it); its result decodes as RecordFieldList's does. Required
 // parameters are not checked here: the portal reports them.
 func RecordFieldListCommand(p RecordFieldListParams) b24.CommandV3[*RecordFieldListResult] {
-	return b24.NewCommandV3[*RecordFieldListResult](b24.Request{
+	return b24.CommandV3[*RecordFieldListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.record.field.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecordFieldListParams holds the parameters of timeman.record.field.list.
@@ -326,12 +326,12 @@ func RecordList(ctx context.Context, c b24.Caller, p RecordListParams, opts ...b
 // it); its result decodes as RecordList's does. Required parameters are not
 // checked here: the portal reports them.
 func RecordListCommand(p RecordListParams) b24.CommandV3[*RecordListResult] {
-	return b24.NewCommandV3[*RecordListResult](b24.Request{
+	return b24.CommandV3[*RecordListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.record.list",
 		Params:     p,
 		Version:    3,
-	})
+	}}
 }
 
 // RecordListAll iterates over every row of timeman.record.list (REST 3.0),

@@ -85,7 +85,7 @@ func (p *IntegrationImSendParams) validate() error {
 type IntegrationImSendParamsImMessageVoteData struct {
 	// An array of vote questions, the structure is described below. Maximum 1
 	// question. Required.
-	Questions []IntegrationImSendParamsImMessageVoteDataQuestions `json:"QUESTIONS"`
+	Questions []IntegrationImSendDataQuestions `json:"QUESTIONS"`
 	// Anonymity of the vote. Possible values:
 	//
 	//   - 0 — non-anonymous vote,
@@ -116,9 +116,9 @@ func (v IntegrationImSendParamsImMessageVoteData) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// IntegrationImSendParamsImMessageVoteDataQuestions is the QUESTIONS value of
+// IntegrationImSendDataQuestions is the QUESTIONS value of
 // vote.Integration.Im.send.
-type IntegrationImSendParamsImMessageVoteDataQuestions struct {
+type IntegrationImSendDataQuestions struct {
 	// The text of the question
 	Question b24.Opt[string] `json:"QUESTION,omitzero"`
 	// The type of field for the answer. Possible values:
@@ -130,26 +130,26 @@ type IntegrationImSendParamsImMessageVoteDataQuestions struct {
 	FieldType b24.Opt[b24.Int] `json:"FIELD_TYPE,omitzero"`
 	// An array of answer options, the structure is described below. Minimum 2
 	// options, maximum 10
-	Answers []IntegrationImSendParamsImMessageVoteDataQuestionsAnswers `json:"ANSWERS,omitzero"`
+	Answers []IntegrationImSendDataQuestionsAnswers `json:"ANSWERS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *IntegrationImSendParamsImMessageVoteDataQuestions) UnmarshalJSON(data []byte) error {
-	type plain IntegrationImSendParamsImMessageVoteDataQuestions
+func (v *IntegrationImSendDataQuestions) UnmarshalJSON(data []byte) error {
+	type plain IntegrationImSendDataQuestions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v IntegrationImSendParamsImMessageVoteDataQuestions) MarshalJSON() ([]byte, error) {
-	type plain IntegrationImSendParamsImMessageVoteDataQuestions
+func (v IntegrationImSendDataQuestions) MarshalJSON() ([]byte, error) {
+	type plain IntegrationImSendDataQuestions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// IntegrationImSendParamsImMessageVoteDataQuestionsAnswers is the ANSWERS
-// value of vote.Integration.Im.send.
-type IntegrationImSendParamsImMessageVoteDataQuestionsAnswers struct {
+// IntegrationImSendDataQuestionsAnswers is the ANSWERS value of
+// vote.Integration.Im.send.
+type IntegrationImSendDataQuestionsAnswers struct {
 	// The text of the answer option
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -157,14 +157,14 @@ type IntegrationImSendParamsImMessageVoteDataQuestionsAnswers struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *IntegrationImSendParamsImMessageVoteDataQuestionsAnswers) UnmarshalJSON(data []byte) error {
-	type plain IntegrationImSendParamsImMessageVoteDataQuestionsAnswers
+func (v *IntegrationImSendDataQuestionsAnswers) UnmarshalJSON(data []byte) error {
+	type plain IntegrationImSendDataQuestionsAnswers
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v IntegrationImSendParamsImMessageVoteDataQuestionsAnswers) MarshalJSON() ([]byte, error) {
-	type plain IntegrationImSendParamsImMessageVoteDataQuestionsAnswers
+func (v IntegrationImSendDataQuestionsAnswers) MarshalJSON() ([]byte, error) {
+	type plain IntegrationImSendDataQuestionsAnswers
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -33,9 +33,15 @@ type Output struct {
 // Package renders every file of pkg: a doc.go and one file per model.File.
 func Package(cfg Config, pkg *model.Package) ([]Output, error) {
 	e := newEmitter(cfg, pkg.Name)
+	// The hand-written examples of the main packages (examples.go); the
+	// others get one generated from a documented read.
+	curated, err := e.exampleFiles(pkg.Name, packageIndex(pkg))
+	if err != nil {
+		return nil, err
+	}
 	var out []Output
 	doc := e.newFile(pkg.Name)
-	doc.PackageComment(packageDoc(pkg))
+	doc.PackageComment(packageDoc(pkg, len(curated) > 0))
 	for _, st := range pkg.Shared {
 		e.structDecls(doc, st)
 	}
@@ -44,7 +50,8 @@ func Package(cfg Config, pkg *model.Package) ([]Output, error) {
 		return nil, fmt.Errorf("%s/doc.go: %w", pkg.Name, err)
 	}
 	out = append(out, Output{Path: pkg.Name + "/doc.go", Data: b})
-	if pkg.Example != nil {
+	out = append(out, curated...)
+	if len(curated) == 0 && pkg.Example != nil {
 		b, err := e.exampleFile(pkg)
 		if err != nil {
 			return nil, fmt.Errorf("%s/example_test.go: %w", pkg.Name, err)
@@ -75,7 +82,7 @@ func Package(cfg Config, pkg *model.Package) ([]Output, error) {
 	return out, nil
 }
 
-func packageDoc(pkg *model.Package) string {
+func packageDoc(pkg *model.Package, examples bool) string {
 	var methods []string
 	seen := map[string]bool{}
 	for _, f := range pkg.Files {
@@ -87,10 +94,29 @@ func packageDoc(pkg *model.Package) string {
 			}
 		}
 	}
+	if len(methods) == 0 {
+		methods = []string{pkg.Name}
+	}
 	if pkg.Name == model.RootPackage {
 		return "Package " + pkg.Name + " calls the core Bitrix24 REST methods whose names have a single segment (batch, methods, profile, scope, …)."
 	}
-	return "Package " + pkg.Name + " calls the Bitrix24 REST methods " + strings.Join(methods, ".*, ") + ".*, one function per documented method."
+	return "Package " + pkg.Name + " calls the Bitrix24 REST methods " + strings.Join(methods, ".*, ") + ".*, one function per documented method." +
+		overview(pkg, examples) + howToRead(methods[0])
+}
+
+// howToRead closes every package doc: how a method's name maps to its
+// Go names, the same in every package.
+func howToRead(first string) string {
+	return `
+
+Method ` + first + `.x.get_y is function XGetY: the segments after the first
+in CamelCase, inner capitals kept (landing.site.getList is SiteGetList in
+package landing). Its parameters are XGetYParams; XGetYCommand is the same
+call as a batch command (b24.Add); a list method also has XListAll (every
+page) and, where the rows carry an ID, XListExport (read by ID, many pages
+per request). Each function's doc links its page on apidocs.bitrix24.com
+and lists the documented errors, which errors.Is matches (b24.ErrNotFound
+and the other sentinels).`
 }
 
 type emitter struct {

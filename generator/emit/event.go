@@ -22,13 +22,18 @@ func EventsPackage(cfg Config, evs *model.Events) ([]Output, error) {
 	e := newEmitter(cfg, pkg)
 
 	doc := e.newFile(pkg)
-	doc.PackageComment(eventsPackageDoc)
+	doc.PackageComment(eventsPackageDoc + eventsWhereToStart)
 	e.receiverDecls(doc)
 	b, err := render(doc)
 	if err != nil {
 		return nil, fmt.Errorf("%s/doc.go: %w", pkg, err)
 	}
 	out := []Output{{Path: pkg + "/doc.go", Data: b}}
+	curated, err := e.exampleFiles(pkg, eventsIndex(evs))
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, curated...)
 
 	// Files in name order, events in each in Go-name order (the model's).
 	byFile := map[string][]*model.Event{}

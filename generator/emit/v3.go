@@ -14,14 +14,14 @@ import (
 // v3CommandFunc emits the REST 3.0 batch command of a method.
 //
 //	func TaskGetV3Command(p TaskGetV3Params) b24.CommandV3[*TaskGetV3Result] {
-//		return b24.NewCommandV3[*TaskGetV3Result](b24.Request{Method: "tasks.task.get", Params: p, Version: 3, Idempotent: true})
+//		return b24.CommandV3[*TaskGetV3Result]{Request: b24.Request{Method: "tasks.task.get", Params: p, Version: 3, Idempotent: true}}
 //	}
 func (e *emitter) v3CommandFunc(fn *model.Func) jen.Code {
 	doc := fn.Name + "Command is " + fn.Method + " (REST 3.0) as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take it); its result decodes as " + fn.Name + "'s does. Required parameters are not checked here: the portal reports them."
 	return jen.Add(comment([]string{doc})).Line().
 		Func().Id(fn.Name+"Command").Params(jen.Id("p").Id(fn.Params.Name)).
 		Qual(e.rt, "CommandV3").Types(e.typ(fn.Result)).
-		Block(jen.Return(jen.Qual(e.rt, "NewCommandV3").Types(e.typ(fn.Result)).Call(e.request(fn))))
+		Block(jen.Return(jen.Qual(e.rt, "CommandV3").Types(e.typ(fn.Result)).Values(jen.Dict{jen.Id("Request"): e.request(fn)})))
 }
 
 // v3ListDocs are the doc comments of a REST 3.0 list's All and Export.

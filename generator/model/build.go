@@ -594,9 +594,9 @@ func (b *builder) fields(st *Struct, prefix string, ps []spec.Param, isParam, to
 		goName := local.Take(b.vocab.Exported(p.Name))
 		var t *Type
 		if isParam {
-			t = b.paramType(p, prefix+goName, top)
+			t = b.paramType(p, b.nestedName(prefix, goName), top)
 		} else {
-			t = b.resultType(p, prefix+goName)
+			t = b.resultType(p, b.nestedName(prefix, goName))
 		}
 		fl := &Field{Name: goName, JSON: p.Name, Type: t, Doc: fieldDoc(p)}
 		if isParam {
@@ -617,6 +617,22 @@ func (b *builder) fields(st *Struct, prefix string, ps []spec.Param, isParam, to
 		kept = append(kept, p)
 	}
 	return kept
+}
+
+// nestedName names the type of field goName in the type prefix (NestedName),
+// owned by the current function or one of the package's entities.
+func (b *builder) nestedName(prefix, goName string) string {
+	var owners []string
+	if b.f != nil && b.f.Name != "" {
+		owners = append(owners, b.f.Name)
+	}
+	for _, d := range b.entities {
+		owners = append(owners, d.out.Name)
+		if d.out.Input != "" {
+			owners = append(owners, d.out.Input)
+		}
+	}
+	return NestedName(b.pool, owners, prefix, goName)
 }
 
 func (b *builder) count(isParam bool, t *Type) {

@@ -456,3 +456,41 @@ func segmentWords(s string, vocab map[string]bool) []string {
 	}
 	return words
 }
+
+// maxNestedName is the length past which the name of a nested type, its
+// parent's name followed by its field's, is shortened (see NestedName).
+const maxNestedName = 48
+
+// NestedName names the type of the field (a Go field name) of the type
+// parent: parent+field ("ItemGetResult" + "Item"), while that stays within
+// maxNestedName. Past it, each level would add a word for ever
+// (SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes…), so the
+// name is the owner, the longest of owners (the method's function, the
+// package's entities and write forms) that parent starts with, then
+// parent's last word and the field: SiteFullExport + Item + Link. When no
+// owner fits, or the short name is taken, the long name stays: a readable
+// name never takes another's place, and the same docs give the same names.
+func NestedName(pool *Pool, owners []string, parent, field string) string {
+	long := parent + field
+	if len(long) <= maxNestedName {
+		return long
+	}
+	owner := ""
+	for _, o := range owners {
+		if len(o) > len(owner) && len(o) < len(parent) && strings.HasPrefix(parent, o) {
+			owner = o
+		}
+	}
+	if owner == "" {
+		return long
+	}
+	words := splitWords(parent[len(owner):])
+	if len(words) < 2 {
+		return long
+	}
+	short := owner + words[len(words)-1] + field
+	if len(short) >= len(long) || pool.Has(short) {
+		return long
+	}
+	return short
+}

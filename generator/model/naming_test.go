@@ -191,3 +191,30 @@ func TestVocabularyEventWords(t *testing.T) {
 		t.Error("eventWords took a word from prose")
 	}
 }
+
+func TestNestedName(t *testing.T) {
+	owners := []string{"SiteFullExport", "Site", "ActivityConfigurable"}
+	for _, tc := range []struct {
+		parent, field, want string
+	}{
+		// Within the limit: parent + field.
+		{"ItemGetResult", "Item", "ItemGetResultItem"},
+		// Past it: the longest owner, parent's last word, the field.
+		{"SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItem", "Link", "SiteFullExportItemLink"},
+		{"ActivityConfigurableLayoutBodyBlocksResponsibleProperties", "Blocks", "ActivityConfigurablePropertiesBlocks"},
+		// No owner the parent starts with: the long name stays.
+		{"NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumber", "Generator", "NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator"},
+		// The owner and one word: nothing to drop.
+		{"SiteFullExportVerylongsinglewordthatgoesonandonx", "Tail", "SiteFullExportVerylongsinglewordthatgoesonandonxTail"},
+	} {
+		if got := NestedName(NewPool(), owners, tc.parent, tc.field); got != tc.want {
+			t.Errorf("NestedName(%q, %q) = %q, want %q", tc.parent, tc.field, got, tc.want)
+		}
+	}
+	// A short name already taken leaves the long one: never a _2.
+	pool := NewPool("SiteFullExportItemLink")
+	parent := "SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItem"
+	if got := NestedName(pool, owners, parent, "Link"); got != parent+"Link" {
+		t.Errorf("with the short name taken: %q, want the long name", got)
+	}
+}

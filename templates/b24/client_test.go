@@ -409,71 +409,95 @@ func TestQueryLimitRetryStopsAtDeadline(t *testing.T) {
 	}
 }
 
+// TestOperationLimitHoldsTheMethod checks the hold by the order of events,
+// not by how long things took: the hold is waited for through HeldUntil, is
+// 90 s ahead while the other calls are checked (a held call with a
+// shorter deadline fails at once, a free one succeeds), and ends when the
+// hold's clock is moved past it.
 func TestOperationLimitHoldsTheMethod(t *testing.T) {
 	p := b24test.NewPortal(t)
 	p.Answer("crm.item.list", []int{})
 	p.Answer("crm.deal.get", map[string]string{})
-	c, _ := newClient(t, p)
+	pol := fastRetry
+	pol.MaxOperationWait = time.Hour
+	c, _ := newClient(t, p, b24.WithRetry(pol))
 	ctx := context.Background()
-	reset := time.Now().Add(150 * time.Millisecond)
+	reset := time.Now().Add(90 * time.Second) // within the 2-minute call budget
 	p.Fail("crm.item.list", b24test.OperationLimit(reset))
 
-	start := time.Now()
-	var wg sync.WaitGroup
-	errs := make([]error, 3)
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if i > 0 {
-				time.Sleep(20 * time.Millisecond) // after the 429 arrived
-			}
-			errs[i] = c.CallMethod(ctx, "crm.item.list", nil, nil)
-		}()
-	}
-	// Another method is not held.
-	time.Sleep(30 * time.Millisecond)
-	if err := c.CallMethod(ctx, "crm.deal.get", nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	if !time.Now().Before(reset) {
-		t.Errorf("crm.deal.get finished after crm.item.list's hold ended: it was held too")
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("call %d: %v", i, err)
+	// The first call gets the 429 and waits for the reset.
+	ctxA, cancelA := context.WithCancel(ctx)
+	defer cancelA()
+	errA := make(chan error, 1)
+	go func() { errA <- c.CallMethod(ctxA, "crm.item.list", nil, nil) }()
+	var held time.Time
+	for held.IsZero() {
+		select {
+		case err := <-errA:
+			t.Fatalf("the held call returned before the hold was in place: %v", err)
+		default:
 		}
+		time.Sleep(time.Millisecond)
+		held = b24.HeldUntil(c, "crm.item.list")
 	}
-	for _, c := range p.Calls() {
-		if strings.EqualFold(c.Method, "crm.item.list") && c.Fault == 0 {
-			if !c.Ran {
-				t.Errorf("call did not run")
-			}
-		}
-	}
-	if n := p.Requests("crm.item.list"); n != 4 {
-		t.Errorf("crm.item.list requests = %d, want 4 (one 429, then three after the reset)", n)
-	}
-	if time.Now().Before(reset) {
-		t.Errorf("calls finished before operating_reset_at")
+	if held.Before(reset.Add(-time.Second)) {
+		t.Errorf("held until %v, want operating_reset_at %v", held, reset)
 	}
 
-	// A hold beyond the deadline is reported at once.
-	p.Fail("crm.item.list", b24test.OperationLimit(time.Now().Add(2*time.Second)))
-	tctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-	defer cancel()
-	start = time.Now()
-	err := c.CallMethod(tctx, "crm.item.list", nil, nil)
-	if !errors.Is(err, b24.ErrOperationTimeLimit) {
-		t.Fatalf("err = %v", err)
+	// Another method is not held: a one-minute deadline is enough for it.
+	dctx, dcancel := context.WithTimeout(ctx, time.Minute)
+	defer dcancel()
+	if err := c.CallMethod(dctx, "crm.deal.get", nil, nil); err != nil {
+		t.Fatalf("crm.deal.get during crm.item.list's hold: %v", err)
 	}
-	if time.Since(start) > 80*time.Millisecond {
-		t.Errorf("waited %v for a hold that outlasts the deadline", time.Since(start))
-	}
-	err = c.CallMethod(tctx, "crm.item.list", nil, nil)
-	if !errors.Is(err, b24.ErrOperationTimeLimit) || !strings.Contains(err.Error(), "held until") {
+	// The same method, with a deadline before the reset, fails at once and
+	// never reaches the portal; method names match case-insensitively.
+	if err := c.CallMethod(dctx, "CRM.ITEM.LIST", nil, nil); !errors.Is(err, b24.ErrOperationTimeLimit) || !strings.Contains(err.Error(), "held until") {
 		t.Errorf("second call during the hold: %v", err)
+	}
+	if n := p.Requests("crm.item.list"); n != 1 {
+		t.Errorf("crm.item.list requests during the hold = %d, want 1 (the 429)", n)
+	}
+	cancelA()
+	if err := <-errA; !errors.Is(err, context.Canceled) {
+		t.Errorf("the waiting call after its context ended: %v, want context.Canceled", err)
+	}
+
+	// Past the reset the method is open again.
+	b24.SetHoldClock(c, func() time.Time { return reset.Add(time.Second) })
+	if !b24.HeldUntil(c, "crm.item.list").IsZero() {
+		t.Error("the method is still held after operating_reset_at")
+	}
+	if err := c.CallMethod(dctx, "crm.item.list", nil, nil); err != nil {
+		t.Fatalf("crm.item.list after the reset: %v", err)
+	}
+	if n := p.Requests("crm.item.list"); n != 2 {
+		t.Errorf("crm.item.list requests = %d, want 2 (the 429, then one after the reset)", n)
+	}
+}
+
+// TestOperationLimitWaitsForTheReset: a call that got OPERATION_TIME_LIMIT
+// retries itself, and not before operating_reset_at (a lower bound only).
+func TestOperationLimitWaitsForTheReset(t *testing.T) {
+	p := b24test.NewPortal(t)
+	var mu sync.Mutex
+	var ran []time.Time
+	p.Handle("crm.item.list", func(map[string]any) (any, error) {
+		mu.Lock()
+		ran = append(ran, time.Now())
+		mu.Unlock()
+		return []int{}, nil
+	})
+	c, _ := newClient(t, p)
+	reset := time.Now().Add(100 * time.Millisecond)
+	p.Fail("crm.item.list", b24test.OperationLimit(reset))
+	if err := c.CallMethod(context.Background(), "crm.item.list", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ran) != 1 || ran[0].Before(reset) {
+		t.Errorf("the call ran at %v, want once, not before the reset at %v", ran, reset)
 	}
 }
 

@@ -121,10 +121,14 @@ type gates struct {
 	mu      sync.Mutex
 	blocked map[string]time.Time // method -> until
 	resetAt map[string]time.Time // method -> last operating_reset_at from a success
+	// now is the clock a hold is measured against: time.Now, or a test's
+	// fixed clock, so whether a method is still held never depends on how
+	// fast the test machine is.
+	now func() time.Time
 }
 
 func newGates() *gates {
-	return &gates{blocked: map[string]time.Time{}, resetAt: map[string]time.Time{}}
+	return &gates{blocked: map[string]time.Time{}, resetAt: map[string]time.Time{}, now: time.Now}
 }
 
 // until returns when method is open again (zero when it is open now).
@@ -136,7 +140,7 @@ func (g *gates) until(method string) time.Time {
 	if !ok {
 		return time.Time{}
 	}
-	if !time.Now().Before(t) {
+	if !g.now().Before(t) {
 		delete(g.blocked, method)
 		return time.Time{}
 	}

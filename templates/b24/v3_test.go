@@ -425,16 +425,16 @@ func TestV3BatchWithReferences(t *testing.T) {
 	add := b24.AddV3(b, b24.NewCommandV3[addResult](b24.Request{Method: "tasks.task.add", Version: 3,
 		Params: map[string]any{"fields": map[string]any{"title": "parent"}}}))
 	get := b24.AddV3(b, b24.NewCommandV3[addResult](b24.Request{Method: "tasks.task.get", Version: 3, Idempotent: true,
-		Params: map[string]any{"id": 0}}).WithRef("id", add.Ref("item.id")))
+		Params: map[string]any{"id": 0}}), b24.WithRefV3("id", add.Ref("item.id")))
 	var gets []*b24.HandleV3[addResult]
 	for range 60 { // past one chunk: the last ones refer across it
 		gets = append(gets, b24.AddV3(b, b24.NewCommandV3[addResult](b24.Request{Method: "tasks.task.get", Version: 3, Idempotent: true,
-			Params: map[string]any{"select": []string{"id"}}}).WithRef("id", get.Ref("item.id"))))
+			Params: map[string]any{"select": []string{"id"}}}), b24.WithRefV3("id", get.Ref("item.id"))))
 	}
 	list := b24.AddV3(b, b24.NewCommandV3[json.RawMessage](b24.Request{Method: "tasks.task.list", Version: 3, Idempotent: true,
 		Params: map[string]any{"pagination": map[string]any{"limit": 7}}}))
 	whole := b24.AddV3(b, b24.NewCommandV3[struct{ Count int }](b24.Request{Method: "tasks.task.access.get", Version: 3, Idempotent: true,
-		Params: map[string]any{}}).WithRef("ids", list.Ref("items")))
+		Params: map[string]any{}}), b24.WithRefV3("ids", list.Ref("items")))
 	if err := b.Run(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
