@@ -70,7 +70,9 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithLogger logs retries, limit waits and (at debug level) every call.
-// Log records never hold the webhook secret.
+// Log records never hold the webhook secret. Without it, retries are still
+// logged, at warning level, through slog.Default(); pass
+// slog.New(slog.DiscardHandler) to silence them.
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
 
 // WithUserAgent sets the User-Agent header.
@@ -450,11 +452,16 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		if dl, ok := ctx.Deadline(); ok && time.Now().Add(delay).After(dl) {
 			return nil, st.fail(ctx, err, true) // the retry could not start in time
 		}
-		if c.log != nil {
-			c.log.LogAttrs(ctx, slog.LevelWarn, "b24: retrying",
-				slog.String("method", req.Method), slog.Int("retry", n+1), slog.Int("attempts", st.attempts),
-				slog.Duration("delay", delay), slog.String("error", err.Error()))
+		// A retry is said even without WithLogger (through slog.Default), so a
+		// mistyped host or a down portal is not a silent wait; the error text
+		// is the redacted one.
+		lg := c.log
+		if lg == nil {
+			lg = slog.Default()
 		}
+		lg.LogAttrs(ctx, slog.LevelWarn, "b24: retrying",
+			slog.String("method", req.Method), slog.Int("retry", n+1), slog.Int("attempts", st.attempts),
+			slog.Duration("delay", delay), slog.String("error", err.Error()))
 		if kind != failOperation { // the gate does the waiting for 429
 			if sleep(ctx, delay) != nil {
 				return nil, st.fail(ctx, err, false) // fail keeps the context's error matchable

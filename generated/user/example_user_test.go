@@ -60,6 +60,7 @@ func ExampleGetAll() {
 			active++
 		}
 	}
-	fmt.Println(active, "active of", all, "users in", portal.Requests("user.get"), "requests")
+	// The first page tells the total; the second goes in a batch request.
+	fmt.Println(active, "active of", all, "users in", portal.Requests("user.get")+portal.Requests("batch"), "requests")
 	// Output: 54 active of 60 users in 2 requests
 }

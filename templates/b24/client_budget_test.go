@@ -1,6 +1,7 @@
 package b24_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -279,5 +280,34 @@ func TestCanceledDuringBackoffStaysMatchable(t *testing.T) {
 	var ce *b24.CallError
 	if !errors.Is(err, context.Canceled) || !errors.Is(err, b24.ErrQueryLimitExceeded) || !errors.As(err, &ce) || ce.Attempts != 2 || ce.Budget != 0 {
 		t.Errorf("err = %v, want a *CallError of 2 attempts matching context.Canceled and QUERY_LIMIT_EXCEEDED", err)
+	}
+}
+
+// TestRetriesAreLoggedWithoutALogger: a client built without WithLogger
+// still says, through slog.Default at warning level, that it is retrying, so
+// a portal that does not answer is not a silent wait; the line holds no
+// secret.
+func TestRetriesAreLoggedWithoutALogger(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+
+	p := b24test.NewPortal(t)
+	p.Answer("user.current", map[string]any{"ID": "1"})
+	p.Fail("user.current", b24test.QueryLimitStorm(2))
+	c, err := b24.NewWebhookClient(p.WebhookURL(), b24.WithRetry(b24.RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CallMethod(context.Background(), "user.current", nil, nil, b24.WithIdempotent(true)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if n := strings.Count(out, "b24: retrying"); n != 2 {
+		t.Errorf("%d retry lines, want 2:\n%s", n, out)
+	}
+	if !strings.Contains(out, "level=WARN") || strings.Contains(out, b24test.Secret) {
+		t.Errorf("retry lines: %s", out)
 	}
 }
