@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"unicode/utf8"
 )
 
 // errBodyTooLarge marks a body over WithMaxResponseBytes.
@@ -52,34 +53,107 @@ func decodeEnvelope(body []byte) (envelope, error) {
 	if i >= len(body) || body[i] != '{' {
 		return env, json.Unmarshal(body, &env)
 	}
-	rest := make([]byte, 1, 256)
-	rest[0] = '{'
-	var result []byte
+	// The members are picked out as sub-slices of body in the one scan;
+	// only "time" is decoded further, by timingOf. Keys match ignoring case,
+	// as encoding/json would match them; an escaped key, or a "time" that
+	// is not numbers and plain strings, takes the json.Unmarshal path.
+	slow := false
 	err := eachMember(body[i:], func(key []byte, escaped bool, value []byte) error {
-		if isResultKey(key, escaped) {
-			result = value // the last one wins, as with encoding/json
+		if escaped {
+			slow = true
 			return nil
 		}
-		if len(rest) > 1 {
-			rest = append(rest, ',')
+		switch {
+		case bytes.EqualFold(key, []byte("result")):
+			env.Result = value // the last one wins, as with encoding/json
+		case bytes.EqualFold(key, []byte("total")):
+			env.Total = value
+		case bytes.EqualFold(key, []byte("next")):
+			env.Next = value
+		case bytes.EqualFold(key, []byte("error")):
+			env.Error = value
+		case bytes.EqualFold(key, []byte("error_description")):
+			env.ErrorDescription = value
+		case bytes.EqualFold(key, []byte("time")):
+			t, ok := timingOf(value)
+			if !ok {
+				slow = true
+			}
+			env.Time = t
 		}
-		rest = append(rest, '"')
-		rest = append(rest, key...)
-		rest = append(rest, '"', ':')
-		rest = append(rest, value...)
 		return nil
 	})
-	if err != nil {
-		return env, json.Unmarshal(body, &env)
+	if err == nil && !slow {
+		return env, nil
 	}
-	rest = append(rest, '}')
-	if err := json.Unmarshal(rest, &env); err != nil {
+	env = envelope{}
+	if err := json.Unmarshal(body, &env); err != nil {
 		return env, err
 	}
-	if result != nil {
-		env.Result = result
-	}
+	// Keep result as a sub-slice of body rather than the copy.
+	eachMember(body[i:], func(key []byte, escaped bool, value []byte) error {
+		if isResultKey(key, escaped) {
+			env.Result = value
+		}
+		return nil
+	})
 	return env, nil
+}
+
+// timingOf decodes the envelope's "time" block when it holds numbers (or
+// numbers in strings) and unescaped strings, as the portal sends it; ok is
+// false for anything else, left to Timing.UnmarshalJSON.
+func timingOf(b []byte) (*Timing, bool) {
+	if string(b) == "null" {
+		return nil, true
+	}
+	t := &Timing{}
+	if envEmpty(b) {
+		return t, true
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return nil, false
+	}
+	ok := true
+	err := eachMember(b, func(key []byte, escaped bool, v []byte) error {
+		if escaped {
+			ok = false
+			return nil
+		}
+		num := func() float64 {
+			if len(v) > 0 && v[0] == '"' && bytes.IndexByte(v, '\\') >= 0 {
+				ok = false
+			}
+			return envFloat(v)
+		}
+		is := func(name string) bool { return bytes.EqualFold(key, []byte(name)) } // as encoding/json matches
+		switch {
+		case is("start"):
+			t.Start = num()
+		case is("finish"):
+			t.Finish = num()
+		case is("duration"):
+			t.Duration = num()
+		case is("processing"):
+			t.Processing = num()
+		case is("operating"):
+			t.Operating = num()
+		case is("operating_reset_at"):
+			t.OperatingResetAt = unixTime(num())
+		case is("date_start"), is("date_finish"):
+			if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 || !utf8.Valid(v) {
+				ok = false // escapes and bad UTF-8 are encoding/json's to decode
+				return nil
+			}
+			if is("date_start") {
+				t.DateStart = string(v[1 : len(v)-1])
+			} else {
+				t.DateFinish = string(v[1 : len(v)-1])
+			}
+		}
+		return nil
+	})
+	return t, ok && err == nil
 }
 
 // isResultKey reports whether a key eachMember passed is "result".
