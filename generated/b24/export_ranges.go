@@ -5,7 +5,6 @@ package b24
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"math"
@@ -166,27 +165,22 @@ func (ex *exporter) readSegment(ctx context.Context, c Caller, seg segment, out 
 // batch, each page filtering past the last row of the page before. It
 // returns the pages up to and including the first short one.
 func (ex *exporter) chain(ctx context.Context, c Caller, cursor, end int64, n int) ([]exportPage, error) {
-	b := NewBatch()
-	handles := make([]*Handle[json.RawMessage], n)
-	for i := range handles {
+	resps, errs, err := batchPages(ctx, c, n, func(_ int, prev *Handle[json.RawMessage]) Request {
 		ref := strconv.FormatInt(ex.wire(cursor), 10)
-		if i > 0 {
-			ref = ex.lastRowRef(handles[i-1])
+		if prev != nil {
+			ref = ex.lastRowRef(prev)
 		}
-		handles[i] = Add(b, "p"+strconv.Itoa(i), NewCommand[json.RawMessage](ex.request(ex.params(ref, end, true))))
-	}
-	err := b.Run(ctx, c)
-	var be *BatchError
-	if err != nil && (!errors.As(err, &be) || be.Call != nil) {
+		return ex.request(ex.params(ref, end, true))
+	})
+	if err != nil {
 		return nil, err // the request itself failed: nothing to read
 	}
 	pages := make([]exportPage, 0, n)
-	for _, h := range handles {
+	for i, resp := range resps {
 		// Pages after a short one filter on a reference to a row that is
 		// not there; they are not read.
-		resp, err := h.Response()
-		if err != nil {
-			return append(pages, exportPage{err: err}), nil
+		if errs[i] != nil {
+			return append(pages, exportPage{err: errs[i]}), nil
 		}
 		pg := ex.page(resp.Result)
 		pages = append(pages, pg)
@@ -202,32 +196,32 @@ func (ex *exporter) chain(ctx context.Context, c Caller, cursor, end int64, n in
 // coordinates), or the cursor when nothing lies beyond the first page. An
 // error with a first page is about the far end only.
 func (ex *exporter) probe(ctx context.Context, c Caller) (exportPage, int64, error) {
-	b := NewBatch()
 	cursor := ""
 	if ex.hasCursor {
 		cursor = strconv.FormatInt(ex.wire(ex.lastID), 10)
 	}
-	first := Add(b, "first", NewCommand[json.RawMessage](ex.request(ex.params(cursor, 0, false))))
-	rev := ex.request(ex.params(cursor, 0, false))
-	rev.Params.(map[string]any)["order"] = map[string]string{ex.idField: ex.direction(true)}
-	last := Add(b, "last", NewCommand[json.RawMessage](rev))
-	err := b.Run(ctx, c)
-	var be *BatchError
-	if err != nil && (!errors.As(err, &be) || be.Call != nil) {
-		return exportPage{}, 0, err
-	}
-	resp, err := first.Response()
+	resps, errs, err := batchPages(ctx, c, 2, func(i int, _ *Handle[json.RawMessage]) Request {
+		r := ex.request(ex.params(cursor, 0, false))
+		if i == 1 { // the far end: the first page of the opposite order
+			r.Params.(map[string]any)["order"] = map[string]string{ex.idField: ex.direction(true)}
+		}
+		return r
+	})
 	if err != nil {
 		return exportPage{}, 0, err
 	}
+	if errs[0] != nil {
+		return exportPage{}, 0, errs[0]
+	}
+	resp := resps[0]
 	pg := ex.page(resp.Result)
 	if pg.err != nil || len(pg.rows) < ex.pageSize {
 		return pg, ex.lastID, nil
 	}
-	resp, err = last.Response()
-	if err != nil {
-		return pg, 0, err
+	if errs[1] != nil {
+		return pg, 0, errs[1]
 	}
+	resp = resps[1]
 	lp := ex.page(resp.Result)
 	if lp.err != nil {
 		return pg, 0, lp.err
@@ -240,7 +234,7 @@ func (ex *exporter) probe(ctx context.Context, c Caller) (exportPage, int64, err
 		b, err2 := rowID(lp.rows[i], ex.idField)
 		if err1 == nil && err2 == nil && ex.coord(b) >= ex.coord(a) {
 			// The far end is unknown, and so is whether the pages are in id order.
-			return pg, 0, fmt.Errorf("b24: %s: rows are not ordered by %s %s (%d after %d): the method ignores order, so Export cannot page it; use List", ex.req.Method, ex.idField, ex.direction(true), b, a)
+			return pg, 0, ex.errUnordered(true, b, a)
 		}
 	}
 	id, err := rowID(lp.rows[0], ex.idField)
@@ -316,6 +310,12 @@ func (ex *exporter) direction(opposite bool) string {
 	return "ASC"
 }
 
+// errUnordered reports id after prev on a page that should be in the
+// export's order (or, opposite, in the reverse one).
+func (ex *exporter) errUnordered(opposite bool, id, prev int64) error {
+	return fmt.Errorf("b24: %s: rows are not ordered by %s %s (%d after %d): the method ignores order, so Export cannot page it; use List", ex.req.Method, ex.idField, ex.direction(opposite), id, prev)
+}
+
 // emit yields a page's new rows; it returns false when the export is over
 // (an error, or the consumer stopped). Rows must come in the export's id
 // order; rows at or before the last one yielded are skipped, so a page
@@ -336,7 +336,7 @@ func (ex *exporter) emit(pg exportPage, yield func(json.RawMessage, error) bool)
 		x := ex.coord(id)
 		if x <= prev {
 			// Skipping it would lose rows silently: the cursor assumes order.
-			yield(nil, fmt.Errorf("b24: %s: rows are not ordered by %s %s (%d after %d): the method ignores order, so Export cannot page it; use List", ex.req.Method, ex.idField, ex.direction(false), id, ex.wire(prev)))
+			yield(nil, ex.errUnordered(false, id, ex.wire(prev)))
 			return false
 		}
 		prev = x

@@ -388,14 +388,7 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, version, apiErr)
 		return
 	}
-	tm := timing(started, time.Now())
-	p.mu.Lock()
-	if op, ok := p.operating[strings.ToLower(method)]; ok {
-		tm["operating"] = op.seconds
-		tm["operating_reset_at"] = unixSeconds(op.resetAt)
-	}
-	p.mu.Unlock()
-	env["time"] = tm
+	env["time"] = p.callTiming(method, started)
 	body, err := json.Marshal(env)
 	if err != nil {
 		writeError(w, version, &b24.APIError{Status: 500, Code: "INTERNAL_SERVER_ERROR", Description: "encoding the answer: " + err.Error()})
@@ -543,6 +536,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(body)
+}
+
+// callTiming is the "time" block of a call of method that began at started,
+// with the operating time SetOperating gave the method, if any.
+func (p *Portal) callTiming(method string, started time.Time) map[string]any {
+	tm := timing(started, time.Now())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if op, ok := p.operating[strings.ToLower(method)]; ok {
+		tm["operating"] = op.seconds
+		tm["operating_reset_at"] = unixSeconds(op.resetAt)
+	}
+	return tm
 }
 
 // timing renders the envelope's "time" block.

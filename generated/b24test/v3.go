@@ -188,14 +188,7 @@ func (p *Portal) serveV3(w http.ResponseWriter, r *http.Request, method string, 
 		}
 		env = map[string]any{"result": res.Value}
 	}
-	tm := timing(started, time.Now())
-	p.mu.Lock()
-	if op, ok := p.operating[strings.ToLower(method)]; ok {
-		tm["operating"] = op.seconds
-		tm["operating_reset_at"] = unixSeconds(op.resetAt)
-	}
-	p.mu.Unlock()
-	env["time"] = tm
+	env["time"] = p.callTiming(method, started)
 	answer, err := json.Marshal(env)
 	if err != nil {
 		writeError(w, 3, &b24.APIError{Status: 500, Code: "INTERNAL_SERVER_ERROR", Description: "encoding the answer: " + err.Error()})

@@ -34,30 +34,12 @@ type appFixture struct {
 	store  *recordingStore
 	app    *b24.App
 	tok    b24.Token
-	logs   *syncBuffer
-}
-
-// syncBuffer is a log sink safe for the renewal's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *logBuf // client_test.go: safe for the renewal's goroutine
 }
 
 func newAppFixture(t *testing.T, opts ...b24.AppOption) *appFixture {
 	t.Helper()
-	f := &appFixture{portal: b24test.NewPortal(t), store: newRecordingStore(), logs: &syncBuffer{}}
+	f := &appFixture{portal: b24test.NewPortal(t), store: newRecordingStore(), logs: &logBuf{}}
 	f.auth = f.portal.RegisterApp(testClientID, testClientSecret)
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	base := []b24.AppOption{

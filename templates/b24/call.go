@@ -83,21 +83,10 @@ func (t *Timing) UnmarshalJSON(b []byte) error {
 		*t = Timing{}
 		return nil
 	}
-	// Fast path: the portal sends numbers as numbers.
-	var fast struct {
-		Start            float64 `json:"start"`
-		Finish           float64 `json:"finish"`
-		Duration         float64 `json:"duration"`
-		Processing       float64 `json:"processing"`
-		Operating        float64 `json:"operating"`
-		OperatingResetAt float64 `json:"operating_reset_at"`
-		DateStart        string  `json:"date_start"`
-		DateFinish       string  `json:"date_finish"`
-	}
-	if json.Unmarshal(b, &fast) == nil {
-		*t = Timing{Start: fast.Start, Finish: fast.Finish, Duration: fast.Duration, Processing: fast.Processing,
-			Operating: fast.Operating, DateStart: fast.DateStart, DateFinish: fast.DateFinish}
-		t.OperatingResetAt = unixTime(fast.OperatingResetAt)
+	// The portal's own form (numbers, plain strings) without encoding/json;
+	// escaped or odd texts take the path below.
+	if fast, ok := timingOf(b); ok && fast != nil {
+		*t = *fast
 		return nil
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"iter"
@@ -123,11 +124,8 @@ type exportPage struct {
 // page splits a page's result into rows; a result that holds none in the
 // expected place becomes the page's error.
 func (ex *exporter) page(result json.RawMessage) exportPage {
-	rows, err := splitRows(result, ex.ls.ItemsKey)
-	if err != nil {
-		return exportPage{err: &DecodeError{Method: ex.req.Method, Err: err}}
-	}
-	return exportPage{rows: rows}
+	rows, err := pageRows(ex.req.Method, result, ex.ls.ItemsKey)
+	return exportPage{rows: rows, err: err}
 }
 
 // exporter holds the state of one Export.
@@ -243,6 +241,31 @@ func (ex *exporter) lastRowRef(h *Handle[json.RawMessage]) string {
 	return h.Ref(path)
 }
 
+// batchPages runs n list pages as one batch request; page builds command i
+// from the handle of command i-1 (nil for the first), so a page can filter
+// on a reference into the one before. It returns each command's response
+// or error, or only err when the request itself failed (nothing to read).
+// List, Export's probe and its chains share it.
+func batchPages(ctx context.Context, c Caller, n int, page func(i int, prev *Handle[json.RawMessage]) Request) ([]*Response, []error, error) {
+	b := NewBatch()
+	handles := make([]*Handle[json.RawMessage], n)
+	var prev *Handle[json.RawMessage]
+	for i := range handles {
+		handles[i] = Add(b, "p"+strconv.Itoa(i), NewCommand[json.RawMessage](page(i, prev)))
+		prev = handles[i]
+	}
+	err := b.Run(ctx, c)
+	var be *BatchError
+	if err != nil && (!errors.As(err, &be) || be.Call != nil) {
+		return nil, nil, err
+	}
+	resps, errs := make([]*Response, n), make([]error, n)
+	for i, h := range handles {
+		resps[i], errs[i] = h.Response()
+	}
+	return resps, errs, nil
+}
+
 // paramsObject turns a request's params into an editable JSON object.
 func paramsObject(method string, p any) (map[string]json.RawMessage, error) {
 	out := map[string]json.RawMessage{}
@@ -260,6 +283,16 @@ func paramsObject(method string, p any) (map[string]json.RawMessage, error) {
 		return nil, fmt.Errorf("b24: %s: list parameters must encode as a JSON object: %w", method, err)
 	}
 	return out, nil
+}
+
+// pageRows is splitRows for method's page; a result without rows where
+// they should be is a *DecodeError.
+func pageRows(method string, result json.RawMessage, itemsKey string) ([]json.RawMessage, error) {
+	rows, err := splitRows(result, itemsKey)
+	if err != nil {
+		return nil, &DecodeError{Method: method, Err: err}
+	}
+	return rows, nil
 }
 
 // splitRows finds a page's rows: result itself or result[itemsKey], a JSON

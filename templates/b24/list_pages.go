@@ -3,7 +3,6 @@ package b24
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
@@ -194,9 +193,9 @@ func (lp *listPager) page(ctx context.Context, start int) (listPage, error) {
 }
 
 func (lp *listPager) split(start int, resp *Response) listPage {
-	rows, err := splitRows(resp.Result, lp.ls.ItemsKey)
+	rows, err := pageRows(lp.req.Method, resp.Result, lp.ls.ItemsKey)
 	if err != nil {
-		return listPage{start: start, err: &DecodeError{Method: lp.req.Method, Err: err}}
+		return listPage{start: start, err: err}
 	}
 	return listPage{start: start, resp: resp, rows: rows}
 }
@@ -205,22 +204,15 @@ func (lp *listPager) split(start int, resp *Response) listPage {
 func (lp *listPager) fetchBatch(ctx context.Context, offsets []int) <-chan pagedBatch {
 	out := make(chan pagedBatch, 1)
 	go func() {
-		b := NewBatch()
-		handles := make([]*Handle[json.RawMessage], len(offsets))
-		for i, o := range offsets {
-			handles[i] = Add(b, "p"+strconv.Itoa(i), NewCommand[json.RawMessage](lp.request(o)))
-		}
-		err := b.Run(ctx, lp.c)
-		var be *BatchError
-		if err != nil && (!errors.As(err, &be) || be.Call != nil) {
+		resps, errs, err := batchPages(ctx, lp.c, len(offsets), func(i int, _ *Handle[json.RawMessage]) Request { return lp.request(offsets[i]) })
+		if err != nil {
 			out <- pagedBatch{err: err}
 			return
 		}
-		pages := make([]listPage, len(handles))
-		for i, h := range handles {
-			resp, err := h.Response()
-			if err != nil {
-				pages[i] = listPage{start: offsets[i], err: err}
+		pages := make([]listPage, len(offsets))
+		for i, resp := range resps {
+			if errs[i] != nil {
+				pages[i] = listPage{start: offsets[i], err: errs[i]}
 				continue
 			}
 			pages[i] = lp.split(offsets[i], resp)
@@ -236,15 +228,12 @@ func (lp *listPager) emit(pg listPage, yield func(json.RawMessage, error) bool) 
 	for _, row := range pg.rows {
 		if !lp.noIDs {
 			id, err := rowID(row, lp.ls.idField())
-			switch {
-			case err != nil:
-				lp.noIDs, lp.seen = true, nil
-			case lp.changed:
-				if _, dup := lp.seen[id]; dup {
+			if err != nil {
+				lp.noIDs, lp.seen = true, nil // deduplication is impossible
+			} else {
+				if _, dup := lp.seen[id]; dup && lp.changed {
 					continue // moved down by a row added above it: yielded already
 				}
-				lp.seen[id] = struct{}{}
-			default:
 				if lp.seen == nil {
 					lp.seen = map[int64]struct{}{}
 				}

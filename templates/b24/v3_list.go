@@ -86,9 +86,9 @@ func listV3(ctx context.Context, c Caller, req Request, ls ListSpec, yield func(
 			yield(nil, err)
 			return
 		}
-		rows, err := splitRows(resp.Result, v3ItemsKey(ls))
+		rows, err := pageRows(req.Method, resp.Result, v3ItemsKey(ls))
 		if err != nil {
-			yield(nil, &DecodeError{Method: req.Method, Err: err})
+			yield(nil, err)
 			return
 		}
 		if len(rows) == 0 {
@@ -184,9 +184,9 @@ func exportV3(ctx context.Context, c Caller, req Request, ls ListSpec, yield fun
 			yield(nil, err)
 			return
 		}
-		rows, err := splitRows(resp.Result, v3ItemsKey(ls))
+		rows, err := pageRows(req.Method, resp.Result, v3ItemsKey(ls))
 		if err != nil {
-			yield(nil, &DecodeError{Method: req.Method, Err: err})
+			yield(nil, err)
 			return
 		}
 		advanced := false
