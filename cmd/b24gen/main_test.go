@@ -69,14 +69,7 @@ func TestExtractWritesSpecFile(t *testing.T) {
 
 func TestReportCountsMethodsAndParams(t *testing.T) {
 	docs := writeDocs(t, "abc123", "|| **id***\n[`integer`](../../data-types.md) | Deal id ||\n|| **extra**\n | no type ||\n")
-	stdout, stderr, code := runCLI(t, "report", "-docs", docs, "-json")
-	if code != 0 {
-		t.Fatalf("report exit %d: %s", code, stderr)
-	}
-	var c coverage
-	if err := json.Unmarshal([]byte(stdout), &c); err != nil {
-		t.Fatalf("report -json is not JSON: %v\n%s", err, stdout)
-	}
+	c := reportJSON(t, docs)
 	if c.Methods != 1 || c.Params != 2 || c.ParamsRequired != 1 {
 		t.Errorf("report = methods %d params %d required %d, want 1, 2, 1", c.Methods, c.Params, c.ParamsRequired)
 	}
@@ -222,19 +215,12 @@ func TestHelpListsTheSubcommands(t *testing.T) {
 // list behind -v.
 func TestGenerateSummaryAgreesWithReport(t *testing.T) {
 	docs := writeDocs(t, "abc123", "|| **id***\n[`integer`](../../data-types.md) | Deal id ||\n|| **extra**\n | no type ||\n")
-	stdout, stderr, code := runCLI(t, "report", "-docs", docs, "-json")
-	if code != 0 {
-		t.Fatalf("report exit %d: %s", code, stderr)
-	}
-	var c coverage
-	if err := json.Unmarshal([]byte(stdout), &c); err != nil {
-		t.Fatal(err)
-	}
+	c := reportJSON(t, docs)
 	if c.Problems == 0 {
 		t.Fatal("the page with an untyped row gave no problem: the test proves nothing")
 	}
 	gen := filepath.Join(t.TempDir(), "gen")
-	stdout, stderr, code = runCLI(t, "generate", "-docs", docs, "-out", gen, "-pkg", "example.com/x/gen")
+	stdout, stderr, code := runCLI(t, "generate", "-docs", docs, "-out", gen, "-pkg", "example.com/x/gen")
 	if code != 0 {
 		t.Fatalf("generate exit %d: %s", code, stderr)
 	}
@@ -266,4 +252,18 @@ func TestScopesNoteNamesThePackagesBroughtIn(t *testing.T) {
 	if got := scopeNote(s, nil); got != "" {
 		t.Errorf("without -scopes: %q, want no note", got)
 	}
+}
+
+// reportJSON runs report -json on docs and decodes its coverage.
+func reportJSON(t *testing.T, docs string) coverage {
+	t.Helper()
+	stdout, stderr, code := runCLI(t, "report", "-docs", docs, "-json")
+	if code != 0 {
+		t.Fatalf("report exit %d: %s", code, stderr)
+	}
+	var c coverage
+	if err := json.Unmarshal([]byte(stdout), &c); err != nil {
+		t.Fatalf("report -json is not JSON: %v\n%s", err, stdout)
+	}
+	return c
 }
