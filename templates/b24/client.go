@@ -381,6 +381,13 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 	defer unlock()
 	pol := c.retry
 	renewed := false
+	// An application signs in the body, so a keyed REST 3.0 write resends
+	// its first attempt's exact body (its token included) on every retry: a
+	// renewal in between must not change the body the portal keyed its
+	// stored answer to. Only expired_token makes it sign again.
+	keyed := req.Version == 3 && req.IdempotencyKey != ""
+	var pin *pinnedAttempt
+	mayHaveRun, resignedAfterRun := false, false
 	for n := 0; ; n++ {
 		if err := c.waitTurn(ctx, req.Method); err != nil {
 			return nil, st.fail(ctx, err, true)
@@ -388,8 +395,12 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		sent, signed := target, body
 		var tok Token
 		if c.app != nil {
-			if tok, sent, signed, err = c.app.sign(ctx, req, body); err != nil {
+			if pin != nil {
+				tok, sent, signed = pin.tok, pin.url, pin.body
+			} else if tok, sent, signed, err = c.app.sign(ctx, req, body); err != nil {
 				return nil, st.fail(ctx, err, false) // the token could not be had or stored: nothing was sent
+			} else if keyed {
+				pin = &pinnedAttempt{tok: tok, url: sent, body: signed}
 			}
 		}
 		st.attempts++
@@ -403,8 +414,16 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 				if rerr := c.app.renew(ctx, tok); rerr != nil {
 					return nil, st.fail(ctx, rerr, false)
 				}
+				pin = nil
+				resignedAfterRun = mayHaveRun
 				n--
 				continue
+			}
+			if resignedAfterRun && errors.Is(err, ErrIdempotencyKeyReused) {
+				// The only other body under this key is an earlier attempt
+				// of this very call: the portal stored its answer, so the
+				// write ran. Say so; a new key would run it again.
+				return nil, st.fail(ctx, &writeRanError{method: req.Method, key: req.IdempotencyKey}, false)
 			}
 		}
 		if err == nil {
@@ -423,7 +442,8 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		case failFinal:
 			return nil, st.fail(ctx, err, false)
 		case failAmbiguous:
-			if !retrySafe(req) {
+			mayHaveRun = true
+			if !retrySafe(req) || !retrySafeAfter(req, err) {
 				return nil, st.fail(ctx, err, false)
 			}
 			delay = backoff(pol.BaseDelay, pol.MaxDelay, n+1)

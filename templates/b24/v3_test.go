@@ -111,7 +111,7 @@ func TestV3KeyReusedWithAnotherBody(t *testing.T) {
 	if !errors.Is(err, b24.ErrIdempotencyKeyReused) || !errors.As(err, &ae) || ae.Status != 422 {
 		t.Fatalf("reused key: %v", err)
 	}
-	if !strings.Contains(err.Error(), "take a new key") {
+	if !strings.Contains(err.Error(), "would run it again") || strings.Contains(err.Error(), "take a new key") {
 		t.Errorf("the error does not say what to do: %v", err)
 	}
 	if made() != 1 {
