@@ -59,6 +59,9 @@ type portalSource struct {
 	tok     Token
 	unsaved bool   // tok came from a renewal whose save failed: save before use
 	spent   string // while unsaved: the refresh token tok replaced
+	// keptInstall: the unsaved tok is an install's or an exchange's, which
+	// replaces whatever is stored; a renewal's replaces only spent.
+	keptInstall bool
 	removed bool   // uninstalled
 	flight  *flight
 
@@ -97,7 +100,7 @@ func (s *portalSource) set(t Token) {
 // pair is saved again before its first use (see installKept).
 func (s *portalSource) keep(t Token, spent string) {
 	s.mu.Lock()
-	s.tok, s.unsaved, s.spent, s.removed, s.deadAccess = t, true, spent, false, ""
+	s.tok, s.unsaved, s.spent, s.keptInstall, s.removed, s.deadAccess = t, true, spent, true, false, ""
 	s.failErr, s.failRefresh, s.holdUntil, s.holdAttempts = nil, "", time.Time{}, 0
 	s.mu.Unlock()
 }
@@ -258,12 +261,12 @@ func (s *portalSource) renewToken(ctx context.Context, stale Token, expired bool
 func (s *portalSource) saveKept(ctx context.Context, f *flight) {
 	s.storeMu.Lock()
 	s.mu.Lock()
-	t, spent, removed := s.tok, s.spent, s.removed
+	t, spent, install, removed := s.tok, s.spent, s.keptInstall, s.removed
 	s.mu.Unlock()
 	var err error
 	adopted := false
 	if !removed {
-		if st, ok := s.store.(*sharedTokens); ok {
+		if st, ok := s.store.(*sharedTokens); ok && !install {
 			var cur Token
 			cur, adopted, err = st.saveKept(ctx, s.memberID, s.holder, t, spent)
 			if adopted {
@@ -381,7 +384,7 @@ func (s *portalSource) renew(ctx context.Context, f *flight, old Token) {
 		s.unsaved = saveErr != nil
 		s.spent = ""
 		if s.unsaved {
-			s.spent = old.RefreshToken
+			s.spent, s.keptInstall = old.RefreshToken, false
 		}
 		s.failErr, s.failRefresh, s.holdUntil, s.holdAttempts = nil, "", time.Time{}, 0
 		f.tok, f.err = nt, saveErr
@@ -540,4 +543,50 @@ func restBase(endpoint string) (string, error) {
 		endpoint += "/"
 	}
 	return endpoint, nil
+}
+
+// keepUnsaved keeps t, a pair the store refused, as the portal's token in
+// memory, when getting it spent what came before (the delivered refresh
+// token at install, the authorization code at an exchange): Bitrix24 does
+// not deliver again, so dropping t would lose the portal. t is saved again
+// before its first use, and in the background until the store takes it.
+func (a *App) keepUnsaved(t Token, spent string) {
+	a.mu.Lock()
+	p := a.portals[t.MemberID]
+	a.mu.Unlock()
+	if p == nil {
+		src := newPortalSource(a, a.store, t)
+		c, err := a.newClient(src, t.ClientEndpoint)
+		if err != nil {
+			return
+		}
+		a.mu.Lock()
+		if p = a.portals[t.MemberID]; p == nil {
+			p = &appPortal{src: src, client: c}
+			a.portals[t.MemberID] = p
+		}
+		a.mu.Unlock()
+	}
+	p.src.keep(t, spent)
+	go p.src.saveInBackground()
+}
+
+// saveInBackground retries saving a kept pair for a few minutes, so it
+// reaches the store even when no call needs it.
+func (s *portalSource) saveInBackground() {
+	delay := renewHoldBase
+	for range 10 {
+		time.Sleep(delay)
+		delay = min(2*delay, renewHoldMax)
+		s.mu.Lock()
+		var f *flight
+		if s.unsaved && !s.removed {
+			f = s.startLocked(context.Background(), s.saveKept)
+		}
+		s.mu.Unlock()
+		if f == nil {
+			return // saved, replaced or removed
+		}
+		<-f.done
+	}
 }
