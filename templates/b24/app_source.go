@@ -62,8 +62,8 @@ type portalSource struct {
 	// keptInstall: the unsaved tok is an install's or an exchange's, which
 	// replaces whatever is stored; a renewal's replaces only spent.
 	keptInstall bool
-	removed bool   // uninstalled
-	flight  *flight
+	removed     bool // uninstalled
+	flight      *flight
 
 	// The last failed renewal: refused for failRefresh (sticky until the
 	// token changes), or failed for a passing reason (hold until holdUntil).
