@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/b24gen/b24gen/templates/b24"
@@ -111,5 +112,62 @@ func BenchmarkLargeAnswer(b *testing.B) {
 		if _, err := c.Call(context.Background(), &b24.Request{Method: "crm.deal.list"}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// chunkedServer answers body without a Content-Length (chunked), so the
+// client cannot size its buffer or refuse an oversized answer up front.
+func chunkedServer(t testing.TB, body []byte) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		for b := body; len(b) > 0; {
+			n := min(len(b), 1<<20)
+			w.Write(b[:n])
+			w.(http.Flusher).Flush() // no Content-Length: chunked
+			b = b[n:]
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestChunkedAnswerBounded reads a 100 MB answer sent chunked, and refuses a
+// 300 MB one: the first costs at most 2.25x its size, the second no more
+// than the limit (256 MiB) plus a little, instead of growing a buffer past
+// the limit by doubling before refusing.
+func TestChunkedAnswerBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates 100 MB and 300 MB")
+	}
+	ctx := context.Background()
+	body := bigAnswer(100 << 20)
+	c, err := b24.NewWebhookClient(chunkedServer(t, body).URL+"/rest/1/abcdef123/", b24.WithoutRateLimit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp *b24.Response
+	got := allocatedBy(func() { resp, err = c.Call(ctx, &b24.Request{Method: "crm.deal.list"}) })
+	if err != nil || len(resp.Result) < 100<<20 {
+		t.Fatalf("100 MB chunked answer: %v", err)
+	}
+	ratio := float64(got) / float64(len(body))
+	t.Logf("100 MB chunked answer: Call allocated %d bytes (%.2fx)", got, ratio)
+	if ratio > 2.25 {
+		t.Errorf("a chunked answer allocated %.2fx its size, want at most 2.25x", ratio)
+	}
+	resp, body = nil, nil
+
+	huge := bigAnswer(300 << 20)
+	c2, err := b24.NewWebhookClient(chunkedServer(t, huge).URL+"/rest/1/abcdef123/", b24.WithoutRateLimit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = allocatedBy(func() { _, err = c2.Call(ctx, &b24.Request{Method: "crm.deal.list"}) })
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("a 300 MB answer was not refused: %v", err)
+	}
+	t.Logf("300 MB chunked answer: refused after allocating %d bytes (limit %d)", got, 256<<20)
+	if limit := uint64(256<<20) + 64<<20; got > limit {
+		t.Errorf("refusing a 300 MB answer allocated %d bytes, want at most %d", got, limit)
 	}
 }
