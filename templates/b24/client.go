@@ -41,6 +41,7 @@ type Client struct {
 	hook        func(Attempt)
 
 	strictDecoding bool      // WithStrictDecoding (decode.go)
+	insecureHTTP   bool      // WithInsecureHTTP
 	inflight       *keyLocks // REST 3.0 idempotency keys in flight (v3_idempotency.go)
 
 	// app signs calls with an OAuth access token (app.go); nil for a
@@ -142,6 +143,28 @@ func WithMaxResponseBytes(n int64) Option {
 	}
 }
 
+// WithInsecureHTTP lets NewWebhookClient take an http:// webhook URL whose
+// host is not loopback. Without it such a URL is refused: the webhook
+// secret is a segment of every request's path, so over plain HTTP it
+// travels in clear to everyone on the way, with every call's data. Use it
+// only for a portal on a network you trust; http:// to localhost,
+// 127.0.0.0/8 or ::1 (a fake portal in tests) needs no option.
+func WithInsecureHTTP() Option { return func(c *Client) { c.insecureHTTP = true } }
+
+// isLoopback tells whether host (a URL's host, with or without a port) is
+// this machine.
+func isLoopback(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 const defaultUserAgent = "b24gen-go/1"
 
 // NewWebhookClient returns a client for an incoming webhook URL as the portal
@@ -154,12 +177,19 @@ func NewWebhookClient(webhookURL string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newClient(&Client{
+	c, err := newClient(&Client{
 		base:     w.prefix + "rest/" + w.user + "/" + w.secret + "/",
 		baseV3:   w.prefix + "rest/api/" + w.user + "/" + w.secret + "/",
 		redacted: w.prefix + "rest/" + w.user + "/" + redactedSecret + "/",
 		red:      redactor{secret: w.secret},
 	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	if w.scheme == "http" && !isLoopback(w.host) && !c.insecureHTTP {
+		return nil, fmt.Errorf("b24: webhook URL %s is http://, which would send the webhook secret in clear: use https://, or pass b24.WithInsecureHTTP() for a portal on a trusted network", c.redacted)
+	}
+	return c, nil
 }
 
 // newClient fills in the defaults of c, applies opts and finishes it; the
@@ -191,6 +221,8 @@ func newClient(c *Client, opts []Option) (*Client, error) {
 // webhook is a parsed webhook URL.
 type webhook struct {
 	prefix string // "https://host/" plus any path before "rest/"
+	scheme string // "https" or "http"
+	host   string
 	user   string
 	secret string
 }
@@ -257,7 +289,7 @@ func parseWebhookURL(raw string) (webhook, error) {
 	if at > 0 {
 		prefix += strings.Join(segs[:at], "/") + "/"
 	}
-	return webhook{prefix: prefix, user: user, secret: secret}, nil
+	return webhook{prefix: prefix, scheme: u.Scheme, host: u.Host, user: user, secret: secret}, nil
 }
 
 func isDigits(s string) bool {
