@@ -59,7 +59,7 @@ type answerEntry struct {
 func Answers(s *spec.Spec, scopes []string) []Answer {
 	seen := map[string]bool{}
 	var out []Answer
-	for _, m := range selectMethods(s, scopes) {
+	for _, m := range selectMethods(s, scopes, func(string, int, string, string) {}) { // Build reports the skipped ones
 		key := AnswerKey(m.Name, m.Version)
 		if seen[key] {
 			continue

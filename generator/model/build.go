@@ -2,12 +2,14 @@ package model
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/b24gen/b24gen/spec"
 )
@@ -52,7 +54,7 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 			b.has2[s.Methods[i].Name] = true
 		}
 	}
-	methods := selectMethods(s, opt.Scopes)
+	methods := selectMethods(s, opt.Scopes, b.problem)
 
 	// Group by package, and name every function before any type, so a
 	// type name never takes a function's name.
@@ -177,10 +179,15 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 
 // selectMethods returns the named methods of s in these scopes (all when
 // none), in the order Build names them: by compareNames, REST 2 first.
-func selectMethods(s *spec.Spec, scopes []string) []*spec.Method {
+func selectMethods(s *spec.Spec, scopes []string, problem func(file string, line int, kind, msg string)) []*spec.Method {
 	var methods []*spec.Method
 	for i := range s.Methods {
-		if m := &s.Methods[i]; m.Name != "" && inScopes(m.Scopes, scopes) {
+		m := &s.Methods[i]
+		if err := callableName(m.Name); err != nil {
+			problem(m.Page, m.Line, "bad-method-name", err.Error()+": not generated")
+			continue
+		}
+		if inScopes(m.Scopes, scopes) {
 			methods = append(methods, m)
 		}
 	}
@@ -188,6 +195,23 @@ func selectMethods(s *spec.Spec, scopes []string) []*spec.Method {
 		return cmp.Or(compareNames(a.Name, c.Name), cmp.Compare(a.Version, c.Version))
 	})
 	return methods
+}
+
+// callableName applies the runtime's rule for method names (b24's
+// checkMethod: ASCII letters, digits and . _ - :, nothing else): a function
+// for a name the runtime refuses could never make its call.
+func callableName(name string) error {
+	if name == "" {
+		return errors.New("a method without a name")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == ':') {
+			r, _ := utf8.DecodeRuneInString(name[i:])
+			return fmt.Errorf("method %q: %q is not allowed in a method name (the runtime takes only ASCII letters, digits and . _ - :)", name, r)
+		}
+	}
+	return nil
 }
 
 // compareNames orders method names case-insensitively and, among names

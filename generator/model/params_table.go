@@ -45,7 +45,7 @@ type ParamSchema struct {
 func ParamSchemas(s *spec.Spec, scopes []string) []ParamSchema {
 	seen := map[string]bool{}
 	var out []ParamSchema
-	for _, m := range selectMethods(s, scopes) {
+	for _, m := range selectMethods(s, scopes, func(string, int, string, string) {}) {
 		key := AnswerKey(m.Name, m.Version)
 		if seen[key] || len(m.Params) == 0 {
 			continue
