@@ -200,6 +200,9 @@ func shortError(err error) error {
 // removed. A failed run leaves the previous tree as it was, and a run
 // killed between the renames is repaired by the next one (see
 // recoverLeftovers). Generate succeeds exactly when the new tree is in place.
+// Runs on one OutDir take turns: each holds a lock on OutDir's parent
+// directory (a flock, released however the process ends) from before the
+// repair until the swap, and a second run waits for it (lockTimeout).
 //
 // OutDir is replaced only when b24gen wrote it: it must be missing, or a
 // directory (not a symbolic link) in which every file starts with b24gen's
@@ -216,6 +219,18 @@ func Generate(s *spec.Spec, opt Options) (*Report, error) {
 	if err := checkOutLocation(out); err != nil {
 		return nil, err
 	}
+	// One run at a time per output: a second run would take the first's
+	// tree being written (.<base>.new-N) for a crash's leftover and remove
+	// it. The lock is on the parent directory, which holds those siblings.
+	parent := filepath.Dir(out)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, err
+	}
+	unlock, err := lockOut(parent, out)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	notes, err := recoverLeftovers(out)
 	if err != nil {
 		return nil, err
@@ -228,10 +243,6 @@ func Generate(s *spec.Spec, opt Options) (*Report, error) {
 		return nil, err
 	}
 	rep.Notes = append(rep.Notes, notes...)
-	parent := filepath.Dir(out)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, err
-	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".new-")
 	if err != nil {
 		return nil, err
@@ -248,6 +259,9 @@ func Generate(s *spec.Spec, opt Options) (*Report, error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return nil, err
 	}
+	if afterWrite != nil {
+		afterWrite(tmp)
+	}
 	old := filepath.Join(parent, "."+filepath.Base(out)+".old-"+strings.TrimPrefix(filepath.Base(tmp), "."+filepath.Base(out)+".new-"))
 	note, err := swap(out, tmp, old)
 	if errors.Is(err, errCrashed) {
@@ -260,6 +274,37 @@ func Generate(s *spec.Spec, opt Options) (*Report, error) {
 		rep.Notes = append(rep.Notes, note)
 	}
 	return rep, nil
+}
+
+// afterWrite, set by tests, runs once the new tree is written, before it
+// is swapped in.
+var afterWrite func(tmp string)
+
+// errLocked is lockDir's answer while another run holds the lock.
+var errLocked = errors.New("locked")
+
+// Waiting for another run to finish with the same output.
+const (
+	lockPoll    = 50 * time.Millisecond
+	lockTimeout = 5 * time.Minute
+)
+
+// lockOut waits for the lock of out (held by another b24gen generate
+// writing it), for lockTimeout at most.
+func lockOut(parent, out string) (func(), error) {
+	deadline := time.Now().Add(lockTimeout)
+	for {
+		unlock, err := lockDir(parent)
+		switch {
+		case err == nil:
+			return unlock, nil
+		case !errors.Is(err, errLocked):
+			return nil, fmt.Errorf("generator: locking %s against a concurrent run: %w", out, err)
+		case time.Now().After(deadline):
+			return nil, fmt.Errorf("generator: another b24gen generate has been writing %s for %v; not touching it", out, lockTimeout)
+		}
+		time.Sleep(lockPoll)
+	}
 }
 
 // crashAt, set by tests, stops swap at a step ("aside": the old tree moved
