@@ -196,6 +196,9 @@ func (a *App) Exchange(ctx context.Context, code string) (Token, error) {
 		return Token{}, &TokenError{Grant: "authorization_code", Err: errors.New("the answer has no member_id or client_endpoint")}
 	}
 	if err := a.Install(ctx, t); err != nil {
+		if errors.As(err, new(*StoreError)) {
+			a.keepUnsaved(t, "") // the code is spent: keep the pair
+		}
 		return Token{}, err
 	}
 	return t, nil
@@ -386,6 +389,9 @@ func (a *App) installDelivered(ctx context.Context, auth EventAuth) (Token, erro
 		nt.MemberID = t.MemberID
 	}
 	if err := a.Install(ctx, nt); err != nil {
+		if errors.As(err, new(*StoreError)) {
+			a.keepUnsaved(nt, t.RefreshToken) // the check spent the delivered pair
+		}
 		return Token{}, scrubError(err, append(nt.secrets(), t.secrets()...)...)
 	}
 	return nt, nil

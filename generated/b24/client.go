@@ -43,6 +43,7 @@ type Client struct {
 	hook        func(Attempt)
 
 	strictDecoding bool      // WithStrictDecoding (decode.go)
+	insecureHTTP   bool      // WithInsecureHTTP
 	inflight       *keyLocks // REST 3.0 idempotency keys in flight (v3_idempotency.go)
 
 	// app signs calls with an OAuth access token (app.go); nil for a
@@ -144,6 +145,28 @@ func WithMaxResponseBytes(n int64) Option {
 	}
 }
 
+// WithInsecureHTTP lets NewWebhookClient take an http:// webhook URL whose
+// host is not loopback. Without it such a URL is refused: the webhook
+// secret is a segment of every request's path, so over plain HTTP it
+// travels in clear to everyone on the way, with every call's data. Use it
+// only for a portal on a network you trust; http:// to localhost,
+// 127.0.0.0/8 or ::1 (a fake portal in tests) needs no option.
+func WithInsecureHTTP() Option { return func(c *Client) { c.insecureHTTP = true } }
+
+// isLoopback tells whether host (a URL's host, with or without a port) is
+// this machine.
+func isLoopback(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 const defaultUserAgent = "b24gen-go/1"
 
 // NewWebhookClient returns a client for an incoming webhook URL as the portal
@@ -156,12 +179,19 @@ func NewWebhookClient(webhookURL string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newClient(&Client{
+	c, err := newClient(&Client{
 		base:     w.prefix + "rest/" + w.user + "/" + w.secret + "/",
 		baseV3:   w.prefix + "rest/api/" + w.user + "/" + w.secret + "/",
 		redacted: w.prefix + "rest/" + w.user + "/" + redactedSecret + "/",
 		red:      redactor{secret: w.secret},
 	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	if w.scheme == "http" && !isLoopback(w.host) && !c.insecureHTTP {
+		return nil, fmt.Errorf("b24: webhook URL %s is http://, which would send the webhook secret in clear: use https://, or pass b24.WithInsecureHTTP() for a portal on a trusted network", c.redacted)
+	}
+	return c, nil
 }
 
 // newClient fills in the defaults of c, applies opts and finishes it; the
@@ -193,6 +223,8 @@ func newClient(c *Client, opts []Option) (*Client, error) {
 // webhook is a parsed webhook URL.
 type webhook struct {
 	prefix string // "https://host/" plus any path before "rest/"
+	scheme string // "https" or "http"
+	host   string
 	user   string
 	secret string
 }
@@ -259,7 +291,7 @@ func parseWebhookURL(raw string) (webhook, error) {
 	if at > 0 {
 		prefix += strings.Join(segs[:at], "/") + "/"
 	}
-	return webhook{prefix: prefix, user: user, secret: secret}, nil
+	return webhook{prefix: prefix, scheme: u.Scheme, host: u.Host, user: user, secret: secret}, nil
 }
 
 func isDigits(s string) bool {
@@ -383,6 +415,13 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 	defer unlock()
 	pol := c.retry
 	renewed := false
+	// An application signs in the body, so a keyed REST 3.0 write resends
+	// its first attempt's exact body (its token included) on every retry: a
+	// renewal in between must not change the body the portal keyed its
+	// stored answer to. Only expired_token makes it sign again.
+	keyed := req.Version == 3 && req.IdempotencyKey != ""
+	var pin *pinnedAttempt
+	mayHaveRun, resignedAfterRun := false, false
 	for n := 0; ; n++ {
 		if err := c.waitTurn(ctx, req.Method); err != nil {
 			return nil, st.fail(ctx, err, true)
@@ -390,8 +429,12 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		sent, signed := target, body
 		var tok Token
 		if c.app != nil {
-			if tok, sent, signed, err = c.app.sign(ctx, req, body); err != nil {
+			if pin != nil {
+				tok, sent, signed = pin.tok, pin.url, pin.body
+			} else if tok, sent, signed, err = c.app.sign(ctx, req, body); err != nil {
 				return nil, st.fail(ctx, err, false) // the token could not be had or stored: nothing was sent
+			} else if keyed {
+				pin = &pinnedAttempt{tok: tok, url: sent, body: signed}
 			}
 		}
 		st.attempts++
@@ -405,8 +448,16 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 				if rerr := c.app.renew(ctx, tok); rerr != nil {
 					return nil, st.fail(ctx, rerr, false)
 				}
+				pin = nil
+				resignedAfterRun = mayHaveRun
 				n--
 				continue
+			}
+			if resignedAfterRun && errors.Is(err, ErrIdempotencyKeyReused) {
+				// The only other body under this key is an earlier attempt
+				// of this very call: the portal stored its answer, so the
+				// write ran. Say so; a new key would run it again.
+				return nil, st.fail(ctx, &writeRanError{method: req.Method, key: req.IdempotencyKey}, false)
 			}
 		}
 		if err == nil {
@@ -425,7 +476,8 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		case failFinal:
 			return nil, st.fail(ctx, err, false)
 		case failAmbiguous:
-			if !retrySafe(req) {
+			mayHaveRun = true
+			if !retrySafe(req) || !retrySafeAfter(req, err) {
 				return nil, st.fail(ctx, err, false)
 			}
 			delay = backoff(pol.BaseDelay, pol.MaxDelay, n+1)

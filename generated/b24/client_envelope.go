@@ -16,10 +16,13 @@ type errBodyTooLarge struct{}
 func (errBodyTooLarge) Error() string { return "body too large" }
 
 // readBody reads a response body of at most max bytes. With a Content-Length
-// the buffer is allocated once at that size: growing a buffer by doubling
-// costs about twice the body in allocations, which is what a 100 MB answer
-// cannot afford. The buffer is not pooled, because the Response's Result is
-// a sub-slice of it.
+// the size is checked before anything is read, and the buffer is allocated
+// once at that size: growing a buffer by doubling costs about twice the body
+// in allocations, which is what a 100 MB answer cannot afford. Without one
+// (chunked), the body is read into chunks that grow to 8 MiB and joined
+// once: an answer costs twice its size at most, and one over max is refused
+// as soon as max is passed, having cost max. The buffer is not pooled,
+// because the Response's Result is a sub-slice of it.
 func readBody(hresp *http.Response, max int64) ([]byte, error) {
 	if n := hresp.ContentLength; n >= 0 {
 		if n > max {
@@ -29,14 +32,38 @@ func readBody(hresp *http.Response, max int64) ([]byte, error) {
 		k, err := io.ReadFull(hresp.Body, buf)
 		return buf[:k], err // net/http ends the body at Content-Length
 	}
-	var b bytes.Buffer
-	if _, err := b.ReadFrom(io.LimitReader(hresp.Body, max+1)); err != nil {
-		return b.Bytes(), err
+	var chunks [][]byte
+	var total int64
+	size := int64(32 << 10)
+	for {
+		// Up to one byte past max, to tell "max" from "more than max".
+		c := make([]byte, min(size, max+1-total))
+		k, err := io.ReadFull(hresp.Body, c)
+		chunks = append(chunks, c[:k])
+		total += int64(k)
+		if total > max {
+			return nil, errBodyTooLarge{}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return joinChunks(chunks, total), err
+		}
+		size = min(2*size, 8<<20)
 	}
-	if int64(b.Len()) > max {
-		return nil, errBodyTooLarge{}
+	if len(chunks) == 1 {
+		return chunks[0], nil
 	}
-	return b.Bytes(), nil
+	return joinChunks(chunks, total), nil
+}
+
+func joinChunks(chunks [][]byte, total int64) []byte {
+	buf := make([]byte, 0, total)
+	for _, c := range chunks {
+		buf = append(buf, c...)
+	}
+	return buf
 }
 
 // decodeEnvelope decodes the portal's answer without copying "result": that

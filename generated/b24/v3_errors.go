@@ -18,8 +18,11 @@ const (
 // REST 3.0 sentinels. Compare with errors.Is.
 var (
 	// ErrIdempotencyKeyReused (REST 3.0, HTTP 422): the Idempotency-Key was
-	// already used with a different request body. Nothing ran; take a new
-	// key, and reuse a key only to repeat the very same call.
+	// already used with a different request body. This request did not
+	// run, but the call stored under the key did: before sending the write
+	// again under a new key, make sure that earlier call was not this same
+	// write, or it runs twice. (The client's own retries never cause it:
+	// see ErrWriteRan.)
 	ErrIdempotencyKeyReused = &APIError{Code: codeIdempotencyKeyReused}
 	// ErrInvalidIdempotencyKey (REST 3.0, HTTP 400): the key is not 1 to 255
 	// printable ASCII characters. The client refuses such a key itself,
@@ -62,7 +65,7 @@ func init() {
 func v3Hint(code string) string {
 	switch canonicalCode(code) {
 	case codeIdempotencyKeyReused:
-		return "this Idempotency-Key was already used with a different request body: take a new key (reuse one only to repeat the same call)"
+		return "this Idempotency-Key was already used with a different request body, and that call ran: a new key for the same write would run it again, so take one only for a different write"
 	case codeInvalidIdempotencyKey:
 		return "an Idempotency-Key is 1 to 255 printable ASCII characters"
 	}

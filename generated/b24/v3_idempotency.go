@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -116,6 +117,47 @@ func isBatchMethod(m string) bool { return strings.EqualFold(m, "batch") }
 func retrySafe(req *Request) bool {
 	return req.Idempotent || req.Version == 3 && req.IdempotencyKey != "" && !isBatchMethod(req.Method)
 }
+
+// retrySafeAfter refines retrySafe for a keyed REST 3.0 write: the portal
+// stores only a successful call's answer, so a failure the portal answered
+// itself (500 INTERNAL_SERVER_ERROR and every other error code) is not in
+// the store, and a repeat would run the method again. Only a failure with
+// no answer from the portal (a network fault, a timeout, a body cut or
+// mangled on the way, a proxy's page) is retried under the same key: if
+// the write ran, its answer is stored and the repeat gets it.
+func retrySafeAfter(req *Request, err error) bool {
+	if req.Idempotent || req.Version != 3 {
+		return true
+	}
+	var ae *APIError
+	return !errors.As(err, &ae)
+}
+
+// pinnedAttempt is the signed request of a keyed REST 3.0 write from an
+// application, resent as it is on retries.
+type pinnedAttempt struct {
+	tok  Token
+	url  string
+	body []byte
+}
+
+// ErrWriteRan (REST 3.0): the write ran once, but its answer is out of
+// reach. An attempt was cut off, the access token expired before the retry,
+// and the retry signed with the renewed token is a different body under the
+// same Idempotency-Key, which the portal refuses (IDEMPOTENCYKEYREUSED)
+// because it stored the earlier attempt's answer. Do not repeat the write
+// under a new key: it would run twice. Read the entity back instead.
+var ErrWriteRan = errors.New("b24: the write ran")
+
+type writeRanError struct{ method, key string }
+
+func (e *writeRanError) Error() string {
+	return "b24: " + e.method + ": the write ran: an attempt that was cut off is stored under Idempotency-Key " + e.key +
+		", and its retry, signed with the renewed access token, is refused as another body under that key; its answer cannot be fetched. " +
+		"Do not repeat it under a new key (it would run twice): read the result back from the portal"
+}
+
+func (e *writeRanError) Is(target error) bool { return target == ErrWriteRan }
 
 // keyLocks keeps two requests with one key from being in flight at the same
 // time: the docs warn that both may run. A second call with the key of a
