@@ -202,8 +202,11 @@ func (s *portalSource) Token(ctx context.Context) (Token, error) {
 			defer cancel()
 		}
 		nt, err := s.renewToken(wctx, t, false)
-		if err != nil && time.Now().Before(t.Expires) && ctx.Err() == nil && !errors.As(err, new(*StoreError)) {
-			return t, nil // still valid: the portal's expired_token will ask again
+		var se *StoreError
+		if err != nil && time.Now().Before(t.Expires) && ctx.Err() == nil && !(errors.As(err, &se) && se.Op != "lease") {
+			// Still valid: the portal's expired_token will ask again. A
+			// store that failed to load or save is said at once.
+			return t, nil
 		}
 		return nt, err
 	}
