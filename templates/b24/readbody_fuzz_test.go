@@ -14,9 +14,9 @@ import (
 func FuzzReadBody(f *testing.F) {
 	f.Add([]byte(`{"result":1}`), int64(12), false, false)
 	f.Add([]byte(`{"result":1}`), int64(11), true, true)
-	f.Add(bytes.Repeat([]byte("x"), 70000), int64(65536), false, true)
+	f.Add(bytes.Repeat([]byte("x"), 300), int64(256), false, true)
 	f.Fuzz(func(t *testing.T, body []byte, max int64, withLength, oneByte bool) {
-		if max < 1 || max > 1<<20 {
+		if max < 1 || max > 1<<20 || len(body) > 1<<16 {
 			return
 		}
 		var r io.Reader = bytes.NewReader(body)
