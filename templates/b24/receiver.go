@@ -423,6 +423,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	if req.ContentLength > r.maxBody {
+		abandonBody(w)
 		r.reject(w, req, http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes exceeds the %d byte limit", req.ContentLength, r.maxBody), nil)
 		return
 	}
@@ -518,11 +519,20 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) (body []by
 	if r.readTimeout > 0 {
 		rc := http.NewResponseController(w)
 		if rc.SetReadDeadline(time.Now().Add(r.readTimeout)) == nil {
-			// A deadline left behind would cancel the request's context when
-			// it passes during the handler.
-			defer rc.SetReadDeadline(time.Time{})
+			defer func() {
+				if status == 0 {
+					// A deadline left behind would cancel the request's
+					// context when it passes during the handler.
+					rc.SetReadDeadline(time.Time{})
+				}
+			}()
 		}
 	}
+	defer func() {
+		if status != 0 {
+			abandonBody(w)
+		}
+	}()
 	src := http.MaxBytesReader(w, req.Body, r.maxBody)
 	size := int64(4096)
 	if req.ContentLength >= 0 {
@@ -554,6 +564,16 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) (body []by
 		return nil, http.StatusRequestTimeout, fmt.Sprintf("body not received within %s", r.readTimeout), nil
 	}
 	return nil, http.StatusBadRequest, "reading the body failed", err
+}
+
+// abandonBody makes every further read of a refused request's connection
+// fail at once, and closes it after the answer. Without it net/http drains
+// the unread rest of the body after the handler returns, with no deadline
+// once readBody has replaced the server's: a client trickling its body
+// would hold the connection as long as it likes.
+func abandonBody(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0))
 }
 
 func (r *Receiver) handler(name string) (h eventHandler, isFallback bool) {
