@@ -54,6 +54,7 @@ func (a *App) admit(ctx context.Context, d *delivery) (context.Context, int, str
 	if memberID == "" {
 		return ctx, http.StatusUnauthorized, "delivery carries no auth[member_id]", nil
 	}
+	d.live = func() []string { return a.liveSecrets(memberID) }
 	switch name {
 	case "ONAPPINSTALL":
 		ev, err := d.event()
@@ -158,4 +159,17 @@ func (d *delivery) freshAuth(a *EventAuth) {
 	if !d.fresh.Expires.IsZero() {
 		a.ExpiresIn = Int(max(0, time.Until(d.fresh.Expires)/time.Second))
 	}
+}
+
+// liveSecrets lists the credentials the App holds for the portal now, for
+// redacting a handler's error or panic.
+func (a *App) liveSecrets(memberID string) []string {
+	a.mu.Lock()
+	p := a.portals[memberID]
+	a.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	t, _ := p.src.current()
+	return t.secrets()
 }
