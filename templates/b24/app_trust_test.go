@@ -118,7 +118,6 @@ func TestEventRedactedCredentialNames(t *testing.T) {
 	}
 }
 
-
 // pagePost is an application page's POST as anyone can send it.
 func pagePost(domain, protocol string, form url.Values) *http.Request {
 	req := httptest.NewRequest(http.MethodPost, "/app/?DOMAIN="+domain+"&PROTOCOL="+protocol, strings.NewReader(form.Encode()))
