@@ -220,12 +220,38 @@ func forgedInstallForm(memberID string) []byte {
 func TestForgedInstallCostIsBounded(t *testing.T) {
 	x := newTrustApp(t)
 	x.r.HandleFallback(func(context.Context, *b24.Event) error { t.Error("handler called"); return nil })
-	body := forgedInstallForm(x.auth.MemberID())
+	for _, tc := range []struct {
+		name, ctype string
+		body        []byte
+	}{
+		{"form", "application/x-www-form-urlencoded", forgedInstallForm(x.auth.MemberID())},
+		{"json", "application/json", forgedInstallJSON(x.auth.MemberID())},
+	} {
+		t.Run(tc.name, func(t *testing.T) { forgedInstallCost(t, x.r, tc.ctype, tc.body) })
+	}
+}
+
+// forgedInstallJSON is the JSON twin of forgedInstallForm.
+func forgedInstallJSON(memberID string) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"event":"ONAPPINSTALL","auth":{"member_id":"` + memberID + `","application_token":"ffffffffffffffffffffffffffffffff","refresh_token":"deadbeefdeadbeefdeadbeefdeadbeef"},"data":{`)
+	deep := strings.Repeat(`{"x":`, 32) + "1" + strings.Repeat("}", 32)
+	for i := 0; b.Len() < 990_000 && i < 9_998; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d":%s`, i, deep)
+	}
+	b.WriteString("}}")
+	return b.Bytes()
+}
+
+func forgedInstallCost(t *testing.T, h http.Handler, ctype string, body []byte) {
 	serve := func() int {
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Content-Type", ctype)
 		rec := httptest.NewRecorder()
-		x.r.ServeHTTP(rec, req)
+		h.ServeHTTP(rec, req)
 		return rec.Code
 	}
 	serve() // warm up
