@@ -41,6 +41,9 @@ type App struct {
 	log          *slog.Logger
 	checkInstall func(ctx context.Context, t Token) (Token, error)
 	optErr       error
+	// checks bounds the install checks (requests to the authorization
+	// server caused by an unauthenticated install) running at once.
+	checks chan struct{}
 
 	mu      sync.Mutex
 	portals map[string]*appPortal
@@ -127,6 +130,7 @@ func NewApp(clientID, clientSecret string, opts ...AppOption) (*App, error) {
 		store:      NewMemoryTokenStore(),
 		hc:         &http.Client{Timeout: renewTimeout},
 		portals:    map[string]*appPortal{},
+		checks:     make(chan struct{}, maxInstallChecks),
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -195,36 +199,31 @@ func (a *App) Exchange(ctx context.Context, code string) (Token, error) {
 	if t.MemberID == "" || t.ClientEndpoint == "" {
 		return Token{}, &TokenError{Grant: "authorization_code", Err: errors.New("the answer has no member_id or client_endpoint")}
 	}
-	if err := a.Install(ctx, t); err != nil {
-		if errors.As(err, new(*StoreError)) {
-			a.keepUnsaved(t, "") // the code is spent: keep the pair
-		}
+	// The answer comes from the authorization server itself: it is the
+	// confirmation, and only the replacement rule applies.
+	t, err = a.install(ctx, t, true)
+	if err != nil {
 		return Token{}, err
 	}
 	return t, nil
 }
 
-// Install stores t as the portal's authorization (tokens from the install
-// callback, the application page or an exchange) and makes the portal's
-// client use it. A token stored here is trusted as it is; deliveries of
-// ONAPPINSTALL are checked first (see WithApp).
+// Install confirms t, the tokens of an install wizard or an application
+// page (ParseAppPage), and stores the portal's authorization; the portal's
+// client uses it from then on. Nothing the page says is trusted: t's
+// refresh token is renewed at the App's authorization server (see
+// WithInstallCheck), and the portal (member_id, client_endpoint, domain)
+// is the one its answer names; a t.MemberID that disagrees is refused.
+// The renewed pair is stored, with t.ApplicationToken.
+//
+// A portal that already holds tokens keeps them unless the install carries
+// a second proof (the replacement rule, README "Trust"): the application
+// token stored for the portal, or a stored pair the authorization server
+// no longer renews (the application was uninstalled or reinstalled).
+// Otherwise the error matches ErrInstallConflict and nothing changes.
 func (a *App) Install(ctx context.Context, t Token) error {
-	if t.MemberID == "" {
-		return errors.New("b24: App.Install: the token has no member_id")
-	}
-	if _, err := restBase(t.ClientEndpoint); err != nil {
-		return fmt.Errorf("b24: App.Install: portal %s: %w", t.MemberID, err)
-	}
-	if err := a.store.Save(ctx, t); err != nil {
-		return &StoreError{Op: "save", MemberID: t.MemberID, Err: scrubError(err, t.secrets()...)}
-	}
-	a.mu.Lock()
-	p := a.portals[t.MemberID]
-	a.mu.Unlock()
-	if p != nil {
-		p.src.set(t)
-	}
-	return nil
+	_, err := a.install(ctx, t, false)
+	return err
 }
 
 // Uninstall deletes the portal's tokens from the store and drops its
@@ -337,64 +336,6 @@ func NewAppClient(src TokenSource, opts ...Option) (*Client, error) {
 		}
 	}
 	return c, nil
-}
-
-// renewAtInstall is the default check of an ONAPPINSTALL delivery. The docs
-// (events/safe-event-handlers) say to verify the delivered tokens before
-// trusting the application_token. Any process can post a delivery, and
-// anything it names (domain, client_endpoint, even an app.info answer at
-// that endpoint) could be its own; the authorization server at the
-// address this App was configured with cannot be. So the delivered
-// refresh_token is renewed there: only a token that server issued to this
-// client_id renews, and its answer names the portal (member_id,
-// client_endpoint) with authority. The renewed pair is what gets stored.
-func (a *App) renewAtInstall(ctx context.Context, t Token) (Token, error) {
-	if t.RefreshToken == "" {
-		return Token{}, errors.New("the delivery carries no refresh_token")
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), renewTimeout)
-	defer cancel()
-	nt, err := a.requestToken(ctx, "refresh_token", "refresh_token", t.RefreshToken)
-	if err != nil {
-		return Token{}, &TokenError{Grant: "refresh_token", MemberID: t.MemberID, Err: scrubError(err, t.secrets()...)}
-	}
-	if nt.MemberID != t.MemberID {
-		return Token{}, fmt.Errorf("the authorization server issued the delivered token for portal %q, not %q", nt.MemberID, t.MemberID)
-	}
-	return mergeRenewed(t, nt)
-}
-
-// installDelivered validates the tokens an ONAPPINSTALL delivery carries and
-// stores them.
-func (a *App) installDelivered(ctx context.Context, auth EventAuth) (Token, error) {
-	t := Token{
-		AccessToken: auth.AccessToken, RefreshToken: auth.RefreshToken,
-		Expires:  expiry(0, int64(auth.ExpiresIn)),
-		MemberID: auth.MemberID, Domain: auth.Domain, ClientEndpoint: auth.ClientEndpoint,
-		ServerEndpoint: auth.ServerEndpoint, Scope: auth.Scope, Status: auth.Status, UserID: int64(auth.UserID),
-		ApplicationToken: auth.ApplicationToken,
-	}
-	if !auth.Expires.IsZero() {
-		t.Expires = auth.Expires.Time
-	}
-	if t.ClientEndpoint == "" && t.Domain != "" {
-		t.ClientEndpoint = "https://" + t.Domain + "/rest/"
-	}
-	nt, err := a.checkInstall(ctx, t)
-	if err != nil {
-		return Token{}, scrubError(err, t.secrets()...)
-	}
-	nt.ApplicationToken = t.ApplicationToken
-	if nt.MemberID == "" {
-		nt.MemberID = t.MemberID
-	}
-	if err := a.Install(ctx, nt); err != nil {
-		if errors.As(err, new(*StoreError)) {
-			a.keepUnsaved(nt, t.RefreshToken) // the check spent the delivered pair
-		}
-		return Token{}, scrubError(err, append(nt.secrets(), t.secrets()...)...)
-	}
-	return nt, nil
 }
 
 // stored returns the portal's token as the App holds it (its client's, or

@@ -53,7 +53,7 @@ func newAppFixture(t *testing.T, opts ...b24.AppOption) *appFixture {
 	}
 	f.app = app
 	f.tok = f.auth.Issue()
-	if err := app.Install(context.Background(), f.tok); err != nil {
+	if err := f.store.Save(context.Background(), f.tok); err != nil { // an installed portal, as a restart finds it
 		t.Fatal(err)
 	}
 	f.portal.Answer("user.current", map[string]any{"ID": "1", "NAME": "Anna"})
@@ -170,7 +170,7 @@ func TestAppRenewsAheadOfExpiry(t *testing.T) {
 	f := newAppFixture(t)
 	tok := f.tok
 	tok.Expires = time.Now().Add(10 * time.Second) // within the minute of margin
-	if err := f.app.Install(context.Background(), tok); err != nil {
+	if err := f.store.Save(context.Background(), tok); err != nil {
 		t.Fatal(err)
 	}
 	c := f.client(t)
@@ -459,7 +459,7 @@ func TestAppPortalsKeepSeparateLimits(t *testing.T) {
 	app, _ := b24.NewApp(testClientID, testClientSecret, b24.WithTokenStore(store),
 		b24.WithClientOptions(b24.WithRateLimit(2, 0.5)))
 	for _, a := range []*b24test.AuthServer{aa, ab} {
-		if err := app.Install(ctx, a.Issue()); err != nil {
+		if err := store.Save(ctx, a.Issue()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -520,7 +520,7 @@ func TestAppManyPortalsNoGoroutines(t *testing.T) {
 	for i := range n {
 		tk := base
 		tk.MemberID = fmt.Sprintf("%032d", i)
-		if err := app.Install(ctx, tk); err != nil {
+		if err := store.Save(ctx, tk); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := app.Client(ctx, tk.MemberID); err != nil {
@@ -547,7 +547,13 @@ func TestAppExchangeAndAuthorizeURL(t *testing.T) {
 			t.Errorf("portal address %q was accepted", bad)
 		}
 	}
-	tok, err := f.app.Exchange(context.Background(), f.auth.Code())
+	// The fixture's portal is installed: one user's authorization does not
+	// replace the installation's tokens.
+	if _, err := f.app.Exchange(context.Background(), f.auth.Code()); !errors.Is(err, b24.ErrInstallConflict) {
+		t.Fatalf("exchange over a live installation: %v, want ErrInstallConflict", err)
+	}
+	fresh, _ := b24.NewApp(testClientID, testClientSecret, b24.WithAuthServer(f.auth.URL()))
+	tok, err := fresh.Exchange(context.Background(), f.auth.Code())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -834,9 +840,10 @@ func BenchmarkAppClientCall(b *testing.B) {
 	p := b24test.NewPortal(b)
 	auth := p.RegisterApp(testClientID, testClientSecret)
 	p.Answer("user.current", map[string]any{"ID": "1"})
-	app, _ := b24.NewApp(testClientID, testClientSecret, b24.WithAuthServer(auth.URL()), b24.WithClientOptions(b24.WithoutRateLimit()))
+	store := b24.NewMemoryTokenStore()
+	app, _ := b24.NewApp(testClientID, testClientSecret, b24.WithAuthServer(auth.URL()), b24.WithTokenStore(store), b24.WithClientOptions(b24.WithoutRateLimit()))
 	tok := auth.Issue()
-	app.Install(context.Background(), tok)
+	store.Save(context.Background(), tok)
 	ac, _ := app.Client(context.Background(), tok.MemberID)
 	wc, _ := b24.NewWebhookClient(p.WebhookURL(), b24.WithoutRateLimit())
 	for _, bc := range []struct {
@@ -860,13 +867,14 @@ func TestAppEventsRoutedPerPortal(t *testing.T) {
 	ctx := context.Background()
 	pa, pb := b24test.NewPortal(t), b24test.NewPortal(t)
 	aa, ab := pa.RegisterApp(testClientID, testClientSecret), pb.RegisterApp(testClientID, testClientSecret)
-	app, _ := b24.NewApp(testClientID, testClientSecret)
+	store := b24.NewMemoryTokenStore()
+	app, _ := b24.NewApp(testClientID, testClientSecret, b24.WithTokenStore(store))
 	for _, x := range []struct {
 		p *b24test.Portal
 		a *b24test.AuthServer
 	}{{pa, aa}, {pb, ab}} {
 		x.p.Answer("user.current", map[string]any{"ID": "1"})
-		if err := app.Install(ctx, x.a.Issue()); err != nil {
+		if err := store.Save(ctx, x.a.Issue()); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -80,6 +80,9 @@ func TestAppSlowStoreHonoursDeadlines(t *testing.T) {
 	release := func() { once.Do(func() { close(store.release) }) }
 	t.Cleanup(release)
 	f := newAppFixture(t, b24.WithTokenStore(store))
+	if err := store.MemoryTokenStore.Save(context.Background(), f.tok); err != nil { // installed, as a restart finds it
+		t.Fatal(err)
+	}
 	c := f.client(t)
 	f.auth.ExpireAll()
 	store.block.Store(true)
@@ -243,6 +246,7 @@ func TestAppSharedTokenStoreRenewsOncePerExpiry(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	installRenewals := auth.Renewals() // Install confirms the pair by renewing it once
 	var failed atomic.Int32
 	var firstErr atomic.Value
 	for range expiries {
@@ -271,11 +275,11 @@ func TestAppSharedTokenStoreRenewsOncePerExpiry(t *testing.T) {
 		}
 	}
 	t.Logf("%d processes x %d callers through %d expiries: %d renewals, %d refresh tokens sent twice, %d failed calls",
-		procs, callers, expiries, auth.Renewals(), twice, failed.Load())
+		procs, callers, expiries, auth.Renewals()-installRenewals, twice, failed.Load())
 	if n := failed.Load(); n != 0 {
 		t.Errorf("%d calls failed, first: %v", n, firstErr.Load())
 	}
-	if n := auth.Renewals(); n != expiries {
+	if n := auth.Renewals() - installRenewals; n != expiries {
 		t.Errorf("renewals = %d, want %d", n, expiries)
 	}
 	if twice != 0 {

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"reflect"
+	"slices"
+	"sync"
 )
 
 // OfflineEvent is one record of the portal's offline event queue
@@ -41,9 +44,13 @@ type offlinePage struct {
 // a time, and cleared (event.offline.clear by ID) only once the body has
 // finished with them, that is when it asks for the next one. Breaking out
 // of the loop leaves the current record and the rest of its fetch
-// uncleared, and so does a process that dies in the middle: nothing handed
-// over is lost. Records the body finished before a break are cleared
-// first. A failed fetch or clear is yielded as the error and ends the loop.
+// uncleared and reserved under its process_id; the next OfflineEvents on
+// the same Caller (in this process) re-selects that reservation first,
+// until it is empty, so a break never strands a record. A process that
+// dies in the middle leaves its reservation to ev.ProcessID (persist it and
+// pass it as OfflineOptions.ProcessID) or to the portal's 30-day expiry.
+// Records the body finished before a break are cleared first. A failed
+// fetch or clear is yielded as the error and ends the loop.
 //
 //	for ev, err := range b24.OfflineEvents(ctx, client, b24.OfflineOptions{}) {
 //		if err != nil { return err }
@@ -51,8 +58,26 @@ type offlinePage struct {
 //	}
 func OfflineEvents(ctx context.Context, c Caller, o OfflineOptions) iter.Seq2[OfflineEvent, error] {
 	return func(yield func(OfflineEvent, error) bool) {
-		processID := o.ProcessID
+		key, keep := offlineKeyOf(c, o.Errors)
+		// Reservations an earlier run left (a break, a failed clear) are
+		// read first: the portal hides them from every fetch without their
+		// process_id, so nothing else would ever see them again.
+		var queue []string
+		if o.ProcessID != "" {
+			queue = []string{o.ProcessID}
+		} else if keep {
+			queue = takeStranded(key)
+		}
 		for {
+			processID := ""
+			if len(queue) > 0 {
+				processID, queue = queue[0], queue[1:]
+			}
+			strand := func(pid string) {
+				if keep && pid != "" {
+					putStranded(key, append([]string{pid}, queue...)...)
+				}
+			}
 			params := map[string]any{"clear": 0}
 			if o.Filter != nil {
 				params["filter"] = o.Filter
@@ -71,33 +96,92 @@ func OfflineEvents(ctx context.Context, c Caller, o OfflineOptions) iter.Seq2[Of
 			}
 			var page offlinePage
 			if err := Invoke(ctx, c, Request{Method: "event.offline.get", Params: params}, &page); err != nil {
+				strand(processID)
 				yield(OfflineEvent{}, err)
 				return
 			}
 			if len(page.Events) == 0 {
+				if len(queue) > 0 {
+					continue
+				}
+				if processID != "" && o.ProcessID == "" {
+					continue // a drained reservation: on to new records
+				}
 				return
 			}
-			processID = string(page.ProcessID)
+			if string(page.ProcessID) != "" {
+				processID = string(page.ProcessID)
+			}
 			var done []Int
 			for _, ev := range page.Events {
 				ev.ProcessID = processID
 				if !yield(ev, nil) {
-					// The loop is over and the caller hears nothing more; if
-					// this clear fails, those records stay reserved and are
-					// fetched again: handled twice, never lost.
+					// The loop is over and the caller hears nothing more: the
+					// finished records are cleared, the rest stay reserved
+					// under processID, which the next run reads first.
 					_ = clearOffline(ctx, c, processID, done)
+					strand(processID)
 					return
 				}
 				done = append(done, ev.ID)
 			}
 			if err := clearOffline(ctx, c, processID, done); err != nil {
+				strand(processID)
 				yield(OfflineEvent{}, err)
 				return
 			}
-			if o.ProcessID != "" {
-				return // a re-selection reads its reservation once
-			}
-			processID = ""
+			// Read the same reservation again until it is empty: under
+			// either reading of process_id (re-select only, or re-select
+			// and reserve more) that leaves nothing behind.
+			queue = append([]string{processID}, queue...)
+		}
+	}
+}
+
+// stranded holds, per caller and queue (normal or erroneous), the
+// process_ids of reservations a run left with records in them.
+var stranded sync.Map // offlineKey → *strandedSet
+
+type offlineKey struct {
+	c      Caller
+	errors bool
+}
+
+type strandedSet struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+// offlineKeyOf keys the registry by the caller; a caller that is not
+// comparable gets none (its reservations are named by ev.ProcessID only).
+func offlineKeyOf(c Caller, errs bool) (offlineKey, bool) {
+	if c == nil || !reflect.TypeOf(c).Comparable() {
+		return offlineKey{}, false
+	}
+	return offlineKey{c, errs}, true
+}
+
+func takeStranded(k offlineKey) []string {
+	v, ok := stranded.Load(k)
+	if !ok {
+		return nil
+	}
+	s := v.(*strandedSet)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := s.ids
+	s.ids = nil
+	return ids
+}
+
+func putStranded(k offlineKey, ids ...string) {
+	v, _ := stranded.LoadOrStore(k, &strandedSet{})
+	s := v.(*strandedSet)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		if !slices.Contains(s.ids, id) {
+			s.ids = append(s.ids, id)
 		}
 	}
 }

@@ -51,10 +51,12 @@ func (e *Event) Decode(v any) error {
 }
 
 // Redacted returns the payload as JSON with every credential masked: the
-// value of any key whose name holds "token", "secret" or "password" (any
-// case, at any depth, whatever the value's shape) becomes "[redacted]", and
-// so does any string equal to one of the auth block's tokens. Keys come out
-// sorted. It is the view to log; Payload itself holds the tokens.
+// value of any key that names a credential (isSecretKey: "token",
+// "secret", "password", "apiKey", "private_key", "Authorization", … in any
+// case or spelling, at any depth, whatever the value's shape) becomes
+// "[redacted]", and so does any string equal to one of the auth block's
+// tokens. Keys come out sorted. It is the view to log; Payload itself holds
+// the tokens.
 func (e *Event) Redacted() json.RawMessage {
 	if len(bytes.TrimSpace(e.Payload)) == 0 {
 		return json.RawMessage("null")
@@ -82,17 +84,47 @@ func (e *Event) Redacted() json.RawMessage {
 
 const redactedText = "[redacted]"
 
+// Key names that hold credentials, lower-cased with everything but letters
+// and digits removed ("x-api-key" → "xapikey"): secretParts anywhere in the
+// name, secretNames as the whole name (short or common words that would
+// mask ordinary fields as parts: "AUTHOR_ID", "PASSPORT").
+var (
+	secretParts = []string{"token", "secret", "password", "passwd", "apikey", "accesskey", "privatekey",
+		"signingkey", "credential", "authorization", "cookie", "sessid", "sessionid", "signature"}
+	secretNames = map[string]bool{"auth": true, "authid": true, "authkey": true, "authcode": true, "pwd": true,
+		"pass": true, "key": true, "sig": true, "sign": true, "hash": true, "pin": true, "bearer": true}
+)
+
 // isSecretKey: keys whose values are credentials, in any spelling.
 func isSecretKey(k string) bool {
-	k = strings.ToLower(k)
-	return strings.Contains(k, "token") || strings.Contains(k, "secret") || strings.Contains(k, "password")
+	n := make([]byte, 0, len(k))
+	for i := 0; i < len(k); i++ {
+		switch c := k[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			n = append(n, c)
+		case 'A' <= c && c <= 'Z':
+			n = append(n, c+'a'-'A')
+		}
+	}
+	if secretNames[string(n)] {
+		return true
+	}
+	for _, p := range secretParts {
+		if bytes.Contains(n, []byte(p)) {
+			return true
+		}
+	}
+	return false
 }
 
 func maskSecrets(v any, known map[string]bool) any {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, x := range t {
-			if isSecretKey(k) {
+			_, isMap := x.(map[string]any)
+			// The delivery's own "auth" block is an object: its keys are
+			// masked one by one, so the portal's domain stays readable.
+			if isSecretKey(k) && !(isMap && strings.EqualFold(k, authKey)) {
 				t[k] = redactedText
 			} else {
 				t[k] = maskSecrets(x, known)
@@ -423,6 +455,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	if req.ContentLength > r.maxBody {
+		abandonBody(w)
 		r.reject(w, req, http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes exceeds the %d byte limit", req.ContentLength, r.maxBody), nil)
 		return
 	}
@@ -518,11 +551,20 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) (body []by
 	if r.readTimeout > 0 {
 		rc := http.NewResponseController(w)
 		if rc.SetReadDeadline(time.Now().Add(r.readTimeout)) == nil {
-			// A deadline left behind would cancel the request's context when
-			// it passes during the handler.
-			defer rc.SetReadDeadline(time.Time{})
+			defer func() {
+				if status == 0 {
+					// A deadline left behind would cancel the request's
+					// context when it passes during the handler.
+					rc.SetReadDeadline(time.Time{})
+				}
+			}()
 		}
 	}
+	defer func() {
+		if status != 0 {
+			abandonBody(w)
+		}
+	}()
 	src := http.MaxBytesReader(w, req.Body, r.maxBody)
 	size := int64(4096)
 	if req.ContentLength >= 0 {
@@ -554,6 +596,16 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) (body []by
 		return nil, http.StatusRequestTimeout, fmt.Sprintf("body not received within %s", r.readTimeout), nil
 	}
 	return nil, http.StatusBadRequest, "reading the body failed", err
+}
+
+// abandonBody makes every further read of a refused request's connection
+// fail at once, and closes it after the answer. Without it net/http drains
+// the unread rest of the body after the handler returns, with no deadline
+// once readBody has replaced the server's: a client trickling its body
+// would hold the connection as long as it likes.
+func abandonBody(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0))
 }
 
 func (r *Receiver) handler(name string) (h eventHandler, isFallback bool) {
@@ -627,6 +679,9 @@ type delivery struct {
 	env   *jsonEnvelope  // JSON bodies: the envelope, decoded once
 	ev    *Event
 	fresh *Token // install mode: the pair ONAPPINSTALL's check stored (app_install.go)
+	// live, in install mode, lists the portal's credentials as the App
+	// holds them now: a handler may quote a pair renewed since delivery.
+	live func() []string
 }
 
 type jsonEnvelope struct {
@@ -718,6 +773,12 @@ func (d *delivery) decodeTyped(v any) error {
 // secret, whatever its shape or length.
 func (d *delivery) secrets() []string {
 	out := []string{d.token}
+	if d.fresh != nil {
+		out = append(out, d.fresh.secrets()...)
+	}
+	if d.live != nil {
+		out = append(out, d.live()...)
+	}
 	var auth any
 	if d.loc.json {
 		var m map[string]any
