@@ -3,6 +3,7 @@ package b24_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -308,5 +309,53 @@ func TestExportIsExactUnderFaults(t *testing.T) {
 				t.Fatal("the fault never fired")
 			}
 		})
+	}
+}
+
+// TestExportRequestsFollowRowsNotIDs: the requests an export takes are
+// bounded by its rows, 1 + ⌈rows/2,500⌉ + 4, whatever the ids look like:
+// two clusters ten million ids apart, clusters at exponentially growing
+// gaps, and one far outlier, in both orders and with one chain or four.
+func TestExportRequestsFollowRowsNotIDs(t *testing.T) {
+	ids := map[string][]int64{}
+	for i := int64(1); i <= 60; i++ {
+		ids["two clusters"] = append(ids["two clusters"], i, 10_000_000+i)
+	}
+	gap := int64(1)
+	for c := 0; c < 40; c++ { // 40 clusters of 150 rows, gaps doubling
+		gap *= 2
+		for i := int64(0); i < 150; i++ {
+			ids["growing gaps"] = append(ids["growing gaps"], gap*1000+i)
+		}
+	}
+	for i := int64(1); i <= 7000; i++ {
+		ids["one outlier"] = append(ids["one outlier"], i)
+	}
+	ids["one outlier"] = append(ids["one outlier"], 1<<50)
+	for name, list := range ids {
+		slices.Sort(list)
+		rows := make([]map[string]any, len(list))
+		for i, id := range list {
+			rows[i] = map[string]any{"ID": strconv.FormatInt(id, 10)}
+		}
+		for _, conc := range []int{1, 4} {
+			for _, order := range []string{"ASC", "DESC"} {
+				t.Run(fmt.Sprintf("%s/%d/%s", name, conc, order), func(t *testing.T) {
+					p := b24test.NewPortal(t)
+					p.ServeList("crm.deal.list", rows, b24test.ListOptions{})
+					c, _ := newClient(t, p)
+					want := idsOf(rows)
+					if order == "DESC" {
+						slices.Reverse(want)
+					}
+					got := exportOf(t, p, c, map[string]any{"order": map[string]string{"ID": order}}, b24.WithExportConcurrency(conc))
+					wantExactly(t, got, want)
+					limit := 1 + (len(rows)+2499)/2500 + 4
+					if r := p.Requests("batch") + p.Requests("crm.deal.list"); r > limit {
+						t.Errorf("%d requests for %d rows, want at most %d", r, len(rows), limit)
+					}
+				})
+			}
+		}
 	}
 }
