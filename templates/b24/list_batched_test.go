@@ -3,8 +3,10 @@ package b24_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -357,5 +359,49 @@ func TestExportRequestsFollowRowsNotIDs(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestListOnAPortalIgnoringOrderIsLoud: a portal that serves every page
+// of a fixed list in another order (it ignores order) makes offset pages
+// overlap. A row served twice while the total holds means another was
+// missed: List must stop with an error, never yield duplicates silently.
+func TestListOnAPortalIgnoringOrderIsLoud(t *testing.T) {
+	p := b24test.NewPortal(t)
+	rows := makeRows(10000)
+	var mu sync.Mutex
+	calls := 0
+	p.Handle("crm.deal.list", func(params map[string]any) (any, error) {
+		mu.Lock()
+		calls++
+		r := rand.New(rand.NewPCG(uint64(calls), 7))
+		mu.Unlock()
+		shuffled := slices.Clone(rows)
+		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		start, _ := strconv.Atoi(b24test.Str(params, "start"))
+		res := b24test.Result{Total: len(rows), Value: shuffled[min(start, len(rows)):min(start+50, len(rows))]}
+		if start+50 < len(rows) {
+			res.Next, res.HasNext = start+50, true
+		}
+		return res, nil
+	})
+	c, _ := newClient(t, p)
+	seen := map[int64]bool{}
+	var failed error
+	for r, err := range b24.List[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{}) {
+		if err != nil {
+			failed = err
+			break
+		}
+		if seen[int64(r.ID)] {
+			t.Fatalf("id %d yielded twice without an error", r.ID)
+		}
+		seen[int64(r.ID)] = true
+	}
+	if failed == nil && len(seen) != len(rows) {
+		t.Fatalf("%d of %d rows and no error", len(seen), len(rows))
+	}
+	if failed != nil && !strings.Contains(failed.Error(), "missed") {
+		t.Errorf("the error does not say rows were missed: %v", failed)
 	}
 }
