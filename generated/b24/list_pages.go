@@ -22,6 +22,9 @@ import (
 // read), continues page by page from where the agreement ended; from then
 // on a row whose id was already yielded is not yielded again, and a total
 // that shrank by n steps back n rows, so rows that moved up are not missed.
+// A row served a second time while the total held means another row was
+// not served (the method ignores order, or rows moved): that stops the list
+// with an error instead of a silent loss.
 //
 // It is not inlined: its closure would be compiled again into every List
 // instantiation of every package.
@@ -233,7 +236,13 @@ func (lp *listPager) emit(pg listPage, yield func(json.RawMessage, error) bool) 
 			if err != nil {
 				lp.noIDs, lp.seen = true, nil // deduplication is impossible
 			} else {
-				if _, dup := lp.seen[id]; dup && lp.changed {
+				if _, dup := lp.seen[id]; dup {
+					if !lp.changed {
+						// The total held, so a row served twice means
+						// another was not served: the pages disagree.
+						yield(nil, fmt.Errorf("b24: %s: %s=%d came a second time at start=%d while the total stayed %d: the pages do not agree (the method ignores order, or rows moved), so a row was missed; stopping (Export reads by id)", lp.req.Method, lp.ls.idField(), id, pg.start, lp.total))
+						return false
+					}
 					continue // moved down by a row added above it: yielded already
 				}
 				if lp.seen == nil {

@@ -3,7 +3,10 @@ package b24_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -308,5 +311,97 @@ func TestExportIsExactUnderFaults(t *testing.T) {
 				t.Fatal("the fault never fired")
 			}
 		})
+	}
+}
+
+// TestExportRequestsFollowRowsNotIDs: the requests an export takes are
+// bounded by its rows, 1 + ⌈rows/2,500⌉ + 4, whatever the ids look like:
+// two clusters ten million ids apart, clusters at exponentially growing
+// gaps, and one far outlier, in both orders and with one chain or four.
+func TestExportRequestsFollowRowsNotIDs(t *testing.T) {
+	ids := map[string][]int64{}
+	for i := int64(1); i <= 60; i++ {
+		ids["two clusters"] = append(ids["two clusters"], i, 10_000_000+i)
+	}
+	gap := int64(1)
+	for c := 0; c < 40; c++ { // 40 clusters of 150 rows, gaps doubling
+		gap *= 2
+		for i := int64(0); i < 150; i++ {
+			ids["growing gaps"] = append(ids["growing gaps"], gap*1000+i)
+		}
+	}
+	for i := int64(1); i <= 7000; i++ {
+		ids["one outlier"] = append(ids["one outlier"], i)
+	}
+	ids["one outlier"] = append(ids["one outlier"], 1<<50)
+	for name, list := range ids {
+		slices.Sort(list)
+		rows := make([]map[string]any, len(list))
+		for i, id := range list {
+			rows[i] = map[string]any{"ID": strconv.FormatInt(id, 10)}
+		}
+		for _, conc := range []int{1, 4} {
+			for _, order := range []string{"ASC", "DESC"} {
+				t.Run(fmt.Sprintf("%s/%d/%s", name, conc, order), func(t *testing.T) {
+					p := b24test.NewPortal(t)
+					p.ServeList("crm.deal.list", rows, b24test.ListOptions{})
+					c, _ := newClient(t, p)
+					want := idsOf(rows)
+					if order == "DESC" {
+						slices.Reverse(want)
+					}
+					got := exportOf(t, p, c, map[string]any{"order": map[string]string{"ID": order}}, b24.WithExportConcurrency(conc))
+					wantExactly(t, got, want)
+					limit := 1 + (len(rows)+2499)/2500 + 4
+					if r := p.Requests("batch") + p.Requests("crm.deal.list"); r > limit {
+						t.Errorf("%d requests for %d rows, want at most %d", r, len(rows), limit)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestListOnAPortalIgnoringOrderIsLoud: a portal that serves every page
+// of a fixed list in another order (it ignores order) makes offset pages
+// overlap. A row served twice while the total holds means another was
+// missed: List must stop with an error, never yield duplicates silently.
+func TestListOnAPortalIgnoringOrderIsLoud(t *testing.T) {
+	p := b24test.NewPortal(t)
+	rows := makeRows(10000)
+	var mu sync.Mutex
+	calls := 0
+	p.Handle("crm.deal.list", func(params map[string]any) (any, error) {
+		mu.Lock()
+		calls++
+		r := rand.New(rand.NewPCG(uint64(calls), 7))
+		mu.Unlock()
+		shuffled := slices.Clone(rows)
+		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		start, _ := strconv.Atoi(b24test.Str(params, "start"))
+		res := b24test.Result{Total: len(rows), Value: shuffled[min(start, len(rows)):min(start+50, len(rows))]}
+		if start+50 < len(rows) {
+			res.Next, res.HasNext = start+50, true
+		}
+		return res, nil
+	})
+	c, _ := newClient(t, p)
+	seen := map[int64]bool{}
+	var failed error
+	for r, err := range b24.List[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{}) {
+		if err != nil {
+			failed = err
+			break
+		}
+		if seen[int64(r.ID)] {
+			t.Fatalf("id %d yielded twice without an error", r.ID)
+		}
+		seen[int64(r.ID)] = true
+	}
+	if failed == nil && len(seen) != len(rows) {
+		t.Fatalf("%d of %d rows and no error", len(seen), len(rows))
+	}
+	if failed != nil && !strings.Contains(failed.Error(), "missed") {
+		t.Errorf("the error does not say rows were missed: %v", failed)
 	}
 }
