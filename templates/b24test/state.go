@@ -123,7 +123,7 @@ func (p *Portal) stateHandler(method string, version int) (HandlerFunc, bool) {
 type state struct {
 	mu      sync.Mutex
 	methods map[string]func(*Portal, map[string]any) (any, error) // by lower-case method
-	crm     map[int64]*table                                       // by entityTypeId
+	crm     map[int64]*table                                      // by entityTypeId
 	tasks   *table
 	users   *table
 	depts   *table
@@ -229,11 +229,11 @@ func documentedRows(docs map[string]string, method, key string) []map[string]any
 
 // view says how a family's records go over the wire.
 type view struct {
-	idKey    string                    // "ID" or "id"
-	idText   bool                      // the ID is sent as text ("410"), as REST 2 CRM and tasks do
-	outKey   func(string) string       // stored key → wire key (nil: as stored)
-	inKey    func(string) string       // wire key (fields, filter, order, select) → stored key
-	extra    func(map[string]any)      // adds fields every answer carries (entityTypeId)
+	idKey  string               // "ID" or "id"
+	idText bool                 // the ID is sent as text ("410"), as REST 2 CRM and tasks do
+	outKey func(string) string  // stored key → wire key (nil: as stored)
+	inKey  func(string) string  // wire key (fields, filter, order, select) → stored key
+	extra  func(map[string]any) // adds fields every answer carries (entityTypeId)
 }
 
 // render returns the wire form of one record.
