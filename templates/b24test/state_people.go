@@ -253,16 +253,15 @@ func (s *state) queueEvent(p *Portal, name string, data map[string]any) {
 	if s.events == nil {
 		return
 	}
-	host := strings.TrimPrefix(p.URL(), "http://")
+	if a := p.app(); a != nil && s.events.token == "" {
+		// An application's portal: its member_id and application token.
+		d := a.Event(name, data)
+		d["event_handler_id"] = "1"
+		s.pending = append(s.pending, d)
+		return
+	}
 	if s.events.memberID == "" {
 		s.events.memberID = randomHex(16)
-	}
-	token, member := s.events.token, s.events.memberID
-	if a := p.app(); a != nil { // an application's portal: its member_id and token
-		member = a.MemberID()
-		if token == "" {
-			token = a.ApplicationToken()
-		}
 	}
 	s.pending = append(s.pending, map[string]any{
 		"event":            name,
@@ -270,11 +269,11 @@ func (s *state) queueEvent(p *Portal, name string, data map[string]any) {
 		"data":             data,
 		"ts":               strconv.FormatInt(time.Now().Unix(), 10),
 		"auth": map[string]any{
-			"domain":            host,
+			"domain":            strings.TrimPrefix(p.URL(), "http://"),
 			"client_endpoint":   p.URL() + "/rest/",
 			"server_endpoint":   p.URL() + "/rest/",
-			"member_id":         member,
-			"application_token": token,
+			"member_id":         s.events.memberID,
+			"application_token": s.events.token,
 		},
 	})
 }
