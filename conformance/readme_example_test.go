@@ -31,3 +31,25 @@ func TestReadmeShowsTheTour(t *testing.T) {
 		}
 	}
 }
+
+// The b24 overview (what go doc and pkgsite show first) introduces each way
+// in, webhooks, applications, REST 3.0, the receiver and the fake, and
+// shows calls on current methods only.
+func TestB24OverviewIntroducesEveryWayIn(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "templates", "b24", "doc.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(src)
+	for _, want := range []string{"# Webhooks", "NewWebhookClient(", "# Applications", "NewApp(", "App.Client", "# REST 3.0", "TaskAddV3(",
+		"WithIdempotencyKey(", "# Events", "NewReceiver(", "# Testing without a portal", "b24test.WithState()", "b24gen fake", "go test -run Example -v"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("templates/b24/doc.go does not mention %s", want)
+		}
+	}
+	for _, old := range []string{"crm.Deal", "crm.Contact", `"crm.deal.`, `"crm.contact.`} {
+		if strings.Contains(doc, old) {
+			t.Errorf("templates/b24/doc.go still shows the deprecated %s", old)
+		}
+	}
+}

@@ -29,7 +29,8 @@ type File struct {
 }
 
 // Runtime returns the runtime sources to copy into an output tree whose
-// import path is importPath: every non-test .go file of b24 and b24test,
+// import path is importPath: every non-test .go file of b24 and b24test
+// and b24's example files,
 // sorted by path, with imports of SourcePath/… rewritten to importPath/….
 // header, when not empty, is written as the first line ("// " + header)
 // followed by a blank line, so the copies are marked as generated.
@@ -46,7 +47,7 @@ func Runtime(importPath, header string) ([]File, error) {
 			}
 			return nil
 		}
-		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") && !isExample(p) {
 			return nil
 		}
 		data, err := sources.ReadFile(p)
@@ -61,6 +62,16 @@ func Runtime(importPath, header string) ([]File, error) {
 	}
 	slices.SortFunc(out, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
+}
+
+// isExample says whether a test file holds b24's runnable examples
+// (b24/example_*_test.go): those go into the output tree too, so pkgsite
+// and `go test -run Example -v` show them for the generated b24 a program
+// imports, not only for these templates. b24test's examples stay here: they
+// call methods whose documented parameters differ between docs editions,
+// and the tree's request checks would fail them.
+func isExample(p string) bool {
+	return path.Dir(p) == "b24" && strings.HasPrefix(path.Base(p), "example_") && strings.HasSuffix(p, "_test.go")
 }
 
 // rewrite points quoted imports of the template packages at importPath.

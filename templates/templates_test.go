@@ -14,7 +14,7 @@ func TestRuntimeCopiesBothPackagesWithoutTests(t *testing.T) {
 	for _, f := range files {
 		dir, name, _ := strings.Cut(f.Path, "/")
 		dirs[dir]++
-		if strings.HasSuffix(name, "_test.go") || !strings.HasSuffix(name, ".go") || strings.Contains(name, "/") {
+		if strings.HasSuffix(name, "_test.go") && !strings.HasPrefix(name, "example") || !strings.HasSuffix(name, ".go") || strings.Contains(name, "/") {
 			t.Errorf("%s should not be copied", f.Path)
 		}
 		src := string(f.Data)
@@ -23,6 +23,16 @@ func TestRuntimeCopiesBothPackagesWithoutTests(t *testing.T) {
 		}
 		if strings.Contains(src, `"`+SourcePath+`/`) {
 			t.Errorf("%s still imports %s", f.Path, SourcePath)
+		}
+	}
+	// The runnable examples come along, so they show for the tree's b24.
+	examples := map[string]bool{}
+	for _, f := range files {
+		examples[f.Path] = true
+	}
+	for _, want := range []string{"b24/example_app_test.go", "b24/example_rest3_test.go", "b24/example_client_test.go"} {
+		if !examples[want] {
+			t.Errorf("%s was not copied", want)
 		}
 	}
 	if dirs["b24"] == 0 || dirs["b24test"] == 0 || len(dirs) != 2 {

@@ -6,8 +6,10 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/b24gen/b24gen/generator"
@@ -51,13 +53,23 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	specPath := fs.String("spec", "", "spec JSON file (default: the embedded spec)")
 	docs := fs.String("docs", "", "docs checkout to extract from instead of a spec")
 	out := fs.String("out", "generated", "output directory")
-	pkg := fs.String("pkg", defaultImportPath, "import path of the output directory")
+	pkg := fs.String("pkg", "", "import path of the output directory (default: the module path of the go.mod above -out, joined with -out's path below it)")
 	scopes := fs.String("scopes", "", "comma-separated permission scopes: keep the methods whose pages list any of them (default: all);\n"+
 		"a method of another package that needs one of them comes along (crm brings userfieldconfig.* and sign.b2e.*), and a note names it")
 	docTests := fs.Bool("doctests", false, "also write a test per package that calls every method against the fake portal's documented answers")
 	verbose := fs.Bool("v", false, "list every problem met in the docs, not only their number")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *pkg == "" {
+		inferred, modFile, err := inferImportPath(*out)
+		if err != nil {
+			return err
+		}
+		*pkg = inferred
+		if inferred != defaultImportPath {
+			fmt.Fprintf(stderr, "b24gen: import path %s, from the module of %s (-pkg sets another)\n", inferred, modFile)
+		}
 	}
 	s, err := loadSpec(*specPath, *docs)
 	if err != nil {
@@ -83,6 +95,54 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "b24gen: %d methods in %d files written to %s%s\n", rep.Methods, rep.Files, *out, problemSummary(len(rep.Problems), *verbose))
 	return nil
+}
+
+// inferImportPath finds the import path of the output directory: the
+// module path in the nearest go.mod at or above out, joined with out's
+// path below that go.mod's directory. Outside any module it stops with an
+// error that asks for -pkg, so a tree is never bound to another module's
+// path (this repository's, say) by default.
+func inferImportPath(out string) (importPath, modFile string, err error) {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return "", "", err
+	}
+	for dir := abs; ; {
+		modFile = filepath.Join(dir, "go.mod")
+		data, err := os.ReadFile(modFile)
+		if err == nil {
+			mod := modulePath(data)
+			if mod == "" {
+				return "", "", fmt.Errorf("%s has no module line: give the output's import path with -pkg", modFile)
+			}
+			rel, err := filepath.Rel(dir, abs)
+			if err != nil {
+				return "", "", err
+			}
+			return path.Join(mod, filepath.ToSlash(rel)), modFile, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", "", usageError{fmt.Sprintf("-out %s is in no Go module (no go.mod in it or above it): give the output's import path with -pkg, such as -pkg example.com/myapp/bitrix", out)}
+		}
+		dir = parent
+	}
+}
+
+// modulePath reads the module line of a go.mod ("module example.com/m",
+// possibly quoted, possibly with a comment); "" when there is none.
+func modulePath(gomod []byte) string {
+	for line := range strings.Lines(string(gomod)) {
+		line, _, _ = strings.Cut(line, "//")
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "module" {
+			if p, err := strconv.Unquote(f[1]); err == nil {
+				return p
+			}
+			return f[1]
+		}
+	}
+	return ""
 }
 
 // problemSummary is the tail of generate's one line: the problems are what

@@ -4,6 +4,7 @@
 //	b24gen report [-spec FILE | -docs DIR] [-json]  coverage and the problems met, by kind
 //	b24gen extract -docs DIR [-o FILE] [-v]       docs → spec JSON
 //	b24gen diff OLD NEW                          API changes between two specs or docs dirs
+//	b24gen fake [-addr HOST:PORT]                a fake portal on loopback until interrupted
 //	b24gen help                                  this list; b24gen CMD -h for a command's flags
 //
 // With no subcommand it runs generate: the embedded spec into ./generated.
@@ -12,12 +13,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 )
 
 // usageError marks a mistake in the command line; main prints the usage.
@@ -46,6 +50,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runReport(args, stdout, stderr)
 	case "diff":
 		err = runDiff(args, stdout, stderr)
+	case "fake":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err = runFake(ctx, args, stdout, stderr)
+		stop()
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -82,6 +90,9 @@ usage:
   b24gen extract -docs DIR [-o FILE] [-v]
                       read a docs checkout into spec JSON
   b24gen diff OLD NEW API changes; each a spec JSON file or a docs directory
+  b24gen fake [-addr HOST:PORT] [-documented] [-events URL] [-install URL] [-limits]
+                      serve a fake portal on loopback until interrupted (default 127.0.0.1:8024);
+                      the first line is its webhook URL, then the application's keys
   b24gen help         this text; b24gen COMMAND -h adds the command's flags
   b24gen              same as: b24gen generate
 `

@@ -511,8 +511,10 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		if lg == nil {
 			lg = slog.Default()
 		}
+		// retry is "1 of 5" (WithMaxRetries sets the 5), so a reader sees how
+		// long the client will keep going; delay is the wait before it.
 		lg.LogAttrs(ctx, slog.LevelWarn, "b24: retrying",
-			slog.String("method", req.Method), slog.Int("retry", n+1), slog.Int("attempts", st.attempts),
+			slog.String("method", req.Method), slog.String("retry", fmt.Sprintf("%d of %d", n+1, pol.MaxRetries)),
 			slog.Duration("delay", delay), slog.String("error", err.Error()))
 		if kind != failOperation { // the gate does the waiting for 429
 			if sleep(ctx, delay) != nil {

@@ -7,13 +7,21 @@
 // only. The generator copies it into each output tree, so a program imports
 // the copy that matches its generated packages.
 //
-// # Calls
+// The runnable examples (ExampleNewApp, ExampleWithIdempotencyKey, …) are
+// shown on pkgsite and run with `go test -run Example -v` in this package's
+// directory.
+//
+// # Webhooks
 //
 // A client is made from the incoming-webhook URL the portal shows; the secret
 // in it never appears in an error, a log line or String:
 //
 //	client, err := b24.NewWebhookClient("https://example.bitrix24.com/rest/1/secret/")
-//	deal, err := crm.DealGet(ctx, client, crm.DealGetParams{ID: 759})
+//	got, err := crm.ItemGet(ctx, client, crm.ItemGetParams{EntityTypeID: 2, ID: 410}) // 2: deals
+//	if errors.Is(err, b24.ErrNotFound) { ... }
+//
+// crm.item.* serves every CRM object type by entityTypeId; the per-entity
+// crm.deal.* methods are deprecated.
 //
 // Generated functions take a [Caller], so tests can put a fake portal
 // (package b24test) or anything else behind them. Methods without a binding
@@ -25,23 +33,67 @@
 // an *APIError too, with Code "", and matches the sentinel its description
 // names ([DescriptionCode]): errors.Is(err, b24.ErrNotFound).
 //
+// # Applications
+//
+// An application (OAuth 2.0) is installed on many portals. [NewApp] takes
+// its client id and secret; a [Receiver] in install mode ([WithApp]) takes
+// ONAPPINSTALL, confirms the tokens with the authorization server and keeps
+// them in a [TokenStore]; [App.Client] then calls that portal, renewing the
+// access token when it expires:
+//
+//	app, err := b24.NewApp(clientID, clientSecret, b24.WithTokenStore(store))
+//	r := events.NewReceiver("", b24.WithApp(app)) // the install handler and every event, for every portal
+//	r.OnAppInstall(func(ctx context.Context, e *events.OnAppInstall) error {
+//		portal, err := app.Client(ctx, e.Auth.MemberID)
+//		if err != nil {
+//			return err
+//		}
+//		_, err = user.Current(ctx, portal, user.CurrentParams{})
+//		return err
+//	})
+//
+// # REST 3.0
+//
+// The methods of /rest/api/ are the generated functions with the V3 suffix
+// beside a REST 2 twin (tasks.TaskAddV3) and the Version 3 [Request]s. Their
+// writes carry an Idempotency-Key, so a retry after a lost answer runs once
+// ([WithIdempotencyKey], [WithReplayed]); their filters are typed
+// ([FilterV3], [Field], [OrderedField]); they batch through [NewBatchV3]:
+//
+//	task, err := tasks.TaskAddV3(ctx, client, tasks.TaskAddV3Params{Fields: tasks.TaskAddV3ParamsFields{
+//		Title: "Prepare a report", CreatorID: 1, ResponsibleID: 1}}, b24.WithIdempotencyKey("report-2026-12"))
+//	for t, err := range tasks.TaskListV3All(ctx, client, tasks.TaskListV3Params{
+//		Filter: b24.FilterV3{tasks.TaskV3ID.Gt(100), tasks.TaskV3Status.Eq("pending")}}) { ... }
+//
+// # Testing without a portal
+//
+// Package b24test, generated beside this one, is a fake portal: the bucket,
+// batch, pagination, fault injection, recorded calls, the authorization
+// server, and with b24test.WithState records for crm items, tasks, users and
+// departments that add, update, delete, get and list act on:
+//
+//	portal := b24test.NewPortal(t, b24test.WithState(), b24test.WithDocumentedAnswers())
+//	client, err := b24.NewWebhookClient(portal.WebhookURL())
+//
+// `b24gen fake` serves the same portal on 127.0.0.1:8024 for a program run
+// by hand; its first line is the webhook URL.
+//
 // # Batch
 //
 // Up to 50 commands go in one HTTP call; larger sets are split. A command's
 // result can feed a later command through [Handle.Ref]:
 //
 //	b := b24.NewBatch(b24.WithHalt(true))
-//	deal := b24.Add(b, "deal", b24.NewCommand[crm.Deal](b24.Request{
-//		Method: "crm.deal.get", Params: map[string]any{"id": 759}}))
-//	contact := b24.Add(b, "contact", b24.NewCommand[crm.Contact](b24.Request{
-//		Method: "crm.contact.get", Params: map[string]any{"id": deal.Ref("CONTACT_ID")}}))
+//	deal := b24.Add(b, "deal", crm.ItemGetCommand(crm.ItemGetParams{EntityTypeID: 2, ID: 759}))
+//	contact := b24.Add(b, "contact", crm.ItemGetCommand(crm.ItemGetParams{EntityTypeID: 3}),
+//		b24.WithRef("id", deal.Ref("item.contactId")))
 //	err := b.Run(ctx, client) // a *BatchError lists the commands that failed
 //	d, err := deal.Result()   // typed; ErrNotRun when the command did not run
 //
 // A typed parameter (an Int, an int64, an Opt) cannot hold the "$result[…]"
 // text, so [WithRef], passed to Add, puts the reference at its wire path:
 //
-//	b24.Add(b, "deal", crm.DealAddCommand(p), b24.WithRef("fields.CONTACT_ID", contact.Ref("")))
+//	b24.Add(b, "deal", crm.ItemAddCommand(p), b24.WithRef("fields.contactId", contact.Ref("item.id")))
 //
 // Batch commands travel as PHP query strings; [EncodeForm] writes them the
 // way PHP's http_build_query does.
@@ -52,7 +104,7 @@
 // table by ID (start=-1, a >ID filter, 50 pages chained per batch), about
 // 2,500 rows per HTTP call:
 //
-//	for deal, err := range b24.Export[crm.Deal](ctx, client, req, b24.ListSpec{IDField: "ID"}) {
+//	for item, err := range b24.Export[crm.Item](ctx, client, req, b24.ListSpec{ItemsKey: "items", IDField: "id"}) {
 //		if err != nil { ... }
 //	}
 //

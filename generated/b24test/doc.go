@@ -22,6 +22,11 @@
 //   - serves "batch" by running its commands against the same handlers, with
 //     $result[key][…] references, halt, the 50-command limit and the
 //     result/result_error/result_total/result_next/result_time layout;
+//   - keeps records when asked ([WithState]): crm.item.* and crm.deal.* and
+//     its siblings, tasks.task.*, user.*, department.*, seeded from the
+//     docs' examples, with filters, select and paging applied and a missing
+//     ID answered with the documented not-found error; [WithEventDeliveries]
+//     posts an event for every change (b24gen fake serves this portal);
 //   - serves list methods from rows ([Portal.ServeList]): start/next/total,
 //     start=-1, >ID filters and ID order, rows under "items" or at the top;
 //   - enforces a leaky bucket when asked ([WithRateLimit]) and answers 503

@@ -207,6 +207,10 @@ func TestNoSuchHostFailsFast(t *testing.T) {
 	if !strings.Contains(out, "b24: giving up") {
 		t.Errorf("giving up not logged:\n%s", out)
 	}
+	// Each retry says how many the client will make: "1 of 3", not a bare count.
+	if want := fmt.Sprintf(`retry="1 of %d"`, fastRetry.MaxRetries); !strings.Contains(out, want) {
+		t.Errorf("the retry log does not say %s:\n%s", want, out)
+	}
 	assertNoSecret(t, "log", out)
 }
 

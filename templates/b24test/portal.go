@@ -84,6 +84,9 @@ type Portal struct {
 	oauth *AuthServer // RegisterApp: the authorization server and the application's tokens
 
 	v3 v3State // REST 3.0: the idempotency store (v3.go)
+
+	state    *state       // WithState: the records of the entity families (state.go)
+	listener net.Listener // WithListener: serve here instead of a new loopback port
 }
 
 // PortalOption configures a Portal.
@@ -126,7 +129,12 @@ func Start(opts ...PortalOption) *Portal {
 	for _, o := range opts {
 		o(p)
 	}
-	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
+	if p.listener != nil {
+		p.srv.Listener.Close()
+		p.srv.Listener = p.listener
+	}
+	p.srv.Start()
 	return p
 }
 
@@ -287,6 +295,9 @@ func (p *Portal) handler(method string, version int) (HandlerFunc, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if h, ok := p.handlers[strings.ToLower(method)]; ok {
+		return h, true
+	}
+	if h, ok := p.stateHandler(method, version); ok {
 		return h, true
 	}
 	if fb := p.fallback; fb != nil {
