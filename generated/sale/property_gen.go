@@ -207,7 +207,7 @@ type PropertySettings struct {
 	// Regular expression for validating the order property value. Examples:
 	// Regular expression for validating a phone number ^((8|\+1)[\-
 	// ]?)?((?\d{3})?[\- ]?)?[\d\- ]{7,10}$ Regular expression for validating date
-	// format DD/MM/YYYY: ^(0?[1-9]|[12][0-9]|3[01])\/\-[\/\-]\d{4}$
+	// format DD/MM/YYYY: ^(0?[1-9]|12|3[01])\/\-[\/\-]\d{4}$
 	Pattern b24.String `json:"pattern"`
 	// Indicator of whether to display a multiline input field for the property
 	// value. Possible values:
@@ -452,7 +452,7 @@ type PropertyInputSettings struct {
 	// Regular expression for validating the order property value. Examples:
 	// Regular expression for validating a phone number ^((8|\+1)[\-
 	// ]?)?((?\d{3})?[\- ]?)?[\d\- ]{7,10}$ Regular expression for validating date
-	// format DD/MM/YYYY: ^(0?[1-9]|[12][0-9]|3[01])\/\-[\/\-]\d{4}$
+	// format DD/MM/YYYY: ^(0?[1-9]|12|3[01])\/\-[\/\-]\d{4}$
 	Pattern b24.Opt[string] `json:"pattern,omitzero"`
 	// Indicator of whether to display a multiline input field for the property
 	// value. Possible values:

@@ -211,7 +211,7 @@ type ShipmentpropertySettings struct {
 	// Regular expression for validating the shipment property value. Examples:
 	// Regular expression for validating a phone number ^((8|\+1)[\-
 	// ]?)?((?\d{3})?[\- ]?)?[\d\- ]{7,10}$ Regular expression for validating the
-	// date format DD/MM/YYYY: ^(0?[1-9]|[12][0-9]|3[01])\/\-[\/\-]\d{4}$
+	// date format DD/MM/YYYY: ^(0?[1-9]|12|3[01])\/\-[\/\-]\d{4}$
 	Pattern b24.String `json:"pattern"`
 	// Indicator of whether to display a multiline input field for the shipment
 	// property value. Possible values:
@@ -454,7 +454,7 @@ type ShipmentpropertyInputSettings struct {
 	// Regular expression for validating the shipment property value. Examples:
 	// Regular expression for validating a phone number ^((8|\+1)[\-
 	// ]?)?((?\d{3})?[\- ]?)?[\d\- ]{7,10}$ Regular expression for validating the
-	// date format DD/MM/YYYY: ^(0?[1-9]|[12][0-9]|3[01])\/\-[\/\-]\d{4}$
+	// date format DD/MM/YYYY: ^(0?[1-9]|12|3[01])\/\-[\/\-]\d{4}$
 	Pattern b24.Opt[string] `json:"pattern,omitzero"`
 	// Indicator of whether to display a multiline input field for the shipment
 	// property value. Possible values:
