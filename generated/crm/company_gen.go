@@ -691,6 +691,73 @@ type CompanyUserfieldSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Int `json:"ROWS"`
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
+	Precision b24.Int `json:"PRECISION"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display CompanyUserfieldSettingsDisplay `json:"DISPLAY"`
+	// List height. Must be greater than 0.
+	//
+	// Available only when DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight json.RawMessage `json:"LIST_HEIGHT"`
+	// Infoblock type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.String `json:"IBLOCK_TYPE_ID"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.String `json:"IBLOCK_ID"`
+	// Whether to show elements with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	ActiveFilter b24.Bool `json:"ACTIVE_FILTER"`
+	// Directory type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Lead b24.Bool `json:"LEAD"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Contact b24.Bool `json:"CONTACT"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Company b24.Bool `json:"COMPANY"`
+	// Whether binding to Deals is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Deal b24.Bool `json:"DEAL"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -885,6 +952,73 @@ type CompanyUserfieldInputSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
+	Precision b24.Opt[b24.Int] `json:"PRECISION,omitzero"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display b24.Opt[CompanyUserfieldInputSettingsDisplay] `json:"DISPLAY,omitzero"`
+	// List height. Must be greater than 0.
+	//
+	// Available only when DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight any `json:"LIST_HEIGHT,omitzero"`
+	// Infoblock type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.Opt[string] `json:"IBLOCK_TYPE_ID,omitzero"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.Opt[string] `json:"IBLOCK_ID,omitzero"`
+	// Whether to show elements with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	ActiveFilter b24.Opt[bool] `json:"ACTIVE_FILTER,omitzero"`
+	// Directory type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Lead b24.Opt[bool] `json:"LEAD,omitzero"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Contact b24.Opt[bool] `json:"CONTACT,omitzero"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Company b24.Opt[bool] `json:"COMPANY,omitzero"`
+	// Whether binding to Deals is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Deal b24.Opt[bool] `json:"DEAL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -987,6 +1121,55 @@ func (v *CompanyUserfieldUserTypeID) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = CompanyUserfieldUserTypeID(s)
+	return nil
+}
+
+// CompanyUserfieldSettingsDisplay is the DISPLAY of crm.company.userfield: the
+// constants below are the documented values; others are accepted too.
+type CompanyUserfieldSettingsDisplay string
+
+// The documented values of CompanyUserfieldSettingsDisplay.
+const (
+	// checkbox
+	CompanyUserfieldSettingsDisplayCheckbox CompanyUserfieldSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	CompanyUserfieldSettingsDisplayRadio CompanyUserfieldSettingsDisplay = "RADIO"
+	// dropdown list
+	CompanyUserfieldSettingsDisplayDropdown CompanyUserfieldSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *CompanyUserfieldSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = CompanyUserfieldSettingsDisplay(s)
+	return nil
+}
+
+// CompanyUserfieldInputSettingsDisplay is the DISPLAY of
+// crm.company.userfield: the constants below are the documented values; others
+// are accepted too.
+type CompanyUserfieldInputSettingsDisplay string
+
+// The documented values of CompanyUserfieldInputSettingsDisplay.
+const (
+	// checkbox
+	CompanyUserfieldInputSettingsDisplayCheckbox CompanyUserfieldInputSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	CompanyUserfieldInputSettingsDisplayRadio CompanyUserfieldInputSettingsDisplay = "RADIO"
+	// dropdown list
+	CompanyUserfieldInputSettingsDisplayDropdown CompanyUserfieldInputSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *CompanyUserfieldInputSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = CompanyUserfieldInputSettingsDisplay(s)
 	return nil
 }
 

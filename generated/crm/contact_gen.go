@@ -632,7 +632,86 @@ type ContactUserfieldSettings struct {
 	MaxValue b24.Number `json:"MAX_VALUE"`
 	// Default value
 	DefaultValue b24.String `json:"DEFAULT_VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	Display ContactUserfieldSettingsDisplay `json:"DISPLAY"`
+	// Labels for values, where:
+	//
+	//   - array item with index 0 — label for value No
+	//   - array item with index 1 — label for value Yes
+	Label []b24.String `json:"LABEL"`
+	// Checkbox label
+	LabelCheckbox b24.String `json:"LABEL_CHECKBOX"`
+	// Use seconds. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	UseSecond b24.Bool `json:"USE_SECOND"`
+	// Use time zones. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	UseTimezone b24.Bool `json:"USE_TIMEZONE"`
+	// Number of input field lines
+	Rows b24.Int `json:"ROWS"`
+	// Regular expression for validation
+	Regexp b24.String `json:"REGEXP"`
+	// Minimum string length (0 — do not check)
+	MinLength b24.Int `json:"MIN_LENGTH"`
+	// Maximum string length (0 — do not check)
+	MaxLength b24.Int `json:"MAX_LENGTH"`
+	// List height
+	ListHeight b24.Int `json:"LIST_HEIGHT"`
+	// Label when value is missing
+	CaptionNoValue b24.String `json:"CAPTION_NO_VALUE"`
+	// Whether to show an empty value for a required field. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	ShowNoValue b24.Bool `json:"SHOW_NO_VALUE"`
+	// Information block ID
+	IblockID b24.Int `json:"IBLOCK_ID"`
+	// Show only active items. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	ActiveFilter b24.Bool `json:"ACTIVE_FILTER"`
+	// CRM directory. The structure is similar to the elements returned by the
+	// crm.status.entity.types method
+	EntityType json.RawMessage `json:"ENTITY_TYPE"`
+	// Whether binding to Leads is enabled
+	Lead b24.Bool `json:"LEAD"`
+	// Whether binding to Contacts is enabled
+	Contact b24.Bool `json:"CONTACT"`
+	// Whether binding to Companies is enabled
+	Company b24.Bool `json:"COMPANY"`
+	// Whether binding to Deals is enabled
+	Deal b24.Bool `json:"DEAL"`
+	// Whether binding to Orders is enabled
+	Order b24.Bool `json:"ORDER"`
+	// Whether binding to Commercial proposals is enabled
+	Quote b24.Bool `json:"QUOTE"`
+	// Whether binding to New invoices is enabled
+	SmartInvoice b24.Bool `json:"SMART_INVOICE"`
+	// Show map
+	ShowMap b24.Bool `json:"SHOW_MAP"`
+	// Open in a new window
+	Popup b24.Bool `json:"POPUP"`
+	// Maximum width for display in the list
+	ListWidth b24.Int `json:"LIST_WIDTH"`
+	// Maximum allowable size for display in the list (0 — no limit)
+	MaxShowSize b24.Int `json:"MAX_SHOW_SIZE"`
+	// Maximum allowable file size for upload (0 — do not check)
+	MaxAllowedSize b24.Int `json:"MAX_ALLOWED_SIZE"`
+	// Allowed extensions
+	Extensions []b24.String `json:"EXTENSIONS"`
+	// Open file in a new tab
+	TargetBlank b24.Bool `json:"TARGET_BLANK"`
+	// Extra keeps the keys the docs do not list, among them DYNAMIC_* (whether
+	// binding to a specific SPA is enabled).
 	Extra b24.Fields `json:"-"`
 }
 
@@ -879,14 +958,129 @@ type ContactUserfieldInputSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
-	// Precision (number of decimal places)
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
 	Precision b24.Opt[b24.Int] `json:"PRECISION,omitzero"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display b24.Opt[ContactUserfieldInputSettingsDisplay] `json:"DISPLAY,omitzero"`
+	// List height. Must be greater than 0.
+	//
+	// Available only when DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight b24.Opt[b24.Int] `json:"LIST_HEIGHT,omitzero"`
+	// Information block type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.Opt[string] `json:"IBLOCK_TYPE_ID,omitzero"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.Opt[string] `json:"IBLOCK_ID,omitzero"`
+	// Whether to show items with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	ActiveFilter b24.Opt[bool] `json:"ACTIVE_FILTER,omitzero"`
+	// Dictionary type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Lead b24.Opt[bool] `json:"LEAD,omitzero"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Contact b24.Opt[bool] `json:"CONTACT,omitzero"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Company b24.Opt[bool] `json:"COMPANY,omitzero"`
+	// Is the link to Deals enabled? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Deal b24.Opt[bool] `json:"DEAL,omitzero"`
 	// Input field size for display
 	Size b24.Opt[b24.Int] `json:"SIZE,omitzero"`
 	// Minimum value (0 — do not check)
 	MinValue b24.Opt[float64] `json:"MIN_VALUE,omitzero"`
 	// Maximum value (0 — do not check)
 	MaxValue b24.Opt[float64] `json:"MAX_VALUE,omitzero"`
+	// Labels for values, where:
+	//
+	//   - array item with index 0 — label for value No
+	//   - array item with index 1 — label for value Yes
+	Label []string `json:"LABEL,omitzero"`
+	// Checkbox label
+	LabelCheckbox b24.Opt[string] `json:"LABEL_CHECKBOX,omitzero"`
+	// Use seconds. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	UseSecond b24.Opt[bool] `json:"USE_SECOND,omitzero"`
+	// Use time zones. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	UseTimezone b24.Opt[bool] `json:"USE_TIMEZONE,omitzero"`
+	// Regular expression for validation
+	Regexp b24.Opt[string] `json:"REGEXP,omitzero"`
+	// Minimum string length (0 — do not check)
+	MinLength b24.Opt[b24.Int] `json:"MIN_LENGTH,omitzero"`
+	// Maximum string length (0 — do not check)
+	MaxLength b24.Opt[b24.Int] `json:"MAX_LENGTH,omitzero"`
+	// Label when value is missing
+	CaptionNoValue b24.Opt[string] `json:"CAPTION_NO_VALUE,omitzero"`
+	// Whether to show an empty value for a required field. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	ShowNoValue b24.Opt[bool] `json:"SHOW_NO_VALUE,omitzero"`
+	// Whether binding to Orders is enabled
+	Order b24.Opt[bool] `json:"ORDER,omitzero"`
+	// Whether binding to Commercial proposals is enabled
+	Quote b24.Opt[bool] `json:"QUOTE,omitzero"`
+	// Whether binding to New invoices is enabled
+	SmartInvoice b24.Opt[bool] `json:"SMART_INVOICE,omitzero"`
+	// Show map
+	ShowMap b24.Opt[bool] `json:"SHOW_MAP,omitzero"`
+	// Open in a new window
+	Popup b24.Opt[bool] `json:"POPUP,omitzero"`
+	// Maximum width for display in the list
+	ListWidth b24.Opt[b24.Int] `json:"LIST_WIDTH,omitzero"`
+	// Maximum allowable size for display in the list (0 — no limit)
+	MaxShowSize b24.Opt[b24.Int] `json:"MAX_SHOW_SIZE,omitzero"`
+	// Maximum allowable file size for upload (0 — do not check)
+	MaxAllowedSize b24.Opt[b24.Int] `json:"MAX_ALLOWED_SIZE,omitzero"`
+	// Allowed extensions
+	Extensions []string `json:"EXTENSIONS,omitzero"`
+	// Open file in a new tab
+	TargetBlank b24.Opt[bool] `json:"TARGET_BLANK,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1001,6 +1195,55 @@ func (v *ContactUserfieldUserTypeID) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = ContactUserfieldUserTypeID(s)
+	return nil
+}
+
+// ContactUserfieldSettingsDisplay is the DISPLAY of crm.contact.userfield: the
+// constants below are the documented values; others are accepted too.
+type ContactUserfieldSettingsDisplay string
+
+// The documented values of ContactUserfieldSettingsDisplay.
+const (
+	// checkbox
+	ContactUserfieldSettingsDisplayCheckbox ContactUserfieldSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	ContactUserfieldSettingsDisplayRadio ContactUserfieldSettingsDisplay = "RADIO"
+	// dropdown list
+	ContactUserfieldSettingsDisplayDropdown ContactUserfieldSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ContactUserfieldSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ContactUserfieldSettingsDisplay(s)
+	return nil
+}
+
+// ContactUserfieldInputSettingsDisplay is the DISPLAY of
+// crm.contact.userfield: the constants below are the documented values; others
+// are accepted too.
+type ContactUserfieldInputSettingsDisplay string
+
+// The documented values of ContactUserfieldInputSettingsDisplay.
+const (
+	// checkbox
+	ContactUserfieldInputSettingsDisplayCheckbox ContactUserfieldInputSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	ContactUserfieldInputSettingsDisplayRadio ContactUserfieldInputSettingsDisplay = "RADIO"
+	// dropdown list
+	ContactUserfieldInputSettingsDisplayDropdown ContactUserfieldInputSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ContactUserfieldInputSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ContactUserfieldInputSettingsDisplay(s)
 	return nil
 }
 

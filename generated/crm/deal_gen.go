@@ -1029,6 +1029,73 @@ type DealUserfieldSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Int `json:"ROWS"`
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
+	Precision b24.Int `json:"PRECISION"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display DealUserfieldSettingsDisplay `json:"DISPLAY"`
+	// List height. Must be greater than 0.
+	//
+	// Available only with DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight json.RawMessage `json:"LIST_HEIGHT"`
+	// Information block type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.String `json:"IBLOCK_TYPE_ID"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.String `json:"IBLOCK_ID"`
+	// Whether to show items with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	ActiveFilter b24.Bool `json:"ACTIVE_FILTER"`
+	// Dictionary type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Lead b24.Bool `json:"LEAD"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Contact b24.Bool `json:"CONTACT"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Company b24.Bool `json:"COMPANY"`
+	// Is the link to Deals enabled? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Deal b24.Bool `json:"DEAL"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1222,6 +1289,73 @@ type DealUserfieldInputSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
+	Precision b24.Opt[b24.Int] `json:"PRECISION,omitzero"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display b24.Opt[DealUserfieldInputSettingsDisplay] `json:"DISPLAY,omitzero"`
+	// List height. Must be greater than 0.
+	//
+	// Available only with DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight any `json:"LIST_HEIGHT,omitzero"`
+	// Information block type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.Opt[string] `json:"IBLOCK_TYPE_ID,omitzero"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.Opt[string] `json:"IBLOCK_ID,omitzero"`
+	// Whether to show items with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	ActiveFilter b24.Opt[bool] `json:"ACTIVE_FILTER,omitzero"`
+	// Dictionary type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Lead b24.Opt[bool] `json:"LEAD,omitzero"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Contact b24.Opt[bool] `json:"CONTACT,omitzero"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Company b24.Opt[bool] `json:"COMPANY,omitzero"`
+	// Is the link to Deals enabled? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Deal b24.Opt[bool] `json:"DEAL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1324,6 +1458,54 @@ func (v *DealUserfieldUserTypeID) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = DealUserfieldUserTypeID(s)
+	return nil
+}
+
+// DealUserfieldSettingsDisplay is the DISPLAY of crm.deal.userfield: the
+// constants below are the documented values; others are accepted too.
+type DealUserfieldSettingsDisplay string
+
+// The documented values of DealUserfieldSettingsDisplay.
+const (
+	// checkbox
+	DealUserfieldSettingsDisplayCheckbox DealUserfieldSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	DealUserfieldSettingsDisplayRadio DealUserfieldSettingsDisplay = "RADIO"
+	// dropdown list
+	DealUserfieldSettingsDisplayDropdown DealUserfieldSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealUserfieldSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealUserfieldSettingsDisplay(s)
+	return nil
+}
+
+// DealUserfieldInputSettingsDisplay is the DISPLAY of crm.deal.userfield: the
+// constants below are the documented values; others are accepted too.
+type DealUserfieldInputSettingsDisplay string
+
+// The documented values of DealUserfieldInputSettingsDisplay.
+const (
+	// checkbox
+	DealUserfieldInputSettingsDisplayCheckbox DealUserfieldInputSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	DealUserfieldInputSettingsDisplayRadio DealUserfieldInputSettingsDisplay = "RADIO"
+	// dropdown list
+	DealUserfieldInputSettingsDisplayDropdown DealUserfieldInputSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealUserfieldInputSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealUserfieldInputSettingsDisplay(s)
 	return nil
 }
 

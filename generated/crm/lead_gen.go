@@ -739,6 +739,73 @@ type LeadUserfieldSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Int `json:"ROWS"`
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
+	Precision b24.Int `json:"PRECISION"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display LeadUserfieldSettingsDisplay `json:"DISPLAY"`
+	// List height. Must be greater than 0.
+	//
+	// Available only when DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight json.RawMessage `json:"LIST_HEIGHT"`
+	// Infoblock type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.String `json:"IBLOCK_TYPE_ID"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.String `json:"IBLOCK_ID"`
+	// Whether to show elements with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	ActiveFilter b24.Bool `json:"ACTIVE_FILTER"`
+	// Directory type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Lead b24.Bool `json:"LEAD"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Contact b24.Bool `json:"CONTACT"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Company b24.Bool `json:"COMPANY"`
+	// Whether binding to Deals is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Deal b24.Bool `json:"DEAL"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -932,6 +999,73 @@ type LeadUserfieldInputSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
+	Precision b24.Opt[b24.Int] `json:"PRECISION,omitzero"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display b24.Opt[LeadUserfieldInputSettingsDisplay] `json:"DISPLAY,omitzero"`
+	// List height. Must be greater than 0.
+	//
+	// Available only when DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight any `json:"LIST_HEIGHT,omitzero"`
+	// Infoblock type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.Opt[string] `json:"IBLOCK_TYPE_ID,omitzero"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.Opt[string] `json:"IBLOCK_ID,omitzero"`
+	// Whether to show elements with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	ActiveFilter b24.Opt[bool] `json:"ACTIVE_FILTER,omitzero"`
+	// Directory type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Lead b24.Opt[bool] `json:"LEAD,omitzero"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Contact b24.Opt[bool] `json:"CONTACT,omitzero"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Company b24.Opt[bool] `json:"COMPANY,omitzero"`
+	// Whether binding to Deals is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Deal b24.Opt[bool] `json:"DEAL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1034,6 +1168,54 @@ func (v *LeadUserfieldUserTypeID) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = LeadUserfieldUserTypeID(s)
+	return nil
+}
+
+// LeadUserfieldSettingsDisplay is the DISPLAY of crm.lead.userfield: the
+// constants below are the documented values; others are accepted too.
+type LeadUserfieldSettingsDisplay string
+
+// The documented values of LeadUserfieldSettingsDisplay.
+const (
+	// checkbox
+	LeadUserfieldSettingsDisplayCheckbox LeadUserfieldSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	LeadUserfieldSettingsDisplayRadio LeadUserfieldSettingsDisplay = "RADIO"
+	// dropdown list
+	LeadUserfieldSettingsDisplayDropdown LeadUserfieldSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *LeadUserfieldSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = LeadUserfieldSettingsDisplay(s)
+	return nil
+}
+
+// LeadUserfieldInputSettingsDisplay is the DISPLAY of crm.lead.userfield: the
+// constants below are the documented values; others are accepted too.
+type LeadUserfieldInputSettingsDisplay string
+
+// The documented values of LeadUserfieldInputSettingsDisplay.
+const (
+	// checkbox
+	LeadUserfieldInputSettingsDisplayCheckbox LeadUserfieldInputSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	LeadUserfieldInputSettingsDisplayRadio LeadUserfieldInputSettingsDisplay = "RADIO"
+	// dropdown list
+	LeadUserfieldInputSettingsDisplayDropdown LeadUserfieldInputSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *LeadUserfieldInputSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = LeadUserfieldInputSettingsDisplay(s)
 	return nil
 }
 
