@@ -186,10 +186,12 @@ func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
 	section := sectionTop
 	for i := from; i < to; i++ {
 		b := pc.blocks[i]
-		if b.Kind == bHeading && b.Level <= 2 && !first {
+		if b.Kind == bHeading && b.Level <= 2 && !first && pc.namedParam(i, rows) < 0 {
 			// The parameters section ends at the next "##": later sections
 			// ("Endpoint", "How it works") describe other things; tables
 			// there are read only through the anchors that lead to them.
+			// A "## Parameter fields" naming an object parameter still
+			// open goes on describing it.
 			break
 		}
 		if b.Kind == bHeading {
@@ -263,17 +265,23 @@ func (pc *pageCtx) parentByHeading(i int, rows []rawParam) int {
 		if b.Kind != bHeading {
 			continue
 		}
-		for _, w := range strings.FieldsFunc(b.Text, func(r rune) bool {
-			return !(r == '_' || r == '.' || unicode.IsLetter(r) || unicode.IsDigit(r))
-		}) {
-			for k := range rows {
-				p := &rows[k]
-				if strings.EqualFold(p.Name, w) && len(p.Fields) == 0 && (p.Kind == spec.KindObject || p.Kind == spec.KindArray) {
-					return k
-				}
+		return pc.namedParam(j, rows)
+	}
+	return -1
+}
+
+// namedParam returns the index in rows of the object or array parameter,
+// still without fields, that the heading at h names (case aside), or -1.
+func (pc *pageCtx) namedParam(h int, rows []rawParam) int {
+	for _, w := range strings.FieldsFunc(pc.blocks[h].Text, func(r rune) bool {
+		return !(r == '_' || r == '.' || unicode.IsLetter(r) || unicode.IsDigit(r))
+	}) {
+		for k := range rows {
+			p := &rows[k]
+			if strings.EqualFold(p.Name, w) && len(p.Fields) == 0 && (p.Kind == spec.KindObject || p.Kind == spec.KindArray) {
+				return k
 			}
 		}
-		return -1
 	}
 	return -1
 }
@@ -494,15 +502,14 @@ func (pc *pageCtx) tableAfter(h int) int {
 	return -1
 }
 
-// tabRows is the rows of the parameters table at i and, when it sits in a
-// {% list tabs %} item, of the tables in the list's other tabs (one tab per
-// entity or field type): each name once, as its first tab documents it.
+// tabRows is the rows of the parameters table at i and of the tables that
+// follow it in its section, at its nesting level: the other tabs of a
+// {% list tabs %} (one tab per entity or field type), or more tables under
+// one heading ("**Import**" fields after the main ones). Each name once, as
+// its first table documents it; the next heading ends the section.
 func (pc *pageCtx) tabRows(i int) []rawParam {
 	rows := pc.rowsOf(i)
 	first := pc.blocks[i]
-	if first.Tab == "" || first.Depth == 0 {
-		return rows
-	}
 	seen := map[string]bool{}
 	for _, r := range rows {
 		seen[r.Name] = true
