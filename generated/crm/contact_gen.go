@@ -233,13 +233,41 @@ type ContactInput struct {
 	Im []b24.Multifield `json:"IM,omitzero"`
 	// Links. Service field
 	Link []b24.Multifield `json:"LINK,omitzero"`
+	// Identifier of the external system that is the source of data about this
+	// contact
+	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
+	// Version of the contact data in the external system. Used to protect data
+	// from accidental overwriting by the external system.
+	//
+	// If the data was imported and not changed in the external system, such data
+	// can be edited in CRM without fear that the next export will lead to data
+	// overwriting
+	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
+	// Original version
+	OriginVersion b24.Opt[string] `json:"ORIGIN_VERSION,omitzero"`
+	// Creation date.
+	//
+	// Available when IMPORT = Y is passed in params.
+	//
+	// Cannot be earlier than the creation date of the last created contact
+	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
+	// Modification date.
+	//
+	// Available when IMPORT = Y is passed in params
+	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
+	// Created by.
+	//
+	// Available when IMPORT = Y is passed in params
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
+	// Modified by. Available when IMPORT = Y is passed in params
+	ModifyByID b24.Opt[b24.Int] `json:"MODIFY_BY_ID,omitzero"`
 	// Address
 	Address b24.Opt[string] `json:"ADDRESS,omitzero"`
-	// Address (Line 2)
+	// Second line of the address
 	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
 	// City
 	AddressCity b24.Opt[string] `json:"ADDRESS_CITY,omitzero"`
-	// Postal Code
+	// Postal code
 	AddressPostalCode b24.Opt[string] `json:"ADDRESS_POSTAL_CODE,omitzero"`
 	// Region
 	AddressRegion b24.Opt[string] `json:"ADDRESS_REGION,omitzero"`
@@ -247,16 +275,10 @@ type ContactInput struct {
 	AddressProvince b24.Opt[string] `json:"ADDRESS_PROVINCE,omitzero"`
 	// Country
 	AddressCountry b24.Opt[string] `json:"ADDRESS_COUNTRY,omitzero"`
-	// Country Code
+	// Country code
 	AddressCountryCode b24.Opt[string] `json:"ADDRESS_COUNTRY_CODE,omitzero"`
-	// Location Address ID
+	// Location address identifier
 	AddressLocAddrID b24.Opt[b24.Int] `json:"ADDRESS_LOC_ADDR_ID,omitzero"`
-	// External Source
-	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Identifier in External Source
-	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
-	// Original Version
-	OriginVersion b24.Opt[string] `json:"ORIGIN_VERSION,omitzero"`
 	// Link to faces from the faceid module
 	FaceID b24.Opt[b24.Int] `json:"FACE_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -1179,6 +1179,14 @@ type QuoteAddParamsParams struct {
 	//   - Y — yes
 	//   - N — no
 	Import b24.Opt[bool] `json:"IMPORT,omitzero"`
+	// Creation date
+	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
+	// Modification date
+	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
+	// Created by
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
+	// Modified by
+	ModifyByID b24.Opt[b24.Int] `json:"MODIFY_BY_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -229,6 +229,35 @@ type PropertySettings struct {
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Size b24.Int `json:"size"`
+	// Minimum allowable value for this order property
+	Min b24.Int `json:"min"`
+	// Maximum allowable value for this order property
+	Max b24.Int `json:"max"`
+	// Step for changing the value. Used in some user interfaces for convenience in
+	// changing the order property value
+	Step b24.Int `json:"step"`
+	// Indicator of whether to display the order property as a list of checkboxes.
+	// Value is used in some user interfaces. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	Multielement b24.Bool `json:"multielement"`
+	// Maximum allowable size of the uploaded file in bytes
+	Maxsize b24.Int `json:"maxsize"`
+	// List of file extensions that are allowed to be uploaded for this order
+	// property value. Example: png, doc, zip
+	Accept b24.String `json:"accept"`
+	// Indicator of whether to add the option to select time when working with the
+	// value of this order property. Value is used in some user interfaces.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	Time b24.Bool `json:"time"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -474,6 +503,35 @@ type PropertyInputSettings struct {
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Size b24.Opt[b24.Int] `json:"size,omitzero"`
+	// Minimum allowable value for this order property
+	Min b24.Opt[b24.Int] `json:"min,omitzero"`
+	// Maximum allowable value for this order property
+	Max b24.Opt[b24.Int] `json:"max,omitzero"`
+	// Step for changing the value. Used in some user interfaces for convenience in
+	// changing the order property value
+	Step b24.Opt[b24.Int] `json:"step,omitzero"`
+	// Indicator of whether to display the order property as a list of checkboxes.
+	// Value is used in some user interfaces. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	Multielement b24.Opt[b24.Bool] `json:"multielement,omitzero"`
+	// Maximum allowable size of the uploaded file in bytes
+	Maxsize b24.Opt[b24.Int] `json:"maxsize,omitzero"`
+	// List of file extensions that are allowed to be uploaded for this order
+	// property value. Example: png, doc, zip
+	Accept b24.Opt[string] `json:"accept,omitzero"`
+	// Indicator of whether to add the option to select time when working with the
+	// value of this order property. Value is used in some user interfaces.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	Time b24.Opt[b24.Bool] `json:"time,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
