@@ -93,8 +93,8 @@ func paramRows(src string) []docRow {
 	var rows []docRow
 	lines := strings.Split(src, "\n")
 	inFence := false
-	depth := 0         // open #| tables
-	var keep []bool    // per open table: a parameter table
+	depth := 0          // open #| tables
+	var keep []bool     // per open table: a parameter table
 	headerNext := false // the next row is a table's header
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
