@@ -762,6 +762,11 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 	if isMultifield(p) {
 		return sliceOf(runtime("Multifield"))
 	}
+	if p.Kind == spec.KindBoolean && isYN(p) {
+		// The page lists Y and N whatever its type column says: the
+		// portal reads "Y"/"N", not JSON true/false.
+		return runtime("Bool")
+	}
 	switch p.Kind {
 	case spec.KindObject:
 		if len(p.Fields) == 0 {

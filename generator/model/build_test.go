@@ -209,6 +209,9 @@ func TestBuildParamTypes(t *testing.T) {
 		{Name: "sort", Kind: spec.KindInteger, Required: true},
 		{Name: "active", Kind: spec.KindBoolean, Type: "char"},
 		{Name: "flag", Kind: spec.KindBoolean, Type: "boolean"},
+		// "boolean" in the type column, Y/N in the values: sent as "Y"/"N"
+		// (crm.quote.userfield.update's MANDATORY).
+		{Name: "mandatory", Kind: spec.KindBoolean, Type: "boolean", Enum: []spec.EnumValue{{Value: "Y"}, {Value: "N"}}},
 		{Name: "when", Kind: spec.KindDateTime},
 		{Name: "day", Kind: spec.KindDate},
 		{Name: "photo", Kind: spec.KindFile},
@@ -225,7 +228,7 @@ func TestBuildParamTypes(t *testing.T) {
 	}
 	want := map[string]string{
 		"code": "string", "ids": "[]b24.Int", "sort": "b24.Int",
-		"active": "b24.Opt[b24.Bool]", "flag": "b24.Opt[bool]",
+		"active": "b24.Opt[b24.Bool]", "flag": "b24.Opt[bool]", "mandatory": "b24.Opt[b24.Bool]",
 		"when": "b24.Opt[b24.Time]", "day": "b24.Opt[b24.Date]", "photo": "any",
 		"kind": "b24.Opt[XAddParamsKind]", "fields": "XAddParamsFields", "params": "*XAddParamsParams",
 	}
@@ -245,8 +248,8 @@ func TestBuildParamTypes(t *testing.T) {
 	if strings.Join(checks, ",") != "code,ids" {
 		t.Errorf("required checks %v, want code,ids", checks)
 	}
-	if st.ParamsRaw != 1 || st.ParamsTyped != 12 {
-		t.Errorf("params typed/raw = %d/%d, want 12/1", st.ParamsTyped, st.ParamsRaw)
+	if st.ParamsRaw != 1 || st.ParamsTyped != 13 {
+		t.Errorf("params typed/raw = %d/%d, want 13/1", st.ParamsTyped, st.ParamsRaw)
 	}
 }
 
