@@ -866,21 +866,21 @@ type CompanyUserfieldInput struct {
 	// Fields of type boolean cannot be multiple.
 	//
 	// By default, N. Default: N.
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Is the field mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Show the field in the filter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"SHOW_FILTER,omitzero"`
 	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
 	// available settings, described below
 	Settings *CompanyUserfieldInputSettings `json:"SETTINGS,omitzero"`
@@ -903,7 +903,7 @@ type CompanyUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Allow user editing. Possible values:
 	//
 	//   - Y — yes
@@ -911,7 +911,7 @@ type CompanyUserfieldInput struct {
 	//
 	// By default Y. The value N is not supported by all field types within crm.
 	// Default: Y.
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Are the field values included in the search.
 	//
 	// This parameter does not affect anything within crm.
@@ -922,9 +922,9 @@ type CompanyUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	IsSearchable b24.Opt[bool]   `json:"IS_SEARCHABLE,omitzero"`
-	ID           b24.Opt[string] `json:"ID,omitzero"`
-	EntityID     b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
+	ID           b24.Opt[string]   `json:"ID,omitzero"`
+	EntityID     b24.Opt[string]   `json:"ENTITY_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -984,7 +984,7 @@ type CompanyUserfieldInputSettings struct {
 	//   - N — no
 	//
 	// Default N. Default: N.
-	ActiveFilter b24.Opt[bool] `json:"ACTIVE_FILTER,omitzero"`
+	ActiveFilter b24.Opt[b24.Bool] `json:"ACTIVE_FILTER,omitzero"`
 	// Directory type identifier.
 	//
 	// Use crm.status.entity.types to find possible values.
@@ -997,28 +997,28 @@ type CompanyUserfieldInputSettings struct {
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Lead b24.Opt[bool] `json:"LEAD,omitzero"`
+	Lead b24.Opt[b24.Bool] `json:"LEAD,omitzero"`
 	// Whether binding to Contacts is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Contact b24.Opt[bool] `json:"CONTACT,omitzero"`
+	Contact b24.Opt[b24.Bool] `json:"CONTACT,omitzero"`
 	// Whether binding to Companies is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Company b24.Opt[bool] `json:"COMPANY,omitzero"`
+	Company b24.Opt[b24.Bool] `json:"COMPANY,omitzero"`
 	// Whether binding to Deals is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Deal b24.Opt[bool] `json:"DEAL,omitzero"`
+	Deal b24.Opt[b24.Bool] `json:"DEAL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1054,7 +1054,7 @@ type CompanyUserfieldInputList struct {
 	// field, the first provided list item with DEF = Y will be considered default.
 	//
 	// By default N
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
+	Def b24.Opt[b24.Bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the list items of the
 	// custom field
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
@@ -2930,12 +2930,12 @@ type CompanyUserfieldListParamsFilter struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Is the custom field mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Show in the list filter. Possible values:
 	//
 	//   - N — do not show
@@ -2947,17 +2947,17 @@ type CompanyUserfieldListParamsFilter struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Allow user editing? Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Whether the field values participate in search. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Language identifier. When filtering by this parameter, a set of fields with
 	// values in the provided language will be returned:
 	//

@@ -186,14 +186,14 @@ type ContactInput struct {
 	//
 	// Default is Y. The default value can be changed in the CRM settings. Default:
 	// Y.
-	Opened b24.Opt[bool] `json:"OPENED,omitzero"`
+	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
 	// Is the contact included in the export? Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default is Y. Default: Y.
-	Export b24.Opt[bool] `json:"EXPORT,omitzero"`
+	Export b24.Opt[b24.Bool] `json:"EXPORT,omitzero"`
 	// Identifier of the user responsible for the item.
 	//
 	// Default — the identifier of the user calling the method
@@ -366,7 +366,7 @@ type ContactCompanyInput struct {
 	//
 	// Passing IS_PRIMARY = Y for a new and not first link overrides the existing
 	// primary link
-	IsPrimary b24.Opt[bool] `json:"IS_PRIMARY,omitzero"`
+	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
 	// Sort index.
 	//
 	// By default, i + 10, where i is the maximum sort index of existing links for
@@ -886,21 +886,21 @@ type ContactUserfieldInput struct {
 	// Fields of type boolean cannot be multiple.
 	//
 	// By default, N. Default: N.
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Is the field mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Show the field in the filter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"SHOW_FILTER,omitzero"`
 	// Additional field parameters. Each field type (USER_TYPE_ID) has its own set
 	// of available settings, which are described below
 	Settings *ContactUserfieldInputSettings `json:"SETTINGS,omitzero"`
@@ -923,14 +923,14 @@ type ContactUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Allow user editing. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default Y. Default: Y.
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Are the field values included in the search.
 	//
 	// This parameter does not affect anything within crm.
@@ -941,7 +941,7 @@ type ContactUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Identifier of the custom field
 	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// String identifier binding the custom field to the entity.
@@ -1012,7 +1012,7 @@ type ContactUserfieldInputSettings struct {
 	//   - N — no
 	//
 	// Default N. Default: N.
-	ActiveFilter b24.Opt[bool] `json:"ACTIVE_FILTER,omitzero"`
+	ActiveFilter b24.Opt[b24.Bool] `json:"ACTIVE_FILTER,omitzero"`
 	// Dictionary type identifier.
 	//
 	// Use crm.status.entity.types to find possible values.
@@ -1025,28 +1025,28 @@ type ContactUserfieldInputSettings struct {
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Lead b24.Opt[bool] `json:"LEAD,omitzero"`
+	Lead b24.Opt[b24.Bool] `json:"LEAD,omitzero"`
 	// Whether binding to Contacts is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Contact b24.Opt[bool] `json:"CONTACT,omitzero"`
+	Contact b24.Opt[b24.Bool] `json:"CONTACT,omitzero"`
 	// Whether binding to Companies is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Company b24.Opt[bool] `json:"COMPANY,omitzero"`
+	Company b24.Opt[b24.Bool] `json:"COMPANY,omitzero"`
 	// Is the link to Deals enabled? Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Deal b24.Opt[bool] `json:"DEAL,omitzero"`
+	Deal b24.Opt[b24.Bool] `json:"DEAL,omitzero"`
 	// Input field size for display
 	Size b24.Opt[b24.Int] `json:"SIZE,omitzero"`
 	// Minimum value (0 — do not check)
@@ -1064,12 +1064,12 @@ type ContactUserfieldInputSettings struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	UseSecond b24.Opt[bool] `json:"USE_SECOND,omitzero"`
+	UseSecond b24.Opt[b24.Bool] `json:"USE_SECOND,omitzero"`
 	// Use time zones. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	UseTimezone b24.Opt[bool] `json:"USE_TIMEZONE,omitzero"`
+	UseTimezone b24.Opt[b24.Bool] `json:"USE_TIMEZONE,omitzero"`
 	// Regular expression for validation
 	Regexp b24.Opt[string] `json:"REGEXP,omitzero"`
 	// Minimum string length (0 — do not check)
@@ -1082,7 +1082,7 @@ type ContactUserfieldInputSettings struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowNoValue b24.Opt[bool] `json:"SHOW_NO_VALUE,omitzero"`
+	ShowNoValue b24.Opt[b24.Bool] `json:"SHOW_NO_VALUE,omitzero"`
 	// Whether binding to Orders is enabled
 	Order b24.Opt[bool] `json:"ORDER,omitzero"`
 	// Whether binding to Commercial proposals is enabled
@@ -1139,7 +1139,7 @@ type ContactUserfieldInputList struct {
 	// default value.
 	//
 	// By default N
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
+	Def b24.Opt[b24.Bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the elements of the user
 	// field list
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
@@ -1347,7 +1347,7 @@ type ContactAddParamsParams struct {
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	RegisterSonetEvent b24.Opt[bool] `json:"REGISTER_SONET_EVENT,omitzero"`
+	RegisterSonetEvent b24.Opt[b24.Bool] `json:"REGISTER_SONET_EVENT,omitzero"`
 	// Is import mode enabled? Possible values:
 	//
 	//   - Y — yes
@@ -1823,7 +1823,7 @@ type ContactCompanyItemsSetParamsItems struct {
 	//
 	// If multiple bindings with IS_PRIMARY = Y are provided, the first binding
 	// with IS_PRIMARY = Y will be considered primary.
-	IsPrimary b24.Opt[bool] `json:"IS_PRIMARY,omitzero"`
+	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
 	// Sort index.
 	//
 	// By default, i + 10, where i is the maximum sort index of existing and
@@ -2646,7 +2646,7 @@ type ContactUpdateParamsParams struct {
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	RegisterSonetEvent b24.Opt[bool] `json:"REGISTER_SONET_EVENT,omitzero"`
+	RegisterSonetEvent b24.Opt[b24.Bool] `json:"REGISTER_SONET_EVENT,omitzero"`
 	// Should the update of the contact be registered in the history? Possible
 	// values:
 	//
@@ -2654,7 +2654,7 @@ type ContactUpdateParamsParams struct {
 	//   - N — no
 	//
 	// Default is Y. Default: Y.
-	RegisterHistoryEvent b24.Opt[bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
+	RegisterHistoryEvent b24.Opt[b24.Bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

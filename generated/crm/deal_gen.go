@@ -1204,21 +1204,21 @@ type DealUserfieldInput struct {
 	// Fields of type boolean cannot be multiple.
 	//
 	// By default, N. Default: N.
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Is the field mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Show the field in the filter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"SHOW_FILTER,omitzero"`
 	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
 	// available settings, described below
 	Settings *DealUserfieldInputSettings `json:"SETTINGS,omitzero"`
@@ -1241,7 +1241,7 @@ type DealUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Allow user editing. Possible values:
 	//
 	//   - Y — yes
@@ -1249,7 +1249,7 @@ type DealUserfieldInput struct {
 	//
 	// By default Y. The value N is not supported by all field types within crm.
 	// Default: Y.
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Are the field values included in the search.
 	//
 	// This parameter does not affect anything within crm.
@@ -1260,9 +1260,9 @@ type DealUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	IsSearchable b24.Opt[bool]   `json:"IS_SEARCHABLE,omitzero"`
-	ID           b24.Opt[string] `json:"ID,omitzero"`
-	EntityID     b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
+	ID           b24.Opt[string]   `json:"ID,omitzero"`
+	EntityID     b24.Opt[string]   `json:"ENTITY_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1321,7 +1321,7 @@ type DealUserfieldInputSettings struct {
 	//   - N — no
 	//
 	// Default N. Default: N.
-	ActiveFilter b24.Opt[bool] `json:"ACTIVE_FILTER,omitzero"`
+	ActiveFilter b24.Opt[b24.Bool] `json:"ACTIVE_FILTER,omitzero"`
 	// Dictionary type identifier.
 	//
 	// Use crm.status.entity.types to find possible values.
@@ -1334,28 +1334,28 @@ type DealUserfieldInputSettings struct {
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Lead b24.Opt[bool] `json:"LEAD,omitzero"`
+	Lead b24.Opt[b24.Bool] `json:"LEAD,omitzero"`
 	// Whether binding to Contacts is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Contact b24.Opt[bool] `json:"CONTACT,omitzero"`
+	Contact b24.Opt[b24.Bool] `json:"CONTACT,omitzero"`
 	// Whether binding to Companies is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Company b24.Opt[bool] `json:"COMPANY,omitzero"`
+	Company b24.Opt[b24.Bool] `json:"COMPANY,omitzero"`
 	// Is the link to Deals enabled? Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Deal b24.Opt[bool] `json:"DEAL,omitzero"`
+	Deal b24.Opt[b24.Bool] `json:"DEAL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1391,7 +1391,7 @@ type DealUserfieldInputList struct {
 	// first passed list item will be considered default DEF = Y.
 	//
 	// Default is N
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
+	Def b24.Opt[b24.Bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the elements of the user
 	// field list
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
@@ -1583,7 +1583,7 @@ type DealAddParamsParams struct {
 	//   - N — no
 	//
 	// By default Y. Default: Y.
-	RegisterSonetEvent b24.Opt[bool] `json:"REGISTER_SONET_EVENT,omitzero"`
+	RegisterSonetEvent b24.Opt[b24.Bool] `json:"REGISTER_SONET_EVENT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3717,12 +3717,12 @@ type DealUpdateParamsParams struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	RegisterSonetEvent b24.Opt[bool] `json:"REGISTER_SONET_EVENT,omitzero"`
+	RegisterSonetEvent b24.Opt[b24.Bool] `json:"REGISTER_SONET_EVENT,omitzero"`
 	// Should a record be created in the history? Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	RegisterHistoryEvent b24.Opt[bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
+	RegisterHistoryEvent b24.Opt[b24.Bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4090,12 +4090,12 @@ type DealUserfieldListParamsFilter struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Whether the custom field is mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Whether to show in the list filter. Possible values:
 	//
 	//   - N — do not show
@@ -4107,17 +4107,17 @@ type DealUserfieldListParamsFilter struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Whether to allow user editing. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Whether the field values are searchable. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Language identifier. When filtering by this parameter, a set of fields with
 	// values in the provided language will be returned:
 	//

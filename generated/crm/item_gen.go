@@ -348,7 +348,7 @@ type ItemInput struct {
 	//   - N — automatic
 	//
 	// Default — N. Default: N.
-	IsManualOpportunity b24.Opt[bool] `json:"isManualOpportunity,omitzero"`
+	IsManualOpportunity b24.Opt[b24.Bool] `json:"isManualOpportunity,omitzero"`
 	// Amount.
 	//
 	// Default — null. Default: null.
@@ -360,7 +360,7 @@ type ItemInput struct {
 	//
 	// Default — Y. The default value can be changed in the CRM settings.
 	// Default: Y.
-	Opened b24.Opt[bool] `json:"opened,omitzero"`
+	Opened b24.Opt[b24.Bool] `json:"opened,omitzero"`
 	// Comment.
 	//
 	// Default — null. Default: null.
@@ -475,7 +475,7 @@ type ItemInput struct {
 	//   - N — no
 	//
 	// Default — N. Default: N.
-	IsRecurring b24.Opt[bool] `json:"isRecurring,omitzero"`
+	IsRecurring b24.Opt[b24.Bool] `json:"isRecurring,omitzero"`
 	// Probability %.
 	//
 	// Default — null. Default: null.
@@ -1094,7 +1094,7 @@ type ItemAddParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1202,7 +1202,7 @@ type ItemBatchImportParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2254,7 +2254,7 @@ type ItemFieldsParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2350,7 +2350,7 @@ type ItemGetParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2512,7 +2512,7 @@ type ItemImportParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2605,7 +2605,7 @@ type ItemImportParamsFields struct {
 	//   - N — automatic
 	//
 	// By default — N. Default: N.
-	IsManualOpportunity b24.Opt[bool] `json:"isManualOpportunity,omitzero"`
+	IsManualOpportunity b24.Opt[b24.Bool] `json:"isManualOpportunity,omitzero"`
 	// Amount.
 	//
 	// By default — null. Default: null.
@@ -2617,7 +2617,7 @@ type ItemImportParamsFields struct {
 	//
 	// By default — Y. The default value can be changed in the CRM settings.
 	// Default: Y.
-	Opened b24.Opt[bool] `json:"opened,omitzero"`
+	Opened b24.Opt[b24.Bool] `json:"opened,omitzero"`
 	// Comment.
 	//
 	// By default — null. Default: null.
@@ -2706,7 +2706,7 @@ type ItemImportParamsFields struct {
 	//   - N — no
 	//
 	// By default — N. Default: N.
-	IsRecurring b24.Opt[bool] `json:"isRecurring,omitzero"`
+	IsRecurring b24.Opt[b24.Bool] `json:"isRecurring,omitzero"`
 	// Probability %.
 	//
 	// By default — null. Default: null.
@@ -3096,7 +3096,7 @@ type ItemListParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -5128,7 +5128,7 @@ type ItemUpdateParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

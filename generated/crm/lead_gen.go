@@ -914,21 +914,21 @@ type LeadUserfieldInput struct {
 	// Fields of type boolean cannot be multiple.
 	//
 	// By default, N. Default: N.
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Is the field mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Show the field in the filter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"SHOW_FILTER,omitzero"`
 	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
 	// available settings, described below
 	Settings *LeadUserfieldInputSettings `json:"SETTINGS,omitzero"`
@@ -951,7 +951,7 @@ type LeadUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Allow user editing. Possible values:
 	//
 	//   - Y — yes
@@ -959,7 +959,7 @@ type LeadUserfieldInput struct {
 	//
 	// By default Y. The value N is not supported by all field types within crm.
 	// Default: Y.
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Are the field values included in the search.
 	//
 	// This parameter does not affect anything within crm.
@@ -970,9 +970,9 @@ type LeadUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	IsSearchable b24.Opt[bool]   `json:"IS_SEARCHABLE,omitzero"`
-	ID           b24.Opt[string] `json:"ID,omitzero"`
-	EntityID     b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
+	ID           b24.Opt[string]   `json:"ID,omitzero"`
+	EntityID     b24.Opt[string]   `json:"ENTITY_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1031,7 +1031,7 @@ type LeadUserfieldInputSettings struct {
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	ActiveFilter b24.Opt[bool] `json:"ACTIVE_FILTER,omitzero"`
+	ActiveFilter b24.Opt[b24.Bool] `json:"ACTIVE_FILTER,omitzero"`
 	// Directory type identifier.
 	//
 	// Use crm.status.entity.types to find possible values.
@@ -1044,28 +1044,28 @@ type LeadUserfieldInputSettings struct {
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Lead b24.Opt[bool] `json:"LEAD,omitzero"`
+	Lead b24.Opt[b24.Bool] `json:"LEAD,omitzero"`
 	// Whether binding to Contacts is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Contact b24.Opt[bool] `json:"CONTACT,omitzero"`
+	Contact b24.Opt[b24.Bool] `json:"CONTACT,omitzero"`
 	// Whether binding to Companies is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Company b24.Opt[bool] `json:"COMPANY,omitzero"`
+	Company b24.Opt[b24.Bool] `json:"COMPANY,omitzero"`
 	// Whether binding to Deals is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Deal b24.Opt[bool] `json:"DEAL,omitzero"`
+	Deal b24.Opt[b24.Bool] `json:"DEAL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1101,7 +1101,7 @@ type LeadUserfieldInputList struct {
 	// field, the first provided list item with DEF = Y will be considered default.
 	//
 	// By default N
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
+	Def b24.Opt[b24.Bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the list items of the
 	// custom field
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
@@ -3239,12 +3239,12 @@ type LeadUserfieldListParamsFilter struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Indicates whether the custom field is mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Whether to show in the list filter. Possible values:
 	//
 	//   - N — do not show
@@ -3256,17 +3256,17 @@ type LeadUserfieldListParamsFilter struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Whether to allow user editing. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Whether the field values participate in search. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Language identifier. When filtering by this parameter, a set of fields with
 	// values in the specified language will be provided:
 	//

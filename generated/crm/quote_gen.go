@@ -788,21 +788,21 @@ type QuoteUserfieldInput struct {
 	// Fields of type boolean cannot be multiple.
 	//
 	// By default, N. Default: N.
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Is the field mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Show the field in the filter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"SHOW_FILTER,omitzero"`
 	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
 	// available settings, described below
 	Settings *QuoteUserfieldInputSettings `json:"SETTINGS,omitzero"`
@@ -825,7 +825,7 @@ type QuoteUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Allow user editing. Possible values:
 	//
 	//   - Y — yes
@@ -833,7 +833,7 @@ type QuoteUserfieldInput struct {
 	//
 	// By default Y. The value N is not supported by all field types within crm.
 	// Default: Y.
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Are the field values included in the search.
 	//
 	// This parameter does not affect anything within crm.
@@ -844,9 +844,9 @@ type QuoteUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	IsSearchable b24.Opt[bool]   `json:"IS_SEARCHABLE,omitzero"`
-	ID           b24.Opt[string] `json:"ID,omitzero"`
-	EntityID     b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
+	ID           b24.Opt[string]   `json:"ID,omitzero"`
+	EntityID     b24.Opt[string]   `json:"ENTITY_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -905,7 +905,7 @@ type QuoteUserfieldInputSettings struct {
 	//   - N — no
 	//
 	// Default N. Default: N.
-	ActiveFilter b24.Opt[bool] `json:"ACTIVE_FILTER,omitzero"`
+	ActiveFilter b24.Opt[b24.Bool] `json:"ACTIVE_FILTER,omitzero"`
 	// Directory type identifier.
 	//
 	// Use crm.status.entity.types to find possible values.
@@ -918,28 +918,28 @@ type QuoteUserfieldInputSettings struct {
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Lead b24.Opt[bool] `json:"LEAD,omitzero"`
+	Lead b24.Opt[b24.Bool] `json:"LEAD,omitzero"`
 	// Whether binding to Contacts is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Contact b24.Opt[bool] `json:"CONTACT,omitzero"`
+	Contact b24.Opt[b24.Bool] `json:"CONTACT,omitzero"`
 	// Whether binding to Companies is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Company b24.Opt[bool] `json:"COMPANY,omitzero"`
+	Company b24.Opt[b24.Bool] `json:"COMPANY,omitzero"`
 	// Whether binding to Deals is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default N. Default: N.
-	Deal b24.Opt[bool] `json:"DEAL,omitzero"`
+	Deal b24.Opt[b24.Bool] `json:"DEAL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -975,7 +975,7 @@ type QuoteUserfieldInputList struct {
 	// field, the first provided list item with DEF = Y will be considered default.
 	//
 	// By default N
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
+	Def b24.Opt[b24.Bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the list items of the
 	// custom field
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
@@ -1178,7 +1178,7 @@ type QuoteAddParamsParams struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Import b24.Opt[bool] `json:"IMPORT,omitzero"`
+	Import b24.Opt[b24.Bool] `json:"IMPORT,omitzero"`
 	// Creation date
 	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
 	// Modification date
@@ -2294,7 +2294,7 @@ type QuoteUpdateParamsParams struct {
 	//   - N — no
 	//
 	// Default — Y. Default: Y.
-	RegisterHistoryEvent b24.Opt[bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
+	RegisterHistoryEvent b24.Opt[b24.Bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2663,12 +2663,12 @@ type QuoteUserfieldListParamsFilter struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Is the custom field mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Show in the list filter. Possible values:
 	//
 	//   - N — do not show
@@ -2680,17 +2680,17 @@ type QuoteUserfieldListParamsFilter struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Allow user editing? Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Whether the field values participate in search. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Language identifier. When filtering by this parameter, a set of fields with
 	// values in the provided language will be returned:
 	//

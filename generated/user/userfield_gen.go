@@ -106,32 +106,32 @@ type UserfieldAddParamsFields struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Whether the custom field is required. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Whether to show the field in the list filter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"SHOW_FILTER,omitzero"`
 	// Whether to show the field in the list. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Whether to edit the field in the list. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Whether the field is included in search. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// An object in {"field_1": "value_1", ... "field_N": "value_N"} format to pass
 	// additional custom field settings. Settings are described below
 	Settings *UserfieldAddParamsFieldsSettings `json:"SETTINGS,omitzero"`
@@ -219,7 +219,7 @@ type UserfieldAddParamsFieldsSettings struct {
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	ActiveFilter b24.Opt[bool] `json:"ACTIVE_FILTER,omitzero"`
+	ActiveFilter b24.Opt[b24.Bool] `json:"ACTIVE_FILTER,omitzero"`
 	// Directory type identifier.
 	//
 	// Use crm.status.entity.types to find possible values.
@@ -232,28 +232,28 @@ type UserfieldAddParamsFieldsSettings struct {
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Lead b24.Opt[bool] `json:"LEAD,omitzero"`
+	Lead b24.Opt[b24.Bool] `json:"LEAD,omitzero"`
 	// Whether binding to Contacts is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Contact b24.Opt[bool] `json:"CONTACT,omitzero"`
+	Contact b24.Opt[b24.Bool] `json:"CONTACT,omitzero"`
 	// Whether binding to Companies is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Company b24.Opt[bool] `json:"COMPANY,omitzero"`
+	Company b24.Opt[b24.Bool] `json:"COMPANY,omitzero"`
 	// Whether binding to Deals is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Deal b24.Opt[bool] `json:"DEAL,omitzero"`
+	Deal b24.Opt[b24.Bool] `json:"DEAL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -692,27 +692,27 @@ type UserfieldUpdateParamsFields struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Whether to show the field in the list filter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"SHOW_FILTER,omitzero"`
 	// Whether to show the field in the list. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Whether to allow editing the field in the list. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Whether the field is included in the search. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// An object in {"field_1": "value_1", ... "field_N": "value_N"} format to pass
 	// additional custom field settings. Settings are described below
 	Settings *UserfieldUpdateParamsFieldsSettings `json:"SETTINGS,omitzero"`
@@ -801,7 +801,7 @@ type UserfieldUpdateParamsFieldsSettings struct {
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	ActiveFilter b24.Opt[bool] `json:"ACTIVE_FILTER,omitzero"`
+	ActiveFilter b24.Opt[b24.Bool] `json:"ACTIVE_FILTER,omitzero"`
 	// Directory type identifier.
 	//
 	// Use crm.status.entity.types to find possible values.
@@ -814,28 +814,28 @@ type UserfieldUpdateParamsFieldsSettings struct {
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Lead b24.Opt[bool] `json:"LEAD,omitzero"`
+	Lead b24.Opt[b24.Bool] `json:"LEAD,omitzero"`
 	// Whether binding to Contacts is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Contact b24.Opt[bool] `json:"CONTACT,omitzero"`
+	Contact b24.Opt[b24.Bool] `json:"CONTACT,omitzero"`
 	// Whether binding to Companies is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Company b24.Opt[bool] `json:"COMPANY,omitzero"`
+	Company b24.Opt[b24.Bool] `json:"COMPANY,omitzero"`
 	// Whether binding to Deals is enabled. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	Deal b24.Opt[bool] `json:"DEAL,omitzero"`
+	Deal b24.Opt[b24.Bool] `json:"DEAL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
