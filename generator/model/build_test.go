@@ -362,3 +362,26 @@ func TestBuildNestedRequiredChecks(t *testing.T) {
 		t.Errorf("checks %q, want %q", strings.Join(got, " "), want)
 	}
 }
+
+// TestRequiredChecksSayWhatThePageSays: a "*" whose description adds a
+// condition is not checked unconditionally (im.message.add's MESSAGE,
+// required without ATTACH), and a required ID whose page gives 0 a meaning
+// takes 0 (calendar.event.add's ownerId: 0 is the company calendar).
+func TestRequiredChecksSayWhatThePageSays(t *testing.T) {
+	s := &spec.Spec{Methods: []spec.Method{method("im.x.add", 2, []spec.Param{
+		{Name: "DIALOG_ID", Kind: spec.KindString, Required: true, Description: "Chat identifier"},
+		{Name: "MESSAGE", Kind: spec.KindString, Required: true, Description: "The text of the message. Required if ATTACH is not provided."},
+		{Name: "ATTACH", Kind: spec.KindArray, Elem: spec.KindAny},
+		{Name: "ownerId", Kind: spec.KindInteger, Required: true, Description: "Identifier of the calendar owner.\n\nFor the company calendar, the ownerId parameter is set to 0"},
+		{Name: "sectionId", Kind: spec.KindInteger, Required: true, Description: "Section identifier"},
+	}, nil)}}
+	m, _, _ := Build(s, Options{})
+	f := findFunc(m, "im", "XAdd")
+	var checks []string
+	for _, r := range f.Required {
+		checks = append(checks, r.Param)
+	}
+	if got := strings.Join(checks, ","); got != "DIALOG_ID,sectionId" {
+		t.Errorf("required checks %v, want DIALOG_ID,sectionId", checks)
+	}
+}
