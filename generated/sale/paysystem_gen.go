@@ -1205,12 +1205,6 @@ func (p *PaysystemSettingsGetParams) validate() error {
 			Param:  "ID",
 		}
 	}
-	if p.PersonTypeID == 0 {
-		return &b24.RequiredError{
-			Method: "sale.paysystem.settings.get",
-			Param:  "PERSON_TYPE_ID",
-		}
-	}
 	return nil
 }
 
