@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"text/tabwriter"
 
+	"github.com/b24gen/b24gen/generator/audit"
 	"github.com/b24gen/b24gen/generator/model"
 	"github.com/b24gen/b24gen/generator/resolve"
 	"github.com/b24gen/b24gen/spec"
@@ -48,6 +50,11 @@ type coverage struct {
 
 	Problems       int         `json:"problems"`
 	ProblemsByKind []kindCount `json:"problems_by_kind"`
+
+	// RowsFound is the second reader's check (generator/audit): the
+	// parameter-table rows of each method page found in the method's
+	// parameter tree. Measured only with -docs (it reads the pages).
+	RowsFound *audit.RowsFound `json:"rows_found,omitempty"`
 }
 
 // goCoverage is what the model stage makes of the spec: how many
@@ -94,6 +101,11 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	c := measure(s)
+	if *docs != "" {
+		if c.RowsFound, err = audit.CountRowsFound(*docs, s); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -260,6 +272,14 @@ func (c *coverage) write(w io.Writer) error {
 		pct(g.ResultFieldsTyped, fields), g.ResultFieldsRaw, g.BorrowedFields))
 	row("  strictly", g.ResultFieldsStrict, fmt.Sprintf("%s, %d any, json.RawMessage, []any or map[string]any", pct(g.ResultFieldsStrict, fields), fields-g.ResultFieldsStrict))
 	row("entities", g.Entities, fmt.Sprintf("%d fields; %d methods return one, %d have a write form", g.EntityFields, g.EntityMethods, g.EntityInputs))
+	if r := c.RowsFound; r != nil {
+		row("table rows in the spec", r.Found, fmt.Sprintf("%s of %d parameter-table rows before the examples are in their method's parameter tree (second reader)", pct(r.Found, r.Rows), r.Rows))
+		for _, fam := range slices.Sorted(maps.Keys(r.ByFamily)) {
+			if n := r.ByFamily[fam]; n[1] >= 200 {
+				row("  "+fam, n[0], fmt.Sprintf("%s of %d", pct(n[0], n[1]), n[1]))
+			}
+		}
+	}
 	row("problems", c.Problems, "met in the docs and worked around (generate's count; -v there lists them)")
 	for _, kc := range c.ProblemsByKind {
 		row("  "+kc.Kind, kc.Count, "")

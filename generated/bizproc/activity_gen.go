@@ -72,7 +72,7 @@ type ActivityAddParams struct {
 	// By default, the parameter is empty, which is equivalent to waiting for a
 	// response from the application. The action does not wait for a response only
 	// when explicitly set to N
-	UseSubscription b24.Opt[bool] `json:"USE_SUBSCRIPTION,omitzero"`
+	UseSubscription b24.Opt[b24.Bool] `json:"USE_SUBSCRIPTION,omitzero"`
 	// Name of the action.
 	//
 	// It can be a string or an associative array of localized strings like:
@@ -195,7 +195,7 @@ type ActivityAddParams struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	UsePlacement b24.Opt[bool] `json:"USE_PLACEMENT,omitzero"`
+	UsePlacement b24.Opt[b24.Bool] `json:"USE_PLACEMENT,omitzero"`
 	// URL of the placement handler on the application side. Required if
 	// USE_PLACEMENT = 'Y'
 	PlacementHandler b24.Opt[string] `json:"PLACEMENT_HANDLER,omitzero"`
@@ -256,12 +256,12 @@ type ActivityAddParamsProperties struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Required b24.Opt[bool] `json:"Required,omitzero"`
+	Required b24.Opt[b24.Bool] `json:"Required,omitzero"`
 	// Parameter multiplicity. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter
 	Default any `json:"Default,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -313,12 +313,12 @@ type ActivityAddParamsReturnProperties struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Required b24.Opt[bool] `json:"Required,omitzero"`
+	Required b24.Opt[b24.Bool] `json:"Required,omitzero"`
 	// Parameter multiplicity. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter
 	Default any `json:"Default,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -649,7 +649,7 @@ type ActivityUpdateParamsFields struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	UseSubscription b24.Opt[bool] `json:"USE_SUBSCRIPTION,omitzero"`
+	UseSubscription b24.Opt[b24.Bool] `json:"USE_SUBSCRIPTION,omitzero"`
 	// Name of the action.
 	//
 	// Can be a string or an associative array of localized strings like:
@@ -766,7 +766,7 @@ type ActivityUpdateParamsFields struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	UsePlacement b24.Opt[bool] `json:"USE_PLACEMENT,omitzero"`
+	UsePlacement b24.Opt[b24.Bool] `json:"USE_PLACEMENT,omitzero"`
 	// URL of the placement handler on the application side
 	PlacementHandler b24.Opt[string] `json:"PLACEMENT_HANDLER,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -818,12 +818,12 @@ type ActivityUpdateParamsFieldsProperties struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Required b24.Opt[bool] `json:"Required,omitzero"`
+	Required b24.Opt[b24.Bool] `json:"Required,omitzero"`
 	// Parameter multiplicity. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter
 	Default any `json:"Default,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -875,12 +875,12 @@ type ActivityUpdateParamsFieldsReturnProperties struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Required b24.Opt[bool] `json:"Required,omitzero"`
+	Required b24.Opt[b24.Bool] `json:"Required,omitzero"`
 	// Parameter multiplicity. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter
 	Default any `json:"Default,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -75,7 +75,7 @@ type RobotAddParams struct {
 	// By default, the parameter is empty, which is equivalent to waiting for a
 	// response from the application. The Automation rule does not wait for a
 	// response only when explicitly set to N
-	UseSubscription b24.Opt[bool] `json:"USE_SUBSCRIPTION,omitzero"`
+	UseSubscription b24.Opt[b24.Bool] `json:"USE_SUBSCRIPTION,omitzero"`
 	// Name of the Automation rule.
 	//
 	// It can be a string or an associative array of localized strings like:
@@ -169,7 +169,7 @@ type RobotAddParams struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	UsePlacement b24.Opt[bool] `json:"USE_PLACEMENT,omitzero"`
+	UsePlacement b24.Opt[b24.Bool] `json:"USE_PLACEMENT,omitzero"`
 	// URL of the placement handler on the application side. Required if
 	// USE_PLACEMENT = 'Y'
 	PlacementHandler b24.Opt[string] `json:"PLACEMENT_HANDLER,omitzero"`
@@ -230,12 +230,12 @@ type RobotAddParamsProperties struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Required b24.Opt[bool] `json:"Required,omitzero"`
+	Required b24.Opt[b24.Bool] `json:"Required,omitzero"`
 	// Parameter multiplicity. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter. For Type = 'select', specify the key from
 	// Options
 	Default any `json:"Default,omitzero"`
@@ -288,12 +288,12 @@ type RobotAddParamsReturnProperties struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Required b24.Opt[bool] `json:"Required,omitzero"`
+	Required b24.Opt[b24.Bool] `json:"Required,omitzero"`
 	// Parameter multiplicity. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter. For Type = 'select', specify the key from
 	// Options
 	Default any `json:"Default,omitzero"`
@@ -556,7 +556,7 @@ type RobotUpdateParamsFields struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	UseSubscription b24.Opt[bool] `json:"USE_SUBSCRIPTION,omitzero"`
+	UseSubscription b24.Opt[b24.Bool] `json:"USE_SUBSCRIPTION,omitzero"`
 	// Name of the Automation Rule.
 	//
 	// Can be a string or an associative array of localized strings like:
@@ -655,7 +655,7 @@ type RobotUpdateParamsFields struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	UsePlacement b24.Opt[bool] `json:"USE_PLACEMENT,omitzero"`
+	UsePlacement b24.Opt[b24.Bool] `json:"USE_PLACEMENT,omitzero"`
 	// URL of the placement handler on the application side
 	PlacementHandler b24.Opt[string] `json:"PLACEMENT_HANDLER,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -707,12 +707,12 @@ type RobotUpdateParamsFieldsProperties struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Required b24.Opt[bool] `json:"Required,omitzero"`
+	Required b24.Opt[b24.Bool] `json:"Required,omitzero"`
 	// Multiplicity of the parameter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter
 	Default any `json:"Default,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -764,12 +764,12 @@ type RobotUpdateParamsFieldsReturnProperties struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Required b24.Opt[bool] `json:"Required,omitzero"`
+	Required b24.Opt[b24.Bool] `json:"Required,omitzero"`
 	// Multiplicity of the parameter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter
 	Default any `json:"Default,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -426,7 +426,7 @@ type TaskListParamsFilterParameters struct {
 	//
 	//   - N — no
 	//   - Y — yes
-	ShowComment b24.Opt[bool] `json:"ShowComment,omitzero"`
+	ShowComment b24.Opt[b24.Bool] `json:"ShowComment,omitzero"`
 	// Text for the Acknowledged button
 	StatusOkLabel b24.Opt[string] `json:"StatusOkLabel,omitzero"`
 	// Text for the Approve button
@@ -630,7 +630,7 @@ type TaskListParamsOrderParameters struct {
 	//
 	//   - N — no
 	//   - Y — yes
-	ShowComment b24.Opt[bool] `json:"ShowComment,omitzero"`
+	ShowComment b24.Opt[b24.Bool] `json:"ShowComment,omitzero"`
 	// Text for the Acknowledged button
 	StatusOkLabel b24.Opt[string] `json:"StatusOkLabel,omitzero"`
 	// Text for the Approve button

@@ -638,7 +638,7 @@ type WorkflowTemplateListParamsFilter struct {
 	//   - N — no
 	//
 	// This option is needed for typical templates of business processes
-	IsModified b24.Opt[bool] `json:"IS_MODIFIED,omitzero"`
+	IsModified b24.Opt[b24.Bool] `json:"IS_MODIFIED,omitzero"`
 	// Identifier of the user who created or modified the template
 	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// System code of the template.
@@ -738,7 +738,7 @@ type WorkflowTemplateListParamsOrder struct {
 	//   - N — no
 	//
 	// This option is needed for typical templates of business processes
-	IsModified b24.Opt[bool] `json:"IS_MODIFIED,omitzero"`
+	IsModified b24.Opt[b24.Bool] `json:"IS_MODIFIED,omitzero"`
 	// Identifier of the user who created or modified the template
 	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// System code of the template.

@@ -614,12 +614,6 @@ func (p *EventAddParams) validate() error {
 			Param:  "type",
 		}
 	}
-	if p.OwnerID == 0 {
-		return &b24.RequiredError{
-			Method: "calendar.event.add",
-			Param:  "ownerId",
-		}
-	}
 	if p.From == nil {
 		return &b24.RequiredError{
 			Method: "calendar.event.add",
@@ -979,12 +973,6 @@ func (p *EventGetParams) validate() error {
 		return &b24.RequiredError{
 			Method: "calendar.event.get",
 			Param:  "type",
-		}
-	}
-	if p.OwnerID == 0 {
-		return &b24.RequiredError{
-			Method: "calendar.event.get",
-			Param:  "ownerId",
 		}
 	}
 	return nil
@@ -1803,12 +1791,6 @@ func (p *EventUpdateParams) validate() error {
 		return &b24.RequiredError{
 			Method: "calendar.event.update",
 			Param:  "type",
-		}
-	}
-	if p.OwnerID == 0 {
-		return &b24.RequiredError{
-			Method: "calendar.event.update",
-			Param:  "ownerId",
 		}
 	}
 	return nil

@@ -24,10 +24,7 @@ func ExampleEventGet() {
 		fmt.Println(err)
 		return
 	}
-	res, err := calendar.EventGet(context.Background(), c, calendar.EventGetParams{
-		OwnerID: 1,
-		Type:    "1",
-	})
+	res, err := calendar.EventGet(context.Background(), c, calendar.EventGetParams{Type: "1"})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -329,12 +329,6 @@ func (p *SectionGetParams) validate() error {
 			Param:  "type",
 		}
 	}
-	if p.OwnerID == 0 {
-		return &b24.RequiredError{
-			Method: "calendar.section.get",
-			Param:  "ownerId",
-		}
-	}
 	return nil
 }
 

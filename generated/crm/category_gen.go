@@ -95,7 +95,7 @@ type CategoryInput struct {
 	//
 	// If the display of directions in the interface is disabled for an existing
 	// SPA, working with directions via REST is still possible.
-	IsDefault b24.Opt[bool] `json:"isDefault,omitzero"`
+	IsDefault b24.Opt[b24.Bool] `json:"isDefault,omitzero"`
 	// ORIGIN_ID
 	OriginID b24.Opt[string] `json:"originId,omitzero"`
 	// ORIGINATOR_ID

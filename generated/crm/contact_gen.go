@@ -186,14 +186,14 @@ type ContactInput struct {
 	//
 	// Default is Y. The default value can be changed in the CRM settings. Default:
 	// Y.
-	Opened b24.Opt[bool] `json:"OPENED,omitzero"`
+	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
 	// Is the contact included in the export? Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// Default is Y. Default: Y.
-	Export b24.Opt[bool] `json:"EXPORT,omitzero"`
+	Export b24.Opt[b24.Bool] `json:"EXPORT,omitzero"`
 	// Identifier of the user responsible for the item.
 	//
 	// Default — the identifier of the user calling the method
@@ -233,13 +233,41 @@ type ContactInput struct {
 	Im []b24.Multifield `json:"IM,omitzero"`
 	// Links. Service field
 	Link []b24.Multifield `json:"LINK,omitzero"`
+	// Identifier of the external system that is the source of data about this
+	// contact
+	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
+	// Version of the contact data in the external system. Used to protect data
+	// from accidental overwriting by the external system.
+	//
+	// If the data was imported and not changed in the external system, such data
+	// can be edited in CRM without fear that the next export will lead to data
+	// overwriting
+	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
+	// Original version
+	OriginVersion b24.Opt[string] `json:"ORIGIN_VERSION,omitzero"`
+	// Creation date.
+	//
+	// Available when IMPORT = Y is passed in params.
+	//
+	// Cannot be earlier than the creation date of the last created contact
+	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
+	// Modification date.
+	//
+	// Available when IMPORT = Y is passed in params
+	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
+	// Created by.
+	//
+	// Available when IMPORT = Y is passed in params
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
+	// Modified by. Available when IMPORT = Y is passed in params
+	ModifyByID b24.Opt[b24.Int] `json:"MODIFY_BY_ID,omitzero"`
 	// Address
 	Address b24.Opt[string] `json:"ADDRESS,omitzero"`
-	// Address (Line 2)
+	// Second line of the address
 	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
 	// City
 	AddressCity b24.Opt[string] `json:"ADDRESS_CITY,omitzero"`
-	// Postal Code
+	// Postal code
 	AddressPostalCode b24.Opt[string] `json:"ADDRESS_POSTAL_CODE,omitzero"`
 	// Region
 	AddressRegion b24.Opt[string] `json:"ADDRESS_REGION,omitzero"`
@@ -247,16 +275,10 @@ type ContactInput struct {
 	AddressProvince b24.Opt[string] `json:"ADDRESS_PROVINCE,omitzero"`
 	// Country
 	AddressCountry b24.Opt[string] `json:"ADDRESS_COUNTRY,omitzero"`
-	// Country Code
+	// Country code
 	AddressCountryCode b24.Opt[string] `json:"ADDRESS_COUNTRY_CODE,omitzero"`
-	// Location Address ID
+	// Location address identifier
 	AddressLocAddrID b24.Opt[b24.Int] `json:"ADDRESS_LOC_ADDR_ID,omitzero"`
-	// External Source
-	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Identifier in External Source
-	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
-	// Original Version
-	OriginVersion b24.Opt[string] `json:"ORIGIN_VERSION,omitzero"`
 	// Link to faces from the faceid module
 	FaceID b24.Opt[b24.Int] `json:"FACE_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -344,7 +366,7 @@ type ContactCompanyInput struct {
 	//
 	// Passing IS_PRIMARY = Y for a new and not first link overrides the existing
 	// primary link
-	IsPrimary b24.Opt[bool] `json:"IS_PRIMARY,omitzero"`
+	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
 	// Sort index.
 	//
 	// By default, i + 10, where i is the maximum sort index of existing links for
@@ -632,7 +654,86 @@ type ContactUserfieldSettings struct {
 	MaxValue b24.Number `json:"MAX_VALUE"`
 	// Default value
 	DefaultValue b24.String `json:"DEFAULT_VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	Display ContactUserfieldSettingsDisplay `json:"DISPLAY"`
+	// Labels for values, where:
+	//
+	//   - array item with index 0 — label for value No
+	//   - array item with index 1 — label for value Yes
+	Label []b24.String `json:"LABEL"`
+	// Checkbox label
+	LabelCheckbox b24.String `json:"LABEL_CHECKBOX"`
+	// Use seconds. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	UseSecond b24.Bool `json:"USE_SECOND"`
+	// Use time zones. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	UseTimezone b24.Bool `json:"USE_TIMEZONE"`
+	// Number of input field lines
+	Rows b24.Int `json:"ROWS"`
+	// Regular expression for validation
+	Regexp b24.String `json:"REGEXP"`
+	// Minimum string length (0 — do not check)
+	MinLength b24.Int `json:"MIN_LENGTH"`
+	// Maximum string length (0 — do not check)
+	MaxLength b24.Int `json:"MAX_LENGTH"`
+	// List height
+	ListHeight b24.Int `json:"LIST_HEIGHT"`
+	// Label when value is missing
+	CaptionNoValue b24.String `json:"CAPTION_NO_VALUE"`
+	// Whether to show an empty value for a required field. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	ShowNoValue b24.Bool `json:"SHOW_NO_VALUE"`
+	// Information block ID
+	IblockID b24.Int `json:"IBLOCK_ID"`
+	// Show only active items. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	ActiveFilter b24.Bool `json:"ACTIVE_FILTER"`
+	// CRM directory. The structure is similar to the elements returned by the
+	// crm.status.entity.types method
+	EntityType json.RawMessage `json:"ENTITY_TYPE"`
+	// Whether binding to Leads is enabled
+	Lead b24.Bool `json:"LEAD"`
+	// Whether binding to Contacts is enabled
+	Contact b24.Bool `json:"CONTACT"`
+	// Whether binding to Companies is enabled
+	Company b24.Bool `json:"COMPANY"`
+	// Whether binding to Deals is enabled
+	Deal b24.Bool `json:"DEAL"`
+	// Whether binding to Orders is enabled
+	Order b24.Bool `json:"ORDER"`
+	// Whether binding to Commercial proposals is enabled
+	Quote b24.Bool `json:"QUOTE"`
+	// Whether binding to New invoices is enabled
+	SmartInvoice b24.Bool `json:"SMART_INVOICE"`
+	// Show map
+	ShowMap b24.Bool `json:"SHOW_MAP"`
+	// Open in a new window
+	Popup b24.Bool `json:"POPUP"`
+	// Maximum width for display in the list
+	ListWidth b24.Int `json:"LIST_WIDTH"`
+	// Maximum allowable size for display in the list (0 — no limit)
+	MaxShowSize b24.Int `json:"MAX_SHOW_SIZE"`
+	// Maximum allowable file size for upload (0 — do not check)
+	MaxAllowedSize b24.Int `json:"MAX_ALLOWED_SIZE"`
+	// Allowed extensions
+	Extensions []b24.String `json:"EXTENSIONS"`
+	// Open file in a new tab
+	TargetBlank b24.Bool `json:"TARGET_BLANK"`
+	// Extra keeps the keys the docs do not list, among them DYNAMIC_* (whether
+	// binding to a specific SPA is enabled).
 	Extra b24.Fields `json:"-"`
 }
 
@@ -785,21 +886,21 @@ type ContactUserfieldInput struct {
 	// Fields of type boolean cannot be multiple.
 	//
 	// By default, N. Default: N.
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Is the field mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Show the field in the filter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"SHOW_FILTER,omitzero"`
 	// Additional field parameters. Each field type (USER_TYPE_ID) has its own set
 	// of available settings, which are described below
 	Settings *ContactUserfieldInputSettings `json:"SETTINGS,omitzero"`
@@ -822,14 +923,14 @@ type ContactUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Allow user editing. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default Y. Default: Y.
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Are the field values included in the search.
 	//
 	// This parameter does not affect anything within crm.
@@ -840,7 +941,7 @@ type ContactUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Identifier of the custom field
 	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// String identifier binding the custom field to the entity.
@@ -879,14 +980,129 @@ type ContactUserfieldInputSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
-	// Precision (number of decimal places)
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
 	Precision b24.Opt[b24.Int] `json:"PRECISION,omitzero"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display b24.Opt[ContactUserfieldInputSettingsDisplay] `json:"DISPLAY,omitzero"`
+	// List height. Must be greater than 0.
+	//
+	// Available only when DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight b24.Opt[b24.Int] `json:"LIST_HEIGHT,omitzero"`
+	// Information block type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.Opt[string] `json:"IBLOCK_TYPE_ID,omitzero"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.Opt[string] `json:"IBLOCK_ID,omitzero"`
+	// Whether to show items with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	ActiveFilter b24.Opt[b24.Bool] `json:"ACTIVE_FILTER,omitzero"`
+	// Dictionary type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Lead b24.Opt[b24.Bool] `json:"LEAD,omitzero"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Contact b24.Opt[b24.Bool] `json:"CONTACT,omitzero"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Company b24.Opt[b24.Bool] `json:"COMPANY,omitzero"`
+	// Is the link to Deals enabled? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Deal b24.Opt[b24.Bool] `json:"DEAL,omitzero"`
 	// Input field size for display
 	Size b24.Opt[b24.Int] `json:"SIZE,omitzero"`
 	// Minimum value (0 — do not check)
 	MinValue b24.Opt[float64] `json:"MIN_VALUE,omitzero"`
 	// Maximum value (0 — do not check)
 	MaxValue b24.Opt[float64] `json:"MAX_VALUE,omitzero"`
+	// Labels for values, where:
+	//
+	//   - array item with index 0 — label for value No
+	//   - array item with index 1 — label for value Yes
+	Label []string `json:"LABEL,omitzero"`
+	// Checkbox label
+	LabelCheckbox b24.Opt[string] `json:"LABEL_CHECKBOX,omitzero"`
+	// Use seconds. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	UseSecond b24.Opt[b24.Bool] `json:"USE_SECOND,omitzero"`
+	// Use time zones. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	UseTimezone b24.Opt[b24.Bool] `json:"USE_TIMEZONE,omitzero"`
+	// Regular expression for validation
+	Regexp b24.Opt[string] `json:"REGEXP,omitzero"`
+	// Minimum string length (0 — do not check)
+	MinLength b24.Opt[b24.Int] `json:"MIN_LENGTH,omitzero"`
+	// Maximum string length (0 — do not check)
+	MaxLength b24.Opt[b24.Int] `json:"MAX_LENGTH,omitzero"`
+	// Label when value is missing
+	CaptionNoValue b24.Opt[string] `json:"CAPTION_NO_VALUE,omitzero"`
+	// Whether to show an empty value for a required field. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	ShowNoValue b24.Opt[b24.Bool] `json:"SHOW_NO_VALUE,omitzero"`
+	// Whether binding to Orders is enabled
+	Order b24.Opt[bool] `json:"ORDER,omitzero"`
+	// Whether binding to Commercial proposals is enabled
+	Quote b24.Opt[bool] `json:"QUOTE,omitzero"`
+	// Whether binding to New invoices is enabled
+	SmartInvoice b24.Opt[bool] `json:"SMART_INVOICE,omitzero"`
+	// Show map
+	ShowMap b24.Opt[bool] `json:"SHOW_MAP,omitzero"`
+	// Open in a new window
+	Popup b24.Opt[bool] `json:"POPUP,omitzero"`
+	// Maximum width for display in the list
+	ListWidth b24.Opt[b24.Int] `json:"LIST_WIDTH,omitzero"`
+	// Maximum allowable size for display in the list (0 — no limit)
+	MaxShowSize b24.Opt[b24.Int] `json:"MAX_SHOW_SIZE,omitzero"`
+	// Maximum allowable file size for upload (0 — do not check)
+	MaxAllowedSize b24.Opt[b24.Int] `json:"MAX_ALLOWED_SIZE,omitzero"`
+	// Allowed extensions
+	Extensions []string `json:"EXTENSIONS,omitzero"`
+	// Open file in a new tab
+	TargetBlank b24.Opt[bool] `json:"TARGET_BLANK,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -923,7 +1139,7 @@ type ContactUserfieldInputList struct {
 	// default value.
 	//
 	// By default N
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
+	Def b24.Opt[b24.Bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the elements of the user
 	// field list
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
@@ -1001,6 +1217,55 @@ func (v *ContactUserfieldUserTypeID) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = ContactUserfieldUserTypeID(s)
+	return nil
+}
+
+// ContactUserfieldSettingsDisplay is the DISPLAY of crm.contact.userfield: the
+// constants below are the documented values; others are accepted too.
+type ContactUserfieldSettingsDisplay string
+
+// The documented values of ContactUserfieldSettingsDisplay.
+const (
+	// checkbox
+	ContactUserfieldSettingsDisplayCheckbox ContactUserfieldSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	ContactUserfieldSettingsDisplayRadio ContactUserfieldSettingsDisplay = "RADIO"
+	// dropdown list
+	ContactUserfieldSettingsDisplayDropdown ContactUserfieldSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ContactUserfieldSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ContactUserfieldSettingsDisplay(s)
+	return nil
+}
+
+// ContactUserfieldInputSettingsDisplay is the DISPLAY of
+// crm.contact.userfield: the constants below are the documented values; others
+// are accepted too.
+type ContactUserfieldInputSettingsDisplay string
+
+// The documented values of ContactUserfieldInputSettingsDisplay.
+const (
+	// checkbox
+	ContactUserfieldInputSettingsDisplayCheckbox ContactUserfieldInputSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	ContactUserfieldInputSettingsDisplayRadio ContactUserfieldInputSettingsDisplay = "RADIO"
+	// dropdown list
+	ContactUserfieldInputSettingsDisplayDropdown ContactUserfieldInputSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ContactUserfieldInputSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ContactUserfieldInputSettingsDisplay(s)
 	return nil
 }
 
@@ -1082,7 +1347,7 @@ type ContactAddParamsParams struct {
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	RegisterSonetEvent b24.Opt[bool] `json:"REGISTER_SONET_EVENT,omitzero"`
+	RegisterSonetEvent b24.Opt[b24.Bool] `json:"REGISTER_SONET_EVENT,omitzero"`
 	// Is import mode enabled? Possible values:
 	//
 	//   - Y — yes
@@ -1558,7 +1823,7 @@ type ContactCompanyItemsSetParamsItems struct {
 	//
 	// If multiple bindings with IS_PRIMARY = Y are provided, the first binding
 	// with IS_PRIMARY = Y will be considered primary.
-	IsPrimary b24.Opt[bool] `json:"IS_PRIMARY,omitzero"`
+	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
 	// Sort index.
 	//
 	// By default, i + 10, where i is the maximum sort index of existing and
@@ -2381,7 +2646,7 @@ type ContactUpdateParamsParams struct {
 	//   - N — no
 	//
 	// Default is N. Default: N.
-	RegisterSonetEvent b24.Opt[bool] `json:"REGISTER_SONET_EVENT,omitzero"`
+	RegisterSonetEvent b24.Opt[b24.Bool] `json:"REGISTER_SONET_EVENT,omitzero"`
 	// Should the update of the contact be registered in the history? Possible
 	// values:
 	//
@@ -2389,7 +2654,7 @@ type ContactUpdateParamsParams struct {
 	//   - N — no
 	//
 	// Default is Y. Default: Y.
-	RegisterHistoryEvent b24.Opt[bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
+	RegisterHistoryEvent b24.Opt[b24.Bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

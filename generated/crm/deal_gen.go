@@ -1029,6 +1029,73 @@ type DealUserfieldSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Int `json:"ROWS"`
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
+	Precision b24.Int `json:"PRECISION"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display DealUserfieldSettingsDisplay `json:"DISPLAY"`
+	// List height. Must be greater than 0.
+	//
+	// Available only with DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight json.RawMessage `json:"LIST_HEIGHT"`
+	// Information block type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.String `json:"IBLOCK_TYPE_ID"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.String `json:"IBLOCK_ID"`
+	// Whether to show items with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	ActiveFilter b24.Bool `json:"ACTIVE_FILTER"`
+	// Dictionary type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Lead b24.Bool `json:"LEAD"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Contact b24.Bool `json:"CONTACT"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Company b24.Bool `json:"COMPANY"`
+	// Is the link to Deals enabled? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Deal b24.Bool `json:"DEAL"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1137,21 +1204,21 @@ type DealUserfieldInput struct {
 	// Fields of type boolean cannot be multiple.
 	//
 	// By default, N. Default: N.
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Is the field mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Show the field in the filter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"SHOW_FILTER,omitzero"`
 	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
 	// available settings, described below
 	Settings *DealUserfieldInputSettings `json:"SETTINGS,omitzero"`
@@ -1174,7 +1241,7 @@ type DealUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Allow user editing. Possible values:
 	//
 	//   - Y — yes
@@ -1182,7 +1249,7 @@ type DealUserfieldInput struct {
 	//
 	// By default Y. The value N is not supported by all field types within crm.
 	// Default: Y.
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Are the field values included in the search.
 	//
 	// This parameter does not affect anything within crm.
@@ -1193,9 +1260,9 @@ type DealUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	IsSearchable b24.Opt[bool]   `json:"IS_SEARCHABLE,omitzero"`
-	ID           b24.Opt[string] `json:"ID,omitzero"`
-	EntityID     b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
+	ID           b24.Opt[string]   `json:"ID,omitzero"`
+	EntityID     b24.Opt[string]   `json:"ENTITY_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1222,6 +1289,73 @@ type DealUserfieldInputSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
+	Precision b24.Opt[b24.Int] `json:"PRECISION,omitzero"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display b24.Opt[DealUserfieldInputSettingsDisplay] `json:"DISPLAY,omitzero"`
+	// List height. Must be greater than 0.
+	//
+	// Available only with DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight any `json:"LIST_HEIGHT,omitzero"`
+	// Information block type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.Opt[string] `json:"IBLOCK_TYPE_ID,omitzero"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.Opt[string] `json:"IBLOCK_ID,omitzero"`
+	// Whether to show items with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	ActiveFilter b24.Opt[b24.Bool] `json:"ACTIVE_FILTER,omitzero"`
+	// Dictionary type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Lead b24.Opt[b24.Bool] `json:"LEAD,omitzero"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Contact b24.Opt[b24.Bool] `json:"CONTACT,omitzero"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Company b24.Opt[b24.Bool] `json:"COMPANY,omitzero"`
+	// Is the link to Deals enabled? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Deal b24.Opt[b24.Bool] `json:"DEAL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1257,7 +1391,7 @@ type DealUserfieldInputList struct {
 	// first passed list item will be considered default DEF = Y.
 	//
 	// Default is N
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
+	Def b24.Opt[b24.Bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the elements of the user
 	// field list
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
@@ -1324,6 +1458,54 @@ func (v *DealUserfieldUserTypeID) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = DealUserfieldUserTypeID(s)
+	return nil
+}
+
+// DealUserfieldSettingsDisplay is the DISPLAY of crm.deal.userfield: the
+// constants below are the documented values; others are accepted too.
+type DealUserfieldSettingsDisplay string
+
+// The documented values of DealUserfieldSettingsDisplay.
+const (
+	// checkbox
+	DealUserfieldSettingsDisplayCheckbox DealUserfieldSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	DealUserfieldSettingsDisplayRadio DealUserfieldSettingsDisplay = "RADIO"
+	// dropdown list
+	DealUserfieldSettingsDisplayDropdown DealUserfieldSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealUserfieldSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealUserfieldSettingsDisplay(s)
+	return nil
+}
+
+// DealUserfieldInputSettingsDisplay is the DISPLAY of crm.deal.userfield: the
+// constants below are the documented values; others are accepted too.
+type DealUserfieldInputSettingsDisplay string
+
+// The documented values of DealUserfieldInputSettingsDisplay.
+const (
+	// checkbox
+	DealUserfieldInputSettingsDisplayCheckbox DealUserfieldInputSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	DealUserfieldInputSettingsDisplayRadio DealUserfieldInputSettingsDisplay = "RADIO"
+	// dropdown list
+	DealUserfieldInputSettingsDisplayDropdown DealUserfieldInputSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealUserfieldInputSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealUserfieldInputSettingsDisplay(s)
 	return nil
 }
 
@@ -1401,7 +1583,7 @@ type DealAddParamsParams struct {
 	//   - N — no
 	//
 	// By default Y. Default: Y.
-	RegisterSonetEvent b24.Opt[bool] `json:"REGISTER_SONET_EVENT,omitzero"`
+	RegisterSonetEvent b24.Opt[b24.Bool] `json:"REGISTER_SONET_EVENT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3535,12 +3717,12 @@ type DealUpdateParamsParams struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	RegisterSonetEvent b24.Opt[bool] `json:"REGISTER_SONET_EVENT,omitzero"`
+	RegisterSonetEvent b24.Opt[b24.Bool] `json:"REGISTER_SONET_EVENT,omitzero"`
 	// Should a record be created in the history? Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	RegisterHistoryEvent b24.Opt[bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
+	RegisterHistoryEvent b24.Opt[b24.Bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3908,12 +4090,12 @@ type DealUserfieldListParamsFilter struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Whether the custom field is mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Whether to show in the list filter. Possible values:
 	//
 	//   - N — do not show
@@ -3925,17 +4107,17 @@ type DealUserfieldListParamsFilter struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Whether to allow user editing. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Whether the field values are searchable. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Language identifier. When filtering by this parameter, a set of fields with
 	// values in the provided language will be returned:
 	//

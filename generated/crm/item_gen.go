@@ -198,31 +198,58 @@ type Item struct {
 	// Campaign search condition. For example, contextual advertising keywords.
 	//
 	// Default is null
-	UTMTerm            b24.String      `json:"utmTerm"`
-	EntityTypeID       b24.Int         `json:"entityTypeId"`
-	LeadID             b24.Int         `json:"leadId"`
-	QuoteID            b24.Int         `json:"quoteId"`
-	IsNew              b24.String      `json:"isNew"`
-	IsRecurring        b24.String      `json:"isRecurring"`
-	IsRepeatedApproach b24.String      `json:"isRepeatedApproach"`
-	Closed             b24.String      `json:"closed"`
-	TypeID             b24.String      `json:"typeId"`
-	Probability        b24.Int         `json:"probability"`
-	BegindateShort     b24.String      `json:"begindateShort"`
-	ClosedateShort     b24.String      `json:"closedateShort"`
-	EventDate          b24.Time        `json:"eventDate"`
-	EventDateShort     b24.String      `json:"eventDateShort"`
-	EventID            b24.Int         `json:"eventId"`
-	EventDescription   json.RawMessage `json:"eventDescription"`
-	LocationID         b24.Int         `json:"locationId"`
-	AdditionalInfo     b24.String      `json:"additionalInfo"`
-	OrderStage         json.RawMessage `json:"orderStage"`
-	IsWork             b24.Bool        `json:"isWork"`
-	IsWon              b24.Bool        `json:"isWon"`
-	IsLose             b24.Bool        `json:"isLose"`
-	ReceivedAmount     b24.Number      `json:"receivedAmount"`
-	LostAmount         b24.Number      `json:"lostAmount"`
-	HasProducts        b24.Bool        `json:"hasProducts"`
+	UTMTerm      b24.String `json:"utmTerm"`
+	EntityTypeID b24.Int    `json:"entityTypeId"`
+	// Lead identifier, based on which the item is created.
+	//
+	// Default — null
+	LeadID b24.Int `json:"leadId"`
+	// Estimate identifier that will be linked to the deal
+	QuoteID b24.Int    `json:"quoteId"`
+	IsNew   b24.String `json:"isNew"`
+	// Whether the deal is recurring. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default — N
+	IsRecurring        b24.Bool   `json:"isRecurring"`
+	IsRepeatedApproach b24.String `json:"isRepeatedApproach"`
+	Closed             b24.String `json:"closed"`
+	// String identifier of the entity type.
+	//
+	// For example, for a deal: 'SALE' = 'Sale'
+	//
+	// You can find the list of available entity types using crm.status.list by
+	// applying the { ENTITY_ID: "DEAL_TYPE" } filter.
+	//
+	// Default — the first available entity type
+	TypeID b24.String `json:"typeId"`
+	// Probability %.
+	//
+	// Default — null
+	Probability      b24.Int         `json:"probability"`
+	BegindateShort   b24.String      `json:"begindateShort"`
+	ClosedateShort   b24.String      `json:"closedateShort"`
+	EventDate        b24.Time        `json:"eventDate"`
+	EventDateShort   b24.String      `json:"eventDateShort"`
+	EventID          b24.Int         `json:"eventId"`
+	EventDescription json.RawMessage `json:"eventDescription"`
+	// Location identifier. Service field.
+	//
+	// Default — null
+	LocationID b24.String `json:"locationId"`
+	// Additional information.
+	//
+	// Default — null
+	AdditionalInfo b24.String      `json:"additionalInfo"`
+	OrderStage     json.RawMessage `json:"orderStage"`
+	IsWork         b24.Bool        `json:"isWork"`
+	IsWon          b24.Bool        `json:"isWon"`
+	IsLose         b24.Bool        `json:"isLose"`
+	ReceivedAmount b24.Number      `json:"receivedAmount"`
+	LostAmount     b24.Number      `json:"lostAmount"`
+	HasProducts    b24.Bool        `json:"hasProducts"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -321,7 +348,7 @@ type ItemInput struct {
 	//   - N — automatic
 	//
 	// Default — N. Default: N.
-	IsManualOpportunity b24.Opt[bool] `json:"isManualOpportunity,omitzero"`
+	IsManualOpportunity b24.Opt[b24.Bool] `json:"isManualOpportunity,omitzero"`
 	// Amount.
 	//
 	// Default — null. Default: null.
@@ -333,7 +360,7 @@ type ItemInput struct {
 	//
 	// Default — Y. The default value can be changed in the CRM settings.
 	// Default: Y.
-	Opened b24.Opt[bool] `json:"opened,omitzero"`
+	Opened b24.Opt[b24.Bool] `json:"opened,omitzero"`
 	// Comment.
 	//
 	// Default — null. Default: null.
@@ -429,20 +456,157 @@ type ItemInput struct {
 	//
 	// Default — null. Default: null.
 	Fm []b24.Multifield `json:"fm,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Start date
-	Begindate b24.Opt[b24.Date] `json:"begindate,omitzero"`
-	// End date
-	Closedate b24.Opt[b24.Date] `json:"closedate,omitzero"`
-	// CONTACTS
-	Contacts []b24.Int `json:"contacts,omitzero"`
-	// Pipeline
+	// String identifier of the entity type.
+	//
+	// For example, for a deal: 'SALE' = 'Sale'
+	//
+	// You can find the list of available entity types using crm.status.list by
+	// applying the { ENTITY_ID: "DEAL_TYPE" } filter.
+	//
+	// Default — the first available entity type
+	TypeID b24.Opt[string] `json:"typeId,omitzero"`
+	// Identifier of the deal direction (pipeline).
+	//
+	// Default — 0 (general). Default: 0.
 	CategoryID b24.Opt[b24.Int] `json:"categoryId,omitzero"`
-	// Tax amount
+	// Whether the deal is recurring. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default — N. Default: N.
+	IsRecurring b24.Opt[b24.Bool] `json:"isRecurring,omitzero"`
+	// Probability %.
+	//
+	// Default — null. Default: null.
+	Probability b24.Opt[b24.Int] `json:"probability,omitzero"`
+	// Tax amount.
+	//
+	// Default — null. Default: null.
 	TaxValue b24.Opt[float64] `json:"taxValue,omitzero"`
-	// Your company details
-	MycompanyID        b24.Opt[b24.Int] `json:"mycompanyId,omitzero"`
+	// Estimate identifier that will be linked to the deal
+	QuoteID b24.Opt[b24.Int] `json:"quoteId,omitzero"`
+	// Item start date.
+	//
+	// Default — Create date
+	Begindate b24.Opt[b24.Date] `json:"begindate,omitzero"`
+	// Item end date.
+	//
+	// Default — Create date item + 7 days
+	Closedate b24.Opt[b24.Date] `json:"closedate,omitzero"`
+	// Lead identifier, based on which the item is created.
+	//
+	// Default — null. Default: null.
+	LeadID b24.Opt[b24.Int] `json:"leadId,omitzero"`
+	// Additional information.
+	//
+	// Default — null. Default: null.
+	AdditionalInfo b24.Opt[string] `json:"additionalInfo,omitzero"`
+	// Location identifier. Service field.
+	//
+	// Default — null. Default: null.
+	LocationID b24.Opt[string] `json:"locationId,omitzero"`
+	// Photograph.
+	//
+	// Default — null. Default: null.
+	//
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
+	Photo any `json:"photo,omitzero"`
+	// Whether the contact is included in the export.
+	//
+	// Default — Y. Default: Y.
+	Export b24.Opt[bool] `json:"export,omitzero"`
+	// An array of company identifiers that will be linked to the item
+	CompanyIDs b24.Opt[b24.Int] `json:"companyIds,omitzero"`
+	// Original version.
+	//
+	// Default — null. Default: null.
+	OriginVersion b24.Opt[string] `json:"originVersion,omitzero"`
+	// Logo.
+	//
+	// Default — null. Default: null.
+	//
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
+	Logo any `json:"logo,omitzero"`
+	// Bank Company details.
+	//
+	// Default — null. Default: null.
+	BankingDetails b24.Opt[string] `json:"bankingDetails,omitzero"`
+	// String identifier of the industry type.
+	//
+	// For example, 'IT' = 'Information Technology'.
+	//
+	// A list of available industry types can be found using the crm.status.list
+	// method by applying the { ENTITY_ID: "INDUSTRY"} filter.
+	//
+	// Default — the first available industry type
+	Industry b24.Opt[string] `json:"industry,omitzero"`
+	// String identifier of the employee count type.
+	//
+	// The value is taken from the list of available ones, for example
+	// 'EMPLOYEES_1' = 'less than 50'.
+	//
+	// A list of available employee count types can be found using the
+	// crm.status.list method by applying the { ENTITY_ID: "EMPLOYEES" } filter.
+	//
+	// Default — the first available employee count type
+	Employees b24.Opt[string] `json:"employees,omitzero"`
+	// Annual turnover.
+	//
+	// Default — 0. Default: 0.
+	Revenue b24.Opt[float64] `json:"revenue,omitzero"`
+	// Whether the company is my company.
+	//
+	// Default — N. Default: N.
+	IsMyCompany b24.Opt[bool] `json:"isMyCompany,omitzero"`
+	// Content.
+	//
+	// Default — null. Default: null.
+	Content b24.Opt[string] `json:"content,omitzero"`
+	// Terms.
+	//
+	// Default — null. Default: null.
+	Terms b24.Opt[string] `json:"terms,omitzero"`
+	// Identifier of the linked deal.
+	//
+	// Default — null. Default: null.
+	DealID b24.Opt[b24.Int] `json:"dealId,omitzero"`
+	// Storage type identifier. Possible values:
+	//
+	//   - 1 — file
+	//   - 2 — WebDAV
+	//   - 3 — Drive
+	//
+	// Default:
+	//
+	//  1. If the disk module is installed -> Drive
+	//  2. If the webdav module is installed -> WebDAV
+	//  3. File
+	StorageTypeID b24.Opt[b24.Int] `json:"storageTypeId,omitzero"`
+	// File array.
+	//
+	// Default — null. Default: null.
+	StorageElementIDs b24.Opt[b24.Int] `json:"storageElementIds,omitzero"`
+	// Valid until.
+	//
+	// Default — Item Create date + 7 days
+	ActualDate b24.Opt[b24.Date] `json:"actualDate,omitzero"`
+	// My company identifier.
+	//
+	// Default — identifier of the first available "my" company
+	MycompanyID b24.Opt[b24.Int] `json:"mycompanyId,omitzero"`
+	// External code.
+	//
+	// Default — null. Default: null.
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// CONTACTS
+	Contacts           []b24.Int        `json:"contacts,omitzero"`
 	DateCreateShort    any              `json:"dateCreateShort,omitzero"`
 	DateModifyShort    any              `json:"dateModifyShort,omitzero"`
 	IsConvert          any              `json:"isConvert,omitzero"`
@@ -469,22 +633,15 @@ type ItemInput struct {
 	Email              b24.Opt[string]  `json:"email,omitzero"`
 	Phone              b24.Opt[string]  `json:"phone,omitzero"`
 	EntityTypeID       b24.Opt[b24.Int] `json:"entityTypeId,omitzero"`
-	LeadID             b24.Opt[b24.Int] `json:"leadId,omitzero"`
-	QuoteID            b24.Opt[b24.Int] `json:"quoteId,omitzero"`
 	IsNew              b24.Opt[string]  `json:"isNew,omitzero"`
-	IsRecurring        b24.Opt[string]  `json:"isRecurring,omitzero"`
 	IsRepeatedApproach b24.Opt[string]  `json:"isRepeatedApproach,omitzero"`
 	Closed             b24.Opt[string]  `json:"closed,omitzero"`
-	TypeID             b24.Opt[string]  `json:"typeId,omitzero"`
-	Probability        b24.Opt[b24.Int] `json:"probability,omitzero"`
 	BegindateShort     any              `json:"begindateShort,omitzero"`
 	ClosedateShort     any              `json:"closedateShort,omitzero"`
 	EventDate          any              `json:"eventDate,omitzero"`
 	EventDateShort     any              `json:"eventDateShort,omitzero"`
 	EventID            any              `json:"eventId,omitzero"`
 	EventDescription   any              `json:"eventDescription,omitzero"`
-	LocationID         any              `json:"locationId,omitzero"`
-	AdditionalInfo     b24.Opt[string]  `json:"additionalInfo,omitzero"`
 	OrderStage         any              `json:"orderStage,omitzero"`
 	IsWork             any              `json:"isWork,omitzero"`
 	IsWon              any              `json:"isWon,omitzero"`
@@ -937,7 +1094,7 @@ type ItemAddParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1045,7 +1202,7 @@ type ItemBatchImportParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2097,7 +2254,7 @@ type ItemFieldsParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2193,7 +2350,7 @@ type ItemGetParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2355,7 +2512,7 @@ type ItemImportParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2448,7 +2605,7 @@ type ItemImportParamsFields struct {
 	//   - N — automatic
 	//
 	// By default — N. Default: N.
-	IsManualOpportunity b24.Opt[bool] `json:"isManualOpportunity,omitzero"`
+	IsManualOpportunity b24.Opt[b24.Bool] `json:"isManualOpportunity,omitzero"`
 	// Amount.
 	//
 	// By default — null. Default: null.
@@ -2460,7 +2617,7 @@ type ItemImportParamsFields struct {
 	//
 	// By default — Y. The default value can be changed in the CRM settings.
 	// Default: Y.
-	Opened b24.Opt[bool] `json:"opened,omitzero"`
+	Opened b24.Opt[b24.Bool] `json:"opened,omitzero"`
 	// Comment.
 	//
 	// By default — null. Default: null.
@@ -2530,6 +2687,155 @@ type ItemImportParamsFields struct {
 	//
 	// By default equals null. Default: null.
 	UTMTerm b24.Opt[string] `json:"utmTerm,omitzero"`
+	// String identifier for the type of entity.
+	//
+	// For example, for a deal: 'SALE' = 'Sale'
+	//
+	// The list of available entity types can be obtained using crm.status.list
+	// with the filter { ENTITY_ID: "DEAL_TYPE" }
+	//
+	// By default — the first available entity type
+	TypeID b24.Opt[string] `json:"typeId,omitzero"`
+	// Identifier of the direction (funnel) of the deal.
+	//
+	// By default — 0 (general). Default: 0.
+	CategoryID b24.Opt[b24.Int] `json:"categoryId,omitzero"`
+	// Is the deal recurring? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default — N. Default: N.
+	IsRecurring b24.Opt[b24.Bool] `json:"isRecurring,omitzero"`
+	// Probability %.
+	//
+	// By default — null. Default: null.
+	Probability b24.Opt[b24.Int] `json:"probability,omitzero"`
+	// Tax amount.
+	//
+	// By default — null. Default: null.
+	TaxValue b24.Opt[float64] `json:"taxValue,omitzero"`
+	// Identifier of the estimate that will be linked to the deal
+	QuoteID b24.Opt[b24.Int] `json:"quoteId,omitzero"`
+	// Start date of the element.
+	//
+	// By default — creation date
+	Begindate b24.Opt[b24.Date] `json:"begindate,omitzero"`
+	// End date of the element.
+	//
+	// By default — creation date + 7 days
+	Closedate b24.Opt[b24.Date] `json:"closedate,omitzero"`
+	// Identifier of the lead based on which the element is created.
+	//
+	// By default — null. Default: null.
+	LeadID b24.Opt[b24.Int] `json:"leadId,omitzero"`
+	// Additional information.
+	//
+	// By default — null. Default: null.
+	AdditionalInfo b24.Opt[string] `json:"additionalInfo,omitzero"`
+	// Identifier of the location. Service field.
+	//
+	// By default — null. Default: null.
+	LocationID b24.Opt[string] `json:"locationId,omitzero"`
+	// Photo.
+	//
+	// By default — null. Default: null.
+	//
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
+	Photo any `json:"photo,omitzero"`
+	// Is the contact included in the export?
+	//
+	// By default — Y. Default: Y.
+	Export b24.Opt[bool] `json:"export,omitzero"`
+	// Array of identifiers of companies that will be linked to the element
+	CompanyIDs b24.Opt[b24.Int] `json:"companyIds,omitzero"`
+	// Version of the original.
+	//
+	// By default — null. Default: null.
+	OriginVersion b24.Opt[string] `json:"originVersion,omitzero"`
+	// Logo.
+	//
+	// By default — null. Default: null.
+	//
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
+	Logo any `json:"logo,omitzero"`
+	// Banking details.
+	//
+	// By default — null. Default: null.
+	BankingDetails b24.Opt[string] `json:"bankingDetails,omitzero"`
+	// String identifier for the type of industry.
+	//
+	// For example, 'IT' = 'Information Technology'.
+	//
+	// The list of available industry types can be obtained using the
+	// crm.status.list method with the filter { ENTITY_ID: "INDUSTRY"}.
+	//
+	// By default — the first available industry type
+	Industry b24.Opt[string] `json:"industry,omitzero"`
+	// String identifier for the number of employees.
+	//
+	// The value is taken from the available list, for example, 'EMPLOYEES_1' =
+	// 'less than 50'.
+	//
+	// The list of available employee counts can be obtained using the
+	// crm.status.list method with the filter { ENTITY_ID: "EMPLOYEES" }.
+	//
+	// By default — the first available employee count type
+	Employees b24.Opt[string] `json:"employees,omitzero"`
+	// Annual revenue.
+	//
+	// By default — 0. Default: 0.
+	Revenue b24.Opt[float64] `json:"revenue,omitzero"`
+	// Is the company my company?
+	//
+	// By default — N. Default: N.
+	IsMyCompany b24.Opt[bool] `json:"isMyCompany,omitzero"`
+	// Content.
+	//
+	// By default — null. Default: null.
+	Content b24.Opt[string] `json:"content,omitzero"`
+	// Terms.
+	//
+	// By default — null. Default: null.
+	Terms b24.Opt[string] `json:"terms,omitzero"`
+	// Identifier of the linked deal.
+	//
+	// By default — null. Default: null.
+	DealID b24.Opt[b24.Int] `json:"dealId,omitzero"`
+	// Identifier of the storage type. Possible values:
+	//
+	//   - 1 — file
+	//   - 2 — WebDAV
+	//   - 3 — disk
+	//
+	// By default:
+	//
+	//  1. If the disk module is enabled -> Disk
+	//  2. If the webdav module is enabled -> WebDAV
+	//  3. File
+	StorageTypeID b24.Opt[b24.Int] `json:"storageTypeId,omitzero"`
+	// Array of files.
+	//
+	// By default — null. Default: null.
+	StorageElementIDs b24.Opt[b24.Int] `json:"storageElementIds,omitzero"`
+	// Valid until.
+	//
+	// By default — creation date + 7 days
+	ActualDate b24.Opt[b24.Date] `json:"actualDate,omitzero"`
+	// Identifier of my company.
+	//
+	// By default — identifier of the first available "my" company
+	MycompanyID b24.Opt[b24.Int] `json:"mycompanyId,omitzero"`
+	// External code.
+	//
+	// By default — null. Default: null.
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Extra keeps the keys the docs do not list, among them ufCrm* (user-defined
 	// field) and parentId* (parent field).
 	Extra b24.Fields `json:"-"`
@@ -2790,7 +3096,7 @@ type ItemListParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4822,7 +5128,7 @@ type ItemUpdateParams struct {
 	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
 	//
 	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+	UseOriginalUfNames b24.Opt[b24.Bool] `json:"useOriginalUfNames,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

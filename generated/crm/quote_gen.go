@@ -613,6 +613,73 @@ type QuoteUserfieldSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Int `json:"ROWS"`
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
+	Precision b24.Int `json:"PRECISION"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display QuoteUserfieldSettingsDisplay `json:"DISPLAY"`
+	// List height. Must be greater than 0.
+	//
+	// Available only when DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight json.RawMessage `json:"LIST_HEIGHT"`
+	// Infoblock type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.String `json:"IBLOCK_TYPE_ID"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.String `json:"IBLOCK_ID"`
+	// Whether to show elements with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	ActiveFilter b24.Bool `json:"ACTIVE_FILTER"`
+	// Directory type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Lead b24.Bool `json:"LEAD"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Contact b24.Bool `json:"CONTACT"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Company b24.Bool `json:"COMPANY"`
+	// Whether binding to Deals is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Deal b24.Bool `json:"DEAL"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -721,21 +788,21 @@ type QuoteUserfieldInput struct {
 	// Fields of type boolean cannot be multiple.
 	//
 	// By default, N. Default: N.
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Is the field mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Show the field in the filter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
 	// By default, N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"SHOW_FILTER,omitzero"`
 	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
 	// available settings, described below
 	Settings *QuoteUserfieldInputSettings `json:"SETTINGS,omitzero"`
@@ -758,7 +825,7 @@ type QuoteUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Allow user editing. Possible values:
 	//
 	//   - Y — yes
@@ -766,7 +833,7 @@ type QuoteUserfieldInput struct {
 	//
 	// By default Y. The value N is not supported by all field types within crm.
 	// Default: Y.
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Are the field values included in the search.
 	//
 	// This parameter does not affect anything within crm.
@@ -777,9 +844,9 @@ type QuoteUserfieldInput struct {
 	//   - N — no
 	//
 	// By default N. Default: N.
-	IsSearchable b24.Opt[bool]   `json:"IS_SEARCHABLE,omitzero"`
-	ID           b24.Opt[string] `json:"ID,omitzero"`
-	EntityID     b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
+	ID           b24.Opt[string]   `json:"ID,omitzero"`
+	EntityID     b24.Opt[string]   `json:"ENTITY_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -806,6 +873,73 @@ type QuoteUserfieldInputSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
+	Precision b24.Opt[b24.Int] `json:"PRECISION,omitzero"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display b24.Opt[QuoteUserfieldInputSettingsDisplay] `json:"DISPLAY,omitzero"`
+	// List height. Must be greater than 0.
+	//
+	// Available only when DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight any `json:"LIST_HEIGHT,omitzero"`
+	// Infoblock type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.Opt[string] `json:"IBLOCK_TYPE_ID,omitzero"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.Opt[string] `json:"IBLOCK_ID,omitzero"`
+	// Whether to show elements with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	ActiveFilter b24.Opt[b24.Bool] `json:"ACTIVE_FILTER,omitzero"`
+	// Directory type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Lead b24.Opt[b24.Bool] `json:"LEAD,omitzero"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Contact b24.Opt[b24.Bool] `json:"CONTACT,omitzero"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Company b24.Opt[b24.Bool] `json:"COMPANY,omitzero"`
+	// Whether binding to Deals is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default N. Default: N.
+	Deal b24.Opt[b24.Bool] `json:"DEAL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -841,7 +975,7 @@ type QuoteUserfieldInputList struct {
 	// field, the first provided list item with DEF = Y will be considered default.
 	//
 	// By default N
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
+	Def b24.Opt[b24.Bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the list items of the
 	// custom field
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
@@ -908,6 +1042,54 @@ func (v *QuoteUserfieldUserTypeID) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = QuoteUserfieldUserTypeID(s)
+	return nil
+}
+
+// QuoteUserfieldSettingsDisplay is the DISPLAY of crm.quote.userfield: the
+// constants below are the documented values; others are accepted too.
+type QuoteUserfieldSettingsDisplay string
+
+// The documented values of QuoteUserfieldSettingsDisplay.
+const (
+	// checkbox
+	QuoteUserfieldSettingsDisplayCheckbox QuoteUserfieldSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	QuoteUserfieldSettingsDisplayRadio QuoteUserfieldSettingsDisplay = "RADIO"
+	// dropdown list
+	QuoteUserfieldSettingsDisplayDropdown QuoteUserfieldSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *QuoteUserfieldSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = QuoteUserfieldSettingsDisplay(s)
+	return nil
+}
+
+// QuoteUserfieldInputSettingsDisplay is the DISPLAY of crm.quote.userfield:
+// the constants below are the documented values; others are accepted too.
+type QuoteUserfieldInputSettingsDisplay string
+
+// The documented values of QuoteUserfieldInputSettingsDisplay.
+const (
+	// checkbox
+	QuoteUserfieldInputSettingsDisplayCheckbox QuoteUserfieldInputSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	QuoteUserfieldInputSettingsDisplayRadio QuoteUserfieldInputSettingsDisplay = "RADIO"
+	// dropdown list
+	QuoteUserfieldInputSettingsDisplayDropdown QuoteUserfieldInputSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *QuoteUserfieldInputSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = QuoteUserfieldInputSettingsDisplay(s)
 	return nil
 }
 
@@ -996,7 +1178,15 @@ type QuoteAddParamsParams struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Import b24.Opt[bool] `json:"IMPORT,omitzero"`
+	Import b24.Opt[b24.Bool] `json:"IMPORT,omitzero"`
+	// Creation date
+	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
+	// Modification date
+	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
+	// Created by
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
+	// Modified by
+	ModifyByID b24.Opt[b24.Int] `json:"MODIFY_BY_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2104,7 +2294,7 @@ type QuoteUpdateParamsParams struct {
 	//   - N — no
 	//
 	// Default — Y. Default: Y.
-	RegisterHistoryEvent b24.Opt[bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
+	RegisterHistoryEvent b24.Opt[b24.Bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2473,12 +2663,12 @@ type QuoteUserfieldListParamsFilter struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Is the custom field mandatory. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Show in the list filter. Possible values:
 	//
 	//   - N — do not show
@@ -2490,17 +2680,17 @@ type QuoteUserfieldListParamsFilter struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Allow user editing? Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Whether the field values participate in search. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Language identifier. When filtering by this parameter, a set of fields with
 	// values in the provided language will be returned:
 	//

@@ -187,25 +187,54 @@ func (v Requisite) MarshalJSON() ([]byte, error) {
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
 // go in Extra.
 type RequisiteInput struct {
-	// Entity type ID
+	// Identifier of the parent entity type.
+	//
+	// Currently, this can only be:
+	//
+	//   - 3 — contact
+	//   - 4 — company
+	//
+	// Identifiers for all CRM object types can be retrieved using the method
+	// crm.enum.ownertype
 	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
-	// Entity ID
+	// Identifier of the parent entity (contact or company).
+	//
+	// The identifier can be obtained using the method crm.company.list for a
+	// company and the method crm.contact.list for a contact
 	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
-	// Preset ID
+	// Identifier of the requisite template.
+	//
+	// Template identifiers can be obtained using the method
+	// crm.requisite.preset.list
 	PresetID b24.Opt[b24.Int] `json:"PRESET_ID,omitzero"`
-	// Name
+	// Name of the requisite
 	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Code
+	// Symbolic code of the requisite
 	Code b24.Opt[string] `json:"CODE,omitzero"`
-	// External code
+	// External key, used for exchange operations.
+	//
+	// Identifier of the external information database.
+	//
+	// The purpose of the field may change by the final developer
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// ORIGINATOR_ID
+	// Identifier of the external information database.
+	//
+	// The purpose of the field may change by the final developer
 	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Active
+	// Activity status.
+	//
+	// Values Y or N are used.
+	//
+	// Currently, the field does not affect anything
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// ADDRESS_ONLY
+	// Status indicator when the requisite is used only for storing the address.
+	//
+	// Values Y or N are used. When set to Y, the requisites are not displayed in
+	// the entity card, but the address is shown
 	AddressOnly b24.Opt[b24.Bool] `json:"ADDRESS_ONLY,omitzero"`
-	// Sort order
+	// Sorting.
+	//
+	// Order in the list of requisites of the entity when there are multiple
 	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Full Name
 	RqName b24.Opt[string] `json:"RQ_NAME,omitzero"`
@@ -213,23 +242,23 @@ type RequisiteInput struct {
 	RqFirstName b24.Opt[string] `json:"RQ_FIRST_NAME,omitzero"`
 	// Last Name
 	RqLastName b24.Opt[string] `json:"RQ_LAST_NAME,omitzero"`
-	// Middle Name
+	// Patronymic
 	RqSecondName b24.Opt[string] `json:"RQ_SECOND_NAME,omitzero"`
-	// RQ_COMPANY_ID
+	// Identifier of the organization
 	RqCompanyID b24.Opt[string] `json:"RQ_COMPANY_ID,omitzero"`
-	// Short organization name
+	// Short name of the organization
 	RqCompanyName b24.Opt[string] `json:"RQ_COMPANY_NAME,omitzero"`
-	// Full organization name
+	// Full name of the organization
 	RqCompanyFullName b24.Opt[string] `json:"RQ_COMPANY_FULL_NAME,omitzero"`
-	// State registration date
+	// Date of state registration
 	RqCompanyRegDate b24.Opt[string] `json:"RQ_COMPANY_REG_DATE,omitzero"`
-	// CEO
+	// General director
 	RqDirector b24.Opt[string] `json:"RQ_DIRECTOR,omitzero"`
-	// Chief Accountant
+	// Chief accountant
 	RqAccountant b24.Opt[string] `json:"RQ_ACCOUNTANT,omitzero"`
-	// RQ_CEO_NAME
+	// Full name of the first leader
 	RqCeoName b24.Opt[string] `json:"RQ_CEO_NAME,omitzero"`
-	// RQ_CEO_WORK_POS
+	// Position of the first leader
 	RqCeoWorkPos b24.Opt[string] `json:"RQ_CEO_WORK_POS,omitzero"`
 	// Contact person
 	RqContact b24.Opt[string] `json:"RQ_CONTACT,omitzero"`
@@ -239,93 +268,95 @@ type RequisiteInput struct {
 	RqPhone b24.Opt[string] `json:"RQ_PHONE,omitzero"`
 	// Fax
 	RqFax b24.Opt[string] `json:"RQ_FAX,omitzero"`
-	// RQ_IDENT_TYPE
+	// Method of identification
 	RqIdentType b24.Opt[string] `json:"RQ_IDENT_TYPE,omitzero"`
-	// Document type
+	// Type of document
 	RqIdentDoc b24.Opt[string] `json:"RQ_IDENT_DOC,omitzero"`
-	// series
+	// Series
 	RqIdentDocSer b24.Opt[string] `json:"RQ_IDENT_DOC_SER,omitzero"`
-	// number
+	// Number
 	RqIdentDocNum b24.Opt[string] `json:"RQ_IDENT_DOC_NUM,omitzero"`
-	// RQ_IDENT_DOC_PERS_NUM
+	// Personal number
 	RqIdentDocPersNum b24.Opt[string] `json:"RQ_IDENT_DOC_PERS_NUM,omitzero"`
-	// issue date
+	// Date of issue
 	RqIdentDocDate b24.Opt[string] `json:"RQ_IDENT_DOC_DATE,omitzero"`
-	// issued by
+	// Issued by
 	RqIdentDocIssuedBy b24.Opt[string] `json:"RQ_IDENT_DOC_ISSUED_BY,omitzero"`
-	// department code
+	// Department code
 	RqIdentDocDepCode b24.Opt[string] `json:"RQ_IDENT_DOC_DEP_CODE,omitzero"`
-	// Tax ID
+	// TIN (INN)
 	RqInn b24.Opt[string] `json:"RQ_INN,omitzero"`
-	// Tax Registration Code
+	// KPP
 	RqKpp b24.Opt[string] `json:"RQ_KPP,omitzero"`
-	// RQ_USRLE
+	// Handelsregisternummer (for country DE)
 	RqUsrle b24.Opt[string] `json:"RQ_USRLE,omitzero"`
-	// Tax Office
+	// IFNS
 	RqIfns b24.Opt[string] `json:"RQ_IFNS,omitzero"`
-	// State Registration Number
+	// OGRN
 	RqOgrn b24.Opt[string] `json:"RQ_OGRN,omitzero"`
-	// Sole Proprietor Registration Number
+	// OGRNIP
 	RqOgrnip b24.Opt[string] `json:"RQ_OGRNIP,omitzero"`
-	// OKPO Code
+	// OKPO
 	RqOkpo b24.Opt[string] `json:"RQ_OKPO,omitzero"`
-	// OKTMO Code
+	// OKTMO
 	RqOktmo b24.Opt[string] `json:"RQ_OKTMO,omitzero"`
-	// NAICS Code
+	// OKVED
 	RqOkved b24.Opt[string] `json:"RQ_OKVED,omitzero"`
-	// RQ_EDRPOU
+	// EDRPOU (EDRPOU)
 	RqEdrpou b24.Opt[string] `json:"RQ_EDRPOU,omitzero"`
-	// RQ_DRFO
+	// DRFO
 	RqDrfo b24.Opt[string] `json:"RQ_DRFO,omitzero"`
-	// RQ_KBE
+	// KBE
 	RqKbe b24.Opt[string] `json:"RQ_KBE,omitzero"`
-	// RQ_IIN
+	// IIN
 	RqIin b24.Opt[string] `json:"RQ_IIN,omitzero"`
-	// RQ_BIN
+	// BIN
 	RqBin b24.Opt[string] `json:"RQ_BIN,omitzero"`
-	// State registration certificate series
+	// Series of State Registration Certificate
 	RqStCertSer b24.Opt[string] `json:"RQ_ST_CERT_SER,omitzero"`
-	// State registration certificate number
+	// Number of State Registration Certificate
 	RqStCertNum b24.Opt[string] `json:"RQ_ST_CERT_NUM,omitzero"`
-	// State registration certificate date
+	// Date of the state registration certificate
 	RqStCertDate b24.Opt[string] `json:"RQ_ST_CERT_DATE,omitzero"`
-	// RQ_VAT_PAYER
+	// VAT payer (for country UA).
+	//
+	// Values Y or N are used
 	RqVATPayer b24.Opt[b24.Bool] `json:"RQ_VAT_PAYER,omitzero"`
-	// RQ_VAT_ID
+	// VAT ID (identification number of VAT payer)
 	RqVATID b24.Opt[string] `json:"RQ_VAT_ID,omitzero"`
-	// RQ_VAT_CERT_SER
+	// Series of the VAT certificate
 	RqVATCertSer b24.Opt[string] `json:"RQ_VAT_CERT_SER,omitzero"`
-	// RQ_VAT_CERT_NUM
+	// Number of the VAT certificate
 	RqVATCertNum b24.Opt[string] `json:"RQ_VAT_CERT_NUM,omitzero"`
-	// RQ_VAT_CERT_DATE
+	// Date of the VAT certificate
 	RqVATCertDate b24.Opt[string] `json:"RQ_VAT_CERT_DATE,omitzero"`
-	// RQ_RESIDENCE_COUNTRY
+	// Country of residence
 	RqResidenceCountry b24.Opt[string] `json:"RQ_RESIDENCE_COUNTRY,omitzero"`
-	// RQ_BASE_DOC
+	// Basis for action
 	RqBaseDoc b24.Opt[string] `json:"RQ_BASE_DOC,omitzero"`
-	// RQ_REGON
+	// REGON (for country PL)
 	RqRegon b24.Opt[string] `json:"RQ_REGON,omitzero"`
-	// RQ_KRS
+	// KRS (for country PL)
 	RqKrs b24.Opt[string] `json:"RQ_KRS,omitzero"`
-	// RQ_PESEL
+	// PESEL (for country PL)
 	RqPesel b24.Opt[string] `json:"RQ_PESEL,omitzero"`
-	// RQ_LEGAL_FORM
+	// Legal form (for country FR)
 	RqLegalForm b24.Opt[string] `json:"RQ_LEGAL_FORM,omitzero"`
-	// RQ_SIRET
+	// Siret number (for country FR)
 	RqSiret b24.Opt[string] `json:"RQ_SIRET,omitzero"`
-	// RQ_SIREN
+	// Siren number (for country FR)
 	RqSiren b24.Opt[string] `json:"RQ_SIREN,omitzero"`
-	// RQ_CAPITAL
+	// Share capital (for country FR)
 	RqCapital b24.Opt[string] `json:"RQ_CAPITAL,omitzero"`
-	// RQ_RCS
+	// RCS (for country FR)
 	RqRcs b24.Opt[string] `json:"RQ_RCS,omitzero"`
-	// RQ_CNPJ
+	// CNPJ (for country BR)
 	RqCnpj b24.Opt[string] `json:"RQ_CNPJ,omitzero"`
-	// RQ_STATE_REG
+	// State Registration (IE) (for country BR)
 	RqStateReg b24.Opt[string] `json:"RQ_STATE_REG,omitzero"`
-	// RQ_MNPL_REG
+	// Municipal Registration (IM) (for country BR)
 	RqMnplReg b24.Opt[string] `json:"RQ_MNPL_REG,omitzero"`
-	// RQ_CPF
+	// CPF (for country BR)
 	RqCpf b24.Opt[string] `json:"RQ_CPF,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1002,6 +1033,9 @@ func (v *RequisiteUserfieldShowFilter) UnmarshalJSON(data []byte) error {
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
 func RequisiteAdd(ctx context.Context, c b24.Caller, p RequisiteAddParams, opts ...b24.CallOption) (b24.Int, error) {
+	if err := p.validate(); err != nil {
+		return 0, err
+	}
 	var out b24.Int
 	if err := b24.Invoke(ctx, c, RequisiteAddCommand(p).Request, &out, opts...); err != nil {
 		return 0, err
@@ -1025,6 +1059,35 @@ type RequisiteAddParams struct {
 	// Set of fields — an object of the form {"field": "value"[, ...]} for adding
 	// the requisite. Required.
 	Fields RequisiteInput `json:"fields"`
+}
+
+// validate reports the first required parameter left empty.
+func (p *RequisiteAddParams) validate() error {
+	if !p.Fields.EntityTypeID.Set {
+		return &b24.RequiredError{
+			Method: "crm.requisite.add",
+			Param:  "fields.ENTITY_TYPE_ID",
+		}
+	}
+	if !p.Fields.EntityID.Set {
+		return &b24.RequiredError{
+			Method: "crm.requisite.add",
+			Param:  "fields.ENTITY_ID",
+		}
+	}
+	if !p.Fields.PresetID.Set {
+		return &b24.RequiredError{
+			Method: "crm.requisite.add",
+			Param:  "fields.PRESET_ID",
+		}
+	}
+	if !p.Fields.Name.Set {
+		return &b24.RequiredError{
+			Method: "crm.requisite.add",
+			Param:  "fields.NAME",
+		}
+	}
+	return nil
 }
 
 // RequisiteBankdetailAdd calls crm.requisite.bankdetail.add: Create a New Bank
@@ -3795,6 +3858,12 @@ func (p *RequisiteUpdateParams) validate() error {
 		return &b24.RequiredError{
 			Method: "crm.requisite.update",
 			Param:  "id",
+		}
+	}
+	if !p.Fields.Name.Set {
+		return &b24.RequiredError{
+			Method: "crm.requisite.update",
+			Param:  "fields.NAME",
 		}
 	}
 	return nil

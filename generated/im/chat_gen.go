@@ -696,12 +696,6 @@ type ChatSetOwnerParams struct {
 
 // validate reports the first required parameter left empty.
 func (p *ChatSetOwnerParams) validate() error {
-	if p.ChatID == 0 {
-		return &b24.RequiredError{
-			Method: "im.chat.setOwner",
-			Param:  "CHAT_ID",
-		}
-	}
 	if p.UserID == 0 {
 		return &b24.RequiredError{
 			Method: "im.chat.setOwner",
@@ -776,12 +770,6 @@ type ChatUpdateAvatarParams struct {
 
 // validate reports the first required parameter left empty.
 func (p *ChatUpdateAvatarParams) validate() error {
-	if p.ChatID == 0 {
-		return &b24.RequiredError{
-			Method: "im.chat.updateAvatar",
-			Param:  "CHAT_ID",
-		}
-	}
 	if p.Avatar == "" {
 		return &b24.RequiredError{
 			Method: "im.chat.updateAvatar",
@@ -875,12 +863,6 @@ type ChatUpdateColorParams struct {
 
 // validate reports the first required parameter left empty.
 func (p *ChatUpdateColorParams) validate() error {
-	if p.ChatID == 0 {
-		return &b24.RequiredError{
-			Method: "im.chat.updateColor",
-			Param:  "CHAT_ID",
-		}
-	}
 	if p.Color == "" {
 		return &b24.RequiredError{
 			Method: "im.chat.updateColor",
@@ -1004,12 +986,6 @@ type ChatUpdateTitleParams struct {
 
 // validate reports the first required parameter left empty.
 func (p *ChatUpdateTitleParams) validate() error {
-	if p.ChatID == 0 {
-		return &b24.RequiredError{
-			Method: "im.chat.updateTitle",
-			Param:  "CHAT_ID",
-		}
-	}
 	if p.Title == "" {
 		return &b24.RequiredError{
 			Method: "im.chat.updateTitle",

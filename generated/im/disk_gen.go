@@ -38,9 +38,6 @@ import (
 //
 // Deprecated: use [V2FileUpload] (im.v2.File.upload).
 func DiskFileCommit(ctx context.Context, c b24.Caller, p DiskFileCommitParams, opts ...b24.CallOption) (*DiskFileCommitResult, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
 	var out DiskFileCommitResult
 	if err := b24.Invoke(ctx, c, DiskFileCommitCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
@@ -100,35 +97,6 @@ type DiskFileCommitParams struct {
 	//   - Y — yes
 	//   - N — no
 	AsFile b24.Opt[b24.Bool] `json:"AS_FILE,omitzero"`
-}
-
-// validate reports the first required parameter left empty.
-func (p *DiskFileCommitParams) validate() error {
-	if p.ChatID == 0 {
-		return &b24.RequiredError{
-			Method: "im.disk.file.commit",
-			Param:  "CHAT_ID",
-		}
-	}
-	if p.DialogID == "" {
-		return &b24.RequiredError{
-			Method: "im.disk.file.commit",
-			Param:  "DIALOG_ID",
-		}
-	}
-	if p.FileID == 0 {
-		return &b24.RequiredError{
-			Method: "im.disk.file.commit",
-			Param:  "FILE_ID",
-		}
-	}
-	if p.UploadID == 0 {
-		return &b24.RequiredError{
-			Method: "im.disk.file.commit",
-			Param:  "UPLOAD_ID",
-		}
-	}
-	return nil
 }
 
 // DiskFileCommitResult is the result of im.disk.file.commit.
@@ -611,9 +579,6 @@ func (v DiskFileSaveResultFile) MarshalJSON() ([]byte, error) {
 //
 // Deprecated: use [V2FileUpload] (im.v2.File.upload).
 func DiskFolderGet(ctx context.Context, c b24.Caller, p DiskFolderGetParams, opts ...b24.CallOption) (*DiskFolderGetResult, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
 	var out DiskFolderGetResult
 	if err := b24.Invoke(ctx, c, DiskFolderGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
@@ -640,23 +605,6 @@ type DiskFolderGetParams struct {
 	// Identifier of the dialog in the format chatXXX, where XXX is the identifier.
 	// Required if CHAT_ID is not provided. Required.
 	DialogID string `json:"DIALOG_ID"`
-}
-
-// validate reports the first required parameter left empty.
-func (p *DiskFolderGetParams) validate() error {
-	if p.ChatID == 0 {
-		return &b24.RequiredError{
-			Method: "im.disk.folder.get",
-			Param:  "CHAT_ID",
-		}
-	}
-	if p.DialogID == "" {
-		return &b24.RequiredError{
-			Method: "im.disk.folder.get",
-			Param:  "DIALOG_ID",
-		}
-	}
-	return nil
 }
 
 // DiskFolderGetResult is the result of im.disk.folder.get.

@@ -121,12 +121,6 @@ func (p *MessageAddParams) validate() error {
 			Param:  "DIALOG_ID",
 		}
 	}
-	if p.Message == "" {
-		return &b24.RequiredError{
-			Method: "im.message.add",
-			Param:  "MESSAGE",
-		}
-	}
 	return nil
 }
 

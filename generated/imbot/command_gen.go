@@ -120,18 +120,6 @@ type CommandAnswerParams struct {
 
 // validate reports the first required parameter left empty.
 func (p *CommandAnswerParams) validate() error {
-	if p.CommandID == 0 {
-		return &b24.RequiredError{
-			Method: "imbot.command.answer",
-			Param:  "COMMAND_ID",
-		}
-	}
-	if p.Command == "" {
-		return &b24.RequiredError{
-			Method: "imbot.command.answer",
-			Param:  "COMMAND",
-		}
-	}
 	if p.MessageID == 0 {
 		return &b24.RequiredError{
 			Method: "imbot.command.answer",

@@ -346,7 +346,7 @@ type BotSessionTransferParams struct {
 	//   - N — the bot stays until the transfer is confirmed
 	//
 	// By default, N is used. Default: N.
-	Leave b24.Opt[bool] `json:"LEAVE,omitzero"`
+	Leave b24.Opt[b24.Bool] `json:"LEAVE,omitzero"`
 	// This parameter is mandatory only for webhooks.
 	//
 	// Pass:

@@ -472,7 +472,11 @@ type ElementGetParams struct {
 	// specified, all elements of the list will be returned
 	//
 	// Deprecated: the docs mark this field as deprecated.
-	Filter b24.Opt[ElementGetParamsFilter] `json:"FILTER,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// An object for sorting element fields in the format {"field_1": "value_1",
 	// ... "field_N": "value_N"}.
 	//
@@ -574,82 +578,6 @@ func (v *ElementGetParamsIblockTypeID) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = ElementGetParamsIblockTypeID(s)
-	return nil
-}
-
-// ElementGetParamsFilter is the FILTER of lists.element.get: the constants
-// below are the documented values; others are accepted too.
-type ElementGetParamsFilter string
-
-// The documented values of ElementGetParamsFilter.
-const (
-	// element name
-	ElementGetParamsFilterName ElementGetParamsFilter = "NAME"
-	// identifier of the section to which the element is added
-	ElementGetParamsFilterIblockSectionID ElementGetParamsFilter = "IBLOCK_SECTION_ID"
-	// identifier of the user who created the element
-	ElementGetParamsFilterCreatedBy ElementGetParamsFilter = "CREATED_BY"
-	// end date of activity (deprecated)
-	ElementGetParamsFilterActiveTo ElementGetParamsFilter = "ACTIVE_TO"
-	// publication within the business process (deprecated)
-	ElementGetParamsFilterBpPublished ElementGetParamsFilter = "BP_PUBLISHED"
-	// element creation date
-	ElementGetParamsFilterDateCreate ElementGetParamsFilter = "DATE_CREATE"
-	// preview text (deprecated)
-	ElementGetParamsFilterPreviewText ElementGetParamsFilter = "PREVIEW_TEXT"
-	// detailed text (deprecated)
-	ElementGetParamsFilterDetailText ElementGetParamsFilter = "DETAIL_TEXT"
-	// sorting
-	ElementGetParamsFilterSort ElementGetParamsFilter = "SORT"
-	// type of preview text (deprecated)
-	ElementGetParamsFilterPreviewTextType ElementGetParamsFilter = "PREVIEW_TEXT_TYPE"
-	// type of detailed text (deprecated)
-	ElementGetParamsFilterDetailTextType ElementGetParamsFilter = "DETAIL_TEXT_TYPE"
-	// greater than or equal to
-	ElementGetParamsFilterX ElementGetParamsFilter = ">="
-	// greater than
-	ElementGetParamsFilterX_2 ElementGetParamsFilter = ">"
-	// less than or equal to
-	ElementGetParamsFilterX_3 ElementGetParamsFilter = "<="
-	// less than
-	ElementGetParamsFilterX_4 ElementGetParamsFilter = "<"
-	// exact match
-	ElementGetParamsFilterX_5 ElementGetParamsFilter = "="
-	// IN, an array is passed as the value
-	ElementGetParamsFilterX_6 ElementGetParamsFilter = "@"
-	// NOT IN, an array is passed as the value
-	ElementGetParamsFilterX_7 ElementGetParamsFilter = "!@"
-	// LIKE, substring search. The % character should not be included in the filter
-	// value. The search looks for the substring in any position of the string
-	ElementGetParamsFilterX_8 ElementGetParamsFilter = "%"
-	// LIKE, substring search. The % character should be included in the value.
-	// Examples:
-	ElementGetParamsFilterX_9 ElementGetParamsFilter = "=%"
-	// searches for values starting with "mol"
-	ElementGetParamsFilterMol ElementGetParamsFilter = "mol%"
-	// searches for values ending with "mol"
-	ElementGetParamsFilterMol_2 ElementGetParamsFilter = "%mol"
-	// searches for values where "mol" can be in any position
-	ElementGetParamsFilterMol_3 ElementGetParamsFilter = "%mol%"
-	// NOT LIKE, substring search. The % character should not be included in the
-	// filter value. The search goes from both sides
-	ElementGetParamsFilterX_10 ElementGetParamsFilter = "!%"
-	// NOT LIKE, substring search. The % character should be included in the value.
-	// Examples:
-	ElementGetParamsFilterX_11 ElementGetParamsFilter = "!=%"
-	// not equal
-	ElementGetParamsFilterX_12 ElementGetParamsFilter = "!="
-	// not equal
-	ElementGetParamsFilterX_13 ElementGetParamsFilter = "!"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ElementGetParamsFilter) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ElementGetParamsFilter(s)
 	return nil
 }
 

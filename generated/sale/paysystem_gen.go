@@ -525,6 +525,10 @@ type PaysystemHandlerAddParamsSettingsCheckoutData struct {
 	// Identifier of the payment in the payment system (if any). For example, if a
 	// request for the current payment has already been sent to ACTION_URI
 	ExternalPaymentID b24.Opt[string] `json:"EXTERNAL_PAYMENT_ID,omitzero"`
+	// URL of the payment page
+	PaymentURL b24.Opt[string] `json:"PAYMENT_URL,omitzero"`
+	// List of errors that occurred during payment creation
+	PaymentErrors []string `json:"PAYMENT_ERRORS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -549,6 +553,16 @@ type PaysystemHandlerAddParamsSettingsIframeData struct {
 	// Styles of the parent iframe element obtained via the
 	// window.getComputedStyle() method
 	BxComputedStyle map[string]any `json:"BX_COMPUTED_STYLE,omitzero"`
+	// Current page
+	ReturnURL b24.Opt[string] `json:"RETURN_URL,omitzero"`
+	// Identifier of the payment system
+	PaysystemID b24.Opt[b24.Int] `json:"PAYSYSTEM_ID,omitzero"`
+	// Identifier of the payment
+	PaymentID b24.Opt[b24.Int] `json:"PAYMENT_ID,omitzero"`
+	// Payment amount
+	Sum b24.Opt[string] `json:"SUM,omitzero"`
+	// Currency
+	Currency b24.Opt[string] `json:"CURRENCY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1189,12 +1203,6 @@ func (p *PaysystemSettingsGetParams) validate() error {
 		return &b24.RequiredError{
 			Method: "sale.paysystem.settings.get",
 			Param:  "ID",
-		}
-	}
-	if p.PersonTypeID == 0 {
-		return &b24.RequiredError{
-			Method: "sale.paysystem.settings.get",
-			Param:  "PERSON_TYPE_ID",
 		}
 	}
 	return nil

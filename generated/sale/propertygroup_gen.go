@@ -522,6 +522,18 @@ func (p *PropertygroupUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
+	if !p.Fields.PersonTypeID.Set {
+		return &b24.RequiredError{
+			Method: "sale.propertygroup.update",
+			Param:  "fields.personTypeId",
+		}
+	}
+	if !p.Fields.Name.Set {
+		return &b24.RequiredError{
+			Method: "sale.propertygroup.update",
+			Param:  "fields.name",
+		}
+	}
 	return nil
 }
 

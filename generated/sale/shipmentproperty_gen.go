@@ -211,7 +211,7 @@ type ShipmentpropertySettings struct {
 	// Regular expression for validating the shipment property value. Examples:
 	// Regular expression for validating a phone number ^((8|\+1)[\-
 	// ]?)?((?\d{3})?[\- ]?)?[\d\- ]{7,10}$ Regular expression for validating the
-	// date format DD/MM/YYYY: ^(0?[1-9]|[12][0-9]|3[01])\/\-[\/\-]\d{4}$
+	// date format DD/MM/YYYY: ^(0?[1-9]|12|3[01])\/\-[\/\-]\d{4}$
 	Pattern b24.String `json:"pattern"`
 	// Indicator of whether to display a multiline input field for the shipment
 	// property value. Possible values:
@@ -233,6 +233,35 @@ type ShipmentpropertySettings struct {
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Size b24.Int `json:"size"`
+	// Minimum allowable value for this shipment property
+	Min b24.Int `json:"min"`
+	// Maximum allowable value for this shipment property
+	Max b24.Int `json:"max"`
+	// Step for changing the value. Used in some user interfaces for convenience in
+	// changing the shipment property value
+	Step b24.Int `json:"step"`
+	// Indicator of whether to display the shipment property as a list of
+	// checkboxes. Value is used in some user interfaces. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	Multielement b24.Bool `json:"multielement"`
+	// Maximum allowable size of the uploaded file in bytes
+	Maxsize b24.Int `json:"maxsize"`
+	// List of file extensions that are allowed to be uploaded as the value of this
+	// shipment property. Example: png, doc, zip
+	Accept b24.String `json:"accept"`
+	// Indicator of whether to add the option to select time when working with the
+	// value of this shipment property. Value is used in some user interfaces.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	Time b24.Bool `json:"time"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -454,7 +483,7 @@ type ShipmentpropertyInputSettings struct {
 	// Regular expression for validating the shipment property value. Examples:
 	// Regular expression for validating a phone number ^((8|\+1)[\-
 	// ]?)?((?\d{3})?[\- ]?)?[\d\- ]{7,10}$ Regular expression for validating the
-	// date format DD/MM/YYYY: ^(0?[1-9]|[12][0-9]|3[01])\/\-[\/\-]\d{4}$
+	// date format DD/MM/YYYY: ^(0?[1-9]|12|3[01])\/\-[\/\-]\d{4}$
 	Pattern b24.Opt[string] `json:"pattern,omitzero"`
 	// Indicator of whether to display a multiline input field for the shipment
 	// property value. Possible values:
@@ -476,6 +505,35 @@ type ShipmentpropertyInputSettings struct {
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Size b24.Opt[b24.Int] `json:"size,omitzero"`
+	// Minimum allowable value for this shipment property
+	Min b24.Opt[b24.Int] `json:"min,omitzero"`
+	// Maximum allowable value for this shipment property
+	Max b24.Opt[b24.Int] `json:"max,omitzero"`
+	// Step for changing the value. Used in some user interfaces for convenience in
+	// changing the shipment property value
+	Step b24.Opt[b24.Int] `json:"step,omitzero"`
+	// Indicator of whether to display the shipment property as a list of
+	// checkboxes. Value is used in some user interfaces. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	Multielement b24.Opt[b24.Bool] `json:"multielement,omitzero"`
+	// Maximum allowable size of the uploaded file in bytes
+	Maxsize b24.Opt[b24.Int] `json:"maxsize,omitzero"`
+	// List of file extensions that are allowed to be uploaded as the value of this
+	// shipment property. Example: png, doc, zip
+	Accept b24.Opt[string] `json:"accept,omitzero"`
+	// Indicator of whether to add the option to select time when working with the
+	// value of this shipment property. Value is used in some user interfaces.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	Time b24.Opt[b24.Bool] `json:"time,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

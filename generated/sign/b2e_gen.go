@@ -198,9 +198,6 @@ func (v B2eHcmlinkDocumentDocument) MarshalJSON() ([]byte, error) {
 //   - 510: Company not found by companyUuid or companyCrmId
 //   - -: Company identifiers not provided
 func B2eCompanyProviderList(ctx context.Context, c b24.Caller, p B2eCompanyProviderListParams, opts ...b24.CallOption) ([]B2eCompanyProviderListItem, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
 	var out []B2eCompanyProviderListItem
 	if err := b24.Invoke(ctx, c, B2eCompanyProviderListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
@@ -248,23 +245,6 @@ type B2eCompanyProviderListParams struct {
 	//
 	// Defaults to 0
 	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
-}
-
-// validate reports the first required parameter left empty.
-func (p *B2eCompanyProviderListParams) validate() error {
-	if p.CompanyUUID == "" {
-		return &b24.RequiredError{
-			Method: "sign.b2e.company.provider.list",
-			Param:  "companyUuid",
-		}
-	}
-	if p.CompanyCRMID == 0 {
-		return &b24.RequiredError{
-			Method: "sign.b2e.company.provider.list",
-			Param:  "companyCrmId",
-		}
-	}
-	return nil
 }
 
 // B2eCompanyProviderListItem is one row of sign.b2e.company.provider.list.

@@ -157,12 +157,12 @@ type ChecklistitemInput struct {
 	//   - N — not completed
 	//
 	// Default is N. Default: N.
-	IsComplete b24.Opt[bool] `json:"IS_COMPLETE,omitzero"`
+	IsComplete b24.Opt[b24.Bool] `json:"IS_COMPLETE,omitzero"`
 	// Mark indicating that the item is important. Possible values:
 	//
 	//   - Y — important
 	//   - N — normal
-	IsImportant b24.Opt[bool] `json:"IS_IMPORTANT,omitzero"`
+	IsImportant b24.Opt[b24.Bool] `json:"IS_IMPORTANT,omitzero"`
 	// Object describing the participants of the checklist item. Key — user
 	// identifier, value — object with the participant type parameter TYPE.
 	// Possible participant type values:

@@ -1350,6 +1350,12 @@ type ItemUserfieldAddParamsParamsSettings struct {
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
 	// Number of rows in the input field
 	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Display option for the value:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	Display b24.Opt[ItemUserfieldAddParamsParamsSettingsDisplay] `json:"DISPLAY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1390,6 +1396,31 @@ func (v *ItemUserfieldAddParamsParamsUserTypeID) UnmarshalJSON(data []byte) erro
 		return err
 	}
 	*v = ItemUserfieldAddParamsParamsUserTypeID(s)
+	return nil
+}
+
+// ItemUserfieldAddParamsParamsSettingsDisplay is the DISPLAY of
+// task.item.userfield.add: the constants below are the documented values;
+// others are accepted too.
+type ItemUserfieldAddParamsParamsSettingsDisplay string
+
+// The documented values of ItemUserfieldAddParamsParamsSettingsDisplay.
+const (
+	// checkbox
+	ItemUserfieldAddParamsParamsSettingsDisplayCheckbox ItemUserfieldAddParamsParamsSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	ItemUserfieldAddParamsParamsSettingsDisplayRadio ItemUserfieldAddParamsParamsSettingsDisplay = "RADIO"
+	// dropdown list
+	ItemUserfieldAddParamsParamsSettingsDisplayDropdown ItemUserfieldAddParamsParamsSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ItemUserfieldAddParamsParamsSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ItemUserfieldAddParamsParamsSettingsDisplay(s)
 	return nil
 }
 
@@ -1837,6 +1868,12 @@ type ItemUserfieldUpdateParamsDataSettings struct {
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
 	// Number of rows in the input field
 	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Display option for the value:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	Display b24.Opt[ItemUserfieldUpdateParamsDataSettingsDisplay] `json:"DISPLAY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1851,4 +1888,29 @@ func (v *ItemUserfieldUpdateParamsDataSettings) UnmarshalJSON(data []byte) error
 func (v ItemUserfieldUpdateParamsDataSettings) MarshalJSON() ([]byte, error) {
 	type plain ItemUserfieldUpdateParamsDataSettings
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ItemUserfieldUpdateParamsDataSettingsDisplay is the DISPLAY of
+// task.item.userfield.update: the constants below are the documented values;
+// others are accepted too.
+type ItemUserfieldUpdateParamsDataSettingsDisplay string
+
+// The documented values of ItemUserfieldUpdateParamsDataSettingsDisplay.
+const (
+	// checkbox
+	ItemUserfieldUpdateParamsDataSettingsDisplayCheckbox ItemUserfieldUpdateParamsDataSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	ItemUserfieldUpdateParamsDataSettingsDisplayRadio ItemUserfieldUpdateParamsDataSettingsDisplay = "RADIO"
+	// dropdown list
+	ItemUserfieldUpdateParamsDataSettingsDisplayDropdown ItemUserfieldUpdateParamsDataSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ItemUserfieldUpdateParamsDataSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ItemUserfieldUpdateParamsDataSettingsDisplay(s)
+	return nil
 }

@@ -337,9 +337,6 @@ func (p *StagesDeleteParams) validate() error {
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func StagesGet(ctx context.Context, c b24.Caller, p StagesGetParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
 	var out json.RawMessage
 	if err := b24.Invoke(ctx, c, StagesGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
@@ -376,17 +373,6 @@ type StagesGetParams struct {
 	// If set to true, permission checks will not occur, provided that the
 	// requester is an administrator of the account.
 	IsAdmin b24.Opt[bool] `json:"isAdmin,omitzero"`
-}
-
-// validate reports the first required parameter left empty.
-func (p *StagesGetParams) validate() error {
-	if p.EntityID == 0 {
-		return &b24.RequiredError{
-			Method: "task.stages.get",
-			Param:  "entityId",
-		}
-	}
-	return nil
 }
 
 // StagesMovetask calls task.stages.movetask: Move Task from One Stage to

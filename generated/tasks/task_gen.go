@@ -7081,7 +7081,7 @@ type TaskListParams struct {
 	//   - UF_CRM_TASK — binding to CRM entities
 	//
 	// To get tasks from Favorites, add the filter parameter
-	// $filter[::SUBFILTER-PARAMS][FAVORITE]=Y.
+	// $filter::SUBFILTER-PARAMS=Y.
 	//
 	// You can specify the type of filtering before the name of the filterable
 	// field:

@@ -52,7 +52,7 @@ type UpdateParams struct {
 	//
 	//   - Y — employee is active,
 	//   - N — employee is dismissed
-	Active b24.Opt[bool] `json:"ACTIVE,omitzero"`
+	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// User E-mail
 	Email b24.Opt[string] `json:"EMAIL,omitzero"`
 	// First name

@@ -106,32 +106,32 @@ type UserfieldAddParamsFields struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Whether the custom field is required. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Whether to show the field in the list filter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"SHOW_FILTER,omitzero"`
 	// Whether to show the field in the list. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Whether to edit the field in the list. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Whether the field is included in search. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// An object in {"field_1": "value_1", ... "field_N": "value_N"} format to pass
 	// additional custom field settings. Settings are described below
 	Settings *UserfieldAddParamsFieldsSettings `json:"SETTINGS,omitzero"`
@@ -187,6 +187,73 @@ type UserfieldAddParamsFieldsSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
+	Precision b24.Opt[b24.Int] `json:"PRECISION,omitzero"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display b24.Opt[UserfieldAddParamsFieldsSettingsDisplay] `json:"DISPLAY,omitzero"`
+	// List height. Must be greater than 0.
+	//
+	// Available only when DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight any `json:"LIST_HEIGHT,omitzero"`
+	// Infoblock type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.Opt[string] `json:"IBLOCK_TYPE_ID,omitzero"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.Opt[string] `json:"IBLOCK_ID,omitzero"`
+	// Whether to show items with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	ActiveFilter b24.Opt[b24.Bool] `json:"ACTIVE_FILTER,omitzero"`
+	// Directory type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Lead b24.Opt[b24.Bool] `json:"LEAD,omitzero"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Contact b24.Opt[b24.Bool] `json:"CONTACT,omitzero"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Company b24.Opt[b24.Bool] `json:"COMPANY,omitzero"`
+	// Whether binding to Deals is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Deal b24.Opt[b24.Bool] `json:"DEAL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -251,6 +318,31 @@ func (v *UserfieldAddParamsFieldsUserTypeID) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = UserfieldAddParamsFieldsUserTypeID(s)
+	return nil
+}
+
+// UserfieldAddParamsFieldsSettingsDisplay is the DISPLAY of
+// user.userfield.add: the constants below are the documented values; others
+// are accepted too.
+type UserfieldAddParamsFieldsSettingsDisplay string
+
+// The documented values of UserfieldAddParamsFieldsSettingsDisplay.
+const (
+	// checkbox
+	UserfieldAddParamsFieldsSettingsDisplayCheckbox UserfieldAddParamsFieldsSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	UserfieldAddParamsFieldsSettingsDisplayRadio UserfieldAddParamsFieldsSettingsDisplay = "RADIO"
+	// dropdown list
+	UserfieldAddParamsFieldsSettingsDisplayDropdown UserfieldAddParamsFieldsSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *UserfieldAddParamsFieldsSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = UserfieldAddParamsFieldsSettingsDisplay(s)
 	return nil
 }
 
@@ -600,27 +692,27 @@ type UserfieldUpdateParamsFields struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Whether to show the field in the list filter. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"SHOW_FILTER,omitzero"`
 	// Whether to show the field in the list. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Whether to allow editing the field in the list. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Whether the field is included in the search. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// An object in {"field_1": "value_1", ... "field_N": "value_N"} format to pass
 	// additional custom field settings. Settings are described below
 	Settings *UserfieldUpdateParamsFieldsSettings `json:"SETTINGS,omitzero"`
@@ -677,6 +769,73 @@ type UserfieldUpdateParamsFieldsSettings struct {
 	//
 	// Default 1. Default: 1.
 	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Number precision. Must be greater than or equal to 0.
+	//
+	// Default 2. Default: 2.
+	Precision b24.Opt[b24.Int] `json:"PRECISION,omitzero"`
+	// Appearance. Possible values:
+	//
+	//   - CHECKBOX — checkbox
+	//   - RADIO — radio buttons
+	//   - DROPDOWN — dropdown list
+	//
+	// Default CHECKBOX. Default: CHECKBOX.
+	Display b24.Opt[UserfieldUpdateParamsFieldsSettingsDisplay] `json:"DISPLAY,omitzero"`
+	// List height. Must be greater than 0.
+	//
+	// Available only when DISPLAY = LIST or DISPLAY = UI.
+	//
+	// Default 1. Default: 1.
+	ListHeight any `json:"LIST_HEIGHT,omitzero"`
+	// Iblock type identifier.
+	//
+	// Default "". Default: "".
+	IblockTypeID b24.Opt[string] `json:"IBLOCK_TYPE_ID,omitzero"`
+	// Information block identifier.
+	//
+	// Default 0. Default: 0.
+	IblockID b24.Opt[string] `json:"IBLOCK_ID,omitzero"`
+	// Whether to show items with the activity flag enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	ActiveFilter b24.Opt[b24.Bool] `json:"ACTIVE_FILTER,omitzero"`
+	// Directory type identifier.
+	//
+	// Use crm.status.entity.types to find possible values.
+	//
+	// Default "". Default: "".
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Whether binding to Leads is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Lead b24.Opt[b24.Bool] `json:"LEAD,omitzero"`
+	// Whether binding to Contacts is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Contact b24.Opt[b24.Bool] `json:"CONTACT,omitzero"`
+	// Whether binding to Companies is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Company b24.Opt[b24.Bool] `json:"COMPANY,omitzero"`
+	// Whether binding to Deals is enabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	Deal b24.Opt[b24.Bool] `json:"DEAL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -691,4 +850,29 @@ func (v *UserfieldUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
 func (v UserfieldUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
 	type plain UserfieldUpdateParamsFieldsSettings
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// UserfieldUpdateParamsFieldsSettingsDisplay is the DISPLAY of
+// user.userfield.update: the constants below are the documented values; others
+// are accepted too.
+type UserfieldUpdateParamsFieldsSettingsDisplay string
+
+// The documented values of UserfieldUpdateParamsFieldsSettingsDisplay.
+const (
+	// checkbox
+	UserfieldUpdateParamsFieldsSettingsDisplayCheckbox UserfieldUpdateParamsFieldsSettingsDisplay = "CHECKBOX"
+	// radio buttons
+	UserfieldUpdateParamsFieldsSettingsDisplayRadio UserfieldUpdateParamsFieldsSettingsDisplay = "RADIO"
+	// dropdown list
+	UserfieldUpdateParamsFieldsSettingsDisplayDropdown UserfieldUpdateParamsFieldsSettingsDisplay = "DROPDOWN"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *UserfieldUpdateParamsFieldsSettingsDisplay) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = UserfieldUpdateParamsFieldsSettingsDisplay(s)
+	return nil
 }

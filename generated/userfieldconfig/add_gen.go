@@ -150,7 +150,65 @@ type AddParamsFieldSettings struct {
 	MinLength b24.Opt[b24.Int] `json:"MIN_LENGTH,omitzero"`
 	// Maximum string length
 	MaxLength b24.Opt[b24.Int] `json:"MAX_LENGTH,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	// Minimum value
+	MinValue b24.Opt[b24.Int] `json:"MIN_VALUE,omitzero"`
+	// Maximum value
+	MaxValue b24.Opt[b24.Int] `json:"MAX_VALUE,omitzero"`
+	// Number precision, must be greater than or equal to 0
+	Precision b24.Opt[b24.Int] `json:"PRECISION,omitzero"`
+	// Appearance, possible values: CHECKBOX, RADIO, DROPDOWN
+	Display b24.Opt[string] `json:"DISPLAY,omitzero"`
+	// Label for the Yes value
+	Label b24.Opt[string] `json:"LABEL,omitzero"`
+	// Label for CHECKBOX mode
+	LabelCheckbox b24.Opt[string] `json:"LABEL_CHECKBOX,omitzero"`
+	// Use seconds in the datetime field
+	UseSecond b24.Opt[bool] `json:"USE_SECOND,omitzero"`
+	// Use timezone in the datetime field
+	UseTimezone b24.Opt[bool] `json:"USE_TIMEZONE,omitzero"`
+	// Open link in a new window
+	Popup b24.Opt[bool] `json:"POPUP,omitzero"`
+	// Show map for the address
+	ShowMap b24.Opt[bool] `json:"SHOW_MAP,omitzero"`
+	// Width of the preview in the list
+	ListWidth b24.Opt[b24.Int] `json:"LIST_WIDTH,omitzero"`
+	// Height of the preview in the list
+	ListHeight b24.Opt[b24.Int] `json:"LIST_HEIGHT,omitzero"`
+	// Maximum file size for display
+	MaxShowSize b24.Opt[b24.Int] `json:"MAX_SHOW_SIZE,omitzero"`
+	// Maximum allowable file size
+	MaxAllowedSize b24.Opt[b24.Int] `json:"MAX_ALLOWED_SIZE,omitzero"`
+	// List of allowed extensions
+	Extensions []string `json:"EXTENSIONS,omitzero"`
+	// Open file in a new tab
+	TargetBlank b24.Opt[bool] `json:"TARGET_BLANK,omitzero"`
+	// Label for empty value
+	CaptionNoValue b24.Opt[string] `json:"CAPTION_NO_VALUE,omitzero"`
+	// Show empty value
+	ShowNoValue b24.Opt[bool] `json:"SHOW_NO_VALUE,omitzero"`
+	// Identifier of the information block
+	IblockID b24.Opt[b24.Int] `json:"IBLOCK_ID,omitzero"`
+	// Use only active elements
+	ActiveFilter b24.Opt[bool] `json:"ACTIVE_FILTER,omitzero"`
+	// Identifier of the CRM reference type. Possible values can be obtained using
+	// the crm.status.entity.types method
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Enable binding to leads
+	Lead b24.Opt[bool] `json:"LEAD,omitzero"`
+	// Enable binding to contacts
+	Contact b24.Opt[bool] `json:"CONTACT,omitzero"`
+	// Enable binding to companies
+	Company b24.Opt[bool] `json:"COMPANY,omitzero"`
+	// Enable binding to deals
+	Deal b24.Opt[bool] `json:"DEAL,omitzero"`
+	// Enable binding to estimates
+	Quote b24.Opt[bool] `json:"QUOTE,omitzero"`
+	// Enable binding to orders
+	Order b24.Opt[bool] `json:"ORDER,omitzero"`
+	// Enable binding to invoices
+	SmartInvoice b24.Opt[bool] `json:"SMART_INVOICE,omitzero"`
+	// Extra keeps the keys the docs do not list, among them DYNAMIC_* (enable
+	// binding to SPA with a specific typeId).
 	Extra b24.Fields `json:"-"`
 }
 

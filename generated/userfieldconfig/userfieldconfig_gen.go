@@ -78,10 +78,14 @@ func (v Userfieldconfig) MarshalJSON() ([]byte, error) {
 
 // UserfieldconfigSettings is the settings value of userfieldconfig.
 type UserfieldconfigSettings struct {
-	Display        b24.String `json:"DISPLAY"`
-	ListHeight     b24.Int    `json:"LIST_HEIGHT"`
+	// Appearance, possible values: CHECKBOX, RADIO, DROPDOWN
+	Display b24.String `json:"DISPLAY"`
+	// Height of the preview in the list
+	ListHeight b24.Int `json:"LIST_HEIGHT"`
+	// Label for empty value
 	CaptionNoValue b24.String `json:"CAPTION_NO_VALUE"`
-	ShowNoValue    b24.String `json:"SHOW_NO_VALUE"`
+	// Show empty value
+	ShowNoValue b24.Bool `json:"SHOW_NO_VALUE"`
 	// Default value
 	DefaultValue b24.String `json:"DEFAULT_VALUE"`
 	// Number of rows in the input field, must be greater than 0
@@ -94,6 +98,55 @@ type UserfieldconfigSettings struct {
 	MinLength b24.Int `json:"MIN_LENGTH"`
 	// Maximum string length
 	MaxLength b24.Int `json:"MAX_LENGTH"`
+	// Minimum value
+	MinValue b24.Int `json:"MIN_VALUE"`
+	// Maximum value
+	MaxValue b24.Int `json:"MAX_VALUE"`
+	// Number precision, must be greater than or equal to 0
+	Precision b24.Int `json:"PRECISION"`
+	// Label for the Yes value
+	Label b24.String `json:"LABEL"`
+	// Label for CHECKBOX mode
+	LabelCheckbox b24.String `json:"LABEL_CHECKBOX"`
+	// Use seconds in the datetime field
+	UseSecond b24.Bool `json:"USE_SECOND"`
+	// Use timezone in the datetime field
+	UseTimezone b24.Bool `json:"USE_TIMEZONE"`
+	// Open link in a new window
+	Popup b24.Bool `json:"POPUP"`
+	// Show map for the address
+	ShowMap b24.Bool `json:"SHOW_MAP"`
+	// Width of the preview in the list
+	ListWidth b24.Int `json:"LIST_WIDTH"`
+	// Maximum file size for display
+	MaxShowSize b24.Int `json:"MAX_SHOW_SIZE"`
+	// Maximum allowable file size
+	MaxAllowedSize b24.Int `json:"MAX_ALLOWED_SIZE"`
+	// List of allowed extensions
+	Extensions []b24.String `json:"EXTENSIONS"`
+	// Open file in a new tab
+	TargetBlank b24.Bool `json:"TARGET_BLANK"`
+	// Identifier of the information block
+	IblockID b24.Int `json:"IBLOCK_ID"`
+	// Use only active elements
+	ActiveFilter b24.Bool `json:"ACTIVE_FILTER"`
+	// Identifier of the CRM reference type. Possible values can be obtained using
+	// the crm.status.entity.types method
+	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Enable binding to leads
+	Lead b24.Bool `json:"LEAD"`
+	// Enable binding to contacts
+	Contact b24.Bool `json:"CONTACT"`
+	// Enable binding to companies
+	Company b24.Bool `json:"COMPANY"`
+	// Enable binding to deals
+	Deal b24.Bool `json:"DEAL"`
+	// Enable binding to estimates
+	Quote b24.Bool `json:"QUOTE"`
+	// Enable binding to orders
+	Order b24.Bool `json:"ORDER"`
+	// Enable binding to invoices
+	SmartInvoice b24.Bool `json:"SMART_INVOICE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

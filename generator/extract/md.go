@@ -65,6 +65,15 @@ func plainText(md string) string {
 				k++
 			}
 			end := closingBracket(md[k:])
+			if end > 1 && k+end+1 < len(md) && md[k+end+1] == '[' {
+				// [text][label]: a reference link whose label the file
+				// does not define (defined ones are inlined by preprocess).
+				if j := strings.IndexByte(md[k+end+1:], ']'); j > 0 && !strings.ContainsAny(md[k+end+2:k+end+1+j], " \t\n[`") {
+					md = md[:k] + md[k+1:k+end] + md[k+end+2+j:]
+					i = k - 1
+					continue
+				}
+			}
 			if end < 0 || k+end+1 >= len(md) || md[k+end+1] != '(' {
 				put(c)
 				continue

@@ -65,6 +65,12 @@ func (pc *pageCtx) examplesStart(from int) int {
 	for i := from; i < len(pc.blocks); i++ {
 		b := pc.blocks[i]
 		if b.Kind == bDirective && b.Text == "list" && strings.HasPrefix(b.Args, "tabs") {
+			if end := pc.listEnd(i); pc.tableTabs(i, end) {
+				// Tabs of parameter tables (one per entity type or field
+				// type) are documentation, not code examples.
+				i = end
+				continue
+			}
 			return i
 		}
 	}
@@ -86,6 +92,51 @@ func (pc *pageCtx) examplesStart(from int) int {
 		}
 	}
 	return len(pc.blocks)
+}
+
+// listEnd is the index of the {% endlist %} closing the {% list %} at i (or
+// the page end when it is never closed).
+func (pc *pageCtx) listEnd(i int) int {
+	depth := 0
+	for j := i; j < len(pc.blocks); j++ {
+		b := pc.blocks[j]
+		if b.Kind != bDirective {
+			continue
+		}
+		switch b.Text {
+		case "list":
+			depth++
+		case "endlist":
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return len(pc.blocks)
+}
+
+// tableTabs reports whether the tabs between blocks from and to hold
+// parameter tables and no code calling a method: tabs that document.
+func (pc *pageCtx) tableTabs(from, to int) bool {
+	tables := false
+	for j := from + 1; j < to && j < len(pc.blocks); j++ {
+		b := pc.blocks[j]
+		switch b.Kind {
+		case bTable:
+			tables = tables || pc.table(j).Kind == tParams
+		case bCode:
+			called := false
+			restURLs(b.Raw, func(restCall) { called = true })
+			if !called {
+				callNames(b.Raw, func(string) { called = true })
+			}
+			if called {
+				return false
+			}
+		}
+	}
+	return tables
 }
 
 // referencedHeadings is the set of headings some in-page link on the page
@@ -135,10 +186,12 @@ func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
 	section := sectionTop
 	for i := from; i < to; i++ {
 		b := pc.blocks[i]
-		if b.Kind == bHeading && b.Level <= 2 && !first {
+		if b.Kind == bHeading && b.Level <= 2 && !first && pc.namedParam(i, rows) < 0 {
 			// The parameters section ends at the next "##": later sections
 			// ("Endpoint", "How it works") describe other things; tables
 			// there are read only through the anchors that lead to them.
+			// A "## Parameter fields" naming an object parameter still
+			// open goes on describing it.
 			break
 		}
 		if b.Kind == bHeading {
@@ -212,17 +265,23 @@ func (pc *pageCtx) parentByHeading(i int, rows []rawParam) int {
 		if b.Kind != bHeading {
 			continue
 		}
-		for _, w := range strings.FieldsFunc(b.Text, func(r rune) bool {
-			return !(r == '_' || r == '.' || unicode.IsLetter(r) || unicode.IsDigit(r))
-		}) {
-			for k := range rows {
-				p := &rows[k]
-				if strings.EqualFold(p.Name, w) && len(p.Fields) == 0 && (p.Kind == spec.KindObject || p.Kind == spec.KindArray) {
-					return k
-				}
+		return pc.namedParam(j, rows)
+	}
+	return -1
+}
+
+// namedParam returns the index in rows of the object or array parameter,
+// still without fields, that the heading at h names (case aside), or -1.
+func (pc *pageCtx) namedParam(h int, rows []rawParam) int {
+	for _, w := range strings.FieldsFunc(pc.blocks[h].Text, func(r rune) bool {
+		return !(r == '_' || r == '.' || unicode.IsLetter(r) || unicode.IsDigit(r))
+	}) {
+		for k := range rows {
+			p := &rows[k]
+			if strings.EqualFold(p.Name, w) && len(p.Fields) == 0 && (p.Kind == spec.KindObject || p.Kind == spec.KindArray) {
+				return k
 			}
 		}
-		return -1
 	}
 	return -1
 }
@@ -300,7 +359,7 @@ func (pc *pageCtx) build(rows []rawParam, visiting map[int]bool) []spec.Param {
 			// recursion by the table, not by the anchor text.
 			if sub := pc.tableAfter(ti); sub >= 0 && !visiting[sub] && (p.Kind == spec.KindObject || p.Kind == spec.KindArray || p.Kind == spec.KindAny || a == p.Ref) {
 				visiting[sub] = true
-				p.Fields = pc.build(pc.rowsOf(sub), visiting)
+				p.Fields = pc.build(pc.tabRows(sub), visiting)
 				delete(visiting, sub)
 				if p.Ref == "" {
 					p.Ref = a
@@ -441,6 +500,36 @@ func (pc *pageCtx) tableAfter(h int) int {
 		}
 	}
 	return -1
+}
+
+// tabRows is the rows of the parameters table at i and of the tables that
+// follow it in its section, at its nesting level: the other tabs of a
+// {% list tabs %} (one tab per entity or field type), or more tables under
+// one heading ("**Import**" fields after the main ones). Each name once, as
+// its first table documents it; the next heading ends the section.
+func (pc *pageCtx) tabRows(i int) []rawParam {
+	rows := pc.rowsOf(i)
+	first := pc.blocks[i]
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[r.Name] = true
+	}
+	for j := i + 1; j < len(pc.blocks); j++ {
+		b := pc.blocks[j]
+		if b.Kind == bHeading || b.Depth < first.Depth || b.Kind == bDirective && b.Text == "endlist" && b.Depth < first.Depth {
+			break
+		}
+		if b.Kind != bTable || b.Depth != first.Depth || pc.table(j).Kind != tParams {
+			continue
+		}
+		for _, r := range pc.rowsOf(j) {
+			if !seen[r.Name] {
+				seen[r.Name] = true
+				rows = append(rows, r)
+			}
+		}
+	}
+	return rows
 }
 
 var dottedSegRe = regexp.MustCompile(`^[A-Za-z0-9_\-\[\]>=<!%@]+$`)

@@ -203,7 +203,12 @@ func parseParamRow(r tableRow, split bool) (rawParam, bool) {
 func normaliseTypeText(s string) string {
 	s = strings.TrimSpace(s)
 	s = strings.Trim(s, ",;|")
-	return strings.TrimSpace(s)
+	s = strings.TrimSpace(s)
+	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' && !strings.ContainsAny(s[1:len(s)-1], "[] ") {
+		// "[`object`]": link brackets without a target.
+		s = s[1 : len(s)-1]
+	}
+	return s
 }
 
 var enumItemRe = regexp.MustCompile("^\\s*[-*+]\\s+`([^`]+)`\\s*(?:—|–|-|:|=|−)\\s*(.*)$")

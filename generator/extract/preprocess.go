@@ -75,6 +75,7 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 	titleDropped := !notitle
 	inFence := false
 	var tableIndent []int // indentation of each open #| table
+	refs := linkDefinitions(lines)
 	for i, line := range lines {
 		lineNo := i + 1
 		at := pageLine
@@ -138,6 +139,9 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 				p.include(file, m[3], indent+m[1], at, stack, m[2] != "", depth)
 				continue
 			}
+		}
+		if len(refs) > 0 && !inFence {
+			line = inlineRefLinks(line, refs)
 		}
 		p.out.WriteString(indent)
 		p.out.WriteString(line)
@@ -225,4 +229,58 @@ func splitLines(src []byte) []string {
 		}
 		text = rest
 	}
+}
+
+// Older editions write links reference-style: "[`integer`][1]" with
+// "[1]: ../data-types.md" at the end of the file. They are rewritten inline
+// ("[`integer`](../data-types.md)") here, per file, so every later reading
+// (type cells, anchors, links to other pages) sees one notation.
+var (
+	linkDefRe = regexp.MustCompile(`^\s{0,3}\[([^\]]+)\]:\s*(\S+)`)
+	refLinkRe = regexp.MustCompile("\\[((?:`[^`]*`|[^\\]`\\[])+)\\]\\[([^\\]\\s]*)\\]")
+)
+
+// linkDefinitions collects a file's "[label]: url" lines (labels lower-cased,
+// as Markdown matches them), outside code fences.
+func linkDefinitions(lines []string) map[string]string {
+	var defs map[string]string
+	inFence := false
+	for _, l := range lines {
+		if isFence(strings.TrimSpace(l)) {
+			inFence = !inFence
+			continue
+		}
+		if inFence || !strings.Contains(l, "]:") {
+			continue
+		}
+		if m := linkDefRe.FindStringSubmatch(l); m != nil {
+			if defs == nil {
+				defs = map[string]string{}
+			}
+			if _, dup := defs[strings.ToLower(m[1])]; !dup {
+				defs[strings.ToLower(m[1])] = m[2]
+			}
+		}
+	}
+	return defs
+}
+
+// inlineRefLinks rewrites "[text][label]" (and "[text][]") with a defined
+// label as "[text](url)"; undefined labels stay as written.
+func inlineRefLinks(line string, defs map[string]string) string {
+	if !strings.Contains(line, "][") {
+		return line
+	}
+	return refLinkRe.ReplaceAllStringFunc(line, func(m string) string {
+		sm := refLinkRe.FindStringSubmatch(m)
+		label := sm[2]
+		if label == "" {
+			label = sm[1]
+		}
+		url, ok := defs[strings.ToLower(label)]
+		if !ok {
+			return m
+		}
+		return "[" + sm[1] + "](" + url + ")"
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -344,6 +345,28 @@ func (b *builder) method(m *spec.Method, f *Func) {
 	f.Example = exampleResultJSON(m.Result)
 }
 
+var (
+	// "Required if ATTACH is not provided", "mandatory when …": the "*"
+	// holds under a condition only.
+	conditionalRe = regexp.MustCompile(`(?i)\b(required|mandatory|obligatory)\b[^.;]{0,30}?\b(if|when|unless|without|only|in case)\b`)
+	// "is set to 0", "0 — the company calendar", "= 0": the page gives
+	// zero a meaning.
+	zeroMeantRe = regexp.MustCompile(`(?i)(\b(set to|equal to|equals|pass|passed as|specify|is)\s+0\b|(^|\s)0\s*(—|–|-|:|means)\s|=\s*0\b)`)
+)
+
+func conditionalRequired(desc string) bool { return conditionalRe.MatchString(desc) }
+
+// zeroMeant reports whether the page gives the value 0 a meaning, in the
+// description or as a listed value: then 0 is a value, not absence.
+func zeroMeant(p spec.Param) bool {
+	for _, e := range p.Enum {
+		if e.Value == "0" {
+			return true
+		}
+	}
+	return zeroMeantRe.MatchString(p.Description)
+}
+
 // requiredChecks adds a check for each required field of st that can be
 // told missing (empty string, zero ID, nil list), and descends into
 // required nested structs, which are values: "fields.TITLE" is checked
@@ -351,14 +374,14 @@ func (b *builder) method(m *spec.Method, f *Func) {
 func (b *builder) requiredChecks(st *Struct, kept []spec.Param, goPath, wirePath string) {
 	for i, fl := range st.Fields {
 		p := kept[i]
-		if !p.Required {
-			continue
+		if !p.Required || conditionalRequired(p.Description) {
+			continue // a condition the page states in prose is not checked
 		}
 		field, wire := goPath+fl.Name, wirePath+fl.JSON
 		switch t := fl.Type; {
 		case t.isBuiltin("string") || (t.Kind == Named && b.enumUnder(t.Name) == "string"):
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckEmptyString})
-		case (t.isBuiltin("int64") || t.isRuntime("Int")) && looksLikeID(p.Name):
+		case (t.isBuiltin("int64") || t.isRuntime("Int")) && looksLikeID(p.Name) && !zeroMeant(p):
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckZero})
 		case t.nilable():
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckNil})
@@ -785,6 +808,11 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 	}
 	if isMultifield(p) {
 		return sliceOf(runtime("Multifield"))
+	}
+	if p.Kind == spec.KindBoolean && isYN(p) {
+		// The page lists Y and N whatever its type column says: the
+		// portal reads "Y"/"N", not JSON true/false.
+		return runtime("Bool")
 	}
 	switch p.Kind {
 	case spec.KindObject:

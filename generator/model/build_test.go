@@ -209,6 +209,9 @@ func TestBuildParamTypes(t *testing.T) {
 		{Name: "sort", Kind: spec.KindInteger, Required: true},
 		{Name: "active", Kind: spec.KindBoolean, Type: "char"},
 		{Name: "flag", Kind: spec.KindBoolean, Type: "boolean"},
+		// "boolean" in the type column, Y/N in the values: sent as "Y"/"N"
+		// (crm.quote.userfield.update's MANDATORY).
+		{Name: "mandatory", Kind: spec.KindBoolean, Type: "boolean", Enum: []spec.EnumValue{{Value: "Y"}, {Value: "N"}}},
 		{Name: "when", Kind: spec.KindDateTime},
 		{Name: "day", Kind: spec.KindDate},
 		{Name: "photo", Kind: spec.KindFile},
@@ -225,7 +228,7 @@ func TestBuildParamTypes(t *testing.T) {
 	}
 	want := map[string]string{
 		"code": "string", "ids": "[]b24.Int", "sort": "b24.Int",
-		"active": "b24.Opt[b24.Bool]", "flag": "b24.Opt[bool]",
+		"active": "b24.Opt[b24.Bool]", "flag": "b24.Opt[bool]", "mandatory": "b24.Opt[b24.Bool]",
 		"when": "b24.Opt[b24.Time]", "day": "b24.Opt[b24.Date]", "photo": "any",
 		"kind": "b24.Opt[XAddParamsKind]", "fields": "XAddParamsFields", "params": "*XAddParamsParams",
 	}
@@ -245,8 +248,8 @@ func TestBuildParamTypes(t *testing.T) {
 	if strings.Join(checks, ",") != "code,ids" {
 		t.Errorf("required checks %v, want code,ids", checks)
 	}
-	if st.ParamsRaw != 1 || st.ParamsTyped != 12 {
-		t.Errorf("params typed/raw = %d/%d, want 12/1", st.ParamsTyped, st.ParamsRaw)
+	if st.ParamsRaw != 1 || st.ParamsTyped != 13 {
+		t.Errorf("params typed/raw = %d/%d, want 13/1", st.ParamsTyped, st.ParamsRaw)
 	}
 }
 
@@ -357,5 +360,28 @@ func TestBuildNestedRequiredChecks(t *testing.T) {
 	}
 	if want := "Fields.Title=fields.TITLE Fields.ResponsibleID=fields.RESPONSIBLE_ID"; strings.Join(got, " ") != want {
 		t.Errorf("checks %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// TestRequiredChecksSayWhatThePageSays: a "*" whose description adds a
+// condition is not checked unconditionally (im.message.add's MESSAGE,
+// required without ATTACH), and a required ID whose page gives 0 a meaning
+// takes 0 (calendar.event.add's ownerId: 0 is the company calendar).
+func TestRequiredChecksSayWhatThePageSays(t *testing.T) {
+	s := &spec.Spec{Methods: []spec.Method{method("im.x.add", 2, []spec.Param{
+		{Name: "DIALOG_ID", Kind: spec.KindString, Required: true, Description: "Chat identifier"},
+		{Name: "MESSAGE", Kind: spec.KindString, Required: true, Description: "The text of the message. Required if ATTACH is not provided."},
+		{Name: "ATTACH", Kind: spec.KindArray, Elem: spec.KindAny},
+		{Name: "ownerId", Kind: spec.KindInteger, Required: true, Description: "Identifier of the calendar owner.\n\nFor the company calendar, the ownerId parameter is set to 0"},
+		{Name: "sectionId", Kind: spec.KindInteger, Required: true, Description: "Section identifier"},
+	}, nil)}}
+	m, _, _ := Build(s, Options{})
+	f := findFunc(m, "im", "XAdd")
+	var checks []string
+	for _, r := range f.Required {
+		checks = append(checks, r.Param)
+	}
+	if got := strings.Join(checks, ","); got != "DIALOG_ID,sectionId" {
+		t.Errorf("required checks %v, want DIALOG_ID,sectionId", checks)
 	}
 }
