@@ -132,8 +132,8 @@ func TestApplicationClientRunsGeneratedBindings(t *testing.T) {
 	if portal.Requests("batch") == 0 {
 		t.Error("the export sent no batch through the application client")
 	}
-	if r := oauth.Renewals(); r != 2 {
-		t.Fatalf("%d renewals for two expiries", r)
+	if r := oauth.Renewals(); r != 3 { // Install's confirmation, then one per expiry
+		t.Fatalf("%d renewals for the install and two expiries", r)
 	}
 	// A receiver in install mode refuses an unknown portal.
 	r := events.NewReceiver("", b24.WithApp(app))

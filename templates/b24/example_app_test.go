@@ -60,7 +60,9 @@ func ExampleApp_Client() {
 		panic(err)
 	}
 	ctx := context.Background()
-	if err := app.Install(ctx, oauth.Issue()); err != nil { // as ONAPPINSTALL does
+	// Install confirms the pair at the authorization server by renewing it
+	// (as ONAPPINSTALL does): that is the first renewal.
+	if err := app.Install(ctx, oauth.Issue()); err != nil {
 		panic(err)
 	}
 	client, err := app.Client(ctx, oauth.MemberID())
@@ -76,7 +78,7 @@ func ExampleApp_Client() {
 	fmt.Println("renewals:", oauth.Renewals(), "stored pair changed:", before.RefreshToken != after.RefreshToken)
 	// Output:
 	// call: <nil>
-	// renewals: 1 stored pair changed: true
+	// renewals: 2 stored pair changed: true
 }
 
 // One receiver serves every portal the application is installed on: each
