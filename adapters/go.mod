@@ -1,0 +1,18 @@
+module github.com/b24gen/b24gen/adapters
+
+go 1.26.0
+
+require github.com/redis/go-redis/v9 v9.23.0
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+)
+
+// The tests type-check the adapters against the runtime's interfaces in
+// templates/b24 (var _ b24.SharedBucket = ...); non-test code never imports
+// the main module.
+require github.com/b24gen/b24gen v0.0.0-00010101000000-000000000000
+
+replace github.com/b24gen/b24gen => ../
