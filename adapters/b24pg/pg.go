@@ -29,4 +29,3 @@ func tableName(name string) (string, error) {
 	}
 	return pgx.Identifier{name}.Sanitize(), nil
 }
-
