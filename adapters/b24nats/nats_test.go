@@ -43,3 +43,17 @@ func TestSpool(t *testing.T) {
 		}
 	})
 }
+
+var _ b24.SharedTokenStore = (*TokenStore)(nil)
+
+func TestTokenStore(t *testing.T) {
+	j := js(t)
+	name := strings.ToUpper(servers.Unique("b24test_tokens"))
+	kv, err := j.CreateOrUpdateKeyValue(context.Background(), jetstream.KeyValueConfig{Bucket: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.DeleteKeyValue(context.Background(), name) })
+	s, _ := NewTokenStore(kv)
+	storetest.TokenStoreSemantics(t, s)
+}
