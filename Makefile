@@ -15,7 +15,7 @@ LINT_PKGS ?= ./conformance/... ./generated/b24/ ./generated/b24test/ ./generated
 # unset and they skip, saying why.
 DOCS_ENV := $(if $(wildcard $(DOCS)),B24_DOCS=$(abspath $(DOCS)),)
 
-.PHONY: all help test test-short vet lint staticcheck generate extract report diff bench fuzz
+.PHONY: all help test test-adapters test-short vet lint staticcheck generate extract report diff bench fuzz
 
 all: generate
 
@@ -27,6 +27,11 @@ help:
 test: vet
 	@$(if $(DOCS_ENV),,echo "make: $(DOCS) is absent: the corpus tests skip (set DOCS=... to run them)")
 	$(DOCS_ENV) go test ./...
+	$(MAKE) test-adapters
+
+## test-adapters: vet and test the nested adapters module against the real Redis and PostgreSQL (skips a server that is down, unless CI is set)
+test-adapters:
+	cd adapters && go vet ./... && go test ./...
 
 ## test-short: the quick loop: go test -short, no full generate-and-build runs
 test-short:
