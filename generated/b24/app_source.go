@@ -165,51 +165,60 @@ func (s *portalSource) readyLocked(ctx context.Context) (*flight, error) {
 	return nil, nil
 }
 
-// Token returns the token to sign a call with, renewed first when it
-// expires within a minute (falling back to the old one, still valid, when
-// that renewal fails or the caller cannot wait for it).
-func (s *portalSource) Token(ctx context.Context) (Token, error) {
+// lockReady locks s once the token may be used as it is, waiting for the
+// load or save in flight before that. It returns with s.mu held, or with an
+// error and s.mu free.
+func (s *portalSource) lockReady(ctx context.Context) error {
 	for {
 		s.mu.Lock()
 		f, err := s.readyLocked(ctx)
 		if err != nil {
 			s.mu.Unlock()
-			return Token{}, err
+			return err
 		}
-		if f != nil {
-			s.mu.Unlock()
-			if _, err := f.wait(ctx); err != nil {
-				return Token{}, err
-			}
-			continue
-		}
-		t := s.tok
-		if s.failErr != nil && s.deadAccess == t.AccessToken && (s.failRefresh == t.RefreshToken || time.Now().Before(s.holdUntil)) {
-			err := s.failErr
-			s.mu.Unlock()
-			return Token{}, err
+		if f == nil {
+			return nil
 		}
 		s.mu.Unlock()
-		if t.Expires.IsZero() || time.Until(t.Expires) > renewAhead {
-			return t, nil
+		if _, err := f.wait(ctx); err != nil {
+			return err
 		}
-		// Still valid for a while: wait for the renewal at most half of
-		// what the caller's deadline leaves, then go with the old token.
-		wctx := ctx
-		if dl, ok := ctx.Deadline(); ok && time.Now().Before(t.Expires) {
-			var cancel context.CancelFunc
-			wctx, cancel = context.WithDeadline(ctx, time.Now().Add(min(time.Until(dl)/2, time.Until(t.Expires))))
-			defer cancel()
-		}
-		nt, err := s.renewToken(wctx, t, false)
-		var se *StoreError
-		if err != nil && time.Now().Before(t.Expires) && ctx.Err() == nil && !(errors.As(err, &se) && se.Op != "lease") {
-			// Still valid: the portal's expired_token will ask again. A
-			// store that failed to load or save is said at once.
-			return t, nil
-		}
-		return nt, err
 	}
+}
+
+// Token returns the token to sign a call with, renewed first when it
+// expires within a minute (falling back to the old one, still valid, when
+// that renewal fails or the caller cannot wait for it).
+func (s *portalSource) Token(ctx context.Context) (Token, error) {
+	if err := s.lockReady(ctx); err != nil {
+		return Token{}, err
+	}
+	t := s.tok
+	if s.failErr != nil && s.deadAccess == t.AccessToken && (s.failRefresh == t.RefreshToken || time.Now().Before(s.holdUntil)) {
+		err := s.failErr
+		s.mu.Unlock()
+		return Token{}, err
+	}
+	s.mu.Unlock()
+	if t.Expires.IsZero() || time.Until(t.Expires) > renewAhead {
+		return t, nil
+	}
+	// Still valid for a while: wait for the renewal at most half of
+	// what the caller's deadline leaves, then go with the old token.
+	wctx := ctx
+	if dl, ok := ctx.Deadline(); ok && time.Now().Before(t.Expires) {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithDeadline(ctx, time.Now().Add(min(time.Until(dl)/2, time.Until(t.Expires))))
+		defer cancel()
+	}
+	nt, err := s.renewToken(wctx, t, false)
+	var se *StoreError
+	if err != nil && time.Now().Before(t.Expires) && ctx.Err() == nil && !(errors.As(err, &se) && se.Op != "lease") {
+		// Still valid: the portal's expired_token will ask again. A
+		// store that failed to load or save is said at once.
+		return t, nil
+	}
+	return nt, err
 }
 
 // Renew returns a token newer than stale, which the portal answered
@@ -221,18 +230,8 @@ func (s *portalSource) Renew(ctx context.Context, stale Token) (Token, error) {
 
 func (s *portalSource) renewToken(ctx context.Context, stale Token, expired bool) (Token, error) {
 	for {
-		s.mu.Lock()
-		f, err := s.readyLocked(ctx)
-		if err != nil {
-			s.mu.Unlock()
+		if err := s.lockReady(ctx); err != nil {
 			return Token{}, err
-		}
-		if f != nil {
-			s.mu.Unlock()
-			if _, err := f.wait(ctx); err != nil {
-				return Token{}, err
-			}
-			continue
 		}
 		if expired && stale.AccessToken == s.tok.AccessToken {
 			s.deadAccess = stale.AccessToken
@@ -242,7 +241,7 @@ func (s *portalSource) renewToken(ctx context.Context, stale Token, expired bool
 			s.mu.Unlock()
 			return t, nil
 		}
-		f = s.flight
+		f := s.flight
 		if f == nil {
 			if s.failErr != nil && (s.failRefresh == s.tok.RefreshToken || time.Now().Before(s.holdUntil)) {
 				err := s.failErr

@@ -89,13 +89,9 @@ func (s *state) crmMethods() {
 		if err != nil {
 			return nil, err
 		}
-		id, err := idParam(params, "id", errItemNotFound)
+		id, rec, err := t.record(params, "id", errItemNotFound, errItemNotFound)
 		if err != nil {
 			return nil, err
-		}
-		rec, ok := t.rows[id]
-		if !ok {
-			return nil, errItemNotFound
 		}
 		in, err := mustObject(params, "fields")
 		if err != nil {
@@ -114,13 +110,9 @@ func (s *state) crmMethods() {
 		if err != nil {
 			return nil, err
 		}
-		id, err := idParam(params, "id", errItemNotFound)
+		id, rec, err := t.record(params, "id", errItemNotFound, errItemNotFound)
 		if err != nil {
 			return nil, err
-		}
-		rec, ok := t.rows[id]
-		if !ok {
-			return nil, errItemNotFound
 		}
 		return map[string]any{"item": crmItemView(typeID).render(id, rec)}, nil
 	}
@@ -129,12 +121,9 @@ func (s *state) crmMethods() {
 		if err != nil {
 			return nil, err
 		}
-		id, err := idParam(params, "id", errItemNotFound)
+		id, _, err := t.record(params, "id", errItemNotFound, errItemNotFound)
 		if err != nil {
 			return nil, err
-		}
-		if _, ok := t.rows[id]; !ok {
-			return nil, errItemNotFound
 		}
 		delete(t.rows, id)
 		s.crmEvent(p, typeID, "DELETE", id)
@@ -183,13 +172,9 @@ func (s *state) entityMethods(e crmEntity) {
 		return id, nil
 	}
 	s.methods[prefix+"update"] = func(p *Portal, params map[string]any) (any, error) {
-		id, err := idParam(params, "id", errCRMBadID)
+		id, rec, err := tbl().record(params, "id", errCRMBadID, errCRMNotFound)
 		if err != nil {
 			return nil, err
-		}
-		rec, ok := tbl().rows[id]
-		if !ok {
-			return nil, errCRMNotFound
 		}
 		in, err := mustObject(params, "fields")
 		if err != nil {
@@ -203,23 +188,16 @@ func (s *state) entityMethods(e crmEntity) {
 		return true, nil
 	}
 	s.methods[prefix+"get"] = func(p *Portal, params map[string]any) (any, error) {
-		id, err := idParam(params, "id", errCRMBadID)
+		id, rec, err := tbl().record(params, "id", errCRMBadID, errCRMNotFound)
 		if err != nil {
 			return nil, err
-		}
-		rec, ok := tbl().rows[id]
-		if !ok {
-			return nil, errCRMNotFound
 		}
 		return v.render(id, rec), nil
 	}
 	s.methods[prefix+"delete"] = func(p *Portal, params map[string]any) (any, error) {
-		id, err := idParam(params, "id", errCRMBadID)
+		id, _, err := tbl().record(params, "id", errCRMBadID, errCRMNotFound)
 		if err != nil {
 			return nil, err
-		}
-		if _, ok := tbl().rows[id]; !ok {
-			return nil, errCRMNotFound
 		}
 		delete(tbl().rows, id)
 		s.crmEvent(p, e.typeID, "DELETE", id)

@@ -169,13 +169,9 @@ func (s *state) userMethods() {
 		return id, nil
 	}
 	s.methods["user.update"] = func(p *Portal, params map[string]any) (any, error) {
-		id, err := idParam(params, "ID", errUserBadID)
+		_, rec, err := s.users.record(params, "ID", errUserBadID, errUserBadID)
 		if err != nil {
 			return nil, err
-		}
-		rec, ok := s.users.rows[id]
-		if !ok {
-			return nil, errUserBadID
 		}
 		for k, val := range upperView.storeFields(params) {
 			if k != "auth" {
@@ -203,13 +199,9 @@ func (s *state) departmentMethods() {
 		return s.depts.add(fields), nil
 	}
 	s.methods["department.update"] = func(p *Portal, params map[string]any) (any, error) {
-		id, err := idParam(params, "ID", errDeptNotFound)
+		_, rec, err := s.depts.record(params, "ID", errDeptNotFound, errDeptNotFound)
 		if err != nil {
 			return nil, err
-		}
-		rec, ok := s.depts.rows[id]
-		if !ok {
-			return nil, errDeptNotFound
 		}
 		for k, val := range upperView.storeFields(params) {
 			if k != "auth" {
@@ -219,12 +211,9 @@ func (s *state) departmentMethods() {
 		return true, nil
 	}
 	s.methods["department.delete"] = func(p *Portal, params map[string]any) (any, error) {
-		id, err := idParam(params, "ID", errDeptNotFound)
+		id, _, err := s.depts.record(params, "ID", errDeptNotFound, errDeptNotFound)
 		if err != nil {
 			return nil, err
-		}
-		if _, ok := s.depts.rows[id]; !ok {
-			return nil, errDeptNotFound
 		}
 		delete(s.depts.rows, id)
 		return true, nil

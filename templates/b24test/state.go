@@ -142,6 +142,21 @@ type table struct {
 
 func newTable() *table { return &table{rows: map[int64]map[string]any{}, next: 1} }
 
+// record finds the row whose id params[key] names: badID when the id is
+// missing or not a positive integer, missing when no row has it (each
+// family answers its page's own errors for the two).
+func (t *table) record(params map[string]any, key string, badID, missing error) (int64, map[string]any, error) {
+	id, err := idParam(params, key, badID)
+	if err != nil {
+		return 0, nil, err
+	}
+	rec, ok := t.rows[id]
+	if !ok {
+		return 0, nil, missing
+	}
+	return id, rec, nil
+}
+
 func (t *table) put(id int64, fields map[string]any) {
 	t.rows[id] = fields
 	t.next = max(t.next, id+1)
