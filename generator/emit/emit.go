@@ -639,6 +639,9 @@ func (e *emitter) listFunc(fn *model.Func, suffix, runtimeFunc, doc string) jen.
 	if fn.List.PageSize > 0 {
 		ls[jen.Id("PageSize")] = jen.Lit(fn.List.PageSize)
 	}
+	if fn.List.Export { // filter and order by id: All walks by id when it can
+		ls[jen.Id("ByID")] = jen.True()
+	}
 	var body []jen.Code
 	if len(fn.Required) > 0 {
 		body = append(body, jen.If(jen.Err().Op(":=").Id("p").Dot("validate").Call(), jen.Err().Op("!=").Nil()).Block(

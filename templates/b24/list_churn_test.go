@@ -1,0 +1,146 @@
+package b24_test
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/b24gen/b24gen/templates/b24"
+	"github.com/b24gen/b24gen/templates/b24test"
+)
+
+// churnList is a REST 2 list kept in id order that honours start (offset
+// or -1), order by ID and the >, >=, <, <= ID filters, and deletes its
+// lowest row and adds a new one every `every` commands: the total holds,
+// offsets shift.
+type churnList struct {
+	mu      sync.Mutex
+	ids     []int64 // ascending
+	next    int64
+	every   int
+	calls   int
+	deleted map[int64]bool
+}
+
+func newChurnList(n, every int) *churnList {
+	l := &churnList{every: every, deleted: map[int64]bool{}}
+	for i := range n {
+		l.ids = append(l.ids, int64(3*i+5))
+	}
+	l.next = l.ids[n-1] + 1
+	return l
+}
+
+func (l *churnList) serve(params map[string]any) (any, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls++
+	if l.every > 0 && l.calls%l.every == 0 && len(l.ids) > 0 {
+		l.deleted[l.ids[0]] = true
+		l.ids = append(l.ids[1:], l.next)
+		l.next++
+	}
+	filter, _ := params["filter"].(map[string]any)
+	bound := func(k string) (int64, bool) {
+		v, ok := filter[k]
+		if !ok {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(b24test.Str(map[string]any{"v": v}, "v"), 10, 64)
+		return n, err == nil
+	}
+	var sel []int64
+	for _, id := range l.ids {
+		if n, ok := bound(">ID"); ok && id <= n {
+			continue
+		}
+		if n, ok := bound(">=ID"); ok && id < n {
+			continue
+		}
+		if n, ok := bound("<ID"); ok && id >= n {
+			continue
+		}
+		if n, ok := bound("<=ID"); ok && id > n {
+			continue
+		}
+		sel = append(sel, id)
+	}
+	if order, _ := params["order"].(map[string]any); order["ID"] == "DESC" {
+		for i, j := 0, len(sel)-1; i < j; i, j = i+1, j-1 {
+			sel[i], sel[j] = sel[j], sel[i]
+		}
+	}
+	start, _ := strconv.Atoi(b24test.Str(params, "start"))
+	page := []map[string]any{}
+	if start >= 0 && start < len(sel) {
+		for _, id := range sel[start:min(start+50, len(sel))] {
+			page = append(page, map[string]any{"ID": strconv.FormatInt(id, 10), "TITLE": "t"})
+		}
+	}
+	if start < 0 {
+		for _, id := range sel[:min(50, len(sel))] {
+			page = append(page, map[string]any{"ID": strconv.FormatInt(id, 10), "TITLE": "t"})
+		}
+		return b24test.Result{Value: page}, nil
+	}
+	res := b24test.Result{Total: len(sel), Value: page}
+	if start+50 < len(sel) {
+		res.Next, res.HasNext = start+50, true
+	}
+	return res, nil
+}
+
+// TestListsLoseNoRowUnderChurn: a row deleted and another added between
+// pages, or every 20 commands inside batches. Every row present for the
+// whole walk comes exactly once, from List (which walks by id for a method
+// that filters by id) and from Export, or the walk ends with an error.
+func TestListsLoseNoRowUnderChurn(t *testing.T) {
+	walks := map[string]func(context.Context, b24.Caller, b24.Request, b24.ListSpec, ...b24.CallOption) func(func(row, error) bool){
+		"All": func(ctx context.Context, c b24.Caller, r b24.Request, ls b24.ListSpec, o ...b24.CallOption) func(func(row, error) bool) {
+			return b24.List[row](ctx, c, r, ls, o...)
+		},
+		"Export": func(ctx context.Context, c b24.Caller, r b24.Request, ls b24.ListSpec, o ...b24.CallOption) func(func(row, error) bool) {
+			return b24.Export[row](ctx, c, r, ls, o...)
+		},
+	}
+	for _, sched := range []struct {
+		name  string
+		every int
+	}{{"delete+add between pages", 2}, {"delete+add every 20 commands", 20}} {
+		for name, walk := range walks {
+			t.Run(sched.name+"/"+name, func(t *testing.T) {
+				p := b24test.NewPortal(t)
+				l := newChurnList(10000, sched.every)
+				before := append([]int64(nil), l.ids...)
+				p.Handle("crm.deal.list", l.serve)
+				c, _ := newClient(t, p)
+				seen := map[int64]int{}
+				var failed error
+				for r, err := range walk(context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{ByID: true}) {
+					if err != nil {
+						failed = err
+						break
+					}
+					seen[int64(r.ID)]++
+				}
+				lost, dups := 0, 0
+				for _, id := range before {
+					if !l.deleted[id] && seen[id] == 0 {
+						lost++
+					}
+				}
+				for _, n := range seen {
+					dups += n - 1
+				}
+				if len(l.deleted) == 0 {
+					t.Fatal("the list never changed during the walk")
+				}
+				if dups > 0 || failed == nil && lost > 0 {
+					t.Fatalf("%d rows lost, %d duplicated, error %v (%d deleted during the walk)", lost, dups, failed, len(l.deleted))
+				}
+				t.Logf("rows lost without an error: 0; deleted during the walk %d; error: %v", len(l.deleted), failed)
+			})
+		}
+	}
+}
