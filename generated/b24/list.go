@@ -22,6 +22,11 @@ type ListSpec struct {
 	// Export takes a shorter page for the last one, so it must not be larger
 	// than what the method really returns.
 	PageSize int
+	// ByID says the method takes filter and order on IDField (its Export
+	// exists). List then reads by id, as Export does, when the request's
+	// order is empty or by the id field and it sets no start: offsets shift
+	// when rows are deleted or added during the walk, ids do not.
+	ByID bool
 }
 
 func (ls ListSpec) idField() string {

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"log/slog"
 	"strconv"
+	"strings"
 )
 
 // listRows is List without the decoding: the rows of a start/next list, in
@@ -44,6 +45,17 @@ func listRows(ctx context.Context, c Caller, req Request, ls ListSpec) iter.Seq2
 		start := 0
 		if s, ok := envInt(params["start"]); ok && s > 0 {
 			start = s
+		}
+		if ls.ByID && start == 0 && orderByID(params["order"], ls.idField(), false) {
+			// Walked by id: deletes, adds and moves cannot shift a row
+			// past the cursor, and a portal ignoring order is refused.
+			ex, err := newExporter(req, ls)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			ex.walk(ctx, c, yield)
+			return
 		}
 		lp := &listPager{c: c, req: req, ls: ls, params: params}
 		// Prefetched batches run under their own context, ended when they
@@ -129,6 +141,24 @@ func listRows(ctx context.Context, c Caller, req Request, ls ListSpec) iter.Seq2
 			}
 		}
 	}
+}
+
+// orderByID reports an order that is empty or by the id field alone
+// (ascending only, when ascOnly).
+func orderByID(raw json.RawMessage, idField string, ascOnly bool) bool {
+	if envEmpty(raw) {
+		return true
+	}
+	var order map[string]string
+	if json.Unmarshal(raw, &order) != nil {
+		return false
+	}
+	for k, v := range order {
+		if !strings.EqualFold(k, idField) || ascOnly && strings.EqualFold(strings.TrimSpace(v), "DESC") {
+			return false
+		}
+	}
+	return true
 }
 
 // stalled reports a page that brings no new rows: empty while promising

@@ -63,6 +63,16 @@ func listV3(ctx context.Context, c Caller, req Request, ls ListSpec, yield func(
 		return
 	}
 	pg := readPagination(params["pagination"])
+	idField := ls.IDField
+	if idField == "" {
+		idField = "id"
+	}
+	if ls.ByID && pg.Offset <= 0 && pg.Page <= 1 && orderByID(params["order"], idField, true) {
+		// Walked by id: an offset moves back one row per row deleted
+		// behind it and would skip a row; the id cursor cannot.
+		exportV3(ctx, c, req, ls, yield)
+		return
+	}
 	limit := pg.Limit
 	if limit <= 0 {
 		limit = ls.PageSize

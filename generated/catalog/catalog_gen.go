@@ -270,6 +270,7 @@ func CatalogListCommand(p CatalogListParams) b24.Command[*CatalogListResult] {
 // page after page (start/next) as the loop asks for more.
 func CatalogListAll(ctx context.Context, c b24.Caller, p CatalogListParams, opts ...b24.CallOption) iter.Seq2[Catalog, error] {
 	return b24.List[Catalog](ctx, c, CatalogListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "catalogs",
 	}, opts...)
@@ -280,6 +281,7 @@ func CatalogListAll(ctx context.Context, c b24.Caller, p CatalogListParams, opts
 // a large list. The filter in p still applies; its order is replaced.
 func CatalogListExport(ctx context.Context, c b24.Caller, p CatalogListParams, opts ...b24.CallOption) iter.Seq2[Catalog, error] {
 	return b24.Export[Catalog](ctx, c, CatalogListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "catalogs",
 	}, opts...)

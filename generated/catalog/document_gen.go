@@ -1097,6 +1097,7 @@ func DocumentElementListCommand(p DocumentElementListParams) b24.Command[*Docume
 // the loop asks for more.
 func DocumentElementListAll(ctx context.Context, c b24.Caller, p DocumentElementListParams, opts ...b24.CallOption) iter.Seq2[DocumentElement, error] {
 	return b24.List[DocumentElement](ctx, c, DocumentElementListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "documentElements",
 	}, opts...)
@@ -1108,6 +1109,7 @@ func DocumentElementListAll(ctx context.Context, c b24.Caller, p DocumentElement
 // replaced.
 func DocumentElementListExport(ctx context.Context, c b24.Caller, p DocumentElementListParams, opts ...b24.CallOption) iter.Seq2[DocumentElement, error] {
 	return b24.Export[DocumentElement](ctx, c, DocumentElementListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "documentElements",
 	}, opts...)
@@ -1457,6 +1459,7 @@ func DocumentListCommand(p DocumentListParams) b24.Command[*DocumentListResult] 
 // page after page (start/next) as the loop asks for more.
 func DocumentListAll(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) iter.Seq2[Document, error] {
 	return b24.List[Document](ctx, c, DocumentListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "documents",
 	}, opts...)
@@ -1467,6 +1470,7 @@ func DocumentListAll(ctx context.Context, c b24.Caller, p DocumentListParams, op
 // a large list. The filter in p still applies; its order is replaced.
 func DocumentListExport(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) iter.Seq2[Document, error] {
 	return b24.Export[Document](ctx, c, DocumentListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "documents",
 	}, opts...)

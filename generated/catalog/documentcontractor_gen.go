@@ -323,6 +323,7 @@ func DocumentcontractorListCommand(p DocumentcontractorListParams) b24.Command[*
 // the loop asks for more.
 func DocumentcontractorListAll(ctx context.Context, c b24.Caller, p DocumentcontractorListParams, opts ...b24.CallOption) iter.Seq2[Documentcontractor, error] {
 	return b24.List[Documentcontractor](ctx, c, DocumentcontractorListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "documentContractor",
 	}, opts...)
@@ -334,6 +335,7 @@ func DocumentcontractorListAll(ctx context.Context, c b24.Caller, p Documentcont
 // p still applies; its order is replaced.
 func DocumentcontractorListExport(ctx context.Context, c b24.Caller, p DocumentcontractorListParams, opts ...b24.CallOption) iter.Seq2[Documentcontractor, error] {
 	return b24.Export[Documentcontractor](ctx, c, DocumentcontractorListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "documentContractor",
 	}, opts...)

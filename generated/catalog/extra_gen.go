@@ -205,6 +205,7 @@ func ExtraListCommand(p ExtraListParams) b24.Command[*ExtraListResult] {
 // after page (start/next) as the loop asks for more.
 func ExtraListAll(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...b24.CallOption) iter.Seq2[Extra_2, error] {
 	return b24.List[Extra_2](ctx, c, ExtraListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "extras",
 	}, opts...)
@@ -215,6 +216,7 @@ func ExtraListAll(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...
 // a large list. The filter in p still applies; its order is replaced.
 func ExtraListExport(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...b24.CallOption) iter.Seq2[Extra_2, error] {
 	return b24.Export[Extra_2](ctx, c, ExtraListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "extras",
 	}, opts...)

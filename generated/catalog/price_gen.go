@@ -406,6 +406,7 @@ func PriceListCommand(p PriceListParams) b24.Command[*PriceListResult] {
 // after page (start/next) as the loop asks for more.
 func PriceListAll(ctx context.Context, c b24.Caller, p PriceListParams, opts ...b24.CallOption) iter.Seq2[Price, error] {
 	return b24.List[Price](ctx, c, PriceListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "prices",
 	}, opts...)
@@ -416,6 +417,7 @@ func PriceListAll(ctx context.Context, c b24.Caller, p PriceListParams, opts ...
 // a large list. The filter in p still applies; its order is replaced.
 func PriceListExport(ctx context.Context, c b24.Caller, p PriceListParams, opts ...b24.CallOption) iter.Seq2[Price, error] {
 	return b24.Export[Price](ctx, c, PriceListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "prices",
 	}, opts...)

@@ -392,6 +392,7 @@ func PriceTypeListCommand(p PriceTypeListParams) b24.Command[*PriceTypeListResul
 // requesting page after page (start/next) as the loop asks for more.
 func PriceTypeListAll(ctx context.Context, c b24.Caller, p PriceTypeListParams, opts ...b24.CallOption) iter.Seq2[PriceType, error] {
 	return b24.List[PriceType](ctx, c, PriceTypeListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "priceTypes",
 	}, opts...)
@@ -403,6 +404,7 @@ func PriceTypeListAll(ctx context.Context, c b24.Caller, p PriceTypeListParams, 
 // replaced.
 func PriceTypeListExport(ctx context.Context, c b24.Caller, p PriceTypeListParams, opts ...b24.CallOption) iter.Seq2[PriceType, error] {
 	return b24.Export[PriceType](ctx, c, PriceTypeListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "priceTypes",
 	}, opts...)

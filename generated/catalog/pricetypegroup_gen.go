@@ -324,6 +324,7 @@ func PriceTypeGroupListCommand(p PriceTypeGroupListParams) b24.Command[*PriceTyp
 // loop asks for more.
 func PriceTypeGroupListAll(ctx context.Context, c b24.Caller, p PriceTypeGroupListParams, opts ...b24.CallOption) iter.Seq2[PriceTypeGroup, error] {
 	return b24.List[PriceTypeGroup](ctx, c, PriceTypeGroupListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "priceTypeGroups",
 	}, opts...)
@@ -335,6 +336,7 @@ func PriceTypeGroupListAll(ctx context.Context, c b24.Caller, p PriceTypeGroupLi
 // replaced.
 func PriceTypeGroupListExport(ctx context.Context, c b24.Caller, p PriceTypeGroupListParams, opts ...b24.CallOption) iter.Seq2[PriceTypeGroup, error] {
 	return b24.Export[PriceTypeGroup](ctx, c, PriceTypeGroupListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "priceTypeGroups",
 	}, opts...)

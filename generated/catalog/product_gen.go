@@ -2997,6 +2997,7 @@ func ProductListCommand(p ProductListParams) b24.Command[*ProductListResult] {
 // page after page (start/next) as the loop asks for more.
 func ProductListAll(ctx context.Context, c b24.Caller, p ProductListParams, opts ...b24.CallOption) iter.Seq2[Product, error] {
 	return b24.List[Product](ctx, c, ProductListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "products",
 	}, opts...)
@@ -3007,6 +3008,7 @@ func ProductListAll(ctx context.Context, c b24.Caller, p ProductListParams, opts
 // a large list. The filter in p still applies; its order is replaced.
 func ProductListExport(ctx context.Context, c b24.Caller, p ProductListParams, opts ...b24.CallOption) iter.Seq2[Product, error] {
 	return b24.Export[Product](ctx, c, ProductListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "products",
 	}, opts...)
@@ -3648,6 +3650,7 @@ func ProductOfferListCommand(p ProductOfferListParams) b24.Command[*ProductOffer
 // requesting page after page (start/next) as the loop asks for more.
 func ProductOfferListAll(ctx context.Context, c b24.Caller, p ProductOfferListParams, opts ...b24.CallOption) iter.Seq2[ProductOffer, error] {
 	return b24.List[ProductOffer](ctx, c, ProductOfferListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "offers",
 	}, opts...)
@@ -3659,6 +3662,7 @@ func ProductOfferListAll(ctx context.Context, c b24.Caller, p ProductOfferListPa
 // replaced.
 func ProductOfferListExport(ctx context.Context, c b24.Caller, p ProductOfferListParams, opts ...b24.CallOption) iter.Seq2[ProductOffer, error] {
 	return b24.Export[ProductOffer](ctx, c, ProductOfferListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "offers",
 	}, opts...)
@@ -4387,6 +4391,7 @@ func ProductServiceListCommand(p ProductServiceListParams) b24.Command[*ProductS
 // loop asks for more.
 func ProductServiceListAll(ctx context.Context, c b24.Caller, p ProductServiceListParams, opts ...b24.CallOption) iter.Seq2[ProductService, error] {
 	return b24.List[ProductService](ctx, c, ProductServiceListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "services",
 	}, opts...)
@@ -4398,6 +4403,7 @@ func ProductServiceListAll(ctx context.Context, c b24.Caller, p ProductServiceLi
 // replaced.
 func ProductServiceListExport(ctx context.Context, c b24.Caller, p ProductServiceListParams, opts ...b24.CallOption) iter.Seq2[ProductService, error] {
 	return b24.Export[ProductService](ctx, c, ProductServiceListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "services",
 	}, opts...)
@@ -5121,6 +5127,7 @@ func ProductSKUListCommand(p ProductSKUListParams) b24.Command[*ProductSKUListRe
 // requesting page after page (start/next) as the loop asks for more.
 func ProductSKUListAll(ctx context.Context, c b24.Caller, p ProductSKUListParams, opts ...b24.CallOption) iter.Seq2[ProductSKU, error] {
 	return b24.List[ProductSKU](ctx, c, ProductSKUListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "units",
 	}, opts...)
@@ -5132,6 +5139,7 @@ func ProductSKUListAll(ctx context.Context, c b24.Caller, p ProductSKUListParams
 // replaced.
 func ProductSKUListExport(ctx context.Context, c b24.Caller, p ProductSKUListParams, opts ...b24.CallOption) iter.Seq2[ProductSKU, error] {
 	return b24.Export[ProductSKU](ctx, c, ProductSKUListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "units",
 	}, opts...)

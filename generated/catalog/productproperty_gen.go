@@ -726,6 +726,7 @@ func ProductPropertyListCommand(p ProductPropertyListParams) b24.Command[*Produc
 // loop asks for more.
 func ProductPropertyListAll(ctx context.Context, c b24.Caller, p ProductPropertyListParams, opts ...b24.CallOption) iter.Seq2[ProductProperty, error] {
 	return b24.List[ProductProperty](ctx, c, ProductPropertyListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "productProperties",
 	}, opts...)
@@ -737,6 +738,7 @@ func ProductPropertyListAll(ctx context.Context, c b24.Caller, p ProductProperty
 // replaced.
 func ProductPropertyListExport(ctx context.Context, c b24.Caller, p ProductPropertyListParams, opts ...b24.CallOption) iter.Seq2[ProductProperty, error] {
 	return b24.Export[ProductProperty](ctx, c, ProductPropertyListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "productProperties",
 	}, opts...)

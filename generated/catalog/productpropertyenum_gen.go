@@ -420,6 +420,7 @@ func ProductPropertyEnumListCommand(p ProductPropertyEnumListParams) b24.Command
 // the loop asks for more.
 func ProductPropertyEnumListAll(ctx context.Context, c b24.Caller, p ProductPropertyEnumListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyEnum, error] {
 	return b24.List[ProductPropertyEnum](ctx, c, ProductPropertyEnumListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "productPropertyEnums",
 	}, opts...)
@@ -431,6 +432,7 @@ func ProductPropertyEnumListAll(ctx context.Context, c b24.Caller, p ProductProp
 // filter in p still applies; its order is replaced.
 func ProductPropertyEnumListExport(ctx context.Context, c b24.Caller, p ProductPropertyEnumListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyEnum, error] {
 	return b24.Export[ProductPropertyEnum](ctx, c, ProductPropertyEnumListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "productPropertyEnums",
 	}, opts...)

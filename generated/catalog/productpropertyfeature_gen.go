@@ -460,6 +460,7 @@ func ProductPropertyFeatureListCommand(p ProductPropertyFeatureListParams) b24.C
 // as the loop asks for more.
 func ProductPropertyFeatureListAll(ctx context.Context, c b24.Caller, p ProductPropertyFeatureListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyFeature, error] {
 	return b24.List[ProductPropertyFeature](ctx, c, ProductPropertyFeatureListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "productPropertyFeatures",
 	}, opts...)
@@ -471,6 +472,7 @@ func ProductPropertyFeatureListAll(ctx context.Context, c b24.Caller, p ProductP
 // filter in p still applies; its order is replaced.
 func ProductPropertyFeatureListExport(ctx context.Context, c b24.Caller, p ProductPropertyFeatureListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyFeature, error] {
 	return b24.Export[ProductPropertyFeature](ctx, c, ProductPropertyFeatureListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "productPropertyFeatures",
 	}, opts...)

@@ -212,6 +212,7 @@ func RatioListCommand(p RatioListParams) b24.Command[*RatioListResult] {
 // after page (start/next) as the loop asks for more.
 func RatioListAll(ctx context.Context, c b24.Caller, p RatioListParams, opts ...b24.CallOption) iter.Seq2[Ratio, error] {
 	return b24.List[Ratio](ctx, c, RatioListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "ratios",
 	}, opts...)
@@ -222,6 +223,7 @@ func RatioListAll(ctx context.Context, c b24.Caller, p RatioListParams, opts ...
 // a large list. The filter in p still applies; its order is replaced.
 func RatioListExport(ctx context.Context, c b24.Caller, p RatioListParams, opts ...b24.CallOption) iter.Seq2[Ratio, error] {
 	return b24.Export[Ratio](ctx, c, RatioListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "ratios",
 	}, opts...)

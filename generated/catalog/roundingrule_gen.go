@@ -403,6 +403,7 @@ func RoundingRuleListCommand(p RoundingRuleListParams) b24.Command[*RoundingRule
 // requesting page after page (start/next) as the loop asks for more.
 func RoundingRuleListAll(ctx context.Context, c b24.Caller, p RoundingRuleListParams, opts ...b24.CallOption) iter.Seq2[RoundingRule, error] {
 	return b24.List[RoundingRule](ctx, c, RoundingRuleListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "roundingRules",
 	}, opts...)
@@ -414,6 +415,7 @@ func RoundingRuleListAll(ctx context.Context, c b24.Caller, p RoundingRuleListPa
 // replaced.
 func RoundingRuleListExport(ctx context.Context, c b24.Caller, p RoundingRuleListParams, opts ...b24.CallOption) iter.Seq2[RoundingRule, error] {
 	return b24.Export[RoundingRule](ctx, c, RoundingRuleListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "roundingRules",
 	}, opts...)

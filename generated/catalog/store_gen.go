@@ -436,6 +436,7 @@ func StoreListCommand(p StoreListParams) b24.Command[*StoreListResult] {
 // after page (start/next) as the loop asks for more.
 func StoreListAll(ctx context.Context, c b24.Caller, p StoreListParams, opts ...b24.CallOption) iter.Seq2[Store, error] {
 	return b24.List[Store](ctx, c, StoreListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "stores",
 	}, opts...)
@@ -446,6 +447,7 @@ func StoreListAll(ctx context.Context, c b24.Caller, p StoreListParams, opts ...
 // a large list. The filter in p still applies; its order is replaced.
 func StoreListExport(ctx context.Context, c b24.Caller, p StoreListParams, opts ...b24.CallOption) iter.Seq2[Store, error] {
 	return b24.Export[Store](ctx, c, StoreListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "stores",
 	}, opts...)

@@ -218,6 +218,7 @@ func StoreproductListCommand(p StoreproductListParams) b24.Command[*Storeproduct
 // requesting page after page (start/next) as the loop asks for more.
 func StoreproductListAll(ctx context.Context, c b24.Caller, p StoreproductListParams, opts ...b24.CallOption) iter.Seq2[Storeproduct, error] {
 	return b24.List[Storeproduct](ctx, c, StoreproductListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "storeProducts",
 	}, opts...)
@@ -229,6 +230,7 @@ func StoreproductListAll(ctx context.Context, c b24.Caller, p StoreproductListPa
 // replaced.
 func StoreproductListExport(ctx context.Context, c b24.Caller, p StoreproductListParams, opts ...b24.CallOption) iter.Seq2[Storeproduct, error] {
 	return b24.Export[Storeproduct](ctx, c, StoreproductListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "storeProducts",
 	}, opts...)

@@ -3102,14 +3102,20 @@ func ActivityListCommand(p ActivityListParams) b24.Command[[]Activity] {
 // ActivityListAll iterates over every row of crm.activity.list, requesting
 // page after page (start/next) as the loop asks for more.
 func ActivityListAll(ctx context.Context, c b24.Caller, p ActivityListParams, opts ...b24.CallOption) iter.Seq2[Activity, error] {
-	return b24.List[Activity](ctx, c, ActivityListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[Activity](ctx, c, ActivityListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // ActivityListExport reads every row of crm.activity.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
 func ActivityListExport(ctx context.Context, c b24.Caller, p ActivityListParams, opts ...b24.CallOption) iter.Seq2[Activity, error] {
-	return b24.Export[Activity](ctx, c, ActivityListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[Activity](ctx, c, ActivityListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // ActivityListParams holds the parameters of crm.activity.list.

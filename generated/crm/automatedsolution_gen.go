@@ -381,6 +381,7 @@ func AutomatedsolutionListCommand(p AutomatedsolutionListParams) b24.Command[*Au
 // loop asks for more.
 func AutomatedsolutionListAll(ctx context.Context, c b24.Caller, p AutomatedsolutionListParams, opts ...b24.CallOption) iter.Seq2[Automatedsolution, error] {
 	return b24.List[Automatedsolution](ctx, c, AutomatedsolutionListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "automatedSolutions",
 	}, opts...)
@@ -392,6 +393,7 @@ func AutomatedsolutionListAll(ctx context.Context, c b24.Caller, p Automatedsolu
 // replaced.
 func AutomatedsolutionListExport(ctx context.Context, c b24.Caller, p AutomatedsolutionListParams, opts ...b24.CallOption) iter.Seq2[Automatedsolution, error] {
 	return b24.Export[Automatedsolution](ctx, c, AutomatedsolutionListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "automatedSolutions",
 	}, opts...)

@@ -2373,14 +2373,20 @@ func CompanyListCommand(p CompanyListParams) b24.Command[[]Company] {
 // CompanyListAll iterates over every row of crm.company.list, requesting page
 // after page (start/next) as the loop asks for more.
 func CompanyListAll(ctx context.Context, c b24.Caller, p CompanyListParams, opts ...b24.CallOption) iter.Seq2[Company, error] {
-	return b24.List[Company](ctx, c, CompanyListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[Company](ctx, c, CompanyListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // CompanyListExport reads every row of crm.company.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
 func CompanyListExport(ctx context.Context, c b24.Caller, p CompanyListParams, opts ...b24.CallOption) iter.Seq2[Company, error] {
-	return b24.Export[Company](ctx, c, CompanyListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[Company](ctx, c, CompanyListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // CompanyListParams holds the parameters of crm.company.list.
@@ -2826,7 +2832,10 @@ func CompanyUserfieldListCommand(p CompanyUserfieldListParams) b24.Command[[]Com
 // crm.company.userfield.list, requesting page after page (start/next) as the
 // loop asks for more.
 func CompanyUserfieldListAll(ctx context.Context, c b24.Caller, p CompanyUserfieldListParams, opts ...b24.CallOption) iter.Seq2[CompanyUserfield, error] {
-	return b24.List[CompanyUserfield](ctx, c, CompanyUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[CompanyUserfield](ctx, c, CompanyUserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // CompanyUserfieldListExport reads every row of crm.company.userfield.list by
@@ -2834,7 +2843,10 @@ func CompanyUserfieldListAll(ctx context.Context, c b24.Caller, p CompanyUserfie
 // fast way to read a large list. The filter in p still applies; its order is
 // replaced.
 func CompanyUserfieldListExport(ctx context.Context, c b24.Caller, p CompanyUserfieldListParams, opts ...b24.CallOption) iter.Seq2[CompanyUserfield, error] {
-	return b24.Export[CompanyUserfield](ctx, c, CompanyUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[CompanyUserfield](ctx, c, CompanyUserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // CompanyUserfieldListParams holds the parameters of

@@ -2426,14 +2426,20 @@ func ContactListCommand(p ContactListParams) b24.Command[[]Contact] {
 // ContactListAll iterates over every row of crm.contact.list, requesting page
 // after page (start/next) as the loop asks for more.
 func ContactListAll(ctx context.Context, c b24.Caller, p ContactListParams, opts ...b24.CallOption) iter.Seq2[Contact, error] {
-	return b24.List[Contact](ctx, c, ContactListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[Contact](ctx, c, ContactListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // ContactListExport reads every row of crm.contact.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
 func ContactListExport(ctx context.Context, c b24.Caller, p ContactListParams, opts ...b24.CallOption) iter.Seq2[Contact, error] {
-	return b24.Export[Contact](ctx, c, ContactListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[Contact](ctx, c, ContactListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // ContactListParams holds the parameters of crm.contact.list.
@@ -2938,7 +2944,10 @@ func ContactUserfieldListCommand(p ContactUserfieldListParams) b24.Command[[]Con
 // crm.contact.userfield.list, requesting page after page (start/next) as the
 // loop asks for more.
 func ContactUserfieldListAll(ctx context.Context, c b24.Caller, p ContactUserfieldListParams, opts ...b24.CallOption) iter.Seq2[ContactUserfieldListItem, error] {
-	return b24.List[ContactUserfieldListItem](ctx, c, ContactUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[ContactUserfieldListItem](ctx, c, ContactUserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // ContactUserfieldListExport reads every row of crm.contact.userfield.list by
@@ -2946,7 +2955,10 @@ func ContactUserfieldListAll(ctx context.Context, c b24.Caller, p ContactUserfie
 // fast way to read a large list. The filter in p still applies; its order is
 // replaced.
 func ContactUserfieldListExport(ctx context.Context, c b24.Caller, p ContactUserfieldListParams, opts ...b24.CallOption) iter.Seq2[ContactUserfieldListItem, error] {
-	return b24.Export[ContactUserfieldListItem](ctx, c, ContactUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[ContactUserfieldListItem](ctx, c, ContactUserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // ContactUserfieldListParams holds the parameters of

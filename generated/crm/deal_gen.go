@@ -2763,14 +2763,20 @@ func DealListCommand(p DealListParams) b24.Command[[]Deal] {
 // DealListAll iterates over every row of crm.deal.list, requesting page after
 // page (start/next) as the loop asks for more.
 func DealListAll(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.CallOption) iter.Seq2[Deal, error] {
-	return b24.List[Deal](ctx, c, DealListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[Deal](ctx, c, DealListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // DealListExport reads every row of crm.deal.list by ID (start=-1, filter >ID,
 // ordered by ID), many pages per batch call: the fast way to read a large
 // list. The filter in p still applies; its order is replaced.
 func DealListExport(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.CallOption) iter.Seq2[Deal, error] {
-	return b24.Export[Deal](ctx, c, DealListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[Deal](ctx, c, DealListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // DealListParams holds the parameters of crm.deal.list.
@@ -3448,7 +3454,10 @@ func DealRecurringListCommand(p DealRecurringListParams) b24.Command[[]DealRecur
 // DealRecurringListAll iterates over every row of crm.deal.recurring.list,
 // requesting page after page (start/next) as the loop asks for more.
 func DealRecurringListAll(ctx context.Context, c b24.Caller, p DealRecurringListParams, opts ...b24.CallOption) iter.Seq2[DealRecurring, error] {
-	return b24.List[DealRecurring](ctx, c, DealRecurringListCommand(p).Request, b24.ListSpec{IDField: "id"}, opts...)
+	return b24.List[DealRecurring](ctx, c, DealRecurringListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "id",
+	}, opts...)
 }
 
 // DealRecurringListExport reads every row of crm.deal.recurring.list by ID
@@ -3456,7 +3465,10 @@ func DealRecurringListAll(ctx context.Context, c b24.Caller, p DealRecurringList
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
 func DealRecurringListExport(ctx context.Context, c b24.Caller, p DealRecurringListParams, opts ...b24.CallOption) iter.Seq2[DealRecurring, error] {
-	return b24.Export[DealRecurring](ctx, c, DealRecurringListCommand(p).Request, b24.ListSpec{IDField: "id"}, opts...)
+	return b24.Export[DealRecurring](ctx, c, DealRecurringListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "id",
+	}, opts...)
 }
 
 // DealRecurringListParams holds the parameters of crm.deal.recurring.list.
@@ -3987,7 +3999,10 @@ func DealUserfieldListCommand(p DealUserfieldListParams) b24.Command[[]DealUserf
 // DealUserfieldListAll iterates over every row of crm.deal.userfield.list,
 // requesting page after page (start/next) as the loop asks for more.
 func DealUserfieldListAll(ctx context.Context, c b24.Caller, p DealUserfieldListParams, opts ...b24.CallOption) iter.Seq2[DealUserfield, error] {
-	return b24.List[DealUserfield](ctx, c, DealUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[DealUserfield](ctx, c, DealUserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // DealUserfieldListExport reads every row of crm.deal.userfield.list by ID
@@ -3995,7 +4010,10 @@ func DealUserfieldListAll(ctx context.Context, c b24.Caller, p DealUserfieldList
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
 func DealUserfieldListExport(ctx context.Context, c b24.Caller, p DealUserfieldListParams, opts ...b24.CallOption) iter.Seq2[DealUserfield, error] {
-	return b24.Export[DealUserfield](ctx, c, DealUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[DealUserfield](ctx, c, DealUserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // DealUserfieldListParams holds the parameters of crm.deal.userfield.list.

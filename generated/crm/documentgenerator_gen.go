@@ -1303,6 +1303,7 @@ func DocumentgeneratorDocumentListCommand(p DocumentgeneratorDocumentListParams)
 // as the loop asks for more.
 func DocumentgeneratorDocumentListAll(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentListParams, opts ...b24.CallOption) iter.Seq2[DocumentgeneratorDocument, error] {
 	return b24.List[DocumentgeneratorDocument](ctx, c, DocumentgeneratorDocumentListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "documents",
 	}, opts...)
@@ -1314,6 +1315,7 @@ func DocumentgeneratorDocumentListAll(ctx context.Context, c b24.Caller, p Docum
 // filter in p still applies; its order is replaced.
 func DocumentgeneratorDocumentListExport(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentListParams, opts ...b24.CallOption) iter.Seq2[DocumentgeneratorDocument, error] {
 	return b24.Export[DocumentgeneratorDocument](ctx, c, DocumentgeneratorDocumentListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "documents",
 	}, opts...)

@@ -2948,6 +2948,7 @@ func ItemListAll(ctx context.Context, c b24.Caller, p ItemListParams, opts ...b2
 		}
 	}
 	return b24.List[Item](ctx, c, ItemListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
 	}, opts...)
@@ -2964,6 +2965,7 @@ func ItemListExport(ctx context.Context, c b24.Caller, p ItemListParams, opts ..
 		}
 	}
 	return b24.Export[Item](ctx, c, ItemListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
 	}, opts...)
@@ -4671,6 +4673,7 @@ func ItemProductrowListAll(ctx context.Context, c b24.Caller, p ItemProductrowLi
 		}
 	}
 	return b24.List[ItemProductrow](ctx, c, ItemProductrowListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "productRows",
 	}, opts...)
@@ -4688,6 +4691,7 @@ func ItemProductrowListExport(ctx context.Context, c b24.Caller, p ItemProductro
 		}
 	}
 	return b24.Export[ItemProductrow](ctx, c, ItemProductrowListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "productRows",
 	}, opts...)

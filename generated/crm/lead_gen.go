@@ -3136,7 +3136,10 @@ func LeadUserfieldListCommand(p LeadUserfieldListParams) b24.Command[[]LeadUserf
 // LeadUserfieldListAll iterates over every row of crm.lead.userfield.list,
 // requesting page after page (start/next) as the loop asks for more.
 func LeadUserfieldListAll(ctx context.Context, c b24.Caller, p LeadUserfieldListParams, opts ...b24.CallOption) iter.Seq2[LeadUserfield, error] {
-	return b24.List[LeadUserfield](ctx, c, LeadUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[LeadUserfield](ctx, c, LeadUserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // LeadUserfieldListExport reads every row of crm.lead.userfield.list by ID
@@ -3144,7 +3147,10 @@ func LeadUserfieldListAll(ctx context.Context, c b24.Caller, p LeadUserfieldList
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
 func LeadUserfieldListExport(ctx context.Context, c b24.Caller, p LeadUserfieldListParams, opts ...b24.CallOption) iter.Seq2[LeadUserfield, error] {
-	return b24.Export[LeadUserfield](ctx, c, LeadUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[LeadUserfield](ctx, c, LeadUserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // LeadUserfieldListParams holds the parameters of crm.lead.userfield.list.

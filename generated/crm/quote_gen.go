@@ -1885,14 +1885,20 @@ func QuoteListCommand(p QuoteListParams) b24.Command[[]Quote] {
 // QuoteListAll iterates over every row of crm.quote.list, requesting page
 // after page (start/next) as the loop asks for more.
 func QuoteListAll(ctx context.Context, c b24.Caller, p QuoteListParams, opts ...b24.CallOption) iter.Seq2[Quote, error] {
-	return b24.List[Quote](ctx, c, QuoteListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[Quote](ctx, c, QuoteListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // QuoteListExport reads every row of crm.quote.list by ID (start=-1, filter
 // >ID, ordered by ID), many pages per batch call: the fast way to read a large
 // list. The filter in p still applies; its order is replaced.
 func QuoteListExport(ctx context.Context, c b24.Caller, p QuoteListParams, opts ...b24.CallOption) iter.Seq2[Quote, error] {
-	return b24.Export[Quote](ctx, c, QuoteListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[Quote](ctx, c, QuoteListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // QuoteListParams holds the parameters of crm.quote.list.
@@ -2560,7 +2566,10 @@ func QuoteUserfieldListCommand(p QuoteUserfieldListParams) b24.Command[[]QuoteUs
 // QuoteUserfieldListAll iterates over every row of crm.quote.userfield.list,
 // requesting page after page (start/next) as the loop asks for more.
 func QuoteUserfieldListAll(ctx context.Context, c b24.Caller, p QuoteUserfieldListParams, opts ...b24.CallOption) iter.Seq2[QuoteUserfield, error] {
-	return b24.List[QuoteUserfield](ctx, c, QuoteUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[QuoteUserfield](ctx, c, QuoteUserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // QuoteUserfieldListExport reads every row of crm.quote.userfield.list by ID
@@ -2568,7 +2577,10 @@ func QuoteUserfieldListAll(ctx context.Context, c b24.Caller, p QuoteUserfieldLi
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
 func QuoteUserfieldListExport(ctx context.Context, c b24.Caller, p QuoteUserfieldListParams, opts ...b24.CallOption) iter.Seq2[QuoteUserfield, error] {
-	return b24.Export[QuoteUserfield](ctx, c, QuoteUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[QuoteUserfield](ctx, c, QuoteUserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // QuoteUserfieldListParams holds the parameters of crm.quote.userfield.list.

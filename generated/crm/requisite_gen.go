@@ -1365,7 +1365,10 @@ func RequisiteBankdetailListCommand(p RequisiteBankdetailListParams) b24.Command
 // crm.requisite.bankdetail.list, requesting page after page (start/next) as
 // the loop asks for more.
 func RequisiteBankdetailListAll(ctx context.Context, c b24.Caller, p RequisiteBankdetailListParams, opts ...b24.CallOption) iter.Seq2[RequisiteBankdetail, error] {
-	return b24.List[RequisiteBankdetail](ctx, c, RequisiteBankdetailListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[RequisiteBankdetail](ctx, c, RequisiteBankdetailListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // RequisiteBankdetailListExport reads every row of
@@ -1373,7 +1376,10 @@ func RequisiteBankdetailListAll(ctx context.Context, c b24.Caller, p RequisiteBa
 // many pages per batch call: the fast way to read a large list. The filter in
 // p still applies; its order is replaced.
 func RequisiteBankdetailListExport(ctx context.Context, c b24.Caller, p RequisiteBankdetailListParams, opts ...b24.CallOption) iter.Seq2[RequisiteBankdetail, error] {
-	return b24.Export[RequisiteBankdetail](ctx, c, RequisiteBankdetailListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[RequisiteBankdetail](ctx, c, RequisiteBankdetailListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // RequisiteBankdetailListParams holds the parameters of
@@ -2511,14 +2517,20 @@ func RequisiteListCommand(p RequisiteListParams) b24.Command[[]Requisite] {
 // RequisiteListAll iterates over every row of crm.requisite.list, requesting
 // page after page (start/next) as the loop asks for more.
 func RequisiteListAll(ctx context.Context, c b24.Caller, p RequisiteListParams, opts ...b24.CallOption) iter.Seq2[Requisite, error] {
-	return b24.List[Requisite](ctx, c, RequisiteListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[Requisite](ctx, c, RequisiteListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // RequisiteListExport reads every row of crm.requisite.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
 func RequisiteListExport(ctx context.Context, c b24.Caller, p RequisiteListParams, opts ...b24.CallOption) iter.Seq2[Requisite, error] {
-	return b24.Export[Requisite](ctx, c, RequisiteListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[Requisite](ctx, c, RequisiteListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // RequisiteListParams holds the parameters of crm.requisite.list.
@@ -3503,7 +3515,10 @@ func RequisitePresetListCommand(p RequisitePresetListParams) b24.Command[[]Requi
 // RequisitePresetListAll iterates over every row of crm.requisite.preset.list,
 // requesting page after page (start/next) as the loop asks for more.
 func RequisitePresetListAll(ctx context.Context, c b24.Caller, p RequisitePresetListParams, opts ...b24.CallOption) iter.Seq2[RequisitePreset, error] {
-	return b24.List[RequisitePreset](ctx, c, RequisitePresetListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[RequisitePreset](ctx, c, RequisitePresetListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // RequisitePresetListExport reads every row of crm.requisite.preset.list by ID
@@ -3511,7 +3526,10 @@ func RequisitePresetListAll(ctx context.Context, c b24.Caller, p RequisitePreset
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
 func RequisitePresetListExport(ctx context.Context, c b24.Caller, p RequisitePresetListParams, opts ...b24.CallOption) iter.Seq2[RequisitePreset, error] {
-	return b24.Export[RequisitePreset](ctx, c, RequisitePresetListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[RequisitePreset](ctx, c, RequisitePresetListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // RequisitePresetListParams holds the parameters of crm.requisite.preset.list.
@@ -4117,7 +4135,10 @@ func RequisiteUserfieldListCommand(p RequisiteUserfieldListParams) b24.Command[[
 // crm.requisite.userfield.list, requesting page after page (start/next) as the
 // loop asks for more.
 func RequisiteUserfieldListAll(ctx context.Context, c b24.Caller, p RequisiteUserfieldListParams, opts ...b24.CallOption) iter.Seq2[RequisiteUserfield, error] {
-	return b24.List[RequisiteUserfield](ctx, c, RequisiteUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[RequisiteUserfield](ctx, c, RequisiteUserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // RequisiteUserfieldListExport reads every row of crm.requisite.userfield.list
@@ -4125,7 +4146,10 @@ func RequisiteUserfieldListAll(ctx context.Context, c b24.Caller, p RequisiteUse
 // fast way to read a large list. The filter in p still applies; its order is
 // replaced.
 func RequisiteUserfieldListExport(ctx context.Context, c b24.Caller, p RequisiteUserfieldListParams, opts ...b24.CallOption) iter.Seq2[RequisiteUserfield, error] {
-	return b24.Export[RequisiteUserfield](ctx, c, RequisiteUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[RequisiteUserfield](ctx, c, RequisiteUserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // RequisiteUserfieldListParams holds the parameters of

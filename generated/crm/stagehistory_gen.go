@@ -52,6 +52,7 @@ func StagehistoryListCommand(p StagehistoryListParams) b24.Command[*Stagehistory
 // requesting page after page (start/next) as the loop asks for more.
 func StagehistoryListAll(ctx context.Context, c b24.Caller, p StagehistoryListParams, opts ...b24.CallOption) iter.Seq2[StagehistoryListItem, error] {
 	return b24.List[StagehistoryListItem](ctx, c, StagehistoryListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "ID",
 		ItemsKey: "items",
 	}, opts...)
@@ -63,6 +64,7 @@ func StagehistoryListAll(ctx context.Context, c b24.Caller, p StagehistoryListPa
 // replaced.
 func StagehistoryListExport(ctx context.Context, c b24.Caller, p StagehistoryListParams, opts ...b24.CallOption) iter.Seq2[StagehistoryListItem, error] {
 	return b24.Export[StagehistoryListItem](ctx, c, StagehistoryListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "ID",
 		ItemsKey: "items",
 	}, opts...)

@@ -588,14 +588,20 @@ func StatusListCommand(p StatusListParams) b24.Command[[]Status] {
 // StatusListAll iterates over every row of crm.status.list, requesting page
 // after page (start/next) as the loop asks for more.
 func StatusListAll(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) iter.Seq2[Status, error] {
-	return b24.List[Status](ctx, c, StatusListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[Status](ctx, c, StatusListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // StatusListExport reads every row of crm.status.list by ID (start=-1, filter
 // >ID, ordered by ID), many pages per batch call: the fast way to read a large
 // list. The filter in p still applies; its order is replaced.
 func StatusListExport(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) iter.Seq2[Status, error] {
-	return b24.Export[Status](ctx, c, StatusListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[Status](ctx, c, StatusListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // StatusListParams holds the parameters of crm.status.list.

@@ -1096,7 +1096,10 @@ func TimelineCommentListAll(ctx context.Context, c b24.Caller, p TimelineComment
 			yield(zero, err)
 		}
 	}
-	return b24.List[TimelineComment](ctx, c, TimelineCommentListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[TimelineComment](ctx, c, TimelineCommentListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // TimelineCommentListExport reads every row of crm.timeline.comment.list by ID
@@ -1110,7 +1113,10 @@ func TimelineCommentListExport(ctx context.Context, c b24.Caller, p TimelineComm
 			yield(zero, err)
 		}
 	}
-	return b24.Export[TimelineComment](ctx, c, TimelineCommentListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[TimelineComment](ctx, c, TimelineCommentListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // TimelineCommentListParams holds the parameters of crm.timeline.comment.list.

@@ -781,6 +781,7 @@ func TypeListCommand(p TypeListParams) b24.Command[*TypeListResult] {
 // page (start/next) as the loop asks for more.
 func TypeListAll(ctx context.Context, c b24.Caller, p TypeListParams, opts ...b24.CallOption) iter.Seq2[Type, error] {
 	return b24.List[Type](ctx, c, TypeListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "types",
 	}, opts...)
@@ -791,6 +792,7 @@ func TypeListAll(ctx context.Context, c b24.Caller, p TypeListParams, opts ...b2
 // list. The filter in p still applies; its order is replaced.
 func TypeListExport(ctx context.Context, c b24.Caller, p TypeListParams, opts ...b24.CallOption) iter.Seq2[Type, error] {
 	return b24.Export[Type](ctx, c, TypeListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "types",
 	}, opts...)

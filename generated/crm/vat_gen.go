@@ -345,14 +345,20 @@ func VATListCommand(p VATListParams) b24.Command[[]VAT] {
 // VATListAll iterates over every row of crm.vat.list, requesting page after
 // page (start/next) as the loop asks for more.
 func VATListAll(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) iter.Seq2[VAT, error] {
-	return b24.List[VAT](ctx, c, VATListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[VAT](ctx, c, VATListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // VATListExport reads every row of crm.vat.list by ID (start=-1, filter >ID,
 // ordered by ID), many pages per batch call: the fast way to read a large
 // list. The filter in p still applies; its order is replaced.
 func VATListExport(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) iter.Seq2[VAT, error] {
-	return b24.Export[VAT](ctx, c, VATListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[VAT](ctx, c, VATListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // VATListParams holds the parameters of crm.vat.list.

@@ -437,7 +437,10 @@ func FolderGetChildrenAll(ctx context.Context, c b24.Caller, p FolderGetChildren
 			yield(zero, err)
 		}
 	}
-	return b24.List[FolderGetChildrenItem](ctx, c, FolderGetChildrenCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[FolderGetChildrenItem](ctx, c, FolderGetChildrenCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // FolderGetChildrenExport reads every row of disk.folder.getChildren by ID
@@ -451,7 +454,10 @@ func FolderGetChildrenExport(ctx context.Context, c b24.Caller, p FolderGetChild
 			yield(zero, err)
 		}
 	}
-	return b24.Export[FolderGetChildrenItem](ctx, c, FolderGetChildrenCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[FolderGetChildrenItem](ctx, c, FolderGetChildrenCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // FolderGetChildrenParams holds the parameters of disk.folder.getChildren.

@@ -300,7 +300,10 @@ func StorageGetChildrenAll(ctx context.Context, c b24.Caller, p StorageGetChildr
 			yield(zero, err)
 		}
 	}
-	return b24.List[StorageGetChildrenItem](ctx, c, StorageGetChildrenCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[StorageGetChildrenItem](ctx, c, StorageGetChildrenCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // StorageGetChildrenExport reads every row of disk.storage.getChildren by ID
@@ -314,7 +317,10 @@ func StorageGetChildrenExport(ctx context.Context, c b24.Caller, p StorageGetChi
 			yield(zero, err)
 		}
 	}
-	return b24.Export[StorageGetChildrenItem](ctx, c, StorageGetChildrenCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[StorageGetChildrenItem](ctx, c, StorageGetChildrenCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // StorageGetChildrenParams holds the parameters of disk.storage.getChildren.
@@ -584,7 +590,10 @@ func StorageGetListCommand(p StorageGetListParams) b24.Command[[]Storage] {
 // StorageGetListAll iterates over every row of disk.storage.getList,
 // requesting page after page (start/next) as the loop asks for more.
 func StorageGetListAll(ctx context.Context, c b24.Caller, p StorageGetListParams, opts ...b24.CallOption) iter.Seq2[Storage, error] {
-	return b24.List[Storage](ctx, c, StorageGetListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[Storage](ctx, c, StorageGetListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // StorageGetListExport reads every row of disk.storage.getList by ID
@@ -592,7 +601,10 @@ func StorageGetListAll(ctx context.Context, c b24.Caller, p StorageGetListParams
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
 func StorageGetListExport(ctx context.Context, c b24.Caller, p StorageGetListParams, opts ...b24.CallOption) iter.Seq2[Storage, error] {
-	return b24.Export[Storage](ctx, c, StorageGetListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[Storage](ctx, c, StorageGetListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // StorageGetListParams holds the parameters of disk.storage.getList.

@@ -869,6 +869,7 @@ func DocumentListCommand(p DocumentListParams) b24.Command[*DocumentListResult] 
 // requesting page after page (start/next) as the loop asks for more.
 func DocumentListAll(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) iter.Seq2[Document, error] {
 	return b24.List[Document](ctx, c, DocumentListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "documents",
 	}, opts...)
@@ -880,6 +881,7 @@ func DocumentListAll(ctx context.Context, c b24.Caller, p DocumentListParams, op
 // replaced.
 func DocumentListExport(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) iter.Seq2[Document, error] {
 	return b24.Export[Document](ctx, c, DocumentListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "documents",
 	}, opts...)

@@ -286,14 +286,20 @@ func OfflineListCommand(p OfflineListParams) b24.Command[[]Offline] {
 // OfflineListAll iterates over every row of event.offline.list, requesting
 // page after page (start/next) as the loop asks for more.
 func OfflineListAll(ctx context.Context, c b24.Caller, p OfflineListParams, opts ...b24.CallOption) iter.Seq2[Offline, error] {
-	return b24.List[Offline](ctx, c, OfflineListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[Offline](ctx, c, OfflineListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // OfflineListExport reads every row of event.offline.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
 func OfflineListExport(ctx context.Context, c b24.Caller, p OfflineListParams, opts ...b24.CallOption) iter.Seq2[Offline, error] {
-	return b24.Export[Offline](ctx, c, OfflineListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[Offline](ctx, c, OfflineListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // OfflineListParams holds the parameters of event.offline.list.

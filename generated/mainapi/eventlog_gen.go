@@ -435,6 +435,7 @@ func EventlogListCommand(p EventlogListParams) b24.CommandV3[*EventlogListResult
 // the one before.
 func EventlogListAll(ctx context.Context, c b24.Caller, p EventlogListParams, opts ...b24.CallOption) iter.Seq2[EventlogListItem, error] {
 	return b24.List[EventlogListItem](ctx, c, EventlogListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
 	}, opts...)
@@ -447,6 +448,7 @@ func EventlogListAll(ctx context.Context, c b24.Caller, p EventlogListParams, op
 // instead of looping.
 func EventlogListExport(ctx context.Context, c b24.Caller, p EventlogListParams, opts ...b24.CallOption) iter.Seq2[EventlogListItem, error] {
 	return b24.Export[EventlogListItem](ctx, c, EventlogListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
 	}, opts...)

@@ -815,6 +815,7 @@ func BasketitemListCommand(p BasketitemListParams) b24.Command[*BasketitemListRe
 // requesting page after page (start/next) as the loop asks for more.
 func BasketitemListAll(ctx context.Context, c b24.Caller, p BasketitemListParams, opts ...b24.CallOption) iter.Seq2[Basketitem, error] {
 	return b24.List[Basketitem](ctx, c, BasketitemListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "basketItems",
 	}, opts...)
@@ -826,6 +827,7 @@ func BasketitemListAll(ctx context.Context, c b24.Caller, p BasketitemListParams
 // replaced.
 func BasketitemListExport(ctx context.Context, c b24.Caller, p BasketitemListParams, opts ...b24.CallOption) iter.Seq2[Basketitem, error] {
 	return b24.Export[Basketitem](ctx, c, BasketitemListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "basketItems",
 	}, opts...)

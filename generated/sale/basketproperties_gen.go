@@ -432,6 +432,7 @@ func BasketpropertiesListCommand(p BasketpropertiesListParams) b24.Command[*Bask
 // loop asks for more.
 func BasketpropertiesListAll(ctx context.Context, c b24.Caller, p BasketpropertiesListParams, opts ...b24.CallOption) iter.Seq2[Basketproperties, error] {
 	return b24.List[Basketproperties](ctx, c, BasketpropertiesListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "basketProperties",
 	}, opts...)
@@ -443,6 +444,7 @@ func BasketpropertiesListAll(ctx context.Context, c b24.Caller, p Basketproperti
 // replaced.
 func BasketpropertiesListExport(ctx context.Context, c b24.Caller, p BasketpropertiesListParams, opts ...b24.CallOption) iter.Seq2[Basketproperties, error] {
 	return b24.Export[Basketproperties](ctx, c, BasketpropertiesListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "basketProperties",
 	}, opts...)

@@ -1245,6 +1245,7 @@ func OrderListCommand(p OrderListParams) b24.Command[*OrderListResult] {
 // after page (start/next) as the loop asks for more.
 func OrderListAll(ctx context.Context, c b24.Caller, p OrderListParams, opts ...b24.CallOption) iter.Seq2[Order, error] {
 	return b24.List[Order](ctx, c, OrderListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "orders",
 	}, opts...)
@@ -1255,6 +1256,7 @@ func OrderListAll(ctx context.Context, c b24.Caller, p OrderListParams, opts ...
 // list. The filter in p still applies; its order is replaced.
 func OrderListExport(ctx context.Context, c b24.Caller, p OrderListParams, opts ...b24.CallOption) iter.Seq2[Order, error] {
 	return b24.Export[Order](ctx, c, OrderListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "orders",
 	}, opts...)

@@ -580,6 +580,7 @@ func PaymentListCommand(p PaymentListParams) b24.Command[*PaymentListResult] {
 // after page (start/next) as the loop asks for more.
 func PaymentListAll(ctx context.Context, c b24.Caller, p PaymentListParams, opts ...b24.CallOption) iter.Seq2[Payment, error] {
 	return b24.List[Payment](ctx, c, PaymentListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "payments",
 	}, opts...)
@@ -590,6 +591,7 @@ func PaymentListAll(ctx context.Context, c b24.Caller, p PaymentListParams, opts
 // a large list. The filter in p still applies; its order is replaced.
 func PaymentListExport(ctx context.Context, c b24.Caller, p PaymentListParams, opts ...b24.CallOption) iter.Seq2[Payment, error] {
 	return b24.Export[Payment](ctx, c, PaymentListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "payments",
 	}, opts...)

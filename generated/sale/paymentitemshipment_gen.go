@@ -414,6 +414,7 @@ func PaymentItemShipmentListCommand(p PaymentItemShipmentListParams) b24.Command
 // the loop asks for more.
 func PaymentItemShipmentListAll(ctx context.Context, c b24.Caller, p PaymentItemShipmentListParams, opts ...b24.CallOption) iter.Seq2[PaymentItemShipment, error] {
 	return b24.List[PaymentItemShipment](ctx, c, PaymentItemShipmentListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "paymentItemsShipment",
 	}, opts...)
@@ -425,6 +426,7 @@ func PaymentItemShipmentListAll(ctx context.Context, c b24.Caller, p PaymentItem
 // p still applies; its order is replaced.
 func PaymentItemShipmentListExport(ctx context.Context, c b24.Caller, p PaymentItemShipmentListParams, opts ...b24.CallOption) iter.Seq2[PaymentItemShipment, error] {
 	return b24.Export[PaymentItemShipment](ctx, c, PaymentItemShipmentListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "paymentItemsShipment",
 	}, opts...)

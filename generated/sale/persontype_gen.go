@@ -394,6 +394,7 @@ func PersontypeListCommand(p PersontypeListParams) b24.Command[*PersontypeListRe
 // requesting page after page (start/next) as the loop asks for more.
 func PersontypeListAll(ctx context.Context, c b24.Caller, p PersontypeListParams, opts ...b24.CallOption) iter.Seq2[Persontype, error] {
 	return b24.List[Persontype](ctx, c, PersontypeListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "personTypes",
 	}, opts...)
@@ -405,6 +406,7 @@ func PersontypeListAll(ctx context.Context, c b24.Caller, p PersontypeListParams
 // replaced.
 func PersontypeListExport(ctx context.Context, c b24.Caller, p PersontypeListParams, opts ...b24.CallOption) iter.Seq2[Persontype, error] {
 	return b24.Export[Persontype](ctx, c, PersontypeListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "personTypes",
 	}, opts...)

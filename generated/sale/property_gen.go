@@ -937,6 +937,7 @@ func PropertyListCommand(p PropertyListParams) b24.Command[*PropertyListResult] 
 // page after page (start/next) as the loop asks for more.
 func PropertyListAll(ctx context.Context, c b24.Caller, p PropertyListParams, opts ...b24.CallOption) iter.Seq2[Property, error] {
 	return b24.List[Property](ctx, c, PropertyListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "properties",
 	}, opts...)
@@ -947,6 +948,7 @@ func PropertyListAll(ctx context.Context, c b24.Caller, p PropertyListParams, op
 // a large list. The filter in p still applies; its order is replaced.
 func PropertyListExport(ctx context.Context, c b24.Caller, p PropertyListParams, opts ...b24.CallOption) iter.Seq2[Property, error] {
 	return b24.Export[Property](ctx, c, PropertyListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "properties",
 	}, opts...)

@@ -379,6 +379,7 @@ func PropertygroupListCommand(p PropertygroupListParams) b24.Command[*Propertygr
 // requesting page after page (start/next) as the loop asks for more.
 func PropertygroupListAll(ctx context.Context, c b24.Caller, p PropertygroupListParams, opts ...b24.CallOption) iter.Seq2[Propertygroup, error] {
 	return b24.List[Propertygroup](ctx, c, PropertygroupListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "propertyGroups",
 	}, opts...)
@@ -390,6 +391,7 @@ func PropertygroupListAll(ctx context.Context, c b24.Caller, p PropertygroupList
 // replaced.
 func PropertygroupListExport(ctx context.Context, c b24.Caller, p PropertygroupListParams, opts ...b24.CallOption) iter.Seq2[Propertygroup, error] {
 	return b24.Export[Propertygroup](ctx, c, PropertygroupListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "propertyGroups",
 	}, opts...)

@@ -275,6 +275,7 @@ func PropertyvalueListCommand(p PropertyvalueListParams) b24.Command[*Propertyva
 // requesting page after page (start/next) as the loop asks for more.
 func PropertyvalueListAll(ctx context.Context, c b24.Caller, p PropertyvalueListParams, opts ...b24.CallOption) iter.Seq2[Propertyvalue, error] {
 	return b24.List[Propertyvalue](ctx, c, PropertyvalueListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "propertyValues",
 	}, opts...)
@@ -286,6 +287,7 @@ func PropertyvalueListAll(ctx context.Context, c b24.Caller, p PropertyvalueList
 // replaced.
 func PropertyvalueListExport(ctx context.Context, c b24.Caller, p PropertyvalueListParams, opts ...b24.CallOption) iter.Seq2[Propertyvalue, error] {
 	return b24.Export[Propertyvalue](ctx, c, PropertyvalueListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "propertyValues",
 	}, opts...)

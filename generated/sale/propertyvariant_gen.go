@@ -408,6 +408,7 @@ func PropertyvariantListCommand(p PropertyvariantListParams) b24.Command[*Proper
 // requesting page after page (start/next) as the loop asks for more.
 func PropertyvariantListAll(ctx context.Context, c b24.Caller, p PropertyvariantListParams, opts ...b24.CallOption) iter.Seq2[Propertyvariant, error] {
 	return b24.List[Propertyvariant](ctx, c, PropertyvariantListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "propertyVariants",
 	}, opts...)
@@ -419,6 +420,7 @@ func PropertyvariantListAll(ctx context.Context, c b24.Caller, p Propertyvariant
 // replaced.
 func PropertyvariantListExport(ctx context.Context, c b24.Caller, p PropertyvariantListParams, opts ...b24.CallOption) iter.Seq2[Propertyvariant, error] {
 	return b24.Export[Propertyvariant](ctx, c, PropertyvariantListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "propertyVariants",
 	}, opts...)

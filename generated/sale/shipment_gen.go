@@ -464,6 +464,7 @@ func ShipmentListCommand(p ShipmentListParams) b24.Command[*ShipmentListResult] 
 // page after page (start/next) as the loop asks for more.
 func ShipmentListAll(ctx context.Context, c b24.Caller, p ShipmentListParams, opts ...b24.CallOption) iter.Seq2[Shipment, error] {
 	return b24.List[Shipment](ctx, c, ShipmentListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "shipments",
 	}, opts...)
@@ -474,6 +475,7 @@ func ShipmentListAll(ctx context.Context, c b24.Caller, p ShipmentListParams, op
 // a large list. The filter in p still applies; its order is replaced.
 func ShipmentListExport(ctx context.Context, c b24.Caller, p ShipmentListParams, opts ...b24.CallOption) iter.Seq2[Shipment, error] {
 	return b24.Export[Shipment](ctx, c, ShipmentListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "shipments",
 	}, opts...)

@@ -407,6 +407,7 @@ func ShipmentitemListCommand(p ShipmentitemListParams) b24.Command[*Shipmentitem
 // requesting page after page (start/next) as the loop asks for more.
 func ShipmentitemListAll(ctx context.Context, c b24.Caller, p ShipmentitemListParams, opts ...b24.CallOption) iter.Seq2[Shipmentitem, error] {
 	return b24.List[Shipmentitem](ctx, c, ShipmentitemListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "shipmentItems",
 	}, opts...)
@@ -418,6 +419,7 @@ func ShipmentitemListAll(ctx context.Context, c b24.Caller, p ShipmentitemListPa
 // replaced.
 func ShipmentitemListExport(ctx context.Context, c b24.Caller, p ShipmentitemListParams, opts ...b24.CallOption) iter.Seq2[Shipmentitem, error] {
 	return b24.Export[Shipmentitem](ctx, c, ShipmentitemListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "shipmentItems",
 	}, opts...)

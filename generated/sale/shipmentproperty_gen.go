@@ -938,6 +938,7 @@ func ShipmentpropertyListCommand(p ShipmentpropertyListParams) b24.Command[*Ship
 // loop asks for more.
 func ShipmentpropertyListAll(ctx context.Context, c b24.Caller, p ShipmentpropertyListParams, opts ...b24.CallOption) iter.Seq2[Shipmentproperty, error] {
 	return b24.List[Shipmentproperty](ctx, c, ShipmentpropertyListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "properties",
 	}, opts...)
@@ -949,6 +950,7 @@ func ShipmentpropertyListAll(ctx context.Context, c b24.Caller, p Shipmentproper
 // replaced.
 func ShipmentpropertyListExport(ctx context.Context, c b24.Caller, p ShipmentpropertyListParams, opts ...b24.CallOption) iter.Seq2[Shipmentproperty, error] {
 	return b24.Export[Shipmentproperty](ctx, c, ShipmentpropertyListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "properties",
 	}, opts...)

@@ -288,6 +288,7 @@ func ShipmentpropertyvalueListCommand(p ShipmentpropertyvalueListParams) b24.Com
 // the loop asks for more.
 func ShipmentpropertyvalueListAll(ctx context.Context, c b24.Caller, p ShipmentpropertyvalueListParams, opts ...b24.CallOption) iter.Seq2[Shipmentpropertyvalue, error] {
 	return b24.List[Shipmentpropertyvalue](ctx, c, ShipmentpropertyvalueListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "propertyValues",
 	}, opts...)
@@ -299,6 +300,7 @@ func ShipmentpropertyvalueListAll(ctx context.Context, c b24.Caller, p Shipmentp
 // p still applies; its order is replaced.
 func ShipmentpropertyvalueListExport(ctx context.Context, c b24.Caller, p ShipmentpropertyvalueListParams, opts ...b24.CallOption) iter.Seq2[Shipmentpropertyvalue, error] {
 	return b24.Export[Shipmentpropertyvalue](ctx, c, ShipmentpropertyvalueListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "propertyValues",
 	}, opts...)

@@ -134,6 +134,7 @@ func TradePlatformListCommand(p TradePlatformListParams) b24.Command[*TradePlatf
 // requesting page after page (start/next) as the loop asks for more.
 func TradePlatformListAll(ctx context.Context, c b24.Caller, p TradePlatformListParams, opts ...b24.CallOption) iter.Seq2[TradePlatform, error] {
 	return b24.List[TradePlatform](ctx, c, TradePlatformListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "tradePlatforms",
 	}, opts...)
@@ -145,6 +146,7 @@ func TradePlatformListAll(ctx context.Context, c b24.Caller, p TradePlatformList
 // replaced.
 func TradePlatformListExport(ctx context.Context, c b24.Caller, p TradePlatformListParams, opts ...b24.CallOption) iter.Seq2[TradePlatform, error] {
 	return b24.Export[TradePlatform](ctx, c, TradePlatformListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "tradePlatforms",
 	}, opts...)

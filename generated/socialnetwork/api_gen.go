@@ -953,6 +953,7 @@ func APIWorkgroupListCommand(p APIWorkgroupListParams) b24.Command[*APIWorkgroup
 // the loop asks for more.
 func APIWorkgroupListAll(ctx context.Context, c b24.Caller, p APIWorkgroupListParams, opts ...b24.CallOption) iter.Seq2[APIWorkgroup, error] {
 	return b24.List[APIWorkgroup](ctx, c, APIWorkgroupListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "workgroups",
 	}, opts...)
@@ -964,6 +965,7 @@ func APIWorkgroupListAll(ctx context.Context, c b24.Caller, p APIWorkgroupListPa
 // replaced.
 func APIWorkgroupListExport(ctx context.Context, c b24.Caller, p APIWorkgroupListParams, opts ...b24.CallOption) iter.Seq2[APIWorkgroup, error] {
 	return b24.Export[APIWorkgroup](ctx, c, APIWorkgroupListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "workgroups",
 	}, opts...)

@@ -6973,6 +6973,7 @@ func TaskListCommand(p TaskListParams) b24.Command[*TaskListResult] {
 // after page (start/next) as the loop asks for more.
 func TaskListAll(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b24.CallOption) iter.Seq2[Task, error] {
 	return b24.List[Task](ctx, c, TaskListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "tasks",
 	}, opts...)
@@ -6983,6 +6984,7 @@ func TaskListAll(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b2
 // list. The filter in p still applies; its order is replaced.
 func TaskListExport(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b24.CallOption) iter.Seq2[Task, error] {
 	return b24.Export[Task](ctx, c, TaskListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "tasks",
 	}, opts...)
@@ -7214,6 +7216,7 @@ func TaskListV3Command(p TaskListV3Params) b24.CommandV3[*TaskListV3Result] {
 // the one before.
 func TaskListV3All(ctx context.Context, c b24.Caller, p TaskListV3Params, opts ...b24.CallOption) iter.Seq2[TaskListV3Item, error] {
 	return b24.List[TaskListV3Item](ctx, c, TaskListV3Command(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
 		PageSize: 1000,
@@ -7227,6 +7230,7 @@ func TaskListV3All(ctx context.Context, c b24.Caller, p TaskListV3Params, opts .
 // instead of looping.
 func TaskListV3Export(ctx context.Context, c b24.Caller, p TaskListV3Params, opts ...b24.CallOption) iter.Seq2[TaskListV3Item, error] {
 	return b24.Export[TaskListV3Item](ctx, c, TaskListV3Command(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
 		PageSize: 1000,
@@ -9610,6 +9614,7 @@ func TaskResultListV3All(ctx context.Context, c b24.Caller, p TaskResultListV3Pa
 		}
 	}
 	return b24.List[TaskResultListV3Item](ctx, c, TaskResultListV3Command(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
 	}, opts...)
@@ -9628,6 +9633,7 @@ func TaskResultListV3Export(ctx context.Context, c b24.Caller, p TaskResultListV
 		}
 	}
 	return b24.Export[TaskResultListV3Item](ctx, c, TaskResultListV3Command(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
 	}, opts...)

@@ -347,6 +347,7 @@ func RecordListAll(ctx context.Context, c b24.Caller, p RecordListParams, opts .
 		}
 	}
 	return b24.List[RecordListItem](ctx, c, RecordListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
 	}, opts...)
@@ -365,6 +366,7 @@ func RecordListExport(ctx context.Context, c b24.Caller, p RecordListParams, opt
 		}
 	}
 	return b24.Export[RecordListItem](ctx, c, RecordListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
 	}, opts...)

@@ -469,14 +469,20 @@ func UserfieldListCommand(p UserfieldListParams) b24.Command[[]UserfieldListItem
 // UserfieldListAll iterates over every row of user.userfield.list, requesting
 // page after page (start/next) as the loop asks for more.
 func UserfieldListAll(ctx context.Context, c b24.Caller, p UserfieldListParams, opts ...b24.CallOption) iter.Seq2[UserfieldListItem, error] {
-	return b24.List[UserfieldListItem](ctx, c, UserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[UserfieldListItem](ctx, c, UserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // UserfieldListExport reads every row of user.userfield.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
 func UserfieldListExport(ctx context.Context, c b24.Caller, p UserfieldListParams, opts ...b24.CallOption) iter.Seq2[UserfieldListItem, error] {
-	return b24.Export[UserfieldListItem](ctx, c, UserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[UserfieldListItem](ctx, c, UserfieldListCommand(p).Request, b24.ListSpec{
+		ByID:    true,
+		IDField: "ID",
+	}, opts...)
 }
 
 // UserfieldListParams holds the parameters of user.userfield.list.

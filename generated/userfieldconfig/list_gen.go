@@ -56,6 +56,7 @@ func ListAll(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOp
 		}
 	}
 	return b24.List[Userfieldconfig](ctx, c, ListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "fields",
 	}, opts...)
@@ -72,6 +73,7 @@ func ListExport(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.Cal
 		}
 	}
 	return b24.Export[Userfieldconfig](ctx, c, ListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "fields",
 	}, opts...)
