@@ -2,7 +2,11 @@ package b24_test
 
 import (
 	"context"
+	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -142,5 +146,88 @@ func TestListsLoseNoRowUnderChurn(t *testing.T) {
 				t.Logf("rows lost without an error: 0; deleted during the walk %d; error: %v", len(l.deleted), failed)
 			})
 		}
+	}
+}
+
+// BenchmarkRowsAllocation reports the bytes allocated per row (client and
+// the in-process fake together) by List walked by id, List paged by offset
+// (no ByID) and Export over 10,000 deals; the target is List ≤ 2× Export.
+func BenchmarkRowsAllocation(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		ls   b24.ListSpec
+		list bool
+	}{{"All-by-id", b24.ListSpec{ByID: true}, true}, {"All-by-offset", b24.ListSpec{}, true}, {"Export", b24.ListSpec{}, false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			p := b24test.NewPortal(b)
+			l := newChurnList(10000, 0)
+			p.Handle("crm.deal.list", l.serve)
+			c, err := b24.NewWebhookClient(p.WebhookURL(), b24.WithoutRateLimit())
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ms0, ms1 runtime.MemStats
+			var total uint64
+			n := 0
+			for b.Loop() {
+				runtime.ReadMemStats(&ms0)
+				seq := b24.Export[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, tc.ls)
+				if tc.list {
+					seq = b24.List[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, tc.ls)
+				}
+				rows := 0
+				for _, err := range seq {
+					if err != nil {
+						b.Fatal(err)
+					}
+					rows++
+				}
+				runtime.ReadMemStats(&ms1)
+				if rows != 10000 {
+					b.Fatalf("%d rows", rows)
+				}
+				total += ms1.TotalAlloc - ms0.TotalAlloc
+				n += rows
+			}
+			b.ReportMetric(float64(total)/float64(n), "B/row")
+		})
+	}
+}
+
+// TestListByIDOnAPortalIgnoringOrderIsLoud: List walked by id meets a
+// portal that shuffles every page: it stops with an error, never a
+// duplicate, never a silent loss.
+func TestListByIDOnAPortalIgnoringOrderIsLoud(t *testing.T) {
+	p := b24test.NewPortal(t)
+	rows := makeRows(10000)
+	var mu sync.Mutex
+	calls := 0
+	p.Handle("crm.deal.list", func(params map[string]any) (any, error) {
+		mu.Lock()
+		calls++
+		r := rand.New(rand.NewPCG(uint64(calls), 7))
+		mu.Unlock()
+		shuffled := slices.Clone(rows)
+		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		return b24test.Result{Total: len(rows), Value: shuffled[:50], Next: 50, HasNext: true}, nil
+	})
+	c, _ := newClient(t, p)
+	seen := map[int64]bool{}
+	var failed error
+	for r, err := range b24.List[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{ByID: true}) {
+		if err != nil {
+			failed = err
+			break
+		}
+		if seen[int64(r.ID)] {
+			t.Fatalf("id %d yielded twice", r.ID)
+		}
+		seen[int64(r.ID)] = true
+	}
+	if failed == nil {
+		t.Fatalf("%d of %d rows and no error", len(seen), len(rows))
+	}
+	if !strings.Contains(failed.Error(), "ignores order") {
+		t.Errorf("the error does not name the cause: %v", failed)
 	}
 }
