@@ -47,7 +47,10 @@ func readPagination(raw json.RawMessage) v3Pagination {
 	return p
 }
 
-// listV3 pages a REST 3.0 list by offset: it asks for limit rows from the
+// listV3 reads a REST 3.0 list by id (exportV3) when the method filters by
+// id (ls.ByID), the order is empty or {id: ASC} and no offset or page is
+// given, since an offset loses one row per row deleted behind it. Otherwise
+// it pages by offset: it asks for limit rows from the
 // caller's starting point (pagination.offset, or (page-1)*limit), then moves
 // the offset by the rows it got. Paging by offset rather than by page number
 // keeps it exact when the portal serves fewer rows than asked: a page number
