@@ -35,10 +35,16 @@ func ExampleTaskListAll() {
 		}
 		fmt.Println(t.ID, t.Title)
 	}
-	sent := b24test.Map(portal.Calls()[0].Params, "filter")
+	var sent map[string]any // the first page's filter: yours, and the id cursor All walks by
+	for _, call := range portal.Calls() {
+		if call.Method == "tasks.task.list" {
+			sent = b24test.Map(call.Params, "filter")
+			break
+		}
+	}
 	fmt.Println("filter sent:", sent)
 	// Output:
 	// 12 Call the client
 	// 15 Send the contract
-	// filter sent: map[<REAL_STATUS:5 =RESPONSIBLE_ID:1]
+	// filter sent: map[<REAL_STATUS:5 =RESPONSIBLE_ID:1 >id:0]
 }
