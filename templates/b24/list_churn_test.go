@@ -231,3 +231,56 @@ func TestListByIDOnAPortalIgnoringOrderIsLoud(t *testing.T) {
 		t.Errorf("the error does not name the cause: %v", failed)
 	}
 }
+
+// TestListInAnotherOrderIsCheckedByID: List ordered by a field other than
+// the id pages by offset, and a delete and an add above the page being read
+// shift a row past it while the total holds. The walk is checked by id at
+// its end, so every row present for the whole walk comes once or the walk
+// ends with an error that names the missed rows.
+func TestListInAnotherOrderIsCheckedByID(t *testing.T) {
+	for _, sched := range []struct {
+		name  string
+		every int
+	}{{"delete+add between pages", 2}, {"delete+add every 20 commands", 20}, {"no churn", 0}} {
+		t.Run(sched.name, func(t *testing.T) {
+			p := b24test.NewPortal(t)
+			l := newChurnList(5000, sched.every)
+			before := append([]int64(nil), l.ids...)
+			p.Handle("crm.deal.list", l.serve)
+			c, _ := newClient(t, p)
+			// All titles are equal, so the id order the list serves is a
+			// TITLE order too.
+			req := b24.Request{Method: "crm.deal.list", Params: map[string]any{"order": map[string]string{"TITLE": "ASC"}}}
+			seen := map[int64]int{}
+			var failed error
+			for r, err := range b24.List[row](context.Background(), c, req, b24.ListSpec{ByID: true}) {
+				if err != nil {
+					failed = err
+					break
+				}
+				seen[int64(r.ID)]++
+			}
+			lost := 0
+			for _, id := range before {
+				if !l.deleted[id] && seen[id] == 0 {
+					lost++
+				}
+			}
+			for id, n := range seen {
+				if n > 1 {
+					t.Fatalf("id %d yielded %d times", id, n)
+				}
+			}
+			if failed == nil && lost > 0 {
+				t.Fatalf("%d rows lost without an error (%d deleted during the walk)", lost, len(l.deleted))
+			}
+			if sched.every == 0 && (failed != nil || lost > 0) {
+				t.Fatalf("a quiet list: %d lost, error %v", lost, failed)
+			}
+			if failed != nil && !strings.Contains(failed.Error(), "not served") {
+				t.Fatalf("the error does not say rows were missed: %v", failed)
+			}
+			t.Logf("lost %d, deleted during the walk %d, error: %v", lost, len(l.deleted), failed)
+		})
+	}
+}

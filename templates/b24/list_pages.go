@@ -56,6 +56,46 @@ func listRows(ctx context.Context, c Caller, req Request, ls ListSpec) iter.Seq2
 			return
 		}
 		lp := &listPager{c: c, req: req, ls: ls, params: params}
+		if ls.ByID && start == 0 {
+			// Another order pages by offset, which churn can shift: the
+			// walk is checked by id at its end (list_verify.go).
+			startMax, any, err := maxID(ctx, c, req, ls, params)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			complete := true
+			lp.walkOffsets(ctx, start, func(row json.RawMessage, err error) bool {
+				if err != nil {
+					complete = false
+				}
+				if !yield(row, err) {
+					complete = false
+					return false
+				}
+				return true
+			})
+			if !complete || !any || lp.noIDs {
+				return
+			}
+			missed, err := missedIDs(ctx, c, req, ls, params, startMax, lp.seen)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if len(missed) > 0 {
+				yield(nil, missedError(req.Method, ls.idField(), missed))
+			}
+			return
+		}
+		lp.walkOffsets(ctx, start, yield)
+	}
+}
+
+// walkOffsets is the offset walk of listRows from start.
+func (lp *listPager) walkOffsets(ctx context.Context, start int, yield func(json.RawMessage, error) bool) {
+	req := lp.req
+	{
 		// Prefetched batches run under their own context, ended when they
 		// are no longer wanted.
 		fctx, cancel := context.WithCancel(ctx)
