@@ -23,12 +23,8 @@ import (
 // empty list.
 func maxID(ctx context.Context, c Caller, req Request, ls ListSpec, params map[string]json.RawMessage) (int64, bool, error) {
 	id := ls.idField()
-	p := make(map[string]json.RawMessage, len(params)+2)
-	for k, v := range params {
-		p[k] = v
-	}
+	p := idParams(params, id)
 	p["order"] = json.RawMessage(`{` + strconv.Quote(id) + `:"DESC"}`)
-	p["select"] = json.RawMessage(`[` + strconv.Quote(id) + `]`)
 	p["start"] = json.RawMessage(`-1`)
 	r := req
 	r.Params = p
@@ -48,17 +44,24 @@ func maxID(ctx context.Context, c Caller, req Request, ls ListSpec, params map[s
 	return n, true, nil
 }
 
-// missedIDs walks the list's ids by id and returns those at or below
-// startMax that are not in yielded, in ascending order.
-func missedIDs(ctx context.Context, c Caller, req Request, ls ListSpec, params map[string]json.RawMessage, startMax int64, yielded map[int64]struct{}) ([]int64, error) {
-	id := ls.idField()
-	p := make(map[string]json.RawMessage, len(params)+1)
+// idParams is the list's params (its filter and the rest) selecting the id
+// alone, without the walk's own order and start.
+func idParams(params map[string]json.RawMessage, id string) map[string]json.RawMessage {
+	p := make(map[string]json.RawMessage, len(params)+2)
 	for k, v := range params {
 		if k != "order" && k != "start" {
 			p[k] = v
 		}
 	}
 	p["select"] = json.RawMessage(`[` + strconv.Quote(id) + `]`)
+	return p
+}
+
+// missedIDs walks the list's ids by id and returns those at or below
+// startMax that are not in yielded, in ascending order.
+func missedIDs(ctx context.Context, c Caller, req Request, ls ListSpec, params map[string]json.RawMessage, startMax int64, yielded map[int64]struct{}) ([]int64, error) {
+	id := ls.idField()
+	p := idParams(params, id)
 	r := req
 	r.Params = p
 	ex, err := newExporter(r, ls)
