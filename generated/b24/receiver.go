@@ -267,7 +267,9 @@ func redactedMark(s string) string {
 // 401 wrong or missing token; 405 not a POST; 408 body not received in time;
 // 413 body too large; 500 the handler failed or panicked, the payload does
 // not fit the handler's type, or the receiver is misconfigured (see Err).
-// Registration and dispatch are safe for concurrent use.
+// With WithSpool the handlers run in workers instead (WorkSpool, Dispatch),
+// and the answer is 200 once the delivery is stored, 503 when the spool
+// failed. Registration and dispatch are safe for concurrent use.
 //
 // Serve it with timeouts (NewEventServer): a receiver behind a bare
 // http.ListenAndServe lets a slow client hold a connection for ever.
@@ -285,6 +287,8 @@ type Receiver struct {
 	fallback func(context.Context, *Event) error
 
 	app *App // WithApp: each portal's stored application token (app_install.go)
+
+	spool Spool // WithSpool: deliveries are put there and handled by workers (receiver_spool.go)
 }
 
 // eventHandler is a registration: raw (gets the Event) or typed (decodes
@@ -506,33 +510,23 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.reject(w, req, http.StatusBadRequest, "delivery has no event name", nil)
 		return
 	}
-	h, isFallback := r.handler(name)
-	var call func(context.Context) error
+	if r.spool != nil {
+		r.put(w, req, d, name)
+		return
+	}
+	call, isFallback, fault := r.prepare(d, name)
 	switch {
-	case h.typed != nil:
-		call, err = h.typed(d)
-		if _, bad := errors.AsType[*malformedError](err); bad {
-			r.reject(w, req, http.StatusBadRequest, "malformed delivery", r.redact(err, d.secrets()...))
-			return
-		}
-		if err != nil {
-			r.log.ErrorContext(req.Context(), "b24: event payload does not fit its type", "event", name,
-				"remote", req.RemoteAddr, "error", r.redact(err, d.secrets()...).Error())
-			http.Error(w, "payload does not decode", http.StatusInternalServerError)
-			return
-		}
-	case h.raw != nil:
-		ev, err := d.event()
-		if err != nil {
-			r.reject(w, req, http.StatusBadRequest, "malformed delivery", r.redact(err, d.secrets()...))
-			return
-		}
-		call = func(ctx context.Context) error { return h.raw(ctx, ev) }
+	case fault == nil:
+	case fault.malformed:
+		r.reject(w, req, http.StatusBadRequest, "malformed delivery", r.redact(fault.err, d.secrets()...))
+		return
 	default:
-		if err := d.validate(); err != nil {
-			r.reject(w, req, http.StatusBadRequest, "malformed delivery", r.redact(err, d.secrets()...))
-			return
-		}
+		r.log.ErrorContext(req.Context(), "b24: event payload does not fit its type", "event", name,
+			"remote", req.RemoteAddr, "error", r.redact(fault.err, d.secrets()...).Error())
+		http.Error(w, "payload does not decode", http.StatusInternalServerError)
+		return
+	}
+	if call == nil {
 		r.log.InfoContext(req.Context(), "b24: no handler for event; delivery dropped", "event", name, "remote", req.RemoteAddr)
 		w.WriteHeader(http.StatusOK)
 		return
@@ -617,6 +611,40 @@ func (r *Receiver) handler(name string) (h eventHandler, isFallback bool) {
 		return h, false
 	}
 	return eventHandler{raw: r.fallback}, true
+}
+
+// decodeFault is a delivery that cannot reach its handler: malformed (400),
+// or well-formed but not fitting the handler's type (500).
+type decodeFault struct {
+	malformed bool
+	err       error
+}
+
+// prepare finds the handler for name and decodes d for it. call is nil when
+// no handler and no fallback is registered (d has been validated then).
+func (r *Receiver) prepare(d *delivery, name string) (call func(context.Context) error, isFallback bool, fault *decodeFault) {
+	h, isFallback := r.handler(name)
+	switch {
+	case h.typed != nil:
+		call, err := h.typed(d)
+		if _, bad := errors.AsType[*malformedError](err); bad {
+			return nil, isFallback, &decodeFault{malformed: true, err: err}
+		}
+		if err != nil {
+			return nil, isFallback, &decodeFault{err: err}
+		}
+		return call, isFallback, nil
+	case h.raw != nil:
+		ev, err := d.event()
+		if err != nil {
+			return nil, isFallback, &decodeFault{malformed: true, err: err}
+		}
+		return func(ctx context.Context) error { return h.raw(ctx, ev) }, isFallback, nil
+	}
+	if err := d.validate(); err != nil {
+		return nil, isFallback, &decodeFault{malformed: true, err: err}
+	}
+	return nil, isFallback, nil
 }
 
 // run calls f, turning a panic into an error so one bad event cannot take

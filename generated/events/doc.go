@@ -64,7 +64,9 @@ type Auth = b24.EventAuth
 // that does not arrive in time, 413 to an oversized one, 405 to anything but
 // POST, and 500 when the handler fails, the payload does not decode into its
 // type or the token is misconfigured (see Err); the failure is logged without
-// the token. Registration and delivery are safe for concurrent use.
+// the token. Made with b24.WithSpool, it answers 200 once the delivery is
+// stored and 503 when the spool fails, and the handlers run in workers
+// (WorkSpool). Registration and delivery are safe for concurrent use.
 type Receiver struct {
 	core *b24.Receiver
 }
@@ -75,9 +77,10 @@ type Receiver struct {
 // refused. A token shorter than 4 characters is a configuration error: Err
 // reports it and every delivery is answered 500. The options are the
 // runtime's: b24.WithReceiverLogger, b24.WithMaxBodyBytes,
-// b24.WithHandlerTimeout, b24.WithBodyReadTimeout. Serve it with
-// b24.NewEventServer, which sets the timeouts a bare http.ListenAndServe
-// lacks.
+// b24.WithHandlerTimeout, b24.WithBodyReadTimeout, and b24.WithSpool, which
+// answers 200 only once the delivery (without its tokens) is stored and leaves
+// the handlers to workers (WorkSpool). Serve it with b24.NewEventServer, which
+// sets the timeouts a bare http.ListenAndServe lacks.
 func NewReceiver(applicationToken string, opts ...b24.ReceiverOption) *Receiver {
 	return &Receiver{core: b24.NewReceiver(applicationToken, opts...)}
 }
@@ -91,6 +94,23 @@ func (r *Receiver) Err() error {
 // ServeHTTP implements http.Handler.
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.core.ServeHTTP(w, req)
+}
+
+// Dispatch hands a delivery that a Receiver made with b24.WithSpool stored (id
+// and body as the spool returned them) to the handler registered for its
+// event, with id in the handler's context (b24.DeliveryID). An error wrapping
+// b24.ErrUndecodable will never succeed; any other may on another try. See
+// b24.Receiver.Dispatch.
+func (r *Receiver) Dispatch(ctx context.Context, id string, body []byte) error {
+	return r.core.Dispatch(ctx, id, body)
+}
+
+// WorkSpool takes deliveries from s and dispatches each until ctx ends: acked
+// when handled, handed out again by the spool after its lease when the handler
+// failed or the worker died. Handlers whose effect must happen once dedupe by
+// b24.DeliveryID. See b24.Receiver.WorkSpool.
+func (r *Receiver) WorkSpool(ctx context.Context, s b24.Spool) error {
+	return r.core.WorkSpool(ctx, s)
 }
 
 // Fallback registers h for every event without a handler of its own, including

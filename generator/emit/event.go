@@ -105,12 +105,12 @@ func (e *emitter) receiverDecls(f *jen.File) {
 
 	f.Add(comment([]string{
 		"Receiver is an http.Handler for Bitrix24 outgoing webhooks with one typed registration per documented event (Receiver.OnCrmDealUpdate and so on) and a Fallback for the rest.",
-		"It wraps b24.Receiver, which answers 401 to a wrong or missing application token (found and checked in constant time before anything is decoded), 400 to a malformed body or one with two auth blocks or tokens, 408 to a body that does not arrive in time, 413 to an oversized one, 405 to anything but POST, and 500 when the handler fails, the payload does not decode into its type or the token is misconfigured (see Err); the failure is logged without the token. Registration and delivery are safe for concurrent use.",
+		"It wraps b24.Receiver, which answers 401 to a wrong or missing application token (found and checked in constant time before anything is decoded), 400 to a malformed body or one with two auth blocks or tokens, 408 to a body that does not arrive in time, 413 to an oversized one, 405 to anything but POST, and 500 when the handler fails, the payload does not decode into its type or the token is misconfigured (see Err); the failure is logged without the token. Made with b24.WithSpool, it answers 200 once the delivery is stored and 503 when the spool fails, and the handlers run in workers (WorkSpool). Registration and delivery are safe for concurrent use.",
 	})).Line().Type().Id("Receiver").Struct(jen.Id("core").Op("*").Qual(e.rt, "Receiver"))
 	f.Line()
 
 	f.Add(comment([]string{
-		"NewReceiver returns a Receiver that accepts deliveries carrying applicationToken (shown by the portal for the outgoing webhook, or sent to an application when it is installed). With an empty token every delivery is refused. A token shorter than 4 characters is a configuration error: Err reports it and every delivery is answered 500. The options are the runtime's: b24.WithReceiverLogger, b24.WithMaxBodyBytes, b24.WithHandlerTimeout, b24.WithBodyReadTimeout. Serve it with b24.NewEventServer, which sets the timeouts a bare http.ListenAndServe lacks.",
+		"NewReceiver returns a Receiver that accepts deliveries carrying applicationToken (shown by the portal for the outgoing webhook, or sent to an application when it is installed). With an empty token every delivery is refused. A token shorter than 4 characters is a configuration error: Err reports it and every delivery is answered 500. The options are the runtime's: b24.WithReceiverLogger, b24.WithMaxBodyBytes, b24.WithHandlerTimeout, b24.WithBodyReadTimeout, and b24.WithSpool, which answers 200 only once the delivery (without its tokens) is stored and leaves the handlers to workers (WorkSpool). Serve it with b24.NewEventServer, which sets the timeouts a bare http.ListenAndServe lacks.",
 	})).Line().Func().Id("NewReceiver").Params(
 		jen.Id("applicationToken").String(), jen.Id("opts").Op("...").Qual(e.rt, "ReceiverOption"),
 	).Op("*").Id("Receiver").Block(
@@ -130,6 +130,20 @@ func (e *emitter) receiverDecls(f *jen.File) {
 		Func().Params(jen.Id("r").Op("*").Id("Receiver")).Id("ServeHTTP").Params(
 		jen.Id("w").Qual("net/http", "ResponseWriter"), jen.Id("req").Op("*").Qual("net/http", "Request"),
 	).Block(jen.Id("r").Dot("core").Dot("ServeHTTP").Call(jen.Id("w"), jen.Id("req")))
+	f.Line()
+
+	f.Add(comment([]string{
+		"Dispatch hands a delivery that a Receiver made with b24.WithSpool stored (id and body as the spool returned them) to the handler registered for its event, with id in the handler's context (b24.DeliveryID). An error wrapping b24.ErrUndecodable will never succeed; any other may on another try. See b24.Receiver.Dispatch.",
+	})).Line().Func().Params(jen.Id("r").Op("*").Id("Receiver")).Id("Dispatch").Params(
+		jen.Id("ctx").Add(ctx.Clone()), jen.Id("id").String(), jen.Id("body").Index().Byte(),
+	).Error().Block(jen.Return(jen.Id("r").Dot("core").Dot("Dispatch").Call(jen.Id("ctx"), jen.Id("id"), jen.Id("body"))))
+	f.Line()
+
+	f.Add(comment([]string{
+		"WorkSpool takes deliveries from s and dispatches each until ctx ends: acked when handled, handed out again by the spool after its lease when the handler failed or the worker died. Handlers whose effect must happen once dedupe by b24.DeliveryID. See b24.Receiver.WorkSpool.",
+	})).Line().Func().Params(jen.Id("r").Op("*").Id("Receiver")).Id("WorkSpool").Params(
+		jen.Id("ctx").Add(ctx.Clone()), jen.Id("s").Qual(e.rt, "Spool"),
+	).Error().Block(jen.Return(jen.Id("r").Dot("core").Dot("WorkSpool").Call(jen.Id("ctx"), jen.Id("s"))))
 	f.Line()
 
 	f.Add(comment([]string{
