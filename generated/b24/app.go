@@ -296,6 +296,9 @@ func (a *App) ClientForToken(t Token, store TokenStore) (*Client, error) {
 	a.mu.Lock()
 	if p := a.portals[t.MemberID]; p != nil {
 		c.bucket, c.gates = p.client.bucket, p.client.gates
+		if c.share != nil && p.client.share != nil {
+			c.share = p.client.share
+		}
 	}
 	a.mu.Unlock()
 	return c, nil
@@ -308,6 +311,11 @@ func (a *App) newClient(src TokenSource, endpoint string) (*Client, error) {
 	}
 	if base, err := restBase(endpoint); err == nil {
 		c.redacted = base
+	}
+	if c.share != nil {
+		// The portal keys the shared bucket and holds; the application's
+		// client_id names it among the portal's webhooks and applications.
+		c.share.portal, c.share.identity = endpointHost(endpoint), "app "+a.clientID
 	}
 	return c, nil
 }
@@ -327,6 +335,10 @@ func NewAppClient(src TokenSource, opts ...Option) (*Client, error) {
 	c, err := newClient(&Client{redacted: "oauth application", app: auth}, opts)
 	if err != nil {
 		return nil, err
+	}
+	if c.share != nil {
+		// The portal is the token's (portalKey learns it on first use).
+		c.share.identity = "app"
 	}
 	if hook := c.hook; hook != nil {
 		// The hook sees errors as the caller does: without tokens.

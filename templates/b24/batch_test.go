@@ -196,11 +196,13 @@ func TestBatchOfReadsIsRetriedAndRefusedBatchDidNotRun(t *testing.T) {
 		t.Errorf("read = %+v, %v", u, err)
 	}
 
-	// A batch the portal refuses (rate limit for good) ran nothing.
-	p.Fail("batch", b24test.QueryLimitStorm(50))
+	// A batch the portal refuses until the caller's deadline ran nothing.
+	p.Fail("batch", b24test.QueryLimitStorm(1_000_000))
 	b = b24.NewBatch()
 	w := b24.Add(b, "", b24.NewCommand[int](b24.Request{Method: "crm.deal.add"}))
-	err := b.Run(context.Background(), c)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	err := b.Run(ctx, c)
 	if !errors.Is(err, b24.ErrQueryLimitExceeded) {
 		t.Fatalf("err = %v", err)
 	}

@@ -44,6 +44,10 @@ type Client struct {
 	insecureHTTP   bool      // WithInsecureHTTP
 	inflight       *keyLocks // REST 3.0 idempotency keys in flight (v3_idempotency.go)
 
+	// share links the client to the stores a fleet shares (limit_shared.go);
+	// nil without WithSharedBucket and WithSharedHolds.
+	share *sharing
+
 	// app signs calls with an OAuth access token (app.go); nil for a
 	// webhook client, whose URL carries its secret.
 	app *appAuth
@@ -186,6 +190,9 @@ func NewWebhookClient(webhookURL string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.share != nil {
+		c.share.portal, c.share.identity = strings.ToLower(w.host), "webhook "+w.user
+	}
 	if w.scheme == "http" && !isLoopback(w.host) && !c.insecureHTTP {
 		return nil, fmt.Errorf("b24: webhook URL %s is http://, which would send the webhook secret in clear: use https://, or pass b24.WithInsecureHTTP() for a portal on a trusted network", c.redacted)
 	}
@@ -207,6 +214,9 @@ func newClient(c *Client, opts []Option) (*Client, error) {
 		if o != nil {
 			o(c)
 		}
+	}
+	if c.optErr == nil {
+		c.optErr = c.sharedOK()
 	}
 	if c.optErr != nil {
 		return nil, c.optErr
@@ -420,6 +430,10 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 	keyed := req.Version == 3 && req.IdempotencyKey != ""
 	var pin *pinnedAttempt
 	mayHaveRun, resignedAfterRun := false, false
+	// refusals counts the QUERY_LIMIT_EXCEEDED answers: they are not retries
+	// in MaxRetries' sense (the call did not run, and the portal's bucket
+	// always drains), so n-refusals is what MaxRetries bounds.
+	refusals := 0
 	for n := 0; ; n++ {
 		if err := c.waitTurn(ctx, req.Method); err != nil {
 			return nil, st.fail(ctx, err, true)
@@ -465,11 +479,11 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 			}
 			return resp, nil
 		}
-		if ctx.Err() != nil || n >= pol.MaxRetries {
+		kind := classify(err)
+		if ctx.Err() != nil || pol.MaxRetries == 0 || (kind != failNotRun && n-refusals >= pol.MaxRetries) {
 			return nil, st.fail(ctx, err, false)
 		}
 		var delay time.Duration
-		kind := classify(err)
 		switch kind {
 		case failFinal:
 			return nil, st.fail(ctx, err, false)
@@ -478,25 +492,31 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 			if !retrySafe(req) || !retrySafeAfter(req, err) {
 				return nil, st.fail(ctx, err, false)
 			}
-			delay = backoff(pol.BaseDelay, pol.MaxDelay, n+1)
+			delay = backoff(pol.BaseDelay, pol.MaxDelay, n+1-refusals)
 		case failNotRun:
+			// The request did not run and the portal's bucket drains: wait
+			// for it as long as the call's budget and context allow.
+			refusals++
 			if c.bucket != nil {
-				// The portal's counter is full: mark ours full too, so the
-				// next slot comes one interval from now. That wait is the
-				// first backoff; repeated refusals back off on top of it.
-				c.bucket.fill()
-				if n > 0 {
-					delay = backoff(c.bucket.interval(), pol.MaxDelay, n)
+				// The portal's counter is full: mark ours (and the shared
+				// one) full too, so the next slot comes one interval from
+				// now. That wait is the first backoff; repeated refusals
+				// (another client drains the same bucket) back off on top of
+				// it, up to 16 intervals.
+				c.fillBucket(ctx)
+				if refusals > 1 {
+					iv := c.bucket.interval()
+					delay = backoff(iv, min(pol.MaxDelay, 16*iv), refusals-1)
 				}
 			} else {
-				delay = backoff(pol.BaseDelay, pol.MaxDelay, n+1)
+				delay = backoff(pol.BaseDelay, pol.MaxDelay, refusals)
 			}
 		case failOperation:
-			until := c.operationHold(req.Method, err.(*APIError), n+1)
+			until := c.operationHold(req.Method, err.(*APIError), n+1-refusals)
 			if time.Until(until) > pol.MaxOperationWait {
 				return nil, st.fail(ctx, err, false)
 			}
-			c.gates.block(req.Method, until)
+			c.hold(ctx, req.Method, until)
 			delay = time.Until(until)
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Now().Add(delay).After(dl) {
@@ -511,8 +531,13 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		}
 		// retry is "1 of 5" (WithMaxRetries sets the 5), so a reader sees how
 		// long the client will keep going; delay is the wait before it.
+		retry := fmt.Sprintf("%d of %d", n+1-refusals, pol.MaxRetries)
+		if kind == failNotRun {
+			// Not counted: the call goes on while its budget lasts.
+			retry = fmt.Sprintf("refusal %d, waiting for the rate limit to drain", refusals)
+		}
 		lg.LogAttrs(ctx, slog.LevelWarn, "b24: retrying",
-			slog.String("method", req.Method), slog.String("retry", fmt.Sprintf("%d of %d", n+1, pol.MaxRetries)),
+			slog.String("method", req.Method), slog.String("retry", retry),
 			slog.Duration("delay", delay), slog.String("error", err.Error()))
 		if kind != failOperation { // the gate does the waiting for 429
 			if sleep(ctx, delay) != nil {
@@ -525,6 +550,9 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 // waitTurn waits for the method's OPERATION_TIME_LIMIT hold and for a slot in
 // the bucket, failing at once when the context deadline would pass first.
 func (c *Client) waitTurn(ctx context.Context, method string) error {
+	if t := c.sharedHold(ctx, method); t.After(time.Now()) {
+		c.gates.block(method, t) // another process holds it
+	}
 	if until := c.gates.until(method); !until.IsZero() {
 		if dl, ok := ctx.Deadline(); ok && dl.Before(until) {
 			return &APIError{Code: "OPERATION_TIME_LIMIT", Status: http.StatusTooManyRequests, Method: method,
@@ -537,10 +565,7 @@ func (c *Client) waitTurn(ctx context.Context, method string) error {
 	if c.bucket == nil {
 		return nil
 	}
-	if err := c.bucket.wait(ctx); err != nil {
-		return fmt.Errorf("b24: %s: waiting for the rate limit: %w", method, err)
-	}
-	return nil
+	return c.waitBucket(ctx, method)
 }
 
 // operationHold decides until when a method that got OPERATION_TIME_LIMIT is

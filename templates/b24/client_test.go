@@ -378,17 +378,29 @@ func TestQueryLimitRetriedThenReported(t *testing.T) {
 		t.Errorf("retries not logged: %s", logs.String())
 	}
 
-	p.Fail("crm.deal.add", b24test.QueryLimitStorm(100))
+	// Refusals are not retries in MaxRetries' sense: the request did not
+	// run and the bucket drains, so the call waits for as long as its budget
+	// lasts, and then says the budget ran out during QUERY_LIMIT_EXCEEDED.
+	p.Fail("crm.deal.add", b24test.QueryLimitStorm(1_000_000))
+	c, _ = newClient(t, p, b24.WithCallTimeout(300*time.Millisecond))
 	err := c.CallMethod(context.Background(), "crm.deal.add", nil, nil)
-	if !errors.Is(err, b24.ErrQueryLimitExceeded) {
+	if !errors.Is(err, b24.ErrQueryLimitExceeded) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("endless storm: %v", err)
 	}
 	var ae *b24.APIError
 	if errors.As(err, &ae); ae.Status != http.StatusServiceUnavailable {
 		t.Errorf("status = %d", ae.Status)
 	}
-	if got := p.Requests("crm.deal.add") - 4; got != 1+fastRetry.MaxRetries {
-		t.Errorf("storm requests = %d, want %d", got, 1+fastRetry.MaxRetries)
+	var ce *b24.CallError
+	if got := p.Requests("crm.deal.add") - 4; got <= 1+fastRetry.MaxRetries || !errors.As(err, &ce) || ce.Attempts != got {
+		t.Errorf("storm requests = %d (err %v), want more than the %d MaxRetries allows, all counted", got, err, 1+fastRetry.MaxRetries)
+	}
+
+	// WithMaxRetries(0) still turns every retry off, refusals included.
+	c, _ = newClient(t, p, b24.WithMaxRetries(0))
+	before := p.Requests("crm.deal.add")
+	if err := c.CallMethod(context.Background(), "crm.deal.add", nil, nil); !errors.Is(err, b24.ErrQueryLimitExceeded) || p.Requests("crm.deal.add") != before+1 {
+		t.Errorf("without retries: %v after %d requests", err, p.Requests("crm.deal.add")-before)
 	}
 }
 
