@@ -132,6 +132,17 @@ func stripDelivery(d *delivery) ([]byte, error) {
 			return nil, &malformedError{err}
 		}
 		tree = t
+		// Form keys are case-sensitive, JSON's (as this package and
+		// encoding/json read them) are not: "auth" and "Auth" would read
+		// back as two auth blocks. No portal sends such a form.
+		folded := make(map[string]string, len(tree))
+		for k := range tree {
+			l := strings.ToLower(k)
+			if other, dup := folded[l]; dup {
+				return nil, &malformedError{fmt.Errorf("form: keys %q and %q differ only in case; the spool stores JSON, where they are one key", min(k, other), max(k, other))}
+			}
+			folded[l] = k
+		}
 	}
 	known := map[string]bool{}
 	for _, s := range d.secrets() {
@@ -162,7 +173,35 @@ func stripDelivery(d *delivery) ([]byte, error) {
 	if err := enc.Encode(out); err != nil {
 		return nil, err // not reached: the tree came from JSON or a form
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	stripped := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if err := sameIdentity(d, stripped); err != nil {
+		return nil, &malformedError{err}
+	}
+	return stripped, nil
+}
+
+// sameIdentity checks that the stored bytes name the event and the portal
+// that were checked. Keys that differ only in case, or come twice, may read
+// one way in the delivery and another once re-encoded with sorted keys: in
+// install mode a worker would then serve one portal's event with another's
+// client.
+func sameIdentity(d *delivery, stripped []byte) error {
+	loc, err := locateJSONToken(stripped)
+	if err != nil {
+		return fmt.Errorf("the delivery reads differently once stored: %w", err)
+	}
+	sd := &delivery{loc: loc, body: stripped}
+	name, err1 := d.name()
+	sname, err2 := sd.name()
+	member, err3 := deliveryMemberID(d)
+	smember, err4 := deliveryMemberID(sd)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return fmt.Errorf("the delivery reads differently once stored: %w", err)
+	}
+	if name != sname || member != smember {
+		return errors.New("ambiguous delivery: its event or auth[member_id] reads differently once stored (keys that differ only in case, or come twice)")
+	}
+	return nil
 }
 
 // maskKnown replaces every string equal to a known credential.

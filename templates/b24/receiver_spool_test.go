@@ -2,8 +2,10 @@ package b24
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -340,4 +342,78 @@ func BenchmarkSpoolDeliveryMemory(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// FuzzSpoolDelivery: whatever the body, a delivery the receiver answers 200
+// is stored without the receiver's token or the auth block's credentials,
+// under SpoolID of the stored bytes, and every stored delivery dispatches.
+func FuzzSpoolDelivery(f *testing.F) {
+	f.Add(0, formOf(f, dealUpdateDoc))
+	f.Add(1, dealUpdateDoc)
+	f.Add(0, "event=X&auth[application_token]="+testAppToken+"&auth[refresh_token]=r123&data[k]=r123")
+	f.Add(1, `{"event":"X","Auth":{"application_token":"`+testAppToken+`","AccessToken":"a1234"},"token":"t","data":{"x":"a1234"}}`)
+	types := []string{formType, "application/json", ""}
+	f.Fuzz(func(t *testing.T, ct int, body string) {
+		sp := newRecordingSpool(time.Minute)
+		r := NewReceiver(testAppToken, WithReceiverLogger(slog.New(slog.DiscardHandler)), WithMaxBodyBytes(4096), WithSpool(sp))
+		r.HandleFallback(func(_ context.Context, e *Event) error { return nil })
+		rec := deliver(r, types[uint(ct)%uint(len(types))], body)
+		switch rec.Code {
+		case 200:
+		case 400, 401, 413:
+			if sp.Len() != 0 {
+				t.Fatalf("status %d but stored", rec.Code)
+			}
+			return
+		default:
+			t.Fatalf("status %d for %q", rec.Code, body)
+		}
+		if len(sp.puts) != 1 {
+			t.Fatalf("200 with %d puts", len(sp.puts))
+		}
+		for id, stored := range sp.puts {
+			if id != SpoolID(stored) {
+				t.Fatalf("id %s is not SpoolID of %s", id, stored)
+			}
+			if strings.Contains(string(stored), testAppToken) {
+				t.Fatalf("the application token reached the spool: %s", stored)
+			}
+			var d struct {
+				Auth map[string]any `json:"auth"`
+			}
+			json.Unmarshal(stored, &d)
+			for k := range d.Auth {
+				if isSecretKey(k) {
+					t.Fatalf("auth[%s] reached the spool: %s", k, stored)
+				}
+			}
+			if err := r.Dispatch(context.Background(), id, stored); err != nil {
+				t.Fatalf("a stored delivery does not dispatch: %v\n%s", err, stored)
+			}
+		}
+	})
+}
+
+// Keys that read one way in the delivery and another once stored with
+// sorted keys are refused: in install mode the worker would serve the
+// event with another portal's client.
+func TestSpoolRefusesAmbiguousIdentity(t *testing.T) {
+	sp := newRecordingSpool(time.Minute)
+	r, _ := newTestReceiver(WithSpool(sp))
+	for _, body := range []string{
+		`{"event":"ONCRMDEALADD","auth":{"member_id":"portal-a","MEMBER_ID":"portal-b","application_token":"` + testAppToken + `"}}`,
+		`{"event":"ONCRMDEALADD","EVENT":"ONCRMDEALDELETE","auth":{"application_token":"` + testAppToken + `"}}`,
+		"event=ONCRMDEALADD&auth[application_token]=" + testAppToken + "&Auth[member_id]=portal-b",
+	} {
+		ct := formType
+		if body[0] == '{' {
+			ct = "application/json"
+		}
+		if rec := deliver(r, ct, body); rec.Code != http.StatusBadRequest {
+			t.Errorf("status %d for %s, want 400", rec.Code, body)
+		}
+	}
+	if sp.Len() != 0 {
+		t.Fatal("an ambiguous delivery was stored")
+	}
 }
