@@ -148,6 +148,11 @@
 //	})
 //	log.Fatal(b24.NewEventServer(":8080", r).ListenAndServe())
 //
+// With [WithSpool] the receiver answers 200 only once the delivery, stripped
+// of its tokens, is stored in a [Spool] (503 when that fails), and workers in
+// any process run the handlers from it ([Receiver.WorkSpool],
+// [Receiver.Dispatch]), deduplicating their effect by [DeliveryID].
+//
 // The generated events package wraps it with one typed registration per
 // documented event.
 package b24
