@@ -102,8 +102,16 @@ func (s *Spool) Next(ctx context.Context) (string, []byte, error) {
 			<-ctx.Done()
 			return "", nil, ctx.Err()
 		}
-		batch, err := s.cons.Fetch(1, jetstream.FetchMaxWait(wait))
+		// The pull ends with ctx (a worker told to stop stops now, not
+		// after the wait); a message the server sent just then stays
+		// leased and is handed out again after AckWait.
+		fctx, cancel := context.WithTimeout(ctx, wait)
+		batch, err := s.cons.Fetch(1, jetstream.FetchContext(fctx))
 		if err != nil {
+			cancel()
+			if ctx.Err() != nil {
+				return "", nil, ctx.Err()
+			}
 			return "", nil, fmt.Errorf("b24nats: spool next: %w", err)
 		}
 		for msg := range batch.Messages() {
@@ -115,7 +123,12 @@ func (s *Spool) Next(ctx context.Context) (string, []byte, error) {
 			s.mu.Lock()
 			s.inFlight[id] = msg
 			s.mu.Unlock()
+			cancel()
 			return id, msg.Data(), nil
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return "", nil, ctx.Err()
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
 			return "", nil, fmt.Errorf("b24nats: spool next: %w", err)

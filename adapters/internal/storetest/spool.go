@@ -99,6 +99,23 @@ func SpoolSemantics(t *testing.T, newSpool NewSpool) {
 		}
 		nothingDue(t, alive, 1500*time.Millisecond, "after the redelivery's Ack")
 	})
+	t.Run("a waiting Next ends with its context", func(t *testing.T) {
+		open := newSpool(t, time.Second)
+		s := open()
+		cctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { _, _, err := s.Next(cctx); done <- err }()
+		time.Sleep(200 * time.Millisecond) // waiting on an empty spool
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("Next = %v, want context.Canceled", err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("Next still waiting 2s after its context was cancelled: a worker told to stop keeps going")
+		}
+	})
 	t.Run("concurrent workers take each delivery once", func(t *testing.T) {
 		open := newSpool(t, 30*time.Second)
 		const n = 200
