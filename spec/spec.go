@@ -99,9 +99,12 @@ type Param struct {
 	Name string `json:"name"` // the wire key, exactly as documented: "TITLE", "event_handler_id"
 	// Type is the documented type token as written ("integer", "crm_status",
 	// "array of string", "char"); empty when the row has none.
-	Type        string      `json:"type,omitempty"`
-	Kind        Kind        `json:"kind"`
-	Elem        Kind        `json:"elem,omitempty"` // for KindArray: the element kind
+	Type string `json:"type,omitempty"`
+	Kind Kind   `json:"kind"`
+	// Elem is the element kind of a KindArray; on a KindObject it makes
+	// the object a map keyed by record id (see KeyedMap) whose values are
+	// of that kind, KindObject rows having their members in Fields.
+	Elem        Kind        `json:"elem,omitempty"`
 	Required    bool        `json:"required,omitempty"`
 	Deprecated  bool        `json:"deprecated,omitempty"`
 	Default     string      `json:"default,omitempty"`
@@ -122,6 +125,12 @@ type Param struct {
 	// (UF_CRM_..., {BOT_ID}); the resolve stage moves them here from Fields.
 	Placeholders []Placeholder `json:"placeholders,omitempty"`
 }
+
+// KeyedMap reports an object keyed by record ids ({"13": {...}, "103":
+// {...}}, {"1669": "Planning"}): a map from the id to a value of kind
+// Elem, whose members are Fields when Elem is KindObject. The resolve
+// stage finds them (generator/resolve/keyed.go).
+func (p Param) KeyedMap() bool { return p.Kind == KindObject && p.Elem != "" }
 
 // Placeholder is a documented row whose name is a pattern for keys, not a
 // key: "UF_CRM_..." (custom fields), "PARENT_ID_...", "<AREA_ID>". The keys
@@ -148,10 +157,11 @@ type EnumValue struct {
 
 // Result describes what a method returns under the envelope's "result" key.
 type Result struct {
-	// Shape is "object", "array", "scalar" or "unknown".
+	// Shape is "object", "array", "scalar", "unknown", or "map" for an
+	// object keyed by record ids (set by the resolve stage).
 	Shape string `json:"shape"`
 	// Kind is the scalar kind for Shape "scalar", or the element kind for
-	// Shape "array" (KindObject when the rows are objects).
+	// Shape "array" and "map" (KindObject when the rows are objects).
 	Kind Kind `json:"kind,omitempty"`
 	// Wrapper is the key under "result" that holds the value, when the docs
 	// show one: "task" for tasks.task.get, "items" for crm.item.list.

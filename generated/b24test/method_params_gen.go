@@ -936,7 +936,7 @@ var methodParams = [][2]string{
 	{"landing.role.getlist", `scope`},
 	{"landing.role.getrights", `scope,id:s!=MISSING_PARAMS`},
 	{"landing.role.setaccesscodes", `scope,id:s!=MISSING_PARAMS,codes:c`},
-	{"landing.role.setrights", `scope,id:s!=MISSING_PARAMS,rights:o!=MISSING_PARAMS{*,0:c},additional:c`},
+	{"landing.role.setrights", `scope,id:s!=MISSING_PARAMS,rights:o!=MISSING_PARAMS,additional:c`},
 	{"landing.site.add", `scope?1,fields:o!1{TITLE!1,CODE!1,TYPE,DOMAIN_ID,DESCRIPTION,XML_ID,ADDITIONAL_FIELDS:o}`},
 	{"landing.site.addfolder", `scope,siteId:s!,fields:o!{TITLE!1=BX_EMPTY_REQUIRED,CODE?1,PARENT_ID:s,ACTIVE}`},
 	{"landing.site.bindingtogroup", `id:s!=MISSING_PARAMS,groupId:s!=MISSING_PARAMS`},

@@ -450,9 +450,7 @@ type DocumentgeneratorTemplate struct {
 	// Date and time of template creation
 	CreateTime b24.Time `json:"createTime"`
 	// Date and time of the last template update
-	UpdateTime b24.Time                     `json:"updateTime"`
-	N39        DocumentgeneratorTemplateN39 `json:"39"`
-	N37        DocumentgeneratorTemplateN37 `json:"37"`
+	UpdateTime b24.Time `json:"updateTime"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -466,58 +464,6 @@ func (v *DocumentgeneratorTemplate) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v DocumentgeneratorTemplate) MarshalJSON() ([]byte, error) {
 	type plain DocumentgeneratorTemplate
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorTemplateN39 is the 39 value of
-// crm.documentgenerator.template.
-type DocumentgeneratorTemplateN39 struct {
-	ID              b24.String   `json:"id"`
-	Name            b24.String   `json:"name"`
-	Region          b24.String   `json:"region"`
-	Download        b24.String   `json:"download"`
-	Users           []b24.String `json:"users"`
-	EntityTypeID    []b24.String `json:"entityTypeId"`
-	DownloadMachine b24.String   `json:"downloadMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorTemplateN39) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorTemplateN39
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorTemplateN39) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorTemplateN39
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorTemplateN37 is the 37 value of
-// crm.documentgenerator.template.
-type DocumentgeneratorTemplateN37 struct {
-	ID              b24.String   `json:"id"`
-	Name            b24.String   `json:"name"`
-	Region          b24.String   `json:"region"`
-	Download        b24.String   `json:"download"`
-	Users           []b24.String `json:"users"`
-	EntityTypeID    []b24.String `json:"entityTypeId"`
-	DownloadMachine b24.String   `json:"downloadMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorTemplateN37) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorTemplateN37
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorTemplateN37) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorTemplateN37
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -606,9 +552,7 @@ type DocumentgeneratorTemplateInput struct {
 	// Date and time of template creation
 	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
 	// Date and time of the last template update
-	UpdateTime b24.Opt[b24.Time]                  `json:"updateTime,omitzero"`
-	N39        *DocumentgeneratorTemplateInputN39 `json:"39,omitzero"`
-	N37        *DocumentgeneratorTemplateInputN37 `json:"37,omitzero"`
+	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -622,58 +566,6 @@ func (v *DocumentgeneratorTemplateInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v DocumentgeneratorTemplateInput) MarshalJSON() ([]byte, error) {
 	type plain DocumentgeneratorTemplateInput
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorTemplateInputN39 is the 39 value of
-// crm.documentgenerator.template.
-type DocumentgeneratorTemplateInputN39 struct {
-	ID              b24.Opt[string] `json:"id,omitzero"`
-	Name            b24.Opt[string] `json:"name,omitzero"`
-	Region          b24.Opt[string] `json:"region,omitzero"`
-	Download        b24.Opt[string] `json:"download,omitzero"`
-	Users           []string        `json:"users,omitzero"`
-	EntityTypeID    []string        `json:"entityTypeId,omitzero"`
-	DownloadMachine b24.Opt[string] `json:"downloadMachine,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorTemplateInputN39) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorTemplateInputN39
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorTemplateInputN39) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorTemplateInputN39
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorTemplateInputN37 is the 37 value of
-// crm.documentgenerator.template.
-type DocumentgeneratorTemplateInputN37 struct {
-	ID              b24.Opt[string] `json:"id,omitzero"`
-	Name            b24.Opt[string] `json:"name,omitzero"`
-	Region          b24.Opt[string] `json:"region,omitzero"`
-	Download        b24.Opt[string] `json:"download,omitzero"`
-	Users           []string        `json:"users,omitzero"`
-	EntityTypeID    []string        `json:"entityTypeId,omitzero"`
-	DownloadMachine b24.Opt[string] `json:"downloadMachine,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorTemplateInputN37) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorTemplateInputN37
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorTemplateInputN37) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorTemplateInputN37
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2715,22 +2607,20 @@ func (v DocumentgeneratorTemplateGetfieldsResult) MarshalJSON() ([]byte, error) 
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-//
-// The docs give no shape for the result, so it is returned as raw JSON.
-func DocumentgeneratorTemplateList(ctx context.Context, c b24.Caller, p DocumentgeneratorTemplateListParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func DocumentgeneratorTemplateList(ctx context.Context, c b24.Caller, p DocumentgeneratorTemplateListParams, opts ...b24.CallOption) (*DocumentgeneratorTemplateListResult, error) {
+	var out DocumentgeneratorTemplateListResult
 	if err := b24.Invoke(ctx, c, DocumentgeneratorTemplateListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &out, nil
 }
 
 // DocumentgeneratorTemplateListCommand is crm.documentgenerator.template.list
 // as a command for a batch (see b24.Add); its result decodes as
 // DocumentgeneratorTemplateList's does. Required parameters are not checked
 // here: the portal reports them.
-func DocumentgeneratorTemplateListCommand(p DocumentgeneratorTemplateListParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func DocumentgeneratorTemplateListCommand(p DocumentgeneratorTemplateListParams) b24.Command[*DocumentgeneratorTemplateListResult] {
+	return b24.Command[*DocumentgeneratorTemplateListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.documentgenerator.template.list",
 		Params:     p,
@@ -2829,6 +2719,26 @@ type DocumentgeneratorTemplateListParams struct {
 	//
 	// For more details, refer to the article Features of List Methods
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
+}
+
+// DocumentgeneratorTemplateListResult is the result of
+// crm.documentgenerator.template.list.
+type DocumentgeneratorTemplateListResult struct {
+	Templates map[string]DocumentgeneratorTemplate `json:"templates"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorTemplateListResult) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorTemplateListResult
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorTemplateListResult) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorTemplateListResult
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DocumentgeneratorTemplateUpdate calls crm.documentgenerator.template.update:

@@ -76,8 +76,17 @@ func (v TimelineComment) MarshalJSON() ([]byte, error) {
 
 // TimelineCommentFiles is the FILES value of crm.timeline.comment.
 type TimelineCommentFiles struct {
-	N1 TimelineCommentFilesN1 `json:"1"`
-	N2 TimelineCommentFilesN2 `json:"2"`
+	ID          b24.Int                   `json:"id"`
+	Date        b24.String                `json:"date"`
+	Type        b24.String                `json:"type"`
+	Name        b24.String                `json:"name"`
+	Size        b24.Int                   `json:"size"`
+	Image       TimelineCommentFilesImage `json:"image"`
+	AuthorID    b24.Int                   `json:"authorId"`
+	AuthorName  b24.String                `json:"authorName"`
+	URLPreview  b24.String                `json:"urlPreview"`
+	URLShow     b24.String                `json:"urlShow"`
+	URLDownload b24.String                `json:"urlDownload"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -94,37 +103,8 @@ func (v TimelineCommentFiles) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineCommentFilesN1 is the 1 value of crm.timeline.comment.
-type TimelineCommentFilesN1 struct {
-	ID          b24.Int                     `json:"id"`
-	Date        b24.String                  `json:"date"`
-	Type        b24.String                  `json:"type"`
-	Name        b24.String                  `json:"name"`
-	Size        b24.Int                     `json:"size"`
-	Image       TimelineCommentFilesN1Image `json:"image"`
-	AuthorID    b24.Int                     `json:"authorId"`
-	AuthorName  b24.String                  `json:"authorName"`
-	URLPreview  b24.String                  `json:"urlPreview"`
-	URLShow     b24.String                  `json:"urlShow"`
-	URLDownload b24.String                  `json:"urlDownload"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineCommentFilesN1) UnmarshalJSON(data []byte) error {
-	type plain TimelineCommentFilesN1
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineCommentFilesN1) MarshalJSON() ([]byte, error) {
-	type plain TimelineCommentFilesN1
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimelineCommentFilesN1Image is the image value of crm.timeline.comment.
-type TimelineCommentFilesN1Image struct {
+// TimelineCommentFilesImage is the image value of crm.timeline.comment.
+type TimelineCommentFilesImage struct {
 	Width  b24.Int `json:"width"`
 	Height b24.Int `json:"height"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -132,63 +112,14 @@ type TimelineCommentFilesN1Image struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineCommentFilesN1Image) UnmarshalJSON(data []byte) error {
-	type plain TimelineCommentFilesN1Image
+func (v *TimelineCommentFilesImage) UnmarshalJSON(data []byte) error {
+	type plain TimelineCommentFilesImage
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineCommentFilesN1Image) MarshalJSON() ([]byte, error) {
-	type plain TimelineCommentFilesN1Image
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimelineCommentFilesN2 is the 2 value of crm.timeline.comment.
-type TimelineCommentFilesN2 struct {
-	ID          b24.Int                     `json:"id"`
-	Date        b24.String                  `json:"date"`
-	Type        b24.String                  `json:"type"`
-	Name        b24.String                  `json:"name"`
-	Size        b24.Int                     `json:"size"`
-	Image       TimelineCommentFilesN2Image `json:"image"`
-	AuthorID    b24.Int                     `json:"authorId"`
-	AuthorName  b24.String                  `json:"authorName"`
-	URLPreview  b24.String                  `json:"urlPreview"`
-	URLShow     b24.String                  `json:"urlShow"`
-	URLDownload b24.String                  `json:"urlDownload"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineCommentFilesN2) UnmarshalJSON(data []byte) error {
-	type plain TimelineCommentFilesN2
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineCommentFilesN2) MarshalJSON() ([]byte, error) {
-	type plain TimelineCommentFilesN2
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimelineCommentFilesN2Image is the image value of crm.timeline.comment.
-type TimelineCommentFilesN2Image struct {
-	Width  b24.Int `json:"width"`
-	Height b24.Int `json:"height"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineCommentFilesN2Image) UnmarshalJSON(data []byte) error {
-	type plain TimelineCommentFilesN2Image
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineCommentFilesN2Image) MarshalJSON() ([]byte, error) {
-	type plain TimelineCommentFilesN2Image
+func (v TimelineCommentFilesImage) MarshalJSON() ([]byte, error) {
+	type plain TimelineCommentFilesImage
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

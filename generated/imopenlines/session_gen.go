@@ -31,7 +31,7 @@ type SessionHistory struct {
 	// Chat messages indexed by message identifier.
 	//
 	// The structure of the object is described in detail below
-	Message json.RawMessage `json:"message"`
+	Message map[string]SessionHistoryMessage `json:"message"`
 	// Relationship between the chat and the list of message identifiers.
 	//
 	// The structure of the object is described in detail below
@@ -39,7 +39,7 @@ type SessionHistory struct {
 	// Object of chat participants, where the key is the user identifier.
 	//
 	// The structure of the object is described in detail below
-	Users json.RawMessage `json:"users"`
+	Users map[string]SessionHistoryUsers `json:"users"`
 	// Open line data.
 	//
 	// The structure of the object is described in detail below
@@ -47,13 +47,13 @@ type SessionHistory struct {
 	// Users grouped by departments, or an empty array
 	//
 	// The structure of the object is described in detail below
-	UserInGroup json.RawMessage `json:"userInGroup"`
+	UserInGroup map[string]SessionHistoryUserInGroup `json:"userInGroup"`
 	// Users not included in the departments from userInGroup
 	WoUserInGroup json.RawMessage `json:"woUserInGroup"`
 	// Chat data by its identifier.
 	//
 	// The structure of the object is described in detail below
-	Chat json.RawMessage `json:"chat"`
+	Chat map[string]SessionHistoryChat `json:"chat"`
 	// Flags for blocking the chat by users.
 	//
 	// The structure of the object is described in detail below
@@ -65,7 +65,7 @@ type SessionHistory struct {
 	// Files associated with messages, or an empty array.
 	//
 	// The structure of the files object is described in detail below
-	Files json.RawMessage `json:"files"`
+	Files map[string]SessionHistoryFiles `json:"files"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -79,6 +79,80 @@ func (v *SessionHistory) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v SessionHistory) MarshalJSON() ([]byte, error) {
 	type plain SessionHistory
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SessionHistoryMessage is the message value of imopenlines.session.history.
+type SessionHistoryMessage struct {
+	ID          b24.String      `json:"id"`
+	ChatID      b24.String      `json:"chatid"`
+	Senderid    b24.String      `json:"senderid"`
+	Recipientid b24.String      `json:"recipientid"`
+	Date        b24.Time        `json:"date"`
+	Text        b24.String      `json:"text"`
+	Textlegacy  b24.String      `json:"textlegacy"`
+	Params      json.RawMessage `json:"params"`
+	// Extra keeps the keys the docs do not list, among them <messageId> (message
+	// object).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SessionHistoryMessage) UnmarshalJSON(data []byte) error {
+	type plain SessionHistoryMessage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SessionHistoryMessage) MarshalJSON() ([]byte, error) {
+	type plain SessionHistoryMessage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SessionHistoryUsers is the users value of imopenlines.session.history.
+type SessionHistoryUsers struct {
+	ID               b24.String      `json:"id"`
+	Name             b24.String      `json:"name"`
+	Active           b24.Bool        `json:"active"`
+	FirstName        b24.String      `json:"firstName"`
+	LastName         b24.String      `json:"lastName"`
+	WorkPosition     b24.String      `json:"workPosition"`
+	Color            b24.String      `json:"color"`
+	Avatar           b24.String      `json:"avatar"`
+	AvatarID         b24.String      `json:"avatarId"`
+	Birthday         b24.String      `json:"birthday"`
+	Gender           b24.String      `json:"gender"`
+	PhoneDevice      b24.Bool        `json:"phoneDevice"`
+	Phones           b24.Bool        `json:"phones"`
+	Extranet         b24.Bool        `json:"extranet"`
+	Network          b24.Bool        `json:"network"`
+	Bot              b24.Bool        `json:"bot"`
+	Connector        b24.Bool        `json:"connector"`
+	Profile          b24.String      `json:"profile"`
+	ExternalAuthID   b24.String      `json:"externalAuthId"`
+	Status           b24.String      `json:"status"`
+	Idle             b24.Bool        `json:"idle"`
+	LastActivityDate b24.Time        `json:"lastActivityDate"`
+	MobileLastDate   b24.Bool        `json:"mobileLastDate"`
+	DesktopLastDate  b24.Bool        `json:"desktopLastDate"`
+	Departments      json.RawMessage `json:"departments"`
+	Absent           b24.Bool        `json:"absent"`
+	Type             b24.String      `json:"type"`
+	Services         json.RawMessage `json:"services"`
+	BotData          json.RawMessage `json:"botData"`
+	// Extra keeps the keys the docs do not list, among them <userId> (user data).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SessionHistoryUsers) UnmarshalJSON(data []byte) error {
+	type plain SessionHistoryUsers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SessionHistoryUsers) MarshalJSON() ([]byte, error) {
+	type plain SessionHistoryUsers
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -102,6 +176,111 @@ func (v *SessionHistoryOpenlines) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v SessionHistoryOpenlines) MarshalJSON() ([]byte, error) {
 	type plain SessionHistoryOpenlines
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SessionHistoryUserInGroup is the userInGroup value of
+// imopenlines.session.history.
+type SessionHistoryUserInGroup struct {
+	ID    b24.Int         `json:"id"`
+	Users json.RawMessage `json:"users"`
+	// Extra keeps the keys the docs do not list, among them <departmentId>
+	// (department data).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SessionHistoryUserInGroup) UnmarshalJSON(data []byte) error {
+	type plain SessionHistoryUserInGroup
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SessionHistoryUserInGroup) MarshalJSON() ([]byte, error) {
+	type plain SessionHistoryUserInGroup
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SessionHistoryChat is the chat value of imopenlines.session.history.
+type SessionHistoryChat struct {
+	ID               b24.String      `json:"id"`
+	ParentChatID     b24.Int         `json:"parentChatId"`
+	ParentMessageID  b24.Int         `json:"parentMessageId"`
+	Name             b24.String      `json:"name"`
+	Owner            b24.String      `json:"owner"`
+	Color            b24.String      `json:"color"`
+	Extranet         b24.Bool        `json:"extranet"`
+	Avatar           b24.String      `json:"avatar"`
+	Call             b24.String      `json:"call"`
+	CallNumber       b24.String      `json:"callNumber"`
+	EntityType       b24.String      `json:"entityType"`
+	EntityID         b24.String      `json:"entityId"`
+	EntityData1      b24.String      `json:"entityData1"`
+	EntityData2      b24.String      `json:"entityData2"`
+	EntityData3      b24.String      `json:"entityData3"`
+	MessageCount     b24.Int         `json:"messageCount"`
+	Public           b24.String      `json:"public"`
+	MuteList         json.RawMessage `json:"muteList"`
+	ManagerList      json.RawMessage `json:"managerList"`
+	DateCreate       b24.Time        `json:"dateCreate"`
+	Type             b24.String      `json:"type"`
+	EntityLink       json.RawMessage `json:"entityLink"`
+	Permissions      json.RawMessage `json:"permissions"`
+	TextFieldEnabled b24.Bool        `json:"textFieldEnabled"`
+	BackgroundID     json.RawMessage `json:"backgroundId"`
+	MessageType      b24.String      `json:"messageType"`
+	IsNew            b24.Bool        `json:"isNew"`
+	// Extra keeps the keys the docs do not list, among them <chatId> (chat data).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SessionHistoryChat) UnmarshalJSON(data []byte) error {
+	type plain SessionHistoryChat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SessionHistoryChat) MarshalJSON() ([]byte, error) {
+	type plain SessionHistoryChat
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SessionHistoryFiles is the files value of imopenlines.session.history.
+type SessionHistoryFiles struct {
+	ID              b24.Int         `json:"id"`
+	ChatID          b24.Int         `json:"chatid"`
+	Date            b24.Time        `json:"date"`
+	Type            b24.String      `json:"type"`
+	Name            b24.String      `json:"name"`
+	Extension       b24.String      `json:"extension"`
+	Size            b24.Int         `json:"size"`
+	Image           json.RawMessage `json:"image"`
+	Status          b24.String      `json:"status"`
+	Progress        b24.Int         `json:"progress"`
+	AuthorID        b24.Int         `json:"authorid"`
+	AuthorName      b24.String      `json:"authorname"`
+	URLPreview      b24.String      `json:"urlpreview"`
+	URLShow         b24.String      `json:"urlshow"`
+	URLDownload     b24.String      `json:"urldownload"`
+	ViewerAttrs     json.RawMessage `json:"viewerattrs"`
+	MediaURL        json.RawMessage `json:"mediaurl"`
+	IsTranscribable b24.Bool        `json:"istranscribable"`
+	IsVideoNote     b24.Bool        `json:"isvideonote"`
+	IsVoiceNote     b24.Bool        `json:"isvoicenote"`
+	// Extra keeps the keys the docs do not list, among them <fileId> (file data).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SessionHistoryFiles) UnmarshalJSON(data []byte) error {
+	type plain SessionHistoryFiles
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SessionHistoryFiles) MarshalJSON() ([]byte, error) {
+	type plain SessionHistoryFiles
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -510,7 +510,7 @@ type RoleSetRightsParams struct {
 	//
 	// The method completely replaces previously saved role permissions for sites.
 	// Required.
-	Rights RoleSetRightsParamsRights `json:"rights"`
+	Rights map[string]any `json:"rights"`
 	// Additional capabilities of the role.
 	//
 	// Possible values:
@@ -539,29 +539,11 @@ func (p *RoleSetRightsParams) validate() error {
 			Param:  "id",
 		}
 	}
+	if p.Rights == nil {
+		return &b24.RequiredError{
+			Method: "landing.role.setRights",
+			Param:  "rights",
+		}
+	}
 	return nil
-}
-
-// RoleSetRightsParamsRights is the rights value of landing.role.setRights.
-type RoleSetRightsParamsRights struct {
-	// Default permissions for the role for all sites that do not have separate
-	// settings.
-	//
-	// Available permission codes are described below.
-	N0 []string `json:"0,omitzero"`
-	// Extra keeps the keys the docs do not list, among them <siteId> (role
-	// permissions for the site with the specified identifier).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleSetRightsParamsRights) UnmarshalJSON(data []byte) error {
-	type plain RoleSetRightsParamsRights
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleSetRightsParamsRights) MarshalJSON() ([]byte, error) {
-	type plain RoleSetRightsParamsRights
-	return b24.EncodeObject(plain(v), v.Extra)
 }

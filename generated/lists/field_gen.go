@@ -13,23 +13,23 @@ import (
 // typed by the *.fields page where it gives a type; a value that does not fit
 // its field's type is kept raw in Extra rather than failing the call.
 type Field struct {
-	FieldID           b24.String             `json:"FIELD_ID"`
-	Sort              b24.Int                `json:"SORT"`
-	Name              b24.String             `json:"NAME"`
-	IsRequired        b24.String             `json:"IS_REQUIRED"`
-	Multiple          b24.String             `json:"MULTIPLE"`
-	DefaultValue      b24.String             `json:"DEFAULT_VALUE"`
-	Type              b24.String             `json:"TYPE"`
-	PropertyType      b24.String             `json:"PROPERTY_TYPE"`
-	PropertyUserType  b24.Bool               `json:"PROPERTY_USER_TYPE"`
-	Code              b24.String             `json:"CODE"`
-	ID                b24.String             `json:"ID"`
-	LinkIblockID      b24.Int                `json:"LINK_IBLOCK_ID"`
-	RowCount          b24.String             `json:"ROW_COUNT"`
-	ColCount          b24.String             `json:"COL_COUNT"`
-	UserTypeSettings  json.RawMessage        `json:"USER_TYPE_SETTINGS"`
-	Settings          FieldSettings          `json:"SETTINGS"`
-	DisplayValuesForm FieldDisplayValuesForm `json:"DISPLAY_VALUES_FORM"`
+	FieldID           b24.String            `json:"FIELD_ID"`
+	Sort              b24.Int               `json:"SORT"`
+	Name              b24.String            `json:"NAME"`
+	IsRequired        b24.String            `json:"IS_REQUIRED"`
+	Multiple          b24.String            `json:"MULTIPLE"`
+	DefaultValue      b24.String            `json:"DEFAULT_VALUE"`
+	Type              b24.String            `json:"TYPE"`
+	PropertyType      b24.String            `json:"PROPERTY_TYPE"`
+	PropertyUserType  b24.Bool              `json:"PROPERTY_USER_TYPE"`
+	Code              b24.String            `json:"CODE"`
+	ID                b24.String            `json:"ID"`
+	LinkIblockID      b24.Int               `json:"LINK_IBLOCK_ID"`
+	RowCount          b24.String            `json:"ROW_COUNT"`
+	ColCount          b24.String            `json:"COL_COUNT"`
+	UserTypeSettings  json.RawMessage       `json:"USER_TYPE_SETTINGS"`
+	Settings          FieldSettings         `json:"SETTINGS"`
+	DisplayValuesForm map[string]b24.String `json:"DISPLAY_VALUES_FORM"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -66,30 +66,6 @@ func (v *FieldSettings) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v FieldSettings) MarshalJSON() ([]byte, error) {
 	type plain FieldSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FieldDisplayValuesForm is the DISPLAY_VALUES_FORM value of lists.field.
-type FieldDisplayValuesForm struct {
-	N1669 b24.String `json:"1669"`
-	N1671 b24.String `json:"1671"`
-	N1673 b24.String `json:"1673"`
-	N1675 b24.String `json:"1675"`
-	N1677 b24.String `json:"1677"`
-	N1679 b24.String `json:"1679"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FieldDisplayValuesForm) UnmarshalJSON(data []byte) error {
-	type plain FieldDisplayValuesForm
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FieldDisplayValuesForm) MarshalJSON() ([]byte, error) {
-	type plain FieldDisplayValuesForm
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -4,7 +4,6 @@ package log
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
@@ -204,8 +203,8 @@ type BlogcommentUserGetParams struct {
 
 // BlogcommentUserGetResult is the result of log.blogcomment.user.get.
 type BlogcommentUserGetResult struct {
-	Comments []BlogcommentUserGetResultComments `json:"comments"`
-	Files    json.RawMessage                    `json:"files"`
+	Comments []BlogcommentUserGetResultComments       `json:"comments"`
+	Files    map[string]BlogcommentUserGetResultFiles `json:"files"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -244,5 +243,56 @@ func (v *BlogcommentUserGetResultComments) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v BlogcommentUserGetResultComments) MarshalJSON() ([]byte, error) {
 	type plain BlogcommentUserGetResultComments
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// BlogcommentUserGetResultFiles is the files value of
+// log.blogcomment.user.get.
+type BlogcommentUserGetResultFiles struct {
+	ID          b24.Int                            `json:"id"`
+	Date        b24.String                         `json:"date"`
+	Type        b24.String                         `json:"type"`
+	Name        b24.String                         `json:"name"`
+	Size        b24.Int                            `json:"size"`
+	Image       BlogcommentUserGetResultFilesImage `json:"image"`
+	AuthorID    b24.Int                            `json:"authorId"`
+	AuthorName  b24.String                         `json:"authorName"`
+	URLPreview  b24.String                         `json:"urlPreview"`
+	URLShow     b24.String                         `json:"urlShow"`
+	URLDownload b24.String                         `json:"urlDownload"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *BlogcommentUserGetResultFiles) UnmarshalJSON(data []byte) error {
+	type plain BlogcommentUserGetResultFiles
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v BlogcommentUserGetResultFiles) MarshalJSON() ([]byte, error) {
+	type plain BlogcommentUserGetResultFiles
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// BlogcommentUserGetResultFilesImage is the image value of
+// log.blogcomment.user.get.
+type BlogcommentUserGetResultFilesImage struct {
+	Width  b24.Int `json:"width"`
+	Height b24.Int `json:"height"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *BlogcommentUserGetResultFilesImage) UnmarshalJSON(data []byte) error {
+	type plain BlogcommentUserGetResultFilesImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v BlogcommentUserGetResultFilesImage) MarshalJSON() ([]byte, error) {
+	type plain BlogcommentUserGetResultFilesImage
 	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -74,20 +74,20 @@ func (v CommentAddParamsFields) MarshalJSON() ([]byte, error) {
 
 // CommentAddComment is the result of rpa.comment.add.
 type CommentAddComment struct {
-	ID               b24.Int                `json:"id"`
-	CreatedTime      b24.String             `json:"createdTime"`
-	IsFixed          b24.Bool               `json:"isFixed"`
-	TypeID           b24.Int                `json:"typeId"`
-	ItemID           b24.Int                `json:"itemId"`
-	Action           b24.String             `json:"action"`
-	Description      b24.String             `json:"description"`
-	UserID           b24.Int                `json:"userId"`
-	Title            b24.String             `json:"title"`
-	Data             CommentAddCommentData  `json:"data"`
-	CreatedTimestamp b24.Int                `json:"createdTimestamp"`
-	HTMLDescription  b24.String             `json:"htmlDescription"`
-	TextDescription  b24.String             `json:"textDescription"`
-	Users            CommentAddCommentUsers `json:"users"`
+	ID               b24.Int                           `json:"id"`
+	CreatedTime      b24.String                        `json:"createdTime"`
+	IsFixed          b24.Bool                          `json:"isFixed"`
+	TypeID           b24.Int                           `json:"typeId"`
+	ItemID           b24.Int                           `json:"itemId"`
+	Action           b24.String                        `json:"action"`
+	Description      b24.String                        `json:"description"`
+	UserID           b24.Int                           `json:"userId"`
+	Title            b24.String                        `json:"title"`
+	Data             CommentAddCommentData             `json:"data"`
+	CreatedTimestamp b24.Int                           `json:"createdTimestamp"`
+	HTMLDescription  b24.String                        `json:"htmlDescription"`
+	TextDescription  b24.String                        `json:"textDescription"`
+	Users            map[string]CommentAddCommentUsers `json:"users"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -125,25 +125,6 @@ func (v CommentAddCommentData) MarshalJSON() ([]byte, error) {
 
 // CommentAddCommentUsers is the users value of rpa.comment.add.
 type CommentAddCommentUsers struct {
-	N1 CommentAddCommentUsersN1 `json:"1"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentAddCommentUsers) UnmarshalJSON(data []byte) error {
-	type plain CommentAddCommentUsers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentAddCommentUsers) MarshalJSON() ([]byte, error) {
-	type plain CommentAddCommentUsers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CommentAddCommentUsersN1 is the 1 value of rpa.comment.add.
-type CommentAddCommentUsersN1 struct {
 	ID           b24.String      `json:"id"`
 	Name         b24.String      `json:"name"`
 	SecondName   b24.String      `json:"secondName"`
@@ -157,14 +138,14 @@ type CommentAddCommentUsersN1 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentAddCommentUsersN1) UnmarshalJSON(data []byte) error {
-	type plain CommentAddCommentUsersN1
+func (v *CommentAddCommentUsers) UnmarshalJSON(data []byte) error {
+	type plain CommentAddCommentUsers
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentAddCommentUsersN1) MarshalJSON() ([]byte, error) {
-	type plain CommentAddCommentUsersN1
+func (v CommentAddCommentUsers) MarshalJSON() ([]byte, error) {
+	type plain CommentAddCommentUsers
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

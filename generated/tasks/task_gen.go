@@ -115,8 +115,8 @@ type Task struct {
 	// Spent (planned)
 	DurationPlan b24.Int `json:"durationPlan"`
 	// Spent (actual)
-	DurationFact b24.Int         `json:"durationFact"`
-	Checklist    []TaskChecklist `json:"checklist"`
+	DurationFact b24.Int                  `json:"durationFact"`
+	Checklist    map[string]TaskChecklist `json:"checklist"`
 	// DURATION_TYPE
 	DurationType    b24.String `json:"durationType"`
 	IsMuted         b24.Bool   `json:"isMuted"`
@@ -130,27 +130,27 @@ type Task struct {
 	UfTaskWebdavFiles json.RawMessage `json:"ufTaskWebdavFiles"`
 	UfMailMessage     json.RawMessage `json:"ufMailMessage"`
 	// New Task Field
-	UfNewTasksField              b24.String            `json:"UF_NEW_TASKS_FIELD"`
-	DescriptionInBbcode          b24.String            `json:"descriptionInBbcode"`
-	Group                        TaskGroup             `json:"group"`
-	Creator                      TaskCreator           `json:"creator"`
-	Responsible                  TaskResponsible       `json:"responsible"`
-	Action                       TaskAction            `json:"action"`
-	LengthDeadline               b24.String            `json:"lengthDeadline"`
-	AccomplicesData              []TaskAccomplicesData `json:"accomplicesData"`
-	AuditorsData                 TaskAuditorsData      `json:"auditorsData"`
-	TaskRequireResult            b24.String            `json:"taskRequireResult"`
-	TaskHasOpenResult            b24.String            `json:"taskHasOpenResult"`
-	TaskHasResult                b24.String            `json:"taskHasResult"`
-	TimeElapsed                  json.RawMessage       `json:"timeElapsed"`
-	TimerIsRunningForCurrentUser b24.String            `json:"timerIsRunningForCurrentUser"`
-	ParsedDescription            b24.String            `json:"parsedDescription"`
-	Counter                      TaskCounter           `json:"counter"`
-	Tags                         TaskTags              `json:"tags"`
-	SubStatus                    b24.String            `json:"subStatus"`
-	CheckListTree                TaskCheckListTree     `json:"checkListTree"`
-	CheckListCanAdd              b24.Bool              `json:"checkListCanAdd"`
-	ChatID                       b24.Int               `json:"chatId"`
+	UfNewTasksField              b24.String                     `json:"UF_NEW_TASKS_FIELD"`
+	DescriptionInBbcode          b24.String                     `json:"descriptionInBbcode"`
+	Group                        TaskGroup                      `json:"group"`
+	Creator                      TaskCreator                    `json:"creator"`
+	Responsible                  TaskResponsible                `json:"responsible"`
+	Action                       TaskAction                     `json:"action"`
+	LengthDeadline               b24.String                     `json:"lengthDeadline"`
+	AccomplicesData              map[string]TaskAccomplicesData `json:"accomplicesData"`
+	AuditorsData                 map[string]TaskAuditorsData    `json:"auditorsData"`
+	TaskRequireResult            b24.String                     `json:"taskRequireResult"`
+	TaskHasOpenResult            b24.String                     `json:"taskHasOpenResult"`
+	TaskHasResult                b24.String                     `json:"taskHasResult"`
+	TimeElapsed                  json.RawMessage                `json:"timeElapsed"`
+	TimerIsRunningForCurrentUser b24.String                     `json:"timerIsRunningForCurrentUser"`
+	ParsedDescription            b24.String                     `json:"parsedDescription"`
+	Counter                      TaskCounter                    `json:"counter"`
+	Tags                         map[string]TaskTags            `json:"tags"`
+	SubStatus                    b24.String                     `json:"subStatus"`
+	CheckListTree                TaskCheckListTree              `json:"checkListTree"`
+	CheckListCanAdd              b24.Bool                       `json:"checkListCanAdd"`
+	ChatID                       b24.Int                        `json:"chatId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -169,9 +169,21 @@ func (v Task) MarshalJSON() ([]byte, error) {
 
 // TaskChecklist is the checklist value of tasks.task.
 type TaskChecklist struct {
-	N433 TaskChecklistN433 `json:"433"`
-	N431 TaskChecklistN431 `json:"431"`
-	N435 TaskChecklistN435 `json:"435"`
+	ID               b24.String          `json:"id"`
+	TaskID           b24.String          `json:"taskId"`
+	CreatedBy        b24.String          `json:"createdBy"`
+	ParentID         b24.String          `json:"parentId"`
+	Title            b24.String          `json:"title"`
+	SortIndex        b24.String          `json:"sortIndex"`
+	IsComplete       b24.String          `json:"isComplete"`
+	IsImportant      b24.String          `json:"isImportant"`
+	ToggledBy        json.RawMessage     `json:"toggledBy"`
+	ToggledDate      json.RawMessage     `json:"toggledDate"`
+	UfChecklistFiles b24.Bool            `json:"ufChecklistFiles"`
+	Members          json.RawMessage     `json:"members"`
+	Attachments      json.RawMessage     `json:"attachments"`
+	EntityID         b24.String          `json:"entityId"`
+	Action           TaskChecklistAction `json:"action"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -188,41 +200,8 @@ func (v TaskChecklist) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskChecklistN433 is the 433 value of tasks.task.
-type TaskChecklistN433 struct {
-	ID               b24.String              `json:"id"`
-	TaskID           b24.String              `json:"taskId"`
-	CreatedBy        b24.String              `json:"createdBy"`
-	ParentID         b24.String              `json:"parentId"`
-	Title            b24.String              `json:"title"`
-	SortIndex        b24.String              `json:"sortIndex"`
-	IsComplete       b24.String              `json:"isComplete"`
-	IsImportant      b24.String              `json:"isImportant"`
-	ToggledBy        json.RawMessage         `json:"toggledBy"`
-	ToggledDate      json.RawMessage         `json:"toggledDate"`
-	UfChecklistFiles b24.Bool                `json:"ufChecklistFiles"`
-	Members          json.RawMessage         `json:"members"`
-	Attachments      json.RawMessage         `json:"attachments"`
-	EntityID         b24.String              `json:"entityId"`
-	Action           TaskChecklistN433Action `json:"action"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskChecklistN433) UnmarshalJSON(data []byte) error {
-	type plain TaskChecklistN433
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskChecklistN433) MarshalJSON() ([]byte, error) {
-	type plain TaskChecklistN433
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskChecklistN433Action is the action value of tasks.task.
-type TaskChecklistN433Action struct {
+// TaskChecklistAction is the action value of tasks.task.
+type TaskChecklistAction struct {
 	Modify        b24.Bool `json:"modify"`
 	Remove        b24.Bool `json:"remove"`
 	Toggle        b24.Bool `json:"toggle"`
@@ -233,126 +212,14 @@ type TaskChecklistN433Action struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskChecklistN433Action) UnmarshalJSON(data []byte) error {
-	type plain TaskChecklistN433Action
+func (v *TaskChecklistAction) UnmarshalJSON(data []byte) error {
+	type plain TaskChecklistAction
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskChecklistN433Action) MarshalJSON() ([]byte, error) {
-	type plain TaskChecklistN433Action
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskChecklistN431 is the 431 value of tasks.task.
-type TaskChecklistN431 struct {
-	ID               b24.String              `json:"id"`
-	TaskID           b24.String              `json:"taskId"`
-	CreatedBy        b24.String              `json:"createdBy"`
-	ParentID         b24.Int                 `json:"parentId"`
-	Title            b24.String              `json:"title"`
-	SortIndex        b24.String              `json:"sortIndex"`
-	IsComplete       b24.String              `json:"isComplete"`
-	IsImportant      b24.String              `json:"isImportant"`
-	ToggledBy        json.RawMessage         `json:"toggledBy"`
-	ToggledDate      json.RawMessage         `json:"toggledDate"`
-	UfChecklistFiles b24.Bool                `json:"ufChecklistFiles"`
-	Members          json.RawMessage         `json:"members"`
-	Attachments      json.RawMessage         `json:"attachments"`
-	EntityID         b24.String              `json:"entityId"`
-	Action           TaskChecklistN431Action `json:"action"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskChecklistN431) UnmarshalJSON(data []byte) error {
-	type plain TaskChecklistN431
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskChecklistN431) MarshalJSON() ([]byte, error) {
-	type plain TaskChecklistN431
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskChecklistN431Action is the action value of tasks.task.
-type TaskChecklistN431Action struct {
-	Modify        b24.Bool `json:"modify"`
-	Remove        b24.Bool `json:"remove"`
-	Toggle        b24.Bool `json:"toggle"`
-	Add           b24.Bool `json:"add"`
-	AddAccomplice b24.Bool `json:"addAccomplice"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskChecklistN431Action) UnmarshalJSON(data []byte) error {
-	type plain TaskChecklistN431Action
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskChecklistN431Action) MarshalJSON() ([]byte, error) {
-	type plain TaskChecklistN431Action
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskChecklistN435 is the 435 value of tasks.task.
-type TaskChecklistN435 struct {
-	ID               b24.String              `json:"id"`
-	TaskID           b24.String              `json:"taskId"`
-	CreatedBy        b24.String              `json:"createdBy"`
-	ParentID         b24.String              `json:"parentId"`
-	Title            b24.String              `json:"title"`
-	SortIndex        b24.String              `json:"sortIndex"`
-	IsComplete       b24.String              `json:"isComplete"`
-	IsImportant      b24.String              `json:"isImportant"`
-	ToggledBy        json.RawMessage         `json:"toggledBy"`
-	ToggledDate      json.RawMessage         `json:"toggledDate"`
-	UfChecklistFiles b24.Bool                `json:"ufChecklistFiles"`
-	Members          json.RawMessage         `json:"members"`
-	Attachments      json.RawMessage         `json:"attachments"`
-	EntityID         b24.String              `json:"entityId"`
-	Action           TaskChecklistN435Action `json:"action"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskChecklistN435) UnmarshalJSON(data []byte) error {
-	type plain TaskChecklistN435
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskChecklistN435) MarshalJSON() ([]byte, error) {
-	type plain TaskChecklistN435
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskChecklistN435Action is the action value of tasks.task.
-type TaskChecklistN435Action struct {
-	Modify        b24.Bool `json:"modify"`
-	Remove        b24.Bool `json:"remove"`
-	Toggle        b24.Bool `json:"toggle"`
-	Add           b24.Bool `json:"add"`
-	AddAccomplice b24.Bool `json:"addAccomplice"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskChecklistN435Action) UnmarshalJSON(data []byte) error {
-	type plain TaskChecklistN435Action
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskChecklistN435Action) MarshalJSON() ([]byte, error) {
-	type plain TaskChecklistN435Action
+func (v TaskChecklistAction) MarshalJSON() ([]byte, error) {
+	type plain TaskChecklistAction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -568,8 +435,11 @@ func (v TaskActionFavorite) MarshalJSON() ([]byte, error) {
 
 // TaskAccomplicesData is the accomplicesData value of tasks.task.
 type TaskAccomplicesData struct {
-	N3  TaskAccomplicesDataN3  `json:"3"`
-	N11 TaskAccomplicesDataN11 `json:"11"`
+	ID           b24.String `json:"id"`
+	Name         b24.String `json:"name"`
+	Link         b24.String `json:"link"`
+	Icon         b24.String `json:"icon"`
+	WorkPosition b24.String `json:"workPosition"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -586,58 +456,13 @@ func (v TaskAccomplicesData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskAccomplicesDataN3 is the 3 value of tasks.task.
-type TaskAccomplicesDataN3 struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAccomplicesDataN3) UnmarshalJSON(data []byte) error {
-	type plain TaskAccomplicesDataN3
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAccomplicesDataN3) MarshalJSON() ([]byte, error) {
-	type plain TaskAccomplicesDataN3
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAccomplicesDataN11 is the 11 value of tasks.task.
-type TaskAccomplicesDataN11 struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAccomplicesDataN11) UnmarshalJSON(data []byte) error {
-	type plain TaskAccomplicesDataN11
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAccomplicesDataN11) MarshalJSON() ([]byte, error) {
-	type plain TaskAccomplicesDataN11
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskAuditorsData is the auditorsData value of tasks.task.
 type TaskAuditorsData struct {
-	N13  TaskAuditorsDataN13  `json:"13"`
-	N103 TaskAuditorsDataN103 `json:"103"`
-	N61  TaskAuditorsDataN61  `json:"61"`
-	N547 TaskAuditorsDataN547 `json:"547"`
+	ID           b24.String `json:"id"`
+	Name         b24.String `json:"name"`
+	Link         b24.String `json:"link"`
+	Icon         b24.String `json:"icon"`
+	WorkPosition b24.String `json:"workPosition"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -651,98 +476,6 @@ func (v *TaskAuditorsData) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v TaskAuditorsData) MarshalJSON() ([]byte, error) {
 	type plain TaskAuditorsData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAuditorsDataN13 is the 13 value of tasks.task.
-type TaskAuditorsDataN13 struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAuditorsDataN13) UnmarshalJSON(data []byte) error {
-	type plain TaskAuditorsDataN13
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAuditorsDataN13) MarshalJSON() ([]byte, error) {
-	type plain TaskAuditorsDataN13
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAuditorsDataN103 is the 103 value of tasks.task.
-type TaskAuditorsDataN103 struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAuditorsDataN103) UnmarshalJSON(data []byte) error {
-	type plain TaskAuditorsDataN103
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAuditorsDataN103) MarshalJSON() ([]byte, error) {
-	type plain TaskAuditorsDataN103
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAuditorsDataN61 is the 61 value of tasks.task.
-type TaskAuditorsDataN61 struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAuditorsDataN61) UnmarshalJSON(data []byte) error {
-	type plain TaskAuditorsDataN61
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAuditorsDataN61) MarshalJSON() ([]byte, error) {
-	type plain TaskAuditorsDataN61
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAuditorsDataN547 is the 547 value of tasks.task.
-type TaskAuditorsDataN547 struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAuditorsDataN547) UnmarshalJSON(data []byte) error {
-	type plain TaskAuditorsDataN547
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAuditorsDataN547) MarshalJSON() ([]byte, error) {
-	type plain TaskAuditorsDataN547
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -793,7 +526,8 @@ func (v TaskCounterCounters) MarshalJSON() ([]byte, error) {
 
 // TaskTags is the tags value of tasks.task.
 type TaskTags struct {
-	N35 TaskTagsN35 `json:"35"`
+	ID    b24.Int    `json:"id"`
+	Title b24.String `json:"title"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -807,26 +541,6 @@ func (v *TaskTags) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v TaskTags) MarshalJSON() ([]byte, error) {
 	type plain TaskTags
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskTagsN35 is the 35 value of tasks.task.
-type TaskTagsN35 struct {
-	ID    b24.Int    `json:"id"`
-	Title b24.String `json:"title"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskTagsN35) UnmarshalJSON(data []byte) error {
-	type plain TaskTagsN35
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskTagsN35) MarshalJSON() ([]byte, error) {
-	type plain TaskTagsN35
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1145,8 +859,8 @@ type TaskInput struct {
 	// Spent (planned)
 	DurationPlan b24.Opt[b24.Int] `json:"DURATION_PLAN,omitzero"`
 	// Spent (actual)
-	DurationFact b24.Opt[b24.Int] `json:"DURATION_FACT,omitzero"`
-	Checklist    []any            `json:"CHECKLIST,omitzero"`
+	DurationFact b24.Opt[b24.Int]              `json:"DURATION_FACT,omitzero"`
+	Checklist    map[string]TaskInputChecklist `json:"CHECKLIST,omitzero"`
 	// DURATION_TYPE
 	DurationType    b24.Opt[string]   `json:"DURATION_TYPE,omitzero"`
 	IsMuted         b24.Opt[b24.Bool] `json:"IS_MUTED,omitzero"`
@@ -1165,27 +879,27 @@ type TaskInput struct {
 	UfTaskWebdavFiles any `json:"UF_TASK_WEBDAV_FILES,omitzero"`
 	UfMailMessage     any `json:"UF_MAIL_MESSAGE,omitzero"`
 	// New Task Field
-	UfNewTasksField              b24.Opt[string]         `json:"UF_NEW_TASKS_FIELD,omitzero"`
-	DescriptionInBbcode          b24.Opt[string]         `json:"descriptionInBbcode,omitzero"`
-	Group                        []any                   `json:"group,omitzero"`
-	Creator                      *TaskInputCreator       `json:"creator,omitzero"`
-	Responsible                  *TaskInputResponsible   `json:"responsible,omitzero"`
-	Action                       *TaskInputAction        `json:"action,omitzero"`
-	LengthDeadline               b24.Opt[string]         `json:"lengthDeadline,omitzero"`
-	AccomplicesData              []any                   `json:"accomplicesData,omitzero"`
-	AuditorsData                 *TaskInputAuditorsData  `json:"auditorsData,omitzero"`
-	TaskRequireResult            b24.Opt[string]         `json:"taskRequireResult,omitzero"`
-	TaskHasOpenResult            b24.Opt[string]         `json:"taskHasOpenResult,omitzero"`
-	TaskHasResult                b24.Opt[string]         `json:"taskHasResult,omitzero"`
-	TimeElapsed                  any                     `json:"timeElapsed,omitzero"`
-	TimerIsRunningForCurrentUser b24.Opt[string]         `json:"timerIsRunningForCurrentUser,omitzero"`
-	ParsedDescription            b24.Opt[string]         `json:"parsedDescription,omitzero"`
-	Counter                      *TaskInputCounter       `json:"counter,omitzero"`
-	Tags                         *TaskInputTags          `json:"tags,omitzero"`
-	SubStatus                    b24.Opt[string]         `json:"subStatus,omitzero"`
-	CheckListTree                *TaskInputCheckListTree `json:"checkListTree,omitzero"`
-	CheckListCanAdd              b24.Opt[bool]           `json:"checkListCanAdd,omitzero"`
-	ChatID                       b24.Opt[b24.Int]        `json:"chatId,omitzero"`
+	UfNewTasksField              b24.Opt[string]                     `json:"UF_NEW_TASKS_FIELD,omitzero"`
+	DescriptionInBbcode          b24.Opt[string]                     `json:"descriptionInBbcode,omitzero"`
+	Group                        []any                               `json:"group,omitzero"`
+	Creator                      *TaskInputCreator                   `json:"creator,omitzero"`
+	Responsible                  *TaskInputResponsible               `json:"responsible,omitzero"`
+	Action                       *TaskInputAction                    `json:"action,omitzero"`
+	LengthDeadline               b24.Opt[string]                     `json:"lengthDeadline,omitzero"`
+	AccomplicesData              map[string]TaskInputAccomplicesData `json:"accomplicesData,omitzero"`
+	AuditorsData                 map[string]TaskInputAuditorsData    `json:"auditorsData,omitzero"`
+	TaskRequireResult            b24.Opt[string]                     `json:"taskRequireResult,omitzero"`
+	TaskHasOpenResult            b24.Opt[string]                     `json:"taskHasOpenResult,omitzero"`
+	TaskHasResult                b24.Opt[string]                     `json:"taskHasResult,omitzero"`
+	TimeElapsed                  any                                 `json:"timeElapsed,omitzero"`
+	TimerIsRunningForCurrentUser b24.Opt[string]                     `json:"timerIsRunningForCurrentUser,omitzero"`
+	ParsedDescription            b24.Opt[string]                     `json:"parsedDescription,omitzero"`
+	Counter                      *TaskInputCounter                   `json:"counter,omitzero"`
+	Tags                         map[string]TaskInputTags            `json:"tags,omitzero"`
+	SubStatus                    b24.Opt[string]                     `json:"subStatus,omitzero"`
+	CheckListTree                *TaskInputCheckListTree             `json:"checkListTree,omitzero"`
+	CheckListCanAdd              b24.Opt[bool]                       `json:"checkListCanAdd,omitzero"`
+	ChatID                       b24.Opt[b24.Int]                    `json:"chatId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1199,6 +913,62 @@ func (v *TaskInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v TaskInput) MarshalJSON() ([]byte, error) {
 	type plain TaskInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputChecklist is the CHECKLIST value of tasks.task.
+type TaskInputChecklist struct {
+	ID               b24.Opt[string]           `json:"id,omitzero"`
+	TaskID           b24.Opt[string]           `json:"taskId,omitzero"`
+	CreatedBy        b24.Opt[string]           `json:"createdBy,omitzero"`
+	ParentID         b24.Opt[string]           `json:"parentId,omitzero"`
+	Title            b24.Opt[string]           `json:"title,omitzero"`
+	SortIndex        b24.Opt[string]           `json:"sortIndex,omitzero"`
+	IsComplete       b24.Opt[string]           `json:"isComplete,omitzero"`
+	IsImportant      b24.Opt[string]           `json:"isImportant,omitzero"`
+	ToggledBy        any                       `json:"toggledBy,omitzero"`
+	ToggledDate      any                       `json:"toggledDate,omitzero"`
+	UfChecklistFiles b24.Opt[bool]             `json:"ufChecklistFiles,omitzero"`
+	Members          []any                     `json:"members,omitzero"`
+	Attachments      []any                     `json:"attachments,omitzero"`
+	EntityID         b24.Opt[string]           `json:"entityId,omitzero"`
+	Action           *TaskInputChecklistAction `json:"action,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputChecklist) UnmarshalJSON(data []byte) error {
+	type plain TaskInputChecklist
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputChecklist) MarshalJSON() ([]byte, error) {
+	type plain TaskInputChecklist
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputChecklistAction is the action value of tasks.task.
+type TaskInputChecklistAction struct {
+	Modify        b24.Opt[bool] `json:"modify,omitzero"`
+	Remove        b24.Opt[bool] `json:"remove,omitzero"`
+	Toggle        b24.Opt[bool] `json:"toggle,omitzero"`
+	Add           b24.Opt[bool] `json:"add,omitzero"`
+	AddAccomplice b24.Opt[bool] `json:"addAccomplice,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputChecklistAction) UnmarshalJSON(data []byte) error {
+	type plain TaskInputChecklistAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputChecklistAction) MarshalJSON() ([]byte, error) {
+	type plain TaskInputChecklistAction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1388,12 +1158,36 @@ func (v TaskInputActionFavorite) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// TaskInputAccomplicesData is the accomplicesData value of tasks.task.
+type TaskInputAccomplicesData struct {
+	ID           b24.Opt[string] `json:"id,omitzero"`
+	Name         b24.Opt[string] `json:"name,omitzero"`
+	Link         b24.Opt[string] `json:"link,omitzero"`
+	Icon         b24.Opt[string] `json:"icon,omitzero"`
+	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputAccomplicesData) UnmarshalJSON(data []byte) error {
+	type plain TaskInputAccomplicesData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputAccomplicesData) MarshalJSON() ([]byte, error) {
+	type plain TaskInputAccomplicesData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // TaskInputAuditorsData is the auditorsData value of tasks.task.
 type TaskInputAuditorsData struct {
-	N13  *TaskInputAuditorsDataN13  `json:"13,omitzero"`
-	N103 *TaskInputAuditorsDataN103 `json:"103,omitzero"`
-	N61  *TaskInputAuditorsDataN61  `json:"61,omitzero"`
-	N547 *TaskInputAuditorsDataN547 `json:"547,omitzero"`
+	ID           b24.Opt[string] `json:"id,omitzero"`
+	Name         b24.Opt[string] `json:"name,omitzero"`
+	Link         b24.Opt[string] `json:"link,omitzero"`
+	Icon         b24.Opt[string] `json:"icon,omitzero"`
+	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1407,98 +1201,6 @@ func (v *TaskInputAuditorsData) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v TaskInputAuditorsData) MarshalJSON() ([]byte, error) {
 	type plain TaskInputAuditorsData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskInputAuditorsDataN13 is the 13 value of tasks.task.
-type TaskInputAuditorsDataN13 struct {
-	ID           b24.Opt[string] `json:"id,omitzero"`
-	Name         b24.Opt[string] `json:"name,omitzero"`
-	Link         b24.Opt[string] `json:"link,omitzero"`
-	Icon         b24.Opt[string] `json:"icon,omitzero"`
-	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskInputAuditorsDataN13) UnmarshalJSON(data []byte) error {
-	type plain TaskInputAuditorsDataN13
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskInputAuditorsDataN13) MarshalJSON() ([]byte, error) {
-	type plain TaskInputAuditorsDataN13
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskInputAuditorsDataN103 is the 103 value of tasks.task.
-type TaskInputAuditorsDataN103 struct {
-	ID           b24.Opt[string] `json:"id,omitzero"`
-	Name         b24.Opt[string] `json:"name,omitzero"`
-	Link         b24.Opt[string] `json:"link,omitzero"`
-	Icon         b24.Opt[string] `json:"icon,omitzero"`
-	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskInputAuditorsDataN103) UnmarshalJSON(data []byte) error {
-	type plain TaskInputAuditorsDataN103
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskInputAuditorsDataN103) MarshalJSON() ([]byte, error) {
-	type plain TaskInputAuditorsDataN103
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskInputAuditorsDataN61 is the 61 value of tasks.task.
-type TaskInputAuditorsDataN61 struct {
-	ID           b24.Opt[string] `json:"id,omitzero"`
-	Name         b24.Opt[string] `json:"name,omitzero"`
-	Link         b24.Opt[string] `json:"link,omitzero"`
-	Icon         b24.Opt[string] `json:"icon,omitzero"`
-	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskInputAuditorsDataN61) UnmarshalJSON(data []byte) error {
-	type plain TaskInputAuditorsDataN61
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskInputAuditorsDataN61) MarshalJSON() ([]byte, error) {
-	type plain TaskInputAuditorsDataN61
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskInputAuditorsDataN547 is the 547 value of tasks.task.
-type TaskInputAuditorsDataN547 struct {
-	ID           b24.Opt[string] `json:"id,omitzero"`
-	Name         b24.Opt[string] `json:"name,omitzero"`
-	Link         b24.Opt[string] `json:"link,omitzero"`
-	Icon         b24.Opt[string] `json:"icon,omitzero"`
-	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskInputAuditorsDataN547) UnmarshalJSON(data []byte) error {
-	type plain TaskInputAuditorsDataN547
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskInputAuditorsDataN547) MarshalJSON() ([]byte, error) {
-	type plain TaskInputAuditorsDataN547
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1549,7 +1251,8 @@ func (v TaskInputCounterCounters) MarshalJSON() ([]byte, error) {
 
 // TaskInputTags is the tags value of tasks.task.
 type TaskInputTags struct {
-	N35 *TaskInputTagsN35 `json:"35,omitzero"`
+	ID    b24.Opt[b24.Int] `json:"id,omitzero"`
+	Title b24.Opt[string]  `json:"title,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1563,26 +1266,6 @@ func (v *TaskInputTags) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v TaskInputTags) MarshalJSON() ([]byte, error) {
 	type plain TaskInputTags
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskInputTagsN35 is the 35 value of tasks.task.
-type TaskInputTagsN35 struct {
-	ID    b24.Opt[b24.Int] `json:"id,omitzero"`
-	Title b24.Opt[string]  `json:"title,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskInputTagsN35) UnmarshalJSON(data []byte) error {
-	type plain TaskInputTagsN35
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskInputTagsN35) MarshalJSON() ([]byte, error) {
-	type plain TaskInputTagsN35
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -6303,24 +5986,22 @@ func (v TaskGetV3Result) MarshalJSON() ([]byte, error) {
 //
 //   - 0: The value in the taskId parameter is of an incorrect type.
 //   - 100: An incorrect value is specified in the users parameter.
-//
-// The docs give no shape for the result, so it is returned as raw JSON.
-func TaskGetaccess(ctx context.Context, c b24.Caller, p TaskGetaccessParams, opts ...b24.CallOption) (json.RawMessage, error) {
+func TaskGetaccess(ctx context.Context, c b24.Caller, p TaskGetaccessParams, opts ...b24.CallOption) (*TaskGetaccessResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out json.RawMessage
+	var out TaskGetaccessResult
 	if err := b24.Invoke(ctx, c, TaskGetaccessCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &out, nil
 }
 
 // TaskGetaccessCommand is tasks.task.getaccess as a command for a batch (see
 // b24.Add); its result decodes as TaskGetaccess's does. Required parameters
 // are not checked here: the portal reports them.
-func TaskGetaccessCommand(p TaskGetaccessParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func TaskGetaccessCommand(p TaskGetaccessParams) b24.Command[*TaskGetaccessResult] {
+	return b24.Command[*TaskGetaccessResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.getaccess",
 		Params:     p,
@@ -6352,6 +6033,167 @@ func (p *TaskGetaccessParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// TaskGetaccessItem is one value of tasks.task.getaccess's result, keyed by
+// record id.
+type TaskGetaccessItem struct {
+	Accept            b24.Bool                     `json:"ACCEPT"`
+	Decline           b24.Bool                     `json:"DECLINE"`
+	Complete          b24.Bool                     `json:"COMPLETE"`
+	Approve           b24.Bool                     `json:"APPROVE"`
+	Disapprove        b24.Bool                     `json:"DISAPPROVE"`
+	Start             b24.Bool                     `json:"START"`
+	Pause             b24.Bool                     `json:"PAUSE"`
+	Delegate          b24.Bool                     `json:"DELEGATE"`
+	Remove            b24.Bool                     `json:"REMOVE"`
+	Edit              b24.Bool                     `json:"EDIT"`
+	Defer             b24.Bool                     `json:"DEFER"`
+	Renew             b24.Bool                     `json:"RENEW"`
+	Create            b24.Bool                     `json:"CREATE"`
+	ChangeDeadline    b24.Bool                     `json:"CHANGE_DEADLINE"`
+	ChecklistAddItems b24.Bool                     `json:"CHECKLIST_ADD_ITEMS"`
+	AddFavorite       b24.Bool                     `json:"ADD_FAVORITE"`
+	DeleteFavorite    b24.Bool                     `json:"DELETE_FAVORITE"`
+	Rate              b24.Bool                     `json:"RATE"`
+	Take              b24.Bool                     `json:"TAKE"`
+	EditOriginator    b24.Bool                     `json:"EDIT.ORIGINATOR"`
+	Checklist         TaskGetaccessItemChecklist   `json:"CHECKLIST"`
+	Elapsedtime       TaskGetaccessItemElapsedtime `json:"ELAPSEDTIME"`
+	Dayplan           TaskGetaccessItemDayplan     `json:"DAYPLAN"`
+	EditPlan          b24.Bool                     `json:"EDIT.PLAN"`
+	Favorite          TaskGetaccessItemFavorite    `json:"FAVORITE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetaccessItem) UnmarshalJSON(data []byte) error {
+	type plain TaskGetaccessItem
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetaccessItem) MarshalJSON() ([]byte, error) {
+	type plain TaskGetaccessItem
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetaccessItemChecklist is the CHECKLIST value of tasks.task.getaccess.
+type TaskGetaccessItemChecklist struct {
+	Reorder b24.Bool `json:"REORDER"`
+	Add     b24.Bool `json:"ADD"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetaccessItemChecklist) UnmarshalJSON(data []byte) error {
+	type plain TaskGetaccessItemChecklist
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetaccessItemChecklist) MarshalJSON() ([]byte, error) {
+	type plain TaskGetaccessItemChecklist
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetaccessItemElapsedtime is the ELAPSEDTIME value of
+// tasks.task.getaccess.
+type TaskGetaccessItemElapsedtime struct {
+	Add b24.Bool `json:"ADD"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetaccessItemElapsedtime) UnmarshalJSON(data []byte) error {
+	type plain TaskGetaccessItemElapsedtime
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetaccessItemElapsedtime) MarshalJSON() ([]byte, error) {
+	type plain TaskGetaccessItemElapsedtime
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetaccessItemDayplan is the DAYPLAN value of tasks.task.getaccess.
+type TaskGetaccessItemDayplan struct {
+	Timer TaskGetaccessItemDayplanTimer `json:"TIMER"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetaccessItemDayplan) UnmarshalJSON(data []byte) error {
+	type plain TaskGetaccessItemDayplan
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetaccessItemDayplan) MarshalJSON() ([]byte, error) {
+	type plain TaskGetaccessItemDayplan
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetaccessItemDayplanTimer is the TIMER value of tasks.task.getaccess.
+type TaskGetaccessItemDayplanTimer struct {
+	Toggle b24.Bool `json:"TOGGLE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetaccessItemDayplanTimer) UnmarshalJSON(data []byte) error {
+	type plain TaskGetaccessItemDayplanTimer
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetaccessItemDayplanTimer) MarshalJSON() ([]byte, error) {
+	type plain TaskGetaccessItemDayplanTimer
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetaccessItemFavorite is the FAVORITE value of tasks.task.getaccess.
+type TaskGetaccessItemFavorite struct {
+	Add    b24.Bool `json:"ADD"`
+	Delete b24.Bool `json:"DELETE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetaccessItemFavorite) UnmarshalJSON(data []byte) error {
+	type plain TaskGetaccessItemFavorite
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetaccessItemFavorite) MarshalJSON() ([]byte, error) {
+	type plain TaskGetaccessItemFavorite
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetaccessResult is the result of tasks.task.getaccess.
+type TaskGetaccessResult struct {
+	AllowedActions map[string]TaskGetaccessItem `json:"allowedActions"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetaccessResult) UnmarshalJSON(data []byte) error {
+	type plain TaskGetaccessResult
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetaccessResult) MarshalJSON() ([]byte, error) {
+	type plain TaskGetaccessResult
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TaskGetFields calls tasks.task.getFields: Get the List of Fields.

@@ -23,7 +23,7 @@ type AttachedVote struct {
 	// Vote counter
 	Counter b24.Int `json:"COUNTER"`
 	// Array of poll questions
-	Questions json.RawMessage `json:"QUESTIONS"`
+	Questions map[string]AttachedVoteQuestions `json:"QUESTIONS"`
 	// Level of poll anonymity
 	Anonymity b24.Int `json:"ANONYMITY"`
 	// Availability of revoting
@@ -61,6 +61,78 @@ func (v *AttachedVote) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v AttachedVote) MarshalJSON() ([]byte, error) {
 	type plain AttachedVote
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// AttachedVoteQuestions is the QUESTIONS value of vote.AttachedVote.
+type AttachedVoteQuestions struct {
+	ID           b24.String                              `json:"ID"`
+	Active       b24.String                              `json:"ACTIVE"`
+	TimestampX   b24.Time                                `json:"TIMESTAMP_X"`
+	VoteID       b24.String                              `json:"VOTE_ID"`
+	CSort        b24.String                              `json:"C_SORT"`
+	Counter      b24.String                              `json:"COUNTER"`
+	Question     b24.String                              `json:"QUESTION"`
+	QuestionType b24.String                              `json:"QUESTION_TYPE"`
+	ImageID      json.RawMessage                         `json:"IMAGE_ID"`
+	Diagram      b24.String                              `json:"DIAGRAM"`
+	DiagramType  b24.String                              `json:"DIAGRAM_TYPE"`
+	Required     b24.String                              `json:"REQUIRED"`
+	FieldType    b24.String                              `json:"FIELD_TYPE"`
+	FieldName    b24.String                              `json:"FIELD_NAME"`
+	Image        json.RawMessage                         `json:"IMAGE"`
+	Answers      map[string]AttachedVoteQuestionsAnswers `json:"ANSWERS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *AttachedVoteQuestions) UnmarshalJSON(data []byte) error {
+	type plain AttachedVoteQuestions
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v AttachedVoteQuestions) MarshalJSON() ([]byte, error) {
+	type plain AttachedVoteQuestions
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// AttachedVoteQuestionsAnswers is the ANSWERS value of vote.AttachedVote.
+type AttachedVoteQuestionsAnswers struct {
+	ID               b24.String      `json:"ID"`
+	Active           b24.String      `json:"ACTIVE"`
+	TimestampX       b24.Time        `json:"TIMESTAMP_X"`
+	QuestionID       b24.String      `json:"QUESTION_ID"`
+	CSort            b24.String      `json:"C_SORT"`
+	ImageID          json.RawMessage `json:"IMAGE_ID"`
+	Message          b24.String      `json:"MESSAGE"`
+	MessageType      b24.String      `json:"MESSAGE_TYPE"`
+	Counter          b24.Int         `json:"COUNTER"`
+	FieldType        b24.String      `json:"FIELD_TYPE"`
+	FieldWidth       b24.String      `json:"FIELD_WIDTH"`
+	FieldHeight      b24.String      `json:"FIELD_HEIGHT"`
+	FieldParam       json.RawMessage `json:"FIELD_PARAM"`
+	Color            b24.String      `json:"COLOR"`
+	Reaction         b24.String      `json:"REACTION"`
+	FieldName        b24.String      `json:"~FIELD_NAME"`
+	FieldName_2      b24.String      `json:"FIELD_NAME"`
+	MessageFieldName b24.String      `json:"MESSAGE_FIELD_NAME"`
+	Percent          b24.Int         `json:"~PERCENT"`
+	Percent_2        b24.Int         `json:"PERCENT"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *AttachedVoteQuestionsAnswers) UnmarshalJSON(data []byte) error {
+	type plain AttachedVoteQuestionsAnswers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v AttachedVoteQuestionsAnswers) MarshalJSON() ([]byte, error) {
+	type plain AttachedVoteQuestionsAnswers
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -816,6 +816,15 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 	}
 	switch p.Kind {
 	case spec.KindObject:
+		if p.KeyedMap() {
+			// Keyed by record id: a map of the rows.
+			if p.Elem == spec.KindObject && len(p.Fields) > 0 {
+				return mapOf(named(b.structFor(name, p, true).Name))
+			}
+			if el := b.paramScalar(spec.Param{Kind: p.Elem}, name); !el.Raw() {
+				return mapOf(el)
+			}
+		}
 		if len(p.Fields) == 0 {
 			b.rawProblem(p, "untyped-object", "object without documented fields: map[string]any")
 			return mapOf(tAny)
@@ -966,6 +975,9 @@ func (b *builder) resultType(p spec.Param, name string) *Type {
 	}
 	switch p.Kind {
 	case spec.KindObject:
+		if p.KeyedMap() && p.Elem == spec.KindObject && len(p.Fields) > 0 {
+			return mapOf(named(b.structFor(name, p, false).Name)) // keyed by record id
+		}
 		if len(p.Fields) == 0 {
 			if el := resultScalar(p.Elem); p.Elem != "" && !el.Raw() {
 				return mapOf(el) // keyed by ID: {"1317": 1}

@@ -87,7 +87,8 @@ func (b *builder) reconcile(m *spec.Method) (r spec.Result, descriptors bool) {
 		r.Fields = b.borrowSiblingTypes(m, nestDotted(r.Fields))
 	}
 	ex, ok := exampleValue(m.Result)
-	if !ok {
+	if !ok || r.Shape == "map" {
+		// A map keyed by record id is resolve's reading of the example.
 		return r, false
 	}
 	if isDescriptorMap(ex) {
@@ -305,6 +306,18 @@ func (b *builder) reconcileFields(m *spec.Method, fields []spec.Param, obj map[s
 			continue
 		}
 		switch {
+		case p.KeyedMap():
+			// Keyed by record id (resolve): each member is a row.
+			if sub, isObj := v.(map[string]any); isObj && p.Elem == spec.KindObject && len(p.Fields) > 0 {
+				var rows []any
+				for _, k := range slices.Sorted(maps.Keys(sub)) {
+					rows = append(rows, sub[k])
+				}
+				if mergeRows(rows) != nil {
+					p.Fields = b.reconcileRows(m, p.Fields, rows)
+				}
+			}
+			continue
 		case p.Kind == spec.KindAny || p.Kind == "":
 			// Documented without a usable type, shown as a scalar: the
 			// runtime's String takes any scalar the portal sends.

@@ -57,8 +57,10 @@ func refineParams(ps []spec.Param, objs []map[string]any, top bool) ([]spec.Para
 
 // refineParam refines one param from all the values the example gives it.
 func refineParam(p spec.Param, vals []any, top bool) (spec.Param, int) {
-	if top && strings.EqualFold(p.Name, "select") {
-		return p, 0 // paramType makes it []string whatever the table says
+	if top && strings.EqualFold(p.Name, "select") || p.KeyedMap() {
+		// paramType makes select []string whatever the table says; a map
+		// keyed by record id has its row from resolve.
+		return p, 0
 	}
 	// "array" in PHP's sense: the docs say array, the example sends an
 	// object ({"fields": {"TITLE": …}}), and so does the portal's PHP.

@@ -73,6 +73,20 @@ func (b *builder) result(m *spec.Method, f *Func) {
 			inner = tRaw
 			f.ResultDoc = "The docs give no type for the rows, so the result is returned as raw JSON."
 		}
+	case "map":
+		// Keyed by record id: {"503": {...}, "547": {...}}.
+		if ent != nil {
+			inner = mapOf(named(ent.out.Name))
+		} else if r.Kind == spec.KindObject && len(r.Fields) > 0 {
+			st := b.resultStruct(f.Name+"Item", "one value of "+m.Name+"'s result, keyed by record id", r.Fields)
+			st.ExtraDoc = extraDoc(r.Placeholders)
+			inner = mapOf(named(st.Name))
+		} else if el := resultScalar(r.Kind); !el.Raw() {
+			inner = mapOf(el)
+		} else {
+			inner = tRaw
+			f.ResultDoc = "The result is keyed by record id, its values untyped, so it is returned as raw JSON."
+		}
 	case "scalar":
 		inner = resultScalar(r.Kind)
 		if inner.Raw() {

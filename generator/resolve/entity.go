@@ -194,7 +194,7 @@ func entityResult(res *spec.Result) bool {
 	}
 	// department.get's rows are documented as "integer" rows of a table
 	// that lists their fields: the fields decide.
-	return res.Shape == "object" || res.Shape == "array"
+	return res.Shape == "object" || res.Shape == "array" || res.Shape == "map" && res.Kind == spec.KindObject
 }
 
 // bareList reports a get or list result the page shapes but does not
@@ -324,6 +324,11 @@ func (mg *merger) add(ps []spec.Param, fromResult bool) {
 // mergeInto fills what have leaves open from p: the type when have has
 // none (or only an example's), the description, nested fields, enum values.
 func mergeInto(have *spec.Param, p spec.Param) {
+	if p.KeyedMap() && phpContainer(*have) {
+		// One page shows records keyed by id where another only says
+		// "array" or "object": the keyed map is the shape.
+		have.Kind, have.Elem, have.Fields = p.Kind, p.Elem, p.Fields
+	}
 	if !documented(*have) && documented(p) {
 		have.Type, have.Kind, have.Elem, have.Ref = p.Type, p.Kind, p.Elem, p.Ref
 		if len(p.Fields) > 0 {
@@ -553,6 +558,13 @@ func (r *resolver) widenFields(fam string, m *spec.Method, fields []spec.Param, 
 		}
 		f := &fields[j]
 		v := bytes.TrimSpace(vals[i])
+		if rows, ok := keyedRows(*f, v); ok {
+			// {"103": {"id": "103", …}}: records keyed by id.
+			r.problem(m.Page, cmp.Or(f.Line, m.Line), KindKeyedByID,
+				fmt.Sprintf("%s: %s: %s's example is keyed by record id: a map of its rows", fam, k, m.Name))
+			f.Kind, f.Elem, f.Fields = spec.KindObject, spec.KindObject, rows
+			continue
+		}
 		if k, ok := keyedScalars(*f, v); ok {
 			// {"1317": 1, "1319": 1}: counters keyed by chat ID.
 			f.Elem = k
@@ -564,6 +576,13 @@ func (r *resolver) widenFields(fam string, m *spec.Method, fields []spec.Param, 
 			*f = w
 		}
 		switch {
+		case f.KeyedMap() && len(f.Fields) > 0:
+			if _, rows, ok := orderedObject(v); ok {
+				f.Fields = slices.Clone(f.Fields)
+				for _, row := range rows {
+					r.widenFields(fam, m, f.Fields, row, depth+1)
+				}
+			}
 		case f.Kind == spec.KindObject && len(f.Fields) > 0:
 			f.Fields = slices.Clone(f.Fields)
 			r.widenFields(fam, m, f.Fields, v, depth+1)

@@ -23,6 +23,7 @@ func Resolve(s *spec.Spec) (*spec.Spec, []spec.Problem) {
 	out.Events = append([]spec.Event(nil), s.Events...)
 	r := &resolver{s: &out}
 	r.clean()
+	r.keyed()
 	r.entities()
 	return &out, r.problems
 }
