@@ -46,19 +46,39 @@ func listRows(ctx context.Context, c Caller, req Request, ls ListSpec) iter.Seq2
 		if s, ok := envInt(params["start"]); ok && s > 0 {
 			start = s
 		}
-		if ls.ByID && start == 0 && orderByID(params["order"], ls.idField(), false) {
+		if ls.ByID && orderByID(params["order"], ls.idField(), false) {
 			// Walked by id: deletes, adds and moves cannot shift a row
 			// past the cursor, and a portal ignoring order is refused.
+			// A start offset is honoured by its page alone; the walk goes
+			// on by id from that page's last row.
 			ex, err := newExporter(req, ls)
 			if err != nil {
 				yield(nil, err)
 				return
 			}
+			if start > 0 {
+				lp := &listPager{c: c, req: req, ls: ls, params: params}
+				first, err := lp.page(ctx, start)
+				if err == nil {
+					err = lp.stalled(first)
+				}
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				if !ex.emit(exportPage{rows: first.rows}, yield) || !first.resp.HasNext || len(first.rows) == 0 {
+					return
+				}
+			}
 			ex.walk(ctx, c, yield)
 			return
 		}
+		if ls.ByID && start > 0 {
+			yield(nil, errStartUnchecked(req.Method, "start", ls.idField()))
+			return
+		}
 		lp := &listPager{c: c, req: req, ls: ls, params: params}
-		if ls.ByID && start == 0 {
+		if ls.ByID {
 			// Another order pages by offset, which churn can shift: the
 			// walk is checked by id at its end (list_verify.go).
 			startMax, any, err := maxID(ctx, c, req, ls, params)
@@ -90,6 +110,9 @@ func listRows(ctx context.Context, c Caller, req Request, ls ListSpec) iter.Seq2
 			}
 			return
 		}
+		// Unchecked: the method cannot filter by id. What can be seen ends
+		// the walk: a total that changes, or a row that comes twice.
+		lp.strict = true
 		lp.walkOffsets(ctx, start, yield)
 	}
 }
@@ -160,6 +183,10 @@ func (lp *listPager) walkOffsets(ctx context.Context, start int, yield func(json
 				}
 				o := offsets[i+j]
 				want := min(step, total-o)
+				if pg.resp.Total != total && lp.strict {
+					yield(nil, lp.errTotalChanged(pg, total))
+					return
+				}
 				if pg.resp.Total != total || len(pg.rows) != want {
 					// The list changed under us: the pages prefetched after
 					// this one are at offsets that no longer hold.
@@ -225,6 +252,7 @@ type listPager struct {
 
 	prevPage uint64 // hash of the page checked last (pageHash), 0 before the first
 
+	strict  bool               // the walk is not checked by id: a change in the total is an error
 	changed bool               // the list changed while being read: rows are deduplicated by id
 	seen    map[int64]struct{} // ids yielded, kept while they may be needed for that
 	noIDs   bool               // a row had no id: deduplication is impossible
@@ -310,7 +338,7 @@ func (lp *listPager) emit(pg listPage, yield func(json.RawMessage, error) bool) 
 					if !lp.changed {
 						// The total held, so a row served twice means
 						// another was not served: the pages disagree.
-						yield(nil, fmt.Errorf("b24: %s: %s=%d came a second time at start=%d while the total stayed %d: the pages do not agree (the method ignores order, or rows moved), so a row was missed; stopping (Export reads by id)", lp.req.Method, lp.ls.idField(), id, pg.start, lp.total))
+						yield(nil, fmt.Errorf("b24: %s: %s=%d came a second time at start=%d while the total stayed %d: the pages do not agree (the method ignores order, or rows moved), so a row was missed; stopping (Export reads by id): %w", lp.req.Method, lp.ls.idField(), id, pg.start, lp.total, ErrListIncomplete))
 						return false
 					}
 					continue // moved down by a row added above it: yielded already
@@ -337,6 +365,10 @@ func (lp *listPager) onePerRequest(ctx context.Context, pg listPage, yield func(
 	for {
 		next, more := pg.resp.Next, pg.resp.HasNext
 		if lp.total > 0 && pg.resp.Total != lp.total {
+			if lp.strict {
+				yield(nil, lp.errTotalChanged(pg, lp.total))
+				return
+			}
 			lp.changed = true // from now on rows are deduplicated by id
 		}
 		if shrunk := lp.total - pg.resp.Total; shrunk > 0 && lp.total > 0 && !lp.noIDs && pg.start > 0 {
@@ -365,6 +397,11 @@ func (lp *listPager) onePerRequest(ctx context.Context, pg listPage, yield func(
 			return
 		}
 	}
+}
+
+// errTotalChanged reports an unchecked offset walk whose total changed.
+func (lp *listPager) errTotalChanged(pg listPage, was int) error {
+	return fmt.Errorf("b24: %s: the total changed from %d to %d at start=%d: rows were added or deleted while the list was paged by offset, which shifts rows past the pages, and this walk cannot be checked by id; stopping: %w", lp.req.Method, was, pg.resp.Total, pg.start, ErrListIncomplete)
 }
 
 // debug logs at debug level through the client's logger, when c is a *Client.

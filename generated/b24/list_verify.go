@@ -5,6 +5,7 @@ package b24
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -20,6 +21,14 @@ import (
 // was present for the whole walk (ids only grow) and was missed: the walk
 // ends with an error naming it instead of a silent loss. Ids above it were
 // added during the walk, which the guarantee does not cover.
+
+// ErrListIncomplete is matched (errors.Is) by the error that ends a List
+// walk whose rows may be incomplete: a row present for the whole walk was
+// not served, a row came twice (the pages shifted or the method ignores
+// order), or the total changed under an offset walk that cannot be checked
+// by id. The rows yielded before it came once each; run the walk again, or
+// read by id (Export, or order by the id) for a walk that cannot shift.
+var ErrListIncomplete = errors.New("b24: the list changed during the walk: rows may be missing")
 
 // maxID reads the highest id the list's filter selects, and false for an
 // empty list.
@@ -97,5 +106,14 @@ func missedIDs(ctx context.Context, c Caller, req Request, ls ListSpec, params m
 // missedError says which rows an offset walk missed and what to do.
 func missedError(method, id string, missed []int64) error {
 	show := missed[:min(len(missed), 5)]
-	return fmt.Errorf("b24: %s: %d row(s) present for the whole walk were not served (rows were deleted, added or moved under the offset paging), %s %v…: the list is incomplete; run it again, or order by %s (or use Export) for a walk that cannot be shifted", method, len(missed), id, show, id)
+	return fmt.Errorf("b24: %s: %d row(s) present for the whole walk were not served (rows were deleted, added or moved under the offset paging), %s %v…: the list is incomplete; run it again, or order by %s (or use Export) for a walk that cannot be shifted: %w", method, len(missed), id, show, id, ErrListIncomplete)
+}
+
+// errStartUnchecked refuses a walk from a start offset (REST 2 "start",
+// REST 3.0 "pagination") in an order other than by id, for a method that
+// filters by id: the rows before the offset are not the walk's, so the check
+// by id has nothing to hold the walk to, and churn shifts rows past it
+// without a sign.
+func errStartUnchecked(method, param, id string) error {
+	return fmt.Errorf("b24: %s: a walk from %s in an order other than by %s cannot be checked: rows deleted, added or moved under it would be lost without a sign; start at the beginning (the walk is then checked by %s), order by %s (a start is then honoured and the rest read by %s), or read the page alone with the plain call", method, param, id, id, id, id)
 }

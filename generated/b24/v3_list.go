@@ -48,9 +48,10 @@ func readPagination(raw json.RawMessage) v3Pagination {
 }
 
 // listV3 reads a REST 3.0 list by id (exportV3) when the method filters by
-// id (ls.ByID), the order is empty or {id: ASC} and no offset or page is
-// given, since an offset loses one row per row deleted behind it. Otherwise
-// it pages by offset: it asks for limit rows from the
+// id (ls.ByID) and the order is empty or {id: ASC}, since an offset loses one
+// row per row deleted behind it; a caller's offset or page is then honoured
+// by its page alone, and the rest is read by id from that page's last row.
+// Otherwise it pages by offset: it asks for limit rows from the
 // caller's starting point (pagination.offset, or (page-1)*limit), then moves
 // the offset by the rows it got. Paging by offset rather than by page number
 // keeps it exact when the portal serves fewer rows than asked: a page number
@@ -59,6 +60,16 @@ func readPagination(raw json.RawMessage) v3Pagination {
 // method's largest page (ls.PageSize) and the limit is within it; it stops
 // with an error when a page repeats the one before
 // (the method ignores pagination) instead of looping.
+//
+// The offset walk of a ByID method (another order, from the start) is
+// checked by id as REST 2's is (list_verify.go): the highest id is read
+// before it, and the ids walked by id after it; a row at or below that id
+// present at the end and not served ends the walk with ErrListIncomplete.
+// A row served twice is then skipped (rows moved down). A ByID method in
+// another order from an offset is refused (errStartUnchecked). For a method
+// without an id filter, a row served twice ends the walk with
+// ErrListIncomplete (the pages shifted, so a row may have been missed);
+// REST 3.0 lists carry no total to watch.
 func listV3(ctx context.Context, c Caller, req Request, ls ListSpec, yield func(json.RawMessage, error) bool) {
 	params, err := paramsObject(req.Method, req.Params)
 	if err != nil {
@@ -70,12 +81,82 @@ func listV3(ctx context.Context, c Caller, req Request, ls ListSpec, yield func(
 	if idField == "" {
 		idField = "id"
 	}
-	if ls.ByID && pg.Offset <= 0 && pg.Page <= 1 && orderByID(params["order"], idField, true) {
+	fromStart := pg.Offset <= 0 && pg.Page <= 1
+	if ls.ByID && orderByID(params["order"], idField, true) {
 		// Walked by id: an offset moves back one row per row deleted
 		// behind it and would skip a row; the id cursor cannot.
+		if !fromStart {
+			listV3FromOffset(ctx, c, req, ls, params, pg, idField, yield)
+			return
+		}
 		exportV3(ctx, c, req, ls, yield)
 		return
 	}
+	if ls.ByID && !fromStart {
+		yield(nil, errStartUnchecked(req.Method, "pagination", idField))
+		return
+	}
+	var startMax int64
+	anyRow := false
+	if ls.ByID {
+		if startMax, anyRow, err = maxIDV3(ctx, c, req, ls, params, idField); err != nil {
+			yield(nil, err)
+			return
+		}
+	}
+	seen := map[int64]struct{}{}
+	noIDs := false
+	complete := v3OffsetPages(ctx, c, req, ls, params, pg, func(offset int, rows []json.RawMessage) bool {
+		for _, row := range rows {
+			if !noIDs {
+				id, err := rowID(row, idField)
+				if err != nil {
+					noIDs, seen = true, nil // a row without an id: nothing to check by
+				} else if _, dup := seen[id]; dup {
+					if ls.ByID {
+						continue // moved down by a row added above it: yielded already
+					}
+					yield(nil, fmt.Errorf("b24: %s (REST 3.0): %s=%d came a second time at offset %d: rows were added, deleted or moved under the offset paging, so a row may have been missed; stopping: %w", req.Method, idField, id, offset, ErrListIncomplete))
+					return false
+				} else {
+					seen[id] = struct{}{}
+				}
+			}
+			if !yield(row, nil) {
+				return false
+			}
+		}
+		return true
+	}, yield)
+	if !complete || !ls.ByID || !anyRow || noIDs {
+		return
+	}
+	var missed []int64
+	failed := false
+	exportV3(ctx, c, v3IDRequest(req, params, idField), ls, func(row json.RawMessage, err error) bool {
+		if err == nil {
+			var id int64
+			if id, err = rowID(row, idField); err == nil {
+				if _, ok := seen[id]; !ok && id <= startMax {
+					missed = append(missed, id)
+				}
+				return true
+			}
+		}
+		yield(nil, fmt.Errorf("b24: %s (REST 3.0): checking by %s that the walk missed no row: %w", req.Method, idField, err))
+		failed = true
+		return false
+	})
+	if !failed && len(missed) > 0 {
+		slices.Sort(missed)
+		yield(nil, missedError(req.Method+" (REST 3.0)", idField, missed))
+	}
+}
+
+// v3OffsetPages pages a REST 3.0 list by offset (see listV3), handing each
+// page's rows to rows (false: stop) and errors to yield. It reports whether
+// it reached the end of the list.
+func v3OffsetPages(ctx context.Context, c Caller, req Request, ls ListSpec, params map[string]json.RawMessage, pg v3Pagination, rows func(offset int, rows []json.RawMessage) bool, yield func(json.RawMessage, error) bool) bool {
 	limit := pg.Limit
 	if limit <= 0 {
 		limit = ls.PageSize
@@ -92,40 +173,142 @@ func listV3(ctx context.Context, c Caller, req Request, ls ListSpec, yield func(
 	longest := 0
 	var prevPage uint64
 	for {
-		params["pagination"] = mustJSON(v3Pagination{Limit: limit, Offset: offset})
-		r := req
-		r.Params = params
-		r.Idempotent = true
-		resp, err := c.Call(ctx, &r)
+		page, h, err := v3Page(ctx, c, req, ls, params, v3Pagination{Limit: limit, Offset: offset})
 		if err != nil {
 			yield(nil, err)
-			return
+			return false
 		}
-		rows, err := pageRows(req.Method, resp.Result, v3ItemsKey(ls))
-		if err != nil {
-			yield(nil, err)
-			return
+		if len(page) == 0 {
+			return true
 		}
-		if len(rows) == 0 {
-			return
-		}
-		h := pageHash(resp.Result)
 		if h == prevPage {
 			yield(nil, fmt.Errorf("b24: %s (REST 3.0): the page at offset %d brought the same rows as the page before: the method ignores pagination; stopping instead of looping", req.Method, offset))
-			return
+			return false
 		}
 		prevPage = h
-		for _, row := range rows {
-			if !yield(row, nil) {
-				return
-			}
+		if !rows(offset, page) {
+			return false
 		}
-		longest = max(longest, len(rows))
-		if len(rows) < longest || known && len(rows) < limit {
+		longest = max(longest, len(page))
+		if len(page) < longest || known && len(page) < limit {
+			return true
+		}
+		offset += len(page)
+	}
+}
+
+// v3Page requests one page of a REST 3.0 list by offset and returns its rows
+// and the hash of its result.
+func v3Page(ctx context.Context, c Caller, req Request, ls ListSpec, params map[string]json.RawMessage, pg v3Pagination) ([]json.RawMessage, uint64, error) {
+	params["pagination"] = mustJSON(pg)
+	r := req
+	r.Params = params
+	r.Idempotent = true
+	resp, err := c.Call(ctx, &r)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := pageRows(req.Method, resp.Result, v3ItemsKey(ls))
+	if err != nil {
+		return nil, 0, err
+	}
+	return rows, pageHash(resp.Result), nil
+}
+
+// listV3FromOffset reads the caller's page by offset and the rest by id
+// from its last row, for a list ordered by id.
+func listV3FromOffset(ctx context.Context, c Caller, req Request, ls ListSpec, params map[string]json.RawMessage, pg v3Pagination, idField string, yield func(json.RawMessage, error) bool) {
+	limit := pg.Limit
+	if limit <= 0 {
+		limit = ls.PageSize
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, MaxListLimit)
+	offset := max(pg.Offset, 0)
+	if pg.Offset == 0 && pg.Page > 1 {
+		offset = (pg.Page - 1) * limit
+	}
+	rows, _, err := v3Page(ctx, c, req, ls, params, v3Pagination{Limit: limit, Offset: offset})
+	if err != nil {
+		yield(nil, err)
+		return
+	}
+	last := int64(math.MinInt64)
+	for _, row := range rows {
+		id, err := rowID(row, idField)
+		if err != nil {
+			yield(nil, &DecodeError{Method: req.Method, Err: err})
 			return
 		}
-		offset += len(rows)
+		if id <= last {
+			yield(nil, fmt.Errorf("b24: %s (REST 3.0): rows are not ordered by %s (%d after %d): the method ignores order; stopping", req.Method, idField, id, last))
+			return
+		}
+		last = id
+		if !yield(row, nil) {
+			return
+		}
 	}
+	if len(rows) == 0 {
+		return
+	}
+	// The rest, by id: the caller's conditions and ["id", ">", last].
+	var conds []json.RawMessage
+	if raw, ok := params["filter"]; ok && !envEmpty(raw) {
+		if err := json.Unmarshal(raw, &conds); err != nil {
+			yield(nil, fmt.Errorf("b24: %s (REST 3.0): filter must be a list of conditions: %w", req.Method, err))
+			return
+		}
+	}
+	p := make(map[string]json.RawMessage, len(params)+1)
+	for k, v := range params {
+		if k != "pagination" {
+			p[k] = v
+		}
+	}
+	p["filter"] = mustJSON(append(conds, mustJSON([]any{idField, ">", last})))
+	r := req
+	r.Params = p
+	exportV3(ctx, c, r, ls, yield)
+}
+
+// maxIDV3 reads the highest id the list's filter selects, and false for an
+// empty list.
+func maxIDV3(ctx context.Context, c Caller, req Request, ls ListSpec, params map[string]json.RawMessage, idField string) (int64, bool, error) {
+	r := v3IDRequest(req, params, idField)
+	p := r.Params.(map[string]json.RawMessage)
+	p["order"] = mustJSON(Order{Desc(idField)})
+	p["pagination"] = mustJSON(v3Pagination{Limit: 1})
+	rows, _, err := v3Page(ctx, c, r, ls, p, v3Pagination{Limit: 1})
+	if err != nil {
+		return 0, false, fmt.Errorf("b24: %s (REST 3.0): reading the highest %s before the walk: %w", req.Method, idField, err)
+	}
+	if len(rows) == 0 {
+		return 0, false, nil
+	}
+	n, err := rowID(rows[0], idField)
+	if err != nil {
+		return 0, false, fmt.Errorf("b24: %s (REST 3.0): reading the highest %s before the walk: %w", req.Method, idField, err)
+	}
+	return n, true, nil
+}
+
+// v3IDRequest is the list's request (its filter and the rest) selecting the
+// id alone, without the walk's order and pagination.
+func v3IDRequest(req Request, params map[string]json.RawMessage, idField string) Request {
+	p := make(map[string]json.RawMessage, len(params)+2)
+	for k, v := range params {
+		if k != "order" && k != "pagination" {
+			p[k] = v
+		}
+	}
+	p["select"] = mustJSON([]string{idField})
+	r := req
+	r.Params = p
+	r.Idempotent = true
+	return r
 }
 
 func mustJSON(v any) json.RawMessage {

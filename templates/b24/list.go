@@ -22,8 +22,12 @@ type ListSpec struct {
 	PageSize int
 	// ByID says the method takes filter and order on IDField (its Export
 	// exists). List then reads by id, as Export does, when the request's
-	// order is empty or by the id field and it sets no start: offsets shift
-	// when rows are deleted or added during the walk, ids do not.
+	// order is empty or by the id field (a start is honoured by its page,
+	// the rest read by id): offsets shift when rows are deleted or added
+	// during the walk, ids do not. In another order the offset walk is
+	// checked by id at its end, and a start in that order is refused.
+	// Without ByID an offset walk ends with ErrListIncomplete when a row
+	// comes twice or the total changes (list_verify.go).
 	ByID bool
 }
 
