@@ -325,11 +325,7 @@ func splitRows(result json.RawMessage, itemsKey string) ([]json.RawMessage, erro
 	t := bytes.TrimSpace(result)
 	switch t[0] {
 	case '[':
-		var rows []json.RawMessage
-		if err := json.Unmarshal(t, &rows); err != nil {
-			return nil, err
-		}
-		return rows, nil
+		return splitArray(t)
 	case '{':
 		dec := json.NewDecoder(bytes.NewReader(t))
 		dec.Token() // {
@@ -347,6 +343,42 @@ func splitRows(result json.RawMessage, itemsKey string) ([]json.RawMessage, erro
 		return rows, nil
 	}
 	return nil, fmt.Errorf("rows are neither a list nor an object: %.40s", t)
+}
+
+// splitArray cuts a JSON array into its elements, each a slice of b (not a
+// copy: a page's rows share its body, which is read once per page and not
+// reused). A row that is not valid JSON fails its own decoding later.
+func splitArray(b []byte) ([]json.RawMessage, error) {
+	i := skipSpace(b, 1)
+	if i < len(b) && b[i] == ']' {
+		if skipSpace(b, i+1) != len(b) {
+			return nil, errTruncated
+		}
+		return []json.RawMessage{}, nil
+	}
+	var rows []json.RawMessage
+	for {
+		end, err := skipValue(b, i)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, json.RawMessage(b[i:end:end]))
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return nil, errTruncated
+		}
+		if b[i] == ']' {
+			break
+		}
+		if b[i] != ',' {
+			return nil, errTruncated
+		}
+		i = skipSpace(b, i+1)
+	}
+	if skipSpace(b, i+1) != len(b) {
+		return nil, errTruncated
+	}
+	return rows, nil
 }
 
 // rowID reads a row's id, sent as a number or a numeric string.

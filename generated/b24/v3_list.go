@@ -51,7 +51,8 @@ func readPagination(raw json.RawMessage) v3Pagination {
 // id (ls.ByID) and the order is empty or {id: ASC}, since an offset loses one
 // row per row deleted behind it; a caller's offset or page is then honoured
 // by its page alone, and the rest is read by id from that page's last row.
-// Otherwise it pages by offset: it asks for limit rows from the
+// Otherwise it pages by offset: it asks for limit rows (the caller's, else
+// ls.PageSize, else MaxListLimit) from the
 // caller's starting point (pagination.offset, or (page-1)*limit), then moves
 // the offset by the rows it got. Paging by offset rather than by page number
 // keeps it exact when the portal serves fewer rows than asked: a page number
@@ -162,7 +163,10 @@ func v3OffsetPages(ctx context.Context, c Caller, req Request, ls ListSpec, para
 		limit = ls.PageSize
 	}
 	if limit <= 0 {
-		limit = 50 // the documented default
+		// The largest page the docs allow: a walk of many pages costs a
+		// request per page, and the portal may serve fewer (then the
+		// offset moves by what it served).
+		limit = MaxListLimit
 	}
 	limit = min(limit, MaxListLimit)
 	known := ls.PageSize > 0 && limit <= ls.PageSize // a shorter page is the last one
@@ -223,7 +227,7 @@ func listV3FromOffset(ctx context.Context, c Caller, req Request, ls ListSpec, p
 		limit = ls.PageSize
 	}
 	if limit <= 0 {
-		limit = 50
+		limit = MaxListLimit
 	}
 	limit = min(limit, MaxListLimit)
 	offset := max(pg.Offset, 0)
