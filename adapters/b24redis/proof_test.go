@@ -232,6 +232,13 @@ func TestProofWorker(t *testing.T) {
 		holds, _ := NewHolds(rdb, WithPrefix(p))
 		opts = append(opts, b24.WithSharedBucket(bucket), b24.WithSharedHolds(holds))
 	}
+	if s := os.Getenv("B24_PROOF_OPLIMIT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts = append(opts, b24.WithOperatingLimit(d))
+	}
 	c, err := b24.NewWebhookClient(os.Getenv("B24_PROOF_WEBHOOK"), opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -322,4 +329,59 @@ func TestProofSharedBucket(t *testing.T) {
 		t.Logf("without a shared bucket: %d processes, %v requests, %v × 503, every export exact: %v, %.1f s",
 			proofWorkers, st["requests"], st["refused_503"], !t.Failed(), elapsed.Seconds())
 	})
+}
+
+// TestProofOperatingTime: on a portal that enforces a scaled operating-time
+// limit (4 s of crm.deal.list in a 30 s window of 3 s baskets, 5 ms a
+// command), an export and a list of 60,000 deals (about 1.5 budgets) finish
+// exact, with no error and no ban, within 1.1 times the floor the budget
+// sets: one window, plus the work beyond the first budget. The same with a
+// 30 s ban for a method that goes over. Each walk runs in a process of its
+// own against a fresh portal; the 429s met are reported.
+func TestProofOperatingTime(t *testing.T) {
+	proofOn(t)
+	const (
+		rows   = 60_000
+		cost   = 5 * time.Millisecond
+		limit  = 4 * time.Second
+		window = 30 * time.Second
+	)
+	for _, ban := range []string{"", "30s"} {
+		for _, walk := range []string{"export", "all"} {
+			name := walk
+			if ban != "" {
+				name += "-ban"
+			}
+			t.Run(name, func(t *testing.T) {
+				args := []string{"-rows", strconv.Itoa(rows), "-cost", cost.String(), "-op-limit", limit.String(),
+					"-op-window", window.String(), "-op-basket", "3s"}
+				if ban != "" {
+					args = append(args, "-op-ban", ban)
+				}
+				p := startPortal(t, args...)
+				start := time.Now()
+				reps := runWorkers(t, 1, "B24_PROOF_WEBHOOK="+p.webhook(), "B24_PROOF_WALK="+walk,
+					"B24_PROOF_OPLIMIT="+limit.String())
+				elapsed := time.Since(start)
+				st := p.stats(t)
+				r := reps[0]
+				if !r.exact(rows) {
+					t.Errorf("%d rows (%d distinct, ids %d..%d), error %q", r.Rows, r.Distinct, r.Min, r.Max, r.Err)
+				}
+				// The work is the portal's commands at their cost; the floor
+				// is one window plus what exceeds the first budget.
+				work := time.Duration(st["commands"]) * cost
+				floor := window + max(work-limit, 0)
+				t.Logf("%s: %d rows exact %v, %v commands (%.1f s of work), %v requests, %v × 429 (%d at the top level), %v bans, %.1f s (floor %.1f s, %.2f×)",
+					name, r.Rows, r.exact(rows), st["commands"], work.Seconds(), st["requests"], st["refused_429"], r.OperationLimits, st["bans"],
+					elapsed.Seconds(), floor.Seconds(), elapsed.Seconds()/floor.Seconds())
+				if st["bans"] != 0 {
+					t.Errorf("%v bans", st["bans"])
+				}
+				if elapsed > floor*11/10 {
+					t.Errorf("%.1f s, more than 1.1 × the floor of %.1f s", elapsed.Seconds(), floor.Seconds())
+				}
+			})
+		}
+	}
 }

@@ -73,6 +73,12 @@ type Batch struct {
 	byKey   map[string]*batchEntry
 	err     error // first problem met by Add, reported by Run
 	ran     bool
+	// paced: the caller admitted the commands to the operating-time budget
+	// already (a walk that sized its batch to it, limit_operating.go).
+	paced bool
+	// reruns numbers the requests that send commands again after
+	// OPERATION_TIME_LIMIT, as chunks after the last.
+	reruns int
 }
 
 type batchEntry struct {
@@ -231,7 +237,10 @@ func (b *Batch) Run(ctx context.Context, c Caller) error {
 			}
 			continue
 		}
-		err := b.runChunk(ctx, c, part)
+		err := b.runChunk(ctx, c, part, !b.paced)
+		if err == nil {
+			err = b.rerunRefused(ctx, c, part)
+		}
 		switch {
 		case err != nil:
 			callErr = err
@@ -296,8 +305,9 @@ type batchResult struct {
 
 // runChunk sends up to 50 commands as one request and files each outcome. It
 // returns an error only when the request itself failed.
-func (b *Batch) runChunk(ctx context.Context, c Caller, part []*batchEntry) error {
+func (b *Batch) runChunk(ctx context.Context, c Caller, part []*batchEntry, admit bool) error {
 	cmds := make(cmdList, 0, len(part))
+	methods := make([]string, 0, len(part))
 	idem := true
 	for _, e := range part {
 		q, err := b.commandQuery(e)
@@ -310,10 +320,28 @@ func (b *Batch) runChunk(ctx context.Context, c Caller, part []*batchEntry) erro
 			cmd += "?" + q
 		}
 		cmds = append(cmds, batchCmd{key: e.key, cmd: cmd})
+		methods = append(methods, e.req.Method)
 		idem = idem && e.req.Idempotent
 	}
 	if len(cmds) == 0 {
 		return nil
+	}
+	cl, _ := c.(*Client)
+	if cl != nil && admit {
+		tickets, err := cl.admitCommands(ctx, methods)
+		if err != nil {
+			for _, e := range part {
+				if e.err == nil {
+					e.err = fmt.Errorf("b24: batch command %s: %w: %w", e.key, ErrNotRun, err)
+				}
+			}
+			return err
+		}
+		defer func() {
+			for _, t := range tickets {
+				t.done()
+			}
+		}()
 	}
 	halt := 0
 	if b.halt {
@@ -348,7 +376,7 @@ func (b *Batch) runChunk(ctx context.Context, c Caller, part []*batchEntry) erro
 		return err
 	}
 	var red redactor
-	if cl, ok := c.(*Client); ok {
+	if cl != nil {
 		red = cl.red
 	}
 	results, errs := objectMembers(br.Result), objectMembers(br.Error)
@@ -375,6 +403,9 @@ func (b *Batch) runChunk(ctx context.Context, c Caller, part []*batchEntry) erro
 			var tm Timing
 			if json.Unmarshal(t, &tm) == nil {
 				r.Time = &tm
+				if cl != nil {
+					cl.gates.observe(e.req.Method, &tm)
+				}
 			}
 		}
 		e.resp = r

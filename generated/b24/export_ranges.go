@@ -237,8 +237,21 @@ func (ex *exporter) readSegment(ctx context.Context, c Caller, seg segment, put 
 // chain requests n pages from cursor to end (an inclusive bound) as one
 // batch, each page filtering past the last row of the page before. It
 // returns the pages up to and including the first short one.
+//
+// A *Client sizes the chain to the method's operating-time budget first
+// (limit_operating.go): as the budget runs low the chains get shorter, and
+// when it is spent they wait for it to come back instead of meeting the 429.
 func (ex *exporter) chain(ctx context.Context, c Caller, cursor, end int64, n int) ([]exportPage, error) {
-	resps, errs, err := batchPages(ctx, c, n, func(_ int, prev *Handle[json.RawMessage]) Request {
+	paced := false
+	if cl, ok := c.(*Client); ok {
+		k, tk, err := cl.admit(ctx, ex.req.Method, n, true)
+		if err != nil {
+			return nil, err
+		}
+		defer tk.done()
+		n, paced = k, tk != nil
+	}
+	resps, errs, err := batchPagesPaced(ctx, c, n, paced, func(_ int, prev *Handle[json.RawMessage]) Request {
 		ref := strconv.FormatInt(ex.wire(cursor), 10)
 		if prev != nil {
 			ref = ex.lastRowRef(prev)

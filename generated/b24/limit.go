@@ -127,6 +127,10 @@ type gates struct {
 	// fixed clock, so whether a method is still held never depends on how
 	// fast the test machine is.
 	now func() time.Time
+	// ops is what the answers said of each method's operating time
+	// (limit_operating.go); wake is closed when it changes.
+	ops  map[string]*opState
+	wake chan struct{}
 }
 
 func newGates() *gates {
@@ -156,14 +160,6 @@ func (g *gates) block(method string, t time.Time) {
 	if t.After(g.blocked[method]) {
 		g.blocked[method] = t
 	}
-	g.mu.Unlock()
-}
-
-// seen records the reset time from a successful answer.
-func (g *gates) seen(method string, t time.Time) {
-	method = strings.ToLower(method)
-	g.mu.Lock()
-	g.resetAt[method] = t
 	g.mu.Unlock()
 }
 

@@ -258,7 +258,14 @@ func (ex *exporter) lastRowRef(h *Handle[json.RawMessage]) string {
 // or error, or only err when the request itself failed (nothing to read).
 // List, Export's probe and its chains share it.
 func batchPages(ctx context.Context, c Caller, n int, page func(i int, prev *Handle[json.RawMessage]) Request) ([]*Response, []error, error) {
+	return batchPagesPaced(ctx, c, n, false, page)
+}
+
+// batchPagesPaced is batchPages for pages the caller admitted to the
+// method's operating-time budget already (paced).
+func batchPagesPaced(ctx context.Context, c Caller, n int, paced bool, page func(i int, prev *Handle[json.RawMessage]) Request) ([]*Response, []error, error) {
 	b := NewBatch()
+	b.paced = paced
 	handles := make([]*Handle[json.RawMessage], n)
 	var prev *Handle[json.RawMessage]
 	for i := range handles {

@@ -34,6 +34,7 @@ type Client struct {
 	uaHeader  []string
 	bucket    *bucket // nil: no client-side rate limit
 	gates     *gates
+	opLimit   time.Duration // WithOperatingLimit; 0: no pacing
 	retry     RetryPolicy
 	maxBody   int64
 	// callTimeout bounds a call with its retries (0: no bound).
@@ -206,6 +207,7 @@ func newClient(c *Client, opts []Option) (*Client, error) {
 	c.userAgent = defaultUserAgent
 	c.bucket = newBucket(DefaultBurst, DefaultPerSecond)
 	c.gates = newGates()
+	c.opLimit = DefaultOperatingLimit
 	c.inflight = &keyLocks{}
 	c.retry = DefaultRetryPolicy
 	c.maxBody = 256 << 20
@@ -435,7 +437,14 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 	// always drains), so n-refusals is what MaxRetries bounds.
 	refusals := 0
 	for n := 0; ; n++ {
+		var tk *opTicket
+		if !strings.EqualFold(req.Method, "batch") { // a batch admits its commands (batch.go)
+			if _, tk, err = c.admit(ctx, req.Method, 1, false); err != nil {
+				return nil, st.fail(ctx, err, true)
+			}
+		}
 		if err := c.waitTurn(ctx, req.Method); err != nil {
+			tk.done()
 			return nil, st.fail(ctx, err, true)
 		}
 		sent, signed := target, body
@@ -444,6 +453,7 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 			if pin != nil {
 				tok, sent, signed = pin.tok, pin.url, pin.body
 			} else if tok, sent, signed, err = c.app.sign(ctx, req, body); err != nil {
+				tk.done()
 				return nil, st.fail(ctx, err, false) // the token could not be had or stored: nothing was sent
 			} else if keyed {
 				pin = &pinnedAttempt{tok: tok, url: sent, body: signed}
@@ -451,6 +461,10 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		}
 		st.attempts++
 		resp, err := c.attempt(ctx, req, sent, signed, n)
+		if err == nil && resp.Time != nil {
+			c.gates.observe(req.Method, resp.Time)
+		}
+		tk.done()
 		if err != nil && c.app != nil {
 			err = c.app.scrub(err)
 			if !renewed && isExpiredToken(err) {
@@ -474,9 +488,6 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		}
 		if err == nil {
 			resp.client = c // decode settings for Invoke and batch handles
-			if resp.Time != nil && !resp.Time.OperatingResetAt.IsZero() {
-				c.gates.seen(req.Method, resp.Time.OperatingResetAt)
-			}
 			return resp, nil
 		}
 		kind := classify(err)

@@ -574,12 +574,12 @@ func TestOperationLimitUsesLastSuccessfulReset(t *testing.T) {
 	c, _ := newClient(t, p, b24.WithRetry(b24.RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, OperationDelay: time.Minute}))
 	ctx := context.Background()
 	reset := time.Now().Add(200 * time.Millisecond)
-	p.SetOperating("crm.item.list", 470.5, reset)
+	p.SetOperating("crm.item.list", 400.5, reset) // below the pacing limit: the 429 comes unannounced
 	resp, err := c.Call(ctx, &b24.Request{Method: "crm.item.list"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.Time.Operating != 470.5 || resp.Time.OperatingResetAt.Sub(reset).Abs() > time.Millisecond {
+	if resp.Time.Operating != 400.5 || resp.Time.OperatingResetAt.Sub(reset).Abs() > time.Millisecond {
 		t.Errorf("time = %+v", resp.Time)
 	}
 	p.Fail("crm.item.list", b24test.Fault{Kind: b24test.FaultOperationLimit}) // no reset time in it

@@ -1,0 +1,269 @@
+package b24
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// DefaultOperatingLimit is the operating-time budget of one method on a
+// Bitrix24 cloud portal: 480 seconds of execution in a sliding ten-minute
+// window, per webhook or application. Past it the portal answers 429
+// OPERATION_TIME_LIMIT, and newer servers then ban the method for 300 s.
+const DefaultOperatingLimit = 480 * time.Second
+
+// WithOperatingLimit sets the operating-time budget the client paces each
+// method to (default DefaultOperatingLimit; 0 turns pacing off, and a 429 is
+// then only waited out). Every answer reports the method's accumulated
+// time.operating and when its oldest minute drops out (operating_reset_at);
+// before sending a request the client estimates what its commands will add,
+// and a request that would take the method past the limit waits for
+// operating_reset_at instead of meeting the 429 or the ban. A list or export
+// walk sends fewer pages per batch as the budget runs low. With
+// WithSharedHolds the wait is a hold every process sharing the store obeys.
+func WithOperatingLimit(d time.Duration) Option {
+	return func(c *Client) {
+		if d < 0 {
+			c.optErr = fmt.Errorf("b24: WithOperatingLimit(%v): want >= 0", d)
+			return
+		}
+		c.opLimit = d
+	}
+}
+
+// Pacing margins. A command is projected at opCostMargin times the longest
+// command of the method seen lately (the portal's time varies with load),
+// and the budget is used up to opLimitShare of the limit: the portal checks
+// the sum before each command, so the last command of a request may start
+// only below the limit.
+const (
+	opCostMargin = 1.5
+	opLimitShare = 0.98
+	// opDefaultCost is the projected cost of a command of a method not
+	// answered yet.
+	opDefaultCost = 0.05
+)
+
+// opState is what the client knows of one method's operating time.
+type opState struct {
+	operating float64   // seconds in the window, as last reported
+	resetAt   time.Time // when the oldest basket of it drops out
+	known     bool      // operating comes from an answer after the last reset
+	cost      float64   // seconds a command takes: the longest seen, slowly forgotten
+	costSeen  bool      // cost comes from an answer, not opDefaultCost
+	pending   float64   // seconds projected for the commands in flight
+	inflight  int       // tickets out: pending is exactly 0 when there are none
+}
+
+// op returns method's state, made on first use. Callers hold g.mu.
+func (g *gates) op(method string) *opState {
+	if g.ops == nil {
+		g.ops = map[string]*opState{}
+	}
+	s := g.ops[method]
+	if s == nil {
+		s = &opState{cost: opDefaultCost}
+		g.ops[method] = s
+	}
+	return s
+}
+
+// changed wakes the walks waiting for an answer. Callers hold g.mu.
+func (g *gates) changed() {
+	if g.wake != nil {
+		close(g.wake)
+		g.wake = nil
+	}
+}
+
+// observe records one answer's time block for method (a call or a batch
+// command). Answers of one window grow; a later operating_reset_at means the
+// oldest basket dropped out, so that answer is taken as it is; an answer
+// from before the last one seen is ignored.
+func (g *gates) observe(method string, t *Timing) {
+	if t == nil || t.OperatingResetAt.IsZero() {
+		return
+	}
+	// The portal sends whole seconds, cut down: the basket may drop out up
+	// to a second later.
+	reset := t.OperatingResetAt
+	if reset.Nanosecond() == 0 {
+		reset = reset.Add(time.Second)
+	}
+	method = strings.ToLower(method)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := g.op(method)
+	switch {
+	case !s.known || reset.After(s.resetAt):
+		s.operating, s.resetAt = t.Operating, reset
+	case reset.Equal(s.resetAt):
+		s.operating = max(s.operating, t.Operating)
+	default:
+		return
+	}
+	s.known = true
+	g.resetAt[method] = s.resetAt
+	if d := t.Duration; d > 0 {
+		if !s.costSeen || d >= s.cost {
+			s.costSeen = true
+			s.cost = d
+		} else {
+			s.cost -= (s.cost - d) / 64
+		}
+	}
+	g.changed()
+}
+
+// opTicket is the projection of one request's commands of one method, given
+// back when the request is over.
+type opTicket struct {
+	g      *gates
+	method string
+	secs   float64
+}
+
+func (t *opTicket) done() {
+	if t == nil || t.secs == 0 {
+		return
+	}
+	t.g.mu.Lock()
+	s := t.g.op(t.method)
+	s.pending = max(s.pending-t.secs, 0)
+	if s.inflight--; s.inflight <= 0 {
+		s.inflight, s.pending = 0, 0 // no rounding left behind to wait for
+	}
+	t.secs = 0
+	t.g.changed()
+	t.g.mu.Unlock()
+}
+
+// admit waits until n commands of method fit in its operating-time budget
+// and returns how many to send, with their ticket. With shrink (a walk,
+// which can ask for fewer pages) it returns as many as fit, at least one;
+// without, all n once they fit (or at once when n could never fit). Nothing
+// is known of a method before its first answer, and after a reset only a
+// probe of one command goes (shrink) until an answer says how much the reset
+// freed. A wait past the context's deadline or RetryPolicy.MaxOperationWait
+// is an *APIError OPERATION_TIME_LIMIT, returned at once.
+func (c *Client) admit(ctx context.Context, method string, n int, shrink bool) (int, *opTicket, error) {
+	if c.opLimit <= 0 || n <= 0 {
+		return n, nil, nil
+	}
+	limit := c.opLimit.Seconds() * opLimitShare
+	method = strings.ToLower(method)
+	g := c.gates
+	waited := time.Duration(0)
+	for {
+		g.mu.Lock()
+		s := g.op(method)
+		now := g.now()
+		if s.known && !now.Before(s.resetAt) {
+			s.known = false // a basket dropped out: the sum is unknown until the next answer
+		}
+		per := s.cost * opCostMargin
+		fit := n
+		switch {
+		case !s.known && s.resetAt.IsZero():
+			// Never answered: send; the answer tells.
+		case !s.known:
+			if s.inflight > 0 {
+				fit = 0 // the answer in flight will tell
+			} else if shrink {
+				fit = 1
+			}
+		default:
+			room := limit - s.operating - s.pending
+			switch {
+			case room < 0:
+				fit = 0
+			case shrink:
+				fit = min(n, 1+int(room/per))
+			case float64(n-1)*per > room && float64(n-1)*per <= limit:
+				fit = 0 // it fits once the budget is back
+			}
+		}
+		if fit > 0 {
+			t := &opTicket{g: g, method: method, secs: float64(fit) * per}
+			s.pending += t.secs
+			s.inflight++
+			g.mu.Unlock()
+			return fit, t, nil
+		}
+		// Wait: for an answer in flight, else for the reset.
+		until := time.Time{}
+		if s.inflight == 0 && s.known {
+			until = s.resetAt
+		}
+		if g.wake == nil {
+			g.wake = make(chan struct{})
+		}
+		wake := g.wake
+		g.mu.Unlock()
+		if !until.IsZero() {
+			if dl, ok := ctx.Deadline(); ok && dl.Before(until) || waited+time.Until(until) > c.retry.MaxOperationWait {
+				return 0, nil, &APIError{Code: "OPERATION_TIME_LIMIT", Status: http.StatusTooManyRequests, Method: method,
+					Description: "the method's operating time is at the limit until " + until.Format(time.RFC3339) + ", after the deadline"}
+			}
+			c.hold(ctx, method, until)
+		}
+		if err := c.waitGate(ctx, method, wake); err != nil {
+			return 0, nil, err
+		}
+		if !until.IsZero() {
+			waited += time.Until(until)
+		}
+	}
+}
+
+// waitGate waits for the method's hold (this client's or the shared one),
+// or for wake when there is none.
+func (c *Client) waitGate(ctx context.Context, method string, wake <-chan struct{}) error {
+	if t := c.sharedHold(ctx, method); t.After(time.Now()) {
+		c.gates.block(method, t)
+	}
+	var timer <-chan time.Time
+	if until := c.gates.until(method); !until.IsZero() {
+		tm := time.NewTimer(time.Until(until))
+		defer tm.Stop()
+		timer, wake = tm.C, nil
+	}
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("b24: %s: waiting for the operating-time budget: %w", method, ctx.Err())
+	case <-wake:
+	case <-timer:
+	}
+	return nil
+}
+
+// admitCommands admits a batch request's commands, method by method; it
+// returns the tickets to give back when the request is over.
+func (c *Client) admitCommands(ctx context.Context, methods []string) ([]*opTicket, error) {
+	if c.opLimit <= 0 {
+		return nil, nil
+	}
+	count := map[string]int{}
+	var order []string
+	for _, m := range methods {
+		m = strings.ToLower(m)
+		if count[m] == 0 {
+			order = append(order, m)
+		}
+		count[m]++
+	}
+	var tickets []*opTicket
+	for _, m := range order {
+		_, t, err := c.admit(ctx, m, count[m], false)
+		if err != nil {
+			for _, t := range tickets {
+				t.done()
+			}
+			return nil, err
+		}
+		tickets = append(tickets, t)
+	}
+	return tickets, nil
+}

@@ -1,0 +1,112 @@
+package b24_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/b24gen/b24gen/templates/b24"
+	"github.com/b24gen/b24gen/templates/b24test"
+)
+
+// TestOperatingTimePacedBeforeTheLimit: an answer reporting that the
+// method's operating time is at the budget holds the method until its
+// operating_reset_at, before the portal would answer 429 (or ban it); a
+// method with room left goes at once, and WithOperatingLimit(0) turns the
+// pacing off.
+func TestOperatingTimePacedBeforeTheLimit(t *testing.T) {
+	p := b24test.NewPortal(t)
+	p.Answer("crm.deal.get", map[string]string{"ID": "1"})
+	p.Answer("user.current", map[string]string{"ID": "1"})
+	var (
+		mu     sync.Mutex
+		starts = map[string][]time.Time{}
+	)
+	hook := b24.WithAttemptHook(func(a b24.Attempt) {
+		mu.Lock()
+		starts[a.Method] = append(starts[a.Method], a.Start)
+		mu.Unlock()
+	})
+	c, _ := newClient(t, p, hook)
+	ctx := context.Background()
+	reset := time.Now().Add(300 * time.Millisecond)
+	p.SetOperating("crm.deal.get", 479.5, reset) // the cloud's budget is 480 s
+	p.SetOperating("user.current", 100, reset)
+	for range 2 {
+		if err := c.CallMethod(ctx, "user.current", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.CallMethod(ctx, "crm.deal.get", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	if s := starts["crm.deal.get"]; len(s) != 2 || s[1].Before(reset) {
+		t.Errorf("crm.deal.get at 479.5 s of 480 was sent again at %v, before its reset at %v", s, reset)
+	}
+	if s := starts["user.current"]; len(s) != 2 || !s[1].Before(reset) {
+		t.Errorf("user.current, with room left, waited: %v (reset %v)", s, reset)
+	}
+	mu.Unlock()
+
+	off, _ := newClient(t, p, b24.WithOperatingLimit(0))
+	reset = time.Now().Add(time.Hour)
+	p.SetOperating("crm.deal.get", 479.5, reset)
+	for range 2 {
+		if err := off.CallMethod(ctx, "crm.deal.get", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.Requests("crm.deal.get") != 4 {
+		t.Errorf("without pacing: %d requests, want 4", p.Requests("crm.deal.get")-2)
+	}
+}
+
+// TestBatchCommandRefusedByOperatingTimeRunsAgain: a command the portal
+// refuses inside a batch with OPERATION_TIME_LIMIT did not run; the batch
+// waits for the method's budget and sends it again, with the read after it
+// that referenced its result (it ran on the reference's text), instead of
+// reporting an error. A write that ran on such a reference is not run a
+// second time, and says so.
+func TestBatchCommandRefusedByOperatingTimeRunsAgain(t *testing.T) {
+	p := b24test.NewPortal(t)
+	p.Answer("crm.deal.get", map[string]string{"ID": "7"})
+	p.Answer("user.current", map[string]string{"ID": "1"})
+	p.Answer("crm.deal.update", true)
+	c, _ := newClient(t, p)
+	p.Fail("crm.deal.get", b24test.OperationLimit(time.Now().Add(100*time.Millisecond)))
+
+	b := b24.NewBatch()
+	u := b24.Add(b, "u", b24.NewCommand[map[string]string](b24.Request{Method: "user.current", Idempotent: true}))
+	d := b24.Add(b, "d", b24.NewCommand[map[string]string](b24.Request{Method: "crm.deal.get", Params: map[string]int{"id": 7}, Idempotent: true}))
+	r := b24.Add(b, "r", b24.NewCommand[map[string]string](b24.Request{Method: "crm.deal.get", Idempotent: true}), b24.WithRef("id", d.Ref("ID")))
+	if err := b.Run(context.Background(), c); err != nil {
+		t.Fatalf("a refused command made the batch fail: %v", err)
+	}
+	for name, h := range map[string]*b24.Handle[map[string]string]{"u": u, "d": d, "r": r} {
+		if v, err := h.Result(); err != nil || v["ID"] == "" {
+			t.Errorf("%s: %v, %v", name, v, err)
+		}
+	}
+	if n := p.Requests("batch"); n != 2 {
+		t.Errorf("%d batch requests, want 2 (the refused command and its dependant again)", n)
+	}
+
+	p.Fail("crm.deal.get", b24test.OperationLimit(time.Now().Add(100*time.Millisecond)))
+	b = b24.NewBatch()
+	d = b24.Add(b, "d", b24.NewCommand[map[string]string](b24.Request{Method: "crm.deal.get", Params: map[string]int{"id": 7}, Idempotent: true}))
+	w := b24.Add(b, "w", b24.NewCommand[bool](b24.Request{Method: "crm.deal.update"}), b24.WithRef("id", d.Ref("ID")))
+	err := b.Run(context.Background(), c)
+	var be *b24.BatchError
+	if !errors.As(err, &be) || len(be.Keys) != 1 || be.Keys[0] != "w" {
+		t.Fatalf("err = %v, want the write reported", err)
+	}
+	if _, err := d.Result(); err != nil {
+		t.Errorf("the refused read was not run again: %v", err)
+	}
+	if _, err := w.Result(); err == nil {
+		t.Error("the write that ran on an unresolved reference reports no error")
+	}
+}
