@@ -110,3 +110,69 @@ func TestBatchCommandRefusedByOperatingTimeRunsAgain(t *testing.T) {
 		t.Error("the write that ran on an unresolved reference reports no error")
 	}
 }
+
+// TestWalkOnOperatingLimitedFakeFinishesExact: on a fake portal that
+// enforces operating time (WithOperatingLimit: 75 ms of crm.deal.list in a
+// 0.5 s window, 1 ms a command), an Export and a List by id of rows needing
+// three budgets and more finish exact and without an error, with and
+// without a ban for a method that goes over; the 429s met are logged.
+func TestWalkOnOperatingLimitedFakeFinishesExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a few seconds of operating-time windows")
+	}
+	const (
+		limit  = 75 * time.Millisecond
+		window = 500 * time.Millisecond
+		rows   = 12_500 // 250 pages of 50, at least 1 ms each: 3.3 budgets
+	)
+	for _, ban := range []time.Duration{0, 500 * time.Millisecond} {
+		for _, walk := range []string{"Export", "All"} {
+			p := b24test.NewPortal(t, b24test.WithServerCost(time.Millisecond), b24test.WithOperatingLimit(limit, window, ban))
+			p.ServeList("crm.deal.list", makeRows(rows), b24test.ListOptions{})
+			c, _ := newClient(t, p, b24.WithOperatingLimit(limit))
+			req := b24.Request{Method: "crm.deal.list"}
+			ls := b24.ListSpec{ByID: true}
+			seq := b24.Export[row](context.Background(), c, req, ls)
+			if walk == "All" {
+				seq = b24.List[row](context.Background(), c, req, ls)
+			}
+			start := time.Now()
+			seen := map[int64]bool{}
+			for r, err := range seq {
+				if err != nil {
+					t.Fatalf("%s, ban %v: after %d rows: %v", walk, ban, len(seen), err)
+				}
+				if seen[int64(r.ID)] {
+					t.Fatalf("%s, ban %v: row %d twice", walk, ban, r.ID)
+				}
+				seen[int64(r.ID)] = true
+			}
+			refused, bans := p.OperatingRefusals()
+			t.Logf("%s, ban %v: %d rows in %v, %d × 429, %d bans", walk, ban, len(seen), time.Since(start).Round(time.Millisecond), refused, bans)
+			if len(seen) != rows {
+				t.Errorf("%s, ban %v: %d of %d rows", walk, ban, len(seen), rows)
+			}
+		}
+	}
+}
+
+// TestFakeCountsTheBucketAcrossClients: several clients of one fake portal
+// share its request bucket, as clients on one server share a portal's.
+func TestFakeCountsTheBucketAcrossClients(t *testing.T) {
+	p := b24test.NewPortal(t, b24test.WithRateLimit(6, 0.5))
+	p.Answer("user.current", map[string]string{"ID": "1"})
+	refused := 0
+	for i := range 3 {
+		c, _ := newClient(t, p, b24.WithMaxRetries(0)) // each alone stays under the burst
+		for range 3 {
+			if err := c.CallMethod(context.Background(), "user.current", nil, nil); errors.Is(err, b24.ErrQueryLimitExceeded) {
+				refused++
+			} else if err != nil {
+				t.Fatalf("client %d: %v", i, err)
+			}
+		}
+	}
+	if refused != 3 {
+		t.Errorf("%d of 9 requests refused by a bucket of 6, want 3", refused)
+	}
+}

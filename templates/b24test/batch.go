@@ -113,7 +113,7 @@ func (p *Portal) runCommand(br *batchRun, key, cmd string) {
 	if res.HasNext {
 		br.next[key] = res.Next
 	}
-	br.times[key] = timing(started, time.Now())
+	br.times[key] = p.callTiming(method, started)
 }
 
 // refRE matches $result[key][a][b]… and its result_* siblings.

@@ -78,8 +78,9 @@ type Portal struct {
 	checks     checkLevel // requests checked against the documented parameters
 	clientOpts []b24.Option
 
-	exec sync.Mutex    // handlers run one at a time, so they need no locking
-	cost time.Duration // WithServerCost: the time each executed command takes
+	exec  sync.Mutex    // handlers run one at a time, so they need no locking
+	cost  time.Duration // WithServerCost: the time each executed command takes
+	meter *opMeter      // WithOperatingLimit (operating.go)
 
 	oauth *AuthServer // RegisterApp: the authorization server and the application's tokens
 
@@ -421,12 +422,22 @@ func (p *Portal) run(method string, version int, params map[string]any) (res Res
 	if e := p.checkRequest(method, version, params); e != nil {
 		return Result{}, e, false
 	}
+	if p.meter != nil {
+		if e := p.meter.admit(method, time.Now()); e != nil {
+			return Result{}, e, false
+		}
+	}
+	t0 := time.Now()
 	if p.cost > 0 {
 		time.Sleep(p.cost)
 	}
 	p.exec.Lock()
 	v, err := callHandler(h, params)
 	p.exec.Unlock()
+	if p.meter != nil {
+		t1 := time.Now()
+		p.meter.add(method, t1, max(t1.Sub(t0), p.cost).Seconds())
+	}
 	if err != nil {
 		return Result{}, asAPIError(err), true
 	}
@@ -556,6 +567,11 @@ func (p *Portal) callTiming(method string, started time.Time) map[string]any {
 	if op, ok := p.operating[strings.ToLower(method)]; ok {
 		tm["operating"] = op.seconds
 		tm["operating_reset_at"] = unixSeconds(op.resetAt)
+	} else if p.meter != nil {
+		if sum, reset, ok := p.meter.report(method, time.Now()); ok {
+			tm["operating"] = sum
+			tm["operating_reset_at"] = unixSeconds(reset)
+		}
 	}
 	return tm
 }
