@@ -385,3 +385,36 @@ func TestProofOperatingTime(t *testing.T) {
 		}
 	}
 }
+
+// TestProofOperatingTimeFleet: two processes export the same 30,000 deals
+// at once through one webhook (one operating-time budget: 4 s in 30 s, the
+// two walks need 1.5 of it), sharing the bucket and the holds in Redis.
+// Each sees the other's work in the operating time the answers report, and
+// a hold one sets stops the other. Both finish exact; the 429s, bans and
+// the time are reported.
+func TestProofOperatingTimeFleet(t *testing.T) {
+	proofOn(t)
+	rdb := client(t)
+	const rows = 30_000
+	for _, ban := range []string{"", "30s"} {
+		t.Run("ban="+ban, func(t *testing.T) {
+			args := []string{"-rows", strconv.Itoa(rows), "-cost", "5ms", "-op-limit", "4s", "-op-window", "30s", "-op-basket", "3s"}
+			if ban != "" {
+				args = append(args, "-op-ban", ban)
+			}
+			p := startPortal(t, args...)
+			start := time.Now()
+			reps := runWorkers(t, 2, "B24_PROOF_WEBHOOK="+p.webhook(), "B24_PROOF_OPLIMIT=4s", "B24_PROOF_PREFIX="+prefix(t, rdb))
+			elapsed := time.Since(start)
+			st := p.stats(t)
+			for i, r := range reps {
+				if !r.exact(rows) {
+					t.Errorf("worker %d: %d rows (%d distinct, ids %d..%d), error %q", i, r.Rows, r.Distinct, r.Min, r.Max, r.Err)
+				}
+			}
+			work := time.Duration(st["commands"]) * 5 * time.Millisecond
+			t.Logf("fleet of 2, ban %q: every export exact %v, %v commands (%.1f s of work), %v requests, %v × 429, %v bans, %.1f s (floor %.1f s)",
+				ban, !t.Failed(), st["commands"], work.Seconds(), st["requests"], st["refused_429"], st["bans"], elapsed.Seconds(), (30*time.Second + max(work-4*time.Second, 0)).Seconds())
+		})
+	}
+}
