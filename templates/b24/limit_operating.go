@@ -157,6 +157,11 @@ func (c *Client) admit(ctx context.Context, method string, n int, shrink bool) (
 	g := c.gates
 	waited := time.Duration(0)
 	for {
+		// A hold this client or another process set (a 429 met, a budget
+		// spent) comes first: the sums this client knows may be stale.
+		if err := c.waitHeld(ctx, method); err != nil {
+			return 0, nil, err
+		}
 		g.mu.Lock()
 		s := g.op(method)
 		now := g.now()
@@ -216,6 +221,26 @@ func (c *Client) admit(ctx context.Context, method string, n int, shrink bool) (
 			waited += time.Until(until)
 		}
 	}
+}
+
+// waitHeld waits out the method's hold, this client's or the shared one,
+// failing at once when it ends after the context's deadline.
+func (c *Client) waitHeld(ctx context.Context, method string) error {
+	if t := c.sharedHold(ctx, method); t.After(time.Now()) {
+		c.gates.block(method, t)
+	}
+	until := c.gates.until(method)
+	if until.IsZero() {
+		return nil
+	}
+	if dl, ok := ctx.Deadline(); ok && dl.Before(until) {
+		return &APIError{Code: "OPERATION_TIME_LIMIT", Status: http.StatusTooManyRequests, Method: method,
+			Description: "the method is held until " + until.Format(time.RFC3339) + ", after the deadline"}
+	}
+	if err := sleep(ctx, time.Until(until)); err != nil {
+		return fmt.Errorf("b24: %s: waiting for OPERATION_TIME_LIMIT to reset: %w", method, err)
+	}
+	return nil
 }
 
 // waitGate waits for the method's hold (this client's or the shared one),
