@@ -59,6 +59,15 @@ var (
 	portalErr  error
 )
 
+// TestMain removes the portal built for the proofs.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if portalBin != "" {
+		os.RemoveAll(filepath.Dir(portalBin))
+	}
+	os.Exit(code)
+}
+
 func buildPortal(t *testing.T) string {
 	t.Helper()
 	portalOnce.Do(func() {
