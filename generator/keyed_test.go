@@ -89,3 +89,42 @@ func TestKeyedByIDIsAMap(t *testing.T) {
 		t.Errorf("keyed-by-id problems = %d, want 2: %v", n, slices.DeleteFunc(rep.Problems, func(p spec.Problem) bool { return p.Kind != "keyed-by-id" }))
 	}
 }
+
+// TestWrappedResultMatchesEntity: a result the page draws as one object
+// member ({"task": object}, no wrapper named) whose example holds the
+// family's entity is that entity under the key, not a per-method copy of
+// it (tasks.task.approve, defer, start … returned 11 copies of the task).
+func TestWrappedResultMatchesEntity(t *testing.T) {
+	task := `{"id":"7","title":"T","status":"2","auditorsData":{"13":{"id":"13","name":"Ann"}},"extraKey":"x"}`
+	s := &spec.Spec{Source: spec.Source{Repository: "r", Commit: "c"}, Methods: []spec.Method{
+		{Name: "test.thing.get", Version: 2, Page: "get.md", Params: []spec.Param{{Name: "id", Type: "integer", Kind: spec.KindInteger, Required: true}},
+			Result: &spec.Result{Shape: "object", Wrapper: "task", Fields: []spec.Param{
+				{Name: "id", Type: "integer", Kind: spec.KindInteger},
+				{Name: "title", Type: "string", Kind: spec.KindString},
+				{Name: "status", Type: "integer", Kind: spec.KindInteger},
+			}, Example: []byte(`{"result":{"task":` + task + `}}`)}},
+		{Name: "test.thing.approve", Version: 2, Page: "approve.md", Params: []spec.Param{{Name: "id", Type: "integer", Kind: spec.KindInteger, Required: true}},
+			Result: &spec.Result{Shape: "object", Fields: []spec.Param{{Name: "task", Type: "object", Kind: spec.KindObject}},
+				Example: []byte(`{"result":{"task":` + task + `}}`)}},
+	}}
+	files, _, err := Render(s, Options{ImportPath: "example.com/out"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src string
+	for _, f := range files {
+		if f.Path == "test/thing_gen.go" {
+			src = string(f.Data)
+		}
+	}
+	if !regexp.MustCompile("(?s)type ThingApproveResult struct \\{\\s*Task \\*Thing `json:\"task\"`").MatchString(src) {
+		t.Errorf("approve's result is not the entity under \"task\":\n%s", src)
+	}
+	if strings.Contains(src, "type ThingApproveResultTask ") {
+		t.Error("a per-method copy of the entity is declared: ThingApproveResultTask")
+	}
+	// The entity holds what the wrapped example adds (extraKey), once.
+	if !regexp.MustCompile("ExtraKey +b24.String +`json:\"extraKey\"`").MatchString(src) {
+		t.Errorf("the entity lacks the wrapped example's extraKey:\n%s", src)
+	}
+}

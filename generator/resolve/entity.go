@@ -129,10 +129,16 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 	// their keys: most must be the entity's.
 	base := len(results)
 	for _, m := range ms {
-		if slices.Contains(results, m) || role(m) == "fields" || role(m) == "descriptors" || !entityResult(m.Result) {
+		if slices.Contains(results, m) || role(m) == "fields" || role(m) == "descriptors" {
 			continue
 		}
-		if mg.overlap(m.Result.Fields) >= 0.6 {
+		if w, ok := wrappedResult(m.Result); ok && mg.overlap(w.Fields) >= 0.6 {
+			// {"task": {…}} with no wrapper named: the entity under a key.
+			m.Result = w
+			results = append(results, m)
+			continue
+		}
+		if entityResult(m.Result) && mg.overlap(m.Result.Fields) >= 0.6 {
 			results = append(results, m)
 		}
 	}

@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -261,4 +262,78 @@ func phpContainer(p spec.Param) bool {
 		return false
 	}
 	return len(p.Fields) == 0 && !p.KeyedMap()
+}
+
+// wrappedResult reads a result documented as an object with one member
+// that the page leaves undetailed ({"task": object}) and the example
+// fills: the value under that key, as a wrapped result whose fields are
+// the example's. ok is false for any other result. The caller decides
+// whether the fields are an entity's.
+func wrappedResult(res *spec.Result) (*spec.Result, bool) {
+	if res == nil || res.Shape != "object" || res.Wrapper != "" || len(res.Fields) != 1 {
+		return nil, false
+	}
+	f := res.Fields[0]
+	if len(f.Fields) > 0 || f.KeyedMap() || f.Kind != spec.KindObject && f.Kind != spec.KindAny && f.Kind != "" {
+		return nil, false
+	}
+	v, ok := exampleResult(res)
+	if !ok {
+		return nil, false
+	}
+	inner, ok := member(v, f.Name)
+	if !ok || jsonKind(bytes.TrimSpace(inner)) != 'o' {
+		return nil, false
+	}
+	fields := paramsFromJSON(inner, 0)
+	if len(fields) < minEntityFields {
+		return nil, false
+	}
+	cp := *res
+	cp.Wrapper, cp.Shape, cp.Kind, cp.Fields = f.Name, "object", "", fields
+	return &cp, true
+}
+
+// paramsFromJSON describes an example object's members in order: scalars
+// by their kind, objects by their members (records keyed by id as maps),
+// lists by their first element. Their Type stays empty: example evidence,
+// below any table.
+func paramsFromJSON(obj []byte, depth int) []spec.Param {
+	keys, vals, ok := orderedObject(obj)
+	if !ok || depth > 6 {
+		return nil
+	}
+	out := make([]spec.Param, 0, len(keys))
+	for i, k := range keys {
+		v := bytes.TrimSpace(vals[i])
+		p := spec.Param{Name: k, Kind: scalarOrAny(v)}
+		if sv := string(v); sv == "null" || sv == "[]" || sv == "{}" {
+			// PHP's "nothing" shows no type.
+			p.Kind = spec.KindAny
+			out = append(out, p)
+			continue
+		}
+		switch jsonKind(v) {
+		case 'o':
+			p.Kind = spec.KindObject
+			if rows, ok := keyedRows(spec.Param{Kind: spec.KindObject}, v); ok {
+				p.Elem, p.Fields = spec.KindObject, rows
+			} else if sub := paramsFromJSON(v, depth+1); len(sub) > 0 && !allNumeric(paramNames(sub)) {
+				p.Fields = sub
+			}
+		case 'a':
+			p.Kind = spec.KindArray
+			var elems []json.RawMessage
+			if json.Unmarshal(v, &elems) == nil && len(elems) > 0 {
+				e := bytes.TrimSpace(elems[0])
+				if jsonKind(e) == 'o' {
+					p.Elem, p.Fields = spec.KindObject, paramsFromJSON(e, depth+1)
+				} else if k := scalarOrAny(e); k != spec.KindAny {
+					p.Elem = k
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return out
 }
