@@ -99,9 +99,7 @@ type ConnectorInput struct {
 	// List of connection parameters, (detailed description)
 	Settings []any `json:"settings,omitzero"`
 	// Connector sorting parameter. Default value is 100. Default: 100.
-	Sort       b24.Opt[b24.Int] `json:"sort,omitzero"`
-	ID         b24.Opt[b24.Int] `json:"id,omitzero"`
-	DateCreate b24.Opt[string]  `json:"dateCreate,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -94,14 +94,7 @@ type DatasetInput struct {
 	// Description of the dataset
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// A list of dataset fields, (Detailed description)
-	Fields      []any            `json:"fields,omitzero"`
-	ID          b24.Opt[b24.Int] `json:"id,omitzero"`
-	Type        b24.Opt[string]  `json:"type,omitzero"`
-	DateCreate  b24.Opt[string]  `json:"dateCreate,omitzero"`
-	DateUpdate  b24.Opt[string]  `json:"dateUpdate,omitzero"`
-	CreatedByID b24.Opt[b24.Int] `json:"createdById,omitzero"`
-	UpdatedByID b24.Opt[b24.Int] `json:"updatedById,omitzero"`
-	ExternalID  b24.Opt[b24.Int] `json:"externalId,omitzero"`
+	Fields []any `json:"fields,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

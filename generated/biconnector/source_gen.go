@@ -83,8 +83,7 @@ type SourceInput struct {
 	// A list of parameters for authorization, passed as an object where the key is
 	// the code of the parameter. Parameters can be obtained using the methods
 	// biconnector.connector.list or biconnector.connector.get
-	Settings   *SourceInputSettings   `json:"settings,omitzero"`
-	Connection *SourceInputConnection `json:"connection,omitzero"`
+	Settings map[string]any `json:"settings,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -98,57 +97,6 @@ func (v *SourceInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v SourceInput) MarshalJSON() ([]byte, error) {
 	type plain SourceInput
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SourceInputSettings is the settings value of biconnector.source.
-type SourceInputSettings struct {
-	Code  b24.Opt[string]  `json:"code,omitzero"`
-	Name  b24.Opt[string]  `json:"name,omitzero"`
-	Type  b24.Opt[string]  `json:"type,omitzero"`
-	Value b24.Opt[string]  `json:"value,omitzero"`
-	ID    b24.Opt[b24.Int] `json:"id,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SourceInputSettings) UnmarshalJSON(data []byte) error {
-	type plain SourceInputSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SourceInputSettings) MarshalJSON() ([]byte, error) {
-	type plain SourceInputSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SourceInputConnection is the connection value of biconnector.source.
-type SourceInputConnection struct {
-	ID          b24.Opt[b24.Int] `json:"id,omitzero"`
-	Type        b24.Opt[string]  `json:"type,omitzero"`
-	Code        b24.Opt[string]  `json:"code,omitzero"`
-	Title       b24.Opt[string]  `json:"title,omitzero"`
-	Description b24.Opt[string]  `json:"description,omitzero"`
-	Active      b24.Opt[bool]    `json:"active,omitzero"`
-	DateCreate  b24.Opt[string]  `json:"dateCreate,omitzero"`
-	DateUpdate  b24.Opt[string]  `json:"dateUpdate,omitzero"`
-	CreatedByID b24.Opt[b24.Int] `json:"createdById,omitzero"`
-	UpdatedByID b24.Opt[b24.Int] `json:"updatedById,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SourceInputConnection) UnmarshalJSON(data []byte) error {
-	type plain SourceInputConnection
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SourceInputConnection) MarshalJSON() ([]byte, error) {
-	type plain SourceInputConnection
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

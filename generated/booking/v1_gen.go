@@ -57,8 +57,6 @@ type V1BookingInput struct {
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// An object containing the booking time (detailed description)
 	DatePeriod *V1BookingInputDatePeriod `json:"datePeriod,omitzero"`
-	// Booking identifier
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -332,8 +330,6 @@ type V1ResourceInput struct {
 	//
 	// By default, 7200
 	ConfirmationCounterDelay b24.Opt[b24.Int] `json:"confirmationCounterDelay,omitzero"`
-	// Resource identifier
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -640,8 +636,6 @@ type V1ResourceTypeInput struct {
 	//
 	// Default is 7200
 	ConfirmationCounterDelay b24.Opt[b24.Int] `json:"confirmationCounterDelay,omitzero"`
-	// Identifier of the resource
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

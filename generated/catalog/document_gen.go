@@ -93,8 +93,6 @@ type DocumentInput struct {
 	// Identifier of the user who modified the document. An administrator can
 	// specify any value; defaults to the current user
 	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
-	ID         b24.Opt[b24.Int] `json:"id,omitzero"`
-	Status     b24.Opt[string]  `json:"status,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -202,7 +200,6 @@ type DocumentElementInput struct {
 	Amount b24.Opt[float64] `json:"amount,omitzero"`
 	// Purchase price in the document's currency
 	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	ID              b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -64,8 +64,6 @@ type MeasureInput struct {
 	SymbolIntl b24.Opt[string] `json:"symbolIntl,omitzero"`
 	// International letter code symbol
 	SymbolLetterIntl b24.Opt[string] `json:"symbolLetterIntl,omitzero"`
-	// Array of objects with information about the selected measurement units
-	Measure []string `json:"measure,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

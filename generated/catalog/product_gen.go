@@ -348,14 +348,14 @@ type ProductInput struct {
 	// name of the picture with extension, value2 — image in base64 format.
 	//
 	// To delete the picture, use the object in the format {remove: 'Y'}
-	PreviewPicture *ProductInputPreviewPicture `json:"previewPicture,omitzero"`
+	PreviewPicture map[string]any `json:"previewPicture,omitzero"`
 	// Detailed picture.
 	//
 	// Object in the format {fileData: [value1, value2]}, where value1 — file
 	// name of the picture with extension, value2 — image in base64 format.
 	//
 	// To delete the picture, use the object in the format {remove: 'Y'}
-	DetailPicture *ProductInputDetailPicture `json:"detailPicture,omitzero"`
+	DetailPicture map[string]any `json:"detailPicture,omitzero"`
 	// Type of description for the announcement. Possible values:
 	//
 	//   - text — text
@@ -465,14 +465,7 @@ type ProductInput struct {
 	//
 	// File field uploads are described in the article How to update and delete
 	// files
-	PropertyN   any                       `json:"propertyN,omitzero"`
-	Available   b24.Opt[string]           `json:"available,omitzero"`
-	Bundle      b24.Opt[string]           `json:"bundle,omitzero"`
-	ID          b24.Opt[b24.Int]          `json:"id,omitzero"`
-	Property258 *ProductInputProperty258  `json:"property258,omitzero"`
-	Property259 []ProductInputProperty259 `json:"property259,omitzero"`
-	TimestampX  b24.Opt[string]           `json:"timestampX,omitzero"`
-	Type        b24.Opt[b24.Int]          `json:"type,omitzero"`
+	PropertyN any `json:"propertyN,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -486,88 +479,6 @@ func (v *ProductInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductInput) MarshalJSON() ([]byte, error) {
 	type plain ProductInput
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductInputPreviewPicture is the previewPicture value of catalog.product.
-type ProductInputPreviewPicture struct {
-	ID         b24.Opt[string] `json:"id,omitzero"`
-	URL        b24.Opt[string] `json:"url,omitzero"`
-	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductInputPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductInputPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductInputPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductInputPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductInputDetailPicture is the detailPicture value of catalog.product.
-type ProductInputDetailPicture struct {
-	ID         b24.Opt[string] `json:"id,omitzero"`
-	URL        b24.Opt[string] `json:"url,omitzero"`
-	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductInputDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductInputDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductInputDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductInputDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductInputProperty258 is the property258 value of catalog.product.
-type ProductInputProperty258 struct {
-	Value   b24.Opt[string] `json:"value,omitzero"`
-	ValueID b24.Opt[string] `json:"valueId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductInputProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductInputProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductInputProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductInputProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductInputProperty259 is the property259 value of catalog.product.
-type ProductInputProperty259 struct {
-	Value   b24.Opt[string] `json:"value,omitzero"`
-	ValueID b24.Opt[string] `json:"valueId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductInputProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductInputProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductInputProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductInputProperty259
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1041,13 +952,13 @@ type ProductOfferInput struct {
 	// — picture in base64 format.
 	//
 	// To delete the picture, use the object in the format {remove: 'Y'}
-	PreviewPicture *ProductOfferInputPreviewPicture `json:"previewPicture,omitzero"`
+	PreviewPicture map[string]any `json:"previewPicture,omitzero"`
 	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
 	// value1 — name of the picture file with extension, value2 — picture in
 	// base64 format.
 	//
 	// To delete the picture, use the object in the format {remove: 'Y'}
-	DetailPicture *ProductOfferInputDetailPicture `json:"detailPicture,omitzero"`
+	DetailPicture map[string]any `json:"detailPicture,omitzero"`
 	// Type of description for the announcement. Possible values:
 	//
 	//   - text — text
@@ -1158,14 +1069,7 @@ type ProductOfferInput struct {
 	// When adding a product variation, the property value can be specified as a
 	// string, number, or as an object {value: value}. If the property is multiple,
 	// an array of values or objects of the form {value: value} should be specified
-	PropertyN   any                            `json:"propertyN,omitzero"`
-	Available   b24.Opt[string]                `json:"available,omitzero"`
-	Bundle      b24.Opt[string]                `json:"bundle,omitzero"`
-	ID          b24.Opt[b24.Int]               `json:"id,omitzero"`
-	Property261 *ProductOfferInputProperty261  `json:"property261,omitzero"`
-	Property262 []ProductOfferInputProperty262 `json:"property262,omitzero"`
-	TimestampX  b24.Opt[string]                `json:"timestampX,omitzero"`
-	Type        b24.Opt[b24.Int]               `json:"type,omitzero"`
+	PropertyN any `json:"propertyN,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1179,92 +1083,6 @@ func (v *ProductOfferInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductOfferInput) MarshalJSON() ([]byte, error) {
 	type plain ProductOfferInput
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferInputPreviewPicture is the previewPicture value of
-// catalog.product.offer.
-type ProductOfferInputPreviewPicture struct {
-	ID         b24.Opt[string] `json:"id,omitzero"`
-	URL        b24.Opt[string] `json:"url,omitzero"`
-	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferInputPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferInputPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferInputPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferInputPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferInputDetailPicture is the detailPicture value of
-// catalog.product.offer.
-type ProductOfferInputDetailPicture struct {
-	ID         b24.Opt[string] `json:"id,omitzero"`
-	URL        b24.Opt[string] `json:"url,omitzero"`
-	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferInputDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferInputDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferInputDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferInputDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferInputProperty261 is the property261 value of
-// catalog.product.offer.
-type ProductOfferInputProperty261 struct {
-	Value   b24.Opt[string] `json:"value,omitzero"`
-	ValueID b24.Opt[string] `json:"valueId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferInputProperty261) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferInputProperty261
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferInputProperty261) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferInputProperty261
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferInputProperty262 is the property262 value of
-// catalog.product.offer.
-type ProductOfferInputProperty262 struct {
-	Value   b24.Opt[string] `json:"value,omitzero"`
-	ValueID b24.Opt[string] `json:"valueId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferInputProperty262) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferInputProperty262
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferInputProperty262) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferInputProperty262
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1627,13 +1445,13 @@ type ProductServiceInput struct {
 	// — picture in base64 format.
 	//
 	// To delete the picture, use the object in the format {remove: 'Y'}
-	PreviewPicture *ProductServiceInputPreviewPicture `json:"previewPicture,omitzero"`
+	PreviewPicture map[string]any `json:"previewPicture,omitzero"`
 	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
 	// value1 — name of the picture file with extension, value2 — picture in
 	// base64 format.
 	//
 	// To delete the picture, use the object in the format {remove: 'Y'}
-	DetailPicture *ProductServiceInputDetailPicture `json:"detailPicture,omitzero"`
+	DetailPicture map[string]any `json:"detailPicture,omitzero"`
 	// Type of description for the announcement. Possible values:
 	//
 	//   - text — text
@@ -1665,14 +1483,7 @@ type ProductServiceInput struct {
 	// When adding a service, the property value can be specified as a string,
 	// number, or as an object {value: value}. If the property is multiple, an
 	// array of values or objects of the form {value: value} should be specified
-	PropertyN   any                              `json:"propertyN,omitzero"`
-	Available   b24.Opt[string]                  `json:"available,omitzero"`
-	Bundle      b24.Opt[string]                  `json:"bundle,omitzero"`
-	ID          b24.Opt[b24.Int]                 `json:"id,omitzero"`
-	Property258 *ProductServiceInputProperty258  `json:"property258,omitzero"`
-	Property259 []ProductServiceInputProperty259 `json:"property259,omitzero"`
-	TimestampX  b24.Opt[string]                  `json:"timestampX,omitzero"`
-	Type        b24.Opt[b24.Int]                 `json:"type,omitzero"`
+	PropertyN any `json:"propertyN,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1686,92 +1497,6 @@ func (v *ProductServiceInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductServiceInput) MarshalJSON() ([]byte, error) {
 	type plain ProductServiceInput
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceInputPreviewPicture is the previewPicture value of
-// catalog.product.service.
-type ProductServiceInputPreviewPicture struct {
-	ID         b24.Opt[string] `json:"id,omitzero"`
-	URL        b24.Opt[string] `json:"url,omitzero"`
-	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceInputPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceInputPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceInputPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceInputPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceInputDetailPicture is the detailPicture value of
-// catalog.product.service.
-type ProductServiceInputDetailPicture struct {
-	ID         b24.Opt[string] `json:"id,omitzero"`
-	URL        b24.Opt[string] `json:"url,omitzero"`
-	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceInputDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceInputDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceInputDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceInputDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceInputProperty258 is the property258 value of
-// catalog.product.service.
-type ProductServiceInputProperty258 struct {
-	Value   b24.Opt[string] `json:"value,omitzero"`
-	ValueID b24.Opt[string] `json:"valueId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceInputProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceInputProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceInputProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceInputProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceInputProperty259 is the property259 value of
-// catalog.product.service.
-type ProductServiceInputProperty259 struct {
-	Value   b24.Opt[string] `json:"value,omitzero"`
-	ValueID b24.Opt[string] `json:"valueId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceInputProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceInputProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceInputProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceInputProperty259
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2156,13 +1881,13 @@ type ProductSKUInput struct {
 	// — picture in base64 format.
 	//
 	// To delete the picture, use the object in the format {remove: 'Y'}
-	PreviewPicture *ProductSKUInputPreviewPicture `json:"previewPicture,omitzero"`
+	PreviewPicture map[string]any `json:"previewPicture,omitzero"`
 	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
 	// value1 — name of the picture file with extension, value2 — picture in
 	// base64 format.
 	//
 	// To delete the picture, use the object in the format {remove: 'Y'}
-	DetailPicture *ProductSKUInputDetailPicture `json:"detailPicture,omitzero"`
+	DetailPicture map[string]any `json:"detailPicture,omitzero"`
 	// Type of description for the announcement. Possible values:
 	//
 	//   - text — text
@@ -2264,14 +1989,7 @@ type ProductSKUInput struct {
 	// When adding a parent product, the property value can be specified as a
 	// string, number, or as an object {value: value}. If the property is multiple,
 	// an array of values or objects of the form {value: value} is specified.
-	PropertyN   any                          `json:"propertyN,omitzero"`
-	Available   b24.Opt[string]              `json:"available,omitzero"`
-	Bundle      b24.Opt[string]              `json:"bundle,omitzero"`
-	ID          b24.Opt[b24.Int]             `json:"id,omitzero"`
-	Property258 *ProductSKUInputProperty258  `json:"property258,omitzero"`
-	Property259 []ProductSKUInputProperty259 `json:"property259,omitzero"`
-	TimestampX  b24.Opt[string]              `json:"timestampX,omitzero"`
-	Type        b24.Opt[b24.Int]             `json:"type,omitzero"`
+	PropertyN any `json:"propertyN,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2285,90 +2003,6 @@ func (v *ProductSKUInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductSKUInput) MarshalJSON() ([]byte, error) {
 	type plain ProductSKUInput
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUInputPreviewPicture is the previewPicture value of
-// catalog.product.sku.
-type ProductSKUInputPreviewPicture struct {
-	ID         b24.Opt[string] `json:"id,omitzero"`
-	URL        b24.Opt[string] `json:"url,omitzero"`
-	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUInputPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUInputPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUInputPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUInputPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUInputDetailPicture is the detailPicture value of
-// catalog.product.sku.
-type ProductSKUInputDetailPicture struct {
-	ID         b24.Opt[string] `json:"id,omitzero"`
-	URL        b24.Opt[string] `json:"url,omitzero"`
-	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUInputDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUInputDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUInputDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUInputDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUInputProperty258 is the property258 value of catalog.product.sku.
-type ProductSKUInputProperty258 struct {
-	Value   b24.Opt[string] `json:"value,omitzero"`
-	ValueID b24.Opt[string] `json:"valueId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUInputProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUInputProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUInputProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUInputProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUInputProperty259 is the property259 value of catalog.product.sku.
-type ProductSKUInputProperty259 struct {
-	Value   b24.Opt[string] `json:"value,omitzero"`
-	ValueID b24.Opt[string] `json:"valueId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUInputProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUInputProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUInputProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUInputProperty259
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -252,9 +252,7 @@ type ProductPropertyInput struct {
 	Hint b24.Opt[string] `json:"hint,omitzero"`
 	// Settings for the custom type. Only scalar values and nested objects from
 	// scalar values are supported
-	UserTypeSettings *ProductPropertyInputUserTypeSettings `json:"userTypeSettings,omitzero"`
-	ID               b24.Opt[b24.Int]                      `json:"id,omitzero"`
-	TimestampX       b24.Opt[string]                       `json:"timestampX,omitzero"`
+	UserTypeSettings map[string]any `json:"userTypeSettings,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -268,30 +266,6 @@ func (v *ProductPropertyInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductPropertyInput) MarshalJSON() ([]byte, error) {
 	type plain ProductPropertyInput
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductPropertyInputUserTypeSettings is the userTypeSettings value of
-// catalog.productProperty.
-type ProductPropertyInputUserTypeSettings struct {
-	Group     b24.Opt[string]  `json:"group,omitzero"`
-	Multiple  b24.Opt[string]  `json:"multiple,omitzero"`
-	Size      b24.Opt[b24.Int] `json:"size,omitzero"`
-	TableName b24.Opt[string]  `json:"tableName,omitzero"`
-	Width     b24.Opt[b24.Int] `json:"width,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyInputUserTypeSettings) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyInputUserTypeSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyInputUserTypeSettings) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyInputUserTypeSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -65,8 +65,7 @@ type ProductPropertyFeatureInput struct {
 	//
 	//   - Y — enabled
 	//   - N — disabled
-	IsEnabled   b24.Opt[b24.Bool] `json:"isEnabled,omitzero"`
-	FeatureName b24.Opt[string]   `json:"featureName,omitzero"`
+	IsEnabled b24.Opt[b24.Bool] `json:"isEnabled,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

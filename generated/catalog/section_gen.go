@@ -82,9 +82,6 @@ type SectionInput struct {
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Type of description. Available types: text, html
 	DescriptionType b24.Opt[string] `json:"descriptionType,omitzero"`
-	// An array of objects containing information about the selected catalog
-	// sections
-	Section []string `json:"section,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -58,9 +58,6 @@ type VATInput struct {
 	// Default is 100. Default: 100.
 	Sort       b24.Opt[b24.Int]  `json:"sort,omitzero"`
 	TimestampX b24.Opt[b24.Time] `json:"timestampX,omitzero"`
-	// Object containing information about the VAT rate with the specified
-	// identifier
-	VAT b24.Opt[string] `json:"vat,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -279,8 +279,6 @@ type ContactInput struct {
 	AddressCountryCode b24.Opt[string] `json:"ADDRESS_COUNTRY_CODE,omitzero"`
 	// Location address identifier
 	AddressLocAddrID b24.Opt[b24.Int] `json:"ADDRESS_LOC_ADDR_ID,omitzero"`
-	// Link to faces from the faceid module
-	FaceID b24.Opt[b24.Int] `json:"FACE_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -942,17 +940,6 @@ type ContactUserfieldInput struct {
 	//
 	// By default N. Default: N.
 	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Identifier of the custom field
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// String identifier binding the custom field to the entity.
-	//
-	// In the case of methods crm.contact.userfield.*, the value CRM_CONTACT is
-	// automatically assigned
-	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
-	// CLIENT_ID of the application that serves this field type.
-	//
-	// Returned when the field type is custom
-	UserTypeOwner b24.Opt[string] `json:"USER_TYPE_OWNER,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -997,7 +984,7 @@ type ContactUserfieldInputSettings struct {
 	// Available only when DISPLAY = LIST or DISPLAY = UI.
 	//
 	// Default 1. Default: 1.
-	ListHeight b24.Opt[b24.Int] `json:"LIST_HEIGHT,omitzero"`
+	ListHeight any `json:"LIST_HEIGHT,omitzero"`
 	// Information block type identifier.
 	//
 	// Default "". Default: "".
@@ -1047,62 +1034,6 @@ type ContactUserfieldInputSettings struct {
 	//
 	// Default is N. Default: N.
 	Deal b24.Opt[b24.Bool] `json:"DEAL,omitzero"`
-	// Input field size for display
-	Size b24.Opt[b24.Int] `json:"SIZE,omitzero"`
-	// Minimum value (0 — do not check)
-	MinValue b24.Opt[float64] `json:"MIN_VALUE,omitzero"`
-	// Maximum value (0 — do not check)
-	MaxValue b24.Opt[float64] `json:"MAX_VALUE,omitzero"`
-	// Labels for values, where:
-	//
-	//   - array item with index 0 — label for value No
-	//   - array item with index 1 — label for value Yes
-	Label []string `json:"LABEL,omitzero"`
-	// Checkbox label
-	LabelCheckbox b24.Opt[string] `json:"LABEL_CHECKBOX,omitzero"`
-	// Use seconds. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	UseSecond b24.Opt[b24.Bool] `json:"USE_SECOND,omitzero"`
-	// Use time zones. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	UseTimezone b24.Opt[b24.Bool] `json:"USE_TIMEZONE,omitzero"`
-	// Regular expression for validation
-	Regexp b24.Opt[string] `json:"REGEXP,omitzero"`
-	// Minimum string length (0 — do not check)
-	MinLength b24.Opt[b24.Int] `json:"MIN_LENGTH,omitzero"`
-	// Maximum string length (0 — do not check)
-	MaxLength b24.Opt[b24.Int] `json:"MAX_LENGTH,omitzero"`
-	// Label when value is missing
-	CaptionNoValue b24.Opt[string] `json:"CAPTION_NO_VALUE,omitzero"`
-	// Whether to show an empty value for a required field. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowNoValue b24.Opt[b24.Bool] `json:"SHOW_NO_VALUE,omitzero"`
-	// Whether binding to Orders is enabled
-	Order b24.Opt[bool] `json:"ORDER,omitzero"`
-	// Whether binding to Commercial proposals is enabled
-	Quote b24.Opt[bool] `json:"QUOTE,omitzero"`
-	// Whether binding to New invoices is enabled
-	SmartInvoice b24.Opt[bool] `json:"SMART_INVOICE,omitzero"`
-	// Show map
-	ShowMap b24.Opt[bool] `json:"SHOW_MAP,omitzero"`
-	// Open in a new window
-	Popup b24.Opt[bool] `json:"POPUP,omitzero"`
-	// Maximum width for display in the list
-	ListWidth b24.Opt[b24.Int] `json:"LIST_WIDTH,omitzero"`
-	// Maximum allowable size for display in the list (0 — no limit)
-	MaxShowSize b24.Opt[b24.Int] `json:"MAX_SHOW_SIZE,omitzero"`
-	// Maximum allowable file size for upload (0 — do not check)
-	MaxAllowedSize b24.Opt[b24.Int] `json:"MAX_ALLOWED_SIZE,omitzero"`
-	// Allowed extensions
-	Extensions []string `json:"EXTENSIONS,omitzero"`
-	// Open file in a new tab
-	TargetBlank b24.Opt[bool] `json:"TARGET_BLANK,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -123,75 +123,6 @@ type DocumentgeneratorDocumentInput struct {
 	MyCompanyUfLogo any `json:"MyCompanyUfLogo,omitzero"`
 	// My Company
 	MyCompany any `json:"MY_COMPANY,omitzero"`
-	// Document identifier
-	ID b24.Opt[string] `json:"id,omitzero"`
-	// Document name
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// Document number
-	Number b24.Opt[string] `json:"number,omitzero"`
-	// Date of document creation
-	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
-	// Document update date
-	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
-	// Identifier of the user who created the document
-	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
-	// Identifier of the user who updated the document
-	UpdatedBy b24.Opt[b24.Int] `json:"updatedBy,omitzero"`
-	// Can the stamp and signature inclusion be changed
-	ChangeStampsEnabled b24.Opt[bool] `json:"changeStampsEnabled,omitzero"`
-	// Reason why the stamp and signature inclusion cannot be changed
-	ChangeStampsDisabledReason b24.Opt[string] `json:"changeStampsDisabledReason,omitzero"`
-	// Can the QR code be enabled or disabled
-	ChangeQRCodeEnabled b24.Opt[bool] `json:"changeQrCodeEnabled,omitzero"`
-	// Current state of the QR code
-	QRCodeEnabled b24.Opt[bool] `json:"qrCodeEnabled,omitzero"`
-	// Reason why the QR code cannot be changed
-	ChangeQRCodeDisabledReason b24.Opt[string] `json:"changeQrCodeDisabledReason,omitzero"`
-	// Summary information about the document's products (currencyId, totalSum,
-	// totalRows)
-	Products map[string]any `json:"products,omitzero"`
-	// Stamp and signature inclusion flag
-	StampsEnabled b24.Opt[bool] `json:"stampsEnabled,omitzero"`
-	// Link to download the document
-	DownloadURL b24.Opt[string] `json:"downloadUrl,omitzero"`
-	// Link to download the document for machine access
-	DownloadURLMachine b24.Opt[string] `json:"downloadUrlMachine,omitzero"`
-	// Link to the document image. May be an empty string immediately after
-	// creation or update
-	ImageURL b24.Opt[string] `json:"imageUrl,omitzero"`
-	// Link to the document image for machine access
-	ImageURLMachine b24.Opt[string] `json:"imageUrlMachine,omitzero"`
-	// Link to the PDF document. May be an empty string immediately after creation
-	// or update
-	PDFURL b24.Opt[string] `json:"pdfUrl,omitzero"`
-	// Link to the PDF document for machine access
-	PDFURLMachine b24.Opt[string] `json:"pdfUrlMachine,omitzero"`
-	// Public link to the document
-	PublicURL b24.Opt[string] `json:"publicUrl,omitzero"`
-	// Flag indicating a document conversion error
-	IsTransformationError b24.Opt[bool] `json:"isTransformationError,omitzero"`
-	// Text of the conversion error if isTransformationError = true
-	TransformationErrorMessage b24.Opt[string] `json:"transformationErrorMessage,omitzero"`
-	// Code of the conversion error if isTransformationError = true
-	TransformationErrorCode b24.Opt[string] `json:"transformationErrorCode,omitzero"`
-	// Identifier of the document template
-	TemplateID b24.Opt[b24.Int] `json:"templateId,omitzero"`
-	// Event tag for document transformation
-	PullTag b24.Opt[string] `json:"pullTag,omitzero"`
-	// Identifier of the file on Drive for sending via email
-	EmailDiskFile b24.Opt[b24.Int] `json:"emailDiskFile,omitzero"`
-	// Identifier of the CRM object type
-	EntityTypeID b24.Opt[b24.Int] `json:"entityTypeId,omitzero"`
-	// Identifier of the CRM object
-	EntityID b24.Opt[b24.Int] `json:"entityId,omitzero"`
-	// Field values of the document
-	Values map[string]any `json:"values,omitzero"`
-	// Document DOCX file identifier
-	FileID any `json:"fileId,omitzero"`
-	// Document image identifier
-	ImageID any `json:"imageId,omitzero"`
-	// Document PDF file identifier
-	PDFID any `json:"pdfId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -287,10 +218,6 @@ type DocumentgeneratorNumeratorInput struct {
 	Template b24.Opt[string] `json:"template,omitzero"`
 	// Generator settings. Parameter descriptions are below.
 	Settings *DocumentgeneratorNumeratorInputSettings `json:"settings,omitzero"`
-	// The identifier of the numerator
-	ID b24.Opt[string] `json:"id,omitzero"`
-	// The symbolic code of the numerator. Can be null
-	Code b24.Opt[string] `json:"code,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -312,20 +239,6 @@ func (v DocumentgeneratorNumeratorInput) MarshalJSON() ([]byte, error) {
 type DocumentgeneratorNumeratorInputSettings struct {
 	// Settings for sequential numbering. Parameter descriptions are below
 	BitrixMainNumeratorGeneratorSequentNumberGenerator *DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator,omitzero"`
-	// The initial value of the counter
-	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-	// The increment step of the counter
-	Step b24.Opt[b24.Int] `json:"step,omitzero"`
-	// The minimum length of the number
-	Length b24.Opt[b24.Int] `json:"length,omitzero"`
-	// The left padding character
-	PadString b24.Opt[string] `json:"padString,omitzero"`
-	// The reset period for the counter: null, day, month, or year
-	PeriodicBy b24.Opt[string] `json:"periodicBy,omitzero"`
-	// The timezone identifier for periodic reset. Can be null
-	Timezone b24.Opt[string] `json:"timezone,omitzero"`
-	// Indicator of direct numbering
-	IsDirectNumeration b24.Opt[bool] `json:"isDirectNumeration,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -537,22 +450,6 @@ type DocumentgeneratorTemplateInput struct {
 	// Sorting index
 	Sort           b24.Opt[b24.Int] `json:"sort,omitzero"`
 	TemplateFields any              `json:"templateFields,omitzero"`
-	// Identifier of the template
-	ID b24.Opt[string] `json:"id,omitzero"`
-	// Symbolic code of the template
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Link to download the template file
-	Download b24.Opt[string] `json:"download,omitzero"`
-	// Link to download the template file for the application
-	DownloadMachine b24.Opt[string] `json:"downloadMachine,omitzero"`
-	// Module identifier
-	ModuleID b24.Opt[string] `json:"moduleId,omitzero"`
-	// Template deletion flag: Y or N
-	IsDeleted b24.Opt[b24.Bool] `json:"isDeleted,omitzero"`
-	// Date and time of template creation
-	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
-	// Date and time of the last template update
-	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

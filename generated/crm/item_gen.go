@@ -606,49 +606,7 @@ type ItemInput struct {
 	// Default — null. Default: null.
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// CONTACTS
-	Contacts           []b24.Int        `json:"contacts,omitzero"`
-	DateCreateShort    any              `json:"dateCreateShort,omitzero"`
-	DateModifyShort    any              `json:"dateModifyShort,omitzero"`
-	IsConvert          any              `json:"isConvert,omitzero"`
-	StageSemanticID    b24.Opt[string]  `json:"stageSemanticId,omitzero"`
-	ProductID          any              `json:"productId,omitzero"`
-	ShortName          any              `json:"shortName,omitzero"`
-	Address            any              `json:"address,omitzero"`
-	DateClosed         any              `json:"dateClosed,omitzero"`
-	HasPhone           b24.Opt[string]  `json:"hasPhone,omitzero"`
-	HasEmail           b24.Opt[string]  `json:"hasEmail,omitzero"`
-	HasImol            b24.Opt[string]  `json:"hasImol,omitzero"`
-	Login              any              `json:"login,omitzero"`
-	IsReturnCustomer   b24.Opt[string]  `json:"isReturnCustomer,omitzero"`
-	SearchContent      b24.Opt[string]  `json:"searchContent,omitzero"`
-	PhoneMobile        b24.Opt[string]  `json:"phoneMobile,omitzero"`
-	PhoneWork          b24.Opt[string]  `json:"phoneWork,omitzero"`
-	PhoneMailing       b24.Opt[string]  `json:"phoneMailing,omitzero"`
-	EmailHome          b24.Opt[string]  `json:"emailHome,omitzero"`
-	EmailWork          b24.Opt[string]  `json:"emailWork,omitzero"`
-	EmailMailing       b24.Opt[string]  `json:"emailMailing,omitzero"`
-	Skype              any              `json:"skype,omitzero"`
-	Icq                any              `json:"icq,omitzero"`
-	Imol               b24.Opt[string]  `json:"imol,omitzero"`
-	Email              b24.Opt[string]  `json:"email,omitzero"`
-	Phone              b24.Opt[string]  `json:"phone,omitzero"`
-	EntityTypeID       b24.Opt[b24.Int] `json:"entityTypeId,omitzero"`
-	IsNew              b24.Opt[string]  `json:"isNew,omitzero"`
-	IsRepeatedApproach b24.Opt[string]  `json:"isRepeatedApproach,omitzero"`
-	Closed             b24.Opt[string]  `json:"closed,omitzero"`
-	BegindateShort     any              `json:"begindateShort,omitzero"`
-	ClosedateShort     any              `json:"closedateShort,omitzero"`
-	EventDate          any              `json:"eventDate,omitzero"`
-	EventDateShort     any              `json:"eventDateShort,omitzero"`
-	EventID            any              `json:"eventId,omitzero"`
-	EventDescription   any              `json:"eventDescription,omitzero"`
-	OrderStage         any              `json:"orderStage,omitzero"`
-	IsWork             any              `json:"isWork,omitzero"`
-	IsWon              any              `json:"isWon,omitzero"`
-	IsLose             any              `json:"isLose,omitzero"`
-	ReceivedAmount     any              `json:"receivedAmount,omitzero"`
-	LostAmount         any              `json:"lostAmount,omitzero"`
-	HasProducts        any              `json:"hasProducts,omitzero"`
+	Contacts []b24.Int `json:"contacts,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -847,20 +805,6 @@ type ItemPaymentInput struct {
 	Paid b24.Opt[b24.Bool] `json:"paid,omitzero"`
 	// Payment system identifier
 	PaySystemID b24.Opt[b24.Int] `json:"paySystemId,omitzero"`
-	// Payment identifier
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// System payment number
-	AccountNumber b24.Opt[string] `json:"accountNumber,omitzero"`
-	// Payment date
-	DatePaid b24.Opt[b24.Time] `json:"datePaid,omitzero"`
-	// User who made the payment
-	EmpPaidID b24.Opt[b24.Int] `json:"empPaidId,omitzero"`
-	// Payment amount
-	Sum b24.Opt[float64] `json:"sum,omitzero"`
-	// Payment currency
-	Currency b24.Opt[string] `json:"currency,omitzero"`
-	// Name of the payment system
-	PaySystemName b24.Opt[string] `json:"paySystemName,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -987,9 +931,7 @@ type ItemProductrowInput struct {
 	// Modified
 	Customized b24.Opt[b24.Bool] `json:"customized,omitzero"`
 	// Unit of Measure
-	MeasureName  b24.Opt[string]  `json:"measureName,omitzero"`
-	PriceAccount b24.Opt[b24.Int] `json:"priceAccount,omitzero"`
-	XMLID        b24.Opt[string]  `json:"xmlId,omitzero"`
+	MeasureName b24.Opt[string] `json:"measureName,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -222,19 +222,6 @@ type QuoteInput struct {
 	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
 	// UF_CRM_6710EFCBAF22C
 	UfCRM6710Efcbaf22C b24.Opt[b24.Date] `json:"UF_CRM_6710EFCBAF22C,omitzero"`
-	UfCRM566Eb0Ac9B7Fc b24.Opt[string]   `json:"UF_CRM_566EB0AC9B7FC,omitzero"`
-	UfCRM566Eb0Afa9895 b24.Opt[string]   `json:"UF_CRM_566EB0AFA9895,omitzero"`
-	UfCRM566Eb0Afb84F1 b24.Opt[string]   `json:"UF_CRM_566EB0AFB84F1,omitzero"`
-	UfCRM566Eb0Afc58Fd b24.Opt[string]   `json:"UF_CRM_566EB0AFC58FD,omitzero"`
-	UfCRM566Eb0Afda4Ef b24.Opt[string]   `json:"UF_CRM_566EB0AFDA4EF,omitzero"`
-	UfCRM566Eb0Afedb2F b24.Opt[string]   `json:"UF_CRM_566EB0AFEDB2F,omitzero"`
-	UfCRM566Eb0B014Ec2 b24.Opt[string]   `json:"UF_CRM_566EB0B014EC2,omitzero"`
-	UfCRM566Eb0B0231B2 b24.Opt[string]   `json:"UF_CRM_566EB0B0231B2,omitzero"`
-	UfCRM566Eb0B02F46F b24.Opt[string]   `json:"UF_CRM_566EB0B02F46F,omitzero"`
-	UfCRM566Eb0B03Cdcd b24.Opt[string]   `json:"UF_CRM_566EB0B03CDCD,omitzero"`
-	UfCRM566Eb0B04D190 b24.Opt[string]   `json:"UF_CRM_566EB0B04D190,omitzero"`
-	UfCRM577Bbce34Cc90 b24.Opt[string]   `json:"UF_CRM_577BBCE34CC90,omitzero"`
-	UfCRM577Bbce354F86 b24.Opt[string]   `json:"UF_CRM_577BBCE354F86,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -845,8 +832,6 @@ type QuoteUserfieldInput struct {
 	//
 	// By default N. Default: N.
 	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
-	ID           b24.Opt[string]   `json:"ID,omitzero"`
-	EntityID     b24.Opt[string]   `json:"ENTITY_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -949,9 +949,7 @@ type RequisiteUserfieldInput struct {
 	List b24.Opt[string] `json:"LIST,omitzero"`
 	// Additional settings (dependent on type). For detailed information, see the
 	// section
-	Settings *RequisiteUserfieldInputSettings `json:"SETTINGS,omitzero"`
-	// Identifier of the custom field
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
+	Settings map[string]any `json:"SETTINGS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -965,31 +963,6 @@ func (v *RequisiteUserfieldInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v RequisiteUserfieldInput) MarshalJSON() ([]byte, error) {
 	type plain RequisiteUserfieldInput
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteUserfieldInputSettings is the SETTINGS value of
-// crm.requisite.userfield.
-type RequisiteUserfieldInputSettings struct {
-	Size         b24.Opt[b24.Int] `json:"SIZE,omitzero"`
-	Rows         b24.Opt[b24.Int] `json:"ROWS,omitzero"`
-	Regexp       b24.Opt[string]  `json:"REGEXP,omitzero"`
-	MinLength    b24.Opt[b24.Int] `json:"MIN_LENGTH,omitzero"`
-	MaxLength    b24.Opt[b24.Int] `json:"MAX_LENGTH,omitzero"`
-	DefaultValue b24.Opt[string]  `json:"DEFAULT_VALUE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteUserfieldInputSettings) UnmarshalJSON(data []byte) error {
-	type plain RequisiteUserfieldInputSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteUserfieldInputSettings) MarshalJSON() ([]byte, error) {
-	type plain RequisiteUserfieldInputSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

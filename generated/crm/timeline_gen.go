@@ -249,12 +249,6 @@ type TimelineLogmessageInput struct {
 	// A list of available codes can be obtained using the method
 	// crm.timeline.icon.list
 	IconCode b24.Opt[string] `json:"iconCode,omitzero"`
-	// Identifier of the timeline record
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// Date and time of creation
-	Created b24.Opt[b24.Time] `json:"created,omitzero"`
-	// User who created the entry
-	AuthorID b24.Opt[b24.Int] `json:"authorId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -265,9 +265,7 @@ type TypeInput struct {
 	// Creation Date
 	CreatedTime b24.Opt[b24.Time] `json:"createdTime,omitzero"`
 	// Modification Date
-	UpdatedTime       b24.Opt[b24.Time] `json:"updatedTime,omitzero"`
-	IsPaymentsEnabled b24.Opt[string]   `json:"isPaymentsEnabled,omitzero"`
-	IsCountersEnabled b24.Opt[string]   `json:"isCountersEnabled,omitzero"`
+	UpdatedTime b24.Opt[b24.Time] `json:"updatedTime,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

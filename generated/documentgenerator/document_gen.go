@@ -194,64 +194,6 @@ type DocumentInput struct {
 	UserName       any `json:"UserName,omitzero"`
 	// Document Title
 	DocumentTitle any `json:"DocumentTitle,omitzero"`
-	// Document ID
-	ID b24.Opt[string] `json:"id,omitzero"`
-	// Document number
-	Number b24.Opt[string] `json:"number,omitzero"`
-	// Template ID
-	TemplateID b24.Opt[string] `json:"templateId,omitzero"`
-	// External object identifier
-	Value b24.Opt[string] `json:"value,omitzero"`
-	// Document field values (detailed description)
-	Values *DocumentInputValues `json:"values,omitzero"`
-	// DOCX file ID of the document
-	FileID b24.Opt[b24.Int] `json:"fileId,omitzero"`
-	// Document image file ID
-	ImageID b24.Opt[b24.Int] `json:"imageId,omitzero"`
-	// PDF file ID of the document
-	PDFID b24.Opt[b24.Int] `json:"pdfId,omitzero"`
-	// Indicates if stamps and signatures are enabled
-	StampsEnabled b24.Opt[bool] `json:"stampsEnabled,omitzero"`
-	// Link to download DOCX
-	DownloadURL b24.Opt[string] `json:"downloadUrl,omitzero"`
-	// Link to download DOCX for the application
-	DownloadURLMachine b24.Opt[string] `json:"downloadUrlMachine,omitzero"`
-	// Link to download PDF if PDF has already been generated
-	PDFURL b24.Opt[string] `json:"pdfUrl,omitzero"`
-	// Link to download PDF for the application
-	PDFURLMachine b24.Opt[string] `json:"pdfUrlMachine,omitzero"`
-	// Link to view or print PDF if PDF has already been generated
-	PrintURL b24.Opt[string] `json:"printUrl,omitzero"`
-	// Link to view or print PDF for the application
-	PrintURLMachine b24.Opt[string] `json:"printUrlMachine,omitzero"`
-	// Link to download image if the image has already been generated
-	ImageURL b24.Opt[string] `json:"imageUrl,omitzero"`
-	// Link to download image for the application
-	ImageURLMachine b24.Opt[string] `json:"imageUrlMachine,omitzero"`
-	// Public link to the document if it is enabled
-	PublicURL b24.Opt[string] `json:"publicUrl,omitzero"`
-	// Indicates if there was a document conversion error
-	IsTransformationError b24.Opt[bool] `json:"isTransformationError,omitzero"`
-	// Conversion error code if it occurred
-	TransformationErrorCode b24.Opt[string] `json:"transformationErrorCode,omitzero"`
-	// Conversion error message if it occurred
-	TransformationErrorMessage b24.Opt[string] `json:"transformationErrorMessage,omitzero"`
-	// Reason for cancellation of conversion if it was canceled
-	TransformationCancelReason b24.Opt[string] `json:"transformationCancelReason,omitzero"`
-	// Tag for subscribing to conversion status updates
-	PullTag b24.Opt[string] `json:"pullTag,omitzero"`
-	// File ID on Drive for sending by e-mail
-	EmailDiskFile b24.Opt[b24.Int] `json:"emailDiskFile,omitzero"`
-	// Document creation time
-	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
-	// Document last update time
-	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
-	// Document author ID
-	CreatedBy b24.Opt[string] `json:"createdBy,omitzero"`
-	// ID of the user who updated the document
-	UpdatedBy b24.Opt[b24.Int] `json:"updatedBy,omitzero"`
-	// Data about viewing the public link (detailed description)
-	PublicURLView *DocumentInputPublicURLView `json:"publicUrlView,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -265,52 +207,6 @@ func (v *DocumentInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v DocumentInput) MarshalJSON() ([]byte, error) {
 	type plain DocumentInput
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentInputValues is the values value of documentgenerator.document.
-type DocumentInputValues struct {
-	// Method of document creation
-	CreationMethod b24.Opt[string] `json:"_creationMethod,omitzero"`
-	// Indicates if stamps and signatures are enabled
-	StampsEnabled b24.Opt[bool] `json:"stampsEnabled,omitzero"`
-	// Variant of the product table display
-	ProductsTableVariant b24.Opt[string] `json:"productsTableVariant,omitzero"`
-	// Extra keeps the keys the docs do not list, among them <field_code> (field
-	// value from the template by its code).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentInputValues) UnmarshalJSON(data []byte) error {
-	type plain DocumentInputValues
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentInputValues) MarshalJSON() ([]byte, error) {
-	type plain DocumentInputValues
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentInputPublicURLView is the publicUrlView value of
-// documentgenerator.document.
-type DocumentInputPublicURLView struct {
-	// Time of the last view of the public link
-	Time b24.Opt[b24.Time] `json:"time,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentInputPublicURLView) UnmarshalJSON(data []byte) error {
-	type plain DocumentInputPublicURLView
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentInputPublicURLView) MarshalJSON() ([]byte, error) {
-	type plain DocumentInputPublicURLView
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

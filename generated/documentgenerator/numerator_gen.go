@@ -118,10 +118,6 @@ type NumeratorInput struct {
 	Template b24.Opt[string] `json:"template,omitzero"`
 	// Settings for the numerator generators (detailed description)
 	Settings *NumeratorInputSettings `json:"settings,omitzero"`
-	// The identifier of the numerator
-	ID b24.Opt[string] `json:"id,omitzero"`
-	// The symbolic code of the numerator. It can be null
-	Code b24.Opt[string] `json:"code,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

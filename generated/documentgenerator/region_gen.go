@@ -93,11 +93,6 @@ type RegionInput struct {
 	//   - TAX_INCLUDED: Tax included in the price
 	//   - TAX_NOT_INCLUDED: Tax not included in the price
 	Phrases map[string]any `json:"phrases,omitzero"`
-	// Identifier of the custom region; this field may be absent for a
-	// pre-installed region
-	ID b24.Opt[string] `json:"id,omitzero"`
-	// Code of the region
-	Code b24.Opt[string] `json:"code,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -158,8 +158,6 @@ type RoleInput struct {
 	// If keys are passed in lowercase, the role will be saved, but permissions
 	// will be empty.
 	Permissions *RoleInputPermissions `json:"permissions,omitzero"`
-	// Role identifier
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

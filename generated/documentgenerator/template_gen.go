@@ -192,36 +192,6 @@ type TemplateInput struct {
 	UserName       any `json:"UserName,omitzero"`
 	// Document Title
 	DocumentTitle any `json:"DocumentTitle,omitzero"`
-	// Template ID
-	ID b24.Opt[string] `json:"id,omitzero"`
-	// Link to download the template file
-	Download b24.Opt[string] `json:"download,omitzero"`
-	// Module code to which the template is linked
-	ModuleID b24.Opt[string] `json:"moduleId,omitzero"`
-	// Template deletion flag. Possible values:
-	//
-	//   - Y — deleted
-	//   - N — not deleted
-	IsDeleted b24.Opt[b24.Bool] `json:"isDeleted,omitzero"`
-	// Template creation time
-	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
-	// Template last update time
-	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
-	// Identifier of the user who created the template
-	CreatedBy b24.Opt[string] `json:"createdBy,omitzero"`
-	// Identifier of the user who updated the template
-	UpdatedBy b24.Opt[string] `json:"updatedBy,omitzero"`
-	// Class of the template body type
-	BodyType b24.Opt[string] `json:"bodyType,omitzero"`
-	// Variant of the products table
-	ProductsTableVariant b24.Opt[string] `json:"productsTableVariant,omitzero"`
-	// Default template flag. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsDefault b24.Opt[b24.Bool] `json:"isDefault,omitzero"`
-	// Link to download the template for machine processing
-	DownloadMachine b24.Opt[string] `json:"downloadMachine,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -218,15 +218,6 @@ type V2BotInput struct {
 	//
 	// More details in the section BotToken Rotation
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
-	// Bot object. Extended format for the owner, brief format for others (detailed
-	// description)
-	Bot *V2BotInputBot `json:"bot,omitzero"`
-	// Array of related users (detailed description)
-	Users []b24.Int `json:"users,omitzero"`
-	// Array of bots in extended format (detailed description)
-	Bots []V2BotInputBots `json:"bots,omitzero"`
-	// Is there a next page
-	HasNextPage b24.Opt[bool] `json:"hasNextPage,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -277,98 +268,6 @@ func (v *V2BotInputProperties) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v V2BotInputProperties) MarshalJSON() ([]byte, error) {
 	type plain V2BotInputProperties
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V2BotInputBot is the bot value of imbot.v2.Bot.
-type V2BotInputBot struct {
-	// Bot identifier
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// Symbolic code of the bot
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Type of the bot
-	Type b24.Opt[string] `json:"type,omitzero"`
-	// Bot is hidden from the contact list
-	IsHidden b24.Opt[bool] `json:"isHidden,omitzero"`
-	// Bot supports open channels
-	IsSupportOpenline b24.Opt[bool] `json:"isSupportOpenline,omitzero"`
-	// Reactions are enabled for bot messages
-	IsReactionsEnabled b24.Opt[bool] `json:"isReactionsEnabled,omitzero"`
-	// Chat background ID or null
-	BackgroundID b24.Opt[string] `json:"backgroundId,omitzero"`
-	// Language of the bot
-	Language b24.Opt[string] `json:"language,omitzero"`
-	// Module identifier
-	ModuleID b24.Opt[string] `json:"moduleId,omitzero"`
-	// Event delivery mode: webhook or fetch
-	EventMode b24.Opt[string] `json:"eventMode,omitzero"`
-	// Number of messages sent by the bot
-	CountMessage b24.Opt[b24.Int] `json:"countMessage,omitzero"`
-	// Number of registered commands
-	CountCommand b24.Opt[b24.Int] `json:"countCommand,omitzero"`
-	// Number of bot chats
-	CountChat b24.Opt[b24.Int] `json:"countChat,omitzero"`
-	// Number of users interacting with the bot
-	CountUser b24.Opt[b24.Int] `json:"countUser,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotInputBot) UnmarshalJSON(data []byte) error {
-	type plain V2BotInputBot
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotInputBot) MarshalJSON() ([]byte, error) {
-	type plain V2BotInputBot
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V2BotInputBots is the bots value of imbot.v2.Bot.
-type V2BotInputBots struct {
-	// Identifier of the bot
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// Symbolic code of the bot
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Type of the bot
-	Type b24.Opt[string] `json:"type,omitzero"`
-	// Bot is hidden from the contact list
-	IsHidden b24.Opt[bool] `json:"isHidden,omitzero"`
-	// Bot supports open channels
-	IsSupportOpenline b24.Opt[bool] `json:"isSupportOpenline,omitzero"`
-	// Reactions are enabled for bot messages
-	IsReactionsEnabled b24.Opt[bool] `json:"isReactionsEnabled,omitzero"`
-	// Chat background ID or null
-	BackgroundID b24.Opt[string] `json:"backgroundId,omitzero"`
-	// Language of the bot
-	Language b24.Opt[string] `json:"language,omitzero"`
-	// Module identifier
-	ModuleID b24.Opt[string] `json:"moduleId,omitzero"`
-	// Event delivery mode: webhook or fetch
-	EventMode b24.Opt[string] `json:"eventMode,omitzero"`
-	// Number of messages sent by the bot
-	CountMessage b24.Opt[b24.Int] `json:"countMessage,omitzero"`
-	// Number of registered commands
-	CountCommand b24.Opt[b24.Int] `json:"countCommand,omitzero"`
-	// Number of chats for the bot
-	CountChat b24.Opt[b24.Int] `json:"countChat,omitzero"`
-	// Number of users who interacted with the bot
-	CountUser b24.Opt[b24.Int] `json:"countUser,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotInputBots) UnmarshalJSON(data []byte) error {
-	type plain V2BotInputBots
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotInputBots) MarshalJSON() ([]byte, error) {
-	type plain V2BotInputBots
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -446,26 +345,6 @@ type V2ChatInput struct {
 	OwnerID b24.Opt[b24.Int] `json:"ownerId,omitzero"`
 	// First message in the chat
 	Message b24.Opt[string] `json:"message,omitzero"`
-	// Unique identifier of the chat
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// Dialog identifier: chat5 for group chats, 123 for personal chats
-	DialogID b24.Opt[string] `json:"dialogId,omitzero"`
-	// Name of the chat
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Type of chat: chat, open, channel, and others
-	Type b24.Opt[string] `json:"type,omitzero"`
-	// ID of the chat owner
-	Owner b24.Opt[b24.Int] `json:"owner,omitzero"`
-	// Role of the current user: owner, manager, member, guest, none
-	Role b24.Opt[string] `json:"role,omitzero"`
-	// Creation date of the chat in ISO 8601 format
-	DateCreate b24.Opt[string] `json:"dateCreate,omitzero"`
-	// ID of the last message
-	LastMessageID b24.Opt[b24.Int] `json:"lastMessageId,omitzero"`
-	// List of user IDs who have disabled notifications
-	MuteList []any `json:"muteList,omitzero"`
-	// Array of chat manager IDs
-	ManagerList []any `json:"managerList,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

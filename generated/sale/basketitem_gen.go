@@ -162,13 +162,7 @@ type BasketitemInput struct {
 	// External code of the product catalog
 	CatalogXMLID b24.Opt[string] `json:"catalogXmlId,omitzero"`
 	// External code of the product
-	ProductXMLID b24.Opt[string]  `json:"productXmlId,omitzero"`
-	DateInsert   b24.Opt[string]  `json:"dateInsert,omitzero"`
-	DateUpdate   b24.Opt[string]  `json:"dateUpdate,omitzero"`
-	ID           b24.Opt[b24.Int] `json:"id,omitzero"`
-	Properties   []any            `json:"properties,omitzero"`
-	Reservations []any            `json:"reservations,omitzero"`
-	Type         b24.Opt[b24.Int] `json:"type,omitzero"`
+	ProductXMLID b24.Opt[string] `json:"productXmlId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -53,9 +53,6 @@ type PaymentitembasketInput struct {
 	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
 	// External record identifier
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Array of objects with information about the selected bindings of basket
-	// items to payments
-	PaymentItemBasket []string `json:"paymentItemBasket,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -360,7 +360,7 @@ type PropertyInput struct {
 	//   - value2 — file in base64 format.
 	//
 	// For multiple order properties (multiple), an array of values is supported
-	DefaultValue b24.Opt[string] `json:"defaultValue,omitzero"`
+	DefaultValue any `json:"defaultValue,omitzero"`
 	// An object in the format {"field_1": "value_1", ... "field_N": "value_N"} for
 	// passing additional settings for the order property.
 	//
@@ -455,7 +455,6 @@ type PropertyInput struct {
 	//
 	// If not provided, the default value is N. Default: N.
 	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
-	ID          b24.Opt[b24.Int]  `json:"id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

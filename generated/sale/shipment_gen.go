@@ -138,9 +138,6 @@ type ShipmentInput struct {
 	// If neither basePriceDelivery nor priceDelivery is provided, both prices are
 	// set to 0
 	PriceDelivery b24.Opt[float64] `json:"priceDelivery,omitzero"`
-	// Shipment information
-	Property      b24.Opt[string] `json:"property,omitzero"`
-	ShipmentItems []any           `json:"shipmentItems,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

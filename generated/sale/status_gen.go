@@ -72,8 +72,6 @@ type StatusInput struct {
 	// Can be used for synchronization with the order or delivery status by
 	// identifier in an external system.
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// An array of objects with information about the selected statuses
-	Status []string `json:"status,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -73,7 +73,6 @@ type StatusLangInput struct {
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Description of the status for the created localization
 	Description b24.Opt[string] `json:"description,omitzero"`
-	Active      b24.Opt[string] `json:"active,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -172,7 +172,7 @@ type ChecklistitemInput struct {
 	//
 	// The system will add checklist item participants to the task in the same
 	// roles
-	Members *ChecklistitemInputMembers `json:"MEMBERS,omitzero"`
+	Members map[string]any `json:"MEMBERS,omitzero"`
 	// Identifier of the parent item. Use for nested checklists.
 	//
 	//   - If PARENT_ID is passed with a value of 0, the system will create a new
@@ -183,22 +183,6 @@ type ChecklistitemInput struct {
 	//     item to the existing top-level checklist. If there is no checklist in
 	//     the task, it will create a new one
 	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
-	// Checklist item identifier
-	ID b24.Opt[string] `json:"ID,omitzero"`
-	// Identifier of the task to which the item belongs
-	TaskID b24.Opt[string] `json:"TASK_ID,omitzero"`
-	// Identifier of the item author
-	CreatedBy b24.Opt[string] `json:"CREATED_BY,omitzero"`
-	// Identifier of the user who last changed the status of the item.
-	//
-	// Can be null if the status has not been changed
-	ToggledBy b24.Opt[string] `json:"TOGGLED_BY,omitzero"`
-	// Date and time of the status change in ISO 8601 format
-	ToggledDate b24.Opt[string] `json:"TOGGLED_DATE,omitzero"`
-	// Object with description of attached files.
-	//
-	// Key — attachment file identifier ATTACHMENT_ID
-	Attachments *ChecklistitemInputAttachments `json:"ATTACHMENTS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -212,75 +196,6 @@ func (v *ChecklistitemInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ChecklistitemInput) MarshalJSON() ([]byte, error) {
 	type plain ChecklistitemInput
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemInputMembers is the MEMBERS value of task.checklistitem.
-type ChecklistitemInputMembers struct {
-	// User identifier
-	ID b24.Opt[string] `json:"ID,omitzero"`
-	// User's role in the checklist item. Possible values:
-	//
-	//   - A — Participant,
-	//   - U — Observer
-	Type b24.Opt[ChecklistitemInputMembersType] `json:"TYPE,omitzero"`
-	// User's name
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.Opt[string] `json:"PERSONAL_PHOTO,omitzero"`
-	// User's gender. Possible values:
-	//
-	//   - M — male,
-	//   - F — female
-	PersonalGender b24.Opt[ChecklistitemInputMembersPersonalGender] `json:"PERSONAL_GENDER,omitzero"`
-	// Link to the user's avatar
-	Image b24.Opt[string] `json:"IMAGE,omitzero"`
-	// Indicates that the user is an external participant
-	IsCollaber b24.Opt[bool] `json:"IS_COLLABER,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemInputMembers) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemInputMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemInputMembers) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemInputMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemInputAttachments is the ATTACHMENTS value of
-// task.checklistitem.
-type ChecklistitemInputAttachments struct {
-	// Attachment identifier
-	AttachmentID b24.Opt[b24.Int] `json:"ATTACHMENT_ID,omitzero"`
-	// File name
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// File size in bytes
-	Size b24.Opt[string] `json:"SIZE,omitzero"`
-	// File identifier on Drive
-	FileID b24.Opt[string] `json:"FILE_ID,omitzero"`
-	// Link to download the file
-	DownloadURL b24.Opt[string] `json:"DOWNLOAD_URL,omitzero"`
-	// Link to view the file in the browser
-	ViewURL b24.Opt[string] `json:"VIEW_URL,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemInputAttachments) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemInputAttachments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemInputAttachments) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemInputAttachments
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -326,51 +241,6 @@ func (v *ChecklistitemMembersPersonalGender) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = ChecklistitemMembersPersonalGender(s)
-	return nil
-}
-
-// ChecklistitemInputMembersType is the TYPE of task.checklistitem: the
-// constants below are the documented values; others are accepted too.
-type ChecklistitemInputMembersType string
-
-// The documented values of ChecklistitemInputMembersType.
-const (
-	// Participant,
-	ChecklistitemInputMembersTypeA ChecklistitemInputMembersType = "A"
-	// Observer
-	ChecklistitemInputMembersTypeU ChecklistitemInputMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ChecklistitemInputMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ChecklistitemInputMembersType(s)
-	return nil
-}
-
-// ChecklistitemInputMembersPersonalGender is the PERSONAL_GENDER of
-// task.checklistitem: the constants below are the documented values; others
-// are accepted too.
-type ChecklistitemInputMembersPersonalGender string
-
-// The documented values of ChecklistitemInputMembersPersonalGender.
-const (
-	// male,
-	ChecklistitemInputMembersPersonalGenderM ChecklistitemInputMembersPersonalGender = "M"
-	// female
-	ChecklistitemInputMembersPersonalGenderF ChecklistitemInputMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ChecklistitemInputMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ChecklistitemInputMembersPersonalGender(s)
 	return nil
 }
 

@@ -100,17 +100,6 @@ type CommentitemInput struct {
 	// The comment author must have access to the attached files; otherwise, the
 	// method will return an error.
 	UfForumMessageDoc []any `json:"UF_FORUM_MESSAGE_DOC,omitzero"`
-	// HTML code of the comment
-	PostMessageHTML b24.Opt[string] `json:"POST_MESSAGE_HTML,omitzero"`
-	// Comment ID
-	ID b24.Opt[string] `json:"ID,omitzero"`
-	// Comment author's name
-	AuthorName b24.Opt[string] `json:"AUTHOR_NAME,omitzero"`
-	// Comment author's email
-	AuthorEmail b24.Opt[string] `json:"AUTHOR_EMAIL,omitzero"`
-	// Object containing information about attachments. The key of the object is
-	// the attachment ID, and the value is the object with file description
-	AttachedObjects *CommentitemInputAttachedObjects `json:"ATTACHED_OBJECTS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -124,37 +113,6 @@ func (v *CommentitemInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v CommentitemInput) MarshalJSON() ([]byte, error) {
 	type plain CommentitemInput
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CommentitemInputAttachedObjects is the ATTACHED_OBJECTS value of
-// task.commentitem.
-type CommentitemInputAttachedObjects struct {
-	// Attachment ID
-	AttachmentID b24.Opt[string] `json:"ATTACHMENT_ID,omitzero"`
-	// File name
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// File size in bytes
-	Size b24.Opt[string] `json:"SIZE,omitzero"`
-	// File ID on Drive
-	FileID b24.Opt[string] `json:"FILE_ID,omitzero"`
-	// URL for downloading the file
-	DownloadURL b24.Opt[string] `json:"DOWNLOAD_URL,omitzero"`
-	// URL for viewing the file
-	ViewURL b24.Opt[string] `json:"VIEW_URL,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemInputAttachedObjects) UnmarshalJSON(data []byte) error {
-	type plain CommentitemInputAttachedObjects
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemInputAttachedObjects) MarshalJSON() ([]byte, error) {
-	type plain CommentitemInputAttachedObjects
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

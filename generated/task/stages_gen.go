@@ -79,26 +79,6 @@ type StagesInput struct {
 	//
 	// An access error will be returned if the permission level is insufficient
 	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
-	// Identifier of the stage.
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Sorting.
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// System type. Possible values: NEW, PROGRESS, WORK, REVIEW, FINISH.
-	SystemType b24.Opt[string] `json:"SYSTEM_TYPE,omitzero"`
-	// Type of the object. U for user, G for group.
-	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
-	// Additional filters.
-	//
-	// System parameter. Always has the value of an empty array.
-	AdditionalFilter []any `json:"ADDITIONAL_FILTER,omitzero"`
-	// Array of elements to update.
-	//
-	// System parameter. Always has the value of an empty array.
-	ToUpdate []any `json:"TO_UPDATE,omitzero"`
-	// Functions applied to the task when moving to this stage.
-	//
-	// System parameter. Always has the value of null.
-	ToUpdateAccess b24.Opt[string] `json:"TO_UPDATE_ACCESS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -55,8 +55,6 @@ type APIScrumBacklogInput struct {
 	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
 	// The identifier of the user who will modify the backlog
 	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
-	// Identifier of the backlog
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -134,8 +132,6 @@ type APIScrumEpicInput struct {
 	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
 	// Modified by
 	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
-	// Epic identifier
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -257,12 +253,6 @@ type APIScrumSprintInput struct {
 	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
 	// Identifier of the user who modified the sprint
 	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
-	// Identifier of the sprint
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// Entity type (in this case sprint)
-	EntityType b24.Opt[string] `json:"entityType,omitzero"`
-	// Goal of the sprint. Set only in the interface when starting the sprint
-	Goal b24.Opt[string] `json:"goal,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -333,10 +323,6 @@ type APIScrumTaskInput struct {
 	EpicID b24.Opt[b24.Int] `json:"epicId,omitzero"`
 	// Sorting
 	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
-	// Identifier of the user who created the task
-	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
-	// Identifier of the user who last modified the task
-	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -199,46 +199,6 @@ type TemplateInput struct {
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	UfTaskWebdavFiles any `json:"UF_TASK_WEBDAV_FILES,omitzero"`
-	// Indicator that the description is stored in BBCode format
-	DescriptionInBbcode b24.Opt[string] `json:"DESCRIPTION_IN_BBCODE,omitzero"`
-	// Indicator that the executor can change the deadline
-	AllowChangeDeadline b24.Opt[string] `json:"ALLOW_CHANGE_DEADLINE,omitzero"`
-	// Indicator for time tracking for tasks based on the template
-	AllowTimeTracking b24.Opt[string] `json:"ALLOW_TIME_TRACKING,omitzero"`
-	// List of template files
-	Files []any `json:"FILES,omitzero"`
-	// List of template tags
-	Tags []any `json:"TAGS,omitzero"`
-	// Indicator for considering working time when calculating deadlines
-	MatchWorkTime b24.Opt[string] `json:"MATCH_WORK_TIME,omitzero"`
-	// The ID of the related task
-	TaskID b24.Opt[b24.Int] `json:"TASK_ID,omitzero"`
-	// The name of the Creator
-	CreatedByName b24.Opt[string] `json:"CREATED_BY_NAME,omitzero"`
-	// The last name of the Creator
-	CreatedByLastName b24.Opt[string] `json:"CREATED_BY_LAST_NAME,omitzero"`
-	// The middle name of the Creator
-	CreatedBySecondName b24.Opt[string] `json:"CREATED_BY_SECOND_NAME,omitzero"`
-	// The login of the Creator
-	CreatedByLogin b24.Opt[string] `json:"CREATED_BY_LOGIN,omitzero"`
-	// The position of the Creator
-	CreatedByWorkPosition b24.Opt[string] `json:"CREATED_BY_WORK_POSITION,omitzero"`
-	// The ID of the Creator's photo
-	CreatedByPhoto b24.Opt[b24.Int] `json:"CREATED_BY_PHOTO,omitzero"`
-	// The name of the responsible person
-	ResponsibleName b24.Opt[string] `json:"RESPONSIBLE_NAME,omitzero"`
-	// The last name of the responsible person
-	ResponsibleLastName b24.Opt[string] `json:"RESPONSIBLE_LAST_NAME,omitzero"`
-	// The middle name of the responsible person
-	ResponsibleSecondName b24.Opt[string] `json:"RESPONSIBLE_SECOND_NAME,omitzero"`
-	// The login of the responsible person
-	ResponsibleLogin b24.Opt[string] `json:"RESPONSIBLE_LOGIN,omitzero"`
-	// The position of the responsible person
-	ResponsibleWorkPosition b24.Opt[string] `json:"RESPONSIBLE_WORK_POSITION,omitzero"`
-	// The ID of the responsible person's photo
-	ResponsiblePhoto b24.Opt[b24.Int] `json:"RESPONSIBLE_PHOTO,omitzero"`
-	// The scenario for creating the template
-	Scenario b24.Opt[string] `json:"SCENARIO,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -485,27 +445,7 @@ type TemplateChecklistInput struct {
 	//
 	// The system will add the participants of the checklist item to the task in
 	// the same roles
-	Members *TemplateChecklistInputMembers `json:"MEMBERS,omitzero"`
-	// Identifier of the checklist item
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// Identifier of the original item when copied, if applicable
-	CopiedID b24.Opt[b24.Int] `json:"copiedId,omitzero"`
-	// Identifier of the user in the context of which the object is created
-	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
-	// Identifier of the item creator
-	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
-	// Auxiliary value for display order
-	DisplaySortIndex b24.Opt[string] `json:"displaySortIndex,omitzero"`
-	// Number of completions of the item
-	CompletedCount b24.Opt[b24.Int] `json:"completedCount,omitzero"`
-	// Object with description of attachments.
-	//
-	// If there is no data, an empty array [] is returned
-	Attachments *TemplateChecklistInputAttachments `json:"attachments,omitzero"`
-	// Service identifier of the node, if used
-	NodeID b24.Opt[b24.Int] `json:"nodeId,omitzero"`
-	// Identifier of the task template
-	TemplateID b24.Opt[b24.Int] `json:"templateId,omitzero"`
+	Members map[string]any `json:"MEMBERS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -519,67 +459,6 @@ func (v *TemplateChecklistInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v TemplateChecklistInput) MarshalJSON() ([]byte, error) {
 	type plain TemplateChecklistInput
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistInputMembers is the MEMBERS value of
-// tasks.template.checklist.
-type TemplateChecklistInputMembers struct {
-	// Identifier of the user
-	ID b24.Opt[string] `json:"id,omitzero"`
-	// Role of the user in the checklist item. Possible values:
-	//
-	//   - A — Participant
-	//   - U — Observer
-	Type b24.Opt[TemplateChecklistInputMembersType] `json:"type,omitzero"`
-	// User's name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.Opt[string] `json:"personalPhoto,omitzero"`
-	// Gender of the user. Possible values:
-	//
-	//   - M — Male
-	//   - F — Female
-	PersonalGender b24.Opt[TemplateChecklistInputMembersPersonalGender] `json:"personalGender,omitzero"`
-	// Link to the user's avatar
-	Image b24.Opt[string] `json:"image,omitzero"`
-	// Indicator that the user is an external participant
-	IsCollaber b24.Opt[bool] `json:"isCollaber,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistInputMembers) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistInputMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistInputMembers) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistInputMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistInputAttachments is the attachments value of
-// tasks.template.checklist.
-type TemplateChecklistInputAttachments struct {
-	// Identifier of the file on Drive in the format n , where the key is the
-	// identifier of the attachment
-	AttachmentID b24.Opt[string] `json:"attachmentId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistInputAttachments) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistInputAttachments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistInputAttachments) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistInputAttachments
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -625,51 +504,6 @@ func (v *TemplateChecklistMembersPersonalGender) UnmarshalJSON(data []byte) erro
 		return err
 	}
 	*v = TemplateChecklistMembersPersonalGender(s)
-	return nil
-}
-
-// TemplateChecklistInputMembersType is the type of tasks.template.checklist:
-// the constants below are the documented values; others are accepted too.
-type TemplateChecklistInputMembersType string
-
-// The documented values of TemplateChecklistInputMembersType.
-const (
-	// Participant
-	TemplateChecklistInputMembersTypeA TemplateChecklistInputMembersType = "A"
-	// Observer
-	TemplateChecklistInputMembersTypeU TemplateChecklistInputMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistInputMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistInputMembersType(s)
-	return nil
-}
-
-// TemplateChecklistInputMembersPersonalGender is the personalGender of
-// tasks.template.checklist: the constants below are the documented values;
-// others are accepted too.
-type TemplateChecklistInputMembersPersonalGender string
-
-// The documented values of TemplateChecklistInputMembersPersonalGender.
-const (
-	// Male
-	TemplateChecklistInputMembersPersonalGenderM TemplateChecklistInputMembersPersonalGender = "M"
-	// Female
-	TemplateChecklistInputMembersPersonalGenderF TemplateChecklistInputMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistInputMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistInputMembersPersonalGender(s)
 	return nil
 }
 

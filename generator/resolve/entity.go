@@ -160,13 +160,29 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 	// The write tables type what the read evidence left open.
 	mg.refine(wg)
 	wg.refine(mg)
-	for _, p := range mg.fields() {
-		if !p.ReadOnly {
-			if k, ok := descKey[normKey(p.Name)]; ok {
-				p.Name = k
-			}
-			wg.add([]spec.Param{p}, false)
+	// Then the fields the *.fields page gives as writable. A field only
+	// read pages show (isWon on crm.item.get, accomplicesData on
+	// tasks.task.get) is not written where the write pages or the fields
+	// page document what the entity takes; a family with neither takes
+	// every field not marked read-only.
+	writesDocumented := wg.len() > 0 || len(descKey) > 0
+	for _, k := range mg.order {
+		if p := mg.byKey[k]; !p.ReadOnly && describedReadOnly(p.Description) {
+			p.ReadOnly = true // "Read-only" in the fields table's note column
 		}
+	}
+	for _, p := range mg.fields() {
+		if p.ReadOnly {
+			continue
+		}
+		k, described := descKey[normKey(p.Name)]
+		if writesDocumented && !described {
+			continue
+		}
+		if described {
+			p.Name = k
+		}
+		wg.add([]spec.Param{p}, false)
 	}
 
 	e := spec.Entity{Family: fam, Name: entityName(fam), Fields: mg.fields(), Sources: dedupe(sources)}
@@ -418,8 +434,10 @@ func descriptorFields(m *spec.Method) []spec.Param {
 		return nil
 	}
 	line := map[string]int{}
+	marked := map[string]bool{} // "Read-only" in the table's note column
 	for _, f := range res.Fields {
 		line[f.Name] = f.Line
+		marked[f.Name] = describedReadOnly(f.Description)
 	}
 	var out []spec.Param
 	for i, k := range keys {
@@ -449,6 +467,7 @@ func descriptorFields(m *spec.Method) []spec.Param {
 		default:
 			continue
 		}
+		p.ReadOnly = p.ReadOnly || marked[k]
 		out = append(out, p)
 	}
 	return out
@@ -1074,4 +1093,20 @@ func keyedScalars(f spec.Param, v []byte) (spec.Kind, bool) {
 		}
 	}
 	return kind, true
+}
+
+// readOnlySpellings are the marks a fields table gives a field the portal
+// sets itself, per language (its note column, joined to the description):
+// "Read-only", "Только для чтения".
+var readOnlySpellings = []string{"read-only", "read only", "readonly", "только для чтения", "только чтение"}
+
+// describedReadOnly reports a description carrying a read-only mark.
+func describedReadOnly(desc string) bool {
+	d := strings.ToLower(desc)
+	for _, s := range readOnlySpellings {
+		if strings.Contains(d, s) {
+			return true
+		}
+	}
+	return false
 }
