@@ -1657,70 +1657,269 @@ func (v TaskAddV3ParamsFields) MarshalJSON() ([]byte, error) {
 
 // TaskAddV3Item is the result of tasks.task.add.
 type TaskAddV3Item struct {
-	ID                          b24.Int             `json:"id"`
-	Title                       b24.String          `json:"title"`
-	Description                 b24.String          `json:"description"`
-	Deadline                    b24.String          `json:"deadline"`
-	NeedsControl                b24.Bool            `json:"needsControl"`
-	StartPlan                   json.RawMessage     `json:"startPlan"`
-	EndPlan                     json.RawMessage     `json:"endPlan"`
-	FileIDs                     json.RawMessage     `json:"fileIds"`
-	Checklist                   json.RawMessage     `json:"checklist"`
-	EpicID                      json.RawMessage     `json:"epicId"`
-	StoryPoints                 json.RawMessage     `json:"storyPoints"`
-	Priority                    b24.String          `json:"priority"`
-	Status                      b24.String          `json:"status"`
-	StatusChanged               json.RawMessage     `json:"statusChanged"`
-	ParentID                    json.RawMessage     `json:"parentId"`
-	ContainsChecklist           b24.Bool            `json:"containsChecklist"`
-	ContainsSubTasks            b24.Bool            `json:"containsSubTasks"`
-	ContainsRelatedTasks        b24.Bool            `json:"containsRelatedTasks"`
-	ContainsGanttLinks          b24.Bool            `json:"containsGanttLinks"`
-	ContainsPlacements          b24.Bool            `json:"containsPlacements"`
-	ContainsResults             b24.Bool            `json:"containsResults"`
-	NumberOfReminders           b24.Int             `json:"numberOfReminders"`
-	ChatID                      b24.Int             `json:"chatId"`
-	PlannedDuration             b24.Int             `json:"plannedDuration"`
-	ActualDuration              b24.Int             `json:"actualDuration"`
-	DurationType                b24.String          `json:"durationType"`
-	Started                     json.RawMessage     `json:"started"`
-	EstimatedTime               b24.Int             `json:"estimatedTime"`
-	Replicate                   b24.Bool            `json:"replicate"`
-	Changed                     b24.String          `json:"changed"`
-	Closed                      json.RawMessage     `json:"closed"`
-	Activity                    b24.String          `json:"activity"`
-	GUID                        b24.String          `json:"guid"`
-	XMLID                       json.RawMessage     `json:"xmlId"`
-	ExchangeID                  json.RawMessage     `json:"exchangeId"`
-	ExchangeModified            json.RawMessage     `json:"exchangeModified"`
-	OutlookVersion              b24.Int             `json:"outlookVersion"`
-	Mark                        b24.String          `json:"mark"`
-	AllowsChangeDeadline        b24.Bool            `json:"allowsChangeDeadline"`
-	AllowsTimeTracking          b24.Bool            `json:"allowsTimeTracking"`
-	MatchesWorkTime             b24.Bool            `json:"matchesWorkTime"`
-	AddInReport                 json.RawMessage     `json:"addInReport"`
-	IsMultitask                 b24.Bool            `json:"isMultitask"`
-	SiteID                      b24.String          `json:"siteId"`
-	DeadlineCount               json.RawMessage     `json:"deadlineCount"`
-	DeclineReason               json.RawMessage     `json:"declineReason"`
-	ForumTopicID                json.RawMessage     `json:"forumTopicId"`
-	Link                        b24.String          `json:"link"`
-	Rights                      TaskAddV3ItemRights `json:"rights"`
-	ArchiveLink                 b24.String          `json:"archiveLink"`
-	CRMItemIDs                  []b24.String        `json:"crmItemIds"`
-	RequireResult               b24.Bool            `json:"requireResult"`
-	MatchesSubTasksTime         b24.Bool            `json:"matchesSubTasksTime"`
-	AutocompleteSubTasks        b24.Bool            `json:"autocompleteSubTasks"`
-	AllowsChangeDatePlan        b24.Bool            `json:"allowsChangeDatePlan"`
-	MaxDeadlineChangeDate       json.RawMessage     `json:"maxDeadlineChangeDate"`
-	MaxDeadlineChanges          json.RawMessage     `json:"maxDeadlineChanges"`
-	RequireDeadlineChangeReason b24.Bool            `json:"requireDeadlineChangeReason"`
-	InFavorite                  json.RawMessage     `json:"inFavorite"`
-	InPin                       json.RawMessage     `json:"inPin"`
-	InGroupPin                  json.RawMessage     `json:"inGroupPin"`
-	InMute                      json.RawMessage     `json:"inMute"`
-	DependsOn                   json.RawMessage     `json:"dependsOn"`
-	Scenarios                   []b24.String        `json:"scenarios"`
+	// Task identifier
+	ID b24.Int `json:"id"`
+	// Task title, a required field for creating a task
+	Title b24.String `json:"title"`
+	// Task description
+	Description b24.String `json:"description"`
+	// Creator identifier, a required field for creating a task
+	CreatorID b24.Int `json:"creatorId"`
+	// Creator. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	Creator TaskAddV3ItemCreator `json:"creator"`
+	// Creation date in ISO-8601 format
+	Created b24.Time `json:"created"`
+	// Assignee identifier, a required field for creating a task
+	ResponsibleID b24.Int `json:"responsibleId"`
+	// Assignee. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	Responsible TaskAddV3ItemResponsible `json:"responsible"`
+	// Deadline in ISO-8601 format, for example, 2025-12-31T23:59:59+02:00
+	Deadline b24.Time `json:"deadline"`
+	// Task control by the creator. Possible values: Y — enabled N — disabled,
+	// default value
+	NeedsControl b24.Bool `json:"needsControl"`
+	// Planned start date in ISO-8601 format, for example,
+	// 2025-12-31T06:00:00+02:00
+	StartPlan b24.Time `json:"startPlan"`
+	// Planned end date in ISO-8601 format, for example, 2025-12-31T18:00:00+02:00
+	EndPlan b24.Time `json:"endPlan"`
+	// Identifiers of checklist items. To work with checklists, use the methods
+	// task.checklistitem.*
+	Checklist json.RawMessage `json:"checklist"`
+	// Group/project identifier. To work with groups, use the methods sonet_group.*
+	GroupID b24.Int `json:"groupId"`
+	// Group/project. An object of type group. Use for data requests in the select
+	// parameter of tasks.task.get
+	Group TaskAddV3ItemGroup `json:"group"`
+	// Stage identifier. Use if the task is in a group/project
+	StageID b24.Int `json:"stageId"`
+	// Stage. An object of type stage. Use for data requests in the select
+	// parameter of tasks.task.get
+	Stage TaskAddV3ItemStage `json:"stage"`
+	// Epic identifier. To work with epics, use the methods tasks.api.scrum.epic.*
+	EpicID b24.Int `json:"epicId"`
+	// Story points. To update a Scrum task, use the method
+	// tasks.api.scrum.task.update
+	StoryPoints b24.Int `json:"storyPoints"`
+	// Flow identifier. To work with flows, use the methods tasks.flow.Flow.*
+	FlowID b24.Int `json:"flowId"`
+	// Flow. An object of type flow. Use for data requests in the select parameter
+	// of tasks.task.get
+	Flow TaskAddV3ItemFlow `json:"flow"`
+	// Task priority. Possible values:
+	//
+	//   - high — high
+	//   - average — average
+	//   - low — low
+	Priority TaskAddV3ItemPriority `json:"priority"`
+	// Task status. Possible values:
+	//
+	//   - pending — waiting for execution
+	//   - in_progress — in progress
+	//   - supposedly_completed — awaiting control
+	//   - completed — completed
+	//   - deferred — deferred
+	//   - declined — declined
+	Status TaskAddV3ItemStatus `json:"status"`
+	// Status change date in ISO 8601 format
+	StatusChanged b24.Time `json:"statusChanged"`
+	// List of user identifiers — participants in the methods for creating or
+	// updating a task. An array of objects of type user. Use for data requests in
+	// the select parameter of tasks.task.get
+	Accomplices TaskAddV3ItemAccomplices `json:"accomplices"`
+	// List of user identifiers — auditors of the task in the methods for
+	// creating or updating a task. An array of objects of type user. Use for data
+	// requests in the select parameter of tasks.task.get
+	Auditors TaskAddV3ItemAuditors `json:"auditors"`
+	// Parent task identifier. Has a value of null if there is no parent task
+	ParentID b24.Int `json:"parentId"`
+	// Parent task. An object of type task. Use for data requests in the select
+	// parameter of tasks.task.get
+	Parent json.RawMessage `json:"parent"`
+	// Indicates the presence of a checklist. The field is automatically updated
+	ContainsChecklist b24.Bool `json:"containsChecklist"`
+	// Indicates the presence of subtasks. The field is automatically updated
+	ContainsSubTasks b24.Bool `json:"containsSubTasks"`
+	// Indicates the presence of related tasks. The field is automatically updated
+	ContainsRelatedTasks b24.Bool `json:"containsRelatedTasks"`
+	// Indicates the presence of Gantt links. The field is automatically updated
+	ContainsGanttLinks b24.Bool `json:"containsGanttLinks"`
+	// Indicates the presence of integrations. The field is automatically updated
+	ContainsPlacements b24.Bool `json:"containsPlacements"`
+	// Indicates the presence of results. The field is automatically updated
+	ContainsResults b24.Bool `json:"containsResults"`
+	// Number of reminders for the task. The field is automatically updated
+	NumberOfReminders b24.Int `json:"numberOfReminders"`
+	// Task chat identifier. To work with the task chat, use the methods
+	// im.message.*
+	ChatID b24.Int `json:"chatId"`
+	// Task chat. An object of type task chat. Use for data requests in the select
+	// parameter of tasks.task.get
+	Chat TaskAddV3ItemChat `json:"chat"`
+	// Planned duration
+	PlannedDuration b24.Int `json:"plannedDuration"`
+	// Actual duration
+	ActualDuration b24.Int `json:"actualDuration"`
+	// Unit of planned duration. Possible values: secs, mins, hours, days, weeks,
+	// monts, years
+	DurationType b24.String `json:"durationType"`
+	// Start date of execution in ISO 8601 format
+	Started b24.Time `json:"started"`
+	// Time estimate in seconds
+	EstimatedTime b24.Int `json:"estimatedTime"`
+	// Indicates a recurring task. Possible values:
+	//
+	//   - Y — yes, make the task recurring
+	//   - N — do not repeat
+	Replicate b24.Bool `json:"replicate"`
+	// Change date in ISO 8601 format
+	Changed b24.Time `json:"changed"`
+	// Identifier of the user who changed the task
+	ChangedByID b24.Int `json:"changedById"`
+	// Who changed. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	ChangedBy TaskAddV3ItemChangedBy `json:"changedBy"`
+	// Identifier of the user who changed the status
+	StatusChangedByID b24.Int `json:"statusChangedById"`
+	// Who changed the status. An object of type user. Use for data requests in the
+	// select parameter of tasks.task.get
+	StatusChangedBy TaskAddV3ItemStatusChangedBy `json:"statusChangedBy"`
+	// Identifier of the user who closed the task
+	ClosedByID b24.Int `json:"closedById"`
+	// Who closed. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	ClosedBy TaskAddV3ItemClosedBy `json:"closedBy"`
+	// Closing date in ISO 8601 format
+	Closed b24.Time `json:"closed"`
+	// Date of last activity in ISO 8601 format
+	Activity b24.Time `json:"activity"`
+	// Task GUID identifier
+	GUID b24.String `json:"guid"`
+	// External identifier
+	XMLID b24.String `json:"xmlId"`
+	// Exchange identifier
+	ExchangeID b24.String `json:"exchangeId"`
+	// Date of modification in Exchange
+	ExchangeModified b24.String `json:"exchangeModified"`
+	// Version of synchronization with Outlook
+	OutlookVersion b24.Int `json:"outlookVersion"`
+	// Task rating. Possible values: N — negative P — positive null — unrated
+	Mark b24.String `json:"mark"`
+	// Allowed to change the deadline. Possible values:
+	//
+	//   - Y — allowed
+	//   - N — not allowed
+	AllowsChangeDeadline b24.Bool `json:"allowsChangeDeadline"`
+	// Time tracking enabled for the task. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — not enabled
+	AllowsTimeTracking b24.Bool `json:"allowsTimeTracking"`
+	// Consider working hours. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	MatchesWorkTime b24.Bool `json:"matchesWorkTime"`
+	// Add to report. Possible values:
+	//
+	//   - Y — add
+	//   - N — do not add
+	AddInReport b24.Bool `json:"addInReport"`
+	// Indicates "base task with subtasks". Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsMultitask b24.Bool `json:"isMultitask"`
+	// Site identifier
+	SiteID b24.String `json:"siteId"`
+	// Identifier of the template if the task was created from a template
+	ForkedByTemplateID b24.Int `json:"forkedByTemplateId"`
+	// Task template. An object of type template. Use for data requests in the
+	// select parameter of tasks.task.get
+	ForkedByTemplate TaskAddV3ItemForkedByTemplate `json:"forkedByTemplate"`
+	// Date after which the deadline cannot be changed, in ISO 8601 format
+	MaxDeadlineChangeDate b24.Time `json:"maxDeadlineChangeDate"`
+	// Maximum number of deadline extensions
+	MaxDeadlineChanges b24.Int `json:"maxDeadlineChanges"`
+	// Require a reason when changing the deadline. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	RequireDeadlineChangeReason b24.Bool `json:"requireDeadlineChangeReason"`
+	// Link to the task
+	Link b24.String `json:"link"`
+	// Array of actions that the user can perform with the task
+	Rights TaskAddV3ItemRights `json:"rights"`
+	// Link to the archive for downloading all task files
+	ArchiveLink b24.String `json:"archiveLink"`
+	// Array of identifiers of related CRM objects in the format:
+	//
+	//   - L_XX — lead,
+	//   - D_XX — deal
+	//   - C_XX — contact
+	//   - CO_XX — company
+	//   - SI_XX — invoice
+	//   - TXX_XX — SPA
+	CRMItemIDs []b24.String `json:"crmItemIds"`
+	// Identifier of the email from which the task was created
+	EmailID b24.Int `json:"emailId"`
+	// Email from which the task was created. An object of type email. Use for data
+	// requests in the select parameter of tasks.task.get
+	Email TaskAddV3ItemEmail `json:"email"`
+	// Time tracking. An object of type time tracking. Use for data requests in the
+	// select parameter of tasks.task.get
+	ElapsedTime TaskAddV3ItemElapsedTime `json:"elapsedTime"`
+	// Require a result. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	RequireResult b24.Bool `json:"requireResult"`
+	// Consider subtasks deadlines. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	MatchesSubTasksTime b24.Bool `json:"matchesSubTasksTime"`
+	// Auto-completion of subtasks. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	AutocompleteSubTasks b24.Bool `json:"autocompleteSubTasks"`
+	// Allowed to change planned dates. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	AllowsChangeDatePlan b24.Bool `json:"allowsChangeDatePlan"`
+	// Indicates "in favorites". The field returns an array containing the ID of
+	// the current user if their setting is active "inFavorite": [29]
+	InFavorite json.RawMessage `json:"inFavorite"`
+	// Indicates "task pinned". The field returns an array containing the ID of the
+	// current user if their setting is active "inPin": [29]
+	InPin json.RawMessage `json:"inPin"`
+	// Indicates "task pinned in group". The field returns an array containing the
+	// ID of the current user if their setting is active "inGroupPin": [29]
+	InGroupPin json.RawMessage `json:"inGroupPin"`
+	// Indicates "mute". The field returns an array containing the ID of the
+	// current user if their setting is active "inMute": [29]
+	InMute json.RawMessage `json:"inMute"`
+	// Source of the task. An object source. Use for data requests in the select
+	// parameter of tasks.task.get
+	Source TaskAddV3ItemSource `json:"source"`
+	// Dependencies on tasks
+	DependsOn json.RawMessage `json:"dependsOn"`
+	// Task creation scenario. Possible values:
+	//
+	//   - default — default value
+	//   - crm — CRM
+	//   - mobile — mobile application
+	//   - voice — audio task AI
+	//   - video — video task AI
+	Scenarios     []b24.String    `json:"scenarios"`
+	FileIDs       json.RawMessage `json:"fileIds"`
+	DeadlineCount json.RawMessage `json:"deadlineCount"`
+	DeclineReason json.RawMessage `json:"declineReason"`
+	ForumTopicID  json.RawMessage `json:"forumTopicId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1737,53 +1936,945 @@ func (v TaskAddV3Item) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// TaskAddV3ItemCreator is the creator value of tasks.task.add.
+type TaskAddV3ItemCreator struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskAddV3ItemCreatorImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemCreator) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemCreator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemCreator) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemCreator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemCreatorImage is the image value of tasks.task.add.
+type TaskAddV3ItemCreatorImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemCreatorImage) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemCreatorImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemCreatorImage) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemCreatorImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemResponsible is the responsible value of tasks.task.add.
+type TaskAddV3ItemResponsible struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskAddV3ItemResponsibleImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemResponsible) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemResponsible
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemResponsible) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemResponsible
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemResponsibleImage is the image value of tasks.task.add.
+type TaskAddV3ItemResponsibleImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemResponsibleImage) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemResponsibleImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemResponsibleImage) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemResponsibleImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemGroup is the group value of tasks.task.add.
+type TaskAddV3ItemGroup struct {
+	// Group identifier
+	ID b24.Int `json:"id"`
+	// Group name
+	Name b24.String `json:"name"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskAddV3ItemGroupImage `json:"image"`
+	// Group type
+	Type b24.String `json:"type"`
+	// Visibility indicator
+	IsVisible b24.Bool `json:"isVisible"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemGroup) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemGroup
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemGroup) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemGroup
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemGroupImage is the image value of tasks.task.add.
+type TaskAddV3ItemGroupImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemGroupImage) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemGroupImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemGroupImage) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemGroupImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemStage is the stage value of tasks.task.add.
+type TaskAddV3ItemStage struct {
+	// Stage identifier
+	ID b24.Int `json:"id"`
+	// Stage title
+	Title b24.String `json:"title"`
+	// Stage color
+	Color b24.String `json:"color"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemStage) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemStage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemStage) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemStage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemFlow is the flow value of tasks.task.add.
+type TaskAddV3ItemFlow struct {
+	// Flow identifier
+	ID b24.Int `json:"id"`
+	// Flow name
+	Name b24.String `json:"name"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemFlow) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemFlow
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemFlow) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemFlow
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemAccomplices is the accomplices value of tasks.task.add.
+type TaskAddV3ItemAccomplices struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskAddV3ItemAccomplicesImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemAccomplices) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemAccomplices
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemAccomplices) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemAccomplices
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemAccomplicesImage is the image value of tasks.task.add.
+type TaskAddV3ItemAccomplicesImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemAccomplicesImage) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemAccomplicesImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemAccomplicesImage) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemAccomplicesImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemAuditors is the auditors value of tasks.task.add.
+type TaskAddV3ItemAuditors struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskAddV3ItemAuditorsImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemAuditors) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemAuditors
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemAuditors) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemAuditors
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemAuditorsImage is the image value of tasks.task.add.
+type TaskAddV3ItemAuditorsImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemAuditorsImage) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemAuditorsImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemAuditorsImage) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemAuditorsImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemChat is the chat value of tasks.task.add.
+type TaskAddV3ItemChat struct {
+	// Chat element identifier
+	ID b24.Int `json:"id"`
+	// Chat object identifier
+	EntityID b24.Int `json:"entityId"`
+	// Chat object type
+	EntityType b24.String `json:"entityType"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemChat) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemChat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemChat) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemChat
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemChangedBy is the changedBy value of tasks.task.add.
+type TaskAddV3ItemChangedBy struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskAddV3ItemChangedByImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemChangedBy) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemChangedBy
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemChangedBy) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemChangedBy
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemChangedByImage is the image value of tasks.task.add.
+type TaskAddV3ItemChangedByImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemChangedByImage) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemChangedByImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemChangedByImage) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemChangedByImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemStatusChangedBy is the statusChangedBy value of tasks.task.add.
+type TaskAddV3ItemStatusChangedBy struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskAddV3ItemStatusChangedByImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemStatusChangedBy) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemStatusChangedBy
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemStatusChangedBy) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemStatusChangedBy
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemStatusChangedByImage is the image value of tasks.task.add.
+type TaskAddV3ItemStatusChangedByImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemStatusChangedByImage) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemStatusChangedByImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemStatusChangedByImage) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemStatusChangedByImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemClosedBy is the closedBy value of tasks.task.add.
+type TaskAddV3ItemClosedBy struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskAddV3ItemClosedByImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemClosedBy) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemClosedBy
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemClosedBy) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemClosedBy
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemClosedByImage is the image value of tasks.task.add.
+type TaskAddV3ItemClosedByImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemClosedByImage) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemClosedByImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemClosedByImage) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemClosedByImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemForkedByTemplate is the forkedByTemplate value of
+// tasks.task.add.
+type TaskAddV3ItemForkedByTemplate struct {
+	// Template identifier
+	ID b24.Int `json:"id"`
+	// An object of type task. Use for data requests in the select parameter of
+	// tasks.task.get
+	Task json.RawMessage `json:"task"`
+	// Title
+	Title b24.String `json:"title"`
+	// Description
+	Description b24.String `json:"description"`
+	// An object of type user. Use for data requests in the select parameter of
+	// tasks.task.get
+	Creator TaskAddV3ItemForkedByTemplateCreator `json:"creator"`
+	// Collection of responsible persons
+	ResponsibleCollection json.RawMessage `json:"responsibleCollection"`
+	// Deadline shift
+	DeadlineAfterTs b24.Int `json:"deadlineAfterTs"`
+	// Planned start date
+	StartDatePlanTs b24.Int `json:"startDatePlanTs"`
+	// Planned end date
+	EndDatePlanTs b24.Int `json:"endDatePlanTs"`
+	// Task repetition from the template
+	Replicate b24.Bool `json:"replicate"`
+	// Array of checklist item identifiers
+	Checklist json.RawMessage `json:"checklist"`
+	// An object of type group. Use for data requests in the select parameter of
+	// tasks.task.get
+	Group TaskAddV3ItemForkedByTemplateGroup `json:"group"`
+	// Priority
+	Priority b24.String `json:"priority"`
+	// Participants
+	Accomplices json.RawMessage `json:"accomplices"`
+	// Auditors
+	Auditors json.RawMessage `json:"auditors"`
+	// Parent template. An object of type task template
+	Parent json.RawMessage `json:"parent"`
+	// An object of replication parameters. Use for data requests in the select
+	// parameter of tasks.task.get
+	ReplicateParams TaskAddV3ItemForkedByTemplateReplicateParams `json:"replicateParams"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemForkedByTemplate) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemForkedByTemplate
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemForkedByTemplate) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemForkedByTemplate
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemForkedByTemplateCreator is the creator value of tasks.task.add.
+type TaskAddV3ItemForkedByTemplateCreator struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskAddV3ItemForkedByTemplateCreatorImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemForkedByTemplateCreator) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemForkedByTemplateCreator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemForkedByTemplateCreator) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemForkedByTemplateCreator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemForkedByTemplateCreatorImage is the image value of
+// tasks.task.add.
+type TaskAddV3ItemForkedByTemplateCreatorImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemForkedByTemplateCreatorImage) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemForkedByTemplateCreatorImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemForkedByTemplateCreatorImage) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemForkedByTemplateCreatorImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemForkedByTemplateGroup is the group value of tasks.task.add.
+type TaskAddV3ItemForkedByTemplateGroup struct {
+	// Group identifier
+	ID b24.Int `json:"id"`
+	// Group name
+	Name b24.String `json:"name"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskAddV3ItemForkedByTemplateGroupImage `json:"image"`
+	// Group type
+	Type b24.String `json:"type"`
+	// Visibility indicator
+	IsVisible b24.Bool `json:"isVisible"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemForkedByTemplateGroup) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemForkedByTemplateGroup
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemForkedByTemplateGroup) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemForkedByTemplateGroup
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemForkedByTemplateGroupImage is the image value of
+// tasks.task.add.
+type TaskAddV3ItemForkedByTemplateGroupImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemForkedByTemplateGroupImage) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemForkedByTemplateGroupImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemForkedByTemplateGroupImage) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemForkedByTemplateGroupImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemForkedByTemplateReplicateParams is the replicateParams value of
+// tasks.task.add.
+type TaskAddV3ItemForkedByTemplateReplicateParams struct {
+	// Frequency
+	Period b24.String `json:"period"`
+	// Every day
+	EveryDay b24.String `json:"everyDay"`
+	// Only working days
+	WorkdayOnly b24.String `json:"workdayOnly"`
+	// Interval in days of the month
+	DailyMonthInterval b24.String `json:"dailyMonthInterval"`
+	// Every week
+	EveryWeek b24.String `json:"everyWeek"`
+	// Type of monthly repetition
+	MonthlyType b24.String `json:"monthlyType"`
+	// Day of the month
+	MonthlyDayNum b24.String `json:"monthlyDayNum"`
+	// First month of the period
+	MonthlyMonthNum1 b24.String `json:"monthlyMonthNum1"`
+	// Week number in the month
+	MonthlyWeekDayNum b24.String `json:"monthlyWeekDayNum"`
+	// Day of the week
+	MonthlyWeekDay b24.String `json:"monthlyWeekDay"`
+	// Second month of the period
+	MonthlyMonthNum2 b24.String `json:"monthlyMonthNum2"`
+	// Type of yearly repetition
+	YearlyType b24.String `json:"yearlyType"`
+	// Day of the month for yearly repetition
+	YearlyDayNum b24.String `json:"yearlyDayNum"`
+	// First month of yearly repetition
+	YearlyMonth1 b24.String `json:"yearlyMonth1"`
+	// Week number for yearly repetition
+	YearlyWeekDayNum b24.String `json:"yearlyWeekDayNum"`
+	// Day of the week for yearly repetition
+	YearlyWeekDay b24.String `json:"yearlyWeekDay"`
+	// Second month of yearly repetition
+	YearlyMonth2 b24.String `json:"yearlyMonth2"`
+	// Time
+	Time b24.String `json:"time"`
+	// Timezone offset
+	TimezoneOffset b24.String `json:"timezoneOffset"`
+	// Start date of repetition
+	StartDate b24.String `json:"startDate"`
+	// Until what date to repeat
+	RepeatTill b24.String `json:"repeatTill"`
+	// End date of repetition
+	EndDate b24.String `json:"endDate"`
+	// Number of repetitions
+	Times b24.String `json:"times"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemForkedByTemplateReplicateParams) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemForkedByTemplateReplicateParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemForkedByTemplateReplicateParams) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemForkedByTemplateReplicateParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // TaskAddV3ItemRights is the rights value of tasks.task.add.
 type TaskAddV3ItemRights struct {
-	Read                  b24.Bool `json:"read"`
-	Watch                 b24.Bool `json:"watch"`
-	Mute                  b24.Bool `json:"mute"`
-	CreateResult          b24.Bool `json:"createResult"`
-	Edit                  b24.Bool `json:"edit"`
-	Remove                b24.Bool `json:"remove"`
-	Complete              b24.Bool `json:"complete"`
+	AddAuditors           b24.Bool `json:"addAuditors"`
+	Admin                 b24.Bool `json:"admin"`
 	Approve               b24.Bool `json:"approve"`
-	Disapprove            b24.Bool `json:"disapprove"`
-	Start                 b24.Bool `json:"start"`
-	Take                  b24.Bool `json:"take"`
-	Delegate              b24.Bool `json:"delegate"`
-	Defer                 b24.Bool `json:"defer"`
-	Renew                 b24.Bool `json:"renew"`
-	Deadline              b24.Bool `json:"deadline"`
-	DatePlan              b24.Bool `json:"datePlan"`
+	AttachFile            b24.Bool `json:"attachFile"`
+	Automate              b24.Bool `json:"automate"`
+	ChangeAccomplices     b24.Bool `json:"changeAccomplices"`
 	ChangeDirector        b24.Bool `json:"changeDirector"`
 	ChangeResponsible     b24.Bool `json:"changeResponsible"`
-	ChangeAccomplices     b24.Bool `json:"changeAccomplices"`
-	Pause                 b24.Bool `json:"pause"`
-	TimeTracking          b24.Bool `json:"timeTracking"`
-	Mark                  b24.Bool `json:"mark"`
 	ChangeStatus          b24.Bool `json:"changeStatus"`
-	Reminder              b24.Bool `json:"reminder"`
-	AddAuditors           b24.Bool `json:"addAuditors"`
-	ElapsedTime           b24.Bool `json:"elapsedTime"`
-	Favorite              b24.Bool `json:"favorite"`
 	ChecklistAdd          b24.Bool `json:"checklistAdd"`
 	ChecklistEdit         b24.Bool `json:"checklistEdit"`
 	ChecklistSave         b24.Bool `json:"checklistSave"`
 	ChecklistToggle       b24.Bool `json:"checklistToggle"`
-	Automate              b24.Bool `json:"automate"`
-	ResultEdit            b24.Bool `json:"resultEdit"`
+	Complete              b24.Bool `json:"complete"`
 	CompleteResult        b24.Bool `json:"completeResult"`
-	RemoveResult          b24.Bool `json:"removeResult"`
-	ResultRead            b24.Bool `json:"resultRead"`
-	Admin                 b24.Bool `json:"admin"`
-	CreateSubtask         b24.Bool `json:"createSubtask"`
 	Copy                  b24.Bool `json:"copy"`
-	SaveAsTemplate        b24.Bool `json:"saveAsTemplate"`
-	AttachFile            b24.Bool `json:"attachFile"`
+	CreateGanttDependence b24.Bool `json:"createGanttDependence"`
+	CreateResult          b24.Bool `json:"createResult"`
+	CreateSubtask         b24.Bool `json:"createSubtask"`
+	DatePlan              b24.Bool `json:"datePlan"`
+	Deadline              b24.Bool `json:"deadline"`
+	Defer                 b24.Bool `json:"defer"`
+	Delegate              b24.Bool `json:"delegate"`
 	DetachFile            b24.Bool `json:"detachFile"`
 	DetachParent          b24.Bool `json:"detachParent"`
-	CreateGanttDependence b24.Bool `json:"createGanttDependence"`
+	Disapprove            b24.Bool `json:"disapprove"`
+	Edit                  b24.Bool `json:"edit"`
+	ElapsedTime           b24.Bool `json:"elapsedTime"`
+	Favorite              b24.Bool `json:"favorite"`
+	Mark                  b24.Bool `json:"mark"`
+	Mute                  b24.Bool `json:"mute"`
+	Pause                 b24.Bool `json:"pause"`
+	Read                  b24.Bool `json:"read"`
+	Reminder              b24.Bool `json:"reminder"`
+	Remove                b24.Bool `json:"remove"`
+	RemoveResult          b24.Bool `json:"removeResult"`
+	Renew                 b24.Bool `json:"renew"`
+	ResultEdit            b24.Bool `json:"resultEdit"`
+	ResultRead            b24.Bool `json:"resultRead"`
+	SaveAsTemplate        b24.Bool `json:"saveAsTemplate"`
 	Sort                  b24.Bool `json:"sort"`
+	Start                 b24.Bool `json:"start"`
+	Take                  b24.Bool `json:"take"`
+	TimeTracking          b24.Bool `json:"timeTracking"`
+	Watch                 b24.Bool `json:"watch"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1797,6 +2888,100 @@ func (v *TaskAddV3ItemRights) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v TaskAddV3ItemRights) MarshalJSON() ([]byte, error) {
 	type plain TaskAddV3ItemRights
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemEmail is the email value of tasks.task.add.
+type TaskAddV3ItemEmail struct {
+	// Email ID
+	ID b24.Int `json:"id"`
+	// Task ID
+	TaskID b24.Int `json:"taskId"`
+	// Mailbox ID
+	MailboxID b24.Int `json:"mailboxId"`
+	// Email title
+	Title b24.String `json:"title"`
+	// Email body
+	Body b24.String `json:"body"`
+	// Email sender
+	From b24.String `json:"from"`
+	// Email sending timestamp
+	DateTs b24.Int `json:"dateTs"`
+	// Link to the email
+	Link b24.String `json:"link"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemEmail) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemEmail
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemEmail) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemEmail
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemElapsedTime is the elapsedTime value of tasks.task.add.
+type TaskAddV3ItemElapsedTime struct {
+	// Time tracking record identifier
+	ID b24.Int `json:"id"`
+	// User
+	UserID b24.Int `json:"userId"`
+	// Task
+	TaskID b24.Int `json:"taskId"`
+	// Minutes
+	Minutes b24.Int `json:"minutes"`
+	// Seconds
+	Seconds b24.Int `json:"seconds"`
+	// Source
+	Source b24.String `json:"source"`
+	// Comment
+	Text b24.String `json:"text"`
+	// Creation date
+	CreatedAtTs b24.Int `json:"createdAtTs"`
+	// Start time
+	StartTs b24.Int `json:"startTs"`
+	// End time
+	StopTs b24.Int `json:"stopTs"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemElapsedTime) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemElapsedTime
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemElapsedTime) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemElapsedTime
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemSource is the source value of tasks.task.add.
+type TaskAddV3ItemSource struct {
+	// Source type
+	Type b24.String `json:"type"`
+	// Source data
+	Data json.RawMessage `json:"data"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAddV3ItemSource) UnmarshalJSON(data []byte) error {
+	type plain TaskAddV3ItemSource
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAddV3ItemSource) MarshalJSON() ([]byte, error) {
+	type plain TaskAddV3ItemSource
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1817,6 +3002,60 @@ func (v *TaskAddV3Result) UnmarshalJSON(data []byte) error {
 func (v TaskAddV3Result) MarshalJSON() ([]byte, error) {
 	type plain TaskAddV3Result
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAddV3ItemPriority is the priority of tasks.task.add: the constants below
+// are the documented values; others are accepted too.
+type TaskAddV3ItemPriority string
+
+// The documented values of TaskAddV3ItemPriority.
+const (
+	// high
+	TaskAddV3ItemPriorityHigh TaskAddV3ItemPriority = "high"
+	// average
+	TaskAddV3ItemPriorityAverage TaskAddV3ItemPriority = "average"
+	// low
+	TaskAddV3ItemPriorityLow TaskAddV3ItemPriority = "low"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskAddV3ItemPriority) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskAddV3ItemPriority(s)
+	return nil
+}
+
+// TaskAddV3ItemStatus is the status of tasks.task.add: the constants below are
+// the documented values; others are accepted too.
+type TaskAddV3ItemStatus string
+
+// The documented values of TaskAddV3ItemStatus.
+const (
+	// waiting for execution
+	TaskAddV3ItemStatusPending TaskAddV3ItemStatus = "pending"
+	// in progress
+	TaskAddV3ItemStatusInProgress TaskAddV3ItemStatus = "in_progress"
+	// awaiting control
+	TaskAddV3ItemStatusSupposedlyCompleted TaskAddV3ItemStatus = "supposedly_completed"
+	// completed
+	TaskAddV3ItemStatusCompleted TaskAddV3ItemStatus = "completed"
+	// deferred
+	TaskAddV3ItemStatusDeferred TaskAddV3ItemStatus = "deferred"
+	// declined
+	TaskAddV3ItemStatusDeclined TaskAddV3ItemStatus = "declined"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskAddV3ItemStatus) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskAddV3ItemStatus(s)
+	return nil
 }
 
 // TaskApprove calls tasks.task.approve: Approve Task:.
@@ -3789,71 +5028,269 @@ func (p *TaskGetV3Params) validate() error {
 
 // TaskGetV3Item is the result of tasks.task.get.
 type TaskGetV3Item struct {
-	ID                          b24.Int                  `json:"id"`
-	Title                       b24.String               `json:"title"`
-	Description                 b24.String               `json:"description"`
-	Responsible                 TaskGetV3ItemResponsible `json:"responsible"`
-	Deadline                    b24.String               `json:"deadline"`
-	NeedsControl                b24.Bool                 `json:"needsControl"`
-	StartPlan                   json.RawMessage          `json:"startPlan"`
-	EndPlan                     json.RawMessage          `json:"endPlan"`
-	FileIDs                     json.RawMessage          `json:"fileIds"`
-	Checklist                   []b24.Int                `json:"checklist"`
-	EpicID                      json.RawMessage          `json:"epicId"`
-	StoryPoints                 json.RawMessage          `json:"storyPoints"`
-	Priority                    b24.String               `json:"priority"`
-	Status                      b24.String               `json:"status"`
-	StatusChanged               b24.String               `json:"statusChanged"`
-	ParentID                    json.RawMessage          `json:"parentId"`
-	ContainsChecklist           b24.Bool                 `json:"containsChecklist"`
-	ContainsSubTasks            b24.Bool                 `json:"containsSubTasks"`
-	ContainsRelatedTasks        b24.Bool                 `json:"containsRelatedTasks"`
-	ContainsGanttLinks          b24.Bool                 `json:"containsGanttLinks"`
-	ContainsPlacements          b24.Bool                 `json:"containsPlacements"`
-	ContainsResults             b24.Bool                 `json:"containsResults"`
-	NumberOfReminders           b24.Int                  `json:"numberOfReminders"`
-	ChatID                      b24.Int                  `json:"chatId"`
-	PlannedDuration             b24.Int                  `json:"plannedDuration"`
-	ActualDuration              b24.Int                  `json:"actualDuration"`
-	DurationType                b24.String               `json:"durationType"`
-	Started                     json.RawMessage          `json:"started"`
-	EstimatedTime               b24.Int                  `json:"estimatedTime"`
-	Replicate                   b24.Bool                 `json:"replicate"`
-	Changed                     b24.String               `json:"changed"`
-	Closed                      json.RawMessage          `json:"closed"`
-	Activity                    b24.String               `json:"activity"`
-	GUID                        b24.String               `json:"guid"`
-	XMLID                       json.RawMessage          `json:"xmlId"`
-	ExchangeID                  json.RawMessage          `json:"exchangeId"`
-	ExchangeModified            json.RawMessage          `json:"exchangeModified"`
-	OutlookVersion              b24.Int                  `json:"outlookVersion"`
-	Mark                        b24.String               `json:"mark"`
-	AllowsChangeDeadline        b24.Bool                 `json:"allowsChangeDeadline"`
-	AllowsTimeTracking          b24.Bool                 `json:"allowsTimeTracking"`
-	MatchesWorkTime             b24.Bool                 `json:"matchesWorkTime"`
-	AddInReport                 json.RawMessage          `json:"addInReport"`
-	IsMultitask                 b24.Bool                 `json:"isMultitask"`
-	SiteID                      b24.String               `json:"siteId"`
-	DeadlineCount               json.RawMessage          `json:"deadlineCount"`
-	DeclineReason               json.RawMessage          `json:"declineReason"`
-	ForumTopicID                json.RawMessage          `json:"forumTopicId"`
-	Link                        b24.String               `json:"link"`
-	Rights                      TaskGetV3ItemRights      `json:"rights"`
-	ArchiveLink                 b24.String               `json:"archiveLink"`
-	CRMItemIDs                  []b24.String             `json:"crmItemIds"`
-	RequireResult               b24.Bool                 `json:"requireResult"`
-	MatchesSubTasksTime         b24.Bool                 `json:"matchesSubTasksTime"`
-	AutocompleteSubTasks        b24.Bool                 `json:"autocompleteSubTasks"`
-	AllowsChangeDatePlan        b24.Bool                 `json:"allowsChangeDatePlan"`
-	MaxDeadlineChangeDate       json.RawMessage          `json:"maxDeadlineChangeDate"`
-	MaxDeadlineChanges          json.RawMessage          `json:"maxDeadlineChanges"`
-	RequireDeadlineChangeReason b24.Bool                 `json:"requireDeadlineChangeReason"`
-	InFavorite                  json.RawMessage          `json:"inFavorite"`
-	InPin                       json.RawMessage          `json:"inPin"`
-	InGroupPin                  json.RawMessage          `json:"inGroupPin"`
-	InMute                      json.RawMessage          `json:"inMute"`
-	DependsOn                   json.RawMessage          `json:"dependsOn"`
-	Scenarios                   []b24.String             `json:"scenarios"`
+	// Task identifier
+	ID b24.Int `json:"id"`
+	// Task title, a required field for creating a task
+	Title b24.String `json:"title"`
+	// Task description
+	Description b24.String `json:"description"`
+	// Creator identifier, a required field for creating a task
+	CreatorID b24.Int `json:"creatorId"`
+	// Creator. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	Creator TaskGetV3ItemCreator `json:"creator"`
+	// Creation date in ISO-8601 format
+	Created b24.Time `json:"created"`
+	// Assignee identifier, a required field for creating a task
+	ResponsibleID b24.Int `json:"responsibleId"`
+	// Assignee. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	Responsible TaskGetV3ItemResponsible `json:"responsible"`
+	// Deadline in ISO-8601 format, for example, 2025-12-31T23:59:59+02:00
+	Deadline b24.Time `json:"deadline"`
+	// Task control by the creator. Possible values: Y — enabled N — disabled,
+	// default value
+	NeedsControl b24.Bool `json:"needsControl"`
+	// Planned start date in ISO-8601 format, for example,
+	// 2025-12-31T06:00:00+02:00
+	StartPlan b24.Time `json:"startPlan"`
+	// Planned end date in ISO-8601 format, for example, 2025-12-31T18:00:00+02:00
+	EndPlan b24.Time `json:"endPlan"`
+	// Identifiers of checklist items. To work with checklists, use the methods
+	// task.checklistitem.*
+	Checklist []b24.Number `json:"checklist"`
+	// Group/project identifier. To work with groups, use the methods sonet_group.*
+	GroupID b24.Int `json:"groupId"`
+	// Group/project. An object of type group. Use for data requests in the select
+	// parameter of tasks.task.get
+	Group TaskGetV3ItemGroup `json:"group"`
+	// Stage identifier. Use if the task is in a group/project
+	StageID b24.Int `json:"stageId"`
+	// Stage. An object of type stage. Use for data requests in the select
+	// parameter of tasks.task.get
+	Stage TaskGetV3ItemStage `json:"stage"`
+	// Epic identifier. To work with epics, use the methods tasks.api.scrum.epic.*
+	EpicID b24.Int `json:"epicId"`
+	// Story points. To update a Scrum task, use the method
+	// tasks.api.scrum.task.update
+	StoryPoints b24.Int `json:"storyPoints"`
+	// Flow identifier. To work with flows, use the methods tasks.flow.Flow.*
+	FlowID b24.Int `json:"flowId"`
+	// Flow. An object of type flow. Use for data requests in the select parameter
+	// of tasks.task.get
+	Flow TaskGetV3ItemFlow `json:"flow"`
+	// Task priority. Possible values:
+	//
+	//   - high — high
+	//   - average — average
+	//   - low — low
+	Priority TaskGetV3ItemPriority `json:"priority"`
+	// Task status. Possible values:
+	//
+	//   - pending — waiting for execution
+	//   - in_progress — in progress
+	//   - supposedly_completed — awaiting control
+	//   - completed — completed
+	//   - deferred — deferred
+	//   - declined — declined
+	Status TaskGetV3ItemStatus `json:"status"`
+	// Status change date in ISO 8601 format
+	StatusChanged b24.Time `json:"statusChanged"`
+	// List of user identifiers — participants in the methods for creating or
+	// updating a task. An array of objects of type user. Use for data requests in
+	// the select parameter of tasks.task.get
+	Accomplices TaskGetV3ItemAccomplices `json:"accomplices"`
+	// List of user identifiers — auditors of the task in the methods for
+	// creating or updating a task. An array of objects of type user. Use for data
+	// requests in the select parameter of tasks.task.get
+	Auditors TaskGetV3ItemAuditors `json:"auditors"`
+	// Parent task identifier. Has a value of null if there is no parent task
+	ParentID b24.Int `json:"parentId"`
+	// Parent task. An object of type task. Use for data requests in the select
+	// parameter of tasks.task.get
+	Parent json.RawMessage `json:"parent"`
+	// Indicates the presence of a checklist. The field is automatically updated
+	ContainsChecklist b24.Bool `json:"containsChecklist"`
+	// Indicates the presence of subtasks. The field is automatically updated
+	ContainsSubTasks b24.Bool `json:"containsSubTasks"`
+	// Indicates the presence of related tasks. The field is automatically updated
+	ContainsRelatedTasks b24.Bool `json:"containsRelatedTasks"`
+	// Indicates the presence of Gantt links. The field is automatically updated
+	ContainsGanttLinks b24.Bool `json:"containsGanttLinks"`
+	// Indicates the presence of integrations. The field is automatically updated
+	ContainsPlacements b24.Bool `json:"containsPlacements"`
+	// Indicates the presence of results. The field is automatically updated
+	ContainsResults b24.Bool `json:"containsResults"`
+	// Number of reminders for the task. The field is automatically updated
+	NumberOfReminders b24.Int `json:"numberOfReminders"`
+	// Task chat identifier. To work with the task chat, use the methods
+	// im.message.*
+	ChatID b24.Int `json:"chatId"`
+	// Task chat. An object of type task chat. Use for data requests in the select
+	// parameter of tasks.task.get
+	Chat TaskGetV3ItemChat `json:"chat"`
+	// Planned duration
+	PlannedDuration b24.Int `json:"plannedDuration"`
+	// Actual duration
+	ActualDuration b24.Int `json:"actualDuration"`
+	// Unit of planned duration. Possible values: secs, mins, hours, days, weeks,
+	// monts, years
+	DurationType b24.String `json:"durationType"`
+	// Start date of execution in ISO 8601 format
+	Started b24.Time `json:"started"`
+	// Time estimate in seconds
+	EstimatedTime b24.Int `json:"estimatedTime"`
+	// Indicates a recurring task. Possible values:
+	//
+	//   - Y — yes, make the task recurring
+	//   - N — do not repeat
+	Replicate b24.Bool `json:"replicate"`
+	// Change date in ISO 8601 format
+	Changed b24.Time `json:"changed"`
+	// Identifier of the user who changed the task
+	ChangedByID b24.Int `json:"changedById"`
+	// Who changed. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	ChangedBy TaskGetV3ItemChangedBy `json:"changedBy"`
+	// Identifier of the user who changed the status
+	StatusChangedByID b24.Int `json:"statusChangedById"`
+	// Who changed the status. An object of type user. Use for data requests in the
+	// select parameter of tasks.task.get
+	StatusChangedBy TaskGetV3ItemStatusChangedBy `json:"statusChangedBy"`
+	// Identifier of the user who closed the task
+	ClosedByID b24.Int `json:"closedById"`
+	// Who closed. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	ClosedBy TaskGetV3ItemClosedBy `json:"closedBy"`
+	// Closing date in ISO 8601 format
+	Closed b24.Time `json:"closed"`
+	// Date of last activity in ISO 8601 format
+	Activity b24.Time `json:"activity"`
+	// Task GUID identifier
+	GUID b24.String `json:"guid"`
+	// External identifier
+	XMLID b24.String `json:"xmlId"`
+	// Exchange identifier
+	ExchangeID b24.String `json:"exchangeId"`
+	// Date of modification in Exchange
+	ExchangeModified b24.String `json:"exchangeModified"`
+	// Version of synchronization with Outlook
+	OutlookVersion b24.Int `json:"outlookVersion"`
+	// Task rating. Possible values: N — negative P — positive null — unrated
+	Mark b24.String `json:"mark"`
+	// Allowed to change the deadline. Possible values:
+	//
+	//   - Y — allowed
+	//   - N — not allowed
+	AllowsChangeDeadline b24.Bool `json:"allowsChangeDeadline"`
+	// Time tracking enabled for the task. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — not enabled
+	AllowsTimeTracking b24.Bool `json:"allowsTimeTracking"`
+	// Consider working hours. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	MatchesWorkTime b24.Bool `json:"matchesWorkTime"`
+	// Add to report. Possible values:
+	//
+	//   - Y — add
+	//   - N — do not add
+	AddInReport b24.Bool `json:"addInReport"`
+	// Indicates "base task with subtasks". Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsMultitask b24.Bool `json:"isMultitask"`
+	// Site identifier
+	SiteID b24.String `json:"siteId"`
+	// Identifier of the template if the task was created from a template
+	ForkedByTemplateID b24.Int `json:"forkedByTemplateId"`
+	// Task template. An object of type template. Use for data requests in the
+	// select parameter of tasks.task.get
+	ForkedByTemplate TaskGetV3ItemForkedByTemplate `json:"forkedByTemplate"`
+	// Date after which the deadline cannot be changed, in ISO 8601 format
+	MaxDeadlineChangeDate b24.Time `json:"maxDeadlineChangeDate"`
+	// Maximum number of deadline extensions
+	MaxDeadlineChanges b24.Int `json:"maxDeadlineChanges"`
+	// Require a reason when changing the deadline. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	RequireDeadlineChangeReason b24.Bool `json:"requireDeadlineChangeReason"`
+	// Link to the task
+	Link b24.String `json:"link"`
+	// Array of actions that the user can perform with the task
+	Rights TaskGetV3ItemRights `json:"rights"`
+	// Link to the archive for downloading all task files
+	ArchiveLink b24.String `json:"archiveLink"`
+	// Array of identifiers of related CRM objects in the format:
+	//
+	//   - L_XX — lead,
+	//   - D_XX — deal
+	//   - C_XX — contact
+	//   - CO_XX — company
+	//   - SI_XX — invoice
+	//   - TXX_XX — SPA
+	CRMItemIDs []b24.String `json:"crmItemIds"`
+	// Identifier of the email from which the task was created
+	EmailID b24.Int `json:"emailId"`
+	// Email from which the task was created. An object of type email. Use for data
+	// requests in the select parameter of tasks.task.get
+	Email TaskGetV3ItemEmail `json:"email"`
+	// Time tracking. An object of type time tracking. Use for data requests in the
+	// select parameter of tasks.task.get
+	ElapsedTime TaskGetV3ItemElapsedTime `json:"elapsedTime"`
+	// Require a result. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	RequireResult b24.Bool `json:"requireResult"`
+	// Consider subtasks deadlines. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	MatchesSubTasksTime b24.Bool `json:"matchesSubTasksTime"`
+	// Auto-completion of subtasks. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	AutocompleteSubTasks b24.Bool `json:"autocompleteSubTasks"`
+	// Allowed to change planned dates. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	AllowsChangeDatePlan b24.Bool `json:"allowsChangeDatePlan"`
+	// Indicates "in favorites". The field returns an array containing the ID of
+	// the current user if their setting is active "inFavorite": [29]
+	InFavorite json.RawMessage `json:"inFavorite"`
+	// Indicates "task pinned". The field returns an array containing the ID of the
+	// current user if their setting is active "inPin": [29]
+	InPin json.RawMessage `json:"inPin"`
+	// Indicates "task pinned in group". The field returns an array containing the
+	// ID of the current user if their setting is active "inGroupPin": [29]
+	InGroupPin json.RawMessage `json:"inGroupPin"`
+	// Indicates "mute". The field returns an array containing the ID of the
+	// current user if their setting is active "inMute": [29]
+	InMute json.RawMessage `json:"inMute"`
+	// Source of the task. An object source. Use for data requests in the select
+	// parameter of tasks.task.get
+	Source TaskGetV3ItemSource `json:"source"`
+	// Dependencies on tasks
+	DependsOn json.RawMessage `json:"dependsOn"`
+	// Task creation scenario. Possible values:
+	//
+	//   - default — default value
+	//   - crm — CRM
+	//   - mobile — mobile application
+	//   - voice — audio task AI
+	//   - video — video task AI
+	Scenarios     []b24.String    `json:"scenarios"`
+	FileIDs       json.RawMessage `json:"fileIds"`
+	DeadlineCount json.RawMessage `json:"deadlineCount"`
+	DeclineReason json.RawMessage `json:"declineReason"`
+	ForumTopicID  json.RawMessage `json:"forumTopicId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3870,10 +5307,96 @@ func (v TaskGetV3Item) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// TaskGetV3ItemCreator is the creator value of tasks.task.get.
+type TaskGetV3ItemCreator struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskGetV3ItemCreatorImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemCreator) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemCreator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemCreator) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemCreator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemCreatorImage is the image value of tasks.task.get.
+type TaskGetV3ItemCreatorImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemCreatorImage) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemCreatorImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemCreatorImage) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemCreatorImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // TaskGetV3ItemResponsible is the responsible value of tasks.task.get.
 type TaskGetV3ItemResponsible struct {
-	Name  b24.String `json:"name"`
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskGetV3ItemResponsibleImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
 	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3890,53 +5413,839 @@ func (v TaskGetV3ItemResponsible) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// TaskGetV3ItemResponsibleImage is the image value of tasks.task.get.
+type TaskGetV3ItemResponsibleImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemResponsibleImage) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemResponsibleImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemResponsibleImage) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemResponsibleImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemGroup is the group value of tasks.task.get.
+type TaskGetV3ItemGroup struct {
+	// Group identifier
+	ID b24.Int `json:"id"`
+	// Group name
+	Name b24.String `json:"name"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskGetV3ItemGroupImage `json:"image"`
+	// Group type
+	Type b24.String `json:"type"`
+	// Visibility indicator
+	IsVisible b24.Bool `json:"isVisible"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemGroup) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemGroup
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemGroup) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemGroup
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemGroupImage is the image value of tasks.task.get.
+type TaskGetV3ItemGroupImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemGroupImage) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemGroupImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemGroupImage) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemGroupImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemStage is the stage value of tasks.task.get.
+type TaskGetV3ItemStage struct {
+	// Stage identifier
+	ID b24.Int `json:"id"`
+	// Stage title
+	Title b24.String `json:"title"`
+	// Stage color
+	Color b24.String `json:"color"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemStage) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemStage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemStage) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemStage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemFlow is the flow value of tasks.task.get.
+type TaskGetV3ItemFlow struct {
+	// Flow identifier
+	ID b24.Int `json:"id"`
+	// Flow name
+	Name b24.String `json:"name"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemFlow) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemFlow
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemFlow) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemFlow
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemAccomplices is the accomplices value of tasks.task.get.
+type TaskGetV3ItemAccomplices struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskGetV3ItemAccomplicesImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemAccomplices) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemAccomplices
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemAccomplices) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemAccomplices
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemAccomplicesImage is the image value of tasks.task.get.
+type TaskGetV3ItemAccomplicesImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemAccomplicesImage) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemAccomplicesImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemAccomplicesImage) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemAccomplicesImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemAuditors is the auditors value of tasks.task.get.
+type TaskGetV3ItemAuditors struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskGetV3ItemAuditorsImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemAuditors) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemAuditors
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemAuditors) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemAuditors
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemAuditorsImage is the image value of tasks.task.get.
+type TaskGetV3ItemAuditorsImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemAuditorsImage) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemAuditorsImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemAuditorsImage) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemAuditorsImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemChat is the chat value of tasks.task.get.
+type TaskGetV3ItemChat struct {
+	// Chat element identifier
+	ID b24.Int `json:"id"`
+	// Chat object identifier
+	EntityID b24.Int `json:"entityId"`
+	// Chat object type
+	EntityType b24.String `json:"entityType"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemChat) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemChat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemChat) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemChat
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemChangedBy is the changedBy value of tasks.task.get.
+type TaskGetV3ItemChangedBy struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskGetV3ItemChangedByImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemChangedBy) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemChangedBy
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemChangedBy) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemChangedBy
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemChangedByImage is the image value of tasks.task.get.
+type TaskGetV3ItemChangedByImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemChangedByImage) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemChangedByImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemChangedByImage) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemChangedByImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemStatusChangedBy is the statusChangedBy value of tasks.task.get.
+type TaskGetV3ItemStatusChangedBy struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskGetV3ItemStatusChangedByImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemStatusChangedBy) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemStatusChangedBy
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemStatusChangedBy) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemStatusChangedBy
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemStatusChangedByImage is the image value of tasks.task.get.
+type TaskGetV3ItemStatusChangedByImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemStatusChangedByImage) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemStatusChangedByImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemStatusChangedByImage) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemStatusChangedByImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemClosedBy is the closedBy value of tasks.task.get.
+type TaskGetV3ItemClosedBy struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskGetV3ItemClosedByImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemClosedBy) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemClosedBy
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemClosedBy) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemClosedBy
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemClosedByImage is the image value of tasks.task.get.
+type TaskGetV3ItemClosedByImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemClosedByImage) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemClosedByImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemClosedByImage) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemClosedByImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemForkedByTemplate is the forkedByTemplate value of
+// tasks.task.get.
+type TaskGetV3ItemForkedByTemplate struct {
+	// Template identifier
+	ID b24.Int `json:"id"`
+	// An object of type task. Use for data requests in the select parameter of
+	// tasks.task.get
+	Task json.RawMessage `json:"task"`
+	// Title
+	Title b24.String `json:"title"`
+	// Description
+	Description b24.String `json:"description"`
+	// An object of type user. Use for data requests in the select parameter of
+	// tasks.task.get
+	Creator TaskGetV3ItemForkedByTemplateCreator `json:"creator"`
+	// Collection of responsible persons
+	ResponsibleCollection json.RawMessage `json:"responsibleCollection"`
+	// Deadline shift
+	DeadlineAfterTs b24.Int `json:"deadlineAfterTs"`
+	// Planned start date
+	StartDatePlanTs b24.Int `json:"startDatePlanTs"`
+	// Planned end date
+	EndDatePlanTs b24.Int `json:"endDatePlanTs"`
+	// Task repetition from the template
+	Replicate b24.Bool `json:"replicate"`
+	// Array of checklist item identifiers
+	Checklist json.RawMessage `json:"checklist"`
+	// An object of type group. Use for data requests in the select parameter of
+	// tasks.task.get
+	Group TaskGetV3ItemForkedByTemplateGroup `json:"group"`
+	// Priority
+	Priority b24.String `json:"priority"`
+	// Participants
+	Accomplices json.RawMessage `json:"accomplices"`
+	// Auditors
+	Auditors json.RawMessage `json:"auditors"`
+	// Parent template. An object of type task template
+	Parent json.RawMessage `json:"parent"`
+	// An object of replication parameters. Use for data requests in the select
+	// parameter of tasks.task.get
+	ReplicateParams TaskGetV3ItemForkedByTemplateReplicateParams `json:"replicateParams"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemForkedByTemplate) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemForkedByTemplate
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemForkedByTemplate) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemForkedByTemplate
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemForkedByTemplateCreator is the creator value of tasks.task.get.
+type TaskGetV3ItemForkedByTemplateCreator struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskGetV3ItemForkedByTemplateCreatorImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemForkedByTemplateCreator) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemForkedByTemplateCreator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemForkedByTemplateCreator) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemForkedByTemplateCreator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemForkedByTemplateCreatorImage is the image value of
+// tasks.task.get.
+type TaskGetV3ItemForkedByTemplateCreatorImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemForkedByTemplateCreatorImage) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemForkedByTemplateCreatorImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemForkedByTemplateCreatorImage) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemForkedByTemplateCreatorImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemForkedByTemplateGroup is the group value of tasks.task.get.
+type TaskGetV3ItemForkedByTemplateGroup struct {
+	// Group identifier
+	ID b24.Int `json:"id"`
+	// Group name
+	Name b24.String `json:"name"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskGetV3ItemForkedByTemplateGroupImage `json:"image"`
+	// Group type
+	Type b24.String `json:"type"`
+	// Visibility indicator
+	IsVisible b24.Bool `json:"isVisible"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemForkedByTemplateGroup) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemForkedByTemplateGroup
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemForkedByTemplateGroup) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemForkedByTemplateGroup
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemForkedByTemplateGroupImage is the image value of
+// tasks.task.get.
+type TaskGetV3ItemForkedByTemplateGroupImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemForkedByTemplateGroupImage) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemForkedByTemplateGroupImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemForkedByTemplateGroupImage) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemForkedByTemplateGroupImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemForkedByTemplateReplicateParams is the replicateParams value of
+// tasks.task.get.
+type TaskGetV3ItemForkedByTemplateReplicateParams struct {
+	// Frequency
+	Period b24.String `json:"period"`
+	// Every day
+	EveryDay b24.String `json:"everyDay"`
+	// Only working days
+	WorkdayOnly b24.String `json:"workdayOnly"`
+	// Interval in days of the month
+	DailyMonthInterval b24.String `json:"dailyMonthInterval"`
+	// Every week
+	EveryWeek b24.String `json:"everyWeek"`
+	// Type of monthly repetition
+	MonthlyType b24.String `json:"monthlyType"`
+	// Day of the month
+	MonthlyDayNum b24.String `json:"monthlyDayNum"`
+	// First month of the period
+	MonthlyMonthNum1 b24.String `json:"monthlyMonthNum1"`
+	// Week number in the month
+	MonthlyWeekDayNum b24.String `json:"monthlyWeekDayNum"`
+	// Day of the week
+	MonthlyWeekDay b24.String `json:"monthlyWeekDay"`
+	// Second month of the period
+	MonthlyMonthNum2 b24.String `json:"monthlyMonthNum2"`
+	// Type of yearly repetition
+	YearlyType b24.String `json:"yearlyType"`
+	// Day of the month for yearly repetition
+	YearlyDayNum b24.String `json:"yearlyDayNum"`
+	// First month of yearly repetition
+	YearlyMonth1 b24.String `json:"yearlyMonth1"`
+	// Week number for yearly repetition
+	YearlyWeekDayNum b24.String `json:"yearlyWeekDayNum"`
+	// Day of the week for yearly repetition
+	YearlyWeekDay b24.String `json:"yearlyWeekDay"`
+	// Second month of yearly repetition
+	YearlyMonth2 b24.String `json:"yearlyMonth2"`
+	// Time
+	Time b24.String `json:"time"`
+	// Timezone offset
+	TimezoneOffset b24.String `json:"timezoneOffset"`
+	// Start date of repetition
+	StartDate b24.String `json:"startDate"`
+	// Until what date to repeat
+	RepeatTill b24.String `json:"repeatTill"`
+	// End date of repetition
+	EndDate b24.String `json:"endDate"`
+	// Number of repetitions
+	Times b24.String `json:"times"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemForkedByTemplateReplicateParams) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemForkedByTemplateReplicateParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemForkedByTemplateReplicateParams) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemForkedByTemplateReplicateParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // TaskGetV3ItemRights is the rights value of tasks.task.get.
 type TaskGetV3ItemRights struct {
-	Read                  b24.Bool `json:"read"`
-	Watch                 b24.Bool `json:"watch"`
-	Mute                  b24.Bool `json:"mute"`
-	CreateResult          b24.Bool `json:"createResult"`
-	Edit                  b24.Bool `json:"edit"`
-	Remove                b24.Bool `json:"remove"`
-	Complete              b24.Bool `json:"complete"`
+	AddAuditors           b24.Bool `json:"addAuditors"`
+	Admin                 b24.Bool `json:"admin"`
 	Approve               b24.Bool `json:"approve"`
-	Disapprove            b24.Bool `json:"disapprove"`
-	Start                 b24.Bool `json:"start"`
-	Take                  b24.Bool `json:"take"`
-	Delegate              b24.Bool `json:"delegate"`
-	Defer                 b24.Bool `json:"defer"`
-	Renew                 b24.Bool `json:"renew"`
-	Deadline              b24.Bool `json:"deadline"`
-	DatePlan              b24.Bool `json:"datePlan"`
+	AttachFile            b24.Bool `json:"attachFile"`
+	Automate              b24.Bool `json:"automate"`
+	ChangeAccomplices     b24.Bool `json:"changeAccomplices"`
 	ChangeDirector        b24.Bool `json:"changeDirector"`
 	ChangeResponsible     b24.Bool `json:"changeResponsible"`
-	ChangeAccomplices     b24.Bool `json:"changeAccomplices"`
-	Pause                 b24.Bool `json:"pause"`
-	TimeTracking          b24.Bool `json:"timeTracking"`
-	Mark                  b24.Bool `json:"mark"`
 	ChangeStatus          b24.Bool `json:"changeStatus"`
-	Reminder              b24.Bool `json:"reminder"`
-	AddAuditors           b24.Bool `json:"addAuditors"`
-	ElapsedTime           b24.Bool `json:"elapsedTime"`
-	Favorite              b24.Bool `json:"favorite"`
 	ChecklistAdd          b24.Bool `json:"checklistAdd"`
 	ChecklistEdit         b24.Bool `json:"checklistEdit"`
 	ChecklistSave         b24.Bool `json:"checklistSave"`
 	ChecklistToggle       b24.Bool `json:"checklistToggle"`
-	Automate              b24.Bool `json:"automate"`
-	ResultEdit            b24.Bool `json:"resultEdit"`
+	Complete              b24.Bool `json:"complete"`
 	CompleteResult        b24.Bool `json:"completeResult"`
-	RemoveResult          b24.Bool `json:"removeResult"`
-	ResultRead            b24.Bool `json:"resultRead"`
-	Admin                 b24.Bool `json:"admin"`
-	CreateSubtask         b24.Bool `json:"createSubtask"`
 	Copy                  b24.Bool `json:"copy"`
-	SaveAsTemplate        b24.Bool `json:"saveAsTemplate"`
-	AttachFile            b24.Bool `json:"attachFile"`
+	CreateGanttDependence b24.Bool `json:"createGanttDependence"`
+	CreateResult          b24.Bool `json:"createResult"`
+	CreateSubtask         b24.Bool `json:"createSubtask"`
+	DatePlan              b24.Bool `json:"datePlan"`
+	Deadline              b24.Bool `json:"deadline"`
+	Defer                 b24.Bool `json:"defer"`
+	Delegate              b24.Bool `json:"delegate"`
 	DetachFile            b24.Bool `json:"detachFile"`
 	DetachParent          b24.Bool `json:"detachParent"`
-	CreateGanttDependence b24.Bool `json:"createGanttDependence"`
+	Disapprove            b24.Bool `json:"disapprove"`
+	Edit                  b24.Bool `json:"edit"`
+	ElapsedTime           b24.Bool `json:"elapsedTime"`
+	Favorite              b24.Bool `json:"favorite"`
+	Mark                  b24.Bool `json:"mark"`
+	Mute                  b24.Bool `json:"mute"`
+	Pause                 b24.Bool `json:"pause"`
+	Read                  b24.Bool `json:"read"`
+	Reminder              b24.Bool `json:"reminder"`
+	Remove                b24.Bool `json:"remove"`
+	RemoveResult          b24.Bool `json:"removeResult"`
+	Renew                 b24.Bool `json:"renew"`
+	ResultEdit            b24.Bool `json:"resultEdit"`
+	ResultRead            b24.Bool `json:"resultRead"`
+	SaveAsTemplate        b24.Bool `json:"saveAsTemplate"`
 	Sort                  b24.Bool `json:"sort"`
+	Start                 b24.Bool `json:"start"`
+	Take                  b24.Bool `json:"take"`
+	TimeTracking          b24.Bool `json:"timeTracking"`
+	Watch                 b24.Bool `json:"watch"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3950,6 +6259,100 @@ func (v *TaskGetV3ItemRights) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v TaskGetV3ItemRights) MarshalJSON() ([]byte, error) {
 	type plain TaskGetV3ItemRights
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemEmail is the email value of tasks.task.get.
+type TaskGetV3ItemEmail struct {
+	// Email ID
+	ID b24.Int `json:"id"`
+	// Task ID
+	TaskID b24.Int `json:"taskId"`
+	// Mailbox ID
+	MailboxID b24.Int `json:"mailboxId"`
+	// Email title
+	Title b24.String `json:"title"`
+	// Email body
+	Body b24.String `json:"body"`
+	// Email sender
+	From b24.String `json:"from"`
+	// Email sending timestamp
+	DateTs b24.Int `json:"dateTs"`
+	// Link to the email
+	Link b24.String `json:"link"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemEmail) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemEmail
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemEmail) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemEmail
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemElapsedTime is the elapsedTime value of tasks.task.get.
+type TaskGetV3ItemElapsedTime struct {
+	// Time tracking record identifier
+	ID b24.Int `json:"id"`
+	// User
+	UserID b24.Int `json:"userId"`
+	// Task
+	TaskID b24.Int `json:"taskId"`
+	// Minutes
+	Minutes b24.Int `json:"minutes"`
+	// Seconds
+	Seconds b24.Int `json:"seconds"`
+	// Source
+	Source b24.String `json:"source"`
+	// Comment
+	Text b24.String `json:"text"`
+	// Creation date
+	CreatedAtTs b24.Int `json:"createdAtTs"`
+	// Start time
+	StartTs b24.Int `json:"startTs"`
+	// End time
+	StopTs b24.Int `json:"stopTs"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemElapsedTime) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemElapsedTime
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemElapsedTime) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemElapsedTime
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemSource is the source value of tasks.task.get.
+type TaskGetV3ItemSource struct {
+	// Source type
+	Type b24.String `json:"type"`
+	// Source data
+	Data json.RawMessage `json:"data"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGetV3ItemSource) UnmarshalJSON(data []byte) error {
+	type plain TaskGetV3ItemSource
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGetV3ItemSource) MarshalJSON() ([]byte, error) {
+	type plain TaskGetV3ItemSource
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3970,6 +6373,60 @@ func (v *TaskGetV3Result) UnmarshalJSON(data []byte) error {
 func (v TaskGetV3Result) MarshalJSON() ([]byte, error) {
 	type plain TaskGetV3Result
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGetV3ItemPriority is the priority of tasks.task.get: the constants below
+// are the documented values; others are accepted too.
+type TaskGetV3ItemPriority string
+
+// The documented values of TaskGetV3ItemPriority.
+const (
+	// high
+	TaskGetV3ItemPriorityHigh TaskGetV3ItemPriority = "high"
+	// average
+	TaskGetV3ItemPriorityAverage TaskGetV3ItemPriority = "average"
+	// low
+	TaskGetV3ItemPriorityLow TaskGetV3ItemPriority = "low"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskGetV3ItemPriority) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskGetV3ItemPriority(s)
+	return nil
+}
+
+// TaskGetV3ItemStatus is the status of tasks.task.get: the constants below are
+// the documented values; others are accepted too.
+type TaskGetV3ItemStatus string
+
+// The documented values of TaskGetV3ItemStatus.
+const (
+	// waiting for execution
+	TaskGetV3ItemStatusPending TaskGetV3ItemStatus = "pending"
+	// in progress
+	TaskGetV3ItemStatusInProgress TaskGetV3ItemStatus = "in_progress"
+	// awaiting control
+	TaskGetV3ItemStatusSupposedlyCompleted TaskGetV3ItemStatus = "supposedly_completed"
+	// completed
+	TaskGetV3ItemStatusCompleted TaskGetV3ItemStatus = "completed"
+	// deferred
+	TaskGetV3ItemStatusDeferred TaskGetV3ItemStatus = "deferred"
+	// declined
+	TaskGetV3ItemStatusDeclined TaskGetV3ItemStatus = "declined"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskGetV3ItemStatus) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskGetV3ItemStatus(s)
+	return nil
 }
 
 // TaskGetaccess calls tasks.task.getaccess: Check Access to Task.
@@ -5155,11 +7612,265 @@ func (v TaskListV3ParamsPagination) MarshalJSON() ([]byte, error) {
 
 // TaskListV3Item is one row of tasks.task.list.
 type TaskListV3Item struct {
-	ID            b24.Int    `json:"id"`
-	Title         b24.String `json:"title"`
-	ResponsibleID b24.Int    `json:"responsibleId"`
-	Deadline      b24.String `json:"deadline"`
-	Status        b24.String `json:"status"`
+	// Task identifier
+	ID b24.Int `json:"id"`
+	// Task title, a required field for creating a task
+	Title b24.String `json:"title"`
+	// Task description
+	Description b24.String `json:"description"`
+	// Creator identifier, a required field for creating a task
+	CreatorID b24.Int `json:"creatorId"`
+	// Creator. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	Creator TaskListV3ItemCreator `json:"creator"`
+	// Creation date in ISO-8601 format
+	Created b24.Time `json:"created"`
+	// Assignee identifier, a required field for creating a task
+	ResponsibleID b24.Int `json:"responsibleId"`
+	// Assignee. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	Responsible TaskListV3ItemResponsible `json:"responsible"`
+	// Deadline in ISO-8601 format, for example, 2025-12-31T23:59:59+02:00
+	Deadline b24.Time `json:"deadline"`
+	// Task control by the creator. Possible values: Y — enabled N — disabled,
+	// default value
+	NeedsControl b24.Bool `json:"needsControl"`
+	// Planned start date in ISO-8601 format, for example,
+	// 2025-12-31T06:00:00+02:00
+	StartPlan b24.Time `json:"startPlan"`
+	// Planned end date in ISO-8601 format, for example, 2025-12-31T18:00:00+02:00
+	EndPlan b24.Time `json:"endPlan"`
+	// Identifiers of checklist items. To work with checklists, use the methods
+	// task.checklistitem.*
+	Checklist json.RawMessage `json:"checklist"`
+	// Group/project identifier. To work with groups, use the methods sonet_group.*
+	GroupID b24.Int `json:"groupId"`
+	// Group/project. An object of type group. Use for data requests in the select
+	// parameter of tasks.task.get
+	Group TaskListV3ItemGroup `json:"group"`
+	// Stage identifier. Use if the task is in a group/project
+	StageID b24.Int `json:"stageId"`
+	// Stage. An object of type stage. Use for data requests in the select
+	// parameter of tasks.task.get
+	Stage TaskListV3ItemStage `json:"stage"`
+	// Epic identifier. To work with epics, use the methods tasks.api.scrum.epic.*
+	EpicID b24.Int `json:"epicId"`
+	// Story points. To update a Scrum task, use the method
+	// tasks.api.scrum.task.update
+	StoryPoints b24.Int `json:"storyPoints"`
+	// Flow identifier. To work with flows, use the methods tasks.flow.Flow.*
+	FlowID b24.Int `json:"flowId"`
+	// Flow. An object of type flow. Use for data requests in the select parameter
+	// of tasks.task.get
+	Flow TaskListV3ItemFlow `json:"flow"`
+	// Task priority. Possible values:
+	//
+	//   - high — high
+	//   - average — average
+	//   - low — low
+	Priority TaskListV3ItemPriority `json:"priority"`
+	// Task status. Possible values:
+	//
+	//   - pending — waiting for execution
+	//   - in_progress — in progress
+	//   - supposedly_completed — awaiting control
+	//   - completed — completed
+	//   - deferred — deferred
+	//   - declined — declined
+	Status TaskListV3ItemStatus `json:"status"`
+	// Status change date in ISO 8601 format
+	StatusChanged b24.Time `json:"statusChanged"`
+	// List of user identifiers — participants in the methods for creating or
+	// updating a task. An array of objects of type user. Use for data requests in
+	// the select parameter of tasks.task.get
+	Accomplices TaskListV3ItemAccomplices `json:"accomplices"`
+	// List of user identifiers — auditors of the task in the methods for
+	// creating or updating a task. An array of objects of type user. Use for data
+	// requests in the select parameter of tasks.task.get
+	Auditors TaskListV3ItemAuditors `json:"auditors"`
+	// Parent task identifier. Has a value of null if there is no parent task
+	ParentID b24.Int `json:"parentId"`
+	// Parent task. An object of type task. Use for data requests in the select
+	// parameter of tasks.task.get
+	Parent json.RawMessage `json:"parent"`
+	// Indicates the presence of a checklist. The field is automatically updated
+	ContainsChecklist b24.Bool `json:"containsChecklist"`
+	// Indicates the presence of subtasks. The field is automatically updated
+	ContainsSubTasks b24.Bool `json:"containsSubTasks"`
+	// Indicates the presence of related tasks. The field is automatically updated
+	ContainsRelatedTasks b24.Bool `json:"containsRelatedTasks"`
+	// Indicates the presence of Gantt links. The field is automatically updated
+	ContainsGanttLinks b24.Bool `json:"containsGanttLinks"`
+	// Indicates the presence of integrations. The field is automatically updated
+	ContainsPlacements b24.Bool `json:"containsPlacements"`
+	// Indicates the presence of results. The field is automatically updated
+	ContainsResults b24.Bool `json:"containsResults"`
+	// Number of reminders for the task. The field is automatically updated
+	NumberOfReminders b24.Int `json:"numberOfReminders"`
+	// Task chat identifier. To work with the task chat, use the methods
+	// im.message.*
+	ChatID b24.Int `json:"chatId"`
+	// Task chat. An object of type task chat. Use for data requests in the select
+	// parameter of tasks.task.get
+	Chat TaskListV3ItemChat `json:"chat"`
+	// Planned duration
+	PlannedDuration b24.Int `json:"plannedDuration"`
+	// Actual duration
+	ActualDuration b24.Int `json:"actualDuration"`
+	// Unit of planned duration. Possible values: secs, mins, hours, days, weeks,
+	// monts, years
+	DurationType b24.String `json:"durationType"`
+	// Start date of execution in ISO 8601 format
+	Started b24.Time `json:"started"`
+	// Time estimate in seconds
+	EstimatedTime b24.Int `json:"estimatedTime"`
+	// Indicates a recurring task. Possible values:
+	//
+	//   - Y — yes, make the task recurring
+	//   - N — do not repeat
+	Replicate b24.Bool `json:"replicate"`
+	// Change date in ISO 8601 format
+	Changed b24.Time `json:"changed"`
+	// Identifier of the user who changed the task
+	ChangedByID b24.Int `json:"changedById"`
+	// Who changed. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	ChangedBy TaskListV3ItemChangedBy `json:"changedBy"`
+	// Identifier of the user who changed the status
+	StatusChangedByID b24.Int `json:"statusChangedById"`
+	// Who changed the status. An object of type user. Use for data requests in the
+	// select parameter of tasks.task.get
+	StatusChangedBy TaskListV3ItemStatusChangedBy `json:"statusChangedBy"`
+	// Identifier of the user who closed the task
+	ClosedByID b24.Int `json:"closedById"`
+	// Who closed. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	ClosedBy TaskListV3ItemClosedBy `json:"closedBy"`
+	// Closing date in ISO 8601 format
+	Closed b24.Time `json:"closed"`
+	// Date of last activity in ISO 8601 format
+	Activity b24.Time `json:"activity"`
+	// Task GUID identifier
+	GUID b24.String `json:"guid"`
+	// External identifier
+	XMLID b24.String `json:"xmlId"`
+	// Exchange identifier
+	ExchangeID b24.String `json:"exchangeId"`
+	// Date of modification in Exchange
+	ExchangeModified b24.String `json:"exchangeModified"`
+	// Version of synchronization with Outlook
+	OutlookVersion b24.Int `json:"outlookVersion"`
+	// Task rating. Possible values: N — negative P — positive null — unrated
+	Mark b24.String `json:"mark"`
+	// Allowed to change the deadline. Possible values:
+	//
+	//   - Y — allowed
+	//   - N — not allowed
+	AllowsChangeDeadline b24.Bool `json:"allowsChangeDeadline"`
+	// Time tracking enabled for the task. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — not enabled
+	AllowsTimeTracking b24.Bool `json:"allowsTimeTracking"`
+	// Consider working hours. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	MatchesWorkTime b24.Bool `json:"matchesWorkTime"`
+	// Add to report. Possible values:
+	//
+	//   - Y — add
+	//   - N — do not add
+	AddInReport b24.Bool `json:"addInReport"`
+	// Indicates "base task with subtasks". Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsMultitask b24.Bool `json:"isMultitask"`
+	// Site identifier
+	SiteID b24.String `json:"siteId"`
+	// Identifier of the template if the task was created from a template
+	ForkedByTemplateID b24.Int `json:"forkedByTemplateId"`
+	// Task template. An object of type template. Use for data requests in the
+	// select parameter of tasks.task.get
+	ForkedByTemplate TaskListV3ItemForkedByTemplate `json:"forkedByTemplate"`
+	// Date after which the deadline cannot be changed, in ISO 8601 format
+	MaxDeadlineChangeDate b24.Time `json:"maxDeadlineChangeDate"`
+	// Maximum number of deadline extensions
+	MaxDeadlineChanges b24.Int `json:"maxDeadlineChanges"`
+	// Require a reason when changing the deadline. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	RequireDeadlineChangeReason b24.Bool `json:"requireDeadlineChangeReason"`
+	// Link to the task
+	Link b24.String `json:"link"`
+	// Array of actions that the user can perform with the task
+	Rights json.RawMessage `json:"rights"`
+	// Link to the archive for downloading all task files
+	ArchiveLink b24.String `json:"archiveLink"`
+	// Array of identifiers of related CRM objects in the format:
+	//
+	//   - L_XX — lead,
+	//   - D_XX — deal
+	//   - C_XX — contact
+	//   - CO_XX — company
+	//   - SI_XX — invoice
+	//   - TXX_XX — SPA
+	CRMItemIDs json.RawMessage `json:"crmItemIds"`
+	// Identifier of the email from which the task was created
+	EmailID b24.Int `json:"emailId"`
+	// Email from which the task was created. An object of type email. Use for data
+	// requests in the select parameter of tasks.task.get
+	Email TaskListV3ItemEmail `json:"email"`
+	// Time tracking. An object of type time tracking. Use for data requests in the
+	// select parameter of tasks.task.get
+	ElapsedTime TaskListV3ItemElapsedTime `json:"elapsedTime"`
+	// Require a result. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	RequireResult b24.Bool `json:"requireResult"`
+	// Consider subtasks deadlines. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	MatchesSubTasksTime b24.Bool `json:"matchesSubTasksTime"`
+	// Auto-completion of subtasks. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	AutocompleteSubTasks b24.Bool `json:"autocompleteSubTasks"`
+	// Allowed to change planned dates. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	AllowsChangeDatePlan b24.Bool `json:"allowsChangeDatePlan"`
+	// Indicates "in favorites". The field returns an array containing the ID of
+	// the current user if their setting is active "inFavorite": [29]
+	InFavorite json.RawMessage `json:"inFavorite"`
+	// Indicates "task pinned". The field returns an array containing the ID of the
+	// current user if their setting is active "inPin": [29]
+	InPin json.RawMessage `json:"inPin"`
+	// Indicates "task pinned in group". The field returns an array containing the
+	// ID of the current user if their setting is active "inGroupPin": [29]
+	InGroupPin json.RawMessage `json:"inGroupPin"`
+	// Indicates "mute". The field returns an array containing the ID of the
+	// current user if their setting is active "inMute": [29]
+	InMute json.RawMessage `json:"inMute"`
+	// Source of the task. An object source. Use for data requests in the select
+	// parameter of tasks.task.get
+	Source TaskListV3ItemSource `json:"source"`
+	// Dependencies on tasks
+	DependsOn json.RawMessage `json:"dependsOn"`
+	// Task creation scenario. Possible values:
+	//
+	//   - default — default value
+	//   - crm — CRM
+	//   - mobile — mobile application
+	//   - voice — audio task AI
+	//   - video — video task AI
+	Scenarios json.RawMessage `json:"scenarios"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5173,6 +7884,994 @@ func (v *TaskListV3Item) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v TaskListV3Item) MarshalJSON() ([]byte, error) {
 	type plain TaskListV3Item
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemCreator is the creator value of tasks.task.list.
+type TaskListV3ItemCreator struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskListV3ItemCreatorImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemCreator) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemCreator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemCreator) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemCreator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemCreatorImage is the image value of tasks.task.list.
+type TaskListV3ItemCreatorImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemCreatorImage) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemCreatorImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemCreatorImage) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemCreatorImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemResponsible is the responsible value of tasks.task.list.
+type TaskListV3ItemResponsible struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskListV3ItemResponsibleImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemResponsible) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemResponsible
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemResponsible) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemResponsible
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemResponsibleImage is the image value of tasks.task.list.
+type TaskListV3ItemResponsibleImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemResponsibleImage) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemResponsibleImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemResponsibleImage) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemResponsibleImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemGroup is the group value of tasks.task.list.
+type TaskListV3ItemGroup struct {
+	// Group identifier
+	ID b24.Int `json:"id"`
+	// Group name
+	Name b24.String `json:"name"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskListV3ItemGroupImage `json:"image"`
+	// Group type
+	Type b24.String `json:"type"`
+	// Visibility indicator
+	IsVisible b24.Bool `json:"isVisible"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemGroup) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemGroup
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemGroup) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemGroup
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemGroupImage is the image value of tasks.task.list.
+type TaskListV3ItemGroupImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemGroupImage) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemGroupImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemGroupImage) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemGroupImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemStage is the stage value of tasks.task.list.
+type TaskListV3ItemStage struct {
+	// Stage identifier
+	ID b24.Int `json:"id"`
+	// Stage title
+	Title b24.String `json:"title"`
+	// Stage color
+	Color b24.String `json:"color"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemStage) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemStage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemStage) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemStage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemFlow is the flow value of tasks.task.list.
+type TaskListV3ItemFlow struct {
+	// Flow identifier
+	ID b24.Int `json:"id"`
+	// Flow name
+	Name b24.String `json:"name"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemFlow) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemFlow
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemFlow) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemFlow
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemAccomplices is the accomplices value of tasks.task.list.
+type TaskListV3ItemAccomplices struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskListV3ItemAccomplicesImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemAccomplices) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemAccomplices
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemAccomplices) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemAccomplices
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemAccomplicesImage is the image value of tasks.task.list.
+type TaskListV3ItemAccomplicesImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemAccomplicesImage) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemAccomplicesImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemAccomplicesImage) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemAccomplicesImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemAuditors is the auditors value of tasks.task.list.
+type TaskListV3ItemAuditors struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskListV3ItemAuditorsImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemAuditors) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemAuditors
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemAuditors) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemAuditors
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemAuditorsImage is the image value of tasks.task.list.
+type TaskListV3ItemAuditorsImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemAuditorsImage) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemAuditorsImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemAuditorsImage) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemAuditorsImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemChat is the chat value of tasks.task.list.
+type TaskListV3ItemChat struct {
+	// Chat element identifier
+	ID b24.Int `json:"id"`
+	// Chat object identifier
+	EntityID b24.Int `json:"entityId"`
+	// Chat object type
+	EntityType b24.String `json:"entityType"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemChat) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemChat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemChat) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemChat
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemChangedBy is the changedBy value of tasks.task.list.
+type TaskListV3ItemChangedBy struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskListV3ItemChangedByImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemChangedBy) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemChangedBy
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemChangedBy) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemChangedBy
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemChangedByImage is the image value of tasks.task.list.
+type TaskListV3ItemChangedByImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemChangedByImage) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemChangedByImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemChangedByImage) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemChangedByImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemStatusChangedBy is the statusChangedBy value of
+// tasks.task.list.
+type TaskListV3ItemStatusChangedBy struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskListV3ItemStatusChangedByImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemStatusChangedBy) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemStatusChangedBy
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemStatusChangedBy) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemStatusChangedBy
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemStatusChangedByImage is the image value of tasks.task.list.
+type TaskListV3ItemStatusChangedByImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemStatusChangedByImage) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemStatusChangedByImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemStatusChangedByImage) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemStatusChangedByImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemClosedBy is the closedBy value of tasks.task.list.
+type TaskListV3ItemClosedBy struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskListV3ItemClosedByImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemClosedBy) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemClosedBy
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemClosedBy) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemClosedBy
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemClosedByImage is the image value of tasks.task.list.
+type TaskListV3ItemClosedByImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemClosedByImage) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemClosedByImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemClosedByImage) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemClosedByImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemForkedByTemplate is the forkedByTemplate value of
+// tasks.task.list.
+type TaskListV3ItemForkedByTemplate struct {
+	// Template identifier
+	ID b24.Int `json:"id"`
+	// An object of type task. Use for data requests in the select parameter of
+	// tasks.task.get
+	Task json.RawMessage `json:"task"`
+	// Title
+	Title b24.String `json:"title"`
+	// Description
+	Description b24.String `json:"description"`
+	// An object of type user. Use for data requests in the select parameter of
+	// tasks.task.get
+	Creator TaskListV3ItemForkedByTemplateCreator `json:"creator"`
+	// Collection of responsible persons
+	ResponsibleCollection json.RawMessage `json:"responsibleCollection"`
+	// Deadline shift
+	DeadlineAfterTs b24.Int `json:"deadlineAfterTs"`
+	// Planned start date
+	StartDatePlanTs b24.Int `json:"startDatePlanTs"`
+	// Planned end date
+	EndDatePlanTs b24.Int `json:"endDatePlanTs"`
+	// Task repetition from the template
+	Replicate b24.Bool `json:"replicate"`
+	// Array of checklist item identifiers
+	Checklist json.RawMessage `json:"checklist"`
+	// An object of type group. Use for data requests in the select parameter of
+	// tasks.task.get
+	Group TaskListV3ItemForkedByTemplateGroup `json:"group"`
+	// Priority
+	Priority b24.String `json:"priority"`
+	// Participants
+	Accomplices json.RawMessage `json:"accomplices"`
+	// Auditors
+	Auditors json.RawMessage `json:"auditors"`
+	// Parent template. An object of type task template
+	Parent json.RawMessage `json:"parent"`
+	// An object of replication parameters. Use for data requests in the select
+	// parameter of tasks.task.get
+	ReplicateParams TaskListV3ItemForkedByTemplateReplicateParams `json:"replicateParams"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemForkedByTemplate) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemForkedByTemplate
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemForkedByTemplate) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemForkedByTemplate
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemForkedByTemplateCreator is the creator value of
+// tasks.task.list.
+type TaskListV3ItemForkedByTemplateCreator struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskListV3ItemForkedByTemplateCreatorImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemForkedByTemplateCreator) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemForkedByTemplateCreator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemForkedByTemplateCreator) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemForkedByTemplateCreator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemForkedByTemplateCreatorImage is the image value of
+// tasks.task.list.
+type TaskListV3ItemForkedByTemplateCreatorImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemForkedByTemplateCreatorImage) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemForkedByTemplateCreatorImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemForkedByTemplateCreatorImage) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemForkedByTemplateCreatorImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemForkedByTemplateGroup is the group value of tasks.task.list.
+type TaskListV3ItemForkedByTemplateGroup struct {
+	// Group identifier
+	ID b24.Int `json:"id"`
+	// Group name
+	Name b24.String `json:"name"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskListV3ItemForkedByTemplateGroupImage `json:"image"`
+	// Group type
+	Type b24.String `json:"type"`
+	// Visibility indicator
+	IsVisible b24.Bool `json:"isVisible"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemForkedByTemplateGroup) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemForkedByTemplateGroup
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemForkedByTemplateGroup) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemForkedByTemplateGroup
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemForkedByTemplateGroupImage is the image value of
+// tasks.task.list.
+type TaskListV3ItemForkedByTemplateGroupImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemForkedByTemplateGroupImage) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemForkedByTemplateGroupImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemForkedByTemplateGroupImage) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemForkedByTemplateGroupImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemForkedByTemplateReplicateParams is the replicateParams value
+// of tasks.task.list.
+type TaskListV3ItemForkedByTemplateReplicateParams struct {
+	// Frequency
+	Period b24.String `json:"period"`
+	// Every day
+	EveryDay b24.String `json:"everyDay"`
+	// Only working days
+	WorkdayOnly b24.String `json:"workdayOnly"`
+	// Interval in days of the month
+	DailyMonthInterval b24.String `json:"dailyMonthInterval"`
+	// Every week
+	EveryWeek b24.String `json:"everyWeek"`
+	// Type of monthly repetition
+	MonthlyType b24.String `json:"monthlyType"`
+	// Day of the month
+	MonthlyDayNum b24.String `json:"monthlyDayNum"`
+	// First month of the period
+	MonthlyMonthNum1 b24.String `json:"monthlyMonthNum1"`
+	// Week number in the month
+	MonthlyWeekDayNum b24.String `json:"monthlyWeekDayNum"`
+	// Day of the week
+	MonthlyWeekDay b24.String `json:"monthlyWeekDay"`
+	// Second month of the period
+	MonthlyMonthNum2 b24.String `json:"monthlyMonthNum2"`
+	// Type of yearly repetition
+	YearlyType b24.String `json:"yearlyType"`
+	// Day of the month for yearly repetition
+	YearlyDayNum b24.String `json:"yearlyDayNum"`
+	// First month of yearly repetition
+	YearlyMonth1 b24.String `json:"yearlyMonth1"`
+	// Week number for yearly repetition
+	YearlyWeekDayNum b24.String `json:"yearlyWeekDayNum"`
+	// Day of the week for yearly repetition
+	YearlyWeekDay b24.String `json:"yearlyWeekDay"`
+	// Second month of yearly repetition
+	YearlyMonth2 b24.String `json:"yearlyMonth2"`
+	// Time
+	Time b24.String `json:"time"`
+	// Timezone offset
+	TimezoneOffset b24.String `json:"timezoneOffset"`
+	// Start date of repetition
+	StartDate b24.String `json:"startDate"`
+	// Until what date to repeat
+	RepeatTill b24.String `json:"repeatTill"`
+	// End date of repetition
+	EndDate b24.String `json:"endDate"`
+	// Number of repetitions
+	Times b24.String `json:"times"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemForkedByTemplateReplicateParams) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemForkedByTemplateReplicateParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemForkedByTemplateReplicateParams) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemForkedByTemplateReplicateParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemEmail is the email value of tasks.task.list.
+type TaskListV3ItemEmail struct {
+	// Email ID
+	ID b24.Int `json:"id"`
+	// Task ID
+	TaskID b24.Int `json:"taskId"`
+	// Mailbox ID
+	MailboxID b24.Int `json:"mailboxId"`
+	// Email title
+	Title b24.String `json:"title"`
+	// Email body
+	Body b24.String `json:"body"`
+	// Email sender
+	From b24.String `json:"from"`
+	// Email sending timestamp
+	DateTs b24.Int `json:"dateTs"`
+	// Link to the email
+	Link b24.String `json:"link"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemEmail) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemEmail
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemEmail) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemEmail
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemElapsedTime is the elapsedTime value of tasks.task.list.
+type TaskListV3ItemElapsedTime struct {
+	// Time tracking record identifier
+	ID b24.Int `json:"id"`
+	// User
+	UserID b24.Int `json:"userId"`
+	// Task
+	TaskID b24.Int `json:"taskId"`
+	// Minutes
+	Minutes b24.Int `json:"minutes"`
+	// Seconds
+	Seconds b24.Int `json:"seconds"`
+	// Source
+	Source b24.String `json:"source"`
+	// Comment
+	Text b24.String `json:"text"`
+	// Creation date
+	CreatedAtTs b24.Int `json:"createdAtTs"`
+	// Start time
+	StartTs b24.Int `json:"startTs"`
+	// End time
+	StopTs b24.Int `json:"stopTs"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemElapsedTime) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemElapsedTime
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemElapsedTime) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemElapsedTime
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemSource is the source value of tasks.task.list.
+type TaskListV3ItemSource struct {
+	// Source type
+	Type b24.String `json:"type"`
+	// Source data
+	Data json.RawMessage `json:"data"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ItemSource) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ItemSource
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ItemSource) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ItemSource
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -5193,6 +8892,60 @@ func (v *TaskListV3Result) UnmarshalJSON(data []byte) error {
 func (v TaskListV3Result) MarshalJSON() ([]byte, error) {
 	type plain TaskListV3Result
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListV3ItemPriority is the priority of tasks.task.list: the constants
+// below are the documented values; others are accepted too.
+type TaskListV3ItemPriority string
+
+// The documented values of TaskListV3ItemPriority.
+const (
+	// high
+	TaskListV3ItemPriorityHigh TaskListV3ItemPriority = "high"
+	// average
+	TaskListV3ItemPriorityAverage TaskListV3ItemPriority = "average"
+	// low
+	TaskListV3ItemPriorityLow TaskListV3ItemPriority = "low"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskListV3ItemPriority) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskListV3ItemPriority(s)
+	return nil
+}
+
+// TaskListV3ItemStatus is the status of tasks.task.list: the constants below
+// are the documented values; others are accepted too.
+type TaskListV3ItemStatus string
+
+// The documented values of TaskListV3ItemStatus.
+const (
+	// waiting for execution
+	TaskListV3ItemStatusPending TaskListV3ItemStatus = "pending"
+	// in progress
+	TaskListV3ItemStatusInProgress TaskListV3ItemStatus = "in_progress"
+	// awaiting control
+	TaskListV3ItemStatusSupposedlyCompleted TaskListV3ItemStatus = "supposedly_completed"
+	// completed
+	TaskListV3ItemStatusCompleted TaskListV3ItemStatus = "completed"
+	// deferred
+	TaskListV3ItemStatusDeferred TaskListV3ItemStatus = "deferred"
+	// declined
+	TaskListV3ItemStatusDeclined TaskListV3ItemStatus = "declined"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskListV3ItemStatus) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskListV3ItemStatus(s)
+	return nil
 }
 
 // TaskMute calls tasks.task.mute: Enable "Mute" Mode.

@@ -24,6 +24,7 @@ func Resolve(s *spec.Spec) (*spec.Spec, []spec.Problem) {
 	r := &resolver{s: &out}
 	r.clean()
 	r.keyed()
+	r.linked()
 	r.entities()
 	return &out, r.problems
 }
