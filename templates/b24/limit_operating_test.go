@@ -176,3 +176,53 @@ func TestFakeCountsTheBucketAcrossClients(t *testing.T) {
 		t.Errorf("%d of 9 requests refused by a bucket of 6, want 3", refused)
 	}
 }
+
+// TestFleetWalksShareOperatingTimeWithoutRefusal: two clients (two
+// processes: they share no state, only the portal, which counts the
+// method's operating time per webhook) walk one list at once. Each sees in
+// its answers the sum both spent, not what the other has in flight; each
+// estimates the other's spending from the rise of the sums and keeps room
+// for it, so neither meets a 429 or the ban, and both walks finish exact.
+func TestFleetWalksShareOperatingTimeWithoutRefusal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a few seconds of operating-time windows")
+	}
+	const (
+		limit  = 300 * time.Millisecond // a batch of 50 pages is a sixth of it, as on the proof portal
+		window = 2 * time.Second
+		rows   = 25_000 // 500 pages of 50 each, at least 1 ms each: 2 × 1.7 budgets
+	)
+	p := b24test.NewPortal(t, b24test.WithServerCost(time.Millisecond), b24test.WithOperatingLimit(limit, window, 2*time.Second))
+	p.ServeList("crm.deal.list", makeRows(rows), b24test.ListOptions{})
+	var wg sync.WaitGroup
+	got := make([]int, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		c, _ := newClient(t, p, b24.WithOperatingLimit(limit))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			seen := map[int64]bool{}
+			for r, err := range b24.Export[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{ByID: true}) {
+				if err != nil {
+					errs[i] = err
+					break
+				}
+				seen[int64(r.ID)] = true
+			}
+			got[i] = len(seen)
+		}()
+	}
+	start := time.Now()
+	wg.Wait()
+	refused, bans := p.OperatingRefusals()
+	t.Logf("2 clients: %v rows in %v, %d × 429, %d bans", got, time.Since(start).Round(time.Millisecond), refused, bans)
+	for i := range 2 {
+		if errs[i] != nil || got[i] != rows {
+			t.Errorf("client %d: %d of %d rows, error %v", i, got[i], rows, errs[i])
+		}
+	}
+	if refused != 0 || bans != 0 {
+		t.Errorf("two clients walking one webhook's method met %d × 429 and %d bans, want none", refused, bans)
+	}
+}
