@@ -57,6 +57,60 @@ type opState struct {
 	costSeen  bool      // cost comes from an answer, not opDefaultCost
 	pending   float64   // seconds projected for the commands in flight
 	inflight  int       // tickets out: pending is exactly 0 when there are none
+
+	// What others (other processes on the same webhook) spend: the portal
+	// counts the method per webhook, so the rise of operating between two
+	// of this client's answers, less this client's own commands answered
+	// in between, is what the rest of the fleet ran. others accumulates
+	// that since the client began; samples keep it over the last answers,
+	// so admit projects the fleet's rate over a request's expected time.
+	lastOp  float64   // operating of the last answer of this window
+	lastAt  time.Time // when it came
+	others  float64   // seconds others spent, summed over the answers
+	samples [opSamples]opSample
+	nsample int
+}
+
+// opSamples is how many answers (a batch's commands are one) the estimate
+// of others' rate spans.
+const opSamples = 32
+
+// opSampleGap is the least time between two samples, in commands' time.
+const opSampleGap = 10
+
+// opOthersFloor is the rate (seconds of operating per second) below which
+// others are taken to spend nothing: the portal's rounding and this
+// client's own answers arriving out of order leave a little noise.
+const opOthersFloor = 0.05
+
+type opSample struct {
+	at     time.Time
+	others float64
+}
+
+// rated reports whether the samples span long enough to estimate others'
+// rate: two of them, opSampleGap commands' time apart.
+func (s *opState) rated() bool {
+	return s.nsample >= 2
+}
+
+// othersRate is the estimated operating seconds others spend per second.
+func (s *opState) othersRate() float64 {
+	if s.nsample < 2 {
+		return 0
+	}
+	n := min(s.nsample, opSamples)
+	last := s.samples[(s.nsample-1)%opSamples]
+	first := s.samples[(s.nsample-n)%opSamples]
+	span := last.at.Sub(first.at).Seconds()
+	if span <= 0 {
+		return 0
+	}
+	r := (last.others - first.others) / span
+	if r < opOthersFloor {
+		return 0
+	}
+	return r
 }
 
 // op returns method's state, made on first use. Callers hold g.mu.
@@ -98,14 +152,27 @@ func (g *gates) observe(method string, t *Timing) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	s := g.op(method)
+	now := g.now()
 	switch {
 	case !s.known || reset.After(s.resetAt):
 		s.operating, s.resetAt = t.Operating, reset
 	case reset.Equal(s.resetAt):
 		s.operating = max(s.operating, t.Operating)
+		// Same window: the rise past this client's own command is others'.
+		s.others += t.Operating - s.lastOp - max(t.Duration, 0)
+		// Samples at least opSampleGap commands' time apart, so that the
+		// estimate spans many requests (a batch's commands come at once).
+		gap := time.Duration(opSampleGap * s.cost * float64(time.Second))
+		if s.nsample > 0 && now.Sub(s.samples[(s.nsample-1)%opSamples].at) < gap {
+			s.samples[(s.nsample-1)%opSamples].others = s.others
+		} else {
+			s.samples[s.nsample%opSamples] = opSample{at: now, others: s.others}
+			s.nsample++
+		}
 	default:
 		return
 	}
+	s.lastOp, s.lastAt = t.Operating, now
 	s.known = true
 	g.resetAt[method] = s.resetAt
 	if d := t.Duration; d > 0 {
@@ -182,13 +249,24 @@ func (c *Client) admit(ctx context.Context, method string, n int, shrink bool) (
 				fit = 1
 			}
 		default:
-			room := limit - s.operating - s.pending
+			// Others in the fleet go on spending while this request runs:
+			// at their rate, since the last answer and for each command
+			// this one sends, so a command costs per*(1+rate).
+			rate := s.othersRate()
+			free := limit - s.operating
+			if !s.rated() {
+				// Others' spending is not known yet (their requests may
+				// be in flight already): use half of what is left.
+				free /= 2
+			}
+			room := free - s.pending - rate*max(now.Sub(s.lastAt).Seconds(), 0)
+			eff := per * (1 + rate)
 			switch {
 			case room < 0:
 				fit = 0
 			case shrink:
-				fit = min(n, 1+int(room/per))
-			case float64(n-1)*per > room && float64(n-1)*per <= limit:
+				fit = min(n, 1+int(room/eff))
+			case float64(n-1)*eff > room && float64(n-1)*per <= limit:
 				fit = 0 // it fits once the budget is back
 			}
 		}
