@@ -65,6 +65,7 @@ type opState struct {
 	lastOp  float64   // operating of the last answer of this window
 	lastAt  time.Time // when it came
 	others  float64   // seconds others spent, summed over the answers
+	own     float64   // seconds this client's commands took, summed likewise
 	samples [opSamples]opSample
 	nsample int
 }
@@ -82,8 +83,8 @@ const opSampleGap = 10
 const opOthersFloor = 0.05
 
 type opSample struct {
-	at     time.Time
-	others float64
+	at          time.Time
+	others, own float64
 }
 
 // rated reports whether the samples span long enough to estimate others'
@@ -92,7 +93,9 @@ func (s *opState) rated() bool {
 	return s.nsample >= 2
 }
 
-// othersRate is the estimated operating seconds others spend per second.
+// othersRate is the estimated operating seconds others spend per second
+// this client's commands run: a ratio, not a rate in time, so that the
+// waits every process keeps for a reset do not dilute it.
 func (s *opState) othersRate() float64 {
 	if s.nsample < 2 {
 		return 0
@@ -100,7 +103,7 @@ func (s *opState) othersRate() float64 {
 	n := min(s.nsample, opSamples)
 	last := s.samples[(s.nsample-1)%opSamples]
 	first := s.samples[(s.nsample-n)%opSamples]
-	span := last.at.Sub(first.at).Seconds()
+	span := last.own - first.own
 	if span <= 0 {
 		return 0
 	}
@@ -158,13 +161,15 @@ func (g *gates) observe(method string, t *Timing) {
 		s.operating = max(s.operating, t.Operating)
 		// Same window: the rise past this client's own command is others'.
 		s.others += t.Operating - s.lastOp - max(t.Duration, 0)
+		s.own += max(t.Duration, 0)
 		// Samples at least opSampleGap commands' time apart, so that the
 		// estimate spans many requests (a batch's commands come at once).
 		gap := time.Duration(opSampleGap * s.cost * float64(time.Second))
 		if s.nsample > 0 && now.Sub(s.samples[(s.nsample-1)%opSamples].at) < gap {
 			s.samples[(s.nsample-1)%opSamples].others = s.others
+			s.samples[(s.nsample-1)%opSamples].own = s.own
 		} else {
-			s.samples[s.nsample%opSamples] = opSample{at: now, others: s.others}
+			s.samples[s.nsample%opSamples] = opSample{at: now, others: s.others, own: s.own}
 			s.nsample++
 		}
 	default:
@@ -247,9 +252,10 @@ func (c *Client) admit(ctx context.Context, method string, n int, shrink bool) (
 				fit = 1
 			}
 		default:
-			// Others in the fleet go on spending while this request runs:
-			// at their rate, since the last answer and for each command
-			// this one sends, so a command costs per*(1+rate).
+			// Others in the fleet go on spending while this client's
+			// commands run, rate seconds for each of its seconds: its
+			// commands in flight and each one it sends cost 1+rate times
+			// their own time.
 			rate := s.othersRate()
 			free := limit - s.operating
 			if !s.rated() {
@@ -257,7 +263,7 @@ func (c *Client) admit(ctx context.Context, method string, n int, shrink bool) (
 				// be in flight already): use half of what is left.
 				free /= 2
 			}
-			room := free - s.pending - rate*max(now.Sub(s.lastAt).Seconds(), 0)
+			room := free - s.pending*(1+rate)
 			eff := per * (1 + rate)
 			switch {
 			case room < 0:
