@@ -21,7 +21,10 @@ const DefaultOperatingLimit = 480 * time.Second
 // before sending a request the client estimates what its commands will add,
 // and a request that would take the method past the limit waits for
 // operating_reset_at instead of meeting the 429 or the ban. A list or export
-// walk sends fewer pages per batch as the budget runs low. With
+// walk sends fewer pages per batch as the budget runs low. The sums include
+// what other processes on the same webhook spend; the client estimates
+// their share from how the sums rise past its own commands, and keeps room
+// for what they send meanwhile (half the budget left until it knows). With
 // WithSharedHolds the wait is a hold every process sharing the store obeys.
 func WithOperatingLimit(d time.Duration) Option {
 	return func(c *Client) {
