@@ -189,31 +189,8 @@ func BenchmarkRowsAllocation(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			var ms0, ms1 runtime.MemStats
-			var total uint64
-			n := 0
-			for b.Loop() {
-				runtime.ReadMemStats(&ms0)
-				req := b24.Request{Method: "crm.deal.list", Params: tc.params}
-				seq := b24.Export[row](context.Background(), c, req, tc.ls)
-				if tc.list {
-					seq = b24.List[row](context.Background(), c, req, tc.ls)
-				}
-				rows := 0
-				for _, err := range seq {
-					if err != nil {
-						b.Fatal(err)
-					}
-					rows++
-				}
-				runtime.ReadMemStats(&ms1)
-				if rows != 10000 {
-					b.Fatalf("%d rows", rows)
-				}
-				total += ms1.TotalAlloc - ms0.TotalAlloc
-				n += rows
-			}
-			b.ReportMetric(float64(total)/float64(n), "B/row")
+			req := b24.Request{Method: "crm.deal.list", Params: tc.params}
+			reportAllocPerRow[row](b, c, req, tc.ls, tc.list, 10000)
 		})
 	}
 }
@@ -307,4 +284,35 @@ func TestListInAnotherOrderIsCheckedByID(t *testing.T) {
 			t.Logf("lost %d, deleted during the walk %d, error: %v", lost, len(l.deleted), failed)
 		})
 	}
+}
+
+// reportAllocPerRow walks req with List (list) or Export once per benchmark
+// iteration and reports the bytes allocated per row; a walk that errs or
+// yields other than rows rows fails the benchmark.
+func reportAllocPerRow[T any](b *testing.B, c *b24.Client, req b24.Request, ls b24.ListSpec, list bool, rows int) {
+	b.Helper()
+	var ms0, ms1 runtime.MemStats
+	var total uint64
+	n := 0
+	for b.Loop() {
+		runtime.ReadMemStats(&ms0)
+		seq := b24.Export[T](context.Background(), c, req, ls)
+		if list {
+			seq = b24.List[T](context.Background(), c, req, ls)
+		}
+		got := 0
+		for _, err := range seq {
+			if err != nil {
+				b.Fatal(err)
+			}
+			got++
+		}
+		runtime.ReadMemStats(&ms1)
+		if got != rows {
+			b.Fatalf("%d rows", got)
+		}
+		total += ms1.TotalAlloc - ms0.TotalAlloc
+		n += got
+	}
+	b.ReportMetric(float64(total)/float64(n), "B/row")
 }

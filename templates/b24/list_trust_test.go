@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -520,32 +519,8 @@ func BenchmarkV3RowsAllocation(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			ls := tc.ls
-			var ms0, ms1 runtime.MemStats
-			var total uint64
-			n := 0
-			for b.Loop() {
-				runtime.ReadMemStats(&ms0)
-				req := b24.Request{Method: "tasks.task.list", Version: 3, Params: tc.params}
-				seq := b24.Export[taskRow](context.Background(), c, req, ls)
-				if tc.list {
-					seq = b24.List[taskRow](context.Background(), c, req, ls)
-				}
-				rows := 0
-				for _, err := range seq {
-					if err != nil {
-						b.Fatal(err)
-					}
-					rows++
-				}
-				runtime.ReadMemStats(&ms1)
-				if rows != 10000 {
-					b.Fatalf("%d rows", rows)
-				}
-				total += ms1.TotalAlloc - ms0.TotalAlloc
-				n += rows
-			}
-			b.ReportMetric(float64(total)/float64(n), "B/row")
+			req := b24.Request{Method: "tasks.task.list", Version: 3, Params: tc.params}
+			reportAllocPerRow[taskRow](b, c, req, tc.ls, tc.list, 10000)
 		})
 	}
 }

@@ -156,22 +156,8 @@ func listV3(ctx context.Context, c Caller, req Request, ls ListSpec, yield func(
 // page's rows to rows (false: stop) and errors to yield. It reports whether
 // it reached the end of the list.
 func v3OffsetPages(ctx context.Context, c Caller, req Request, ls ListSpec, params map[string]json.RawMessage, pg v3Pagination, rows func(offset int, rows []json.RawMessage) bool, yield func(json.RawMessage, error) bool) bool {
-	limit := pg.Limit
-	if limit <= 0 {
-		limit = ls.PageSize
-	}
-	if limit <= 0 {
-		// The largest page the docs allow: a walk of many pages costs a
-		// request per page, and the portal may serve fewer (then the
-		// offset moves by what it served).
-		limit = MaxListLimit
-	}
-	limit = min(limit, MaxListLimit)
+	limit, offset := v3PageWindow(pg, ls)
 	known := ls.PageSize > 0 && limit <= ls.PageSize // a shorter page is the last one
-	offset := max(pg.Offset, 0)
-	if pg.Offset == 0 && pg.Page > 1 {
-		offset = (pg.Page - 1) * limit
-	}
 	longest := 0
 	var prevPage uint64
 	for {
@@ -199,6 +185,27 @@ func v3OffsetPages(ctx context.Context, c Caller, req Request, ls ListSpec, para
 	}
 }
 
+// v3PageWindow is the page size and first offset of a walk from the
+// caller's pagination: its limit, else the method's page size, else the
+// largest page the docs allow (a walk of many pages costs a request per
+// page, and the portal may serve fewer: the offset then moves by what it
+// served); a page number counts in pages of that size.
+func v3PageWindow(pg v3Pagination, ls ListSpec) (limit, offset int) {
+	limit = pg.Limit
+	if limit <= 0 {
+		limit = ls.PageSize
+	}
+	if limit <= 0 {
+		limit = MaxListLimit
+	}
+	limit = min(limit, MaxListLimit)
+	offset = max(pg.Offset, 0)
+	if pg.Offset == 0 && pg.Page > 1 {
+		offset = (pg.Page - 1) * limit
+	}
+	return limit, offset
+}
+
 // v3Page requests one page of a REST 3.0 list by offset and returns its rows
 // and the hash of its result.
 func v3Page(ctx context.Context, c Caller, req Request, ls ListSpec, params map[string]json.RawMessage, pg v3Pagination) ([]json.RawMessage, uint64, error) {
@@ -220,18 +227,7 @@ func v3Page(ctx context.Context, c Caller, req Request, ls ListSpec, params map[
 // listV3FromOffset reads the caller's page by offset and the rest by id
 // from its last row, for a list ordered by id.
 func listV3FromOffset(ctx context.Context, c Caller, req Request, ls ListSpec, params map[string]json.RawMessage, pg v3Pagination, idField string, yield func(json.RawMessage, error) bool) {
-	limit := pg.Limit
-	if limit <= 0 {
-		limit = ls.PageSize
-	}
-	if limit <= 0 {
-		limit = MaxListLimit
-	}
-	limit = min(limit, MaxListLimit)
-	offset := max(pg.Offset, 0)
-	if pg.Offset == 0 && pg.Page > 1 {
-		offset = (pg.Page - 1) * limit
-	}
+	limit, offset := v3PageWindow(pg, ls)
 	rows, _, err := v3Page(ctx, c, req, ls, params, v3Pagination{Limit: limit, Offset: offset})
 	if err != nil {
 		yield(nil, err)
