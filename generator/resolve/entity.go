@@ -1101,9 +1101,13 @@ func keyedScalars(f spec.Param, v []byte) (spec.Kind, bool) {
 var readOnlySpellings = []string{"read-only", "read only", "readonly", "только для чтения", "только чтение"}
 
 // describedReadOnly reports a description carrying a read-only mark.
-func describedReadOnly(desc string) bool {
+func describedReadOnly(desc string) bool { return mentionsAny(desc, readOnlySpellings) }
+
+// mentionsAny reports whether desc contains any of the lower-case
+// spellings, in any case.
+func mentionsAny(desc string, spellings []string) bool {
 	d := strings.ToLower(desc)
-	for _, s := range readOnlySpellings {
+	for _, s := range spellings {
 		if strings.Contains(d, s) {
 			return true
 		}

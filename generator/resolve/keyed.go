@@ -32,15 +32,7 @@ var keyedSpellings = []string{
 }
 
 // describedKeyed reports a description that says its object is keyed.
-func describedKeyed(desc string) bool {
-	d := strings.ToLower(desc)
-	for _, s := range keyedSpellings {
-		if strings.Contains(d, s) {
-			return true
-		}
-	}
-	return false
-}
+func describedKeyed(desc string) bool { return mentionsAny(desc, keyedSpellings) }
 
 // keyed rewrites every object keyed by record ids in the methods' params
 // and results and the events' payloads, and reports each one.
