@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
+	"testing/fstest"
 	"text/tabwriter"
 
+	"github.com/b24gen/b24gen/generator"
 	"github.com/b24gen/b24gen/generator/audit"
 	"github.com/b24gen/b24gen/generator/model"
 	"github.com/b24gen/b24gen/generator/resolve"
@@ -55,6 +58,20 @@ type coverage struct {
 	// parameter-table rows of each method page found in the method's
 	// parameter tree. Measured only with -docs (it reads the pages).
 	RowsFound *audit.RowsFound `json:"rows_found,omitempty"`
+	// Audit compares the second reader's reading of every page with the
+	// Go generated from the spec (generator/audit). Measured only with
+	// -docs or B24_DOCS.
+	Audit *auditFigures `json:"audit,omitempty"`
+	// AuditNote says why there is no audit.
+	AuditNote string `json:"audit_note,omitempty"`
+}
+
+// auditFigures are the audit's counts by family, without its misses (the
+// corpus test writes those to generator/audit/testdata/audit_misses.txt).
+type auditFigures struct {
+	ByFamily map[string]*audit.Counts `json:"by_family"`
+	Misses   int                      `json:"misses"`
+	Listed   int                      `json:"listed"`
 }
 
 // goCoverage is what the model stage makes of the spec: how many
@@ -91,7 +108,7 @@ type kindCount struct {
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", stderr)
 	specPath := fs.String("spec", "", "spec JSON file (default: the embedded spec)")
-	docs := fs.String("docs", "", "docs checkout to extract and measure")
+	docs := fs.String("docs", "", "docs checkout to extract and measure (default $B24_DOCS for the audit)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -101,10 +118,20 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	c := measure(s)
-	if *docs != "" {
-		if c.RowsFound, err = audit.CountRowsFound(*docs, s); err != nil {
+	// The embedded spec is the pinned docs': B24_DOCS may name them.
+	pages := *docs
+	if pages == "" && *specPath == "" {
+		pages = os.Getenv("B24_DOCS")
+	}
+	if pages != "" {
+		if c.RowsFound, err = audit.CountRowsFound(pages, s); err != nil {
 			return err
 		}
+		if c.Audit, err = runAudit(pages, s); err != nil {
+			c.AuditNote = "no audit: " + err.Error()
+		}
+	} else {
+		c.AuditNote = "no audit: it reads the pages, give -docs DIR (or set B24_DOCS for the embedded spec)"
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -112,6 +139,24 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(c)
 	}
 	return c.write(stdout)
+}
+
+// runAudit generates the Go for s in memory and audits it against the
+// pages under docs.
+func runAudit(docs string, s *spec.Spec) (*auditFigures, error) {
+	files, _, err := generator.Render(s, generator.Options{ImportPath: defaultImportPath})
+	if err != nil {
+		return nil, err
+	}
+	tree := fstest.MapFS{}
+	for _, f := range files {
+		tree[f.Path] = &fstest.MapFile{Data: f.Data}
+	}
+	a, err := audit.Run(docs, s, tree)
+	if err != nil {
+		return nil, err
+	}
+	return &auditFigures{ByFamily: a.ByFamily, Misses: len(a.Misses), Listed: len(a.Listed)}, nil
 }
 
 func measure(s *spec.Spec) *coverage {
@@ -280,9 +325,28 @@ func (c *coverage) write(w io.Writer) error {
 			}
 		}
 	}
+	c.writeAudit(row)
 	row("problems", c.Problems, "met in the docs and worked around (generate's count; -v there lists them)")
 	for _, kc := range c.ProblemsByKind {
 		row("  "+kc.Kind, kc.Count, "")
 	}
 	return tw.Flush()
+}
+
+// writeAudit prints the audit's recall, precision and error-code figures
+// by family, or why there are none.
+func (c *coverage) writeAudit(row func(string, int, string)) {
+	if c.Audit == nil {
+		row("audit", 0, c.AuditNote)
+		return
+	}
+	row("audit vs generated Go", c.Audit.Misses, fmt.Sprintf("misses, %d listed not counted (the docs contradict themselves, or no generated function); by family, rows present at their path and typed as the page says:", c.Audit.Listed))
+	for _, fam := range audit.Families {
+		n := c.Audit.ByFamily[fam]
+		if n == nil {
+			continue
+		}
+		row("  "+fam, n.ParamsOK+n.ResultsOK, fmt.Sprintf("recall: params %s, result fields %s; precision %s (%d more named only by the page's examples or sibling pages); error codes in doc comments %s",
+			audit.Ratio(n.ParamsOK, n.Params), audit.Ratio(n.ResultsOK, n.Results), audit.Ratio(n.Members-n.Invented, n.Members), n.Justified, audit.Ratio(n.ErrorsOK, n.Errors)))
+	}
 }

@@ -81,7 +81,7 @@ func CountRowsFound(docs string, s *spec.Spec) (*RowsFound, error) {
 	return out, nil
 }
 
-type docRow struct {
+type namedRow struct {
 	name string
 	line int
 }
@@ -89,20 +89,16 @@ type docRow struct {
 // paramRows scans a page's own text (no includes) up to its code examples
 // and returns the bold row names of its parameter tables: tables whose
 // header's first cell is Name, Parameter or Field.
-func paramRows(src string) []docRow {
-	var rows []docRow
+func paramRows(src string) []namedRow {
+	var rows []namedRow
 	lines := strings.Split(src, "\n")
-	inFence := false
+	var fence fences
 	depth := 0          // open #| tables
 	var keep []bool     // per open table: a parameter table
 	headerNext := false // the next row is a table's header
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
-		if strings.HasPrefix(t, "```") {
-			inFence = !inFence
-			continue
-		}
-		if inFence {
+		if fence.skip(t) {
 			continue
 		}
 		if depth == 0 {
@@ -123,7 +119,7 @@ func paramRows(src string) []docRow {
 				headerNext = false
 				keep[depth-1] = paramHeaders[strings.ToLower(strings.TrimSpace(name))]
 			} else if keep[depth-1] {
-				rows = append(rows, docRow{name: cleanName(name), line: i + 1})
+				rows = append(rows, namedRow{name: cleanName(name), line: i + 1})
 			}
 		}
 		if strings.HasSuffix(t, "|#") && depth > 0 {

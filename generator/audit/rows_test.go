@@ -11,14 +11,7 @@ import (
 // TestRowsFoundCorpus measures the committed spec against the docs at
 // B24_DOCS and logs the figures (b24gen report prints them too).
 func TestRowsFoundCorpus(t *testing.T) {
-	docs := os.Getenv("B24_DOCS")
-	if docs == "" {
-		t.Skip("B24_DOCS is not set: the corpus audit needs a docs checkout")
-	}
-	s, err := spec.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
+	docs, s := corpus(t)
 	r, err := CountRowsFound(docs, s)
 	if err != nil {
 		t.Fatal(err)
@@ -29,6 +22,21 @@ func TestRowsFoundCorpus(t *testing.T) {
 			t.Logf("%s:%d %s %s", m.Page, m.Line, m.Method, m.Name)
 		}
 	}
+}
+
+// corpus is the docs at B24_DOCS and the committed spec; the test skips
+// without them.
+func corpus(t *testing.T) (string, *spec.Spec) {
+	t.Helper()
+	docs := os.Getenv("B24_DOCS")
+	if docs == "" {
+		t.Skip("B24_DOCS is not set: the audit needs a docs checkout")
+	}
+	s, err := spec.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return docs, s
 }
 
 // TestParamRows reads a page in the docs' markup: the header row is not a
