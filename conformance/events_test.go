@@ -19,7 +19,7 @@ import (
 
 	"github.com/b24gen/b24gen/generated/b24"
 	"github.com/b24gen/b24gen/generated/events"
-	"github.com/b24gen/b24gen/generator/model"
+	"github.com/b24gen/b24gen/generator/resolve"
 	"github.com/b24gen/b24gen/spec"
 )
 
@@ -103,7 +103,7 @@ func post(h http.Handler, contentType, body string) int {
 // deliver it to us: the envelope around it when the page shows only the
 // data, the event name, and our application token.
 func wireExample(ev *spec.Event) (map[string]any, bool) {
-	p, ok := model.EventExample(ev)
+	p, ok := resolve.EventExample(ev)
 	if !ok {
 		return nil, false
 	}

@@ -9,6 +9,7 @@ package spec
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 )
 
 // Spec is the whole extracted API reference.
@@ -115,6 +116,10 @@ type Param struct {
 	Ref    string  `json:"ref,omitempty"`
 	Fields []Param `json:"fields,omitempty"`
 	Line   int     `json:"line,omitempty"` // line of the row in the page
+	// Page is the docs page of the row where it is not the page of the
+	// method, event or entity source holding it (a field merged from
+	// another page); set by the resolve stage.
+	Page string `json:"page,omitempty"`
 	// ReadOnly is true for an entity field its *.fields page marks
 	// isReadOnly; set by the resolve stage.
 	ReadOnly bool `json:"read_only,omitempty"`
@@ -124,6 +129,50 @@ type Param struct {
 	// Placeholders are the rows of Fields that stand for a family of keys
 	// (UF_CRM_..., {BOT_ID}); the resolve stage moves them here from Fields.
 	Placeholders []Placeholder `json:"placeholders,omitempty"`
+	// Evidence says where the field's kind comes from, the deciding
+	// source first; set by the resolve stage where a source other than
+	// the row itself typed it (see EvidenceKind).
+	Evidence []Evidence `json:"evidence,omitempty"`
+}
+
+// EvidenceKind names a source of a field's type, from the most reliable.
+type EvidenceKind string
+
+const (
+	// EvidenceFieldsPage is the family's *.fields descriptor map.
+	EvidenceFieldsPage EvidenceKind = "fields-page"
+	// EvidenceTable is a row of a parameter or returned-data table.
+	EvidenceTable EvidenceKind = "table"
+	// EvidenceSibling is a row of the family's get page, for a field
+	// another page shows only in its example.
+	EvidenceSibling EvidenceKind = "sibling-table"
+	// EvidenceLinked is a row of a fields-rest-v3 object a type links to.
+	EvidenceLinked EvidenceKind = "linked-object"
+	// EvidenceResponse is a documented response example (or event payload).
+	EvidenceResponse EvidenceKind = "response-example"
+	// EvidenceRequest is the page's request example (its cURL body).
+	EvidenceRequest EvidenceKind = "request-example"
+	// EvidenceName is the field's name alone (isWon, DATE_CREATE).
+	EvidenceName EvidenceKind = "name"
+)
+
+// The notes of EvidenceRequest: what of the param the example gave.
+const (
+	RequestKind   = "kind"   // its kind (a row without a type, PHP's "array" sent as an object)
+	RequestElem   = "elem"   // its element kind
+	RequestFields = "fields" // its members: one call's keys
+)
+
+// Evidence is one source that said what a field is.
+type Evidence struct {
+	Kind EvidenceKind `json:"kind"`
+	Page string       `json:"page,omitempty"` // docs path of the source
+	Line int          `json:"line,omitempty"`
+	// Method is the method whose page or example it is, where that is
+	// not the field's own.
+	Method string `json:"method,omitempty"`
+	// Note says what the source showed ("integer", `"E"`), briefly.
+	Note string `json:"note,omitempty"`
 }
 
 // KeyedMap reports an object keyed by record ids ({"13": {...}, "103":
@@ -131,6 +180,30 @@ type Param struct {
 // Elem, whose members are Fields when Elem is KindObject. The resolve
 // stage finds them (generator/resolve/keyed.go).
 func (p Param) KeyedMap() bool { return p.Kind == KindObject && p.Elem != "" }
+
+// YN reports an enum of exactly Y and N: a Bitrix24 flag, whatever the
+// type column says.
+func (p Param) YN() bool {
+	if len(p.Enum) != 2 {
+		return false
+	}
+	a, c := p.Enum[0].Value, p.Enum[1].Value
+	return (a == "Y" && c == "N") || (a == "N" && c == "Y")
+}
+
+// IDName reports a key that names an object by identifier ("id",
+// "entityTypeId", "TASK_ID"). Parent identifiers are not counted, since 0
+// often means "the root" there.
+func IDName(wire string) bool {
+	if wire == "id" || wire == "ID" || wire == "Id" {
+		return true
+	}
+	lw := strings.ToLower(wire)
+	if strings.HasPrefix(lw, "parent") {
+		return false
+	}
+	return strings.HasSuffix(wire, "Id") || strings.HasSuffix(wire, "ID") || strings.HasSuffix(lw, "_id")
+}
 
 // Placeholder is a documented row whose name is a pattern for keys, not a
 // key: "UF_CRM_..." (custom fields), "PARENT_ID_...", "<AREA_ID>". The keys
@@ -143,6 +216,9 @@ type Placeholder struct {
 	Name        string `json:"name"` // the row's name as documented: "UF_CRM_..."
 	Description string `json:"description,omitempty"`
 	Line        int    `json:"line,omitempty"`
+	// Note is the description's first sentence, for a one-line mention
+	// ("custom fields"); set by the resolve stage.
+	Note string `json:"note,omitempty"`
 	// Kind, Type and Fields describe each value the pattern's keys hold.
 	Kind   Kind    `json:"kind,omitempty"`
 	Type   string  `json:"type,omitempty"`
@@ -157,8 +233,10 @@ type EnumValue struct {
 
 // Result describes what a method returns under the envelope's "result" key.
 type Result struct {
-	// Shape is "object", "array", "scalar", "unknown", or "map" for an
-	// object keyed by record ids (set by the resolve stage).
+	// Shape is "object", "array", "scalar", "unknown", or (set by the
+	// resolve stage) "map" for an object keyed by record ids and
+	// "descriptors" for the answer of a *.fields method (an object keyed by
+	// field name whose values describe the field).
 	Shape string `json:"shape"`
 	// Kind is the scalar kind for Shape "scalar", or the element kind for
 	// Shape "array" and "map" (KindObject when the rows are objects).
@@ -180,6 +258,9 @@ type Result struct {
 	// could not be parsed.
 	Example json.RawMessage `json:"example,omitempty"`
 }
+
+// ShapeDescriptors is the Result.Shape of a *.fields method's answer.
+const ShapeDescriptors = "descriptors"
 
 // ErrorDoc is one row of a page's error-code table.
 type ErrorDoc struct {

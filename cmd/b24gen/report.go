@@ -110,12 +110,16 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	specPath := fs.String("spec", "", "spec JSON file (default: the embedded spec)")
 	docs := fs.String("docs", "", "docs checkout to extract and measure (default $B24_DOCS for the audit)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	why := fs.String("why", "", "say where a field's type comes from: METHOD[.field.path], FAMILY.field (an entity) or EVENT.field")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	s, err := loadSpec(*specPath, *docs)
 	if err != nil {
 		return err
+	}
+	if *why != "" {
+		return runWhy(s, *why, *asJSON, stdout)
 	}
 	c := measure(s)
 	// The embedded spec is the pinned docs': B24_DOCS may name them.
@@ -226,10 +230,24 @@ func measure(s *spec.Spec) *coverage {
 		Functions:   st.Methods,
 		ParamsTyped: st.ParamsTyped, ParamsRaw: st.ParamsRaw,
 		ResultFieldsTyped: st.ResultFieldsTyped, ResultFieldsRaw: st.ResultFieldsRaw,
-		BorrowedFields: st.BorrowedFields,
-		ParamsStrict:   st.ParamsStrict, ResultFieldsStrict: st.ResultFieldsStrict,
-		ParamsFromRequest: st.ParamsFromRequestExample,
-		Entities:          len(rs.Entities),
+		ParamsStrict: st.ParamsStrict, ResultFieldsStrict: st.ResultFieldsStrict,
+		Entities: len(rs.Entities),
+	}
+	// The fields typed by a sibling's table or the request example, as
+	// resolve recorded them.
+	for _, m := range rs.Methods {
+		walkParams(m.Params, func(p *spec.Param) {
+			if evidenceIs(p, spec.EvidenceRequest) {
+				c.Go.ParamsFromRequest++
+			}
+		})
+		if m.Result != nil {
+			walkParams(m.Result.Fields, func(p *spec.Param) {
+				if evidenceIs(p, spec.EvidenceSibling) {
+					c.Go.BorrowedFields++
+				}
+			})
+		}
 	}
 	for _, e := range rs.Entities {
 		c.Go.EntityFields += len(e.Fields)
@@ -349,4 +367,9 @@ func (c *coverage) writeAudit(row func(string, int, string)) {
 		row("  "+fam, n.ParamsOK+n.ResultsOK, fmt.Sprintf("recall: params %s, result fields %s; precision %s (%d more named only by the page's examples or sibling pages); error codes in doc comments %s",
 			audit.Ratio(n.ParamsOK, n.Params), audit.Ratio(n.ResultsOK, n.Results), audit.Ratio(n.Members-n.Invented, n.Members), n.Justified, audit.Ratio(n.ErrorsOK, n.Errors)))
 	}
+}
+
+// evidenceIs reports whether p's type was decided by evidence of kind k.
+func evidenceIs(p *spec.Param, k spec.EvidenceKind) bool {
+	return len(p.Evidence) > 0 && p.Evidence[0].Kind == k
 }

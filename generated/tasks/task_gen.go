@@ -320,7 +320,7 @@ type TaskAction struct {
 	Take              b24.Bool              `json:"take"`
 	EditOriginator    b24.Bool              `json:"edit.originator"`
 	Checklist         TaskActionChecklist   `json:"checklist"`
-	Elapsedtime       TaskActionElapsedtime `json:"elapsedtime"`
+	ElapsedTime       TaskActionElapsedTime `json:"elapsedtime"`
 	Dayplan           TaskActionDayplan     `json:"dayplan"`
 	EditPlan          b24.Bool              `json:"edit.plan"`
 	Favorite          TaskActionFavorite    `json:"favorite"`
@@ -360,22 +360,22 @@ func (v TaskActionChecklist) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskActionElapsedtime is the elapsedtime value of tasks.task.
-type TaskActionElapsedtime struct {
+// TaskActionElapsedTime is the elapsedtime value of tasks.task.
+type TaskActionElapsedTime struct {
 	Add b24.Bool `json:"add"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskActionElapsedtime) UnmarshalJSON(data []byte) error {
-	type plain TaskActionElapsedtime
+func (v *TaskActionElapsedTime) UnmarshalJSON(data []byte) error {
+	type plain TaskActionElapsedTime
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskActionElapsedtime) MarshalJSON() ([]byte, error) {
-	type plain TaskActionElapsedtime
+func (v TaskActionElapsedTime) MarshalJSON() ([]byte, error) {
+	type plain TaskActionElapsedTime
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -6518,7 +6518,7 @@ type TaskGetaccessItem struct {
 	Take              b24.Bool                     `json:"TAKE"`
 	EditOriginator    b24.Bool                     `json:"EDIT.ORIGINATOR"`
 	Checklist         TaskGetaccessItemChecklist   `json:"CHECKLIST"`
-	Elapsedtime       TaskGetaccessItemElapsedtime `json:"ELAPSEDTIME"`
+	ElapsedTime       TaskGetaccessItemElapsedTime `json:"ELAPSEDTIME"`
 	Dayplan           TaskGetaccessItemDayplan     `json:"DAYPLAN"`
 	EditPlan          b24.Bool                     `json:"EDIT.PLAN"`
 	Favorite          TaskGetaccessItemFavorite    `json:"FAVORITE"`
@@ -6558,23 +6558,23 @@ func (v TaskGetaccessItemChecklist) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskGetaccessItemElapsedtime is the ELAPSEDTIME value of
+// TaskGetaccessItemElapsedTime is the ELAPSEDTIME value of
 // tasks.task.getaccess.
-type TaskGetaccessItemElapsedtime struct {
+type TaskGetaccessItemElapsedTime struct {
 	Add b24.Bool `json:"ADD"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetaccessItemElapsedtime) UnmarshalJSON(data []byte) error {
-	type plain TaskGetaccessItemElapsedtime
+func (v *TaskGetaccessItemElapsedTime) UnmarshalJSON(data []byte) error {
+	type plain TaskGetaccessItemElapsedTime
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetaccessItemElapsedtime) MarshalJSON() ([]byte, error) {
-	type plain TaskGetaccessItemElapsedtime
+func (v TaskGetaccessItemElapsedTime) MarshalJSON() ([]byte, error) {
+	type plain TaskGetaccessItemElapsedTime
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/b24gen/b24gen/generator/model"
+	"github.com/b24gen/b24gen/generator/resolve"
 	"github.com/b24gen/b24gen/spec"
 )
 
@@ -104,7 +105,8 @@ func TestDocTestFile(t *testing.T) {
 				Fields:  []spec.Param{{Name: "ID", Kind: spec.KindInteger}},
 				Example: json.RawMessage(`{"result":[{"ID":"1"}],"total":1}`)}},
 	}}
-	m, _, _ := model.Build(s, model.Options{ImportPath: answersCfg.ImportPath})
+	rs, _ := resolve.Resolve(s)
+	m, _, _ := model.Build(rs, model.Options{ImportPath: answersCfg.ImportPath})
 	answered := map[string]bool{}
 	for _, a := range model.Answers(s, nil) {
 		answered[a.Key] = true

@@ -190,3 +190,19 @@ func rowsIDField(rowsJSON json.RawMessage) string {
 	}
 	return ""
 }
+
+// exampleResultJSON returns the documented "result" as compact JSON, or nil.
+func exampleResultJSON(r *spec.Result) []byte {
+	if r == nil || len(r.Example) == 0 {
+		return nil
+	}
+	var env map[string]json.RawMessage
+	if json.Unmarshal(r.Example, &env) != nil || env["result"] == nil {
+		return nil
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, env["result"]) != nil {
+		return nil
+	}
+	return buf.Bytes()
+}

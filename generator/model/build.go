@@ -31,16 +31,10 @@ type Stats struct {
 	ParamsRaw         int
 	ResultFieldsTyped int
 	ResultFieldsRaw   int
-	// BorrowedFields are example-only result fields typed from the
-	// family's documented get method (see sibling.go).
-	BorrowedFields int
 	// ParamsStrict and ResultFieldsStrict count the typed ones whose type
 	// is concrete all the way down: no []any or map[string]any either.
 	ParamsStrict       int
 	ResultFieldsStrict int
-	// ParamsFromRequestExample are params the tables left open, typed
-	// from the page's request example (see request.go).
-	ParamsFromRequestExample int
 }
 
 // DocsBase is where the reference pages are published.
@@ -49,7 +43,7 @@ const DocsBase = "https://apidocs.bitrix24.com/"
 // Build turns a spec into the Go model. Problems are corners of the spec
 // that degraded to a raw type or were dropped; they never stop the build.
 func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
-	b := &builder{opt: opt, has2: map[string]bool{}, systemErrors: systemErrors(s.Methods), siblings: siblingFields(s.Methods), vocab: NewVocabulary(s)}
+	b := &builder{opt: opt, has2: map[string]bool{}, systemErrors: systemErrors(s.Methods), vocab: NewVocabulary(s)}
 	for i := range s.Methods {
 		if s.Methods[i].Version != 3 {
 			b.has2[s.Methods[i].Name] = true
@@ -304,8 +298,6 @@ type builder struct {
 	// systemErrors are the codes most pages list (an included table of
 	// the errors every method may return); docs name them once, by link.
 	systemErrors map[string]bool
-	// siblings are the documented get results by family (sibling.go).
-	siblings map[string]map[string]spec.Param
 	// sharedEnums, while an entity's write form is built, are the enums
 	// its read form declared, by wire key: one DealStageSemanticID.
 	sharedEnums map[string]string
@@ -320,8 +312,6 @@ type builder struct {
 	m    *spec.Method
 	f    *Func
 	kept map[string][]spec.Param // per struct: the params its fields came from
-	// inRows is set while reconciling with the rows of a list example.
-	inRows bool
 }
 
 func (b *builder) problem(file string, line int, kind, msg string) {
@@ -337,8 +327,7 @@ func (b *builder) method(m *spec.Method, f *Func) {
 	// Params.
 	f.Params.Doc = append([]string{f.Params.Name + " holds the parameters of " + m.Name + "."}, placeholderNote(m.Placeholders)...)
 	f.Structs = append(f.Structs, f.Params)
-	params := b.refineFromRequest(m, nestDotted(m.Params))
-	top := b.fields(f.Params, f.Params.Name, params, true, true)
+	top := b.fields(f.Params, f.Params.Name, m.Params, true, true)
 	b.requiredChecks(f.Params, top, "", "")
 
 	b.result(m, f)
@@ -381,7 +370,7 @@ func (b *builder) requiredChecks(st *Struct, kept []spec.Param, goPath, wirePath
 		switch t := fl.Type; {
 		case t.isBuiltin("string") || (t.Kind == Named && b.enumUnder(t.Name) == "string"):
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckEmptyString})
-		case (t.isBuiltin("int64") || t.isRuntime("Int")) && looksLikeID(p.Name) && !zeroMeant(p):
+		case (t.isBuiltin("int64") || t.isRuntime("Int")) && spec.IDName(p.Name) && !zeroMeant(p):
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckZero})
 		case t.nilable():
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckNil})
@@ -546,72 +535,6 @@ func isRead(method string) bool {
 	return false
 }
 
-// looksLikeID reports a parameter that names an object by identifier
-// ("id", "entityTypeId", "TASK_ID"), where 0 never means anything: a
-// required one left 0 is refused before the request. Parent identifiers
-// are left alone, since 0 often means "the root".
-func looksLikeID(wire string) bool {
-	if wire == "id" || wire == "ID" || wire == "Id" {
-		return true
-	}
-	lw := strings.ToLower(wire)
-	if strings.HasPrefix(lw, "parent") {
-		return false
-	}
-	return strings.HasSuffix(wire, "Id") || strings.HasSuffix(wire, "ID") || strings.HasSuffix(lw, "_id")
-}
-
-// nestDotted turns documented dotted rows ("fields.TITLE") into nested
-// fields of their parent, creating the parent when the docs omit it. The
-// extractor usually does this already; this keeps the model safe when not.
-func nestDotted(ps []spec.Param) []spec.Param {
-	dotted := false
-	for _, p := range ps {
-		if strings.Contains(p.Name, ".") {
-			dotted = true
-			break
-		}
-	}
-	if !dotted {
-		return ps
-	}
-	// A dotted name whose head is a documented scalar is a literal key
-	// ("edit" and "edit.originator" are both flags of tasks.task.get).
-	scalar := map[string]bool{}
-	for _, p := range ps {
-		if p.Kind != spec.KindObject && p.Kind != spec.KindArray && !strings.Contains(p.Name, ".") {
-			scalar[p.Name] = true
-		}
-	}
-	var out []spec.Param
-	index := map[string]int{}
-	for _, p := range ps {
-		head, rest, ok := strings.Cut(p.Name, ".")
-		if !ok || head == "" || rest == "" || scalar[head] {
-			index[p.Name] = len(out)
-			out = append(out, p)
-			continue
-		}
-		i, found := index[head]
-		if !found {
-			i = len(out)
-			index[head] = i
-			out = append(out, spec.Param{Name: head, Kind: spec.KindObject, Line: p.Line})
-		}
-		child := p
-		child.Name = rest
-		parent := &out[i]
-		if parent.Kind != spec.KindObject && parent.Kind != spec.KindArray {
-			parent.Kind = spec.KindObject
-		}
-		parent.Fields = append(parent.Fields, child)
-	}
-	for i := range out {
-		out[i].Fields = nestDotted(out[i].Fields)
-	}
-	return out
-}
-
 // fields adds one struct field per documented param to st and returns the
 // params kept, parallel to st.Fields. prefix names nested types.
 func (b *builder) fields(st *Struct, prefix string, ps []spec.Param, isParam, top bool) []spec.Param {
@@ -770,15 +693,6 @@ func paramNote(p spec.Param, t *Type, top bool) string {
 	return ""
 }
 
-// isYN reports an enum of exactly Y and N: a Bitrix24 boolean.
-func isYN(p spec.Param) bool {
-	if len(p.Enum) != 2 {
-		return false
-	}
-	a, c := p.Enum[0].Value, p.Enum[1].Value
-	return (a == "Y" && c == "N") || (a == "N" && c == "Y")
-}
-
 // paramType is the Go type of a parameter (plain Go types; Y/N chars as
 // b24.Bool). name is the Go name for a nested type, if one is needed.
 func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
@@ -809,7 +723,7 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 	if isMultifield(p) {
 		return sliceOf(runtime("Multifield"))
 	}
-	if p.Kind == spec.KindBoolean && isYN(p) {
+	if p.Kind == spec.KindBoolean && p.YN() {
 		// The page lists Y and N whatever its type column says: the
 		// portal reads "Y"/"N", not JSON true/false.
 		return runtime("Bool")
@@ -840,7 +754,7 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 		}
 		return sliceOf(el)
 	case spec.KindEnum:
-		if isYN(p) {
+		if p.YN() {
 			return runtime("Bool")
 		}
 		if len(p.Enum) == 0 {
@@ -997,7 +911,7 @@ func (b *builder) resultType(p spec.Param, name string) *Type {
 		}
 		return sliceOf(el)
 	case spec.KindEnum:
-		if isYN(p) {
+		if p.YN() {
 			return runtime("Bool")
 		}
 		if len(p.Enum) == 0 {
@@ -1017,7 +931,7 @@ func (b *builder) structFor(name string, p spec.Param, isParam bool) *Struct {
 	}
 	st.Doc = []string{st.Name + " is " + what + "."}
 	b.f.Structs = append(b.f.Structs, st)
-	b.fields(st, st.Name, nestDotted(p.Fields), isParam, false)
+	b.fields(st, st.Name, p.Fields, isParam, false)
 	return st
 }
 

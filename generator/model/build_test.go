@@ -282,7 +282,7 @@ func TestBuildFollowsTheExample(t *testing.T) {
 		withExample("crm.d.list", spec.Result{Shape: "array", Kind: spec.KindObject, Fields: []spec.Param{{Name: "ID", Kind: spec.KindInteger}}},
 			`{"result":{"1":{"ID":1},"2":{"ID":2}}}`),
 	}}
-	m, _, problems := Build(s, Options{})
+	m, _, problems := buildResolved(s, Options{})
 	a := findFunc(m, "crm", "AList")
 	if typeString(a.Result) != "[]AListItem" || a.List == nil || a.List.IDField != "ID" {
 		t.Errorf("crm.a.list: result %s, list %+v", typeString(a.Result), a.List)

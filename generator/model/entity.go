@@ -67,7 +67,7 @@ func (b *builder) declareEntity(d *entityDecl) {
 		strings.Join(pageNames(e.Sources), ", ") + "), typed by the *.fields page where it gives a type; " +
 		"a value that does not fit its field's type is kept raw in Extra rather than failing the call."}
 	holder.Structs = append(holder.Structs, st)
-	b.fields(st, d.out.Name, nestDotted(e.Fields), false, false)
+	b.fields(st, d.out.Name, e.Fields, false, false)
 
 	if d.out.Input != "" {
 		in := &Struct{Name: d.out.Input, Extra: true}
@@ -75,7 +75,7 @@ func (b *builder) declareEntity(d *entityDecl) {
 			"methods take. Every field is optional; only those set are sent (b24.Some(0) sends 0). " +
 			"Read-only fields are left out; custom fields (UF_*) go in Extra."}
 		holder.Structs = append(holder.Structs, in)
-		ps := nestDotted(e.Input) // optional already: resolve clears Required
+		ps := e.Input // optional already: resolve clears Required
 		b.sharedEnums = map[string]string{}
 		for _, fl := range st.Fields {
 			if t := fl.Type; t.Kind == Named && b.enumUnder(t.Name) != "" {

@@ -57,15 +57,6 @@ func TestSegmentWords(t *testing.T) {
 	}
 }
 
-func TestIsStructToken(t *testing.T) {
-	for tok, want := range map[string]bool{"Chat": true, "User": true, "Message": true, "String": false, "Integer": false,
-		"string": false, "crm_status": false, "catalog_price.id": false, "": false, "DateTime": false, "Timestamp": false} {
-		if got := isStructToken(tok); got != want {
-			t.Errorf("isStructToken(%q) = %v, want %v", tok, got, want)
-		}
-	}
-}
-
 func TestEventFile(t *testing.T) {
 	for page, want := range map[string]string{
 		"api-reference/crm/deals/events/on-crm-deal-update.md": "crm_gen.go",
@@ -137,7 +128,7 @@ func TestBuildEvents(t *testing.T) {
 			Fields:  []spec.Param{{Name: "data", Kind: spec.KindObject, Fields: []spec.Param{{Name: "FIELDS_AFTER", Kind: spec.KindString, Line: 80}}}},
 			Example: json.RawMessage(`{"event": "ONTASKADD", "data": {"FIELDS_AFTER": {"ID": "7"}}}`)},
 	}}
-	evs, problems := BuildEvents(s, nil)
+	evs, problems := buildEventsResolved(s, nil)
 	if len(evs.Events) != 3 {
 		t.Fatalf("%d events, want 3", len(evs.Events))
 	}
@@ -210,12 +201,12 @@ func TestBuildEvents(t *testing.T) {
 	}
 
 	// Deterministic: the same spec gives the same model.
-	again, _ := BuildEvents(s, nil)
+	again, _ := buildEventsResolved(s, nil)
 	if !reflect.DeepEqual(evs, again) {
 		t.Error("two builds of one spec differ")
 	}
 	// Scopes select events.
-	crm, _ := BuildEvents(s, []string{"crm"})
+	crm, _ := buildEventsResolved(s, []string{"crm"})
 	if len(crm.Events) != 1 || crm.Events[0].Wire != "ONCRMDEALUPDATE" {
 		t.Errorf("scopes crm: %d events", len(crm.Events))
 	}
@@ -230,13 +221,13 @@ func TestEventsStable(t *testing.T) {
 	if err != nil {
 		t.Skip("no embedded spec:", err)
 	}
-	before, _ := BuildEvents(s, nil)
+	before, _ := buildEventsResolved(s, nil)
 	if len(before.Events) < 200 {
 		t.Errorf("%d events from the embedded spec, want ≥ 200", len(before.Events))
 	}
 	grown := *s
 	grown.Events = append(slices.Clone(s.Events), spec.Event{Name: "ONCRMDEALUPDATEDATA", DocName: "onCrmDealUpdateData", Page: "api-reference/crm/x/on-crm-deal-update-data.md"})
-	after, _ := BuildEvents(&grown, nil)
+	after, _ := buildEventsResolved(&grown, nil)
 	names := map[string]string{}
 	for _, e := range after.Events {
 		names[e.Wire] = e.Name

@@ -146,7 +146,7 @@ func (w *schemaWriter) list(params []spec.Param, patterns []spec.Placeholder, ex
 				writeEscaped(b, code)
 			}
 		}
-		if shape == 'o' && len(p.Fields)+len(p.Placeholders) > 0 && depth < maxSchemaDepth {
+		if shape == 'o' && len(p.Fields)+len(p.Placeholders) > 0 && depth < maxSchemaDepth && !fieldsFromRequest(p) {
 			var sub map[string]json.RawMessage
 			if len(ev) > 0 {
 				_ = json.Unmarshal(ev, &sub)
@@ -400,4 +400,11 @@ func documentedCode(m *spec.Method, name string, re *regexp.Regexp) (string, boo
 		return code, true
 	}
 	return "", false
+}
+
+// fieldsFromRequest reports an object whose fields only the page's request
+// example shows (resolve's EvidenceRequest): one call's keys, not what the
+// method takes, so they are not checked.
+func fieldsFromRequest(p *spec.Param) bool {
+	return len(p.Evidence) > 0 && p.Evidence[0].Kind == spec.EvidenceRequest && p.Evidence[0].Note == spec.RequestFields
 }

@@ -2,7 +2,6 @@ package model
 
 import (
 	"strings"
-	"unicode"
 
 	"github.com/b24gen/b24gen/spec"
 )
@@ -30,8 +29,8 @@ func placeholderNote(ph []spec.Placeholder) []string {
 	return []string{"The docs also name keys by a pattern, which have no field here: " + joinAnd(items) + "."}
 }
 
-// placeholderItems writes each pattern once, with the first sentence of
-// its description: "UF_CRM_* (custom fields)".
+// placeholderItems writes each pattern once, with its note (resolve's
+// first sentence of the description): "UF_CRM_* (custom fields)".
 func placeholderItems(ph []spec.Placeholder) []string {
 	var items []string
 	seen := map[string]bool{}
@@ -41,37 +40,12 @@ func placeholderItems(ph []spec.Placeholder) []string {
 		}
 		seen[p.Pattern] = true
 		item := p.Pattern
-		if d := firstSentence(p.Description); d != "" {
+		if d := p.Note; d != "" {
 			item += " (" + d + ")"
 		}
 		items = append(items, item)
 	}
 	return items
-}
-
-// maxNote bounds the description quoted for one pattern.
-const maxNote = 80
-
-// firstSentence is the description's first sentence without its full
-// stop, its first letter lowered when the second is lower case ("Custom
-// fields. For example, …" → "custom fields"), cut at a word past maxNote.
-func firstSentence(d string) string {
-	d = oneLine(strings.SplitN(d, "\n\n", 2)[0])
-	if i := strings.Index(d, ". "); i >= 0 {
-		d = d[:i]
-	}
-	d = strings.TrimSuffix(d, ".")
-	if r := []rune(d); len(r) > maxNote {
-		cut := string(r[:maxNote])
-		if i := strings.LastIndexByte(cut, ' '); i > 0 {
-			cut = cut[:i]
-		}
-		d = cut + "…"
-	}
-	if r := []rune(d); len(r) > 1 && unicode.IsUpper(r[0]) && !unicode.IsUpper(r[1]) {
-		d = strings.ToLower(string(r[0])) + string(r[1:])
-	}
-	return d
 }
 
 // joinAnd joins items as prose: "a", "a and b", "a, b and c".

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/b24gen/b24gen/spec"
@@ -17,9 +18,11 @@ import (
 //   - a shape the docs do not give is json.RawMessage, and the doc comment
 //     says so.
 func (b *builder) result(m *spec.Method, f *Func) {
-	eff, descriptors := b.reconcile(m)
-	r := &eff
-	if descriptors {
+	r := m.Result
+	if r == nil {
+		r = &spec.Result{}
+	}
+	if r.Shape == spec.ShapeDescriptors {
 		b.fieldInfoResult(m, f, r.Wrapper)
 		return
 	}
@@ -179,7 +182,7 @@ func (b *builder) resultStruct(name, what string, fields []spec.Param) *Struct {
 	st := &Struct{Name: b.pool.Take(name), Extra: true}
 	st.Doc = []string{st.Name + " is " + what + "."}
 	b.f.Structs = append(b.f.Structs, st)
-	b.fields(st, st.Name, nestDotted(fields), false, false)
+	b.fields(st, st.Name, fields, false, false)
 	return st
 }
 
@@ -202,4 +205,14 @@ func zeroOf(t *Type) Zero {
 // docsURL is the published page of a docs path.
 func docsURL(page string) string {
 	return DocsBase + strings.TrimSuffix(page, ".md") + ".html"
+}
+
+// hasAnyKey reports whether one of ps has one of the wire names keys.
+func hasAnyKey(ps []spec.Param, keys ...string) bool {
+	for _, p := range ps {
+		if slices.Contains(keys, p.Name) {
+			return true
+		}
+	}
+	return false
 }

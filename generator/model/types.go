@@ -214,3 +214,13 @@ type EnumValue struct {
 	Value string // Go literal source: "\"Y\"" or "3"
 	Doc   string
 }
+
+// strict reports a type that says what it holds all the way down: neither
+// any nor json.RawMessage, nor a slice or map of them.
+func (t *Type) strict() bool {
+	switch t.Kind {
+	case Slice, Map, Pointer, Opt:
+		return t.Elem.strict()
+	}
+	return !t.Raw()
+}

@@ -45,7 +45,7 @@ func (r *resolver) clean() {
 			// The payload's top level is the delivery envelope: no page
 			// draws a placeholder there, and there is no Extra to note it on.
 			for _, p := range ph {
-				r.problem(ev.Page, p.Line, "placeholder-dropped",
+				r.problem(ev.Page, p.Line, KindPlaceholderDrop,
 					fmt.Sprintf("%s: placeholder row %q at the payload's top level: dropped", ev.Name, p.Name))
 			}
 		}
@@ -74,7 +74,7 @@ func (c cleaner) params(ps []spec.Param) (out []spec.Param, ph []spec.Placeholde
 			// to the outer one's note.
 			fields, _, _ := c.params(p.Fields)
 			ph = append(ph, spec.Placeholder{
-				Pattern: pattern, Name: p.Name, Description: p.Description, Line: p.Line,
+				Pattern: pattern, Name: p.Name, Description: p.Description, Line: p.Line, Note: firstSentence(p.Description),
 				Kind: p.Kind, Type: p.Type, Fields: fields,
 			})
 			continue
@@ -122,7 +122,7 @@ func (c cleaner) enum(p spec.Param) (out []spec.EnumValue, ok bool) {
 			out, ok = append([]spec.EnumValue(nil), p.Enum[:i]...), true
 		}
 		if !isLit {
-			c.r.problem(c.file, p.Line, "enum-not-literal",
+			c.r.problem(c.file, p.Line, KindEnumNotLiteral,
 				fmt.Sprintf("%s: %s: enum value %q is not a literal (code or a pattern): dropped", c.what, p.Name, v.Value))
 			continue
 		}
@@ -273,4 +273,29 @@ func literal(v string) (string, bool) {
 		return v, false
 	}
 	return v, true
+}
+
+// maxNote bounds the description a placeholder's Note quotes.
+const maxNote = 80
+
+// firstSentence is the description's first sentence without its full
+// stop, its first letter lowered when the second is lower case ("Custom
+// fields. For example, …" → "custom fields"), cut at a word past maxNote.
+func firstSentence(d string) string {
+	d = strings.Join(strings.Fields(strings.SplitN(d, "\n\n", 2)[0]), " ")
+	if i := strings.Index(d, ". "); i >= 0 {
+		d = d[:i]
+	}
+	d = strings.TrimSuffix(d, ".")
+	if r := []rune(d); len(r) > maxNote {
+		cut := string(r[:maxNote])
+		if i := strings.LastIndexByte(cut, ' '); i > 0 {
+			cut = cut[:i]
+		}
+		d = cut + "…"
+	}
+	if r := []rune(d); len(r) > 1 && unicode.IsUpper(r[0]) && !unicode.IsUpper(r[1]) {
+		d = strings.ToLower(string(r[0])) + string(r[1:])
+	}
+	return d
 }

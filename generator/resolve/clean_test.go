@@ -155,8 +155,8 @@ func TestClean(t *testing.T) {
 		t.Errorf("fields = %q, want TITLE, STAGE_ID", got)
 	}
 	wantPH := []spec.Placeholder{
-		{Pattern: "UF_CRM_*", Name: "UF_CRM_...", Kind: spec.KindAny, Line: 204, Description: "Custom fields. For example, UF_CRM_25534736."},
-		{Pattern: "PARENT_ID_*", Name: "PARENT_ID_...", Type: "crm_entity", Kind: spec.KindInteger, Line: 209, Description: "Relationship fields."},
+		{Pattern: "UF_CRM_*", Name: "UF_CRM_...", Kind: spec.KindAny, Line: 204, Description: "Custom fields. For example, UF_CRM_25534736.", Note: "custom fields"},
+		{Pattern: "PARENT_ID_*", Name: "PARENT_ID_...", Type: "crm_entity", Kind: spec.KindInteger, Line: 209, Description: "Relationship fields.", Note: "relationship fields"},
 	}
 	if !reflect.DeepEqual(fields.Placeholders, wantPH) {
 		t.Errorf("fields.Placeholders = %+v\nwant %+v", fields.Placeholders, wantPH)
@@ -184,7 +184,9 @@ func TestClean(t *testing.T) {
 		t.Errorf("result placeholders = %+v, want <AREA_ID>", m.Result.Placeholders)
 	}
 
-	bot := out.Events[0].Fields[0].Fields[0]
+	// The payload gains its envelope (event.go): data keeps its place by name.
+	data := out.Events[0].Fields[slices.IndexFunc(out.Events[0].Fields, func(p spec.Param) bool { return p.Name == "data" })]
+	bot := data.Fields[0]
 	if len(bot.Fields) != 0 || len(bot.Placeholders) != 1 || bot.Placeholders[0].Pattern != "{BOT_ID}" ||
 		len(bot.Placeholders[0].Fields) != 1 {
 		t.Errorf("event BOT = %+v, want no fields and the {BOT_ID} placeholder with its fields", bot)

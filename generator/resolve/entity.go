@@ -102,7 +102,7 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 	descKey := map[string]string{}
 	if fieldsM != nil {
 		if ps := descriptorFields(fieldsM); len(ps) > 0 {
-			mg.add(ps, false)
+			mg.add(stamp(ps, fieldsM, spec.EvidenceFieldsPage), false)
 			sources = append(sources, fieldsM.Page)
 			for _, p := range ps {
 				descKey[normKey(p.Name)] = p.Name
@@ -118,7 +118,7 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 		}
 	}
 	for _, m := range results {
-		mg.add(m.Result.Fields, true)
+		mg.add(stamp(m.Result.Fields, m, spec.EvidenceTable), true)
 		sources = append(sources, m.Page)
 	}
 	if mg.len() < minEntityFields {
@@ -143,7 +143,7 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 		}
 	}
 	for _, m := range results[base:] {
-		mg.add(m.Result.Fields, true)
+		mg.add(stamp(m.Result.Fields, m, spec.EvidenceTable), true)
 		sources = append(sources, m.Page)
 	}
 	// The write form: what add and update document under "fields", then
@@ -152,7 +152,7 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 	var inputs []*spec.Method
 	for _, m := range writes {
 		if p := fieldsParam(m); p != nil {
-			wg.add(p.Fields, true)
+			wg.add(stamp(p.Fields, m, spec.EvidenceTable), true)
 			inputs = append(inputs, m)
 			sources = append(sources, m.Page)
 		}
@@ -350,9 +350,11 @@ func mergeInto(have *spec.Param, p spec.Param) {
 		// One page shows records keyed by id where another only says
 		// "array" or "object": the keyed map is the shape.
 		have.Kind, have.Elem, have.Fields = p.Kind, p.Elem, p.Fields
+		have.Evidence = rank(p.Evidence, have.Evidence)
 	}
 	if !documented(*have) && documented(p) {
 		have.Type, have.Kind, have.Elem, have.Ref = p.Type, p.Kind, p.Elem, p.Ref
+		have.Evidence = rank(p.Evidence, have.Evidence)
 		if len(p.Fields) > 0 {
 			have.Fields = p.Fields
 		}
@@ -363,7 +365,10 @@ func mergeInto(have *spec.Param, p spec.Param) {
 	if have.Kind == "" || have.Kind == spec.KindAny {
 		if p.Kind != "" && p.Kind != spec.KindAny {
 			have.Kind, have.Elem = p.Kind, p.Elem
+			have.Evidence = rank(p.Evidence, have.Evidence)
 		}
+	} else {
+		have.Evidence = rank(have.Evidence, p.Evidence)
 	}
 	if have.Description == "" {
 		have.Description = p.Description
@@ -380,7 +385,7 @@ func mergeInto(have *spec.Param, p spec.Param) {
 		have.Fields = nested.fields()
 	}
 	if have.Line == 0 {
-		have.Line = p.Line
+		have.Line, have.Page = p.Line, p.Page
 	}
 	have.Deprecated = have.Deprecated || p.Deprecated
 }
@@ -585,19 +590,22 @@ func (r *resolver) widenFields(fam string, m *spec.Method, fields []spec.Param, 
 		v := bytes.TrimSpace(vals[i])
 		if rows, ok := keyedRows(*f, v); ok {
 			// {"103": {"id": "103", …}}: records keyed by id.
-			r.problem(m.Page, cmp.Or(f.Line, m.Line), KindKeyedByID,
+			r.problem(cmp.Or(f.Page, m.Page), cmp.Or(f.Line, m.Line), KindKeyedByID,
 				fmt.Sprintf("%s: %s: %s's example is keyed by record id: a map of its rows", fam, k, m.Name))
 			f.Kind, f.Elem, f.Fields = spec.KindObject, spec.KindObject, rows
+			f.Evidence = rank(keyedEvidence(m), f.Evidence)
 			continue
 		}
 		if k, ok := keyedScalars(*f, v); ok {
 			// {"1317": 1, "1319": 1}: counters keyed by chat ID.
 			f.Elem = k
+			f.Evidence = rank(keyedEvidence(m), f.Evidence)
 			continue
 		}
 		if w, ok := widen(*f, v); ok {
-			r.problem(m.Page, cmp.Or(f.Line, m.Line), "entity-widened",
+			r.problem(cmp.Or(f.Page, m.Page), cmp.Or(f.Line, m.Line), KindEntityWidened,
 				fmt.Sprintf("%s: %s: documented %s, %s's example sends %s: %s", fam, k, describeKind(*f), m.Name, snippet(v), describeKind(w)))
+			w.Evidence = rank([]spec.Evidence{{Kind: spec.EvidenceResponse, Page: m.Page, Line: m.Line, Method: m.Name, Note: "sends " + snippet(v)}}, f.Evidence)
 			*f = w
 		}
 		switch {
@@ -627,7 +635,7 @@ func describeKind(p spec.Param) string {
 	if p.Kind == spec.KindArray && p.Elem != "" {
 		return "array of " + string(p.Elem)
 	}
-	return string(p.Kind)
+	return string(cmp.Or(p.Kind, spec.KindAny))
 }
 
 func snippet(v []byte) string {
@@ -697,11 +705,15 @@ func jsonKind(v []byte) byte {
 	return 'n'
 }
 
-// isEmptyJSON reports the forms PHP sends for "nothing".
+// isEmptyJSON reports the forms PHP sends for "nothing" (spaces allowed
+// inside the brackets, as the runtime reads them).
 func isEmptyJSON(v []byte) bool {
 	switch string(v) {
 	case "", "null", `""`, "false", "[]", "{}":
 		return true
+	}
+	if n := len(v); n >= 2 && (v[0] == '[' && v[n-1] == ']' || v[0] == '{' && v[n-1] == '}') {
+		return len(bytes.TrimSpace(v[1:n-1])) == 0
 	}
 	return false
 }
@@ -745,35 +757,11 @@ func fitsKind(f spec.Param, v []byte) bool {
 		}
 		return true
 	}
-	var s string
-	isStr := json.Unmarshal(v, &s) == nil
 	switch f.Kind {
 	case "", spec.KindAny, spec.KindFile:
 		return true
-	case spec.KindInteger:
-		if isStr {
-			return isInteger(s)
-		}
-		return jsonKind(v) == 'n' && isInteger(string(v))
-	case spec.KindNumber:
-		if isStr {
-			return isNumeric(s)
-		}
-		return jsonKind(v) == 'n'
-	case spec.KindBoolean:
-		switch string(v) {
-		case "true", "false", "1", "0", `"Y"`, `"N"`, `"1"`, `"0"`, `"y"`, `"n"`, `"true"`, `"false"`:
-			return true
-		}
-		return false
-	case spec.KindDate, spec.KindDateTime:
-		if isStr {
-			return isISODate(s)
-		}
-		return jsonKind(v) == 'n'
-	case spec.KindString, spec.KindEnum:
-		k := jsonKind(v)
-		return k == 's' || k == 'n' || k == 'b'
+	case spec.KindInteger, spec.KindNumber, spec.KindBoolean, spec.KindDate, spec.KindDateTime, spec.KindString, spec.KindEnum:
+		return fitsScalar(f.Kind, v)
 	case spec.KindObject:
 		return jsonKind(v) == 'o'
 	case spec.KindArray:
@@ -961,7 +949,8 @@ func (r *resolver) typeByName(e *spec.Entity, ms []*spec.Method) {
 			continue
 		}
 		f.Kind = k
-		r.problem(page, f.Line, "type-from-name",
+		f.Evidence = rank([]spec.Evidence{{Kind: spec.EvidenceName, Note: f.Name}}, f.Evidence)
+		r.problem(cmp.Or(f.Page, page), f.Line, KindTypeFromName,
 			fmt.Sprintf("%s: %s: no page types it; typed %s by its name", e.Family, f.Name, k))
 	}
 }
@@ -1113,4 +1102,9 @@ func mentionsAny(desc string, spellings []string) bool {
 		}
 	}
 	return false
+}
+
+// keyedEvidence records that m's example shows a field keyed by record id.
+func keyedEvidence(m *spec.Method) []spec.Evidence {
+	return []spec.Evidence{{Kind: spec.EvidenceResponse, Page: m.Page, Line: m.Line, Method: m.Name, Note: "keyed by record id"}}
 }

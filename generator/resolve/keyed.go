@@ -132,6 +132,7 @@ func (k keyer) param(p spec.Param, path string) (spec.Param, bool) {
 	}
 	k.report(p.Line, path, p.Fields)
 	p.Kind, p.Elem, p.Fields = spec.KindObject, row.Kind, row.Fields
+	p.Evidence = rank([]spec.Evidence{{Kind: spec.EvidenceResponse, Page: k.file, Line: p.Line, Method: k.what, Note: "keyed by record id"}}, p.Evidence)
 	return p, true
 }
 

@@ -5,9 +5,14 @@
 // assembles one entity per method family (crm.deal, tasks.task, user …)
 // from the *.fields page, the get/list/add/update tables, the response
 // examples and the event payloads, and points each method's result and
-// write parameter at it. It also drops what the pages show that is not
-// data: placeholder rows (UF_CRM_..., PARENT_ID_...) and enum "values"
-// that are code, not literals. Model then only names and types things.
+// write parameter at it. It reconciles every result and event payload with
+// its example (example.go), borrows a sibling get page's types for fields
+// only an example shows (sibling.go), refines the params a table left
+// open from the request example (request.go), and gives each event its
+// delivery envelope (event.go). It also drops what the pages show that is
+// not data: placeholder rows (UF_CRM_..., PARENT_ID_...) and enum "values"
+// that are code, not literals. Model then only names things and maps
+// kinds to Go types: it reads no example (TestModelReadsNoExample).
 //
 // Resolve never mutates its input: the returned spec shares unchanged
 // records with it and copies every record it changes.
@@ -26,6 +31,9 @@ func Resolve(s *spec.Spec) (*spec.Spec, []spec.Problem) {
 	r.keyed()
 	r.linked()
 	r.entities()
+	r.nest()
+	r.examples()
+	r.payloads()
 	return &out, r.problems
 }
 

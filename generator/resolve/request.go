@@ -1,4 +1,4 @@
-package model
+package resolve
 
 import (
 	"encoding/json"
@@ -18,8 +18,8 @@ import (
 // them would fit no other call.
 
 // refineFromRequest returns ps with the open kinds filled in from m's
-// request example, and counts the parameters it refined.
-func (b *builder) refineFromRequest(m *spec.Method, ps []spec.Param) []spec.Param {
+// request example; each param it refined carries EvidenceRequest.
+func (r *resolver) refineFromRequest(m *spec.Method, ps []spec.Param) []spec.Param {
 	if len(m.RequestExample) == 0 {
 		return ps
 	}
@@ -27,8 +27,8 @@ func (b *builder) refineFromRequest(m *spec.Method, ps []spec.Param) []spec.Para
 	if decodeNumbers(m.RequestExample, &body) != nil || len(body) == 0 {
 		return ps
 	}
-	out, n := refineParams(ps, []map[string]any{body}, true)
-	b.stats.ParamsFromRequestExample += n
+	out, _ := refineParams(ps, []map[string]any{body}, true)
+	requestPage(out, m.Page)
 	return out
 }
 
@@ -67,13 +67,13 @@ func refineParam(p spec.Param, vals []any, top bool) (spec.Param, int) {
 	if p.Kind == spec.KindArray && len(vals) > 0 && allPlainObjects(vals) {
 		p.Kind, p.Elem = spec.KindObject, ""
 		q, _ := refineParam(p, vals, top)
-		return q, 1
+		return fromRequest(q, spec.RequestKind), 1
 	}
 	switch {
 	case p.Kind == spec.KindObject && len(p.Fields) == 0:
 		if objs, ok := records(vals); ok && !keyedByFieldName(p.Name) {
 			p.Fields = inferFields(objs)
-			return p, 1
+			return fromRequest(p, spec.RequestFields), 1
 		}
 	case p.Kind == spec.KindObject:
 		if objs, ok := allObjects(vals); ok {
@@ -94,18 +94,18 @@ func refineParam(p spec.Param, vals []any, top bool) (spec.Param, int) {
 		}
 		if objs, ok := records(elems); ok {
 			p.Elem, p.Fields = spec.KindObject, inferFields(objs)
-			return p, 1
+			return fromRequest(p, spec.RequestFields), 1
 		}
 		if k := scalarKind(elems); k != "" && p.Elem != spec.KindObject {
 			p.Elem = k
-			return p, 1
+			return fromRequest(p, spec.RequestElem), 1
 		}
 	case (p.Kind == spec.KindAny || p.Kind == "") && p.Type == "":
 		// A row without a type: the example's shape, when all agree.
 		if q := inferParam(p.Name, vals); q.Kind != spec.KindAny && (q.Kind != spec.KindObject || len(q.Fields) > 0) && !keyedByFieldName(p.Name) &&
 			(q.Kind != spec.KindArray || q.Elem != spec.KindAny) {
 			p.Kind, p.Elem, p.Fields = q.Kind, q.Elem, q.Fields
-			return p, 1
+			return fromRequest(p, requestNote(p)), 1
 		}
 	}
 	return p, 0
@@ -331,14 +331,21 @@ func unifyKinds(a, b spec.Kind) (k spec.Kind, ok bool) {
 	return "", false
 }
 
-// strict reports a type that says what it holds all the way down: neither
-// any nor json.RawMessage, nor a slice or map of them.
-func (t *Type) strict() bool {
-	switch t.Kind {
-	case Slice, Map, Pointer, Opt:
-		return t.Elem.strict()
+// fromRequest marks p as typed by the request example; note is one of
+// spec.RequestKind, spec.RequestElem, spec.RequestFields.
+func fromRequest(p spec.Param, note string) spec.Param {
+	if len(p.Evidence) == 0 || p.Evidence[0].Kind != spec.EvidenceRequest {
+		p.Evidence = append([]spec.Evidence{{Kind: spec.EvidenceRequest, Note: note}}, p.Evidence...)
 	}
-	return !t.Raw()
+	return p
+}
+
+// requestNote is what the example gave a row without a type.
+func requestNote(p spec.Param) string {
+	if len(p.Fields) > 0 {
+		return spec.RequestFields
+	}
+	return spec.RequestKind
 }
 
 // allPlainObjects reports values that are all JSON objects, none keyed
@@ -354,4 +361,15 @@ func allPlainObjects(vals []any) bool {
 		}
 	}
 	return true
+}
+
+// requestPage names the page of the request evidence refineParams recorded.
+func requestPage(ps []spec.Param, page string) {
+	for i := range ps {
+		if ev := ps[i].Evidence; len(ev) > 0 && ev[0].Kind == spec.EvidenceRequest && ev[0].Page == "" {
+			ps[i].Evidence = slices.Clone(ev)
+			ps[i].Evidence[0].Page = page
+		}
+		requestPage(ps[i].Fields, page)
+	}
 }

@@ -1,23 +1,55 @@
-package model
+package resolve
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/b24gen/b24gen/spec"
-	"github.com/b24gen/b24gen/templates/b24"
 )
 
 // The docs' response example is the evidence of what a method really
 // returns. Where the returned-data table disagrees with it (a list drawn as
 // a scalar, a boolean that holds "E", no table at all), the example wins,
-// as DESIGN.md asks, and the disagreement is reported. Compatibility is
-// judged by the runtime's own decoders (templates/b24), so "compatible"
-// means "the generated type decodes it".
+// as DESIGN.md asks, and the disagreement is reported. Whether a value
+// fits a kind is fitsScalar's one test (fits.go), the runtime's reading
+// rules.
+
+// reconciler reconciles one method's (or event's) documented fields with
+// its example.
+type reconciler struct {
+	r    *resolver
+	m    *spec.Method // the page, name and line problems name
+	what string       // "result field" or "payload field", for problems
+	// siblings are the documented get results by family (sibling.go).
+	siblings map[string]map[string]spec.Param
+	// inRows is set while reconciling with the rows of a list example.
+	inRows bool
+}
+
+// examples reconciles every method's result with its response example
+// and refines its params from its request example. It runs last, on the
+// entities' view of the results, so each method keeps what its own page
+// shows where that differs.
+func (r *resolver) examples() {
+	siblings := siblingFields(r.s.Methods)
+	for i := range r.s.Methods {
+		m := &r.s.Methods[i]
+		m.Params = r.refineFromRequest(m, m.Params)
+		if m.Result == nil {
+			continue
+		}
+		x := &reconciler{r: r, m: m, what: "result field", siblings: siblings}
+		res := x.reconcile()
+		// What the page says beyond the fields stays as it is: the
+		// example, the paging, for the documented answers.
+		res.Example, res.Paginated = m.Result.Example, m.Result.Paginated
+		m.Result = &res
+	}
+}
 
 // exampleValue returns the documented result value, under the wrapper key
 // when there is one, or nil when the page has no usable example.
@@ -43,22 +75,6 @@ func exampleValue(r *spec.Result) (any, bool) {
 	return v, ok
 }
 
-// exampleResultJSON returns the documented "result" as compact JSON, or nil.
-func exampleResultJSON(r *spec.Result) []byte {
-	if r == nil || len(r.Example) == 0 {
-		return nil
-	}
-	var env map[string]json.RawMessage
-	if json.Unmarshal(r.Example, &env) != nil || env["result"] == nil {
-		return nil
-	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, env["result"]) != nil {
-		return nil
-	}
-	return buf.Bytes()
-}
-
 func decodeNumbers(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -78,25 +94,26 @@ func jsonShape(v any) string {
 	return "scalar"
 }
 
-// reconcile returns the result description to generate from: m.Result
-// corrected by its example. descriptors is true when the example shows a
-// map of field descriptors (the *.fields methods).
-func (b *builder) reconcile(m *spec.Method) (r spec.Result, descriptors bool) {
-	if m.Result != nil {
-		r = *m.Result
-		r.Fields = b.borrowSiblingTypes(m, nestDotted(r.Fields))
-	}
+// reconcile returns m.Result corrected by its example: the shape the
+// example shows, fields it shows that the table does not, types the
+// example contradicts widened. A map of field descriptors gets
+// spec.ShapeDescriptors.
+func (x *reconciler) reconcile() spec.Result {
+	m := x.m
+	r := *m.Result
+	r.Fields = x.borrowSiblingTypes(m, r.Fields)
 	ex, ok := exampleValue(m.Result)
 	if !ok || r.Shape == "map" {
-		// A map keyed by record id is resolve's reading of the example.
-		return r, false
+		// A map keyed by record id is keyed.go's reading of the example.
+		return r
 	}
 	if isDescriptorMap(ex) {
-		return r, true
+		r.Shape = spec.ShapeDescriptors
+		return r
 	}
 	exShape := jsonShape(ex)
 	if exShape == "" || isEmptyExample(ex) {
-		return r, false
+		return r
 	}
 	documented := r.Shape
 	switch {
@@ -107,11 +124,11 @@ func (b *builder) reconcile(m *spec.Method) (r spec.Result, descriptors bool) {
 		// case; a keyed map of rows ({"1": {...}}) documented as a list
 		// is not a shape we can type, so it stays raw.
 		if r.Shape == "array" && exShape == "object" && allKeysNumeric(ex.(map[string]any)) {
-			b.problem(m.Page, m.Line, "shape-from-example",
+			x.r.problem(m.Page, m.Line, KindShapeFromExample,
 				m.Name+": rows documented as a list arrive as an object keyed by ID: json.RawMessage")
-			return spec.Result{Shape: "unknown", Wrapper: r.Wrapper, Paginated: r.Paginated}, false
+			return unknownResult(r)
 		}
-		b.problem(m.Page, m.Line, "shape-from-example",
+		x.r.problem(m.Page, m.Line, KindShapeFromExample,
 			fmt.Sprintf("%s: result documented as %s, the example shows %s; following the example", m.Name, documented, exShape))
 		r.Shape = exShape
 		if exShape != "scalar" {
@@ -121,32 +138,32 @@ func (b *builder) reconcile(m *spec.Method) (r spec.Result, descriptors bool) {
 	switch r.Shape {
 	case "scalar":
 		k := inferKind("id", ex) // a bare integer result is an ID or a count
-		if r.Kind == "" || !compatibleScalar(r.Kind, ex) {
+		if r.Kind == "" || !fitsValue(r.Kind, ex) {
 			r.Kind = k
 		}
 		r.Fields = nil
 	case "object":
 		obj := ex.(map[string]any)
 		if allKeysNumeric(obj) || len(r.Fields) == 0 && looksLikeMap(obj) {
-			return spec.Result{Shape: "unknown", Wrapper: r.Wrapper}, false
+			return unknownResult(r)
 		}
 		if len(r.Fields) == 0 {
-			r.Fields = paramsFromObject(obj)
+			r.Fields = x.exampled(paramsFromObject(obj))
 		} else {
-			r.Fields = b.reconcileFields(m, r.Fields, obj)
+			r.Fields = x.reconcileFields(r.Fields, obj)
 		}
 	case "array":
 		rows := mergeRows(ex.([]any))
 		if rows == nil && (r.Kind == spec.KindObject || len(r.Fields) > 0) {
 			// Rows documented as objects, shown as scalars (a parameter
 			// switches between the two): only raw JSON takes both.
-			b.problem(m.Page, m.Line, "shape-from-example",
+			x.r.problem(m.Page, m.Line, KindShapeFromExample,
 				m.Name+": rows documented as objects, the example shows scalars: json.RawMessage")
-			return spec.Result{Shape: "unknown", Wrapper: r.Wrapper}, false
+			return unknownResult(r)
 		}
 		if rows == nil {
 			if len(r.Fields) == 0 && r.Kind != spec.KindObject {
-				if k := inferArrayElem(ex.([]any)); r.Kind == "" || r.Kind == spec.KindAny || !compatibleElems(r.Kind, ex.([]any)) {
+				if k := inferArrayElem(ex.([]any)); r.Kind == "" || r.Kind == spec.KindAny || !fitsElems(r.Kind, ex.([]any)) {
 					r.Kind = k
 				}
 			}
@@ -154,12 +171,18 @@ func (b *builder) reconcile(m *spec.Method) (r spec.Result, descriptors bool) {
 		}
 		r.Kind = spec.KindObject
 		if len(r.Fields) == 0 {
-			r.Fields = paramsFromObject(rows)
+			r.Fields = x.exampled(paramsFromObject(rows))
 		} else {
-			r.Fields = b.reconcileRows(m, r.Fields, ex.([]any))
+			r.Fields = x.reconcileRows(r.Fields, ex.([]any))
 		}
 	}
-	return r, false
+	return r
+}
+
+// unknownResult is r when its example shows a shape no result type holds:
+// raw, with no fields and no entity; the placeholder notes stay on record.
+func unknownResult(r spec.Result) spec.Result {
+	return spec.Result{Shape: "unknown", Wrapper: r.Wrapper, Placeholders: r.Placeholders}
 }
 
 // isEmptyExample reports the empty forms that show nothing of the shape.
@@ -230,17 +253,8 @@ func looksLikeMap(obj map[string]any) bool {
 	return true
 }
 
-func allKeysNumeric(obj map[string]any) bool {
-	if len(obj) == 0 {
-		return false
-	}
-	for k := range obj {
-		if k == "" || strings.Trim(k, "0123456789") != "" {
-			return false
-		}
-	}
-	return true
-}
+// allKeysNumeric reports an object keyed by record ids (keyed.go's rule).
+func allKeysNumeric(obj map[string]any) bool { return allNumeric(slices.Collect(maps.Keys(obj))) }
 
 // mergeRows returns the union of the keys of an array of objects, or nil
 // when the elements are not objects.
@@ -265,7 +279,7 @@ func mergeRows(arr []any) map[string]any {
 
 // reconcileRows reconciles fields with every row of an example list, so
 // a value that only a later row shows is checked too.
-func (b *builder) reconcileRows(m *spec.Method, fields []spec.Param, rows []any) []spec.Param {
+func (x *reconciler) reconcileRows(fields []spec.Param, rows []any) []spec.Param {
 	// An untyped field that is structured in some row stays raw even where
 	// another row shows a scalar.
 	structuredIn := map[string]bool{}
@@ -284,20 +298,21 @@ func (b *builder) reconcileRows(m *spec.Method, fields []spec.Param, rows []any)
 			fields[i].Type = mixedType
 		}
 	}
-	outer := b.inRows
-	b.inRows = true
+	outer := x.inRows
+	x.inRows = true
 	for _, r := range rows {
 		if obj, ok := r.(map[string]any); ok {
-			fields = b.reconcileFields(m, fields, obj)
+			fields = x.reconcileFields(fields, obj)
 		}
 	}
-	b.inRows = outer
+	x.inRows = outer
 	return fields
 }
 
 // reconcileFields keeps the documented fields, retyping from the example
 // those whose example value the documented type cannot decode.
-func (b *builder) reconcileFields(m *spec.Method, fields []spec.Param, obj map[string]any) []spec.Param {
+func (x *reconciler) reconcileFields(fields []spec.Param, obj map[string]any) []spec.Param {
+	m := x.m
 	out := slices.Clone(fields)
 	for i := range out {
 		p := &out[i]
@@ -314,7 +329,7 @@ func (b *builder) reconcileFields(m *spec.Method, fields []spec.Param, obj map[s
 					rows = append(rows, sub[k])
 				}
 				if mergeRows(rows) != nil {
-					p.Fields = b.reconcileRows(m, p.Fields, rows)
+					p.Fields = x.reconcileRows(p.Fields, rows)
 				}
 			}
 			continue
@@ -323,12 +338,13 @@ func (b *builder) reconcileFields(m *spec.Method, fields []spec.Param, obj map[s
 			// runtime's String takes any scalar the portal sends.
 			if jsonShape(v) == "scalar" && p.Type != mixedType {
 				p.Kind = spec.KindString
+				p.Evidence = x.evidence(*p)
 			}
 			continue
 		case p.Kind == spec.KindObject && len(p.Fields) == 0:
 			// An object the docs do not detail: its keys from the example.
 			if sub, isObj := v.(map[string]any); isObj && len(sub) > 0 && !looksLikeMap(sub) && !isDescriptorMap(sub) {
-				p.Fields = paramsFromObject(sub)
+				p.Fields = x.exampled(paramsFromObject(sub))
 			}
 			continue
 		case p.Kind == spec.KindArray && (p.Elem == "" || p.Elem == spec.KindAny || p.Elem == spec.KindObject && len(p.Fields) == 0):
@@ -336,13 +352,13 @@ func (b *builder) reconcileFields(m *spec.Method, fields []spec.Param, obj map[s
 			if arr, isArr := v.([]any); isArr && len(arr) > 0 {
 				inferred := paramFromValue(p.Name, arr)
 				if inferred.Elem != spec.KindAny {
-					p.Elem, p.Fields = inferred.Elem, inferred.Fields
+					p.Elem, p.Fields = inferred.Elem, x.exampled(inferred.Fields)
 				}
 				continue
 			}
 		case p.Kind == spec.KindObject && len(p.Fields) > 0:
 			if sub, isObj := v.(map[string]any); isObj && !allKeysNumeric(sub) {
-				p.Fields = b.reconcileFields(m, p.Fields, sub)
+				p.Fields = x.reconcileFields(p.Fields, sub)
 				continue
 			}
 			if isEmptyForm(v) {
@@ -351,7 +367,7 @@ func (b *builder) reconcileFields(m *spec.Method, fields []spec.Param, obj map[s
 		case p.Kind == spec.KindArray && p.Elem == spec.KindObject && len(p.Fields) > 0:
 			if arr, isArr := v.([]any); isArr {
 				if mergeRows(arr) != nil {
-					p.Fields = b.reconcileRows(m, p.Fields, arr)
+					p.Fields = x.reconcileRows(p.Fields, arr)
 					continue
 				}
 				if len(arr) == 0 {
@@ -362,15 +378,16 @@ func (b *builder) reconcileFields(m *spec.Method, fields []spec.Param, obj map[s
 			continue
 		}
 		inferred := paramFromValue(p.Name, v)
-		if b.inRows && (structured(p.Kind) || structured(inferred.Kind)) {
+		if x.inRows && (structured(p.Kind) || structured(inferred.Kind)) {
 			// An object in one row and a scalar in another (or in the
 			// table): only raw JSON takes both. A single value follows
 			// the example.
 			inferred = spec.Param{Name: p.Name, Kind: spec.KindAny, Type: mixedType}
 		}
-		b.problem(m.Page, p.Line, "type-from-example",
-			fmt.Sprintf("%s: result field %s documented as %s, the example holds %s; following the example", m.Name, p.Name, describe(*p), describe(inferred)))
-		inferred.Description, inferred.Line, inferred.Deprecated = p.Description, p.Line, p.Deprecated
+		x.r.problem(cmp.Or(p.Page, m.Page), p.Line, KindTypeFromExample,
+			fmt.Sprintf("%s: %s %s documented as %s, the example holds %s; following the example", m.Name, x.what, p.Name, describeKind(*p), describeKind(inferred)))
+		inferred.Description, inferred.Line, inferred.Deprecated, inferred.Placeholders = p.Description, p.Line, p.Deprecated, p.Placeholders
+		inferred.Fields, inferred.Evidence = x.exampled(inferred.Fields), rank(x.evidence(inferred), p.Evidence)
 		*p = inferred
 	}
 	return out
@@ -381,20 +398,6 @@ func (b *builder) reconcileFields(m *spec.Method, fields []spec.Param, obj map[s
 const mixedType = "(mixed in the example)"
 
 func structured(k spec.Kind) bool { return k == spec.KindObject || k == spec.KindArray }
-
-func describe(p spec.Param) string {
-	if p.Kind == spec.KindArray && p.Elem != "" {
-		return "array of " + string(p.Elem)
-	}
-	return string(cmpOr(p.Kind, spec.KindAny))
-}
-
-func cmpOr(k, def spec.Kind) spec.Kind {
-	if k == "" {
-		return def
-	}
-	return k
-}
 
 // isEmptyForm reports the values Bitrix24 sends for "nothing": null, "",
 // false, [] and {}.
@@ -424,55 +427,34 @@ func fits(p spec.Param, v any) bool {
 		if p.Elem == spec.KindObject || p.Elem == spec.KindAny || p.Elem == "" {
 			return true
 		}
-		return compatibleElems(p.Elem, arr)
+		return fitsElems(p.Elem, arr)
 	case spec.KindEnum:
-		if isYN(p) {
-			return compatibleScalar(spec.KindBoolean, v)
+		if p.YN() {
+			return fitsValue(spec.KindBoolean, v)
 		}
-		return compatibleScalar(spec.KindString, v)
+		return fitsValue(spec.KindString, v)
 	}
-	return compatibleScalar(p.Kind, v)
+	return fitsValue(p.Kind, v)
 }
 
-func compatibleElems(k spec.Kind, arr []any) bool {
+func fitsElems(k spec.Kind, arr []any) bool {
 	for _, e := range arr {
-		if !compatibleScalar(k, e) {
+		if !fitsValue(k, e) {
 			return false
 		}
 	}
 	return true
 }
 
-// compatibleScalar decodes v with the runtime type generated for kind k.
-func compatibleScalar(k spec.Kind, v any) bool {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return false
-	}
-	var target any
-	switch k {
-	case spec.KindString, spec.KindEnum:
-		target = new(b24.String)
-	case spec.KindInteger:
-		target = new(b24.Int)
-	case spec.KindNumber:
-		target = new(b24.Number)
-	case spec.KindBoolean:
-		target = new(b24.Bool)
-	case spec.KindDate:
-		target = new(b24.Date)
-	case spec.KindDateTime:
-		target = new(b24.Time)
-	default:
-		return true
-	}
-	return json.Unmarshal(data, target) == nil
-}
-
 // paramsFromObject describes an example object's keys, sorted.
+// A key written as a pattern ("<user_id>") is the docs' placeholder
+// shown in the example, no key a portal sends: it is left out.
 func paramsFromObject(obj map[string]any) []spec.Param {
 	var out []spec.Param
 	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		if _, pattern := placeholderPattern(k); pattern {
+			continue
+		}
 		out = append(out, paramFromValue(k, obj[k]))
 	}
 	return out
@@ -543,7 +525,7 @@ func inferKind(name string, v any) spec.Kind {
 	case bool:
 		return spec.KindBoolean
 	case json.Number:
-		if _, err := x.Int64(); err == nil && looksLikeID(name) {
+		if _, err := x.Int64(); err == nil && spec.IDName(name) {
 			return spec.KindInteger
 		}
 		return spec.KindNumber
@@ -554,4 +536,21 @@ func inferKind(name string, v any) spec.Kind {
 		return spec.KindString
 	}
 	return spec.KindAny
+}
+
+// evidence is the record of p's kind as the example shows it.
+func (x *reconciler) evidence(p spec.Param) []spec.Evidence {
+	return []spec.Evidence{{Kind: spec.EvidenceResponse, Page: x.m.Page, Line: x.m.Line, Method: x.m.Name, Note: describeKind(p)}}
+}
+
+// exampled marks fields only the example describes as typed by it.
+func (x *reconciler) exampled(ps []spec.Param) []spec.Param {
+	for i := range ps {
+		p := &ps[i]
+		if len(p.Evidence) == 0 && p.Kind != "" && p.Kind != spec.KindAny {
+			p.Evidence = x.evidence(*p)
+		}
+		p.Fields = x.exampled(p.Fields)
+	}
+	return ps
 }

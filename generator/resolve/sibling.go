@@ -1,6 +1,7 @@
-package model
+package resolve
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/b24gen/b24gen/spec"
@@ -10,8 +11,9 @@ import (
 // extractor can tell no more than "string" for "ID": "410". The family's
 // documented read method (crm.deal.get for crm.deal.list) usually has the
 // returned-data table those rows follow. siblingFields indexes those tables
-// so a field known only from an example can take its documented type;
-// reconcile then still checks the type against the example.
+// so a field known only from an example can take its documented type
+// (evidence EvidenceSibling); reconcile then still checks the type against
+// the example.
 
 // siblingFields maps a method family ("crm.deal") to the documented result
 // fields of its REST 2 get method, by wire name.
@@ -27,8 +29,9 @@ func siblingFields(ms []spec.Method) map[string]map[string]spec.Param {
 			continue
 		}
 		byName := map[string]spec.Param{}
-		for _, p := range nestDotted(m.Result.Fields) {
+		for _, p := range m.Result.Fields {
 			if documented(p) {
+				p.Evidence = []spec.Evidence{{Kind: spec.EvidenceSibling, Page: cmp.Or(p.Page, m.Page), Line: p.Line, Method: m.Name, Note: p.Type}}
 				byName[p.Name] = p
 			}
 		}
@@ -39,20 +42,14 @@ func siblingFields(ms []spec.Method) map[string]map[string]spec.Param {
 	return out
 }
 
-// documented reports a field whose type comes from a table row, not from
-// an example value, and says more than "anything".
-func documented(p spec.Param) bool {
-	return p.Type != "" && p.Kind != "" && p.Kind != spec.KindAny
-}
-
 // borrowSiblingTypes gives the example-only fields of m's result the
 // documented type of the same field in the family's get method.
-func (b *builder) borrowSiblingTypes(m *spec.Method, fields []spec.Param) []spec.Param {
+func (x *reconciler) borrowSiblingTypes(m *spec.Method, fields []spec.Param) []spec.Param {
 	family, last, ok := cutLast(m.Name)
 	if !ok || strings.EqualFold(last, "get") {
 		return fields
 	}
-	known := b.siblings[family]
+	known := x.siblings[family]
 	if len(known) == 0 {
 		return fields
 	}
@@ -72,20 +69,11 @@ func (b *builder) borrowSiblingTypes(m *spec.Method, fields []spec.Param) []spec
 		if g.Kind == spec.KindObject {
 			f.Fields, f.Ref = g.Fields, g.Ref
 		}
+		f.Evidence = append(g.Evidence[:1:1], f.Evidence...)
 		out[i] = f
-		b.stats.BorrowedFields++
 	}
 	if out == nil {
 		return fields
 	}
 	return out
-}
-
-// cutLast splits "crm.deal.list" into "crm.deal" and "list".
-func cutLast(name string) (family, last string, ok bool) {
-	i := strings.LastIndexByte(name, '.')
-	if i <= 0 {
-		return "", "", false
-	}
-	return name[:i], name[i+1:], true
 }
