@@ -18,8 +18,10 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/common/system/app-info.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Method called outside the application context
 func Info(ctx context.Context, c b24.Caller, p InfoParams, opts ...b24.CallOption) (*InfoResult, error) {
 	var out InfoResult
 	if err := b24.Invoke(ctx, c, InfoCommand(p).Request, &out, opts...); err != nil {

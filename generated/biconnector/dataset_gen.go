@@ -153,7 +153,7 @@ func (v DatasetInput) MarshalJSON() ([]byte, error) {
 //   - VALIDATION_FIELD_NAME_TOO_LONG: Field name must not exceed 32
 //     characters
 //   - VALIDATION_FIELD_INVALID_TYPE: Invalid field type
-//   - -: Error adding dataset
+//   - empty code, description "Error adding dataset"
 func DatasetAdd(ctx context.Context, c b24.Caller, p DatasetAddParams, opts ...b24.CallOption) (*Dataset, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -248,7 +248,7 @@ func (p *DatasetAddParams) validate() error {
 //   - VALIDATION_ID_NOT_PROVIDED: Identifier is not specified
 //   - VALIDATION_INVALID_ID_FORMAT: Invalid ID format
 //   - DATASET_NOT_FOUND: Dataset not found
-//   - -: Error deleting dataset
+//   - empty code, description "Error deleting dataset"
 func DatasetDelete(ctx context.Context, c b24.Caller, p DatasetDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -702,7 +702,8 @@ type DatasetListParams struct {
 //   - DATASET_NOT_FOUND: Dataset not found
 //   - INVALID_METHOD: To update fields, use the method
 //     biconnector.dataset.fields.update
-//   - -: Error updating dataset
+//   - empty code, description "Error updating dataset.": Error updating
+//     dataset
 func DatasetUpdate(ctx context.Context, c b24.Caller, p DatasetUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

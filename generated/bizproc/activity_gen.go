@@ -22,6 +22,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Application context is required
 //   - ERROR_ACTIVITY_VALIDATION_FAILURE: Required fields are not specified
 //   - ERROR_UNSUPPORTED_PROTOCOL: Invalid handler protocol http, https
 //   - ERROR_WRONG_HANDLER_URL: Invalid handler URL
@@ -427,6 +428,7 @@ func (v *ActivityAddParamsReturnPropertiesType) UnmarshalJSON(data []byte) error
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Application context is required
 //   - ERROR_ACTIVITY_VALIDATION_FAILURE: Activity code is not specified
 //   - ERROR_ACTIVITY_NOT_FOUND: Activity or Automation rule not found
 func ActivityDelete(ctx context.Context, c b24.Caller, p ActivityDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -479,8 +481,10 @@ func (p *ActivityDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/bizproc/bizproc-activity/bizproc-activity-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Application context is required
 func ActivityList(ctx context.Context, c b24.Caller, p ActivityListParams, opts ...b24.CallOption) ([]b24.String, error) {
 	var out []b24.String
 	if err := b24.Invoke(ctx, c, ActivityListCommand(p).Request, &out, opts...); err != nil {
@@ -521,6 +525,7 @@ type ActivityListParams struct{}
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_EMPTY_LOG_MESSAGE: Log entry text is not specified
+//   - ACCESS_DENIED: Invalid or expired EVENT_TOKEN
 //   - empty code, description "Depends on the business process error": Error
 //     returned from the execution of the business process
 func ActivityLog(ctx context.Context, c b24.Caller, p ActivityLogParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -592,6 +597,7 @@ func (p *ActivityLogParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Application context is required
 //   - ERROR_ACTIVITY_VALIDATION_FAILURE: Activity code not specified
 //   - ERROR_ACTIVITY_NOT_FOUND: Action or Automation rule not found
 //   - ERROR_UNSUPPORTED_PROTOCOL: Invalid handler protocol http, https

@@ -22,6 +22,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Application context is required
 //   - ERROR_ACTIVITY_VALIDATION_FAILURE: Required fields are not provided
 //   - ERROR_UNSUPPORTED_PROTOCOL: Invalid handler protocol http, https
 //   - ERROR_WRONG_HANDLER_URL: Invalid handler URL
@@ -403,6 +404,7 @@ func (v *RobotAddParamsReturnPropertiesType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Application context is required
 //   - ERROR_ACTIVITY_VALIDATION_FAILURE: Robot code not specified
 //   - ERROR_ACTIVITY_NOT_FOUND: Robot not found
 func RobotDelete(ctx context.Context, c b24.Caller, p RobotDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -456,8 +458,10 @@ func (p *RobotDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/bizproc/bizproc-robot/bizproc-robot-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Application context is required
 func RobotList(ctx context.Context, c b24.Caller, p RobotListParams, opts ...b24.CallOption) ([]b24.String, error) {
 	var out []b24.String
 	if err := b24.Invoke(ctx, c, RobotListCommand(p).Request, &out, opts...); err != nil {
@@ -497,6 +501,7 @@ type RobotListParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Application context is required
 //   - ERROR_ACTIVITY_VALIDATION_FAILURE: Activity code not specified
 //   - ERROR_ACTIVITY_NOT_FOUND: Automation Rule not found
 //   - ERROR_UNSUPPORTED_PROTOCOL: Invalid handler protocol http, https

@@ -242,6 +242,8 @@ func (p *TaskDelegateParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: The method was called by a non-administrator or you
+//     cannot view the tasks of the specified employee
 //   - ERROR_SELECT_VALIDATION_FAILURE: Invalid data was passed in the SELECT
 //     parameter
 func TaskList(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b24.CallOption) ([]TaskListItem, error) {

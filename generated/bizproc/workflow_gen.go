@@ -20,8 +20,10 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/bizproc/bizproc-workflow-instances.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Method was executed by a non-administrator
 func WorkflowInstances(ctx context.Context, c b24.Caller, p WorkflowInstancesParams, opts ...b24.CallOption) ([]WorkflowInstancesItem, error) {
 	var out []WorkflowInstancesItem
 	if err := b24.Invoke(ctx, c, WorkflowInstancesCommand(p).Request, &out, opts...); err != nil {
@@ -158,8 +160,8 @@ func (v WorkflowInstancesItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_WRONG_WORKFLOW_ID: Empty workflow instance ID Empty value was
-//     passed to the ID parameter
+//   - ACCESS_DENIED: Method was not executed by an administrator
+//   - ERROR_WRONG_WORKFLOW_ID: Empty value was passed to the ID parameter
 func WorkflowKill(ctx context.Context, c b24.Caller, p WorkflowKillParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -213,9 +215,16 @@ func (p *WorkflowKillParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_WRONG_WORKFLOW_ID: Empty TEMPLATE_ID Empty input parameter
-//     TEMPLATE_ID was passed
-//   - 400: Wrong DOCUMENT_ID! Incorrect DOCUMENT_ID was passed
+//   - ERROR_WRONG_WORKFLOW_ID: Empty input parameter TEMPLATE_ID was passed
+//   - empty code, description "Wrong DOCUMENT_ID!": Incorrect DOCUMENT_ID
+//     was passed
+//   - empty code, description "Incorrect document type!": Unable to
+//     determine document type from the provided DOCUMENT_ID
+//   - empty code, description "Template type and DOCUMENT_ID mismatch!": The
+//     document type in the template does not match the type determined from
+//     DOCUMENT_ID. Attempting to start the template on an entity for which
+//     it was not created
+//   - ACCESS_DENIED: Method was not executed by an administrator
 func WorkflowStart(ctx context.Context, c b24.Caller, p WorkflowStartParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -312,6 +321,7 @@ func (p *WorkflowStartParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Access token not from the application
 //   - ERROR_TEMPLATE_VALIDATION_FAILURE: Incorrect document type specified
 func WorkflowTemplateAdd(ctx context.Context, c b24.Caller, p WorkflowTemplateAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
@@ -424,6 +434,7 @@ func (p *WorkflowTemplateAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Access token not from the application
 //   - ERROR_TEMPLATE_NOT_FOUND: Template with the specified ID not found
 func WorkflowTemplateDelete(ctx context.Context, c b24.Caller, p WorkflowTemplateDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
@@ -477,8 +488,10 @@ func (p *WorkflowTemplateDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/bizproc/template/bizproc-workflow-template-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: The method was not executed by an administrator
 func WorkflowTemplateList(ctx context.Context, c b24.Caller, p WorkflowTemplateListParams, opts ...b24.CallOption) ([]WorkflowTemplateListItem, error) {
 	var out []WorkflowTemplateListItem
 	if err := b24.Invoke(ctx, c, WorkflowTemplateListCommand(p).Request, &out, opts...); err != nil {
@@ -1155,6 +1168,7 @@ func (v *WorkflowTemplateListItemDocumentType) UnmarshalJSON(data []byte) error 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Access token not from the application
 //   - ERROR_TEMPLATE_VALIDATION_FAILURE: No fields specified for update
 //   - ERROR_TEMPLATE_NOT_FOUND: Template with the specified ID not found
 //   - ERROR_TEMPLATE_NOT_OWNER: This template cannot be edited through this
@@ -1261,8 +1275,9 @@ func (v WorkflowTemplateUpdateParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_WRONG_WORKFLOW_ID: Empty workflow instance ID An empty value was
-//     passed to the ID parameter.
+//   - ACCESS_DENIED: Method was not executed by an administrator.
+//   - ERROR_WRONG_WORKFLOW_ID: An empty value was passed to the ID
+//     parameter.
 func WorkflowTerminate(ctx context.Context, c b24.Caller, p WorkflowTerminateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

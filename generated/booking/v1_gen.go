@@ -761,7 +761,7 @@ func (v *V1ResourceTypeInputTemplateTypeInfo) UnmarshalJSON(data []byte) error {
 //     array of resources or such resources do not exist
 //   - 0: A required parameter inside fields was not provided
 //   - 100: A required parameter was not provided
-//   - 422: Incorrect time period
+//   - empty code, description "Invalid date period": Incorrect time period
 func V1BookingAdd(ctx context.Context, c b24.Caller, p V1BookingAddParams, opts ...b24.CallOption) (*V1BookingAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1158,7 +1158,7 @@ func (p *V1BookingClientUnsetParams) validate() error {
 //     exist
 //   - 0: Required parameter not passed within fields
 //   - 100: Required parameter not passed
-//   - 422: Incorrect time period
+//   - empty code, description "Invalid date period": Incorrect time period
 func V1BookingCreatefromwaitlist(ctx context.Context, c b24.Caller, p V1BookingCreatefromwaitlistParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -1704,7 +1704,7 @@ func (v V1BookingGetResult) MarshalJSON() ([]byte, error) {
 //   - 1018: Empty array of resources or such resources do not exist
 //   - 0: Required parameter not provided within filter
 //   - 100: Required parameter not provided
-//   - 422: Incorrect time period
+//   - empty code, description "Invalid date period": Incorrect time period
 func V1BookingList(ctx context.Context, c b24.Caller, p V1BookingListParams, opts ...b24.CallOption) (*V1BookingListResult, error) {
 	var out V1BookingListResult
 	if err := b24.Invoke(ctx, c, V1BookingListCommand(p).Request, &out, opts...); err != nil {
@@ -1841,7 +1841,7 @@ func (v V1BookingListResult) MarshalJSON() ([]byte, error) {
 //     resource array or such resources do not exist
 //   - 0: Required parameter not passed within fields
 //   - 100: Required parameter not passed
-//   - 422: Incorrect time period
+//   - empty code, description "Invalid date period": Incorrect time period
 func V1BookingUpdate(ctx context.Context, c b24.Caller, p V1BookingUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1979,7 +1979,8 @@ func (v V1ClienttypeListResult) MarshalJSON() ([]byte, error) {
 //   - 100: The required parameter fields is missing
 //   - 1006: typeId is not specified
 //   - 1013: A non-existent typeId is specified
-//   - 422: Invalid field value
+//   - empty code, description "Invalid value of the field": Invalid field
+//     value
 func V1ResourceAdd(ctx context.Context, c b24.Caller, p V1ResourceAddParams, opts ...b24.CallOption) (*V1Resource, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2598,7 +2599,8 @@ func (p *V1ResourceSlotsUnsetParams) validate() error {
 //   - 100: Required parameter not provided
 //   - 1007: Non-existent resource id specified
 //   - 1013: Non-existent typeId specified
-//   - 422: Incorrect field value
+//   - empty code, description "Invalid value of the field": Incorrect field
+//     value
 func V1ResourceUpdate(ctx context.Context, c b24.Caller, p V1ResourceUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2659,7 +2661,8 @@ func (p *V1ResourceUpdateParams) validate() error {
 //
 //   - 0: Required parameter not provided within fields
 //   - 100: Required parameter not provided
-//   - 422: Invalid field value
+//   - empty code, description "Invalid value of the field": Invalid field
+//     value
 //   - 1010: Resource type with this code already exists
 func V1ResourceTypeAdd(ctx context.Context, c b24.Caller, p V1ResourceTypeAddParams, opts ...b24.CallOption) (*V1ResourceType, error) {
 	if err := p.validate(); err != nil {
@@ -2990,7 +2993,8 @@ func (v V1ResourceTypeListResult) MarshalJSON() ([]byte, error) {
 //
 //   - 1007: A non-existent id of the resource type was specified
 //   - 100: A required parameter was not provided
-//   - 422: Incorrect field value
+//   - empty code, description "Invalid value of the field": Incorrect field
+//     value
 //   - 1011: A resource type with this code already exists
 func V1ResourceTypeUpdate(ctx context.Context, c b24.Caller, p V1ResourceTypeUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -3931,7 +3935,7 @@ func (v V1WaitlistGetResult) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 0: Required parameter not provided within createdWithin
-//   - 422: Invalid date
+//   - empty code, description "Invalid date"
 func V1WaitlistList(ctx context.Context, c b24.Caller, p V1WaitlistListParams, opts ...b24.CallOption) (*V1WaitlistListResult, error) {
 	var out V1WaitlistListResult
 	if err := b24.Invoke(ctx, c, V1WaitlistListCommand(p).Request, &out, opts...); err != nil {

@@ -139,8 +139,20 @@ func (v *AccessibilityEventType) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-event/calendar-accessibility-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"from\" for the
+//     method \"calendar.accessibility.get\" is not set.": The required
+//     parameter from is missing
+//   - empty code, description "The required parameter \"to\" for the method
+//     \"calendar.accessibility.get\" is not set.": The required parameter to
+//     is missing
+//   - empty code, description "The required parameter \"users\" for the
+//     method \"calendar.accessibility.get\" is not set.": The required
+//     parameter users is missing
+//   - empty code, description "Access denied": Access to the method is
+//     prohibited for external users
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func AccessibilityGet(ctx context.Context, c b24.Caller, p AccessibilityGetParams, opts ...b24.CallOption) (json.RawMessage, error) {

@@ -455,8 +455,37 @@ func (v *EventAttendeeListStatus) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-event/calendar-event-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"type\" for the
+//     method \"calendar.event.add\" is not set": The required parameter type
+//     is not passed
+//   - empty code, description "The required parameter \"ownerId\" for the
+//     method \"calendar.event.add\" is not set": The required parameter
+//     ownerId is not passed
+//   - empty code, description "The required parameter \"name\" for the
+//     method \"calendar.event.add\" is not set": The required parameter name
+//     is not passed
+//   - empty code, description "The required parameter \"from\" for the
+//     method \"calendar.event.add\" is not set": The required parameter from
+//     or from_ts is not passed
+//   - empty code, description "The required parameter \"to\" for the method
+//     \"calendar.event.add\" is not set": The required parameter to or to_ts
+//     is not passed
+//   - empty code, description "Invalid value for the parameter \"name\"":
+//     Incorrect data format in the name field
+//   - empty code, description "Invalid value for the parameter
+//     \"description\"": Incorrect data format in the description field
+//   - empty code, description "Access denied": Creation of events in the
+//     specified calendar is prohibited
+//   - empty code, description "You specified an invalid calendar section ID
+//     or the user does not have access to it": An identifier of an
+//     inaccessible or non-existent calendar is passed
+//   - empty code, description "The list of event links to CRM must be an
+//     array": Incorrect data format in the crm_fields field
+//   - empty code, description "An error occurred while creating the event":
+//     Another error
 func EventAdd(ctx context.Context, c b24.Caller, p EventAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -862,8 +891,14 @@ func (v *EventAddParamsRemindType) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-event/calendar-event-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Event id not specified": Required parameter
+//     id not provided
+//   - empty code, description "An error occurred while deleting the event":
+//     The user does not have access permission to the calendar, the calendar
+//     does not exist, or another error
 func EventDelete(ctx context.Context, c b24.Caller, p EventDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -916,8 +951,14 @@ func (p *EventDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-event/calendar-event-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Required parameter \"type\" is not specified
+//     for method \"calendar.event.get\"": Required parameter type not
+//     provided
+//   - empty code, description "Access denied": Access to the method is
+//     prohibited for external users
 func EventGet(ctx context.Context, c b24.Caller, p EventGetParams, opts ...b24.CallOption) ([]Event, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1013,8 +1054,11 @@ func (v *EventGetParamsType) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-event/calendar-event-get-nearest.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": Access to the calendar type
+//     is restricted or the user has not activated the calendar functionality
 func EventGetNearest(ctx context.Context, c b24.Caller, p EventGetNearestParams, opts ...b24.CallOption) ([]EventGetNearestItem, error) {
 	var out []EventGetNearestItem
 	if err := b24.Invoke(ctx, c, EventGetNearestCommand(p).Request, &out, opts...); err != nil {
@@ -1550,8 +1594,14 @@ func (v *EventGetNearestItemAttendeeListStatus) UnmarshalJSON(data []byte) error
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-event/calendar-event-get-by-id.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"id\" for the method
+//     \"calendar.event.getbyid\" is not set": The required parameter id was
+//     not provided
+//   - empty code, description "Access denied": Access to the method is
+//     prohibited for external users
 func EventGetbyid(ctx context.Context, c b24.Caller, p EventGetbyidParams, opts ...b24.CallOption) (*Event, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1606,8 +1656,34 @@ func (p *EventGetbyidParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-event/calendar-event-update.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"id\" for the method
+//     \"calendar.event.update\" is not set.": The required parameter id is
+//     not provided.
+//   - empty code, description "The required parameter \"ownerId\" for the
+//     method \"calendar.event.update\" is not set.": The required parameter
+//     ownerId is not provided.
+//   - empty code, description "The required parameter \"type\" for the
+//     method \"calendar.event.update\" is not set.": The required parameter
+//     type is not provided.
+//   - empty code, description "Invalid value for the \"name\" parameter.":
+//     Incorrect data format in the name field.
+//   - empty code, description "Invalid value for the \"description\"
+//     parameter.": Incorrect data format in the description field.
+//   - empty code, description "Access denied.": Updating events in the
+//     specified calendar is prohibited.
+//   - empty code, description "You specified an invalid calendar section ID
+//     or the user does not have access to it.": An identifier of an
+//     inaccessible or non-existent calendar is provided.
+//   - empty code, description "An invalid editing type for the recurring
+//     event is specified.": An incorrect value for the recurrence_mode field
+//     is provided.
+//   - empty code, description "The event's CRM links list must be an
+//     array.": Incorrect data format in the crm_fields field.
+//   - empty code, description "An error occurred while changing the event.":
+//     Another error.
 func EventUpdate(ctx context.Context, c b24.Caller, p EventUpdateParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err

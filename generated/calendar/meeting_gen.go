@@ -21,8 +21,14 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-event/calendar-meeting-status-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"eventId\" for the
+//     method \"calendar.meeting.status.set\" is not set": The required
+//     parameter eventId was not provided
+//   - empty code, description "An error occurred while retrieving the
+//     status": Another error
 func MeetingStatusGet(ctx context.Context, c b24.Caller, p MeetingStatusGetParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -78,8 +84,18 @@ func (p *MeetingStatusGetParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-event/calendar-meeting-status-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"status\" for the
+//     method \"calendar.meeting.status.set\" is not set": The required
+//     parameter status is not provided
+//   - empty code, description "The required parameter \"eventId\" for the
+//     method \"calendar.meeting.status.set\" is not set": The required
+//     parameter eventId is not provided
+//   - empty code, description "Invalid value for the parameter \"status\"":
+//     The value provided for the status parameter is different from Q, Y, or
+//     N
 func MeetingStatusSet(ctx context.Context, c b24.Caller, p MeetingStatusSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -17,8 +17,16 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/resource/calendar-resource-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"name\" for the
+//     method \"calendar.resource.add\" is not set": The required parameter
+//     name was not provided
+//   - empty code, description "Access denied": The method is called by an
+//     external user or the user is not allowed to modify resources
+//   - empty code, description "An error occurred while creating the
+//     resource": Another error
 func ResourceAdd(ctx context.Context, c b24.Caller, p ResourceAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -70,8 +78,15 @@ func (p *ResourceAddParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/resource/calendar-resource-booking-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": Access to the method is
+//     prohibited for external users
+//   - empty code, description "The required parameter
+//     \"filter['resourceTypeIdList']\" is not set for the method
+//     \"calendar.resource.booking.list\"": Neither of the required
+//     parameters resourceTypeIdList or resourceIdList was provided
 func ResourceBookingList(ctx context.Context, c b24.Caller, p ResourceBookingListParams, opts ...b24.CallOption) ([]ResourceBookingListItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -255,8 +270,16 @@ func (v ResourceBookingListItem) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/resource/calendar-resource-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"resourceId\" for the
+//     method \"calendar.resource.delete\" is not set": The required
+//     parameter resourceId was not provided
+//   - empty code, description "Access denied": The method is called by an
+//     external user or the user is not allowed to modify resources
+//   - empty code, description "An error occurred while deleting the
+//     resource": Another error
 func ResourceDelete(ctx context.Context, c b24.Caller, p ResourceDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -310,8 +333,11 @@ func (p *ResourceDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/resource/calendar-resource-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": Access to the method is
+//     prohibited for external users
 func ResourceList(ctx context.Context, c b24.Caller, p ResourceListParams, opts ...b24.CallOption) ([]ResourceListItem, error) {
 	var out []ResourceListItem
 	if err := b24.Invoke(ctx, c, ResourceListCommand(p).Request, &out, opts...); err != nil {
@@ -370,8 +396,19 @@ func (v ResourceListItem) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/resource/calendar-resource-update.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"resourceId\" for the
+//     method \"calendar.resource.update\" is not set": The required
+//     parameter resourceId is missing
+//   - empty code, description "The required parameter \"name\" for the
+//     method \"calendar.resource.update\" is not set": The required
+//     parameter name is missing
+//   - empty code, description "Access denied": The method is called by an
+//     external user or the user is not allowed to modify resources
+//   - empty code, description "An error occurred while updating the
+//     resource": Another error
 func ResourceUpdate(ctx context.Context, c b24.Caller, p ResourceUpdateParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err

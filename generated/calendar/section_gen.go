@@ -19,8 +19,23 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-section-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"type\" for the
+//     method \"calendar.section.add\" is not set.": The required parameter
+//     type is not provided
+//   - empty code, description "The required parameter \"ownerId\" for the
+//     method \"calendar.section.add\" is not set.": The required parameter
+//     ownerId is not provided and the type parameter is not equal to user
+//   - empty code, description "Invalid value for the \"name\" parameter":
+//     Incorrect data format in the name field
+//   - empty code, description "Invalid value for the \"description\"
+//     parameter": Incorrect data format in the description field
+//   - empty code, description "Access denied": No permission to create a
+//     calendar with the provided type
+//   - empty code, description "An error occurred while creating the
+//     section": Another error
 func SectionAdd(ctx context.Context, c b24.Caller, p SectionAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -178,8 +193,23 @@ func (v *SectionAddParamsExportSet) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-section-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"type\" for the
+//     method \"calendar.section.delete\" is not set.": The required
+//     parameter type was not provided
+//   - empty code, description "The required parameter \"ownerId\" for the
+//     method \"calendar.section.delete\" is not set.": The required
+//     parameter ownerId was not provided and the type parameter is not equal
+//     to user
+//   - empty code, description "Section ID is not set.": The required
+//     parameter id was not provided
+//   - empty code, description "Access denied.": The calendar with the
+//     specified id does not exist or there are no rights to edit the
+//     calendar
+//   - empty code, description "An error occurred while deleting the
+//     section.": Another error
 func SectionDelete(ctx context.Context, c b24.Caller, p SectionDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -273,8 +303,17 @@ func (v *SectionDeleteParamsType) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-section-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"type\" for the
+//     method \"calendar.section.get\" is not set": The required parameter
+//     type was not provided
+//   - empty code, description "The required parameter \"ownerId\" for the
+//     method \"calendar.section.get\" is not set": The required parameter
+//     ownerId was not provided and the type parameter is not equal to user
+//   - empty code, description "Access denied": Access to the method is
+//     prohibited for external users
 func SectionGet(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b24.CallOption) ([]SectionGetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -473,8 +512,26 @@ func (v *SectionGetParamsType) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-section-update.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"type\" for the
+//     method \"calendar.section.update\" is not set": The required parameter
+//     type is missing
+//   - empty code, description "The required parameter \"ownerId\" for the
+//     method \"calendar.section.update\" is not set": The required parameter
+//     ownerId is missing and the type parameter is not equal to user
+//   - empty code, description "Section ID is not set": The required
+//     parameter id is missing
+//   - empty code, description "Invalid value for the \"name\" parameter":
+//     Incorrect data format in the name field
+//   - empty code, description "Invalid value for the \"description\"
+//     parameter": Incorrect data format in the description field
+//   - empty code, description "Access denied": The calendar with the
+//     specified id does not exist or there are no rights to edit the
+//     calendar
+//   - empty code, description "An error occurred while updating the
+//     section": Another error
 func SectionUpdate(ctx context.Context, c b24.Caller, p SectionUpdateParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err

@@ -307,8 +307,12 @@ type UserSettingsGetParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-user-settings-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The required parameter \"settings\" for the
+//     method \"calendar.user.settings.set\" is not set": The required
+//     parameter settings was not provided
 func UserSettingsSet(ctx context.Context, c b24.Caller, p UserSettingsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, UserSettingsSetCommand(p).Request, &out, opts...); err != nil {

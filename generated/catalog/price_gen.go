@@ -185,7 +185,8 @@ func (v PriceAddResult) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 200040300020: Insufficient permissions to delete
-//   - -: No price exists for the given identifier
+//   - empty code, description "Price does not exist": No price exists for
+//     the given identifier
 //   - 100: Parameter id not specified
 //   - 0: Other errors
 func PriceDelete(ctx context.Context, c b24.Caller, p PriceDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -244,7 +245,8 @@ func (p *PriceDeleteParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 200040300010: Insufficient permissions to read
-//   - -: No price exists for the product with this ID
+//   - empty code, description "Price does not exist": No price exists for
+//     the product with this ID
 //   - 100: Parameter id is not specified
 //   - 0: Other errors
 func PriceGet(ctx context.Context, c b24.Caller, p PriceGetParams, opts ...b24.CallOption) (*PriceGetResult, error) {
@@ -695,7 +697,8 @@ func (v PriceModifyResult) MarshalJSON() ([]byte, error) {
 //   - 200040300020: Insufficient rights to edit the price
 //   - 200040300030: Insufficient rights to edit the product
 //   - 100: The fields parameter is not specified or is empty
-//   - -: No price exists for the product with this identifier
+//   - empty code, description "Price does not exist": No price exists for
+//     the product with this identifier
 //   - 0: Required fields not provided
 func PriceUpdate(ctx context.Context, c b24.Caller, p PriceUpdateParams, opts ...b24.CallOption) (*PriceUpdateResult, error) {
 	if err := p.validate(); err != nil {

@@ -87,8 +87,8 @@ func (v PriceTypeLangInput) MarshalJSON() ([]byte, error) {
 //   - 200040300020: Insufficient permissions to edit
 //   - 201200000010: Language with the specified identifier does not exist
 //   - 201000000000: Price type with the specified identifier does not exist
-//   - 400: Translation for the specified pair: price type and language
-//     identifier already exists
+//   - empty code, description "Translation for the specified pair: price
+//     type and language identifier already exists"
 //   - 100: Required parameter fields not provided
 //   - 0: Required fields not set
 func PriceTypeLangAdd(ctx context.Context, c b24.Caller, p PriceTypeLangAddParams, opts ...b24.CallOption) (*PriceTypeLangAddResult, error) {
@@ -610,8 +610,8 @@ func (v PriceTypeLangListResult) MarshalJSON() ([]byte, error) {
 //     identifier exists
 //   - 201200000010: Language with the specified identifier does not exist
 //   - 201000000000: Price type with the specified identifier does not exist
-//   - 400: Translation for the specified pair: price type and language
-//     identifier already exists
+//   - empty code, description "Translation for the specified pair: price
+//     type and language identifier already exists"
 //   - 100: Parameter id not specified
 //   - 0: Required fields of the fields structure not provided
 func PriceTypeLangUpdate(ctx context.Context, c b24.Caller, p PriceTypeLangUpdateParams, opts ...b24.CallOption) (*PriceTypeLangUpdateResult, error) {

@@ -386,8 +386,7 @@ func (v *ProductPropertyUserType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Required fields: iblockId, name, propertyType Required fields not
-//     provided in fields
+//   - 0: Required fields not provided in fields
 func ProductPropertyAdd(ctx context.Context, c b24.Caller, p ProductPropertyAddParams, opts ...b24.CallOption) (*ProductPropertyAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -475,7 +474,9 @@ func (v ProductPropertyAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Access Denied Insufficient permissions to view the catalog
+//   - 0: Insufficient permissions to view the catalog
+//   - empty code, description "productProperty does not exist": Property
+//     with the specified id not found
 func ProductPropertyDelete(ctx context.Context, c b24.Caller, p ProductPropertyDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -534,7 +535,9 @@ func (p *ProductPropertyDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Access Denied Insufficient rights to view the catalog
+//   - 0: Insufficient rights to view the catalog
+//   - empty code, description "productProperty does not exist": Property
+//     with the specified id not found
 func ProductPropertyGet(ctx context.Context, c b24.Caller, p ProductPropertyGetParams, opts ...b24.CallOption) (*ProductPropertyGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -613,7 +616,7 @@ func (v ProductPropertyGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Access Denied Insufficient permissions to view the catalog
+//   - 0: Insufficient permissions to view the catalog
 func ProductPropertyGetFields(ctx context.Context, c b24.Caller, p ProductPropertyGetFieldsParams, opts ...b24.CallOption) (*ProductPropertyGetFieldsResult, error) {
 	var out ProductPropertyGetFieldsResult
 	if err := b24.Invoke(ctx, c, ProductPropertyGetFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -674,7 +677,8 @@ func (v ProductPropertyGetFieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Access Denied Insufficient rights to view the catalog
+//   - 0: Insufficient rights to view the catalog
+//   - 100: Invalid data type for the value of the filter parameter
 func ProductPropertyList(ctx context.Context, c b24.Caller, p ProductPropertyListParams, opts ...b24.CallOption) (*ProductPropertyListResult, error) {
 	var out ProductPropertyListResult
 	if err := b24.Invoke(ctx, c, ProductPropertyListCommand(p).Request, &out, opts...); err != nil {
@@ -826,8 +830,10 @@ func (v ProductPropertyListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Required fields: iblockId The required parameter iblockId is not
-//     passed in fields
+//   - 0: The required parameter iblockId is not passed in fields
+//   - empty code, description "productProperty does not exist": Property
+//     with the specified id not found
+//   - 100: Invalid data type for the id parameter value
 func ProductPropertyUpdate(ctx context.Context, c b24.Caller, p ProductPropertyUpdateParams, opts ...b24.CallOption) (*ProductPropertyUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

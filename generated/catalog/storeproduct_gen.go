@@ -52,7 +52,8 @@ func (v Storeproduct) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 200040300010: Insufficient rights to read
-//   - -: No inventory for products with such ID exists
+//   - empty code, description "Store product does not exist": No inventory
+//     for products with such ID exists
 //   - 100: Parameter id is not specified
 //   - 0: Other errors
 func StoreproductGet(ctx context.Context, c b24.Caller, p StoreproductGetParams, opts ...b24.CallOption) (*StoreproductGetResult, error) {

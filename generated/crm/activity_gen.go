@@ -899,27 +899,21 @@ func (v ActivityConfigurableDeclineAction) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - The field SUBJECT is not defined or empty: The SUBJECT field is not
-//     set
-//   - The field RESPONSIBLE_ID is not defined or invalid: The RESPONSIBLE_ID
-//     field is not set
-//   - The field TYPE_ID is not defined or invalid: The TYPE_ID field is not
-//     set
-//   - The field COMMUNICATIONS is not defined or invalid: The COMMUNICATIONS
-//     field is not set
-//   - The only one communication is allowed for activity of specified type:
-//     More than one contact is specified
-//   - Could not build binding. Please ensure that owner info and
-//     communications are defined correctly: Connections for the activity are
-//     not specified
+//   - empty code, description "The SUBJECT field is not set"
+//   - empty code, description "The RESPONSIBLE_ID field is not set"
+//   - empty code, description "The TYPE_ID field is not set"
+//   - empty code, description "The COMMUNICATIONS field is not set"
+//   - empty code, description "More than one contact is specified"
+//   - empty code, description "Connections for the activity are not
+//     specified"
 //   - empty code, description "Errors related to \"email\" activities"
-//   - The custom activity without provider is not supported in current
-//     context: The activity type is not supported in the specified context
-//   - Use crm.activity.configurable.add for this activity provider:
-//     Incorrect method call for configurable activity
-//   - Access denied: No permission to add entity in CRM
-//   - Application context required: Incorrect PROVIDER_ID parameter for the
-//     activity created in the application context
+//   - empty code, description "The activity type is not supported in the
+//     specified context"
+//   - empty code, description "Incorrect method call for configurable
+//     activity"
+//   - empty code, description "No permission to add entity in CRM"
+//   - empty code, description "Incorrect PROVIDER_ID parameter for the
+//     activity created in the application context"
 //
 // Deprecated: use [ActivityTodoAdd] (crm.activity.todo.add).
 func ActivityAdd(ctx context.Context, c b24.Caller, p ActivityAddParams, opts ...b24.CallOption) (b24.Int, error) {
@@ -1108,6 +1102,7 @@ func (v ActivityAddParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - REQUIRED_ARG_MISSING: Required fields are not filled
 func ActivityBadgeAdd(ctx context.Context, c b24.Caller, p ActivityBadgeAddParams, opts ...b24.CallOption) (*ActivityBadgeAddResult, error) {
 	if err := p.validate(); err != nil {
@@ -1208,6 +1203,7 @@ func (v ActivityBadgeAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - NOT_FOUND: Badge with the specified code not found
 func ActivityBadgeDelete(ctx context.Context, c b24.Caller, p ActivityBadgeDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -1263,6 +1259,7 @@ func (p *ActivityBadgeDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - NOT_FOUND: Badge with the specified code not found
 func ActivityBadgeGet(ctx context.Context, c b24.Caller, p ActivityBadgeGetParams, opts ...b24.CallOption) (*ActivityBadgeGetResult, error) {
 	if err := p.validate(); err != nil {
@@ -1335,8 +1332,10 @@ func (v ActivityBadgeGetResult) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/timeline/activities/configurable/badges/crm-activity-badge-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 func ActivityBadgeList(ctx context.Context, c b24.Caller, p ActivityBadgeListParams, opts ...b24.CallOption) (*ActivityBadgeListResult, error) {
 	var out ActivityBadgeListResult
 	if err := b24.Invoke(ctx, c, ActivityBadgeListCommand(p).Request, &out, opts...); err != nil {
@@ -1399,6 +1398,7 @@ func (v ActivityBadgeListResult) MarshalJSON() ([]byte, error) {
 //   - 100: Required fields not provided
 //   - NOT_FOUND: Entity not found
 //   - OWNER_NOT_FOUND: Owner of the entity not found
+//   - ACCESS_DENIED: Insufficient rights to perform the operation
 //   - ACTIVITY_IS_ALREADY_BOUND: The deal is already bound to this entity
 func ActivityBindingAdd(ctx context.Context, c b24.Caller, p ActivityBindingAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -1477,6 +1477,7 @@ func (p *ActivityBindingAddParams) validate() error {
 //   - 100: Required fields are not provided
 //   - NOT_FOUND: Element not found
 //   - OWNER_NOT_FOUND: Owner of the element not found
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - BINDING_NOT_FOUND: Deal is not linked to this entity
 //   - LAST_BINDING_CANNOT_BE_DELETED: Cannot delete the only binding of the
 //     deal to the entity
@@ -1554,6 +1555,7 @@ func (p *ActivityBindingDeleteParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 100: Required fields are not provided
+//   - ACCESS_DENIED: Insufficient rights to perform the operation
 func ActivityBindingList(ctx context.Context, c b24.Caller, p ActivityBindingListParams, opts ...b24.CallOption) ([]ActivityBindingListItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1641,6 +1643,7 @@ func (v ActivityBindingListItem) MarshalJSON() ([]byte, error) {
 //     deal from one CRM object type to another
 //   - SOURCE_AND_TARGET_ENTITY_ID_ARE_EQUAL_ERROR: Cannot move the deal to
 //     the same deal
+//   - ACCESS_DENIED: Insufficient rights to perform the operation
 //   - ACTIVITY_IS_ALREADY_BOUND: The deal is already bound to this entity
 //   - BINDING_NOT_FOUND: The deal is not linked to the specified entity
 func ActivityBindingMove(ctx context.Context, c b24.Caller, p ActivityBindingMoveParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -1734,8 +1737,10 @@ func (p *ActivityBindingMoveParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - NOT_FOUND: Item not found Activity with the specified activityId was
-//     not found or is not linked to CRM objects
+//   - NOT_FOUND: Activity with the specified activityId was not found or is
+//     not linked to CRM objects
+//   - ACCESS_DENIED: The user does not have permission to read linked CRM
+//     objects or AI call processing is disabled in Bitrix24
 func ActivityCallGetTranscript(ctx context.Context, c b24.Caller, p ActivityCallGetTranscriptParams, opts ...b24.CallOption) (*ActivityCallGetTranscriptResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1859,6 +1864,7 @@ type ActivityCommunicationFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - 100: Required fields are not filled
 //   - ERROR_WRONG_CONTEXT: Method call is only possible in the context of an
 //     application
@@ -2085,6 +2091,7 @@ func (v ActivityConfigurableAddResultTime) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - NOT_FOUND: Element not found
 //   - ERROR_WRONG_CONTEXT: Method call is only possible in the context of an
 //     application
@@ -2165,6 +2172,7 @@ func (v ActivityConfigurableGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - NOT_FOUND: Element not found
 //   - 100: Required fields are not filled
 //   - ERROR_WRONG_CONTEXT: Method call is only possible in the context of an
@@ -2341,11 +2349,11 @@ func (v ActivityConfigurableUpdateResultTime) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - Activity is not found: The activity with the specified identifier was
-//     not found for the entity in CRM
-//   - Access denied: No permission to edit the entity in CRM
-//   - Application context required: Invalid parameter PROVIDER_ID for the
-//     activity created in the context of the application
+//   - empty code, description "The activity with the specified identifier
+//     was not found for the entity in CRM"
+//   - empty code, description "No permission to edit the entity in CRM"
+//   - empty code, description "Invalid parameter PROVIDER_ID for the
+//     activity created in the context of the application"
 func ActivityDelete(ctx context.Context, c b24.Caller, p ActivityDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2436,11 +2444,11 @@ type ActivityFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - Activity is not found: The activity with the specified ID was not
-//     found for the entity in CRM
-//   - Access denied: No rights to edit the entity in CRM
-//   - Application context required: Invalid PROVIDER_ID parameter for the
-//     activity created in the context of the application
+//   - empty code, description "The activity with the specified ID was not
+//     found for the entity in CRM"
+//   - empty code, description "No rights to edit the entity in CRM"
+//   - empty code, description "Invalid PROVIDER_ID parameter for the
+//     activity created in the context of the application"
 func ActivityGet(ctx context.Context, c b24.Caller, p ActivityGetParams, opts ...b24.CallOption) (*Activity, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2503,6 +2511,7 @@ func (p *ActivityGetParams) validate() error {
 //   - OWNER_NOT_FOUND: The element to which the activity is linked was not
 //     found
 //   - NOT_FOUND: The activity was not found
+//   - ACCESS_DENIED: Access denied
 func ActivityLayoutBlocksDelete(ctx context.Context, c b24.Caller, p ActivityLayoutBlocksDeleteParams, opts ...b24.CallOption) (*ActivityLayoutBlocksDeleteResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2602,6 +2611,7 @@ func (v ActivityLayoutBlocksDeleteResult) MarshalJSON() ([]byte, error) {
 //   - OWNER_NOT_FOUND: The element to which the activity is linked was not
 //     found
 //   - NOT_FOUND: The activity was not found
+//   - ACCESS_DENIED: Access denied
 func ActivityLayoutBlocksGet(ctx context.Context, c b24.Caller, p ActivityLayoutBlocksGetParams, opts ...b24.CallOption) (*ActivityLayoutBlocksGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2977,6 +2987,7 @@ func (v ActivityLayoutBlocksGetResult) MarshalJSON() ([]byte, error) {
 //   - OWNER_NOT_FOUND: The element to which the activity is linked was not
 //     found
 //   - NOT_FOUND: The activity was not found
+//   - ACCESS_DENIED: Access denied
 //   - UNSUITABLE_ACTIVITY_TYPE_ERROR: The type of this activity is not
 //     suitable for adding a set of additional content blocks
 //   - FIELD_IS_REQUIRED: The blocks field in RestAppLayoutDto must be
@@ -3208,6 +3219,7 @@ type ActivityListParams struct {
 //
 //   - 100: Required fields are missing
 //   - NOT_FOUND: CRM object not found
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - OWNER_NOT_FOUND: Owner of the entity not found
 //   - WRONG_DATETIME_FORMAT: Incorrect date format
 func ActivityTodoAdd(ctx context.Context, c b24.Caller, p ActivityTodoAddParams, opts ...b24.CallOption) (*ActivityTodoAddResult, error) {
@@ -3316,6 +3328,7 @@ func (v ActivityTodoAddResult) MarshalJSON() ([]byte, error) {
 //
 //   - 100: Required fields are not provided
 //   - NOT_FOUND: CRM entity not found
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - OWNER_NOT_FOUND: Owner of the item not found
 //   - WRONG_DATETIME_FORMAT: Incorrect date format
 //   - CAN_NOT_UPDATE_COMPLETED_TODO: Completed activity cannot be modified
@@ -3436,6 +3449,7 @@ func (v ActivityTodoUpdateResult) MarshalJSON() ([]byte, error) {
 //
 //   - 100: Required fields are missing
 //   - NOT_FOUND: CRM object not found
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - OWNER_NOT_FOUND: Owner of the entity not found
 //   - CAN_NOT_UPDATE_COLOR_COMPLETED_TODO: Cannot change color in a closed
 //     deal
@@ -3547,6 +3561,7 @@ func (v ActivityTodoUpdateColorResult) MarshalJSON() ([]byte, error) {
 //
 //   - 100: Required fields not provided
 //   - NOT_FOUND: CRM object not found
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - OWNER_NOT_FOUND: Owner of the entity not found
 //   - WRONG_DATETIME_FORMAT: Incorrect date format
 //   - CAN_NOT_UPDATE_COMPLETED_TODO: Completed activity cannot be modified
@@ -3650,6 +3665,7 @@ func (v ActivityTodoUpdateDeadlineResult) MarshalJSON() ([]byte, error) {
 //
 //   - 100: Required fields are missing
 //   - NOT_FOUND: CRM object not found
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - OWNER_NOT_FOUND: Owner of the entity not found
 //   - CAN_NOT_UPDATE_COMPLETED_TODO: Closed activity cannot be modified
 func ActivityTodoUpdateDescription(ctx context.Context, c b24.Caller, p ActivityTodoUpdateDescriptionParams, opts ...b24.CallOption) (*ActivityTodoUpdateDescriptionResult, error) {
@@ -3759,6 +3775,7 @@ func (v ActivityTodoUpdateDescriptionResult) MarshalJSON() ([]byte, error) {
 //
 //   - 100: Required fields are missing
 //   - NOT_FOUND: CRM object not found
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - OWNER_NOT_FOUND: Owner of the entity not found
 //   - CAN_NOT_UPDATE_RESPONSIBLE_USER_COMPLETED_TODO: Cannot change the
 //     responsible user in a closed activity
@@ -3865,10 +3882,11 @@ func (v ActivityTodoUpdateResponsibleUserResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - Access denied! Application context required: The method works only in
-//     the context of applications
-//   - Admin permissions required: The method is only available to
-//     administrators
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
+//   - empty code, description "The method works only in the context of
+//     applications"
+//   - empty code, description "The method is only available to
+//     administrators"
 //   - INVALID_ARG_VALUE: The required field TYPE_ID is not filled
 func ActivityTypeAdd(ctx context.Context, c b24.Caller, p ActivityTypeAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -3964,10 +3982,11 @@ func (v ActivityTypeAddParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - Access denied! Application context required: The method works only in
-//     the context of applications
-//   - Admin permissions required: The method is only available to
-//     administrators
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
+//   - empty code, description "The method works only in the context of
+//     applications"
+//   - empty code, description "The method is only available to
+//     administrators"
 //   - INVALID_ARG_VALUE: Custom activity type with the specified TYPE_ID
 //     does not exist
 func ActivityTypeDelete(ctx context.Context, c b24.Caller, p ActivityTypeDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -4024,10 +4043,11 @@ func (p *ActivityTypeDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - Access denied! Application context required: The method works only in
-//     the context of applications
-//   - Admin permissions required: The method is only available to
-//     administrators
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
+//   - empty code, description "The method works only in the context of
+//     applications"
+//   - empty code, description "The method is only available to
+//     administrators"
 func ActivityTypeList(ctx context.Context, c b24.Caller, p ActivityTypeListParams, opts ...b24.CallOption) ([]ActivityTypeListItem, error) {
 	var out []ActivityTypeListItem
 	if err := b24.Invoke(ctx, c, ActivityTypeListCommand(p).Request, &out, opts...); err != nil {
@@ -4088,28 +4108,22 @@ func (v ActivityTypeListItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - Activity is not found: The activity with the specified identifier was
-//     not found for the entity in CRM
-//   - The field SUBJECT is not defined or empty: The SUBJECT field is not
-//     set
-//   - The field RESPONSIBLE_ID is not defined or invalid: The RESPONSIBLE_ID
-//     field is not set
-//   - The field TYPE_ID is not defined or invalid: The TYPE_ID field is not
-//     set
-//   - The field COMMUNICATIONS is not defined or invalid: The COMMUNICATIONS
-//     field is not set
-//   - The only one communication is allowed for activity of specified type:
-//     More than one contact is specified
-//   - Could not build binding. Please ensure that owner info and
-//     communications are defined correctly: Connections for the activity are
-//     not specified
-//   - The custom activity without provider is not supported in current
-//     context: The activity type is not supported in the specified context
-//   - Use crm.activity.configurable.update for this activity provider:
-//     Incorrect method call for configurable activity
-//   - Access denied: No permission to update the entity in CRM
-//   - Application context required: Incorrect PROVIDER_ID parameter for the
-//     activity created in the application context
+//   - empty code, description "The activity with the specified identifier
+//     was not found for the entity in CRM"
+//   - empty code, description "The SUBJECT field is not set"
+//   - empty code, description "The RESPONSIBLE_ID field is not set"
+//   - empty code, description "The TYPE_ID field is not set"
+//   - empty code, description "The COMMUNICATIONS field is not set"
+//   - empty code, description "More than one contact is specified"
+//   - empty code, description "Connections for the activity are not
+//     specified"
+//   - empty code, description "The activity type is not supported in the
+//     specified context"
+//   - empty code, description "Incorrect method call for configurable
+//     activity"
+//   - empty code, description "No permission to update the entity in CRM"
+//   - empty code, description "Incorrect PROVIDER_ID parameter for the
+//     activity created in the application context"
 //
 // Deprecated: use [ActivityTodoUpdate] (crm.activity.todo.update).
 func ActivityUpdate(ctx context.Context, c b24.Caller, p ActivityUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {

@@ -151,15 +151,16 @@ func (v AddressInput) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - TYPE_ID is not defined or invalid: Address type identifier is not
-//     specified or has an invalid value
-//   - ENTITY_TYPE_ID is not defined or invalid: Parent object type
-//     identifier is not specified or has an invalid value.
-//   - ENTITY_ID is not defined or invalid: Parent object identifier is not
-//     specified or has an invalid value
-//   - TypeAddress exists: An address of this type already exists for the
-//     specified parent object
-//   - Access denied: Insufficient access permissions to add the address
+//   - empty code, description "Address type identifier is not specified or
+//     has an invalid value"
+//   - empty code, description "Parent object type identifier is not
+//     specified or has an invalid value."
+//   - empty code, description "Parent object identifier is not specified or
+//     has an invalid value"
+//   - empty code, description "An address of this type already exists for
+//     the specified parent object"
+//   - empty code, description "Insufficient access permissions to add the
+//     address"
 func AddressAdd(ctx context.Context, c b24.Caller, p AddressAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -226,14 +227,15 @@ func (p *AddressAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - TYPE_ID is not defined or invalid: The address type identifier is not
-//     specified or has an invalid value
-//   - ENTITY_TYPE_ID is not defined or invalid: The parent object type
-//     identifier is not specified or has an invalid value
-//   - ENTITY_ID is not defined or invalid: The parent object identifier is
-//     not specified or has an invalid value
-//   - TypeAddress not found: The address to delete was not found
-//   - Access denied: Insufficient access permissions to delete the address
+//   - empty code, description "The address type identifier is not specified
+//     or has an invalid value"
+//   - empty code, description "The parent object type identifier is not
+//     specified or has an invalid value"
+//   - empty code, description "The parent object identifier is not specified
+//     or has an invalid value"
+//   - empty code, description "The address to delete was not found"
+//   - empty code, description "Insufficient access permissions to delete the
+//     address"
 func AddressDelete(ctx context.Context, c b24.Caller, p AddressDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -373,8 +375,8 @@ type AddressFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - Access denied: Insufficient access rights to retrieve the list of
-//     addresses. No read access to companies, contacts, leads
+//   - empty code, description "Insufficient access rights to retrieve the
+//     list of addresses. No read access to companies, contacts, leads"
 func AddressList(ctx context.Context, c b24.Caller, p AddressListParams, opts ...b24.CallOption) ([]Address, error) {
 	var out []Address
 	if err := b24.Invoke(ctx, c, AddressListCommand(p).Request, &out, opts...); err != nil {
@@ -665,14 +667,15 @@ func (v AddressListParamsOrder) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - TYPE_ID is not defined or invalid: Address type identifier is not
-//     specified or has an invalid value
-//   - ENTITY_TYPE_ID is not defined or invalid: Parent object type
-//     identifier is not specified or has an invalid value.
-//   - ENTITY_ID is not defined or invalid: Parent object identifier is not
-//     specified or has an invalid value.
-//   - TypeAddress not found: Address not found
-//   - Access denied: Insufficient access permissions to update the address
+//   - empty code, description "Address type identifier is not specified or
+//     has an invalid value"
+//   - empty code, description "Parent object type identifier is not
+//     specified or has an invalid value."
+//   - empty code, description "Parent object identifier is not specified or
+//     has an invalid value."
+//   - empty code, description "Address not found"
+//   - empty code, description "Insufficient access permissions to update the
+//     address"
 func AddressUpdate(ctx context.Context, c b24.Caller, p AddressUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -87,6 +87,7 @@ func (v AutomatedsolutionInput) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - LIMIT_EXCEEDED: The number of available digital workspaces has been
 //     exceeded
 //   - BX_EMPTY_REQUIRED: A required field is not filled
@@ -173,6 +174,7 @@ func (v AutomatedsolutionAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - HAS_BOUND_TYPES: The digital workplace has bound SPAs. You must unbind
 //     the SPAs before deletion
 //
@@ -276,6 +278,7 @@ type AutomatedsolutionFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - NOT_FOUND: Digital workplace with such id not found
 func AutomatedsolutionGet(ctx context.Context, c b24.Caller, p AutomatedsolutionGetParams, opts ...b24.CallOption) (*AutomatedsolutionGetResult, error) {
 	if err := p.validate(); err != nil {
@@ -354,6 +357,7 @@ func (v AutomatedsolutionGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - INVALID_ARG_VALUE: Invalid input argument value. Details can be found
 //     in the error message
 func AutomatedsolutionList(ctx context.Context, c b24.Caller, p AutomatedsolutionListParams, opts ...b24.CallOption) (*AutomatedsolutionListResult, error) {
@@ -507,6 +511,7 @@ func (v AutomatedsolutionListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - BX_EMPTY_REQUIRED: Required field is not filled
 func AutomatedsolutionUpdate(ctx context.Context, c b24.Caller, p AutomatedsolutionUpdateParams, opts ...b24.CallOption) (*AutomatedsolutionUpdateResult, error) {
 	if err := p.validate(); err != nil {

@@ -20,8 +20,20 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/automation/crm-automation-trigger.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Target is not set.": The required parameter
+//     target was not provided
+//   - empty code, description "Incorrect target format.": The target
+//     parameter was not provided in the required format (Required format
+//     TYPENAME_ID)
+//   - empty code, description "Target is not found.": An incorrect TYPENAME
+//     was provided in the target parameter
+//   - ACCESS_DENIED: The user did not pass the permission check to trigger
+//     the automation.
+//   - empty code, description "Access denied.": The user did not pass the
+//     preliminary permission check for CRM access
 func AutomationTrigger(ctx context.Context, c b24.Caller, p AutomationTriggerParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -78,8 +90,16 @@ func (p *AutomationTriggerParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/automation/triggers/crm-automation-trigger-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": User did not pass the
+//     preliminary access rights check for CRM
+//   - ACCESS_DENIED: Admin rights check failed
+//   - empty code, description "Empty trigger code!": Empty parameter CODE
+//   - empty code, description "Wrong trigger code!": Parameter CODE does not
+//     match the pattern [a-z0-9\.\-_]
+//   - empty code, description "Empty trigger name!": Empty parameter NAME
 func AutomationTriggerAdd(ctx context.Context, c b24.Caller, p AutomationTriggerAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -145,8 +165,16 @@ func (p *AutomationTriggerAddParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/automation/triggers/crm-automation-trigger-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": User did not pass the
+//     preliminary access rights check for CRM
+//   - ACCESS_DENIED: Admin rights check failed
+//   - empty code, description "Empty trigger code!": Empty CODE parameter
+//   - empty code, description "Wrong trigger code!": CODE parameter does not
+//     match the pattern [a-z0-9\.\-_]
+//   - empty code, description "Trigger not found"
 func AutomationTriggerDelete(ctx context.Context, c b24.Caller, p AutomationTriggerDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -201,8 +229,21 @@ func (p *AutomationTriggerDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/automation/triggers/crm-automation-trigger-execute.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": User did not pass the
+//     preliminary access rights check for CRM
+//   - ACCESS_DENIED: Admin rights check failed
+//   - empty code, description "Empty trigger code!": Empty CODE parameter
+//   - empty code, description "Wrong trigger code!": CODE parameter does not
+//     match the pattern [a-z0-9\.\-_]
+//   - empty code, description "Trigger with code {$code} is not
+//     registered.": Application trigger not found
+//   - empty code, description "Incorrect parameter OWNER_TYPE_ID.": Provided
+//     owner_type_id is not defined in CRM
+//   - empty code, description "Incorrect parameter OWNER_ID.": Provided
+//     owner_id parameter value is incorrect (value is not positive)
 func AutomationTriggerExecute(ctx context.Context, c b24.Caller, p AutomationTriggerExecuteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -276,8 +317,12 @@ func (p *AutomationTriggerExecuteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/automation/triggers/crm-automation-trigger-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": User did not pass the
+//     preliminary access rights check for CRM
+//   - ACCESS_DENIED: Admin rights check failed
 func AutomationTriggerList(ctx context.Context, c b24.Caller, p AutomationTriggerListParams, opts ...b24.CallOption) ([]AutomationTriggerListItem, error) {
 	var out []AutomationTriggerListItem
 	if err := b24.Invoke(ctx, c, AutomationTriggerListCommand(p).Request, &out, opts...); err != nil {

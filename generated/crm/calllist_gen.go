@@ -57,18 +57,16 @@ func (v Calllist) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_ARGUMENT: ENTITY_TYPE is not found, ENTITIES is not found A
-//     required parameter was not passed
-//   - ENTITIES_ERROR: Entities is not array The ENTITIES parameter received
-//     a value that is not an array
-//   - ENTITY_TYPE_ERROR: Incorrect entity type The ENTITY_TYPE parameter
-//     received a value other than CONTACT or COMPANY
-//   - ENTITY_ERROR: Incorrect entities id The ENTITIES parameter contains
-//     identifiers that do not exist in CRM
-//   - WEBFORM_ERROR: Incorrect webform id The WEBFORM_ID parameter specifies
-//     a CRM form that does not exist
-//   - ACCESS_ERROR: You don't have access to these entities There is no
-//     access to any of the passed elements
+//   - ERROR_ARGUMENT: A required parameter was not passed
+//   - ENTITIES_ERROR: The ENTITIES parameter received a value that is not an
+//     array
+//   - ENTITY_TYPE_ERROR: The ENTITY_TYPE parameter received a value other
+//     than CONTACT or COMPANY
+//   - ENTITY_ERROR: The ENTITIES parameter contains identifiers that do not
+//     exist in CRM
+//   - WEBFORM_ERROR: The WEBFORM_ID parameter specifies a CRM form that does
+//     not exist
+//   - ACCESS_ERROR: There is no access to any of the passed elements
 func CalllistAdd(ctx context.Context, c b24.Caller, p CalllistAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -163,10 +161,9 @@ func (v *CalllistAddParamsEntityType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_ARGUMENT: ID is not found The required parameter ID was not
-//     passed
-//   - LIST_ID_ERROR: Incorrect list id A call list with this identifier does
-//     not exist, or the user does not have the read permission
+//   - ERROR_ARGUMENT: The required parameter ID was not passed
+//   - LIST_ID_ERROR: A call list with this identifier does not exist, or the
+//     user does not have the read permission
 func CalllistGet(ctx context.Context, c b24.Caller, p CalllistGetParams, opts ...b24.CallOption) (*Calllist, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -224,15 +221,13 @@ func (p *CalllistGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_ARGUMENT: LIST_ID is not found The required parameter LIST_ID
-//     was not passed
-//   - LIST_ID_ERROR: List id should be positive, Call list is not found The
-//     call list identifier is less than one, or a call list with this
-//     identifier does not exist
-//   - STATUS_ERROR: Incorrect status The STATUS filter received a value that
-//     is not in the list of statuses
-//   - ACCESS_ERROR: You do not have access to the participants of this call
-//     list The user does not have access to any participant of the call list
+//   - ERROR_ARGUMENT: The required parameter LIST_ID was not passed
+//   - LIST_ID_ERROR: The call list identifier is less than one, or a call
+//     list with this identifier does not exist
+//   - STATUS_ERROR: The STATUS filter received a value that is not in the
+//     list of statuses
+//   - ACCESS_ERROR: The user does not have access to any participant of the
+//     call list
 func CalllistItemsGet(ctx context.Context, c b24.Caller, p CalllistItemsGetParams, opts ...b24.CallOption) ([]CalllistItemsGetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -316,9 +311,8 @@ func (v CalllistItemsGetItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Unknown field definition FIELD (FIELD) for
-//     \Bitrix\Crm\CallList\Internals\CallList Entity. The select, filter, or
-//     order parameter received a field that the call list does not have
+//   - 100: The select, filter, or order parameter received a field that the
+//     call list does not have
 func CalllistList(ctx context.Context, c b24.Caller, p CalllistListParams, opts ...b24.CallOption) ([]Calllist, error) {
 	var out []Calllist
 	if err := b24.Invoke(ctx, c, CalllistListCommand(p).Request, &out, opts...); err != nil {
@@ -486,18 +480,17 @@ func (v CalllistStatuslistItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_ARGUMENT: LIST_ID is not found, ENTITY_TYPE is not found,
-//     ENTITIES is not found A required parameter was not passed
-//   - ENTITY_TYPE_ERROR: EntityType is incorrect The ENTITY_TYPE parameter
-//     received a value other than CONTACT or COMPANY
-//   - ENTITIES_ERROR: Entities is not array The ENTITIES parameter received
-//     a value that is not an array
-//   - LIST_ID_ERROR: Incorrect list id or access denied A call list with
-//     this identifier does not exist, or there is no access to it
-//   - WEBFORM_ERROR: Incorrect webform id The WEBFORM_ID parameter specifies
-//     a CRM form that does not exist
-//   - ACCESS_ERROR: Access Denied The user does not have the permission to
-//     read contacts or companies
+//   - ERROR_ARGUMENT: A required parameter was not passed
+//   - ENTITY_TYPE_ERROR: The ENTITY_TYPE parameter received a value other
+//     than CONTACT or COMPANY
+//   - ENTITIES_ERROR: The ENTITIES parameter received a value that is not an
+//     array
+//   - LIST_ID_ERROR: A call list with this identifier does not exist, or
+//     there is no access to it
+//   - WEBFORM_ERROR: The WEBFORM_ID parameter specifies a CRM form that does
+//     not exist
+//   - ACCESS_ERROR: The user does not have the permission to read contacts
+//     or companies
 func CalllistUpdate(ctx context.Context, c b24.Caller, p CalllistUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

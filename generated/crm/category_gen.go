@@ -137,6 +137,8 @@ func (v CategoryInput) MarshalJSON() ([]byte, error) {
 //     funnels
 //   - ADDING_DISABLED: Occurs when attempting to create a system funnel in
 //     SPAs
+//   - ACCESS_DENIED: Occurs if the user does not have sufficient rights to
+//     add a funnel
 //   - 0: Occurs if the required field name is not provided
 func CategoryAdd(ctx context.Context, c b24.Caller, p CategoryAddParams, opts ...b24.CallOption) (*CategoryAddResult, error) {
 	if err := p.validate(); err != nil {
@@ -233,6 +235,8 @@ func (v CategoryAddResult) MarshalJSON() ([]byte, error) {
 //   - ENTITY_TYPE_NOT_SUPPORTED: Occurs if the CRM object does not support
 //     funnels
 //   - REMOVING_DISABLED: Occurs when attempting to delete a system funnel
+//   - ACCESS_DENIED: Occurs if the user deleting the funnel does not have
+//     sufficient rights
 //   - 0: Occurs if the funnel to be deleted has at least one element.
 //     Relevant only for deals
 //   - BX_ERROR: Occurs if the funnel to be deleted has at least one element.
@@ -384,6 +388,8 @@ func (v CategoryFieldsResult) MarshalJSON() ([]byte, error) {
 //   - NOT_FOUND: Occurs with incorrect values for entityTypeId
 //   - ENTITY_TYPE_NOT_SUPPORTED: Occurs if the CRM object does not support
 //     funnels
+//   - ACCESS_DENIED: Occurs if the user does not have permission to view
+//     elements of this funnel
 func CategoryGet(ctx context.Context, c b24.Caller, p CategoryGetParams, opts ...b24.CallOption) (*CategoryGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -566,6 +572,8 @@ func (v CategoryListResult) MarshalJSON() ([]byte, error) {
 //   - NOT_FOUND: Occurs with incorrect values for entityTypeId
 //   - ENTITY_TYPE_NOT_SUPPORTED: Occurs if the CRM object does not support
 //     funnels
+//   - ACCESS_DENIED: Occurs if the user updating the funnel does not have
+//     sufficient rights
 func CategoryUpdate(ctx context.Context, c b24.Caller, p CategoryUpdateParams, opts ...b24.CallOption) (*CategoryUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

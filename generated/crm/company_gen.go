@@ -1182,8 +1182,17 @@ func (v *CompanyUserfieldInputSettingsDisplay) UnmarshalJSON(data []byte) error 
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/crm-company-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Parameter 'fields' must be array": The fields
+//     parameter is not an object
+//   - empty code, description "Parameter 'params' must be array": The params
+//     parameter is not an object
+//   - empty code, description "Access denied": The user does not have
+//     permission for "Add" or "Import" companies
+//   - empty code, description "Disk resource exhausted"
+//   - ERROR_CORE: The E-mail field contains an invalid address
 //
 // Deprecated: use [ItemAdd] (crm.item.add).
 func CompanyAdd(ctx context.Context, c b24.Caller, p CompanyAddParams, opts ...b24.CallOption) (b24.Int, error) {
@@ -1278,6 +1287,7 @@ func (v CompanyAddParamsParams) MarshalJSON() ([]byte, error) {
 //     provided at all
 //   - empty code, description "The parameter 'fields' must be array": The
 //     fields parameter is not an object
+//   - ACCESS_DENIED: The user does not have permission to edit the company
 //   - empty code, description "Not found": The company with the provided id
 //     was not found
 //   - empty code, description "The parameter 'fields' is not valid": Can
@@ -1370,6 +1380,7 @@ func (p *CompanyContactAddParams) validate() error {
 //     provided at all
 //   - empty code, description "The parameter 'item' must be array.": The
 //     fields parameter is not an object
+//   - ACCESS_DENIED: The user does not have permission to edit the company
 //   - empty code, description "Not found.": The company with the provided id
 //     was not found
 //   - empty code, description "The parameter 'fields' is not valid.": Can
@@ -1509,6 +1520,7 @@ type CompanyContactFieldsParams struct{}
 //   - empty code, description "The parameter ownerEntityID is invalid or not
 //     defined": The provided id is less than or equal to 0 or not provided
 //     at all
+//   - ACCESS_DENIED: The user does not have permission to edit companies
 func CompanyContactItemsDelete(ctx context.Context, c b24.Caller, p CompanyContactItemsDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1573,6 +1585,7 @@ func (p *CompanyContactItemsDeleteParams) validate() error {
 //   - empty code, description "The parameter ownerEntityID is invalid or not
 //     defined": The provided id is less than or equal to 0 or not provided
 //     at all
+//   - ACCESS_DENIED: The user does not have permission to read companies
 func CompanyContactItemsGet(ctx context.Context, c b24.Caller, p CompanyContactItemsGetParams, opts ...b24.CallOption) ([]CompanyContactItems, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1639,6 +1652,7 @@ func (p *CompanyContactItemsGetParams) validate() error {
 //     at all
 //   - empty code, description "The parameter items must be array": The items
 //     parameter is not an array
+//   - ACCESS_DENIED: The user does not have permission to edit companies
 //   - empty code, description "Not found": The company with the provided id
 //     was not found
 func CompanyContactItemsSet(ctx context.Context, c b24.Caller, p CompanyContactItemsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -2506,8 +2520,17 @@ type CompanyListParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/crm-company-update.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Parameter 'fields' must be an array": The
+//     fields parameter is not an object
+//   - empty code, description "Parameter 'params' must be an array": The
+//     params parameter is not an object
+//   - empty code, description "Access denied": The user does not have "Edit"
+//     access permission for companies
+//   - empty code, description "Exhausted allocated disk resource"
+//   - ERROR_CORE: The E-mail field contains an invalid address
 //
 // Deprecated: use [ItemUpdate] (crm.item.update).
 func CompanyUpdate(ctx context.Context, c b24.Caller, p CompanyUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -2676,11 +2699,14 @@ func (p *CompanyUserfieldAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The provided id is either less than or equal to zero, or not
-//     provided at all
-//   - 403: Occurs when: - the user does not have administrative rights - the
-//     user attempts to delete a custom field not associated with companies
+//   - empty code, description "ID is not defined or invalid": The provided
+//     id is either less than or equal to zero, or not provided at all
+//   - empty code, description "Access denied": Occurs when: - the user does
+//     not have administrative rights - the user attempts to delete a custom
+//     field not associated with companies
 //   - ERROR_NOT_FOUND: The custom field with the provided id does not exist
+//   - empty code, description "Error deleting FIELD_NAME for object
+//     ENTITY_ID": Unknown error during deletion
 func CompanyUserfieldDelete(ctx context.Context, c b24.Caller, p CompanyUserfieldDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2740,11 +2766,11 @@ func (p *CompanyUserfieldDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 403: Occurs when: - the user does not have read access permission for
-//     companies - the user attempts to access a custom field not associated
-//     with companies
-//   - 400: The provided id is less than or equal to zero, or not provided at
-//     all
+//   - empty code, description "Access denied": Occurs when: - the user does
+//     not have read access permission for companies - the user attempts to
+//     access a custom field not associated with companies
+//   - empty code, description "ID is not defined or invalid": The provided
+//     id is less than or equal to zero, or not provided at all
 //   - ERROR_NOT_FOUND: The custom field with the provided id was not found
 func CompanyUserfieldGet(ctx context.Context, c b24.Caller, p CompanyUserfieldGetParams, opts ...b24.CallOption) (*CompanyUserfield, error) {
 	if err := p.validate(); err != nil {
@@ -2805,7 +2831,10 @@ func (p *CompanyUserfieldGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The provided order is not an object
+//   - empty code, description "Parameter 'order' must be array": The
+//     provided order is not an object
+//   - empty code, description "Parameter 'filter' must be array": The
+//     provided filter is not an object
 func CompanyUserfieldList(ctx context.Context, c b24.Caller, p CompanyUserfieldListParams, opts ...b24.CallOption) ([]CompanyUserfield, error) {
 	var out []CompanyUserfield
 	if err := b24.Invoke(ctx, c, CompanyUserfieldListCommand(p).Request, &out, opts...); err != nil {
@@ -3116,9 +3145,13 @@ func (v *CompanyUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The provided fields is not an object
-//   - 403: Occurs when: - the user does not have administrative rights - the
-//     user tries to change a user field not linked to companies
+//   - empty code, description "Parameter 'fields' must be array": The
+//     provided fields is not an object
+//   - empty code, description "ID is not defined or invalid": The passed id
+//     is less than zero or not passed at all
+//   - empty code, description "Access denied": Occurs when: - the user does
+//     not have administrative rights - the user tries to change a user field
+//     not linked to companies
 //   - ERROR_NOT_FOUND: The user field with the passed id does not exist
 //   - ERROR_CORE: The passed XML_ID for the list element must be unique
 //     within the elements of the user field list

@@ -1324,6 +1324,7 @@ func (v ContactAddParamsParams) MarshalJSON() ([]byte, error) {
 //     not defined": The id is less than 0 or not provided at all
 //   - empty code, description "The parameter 'fields' must be array": The
 //     fields parameter is not an object
+//   - ACCESS_DENIED: The user does not have permission to edit contacts
 //   - empty code, description "Not found": Contact with the provided id not
 //     found
 //   - empty code, description "The parameter 'fields' is not valid": Can
@@ -1415,6 +1416,7 @@ func (p *ContactCompanyAddParams) validate() error {
 //     not defined": The provided id is less than 0
 //   - empty code, description "The parameter 'fields' must be array": The
 //     fields parameter is not an object
+//   - ACCESS_DENIED: The user does not have permission to edit contacts
 //   - empty code, description "Not found": Contact with the provided id not
 //     found
 //   - empty code, description "The parameter 'fields' is not valid": Can
@@ -1554,6 +1556,7 @@ type ContactCompanyFieldsParams struct{}
 //
 //   - empty code, description "The parameter 'ownerEntityID' is invalid or
 //     not defined": The id is less than 0 or not provided at all
+//   - ACCESS_DENIED: The user does not have permission to edit contacts
 func ContactCompanyItemsDelete(ctx context.Context, c b24.Caller, p ContactCompanyItemsDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1617,6 +1620,7 @@ func (p *ContactCompanyItemsDeleteParams) validate() error {
 //
 //   - empty code, description "The parameter 'ownerEntityID' is invalid or
 //     not defined": The id is less than 0 or not provided at all
+//   - ACCESS_DENIED: The user does not have permission to read contacts
 func ContactCompanyItemsGet(ctx context.Context, c b24.Caller, p ContactCompanyItemsGetParams, opts ...b24.CallOption) ([]ContactCompanyItems, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1682,6 +1686,7 @@ func (p *ContactCompanyItemsGetParams) validate() error {
 //     defined": The id is less than 0 or not provided at all
 //   - empty code, description "The parameter items must be array": The items
 //     parameter is not an array
+//   - ACCESS_DENIED: The user does not have permission to edit contacts
 //   - empty code, description "Not found": Contact with the provided id not
 //     found
 func ContactCompanyItemsSet(ctx context.Context, c b24.Caller, p ContactCompanyItemsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -1858,8 +1863,11 @@ func (p *ContactDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/custom-form/crm-contact-details-configuration-force-common-scope-for-all.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": The user does not have
+//     administrative rights
 //
 // Deprecated: use [ItemDetailsConfigurationForceCommonScopeForAll]
 // (crm.item.details.configuration.forceCommonScopeForAll).
@@ -1902,8 +1910,11 @@ type ContactDetailsConfigurationForceCommonScopeForAllParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/custom-form/crm-contact-details-configuration-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": The user does not have
+//     administrative rights
 //
 // Deprecated: use [ItemDetailsConfigurationGet]
 // (crm.item.details.configuration.get).
@@ -1960,8 +1971,11 @@ type ContactDetailsConfigurationGetParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/custom-form/crm-contact-details-configuration-reset.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": The user does not have
+//     administrative rights
 //
 // Deprecated: use [ItemDetailsConfigurationReset]
 // (crm.item.details.configuration.reset).

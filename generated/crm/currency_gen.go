@@ -344,8 +344,10 @@ type CurrencyBaseGetParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/currency/crm-currency-base-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": Insufficient access rights.
 func CurrencyBaseSet(ctx context.Context, c b24.Caller, p CurrencyBaseSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, CurrencyBaseSetCommand(p).Request, &out, opts...); err != nil {
@@ -385,8 +387,17 @@ type CurrencyBaseSetParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/currency/crm-currency-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": Insufficient access rights.
+//   - empty code, description "\"Currencies\" module not found! Please
+//     install the \"Currencies\" module."
+//   - empty code, description "Empty string": Currency identifier must
+//     consist of 3 characters
+//   - empty code, description "Cannot delete base currency."
+//   - empty code, description "Cannot delete report currency."
+//   - ERROR_CODE: Other errors in the data for changing currency
 func CurrencyDelete(ctx context.Context, c b24.Caller, p CurrencyDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -441,8 +452,10 @@ func (p *CurrencyDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/currency/crm-currency-fields.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": Insufficient access rights.
 func CurrencyFields(ctx context.Context, c b24.Caller, p CurrencyFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
 	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, CurrencyFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -477,8 +490,12 @@ type CurrencyFieldsParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/currency/crm-currency-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": Insufficient access rights.
+//   - empty code, description "Not found": Currency with the specified code
+//     not found
 func CurrencyGet(ctx context.Context, c b24.Caller, p CurrencyGetParams, opts ...b24.CallOption) (*CurrencyGetResult, error) {
 	var out CurrencyGetResult
 	if err := b24.Invoke(ctx, c, CurrencyGetCommand(p).Request, &out, opts...); err != nil {
@@ -550,8 +567,12 @@ func (v CurrencyGetResult) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/currency/crm-currency-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": Insufficient access rights.
+//   - empty code, description "Failed to get list. General error.": Currency
+//     module not installed
 func CurrencyList(ctx context.Context, c b24.Caller, p CurrencyListParams, opts ...b24.CallOption) ([]CurrencyListItem, error) {
 	var out []CurrencyListItem
 	if err := b24.Invoke(ctx, c, CurrencyListCommand(p).Request, &out, opts...); err != nil {
@@ -635,8 +656,12 @@ func (v CurrencyListItem) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/currency/localizations/crm-currency-localizations-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": Insufficient access rights.
+//   - empty code, description "The parameter id is invalid or not defined":
+//     Empty currency identifier
 func CurrencyLocalizationsDelete(ctx context.Context, c b24.Caller, p CurrencyLocalizationsDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -703,8 +728,10 @@ func (p *CurrencyLocalizationsDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/currency/localizations/crm-currency-localizations-fields.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": Insufficient access rights.
 func CurrencyLocalizationsFields(ctx context.Context, c b24.Caller, p CurrencyLocalizationsFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
 	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, CurrencyLocalizationsFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -741,8 +768,12 @@ type CurrencyLocalizationsFieldsParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/currency/localizations/crm-currency-localizations-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": Insufficient access rights.
+//   - empty code, description "The parameter id is invalid or not defined.":
+//     Empty currency identifier
 func CurrencyLocalizationsGet(ctx context.Context, c b24.Caller, p CurrencyLocalizationsGetParams, opts ...b24.CallOption) (*CurrencyLocalizations, error) {
 	var out CurrencyLocalizations
 	if err := b24.Invoke(ctx, c, CurrencyLocalizationsGetCommand(p).Request, &out, opts...); err != nil {
@@ -788,8 +819,12 @@ type CurrencyLocalizationsGetParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/currency/localizations/crm-currency-localizations-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": Insufficient access rights.
+//   - empty code, description "The parameter id is invalid or not defined.":
+//     Empty currency identifier
 func CurrencyLocalizationsSet(ctx context.Context, c b24.Caller, p CurrencyLocalizationsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -859,8 +894,13 @@ func (p *CurrencyLocalizationsSetParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/currency/crm-currency-update.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": Insufficient access rights.
+//   - empty code, description "\"Currencies\" module not found! Please
+//     install the \"Currencies\" module."
+//   - ERROR_CODE: Other errors in the data for changing the currency
 func CurrencyUpdate(ctx context.Context, c b24.Caller, p CurrencyUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, CurrencyUpdateCommand(p).Request, &out, opts...); err != nil {

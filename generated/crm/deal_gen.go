@@ -1619,6 +1619,7 @@ func (v DealAddParamsParams) MarshalJSON() ([]byte, error) {
 //     object was not provided in fields
 //   - empty code, description "Access denied.": The user does not have
 //     permission to modify deals
+//   - ACCESS_DENIED: No permission to modify the deal
 //   - empty code, description "Not found.": The deal with the provided id
 //     was not found
 //   - empty code, description "The parameter 'fields' is not valid.": Can
@@ -1712,6 +1713,7 @@ func (p *DealContactAddParams) validate() error {
 //     fields is not an object
 //   - empty code, description "Access denied.": The user does not have
 //     permission to modify deals
+//   - ACCESS_DENIED: No permission to modify the deal
 //   - empty code, description "Not found.": The deal with the provided id
 //     was not found
 //   - empty code, description "The parameter 'fields' is not valid.": Can
@@ -1850,6 +1852,7 @@ type DealContactFieldsParams struct{}
 //     defined.": The id is less than 1 or not provided at all
 //   - empty code, description "Access denied": The user does not have read
 //     access permission for deals
+//   - ACCESS_DENIED: No read or modify access permission for the deal
 //   - empty code, description "Not found": The deal with the provided id was
 //     not found
 func DealContactItemsDelete(ctx context.Context, c b24.Caller, p DealContactItemsDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -1913,6 +1916,7 @@ func (p *DealContactItemsDeleteParams) validate() error {
 //     defined.": The provided id is less than 1 or not provided at all
 //   - empty code, description "Access denied.": The user does not have
 //     permission to read deals
+//   - ACCESS_DENIED: No permission to read the deal
 //   - empty code, description "Not found.": The deal with the provided id
 //     was not found
 func DealContactItemsGet(ctx context.Context, c b24.Caller, p DealContactItemsGetParams, opts ...b24.CallOption) ([]DealContactItems, error) {
@@ -1983,6 +1987,7 @@ func (p *DealContactItemsGetParams) validate() error {
 //     items is not an array
 //   - empty code, description "Access denied.": The user does not have
 //     permission to modify deals
+//   - ACCESS_DENIED: No permission to modify the deal
 //   - empty code, description "Not found.": The deal with the provided id
 //     was not found
 //   - ERROR_CORE: Internal error while normalizing bindings
@@ -2158,8 +2163,8 @@ func (p *DealDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Access denied No permissions to set a common detail form for all
-//     users
+//   - empty code, description "Access denied": No permissions to set a
+//     common detail form for all users
 //
 // Deprecated: use [ItemDetailsConfigurationForceCommonScopeForAll]
 // (crm.item.details.configuration.forceCommonScopeForAll).
@@ -2231,7 +2236,8 @@ func (v DealDetailsConfigurationForceCommonScopeForAllParamsExtras) MarshalJSON(
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Access denied No rights to retrieve deal card settings
+//   - empty code, description "Access denied": No rights to retrieve deal
+//     card settings
 //
 // Deprecated: use [ItemDetailsConfigurationGet]
 // (crm.item.details.configuration.get).
@@ -2339,7 +2345,8 @@ func (v *DealDetailsConfigurationGetParamsScope) UnmarshalJSON(data []byte) erro
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Access denied No rights to reset deal card settings
+//   - empty code, description "Access denied": No rights to reset deal card
+//     settings
 //
 // Deprecated: use [ItemDetailsConfigurationReset]
 // (crm.item.details.configuration.reset).
@@ -2447,7 +2454,24 @@ func (v *DealDetailsConfigurationResetParamsScope) UnmarshalJSON(data []byte) er
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Access denied No rights to set deal card settings
+//   - empty code, description "Access denied": No rights to set deal card
+//     settings
+//   - empty code, description "Parameter 'data' must be array": A non-array
+//     was passed in data
+//   - empty code, description "There are no data to write": An empty array
+//     was passed in data
+//   - empty code, description "The data must be indexed array": A
+//     non-indexed array was passed in data
+//   - empty code, description "Section at index i has type data[i].type. The
+//     expected type is 'section'": The value in data[i].type is different
+//     from section
+//   - empty code, description "Section at index i does not have a name": An
+//     empty value was passed in data[i].name
+//   - empty code, description "Section at index i does not have a title": An
+//     empty value was passed in data[i].title
+//   - empty code, description "Element at index j in section at index i does
+//     not have a name": An empty value was passed in
+//     data[i].elements[j].name
 //
 // Deprecated: use [ItemDetailsConfigurationSet]
 // (crm.item.details.configuration.set).
@@ -2734,8 +2758,14 @@ func (p *DealGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Access denied. The user does not have the permission to read
-//     deals
+//   - empty code, description "Access denied.": The user does not have the
+//     permission to read deals
+//   - empty code, description "Parameter 'order' must be array.": A
+//     non-object was passed to the order parameter
+//   - empty code, description "Parameter 'filter' must be array.": A
+//     non-object was passed to the filter parameter
+//   - empty code, description "Failed to get list. General error.": An
+//     unknown error occurred
 //
 // Deprecated: use [ItemList] (crm.item.list).
 func DealList(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.CallOption) ([]Deal, error) {
@@ -3127,16 +3157,16 @@ func (v DealProductrowsSetParamsRows) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - Parameter 'fields' must be array: The fields parameter is not provided
-//     or is not in object format
-//   - Parameter 'params' must be array: The params parameter is not provided
-//     in object format
-//   - Deal id is empty: An empty or incorrect value is passed in
-//     fields.DEAL_ID
-//   - Access denied: Insufficient permissions to modify the original deal or
-//     create deals
-//   - Deal already has recurring settings: A recurring setting already
-//     exists for the provided deal
+//   - empty code, description "The fields parameter is not provided or is
+//     not in object format"
+//   - empty code, description "The params parameter is not provided in
+//     object format"
+//   - empty code, description "An empty or incorrect value is passed in
+//     fields.DEAL_ID"
+//   - empty code, description "Insufficient permissions to modify the
+//     original deal or create deals"
+//   - empty code, description "A recurring setting already exists for the
+//     provided deal"
 func DealRecurringAdd(ctx context.Context, c b24.Caller, p DealRecurringAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	var out b24.Int
 	if err := b24.Invoke(ctx, c, DealRecurringAddCommand(p).Request, &out, opts...); err != nil {
@@ -3193,14 +3223,14 @@ type DealRecurringAddParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - id is not defined or invalid: The id parameter has been passed with an
-//     empty or incorrect value
-//   - Recurring is not allowed: Recurring deals are not available in
-//     Bitrix24
-//   - Recurring deal is not found: The recurring deal template was not found
-//   - Deleting is impossible. Connected recurring deal exists: Cannot delete
-//     the setting while a related deal template exists
-//   - Access denied: Insufficient permissions to delete deals
+//   - empty code, description "The id parameter has been passed with an
+//     empty or incorrect value"
+//   - empty code, description "Recurring deals are not available in
+//     Bitrix24"
+//   - empty code, description "The recurring deal template was not found"
+//   - empty code, description "Cannot delete the setting while a related
+//     deal template exists"
+//   - empty code, description "Insufficient permissions to delete deals"
 func DealRecurringDelete(ctx context.Context, c b24.Caller, p DealRecurringDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -3258,14 +3288,14 @@ func (p *DealRecurringDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - id is not defined or invalid: The parameter id has been passed with an
-//     empty or invalid value
-//   - Recurring is not allowed: Recurring deals are not available in
-//     Bitrix24
-//   - Recurring deal is not found: The template for the recurring deal was
-//     not found
-//   - Access denied: Insufficient permissions to read the original deal or
-//     create a new deal
+//   - empty code, description "The parameter id has been passed with an
+//     empty or invalid value"
+//   - empty code, description "Recurring deals are not available in
+//     Bitrix24"
+//   - empty code, description "The template for the recurring deal was not
+//     found"
+//   - empty code, description "Insufficient permissions to read the original
+//     deal or create a new deal"
 func DealRecurringExpose(ctx context.Context, c b24.Caller, p DealRecurringExposeParams, opts ...b24.CallOption) (*DealRecurring, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -3320,7 +3350,7 @@ func (p *DealRecurringExposeParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - Access denied: Insufficient permissions to access CRM
+//   - empty code, description "Insufficient permissions to access CRM"
 func DealRecurringFields(ctx context.Context, c b24.Caller, p DealRecurringFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
 	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, DealRecurringFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -3359,12 +3389,13 @@ type DealRecurringFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - id is not defined or invalid: The parameter id has been passed with an
-//     empty or incorrect value
-//   - Recurring is not allowed: Recurring deals are not available in
-//     Bitrix24
-//   - Recurring deal is not found: The recurring deal template was not found
-//   - Access denied: Insufficient rights to read the recurring deal template
+//   - empty code, description "The parameter id has been passed with an
+//     empty or incorrect value"
+//   - empty code, description "Recurring deals are not available in
+//     Bitrix24"
+//   - empty code, description "The recurring deal template was not found"
+//   - empty code, description "Insufficient rights to read the recurring
+//     deal template"
 func DealRecurringGet(ctx context.Context, c b24.Caller, p DealRecurringGetParams, opts ...b24.CallOption) (*DealRecurring, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -3423,12 +3454,11 @@ func (p *DealRecurringGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - Access denied: Insufficient permissions to read deals
-//   - Parameter 'order' must be array: The order parameter is not an object
-//   - Parameter 'filter' must be array: The filter parameter is not an
-//     object
-//   - Failed to get list. General error: Unable to retrieve the list due to
-//     an internal error
+//   - empty code, description "Insufficient permissions to read deals"
+//   - empty code, description "The order parameter is not an object"
+//   - empty code, description "The filter parameter is not an object"
+//   - empty code, description "Unable to retrieve the list due to an
+//     internal error"
 func DealRecurringList(ctx context.Context, c b24.Caller, p DealRecurringListParams, opts ...b24.CallOption) ([]DealRecurring, error) {
 	var out []DealRecurring
 	if err := b24.Invoke(ctx, c, DealRecurringListCommand(p).Request, &out, opts...); err != nil {
@@ -3561,15 +3591,15 @@ type DealRecurringListParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - id is not defined or invalid: The parameter id has been passed with an
-//     empty or invalid value
-//   - Parameter 'fields' must be array: The parameter fields is missing or
-//     not in object format
-//   - Recurring is not allowed: Recurring deals are not available in
-//     Bitrix24
-//   - Recurring deal is not found: The recurring deal template was not found
-//   - Access denied: Insufficient permissions to read or modify the
-//     associated deal
+//   - empty code, description "The parameter id has been passed with an
+//     empty or invalid value"
+//   - empty code, description "The parameter fields is missing or not in
+//     object format"
+//   - empty code, description "Recurring deals are not available in
+//     Bitrix24"
+//   - empty code, description "The recurring deal template was not found"
+//   - empty code, description "Insufficient permissions to read or modify
+//     the associated deal"
 func DealRecurringUpdate(ctx context.Context, c b24.Caller, p DealRecurringUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -3845,12 +3875,14 @@ func (p *DealUserfieldAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The provided id is either less than or equal to zero, or not
-//     provided at all
-//   - 403: Occurs when: - the user does not have administrative rights - the
-//     user attempts to delete a custom field not associated with deals
+//   - empty code, description "ID is not defined or invalid": The provided
+//     id is either less than or equal to zero, or not provided at all
+//   - empty code, description "Access denied": Occurs when: - the user does
+//     not have administrative rights - the user attempts to delete a custom
+//     field not associated with deals
 //   - ERROR_NOT_FOUND: The custom field with the provided id does not exist
-//   - FIELD_NAME: Unknown error during deletion
+//   - empty code, description "Error deleting FIELD_NAME for object
+//     ENTITY_ID": Unknown error during deletion
 func DealUserfieldDelete(ctx context.Context, c b24.Caller, p DealUserfieldDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -3908,11 +3940,11 @@ func (p *DealUserfieldDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 403: Occurs when: - the user does not have "read" access permission
-//     for deals - the user attempts to access a custom field not linked to
-//     deals
-//   - 400: The provided id is less than or equal to zero, or not provided at
-//     all
+//   - empty code, description "Access denied": Occurs when: - the user does
+//     not have "read" access permission for deals - the user attempts to
+//     access a custom field not linked to deals
+//   - empty code, description "ID is not defined or invalid": The provided
+//     id is less than or equal to zero, or not provided at all
 //   - ERROR_NOT_FOUND: The custom field with the provided id was not found
 func DealUserfieldGet(ctx context.Context, c b24.Caller, p DealUserfieldGetParams, opts ...b24.CallOption) (*DealUserfield, error) {
 	if err := p.validate(); err != nil {
@@ -3973,7 +4005,10 @@ func (p *DealUserfieldGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The provided order is not an object
+//   - empty code, description "Parameter 'order' must be array": The
+//     provided order is not an object
+//   - empty code, description "Parameter 'filter' must be array": The
+//     provided filter is not an object
 func DealUserfieldList(ctx context.Context, c b24.Caller, p DealUserfieldListParams, opts ...b24.CallOption) ([]DealUserfield, error) {
 	var out []DealUserfield
 	if err := b24.Invoke(ctx, c, DealUserfieldListCommand(p).Request, &out, opts...); err != nil {
@@ -4281,9 +4316,13 @@ func (v *DealUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The provided fields is not an object
-//   - 403: Occurs when: - the user does not have administrative rights - the
-//     user tries to change a custom field not linked to deals
+//   - empty code, description "Parameter 'fields' must be array": The
+//     provided fields is not an object
+//   - empty code, description "ID is not defined or invalid": The passed id
+//     is less than zero or not passed at all
+//   - empty code, description "Access denied": Occurs when: - the user does
+//     not have administrative rights - the user tries to change a custom
+//     field not linked to deals
 //   - ERROR_NOT_FOUND: The user field with the passed id does not exist
 //   - ERROR_CORE: The passed XML_ID for the list element must be unique
 //     within the elements of the user field list

@@ -716,8 +716,21 @@ func (p *DocumentgeneratorDocumentDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/document-generator/documents/crm-document-generator-document-enable-public-url.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - 100: Required parameter id not provided
+//   - DOCGEN_ACCESS_ERROR: No access to the document
+//   - 0: Document with the specified id not found
+//   - empty code, description "Document not found": Document does not belong
+//     to the crm module
+//   - empty code, description "You do not have permissions to modify this
+//     document": Insufficient permissions to modify the document
+//   - empty code, description "You do not have permissions to view
+//     documents": Insufficient permissions to view document generator
+//     documents
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorDocumentEnablepublicurl(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentEnablepublicurlParams, opts ...b24.CallOption) (*DocumentgeneratorDocument, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1061,6 +1074,8 @@ func (v DocumentgeneratorDocumentGetfieldsResult) MarshalJSON() ([]byte, error) 
 //
 //   - 100: The select field passed in the entityTypeId parameter is not a
 //     direct field of the document model. Use select: ['*']
+//   - ACCESS_DENIED: Insufficient permissions to read documents based on the
+//     selected CRM object filter
 //   - empty code, description "You do not have permissions to view
 //     documents": Insufficient permissions to view document generator
 //     documents
@@ -2502,8 +2517,15 @@ func (v DocumentgeneratorTemplateGetfieldsResult) MarshalJSON() ([]byte, error) 
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/document-generator/templates/crm-document-generator-template-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - DOCGEN_ACCESS_ERROR: No access to templates
+//   - empty code, description "You do not have permissions to modify
+//     templates": Insufficient permissions to modify document generator
+//     templates
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorTemplateList(ctx context.Context, c b24.Caller, p DocumentgeneratorTemplateListParams, opts ...b24.CallOption) (*DocumentgeneratorTemplateListResult, error) {
 	var out DocumentgeneratorTemplateListResult
 	if err := b24.Invoke(ctx, c, DocumentgeneratorTemplateListCommand(p).Request, &out, opts...); err != nil {

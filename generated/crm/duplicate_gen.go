@@ -55,8 +55,14 @@ func (v DuplicateVolatileType) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 403: User does not have permission to read CRM entities
-//   - 400: Required parameter type is not specified
+//   - empty code, description "Access denied": User does not have permission
+//     to read CRM entities
+//   - empty code, description "Communication type is not defined": Required
+//     parameter type is not specified
+//   - empty code, description "Communication type '{type}' is not supported
+//     in current context": An unsupported communication type was specified
+//   - empty code, description "Communication values is not defined":
+//     Required parameter values is not specified
 func DuplicateFindbycomm(ctx context.Context, c b24.Caller, p DuplicateFindbycommParams, opts ...b24.CallOption) (*DuplicateFindbycommResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -203,8 +209,11 @@ func (v *DuplicateFindbycommParamsEntityType) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/duplicates/volatile-type/crm-duplicate-volatile-type-fields.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: The method is available only to the Bitrix24
+//     administrator or the CRM administrator
 func DuplicateVolatileTypeFields(ctx context.Context, c b24.Caller, p DuplicateVolatileTypeFieldsParams, opts ...b24.CallOption) ([]DuplicateVolatileTypeFieldsItem, error) {
 	var out []DuplicateVolatileTypeFieldsItem
 	if err := b24.Invoke(ctx, c, DuplicateVolatileTypeFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -276,8 +285,11 @@ func (v DuplicateVolatileTypeFieldsItem) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/duplicates/volatile-type/crm-duplicate-volatile-type-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: The method is available only to the Bitrix24
+//     administrator or the CRM administrator
 func DuplicateVolatileTypeList(ctx context.Context, c b24.Caller, p DuplicateVolatileTypeListParams, opts ...b24.CallOption) ([]DuplicateVolatileType, error) {
 	var out []DuplicateVolatileType
 	if err := b24.Invoke(ctx, c, DuplicateVolatileTypeListCommand(p).Request, &out, opts...); err != nil {
@@ -325,6 +337,8 @@ type DuplicateVolatileTypeListParams struct{}
 //   - MAX_TYPES_COUNT_EXCEEDED: All seven slots for additional fields are
 //     taken. Free up a slot using the method
 //     crm.duplicate.volatileType.unregister
+//   - ACCESS_DENIED: The method is available only to the Bitrix24
+//     administrator or the CRM administrator
 func DuplicateVolatileTypeRegister(ctx context.Context, c b24.Caller, p DuplicateVolatileTypeRegisterParams, opts ...b24.CallOption) (*DuplicateVolatileType, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -400,6 +414,8 @@ func (p *DuplicateVolatileTypeRegisterParams) validate() error {
 //
 //   - TYPE_IS_NOT_ASSIGNED: The record with the id passed was not found.
 //     Current identifiers are returned by crm.duplicate.volatileType.list
+//   - ACCESS_DENIED: The method is available only to the Bitrix24
+//     administrator or the CRM administrator
 func DuplicateVolatileTypeUnregister(ctx context.Context, c b24.Caller, p DuplicateVolatileTypeUnregisterParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

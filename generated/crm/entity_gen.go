@@ -22,10 +22,20 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 403: The user does not have permission to modify or delete CRM
-//     entities
-//   - 400: Required parameter entityTypeId is not specified
-//   - CRM_FEATURE_RESTRICTION_ERROR: Plan restriction
+//   - empty code, description "Access denied": The user does not have
+//     permission to modify or delete CRM entities
+//   - empty code, description "The parameter entityTypeId is required.":
+//     Required parameter entityTypeId is not specified
+//   - empty code, description "The parameter entityIds does not contains
+//     valid elements.": No elements were provided or found for merging
+//   - empty code, description "The parameter entityIds must contains at
+//     least two elements.": At least two elements are required for merging
+//   - empty code, description "Owner was not found": The object was not
+//     found
+//   - empty code, description "Entity type {entityTypeName} is not
+//     supported": An unsupported object type was specified
+//   - empty code, description "CRM_FEATURE_RESTRICTION_ERROR": Plan
+//     restriction
 func EntityMergeBatch(ctx context.Context, c b24.Caller, p EntityMergeBatchParams, opts ...b24.CallOption) (*EntityMergeBatchResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

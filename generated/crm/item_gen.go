@@ -965,17 +965,16 @@ func (v ItemProductrowInput) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - allowed_only_intranet_user: Action is allowed only for intranet users
-//     User is not an intranet user
-//   - NOT_FOUND: SPA not found Occurs when an invalid entityTypeId is passed
-//   - CRM_FIELD_ERROR_VALUE_NOT_VALID: Invalid value for field "field"
-//     Incorrect value passed for field field
-//   - 400: Expected iterable value for multiple field, but got type instead
-//     One of the multiple fields received a value of type type, while an
-//     iterable type was expected
-//   - CREATE_DYNAMIC_ITEM_RESTRICTED: You cannot create a new item due to
-//     your plan restrictions Plan restrictions do not allow creating SPA
-//     items
+//   - allowed_only_intranet_user: User is not an intranet user
+//   - NOT_FOUND: Occurs when an invalid entityTypeId is passed
+//   - ACCESS_DENIED: User does not have permission to add items of type
+//     entityTypeId
+//   - CRM_FIELD_ERROR_VALUE_NOT_VALID: Incorrect value passed for field
+//     field
+//   - 100: One of the multiple fields received a value of type type, while
+//     an iterable type was expected
+//   - CREATE_DYNAMIC_ITEM_RESTRICTED: Plan restrictions do not allow
+//     creating SPA items
 func ItemAdd(ctx context.Context, c b24.Caller, p ItemAddParams, opts ...b24.CallOption) (*ItemAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1086,21 +1085,21 @@ func (v ItemAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - NOT_FOUND: SPA not found Occurs when an invalid entityTypeId is passed
-//   - CRM_FIELD_ERROR_VALUE_NOT_VALID: Invalid value for field "field" An
-//     incorrect value for the field was passed. For system fields of type
-//     createdTime, if the request is not from an administrator.
-//   - 400: Expected iterable value for multiple field, but got type instead
-//     One of the multiple fields received a value of type type, while an
-//     iterable type was expected. This can also occur with an incorrect
+//   - NOT_FOUND: Occurs when an invalid entityTypeId is passed
+//   - ACCESS_DENIED: User does not have permission to add items of type
+//     entityTypeId
+//   - CRM_FIELD_ERROR_VALUE_NOT_VALID: An incorrect value for the field was
+//     passed. For system fields of type createdTime, if the request is not
+//     from an administrator.
+//   - 100: One of the multiple fields received a value of type type, while
+//     an iterable type was expected. This can also occur with an incorrect
 //     request (invalid JSON or request headers).
-//   - CREATE_DYNAMIC_ITEM_RESTRICTED: You cannot create a new item due to
-//     your plan restrictions Plan restrictions do not allow creating SPA
-//     items
-//   - MAX_IMPORT_BATCH_SIZE_EXCEEDED: You cannot import more than 20 items
-//     Occurs when more than 20 entities are passed during import.
-//   - allowed_only_intranet_user: This action is allowed only for intranet
-//     users User is not an intranet user
+//   - CREATE_DYNAMIC_ITEM_RESTRICTED: Plan restrictions do not allow
+//     creating SPA items
+//   - MAX_IMPORT_BATCH_SIZE_EXCEEDED: Occurs when more than 20 entities are
+//     passed during import.
+//   - INVALID_CREDENTIALS: Incorrect ID and/or code in the request path.
+//   - allowed_only_intranet_user: User is not an intranet user
 func ItemBatchImport(ctx context.Context, c b24.Caller, p ItemBatchImportParams, opts ...b24.CallOption) (*ItemBatchImportResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1228,6 +1227,8 @@ func (v ItemBatchImportResultItems) MarshalJSON() ([]byte, error) {
 //
 //   - allowed_only_intranet_user: User is not an intranet user
 //   - NOT_FOUND: Occurs when an invalid entityTypeId is passed
+//   - ACCESS_DENIED: User does not have permission to delete items of type
+//     entityTypeId.
 //
 // The docs give no type for the rows, so the result is returned as raw JSON.
 func ItemDelete(ctx context.Context, c b24.Caller, p ItemDeleteParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -1437,8 +1438,16 @@ func (p *ItemDeliveryListParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/item-details-configuration/crm-item-details-configuration-forceCommonScopeForAll.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Parameter 'entityTypeId' is not defined":
+//     Required parameter entityTypeId not provided
+//   - empty code, description "The entity type 'entityTypeName' is not
+//     supported in current context.": The method does not support this
+//     entity type
+//   - empty code, description "Access denied.": The user does not have
+//     administrative rights
 func ItemDetailsConfigurationForceCommonScopeForAll(ctx context.Context, c b24.Caller, p ItemDetailsConfigurationForceCommonScopeForAllParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1556,8 +1565,16 @@ func (v *ItemDetailsConfigurationForceCommonScopeForAllExtrasLead) UnmarshalJSON
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/item-details-configuration/crm-item-details-configuration-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Parameter 'entityTypeId' is not defined":
+//     Required parameter entityTypeId not provided
+//   - empty code, description "The entity type 'entityTypeName' is not
+//     supported in current context.": The method does not support this
+//     entity type
+//   - empty code, description "Access denied.": The user does not have
+//     administrative rights
 func ItemDetailsConfigurationGet(ctx context.Context, c b24.Caller, p ItemDetailsConfigurationGetParams, opts ...b24.CallOption) ([]ItemDetailsConfiguration, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1712,8 +1729,16 @@ func (v *ItemDetailsConfigurationGetParamsExtrasLead) UnmarshalJSON(data []byte)
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/item-details-configuration/crm-item-details-configuration-reset.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Parameter 'entityTypeId' is not defined":
+//     Required parameter entityTypeId not provided
+//   - empty code, description "The entity type 'entityTypeName' is not
+//     supported in current context.": The method does not support this
+//     entity type
+//   - empty code, description "Access denied.": The user does not have
+//     administrative rights
 func ItemDetailsConfigurationReset(ctx context.Context, c b24.Caller, p ItemDetailsConfigurationResetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2154,9 +2179,10 @@ func (v *ItemDetailsConfigurationSetParamsExtrasLead) UnmarshalJSON(data []byte)
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - allowed_only_intranet_user: Action is allowed only to intranet users
-//     User is not an intranet user
-//   - NOT_FOUND: SPA not found Occurs when an invalid entityTypeId is passed
+//   - allowed_only_intranet_user: User is not an intranet user
+//   - NOT_FOUND: Occurs when an invalid entityTypeId is passed
+//   - ACCESS_DENIED: User does not have read access permission for elements
+//     of type entityTypeId
 func ItemFields(ctx context.Context, c b24.Caller, p ItemFieldsParams, opts ...b24.CallOption) (*ItemFieldsResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2245,9 +2271,10 @@ func (v ItemFieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - allowed_only_intranet_user: Action is allowed only to intranet users
-//     User is not an intranet user
-//   - NOT_FOUND: SPA not found Occurs when an invalid entityTypeId is passed
+//   - allowed_only_intranet_user: User is not an intranet user
+//   - NOT_FOUND: Occurs when an invalid entityTypeId is passed
+//   - ACCESS_DENIED: User does not have read access permission for elements
+//     of type entityTypeId
 func ItemGet(ctx context.Context, c b24.Caller, p ItemGetParams, opts ...b24.CallOption) (*ItemGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2346,19 +2373,19 @@ func (v ItemGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - NOT_FOUND: SPA not found Occurs when an invalid entityTypeId is passed
-//   - CRM_FIELD_ERROR_VALUE_NOT_VALID: Invalid value for field "field" An
-//     incorrect value for the field field was provided. For system fields of
-//     type createdTime, if the request is not made by an administrator
-//   - 400: Expected iterable value for multiple field, but got type instead
-//     One of the multiple fields received a value of type type, while an
-//     iterable type was expected. This can also occur with an incorrect
+//   - NOT_FOUND: Occurs when an invalid entityTypeId is passed
+//   - ACCESS_DENIED: User does not have permission to add items of type
+//     entityTypeId
+//   - CRM_FIELD_ERROR_VALUE_NOT_VALID: An incorrect value for the field
+//     field was provided. For system fields of type createdTime, if the
+//     request is not made by an administrator
+//   - 100: One of the multiple fields received a value of type type, while
+//     an iterable type was expected. This can also occur with an incorrect
 //     request (invalid JSON or request headers).
-//   - CREATE_DYNAMIC_ITEM_RESTRICTED: You cannot create a new item due to
-//     your plan restrictions Plan restrictions do not allow creating SPA
-//     items
-//   - allowed_only_intranet_user: This action is allowed only for intranet
-//     users User is not an intranet user
+//   - CREATE_DYNAMIC_ITEM_RESTRICTED: Plan restrictions do not allow
+//     creating SPA items
+//   - INVALID_CREDENTIALS: Incorrect ID and/or code in the request path.
+//   - allowed_only_intranet_user: User is not an intranet user
 func ItemImport(ctx context.Context, c b24.Caller, p ItemImportParams, opts ...b24.CallOption) (*ItemImportResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2852,11 +2879,10 @@ func (v ItemImportResultItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - allowed_only_intranet_user: Action is allowed for intranet users only
-//     User is not an intranet user
-//   - NOT_FOUND: SPA not found Occurs when an invalid entityTypeId is passed
-//   - INVALID_ARG_VALUE: Invalid filter: field 'field' is not allowed in
-//     filter The field field passed in filter is unavailable for filtering
+//   - allowed_only_intranet_user: User is not an intranet user
+//   - NOT_FOUND: Occurs when an invalid entityTypeId is passed
+//   - INVALID_ARG_VALUE: The field field passed in filter is unavailable for
+//     filtering
 func ItemList(ctx context.Context, c b24.Caller, p ItemListParams, opts ...b24.CallOption) (*ItemListResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -4205,6 +4231,7 @@ func (p *ItemPaymentUpdateParams) validate() error {
 //
 //   - ENTITY_TYPE_NOT_SUPPORTED: Working with this type of objects is not
 //     supported
+//   - ACCESS_DENIED: Access denied
 //   - OWNER_NOT_FOUND: The provided CRM object was not found
 //   - 100: Required parameters not provided
 //   - 0: Other errors (e.g., fatal errors)
@@ -4290,6 +4317,7 @@ func (v ItemProductrowAddResult) MarshalJSON() ([]byte, error) {
 //
 //   - ENTITY_TYPE_NOT_SUPPORTED: Working with this type of objects is not
 //     supported
+//   - ACCESS_DENIED: Access denied
 //   - NOT_FOUND: Product item not found
 //   - 100: Required parameters not provided
 //   - 0: Other errors (e.g., fatal errors)
@@ -4410,6 +4438,7 @@ func (v ItemProductrowFieldsResult) MarshalJSON() ([]byte, error) {
 //
 //   - ENTITY_TYPE_NOT_SUPPORTED: Working with this type of objects is not
 //     supported
+//   - ACCESS_DENIED: Access denied
 //   - NOT_FOUND: Product item not found
 //   - 100: Required parameters not provided
 //   - 0: Other errors (e.g., fatal errors)
@@ -4490,6 +4519,7 @@ func (v ItemProductrowGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Access denied
 //   - 100: Required parameters not provided
 //   - 0: Other errors (e.g., fatal errors)
 func ItemProductrowGetAvailableForPayment(ctx context.Context, c b24.Caller, p ItemProductrowGetAvailableForPaymentParams, opts ...b24.CallOption) (*ItemProductrowGetAvailableForPaymentResult, error) {
@@ -4579,6 +4609,7 @@ func (v ItemProductrowGetAvailableForPaymentResult) MarshalJSON() ([]byte, error
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Access denied
 //   - INVALID_ARG_VALUE: Invalid values for input parameters
 //   - 100: Required parameters not provided
 //   - 0: Other errors (e.g., fatal errors)
@@ -4765,6 +4796,7 @@ func (v ItemProductrowListResult) MarshalJSON() ([]byte, error) {
 //
 //   - ENTITY_TYPE_NOT_SUPPORTED: Working with this type of objects is not
 //     supported
+//   - ACCESS_DENIED: Access denied
 //   - OWNER_NOT_FOUND: The provided CRM object was not found
 //   - 100: Required parameters not provided
 //   - 0: Other errors (e.g., fatal errors)
@@ -4913,6 +4945,7 @@ func (v ItemProductrowSetResult) MarshalJSON() ([]byte, error) {
 //
 //   - ENTITY_TYPE_NOT_SUPPORTED: Working with this type of objects is not
 //     supported
+//   - ACCESS_DENIED: Access denied
 //   - NOT_FOUND: Product item not found
 //   - INVALID_ARG_VALUE: Unknown field or the provided field is not
 //     available for update
@@ -4996,17 +5029,19 @@ func (v ItemProductrowUpdateResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - allowed_only_intranet_user: Action is allowed only for intranet users
-//     User is not an intranet user
-//   - NOT_FOUND: SPA not found Occurs when an invalid entityTypeId is passed
-//   - CRM_FIELD_ERROR_VALUE_NOT_VALID: Invalid value for field "field"
-//     Incorrect value passed for field field
-//   - 400: Expected iterable value for multiple field, but got type instead
-//     One of the multiple fields received a value of type type, while an
-//     iterable type was expected
-//   - UPDATE_DYNAMIC_ITEM_RESTRICTED: You cannot change the item due to your
-//     plan restrictions Plan restrictions do not allow modifying smart
-//     process items
+//   - allowed_only_intranet_user: User is not an intranet user
+//   - NOT_FOUND: Occurs when an invalid entityTypeId is passed
+//   - ACCESS_DENIED: User does not have permission to modify items of type
+//     entityTypeId
+//   - CRM_FIELD_ERROR_VALUE_NOT_VALID: Incorrect value passed for field
+//     field
+//   - 100: One of the multiple fields received a value of type type, while
+//     an iterable type was expected
+//   - empty code, description "Insufficient permissions to change the
+//     stage": If the user tries to change the stage of the item while
+//     lacking sufficient rights
+//   - UPDATE_DYNAMIC_ITEM_RESTRICTED: Plan restrictions do not allow
+//     modifying smart process items
 func ItemUpdate(ctx context.Context, c b24.Caller, p ItemUpdateParams, opts ...b24.CallOption) (*ItemUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -1227,8 +1227,11 @@ func (v *LeadUserfieldInputSettingsDisplay) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/crm-lead-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": The user does not have
+//     permission to add a lead
 //
 // Deprecated: use [ItemAdd] (crm.item.add).
 func LeadAdd(ctx context.Context, c b24.Caller, p LeadAddParams, opts ...b24.CallOption) (b24.Int, error) {
@@ -1308,8 +1311,10 @@ func (v LeadAddParamsParams) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - NOT_FOUND: Element not found
-//   - : Required fields not provided
+//   - empty code, description "Required fields not provided"
+//   - empty code, description "Other errors (e.g., fatal errors)"
 func LeadContactAdd(ctx context.Context, c b24.Caller, p LeadContactAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1383,8 +1388,10 @@ func (p *LeadContactAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - NOT_FOUND: Element not found
-//   - : Required fields not provided
+//   - empty code, description "Required fields not provided"
+//   - empty code, description "Other errors (e.g., fatal errors)"
 func LeadContactDelete(ctx context.Context, c b24.Caller, p LeadContactDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1513,8 +1520,10 @@ type LeadContactFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - NOT_FOUND: Element not found
-//   - : Required fields not provided
+//   - empty code, description "Required fields not provided"
+//   - empty code, description "Other errors (e.g., fatal errors)"
 func LeadContactItemsDelete(ctx context.Context, c b24.Caller, p LeadContactItemsDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1570,8 +1579,10 @@ func (p *LeadContactItemsDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - NOT_FOUND: Element not found
-//   - : Required fields not provided
+//   - empty code, description "Required fields not provided"
+//   - empty code, description "Other errors (e.g., fatal errors)"
 func LeadContactItemsGet(ctx context.Context, c b24.Caller, p LeadContactItemsGetParams, opts ...b24.CallOption) ([]LeadContactItemsGetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1651,8 +1662,10 @@ func (v LeadContactItemsGetItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - NOT_FOUND: Element not found
-//   - : Required fields not provided
+//   - empty code, description "Required fields not provided"
+//   - empty code, description "Other errors (e.g., fatal errors)"
 func LeadContactItemsSet(ctx context.Context, c b24.Caller, p LeadContactItemsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1787,8 +1800,11 @@ func (p *LeadDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/custom-form/crm-lead-details-configuration-force-common-scope-for-all.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": Insufficient permissions to
+//     forcibly set the common lead card
 //
 // Deprecated: use [ItemDetailsConfigurationForceCommonScopeForAll]
 // (crm.item.details.configuration.forceCommonScopeForAll).
@@ -1858,8 +1874,11 @@ func (v LeadDetailsConfigurationForceCommonScopeForAllParamsExtras) MarshalJSON(
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/custom-form/crm-lead-details-configuration-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": Insufficient permissions to
+//     retrieve the requested configuration
 //
 // Deprecated: use [ItemDetailsConfigurationGet]
 // (crm.item.details.configuration.get).
@@ -2004,8 +2023,11 @@ func (v *LeadDetailsConfigurationGetParamsScope) UnmarshalJSON(data []byte) erro
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/custom-form/crm-lead-details-configuration-reset.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": Insufficient permissions to
+//     reset the requested configuration
 //
 // Deprecated: use [ItemDetailsConfigurationReset]
 // (crm.item.details.configuration.reset).
@@ -2986,11 +3008,14 @@ func (p *LeadUserfieldAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The provided id is either less than or equal to zero, or not
-//     provided at all
-//   - 403: Occurs when: - the user lacks administrative rights - the user
-//     attempts to delete a custom field not associated with leads
+//   - empty code, description "ID is not defined or invalid": The provided
+//     id is either less than or equal to zero, or not provided at all
+//   - empty code, description "Access denied": Occurs when: - the user lacks
+//     administrative rights - the user attempts to delete a custom field not
+//     associated with leads
 //   - ERROR_NOT_FOUND: The custom field with the provided id does not exist
+//   - empty code, description "Error deleting FIELD_NAME for object
+//     ENTITY_ID": Unknown error during deletion
 func LeadUserfieldDelete(ctx context.Context, c b24.Caller, p LeadUserfieldDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -3047,10 +3072,11 @@ func (p *LeadUserfieldDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 403: Occurs when: - the user does not have permission to read leads -
-//     the user attempts to retrieve a custom field not associated with leads
-//   - 400: The provided id is less than or equal to zero, or not provided at
-//     all
+//   - empty code, description "Access denied": Occurs when: - the user does
+//     not have permission to read leads - the user attempts to retrieve a
+//     custom field not associated with leads
+//   - empty code, description "ID is not defined or invalid": The provided
+//     id is less than or equal to zero, or not provided at all
 //   - ERROR_NOT_FOUND: The custom field with the provided id was not found
 func LeadUserfieldGet(ctx context.Context, c b24.Caller, p LeadUserfieldGetParams, opts ...b24.CallOption) (*LeadUserfield, error) {
 	if err := p.validate(); err != nil {
@@ -3110,7 +3136,10 @@ func (p *LeadUserfieldGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The provided order is not an object
+//   - empty code, description "Parameter 'order' must be array": The
+//     provided order is not an object
+//   - empty code, description "Parameter 'filter' must be array": The
+//     provided filter is not an object
 func LeadUserfieldList(ctx context.Context, c b24.Caller, p LeadUserfieldListParams, opts ...b24.CallOption) ([]LeadUserfield, error) {
 	var out []LeadUserfield
 	if err := b24.Invoke(ctx, c, LeadUserfieldListCommand(p).Request, &out, opts...); err != nil {
@@ -3418,9 +3447,13 @@ func (v *LeadUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The passed fields is not an object
-//   - 403: Occurs when: - the user does not have administrative rights - the
-//     user attempts to modify a custom field not linked to leads
+//   - empty code, description "Parameter 'fields' must be array": The passed
+//     fields is not an object
+//   - empty code, description "ID is not defined or invalid": The passed id
+//     is less than zero or not passed at all
+//   - empty code, description "Access denied": Occurs when: - the user does
+//     not have administrative rights - the user attempts to modify a custom
+//     field not linked to leads
 //   - ERROR_NOT_FOUND: The custom field with the passed id does not exist
 //   - ERROR_CORE: The passed XML_ID for the list item must be unique within
 //     the elements of the custom field

@@ -1216,6 +1216,8 @@ func (v QuoteAddParamsParams) MarshalJSON() ([]byte, error) {
 //   - empty code, description "[Contact #2647] You do not have permission to
 //     view this item": The user does not have read access permission for the
 //     contact being linked
+//   - ACCESS_DENIED: No permission to modify the estimate. The response
+//     comes with HTTP status 403
 func QuoteContactAdd(ctx context.Context, c b24.Caller, p QuoteContactAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1297,6 +1299,8 @@ func (p *QuoteContactAddParams) validate() error {
 //   - empty code, description "[Contact #2647] You do not have permission to
 //     view this item": The user does not have read access permission for the
 //     contact being unlinked
+//   - ACCESS_DENIED: No permission to modify the estimate. The response
+//     comes with HTTP status 403
 func QuoteContactDelete(ctx context.Context, c b24.Caller, p QuoteContactDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1428,6 +1432,8 @@ type QuoteContactFieldsParams struct{}
 //
 //   - empty code, description "The parameter ownerEntityID is invalid or not
 //     defined.": The provided id is less than 1 or not provided at all
+//   - ACCESS_DENIED: No permission to read or modify the estimate. The
+//     response comes with HTTP status 403
 func QuoteContactItemsDelete(ctx context.Context, c b24.Caller, p QuoteContactItemsDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1490,6 +1496,8 @@ func (p *QuoteContactItemsDeleteParams) validate() error {
 //
 //   - empty code, description "The parameter ownerEntityID is invalid or not
 //     defined.": The provided id is less than 1 or not provided at all
+//   - ACCESS_DENIED: No permission to read the estimate. The response comes
+//     with HTTP status 403
 func QuoteContactItemsGet(ctx context.Context, c b24.Caller, p QuoteContactItemsGetParams, opts ...b24.CallOption) ([]QuoteContactItems, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1561,6 +1569,8 @@ func (p *QuoteContactItemsGetParams) validate() error {
 //   - empty code, description "[Contact #2647] You do not have permission to
 //     view this item": The user does not have read access permission for the
 //     contact whose link is being added or removed
+//   - ACCESS_DENIED: No permission to modify the estimate. The response
+//     comes with HTTP status 403
 //   - ERROR_CORE: A failure while normalizing the set of links, the response
 //     comes with HTTP status 500
 func QuoteContactItemsSet(ctx context.Context, c b24.Caller, p QuoteContactItemsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -2400,11 +2410,14 @@ func (p *QuoteUserfieldAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The provided id is either less than or equal to zero, or not
-//     provided at all
-//   - 403: Occurs when: - the user lacks administrative rights - the user
-//     attempts to delete a custom field not associated with quotes
+//   - empty code, description "ID is not defined or invalid": The provided
+//     id is either less than or equal to zero, or not provided at all
+//   - empty code, description "Access denied": Occurs when: - the user lacks
+//     administrative rights - the user attempts to delete a custom field not
+//     associated with quotes
 //   - ERROR_NOT_FOUND: The custom field with the provided id does not exist
+//   - empty code, description "Error deleting FIELD_NAME for object
+//     ENTITY_ID": Unknown error during deletion
 func QuoteUserfieldDelete(ctx context.Context, c b24.Caller, p QuoteUserfieldDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2463,11 +2476,11 @@ func (p *QuoteUserfieldDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 403: Occurs when: - the user does not have read access to estimates -
-//     the user attempts to retrieve a custom field not associated with
-//     estimates
-//   - 400: The provided id is less than or equal to zero, or not provided at
-//     all
+//   - empty code, description "Access denied": Occurs when: - the user does
+//     not have read access to estimates - the user attempts to retrieve a
+//     custom field not associated with estimates
+//   - empty code, description "ID is not defined or invalid": The provided
+//     id is less than or equal to zero, or not provided at all
 //   - ERROR_NOT_FOUND: The custom field with the provided id was not found
 func QuoteUserfieldGet(ctx context.Context, c b24.Caller, p QuoteUserfieldGetParams, opts ...b24.CallOption) (*QuoteUserfield, error) {
 	if err := p.validate(); err != nil {
@@ -2527,7 +2540,10 @@ func (p *QuoteUserfieldGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The provided order is not an object
+//   - empty code, description "Parameter 'order' must be array": The
+//     provided order is not an object
+//   - empty code, description "Parameter 'filter' must be array": The
+//     provided filter is not an object
 func QuoteUserfieldList(ctx context.Context, c b24.Caller, p QuoteUserfieldListParams, opts ...b24.CallOption) ([]QuoteUserfield, error) {
 	var out []QuoteUserfield
 	if err := b24.Invoke(ctx, c, QuoteUserfieldListCommand(p).Request, &out, opts...); err != nil {
@@ -2835,9 +2851,13 @@ func (v *QuoteUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The provided fields is not an object
-//   - 403: Occurs when: - the user does not have administrative rights - the
-//     user attempts to modify a custom field not linked to quotes
+//   - empty code, description "Parameter 'fields' must be array": The
+//     provided fields is not an object
+//   - empty code, description "ID is not defined or invalid": The passed id
+//     is less than zero or not passed at all
+//   - empty code, description "Access denied": Occurs when: - the user does
+//     not have administrative rights - the user attempts to modify a custom
+//     field not linked to quotes
 //   - ERROR_NOT_FOUND: The user field with the passed id does not exist
 //   - ERROR_CORE: The passed XML_ID for the list element must be unique
 //     within the elements of the user field list

@@ -1003,8 +1003,21 @@ func (v *RequisiteUserfieldShowFilter) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/universal/crm-requisite-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "ENTITY_TYPE_ID is not defined or invalid.":
+//     Identifier of the parent entity type is not defined or has an invalid
+//     value
+//   - empty code, description "ENTITY_ID is not defined or invalid.":
+//     Identifier of the parent entity is not defined or has an invalid value
+//   - empty code, description "PRESET_ID is not defined or invalid.":
+//     Identifier of the requisite template is not defined or has an invalid
+//     value
+//   - empty code, description "Entity not found.": The entity for which the
+//     requisite is being created was not found
+//   - empty code, description "Access denied.": Insufficient access
+//     permissions to add the requisite
 func RequisiteAdd(ctx context.Context, c b24.Caller, p RequisiteAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -1714,8 +1727,15 @@ func (p *RequisiteBankdetailUpdateParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/universal/crm-requisite-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The Requisite with ID '57' is not found": The
+//     requisite with the specified identifier was not found
+//   - empty code, description "ID is not defined or invalid.": The requisite
+//     identifier is not specified or has an invalid value
+//   - empty code, description "Access denied.": Insufficient access
+//     permissions to delete the requisite
 func RequisiteDelete(ctx context.Context, c b24.Caller, p RequisiteDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1804,8 +1824,13 @@ type RequisiteFieldsParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/universal/crm-requisite-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The Requisite with ID '27' is not found": The
+//     requisite with the specified identifier was not found
+//   - empty code, description "Access denied.": Insufficient access
+//     permissions to retrieve the requisite
 func RequisiteGet(ctx context.Context, c b24.Caller, p RequisiteGetParams, opts ...b24.CallOption) (*Requisite, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1902,13 +1927,13 @@ type RequisiteLinkFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - entityTypeId is not defined or invalid: The object type identifier is
-//     not set or has an invalid value
-//   - entityId is not defined or invalid: The object identifier is not set
-//     or has an invalid value
-//   - Not found: The requisite link was not found
-//   - Access denied: Insufficient access permissions to retrieve the
-//     requisite link
+//   - empty code, description "The object type identifier is not set or has
+//     an invalid value"
+//   - empty code, description "The object identifier is not set or has an
+//     invalid value"
+//   - empty code, description "The requisite link was not found"
+//   - empty code, description "Insufficient access permissions to retrieve
+//     the requisite link"
 func RequisiteLinkGet(ctx context.Context, c b24.Caller, p RequisiteLinkGetParams, opts ...b24.CallOption) (*RequisiteLink, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1987,8 +2012,8 @@ func (p *RequisiteLinkGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - Access denied: Insufficient access permissions to retrieve the list of
-//     requisite links
+//   - empty code, description "Insufficient access permissions to retrieve
+//     the list of requisite links"
 func RequisiteLinkList(ctx context.Context, c b24.Caller, p RequisiteLinkListParams, opts ...b24.CallOption) ([]RequisiteLink, error) {
 	var out []RequisiteLink
 	if err := b24.Invoke(ctx, c, RequisiteLinkListCommand(p).Request, &out, opts...); err != nil {
@@ -2206,38 +2231,34 @@ func (v RequisiteLinkListParamsOrder) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ENTITY_TYPE_ID is not defined or invalid: The object type identifier
-//     is not set or has an invalid value
-//   - ENTITY_ID is not defined or invalid: The object identifier is not set
-//     or has an invalid value
-//   - REQUISITE_ID is not defined or invalid: Client requisite identifier is
-//     not set or has an invalid value
-//   - BANK_DETAIL_ID is not defined or invalid: Client bank requisite
-//     identifier is not set or has an invalid value
-//   - MC_REQUISITE_ID is not defined or invalid: My company requisite
-//     identifier is not set or has an invalid value
-//   - MC_BANK_DETAIL_ID is not defined or invalid: My company bank requisite
-//     identifier is not set or has an invalid value
-//   - The Requisite with ID '60' is not found: Client requisite with the
-//     specified identifier not found
-//   - The Requisite with ID '60' is not assigned to Company with ID '5':
-//     Client requisite with the specified identifier does not belong to the
-//     company specified in the object
-//   - The BankDetail with ID '24' is not found: Client bank requisite with
-//     the specified identifier not found
-//   - The BankDetail with ID '24' is not assigned to Requisite with ID '60':
-//     Client bank requisite with the specified identifier does not belong to
-//     the specified requisite
-//   - The Requisite of your company with ID '2' is not found: My company
-//     requisite with the specified identifier not found
-//   - The Requisite with ID '2' is not assigned to your company with ID
-//     '3010': My company requisite with the specified identifier does not
-//     belong to my company specified in the object
-//   - The BankDetail of your company with ID '2' is not found: My company
-//     bank requisite with the specified identifier not found
-//   - The BankDetail of your company with ID '2' is not assigned to
-//     Requisite of your company with ID '2': My company bank requisite with
-//     the specified identifier does not belong to the specified requisite
+//   - empty code, description "The object type identifier is not set or has
+//     an invalid value"
+//   - empty code, description "The object identifier is not set or has an
+//     invalid value"
+//   - empty code, description "Client requisite identifier is not set or has
+//     an invalid value"
+//   - empty code, description "Client bank requisite identifier is not set
+//     or has an invalid value"
+//   - empty code, description "My company requisite identifier is not set or
+//     has an invalid value"
+//   - empty code, description "My company bank requisite identifier is not
+//     set or has an invalid value"
+//   - empty code, description "Client requisite with the specified
+//     identifier not found"
+//   - empty code, description "Client requisite with the specified
+//     identifier does not belong to the company specified in the object"
+//   - empty code, description "Client bank requisite with the specified
+//     identifier not found"
+//   - empty code, description "Client bank requisite with the specified
+//     identifier does not belong to the specified requisite"
+//   - empty code, description "My company requisite with the specified
+//     identifier not found"
+//   - empty code, description "My company requisite with the specified
+//     identifier does not belong to my company specified in the object"
+//   - empty code, description "My company bank requisite with the specified
+//     identifier not found"
+//   - empty code, description "My company bank requisite with the specified
+//     identifier does not belong to the specified requisite"
 func RequisiteLinkRegister(ctx context.Context, c b24.Caller, p RequisiteLinkRegisterParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2383,12 +2404,12 @@ func (v RequisiteLinkRegisterParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - entityTypeId is not defined or invalid: The object type identifier is
-//     not set or has an invalid value
-//   - entityId is not defined or invalid: The object identifier is not set
-//     or has an invalid value
-//   - Access denied: Insufficient access permissions to remove the requisite
-//     link
+//   - empty code, description "The object type identifier is not set or has
+//     an invalid value"
+//   - empty code, description "The object identifier is not set or has an
+//     invalid value"
+//   - empty code, description "Insufficient access permissions to remove the
+//     requisite link"
 func RequisiteLinkUnregister(ctx context.Context, c b24.Caller, p RequisiteLinkUnregisterParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2596,9 +2617,10 @@ type RequisiteListParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ENTITY_TYPE_ID is not defined or invalid: The identifier of the parent
-//     object's type is not defined or has an invalid value
-//   - Access denied: Insufficient access permissions to add the template
+//   - empty code, description "The identifier of the parent object's type is
+//     not defined or has an invalid value"
+//   - empty code, description "Insufficient access permissions to add the
+//     template"
 func RequisitePresetAdd(ctx context.Context, c b24.Caller, p RequisitePresetAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -2727,12 +2749,13 @@ func (v RequisitePresetCountriesItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - The Preset with ID '347' is not found: Template with the specified
-//     identifier not found
+//   - empty code, description "Template with the specified identifier not
+//     found"
 //   - empty code, description "Cannot delete the template for which
 //     requisites have been created. To delete the template, first delete the
 //     requisites"
-//   - Access denied: Insufficient access permissions to delete the template
+//   - empty code, description "Insufficient access permissions to delete the
+//     template"
 func RequisitePresetDelete(ctx context.Context, c b24.Caller, p RequisitePresetDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2792,13 +2815,13 @@ func (p *RequisitePresetDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - The field 'RQ_NAME' can not be added: The field cannot be added. The
-//     field may already exist in the template or it is not available for the
-//     country to which the template belongs
-//   - The Preset with ID '27' is not found: Template with the specified
-//     identifier not found
-//   - Access denied: Insufficient access permissions to add the custom field
-//     to the requisite template
+//   - empty code, description "The field cannot be added. The field may
+//     already exist in the template or it is not available for the country
+//     to which the template belongs"
+//   - empty code, description "Template with the specified identifier not
+//     found"
+//   - empty code, description "Insufficient access permissions to add the
+//     custom field to the requisite template"
 func RequisitePresetFieldAdd(ctx context.Context, c b24.Caller, p RequisitePresetFieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -2881,8 +2904,11 @@ func (v RequisitePresetFieldAddParamsPreset) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/presets/fields/crm-requisite-preset-field-available-to-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The template for which to retrieve the list
+//     of available fields was not found"
 func RequisitePresetFieldAvailabletoadd(ctx context.Context, c b24.Caller, p RequisitePresetFieldAvailabletoaddParams, opts ...b24.CallOption) ([]b24.String, error) {
 	var out []b24.String
 	if err := b24.Invoke(ctx, c, RequisitePresetFieldAvailabletoaddCommand(p).Request, &out, opts...); err != nil {
@@ -2953,14 +2979,14 @@ func (v RequisitePresetFieldAvailabletoaddParamsPreset) MarshalJSON() ([]byte, e
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - The PresetField with ID '27' is not found: The field with the
-//     specified identifier was not found.
-//   - The Preset with ID '1' is not found: Template with the specified
-//     identifier not found
-//   - ID is not defined or invalid: The template identifier is not specified
-//     or has an invalid value.
-//   - Access denied: Insufficient access permissions to delete the field
-//     from the requisite template.
+//   - empty code, description "The field with the specified identifier was
+//     not found."
+//   - empty code, description "Template with the specified identifier not
+//     found"
+//   - empty code, description "The template identifier is not specified or
+//     has an invalid value."
+//   - empty code, description "Insufficient access permissions to delete the
+//     field from the requisite template."
 func RequisitePresetFieldDelete(ctx context.Context, c b24.Caller, p RequisitePresetFieldDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -3087,12 +3113,12 @@ type RequisitePresetFieldFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - The PresetField with ID '1' is not found: The custom field of the
-//     template with the specified identifier was not found
-//   - The Preset with ID '27' is not found: Template with the specified
-//     identifier not found
-//   - Access denied: Insufficient access permissions to retrieve the custom
-//     field of the template
+//   - empty code, description "The custom field of the template with the
+//     specified identifier was not found"
+//   - empty code, description "Template with the specified identifier not
+//     found"
+//   - empty code, description "Insufficient access permissions to retrieve
+//     the custom field of the template"
 func RequisitePresetFieldGet(ctx context.Context, c b24.Caller, p RequisitePresetFieldGetParams, opts ...b24.CallOption) (*RequisitePresetField, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -3181,10 +3207,10 @@ func (v RequisitePresetFieldGetParamsPreset) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - The Preset with ID '27' is not found: Template with the specified
-//     identifier not found
-//   - Access denied: Insufficient access permissions to retrieve the list of
-//     customizable fields of the template
+//   - empty code, description "Template with the specified identifier not
+//     found"
+//   - empty code, description "Insufficient access permissions to retrieve
+//     the list of customizable fields of the template"
 func RequisitePresetFieldList(ctx context.Context, c b24.Caller, p RequisitePresetFieldListParams, opts ...b24.CallOption) ([]RequisitePresetField, error) {
 	var out []RequisitePresetField
 	if err := b24.Invoke(ctx, c, RequisitePresetFieldListCommand(p).Request, &out, opts...); err != nil {
@@ -3259,14 +3285,14 @@ func (v RequisitePresetFieldListParamsPreset) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - The PresetField with ID '1' is not found: The field with the specified
-//     identifier was not found.
-//   - The Preset with ID '27' is not found: Template with the specified
-//     identifier not found
-//   - ID is not defined or invalid: The field identifier is not specified or
-//     has an invalid value.
-//   - Access denied: Insufficient access permissions to delete the field
-//     from the requisite template.
+//   - empty code, description "The field with the specified identifier was
+//     not found."
+//   - empty code, description "Template with the specified identifier not
+//     found"
+//   - empty code, description "The field identifier is not specified or has
+//     an invalid value."
+//   - empty code, description "Insufficient access permissions to delete the
+//     field from the requisite template."
 func RequisitePresetFieldUpdate(ctx context.Context, c b24.Caller, p RequisitePresetFieldUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -3403,10 +3429,10 @@ type RequisitePresetFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - The Preset with ID '347' is not found: Template with the specified
-//     identifier not found
-//   - Access denied: Insufficient access permissions to retrieve the
-//     template
+//   - empty code, description "Template with the specified identifier not
+//     found"
+//   - empty code, description "Insufficient access permissions to retrieve
+//     the template"
 func RequisitePresetGet(ctx context.Context, c b24.Caller, p RequisitePresetGetParams, opts ...b24.CallOption) (*RequisitePreset, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -3463,8 +3489,8 @@ func (p *RequisitePresetGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - Access denied: Insufficient access permissions to retrieve the list of
-//     templates.
+//   - empty code, description "Insufficient access permissions to retrieve
+//     the list of templates."
 func RequisitePresetList(ctx context.Context, c b24.Caller, p RequisitePresetListParams, opts ...b24.CallOption) ([]RequisitePreset, error) {
 	var out []RequisitePreset
 	if err := b24.Invoke(ctx, c, RequisitePresetListCommand(p).Request, &out, opts...); err != nil {
@@ -3705,9 +3731,10 @@ func (v RequisitePresetListParamsOrder) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - The Preset with ID '347' is not found: Template with the specified
-//     identifier not found
-//   - Access denied: Insufficient access permissions to update the template
+//   - empty code, description "Template with the specified identifier not
+//     found"
+//   - empty code, description "Insufficient access permissions to update the
+//     template"
 func RequisitePresetUpdate(ctx context.Context, c b24.Caller, p RequisitePresetUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -3809,8 +3836,24 @@ func (v RequisitePresetUpdateParamsFields) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/universal/crm-requisite-update.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The Requisite with ID '57' is not found": The
+//     requisite with the specified identifier was not found
+//   - empty code, description "ID is not defined or invalid.": The requisite
+//     identifier is not specified or has an invalid value
+//   - empty code, description "ENTITY_TYPE_ID is not defined or invalid.":
+//     The identifier of the parent entity type is not specified or has an
+//     invalid value
+//   - empty code, description "ENTITY_ID is not defined or invalid.": The
+//     identifier of the parent entity is not specified or has an invalid
+//     value
+//   - empty code, description "PRESET_ID is not defined or invalid.": The
+//     identifier of the requisite template is not specified or has an
+//     invalid value
+//   - empty code, description "Access denied.": Insufficient access
+//     permissions to modify the requisite
 func RequisiteUpdate(ctx context.Context, c b24.Caller, p RequisiteUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

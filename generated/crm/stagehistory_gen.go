@@ -22,12 +22,11 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - allowed_only_intranet_user: Action is allowed only for intranet users
-//     User is not an intranet user
-//   - ENTITY_TYPE_NOT_SUPPORTED: Entity type TYPE is not supported Occurs
-//     when an invalid entityTypeId is passed
-//   - INVALID_ARG_VALUE: Invalid filter: field 'field' is not allowed in
-//     filter The field field passed in filter is not available for filtering
+//   - allowed_only_intranet_user: User is not an intranet user
+//   - ENTITY_TYPE_NOT_SUPPORTED: Occurs when an invalid entityTypeId is
+//     passed
+//   - INVALID_ARG_VALUE: The field field passed in filter is not available
+//     for filtering
 func StagehistoryList(ctx context.Context, c b24.Caller, p StagehistoryListParams, opts ...b24.CallOption) (*StagehistoryListResult, error) {
 	var out StagehistoryListResult
 	if err := b24.Invoke(ctx, c, StagehistoryListCommand(p).Request, &out, opts...); err != nil {

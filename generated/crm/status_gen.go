@@ -136,11 +136,27 @@ func (v *StatusInputSemantics) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The field ENTITY_ID is required., The field STATUS_ID is
-//     required. The required field ENTITY_ID or STATUS_ID was not passed. If
-//     both are missing, both messages arrive in the same response
-//   - ERROR_CORE: The specified status ID already exists. The ENTITY_ID
-//     directory already contains an element with this STATUS_ID
+//   - empty code, description "The field ENTITY_ID is required., The field
+//     STATUS_ID is required.": The required field ENTITY_ID or STATUS_ID was
+//     not passed. If both are missing, both messages arrive in the same
+//     response
+//   - empty code, description "Parameter 'fields' must be array.": The
+//     fields parameter received a value that is not an object
+//   - empty code, description "Specified entity type is not supported.": The
+//     ENTITY_ID field received a directory that does not exist in CRM
+//   - empty code, description "The field Title is required.": The element
+//     name NAME was not passed
+//   - empty code, description "Cannot create more stages after the final
+//     stage because the final successful stage already exists. Try using
+//     sort order values less than that of the final stage.": For the
+//     DEAL_STAGE directory, the SORT field received a value greater than
+//     that of the WON stage
+//   - empty code, description "Access denied.": The user does not have the
+//     permission to modify CRM settings
+//   - empty code, description "Error on creating status.": The directory
+//     element was not created, and the system did not return the reason
+//   - ERROR_CORE: The ENTITY_ID directory already contains an element with
+//     this STATUS_ID
 func StatusAdd(ctx context.Context, c b24.Caller, p StatusAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -206,7 +222,18 @@ func (p *StatusAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: No permission to perform the operation
+//   - empty code, description "Access denied.": No permission to perform the
+//     operation
+//   - empty code, description "Invalid identifier.": An invalid identifier
+//     was provided
+//   - empty code, description "Status is not found.": Element not found
+//   - empty code, description "CRM System Status can be deleted only if
+//     parameter FORCED is specified and equal to \"Y\".": A system element
+//     can only be deleted with the FORCED = "Y" parameter
+//   - empty code, description "There are active items in this status.":
+//     There are related items, deletion is not possible
+//   - empty code, description "Error on deleting status.": Error while
+//     deleting the element
 func StatusDelete(ctx context.Context, c b24.Caller, p StatusDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -291,7 +318,11 @@ func (v *StatusDeleteParamsParams) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: No permission to perform the operation
+//   - empty code, description "Access denied.": No permission to perform the
+//     operation
+//   - empty code, description "The parameter entityId is not defined or
+//     invalid.": The identifier of the directory is not specified or is
+//     incorrect
 func StatusEntityItems(ctx context.Context, c b24.Caller, p StatusEntityItemsParams, opts ...b24.CallOption) ([]StatusEntityItemsItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -507,7 +538,10 @@ type StatusFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: No permission to perform the operation
+//   - empty code, description "Access denied.": No permission to perform the
+//     operation
+//   - empty code, description "Status is not found.": Directory item not
+//     found
 func StatusGet(ctx context.Context, c b24.Caller, p StatusGetParams, opts ...b24.CallOption) (*Status, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -564,7 +598,10 @@ func (p *StatusGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: No permission to perform the operation
+//   - empty code, description "Access denied.": No permission to perform the
+//     operation
+//   - empty code, description "Invalid parameters.": Invalid parameters were
+//     provided
 func StatusList(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) ([]Status, error) {
 	var out []Status
 	if err := b24.Invoke(ctx, c, StatusListCommand(p).Request, &out, opts...); err != nil {
@@ -667,7 +704,13 @@ type StatusListParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: No permission to perform the operation
+//   - empty code, description "Access denied.": No permission to perform the
+//     operation
+//   - empty code, description "Invalid identifier.": An invalid identifier
+//     was provided
+//   - empty code, description "Status is not found.": Element not found
+//   - empty code, description "Error on updating status.": Error while
+//     updating the element
 func StatusUpdate(ctx context.Context, c b24.Caller, p StatusUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -344,8 +344,20 @@ func (v TimelineNote) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/timeline/bindings/crm-timeline-bindings-bind.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "OWNER_ID is not defined or invalid": The
+//     required parameter OWNER_ID was not provided or the provided OWNER_ID
+//     is invalid
+//   - empty code, description "ENTITY_ID is not defined or invalid.": The
+//     required parameter ENTITY_ID was not provided or the provided
+//     ENTITY_ID is invalid
+//   - empty code, description "ENTITY_TYPE is not defined or invalid.": The
+//     required parameter ENTITY_TYPE was not provided or the provided
+//     ENTITY_TYPE is invalid
+//   - empty code, description "Access denied.": Missing permissions to edit
+//     the CRM object
 func TimelineBindingsBind(ctx context.Context, c b24.Caller, p TimelineBindingsBindParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -522,8 +534,12 @@ type TimelineBindingsFieldsParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/timeline/bindings/crm-timeline-bindings-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "OWNER_ID is not defined or invalid": The
+//     required parameter OWNER_ID was not provided or the provided OWNER_ID
+//     is invalid
 func TimelineBindingsList(ctx context.Context, c b24.Caller, p TimelineBindingsListParams, opts ...b24.CallOption) ([]TimelineBindings, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -596,8 +612,22 @@ func (p *TimelineBindingsListParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/timeline/bindings/crm-timeline-bindings-unbind.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "OWNER_ID is not defined or invalid": The
+//     required parameter OWNER_ID was not provided or the provided OWNER_ID
+//     is invalid
+//   - empty code, description "ENTITY_ID is not defined or invalid.": The
+//     required parameter ENTITY_ID was not provided or the provided
+//     ENTITY_ID is invalid
+//   - empty code, description "ENTITY_TYPE is not defined or invalid.": The
+//     required parameter ENTITY_TYPE was not provided or the provided
+//     ENTITY_TYPE is invalid
+//   - empty code, description "Not found.": The record of the timeline
+//     binding with the CRM entity was not found
+//   - empty code, description "Access denied.": Missing permissions to edit
+//     the CRM object
 func TimelineBindingsUnbind(ctx context.Context, c b24.Caller, p TimelineBindingsUnbindParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -738,6 +768,7 @@ func (v *TimelineBindingsUnbindParamsFieldsEntityType) UnmarshalJSON(data []byte
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - OWNER_NOT_FOUND: Owner of the item not found
+//   - ACCESS_DENIED: Insufficient permissions
 //   - NOT_FOUND: Element not found
 //   - INVALID_ARG_VALUE: Empty comment
 //   - 100: Required fields are not provided
@@ -830,6 +861,7 @@ func (p *TimelineCommentAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - NOT_FOUND: Element not found
 //   - MULTIPLE_BINDINGS: Element has bindings to multiple entities
 //   - OWNER_NOT_FOUND: Owner of the item not found
@@ -931,8 +963,15 @@ type TimelineCommentFieldsParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/timeline/comments/crm-timeline-comment-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Not found.": The element with the specified
+//     parameters was not found
+//   - empty code, description "Access denied.": No permission to edit the
+//     CRM element
+//   - empty code, description "ID is not defined or invalid.": Required
+//     fields are not provided
 func TimelineCommentGet(ctx context.Context, c b24.Caller, p TimelineCommentGetParams, opts ...b24.CallOption) (*TimelineComment, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -987,8 +1026,11 @@ func (p *TimelineCommentGetParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/timeline/comments/crm-timeline-comment-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": No permissions for the
+//     specified CRM object
 func TimelineCommentList(ctx context.Context, c b24.Caller, p TimelineCommentListParams, opts ...b24.CallOption) ([]TimelineComment, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1118,6 +1160,7 @@ func (p *TimelineCommentListParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - OWNER_NOT_FOUND: Owner of the item not found
+//   - ACCESS_DENIED: Insufficient permissions
 //   - NOT_FOUND: Element not found
 //   - INVALID_ARG_VALUE: Empty comment
 //   - 100: Required fields are not provided
@@ -1205,6 +1248,7 @@ func (p *TimelineCommentUpdateParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Access denied
 //   - INVALID_ARG_VALUE: Invalid fileContent parameter specified
 //   - FILE_SAVE_ERROR: Unable to save the provided icon file
 //   - 100: Required fields are not provided
@@ -1296,6 +1340,7 @@ func (v TimelineIconAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Access denied
 //   - NOT_FOUND: Icon with the specified code does not exist
 //   - 100: Required fields are not provided
 //   - 0: Other errors (e.g., fatal)
@@ -1498,6 +1543,7 @@ func (v TimelineIconListResult) MarshalJSON() ([]byte, error) {
 //
 //   - 0: Only three events can be added to favorites
 //   - 100: Required fields are not provided
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - NOT_FOUND: Element not found
 //   - OWNER_NOT_FOUND: Owner of the item not found
 //   - CAN_NOT_CHANGE_PINNED: Unable to perform the operation
@@ -1574,6 +1620,7 @@ func (p *TimelineItemPinParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 100: Required fields are not provided
+//   - ACCESS_DENIED: Insufficient permissions to perform the operation
 //   - NOT_FOUND: Element not found
 //   - OWNER_NOT_FOUND: Owner of the item not found
 //   - CAN_NOT_CHANGE_PINNED: Unable to perform the operation
@@ -1658,6 +1705,7 @@ func (p *TimelineItemUnpinParams) validate() error {
 //     not found
 //   - NOT_FOUND: The timeline record or the set of additional content blocks
 //     was not found
+//   - ACCESS_DENIED: Access denied
 func TimelineLayoutBlocksDelete(ctx context.Context, c b24.Caller, p TimelineLayoutBlocksDeleteParams, opts ...b24.CallOption) (*TimelineLayoutBlocksDeleteResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1759,6 +1807,7 @@ func (v TimelineLayoutBlocksDeleteResult) MarshalJSON() ([]byte, error) {
 //   - OWNER_NOT_FOUND: The element associated with the timeline record was
 //     not found
 //   - NOT_FOUND: Timeline record not found
+//   - ACCESS_DENIED: Access denied
 func TimelineLayoutBlocksGet(ctx context.Context, c b24.Caller, p TimelineLayoutBlocksGetParams, opts ...b24.CallOption) (*TimelineLayoutBlocksGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2135,6 +2184,7 @@ func (v TimelineLayoutBlocksGetResult) MarshalJSON() ([]byte, error) {
 //   - OWNER_NOT_FOUND: The element to which the timeline record is linked
 //     was not found
 //   - NOT_FOUND: Timeline record not found
+//   - ACCESS_DENIED: Access denied
 //   - UNSUITABLE_TIMELINE_ITEM: The type of timeline record is not suitable
 //     for adding a set of additional content blocks
 //   - FIELD_IS_REQUIRED: The blocks field in RestAppLayoutDto must be
@@ -2241,6 +2291,7 @@ func (v TimelineLayoutBlocksSetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Access denied
 //   - OWNER_NOT_FOUND: The CRM object with the specified entityTypeId and
 //     entityId does not exist
 //   - 100: Required fields are not provided
@@ -2356,6 +2407,7 @@ func (v TimelineLogmessageAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Access denied
 //   - NOT_FOUND: Timeline entry with the specified id does not exist
 //   - REMOVING_DISABLED: Timeline entry with the specified id was created in
 //     the context of another REST application
@@ -2603,6 +2655,7 @@ func (p *TimelineLogmessageListParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Access denied
 //   - INVALID_ARG_VALUE: Invalid fileContent parameter specified
 //   - FILE_SAVE_ERROR: Unable to save the provided logo file
 //   - 100: Required fields are not provided
@@ -2694,6 +2747,7 @@ func (v TimelineLogoAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Access denied
 //   - NOT_FOUND: Logo with the specified code does not exist
 //   - 100: Required fields are not provided
 //   - 0: Other errors (e.g., fatal)
@@ -2894,6 +2948,7 @@ func (v TimelineLogoListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - NOT_FOUND: Element not found
 //   - 100: Required fields are not provided
 //   - 0: Other errors (e.g., fatal errors)
@@ -2975,6 +3030,7 @@ func (p *TimelineNoteDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - NOT_FOUND: Element not found
 //   - 100: Required fields are not provided
 //   - 0: Other errors (e.g., fatal errors)
@@ -3057,6 +3113,7 @@ func (p *TimelineNoteGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - NOT_FOUND: Element not found
 //   - 100: Required fields are not provided
 //   - 0: Other errors (e.g., fatal errors)

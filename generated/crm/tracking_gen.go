@@ -23,8 +23,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CORE: Parameter TRACE required. The TRACE parameter is not
-//     provided
+//   - ERROR_CORE: The TRACE parameter is not provided
 func TrackingTraceAdd(ctx context.Context, c b24.Caller, p TrackingTraceAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -162,8 +161,7 @@ func (v *TrackingTraceAddParamsEntitiesType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CORE: Parameter id required. The id parameter is missing or an
-//     empty value is provided
+//   - ERROR_CORE: The id parameter is missing or an empty value is provided
 func TrackingTraceDelete(ctx context.Context, c b24.Caller, p TrackingTraceDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err

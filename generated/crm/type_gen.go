@@ -390,14 +390,14 @@ func (v TypeInputLinkedUserFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - INVALID_ARG_VALUE: entityTypeId is out of allowed range Occurs when an
-//     invalid entityTypeId is passed
-//   - allowed_only_intranet_user: Action allowed only for intranet users
-//     Occurs if the user is not an intranet user
-//   - 400: Could not find value for parameter {fields} Occurs if the
-//     required parameter fields is not passed
-//   - CREATE_DYNAMIC_TYPE_RESTRICTED: Maximum number of SPAs exceeded
-//     Creating an SPA is restricted due to the plan
+//   - INVALID_ARG_VALUE: Occurs when an invalid entityTypeId is passed
+//   - ACCESS_DENIED: Occurs if the user does not have administrative rights
+//     in CRM
+//   - allowed_only_intranet_user: Occurs if the user is not an intranet user
+//   - 100: Occurs if the required parameter fields is not passed
+//   - 0: Occurs when isExternal = 'true', but customSectionId is empty
+//   - CREATE_DYNAMIC_TYPE_RESTRICTED: Creating an SPA is restricted due to
+//     the plan
 func TypeAdd(ctx context.Context, c b24.Caller, p TypeAddParams, opts ...b24.CallOption) (*TypeAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -471,12 +471,12 @@ func (v TypeAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - allowed_only_intranet_user: Action allowed only for intranet users
-//     Occurs if the user is not an intranet user
-//   - BX_ERROR: You cannot delete an entity type that has elements Occurs
-//     when trying to delete a smart process with associated elements
-//   - 400: Smart process not found Smart process with the provided id not
-//     found
+//   - allowed_only_intranet_user: Occurs if the user is not an intranet user
+//   - ACCESS_DENIED: Occurs if the user does not have administrative rights
+//     in CRM
+//   - BX_ERROR: Occurs when trying to delete a smart process with associated
+//     elements
+//   - 0: Smart process with the provided id not found
 //
 // The docs give no type for the rows, so the result is returned as raw JSON.
 func TypeDelete(ctx context.Context, c b24.Caller, p TypeDeleteParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -534,8 +534,9 @@ func (p *TypeDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - allowed_only_intranet_user: Action allowed only for intranet users
-//     Occurs if the user is not an intranet user
+//   - allowed_only_intranet_user: Occurs if the user is not an intranet user
+//   - ACCESS_DENIED: Occurs if the user does not have administrative rights
+//     in CRM
 func TypeFields(ctx context.Context, c b24.Caller, p TypeFieldsParams, opts ...b24.CallOption) (*TypeFieldsResult, error) {
 	var out TypeFieldsResult
 	if err := b24.Invoke(ctx, c, TypeFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -592,9 +593,10 @@ func (v TypeFieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - allowed_only_intranet_user: Action allowed only for intranet users
-//     Occurs if the user is not an intranet user
-//   - 400: SPA not found SPA with the provided id not found
+//   - allowed_only_intranet_user: Occurs if the user is not an intranet user
+//   - ACCESS_DENIED: Occurs if the user does not have administrative rights
+//     in CRM or does not have read access to the SPA
+//   - 0: SPA with the provided id not found
 func TypeGet(ctx context.Context, c b24.Caller, p TypeGetParams, opts ...b24.CallOption) (*TypeGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -672,10 +674,10 @@ func (v TypeGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - allowed_only_intranet_user: Action allowed only for intranet users
-//     Occurs if the user is not an intranet user
-//   - 400: Smart process not found Smart process with the provided
-//     entityTypeId not found
+//   - allowed_only_intranet_user: Occurs if the user is not an intranet user
+//   - ACCESS_DENIED: Occurs if the user does not have administrative rights
+//     in CRM or does not have read access to the SPA
+//   - 0: Smart process with the provided entityTypeId not found
 func TypeGetByEntityTypeID(ctx context.Context, c b24.Caller, p TypeGetByEntityTypeIDParams, opts ...b24.CallOption) (*TypeGetByEntityTypeIDResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -750,11 +752,11 @@ func (v TypeGetByEntityTypeIDResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - allowed_only_intranet_user: Action allowed only for intranet users
-//     Occurs if the user is not an intranet user
-//   - INVALID_ARG_VALUE: Invalid filter: field 'field_n' is not allowed in
-//     filter Occurs when passing a field field_n not present in the smart
-//     process to the filter parameter
+//   - allowed_only_intranet_user: Occurs if the user is not an intranet user
+//   - ACCESS_DENIED: Occurs if the user does not have administrative rights
+//     in CRM
+//   - INVALID_ARG_VALUE: Occurs when passing a field field_n not present in
+//     the smart process to the filter parameter
 func TypeList(ctx context.Context, c b24.Caller, p TypeListParams, opts ...b24.CallOption) (*TypeListResult, error) {
 	var out TypeListResult
 	if err := b24.Invoke(ctx, c, TypeListCommand(p).Request, &out, opts...); err != nil {
@@ -908,12 +910,11 @@ func (v TypeListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - allowed_only_intranet_user: Action allowed only for intranet users
-//     Occurs if the user is not an intranet user
-//   - UPDATE_DYNAMIC_TYPE_RESTRICTED: You cannot change the SPA settings due
-//     to your plan's restrictions SPAs are not available on your plan
-//   - 400: Select a workplace where the SPA will be located When passing
-//     isExternal = 'true', but with an empty customSectionId
+//   - ACCESS_DENIED: Occurs if the user does not have administrative rights
+//     in CRM
+//   - allowed_only_intranet_user: Occurs if the user is not an intranet user
+//   - UPDATE_DYNAMIC_TYPE_RESTRICTED: SPAs are not available on your plan
+//   - 0: When passing isExternal = 'true', but with an empty customSectionId
 func TypeUpdate(ctx context.Context, c b24.Caller, p TypeUpdateParams, opts ...b24.CallOption) (*TypeUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

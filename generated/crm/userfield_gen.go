@@ -193,8 +193,8 @@ type UserfieldFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Parameter 'type' is not specified or empty The parameter type is
-//     not provided or an empty value is passed
+//   - empty code, description "Parameter 'type' is not specified or empty":
+//     The parameter type is not provided or an empty value is passed
 func UserfieldSettingsFields(ctx context.Context, c b24.Caller, p UserfieldSettingsFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

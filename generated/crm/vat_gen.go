@@ -88,7 +88,12 @@ func (v VATInput) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The catalog module is not installed
+//   - empty code, description "The Commercial Catalog module is not
+//     installed.": The catalog module is not installed
+//   - empty code, description "Invalid parameters.": Invalid parameters were
+//     provided
+//   - empty code, description "Access denied.": No rights to perform the
+//     operation
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/catalog.VATAdd]
 // (catalog.vat.add).
@@ -164,7 +169,14 @@ func (p *VATAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The catalog module is not installed
+//   - empty code, description "The Commercial Catalog module is not
+//     installed.": The catalog module is not installed
+//   - empty code, description "Invalid identifier.": An invalid identifier
+//     was provided
+//   - empty code, description "Access denied.": No permission to perform the
+//     operation
+//   - empty code, description "Error on deleting VAT rate.": Error while
+//     deleting the VAT rate
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/catalog.VATDelete]
 // (catalog.vat.delete).
@@ -259,7 +271,11 @@ type VATFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The catalog module is not installed
+//   - empty code, description "The Commercial Catalog module is not
+//     installed.": The catalog module is not installed
+//   - empty code, description "Access denied.": No permission to perform the
+//     operation
+//   - empty code, description "VAT rate not found.": VAT rate not found
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/catalog.VATGet]
 // (catalog.vat.get).
@@ -318,7 +334,12 @@ func (p *VATGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The catalog module is not installed
+//   - empty code, description "The Commercial Catalog module is not
+//     installed.": The catalog module is not installed
+//   - empty code, description "Access denied.": No permission to perform the
+//     operation
+//   - empty code, description "\"Inadmissible fields for selection.":
+//     Invalid fields were provided for selection
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/catalog.VATList]
 // (catalog.vat.list).
@@ -425,7 +446,16 @@ type VATListParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: The catalog module is not installed
+//   - empty code, description "The Commercial Catalog module is not
+//     installed.": The catalog module is not installed
+//   - empty code, description "Invalid parameters.": Invalid parameters were
+//     provided
+//   - empty code, description "Access denied.": No rights to perform the
+//     operation
+//   - empty code, description "Invalid identifier.": An invalid identifier
+//     was provided
+//   - empty code, description "Error on updating VAT rate.": Error while
+//     updating the VAT rate
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/catalog.VATUpdate]
 // (catalog.vat.update).

@@ -66,6 +66,7 @@ func (v AttachedObject) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_NOT_FOUND: Attached file with the specified id not found
+//   - ACCESS_DENIED: Insufficient rights to read the attached file
 func AttachedObjectGet(ctx context.Context, c b24.Caller, p AttachedObjectGetParams, opts ...b24.CallOption) (*AttachedObject, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

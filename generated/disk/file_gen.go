@@ -93,6 +93,7 @@ func (v File) MarshalJSON() ([]byte, error) {
 //   - DISK_FILE_22003: Error creating a copy of the file in the database
 //   - ERROR_NOT_FOUND: File with the specified id or folder with the
 //     specified targetFolderId not found
+//   - ACCESS_DENIED: Insufficient permissions to copy the file
 func FileCopyTo(ctx context.Context, c b24.Caller, p FileCopyToParams, opts ...b24.CallOption) (*FileCopyToResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -193,6 +194,7 @@ func (v FileCopyToResult) MarshalJSON() ([]byte, error) {
 //   - ERROR_ARGUMENT: The required parameter id is missing
 //   - ERROR_NOT_FOUND: The file with the specified id was not found
 //   - DISK_FILE_22007: The file is open for editing by another user
+//   - ACCESS_DENIED: Insufficient permissions to delete the file
 func FileDelete(ctx context.Context, c b24.Caller, p FileDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -252,6 +254,7 @@ func (p *FileDeleteParams) validate() error {
 //
 //   - ERROR_ARGUMENT: Required parameter id is missing
 //   - ERROR_NOT_FOUND: File with the specified id not found
+//   - ACCESS_DENIED: Insufficient rights to read the file
 func FileGet(ctx context.Context, c b24.Caller, p FileGetParams, opts ...b24.CallOption) (*File, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -313,6 +316,7 @@ func (p *FileGetParams) validate() error {
 //
 //   - ERROR_ARGUMENT: Required parameter id is missing
 //   - ERROR_NOT_FOUND: File with the specified id not found
+//   - ACCESS_DENIED: Insufficient permissions to obtain the file link
 func FileGetExternalLink(ctx context.Context, c b24.Caller, p FileGetExternalLinkParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -410,6 +414,7 @@ type FileGetFieldsParams struct{}
 //
 //   - ERROR_ARGUMENT: The required parameter id is missing
 //   - ERROR_NOT_FOUND: The file with the specified id was not found
+//   - ACCESS_DENIED: Insufficient permissions to retrieve file versions
 func FileGetVersions(ctx context.Context, c b24.Caller, p FileGetVersionsParams, opts ...b24.CallOption) ([]FileGetVersionsItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -568,6 +573,7 @@ func (v FileGetVersionsItem) MarshalJSON() ([]byte, error) {
 //
 //   - ERROR_ARGUMENT: Required parameter id is missing
 //   - ERROR_NOT_FOUND: File with the specified id not found
+//   - ACCESS_DENIED: Insufficient permissions to move the file to the trash
 func FileMarkDeleted(ctx context.Context, c b24.Caller, p FileMarkDeletedParams, opts ...b24.CallOption) (*FileMarkDeletedResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -667,6 +673,7 @@ func (v FileMarkDeletedResult) MarshalJSON() ([]byte, error) {
 //     specified targetFolderId not found.
 //   - DISK_OBJ_22000: A file with this name already exists.
 //   - DISK_FILE_22007: The file is open for editing by another user.
+//   - ACCESS_DENIED: Insufficient permissions to move the file.
 func FileMoveTo(ctx context.Context, c b24.Caller, p FileMoveToParams, opts ...b24.CallOption) (*FileMoveToResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -768,6 +775,7 @@ func (v FileMoveToResult) MarshalJSON() ([]byte, error) {
 //   - ERROR_NOT_FOUND: File with the specified id not found
 //   - DISK_OBJ_22000: A file with that name already exists
 //   - 0: An empty file name was provided
+//   - ACCESS_DENIED: Insufficient permissions to rename the file
 func FileRename(ctx context.Context, c b24.Caller, p FileRenameParams, opts ...b24.CallOption) (*FileRenameResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -875,6 +883,7 @@ func (v FileRenameResult) MarshalJSON() ([]byte, error) {
 //
 //   - ERROR_ARGUMENT: Required parameter id is missing
 //   - ERROR_NOT_FOUND: File with the specified id not found
+//   - ACCESS_DENIED: Insufficient permissions to restore the file
 func FileRestore(ctx context.Context, c b24.Caller, p FileRestoreParams, opts ...b24.CallOption) (*FileRestoreResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -975,6 +984,7 @@ func (v FileRestoreResult) MarshalJSON() ([]byte, error) {
 //   - ERROR_NOT_FOUND: File with the specified id not found
 //   - DISK_FILE_22003: Failed to copy the file version
 //   - DISK_FILE_22004: Version belongs to another file
+//   - ACCESS_DENIED: Insufficient permissions to restore the file version
 func FileRestoreFromVersion(ctx context.Context, c b24.Caller, p FileRestoreFromVersionParams, opts ...b24.CallOption) (*FileRestoreFromVersionResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1247,6 +1257,8 @@ func (v *FileSearchParamsType) UnmarshalJSON(data []byte) error {
 //   - DISK_FILE_22005: Failed to retrieve data of the saved file
 //   - DISK_FILE_22006: The size of the uploaded file exceeds the storage
 //     limit
+//   - ACCESS_DENIED: Insufficient permissions to upload a new version of the
+//     file
 func FileUploadVersion(ctx context.Context, c b24.Caller, p FileUploadVersionParams, opts ...b24.CallOption) (*FileUploadVersionResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -63,6 +63,7 @@ func (v Folder) MarshalJSON() ([]byte, error) {
 //   - ERROR_ARGUMENT: The required field NAME is missing in the data array
 //   - DISK_OBJ_22000: A folder with this name already exists
 //   - ERROR_NOT_FOUND: The folder with the specified id was not found
+//   - ACCESS_DENIED: Insufficient rights to create the folder
 func FolderAddSubFolder(ctx context.Context, c b24.Caller, p FolderAddSubFolderParams, opts ...b24.CallOption) (*FolderAddSubFolderResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -182,6 +183,7 @@ func (v FolderAddSubFolderResult) MarshalJSON() ([]byte, error) {
 //   - DISK_OBJ_22000: A folder with this name already exists
 //   - ERROR_NOT_FOUND: Folder with the specified id or targetFolderId not
 //     found
+//   - ACCESS_DENIED: Insufficient permissions to copy the folder
 func FolderCopyTo(ctx context.Context, c b24.Caller, p FolderCopyToParams, opts ...b24.CallOption) (*FolderCopyToResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -285,6 +287,7 @@ func (v FolderCopyToResult) MarshalJSON() ([]byte, error) {
 //   - ERROR_ARGUMENT: Required parameter id is missing
 //   - DISK_OBJ_22000: Attempt to delete the root folder of the storage
 //   - ERROR_NOT_FOUND: Folder with the specified id was not found
+//   - ACCESS_DENIED: Insufficient permissions to delete the folder
 func FolderDeleteTree(ctx context.Context, c b24.Caller, p FolderDeleteTreeParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -343,6 +346,7 @@ func (p *FolderDeleteTreeParams) validate() error {
 //
 //   - ERROR_ARGUMENT: Required parameter id is not specified
 //   - ERROR_NOT_FOUND: The folder with the specified id was not found
+//   - ACCESS_DENIED: Insufficient rights to read the folder
 func FolderGet(ctx context.Context, c b24.Caller, p FolderGetParams, opts ...b24.CallOption) (*Folder, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -613,6 +617,8 @@ func (v FolderGetChildrenItem) MarshalJSON() ([]byte, error) {
 //
 //   - ERROR_ARGUMENT: Required parameter id is missing
 //   - ERROR_NOT_FOUND: Folder with the specified id was not found
+//   - ACCESS_DENIED: Insufficient permissions to obtain the link to the
+//     folder
 func FolderGetExternalLink(ctx context.Context, c b24.Caller, p FolderGetExternalLinkParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -713,6 +719,8 @@ type FolderGetFieldsParams struct{}
 //   - DISK_OBJ_22000: Attempt to move the root folder of the storage to the
 //     trash
 //   - ERROR_NOT_FOUND: The folder with the specified id was not found
+//   - ACCESS_DENIED: Insufficient permissions to move the folder to the
+//     trash
 func FolderMarkDeleted(ctx context.Context, c b24.Caller, p FolderMarkDeletedParams, opts ...b24.CallOption) (*FolderMarkDeletedResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -809,7 +817,9 @@ func (v FolderMarkDeletedResult) MarshalJSON() ([]byte, error) {
 //   - DISK_OBJ_22000: A folder with this name already exists
 //   - ERROR_NOT_FOUND: Folder with the specified id or targetFolderId not
 //     found
-//   - —: Attempt to move the root folder of the storage
+//   - empty code, description "Could not move root folder": Attempt to move
+//     the root folder of the storage
+//   - ACCESS_DENIED: Insufficient permissions to move the folder
 func FolderMoveTo(ctx context.Context, c b24.Caller, p FolderMoveToParams, opts ...b24.CallOption) (*FolderMoveToResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -911,6 +921,7 @@ func (v FolderMoveToResult) MarshalJSON() ([]byte, error) {
 //
 //   - ERROR_ARGUMENT: Required parameter id or newName is missing
 //   - ERROR_NOT_FOUND: The folder with the specified id was not found
+//   - ACCESS_DENIED: Insufficient permissions to rename the folder
 func FolderRename(ctx context.Context, c b24.Caller, p FolderRenameParams, opts ...b24.CallOption) (*FolderRenameResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1011,6 +1022,7 @@ func (v FolderRenameResult) MarshalJSON() ([]byte, error) {
 //
 //   - ERROR_ARGUMENT: Required parameter id is missing
 //   - ERROR_NOT_FOUND: Folder with the specified id not found
+//   - ACCESS_DENIED: Insufficient rights to restore the folder
 func FolderRestore(ctx context.Context, c b24.Caller, p FolderRestoreParams, opts ...b24.CallOption) (*FolderRestoreResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1105,6 +1117,8 @@ func (v FolderRestoreResult) MarshalJSON() ([]byte, error) {
 //
 //   - ERROR_ARGUMENT: Required parameter not specified
 //   - ERROR_NOT_FOUND: The folder with the specified id was not found
+//   - ACCESS_DENIED: Attempt to set permission level higher than the current
+//     user's
 func FolderShareToUser(ctx context.Context, c b24.Caller, p FolderShareToUserParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1223,6 +1237,7 @@ func (v *FolderShareToUserParamsTaskName) UnmarshalJSON(data []byte) error {
 //     is not specified
 //   - ERROR_COULD_NOT_SAVE_FILE: Failed to save the file. Check free space
 //     on the Disk and the correctness of data encoding
+//   - ACCESS_DENIED: Insufficient rights to add the file
 func FolderUploadFile(ctx context.Context, c b24.Caller, p FolderUploadFileParams, opts ...b24.CallOption) (*FolderUploadFileResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -58,6 +58,7 @@ func (v Storage) MarshalJSON() ([]byte, error) {
 //   - ERROR_ARGUMENT: The required field NAME is missing in the data array
 //   - DISK_OBJ_22000: A folder with this name already exists
 //   - ERROR_NOT_FOUND: Storage with the specified id not found
+//   - ACCESS_DENIED: Insufficient rights to create the folder
 func StorageAddFolder(ctx context.Context, c b24.Caller, p StorageAddFolderParams, opts ...b24.CallOption) (*StorageAddFolderResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -208,6 +209,7 @@ func (v StorageAddFolderResult) MarshalJSON() ([]byte, error) {
 //
 //   - ERROR_ARGUMENT: Required parameter id is not specified
 //   - ERROR_NOT_FOUND: Storage with the specified id not found
+//   - ACCESS_DENIED: Insufficient rights to read the storage
 func StorageGet(ctx context.Context, c b24.Caller, p StorageGetParams, opts ...b24.CallOption) (*Storage, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -506,6 +508,7 @@ type StorageGetFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Method called outside the application context
 //   - ERROR_NOT_FOUND: Application not found by identifier
 func StorageGetForApp(ctx context.Context, c b24.Caller, p StorageGetForAppParams, opts ...b24.CallOption) (*StorageGetForAppResult, error) {
 	var out StorageGetForAppResult
@@ -737,7 +740,9 @@ type StorageGetTypesParams struct{}
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_NOT_FOUND: Storage with the specified id not found
-//   - —: Storage not associated with the application
+//   - empty code, description "Access denied (invalid type of storage)":
+//     Storage not associated with the application
+//   - ACCESS_DENIED: Insufficient permissions to rename the storage
 func StorageRename(ctx context.Context, c b24.Caller, p StorageRenameParams, opts ...b24.CallOption) (*StorageRenameResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -836,7 +841,9 @@ func (v StorageRenameResult) MarshalJSON() ([]byte, error) {
 //     data array
 //   - ERROR_COULD_NOT_SAVE_FILE: Failed to save the file. Check available
 //     space on the Drive and the correctness of the data encoding
-//   - —: Invalid format of the rights parameter
+//   - empty code, description "Invalid rights format": Invalid format of the
+//     rights parameter
+//   - ACCESS_DENIED: Insufficient permissions to add the file
 func StorageUploadFile(ctx context.Context, c b24.Caller, p StorageUploadFileParams, opts ...b24.CallOption) (*StorageUploadFileResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

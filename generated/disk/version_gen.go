@@ -23,6 +23,7 @@ import (
 //
 //   - ERROR_ARGUMENT: Parameter id is missing or has an invalid type
 //   - ERROR_NOT_FOUND: Version with the specified id was not found
+//   - ACCESS_DENIED: Insufficient rights to read the file
 func VersionGet(ctx context.Context, c b24.Caller, p VersionGetParams, opts ...b24.CallOption) (*VersionGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -249,10 +249,9 @@ func (v *DocumentInputType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\DocumentGenerator\Template constructor must be is public
-//     Required parameter templateId is not provided
-//   - DOCGEN_ACCESS_ERROR: Access denied Insufficient permissions to create
-//     document
+//   - 100: Required parameter templateId is not provided
+//   - 0: Required parameter value is not provided
+//   - DOCGEN_ACCESS_ERROR: Insufficient permissions to create document
 func DocumentAdd(ctx context.Context, c b24.Caller, p DocumentAddParams, opts ...b24.CallOption) (*DocumentAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -395,8 +394,8 @@ func (v DocumentAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\DocumentGenerator\Document constructor must be public
-//     Required parameter id not provided
+//   - 100: Required parameter id not provided
+//   - 0: Document with the specified id not found
 func DocumentDelete(ctx context.Context, c b24.Caller, p DocumentDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -457,8 +456,8 @@ func (p *DocumentDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\DocumentGenerator\Document constructor must be is public
-//     Required parameter id not provided
+//   - 100: Required parameter id not provided
+//   - 0: Document with the specified id not found
 func DocumentEnablepublicurl(ctx context.Context, c b24.Caller, p DocumentEnablepublicurlParams, opts ...b24.CallOption) (*Document, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -525,8 +524,8 @@ func (p *DocumentEnablepublicurlParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\DocumentGenerator\Document constructor must be is public
-//     Required parameter id not provided
+//   - 100: Required parameter id not provided
+//   - 0: Document with the specified id not found
 func DocumentGet(ctx context.Context, c b24.Caller, p DocumentGetParams, opts ...b24.CallOption) (*DocumentGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -605,8 +604,8 @@ func (v DocumentGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\DocumentGenerator\Document constructor must be public
-//     Required parameter id not provided
+//   - 100: Required parameter id not provided
+//   - 0: Document with the specified id not found
 func DocumentGetfields(ctx context.Context, c b24.Caller, p DocumentGetfieldsParams, opts ...b24.CallOption) (*DocumentGetfieldsResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -739,8 +738,7 @@ func (v DocumentGetfieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: You do not have permissions to view documents Insufficient rights
-//     to view the list of documents
+//   - 0: Insufficient rights to view the list of documents
 func DocumentList(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) (*DocumentListResult, error) {
 	var out DocumentListResult
 	if err := b24.Invoke(ctx, c, DocumentListCommand(p).Request, &out, opts...); err != nil {
@@ -968,8 +966,8 @@ func (v DocumentListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\DocumentGenerator\Document constructor must be public
-//     Required parameter id not provided
+//   - 100: Required parameter id not provided
+//   - 0: Document with the specified id not found
 func DocumentUpdate(ctx context.Context, c b24.Caller, p DocumentUpdateParams, opts ...b24.CallOption) (*DocumentUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

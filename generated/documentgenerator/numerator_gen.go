@@ -252,8 +252,8 @@ func (v *NumeratorInputGeneratorPeriodicBy) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {fields} Required parameter
-//     fields not provided
+//   - 100: Required parameter fields not provided
+//   - 0: Required fields name and template not provided within fields
 func NumeratorAdd(ctx context.Context, c b24.Caller, p NumeratorAddParams, opts ...b24.CallOption) (*NumeratorAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -333,10 +333,10 @@ func (v NumeratorAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\Main\Numerator\Numerator constructor must be public
-//     Required parameter id not provided
-//   - DOCGEN_ACCESS_ERROR: Access denied Cannot delete a numerator that was
-//     not created by the documentgenerator.numerator.add method
+//   - 100: Required parameter id not provided
+//   - 0: Insufficient rights to modify document generator templates
+//   - DOCGEN_ACCESS_ERROR: Cannot delete a numerator that was not created by
+//     the documentgenerator.numerator.add method
 func NumeratorDelete(ctx context.Context, c b24.Caller, p NumeratorDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -395,8 +395,8 @@ func (p *NumeratorDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\Main\Numerator\Numerator constructor must be public
-//     Required parameter id is missing
+//   - 100: Required parameter id is missing
+//   - 0: Insufficient rights to modify document generator templates
 func NumeratorGet(ctx context.Context, c b24.Caller, p NumeratorGetParams, opts ...b24.CallOption) (*NumeratorGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -476,8 +476,7 @@ func (v NumeratorGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: You do not have permissions to modify templates Insufficient
-//     rights to modify document generator templates
+//   - 0: Insufficient rights to modify document generator templates
 func NumeratorList(ctx context.Context, c b24.Caller, p NumeratorListParams, opts ...b24.CallOption) (*NumeratorListResult, error) {
 	var out NumeratorListResult
 	if err := b24.Invoke(ctx, c, NumeratorListCommand(p).Request, &out, opts...); err != nil {
@@ -559,10 +558,10 @@ func (v NumeratorListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\Main\Numerator\Numerator constructor must be public
-//     Required parameter id not provided
-//   - DOCGEN_ACCESS_ERROR: Access denied Cannot modify a numerator that was
-//     not created through REST or a numerator of a different type
+//   - 100: Required parameter id not provided
+//   - 0: Insufficient rights to modify document generator templates
+//   - DOCGEN_ACCESS_ERROR: Cannot modify a numerator that was not created
+//     through REST or a numerator of a different type
 func NumeratorUpdate(ctx context.Context, c b24.Caller, p NumeratorUpdateParams, opts ...b24.CallOption) (*Numerator, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

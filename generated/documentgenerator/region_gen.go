@@ -123,10 +123,10 @@ func (v RegionInput) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {fields} Required parameter
-//     fields is missing or empty
-//   - BX_EMPTY_REQUIRED: Required field "TITLE" is not filled The required
-//     field title is missing in the fields parameter
+//   - 100: Required parameter fields is missing or empty
+//   - BX_EMPTY_REQUIRED: The required field title is missing in the fields
+//     parameter
+//   - 0: Insufficient permissions to modify document generator templates
 func RegionAdd(ctx context.Context, c b24.Caller, p RegionAddParams, opts ...b24.CallOption) (*RegionAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -200,10 +200,10 @@ func (v RegionAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - BX_ERROR: There are templates linked to this region Deletion is not
-//     possible while active templates are linked to the region
-//   - 400: Could not find value for parameter {id} Required parameter id is
-//     missing
+//   - BX_ERROR: Deletion is not possible while active templates are linked
+//     to the region
+//   - 100: Required parameter id is missing
+//   - 0: Insufficient permissions to modify document generator templates
 func RegionDelete(ctx context.Context, c b24.Caller, p RegionDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -261,8 +261,8 @@ func (p *RegionDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {id} Required parameter id is
-//     missing
+//   - 100: Required parameter id is missing
+//   - 0: The parameter id specifies a non-existent region
 func RegionGet(ctx context.Context, c b24.Caller, p RegionGetParams, opts ...b24.CallOption) (*RegionGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -341,8 +341,7 @@ func (v RegionGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: You do not have permissions to modify templates Insufficient
-//     permissions to modify document generator templates
+//   - 0: Insufficient permissions to modify document generator templates
 func RegionList(ctx context.Context, c b24.Caller, p RegionListParams, opts ...b24.CallOption) (*RegionListResult, error) {
 	var out RegionListResult
 	if err := b24.Invoke(ctx, c, RegionListCommand(p).Request, &out, opts...); err != nil {
@@ -400,8 +399,8 @@ func (v RegionListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {id} Required parameter id is
-//     missing
+//   - 100: Required parameter id is missing
+//   - 0: The parameter id refers to a non-existent region
 func RegionUpdate(ctx context.Context, c b24.Caller, p RegionUpdateParams, opts ...b24.CallOption) (*RegionUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

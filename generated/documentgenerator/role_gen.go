@@ -475,13 +475,12 @@ func (v *RoleInputPermissionsDocumentsView) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {fields} Required parameter
-//     fields was not provided or was empty
-//   - BX_EMPTY_REQUIRED: Required field "NAME" is not filled Required field
-//     name was not provided in the fields parameter
-//   - DOCGEN_ACCESS_ERROR: Your plan does not support this operation The
-//     plan does not support the function of permission management for the
-//     document generator
+//   - 100: Required parameter fields was not provided or was empty
+//   - BX_EMPTY_REQUIRED: Required field name was not provided in the fields
+//     parameter
+//   - 0: Insufficient permissions to modify document generator settings
+//   - DOCGEN_ACCESS_ERROR: The plan does not support the function of
+//     permission management for the document generator
 func RoleAdd(ctx context.Context, c b24.Caller, p RoleAddParams, opts ...b24.CallOption) (*RoleAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -554,12 +553,10 @@ func (v RoleAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\DocumentGenerator\Model\Role All parameters in the
-//     constructor must have real class type Required parameter id not
-//     provided
-//   - DOCGEN_ACCESS_ERROR: Your plan does not support this operation The
-//     plan does not allow for permission differentiation for the document
-//     generator
+//   - 100: Required parameter id not provided
+//   - 0: Insufficient rights to modify document generator settings
+//   - DOCGEN_ACCESS_ERROR: The plan does not allow for permission
+//     differentiation for the document generator
 func RoleDelete(ctx context.Context, c b24.Caller, p RoleDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -618,13 +615,11 @@ func (p *RoleDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - BX_EMPTY_REQUIRED: Required field "ROLE_ID" is not filled In one of
-//     the accesses elements, roleId is not provided
-//   - 400: You do not have permissions to modify settings Insufficient
-//     rights to modify document generator settings
-//   - DOCGEN_ACCESS_ERROR: Your plan does not support this operation The
-//     plan does not allow for permission differentiation for the document
-//     generator
+//   - BX_EMPTY_REQUIRED: In one of the accesses elements, roleId is not
+//     provided
+//   - 0: Insufficient rights to modify document generator settings
+//   - DOCGEN_ACCESS_ERROR: The plan does not allow for permission
+//     differentiation for the document generator
 func RoleFillaccesses(ctx context.Context, c b24.Caller, p RoleFillaccessesParams, opts ...b24.CallOption) (b24.String, error) {
 	var out b24.String
 	if err := b24.Invoke(ctx, c, RoleFillaccessesCommand(p).Request, &out, opts...); err != nil {
@@ -730,12 +725,10 @@ func (v *RoleFillaccessesParamsAccessesAccessCode) UnmarshalJSON(data []byte) er
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\DocumentGenerator\Model\Role All parameters in the
-//     constructor must have real class type Required parameter id not
-//     provided
-//   - DOCGEN_ACCESS_ERROR: Your plan does not support this operation The
-//     plan does not support the function of permission delimitation for the
-//     document generator
+//   - 100: Required parameter id not provided
+//   - 0: Insufficient permissions to modify document generator settings
+//   - DOCGEN_ACCESS_ERROR: The plan does not support the function of
+//     permission delimitation for the document generator
 func RoleGet(ctx context.Context, c b24.Caller, p RoleGetParams, opts ...b24.CallOption) (*RoleGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -813,11 +806,9 @@ func (v RoleGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: You do not have permissions to modify settings Insufficient
-//     rights to modify document generator settings
-//   - DOCGEN_ACCESS_ERROR: Your plan does not support this operation The
-//     plan does not allow for permission segregation for the document
-//     generator
+//   - 0: Insufficient rights to modify document generator settings
+//   - DOCGEN_ACCESS_ERROR: The plan does not allow for permission
+//     segregation for the document generator
 func RoleList(ctx context.Context, c b24.Caller, p RoleListParams, opts ...b24.CallOption) (*RoleListResult, error) {
 	var out RoleListResult
 	if err := b24.Invoke(ctx, c, RoleListCommand(p).Request, &out, opts...); err != nil {
@@ -895,11 +886,10 @@ func (v RoleListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\DocumentGenerator\Model\Role All parameters in the
-//     constructor must have real class type Required parameter id not
-//     provided
-//   - DOCGEN_ACCESS_ERROR: Your plan does not support this operation The
-//     plan does not support permission management for the document generator
+//   - 100: Required parameter id not provided
+//   - 0: Insufficient permissions to modify document generator settings
+//   - DOCGEN_ACCESS_ERROR: The plan does not support permission management
+//     for the document generator
 func RoleUpdate(ctx context.Context, c b24.Caller, p RoleUpdateParams, opts ...b24.CallOption) (*RoleUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

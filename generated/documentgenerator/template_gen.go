@@ -222,8 +222,10 @@ func (v TemplateInput) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {fields} Required parameter
-//     fields not provided
+//   - 100: Required parameter fields not provided
+//   - 0: Required fields for creating a template not provided: name,
+//     numeratorId, region. The error lists the fields that are missing in
+//     the request
 func TemplateAdd(ctx context.Context, c b24.Caller, p TemplateAddParams, opts ...b24.CallOption) (*TemplateAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -320,8 +322,8 @@ func (v TemplateAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\DocumentGenerator\Template constructor must be public
-//     Required parameter id not provided
+//   - 100: Required parameter id not provided
+//   - 0: Template with the specified id not found
 func TemplateDelete(ctx context.Context, c b24.Caller, p TemplateDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -380,8 +382,8 @@ func (p *TemplateDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\DocumentGenerator\Template constructor must be public
-//     Required parameter id not provided
+//   - 100: Required parameter id not provided
+//   - 0: Template with the specified id not found
 func TemplateGet(ctx context.Context, c b24.Caller, p TemplateGetParams, opts ...b24.CallOption) (*TemplateGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -460,8 +462,8 @@ func (v TemplateGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\DocumentGenerator\Template constructor must be public
-//     Required parameter id not provided
+//   - 100: Required parameter id not provided
+//   - 0: Template with the specified id not found
 func TemplateGetfields(ctx context.Context, c b24.Caller, p TemplateGetfieldsParams, opts ...b24.CallOption) (*TemplateGetfieldsResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -577,8 +579,7 @@ func (v TemplateGetfieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: You do not have permissions to modify templates Insufficient
-//     rights to retrieve the list of templates
+//   - 0: Insufficient rights to retrieve the list of templates
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func TemplateList(ctx context.Context, c b24.Caller, p TemplateListParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -775,8 +776,8 @@ func (v TemplateListParamsFilter) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Bitrix\DocumentGenerator\Template constructor must be public
-//     Required parameter id not provided
+//   - 100: Required parameter id not provided
+//   - 0: Template with the specified id not found
 func TemplateUpdate(ctx context.Context, c b24.Caller, p TemplateUpdateParams, opts ...b24.CallOption) (*TemplateUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -24,6 +24,7 @@ import (
 //   - ERROR_CORE: Internal error while creating the storage
 //   - ERROR_ARGUMENT: The ENTITY parameter was not provided or is empty
 //     after clearing
+//   - ACCESS_DENIED: No application context (clientId)
 func Add(ctx context.Context, c b24.Caller, p AddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

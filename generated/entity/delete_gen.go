@@ -25,6 +25,7 @@ import (
 //     cleanup
 //   - ERROR_ENTITY_NOT_FOUND: The store with the provided ENTITY was not
 //     found
+//   - ACCESS_DENIED: Insufficient permissions to delete the store
 //   - ERROR_CORE: Internal error while deleting the store
 func Delete(ctx context.Context, c b24.Caller, p DeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {

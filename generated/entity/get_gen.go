@@ -27,6 +27,7 @@ import (
 //   - ERROR_ARGUMENT: The ENTITY parameter is provided but is empty after
 //     cleaning
 //   - ERROR_ENTITY_NOT_FOUND: Storage with the provided ENTITY not found
+//   - ACCESS_DENIED: No application context (clientId)
 func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) (*Entity, error) {
 	var out Entity
 	if err := b24.Invoke(ctx, c, GetCommand(p).Request, &out, opts...); err != nil {

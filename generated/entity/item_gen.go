@@ -117,6 +117,7 @@ func (v ItemProperty) MarshalJSON() ([]byte, error) {
 //     cleaning.
 //   - ERROR_ENTITY_NOT_FOUND: The storage with the provided ENTITY was not
 //     found.
+//   - ACCESS_DENIED: Insufficient permissions to add the item.
 //   - ERROR_CORE: Internal error occurred while adding the item.
 func ItemAdd(ctx context.Context, c b24.Caller, p ItemAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
@@ -216,6 +217,7 @@ func (p *ItemAddParams) validate() error {
 //     found
 //   - ERROR_ITEM_NOT_FOUND: The item with the provided ID was not found in
 //     the storage
+//   - ACCESS_DENIED: Insufficient permissions to delete the item
 //   - ERROR_CORE: Internal error while deleting the item
 func ItemDelete(ctx context.Context, c b24.Caller, p ItemDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -288,6 +290,7 @@ func (p *ItemDeleteParams) validate() error {
 //     cleanup.
 //   - ERROR_ENTITY_NOT_FOUND: The storage with the provided ENTITY was not
 //     found.
+//   - ACCESS_DENIED: No application context (clientId).
 func ItemGet(ctx context.Context, c b24.Caller, p ItemGetParams, opts ...b24.CallOption) ([]Item, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -542,6 +545,7 @@ func (v ItemGetParamsFilter) MarshalJSON() ([]byte, error) {
 //   - ERROR_ENTITY_NOT_FOUND: Storage with the provided ENTITY was not found
 //   - ERROR_PROPERTY_ALREADY_EXISTS: A property with the provided PROPERTY
 //     already exists
+//   - ACCESS_DENIED: Insufficient permissions to add the property
 //   - ERROR_UNSUPPORTED_PROPERTY_TYPE: Attempted to create a property with
 //     type L
 //   - ERROR_CORE: Internal error while adding the property
@@ -653,6 +657,7 @@ func (v *ItemPropertyAddParamsType) UnmarshalJSON(data []byte) error {
 //   - ERROR_ENTITY_NOT_FOUND: Storage with the provided ENTITY was not found
 //   - ERROR_PROPERTY_NOT_FOUND: Property with the provided PROPERTY was not
 //     found
+//   - ACCESS_DENIED: Insufficient permissions to delete the property
 //   - ERROR_CORE: Internal error while deleting the property
 func ItemPropertyDelete(ctx context.Context, c b24.Caller, p ItemPropertyDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -731,6 +736,7 @@ func (p *ItemPropertyDeleteParams) validate() error {
 //   - ERROR_ENTITY_NOT_FOUND: Storage with the provided ENTITY not found
 //   - ERROR_PROPERTY_NOT_FOUND: Property with the provided PROPERTY not
 //     found
+//   - ACCESS_DENIED: No application context (clientId)
 func ItemPropertyGet(ctx context.Context, c b24.Caller, p ItemPropertyGetParams, opts ...b24.CallOption) ([]ItemProperty, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -806,6 +812,7 @@ func (p *ItemPropertyGetParams) validate() error {
 //     not found.
 //   - ERROR_PROPERTY_ALREADY_EXISTS: A property with the code PROPERTY_NEW
 //     already exists.
+//   - ACCESS_DENIED: Insufficient permissions to modify the property.
 //   - ERROR_CORE: An internal error occurred while updating the property.
 func ItemPropertyUpdate(ctx context.Context, c b24.Caller, p ItemPropertyUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -916,6 +923,7 @@ func (v *ItemPropertyUpdateParamsType) UnmarshalJSON(data []byte) error {
 //   - ERROR_ENTITY_NOT_FOUND: Storage with the provided ENTITY was not found
 //   - ERROR_ITEM_NOT_FOUND: Item with the provided ID was not found in the
 //     storage
+//   - ACCESS_DENIED: Insufficient permissions to update the item
 //   - ERROR_CORE: Internal error while updating the item
 func ItemUpdate(ctx context.Context, c b24.Caller, p ItemUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {

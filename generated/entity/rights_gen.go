@@ -26,6 +26,8 @@ import (
 //   - null: Returned if the storage with the provided ENTITY is not found.
 //   - ERROR_ARGUMENT: Parameter ENTITY is not provided or is empty after
 //     cleanup.
+//   - ACCESS_DENIED: Insufficient permissions to modify access permissions
+//     for the storage.
 func Rights(ctx context.Context, c b24.Caller, p RightsParams, opts ...b24.CallOption) (*RightsResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

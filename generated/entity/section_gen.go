@@ -83,6 +83,7 @@ func (v Section) MarshalJSON() ([]byte, error) {
 //     cleaning.
 //   - ERROR_ENTITY_NOT_FOUND: Storage with the provided ENTITY was not
 //     found.
+//   - ACCESS_DENIED: Insufficient rights to create a section.
 //   - ERROR_CORE: Internal error while creating the section.
 func SectionAdd(ctx context.Context, c b24.Caller, p SectionAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
@@ -187,6 +188,7 @@ func (p *SectionAddParams) validate() error {
 //     found.
 //   - ERROR_SECTION_NOT_FOUND: The section with the specified ID was not
 //     found in this storage.
+//   - ACCESS_DENIED: Insufficient permissions to delete the section.
 //   - ERROR_CORE: Internal error while deleting the section.
 func SectionDelete(ctx context.Context, c b24.Caller, p SectionDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -494,6 +496,7 @@ func (v SectionGetParamsFilter) MarshalJSON() ([]byte, error) {
 //     found.
 //   - ERROR_SECTION_NOT_FOUND: The section with the specified ID was not
 //     found in this storage.
+//   - ACCESS_DENIED: Insufficient permissions to update the section.
 //   - ERROR_CORE: Internal error while updating the section.
 func SectionUpdate(ctx context.Context, c b24.Caller, p SectionUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {

@@ -26,6 +26,7 @@ import (
 //   - ERROR_ENTITY_ALREADY_EXISTS: Storage with ENTITY_NEW already exists.
 //   - ERROR_ARGUMENT: Parameter ENTITY was not provided or is empty after
 //     cleaning.
+//   - ACCESS_DENIED: Insufficient permissions to modify the storage.
 //   - ERROR_CORE: Internal error while updating the storage.
 func Update(ctx context.Context, c b24.Caller, p UpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {

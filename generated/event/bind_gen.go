@@ -20,8 +20,9 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_EVENT_NOT_FOUND: Event not found The event is incorrectly
-//     specified
+//   - ERROR_EVENT_NOT_FOUND: The event is incorrectly specified
+//   - ACCESS_DENIED: The method was launched by someone other than the
+//     administrator when registering an offline event handler
 func Bind(ctx context.Context, c b24.Caller, p BindParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

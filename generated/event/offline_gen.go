@@ -75,8 +75,10 @@ func (v OfflineEvents) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/events/event-offline-clear.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Method was executed by a non-administrator
 func OfflineClear(ctx context.Context, c b24.Caller, p OfflineClearParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -138,8 +140,10 @@ func (p *OfflineClearParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/events/event-offline-error.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Method was executed by a non-administrator
 func OfflineError(ctx context.Context, c b24.Caller, p OfflineErrorParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -195,8 +199,10 @@ func (p *OfflineErrorParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/events/event-offline-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Method was executed by a non-administrator
 func OfflineGet(ctx context.Context, c b24.Caller, p OfflineGetParams, opts ...b24.CallOption) (*Offline, error) {
 	var out Offline
 	if err := b24.Invoke(ctx, c, OfflineGetCommand(p).Request, &out, opts...); err != nil {
@@ -261,8 +267,10 @@ type OfflineGetParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/events/event-offline-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Method was executed by a non-administrator
 func OfflineList(ctx context.Context, c b24.Caller, p OfflineListParams, opts ...b24.CallOption) ([]Offline, error) {
 	var out []Offline
 	if err := b24.Invoke(ctx, c, OfflineListCommand(p).Request, &out, opts...); err != nil {

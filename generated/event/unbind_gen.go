@@ -17,8 +17,11 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/events/event-unbind.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: The method was launched by a non-administrator when
+//     deleting an offline event handler
 func Unbind(ctx context.Context, c b24.Caller, p UnbindParams, opts ...b24.CallOption) (*UnbindResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -26,7 +26,8 @@ import (
 //
 //   - 0: crmCompanyId, company, title, or fields is not passed; a save error
 //     occurred
-//   - 510: CRM company was not found
+//   - empty code, description "Operation failed": CRM company was not found
+//   - ACCESS_DENIED: The user is not an administrator
 //   - WRONG_AUTH_TYPE: The method was not called in the application context
 func HcmlinkCompanyAdd(ctx context.Context, c b24.Caller, p HcmlinkCompanyAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
@@ -278,7 +279,9 @@ func (v *HcmlinkCompanyAddParamsFieldsFieldsEntityType) UnmarshalJSON(data []byt
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 510: The company was not found or a deletion error occurred
+//   - empty code, description "Operation failed": The company was not found
+//     or a deletion error occurred
+//   - ACCESS_DENIED: The user is not an administrator
 //   - WRONG_AUTH_TYPE: The method was not called in the application context
 func HcmlinkCompanyDelete(ctx context.Context, c b24.Caller, p HcmlinkCompanyDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -339,6 +342,7 @@ func (p *HcmlinkCompanyDeleteParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 0: An error occurred while retrieving the company list
+//   - ACCESS_DENIED: The user is not an administrator
 //   - WRONG_AUTH_TYPE: The method was not called in the application context
 func HcmlinkCompanyList(ctx context.Context, c b24.Caller, p HcmlinkCompanyListParams, opts ...b24.CallOption) ([]HcmlinkCompanyListItem, error) {
 	var out []HcmlinkCompanyListItem
@@ -535,8 +539,9 @@ func (v *HcmlinkCompanyListItemFieldsType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 510: Required fields are not passed, the CRM company was not found, or
-//     a save error occurred
+//   - empty code, description "Operation failed": Required fields are not
+//     passed, the CRM company was not found, or a save error occurred
+//   - ACCESS_DENIED: The user is not an administrator
 //   - WRONG_AUTH_TYPE: The method was not called in the application context
 func HcmlinkCompanyUpdate(ctx context.Context, c b24.Caller, p HcmlinkCompanyUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -779,6 +784,7 @@ func (v *HcmlinkCompanyUpdateParamsFieldsFieldsEntityType) UnmarshalJSON(data []
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: The user is not authorized
 //   - WRONG_AUTH_TYPE: The method was not called in the application context
 func HcmlinkCompanyUserList(ctx context.Context, c b24.Caller, p HcmlinkCompanyUserListParams, opts ...b24.CallOption) ([]HcmlinkCompanyUserListItem, error) {
 	var out []HcmlinkCompanyUserListItem
@@ -881,7 +887,9 @@ func (v HcmlinkCompanyUserListItemData) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 510: The company was not found or the company parameter is not passed
+//   - empty code, description "Operation failed": The company was not found
+//     or the company parameter is not passed
+//   - ACCESS_DENIED: The user is not an administrator
 //   - WRONG_AUTH_TYPE: The method was not called in the application context
 func HcmlinkEmployeeList(ctx context.Context, c b24.Caller, p HcmlinkEmployeeListParams, opts ...b24.CallOption) ([]HcmlinkEmployeeListItem, error) {
 	if err := p.validate(); err != nil {
@@ -1037,7 +1045,11 @@ func (v HcmlinkEmployeeListItemEmployeesData) MarshalJSON() ([]byte, error) {
 //
 //   - 0: Failed to update the synchronization job passed in the job
 //     parameter
-//   - -: The employee list is not passed
+//   - empty code, description "Parameter 'data' must be a non empty array":
+//     The employee list is not passed
+//   - empty code, description "Item #... should have not empty 'employee',
+//     'person', 'data'": A list item has no required fields
+//   - ACCESS_DENIED: The user is not an administrator
 //   - WRONG_AUTH_TYPE: The method was not called in the application context
 func HcmlinkEmployeeSet(ctx context.Context, c b24.Caller, p HcmlinkEmployeeSetParams, opts ...b24.CallOption) (*HcmlinkEmployeeSetResult, error) {
 	if err := p.validate(); err != nil {
@@ -1276,7 +1288,21 @@ func (v *HcmlinkEmployeeSetParamsJobFieldsStatus) UnmarshalJSON(data []byte) err
 //
 //   - 0: Failed to update the synchronization job passed in the job
 //     parameter
-//   - -: The field value list is not passed
+//   - empty code, description "Parameter 'data' must be a non empty array":
+//     The field value list is not passed
+//   - empty code, description "Item #... field '...' not found for company
+//     '...'": The field was not found in the company
+//   - empty code, description "Item #... employee '...' not found for
+//     company '...'": The employee was not found in the company
+//   - empty code, description "Item #... does not match PIN request job
+//     '...'": The value does not match the PIN request job
+//   - empty code, description "Item #... does not match salary/vacation
+//     request job '...'": The value does not match the payroll or vacation
+//     balance request job
+//   - empty code, description "Job '...' result is incomplete": The DONE
+//     status was passed for the job, but the response does not contain all
+//     requested values
+//   - ACCESS_DENIED: The user is not an administrator
 //   - WRONG_AUTH_TYPE: The method was not called in the application context
 func HcmlinkFieldValueSet(ctx context.Context, c b24.Caller, p HcmlinkFieldValueSetParams, opts ...b24.CallOption) (*HcmlinkFieldValueSetResult, error) {
 	if err := p.validate(); err != nil {
@@ -1496,6 +1522,7 @@ func (v *HcmlinkFieldValueSetParamsJobFieldsStatus) UnmarshalJSON(data []byte) e
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 0: The job was not found
+//   - ACCESS_DENIED: The user is not an administrator
 //   - WRONG_AUTH_TYPE: The method was not called in the application context
 func HcmlinkJobStatusGet(ctx context.Context, c b24.Caller, p HcmlinkJobStatusGetParams, opts ...b24.CallOption) (*HcmlinkJobStatusGetResult, error) {
 	if err := p.validate(); err != nil {
@@ -1583,6 +1610,7 @@ func (v HcmlinkJobStatusGetResult) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 0: The job was not found or an outdated status was passed
+//   - ACCESS_DENIED: The user is not an administrator
 //   - WRONG_AUTH_TYPE: The method was not called in the application context
 func HcmlinkJobUpdate(ctx context.Context, c b24.Caller, p HcmlinkJobUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {

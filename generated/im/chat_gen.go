@@ -554,14 +554,13 @@ func (p *ChatLeaveParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID_EMPTY: Chat ID can't be empty Possible reasons: - one of the
-//     required parameters CHAT_ID or DIALOG_ID is missing - an empty or
-//     invalid CHAT_ID was provided
-//   - DIALOG_ID_EMPTY: Dialog ID can't be empty An empty or invalid
-//     DIALOG_ID was provided
-//   - ACCESS_ERROR: This chat cannot be muted Possible reasons: - the user
-//     does not have access to the chat - the specified chat does not exist -
-//     the chat does not support disabling notifications
+//   - CHAT_ID_EMPTY: Possible reasons: - one of the required parameters
+//     CHAT_ID or DIALOG_ID is missing - an empty or invalid CHAT_ID was
+//     provided
+//   - DIALOG_ID_EMPTY: An empty or invalid DIALOG_ID was provided
+//   - ACCESS_ERROR: Possible reasons: - the user does not have access to the
+//     chat - the specified chat does not exist - the chat does not support
+//     disabling notifications
 func ChatMute(ctx context.Context, c b24.Caller, p ChatMuteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, ChatMuteCommand(p).Request, &out, opts...); err != nil {
@@ -724,6 +723,7 @@ func (p *ChatSetOwnerParams) validate() error {
 //     prefix
 //   - DIALOG_ID_EMPTY: A private dialog or an invalid format was provided in
 //     DIALOG_ID
+//   - ACCESS_DENIED: Insufficient permissions to change the avatar
 //   - ACCESS_ERROR: Operation not available for this chat
 //   - AVATAR_ERROR: The file is not of image type
 //   - WRONG_REQUEST: The specified chat does not exist

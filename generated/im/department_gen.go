@@ -353,8 +353,7 @@ func (v DepartmentManagersPhones) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ACCESS_ERROR: Only intranet users have access to this method The
-//     method is not available for extranet users and bots
+//   - ACCESS_ERROR: The method is not available for extranet users and bots
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func DepartmentColleaguesList(ctx context.Context, c b24.Caller, p DepartmentColleaguesListParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -413,10 +412,9 @@ type DepartmentColleaguesListParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ID_EMPTY: Department ID can't be empty The required parameter ID is
-//     missing, incorrectly provided, or empty
-//   - ACCESS_ERROR: Only intranet users have access to this method The
-//     method is not available for extranet users and bots
+//   - ID_EMPTY: The required parameter ID is missing, incorrectly provided,
+//     or empty
+//   - ACCESS_ERROR: The method is not available for extranet users and bots
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func DepartmentEmployeesGet(ctx context.Context, c b24.Caller, p DepartmentEmployeesGetParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -486,10 +484,9 @@ func (p *DepartmentEmployeesGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - INVALID_FORMAT: A wrong format for the ID field is passed The required
-//     parameter ID is not provided, is incorrectly passed, or is empty
-//   - ACCESS_ERROR: Only intranet users have access to this method The
-//     method is not available for extranet users and bots
+//   - INVALID_FORMAT: The required parameter ID is not provided, is
+//     incorrectly passed, or is empty
+//   - ACCESS_ERROR: The method is not available for extranet users and bots
 func DepartmentGet(ctx context.Context, c b24.Caller, p DepartmentGetParams, opts ...b24.CallOption) ([]Department, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -559,10 +556,9 @@ func (p *DepartmentGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ID_EMPTY: Department ID can't be empty The required parameter ID is
-//     missing, incorrectly provided, or empty
-//   - ACCESS_ERROR: Only intranet users have access to this method The
-//     method is not available for extranet users and bots
+//   - ID_EMPTY: The required parameter ID is missing, incorrectly provided,
+//     or empty
+//   - ACCESS_ERROR: The method is not available for extranet users and bots
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func DepartmentManagersGet(ctx context.Context, c b24.Caller, p DepartmentManagersGetParams, opts ...b24.CallOption) (json.RawMessage, error) {

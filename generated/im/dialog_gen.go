@@ -610,10 +610,8 @@ func (v *DialogMessagesUsersGender) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - DIALOG_ID_EMPTY: Dialog ID can't be empty Required parameter DIALOG_ID
-//     not provided
-//   - ACCESS_ERROR: You do not have access to the specified dialog
-//     Insufficient rights to view the dialog
+//   - DIALOG_ID_EMPTY: Required parameter DIALOG_ID not provided
+//   - ACCESS_ERROR: Insufficient rights to view the dialog
 func DialogGet(ctx context.Context, c b24.Caller, p DialogGetParams, opts ...b24.CallOption) (*Dialog, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -701,14 +699,13 @@ func (v *DialogGetParamsDialogID) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - DIALOG_ID_EMPTY: Dialog ID can't be empty The DIALOG_ID parameter is
-//     not provided, is empty, or is in an incorrect format
-//   - FIRST_ID_STRING: First ID can't be string The FIRST_ID parameter is
-//     provided with a non-numeric value
-//   - LAST_ID_STRING: Last ID can't be string The LAST_ID parameter is
-//     provided with a non-numeric value
-//   - ACCESS_ERROR: You do not have access to the specified dialog The user
-//     does not have access to the dialog
+//   - DIALOG_ID_EMPTY: The DIALOG_ID parameter is not provided, is empty, or
+//     is in an incorrect format
+//   - FIRST_ID_STRING: The FIRST_ID parameter is provided with a non-numeric
+//     value
+//   - LAST_ID_STRING: The LAST_ID parameter is provided with a non-numeric
+//     value
+//   - ACCESS_ERROR: The user does not have access to the dialog
 func DialogMessagesGet(ctx context.Context, c b24.Caller, p DialogMessagesGetParams, opts ...b24.CallOption) (*DialogMessages, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1199,8 +1196,8 @@ func (v DialogMessagesSearchResultTariffRestrictions) MarshalJSON() ([]byte, err
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - DIALOG_ID_EMPTY: Dialog ID can't be empty The DIALOG_ID parameter was
-//     not provided, was empty, or was in an incorrect format
+//   - DIALOG_ID_EMPTY: The DIALOG_ID parameter was not provided, was empty,
+//     or was in an incorrect format
 func DialogRead(ctx context.Context, c b24.Caller, p DialogReadParams, opts ...b24.CallOption) (*Dialog, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1326,11 +1323,10 @@ type DialogReadAllParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - MESSAGE_ID_ERROR: First unread message id can't be empty The
-//     MESSAGE_ID parameter is not provided or is provided with a value less
-//     than or equal to 0
-//   - DIALOG_ID_EMPTY: Dialog ID can't be empty The DIALOG_ID parameter is
-//     not provided, is empty, or is in an incorrect format
+//   - MESSAGE_ID_ERROR: The MESSAGE_ID parameter is not provided or is
+//     provided with a value less than or equal to 0
+//   - DIALOG_ID_EMPTY: The DIALOG_ID parameter is not provided, is empty, or
+//     is in an incorrect format
 func DialogUnread(ctx context.Context, c b24.Caller, p DialogUnreadParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -22,19 +22,15 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID_EMPTY: Chat ID can't be empty Possible reasons: - one of the
-//     required parameters CHAT_ID or DIALOG_ID is not provided - empty
-//     CHAT_ID is passed
-//   - DIALOG_ID_EMPTY: Dialog ID can't be empty Empty or invalid DIALOG_ID
-//     is passed
-//   - FILES_ERROR: List of files is not specified One of the required
-//     parameters FILE_ID or UPLOAD_ID is not provided
-//   - SAVE_ERROR: Error during saving file to chat Possible reasons: -
-//     FILE_ID or UPLOAD_ID is passed empty - non-existent file identifiers
-//     are passed
-//   - ACCESS_ERROR: You do not have access to the specified dialog
-//     Insufficient rights to view the dialog or a non-existent dialog is
-//     passed
+//   - CHAT_ID_EMPTY: Possible reasons: - one of the required parameters
+//     CHAT_ID or DIALOG_ID is not provided - empty CHAT_ID is passed
+//   - DIALOG_ID_EMPTY: Empty or invalid DIALOG_ID is passed
+//   - FILES_ERROR: One of the required parameters FILE_ID or UPLOAD_ID is
+//     not provided
+//   - SAVE_ERROR: Possible reasons: - FILE_ID or UPLOAD_ID is passed empty -
+//     non-existent file identifiers are passed
+//   - ACCESS_ERROR: Insufficient rights to view the dialog or a non-existent
+//     dialog is passed
 //
 // Deprecated: use [V2FileUpload] (im.v2.File.upload).
 func DiskFileCommit(ctx context.Context, c b24.Caller, p DiskFileCommitParams, opts ...b24.CallOption) (*DiskFileCommitResult, error) {
@@ -376,10 +372,8 @@ func (v *DiskFileCommitParamsDialogID) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID_EMPTY: Chat ID can't be empty The required parameter CHAT_ID
-//     is missing or empty
-//   - FILE_ID_EMPTY: File ID can't be empty The required parameter FILE_ID
-//     is missing or empty
+//   - CHAT_ID_EMPTY: The required parameter CHAT_ID is missing or empty
+//   - FILE_ID_EMPTY: The required parameter FILE_ID is missing or empty
 func DiskFileDelete(ctx context.Context, c b24.Caller, p DiskFileDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -441,13 +435,12 @@ func (p *DiskFileDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - FILE_ID_EMPTY: File ID can't be empty The required parameter FILE_ID
-//     is missing or empty
-//   - FILE_SAVE_ERROR: File ID can't be saved Possible reasons: - The user
-//     does not have access to the chat from which the file needs to be saved -
-//     The specified file was not found - Drive is disabled - Failed to save
-//     the file in the *Saved Files* folder, for example, due to lack of
-//     space - Failed to create the *Saved Files* folder
+//   - FILE_ID_EMPTY: The required parameter FILE_ID is missing or empty
+//   - FILE_SAVE_ERROR: Possible reasons: - The user does not have access to
+//     the chat from which the file needs to be saved - The specified file
+//     was not found - Drive is disabled - Failed to save the file in the
+//     *Saved Files* folder, for example, due to lack of space - Failed to
+//     create the *Saved Files* folder
 func DiskFileSave(ctx context.Context, c b24.Caller, p DiskFileSaveParams, opts ...b24.CallOption) (*DiskFileSaveResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -568,14 +561,11 @@ func (v DiskFileSaveResultFile) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID_EMPTY: Chat ID can't be empty Possible reasons: - one of the
-//     required parameters is missing: CHAT_ID or DIALOG_ID - an empty
-//     CHAT_ID was provided
-//   - DIALOG_ID_EMPTY: Dialog ID can't be empty An invalid or empty
-//     DIALOG_ID was provided
-//   - ACCESS_ERROR: You do not have access to the specified dialog
-//     Insufficient permissions to view the dialog or a non-existent dialog
-//     was provided
+//   - CHAT_ID_EMPTY: Possible reasons: - one of the required parameters is
+//     missing: CHAT_ID or DIALOG_ID - an empty CHAT_ID was provided
+//   - DIALOG_ID_EMPTY: An invalid or empty DIALOG_ID was provided
+//   - ACCESS_ERROR: Insufficient permissions to view the dialog or a
+//     non-existent dialog was provided
 //
 // Deprecated: use [V2FileUpload] (im.v2.File.upload).
 func DiskFolderGet(ctx context.Context, c b24.Caller, p DiskFolderGetParams, opts ...b24.CallOption) (*DiskFolderGetResult, error) {

@@ -548,6 +548,8 @@ func (v NotifyConfirmResult) MarshalJSON() ([]byte, error) {
 //
 //   - PARAMS_ERROR: ID, TAG, or SUB_TAG not provided, or the request was
 //     made with session authorization without ID
+//   - ACCESS_DENIED: Unable to determine the application: missing clientId
+//     authorization and CLIENT_ID not provided
 func NotifyDelete(ctx context.Context, c b24.Caller, p NotifyDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, NotifyDeleteCommand(p).Request, &out, opts...); err != nil {

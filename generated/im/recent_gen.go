@@ -837,8 +837,8 @@ type RecentGetParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - DIALOG_ID_EMPTY: Dialog ID can't be empty The DIALOG_ID parameter was
-//     not provided, was empty, or was in an incorrect format
+//   - DIALOG_ID_EMPTY: The DIALOG_ID parameter was not provided, was empty,
+//     or was in an incorrect format
 func RecentHide(ctx context.Context, c b24.Caller, p RecentHideParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1037,10 +1037,9 @@ type RecentListParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - DIALOG_ID_EMPTY: Dialog ID can’t be empty The DIALOG_ID parameter is
-//     not provided, is empty, or is in an incorrect format
-//   - ACCESS_ERROR: You don’t have permission to pin this chat The user
-//     does not have access to the chat
+//   - DIALOG_ID_EMPTY: The DIALOG_ID parameter is not provided, is empty, or
+//     is in an incorrect format
+//   - ACCESS_ERROR: The user does not have access to the chat
 func RecentPin(ctx context.Context, c b24.Caller, p RecentPinParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -227,6 +227,8 @@ func (v UserListPhones) MarshalJSON() ([]byte, error) {
 //
 //   - ID_EMPTY: Provided ID <= 0
 //   - USER_NOT_EXISTS: User with the specified ID not found
+//   - ACCESS_DENIED: The current extranet user is requesting a user not from
+//     their extranet group
 func UserGet(ctx context.Context, c b24.Caller, p UserGetParams, opts ...b24.CallOption) (*User, error) {
 	var out User
 	if err := b24.Invoke(ctx, c, UserGetCommand(p).Request, &out, opts...); err != nil {

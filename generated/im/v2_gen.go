@@ -198,6 +198,7 @@ type V2EventUnsubscribeParams struct{}
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - FILE_NOT_FOUND: No file with this ID was found
+//   - ACCESS_DENIED: No access to the chat
 func V2FileDownload(ctx context.Context, c b24.Caller, p V2FileDownloadParams, opts ...b24.CallOption) (*V2FileDownloadResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -292,6 +293,7 @@ func (v V2FileDownloadResult) MarshalJSON() ([]byte, error) {
 //   - UPLOAD_FAILED: File upload error
 //   - SEND_FAILED: Message sending error
 //   - FILE_TOO_LARGE: File size exceeds 100 MB
+//   - ACCESS_DENIED: No access to the chat
 func V2FileUpload(ctx context.Context, c b24.Caller, p V2FileUploadParams, opts ...b24.CallOption) (*V2FileUploadResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

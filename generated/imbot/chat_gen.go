@@ -639,6 +639,7 @@ func (p *ChatSetOwnerParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - CHAT_ID_EMPTY: CHAT_ID not provided
+//   - ACCESS_DENIED: Insufficient permissions to change the avatar
 //   - ACCESS_ERROR: Operation not available for this chat
 //   - AVATAR_ERROR: The file provided is not of image type
 //   - WRONG_REQUEST: The specified chat does not exist

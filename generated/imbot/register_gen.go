@@ -26,6 +26,8 @@ import (
 //
 //   - WRONG_AUTH_TYPE: The method was called with session authorization
 //     instead of OAuth or webhook
+//   - ACCESS_DENIED: Unable to determine the application: clientId
+//     authorization is missing and CLIENT_ID was not provided
 //   - EVENT_MESSAGE_ADD_ERROR: The required event handler EVENT_MESSAGE_ADD
 //     was not provided
 //   - EVENT_MESSAGE_UPDATE_ERROR: An invalid URL was provided for

@@ -24,6 +24,8 @@ import (
 //
 //   - WRONG_AUTH_TYPE: The method was called with session authorization
 //     instead of OAuth or webhook
+//   - ACCESS_DENIED: Unable to determine the application: clientId
+//     authorization is missing and CLIENT_ID was not provided
 //   - BOT_ID_ERROR: The bot was not found
 //   - APP_ID_ERROR: The provided BOT_ID belongs to another application
 //   - EVENT_MESSAGE_ADD_ERROR: An invalid URL for the EVENT_MESSAGE_ADD

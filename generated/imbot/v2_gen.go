@@ -1101,6 +1101,7 @@ func (v V2ChatAddResultUsers) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: botId not specified
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat
 func V2ChatGet(ctx context.Context, c b24.Caller, p V2ChatGetParams, opts ...b24.CallOption) (*V2ChatGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1196,6 +1197,7 @@ func (v V2ChatGetResult) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: botId is not specified
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot is registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat
 func V2ChatInputActionNotify(ctx context.Context, c b24.Caller, p V2ChatInputActionNotifyParams, opts ...b24.CallOption) (*V2ChatInputActionNotifyResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1297,6 +1299,7 @@ func (v V2ChatInputActionNotifyResult) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: botId is not provided
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot is registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat
 func V2ChatLeave(ctx context.Context, c b24.Caller, p V2ChatLeaveParams, opts ...b24.CallOption) (*V2ChatLeaveResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1390,6 +1393,8 @@ func (v V2ChatLeaveResult) MarshalJSON() ([]byte, error) {
 //   - EMPTY_USER_IDS: User IDs array is not provided or is empty
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot is registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat or lacks
+//     permissions (owner role required)
 func V2ChatManagerAdd(ctx context.Context, c b24.Caller, p V2ChatManagerAddParams, opts ...b24.CallOption) (*V2ChatManagerAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1492,6 +1497,8 @@ func (v V2ChatManagerAddResult) MarshalJSON() ([]byte, error) {
 //   - EMPTY_USER_IDS: User IDs array is not provided or is empty
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot is registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat or lacks
+//     permissions (owner role required)
 func V2ChatManagerDelete(ctx context.Context, c b24.Caller, p V2ChatManagerDeleteParams, opts ...b24.CallOption) (*V2ChatManagerDeleteResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1594,6 +1601,8 @@ func (v V2ChatManagerDeleteResult) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: Bot ID is required
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot is registered by another application
+//   - ACCESS_DENIED: Message does not belong to the bot and the bot is not
+//     an administrator of the chat, or the message does not exist
 func V2ChatMessageDelete(ctx context.Context, c b24.Caller, p V2ChatMessageDeleteParams, opts ...b24.CallOption) (*V2ChatMessageDeleteResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2024,6 +2033,7 @@ func (v V2ChatMessageGetContextResultUsers) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: botId is not provided
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot is registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat with this message
 //   - REACTION_NOT_FOUND: A non-existent reaction code was specified
 //   - REACTION_ALREADY_SET: This reaction is already set by the bot on this
 //     message
@@ -2131,6 +2141,7 @@ func (v V2ChatMessageReactionAddResult) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: Bot ID not provided
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat with this message
 //   - REACTION_NOT_FOUND: Non-existent reaction code specified
 func V2ChatMessageReactionDelete(ctx context.Context, c b24.Caller, p V2ChatMessageReactionDeleteParams, opts ...b24.CallOption) (*V2ChatMessageReactionDeleteResult, error) {
 	if err := p.validate(); err != nil {
@@ -2238,6 +2249,7 @@ func (v V2ChatMessageReactionDeleteResult) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: botId is not specified
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot is registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat
 //   - MESSAGE_NOT_FOUND: The specified message was not found or is
 //     unavailable
 func V2ChatMessageRead(ctx context.Context, c b24.Caller, p V2ChatMessageReadParams, opts ...b24.CallOption) (*V2ChatMessageReadResult, error) {
@@ -2343,6 +2355,7 @@ func (v V2ChatMessageReadResult) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: botId is not specified
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot is registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat
 //   - EMPTY_MESSAGE: Empty message — no text or attachments
 //   - SENDING_FAILED: Error sending message
 func V2ChatMessageSend(ctx context.Context, c b24.Caller, p V2ChatMessageSendParams, opts ...b24.CallOption) (*V2ChatMessageSendResult, error) {
@@ -2507,6 +2520,8 @@ func (v V2ChatMessageSendResult) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: Bot ID not specified
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot registered by another application
+//   - ACCESS_DENIED: Message does not belong to the bot or does not exist.
+//     The bot can only update its own messages
 func V2ChatMessageUpdate(ctx context.Context, c b24.Caller, p V2ChatMessageUpdateParams, opts ...b24.CallOption) (*V2ChatMessageUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2631,6 +2646,8 @@ func (v V2ChatMessageUpdateResult) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: Bot ID not specified
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat or is not the
+//     owner of the chat
 func V2ChatSetOwner(ctx context.Context, c b24.Caller, p V2ChatSetOwnerParams, opts ...b24.CallOption) (*V2ChatSetOwnerResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2732,6 +2749,7 @@ func (v V2ChatSetOwnerResult) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: botId is not provided
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot is registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat
 func V2ChatTextFieldEnabled(ctx context.Context, c b24.Caller, p V2ChatTextFieldEnabledParams, opts ...b24.CallOption) (*V2ChatTextFieldEnabledResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2832,6 +2850,7 @@ func (v V2ChatTextFieldEnabledResult) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: Bot ID is not specified
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot is registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat
 func V2ChatUpdate(ctx context.Context, c b24.Caller, p V2ChatUpdateParams, opts ...b24.CallOption) (*V2ChatUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2928,6 +2947,8 @@ func (v V2ChatUpdateResult) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: botId is not specified
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat or does not have
+//     permission to add users
 func V2ChatUserAdd(ctx context.Context, c b24.Caller, p V2ChatUserAddParams, opts ...b24.CallOption) (*V2ChatUserAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -3029,6 +3050,8 @@ func (v V2ChatUserAddResult) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: botId is not provided
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot is registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat or does not have
+//     permission to remove users
 func V2ChatUserDelete(ctx context.Context, c b24.Caller, p V2ChatUserDeleteParams, opts ...b24.CallOption) (*V2ChatUserDeleteResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -3128,6 +3151,7 @@ func (v V2ChatUserDeleteResult) MarshalJSON() ([]byte, error) {
 //   - BOT_ID_REQUIRED: botId is not specified
 //   - BOT_NOT_FOUND: Bot not found
 //   - BOT_OWNERSHIP_ERROR: Bot registered by another application
+//   - ACCESS_DENIED: Bot is not a participant in the chat
 func V2ChatUserList(ctx context.Context, c b24.Caller, p V2ChatUserListParams, opts ...b24.CallOption) ([]V2ChatUserListItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

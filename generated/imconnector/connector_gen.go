@@ -23,11 +23,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method
-//     Application context required Method called outside the application
-//     context OAuth
-//   - ERROR_ARGUMENT: Argument 'CONNECTOR' is null or empty CONNECTOR not
-//     provided
+//   - WRONG_AUTH_TYPE: Method called outside the application context OAuth
+//   - ERROR_ARGUMENT: CONNECTOR not provided
 func ConnectorDataSet(ctx context.Context, c b24.Caller, p ConnectorDataSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

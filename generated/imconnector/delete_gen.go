@@ -23,15 +23,12 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method
-//     Application context required Method called outside of the application
-//     context OAuth
-//   - ERROR_ARGUMENT: Argument 'CONNECTOR' is null or empty CONNECTOR not
-//     provided
-//   - NOT_ACTIVE_LINE: Line with such ID is inactive or does not exist
-//     Inactive LINE provided
-//   - IMCONNECTOR_NO_CORRECT_PROVIDER: Could not find a suitable provider
-//     for the connector Failed to initialize provider for the connector
+//   - WRONG_AUTH_TYPE: Method called outside of the application context
+//     OAuth
+//   - ERROR_ARGUMENT: CONNECTOR not provided
+//   - NOT_ACTIVE_LINE: Inactive LINE provided
+//   - IMCONNECTOR_NO_CORRECT_PROVIDER: Failed to initialize provider for the
+//     connector
 func DeleteMessages(ctx context.Context, c b24.Caller, p DeleteMessagesParams, opts ...b24.CallOption) (*DeleteMessagesResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -22,9 +22,9 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method.
-//     Application context required Method called outside of the application
-//     OAuth context
+//   - WRONG_AUTH_TYPE: Method called outside of the application OAuth
+//     context
+//   - ACCESS_DENIED: The imopenlines module is not installed on the account
 func List(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOption) (*ListResult, error) {
 	var out ListResult
 	if err := b24.Invoke(ctx, c, ListCommand(p).Request, &out, opts...); err != nil {

@@ -22,27 +22,18 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - APPLICATION_REGISTRATION_ERROR_POINT: Application registration error.
-//     Using a dot in the connector identifier is not allowed The ID contains
-//     the . character
-//   - CONNECTOR_ID_REQUIRED: Connector ID is not specified Empty or
-//     non-string ID
-//   - NAME_REQUIRED: Connector name is not specified Empty or non-string
-//     NAME
-//   - ICON_REQUIRED: Connector icon is not specified ICON.DATA_IMAGE is not
-//     provided or not a string
-//   - NO_APPLICATION_ID: Failed to get application ID No application found
-//     in the request context
-//   - NO_PLACEMENT_HANDLER: Failed to get embedding handler URL Empty or
-//     non-string PLACEMENT_HANDLER
-//   - APPLICATION_REGISTRATION_ERROR: Application registration error Failed
-//     to complete registration: connector data and embedding parameters were
-//     not saved
-//   - GENERAL_CONNECTOR_REGISTRATION_ERROR: General connector registration
-//     error Other validation errors in input data
-//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method
-//     Application context required The method was called outside the OAuth
-//     application context
+//   - APPLICATION_REGISTRATION_ERROR_POINT: The ID contains the . character
+//   - CONNECTOR_ID_REQUIRED: Empty or non-string ID
+//   - NAME_REQUIRED: Empty or non-string NAME
+//   - ICON_REQUIRED: ICON.DATA_IMAGE is not provided or not a string
+//   - NO_APPLICATION_ID: No application found in the request context
+//   - NO_PLACEMENT_HANDLER: Empty or non-string PLACEMENT_HANDLER
+//   - APPLICATION_REGISTRATION_ERROR: Failed to complete registration:
+//     connector data and embedding parameters were not saved
+//   - GENERAL_CONNECTOR_REGISTRATION_ERROR: Other validation errors in input
+//     data
+//   - WRONG_AUTH_TYPE: The method was called outside the OAuth application
+//     context
 func Register(ctx context.Context, c b24.Caller, p RegisterParams, opts ...b24.CallOption) (*RegisterResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -23,17 +23,14 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method
-//     Application context required The method was called outside the
-//     application context OAuth
-//   - ERROR_ARGUMENT: Argument 'CONNECTOR' is null or empty CONNECTOR not
-//     provided
-//   - NOT_ACTIVE_LINE: The line with this ID is inactive or does not exist
-//     An inactive LINE was passed
-//   - IMCONNECTOR_NO_CORRECT_PROVIDER: Failed to find a suitable provider
-//     for the connector Unable to initialize the provider for the connector
-//   - IMCONNECTOR_NOT_SPECIFIED_CORRECT_COMMAND: No valid command specified
-//     Unable to determine the command for processing incoming data
+//   - WRONG_AUTH_TYPE: The method was called outside the application context
+//     OAuth
+//   - ERROR_ARGUMENT: CONNECTOR not provided
+//   - NOT_ACTIVE_LINE: An inactive LINE was passed
+//   - IMCONNECTOR_NO_CORRECT_PROVIDER: Unable to initialize the provider for
+//     the connector
+//   - IMCONNECTOR_NOT_SPECIFIED_CORRECT_COMMAND: Unable to determine the
+//     command for processing incoming data
 func SendMessages(ctx context.Context, c b24.Caller, p SendMessagesParams, opts ...b24.CallOption) (*SendMessagesResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -473,13 +470,11 @@ func (v SendMessagesResultDataResultSession) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method
-//     Application context required Method called not in the context of the
-//     OAuth application
-//   - ERROR_ARGUMENT: Argument 'CONNECTOR' is null or empty CONNECTOR not
-//     provided
-//   - IMCONNECTOR_NO_CORRECT_PROVIDER: Unable to find a suitable provider
-//     for the connector Failed to initialize provider for the connector
+//   - WRONG_AUTH_TYPE: Method called not in the context of the OAuth
+//     application
+//   - ERROR_ARGUMENT: CONNECTOR not provided
+//   - IMCONNECTOR_NO_CORRECT_PROVIDER: Failed to initialize provider for the
+//     connector
 func SendStatusDelivery(ctx context.Context, c b24.Caller, p SendStatusDeliveryParams, opts ...b24.CallOption) (*SendStatusDeliveryResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -672,13 +667,11 @@ func (v SendStatusDeliveryResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method
-//     Application context required Method called not in the context of an
-//     OAuth application
-//   - ERROR_ARGUMENT: Argument 'CONNECTOR' is null or empty CONNECTOR not
-//     provided
-//   - IMCONNECTOR_NO_CORRECT_PROVIDER: Unable to find a suitable provider
-//     for the connector Failed to initialize provider for the connector
+//   - WRONG_AUTH_TYPE: Method called not in the context of an OAuth
+//     application
+//   - ERROR_ARGUMENT: CONNECTOR not provided
+//   - IMCONNECTOR_NO_CORRECT_PROVIDER: Failed to initialize provider for the
+//     connector
 func SendStatusReading(ctx context.Context, c b24.Caller, p SendStatusReadingParams, opts ...b24.CallOption) (*SendStatusReadingResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -21,11 +21,9 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method.
-//     Application context required The method was called outside the
-//     application context of OAuth
-//   - ERROR_ARGUMENT: Argument 'CONNECTOR' is null or empty The connector
-//     identifier CONNECTOR was not provided
+//   - WRONG_AUTH_TYPE: The method was called outside the application context
+//     of OAuth
+//   - ERROR_ARGUMENT: The connector identifier CONNECTOR was not provided
 func Status(ctx context.Context, c b24.Caller, p StatusParams, opts ...b24.CallOption) (*StatusResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -20,13 +20,11 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - APPLICATION_UNREGISTRATION_ERROR: Error unregistering the application
-//     Failed to remove the connector by ID for the current application
-//   - NO_APPLICATION_ID: Failed to retrieve application ID Application not
-//     found in the context of the request
-//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method.
-//     Application context required. Method called outside the context of the
-//     OAuth application
+//   - APPLICATION_UNREGISTRATION_ERROR: Failed to remove the connector by ID
+//     for the current application
+//   - NO_APPLICATION_ID: Application not found in the context of the request
+//   - WRONG_AUTH_TYPE: Method called outside the context of the OAuth
+//     application
 func Unregister(ctx context.Context, c b24.Caller, p UnregisterParams, opts ...b24.CallOption) (*UnregisterResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -23,15 +23,12 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method
-//     Application context required Method called not in the context of an
-//     application OAuth
-//   - ERROR_ARGUMENT: Argument 'CONNECTOR' is null or empty CONNECTOR not
-//     provided
-//   - NOT_ACTIVE_LINE: The line with this ID is inactive or does not exist
-//     An inactive LINE was provided
-//   - IMCONNECTOR_NO_CORRECT_PROVIDER: Failed to find a suitable provider
-//     for the connector Unable to initialize provider for the connector
+//   - WRONG_AUTH_TYPE: Method called not in the context of an application
+//     OAuth
+//   - ERROR_ARGUMENT: CONNECTOR not provided
+//   - NOT_ACTIVE_LINE: An inactive LINE was provided
+//   - IMCONNECTOR_NO_CORRECT_PROVIDER: Unable to initialize provider for the
+//     connector
 func UpdateMessages(ctx context.Context, c b24.Caller, p UpdateMessagesParams, opts ...b24.CallOption) (*UpdateMessagesResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

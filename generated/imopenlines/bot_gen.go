@@ -24,12 +24,9 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID_EMPTY: Chat ID can't be empty CHAT_ID not provided or value is
-//     <= 0
-//   - BOT_ID_ERROR: Bot not found No registered chat-bot found in the
-//     application
-//   - WRONG_AUTH_TYPE: Access for this method not allowed by session
-//     authorization Method called with session authorization, which is
+//   - CHAT_ID_EMPTY: CHAT_ID not provided or value is <= 0
+//   - BOT_ID_ERROR: No registered chat-bot found in the application
+//   - WRONG_AUTH_TYPE: Method called with session authorization, which is
 //     prohibited for this method
 func BotSessionFinish(ctx context.Context, c b24.Caller, p BotSessionFinishParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -99,11 +96,9 @@ func (p *BotSessionFinishParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID_EMPTY: Chat ID can't be empty CHAT_ID not provided or value <=
-//     0 provided
-//   - WRONG_AUTH_TYPE: Access for this method not allowed by session
-//     authorization Method called with session authorization for which it is
-//     prohibited
+//   - CHAT_ID_EMPTY: CHAT_ID not provided or value <= 0 provided
+//   - WRONG_AUTH_TYPE: Method called with session authorization for which it
+//     is prohibited
 func BotSessionMessageSend(ctx context.Context, c b24.Caller, p BotSessionMessageSendParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -204,12 +199,10 @@ func (v *BotSessionMessageSendParamsName) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID_EMPTY: Chat ID can't be empty CHAT_ID not provided or value <=
-//     0
-//   - WRONG_CHAT: Operator is not a bot The specified dialog is already
-//     being handled by an operator, not a chatbot
-//   - WRONG_AUTH_TYPE: Access for this method not allowed by session
-//     authorization The method was called with session authorization for
+//   - CHAT_ID_EMPTY: CHAT_ID not provided or value <= 0
+//   - WRONG_CHAT: The specified dialog is already being handled by an
+//     operator, not a chatbot
+//   - WRONG_AUTH_TYPE: The method was called with session authorization for
 //     which it is prohibited
 func BotSessionOperator(ctx context.Context, c b24.Caller, p BotSessionOperatorParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -271,20 +264,15 @@ func (p *BotSessionOperatorParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID_EMPTY: Chat ID can't be empty CHAT_ID not provided or value is
-//     <= 0
-//   - USER_ID_EMPTY: User ID can't be empty USER_ID provided with an empty
-//     value or value <= 0
-//   - QUEUE_ID_EMPTY: QUEUE ID can't be empty QUEUE_ID provided with an
-//     empty value or value <= 0
-//   - TRANSFER_ID_EMPTY: Queue ID or User ID can't be empty Neither USER_ID
-//     nor QUEUE_ID provided, and TRANSFER_ID not specified
-//   - BOT_ID_ERROR: Bot not found No registered chat bot found in the
-//     application
-//   - OPERATOR_WRONG: You cannot redirect to this operator Transfer to the
-//     specified operator or queue is not available
-//   - WRONG_AUTH_TYPE: Access for this method not allowed by session
-//     authorization Method called with session authorization, which is
+//   - CHAT_ID_EMPTY: CHAT_ID not provided or value is <= 0
+//   - USER_ID_EMPTY: USER_ID provided with an empty value or value <= 0
+//   - QUEUE_ID_EMPTY: QUEUE_ID provided with an empty value or value <= 0
+//   - TRANSFER_ID_EMPTY: Neither USER_ID nor QUEUE_ID provided, and
+//     TRANSFER_ID not specified
+//   - BOT_ID_ERROR: No registered chat bot found in the application
+//   - OPERATOR_WRONG: Transfer to the specified operator or queue is not
+//     available
+//   - WRONG_AUTH_TYPE: Method called with session authorization, which is
 //     prohibited for this method
 func BotSessionTransfer(ctx context.Context, c b24.Caller, p BotSessionTransferParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {

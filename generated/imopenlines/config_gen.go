@@ -1601,10 +1601,10 @@ func (v *ConfigAddParamsParamsAutoCloseRule) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CONFIG_ID_EMPTY: Config ID can't be empty The CONFIG_ID parameter is
-//     missing or incorrectly provided
-//   - CONFIG_WRONG_USER_PERMISSION: Permission denied Insufficient rights to
-//     delete the channel
+//   - CONFIG_ID_EMPTY: The CONFIG_ID parameter is missing or incorrectly
+//     provided
+//   - CONFIG_WRONG_USER_PERMISSION: Insufficient rights to delete the
+//     channel
 func ConfigDelete(ctx context.Context, c b24.Caller, p ConfigDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1661,8 +1661,8 @@ func (p *ConfigDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CONFIG_ID_EMPTY: Config ID can't be empty The CONFIG_ID parameter is
-//     not provided or is incorrect
+//   - CONFIG_ID_EMPTY: The CONFIG_ID parameter is not provided or is
+//     incorrect
 func ConfigGet(ctx context.Context, c b24.Caller, p ConfigGetParams, opts ...b24.CallOption) (*Config, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1730,9 +1730,8 @@ func (p *ConfigGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - INVALID_FORMAT: Unsupported PARAMS fields are passed: ... PARAMS
-//     contains fields that are not in the select, filter, order, limit,
-//     offset list
+//   - INVALID_FORMAT: PARAMS contains fields that are not in the select,
+//     filter, order, limit, offset list
 func ConfigListGet(ctx context.Context, c b24.Caller, p ConfigListGetParams, opts ...b24.CallOption) ([]ConfigList, error) {
 	var out []ConfigList
 	if err := b24.Invoke(ctx, c, ConfigListGetCommand(p).Request, &out, opts...); err != nil {
@@ -3261,10 +3260,10 @@ func (v ConfigPathGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CONFIG_ID_EMPTY: Config ID can't be empty The CONFIG_ID parameter is
-//     not provided or is incorrect
-//   - CONFIG_WRONG_USER_PERMISSION: Permission denied Insufficient rights to
-//     modify the channel
+//   - CONFIG_ID_EMPTY: The CONFIG_ID parameter is not provided or is
+//     incorrect
+//   - CONFIG_WRONG_USER_PERMISSION: Insufficient rights to modify the
+//     channel
 func ConfigUpdate(ctx context.Context, c b24.Caller, p ConfigUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

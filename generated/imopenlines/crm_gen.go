@@ -51,8 +51,9 @@ func (v CRMChat) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_ARGUMENT: Argument 'CRM_ENTITY_TYPE' is null or empty Required
-//     parameter CRM_ENTITY_TYPE is not provided or is empty
+//   - ACCESS_DENIED: User does not have access to the CRM object
+//   - ERROR_ARGUMENT: Required parameter CRM_ENTITY_TYPE is not provided or
+//     is empty
 func CRMChatGet(ctx context.Context, c b24.Caller, p CRMChatGetParams, opts ...b24.CallOption) ([]CRMChat, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -155,10 +156,10 @@ func (v *CRMChatGetParamsCRMEntityType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CRM_CHAT_EMPTY_CRM_DATA: Empty CRM data Required parameters
-//     CRM_ENTITY_TYPE and CRM_ENTITY are not provided
-//   - ERROR_ARGUMENT: The value of an argument CRM_ENTITY has an invalid
-//     type The CRM_ENTITY parameter is provided in an incorrect format
+//   - CRM_CHAT_EMPTY_CRM_DATA: Required parameters CRM_ENTITY_TYPE and
+//     CRM_ENTITY are not provided
+//   - ERROR_ARGUMENT: The CRM_ENTITY parameter is provided in an incorrect
+//     format
 func CRMChatGetLastID(ctx context.Context, c b24.Caller, p CRMChatGetLastIDParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -255,16 +256,15 @@ func (v *CRMChatGetLastIDParamsCRMEntityType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_ARGUMENT: Argument 'CRM_ENTITY_TYPE' is null or empty Required
-//     parameter CRM_ENTITY_TYPE is not provided
-//   - IM_NOT_INSTALLED: Messenger is not installed. The im module is not
-//     installed
-//   - CHAT_NOT_IN_CRM: Chat does not belong to the CRM object being checked
-//     The chat CHAT_ID is not associated with the CRM object
-//   - CRM_CHAT_USER_NOT_ACTIVE: User not active User USER_ID is inactive or
-//     does not exist
-//   - WRONG_REQUEST: You don't have access or user already member in chat
-//     The user is already in the chat or is unavailable for adding
+//   - ACCESS_DENIED: The user executing the method does not have permission
+//     to add users to the CRM object chat
+//   - ERROR_ARGUMENT: Required parameter CRM_ENTITY_TYPE is not provided
+//   - IM_NOT_INSTALLED: The im module is not installed
+//   - CHAT_NOT_IN_CRM: The chat CHAT_ID is not associated with the CRM
+//     object
+//   - CRM_CHAT_USER_NOT_ACTIVE: User USER_ID is inactive or does not exist
+//   - WRONG_REQUEST: The user is already in the chat or is unavailable for
+//     adding
 func CRMChatUserAdd(ctx context.Context, c b24.Caller, p CRMChatUserAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -377,25 +377,23 @@ func (v *CRMChatUserAddParamsCRMEntityType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CRM_CHAT_EMPTY_USER: Empty User ID Required parameter USER_ID is not
-//     specified
-//   - CRM_CHAT_EMPTY_CRM_DATA: Empty CRM data Required parameters
-//     CRM_ENTITY_TYPE and CRM_ENTITY are not provided
-//   - ERROR_ARGUMENT: The value of an argument 'CRM_ENTITY' has an invalid
-//     type The parameter CRM_ENTITY is passed in an incorrect format
-//   - IM_NOT_INSTALLED: Messenger is not installed. The im module is not
-//     installed
-//   - CHAT_NOT_IN_CRM: Chat does not belong to the CRM object being checked
-//     Possible reasons: - the chat is not linked to the CRM object - the
-//     chat with the specified CHAT_ID does not exist
-//   - CHAT_DELETE_USER_PERMISSION_DENIED: You don't have access to delete a
-//     user from this chat The user does not have permission to remove a
-//     participant from the chat
-//   - CRM_CHAT_USER_NOT_ACTIVE: User not active The user being removed with
-//     USER_ID is not active or does not exist
-//   - WRONG_REQUEST: You don't have access or user already not in chat The
-//     user has already been removed from the chat or is unavailable for
-//     removal
+//   - ACCESS_DENIED: Possible reasons: - invalid or non-existent
+//     CRM_ENTITY_TYPE specified - the user executing the method does not
+//     have access to the CRM object
+//   - CRM_CHAT_EMPTY_USER: Required parameter USER_ID is not specified
+//   - CRM_CHAT_EMPTY_CRM_DATA: Required parameters CRM_ENTITY_TYPE and
+//     CRM_ENTITY are not provided
+//   - ERROR_ARGUMENT: The parameter CRM_ENTITY is passed in an incorrect
+//     format
+//   - IM_NOT_INSTALLED: The im module is not installed
+//   - CHAT_NOT_IN_CRM: Possible reasons: - the chat is not linked to the CRM
+//     object - the chat with the specified CHAT_ID does not exist
+//   - CHAT_DELETE_USER_PERMISSION_DENIED: The user does not have permission
+//     to remove a participant from the chat
+//   - CRM_CHAT_USER_NOT_ACTIVE: The user being removed with USER_ID is not
+//     active or does not exist
+//   - WRONG_REQUEST: The user has already been removed from the chat or is
+//     unavailable for removal
 func CRMChatUserDelete(ctx context.Context, c b24.Caller, p CRMChatUserDeleteParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -509,15 +507,12 @@ func (v *CRMChatUserDeleteParamsCRMEntityType) UnmarshalJSON(data []byte) error 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID: The specified chat identifier is incorrect Empty or invalid
-//     CHAT_ID
-//   - CHAT_TYPE: The specified chat is not an Open Channel The specified
-//     chat does not belong to Open Channels
-//   - USER_ID: The specified user identifier is incorrect User not defined
-//     for whom the method is executed
-//   - ERROR_USER_NOT_OPERATOR: Attempt to save a CRM object by a user who is
-//     not an operator The method was called by a user who is not the current
-//     operator of the Open Channel session
+//   - CHAT_ID: Empty or invalid CHAT_ID
+//   - CHAT_TYPE: The specified chat does not belong to Open Channels
+//   - ACCESS_DENIED: The current user does not have access to the dialogue
+//   - USER_ID: User not defined for whom the method is executed
+//   - ERROR_USER_NOT_OPERATOR: The method was called by a user who is not
+//     the current operator of the Open Channel session
 func CRMLeadCreate(ctx context.Context, c b24.Caller, p CRMLeadCreateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -579,6 +574,7 @@ func (p *CRMLeadCreateParams) validate() error {
 //
 //   - CHAT_NOT_IN_CRM: Chat is not linked to the CRM
 //   - CANCELED: The user does not have access to the chat
+//   - ACCESS_DENIED: User does not have access to the CRM object
 //   - ERROR_ARGUMENT: Invalid required parameter CRM_ENTITY_TYPE
 func CRMMessageAdd(ctx context.Context, c b24.Caller, p CRMMessageAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {

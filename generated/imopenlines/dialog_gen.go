@@ -293,10 +293,8 @@ func (v DialogLastMessageViewsFirstViewers) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - IM_NOT_INSTALLED: Messenger is not installed. The im module is not
-//     installed
-//   - ACCESS_ERROR: You do not have access to the specified dialog Dialog
-//     not found or no access to it
+//   - IM_NOT_INSTALLED: The im module is not installed
+//   - ACCESS_ERROR: Dialog not found or no access to it
 func DialogGet(ctx context.Context, c b24.Caller, p DialogGetParams, opts ...b24.CallOption) (*Dialog, error) {
 	var out Dialog
 	if err := b24.Invoke(ctx, c, DialogGetCommand(p).Request, &out, opts...); err != nil {

@@ -26,6 +26,7 @@ import (
 //   - CHAT_ID: Invalid chat identifier provided
 //   - CHAT_TYPE: The specified chat is not an open line
 //   - CANT_SAVE_QUICK_ANSWER: Error saving quick answer
+//   - ACCESS_DENIED: Insufficient rights to open the specified chat
 func MessageQuickSave(ctx context.Context, c b24.Caller, p MessageQuickSaveParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -96,12 +97,11 @@ func (p *MessageQuickSaveParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID: The provided chat identifier is invalid. Empty or incorrect
-//     CHAT_ID
-//   - CHAT_TYPE: The specified chat is not an open line. The specified chat
-//     does not belong to open lines.
-//   - USER_ID: The provided user identifier is invalid. The user on behalf
-//     of whom the method is executed is not defined.
+//   - CHAT_ID: Empty or incorrect CHAT_ID
+//   - CHAT_TYPE: The specified chat does not belong to open lines.
+//   - ACCESS_DENIED: The current user does not have access to the dialogue.
+//   - USER_ID: The user on behalf of whom the method is executed is not
+//     defined.
 func MessageSessionStart(ctx context.Context, c b24.Caller, p MessageSessionStartParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -22,13 +22,11 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CODE: You entered an invalid code Invalid code in parameter CODE,
-//     expected a string of 32 characters
-//   - IMBOT_ERROR: Module IMBOT is not installed The imbot module is not
-//     installed
-//   - NOT_FOUND: Line not found Open channel not found
-//   - INACTIVE: Openline is inactive The open channel is currently
-//     unavailable
+//   - CODE: Invalid code in parameter CODE, expected a string of 32
+//     characters
+//   - IMBOT_ERROR: The imbot module is not installed
+//   - NOT_FOUND: Open channel not found
+//   - INACTIVE: The open channel is currently unavailable
 func NetworkJoin(ctx context.Context, c b24.Caller, p NetworkJoinParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -91,24 +89,18 @@ func (p *NetworkJoinParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Access for this method not allowed by session
-//     authorization Method called with session authorization
-//   - CODE: You entered an invalid code Invalid code in the CODE parameter,
-//     expected a string of 32 characters
-//   - IMBOT_ERROR: Module IMBOT is not installed IMBOT module is not
-//     installed
-//   - NOT_FOUND: Line not found Open channel not found
-//   - USER_ID_EMPTY: User ID can't be empty User identifier not specified
-//   - USER_MESSAGE_LIMIT: You can't send more than one message per week to
-//     each user Message limit exceeded for a specific user
-//   - MESSAGE_EMPTY: Message can't be empty Message text not specified
-//   - ATTACH_OVERSIZE: You have exceeded the maximum allowable size of
-//     attach Maximum allowable attachment size exceeded 30 KB
-//   - ATTACH_ERROR: Incorrect attach params Attachment object failed
-//     validation
-//   - KEYBOARD_ERROR: Incorrect keyboard params Keyboard object failed
-//     validation
-//   - WRONG_REQUEST: Message isn't added Message not sent
+//   - WRONG_AUTH_TYPE: Method called with session authorization
+//   - CODE: Invalid code in the CODE parameter, expected a string of 32
+//     characters
+//   - IMBOT_ERROR: IMBOT module is not installed
+//   - NOT_FOUND: Open channel not found
+//   - USER_ID_EMPTY: User identifier not specified
+//   - USER_MESSAGE_LIMIT: Message limit exceeded for a specific user
+//   - MESSAGE_EMPTY: Message text not specified
+//   - ATTACH_OVERSIZE: Maximum allowable attachment size exceeded 30 KB
+//   - ATTACH_ERROR: Attachment object failed validation
+//   - KEYBOARD_ERROR: Keyboard object failed validation
+//   - WRONG_REQUEST: Message not sent
 func NetworkMessageAdd(ctx context.Context, c b24.Caller, p NetworkMessageAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -23,12 +23,12 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID: The provided chat identifier is invalid Empty or incorrect
-//     CHAT_ID
-//   - CHAT_TYPE: The specified chat is not an open line The specified chat
-//     does not belong to open lines
-//   - USER_ID: The provided user identifier is invalid The user on behalf of
-//     whom the method is executed is not defined
+//   - CHAT_ID: Empty or incorrect CHAT_ID
+//   - CHAT_TYPE: The specified chat does not belong to open lines
+//   - ACCESS_DENIED: The current user does not have permissions for the
+//     dialog
+//   - USER_ID: The user on behalf of whom the method is executed is not
+//     defined
 func OperatorAnotherFinish(ctx context.Context, c b24.Caller, p OperatorAnotherFinishParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -89,12 +89,12 @@ func (p *OperatorAnotherFinishParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID: The specified chat identifier is incorrect Empty or incorrect
-//     CHAT_ID
-//   - CHAT_TYPE: The specified chat is not an open line The specified chat
-//     does not belong to open lines
-//   - USER_ID: The specified user identifier is incorrect The user on behalf
-//     of whom the method is executed is not defined
+//   - CHAT_ID: Empty or incorrect CHAT_ID
+//   - CHAT_TYPE: The specified chat does not belong to open lines
+//   - ACCESS_DENIED: The current user does not have access permission to the
+//     dialog
+//   - USER_ID: The user on behalf of whom the method is executed is not
+//     defined
 func OperatorAnswer(ctx context.Context, c b24.Caller, p OperatorAnswerParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -152,12 +152,10 @@ func (p *OperatorAnswerParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID: The provided chat identifier is incorrect Empty or invalid
-//     CHAT_ID
-//   - CHAT_TYPE: The specified chat is not an open line The specified chat
-//     does not belong to open lines
-//   - USER_ID: The provided user identifier is incorrect User not defined
-//     for whom the method is executed
+//   - CHAT_ID: Empty or invalid CHAT_ID
+//   - CHAT_TYPE: The specified chat does not belong to open lines
+//   - ACCESS_DENIED: The current user does not have rights to the dialogue
+//   - USER_ID: User not defined for whom the method is executed
 func OperatorFinish(ctx context.Context, c b24.Caller, p OperatorFinishParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -214,15 +212,14 @@ func (p *OperatorFinishParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID: The provided chat identifier is incorrect Empty or invalid
-//     CHAT_ID
-//   - CHAT_TYPE: The specified chat is not an open line The specified chat
-//     does not belong to open lines
-//   - ACCESS_DENIED_KICK: Insufficient permissions to remove participants
-//     from the chat The specified chat cannot be transferred to another
-//     operator, for example, because the dialog is closed
-//   - USER_ID: The provided user identifier is incorrect The user on behalf
-//     of whom the method is executed is not defined
+//   - CHAT_ID: Empty or invalid CHAT_ID
+//   - CHAT_TYPE: The specified chat does not belong to open lines
+//   - ACCESS_DENIED: The current user does not have permissions for the
+//     dialog
+//   - ACCESS_DENIED_KICK: The specified chat cannot be transferred to
+//     another operator, for example, because the dialog is closed
+//   - USER_ID: The user on behalf of whom the method is executed is not
+//     defined
 func OperatorSkip(ctx context.Context, c b24.Caller, p OperatorSkipParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -280,12 +277,11 @@ func (p *OperatorSkipParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID: The provided chat identifier is incorrect Empty or invalid
-//     CHAT_ID
-//   - CHAT_TYPE: The specified chat is not an open line The specified chat
-//     does not belong to open lines
-//   - USER_ID: The provided user identifier is incorrect User not defined
-//     for whom the method is executed
+//   - CHAT_ID: Empty or invalid CHAT_ID
+//   - CHAT_TYPE: The specified chat does not belong to open lines
+//   - ACCESS_DENIED: The current user does not have access permission to the
+//     conversation
+//   - USER_ID: User not defined for whom the method is executed
 func OperatorSpam(ctx context.Context, c b24.Caller, p OperatorSpamParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -344,16 +340,12 @@ func (p *OperatorSpamParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID_EMPTY: Chat ID can't be empty CHAT_ID not provided or value is
-//     <= 0
-//   - USER_ID_EMPTY: User ID can't be empty Empty or invalid USER_ID
-//     provided
-//   - QUEUE_ID_EMPTY: QUEUE ID can't be empty Empty or invalid QUEUE_ID
-//     provided
-//   - TRANSFER_ID_EMPTY: Queue ID or User ID can't be empty TRANSFER_ID,
-//     USER_ID, and QUEUE_ID not provided
-//   - OPERATOR_WRONG: You cannot redirect to this operator The target
-//     operator or line is unavailable for transferring the current dialog.
+//   - CHAT_ID_EMPTY: CHAT_ID not provided or value is <= 0
+//   - USER_ID_EMPTY: Empty or invalid USER_ID provided
+//   - QUEUE_ID_EMPTY: Empty or invalid QUEUE_ID provided
+//   - TRANSFER_ID_EMPTY: TRANSFER_ID, USER_ID, and QUEUE_ID not provided
+//   - OPERATOR_WRONG: The target operator or line is unavailable for
+//     transferring the current dialog.
 func OperatorTransfer(ctx context.Context, c b24.Caller, p OperatorTransferParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

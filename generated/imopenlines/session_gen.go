@@ -301,10 +301,9 @@ func (v SessionHistoryFiles) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - EMPTY_SESSION_ID: Session ID can't be empty SESSION_ID not provided or
-//     value <= 0
-//   - EMPTY_VOTE_PARAMS: At least one of the parameters RATING or COMMENT
-//     must be specified Both RATING and COMMENT not provided
+//   - EMPTY_SESSION_ID: SESSION_ID not provided or value <= 0
+//   - EMPTY_VOTE_PARAMS: Both RATING and COMMENT not provided
+//   - ACCESS_DENIED: The current user cannot rate the specified session
 func SessionHeadVote(ctx context.Context, c b24.Caller, p SessionHeadVoteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -369,6 +368,8 @@ func (p *SessionHeadVoteParams) validate() error {
 //   - MISSING_REQUIRED_PARAM: SESSION_ID and CHAT_ID are not provided
 //   - INVALID_SESSION_ID: Unable to determine session from the provided
 //     parameters
+//   - ACCESS_DENIED: Insufficient rights to view history, session not found
+//     or unavailable
 func SessionHistoryGet(ctx context.Context, c b24.Caller, p SessionHistoryGetParams, opts ...b24.CallOption) (*SessionHistory, error) {
 	var out SessionHistory
 	if err := b24.Invoke(ctx, c, SessionHistoryGetCommand(p).Request, &out, opts...); err != nil {
@@ -425,10 +426,9 @@ type SessionHistoryGetParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID_EMPTY: Chat ID can't be empty CHAT_ID not provided or value <=
-//     0
-//   - OPERATOR_WRONG: You can not redirect to this operator Operation not
-//     available for the current user or dialogue state.
+//   - CHAT_ID_EMPTY: CHAT_ID not provided or value <= 0
+//   - OPERATOR_WRONG: Operation not available for the current user or
+//     dialogue state.
 func SessionIntercept(ctx context.Context, c b24.Caller, p SessionInterceptParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -486,12 +486,11 @@ func (p *SessionInterceptParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID: The specified chat identifier is incorrect Empty or invalid
-//     CHAT_ID
-//   - CHAT_TYPE: The specified chat is not an Open Channel The specified
-//     chat does not belong to Open Channels
-//   - USER_ID: The specified user identifier is incorrect The user on behalf
-//     of whom the method is executed is not defined
+//   - CHAT_ID: Empty or invalid CHAT_ID
+//   - CHAT_TYPE: The specified chat does not belong to Open Channels
+//   - ACCESS_DENIED: The current user does not have access to the dialogue
+//   - USER_ID: The user on behalf of whom the method is executed is not
+//     defined
 func SessionJoin(ctx context.Context, c b24.Caller, p SessionJoinParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -548,13 +547,11 @@ func (p *SessionJoinParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID_EMPTY: Chat ID can't be empty CHAT_ID not provided
-//   - CHAT_ID: Invalid chat identifier provided Empty or invalid CHAT_ID
-//     provided
-//   - CHAT_TYPE: The specified chat is not an open line The specified chat
-//     does not belong to open lines
-//   - USER_ID: Invalid user identifier provided User not defined for method
-//     execution
+//   - CHAT_ID_EMPTY: CHAT_ID not provided
+//   - CHAT_ID: Empty or invalid CHAT_ID provided
+//   - CHAT_TYPE: The specified chat does not belong to open lines
+//   - ACCESS_DENIED: The current user does not have access to the dialog
+//   - USER_ID: User not defined for method execution
 func SessionModePin(ctx context.Context, c b24.Caller, p SessionModePinParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -658,12 +655,11 @@ type SessionModePinAllParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID: The provided chat identifier is incorrect Empty or invalid
-//     CHAT_ID
-//   - CHAT_TYPE: The specified chat is not an open line The specified chat
-//     does not belong to open lines
-//   - USER_ID: The provided user identifier is incorrect The user on behalf
-//     of whom the method is executed is not defined
+//   - CHAT_ID: Empty or invalid CHAT_ID
+//   - CHAT_TYPE: The specified chat does not belong to open lines
+//   - ACCESS_DENIED: The current user does not have access to the dialog
+//   - USER_ID: The user on behalf of whom the method is executed is not
+//     defined
 //
 // Deprecated: the docs mark this method as deprecated.
 func SessionModeSilent(ctx context.Context, c b24.Caller, p SessionModeSilentParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -761,8 +757,10 @@ type SessionModeUnpinAllParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/imopenlines/openlines/sessions/imopenlines-session-open.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: No access to the chat with the specified USER_CODE
 func SessionOpen(ctx context.Context, c b24.Caller, p SessionOpenParams, opts ...b24.CallOption) (*SessionOpenResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -847,12 +845,11 @@ func (v SessionOpenResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - CHAT_ID: The specified chat identifier is invalid Empty or invalid
-//     CHAT_ID
-//   - CHAT_TYPE: The specified chat is not an open line The specified chat
-//     does not belong to open lines
-//   - USER_ID: The specified user identifier is invalid The user on behalf
-//     of whom the method is executed is not defined
+//   - CHAT_ID: Empty or invalid CHAT_ID
+//   - CHAT_TYPE: The specified chat does not belong to open lines
+//   - ACCESS_DENIED: The current user does not have access to the dialogue
+//   - USER_ID: The user on behalf of whom the method is executed is not
+//     defined
 func SessionStart(ctx context.Context, c b24.Caller, p SessionStartParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

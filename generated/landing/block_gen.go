@@ -28,6 +28,7 @@ import (
 //     missing
 //   - LANDING_NOT_EXIST: Page with identifier lid not found or not
 //     accessible to the current user
+//   - ACCESS_DENIED: User does not have permission to edit the site
 //   - BLOCK_NOT_FOUND: Block with identifier block not found on page lid or
 //     not accessible in the draft of the page
 //   - CARD_NOT_FOUND: No card found in the block for selector selector
@@ -151,6 +152,7 @@ func (p *BlockAddcardParams) validate() error {
 //     not accessible to the current user
 //   - BLOCK_NOT_FOUND: The block with identifier block was not found in the
 //     draft of the page
+//   - ACCESS_DENIED: Insufficient rights to edit the site
 //   - BAD_ANCHOR: An invalid anchor was provided: it does not start with a
 //     letter, contains forbidden characters, or consists of a single
 //     character
@@ -244,6 +246,7 @@ func (p *BlockChangeAnchorParams) validate() error {
 //   - MISSING_PARAMS: Required parameter lid, block, or data is missing
 //   - LANDING_NOT_EXIST: Page with identifier lid not found or not
 //     accessible to the current user
+//   - ACCESS_DENIED: Insufficient rights to edit the site
 //   - BLOCK_NOT_FOUND: The block with identifier block was not found on page
 //     lid or is not available in the editable page version
 //   - NODES_NOT_FOUND: No block changes are passed in the data parameter
@@ -334,6 +337,7 @@ func (p *BlockChangeNodeNameParams) validate() error {
 //   - MISSING_PARAMS: Required parameter lid, block, or selector is missing
 //   - LANDING_NOT_EXIST: Page with identifier lid not found or not
 //     accessible to the current user
+//   - ACCESS_DENIED: User does not have permission to edit the page
 //   - BLOCK_NOT_FOUND: Block with identifier block not found on page lid or
 //     not accessible in the draft of the page
 //   - CARD_NOT_FOUND: No card found in the block for the selector selector.
@@ -429,6 +433,8 @@ func (p *BlockClonecardParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Insufficient call parameters, missing: block
+//   - ACCESS_DENIED: User does not have access to the "Sites and Stores"
+//     section
 //   - BLOCK_NOT_FOUND: Block not found in the selected version of the page,
 //     unavailable to the current user, or deleted
 //   - TYPE_ERROR: Internal type mismatch error during method call
@@ -625,6 +631,7 @@ func (v BlockGetbyidResultMeta) MarshalJSON() ([]byte, error) {
 //   - MISSING_PARAMS: Required top-level parameter lid or block is missing
 //   - LANDING_NOT_EXIST: Page with identifier lid not found or not
 //     accessible to the current user
+//   - ACCESS_DENIED: No access to the "Sites and Stores" section
 //   - BLOCK_NOT_FOUND: Block with identifier block not found in the selected
 //     version of the page
 func BlockGetcontent(ctx context.Context, c b24.Caller, p BlockGetcontentParams, opts ...b24.CallOption) (*BlockGetcontentResult, error) {
@@ -899,6 +906,8 @@ func (v BlockGetcontentCardsLandingBlockCard) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: The required parameter code was not provided.
+//   - ACCESS_DENIED: Access to the method call is denied: the user does not
+//     have access to the "Sites and Stores" section.
 func BlockGetContentFromRepository(ctx context.Context, c b24.Caller, p BlockGetContentFromRepositoryParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -978,6 +987,7 @@ func (p *BlockGetContentFromRepositoryParams) validate() error {
 //   - MISSING_PARAMS: Required top-level parameter lid is not provided.
 //   - LANDING_NOT_EXIST: The page is not found, deleted, or unavailable to
 //     the current user.
+//   - ACCESS_DENIED: The user does not have permission to view sites.
 //   - TYPE_ERROR: Internal type mismatch error when calling the method.
 //   - SYSTEM_ERROR: Internal error during method execution.
 func BlockGetlist(ctx context.Context, c b24.Caller, p BlockGetlistParams, opts ...b24.CallOption) ([]BlockGetlistItem, error) {
@@ -1202,6 +1212,7 @@ func (v BlockGetlistItemMeta) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter lid or block is missing
+//   - ACCESS_DENIED: User does not have permission to view the page
 //   - LANDING_NOT_EXIST: Page with identifier lid not found, deleted, or
 //     unavailable to the current user
 //   - BLOCK_NOT_FOUND: Block with identifier block not found on the page in
@@ -1639,6 +1650,8 @@ func (v BlockGetmanifestResultCallbacks) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: The required parameter code is missing
+//   - ACCESS_DENIED: Access denied: the user does not have access to the
+//     "Sites and Stores" section
 func BlockGetmanifestfile(ctx context.Context, c b24.Caller, p BlockGetmanifestfileParams, opts ...b24.CallOption) (*BlockGetmanifestfileResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2177,8 +2190,11 @@ func (v BlockGetmanifestfileResultAssets) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/landing/block/methods/landing-block-get-repository.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: The user does not have access to the "Sites and Stores"
+//     section
 func BlockGetrepository(ctx context.Context, c b24.Caller, p BlockGetrepositoryParams, opts ...b24.CallOption) (*BlockGetrepositoryResult, error) {
 	var out BlockGetrepositoryResult
 	if err := b24.Invoke(ctx, c, BlockGetrepositoryCommand(p).Request, &out, opts...); err != nil {
@@ -2386,6 +2402,8 @@ func (v BlockGetrepositoryResultItems) MarshalJSON() ([]byte, error) {
 //   - MISSING_PARAMS: Required parameter lid, block, or selector is missing
 //   - LANDING_NOT_EXIST: Page with identifier lid not found or not
 //     accessible to the current user
+//   - ACCESS_DENIED: User does not have permission to edit the page and
+//     block
 //   - BLOCK_NOT_FOUND: Block with identifier block not found on page lid or
 //     not accessible in the editable version of the page
 //   - CARD_NOT_FOUND: No card found in the block with the selector selector.
@@ -2490,6 +2508,7 @@ func (p *BlockRemovecardParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter lid, block, or data is missing
+//   - ACCESS_DENIED: Insufficient permissions to edit the site
 //   - LANDING_NOT_EXIST: The page with identifier lid is not found or is not
 //     accessible to the current user
 //   - BLOCK_NOT_FOUND: The block with identifier block is not found on the
@@ -2572,6 +2591,7 @@ func (p *BlockUpdateattrsParams) validate() error {
 //     accessible to the current user
 //   - BLOCK_NOT_FOUND: Block with identifier block not found on page lid or
 //     not accessible in the draft of the page
+//   - ACCESS_DENIED: User does not have permission to edit the site
 //   - INCORRECT_AFFECTED: The server could not confirm that the changes were
 //     applied correctly. The error depends on server settings and is not
 //     related to the request parameters
@@ -2652,6 +2672,7 @@ func (p *BlockUpdateCardsParams) validate() error {
 //     accessible to the current user
 //   - BLOCK_NOT_FOUND: Block with identifier block not found on page lid or
 //     not accessible in the draft
+//   - ACCESS_DENIED: Insufficient rights to edit the site
 func BlockUpdatecontent(ctx context.Context, c b24.Caller, p BlockUpdatecontentParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2748,6 +2769,7 @@ func (p *BlockUpdatecontentParams) validate() error {
 //     accessible to the current user
 //   - BLOCK_NOT_FOUND: Block with identifier block not found on page lid or
 //     not accessible in the version of the page for editing
+//   - ACCESS_DENIED: Insufficient permissions to edit the site
 //   - NODES_NOT_FOUND: No changes passed for the block in the data parameter
 //   - INCORRECT_AFFECTED: The server could not confirm the saving of the
 //     modified HTML after updating the nodes with additional verification
@@ -2856,6 +2878,7 @@ func (v BlockUpdatenodesParamsAdditional) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter lid, block, or data is missing
+//   - ACCESS_DENIED: Insufficient permissions to edit the site
 //   - LANDING_NOT_EXIST: Page with identifier lid not found or not
 //     accessible to the current user
 //   - BLOCK_NOT_FOUND: Block with identifier block not found on page lid or

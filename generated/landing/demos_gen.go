@@ -24,6 +24,7 @@ import (
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_ARGUMENT: The parameter params is passed in an incorrect type
+//   - ACCESS_DENIED: The user did not pass general access checks
 //   - TYPE_ERROR: Method call with incorrect parameter types
 //   - SYSTEM_ERROR: Error executing the method on the server side
 func DemosGetList(ctx context.Context, c b24.Caller, p DemosGetListParams, opts ...b24.CallOption) ([]DemosGetListItem, error) {
@@ -727,6 +728,8 @@ func (v *DemosGetListItemTplType) UnmarshalJSON(data []byte) error {
 //
 //   - ERROR_ARGUMENT: The filter parameter is passed in an incorrect type
 //   - MISSING_PARAMS: The required parameter type is missing
+//   - ACCESS_DENIED: The user did not pass the general access checks for the
+//     Landing module
 //   - TYPE_ERROR: Method call with incorrect parameter types
 //   - SYSTEM_ERROR: Error executing the method on the server side
 func DemosGetPageList(ctx context.Context, c b24.Caller, p DemosGetPageListParams, opts ...b24.CallOption) (*DemosGetPageListResult, error) {
@@ -1136,6 +1139,8 @@ func (v *DemosGetPageListParamsType) UnmarshalJSON(data []byte) error {
 //
 //   - ERROR_ARGUMENT: The filter parameter is passed in an incorrect type
 //   - MISSING_PARAMS: The required parameter type is missing
+//   - ACCESS_DENIED: The user did not pass the general access checks for the
+//     Landing module
 //   - TYPE_ERROR: Method call with incorrect parameter types
 //   - SYSTEM_ERROR: Error executing the method on the server side
 func DemosGetSiteList(ctx context.Context, c b24.Caller, p DemosGetSiteListParams, opts ...b24.CallOption) (*DemosGetSiteListResult, error) {
@@ -1541,6 +1546,7 @@ func (v *DemosGetSiteListParamsType) UnmarshalJSON(data []byte) error {
 //   - CONTENT_IS_BAD: Unsafe content found in the provided template
 //   - BX_EMPTY_REQUIRED: data does not have code (external code) for the
 //     template/element
+//   - ACCESS_DENIED: Insufficient permissions to call the method
 func DemosRegister(ctx context.Context, c b24.Caller, p DemosRegisterParams, opts ...b24.CallOption) ([]b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1898,6 +1904,7 @@ func (v *DemosRegisterParamsDataItemsTplType) UnmarshalJSON(data []byte) error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Method call without code
+//   - ACCESS_DENIED: User did not pass general access checks
 //   - empty code, description "Template deletion error": Failed to delete
 //     the template
 func DemosUnregister(ctx context.Context, c b24.Caller, p DemosUnregisterParams, opts ...b24.CallOption) (b24.Bool, error) {

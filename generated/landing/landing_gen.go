@@ -25,6 +25,8 @@ import (
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required top-level parameter fields is missing
+//   - ACCESS_DENIED: Access to create the page is denied: the user does not
+//     have "edit" permission for the specified site
 //   - SITE_NOT_FOUND: Site not found: a non-existent site identifier is
 //     passed in fields.SITE_ID
 //   - FOLDER_NOT_FOUND: Folder not found: a folder that does not belong to
@@ -174,6 +176,8 @@ func (v LandingAddParamsFields) MarshalJSON() ([]byte, error) {
 //
 //   - MISSING_PARAMS: Required top-level parameter lid or fields is missing
 //   - LANDING_NOT_EXIST: Page with identifier lid not found
+//   - ACCESS_DENIED: User does not have permission to call the method or
+//     does not have permission to edit the page
 //   - BLOCK_CANT_BE_ADDED: Code from fields.CODE is not available in the
 //     repository, this block cannot be added to the current type of page, or
 //     the passed scope has restricted the set of available blocks. The same
@@ -326,6 +330,8 @@ func (v LandingAddblockParamsFields) MarshalJSON() ([]byte, error) {
 //     provided in siteId or the user does not have access to it
 //   - LANDING_ERROR: Page or folder not found: an identifier of an element
 //     that does not exist in the specified site is provided in fields.ID
+//   - ACCESS_DENIED: Access to create the page is denied: the user does not
+//     have "edit" permission for the specified site
 //   - FOLDER_NOT_FOUND: Folder not found: a folder that does not belong to
 //     the specified site or does not exist is provided in fields.FOLDER_ID
 //   - WRONG_DATA: Invalid template data: unable to retrieve template data
@@ -528,6 +534,8 @@ func (v LandingAddByTemplateFieldsPrepareBlocksData) MarshalJSON() ([]byte, erro
 //     does not trigger this error by itself
 //   - SITE_NOT_FOUND: Site not found. If toSiteId points to a non-existent
 //     site
+//   - ACCESS_DENIED: Access to create the page is denied. If the user does
+//     not have "edit" access permission for the site
 func LandingCopy(ctx context.Context, c b24.Caller, p LandingCopyParams, opts ...b24.CallOption) (b24.Int, error) {
 	var out b24.Int
 	if err := b24.Invoke(ctx, c, LandingCopyCommand(p).Request, &out, opts...); err != nil {
@@ -606,6 +614,8 @@ type LandingCopyParams struct {
 //   - MISSING_PARAMS: Required parameter lid or block is not provided
 //   - LANDING_NOT_EXIST: The page with identifier lid is not found or is not
 //     accessible to the current user
+//   - ACCESS_DENIED: The user does not have permission to call landing
+//     methods or does not have permission to edit the page lid
 //   - BLOCK_NOT_FOUND: The source block with identifier block is not found,
 //     is not accessible to the current user, is marked as deleted, or cannot
 //     be loaded from the source page
@@ -705,6 +715,7 @@ func (v LandingCopyblockParamsParams) MarshalJSON() ([]byte, error) {
 //   - MISSING_PARAMS: Required parameter lid is missing
 //   - LANDING_NOT_EXIST: Page not found or not accessible to the current
 //     user
+//   - ACCESS_DENIED: Insufficient permissions to delete the page
 //   - LANDING_IS_LOCK: Page is locked for deletion
 //   - TYPE_ERROR: Data type error in the method call parameters
 //   - SYSTEM_ERROR: Internal error during method execution
@@ -763,6 +774,8 @@ type LandingDeleteParams struct {
 //   - MISSING_PARAMS: Required top-level parameters lid or block are missing
 //   - LANDING_NOT_EXIST: Page with identifier lid not found or not
 //     accessible to the current user
+//   - ACCESS_DENIED: User does not have permission to call landing methods
+//     or insufficient rights to delete the block
 //   - BLOCK_NOT_FOUND: Block with identifier block not found on page lid,
 //     already marked for deletion, or not available in the editable version
 //     of the page
@@ -832,6 +845,8 @@ type LandingDeleteblockParams struct {
 //   - MISSING_PARAMS: Required parameter lid or block is missing
 //   - LANDING_NOT_EXIST: Page with identifier lid not found or not
 //     accessible to the current user
+//   - ACCESS_DENIED: User does not have permission to call landing methods
+//     or does not have permission to edit page lid
 //   - BLOCK_NOT_FOUND: Block with identifier block not found on page lid,
 //     already marked as deleted, or not accessible in the editable version
 //     of the page
@@ -914,6 +929,7 @@ type LandingDownblockParams struct {
 //     repository
 //   - BLOCK_WRONG_VERSION: Block version is not supported by the current
 //     version of the product
+//   - ACCESS_DENIED: Insufficient rights to modify the block
 func LandingFavoriteBlock(ctx context.Context, c b24.Caller, p LandingFavoriteBlockParams, opts ...b24.CallOption) (b24.Int, error) {
 	var out b24.Int
 	if err := b24.Invoke(ctx, c, LandingFavoriteBlockCommand(p).Request, &out, opts...); err != nil {
@@ -1036,6 +1052,7 @@ func (v LandingFavoriteBlockParamsMeta) MarshalJSON() ([]byte, error) {
 //   - MISSING_PARAMS: Required parameter lid is missing
 //   - LANDING_NOT_EXIST: Page not found: the lid parameter contains the
 //     identifier of a non-existent or inaccessible page
+//   - ACCESS_DENIED: Insufficient rights to call the method
 func LandingGetadditionalfields(ctx context.Context, c b24.Caller, p LandingGetadditionalfieldsParams, opts ...b24.CallOption) (*LandingGetadditionalfieldsResult, error) {
 	var out LandingGetadditionalfieldsResult
 	if err := b24.Invoke(ctx, c, LandingGetadditionalfieldsCommand(p).Request, &out, opts...); err != nil {
@@ -1120,6 +1137,7 @@ func (v LandingGetadditionalfieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions to call the method.
 //   - TYPE_ERROR: Data type error in the method call parameters.
 //   - SYSTEM_ERROR: Internal error while executing the method.
 func LandingGetList(ctx context.Context, c b24.Caller, p LandingGetListParams, opts ...b24.CallOption) ([]LandingGetListItem, error) {
@@ -1312,6 +1330,7 @@ type LandingGetpreviewParams struct {
 //   - MISSING_PARAMS: Required parameter lid is missing
 //   - LANDING_NOT_EXIST: Page not found: the lid contains an identifier of a
 //     non-existent, deleted, or inaccessible page
+//   - ACCESS_DENIED: Insufficient permissions to call the method
 //   - TYPE_ERROR: Data type error in the method call parameters
 //   - SYSTEM_ERROR: Internal error while executing the method
 func LandingGetpublicurl(ctx context.Context, c b24.Caller, p LandingGetpublicurlParams, opts ...b24.CallOption) (b24.String, error) {
@@ -1372,6 +1391,7 @@ type LandingGetpublicurlParams struct {
 //   - MISSING_PARAMS: Required top-level parameters lid or block are missing
 //   - LANDING_NOT_EXIST: Page with identifier lid not found or not
 //     accessible to the current user
+//   - ACCESS_DENIED: Insufficient permissions to modify the block
 //   - BLOCK_NOT_FOUND: Block with identifier block not found on page lid,
 //     already marked as deleted, or inaccessible
 func LandingHideblock(ctx context.Context, c b24.Caller, p LandingHideblockParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -1431,6 +1451,7 @@ type LandingHideblockParams struct {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter lid is missing
+//   - ACCESS_DENIED: Insufficient permissions to delete the page
 //   - CANT_DELETE_MAIN: Cannot mark the main page of the site as deleted if
 //     there are other undeleted pages on the site
 //   - UNABLE_DELETE_INCLUDE: Cannot mark a template area of the site as
@@ -1501,6 +1522,8 @@ type LandingMarkDeleteParams struct {
 //   - MISSING_PARAMS: Required parameter lid or block is missing
 //   - LANDING_NOT_EXIST: Page with identifier lid not found or not
 //     accessible to the current user
+//   - ACCESS_DENIED: Insufficient permissions to call landing methods or to
+//     modify the block
 //   - BLOCK_NOT_FOUND: Block with identifier block does not exist or does
 //     not belong to page lid
 //   - TYPE_ERROR: Incorrect type passed in parameter lid, block, mark, or
@@ -1574,6 +1597,8 @@ type LandingMarkdeletedblockParams struct {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter lid is missing
+//   - ACCESS_DENIED: Insufficient permissions to modify the DELETED field of
+//     the page
 //   - TYPE_ERROR: Data type error in the method call parameters
 //   - SYSTEM_ERROR: Internal error during method execution
 func LandingMarkUnDelete(ctx context.Context, c b24.Caller, p LandingMarkUnDeleteParams, opts ...b24.CallOption) (b24.Int, error) {
@@ -1626,6 +1651,7 @@ type LandingMarkUnDeleteParams struct {
 //   - MISSING_PARAMS: Required parameter lid or block is missing
 //   - LANDING_NOT_EXIST: The page with identifier lid was not found or is
 //     not accessible to the current user
+//   - ACCESS_DENIED: Insufficient permissions to call the method
 //   - BLOCK_NOT_FOUND: The block with identifier block does not exist or
 //     does not belong to the page lid
 //   - TYPE_ERROR: An incorrect type was passed in the parameter lid, block,
@@ -1698,6 +1724,7 @@ type LandingMarkundeletedblockParams struct {
 //   - MISSING_PARAMS: Required parameter lid is not provided
 //   - LANDING_NOT_EXIST: Page not found, deleted, or unavailable to the
 //     current user
+//   - ACCESS_DENIED: Insufficient permissions to modify the target site
 //   - DELETE_ACCESS_DENIED: Insufficient permissions to delete the source
 //     page
 //   - FOLDER_NOT_FOUND: Target folder not found or inaccessible for
@@ -1782,6 +1809,7 @@ type LandingMoveParams struct {
 //   - MISSING_PARAMS: Required parameter lid or block is missing
 //   - LANDING_NOT_EXIST: The page with identifier lid is not found or is not
 //     accessible to the current user
+//   - ACCESS_DENIED: Insufficient permissions to call the method
 //   - BLOCK_NOT_FOUND: The source block with identifier block is not found,
 //     is not accessible to the current user, marked as deleted, provided
 //     from the published version of the page, or cannot be loaded from the
@@ -2029,9 +2057,9 @@ func (v LandingMoveblockResultContentManifestBlock) MarshalJSON() ([]byte, error
 //     created or published sites
 //   - PUBLIC_SITE_REACHED_FREE: Publishing sites is temporarily available
 //     only on paid plans
-//   - PUBLIC_HTML_DISALLOWED[...]: The tariff plan has a limit on adding
-//     custom HTML code. In square brackets, the method returns the type of
-//     object and its identifier: S for the site or L for the page
+//   - empty code, description "The tariff plan has a limit on adding custom
+//     HTML code. In square brackets, the method returns the type of object
+//     and its identifier: S for the site or L for the page"
 //   - PHONE_NOT_CONFIRMED: Phone number confirmation is required for
 //     publication
 //   - EMAIL_NOT_CONFIRMED: E-mail confirmation is required for publication
@@ -2226,6 +2254,7 @@ func (v LandingRemoveEntitiesParamsDataImages) MarshalJSON() ([]byte, error) {
 //
 //   - MISSING_PARAMS: Required parameters landingUrl, siteId or one of them
 //     are not provided
+//   - ACCESS_DENIED: Insufficient permissions to call the method
 //   - TYPE_ERROR: Data type error in the method call parameters
 //   - SYSTEM_ERROR: Internal error while executing the method
 func LandingResolveIDByPublicURL(ctx context.Context, c b24.Caller, p LandingResolveIDByPublicURLParams, opts ...b24.CallOption) (b24.Int, error) {
@@ -2307,6 +2336,7 @@ func (p *LandingResolveIDByPublicURLParams) validate() error {
 //   - MISSING_PARAMS: Required parameter lid or block is missing
 //   - LANDING_NOT_EXIST: Page with identifier lid not found or not
 //     accessible to the current user
+//   - ACCESS_DENIED: Insufficient rights to modify the block
 //   - BLOCK_NOT_FOUND: Block with identifier block not found on page lid,
 //     already marked as deleted, or inaccessible
 func LandingShowblock(ctx context.Context, c b24.Caller, p LandingShowblockParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -2375,6 +2405,7 @@ type LandingShowblockParams struct {
 //   - TYPE_ERROR: Incorrect type passed in parameter blockId
 //   - BLOCK_NOT_FOUND: Block with identifier blockId does not exist or is
 //     not a block from the "My blocks" list
+//   - ACCESS_DENIED: Insufficient rights to delete the saved block
 func LandingUnFavoriteBlock(ctx context.Context, c b24.Caller, p LandingUnFavoriteBlockParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2440,6 +2471,8 @@ func (p *LandingUnFavoriteBlockParams) validate() error {
 //   - LANDING_NOT_EXIST: The page was not found: the lid provided refers to
 //     a non-existent, deleted, or inaccessible page. For knowledge base,
 //     group, and vibe pages, ensure that the scope parameter is provided
+//   - ACCESS_DENIED: Insufficient permissions to change the ACTIVE field of
+//     the page
 //   - TYPE_ERROR: Data type error in the method call parameters
 //   - SYSTEM_ERROR: Internal error during method execution
 func LandingUnpublic(ctx context.Context, c b24.Caller, p LandingUnpublicParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -2498,6 +2531,8 @@ type LandingUnpublicParams struct {
 //   - MISSING_PARAMS: Required parameter lid or block is missing
 //   - LANDING_NOT_EXIST: Page with identifier lid not found or not
 //     accessible to the current user
+//   - ACCESS_DENIED: User does not have permission to call the method or
+//     does not have permission to edit the page lid
 //   - BLOCK_NOT_FOUND: Block with identifier block not found on page lid,
 //     already marked as deleted, or not accessible in the editable version
 //     of the page
@@ -2566,6 +2601,10 @@ type LandingUpblockParams struct {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: The required parameter lid or fields is missing.
+//   - ACCESS_DENIED: Insufficient permissions to modify the page or a
+//     specific field. For example, for fields.DELETED, the "delete"
+//     permission on the site is required, and for fields.DATE_PUBLIC, the
+//     "publication" permission on the site is required.
 //   - SITE_NOT_FOUND: An identifier of a non-existent site is passed in
 //     fields.SITE_ID.
 //   - FOLDER_NOT_FOUND: A folder that does not belong to the current site of

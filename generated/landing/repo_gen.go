@@ -26,6 +26,8 @@ import (
 //
 //   - MISSING_PARAMS: Method call without content
 //   - ERROR_ARGUMENT: Parameter content passed in an incorrect type
+//   - ACCESS_DENIED: User did not pass general access checks
+//   - insufficient_scope: Token does not contain landing scope
 func RepoCheckContent(ctx context.Context, c b24.Caller, p RepoCheckContentParams, opts ...b24.CallOption) (*RepoCheckContentResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -105,8 +107,10 @@ func (v RepoCheckContentResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: User did not pass general access checks
 //   - ERROR_ARGUMENT: The params argument was passed in an incorrect type
 //   - SYSTEM_ERROR: Error executing the method on the server side
+//   - insufficient_scope: The token does not contain the landing scope
 func RepoGetList(ctx context.Context, c b24.Caller, p RepoGetListParams, opts ...b24.CallOption) ([]RepoGetListItem, error) {
 	var out []RepoGetListItem
 	if err := b24.Invoke(ctx, c, RepoGetListCommand(p).Request, &out, opts...); err != nil {
@@ -471,6 +475,7 @@ func (v RepoGetListItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: User did not pass general access checks
 //   - ERROR_ARGUMENT: An argument was passed in an incorrect type. The name
 //     of the argument is returned in the argument field
 //   - MISSING_PARAMS: A required parameter (code or fields) was not passed
@@ -484,6 +489,7 @@ func (v RepoGetListItem) MarshalJSON() ([]byte, error) {
 //   - UNSUPPORTED_BLOCK_TYPE: The method code checks the restriction on
 //     MAINPAGE in manifest.block.type
 //   - UNSUPPORTED_BLOCK_SUBTYPE: widget was passed in manifest.block.subtype
+//   - insufficient_scope: The token does not contain the landing scope
 //   - SYSTEM_ERROR: Execution error on the server side
 func RepoRegister(ctx context.Context, c b24.Caller, p RepoRegisterParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
@@ -645,11 +651,11 @@ func (v RepoRegisterParamsManifestBlock) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - MISSING_PARAMS: Not enough parameters for the call, missing: code
-//     Method call without code
-//   - PLACEMENT_NO_EXIST: Such embedding placement does not exist The
-//     current application does not have an embedding placement with the
-//     specified code and handler
+//   - MISSING_PARAMS: Method call without code
+//   - PLACEMENT_NO_EXIST: The current application does not have an embedding
+//     placement with the specified code and handler
+//   - ACCESS_DENIED: User did not pass the general access checks for the
+//     landing module
 func RepoUnbind(ctx context.Context, c b24.Caller, p RepoUnbindParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -723,7 +729,10 @@ func (p *RepoUnbindParams) validate() error {
 //
 //   - MISSING_PARAMS: Method call without code
 //   - ERROR_ARGUMENT: Parameter code passed in an incorrect type
-//   - -: Failed to delete record from the repository
+//   - ACCESS_DENIED: User did not pass general access checks
+//   - insufficient_scope: Token does not contain landing scope
+//   - empty code, description "Error deleting block": Failed to delete
+//     record from the repository
 func RepoUnregister(ctx context.Context, c b24.Caller, p RepoUnregisterParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -25,6 +25,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions to access the "Sites and
+//     Stores" section
 //   - IS_NOT_ADMIN: The method requires administrator rights or "Full
 //     access" permission to the "Sites and Stores" section. The method also
 //     returns this error for a call with the scope parameter if it is made
@@ -108,6 +110,8 @@ func (p *RoleEnableParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: No authorization or insufficient rights to work with
+//     the "Sites and Stores" module
 //   - IS_NOT_ADMIN: The method requires administrator rights or "full
 //     access" permission to the "Sites and Stores" section
 //   - FEATURE_NOT_AVAIL: Management of permissions in the "Sites and Stores"
@@ -198,6 +202,7 @@ func (v RoleGetListItem) MarshalJSON() ([]byte, error) {
 //   - sett: Change site settings
 //   - public: Publish
 //   - delete: Move to trash and restore from trash
+//   - ACCESS_DENIED: No access to the "Sites and Stores" section
 //   - IS_NOT_ADMIN: Administrator rights or "full access" permission to the
 //     "Sites and Stores" section are required for the method
 //   - FEATURE_NOT_AVAIL: Rights management in the "Sites and Stores" section
@@ -278,6 +283,8 @@ func (p *RoleGetRightsParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions to access the "Sites and
+//     Stores" section
 //   - IS_NOT_ADMIN: The method is available only to users with "full access"
 //     permission to the "Sites and Stores" section
 //   - FEATURE_NOT_AVAIL: Permission management in the "Sites and Stores"
@@ -321,6 +328,8 @@ type RoleIsEnabledParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions to work with the "Sites and
+//     Stores" section.
 //   - IS_NOT_ADMIN: The method requires administrator rights or "full
 //     access" permission to the "Sites and Stores" section.
 //   - FEATURE_NOT_AVAIL: Managing permissions in the "Sites and Stores"
@@ -441,6 +450,8 @@ func (p *RoleSetAccessCodesParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Not enough permissions to work with the "Sites and
+//     Stores" section.
 //   - IS_NOT_ADMIN: The method requires administrator rights or "full
 //     access" permission to the "Sites and Stores" section.
 //   - FEATURE_NOT_AVAIL: Permission management in the "Sites and Stores"

@@ -23,6 +23,9 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Access to create a site is denied: insufficient rights
+//     to create a site or an unavailable TYPE for the current scope is
+//     passed
 //   - SITE_LIMIT_REACHED: Site limit reached: the tariff or license does not
 //     allow creating another site
 //   - DOMAIN_NOT_FOUND: Domain does not exist
@@ -40,9 +43,9 @@ import (
 //     registration service: error from the external domain registration
 //     service
 //   - CONTROLLER_ERROR_BADLICENSE: License expired or key is incorrect
-//   - CONTROLLER_ERROR_<ERROR_CODE>: Error from the external domain
-//     registration service: the error code depends on the response from the
-//     domain registration controller
+//   - empty code, description "Error from the external domain registration
+//     service: the error code depends on the response from the domain
+//     registration controller"
 func SiteAdd(ctx context.Context, c b24.Caller, p SiteAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -157,6 +160,7 @@ func (v SiteAddParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Site not found or access to it is denied
 //   - BX_EMPTY_REQUIRED: Required field is not filled, such as TITLE or CODE
 //   - FOLDER_IS_NOT_UNIQUE: A folder with this name is already defined. This
 //     error occurs when there is a conflict with CODE within the site and
@@ -270,6 +274,7 @@ func (v SiteAddFolderParamsFields) MarshalJSON() ([]byte, error) {
 //
 //   - MISSING_PARAMS: Method call without groupId
 //   - TYPE_ERROR: Parameter groupId passed as a string instead of int
+//   - ACCESS_DENIED: User did not pass general access checks
 func SiteBindingToGroup(ctx context.Context, c b24.Caller, p SiteBindingToGroupParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -351,6 +356,7 @@ func (p *SiteBindingToGroupParams) validate() error {
 //
 //   - MISSING_PARAMS: Method call without menuCode
 //   - TYPE_ERROR: Values provided are incompatible with the method signature
+//   - ACCESS_DENIED: User did not pass general access checks
 func SiteBindingToMenu(ctx context.Context, c b24.Caller, p SiteBindingToMenuParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -426,6 +432,7 @@ func (p *SiteBindingToMenuParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter id is missing
+//   - ACCESS_DENIED: Insufficient permissions to delete the site
 //   - ACCESS_DENIED_DELETED: Deletion of the site is not available with a
 //     connected domain provider in Bitrix24
 //   - SITE_IS_NOT_EMPTY: The site has at least one page, including pages in
@@ -497,6 +504,7 @@ func (p *SiteDeleteParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter id is missing
+//   - ACCESS_DENIED: Insufficient rights to access sites
 //   - AI_SITE_EXPORT_NOT_ALLOWED: AI site export is not supported
 //   - TYPE_ERROR: Parameter of incorrect type was provided
 //   - SYSTEM_ERROR: Internal execution error, for example, params.code
@@ -967,6 +975,7 @@ func (v SiteFullExportItemsBlock28175Style) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter id is missing
+//   - ACCESS_DENIED: Insufficient rights to call the method
 //   - TYPE_ERROR: Data type error in the method call parameters
 //   - SYSTEM_ERROR: Internal error while executing the method
 func SiteGetadditionalfields(ctx context.Context, c b24.Caller, p SiteGetadditionalfieldsParams, opts ...b24.CallOption) (*SiteGetadditionalfieldsResult, error) {
@@ -1078,6 +1087,7 @@ func (v SiteGetadditionalfieldsResult) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: The required parameter siteId is missing
+//   - ACCESS_DENIED: Insufficient general rights to call landing methods
 //   - TYPE_ERROR: Data type error in method call parameters
 //   - SYSTEM_ERROR: Internal error while executing the method
 func SiteGetFolders(ctx context.Context, c b24.Caller, p SiteGetFoldersParams, opts ...b24.CallOption) ([]SiteGetFoldersItem, error) {
@@ -1234,6 +1244,7 @@ func (v SiteGetFoldersItem) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - TYPE_ERROR: The groupId parameter is passed in an incompatible type
+//   - ACCESS_DENIED: The user did not pass general access checks
 func SiteGetGroupBindings(ctx context.Context, c b24.Caller, p SiteGetGroupBindingsParams, opts ...b24.CallOption) ([]SiteGetGroupBindingsItem, error) {
 	var out []SiteGetGroupBindingsItem
 	if err := b24.Invoke(ctx, c, SiteGetGroupBindingsCommand(p).Request, &out, opts...); err != nil {
@@ -1332,6 +1343,7 @@ func (v *SiteGetGroupBindingsItemEntityType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient rights to call landing methods.
 //   - TYPE_ERROR: Data type error in method call parameters.
 //   - SYSTEM_ERROR: Internal error during method execution.
 func SiteGetList(ctx context.Context, c b24.Caller, p SiteGetListParams, opts ...b24.CallOption) ([]SiteGetListItem, error) {
@@ -1470,6 +1482,7 @@ func (v SiteGetListItem) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - TYPE_ERROR: The menuCode parameter is passed in an incompatible type
+//   - ACCESS_DENIED: The user did not pass general access checks
 func SiteGetMenuBindings(ctx context.Context, c b24.Caller, p SiteGetMenuBindingsParams, opts ...b24.CallOption) ([]SiteGetMenuBindingsItem, error) {
 	var out []SiteGetMenuBindingsItem
 	if err := b24.Invoke(ctx, c, SiteGetMenuBindingsCommand(p).Request, &out, opts...); err != nil {
@@ -1576,8 +1589,8 @@ func (v *SiteGetMenuBindingsItemEntityType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - MISSING_PARAMS: error_description Not enough parameters for the call,
-//     missing: id
+//   - MISSING_PARAMS: Not enough parameters for the call, missing: id
+//   - ACCESS_DENIED: Not enough rights to call the method
 func SiteGetPreview(ctx context.Context, c b24.Caller, p SiteGetPreviewParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -1644,6 +1657,7 @@ func (p *SiteGetPreviewParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter id is missing
+//   - ACCESS_DENIED: Insufficient permissions to call the method
 //   - TYPE_ERROR: Data type error in the method call parameters
 //   - SYSTEM_ERROR: Internal error during method execution
 //
@@ -1716,6 +1730,8 @@ func (p *SiteGetPublicURLParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: The user does not have access to the "Sites and Stores"
+//     section
 //   - FEATURE_NOT_AVAIL: Permission settings are not available on the
 //     current plan. To work with permissions, switch to a different plan
 //   - MISSING_PARAMS: The required parameter id is missing
@@ -1778,6 +1794,8 @@ func (p *SiteGetRightsParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter id is missing
+//   - ACCESS_DENIED: Insufficient permissions to modify the DELETED field of
+//     the site
 //   - ACCESS_DENIED_DELETED: Deleting the site is not available when a
 //     domain provider is connected in Bitrix24
 //   - TYPE_ERROR: Data type error in the method call parameters
@@ -1854,6 +1872,7 @@ func (p *SiteMarkDeleteParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter id is missing
+//   - ACCESS_DENIED: Folder not found or access to it is denied
 //   - FOLDER_CONTAINS_AREAS: The folder or one of its nested folders
 //     contains included areas
 //   - TYPE_ERROR: Data type error in the method call parameters
@@ -1931,6 +1950,7 @@ func (p *SiteMarkFolderDeleteParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter id is missing
+//   - ACCESS_DENIED: Folder not found or access to it is denied
 //   - TYPE_ERROR: Data type error in the method call parameters
 //   - SYSTEM_ERROR: Internal error during method execution
 func SiteMarkFolderUnDelete(ctx context.Context, c b24.Caller, p SiteMarkFolderUnDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -2001,6 +2021,8 @@ func (p *SiteMarkFolderUnDeleteParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter id is missing
+//   - ACCESS_DENIED: Insufficient rights to modify the DELETED field of the
+//     site
 //   - TOTAL_SITE_REACHED: The tariff limit on the number of sites or
 //     knowledge bases has been exceeded; the site cannot be restored
 //   - TYPE_ERROR: Data type error in the method call parameters
@@ -2071,6 +2093,7 @@ func (p *SiteMarkUnDeleteParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter id is missing
+//   - ACCESS_DENIED: Publishing the site is not allowed
 //   - PHONE_NOT_CONFIRMED: Phone number confirmation is required for
 //     publishing
 //   - EMAIL_NOT_CONFIRMED: E-mail confirmation is required for publishing
@@ -2085,8 +2108,8 @@ func (p *SiteMarkUnDeleteParams) validate() error {
 //     published sites in the tariff plan
 //   - PUBLIC_SITE_REACHED_FREE: Publishing sites is temporarily available
 //     only on paid plans
-//   - PUBLIC_HTML_DISALLOWED[...]: There is a limit on adding custom HTML
-//     code in the tariff plan
+//   - empty code, description "There is a limit on adding custom HTML code
+//     in the tariff plan"
 //   - LICENSE_EXPIRED: Your product license has expired
 //   - TYPE_ERROR: Data type error in the method call parameters
 //   - SYSTEM_ERROR: Internal error during method execution
@@ -2156,6 +2179,7 @@ func (p *SitePublicationParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter folderId is missing.
+//   - ACCESS_DENIED: Folder not found, deleted, or access to it is denied.
 //   - TYPE_ERROR: Data type error in the method call parameters.
 //   - SYSTEM_ERROR: Internal error during method execution.
 func SitePublicationFolder(ctx context.Context, c b24.Caller, p SitePublicationFolderParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -2228,6 +2252,8 @@ func (p *SitePublicationFolderParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: User does not have access to the "Sites and Stores"
+//     section
 //   - IS_NOT_ADMIN: Administrator rights or "full access" permission to the
 //     "Sites and Stores" section are required for the method
 //   - FEATURE_NOT_AVAIL: Permission settings are not available on the
@@ -2315,6 +2341,7 @@ func (p *SiteSetRightsParams) validate() error {
 //
 //   - MISSING_PARAMS: Method call without groupId
 //   - TYPE_ERROR: Parameter groupId passed as a string instead of int
+//   - ACCESS_DENIED: User did not pass general access checks
 func SiteUnbindingFromGroup(ctx context.Context, c b24.Caller, p SiteUnbindingFromGroupParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2397,6 +2424,7 @@ func (p *SiteUnbindingFromGroupParams) validate() error {
 //
 //   - MISSING_PARAMS: Method call without menuCode
 //   - TYPE_ERROR: Values provided are incompatible with the method signature
+//   - ACCESS_DENIED: User did not pass general access checks
 func SiteUnbindingFromMenu(ctx context.Context, c b24.Caller, p SiteUnbindingFromMenuParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2475,6 +2503,8 @@ func (p *SiteUnbindingFromMenuParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter id is missing
+//   - ACCESS_DENIED: Insufficient rights to modify the ACTIVE field of the
+//     site
 //   - TYPE_ERROR: Data type error in the method call parameters
 //   - SYSTEM_ERROR: Internal error during method execution
 func SiteUnpublic(ctx context.Context, c b24.Caller, p SiteUnpublicParams, opts ...b24.CallOption) (b24.Int, error) {
@@ -2543,6 +2573,7 @@ func (p *SiteUnpublicParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter folderId is missing
+//   - ACCESS_DENIED: Folder not found or access to it is denied
 //   - TYPE_ERROR: Data type error in method call parameters
 //   - SYSTEM_ERROR: Internal error during method execution
 func SiteUnPublicFolder(ctx context.Context, c b24.Caller, p SiteUnPublicFolderParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -2609,6 +2640,8 @@ func (p *SiteUnPublicFolderParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter id or fields is missing
+//   - ACCESS_DENIED: Insufficient rights to modify the site or specific
+//     fields
 //   - DOMAIN_NOT_FOUND: A non-existent domain was specified
 //   - DOMAIN_IS_INCORRECT: An incorrect format of the domain name was
 //     provided
@@ -2622,8 +2655,8 @@ func (p *SiteUnPublicFolderParams) validate() error {
 //     domain registration service
 //   - CONTROLLER_ERROR_BADLICENSE: License error in the external domain
 //     registration service
-//   - CONTROLLER_ERROR_<ERROR_CODE>: Error from the external domain
-//     registration service with code
+//   - empty code, description "Error from the external domain registration
+//     service with code"
 func SiteUpdate(ctx context.Context, c b24.Caller, p SiteUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2746,6 +2779,7 @@ func (v SiteUpdateParamsFields) MarshalJSON() ([]byte, error) {
 //
 //   - MISSING_PARAMS: Required parameter siteId, folderId, or fields is
 //     missing
+//   - ACCESS_DENIED: Site not found or access to it is denied
 //   - FOLDER_IS_NOT_UNIQUE: A folder with this name already exists
 //   - SLASH_IS_NOT_ALLOWED: Slash is not allowed in the folder address
 func SiteUpdateFolder(ctx context.Context, c b24.Caller, p SiteUpdateFolderParams, opts ...b24.CallOption) (b24.Bool, error) {

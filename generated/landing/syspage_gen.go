@@ -26,6 +26,8 @@ import (
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: The required parameter id was not provided
+//   - ACCESS_DENIED: Insufficient general permissions to call landing
+//     methods
 func SyspageDeleteForLanding(ctx context.Context, c b24.Caller, p SyspageDeleteForLandingParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -95,6 +97,8 @@ func (p *SyspageDeleteForLandingParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: The required parameter id was not provided
+//   - ACCESS_DENIED: Insufficient general permissions to call landing
+//     methods
 func SyspageDeleteForSite(ctx context.Context, c b24.Caller, p SyspageDeleteForSiteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -154,6 +158,8 @@ func (p *SyspageDeleteForSiteParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: The required parameter id was not provided
+//   - ACCESS_DENIED: Access to the method call is denied: the user does not
+//     have access to the method or the landing module
 //   - TYPE_ERROR: Data type error in the id parameter
 //   - SYSTEM_ERROR: Internal error during method execution
 func SyspageGet(ctx context.Context, c b24.Caller, p SyspageGetParams, opts ...b24.CallOption) (*SyspageGetResult, error) {
@@ -285,6 +291,8 @@ func (v SyspageGetResultTypeCode) MarshalJSON() ([]byte, error) {
 //
 //   - MISSING_PARAMS: Required parameter siteId, type, or both parameters
 //     are missing
+//   - ACCESS_DENIED: Access to the method call is denied: insufficient
+//     rights to work with the Sites and Stores section
 //   - ERROR_ARGUMENT: An incorrect data type was passed in the siteId, type,
 //     or additional parameter
 //   - SYSTEM_ERROR: An internal error occurred during the execution of the
@@ -440,6 +448,8 @@ func (v *SyspageGetSpecialPageParamsType) UnmarshalJSON(data []byte) error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Required parameter id or type not provided
+//   - ACCESS_DENIED: Insufficient general permissions to call landing
+//     methods
 //   - SYSTEM_ERROR: Unexpected internal error during method execution
 func SyspageSet(ctx context.Context, c b24.Caller, p SyspageSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {

@@ -27,6 +27,7 @@ import (
 //
 //   - MISSING_PARAMS: The required parameter id was not provided
 //   - ENTITY_NOT_FOUND: The page was not found or is unavailable
+//   - ACCESS_DENIED: Insufficient rights to view the site
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func TemplateGetLandingRef(ctx context.Context, c b24.Caller, p TemplateGetLandingRefParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -89,6 +90,8 @@ func (p *TemplateGetLandingRefParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions to work with the "Sites and
+//     Stores" section
 //   - TYPE_ERROR: Data type error while processing the call parameters
 //   - SYSTEM_ERROR: Internal error during method execution
 func TemplateGetlist(ctx context.Context, c b24.Caller, p TemplateGetlistParams, opts ...b24.CallOption) ([]TemplateGetlistItem, error) {
@@ -225,6 +228,7 @@ func (v TemplateGetlistItem) MarshalJSON() ([]byte, error) {
 //
 //   - MISSING_PARAMS: Required parameter id not provided
 //   - ENTITY_NOT_FOUND: Site not found or unavailable
+//   - ACCESS_DENIED: Insufficient rights to view the site
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func TemplateGetSiteRef(ctx context.Context, c b24.Caller, p TemplateGetSiteRefParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -291,6 +295,7 @@ func (p *TemplateGetSiteRefParams) validate() error {
 //
 //   - MISSING_PARAMS: Required parameter id is missing.
 //   - ENTITY_NOT_FOUND: Page not found or unavailable.
+//   - ACCESS_DENIED: Insufficient rights to modify page settings.
 func TemplateSetLandingRef(ctx context.Context, c b24.Caller, p TemplateSetLandingRefParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -363,6 +368,8 @@ func (p *TemplateSetLandingRefParams) validate() error {
 //
 //   - MISSING_PARAMS: The required parameter id is missing.
 //   - ENTITY_NOT_FOUND: The site is not found or is unavailable.
+//   - ACCESS_DENIED: The user does not have permission to modify site
+//     settings.
 func TemplateSetSiteRef(ctx context.Context, c b24.Caller, p TemplateSetSiteRefParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -26,6 +26,7 @@ import (
 //   - ERROR_IBLOCK_ALREADY_EXISTS: A list with this IBLOCK_CODE already
 //     exists
 //   - ERROR_ADD_IBLOCK: Error adding the list
+//   - ACCESS_DENIED: The method was called by a non-administrator
 func Add(ctx context.Context, c b24.Caller, p AddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err

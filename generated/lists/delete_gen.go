@@ -26,6 +26,7 @@ import (
 //   - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter not provided
 //   - ERROR_IBLOCK_NOT_FOUND: List with such IBLOCK_ID or IBLOCK_CODE not
 //     found
+//   - ACCESS_DENIED: Insufficient permissions to delete the list
 func Delete(ctx context.Context, c b24.Caller, p DeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

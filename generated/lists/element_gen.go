@@ -29,6 +29,7 @@ import (
 //   - ERROR_ELEMENT_ALREADY_EXISTS: An element with this CODE already exists
 //   - ERROR_ADD_ELEMENT: Error adding element
 //   - ERROR_ELEMENT_FIELD_VALUE: Field value validation error
+//   - ACCESS_DENIED: Insufficient permissions to add element
 func ElementAdd(ctx context.Context, c b24.Caller, p ElementAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -191,6 +192,7 @@ func (v *ElementAddParamsIblockTypeID) UnmarshalJSON(data []byte) error {
 //   - ERROR_IBLOCK_NOT_FOUND: Information block not found
 //   - ERROR_ELEMENT_NOT_FOUND: Element with such ID/CODE not found
 //   - ERROR_DELETE_ELEMENT: Error deleting element
+//   - ACCESS_DENIED: Insufficient rights to update the element
 func ElementDelete(ctx context.Context, c b24.Caller, p ElementDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -325,6 +327,7 @@ func (v *ElementDeleteParamsIblockTypeID) UnmarshalJSON(data []byte) error {
 //
 //   - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter is missing
 //   - ERROR_IBLOCK_NOT_FOUND: Information block not found
+//   - ACCESS_DENIED: Insufficient permissions to read the element
 func ElementGet(ctx context.Context, c b24.Caller, p ElementGetParams, opts ...b24.CallOption) ([]ElementGetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -599,6 +602,7 @@ func (v *ElementGetParamsIblockTypeID) UnmarshalJSON(data []byte) error {
 //   - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter not provided
 //   - ERROR_IBLOCK_NOT_FOUND: Information block not found
 //   - ERROR_ELEMENT_NOT_FOUND: Element with such ID/CODE not found
+//   - ACCESS_DENIED: Insufficient rights to read the element
 func ElementGetFileURL(ctx context.Context, c b24.Caller, p ElementGetFileURLParams, opts ...b24.CallOption) ([]b24.String, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -744,6 +748,7 @@ func (v *ElementGetFileURLParamsIblockTypeID) UnmarshalJSON(data []byte) error {
 //   - ERROR_ELEMENT_NOT_FOUND: Element with such ID/CODE not found.
 //   - ERROR_UPDATE_ELEMENT: Error updating the element.
 //   - ERROR_ELEMENT_FIELD_VALUE: Field value validation error.
+//   - ACCESS_DENIED: Insufficient permissions to update the element.
 func ElementUpdate(ctx context.Context, c b24.Caller, p ElementUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -87,6 +87,7 @@ func (v FieldSettings) MarshalJSON() ([]byte, error) {
 //   - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter not passed
 //   - ERROR_IBLOCK_NOT_FOUND: Information block not found
 //   - ERROR_SAVE_FIELD: General error during the call
+//   - ACCESS_DENIED: Insufficient rights to add the field
 func FieldAdd(ctx context.Context, c b24.Caller, p FieldAddParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -455,6 +456,7 @@ func (v *FieldAddParamsFieldsType) UnmarshalJSON(data []byte) error {
 //
 //   - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter not provided
 //   - ERROR_IBLOCK_NOT_FOUND: Information block not found
+//   - ACCESS_DENIED: Insufficient permissions to delete the field
 func FieldDelete(ctx context.Context, c b24.Caller, p FieldDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -576,6 +578,7 @@ func (v *FieldDeleteParamsIblockTypeID) UnmarshalJSON(data []byte) error {
 //
 //   - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter not provided
 //   - ERROR_IBLOCK_NOT_FOUND: Information block not found
+//   - ACCESS_DENIED: Insufficient rights for reading
 func FieldGet(ctx context.Context, c b24.Caller, p FieldGetParams, opts ...b24.CallOption) (*FieldGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -713,6 +716,7 @@ func (v *FieldGetParamsIblockTypeID) UnmarshalJSON(data []byte) error {
 //
 //   - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter not provided
 //   - ERROR_IBLOCK_NOT_FOUND: Information block not found
+//   - ACCESS_DENIED: Insufficient rights to read
 func FieldTypeGet(ctx context.Context, c b24.Caller, p FieldTypeGetParams, opts ...b24.CallOption) (*FieldTypeGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -876,6 +880,7 @@ func (v *FieldTypeGetParamsIblockTypeID) UnmarshalJSON(data []byte) error {
 //   - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter not provided.
 //   - ERROR_IBLOCK_NOT_FOUND: Information block not found.
 //   - ERROR_UPDATE_FIELD: Error updating the field.
+//   - ACCESS_DENIED: Insufficient permissions to update the field.
 func FieldUpdate(ctx context.Context, c b24.Caller, p FieldUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -24,6 +24,7 @@ import (
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter is missing
+//   - ACCESS_DENIED: Insufficient rights to read the list
 func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) ([]GetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ import (
 //
 //   - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter is missing
 //   - ERROR_ADD_SECTION: Error adding section
+//   - ACCESS_DENIED: Insufficient rights to add section
 func SectionAdd(ctx context.Context, c b24.Caller, p SectionAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -261,6 +262,7 @@ func (v *SectionAddParamsFieldsDescriptionType) UnmarshalJSON(data []byte) error
 //   - ERROR_SECTION_NOT_FOUND: Section with the specified SECTION_ID or
 //     SECTION_CODE not found
 //   - ERROR_DELETE_SECTION: Error deleting the section
+//   - ACCESS_DENIED: Insufficient rights to delete the section
 func SectionDelete(ctx context.Context, c b24.Caller, p SectionDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -394,6 +396,7 @@ func (v *SectionDeleteParamsIblockTypeID) UnmarshalJSON(data []byte) error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter is not provided.
+//   - ACCESS_DENIED: Insufficient rights to read the section.
 func SectionGet(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b24.CallOption) ([]SectionGetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -624,6 +627,7 @@ func (v *SectionGetParamsIblockTypeID) UnmarshalJSON(data []byte) error {
 //   - ERROR_SECTION_NOT_FOUND: Section with the specified SECTION_ID or
 //     SECTION_CODE not found
 //   - ERROR_UPDATE_SECTION: Error updating the section
+//   - ACCESS_DENIED: Insufficient rights to update the section
 func SectionUpdate(ctx context.Context, c b24.Caller, p SectionUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -27,6 +27,7 @@ import (
 //   - ERROR_IBLOCK_NOT_FOUND: List with such IBLOCK_ID or IBLOCK_CODE not
 //     found
 //   - ERROR_UPDATE_IBLOCK: Error updating the list
+//   - ACCESS_DENIED: Insufficient permissions to update the list
 func Update(ctx context.Context, c b24.Caller, p UpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -21,7 +21,18 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - -: The blog module is not installed
+//   - empty code, description "No blog module installed": The blog module is
+//     not installed
+//   - empty code, description "No post found": The News Feed message with
+//     the provided POST_ID was not found or is unavailable
+//   - empty code, description "No blog found": Failed to retrieve the blog
+//     associated with the message
+//   - empty code, description "Duplicate comment": A similar comment has
+//     already been published, checked only for posts without attachments
+//   - empty code, description "No permissions": The user does not have
+//     permission to add a comment to the message
+//   - empty code, description "Blog comment hasn't been added": Internal
+//     error while saving the comment
 func BlogcommentAdd(ctx context.Context, c b24.Caller, p BlogcommentAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -97,7 +108,14 @@ func (p *BlogcommentAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - -: An empty or incorrect comment identifier was provided
+//   - empty code, description "Wrong comment ID": An empty or incorrect
+//     comment identifier was provided
+//   - empty code, description "Blog module not installed": The blog module
+//     is not installed
+//   - empty code, description "No delete perms": The user does not have
+//     permission to delete the comment
+//   - empty code, description "No comment found": A comment with the
+//     provided identifier was not found
 func BlogcommentDelete(ctx context.Context, c b24.Caller, p BlogcommentDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -29,7 +29,8 @@ import (
 //     module is not installed
 //   - SONET_CONTROLLER_LIVEFEED_BLOG_NOT_FOUND: Failed to retrieve the blog
 //     to which the message belongs
-//   - —: Internal error when creating the message
+//   - empty code, description "Cannot add blog post": Internal error when
+//     creating the message
 func BlogpostAdd(ctx context.Context, c b24.Caller, p BlogpostAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -147,7 +148,8 @@ func (p *BlogpostAddParams) validate() error {
 //
 //   - 100: Invalid POST_ID
 //   - 0: The blog module is not installed
-//   - 403: Insufficient permissions to delete the message
+//   - empty code, description "You do not have permission to delete this
+//     message": Insufficient permissions to delete the message
 func BlogpostDelete(ctx context.Context, c b24.Caller, p BlogpostDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1083,7 +1085,7 @@ func (v BlogpostGetItemUfMailMessageUserType) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: Invalid POST_ID
+//   - empty code, description "Wrong post ID": Invalid POST_ID
 func BlogpostGetusersImportant(ctx context.Context, c b24.Caller, p BlogpostGetusersImportantParams, opts ...b24.CallOption) ([]b24.String, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1141,7 +1143,15 @@ func (p *BlogpostGetusersImportantParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: Invalid POST_ID
+//   - empty code, description "Wrong post ID": Invalid POST_ID
+//   - empty code, description "Blog module not installed": blog module is
+//     not installed
+//   - empty code, description "Wrong destinations": Invalid list of
+//     recipients DEST
+//   - empty code, description "No read perms": Insufficient permissions to
+//     read the message
+//   - empty code, description "No access to one or more message recipients":
+//     No permissions for one or more recipients from DEST
 func BlogpostShare(ctx context.Context, c b24.Caller, p BlogpostShareParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1225,7 +1235,8 @@ func (p *BlogpostShareParams) validate() error {
 //
 //   - SONET_CONTROLLER_LIVEFEED_BLOGPOST_UPDATE_ERROR: Invalid POST_ID.
 //   - EMPTY_TITLE: Neither POST_TITLE nor POST_MESSAGE is specified.
-//   - —: Internal error while updating the message.
+//   - empty code, description "Cannot update blog post": Internal error
+//     while updating the message.
 func BlogpostUpdate(ctx context.Context, c b24.Caller, p BlogpostUpdateParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err

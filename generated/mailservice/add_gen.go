@@ -20,8 +20,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CORE: Access denied Insufficient permissions to add the mail
-//     service
+//   - ERROR_CORE: Insufficient permissions to add the mail service
 func Add(ctx context.Context, c b24.Caller, p AddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err

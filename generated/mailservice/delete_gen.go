@@ -20,7 +20,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CORE: Access denied Insufficient rights to add a mail service
+//   - ERROR_CORE: Insufficient rights to add a mail service
 func Delete(ctx context.Context, c b24.Caller, p DeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -21,8 +21,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CORE: Mail service ID not specified Required parameter ID not
-//     provided
+//   - ERROR_CORE: Required parameter ID not provided
 func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) (*Mailservice, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: No mail services found No active mail services
+//   - ERROR_CORE: No active mail services
 func List(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOption) ([]Mailservice, error) {
 	var out []Mailservice
 	if err := b24.Invoke(ctx, c, ListCommand(p).Request, &out, opts...); err != nil {

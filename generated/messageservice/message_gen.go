@@ -28,6 +28,7 @@ import (
 //   - ERROR_MESSAGE_NOT_FOUND: Message with the specified MESSAGE_ID was not
 //     found.
 //   - ERROR_MESSAGE_STATUS_INCORRECT: An unsupported STATUS was provided.
+//   - ACCESS_DENIED: Method was called outside the application context.
 func MessageStatusUpdate(ctx context.Context, c b24.Caller, p MessageStatusUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -26,6 +26,7 @@ import (
 //   - ERROR_SENDER_ALREADY_INSTALLED: A provider with this CODE is already
 //     registered for the current application
 //   - ERROR_SENDER_ADD_FAILURE: Error saving the provider
+//   - ACCESS_DENIED: Method was invoked by a non-administrator
 func SenderAdd(ctx context.Context, c b24.Caller, p SenderAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -132,6 +133,7 @@ func (p *SenderAddParams) validate() error {
 //
 //   - ERROR_SENDER_VALIDATION_FAILURE: Required parameter CODE not provided
 //   - ERROR_SENDER_NOT_FOUND: Provider with the given CODE not found
+//   - ACCESS_DENIED: Method called outside of application context
 func SenderDelete(ctx context.Context, c b24.Caller, p SenderDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -186,8 +188,10 @@ func (p *SenderDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/messageservice/messageservice-sender-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Method called outside the application context
 func SenderList(ctx context.Context, c b24.Caller, p SenderListParams, opts ...b24.CallOption) ([]b24.String, error) {
 	var out []b24.String
 	if err := b24.Invoke(ctx, c, SenderListCommand(p).Request, &out, opts...); err != nil {
@@ -232,6 +236,7 @@ type SenderListParams struct{}
 //     found.
 //   - ERROR_SENDER_UPDATE_FAILURE: An error occurred while updating the
 //     provider.
+//   - ACCESS_DENIED: The method was called outside the application context.
 func SenderUpdate(ctx context.Context, c b24.Caller, p SenderUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -20,11 +20,18 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_PLACEMENT_MAX_COUNT: 200
-//   - ERROR_PLACEMENT_USER_MODE: 200
-//   - EMPTY_ERROR_HANDLER_URL: 200
-//   - ERROR_ARGUMENT: 200
-//   - WRONG_AUTH_TYPE: 403
+//   - ERROR_PLACEMENT_MAX_COUNT: Attempted to re-register the handler for a
+//     widget that allows only one registration: PAGE_BACKGROUND_WORKER or
+//     REST_APP_URI
+//   - ERROR_PLACEMENT_USER_MODE: The USER_ID parameter was passed for a
+//     widget that does not support registration for an individual user
+//   - EMPTY_ERROR_HANDLER_URL: The required OPTIONS[errorHandlerUrl]
+//     parameter was not passed when registering the PAGE_BACKGROUND_WORKER
+//     widget
+//   - ERROR_ARGUMENT: A required field value is missing. The code of the
+//     required field is returned in argument
+//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method
+//     Application context required
 func Bind(ctx context.Context, c b24.Caller, p BindParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

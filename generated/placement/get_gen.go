@@ -21,7 +21,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: 403
+//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method.
+//     Application context required
 func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) ([]GetItem, error) {
 	var out []GetItem
 	if err := b24.Invoke(ctx, c, GetCommand(p).Request, &out, opts...); err != nil {

@@ -21,8 +21,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method
-//     Application context required Method call not from application context.
+//   - WRONG_AUTH_TYPE: Method call not from application context.
 func List(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOption) ([]b24.String, error) {
 	var out []b24.String
 	if err := b24.Invoke(ctx, c, ListCommand(p).Request, &out, opts...); err != nil {

@@ -21,10 +21,9 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method
-//     Application context required Method call not from application context
-//   - ERROR_ARGUMENT: Argument 'PLACEMENT' is null or empty 'PLACEMENT' not
-//     provided or empty value passed
+//   - WRONG_AUTH_TYPE: Method call not from application context
+//   - ACCESS_DENIED: User is not an administrator
+//   - ERROR_ARGUMENT: 'PLACEMENT' not provided or empty value passed
 func Unbind(ctx context.Context, c b24.Caller, p UnbindParams, opts ...b24.CallOption) (*UnbindResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

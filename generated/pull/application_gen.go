@@ -192,9 +192,8 @@ func (v *ApplicationConfigServerMode) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Get access to application config available only for
-//     application authorization. Method call not from the context of an
-//     OAuth application
+//   - WRONG_AUTH_TYPE: Method call not from the context of an OAuth
+//     application
 func ApplicationConfigGet(ctx context.Context, c b24.Caller, p ApplicationConfigGetParams, opts ...b24.CallOption) (*ApplicationConfig, error) {
 	var out ApplicationConfig
 	if err := b24.Invoke(ctx, c, ApplicationConfigGetCommand(p).Request, &out, opts...); err != nil {
@@ -250,18 +249,13 @@ type ApplicationConfigGetParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Get access to application config available only for
-//     application authorization. Method call not from the application
-//     authorization context
-//   - USER_ID_ACCESS_ERROR: Only admin can send notifications to other
-//     channels A user without admin rights attempts to send an event to
-//     another channel
-//   - MODULE_ID_ERROR: Module ID format error An incorrect type of MODULE_ID
-//     was provided
-//   - COMMAND_ERROR: Command format error An incorrect type of COMMAND was
-//     provided
-//   - PARAMS_ERROR: Params format error An incorrect type of PARAMS was
-//     provided
+//   - WRONG_AUTH_TYPE: Method call not from the application authorization
+//     context
+//   - USER_ID_ACCESS_ERROR: A user without admin rights attempts to send an
+//     event to another channel
+//   - MODULE_ID_ERROR: An incorrect type of MODULE_ID was provided
+//   - COMMAND_ERROR: An incorrect type of COMMAND was provided
+//   - PARAMS_ERROR: An incorrect type of PARAMS was provided
 func ApplicationEventAdd(ctx context.Context, c b24.Caller, p ApplicationEventAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -345,15 +339,12 @@ func (p *ApplicationEventAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Send push notifications available only for
-//     application authorization. Method call not in the context of
-//     application authorization
-//   - ACCESS_ERROR: You do not have access to send push notifications User
-//     without administrator rights attempts to send a push notification
-//   - TEXT_ERROR: Text can't be empty TEXT not provided or empty value
-//     passed
-//   - EMPTY_APP_NAME: For send push-notification application name can't be
-//     empty Application name is not filled in
+//   - WRONG_AUTH_TYPE: Method call not in the context of application
+//     authorization
+//   - ACCESS_ERROR: User without administrator rights attempts to send a
+//     push notification
+//   - TEXT_ERROR: TEXT not provided or empty value passed
+//   - EMPTY_APP_NAME: Application name is not filled in
 func ApplicationPushAdd(ctx context.Context, c b24.Caller, p ApplicationPushAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -20,8 +20,13 @@ import (
 //
 // See https://apidocs.bitrix24.com/settings/how-to-call-rest-api/batch.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ERROR_BATCH_METHOD_NOT_ALLOWED: The method cannot be called inside
+//     batch: this is a file upload or download or a nested batch
+//   - ERROR_BATCH_LENGTH_EXCEEDED: More than 50 subqueries were passed in
+//     the batch
 func Batch(ctx context.Context, c b24.Caller, p BatchParams, opts ...b24.CallOption) (*BatchResult, error) {
 	var out BatchResult
 	if err := b24.Invoke(ctx, c, BatchCommand(p).Request, &out, opts...); err != nil {

@@ -23,8 +23,11 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_CASHBOX_ADD: 400
+//   - ACCESS_DENIED: Insufficient rights to add a cash register
+//   - ERROR_CHECK_FAILURE: A required field value is not specified or the
+//     value of one of the fields is incorrect
+//   - ERROR_CASHBOX_ADD: Other errors. More detailed information about the
+//     error can be found in error_description
 func CashboxAdd(ctx context.Context, c b24.Caller, p CashboxAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -307,9 +310,12 @@ func (v *CashboxAddParamsOfd) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_CHECK_NOT_FOUND: 400
-//   - ERROR_CHECK_APPLY: 400
+//   - ACCESS_DENIED: Insufficient permissions to save the receipt printing
+//     result
+//   - ERROR_CHECK_FAILURE: The UUID field value is not specified
+//   - ERROR_CHECK_NOT_FOUND: Receipt with the specified UUID not found
+//   - ERROR_CHECK_APPLY: Other errors. More detailed information about the
+//     error can be found in error_description
 func CashboxCheckApply(ctx context.Context, c b24.Caller, p CashboxCheckApplyParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -377,9 +383,13 @@ func (p *CashboxCheckApplyParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_CASHBOX_NOT_FOUND: 400
-//   - ERROR_CASHBOX_DELETE: 400
+//   - ACCESS_DENIED: Insufficient rights to delete the cash register or the
+//     application is trying to delete a cash register added by another
+//     application
+//   - ERROR_CHECK_FAILURE: The ID field value is not specified
+//   - ERROR_CASHBOX_NOT_FOUND: Cash register with the specified ID not found
+//   - ERROR_CASHBOX_DELETE: Other errors. More detailed information about
+//     the error can be found in error_description
 func CashboxDelete(ctx context.Context, c b24.Caller, p CashboxDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -434,9 +444,13 @@ func (p *CashboxDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_HANDLER_ALREADY_EXIST: 400
-//   - ERROR_HANDLER_ADD: 400
+//   - ACCESS_DENIED: Insufficient permissions to add the handler
+//   - ERROR_CHECK_FAILURE: Required field value is missing or one of the
+//     field values is incorrect
+//   - ERROR_HANDLER_ALREADY_EXIST: A handler with the code specified in the
+//     CODE parameter already exists in the system
+//   - ERROR_HANDLER_ADD: Other errors. More detailed information about the
+//     error can be found in error_description
 func CashboxHandlerAdd(ctx context.Context, c b24.Caller, p CashboxHandlerAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -710,9 +724,12 @@ func (v *CashboxHandlerAddParamsSettingsConfigItemsType) UnmarshalJSON(data []by
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_HANDLER_NOT_FOUND: 400
-//   - ERROR_HANDLER_DELETE: 400
+//   - ACCESS_DENIED: Insufficient permissions to delete the handler
+//   - ERROR_CHECK_FAILURE: The ID field value is not specified or there are
+//     cashboxes linked to this handler
+//   - ERROR_HANDLER_NOT_FOUND: Handler with the specified ID not found
+//   - ERROR_HANDLER_DELETE: Other errors. More detailed information about
+//     the error can be found in error_description
 func CashboxHandlerDelete(ctx context.Context, c b24.Caller, p CashboxHandlerDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -766,8 +783,10 @@ func (p *CashboxHandlerDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/cashbox/sale-cashbox-handler-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Insufficient rights to retrieve the list of handlers
 func CashboxHandlerList(ctx context.Context, c b24.Caller, p CashboxHandlerListParams, opts ...b24.CallOption) ([]CashboxHandlerListItem, error) {
 	var out []CashboxHandlerListItem
 	if err := b24.Invoke(ctx, c, CashboxHandlerListCommand(p).Request, &out, opts...); err != nil {
@@ -854,9 +873,13 @@ func (v CashboxHandlerListItemSettings) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_HANDLER_NOT_FOUND: 400
-//   - ERROR_HANDLER_UPDATE: 400
+//   - ACCESS_DENIED: Insufficient permissions to update the handler or the
+//     application is trying to modify a handler added by another application
+//   - ERROR_CHECK_FAILURE: The values for fields ID or FIELDS are not
+//     specified
+//   - ERROR_HANDLER_NOT_FOUND: Handler with the specified ID not found
+//   - ERROR_HANDLER_UPDATE: Other errors. More detailed information about
+//     the error can be found in error_description
 func CashboxHandlerUpdate(ctx context.Context, c b24.Caller, p CashboxHandlerUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -923,9 +946,11 @@ func (p *CashboxHandlerUpdateParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient rights to obtain the list of cash
+//     registers
 //   - empty code, description "An incorrect field has been specified for
 //     selection, filtering, or sorting. More detailed information about the
-//     error can be found in error_description": 400
+//     error can be found in error_description"
 func CashboxList(ctx context.Context, c b24.Caller, p CashboxListParams, opts ...b24.CallOption) ([]CashboxListItem, error) {
 	var out []CashboxListItem
 	if err := b24.Invoke(ctx, c, CashboxListCommand(p).Request, &out, opts...); err != nil {
@@ -1055,9 +1080,14 @@ func (v CashboxListItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_CASHBOX_NOT_FOUND: 400
-//   - ERROR_CASHBOX_UPDATE: 400
+//   - ACCESS_DENIED: Insufficient permissions to update the cash register or
+//     the application is trying to modify a cash register added by another
+//     application
+//   - ERROR_CHECK_FAILURE: The values for the ID or FIELDS fields are not
+//     specified
+//   - ERROR_CASHBOX_NOT_FOUND: Cash register with the specified ID not found
+//   - ERROR_CASHBOX_UPDATE: Other errors. More detailed information about
+//     the error can be found in error_description
 func CashboxUpdate(ctx context.Context, c b24.Caller, p CashboxUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

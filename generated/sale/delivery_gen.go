@@ -22,9 +22,12 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_DELIVERY_ADD: 400
-//   - ERROR_HANDLER_NOT_FOUND: 400
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     in the error description)
+//   - ERROR_DELIVERY_ADD: Error when trying to add a delivery service
+//   - ERROR_HANDLER_NOT_FOUND: Delivery service handler with the specified
+//     REST_CODE not found
+//   - ACCESS_DENIED: Insufficient rights to add a delivery service
 func DeliveryAdd(ctx context.Context, c b24.Caller, p DeliveryAddParams, opts ...b24.CallOption) (*DeliveryAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -207,8 +210,12 @@ func (v DeliveryAddResultProfiles) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_DELIVERY_NOT_FOUND: 400
-//   - ERROR_CHECK_FAILURE: 400
+//   - ERROR_DELIVERY_NOT_FOUND: Delivery service with the specified
+//     identifier (ID) not found
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     in the error description)
+//   - ACCESS_DENIED: Insufficient rights to retrieve delivery service
+//     settings
 func DeliveryConfigGet(ctx context.Context, c b24.Caller, p DeliveryConfigGetParams, opts ...b24.CallOption) ([]DeliveryConfigGetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -284,9 +291,14 @@ func (v DeliveryConfigGetItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_DELIVERY_NOT_FOUND: 400
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_DELIVERY_CONFIG_UPDATE: 400
+//   - ERROR_DELIVERY_NOT_FOUND: Delivery service with the specified
+//     identifier (ID) not found
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     in the error description)
+//   - ERROR_DELIVERY_CONFIG_UPDATE: Error while attempting to update the
+//     delivery service settings values
+//   - ACCESS_DENIED: Insufficient rights to update the delivery service
+//     settings
 func DeliveryConfigUpdate(ctx context.Context, c b24.Caller, p DeliveryConfigUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -370,9 +382,13 @@ func (v DeliveryConfigUpdateParamsConfig) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_DELIVERY_NOT_FOUND: 400
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_DELIVERY_DELETE: 400
+//   - ERROR_DELIVERY_NOT_FOUND: Delivery service with the specified
+//     identifier (ID) not found
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     in the error description)
+//   - ERROR_DELIVERY_DELETE: Error when attempting to delete the delivery
+//     service
+//   - ACCESS_DENIED: Insufficient permissions to delete the delivery service
 func DeliveryDelete(ctx context.Context, c b24.Caller, p DeliveryDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -427,9 +443,12 @@ func (p *DeliveryDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_EXTRA_SERVICE_ADD: 400
-//   - ERROR_DELIVERY_NOT_FOUND: 400
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     in the error description)
+//   - ERROR_EXTRA_SERVICE_ADD: Error when trying to add a service
+//   - ERROR_DELIVERY_NOT_FOUND: Delivery service with the specified
+//     identifier not found
+//   - ACCESS_DENIED: Insufficient rights to add a delivery service
 func DeliveryExtraServiceAdd(ctx context.Context, c b24.Caller, p DeliveryExtraServiceAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -592,9 +611,13 @@ func (v *DeliveryExtraServiceAddParamsType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_EXTRA_SERVICE_NOT_FOUND: 400
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_EXTRA_SERVICE_DELETE: 400
+//   - ERROR_EXTRA_SERVICE_NOT_FOUND: Service with the specified identifier
+//     not found
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     in the error description)
+//   - ERROR_EXTRA_SERVICE_DELETE: Error when attempting to delete the
+//     service
+//   - ACCESS_DENIED: Insufficient rights to delete the service
 func DeliveryExtraServiceDelete(ctx context.Context, c b24.Caller, p DeliveryExtraServiceDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -655,8 +678,11 @@ func (p *DeliveryExtraServiceDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_DELIVERY_NOT_FOUND: 400
-//   - ERROR_CHECK_FAILURE: 400
+//   - ERROR_DELIVERY_NOT_FOUND: Delivery service with the specified
+//     identifier not found
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     in the error description)
+//   - ACCESS_DENIED: Insufficient rights to retrieve the list of services
 func DeliveryExtraServiceGet(ctx context.Context, c b24.Caller, p DeliveryExtraServiceGetParams, opts ...b24.CallOption) ([]DeliveryExtraServiceGetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -763,9 +789,13 @@ func (v DeliveryExtraServiceGetItemItems) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_EXTRA_SERVICE_UPDATE: 400
-//   - ERROR_EXTRA_SERVICE_NOT_FOUND: 400
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     in the error description)
+//   - ERROR_EXTRA_SERVICE_UPDATE: Error while attempting to update the
+//     service
+//   - ERROR_EXTRA_SERVICE_NOT_FOUND: Service with the specified identifier
+//     (ID) not found
+//   - ACCESS_DENIED: Insufficient rights to add the service
 func DeliveryExtraServiceUpdate(ctx context.Context, c b24.Caller, p DeliveryExtraServiceUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -873,7 +903,10 @@ func (v DeliveryExtraServiceUpdateParamsItems) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     in the error description)
+//   - ACCESS_DENIED: Insufficient rights to retrieve the list of delivery
+//     services
 func DeliveryGetlist(ctx context.Context, c b24.Caller, p DeliveryGetlistParams, opts ...b24.CallOption) ([]DeliveryGetlistItem, error) {
 	var out []DeliveryGetlistItem
 	if err := b24.Invoke(ctx, c, DeliveryGetlistCommand(p).Request, &out, opts...); err != nil {
@@ -997,9 +1030,12 @@ func (v DeliveryGetlistItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_HANDLER_ADD: 400
-//   - ERROR_HANDLER_ALREADY_EXIST: 400
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     in the error description)
+//   - ERROR_HANDLER_ADD: Error when trying to add a delivery service handler
+//   - ERROR_HANDLER_ALREADY_EXIST: A delivery service handler with the
+//     specified code CODE already exists
+//   - ACCESS_DENIED: Insufficient rights to add a delivery service handler
 func DeliveryHandlerAdd(ctx context.Context, c b24.Caller, p DeliveryHandlerAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -1249,9 +1285,14 @@ func (v *DeliveryHandlerAddParamsSettingsConfigType) UnmarshalJSON(data []byte) 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_HANDLER_NOT_FOUND: 400
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_HANDLER_DELETE: 400
+//   - ERROR_HANDLER_NOT_FOUND: Delivery service handler with the specified
+//     identifier (ID) not found
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     in the error description)
+//   - ERROR_HANDLER_DELETE: Error when attempting to delete the delivery
+//     service handler
+//   - ACCESS_DENIED: Insufficient rights to delete the delivery service
+//     handler
 func DeliveryHandlerDelete(ctx context.Context, c b24.Caller, p DeliveryHandlerDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1304,8 +1345,11 @@ func (p *DeliveryHandlerDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/delivery/handler/sale-delivery-handler-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Insufficient rights to retrieve the list of delivery
+//     services
 func DeliveryHandlerList(ctx context.Context, c b24.Caller, p DeliveryHandlerListParams, opts ...b24.CallOption) ([]DeliveryHandlerListItem, error) {
 	var out []DeliveryHandlerListItem
 	if err := b24.Invoke(ctx, c, DeliveryHandlerListCommand(p).Request, &out, opts...); err != nil {
@@ -1440,10 +1484,16 @@ func (v DeliveryHandlerListItemSettingsConfig) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_HANDLER_NOT_FOUND: 400
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_HANDLER_UPDATE: 400
-//   - ERROR_HANDLER_ALREADY_EXIST: 400
+//   - ERROR_HANDLER_NOT_FOUND: Delivery service handler with the specified
+//     identifier not found
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     in the error description)
+//   - ERROR_HANDLER_UPDATE: Error while attempting to update the delivery
+//     service handler
+//   - ERROR_HANDLER_ALREADY_EXIST: Delivery service handler with the
+//     specified code already exists
+//   - ACCESS_DENIED: Insufficient rights to update the delivery service
+//     handler
 func DeliveryHandlerUpdate(ctx context.Context, c b24.Caller, p DeliveryHandlerUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1678,11 +1728,13 @@ func (v *DeliveryHandlerUpdateParamsSettingsConfigType) UnmarshalJSON(data []byt
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - DELIVERY_ID_NOT_SPECIFIED: 400
-//   - DELIVERY_NOT_FOUND: 400
-//   - REQUEST_ID_NOT_SPECIFIED: 400
-//   - REQUEST_NOT_FOUND: 400
-//   - DELETE_REQUEST_INTERNAL_ERROR: 400
+//   - DELIVERY_ID_NOT_SPECIFIED: Delivery service identifier not specified
+//   - DELIVERY_NOT_FOUND: Delivery service not found
+//   - REQUEST_ID_NOT_SPECIFIED: Delivery request identifier not specified
+//   - REQUEST_NOT_FOUND: Delivery request not found
+//   - DELETE_REQUEST_INTERNAL_ERROR: Error while attempting to delete the
+//     delivery request
+//   - ACCESS_DENIED: Insufficient permissions to delete the delivery request
 func DeliveryRequestDelete(ctx context.Context, c b24.Caller, p DeliveryRequestDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1754,17 +1806,22 @@ func (p *DeliveryRequestDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - DELIVERY_ID_NOT_SPECIFIED: 400
-//   - DELIVERY_NOT_FOUND: 400
-//   - REQUEST_ID_NOT_SPECIFIED: 400
-//   - REQUEST_NOT_FOUND: 400
-//   - ADDRESSEE_IS_NOT_SPECIFIED: 400
-//   - ADDRESSEE_UNEXPECTED_VALUE: 400
-//   - MESSAGE_NOT_SPECIFIED: 400
-//   - MESSAGE_STATUS_NOT_SPECIFIED: 400
-//   - MESSAGE_STATUS_SEMANTIC_NOT_SPECIFIED: 400
-//   - UNEXPECTED_MESSAGE_STATUS_SEMANTIC: 400
-//   - REQUEST_SHIPMENT_NOT_FOUND: 400
+//   - DELIVERY_ID_NOT_SPECIFIED: Delivery service identifier not specified
+//   - DELIVERY_NOT_FOUND: Delivery service not found
+//   - REQUEST_ID_NOT_SPECIFIED: Delivery request identifier not specified
+//   - REQUEST_NOT_FOUND: Delivery request not found
+//   - ADDRESSEE_IS_NOT_SPECIFIED: Message recipient not specified
+//   - ADDRESSEE_UNEXPECTED_VALUE: Unknown message recipient. Allowed values: -
+//     MANAGER — manager - RECIPIENT — cargo recipient
+//   - MESSAGE_NOT_SPECIFIED: Message not specified. Either the subject or
+//     the body of the message must be specified
+//   - MESSAGE_STATUS_NOT_SPECIFIED: Message status not specified
+//   - MESSAGE_STATUS_SEMANTIC_NOT_SPECIFIED: Message status semantics not
+//     specified
+//   - UNEXPECTED_MESSAGE_STATUS_SEMANTIC: Unknown message status semantics
+//   - REQUEST_SHIPMENT_NOT_FOUND: Shipments linked to the specified delivery
+//     request not found
+//   - ACCESS_DENIED: Insufficient permissions to create a notification
 func DeliveryRequestSendmessage(ctx context.Context, c b24.Caller, p DeliveryRequestSendmessageParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1982,21 +2039,32 @@ func (v *DeliveryRequestSendmessageStatusSemantic) UnmarshalJSON(data []byte) er
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - DELIVERY_ID_NOT_SPECIFIED: 400
-//   - DELIVERY_NOT_FOUND: 400
-//   - REQUEST_ID_NOT_SPECIFIED: 400
-//   - REQUEST_NOT_FOUND: 400
-//   - STATUS_UNEXPECTED_FORMAT: 400
-//   - STATUS_TEXT_NOT_SPECIFIED: 400
-//   - STATUS_SEMANTIC_NOT_SPECIFIED: 400
-//   - PROPERTIES_UNEXPECTED_FORMAT: 400
-//   - PROPERTY_VALUE_UNEXPECTED_FORMAT: 400
-//   - PROPERTY_VALUE_TAGS_UNEXPECTED_FORMAT: 400
-//   - PROPERTY_VALUE_TAG_UNEXPECTED_FORMAT: 400
-//   - UNEXPECTED_REQUEST_FINALIZE_INDICATOR_VALUE: 400
-//   - UNEXPECTED_OVERWRITE_PROPERTIES_VALUE: 400
-//   - UPDATE_REQUEST_INTERNAL_ERROR: 400
-//   - EMPTY_UPDATE_PAYLOAD: 400
+//   - DELIVERY_ID_NOT_SPECIFIED: Delivery service identifier not specified
+//   - DELIVERY_NOT_FOUND: Delivery service not found
+//   - REQUEST_ID_NOT_SPECIFIED: Delivery request identifier not specified
+//   - REQUEST_NOT_FOUND: Delivery request not found
+//   - STATUS_UNEXPECTED_FORMAT: Incorrect format of the STATUS parameter
+//     value
+//   - STATUS_TEXT_NOT_SPECIFIED: Status name value not specified
+//   - STATUS_SEMANTIC_NOT_SPECIFIED: Semantic value of the status not
+//     specified
+//   - PROPERTIES_UNEXPECTED_FORMAT: Incorrect format of the PROPERTIES
+//     parameter value
+//   - PROPERTY_VALUE_UNEXPECTED_FORMAT: Incorrect format of one of the
+//     provided properties
+//   - PROPERTY_VALUE_TAGS_UNEXPECTED_FORMAT: Incorrect format of the
+//     property tag values
+//   - PROPERTY_VALUE_TAG_UNEXPECTED_FORMAT: Incorrect format of the property
+//     tag value
+//   - UNEXPECTED_REQUEST_FINALIZE_INDICATOR_VALUE: Incorrect value of the
+//     FINALIZE parameter. Allowed values: Y, N
+//   - UNEXPECTED_OVERWRITE_PROPERTIES_VALUE: Incorrect value of the
+//     OVERWRITE_PROPERTIES parameter. Allowed values: Y, N
+//   - UPDATE_REQUEST_INTERNAL_ERROR: Error while attempting to update the
+//     delivery request
+//   - EMPTY_UPDATE_PAYLOAD: Empty set of fields for updating the delivery
+//     request
+//   - ACCESS_DENIED: Insufficient permissions to update the delivery request
 func DeliveryRequestUpdate(ctx context.Context, c b24.Caller, p DeliveryRequestUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2178,9 +2246,13 @@ func (v *DeliveryRequestUpdateParamsStatusSemantic) UnmarshalJSON(data []byte) e
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_DELIVERY_UPDATE: 400
-//   - ERROR_DELIVERY_NOT_FOUND: 400
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     in the error description)
+//   - ERROR_DELIVERY_UPDATE: Error when attempting to update the delivery
+//     service
+//   - ERROR_DELIVERY_NOT_FOUND: Delivery service with the specified
+//     identifier (ID) not found
+//   - ACCESS_DENIED: Insufficient rights to update the delivery service
 func DeliveryUpdate(ctx context.Context, c b24.Caller, p DeliveryUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

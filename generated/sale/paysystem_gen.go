@@ -100,10 +100,15 @@ func (v PaysystemSettingsPayment) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_PAY_SYSTEM_ADD: 400
-//   - ERROR_HANDLER_NOT_FOUND: 400
-//   - ERROR_PERSON_TYPE_NOT_FOUND: 400
+//   - ACCESS_DENIED: Insufficient permissions to add the payment system
+//   - ERROR_CHECK_FAILURE: Required field value is not specified or one of
+//     the field values is incorrect
+//   - ERROR_PAY_SYSTEM_ADD: Other errors. For detailed information about the
+//     error, see error_description
+//   - ERROR_HANDLER_NOT_FOUND: Handler specified in the BX_REST_HANDLER
+//     parameter not found
+//   - ERROR_PERSON_TYPE_NOT_FOUND: Payer type specified in the
+//     PERSON_TYPE_ID parameter not found
 func PaysystemAdd(ctx context.Context, c b24.Caller, p PaysystemAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -267,8 +272,12 @@ func (v *PaysystemAddParamsEntityRegistryType) UnmarshalJSON(data []byte) error 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_PAY_SYSTEM_NOT_FOUND: 400
-//   - ERROR_CHECK_FAILURE: 400
+//   - ACCESS_DENIED: Access denied. The application is trying to modify a
+//     payment system added by another application, or there are insufficient
+//     rights to delete the payment system
+//   - ERROR_PAY_SYSTEM_NOT_FOUND: Payment system with the specified ID not
+//     found
+//   - ERROR_CHECK_FAILURE: Parameter ID is not specified
 func PaysystemDelete(ctx context.Context, c b24.Caller, p PaysystemDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -324,9 +333,13 @@ func (p *PaysystemDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_HANDLER_ALREADY_EXIST: 400
-//   - ERROR_HANDLER_ADD: 400
+//   - ACCESS_DENIED: Insufficient permissions to add the handler
+//   - ERROR_CHECK_FAILURE: Required field value is not specified or one of
+//     the field values is incorrect
+//   - ERROR_HANDLER_ALREADY_EXIST: A handler with the code specified in the
+//     CODE parameter already exists in the system
+//   - ERROR_HANDLER_ADD: Other errors. For detailed information about the
+//     error, see error_description
 func PaysystemHandlerAdd(ctx context.Context, c b24.Caller, p PaysystemHandlerAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -618,9 +631,12 @@ func (v *PaysystemHandlerAddParamsSettingsClientType) UnmarshalJSON(data []byte)
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_PAY_SYSTEM_DELETE: 400
-//   - ERROR_HANDLER_NOT_FOUND: 400
-//   - ERROR_HANDLER_DELETE: 400
+//   - ACCESS_DENIED: Insufficient permissions to delete the handler
+//   - ERROR_PAY_SYSTEM_DELETE: The ID field value is not specified or there
+//     are cash registers linked to this handler on the account
+//   - ERROR_HANDLER_NOT_FOUND: Handler with the specified ID not found
+//   - ERROR_HANDLER_DELETE: Other errors. For detailed information about the
+//     error, see error_description
 func PaysystemHandlerDelete(ctx context.Context, c b24.Caller, p PaysystemHandlerDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -673,8 +689,12 @@ func (p *PaysystemHandlerDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/pay-system/sale-pay-system-handler-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Access denied. The application is trying to modify a
+//     handler added by another application, or lacks sufficient rights to
+//     update the handler
 func PaysystemHandlerList(ctx context.Context, c b24.Caller, p PaysystemHandlerListParams, opts ...b24.CallOption) ([]PaysystemHandlerListItem, error) {
 	var out []PaysystemHandlerListItem
 	if err := b24.Invoke(ctx, c, PaysystemHandlerListCommand(p).Request, &out, opts...); err != nil {
@@ -782,9 +802,17 @@ func (v PaysystemHandlerListItemSettingsFormData) MarshalJSON() ([]byte, error) 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_HANDLER_NOT_FOUND: 400
-//   - ERROR_HANDLER_UPDATE: 400
+//   - ACCESS_DENIED: Access denied. The application is trying to modify a
+//     handler added by another application, or insufficient rights to update
+//     the handler
+//   - ERROR_CHECK_FAILURE: The value of the ID field or FIELDS is not
+//     specified
+//   - ERROR_HANDLER_NOT_FOUND: Handler with the specified ID not found
+//   - ERROR_HANDLER_UPDATE: Other errors. For detailed information about the
+//     error, see error_description
+//   - ERROR_UNEXPECTED_ANSWER: Unexpected server response. One possible
+//     reason is attempting to specify a non-unique CODE parameter for the
+//     handler, which already exists for another handler
 func PaysystemHandlerUpdate(ctx context.Context, c b24.Caller, p PaysystemHandlerUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -869,7 +897,10 @@ func (v PaysystemHandlerUpdateParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
+//   - ERROR_CHECK_FAILURE: Validation error of incoming parameters (details
+//     see in the error description)
+//   - ACCESS_DENIED: Insufficient rights to retrieve the list of payment
+//     systems
 func PaysystemList(ctx context.Context, c b24.Caller, p PaysystemListParams, opts ...b24.CallOption) ([]PaysystemListItem, error) {
 	var out []PaysystemListItem
 	if err := b24.Invoke(ctx, c, PaysystemListCommand(p).Request, &out, opts...); err != nil {
@@ -1016,10 +1047,18 @@ func (v PaysystemListItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_PAY_INVOICE_NOT_SUPPORTED: 400
-//   - ERROR_INTERNAL_INVOICE_NOT_FOUND: 400
-//   - ERROR_PROCESS_REQUEST_RESULT: 400
+//   - ACCESS_DENIED: Insufficient permissions to pay the invoice
+//   - ERROR_CHECK_FAILURE: One of the required fields is missing, the
+//     payment system with the specified REST handler was not found, or the
+//     invoice with the specified ID was not found (details can be found in
+//     the error description)
+//   - ERROR_PAY_INVOICE_NOT_SUPPORTED: Invoice payments are not supported on
+//     the account
+//   - ERROR_INTERNAL_INVOICE_NOT_FOUND: Invoice with the specified ID was
+//     not found
+//   - ERROR_PROCESS_REQUEST_RESULT: Payment system with the specified ID was
+//     not found or an error occurred while processing the request by the
+//     payment system (details can be found in the error description)
 //
 // Deprecated: the docs mark this method as deprecated.
 func PaysystemPayInvoice(ctx context.Context, c b24.Caller, p PaysystemPayInvoiceParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -1094,8 +1133,13 @@ func (p *PaysystemPayInvoiceParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_PROCESS_REQUEST_RESULT: 400
+//   - ACCESS_DENIED: Insufficient permissions to change the payment status
+//   - ERROR_CHECK_FAILURE: One of the required fields is missing, the
+//     specified payment system is not found, or the payment with the
+//     specified ID and payment system is not found (details can be found in
+//     the error description)
+//   - ERROR_PROCESS_REQUEST_RESULT: Error processing the request by the
+//     payment system (details can be found in the error description)
 func PaysystemPayPayment(ctx context.Context, c b24.Caller, p PaysystemPayPaymentParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1162,7 +1206,10 @@ func (p *PaysystemPayPaymentParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
+//   - ACCESS_DENIED: Insufficient permissions to read settings
+//   - ERROR_CHECK_FAILURE: One of the required fields is not specified or
+//     the specified payment system is not found (details in the error
+//     description)
 func PaysystemSettingsGet(ctx context.Context, c b24.Caller, p PaysystemSettingsGetParams, opts ...b24.CallOption) (*PaysystemSettings, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1225,8 +1272,11 @@ func (p *PaysystemSettingsGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_INTERNAL_INVOICE_NOT_FOUND: 400
+//   - ACCESS_DENIED: Insufficient permissions to retrieve settings
+//   - ERROR_CHECK_FAILURE: One of the required fields is not specified or
+//     the payment system with the specified ID or bx_rest_handler is not
+//     found (details in the error description)
+//   - ERROR_INTERNAL_INVOICE_NOT_FOUND: The specified invoice was not found
 //
 // Deprecated: the docs mark this method as deprecated.
 func PaysystemSettingsInvoiceGet(ctx context.Context, c b24.Caller, p PaysystemSettingsInvoiceGetParams, opts ...b24.CallOption) (*PaysystemSettingsInvoice, error) {
@@ -1292,8 +1342,13 @@ func (p *PaysystemSettingsInvoiceGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_INTERNAL_ORDER_NOT_FOUND: 400
+//   - ACCESS_DENIED: Insufficient permissions to retrieve settings
+//   - ERROR_CHECK_FAILURE: One of the required fields is not specified, the
+//     payment system with the specified ID is not found, or the payment with
+//     the specified ID linked to the specified payment system is not found
+//     (details in the error description)
+//   - ERROR_INTERNAL_ORDER_NOT_FOUND: Order not found that is linked to the
+//     specified payment
 func PaysystemSettingsPaymentGet(ctx context.Context, c b24.Caller, p PaysystemSettingsPaymentGetParams, opts ...b24.CallOption) (*PaysystemSettingsPayment, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1362,8 +1417,12 @@ func (p *PaysystemSettingsPaymentGetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CHECK_FAILURE: 400
-//   - ERROR_HANDLER_NOT_FOUND: 400
+//   - ACCESS_DENIED: Insufficient permissions to read settings
+//   - ERROR_CHECK_FAILURE: Value of one of the required fields is not
+//     specified or the specified payment system is not found (details in the
+//     error description)
+//   - ERROR_HANDLER_NOT_FOUND: Value of the SETTINGS field is not specified
+//     or an empty object is passed
 func PaysystemSettingsUpdate(ctx context.Context, c b24.Caller, p PaysystemSettingsUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1448,10 +1507,16 @@ func (v PaysystemSettingsUpdateParamsSettings) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_HANDLER_NOT_FOUND: 400
-//   - ERROR_PERSON_TYPE_NOT_FOUND: 400
-//   - ERROR_PAY_SYSTEM_NOT_FOUND: 400
-//   - ERROR_CHECK_FAILURE: 400
+//   - ACCESS_DENIED: Access denied. The application is trying to modify a
+//     payment system added by another application, or insufficient rights to
+//     modify the payment system
+//   - ERROR_HANDLER_NOT_FOUND: The handler specified in the BX_REST_HANDLER
+//     parameter was not found
+//   - ERROR_PERSON_TYPE_NOT_FOUND: The payer type specified in the
+//     PERSON_TYPE_ID parameter was not found
+//   - ERROR_PAY_SYSTEM_NOT_FOUND: The payment system with the specified ID
+//     was not found
+//   - ERROR_CHECK_FAILURE: The ID parameter is not specified
 func PaysystemUpdate(ctx context.Context, c b24.Caller, p PaysystemUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

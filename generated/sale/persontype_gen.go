@@ -175,10 +175,10 @@ func (v PersontypeAddResult) MarshalJSON() ([]byte, error) {
 //     field code, such a type cannot be deleted
 //   - 200040300020: No access to editing
 //   - 200740400001: The payer type with the specified id does not exist
-//   - `200750000008` `200750000004`: Unable to delete the payer type.
-//     Possible reasons: - There is an order that uses the payer type with
-//     the specified id - There is an archived order that uses the payer type
-//     with the specified id
+//   - empty code, description "Unable to delete the payer type. Possible
+//     reasons: - There is an order that uses the payer type with the
+//     specified id - There is an archived order that uses the payer type
+//     with the specified id"
 //   - 100: The parameter id is not specified
 //   - 0: Other errors (e.g., fatal errors)
 func PersontypeDelete(ctx context.Context, c b24.Caller, p PersontypeDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -520,7 +520,7 @@ func (v PersontypeListResult) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 200740400001: The payer type with the specified id does not exist
-//   - `200750000007` `200750000002`: Error updating the type
+//   - empty code, description "Error updating the type"
 //   - 200040300020: No access to edit
 //   - 100: Parameter id not specified
 //   - 0: Required fields of the fields structure not provided

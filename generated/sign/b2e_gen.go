@@ -194,9 +194,18 @@ func (v B2eHcmlinkDocumentDocument) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - WRONG_AUTH_TYPE: Call not from application context
-//   - 510: Company not found by companyUuid or companyCrmId
-//   - -: Company identifiers not provided
+//   - empty code, description "Company was not found.": Company not found by
+//     companyUuid or companyCrmId
+//   - empty code, description "My company ... not found": CRM company not
+//     found
+//   - empty code, description "Parameter 'companyUuid' or 'companyCrmId' is
+//     required": Company identifiers not provided
+//   - empty code, description "humanresources module is not installed":
+//     humanresources module not installed when using companyUuid
+//   - empty code, description "Error while autoregistering providers": Error
+//     in auto-registering virtual providers. Check my company data in CRM
 func B2eCompanyProviderList(ctx context.Context, c b24.Caller, p B2eCompanyProviderListParams, opts ...b24.CallOption) ([]B2eCompanyProviderListItem, error) {
 	var out []B2eCompanyProviderListItem
 	if err := b24.Invoke(ctx, c, B2eCompanyProviderListCommand(p).Request, &out, opts...); err != nil {
@@ -285,9 +294,13 @@ func (v B2eCompanyProviderListItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - WRONG_AUTH_TYPE: Call not from application context
 //   - INTERNAL_ERROR: Error generating response
-//   - -: Parameter uid not provided
+//   - empty code, description "Document UID is required": Parameter uid not
+//     provided
+//   - empty code, description "Document not found": Document with the
+//     specified uid not found
 func B2eDocumentGet(ctx context.Context, c b24.Caller, p B2eDocumentGetParams, opts ...b24.CallOption) (*B2eDocument, error) {
 	var out B2eDocument
 	if err := b24.Invoke(ctx, c, B2eDocumentGetCommand(p).Request, &out, opts...); err != nil {
@@ -333,10 +346,12 @@ type B2eDocumentGetParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: Insufficient permissions
 //   - WRONG_AUTH_TYPE: Call not from application context
 //   - BAD_REQUEST: fields object not provided
 //   - INTERNAL_ERROR: Error sending document or generating response
-//   - -: humanresources module not installed when using HCM Link fields
+//   - empty code, description "humanresources module is not installed":
+//     humanresources module not installed when using HCM Link fields
 func B2eDocumentSend(ctx context.Context, c b24.Caller, p B2eDocumentSendParams, opts ...b24.CallOption) (*B2eDocument, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -696,16 +711,16 @@ func (v *B2eDocumentSendParamsFieldsResponsibleRole) UnmarshalJSON(data []byte) 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method
-//     The method was not called in the application context
-//   - 200: Module humanresources is not available The humanresources module
-//     is not available
-//   - SIGN_HCMLINK_DOCUMENT_NOT_FOUND: Document not found The document was
-//     not found or is not linked to HCM Link
-//   - SIGN_HCMLINK_DOCUMENT_NOT_LINKED: No employee or company linked to the
-//     document No employee or HCM Link company is linked to the document
-//   - SIGN_HCMLINK_NO_SIGNED_FILE_EXIST: Signed file for this document does
-//     not exist The signed document file was not found
+//   - ACCESS_DENIED: Insufficient permissions
+//   - WRONG_AUTH_TYPE: The method was not called in the application context
+//   - empty code, description "Module humanresources is not available": The
+//     humanresources module is not available
+//   - SIGN_HCMLINK_DOCUMENT_NOT_FOUND: The document was not found or is not
+//     linked to HCM Link
+//   - SIGN_HCMLINK_DOCUMENT_NOT_LINKED: No employee or HCM Link company is
+//     linked to the document
+//   - SIGN_HCMLINK_NO_SIGNED_FILE_EXIST: The signed document file was not
+//     found
 func B2eHcmlinkDocumentGet(ctx context.Context, c b24.Caller, p B2eHcmlinkDocumentGetParams, opts ...b24.CallOption) (*B2eHcmlinkDocument, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

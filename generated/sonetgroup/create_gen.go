@@ -22,7 +22,12 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: Incorrect format of parameters provided
+//   - empty code, description "Incorrect input data": Incorrect format of
+//     parameters provided
+//   - empty code, description "You have no permissions to create a group":
+//     Insufficient rights to create a group or project
+//   - empty code, description "Cannot create group": Failed to create a
+//     group or project
 //   - ERROR_IMAGE_ID: An incorrect IMAGE was provided
 func Create(ctx context.Context, c b24.Caller, p CreateParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {

@@ -20,7 +20,14 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: An incorrect GROUP_ID was provided
+//   - empty code, description "Wrong group ID": An incorrect GROUP_ID was
+//     provided
+//   - empty code, description "Socialnetwork group not found": Group or
+//     project not found
+//   - empty code, description "User has no permissions to delete group":
+//     Insufficient rights to delete the group
+//   - empty code, description "Cannot delete group": Failed to delete the
+//     group
 func Delete(ctx context.Context, c b24.Caller, p DeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

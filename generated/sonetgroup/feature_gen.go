@@ -24,7 +24,12 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: An incorrect GROUP_ID was provided
+//   - empty code, description "Wrong socialnetwork group ID": An incorrect
+//     GROUP_ID was provided
+//   - empty code, description "Wrong feature": An unsupported value for
+//     FEATURE was provided
+//   - empty code, description "Wrong operation": An unsupported value for
+//     OPERATION was provided
 func FeatureAccess(ctx context.Context, c b24.Caller, p FeatureAccessParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -22,8 +22,14 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: An invalid GROUP_ID was provided or the group/project was not
-//     found.
+//   - empty code, description "Invalid workgroup/project ID": An invalid
+//     GROUP_ID was provided or the group/project was not found.
+//   - empty code, description "Invalid user ID": An invalid USER_ID was
+//     provided.
+//   - empty code, description "Insufficient permissions to complete the
+//     operation.": Not enough permissions to change the owner.
+//   - empty code, description "Cannot complete operation.": Failed to change
+//     the owner.
 func Setowner(ctx context.Context, c b24.Caller, p SetownerParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

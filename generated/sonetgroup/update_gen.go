@@ -23,7 +23,11 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: Incorrect GROUP_ID provided.
+//   - empty code, description "Wrong group ID": Incorrect GROUP_ID provided.
+//   - empty code, description "User has no permissions to update group":
+//     Insufficient rights to modify the group or project.
+//   - empty code, description "Cannot update group": Failed to update the
+//     group or project.
 //   - ERROR_IMAGE_ID: Incorrect IMAGE provided.
 func Update(ctx context.Context, c b24.Caller, p UpdateParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {

@@ -23,7 +23,14 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: An incorrect GROUP_ID was provided.
+//   - empty code, description "Wrong group ID": An incorrect GROUP_ID was
+//     provided.
+//   - empty code, description "No permissions to add users": Insufficient
+//     rights to add participants.
+//   - empty code, description "Wrong user IDs": An empty or incorrect
+//     USER_ID was provided.
+//   - empty code, description "Socialnetwork group not found": The group or
+//     project with the specified GROUP_ID was not found.
 func UserAdd(ctx context.Context, c b24.Caller, p UserAddParams, opts ...b24.CallOption) ([]b24.String, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -93,7 +100,14 @@ func (p *UserAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: An incorrect GROUP_ID was provided.
+//   - empty code, description "Wrong group ID": An incorrect GROUP_ID was
+//     provided.
+//   - empty code, description "No permissions to update users role":
+//     Insufficient rights to remove participants.
+//   - empty code, description "Wrong user IDs": An empty or incorrect
+//     USER_ID was provided.
+//   - empty code, description "Socialnetwork group not found": Group or
+//     project with the specified GROUP_ID not found.
 func UserDelete(ctx context.Context, c b24.Caller, p UserDeleteParams, opts ...b24.CallOption) ([]b24.String, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -160,7 +174,10 @@ func (p *UserDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: An incorrect ID of the group was provided
+//   - empty code, description "Wrong socialnetwork group ID": An incorrect
+//     ID of the group was provided
+//   - empty code, description "Socialnetwork group not found": Group or
+//     project not found or is private
 func UserGet(ctx context.Context, c b24.Caller, p UserGetParams, opts ...b24.CallOption) ([]UserGetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -298,7 +315,12 @@ func (v UserGroupsItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: An incorrect GROUP_ID was provided.
+//   - empty code, description "Wrong group ID": An incorrect GROUP_ID was
+//     provided.
+//   - empty code, description "Wrong user IDs": An empty or incorrect
+//     USER_ID was provided.
+//   - empty code, description "Socialnetwork group not found": The group or
+//     project was not found or is not accessible to the current user.
 func UserInvite(ctx context.Context, c b24.Caller, p UserInviteParams, opts ...b24.CallOption) ([]b24.String, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -367,7 +389,12 @@ func (p *UserInviteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: An incorrect GROUP_ID was provided.
+//   - empty code, description "Wrong group ID": An incorrect GROUP_ID was
+//     provided.
+//   - empty code, description "Socialnetwork group not found": The group or
+//     project was not found or is unavailable to the current user.
+//   - empty code, description "Cannot request to join group": Failed to send
+//     the request to join.
 func UserRequest(ctx context.Context, c b24.Caller, p UserRequestParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -426,7 +453,16 @@ func (p *UserRequestParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: An incorrect GROUP_ID was provided.
+//   - empty code, description "Wrong group ID": An incorrect GROUP_ID was
+//     provided.
+//   - empty code, description "No permissions to update users role":
+//     Insufficient rights to change participant roles.
+//   - empty code, description "Incorrect role code": An unsupported value
+//     for ROLE was provided.
+//   - empty code, description "Wrong user IDs": An empty or incorrect
+//     USER_ID was provided.
+//   - empty code, description "Socialnetwork group not found": The group or
+//     project with the specified GROUP_ID was not found.
 func UserUpdate(ctx context.Context, c b24.Caller, p UserUpdateParams, opts ...b24.CallOption) ([]b24.String, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -1219,8 +1219,7 @@ type ItemUpdateParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CORE: The 'USER_TYPE_ID' field is not found The parameter
-//     USER_TYPE_ID is not provided or is empty
+//   - ERROR_CORE: The parameter USER_TYPE_ID is not provided or is empty
 func ItemUserfieldAdd(ctx context.Context, c b24.Caller, p ItemUserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -1437,11 +1436,8 @@ func (v *ItemUserfieldAddParamsParamsSettingsDisplay) UnmarshalJSON(data []byte)
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CORE: TASKS_ERROR_EXCEPTION_#0; Invalid arguments for
-//     Bitrix\Tasks\Integration\Rest\Task\UserField::delete; 0/TE Required
-//     parameter ID is not provided
-//   - ERROR_NOT_FOUND: The entity with ID '{ID}' is not found The custom
-//     field with the specified ID was not found
+//   - ERROR_CORE: Required parameter ID is not provided
+//   - ERROR_NOT_FOUND: The custom field with the specified ID was not found
 func ItemUserfieldDelete(ctx context.Context, c b24.Caller, p ItemUserfieldDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1499,9 +1495,8 @@ func (p *ItemUserfieldDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CORE: No parameters found Required parameter ID is missing
-//   - ERROR_NOT_FOUND: The entity with ID '{ID}' is not found Custom field
-//     with the specified ID not found
+//   - ERROR_CORE: Required parameter ID is missing
+//   - ERROR_NOT_FOUND: Custom field with the specified ID not found
 func ItemUserfieldGet(ctx context.Context, c b24.Caller, p ItemUserfieldGetParams, opts ...b24.CallOption) (*ItemUserfield, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1745,11 +1740,8 @@ func (v ItemUserfieldGettypesItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_CORE: TASKS_ERROR_EXCEPTION_#0; Invalid arguments for
-//     Bitrix\Tasks\Integration\Rest\Task\UserField::update; 0/TE Required
-//     parameters ID and DATA are not provided
-//   - ERROR_NOT_FOUND: The entity with ID '{ID}' is not found The user field
-//     with the specified ID was not found
+//   - ERROR_CORE: Required parameters ID and DATA are not provided
+//   - ERROR_NOT_FOUND: The user field with the specified ID was not found
 func ItemUserfieldUpdate(ctx context.Context, c b24.Caller, p ItemUserfieldUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -109,6 +109,7 @@ func (v StagesInput) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - EMPTY_TITLE: Stage title is not specified
+//   - ACCESS_DENIED: You do not have permission to manage stages
 func StagesAdd(ctx context.Context, c b24.Caller, p StagesAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -256,6 +257,7 @@ func (v *StagesCanmovetaskParamsEntityType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: You cannot manage stages
 //   - CANT_DELETE_FIRST: Cannot delete the first stage. Move the stage to
 //     delete it
 //   - IS_SYSTEM: The default stage cannot be deleted
@@ -312,8 +314,10 @@ func (p *StagesDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/tasks/stages/task-stages-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: You cannot view stages in this group.
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func StagesGet(ctx context.Context, c b24.Caller, p StagesGetParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -438,6 +442,7 @@ func (p *StagesMovetaskParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - ACCESS_DENIED: You cannot modify stages in this group
 //   - NOT_FOUND: Stage not found
 func StagesUpdate(ctx context.Context, c b24.Caller, p StagesUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {

@@ -521,8 +521,8 @@ func (v *TemplateChecklistMembersPersonalGender) UnmarshalJSON(data []byte) erro
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {fields} Required parameter
-//     fields is missing or empty
+//   - 100: Required parameter fields is missing or empty
+//   - 0: Insufficient permissions to create a template
 func TemplateAdd(ctx context.Context, c b24.Caller, p TemplateAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	var out b24.Int
 	if err := b24.Invoke(ctx, c, TemplateAddCommand(p).Request, &out, opts...); err != nil {
@@ -573,8 +573,8 @@ type TemplateAddParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing
+//   - 100: Required parameter templateId is missing
+//   - 0: Required parameter fields.TITLE is missing or has an invalid value
 func TemplateChecklistAdd(ctx context.Context, c b24.Caller, p TemplateChecklistAddParams, opts ...b24.CallOption) (*TemplateChecklistAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -670,8 +670,8 @@ func (v TemplateChecklistAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing
+//   - 100: Required parameter templateId is missing
+//   - 0: Non-existent or empty checkListItemId specified
 func TemplateChecklistAddAttachmentByContent(ctx context.Context, c b24.Caller, p TemplateChecklistAddAttachmentByContentParams, opts ...b24.CallOption) (*TemplateChecklistAddAttachmentByContentResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -793,8 +793,8 @@ func (v TemplateChecklistAddAttachmentByContentResult) MarshalJSON() ([]byte, er
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing
+//   - 100: Required parameter templateId is missing
+//   - 0: An invalid, empty, or incorrect type checkListItemId was provided
 func TemplateChecklistAddAttachmentsFromDisk(ctx context.Context, c b24.Caller, p TemplateChecklistAddAttachmentsFromDiskParams, opts ...b24.CallOption) (*TemplateChecklistAddAttachmentsFromDiskResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -911,8 +911,8 @@ func (v TemplateChecklistAddAttachmentsFromDiskResult) MarshalJSON() ([]byte, er
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing
+//   - 100: Required parameter templateId is missing
+//   - 0: Empty or incorrect type for templateId
 func TemplateChecklistComplete(ctx context.Context, c b24.Caller, p TemplateChecklistCompleteParams, opts ...b24.CallOption) (*TemplateChecklistCompleteResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1005,8 +1005,8 @@ func (v TemplateChecklistCompleteResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing
+//   - 100: Required parameter templateId is missing
+//   - 0: Empty or invalid type templateId provided
 func TemplateChecklistDelete(ctx context.Context, c b24.Caller, p TemplateChecklistDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1079,8 +1079,8 @@ func (p *TemplateChecklistDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing
+//   - 100: Required parameter templateId is missing
+//   - 0: Insufficient rights to read the template
 func TemplateChecklistGet(ctx context.Context, c b24.Caller, p TemplateChecklistGetParams, opts ...b24.CallOption) (*TemplateChecklistGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1172,8 +1172,8 @@ func (v TemplateChecklistGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Access to the task template is denied Insufficient rights to read
-//     the template
+//   - 0: Insufficient rights to read the template
+//   - 100: Required parameter templateId is missing
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func TemplateChecklistList(ctx context.Context, c b24.Caller, p TemplateChecklistListParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -1295,8 +1295,8 @@ func (p *TemplateChecklistListParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing
+//   - 100: Required parameter templateId is missing
+//   - 0: Empty or invalid type templateId provided
 func TemplateChecklistMoveAfter(ctx context.Context, c b24.Caller, p TemplateChecklistMoveAfterParams, opts ...b24.CallOption) (*TemplateChecklistMoveAfterResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1398,8 +1398,8 @@ func (v TemplateChecklistMoveAfterResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing
+//   - 100: Required parameter templateId is missing
+//   - 0: Empty or invalid type for templateId
 func TemplateChecklistMoveBefore(ctx context.Context, c b24.Caller, p TemplateChecklistMoveBeforeParams, opts ...b24.CallOption) (*TemplateChecklistMoveBeforeResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1504,8 +1504,8 @@ func (v TemplateChecklistMoveBeforeResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing
+//   - 100: Required parameter templateId is missing
+//   - 0: Non-existent, empty, or invalid type for checkListItemId
 func TemplateChecklistRemoveAttachments(ctx context.Context, c b24.Caller, p TemplateChecklistRemoveAttachmentsParams, opts ...b24.CallOption) (*TemplateChecklistRemoveAttachmentsResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1606,8 +1606,8 @@ func (v TemplateChecklistRemoveAttachmentsResult) MarshalJSON() ([]byte, error) 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing
+//   - 100: Required parameter templateId is missing
+//   - 0: Empty or invalid type for templateId
 func TemplateChecklistRenew(ctx context.Context, c b24.Caller, p TemplateChecklistRenewParams, opts ...b24.CallOption) (*TemplateChecklistRenewResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1699,8 +1699,8 @@ func (v TemplateChecklistRenewResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing.
+//   - 100: Required parameter templateId is missing.
+//   - 0: Empty or invalid type templateId provided.
 func TemplateChecklistUpdate(ctx context.Context, c b24.Caller, p TemplateChecklistUpdateParams, opts ...b24.CallOption) (*TemplateChecklistUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1792,8 +1792,7 @@ func (v TemplateChecklistUpdateResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing
+//   - 100: Required parameter templateId is missing
 func TemplateDelete(ctx context.Context, c b24.Caller, p TemplateDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1886,8 +1885,7 @@ type TemplateFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing
+//   - 100: Required parameter templateId is missing
 func TemplateGet(ctx context.Context, c b24.Caller, p TemplateGetParams, opts ...b24.CallOption) (*Template, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1970,8 +1968,7 @@ func (v TemplateGetParamsParams) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Could not find value for parameter {templateId} Required
-//     parameter templateId is missing
+//   - 100: Required parameter templateId is missing
 func TemplateUpdate(ctx context.Context, c b24.Caller, p TemplateUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -18,8 +18,11 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/timeman/base/timeman-pause.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "User not found": User with the specified
+//     USER_ID not found
 func Pause(ctx context.Context, c b24.Caller, p PauseParams, opts ...b24.CallOption) (*PauseResult, error) {
 	var out PauseResult
 	if err := b24.Invoke(ctx, c, PauseCommand(p).Request, &out, opts...); err != nil {

@@ -17,8 +17,11 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/timeman/base/timeman-settings.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "User not found": User with the specified
+//     USER_ID not found
 func Settings(ctx context.Context, c b24.Caller, p SettingsParams, opts ...b24.CallOption) (*SettingsResult, error) {
 	var out SettingsResult
 	if err := b24.Invoke(ctx, c, SettingsCommand(p).Request, &out, opts...); err != nil {

@@ -17,6 +17,11 @@ import (
 // Scope: timeman. Who can call it: any user.
 //
 // See https://apidocs.bitrix24.com/api-reference/timeman/base/timeman-status.html
+//
+// Documented errors:
+//
+//   - empty code, description "User not found": User with the specified
+//     USER_ID not found
 func Status(ctx context.Context, c b24.Caller, p StatusParams, opts ...b24.CallOption) (*StatusResult, error) {
 	var out StatusResult
 	if err := b24.Invoke(ctx, c, StatusCommand(p).Request, &out, opts...); err != nil {

@@ -19,8 +19,15 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/user/userfields/user-userfield-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ERROR_ARGUMENT: Not specified USER_TYPE_ID
+//   - ERROR_CORE: Field * for USER object already exists
+//   - empty code, description "The \\u0027FIELD_NAME\\u0027 field is not
+//     found.": Mandatory field FIELD_NAME is not specified
+//   - empty code, description "The \\u0027USER_TYPE_ID\\u0027 field is not
+//     found.": Mandatory field USER_TYPE_ID is not specified
 func UserfieldAdd(ctx context.Context, c b24.Caller, p UserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -356,8 +363,13 @@ func (v *UserfieldAddParamsFieldsSettingsDisplay) UnmarshalJSON(data []byte) err
 //
 // See https://apidocs.bitrix24.com/api-reference/user/userfields/user-userfield-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": Field with such id does not
+//     exist or access is denied
+//   - empty code, description "ID is not defined or invalid": Not specified
+//     or incorrect id entered
 func UserfieldDelete(ctx context.Context, c b24.Caller, p UserfieldDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -444,8 +456,13 @@ type UserfieldFileGetParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/user/userfields/user-userfield-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": A field with this id does
+//     not exist or access is denied
+//   - empty code, description "ID is not defined or invalid": id is not set
+//     or is invalid
 func UserfieldList(ctx context.Context, c b24.Caller, p UserfieldListParams, opts ...b24.CallOption) ([]UserfieldListItem, error) {
 	var out []UserfieldListItem
 	if err := b24.Invoke(ctx, c, UserfieldListCommand(p).Request, &out, opts...); err != nil {
@@ -642,8 +659,13 @@ func (v UserfieldListItemList) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/user/userfields/user-userfield-update.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": A field with this id does
+//     not exist or access is denied
+//   - empty code, description "ID is not defined or invalid": Not specified
+//     or an invalid id was entered
 func UserfieldUpdate(ctx context.Context, c b24.Caller, p UserfieldUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

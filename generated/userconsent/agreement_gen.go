@@ -78,8 +78,7 @@ func (v AgreementListItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_ARGUMENT: Parameter Agreement ID required Parameter id not
-//     provided
+//   - ERROR_ARGUMENT: Parameter id not provided
 func AgreementText(ctx context.Context, c b24.Caller, p AgreementTextParams, opts ...b24.CallOption) (*AgreementTextResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

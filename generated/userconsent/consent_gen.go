@@ -21,8 +21,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - ERROR_ARGUMENT: Parameter Agreement ID required Parameter AGREEMENT_ID
-//     not provided
+//   - ERROR_ARGUMENT: Parameter AGREEMENT_ID not provided
 func ConsentAdd(ctx context.Context, c b24.Caller, p ConsentAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err

@@ -19,8 +19,23 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/userfieldconfig/userfieldconfig-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": Insufficient permissions to
+//     create a custom field
+//   - empty code, description "You cannot create custom fields": This error
+//     may occur if field.fieldName does not start with UF_{entityId}_
+//   - empty code, description "The 'USER_TYPE_ID' field is not found":
+//     Mandatory field.userTypeId not provided
+//   - empty code, description "The 'FIELD_NAME' field is not found":
+//     Mandatory field.fieldName not provided
+//   - empty code, description "Field ... already exists": The provided
+//     field.fieldName is already in use for this object
+//   - empty code, description "Fail to create new user field": Error
+//     creating the field on the server side
+//   - empty code, description "Fail to save enumeration field values": Error
+//     saving list values for type enumeration
 func Add(ctx context.Context, c b24.Caller, p AddParams, opts ...b24.CallOption) (*AddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

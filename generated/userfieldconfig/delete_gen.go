@@ -19,8 +19,20 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/userfieldconfig/userfieldconfig-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "You cannot delete the user field":
+//     Insufficient permissions to delete the field. This same error is
+//     returned if the field with the provided id has already been deleted or
+//     is unavailable in the context of moduleId
+//   - empty code, description "The current method required more scopes.
+//     (crm)": The application does not have the required scope for the
+//     module from moduleId
+//   - empty code, description "No settings for UserFieldAccess": Access to
+//     user fields is not configured for the provided moduleId
+//   - empty code, description "Error while attempting to modify user field
+//     settings": General error in deleting the field
 func Delete(ctx context.Context, c b24.Caller, p DeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err

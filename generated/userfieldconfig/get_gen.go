@@ -19,8 +19,18 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/userfieldconfig/userfieldconfig-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "You do not have permission to view user field
+//     settings": Insufficient rights to view the field. This same error may
+//     be returned if the field with the provided id has already been deleted
+//     or is unavailable in the context of moduleId
+//   - empty code, description "The current method required more scopes.
+//     (crm)": The application does not have the required scope for the
+//     module from moduleId
+//   - empty code, description "No settings for UserFieldAccess": Access to
+//     user fields is not configured for the provided moduleId
 func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) (*GetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -19,8 +19,14 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/userfieldconfig/userfieldconfig-get-types.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The current method required more scopes.
+//     (crm)": The application does not have the required scope for the
+//     module from moduleId
+//   - empty code, description "No settings for UserFieldAccess": Access to
+//     user fields is not configured for the provided moduleId
 func GetTypes(ctx context.Context, c b24.Caller, p GetTypesParams, opts ...b24.CallOption) (*GetTypesResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -20,8 +20,20 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/userfieldconfig/userfieldconfig-update.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "You cannot change the settings of the user
+//     field": Insufficient permissions to modify the field. This same error
+//     is returned if the field with the provided id has already been deleted
+//     or is unavailable in the context of moduleId
+//   - empty code, description "The current method required more scopes.
+//     (crm)": The application does not have the required scope for the
+//     module from moduleId
+//   - empty code, description "No settings for UserFieldAccess": Access to
+//     user fields is not configured for the provided moduleId
+//   - empty code, description "Error while attempting to change user field
+//     settings": General error in changing the field
 func Update(ctx context.Context, c b24.Caller, p UpdateParams, opts ...b24.CallOption) (*UpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -1223,9 +1223,9 @@ func (p *AttachedVoteStopParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 400: Failed to save the voting
+//   - empty code, description "Failed to save the voting"
 //   - ATTACH_READ_ACCESS_DENIED: No rights to participate in the voting
-//   - 403: The poll is inactive
+//   - empty code, description "The poll is inactive"
 func AttachedVoteVote(ctx context.Context, c b24.Caller, p AttachedVoteVoteParams, opts ...b24.CallOption) (*AttachedVoteVoteResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -23,8 +23,13 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - 403: Creating a survey is not available
-//   - 400: Please enter a question and answer options
+//   - empty code, description "Creating a survey is not available"
+//   - empty code, description "Please enter a question and answer options"
+//   - empty code, description "Maximum number of questions: 1"
+//   - empty code, description "Minimum number of answers: 2"
+//   - empty code, description "Maximum number of answers: 10"
+//   - empty code, description "Failed to save survey data. Please try again"
+//   - empty code, description "Insufficient rights to create a survey"
 func IntegrationImSend(ctx context.Context, c b24.Caller, p IntegrationImSendParams, opts ...b24.CallOption) (*IntegrationImSendResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

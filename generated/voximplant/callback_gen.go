@@ -24,6 +24,7 @@ import (
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_CORE: The line with the specified identifier was not found.
+//   - ACCESS_DENIED: Insufficient permissions to make outgoing calls.
 func CallbackStart(ctx context.Context, c b24.Caller, p CallbackStartParams, opts ...b24.CallOption) (*CallbackStartResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -25,6 +25,7 @@ import (
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_CORE: Auto-call cannot be initiated through a service line.
+//   - ACCESS_DENIED: Insufficient permissions to make outgoing calls.
 func InfocallStartwithsound(ctx context.Context, c b24.Caller, p InfocallStartwithsoundParams, opts ...b24.CallOption) (*InfocallStartwithsoundResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -128,6 +129,7 @@ func (v InfocallStartwithsoundResult) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_CORE: Auto-call cannot be initiated through a service line.
+//   - ACCESS_DENIED: Insufficient permissions to make outgoing calls.
 func InfocallStartwithtext(ctx context.Context, c b24.Caller, p InfocallStartwithtextParams, opts ...b24.CallOption) (*InfocallStartwithtextResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

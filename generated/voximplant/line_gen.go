@@ -45,8 +45,11 @@ func (v Line) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/telephony/voximplant/lines/voximplant-line-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Insufficient permissions to retrieve the list of
+//     outgoing lines
 func LineGet(ctx context.Context, c b24.Caller, p LineGetParams, opts ...b24.CallOption) (*Line, error) {
 	var out Line
 	if err := b24.Invoke(ctx, c, LineGetCommand(p).Request, &out, opts...); err != nil {
@@ -83,8 +86,10 @@ type LineGetParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/telephony/voximplant/lines/voximplant-line-outgoing-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Insufficient rights to obtain the default outgoing line
 func LineOutgoingGet(ctx context.Context, c b24.Caller, p LineOutgoingGetParams, opts ...b24.CallOption) (b24.String, error) {
 	var out b24.String
 	if err := b24.Invoke(ctx, c, LineOutgoingGetCommand(p).Request, &out, opts...); err != nil {
@@ -119,8 +124,11 @@ type LineOutgoingGetParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/telephony/voximplant/lines/voximplant-line-outgoing-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Insufficient permissions to modify the default outgoing
+//     line
 func LineOutgoingSet(ctx context.Context, c b24.Caller, p LineOutgoingSetParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -181,6 +189,7 @@ func (p *LineOutgoingSetParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_ARGUMENT: SIP line with the specified CONFIG_ID was not found.
+//   - ACCESS_DENIED: Insufficient rights to modify the outgoing SIP line.
 func LineOutgoingSIPSet(ctx context.Context, c b24.Caller, p LineOutgoingSIPSetParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err

@@ -96,6 +96,7 @@ func (v SIP) MarshalJSON() ([]byte, error) {
 //   - CHECK_FIELDS_ERROR: Required parameter SERVER is missing
 //   - TITLE_EXISTS: A line with this name already exists
 //   - MAX_CLOUD_PBX: Exceeded limit for cloud SIP lines
+//   - ACCESS_DENIED: Insufficient permissions to create a SIP line
 func SIPAdd(ctx context.Context, c b24.Caller, p SIPAddParams, opts ...b24.CallOption) (*SIP, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -204,8 +205,11 @@ func (v *SIPAddParamsType) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/telephony/voximplant/sip/voximplant-sip-connector-status.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Insufficient permissions to retrieve the status of the
+//     SIP connector
 func SIPConnectorStatus(ctx context.Context, c b24.Caller, p SIPConnectorStatusParams, opts ...b24.CallOption) (*SIPConnectorStatusResult, error) {
 	var out SIPConnectorStatusResult
 	if err := b24.Invoke(ctx, c, SIPConnectorStatusCommand(p).Request, &out, opts...); err != nil {
@@ -273,6 +277,7 @@ func (v SIPConnectorStatusResult) MarshalJSON() ([]byte, error) {
 //     among the lines of the current application
 //   - REG_ID_NOT_FOUND: SIP registration associated with the line being
 //     deleted was not found
+//   - ACCESS_DENIED: Insufficient permissions to delete the SIP line
 func SIPDelete(ctx context.Context, c b24.Caller, p SIPDeleteParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -326,8 +331,11 @@ func (p *SIPDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/telephony/voximplant/sip/voximplant-sip-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Insufficient permissions to retrieve the list of SIP
+//     lines.
 func SIPGet(ctx context.Context, c b24.Caller, p SIPGetParams, opts ...b24.CallOption) ([]SIP, error) {
 	var out []SIP
 	if err := b24.Invoke(ctx, c, SIPGetCommand(p).Request, &out, opts...); err != nil {
@@ -544,6 +552,8 @@ func (v *SIPGetParamsOrder) UnmarshalJSON(data []byte) error {
 //
 //   - REG_ID_NOT_FOUND: SIP registration with the specified REG_ID was not
 //     found
+//   - ACCESS_DENIED: Insufficient permissions to retrieve the SIP
+//     registration status
 func SIPStatus(ctx context.Context, c b24.Caller, p SIPStatusParams, opts ...b24.CallOption) (*SIPStatusResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -668,6 +678,7 @@ func (v *SIPStatusResultStatusResult) UnmarshalJSON(data []byte) error {
 //   - CHECK_FIELDS_ERROR: An empty or incorrect value was provided for the
 //     SERVER parameter.
 //   - TITLE_EXISTS: A line with that name already exists.
+//   - ACCESS_DENIED: Insufficient permissions to update the SIP line.
 func SIPUpdate(ctx context.Context, c b24.Caller, p SIPUpdateParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err

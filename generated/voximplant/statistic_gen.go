@@ -21,8 +21,10 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/telephony/voximplant/voximplant-statistic-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ACCESS_DENIED: Insufficient permissions to view call statistics
 func StatisticGet(ctx context.Context, c b24.Caller, p StatisticGetParams, opts ...b24.CallOption) ([]StatisticGetItem, error) {
 	var out []StatisticGetItem
 	if err := b24.Invoke(ctx, c, StatisticGetCommand(p).Request, &out, opts...); err != nil {

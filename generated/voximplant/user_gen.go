@@ -66,7 +66,10 @@ func (v User) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: Required parameter USER_ID is not specified
+//   - empty code, description "Parameter USER_ID is not set": Required
+//     parameter USER_ID is not specified
+//   - empty code, description "You are not allowed to modify user's
+//     settings": Insufficient permissions to activate the user's SIP device
 func UserActivatePhone(ctx context.Context, c b24.Caller, p UserActivatePhoneParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -177,11 +180,13 @@ func (p *UserDeactivatePhoneParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-//   - —: Required parameter USER_ID is not specified
+//   - empty code, description "Parameter USER_ID is not set": Required
+//     parameter USER_ID is not specified
 //   - METHOD_CONFIRM_WAITING: Administrator confirmation is pending for the
 //     method call
 //   - METHOD_CONFIRM_DENIED: Administrator has denied the method call for
 //     the current token
+//   - ACCESS_DENIED: Insufficient permissions to retrieve user settings
 func UserGet(ctx context.Context, c b24.Caller, p UserGetParams, opts ...b24.CallOption) ([]User, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

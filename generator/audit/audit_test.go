@@ -50,13 +50,13 @@ const auditGoal = 98
 // where we are below it, the measured value rounded down (raise them as
 // fixes land; the misses file says what is left).
 var auditFloors = map[string]struct{ params, results, precision, errors float64 }{
-	"all":      {95, 74, 99, 79},
-	"crm":      {95, 76, 99, 68},
-	"tasks":    {auditGoal, 80, auditGoal, 77},
-	"im":       {95, 69, auditGoal, 96},
-	"disk":     {auditGoal, 43, auditGoal, 72},
-	"calendar": {96, 82, auditGoal, 0},
-	"user":     {auditGoal, 78, auditGoal, 57},
+	"all":      {95, 74, 99, auditGoal},
+	"crm":      {95, 76, 99, auditGoal},
+	"tasks":    {auditGoal, 80, auditGoal, auditGoal},
+	"im":       {95, 69, auditGoal, auditGoal},
+	"disk":     {auditGoal, 43, auditGoal, auditGoal},
+	"calendar": {96, 82, auditGoal, auditGoal},
+	"user":     {auditGoal, 78, auditGoal, auditGoal},
 	"events":   {0, 89, 92, 0},
 }
 

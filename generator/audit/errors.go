@@ -19,7 +19,8 @@ var (
 	statusHeaders  = map[string]bool{"status": true, "http status": true, "статус": true}
 	messageHeaders = map[string]bool{"description": true, "error message": true, "message": true, "error text": true,
 		"описание": true, "сообщение": true, "сообщение об ошибке": true, "текст ошибки": true}
-	codeTokenRe = regexp.MustCompile(`^[A-Za-z0-9_.\-]+$`)
+	codeTokenRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]*$`)
+	httpStatusRe = regexp.MustCompile(`^[45][0-9][0-9]$`)
 )
 
 // errorRows reads an error table: the header says which column is the
@@ -58,6 +59,10 @@ func errorRows(t *docTable) []errRow {
 		}
 		if status >= 0 {
 			e.status = strings.Trim(cellAt(r, status), "` ")
+		} else if httpStatusRe.MatchString(e.code) {
+			// The docs head a column "Code" and fill it with HTTP
+			// statuses: the error's code is empty.
+			e.status, e.code = e.code, ""
 		}
 		out = append(out, e)
 	}

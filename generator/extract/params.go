@@ -106,7 +106,9 @@ func classifyTable(rows []tableRow, line int) tableInfo {
 				coded++
 			}
 		}
-		if coded*2 >= len(data) && coded > 0 {
+		// A header naming a code column marks an error table even when
+		// its rows hold no code token ("Empty value | Access denied").
+		if _, named := errorColumns(ti.Header); named || coded*2 >= len(data) && coded > 0 {
 			ti.Kind = tErrors
 		}
 	}

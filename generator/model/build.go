@@ -297,7 +297,7 @@ type builder struct {
 	vocab *Vocabulary
 	// systemErrors are the codes most pages list (an included table of
 	// the errors every method may return); docs name them once, by link.
-	systemErrors map[string]bool
+	systemErrors map[string]string
 	// sharedEnums, while an entity's write form is built, are the enums
 	// its read form declared, by wire key: one DealStageSemanticID.
 	sharedEnums map[string]string
@@ -442,7 +442,7 @@ func (b *builder) funcDoc(m *spec.Method, f *Func) []string {
 		seen := map[string]bool{}
 		system := false
 		for _, e := range m.Errors {
-			if b.systemErrors[e.Code] {
+			if sys, ok := b.systemErrors[e.Code]; ok && sys == errorMeaning(e) {
 				system = true
 				continue
 			}
@@ -487,10 +487,14 @@ func (b *builder) funcDoc(m *spec.Method, f *Func) []string {
 const SystemErrorsURL = DocsBase + "error-codes.html"
 
 // systemErrors finds the error codes listed by at least a third of the
-// pages that list errors: the included table of system errors. Counted
+// pages that list errors: the included table of system errors, with the
+// meaning (message and description) that table gives each. A page that
+// gives a system code its own meaning (crm.item.add's ACCESS_DENIED:
+// "Access denied" to items of the type) keeps it in its comment. Counted
 // over the whole spec, so a -scopes run documents the same way.
-func systemErrors(ms []spec.Method) map[string]bool {
+func systemErrors(ms []spec.Method) map[string]string {
 	count := map[string]int{}
+	meanings := map[string]map[string]int{}
 	pages := 0
 	for _, m := range ms {
 		if len(m.Errors) == 0 {
@@ -499,22 +503,45 @@ func systemErrors(ms []spec.Method) map[string]bool {
 		pages++
 		seen := map[string]bool{}
 		for _, e := range m.Errors {
-			if e.Code != "" && !seen[e.Code] {
+			if e.Code == "" {
+				continue
+			}
+			if meanings[e.Code] == nil {
+				meanings[e.Code] = map[string]int{}
+			}
+			meanings[e.Code][errorMeaning(e)]++
+			if !seen[e.Code] {
 				seen[e.Code] = true
 				count[e.Code]++
 			}
 		}
 	}
-	out := map[string]bool{}
+	out := map[string]string{}
 	if pages < 10 {
 		return out // too few pages to tell a shared table from chance
 	}
 	for code, n := range count {
 		if n*3 >= pages {
-			out[code] = true
+			out[code] = mostCommon(meanings[code])
 		}
 	}
 	return out
+}
+
+// errorMeaning is what an error row says beside its code.
+func errorMeaning(e spec.ErrorDoc) string {
+	return oneLine(e.Message) + "\x00" + oneLine(e.Description)
+}
+
+// mostCommon is the key counted most often; ties go to the smaller key.
+func mostCommon(m map[string]int) string {
+	best, n := "", -1
+	for k, c := range m {
+		if c > n || c == n && k < best {
+			best, n = k, c
+		}
+	}
+	return best
 }
 
 // isRead reports whether a method only reads, by its last segment: reads

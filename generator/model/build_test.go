@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -383,5 +384,29 @@ func TestRequiredChecksSayWhatThePageSays(t *testing.T) {
 	}
 	if got := strings.Join(checks, ","); got != "DIALOG_ID,sectionId" {
 		t.Errorf("required checks %v, want DIALOG_ID,sectionId", checks)
+	}
+}
+
+// TestSystemCodeWithItsOwnMeaningIsDocumented: a code of the shared
+// system-errors table stays out of a page's comment where the page repeats
+// the table's meaning, and is listed where the page gives it its own.
+func TestSystemCodeWithItsOwnMeaningIsDocumented(t *testing.T) {
+	system := spec.ErrorDoc{Code: "ACCESS_DENIED", Message: "REST API is available only on commercial plans", Status: 403}
+	var ms []spec.Method
+	for i := range 12 {
+		m := method(fmt.Sprintf("tasks.thing%d.get", i), 2, nil, nil)
+		m.Errors = []spec.ErrorDoc{system}
+		ms = append(ms, m)
+	}
+	own := method("tasks.item.add", 2, nil, nil)
+	own.Errors = []spec.ErrorDoc{{Code: "ACCESS_DENIED", Message: "Access denied", Description: "No permission to add items", Status: 400}, system}
+	ms = append(ms, own)
+	m, _, _ := Build(&spec.Spec{Methods: ms}, Options{ImportPath: "x/gen"})
+	doc := strings.Join(findFunc(m, "tasks", "ItemAdd").Doc, "\n")
+	if !strings.Contains(doc, "  - ACCESS_DENIED: No permission to add items") || strings.Contains(doc, "commercial plans") {
+		t.Errorf("tasks.item.add's comment should list its own ACCESS_DENIED, not the system one:\n%s", doc)
+	}
+	if doc := strings.Join(findFunc(m, "tasks", "Thing0Get").Doc, "\n"); strings.Contains(doc, "ACCESS_DENIED") {
+		t.Errorf("a page repeating the system table lists the code:\n%s", doc)
 	}
 }
