@@ -306,3 +306,21 @@ func TestGenerateInfersImportPathFromGoMod(t *testing.T) {
 		t.Errorf("generate wrote %s anyway: %v", outside, err)
 	}
 }
+
+// TestReportListsChecksBeforeSending: the default report counts the
+// checks the generated functions make before sending, -checks lists each
+// with the page row it comes from, and the audit runs on the pages.
+func TestReportListsChecksBeforeSending(t *testing.T) {
+	docs := writeDocs(t, "abc123", "|| **id***\n[`integer`](../../data-types.md) | Deal id ||\n")
+	if c := reportJSON(t, docs); c.Checks != 1 || c.CheckList != nil || c.Audit == nil {
+		t.Errorf("report -json: %d checks, list %v, audit %v; want 1, none without -checks, an audit", c.Checks, c.CheckList, c.Audit)
+	}
+	text, stderr, code := runCLI(t, "report", "-docs", docs, "-checks")
+	if code != 0 {
+		t.Fatalf("report -checks: exit %d: %s", code, stderr)
+	}
+	want := "crm.deal.get\tid\tzero identifier\tapi-reference/crm/deals/crm-deal-get.md:14"
+	if !strings.Contains(text, want) || !strings.Contains(text, "audit vs generated Go") {
+		t.Errorf("report -checks lacks %q or the audit:\n%s", want, text)
+	}
+}

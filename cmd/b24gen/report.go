@@ -51,6 +51,12 @@ type coverage struct {
 	Extractor *spec.Stats `json:"extractor,omitempty"`
 	Go        goCoverage  `json:"go"`
 
+	// Checks are the calls the generated functions refuse before sending
+	// (a required parameter left empty), each from a row of its page;
+	// CheckList lists them with -checks.
+	Checks    int        `json:"checks_before_sending"`
+	CheckList []preCheck `json:"check_list,omitempty"`
+
 	Problems       int         `json:"problems"`
 	ProblemsByKind []kindCount `json:"problems_by_kind"`
 
@@ -100,6 +106,25 @@ type goCoverage struct {
 	EntityInputs  int `json:"entity_write_forms"`
 }
 
+// preCheck is one check a generated function makes before it sends.
+type preCheck struct {
+	Method string `json:"method"`  // "crm.deal.get", "tasks.task.get@3"
+	Param  string `json:"param"`   // wire path: "fields.TITLE"
+	Refuse string `json:"refuses"` // the value it refuses: "empty string", "zero identifier", "nil", "unset"
+	Page   string `json:"page"`
+	Line   int    `json:"line"` // the row that marks the parameter required
+}
+
+// runtimeChecks are the refusals package b24 makes for every call before
+// sending, from no page (templates/b24: Invoke, Client.Call, checkMethod,
+// v3Key, encodeParams).
+var runtimeChecks = []string{
+	"a nil Caller or *Client, or a nil request",
+	"an empty method name, or one with characters other than letters, digits and . _ - : (checkMethod)",
+	"a malformed idempotency key on a REST 3.0 call (v3Key)",
+	"parameters that do not encode as JSON",
+}
+
 type kindCount struct {
 	Kind  string `json:"kind"`
 	Count int    `json:"count"`
@@ -111,6 +136,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	docs := fs.String("docs", "", "docs checkout to extract and measure (default $B24_DOCS for the audit)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	why := fs.String("why", "", "say where a field's type comes from: METHOD[.field.path], FAMILY.field (an entity) or EVENT.field")
+	checks := fs.Bool("checks", false, "list every check a generated function makes before sending, with its page line")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -121,7 +147,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if *why != "" {
 		return runWhy(s, *why, *asJSON, stdout)
 	}
-	c := measure(s)
+	c := measure(s, *checks)
 	// The embedded spec is the pinned docs': B24_DOCS may name them.
 	pages := *docs
 	if pages == "" && *specPath == "" {
@@ -163,7 +189,7 @@ func runAudit(docs string, s *spec.Spec) (*auditFigures, error) {
 	return &auditFigures{ByFamily: a.ByFamily, Misses: len(a.Misses), Listed: len(a.Listed)}, nil
 }
 
-func measure(s *spec.Spec) *coverage {
+func measure(s *spec.Spec, listChecks bool) *coverage {
 	c := &coverage{Source: s.Source, Extractor: s.Stats}
 	if s.Stats != nil {
 		c.Pages, c.MethodPages, c.EventPages = s.Stats.Pages, s.Stats.MethodPages, s.Stats.EventPages
@@ -224,7 +250,12 @@ func measure(s *spec.Spec) *coverage {
 		})
 	}
 	rs, resolveProblems := resolve.Resolve(s)
-	_, st, modelProblems := model.Build(rs, model.Options{ImportPath: defaultImportPath})
+	gm, st, modelProblems := model.Build(rs, model.Options{ImportPath: defaultImportPath})
+	c.CheckList = preChecks(rs, gm)
+	c.Checks = len(c.CheckList)
+	if !listChecks {
+		c.CheckList = nil
+	}
 	_, eventProblems := model.BuildEvents(rs, nil)
 	c.Go = goCoverage{
 		Functions:   st.Methods,
@@ -266,6 +297,26 @@ func measure(s *spec.Spec) *coverage {
 	c.Problems = len(problems)
 	c.ProblemsByKind = problemCounts(problems)
 	return c
+}
+
+// preChecks lists the required-parameter checks of every generated
+// function, in package and function order, with the page row behind each.
+func preChecks(s *spec.Spec, m *model.Model) []preCheck {
+	pages := map[string]string{}
+	for i := range s.Methods {
+		pages[s.Methods[i].Key()] = s.Methods[i].Page
+	}
+	var out []preCheck
+	for _, pkg := range m.Packages {
+		for _, f := range pkg.Files {
+			for _, fn := range f.Funcs {
+				for _, r := range fn.Required {
+					out = append(out, preCheck{Method: fn.Key(), Param: r.Param, Refuse: r.Test.String(), Page: pages[fn.Key()], Line: r.Line})
+				}
+			}
+		}
+	}
+	return out
 }
 
 // typed reports whether the docs give p a kind.
@@ -344,11 +395,30 @@ func (c *coverage) write(w io.Writer) error {
 		}
 	}
 	c.writeAudit(row)
+	row("checks before sending", c.Checks, fmt.Sprintf("required parameters refused when empty, each from its page's row (-checks lists them); and %d runtime checks of every call", len(runtimeChecks)))
 	row("problems", c.Problems, "met in the docs and worked around (generate's count; -v there lists them)")
 	for _, kc := range c.ProblemsByKind {
 		row("  "+kc.Kind, kc.Count, "")
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return c.writeChecks(w)
+}
+
+// writeChecks lists the checks before sending, when -checks asked.
+func (c *coverage) writeChecks(w io.Writer) error {
+	if c.CheckList == nil {
+		return nil
+	}
+	fmt.Fprintf(w, "\nchecks before sending (method, parameter, refused value, page:line):\n")
+	for _, r := range runtimeChecks {
+		fmt.Fprintf(w, "  every call\t%s\ttemplates/b24\n", r)
+	}
+	for _, k := range c.CheckList {
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s:%d\n", k.Method, k.Param, k.Refuse, k.Page, k.Line)
+	}
+	return nil
 }
 
 // writeAudit prints the audit's recall, precision and error-code figures

@@ -369,11 +369,11 @@ func (b *builder) requiredChecks(st *Struct, kept []spec.Param, goPath, wirePath
 		field, wire := goPath+fl.Name, wirePath+fl.JSON
 		switch t := fl.Type; {
 		case t.isBuiltin("string") || (t.Kind == Named && b.enumUnder(t.Name) == "string"):
-			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckEmptyString})
+			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckEmptyString, p.Line})
 		case (t.isBuiltin("int64") || t.isRuntime("Int")) && spec.IDName(p.Name) && !zeroMeant(p):
-			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckZero})
+			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckZero, p.Line})
 		case t.nilable():
-			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckNil})
+			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckNil, p.Line})
 		case t.Kind == Named && b.isEntityStruct(t.Name):
 			// The write form is shared by add and update, so its fields
 			// are optional; what this method's page requires is checked

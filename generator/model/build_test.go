@@ -54,7 +54,7 @@ func identifiers(m *Model) map[string]bool {
 }
 
 var dealGet = method("crm.deal.get", 2,
-	[]spec.Param{{Name: "id", Kind: spec.KindInteger, Required: true}},
+	[]spec.Param{{Name: "id", Kind: spec.KindInteger, Required: true, Line: 27}},
 	&spec.Result{Shape: "object", Fields: []spec.Param{
 		{Name: "ID", Kind: spec.KindInteger},
 		{Name: "STAGE", Kind: spec.KindEnum, Enum: []spec.EnumValue{{Value: "NEW"}, {Value: "WON"}}},
@@ -89,7 +89,7 @@ func TestBuildNamesAndTypes(t *testing.T) {
 	if get.Result.Kind != Pointer || get.Result.Elem.Name != "DealGetResult" {
 		t.Errorf("DealGet result = %+v, want *DealGetResult", get.Result)
 	}
-	if len(get.Required) != 1 || get.Required[0] != (RequiredCheck{"ID", "id", CheckZero}) {
+	if len(get.Required) != 1 || get.Required[0] != (RequiredCheck{"ID", "id", CheckZero, 27}) {
 		t.Errorf("DealGet required = %+v", get.Required)
 	}
 	ids := identifiers(m)

@@ -172,7 +172,7 @@ func (b *builder) entityRequired(input string, p spec.Param, goPath, wirePath st
 			if fl.Type.Kind == Pointer || fl.Type.nilable() {
 				test = CheckNil
 			}
-			b.f.Required = append(b.f.Required, RequiredCheck{goPath + fl.Name, wirePath + fl.JSON, test})
+			b.f.Required = append(b.f.Required, RequiredCheck{goPath + fl.Name, wirePath + fl.JSON, test, sub.Line})
 		}
 	}
 }

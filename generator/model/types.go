@@ -155,6 +155,22 @@ type RequiredCheck struct {
 	Field string // Go field path in the params struct: "ID", "Fields.Title"
 	Param string // wire path, for b24.RequiredError: "id", "fields.TITLE"
 	Test  Check
+	Line  int // the line of the row that marks it required, in the method's page
+}
+
+// String names the test: what the function refuses.
+func (c Check) String() string {
+	switch c {
+	case CheckEmptyString:
+		return "empty string"
+	case CheckZero:
+		return "zero identifier"
+	case CheckNil:
+		return "nil"
+	case CheckUnset:
+		return "unset"
+	}
+	return "?"
 }
 
 // Check is how a missing required value is recognised.
