@@ -1084,7 +1084,7 @@ type ContactUserfieldInputList struct {
 	// Possible values: Y — delete N — do not delete
 	//
 	// Default is N. Default: N.
-	Del b24.Opt[bool] `json:"DEL,omitzero"`
+	Del b24.Opt[b24.Bool] `json:"DEL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2996,9 +2996,9 @@ type ContactUserfieldListParamsFilter struct {
 	// Sorting index
 	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Is the custom field multiple (Y — yes / N — no)
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Is the custom field mandatory (Y — yes / N — no)
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Show in the list filter. Possible values:
 	//
 	//   - N — do not show
@@ -3009,13 +3009,13 @@ type ContactUserfieldListParamsFilter struct {
 	// Show in the list (Y — yes / N — no).
 	//
 	// This parameter does not affect anything within crm
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Allow user editing (Y — yes / N — no)
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
 	// Are field values included in the search (Y — yes / N — no)
 	//
 	// This parameter does not affect anything within crm
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Language identifier. When filtering by this parameter, a set of fields with
 	// values in the provided language will be returned:
 	//

@@ -1280,7 +1280,7 @@ type LeadAddParams struct {
 type LeadAddParamsParams struct {
 	// Flag Y/N - register the lead addition event. Additionally, a notification
 	// will be sent to the responsible person for the lead
-	RegisterSonetEvent b24.Opt[bool] `json:"REGISTER_SONET_EVENT,omitzero"`
+	RegisterSonetEvent b24.Opt[b24.Bool] `json:"REGISTER_SONET_EVENT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

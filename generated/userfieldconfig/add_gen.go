@@ -113,17 +113,17 @@ type AddParamsField struct {
 	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Whether the field is multiple. Possible values: Y or N. Default is N.
 	// Default: N.
-	Multiple b24.Opt[bool] `json:"multiple,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
 	// Whether the field is mandatory. Possible values: Y or N. Default is N.
 	// Default: N.
-	Mandatory b24.Opt[bool] `json:"mandatory,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"mandatory,omitzero"`
 	// Whether to show the field in the filter. Possible values: Y or N. Default is
 	// N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"showFilter,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"showFilter,omitzero"`
 	// Whether to allow editing the value in the list. Possible values: Y or N
-	EditInList b24.Opt[bool] `json:"editInList,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"editInList,omitzero"`
 	// Whether the field values participate in the search. Possible values: Y or N
-	IsSearchable b24.Opt[bool] `json:"isSearchable,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"isSearchable,omitzero"`
 	// Additional field settings. The set of keys depends on userTypeId (detailed
 	// description)
 	Settings *AddParamsFieldSettings `json:"settings,omitzero"`
@@ -244,7 +244,7 @@ type AddParamsFieldEnum struct {
 	// Value of the list option. Required.
 	Value string `json:"value"`
 	// Default value flag (Y/N). Default: Y.
-	Def b24.Opt[bool] `json:"def,omitzero"`
+	Def b24.Opt[b24.Bool] `json:"def,omitzero"`
 	// Sort index of the option
 	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// External identifier of the option

@@ -234,17 +234,17 @@ type ListParamsFilter struct {
 	// Sort index
 	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Whether the user field is multiple. Possible values: Y or N
-	Multiple b24.Opt[bool] `json:"multiple,omitzero"`
+	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
 	// Whether the user field is mandatory. Possible values: Y or N
-	Mandatory b24.Opt[bool] `json:"mandatory,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"mandatory,omitzero"`
 	// Whether to show in the list filter. Possible values: N, I, E, S
 	ShowFilter b24.Opt[b24.Bool] `json:"showFilter,omitzero"`
 	// Whether to show in the list. Possible values: Y or N
-	ShowInList b24.Opt[bool] `json:"showInList,omitzero"`
+	ShowInList b24.Opt[b24.Bool] `json:"showInList,omitzero"`
 	// Whether to allow user editing. Possible values: Y or N
-	EditInList b24.Opt[bool] `json:"editInList,omitzero"`
+	EditInList b24.Opt[b24.Bool] `json:"editInList,omitzero"`
 	// Whether the field values are searchable. Possible values: Y or N
-	IsSearchable b24.Opt[bool] `json:"isSearchable,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"isSearchable,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

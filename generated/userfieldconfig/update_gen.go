@@ -90,11 +90,11 @@ type UpdateParamsField struct {
 	// Sort index
 	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Mandatory field flag (Y/N)
-	Mandatory b24.Opt[bool] `json:"mandatory,omitzero"`
+	Mandatory b24.Opt[b24.Bool] `json:"mandatory,omitzero"`
 	// Show field in filter flag (Y/N)
-	ShowFilter b24.Opt[bool] `json:"showFilter,omitzero"`
+	ShowFilter b24.Opt[b24.Bool] `json:"showFilter,omitzero"`
 	// Field participation in search flag (Y/N)
-	IsSearchable b24.Opt[bool] `json:"isSearchable,omitzero"`
+	IsSearchable b24.Opt[b24.Bool] `json:"isSearchable,omitzero"`
 	// Labels in the edit form by languages
 	EditFormLabel b24.Opt[string] `json:"editFormLabel,omitzero"`
 	// Help text by languages
@@ -221,13 +221,13 @@ type UpdateParamsFieldEnum struct {
 	// Value of the option
 	Value b24.Opt[string] `json:"value,omitzero"`
 	// Default value flag (Y/N). Default: Y.
-	Def b24.Opt[bool] `json:"def,omitzero"`
+	Def b24.Opt[b24.Bool] `json:"def,omitzero"`
 	// Sort index
 	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// External identifier of the option
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Flag for deleting the existing option (Y/N)
-	Del b24.Opt[bool] `json:"del,omitzero"`
+	Del b24.Opt[b24.Bool] `json:"del,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

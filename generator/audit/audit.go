@@ -73,11 +73,13 @@ func Run(docs string, s *spec.Spec, gen fs.FS) (*Audit, error) {
 		if err != nil {
 			return nil, "", err
 		}
+		// The includes' text names members too (the events' auth table).
+		text := string(src) + includedText(docs, p, string(src))
 		if t, ok := pages[p]; ok {
-			return t, string(src), nil
+			return t, text, nil
 		}
 		pages[p] = readPage(string(src))
-		return pages[p], string(src), nil
+		return pages[p], text, nil
 	}
 	for i := range s.Methods {
 		m := &s.Methods[i]
@@ -100,12 +102,16 @@ func Run(docs string, s *spec.Spec, gen fs.FS) (*Audit, error) {
 	for _, e := range s.Events {
 		perPage[e.Page]++
 	}
+	envelope, err := eventEnvelope(s, read)
+	if err != nil {
+		return nil, err
+	}
 	for _, e := range s.Events {
 		tables, src, err := read(e.Page)
 		if err != nil {
 			return nil, err
 		}
-		c := &checker{a: a, fam: "events", key: e.Name, page: e.Page, src: src, names: dn.of}
+		c := &checker{a: a, fam: "events", key: e.Name, page: e.Page, src: src, names: dn.of, envelope: envelope}
 		root := tree.events[e.Name]
 		switch {
 		case root == nil:
@@ -122,6 +128,60 @@ func Run(docs string, s *spec.Spec, gen fs.FS) (*Audit, error) {
 	return a, nil
 }
 
+var includeRe = regexp.MustCompile(`\{%\s*include[^(]*\(([^)]+)\)\s*%\}`)
+
+// includedText is the text of the files a page includes, one level deep.
+func includedText(docs, page, src string) string {
+	var b strings.Builder
+	for _, m := range includeRe.FindAllStringSubmatch(src, -1) {
+		inc := path.Join(path.Dir(page), m[1])
+		if data, err := os.ReadFile(filepath.Join(docs, filepath.FromSlash(inc))); err == nil {
+			b.WriteString("\n")
+			b.Write(data)
+		}
+	}
+	return b.String()
+}
+
+// eventEnvelope is the delivery envelope of every event: the top-level
+// rows (event, event_handler_id, data, ts, auth) that at least a third of
+// the event pages document. A payload's envelope member its own page
+// leaves out is documented by the others.
+func eventEnvelope(s *spec.Spec, read func(string) ([]*docTable, string, error)) (map[string]bool, error) {
+	count := map[string]int{}
+	pages := map[string]bool{}
+	for _, e := range s.Events {
+		if pages[e.Page] {
+			continue
+		}
+		pages[e.Page] = true
+		tables, _, err := read(e.Page)
+		if err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for _, t := range tables {
+			if t.parent != nil || !t.isFieldTable() || t.zone == zoneExamples {
+				continue
+			}
+			for _, r := range t.rows {
+				if n := r.name(); n != "" && !seen[n] {
+					seen[n] = true
+					count[n]++
+				}
+			}
+			break // the first field table holds the top level
+		}
+	}
+	out := map[string]bool{}
+	for k, n := range count {
+		if n*3 >= len(pages) {
+			out[k] = true
+		}
+	}
+	return out, nil
+}
+
 func sortFindings(fs []Finding) {
 	slices.SortFunc(fs, func(x, y Finding) int {
 		return cmp.Or(cmp.Compare(x.Page, y.Page), cmp.Compare(x.Line, y.Line), cmp.Compare(x.Field, y.Field), cmp.Compare(x.Method, y.Method))
@@ -136,8 +196,11 @@ type checker struct {
 	// levels are the Go structs a table was bound to, with the keys its
 	// rows documented there: precision is measured on them only.
 	levels []*level
-	zone   zone // the zone being audited
+	zone   zone    // the zone being audited
+	root   *goType // and its root
 	names  func(dir string, fieldsPages bool) map[string]bool
+	// envelope are the events' delivery keys (eventEnvelope); nil for methods.
+	envelope map[string]bool
 }
 
 // siblings reports whether a page beside this one (same directory or the
@@ -189,6 +252,7 @@ func (d *dirNames) of(dir string, fieldsPages bool) map[string]bool {
 
 type level struct {
 	write bool // a params level: the page's own write form
+	top   bool // the root's own level
 	t     *goType
 	keys  map[string]bool // lower-case documented keys
 	line  int
@@ -245,7 +309,7 @@ var envelope = map[string]bool{"time": true, "total": true, "next": true}
 // fields audits the field tables of one zone against root, the params
 // struct or the result type.
 func (c *checker) fields(tables []*docTable, z zone, root *goType, result bool) {
-	c.zone = z
+	c.zone, c.root = z, root
 	var first *docTable
 	rows := map[*docRow]bound{}
 	var checks []rowCheck
@@ -283,6 +347,9 @@ func (c *checker) fields(tables []*docTable, z zone, root *goType, result bool) 
 					n.Skipped++
 				}
 				continue
+			}
+			if segs := nameSegments(name); z == zoneResult && base == root && len(segs) > 1 && strings.EqualFold(segs[0], "result") {
+				name = strings.Join(segs[1:], ".") // "result.users": the root's member
 			}
 			b, lv := c.resolve(base, baseReason, name, root)
 			if b.values {
@@ -414,7 +481,14 @@ func (c *checker) tableBase(t, first *docTable, tables []*docTable, rows map[*do
 		}
 		return nil, "parent " + r.name() + "." + member + " is absent"
 	}
-	return bestLevel(t, root), "no struct holds the table's rows"
+	best, n := bestLevel(t, root)
+	if root != nil && root.class == gMap && root.elem != nil && root.elem.class != gRaw && n*2 < len(t.rows) {
+		return root, "" // a *.fields result: the rows are the map's keys
+	}
+	if best != nil {
+		return best, ""
+	}
+	return nil, "no struct holds the table's rows"
 }
 
 func (c *checker) rowBase(rows map[*docRow]bound, r *docRow) (*goType, string) {
@@ -457,6 +531,11 @@ func namingRow(t *docTable, tables []*docTable, rows map[*docRow]bound) (*docRow
 					word = ""
 				}
 				word = strings.Trim(word, "`")
+				// "Contains the `attach` object, described [below](#attach)":
+				// the anchor names the member when the row marks it as code.
+				if word == "" && strings.Contains(r.text(), "`"+t.anchor+"`") {
+					word = t.anchor
+				}
 				if wordRe.FindString(word) != word || strings.EqualFold(word, r.name()) {
 					word = ""
 				}
@@ -482,8 +561,9 @@ func namingRow(t *docTable, tables []*docTable, rows map[*docRow]bound) (*docRow
 
 var wordRe = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
 
-// bestLevel is the struct under root holding most of t's row names.
-func bestLevel(t *docTable, root *goType) *goType {
+// bestLevel is the struct under root holding most of t's row names, and
+// how many it holds.
+func bestLevel(t *docTable, root *goType) (*goType, int) {
 	var best *goType
 	bestN := 0
 	for _, pt := range root.structs() {
@@ -497,7 +577,7 @@ func bestLevel(t *docTable, root *goType) *goType {
 			best, bestN = pt.t, n
 		}
 	}
-	return best
+	return best, bestN
 }
 
 // resolve finds a row's member under base; a dotted or bracketed name
@@ -509,7 +589,7 @@ func (c *checker) resolve(base *goType, baseReason, name string, root *goType) (
 	}
 	lv := base.level()
 	for i, s := range segs {
-		if lv == nil && i == len(segs)-1 && base.class == gMap && base.elem != nil && base.elem.class != gRaw {
+		if i == len(segs)-1 && base.class == gMap && base.elem != nil && base.elem.class != gRaw && (lv == nil || !lv.has(s)) {
 			// A keyed map (crm.deal.fields' field name → description):
 			// the row is one of its keys.
 			return bound{t: &goType{class: gOther, name: "map key"}}, nil
@@ -543,7 +623,7 @@ func (c *checker) levelOf(t *goType) *level {
 			return l
 		}
 	}
-	l := &level{t: t, keys: map[string]bool{}, write: c.zone == zoneParams && c.fam != "events"}
+	l := &level{t: t, keys: map[string]bool{}, write: c.zone == zoneParams && c.fam != "events", top: t == c.root.level()}
 	c.levels = append(c.levels, l)
 	return l
 }
@@ -570,7 +650,7 @@ func (c *checker) precision() {
 				}
 				continue
 			}
-			if strings.Contains(c.src, `"`+k+`"`) || strings.Contains(c.src, "`"+k+"`") || strings.Contains(c.src, "**"+k+"**") || c.siblings(k, l.write) {
+			if strings.Contains(c.src, `"`+k+`"`) || strings.Contains(c.src, "`"+k+"`") || strings.Contains(c.src, "**"+k+"**") || c.siblings(k, l.write) || l.top && c.envelope[k] {
 				for _, n := range c.counts() {
 					n.Justified++
 				}

@@ -50,14 +50,14 @@ const auditGoal = 98
 // where we are below it, the measured value rounded down (raise them as
 // fixes land; the misses file says what is left).
 var auditFloors = map[string]struct{ params, results, precision, errors float64 }{
-	"all":      {95, 74, 99, auditGoal},
-	"crm":      {95, 76, 99, auditGoal},
+	"all":      {97, 79, 99, auditGoal},
+	"crm":      {auditGoal, 83, 99, auditGoal},
 	"tasks":    {auditGoal, 80, auditGoal, auditGoal},
-	"im":       {95, 69, auditGoal, auditGoal},
+	"im":       {95, 76, auditGoal, auditGoal},
 	"disk":     {auditGoal, 43, auditGoal, auditGoal},
 	"calendar": {96, 82, auditGoal, auditGoal},
 	"user":     {auditGoal, 78, auditGoal, auditGoal},
-	"events":   {0, 89, 92, 0},
+	"events":   {0, 90, 95, 0},
 }
 
 func checkFloor(t *testing.T, what string, n, total int, floor float64) {

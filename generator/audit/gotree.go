@@ -59,9 +59,10 @@ type goTree struct {
 }
 
 type goPkg struct {
-	dir   string
-	types map[string]ast.Expr
-	cache map[string]*goType
+	dir     string
+	types   map[string]ast.Expr
+	cache   map[string]*goType
+	runtime *goPkg // package b24, for its structs; nil while reading it
 }
 
 // readGoTree parses every *_gen.go file of the packages under fsys (the
@@ -72,23 +73,38 @@ func readGoTree(fsys fs.FS) (*goTree, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The runtime's own structs (b24.EventAuth) are read as the
+	// generated ones are; its scalars are the vocabulary (qualified).
+	rt := &goPkg{dir: "b24", types: map[string]ast.Expr{}, cache: map[string]*goType{}}
+	if err := rt.read(fsys, &goTree{methods: map[string]*goMethod{}, events: map[string]*goType{}}); err != nil {
+		return nil, err
+	}
 	for _, d := range dirs {
 		if !d.IsDir() || d.Name() == "b24" || d.Name() == "b24test" {
 			continue
 		}
-		if err := readGoPkg(fsys, d.Name(), tree); err != nil {
+		p := &goPkg{dir: d.Name(), types: map[string]ast.Expr{}, cache: map[string]*goType{}, runtime: rt}
+		if err := p.read(fsys, tree); err != nil {
 			return nil, err
 		}
 	}
 	return tree, nil
 }
 
-func readGoPkg(fsys fs.FS, dir string, tree *goTree) error {
-	names, err := fs.Glob(fsys, dir+"/*_gen.go")
+// read parses the package's Go files (tests left out) into p and adds its
+// methods and events to tree.
+func (p *goPkg) read(fsys fs.FS, tree *goTree) error {
+	dir := p.dir
+	all, err := fs.Glob(fsys, dir+"/*.go")
 	if err != nil {
 		return err
 	}
-	p := &goPkg{dir: dir, types: map[string]ast.Expr{}, cache: map[string]*goType{}}
+	var names []string
+	for _, n := range all {
+		if !strings.HasSuffix(n, "_test.go") {
+			names = append(names, n)
+		}
+	}
 	fset := token.NewFileSet()
 	var files []*ast.File
 	for _, n := range names {
@@ -220,7 +236,13 @@ func (p *goPkg) typeOf(e ast.Expr) *goType {
 	case *ast.Ident:
 		return p.named(e.Name)
 	case *ast.SelectorExpr:
-		return qualified(e)
+		t := qualified(e)
+		if pkg, _ := e.X.(*ast.Ident); t.class == gOther && p.runtime != nil && pkg != nil && pkg.Name == "b24" {
+			if _, ok := p.runtime.types[e.Sel.Name]; ok {
+				return p.runtime.named(e.Sel.Name)
+			}
+		}
+		return t
 	case *ast.IndexExpr:
 		if sel, ok := e.X.(*ast.SelectorExpr); ok && sel.Sel.Name == "Opt" {
 			return p.typeOf(e.Index) // b24.Opt[T] is T with known presence
@@ -345,6 +367,12 @@ func (t *goType) member(key string) (*goType, string) {
 		}
 	}
 	return nil, ""
+}
+
+// has reports whether the struct has a member key (case folded).
+func (t *goType) has(key string) bool {
+	f, _ := t.member(key)
+	return f != nil
 }
 
 // level is the struct a type's members sit in: itself, the element of a

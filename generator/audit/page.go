@@ -29,8 +29,10 @@ var zoneWords = []struct {
 	{"example", zoneExamples}, {"пример", zoneExamples},
 	{"error", zoneErrors}, {"ошибк", zoneErrors},
 	{"response", zoneResult}, {"returned", zoneResult}, {"ответ", zoneResult}, {"возвраща", zoneResult},
-	{"parameter", zoneParams}, {"параметр", zoneParams},
 }
+
+// A page starts in the parameters' zone and no heading goes back to it:
+// "### Parameter settings" under the response describes result fields.
 
 // docTable is one "#| … |#" table as the page draws it.
 type docTable struct {
@@ -264,8 +266,9 @@ func (r *docRow) docType() string {
 // text is the row's whole text, cells joined.
 func (r *docRow) text() string { return strings.Join(r.cells, " | ") }
 
-// listsYN reports whether the row's text gives Y and N as its values.
+// listsYN reports whether the row's text gives Y and N as its values and
+// names no JSON boolean ("Y and N do not work, pass `true`").
 func (r *docRow) listsYN() bool {
 	t := r.text()
-	return strings.Contains(t, "`Y`") && strings.Contains(t, "`N`")
+	return strings.Contains(t, "`Y`") && strings.Contains(t, "`N`") && !strings.Contains(strings.ToLower(t), "true")
 }

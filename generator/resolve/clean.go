@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -104,7 +105,29 @@ func (c cleaner) param(p spec.Param) (q spec.Param, changed bool) {
 		p.Enum = vs
 		changed = true
 	}
+	if p.Kind == spec.KindBoolean && len(p.Enum) == 0 && inlineYN(p.Description) {
+		// "(`Y` — yes / `N` — no)" in the prose lists the values as a
+		// list would: the portal reads "Y"/"N", not true/false.
+		p.Enum = []spec.EnumValue{{Value: "Y"}, {Value: "N"}}
+		changed = true
+	}
 	return p, changed
+}
+
+var (
+	// Y and N as words of their own: "(Y — yes / N — no)", "Flag Y/N",
+	// "Possible values: Y or N".
+	inlineY = regexp.MustCompile(`(^|[^\p{L}\p{N}_])Y([^\p{L}\p{N}_]|$)`)
+	inlineN = regexp.MustCompile(`(^|[^\p{L}\p{N}_])N([^\p{L}\p{N}_]|$)`)
+	// A page that names true or false besides ("Y and N do not work,
+	// pass true or false") means JSON booleans.
+	inlineTrue = regexp.MustCompile(`(?i)\b(true|false)\b`)
+)
+
+// inlineYN reports whether a description gives Y and N as the values in
+// its running text, and not true or false.
+func inlineYN(desc string) bool {
+	return inlineY.MatchString(desc) && inlineN.MatchString(desc) && !inlineTrue.MatchString(desc)
 }
 
 // enum returns p's enum values with the non-literals dropped (and

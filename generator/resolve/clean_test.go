@@ -293,3 +293,31 @@ func names(ps []spec.Param) []string {
 	}
 	return out
 }
+
+// TestInlineYNBoolean: a boolean whose description gives Y and N in its
+// running text gets them as its values (so model sends "Y"/"N"); one whose
+// page says to pass true or false keeps JSON booleans.
+func TestInlineYNBoolean(t *testing.T) {
+	for _, tc := range []struct {
+		desc string
+		yn   bool
+	}{
+		{"Is the custom field multiple (Y — yes / N — no)", true},
+		{"Flag Y/N - register the lead addition event", true},
+		{"Whether the field is mandatory. Possible values: Y or N. Default is N", true},
+		{"Should the linked element be added to the card.\n\nValues Y and N do not work. You must pass \"true\" or \"false\"", false},
+		{"Whether the item is shown", false},
+		{"Yes or No", false},
+	} {
+		s := &spec.Spec{Methods: []spec.Method{{Name: "test.thing.add", Version: 2, Page: "p.md",
+			Params: []spec.Param{{Name: "MULTIPLE", Kind: spec.KindBoolean, Description: tc.desc}}}}}
+		out, _ := Resolve(s)
+		got := len(out.Methods[0].Params[0].Enum) == 2
+		if got != tc.yn {
+			t.Errorf("%q: Y/N values %v, want %v", tc.desc, got, tc.yn)
+		}
+		if len(s.Methods[0].Params[0].Enum) != 0 {
+			t.Errorf("%q: Resolve changed its input", tc.desc)
+		}
+	}
+}
