@@ -508,6 +508,7 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 			// The request did not run and the portal's bucket drains: wait
 			// for it as long as the call's budget and context allow.
 			refusals++
+			st.refused = err
 			if c.bucket != nil {
 				// The portal's counter is full: mark ours (and the shared
 				// one) full too, so the next slot comes one interval from

@@ -81,6 +81,11 @@ type CallError struct {
 	Err    error
 
 	noTime bool // the budget would have run out before the next attempt
+	// refused is the portal's last refusal (QUERY_LIMIT_EXCEEDED) when the
+	// budget ended an attempt or a wait after it: the cut attempt's own
+	// error says only "deadline exceeded", and the refusal is why the call
+	// took that long, so errors.Is(err, ErrQueryLimitExceeded) still holds.
+	refused error
 }
 
 func (e *CallError) Error() string {
@@ -88,6 +93,9 @@ func (e *CallError) Error() string {
 	if e.Err != nil {
 		// The last error already says "b24: <method>: ": say it once.
 		last = strings.TrimPrefix(strings.TrimPrefix(e.Err.Error(), "b24: "), e.Method+": ")
+	}
+	if e.refused != nil && e.refused != e.Err {
+		last += "; the attempts before it were refused: " + strings.TrimPrefix(strings.TrimPrefix(e.refused.Error(), "b24: "), e.Method+": ")
 	}
 	elapsed := e.Elapsed.Round(time.Millisecond)
 	switch {
@@ -101,6 +109,9 @@ func (e *CallError) Error() string {
 
 func (e *CallError) Unwrap() []error {
 	if e.Budget > 0 {
+		if e.refused != nil && e.refused != e.Err {
+			return []error{e.Err, e.refused, context.DeadlineExceeded}
+		}
 		return []error{e.Err, context.DeadlineExceeded}
 	}
 	return []error{e.Err}
@@ -116,6 +127,7 @@ type callState struct {
 	parent   context.Context // the caller's context, before the budget
 	start    time.Time
 	attempts int
+	refused  error // the last QUERY_LIMIT_EXCEEDED refusal, if any
 }
 
 // fail decides how a call's last error is returned: wrapped in a *CallError
@@ -141,7 +153,7 @@ func (s *callState) fail(ctx context.Context, err error, noTime bool) error {
 	}
 	e := &CallError{Method: s.method, Attempts: s.attempts, Elapsed: time.Since(s.start), Err: err}
 	if budget {
-		e.Budget, e.noTime = s.c.callTimeout, ctx.Err() == nil
+		e.Budget, e.noTime, e.refused = s.c.callTimeout, ctx.Err() == nil, s.refused
 	}
 	if s.c.log != nil {
 		s.c.log.LogAttrs(s.parent, slog.LevelWarn, "b24: giving up",

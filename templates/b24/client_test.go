@@ -404,6 +404,34 @@ func TestQueryLimitRetriedThenReported(t *testing.T) {
 	}
 }
 
+// TestBudgetCutAfterRefusalsSaysRefused: when the call budget ends an
+// attempt in flight after the portal refused the earlier ones, the error
+// still says the portal refused them (errors.Is QUERY_LIMIT_EXCEEDED, the
+// 503 reachable through errors.As), not only "deadline exceeded". A loaded
+// machine cut the last attempt of an endless storm this way in CI.
+func TestBudgetCutAfterRefusalsSaysRefused(t *testing.T) {
+	p := b24test.NewPortal(t)
+	p.Answer("crm.deal.add", 7)
+	p.Fail("crm.deal.add", b24test.QueryLimitStorm(2))
+	p.Fail("crm.deal.add", b24test.SlowAnswer(2*time.Second))
+	c, _ := newClient(t, p, b24.WithCallTimeout(300*time.Millisecond))
+	err := c.CallMethod(context.Background(), "crm.deal.add", nil, nil)
+	if !errors.Is(err, b24.ErrQueryLimitExceeded) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("budget cut after refusals: %v", err)
+	}
+	var ae *b24.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable {
+		t.Errorf("the refusal is not reachable through errors.As: %v", err)
+	}
+	if !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), "QUERY_LIMIT_EXCEEDED") {
+		t.Errorf("the message does not say the earlier attempts were refused: %v", err)
+	}
+	var ce *b24.CallError
+	if !errors.As(err, &ce) || ce.Attempts != 3 {
+		t.Errorf("attempts: %v", err)
+	}
+}
+
 func TestQueryLimitRetryStopsAtDeadline(t *testing.T) {
 	p := b24test.NewPortal(t)
 	p.Answer("x.y", 1)

@@ -11,8 +11,8 @@ import (
 
 // WithOperatingLimit makes the portal meter and enforce each method's
 // operating time as Bitrix24 does (limits.md), at a scale a test can reach:
-// every executed command adds its execution time (at least WithServerCost's
-// d) to the method's sum, kept in ten baskets of window/10, each counted for
+// every executed command adds its execution time (WithServerCost's d plus
+// the handler's own time) to the method's sum, kept in ten baskets of window/10, each counted for
 // window from its first command. Every answer, batch commands included,
 // reports the sum as time.operating and when the oldest basket drops out as
 // time.operating_reset_at. A command of a method whose sum is over limit is
