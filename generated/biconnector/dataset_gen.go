@@ -33,7 +33,7 @@ type Dataset struct {
 	UpdatedByID  b24.Int    `json:"updatedById"`
 	ExternalID   b24.Int    `json:"externalId"`
 	// A list of dataset fields, (Detailed description)
-	Fields []DatasetFields_2 `json:"fields"`
+	Fields []DatasetFieldsRecord `json:"fields"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -50,8 +50,8 @@ func (v Dataset) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DatasetFields_2 is the fields value of biconnector.dataset.
-type DatasetFields_2 struct {
+// DatasetFieldsRecord is the fields value of biconnector.dataset.
+type DatasetFieldsRecord struct {
 	ID           b24.Int    `json:"id"`
 	DatasetID    b24.Int    `json:"datasetId"`
 	Type         b24.String `json:"type"`
@@ -63,14 +63,14 @@ type DatasetFields_2 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DatasetFields_2) UnmarshalJSON(data []byte) error {
-	type plain DatasetFields_2
+func (v *DatasetFieldsRecord) UnmarshalJSON(data []byte) error {
+	type plain DatasetFieldsRecord
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DatasetFields_2) MarshalJSON() ([]byte, error) {
-	type plain DatasetFields_2
+func (v DatasetFieldsRecord) MarshalJSON() ([]byte, error) {
+	type plain DatasetFieldsRecord
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -144,7 +144,7 @@ type Event struct {
 	// Array of objects describing users — event participants
 	AttendeesEntityList []EventAttendeesEntityList `json:"attendeesEntityList"`
 	// Description of the event
-	Description_2 b24.String `json:"~DESCRIPTION"`
+	DescriptionField b24.String `json:"~DESCRIPTION"`
 	// Time offset of the event start time relative to the current user's timezone
 	UserOffsetFrom b24.Int `json:"~USER_OFFSET_FROM"`
 	// Time offset of the event end time relative to the current user's timezone
@@ -249,7 +249,7 @@ type EventRrule struct {
 	// End date of recurrences
 	Until b24.String `json:"UNTIL"`
 	// End date of recurrences. Technical field
-	Until_2 b24.String `json:"~UNTIL"`
+	UntilField b24.String `json:"~UNTIL"`
 	// End date of recurrences in timestamp format
 	UntilTs b24.Int `json:"UNTIL_TS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1233,7 +1233,7 @@ type EventGetNearestItem struct {
 	// Array of objects describing users — event participants
 	AttendeesEntityList []EventGetNearestItemAttendeesEntityList `json:"attendeesEntityList"`
 	// Description of the event
-	Description_2 b24.String `json:"~DESCRIPTION"`
+	DescriptionField b24.String `json:"~DESCRIPTION"`
 	// Time offset of the event start time relative to the current user's timezone
 	UserOffsetFrom b24.Int `json:"~USER_OFFSET_FROM"`
 	// Time offset of the event end time relative to the current user's timezone
@@ -1339,7 +1339,7 @@ type EventGetNearestItemRrule struct {
 	// End date of recurrences
 	Until b24.String `json:"UNTIL"`
 	// End date of recurrences. Technical field
-	Until_2 b24.String `json:"~UNTIL"`
+	UntilField b24.String `json:"~UNTIL"`
 	// End date of recurrences in timestamp format
 	UntilTs b24.Int `json:"UNTIL_TS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

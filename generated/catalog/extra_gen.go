@@ -8,12 +8,12 @@ import (
 	"iter"
 )
 
-// Extra_2 is one extra of catalog.extra, as the family's methods return it.
-// Its fields are the union of what the family's pages document
+// ExtraRecord is one extra of catalog.extra, as the family's methods return
+// it. Its fields are the union of what the family's pages document
 // (catalog-extra-get-fields, catalog-extra-get, catalog-extra-list), typed by
 // the *.fields page where it gives a type; a value that does not fit its
 // field's type is kept raw in Extra rather than failing the call.
-type Extra_2 struct {
+type ExtraRecord struct {
 	ID         b24.Int    `json:"id"`
 	Name       b24.String `json:"name"`
 	Percentage b24.Number `json:"percentage"`
@@ -22,14 +22,14 @@ type Extra_2 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *Extra_2) UnmarshalJSON(data []byte) error {
-	type plain Extra_2
+func (v *ExtraRecord) UnmarshalJSON(data []byte) error {
+	type plain ExtraRecord
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v Extra_2) MarshalJSON() ([]byte, error) {
-	type plain Extra_2
+func (v ExtraRecord) MarshalJSON() ([]byte, error) {
+	type plain ExtraRecord
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -92,7 +92,7 @@ func (p *ExtraGetParams) validate() error {
 
 // ExtraGetResult is the result of catalog.extra.get.
 type ExtraGetResult struct {
-	Extra_2 *Extra_2 `json:"extra"`
+	ExtraField *ExtraRecord `json:"extra"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -149,7 +149,7 @@ type ExtraGetFieldsParams struct{}
 
 // ExtraGetFieldsResult is the result of catalog.extra.getFields.
 type ExtraGetFieldsResult struct {
-	Extra_2 map[string]FieldInfo `json:"extra"`
+	ExtraField map[string]FieldInfo `json:"extra"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -203,8 +203,8 @@ func ExtraListCommand(p ExtraListParams) b24.Command[*ExtraListResult] {
 
 // ExtraListAll iterates over every row of catalog.extra.list, requesting page
 // after page (start/next) as the loop asks for more.
-func ExtraListAll(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...b24.CallOption) iter.Seq2[Extra_2, error] {
-	return b24.List[Extra_2](ctx, c, ExtraListCommand(p).Request, b24.ListSpec{
+func ExtraListAll(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...b24.CallOption) iter.Seq2[ExtraRecord, error] {
+	return b24.List[ExtraRecord](ctx, c, ExtraListCommand(p).Request, b24.ListSpec{
 		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "extras",
@@ -214,8 +214,8 @@ func ExtraListAll(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...
 // ExtraListExport reads every row of catalog.extra.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func ExtraListExport(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...b24.CallOption) iter.Seq2[Extra_2, error] {
-	return b24.Export[Extra_2](ctx, c, ExtraListCommand(p).Request, b24.ListSpec{
+func ExtraListExport(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...b24.CallOption) iter.Seq2[ExtraRecord, error] {
+	return b24.Export[ExtraRecord](ctx, c, ExtraListCommand(p).Request, b24.ListSpec{
 		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "extras",
@@ -299,7 +299,7 @@ type ExtraListParams struct {
 
 // ExtraListResult is the result of catalog.extra.list.
 type ExtraListResult struct {
-	Extras []Extra_2 `json:"extras"`
+	Extras []ExtraRecord `json:"extras"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -609,7 +609,7 @@ type ContactUserfield struct {
 	Settings ContactUserfieldSettings `json:"SETTINGS"`
 	// List of possible values for the custom field of type enumeration. For custom
 	// fields of other types, this parameter is meaningless
-	List []ContactUserfieldList_2 `json:"LIST"`
+	List []ContactUserfieldListRecord `json:"LIST"`
 	// Label in the edit form
 	EditFormLabel b24.Localized `json:"EDIT_FORM_LABEL"`
 	// Header in the list
@@ -747,8 +747,8 @@ func (v ContactUserfieldSettings) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ContactUserfieldList_2 is the LIST value of crm.contact.userfield.
-type ContactUserfieldList_2 struct {
+// ContactUserfieldListRecord is the LIST value of crm.contact.userfield.
+type ContactUserfieldListRecord struct {
 	// Identifier of the list element
 	ID b24.Int `json:"ID"`
 	// Value of the list element
@@ -765,14 +765,14 @@ type ContactUserfieldList_2 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldList_2) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldList_2
+func (v *ContactUserfieldListRecord) UnmarshalJSON(data []byte) error {
+	type plain ContactUserfieldListRecord
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldList_2) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldList_2
+func (v ContactUserfieldListRecord) MarshalJSON() ([]byte, error) {
+	type plain ContactUserfieldListRecord
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

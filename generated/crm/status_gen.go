@@ -36,7 +36,7 @@ type Status struct {
 	// SEMANTICS
 	Semantics b24.String `json:"SEMANTICS"`
 	// Additional Fields
-	Extra_2 json.RawMessage `json:"EXTRA"`
+	ExtraField json.RawMessage `json:"EXTRA"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -81,7 +81,7 @@ type StatusInput struct {
 	// CATEGORY_ID
 	CategoryID b24.Opt[b24.Int] `json:"CATEGORY_ID,omitzero"`
 	// Additional Fields
-	Extra_2 any `json:"EXTRA,omitzero"`
+	ExtraField any `json:"EXTRA,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -68,7 +68,7 @@ type GetParams struct {
 	// specified
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Filter by sorting field
-	Sort_2 b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	SortField b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Filter by parent department identifier
 	Parent b24.Opt[b24.Int] `json:"PARENT,omitzero"`
 	// Filter by department head identifier

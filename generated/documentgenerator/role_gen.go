@@ -286,7 +286,7 @@ const (
 	// no access
 	RolePermissionsSettingsModifyX RolePermissionsSettingsModify = ""
 	// full access
-	RolePermissionsSettingsModifyX_2 RolePermissionsSettingsModify = "X"
+	RolePermissionsSettingsModifyXValue RolePermissionsSettingsModify = "X"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -312,7 +312,7 @@ const (
 	// own and department colleagues
 	RolePermissionsTemplatesModifyD RolePermissionsTemplatesModify = "D"
 	// full access
-	RolePermissionsTemplatesModifyX_2 RolePermissionsTemplatesModify = "X"
+	RolePermissionsTemplatesModifyXValue RolePermissionsTemplatesModify = "X"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -334,7 +334,7 @@ const (
 	// no access
 	RolePermissionsDocumentsModifyX RolePermissionsDocumentsModify = ""
 	// full access
-	RolePermissionsDocumentsModifyX_2 RolePermissionsDocumentsModify = "X"
+	RolePermissionsDocumentsModifyXValue RolePermissionsDocumentsModify = "X"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -356,7 +356,7 @@ const (
 	// no access
 	RolePermissionsDocumentsViewX RolePermissionsDocumentsView = ""
 	// full access
-	RolePermissionsDocumentsViewX_2 RolePermissionsDocumentsView = "X"
+	RolePermissionsDocumentsViewXValue RolePermissionsDocumentsView = "X"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -378,7 +378,7 @@ const (
 	// no access
 	RoleInputPermissionsSettingsModifyX RoleInputPermissionsSettingsModify = ""
 	// full access
-	RoleInputPermissionsSettingsModifyX_2 RoleInputPermissionsSettingsModify = "X"
+	RoleInputPermissionsSettingsModifyXValue RoleInputPermissionsSettingsModify = "X"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -404,7 +404,7 @@ const (
 	// own and department colleagues' items
 	RoleInputPermissionsTemplatesModifyD RoleInputPermissionsTemplatesModify = "D"
 	// full access
-	RoleInputPermissionsTemplatesModifyX_2 RoleInputPermissionsTemplatesModify = "X"
+	RoleInputPermissionsTemplatesModifyXValue RoleInputPermissionsTemplatesModify = "X"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -426,7 +426,7 @@ const (
 	// no access
 	RoleInputPermissionsDocumentsModifyX RoleInputPermissionsDocumentsModify = ""
 	// full access
-	RoleInputPermissionsDocumentsModifyX_2 RoleInputPermissionsDocumentsModify = "X"
+	RoleInputPermissionsDocumentsModifyXValue RoleInputPermissionsDocumentsModify = "X"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -448,7 +448,7 @@ const (
 	// no access
 	RoleInputPermissionsDocumentsViewX RoleInputPermissionsDocumentsView = ""
 	// full access
-	RoleInputPermissionsDocumentsViewX_2 RoleInputPermissionsDocumentsView = "X"
+	RoleInputPermissionsDocumentsViewXValue RoleInputPermissionsDocumentsView = "X"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.

@@ -1240,7 +1240,7 @@ type OnOpenLineMessageAddDataData struct {
 	// An object with additional information.
 	//
 	// The structure is described below. Required.
-	Extra_2 OnOpenLineMessageAddDataDataExtra_2 `json:"extra"`
+	ExtraField OnOpenLineMessageAddDataDataExtraField `json:"extra"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1338,9 +1338,9 @@ func (v OnOpenLineMessageAddDataDataMessage) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnOpenLineMessageAddDataDataExtra_2 is the extra value of
+// OnOpenLineMessageAddDataDataExtraField is the extra value of
 // ONOPENLINEMESSAGEADD.
-type OnOpenLineMessageAddDataDataExtra_2 struct {
+type OnOpenLineMessageAddDataDataExtraField struct {
 	// External link for Bitrix24.Network. Required.
 	ExtraURL b24.String `json:"EXTRA_URL"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1348,14 +1348,14 @@ type OnOpenLineMessageAddDataDataExtra_2 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnOpenLineMessageAddDataDataExtra_2) UnmarshalJSON(data []byte) error {
-	type plain OnOpenLineMessageAddDataDataExtra_2
+func (v *OnOpenLineMessageAddDataDataExtraField) UnmarshalJSON(data []byte) error {
+	type plain OnOpenLineMessageAddDataDataExtraField
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnOpenLineMessageAddDataDataExtra_2) MarshalJSON() ([]byte, error) {
-	type plain OnOpenLineMessageAddDataDataExtra_2
+func (v OnOpenLineMessageAddDataDataExtraField) MarshalJSON() ([]byte, error) {
+	type plain OnOpenLineMessageAddDataDataExtraField
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -943,12 +943,12 @@ type DialogMessagesSearchResultMessages struct {
 	// Identifier of the chat
 	ChatID b24.Int `json:"chatId"`
 	// Identifier of the chat. A duplicate of the chatId field in the old spelling
-	ChatID_2 b24.Int `json:"chat_id"`
+	ChatIDField b24.Int `json:"chat_id"`
 	// Identifier of the message author
 	AuthorID b24.Int `json:"authorId"`
 	// Identifier of the message author. A duplicate of the authorId field in the
 	// old spelling
-	AuthorID_2 b24.Int `json:"author_id"`
+	AuthorIDField b24.Int `json:"author_id"`
 	// Date and time of message creation
 	Date b24.Time `json:"date"`
 	// Text of the message
@@ -1091,12 +1091,12 @@ type DialogMessagesSearchResultAdditionalMessages struct {
 	// Identifier of the chat
 	ChatID b24.Int `json:"chatId"`
 	// Identifier of the chat. A duplicate of the chatId field in the old spelling
-	ChatID_2 b24.Int `json:"chat_id"`
+	ChatIDField b24.Int `json:"chat_id"`
 	// Identifier of the message author
 	AuthorID b24.Int `json:"authorId"`
 	// Identifier of the message author. A duplicate of the authorId field in the
 	// old spelling
-	AuthorID_2 b24.Int `json:"author_id"`
+	AuthorIDField b24.Int `json:"author_id"`
 	// Date and time of message creation
 	Date b24.Time `json:"date"`
 	// Text of the message

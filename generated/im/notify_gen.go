@@ -8,11 +8,12 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// Notify_2 is one notify of im.notify, as the family's methods return it. Its
-// fields are the union of what the family's pages document (im-notify-get),
-// typed by the *.fields page where it gives a type; a value that does not fit
-// its field's type is kept raw in Extra rather than failing the call.
-type Notify_2 struct {
+// NotifyRecord is one notify of im.notify, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (im-notify-get), typed by the *.fields page where it gives a type; a value
+// that does not fit its field's type is kept raw in Extra rather than failing
+// the call.
+type NotifyRecord struct {
 	// Total number of notifications
 	TotalCount b24.Int `json:"total_count"`
 	// Number of unread notifications
@@ -22,29 +23,29 @@ type Notify_2 struct {
 	// List of notifications.
 	//
 	// The structure of the object is described in detail below
-	Notifications []Notify_2Notifications `json:"notifications"`
+	Notifications []NotifyRecordNotifications `json:"notifications"`
 	// Array of objects containing data about notification authors.
 	//
 	// The structure of the object is described in detail below
-	Users []Notify_2Users `json:"users"`
+	Users []NotifyRecordUsers `json:"users"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *Notify_2) UnmarshalJSON(data []byte) error {
-	type plain Notify_2
+func (v *NotifyRecord) UnmarshalJSON(data []byte) error {
+	type plain NotifyRecord
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v Notify_2) MarshalJSON() ([]byte, error) {
-	type plain Notify_2
+func (v NotifyRecord) MarshalJSON() ([]byte, error) {
+	type plain NotifyRecord
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// Notify_2Notifications is the notifications value of im.notify.
-type Notify_2Notifications struct {
+// NotifyRecordNotifications is the notifications value of im.notify.
+type NotifyRecordNotifications struct {
 	// Identifier of the notification
 	ID b24.Int `json:"id"`
 	// Identifier of the system notification chat
@@ -81,19 +82,19 @@ type Notify_2Notifications struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *Notify_2Notifications) UnmarshalJSON(data []byte) error {
-	type plain Notify_2Notifications
+func (v *NotifyRecordNotifications) UnmarshalJSON(data []byte) error {
+	type plain NotifyRecordNotifications
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v Notify_2Notifications) MarshalJSON() ([]byte, error) {
-	type plain Notify_2Notifications
+func (v NotifyRecordNotifications) MarshalJSON() ([]byte, error) {
+	type plain NotifyRecordNotifications
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// Notify_2Users is the users value of im.notify.
-type Notify_2Users struct {
+// NotifyRecordUsers is the users value of im.notify.
+type NotifyRecordUsers struct {
 	// Identifier of the user
 	ID b24.Int `json:"id"`
 	// User's activity status
@@ -141,7 +142,7 @@ type Notify_2Users struct {
 	// Array of department identifiers
 	Departments json.RawMessage `json:"departments"`
 	// User's phones or false (detailed description)
-	Phones Notify_2UsersPhones `json:"phones"`
+	Phones NotifyRecordUsersPhones `json:"phones"`
 	// Bot data or null
 	BotData json.RawMessage `json:"bot_data"`
 	// User type
@@ -155,19 +156,19 @@ type Notify_2Users struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *Notify_2Users) UnmarshalJSON(data []byte) error {
-	type plain Notify_2Users
+func (v *NotifyRecordUsers) UnmarshalJSON(data []byte) error {
+	type plain NotifyRecordUsers
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v Notify_2Users) MarshalJSON() ([]byte, error) {
-	type plain Notify_2Users
+func (v NotifyRecordUsers) MarshalJSON() ([]byte, error) {
+	type plain NotifyRecordUsers
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// Notify_2UsersPhones is the phones value of im.notify.
-type Notify_2UsersPhones struct {
+// NotifyRecordUsersPhones is the phones value of im.notify.
+type NotifyRecordUsersPhones struct {
 	// Work phone
 	WorkPhone b24.String `json:"work_phone"`
 	// Mobile phone
@@ -179,14 +180,14 @@ type Notify_2UsersPhones struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *Notify_2UsersPhones) UnmarshalJSON(data []byte) error {
-	type plain Notify_2UsersPhones
+func (v *NotifyRecordUsersPhones) UnmarshalJSON(data []byte) error {
+	type plain NotifyRecordUsersPhones
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v Notify_2UsersPhones) MarshalJSON() ([]byte, error) {
-	type plain Notify_2UsersPhones
+func (v NotifyRecordUsersPhones) MarshalJSON() ([]byte, error) {
+	type plain NotifyRecordUsersPhones
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -607,8 +608,8 @@ type NotifyDeleteParams struct {
 //   - LAST_ID_AND_LAST_TYPE: Only one parameter from the pair LAST_ID and
 //     LAST_TYPE was passed
 //   - LAST_ID_STRING: The LAST_ID parameter contains a non-numeric value
-func NotifyGet(ctx context.Context, c b24.Caller, p NotifyGetParams, opts ...b24.CallOption) (*Notify_2, error) {
-	var out Notify_2
+func NotifyGet(ctx context.Context, c b24.Caller, p NotifyGetParams, opts ...b24.CallOption) (*NotifyRecord, error) {
+	var out NotifyRecord
 	if err := b24.Invoke(ctx, c, NotifyGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -618,8 +619,8 @@ func NotifyGet(ctx context.Context, c b24.Caller, p NotifyGetParams, opts ...b24
 // NotifyGetCommand is im.notify.get as a command for a batch (see b24.Add);
 // its result decodes as NotifyGet's does. Required parameters are not checked
 // here: the portal reports them.
-func NotifyGetCommand(p NotifyGetParams) b24.Command[*Notify_2] {
-	return b24.Command[*Notify_2]{Request: b24.Request{
+func NotifyGetCommand(p NotifyGetParams) b24.Command[*NotifyRecord] {
+	return b24.Command[*NotifyRecord]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "im.notify.get",
 		Params:     p,

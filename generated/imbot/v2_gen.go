@@ -3635,8 +3635,8 @@ func (v V2CommandRegisterParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V2CommandRegisterCommand_2 is the result of imbot.v2.Command.register.
-type V2CommandRegisterCommand_2 struct {
+// V2CommandRegisterCommandRecord is the result of imbot.v2.Command.register.
+type V2CommandRegisterCommandRecord struct {
 	// Identifier of the command
 	ID b24.Int `json:"id"`
 	// Identifier of the bot
@@ -3654,20 +3654,20 @@ type V2CommandRegisterCommand_2 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2CommandRegisterCommand_2) UnmarshalJSON(data []byte) error {
-	type plain V2CommandRegisterCommand_2
+func (v *V2CommandRegisterCommandRecord) UnmarshalJSON(data []byte) error {
+	type plain V2CommandRegisterCommandRecord
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V2CommandRegisterCommand_2) MarshalJSON() ([]byte, error) {
-	type plain V2CommandRegisterCommand_2
+func (v V2CommandRegisterCommandRecord) MarshalJSON() ([]byte, error) {
+	type plain V2CommandRegisterCommandRecord
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // V2CommandRegisterResult is the result of imbot.v2.Command.register.
 type V2CommandRegisterResult struct {
-	Command *V2CommandRegisterCommand_2 `json:"command"`
+	Command *V2CommandRegisterCommandRecord `json:"command"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3893,8 +3893,8 @@ func (v V2CommandUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V2CommandUpdateCommand_2 is the result of imbot.v2.Command.update.
-type V2CommandUpdateCommand_2 struct {
+// V2CommandUpdateCommandRecord is the result of imbot.v2.Command.update.
+type V2CommandUpdateCommandRecord struct {
 	// Command identifier
 	ID b24.Int `json:"id"`
 	// Bot identifier
@@ -3912,20 +3912,20 @@ type V2CommandUpdateCommand_2 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2CommandUpdateCommand_2) UnmarshalJSON(data []byte) error {
-	type plain V2CommandUpdateCommand_2
+func (v *V2CommandUpdateCommandRecord) UnmarshalJSON(data []byte) error {
+	type plain V2CommandUpdateCommandRecord
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V2CommandUpdateCommand_2) MarshalJSON() ([]byte, error) {
-	type plain V2CommandUpdateCommand_2
+func (v V2CommandUpdateCommandRecord) MarshalJSON() ([]byte, error) {
+	type plain V2CommandUpdateCommandRecord
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // V2CommandUpdateResult is the result of imbot.v2.Command.update.
 type V2CommandUpdateResult struct {
-	Command *V2CommandUpdateCommand_2 `json:"command"`
+	Command *V2CommandUpdateCommandRecord `json:"command"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -329,7 +329,7 @@ type SendMessagesResultDataResult struct {
 	// Chat data after processing (detailed description)
 	Chat SendMessagesResultDataResultChat `json:"chat"`
 	// Additional flags for message processing (detailed description)
-	Extra_2 SendMessagesResultDataResultExtra_2 `json:"extra"`
+	ExtraField SendMessagesResultDataResultExtraField `json:"extra"`
 	// Indicates successful processing of the current array element
 	Success b24.Bool `json:"SUCCESS"`
 	// An array of error texts for the current element, returned when SUCCESS =
@@ -406,9 +406,9 @@ func (v SendMessagesResultDataResultChat) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SendMessagesResultDataResultExtra_2 is the extra value of
+// SendMessagesResultDataResultExtraField is the extra value of
 // imconnector.send.messages.
-type SendMessagesResultDataResultExtra_2 struct {
+type SendMessagesResultDataResultExtraField struct {
 	// Indicates phone validation is disabled, returned when the value is Y
 	SkipPhoneValidate b24.String `json:"skip_phone_validate"`
 	// Indicates the CRM tracker is disabled, returned when the value is Y
@@ -418,14 +418,14 @@ type SendMessagesResultDataResultExtra_2 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SendMessagesResultDataResultExtra_2) UnmarshalJSON(data []byte) error {
-	type plain SendMessagesResultDataResultExtra_2
+func (v *SendMessagesResultDataResultExtraField) UnmarshalJSON(data []byte) error {
+	type plain SendMessagesResultDataResultExtraField
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SendMessagesResultDataResultExtra_2) MarshalJSON() ([]byte, error) {
-	type plain SendMessagesResultDataResultExtra_2
+func (v SendMessagesResultDataResultExtraField) MarshalJSON() ([]byte, error) {
+	type plain SendMessagesResultDataResultExtraField
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

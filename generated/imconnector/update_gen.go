@@ -295,7 +295,7 @@ type UpdateMessagesResultDataResult struct {
 	// Data of the chat after processing (detailed description)
 	Chat UpdateMessagesResultDataResultChat `json:"chat"`
 	// Additional flags for message processing (detailed description)
-	Extra_2 UpdateMessagesResultDataResultExtra_2 `json:"extra"`
+	ExtraField UpdateMessagesResultDataResultExtraField `json:"extra"`
 	// Indicates successful processing of the current array element
 	Success b24.Bool `json:"SUCCESS"`
 	// Array of error texts for the current element, returned when SUCCESS = false
@@ -368,9 +368,9 @@ func (v UpdateMessagesResultDataResultChat) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// UpdateMessagesResultDataResultExtra_2 is the extra value of
+// UpdateMessagesResultDataResultExtraField is the extra value of
 // imconnector.update.messages.
-type UpdateMessagesResultDataResultExtra_2 struct {
+type UpdateMessagesResultDataResultExtraField struct {
 	// Indicates phone validation is disabled, returned with value Y
 	SkipPhoneValidate b24.String `json:"skip_phone_validate"`
 	// Indicates the CRM tracker is disabled, returned with value Y
@@ -380,13 +380,13 @@ type UpdateMessagesResultDataResultExtra_2 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UpdateMessagesResultDataResultExtra_2) UnmarshalJSON(data []byte) error {
-	type plain UpdateMessagesResultDataResultExtra_2
+func (v *UpdateMessagesResultDataResultExtraField) UnmarshalJSON(data []byte) error {
+	type plain UpdateMessagesResultDataResultExtraField
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v UpdateMessagesResultDataResultExtra_2) MarshalJSON() ([]byte, error) {
-	type plain UpdateMessagesResultDataResultExtra_2
+func (v UpdateMessagesResultDataResultExtraField) MarshalJSON() ([]byte, error) {
+	type plain UpdateMessagesResultDataResultExtraField
 	return b24.EncodeObject(plain(v), v.Extra)
 }

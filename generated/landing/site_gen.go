@@ -1156,7 +1156,7 @@ type SiteGetFoldersParamsFilter struct {
 	Deleted b24.Opt[string] `json:"DELETED,omitzero"`
 	// Exact match for the deletion flag. If DELETED and =DELETED are not present
 	// in the request, the method automatically adds =DELETED: "N"
-	Deleted_2 b24.Opt[string] `json:"=DELETED,omitzero"`
+	DeletedField b24.Opt[string] `json:"=DELETED,omitzero"`
 	// Title of the folder
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// Symbolic code of the folder

@@ -198,38 +198,38 @@ const (
 	// when set to *true*, excludes terminated users from the request.
 	GetParamsFilterActive GetParamsFilter = "ACTIVE"
 	// greater than or equal to
-	GetParamsFilterX GetParamsFilter = ">="
+	GetParamsFilterGe GetParamsFilter = ">="
 	// greater than
-	GetParamsFilterX_2 GetParamsFilter = ">"
+	GetParamsFilterGt GetParamsFilter = ">"
 	// less than or equal to
-	GetParamsFilterX_3 GetParamsFilter = "<="
+	GetParamsFilterLe GetParamsFilter = "<="
 	// less than
-	GetParamsFilterX_4 GetParamsFilter = "<"
+	GetParamsFilterLt GetParamsFilter = "<"
 	// IN (an array is passed as a value)
-	GetParamsFilterX_5 GetParamsFilter = "@"
+	GetParamsFilterIn GetParamsFilter = "@"
 	// NOT IN (an array is passed as a value)
-	GetParamsFilterX_6 GetParamsFilter = "!@"
+	GetParamsFilterNotIn GetParamsFilter = "!@"
 	// LIKE, substring search. The % symbol does not need to be passed in the
 	// filter value. The search looks for a substring in any position of the string
-	GetParamsFilterX_7 GetParamsFilter = "%"
+	GetParamsFilterLike GetParamsFilter = "%"
 	// LIKE, substring search. The % symbol must be passed in the value. Examples:
-	GetParamsFilterX_8 GetParamsFilter = "=%"
+	GetParamsFilterEqLike GetParamsFilter = "=%"
 	// LIKE (see description above)
-	GetParamsFilterX_9 GetParamsFilter = "%="
+	GetParamsFilterLikeEq GetParamsFilter = "%="
 	// NOT LIKE, substring search. The % symbol does not need to be passed in the
 	// filter value. The search goes from both sides.
-	GetParamsFilterX_10 GetParamsFilter = "!%"
+	GetParamsFilterNotLike GetParamsFilter = "!%"
 	// NOT LIKE, substring search. The % symbol must be passed in the value.
 	// Examples:
-	GetParamsFilterX_11 GetParamsFilter = "!=%"
+	GetParamsFilterNeLike GetParamsFilter = "!=%"
 	// NOT LIKE (see description above)
-	GetParamsFilterX_12 GetParamsFilter = "!%="
+	GetParamsFilterNotLikeEq GetParamsFilter = "!%="
 	// equal, exact match (used by default)
-	GetParamsFilterX_13 GetParamsFilter = "="
+	GetParamsFilterEq GetParamsFilter = "="
 	// not equal
-	GetParamsFilterX_14 GetParamsFilter = "!="
+	GetParamsFilterNe GetParamsFilter = "!="
 	// not equal
-	GetParamsFilterX_15 GetParamsFilter = "!"
+	GetParamsFilterNot GetParamsFilter = "!"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.

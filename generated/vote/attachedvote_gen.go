@@ -116,10 +116,10 @@ type AttachedVoteQuestionsAnswers struct {
 	Color            b24.String      `json:"COLOR"`
 	Reaction         b24.String      `json:"REACTION"`
 	FieldName        b24.String      `json:"~FIELD_NAME"`
-	FieldName_2      b24.String      `json:"FIELD_NAME"`
+	FieldNameField   b24.String      `json:"FIELD_NAME"`
 	MessageFieldName b24.String      `json:"MESSAGE_FIELD_NAME"`
 	Percent          b24.Int         `json:"~PERCENT"`
-	Percent_2        b24.Int         `json:"PERCENT"`
+	PercentField     b24.Int         `json:"PERCENT"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

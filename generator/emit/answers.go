@@ -169,9 +169,9 @@ const (
 //		}
 //	})
 func (e *emitter) docListCalls(fn *model.Func, params jen.Code) []jen.Code {
-	walk := func(name, suffix string) jen.Code {
+	walk := func(name, fnName string) jen.Code {
 		return jen.Id("t").Dot("Run").Call(jen.Lit(name), jen.Func().Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
-			jen.For(jen.List(jen.Id("_"), jen.Err()).Op(":=").Range().Qual(e.path, fn.Name+suffix).Call(
+			jen.For(jen.List(jen.Id("_"), jen.Err()).Op(":=").Range().Qual(e.path, fnName).Call(
 				jen.Id("t").Dot("Context").Call(), jen.Id("c"), jen.Id("p"))).Block(
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Id("t").Dot("Fatal").Call(jen.Err())),
 			),
@@ -180,10 +180,10 @@ func (e *emitter) docListCalls(fn *model.Func, params jen.Code) []jen.Code {
 	code := []jen.Code{
 		jen.Id("p").Op(":=").Add(params),
 		e.docCall(fn, jen.Id("p")),
-		walk(DocTestAll, "All"),
+		walk(DocTestAll, fn.All),
 	}
 	if fn.List.Export {
-		code = append(code, walk(DocTestExport, "Export"))
+		code = append(code, walk(DocTestExport, fn.Export))
 	}
 	return code
 }

@@ -161,15 +161,15 @@ func (e *emitter) funcDecls(f *jen.File, fn *model.Func) {
 	f.Add(e.commandFunc(fn))
 	f.Line()
 	if fn.List != nil {
-		allDoc := fn.Name + "All iterates over every row of " + fn.Method + ", requesting page after page (start/next) as the loop asks for more."
-		exportDoc := fn.Name + "Export reads every row of " + fn.Method + " by ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast way to read a large list. The filter in p still applies; its order is replaced."
+		allDoc := fn.All + " iterates over every row of " + fn.Method + ", requesting page after page (start/next) as the loop asks for more."
+		exportDoc := fn.Export + " reads every row of " + fn.Method + " by ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast way to read a large list. The filter in p still applies; its order is replaced."
 		if fn.Version == 3 {
 			allDoc, exportDoc = v3ListDocs(fn) // v3.go
 		}
-		f.Add(e.listFunc(fn, "All", "List", allDoc))
+		f.Add(e.listFunc(fn, fn.All, "List", allDoc))
 		f.Line()
 		if fn.List.Export {
-			f.Add(e.listFunc(fn, "Export", "Export", exportDoc))
+			f.Add(e.listFunc(fn, fn.Export, "Export", exportDoc))
 			f.Line()
 		}
 	}
@@ -538,7 +538,7 @@ func (e *emitter) callFunc(fn *model.Func) jen.Code {
 		jen.Var().Id("out").Add(e.typ(outType)),
 		jen.If(
 			jen.Err().Op(":=").Qual(e.rt, "Invoke").Call(jen.Id("ctx"), jen.Id("c"),
-				jen.Id(fn.Name+"Command").Call(jen.Id("p")).Dot("Request"), jen.Op("&").Id("out"), jen.Id("opts").Op("...")),
+				jen.Id(fn.Command).Call(jen.Id("p")).Dot("Request"), jen.Op("&").Id("out"), jen.Id("opts").Op("...")),
 			jen.Err().Op("!=").Nil(),
 		).Block(jen.Return(zero, jen.Err())),
 	)
@@ -599,9 +599,9 @@ func (e *emitter) commandFunc(fn *model.Func) jen.Code {
 	if fn.Version == 3 {
 		return e.v3CommandFunc(fn) // v3.go
 	}
-	doc := fn.Name + "Command is " + fn.Method + " as a command for a batch (see b24.Add); its result decodes as " + fn.Name + "'s does. Required parameters are not checked here: the portal reports them."
+	doc := fn.Command + " is " + fn.Method + " as a command for a batch (see b24.Add); its result decodes as " + fn.Name + "'s does. Required parameters are not checked here: the portal reports them."
 	return jen.Add(comment([]string{doc})).Line().
-		Func().Id(fn.Name+"Command").Params(jen.Id("p").Id(fn.Params.Name)).
+		Func().Id(fn.Command).Params(jen.Id("p").Id(fn.Params.Name)).
 		Qual(e.rt, "Command").Types(e.typ(fn.Result)).
 		Block(jen.Return(jen.Qual(e.rt, "Command").Types(e.typ(fn.Result)).Values(jen.Dict{jen.Id("Request"): e.request(fn)})))
 }
@@ -627,7 +627,7 @@ func (e *emitter) request(fn *model.Func) jen.Code {
 //	func DealListAll(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.CallOption) iter.Seq2[DealListItem, error] {
 //		return b24.List[DealListItem](ctx, c, DealListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 //	}
-func (e *emitter) listFunc(fn *model.Func, suffix, runtimeFunc, doc string) jen.Code {
+func (e *emitter) listFunc(fn *model.Func, name, runtimeFunc, doc string) jen.Code {
 	row := e.typ(fn.List.Row)
 	ls := jen.Dict{}
 	if fn.List.ItemsKey != "" {
@@ -651,10 +651,10 @@ func (e *emitter) listFunc(fn *model.Func, suffix, runtimeFunc, doc string) jen.
 			))))
 	}
 	body = append(body, jen.Return(jen.Qual(e.rt, runtimeFunc).Types(row.Clone()).Call(
-		jen.Id("ctx"), jen.Id("c"), jen.Id(fn.Name+"Command").Call(jen.Id("p")).Dot("Request"),
+		jen.Id("ctx"), jen.Id("c"), jen.Id(fn.Command).Call(jen.Id("p")).Dot("Request"),
 		jen.Qual(e.rt, "ListSpec").Values(ls), jen.Id("opts").Op("..."))))
 	return jen.Add(comment([]string{doc})).Line().
-		Func().Id(fn.Name+suffix).Params(e.callParams(fn)...).
+		Func().Id(name).Params(e.callParams(fn)...).
 		Qual("iter", "Seq2").Types(row.Clone(), jen.Error()).Block(body...)
 }
 

@@ -17,17 +17,17 @@ import (
 //		return b24.CommandV3[*TaskGetV3Result]{Request: b24.Request{Method: "tasks.task.get", Params: p, Version: 3, Idempotent: true}}
 //	}
 func (e *emitter) v3CommandFunc(fn *model.Func) jen.Code {
-	doc := fn.Name + "Command is " + fn.Method + " (REST 3.0) as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take it); its result decodes as " + fn.Name + "'s does. Required parameters are not checked here: the portal reports them."
+	doc := fn.Command + " is " + fn.Method + " (REST 3.0) as a command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take it); its result decodes as " + fn.Name + "'s does. Required parameters are not checked here: the portal reports them."
 	return jen.Add(comment([]string{doc})).Line().
-		Func().Id(fn.Name+"Command").Params(jen.Id("p").Id(fn.Params.Name)).
+		Func().Id(fn.Command).Params(jen.Id("p").Id(fn.Params.Name)).
 		Qual(e.rt, "CommandV3").Types(e.typ(fn.Result)).
 		Block(jen.Return(jen.Qual(e.rt, "CommandV3").Types(e.typ(fn.Result)).Values(jen.Dict{jen.Id("Request"): e.request(fn)})))
 }
 
 // v3ListDocs are the doc comments of a REST 3.0 list's All and Export.
 func v3ListDocs(fn *model.Func) (all, export string) {
-	all = fn.Name + "All iterates over every row of " + fn.Method + " (REST 3.0), requesting page after page as the loop asks for more: pagination limit (the largest page the docs allow, unless p sets one) and offset, rows from result.items. It stops with an error instead of looping when a page repeats the one before."
-	export = fn.Name + "Export reads every row of " + fn.Method + " (REST 3.0) by id: the filter in p plus [\"id\", \">\", last id], ordered by id, up to 1,000 rows a request; a [\"id\", \">\", n] condition in p is where it starts. Rows out of order, or a full page that does not move the cursor, stop it with an error instead of looping."
+	all = fn.All + " iterates over every row of " + fn.Method + " (REST 3.0), requesting page after page as the loop asks for more: pagination limit (the largest page the docs allow, unless p sets one) and offset, rows from result.items. It stops with an error instead of looping when a page repeats the one before."
+	export = fn.Export + " reads every row of " + fn.Method + " (REST 3.0) by id: the filter in p plus [\"id\", \">\", last id], ordered by id, up to 1,000 rows a request; a [\"id\", \">\", n] condition in p is where it starts. Rows out of order, or a full page that does not move the cursor, stop it with an error instead of looping."
 	return all, export
 }
 

@@ -80,17 +80,17 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 			}
 			name := pool.Take(base)
 			if name != base {
-				b.problem(m.Page, m.Line, "name-collision",
+				b.problem(m.Page, m.Line, KindNameCollision,
 					fmt.Sprintf("%s: Go name %s.%s is taken; using %s", m.Name, pn, base, name))
 			}
 			f := &Func{Name: name, Method: m.Name, Version: m.Version}
 			// The companions share the function's stem; take them now so
 			// they stay put when methods are added later.
 			f.Params = &Struct{Name: pool.Take(name + "Params")}
-			pool.Take(name + "Command")
+			f.Command = b.takeCompanion(pool, m, name+"Command")
 			if m.Result != nil && m.Result.Paginated || isV3List(m) {
-				pool.Take(name + "All")
-				pool.Take(name + "Export")
+				f.All = b.takeCompanion(pool, m, name+"All")
+				f.Export = b.takeCompanion(pool, m, name+"Export")
 			}
 			funcs[m] = f
 			if _, ok := refs[m.Name]; !ok || m.Version != 3 {
@@ -107,7 +107,7 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 			if !familyKept(e.Family, byPkg[pn]) {
 				continue
 			}
-			out := &Entity{Name: pools[pn].Take(EntityName(e)), Family: e.Family}
+			out := &Entity{Name: b.takeEntityName(pools[pn], pn, e), Family: e.Family}
 			if len(e.Input) > 0 {
 				out.Input = pools[pn].Take(out.Name + "Input")
 			}
@@ -312,6 +312,82 @@ type builder struct {
 	m    *spec.Method
 	f    *Func
 	kept map[string][]spec.Param // per struct: the params its fields came from
+}
+
+// KindNameCollision is the problem of a Go name the docs' own name cannot
+// have, because another declaration took it first: the name used instead
+// is in the message.
+const KindNameCollision = "name-collision"
+
+// takeType takes a package-level name for a type or constant: name, or
+// name+alt ("Record", "Value") when name is taken, or, when both are, the
+// pool's numbered name. Any name but the first is reported, so no public
+// name changes in silence.
+func (b *builder) takeType(name, alt string, line int) string {
+	got := name
+	switch {
+	case !b.pool.Has(name):
+		return b.pool.Take(name)
+	case !b.pool.Has(name + alt):
+		got = b.pool.Take(name + alt)
+	default:
+		got = b.pool.Take(name)
+	}
+	b.problem(b.m.Page, cmp.Or(line, b.m.Line), KindNameCollision,
+		fmt.Sprintf("%s: Go name %s is taken; using %s", b.m.Name, name, got))
+	return got
+}
+
+// takeField names the Go field of p in the struct owner: a key whose name
+// is a method of the struct (Extra, MarshalJSON) gets "Field" appended, and
+// two keys that name one Go field ("chatId", "CHAT_ID") are told apart by
+// the pool's number, reported.
+func (b *builder) takeField(local *Pool, owner string, p spec.Param) string {
+	name := b.vocab.Exported(p.Name)
+	if !local.Has(name) {
+		return local.Take(name)
+	}
+	got := name + "Field"
+	if local.Has(got) {
+		got = local.Take(name)
+	} else {
+		local.Take(got)
+	}
+	b.problem(b.m.Page, cmp.Or(p.Line, b.m.Line), KindNameCollision,
+		fmt.Sprintf("%s: key %q: Go field %s.%s is taken; using %s", b.m.Name, p.Name, owner, name, got))
+	return got
+}
+
+// takeEntityName names an entity: its own name, or the name with "Record"
+// when a function or a reserved name has it (im.notify's function Notify,
+// the name Extra), reported either way it changes.
+func (b *builder) takeEntityName(pool *Pool, pkg string, e *spec.Entity) string {
+	name := EntityName(e)
+	got := name
+	switch {
+	case !pool.Has(name):
+		return pool.Take(name)
+	case !pool.Has(name + "Record"):
+		got = pool.Take(name + "Record")
+	default:
+		got = pool.Take(name)
+	}
+	page := ""
+	if len(e.Sources) > 0 {
+		page = e.Sources[0]
+	}
+	b.problem(page, 0, KindNameCollision, fmt.Sprintf("entity %s: Go name %s.%s is taken; using %s", e.Family, pkg, name, got))
+	return got
+}
+
+// takeCompanion takes the name of a function's companion (its Command, All
+// or Export); one another declaration already took is reported.
+func (b *builder) takeCompanion(pool *Pool, m *spec.Method, want string) string {
+	got := pool.Take(want)
+	if got != want {
+		b.problem(m.Page, m.Line, KindNameCollision, fmt.Sprintf("%s: Go name %s is taken; using %s", m.Name, want, got))
+	}
+	return got
 }
 
 func (b *builder) problem(file string, line int, kind, msg string) {
@@ -588,7 +664,7 @@ func (b *builder) fields(st *Struct, prefix string, ps []spec.Param, isParam, to
 			continue
 		}
 		seen[p.Name] = true
-		goName := local.Take(b.vocab.Exported(p.Name))
+		goName := b.takeField(local, st.Name, p)
 		var t *Type
 		if isParam {
 			t = b.paramType(p, b.nestedName(prefix, goName), top)
@@ -951,7 +1027,7 @@ func (b *builder) resultType(p spec.Param, name string) *Type {
 
 // structFor declares a struct for p's fields under a pool-unique name.
 func (b *builder) structFor(name string, p spec.Param, isParam bool) *Struct {
-	st := &Struct{Name: b.pool.Take(name), Extra: true, ExtraDoc: extraDoc(p.Placeholders)}
+	st := &Struct{Name: b.takeType(name, "Record", p.Line), Extra: true, ExtraDoc: extraDoc(p.Placeholders)}
 	what := "of " + b.m.Name
 	if p.Name != "" {
 		what = "the " + p.Name + " value " + what
@@ -962,10 +1038,19 @@ func (b *builder) structFor(name string, p spec.Param, isParam bool) *Struct {
 	return st
 }
 
+// valueName is the Go name part of an enum value: its words, or for an
+// operator its operator's words.
+func valueName(v *Vocabulary, value string) string {
+	if op, ok := operatorName(strings.TrimSpace(value)); ok {
+		return op
+	}
+	return v.Exported(value)
+}
+
 // enumFor declares an enum type with one constant per documented value.
 // Integer-typed enums whose values are all integers get an int64 base.
 func (b *builder) enumFor(name string, p spec.Param) *Enum {
-	e := &Enum{Name: b.pool.Take(name), Underlying: tString}
+	e := &Enum{Name: b.takeType(name, "Value", p.Line), Underlying: tString}
 	allInt := strings.Contains(strings.ToLower(p.Type), "int")
 	for _, v := range p.Enum {
 		if _, err := strconv.ParseInt(v.Value, 10, 64); err != nil {
@@ -989,7 +1074,7 @@ func (b *builder) enumFor(name string, p spec.Param) *Enum {
 			lit = strconv.FormatInt(n, 10)
 		}
 		e.Values = append(e.Values, EnumValue{
-			Name:  b.pool.Take(e.Name + b.vocab.Exported(v.Value)),
+			Name:  b.takeType(e.Name+valueName(b.vocab, v.Value), "Value", p.Line),
 			Value: lit,
 			Doc:   oneLine(v.Description),
 		})

@@ -81,7 +81,7 @@ func BuildEvents(s *spec.Spec, scopes []string) (*Events, []spec.Problem) {
 		base, derived := b.eventGoName(ev, vocab)
 		name := b.pool.Take(base)
 		if name != base {
-			b.problem(ev.Page, ev.Line, "name-collision",
+			b.problem(ev.Page, ev.Line, KindNameCollision,
 				fmt.Sprintf("%s: Go name events.%s is taken; using %s", ev.Name, base, name))
 		} else if derived != "" {
 			b.problem(ev.Page, ev.Line, "event-name-derived", fmt.Sprintf("%s: %s; Go name %s", ev.Name, derived, name))
@@ -120,7 +120,7 @@ func (b *builder) event(ev *spec.Event, e *Event) {
 	for _, f := range st.Fields {
 		if f.Name == "EventName" { // the method every event has
 			f.Name = "EventNameField"
-			b.problem(ev.Page, ev.Line, "name-collision", e.Wire+": field EventName renamed EventNameField")
+			b.problem(ev.Page, ev.Line, KindNameCollision, e.Wire+": field EventName renamed EventNameField")
 		}
 	}
 	if auth != nil {

@@ -90,6 +90,36 @@ func Exported(s string) string {
 	return exportedWords(splitWords(s))
 }
 
+// operatorWords name the symbols of the filter operators the docs list as
+// values (user.get's ">=", "!%"): the same words the runtime's operators use
+// (b24.Ge, b24.NotIn), so a value written in symbols still gets a name
+// rather than "X".
+var operatorWords = []struct{ sym, word string }{
+	{">=", "Ge"}, {"<=", "Le"}, {"!=", "Ne"}, {"!", "Not"}, {"=", "Eq"},
+	{">", "Gt"}, {"<", "Lt"}, {"@", "In"}, {"%", "Like"},
+}
+
+// operatorName spells an operator value in words: "!@" → "NotIn", "=%" →
+// "EqLike"; false when s is not made of operator symbols only.
+func operatorName(s string) (string, bool) {
+	var b strings.Builder
+	for s != "" {
+		found := false
+		for _, o := range operatorWords {
+			if strings.HasPrefix(s, o.sym) {
+				b.WriteString(o.word)
+				s = s[len(o.sym):]
+				found = true
+				break
+			}
+		}
+		if !found {
+			return "", false
+		}
+	}
+	return b.String(), b.Len() > 0
+}
+
 // exportedWords joins words into an exported identifier (see Exported).
 func exportedWords(words []string) string {
 	var b strings.Builder

@@ -103,9 +103,9 @@ func (b *builder) result(m *spec.Method, f *Func) {
 
 	if r.Wrapper != "" && validKey(r.Wrapper) {
 		// {"result": {"task": {...}}}: a struct around the wrapped value.
-		outer := &Struct{Name: b.pool.Take(resultName), Extra: true}
+		outer := &Struct{Name: b.takeType(resultName, "Record", m.Line), Extra: true}
 		outer.Doc = []string{outer.Name + " is the result of " + m.Name + "."}
-		field := NewPool("Extra", "MarshalJSON", "UnmarshalJSON").Take(Exported(r.Wrapper))
+		field := b.wrapperField(outer.Name, r.Wrapper, m)
 		outer.Fields = []*Field{{Name: field, JSON: r.Wrapper, Type: inner}}
 		if inner.Kind == Named {
 			outer.Fields[0].Type = pointerTo(inner)
@@ -139,6 +139,19 @@ func (b *builder) result(m *spec.Method, f *Func) {
 	}
 }
 
+// wrapperField names the one field of a result wrapper struct (outer) that
+// holds the wrapped value: the wrapper key's name, with "Field" appended
+// where the key is a name the struct has already (Extra), reported.
+func (b *builder) wrapperField(outer, wrapper string, m *spec.Method) string {
+	name := Exported(wrapper)
+	if !NewPool("Extra", "MarshalJSON", "UnmarshalJSON").Has(name) {
+		return name
+	}
+	b.problem(m.Page, m.Line, KindNameCollision,
+		fmt.Sprintf("%s: key %q: Go field %s.%s is taken; using %sField", m.Name, wrapper, outer, name, name))
+	return name + "Field"
+}
+
 // FieldInfo is the shared type of field descriptors, declared once in each
 // package that has a *.fields method. Every package pool reserves the name,
 // so a package that gains one later renames nothing.
@@ -166,9 +179,9 @@ func (b *builder) fieldInfoResult(m *spec.Method, f *Func, wrapper string) {
 	inner := mapOf(named(FieldInfo))
 	b.stats.ResultFieldsTyped += max(1, len(m.Result.Fields))
 	if wrapper != "" && validKey(wrapper) {
-		outer := &Struct{Name: b.pool.Take(f.Name + "Result"), Extra: true}
+		outer := &Struct{Name: b.takeType(f.Name+"Result", "Record", m.Line), Extra: true}
 		outer.Doc = []string{outer.Name + " is the result of " + m.Name + "."}
-		field := NewPool("Extra", "MarshalJSON", "UnmarshalJSON").Take(Exported(wrapper))
+		field := b.wrapperField(outer.Name, wrapper, m)
 		outer.Fields = []*Field{{Name: field, JSON: wrapper, Type: inner}}
 		f.Structs = append(f.Structs, outer)
 		f.Result, f.Zero = pointerTo(named(outer.Name)), ZeroNil
@@ -179,7 +192,7 @@ func (b *builder) fieldInfoResult(m *spec.Method, f *Func, wrapper string) {
 
 // resultStruct declares a result struct that keeps undocumented keys.
 func (b *builder) resultStruct(name, what string, fields []spec.Param) *Struct {
-	st := &Struct{Name: b.pool.Take(name), Extra: true}
+	st := &Struct{Name: b.takeType(name, "Record", 0), Extra: true}
 	st.Doc = []string{st.Name + " is " + what + "."}
 	b.f.Structs = append(b.f.Structs, st)
 	b.fields(st, st.Name, fields, false, false)
