@@ -113,12 +113,12 @@ type Func struct {
 	Idempotent bool
 	Doc        []string // paragraphs; the first starts with Name
 
-	Params   *Struct         // <Name>Params
+	Params *Struct // <Name>Params
 	// The companions, named by model with the function (emit makes no
 	// names): the batch command, and for lists the two iterators.
-	Command     string // DealGetCommand
-	All, Export string // DealListAll, DealListExport; "" unless a list
-	Required []RequiredCheck // checked before any request, in field order
+	Command     string          // DealGetCommand
+	All, Export string          // DealListAll, DealListExport; "" unless a list
+	Required    []RequiredCheck // checked before any request, in field order
 
 	Result    *Type  // R in (R, error)
 	ResultDoc string // why a result is raw, when it is
