@@ -103,6 +103,11 @@ type Activity struct {
 	WebdavElements json.RawMessage `json:"WEBDAV_ELEMENTS"`
 	// IS_INCOMING_CHANNEL
 	IsIncomingChannel b24.Bool `json:"IS_INCOMING_CHANNEL"`
+	// Original version Used to protect data from accidental overwriting by an
+	// external system. If the data was imported and not changed in the external
+	// system, such data can be edited in CRM without fear that the next export
+	// will lead to data overwriting
+	OriginVersion b24.String `json:"ORIGIN_VERSION"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

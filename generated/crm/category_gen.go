@@ -100,6 +100,14 @@ type CategoryInput struct {
 	OriginID b24.Opt[string] `json:"originId,omitzero"`
 	// ORIGINATOR_ID
 	OriginatorID b24.Opt[string] `json:"originatorId,omitzero"`
+	// Indicates whether the funnel is a system funnel.
+	//
+	// Exists only in SPAs
+	IsSystem b24.Opt[bool] `json:"isSystem,omitzero"`
+	// Alias for system funnels.
+	//
+	// Exists only in SPAs
+	Code b24.Opt[string] `json:"code,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

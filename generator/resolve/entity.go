@@ -475,7 +475,43 @@ func descriptorFields(m *spec.Method) []spec.Param {
 		p.ReadOnly = p.ReadOnly || marked[k]
 		out = append(out, p)
 	}
+	return append(out, tableOnlyFields(res.Fields, keys)...)
+}
+
+// tableOnlyFields are the rows of a *.fields page's table that its example
+// leaves out: the examples are often cut short ("…"), and the table is
+// the page's list of fields. Only a table that documents fields counts:
+// most of the example's keys must be rows of it (a table of the
+// descriptor's own attributes, type and isRequired, shares none).
+func tableOnlyFields(rows []spec.Param, exampleKeys []string) []spec.Param {
+	inExample := map[string]bool{}
+	for _, k := range exampleKeys {
+		inExample[normKey(k)] = true
+	}
+	shared := 0
+	for _, f := range rows {
+		if inExample[normKey(f.Name)] {
+			shared++
+		}
+	}
+	if len(exampleKeys) == 0 || 2*shared < len(exampleKeys) {
+		return nil
+	}
+	var out []spec.Param
+	for _, f := range rows {
+		if inExample[normKey(f.Name)] || !validRowKey(f.Name) {
+			continue
+		}
+		f.ReadOnly = f.ReadOnly || describedReadOnly(f.Description)
+		out = append(out, f)
+	}
 	return out
+}
+
+// validRowKey is a table row that names one field: not a placeholder
+// ("UF_*", "fieldN"), nor a path into another's value.
+func validRowKey(name string) bool {
+	return name != "" && !dynamicKey(name) && !strings.ContainsAny(name, ".[] ")
 }
 
 type descriptor struct {
