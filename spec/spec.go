@@ -123,6 +123,11 @@ type Param struct {
 	// ReadOnly is true for an entity field its *.fields page marks
 	// isReadOnly; set by the resolve stage.
 	ReadOnly bool `json:"read_only,omitempty"`
+	// RequestName is an entity field's key as requests spell it (filter,
+	// select, order), where that differs from the read key: tasks.task
+	// reads "parentId" and filters by "PARENT_ID". Set by the resolve
+	// stage from the *.fields page.
+	RequestName string `json:"request_name,omitempty"`
 	// Entity is the family ("crm.deal") whose entity this object is (the
 	// "fields" of an add or update); set by the resolve stage.
 	Entity string `json:"entity,omitempty"`

@@ -87,8 +87,8 @@ func main() {
 	n := 0
 	for row, err := range crm.ItemListExport(ctx, client, crm.ItemListParams{
 		EntityTypeID: deal,
-		Filter:       b24.Filter{}.Eq("stageId", "WON").Gt("opportunity", 1000),
-		Select:       []string{"id", "title", "opportunity"},
+		Filter:       b24.Terms(crm.ItemKeyStageID.Eq("WON"), crm.ItemKeyOpportunity.Gt(1000)),
+		Select:       b24.Columns(crm.ItemKeyID, crm.ItemKeyTitle, crm.ItemKeyOpportunity),
 	}) {
 		if err != nil {
 			log.Fatal(err)

@@ -79,48 +79,13 @@ type EngineListParams struct {
 	//
 	// The list of fields available for filtering is provided in the section
 	// (detailed description)
-	Filter *EngineListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Maximum number of elements in the response
 	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
-}
-
-// EngineListParamsFilter is the filter value of ai.engine.list.
-type EngineListParamsFilter struct {
-	// Service identifier
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Application code to which the service belongs.
-	//
-	// Without application context, such as through a webhook, you can filter by
-	// any APP_CODE.
-	//
-	// In the context of an OAuth application, the method always shows only the
-	// services of the current application
-	AppCode b24.Opt[string] `json:"APP_CODE,omitzero"`
-	// Service name
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Symbolic code of the service
-	Code b24.Opt[string] `json:"CODE,omitzero"`
-	// Service category
-	Category b24.Opt[string] `json:"CATEGORY,omitzero"`
-	// Service endpoint URL
-	CompletionsURL b24.Opt[string] `json:"COMPLETIONS_URL,omitzero"`
-	// Date and time of service creation in ISO 8601 format, e.g.,
-	// 2026-03-20T09:50:00+03:00
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EngineListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain EngineListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EngineListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain EngineListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // EngineListItem is one row of ai.engine.list.

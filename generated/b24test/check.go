@@ -170,6 +170,9 @@ func (p *Portal) checkRequest(method string, version int, params map[string]any)
 	}
 	var probs []problem
 	checkLevelParams(&probs, "", schema, params, p.checks == checksStrict)
+	if p.checks == checksStrict {
+		checkEntityKeys(&probs, method, version, params) // check_keys.go
+	}
 	if len(probs) == 0 {
 		return nil
 	}

@@ -1729,7 +1729,11 @@ func V1BookingListCommand(p V1BookingListParams) b24.Command[*V1BookingListResul
 type V1BookingListParams struct {
 	// Object for filtering the list of bookings, description of available fields
 	// below
-	Filter *V1BookingListParamsFilter `json:"FILTER,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Object for sorting the list of bookings. The sorting direction can take the
 	// following values:
 	//
@@ -1738,69 +1742,10 @@ type V1BookingListParams struct {
 	//
 	// The default value is {id: 'ASC'}. Description of available fields below.
 	// Default: {id: 'ASC'}.
-	Order *V1BookingListParamsOrder `json:"ORDER,omitzero"`
-}
-
-// V1BookingListParamsFilter is the FILTER value of booking.v1.booking.list.
-type V1BookingListParamsFilter struct {
-	// Object for filtering by booking time in the format {"dateFrom": "0",
-	// "dateTo": "1739262600"}, where
 	//
-	//   - dateFrom — start of the period, a number in timestamp format
-	//   - dateTo — end of the period, a number in timestamp format
-	//
-	// If the object is provided, all parameters within it are required
-	Within map[string]any `json:"within,omitzero"`
-	// Object for filtering by client, accepts an array of entities objects with
-	// fields
-	//
-	//   - code — client type code
-	//   - module — module
-	//   - id — element identifier
-	//
-	// Available types and module for clients are returned by the method
-	// booking.v1.clienttype.list.
-	//
-	// If the object is provided, all parameters within it are required
-	Client map[string]any `json:"client,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain V1BookingListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain V1BookingListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1BookingListParamsOrder is the ORDER value of booking.v1.booking.list.
-type V1BookingListParamsOrder struct {
-	// Sort by identifier
-	ID b24.Opt[string] `json:"id,omitzero"`
-	// Sort by start date
-	DateFrom b24.Opt[string] `json:"dateFrom,omitzero"`
-	// Sort by end date
-	DateTo b24.Opt[string] `json:"dateTo,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingListParamsOrder) UnmarshalJSON(data []byte) error {
-	type plain V1BookingListParamsOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingListParamsOrder) MarshalJSON() ([]byte, error) {
-	type plain V1BookingListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"ORDER,omitzero"`
 }
 
 // V1BookingListResult is the result of booking.v1.booking.list.
@@ -2200,7 +2145,11 @@ type V1ResourceListParams struct {
 	//
 	//   - field_N — field of the resource for filtering
 	//   - value_N — value of the field
-	Filter *V1ResourceListParamsFilter `json:"FILTER,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Object for sorting the list of resources in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}, where
 	//
@@ -2213,63 +2162,10 @@ type V1ResourceListParams struct {
 	//   - desc — descending
 	//
 	// The default value is {ID: 'ASC'}. Default: {ID: 'ASC'}.
-	Order *V1ResourceListParamsOrder `json:"ORDER,omitzero"`
-}
-
-// V1ResourceListParamsFilter is the FILTER value of booking.v1.resource.list.
-type V1ResourceListParamsFilter struct {
-	// Search query. Searches by substring in the resource name
-	SearchQuery b24.Opt[string] `json:"searchQuery,omitzero"`
-	// Filter by resource display setting. Possible values:
 	//
-	//   - Y — in schedule columns
-	//   - N — when resources overlap
-	IsMain b24.Opt[b24.Bool] `json:"isMain,omitzero"`
-	// Identifier of the resource type.
-	//
-	// The list of available types can be obtained using the method
-	// booking.v1.resourceType.list
-	TypeID b24.Opt[b24.Int] `json:"typeId,omitzero"`
-	// Name of the resource
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Description of the resource
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1ResourceListParamsOrder is the ORDER value of booking.v1.resource.list.
-type V1ResourceListParamsOrder struct {
-	// Sort by identifier
-	ID b24.Opt[string] `json:"id,omitzero"`
-	// Sort by name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceListParamsOrder) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceListParamsOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceListParamsOrder) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"ORDER,omitzero"`
 }
 
 // V1ResourceListResult is the result of booking.v1.resource.list.
@@ -2888,7 +2784,11 @@ type V1ResourceTypeListParams struct {
 	//
 	//   - field_N — field of the resource type for filtering
 	//   - value_N — field value
-	Filter *V1ResourceTypeListParamsFilter `json:"FILTER,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// An object for sorting the list of resource types in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}, where
 	//
@@ -2901,59 +2801,10 @@ type V1ResourceTypeListParams struct {
 	//   - desc — descending
 	//
 	// The default value is {ID: 'ASC'}. Default: {ID: 'ASC'}.
-	Order *V1ResourceTypeListParamsOrder `json:"ORDER,omitzero"`
-}
-
-// V1ResourceTypeListParamsFilter is the FILTER value of
-// booking.v1.resourceType.list.
-type V1ResourceTypeListParamsFilter struct {
-	// Search query. Searches for a substring in the resource type name
-	SearchQuery b24.Opt[string] `json:"searchQuery,omitzero"`
-	// Resource type module
-	ModuleID b24.Opt[string] `json:"moduleId,omitzero"`
-	// Resource type name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Resource type code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceTypeListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceTypeListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceTypeListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceTypeListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1ResourceTypeListParamsOrder is the ORDER value of
-// booking.v1.resourceType.list.
-type V1ResourceTypeListParamsOrder struct {
-	// Sort by identifier
-	ID b24.Opt[string] `json:"id,omitzero"`
-	// Sort by name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Sort by code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceTypeListParamsOrder) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceTypeListParamsOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceTypeListParamsOrder) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceTypeListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
+	//
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"ORDER,omitzero"`
 }
 
 // V1ResourceTypeListResult is the result of booking.v1.resourceType.list.
@@ -3960,31 +3811,11 @@ func V1WaitlistListCommand(p V1WaitlistListParams) b24.Command[*V1WaitlistListRe
 type V1WaitlistListParams struct {
 	// An object for filtering waitlist records. Pass the createdWithin object
 	// inside the filter to filter by creation date, (detailed description)
-	Filter *V1WaitlistListParamsFilter `json:"filter,omitzero"`
-}
-
-// V1WaitlistListParamsFilter is the filter value of booking.v1.waitlist.list.
-type V1WaitlistListParamsFilter struct {
-	// Start date of the filtering period in the format dd.mm.yyyy, inclusive.
-	// Required.
-	From string `json:"from"`
-	// End date of the filtering period in the format dd.mm.yyyy, exclusive.
-	// Required.
-	To string `json:"to"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1WaitlistListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain V1WaitlistListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1WaitlistListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain V1WaitlistListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 }
 
 // V1WaitlistListItem is one row of booking.v1.waitlist.list.

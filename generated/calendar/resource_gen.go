@@ -114,65 +114,22 @@ func ResourceBookingListCommand(p ResourceBookingListParams) b24.Command[[]Resou
 // calendar.resource.booking.list.
 type ResourceBookingListParams struct {
 	// Filter fields. Required.
-	Filter ResourceBookingListParamsFilter `json:"filter"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter"`
 }
 
 // validate reports the first required parameter left empty.
 func (p *ResourceBookingListParams) validate() error {
-	if p.Filter.ResourceTypeIDList == nil {
+	if p.Filter == nil {
 		return &b24.RequiredError{
 			Method: "calendar.resource.booking.list",
-			Param:  "filter.resourceTypeIdList",
-		}
-	}
-	if p.Filter.ResourceIDList == nil {
-		return &b24.RequiredError{
-			Method: "calendar.resource.booking.list",
-			Param:  "filter.resourceIdList",
+			Param:  "filter",
 		}
 	}
 	return nil
-}
-
-// ResourceBookingListParamsFilter is the filter value of
-// calendar.resource.booking.list.
-type ResourceBookingListParamsFilter struct {
-	// List of resource identifiers.
-	//
-	// Identifiers can be obtained using the method calendar.resource.list.
-	// Required.
-	ResourceTypeIDList []b24.Int `json:"resourceTypeIdList"`
-	// Start date of the period
-	From b24.Opt[b24.Date] `json:"from,omitzero"`
-	// End date of the period
-	To b24.Opt[b24.Date] `json:"to,omitzero"`
-	// List of resource booking identifiers from the custom field of type
-	// resourcebooking in leads or deals in CRM.
-	//
-	// Identifiers can be obtained via:
-	//
-	//   - universal methods — crm.item.get, crm.item.list
-	//   - methods for leads — crm.lead.get, crm.lead.list
-	//   - methods for deals — crm.deal.get, crm.deal.list
-	//
-	// To find out which custom fields have the type resourcebooking, you can use
-	// the method crm.lead.userfield.list for leads and the method
-	// crm.deal.userfield.list for deals. Required.
-	ResourceIDList []any `json:"resourceIdList"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ResourceBookingListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain ResourceBookingListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ResourceBookingListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain ResourceBookingListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ResourceBookingListItem is one row of calendar.resource.booking.list.

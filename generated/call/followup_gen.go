@@ -570,7 +570,11 @@ func FollowupListCommand(p FollowupListParams) b24.CommandV3[*FollowupListResult
 // FollowupListParams holds the parameters of call.followup.list.
 type FollowupListParams struct {
 	// Selection criteria (detailed description). Required.
-	Filter FollowupListParamsFilter `json:"filter"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter"`
 	// List of fields and nested paths to be returned in the list items.
 	//
 	// If the parameter is not passed or an empty array is passed, the method
@@ -587,7 +591,10 @@ type FollowupListParams struct {
 	// Sorting parameters (detailed description).
 	//
 	// Default: { "startDate": "desc" }. Default: { "startDate": "desc" }.
-	Order *FollowupListParamsOrder `json:"order,omitzero"`
+	//
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Cursor pagination parameters (detailed description)
 	Pagination *FollowupListParamsPagination `json:"pagination,omitzero"`
 	// Format of user mentions in text AI fields.
@@ -604,96 +611,13 @@ type FollowupListParams struct {
 
 // validate reports the first required parameter left empty.
 func (p *FollowupListParams) validate() error {
-	if p.Filter.StartDate.From == "" {
+	if p.Filter == nil {
 		return &b24.RequiredError{
 			Method: "call.followup.list",
-			Param:  "filter.startDate.from",
-		}
-	}
-	if p.Filter.StartDate.To == "" {
-		return &b24.RequiredError{
-			Method: "call.followup.list",
-			Param:  "filter.startDate.to",
+			Param:  "filter",
 		}
 	}
 	return nil
-}
-
-// FollowupListParamsFilter is the filter value of call.followup.list.
-type FollowupListParamsFilter struct {
-	// Call start period (detailed description). Required.
-	StartDate FollowupListParamsFilterStartDate `json:"startDate"`
-	// Call participant identifier.
-	//
-	// An Administrator can obtain Follow-ups for any user. For a regular user, the
-	// filter is forcibly restricted to their identifier
-	ParticipantID b24.Opt[b24.Int] `json:"participantId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain FollowupListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain FollowupListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FollowupListParamsFilterStartDate is the startDate value of
-// call.followup.list.
-type FollowupListParamsFilterStartDate struct {
-	// Period start in ISO 8601 format. For example: 2026-01-01T00:00:00Z.
-	// Required.
-	From string `json:"from"`
-	// Period end in ISO 8601 format. The value must be greater than or equal to
-	// from. Required.
-	To string `json:"to"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupListParamsFilterStartDate) UnmarshalJSON(data []byte) error {
-	type plain FollowupListParamsFilterStartDate
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupListParamsFilterStartDate) MarshalJSON() ([]byte, error) {
-	type plain FollowupListParamsFilterStartDate
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FollowupListParamsOrder is the order value of call.followup.list.
-type FollowupListParamsOrder struct {
-	// Sort direction by call start date.
-	//
-	// Possible values:
-	//
-	//   - asc — ascending
-	//   - desc — descending
-	//
-	// Default: desc. Default: desc.
-	StartDate b24.Opt[FollowupListParamsOrderStartDate] `json:"startDate,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupListParamsOrder) UnmarshalJSON(data []byte) error {
-	type plain FollowupListParamsOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupListParamsOrder) MarshalJSON() ([]byte, error) {
-	type plain FollowupListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FollowupListParamsPagination is the pagination value of call.followup.list.
@@ -838,28 +762,6 @@ func (v *FollowupListResultAfterCursor) UnmarshalJSON(data []byte) error {
 func (v FollowupListResultAfterCursor) MarshalJSON() ([]byte, error) {
 	type plain FollowupListResultAfterCursor
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FollowupListParamsOrderStartDate is the startDate of call.followup.list: the
-// constants below are the documented values; others are accepted too.
-type FollowupListParamsOrderStartDate string
-
-// The documented values of FollowupListParamsOrderStartDate.
-const (
-	// ascending
-	FollowupListParamsOrderStartDateAsc FollowupListParamsOrderStartDate = "asc"
-	// descending
-	FollowupListParamsOrderStartDateDesc FollowupListParamsOrderStartDate = "desc"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *FollowupListParamsOrderStartDate) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = FollowupListParamsOrderStartDate(s)
-	return nil
 }
 
 // FollowupListParamsMentionFormat is the mentionFormat of call.followup.list:

@@ -39,6 +39,34 @@ func (v Catalog) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Catalog, for list filters
+// (b24.Terms(CatalogKeyIblockID.Eq(…))), select (b24.Columns) and order:
+// each as catalog.catalog spells it, typed by what the field holds.
+const (
+	// CatalogKeyIblockID is "iblockId", the key of Catalog.IblockID in requests.
+	CatalogKeyIblockID b24.OrderedKey[int64] = "iblockId"
+	// CatalogKeyIblockTypeID is "iblockTypeId", the key of Catalog.IblockTypeID in
+	// requests.
+	CatalogKeyIblockTypeID b24.OrderedKey[int64] = "iblockTypeId"
+	// CatalogKeyID is "id", the key of Catalog.ID in requests.
+	CatalogKeyID b24.OrderedKey[int64] = "id"
+	// CatalogKeyLid is "lid", the key of Catalog.Lid in requests.
+	CatalogKeyLid b24.TextKey = "lid"
+	// CatalogKeyName is "name", the key of Catalog.Name in requests.
+	CatalogKeyName b24.TextKey = "name"
+	// CatalogKeyProductIblockID is "productIblockId", the key of
+	// Catalog.ProductIblockID in requests.
+	CatalogKeyProductIblockID b24.OrderedKey[int64] = "productIblockId"
+	// CatalogKeySKUPropertyID is "skuPropertyId", the key of Catalog.SKUPropertyID
+	// in requests.
+	CatalogKeySKUPropertyID b24.OrderedKey[int64] = "skuPropertyId"
+	// CatalogKeySubscription is "subscription", the key of Catalog.Subscription in
+	// requests.
+	CatalogKeySubscription b24.FlagKey = "subscription"
+	// CatalogKeyVATID is "vatId", the key of Catalog.VATID in requests.
+	CatalogKeyVATID b24.OrderedKey[int64] = "vatId"
+)
+
 // CatalogGet calls catalog.catalog.get: Get Values of All Fields in the Trade
 // Catalog.
 //
@@ -294,6 +322,9 @@ type CatalogListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of the trade catalogs will be selected.
+	//
+	// b24.Columns(CatalogKeyIblockID, CatalogKeyLid) spells it from Catalog's
+	// typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected records in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -332,9 +363,9 @@ type CatalogListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Catalog's typed keys, which spell each key as catalog.catalog
+	// does: b24.Terms(CatalogKeyLid.Eq("x"), CatalogKeyIblockID.Gt(10)); custom
+	// fields by conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected trade catalogs in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -347,8 +378,7 @@ type CatalogListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{CatalogKeyIblockID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination.
 	//

@@ -71,6 +71,25 @@ func (v DocumentcontractorInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Documentcontractor, for list filters
+// (b24.Terms(DocumentcontractorKeyDocumentID.Eq(…))), select (b24.Columns)
+// and order: each as catalog.documentcontractor spells it, typed by what the
+// field holds.
+const (
+	// DocumentcontractorKeyDocumentID is "documentId", the key of
+	// Documentcontractor.DocumentID in requests.
+	DocumentcontractorKeyDocumentID b24.OrderedKey[int64] = "documentId"
+	// DocumentcontractorKeyEntityID is "entityId", the key of
+	// Documentcontractor.EntityID in requests.
+	DocumentcontractorKeyEntityID b24.OrderedKey[int64] = "entityId"
+	// DocumentcontractorKeyEntityTypeID is "entityTypeId", the key of
+	// Documentcontractor.EntityTypeID in requests.
+	DocumentcontractorKeyEntityTypeID b24.OrderedKey[int64] = "entityTypeId"
+	// DocumentcontractorKeyID is "id", the key of Documentcontractor.ID in
+	// requests.
+	DocumentcontractorKeyID b24.OrderedKey[int64] = "id"
+)
+
 // DocumentcontractorAdd calls catalog.documentcontractor.add: Add Vendor to
 // Inventory Document.
 //
@@ -349,6 +368,10 @@ type DocumentcontractorListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of the document will be selected.
+	//
+	// b24.Columns(DocumentcontractorKeyDocumentID,
+	// DocumentcontractorKeyDocumentID) spells it from Documentcontractor's typed
+	// keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected bindings in the format {"field_1":
 	// "value_1", ..., "field_N": "value_N"}.
@@ -387,9 +410,11 @@ type DocumentcontractorListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Documentcontractor's typed keys, which spell each key as
+	// catalog.documentcontractor does:
+	// b24.Terms(DocumentcontractorKeyDocumentID.Eq("x"),
+	// DocumentcontractorKeyDocumentID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected documents in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -404,8 +429,8 @@ type DocumentcontractorListParams struct {
 	//
 	// By default, results are sorted in ascending order by id. Default: id.
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first:
+	// b24.Order{DocumentcontractorKeyDocumentID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

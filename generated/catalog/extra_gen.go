@@ -33,6 +33,19 @@ func (v ExtraRecord) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of ExtraRecord, for list filters
+// (b24.Terms(ExtraRecordKeyID.Eq(…))), select (b24.Columns) and order: each
+// as catalog.extra spells it, typed by what the field holds.
+const (
+	// ExtraRecordKeyID is "id", the key of ExtraRecord.ID in requests.
+	ExtraRecordKeyID b24.OrderedKey[int64] = "id"
+	// ExtraRecordKeyName is "name", the key of ExtraRecord.Name in requests.
+	ExtraRecordKeyName b24.TextKey = "name"
+	// ExtraRecordKeyPercentage is "percentage", the key of ExtraRecord.Percentage
+	// in requests.
+	ExtraRecordKeyPercentage b24.OrderedKey[float64] = "percentage"
+)
+
 // ExtraGet calls catalog.extra.get: Get Margin Field Values by ID.
 //
 // This method returns information about the margin based on its ID.
@@ -228,6 +241,9 @@ type ExtraListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of the markup type will be selected.
+	//
+	// b24.Columns(ExtraRecordKeyID, ExtraRecordKeyName) spells it from
+	// ExtraRecord's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected markups in the format {"field_1":
 	// "value_1", ..., "field_N": "value_N"}.
@@ -266,9 +282,10 @@ type ExtraListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from ExtraRecord's typed keys, which spell each key as
+	// catalog.extra does: b24.Terms(ExtraRecordKeyName.Eq("x"),
+	// ExtraRecordKeyID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected markups in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -281,8 +298,7 @@ type ExtraListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{ExtraRecordKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

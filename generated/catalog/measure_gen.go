@@ -80,6 +80,30 @@ func (v MeasureInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Measure, for list filters
+// (b24.Terms(MeasureKeyCode.Eq(…))), select (b24.Columns) and order: each as
+// catalog.measure spells it, typed by what the field holds.
+const (
+	// MeasureKeyCode is "code", the key of Measure.Code in requests.
+	MeasureKeyCode b24.OrderedKey[int64] = "code"
+	// MeasureKeyID is "id", the key of Measure.ID in requests.
+	MeasureKeyID b24.OrderedKey[int64] = "id"
+	// MeasureKeyIsDefault is "isDefault", the key of Measure.IsDefault in
+	// requests.
+	MeasureKeyIsDefault b24.FlagKey = "isDefault"
+	// MeasureKeyMeasureTitle is "measureTitle", the key of Measure.MeasureTitle in
+	// requests.
+	MeasureKeyMeasureTitle b24.TextKey = "measureTitle"
+	// MeasureKeySymbol is "symbol", the key of Measure.Symbol in requests.
+	MeasureKeySymbol b24.TextKey = "symbol"
+	// MeasureKeySymbolIntl is "symbolIntl", the key of Measure.SymbolIntl in
+	// requests.
+	MeasureKeySymbolIntl b24.TextKey = "symbolIntl"
+	// MeasureKeySymbolLetterIntl is "symbolLetterIntl", the key of
+	// Measure.SymbolLetterIntl in requests.
+	MeasureKeySymbolLetterIntl b24.TextKey = "symbolLetterIntl"
+)
+
 // MeasureAdd calls catalog.measure.add: Add Measurement Unit.
 //
 // This method adds a new measurement unit.
@@ -397,6 +421,9 @@ type MeasureListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of measurement units will be selected.
+	//
+	// b24.Columns(MeasureKeyCode, MeasureKeyMeasureTitle) spells it from Measure's
+	// typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected records in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -434,9 +461,9 @@ type MeasureListParams struct {
 	//   - = — equal, exact match (used by default)
 	//   - != — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Measure's typed keys, which spell each key as catalog.measure
+	// does: b24.Terms(MeasureKeyMeasureTitle.Eq("x"), MeasureKeyCode.Gt(10));
+	// custom fields by conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected fields of measurement units in the format
 	// {"field_1": "order_1", ... "field_N": "order_N"}.
@@ -449,8 +476,7 @@ type MeasureListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{MeasureKeyCode.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

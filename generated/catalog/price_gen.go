@@ -6,6 +6,7 @@ import (
 	"context"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Price is one price of catalog.price, as the family's methods return it. Its
@@ -75,6 +76,34 @@ func (v PriceInput) MarshalJSON() ([]byte, error) {
 	type plain PriceInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of Price, for list filters
+// (b24.Terms(PriceKeyCatalogGroupID.Eq(…))), select (b24.Columns) and order:
+// each as catalog.price spells it, typed by what the field holds.
+const (
+	// PriceKeyCatalogGroupID is "catalogGroupId", the key of Price.CatalogGroupID
+	// in requests.
+	PriceKeyCatalogGroupID b24.OrderedKey[int64] = "catalogGroupId"
+	// PriceKeyCurrency is "currency", the key of Price.Currency in requests.
+	PriceKeyCurrency b24.TextKey = "currency"
+	// PriceKeyExtraID is "extraId", the key of Price.ExtraID in requests.
+	PriceKeyExtraID b24.OrderedKey[int64] = "extraId"
+	// PriceKeyID is "id", the key of Price.ID in requests.
+	PriceKeyID b24.OrderedKey[int64] = "id"
+	// PriceKeyPrice is "price", the key of Price.Price in requests.
+	PriceKeyPrice b24.OrderedKey[float64] = "price"
+	// PriceKeyPriceScale is "priceScale", the key of Price.PriceScale in requests.
+	PriceKeyPriceScale b24.OrderedKey[float64] = "priceScale"
+	// PriceKeyProductID is "productId", the key of Price.ProductID in requests.
+	PriceKeyProductID b24.OrderedKey[int64] = "productId"
+	// PriceKeyQuantityFrom is "quantityFrom", the key of Price.QuantityFrom in
+	// requests.
+	PriceKeyQuantityFrom b24.OrderedKey[int64] = "quantityFrom"
+	// PriceKeyQuantityTo is "quantityTo", the key of Price.QuantityTo in requests.
+	PriceKeyQuantityTo b24.OrderedKey[int64] = "quantityTo"
+	// PriceKeyTimestampX is "timestampX", the key of Price.TimestampX in requests.
+	PriceKeyTimestampX b24.OrderedKey[time.Time] = "timestampX"
+)
 
 // PriceAdd calls catalog.price.add: Add Product Price.
 //
@@ -431,6 +460,9 @@ type PriceListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// price fields will be selected
+	//
+	// b24.Columns(PriceKeyCatalogGroupID, PriceKeyCurrency) spells it from Price's
+	// typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected product prices in {"field_1": "value_1",
 	// ..., "field_N": "value_N"} format.
@@ -469,9 +501,9 @@ type PriceListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Price's typed keys, which spell each key as catalog.price
+	// does: b24.Terms(PriceKeyCurrency.Eq("x"), PriceKeyCatalogGroupID.Gt(10));
+	// custom fields by conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected product prices in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -484,8 +516,7 @@ type PriceListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{PriceKeyCatalogGroupID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination.
 	//

@@ -6,6 +6,7 @@ import (
 	"context"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // PriceType is one priceType of catalog.priceType, as the family's methods
@@ -84,6 +85,34 @@ func (v PriceTypeInput) MarshalJSON() ([]byte, error) {
 	type plain PriceTypeInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of PriceType, for list filters
+// (b24.Terms(PriceTypeKeyBase.Eq(…))), select (b24.Columns) and order: each
+// as catalog.priceType spells it, typed by what the field holds.
+const (
+	// PriceTypeKeyBase is "base", the key of PriceType.Base in requests.
+	PriceTypeKeyBase b24.TextKey = "base"
+	// PriceTypeKeyCreatedBy is "createdBy", the key of PriceType.CreatedBy in
+	// requests.
+	PriceTypeKeyCreatedBy b24.OrderedKey[int64] = "createdBy"
+	// PriceTypeKeyDateCreate is "dateCreate", the key of PriceType.DateCreate in
+	// requests.
+	PriceTypeKeyDateCreate b24.OrderedKey[time.Time] = "dateCreate"
+	// PriceTypeKeyID is "id", the key of PriceType.ID in requests.
+	PriceTypeKeyID b24.OrderedKey[int64] = "id"
+	// PriceTypeKeyModifiedBy is "modifiedBy", the key of PriceType.ModifiedBy in
+	// requests.
+	PriceTypeKeyModifiedBy b24.OrderedKey[int64] = "modifiedBy"
+	// PriceTypeKeyName is "name", the key of PriceType.Name in requests.
+	PriceTypeKeyName b24.TextKey = "name"
+	// PriceTypeKeySort is "sort", the key of PriceType.Sort in requests.
+	PriceTypeKeySort b24.OrderedKey[int64] = "sort"
+	// PriceTypeKeyTimestampX is "timestampX", the key of PriceType.TimestampX in
+	// requests.
+	PriceTypeKeyTimestampX b24.OrderedKey[time.Time] = "timestampX"
+	// PriceTypeKeyXMLID is "xmlId", the key of PriceType.XMLID in requests.
+	PriceTypeKeyXMLID b24.TextKey = "xmlId"
+)
 
 // PriceTypeAdd calls catalog.priceType.add: Create Price Type.
 //
@@ -416,6 +445,9 @@ type PriceTypeListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of the price type will be selected.
+	//
+	// b24.Columns(PriceTypeKeyBase, PriceTypeKeyBase) spells it from PriceType's
+	// typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected price types in the format {"field_1":
 	// "value_1", ..., "field_N": "value_N"}.
@@ -454,9 +486,10 @@ type PriceTypeListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from PriceType's typed keys, which spell each key as
+	// catalog.priceType does: b24.Terms(PriceTypeKeyBase.Eq("x"),
+	// PriceTypeKeyBase.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected price types in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -469,8 +502,7 @@ type PriceTypeListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{PriceTypeKeyBase.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

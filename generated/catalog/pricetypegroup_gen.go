@@ -67,6 +67,24 @@ func (v PriceTypeGroupInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of PriceTypeGroup, for list filters
+// (b24.Terms(PriceTypeGroupKeyAccess.Eq(…))), select (b24.Columns) and
+// order: each as catalog.priceTypeGroup spells it, typed by what the field
+// holds.
+const (
+	// PriceTypeGroupKeyAccess is "access", the key of PriceTypeGroup.Access in
+	// requests.
+	PriceTypeGroupKeyAccess b24.FlagKey = "access"
+	// PriceTypeGroupKeyCatalogGroupID is "catalogGroupId", the key of
+	// PriceTypeGroup.CatalogGroupID in requests.
+	PriceTypeGroupKeyCatalogGroupID b24.OrderedKey[int64] = "catalogGroupId"
+	// PriceTypeGroupKeyGroupID is "groupId", the key of PriceTypeGroup.GroupID in
+	// requests.
+	PriceTypeGroupKeyGroupID b24.OrderedKey[int64] = "groupId"
+	// PriceTypeGroupKeyID is "id", the key of PriceTypeGroup.ID in requests.
+	PriceTypeGroupKeyID b24.OrderedKey[int64] = "id"
+)
+
 // PriceTypeGroupAdd calls catalog.priceTypeGroup.add: Add Price Type Binding
 // to Customer Group.
 //
@@ -349,6 +367,9 @@ type PriceTypeGroupListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// binding fields will be selected.
+	//
+	// b24.Columns(PriceTypeGroupKeyAccess, PriceTypeGroupKeyAccess) spells it from
+	// PriceTypeGroup's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected bindings in the format {"field_1":
 	// "value_1", ..., "field_N": "value_N"}.
@@ -380,9 +401,10 @@ type PriceTypeGroupListParams struct {
 	// If the filter conditions do not match any records, the method will return an
 	// empty list.
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from PriceTypeGroup's typed keys, which spell each key as
+	// catalog.priceTypeGroup does: b24.Terms(PriceTypeGroupKeyAccess.Eq("x"),
+	// PriceTypeGroupKeyAccess.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected bindings in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -395,8 +417,7 @@ type PriceTypeGroupListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{PriceTypeGroupKeyAccess.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for managing pagination.
 	//

@@ -70,6 +70,22 @@ func (v PriceTypeLangInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of PriceTypeLang, for list filters
+// (b24.Terms(PriceTypeLangKeyCatalogGroupID.Eq(…))), select (b24.Columns)
+// and order: each as catalog.priceTypeLang spells it, typed by what the field
+// holds.
+const (
+	// PriceTypeLangKeyCatalogGroupID is "catalogGroupId", the key of
+	// PriceTypeLang.CatalogGroupID in requests.
+	PriceTypeLangKeyCatalogGroupID b24.OrderedKey[int64] = "catalogGroupId"
+	// PriceTypeLangKeyID is "id", the key of PriceTypeLang.ID in requests.
+	PriceTypeLangKeyID b24.OrderedKey[int64] = "id"
+	// PriceTypeLangKeyLang is "lang", the key of PriceTypeLang.Lang in requests.
+	PriceTypeLangKeyLang b24.TextKey = "lang"
+	// PriceTypeLangKeyName is "name", the key of PriceTypeLang.Name in requests.
+	PriceTypeLangKeyName b24.TextKey = "name"
+)
+
 // PriceTypeLangAdd calls catalog.priceTypeLang.add: Add Translation for Price
 // Type Name.
 //
@@ -501,6 +517,9 @@ type PriceTypeLangListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of the price type name translations will be selected.
+	//
+	// b24.Columns(PriceTypeLangKeyCatalogGroupID, PriceTypeLangKeyLang) spells it
+	// from PriceTypeLang's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected price type name translations in the
 	// format {"field_1": "value_1", ... "field_N": "value_N"}.
@@ -539,9 +558,10 @@ type PriceTypeLangListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from PriceTypeLang's typed keys, which spell each key as
+	// catalog.priceTypeLang does: b24.Terms(PriceTypeLangKeyLang.Eq("x"),
+	// PriceTypeLangKeyCatalogGroupID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected price type name translations in the
 	// format {"field_1": "order_1", ... "field_N": "order_N"}.
@@ -554,8 +574,8 @@ type PriceTypeLangListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first:
+	// b24.Order{PriceTypeLangKeyCatalogGroupID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination.
 	//

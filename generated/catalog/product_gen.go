@@ -2532,42 +2532,22 @@ func ProductGetFieldsByFilterCommand(p ProductGetFieldsByFilterParams) b24.Comma
 // catalog.product.getFieldsByFilter.
 type ProductGetFieldsByFilterParams struct {
 	// Filter to retrieve all product fields. Required.
-	Filter ProductGetFieldsByFilterParamsFilter `json:"filter"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter"`
 }
 
 // validate reports the first required parameter left empty.
 func (p *ProductGetFieldsByFilterParams) validate() error {
-	if p.Filter.IblockID == 0 {
+	if p.Filter == nil {
 		return &b24.RequiredError{
 			Method: "catalog.product.getFieldsByFilter",
-			Param:  "filter.iblockId",
+			Param:  "filter",
 		}
 	}
 	return nil
-}
-
-// ProductGetFieldsByFilterParamsFilter is the filter value of
-// catalog.product.getFieldsByFilter.
-type ProductGetFieldsByFilterParamsFilter struct {
-	// Identifier of the information block.
-	//
-	// To obtain existing identifiers of information blocks, use
-	// catalog.catalog.list. Required.
-	IblockID b24.Int `json:"iblockId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductGetFieldsByFilterParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain ProductGetFieldsByFilterParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductGetFieldsByFilterParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain ProductGetFieldsByFilterParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ProductGetFieldsByFilterResult is the result of
@@ -3185,43 +3165,22 @@ func ProductOfferGetFieldsByFilterCommand(p ProductOfferGetFieldsByFilterParams)
 // catalog.product.offer.getFieldsByFilter.
 type ProductOfferGetFieldsByFilterParams struct {
 	// Filter to retrieve all fields of the product variation. Required.
-	Filter ProductOfferGetFieldsByFilterParamsFilter `json:"filter"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter"`
 }
 
 // validate reports the first required parameter left empty.
 func (p *ProductOfferGetFieldsByFilterParams) validate() error {
-	if p.Filter.IblockID == 0 {
+	if p.Filter == nil {
 		return &b24.RequiredError{
 			Method: "catalog.product.offer.getFieldsByFilter",
-			Param:  "filter.iblockId",
+			Param:  "filter",
 		}
 	}
 	return nil
-}
-
-// ProductOfferGetFieldsByFilterParamsFilter is the filter value of
-// catalog.product.offer.getFieldsByFilter.
-type ProductOfferGetFieldsByFilterParamsFilter struct {
-	// Identifier of the information block of the trade catalog for variations.
-	//
-	// To obtain existing identifiers of information blocks of trade catalogs, use
-	// catalog.catalog.list. The variation information block has the
-	// productIblockId field filled in. Required.
-	IblockID b24.Int `json:"iblockId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferGetFieldsByFilterParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferGetFieldsByFilterParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferGetFieldsByFilterParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferGetFieldsByFilterParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ProductOfferGetFieldsByFilterResult is the result of
@@ -3926,42 +3885,22 @@ func ProductServiceGetFieldsByFilterCommand(p ProductServiceGetFieldsByFilterPar
 // catalog.product.service.getFieldsByFilter.
 type ProductServiceGetFieldsByFilterParams struct {
 	// Filter to retrieve all service fields. Required.
-	Filter ProductServiceGetFieldsByFilterParamsFilter `json:"filter"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter"`
 }
 
 // validate reports the first required parameter left empty.
 func (p *ProductServiceGetFieldsByFilterParams) validate() error {
-	if p.Filter.IblockID == 0 {
+	if p.Filter == nil {
 		return &b24.RequiredError{
 			Method: "catalog.product.service.getFieldsByFilter",
-			Param:  "filter.iblockId",
+			Param:  "filter",
 		}
 	}
 	return nil
-}
-
-// ProductServiceGetFieldsByFilterParamsFilter is the filter value of
-// catalog.product.service.getFieldsByFilter.
-type ProductServiceGetFieldsByFilterParamsFilter struct {
-	// Identifier of the information block.
-	//
-	// To obtain existing identifiers of information blocks, use
-	// catalog.catalog.list. Required.
-	IblockID b24.Int `json:"iblockId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceGetFieldsByFilterParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceGetFieldsByFilterParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceGetFieldsByFilterParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceGetFieldsByFilterParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ProductServiceGetFieldsByFilterResult is the result of
@@ -4663,42 +4602,22 @@ func ProductSKUGetFieldsByFilterCommand(p ProductSKUGetFieldsByFilterParams) b24
 // catalog.product.sku.getFieldsByFilter.
 type ProductSKUGetFieldsByFilterParams struct {
 	// Filter to retrieve all fields of the parent product. Required.
-	Filter ProductSKUGetFieldsByFilterParamsFilter `json:"filter"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter"`
 }
 
 // validate reports the first required parameter left empty.
 func (p *ProductSKUGetFieldsByFilterParams) validate() error {
-	if p.Filter.IblockID == 0 {
+	if p.Filter == nil {
 		return &b24.RequiredError{
 			Method: "catalog.product.sku.getFieldsByFilter",
-			Param:  "filter.iblockId",
+			Param:  "filter",
 		}
 	}
 	return nil
-}
-
-// ProductSKUGetFieldsByFilterParamsFilter is the filter value of
-// catalog.product.sku.getFieldsByFilter.
-type ProductSKUGetFieldsByFilterParamsFilter struct {
-	// Identifier of the information block.
-	//
-	// To obtain existing identifiers of information blocks, use
-	// catalog.catalog.list. Required.
-	IblockID b24.Int `json:"iblockId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUGetFieldsByFilterParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUGetFieldsByFilterParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUGetFieldsByFilterParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUGetFieldsByFilterParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ProductSKUGetFieldsByFilterResult is the result of

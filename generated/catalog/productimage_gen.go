@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // ProductImage is one productImage of catalog.productImage, as the family's
@@ -102,6 +103,31 @@ func (v *ProductImageInputType) UnmarshalJSON(data []byte) error {
 	*v = ProductImageInputType(s)
 	return nil
 }
+
+// The typed REST 2 keys of ProductImage, for list filters
+// (b24.Terms(ProductImageKeyCreateTime.Eq(…))), select (b24.Columns) and
+// order: each as catalog.productImage spells it, typed by what the field
+// holds.
+const (
+	// ProductImageKeyCreateTime is "createTime", the key of
+	// ProductImage.CreateTime in requests.
+	ProductImageKeyCreateTime b24.OrderedKey[time.Time] = "createTime"
+	// ProductImageKeyDetailURL is "detailUrl", the key of ProductImage.DetailURL
+	// in requests.
+	ProductImageKeyDetailURL b24.TextKey = "detailUrl"
+	// ProductImageKeyDownloadURL is "downloadUrl", the key of
+	// ProductImage.DownloadURL in requests.
+	ProductImageKeyDownloadURL b24.TextKey = "downloadUrl"
+	// ProductImageKeyID is "id", the key of ProductImage.ID in requests.
+	ProductImageKeyID b24.OrderedKey[int64] = "id"
+	// ProductImageKeyName is "name", the key of ProductImage.Name in requests.
+	ProductImageKeyName b24.TextKey = "name"
+	// ProductImageKeyProductID is "productId", the key of ProductImage.ProductID
+	// in requests.
+	ProductImageKeyProductID b24.TextKey = "productId"
+	// ProductImageKeyType is "type", the key of ProductImage.Type in requests.
+	ProductImageKeyType b24.TextKey = "type"
+)
 
 // ProductImageAdd calls catalog.productImage.add: Add Image to Product.
 //
@@ -494,6 +520,9 @@ type ProductImageListParams struct {
 	ProductID b24.Int `json:"productId"`
 	// An array with a list of fields to select (see fields of the object
 	// catalog_product_image)
+	//
+	// b24.Columns(ProductImageKeyCreateTime, ProductImageKeyDetailURL) spells it
+	// from ProductImage's typed keys.
 	Select []string `json:"select,omitzero"`
 }
 

@@ -369,6 +369,81 @@ func (v *ProductPropertyUserType) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// The typed REST 2 keys of ProductProperty, for list filters
+// (b24.Terms(ProductPropertyKeyActive.Eq(…))), select (b24.Columns) and
+// order: each as catalog.productProperty spells it, typed by what the field
+// holds.
+const (
+	// ProductPropertyKeyActive is "active", the key of ProductProperty.Active in
+	// requests.
+	ProductPropertyKeyActive b24.FlagKey = "active"
+	// ProductPropertyKeyCode is "code", the key of ProductProperty.Code in
+	// requests.
+	ProductPropertyKeyCode b24.TextKey = "code"
+	// ProductPropertyKeyXMLID is "xmlId", the key of ProductProperty.XMLID in
+	// requests.
+	ProductPropertyKeyXMLID b24.TextKey = "xmlId"
+	// ProductPropertyKeyColCount is "colCount", the key of
+	// ProductProperty.ColCount in requests.
+	ProductPropertyKeyColCount b24.OrderedKey[int64] = "colCount"
+	// ProductPropertyKeyDefaultValue is "defaultValue", the key of
+	// ProductProperty.DefaultValue in requests.
+	ProductPropertyKeyDefaultValue b24.TextKey = "defaultValue"
+	// ProductPropertyKeyFileType is "fileType", the key of
+	// ProductProperty.FileType in requests.
+	ProductPropertyKeyFileType b24.TextKey = "fileType"
+	// ProductPropertyKeyFiltrable is "filtrable", the key of
+	// ProductProperty.Filtrable in requests.
+	ProductPropertyKeyFiltrable b24.FlagKey = "filtrable"
+	// ProductPropertyKeyHint is "hint", the key of ProductProperty.Hint in
+	// requests.
+	ProductPropertyKeyHint b24.TextKey = "hint"
+	// ProductPropertyKeyIblockID is "iblockId", the key of
+	// ProductProperty.IblockID in requests.
+	ProductPropertyKeyIblockID b24.OrderedKey[int64] = "iblockId"
+	// ProductPropertyKeyID is "id", the key of ProductProperty.ID in requests.
+	ProductPropertyKeyID b24.OrderedKey[int64] = "id"
+	// ProductPropertyKeyIsRequired is "isRequired", the key of
+	// ProductProperty.IsRequired in requests.
+	ProductPropertyKeyIsRequired b24.FlagKey = "isRequired"
+	// ProductPropertyKeyLinkIblockID is "linkIblockId", the key of
+	// ProductProperty.LinkIblockID in requests.
+	ProductPropertyKeyLinkIblockID b24.OrderedKey[int64] = "linkIblockId"
+	// ProductPropertyKeyListType is "listType", the key of
+	// ProductProperty.ListType in requests.
+	ProductPropertyKeyListType b24.TextKey = "listType"
+	// ProductPropertyKeyMultiple is "multiple", the key of
+	// ProductProperty.Multiple in requests.
+	ProductPropertyKeyMultiple b24.FlagKey = "multiple"
+	// ProductPropertyKeyMultipleCnt is "multipleCnt", the key of
+	// ProductProperty.MultipleCnt in requests.
+	ProductPropertyKeyMultipleCnt b24.OrderedKey[int64] = "multipleCnt"
+	// ProductPropertyKeyName is "name", the key of ProductProperty.Name in
+	// requests.
+	ProductPropertyKeyName b24.TextKey = "name"
+	// ProductPropertyKeyPropertyType is "propertyType", the key of
+	// ProductProperty.PropertyType in requests.
+	ProductPropertyKeyPropertyType b24.TextKey = "propertyType"
+	// ProductPropertyKeyRowCount is "rowCount", the key of
+	// ProductProperty.RowCount in requests.
+	ProductPropertyKeyRowCount b24.OrderedKey[int64] = "rowCount"
+	// ProductPropertyKeySearchable is "searchable", the key of
+	// ProductProperty.Searchable in requests.
+	ProductPropertyKeySearchable b24.FlagKey = "searchable"
+	// ProductPropertyKeySort is "sort", the key of ProductProperty.Sort in
+	// requests.
+	ProductPropertyKeySort b24.OrderedKey[int64] = "sort"
+	// ProductPropertyKeyTimestampX is "timestampX", the key of
+	// ProductProperty.TimestampX in requests.
+	ProductPropertyKeyTimestampX b24.TextKey = "timestampX"
+	// ProductPropertyKeyUserType is "userType", the key of
+	// ProductProperty.UserType in requests.
+	ProductPropertyKeyUserType b24.TextKey = "userType"
+	// ProductPropertyKeyWithDescription is "withDescription", the key of
+	// ProductProperty.WithDescription in requests.
+	ProductPropertyKeyWithDescription b24.FlagKey = "withDescription"
+)
+
 // ProductPropertyAdd calls catalog.productProperty.add: Add Product Property
 // or Variation.
 //
@@ -728,7 +803,10 @@ type ProductPropertyListParams struct {
 	// An array containing the list of fields to select (see fields of the object
 	// catalog_product_property).
 	//
-	// If the parameter is not provided, all fields will be selected
+	// If the parameter is not provided, all fields will be selected.
+	//
+	// b24.Columns(ProductPropertyKeyActive, ProductPropertyKeyCode) spells it from
+	// ProductProperty's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected properties in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -761,9 +839,10 @@ type ProductPropertyListParams struct {
 	// catalogs. If an iblockId is provided that is not a catalog, the method will
 	// return an empty list
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from ProductProperty's typed keys, which spell each key as
+	// catalog.productProperty does: b24.Terms(ProductPropertyKeyCode.Eq("x"),
+	// ProductPropertyKeyActive.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected properties in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -778,8 +857,7 @@ type ProductPropertyListParams struct {
 	//
 	// If the parameter is not provided, sorting id ASC is applied.
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{ProductPropertyKeyActive.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// The parameter is used to control pagination.
 	//

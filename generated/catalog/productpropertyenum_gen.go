@@ -76,6 +76,31 @@ func (v ProductPropertyEnumInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of ProductPropertyEnum, for list filters
+// (b24.Terms(ProductPropertyEnumKeyDef.Eq(…))), select (b24.Columns) and
+// order: each as catalog.productPropertyEnum spells it, typed by what the
+// field holds.
+const (
+	// ProductPropertyEnumKeyDef is "def", the key of ProductPropertyEnum.Def in
+	// requests.
+	ProductPropertyEnumKeyDef b24.FlagKey = "def"
+	// ProductPropertyEnumKeyID is "id", the key of ProductPropertyEnum.ID in
+	// requests.
+	ProductPropertyEnumKeyID b24.OrderedKey[int64] = "id"
+	// ProductPropertyEnumKeyPropertyID is "propertyId", the key of
+	// ProductPropertyEnum.PropertyID in requests.
+	ProductPropertyEnumKeyPropertyID b24.OrderedKey[int64] = "propertyId"
+	// ProductPropertyEnumKeySort is "sort", the key of ProductPropertyEnum.Sort in
+	// requests.
+	ProductPropertyEnumKeySort b24.OrderedKey[int64] = "sort"
+	// ProductPropertyEnumKeyValue is "value", the key of ProductPropertyEnum.Value
+	// in requests.
+	ProductPropertyEnumKeyValue b24.TextKey = "value"
+	// ProductPropertyEnumKeyXMLID is "xmlId", the key of ProductPropertyEnum.XMLID
+	// in requests.
+	ProductPropertyEnumKeyXMLID b24.TextKey = "xmlId"
+)
+
 // ProductPropertyEnumAdd calls catalog.productPropertyEnum.add: Add Value to
 // List Property.
 //
@@ -444,7 +469,10 @@ type ProductPropertyEnumListParams struct {
 	// An array containing the list of fields to be selected (see fields of the
 	// object catalog_product_property_enum).
 	//
-	// If the parameter is not provided, all fields will be selected
+	// If the parameter is not provided, all fields will be selected.
+	//
+	// b24.Columns(ProductPropertyEnumKeyDef, ProductPropertyEnumKeyValue) spells
+	// it from ProductPropertyEnum's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected values in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -478,9 +506,11 @@ type ProductPropertyEnumListParams struct {
 	// not exist or does not belong to the product catalog, the method will return
 	// an empty list
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from ProductPropertyEnum's typed keys, which spell each key as
+	// catalog.productPropertyEnum does:
+	// b24.Terms(ProductPropertyEnumKeyValue.Eq("x"),
+	// ProductPropertyEnumKeyDef.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected values in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -495,8 +525,7 @@ type ProductPropertyEnumListParams struct {
 	//
 	// If the parameter is not provided, sorting id ASC is applied.
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{ProductPropertyEnumKeyDef.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for managing pagination.
 	//

@@ -82,6 +82,31 @@ func (v ProductPropertyFeatureInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of ProductPropertyFeature, for list filters
+// (b24.Terms(ProductPropertyFeatureKeyFeatureID.Eq(…))), select
+// (b24.Columns) and order: each as catalog.productPropertyFeature spells it,
+// typed by what the field holds.
+const (
+	// ProductPropertyFeatureKeyFeatureID is "featureId", the key of
+	// ProductPropertyFeature.FeatureID in requests.
+	ProductPropertyFeatureKeyFeatureID b24.TextKey = "featureId"
+	// ProductPropertyFeatureKeyID is "id", the key of ProductPropertyFeature.ID in
+	// requests.
+	ProductPropertyFeatureKeyID b24.OrderedKey[int64] = "id"
+	// ProductPropertyFeatureKeyIsEnabled is "isEnabled", the key of
+	// ProductPropertyFeature.IsEnabled in requests.
+	ProductPropertyFeatureKeyIsEnabled b24.FlagKey = "isEnabled"
+	// ProductPropertyFeatureKeyModuleID is "moduleId", the key of
+	// ProductPropertyFeature.ModuleID in requests.
+	ProductPropertyFeatureKeyModuleID b24.TextKey = "moduleId"
+	// ProductPropertyFeatureKeyPropertyID is "propertyId", the key of
+	// ProductPropertyFeature.PropertyID in requests.
+	ProductPropertyFeatureKeyPropertyID b24.OrderedKey[int64] = "propertyId"
+	// ProductPropertyFeatureKeyFeatureName is "featureName", the key of
+	// ProductPropertyFeature.FeatureName in requests.
+	ProductPropertyFeatureKeyFeatureName b24.TextKey = "featureName"
+)
+
 // ProductPropertyFeatureAdd calls catalog.productPropertyFeature.add: Add
 // Product Property or Variation Parameter.
 //
@@ -484,6 +509,10 @@ type ProductPropertyFeatureListParams struct {
 	// object catalog_product_property_features).
 	//
 	// If the parameter is not provided, all fields will be selected.
+	//
+	// b24.Columns(ProductPropertyFeatureKeyFeatureID,
+	// ProductPropertyFeatureKeyFeatureID) spells it from ProductPropertyFeature's
+	// typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected parameters in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -517,9 +546,11 @@ type ProductPropertyFeatureListParams struct {
 	// exist or does not relate to the trade catalog, the method will return an
 	// empty list.
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from ProductPropertyFeature's typed keys, which spell each key as
+	// catalog.productPropertyFeature does:
+	// b24.Terms(ProductPropertyFeatureKeyFeatureID.Eq("x"),
+	// ProductPropertyFeatureKeyFeatureID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected parameters in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -534,8 +565,8 @@ type ProductPropertyFeatureListParams struct {
 	//
 	// If the parameter is not provided, sorting id ASC is applied.
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first:
+	// b24.Order{ProductPropertyFeatureKeyFeatureID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

@@ -34,6 +34,20 @@ func (v Ratio) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Ratio, for list filters
+// (b24.Terms(RatioKeyID.Eq(…))), select (b24.Columns) and order: each as
+// catalog.ratio spells it, typed by what the field holds.
+const (
+	// RatioKeyID is "id", the key of Ratio.ID in requests.
+	RatioKeyID b24.OrderedKey[int64] = "id"
+	// RatioKeyIsDefault is "isDefault", the key of Ratio.IsDefault in requests.
+	RatioKeyIsDefault b24.FlagKey = "isDefault"
+	// RatioKeyProductID is "productId", the key of Ratio.ProductID in requests.
+	RatioKeyProductID b24.OrderedKey[int64] = "productId"
+	// RatioKeyRatio is "ratio", the key of Ratio.Ratio in requests.
+	RatioKeyRatio b24.OrderedKey[float64] = "ratio"
+)
+
 // RatioGet calls catalog.ratio.get: Get Unit of Measure Ratio Field Values.
 //
 // The method returns the values of the unit of measure ratio fields by
@@ -233,6 +247,8 @@ func RatioListExport(ctx context.Context, c b24.Caller, p RatioListParams, opts 
 type RatioListParams struct {
 	// An array with the list of fields to select (see the fields of the
 	// catalog_ratio object)
+	//
+	// b24.Columns(RatioKeyID, RatioKeyID) spells it from Ratio's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected measurement unit ratios in the format
 	// {"field_1": "value_1", ... "field_N": "value_N"}.
@@ -271,9 +287,9 @@ type RatioListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Ratio's typed keys, which spell each key as catalog.ratio
+	// does: b24.Terms(RatioKeyID.Eq("x"), RatioKeyID.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected fields of measurement unit ratios in the
 	// format {"field_1": "order_1", ... "field_N": "order_N"}.
@@ -286,8 +302,7 @@ type RatioListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{RatioKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination.
 	//

@@ -6,6 +6,7 @@ import (
 	"context"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // RoundingRule is one roundingRule of catalog.roundingRule, as the family's
@@ -73,6 +74,38 @@ func (v RoundingRuleInput) MarshalJSON() ([]byte, error) {
 	type plain RoundingRuleInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of RoundingRule, for list filters
+// (b24.Terms(RoundingRuleKeyCatalogGroupID.Eq(…))), select (b24.Columns) and
+// order: each as catalog.roundingRule spells it, typed by what the field
+// holds.
+const (
+	// RoundingRuleKeyCatalogGroupID is "catalogGroupId", the key of
+	// RoundingRule.CatalogGroupID in requests.
+	RoundingRuleKeyCatalogGroupID b24.OrderedKey[int64] = "catalogGroupId"
+	// RoundingRuleKeyCreatedBy is "createdBy", the key of RoundingRule.CreatedBy
+	// in requests.
+	RoundingRuleKeyCreatedBy b24.OrderedKey[int64] = "createdBy"
+	// RoundingRuleKeyDateCreate is "dateCreate", the key of
+	// RoundingRule.DateCreate in requests.
+	RoundingRuleKeyDateCreate b24.OrderedKey[time.Time] = "dateCreate"
+	// RoundingRuleKeyDateModify is "dateModify", the key of
+	// RoundingRule.DateModify in requests.
+	RoundingRuleKeyDateModify b24.OrderedKey[time.Time] = "dateModify"
+	// RoundingRuleKeyID is "id", the key of RoundingRule.ID in requests.
+	RoundingRuleKeyID b24.OrderedKey[int64] = "id"
+	// RoundingRuleKeyModifiedBy is "modifiedBy", the key of
+	// RoundingRule.ModifiedBy in requests.
+	RoundingRuleKeyModifiedBy b24.OrderedKey[int64] = "modifiedBy"
+	// RoundingRuleKeyPrice is "price", the key of RoundingRule.Price in requests.
+	RoundingRuleKeyPrice b24.OrderedKey[float64] = "price"
+	// RoundingRuleKeyRoundPrecision is "roundPrecision", the key of
+	// RoundingRule.RoundPrecision in requests.
+	RoundingRuleKeyRoundPrecision b24.OrderedKey[float64] = "roundPrecision"
+	// RoundingRuleKeyRoundType is "roundType", the key of RoundingRule.RoundType
+	// in requests.
+	RoundingRuleKeyRoundType b24.OrderedKey[int64] = "roundType"
+)
 
 // RoundingRuleAdd calls catalog.roundingRule.add: Create a Price Rounding
 // Rule.
@@ -428,6 +461,9 @@ type RoundingRuleListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of the price rounding rule will be selected.
+	//
+	// b24.Columns(RoundingRuleKeyCatalogGroupID, RoundingRuleKeyCatalogGroupID)
+	// spells it from RoundingRule's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected price rounding rules in the format
 	// {"field_1": "value_1", ..., "field_N": "value_N"}.
@@ -466,9 +502,10 @@ type RoundingRuleListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from RoundingRule's typed keys, which spell each key as
+	// catalog.roundingRule does: b24.Terms(RoundingRuleKeyCatalogGroupID.Eq("x"),
+	// RoundingRuleKeyCatalogGroupID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected price rounding rules in the format
 	// {"field_1": "order_1", ... "field_N": "order_N"}.
@@ -481,8 +518,7 @@ type RoundingRuleListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{RoundingRuleKeyCatalogGroupID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

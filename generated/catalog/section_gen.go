@@ -98,6 +98,35 @@ func (v SectionInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Section, for list filters
+// (b24.Terms(SectionKeyActive.Eq(…))), select (b24.Columns) and order: each
+// as catalog.section spells it, typed by what the field holds.
+const (
+	// SectionKeyActive is "active", the key of Section.Active in requests.
+	SectionKeyActive b24.FlagKey = "active"
+	// SectionKeyCode is "code", the key of Section.Code in requests.
+	SectionKeyCode b24.TextKey = "code"
+	// SectionKeyDescription is "description", the key of Section.Description in
+	// requests.
+	SectionKeyDescription b24.TextKey = "description"
+	// SectionKeyDescriptionType is "descriptionType", the key of
+	// Section.DescriptionType in requests.
+	SectionKeyDescriptionType b24.TextKey = "descriptionType"
+	// SectionKeyIblockID is "iblockId", the key of Section.IblockID in requests.
+	SectionKeyIblockID b24.OrderedKey[int64] = "iblockId"
+	// SectionKeyIblockSectionID is "iblockSectionId", the key of
+	// Section.IblockSectionID in requests.
+	SectionKeyIblockSectionID b24.OrderedKey[int64] = "iblockSectionId"
+	// SectionKeyID is "id", the key of Section.ID in requests.
+	SectionKeyID b24.OrderedKey[int64] = "id"
+	// SectionKeyName is "name", the key of Section.Name in requests.
+	SectionKeyName b24.TextKey = "name"
+	// SectionKeySort is "sort", the key of Section.Sort in requests.
+	SectionKeySort b24.OrderedKey[int64] = "sort"
+	// SectionKeyXMLID is "xmlId", the key of Section.XMLID in requests.
+	SectionKeyXMLID b24.TextKey = "xmlId"
+)
+
 // SectionAdd calls catalog.section.add: Add a Section to the Catalog.
 //
 // The method catalog.section.add adds a section to the catalog.
@@ -421,6 +450,9 @@ type SectionListParams struct {
 	//
 	// If not provided or an empty array is passed, all available fields of the
 	// catalog section will be selected.
+	//
+	// b24.Columns(SectionKeyActive, SectionKeyCode) spells it from Section's typed
+	// keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected catalog sections in the format
 	// {"field_1": "value_1", ... "field_N": "value_N"}.
@@ -455,9 +487,9 @@ type SectionListParams struct {
 	//   - = — equal, exact match (used by default)
 	//   - != - not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Section's typed keys, which spell each key as catalog.section
+	// does: b24.Terms(SectionKeyCode.Eq("x"), SectionKeyActive.Gt(10)); custom
+	// fields by conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected catalog sections in the format
 	// {"field_1": "order_1", ... "field_N": "order_N"}.
@@ -469,8 +501,7 @@ type SectionListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{SectionKeyActive.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination.
 	//

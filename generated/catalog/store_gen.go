@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Store is one store of catalog.store, as the family's methods return it. Its
@@ -127,6 +128,50 @@ func (v StoreInput) MarshalJSON() ([]byte, error) {
 	type plain StoreInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of Store, for list filters
+// (b24.Terms(StoreKeyActive.Eq(…))), select (b24.Columns) and order: each as
+// catalog.store spells it, typed by what the field holds.
+const (
+	// StoreKeyActive is "active", the key of Store.Active in requests.
+	StoreKeyActive b24.FlagKey = "active"
+	// StoreKeyAddress is "address", the key of Store.Address in requests.
+	StoreKeyAddress b24.TextKey = "address"
+	// StoreKeyCode is "code", the key of Store.Code in requests.
+	StoreKeyCode b24.TextKey = "code"
+	// StoreKeyDateCreate is "dateCreate", the key of Store.DateCreate in requests.
+	StoreKeyDateCreate b24.OrderedKey[time.Time] = "dateCreate"
+	// StoreKeyDateModify is "dateModify", the key of Store.DateModify in requests.
+	StoreKeyDateModify b24.OrderedKey[time.Time] = "dateModify"
+	// StoreKeyDescription is "description", the key of Store.Description in
+	// requests.
+	StoreKeyDescription b24.TextKey = "description"
+	// StoreKeyEmail is "email", the key of Store.Email in requests.
+	StoreKeyEmail b24.TextKey = "email"
+	// StoreKeyGpsN is "gpsN", the key of Store.GpsN in requests.
+	StoreKeyGpsN b24.OrderedKey[float64] = "gpsN"
+	// StoreKeyGpsS is "gpsS", the key of Store.GpsS in requests.
+	StoreKeyGpsS b24.OrderedKey[float64] = "gpsS"
+	// StoreKeyID is "id", the key of Store.ID in requests.
+	StoreKeyID b24.OrderedKey[int64] = "id"
+	// StoreKeyIssuingCenter is "issuingCenter", the key of Store.IssuingCenter in
+	// requests.
+	StoreKeyIssuingCenter b24.FlagKey = "issuingCenter"
+	// StoreKeyModifiedBy is "modifiedBy", the key of Store.ModifiedBy in requests.
+	StoreKeyModifiedBy b24.OrderedKey[int64] = "modifiedBy"
+	// StoreKeyPhone is "phone", the key of Store.Phone in requests.
+	StoreKeyPhone b24.TextKey = "phone"
+	// StoreKeySchedule is "schedule", the key of Store.Schedule in requests.
+	StoreKeySchedule b24.TextKey = "schedule"
+	// StoreKeySort is "sort", the key of Store.Sort in requests.
+	StoreKeySort b24.OrderedKey[int64] = "sort"
+	// StoreKeyTitle is "title", the key of Store.Title in requests.
+	StoreKeyTitle b24.TextKey = "title"
+	// StoreKeyUserID is "userId", the key of Store.UserID in requests.
+	StoreKeyUserID b24.OrderedKey[int64] = "userId"
+	// StoreKeyXMLID is "xmlId", the key of Store.XMLID in requests.
+	StoreKeyXMLID b24.TextKey = "xmlId"
+)
 
 // StoreAdd calls catalog.store.add: Add Inventory.
 //
@@ -456,6 +501,9 @@ func StoreListExport(ctx context.Context, c b24.Caller, p StoreListParams, opts 
 // StoreListParams holds the parameters of catalog.store.list.
 type StoreListParams struct {
 	// An array of fields to select (see fields of the catalog_store object)
+	//
+	// b24.Columns(StoreKeyActive, StoreKeyAddress) spells it from Store's typed
+	// keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected inventories in the format {"field_1":
 	// "value_1", ..., "field_N": "value_N"}.
@@ -494,9 +542,9 @@ type StoreListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Store's typed keys, which spell each key as catalog.store
+	// does: b24.Terms(StoreKeyAddress.Eq("x"), StoreKeyActive.Gt(10)); custom
+	// fields by conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected inventories in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -509,8 +557,7 @@ type StoreListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{StoreKeyActive.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for managing pagination.
 	//

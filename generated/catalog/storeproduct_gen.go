@@ -36,6 +36,26 @@ func (v Storeproduct) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Storeproduct, for list filters
+// (b24.Terms(StoreproductKeyAmount.Eq(…))), select (b24.Columns) and order:
+// each as catalog.storeproduct spells it, typed by what the field holds.
+const (
+	// StoreproductKeyAmount is "amount", the key of Storeproduct.Amount in
+	// requests.
+	StoreproductKeyAmount b24.OrderedKey[float64] = "amount"
+	// StoreproductKeyID is "id", the key of Storeproduct.ID in requests.
+	StoreproductKeyID b24.OrderedKey[int64] = "id"
+	// StoreproductKeyProductID is "productId", the key of Storeproduct.ProductID
+	// in requests.
+	StoreproductKeyProductID b24.OrderedKey[int64] = "productId"
+	// StoreproductKeyQuantityReserved is "quantityReserved", the key of
+	// Storeproduct.QuantityReserved in requests.
+	StoreproductKeyQuantityReserved b24.OrderedKey[float64] = "quantityReserved"
+	// StoreproductKeyStoreID is "storeId", the key of Storeproduct.StoreID in
+	// requests.
+	StoreproductKeyStoreID b24.OrderedKey[int64] = "storeId"
+)
+
 // StoreproductGet calls catalog.storeproduct.get: Get Product Inventory by ID.
 //
 // The method catalog.storeproduct.get returns information about the product
@@ -244,6 +264,9 @@ type StoreproductListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of the inventory will be selected.
+	//
+	// b24.Columns(StoreproductKeyAmount, StoreproductKeyAmount) spells it from
+	// Storeproduct's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected product inventory balances in the
 	// format {"field_1": "value_1", ..., "field_N": "value_N"}.
@@ -264,9 +287,10 @@ type StoreproductListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Storeproduct's typed keys, which spell each key as
+	// catalog.storeproduct does: b24.Terms(StoreproductKeyAmount.Eq("x"),
+	// StoreproductKeyAmount.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected inventory balances in the format
 	// {"field_1": "order_1", ... "field_N": "order_N"}.
@@ -279,8 +303,7 @@ type StoreproductListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{StoreproductKeyAmount.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

@@ -5,6 +5,7 @@ package catalog
 import (
 	"context"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"time"
 )
 
 // VAT is one vat of catalog.vat, as the family's methods return it. Its fields
@@ -73,6 +74,26 @@ func (v VATInput) MarshalJSON() ([]byte, error) {
 	type plain VATInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of VAT, for list filters
+// (b24.Terms(VATKeyActive.Eq(…))), select (b24.Columns) and order: each as
+// catalog.vat spells it, typed by what the field holds.
+const (
+	// VATKeyActive is "active", the key of VAT.Active in requests.
+	VATKeyActive b24.FlagKey = "active"
+	// VATKeyID is "id", the key of VAT.ID in requests.
+	VATKeyID b24.OrderedKey[int64] = "id"
+	// VATKeyName is "name", the key of VAT.Name in requests.
+	VATKeyName b24.TextKey = "name"
+	// VATKeyRate is "rate", the key of VAT.Rate in requests.
+	VATKeyRate b24.OrderedKey[float64] = "rate"
+	// VATKeySort is "sort", the key of VAT.Sort in requests.
+	VATKeySort b24.OrderedKey[int64] = "sort"
+	// VATKeyTimestampX is "timestampX", the key of VAT.TimestampX in requests.
+	VATKeyTimestampX b24.OrderedKey[time.Time] = "timestampX"
+	// VATKeyVAT is "vat", the key of VAT.VAT in requests.
+	VATKeyVAT b24.TextKey = "vat"
+)
 
 // VATAdd calls catalog.vat.add: Add VAT Rate.
 //
@@ -365,6 +386,8 @@ type VATListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of the VAT rate will be selected.
+	//
+	// b24.Columns(VATKeyActive, VATKeyName) spells it from VAT's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected VAT rates in the format {"field_1":
 	// "value_1", ..., "field_N": "value_N"}.
@@ -404,9 +427,9 @@ type VATListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from VAT's typed keys, which spell each key as catalog.vat does:
+	// b24.Terms(VATKeyName.Eq("x"), VATKeyActive.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected VAT rates in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -419,8 +442,7 @@ type VATListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{VATKeyActive.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for managing pagination.
 	//

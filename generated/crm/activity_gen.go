@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Activity is one activity of crm.activity, as the family's methods return it.
@@ -124,6 +125,119 @@ func (v Activity) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Activity, for list filters
+// (b24.Terms(ActivityKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.activity spells it, typed by what the field holds.
+const (
+	// ActivityKeyID is "ID", the key of Activity.ID in requests.
+	ActivityKeyID b24.OrderedKey[int64] = "ID"
+	// ActivityKeyOwnerID is "OWNER_ID", the key of Activity.OwnerID in requests.
+	ActivityKeyOwnerID b24.OrderedKey[int64] = "OWNER_ID"
+	// ActivityKeyOwnerTypeID is "OWNER_TYPE_ID", the key of Activity.OwnerTypeID
+	// in requests.
+	ActivityKeyOwnerTypeID b24.OrderedKey[int64] = "OWNER_TYPE_ID"
+	// ActivityKeyTypeID is "TYPE_ID", the key of Activity.TypeID in requests.
+	ActivityKeyTypeID b24.OrderedKey[int64] = "TYPE_ID"
+	// ActivityKeyProviderID is "PROVIDER_ID", the key of Activity.ProviderID in
+	// requests.
+	ActivityKeyProviderID b24.TextKey = "PROVIDER_ID"
+	// ActivityKeyProviderTypeID is "PROVIDER_TYPE_ID", the key of
+	// Activity.ProviderTypeID in requests.
+	ActivityKeyProviderTypeID b24.TextKey = "PROVIDER_TYPE_ID"
+	// ActivityKeyProviderGroupID is "PROVIDER_GROUP_ID", the key of
+	// Activity.ProviderGroupID in requests.
+	ActivityKeyProviderGroupID b24.TextKey = "PROVIDER_GROUP_ID"
+	// ActivityKeyAssociatedEntityID is "ASSOCIATED_ENTITY_ID", the key of
+	// Activity.AssociatedEntityID in requests.
+	ActivityKeyAssociatedEntityID b24.OrderedKey[int64] = "ASSOCIATED_ENTITY_ID"
+	// ActivityKeySubject is "SUBJECT", the key of Activity.Subject in requests.
+	ActivityKeySubject b24.TextKey = "SUBJECT"
+	// ActivityKeyStartTime is "START_TIME", the key of Activity.StartTime in
+	// requests.
+	ActivityKeyStartTime b24.OrderedKey[time.Time] = "START_TIME"
+	// ActivityKeyEndTime is "END_TIME", the key of Activity.EndTime in requests.
+	ActivityKeyEndTime b24.OrderedKey[time.Time] = "END_TIME"
+	// ActivityKeyDeadline is "DEADLINE", the key of Activity.Deadline in requests.
+	ActivityKeyDeadline b24.OrderedKey[time.Time] = "DEADLINE"
+	// ActivityKeyCompleted is "COMPLETED", the key of Activity.Completed in
+	// requests.
+	ActivityKeyCompleted b24.FlagKey = "COMPLETED"
+	// ActivityKeyStatus is "STATUS", the key of Activity.Status in requests.
+	ActivityKeyStatus b24.OrderedKey[int64] = "STATUS"
+	// ActivityKeyResponsibleID is "RESPONSIBLE_ID", the key of
+	// Activity.ResponsibleID in requests.
+	ActivityKeyResponsibleID b24.OrderedKey[int64] = "RESPONSIBLE_ID"
+	// ActivityKeyPriority is "PRIORITY", the key of Activity.Priority in requests.
+	ActivityKeyPriority b24.OrderedKey[int64] = "PRIORITY"
+	// ActivityKeyNotifyType is "NOTIFY_TYPE", the key of Activity.NotifyType in
+	// requests.
+	ActivityKeyNotifyType b24.OrderedKey[int64] = "NOTIFY_TYPE"
+	// ActivityKeyNotifyValue is "NOTIFY_VALUE", the key of Activity.NotifyValue in
+	// requests.
+	ActivityKeyNotifyValue b24.OrderedKey[int64] = "NOTIFY_VALUE"
+	// ActivityKeyDescription is "DESCRIPTION", the key of Activity.Description in
+	// requests.
+	ActivityKeyDescription b24.TextKey = "DESCRIPTION"
+	// ActivityKeyDescriptionType is "DESCRIPTION_TYPE", the key of
+	// Activity.DescriptionType in requests.
+	ActivityKeyDescriptionType b24.OrderedKey[int64] = "DESCRIPTION_TYPE"
+	// ActivityKeyDirection is "DIRECTION", the key of Activity.Direction in
+	// requests.
+	ActivityKeyDirection b24.OrderedKey[int64] = "DIRECTION"
+	// ActivityKeyLocation is "LOCATION", the key of Activity.Location in requests.
+	ActivityKeyLocation b24.TextKey = "LOCATION"
+	// ActivityKeyCreated is "CREATED", the key of Activity.Created in requests.
+	ActivityKeyCreated b24.OrderedKey[time.Time] = "CREATED"
+	// ActivityKeyAuthorID is "AUTHOR_ID", the key of Activity.AuthorID in
+	// requests.
+	ActivityKeyAuthorID b24.OrderedKey[int64] = "AUTHOR_ID"
+	// ActivityKeyLastUpdated is "LAST_UPDATED", the key of Activity.LastUpdated in
+	// requests.
+	ActivityKeyLastUpdated b24.OrderedKey[time.Time] = "LAST_UPDATED"
+	// ActivityKeyEditorID is "EDITOR_ID", the key of Activity.EditorID in
+	// requests.
+	ActivityKeyEditorID b24.OrderedKey[int64] = "EDITOR_ID"
+	// ActivityKeyOriginID is "ORIGIN_ID", the key of Activity.OriginID in
+	// requests.
+	ActivityKeyOriginID b24.TextKey = "ORIGIN_ID"
+	// ActivityKeyOriginatorID is "ORIGINATOR_ID", the key of Activity.OriginatorID
+	// in requests.
+	ActivityKeyOriginatorID b24.TextKey = "ORIGINATOR_ID"
+	// ActivityKeyResultStatus is "RESULT_STATUS", the key of Activity.ResultStatus
+	// in requests.
+	ActivityKeyResultStatus b24.OrderedKey[int64] = "RESULT_STATUS"
+	// ActivityKeyResultStream is "RESULT_STREAM", the key of Activity.ResultStream
+	// in requests.
+	ActivityKeyResultStream b24.OrderedKey[int64] = "RESULT_STREAM"
+	// ActivityKeyResultSourceID is "RESULT_SOURCE_ID", the key of
+	// Activity.ResultSourceID in requests.
+	ActivityKeyResultSourceID b24.TextKey = "RESULT_SOURCE_ID"
+	// ActivityKeyProviderData is "PROVIDER_DATA", the key of Activity.ProviderData
+	// in requests.
+	ActivityKeyProviderData b24.TextKey = "PROVIDER_DATA"
+	// ActivityKeyResultMark is "RESULT_MARK", the key of Activity.ResultMark in
+	// requests.
+	ActivityKeyResultMark b24.OrderedKey[int64] = "RESULT_MARK"
+	// ActivityKeyResultValue is "RESULT_VALUE", the key of Activity.ResultValue in
+	// requests.
+	ActivityKeyResultValue b24.OrderedKey[float64] = "RESULT_VALUE"
+	// ActivityKeyResultSum is "RESULT_SUM", the key of Activity.ResultSum in
+	// requests.
+	ActivityKeyResultSum b24.OrderedKey[float64] = "RESULT_SUM"
+	// ActivityKeyResultCurrencyID is "RESULT_CURRENCY_ID", the key of
+	// Activity.ResultCurrencyID in requests.
+	ActivityKeyResultCurrencyID b24.TextKey = "RESULT_CURRENCY_ID"
+	// ActivityKeyAutocompleteRule is "AUTOCOMPLETE_RULE", the key of
+	// Activity.AutocompleteRule in requests.
+	ActivityKeyAutocompleteRule b24.OrderedKey[int64] = "AUTOCOMPLETE_RULE"
+	// ActivityKeyIsIncomingChannel is "IS_INCOMING_CHANNEL", the key of
+	// Activity.IsIncomingChannel in requests.
+	ActivityKeyIsIncomingChannel b24.FlagKey = "IS_INCOMING_CHANNEL"
+	// ActivityKeyOriginVersion is "ORIGIN_VERSION", the key of
+	// Activity.OriginVersion in requests.
+	ActivityKeyOriginVersion b24.TextKey = "ORIGIN_VERSION"
+)
+
 // ActivityBadge is one activity badge of crm.activity.badge, as the family's
 // methods return it. Its fields are the union of what the family's pages
 // document (crm-activity-badge-get, crm-activity-badge-list,
@@ -185,6 +299,31 @@ func (v ActivityCommunication) MarshalJSON() ([]byte, error) {
 	type plain ActivityCommunication
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of ActivityCommunication, for list filters
+// (b24.Terms(ActivityCommunicationKeyID.Eq(…))), select (b24.Columns) and
+// order: each as crm.activity.communication spells it, typed by what the field
+// holds.
+const (
+	// ActivityCommunicationKeyID is "ID", the key of ActivityCommunication.ID in
+	// requests.
+	ActivityCommunicationKeyID b24.OrderedKey[int64] = "ID"
+	// ActivityCommunicationKeyActivityID is "ACTIVITY_ID", the key of
+	// ActivityCommunication.ActivityID in requests.
+	ActivityCommunicationKeyActivityID b24.OrderedKey[int64] = "ACTIVITY_ID"
+	// ActivityCommunicationKeyEntityID is "ENTITY_ID", the key of
+	// ActivityCommunication.EntityID in requests.
+	ActivityCommunicationKeyEntityID b24.OrderedKey[int64] = "ENTITY_ID"
+	// ActivityCommunicationKeyEntityTypeID is "ENTITY_TYPE_ID", the key of
+	// ActivityCommunication.EntityTypeID in requests.
+	ActivityCommunicationKeyEntityTypeID b24.OrderedKey[int64] = "ENTITY_TYPE_ID"
+	// ActivityCommunicationKeyType is "TYPE", the key of
+	// ActivityCommunication.Type in requests.
+	ActivityCommunicationKeyType b24.TextKey = "TYPE"
+	// ActivityCommunicationKeyValue is "VALUE", the key of
+	// ActivityCommunication.Value in requests.
+	ActivityCommunicationKeyValue b24.TextKey = "VALUE"
+)
 
 // ActivityConfigurable is one activity configurable of
 // crm.activity.configurable, as the family's methods return it. Its fields are
@@ -3138,6 +3277,9 @@ func ActivityListExport(ctx context.Context, c b24.Caller, p ActivityListParams,
 type ActivityListParams struct {
 	// An array of fields of the activity crm.activity.fields that need to be
 	// selected. To get the fields COMMUNICATIONS and FILES, specify them in select
+	//
+	// b24.Columns(ActivityKeyID, ActivityKeyProviderID) spells it from Activity's
+	// typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected items in key-value format.
 	//
@@ -3176,9 +3318,9 @@ type ActivityListParams struct {
 	//   - != - not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Activity's typed keys, which spell each key as crm.activity
+	// does: b24.Terms(ActivityKeyProviderID.Eq("x"), ActivityKeyID.Gt(10)); custom
+	// fields by conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// A set of key-value pairs for sorting the output results. The keys can use
 	// the fields of the activity crm.activity.fields.
@@ -3191,8 +3333,7 @@ type ActivityListParams struct {
 	// By default, it is sorted by increasing the Start Date field (START_TIME).
 	// Default: START_TIME.
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{ActivityKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination.
 	//

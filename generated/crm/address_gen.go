@@ -136,6 +136,45 @@ func (v AddressInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Address, for list filters
+// (b24.Terms(AddressKeyTypeID.Eq(…))), select (b24.Columns) and order: each
+// as crm.address spells it, typed by what the field holds.
+const (
+	// AddressKeyTypeID is "TYPE_ID", the key of Address.TypeID in requests.
+	AddressKeyTypeID b24.OrderedKey[int64] = "TYPE_ID"
+	// AddressKeyEntityTypeID is "ENTITY_TYPE_ID", the key of Address.EntityTypeID
+	// in requests.
+	AddressKeyEntityTypeID b24.OrderedKey[int64] = "ENTITY_TYPE_ID"
+	// AddressKeyEntityID is "ENTITY_ID", the key of Address.EntityID in requests.
+	AddressKeyEntityID b24.OrderedKey[int64] = "ENTITY_ID"
+	// AddressKeyAddress1 is "ADDRESS_1", the key of Address.Address1 in requests.
+	AddressKeyAddress1 b24.TextKey = "ADDRESS_1"
+	// AddressKeyAddress2 is "ADDRESS_2", the key of Address.Address2 in requests.
+	AddressKeyAddress2 b24.TextKey = "ADDRESS_2"
+	// AddressKeyCity is "CITY", the key of Address.City in requests.
+	AddressKeyCity b24.TextKey = "CITY"
+	// AddressKeyPostalCode is "POSTAL_CODE", the key of Address.PostalCode in
+	// requests.
+	AddressKeyPostalCode b24.TextKey = "POSTAL_CODE"
+	// AddressKeyRegion is "REGION", the key of Address.Region in requests.
+	AddressKeyRegion b24.TextKey = "REGION"
+	// AddressKeyProvince is "PROVINCE", the key of Address.Province in requests.
+	AddressKeyProvince b24.TextKey = "PROVINCE"
+	// AddressKeyCountry is "COUNTRY", the key of Address.Country in requests.
+	AddressKeyCountry b24.TextKey = "COUNTRY"
+	// AddressKeyCountryCode is "COUNTRY_CODE", the key of Address.CountryCode in
+	// requests.
+	AddressKeyCountryCode b24.TextKey = "COUNTRY_CODE"
+	// AddressKeyLocAddrID is "LOC_ADDR_ID", the key of Address.LocAddrID in
+	// requests.
+	AddressKeyLocAddrID b24.OrderedKey[int64] = "LOC_ADDR_ID"
+	// AddressKeyAnchorTypeID is "ANCHOR_TYPE_ID", the key of Address.AnchorTypeID
+	// in requests.
+	AddressKeyAnchorTypeID b24.OrderedKey[int64] = "ANCHOR_TYPE_ID"
+	// AddressKeyAnchorID is "ANCHOR_ID", the key of Address.AnchorID in requests.
+	AddressKeyAnchorID b24.OrderedKey[int64] = "ANCHOR_ID"
+)
+
 // AddressAdd calls crm.address.add: Add Address.
 //
 // This method adds a new address for a requisite or lead. For the user, this
@@ -409,6 +448,9 @@ type AddressListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// address fields will be selected.
+	//
+	// b24.Columns(AddressKeyTypeID, AddressKeyAddress1) spells it from Address's
+	// typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected addresses in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -445,7 +487,11 @@ type AddressListParams struct {
 	//   - = — equals, exact match (used by default)
 	//   - != — not equal
 	//   - ! — not equal
-	Filter *AddressListParamsFilter `json:"filter,omitzero"`
+	//
+	// Build it from Address's typed keys, which spell each key as crm.address
+	// does: b24.Terms(AddressKeyAddress1.Eq("x"), AddressKeyTypeID.Gt(10)); custom
+	// fields by conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected addresses in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
 	//
@@ -455,7 +501,9 @@ type AddressListParams struct {
 	//
 	//   - asc — in ascending order
 	//   - desc — in descending order
-	Order *AddressListParamsOrder `json:"order,omitzero"`
+	//
+	// Most significant key first: b24.Order{AddressKeyTypeID.Desc()}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//
 	// The page size of results is always static: 50 records.
@@ -467,190 +515,6 @@ type AddressListParams struct {
 	//
 	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-}
-
-// AddressListParamsFilter is the filter value of crm.address.list.
-type AddressListParamsFilter struct {
-	// Identifier of the address type. Enumeration element "Address Type".
-	//
-	// Enumeration elements for "Address Type" can be obtained using the method
-	// crm.enum.addresstype
-	TypeID b24.Opt[b24.Int] `json:"TYPE_ID,omitzero"`
-	// Identifier of the parent object's type.
-	//
-	// Object type identifiers can be obtained using the method crm.enum.ownertype.
-	//
-	// Addresses can only be linked to Details (and details to companies or
-	// contacts) or Leads.
-	//
-	// For backward compatibility, the ability to link Addresses to Contacts or
-	// Companies is retained. However, this link is only possible on some older
-	// accounts where the old address handling mode was specifically enabled by
-	// support.
-	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
-	// Identifier of the parent object
-	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
-	// Street, house, building, structure
-	Address1 b24.Opt[string] `json:"ADDRESS_1,omitzero"`
-	// Apartment / office
-	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
-	// City
-	City b24.Opt[string] `json:"CITY,omitzero"`
-	// Postal code
-	PostalCode b24.Opt[string] `json:"POSTAL_CODE,omitzero"`
-	// Region
-	Region b24.Opt[string] `json:"REGION,omitzero"`
-	// Province
-	Province b24.Opt[string] `json:"PROVINCE,omitzero"`
-	// Country
-	Country b24.Opt[string] `json:"COUNTRY,omitzero"`
-	// Country code.
-	//
-	// Not used, retained for backward compatibility. An empty string can be
-	// specified as a value.
-	CountryCode b24.Opt[string] `json:"COUNTRY_CODE,omitzero"`
-	// Identifier of the location address.
-	//
-	// This field contains the identifier of the address object in the Location
-	// module, linked to the CRM address object. Each CRM address corresponds to an
-	// address object in the location module. This can be used to copy an existing
-	// address into CRM with location information that is not present in the CRM
-	// address fields.
-	//
-	// If the identifier of the location module address is specified when creating
-	// an address, a copy of the location address is created and linked to the
-	// created CRM address. If no values are specified for the string fields of the
-	// address in this case, they will be filled from the location address.
-	//
-	// If at least one string field was specified, only the specified fields will
-	// be saved in the CRM address, and their values will overwrite the
-	// corresponding values in the location address object. The same behavior will
-	// occur when updating the address.
-	LocAddrID b24.Opt[b24.Int] `json:"LOC_ADDR_ID,omitzero"`
-	// Identifier of the main parent object's type.
-	//
-	// This field is for internal use. The value is automatically filled when
-	// adding an address.
-	//
-	// Object type identifiers can be obtained using the method crm.enum.ownertype.
-	//
-	// This field contains the identifier of the parent object's type of the detail
-	// (company or contact) if the address is linked to the detail. If the address
-	// is linked to a lead, this value will be the lead type identifier.
-	AnchorTypeID b24.Opt[b24.Int] `json:"ANCHOR_TYPE_ID,omitzero"`
-	// This field is for internal use. The value is automatically filled when
-	// adding an address.
-	//
-	// This field contains the identifier of the parent object of the detail
-	// (company or contact) if the address is linked to the detail. If the address
-	// is linked to a lead, this value will be the lead identifier.
-	AnchorID b24.Opt[b24.Int] `json:"ANCHOR_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddressListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain AddressListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddressListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain AddressListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// AddressListParamsOrder is the order value of crm.address.list.
-type AddressListParamsOrder struct {
-	// Identifier of the address type. Enumeration element "Address Type".
-	//
-	// Enumeration elements for "Address Type" can be obtained using the method
-	// crm.enum.addresstype
-	TypeID b24.Opt[b24.Int] `json:"TYPE_ID,omitzero"`
-	// Identifier of the parent object's type.
-	//
-	// Object type identifiers can be obtained using the method crm.enum.ownertype.
-	//
-	// Addresses can only be linked to Details (and details to companies or
-	// contacts) or Leads.
-	//
-	// For backward compatibility, the ability to link Addresses to Contacts or
-	// Companies is retained. However, this link is only possible on some older
-	// accounts where the old address handling mode was specifically enabled by
-	// support.
-	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
-	// Identifier of the parent object
-	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
-	// Street, house, building, structure
-	Address1 b24.Opt[string] `json:"ADDRESS_1,omitzero"`
-	// Apartment / office
-	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
-	// City
-	City b24.Opt[string] `json:"CITY,omitzero"`
-	// Postal code
-	PostalCode b24.Opt[string] `json:"POSTAL_CODE,omitzero"`
-	// Region
-	Region b24.Opt[string] `json:"REGION,omitzero"`
-	// Province
-	Province b24.Opt[string] `json:"PROVINCE,omitzero"`
-	// Country
-	Country b24.Opt[string] `json:"COUNTRY,omitzero"`
-	// Country code.
-	//
-	// Not used, retained for backward compatibility. An empty string can be
-	// specified as a value.
-	CountryCode b24.Opt[string] `json:"COUNTRY_CODE,omitzero"`
-	// Identifier of the location address.
-	//
-	// This field contains the identifier of the address object in the Location
-	// module, linked to the CRM address object. Each CRM address corresponds to an
-	// address object in the location module. This can be used to copy an existing
-	// address into CRM with location information that is not present in the CRM
-	// address fields.
-	//
-	// If the identifier of the location module address is specified when creating
-	// an address, a copy of the location address is created and linked to the
-	// created CRM address. If no values are specified for the string fields of the
-	// address in this case, they will be filled from the location address.
-	//
-	// If at least one string field was specified, only the specified fields will
-	// be saved in the CRM address, and their values will overwrite the
-	// corresponding values in the location address object. The same behavior will
-	// occur when updating the address.
-	LocAddrID b24.Opt[b24.Int] `json:"LOC_ADDR_ID,omitzero"`
-	// Identifier of the main parent object's type.
-	//
-	// This field is for internal use. The value is automatically filled when
-	// adding an address.
-	//
-	// Object type identifiers can be obtained using the method crm.enum.ownertype.
-	//
-	// This field contains the identifier of the parent object's type of the detail
-	// (company or contact) if the address is linked to the detail. If the address
-	// is linked to a lead, this value will be the lead type identifier.
-	AnchorTypeID b24.Opt[b24.Int] `json:"ANCHOR_TYPE_ID,omitzero"`
-	// This field is for internal use. The value is automatically filled when
-	// adding an address.
-	//
-	// This field contains the identifier of the parent object of the detail
-	// (company or contact) if the address is linked to the detail. If the address
-	// is linked to a lead, this value will be the lead identifier.
-	AnchorID b24.Opt[b24.Int] `json:"ANCHOR_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddressListParamsOrder) UnmarshalJSON(data []byte) error {
-	type plain AddressListParamsOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddressListParamsOrder) MarshalJSON() ([]byte, error) {
-	type plain AddressListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // AddressUpdate calls crm.address.update: Update Address for.

@@ -71,6 +71,17 @@ func (v AutomatedsolutionInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Automatedsolution, for list filters
+// (b24.Terms(AutomatedsolutionKeyID.Eq(…))), select (b24.Columns) and order:
+// each as crm.automatedsolution spells it, typed by what the field holds.
+const (
+	// AutomatedsolutionKeyID is "id", the key of Automatedsolution.ID in requests.
+	AutomatedsolutionKeyID b24.OrderedKey[int64] = "id"
+	// AutomatedsolutionKeyTitle is "title", the key of Automatedsolution.Title in
+	// requests.
+	AutomatedsolutionKeyTitle b24.TextKey = "title"
+)
+
 // AutomatedsolutionAdd calls crm.automatedsolution.add: Create Digital
 // Workspace.
 //
@@ -413,8 +424,7 @@ type AutomatedsolutionListParams struct {
 	//   - id
 	//   - title
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{AutomatedsolutionKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// Object for filtering selected digital workspaces in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}. Available fields for filtering:
@@ -457,9 +467,10 @@ type AutomatedsolutionListParams struct {
 	//
 	// Default: AND.
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Automatedsolution's typed keys, which spell each key as
+	// crm.automatedsolution does: b24.Terms(AutomatedsolutionKeyTitle.Eq("x"),
+	// AutomatedsolutionKeyID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// This parameter is used for pagination control.
 	//

@@ -124,6 +124,33 @@ func (v CategoryInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Category, for list filters
+// (b24.Terms(CategoryKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.category spells it, typed by what the field holds.
+const (
+	// CategoryKeyID is "id", the key of Category.ID in requests.
+	CategoryKeyID b24.OrderedKey[int64] = "id"
+	// CategoryKeyName is "name", the key of Category.Name in requests.
+	CategoryKeyName b24.TextKey = "name"
+	// CategoryKeySort is "sort", the key of Category.Sort in requests.
+	CategoryKeySort b24.OrderedKey[int64] = "sort"
+	// CategoryKeyEntityTypeID is "entityTypeId", the key of Category.EntityTypeID
+	// in requests.
+	CategoryKeyEntityTypeID b24.OrderedKey[int64] = "entityTypeId"
+	// CategoryKeyIsDefault is "isDefault", the key of Category.IsDefault in
+	// requests.
+	CategoryKeyIsDefault b24.FlagKey = "isDefault"
+	// CategoryKeyOriginID is "originId", the key of Category.OriginID in requests.
+	CategoryKeyOriginID b24.TextKey = "originId"
+	// CategoryKeyOriginatorID is "originatorId", the key of Category.OriginatorID
+	// in requests.
+	CategoryKeyOriginatorID b24.TextKey = "originatorId"
+	// CategoryKeyIsSystem is "isSystem", the key of Category.IsSystem in requests.
+	CategoryKeyIsSystem b24.FlagKey = "isSystem"
+	// CategoryKeyCode is "code", the key of Category.Code in requests.
+	CategoryKeyCode b24.TextKey = "code"
+)
+
 // CategoryAdd calls crm.category.add: Add a New Sales Funnel.
 //
 // This method creates a new sales funnel (direction) for the CRM object type

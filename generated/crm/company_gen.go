@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Company is one company of crm.company, as the family's methods return it.
@@ -334,6 +335,161 @@ func (v *CompanyInputUTMMedium) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// The typed REST 2 keys of Company, for list filters
+// (b24.Terms(CompanyKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.company spells it, typed by what the field holds.
+const (
+	// CompanyKeyID is "ID", the key of Company.ID in requests.
+	CompanyKeyID b24.OrderedKey[int64] = "ID"
+	// CompanyKeyTitle is "TITLE", the key of Company.Title in requests.
+	CompanyKeyTitle b24.TextKey = "TITLE"
+	// CompanyKeyCompanyType is "COMPANY_TYPE", the key of Company.CompanyType in
+	// requests.
+	CompanyKeyCompanyType b24.TextKey = "COMPANY_TYPE"
+	// CompanyKeyAddress is "ADDRESS", the key of Company.Address in requests.
+	CompanyKeyAddress b24.TextKey = "ADDRESS"
+	// CompanyKeyAddress2 is "ADDRESS_2", the key of Company.Address2 in requests.
+	CompanyKeyAddress2 b24.TextKey = "ADDRESS_2"
+	// CompanyKeyAddressCity is "ADDRESS_CITY", the key of Company.AddressCity in
+	// requests.
+	CompanyKeyAddressCity b24.TextKey = "ADDRESS_CITY"
+	// CompanyKeyAddressPostalCode is "ADDRESS_POSTAL_CODE", the key of
+	// Company.AddressPostalCode in requests.
+	CompanyKeyAddressPostalCode b24.TextKey = "ADDRESS_POSTAL_CODE"
+	// CompanyKeyAddressRegion is "ADDRESS_REGION", the key of
+	// Company.AddressRegion in requests.
+	CompanyKeyAddressRegion b24.TextKey = "ADDRESS_REGION"
+	// CompanyKeyAddressProvince is "ADDRESS_PROVINCE", the key of
+	// Company.AddressProvince in requests.
+	CompanyKeyAddressProvince b24.TextKey = "ADDRESS_PROVINCE"
+	// CompanyKeyAddressCountry is "ADDRESS_COUNTRY", the key of
+	// Company.AddressCountry in requests.
+	CompanyKeyAddressCountry b24.TextKey = "ADDRESS_COUNTRY"
+	// CompanyKeyAddressCountryCode is "ADDRESS_COUNTRY_CODE", the key of
+	// Company.AddressCountryCode in requests.
+	CompanyKeyAddressCountryCode b24.TextKey = "ADDRESS_COUNTRY_CODE"
+	// CompanyKeyAddressLocAddrID is "ADDRESS_LOC_ADDR_ID", the key of
+	// Company.AddressLocAddrID in requests.
+	CompanyKeyAddressLocAddrID b24.OrderedKey[int64] = "ADDRESS_LOC_ADDR_ID"
+	// CompanyKeyAddressLegal is "ADDRESS_LEGAL", the key of Company.AddressLegal
+	// in requests.
+	CompanyKeyAddressLegal b24.TextKey = "ADDRESS_LEGAL"
+	// CompanyKeyRegAddress is "REG_ADDRESS", the key of Company.RegAddress in
+	// requests.
+	CompanyKeyRegAddress b24.TextKey = "REG_ADDRESS"
+	// CompanyKeyRegAddress2 is "REG_ADDRESS_2", the key of Company.RegAddress2 in
+	// requests.
+	CompanyKeyRegAddress2 b24.TextKey = "REG_ADDRESS_2"
+	// CompanyKeyRegAddressCity is "REG_ADDRESS_CITY", the key of
+	// Company.RegAddressCity in requests.
+	CompanyKeyRegAddressCity b24.TextKey = "REG_ADDRESS_CITY"
+	// CompanyKeyRegAddressPostalCode is "REG_ADDRESS_POSTAL_CODE", the key of
+	// Company.RegAddressPostalCode in requests.
+	CompanyKeyRegAddressPostalCode b24.TextKey = "REG_ADDRESS_POSTAL_CODE"
+	// CompanyKeyRegAddressRegion is "REG_ADDRESS_REGION", the key of
+	// Company.RegAddressRegion in requests.
+	CompanyKeyRegAddressRegion b24.TextKey = "REG_ADDRESS_REGION"
+	// CompanyKeyRegAddressProvince is "REG_ADDRESS_PROVINCE", the key of
+	// Company.RegAddressProvince in requests.
+	CompanyKeyRegAddressProvince b24.TextKey = "REG_ADDRESS_PROVINCE"
+	// CompanyKeyRegAddressCountry is "REG_ADDRESS_COUNTRY", the key of
+	// Company.RegAddressCountry in requests.
+	CompanyKeyRegAddressCountry b24.TextKey = "REG_ADDRESS_COUNTRY"
+	// CompanyKeyRegAddressCountryCode is "REG_ADDRESS_COUNTRY_CODE", the key of
+	// Company.RegAddressCountryCode in requests.
+	CompanyKeyRegAddressCountryCode b24.TextKey = "REG_ADDRESS_COUNTRY_CODE"
+	// CompanyKeyRegAddressLocAddrID is "REG_ADDRESS_LOC_ADDR_ID", the key of
+	// Company.RegAddressLocAddrID in requests.
+	CompanyKeyRegAddressLocAddrID b24.OrderedKey[int64] = "REG_ADDRESS_LOC_ADDR_ID"
+	// CompanyKeyBankingDetails is "BANKING_DETAILS", the key of
+	// Company.BankingDetails in requests.
+	CompanyKeyBankingDetails b24.TextKey = "BANKING_DETAILS"
+	// CompanyKeyIndustry is "INDUSTRY", the key of Company.Industry in requests.
+	CompanyKeyIndustry b24.TextKey = "INDUSTRY"
+	// CompanyKeyEmployees is "EMPLOYEES", the key of Company.Employees in
+	// requests.
+	CompanyKeyEmployees b24.TextKey = "EMPLOYEES"
+	// CompanyKeyCurrencyID is "CURRENCY_ID", the key of Company.CurrencyID in
+	// requests.
+	CompanyKeyCurrencyID b24.TextKey = "CURRENCY_ID"
+	// CompanyKeyRevenue is "REVENUE", the key of Company.Revenue in requests.
+	CompanyKeyRevenue b24.OrderedKey[float64] = "REVENUE"
+	// CompanyKeyOpened is "OPENED", the key of Company.Opened in requests.
+	CompanyKeyOpened b24.FlagKey = "OPENED"
+	// CompanyKeyComments is "COMMENTS", the key of Company.Comments in requests.
+	CompanyKeyComments b24.TextKey = "COMMENTS"
+	// CompanyKeyHasPhone is "HAS_PHONE", the key of Company.HasPhone in requests.
+	CompanyKeyHasPhone b24.FlagKey = "HAS_PHONE"
+	// CompanyKeyHasEmail is "HAS_EMAIL", the key of Company.HasEmail in requests.
+	CompanyKeyHasEmail b24.FlagKey = "HAS_EMAIL"
+	// CompanyKeyHasImol is "HAS_IMOL", the key of Company.HasImol in requests.
+	CompanyKeyHasImol b24.FlagKey = "HAS_IMOL"
+	// CompanyKeyIsMyCompany is "IS_MY_COMPANY", the key of Company.IsMyCompany in
+	// requests.
+	CompanyKeyIsMyCompany b24.FlagKey = "IS_MY_COMPANY"
+	// CompanyKeyAssignedByID is "ASSIGNED_BY_ID", the key of Company.AssignedByID
+	// in requests.
+	CompanyKeyAssignedByID b24.OrderedKey[int64] = "ASSIGNED_BY_ID"
+	// CompanyKeyCreatedByID is "CREATED_BY_ID", the key of Company.CreatedByID in
+	// requests.
+	CompanyKeyCreatedByID b24.OrderedKey[int64] = "CREATED_BY_ID"
+	// CompanyKeyModifyByID is "MODIFY_BY_ID", the key of Company.ModifyByID in
+	// requests.
+	CompanyKeyModifyByID b24.OrderedKey[int64] = "MODIFY_BY_ID"
+	// CompanyKeyDateCreate is "DATE_CREATE", the key of Company.DateCreate in
+	// requests.
+	CompanyKeyDateCreate b24.OrderedKey[time.Time] = "DATE_CREATE"
+	// CompanyKeyDateModify is "DATE_MODIFY", the key of Company.DateModify in
+	// requests.
+	CompanyKeyDateModify b24.OrderedKey[time.Time] = "DATE_MODIFY"
+	// CompanyKeyLeadID is "LEAD_ID", the key of Company.LeadID in requests.
+	CompanyKeyLeadID b24.OrderedKey[int64] = "LEAD_ID"
+	// CompanyKeyOriginatorID is "ORIGINATOR_ID", the key of Company.OriginatorID
+	// in requests.
+	CompanyKeyOriginatorID b24.TextKey = "ORIGINATOR_ID"
+	// CompanyKeyOriginID is "ORIGIN_ID", the key of Company.OriginID in requests.
+	CompanyKeyOriginID b24.TextKey = "ORIGIN_ID"
+	// CompanyKeyOriginVersion is "ORIGIN_VERSION", the key of
+	// Company.OriginVersion in requests.
+	CompanyKeyOriginVersion b24.TextKey = "ORIGIN_VERSION"
+	// CompanyKeyUTMSource is "UTM_SOURCE", the key of Company.UTMSource in
+	// requests.
+	CompanyKeyUTMSource b24.TextKey = "UTM_SOURCE"
+	// CompanyKeyUTMMedium is "UTM_MEDIUM", the key of Company.UTMMedium in
+	// requests.
+	CompanyKeyUTMMedium b24.TextKey = "UTM_MEDIUM"
+	// CompanyKeyUTMCampaign is "UTM_CAMPAIGN", the key of Company.UTMCampaign in
+	// requests.
+	CompanyKeyUTMCampaign b24.TextKey = "UTM_CAMPAIGN"
+	// CompanyKeyUTMContent is "UTM_CONTENT", the key of Company.UTMContent in
+	// requests.
+	CompanyKeyUTMContent b24.TextKey = "UTM_CONTENT"
+	// CompanyKeyUTMTerm is "UTM_TERM", the key of Company.UTMTerm in requests.
+	CompanyKeyUTMTerm b24.TextKey = "UTM_TERM"
+	// CompanyKeyLastActivityTime is "LAST_ACTIVITY_TIME", the key of
+	// Company.LastActivityTime in requests.
+	CompanyKeyLastActivityTime b24.OrderedKey[time.Time] = "LAST_ACTIVITY_TIME"
+	// CompanyKeyLastActivityBy is "LAST_ACTIVITY_BY", the key of
+	// Company.LastActivityBy in requests.
+	CompanyKeyLastActivityBy b24.OrderedKey[int64] = "LAST_ACTIVITY_BY"
+	// CompanyKeyLastCommunicationTime is "LAST_COMMUNICATION_TIME", the key of
+	// Company.LastCommunicationTime in requests.
+	CompanyKeyLastCommunicationTime b24.TextKey = "LAST_COMMUNICATION_TIME"
+	// CompanyKeyPhone is "PHONE", the key of Company.Phone in requests.
+	CompanyKeyPhone b24.TextKey = "PHONE"
+	// CompanyKeyEmail is "EMAIL", the key of Company.Email in requests.
+	CompanyKeyEmail b24.TextKey = "EMAIL"
+	// CompanyKeyWeb is "WEB", the key of Company.Web in requests.
+	CompanyKeyWeb b24.TextKey = "WEB"
+	// CompanyKeyIm is "IM", the key of Company.Im in requests.
+	CompanyKeyIm b24.TextKey = "IM"
+	// CompanyKeyLink is "LINK", the key of Company.Link in requests.
+	CompanyKeyLink b24.TextKey = "LINK"
+	// CompanyKeyUfCRM64A29A1Cd5Cc2 is "UF_CRM_64A29A1CD5CC2", the key of
+	// Company.UfCRM64A29A1Cd5Cc2 in requests.
+	CompanyKeyUfCRM64A29A1Cd5Cc2 b24.TextKey = "UF_CRM_64A29A1CD5CC2"
+)
+
 // CompanyContact is one company contact of crm.company.contact, as the
 // family's methods return it. Its fields are the union of what the family's
 // pages document (crm-company-contact-fields, crm-company-contact-add), typed
@@ -402,6 +558,20 @@ func (v CompanyContactInput) MarshalJSON() ([]byte, error) {
 	type plain CompanyContactInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of CompanyContact, for list filters
+// (b24.Terms(CompanyContactKeySort.Eq(…))), select (b24.Columns) and order:
+// each as crm.company.contact spells it, typed by what the field holds.
+const (
+	// CompanyContactKeySort is "SORT", the key of CompanyContact.Sort in requests.
+	CompanyContactKeySort b24.OrderedKey[int64] = "SORT"
+	// CompanyContactKeyIsPrimary is "IS_PRIMARY", the key of
+	// CompanyContact.IsPrimary in requests.
+	CompanyContactKeyIsPrimary b24.FlagKey = "IS_PRIMARY"
+	// CompanyContactKeyContactID is "CONTACT_ID", the key of
+	// CompanyContact.ContactID in requests.
+	CompanyContactKeyContactID b24.OrderedKey[int64] = "CONTACT_ID"
+)
 
 // CompanyContactItems is one company contact items of
 // crm.company.contact.items, as the family's methods return it. Its fields are
@@ -2418,6 +2588,9 @@ type CompanyListParams struct {
 	//
 	// By default, all fields are returned — '*' + custom fields — 'UF_*'.
 	// Default: '*'.
+	//
+	// b24.Columns(CompanyKeyID, CompanyKeyTitle) spells it from Company's typed
+	// keys.
 	Select []string `json:"select,omitzero"`
 	// Object format:
 	//
@@ -2468,9 +2641,9 @@ type CompanyListParams struct {
 	// The logic key in the filter is not supported. For complex logic in the
 	// filter, use the crm.item.list method.
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Company's typed keys, which spell each key as crm.company
+	// does: b24.Terms(CompanyKeyTitle.Eq("x"), CompanyKeyID.Gt(10)); custom fields
+	// by conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// Object format:
 	//
@@ -2492,8 +2665,7 @@ type CompanyListParams struct {
 	// You can find the list of available fields for sorting using the
 	// crm.company.fields method
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{CompanyKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// Parameter for managing pagination.
 	//
@@ -2896,7 +3068,11 @@ type CompanyUserfieldListParams struct {
 	//
 	// All conditions for individual fields are combined using AND. See the list of
 	// available fields for filtering below.
-	Filter *CompanyUserfieldListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Object format:
 	//
 	//	{
@@ -2932,201 +3108,6 @@ type CompanyUserfieldListParams struct {
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-}
-
-// CompanyUserfieldListParamsFilter is the filter value of
-// crm.company.userfield.list.
-type CompanyUserfieldListParamsFilter struct {
-	// Identifier of the custom field
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Code of the custom field
-	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
-	// Type of the custom field. Possible values:
-	//
-	//   - string — string
-	//   - integer — integer
-	//   - double — number
-	//   - boolean — yes/no
-	//   - datetime — date/time
-	//   - date — date
-	//   - money — money
-	//   - url — link
-	//   - address — address
-	//   - enumeration — list
-	//   - file — file
-	//   - employee — binding to an employee
-	//   - crm_status — binding to the CRM directory
-	//   - iblock_section — binding to information block sections
-	//   - iblock_element — binding to information block elements
-	//   - crm — binding to CRM elements
-	//   - custom field types
-	UserTypeID b24.Opt[CompanyUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Sorting index
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Is the custom field multiple. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
-	// Is the custom field mandatory. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
-	// Show in the list filter. Possible values:
-	//
-	//   - N — do not show
-	//   - I — exact match
-	//   - E — mask
-	//   - S — substring
-	ShowFilter b24.Opt[CompanyUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show in the list. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field values participate in search. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Language identifier. When filtering by this parameter, a set of fields with
-	// values in the provided language will be returned:
-	//
-	//   - EDIT_FORM_LABEL — label in the edit form
-	//   - LIST_COLUMN_LABEL — header in the list
-	//   - LIST_FILTER_LABEL — filter label in the list
-	//   - ERROR_MESSAGE — error message
-	//   - HELP_MESSAGE — help
-	Lang b24.Opt[CompanyUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldListParamsFilterUserTypeID is the USER_TYPE_ID of
-// crm.company.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type CompanyUserfieldListParamsFilterUserTypeID string
-
-// The documented values of CompanyUserfieldListParamsFilterUserTypeID.
-const (
-	// string
-	CompanyUserfieldListParamsFilterUserTypeIDString CompanyUserfieldListParamsFilterUserTypeID = "string"
-	// integer
-	CompanyUserfieldListParamsFilterUserTypeIDInteger CompanyUserfieldListParamsFilterUserTypeID = "integer"
-	// number
-	CompanyUserfieldListParamsFilterUserTypeIDDouble CompanyUserfieldListParamsFilterUserTypeID = "double"
-	// yes/no
-	CompanyUserfieldListParamsFilterUserTypeIDBoolean CompanyUserfieldListParamsFilterUserTypeID = "boolean"
-	// date/time
-	CompanyUserfieldListParamsFilterUserTypeIDDatetime CompanyUserfieldListParamsFilterUserTypeID = "datetime"
-	// date
-	CompanyUserfieldListParamsFilterUserTypeIDDate CompanyUserfieldListParamsFilterUserTypeID = "date"
-	// money
-	CompanyUserfieldListParamsFilterUserTypeIDMoney CompanyUserfieldListParamsFilterUserTypeID = "money"
-	// link
-	CompanyUserfieldListParamsFilterUserTypeIDURL CompanyUserfieldListParamsFilterUserTypeID = "url"
-	// address
-	CompanyUserfieldListParamsFilterUserTypeIDAddress CompanyUserfieldListParamsFilterUserTypeID = "address"
-	// list
-	CompanyUserfieldListParamsFilterUserTypeIDEnumeration CompanyUserfieldListParamsFilterUserTypeID = "enumeration"
-	// file
-	CompanyUserfieldListParamsFilterUserTypeIDFile CompanyUserfieldListParamsFilterUserTypeID = "file"
-	// binding to an employee
-	CompanyUserfieldListParamsFilterUserTypeIDEmployee CompanyUserfieldListParamsFilterUserTypeID = "employee"
-	// binding to the CRM directory
-	CompanyUserfieldListParamsFilterUserTypeIDCRMStatus CompanyUserfieldListParamsFilterUserTypeID = "crm_status"
-	// binding to information block sections
-	CompanyUserfieldListParamsFilterUserTypeIDIblockSection CompanyUserfieldListParamsFilterUserTypeID = "iblock_section"
-	// binding to information block elements
-	CompanyUserfieldListParamsFilterUserTypeIDIblockElement CompanyUserfieldListParamsFilterUserTypeID = "iblock_element"
-	// binding to CRM elements
-	CompanyUserfieldListParamsFilterUserTypeIDCRM CompanyUserfieldListParamsFilterUserTypeID = "crm"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *CompanyUserfieldListParamsFilterUserTypeID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = CompanyUserfieldListParamsFilterUserTypeID(s)
-	return nil
-}
-
-// CompanyUserfieldListParamsFilterShowFilter is the SHOW_FILTER of
-// crm.company.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type CompanyUserfieldListParamsFilterShowFilter string
-
-// The documented values of CompanyUserfieldListParamsFilterShowFilter.
-const (
-	// do not show
-	CompanyUserfieldListParamsFilterShowFilterN CompanyUserfieldListParamsFilterShowFilter = "N"
-	// exact match
-	CompanyUserfieldListParamsFilterShowFilterI CompanyUserfieldListParamsFilterShowFilter = "I"
-	// mask
-	CompanyUserfieldListParamsFilterShowFilterE CompanyUserfieldListParamsFilterShowFilter = "E"
-	// substring
-	CompanyUserfieldListParamsFilterShowFilterS CompanyUserfieldListParamsFilterShowFilter = "S"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *CompanyUserfieldListParamsFilterShowFilter) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = CompanyUserfieldListParamsFilterShowFilter(s)
-	return nil
-}
-
-// CompanyUserfieldListParamsFilterLang is the LANG of
-// crm.company.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type CompanyUserfieldListParamsFilterLang string
-
-// The documented values of CompanyUserfieldListParamsFilterLang.
-const (
-	// label in the edit form
-	CompanyUserfieldListParamsFilterLangEditFormLabel CompanyUserfieldListParamsFilterLang = "EDIT_FORM_LABEL"
-	// header in the list
-	CompanyUserfieldListParamsFilterLangListColumnLabel CompanyUserfieldListParamsFilterLang = "LIST_COLUMN_LABEL"
-	// filter label in the list
-	CompanyUserfieldListParamsFilterLangListFilterLabel CompanyUserfieldListParamsFilterLang = "LIST_FILTER_LABEL"
-	// error message
-	CompanyUserfieldListParamsFilterLangErrorMessage CompanyUserfieldListParamsFilterLang = "ERROR_MESSAGE"
-	// help
-	CompanyUserfieldListParamsFilterLangHelpMessage CompanyUserfieldListParamsFilterLang = "HELP_MESSAGE"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *CompanyUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = CompanyUserfieldListParamsFilterLang(s)
-	return nil
 }
 
 // CompanyUserfieldUpdate calls crm.company.userfield.update: Update Company

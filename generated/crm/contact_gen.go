@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Contact is one contact of crm.contact, as the family's methods return it.
@@ -317,6 +318,133 @@ func (v *ContactUTMMedium) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// The typed REST 2 keys of Contact, for list filters
+// (b24.Terms(ContactKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.contact spells it, typed by what the field holds.
+const (
+	// ContactKeyID is "ID", the key of Contact.ID in requests.
+	ContactKeyID b24.OrderedKey[int64] = "ID"
+	// ContactKeyHonorific is "HONORIFIC", the key of Contact.Honorific in
+	// requests.
+	ContactKeyHonorific b24.TextKey = "HONORIFIC"
+	// ContactKeyName is "NAME", the key of Contact.Name in requests.
+	ContactKeyName b24.TextKey = "NAME"
+	// ContactKeySecondName is "SECOND_NAME", the key of Contact.SecondName in
+	// requests.
+	ContactKeySecondName b24.TextKey = "SECOND_NAME"
+	// ContactKeyLastName is "LAST_NAME", the key of Contact.LastName in requests.
+	ContactKeyLastName b24.TextKey = "LAST_NAME"
+	// ContactKeyBirthdate is "BIRTHDATE", the key of Contact.Birthdate in
+	// requests.
+	ContactKeyBirthdate b24.OrderedKey[time.Time] = "BIRTHDATE"
+	// ContactKeyTypeID is "TYPE_ID", the key of Contact.TypeID in requests.
+	ContactKeyTypeID b24.TextKey = "TYPE_ID"
+	// ContactKeySourceID is "SOURCE_ID", the key of Contact.SourceID in requests.
+	ContactKeySourceID b24.TextKey = "SOURCE_ID"
+	// ContactKeySourceDescription is "SOURCE_DESCRIPTION", the key of
+	// Contact.SourceDescription in requests.
+	ContactKeySourceDescription b24.TextKey = "SOURCE_DESCRIPTION"
+	// ContactKeyPost is "POST", the key of Contact.Post in requests.
+	ContactKeyPost b24.TextKey = "POST"
+	// ContactKeyAddress is "ADDRESS", the key of Contact.Address in requests.
+	ContactKeyAddress b24.TextKey = "ADDRESS"
+	// ContactKeyAddress2 is "ADDRESS_2", the key of Contact.Address2 in requests.
+	ContactKeyAddress2 b24.TextKey = "ADDRESS_2"
+	// ContactKeyAddressCity is "ADDRESS_CITY", the key of Contact.AddressCity in
+	// requests.
+	ContactKeyAddressCity b24.TextKey = "ADDRESS_CITY"
+	// ContactKeyAddressPostalCode is "ADDRESS_POSTAL_CODE", the key of
+	// Contact.AddressPostalCode in requests.
+	ContactKeyAddressPostalCode b24.TextKey = "ADDRESS_POSTAL_CODE"
+	// ContactKeyAddressRegion is "ADDRESS_REGION", the key of
+	// Contact.AddressRegion in requests.
+	ContactKeyAddressRegion b24.TextKey = "ADDRESS_REGION"
+	// ContactKeyAddressProvince is "ADDRESS_PROVINCE", the key of
+	// Contact.AddressProvince in requests.
+	ContactKeyAddressProvince b24.TextKey = "ADDRESS_PROVINCE"
+	// ContactKeyAddressCountry is "ADDRESS_COUNTRY", the key of
+	// Contact.AddressCountry in requests.
+	ContactKeyAddressCountry b24.TextKey = "ADDRESS_COUNTRY"
+	// ContactKeyAddressCountryCode is "ADDRESS_COUNTRY_CODE", the key of
+	// Contact.AddressCountryCode in requests.
+	ContactKeyAddressCountryCode b24.TextKey = "ADDRESS_COUNTRY_CODE"
+	// ContactKeyAddressLocAddrID is "ADDRESS_LOC_ADDR_ID", the key of
+	// Contact.AddressLocAddrID in requests.
+	ContactKeyAddressLocAddrID b24.OrderedKey[int64] = "ADDRESS_LOC_ADDR_ID"
+	// ContactKeyComments is "COMMENTS", the key of Contact.Comments in requests.
+	ContactKeyComments b24.TextKey = "COMMENTS"
+	// ContactKeyOpened is "OPENED", the key of Contact.Opened in requests.
+	ContactKeyOpened b24.FlagKey = "OPENED"
+	// ContactKeyExport is "EXPORT", the key of Contact.Export in requests.
+	ContactKeyExport b24.FlagKey = "EXPORT"
+	// ContactKeyHasPhone is "HAS_PHONE", the key of Contact.HasPhone in requests.
+	ContactKeyHasPhone b24.FlagKey = "HAS_PHONE"
+	// ContactKeyHasEmail is "HAS_EMAIL", the key of Contact.HasEmail in requests.
+	ContactKeyHasEmail b24.FlagKey = "HAS_EMAIL"
+	// ContactKeyHasImol is "HAS_IMOL", the key of Contact.HasImol in requests.
+	ContactKeyHasImol b24.FlagKey = "HAS_IMOL"
+	// ContactKeyAssignedByID is "ASSIGNED_BY_ID", the key of Contact.AssignedByID
+	// in requests.
+	ContactKeyAssignedByID b24.OrderedKey[int64] = "ASSIGNED_BY_ID"
+	// ContactKeyCreatedByID is "CREATED_BY_ID", the key of Contact.CreatedByID in
+	// requests.
+	ContactKeyCreatedByID b24.OrderedKey[int64] = "CREATED_BY_ID"
+	// ContactKeyModifyByID is "MODIFY_BY_ID", the key of Contact.ModifyByID in
+	// requests.
+	ContactKeyModifyByID b24.OrderedKey[int64] = "MODIFY_BY_ID"
+	// ContactKeyDateCreate is "DATE_CREATE", the key of Contact.DateCreate in
+	// requests.
+	ContactKeyDateCreate b24.OrderedKey[time.Time] = "DATE_CREATE"
+	// ContactKeyDateModify is "DATE_MODIFY", the key of Contact.DateModify in
+	// requests.
+	ContactKeyDateModify b24.OrderedKey[time.Time] = "DATE_MODIFY"
+	// ContactKeyCompanyID is "COMPANY_ID", the key of Contact.CompanyID in
+	// requests.
+	ContactKeyCompanyID b24.OrderedKey[int64] = "COMPANY_ID"
+	// ContactKeyLeadID is "LEAD_ID", the key of Contact.LeadID in requests.
+	ContactKeyLeadID b24.OrderedKey[int64] = "LEAD_ID"
+	// ContactKeyOriginatorID is "ORIGINATOR_ID", the key of Contact.OriginatorID
+	// in requests.
+	ContactKeyOriginatorID b24.TextKey = "ORIGINATOR_ID"
+	// ContactKeyOriginID is "ORIGIN_ID", the key of Contact.OriginID in requests.
+	ContactKeyOriginID b24.TextKey = "ORIGIN_ID"
+	// ContactKeyOriginVersion is "ORIGIN_VERSION", the key of
+	// Contact.OriginVersion in requests.
+	ContactKeyOriginVersion b24.TextKey = "ORIGIN_VERSION"
+	// ContactKeyUTMSource is "UTM_SOURCE", the key of Contact.UTMSource in
+	// requests.
+	ContactKeyUTMSource b24.TextKey = "UTM_SOURCE"
+	// ContactKeyUTMMedium is "UTM_MEDIUM", the key of Contact.UTMMedium in
+	// requests.
+	ContactKeyUTMMedium b24.TextKey = "UTM_MEDIUM"
+	// ContactKeyUTMCampaign is "UTM_CAMPAIGN", the key of Contact.UTMCampaign in
+	// requests.
+	ContactKeyUTMCampaign b24.TextKey = "UTM_CAMPAIGN"
+	// ContactKeyUTMContent is "UTM_CONTENT", the key of Contact.UTMContent in
+	// requests.
+	ContactKeyUTMContent b24.TextKey = "UTM_CONTENT"
+	// ContactKeyUTMTerm is "UTM_TERM", the key of Contact.UTMTerm in requests.
+	ContactKeyUTMTerm b24.TextKey = "UTM_TERM"
+	// ContactKeyLastActivityTime is "LAST_ACTIVITY_TIME", the key of
+	// Contact.LastActivityTime in requests.
+	ContactKeyLastActivityTime b24.OrderedKey[time.Time] = "LAST_ACTIVITY_TIME"
+	// ContactKeyLastActivityBy is "LAST_ACTIVITY_BY", the key of
+	// Contact.LastActivityBy in requests.
+	ContactKeyLastActivityBy b24.OrderedKey[int64] = "LAST_ACTIVITY_BY"
+	// ContactKeyPhone is "PHONE", the key of Contact.Phone in requests.
+	ContactKeyPhone b24.TextKey = "PHONE"
+	// ContactKeyEmail is "EMAIL", the key of Contact.Email in requests.
+	ContactKeyEmail b24.TextKey = "EMAIL"
+	// ContactKeyWeb is "WEB", the key of Contact.Web in requests.
+	ContactKeyWeb b24.TextKey = "WEB"
+	// ContactKeyIm is "IM", the key of Contact.Im in requests.
+	ContactKeyIm b24.TextKey = "IM"
+	// ContactKeyLink is "LINK", the key of Contact.Link in requests.
+	ContactKeyLink b24.TextKey = "LINK"
+	// ContactKeyFaceID is "FACE_ID", the key of Contact.FaceID in requests.
+	ContactKeyFaceID b24.OrderedKey[int64] = "FACE_ID"
+)
+
 // ContactCompany is one contact company of crm.contact.company, as the
 // family's methods return it. Its fields are the union of what the family's
 // pages document (crm-contact-company-fields, crm-contact-company-add), typed
@@ -385,6 +513,20 @@ func (v ContactCompanyInput) MarshalJSON() ([]byte, error) {
 	type plain ContactCompanyInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of ContactCompany, for list filters
+// (b24.Terms(ContactCompanyKeySort.Eq(…))), select (b24.Columns) and order:
+// each as crm.contact.company spells it, typed by what the field holds.
+const (
+	// ContactCompanyKeySort is "SORT", the key of ContactCompany.Sort in requests.
+	ContactCompanyKeySort b24.OrderedKey[int64] = "SORT"
+	// ContactCompanyKeyIsPrimary is "IS_PRIMARY", the key of
+	// ContactCompany.IsPrimary in requests.
+	ContactCompanyKeyIsPrimary b24.FlagKey = "IS_PRIMARY"
+	// ContactCompanyKeyCompanyID is "COMPANY_ID", the key of
+	// ContactCompany.CompanyID in requests.
+	ContactCompanyKeyCompanyID b24.OrderedKey[int64] = "COMPANY_ID"
+)
 
 // ContactCompanyItems is one contact company items of
 // crm.contact.company.items, as the family's methods return it. Its fields are
@@ -2404,6 +2546,9 @@ type ContactListParams struct {
 	//
 	// By default, all fields are taken — '*' + Custom fields — 'UF_*'.
 	// Default: '*'.
+	//
+	// b24.Columns(ContactKeyID, ContactKeyHonorific) spells it from Contact's
+	// typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object in the format:
 	//
@@ -2456,9 +2601,9 @@ type ContactListParams struct {
 	// The logic key in the filter is not supported. To use complex logic in the
 	// filter, use the method crm.item.list.
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Contact's typed keys, which spell each key as crm.contact
+	// does: b24.Terms(ContactKeyHonorific.Eq("x"), ContactKeyID.Gt(10)); custom
+	// fields by conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object in the format:
 	//
@@ -2480,8 +2625,7 @@ type ContactListParams struct {
 	// You can find the list of available fields for sorting using the method
 	// crm.contact.fields
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{ContactKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// A parameter for managing pagination.
 	//
@@ -2926,7 +3070,11 @@ type ContactUserfieldListParams struct {
 	//
 	// All conditions for individual fields are combined using AND. See the list of
 	// available fields for filtering below
-	Filter *ContactUserfieldListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Object format:
 	//
 	//	{
@@ -2962,83 +3110,6 @@ type ContactUserfieldListParams struct {
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-}
-
-// ContactUserfieldListParamsFilter is the filter value of
-// crm.contact.userfield.list.
-type ContactUserfieldListParamsFilter struct {
-	// Identifier of the custom field
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Code of the custom field
-	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
-	// Type of the custom field. Possible values:
-	//
-	//   - string — string
-	//   - integer — integer
-	//   - double — number
-	//   - boolean — yes/no
-	//   - datetime — date/time
-	//   - date — date
-	//   - money — money
-	//   - url — link
-	//   - address — address
-	//   - enumeration — list
-	//   - file — file
-	//   - employee — binding to an employee
-	//   - crm_status — binding to the CRM directory
-	//   - iblock_section — binding to information block sections
-	//   - iblock_element — binding to information block elements
-	//   - crm — binding to CRM elements
-	//   - custom field types
-	UserTypeID b24.Opt[ContactUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Sorting index
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Is the custom field multiple (Y — yes / N — no)
-	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
-	// Is the custom field mandatory (Y — yes / N — no)
-	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
-	// Show in the list filter. Possible values:
-	//
-	//   - N — do not show
-	//   - I — exact match
-	//   - E — mask
-	//   - S — substring
-	ShowFilter b24.Opt[ContactUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Show in the list (Y — yes / N — no).
-	//
-	// This parameter does not affect anything within crm
-	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing (Y — yes / N — no)
-	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are field values included in the search (Y — yes / N — no)
-	//
-	// This parameter does not affect anything within crm
-	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Language identifier. When filtering by this parameter, a set of fields with
-	// values in the provided language will be returned:
-	//
-	//   - EDIT_FORM_LABEL — label in the edit form
-	//   - LIST_COLUMN_LABEL — header in the list
-	//   - LIST_FILTER_LABEL — filter label in the list
-	//   - ERROR_MESSAGE — error message
-	//   - HELP_MESSAGE — help
-	Lang b24.Opt[ContactUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ContactUserfieldListItem is one row of crm.contact.userfield.list.
@@ -3095,113 +3166,6 @@ func (v *ContactUserfieldListItemSettings) UnmarshalJSON(data []byte) error {
 func (v ContactUserfieldListItemSettings) MarshalJSON() ([]byte, error) {
 	type plain ContactUserfieldListItemSettings
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldListParamsFilterUserTypeID is the USER_TYPE_ID of
-// crm.contact.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type ContactUserfieldListParamsFilterUserTypeID string
-
-// The documented values of ContactUserfieldListParamsFilterUserTypeID.
-const (
-	// string
-	ContactUserfieldListParamsFilterUserTypeIDString ContactUserfieldListParamsFilterUserTypeID = "string"
-	// integer
-	ContactUserfieldListParamsFilterUserTypeIDInteger ContactUserfieldListParamsFilterUserTypeID = "integer"
-	// number
-	ContactUserfieldListParamsFilterUserTypeIDDouble ContactUserfieldListParamsFilterUserTypeID = "double"
-	// yes/no
-	ContactUserfieldListParamsFilterUserTypeIDBoolean ContactUserfieldListParamsFilterUserTypeID = "boolean"
-	// date/time
-	ContactUserfieldListParamsFilterUserTypeIDDatetime ContactUserfieldListParamsFilterUserTypeID = "datetime"
-	// date
-	ContactUserfieldListParamsFilterUserTypeIDDate ContactUserfieldListParamsFilterUserTypeID = "date"
-	// money
-	ContactUserfieldListParamsFilterUserTypeIDMoney ContactUserfieldListParamsFilterUserTypeID = "money"
-	// link
-	ContactUserfieldListParamsFilterUserTypeIDURL ContactUserfieldListParamsFilterUserTypeID = "url"
-	// address
-	ContactUserfieldListParamsFilterUserTypeIDAddress ContactUserfieldListParamsFilterUserTypeID = "address"
-	// list
-	ContactUserfieldListParamsFilterUserTypeIDEnumeration ContactUserfieldListParamsFilterUserTypeID = "enumeration"
-	// file
-	ContactUserfieldListParamsFilterUserTypeIDFile ContactUserfieldListParamsFilterUserTypeID = "file"
-	// binding to an employee
-	ContactUserfieldListParamsFilterUserTypeIDEmployee ContactUserfieldListParamsFilterUserTypeID = "employee"
-	// binding to the CRM directory
-	ContactUserfieldListParamsFilterUserTypeIDCRMStatus ContactUserfieldListParamsFilterUserTypeID = "crm_status"
-	// binding to information block sections
-	ContactUserfieldListParamsFilterUserTypeIDIblockSection ContactUserfieldListParamsFilterUserTypeID = "iblock_section"
-	// binding to information block elements
-	ContactUserfieldListParamsFilterUserTypeIDIblockElement ContactUserfieldListParamsFilterUserTypeID = "iblock_element"
-	// binding to CRM elements
-	ContactUserfieldListParamsFilterUserTypeIDCRM ContactUserfieldListParamsFilterUserTypeID = "crm"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ContactUserfieldListParamsFilterUserTypeID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ContactUserfieldListParamsFilterUserTypeID(s)
-	return nil
-}
-
-// ContactUserfieldListParamsFilterShowFilter is the SHOW_FILTER of
-// crm.contact.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type ContactUserfieldListParamsFilterShowFilter string
-
-// The documented values of ContactUserfieldListParamsFilterShowFilter.
-const (
-	// do not show
-	ContactUserfieldListParamsFilterShowFilterN ContactUserfieldListParamsFilterShowFilter = "N"
-	// exact match
-	ContactUserfieldListParamsFilterShowFilterI ContactUserfieldListParamsFilterShowFilter = "I"
-	// mask
-	ContactUserfieldListParamsFilterShowFilterE ContactUserfieldListParamsFilterShowFilter = "E"
-	// substring
-	ContactUserfieldListParamsFilterShowFilterS ContactUserfieldListParamsFilterShowFilter = "S"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ContactUserfieldListParamsFilterShowFilter) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ContactUserfieldListParamsFilterShowFilter(s)
-	return nil
-}
-
-// ContactUserfieldListParamsFilterLang is the LANG of
-// crm.contact.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type ContactUserfieldListParamsFilterLang string
-
-// The documented values of ContactUserfieldListParamsFilterLang.
-const (
-	// label in the edit form
-	ContactUserfieldListParamsFilterLangEditFormLabel ContactUserfieldListParamsFilterLang = "EDIT_FORM_LABEL"
-	// header in the list
-	ContactUserfieldListParamsFilterLangListColumnLabel ContactUserfieldListParamsFilterLang = "LIST_COLUMN_LABEL"
-	// filter label in the list
-	ContactUserfieldListParamsFilterLangListFilterLabel ContactUserfieldListParamsFilterLang = "LIST_FILTER_LABEL"
-	// error message
-	ContactUserfieldListParamsFilterLangErrorMessage ContactUserfieldListParamsFilterLang = "ERROR_MESSAGE"
-	// help
-	ContactUserfieldListParamsFilterLangHelpMessage ContactUserfieldListParamsFilterLang = "HELP_MESSAGE"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ContactUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ContactUserfieldListParamsFilterLang(s)
-	return nil
 }
 
 // ContactUserfieldUpdate calls crm.contact.userfield.update: Edit an Existing

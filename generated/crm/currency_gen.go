@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Currency is one currency of crm.currency, as the family's methods return it.
@@ -111,6 +112,42 @@ func (v CurrencyInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Currency, for list filters
+// (b24.Terms(CurrencyKeyCurrency.Eq(…))), select (b24.Columns) and order:
+// each as crm.currency spells it, typed by what the field holds.
+const (
+	// CurrencyKeyCurrency is "CURRENCY", the key of Currency.Currency in requests.
+	CurrencyKeyCurrency b24.TextKey = "CURRENCY"
+	// CurrencyKeyAmountCnt is "AMOUNT_CNT", the key of Currency.AmountCnt in
+	// requests.
+	CurrencyKeyAmountCnt b24.OrderedKey[int64] = "AMOUNT_CNT"
+	// CurrencyKeyAmount is "AMOUNT", the key of Currency.Amount in requests.
+	CurrencyKeyAmount b24.OrderedKey[float64] = "AMOUNT"
+	// CurrencyKeyBase is "BASE", the key of Currency.Base in requests.
+	CurrencyKeyBase b24.FlagKey = "BASE"
+	// CurrencyKeySort is "SORT", the key of Currency.Sort in requests.
+	CurrencyKeySort b24.OrderedKey[int64] = "SORT"
+	// CurrencyKeyDateUpdate is "DATE_UPDATE", the key of Currency.DateUpdate in
+	// requests.
+	CurrencyKeyDateUpdate b24.OrderedKey[time.Time] = "DATE_UPDATE"
+	// CurrencyKeyLid is "LID", the key of Currency.Lid in requests.
+	CurrencyKeyLid b24.TextKey = "LID"
+	// CurrencyKeyFormatString is "FORMAT_STRING", the key of Currency.FormatString
+	// in requests.
+	CurrencyKeyFormatString b24.TextKey = "FORMAT_STRING"
+	// CurrencyKeyFullName is "FULL_NAME", the key of Currency.FullName in
+	// requests.
+	CurrencyKeyFullName b24.TextKey = "FULL_NAME"
+	// CurrencyKeyDecPoint is "DEC_POINT", the key of Currency.DecPoint in
+	// requests.
+	CurrencyKeyDecPoint b24.TextKey = "DEC_POINT"
+	// CurrencyKeyThousandsSep is "THOUSANDS_SEP", the key of Currency.ThousandsSep
+	// in requests.
+	CurrencyKeyThousandsSep b24.TextKey = "THOUSANDS_SEP"
+	// CurrencyKeyDecimals is "DECIMALS", the key of Currency.Decimals in requests.
+	CurrencyKeyDecimals b24.OrderedKey[int64] = "DECIMALS"
+)
+
 // CurrencyLocalizations is one currency localizations of
 // crm.currency.localizations, as the family's methods return it. Its fields
 // are the union of what the family's pages document
@@ -199,6 +236,34 @@ func (v CurrencyLocalizationsDe) MarshalJSON() ([]byte, error) {
 	type plain CurrencyLocalizationsDe
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of CurrencyLocalizations, for list filters
+// (b24.Terms(CurrencyLocalizationsKeyFullName.Eq(…))), select (b24.Columns)
+// and order: each as crm.currency.localizations spells it, typed by what the
+// field holds.
+const (
+	// CurrencyLocalizationsKeyFullName is "FULL_NAME", the key of
+	// CurrencyLocalizations.FullName in requests.
+	CurrencyLocalizationsKeyFullName b24.TextKey = "FULL_NAME"
+	// CurrencyLocalizationsKeyFormatString is "FORMAT_STRING", the key of
+	// CurrencyLocalizations.FormatString in requests.
+	CurrencyLocalizationsKeyFormatString b24.TextKey = "FORMAT_STRING"
+	// CurrencyLocalizationsKeyDecPoint is "DEC_POINT", the key of
+	// CurrencyLocalizations.DecPoint in requests.
+	CurrencyLocalizationsKeyDecPoint b24.TextKey = "DEC_POINT"
+	// CurrencyLocalizationsKeyThousandsVariant is "THOUSANDS_VARIANT", the key of
+	// CurrencyLocalizations.ThousandsVariant in requests.
+	CurrencyLocalizationsKeyThousandsVariant b24.TextKey = "THOUSANDS_VARIANT"
+	// CurrencyLocalizationsKeyThousandsSep is "THOUSANDS_SEP", the key of
+	// CurrencyLocalizations.ThousandsSep in requests.
+	CurrencyLocalizationsKeyThousandsSep b24.TextKey = "THOUSANDS_SEP"
+	// CurrencyLocalizationsKeyDecimals is "DECIMALS", the key of
+	// CurrencyLocalizations.Decimals in requests.
+	CurrencyLocalizationsKeyDecimals b24.OrderedKey[int64] = "DECIMALS"
+	// CurrencyLocalizationsKeyHideZero is "HIDE_ZERO", the key of
+	// CurrencyLocalizations.HideZero in requests.
+	CurrencyLocalizationsKeyHideZero b24.FlagKey = "HIDE_ZERO"
+)
 
 // CurrencyAdd calls crm.currency.add: Add Currency.
 //

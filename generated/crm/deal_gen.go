@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Deal is one deal of crm.deal, as the family's methods return it. Its fields
@@ -344,6 +345,115 @@ func (v *DealInputUTMMedium) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// The typed REST 2 keys of Deal, for list filters
+// (b24.Terms(DealKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.deal spells it, typed by what the field holds.
+const (
+	// DealKeyID is "ID", the key of Deal.ID in requests.
+	DealKeyID b24.OrderedKey[int64] = "ID"
+	// DealKeyTitle is "TITLE", the key of Deal.Title in requests.
+	DealKeyTitle b24.TextKey = "TITLE"
+	// DealKeyTypeID is "TYPE_ID", the key of Deal.TypeID in requests.
+	DealKeyTypeID b24.TextKey = "TYPE_ID"
+	// DealKeyCategoryID is "CATEGORY_ID", the key of Deal.CategoryID in requests.
+	DealKeyCategoryID b24.OrderedKey[int64] = "CATEGORY_ID"
+	// DealKeyStageID is "STAGE_ID", the key of Deal.StageID in requests.
+	DealKeyStageID b24.TextKey = "STAGE_ID"
+	// DealKeyStageSemanticID is "STAGE_SEMANTIC_ID", the key of
+	// Deal.StageSemanticID in requests.
+	DealKeyStageSemanticID b24.TextKey = "STAGE_SEMANTIC_ID"
+	// DealKeyIsNew is "IS_NEW", the key of Deal.IsNew in requests.
+	DealKeyIsNew b24.FlagKey = "IS_NEW"
+	// DealKeyIsRecurring is "IS_RECURRING", the key of Deal.IsRecurring in
+	// requests.
+	DealKeyIsRecurring b24.FlagKey = "IS_RECURRING"
+	// DealKeyIsReturnCustomer is "IS_RETURN_CUSTOMER", the key of
+	// Deal.IsReturnCustomer in requests.
+	DealKeyIsReturnCustomer b24.FlagKey = "IS_RETURN_CUSTOMER"
+	// DealKeyIsRepeatedApproach is "IS_REPEATED_APPROACH", the key of
+	// Deal.IsRepeatedApproach in requests.
+	DealKeyIsRepeatedApproach b24.FlagKey = "IS_REPEATED_APPROACH"
+	// DealKeyProbability is "PROBABILITY", the key of Deal.Probability in
+	// requests.
+	DealKeyProbability b24.OrderedKey[int64] = "PROBABILITY"
+	// DealKeyCurrencyID is "CURRENCY_ID", the key of Deal.CurrencyID in requests.
+	DealKeyCurrencyID b24.TextKey = "CURRENCY_ID"
+	// DealKeyOpportunity is "OPPORTUNITY", the key of Deal.Opportunity in
+	// requests.
+	DealKeyOpportunity b24.OrderedKey[float64] = "OPPORTUNITY"
+	// DealKeyIsManualOpportunity is "IS_MANUAL_OPPORTUNITY", the key of
+	// Deal.IsManualOpportunity in requests.
+	DealKeyIsManualOpportunity b24.FlagKey = "IS_MANUAL_OPPORTUNITY"
+	// DealKeyTaxValue is "TAX_VALUE", the key of Deal.TaxValue in requests.
+	DealKeyTaxValue b24.OrderedKey[float64] = "TAX_VALUE"
+	// DealKeyCompanyID is "COMPANY_ID", the key of Deal.CompanyID in requests.
+	DealKeyCompanyID b24.OrderedKey[int64] = "COMPANY_ID"
+	// DealKeyContactID is "CONTACT_ID", the key of Deal.ContactID in requests.
+	DealKeyContactID b24.OrderedKey[int64] = "CONTACT_ID"
+	// DealKeyQuoteID is "QUOTE_ID", the key of Deal.QuoteID in requests.
+	DealKeyQuoteID b24.OrderedKey[int64] = "QUOTE_ID"
+	// DealKeyBegindate is "BEGINDATE", the key of Deal.Begindate in requests.
+	DealKeyBegindate b24.OrderedKey[time.Time] = "BEGINDATE"
+	// DealKeyClosedate is "CLOSEDATE", the key of Deal.Closedate in requests.
+	DealKeyClosedate b24.OrderedKey[time.Time] = "CLOSEDATE"
+	// DealKeyOpened is "OPENED", the key of Deal.Opened in requests.
+	DealKeyOpened b24.FlagKey = "OPENED"
+	// DealKeyClosed is "CLOSED", the key of Deal.Closed in requests.
+	DealKeyClosed b24.FlagKey = "CLOSED"
+	// DealKeyComments is "COMMENTS", the key of Deal.Comments in requests.
+	DealKeyComments b24.TextKey = "COMMENTS"
+	// DealKeyAssignedByID is "ASSIGNED_BY_ID", the key of Deal.AssignedByID in
+	// requests.
+	DealKeyAssignedByID b24.OrderedKey[int64] = "ASSIGNED_BY_ID"
+	// DealKeyCreatedByID is "CREATED_BY_ID", the key of Deal.CreatedByID in
+	// requests.
+	DealKeyCreatedByID b24.OrderedKey[int64] = "CREATED_BY_ID"
+	// DealKeyModifyByID is "MODIFY_BY_ID", the key of Deal.ModifyByID in requests.
+	DealKeyModifyByID b24.OrderedKey[int64] = "MODIFY_BY_ID"
+	// DealKeyMovedByID is "MOVED_BY_ID", the key of Deal.MovedByID in requests.
+	DealKeyMovedByID b24.OrderedKey[int64] = "MOVED_BY_ID"
+	// DealKeyDateCreate is "DATE_CREATE", the key of Deal.DateCreate in requests.
+	DealKeyDateCreate b24.OrderedKey[time.Time] = "DATE_CREATE"
+	// DealKeyDateModify is "DATE_MODIFY", the key of Deal.DateModify in requests.
+	DealKeyDateModify b24.OrderedKey[time.Time] = "DATE_MODIFY"
+	// DealKeyMovedTime is "MOVED_TIME", the key of Deal.MovedTime in requests.
+	DealKeyMovedTime b24.OrderedKey[time.Time] = "MOVED_TIME"
+	// DealKeySourceID is "SOURCE_ID", the key of Deal.SourceID in requests.
+	DealKeySourceID b24.TextKey = "SOURCE_ID"
+	// DealKeySourceDescription is "SOURCE_DESCRIPTION", the key of
+	// Deal.SourceDescription in requests.
+	DealKeySourceDescription b24.TextKey = "SOURCE_DESCRIPTION"
+	// DealKeyLeadID is "LEAD_ID", the key of Deal.LeadID in requests.
+	DealKeyLeadID b24.OrderedKey[int64] = "LEAD_ID"
+	// DealKeyAdditionalInfo is "ADDITIONAL_INFO", the key of Deal.AdditionalInfo
+	// in requests.
+	DealKeyAdditionalInfo b24.TextKey = "ADDITIONAL_INFO"
+	// DealKeyLocationID is "LOCATION_ID", the key of Deal.LocationID in requests.
+	DealKeyLocationID b24.TextKey = "LOCATION_ID"
+	// DealKeyOriginatorID is "ORIGINATOR_ID", the key of Deal.OriginatorID in
+	// requests.
+	DealKeyOriginatorID b24.TextKey = "ORIGINATOR_ID"
+	// DealKeyOriginID is "ORIGIN_ID", the key of Deal.OriginID in requests.
+	DealKeyOriginID b24.TextKey = "ORIGIN_ID"
+	// DealKeyUTMSource is "UTM_SOURCE", the key of Deal.UTMSource in requests.
+	DealKeyUTMSource b24.TextKey = "UTM_SOURCE"
+	// DealKeyUTMMedium is "UTM_MEDIUM", the key of Deal.UTMMedium in requests.
+	DealKeyUTMMedium b24.TextKey = "UTM_MEDIUM"
+	// DealKeyUTMCampaign is "UTM_CAMPAIGN", the key of Deal.UTMCampaign in
+	// requests.
+	DealKeyUTMCampaign b24.TextKey = "UTM_CAMPAIGN"
+	// DealKeyUTMContent is "UTM_CONTENT", the key of Deal.UTMContent in requests.
+	DealKeyUTMContent b24.TextKey = "UTM_CONTENT"
+	// DealKeyUTMTerm is "UTM_TERM", the key of Deal.UTMTerm in requests.
+	DealKeyUTMTerm b24.TextKey = "UTM_TERM"
+	// DealKeyLastActivityTime is "LAST_ACTIVITY_TIME", the key of
+	// Deal.LastActivityTime in requests.
+	DealKeyLastActivityTime b24.OrderedKey[time.Time] = "LAST_ACTIVITY_TIME"
+	// DealKeyLastActivityBy is "LAST_ACTIVITY_BY", the key of Deal.LastActivityBy
+	// in requests.
+	DealKeyLastActivityBy b24.OrderedKey[int64] = "LAST_ACTIVITY_BY"
+)
+
 // DealContact is one deal contact of crm.deal.contact, as the family's methods
 // return it. Its fields are the union of what the family's pages document
 // (crm-deal-contact-fields, crm-deal-contact-add), typed by the *.fields page
@@ -407,6 +517,20 @@ func (v DealContactInput) MarshalJSON() ([]byte, error) {
 	type plain DealContactInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of DealContact, for list filters
+// (b24.Terms(DealContactKeySort.Eq(…))), select (b24.Columns) and order:
+// each as crm.deal.contact spells it, typed by what the field holds.
+const (
+	// DealContactKeySort is "SORT", the key of DealContact.Sort in requests.
+	DealContactKeySort b24.OrderedKey[int64] = "SORT"
+	// DealContactKeyIsPrimary is "IS_PRIMARY", the key of DealContact.IsPrimary in
+	// requests.
+	DealContactKeyIsPrimary b24.FlagKey = "IS_PRIMARY"
+	// DealContactKeyContactID is "CONTACT_ID", the key of DealContact.ContactID in
+	// requests.
+	DealContactKeyContactID b24.OrderedKey[int64] = "CONTACT_ID"
+)
 
 // DealContactItems is one deal contact items of crm.deal.contact.items, as the
 // family's methods return it. Its fields are the union of what the family's
@@ -864,6 +988,47 @@ func (v *DealRecurringInputParamsMode) UnmarshalJSON(data []byte) error {
 	*v = DealRecurringInputParamsMode(s)
 	return nil
 }
+
+// The typed REST 2 keys of DealRecurring, for list filters
+// (b24.Terms(DealRecurringKeyID.Eq(…))), select (b24.Columns) and order:
+// each as crm.deal.recurring spells it, typed by what the field holds.
+const (
+	// DealRecurringKeyID is "ID", the key of DealRecurring.ID in requests.
+	DealRecurringKeyID b24.OrderedKey[int64] = "ID"
+	// DealRecurringKeyDealID is "DEAL_ID", the key of DealRecurring.DealID in
+	// requests.
+	DealRecurringKeyDealID b24.OrderedKey[int64] = "DEAL_ID"
+	// DealRecurringKeyBasedID is "BASED_ID", the key of DealRecurring.BasedID in
+	// requests.
+	DealRecurringKeyBasedID b24.OrderedKey[int64] = "BASED_ID"
+	// DealRecurringKeyActive is "ACTIVE", the key of DealRecurring.Active in
+	// requests.
+	DealRecurringKeyActive b24.FlagKey = "ACTIVE"
+	// DealRecurringKeyNextExecution is "NEXT_EXECUTION", the key of
+	// DealRecurring.NextExecution in requests.
+	DealRecurringKeyNextExecution b24.OrderedKey[time.Time] = "NEXT_EXECUTION"
+	// DealRecurringKeyLastExecution is "LAST_EXECUTION", the key of
+	// DealRecurring.LastExecution in requests.
+	DealRecurringKeyLastExecution b24.OrderedKey[time.Time] = "LAST_EXECUTION"
+	// DealRecurringKeyCounterRepeat is "COUNTER_REPEAT", the key of
+	// DealRecurring.CounterRepeat in requests.
+	DealRecurringKeyCounterRepeat b24.OrderedKey[int64] = "COUNTER_REPEAT"
+	// DealRecurringKeyStartDate is "START_DATE", the key of
+	// DealRecurring.StartDate in requests.
+	DealRecurringKeyStartDate b24.OrderedKey[time.Time] = "START_DATE"
+	// DealRecurringKeyCategoryID is "CATEGORY_ID", the key of
+	// DealRecurring.CategoryID in requests.
+	DealRecurringKeyCategoryID b24.TextKey = "CATEGORY_ID"
+	// DealRecurringKeyIsLimit is "IS_LIMIT", the key of DealRecurring.IsLimit in
+	// requests.
+	DealRecurringKeyIsLimit b24.TextKey = "IS_LIMIT"
+	// DealRecurringKeyLimitRepeat is "LIMIT_REPEAT", the key of
+	// DealRecurring.LimitRepeat in requests.
+	DealRecurringKeyLimitRepeat b24.OrderedKey[int64] = "LIMIT_REPEAT"
+	// DealRecurringKeyLimitDate is "LIMIT_DATE", the key of
+	// DealRecurring.LimitDate in requests.
+	DealRecurringKeyLimitDate b24.OrderedKey[time.Time] = "LIMIT_DATE"
+)
 
 // DealUserfield is one deal userfield of crm.deal.userfield, as the family's
 // methods return it. Its fields are the union of what the family's pages
@@ -2822,6 +2987,8 @@ type DealListParams struct {
 	//
 	// By default, all fields are taken — '*' + Custom fields — 'UF_*'.
 	// Default: '*'.
+	//
+	// b24.Columns(DealKeyID, DealKeyTitle) spells it from Deal's typed keys.
 	Select []string `json:"select,omitzero"`
 	// Object format:
 	//
@@ -2869,9 +3036,9 @@ type DealListParams struct {
 	// The filter does not support the field CONTACT_IDS; to filter by contacts,
 	// use the method crm.item.list
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Deal's typed keys, which spell each key as crm.deal does:
+	// b24.Terms(DealKeyTitle.Eq("x"), DealKeyID.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// Object format:
 	//
@@ -2893,8 +3060,7 @@ type DealListParams struct {
 	// You can find the list of available fields for sorting using the method
 	// crm.deal.fields
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{DealKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//
@@ -3518,8 +3684,7 @@ type DealRecurringListParams struct {
 	// The list of fields available for sorting can be obtained using the method
 	// crm.deal.recurring.fields
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{DealRecurringKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// Filter object format:
 	//
@@ -3563,9 +3728,10 @@ type DealRecurringListParams struct {
 	// The PARAMS field in the filter is ignored and does not affect the selection
 	// result
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from DealRecurring's typed keys, which spell each key as
+	// crm.deal.recurring does: b24.Terms(DealRecurringKeyCategoryID.Eq("x"),
+	// DealRecurringKeyID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// Pagination parameter.
 	//
@@ -4068,7 +4234,11 @@ type DealUserfieldListParams struct {
 	//
 	// All conditions for individual fields are combined using AND. See the list of
 	// available fields for filtering below.
-	Filter *DealUserfieldListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Object format:
 	//
 	//	{
@@ -4104,200 +4274,6 @@ type DealUserfieldListParams struct {
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-}
-
-// DealUserfieldListParamsFilter is the filter value of
-// crm.deal.userfield.list.
-type DealUserfieldListParamsFilter struct {
-	// Identifier of the custom field
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Code of the custom field
-	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
-	// Type of the custom field. Possible values:
-	//
-	//   - string — string
-	//   - integer — integer
-	//   - double — number
-	//   - boolean — yes/no
-	//   - datetime — date/time
-	//   - date — date
-	//   - money — money
-	//   - url — link
-	//   - address — address
-	//   - enumeration — list
-	//   - file — file
-	//   - employee — binding to an employee
-	//   - crm_status — binding to the CRM directory
-	//   - iblock_section — binding to information block sections
-	//   - iblock_element — binding to information block elements
-	//   - crm — binding to CRM elements
-	//   - custom field types
-	UserTypeID b24.Opt[DealUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Sort index
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Whether the custom field is multiple. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
-	// Whether the custom field is mandatory. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
-	// Whether to show in the list filter. Possible values:
-	//
-	//   - N — do not show
-	//   - I — exact match
-	//   - E — mask
-	//   - S — substring
-	ShowFilter b24.Opt[DealUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show in the list. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Whether to allow user editing. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field values are searchable. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Language identifier. When filtering by this parameter, a set of fields with
-	// values in the provided language will be returned:
-	//
-	//   - EDIT_FORM_LABEL — label in the edit form
-	//   - LIST_COLUMN_LABEL — header in the list
-	//   - LIST_FILTER_LABEL — filter label in the list
-	//   - ERROR_MESSAGE — error message
-	//   - HELP_MESSAGE — help
-	Lang b24.Opt[DealUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldListParamsFilterUserTypeID is the USER_TYPE_ID of
-// crm.deal.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type DealUserfieldListParamsFilterUserTypeID string
-
-// The documented values of DealUserfieldListParamsFilterUserTypeID.
-const (
-	// string
-	DealUserfieldListParamsFilterUserTypeIDString DealUserfieldListParamsFilterUserTypeID = "string"
-	// integer
-	DealUserfieldListParamsFilterUserTypeIDInteger DealUserfieldListParamsFilterUserTypeID = "integer"
-	// number
-	DealUserfieldListParamsFilterUserTypeIDDouble DealUserfieldListParamsFilterUserTypeID = "double"
-	// yes/no
-	DealUserfieldListParamsFilterUserTypeIDBoolean DealUserfieldListParamsFilterUserTypeID = "boolean"
-	// date/time
-	DealUserfieldListParamsFilterUserTypeIDDatetime DealUserfieldListParamsFilterUserTypeID = "datetime"
-	// date
-	DealUserfieldListParamsFilterUserTypeIDDate DealUserfieldListParamsFilterUserTypeID = "date"
-	// money
-	DealUserfieldListParamsFilterUserTypeIDMoney DealUserfieldListParamsFilterUserTypeID = "money"
-	// link
-	DealUserfieldListParamsFilterUserTypeIDURL DealUserfieldListParamsFilterUserTypeID = "url"
-	// address
-	DealUserfieldListParamsFilterUserTypeIDAddress DealUserfieldListParamsFilterUserTypeID = "address"
-	// list
-	DealUserfieldListParamsFilterUserTypeIDEnumeration DealUserfieldListParamsFilterUserTypeID = "enumeration"
-	// file
-	DealUserfieldListParamsFilterUserTypeIDFile DealUserfieldListParamsFilterUserTypeID = "file"
-	// binding to an employee
-	DealUserfieldListParamsFilterUserTypeIDEmployee DealUserfieldListParamsFilterUserTypeID = "employee"
-	// binding to the CRM directory
-	DealUserfieldListParamsFilterUserTypeIDCRMStatus DealUserfieldListParamsFilterUserTypeID = "crm_status"
-	// binding to information block sections
-	DealUserfieldListParamsFilterUserTypeIDIblockSection DealUserfieldListParamsFilterUserTypeID = "iblock_section"
-	// binding to information block elements
-	DealUserfieldListParamsFilterUserTypeIDIblockElement DealUserfieldListParamsFilterUserTypeID = "iblock_element"
-	// binding to CRM elements
-	DealUserfieldListParamsFilterUserTypeIDCRM DealUserfieldListParamsFilterUserTypeID = "crm"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealUserfieldListParamsFilterUserTypeID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealUserfieldListParamsFilterUserTypeID(s)
-	return nil
-}
-
-// DealUserfieldListParamsFilterShowFilter is the SHOW_FILTER of
-// crm.deal.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type DealUserfieldListParamsFilterShowFilter string
-
-// The documented values of DealUserfieldListParamsFilterShowFilter.
-const (
-	// do not show
-	DealUserfieldListParamsFilterShowFilterN DealUserfieldListParamsFilterShowFilter = "N"
-	// exact match
-	DealUserfieldListParamsFilterShowFilterI DealUserfieldListParamsFilterShowFilter = "I"
-	// mask
-	DealUserfieldListParamsFilterShowFilterE DealUserfieldListParamsFilterShowFilter = "E"
-	// substring
-	DealUserfieldListParamsFilterShowFilterS DealUserfieldListParamsFilterShowFilter = "S"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealUserfieldListParamsFilterShowFilter) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealUserfieldListParamsFilterShowFilter(s)
-	return nil
-}
-
-// DealUserfieldListParamsFilterLang is the LANG of crm.deal.userfield.list:
-// the constants below are the documented values; others are accepted too.
-type DealUserfieldListParamsFilterLang string
-
-// The documented values of DealUserfieldListParamsFilterLang.
-const (
-	// label in the edit form
-	DealUserfieldListParamsFilterLangEditFormLabel DealUserfieldListParamsFilterLang = "EDIT_FORM_LABEL"
-	// header in the list
-	DealUserfieldListParamsFilterLangListColumnLabel DealUserfieldListParamsFilterLang = "LIST_COLUMN_LABEL"
-	// filter label in the list
-	DealUserfieldListParamsFilterLangListFilterLabel DealUserfieldListParamsFilterLang = "LIST_FILTER_LABEL"
-	// error message
-	DealUserfieldListParamsFilterLangErrorMessage DealUserfieldListParamsFilterLang = "ERROR_MESSAGE"
-	// help
-	DealUserfieldListParamsFilterLangHelpMessage DealUserfieldListParamsFilterLang = "HELP_MESSAGE"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealUserfieldListParamsFilterLang(s)
-	return nil
 }
 
 // DealUserfieldUpdate calls crm.deal.userfield.update: Update Existing Custom

@@ -1167,7 +1167,11 @@ type DocumentgeneratorDocumentListParams struct {
 	//
 	// Refer to the Document Type section for the list of available fields for
 	// filtering.
-	Filter *DocumentgeneratorDocumentListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object in the following format:
 	//
 	//	{
@@ -1185,7 +1189,10 @@ type DocumentgeneratorDocumentListParams struct {
 	// Refer to the Document Type section for the list of fields for sorting.
 	//
 	// Example: {"id":"DESC","createTime":"ASC"}
-	Order *DocumentgeneratorDocumentListParamsOrder `json:"order,omitzero"`
+	//
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Pagination parameter.
 	//
 	// The page size is fixed: 50 records.
@@ -1194,128 +1201,6 @@ type DocumentgeneratorDocumentListParams struct {
 	//
 	// For more details, refer to the article Features of List Methods
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-}
-
-// DocumentgeneratorDocumentListParamsFilter is the filter value of
-// crm.documentgenerator.document.list.
-type DocumentgeneratorDocumentListParamsFilter struct {
-	// Document identifier
-	ID b24.Opt[string] `json:"id,omitzero"`
-	// Document name
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// Document number
-	Number b24.Opt[string] `json:"number,omitzero"`
-	// Identifier of the document template
-	TemplateID any `json:"templateId,omitzero"`
-	// Identifier of the CRM object type
-	EntityTypeID any `json:"entityTypeId,omitzero"`
-	// Identifier of the CRM object
-	EntityID any `json:"entityId,omitzero"`
-	// Document DOCX file identifier
-	FileID any `json:"fileId,omitzero"`
-	// Document image identifier
-	ImageID any `json:"imageId,omitzero"`
-	// Document PDF file identifier
-	PDFID any `json:"pdfId,omitzero"`
-	// Date of document creation
-	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
-	// Document update date
-	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
-	// Identifier of the user who created the document
-	CreatedBy any `json:"createdBy,omitzero"`
-	// Identifier of the user who updated the document
-	UpdatedBy any `json:"updatedBy,omitzero"`
-	// Field values of the document
-	Values map[string]any `json:"values,omitzero"`
-	// Link to download the document
-	DownloadURL b24.Opt[string] `json:"downloadUrl,omitzero"`
-	// Link to the document image
-	ImageURL b24.Opt[string] `json:"imageUrl,omitzero"`
-	// Link to the PDF document
-	PDFURL b24.Opt[string] `json:"pdfUrl,omitzero"`
-	// Link to download the document for machine access
-	DownloadURLMachine b24.Opt[string] `json:"downloadUrlMachine,omitzero"`
-	// Link to the PDF document for machine access
-	PDFURLMachine b24.Opt[string] `json:"pdfUrlMachine,omitzero"`
-	// Link to the document image for machine access
-	ImageURLMachine b24.Opt[string] `json:"imageUrlMachine,omitzero"`
-	// Stamp and signature inclusion flag
-	StampsEnabled b24.Opt[bool] `json:"stampsEnabled,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorDocumentListParamsOrder is the order value of
-// crm.documentgenerator.document.list.
-type DocumentgeneratorDocumentListParamsOrder struct {
-	// Document identifier
-	ID b24.Opt[string] `json:"id,omitzero"`
-	// Document name
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// Document number
-	Number b24.Opt[string] `json:"number,omitzero"`
-	// Identifier of the document template
-	TemplateID any `json:"templateId,omitzero"`
-	// Identifier of the CRM object type
-	EntityTypeID any `json:"entityTypeId,omitzero"`
-	// Identifier of the CRM object
-	EntityID any `json:"entityId,omitzero"`
-	// Document DOCX file identifier
-	FileID any `json:"fileId,omitzero"`
-	// Document image identifier
-	ImageID any `json:"imageId,omitzero"`
-	// Document PDF file identifier
-	PDFID any `json:"pdfId,omitzero"`
-	// Date of document creation
-	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
-	// Document update date
-	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
-	// Identifier of the user who created the document
-	CreatedBy any `json:"createdBy,omitzero"`
-	// Identifier of the user who updated the document
-	UpdatedBy any `json:"updatedBy,omitzero"`
-	// Field values of the document
-	Values map[string]any `json:"values,omitzero"`
-	// Link to download the document
-	DownloadURL b24.Opt[string] `json:"downloadUrl,omitzero"`
-	// Link to the document image
-	ImageURL b24.Opt[string] `json:"imageUrl,omitzero"`
-	// Link to the PDF document
-	PDFURL b24.Opt[string] `json:"pdfUrl,omitzero"`
-	// Link to download the document for machine access
-	DownloadURLMachine b24.Opt[string] `json:"downloadUrlMachine,omitzero"`
-	// Link to the PDF document for machine access
-	PDFURLMachine b24.Opt[string] `json:"pdfUrlMachine,omitzero"`
-	// Link to the document image for machine access
-	ImageURLMachine b24.Opt[string] `json:"imageUrlMachine,omitzero"`
-	// Stamp and signature inclusion flag
-	StampsEnabled b24.Opt[bool] `json:"stampsEnabled,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentListParamsOrder) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentListParamsOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentListParamsOrder) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DocumentgeneratorDocumentListResult is the result of

@@ -40,6 +40,21 @@ func (v Enum) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Enum, for list filters
+// (b24.Terms(EnumKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.enum spells it, typed by what the field holds.
+const (
+	// EnumKeyID is "ID", the key of Enum.ID in requests.
+	EnumKeyID b24.OrderedKey[int64] = "ID"
+	// EnumKeyName is "NAME", the key of Enum.Name in requests.
+	EnumKeyName b24.TextKey = "NAME"
+	// EnumKeySymbolCode is "SYMBOL_CODE", the key of Enum.SymbolCode in requests.
+	EnumKeySymbolCode b24.TextKey = "SYMBOL_CODE"
+	// EnumKeySymbolCodeShort is "SYMBOL_CODE_SHORT", the key of
+	// Enum.SymbolCodeShort in requests.
+	EnumKeySymbolCodeShort b24.TextKey = "SYMBOL_CODE_SHORT"
+)
+
 // EnumActivitydirection calls crm.enum.activitydirection: Get Activity
 // Direction Enumeration Elements.
 //

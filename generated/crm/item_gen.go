@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Item is one item of crm.item, as the family's methods return it. Its fields
@@ -623,6 +624,218 @@ func (v ItemInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Item, for list filters
+// (b24.Terms(ItemKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.item spells it, typed by what the field holds.
+const (
+	// ItemKeyID is "id", the key of Item.ID in requests.
+	ItemKeyID b24.OrderedKey[int64] = "id"
+	// ItemKeyTitle is "title", the key of Item.Title in requests.
+	ItemKeyTitle b24.TextKey = "title"
+	// ItemKeyXMLID is "xmlId", the key of Item.XMLID in requests.
+	ItemKeyXMLID b24.TextKey = "xmlId"
+	// ItemKeyCreatedTime is "createdTime", the key of Item.CreatedTime in
+	// requests.
+	ItemKeyCreatedTime b24.OrderedKey[time.Time] = "createdTime"
+	// ItemKeyUpdatedTime is "updatedTime", the key of Item.UpdatedTime in
+	// requests.
+	ItemKeyUpdatedTime b24.OrderedKey[time.Time] = "updatedTime"
+	// ItemKeyCreatedBy is "createdBy", the key of Item.CreatedBy in requests.
+	ItemKeyCreatedBy b24.OrderedKey[int64] = "createdBy"
+	// ItemKeyUpdatedBy is "updatedBy", the key of Item.UpdatedBy in requests.
+	ItemKeyUpdatedBy b24.OrderedKey[int64] = "updatedBy"
+	// ItemKeyAssignedByID is "assignedById", the key of Item.AssignedByID in
+	// requests.
+	ItemKeyAssignedByID b24.OrderedKey[int64] = "assignedById"
+	// ItemKeyOpened is "opened", the key of Item.Opened in requests.
+	ItemKeyOpened b24.FlagKey = "opened"
+	// ItemKeyWebformID is "webformId", the key of Item.WebformID in requests.
+	ItemKeyWebformID b24.OrderedKey[int64] = "webformId"
+	// ItemKeyBegindate is "begindate", the key of Item.Begindate in requests.
+	ItemKeyBegindate b24.OrderedKey[time.Time] = "begindate"
+	// ItemKeyClosedate is "closedate", the key of Item.Closedate in requests.
+	ItemKeyClosedate b24.OrderedKey[time.Time] = "closedate"
+	// ItemKeyCompanyID is "companyId", the key of Item.CompanyID in requests.
+	ItemKeyCompanyID b24.OrderedKey[int64] = "companyId"
+	// ItemKeyContactID is "contactId", the key of Item.ContactID in requests.
+	ItemKeyContactID b24.OrderedKey[int64] = "contactId"
+	// ItemKeyCategoryID is "categoryId", the key of Item.CategoryID in requests.
+	ItemKeyCategoryID b24.OrderedKey[int64] = "categoryId"
+	// ItemKeyMovedTime is "movedTime", the key of Item.MovedTime in requests.
+	ItemKeyMovedTime b24.OrderedKey[time.Time] = "movedTime"
+	// ItemKeyMovedBy is "movedBy", the key of Item.MovedBy in requests.
+	ItemKeyMovedBy b24.OrderedKey[int64] = "movedBy"
+	// ItemKeyStageID is "stageId", the key of Item.StageID in requests.
+	ItemKeyStageID b24.TextKey = "stageId"
+	// ItemKeyPreviousStageID is "previousStageId", the key of Item.PreviousStageID
+	// in requests.
+	ItemKeyPreviousStageID b24.TextKey = "previousStageId"
+	// ItemKeySourceID is "sourceId", the key of Item.SourceID in requests.
+	ItemKeySourceID b24.TextKey = "sourceId"
+	// ItemKeySourceDescription is "sourceDescription", the key of
+	// Item.SourceDescription in requests.
+	ItemKeySourceDescription b24.TextKey = "sourceDescription"
+	// ItemKeyCurrencyID is "currencyId", the key of Item.CurrencyID in requests.
+	ItemKeyCurrencyID b24.TextKey = "currencyId"
+	// ItemKeyIsManualOpportunity is "isManualOpportunity", the key of
+	// Item.IsManualOpportunity in requests.
+	ItemKeyIsManualOpportunity b24.FlagKey = "isManualOpportunity"
+	// ItemKeyOpportunity is "opportunity", the key of Item.Opportunity in
+	// requests.
+	ItemKeyOpportunity b24.OrderedKey[float64] = "opportunity"
+	// ItemKeyTaxValue is "taxValue", the key of Item.TaxValue in requests.
+	ItemKeyTaxValue b24.OrderedKey[float64] = "taxValue"
+	// ItemKeyMycompanyID is "mycompanyId", the key of Item.MycompanyID in
+	// requests.
+	ItemKeyMycompanyID b24.OrderedKey[int64] = "mycompanyId"
+	// ItemKeyLastActivityBy is "lastActivityBy", the key of Item.LastActivityBy in
+	// requests.
+	ItemKeyLastActivityBy b24.OrderedKey[int64] = "lastActivityBy"
+	// ItemKeyLastActivityTime is "lastActivityTime", the key of
+	// Item.LastActivityTime in requests.
+	ItemKeyLastActivityTime b24.OrderedKey[time.Time] = "lastActivityTime"
+	// ItemKeyDateCreateShort is "dateCreateShort", the key of Item.DateCreateShort
+	// in requests.
+	ItemKeyDateCreateShort b24.TextKey = "dateCreateShort"
+	// ItemKeyDateModifyShort is "dateModifyShort", the key of Item.DateModifyShort
+	// in requests.
+	ItemKeyDateModifyShort b24.TextKey = "dateModifyShort"
+	// ItemKeyIsConvert is "isConvert", the key of Item.IsConvert in requests.
+	ItemKeyIsConvert b24.FlagKey = "isConvert"
+	// ItemKeyStatusDescription is "statusDescription", the key of
+	// Item.StatusDescription in requests.
+	ItemKeyStatusDescription b24.TextKey = "statusDescription"
+	// ItemKeyStageSemanticID is "stageSemanticId", the key of Item.StageSemanticID
+	// in requests.
+	ItemKeyStageSemanticID b24.TextKey = "stageSemanticId"
+	// ItemKeyProductID is "productId", the key of Item.ProductID in requests.
+	ItemKeyProductID b24.OrderedKey[int64] = "productId"
+	// ItemKeyName is "name", the key of Item.Name in requests.
+	ItemKeyName b24.TextKey = "name"
+	// ItemKeyLastName is "lastName", the key of Item.LastName in requests.
+	ItemKeyLastName b24.TextKey = "lastName"
+	// ItemKeySecondName is "secondName", the key of Item.SecondName in requests.
+	ItemKeySecondName b24.TextKey = "secondName"
+	// ItemKeyCompanyTitle is "companyTitle", the key of Item.CompanyTitle in
+	// requests.
+	ItemKeyCompanyTitle b24.TextKey = "companyTitle"
+	// ItemKeyPost is "post", the key of Item.Post in requests.
+	ItemKeyPost b24.TextKey = "post"
+	// ItemKeyComments is "comments", the key of Item.Comments in requests.
+	ItemKeyComments b24.TextKey = "comments"
+	// ItemKeyOriginatorID is "originatorId", the key of Item.OriginatorID in
+	// requests.
+	ItemKeyOriginatorID b24.TextKey = "originatorId"
+	// ItemKeyOriginID is "originId", the key of Item.OriginID in requests.
+	ItemKeyOriginID b24.TextKey = "originId"
+	// ItemKeyDateClosed is "dateClosed", the key of Item.DateClosed in requests.
+	ItemKeyDateClosed b24.OrderedKey[time.Time] = "dateClosed"
+	// ItemKeyBirthdate is "birthdate", the key of Item.Birthdate in requests.
+	ItemKeyBirthdate b24.OrderedKey[time.Time] = "birthdate"
+	// ItemKeyHonorific is "honorific", the key of Item.Honorific in requests.
+	ItemKeyHonorific b24.TextKey = "honorific"
+	// ItemKeyHasPhone is "hasPhone", the key of Item.HasPhone in requests.
+	ItemKeyHasPhone b24.TextKey = "hasPhone"
+	// ItemKeyHasEmail is "hasEmail", the key of Item.HasEmail in requests.
+	ItemKeyHasEmail b24.TextKey = "hasEmail"
+	// ItemKeyHasImol is "hasImol", the key of Item.HasImol in requests.
+	ItemKeyHasImol b24.TextKey = "hasImol"
+	// ItemKeyIsReturnCustomer is "isReturnCustomer", the key of
+	// Item.IsReturnCustomer in requests.
+	ItemKeyIsReturnCustomer b24.TextKey = "isReturnCustomer"
+	// ItemKeySearchContent is "searchContent", the key of Item.SearchContent in
+	// requests.
+	ItemKeySearchContent b24.TextKey = "searchContent"
+	// ItemKeyPhoneMobile is "phoneMobile", the key of Item.PhoneMobile in
+	// requests.
+	ItemKeyPhoneMobile b24.TextKey = "phoneMobile"
+	// ItemKeyPhoneWork is "phoneWork", the key of Item.PhoneWork in requests.
+	ItemKeyPhoneWork b24.TextKey = "phoneWork"
+	// ItemKeyPhoneMailing is "phoneMailing", the key of Item.PhoneMailing in
+	// requests.
+	ItemKeyPhoneMailing b24.TextKey = "phoneMailing"
+	// ItemKeyEmailHome is "emailHome", the key of Item.EmailHome in requests.
+	ItemKeyEmailHome b24.TextKey = "emailHome"
+	// ItemKeyEmailWork is "emailWork", the key of Item.EmailWork in requests.
+	ItemKeyEmailWork b24.TextKey = "emailWork"
+	// ItemKeyEmailMailing is "emailMailing", the key of Item.EmailMailing in
+	// requests.
+	ItemKeyEmailMailing b24.TextKey = "emailMailing"
+	// ItemKeyImol is "imol", the key of Item.Imol in requests.
+	ItemKeyImol b24.TextKey = "imol"
+	// ItemKeyEmail is "email", the key of Item.Email in requests.
+	ItemKeyEmail b24.TextKey = "email"
+	// ItemKeyPhone is "phone", the key of Item.Phone in requests.
+	ItemKeyPhone b24.TextKey = "phone"
+	// ItemKeyFm is "fm", the key of Item.Fm in requests.
+	ItemKeyFm b24.TextKey = "fm"
+	// ItemKeyUTMSource is "utmSource", the key of Item.UTMSource in requests.
+	ItemKeyUTMSource b24.TextKey = "utmSource"
+	// ItemKeyUTMMedium is "utmMedium", the key of Item.UTMMedium in requests.
+	ItemKeyUTMMedium b24.TextKey = "utmMedium"
+	// ItemKeyUTMCampaign is "utmCampaign", the key of Item.UTMCampaign in
+	// requests.
+	ItemKeyUTMCampaign b24.TextKey = "utmCampaign"
+	// ItemKeyUTMContent is "utmContent", the key of Item.UTMContent in requests.
+	ItemKeyUTMContent b24.TextKey = "utmContent"
+	// ItemKeyUTMTerm is "utmTerm", the key of Item.UTMTerm in requests.
+	ItemKeyUTMTerm b24.TextKey = "utmTerm"
+	// ItemKeyEntityTypeID is "entityTypeId", the key of Item.EntityTypeID in
+	// requests.
+	ItemKeyEntityTypeID b24.OrderedKey[int64] = "entityTypeId"
+	// ItemKeyLeadID is "leadId", the key of Item.LeadID in requests.
+	ItemKeyLeadID b24.OrderedKey[int64] = "leadId"
+	// ItemKeyQuoteID is "quoteId", the key of Item.QuoteID in requests.
+	ItemKeyQuoteID b24.OrderedKey[int64] = "quoteId"
+	// ItemKeyIsNew is "isNew", the key of Item.IsNew in requests.
+	ItemKeyIsNew b24.TextKey = "isNew"
+	// ItemKeyIsRecurring is "isRecurring", the key of Item.IsRecurring in
+	// requests.
+	ItemKeyIsRecurring b24.FlagKey = "isRecurring"
+	// ItemKeyIsRepeatedApproach is "isRepeatedApproach", the key of
+	// Item.IsRepeatedApproach in requests.
+	ItemKeyIsRepeatedApproach b24.TextKey = "isRepeatedApproach"
+	// ItemKeyClosed is "closed", the key of Item.Closed in requests.
+	ItemKeyClosed b24.TextKey = "closed"
+	// ItemKeyTypeID is "typeId", the key of Item.TypeID in requests.
+	ItemKeyTypeID b24.TextKey = "typeId"
+	// ItemKeyProbability is "probability", the key of Item.Probability in
+	// requests.
+	ItemKeyProbability b24.OrderedKey[int64] = "probability"
+	// ItemKeyBegindateShort is "begindateShort", the key of Item.BegindateShort in
+	// requests.
+	ItemKeyBegindateShort b24.TextKey = "begindateShort"
+	// ItemKeyClosedateShort is "closedateShort", the key of Item.ClosedateShort in
+	// requests.
+	ItemKeyClosedateShort b24.TextKey = "closedateShort"
+	// ItemKeyEventDate is "eventDate", the key of Item.EventDate in requests.
+	ItemKeyEventDate b24.OrderedKey[time.Time] = "eventDate"
+	// ItemKeyEventDateShort is "eventDateShort", the key of Item.EventDateShort in
+	// requests.
+	ItemKeyEventDateShort b24.TextKey = "eventDateShort"
+	// ItemKeyEventID is "eventId", the key of Item.EventID in requests.
+	ItemKeyEventID b24.OrderedKey[int64] = "eventId"
+	// ItemKeyLocationID is "locationId", the key of Item.LocationID in requests.
+	ItemKeyLocationID b24.TextKey = "locationId"
+	// ItemKeyAdditionalInfo is "additionalInfo", the key of Item.AdditionalInfo in
+	// requests.
+	ItemKeyAdditionalInfo b24.TextKey = "additionalInfo"
+	// ItemKeyIsWork is "isWork", the key of Item.IsWork in requests.
+	ItemKeyIsWork b24.FlagKey = "isWork"
+	// ItemKeyIsWon is "isWon", the key of Item.IsWon in requests.
+	ItemKeyIsWon b24.FlagKey = "isWon"
+	// ItemKeyIsLose is "isLose", the key of Item.IsLose in requests.
+	ItemKeyIsLose b24.FlagKey = "isLose"
+	// ItemKeyReceivedAmount is "receivedAmount", the key of Item.ReceivedAmount in
+	// requests.
+	ItemKeyReceivedAmount b24.OrderedKey[float64] = "receivedAmount"
+	// ItemKeyLostAmount is "lostAmount", the key of Item.LostAmount in requests.
+	ItemKeyLostAmount b24.OrderedKey[float64] = "lostAmount"
+	// ItemKeyHasProducts is "hasProducts", the key of Item.HasProducts in
+	// requests.
+	ItemKeyHasProducts b24.FlagKey = "hasProducts"
+)
+
 // ItemDelivery is one item delivery of crm.item.delivery, as the family's
 // methods return it. Its fields are the union of what the family's pages
 // document (crm-item-delivery-get, crm-item-delivery-list), typed by the
@@ -947,6 +1160,78 @@ func (v ItemProductrowInput) MarshalJSON() ([]byte, error) {
 	type plain ItemProductrowInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of ItemProductrow, for list filters
+// (b24.Terms(ItemProductrowKeyID.Eq(…))), select (b24.Columns) and order:
+// each as crm.item.productrow spells it, typed by what the field holds.
+const (
+	// ItemProductrowKeyID is "id", the key of ItemProductrow.ID in requests.
+	ItemProductrowKeyID b24.OrderedKey[int64] = "id"
+	// ItemProductrowKeyOwnerID is "ownerId", the key of ItemProductrow.OwnerID in
+	// requests.
+	ItemProductrowKeyOwnerID b24.OrderedKey[int64] = "ownerId"
+	// ItemProductrowKeyOwnerType is "ownerType", the key of
+	// ItemProductrow.OwnerType in requests.
+	ItemProductrowKeyOwnerType b24.TextKey = "ownerType"
+	// ItemProductrowKeyProductID is "productId", the key of
+	// ItemProductrow.ProductID in requests.
+	ItemProductrowKeyProductID b24.OrderedKey[int64] = "productId"
+	// ItemProductrowKeyProductName is "productName", the key of
+	// ItemProductrow.ProductName in requests.
+	ItemProductrowKeyProductName b24.TextKey = "productName"
+	// ItemProductrowKeyPrice is "price", the key of ItemProductrow.Price in
+	// requests.
+	ItemProductrowKeyPrice b24.OrderedKey[float64] = "price"
+	// ItemProductrowKeyPriceExclusive is "priceExclusive", the key of
+	// ItemProductrow.PriceExclusive in requests.
+	ItemProductrowKeyPriceExclusive b24.OrderedKey[float64] = "priceExclusive"
+	// ItemProductrowKeyPriceNetto is "priceNetto", the key of
+	// ItemProductrow.PriceNetto in requests.
+	ItemProductrowKeyPriceNetto b24.OrderedKey[float64] = "priceNetto"
+	// ItemProductrowKeyPriceBrutto is "priceBrutto", the key of
+	// ItemProductrow.PriceBrutto in requests.
+	ItemProductrowKeyPriceBrutto b24.OrderedKey[float64] = "priceBrutto"
+	// ItemProductrowKeyQuantity is "quantity", the key of ItemProductrow.Quantity
+	// in requests.
+	ItemProductrowKeyQuantity b24.OrderedKey[float64] = "quantity"
+	// ItemProductrowKeyDiscountTypeID is "discountTypeId", the key of
+	// ItemProductrow.DiscountTypeID in requests.
+	ItemProductrowKeyDiscountTypeID b24.OrderedKey[int64] = "discountTypeId"
+	// ItemProductrowKeyDiscountRate is "discountRate", the key of
+	// ItemProductrow.DiscountRate in requests.
+	ItemProductrowKeyDiscountRate b24.OrderedKey[float64] = "discountRate"
+	// ItemProductrowKeyDiscountSum is "discountSum", the key of
+	// ItemProductrow.DiscountSum in requests.
+	ItemProductrowKeyDiscountSum b24.OrderedKey[float64] = "discountSum"
+	// ItemProductrowKeyTaxRate is "taxRate", the key of ItemProductrow.TaxRate in
+	// requests.
+	ItemProductrowKeyTaxRate b24.OrderedKey[float64] = "taxRate"
+	// ItemProductrowKeyTaxIncluded is "taxIncluded", the key of
+	// ItemProductrow.TaxIncluded in requests.
+	ItemProductrowKeyTaxIncluded b24.FlagKey = "taxIncluded"
+	// ItemProductrowKeyCustomized is "customized", the key of
+	// ItemProductrow.Customized in requests.
+	ItemProductrowKeyCustomized b24.FlagKey = "customized"
+	// ItemProductrowKeyMeasureCode is "measureCode", the key of
+	// ItemProductrow.MeasureCode in requests.
+	ItemProductrowKeyMeasureCode b24.OrderedKey[int64] = "measureCode"
+	// ItemProductrowKeyMeasureName is "measureName", the key of
+	// ItemProductrow.MeasureName in requests.
+	ItemProductrowKeyMeasureName b24.TextKey = "measureName"
+	// ItemProductrowKeySort is "sort", the key of ItemProductrow.Sort in requests.
+	ItemProductrowKeySort b24.OrderedKey[int64] = "sort"
+	// ItemProductrowKeyType is "type", the key of ItemProductrow.Type in requests.
+	ItemProductrowKeyType b24.OrderedKey[int64] = "type"
+	// ItemProductrowKeyStoreID is "storeId", the key of ItemProductrow.StoreID in
+	// requests.
+	ItemProductrowKeyStoreID b24.OrderedKey[int64] = "storeId"
+	// ItemProductrowKeyPriceAccount is "priceAccount", the key of
+	// ItemProductrow.PriceAccount in requests.
+	ItemProductrowKeyPriceAccount b24.OrderedKey[int64] = "priceAccount"
+	// ItemProductrowKeyXMLID is "xmlId", the key of ItemProductrow.XMLID in
+	// requests.
+	ItemProductrowKeyXMLID b24.TextKey = "xmlId"
+)
 
 // ItemAdd calls crm.item.add: Create a New CRM Item.
 //
@@ -2959,6 +3244,8 @@ type ItemListParams struct {
 	// The fm field (multiple fields: phones, e-mail, messengers) is not a CRM
 	// object field and cannot be explicitly requested via select. To receive fm in
 	// the response, pass select: ['*']
+	//
+	// b24.Columns(ItemKeyID, ItemKeyTitle) spells it from Item's typed keys.
 	Select []string `json:"select,omitzero"`
 	// Format object:
 	//
@@ -3020,9 +3307,9 @@ type ItemListParams struct {
 	// use the filter {"ufCrm2_1234567890": 1}. Format Y or N in the filter for
 	// custom fields of type boolean is not supported. Default: AND.
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Item's typed keys, which spell each key as crm.item does:
+	// b24.Terms(ItemKeyTitle.Eq("x"), ItemKeyID.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// Format object:
 	//
@@ -3045,8 +3332,7 @@ type ItemListParams struct {
 	// crm.item.fields method. The list of standard fields is available in the
 	// article CRM object fields
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{ItemKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination.
 	//
@@ -4715,9 +5001,10 @@ type ItemProductrowListParams struct {
 	//
 	// Required.
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from ItemProductrow's typed keys, which spell each key as
+	// crm.item.productrow does: b24.Terms(ItemProductrowKeyOwnerType.Eq("x"),
+	// ItemProductrowKeyID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter"`
 	// Object for sorting selected elements of the shipment table in the format
 	// {"field_1": "order_1", ... "field_N": "order_N"}.
@@ -4730,8 +5017,7 @@ type ItemProductrowListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{ItemProductrowKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for pagination control.
 	//

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Lead is one lead of crm.lead, as the family's methods return it. Its fields
@@ -335,6 +336,144 @@ func (v *LeadInputStatusID) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// The typed REST 2 keys of Lead, for list filters
+// (b24.Terms(LeadKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.lead spells it, typed by what the field holds.
+const (
+	// LeadKeyID is "ID", the key of Lead.ID in requests.
+	LeadKeyID b24.OrderedKey[int64] = "ID"
+	// LeadKeyTitle is "TITLE", the key of Lead.Title in requests.
+	LeadKeyTitle b24.TextKey = "TITLE"
+	// LeadKeyHonorific is "HONORIFIC", the key of Lead.Honorific in requests.
+	LeadKeyHonorific b24.TextKey = "HONORIFIC"
+	// LeadKeyName is "NAME", the key of Lead.Name in requests.
+	LeadKeyName b24.TextKey = "NAME"
+	// LeadKeySecondName is "SECOND_NAME", the key of Lead.SecondName in requests.
+	LeadKeySecondName b24.TextKey = "SECOND_NAME"
+	// LeadKeyLastName is "LAST_NAME", the key of Lead.LastName in requests.
+	LeadKeyLastName b24.TextKey = "LAST_NAME"
+	// LeadKeyBirthdate is "BIRTHDATE", the key of Lead.Birthdate in requests.
+	LeadKeyBirthdate b24.OrderedKey[time.Time] = "BIRTHDATE"
+	// LeadKeyCompanyTitle is "COMPANY_TITLE", the key of Lead.CompanyTitle in
+	// requests.
+	LeadKeyCompanyTitle b24.TextKey = "COMPANY_TITLE"
+	// LeadKeySourceID is "SOURCE_ID", the key of Lead.SourceID in requests.
+	LeadKeySourceID b24.TextKey = "SOURCE_ID"
+	// LeadKeySourceDescription is "SOURCE_DESCRIPTION", the key of
+	// Lead.SourceDescription in requests.
+	LeadKeySourceDescription b24.TextKey = "SOURCE_DESCRIPTION"
+	// LeadKeyStatusID is "STATUS_ID", the key of Lead.StatusID in requests.
+	LeadKeyStatusID b24.TextKey = "STATUS_ID"
+	// LeadKeyStatusDescription is "STATUS_DESCRIPTION", the key of
+	// Lead.StatusDescription in requests.
+	LeadKeyStatusDescription b24.TextKey = "STATUS_DESCRIPTION"
+	// LeadKeyStatusSemanticID is "STATUS_SEMANTIC_ID", the key of
+	// Lead.StatusSemanticID in requests.
+	LeadKeyStatusSemanticID b24.TextKey = "STATUS_SEMANTIC_ID"
+	// LeadKeyPost is "POST", the key of Lead.Post in requests.
+	LeadKeyPost b24.TextKey = "POST"
+	// LeadKeyAddress is "ADDRESS", the key of Lead.Address in requests.
+	LeadKeyAddress b24.TextKey = "ADDRESS"
+	// LeadKeyAddress2 is "ADDRESS_2", the key of Lead.Address2 in requests.
+	LeadKeyAddress2 b24.TextKey = "ADDRESS_2"
+	// LeadKeyAddressCity is "ADDRESS_CITY", the key of Lead.AddressCity in
+	// requests.
+	LeadKeyAddressCity b24.TextKey = "ADDRESS_CITY"
+	// LeadKeyAddressPostalCode is "ADDRESS_POSTAL_CODE", the key of
+	// Lead.AddressPostalCode in requests.
+	LeadKeyAddressPostalCode b24.TextKey = "ADDRESS_POSTAL_CODE"
+	// LeadKeyAddressRegion is "ADDRESS_REGION", the key of Lead.AddressRegion in
+	// requests.
+	LeadKeyAddressRegion b24.TextKey = "ADDRESS_REGION"
+	// LeadKeyAddressProvince is "ADDRESS_PROVINCE", the key of
+	// Lead.AddressProvince in requests.
+	LeadKeyAddressProvince b24.TextKey = "ADDRESS_PROVINCE"
+	// LeadKeyAddressCountry is "ADDRESS_COUNTRY", the key of Lead.AddressCountry
+	// in requests.
+	LeadKeyAddressCountry b24.TextKey = "ADDRESS_COUNTRY"
+	// LeadKeyAddressCountryCode is "ADDRESS_COUNTRY_CODE", the key of
+	// Lead.AddressCountryCode in requests.
+	LeadKeyAddressCountryCode b24.TextKey = "ADDRESS_COUNTRY_CODE"
+	// LeadKeyAddressLocAddrID is "ADDRESS_LOC_ADDR_ID", the key of
+	// Lead.AddressLocAddrID in requests.
+	LeadKeyAddressLocAddrID b24.OrderedKey[int64] = "ADDRESS_LOC_ADDR_ID"
+	// LeadKeyCurrencyID is "CURRENCY_ID", the key of Lead.CurrencyID in requests.
+	LeadKeyCurrencyID b24.TextKey = "CURRENCY_ID"
+	// LeadKeyOpportunity is "OPPORTUNITY", the key of Lead.Opportunity in
+	// requests.
+	LeadKeyOpportunity b24.OrderedKey[float64] = "OPPORTUNITY"
+	// LeadKeyIsManualOpportunity is "IS_MANUAL_OPPORTUNITY", the key of
+	// Lead.IsManualOpportunity in requests.
+	LeadKeyIsManualOpportunity b24.FlagKey = "IS_MANUAL_OPPORTUNITY"
+	// LeadKeyOpened is "OPENED", the key of Lead.Opened in requests.
+	LeadKeyOpened b24.FlagKey = "OPENED"
+	// LeadKeyComments is "COMMENTS", the key of Lead.Comments in requests.
+	LeadKeyComments b24.TextKey = "COMMENTS"
+	// LeadKeyHasPhone is "HAS_PHONE", the key of Lead.HasPhone in requests.
+	LeadKeyHasPhone b24.FlagKey = "HAS_PHONE"
+	// LeadKeyHasEmail is "HAS_EMAIL", the key of Lead.HasEmail in requests.
+	LeadKeyHasEmail b24.FlagKey = "HAS_EMAIL"
+	// LeadKeyHasImol is "HAS_IMOL", the key of Lead.HasImol in requests.
+	LeadKeyHasImol b24.FlagKey = "HAS_IMOL"
+	// LeadKeyAssignedByID is "ASSIGNED_BY_ID", the key of Lead.AssignedByID in
+	// requests.
+	LeadKeyAssignedByID b24.OrderedKey[int64] = "ASSIGNED_BY_ID"
+	// LeadKeyCreatedByID is "CREATED_BY_ID", the key of Lead.CreatedByID in
+	// requests.
+	LeadKeyCreatedByID b24.OrderedKey[int64] = "CREATED_BY_ID"
+	// LeadKeyModifyByID is "MODIFY_BY_ID", the key of Lead.ModifyByID in requests.
+	LeadKeyModifyByID b24.OrderedKey[int64] = "MODIFY_BY_ID"
+	// LeadKeyMovedByID is "MOVED_BY_ID", the key of Lead.MovedByID in requests.
+	LeadKeyMovedByID b24.OrderedKey[int64] = "MOVED_BY_ID"
+	// LeadKeyDateCreate is "DATE_CREATE", the key of Lead.DateCreate in requests.
+	LeadKeyDateCreate b24.OrderedKey[time.Time] = "DATE_CREATE"
+	// LeadKeyDateModify is "DATE_MODIFY", the key of Lead.DateModify in requests.
+	LeadKeyDateModify b24.OrderedKey[time.Time] = "DATE_MODIFY"
+	// LeadKeyMovedTime is "MOVED_TIME", the key of Lead.MovedTime in requests.
+	LeadKeyMovedTime b24.OrderedKey[time.Time] = "MOVED_TIME"
+	// LeadKeyCompanyID is "COMPANY_ID", the key of Lead.CompanyID in requests.
+	LeadKeyCompanyID b24.OrderedKey[int64] = "COMPANY_ID"
+	// LeadKeyContactID is "CONTACT_ID", the key of Lead.ContactID in requests.
+	LeadKeyContactID b24.OrderedKey[int64] = "CONTACT_ID"
+	// LeadKeyIsReturnCustomer is "IS_RETURN_CUSTOMER", the key of
+	// Lead.IsReturnCustomer in requests.
+	LeadKeyIsReturnCustomer b24.FlagKey = "IS_RETURN_CUSTOMER"
+	// LeadKeyDateClosed is "DATE_CLOSED", the key of Lead.DateClosed in requests.
+	LeadKeyDateClosed b24.OrderedKey[time.Time] = "DATE_CLOSED"
+	// LeadKeyOriginatorID is "ORIGINATOR_ID", the key of Lead.OriginatorID in
+	// requests.
+	LeadKeyOriginatorID b24.TextKey = "ORIGINATOR_ID"
+	// LeadKeyOriginID is "ORIGIN_ID", the key of Lead.OriginID in requests.
+	LeadKeyOriginID b24.TextKey = "ORIGIN_ID"
+	// LeadKeyUTMSource is "UTM_SOURCE", the key of Lead.UTMSource in requests.
+	LeadKeyUTMSource b24.TextKey = "UTM_SOURCE"
+	// LeadKeyUTMMedium is "UTM_MEDIUM", the key of Lead.UTMMedium in requests.
+	LeadKeyUTMMedium b24.TextKey = "UTM_MEDIUM"
+	// LeadKeyUTMCampaign is "UTM_CAMPAIGN", the key of Lead.UTMCampaign in
+	// requests.
+	LeadKeyUTMCampaign b24.TextKey = "UTM_CAMPAIGN"
+	// LeadKeyUTMContent is "UTM_CONTENT", the key of Lead.UTMContent in requests.
+	LeadKeyUTMContent b24.TextKey = "UTM_CONTENT"
+	// LeadKeyUTMTerm is "UTM_TERM", the key of Lead.UTMTerm in requests.
+	LeadKeyUTMTerm b24.TextKey = "UTM_TERM"
+	// LeadKeyLastActivityTime is "LAST_ACTIVITY_TIME", the key of
+	// Lead.LastActivityTime in requests.
+	LeadKeyLastActivityTime b24.OrderedKey[time.Time] = "LAST_ACTIVITY_TIME"
+	// LeadKeyLastActivityBy is "LAST_ACTIVITY_BY", the key of Lead.LastActivityBy
+	// in requests.
+	LeadKeyLastActivityBy b24.OrderedKey[int64] = "LAST_ACTIVITY_BY"
+	// LeadKeyPhone is "PHONE", the key of Lead.Phone in requests.
+	LeadKeyPhone b24.TextKey = "PHONE"
+	// LeadKeyEmail is "EMAIL", the key of Lead.Email in requests.
+	LeadKeyEmail b24.TextKey = "EMAIL"
+	// LeadKeyWeb is "WEB", the key of Lead.Web in requests.
+	LeadKeyWeb b24.TextKey = "WEB"
+	// LeadKeyIm is "IM", the key of Lead.Im in requests.
+	LeadKeyIm b24.TextKey = "IM"
+	// LeadKeyLink is "LINK", the key of Lead.Link in requests.
+	LeadKeyLink b24.TextKey = "LINK"
+)
+
 // LeadContact is one lead contact of crm.lead.contact, as the family's methods
 // return it. Its fields are the union of what the family's pages document
 // (crm-lead-contact-fields, crm-lead-contact-add), typed by the *.fields page
@@ -394,6 +533,20 @@ func (v LeadContactInput) MarshalJSON() ([]byte, error) {
 	type plain LeadContactInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of LeadContact, for list filters
+// (b24.Terms(LeadContactKeySort.Eq(…))), select (b24.Columns) and order:
+// each as crm.lead.contact spells it, typed by what the field holds.
+const (
+	// LeadContactKeySort is "SORT", the key of LeadContact.Sort in requests.
+	LeadContactKeySort b24.OrderedKey[int64] = "SORT"
+	// LeadContactKeyIsPrimary is "IS_PRIMARY", the key of LeadContact.IsPrimary in
+	// requests.
+	LeadContactKeyIsPrimary b24.FlagKey = "IS_PRIMARY"
+	// LeadContactKeyContactID is "CONTACT_ID", the key of LeadContact.ContactID in
+	// requests.
+	LeadContactKeyContactID b24.OrderedKey[int64] = "CONTACT_ID"
+)
 
 // LeadDetailsConfiguration is one lead details configuration of
 // crm.lead.details.configuration, as the family's methods return it. Its
@@ -2520,6 +2673,8 @@ type LeadListParams struct {
 	// specify the required ones in the selection list ("PHONE", "EMAIL", etc.).
 	// There is no option to add a logical OR condition to the filter if you need
 	// to select by several different fields.
+	//
+	// b24.Columns(LeadKeyID, LeadKeyTitle) spells it from Lead's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected leads in the format {"field_1": "value_1",
 	// ... "field_N": "value_N"}.
@@ -2558,9 +2713,9 @@ type LeadListParams struct {
 	//   - != - not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Lead's typed keys, which spell each key as crm.lead does:
+	// b24.Terms(LeadKeyTitle.Eq("x"), LeadKeyID.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter      `json:"filter,omitzero"`
 	Order  b24.Opt[string] `json:"order,omitzero"`
 	// This parameter is used to control pagination.
@@ -3199,7 +3354,11 @@ type LeadUserfieldListParams struct {
 	//
 	// All conditions for individual fields are combined using AND. See the list of
 	// available fields for filtering below.
-	Filter *LeadUserfieldListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Object format:
 	//
 	//	{
@@ -3235,200 +3394,6 @@ type LeadUserfieldListParams struct {
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-}
-
-// LeadUserfieldListParamsFilter is the filter value of
-// crm.lead.userfield.list.
-type LeadUserfieldListParamsFilter struct {
-	// Identifier of the custom field
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Code of the custom field
-	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
-	// Type of the custom field. Possible values:
-	//
-	//   - string — string
-	//   - integer — integer
-	//   - double — number
-	//   - boolean — yes/no
-	//   - datetime — date/time
-	//   - date — date
-	//   - money — money
-	//   - url — link
-	//   - address — address
-	//   - enumeration — list
-	//   - file — file
-	//   - employee — binding to an employee
-	//   - crm_status — binding to the CRM directory
-	//   - iblock_section — binding to information block sections
-	//   - iblock_element — binding to information block elements
-	//   - crm — binding to CRM elements
-	//   - custom field types
-	UserTypeID b24.Opt[LeadUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Sort index
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Indicates whether the custom field is multiple. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
-	// Indicates whether the custom field is mandatory. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
-	// Whether to show in the list filter. Possible values:
-	//
-	//   - N — do not show
-	//   - I — exact match
-	//   - E — mask
-	//   - S — substring
-	ShowFilter b24.Opt[LeadUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show in the list. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Whether to allow user editing. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field values participate in search. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Language identifier. When filtering by this parameter, a set of fields with
-	// values in the specified language will be provided:
-	//
-	//   - EDIT_FORM_LABEL — label in the edit form
-	//   - LIST_COLUMN_LABEL — header in the list
-	//   - LIST_FILTER_LABEL — filter label in the list
-	//   - ERROR_MESSAGE — error message
-	//   - HELP_MESSAGE — help
-	Lang b24.Opt[LeadUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldListParamsFilterUserTypeID is the USER_TYPE_ID of
-// crm.lead.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type LeadUserfieldListParamsFilterUserTypeID string
-
-// The documented values of LeadUserfieldListParamsFilterUserTypeID.
-const (
-	// string
-	LeadUserfieldListParamsFilterUserTypeIDString LeadUserfieldListParamsFilterUserTypeID = "string"
-	// integer
-	LeadUserfieldListParamsFilterUserTypeIDInteger LeadUserfieldListParamsFilterUserTypeID = "integer"
-	// number
-	LeadUserfieldListParamsFilterUserTypeIDDouble LeadUserfieldListParamsFilterUserTypeID = "double"
-	// yes/no
-	LeadUserfieldListParamsFilterUserTypeIDBoolean LeadUserfieldListParamsFilterUserTypeID = "boolean"
-	// date/time
-	LeadUserfieldListParamsFilterUserTypeIDDatetime LeadUserfieldListParamsFilterUserTypeID = "datetime"
-	// date
-	LeadUserfieldListParamsFilterUserTypeIDDate LeadUserfieldListParamsFilterUserTypeID = "date"
-	// money
-	LeadUserfieldListParamsFilterUserTypeIDMoney LeadUserfieldListParamsFilterUserTypeID = "money"
-	// link
-	LeadUserfieldListParamsFilterUserTypeIDURL LeadUserfieldListParamsFilterUserTypeID = "url"
-	// address
-	LeadUserfieldListParamsFilterUserTypeIDAddress LeadUserfieldListParamsFilterUserTypeID = "address"
-	// list
-	LeadUserfieldListParamsFilterUserTypeIDEnumeration LeadUserfieldListParamsFilterUserTypeID = "enumeration"
-	// file
-	LeadUserfieldListParamsFilterUserTypeIDFile LeadUserfieldListParamsFilterUserTypeID = "file"
-	// binding to an employee
-	LeadUserfieldListParamsFilterUserTypeIDEmployee LeadUserfieldListParamsFilterUserTypeID = "employee"
-	// binding to the CRM directory
-	LeadUserfieldListParamsFilterUserTypeIDCRMStatus LeadUserfieldListParamsFilterUserTypeID = "crm_status"
-	// binding to information block sections
-	LeadUserfieldListParamsFilterUserTypeIDIblockSection LeadUserfieldListParamsFilterUserTypeID = "iblock_section"
-	// binding to information block elements
-	LeadUserfieldListParamsFilterUserTypeIDIblockElement LeadUserfieldListParamsFilterUserTypeID = "iblock_element"
-	// binding to CRM elements
-	LeadUserfieldListParamsFilterUserTypeIDCRM LeadUserfieldListParamsFilterUserTypeID = "crm"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *LeadUserfieldListParamsFilterUserTypeID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = LeadUserfieldListParamsFilterUserTypeID(s)
-	return nil
-}
-
-// LeadUserfieldListParamsFilterShowFilter is the SHOW_FILTER of
-// crm.lead.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type LeadUserfieldListParamsFilterShowFilter string
-
-// The documented values of LeadUserfieldListParamsFilterShowFilter.
-const (
-	// do not show
-	LeadUserfieldListParamsFilterShowFilterN LeadUserfieldListParamsFilterShowFilter = "N"
-	// exact match
-	LeadUserfieldListParamsFilterShowFilterI LeadUserfieldListParamsFilterShowFilter = "I"
-	// mask
-	LeadUserfieldListParamsFilterShowFilterE LeadUserfieldListParamsFilterShowFilter = "E"
-	// substring
-	LeadUserfieldListParamsFilterShowFilterS LeadUserfieldListParamsFilterShowFilter = "S"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *LeadUserfieldListParamsFilterShowFilter) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = LeadUserfieldListParamsFilterShowFilter(s)
-	return nil
-}
-
-// LeadUserfieldListParamsFilterLang is the LANG of crm.lead.userfield.list:
-// the constants below are the documented values; others are accepted too.
-type LeadUserfieldListParamsFilterLang string
-
-// The documented values of LeadUserfieldListParamsFilterLang.
-const (
-	// label in the edit form
-	LeadUserfieldListParamsFilterLangEditFormLabel LeadUserfieldListParamsFilterLang = "EDIT_FORM_LABEL"
-	// header in the list
-	LeadUserfieldListParamsFilterLangListColumnLabel LeadUserfieldListParamsFilterLang = "LIST_COLUMN_LABEL"
-	// filter label in the list
-	LeadUserfieldListParamsFilterLangListFilterLabel LeadUserfieldListParamsFilterLang = "LIST_FILTER_LABEL"
-	// error message
-	LeadUserfieldListParamsFilterLangErrorMessage LeadUserfieldListParamsFilterLang = "ERROR_MESSAGE"
-	// help
-	LeadUserfieldListParamsFilterLangHelpMessage LeadUserfieldListParamsFilterLang = "HELP_MESSAGE"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *LeadUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = LeadUserfieldListParamsFilterLang(s)
-	return nil
 }
 
 // LeadUserfieldUpdate calls crm.lead.userfield.update: Update Existing Custom

@@ -37,6 +37,21 @@ func (v Multifield) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Multifield, for list filters
+// (b24.Terms(MultifieldKeyID.Eq(…))), select (b24.Columns) and order: each
+// as crm.multifield spells it, typed by what the field holds.
+const (
+	// MultifieldKeyID is "ID", the key of Multifield.ID in requests.
+	MultifieldKeyID b24.OrderedKey[int64] = "ID"
+	// MultifieldKeyTypeID is "TYPE_ID", the key of Multifield.TypeID in requests.
+	MultifieldKeyTypeID b24.TextKey = "TYPE_ID"
+	// MultifieldKeyValue is "VALUE", the key of Multifield.Value in requests.
+	MultifieldKeyValue b24.TextKey = "VALUE"
+	// MultifieldKeyValueType is "VALUE_TYPE", the key of Multifield.ValueType in
+	// requests.
+	MultifieldKeyValueType b24.TextKey = "VALUE_TYPE"
+)
+
 // MultifieldFields calls crm.multifield.fields: Get Description of Multiple
 // Fields.
 //

@@ -66,6 +66,21 @@ func (v OrderentityInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Orderentity, for list filters
+// (b24.Terms(OrderentityKeyOrderID.Eq(…))), select (b24.Columns) and order:
+// each as crm.orderentity spells it, typed by what the field holds.
+const (
+	// OrderentityKeyOrderID is "orderId", the key of Orderentity.OrderID in
+	// requests.
+	OrderentityKeyOrderID b24.OrderedKey[int64] = "orderId"
+	// OrderentityKeyOwnerID is "ownerId", the key of Orderentity.OwnerID in
+	// requests.
+	OrderentityKeyOwnerID b24.OrderedKey[int64] = "ownerId"
+	// OrderentityKeyOwnerTypeID is "ownerTypeId", the key of
+	// Orderentity.OwnerTypeID in requests.
+	OrderentityKeyOwnerTypeID b24.OrderedKey[int64] = "ownerTypeId"
+)
+
 // OrderentityAdd calls crm.orderentity.add: Add Order Binding to CRM Object.
 //
 // This method adds a binding of an order to a CRM object.
@@ -368,6 +383,9 @@ type OrderentityListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of the order binding to the CRM object will be selected.
+	//
+	// b24.Columns(OrderentityKeyOrderID, OrderentityKeyOrderID) spells it from
+	// Orderentity's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected records in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -406,9 +424,10 @@ type OrderentityListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Orderentity's typed keys, which spell each key as
+	// crm.orderentity does: b24.Terms(OrderentityKeyOrderID.Eq("x"),
+	// OrderentityKeyOrderID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting records in the format {"field_1": "order_1", ...
 	// "field_N": "order_N"}, where field_N is the identifier of the
@@ -422,8 +441,7 @@ type OrderentityListParams struct {
 	// If the object is not provided or an empty object is passed, sorting will be
 	// in ascending order of the crm_orderentity.OWNER_ID field.
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{OrderentityKeyOrderID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for pagination control.
 	//

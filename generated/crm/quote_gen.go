@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Quote is one quote of crm.quote, as the family's methods return it. Its
@@ -238,6 +239,162 @@ func (v QuoteInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Quote, for list filters
+// (b24.Terms(QuoteKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.quote spells it, typed by what the field holds.
+const (
+	// QuoteKeyID is "ID", the key of Quote.ID in requests.
+	QuoteKeyID b24.OrderedKey[int64] = "ID"
+	// QuoteKeyQuoteNumber is "QUOTE_NUMBER", the key of Quote.QuoteNumber in
+	// requests.
+	QuoteKeyQuoteNumber b24.TextKey = "QUOTE_NUMBER"
+	// QuoteKeyTitle is "TITLE", the key of Quote.Title in requests.
+	QuoteKeyTitle b24.TextKey = "TITLE"
+	// QuoteKeyStatusID is "STATUS_ID", the key of Quote.StatusID in requests.
+	QuoteKeyStatusID b24.TextKey = "STATUS_ID"
+	// QuoteKeyCurrencyID is "CURRENCY_ID", the key of Quote.CurrencyID in
+	// requests.
+	QuoteKeyCurrencyID b24.TextKey = "CURRENCY_ID"
+	// QuoteKeyOpportunity is "OPPORTUNITY", the key of Quote.Opportunity in
+	// requests.
+	QuoteKeyOpportunity b24.OrderedKey[float64] = "OPPORTUNITY"
+	// QuoteKeyTaxValue is "TAX_VALUE", the key of Quote.TaxValue in requests.
+	QuoteKeyTaxValue b24.OrderedKey[float64] = "TAX_VALUE"
+	// QuoteKeyCompanyID is "COMPANY_ID", the key of Quote.CompanyID in requests.
+	QuoteKeyCompanyID b24.OrderedKey[int64] = "COMPANY_ID"
+	// QuoteKeyMycompanyID is "MYCOMPANY_ID", the key of Quote.MycompanyID in
+	// requests.
+	QuoteKeyMycompanyID b24.OrderedKey[int64] = "MYCOMPANY_ID"
+	// QuoteKeyContactID is "CONTACT_ID", the key of Quote.ContactID in requests.
+	QuoteKeyContactID b24.OrderedKey[int64] = "CONTACT_ID"
+	// QuoteKeyBegindate is "BEGINDATE", the key of Quote.Begindate in requests.
+	QuoteKeyBegindate b24.OrderedKey[time.Time] = "BEGINDATE"
+	// QuoteKeyClosedate is "CLOSEDATE", the key of Quote.Closedate in requests.
+	QuoteKeyClosedate b24.OrderedKey[time.Time] = "CLOSEDATE"
+	// QuoteKeyActualDate is "ACTUAL_DATE", the key of Quote.ActualDate in
+	// requests.
+	QuoteKeyActualDate b24.OrderedKey[time.Time] = "ACTUAL_DATE"
+	// QuoteKeyOpened is "OPENED", the key of Quote.Opened in requests.
+	QuoteKeyOpened b24.FlagKey = "OPENED"
+	// QuoteKeyClosed is "CLOSED", the key of Quote.Closed in requests.
+	QuoteKeyClosed b24.FlagKey = "CLOSED"
+	// QuoteKeyComments is "COMMENTS", the key of Quote.Comments in requests.
+	QuoteKeyComments b24.TextKey = "COMMENTS"
+	// QuoteKeyContent is "CONTENT", the key of Quote.Content in requests.
+	QuoteKeyContent b24.TextKey = "CONTENT"
+	// QuoteKeyTerms is "TERMS", the key of Quote.Terms in requests.
+	QuoteKeyTerms b24.TextKey = "TERMS"
+	// QuoteKeyClientTitle is "CLIENT_TITLE", the key of Quote.ClientTitle in
+	// requests.
+	QuoteKeyClientTitle b24.TextKey = "CLIENT_TITLE"
+	// QuoteKeyClientAddr is "CLIENT_ADDR", the key of Quote.ClientAddr in
+	// requests.
+	QuoteKeyClientAddr b24.TextKey = "CLIENT_ADDR"
+	// QuoteKeyClientContact is "CLIENT_CONTACT", the key of Quote.ClientContact in
+	// requests.
+	QuoteKeyClientContact b24.TextKey = "CLIENT_CONTACT"
+	// QuoteKeyClientEmail is "CLIENT_EMAIL", the key of Quote.ClientEmail in
+	// requests.
+	QuoteKeyClientEmail b24.TextKey = "CLIENT_EMAIL"
+	// QuoteKeyClientPhone is "CLIENT_PHONE", the key of Quote.ClientPhone in
+	// requests.
+	QuoteKeyClientPhone b24.TextKey = "CLIENT_PHONE"
+	// QuoteKeyClientTpID is "CLIENT_TP_ID", the key of Quote.ClientTpID in
+	// requests.
+	QuoteKeyClientTpID b24.TextKey = "CLIENT_TP_ID"
+	// QuoteKeyClientTpaID is "CLIENT_TPA_ID", the key of Quote.ClientTpaID in
+	// requests.
+	QuoteKeyClientTpaID b24.TextKey = "CLIENT_TPA_ID"
+	// QuoteKeyAssignedByID is "ASSIGNED_BY_ID", the key of Quote.AssignedByID in
+	// requests.
+	QuoteKeyAssignedByID b24.OrderedKey[int64] = "ASSIGNED_BY_ID"
+	// QuoteKeyCreatedByID is "CREATED_BY_ID", the key of Quote.CreatedByID in
+	// requests.
+	QuoteKeyCreatedByID b24.OrderedKey[int64] = "CREATED_BY_ID"
+	// QuoteKeyModifyByID is "MODIFY_BY_ID", the key of Quote.ModifyByID in
+	// requests.
+	QuoteKeyModifyByID b24.OrderedKey[int64] = "MODIFY_BY_ID"
+	// QuoteKeyDateCreate is "DATE_CREATE", the key of Quote.DateCreate in
+	// requests.
+	QuoteKeyDateCreate b24.OrderedKey[time.Time] = "DATE_CREATE"
+	// QuoteKeyDateModify is "DATE_MODIFY", the key of Quote.DateModify in
+	// requests.
+	QuoteKeyDateModify b24.OrderedKey[time.Time] = "DATE_MODIFY"
+	// QuoteKeyLeadID is "LEAD_ID", the key of Quote.LeadID in requests.
+	QuoteKeyLeadID b24.OrderedKey[int64] = "LEAD_ID"
+	// QuoteKeyDealID is "DEAL_ID", the key of Quote.DealID in requests.
+	QuoteKeyDealID b24.OrderedKey[int64] = "DEAL_ID"
+	// QuoteKeyPersonTypeID is "PERSON_TYPE_ID", the key of Quote.PersonTypeID in
+	// requests.
+	QuoteKeyPersonTypeID b24.OrderedKey[int64] = "PERSON_TYPE_ID"
+	// QuoteKeyLocationID is "LOCATION_ID", the key of Quote.LocationID in
+	// requests.
+	QuoteKeyLocationID b24.TextKey = "LOCATION_ID"
+	// QuoteKeyUTMSource is "UTM_SOURCE", the key of Quote.UTMSource in requests.
+	QuoteKeyUTMSource b24.TextKey = "UTM_SOURCE"
+	// QuoteKeyUTMMedium is "UTM_MEDIUM", the key of Quote.UTMMedium in requests.
+	QuoteKeyUTMMedium b24.TextKey = "UTM_MEDIUM"
+	// QuoteKeyUTMCampaign is "UTM_CAMPAIGN", the key of Quote.UTMCampaign in
+	// requests.
+	QuoteKeyUTMCampaign b24.TextKey = "UTM_CAMPAIGN"
+	// QuoteKeyUTMContent is "UTM_CONTENT", the key of Quote.UTMContent in
+	// requests.
+	QuoteKeyUTMContent b24.TextKey = "UTM_CONTENT"
+	// QuoteKeyUTMTerm is "UTM_TERM", the key of Quote.UTMTerm in requests.
+	QuoteKeyUTMTerm b24.TextKey = "UTM_TERM"
+	// QuoteKeyLastActivityTime is "LAST_ACTIVITY_TIME", the key of
+	// Quote.LastActivityTime in requests.
+	QuoteKeyLastActivityTime b24.OrderedKey[time.Time] = "LAST_ACTIVITY_TIME"
+	// QuoteKeyLastActivityBy is "LAST_ACTIVITY_BY", the key of
+	// Quote.LastActivityBy in requests.
+	QuoteKeyLastActivityBy b24.OrderedKey[int64] = "LAST_ACTIVITY_BY"
+	// QuoteKeyLastCommunicationTime is "LAST_COMMUNICATION_TIME", the key of
+	// Quote.LastCommunicationTime in requests.
+	QuoteKeyLastCommunicationTime b24.TextKey = "LAST_COMMUNICATION_TIME"
+	// QuoteKeyUfCRM6710Efcbaf22C is "UF_CRM_6710EFCBAF22C", the key of
+	// Quote.UfCRM6710Efcbaf22C in requests.
+	QuoteKeyUfCRM6710Efcbaf22C b24.OrderedKey[time.Time] = "UF_CRM_6710EFCBAF22C"
+	// QuoteKeyUfCRM566Eb0Ac9B7Fc is "UF_CRM_566EB0AC9B7FC", the key of
+	// Quote.UfCRM566Eb0Ac9B7Fc in requests.
+	QuoteKeyUfCRM566Eb0Ac9B7Fc b24.TextKey = "UF_CRM_566EB0AC9B7FC"
+	// QuoteKeyUfCRM566Eb0Afa9895 is "UF_CRM_566EB0AFA9895", the key of
+	// Quote.UfCRM566Eb0Afa9895 in requests.
+	QuoteKeyUfCRM566Eb0Afa9895 b24.TextKey = "UF_CRM_566EB0AFA9895"
+	// QuoteKeyUfCRM566Eb0Afb84F1 is "UF_CRM_566EB0AFB84F1", the key of
+	// Quote.UfCRM566Eb0Afb84F1 in requests.
+	QuoteKeyUfCRM566Eb0Afb84F1 b24.TextKey = "UF_CRM_566EB0AFB84F1"
+	// QuoteKeyUfCRM566Eb0Afc58Fd is "UF_CRM_566EB0AFC58FD", the key of
+	// Quote.UfCRM566Eb0Afc58Fd in requests.
+	QuoteKeyUfCRM566Eb0Afc58Fd b24.TextKey = "UF_CRM_566EB0AFC58FD"
+	// QuoteKeyUfCRM566Eb0Afda4Ef is "UF_CRM_566EB0AFDA4EF", the key of
+	// Quote.UfCRM566Eb0Afda4Ef in requests.
+	QuoteKeyUfCRM566Eb0Afda4Ef b24.TextKey = "UF_CRM_566EB0AFDA4EF"
+	// QuoteKeyUfCRM566Eb0Afedb2F is "UF_CRM_566EB0AFEDB2F", the key of
+	// Quote.UfCRM566Eb0Afedb2F in requests.
+	QuoteKeyUfCRM566Eb0Afedb2F b24.TextKey = "UF_CRM_566EB0AFEDB2F"
+	// QuoteKeyUfCRM566Eb0B014Ec2 is "UF_CRM_566EB0B014EC2", the key of
+	// Quote.UfCRM566Eb0B014Ec2 in requests.
+	QuoteKeyUfCRM566Eb0B014Ec2 b24.TextKey = "UF_CRM_566EB0B014EC2"
+	// QuoteKeyUfCRM566Eb0B0231B2 is "UF_CRM_566EB0B0231B2", the key of
+	// Quote.UfCRM566Eb0B0231B2 in requests.
+	QuoteKeyUfCRM566Eb0B0231B2 b24.TextKey = "UF_CRM_566EB0B0231B2"
+	// QuoteKeyUfCRM566Eb0B02F46F is "UF_CRM_566EB0B02F46F", the key of
+	// Quote.UfCRM566Eb0B02F46F in requests.
+	QuoteKeyUfCRM566Eb0B02F46F b24.TextKey = "UF_CRM_566EB0B02F46F"
+	// QuoteKeyUfCRM566Eb0B03Cdcd is "UF_CRM_566EB0B03CDCD", the key of
+	// Quote.UfCRM566Eb0B03Cdcd in requests.
+	QuoteKeyUfCRM566Eb0B03Cdcd b24.TextKey = "UF_CRM_566EB0B03CDCD"
+	// QuoteKeyUfCRM566Eb0B04D190 is "UF_CRM_566EB0B04D190", the key of
+	// Quote.UfCRM566Eb0B04D190 in requests.
+	QuoteKeyUfCRM566Eb0B04D190 b24.TextKey = "UF_CRM_566EB0B04D190"
+	// QuoteKeyUfCRM577Bbce34Cc90 is "UF_CRM_577BBCE34CC90", the key of
+	// Quote.UfCRM577Bbce34Cc90 in requests.
+	QuoteKeyUfCRM577Bbce34Cc90 b24.TextKey = "UF_CRM_577BBCE34CC90"
+	// QuoteKeyUfCRM577Bbce354F86 is "UF_CRM_577BBCE354F86", the key of
+	// Quote.UfCRM577Bbce354F86 in requests.
+	QuoteKeyUfCRM577Bbce354F86 b24.TextKey = "UF_CRM_577BBCE354F86"
+)
+
 // QuoteContact is one quote contact of crm.quote.contact, as the family's
 // methods return it. Its fields are the union of what the family's pages
 // document (crm-quote-contact-fields, crm-quote-contact-add), typed by the
@@ -305,6 +462,20 @@ func (v QuoteContactInput) MarshalJSON() ([]byte, error) {
 	type plain QuoteContactInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of QuoteContact, for list filters
+// (b24.Terms(QuoteContactKeySort.Eq(…))), select (b24.Columns) and order:
+// each as crm.quote.contact spells it, typed by what the field holds.
+const (
+	// QuoteContactKeySort is "SORT", the key of QuoteContact.Sort in requests.
+	QuoteContactKeySort b24.OrderedKey[int64] = "SORT"
+	// QuoteContactKeyIsPrimary is "IS_PRIMARY", the key of QuoteContact.IsPrimary
+	// in requests.
+	QuoteContactKeyIsPrimary b24.FlagKey = "IS_PRIMARY"
+	// QuoteContactKeyContactID is "CONTACT_ID", the key of QuoteContact.ContactID
+	// in requests.
+	QuoteContactKeyContactID b24.OrderedKey[int64] = "CONTACT_ID"
+)
 
 // QuoteContactItems is one quote contact items of crm.quote.contact.items, as
 // the family's methods return it. Its fields are the union of what the
@@ -1911,6 +2082,9 @@ type QuoteListParams struct {
 	//
 	// By default, all standard fields and custom fields are returned ('*' +
 	// 'UF_*'). Default: '*'.
+	//
+	// b24.Columns(QuoteKeyID, QuoteKeyQuoteNumber) spells it from Quote's typed
+	// keys.
 	Select []string `json:"select,omitzero"`
 	// An object in the format:
 	//
@@ -1951,9 +2125,9 @@ type QuoteListParams struct {
 	// A list of available fields for filtering can be obtained using the
 	// crm.quote.fields method
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Quote's typed keys, which spell each key as crm.quote does:
+	// b24.Terms(QuoteKeyQuoteNumber.Eq("x"), QuoteKeyID.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object in the format:
 	//
@@ -1974,8 +2148,7 @@ type QuoteListParams struct {
 	//
 	// When sorting by STATUS_ID, the internal field STATUS_SORT is used
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{QuoteKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// Pagination parameter.
 	//
@@ -2603,7 +2776,11 @@ type QuoteUserfieldListParams struct {
 	//
 	// All conditions for individual fields are combined using AND. See the list of
 	// available fields for filtering below.
-	Filter *QuoteUserfieldListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Object format:
 	//
 	//	{
@@ -2639,200 +2816,6 @@ type QuoteUserfieldListParams struct {
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-}
-
-// QuoteUserfieldListParamsFilter is the filter value of
-// crm.quote.userfield.list.
-type QuoteUserfieldListParamsFilter struct {
-	// Identifier of the custom field
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Code of the custom field
-	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
-	// Type of the custom field. Possible values:
-	//
-	//   - string — string
-	//   - integer — integer
-	//   - double — number
-	//   - boolean — yes/no
-	//   - datetime — date/time
-	//   - date — date
-	//   - money — money
-	//   - url — link
-	//   - address — address
-	//   - enumeration — list
-	//   - file — file
-	//   - employee — binding to an employee
-	//   - crm_status — binding to the CRM directory
-	//   - iblock_section — binding to information block sections
-	//   - iblock_element — binding to information block elements
-	//   - crm — binding to CRM elements
-	//   - custom field types
-	UserTypeID b24.Opt[QuoteUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Sorting index
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Is the custom field multiple. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
-	// Is the custom field mandatory. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
-	// Show in the list filter. Possible values:
-	//
-	//   - N — do not show
-	//   - I — exact match
-	//   - E — mask
-	//   - S — substring
-	ShowFilter b24.Opt[QuoteUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show in the list. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field values participate in search. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Language identifier. When filtering by this parameter, a set of fields with
-	// values in the provided language will be returned:
-	//
-	//   - EDIT_FORM_LABEL — label in the edit form
-	//   - LIST_COLUMN_LABEL — header in the list
-	//   - LIST_FILTER_LABEL — filter label in the list
-	//   - ERROR_MESSAGE — error message
-	//   - HELP_MESSAGE — help
-	Lang b24.Opt[QuoteUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldListParamsFilterUserTypeID is the USER_TYPE_ID of
-// crm.quote.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type QuoteUserfieldListParamsFilterUserTypeID string
-
-// The documented values of QuoteUserfieldListParamsFilterUserTypeID.
-const (
-	// string
-	QuoteUserfieldListParamsFilterUserTypeIDString QuoteUserfieldListParamsFilterUserTypeID = "string"
-	// integer
-	QuoteUserfieldListParamsFilterUserTypeIDInteger QuoteUserfieldListParamsFilterUserTypeID = "integer"
-	// number
-	QuoteUserfieldListParamsFilterUserTypeIDDouble QuoteUserfieldListParamsFilterUserTypeID = "double"
-	// yes/no
-	QuoteUserfieldListParamsFilterUserTypeIDBoolean QuoteUserfieldListParamsFilterUserTypeID = "boolean"
-	// date/time
-	QuoteUserfieldListParamsFilterUserTypeIDDatetime QuoteUserfieldListParamsFilterUserTypeID = "datetime"
-	// date
-	QuoteUserfieldListParamsFilterUserTypeIDDate QuoteUserfieldListParamsFilterUserTypeID = "date"
-	// money
-	QuoteUserfieldListParamsFilterUserTypeIDMoney QuoteUserfieldListParamsFilterUserTypeID = "money"
-	// link
-	QuoteUserfieldListParamsFilterUserTypeIDURL QuoteUserfieldListParamsFilterUserTypeID = "url"
-	// address
-	QuoteUserfieldListParamsFilterUserTypeIDAddress QuoteUserfieldListParamsFilterUserTypeID = "address"
-	// list
-	QuoteUserfieldListParamsFilterUserTypeIDEnumeration QuoteUserfieldListParamsFilterUserTypeID = "enumeration"
-	// file
-	QuoteUserfieldListParamsFilterUserTypeIDFile QuoteUserfieldListParamsFilterUserTypeID = "file"
-	// binding to an employee
-	QuoteUserfieldListParamsFilterUserTypeIDEmployee QuoteUserfieldListParamsFilterUserTypeID = "employee"
-	// binding to the CRM directory
-	QuoteUserfieldListParamsFilterUserTypeIDCRMStatus QuoteUserfieldListParamsFilterUserTypeID = "crm_status"
-	// binding to information block sections
-	QuoteUserfieldListParamsFilterUserTypeIDIblockSection QuoteUserfieldListParamsFilterUserTypeID = "iblock_section"
-	// binding to information block elements
-	QuoteUserfieldListParamsFilterUserTypeIDIblockElement QuoteUserfieldListParamsFilterUserTypeID = "iblock_element"
-	// binding to CRM elements
-	QuoteUserfieldListParamsFilterUserTypeIDCRM QuoteUserfieldListParamsFilterUserTypeID = "crm"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *QuoteUserfieldListParamsFilterUserTypeID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = QuoteUserfieldListParamsFilterUserTypeID(s)
-	return nil
-}
-
-// QuoteUserfieldListParamsFilterShowFilter is the SHOW_FILTER of
-// crm.quote.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type QuoteUserfieldListParamsFilterShowFilter string
-
-// The documented values of QuoteUserfieldListParamsFilterShowFilter.
-const (
-	// do not show
-	QuoteUserfieldListParamsFilterShowFilterN QuoteUserfieldListParamsFilterShowFilter = "N"
-	// exact match
-	QuoteUserfieldListParamsFilterShowFilterI QuoteUserfieldListParamsFilterShowFilter = "I"
-	// mask
-	QuoteUserfieldListParamsFilterShowFilterE QuoteUserfieldListParamsFilterShowFilter = "E"
-	// substring
-	QuoteUserfieldListParamsFilterShowFilterS QuoteUserfieldListParamsFilterShowFilter = "S"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *QuoteUserfieldListParamsFilterShowFilter) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = QuoteUserfieldListParamsFilterShowFilter(s)
-	return nil
-}
-
-// QuoteUserfieldListParamsFilterLang is the LANG of crm.quote.userfield.list:
-// the constants below are the documented values; others are accepted too.
-type QuoteUserfieldListParamsFilterLang string
-
-// The documented values of QuoteUserfieldListParamsFilterLang.
-const (
-	// label in the edit form
-	QuoteUserfieldListParamsFilterLangEditFormLabel QuoteUserfieldListParamsFilterLang = "EDIT_FORM_LABEL"
-	// header in the list
-	QuoteUserfieldListParamsFilterLangListColumnLabel QuoteUserfieldListParamsFilterLang = "LIST_COLUMN_LABEL"
-	// filter label in the list
-	QuoteUserfieldListParamsFilterLangListFilterLabel QuoteUserfieldListParamsFilterLang = "LIST_FILTER_LABEL"
-	// error message
-	QuoteUserfieldListParamsFilterLangErrorMessage QuoteUserfieldListParamsFilterLang = "ERROR_MESSAGE"
-	// help
-	QuoteUserfieldListParamsFilterLangHelpMessage QuoteUserfieldListParamsFilterLang = "HELP_MESSAGE"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *QuoteUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = QuoteUserfieldListParamsFilterLang(s)
-	return nil
 }
 
 // QuoteUserfieldUpdate calls crm.quote.userfield.update: Update Existing

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Requisite is one requisite of crm.requisite, as the family's methods return
@@ -374,6 +375,207 @@ func (v RequisiteInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Requisite, for list filters
+// (b24.Terms(RequisiteKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.requisite spells it, typed by what the field holds.
+const (
+	// RequisiteKeyID is "ID", the key of Requisite.ID in requests.
+	RequisiteKeyID b24.OrderedKey[int64] = "ID"
+	// RequisiteKeyEntityTypeID is "ENTITY_TYPE_ID", the key of
+	// Requisite.EntityTypeID in requests.
+	RequisiteKeyEntityTypeID b24.OrderedKey[int64] = "ENTITY_TYPE_ID"
+	// RequisiteKeyEntityID is "ENTITY_ID", the key of Requisite.EntityID in
+	// requests.
+	RequisiteKeyEntityID b24.OrderedKey[int64] = "ENTITY_ID"
+	// RequisiteKeyPresetID is "PRESET_ID", the key of Requisite.PresetID in
+	// requests.
+	RequisiteKeyPresetID b24.OrderedKey[int64] = "PRESET_ID"
+	// RequisiteKeyDateCreate is "DATE_CREATE", the key of Requisite.DateCreate in
+	// requests.
+	RequisiteKeyDateCreate b24.OrderedKey[time.Time] = "DATE_CREATE"
+	// RequisiteKeyDateModify is "DATE_MODIFY", the key of Requisite.DateModify in
+	// requests.
+	RequisiteKeyDateModify b24.OrderedKey[time.Time] = "DATE_MODIFY"
+	// RequisiteKeyCreatedByID is "CREATED_BY_ID", the key of Requisite.CreatedByID
+	// in requests.
+	RequisiteKeyCreatedByID b24.OrderedKey[int64] = "CREATED_BY_ID"
+	// RequisiteKeyModifyByID is "MODIFY_BY_ID", the key of Requisite.ModifyByID in
+	// requests.
+	RequisiteKeyModifyByID b24.OrderedKey[int64] = "MODIFY_BY_ID"
+	// RequisiteKeyName is "NAME", the key of Requisite.Name in requests.
+	RequisiteKeyName b24.TextKey = "NAME"
+	// RequisiteKeyCode is "CODE", the key of Requisite.Code in requests.
+	RequisiteKeyCode b24.TextKey = "CODE"
+	// RequisiteKeyXMLID is "XML_ID", the key of Requisite.XMLID in requests.
+	RequisiteKeyXMLID b24.TextKey = "XML_ID"
+	// RequisiteKeyOriginatorID is "ORIGINATOR_ID", the key of
+	// Requisite.OriginatorID in requests.
+	RequisiteKeyOriginatorID b24.TextKey = "ORIGINATOR_ID"
+	// RequisiteKeyActive is "ACTIVE", the key of Requisite.Active in requests.
+	RequisiteKeyActive b24.FlagKey = "ACTIVE"
+	// RequisiteKeyAddressOnly is "ADDRESS_ONLY", the key of Requisite.AddressOnly
+	// in requests.
+	RequisiteKeyAddressOnly b24.FlagKey = "ADDRESS_ONLY"
+	// RequisiteKeySort is "SORT", the key of Requisite.Sort in requests.
+	RequisiteKeySort b24.OrderedKey[int64] = "SORT"
+	// RequisiteKeyRqName is "RQ_NAME", the key of Requisite.RqName in requests.
+	RequisiteKeyRqName b24.TextKey = "RQ_NAME"
+	// RequisiteKeyRqFirstName is "RQ_FIRST_NAME", the key of Requisite.RqFirstName
+	// in requests.
+	RequisiteKeyRqFirstName b24.TextKey = "RQ_FIRST_NAME"
+	// RequisiteKeyRqLastName is "RQ_LAST_NAME", the key of Requisite.RqLastName in
+	// requests.
+	RequisiteKeyRqLastName b24.TextKey = "RQ_LAST_NAME"
+	// RequisiteKeyRqSecondName is "RQ_SECOND_NAME", the key of
+	// Requisite.RqSecondName in requests.
+	RequisiteKeyRqSecondName b24.TextKey = "RQ_SECOND_NAME"
+	// RequisiteKeyRqCompanyID is "RQ_COMPANY_ID", the key of Requisite.RqCompanyID
+	// in requests.
+	RequisiteKeyRqCompanyID b24.TextKey = "RQ_COMPANY_ID"
+	// RequisiteKeyRqCompanyName is "RQ_COMPANY_NAME", the key of
+	// Requisite.RqCompanyName in requests.
+	RequisiteKeyRqCompanyName b24.TextKey = "RQ_COMPANY_NAME"
+	// RequisiteKeyRqCompanyFullName is "RQ_COMPANY_FULL_NAME", the key of
+	// Requisite.RqCompanyFullName in requests.
+	RequisiteKeyRqCompanyFullName b24.TextKey = "RQ_COMPANY_FULL_NAME"
+	// RequisiteKeyRqCompanyRegDate is "RQ_COMPANY_REG_DATE", the key of
+	// Requisite.RqCompanyRegDate in requests.
+	RequisiteKeyRqCompanyRegDate b24.TextKey = "RQ_COMPANY_REG_DATE"
+	// RequisiteKeyRqDirector is "RQ_DIRECTOR", the key of Requisite.RqDirector in
+	// requests.
+	RequisiteKeyRqDirector b24.TextKey = "RQ_DIRECTOR"
+	// RequisiteKeyRqAccountant is "RQ_ACCOUNTANT", the key of
+	// Requisite.RqAccountant in requests.
+	RequisiteKeyRqAccountant b24.TextKey = "RQ_ACCOUNTANT"
+	// RequisiteKeyRqCeoName is "RQ_CEO_NAME", the key of Requisite.RqCeoName in
+	// requests.
+	RequisiteKeyRqCeoName b24.TextKey = "RQ_CEO_NAME"
+	// RequisiteKeyRqCeoWorkPos is "RQ_CEO_WORK_POS", the key of
+	// Requisite.RqCeoWorkPos in requests.
+	RequisiteKeyRqCeoWorkPos b24.TextKey = "RQ_CEO_WORK_POS"
+	// RequisiteKeyRqContact is "RQ_CONTACT", the key of Requisite.RqContact in
+	// requests.
+	RequisiteKeyRqContact b24.TextKey = "RQ_CONTACT"
+	// RequisiteKeyRqEmail is "RQ_EMAIL", the key of Requisite.RqEmail in requests.
+	RequisiteKeyRqEmail b24.TextKey = "RQ_EMAIL"
+	// RequisiteKeyRqPhone is "RQ_PHONE", the key of Requisite.RqPhone in requests.
+	RequisiteKeyRqPhone b24.TextKey = "RQ_PHONE"
+	// RequisiteKeyRqFax is "RQ_FAX", the key of Requisite.RqFax in requests.
+	RequisiteKeyRqFax b24.TextKey = "RQ_FAX"
+	// RequisiteKeyRqIdentType is "RQ_IDENT_TYPE", the key of Requisite.RqIdentType
+	// in requests.
+	RequisiteKeyRqIdentType b24.TextKey = "RQ_IDENT_TYPE"
+	// RequisiteKeyRqIdentDoc is "RQ_IDENT_DOC", the key of Requisite.RqIdentDoc in
+	// requests.
+	RequisiteKeyRqIdentDoc b24.TextKey = "RQ_IDENT_DOC"
+	// RequisiteKeyRqIdentDocSer is "RQ_IDENT_DOC_SER", the key of
+	// Requisite.RqIdentDocSer in requests.
+	RequisiteKeyRqIdentDocSer b24.TextKey = "RQ_IDENT_DOC_SER"
+	// RequisiteKeyRqIdentDocNum is "RQ_IDENT_DOC_NUM", the key of
+	// Requisite.RqIdentDocNum in requests.
+	RequisiteKeyRqIdentDocNum b24.TextKey = "RQ_IDENT_DOC_NUM"
+	// RequisiteKeyRqIdentDocPersNum is "RQ_IDENT_DOC_PERS_NUM", the key of
+	// Requisite.RqIdentDocPersNum in requests.
+	RequisiteKeyRqIdentDocPersNum b24.TextKey = "RQ_IDENT_DOC_PERS_NUM"
+	// RequisiteKeyRqIdentDocDate is "RQ_IDENT_DOC_DATE", the key of
+	// Requisite.RqIdentDocDate in requests.
+	RequisiteKeyRqIdentDocDate b24.TextKey = "RQ_IDENT_DOC_DATE"
+	// RequisiteKeyRqIdentDocIssuedBy is "RQ_IDENT_DOC_ISSUED_BY", the key of
+	// Requisite.RqIdentDocIssuedBy in requests.
+	RequisiteKeyRqIdentDocIssuedBy b24.TextKey = "RQ_IDENT_DOC_ISSUED_BY"
+	// RequisiteKeyRqIdentDocDepCode is "RQ_IDENT_DOC_DEP_CODE", the key of
+	// Requisite.RqIdentDocDepCode in requests.
+	RequisiteKeyRqIdentDocDepCode b24.TextKey = "RQ_IDENT_DOC_DEP_CODE"
+	// RequisiteKeyRqInn is "RQ_INN", the key of Requisite.RqInn in requests.
+	RequisiteKeyRqInn b24.TextKey = "RQ_INN"
+	// RequisiteKeyRqKpp is "RQ_KPP", the key of Requisite.RqKpp in requests.
+	RequisiteKeyRqKpp b24.TextKey = "RQ_KPP"
+	// RequisiteKeyRqUsrle is "RQ_USRLE", the key of Requisite.RqUsrle in requests.
+	RequisiteKeyRqUsrle b24.TextKey = "RQ_USRLE"
+	// RequisiteKeyRqIfns is "RQ_IFNS", the key of Requisite.RqIfns in requests.
+	RequisiteKeyRqIfns b24.TextKey = "RQ_IFNS"
+	// RequisiteKeyRqOgrn is "RQ_OGRN", the key of Requisite.RqOgrn in requests.
+	RequisiteKeyRqOgrn b24.TextKey = "RQ_OGRN"
+	// RequisiteKeyRqOgrnip is "RQ_OGRNIP", the key of Requisite.RqOgrnip in
+	// requests.
+	RequisiteKeyRqOgrnip b24.TextKey = "RQ_OGRNIP"
+	// RequisiteKeyRqOkpo is "RQ_OKPO", the key of Requisite.RqOkpo in requests.
+	RequisiteKeyRqOkpo b24.TextKey = "RQ_OKPO"
+	// RequisiteKeyRqOktmo is "RQ_OKTMO", the key of Requisite.RqOktmo in requests.
+	RequisiteKeyRqOktmo b24.TextKey = "RQ_OKTMO"
+	// RequisiteKeyRqOkved is "RQ_OKVED", the key of Requisite.RqOkved in requests.
+	RequisiteKeyRqOkved b24.TextKey = "RQ_OKVED"
+	// RequisiteKeyRqEdrpou is "RQ_EDRPOU", the key of Requisite.RqEdrpou in
+	// requests.
+	RequisiteKeyRqEdrpou b24.TextKey = "RQ_EDRPOU"
+	// RequisiteKeyRqDrfo is "RQ_DRFO", the key of Requisite.RqDrfo in requests.
+	RequisiteKeyRqDrfo b24.TextKey = "RQ_DRFO"
+	// RequisiteKeyRqKbe is "RQ_KBE", the key of Requisite.RqKbe in requests.
+	RequisiteKeyRqKbe b24.TextKey = "RQ_KBE"
+	// RequisiteKeyRqIin is "RQ_IIN", the key of Requisite.RqIin in requests.
+	RequisiteKeyRqIin b24.TextKey = "RQ_IIN"
+	// RequisiteKeyRqBin is "RQ_BIN", the key of Requisite.RqBin in requests.
+	RequisiteKeyRqBin b24.TextKey = "RQ_BIN"
+	// RequisiteKeyRqStCertSer is "RQ_ST_CERT_SER", the key of
+	// Requisite.RqStCertSer in requests.
+	RequisiteKeyRqStCertSer b24.TextKey = "RQ_ST_CERT_SER"
+	// RequisiteKeyRqStCertNum is "RQ_ST_CERT_NUM", the key of
+	// Requisite.RqStCertNum in requests.
+	RequisiteKeyRqStCertNum b24.TextKey = "RQ_ST_CERT_NUM"
+	// RequisiteKeyRqStCertDate is "RQ_ST_CERT_DATE", the key of
+	// Requisite.RqStCertDate in requests.
+	RequisiteKeyRqStCertDate b24.TextKey = "RQ_ST_CERT_DATE"
+	// RequisiteKeyRqVATPayer is "RQ_VAT_PAYER", the key of Requisite.RqVATPayer in
+	// requests.
+	RequisiteKeyRqVATPayer b24.FlagKey = "RQ_VAT_PAYER"
+	// RequisiteKeyRqVATID is "RQ_VAT_ID", the key of Requisite.RqVATID in
+	// requests.
+	RequisiteKeyRqVATID b24.TextKey = "RQ_VAT_ID"
+	// RequisiteKeyRqVATCertSer is "RQ_VAT_CERT_SER", the key of
+	// Requisite.RqVATCertSer in requests.
+	RequisiteKeyRqVATCertSer b24.TextKey = "RQ_VAT_CERT_SER"
+	// RequisiteKeyRqVATCertNum is "RQ_VAT_CERT_NUM", the key of
+	// Requisite.RqVATCertNum in requests.
+	RequisiteKeyRqVATCertNum b24.TextKey = "RQ_VAT_CERT_NUM"
+	// RequisiteKeyRqVATCertDate is "RQ_VAT_CERT_DATE", the key of
+	// Requisite.RqVATCertDate in requests.
+	RequisiteKeyRqVATCertDate b24.TextKey = "RQ_VAT_CERT_DATE"
+	// RequisiteKeyRqResidenceCountry is "RQ_RESIDENCE_COUNTRY", the key of
+	// Requisite.RqResidenceCountry in requests.
+	RequisiteKeyRqResidenceCountry b24.TextKey = "RQ_RESIDENCE_COUNTRY"
+	// RequisiteKeyRqBaseDoc is "RQ_BASE_DOC", the key of Requisite.RqBaseDoc in
+	// requests.
+	RequisiteKeyRqBaseDoc b24.TextKey = "RQ_BASE_DOC"
+	// RequisiteKeyRqRegon is "RQ_REGON", the key of Requisite.RqRegon in requests.
+	RequisiteKeyRqRegon b24.TextKey = "RQ_REGON"
+	// RequisiteKeyRqKrs is "RQ_KRS", the key of Requisite.RqKrs in requests.
+	RequisiteKeyRqKrs b24.TextKey = "RQ_KRS"
+	// RequisiteKeyRqPesel is "RQ_PESEL", the key of Requisite.RqPesel in requests.
+	RequisiteKeyRqPesel b24.TextKey = "RQ_PESEL"
+	// RequisiteKeyRqLegalForm is "RQ_LEGAL_FORM", the key of Requisite.RqLegalForm
+	// in requests.
+	RequisiteKeyRqLegalForm b24.TextKey = "RQ_LEGAL_FORM"
+	// RequisiteKeyRqSiret is "RQ_SIRET", the key of Requisite.RqSiret in requests.
+	RequisiteKeyRqSiret b24.TextKey = "RQ_SIRET"
+	// RequisiteKeyRqSiren is "RQ_SIREN", the key of Requisite.RqSiren in requests.
+	RequisiteKeyRqSiren b24.TextKey = "RQ_SIREN"
+	// RequisiteKeyRqCapital is "RQ_CAPITAL", the key of Requisite.RqCapital in
+	// requests.
+	RequisiteKeyRqCapital b24.TextKey = "RQ_CAPITAL"
+	// RequisiteKeyRqRcs is "RQ_RCS", the key of Requisite.RqRcs in requests.
+	RequisiteKeyRqRcs b24.TextKey = "RQ_RCS"
+	// RequisiteKeyRqCnpj is "RQ_CNPJ", the key of Requisite.RqCnpj in requests.
+	RequisiteKeyRqCnpj b24.TextKey = "RQ_CNPJ"
+	// RequisiteKeyRqStateReg is "RQ_STATE_REG", the key of Requisite.RqStateReg in
+	// requests.
+	RequisiteKeyRqStateReg b24.TextKey = "RQ_STATE_REG"
+	// RequisiteKeyRqMnplReg is "RQ_MNPL_REG", the key of Requisite.RqMnplReg in
+	// requests.
+	RequisiteKeyRqMnplReg b24.TextKey = "RQ_MNPL_REG"
+	// RequisiteKeyRqCpf is "RQ_CPF", the key of Requisite.RqCpf in requests.
+	RequisiteKeyRqCpf b24.TextKey = "RQ_CPF"
+)
+
 // RequisiteBankdetail is one requisite bankdetail of crm.requisite.bankdetail,
 // as the family's methods return it. Its fields are the union of what the
 // family's pages document (crm-requisite-bank-detail-fields,
@@ -557,6 +759,112 @@ func (v RequisiteBankdetailInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of RequisiteBankdetail, for list filters
+// (b24.Terms(RequisiteBankdetailKeyID.Eq(…))), select (b24.Columns) and
+// order: each as crm.requisite.bankdetail spells it, typed by what the field
+// holds.
+const (
+	// RequisiteBankdetailKeyID is "ID", the key of RequisiteBankdetail.ID in
+	// requests.
+	RequisiteBankdetailKeyID b24.OrderedKey[int64] = "ID"
+	// RequisiteBankdetailKeyEntityID is "ENTITY_ID", the key of
+	// RequisiteBankdetail.EntityID in requests.
+	RequisiteBankdetailKeyEntityID b24.OrderedKey[int64] = "ENTITY_ID"
+	// RequisiteBankdetailKeyCountryID is "COUNTRY_ID", the key of
+	// RequisiteBankdetail.CountryID in requests.
+	RequisiteBankdetailKeyCountryID b24.OrderedKey[int64] = "COUNTRY_ID"
+	// RequisiteBankdetailKeyDateCreate is "DATE_CREATE", the key of
+	// RequisiteBankdetail.DateCreate in requests.
+	RequisiteBankdetailKeyDateCreate b24.OrderedKey[time.Time] = "DATE_CREATE"
+	// RequisiteBankdetailKeyDateModify is "DATE_MODIFY", the key of
+	// RequisiteBankdetail.DateModify in requests.
+	RequisiteBankdetailKeyDateModify b24.OrderedKey[time.Time] = "DATE_MODIFY"
+	// RequisiteBankdetailKeyCreatedByID is "CREATED_BY_ID", the key of
+	// RequisiteBankdetail.CreatedByID in requests.
+	RequisiteBankdetailKeyCreatedByID b24.OrderedKey[int64] = "CREATED_BY_ID"
+	// RequisiteBankdetailKeyModifyByID is "MODIFY_BY_ID", the key of
+	// RequisiteBankdetail.ModifyByID in requests.
+	RequisiteBankdetailKeyModifyByID b24.OrderedKey[int64] = "MODIFY_BY_ID"
+	// RequisiteBankdetailKeyName is "NAME", the key of RequisiteBankdetail.Name in
+	// requests.
+	RequisiteBankdetailKeyName b24.TextKey = "NAME"
+	// RequisiteBankdetailKeyCode is "CODE", the key of RequisiteBankdetail.Code in
+	// requests.
+	RequisiteBankdetailKeyCode b24.TextKey = "CODE"
+	// RequisiteBankdetailKeyXMLID is "XML_ID", the key of
+	// RequisiteBankdetail.XMLID in requests.
+	RequisiteBankdetailKeyXMLID b24.TextKey = "XML_ID"
+	// RequisiteBankdetailKeyActive is "ACTIVE", the key of
+	// RequisiteBankdetail.Active in requests.
+	RequisiteBankdetailKeyActive b24.FlagKey = "ACTIVE"
+	// RequisiteBankdetailKeySort is "SORT", the key of RequisiteBankdetail.Sort in
+	// requests.
+	RequisiteBankdetailKeySort b24.OrderedKey[int64] = "SORT"
+	// RequisiteBankdetailKeyRqBankName is "RQ_BANK_NAME", the key of
+	// RequisiteBankdetail.RqBankName in requests.
+	RequisiteBankdetailKeyRqBankName b24.TextKey = "RQ_BANK_NAME"
+	// RequisiteBankdetailKeyRqBankAddr is "RQ_BANK_ADDR", the key of
+	// RequisiteBankdetail.RqBankAddr in requests.
+	RequisiteBankdetailKeyRqBankAddr b24.TextKey = "RQ_BANK_ADDR"
+	// RequisiteBankdetailKeyRqBankCode is "RQ_BANK_CODE", the key of
+	// RequisiteBankdetail.RqBankCode in requests.
+	RequisiteBankdetailKeyRqBankCode b24.TextKey = "RQ_BANK_CODE"
+	// RequisiteBankdetailKeyRqAgencyName is "RQ_AGENCY_NAME", the key of
+	// RequisiteBankdetail.RqAgencyName in requests.
+	RequisiteBankdetailKeyRqAgencyName b24.TextKey = "RQ_AGENCY_NAME"
+	// RequisiteBankdetailKeyRqBankRouteNum is "RQ_BANK_ROUTE_NUM", the key of
+	// RequisiteBankdetail.RqBankRouteNum in requests.
+	RequisiteBankdetailKeyRqBankRouteNum b24.TextKey = "RQ_BANK_ROUTE_NUM"
+	// RequisiteBankdetailKeyRqBik is "RQ_BIK", the key of
+	// RequisiteBankdetail.RqBik in requests.
+	RequisiteBankdetailKeyRqBik b24.TextKey = "RQ_BIK"
+	// RequisiteBankdetailKeyRqMfo is "RQ_MFO", the key of
+	// RequisiteBankdetail.RqMfo in requests.
+	RequisiteBankdetailKeyRqMfo b24.TextKey = "RQ_MFO"
+	// RequisiteBankdetailKeyRqAccName is "RQ_ACC_NAME", the key of
+	// RequisiteBankdetail.RqAccName in requests.
+	RequisiteBankdetailKeyRqAccName b24.TextKey = "RQ_ACC_NAME"
+	// RequisiteBankdetailKeyRqAccNum is "RQ_ACC_NUM", the key of
+	// RequisiteBankdetail.RqAccNum in requests.
+	RequisiteBankdetailKeyRqAccNum b24.TextKey = "RQ_ACC_NUM"
+	// RequisiteBankdetailKeyRqAccType is "RQ_ACC_TYPE", the key of
+	// RequisiteBankdetail.RqAccType in requests.
+	RequisiteBankdetailKeyRqAccType b24.TextKey = "RQ_ACC_TYPE"
+	// RequisiteBankdetailKeyRqIik is "RQ_IIK", the key of
+	// RequisiteBankdetail.RqIik in requests.
+	RequisiteBankdetailKeyRqIik b24.TextKey = "RQ_IIK"
+	// RequisiteBankdetailKeyRqAccCurrency is "RQ_ACC_CURRENCY", the key of
+	// RequisiteBankdetail.RqAccCurrency in requests.
+	RequisiteBankdetailKeyRqAccCurrency b24.TextKey = "RQ_ACC_CURRENCY"
+	// RequisiteBankdetailKeyRqCorAccNum is "RQ_COR_ACC_NUM", the key of
+	// RequisiteBankdetail.RqCorAccNum in requests.
+	RequisiteBankdetailKeyRqCorAccNum b24.TextKey = "RQ_COR_ACC_NUM"
+	// RequisiteBankdetailKeyRqIban is "RQ_IBAN", the key of
+	// RequisiteBankdetail.RqIban in requests.
+	RequisiteBankdetailKeyRqIban b24.TextKey = "RQ_IBAN"
+	// RequisiteBankdetailKeyRqSwift is "RQ_SWIFT", the key of
+	// RequisiteBankdetail.RqSwift in requests.
+	RequisiteBankdetailKeyRqSwift b24.TextKey = "RQ_SWIFT"
+	// RequisiteBankdetailKeyRqBic is "RQ_BIC", the key of
+	// RequisiteBankdetail.RqBic in requests.
+	RequisiteBankdetailKeyRqBic b24.TextKey = "RQ_BIC"
+	// RequisiteBankdetailKeyRqCodeb is "RQ_CODEB", the key of
+	// RequisiteBankdetail.RqCodeb in requests.
+	RequisiteBankdetailKeyRqCodeb b24.TextKey = "RQ_CODEB"
+	// RequisiteBankdetailKeyRqCodeg is "RQ_CODEG", the key of
+	// RequisiteBankdetail.RqCodeg in requests.
+	RequisiteBankdetailKeyRqCodeg b24.TextKey = "RQ_CODEG"
+	// RequisiteBankdetailKeyRqRib is "RQ_RIB", the key of
+	// RequisiteBankdetail.RqRib in requests.
+	RequisiteBankdetailKeyRqRib b24.TextKey = "RQ_RIB"
+	// RequisiteBankdetailKeyComments is "COMMENTS", the key of
+	// RequisiteBankdetail.Comments in requests.
+	RequisiteBankdetailKeyComments b24.TextKey = "COMMENTS"
+	// RequisiteBankdetailKeyOriginatorID is "ORIGINATOR_ID", the key of
+	// RequisiteBankdetail.OriginatorID in requests.
+	RequisiteBankdetailKeyOriginatorID b24.TextKey = "ORIGINATOR_ID"
+)
+
 // RequisiteLink is one requisite link of crm.requisite.link, as the family's
 // methods return it. Its fields are the union of what the family's pages
 // document (crm-requisite-link-fields, crm-requisite-link-get,
@@ -591,6 +899,30 @@ func (v RequisiteLink) MarshalJSON() ([]byte, error) {
 	type plain RequisiteLink
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of RequisiteLink, for list filters
+// (b24.Terms(RequisiteLinkKeyEntityTypeID.Eq(…))), select (b24.Columns) and
+// order: each as crm.requisite.link spells it, typed by what the field holds.
+const (
+	// RequisiteLinkKeyEntityTypeID is "ENTITY_TYPE_ID", the key of
+	// RequisiteLink.EntityTypeID in requests.
+	RequisiteLinkKeyEntityTypeID b24.OrderedKey[int64] = "ENTITY_TYPE_ID"
+	// RequisiteLinkKeyEntityID is "ENTITY_ID", the key of RequisiteLink.EntityID
+	// in requests.
+	RequisiteLinkKeyEntityID b24.OrderedKey[int64] = "ENTITY_ID"
+	// RequisiteLinkKeyRequisiteID is "REQUISITE_ID", the key of
+	// RequisiteLink.RequisiteID in requests.
+	RequisiteLinkKeyRequisiteID b24.OrderedKey[int64] = "REQUISITE_ID"
+	// RequisiteLinkKeyBankDetailID is "BANK_DETAIL_ID", the key of
+	// RequisiteLink.BankDetailID in requests.
+	RequisiteLinkKeyBankDetailID b24.OrderedKey[int64] = "BANK_DETAIL_ID"
+	// RequisiteLinkKeyMcRequisiteID is "MC_REQUISITE_ID", the key of
+	// RequisiteLink.McRequisiteID in requests.
+	RequisiteLinkKeyMcRequisiteID b24.OrderedKey[int64] = "MC_REQUISITE_ID"
+	// RequisiteLinkKeyMcBankDetailID is "MC_BANK_DETAIL_ID", the key of
+	// RequisiteLink.McBankDetailID in requests.
+	RequisiteLinkKeyMcBankDetailID b24.OrderedKey[int64] = "MC_BANK_DETAIL_ID"
+)
 
 // RequisitePreset is one requisite preset of crm.requisite.preset, as the
 // family's methods return it. Its fields are the union of what the family's
@@ -688,6 +1020,44 @@ func (v RequisitePresetInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of RequisitePreset, for list filters
+// (b24.Terms(RequisitePresetKeyID.Eq(…))), select (b24.Columns) and order:
+// each as crm.requisite.preset spells it, typed by what the field holds.
+const (
+	// RequisitePresetKeyID is "ID", the key of RequisitePreset.ID in requests.
+	RequisitePresetKeyID b24.OrderedKey[int64] = "ID"
+	// RequisitePresetKeyEntityTypeID is "ENTITY_TYPE_ID", the key of
+	// RequisitePreset.EntityTypeID in requests.
+	RequisitePresetKeyEntityTypeID b24.OrderedKey[int64] = "ENTITY_TYPE_ID"
+	// RequisitePresetKeyCountryID is "COUNTRY_ID", the key of
+	// RequisitePreset.CountryID in requests.
+	RequisitePresetKeyCountryID b24.OrderedKey[int64] = "COUNTRY_ID"
+	// RequisitePresetKeyName is "NAME", the key of RequisitePreset.Name in
+	// requests.
+	RequisitePresetKeyName b24.TextKey = "NAME"
+	// RequisitePresetKeyDateCreate is "DATE_CREATE", the key of
+	// RequisitePreset.DateCreate in requests.
+	RequisitePresetKeyDateCreate b24.OrderedKey[time.Time] = "DATE_CREATE"
+	// RequisitePresetKeyDateModify is "DATE_MODIFY", the key of
+	// RequisitePreset.DateModify in requests.
+	RequisitePresetKeyDateModify b24.OrderedKey[time.Time] = "DATE_MODIFY"
+	// RequisitePresetKeyCreatedByID is "CREATED_BY_ID", the key of
+	// RequisitePreset.CreatedByID in requests.
+	RequisitePresetKeyCreatedByID b24.OrderedKey[int64] = "CREATED_BY_ID"
+	// RequisitePresetKeyModifyByID is "MODIFY_BY_ID", the key of
+	// RequisitePreset.ModifyByID in requests.
+	RequisitePresetKeyModifyByID b24.OrderedKey[int64] = "MODIFY_BY_ID"
+	// RequisitePresetKeyActive is "ACTIVE", the key of RequisitePreset.Active in
+	// requests.
+	RequisitePresetKeyActive b24.FlagKey = "ACTIVE"
+	// RequisitePresetKeySort is "SORT", the key of RequisitePreset.Sort in
+	// requests.
+	RequisitePresetKeySort b24.OrderedKey[int64] = "SORT"
+	// RequisitePresetKeyXMLID is "XML_ID", the key of RequisitePreset.XMLID in
+	// requests.
+	RequisitePresetKeyXMLID b24.TextKey = "XML_ID"
+)
+
 // RequisitePresetField is one requisite preset field of
 // crm.requisite.preset.field, as the family's methods return it. Its fields
 // are the union of what the family's pages document
@@ -760,6 +1130,28 @@ func (v RequisitePresetFieldInput) MarshalJSON() ([]byte, error) {
 	type plain RequisitePresetFieldInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of RequisitePresetField, for list filters
+// (b24.Terms(RequisitePresetFieldKeyID.Eq(…))), select (b24.Columns) and
+// order: each as crm.requisite.preset.field spells it, typed by what the field
+// holds.
+const (
+	// RequisitePresetFieldKeyID is "ID", the key of RequisitePresetField.ID in
+	// requests.
+	RequisitePresetFieldKeyID b24.OrderedKey[int64] = "ID"
+	// RequisitePresetFieldKeyFieldName is "FIELD_NAME", the key of
+	// RequisitePresetField.FieldName in requests.
+	RequisitePresetFieldKeyFieldName b24.TextKey = "FIELD_NAME"
+	// RequisitePresetFieldKeyFieldTitle is "FIELD_TITLE", the key of
+	// RequisitePresetField.FieldTitle in requests.
+	RequisitePresetFieldKeyFieldTitle b24.TextKey = "FIELD_TITLE"
+	// RequisitePresetFieldKeySort is "SORT", the key of RequisitePresetField.Sort
+	// in requests.
+	RequisitePresetFieldKeySort b24.OrderedKey[int64] = "SORT"
+	// RequisitePresetFieldKeyInShortList is "IN_SHORT_LIST", the key of
+	// RequisitePresetField.InShortList in requests.
+	RequisitePresetFieldKeyInShortList b24.FlagKey = "IN_SHORT_LIST"
+)
 
 // RequisiteUserfield is one requisite userfield of crm.requisite.userfield, as
 // the family's methods return it. Its fields are the union of what the
@@ -1375,6 +1767,9 @@ type RequisiteBankdetailListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available bank
 	// detail fields will be selected.
+	//
+	// b24.Columns(RequisiteBankdetailKeyID, RequisiteBankdetailKeyName) spells it
+	// from RequisiteBankdetail's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected bank details in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -1411,7 +1806,12 @@ type RequisiteBankdetailListParams struct {
 	//   - = — equal, exact match (used by default)
 	//   - != — not equal
 	//   - ! — not equal
-	Filter *RequisiteBankdetailListParamsFilter `json:"filter,omitzero"`
+	//
+	// Build it from RequisiteBankdetail's typed keys, which spell each key as
+	// crm.requisite.bankdetail does: b24.Terms(RequisiteBankdetailKeyName.Eq("x"),
+	// RequisiteBankdetailKeyID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected bank details in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
 	//
@@ -1421,7 +1821,9 @@ type RequisiteBankdetailListParams struct {
 	//
 	//   - asc — in ascending order
 	//   - desc — in descending order
-	Order *RequisiteBankdetailListParamsOrder `json:"order,omitzero"`
+	//
+	// Most significant key first: b24.Order{RequisiteBankdetailKeyID.Desc()}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//
 	// The page size of results is always static: 50 records.
@@ -1433,216 +1835,6 @@ type RequisiteBankdetailListParams struct {
 	//
 	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-}
-
-// RequisiteBankdetailListParamsFilter is the filter value of
-// crm.requisite.bankdetail.list.
-type RequisiteBankdetailListParamsFilter struct {
-	// Identifier of the bank details. Automatically created and unique within the
-	// account
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Identifier of the parent object. Currently can only be the identifier of the
-	// requisite.
-	//
-	// Identifiers of requisites can be obtained using the method
-	// crm.requisite.list
-	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
-	// Identifier of the country corresponding to the set of bank details fields
-	// (see method crm.requisite.preset.countries for available values).
-	//
-	// The country code of the bank details matches the country code in the linked
-	// requisite template, the identifier of which is specified in the ENTITY_ID
-	// field
-	CountryID b24.Opt[b24.Int] `json:"COUNTRY_ID,omitzero"`
-	// Create date
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Modification date
-	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
-	// Identifier of the user who created the requisite
-	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
-	// Identifier of the user who modified the requisite
-	ModifyByID b24.Opt[b24.Int] `json:"MODIFY_BY_ID,omitzero"`
-	// Name of the bank details
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Symbolic code of the requisite
-	Code b24.Opt[string] `json:"CODE,omitzero"`
-	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base.
-	//
-	// The purpose of the field may change by the final developer. Each application
-	// ensures the uniqueness of values in this field.
-	//
-	// It is recommended to use a unique prefix to avoid collisions with other
-	// applications
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Activity indicator. Uses values Y or N.
-	//
-	// Currently, the field does not actually affect anything
-	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// Sorting
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Name of the bank
-	RqBankName b24.Opt[string] `json:"RQ_BANK_NAME,omitzero"`
-	// Address of the bank
-	RqBankAddr b24.Opt[string] `json:"RQ_BANK_ADDR,omitzero"`
-	// Bank Code (for country BR)
-	RqBankCode b24.Opt[string] `json:"RQ_BANK_CODE,omitzero"`
-	// Bank Routing Number
-	RqBankRouteNum b24.Opt[string] `json:"RQ_BANK_ROUTE_NUM,omitzero"`
-	// BIK
-	RqBik b24.Opt[string] `json:"RQ_BIK,omitzero"`
-	// Bank Code (for country FR)
-	RqCodeb b24.Opt[string] `json:"RQ_CODEB,omitzero"`
-	// Branch Code (for country FR)
-	RqCodeg b24.Opt[string] `json:"RQ_CODEG,omitzero"`
-	// RIB Key (for country FR)
-	RqRib b24.Opt[string] `json:"RQ_RIB,omitzero"`
-	// MFO
-	RqMfo b24.Opt[string] `json:"RQ_MFO,omitzero"`
-	// Bank Account Holder Name
-	RqAccName b24.Opt[string] `json:"RQ_ACC_NAME,omitzero"`
-	// Bank Account Number
-	RqAccNum b24.Opt[string] `json:"RQ_ACC_NUM,omitzero"`
-	// Account Type (for country BR)
-	RqAccType b24.Opt[string] `json:"RQ_ACC_TYPE,omitzero"`
-	// Agency (for country BR)
-	RqAgencyName b24.Opt[string] `json:"RQ_AGENCY_NAME,omitzero"`
-	// IIK
-	RqIik b24.Opt[string] `json:"RQ_IIK,omitzero"`
-	// Currency of the account
-	RqAccCurrency b24.Opt[string] `json:"RQ_ACC_CURRENCY,omitzero"`
-	// Correspondent account
-	RqCorAccNum b24.Opt[string] `json:"RQ_COR_ACC_NUM,omitzero"`
-	// IBAN
-	RqIban b24.Opt[string] `json:"RQ_IBAN,omitzero"`
-	// SWIFT
-	RqSwift b24.Opt[string] `json:"RQ_SWIFT,omitzero"`
-	// BIC
-	RqBic b24.Opt[string] `json:"RQ_BIC,omitzero"`
-	// Comment
-	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Identifier of the external information base. The purpose of the field may
-	// change by the final developer
-	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteBankdetailListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain RequisiteBankdetailListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteBankdetailListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain RequisiteBankdetailListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteBankdetailListParamsOrder is the order value of
-// crm.requisite.bankdetail.list.
-type RequisiteBankdetailListParamsOrder struct {
-	// Identifier of the bank details. Automatically created and unique within the
-	// account
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Identifier of the parent object. Currently can only be the identifier of the
-	// requisite.
-	//
-	// Identifiers of requisites can be obtained using the method
-	// crm.requisite.list
-	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
-	// Identifier of the country corresponding to the set of bank details fields
-	// (see method crm.requisite.preset.countries for available values).
-	//
-	// The country code of the bank details matches the country code in the linked
-	// requisite template, the identifier of which is specified in the ENTITY_ID
-	// field
-	CountryID b24.Opt[b24.Int] `json:"COUNTRY_ID,omitzero"`
-	// Create date
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Modification date
-	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
-	// Identifier of the user who created the requisite
-	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
-	// Identifier of the user who modified the requisite
-	ModifyByID b24.Opt[b24.Int] `json:"MODIFY_BY_ID,omitzero"`
-	// Name of the bank details
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Symbolic code of the requisite
-	Code b24.Opt[string] `json:"CODE,omitzero"`
-	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base.
-	//
-	// The purpose of the field may change by the final developer. Each application
-	// ensures the uniqueness of values in this field.
-	//
-	// It is recommended to use a unique prefix to avoid collisions with other
-	// applications
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Activity indicator. Uses values Y or N.
-	//
-	// Currently, the field does not actually affect anything
-	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// Sorting
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Name of the bank
-	RqBankName b24.Opt[string] `json:"RQ_BANK_NAME,omitzero"`
-	// Address of the bank
-	RqBankAddr b24.Opt[string] `json:"RQ_BANK_ADDR,omitzero"`
-	// Bank Code (for country BR)
-	RqBankCode b24.Opt[string] `json:"RQ_BANK_CODE,omitzero"`
-	// Bank Routing Number
-	RqBankRouteNum b24.Opt[string] `json:"RQ_BANK_ROUTE_NUM,omitzero"`
-	// BIK
-	RqBik b24.Opt[string] `json:"RQ_BIK,omitzero"`
-	// Bank Code (for country FR)
-	RqCodeb b24.Opt[string] `json:"RQ_CODEB,omitzero"`
-	// Branch Code (for country FR)
-	RqCodeg b24.Opt[string] `json:"RQ_CODEG,omitzero"`
-	// RIB Key (for country FR)
-	RqRib b24.Opt[string] `json:"RQ_RIB,omitzero"`
-	// MFO
-	RqMfo b24.Opt[string] `json:"RQ_MFO,omitzero"`
-	// Bank Account Holder Name
-	RqAccName b24.Opt[string] `json:"RQ_ACC_NAME,omitzero"`
-	// Bank Account Number
-	RqAccNum b24.Opt[string] `json:"RQ_ACC_NUM,omitzero"`
-	// Account Type (for country BR)
-	RqAccType b24.Opt[string] `json:"RQ_ACC_TYPE,omitzero"`
-	// Agency (for country BR)
-	RqAgencyName b24.Opt[string] `json:"RQ_AGENCY_NAME,omitzero"`
-	// IIK
-	RqIik b24.Opt[string] `json:"RQ_IIK,omitzero"`
-	// Currency of the account
-	RqAccCurrency b24.Opt[string] `json:"RQ_ACC_CURRENCY,omitzero"`
-	// Correspondent account
-	RqCorAccNum b24.Opt[string] `json:"RQ_COR_ACC_NUM,omitzero"`
-	// IBAN
-	RqIban b24.Opt[string] `json:"RQ_IBAN,omitzero"`
-	// SWIFT
-	RqSwift b24.Opt[string] `json:"RQ_SWIFT,omitzero"`
-	// BIC
-	RqBic b24.Opt[string] `json:"RQ_BIC,omitzero"`
-	// Comment
-	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Identifier of the external information base. The purpose of the field may
-	// change by the final developer
-	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteBankdetailListParamsOrder) UnmarshalJSON(data []byte) error {
-	type plain RequisiteBankdetailListParamsOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteBankdetailListParamsOrder) MarshalJSON() ([]byte, error) {
-	type plain RequisiteBankdetailListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisiteBankdetailUpdate calls crm.requisite.bankdetail.update: Update Bank
@@ -2046,6 +2238,9 @@ type RequisiteLinkListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields for requisite links will be selected.
+	//
+	// b24.Columns(RequisiteLinkKeyEntityTypeID, RequisiteLinkKeyEntityTypeID)
+	// spells it from RequisiteLink's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected requisite links in the format
 	// {"field_1": "value_1", ... "field_N": "value_N"}.
@@ -2082,7 +2277,12 @@ type RequisiteLinkListParams struct {
 	//   - = — equal, exact match (used by default)
 	//   - != — not equal
 	//   - ! — not equal
-	Filter *RequisiteLinkListParamsFilter `json:"filter,omitzero"`
+	//
+	// Build it from RequisiteLink's typed keys, which spell each key as
+	// crm.requisite.link does: b24.Terms(RequisiteLinkKeyEntityTypeID.Eq("x"),
+	// RequisiteLinkKeyEntityTypeID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected requisite links in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
 	//
@@ -2092,7 +2292,9 @@ type RequisiteLinkListParams struct {
 	//
 	//   - asc — in ascending order
 	//   - desc — in descending order
-	Order *RequisiteLinkListParamsOrder `json:"order,omitzero"`
+	//
+	// Most significant key first: b24.Order{RequisiteLinkKeyEntityTypeID.Desc()}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//
 	// The page size of results is always static: 50 records.
@@ -2104,115 +2306,6 @@ type RequisiteLinkListParams struct {
 	//
 	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-}
-
-// RequisiteLinkListParamsFilter is the filter value of
-// crm.requisite.link.list.
-type RequisiteLinkListParamsFilter struct {
-	// Identifier of the object type to which the link belongs.
-	//
-	// The following types can be used:
-	//
-	//   - deal (value 2)
-	//   - old invoice (value 5)
-	//   - estimate (value 7)
-	//   - new invoice (value 31)
-	//   - other dynamic objects (to get possible values, see the method
-	//     crm.type.list).
-	//
-	// Object type identifiers can be obtained using the method crm.enum.ownertype
-	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
-	// Identifier of the object to which the link belongs.
-	//
-	// Object identifiers can be obtained using the following methods:
-	// crm.deal.list, crm.quote.list, crm.item.list
-	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
-	// Identifier of the client's requisite selected for the object.
-	//
-	// Requisite identifiers can be obtained using the method crm.requisite.list
-	RequisiteID b24.Opt[b24.Int] `json:"REQUISITE_ID,omitzero"`
-	// Identifier of the client's bank requisite selected for the object.
-	//
-	// Bank requisite identifiers can be obtained using the method
-	// crm.requisite.bankdetail.list
-	BankDetailID b24.Opt[b24.Int] `json:"BANK_DETAIL_ID,omitzero"`
-	// Identifier of my company's requisite selected for the object.
-	//
-	// Requisite identifiers can be obtained using the method crm.requisite.list
-	McRequisiteID b24.Opt[b24.Int] `json:"MC_REQUISITE_ID,omitzero"`
-	// Identifier of my company's bank requisite selected for the object.
-	//
-	// Bank requisite identifiers can be obtained using the method
-	// crm.requisite.bankdetail.list
-	McBankDetailID b24.Opt[b24.Int] `json:"MC_BANK_DETAIL_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteLinkListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain RequisiteLinkListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteLinkListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain RequisiteLinkListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteLinkListParamsOrder is the order value of crm.requisite.link.list.
-type RequisiteLinkListParamsOrder struct {
-	// Identifier of the object type to which the link belongs.
-	//
-	// The following types can be used:
-	//
-	//   - deal (value 2)
-	//   - old invoice (value 5)
-	//   - estimate (value 7)
-	//   - new invoice (value 31)
-	//   - other dynamic objects (to get possible values, see the method
-	//     crm.type.list).
-	//
-	// Object type identifiers can be obtained using the method crm.enum.ownertype
-	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
-	// Identifier of the object to which the link belongs.
-	//
-	// Object identifiers can be obtained using the following methods:
-	// crm.deal.list, crm.quote.list, crm.item.list
-	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
-	// Identifier of the client's requisite selected for the object.
-	//
-	// Requisite identifiers can be obtained using the method crm.requisite.list
-	RequisiteID b24.Opt[b24.Int] `json:"REQUISITE_ID,omitzero"`
-	// Identifier of the client's bank requisite selected for the object.
-	//
-	// Bank requisite identifiers can be obtained using the method
-	// crm.requisite.bankdetail.list
-	BankDetailID b24.Opt[b24.Int] `json:"BANK_DETAIL_ID,omitzero"`
-	// Identifier of my company's requisite selected for the object.
-	//
-	// Requisite identifiers can be obtained using the method crm.requisite.list
-	McRequisiteID b24.Opt[b24.Int] `json:"MC_REQUISITE_ID,omitzero"`
-	// Identifier of my company's bank requisite selected for the object.
-	//
-	// Bank requisite identifiers can be obtained using the method
-	// crm.requisite.bankdetail.list
-	McBankDetailID b24.Opt[b24.Int] `json:"MC_BANK_DETAIL_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteLinkListParamsOrder) UnmarshalJSON(data []byte) error {
-	type plain RequisiteLinkListParamsOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteLinkListParamsOrder) MarshalJSON() ([]byte, error) {
-	type plain RequisiteLinkListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisiteLinkRegister calls crm.requisite.link.register: Register Requisite
@@ -2534,6 +2627,9 @@ type RequisiteListParams struct {
 	//
 	// If not provided or an empty array is passed, all available requisite fields
 	// will be selected.
+	//
+	// b24.Columns(RequisiteKeyID, RequisiteKeyName) spells it from Requisite's
+	// typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected requisites in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -2572,9 +2668,9 @@ type RequisiteListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Requisite's typed keys, which spell each key as crm.requisite
+	// does: b24.Terms(RequisiteKeyName.Eq("x"), RequisiteKeyID.Gt(10)); custom
+	// fields by conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected attributes in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -2586,8 +2682,7 @@ type RequisiteListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{RequisiteKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// A parameter used to control pagination.
 	//
@@ -3537,6 +3632,9 @@ type RequisitePresetListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// template fields will be selected.
+	//
+	// b24.Columns(RequisitePresetKeyID, RequisitePresetKeyName) spells it from
+	// RequisitePreset's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected templates in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -3573,7 +3671,12 @@ type RequisitePresetListParams struct {
 	//   - = — equal, exact match (used by default)
 	//   - != — not equal
 	//   - ! — not equal
-	Filter *RequisitePresetListParamsFilter `json:"filter,omitzero"`
+	//
+	// Build it from RequisitePreset's typed keys, which spell each key as
+	// crm.requisite.preset does: b24.Terms(RequisitePresetKeyName.Eq("x"),
+	// RequisitePresetKeyID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected templates in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
 	//
@@ -3583,7 +3686,9 @@ type RequisitePresetListParams struct {
 	//
 	//   - asc — in ascending order
 	//   - desc — in descending order
-	Order *RequisitePresetListParamsOrder `json:"order,omitzero"`
+	//
+	// Most significant key first: b24.Order{RequisitePresetKeyID.Desc()}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//
 	// The page size of results is always static: 50 records.
@@ -3595,124 +3700,6 @@ type RequisitePresetListParams struct {
 	//
 	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-}
-
-// RequisitePresetListParamsFilter is the filter value of
-// crm.requisite.preset.list.
-type RequisitePresetListParamsFilter struct {
-	// Identifier of the template. Created automatically and unique within Bitrix24
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Identifier of the parent object type.
-	//
-	// The identifiers of CRM object types are provided by the method
-	// crm.enum.ownertype
-	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
-	// Identifier of the country corresponding to the set of fields in the
-	// requisites template (for available values, see the method
-	// crm.requisite.preset.countries)
-	CountryID b24.Opt[b24.Int] `json:"COUNTRY_ID,omitzero"`
-	// Create date
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Modification date. Contains an empty string if the template has not been
-	// changed since creation
-	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
-	// Identifier of the user who created the template
-	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
-	// Identifier of the user who modified the template
-	ModifyByID b24.Opt[b24.Int] `json:"MODIFY_BY_ID,omitzero"`
-	// Name of the template
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// External key. Used for exchange operations. Identifier of the external
-	// information base object.
-	//
-	// The purpose of the field may change by the final developer.
-	//
-	// Each application ensures the uniqueness of values in this field. It is
-	// recommended to use a unique prefix to avoid collisions with other
-	// applications.
-	//
-	// Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved in CRM for
-	// identifying templates that are used by default. These identifiers should not
-	// be used for your purposes, as this may lead to logic violations
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Activity status. Values Y or N are used. Determines the availability of the
-	// template in the selection list when adding requisites
-	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// Sorting
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisitePresetListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain RequisitePresetListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisitePresetListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain RequisitePresetListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisitePresetListParamsOrder is the order value of
-// crm.requisite.preset.list.
-type RequisitePresetListParamsOrder struct {
-	// Identifier of the template. Created automatically and unique within Bitrix24
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Identifier of the parent object type.
-	//
-	// The identifiers of CRM object types are provided by the method
-	// crm.enum.ownertype
-	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
-	// Identifier of the country corresponding to the set of fields in the
-	// requisites template (for available values, see the method
-	// crm.requisite.preset.countries)
-	CountryID b24.Opt[b24.Int] `json:"COUNTRY_ID,omitzero"`
-	// Create date
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Modification date. Contains an empty string if the template has not been
-	// changed since creation
-	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
-	// Identifier of the user who created the template
-	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
-	// Identifier of the user who modified the template
-	ModifyByID b24.Opt[b24.Int] `json:"MODIFY_BY_ID,omitzero"`
-	// Name of the template
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// External key. Used for exchange operations. Identifier of the external
-	// information base object.
-	//
-	// The purpose of the field may change by the final developer.
-	//
-	// Each application ensures the uniqueness of values in this field. It is
-	// recommended to use a unique prefix to avoid collisions with other
-	// applications.
-	//
-	// Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved in CRM for
-	// identifying templates that are used by default. These identifiers should not
-	// be used for your purposes, as this may lead to logic violations
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Activity status. Values Y or N are used. Determines the availability of the
-	// template in the selection list when adding requisites
-	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// Sorting
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisitePresetListParamsOrder) UnmarshalJSON(data []byte) error {
-	type plain RequisitePresetListParamsOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisitePresetListParamsOrder) MarshalJSON() ([]byte, error) {
-	type plain RequisitePresetListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisitePresetUpdate calls crm.requisite.preset.update: Update Requisite
@@ -4214,118 +4201,12 @@ type RequisiteUserfieldListParams struct {
 	// Additional prefixes in keys that clarify filter behavior are not provided.
 	// The equals operation is always used.
 	//
-	// Possible values for value correspond to field descriptions
-	Filter *RequisiteUserfieldListParamsFilter `json:"filter,omitzero"`
-}
-
-// RequisiteUserfieldListParamsFilter is the filter value of
-// crm.requisite.userfield.list.
-type RequisiteUserfieldListParamsFilter struct {
-	// Identifier of the custom field
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// The identifier of the entity to which the custom field belongs. For
-	// requisites, this is always CRM_REQUISITE
-	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
-	// Symbolic code. For requisites, it always starts with the prefix UF_CRM_.
-	// Required.
-	FieldName string `json:"FIELD_NAME"`
-	// Data type (string, boolean, double, or datetime). Required.
-	UserTypeID string `json:"USER_TYPE_ID"`
-	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base.
+	// Possible values for value correspond to field descriptions.
 	//
-	// The purpose of the field may change by the final developer
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Sorting
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Indicator of multiplicity. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
-	// Indicator of mandatory status. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
-	// Show in the list filter. Possible values:
-	//
-	//   - N — do not show
-	//   - I — exact match
-	//   - E — mask
-	//   - S — substring
-	ShowFilter b24.Opt[RequisiteUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show in the list. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field values participate in search. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Label in the edit form
-	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Header in the list
-	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Filter label in the list
-	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Error message
-	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help
-	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// List elements. For detailed information, see the section
-	List b24.Opt[string] `json:"LIST,omitzero"`
-	// Additional settings (dependent on type). For detailed information, see the
-	// section
-	Settings map[string]any `json:"SETTINGS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain RequisiteUserfieldListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain RequisiteUserfieldListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteUserfieldListParamsFilterShowFilter is the SHOW_FILTER of
-// crm.requisite.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type RequisiteUserfieldListParamsFilterShowFilter string
-
-// The documented values of RequisiteUserfieldListParamsFilterShowFilter.
-const (
-	// do not show
-	RequisiteUserfieldListParamsFilterShowFilterN RequisiteUserfieldListParamsFilterShowFilter = "N"
-	// exact match
-	RequisiteUserfieldListParamsFilterShowFilterI RequisiteUserfieldListParamsFilterShowFilter = "I"
-	// mask
-	RequisiteUserfieldListParamsFilterShowFilterE RequisiteUserfieldListParamsFilterShowFilter = "E"
-	// substring
-	RequisiteUserfieldListParamsFilterShowFilterS RequisiteUserfieldListParamsFilterShowFilter = "S"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RequisiteUserfieldListParamsFilterShowFilter) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RequisiteUserfieldListParamsFilterShowFilter(s)
-	return nil
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 }
 
 // RequisiteUserfieldUpdate calls crm.requisite.userfield.update: Update Custom

@@ -122,6 +122,33 @@ func (v *StatusInputSemantics) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// The typed REST 2 keys of Status, for list filters
+// (b24.Terms(StatusKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.status spells it, typed by what the field holds.
+const (
+	// StatusKeyID is "ID", the key of Status.ID in requests.
+	StatusKeyID b24.OrderedKey[int64] = "ID"
+	// StatusKeyEntityID is "ENTITY_ID", the key of Status.EntityID in requests.
+	StatusKeyEntityID b24.TextKey = "ENTITY_ID"
+	// StatusKeyStatusID is "STATUS_ID", the key of Status.StatusID in requests.
+	StatusKeyStatusID b24.TextKey = "STATUS_ID"
+	// StatusKeySort is "SORT", the key of Status.Sort in requests.
+	StatusKeySort b24.OrderedKey[int64] = "SORT"
+	// StatusKeyName is "NAME", the key of Status.Name in requests.
+	StatusKeyName b24.TextKey = "NAME"
+	// StatusKeyNameInit is "NAME_INIT", the key of Status.NameInit in requests.
+	StatusKeyNameInit b24.TextKey = "NAME_INIT"
+	// StatusKeySystem is "SYSTEM", the key of Status.System in requests.
+	StatusKeySystem b24.FlagKey = "SYSTEM"
+	// StatusKeyCategoryID is "CATEGORY_ID", the key of Status.CategoryID in
+	// requests.
+	StatusKeyCategoryID b24.OrderedKey[int64] = "CATEGORY_ID"
+	// StatusKeyColor is "COLOR", the key of Status.Color in requests.
+	StatusKeyColor b24.TextKey = "COLOR"
+	// StatusKeySemantics is "SEMANTICS", the key of Status.Semantics in requests.
+	StatusKeySemantics b24.TextKey = "SEMANTICS"
+)
+
 // StatusAdd calls crm.status.add: Create CRM Status Element.
 //
 // The method crm.status.add creates a new element in the specified CRM
@@ -663,8 +690,7 @@ type StatusListParams struct {
 	// The list of fields for sorting can be found using the method
 	// crm.status.fields
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{StatusKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// Object format:
 	//
@@ -684,9 +710,9 @@ type StatusListParams struct {
 	// The list of fields for filtering can be found using the method
 	// crm.status.fields
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Status's typed keys, which spell each key as crm.status does:
+	// b24.Terms(StatusKeyEntityID.Eq("x"), StatusKeyID.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 }
 

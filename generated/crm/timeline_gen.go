@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // TimelineBindings is one timeline bindings of crm.timeline.bindings, as the
@@ -36,6 +37,22 @@ func (v TimelineBindings) MarshalJSON() ([]byte, error) {
 	type plain TimelineBindings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of TimelineBindings, for list filters
+// (b24.Terms(TimelineBindingsKeyOwnerID.Eq(…))), select (b24.Columns) and
+// order: each as crm.timeline.bindings spells it, typed by what the field
+// holds.
+const (
+	// TimelineBindingsKeyOwnerID is "OWNER_ID", the key of
+	// TimelineBindings.OwnerID in requests.
+	TimelineBindingsKeyOwnerID b24.OrderedKey[int64] = "OWNER_ID"
+	// TimelineBindingsKeyEntityID is "ENTITY_ID", the key of
+	// TimelineBindings.EntityID in requests.
+	TimelineBindingsKeyEntityID b24.OrderedKey[int64] = "ENTITY_ID"
+	// TimelineBindingsKeyEntityType is "ENTITY_TYPE", the key of
+	// TimelineBindings.EntityType in requests.
+	TimelineBindingsKeyEntityType b24.TextKey = "ENTITY_TYPE"
+)
 
 // TimelineComment is one timeline comment of crm.timeline.comment, as the
 // family's methods return it. Its fields are the union of what the family's
@@ -158,6 +175,29 @@ func (v TimelineCommentInput) MarshalJSON() ([]byte, error) {
 	type plain TimelineCommentInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of TimelineComment, for list filters
+// (b24.Terms(TimelineCommentKeyID.Eq(…))), select (b24.Columns) and order:
+// each as crm.timeline.comment spells it, typed by what the field holds.
+const (
+	// TimelineCommentKeyID is "ID", the key of TimelineComment.ID in requests.
+	TimelineCommentKeyID b24.OrderedKey[int64] = "ID"
+	// TimelineCommentKeyCreated is "CREATED", the key of TimelineComment.Created
+	// in requests.
+	TimelineCommentKeyCreated b24.OrderedKey[time.Time] = "CREATED"
+	// TimelineCommentKeyEntityID is "ENTITY_ID", the key of
+	// TimelineComment.EntityID in requests.
+	TimelineCommentKeyEntityID b24.OrderedKey[int64] = "ENTITY_ID"
+	// TimelineCommentKeyEntityType is "ENTITY_TYPE", the key of
+	// TimelineComment.EntityType in requests.
+	TimelineCommentKeyEntityType b24.TextKey = "ENTITY_TYPE"
+	// TimelineCommentKeyAuthorID is "AUTHOR_ID", the key of
+	// TimelineComment.AuthorID in requests.
+	TimelineCommentKeyAuthorID b24.OrderedKey[int64] = "AUTHOR_ID"
+	// TimelineCommentKeyComment is "COMMENT", the key of TimelineComment.Comment
+	// in requests.
+	TimelineCommentKeyComment b24.TextKey = "COMMENT"
+)
 
 // TimelineIcon is one timeline icon of crm.timeline.icon, as the family's
 // methods return it. Its fields are the union of what the family's pages
@@ -583,9 +623,10 @@ type TimelineBindingsListParams struct {
 	//
 	// The OWNER_ID field is required; other fields are not necessary. Required.
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from TimelineBindings's typed keys, which spell each key as
+	// crm.timeline.bindings does: b24.Terms(TimelineBindingsKeyEntityType.Eq("x"),
+	// TimelineBindingsKeyOwnerID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter"`
 }
 
@@ -1090,6 +1131,9 @@ func TimelineCommentListExport(ctx context.Context, c b24.Caller, p TimelineComm
 type TimelineCommentListParams struct {
 	// An array of fields to be selected. Pass the fields of the result object. If
 	// not provided or an empty array is passed, all fields will be returned.
+	//
+	// b24.Columns(TimelineCommentKeyID, TimelineCommentKeyEntityType) spells it
+	// from TimelineComment's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected comments in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -1102,9 +1146,10 @@ type TimelineCommentListParams struct {
 	//
 	// Required.
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from TimelineComment's typed keys, which spell each key as
+	// crm.timeline.comment does: b24.Terms(TimelineCommentKeyEntityType.Eq("x"),
+	// TimelineCommentKeyID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter"`
 	// An object for sorting the selected comments in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -1116,8 +1161,7 @@ type TimelineCommentListParams struct {
 	//   - ASC — in ascending order
 	//   - DESC — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{TimelineCommentKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for managing pagination.
 	//

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Type is one type of crm.type, as the family's methods return it. Its fields
@@ -375,6 +376,82 @@ func (v TypeInputLinkedUserFields) MarshalJSON() ([]byte, error) {
 	type plain TypeInputLinkedUserFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of Type, for list filters
+// (b24.Terms(TypeKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.type spells it, typed by what the field holds.
+const (
+	// TypeKeyID is "id", the key of Type.ID in requests.
+	TypeKeyID b24.OrderedKey[int64] = "id"
+	// TypeKeyTitle is "title", the key of Type.Title in requests.
+	TypeKeyTitle b24.TextKey = "title"
+	// TypeKeyCode is "code", the key of Type.Code in requests.
+	TypeKeyCode b24.TextKey = "code"
+	// TypeKeyCreatedBy is "createdBy", the key of Type.CreatedBy in requests.
+	TypeKeyCreatedBy b24.OrderedKey[int64] = "createdBy"
+	// TypeKeyEntityTypeID is "entityTypeId", the key of Type.EntityTypeID in
+	// requests.
+	TypeKeyEntityTypeID b24.OrderedKey[int64] = "entityTypeId"
+	// TypeKeyCustomSectionID is "customSectionId", the key of Type.CustomSectionID
+	// in requests.
+	TypeKeyCustomSectionID b24.OrderedKey[int64] = "customSectionId"
+	// TypeKeyIsCategoriesEnabled is "isCategoriesEnabled", the key of
+	// Type.IsCategoriesEnabled in requests.
+	TypeKeyIsCategoriesEnabled b24.FlagKey = "isCategoriesEnabled"
+	// TypeKeyIsStagesEnabled is "isStagesEnabled", the key of Type.IsStagesEnabled
+	// in requests.
+	TypeKeyIsStagesEnabled b24.FlagKey = "isStagesEnabled"
+	// TypeKeyIsBeginCloseDatesEnabled is "isBeginCloseDatesEnabled", the key of
+	// Type.IsBeginCloseDatesEnabled in requests.
+	TypeKeyIsBeginCloseDatesEnabled b24.FlagKey = "isBeginCloseDatesEnabled"
+	// TypeKeyIsClientEnabled is "isClientEnabled", the key of Type.IsClientEnabled
+	// in requests.
+	TypeKeyIsClientEnabled b24.FlagKey = "isClientEnabled"
+	// TypeKeyIsUseInUserfieldEnabled is "isUseInUserfieldEnabled", the key of
+	// Type.IsUseInUserfieldEnabled in requests.
+	TypeKeyIsUseInUserfieldEnabled b24.FlagKey = "isUseInUserfieldEnabled"
+	// TypeKeyIsLinkWithProductsEnabled is "isLinkWithProductsEnabled", the key of
+	// Type.IsLinkWithProductsEnabled in requests.
+	TypeKeyIsLinkWithProductsEnabled b24.FlagKey = "isLinkWithProductsEnabled"
+	// TypeKeyIsMycompanyEnabled is "isMycompanyEnabled", the key of
+	// Type.IsMycompanyEnabled in requests.
+	TypeKeyIsMycompanyEnabled b24.FlagKey = "isMycompanyEnabled"
+	// TypeKeyIsDocumentsEnabled is "isDocumentsEnabled", the key of
+	// Type.IsDocumentsEnabled in requests.
+	TypeKeyIsDocumentsEnabled b24.FlagKey = "isDocumentsEnabled"
+	// TypeKeyIsSourceEnabled is "isSourceEnabled", the key of Type.IsSourceEnabled
+	// in requests.
+	TypeKeyIsSourceEnabled b24.FlagKey = "isSourceEnabled"
+	// TypeKeyIsObserversEnabled is "isObserversEnabled", the key of
+	// Type.IsObserversEnabled in requests.
+	TypeKeyIsObserversEnabled b24.FlagKey = "isObserversEnabled"
+	// TypeKeyIsRecyclebinEnabled is "isRecyclebinEnabled", the key of
+	// Type.IsRecyclebinEnabled in requests.
+	TypeKeyIsRecyclebinEnabled b24.FlagKey = "isRecyclebinEnabled"
+	// TypeKeyIsAutomationEnabled is "isAutomationEnabled", the key of
+	// Type.IsAutomationEnabled in requests.
+	TypeKeyIsAutomationEnabled b24.FlagKey = "isAutomationEnabled"
+	// TypeKeyIsBizProcEnabled is "isBizProcEnabled", the key of
+	// Type.IsBizProcEnabled in requests.
+	TypeKeyIsBizProcEnabled b24.FlagKey = "isBizProcEnabled"
+	// TypeKeyIsSetOpenPermissions is "isSetOpenPermissions", the key of
+	// Type.IsSetOpenPermissions in requests.
+	TypeKeyIsSetOpenPermissions b24.FlagKey = "isSetOpenPermissions"
+	// TypeKeyCreatedTime is "createdTime", the key of Type.CreatedTime in
+	// requests.
+	TypeKeyCreatedTime b24.OrderedKey[time.Time] = "createdTime"
+	// TypeKeyUpdatedTime is "updatedTime", the key of Type.UpdatedTime in
+	// requests.
+	TypeKeyUpdatedTime b24.OrderedKey[time.Time] = "updatedTime"
+	// TypeKeyUpdatedBy is "updatedBy", the key of Type.UpdatedBy in requests.
+	TypeKeyUpdatedBy b24.OrderedKey[int64] = "updatedBy"
+	// TypeKeyIsPaymentsEnabled is "isPaymentsEnabled", the key of
+	// Type.IsPaymentsEnabled in requests.
+	TypeKeyIsPaymentsEnabled b24.TextKey = "isPaymentsEnabled"
+	// TypeKeyIsCountersEnabled is "isCountersEnabled", the key of
+	// Type.IsCountersEnabled in requests.
+	TypeKeyIsCountersEnabled b24.TextKey = "isCountersEnabled"
+)
 
 // TypeAdd calls crm.type.add: Create a new custom type.
 //
@@ -811,8 +888,7 @@ type TypeListParams struct {
 	//
 	// Possible values for field correspond to the fields of the type object.
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{TypeKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// Object format: { field_1: value_1, field_2: value_2, ..., field_n: value_n
 	// }, where
@@ -860,9 +936,9 @@ type TypeListParams struct {
 	//
 	// Default: AND.
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Type's typed keys, which spell each key as crm.type does:
+	// b24.Terms(TypeKeyTitle.Eq("x"), TypeKeyID.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// This parameter is used for pagination control.
 	//

@@ -68,6 +68,60 @@ func (v Userfield) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Userfield, for list filters
+// (b24.Terms(UserfieldKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.userfield spells it, typed by what the field holds.
+const (
+	// UserfieldKeyID is "ID", the key of Userfield.ID in requests.
+	UserfieldKeyID b24.OrderedKey[int64] = "ID"
+	// UserfieldKeyEntityID is "ENTITY_ID", the key of Userfield.EntityID in
+	// requests.
+	UserfieldKeyEntityID b24.TextKey = "ENTITY_ID"
+	// UserfieldKeyFieldName is "FIELD_NAME", the key of Userfield.FieldName in
+	// requests.
+	UserfieldKeyFieldName b24.TextKey = "FIELD_NAME"
+	// UserfieldKeyUserTypeID is "USER_TYPE_ID", the key of Userfield.UserTypeID in
+	// requests.
+	UserfieldKeyUserTypeID b24.TextKey = "USER_TYPE_ID"
+	// UserfieldKeyXMLID is "XML_ID", the key of Userfield.XMLID in requests.
+	UserfieldKeyXMLID b24.TextKey = "XML_ID"
+	// UserfieldKeySort is "SORT", the key of Userfield.Sort in requests.
+	UserfieldKeySort b24.OrderedKey[int64] = "SORT"
+	// UserfieldKeyMultiple is "MULTIPLE", the key of Userfield.Multiple in
+	// requests.
+	UserfieldKeyMultiple b24.FlagKey = "MULTIPLE"
+	// UserfieldKeyMandatory is "MANDATORY", the key of Userfield.Mandatory in
+	// requests.
+	UserfieldKeyMandatory b24.FlagKey = "MANDATORY"
+	// UserfieldKeyShowFilter is "SHOW_FILTER", the key of Userfield.ShowFilter in
+	// requests.
+	UserfieldKeyShowFilter b24.FlagKey = "SHOW_FILTER"
+	// UserfieldKeyShowInList is "SHOW_IN_LIST", the key of Userfield.ShowInList in
+	// requests.
+	UserfieldKeyShowInList b24.FlagKey = "SHOW_IN_LIST"
+	// UserfieldKeyEditInList is "EDIT_IN_LIST", the key of Userfield.EditInList in
+	// requests.
+	UserfieldKeyEditInList b24.FlagKey = "EDIT_IN_LIST"
+	// UserfieldKeyIsSearchable is "IS_SEARCHABLE", the key of
+	// Userfield.IsSearchable in requests.
+	UserfieldKeyIsSearchable b24.FlagKey = "IS_SEARCHABLE"
+	// UserfieldKeyEditFormLabel is "EDIT_FORM_LABEL", the key of
+	// Userfield.EditFormLabel in requests.
+	UserfieldKeyEditFormLabel b24.TextKey = "EDIT_FORM_LABEL"
+	// UserfieldKeyListColumnLabel is "LIST_COLUMN_LABEL", the key of
+	// Userfield.ListColumnLabel in requests.
+	UserfieldKeyListColumnLabel b24.TextKey = "LIST_COLUMN_LABEL"
+	// UserfieldKeyListFilterLabel is "LIST_FILTER_LABEL", the key of
+	// Userfield.ListFilterLabel in requests.
+	UserfieldKeyListFilterLabel b24.TextKey = "LIST_FILTER_LABEL"
+	// UserfieldKeyErrorMessage is "ERROR_MESSAGE", the key of
+	// Userfield.ErrorMessage in requests.
+	UserfieldKeyErrorMessage b24.TextKey = "ERROR_MESSAGE"
+	// UserfieldKeyHelpMessage is "HELP_MESSAGE", the key of Userfield.HelpMessage
+	// in requests.
+	UserfieldKeyHelpMessage b24.TextKey = "HELP_MESSAGE"
+)
+
 // UserfieldEnumeration is one userfield enumeration of
 // crm.userfield.enumeration, as the family's methods return it. Its fields are
 // the union of what the family's pages document
@@ -100,6 +154,28 @@ func (v UserfieldEnumeration) MarshalJSON() ([]byte, error) {
 	type plain UserfieldEnumeration
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of UserfieldEnumeration, for list filters
+// (b24.Terms(UserfieldEnumerationKeyID.Eq(…))), select (b24.Columns) and
+// order: each as crm.userfield.enumeration spells it, typed by what the field
+// holds.
+const (
+	// UserfieldEnumerationKeyID is "ID", the key of UserfieldEnumeration.ID in
+	// requests.
+	UserfieldEnumerationKeyID b24.OrderedKey[int64] = "ID"
+	// UserfieldEnumerationKeySort is "SORT", the key of UserfieldEnumeration.Sort
+	// in requests.
+	UserfieldEnumerationKeySort b24.OrderedKey[int64] = "SORT"
+	// UserfieldEnumerationKeyValue is "VALUE", the key of
+	// UserfieldEnumeration.Value in requests.
+	UserfieldEnumerationKeyValue b24.TextKey = "VALUE"
+	// UserfieldEnumerationKeyDef is "DEF", the key of UserfieldEnumeration.Def in
+	// requests.
+	UserfieldEnumerationKeyDef b24.TextKey = "DEF"
+	// UserfieldEnumerationKeyDel is "DEL", the key of UserfieldEnumeration.Del in
+	// requests.
+	UserfieldEnumerationKeyDel b24.TextKey = "DEL"
+)
 
 // UserfieldEnumerationFields calls crm.userfield.enumeration.fields: Get Field
 // Descriptions for Custom Field Type "Enumeration" (List).

@@ -6,6 +6,7 @@ import (
 	"context"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // VAT is one vat of crm.vat, as the family's methods return it. Its fields are
@@ -74,6 +75,24 @@ func (v VATInput) MarshalJSON() ([]byte, error) {
 	type plain VATInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of VAT, for list filters
+// (b24.Terms(VATKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.vat spells it, typed by what the field holds.
+const (
+	// VATKeyID is "ID", the key of VAT.ID in requests.
+	VATKeyID b24.OrderedKey[int64] = "ID"
+	// VATKeyTimestampX is "TIMESTAMP_X", the key of VAT.TimestampX in requests.
+	VATKeyTimestampX b24.OrderedKey[time.Time] = "TIMESTAMP_X"
+	// VATKeyActive is "ACTIVE", the key of VAT.Active in requests.
+	VATKeyActive b24.TextKey = "ACTIVE"
+	// VATKeyCSort is "C_SORT", the key of VAT.CSort in requests.
+	VATKeyCSort b24.OrderedKey[int64] = "C_SORT"
+	// VATKeyName is "NAME", the key of VAT.Name in requests.
+	VATKeyName b24.TextKey = "NAME"
+	// VATKeyRate is "RATE", the key of VAT.Rate in requests.
+	VATKeyRate b24.OrderedKey[float64] = "RATE"
+)
 
 // VATAdd calls crm.vat.add: Create VAT Rate.
 //
@@ -404,8 +423,7 @@ type VATListParams struct {
 	// The list of available fields for sorting can be obtained using the
 	// crm.vat.fields method
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{VATKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// Object format:
 	//
@@ -425,11 +443,13 @@ type VATListParams struct {
 	// The list of available fields for filtering can be obtained using the
 	// crm.vat.fields method
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from VAT's typed keys, which spell each key as crm.vat does:
+	// b24.Terms(VATKeyActive.Eq("x"), VATKeyID.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An array of fields to return. If not specified, all fields will be returned
+	//
+	// b24.Columns(VATKeyID, VATKeyActive) spells it from VAT's typed keys.
 	Select []string `json:"select,omitzero"`
 }
 

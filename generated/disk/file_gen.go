@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // File is one file of disk.file, as the family's methods return it. Its fields
@@ -72,6 +73,54 @@ func (v File) MarshalJSON() ([]byte, error) {
 	type plain File
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of File, for list filters
+// (b24.Terms(FileKeyID.Eq(…))), select (b24.Columns) and order: each as
+// disk.file spells it, typed by what the field holds.
+const (
+	// FileKeyID is "ID", the key of File.ID in requests.
+	FileKeyID b24.OrderedKey[int64] = "ID"
+	// FileKeyName is "NAME", the key of File.Name in requests.
+	FileKeyName b24.TextKey = "NAME"
+	// FileKeyType is "TYPE", the key of File.Type in requests.
+	FileKeyType b24.TextKey = "TYPE"
+	// FileKeyCode is "CODE", the key of File.Code in requests.
+	FileKeyCode b24.TextKey = "CODE"
+	// FileKeyStorageID is "STORAGE_ID", the key of File.StorageID in requests.
+	FileKeyStorageID b24.OrderedKey[int64] = "STORAGE_ID"
+	// FileKeyParentID is "PARENT_ID", the key of File.ParentID in requests.
+	FileKeyParentID b24.OrderedKey[int64] = "PARENT_ID"
+	// FileKeyCreateTime is "CREATE_TIME", the key of File.CreateTime in requests.
+	FileKeyCreateTime b24.OrderedKey[time.Time] = "CREATE_TIME"
+	// FileKeyUpdateTime is "UPDATE_TIME", the key of File.UpdateTime in requests.
+	FileKeyUpdateTime b24.OrderedKey[time.Time] = "UPDATE_TIME"
+	// FileKeyDeleteTime is "DELETE_TIME", the key of File.DeleteTime in requests.
+	FileKeyDeleteTime b24.OrderedKey[time.Time] = "DELETE_TIME"
+	// FileKeyCreatedBy is "CREATED_BY", the key of File.CreatedBy in requests.
+	FileKeyCreatedBy b24.OrderedKey[int64] = "CREATED_BY"
+	// FileKeyUpdatedBy is "UPDATED_BY", the key of File.UpdatedBy in requests.
+	FileKeyUpdatedBy b24.OrderedKey[int64] = "UPDATED_BY"
+	// FileKeyDeletedBy is "DELETED_BY", the key of File.DeletedBy in requests.
+	FileKeyDeletedBy b24.OrderedKey[int64] = "DELETED_BY"
+	// FileKeyGlobalContentVersion is "GLOBAL_CONTENT_VERSION", the key of
+	// File.GlobalContentVersion in requests.
+	FileKeyGlobalContentVersion b24.OrderedKey[int64] = "GLOBAL_CONTENT_VERSION"
+	// FileKeyFileID is "FILE_ID", the key of File.FileID in requests.
+	FileKeyFileID b24.OrderedKey[int64] = "FILE_ID"
+	// FileKeySize is "SIZE", the key of File.Size in requests.
+	FileKeySize b24.OrderedKey[int64] = "SIZE"
+	// FileKeyDeletedType is "DELETED_TYPE", the key of File.DeletedType in
+	// requests.
+	FileKeyDeletedType b24.TextKey = "DELETED_TYPE"
+	// FileKeyRealObjectID is "REAL_OBJECT_ID", the key of File.RealObjectID in
+	// requests.
+	FileKeyRealObjectID b24.OrderedKey[int64] = "REAL_OBJECT_ID"
+	// FileKeyDownloadURL is "DOWNLOAD_URL", the key of File.DownloadURL in
+	// requests.
+	FileKeyDownloadURL b24.TextKey = "DOWNLOAD_URL"
+	// FileKeyDetailURL is "DETAIL_URL", the key of File.DetailURL in requests.
+	FileKeyDetailURL b24.TextKey = "DETAIL_URL"
+)
 
 // FileCopyTo calls disk.file.copyTo: Copy File to Specified Folder.
 //
@@ -1157,7 +1206,11 @@ type FileSearchParams struct {
 	//
 	// Without this parameter, the method searches across all storages available to
 	// the user
-	Filter *FileSearchParamsFilter `json:"FILTER,omitzero"`
+	//
+	// Build it from File's typed keys, which spell each key as disk.file does:
+	// b24.Terms(FileKeyName.Eq("x"), FileKeyID.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Offset for pagination.
 	//
 	// The method returns no more than 50 objects per request. The value of the
@@ -1181,33 +1234,6 @@ func (p *FileSearchParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// FileSearchParamsFilter is the FILTER value of disk.file.search.
-type FileSearchParamsFilter struct {
-	// Optional key. Identifier of the storage to search in.
-	//
-	// You can retrieve the identifier using the disk.storage.getList method
-	StorageID b24.Opt[b24.Int] `json:"STORAGE_ID,omitzero"`
-	// Optional key. Identifier of the folder to search in. The search also covers
-	// nested folders, and the folder itself is not included in the result.
-	//
-	// You can retrieve the identifier using the disk.folder.getChildren method
-	FolderID b24.Opt[b24.Int] `json:"FOLDER_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileSearchParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain FileSearchParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileSearchParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain FileSearchParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FileSearchParamsType is the TYPE of disk.file.search: the constants below

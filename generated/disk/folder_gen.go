@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Folder is one folder of disk.folder, as the family's methods return it. Its
@@ -44,6 +45,45 @@ func (v Folder) MarshalJSON() ([]byte, error) {
 	type plain Folder
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of Folder, for list filters
+// (b24.Terms(FolderKeyID.Eq(…))), select (b24.Columns) and order: each as
+// disk.folder spells it, typed by what the field holds.
+const (
+	// FolderKeyID is "ID", the key of Folder.ID in requests.
+	FolderKeyID b24.OrderedKey[int64] = "ID"
+	// FolderKeyName is "NAME", the key of Folder.Name in requests.
+	FolderKeyName b24.TextKey = "NAME"
+	// FolderKeyType is "TYPE", the key of Folder.Type in requests.
+	FolderKeyType b24.TextKey = "TYPE"
+	// FolderKeyCode is "CODE", the key of Folder.Code in requests.
+	FolderKeyCode b24.TextKey = "CODE"
+	// FolderKeyStorageID is "STORAGE_ID", the key of Folder.StorageID in requests.
+	FolderKeyStorageID b24.OrderedKey[int64] = "STORAGE_ID"
+	// FolderKeyRealObjectID is "REAL_OBJECT_ID", the key of Folder.RealObjectID in
+	// requests.
+	FolderKeyRealObjectID b24.OrderedKey[int64] = "REAL_OBJECT_ID"
+	// FolderKeyParentID is "PARENT_ID", the key of Folder.ParentID in requests.
+	FolderKeyParentID b24.OrderedKey[int64] = "PARENT_ID"
+	// FolderKeyCreateTime is "CREATE_TIME", the key of Folder.CreateTime in
+	// requests.
+	FolderKeyCreateTime b24.OrderedKey[time.Time] = "CREATE_TIME"
+	// FolderKeyUpdateTime is "UPDATE_TIME", the key of Folder.UpdateTime in
+	// requests.
+	FolderKeyUpdateTime b24.OrderedKey[time.Time] = "UPDATE_TIME"
+	// FolderKeyDeleteTime is "DELETE_TIME", the key of Folder.DeleteTime in
+	// requests.
+	FolderKeyDeleteTime b24.OrderedKey[time.Time] = "DELETE_TIME"
+	// FolderKeyCreatedBy is "CREATED_BY", the key of Folder.CreatedBy in requests.
+	FolderKeyCreatedBy b24.OrderedKey[int64] = "CREATED_BY"
+	// FolderKeyUpdatedBy is "UPDATED_BY", the key of Folder.UpdatedBy in requests.
+	FolderKeyUpdatedBy b24.OrderedKey[int64] = "UPDATED_BY"
+	// FolderKeyDeletedBy is "DELETED_BY", the key of Folder.DeletedBy in requests.
+	FolderKeyDeletedBy b24.OrderedKey[int64] = "DELETED_BY"
+	// FolderKeyDeletedType is "DELETED_TYPE", the key of Folder.DeletedType in
+	// requests.
+	FolderKeyDeletedType b24.TextKey = "DELETED_TYPE"
+)
 
 // FolderAddSubFolder calls disk.folder.addSubFolder: Create a Subfolder.
 //

@@ -38,6 +38,28 @@ func (v Storage) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Storage, for list filters
+// (b24.Terms(StorageKeyID.Eq(…))), select (b24.Columns) and order: each as
+// disk.storage spells it, typed by what the field holds.
+const (
+	// StorageKeyID is "ID", the key of Storage.ID in requests.
+	StorageKeyID b24.OrderedKey[int64] = "ID"
+	// StorageKeyName is "NAME", the key of Storage.Name in requests.
+	StorageKeyName b24.TextKey = "NAME"
+	// StorageKeyCode is "CODE", the key of Storage.Code in requests.
+	StorageKeyCode b24.TextKey = "CODE"
+	// StorageKeyModuleID is "MODULE_ID", the key of Storage.ModuleID in requests.
+	StorageKeyModuleID b24.TextKey = "MODULE_ID"
+	// StorageKeyEntityType is "ENTITY_TYPE", the key of Storage.EntityType in
+	// requests.
+	StorageKeyEntityType b24.TextKey = "ENTITY_TYPE"
+	// StorageKeyEntityID is "ENTITY_ID", the key of Storage.EntityID in requests.
+	StorageKeyEntityID b24.TextKey = "ENTITY_ID"
+	// StorageKeyRootObjectID is "ROOT_OBJECT_ID", the key of Storage.RootObjectID
+	// in requests.
+	StorageKeyRootObjectID b24.OrderedKey[int64] = "ROOT_OBJECT_ID"
+)
+
 // StorageAddFolder calls disk.storage.addFolder: Create a Folder in the Root
 // of the Storage.
 //
@@ -651,9 +673,9 @@ type StorageGetListParams struct {
 	// The list of fields available for filtering can be obtained using the method
 	// disk.storage.getFields
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Storage's typed keys, which spell each key as disk.storage
+	// does: b24.Terms(StorageKeyName.Eq("x"), StorageKeyID.Gt(10)); custom fields
+	// by conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// Array format:
 	//
@@ -674,8 +696,7 @@ type StorageGetListParams struct {
 	// The list of fields available for sorting can be obtained using the method
 	// disk.storage.getFields
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{StorageKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

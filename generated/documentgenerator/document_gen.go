@@ -796,7 +796,10 @@ type DocumentListParams struct {
 	//   - desc — descending
 	//
 	// For field_N, use fields from the fields table.
-	Order *DocumentListParamsOrder `json:"order,omitzero"`
+	//
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// An object for filtering documents in the format {"field_1":"value_1", ...
 	// "field_N":"value_N"}.
 	//
@@ -823,7 +826,11 @@ type DocumentListParams struct {
 	//   - = — equals, exact match (used by default)
 	//   - != — not equal
 	//   - ! — not equal
-	Filter *DocumentListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// This parameter is used for pagination control.
 	//
 	// The page size of results is always static — 50 records.
@@ -835,100 +842,6 @@ type DocumentListParams struct {
 	//
 	// start = (N — 1) * 50, where N is the desired page number
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-}
-
-// DocumentListParamsOrder is the order value of
-// documentgenerator.document.list.
-type DocumentListParamsOrder struct {
-	// Document identifier
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// Document title
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// Document number
-	Number b24.Opt[string] `json:"number,omitzero"`
-	// Template identifier
-	TemplateID b24.Opt[b24.Int] `json:"templateId,omitzero"`
-	// Provider class
-	Provider b24.Opt[string] `json:"provider,omitzero"`
-	// External identifier of the object
-	Value b24.Opt[string] `json:"value,omitzero"`
-	// Identifier of the document's DOCX file
-	FileID b24.Opt[b24.Int] `json:"fileId,omitzero"`
-	// Identifier of the document's image file
-	ImageID b24.Opt[b24.Int] `json:"imageId,omitzero"`
-	// Identifier of the document's PDF file
-	PDFID b24.Opt[b24.Int] `json:"pdfId,omitzero"`
-	// Document creation time
-	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
-	// Document update time
-	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
-	// Document field values
-	Values map[string]any `json:"values,omitzero"`
-	// Identifier of the user who created the document
-	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
-	// Identifier of the user who updated the document
-	UpdatedBy b24.Opt[b24.Int] `json:"updatedBy,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentListParamsOrder) UnmarshalJSON(data []byte) error {
-	type plain DocumentListParamsOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentListParamsOrder) MarshalJSON() ([]byte, error) {
-	type plain DocumentListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentListParamsFilter is the filter value of
-// documentgenerator.document.list.
-type DocumentListParamsFilter struct {
-	// Document identifier
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// Document title
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// Document number
-	Number b24.Opt[string] `json:"number,omitzero"`
-	// Template identifier
-	TemplateID b24.Opt[b24.Int] `json:"templateId,omitzero"`
-	// Provider class
-	Provider b24.Opt[string] `json:"provider,omitzero"`
-	// External identifier of the object
-	Value b24.Opt[string] `json:"value,omitzero"`
-	// Identifier of the document's DOCX file
-	FileID b24.Opt[b24.Int] `json:"fileId,omitzero"`
-	// Identifier of the document's image file
-	ImageID b24.Opt[b24.Int] `json:"imageId,omitzero"`
-	// Identifier of the document's PDF file
-	PDFID b24.Opt[b24.Int] `json:"pdfId,omitzero"`
-	// Document creation time
-	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
-	// Document update time
-	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
-	// Document field values
-	Values map[string]any `json:"values,omitzero"`
-	// Identifier of the user who created the document
-	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
-	// Identifier of the user who updated the document
-	UpdatedBy b24.Opt[b24.Int] `json:"updatedBy,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain DocumentListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain DocumentListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DocumentListResult is the result of documentgenerator.document.list.

@@ -620,7 +620,10 @@ type TemplateListParams struct {
 	//   - desc — descending
 	//
 	// For field_N, use fields from the fields table.
-	Order *TemplateListParamsOrder `json:"order,omitzero"`
+	//
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// An object for filtering templates in the format {"field_1":"value_1", ...
 	// "field_N":"value_N"}.
 	//
@@ -649,7 +652,11 @@ type TemplateListParams struct {
 	//   - ! — not equal
 	//
 	// By default, the filter isDeleted = "N" is applied
-	Filter *TemplateListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// This parameter is used to manage pagination.
 	//
 	// The page size for results is always static — 50 records.
@@ -661,104 +668,6 @@ type TemplateListParams struct {
 	//
 	// start = (N — 1) * 50, where N is the desired page number
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-}
-
-// TemplateListParamsOrder is the order value of
-// documentgenerator.template.list.
-type TemplateListParamsOrder struct {
-	// Template identifier
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// Template activity. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Template name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Template symbolic code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Template region
-	Region b24.Opt[string] `json:"region,omitzero"`
-	// Sort index
-	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
-	// Creation date and time
-	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
-	// Update date and time
-	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
-	// Identifier of the numerator
-	NumeratorID b24.Opt[b24.Int] `json:"numeratorId,omitzero"`
-	// Use of stamps and signatures. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WithStamps b24.Opt[b24.Bool] `json:"withStamps,omitzero"`
-	// Access codes for the template. Only for select
-	Users []any `json:"users,omitzero"`
-	// Data providers for the template. Only for select
-	Providers []any `json:"providers,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateListParamsOrder) UnmarshalJSON(data []byte) error {
-	type plain TemplateListParamsOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateListParamsOrder) MarshalJSON() ([]byte, error) {
-	type plain TemplateListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateListParamsFilter is the filter value of
-// documentgenerator.template.list.
-type TemplateListParamsFilter struct {
-	// Template identifier
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// Template activity. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Template name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Template symbolic code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Template region
-	Region b24.Opt[string] `json:"region,omitzero"`
-	// Sort index
-	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
-	// Creation date and time
-	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
-	// Update date and time
-	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
-	// Identifier of the numerator
-	NumeratorID b24.Opt[b24.Int] `json:"numeratorId,omitzero"`
-	// Use of stamps and signatures. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WithStamps b24.Opt[b24.Bool] `json:"withStamps,omitzero"`
-	// Access codes for the template. Only for select
-	Users []any `json:"users,omitzero"`
-	// Data providers for the template. Only for select
-	Providers []any `json:"providers,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain TemplateListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain TemplateListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TemplateUpdate calls documentgenerator.template.update: Update Template.

@@ -380,7 +380,11 @@ type ItemGetParams struct {
 	//   - % — LIKE
 	//   - !% — NOT LIKE
 	//   - ? — check for null/not null
-	Filter *ItemGetParamsFilter `json:"FILTER,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Pagination parameter.
 	//
 	// The page size is fixed at 50 records.
@@ -460,67 +464,6 @@ func (v *ItemGetParamsSort) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ItemGetParamsSort) MarshalJSON() ([]byte, error) {
 	type plain ItemGetParamsSort
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemGetParamsFilter is the FILTER value of entity.item.get.
-type ItemGetParamsFilter struct {
-	// Identifier of the item
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Date and time of the last modification
-	TimestampX b24.Opt[b24.Time] `json:"TIMESTAMP_X,omitzero"`
-	// Identifier of the user who modified the item
-	ModifiedBy b24.Opt[b24.Int] `json:"MODIFIED_BY,omitzero"`
-	// Date and time of creation
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Identifier of the user who created the item
-	CreatedBy b24.Opt[b24.Int] `json:"CREATED_BY,omitzero"`
-	// Active flag (Y or N)
-	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
-	// Start date of activity or empty string
-	DateActiveFrom any `json:"DATE_ACTIVE_FROM,omitzero"`
-	// End date of activity or empty string
-	DateActiveTo any `json:"DATE_ACTIVE_TO,omitzero"`
-	// Sorting index
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Name of the item
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// URL of the preview image
-	PreviewPicture b24.Opt[string] `json:"PREVIEW_PICTURE,omitzero"`
-	// Preview text
-	PreviewText b24.Opt[string] `json:"PREVIEW_TEXT,omitzero"`
-	// URL of the detailed image
-	DetailPicture b24.Opt[string] `json:"DETAIL_PICTURE,omitzero"`
-	// Detailed text
-	DetailText b24.Opt[string] `json:"DETAIL_TEXT,omitzero"`
-	// Symbolic code of the item
-	Code b24.Opt[string] `json:"CODE,omitzero"`
-	// Identifier of the storage
-	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
-	// Identifier of the section
-	Section b24.Opt[b24.Int] `json:"SECTION,omitzero"`
-	// Object of property values in the format {"PROPERTY_CODE": value}. The field
-	// is present if the storage has properties.
-	//
-	// To filter by a property value, use the key PROPERTY_ , for example
-	// {"PROPERTY_PRICE": 100}.
-	//
-	// You can obtain a list of available property codes using the
-	// entity.item.property.get method.
-	PropertyValues map[string]any `json:"PROPERTY_VALUES,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemGetParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain ItemGetParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemGetParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain ItemGetParamsFilter
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -348,7 +348,11 @@ type SectionGetParams struct {
 	//   - % — LIKE
 	//   - !% — NOT LIKE
 	//   - ? — check for null/not null
-	Filter *SectionGetParamsFilter `json:"FILTER,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Pagination parameter.
 	//
 	// The page size is fixed at 50 records.
@@ -419,58 +423,6 @@ func (v *SectionGetParamsSort) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v SectionGetParamsSort) MarshalJSON() ([]byte, error) {
 	type plain SectionGetParamsSort
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SectionGetParamsFilter is the FILTER value of entity.section.get.
-type SectionGetParamsFilter struct {
-	// Identifier of the section
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Symbolic code of the section
-	Code b24.Opt[string] `json:"CODE,omitzero"`
-	// Date and time of the last modification
-	TimestampX b24.Opt[b24.Time] `json:"TIMESTAMP_X,omitzero"`
-	// Date and time of creation
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Identifier of the user who created the section
-	CreatedBy b24.Opt[b24.Int] `json:"CREATED_BY,omitzero"`
-	// Identifier of the user who modified the section
-	ModifiedBy b24.Opt[b24.Int] `json:"MODIFIED_BY,omitzero"`
-	// Active flag (Y or N)
-	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
-	// Sorting index
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Name of the section
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// URL of the section picture or null
-	Picture b24.Opt[string] `json:"PICTURE,omitzero"`
-	// URL of the detailed section picture or null
-	DetailPicture b24.Opt[string] `json:"DETAIL_PICTURE,omitzero"`
-	// Description of the section
-	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Left boundary of the section in the tree
-	LeftMargin b24.Opt[b24.Int] `json:"LEFT_MARGIN,omitzero"`
-	// Right boundary of the section in the tree
-	RightMargin b24.Opt[b24.Int] `json:"RIGHT_MARGIN,omitzero"`
-	// Depth level of the section
-	DepthLevel b24.Opt[b24.Int] `json:"DEPTH_LEVEL,omitzero"`
-	// Identifier of the storage
-	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
-	// Identifier of the parent section or null
-	Section b24.Opt[b24.Int] `json:"SECTION,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SectionGetParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain SectionGetParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SectionGetParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain SectionGetParamsFilter
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -787,7 +787,11 @@ type DemosGetPageListParams struct {
 	//
 	// You can filter by fields from the Page Template Type section. Nested fields
 	// (e.g., DATA.*) are not considered in the filter
-	Filter *DemosGetPageListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -799,153 +803,6 @@ func (p *DemosGetPageListParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DemosGetPageListParamsFilter is the filter value of
-// landing.demos.getPageList.
-type DemosGetPageListParamsFilter struct {
-	// Template identifier
-	ID b24.Opt[string] `json:"ID,omitzero"`
-	// External template code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Types for which the template is available.
-	//
-	// For file templates, an array is usually returned; for registered application
-	// templates — a string
-	Type any `json:"TYPE,omitzero"`
-	// Template title
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Active status
-	Active b24.Opt[bool] `json:"ACTIVE,omitzero"`
-	// Publication availability status
-	Publication b24.Opt[bool] `json:"PUBLICATION,omitzero"`
-	// Deletion prohibition status
-	LockDelete b24.Opt[bool] `json:"LOCK_DELETE,omitzero"`
-	// Template availability status
-	Available b24.Opt[bool] `json:"AVAILABLE,omitzero"`
-	// Singleton status
-	Singleton b24.Opt[bool] `json:"SINGLETON,omitzero"`
-	// Template sections
-	Section []string `json:"SECTION,omitzero"`
-	// Template description
-	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Preview 1x
-	Preview b24.Opt[string] `json:"PREVIEW,omitzero"`
-	// Preview 2x
-	Preview2X b24.Opt[string] `json:"PREVIEW2X,omitzero"`
-	// Preview 3x
-	Preview3X b24.Opt[string] `json:"PREVIEW3X,omitzero"`
-	// Application code
-	AppCode b24.Opt[string] `json:"APP_CODE,omitzero"`
-	// REST template status
-	Rest b24.Opt[b24.Int] `json:"REST,omitzero"`
-	// Template data from file source more details.
-	//
-	// For registered application templates, an empty array may be returned
-	Data *DemosGetPageListParamsFilterData `json:"DATA,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DemosGetPageListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain DemosGetPageListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DemosGetPageListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain DemosGetPageListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DemosGetPageListParamsFilterData is the DATA value of
-// landing.demos.getPageList.
-type DemosGetPageListParamsFilterData struct {
-	// Template code in export data
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Template name in export data
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Template types.
-	//
-	// Possible values:
-	//
-	//   - page — templates for pages
-	//   - store — templates for stores
-	//   - knowledge — templates for knowledge bases
-	//   - group — templates for groups
-	//   - mainpage — templates for main pages
-	Type []string `json:"type,omitzero"`
-	// Template description
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Template active status in export data
-	Active b24.Opt[bool] `json:"active,omitzero"`
-	// Template publication status in export data
-	Publication b24.Opt[bool] `json:"publication,omitzero"`
-	// Template singleton status in export data
-	Singleton b24.Opt[bool] `json:"singleton,omitzero"`
-	// Deletion prohibition status in export data
-	LockDelete b24.Opt[bool] `json:"lock_delete,omitzero"`
-	// Preview 1x in export data
-	Preview b24.Opt[string] `json:"preview,omitzero"`
-	// Preview 2x in export data
-	Preview2x b24.Opt[string] `json:"preview2x,omitzero"`
-	// Preview 3x in export data
-	Preview3x b24.Opt[string] `json:"preview3x,omitzero"`
-	// Preview link in export data
-	PreviewURL b24.Opt[string] `json:"preview_url,omitzero"`
-	// Show in list status (Y/N)
-	ShowInList b24.Opt[string] `json:"show_in_list,omitzero"`
-	// Template sorting index
-	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
-	// Template sections in export data
-	Section []string `json:"section,omitzero"`
-	// Parent template/site code
-	Parent b24.Opt[string] `json:"parent,omitzero"`
-	// Import prohibition flag in template data (e.g., Y)
-	DisableImport b24.Opt[string] `json:"disable_import,omitzero"`
-	// CRM form page flag (e.g., Y)
-	IsWebformPage b24.Opt[string] `json:"is_webform_page,omitzero"`
-	// Template fields more details.
-	//
-	// Codes for fields.ADDITIONAL_FIELDS can be found in the Additional Page
-	// Fields section
-	Fields map[string]any `json:"fields,omitzero"`
-	// Template composition more details
-	Items []any `json:"items,omitzero"`
-	// Template layout data more details
-	Layout []any `json:"layout,omitzero"`
-	// Template folders more details
-	Folders []any `json:"folders,omitzero"`
-	// Template system pages more details
-	Syspages []any `json:"syspages,omitzero"`
-	// List of template master pages more details
-	MasterPages []any `json:"master_pages,omitzero"`
-	// Data format version
-	Version b24.Opt[b24.Int] `json:"version,omitzero"`
-	// Original identifier (may come as a number or string depending on the
-	// template)
-	OldID any `json:"old_id,omitzero"`
-	// Added by the method with a value of true if the DATA contains the items
-	// field
-	Encoded b24.Opt[bool] `json:"encoded,omitzero"`
-	// Added by the method with a value of UTF-8 if the DATA contains the items
-	// field
-	Charset b24.Opt[string] `json:"charset,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DemosGetPageListParamsFilterData) UnmarshalJSON(data []byte) error {
-	type plain DemosGetPageListParamsFilterData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DemosGetPageListParamsFilterData) MarshalJSON() ([]byte, error) {
-	type plain DemosGetPageListParamsFilterData
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DemosGetPageListResult is the result of landing.demos.getPageList.
@@ -1198,7 +1055,11 @@ type DemosGetSiteListParams struct {
 	//
 	// You can filter by fields from the Website Template Type. Nested fields
 	// (e.g., DATA.*) are not considered in the filter
-	Filter *DemosGetSiteListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1210,140 +1071,6 @@ func (p *DemosGetSiteListParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DemosGetSiteListParamsFilter is the filter value of
-// landing.demos.getSiteList.
-type DemosGetSiteListParamsFilter struct {
-	// Template identifier
-	ID b24.Opt[string] `json:"ID,omitzero"`
-	// External template code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Types for which the template is available.
-	//
-	// For file templates, an array is usually returned; for registered application
-	// templates, a string
-	Type any `json:"TYPE,omitzero"`
-	// Template title
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Active status
-	Active b24.Opt[bool] `json:"ACTIVE,omitzero"`
-	// Publication availability status
-	Publication b24.Opt[bool] `json:"PUBLICATION,omitzero"`
-	// Deletion prohibition status
-	LockDelete b24.Opt[bool] `json:"LOCK_DELETE,omitzero"`
-	// Template availability status
-	Available b24.Opt[bool] `json:"AVAILABLE,omitzero"`
-	// Singleton status
-	Singleton b24.Opt[bool] `json:"SINGLETON,omitzero"`
-	// Template sections
-	Section []string `json:"SECTION,omitzero"`
-	// Template description
-	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Preview 1x
-	Preview b24.Opt[string] `json:"PREVIEW,omitzero"`
-	// Preview 2x
-	Preview2X b24.Opt[string] `json:"PREVIEW2X,omitzero"`
-	// Preview 3x
-	Preview3X b24.Opt[string] `json:"PREVIEW3X,omitzero"`
-	// Application code
-	AppCode b24.Opt[string] `json:"APP_CODE,omitzero"`
-	// REST template status
-	Rest b24.Opt[b24.Int] `json:"REST,omitzero"`
-	// Template data from file source more details.
-	//
-	// For registered application templates, an empty array may be returned
-	Data *DemosGetSiteListParamsFilterData `json:"DATA,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DemosGetSiteListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain DemosGetSiteListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DemosGetSiteListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain DemosGetSiteListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DemosGetSiteListParamsFilterData is the DATA value of
-// landing.demos.getSiteList.
-type DemosGetSiteListParamsFilterData struct {
-	// Template code in export data
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Template name in export data
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Template types.
-	//
-	// Possible values:
-	//
-	//   - page — templates for pages
-	//   - store — templates for stores
-	//   - knowledge — templates for knowledge bases
-	//   - group — templates for groups
-	//   - mainpage — templates for main pages
-	Type []string `json:"type,omitzero"`
-	// Template description
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Template active status in export data
-	Active b24.Opt[bool] `json:"active,omitzero"`
-	// Template singleton status in export data
-	Singleton b24.Opt[bool] `json:"singleton,omitzero"`
-	// Deletion prohibition status in export data
-	LockDelete b24.Opt[bool] `json:"lock_delete,omitzero"`
-	// Preview 1x in export data
-	Preview b24.Opt[string] `json:"preview,omitzero"`
-	// Preview 2x in export data
-	Preview2x b24.Opt[string] `json:"preview2x,omitzero"`
-	// Preview 3x in export data
-	Preview3x b24.Opt[string] `json:"preview3x,omitzero"`
-	// Preview link in export data
-	PreviewURL b24.Opt[string] `json:"preview_url,omitzero"`
-	// Show in list status (Y/N)
-	ShowInList b24.Opt[string] `json:"show_in_list,omitzero"`
-	// Template sort index
-	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
-	// Template fields more details.
-	//
-	// Codes for fields.ADDITIONAL_FIELDS can be found in the section Additional
-	// Website Fields
-	Fields map[string]any `json:"fields,omitzero"`
-	// Template composition more details
-	Items []any `json:"items,omitzero"`
-	// Template layout data more details
-	Layout []any `json:"layout,omitzero"`
-	// Template folders more details
-	Folders []any `json:"folders,omitzero"`
-	// Template system pages more details
-	Syspages []any `json:"syspages,omitzero"`
-	// List of template master pages more details
-	MasterPages []any `json:"master_pages,omitzero"`
-	// Data format version
-	Version b24.Opt[b24.Int] `json:"version,omitzero"`
-	// Original identifier
-	OldID any `json:"old_id,omitzero"`
-	// Added by the method with the value true if there is a field items in DATA
-	Encoded b24.Opt[bool] `json:"encoded,omitzero"`
-	// Added by the method with the value UTF-8 if there is a field items in DATA
-	Charset b24.Opt[string] `json:"charset,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DemosGetSiteListParamsFilterData) UnmarshalJSON(data []byte) error {
-	type plain DemosGetSiteListParamsFilterData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DemosGetSiteListParamsFilterData) MarshalJSON() ([]byte, error) {
-	type plain DemosGetSiteListParamsFilterData
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DemosGetSiteListEmpty is the result of landing.demos.getSiteList.

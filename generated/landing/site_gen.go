@@ -1127,7 +1127,11 @@ type SiteGetFoldersParams struct {
 	// from the result of the method landing.site.add. Required.
 	SiteID b24.Int `json:"siteId"`
 	// Filter by folder fields (detailed description)
-	Filter *SiteGetFoldersParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1139,50 +1143,6 @@ func (p *SiteGetFoldersParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// SiteGetFoldersParamsFilter is the filter value of landing.site.getFolders.
-type SiteGetFoldersParamsFilter struct {
-	// Identifier of the folder
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Identifier of the parent folder. If 0, null, false, or an empty string is
-	// passed, the value will be converted to null, which selects top-level folders
-	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
-	// Identifier of the folder's index page
-	IndexID b24.Opt[b24.Int] `json:"INDEX_ID,omitzero"`
-	// Active flag Y/N
-	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
-	// Deletion flag Y/N
-	Deleted b24.Opt[string] `json:"DELETED,omitzero"`
-	// Exact match for the deletion flag. If DELETED and =DELETED are not present
-	// in the request, the method automatically adds =DELETED: "N"
-	DeletedField b24.Opt[string] `json:"=DELETED,omitzero"`
-	// Title of the folder
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Symbolic code of the folder
-	Code b24.Opt[string] `json:"CODE,omitzero"`
-	// Identifier of the user who created the folder
-	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
-	// Identifier of the user who modified the folder
-	ModifiedByID b24.Opt[b24.Int] `json:"MODIFIED_BY_ID,omitzero"`
-	// Date and time of folder creation
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Date and time of folder modification
-	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteGetFoldersParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain SiteGetFoldersParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteGetFoldersParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain SiteGetFoldersParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // SiteGetFoldersItem is one row of landing.site.getFolders.

@@ -179,6 +179,76 @@ func (v BasketitemInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Basketitem, for list filters
+// (b24.Terms(BasketitemKeyBasePrice.Eq(…))), select (b24.Columns) and order:
+// each as sale.basketitem spells it, typed by what the field holds.
+const (
+	// BasketitemKeyBasePrice is "basePrice", the key of Basketitem.BasePrice in
+	// requests.
+	BasketitemKeyBasePrice b24.OrderedKey[float64] = "basePrice"
+	// BasketitemKeyCanBuy is "canBuy", the key of Basketitem.CanBuy in requests.
+	BasketitemKeyCanBuy b24.TextKey = "canBuy"
+	// BasketitemKeyCatalogXMLID is "catalogXmlId", the key of
+	// Basketitem.CatalogXMLID in requests.
+	BasketitemKeyCatalogXMLID b24.TextKey = "catalogXmlId"
+	// BasketitemKeyCurrency is "currency", the key of Basketitem.Currency in
+	// requests.
+	BasketitemKeyCurrency b24.TextKey = "currency"
+	// BasketitemKeyCustomPrice is "customPrice", the key of Basketitem.CustomPrice
+	// in requests.
+	BasketitemKeyCustomPrice b24.TextKey = "customPrice"
+	// BasketitemKeyDateInsert is "dateInsert", the key of Basketitem.DateInsert in
+	// requests.
+	BasketitemKeyDateInsert b24.TextKey = "dateInsert"
+	// BasketitemKeyDateUpdate is "dateUpdate", the key of Basketitem.DateUpdate in
+	// requests.
+	BasketitemKeyDateUpdate b24.TextKey = "dateUpdate"
+	// BasketitemKeyDimensions is "dimensions", the key of Basketitem.Dimensions in
+	// requests.
+	BasketitemKeyDimensions b24.TextKey = "dimensions"
+	// BasketitemKeyDiscountPrice is "discountPrice", the key of
+	// Basketitem.DiscountPrice in requests.
+	BasketitemKeyDiscountPrice b24.OrderedKey[float64] = "discountPrice"
+	// BasketitemKeyID is "id", the key of Basketitem.ID in requests.
+	BasketitemKeyID b24.OrderedKey[int64] = "id"
+	// BasketitemKeyMeasureCode is "measureCode", the key of Basketitem.MeasureCode
+	// in requests.
+	BasketitemKeyMeasureCode b24.TextKey = "measureCode"
+	// BasketitemKeyMeasureName is "measureName", the key of Basketitem.MeasureName
+	// in requests.
+	BasketitemKeyMeasureName b24.TextKey = "measureName"
+	// BasketitemKeyName is "name", the key of Basketitem.Name in requests.
+	BasketitemKeyName b24.TextKey = "name"
+	// BasketitemKeyOrderID is "orderId", the key of Basketitem.OrderID in
+	// requests.
+	BasketitemKeyOrderID b24.OrderedKey[int64] = "orderId"
+	// BasketitemKeyPrice is "price", the key of Basketitem.Price in requests.
+	BasketitemKeyPrice b24.OrderedKey[float64] = "price"
+	// BasketitemKeyProductID is "productId", the key of Basketitem.ProductID in
+	// requests.
+	BasketitemKeyProductID b24.OrderedKey[int64] = "productId"
+	// BasketitemKeyProductXMLID is "productXmlId", the key of
+	// Basketitem.ProductXMLID in requests.
+	BasketitemKeyProductXMLID b24.TextKey = "productXmlId"
+	// BasketitemKeyQuantity is "quantity", the key of Basketitem.Quantity in
+	// requests.
+	BasketitemKeyQuantity b24.OrderedKey[float64] = "quantity"
+	// BasketitemKeySort is "sort", the key of Basketitem.Sort in requests.
+	BasketitemKeySort b24.OrderedKey[int64] = "sort"
+	// BasketitemKeyVATIncluded is "vatIncluded", the key of Basketitem.VATIncluded
+	// in requests.
+	BasketitemKeyVATIncluded b24.TextKey = "vatIncluded"
+	// BasketitemKeyVATRate is "vatRate", the key of Basketitem.VATRate in
+	// requests.
+	BasketitemKeyVATRate b24.OrderedKey[float64] = "vatRate"
+	// BasketitemKeyWeight is "weight", the key of Basketitem.Weight in requests.
+	BasketitemKeyWeight b24.OrderedKey[int64] = "weight"
+	// BasketitemKeyXMLID is "xmlId", the key of Basketitem.XMLID in requests.
+	BasketitemKeyXMLID b24.TextKey = "xmlId"
+	// BasketitemKeyType is "type", the key of Basketitem.Type in requests.
+	BasketitemKeyType b24.OrderedKey[int64] = "type"
+)
+
 // BasketitemAdd calls sale.basketitem.add: Add Item (Position) to the Cart of
 // an Existing Order.
 //
@@ -834,6 +904,9 @@ type BasketitemListParams struct {
 	//
 	// If the array is not provided or is empty, all available fields from the
 	// trade catalogs will be selected.
+	//
+	// b24.Columns(BasketitemKeyBasePrice, BasketitemKeyCanBuy) spells it from
+	// Basketitem's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected records in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -872,9 +945,10 @@ type BasketitemListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Basketitem's typed keys, which spell each key as
+	// sale.basketitem does: b24.Terms(BasketitemKeyCanBuy.Eq("x"),
+	// BasketitemKeyBasePrice.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected records in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -887,8 +961,7 @@ type BasketitemListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{BasketitemKeyBasePrice.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

@@ -75,6 +75,33 @@ func (v BasketpropertiesInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Basketproperties, for list filters
+// (b24.Terms(BasketpropertiesKeyBasketID.Eq(…))), select (b24.Columns) and
+// order: each as sale.basketproperties spells it, typed by what the field
+// holds.
+const (
+	// BasketpropertiesKeyBasketID is "basketId", the key of
+	// Basketproperties.BasketID in requests.
+	BasketpropertiesKeyBasketID b24.OrderedKey[int64] = "basketId"
+	// BasketpropertiesKeyCode is "code", the key of Basketproperties.Code in
+	// requests.
+	BasketpropertiesKeyCode b24.TextKey = "code"
+	// BasketpropertiesKeyID is "id", the key of Basketproperties.ID in requests.
+	BasketpropertiesKeyID b24.OrderedKey[int64] = "id"
+	// BasketpropertiesKeyName is "name", the key of Basketproperties.Name in
+	// requests.
+	BasketpropertiesKeyName b24.TextKey = "name"
+	// BasketpropertiesKeySort is "sort", the key of Basketproperties.Sort in
+	// requests.
+	BasketpropertiesKeySort b24.OrderedKey[int64] = "sort"
+	// BasketpropertiesKeyValue is "value", the key of Basketproperties.Value in
+	// requests.
+	BasketpropertiesKeyValue b24.TextKey = "value"
+	// BasketpropertiesKeyXMLID is "xmlId", the key of Basketproperties.XMLID in
+	// requests.
+	BasketpropertiesKeyXMLID b24.TextKey = "xmlId"
+)
+
 // BasketpropertiesAdd calls sale.basketproperties.add: Create a property for a
 // basket item.
 //
@@ -458,6 +485,9 @@ type BasketpropertiesListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of the basket item properties will be selected.
+	//
+	// b24.Columns(BasketpropertiesKeyBasketID, BasketpropertiesKeyCode) spells it
+	// from Basketproperties's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected catalog sections in the format
 	// {"field_1": "value_1", ... "field_N": "value_N"}.
@@ -497,9 +527,10 @@ type BasketpropertiesListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Basketproperties's typed keys, which spell each key as
+	// sale.basketproperties does: b24.Terms(BasketpropertiesKeyCode.Eq("x"),
+	// BasketpropertiesKeyBasketID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected groups of properties in the format
 	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
@@ -510,8 +541,7 @@ type BasketpropertiesListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{BasketpropertiesKeyBasketID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination. The page size of results is
 	// always static - 50 records. To select the second page of results, you need

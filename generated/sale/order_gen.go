@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Order is one order of sale.order, as the family's methods return it. Its
@@ -564,6 +565,116 @@ func (v OrderInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Order, for list filters
+// (b24.Terms(OrderKeyAccountNumber.Eq(…))), select (b24.Columns) and order:
+// each as sale.order spells it, typed by what the field holds.
+const (
+	// OrderKeyAccountNumber is "accountNumber", the key of Order.AccountNumber in
+	// requests.
+	OrderKeyAccountNumber b24.TextKey = "accountNumber"
+	// OrderKeyAdditionalInfo is "additionalInfo", the key of Order.AdditionalInfo
+	// in requests.
+	OrderKeyAdditionalInfo b24.TextKey = "additionalInfo"
+	// OrderKeyAffiliateID is "affiliateId", the key of Order.AffiliateID in
+	// requests.
+	OrderKeyAffiliateID b24.OrderedKey[int64] = "affiliateId"
+	// OrderKeyCanceled is "canceled", the key of Order.Canceled in requests.
+	OrderKeyCanceled b24.FlagKey = "canceled"
+	// OrderKeyComments is "comments", the key of Order.Comments in requests.
+	OrderKeyComments b24.TextKey = "comments"
+	// OrderKeyCompanyID is "companyId", the key of Order.CompanyID in requests.
+	OrderKeyCompanyID b24.OrderedKey[int64] = "companyId"
+	// OrderKeyCurrency is "currency", the key of Order.Currency in requests.
+	OrderKeyCurrency b24.TextKey = "currency"
+	// OrderKeyDateCanceled is "dateCanceled", the key of Order.DateCanceled in
+	// requests.
+	OrderKeyDateCanceled b24.OrderedKey[time.Time] = "dateCanceled"
+	// OrderKeyDateInsert is "dateInsert", the key of Order.DateInsert in requests.
+	OrderKeyDateInsert b24.OrderedKey[time.Time] = "dateInsert"
+	// OrderKeyDateLock is "dateLock", the key of Order.DateLock in requests.
+	OrderKeyDateLock b24.OrderedKey[time.Time] = "dateLock"
+	// OrderKeyDateMarked is "dateMarked", the key of Order.DateMarked in requests.
+	OrderKeyDateMarked b24.OrderedKey[time.Time] = "dateMarked"
+	// OrderKeyDateStatus is "dateStatus", the key of Order.DateStatus in requests.
+	OrderKeyDateStatus b24.OrderedKey[time.Time] = "dateStatus"
+	// OrderKeyDateUpdate is "dateUpdate", the key of Order.DateUpdate in requests.
+	OrderKeyDateUpdate b24.OrderedKey[time.Time] = "dateUpdate"
+	// OrderKeyDeducted is "deducted", the key of Order.Deducted in requests.
+	OrderKeyDeducted b24.FlagKey = "deducted"
+	// OrderKeyDiscountValue is "discountValue", the key of Order.DiscountValue in
+	// requests.
+	OrderKeyDiscountValue b24.OrderedKey[float64] = "discountValue"
+	// OrderKeyEmpCanceledID is "empCanceledId", the key of Order.EmpCanceledID in
+	// requests.
+	OrderKeyEmpCanceledID b24.OrderedKey[int64] = "empCanceledId"
+	// OrderKeyEmpMarkedID is "empMarkedId", the key of Order.EmpMarkedID in
+	// requests.
+	OrderKeyEmpMarkedID b24.OrderedKey[int64] = "empMarkedId"
+	// OrderKeyEmpStatusID is "empStatusId", the key of Order.EmpStatusID in
+	// requests.
+	OrderKeyEmpStatusID b24.OrderedKey[int64] = "empStatusId"
+	// OrderKeyExternalOrder is "externalOrder", the key of Order.ExternalOrder in
+	// requests.
+	OrderKeyExternalOrder b24.FlagKey = "externalOrder"
+	// OrderKeyID is "id", the key of Order.ID in requests.
+	OrderKeyID b24.OrderedKey[int64] = "id"
+	// OrderKeyId1c is "id1c", the key of Order.Id1c in requests.
+	OrderKeyId1c b24.TextKey = "id1c"
+	// OrderKeyLid is "lid", the key of Order.Lid in requests.
+	OrderKeyLid b24.TextKey = "lid"
+	// OrderKeyLockedBy is "lockedBy", the key of Order.LockedBy in requests.
+	OrderKeyLockedBy b24.FlagKey = "lockedBy"
+	// OrderKeyMarked is "marked", the key of Order.Marked in requests.
+	OrderKeyMarked b24.FlagKey = "marked"
+	// OrderKeyOrderTopic is "orderTopic", the key of Order.OrderTopic in requests.
+	OrderKeyOrderTopic b24.TextKey = "orderTopic"
+	// OrderKeyPayed is "payed", the key of Order.Payed in requests.
+	OrderKeyPayed b24.FlagKey = "payed"
+	// OrderKeyPersonTypeID is "personTypeId", the key of Order.PersonTypeID in
+	// requests.
+	OrderKeyPersonTypeID b24.OrderedKey[int64] = "personTypeId"
+	// OrderKeyPersonTypeXMLID is "personTypeXmlId", the key of
+	// Order.PersonTypeXMLID in requests.
+	OrderKeyPersonTypeXMLID b24.TextKey = "personTypeXmlId"
+	// OrderKeyPrice is "price", the key of Order.Price in requests.
+	OrderKeyPrice b24.OrderedKey[float64] = "price"
+	// OrderKeyReasonCanceled is "reasonCanceled", the key of Order.ReasonCanceled
+	// in requests.
+	OrderKeyReasonCanceled b24.TextKey = "reasonCanceled"
+	// OrderKeyReasonMarked is "reasonMarked", the key of Order.ReasonMarked in
+	// requests.
+	OrderKeyReasonMarked b24.TextKey = "reasonMarked"
+	// OrderKeyRecountFlag is "recountFlag", the key of Order.RecountFlag in
+	// requests.
+	OrderKeyRecountFlag b24.FlagKey = "recountFlag"
+	// OrderKeyRecurringID is "recurringId", the key of Order.RecurringID in
+	// requests.
+	OrderKeyRecurringID b24.FlagKey = "recurringId"
+	// OrderKeyResponsibleID is "responsibleId", the key of Order.ResponsibleID in
+	// requests.
+	OrderKeyResponsibleID b24.OrderedKey[int64] = "responsibleId"
+	// OrderKeyStatusID is "statusId", the key of Order.StatusID in requests.
+	OrderKeyStatusID b24.FlagKey = "statusId"
+	// OrderKeyStatusXMLID is "statusXmlId", the key of Order.StatusXMLID in
+	// requests.
+	OrderKeyStatusXMLID b24.TextKey = "statusXmlId"
+	// OrderKeyTaxValue is "taxValue", the key of Order.TaxValue in requests.
+	OrderKeyTaxValue b24.OrderedKey[float64] = "taxValue"
+	// OrderKeyUpdated1c is "updated1c", the key of Order.Updated1c in requests.
+	OrderKeyUpdated1c b24.FlagKey = "updated1c"
+	// OrderKeyUserDescription is "userDescription", the key of
+	// Order.UserDescription in requests.
+	OrderKeyUserDescription b24.TextKey = "userDescription"
+	// OrderKeyUserID is "userId", the key of Order.UserID in requests.
+	OrderKeyUserID b24.OrderedKey[int64] = "userId"
+	// OrderKeyVersion is "version", the key of Order.Version in requests.
+	OrderKeyVersion b24.OrderedKey[int64] = "version"
+	// OrderKeyVersion1c is "version1c", the key of Order.Version1c in requests.
+	OrderKeyVersion1c b24.TextKey = "version1c"
+	// OrderKeyXMLID is "xmlId", the key of Order.XMLID in requests.
+	OrderKeyXMLID b24.TextKey = "xmlId"
+)
+
 // OrderAdd calls sale.order.add: Add Order.
 //
 // The method sale.order.add is designed for adding an order.
@@ -905,6 +1016,9 @@ type OrderListParams struct {
 	//
 	// If not provided or an empty array is passed, all available order fields will
 	// be selected.
+	//
+	// b24.Columns(OrderKeyAccountNumber, OrderKeyAccountNumber) spells it from
+	// Order's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected orders in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -943,9 +1057,9 @@ type OrderListParams struct {
 	//   - != - not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Order's typed keys, which spell each key as sale.order does:
+	// b24.Terms(OrderKeyAccountNumber.Eq("x"), OrderKeyAccountNumber.Gt(10));
+	// custom fields by conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected orders in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -957,8 +1071,7 @@ type OrderListParams struct {
 	//   - asc — ascending order
 	//   - desc — descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{OrderKeyAccountNumber.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

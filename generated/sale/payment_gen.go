@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Payment is one payment of sale.payment, as the family's methods return it.
@@ -229,6 +230,129 @@ func (v *PaymentInputExternalPayment) UnmarshalJSON(data []byte) error {
 	*v = PaymentInputExternalPayment(s)
 	return nil
 }
+
+// The typed REST 2 keys of Payment, for list filters
+// (b24.Terms(PaymentKeyAccountNumber.Eq(…))), select (b24.Columns) and
+// order: each as sale.payment spells it, typed by what the field holds.
+const (
+	// PaymentKeyAccountNumber is "accountNumber", the key of Payment.AccountNumber
+	// in requests.
+	PaymentKeyAccountNumber b24.TextKey = "accountNumber"
+	// PaymentKeyComments is "comments", the key of Payment.Comments in requests.
+	PaymentKeyComments b24.TextKey = "comments"
+	// PaymentKeyCompanyID is "companyId", the key of Payment.CompanyID in
+	// requests.
+	PaymentKeyCompanyID b24.OrderedKey[int64] = "companyId"
+	// PaymentKeyCurrency is "currency", the key of Payment.Currency in requests.
+	PaymentKeyCurrency b24.TextKey = "currency"
+	// PaymentKeyDateBill is "dateBill", the key of Payment.DateBill in requests.
+	PaymentKeyDateBill b24.OrderedKey[time.Time] = "dateBill"
+	// PaymentKeyDateMarked is "dateMarked", the key of Payment.DateMarked in
+	// requests.
+	PaymentKeyDateMarked b24.OrderedKey[time.Time] = "dateMarked"
+	// PaymentKeyDatePaid is "datePaid", the key of Payment.DatePaid in requests.
+	PaymentKeyDatePaid b24.OrderedKey[time.Time] = "datePaid"
+	// PaymentKeyDatePayBefore is "datePayBefore", the key of Payment.DatePayBefore
+	// in requests.
+	PaymentKeyDatePayBefore b24.OrderedKey[time.Time] = "datePayBefore"
+	// PaymentKeyDateResponsibleID is "dateResponsibleId", the key of
+	// Payment.DateResponsibleID in requests.
+	PaymentKeyDateResponsibleID b24.OrderedKey[time.Time] = "dateResponsibleId"
+	// PaymentKeyEmpMarkedID is "empMarkedId", the key of Payment.EmpMarkedID in
+	// requests.
+	PaymentKeyEmpMarkedID b24.OrderedKey[int64] = "empMarkedId"
+	// PaymentKeyEmpPaidID is "empPaidId", the key of Payment.EmpPaidID in
+	// requests.
+	PaymentKeyEmpPaidID b24.OrderedKey[int64] = "empPaidId"
+	// PaymentKeyEmpResponsibleID is "empResponsibleId", the key of
+	// Payment.EmpResponsibleID in requests.
+	PaymentKeyEmpResponsibleID b24.OrderedKey[int64] = "empResponsibleId"
+	// PaymentKeyEmpReturnID is "empReturnId", the key of Payment.EmpReturnID in
+	// requests.
+	PaymentKeyEmpReturnID b24.OrderedKey[int64] = "empReturnId"
+	// PaymentKeyExternalPayment is "externalPayment", the key of
+	// Payment.ExternalPayment in requests.
+	PaymentKeyExternalPayment b24.FlagKey = "externalPayment"
+	// PaymentKeyID is "id", the key of Payment.ID in requests.
+	PaymentKeyID b24.OrderedKey[int64] = "id"
+	// PaymentKeyId1c is "id1c", the key of Payment.Id1c in requests.
+	PaymentKeyId1c b24.TextKey = "id1c"
+	// PaymentKeyIsReturn is "isReturn", the key of Payment.IsReturn in requests.
+	PaymentKeyIsReturn b24.FlagKey = "isReturn"
+	// PaymentKeyMarked is "marked", the key of Payment.Marked in requests.
+	PaymentKeyMarked b24.FlagKey = "marked"
+	// PaymentKeyOrderID is "orderId", the key of Payment.OrderID in requests.
+	PaymentKeyOrderID b24.OrderedKey[int64] = "orderId"
+	// PaymentKeyPaid is "paid", the key of Payment.Paid in requests.
+	PaymentKeyPaid b24.FlagKey = "paid"
+	// PaymentKeyPayReturnComment is "payReturnComment", the key of
+	// Payment.PayReturnComment in requests.
+	PaymentKeyPayReturnComment b24.TextKey = "payReturnComment"
+	// PaymentKeyPayReturnDate is "payReturnDate", the key of Payment.PayReturnDate
+	// in requests.
+	PaymentKeyPayReturnDate b24.OrderedKey[time.Time] = "payReturnDate"
+	// PaymentKeyPayReturnNum is "payReturnNum", the key of Payment.PayReturnNum in
+	// requests.
+	PaymentKeyPayReturnNum b24.TextKey = "payReturnNum"
+	// PaymentKeyPaySystemID is "paySystemId", the key of Payment.PaySystemID in
+	// requests.
+	PaymentKeyPaySystemID b24.OrderedKey[int64] = "paySystemId"
+	// PaymentKeyPaySystemIsCash is "paySystemIsCash", the key of
+	// Payment.PaySystemIsCash in requests.
+	PaymentKeyPaySystemIsCash b24.FlagKey = "paySystemIsCash"
+	// PaymentKeyPaySystemName is "paySystemName", the key of Payment.PaySystemName
+	// in requests.
+	PaymentKeyPaySystemName b24.TextKey = "paySystemName"
+	// PaymentKeyPaySystemXMLID is "paySystemXmlId", the key of
+	// Payment.PaySystemXMLID in requests.
+	PaymentKeyPaySystemXMLID b24.TextKey = "paySystemXmlId"
+	// PaymentKeyPayVoucherDate is "payVoucherDate", the key of
+	// Payment.PayVoucherDate in requests.
+	PaymentKeyPayVoucherDate b24.OrderedKey[time.Time] = "payVoucherDate"
+	// PaymentKeyPayVoucherNum is "payVoucherNum", the key of Payment.PayVoucherNum
+	// in requests.
+	PaymentKeyPayVoucherNum b24.TextKey = "payVoucherNum"
+	// PaymentKeyPriceCod is "priceCod", the key of Payment.PriceCod in requests.
+	PaymentKeyPriceCod b24.OrderedKey[float64] = "priceCod"
+	// PaymentKeyPsCurrency is "psCurrency", the key of Payment.PsCurrency in
+	// requests.
+	PaymentKeyPsCurrency b24.TextKey = "psCurrency"
+	// PaymentKeyPsInvoiceID is "psInvoiceId", the key of Payment.PsInvoiceID in
+	// requests.
+	PaymentKeyPsInvoiceID b24.TextKey = "psInvoiceId"
+	// PaymentKeyPsResponseDate is "psResponseDate", the key of
+	// Payment.PsResponseDate in requests.
+	PaymentKeyPsResponseDate b24.OrderedKey[time.Time] = "psResponseDate"
+	// PaymentKeyPsStatus is "psStatus", the key of Payment.PsStatus in requests.
+	PaymentKeyPsStatus b24.FlagKey = "psStatus"
+	// PaymentKeyPsStatusCode is "psStatusCode", the key of Payment.PsStatusCode in
+	// requests.
+	PaymentKeyPsStatusCode b24.TextKey = "psStatusCode"
+	// PaymentKeyPsStatusDescription is "psStatusDescription", the key of
+	// Payment.PsStatusDescription in requests.
+	PaymentKeyPsStatusDescription b24.TextKey = "psStatusDescription"
+	// PaymentKeyPsStatusMessage is "psStatusMessage", the key of
+	// Payment.PsStatusMessage in requests.
+	PaymentKeyPsStatusMessage b24.TextKey = "psStatusMessage"
+	// PaymentKeyPsSum is "psSum", the key of Payment.PsSum in requests.
+	PaymentKeyPsSum b24.OrderedKey[float64] = "psSum"
+	// PaymentKeyReasonMarked is "reasonMarked", the key of Payment.ReasonMarked in
+	// requests.
+	PaymentKeyReasonMarked b24.TextKey = "reasonMarked"
+	// PaymentKeyResponsibleID is "responsibleId", the key of Payment.ResponsibleID
+	// in requests.
+	PaymentKeyResponsibleID b24.OrderedKey[int64] = "responsibleId"
+	// PaymentKeySum is "sum", the key of Payment.Sum in requests.
+	PaymentKeySum b24.OrderedKey[float64] = "sum"
+	// PaymentKeyUpdated1c is "updated1c", the key of Payment.Updated1c in
+	// requests.
+	PaymentKeyUpdated1c b24.FlagKey = "updated1c"
+	// PaymentKeyVersion1c is "version1c", the key of Payment.Version1c in
+	// requests.
+	PaymentKeyVersion1c b24.TextKey = "version1c"
+	// PaymentKeyXMLID is "xmlId", the key of Payment.XMLID in requests.
+	PaymentKeyXMLID b24.TextKey = "xmlId"
+)
 
 // PaymentAdd calls sale.payment.add: Add Payment.
 //
@@ -606,6 +730,9 @@ type PaymentListParams struct {
 	//
 	// Possible values for the array elements correspond to the fields of the
 	// sale_order_payment object.
+	//
+	// b24.Columns(PaymentKeyAccountNumber, PaymentKeyAccountNumber) spells it from
+	// Payment's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected payments in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -642,9 +769,10 @@ type PaymentListParams struct {
 	//     present in any position
 	//   - !%= — NOT LIKE (see description above)
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Payment's typed keys, which spell each key as sale.payment
+	// does: b24.Terms(PaymentKeyAccountNumber.Eq("x"),
+	// PaymentKeyAccountNumber.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected payments in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -657,8 +785,7 @@ type PaymentListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{PaymentKeyAccountNumber.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

@@ -5,6 +5,7 @@ package sale
 import (
 	"context"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"time"
 )
 
 // Paymentitembasket is one paymentitembasket of sale.paymentitembasket, as the
@@ -68,6 +69,30 @@ func (v PaymentitembasketInput) MarshalJSON() ([]byte, error) {
 	type plain PaymentitembasketInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of Paymentitembasket, for list filters
+// (b24.Terms(PaymentitembasketKeyBasketID.Eq(…))), select (b24.Columns) and
+// order: each as sale.paymentitembasket spells it, typed by what the field
+// holds.
+const (
+	// PaymentitembasketKeyBasketID is "basketId", the key of
+	// Paymentitembasket.BasketID in requests.
+	PaymentitembasketKeyBasketID b24.OrderedKey[int64] = "basketId"
+	// PaymentitembasketKeyDateInsert is "dateInsert", the key of
+	// Paymentitembasket.DateInsert in requests.
+	PaymentitembasketKeyDateInsert b24.OrderedKey[time.Time] = "dateInsert"
+	// PaymentitembasketKeyID is "id", the key of Paymentitembasket.ID in requests.
+	PaymentitembasketKeyID b24.OrderedKey[int64] = "id"
+	// PaymentitembasketKeyPaymentID is "paymentId", the key of
+	// Paymentitembasket.PaymentID in requests.
+	PaymentitembasketKeyPaymentID b24.OrderedKey[int64] = "paymentId"
+	// PaymentitembasketKeyQuantity is "quantity", the key of
+	// Paymentitembasket.Quantity in requests.
+	PaymentitembasketKeyQuantity b24.OrderedKey[float64] = "quantity"
+	// PaymentitembasketKeyXMLID is "xmlId", the key of Paymentitembasket.XMLID in
+	// requests.
+	PaymentitembasketKeyXMLID b24.TextKey = "xmlId"
+)
 
 // PaymentitembasketAdd calls sale.paymentitembasket.add: Add Basket Item
 // Binding to Payment.
@@ -410,6 +435,9 @@ type PaymentitembasketListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of the bindings of basket items to payments will be selected.
+	//
+	// b24.Columns(PaymentitembasketKeyBasketID, PaymentitembasketKeyXMLID) spells
+	// it from Paymentitembasket's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected bindings of basket items to payments in
 	// the format {"field_1": "value_1", ... "field_N": "value_N"}.
@@ -446,9 +474,10 @@ type PaymentitembasketListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Paymentitembasket's typed keys, which spell each key as
+	// sale.paymentitembasket does: b24.Terms(PaymentitembasketKeyXMLID.Eq("x"),
+	// PaymentitembasketKeyBasketID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected bindings of basket items to payments in
 	// the format {"field_1": "order_1", ... "field_N": "order_N"}.
@@ -461,8 +490,7 @@ type PaymentitembasketListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{PaymentitembasketKeyBasketID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for managing pagination.
 	//

@@ -6,6 +6,7 @@ import (
 	"context"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // PaymentItemShipment is one paymentItemShipment of sale.paymentItemShipment,
@@ -63,6 +64,28 @@ func (v PaymentItemShipmentInput) MarshalJSON() ([]byte, error) {
 	type plain PaymentItemShipmentInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of PaymentItemShipment, for list filters
+// (b24.Terms(PaymentItemShipmentKeyDateInsert.Eq(…))), select (b24.Columns)
+// and order: each as sale.paymentItemShipment spells it, typed by what the
+// field holds.
+const (
+	// PaymentItemShipmentKeyDateInsert is "dateInsert", the key of
+	// PaymentItemShipment.DateInsert in requests.
+	PaymentItemShipmentKeyDateInsert b24.OrderedKey[time.Time] = "dateInsert"
+	// PaymentItemShipmentKeyID is "id", the key of PaymentItemShipment.ID in
+	// requests.
+	PaymentItemShipmentKeyID b24.OrderedKey[int64] = "id"
+	// PaymentItemShipmentKeyPaymentID is "paymentId", the key of
+	// PaymentItemShipment.PaymentID in requests.
+	PaymentItemShipmentKeyPaymentID b24.OrderedKey[int64] = "paymentId"
+	// PaymentItemShipmentKeyShipmentID is "shipmentId", the key of
+	// PaymentItemShipment.ShipmentID in requests.
+	PaymentItemShipmentKeyShipmentID b24.OrderedKey[int64] = "shipmentId"
+	// PaymentItemShipmentKeyXMLID is "xmlId", the key of PaymentItemShipment.XMLID
+	// in requests.
+	PaymentItemShipmentKeyXMLID b24.TextKey = "xmlId"
+)
 
 // PaymentItemShipmentAdd calls sale.paymentItemShipment.add: Add Payment
 // Binding to Shipment.
@@ -440,6 +463,9 @@ type PaymentItemShipmentListParams struct {
 	//
 	// If not provided or an empty array is passed, all available fields of payment
 	// bindings to shipments will be selected.
+	//
+	// b24.Columns(PaymentItemShipmentKeyDateInsert, PaymentItemShipmentKeyXMLID)
+	// spells it from PaymentItemShipment's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected payment bindings to shipments in the
 	// format {"field_1": "value_1", ... "field_N": "value_N"}.
@@ -476,9 +502,11 @@ type PaymentItemShipmentListParams struct {
 	//     present in any position
 	//   - !%= — NOT LIKE (see description above)
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from PaymentItemShipment's typed keys, which spell each key as
+	// sale.paymentItemShipment does:
+	// b24.Terms(PaymentItemShipmentKeyXMLID.Eq("x"),
+	// PaymentItemShipmentKeyDateInsert.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected payment bindings to shipments in the
 	// format {"field_1": "order_1", ... "field_N": "order_N"}.
@@ -491,8 +519,8 @@ type PaymentItemShipmentListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first:
+	// b24.Order{PaymentItemShipmentKeyDateInsert.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

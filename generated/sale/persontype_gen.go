@@ -71,6 +71,24 @@ func (v PersontypeInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Persontype, for list filters
+// (b24.Terms(PersontypeKeyActive.Eq(…))), select (b24.Columns) and order:
+// each as sale.persontype spells it, typed by what the field holds.
+const (
+	// PersontypeKeyActive is "active", the key of Persontype.Active in requests.
+	PersontypeKeyActive b24.TextKey = "active"
+	// PersontypeKeyCode is "code", the key of Persontype.Code in requests.
+	PersontypeKeyCode b24.TextKey = "code"
+	// PersontypeKeyID is "id", the key of Persontype.ID in requests.
+	PersontypeKeyID b24.OrderedKey[int64] = "id"
+	// PersontypeKeyName is "name", the key of Persontype.Name in requests.
+	PersontypeKeyName b24.TextKey = "name"
+	// PersontypeKeySort is "sort", the key of Persontype.Sort in requests.
+	PersontypeKeySort b24.TextKey = "sort"
+	// PersontypeKeyXMLID is "xmlId", the key of Persontype.XMLID in requests.
+	PersontypeKeyXMLID b24.TextKey = "xmlId"
+)
+
 // PersontypeAdd calls sale.persontype.add: Add payer type.
 //
 // The method sale.persontype.add adds a new payer type.
@@ -419,6 +437,9 @@ type PersontypeListParams struct {
 	//
 	// If not provided or an empty array is passed, all available fields of payer
 	// types will be selected
+	//
+	// b24.Columns(PersontypeKeyActive, PersontypeKeyActive) spells it from
+	// Persontype's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected payer types in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -455,9 +476,10 @@ type PersontypeListParams struct {
 	//     present in any position
 	//   - !%= — NOT LIKE (see description above)
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Persontype's typed keys, which spell each key as
+	// sale.persontype does: b24.Terms(PersontypeKeyActive.Eq("x"),
+	// PersontypeKeyActive.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected payer types in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -470,8 +492,7 @@ type PersontypeListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{PersontypeKeyActive.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination.
 	//

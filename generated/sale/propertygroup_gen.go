@@ -63,6 +63,21 @@ func (v PropertygroupInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Propertygroup, for list filters
+// (b24.Terms(PropertygroupKeyID.Eq(…))), select (b24.Columns) and order:
+// each as sale.propertygroup spells it, typed by what the field holds.
+const (
+	// PropertygroupKeyID is "id", the key of Propertygroup.ID in requests.
+	PropertygroupKeyID b24.OrderedKey[int64] = "id"
+	// PropertygroupKeyName is "name", the key of Propertygroup.Name in requests.
+	PropertygroupKeyName b24.TextKey = "name"
+	// PropertygroupKeyPersonTypeID is "personTypeId", the key of
+	// Propertygroup.PersonTypeID in requests.
+	PropertygroupKeyPersonTypeID b24.OrderedKey[int64] = "personTypeId"
+	// PropertygroupKeySort is "sort", the key of Propertygroup.Sort in requests.
+	PropertygroupKeySort b24.OrderedKey[int64] = "sort"
+)
+
 // PropertygroupAdd calls sale.propertygroup.add: Create Property Group.
 //
 // The method sale.propertygroup.add creates a property group.
@@ -404,6 +419,9 @@ type PropertygroupListParams struct {
 	//
 	// If the array is not provided or is empty, all available fields of property
 	// groups will be selected.
+	//
+	// b24.Columns(PropertygroupKeyID, PropertygroupKeyName) spells it from
+	// Propertygroup's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected property groups in the format
 	// {"field_1": "value_1", ... "field_N": "value_N"}.
@@ -426,9 +444,10 @@ type PropertygroupListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Propertygroup's typed keys, which spell each key as
+	// sale.propertygroup does: b24.Terms(PropertygroupKeyName.Eq("x"),
+	// PropertygroupKeyID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected property groups in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -441,8 +460,7 @@ type PropertygroupListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{PropertygroupKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 }
 

@@ -93,6 +93,22 @@ func (v *PropertyRelationInputEntityType) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// The typed REST 2 keys of PropertyRelation, for list filters
+// (b24.Terms(PropertyRelationKeyEntityID.Eq(…))), select (b24.Columns) and
+// order: each as sale.propertyRelation spells it, typed by what the field
+// holds.
+const (
+	// PropertyRelationKeyEntityID is "entityId", the key of
+	// PropertyRelation.EntityID in requests.
+	PropertyRelationKeyEntityID b24.OrderedKey[int64] = "entityId"
+	// PropertyRelationKeyEntityType is "entityType", the key of
+	// PropertyRelation.EntityType in requests.
+	PropertyRelationKeyEntityType b24.TextKey = "entityType"
+	// PropertyRelationKeyPropertyID is "propertyId", the key of
+	// PropertyRelation.PropertyID in requests.
+	PropertyRelationKeyPropertyID b24.OrderedKey[int64] = "propertyId"
+)
+
 // PropertyRelationAdd calls sale.propertyRelation.add: Add Property Binding.
 //
 // The method sale.propertyRelation.add adds a property binding.
@@ -433,6 +449,9 @@ type PropertyRelationListParams struct {
 	//
 	// If not provided or an empty array is passed, all available fields of
 	// property bindings will be selected.
+	//
+	// b24.Columns(PropertyRelationKeyEntityID, PropertyRelationKeyEntityType)
+	// spells it from PropertyRelation's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected property bindings in the format
 	// {"field_1": "value_1", ... "field_N": "value_N"}.
@@ -472,9 +491,10 @@ type PropertyRelationListParams struct {
 	//   - != - not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from PropertyRelation's typed keys, which spell each key as
+	// sale.propertyRelation does: b24.Terms(PropertyRelationKeyEntityType.Eq("x"),
+	// PropertyRelationKeyEntityID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected property bindings in the format
 	// {"field_1": "order_1", ... "field_N": "order_N"}.
@@ -487,8 +507,7 @@ type PropertyRelationListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{PropertyRelationKeyEntityID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// The parameter is used to control pagination.
 	//

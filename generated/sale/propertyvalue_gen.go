@@ -39,6 +39,27 @@ func (v Propertyvalue) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Propertyvalue, for list filters
+// (b24.Terms(PropertyvalueKeyCode.Eq(…))), select (b24.Columns) and order:
+// each as sale.propertyvalue spells it, typed by what the field holds.
+const (
+	// PropertyvalueKeyCode is "code", the key of Propertyvalue.Code in requests.
+	PropertyvalueKeyCode b24.TextKey = "code"
+	// PropertyvalueKeyID is "id", the key of Propertyvalue.ID in requests.
+	PropertyvalueKeyID b24.OrderedKey[int64] = "id"
+	// PropertyvalueKeyName is "name", the key of Propertyvalue.Name in requests.
+	PropertyvalueKeyName b24.TextKey = "name"
+	// PropertyvalueKeyOrderID is "orderId", the key of Propertyvalue.OrderID in
+	// requests.
+	PropertyvalueKeyOrderID b24.OrderedKey[int64] = "orderId"
+	// PropertyvalueKeyOrderPropsID is "orderPropsId", the key of
+	// Propertyvalue.OrderPropsID in requests.
+	PropertyvalueKeyOrderPropsID b24.OrderedKey[int64] = "orderPropsId"
+	// PropertyvalueKeyOrderPropsXMLID is "orderPropsXmlId", the key of
+	// Propertyvalue.OrderPropsXMLID in requests.
+	PropertyvalueKeyOrderPropsXMLID b24.TextKey = "orderPropsXmlId"
+)
+
 // PropertyvalueDelete calls sale.propertyvalue.delete: Delete Order Property
 // Value.
 //
@@ -300,6 +321,9 @@ type PropertyvalueListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// property value fields will be selected.
+	//
+	// b24.Columns(PropertyvalueKeyCode, PropertyvalueKeyCode) spells it from
+	// Propertyvalue's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected property values in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -336,9 +360,10 @@ type PropertyvalueListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Propertyvalue's typed keys, which spell each key as
+	// sale.propertyvalue does: b24.Terms(PropertyvalueKeyCode.Eq("x"),
+	// PropertyvalueKeyCode.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected property values in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -351,8 +376,7 @@ type PropertyvalueListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{PropertyvalueKeyCode.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

@@ -71,6 +71,33 @@ func (v PropertyvariantInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Propertyvariant, for list filters
+// (b24.Terms(PropertyvariantKeyDescription.Eq(…))), select (b24.Columns) and
+// order: each as sale.propertyvariant spells it, typed by what the field
+// holds.
+const (
+	// PropertyvariantKeyDescription is "description", the key of
+	// Propertyvariant.Description in requests.
+	PropertyvariantKeyDescription b24.TextKey = "description"
+	// PropertyvariantKeyID is "id", the key of Propertyvariant.ID in requests.
+	PropertyvariantKeyID b24.OrderedKey[int64] = "id"
+	// PropertyvariantKeyName is "name", the key of Propertyvariant.Name in
+	// requests.
+	PropertyvariantKeyName b24.TextKey = "name"
+	// PropertyvariantKeyOrderPropsID is "orderPropsId", the key of
+	// Propertyvariant.OrderPropsID in requests.
+	PropertyvariantKeyOrderPropsID b24.OrderedKey[int64] = "orderPropsId"
+	// PropertyvariantKeySort is "sort", the key of Propertyvariant.Sort in
+	// requests.
+	PropertyvariantKeySort b24.OrderedKey[int64] = "sort"
+	// PropertyvariantKeyValue is "value", the key of Propertyvariant.Value in
+	// requests.
+	PropertyvariantKeyValue b24.TextKey = "value"
+	// PropertyvariantKeyXnlID is "xnlId", the key of Propertyvariant.XnlID in
+	// requests.
+	PropertyvariantKeyXnlID b24.TextKey = "xnlId"
+)
+
 // PropertyvariantAdd calls sale.propertyvariant.add: Add Property Variant.
 //
 // The method sale.propertyvariant.add adds a variant value for a property. It
@@ -433,6 +460,9 @@ type PropertyvariantListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of the property value variants will be selected.
+	//
+	// b24.Columns(PropertyvariantKeyDescription, PropertyvariantKeyDescription)
+	// spells it from Propertyvariant's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected property value variants in the format
 	// {"field_1": "value_1", ... "field_N": "value_N"}.
@@ -455,9 +485,10 @@ type PropertyvariantListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Propertyvariant's typed keys, which spell each key as
+	// sale.propertyvariant does: b24.Terms(PropertyvariantKeyDescription.Eq("x"),
+	// PropertyvariantKeyDescription.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected property value variants in the format
 	// {"field_1": "order_1", ... "field_N": "order_N"}.
@@ -470,8 +501,7 @@ type PropertyvariantListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{PropertyvariantKeyDescription.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Shipment is one shipment of sale.shipment, as the family's methods return
@@ -153,6 +154,138 @@ func (v ShipmentInput) MarshalJSON() ([]byte, error) {
 	type plain ShipmentInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of Shipment, for list filters
+// (b24.Terms(ShipmentKeyAccountNumber.Eq(…))), select (b24.Columns) and
+// order: each as sale.shipment spells it, typed by what the field holds.
+const (
+	// ShipmentKeyAccountNumber is "accountNumber", the key of
+	// Shipment.AccountNumber in requests.
+	ShipmentKeyAccountNumber b24.TextKey = "accountNumber"
+	// ShipmentKeyAllowDelivery is "allowDelivery", the key of
+	// Shipment.AllowDelivery in requests.
+	ShipmentKeyAllowDelivery b24.FlagKey = "allowDelivery"
+	// ShipmentKeyBasePriceDelivery is "basePriceDelivery", the key of
+	// Shipment.BasePriceDelivery in requests.
+	ShipmentKeyBasePriceDelivery b24.OrderedKey[float64] = "basePriceDelivery"
+	// ShipmentKeyCanceled is "canceled", the key of Shipment.Canceled in requests.
+	ShipmentKeyCanceled b24.FlagKey = "canceled"
+	// ShipmentKeyComments is "comments", the key of Shipment.Comments in requests.
+	ShipmentKeyComments b24.TextKey = "comments"
+	// ShipmentKeyCompanyID is "companyId", the key of Shipment.CompanyID in
+	// requests.
+	ShipmentKeyCompanyID b24.OrderedKey[int64] = "companyId"
+	// ShipmentKeyCurrency is "currency", the key of Shipment.Currency in requests.
+	ShipmentKeyCurrency b24.TextKey = "currency"
+	// ShipmentKeyCustomPriceDelivery is "customPriceDelivery", the key of
+	// Shipment.CustomPriceDelivery in requests.
+	ShipmentKeyCustomPriceDelivery b24.FlagKey = "customPriceDelivery"
+	// ShipmentKeyDateAllowDelivery is "dateAllowDelivery", the key of
+	// Shipment.DateAllowDelivery in requests.
+	ShipmentKeyDateAllowDelivery b24.OrderedKey[time.Time] = "dateAllowDelivery"
+	// ShipmentKeyDateCanceled is "dateCanceled", the key of Shipment.DateCanceled
+	// in requests.
+	ShipmentKeyDateCanceled b24.OrderedKey[time.Time] = "dateCanceled"
+	// ShipmentKeyDateDeducted is "dateDeducted", the key of Shipment.DateDeducted
+	// in requests.
+	ShipmentKeyDateDeducted b24.OrderedKey[time.Time] = "dateDeducted"
+	// ShipmentKeyDateInsert is "dateInsert", the key of Shipment.DateInsert in
+	// requests.
+	ShipmentKeyDateInsert b24.OrderedKey[time.Time] = "dateInsert"
+	// ShipmentKeyDateMarked is "dateMarked", the key of Shipment.DateMarked in
+	// requests.
+	ShipmentKeyDateMarked b24.OrderedKey[time.Time] = "dateMarked"
+	// ShipmentKeyDateResponsibleID is "dateResponsibleId", the key of
+	// Shipment.DateResponsibleID in requests.
+	ShipmentKeyDateResponsibleID b24.OrderedKey[time.Time] = "dateResponsibleId"
+	// ShipmentKeyDeducted is "deducted", the key of Shipment.Deducted in requests.
+	ShipmentKeyDeducted b24.FlagKey = "deducted"
+	// ShipmentKeyDeliveryDocDate is "deliveryDocDate", the key of
+	// Shipment.DeliveryDocDate in requests.
+	ShipmentKeyDeliveryDocDate b24.OrderedKey[time.Time] = "deliveryDocDate"
+	// ShipmentKeyDeliveryDocNum is "deliveryDocNum", the key of
+	// Shipment.DeliveryDocNum in requests.
+	ShipmentKeyDeliveryDocNum b24.TextKey = "deliveryDocNum"
+	// ShipmentKeyDeliveryID is "deliveryId", the key of Shipment.DeliveryID in
+	// requests.
+	ShipmentKeyDeliveryID b24.OrderedKey[int64] = "deliveryId"
+	// ShipmentKeyDeliveryName is "deliveryName", the key of Shipment.DeliveryName
+	// in requests.
+	ShipmentKeyDeliveryName b24.TextKey = "deliveryName"
+	// ShipmentKeyDeliveryXMLID is "deliveryXmlId", the key of
+	// Shipment.DeliveryXMLID in requests.
+	ShipmentKeyDeliveryXMLID b24.TextKey = "deliveryXmlId"
+	// ShipmentKeyDiscountPrice is "discountPrice", the key of
+	// Shipment.DiscountPrice in requests.
+	ShipmentKeyDiscountPrice b24.OrderedKey[float64] = "discountPrice"
+	// ShipmentKeyEmpAllowDeliveryID is "empAllowDeliveryId", the key of
+	// Shipment.EmpAllowDeliveryID in requests.
+	ShipmentKeyEmpAllowDeliveryID b24.OrderedKey[int64] = "empAllowDeliveryId"
+	// ShipmentKeyEmpCanceledID is "empCanceledId", the key of
+	// Shipment.EmpCanceledID in requests.
+	ShipmentKeyEmpCanceledID b24.OrderedKey[int64] = "empCanceledId"
+	// ShipmentKeyEmpDeductedID is "empDeductedId", the key of
+	// Shipment.EmpDeductedID in requests.
+	ShipmentKeyEmpDeductedID b24.OrderedKey[int64] = "empDeductedId"
+	// ShipmentKeyEmpMarkedID is "empMarkedId", the key of Shipment.EmpMarkedID in
+	// requests.
+	ShipmentKeyEmpMarkedID b24.OrderedKey[int64] = "empMarkedId"
+	// ShipmentKeyEmpResponsibleID is "empResponsibleId", the key of
+	// Shipment.EmpResponsibleID in requests.
+	ShipmentKeyEmpResponsibleID b24.OrderedKey[int64] = "empResponsibleId"
+	// ShipmentKeyExternalDelivery is "externalDelivery", the key of
+	// Shipment.ExternalDelivery in requests.
+	ShipmentKeyExternalDelivery b24.FlagKey = "externalDelivery"
+	// ShipmentKeyID is "id", the key of Shipment.ID in requests.
+	ShipmentKeyID b24.OrderedKey[int64] = "id"
+	// ShipmentKeyId1c is "id1c", the key of Shipment.Id1c in requests.
+	ShipmentKeyId1c b24.TextKey = "id1c"
+	// ShipmentKeyMarked is "marked", the key of Shipment.Marked in requests.
+	ShipmentKeyMarked b24.FlagKey = "marked"
+	// ShipmentKeyOrderID is "orderId", the key of Shipment.OrderID in requests.
+	ShipmentKeyOrderID b24.OrderedKey[int64] = "orderId"
+	// ShipmentKeyPriceDelivery is "priceDelivery", the key of
+	// Shipment.PriceDelivery in requests.
+	ShipmentKeyPriceDelivery b24.OrderedKey[float64] = "priceDelivery"
+	// ShipmentKeyReasonMarked is "reasonMarked", the key of Shipment.ReasonMarked
+	// in requests.
+	ShipmentKeyReasonMarked b24.TextKey = "reasonMarked"
+	// ShipmentKeyReasonUndoDeducted is "reasonUndoDeducted", the key of
+	// Shipment.ReasonUndoDeducted in requests.
+	ShipmentKeyReasonUndoDeducted b24.TextKey = "reasonUndoDeducted"
+	// ShipmentKeyResponsibleID is "responsibleId", the key of
+	// Shipment.ResponsibleID in requests.
+	ShipmentKeyResponsibleID b24.OrderedKey[int64] = "responsibleId"
+	// ShipmentKeyStatusID is "statusId", the key of Shipment.StatusID in requests.
+	ShipmentKeyStatusID b24.TextKey = "statusId"
+	// ShipmentKeyStatusXMLID is "statusXmlId", the key of Shipment.StatusXMLID in
+	// requests.
+	ShipmentKeyStatusXMLID b24.TextKey = "statusXmlId"
+	// ShipmentKeySystem is "system", the key of Shipment.System in requests.
+	ShipmentKeySystem b24.FlagKey = "system"
+	// ShipmentKeyTrackingDescription is "trackingDescription", the key of
+	// Shipment.TrackingDescription in requests.
+	ShipmentKeyTrackingDescription b24.TextKey = "trackingDescription"
+	// ShipmentKeyTrackingLastCheck is "trackingLastCheck", the key of
+	// Shipment.TrackingLastCheck in requests.
+	ShipmentKeyTrackingLastCheck b24.TextKey = "trackingLastCheck"
+	// ShipmentKeyTrackingNumber is "trackingNumber", the key of
+	// Shipment.TrackingNumber in requests.
+	ShipmentKeyTrackingNumber b24.TextKey = "trackingNumber"
+	// ShipmentKeyTrackingStatus is "trackingStatus", the key of
+	// Shipment.TrackingStatus in requests.
+	ShipmentKeyTrackingStatus b24.TextKey = "trackingStatus"
+	// ShipmentKeyUpdated1c is "updated1c", the key of Shipment.Updated1c in
+	// requests.
+	ShipmentKeyUpdated1c b24.FlagKey = "updated1c"
+	// ShipmentKeyVersion1c is "version1c", the key of Shipment.Version1c in
+	// requests.
+	ShipmentKeyVersion1c b24.TextKey = "version1c"
+	// ShipmentKeyXMLID is "xmlId", the key of Shipment.XMLID in requests.
+	ShipmentKeyXMLID b24.TextKey = "xmlId"
+	// ShipmentKeyProperty is "property", the key of Shipment.Property in requests.
+	ShipmentKeyProperty b24.TextKey = "property"
+)
 
 // ShipmentAdd calls sale.shipment.add: Add Shipment.
 //
@@ -482,6 +615,9 @@ func ShipmentListExport(ctx context.Context, c b24.Caller, p ShipmentListParams,
 type ShipmentListParams struct {
 	// An array containing the list of fields to select (see fields of the
 	// sale_order_shipment object).
+	//
+	// b24.Columns(ShipmentKeyAccountNumber, ShipmentKeyAccountNumber) spells it
+	// from Shipment's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected payment bindings to shipments in the
 	// format {"field_1": "value_1", ... "field_N": "value_N"}.
@@ -518,9 +654,10 @@ type ShipmentListParams struct {
 	//     present in any position
 	//   - !%= — NOT LIKE (see description above)
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Shipment's typed keys, which spell each key as sale.shipment
+	// does: b24.Terms(ShipmentKeyAccountNumber.Eq("x"),
+	// ShipmentKeyAccountNumber.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected payment bindings to shipments in the
 	// format {"field_1": "order_1", ... "field_N": "order_N"}.
@@ -533,8 +670,7 @@ type ShipmentListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{ShipmentKeyAccountNumber.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

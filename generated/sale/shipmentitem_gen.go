@@ -6,6 +6,7 @@ import (
 	"context"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Shipmentitem is one shipmentitem of sale.shipmentitem, as the family's
@@ -69,6 +70,31 @@ func (v ShipmentitemInput) MarshalJSON() ([]byte, error) {
 	type plain ShipmentitemInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of Shipmentitem, for list filters
+// (b24.Terms(ShipmentitemKeyBasketID.Eq(…))), select (b24.Columns) and
+// order: each as sale.shipmentitem spells it, typed by what the field holds.
+const (
+	// ShipmentitemKeyBasketID is "basketId", the key of Shipmentitem.BasketID in
+	// requests.
+	ShipmentitemKeyBasketID b24.OrderedKey[int64] = "basketId"
+	// ShipmentitemKeyDateInsert is "dateInsert", the key of
+	// Shipmentitem.DateInsert in requests.
+	ShipmentitemKeyDateInsert b24.OrderedKey[time.Time] = "dateInsert"
+	// ShipmentitemKeyID is "id", the key of Shipmentitem.ID in requests.
+	ShipmentitemKeyID b24.OrderedKey[int64] = "id"
+	// ShipmentitemKeyOrderDeliveryID is "orderDeliveryId", the key of
+	// Shipmentitem.OrderDeliveryID in requests.
+	ShipmentitemKeyOrderDeliveryID b24.OrderedKey[int64] = "orderDeliveryId"
+	// ShipmentitemKeyQuantity is "quantity", the key of Shipmentitem.Quantity in
+	// requests.
+	ShipmentitemKeyQuantity b24.OrderedKey[float64] = "quantity"
+	// ShipmentitemKeyReservedQuantity is "reservedQuantity", the key of
+	// Shipmentitem.ReservedQuantity in requests.
+	ShipmentitemKeyReservedQuantity b24.OrderedKey[float64] = "reservedQuantity"
+	// ShipmentitemKeyXMLID is "xmlId", the key of Shipmentitem.XMLID in requests.
+	ShipmentitemKeyXMLID b24.TextKey = "xmlId"
+)
 
 // ShipmentitemAdd calls sale.shipmentitem.add: Add an item to the shipment
 // table part.
@@ -432,6 +458,9 @@ type ShipmentitemListParams struct {
 	//
 	// If not provided or an empty array is passed, all available fields of the
 	// shipment item table elements will be selected.
+	//
+	// b24.Columns(ShipmentitemKeyBasketID, ShipmentitemKeyXMLID) spells it from
+	// Shipmentitem's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected shipment item table elements in the
 	// format {"field_1": "value_1", ... "field_N": "value_N"}.
@@ -471,9 +500,10 @@ type ShipmentitemListParams struct {
 	//   - != - not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Shipmentitem's typed keys, which spell each key as
+	// sale.shipmentitem does: b24.Terms(ShipmentitemKeyXMLID.Eq("x"),
+	// ShipmentitemKeyBasketID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected shipment item table elements in the
 	// format {"field_1": "order_1", ... "field_N": "order_N"}.
@@ -486,8 +516,7 @@ type ShipmentitemListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{ShipmentitemKeyBasketID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination.
 	//

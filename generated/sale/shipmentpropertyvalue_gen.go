@@ -39,6 +39,34 @@ func (v Shipmentpropertyvalue) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of Shipmentpropertyvalue, for list filters
+// (b24.Terms(ShipmentpropertyvalueKeyCode.Eq(…))), select (b24.Columns) and
+// order: each as sale.shipmentpropertyvalue spells it, typed by what the field
+// holds.
+const (
+	// ShipmentpropertyvalueKeyCode is "code", the key of
+	// Shipmentpropertyvalue.Code in requests.
+	ShipmentpropertyvalueKeyCode b24.TextKey = "code"
+	// ShipmentpropertyvalueKeyID is "id", the key of Shipmentpropertyvalue.ID in
+	// requests.
+	ShipmentpropertyvalueKeyID b24.OrderedKey[int64] = "id"
+	// ShipmentpropertyvalueKeyName is "name", the key of
+	// Shipmentpropertyvalue.Name in requests.
+	ShipmentpropertyvalueKeyName b24.TextKey = "name"
+	// ShipmentpropertyvalueKeyShipmentID is "shipmentId", the key of
+	// Shipmentpropertyvalue.ShipmentID in requests.
+	ShipmentpropertyvalueKeyShipmentID b24.OrderedKey[int64] = "shipmentId"
+	// ShipmentpropertyvalueKeyShipmentPropsID is "shipmentPropsId", the key of
+	// Shipmentpropertyvalue.ShipmentPropsID in requests.
+	ShipmentpropertyvalueKeyShipmentPropsID b24.OrderedKey[int64] = "shipmentPropsId"
+	// ShipmentpropertyvalueKeyShipmentPropsXMLID is "shipmentPropsXmlId", the key
+	// of Shipmentpropertyvalue.ShipmentPropsXMLID in requests.
+	ShipmentpropertyvalueKeyShipmentPropsXMLID b24.TextKey = "shipmentPropsXmlId"
+	// ShipmentpropertyvalueKeyValue is "value", the key of
+	// Shipmentpropertyvalue.Value in requests.
+	ShipmentpropertyvalueKeyValue b24.TextKey = "value"
+)
+
 // ShipmentpropertyvalueDelete calls sale.shipmentpropertyvalue.delete: Delete
 // Shipment Property Value.
 //
@@ -314,6 +342,9 @@ type ShipmentpropertyvalueListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// property value fields will be selected.
+	//
+	// b24.Columns(ShipmentpropertyvalueKeyCode, ShipmentpropertyvalueKeyCode)
+	// spells it from Shipmentpropertyvalue's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected property values in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -350,9 +381,11 @@ type ShipmentpropertyvalueListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Shipmentpropertyvalue's typed keys, which spell each key as
+	// sale.shipmentpropertyvalue does:
+	// b24.Terms(ShipmentpropertyvalueKeyCode.Eq("x"),
+	// ShipmentpropertyvalueKeyCode.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected property values in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -365,8 +398,7 @@ type ShipmentpropertyvalueListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{ShipmentpropertyvalueKeyCode.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

@@ -110,6 +110,24 @@ func (v *StatusInputType) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// The typed REST 2 keys of Status, for list filters
+// (b24.Terms(StatusKeyColor.Eq(…))), select (b24.Columns) and order: each as
+// sale.status spells it, typed by what the field holds.
+const (
+	// StatusKeyColor is "color", the key of Status.Color in requests.
+	StatusKeyColor b24.TextKey = "color"
+	// StatusKeyID is "id", the key of Status.ID in requests.
+	StatusKeyID b24.TextKey = "id"
+	// StatusKeyNotify is "notify", the key of Status.Notify in requests.
+	StatusKeyNotify b24.TextKey = "notify"
+	// StatusKeySort is "sort", the key of Status.Sort in requests.
+	StatusKeySort b24.OrderedKey[int64] = "sort"
+	// StatusKeyType is "type", the key of Status.Type in requests.
+	StatusKeyType b24.TextKey = "type"
+	// StatusKeyXMLID is "xmlId", the key of Status.XMLID in requests.
+	StatusKeyXMLID b24.TextKey = "xmlId"
+)
+
 // StatusAdd calls sale.status.add: Create status.
 //
 // The method sale.status.add creates a status for an order or delivery.
@@ -427,6 +445,9 @@ type StatusListParams struct {
 	//
 	// If the array is not provided or an empty array is passed, all available
 	// status fields will be selected.
+	//
+	// b24.Columns(StatusKeyColor, StatusKeyColor) spells it from Status's typed
+	// keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected property groups in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
@@ -463,9 +484,9 @@ type StatusListParams struct {
 	//   - != — not equal
 	//   - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Status's typed keys, which spell each key as sale.status does:
+	// b24.Terms(StatusKeyColor.Eq("x"), StatusKeyColor.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected statuses in the format {"field_1": "order_1",
 	// ... "field_N": "order_N"}.
@@ -478,8 +499,7 @@ type StatusListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{StatusKeyColor.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//

@@ -89,6 +89,24 @@ func (v StatusLangInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of StatusLang, for list filters
+// (b24.Terms(StatusLangKeyDescription.Eq(…))), select (b24.Columns) and
+// order: each as sale.statusLang spells it, typed by what the field holds.
+const (
+	// StatusLangKeyDescription is "description", the key of StatusLang.Description
+	// in requests.
+	StatusLangKeyDescription b24.TextKey = "description"
+	// StatusLangKeyLid is "lid", the key of StatusLang.Lid in requests.
+	StatusLangKeyLid b24.TextKey = "lid"
+	// StatusLangKeyName is "name", the key of StatusLang.Name in requests.
+	StatusLangKeyName b24.TextKey = "name"
+	// StatusLangKeyStatusID is "statusId", the key of StatusLang.StatusID in
+	// requests.
+	StatusLangKeyStatusID b24.TextKey = "statusId"
+	// StatusLangKeyActive is "active", the key of StatusLang.Active in requests.
+	StatusLangKeyActive b24.TextKey = "active"
+)
+
 // StatusLangAdd calls sale.statusLang.add: Add Localization.
 //
 // The method sale.statusLang.add adds localization for the order or delivery
@@ -500,6 +518,9 @@ type StatusLangListParams struct {
 	//
 	// If not provided or an empty array is passed, all available fields of status
 	// localizations will be selected.
+	//
+	// b24.Columns(StatusLangKeyDescription, StatusLangKeyDescription) spells it
+	// from StatusLang's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected items in the shipment table part in the
 	// format {"field_1": "value_1", ... "field_N": "value_N"}.
@@ -536,9 +557,10 @@ type StatusLangListParams struct {
 	//     present in any position
 	//   - !%= — NOT LIKE (see description above)
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from StatusLang's typed keys, which spell each key as
+	// sale.statusLang does: b24.Terms(StatusLangKeyDescription.Eq("x"),
+	// StatusLangKeyDescription.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected statuses in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -551,8 +573,7 @@ type StatusLangListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{StatusLangKeyDescription.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for managing pagination.
 	//

@@ -34,6 +34,24 @@ func (v TradeBinding) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of TradeBinding, for list filters
+// (b24.Terms(TradeBindingKeyExternalOrderID.Eq(…))), select (b24.Columns)
+// and order: each as sale.tradeBinding spells it, typed by what the field
+// holds.
+const (
+	// TradeBindingKeyExternalOrderID is "externalOrderId", the key of
+	// TradeBinding.ExternalOrderID in requests.
+	TradeBindingKeyExternalOrderID b24.TextKey = "externalOrderId"
+	// TradeBindingKeyID is "id", the key of TradeBinding.ID in requests.
+	TradeBindingKeyID b24.OrderedKey[int64] = "id"
+	// TradeBindingKeyOrderID is "orderId", the key of TradeBinding.OrderID in
+	// requests.
+	TradeBindingKeyOrderID b24.OrderedKey[int64] = "orderId"
+	// TradeBindingKeyTradingPlatformID is "tradingPlatformId", the key of
+	// TradeBinding.TradingPlatformID in requests.
+	TradeBindingKeyTradingPlatformID b24.TextKey = "tradingPlatformId"
+)
+
 // TradeBindingGetFields calls sale.tradeBinding.getFields: Get Available Order
 // Fields from.
 //
@@ -145,6 +163,9 @@ type TradeBindingListParams struct {
 	//
 	// If not provided or an empty array is passed, all available order fields will
 	// be selected.
+	//
+	// b24.Columns(TradeBindingKeyExternalOrderID, TradeBindingKeyExternalOrderID)
+	// spells it from TradeBinding's typed keys.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected orders in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}. When multiple fields are specified,
@@ -181,9 +202,10 @@ type TradeBindingListParams struct {
 	//     present in any position
 	//   - !%= — NOT LIKE (see description above)
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from TradeBinding's typed keys, which spell each key as
+	// sale.tradeBinding does: b24.Terms(TradeBindingKeyExternalOrderID.Eq("x"),
+	// TradeBindingKeyExternalOrderID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected orders in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}.
@@ -196,8 +218,8 @@ type TradeBindingListParams struct {
 	//   - asc — in ascending order
 	//   - desc — in descending order
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first:
+	// b24.Order{TradeBindingKeyExternalOrderID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for managing pagination.
 	//

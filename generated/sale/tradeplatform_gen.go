@@ -34,6 +34,23 @@ func (v TradePlatform) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of TradePlatform, for list filters
+// (b24.Terms(TradePlatformKeyCatalogSectionTabClassName.Eq(…))), select
+// (b24.Columns) and order: each as sale.tradePlatform spells it, typed by what
+// the field holds.
+const (
+	// TradePlatformKeyCatalogSectionTabClassName is "catalogSectionTabClassName",
+	// the key of TradePlatform.CatalogSectionTabClassName in requests.
+	TradePlatformKeyCatalogSectionTabClassName b24.TextKey = "catalogSectionTabClassName"
+	// TradePlatformKeyClass is "class", the key of TradePlatform.Class in
+	// requests.
+	TradePlatformKeyClass b24.TextKey = "class"
+	// TradePlatformKeyCode is "code", the key of TradePlatform.Code in requests.
+	TradePlatformKeyCode b24.TextKey = "code"
+	// TradePlatformKeyID is "id", the key of TradePlatform.ID in requests.
+	TradePlatformKeyID b24.OrderedKey[int64] = "id"
+)
+
 // TradePlatformGetFields calls sale.tradePlatform.getFields: Get Available
 // Fields of Order Sources.
 //
@@ -156,6 +173,10 @@ func TradePlatformListExport(ctx context.Context, c b24.Caller, p TradePlatformL
 type TradePlatformListParams struct {
 	// An array containing the list of fields to select (see fields of the
 	// sale_order_trade_platform object)
+	//
+	// b24.Columns(TradePlatformKeyCatalogSectionTabClassName,
+	// TradePlatformKeyCatalogSectionTabClassName) spells it from TradePlatform's
+	// typed keys.
 	Select []string `json:"select,omitzero"`
 	// A list of fields for filtering. When specifying multiple fields, AND logic
 	// is applied.
@@ -191,16 +212,18 @@ type TradePlatformListParams struct {
 	//     absent in any position
 	//   - !%= — NOT LIKE (see description above)
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from TradePlatform's typed keys, which spell each key as
+	// sale.tradePlatform does:
+	// b24.Terms(TradePlatformKeyCatalogSectionTabClassName.Eq("x"),
+	// TradePlatformKeyCatalogSectionTabClassName.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// Sorting parameters. Format: {field: direction (ASC, DESC)}.
 	//
 	// The fields correspond to the fields of the sale_order_trade_platform object.
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first:
+	// b24.Order{TradePlatformKeyCatalogSectionTabClassName.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for pagination control.
 	//

@@ -1008,7 +1008,11 @@ type APIWorkgroupListParams struct {
 	//   - for extranet users, the extranet site is used
 	//   - for others — the site from params[siteId] or the current account
 	//     site
-	Filter *APIWorkgroupListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An array containing the list of fields to select.
 	//
 	// See below for the list of available fields for selection.
@@ -1025,7 +1029,10 @@ type APIWorkgroupListParams struct {
 	//
 	//   - ASC — ascending order
 	//   - DESC — descending order
-	Order *APIWorkgroupListParamsOrder `json:"order,omitzero"`
+	//
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Additional request parameters
 	Params *APIWorkgroupListParamsParams `json:"params,omitzero"`
 	// Pagination parameter.
@@ -1038,96 +1045,6 @@ type APIWorkgroupListParams struct {
 	//
 	// If -1 is passed, the response will not include the total field.
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-}
-
-// APIWorkgroupListParamsFilter is the filter value of
-// socialnetwork.api.workgroup.list.
-type APIWorkgroupListParamsFilter struct {
-	// Group identifier
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Group name
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Owner identifier
-	OwnerID b24.Opt[b24.Int] `json:"OWNER_ID,omitzero"`
-	// Group activity status: Y or N
-	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
-	// Group visibility in the general list: Y or N
-	Visible b24.Opt[string] `json:"VISIBLE,omitzero"`
-	// Is the group open for free membership: Y or N
-	Opened b24.Opt[string] `json:"OPENED,omitzero"`
-	// Is the group archived: Y or N
-	Closed b24.Opt[string] `json:"CLOSED,omitzero"`
-	// Object type: Y — project, N — group
-	Project b24.Opt[string] `json:"PROJECT,omitzero"`
-	// Group subject identifier
-	SubjectID b24.Opt[b24.Int] `json:"SUBJECT_ID,omitzero"`
-	// Group site identifier
-	SiteID b24.Opt[string] `json:"SITE_ID,omitzero"`
-	// Group creation date
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Group modification date
-	DateUpdate b24.Opt[b24.Time] `json:"DATE_UPDATE,omitzero"`
-	// Last activity date
-	DateActivity b24.Opt[b24.Time] `json:"DATE_ACTIVITY,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupListParamsOrder is the order value of
-// socialnetwork.api.workgroup.list.
-type APIWorkgroupListParamsOrder struct {
-	// Group identifier
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Group name
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Owner identifier
-	OwnerID b24.Opt[b24.Int] `json:"OWNER_ID,omitzero"`
-	// Group activity status: Y or N
-	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
-	// Group visibility in the general list: Y or N
-	Visible b24.Opt[string] `json:"VISIBLE,omitzero"`
-	// Is the group open for free membership: Y or N
-	Opened b24.Opt[string] `json:"OPENED,omitzero"`
-	// Is the group archived: Y or N
-	Closed b24.Opt[string] `json:"CLOSED,omitzero"`
-	// Object type: Y — project, N — group
-	Project b24.Opt[string] `json:"PROJECT,omitzero"`
-	// Group subject identifier
-	SubjectID b24.Opt[b24.Int] `json:"SUBJECT_ID,omitzero"`
-	// Group site identifier
-	SiteID b24.Opt[string] `json:"SITE_ID,omitzero"`
-	// Group creation date
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Group modification date
-	DateUpdate b24.Opt[b24.Time] `json:"DATE_UPDATE,omitzero"`
-	// Last activity date
-	DateActivity b24.Opt[b24.Time] `json:"DATE_ACTIVITY,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupListParamsOrder) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupListParamsOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupListParamsOrder) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIWorkgroupListParamsParams is the params value of

@@ -82,8 +82,12 @@ type GetParams struct {
 	//   - % — LIKE, substring search
 	//   - !% — NOT LIKE, substring search
 	//
-	// Default — no filtering
-	Filter *GetParamsFilter `json:"FILTER,omitzero"`
+	// Default — no filtering.
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Return group or project by identifier.
 	//
 	// If the parameter is provided, the method adds the filter condition ID =
@@ -109,71 +113,6 @@ type GetParams struct {
 	//
 	// start = (N - 1) * 50, where N — page number
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-}
-
-// GetParamsFilter is the FILTER value of sonet_group.get.
-type GetParamsFilter struct {
-	// Identifier of the group or project
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Name of the group or project
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Identifier of the owner
-	OwnerID b24.Opt[b24.Int] `json:"OWNER_ID,omitzero"`
-	// Activity status of the group.
-	//
-	// Possible values:
-	//
-	//   - Y — group is active
-	//   - N — group is deactivated
-	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// Visibility of the group in the list.
-	//
-	// Possible values:
-	//
-	//   - Y — group is visible in the general list
-	//   - N — group is hidden from the general list
-	Visible b24.Opt[b24.Bool] `json:"VISIBLE,omitzero"`
-	// Is the group open for free membership.
-	//
-	// Possible values:
-	//
-	//   - Y — user can join the group without confirmation
-	//   - N — membership by invitation or request
-	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Is the group archived.
-	//
-	// Possible values:
-	//
-	//   - Y — group is archived
-	//   - N — active group
-	Closed b24.Opt[b24.Bool] `json:"CLOSED,omitzero"`
-	// Creation date of the group in ISO-8601 format
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Modification date of the group in ISO-8601 format
-	DateUpdate b24.Opt[b24.Time] `json:"DATE_UPDATE,omitzero"`
-	// Date of last activity in the group in ISO-8601 format
-	DateActivity b24.Opt[b24.Time] `json:"DATE_ACTIVITY,omitzero"`
-	// Filter by the type of the group's site.
-	//
-	// Possible values:
-	//
-	//   - Y — extranet groups
-	//   - N — non-extranet groups
-	IsExtranet b24.Opt[b24.Bool] `json:"IS_EXTRANET,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain GetParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain GetParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // GetParamsIsAdmin is the IS_ADMIN of sonet_group.get: the constants below are

@@ -100,6 +100,46 @@ func (v ItemUserfieldSettings) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of ItemUserfield, for list filters
+// (b24.Terms(ItemUserfieldKeyID.Eq(…))), select (b24.Columns) and order:
+// each as task.item.userfield spells it, typed by what the field holds.
+const (
+	// ItemUserfieldKeyID is "ID", the key of ItemUserfield.ID in requests.
+	ItemUserfieldKeyID b24.OrderedKey[int64] = "ID"
+	// ItemUserfieldKeyEntityID is "ENTITY_ID", the key of ItemUserfield.EntityID
+	// in requests.
+	ItemUserfieldKeyEntityID b24.TextKey = "ENTITY_ID"
+	// ItemUserfieldKeyFieldName is "FIELD_NAME", the key of
+	// ItemUserfield.FieldName in requests.
+	ItemUserfieldKeyFieldName b24.TextKey = "FIELD_NAME"
+	// ItemUserfieldKeyUserTypeID is "USER_TYPE_ID", the key of
+	// ItemUserfield.UserTypeID in requests.
+	ItemUserfieldKeyUserTypeID b24.TextKey = "USER_TYPE_ID"
+	// ItemUserfieldKeyXMLID is "XML_ID", the key of ItemUserfield.XMLID in
+	// requests.
+	ItemUserfieldKeyXMLID b24.TextKey = "XML_ID"
+	// ItemUserfieldKeySort is "SORT", the key of ItemUserfield.Sort in requests.
+	ItemUserfieldKeySort b24.OrderedKey[int64] = "SORT"
+	// ItemUserfieldKeyMultiple is "MULTIPLE", the key of ItemUserfield.Multiple in
+	// requests.
+	ItemUserfieldKeyMultiple b24.FlagKey = "MULTIPLE"
+	// ItemUserfieldKeyMandatory is "MANDATORY", the key of ItemUserfield.Mandatory
+	// in requests.
+	ItemUserfieldKeyMandatory b24.FlagKey = "MANDATORY"
+	// ItemUserfieldKeyShowFilter is "SHOW_FILTER", the key of
+	// ItemUserfield.ShowFilter in requests.
+	ItemUserfieldKeyShowFilter b24.FlagKey = "SHOW_FILTER"
+	// ItemUserfieldKeyShowInList is "SHOW_IN_LIST", the key of
+	// ItemUserfield.ShowInList in requests.
+	ItemUserfieldKeyShowInList b24.FlagKey = "SHOW_IN_LIST"
+	// ItemUserfieldKeyEditInList is "EDIT_IN_LIST", the key of
+	// ItemUserfield.EditInList in requests.
+	ItemUserfieldKeyEditInList b24.FlagKey = "EDIT_IN_LIST"
+	// ItemUserfieldKeyIsSearchable is "IS_SEARCHABLE", the key of
+	// ItemUserfield.IsSearchable in requests.
+	ItemUserfieldKeyIsSearchable b24.FlagKey = "IS_SEARCHABLE"
+)
+
 // ItemAdd calls task.item.add: Add Task.
 //
 // The method task.item.add creates a new task. The identifier of the created
@@ -1636,8 +1676,7 @@ type ItemUserfieldGetlistParams struct {
 	//   - asc — ascending
 	//   - desc — descending
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{ItemUserfieldKeyID.Desc()}.
 	Order b24.Order `json:"ORDER,omitzero"`
 	// Object for filtering the result in the format {"field": "filter value", ...
 	// }. The value of the filtered field can be a single value or an array of
@@ -1652,9 +1691,10 @@ type ItemUserfieldGetlistParams struct {
 	//   - MULTIPLE — multiple, Y or N
 	//   - MANDATORY — mandatory, Y or N
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from ItemUserfield's typed keys, which spell each key as
+	// task.item.userfield does: b24.Terms(ItemUserfieldKeyEntityID.Eq("x"),
+	// ItemUserfieldKeyID.Gt(10)); custom fields by conversion,
+	// b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"FILTER,omitzero"`
 }
 

@@ -71,6 +71,24 @@ func (v APIScrumBacklogInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of APIScrumBacklog, for list filters
+// (b24.Terms(APIScrumBacklogKeyGroupID.Eq(…))), select (b24.Columns) and
+// order: each as tasks.api.scrum.backlog spells it, typed by what the field
+// holds.
+const (
+	// APIScrumBacklogKeyGroupID is "groupId", the key of APIScrumBacklog.GroupID
+	// in requests.
+	APIScrumBacklogKeyGroupID b24.OrderedKey[int64] = "groupId"
+	// APIScrumBacklogKeyCreatedBy is "createdBy", the key of
+	// APIScrumBacklog.CreatedBy in requests.
+	APIScrumBacklogKeyCreatedBy b24.OrderedKey[int64] = "createdBy"
+	// APIScrumBacklogKeyModifiedBy is "modifiedBy", the key of
+	// APIScrumBacklog.ModifiedBy in requests.
+	APIScrumBacklogKeyModifiedBy b24.OrderedKey[int64] = "modifiedBy"
+	// APIScrumBacklogKeyID is "id", the key of APIScrumBacklog.ID in requests.
+	APIScrumBacklogKeyID b24.OrderedKey[int64] = "id"
+)
+
 // APIScrumEpic is one api scrum epic of tasks.api.scrum.epic, as the family's
 // methods return it. Its fields are the union of what the family's pages
 // document (tasks-api-scrum-epic-get, tasks-api-scrum-epic-add,
@@ -182,6 +200,26 @@ func (v APIScrumKanban) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// The typed REST 2 keys of APIScrumKanban, for list filters
+// (b24.Terms(APIScrumKanbanKeyName.Eq(…))), select (b24.Columns) and order:
+// each as tasks.api.scrum.kanban spells it, typed by what the field holds.
+const (
+	// APIScrumKanbanKeyName is "name", the key of APIScrumKanban.Name in requests.
+	APIScrumKanbanKeyName b24.TextKey = "name"
+	// APIScrumKanbanKeySort is "sort", the key of APIScrumKanban.Sort in requests.
+	APIScrumKanbanKeySort b24.OrderedKey[int64] = "sort"
+	// APIScrumKanbanKeyType is "type", the key of APIScrumKanban.Type in requests.
+	APIScrumKanbanKeyType b24.TextKey = "type"
+	// APIScrumKanbanKeySprintID is "sprintId", the key of APIScrumKanban.SprintID
+	// in requests.
+	APIScrumKanbanKeySprintID b24.OrderedKey[int64] = "sprintId"
+	// APIScrumKanbanKeyColor is "color", the key of APIScrumKanban.Color in
+	// requests.
+	APIScrumKanbanKeyColor b24.TextKey = "color"
+	// APIScrumKanbanKeyID is "id", the key of APIScrumKanban.ID in requests.
+	APIScrumKanbanKeyID b24.OrderedKey[int64] = "id"
+)
+
 // APIScrumSprint is one api scrum sprint of tasks.api.scrum.sprint, as the
 // family's methods return it. Its fields are the union of what the family's
 // pages document (tasks-api-scrum-sprint-get-fields,
@@ -268,6 +306,42 @@ func (v APIScrumSprintInput) MarshalJSON() ([]byte, error) {
 	type plain APIScrumSprintInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// The typed REST 2 keys of APIScrumSprint, for list filters
+// (b24.Terms(APIScrumSprintKeyGroupID.Eq(…))), select (b24.Columns) and
+// order: each as tasks.api.scrum.sprint spells it, typed by what the field
+// holds.
+const (
+	// APIScrumSprintKeyGroupID is "groupId", the key of APIScrumSprint.GroupID in
+	// requests.
+	APIScrumSprintKeyGroupID b24.OrderedKey[int64] = "groupId"
+	// APIScrumSprintKeyName is "name", the key of APIScrumSprint.Name in requests.
+	APIScrumSprintKeyName b24.TextKey = "name"
+	// APIScrumSprintKeySort is "sort", the key of APIScrumSprint.Sort in requests.
+	APIScrumSprintKeySort b24.OrderedKey[int64] = "sort"
+	// APIScrumSprintKeyCreatedBy is "createdBy", the key of
+	// APIScrumSprint.CreatedBy in requests.
+	APIScrumSprintKeyCreatedBy b24.OrderedKey[int64] = "createdBy"
+	// APIScrumSprintKeyModifiedBy is "modifiedBy", the key of
+	// APIScrumSprint.ModifiedBy in requests.
+	APIScrumSprintKeyModifiedBy b24.OrderedKey[int64] = "modifiedBy"
+	// APIScrumSprintKeyDateStart is "dateStart", the key of
+	// APIScrumSprint.DateStart in requests.
+	APIScrumSprintKeyDateStart b24.TextKey = "dateStart"
+	// APIScrumSprintKeyDateEnd is "dateEnd", the key of APIScrumSprint.DateEnd in
+	// requests.
+	APIScrumSprintKeyDateEnd b24.TextKey = "dateEnd"
+	// APIScrumSprintKeyStatus is "status", the key of APIScrumSprint.Status in
+	// requests.
+	APIScrumSprintKeyStatus b24.TextKey = "status"
+	// APIScrumSprintKeyID is "id", the key of APIScrumSprint.ID in requests.
+	APIScrumSprintKeyID b24.OrderedKey[int64] = "id"
+	// APIScrumSprintKeyEntityType is "entityType", the key of
+	// APIScrumSprint.EntityType in requests.
+	APIScrumSprintKeyEntityType b24.TextKey = "entityType"
+	// APIScrumSprintKeyGoal is "goal", the key of APIScrumSprint.Goal in requests.
+	APIScrumSprintKeyGoal b24.TextKey = "goal"
+)
 
 // APIScrumTask is one api scrum task of tasks.api.scrum.task, as the family's
 // methods return it. Its fields are the union of what the family's pages
@@ -2435,10 +2509,17 @@ type APIScrumSprintListParams struct {
 	//
 	//   - asc — ascending
 	//   - desc — descending
-	Order *APIScrumSprintListParamsOrder `json:"order,omitzero"`
+	//
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// An object of type {'filterable_field': 'filter_value' [, ...]}. Available
 	// fields are described in the table below
-	Filter *APIScrumSprintListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An array of record fields that will be returned by the method. You can
 	// specify only the fields that are necessary.
 	//
@@ -2449,88 +2530,6 @@ type APIScrumSprintListParams struct {
 	Select map[string]any `json:"select,omitzero"`
 	// The page number of the output. Works for https requests
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-}
-
-// APIScrumSprintListParamsOrder is the order value of
-// tasks.api.scrum.sprint.list.
-type APIScrumSprintListParamsOrder struct {
-	// Identifier of the sprint
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Scrum identifier
-	GroupID b24.Opt[b24.Int] `json:"GROUP_ID,omitzero"`
-	// Item type
-	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
-	// Name
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Sorting
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Created by
-	CreatedBy b24.Opt[b24.Int] `json:"CREATED_BY,omitzero"`
-	// Modified by
-	ModifiedBy b24.Opt[b24.Int] `json:"MODIFIED_BY,omitzero"`
-	// Start date
-	DateStart b24.Opt[string] `json:"DATE_START,omitzero"`
-	// End date
-	DateEnd b24.Opt[string] `json:"DATE_END,omitzero"`
-	// Status
-	Status b24.Opt[string] `json:"STATUS,omitzero"`
-	// Information
-	Info map[string]any `json:"INFO,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumSprintListParamsOrder) UnmarshalJSON(data []byte) error {
-	type plain APIScrumSprintListParamsOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumSprintListParamsOrder) MarshalJSON() ([]byte, error) {
-	type plain APIScrumSprintListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIScrumSprintListParamsFilter is the filter value of
-// tasks.api.scrum.sprint.list.
-type APIScrumSprintListParamsFilter struct {
-	// Identifier of the sprint
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Scrum identifier
-	GroupID b24.Opt[b24.Int] `json:"GROUP_ID,omitzero"`
-	// Item type
-	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
-	// Name
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Sorting
-	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
-	// Created by
-	CreatedBy b24.Opt[b24.Int] `json:"CREATED_BY,omitzero"`
-	// Modified by
-	ModifiedBy b24.Opt[b24.Int] `json:"MODIFIED_BY,omitzero"`
-	// Start date
-	DateStart b24.Opt[string] `json:"DATE_START,omitzero"`
-	// End date
-	DateEnd b24.Opt[string] `json:"DATE_END,omitzero"`
-	// Status
-	Status b24.Opt[string] `json:"STATUS,omitzero"`
-	// Information
-	Info map[string]any `json:"INFO,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumSprintListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain APIScrumSprintListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumSprintListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain APIScrumSprintListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumSprintStart calls tasks.api.scrum.sprint.start: Start Sprint.

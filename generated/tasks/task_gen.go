@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // Task is one task of tasks.task, as the family's methods return it. Its
@@ -1103,6 +1104,187 @@ func (v *TaskInputStatus) UnmarshalJSON(data []byte) error {
 	*v = TaskInputStatus(s)
 	return nil
 }
+
+// The typed REST 2 keys of Task, for list filters
+// (b24.Terms(TaskKeyID.Eq(…))), select (b24.Columns) and order: each as
+// tasks.task spells it, typed by what the field holds.
+const (
+	// TaskKeyID is "ID", the key of Task.ID in requests.
+	TaskKeyID b24.OrderedKey[int64] = "ID"
+	// TaskKeyParentID is "PARENT_ID", the key of Task.ParentID in requests.
+	TaskKeyParentID b24.OrderedKey[int64] = "PARENT_ID"
+	// TaskKeyTitle is "TITLE", the key of Task.Title in requests.
+	TaskKeyTitle b24.TextKey = "TITLE"
+	// TaskKeyDescription is "DESCRIPTION", the key of Task.Description in
+	// requests.
+	TaskKeyDescription b24.TextKey = "DESCRIPTION"
+	// TaskKeyMark is "MARK", the key of Task.Mark in requests.
+	TaskKeyMark b24.TextKey = "MARK"
+	// TaskKeyPriority is "PRIORITY", the key of Task.Priority in requests.
+	TaskKeyPriority b24.TextKey = "PRIORITY"
+	// TaskKeyStatus is "STATUS", the key of Task.Status in requests.
+	TaskKeyStatus b24.TextKey = "STATUS"
+	// TaskKeyMultitask is "MULTITASK", the key of Task.Multitask in requests.
+	TaskKeyMultitask b24.TextKey = "MULTITASK"
+	// TaskKeyNotViewed is "NOT_VIEWED", the key of Task.NotViewed in requests.
+	TaskKeyNotViewed b24.TextKey = "NOT_VIEWED"
+	// TaskKeyReplicate is "REPLICATE", the key of Task.Replicate in requests.
+	TaskKeyReplicate b24.TextKey = "REPLICATE"
+	// TaskKeyGroupID is "GROUP_ID", the key of Task.GroupID in requests.
+	TaskKeyGroupID b24.OrderedKey[int64] = "GROUP_ID"
+	// TaskKeyStageID is "STAGE_ID", the key of Task.StageID in requests.
+	TaskKeyStageID b24.OrderedKey[int64] = "STAGE_ID"
+	// TaskKeySprintID is "SPRINT_ID", the key of Task.SprintID in requests.
+	TaskKeySprintID b24.OrderedKey[int64] = "SPRINT_ID"
+	// TaskKeyBacklogID is "BACKLOG_ID", the key of Task.BacklogID in requests.
+	TaskKeyBacklogID b24.OrderedKey[int64] = "BACKLOG_ID"
+	// TaskKeyCreatedBy is "CREATED_BY", the key of Task.CreatedBy in requests.
+	TaskKeyCreatedBy b24.OrderedKey[int64] = "CREATED_BY"
+	// TaskKeyCreatedDate is "CREATED_DATE", the key of Task.CreatedDate in
+	// requests.
+	TaskKeyCreatedDate b24.OrderedKey[time.Time] = "CREATED_DATE"
+	// TaskKeyResponsibleID is "RESPONSIBLE_ID", the key of Task.ResponsibleID in
+	// requests.
+	TaskKeyResponsibleID b24.OrderedKey[int64] = "RESPONSIBLE_ID"
+	// TaskKeyChangedBy is "CHANGED_BY", the key of Task.ChangedBy in requests.
+	TaskKeyChangedBy b24.OrderedKey[int64] = "CHANGED_BY"
+	// TaskKeyChangedDate is "CHANGED_DATE", the key of Task.ChangedDate in
+	// requests.
+	TaskKeyChangedDate b24.OrderedKey[time.Time] = "CHANGED_DATE"
+	// TaskKeyStatusChangedBy is "STATUS_CHANGED_BY", the key of
+	// Task.StatusChangedBy in requests.
+	TaskKeyStatusChangedBy b24.OrderedKey[int64] = "STATUS_CHANGED_BY"
+	// TaskKeyStatusChangedDate is "STATUS_CHANGED_DATE", the key of
+	// Task.StatusChangedDate in requests.
+	TaskKeyStatusChangedDate b24.OrderedKey[time.Time] = "STATUS_CHANGED_DATE"
+	// TaskKeyClosedBy is "CLOSED_BY", the key of Task.ClosedBy in requests.
+	TaskKeyClosedBy b24.OrderedKey[int64] = "CLOSED_BY"
+	// TaskKeyClosedDate is "CLOSED_DATE", the key of Task.ClosedDate in requests.
+	TaskKeyClosedDate b24.OrderedKey[time.Time] = "CLOSED_DATE"
+	// TaskKeyActivityDate is "ACTIVITY_DATE", the key of Task.ActivityDate in
+	// requests.
+	TaskKeyActivityDate b24.OrderedKey[time.Time] = "ACTIVITY_DATE"
+	// TaskKeyDateStart is "DATE_START", the key of Task.DateStart in requests.
+	TaskKeyDateStart b24.OrderedKey[time.Time] = "DATE_START"
+	// TaskKeyDeadline is "DEADLINE", the key of Task.Deadline in requests.
+	TaskKeyDeadline b24.OrderedKey[time.Time] = "DEADLINE"
+	// TaskKeyStartDatePlan is "START_DATE_PLAN", the key of Task.StartDatePlan in
+	// requests.
+	TaskKeyStartDatePlan b24.OrderedKey[time.Time] = "START_DATE_PLAN"
+	// TaskKeyEndDatePlan is "END_DATE_PLAN", the key of Task.EndDatePlan in
+	// requests.
+	TaskKeyEndDatePlan b24.OrderedKey[time.Time] = "END_DATE_PLAN"
+	// TaskKeyGUID is "GUID", the key of Task.GUID in requests.
+	TaskKeyGUID b24.TextKey = "GUID"
+	// TaskKeyXMLID is "XML_ID", the key of Task.XMLID in requests.
+	TaskKeyXMLID b24.TextKey = "XML_ID"
+	// TaskKeyCommentsCount is "COMMENTS_COUNT", the key of Task.CommentsCount in
+	// requests.
+	TaskKeyCommentsCount b24.OrderedKey[int64] = "COMMENTS_COUNT"
+	// TaskKeyServiceCommentsCount is "SERVICE_COMMENTS_COUNT", the key of
+	// Task.ServiceCommentsCount in requests.
+	TaskKeyServiceCommentsCount b24.OrderedKey[int64] = "SERVICE_COMMENTS_COUNT"
+	// TaskKeyNewCommentsCount is "NEW_COMMENTS_COUNT", the key of
+	// Task.NewCommentsCount in requests.
+	TaskKeyNewCommentsCount b24.OrderedKey[int64] = "NEW_COMMENTS_COUNT"
+	// TaskKeyAllowChangeDeadline is "ALLOW_CHANGE_DEADLINE", the key of
+	// Task.AllowChangeDeadline in requests.
+	TaskKeyAllowChangeDeadline b24.TextKey = "ALLOW_CHANGE_DEADLINE"
+	// TaskKeyAllowTimeTracking is "ALLOW_TIME_TRACKING", the key of
+	// Task.AllowTimeTracking in requests.
+	TaskKeyAllowTimeTracking b24.TextKey = "ALLOW_TIME_TRACKING"
+	// TaskKeyTaskControl is "TASK_CONTROL", the key of Task.TaskControl in
+	// requests.
+	TaskKeyTaskControl b24.TextKey = "TASK_CONTROL"
+	// TaskKeyAddInReport is "ADD_IN_REPORT", the key of Task.AddInReport in
+	// requests.
+	TaskKeyAddInReport b24.TextKey = "ADD_IN_REPORT"
+	// TaskKeyForkedByTemplateID is "FORKED_BY_TEMPLATE_ID", the key of
+	// Task.ForkedByTemplateID in requests.
+	TaskKeyForkedByTemplateID b24.TextKey = "FORKED_BY_TEMPLATE_ID"
+	// TaskKeyTimeEstimate is "TIME_ESTIMATE", the key of Task.TimeEstimate in
+	// requests.
+	TaskKeyTimeEstimate b24.OrderedKey[int64] = "TIME_ESTIMATE"
+	// TaskKeyTimeSpentInLogs is "TIME_SPENT_IN_LOGS", the key of
+	// Task.TimeSpentInLogs in requests.
+	TaskKeyTimeSpentInLogs b24.OrderedKey[int64] = "TIME_SPENT_IN_LOGS"
+	// TaskKeyMatchWorkTime is "MATCH_WORK_TIME", the key of Task.MatchWorkTime in
+	// requests.
+	TaskKeyMatchWorkTime b24.TextKey = "MATCH_WORK_TIME"
+	// TaskKeyForumTopicID is "FORUM_TOPIC_ID", the key of Task.ForumTopicID in
+	// requests.
+	TaskKeyForumTopicID b24.OrderedKey[int64] = "FORUM_TOPIC_ID"
+	// TaskKeyForumID is "FORUM_ID", the key of Task.ForumID in requests.
+	TaskKeyForumID b24.OrderedKey[int64] = "FORUM_ID"
+	// TaskKeySiteID is "SITE_ID", the key of Task.SiteID in requests.
+	TaskKeySiteID b24.TextKey = "SITE_ID"
+	// TaskKeySubordinate is "SUBORDINATE", the key of Task.Subordinate in
+	// requests.
+	TaskKeySubordinate b24.TextKey = "SUBORDINATE"
+	// TaskKeyFavorite is "FAVORITE", the key of Task.Favorite in requests.
+	TaskKeyFavorite b24.TextKey = "FAVORITE"
+	// TaskKeyExchangeModified is "EXCHANGE_MODIFIED", the key of
+	// Task.ExchangeModified in requests.
+	TaskKeyExchangeModified b24.OrderedKey[time.Time] = "EXCHANGE_MODIFIED"
+	// TaskKeyExchangeID is "EXCHANGE_ID", the key of Task.ExchangeID in requests.
+	TaskKeyExchangeID b24.OrderedKey[int64] = "EXCHANGE_ID"
+	// TaskKeyOutlookVersion is "OUTLOOK_VERSION", the key of Task.OutlookVersion
+	// in requests.
+	TaskKeyOutlookVersion b24.OrderedKey[int64] = "OUTLOOK_VERSION"
+	// TaskKeyViewedDate is "VIEWED_DATE", the key of Task.ViewedDate in requests.
+	TaskKeyViewedDate b24.OrderedKey[time.Time] = "VIEWED_DATE"
+	// TaskKeySorting is "SORTING", the key of Task.Sorting in requests.
+	TaskKeySorting b24.OrderedKey[float64] = "SORTING"
+	// TaskKeyDurationPlan is "DURATION_PLAN", the key of Task.DurationPlan in
+	// requests.
+	TaskKeyDurationPlan b24.OrderedKey[int64] = "DURATION_PLAN"
+	// TaskKeyDurationFact is "DURATION_FACT", the key of Task.DurationFact in
+	// requests.
+	TaskKeyDurationFact b24.OrderedKey[int64] = "DURATION_FACT"
+	// TaskKeyDurationType is "DURATION_TYPE", the key of Task.DurationType in
+	// requests.
+	TaskKeyDurationType b24.TextKey = "DURATION_TYPE"
+	// TaskKeyIsMuted is "IS_MUTED", the key of Task.IsMuted in requests.
+	TaskKeyIsMuted b24.TextKey = "IS_MUTED"
+	// TaskKeyIsPinned is "IS_PINNED", the key of Task.IsPinned in requests.
+	TaskKeyIsPinned b24.TextKey = "IS_PINNED"
+	// TaskKeyIsPinnedInGroup is "IS_PINNED_IN_GROUP", the key of
+	// Task.IsPinnedInGroup in requests.
+	TaskKeyIsPinnedInGroup b24.TextKey = "IS_PINNED_IN_GROUP"
+	// TaskKeyFlowID is "FLOW_ID", the key of Task.FlowID in requests.
+	TaskKeyFlowID b24.OrderedKey[int64] = "FLOW_ID"
+	// TaskKeyUfNewTasksField is "UF_NEW_TASKS_FIELD", the key of
+	// Task.UfNewTasksField in requests.
+	TaskKeyUfNewTasksField b24.TextKey = "UF_NEW_TASKS_FIELD"
+	// TaskKeyDescriptionInBbcode is "descriptionInBbcode", the key of
+	// Task.DescriptionInBbcode in requests.
+	TaskKeyDescriptionInBbcode b24.TextKey = "descriptionInBbcode"
+	// TaskKeyLengthDeadline is "lengthDeadline", the key of Task.LengthDeadline in
+	// requests.
+	TaskKeyLengthDeadline b24.TextKey = "lengthDeadline"
+	// TaskKeyTaskRequireResult is "taskRequireResult", the key of
+	// Task.TaskRequireResult in requests.
+	TaskKeyTaskRequireResult b24.TextKey = "taskRequireResult"
+	// TaskKeyTaskHasOpenResult is "taskHasOpenResult", the key of
+	// Task.TaskHasOpenResult in requests.
+	TaskKeyTaskHasOpenResult b24.TextKey = "taskHasOpenResult"
+	// TaskKeyTaskHasResult is "taskHasResult", the key of Task.TaskHasResult in
+	// requests.
+	TaskKeyTaskHasResult b24.TextKey = "taskHasResult"
+	// TaskKeyTimerIsRunningForCurrentUser is "timerIsRunningForCurrentUser", the
+	// key of Task.TimerIsRunningForCurrentUser in requests.
+	TaskKeyTimerIsRunningForCurrentUser b24.TextKey = "timerIsRunningForCurrentUser"
+	// TaskKeyParsedDescription is "parsedDescription", the key of
+	// Task.ParsedDescription in requests.
+	TaskKeyParsedDescription b24.TextKey = "parsedDescription"
+	// TaskKeySubStatus is "subStatus", the key of Task.SubStatus in requests.
+	TaskKeySubStatus b24.TextKey = "subStatus"
+	// TaskKeyCheckListCanAdd is "checkListCanAdd", the key of Task.CheckListCanAdd
+	// in requests.
+	TaskKeyCheckListCanAdd b24.FlagKey = "checkListCanAdd"
+	// TaskKeyChatID is "chatId", the key of Task.ChatID in requests.
+	TaskKeyChatID b24.OrderedKey[int64] = "chatId"
+)
 
 // TaskAccessFieldGet calls tasks.task.access.field.get (REST 3.0): Get Task
 // Access Field Permissions.
@@ -4932,6 +5114,8 @@ type TaskGetParams struct {
 	//
 	// To retrieve custom fields, specify them in SELECT. You can find the names of
 	// custom fields using the tasks.task.getFields method.
+	//
+	// b24.Columns(TaskKeyID, TaskKeyTitle) spells it from Task's typed keys.
 	Select []string `json:"select,omitzero"`
 }
 
@@ -6758,7 +6942,11 @@ type TaskHistoryListParams struct {
 	TaskID b24.Int `json:"taskId"`
 	// Filter by event type in the format {FIELD: 'EVENT'}. A list of possible
 	// values for FIELD is described below
-	Filter *TaskHistoryListParamsFilter `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the result in the form {"field": "sort value", ... }.
 	//
 	// The sorting direction can take the following values:
@@ -6783,112 +6971,6 @@ func (p *TaskHistoryListParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// TaskHistoryListParamsFilter is the filter value of tasks.task.history.list.
-type TaskHistoryListParamsFilter struct {
-	// Identifier of the history event
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// Date and time of the event creation in ISO 8601 format
-	CreatedDate b24.Opt[string] `json:"createdDate,omitzero"`
-	// Type of the history event. Possible values for field:
-	//
-	//   - TITLE — change of task title
-	//   - DESCRIPTION — change of task description
-	//   - REAL_STATUS — change of actual status
-	//   - STATUS — change of task status
-	//   - PRIORITY — change of priority
-	//   - MARK — change of task rating
-	//   - COMMENT — addition of a comment
-	//   - DELETE — deletion of a task
-	//   - NEW — creation of a new task
-	//   - RENEW — restoration of a task
-	//   - MOVE_TO_BACKLOG — moving a task to the backlog
-	//   - MOVE_TO_SPRINT — moving a task to a sprint
-	//   - PARENT_ID — change of parent task
-	//   - GROUP_ID — change of working group/project
-	//   - STAGE_ID — change of stage
-	//   - CREATED_BY — change of task author
-	//   - RESPONSIBLE_ID — change of executor
-	//   - ACCOMPLICES — change of participants
-	//   - AUDITORS — change of auditors
-	//   - DEADLINE — change of deadline
-	//   - START_DATE_PLAN — change of planned start date
-	//   - END_DATE_PLAN — change of planned end date
-	//   - DURATION_PLAN — change of planned duration
-	//   - DURATION_PLAN_SECONDS — change of planned duration in seconds
-	//   - DURATION_FACT — change of actual duration
-	//   - TIME_ESTIMATE — change of time estimate
-	//   - TIME_SPENT_IN_LOGS — change of actual time spent in logs
-	//   - TAGS — change of task tags
-	//   - DEPENDS_ON — change of task dependencies
-	//   - FILES — change of file list
-	//   - UF_TASK_WEBDAV_FILES — change of user field with files
-	//   - CHECKLIST_ITEM_CREATE — creation of a checklist item
-	//   - CHECKLIST_ITEM_RENAME — renaming of a checklist item
-	//   - CHECKLIST_ITEM_REMOVE — deletion of a checklist item
-	//   - CHECKLIST_ITEM_CHECK — marking a checklist item as completed
-	//   - CHECKLIST_ITEM_UNCHECK — unchecking a checklist item
-	//   - ADD_IN_REPORT — change of the "add to report" flag
-	//   - TASK_CONTROL — change of result control
-	//   - ALLOW_TIME_TRACKING — enabling or disabling time tracking
-	//   - ALLOW_CHANGE_DEADLINE — allowing or prohibiting deadline changes
-	//   - FLOW_ID — change of flow
-	Field b24.Opt[TaskHistoryListParamsFilterField] `json:"field,omitzero"`
-	// The object describes what change occurred:
-	//
-	//   - from — value before the change
-	//   - to — value after the change
-	//
-	// The type of value depends on the event: for a new comment — ID of the
-	// comment, for a checklist item change — text of the item, for adding an
-	// auditor — user identifier, and so on
-	Value map[string]any `json:"value,omitzero"`
-	// An object with user description who performed the action
-	User *TaskHistoryListParamsFilterUser `json:"user,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskHistoryListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain TaskHistoryListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskHistoryListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain TaskHistoryListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskHistoryListParamsFilterUser is the user value of
-// tasks.task.history.list.
-type TaskHistoryListParamsFilterUser struct {
-	// User identifier
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// First name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Last name
-	LastName b24.Opt[string] `json:"lastName,omitzero"`
-	// Middle name
-	SecondName b24.Opt[string] `json:"secondName,omitzero"`
-	// Login
-	Login b24.Opt[string] `json:"login,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskHistoryListParamsFilterUser) UnmarshalJSON(data []byte) error {
-	type plain TaskHistoryListParamsFilterUser
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskHistoryListParamsFilterUser) MarshalJSON() ([]byte, error) {
-	type plain TaskHistoryListParamsFilterUser
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TaskHistoryListItem is one row of tasks.task.history.list.
@@ -7033,106 +7115,6 @@ func (v *TaskHistoryListResult) UnmarshalJSON(data []byte) error {
 func (v TaskHistoryListResult) MarshalJSON() ([]byte, error) {
 	type plain TaskHistoryListResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskHistoryListParamsFilterField is the field of tasks.task.history.list:
-// the constants below are the documented values; others are accepted too.
-type TaskHistoryListParamsFilterField string
-
-// The documented values of TaskHistoryListParamsFilterField.
-const (
-	// change of task title
-	TaskHistoryListParamsFilterFieldTitle TaskHistoryListParamsFilterField = "TITLE"
-	// change of task description
-	TaskHistoryListParamsFilterFieldDescription TaskHistoryListParamsFilterField = "DESCRIPTION"
-	// change of actual status
-	TaskHistoryListParamsFilterFieldRealStatus TaskHistoryListParamsFilterField = "REAL_STATUS"
-	// change of task status
-	TaskHistoryListParamsFilterFieldStatus TaskHistoryListParamsFilterField = "STATUS"
-	// change of priority
-	TaskHistoryListParamsFilterFieldPriority TaskHistoryListParamsFilterField = "PRIORITY"
-	// change of task rating
-	TaskHistoryListParamsFilterFieldMark TaskHistoryListParamsFilterField = "MARK"
-	// addition of a comment
-	TaskHistoryListParamsFilterFieldComment TaskHistoryListParamsFilterField = "COMMENT"
-	// deletion of a task
-	TaskHistoryListParamsFilterFieldDelete TaskHistoryListParamsFilterField = "DELETE"
-	// creation of a new task
-	TaskHistoryListParamsFilterFieldNew TaskHistoryListParamsFilterField = "NEW"
-	// restoration of a task
-	TaskHistoryListParamsFilterFieldRenew TaskHistoryListParamsFilterField = "RENEW"
-	// moving a task to the backlog
-	TaskHistoryListParamsFilterFieldMoveToBacklog TaskHistoryListParamsFilterField = "MOVE_TO_BACKLOG"
-	// moving a task to a sprint
-	TaskHistoryListParamsFilterFieldMoveToSprint TaskHistoryListParamsFilterField = "MOVE_TO_SPRINT"
-	// change of parent task
-	TaskHistoryListParamsFilterFieldParentID TaskHistoryListParamsFilterField = "PARENT_ID"
-	// change of working group/project
-	TaskHistoryListParamsFilterFieldGroupID TaskHistoryListParamsFilterField = "GROUP_ID"
-	// change of stage
-	TaskHistoryListParamsFilterFieldStageID TaskHistoryListParamsFilterField = "STAGE_ID"
-	// change of task author
-	TaskHistoryListParamsFilterFieldCreatedBy TaskHistoryListParamsFilterField = "CREATED_BY"
-	// change of executor
-	TaskHistoryListParamsFilterFieldResponsibleID TaskHistoryListParamsFilterField = "RESPONSIBLE_ID"
-	// change of participants
-	TaskHistoryListParamsFilterFieldAccomplices TaskHistoryListParamsFilterField = "ACCOMPLICES"
-	// change of auditors
-	TaskHistoryListParamsFilterFieldAuditors TaskHistoryListParamsFilterField = "AUDITORS"
-	// change of deadline
-	TaskHistoryListParamsFilterFieldDeadline TaskHistoryListParamsFilterField = "DEADLINE"
-	// change of planned start date
-	TaskHistoryListParamsFilterFieldStartDatePlan TaskHistoryListParamsFilterField = "START_DATE_PLAN"
-	// change of planned end date
-	TaskHistoryListParamsFilterFieldEndDatePlan TaskHistoryListParamsFilterField = "END_DATE_PLAN"
-	// change of planned duration
-	TaskHistoryListParamsFilterFieldDurationPlan TaskHistoryListParamsFilterField = "DURATION_PLAN"
-	// change of planned duration in seconds
-	TaskHistoryListParamsFilterFieldDurationPlanSeconds TaskHistoryListParamsFilterField = "DURATION_PLAN_SECONDS"
-	// change of actual duration
-	TaskHistoryListParamsFilterFieldDurationFact TaskHistoryListParamsFilterField = "DURATION_FACT"
-	// change of time estimate
-	TaskHistoryListParamsFilterFieldTimeEstimate TaskHistoryListParamsFilterField = "TIME_ESTIMATE"
-	// change of actual time spent in logs
-	TaskHistoryListParamsFilterFieldTimeSpentInLogs TaskHistoryListParamsFilterField = "TIME_SPENT_IN_LOGS"
-	// change of task tags
-	TaskHistoryListParamsFilterFieldTags TaskHistoryListParamsFilterField = "TAGS"
-	// change of task dependencies
-	TaskHistoryListParamsFilterFieldDependsOn TaskHistoryListParamsFilterField = "DEPENDS_ON"
-	// change of file list
-	TaskHistoryListParamsFilterFieldFiles TaskHistoryListParamsFilterField = "FILES"
-	// change of user field with files
-	TaskHistoryListParamsFilterFieldUfTaskWebdavFiles TaskHistoryListParamsFilterField = "UF_TASK_WEBDAV_FILES"
-	// creation of a checklist item
-	TaskHistoryListParamsFilterFieldChecklistItemCreate TaskHistoryListParamsFilterField = "CHECKLIST_ITEM_CREATE"
-	// renaming of a checklist item
-	TaskHistoryListParamsFilterFieldChecklistItemRename TaskHistoryListParamsFilterField = "CHECKLIST_ITEM_RENAME"
-	// deletion of a checklist item
-	TaskHistoryListParamsFilterFieldChecklistItemRemove TaskHistoryListParamsFilterField = "CHECKLIST_ITEM_REMOVE"
-	// marking a checklist item as completed
-	TaskHistoryListParamsFilterFieldChecklistItemCheck TaskHistoryListParamsFilterField = "CHECKLIST_ITEM_CHECK"
-	// unchecking a checklist item
-	TaskHistoryListParamsFilterFieldChecklistItemUncheck TaskHistoryListParamsFilterField = "CHECKLIST_ITEM_UNCHECK"
-	// change of the "add to report" flag
-	TaskHistoryListParamsFilterFieldAddInReport TaskHistoryListParamsFilterField = "ADD_IN_REPORT"
-	// change of result control
-	TaskHistoryListParamsFilterFieldTaskControl TaskHistoryListParamsFilterField = "TASK_CONTROL"
-	// enabling or disabling time tracking
-	TaskHistoryListParamsFilterFieldAllowTimeTracking TaskHistoryListParamsFilterField = "ALLOW_TIME_TRACKING"
-	// allowing or prohibiting deadline changes
-	TaskHistoryListParamsFilterFieldAllowChangeDeadline TaskHistoryListParamsFilterField = "ALLOW_CHANGE_DEADLINE"
-	// change of flow
-	TaskHistoryListParamsFilterFieldFlowID TaskHistoryListParamsFilterField = "FLOW_ID"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TaskHistoryListParamsFilterField) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TaskHistoryListParamsFilterField(s)
-	return nil
 }
 
 // TaskHistoryListItemField is the field of tasks.task.history.list: the
@@ -7335,8 +7317,7 @@ type TaskListParams struct {
 	//
 	// Default: ID.
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{TaskKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// An object for filtering the task list in the format {"field_1": "value_1",
 	// ... "field_N": "value_N"}. The filterable fields can take the following
@@ -7397,9 +7378,9 @@ type TaskListParams struct {
 	//
 	// By default, records are not filtered.
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Task's typed keys, which spell each key as tasks.task does:
+	// b24.Terms(TaskKeyTitle.Eq("x"), TaskKeyID.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An array containing a list of fields to select.
 	//
@@ -7407,6 +7388,8 @@ type TaskListParams struct {
 	// without additional data calculated on the fly.
 	//
 	// Always specify fields in select. The default set of fields may change.
+	//
+	// b24.Columns(TaskKeyID, TaskKeyTitle) spells it from Task's typed keys.
 	Select []string `json:"select,omitzero"`
 	// Additional information that can be retrieved about the task:
 	//

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"time"
 )
 
 // Template is one template of tasks.template, as the family's methods return
@@ -280,6 +281,139 @@ func (v *TemplateTparamType) UnmarshalJSON(data []byte) error {
 	*v = TemplateTparamType(s)
 	return nil
 }
+
+// The typed REST 2 keys of Template, for list filters
+// (b24.Terms(TemplateKeyID.Eq(…))), select (b24.Columns) and order: each as
+// tasks.template spells it, typed by what the field holds.
+const (
+	// TemplateKeyID is "ID", the key of Template.ID in requests.
+	TemplateKeyID b24.OrderedKey[int64] = "ID"
+	// TemplateKeyParentID is "PARENT_ID", the key of Template.ParentID in
+	// requests.
+	TemplateKeyParentID b24.OrderedKey[int64] = "PARENT_ID"
+	// TemplateKeyTitle is "TITLE", the key of Template.Title in requests.
+	TemplateKeyTitle b24.TextKey = "TITLE"
+	// TemplateKeyDescription is "DESCRIPTION", the key of Template.Description in
+	// requests.
+	TemplateKeyDescription b24.TextKey = "DESCRIPTION"
+	// TemplateKeyPriority is "PRIORITY", the key of Template.Priority in requests.
+	TemplateKeyPriority b24.TextKey = "PRIORITY"
+	// TemplateKeyGroupID is "GROUP_ID", the key of Template.GroupID in requests.
+	TemplateKeyGroupID b24.OrderedKey[int64] = "GROUP_ID"
+	// TemplateKeyStageID is "STAGE_ID", the key of Template.StageID in requests.
+	TemplateKeyStageID b24.OrderedKey[int64] = "STAGE_ID"
+	// TemplateKeyCreatedBy is "CREATED_BY", the key of Template.CreatedBy in
+	// requests.
+	TemplateKeyCreatedBy b24.OrderedKey[int64] = "CREATED_BY"
+	// TemplateKeyResponsibleID is "RESPONSIBLE_ID", the key of
+	// Template.ResponsibleID in requests.
+	TemplateKeyResponsibleID b24.OrderedKey[int64] = "RESPONSIBLE_ID"
+	// TemplateKeyDependsOn is "DEPENDS_ON", the key of Template.DependsOn in
+	// requests.
+	TemplateKeyDependsOn b24.OrderedKey[int64] = "DEPENDS_ON"
+	// TemplateKeyResponsibles is "RESPONSIBLES", the key of Template.Responsibles
+	// in requests.
+	TemplateKeyResponsibles b24.TextKey = "RESPONSIBLES"
+	// TemplateKeyAccomplices is "ACCOMPLICES", the key of Template.Accomplices in
+	// requests.
+	TemplateKeyAccomplices b24.TextKey = "ACCOMPLICES"
+	// TemplateKeyAuditors is "AUDITORS", the key of Template.Auditors in requests.
+	TemplateKeyAuditors b24.TextKey = "AUDITORS"
+	// TemplateKeyStatus is "STATUS", the key of Template.Status in requests.
+	TemplateKeyStatus b24.TextKey = "STATUS"
+	// TemplateKeyMultitask is "MULTITASK", the key of Template.Multitask in
+	// requests.
+	TemplateKeyMultitask b24.TextKey = "MULTITASK"
+	// TemplateKeyReplicate is "REPLICATE", the key of Template.Replicate in
+	// requests.
+	TemplateKeyReplicate b24.TextKey = "REPLICATE"
+	// TemplateKeySiteID is "SITE_ID", the key of Template.SiteID in requests.
+	TemplateKeySiteID b24.TextKey = "SITE_ID"
+	// TemplateKeyTaskControl is "TASK_CONTROL", the key of Template.TaskControl in
+	// requests.
+	TemplateKeyTaskControl b24.TextKey = "TASK_CONTROL"
+	// TemplateKeyAddInReport is "ADD_IN_REPORT", the key of Template.AddInReport
+	// in requests.
+	TemplateKeyAddInReport b24.TextKey = "ADD_IN_REPORT"
+	// TemplateKeyXMLID is "XML_ID", the key of Template.XMLID in requests.
+	TemplateKeyXMLID b24.TextKey = "XML_ID"
+	// TemplateKeyDeadlineAfter is "DEADLINE_AFTER", the key of
+	// Template.DeadlineAfter in requests.
+	TemplateKeyDeadlineAfter b24.OrderedKey[time.Time] = "DEADLINE_AFTER"
+	// TemplateKeyStartDatePlanAfter is "START_DATE_PLAN_AFTER", the key of
+	// Template.StartDatePlanAfter in requests.
+	TemplateKeyStartDatePlanAfter b24.TextKey = "START_DATE_PLAN_AFTER"
+	// TemplateKeyEndDatePlanAfter is "END_DATE_PLAN_AFTER", the key of
+	// Template.EndDatePlanAfter in requests.
+	TemplateKeyEndDatePlanAfter b24.TextKey = "END_DATE_PLAN_AFTER"
+	// TemplateKeyTparamType is "TPARAM_TYPE", the key of Template.TparamType in
+	// requests.
+	TemplateKeyTparamType b24.TextKey = "TPARAM_TYPE"
+	// TemplateKeyTparamReplicationCount is "TPARAM_REPLICATION_COUNT", the key of
+	// Template.TparamReplicationCount in requests.
+	TemplateKeyTparamReplicationCount b24.OrderedKey[int64] = "TPARAM_REPLICATION_COUNT"
+	// TemplateKeyReplicateParams is "REPLICATE_PARAMS", the key of
+	// Template.ReplicateParams in requests.
+	TemplateKeyReplicateParams b24.TextKey = "REPLICATE_PARAMS"
+	// TemplateKeyBaseTemplateID is "BASE_TEMPLATE_ID", the key of
+	// Template.BaseTemplateID in requests.
+	TemplateKeyBaseTemplateID b24.OrderedKey[int64] = "BASE_TEMPLATE_ID"
+	// TemplateKeyTemplateChildrenCount is "TEMPLATE_CHILDREN_COUNT", the key of
+	// Template.TemplateChildrenCount in requests.
+	TemplateKeyTemplateChildrenCount b24.OrderedKey[int64] = "TEMPLATE_CHILDREN_COUNT"
+	// TemplateKeyDescriptionInBbcode is "DESCRIPTION_IN_BBCODE", the key of
+	// Template.DescriptionInBbcode in requests.
+	TemplateKeyDescriptionInBbcode b24.TextKey = "DESCRIPTION_IN_BBCODE"
+	// TemplateKeyAllowChangeDeadline is "ALLOW_CHANGE_DEADLINE", the key of
+	// Template.AllowChangeDeadline in requests.
+	TemplateKeyAllowChangeDeadline b24.TextKey = "ALLOW_CHANGE_DEADLINE"
+	// TemplateKeyAllowTimeTracking is "ALLOW_TIME_TRACKING", the key of
+	// Template.AllowTimeTracking in requests.
+	TemplateKeyAllowTimeTracking b24.TextKey = "ALLOW_TIME_TRACKING"
+	// TemplateKeyMatchWorkTime is "MATCH_WORK_TIME", the key of
+	// Template.MatchWorkTime in requests.
+	TemplateKeyMatchWorkTime b24.TextKey = "MATCH_WORK_TIME"
+	// TemplateKeyTaskID is "TASK_ID", the key of Template.TaskID in requests.
+	TemplateKeyTaskID b24.OrderedKey[int64] = "TASK_ID"
+	// TemplateKeyCreatedByName is "CREATED_BY_NAME", the key of
+	// Template.CreatedByName in requests.
+	TemplateKeyCreatedByName b24.TextKey = "CREATED_BY_NAME"
+	// TemplateKeyCreatedByLastName is "CREATED_BY_LAST_NAME", the key of
+	// Template.CreatedByLastName in requests.
+	TemplateKeyCreatedByLastName b24.TextKey = "CREATED_BY_LAST_NAME"
+	// TemplateKeyCreatedBySecondName is "CREATED_BY_SECOND_NAME", the key of
+	// Template.CreatedBySecondName in requests.
+	TemplateKeyCreatedBySecondName b24.TextKey = "CREATED_BY_SECOND_NAME"
+	// TemplateKeyCreatedByLogin is "CREATED_BY_LOGIN", the key of
+	// Template.CreatedByLogin in requests.
+	TemplateKeyCreatedByLogin b24.TextKey = "CREATED_BY_LOGIN"
+	// TemplateKeyCreatedByWorkPosition is "CREATED_BY_WORK_POSITION", the key of
+	// Template.CreatedByWorkPosition in requests.
+	TemplateKeyCreatedByWorkPosition b24.TextKey = "CREATED_BY_WORK_POSITION"
+	// TemplateKeyCreatedByPhoto is "CREATED_BY_PHOTO", the key of
+	// Template.CreatedByPhoto in requests.
+	TemplateKeyCreatedByPhoto b24.OrderedKey[int64] = "CREATED_BY_PHOTO"
+	// TemplateKeyResponsibleName is "RESPONSIBLE_NAME", the key of
+	// Template.ResponsibleName in requests.
+	TemplateKeyResponsibleName b24.TextKey = "RESPONSIBLE_NAME"
+	// TemplateKeyResponsibleLastName is "RESPONSIBLE_LAST_NAME", the key of
+	// Template.ResponsibleLastName in requests.
+	TemplateKeyResponsibleLastName b24.TextKey = "RESPONSIBLE_LAST_NAME"
+	// TemplateKeyResponsibleSecondName is "RESPONSIBLE_SECOND_NAME", the key of
+	// Template.ResponsibleSecondName in requests.
+	TemplateKeyResponsibleSecondName b24.TextKey = "RESPONSIBLE_SECOND_NAME"
+	// TemplateKeyResponsibleLogin is "RESPONSIBLE_LOGIN", the key of
+	// Template.ResponsibleLogin in requests.
+	TemplateKeyResponsibleLogin b24.TextKey = "RESPONSIBLE_LOGIN"
+	// TemplateKeyResponsibleWorkPosition is "RESPONSIBLE_WORK_POSITION", the key
+	// of Template.ResponsibleWorkPosition in requests.
+	TemplateKeyResponsibleWorkPosition b24.TextKey = "RESPONSIBLE_WORK_POSITION"
+	// TemplateKeyResponsiblePhoto is "RESPONSIBLE_PHOTO", the key of
+	// Template.ResponsiblePhoto in requests.
+	TemplateKeyResponsiblePhoto b24.OrderedKey[int64] = "RESPONSIBLE_PHOTO"
+	// TemplateKeyScenario is "SCENARIO", the key of Template.Scenario in requests.
+	TemplateKeyScenario b24.TextKey = "SCENARIO"
+)
 
 // TemplateChecklist is one template checklist of tasks.template.checklist, as
 // the family's methods return it. Its fields are the union of what the

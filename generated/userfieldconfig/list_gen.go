@@ -146,8 +146,12 @@ type ListParams struct {
 	//
 	// All conditions for individual fields are combined using AND.
 	//
-	// See below the list of available fields for filtering
-	Filter *ListParamsFilter `json:"filter,omitzero"`
+	// See below the list of available fields for filtering.
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Offset for pagination.
 	//
 	// Use the next parameter value from the previous response
@@ -218,46 +222,6 @@ func (v *ListParamsSelect) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ListParamsSelect) MarshalJSON() ([]byte, error) {
 	type plain ListParamsSelect
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ListParamsFilter is the filter value of userfieldconfig.list.
-type ListParamsFilter struct {
-	// Identifier of the user field
-	ID b24.Opt[b24.Int] `json:"id,omitzero"`
-	// Code of the user field
-	FieldName b24.Opt[string] `json:"fieldName,omitzero"`
-	// Type of the user field
-	UserTypeID b24.Opt[string] `json:"userTypeId,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Sort index
-	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
-	// Whether the user field is multiple. Possible values: Y or N
-	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
-	// Whether the user field is mandatory. Possible values: Y or N
-	Mandatory b24.Opt[b24.Bool] `json:"mandatory,omitzero"`
-	// Whether to show in the list filter. Possible values: N, I, E, S
-	ShowFilter b24.Opt[b24.Bool] `json:"showFilter,omitzero"`
-	// Whether to show in the list. Possible values: Y or N
-	ShowInList b24.Opt[b24.Bool] `json:"showInList,omitzero"`
-	// Whether to allow user editing. Possible values: Y or N
-	EditInList b24.Opt[b24.Bool] `json:"editInList,omitzero"`
-	// Whether the field values are searchable. Possible values: Y or N
-	IsSearchable b24.Opt[b24.Bool] `json:"isSearchable,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ListParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain ListParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ListParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain ListParamsFilter
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -387,7 +387,11 @@ type SIPGetParams struct {
 	// By default — no filtering.
 	//
 	// The method always adds a system filter by APP_ID of the current application.
-	Filter *SIPGetParamsFilter `json:"FILTER,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Sorting field.
 	//
 	// Uses fields from the list of fields for filtering.
@@ -413,104 +417,6 @@ type SIPGetParams struct {
 	//
 	// start = (N - 1) * 50, where N is the page number.
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-}
-
-// SIPGetParamsFilter is the FILTER value of voximplant.sip.get.
-type SIPGetParamsFilter struct {
-	// Internal identifier of the SIP line record.
-	//
-	// This field is not returned in the method response.
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Type of PBX.
-	//
-	// Possible values:
-	//
-	//   - cloud — cloud PBX
-	//   - office — office PBX
-	Type b24.Opt[SIPGetParamsFilterType] `json:"TYPE,omitzero"`
-	// Connection name.
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Identifier of the SIP line configuration.
-	ConfigID b24.Opt[b24.Int] `json:"CONFIG_ID,omitzero"`
-	// Identifier of the SIP registration.
-	//
-	// Relevant for cloud PBX.
-	RegID b24.Opt[b24.Int] `json:"REG_ID,omitzero"`
-	// Application identifier.
-	//
-	// Filtering by this field is forcibly limited to the current application.
-	AppID b24.Opt[string] `json:"APP_ID,omitzero"`
-	// Address of the SIP registration server.
-	Server b24.Opt[string] `json:"SERVER,omitzero"`
-	// Login for connecting to the server.
-	Login b24.Opt[string] `json:"LOGIN,omitzero"`
-	// Password for connecting to the server.
-	Password b24.Opt[string] `json:"PASSWORD,omitzero"`
-	// Address of the server for incoming calls.
-	//
-	// Relevant for office PBX.
-	IncomingServer b24.Opt[string] `json:"INCOMING_SERVER,omitzero"`
-	// Login for incoming calls.
-	//
-	// Relevant for office PBX.
-	IncomingLogin b24.Opt[string] `json:"INCOMING_LOGIN,omitzero"`
-	// Password for incoming calls.
-	//
-	// Relevant for office PBX.
-	IncomingPassword b24.Opt[string] `json:"INCOMING_PASSWORD,omitzero"`
-	// Username for authentication.
-	AuthUser b24.Opt[string] `json:"AUTH_USER,omitzero"`
-	// Address of the SIP proxy for outgoing connection to the operator or PBX.
-	OutboundProxy b24.Opt[string] `json:"OUTBOUND_PROXY,omitzero"`
-	// Indicator for line number detection.
-	//
-	// Possible values:
-	//
-	//   - Y — line number detection enabled
-	//   - N — line number detection disabled.
-	DetectLineNumber b24.Opt[b24.Bool] `json:"DETECT_LINE_NUMBER,omitzero"`
-	// Order of headers for line number detection.
-	LineDetectHeaderOrder b24.Opt[string] `json:"LINE_DETECT_HEADER_ORDER,omitzero"`
-	// SIP registration status code.
-	RegistrationStatusCode b24.Opt[b24.Int] `json:"REGISTRATION_STATUS_CODE,omitzero"`
-	// SIP registration error message.
-	RegistrationErrorMessage b24.Opt[string] `json:"REGISTRATION_ERROR_MESSAGE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SIPGetParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain SIPGetParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SIPGetParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain SIPGetParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SIPGetParamsFilterType is the TYPE of voximplant.sip.get: the constants
-// below are the documented values; others are accepted too.
-type SIPGetParamsFilterType string
-
-// The documented values of SIPGetParamsFilterType.
-const (
-	// cloud PBX
-	SIPGetParamsFilterTypeCloud SIPGetParamsFilterType = "cloud"
-	// office PBX
-	SIPGetParamsFilterTypeOffice SIPGetParamsFilterType = "office"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *SIPGetParamsFilterType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = SIPGetParamsFilterType(s)
-	return nil
 }
 
 // SIPGetParamsOrder is the ORDER of voximplant.sip.get: the constants below

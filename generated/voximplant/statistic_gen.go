@@ -73,8 +73,12 @@ type StatisticGetParams struct {
 	//   - % — LIKE, substring search
 	//   - !% — NOT LIKE, substring search
 	//
-	// By default — no filtering
-	Filter *StatisticGetParamsFilter `json:"FILTER,omitzero"`
+	// By default — no filtering.
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Sorting field.
 	//
 	// The same fields as in the list of fields for filtering are used, except for
@@ -101,123 +105,6 @@ type StatisticGetParams struct {
 	//
 	// start = (N - 1) * 50, where N is the page number
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-}
-
-// StatisticGetParamsFilter is the FILTER value of voximplant.statistic.get.
-type StatisticGetParamsFilter struct {
-	// Internal identifier of the statistics record
-	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
-	// Call identifier
-	CallID b24.Opt[string] `json:"CALL_ID,omitzero"`
-	// Call identifier on the external PBX/integration side
-	ExternalCallID b24.Opt[string] `json:"EXTERNAL_CALL_ID,omitzero"`
-	// Call category
-	CallCategory b24.Opt[string] `json:"CALL_CATEGORY,omitzero"`
-	// User identifier.
-	//
-	// The identifier can be obtained using the user.get method
-	PortalUserID b24.Opt[b24.Int] `json:"PORTAL_USER_ID,omitzero"`
-	// Line number through which the call was made
-	PortalNumber b24.Opt[string] `json:"PORTAL_NUMBER,omitzero"`
-	// Subscriber number
-	PhoneNumber b24.Opt[string] `json:"PHONE_NUMBER,omitzero"`
-	// Type of call.
-	//
-	// Possible values:
-	//
-	//   - 1 — outgoing
-	//   - 2 — incoming
-	//   - 3 — incoming with redirection
-	//   - 4 — callback
-	//   - 5 — informational call
-	CallType b24.Opt[b24.Int] `json:"CALL_TYPE,omitzero"`
-	// Duration of the call in seconds
-	CallDuration b24.Opt[b24.Int] `json:"CALL_DURATION,omitzero"`
-	// Date and time of the call start in ISO-8601 format with timezone indication
-	CallStartDate b24.Opt[b24.Time] `json:"CALL_START_DATE,omitzero"`
-	// Call log URL
-	CallLog b24.Opt[string] `json:"CALL_LOG,omitzero"`
-	// Call recording URL
-	CallRecordURL b24.Opt[string] `json:"CALL_RECORD_URL,omitzero"`
-	// Call rating.
-	//
-	// Possible values:
-	//
-	//   - 1, 2, 3, 4, 5
-	//
-	// If the rating is absent — 0 or null
-	CallVote b24.Opt[b24.Int] `json:"CALL_VOTE,omitzero"`
-	// Cost of the call
-	Cost b24.Opt[float64] `json:"COST,omitzero"`
-	// Currency of the call cost
-	CostCurrency b24.Opt[string] `json:"COST_CURRENCY,omitzero"`
-	// Call result code.
-	//
-	// Possible values:
-	//
-	//   - 200 — successful call
-	//   - 304 — missed call
-	//   - 603 — declined
-	//   - 603-S — call canceled
-	//   - 403 — forbidden
-	//   - 404 — invalid number
-	//   - 486 — busy
-	//   - 484 — direction unavailable
-	//   - 503 — direction unavailable
-	//   - 480 — temporarily unavailable
-	//   - 402 — insufficient funds
-	//   - 423 — blocked
-	//   - OTHER — undefined
-	CallFailedCode b24.Opt[StatisticGetParamsFilterCallFailedCode] `json:"CALL_FAILED_CODE,omitzero"`
-	// Text of the reason/result of the call
-	CallFailedReason b24.Opt[string] `json:"CALL_FAILED_REASON,omitzero"`
-	// Type of CRM object.
-	//
-	// Possible values:
-	//
-	//   - CONTACT — contact
-	//   - COMPANY — company
-	//   - LEAD — lead
-	CRMEntityType b24.Opt[StatisticGetParamsFilterCRMEntityType] `json:"CRM_ENTITY_TYPE,omitzero"`
-	// Identifier of the CRM object from CRM_ENTITY_TYPE
-	CRMEntityID b24.Opt[b24.Int] `json:"CRM_ENTITY_ID,omitzero"`
-	// Identifier of the CRM activity for the call
-	CRMActivityID b24.Opt[b24.Int] `json:"CRM_ACTIVITY_ID,omitzero"`
-	// Application identifier
-	RestAppID b24.Opt[b24.Int] `json:"REST_APP_ID,omitzero"`
-	// Application name
-	RestAppName b24.Opt[string] `json:"REST_APP_NAME,omitzero"`
-	// Identifier of the call transcript
-	TranscriptID b24.Opt[b24.Int] `json:"TRANSCRIPT_ID,omitzero"`
-	// Indicator of pending transcription.
-	//
-	// Possible values:
-	//
-	//   - Y — transcription pending
-	//   - N — transcription available or absent
-	TranscriptPending b24.Opt[b24.Bool] `json:"TRANSCRIPT_PENDING,omitzero"`
-	// Session identifier on the telephony side
-	SessionID b24.Opt[b24.Int] `json:"SESSION_ID,omitzero"`
-	// Number of redial attempts (for callback scenarios)
-	RedialAttempt b24.Opt[b24.Int] `json:"REDIAL_ATTEMPT,omitzero"`
-	// Comment on the call
-	Comment b24.Opt[string] `json:"COMMENT,omitzero"`
-	// Duration of the call recording file
-	RecordDuration b24.Opt[b24.Int] `json:"RECORD_DURATION,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatisticGetParamsFilter) UnmarshalJSON(data []byte) error {
-	type plain StatisticGetParamsFilter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatisticGetParamsFilter) MarshalJSON() ([]byte, error) {
-	type plain StatisticGetParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // StatisticGetItem is one row of voximplant.statistic.get.
@@ -265,76 +152,6 @@ func (v *StatisticGetItem) UnmarshalJSON(data []byte) error {
 func (v StatisticGetItem) MarshalJSON() ([]byte, error) {
 	type plain StatisticGetItem
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StatisticGetParamsFilterCallFailedCode is the CALL_FAILED_CODE of
-// voximplant.statistic.get: the constants below are the documented values;
-// others are accepted too.
-type StatisticGetParamsFilterCallFailedCode string
-
-// The documented values of StatisticGetParamsFilterCallFailedCode.
-const (
-	// successful call
-	StatisticGetParamsFilterCallFailedCodeN200 StatisticGetParamsFilterCallFailedCode = "200"
-	// missed call
-	StatisticGetParamsFilterCallFailedCodeN304 StatisticGetParamsFilterCallFailedCode = "304"
-	// declined
-	StatisticGetParamsFilterCallFailedCodeN603 StatisticGetParamsFilterCallFailedCode = "603"
-	// call canceled
-	StatisticGetParamsFilterCallFailedCodeN603S StatisticGetParamsFilterCallFailedCode = "603-S"
-	// forbidden
-	StatisticGetParamsFilterCallFailedCodeN403 StatisticGetParamsFilterCallFailedCode = "403"
-	// invalid number
-	StatisticGetParamsFilterCallFailedCodeN404 StatisticGetParamsFilterCallFailedCode = "404"
-	// busy
-	StatisticGetParamsFilterCallFailedCodeN486 StatisticGetParamsFilterCallFailedCode = "486"
-	// direction unavailable
-	StatisticGetParamsFilterCallFailedCodeN484 StatisticGetParamsFilterCallFailedCode = "484"
-	// direction unavailable
-	StatisticGetParamsFilterCallFailedCodeN503 StatisticGetParamsFilterCallFailedCode = "503"
-	// temporarily unavailable
-	StatisticGetParamsFilterCallFailedCodeN480 StatisticGetParamsFilterCallFailedCode = "480"
-	// insufficient funds
-	StatisticGetParamsFilterCallFailedCodeN402 StatisticGetParamsFilterCallFailedCode = "402"
-	// blocked
-	StatisticGetParamsFilterCallFailedCodeN423 StatisticGetParamsFilterCallFailedCode = "423"
-	// undefined
-	StatisticGetParamsFilterCallFailedCodeOther StatisticGetParamsFilterCallFailedCode = "OTHER"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *StatisticGetParamsFilterCallFailedCode) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = StatisticGetParamsFilterCallFailedCode(s)
-	return nil
-}
-
-// StatisticGetParamsFilterCRMEntityType is the CRM_ENTITY_TYPE of
-// voximplant.statistic.get: the constants below are the documented values;
-// others are accepted too.
-type StatisticGetParamsFilterCRMEntityType string
-
-// The documented values of StatisticGetParamsFilterCRMEntityType.
-const (
-	// contact
-	StatisticGetParamsFilterCRMEntityTypeContact StatisticGetParamsFilterCRMEntityType = "CONTACT"
-	// company
-	StatisticGetParamsFilterCRMEntityTypeCompany StatisticGetParamsFilterCRMEntityType = "COMPANY"
-	// lead
-	StatisticGetParamsFilterCRMEntityTypeLead StatisticGetParamsFilterCRMEntityType = "LEAD"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *StatisticGetParamsFilterCRMEntityType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = StatisticGetParamsFilterCRMEntityType(s)
-	return nil
 }
 
 // StatisticGetParamsOrder is the ORDER of voximplant.statistic.get: the

@@ -196,6 +196,29 @@ func (e *emitter) entityDecls(f *jen.File, ent *model.Entity) {
 		f.Add(e.enumDecl(en))
 		f.Line()
 	}
+	if len(ent.Keys) > 0 {
+		f.Add(comment([]string{"The typed REST 2 keys of " + ent.Name + ", for list filters (b24.Terms(" + ent.Keys[0].Name +
+			".Eq(…))), select (b24.Columns) and order: each as " + ent.Family + " spells it, typed by what the field holds."}))
+		f.Const().Defs(e.fieldConsts(ent.Keys)...)
+		f.Line()
+	}
+}
+
+// fieldConsts spells field name constants, typed by their runtime key or
+// field type:
+//
+//	// DealKeyStageID is the crm.deal field "STAGE_ID" in REST 2 filters, ….
+//	DealKeyStageID b24.TextKey = "STAGE_ID"
+func (e *emitter) fieldConsts(cs []*model.FieldConst) []jen.Code {
+	var defs []jen.Code
+	for _, c := range cs {
+		t := jen.Qual(e.rt, c.Type.Name)
+		if c.Type.Elem != nil {
+			t = t.Types(e.typ(c.Type.Elem))
+		}
+		defs = append(defs, jen.Add(comment(c.Doc)).Line().Id(c.Name).Add(t).Op("=").Lit(c.Wire))
+	}
+	return defs
 }
 
 // structDecls adds a struct and, when it keeps unknown keys, its JSON

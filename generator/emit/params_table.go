@@ -36,6 +36,10 @@ func ParamsFile(cfg Config, schemas []model.ParamSchema) (Output, error) {
 		jen.For(jen.List(jen.Id("_"), jen.Id("a")).Op(":=").Range().Id("methodParams")).Block(
 			jen.Id("methodParamsSource").Index(jen.Id("a").Index(jen.Lit(0))).Op("=").Id("a").Index(jen.Lit(1)),
 		),
+		jen.Id("methodKeysSource").Op("=").Make(jen.Map(jen.String()).String(), jen.Len(jen.Id("methodKeys"))),
+		jen.For(jen.List(jen.Id("_"), jen.Id("a")).Op(":=").Range().Id("methodKeys")).Block(
+			jen.Id("methodKeysSource").Index(jen.Id("a").Index(jen.Lit(0))).Op("=").Id("a").Index(jen.Lit(1)),
+		),
 	)
 	f.Line()
 	entries := make([]jen.Code, 0, len(schemas)+1)
@@ -45,6 +49,19 @@ func ParamsFile(cfg Config, schemas []model.ParamSchema) (Output, error) {
 	if len(entries) > 0 {
 		entries = append(entries, jen.Line())
 	}
+	var keyed []jen.Code
+	for _, s := range schemas {
+		if s.Keys != "" {
+			keyed = append(keyed, jen.Line().Values(jen.Lit(s.Key), jen.Lit(s.Keys)))
+		}
+	}
+	if len(keyed) > 0 {
+		keyed = append(keyed, jen.Line())
+	}
+	f.Comment(fmt.Sprintf("methodKeys holds, for %d REST 2 lists whose rows are an entity with a fields page, the keys their "+
+		"filter, select and order may name, in the entity's case (see check_keys.go).", len(keyed)/2))
+	f.Var().Id("methodKeys").Op("=").Index().Index(jen.Lit(2)).String().Values(keyed...)
+	f.Line()
 	f.Comment(fmt.Sprintf("methodParams holds the documented parameters of %d methods, keyed by lower-case method "+
 		"name (\"@3\" appended for REST 3.0), in the encoding of generator/model.ParamSchemas.", len(schemas)))
 	f.Var().Id("methodParams").Op("=").Index().Index(jen.Lit(2)).String().Values(entries...)

@@ -40,16 +40,8 @@ func v3ListDocs(fn *model.Func) (all, export string) {
 func (e *emitter) v3FieldsFile(pkg *model.Package) ([]byte, error) {
 	f := e.newFile(pkg.Name)
 	for _, obj := range pkg.V3Objects {
-		var defs []jen.Code
-		for _, c := range obj.Consts {
-			t := jen.Qual(e.rt, c.Type.Name)
-			if c.Type.Elem != nil {
-				t = t.Types(e.typ(c.Type.Elem))
-			}
-			defs = append(defs, jen.Add(comment(c.Doc)).Line().Id(c.Name).Add(t).Op("=").Lit(c.Wire))
-		}
 		f.Add(comment(obj.Doc))
-		f.Const().Defs(defs...)
+		f.Const().Defs(e.fieldConsts(obj.Consts)...)
 		f.Line()
 	}
 	return render(f)

@@ -673,7 +673,7 @@ func (b *builder) fields(st *Struct, prefix string, ps []spec.Param, isParam, to
 		}
 		fl := &Field{Name: goName, JSON: p.Name, Type: t, Doc: fieldDoc(p)}
 		if isParam {
-			if note := paramNote(p, t, top); note != "" {
+			if note := cmp.Or(b.keysNote(p, t, top), paramNote(p, t, top)); note != "" {
 				fl.Doc = append(fl.Doc, note)
 			}
 		}
@@ -780,6 +780,35 @@ func fieldDoc(p spec.Param) []string {
 	return doc
 }
 
+// keysNote points a list method's filter, select and order at the typed
+// keys of the entity its rows are, in that entity's case; "" when the rows
+// are no entity with keys.
+func (b *builder) keysNote(p spec.Param, t *Type, top bool) string {
+	if !top || b.m == nil || b.m.Version == 3 || b.m.Result == nil {
+		return ""
+	}
+	d := b.entity(b.m.Result.Entity)
+	if d == nil || len(d.out.Keys) == 0 {
+		return ""
+	}
+	k := d.out.Keys[0].Name
+	for _, c := range d.out.Keys {
+		if c.Type.Name == "TextKey" {
+			k = c.Name
+			break
+		}
+	}
+	switch {
+	case t.isRuntime("Filter"):
+		return "Build it from " + d.out.Name + "'s typed keys, which spell each key as " + d.spec.Family + " does: b24.Terms(" + k + ".Eq(\"x\"), " + d.out.Keys[0].Name + ".Gt(10)); custom fields by conversion, b24.Terms(b24.TextKey(\"UF_CRM_1\").Eq(\"x\"))."
+	case t.isRuntime("Order"):
+		return "Most significant key first: b24.Order{" + d.out.Keys[0].Name + ".Desc()}."
+	case strings.EqualFold(p.Name, "select") && t.Kind == Slice:
+		return "b24.Columns(" + d.out.Keys[0].Name + ", " + k + ") spells it from " + d.out.Name + "'s typed keys."
+	}
+	return ""
+}
+
 // paramNote explains the Go type of the parameters whose use is not
 // obvious from it.
 func paramNote(p spec.Param, t *Type, top bool) string {
@@ -807,11 +836,16 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 	if top {
 		switch strings.ToLower(p.Name) {
 		case "filter":
-			if (p.Kind == spec.KindObject && len(p.Fields) == 0) || p.Kind == spec.KindAny || p.Kind == "" {
+			// Keyed by operator and field ("=STAGE_ID", ">ID"), never a
+			// record of fields: a struct could not carry the operators
+			// the rows' own docs list, nor a custom field.
+			if p.Kind == spec.KindObject || p.Kind == spec.KindAny || p.Kind == "" {
 				return runtime("Filter")
 			}
 		case "order":
-			if (p.Kind == spec.KindObject && len(p.Fields) == 0) || p.Kind == spec.KindAny || p.Kind == "" {
+			// Keys in their significance order, which a struct's field
+			// order would fix for ever.
+			if p.Kind == spec.KindObject || p.Kind == spec.KindAny || p.Kind == "" {
 				return runtime("Order")
 			}
 		case "select":

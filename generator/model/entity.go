@@ -1,6 +1,8 @@
 package model
 
 import (
+	"cmp"
+	"strconv"
 	"strings"
 
 	"github.com/b24gen/b24gen/spec"
@@ -15,6 +17,10 @@ type Entity struct {
 	Family  string // crm.deal
 	Structs []*Struct
 	Enums   []*Enum
+	// Keys are the typed REST 2 filter, select and order keys of the
+	// entity's fields (DealKeyStageID b24.TextKey = "STAGE_ID"), for an
+	// entity with a *.fields page; see entityKeys.
+	Keys []*FieldConst
 }
 
 // entityDecl is an entity while the package is built.
@@ -86,6 +92,79 @@ func (b *builder) declareEntity(d *entityDecl) {
 		b.sharedEnums = nil
 	}
 	d.out.Structs, d.out.Enums = holder.Structs, holder.Enums
+	d.out.Keys = b.entityKeys(d, st)
+}
+
+// entityKeys declares the typed REST 2 keys of an entity whose fields a
+// *.fields page lists: one per read field the portal filters or sorts by
+// value, in the entity's own wire case, typed by the field's kind
+// (keyType). Fields of other kinds (objects, lists, files) get none.
+func (b *builder) entityKeys(d *entityDecl, st *Struct) []*FieldConst {
+	e := d.spec
+	if !hasFieldsPage(e) {
+		return nil
+	}
+	goName := map[string]string{}
+	for _, f := range st.Fields {
+		goName[f.JSON] = f.Name
+	}
+	var keys []*FieldConst
+	for _, p := range e.Fields {
+		t := keyType(p)
+		name, ok := goName[p.Name]
+		if t == nil || !ok || dynamicKeyName(p.Name) {
+			continue
+		}
+		wire := cmp.Or(p.RequestName, p.Name)
+		c := &FieldConst{Name: b.takeType(d.out.Name+"Key"+name, "Field", p.Line), Wire: wire, Type: t}
+		c.Doc = []string{c.Name + " is " + strconv.Quote(wire) + ", the key of " + d.out.Name + "." + name + " in requests."}
+		keys = append(keys, c)
+	}
+	return keys
+}
+
+// hasFieldsPage reports an entity some of whose fields a *.fields page
+// documents.
+func hasFieldsPage(e *spec.Entity) bool {
+	for _, f := range e.Fields {
+		for _, ev := range f.Evidence {
+			if ev.Kind == spec.EvidenceFieldsPage {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dynamicKeyName is a placeholder key (UF_CRM_…), not one field.
+func dynamicKeyName(k string) bool {
+	return strings.ContainsAny(k, "*.[] ") || strings.HasSuffix(k, "_")
+}
+
+// keyType is the runtime key type of a field: ordered for numbers and
+// dates, a Y/N flag for booleans, text for strings, enums and multifields;
+// nil for what a REST 2 filter does not compare (objects, lists, files).
+func keyType(p spec.Param) *Type {
+	generic := func(name string, elem *Type) *Type {
+		return &Type{Kind: Qual, Pkg: RuntimePkg, Name: name, Elem: elem}
+	}
+	switch {
+	case isMultifield(p):
+		return runtime("TextKey")
+	case p.Kind == spec.KindBoolean:
+		// REST 2 filters compare flags as the strings Y and N, whatever
+		// the type column says: true would match nothing.
+		return runtime("FlagKey")
+	case p.Kind == spec.KindInteger:
+		return generic("OrderedKey", tInt64)
+	case p.Kind == spec.KindNumber:
+		return generic("OrderedKey", tFloat64)
+	case p.Kind == spec.KindDate || p.Kind == spec.KindDateTime:
+		return generic("OrderedKey", &Type{Kind: Qual, Pkg: "time", Name: "Time"})
+	case p.Kind == spec.KindString || p.Kind == spec.KindEnum:
+		return runtime("TextKey")
+	}
+	return nil
 }
 
 // pageNames shortens docs paths to the page names.

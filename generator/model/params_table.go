@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"regexp"
 	"slices"
@@ -18,6 +19,10 @@ type ParamSchema struct {
 	Method  string
 	Version int
 	Code    string
+	// Keys are the request keys of the entity a REST 2 list's rows are
+	// (entityRequestKeys), comma-separated: what its filter, select and
+	// order may name, in the entity's case. Empty for other methods.
+	Keys string
 }
 
 // ParamSchemas returns the parameter schemas of the methods Build generates
@@ -58,10 +63,38 @@ func ParamSchemas(s *spec.Spec, scopes []string) []ParamSchema {
 		var b strings.Builder
 		w := &schemaWriter{b: &b, m: m, partial: isPartialWrite(m.Name), nested: nestedNames(ex)}
 		w.list(m.Params, m.Placeholders, ex, 0)
-		out = append(out, ParamSchema{Key: key, Method: m.Name, Version: m.Version, Code: b.String()})
+		out = append(out, ParamSchema{Key: key, Method: m.Name, Version: m.Version, Code: b.String(), Keys: entityRequestKeys(s, m)})
 	}
 	slices.SortFunc(out, func(a, c ParamSchema) int { return strings.Compare(a.Key, c.Key) })
 	return out
+}
+
+// entityRequestKeys lists, for a REST 2 method with a filter, select or
+// order whose results are an entity with a *.fields page, every key of
+// that entity as requests spell it (RequestName, else the read key),
+// sorted and comma-joined; "" otherwise. The fake portal's strict checks
+// refuse any other key there, so a filter in the wrong case (crm.item's
+// "STAGE_ID" for "stageId") fails a test instead of matching no row.
+func entityRequestKeys(s *spec.Spec, m *spec.Method) string {
+	if m.Version == 3 || m.Result == nil || m.Result.Entity == "" ||
+		!hasAnyKey(m.Params, "filter") && !hasAnyKey(m.Params, "select") && !hasAnyKey(m.Params, "order") {
+		return ""
+	}
+	for i := range s.Entities {
+		e := &s.Entities[i]
+		if e.Family != m.Result.Entity || !hasFieldsPage(e) {
+			continue
+		}
+		var keys []string
+		for _, f := range e.Fields {
+			if k := cmp.Or(f.RequestName, f.Name); !dynamicKeyName(k) && !strings.ContainsAny(k, ",\\") {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		return strings.Join(slices.Compact(keys), ",")
+	}
+	return ""
 }
 
 // maxSchemaDepth bounds the nesting written; deeper levels are not checked.

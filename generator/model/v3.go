@@ -105,13 +105,14 @@ func v3ParamType(p spec.Param) *Type {
 // name constants (b24.Field, b24.OrderedField, b24.Relation, b24.FieldPath).
 type V3Object struct {
 	Doc    []string
-	Consts []*V3Const
+	Consts []*FieldConst
 }
 
-// V3Const is one field name constant.
-type V3Const struct {
-	Name string   // TaskV3ID
-	Wire string   // "id"
+// FieldConst is one field name constant: a REST 3.0 field (TaskV3ID) or
+// a REST 2 entity key (DealKeyStageID).
+type FieldConst struct {
+	Name string   // TaskV3ID, DealKeyStageID
+	Wire string   // "id", "STAGE_ID"
 	Type *Type    // b24.OrderedField[int64] is Type{Qual b24 OrderedField, Elem int64}
 	Doc  []string // first line starts with Name
 }
@@ -147,7 +148,7 @@ func v3ObjectsOf(s *spec.Spec, methods []*spec.Method, pool *Pool) []*V3Object {
 			if d := oneLine(firstParagraph(f.Description)); d != "" {
 				doc += ": " + strings.TrimSuffix(d, ".")
 			}
-			obj.Consts = append(obj.Consts, &V3Const{Name: name, Wire: f.Name, Type: typ, Doc: []string{doc + "."}})
+			obj.Consts = append(obj.Consts, &FieldConst{Name: name, Wire: f.Name, Type: typ, Doc: []string{doc + "."}})
 		}
 		if len(obj.Consts) > 0 {
 			out = append(out, obj)

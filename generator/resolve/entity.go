@@ -186,6 +186,13 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 	}
 
 	e := spec.Entity{Family: fam, Name: entityName(fam), Fields: mg.fields(), Sources: dedupe(sources)}
+	for i := range e.Fields {
+		// tasks.task reads "parentId" and filters by "PARENT_ID": the
+		// requests take the *.fields page's spelling.
+		if k, ok := descKey[normKey(e.Fields[i].Name)]; ok && k != e.Fields[i].Name {
+			e.Fields[i].RequestName = k
+		}
+	}
 	r.typeByName(&e, results)
 	if len(inputs) > 0 {
 		e.Input = wg.fields()

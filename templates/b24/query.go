@@ -33,14 +33,25 @@ func (f Filter) Ne(field string, v any) Filter { return f.set("!="+field, v) }
 // Gt filters on field > v (">FIELD").
 func (f Filter) Gt(field string, v any) Filter { return f.set(">"+field, v) }
 
-// Gte filters on field ≥ v (">=FIELD").
-func (f Filter) Gte(field string, v any) Filter { return f.set(">="+field, v) }
+// Ge filters on field ≥ v (">=FIELD"), named as REST 3.0's OpGe and the
+// typed keys' Ge.
+func (f Filter) Ge(field string, v any) Filter { return f.set(">="+field, v) }
+
+// Gte is Ge.
+//
+// Deprecated: use Ge, the name REST 2 and REST 3.0 share.
+func (f Filter) Gte(field string, v any) Filter { return f.Ge(field, v) }
 
 // Lt filters on field < v ("<FIELD").
 func (f Filter) Lt(field string, v any) Filter { return f.set("<"+field, v) }
 
-// Lte filters on field ≤ v ("<=FIELD").
-func (f Filter) Lte(field string, v any) Filter { return f.set("<="+field, v) }
+// Le filters on field ≤ v ("<=FIELD").
+func (f Filter) Le(field string, v any) Filter { return f.set("<="+field, v) }
+
+// Lte is Le.
+//
+// Deprecated: use Le, the name REST 2 and REST 3.0 share.
+func (f Filter) Lte(field string, v any) Filter { return f.Le(field, v) }
 
 // In filters on field being one of vs ("@FIELD").
 func (f Filter) In(field string, vs ...any) Filter { return f.set("@"+field, vs) }

@@ -10,8 +10,8 @@ import (
 
 func TestFilterHelpersSpellTheOperatorKeys(t *testing.T) {
 	var f Filter // nil: the first helper makes the map
-	f = f.Eq("STAGE_ID", "WON").Ne("TYPE_ID", "SALE").Gt("ID", 10).Gte("OPPORTUNITY", 1000).
-		Lt("PROBABILITY", 50).Lte("CATEGORY_ID", 3).In("ASSIGNED_BY_ID", 1, 2).NotIn("SOURCE_ID", "WEB").Like("TITLE", "shop")
+	f = f.Eq("STAGE_ID", "WON").Ne("TYPE_ID", "SALE").Gt("ID", 10).Ge("OPPORTUNITY", 1000).
+		Lt("PROBABILITY", 50).Le("CATEGORY_ID", 3).In("ASSIGNED_BY_ID", 1, 2).NotIn("SOURCE_ID", "WEB").Like("TITLE", "shop")
 	got, err := json.Marshal(f)
 	if err != nil {
 		t.Fatal(err)
