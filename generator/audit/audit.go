@@ -589,6 +589,11 @@ func (c *checker) resolve(base *goType, baseReason, name string, root *goType) (
 	}
 	lv := base.level()
 	for i, s := range segs {
+		if i == len(segs)-1 && (base.name == "b24.Filter" || base.name == "b24.Order") {
+			// A REST 2 filter or order is keyed by field (and operator):
+			// the rows its table lists are keys the typed keys spell.
+			return bound{t: &goType{class: gOther, name: "filter key"}}, nil
+		}
 		if i == len(segs)-1 && base.class == gMap && base.elem != nil && base.elem.class != gRaw && (lv == nil || !lv.has(s)) {
 			// A keyed map (crm.deal.fields' field name → description):
 			// the row is one of its keys.
