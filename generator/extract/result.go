@@ -149,6 +149,19 @@ func (pc *pageCtx) readResult(success, errStart int) *spec.Result {
 			r.Shape = "object"
 		}
 	}
+	if len(r.Fields) == 0 && len(extra) > 0 && resultRow != nil && resultRow.Kind == spec.KindArray &&
+		(resultRow.Elem == "" || resultRow.Elem == spec.KindObject || resultRow.Elem == spec.KindAny) &&
+		!describesFields(extra, exResult) {
+		// A flat table: "result `array` | Array with file fields" and the
+		// file's fields listed after it as its siblings. They are the
+		// members of what result holds: the rows of a list, or one object
+		// where the example shows one (PHP calls an object an array).
+		r.Fields = extra
+		r.Shape, r.Kind = "array", spec.KindObject
+		if exResult != nil && exResult.Kind == 'o' && fieldsDescribe(extra, exResult) {
+			r.Shape, r.Kind = "object", ""
+		}
+	}
 	if exResult != nil {
 		if r.Shape == "unknown" {
 			k, e := kindOfJSON(exResult)
@@ -234,4 +247,26 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// describesFields reports whether the rows are the keys of a fields
+// description (disk.file.getFields: "ID" is an integer on the page and
+// {"TYPE": "integer", "USE_IN_FILTER": true} in the example): most keys the
+// example shows hold an object where the row gives a scalar.
+func describesFields(fs []spec.Param, n *jnode) bool {
+	if n == nil || n.Kind != 'o' {
+		return false
+	}
+	hits, objs := 0, 0
+	for _, f := range fs {
+		v := n.get(f.Name)
+		if v == nil {
+			continue
+		}
+		hits++
+		if v.Kind == 'o' && f.Kind != spec.KindObject && f.Kind != spec.KindArray && f.Kind != spec.KindAny {
+			objs++
+		}
+	}
+	return hits > 0 && objs*2 > hits
 }

@@ -1,0 +1,74 @@
+package extract
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/b24gen/b24gen/spec"
+)
+
+// TestFlatResultTable reads a returned-data table that lists the fields of
+// what result holds as result's siblings ("result `array` | Array with file
+// fields", then ID, NAME, SIZE …; fixtures/flat-result.md, the disk pages'
+// layout): they are result's members, typed by their rows, not the
+// example's strings. The example decides between one object and a list;
+// rows that describe fields ({"ID": {"TYPE": …}}) are left to the example.
+func TestFlatResultTable(t *testing.T) {
+	page := "api-reference/fixtures/flat-result.md"
+	src, err := os.ReadFile(filepath.Join(fixtureRoot, page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(t *testing.T, src string) *spec.Result {
+		t.Helper()
+		res, _ := Page(page, []byte(src), fixtureIncludes)
+		if len(res.Methods) != 1 || res.Methods[0].Result == nil {
+			t.Fatalf("methods = %+v, want one with a result", res.Methods)
+		}
+		return res.Methods[0].Result
+	}
+	kinds := func(r *spec.Result) map[string]spec.Kind {
+		got := map[string]spec.Kind{}
+		for _, f := range r.Fields {
+			got[f.Name] = f.Kind
+		}
+		return got
+	}
+	want := map[string]spec.Kind{"ID": spec.KindInteger, "NAME": spec.KindString, "SIZE": spec.KindInteger, "CREATE_TIME": spec.KindDateTime}
+
+	t.Run("object", func(t *testing.T) {
+		r := read(t, string(src))
+		if r.Shape != "object" {
+			t.Errorf("shape = %q, want object (the example is one file)", r.Shape)
+		}
+		got := kinds(r)
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s: kind %q, want %q", k, got[k], v)
+			}
+		}
+		if _, ok := got["time"]; ok || len(got) != len(want) {
+			t.Errorf("fields = %v, want %v", got, want)
+		}
+	})
+	t.Run("list", func(t *testing.T) {
+		list := strings.Replace(strings.Replace(string(src), `"result": {`, `"result": [{`, 1), "},\n    \"time\"", "}],\n    \"time\"", 1)
+		r := read(t, list)
+		if r.Shape != "array" || r.Kind != spec.KindObject {
+			t.Errorf("shape = %q of %q, want array of object (the example is a list)", r.Shape, r.Kind)
+		}
+		if got := kinds(r); got["SIZE"] != spec.KindInteger || len(got) != len(want) {
+			t.Errorf("fields = %v, want %v", got, want)
+		}
+	})
+	t.Run("fields description", func(t *testing.T) {
+		desc := strings.NewReplacer(`"ID": "8964"`, `"ID": {"TYPE": "integer"}`, `"NAME": "Picture.png"`, `"NAME": {"TYPE": "string"}`,
+			`"SIZE": "52486"`, `"SIZE": {"TYPE": "integer"}`).Replace(string(src))
+		r := read(t, desc)
+		if got := kinds(r); got["SIZE"] == spec.KindInteger {
+			t.Errorf("SIZE typed integer from a fields description: %v", got)
+		}
+	})
+}
