@@ -8,6 +8,234 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Invoice is one invoice of crm.invoice, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (crm-invoice-fields, crm-invoice-list), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type Invoice struct {
+	// Identifier Read-only
+	ID b24.Int `json:"ID"`
+	// Number. Required.
+	AccountNumber b24.String `json:"ACCOUNT_NUMBER"`
+	// Manager's comment
+	Comments b24.String `json:"COMMENTS"`
+	// Created by user Read-only
+	CreatedBy b24.Int `json:"CREATED_BY"`
+	// Currency identifier Read-only
+	Currency b24.String `json:"CURRENCY"`
+	// Billing date
+	DateBill b24.Date `json:"DATE_BILL"`
+	// Creation date
+	DateInsert b24.Time `json:"DATE_INSERT"`
+	// Rejection date Provided if the invoice is rejected
+	DateMarked b24.Time `json:"DATE_MARKED"`
+	// Payment due date
+	DatePayBefore b24.Date `json:"DATE_PAY_BEFORE"`
+	// Date changed to paid status Read-only
+	DatePayed b24.Time `json:"DATE_PAYED"`
+	// Date of status change Read-only
+	DateStatus b24.Time `json:"DATE_STATUS"`
+	// Date of update Read-only
+	DateUpdate b24.Time `json:"DATE_UPDATE"`
+	// Identifier of the user who last marked the invoice as paid Read-only
+	EmpPayedID b24.Int `json:"EMP_PAYED_ID"`
+	// Identifier of the user who last changed the invoice status Read-only
+	EmpStatusID b24.Int `json:"EMP_STATUS_ID"`
+	// Site identifier Read-only
+	Lid b24.Int `json:"LID"`
+	// External code
+	XMLID b24.String `json:"XML_ID"`
+	// Subject. Required.
+	OrderTopic b24.String `json:"ORDER_TOPIC"`
+	// Identifier of the payment form. Required.
+	PaySystemID b24.Int `json:"PAY_SYSTEM_ID"`
+	// Payment date Provided if the invoice is paid
+	PayVoucherDate b24.Date `json:"PAY_VOUCHER_DATE"`
+	// Payment document number Provided if the invoice is paid
+	PayVoucherNum b24.String `json:"PAY_VOUCHER_NUM"`
+	// Payment status Read-only
+	Payed b24.Bool `json:"PAYED"`
+	// Payer type identifier. Required.
+	PersonTypeID b24.Int `json:"PERSON_TYPE_ID"`
+	// Amount Read-only
+	Price b24.Number `json:"PRICE"`
+	// Status comment Provided if the invoice is paid or rejected
+	ReasonMarked b24.String `json:"REASON_MARKED"`
+	// Responsible person's e-mail Read-only
+	ResponsibleEmail b24.String `json:"RESPONSIBLE_EMAIL"`
+	// Identifier of the responsible person
+	ResponsibleID b24.Int `json:"RESPONSIBLE_ID"`
+	// Last name of the responsible person Read-only
+	ResponsibleLastName b24.String `json:"RESPONSIBLE_LAST_NAME"`
+	// Login of the responsible person Read-only
+	ResponsibleLogin b24.String `json:"RESPONSIBLE_LOGIN"`
+	// First name of the responsible person Read-only
+	ResponsibleName b24.String `json:"RESPONSIBLE_NAME"`
+	// Identifier of the responsible person's photo Read-only
+	ResponsiblePersonalPhoto b24.Int `json:"RESPONSIBLE_PERSONAL_PHOTO"`
+	// Middle name of the responsible person Read-only
+	ResponsibleSecondName b24.String `json:"RESPONSIBLE_SECOND_NAME"`
+	// Position of the responsible person Read-only
+	ResponsibleWorkPosition b24.String `json:"RESPONSIBLE_WORK_POSITION"`
+	// Status identifier Identifier from the "INVOICE_STATUS" reference
+	StatusID b24.String `json:"STATUS_ID"`
+	// Tax amount Read-only
+	TaxValue b24.Number `json:"TAX_VALUE"`
+	// Company identifier Provided if the payer is a "Legal Entity"
+	UfCompanyID b24.Int `json:"UF_COMPANY_ID"`
+	// Contact identifier Provided if the payer is an "Individual" or as a contact
+	// person for the company
+	UfContactID b24.Int `json:"UF_CONTACT_ID"`
+	// Identifier of your company Provided as the company with invoice details (the
+	// link to the details is set separately)
+	UfMycompanyID b24.Int `json:"UF_MYCOMPANY_ID"`
+	// Identifier of the associated deal
+	UfDealID b24.Int `json:"UF_DEAL_ID"`
+	// Comment
+	UserDescription b24.String `json:"USER_DESCRIPTION"`
+	// Location identifier Required if using document tax mode
+	PrLocation b24.Int `json:"PR_LOCATION"`
+	// List of properties If the client is a company, the following keys may be
+	// specified (all values are of type string):
+	//
+	//   - COMPANY - Company name;
+	//   - COMPANY_ADR - Address;
+	//   - CONTACT_PERSON - Contact person;
+	//   - EMAIL - E-mail;
+	//   - PHONE - Phone;
+	//   - INN - Tax ID;
+	//   - KPP - Tax Registration Reason Code.
+	//
+	// If the client is a contact:
+	//
+	//   - FIO - Full name;
+	//   - ADDRESS - Address;
+	//   - EMAIL - E-mail;
+	//   - PHONE - Phone.
+	InvoiceProperties json.RawMessage `json:"INVOICE_PROPERTIES"`
+	// List of product items Fields of the product item:
+	//
+	//   - ID - Identifier (integer), use 0 for a new record;
+	//   - PRICE - Price (double);
+	//   - DISCOUNT_PRICE - Discount per product unit (double);
+	//   - PRODUCT_ID - Product identifier in the catalog (integer), 0 if not
+	//     from the catalog;
+	//   - PRODUCT_NAME - Name of the product item (string);
+	//   - VAT_RATE - VAT rate coefficient (double);
+	//   - VAT_INCLUDED - VAT included in the price ('Y' or 'N') (char);
+	//   - MEASURE_CODE - Measurement unit code (integer);
+	//   - MEASURE_NAME - Measurement unit designation (string);
+	//   - CATALOG_XML_ID - External catalog code (string), read-only;
+	//   - PRODUCT_XML_ID - External product item code (string), matches the
+	//     external product code if it is from the catalog. Read-only.
+	//   - QUANTITY - Quantity.
+	ProductRows json.RawMessage `json:"PRODUCT_ROWS"`
+	// Flag for recurring deal template
+	IsRecurring b24.Bool `json:"IS_RECURRING"`
+	// Identifier of the related estimate
+	UfQuoteID b24.Int `json:"UF_QUOTE_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Invoice) UnmarshalJSON(data []byte) error {
+	type plain Invoice
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Invoice) MarshalJSON() ([]byte, error) {
+	type plain Invoice
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// InvoiceRecurring is one invoice recurring of crm.invoice.recurring, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-invoice-recurring-fields), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type InvoiceRecurring struct {
+	// Identifier of the record in the recurring invoice settings table Read-only
+	ID b24.Int `json:"ID"`
+	// ID of the invoice template Immutable
+	InvoiceID b24.Int `json:"INVOICE_ID"`
+	// Active flag. Values: Y/N
+	Active b24.Bool `json:"ACTIVE"`
+	// Date of the next invoice creation from the template. Calculated by the
+	// system based on the specified parameters. If the value is empty, new
+	// invoices are not created Read-only.
+	NextExecution b24.Date `json:"NEXT_EXECUTION"`
+	// Date of the last invoice creation from the template Read-only
+	LastExecution b24.Date `json:"LAST_EXECUTION"`
+	// Number of invoices created from the template Read-only
+	CounterRepeat b24.Int `json:"COUNTER_REPEAT"`
+	// Start date for calculating the next invoice creation date
+	StartDate b24.Date `json:"START_DATE"`
+	// Send the invoice to the email associated with the payer. Values: Y/N
+	SendBill b24.Bool `json:"SEND_BILL"`
+	// ID of the field containing the payer's email
+	EmailID b24.Int `json:"EMAIL_ID"`
+	// Are there limitations on creating new invoices
+	IsLimit b24.Bool `json:"IS_LIMIT"`
+	// Maximum number of invoices that can be created from this template Considered
+	// if IS_LIMIT is equal to T
+	LimitRepeat b24.Int `json:"LIMIT_REPEAT"`
+	// Date until which invoices can be created from this template Considered if
+	// IS_LIMIT is equal to D
+	LimitDate b24.Date `json:"LIMIT_DATE"`
+	// Set of parameters for calculation - recurring_params:
+	//
+	//   - PERIOD - repetition period:
+	//     ◦ day - day
+	//     ◦ week - week
+	//     ◦ month - month
+	//     ◦ year - year
+	//   - TYPE - type of repetition for month and year:
+	//     ◦ if PERIOD is month
+	//     ◦ 1 - calculation by the ordinal day number in the month
+	//     ◦ 2 - calculation by the weekday numbers in the month
+	//     ◦ if PERIOD is year
+	//     ◦ 1 - calculation by the ordinal day number in the specified month
+	//     ◦ 2 - calculation by the weekday numbers in the specified month
+	//   - INTERVAL - offset for calculation
+	//   - IS_WORKING_ONLY - only working days are considered (Y/N)
+	//   - WEEKDAY - full name of the weekday (according to PHP method date()
+	//     formatting)
+	//   - NUM_DAY_IN_MONTH - ordinal date number in the month (PERIOD is month
+	//     or year)
+	//   - NUM_WEEKDAY_IN_MONTH - ordinal weekday number in the month (PERIOD is
+	//     month or year)
+	//   - FIELD_YEARLY_INTERVAL_MONTH_NAME - ordinal weekday number in the month
+	//     (PERIOD is month or year)
+	//   - DATE_PAY_BEFORE_OFFSET_TYPE - offset value for calculating the payment
+	//     deadline, calculated from the moment of creating a new invoice from
+	//     the template:
+	//     ◦ day - day
+	//     ◦ week - week
+	//     ◦ month - month
+	//     ◦ year - year
+	//   - DATE_PAY_BEFORE_OFFSET_VALUE - offset value for calculating the
+	//     payment deadline, calculated from the moment of creating a new invoice
+	//     from the template
+	Params b24.String `json:"PARAMS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *InvoiceRecurring) UnmarshalJSON(data []byte) error {
+	type plain InvoiceRecurring
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v InvoiceRecurring) MarshalJSON() ([]byte, error) {
+	type plain InvoiceRecurring
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // InvoiceAdd calls crm.invoice.add: Add Invoice.
 //
 // This method creates a new invoice.
@@ -100,11 +328,9 @@ type InvoiceDeleteParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/outdated/invoice/crm-invoice-fields.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-//
 // Deprecated: the docs mark this method as deprecated.
-func InvoiceFields(ctx context.Context, c b24.Caller, p InvoiceFieldsParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func InvoiceFields(ctx context.Context, c b24.Caller, p InvoiceFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
+	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, InvoiceFieldsCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -114,8 +340,8 @@ func InvoiceFields(ctx context.Context, c b24.Caller, p InvoiceFieldsParams, opt
 // InvoiceFieldsCommand is crm.invoice.fields as a command for a batch (see
 // b24.Add); its result decodes as InvoiceFields's does. Required parameters
 // are not checked here: the portal reports them.
-func InvoiceFieldsCommand(p InvoiceFieldsParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func InvoiceFieldsCommand(p InvoiceFieldsParams) b24.Command[map[string]FieldInfo] {
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.fields",
 		Params:     p,
@@ -217,11 +443,9 @@ type InvoiceGetexternallinkParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/outdated/invoice/crm-invoice-list.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-//
 // Deprecated: the docs mark this method as deprecated.
-func InvoiceList(ctx context.Context, c b24.Caller, p InvoiceListParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func InvoiceList(ctx context.Context, c b24.Caller, p InvoiceListParams, opts ...b24.CallOption) ([]Invoice, error) {
+	var out []Invoice
 	if err := b24.Invoke(ctx, c, InvoiceListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -231,8 +455,8 @@ func InvoiceList(ctx context.Context, c b24.Caller, p InvoiceListParams, opts ..
 // InvoiceListCommand is crm.invoice.list as a command for a batch (see
 // b24.Add); its result decodes as InvoiceList's does. Required parameters are
 // not checked here: the portal reports them.
-func InvoiceListCommand(p InvoiceListParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func InvoiceListCommand(p InvoiceListParams) b24.Command[[]Invoice] {
+	return b24.Command[[]Invoice]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.list",
 		Params:     p,
@@ -391,11 +615,9 @@ type InvoiceRecurringExposeParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/outdated/invoice/crm-invoice-recurring-fields.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-//
 // Deprecated: the docs mark this method as deprecated.
-func InvoiceRecurringFields(ctx context.Context, c b24.Caller, p InvoiceRecurringFieldsParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func InvoiceRecurringFields(ctx context.Context, c b24.Caller, p InvoiceRecurringFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
+	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, InvoiceRecurringFieldsCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -405,8 +627,8 @@ func InvoiceRecurringFields(ctx context.Context, c b24.Caller, p InvoiceRecurrin
 // InvoiceRecurringFieldsCommand is crm.invoice.recurring.fields as a command
 // for a batch (see b24.Add); its result decodes as InvoiceRecurringFields's
 // does. Required parameters are not checked here: the portal reports them.
-func InvoiceRecurringFieldsCommand(p InvoiceRecurringFieldsParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func InvoiceRecurringFieldsCommand(p InvoiceRecurringFieldsParams) b24.Command[map[string]FieldInfo] {
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.recurring.fields",
 		Params:     p,

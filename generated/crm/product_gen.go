@@ -8,6 +8,68 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Product is one product of crm.product, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (crm-product-fields), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Product struct {
+	// Active
+	Active b24.Bool `json:"ACTIVE"`
+	// Catalog identifier
+	CatalogID b24.Int `json:"CATALOG_ID"`
+	// Created by
+	CreatedBy b24.Int `json:"CREATED_BY"`
+	// Currency identifier
+	CurrencyID b24.String `json:"CURRENCY_ID"`
+	// Product creation date
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Description
+	Description b24.String `json:"DESCRIPTION"`
+	// Description type
+	DescriptionType b24.String `json:"DESCRIPTION_TYPE"`
+	// Detailed picture, field available in the old product card
+	DetailPicture b24.String `json:"DETAIL_PICTURE"`
+	// Product identifier
+	ID b24.Int `json:"ID"`
+	// Unit of measure
+	Measure b24.Int `json:"MEASURE"`
+	// Modified by
+	ModifiedBy b24.Int `json:"MODIFIED_BY"`
+	// Name. Required.
+	Name b24.String `json:"NAME"`
+	// Preview picture, field available in the old product card
+	PreviewPicture b24.String `json:"PREVIEW_PICTURE"`
+	// Price
+	Price b24.Number `json:"PRICE"`
+	// Section identifier
+	SectionID b24.Int `json:"SECTION_ID"`
+	// Sort order
+	Sort b24.Int `json:"SORT"`
+	// Product modification date
+	TimestampX b24.Time `json:"TIMESTAMP_X"`
+	// VAT rate identifier
+	VATID b24.Int `json:"VAT_ID"`
+	// VAT included in price
+	VATIncluded b24.Bool `json:"VAT_INCLUDED"`
+	// External code
+	XMLID b24.String `json:"XML_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Product) UnmarshalJSON(data []byte) error {
+	type plain Product
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Product) MarshalJSON() ([]byte, error) {
+	type plain Product
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // ProductAdd calls crm.product.add: Add Product.
 //
 // The method crm.product.add creates a new product.
@@ -102,13 +164,11 @@ type ProductDeleteParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/outdated/products/crm-product-fields.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-//
 // Deprecated: use
 // [github.com/b24gen/b24gen/generated/catalog.ProductGetFieldsByFilter]
 // (catalog.product.getFieldsByFilter).
-func ProductFields(ctx context.Context, c b24.Caller, p ProductFieldsParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func ProductFields(ctx context.Context, c b24.Caller, p ProductFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
+	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, ProductFieldsCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -118,8 +178,8 @@ func ProductFields(ctx context.Context, c b24.Caller, p ProductFieldsParams, opt
 // ProductFieldsCommand is crm.product.fields as a command for a batch (see
 // b24.Add); its result decodes as ProductFields's does. Required parameters
 // are not checked here: the portal reports them.
-func ProductFieldsCommand(p ProductFieldsParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func ProductFieldsCommand(p ProductFieldsParams) b24.Command[map[string]FieldInfo] {
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.product.fields",
 		Params:     p,

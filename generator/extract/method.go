@@ -52,7 +52,7 @@ func (pc *pageCtx) readMethod(h1 int, name string, calls map[string]int, version
 		m.Params = []spec.Param{}
 	}
 	success, errStart := pc.responseExamples(examples)
-	m.Result = pc.readResult(success, errStart)
+	m.Result = pc.readResult(examples, success, errStart)
 	m.Errors = pc.readErrors(max(success, examples))
 	pc.methods = append(pc.methods, m)
 	pc.stats.MethodPages = 1

@@ -93,19 +93,28 @@ func unwrapped(root *jnode) *jnode {
 // envelopeKeys are the keys of the response envelope around "result".
 var envelopeKeys = map[string]bool{"result": true, "time": true, "total": true, "next": true, "error": true, "error_description": true}
 
-func (pc *pageCtx) readResult(success, errStart int) *spec.Result {
+func (pc *pageCtx) readResult(examples, success, errStart int) *spec.Result {
 	var ex *jsonExample
 	var rows []spec.Param
+	// Without a response example (the older crm *.fields pages), the
+	// returned-data table is the first parameters table after the code
+	// examples that no code follows: a table with code after it is the
+	// parameters of a second call form (imbot.app.register's IFRAME).
+	from := examples
 	if success >= 0 {
 		ex = pc.example(success)
-		for i := success + 1; i < errStart; i++ {
-			if pc.blocks[i].Kind == bTable && pc.table(i).Kind == tParams && !pc.isSubTable(i) {
-				rows = pc.build(pc.rowsOf(i), map[int]bool{})
+		from = success + 1
+	}
+	for i := from; i >= 0 && i < errStart; i++ {
+		if pc.blocks[i].Kind == bTable && pc.table(i).Kind == tParams && !pc.isSubTable(i) {
+			if ex == nil && pc.codeAfter(i) {
 				break
 			}
+			rows = pc.build(pc.rowsOf(i), map[int]bool{})
+			break
 		}
 	}
-	if ex == nil && rows == nil {
+	if ex == nil && !describesMembers(rows) {
 		return nil
 	}
 	r := &spec.Result{Shape: "unknown"}
@@ -269,4 +278,26 @@ func describesFields(fs []spec.Param, n *jnode) bool {
 		}
 	}
 	return hits > 0 && objs*2 > hits
+}
+
+// codeAfter reports whether a code block follows block i.
+func (pc *pageCtx) codeAfter(i int) bool {
+	for _, b := range pc.blocks[i+1:] {
+		if b.Kind == bCode {
+			return true
+		}
+	}
+	return false
+}
+
+// describesMembers reports whether rows name anything beyond the envelope
+// and a bare result: without an example, a lone "result" row says nothing
+// of the shape.
+func describesMembers(rows []spec.Param) bool {
+	for _, r := range rows {
+		if !envelopeKeys[r.Name] || r.Name == "result" && len(r.Fields) > 0 {
+			return true
+		}
+	}
+	return false
 }

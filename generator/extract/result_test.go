@@ -72,3 +72,27 @@ func TestFlatResultTable(t *testing.T) {
 		}
 	})
 }
+
+// TestResultTableWithoutExample: without a response example, the first
+// parameters table after the code examples is the returned data, unless
+// code follows it (then it is a second call form's parameters, as on
+// imbot.app.register).
+func TestResultTableWithoutExample(t *testing.T) {
+	head := "# Get something test.thing.list\n\n> Scope: [`crm`](../scopes/permissions.md)\n\n" +
+		"## Method Parameters\n\n#|\n|| **Name**\n`type` | **Description** ||\n|| **start**\n[`integer`](../data-types.md) | Offset ||\n|#\n\n" +
+		"## Code Examples\n\n{% list tabs %}\n\n- cURL (Webhook)\n\n    ```bash\n    curl https://x/rest/1/s/test.thing.list\n    ```\n\n{% endlist %}\n\n" +
+		"## Returned Data\n\n#|\n|| **Name**\n`type` | **Description** ||\n" +
+		"|| **ID**\n[`integer`](../data-types.md) | Identifier ||\n|| **TITLE**\n[`string`](../data-types.md) | Title ||\n|#\n"
+	res, _ := Page("api-reference/crm/test-thing-list.md", []byte(head), nil)
+	if len(res.Methods) != 1 || res.Methods[0].Result == nil || len(res.Methods[0].Result.Fields) != 2 {
+		t.Fatalf("methods %+v, want one whose result has the table's 2 fields", res.Methods)
+	}
+	if k := res.Methods[0].Result.Fields[0].Kind; k != spec.KindInteger {
+		t.Errorf("ID kind %q, want integer", k)
+	}
+	second := head + "\n### Code Example\n\n```js\nBX24.callMethod('test.thing.list', {start: 0});\n```\n"
+	res, _ = Page("api-reference/crm/test-thing-list.md", []byte(second), nil)
+	if len(res.Methods) != 1 || res.Methods[0].Result != nil {
+		t.Errorf("a table code follows read as the result: %+v", res.Methods[0].Result)
+	}
+}
