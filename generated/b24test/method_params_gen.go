@@ -967,7 +967,7 @@ var methodParams = [][2]string{
 	{"landing.syspage.deleteforlanding", `scope,id:s!=MISSING_PARAMS`},
 	{"landing.syspage.deleteforsite", `id:s!=MISSING_PARAMS`},
 	{"landing.syspage.get", `id:s!=MISSING_PARAMS,active:s`},
-	{"landing.syspage.getspecialpage", `siteId:s!=MISSING_PARAMS,type!=MISSING_PARAMS,additional:o`},
+	{"landing.syspage.getspecialpage", `siteId:s!=MISSING_PARAMS,type!=MISSING_PARAMS,additional:o{SECTION,utm_source}`},
 	{"landing.syspage.set", `id:s!1=MISSING_PARAMS,type!1=MISSING_PARAMS,lid:s?1`},
 	{"landing.template.getlandingref", `id:s!=MISSING_PARAMS`},
 	{"landing.template.getlist", `params:o{select:c,filter:o,order:o,group:c,limit:s,offset:s}`},

@@ -96,3 +96,35 @@ func TestResultTableWithoutExample(t *testing.T) {
 		t.Errorf("a table code follows read as the result: %+v", res.Methods[0].Result)
 	}
 }
+
+// TestEventAnchorWithoutTable: a row linking an anchor whose section has
+// no table of its own (fixtures/event-anchor.md, the imbot.v2 events'
+// "Bot object") is not given the next table on the page (the auth
+// parameters under their own anchor): its section's example gives it.
+func TestEventAnchorWithoutTable(t *testing.T) {
+	page := "api-reference/fixtures/event-anchor.md"
+	src, err := os.ReadFile(filepath.Join(fixtureRoot, page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := Page(page, src, fixtureIncludes)
+	if len(res.Events) != 2 || res.Events[0].Name != "ONTESTBOTMESSAGEUPDATE" {
+		t.Fatalf("events = %+v, want ONTESTBOTMESSAGEUPDATE and ONTESTBOTDELETE", res.Events)
+	}
+	var bot *spec.Param
+	for i, f := range res.Events[0].Fields {
+		if f.Name == "bot" {
+			bot = &res.Events[0].Fields[i]
+		}
+	}
+	if bot == nil {
+		t.Fatal("no bot field")
+	}
+	var names []string
+	for _, f := range bot.Fields {
+		names = append(names, f.Name)
+	}
+	if got := strings.Join(names, ","); got != "id,code,auth" {
+		t.Errorf("bot holds %s, want id,code,auth", got)
+	}
+}
