@@ -825,9 +825,10 @@ func (v ItemPaymentInput) MarshalJSON() ([]byte, error) {
 // family's methods return it. Its fields are the union of what the family's
 // pages document (crm-item-productrow-fields, crm-item-productrow-get,
 // crm-item-productrow-list, crm-item-productrow-add,
-// crm-item-productrow-get-available-for-payment, crm-item-productrow-update),
-// typed by the *.fields page where it gives a type; a value that does not fit
-// its field's type is kept raw in Extra rather than failing the call.
+// crm-item-productrow-get-available-for-payment, crm-item-productrow-set,
+// crm-item-productrow-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
 type ItemProductrow struct {
 	// ID
 	ID b24.Int `json:"id"`
@@ -871,7 +872,7 @@ type ItemProductrow struct {
 	Type b24.Int `json:"type"`
 	// STORE_ID
 	StoreID      b24.Int    `json:"storeId"`
-	PriceAccount b24.Int    `json:"priceAccount"`
+	PriceAccount b24.Number `json:"priceAccount"`
 	XMLID        b24.String `json:"xmlId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4908,9 +4909,7 @@ func (v ItemProductrowSetParamsProductRows) MarshalJSON() ([]byte, error) {
 
 // ItemProductrowSetResult is the result of crm.item.productrow.set.
 type ItemProductrowSetResult struct {
-	// Array of objects containing information about all product rows of the CRM
-	// object
-	ProductRow []b24.Int `json:"productRow"`
+	ProductRows []ItemProductrow `json:"productRows"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -181,7 +181,15 @@ func (pc *pageCtx) readResult(examples, success, errStart int) *spec.Result {
 		if exResult.Kind == 'o' && len(exResult.Keys) == 1 && (exResult.Vals[0].Kind == 'o' || exResult.Vals[0].Kind == 'a') && !isDigits(exResult.Keys[0]) {
 			key := exResult.Keys[0]
 			inner := exResult.Vals[0]
-			if len(r.Fields) == 0 || len(r.Fields) == 1 && r.Fields[0].Name == key || fieldsDescribe(r.Fields, inner) {
+			// One array row over one array key is the same member even
+			// where the names differ (catalog.measure.list documents
+			// "measure", its example answers "measures"): the example's
+			// key is what arrives.
+			sameList := len(r.Fields) == 1 && r.Fields[0].Name != key && r.Fields[0].Kind == spec.KindArray && inner.Kind == 'a'
+			if sameList {
+				pc.problem(r.Fields[0].Line, "key-conflict", "result row %q is a list, the example's only key is %q; using %q", r.Fields[0].Name, key, key)
+			}
+			if len(r.Fields) == 0 || len(r.Fields) == 1 && r.Fields[0].Name == key || sameList || fieldsDescribe(r.Fields, inner) {
 				r.Wrapper = key
 				var wrapped *spec.Param
 				if len(r.Fields) == 1 {

@@ -128,3 +128,36 @@ func TestEventAnchorWithoutTable(t *testing.T) {
 		t.Errorf("bot holds %s, want id,code,auth", got)
 	}
 }
+
+// TestWrappedListKeepsItsShape: a list under one key ({"measures": [...]},
+// catalog.measure.list) stays a wrapped list, not one entity, even where
+// the table names the key in the singular: the example's key is what
+// arrives, and the disagreement is reported.
+func TestWrappedListKeepsItsShape(t *testing.T) {
+	src := "# Get units test.measure.list\n\n> Scope: [`catalog`](../scopes/permissions.md)\n\n" +
+		"## Method Parameters\n\n#|\n|| **Name**\n`type` | **Description** ||\n|| **start**\n[`integer`](../data-types.md) | Offset ||\n|#\n\n" +
+		"## Code Examples\n\n{% list tabs %}\n\n- cURL (Webhook)\n\n    ```bash\n    curl https://x/rest/1/s/test.measure.list\n    ```\n\n{% endlist %}\n\n" +
+		"## Response Handling\n\n```json\n{\"result\": {\"measures\": [{\"code\": 166, \"id\": 4, \"symbolIntl\": \"kg\"}]}, \"total\": 1}\n```\n\n" +
+		"### Returned Data\n\n#|\n|| **Name**\n`type` | **Description** ||\n" +
+		"|| **result**\n[`object`](../data-types.md) | Root element ||\n" +
+		"|| **measure**\n[`catalog_measure[]`](../data-types.md#catalog_measure) | Array of units ||\n" +
+		"|| **total**\n[`integer`](../data-types.md) | Total ||\n|#\n"
+	res, probs := Page("api-reference/catalog/test-measure-list.md", []byte(src), nil)
+	if len(res.Methods) != 1 || res.Methods[0].Result == nil {
+		t.Fatalf("methods %+v", res.Methods)
+	}
+	r := res.Methods[0].Result
+	if r.Wrapper != "measures" || r.Shape != "array" || r.Kind != spec.KindObject || !r.Paginated {
+		t.Errorf("result wrapper %q, shape %q of %q, paginated %v; want paged rows under \"measures\"", r.Wrapper, r.Shape, r.Kind, r.Paginated)
+	}
+	if len(r.Fields) != 3 {
+		t.Errorf("row fields %+v, want the example's code, id, symbolIntl", r.Fields)
+	}
+	reported := false
+	for _, p := range probs {
+		reported = reported || p.Kind == "key-conflict"
+	}
+	if !reported {
+		t.Errorf("the row/key disagreement is not reported: %v", probs)
+	}
+}
