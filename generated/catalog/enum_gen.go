@@ -46,7 +46,9 @@ type EnumGetRoundTypesParams struct{}
 
 // EnumGetRoundTypesItem is one row of catalog.enum.getRoundTypes.
 type EnumGetRoundTypesItem struct {
-	ID   b24.Int    `json:"id"`
+	// Identifier of the enumeration element
+	ID b24.Int `json:"id"`
+	// Name of the enumeration element
 	Name b24.String `json:"name"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -125,7 +127,9 @@ type EnumGetStoreDocumentTypesParams struct{}
 // EnumGetStoreDocumentTypesItem is one row of
 // catalog.enum.getStoreDocumentTypes.
 type EnumGetStoreDocumentTypesItem struct {
-	ID   b24.String `json:"id"`
+	// Identifier of the enumeration element
+	ID b24.String `json:"id"`
+	// Name of the enumeration element
 	Name b24.String `json:"name"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
