@@ -15,48 +15,21 @@ import (
 // typed by the *.fields page where it gives a type; a value that does not fit
 // its field's type is kept raw in Extra rather than failing the call.
 type Document struct {
-	// Type of document. Available types can be obtained using the
-	// catalog.enum.getStoreDocumentTypes method
-	DocType b24.String `json:"docType"`
-	// Identifier of the inventory document
-	ID b24.Int `json:"id"`
-	// Document status:
+	// Document type. Possible values:
 	//
-	//   - N — draft,
-	//   - Y — approved,
-	//   - C — canceled.
+	//   - A — receipt,
+	//   - S — write-off,
+	//   - M — transfer between warehouses,
+	//   - R — return,
+	//   - D — disposal.
 	//
-	// The value is automatically changed when the document is approved or canceled
-	Status DocumentStatus `json:"status"`
-	// Title of the document
+	// Current document types can be obtained using the method
+	// catalog.enum.getStoreDocumentTypes
+	DocType DocumentDocType `json:"docType"`
+	ID      b24.Int         `json:"id"`
+	Status  b24.String      `json:"status"`
+	// Document title
 	Title b24.String `json:"title"`
-	// Internal document number. If not provided, it is generated automatically
-	DocNumber b24.String `json:"docNumber"`
-	// Site code to which the document relates. Default is s1. Default: s1.
-	SiteID b24.String `json:"siteId"`
-	// Identifier of the responsible person
-	ResponsibleID b24.Int `json:"responsibleId"`
-	// Identifier of the user who created the document
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who modified the document
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// User who changed the document status
-	StatusBy b24.Int `json:"statusBy"`
-	// Date of status change
-	DateStatus b24.Time `json:"dateStatus"`
-	// Date of document creation
-	DateCreate b24.Time `json:"dateCreate"`
-	// Date of last modification of the document
-	DateModify b24.Time `json:"dateModify"`
-	// Date of document approval
-	DateDocument b24.Time `json:"dateDocument"`
-	// Currency of the document
-	Currency b24.String `json:"currency"`
-	// Total amount for the products in the document. The value is calculated
-	// automatically after approval but can be set manually
-	Total b24.Number `json:"total"`
-	// Commentary for the document
-	Commentary b24.String `json:"commentary"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -88,7 +61,7 @@ type DocumentInput struct {
 	//
 	// Current document types can be obtained using the method
 	// catalog.enum.getStoreDocumentTypes
-	DocType b24.Opt[DocumentInputDocType] `json:"docType,omitzero"`
+	DocType b24.Opt[DocumentDocType] `json:"docType,omitzero"`
 	// Document currency in ISO 4217 format, for example USD. The value cannot be
 	// changed after creation.
 	//
@@ -136,55 +109,31 @@ func (v DocumentInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DocumentStatus is the status of catalog.document: the constants below are
+// DocumentDocType is the docType of catalog.document: the constants below are
 // the documented values; others are accepted too.
-type DocumentStatus string
+type DocumentDocType string
 
-// The documented values of DocumentStatus.
-const (
-	// draft,
-	DocumentStatusN DocumentStatus = "N"
-	// approved,
-	DocumentStatusY DocumentStatus = "Y"
-	// canceled.
-	DocumentStatusC DocumentStatus = "C"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DocumentStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DocumentStatus(s)
-	return nil
-}
-
-// DocumentInputDocType is the docType of catalog.document: the constants below
-// are the documented values; others are accepted too.
-type DocumentInputDocType string
-
-// The documented values of DocumentInputDocType.
+// The documented values of DocumentDocType.
 const (
 	// receipt,
-	DocumentInputDocTypeA DocumentInputDocType = "A"
+	DocumentDocTypeA DocumentDocType = "A"
 	// write-off,
-	DocumentInputDocTypeS DocumentInputDocType = "S"
+	DocumentDocTypeS DocumentDocType = "S"
 	// transfer between warehouses,
-	DocumentInputDocTypeM DocumentInputDocType = "M"
+	DocumentDocTypeM DocumentDocType = "M"
 	// return,
-	DocumentInputDocTypeR DocumentInputDocType = "R"
+	DocumentDocTypeR DocumentDocType = "R"
 	// disposal.
-	DocumentInputDocTypeD DocumentInputDocType = "D"
+	DocumentDocTypeD DocumentDocType = "D"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DocumentInputDocType) UnmarshalJSON(data []byte) error {
+func (v *DocumentDocType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = DocumentInputDocType(s)
+	*v = DocumentDocType(s)
 	return nil
 }
 
@@ -195,21 +144,23 @@ func (v *DocumentInputDocType) UnmarshalJSON(data []byte) error {
 // a type; a value that does not fit its field's type is kept raw in Extra
 // rather than failing the call.
 type DocumentElement struct {
-	// Quantity of the product
+	// Quantity of the product. The value is specified in the units of the document
 	Amount b24.Number `json:"amount"`
-	// Identifier of the inventory document
+	// Identifier of the inventory document, can be obtained using the
+	// catalog.document.list method. The document must have a status of N — not
+	// processed
 	DocID b24.Int `json:"docId"`
-	// Identifier of the catalog product
+	// Identifier of the catalog product. The value can be obtained using the
+	// catalog.product.* methods
 	ElementID b24.Int `json:"elementId"`
-	// Identifier of the product in the inventory document
-	ID b24.Int `json:"id"`
-	// Purchasing price
+	ID        b24.Int `json:"id"`
+	// Purchase price in the document's currency
 	PurchasingPrice b24.Number `json:"purchasingPrice"`
-	// Identifier of the source warehouse. Used for documents where write-off is
-	// required
+	// Identifier of the source warehouse, can be obtained using the
+	// catalog.store.list method. Used for outgoing documents
 	StoreFrom b24.Int `json:"storeFrom"`
-	// Identifier of the recipient warehouse. Used for incoming and transfer
-	// documents
+	// Identifier of the receiving warehouse, can be obtained using the
+	// catalog.store.list method. Used for incoming and transfer documents
 	StoreTo b24.Int `json:"storeTo"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -332,9 +283,44 @@ func (p *DocumentAddParams) validate() error {
 	return nil
 }
 
+// DocumentAddDocument is the result of catalog.document.add.
+type DocumentAddDocument struct {
+	Commentary    b24.String      `json:"commentary"`
+	CreatedBy     b24.Int         `json:"createdBy"`
+	Currency      b24.String      `json:"currency"`
+	DateCreate    b24.String      `json:"dateCreate"`
+	DateDocument  json.RawMessage `json:"dateDocument"`
+	DateModify    b24.String      `json:"dateModify"`
+	DateStatus    b24.String      `json:"dateStatus"`
+	DocNumber     b24.String      `json:"docNumber"`
+	DocType       b24.String      `json:"docType"`
+	ID            b24.Int         `json:"id"`
+	ModifiedBy    b24.Int         `json:"modifiedBy"`
+	ResponsibleID b24.Int         `json:"responsibleId"`
+	SiteID        b24.String      `json:"siteId"`
+	Status        b24.String      `json:"status"`
+	StatusBy      json.RawMessage `json:"statusBy"`
+	Title         b24.String      `json:"title"`
+	Total         json.RawMessage `json:"total"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentAddDocument) UnmarshalJSON(data []byte) error {
+	type plain DocumentAddDocument
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentAddDocument) MarshalJSON() ([]byte, error) {
+	type plain DocumentAddDocument
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // DocumentAddResult is the result of catalog.document.add.
 type DocumentAddResult struct {
-	Document *Document `json:"document"`
+	Document *DocumentAddDocument `json:"document"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1744,9 +1730,44 @@ func (p *DocumentUpdateParams) validate() error {
 	return nil
 }
 
+// DocumentUpdateDocument is the result of catalog.document.update.
+type DocumentUpdateDocument struct {
+	Commentary    b24.String      `json:"commentary"`
+	CreatedBy     b24.Int         `json:"createdBy"`
+	Currency      b24.String      `json:"currency"`
+	DateCreate    b24.String      `json:"dateCreate"`
+	DateDocument  json.RawMessage `json:"dateDocument"`
+	DateModify    b24.String      `json:"dateModify"`
+	DateStatus    b24.String      `json:"dateStatus"`
+	DocNumber     b24.String      `json:"docNumber"`
+	DocType       b24.String      `json:"docType"`
+	ID            b24.Int         `json:"id"`
+	ModifiedBy    b24.Int         `json:"modifiedBy"`
+	ResponsibleID b24.Int         `json:"responsibleId"`
+	SiteID        b24.String      `json:"siteId"`
+	Status        b24.String      `json:"status"`
+	StatusBy      json.RawMessage `json:"statusBy"`
+	Title         b24.String      `json:"title"`
+	Total         json.RawMessage `json:"total"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentUpdateDocument) UnmarshalJSON(data []byte) error {
+	type plain DocumentUpdateDocument
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentUpdateDocument) MarshalJSON() ([]byte, error) {
+	type plain DocumentUpdateDocument
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // DocumentUpdateResult is the result of catalog.document.update.
 type DocumentUpdateResult struct {
-	Document *Document `json:"document"`
+	Document *DocumentUpdateDocument `json:"document"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -15,14 +15,10 @@ import (
 // the *.fields page where it gives a type; a value that does not fit its
 // field's type is kept raw in Extra rather than failing the call.
 type Documentcontractor struct {
-	// Identifier of the inventory document to which the supplier is bound
-	DocumentID b24.Int `json:"documentId"`
-	// Identifier of the supplier: contact or company
-	EntityID b24.Int `json:"entityId"`
-	// Identifier of the CRM object type: 3 — contact 4 — company
+	DocumentID   b24.Int `json:"documentId"`
+	EntityID     b24.Int `json:"entityId"`
 	EntityTypeID b24.Int `json:"entityTypeId"`
-	// Identifier of the supplier binding to the inventory document
-	ID b24.Int `json:"id"`
+	ID           b24.Int `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

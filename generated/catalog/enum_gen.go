@@ -46,9 +46,7 @@ type EnumGetRoundTypesParams struct{}
 
 // EnumGetRoundTypesItem is one row of catalog.enum.getRoundTypes.
 type EnumGetRoundTypesItem struct {
-	// Identifier of the enumeration element
-	ID b24.Int `json:"id"`
-	// Name of the enumeration element
+	ID   b24.Int    `json:"id"`
 	Name b24.String `json:"name"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -127,9 +125,7 @@ type EnumGetStoreDocumentTypesParams struct{}
 // EnumGetStoreDocumentTypesItem is one row of
 // catalog.enum.getStoreDocumentTypes.
 type EnumGetStoreDocumentTypesItem struct {
-	// Identifier of the enumeration element
-	ID b24.String `json:"id"`
-	// Name of the enumeration element
+	ID   b24.String `json:"id"`
 	Name b24.String `json:"name"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

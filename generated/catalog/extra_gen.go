@@ -14,11 +14,8 @@ import (
 // the *.fields page where it gives a type; a value that does not fit its
 // field's type is kept raw in Extra rather than failing the call.
 type Extra_2 struct {
-	// Identifier of the markup
-	ID b24.Int `json:"id"`
-	// Name of the markup
-	Name b24.String `json:"name"`
-	// Amount of the markup
+	ID         b24.Int    `json:"id"`
+	Name       b24.String `json:"name"`
 	Percentage b24.Number `json:"percentage"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

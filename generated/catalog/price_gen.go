@@ -15,32 +15,16 @@ import (
 // *.fields page where it gives a type; a value that does not fit its field's
 // type is kept raw in Extra rather than failing the call.
 type Price struct {
-	// Identifier of the price type
-	CatalogGroupID b24.Int `json:"catalogGroupId"`
-	// Currency of the price
-	Currency b24.String `json:"currency"`
-	// Identifier of the markup. Deprecated parameter
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	ExtraID b24.Int `json:"extraId"`
-	// Identifier of the price
-	ID b24.Int `json:"id"`
-	// Value of the price
-	Price b24.Number `json:"price"`
-	// Value of the base price
-	PriceScale b24.Number `json:"priceScale"`
-	// Identifier of the product
-	ProductID b24.Int `json:"productId"`
-	// Minimum quantity for applying the price. Deprecated parameter
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	QuantityFrom b24.Int `json:"quantityFrom"`
-	// Maximum quantity for applying the price. Deprecated parameter
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	QuantityTo b24.Int `json:"quantityTo"`
-	// Date of modification
-	TimestampX b24.Time `json:"timestampX"`
+	CatalogGroupID b24.Int    `json:"catalogGroupId"`
+	Currency       b24.String `json:"currency"`
+	ExtraID        b24.Int    `json:"extraId"`
+	ID             b24.Int    `json:"id"`
+	Price          b24.Number `json:"price"`
+	PriceScale     b24.Number `json:"priceScale"`
+	ProductID      b24.Int    `json:"productId"`
+	QuantityFrom   b24.Int    `json:"quantityFrom"`
+	QuantityTo     b24.Int    `json:"quantityTo"`
+	TimestampX     b24.Time   `json:"timestampX"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -72,19 +56,10 @@ type PriceInput struct {
 	// Value of the price
 	Price b24.Opt[float64] `json:"price,omitzero"`
 	// Currency identifier, can be obtained using the method crm.currency.list
-	Currency b24.Opt[string] `json:"currency,omitzero"`
-	// Identifier of the markup. Deprecated parameter
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	ExtraID b24.Opt[b24.Int] `json:"extraId,omitzero"`
-	// Minimum quantity for applying the price. Deprecated parameter
-	//
-	// Deprecated: the docs mark this field as deprecated.
+	Currency     b24.Opt[string]  `json:"currency,omitzero"`
+	ExtraID      b24.Opt[b24.Int] `json:"extraId,omitzero"`
 	QuantityFrom b24.Opt[b24.Int] `json:"quantityFrom,omitzero"`
-	// Maximum quantity for applying the price. Deprecated parameter
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	QuantityTo b24.Opt[b24.Int] `json:"quantityTo,omitzero"`
+	QuantityTo   b24.Opt[b24.Int] `json:"quantityTo,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -16,26 +16,13 @@ import (
 // *.fields page where it gives a type; a value that does not fit its field's
 // type is kept raw in Extra rather than failing the call.
 type ProductImage struct {
-	// Date of image creation
-	CreateTime b24.Time `json:"createTime"`
-	// Link to the image
-	DetailURL b24.String `json:"detailUrl"`
-	// Download link, signed with the current access token
+	CreateTime  b24.Time   `json:"createTime"`
+	DetailURL   b24.String `json:"detailUrl"`
 	DownloadURL b24.String `json:"downloadUrl"`
-	// Identifier of the image
-	ID b24.Int `json:"id"`
-	// Name of the image
-	Name b24.String `json:"name"`
-	// Identifier of the product
-	ProductID b24.String `json:"productId"`
-	// Type of image:
-	//
-	//   - DETAIL_PICTURE — detailed picture, field available in the old
-	//     product card
-	//   - PREVIEW_PICTURE — picture for the announcement, field available in
-	//     the old product card
-	//   - MORE_PHOTO — picture
-	Type ProductImageType `json:"type"`
+	ID          b24.Int    `json:"id"`
+	Name        b24.String `json:"name"`
+	ProductID   b24.String `json:"productId"`
+	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -75,7 +62,7 @@ type ProductImageInput struct {
 	//   - MORE_PHOTO — image
 	//
 	// If no value is specified, the image will be saved in MORE_PHOTO
-	Type b24.Opt[ProductImageType] `json:"type,omitzero"`
+	Type b24.Opt[ProductImageInputType] `json:"type,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -92,27 +79,27 @@ func (v ProductImageInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ProductImageType is the type of catalog.productImage: the constants below
-// are the documented values; others are accepted too.
-type ProductImageType string
+// ProductImageInputType is the type of catalog.productImage: the constants
+// below are the documented values; others are accepted too.
+type ProductImageInputType string
 
-// The documented values of ProductImageType.
+// The documented values of ProductImageInputType.
 const (
-	// detailed picture, field available in the old product card
-	ProductImageTypeDetailPicture ProductImageType = "DETAIL_PICTURE"
-	// picture for the announcement, field available in the old product card
-	ProductImageTypePreviewPicture ProductImageType = "PREVIEW_PICTURE"
-	// picture
-	ProductImageTypeMorePhoto ProductImageType = "MORE_PHOTO"
+	// detailed image, field available in the old product card
+	ProductImageInputTypeDetailPicture ProductImageInputType = "DETAIL_PICTURE"
+	// preview image, field available in the old product card
+	ProductImageInputTypePreviewPicture ProductImageInputType = "PREVIEW_PICTURE"
+	// image
+	ProductImageInputTypeMorePhoto ProductImageInputType = "MORE_PHOTO"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductImageType) UnmarshalJSON(data []byte) error {
+func (v *ProductImageInputType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ProductImageType(s)
+	*v = ProductImageInputType(s)
 	return nil
 }
 

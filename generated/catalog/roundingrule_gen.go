@@ -16,28 +16,15 @@ import (
 // type; a value that does not fit its field's type is kept raw in Extra rather
 // than failing the call.
 type RoundingRule struct {
-	// Price type
-	CatalogGroupID b24.Int `json:"catalogGroupId"`
-	// Created by
-	CreatedBy b24.Int `json:"createdBy"`
-	// Date of creation
-	DateCreate b24.Time `json:"dateCreate"`
-	// Date of modification
-	DateModify b24.Time `json:"dateModify"`
-	// Identifier of the price rounding rule
-	ID b24.Int `json:"id"`
-	// Modified by
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// Minimum price for rounding
-	Price b24.Number `json:"price"`
-	// Rounding precision
+	CatalogGroupID b24.Int    `json:"catalogGroupId"`
+	CreatedBy      b24.Int    `json:"createdBy"`
+	DateCreate     b24.Time   `json:"dateCreate"`
+	DateModify     b24.Time   `json:"dateModify"`
+	ID             b24.Int    `json:"id"`
+	ModifiedBy     b24.Int    `json:"modifiedBy"`
+	Price          b24.Number `json:"price"`
 	RoundPrecision b24.Number `json:"roundPrecision"`
-	// Type of rounding. Possible values:
-	//
-	//   - 1 — mathematical rounding
-	//   - 2 — rounding up (in favor of the store)
-	//   - 4 — rounding down (in favor of the customer)
-	RoundType b24.Int `json:"roundType"`
+	RoundType      b24.Int    `json:"roundType"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

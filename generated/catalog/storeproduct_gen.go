@@ -15,16 +15,11 @@ import (
 // type; a value that does not fit its field's type is kept raw in Extra rather
 // than failing the call.
 type Storeproduct struct {
-	// Available quantity of the product
-	Amount b24.Number `json:"amount"`
-	// Identifier of the stock record
-	ID b24.Int `json:"id"`
-	// Identifier of the product
-	ProductID b24.Int `json:"productId"`
-	// Quantity of the product in reserve
+	Amount           b24.Number `json:"amount"`
+	ID               b24.Int    `json:"id"`
+	ProductID        b24.Int    `json:"productId"`
 	QuantityReserved b24.Number `json:"quantityReserved"`
-	// Identifier of the warehouse
-	StoreID b24.Int `json:"storeId"`
+	StoreID          b24.Int    `json:"storeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

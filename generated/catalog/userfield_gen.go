@@ -4,7 +4,6 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
 )
@@ -155,14 +154,9 @@ func (p *UserfieldDocumentListParams) validate() error {
 
 // UserfieldDocumentListItem is one row of catalog.userfield.document.list.
 type UserfieldDocumentListItem struct {
-	// Identifier of the inventory document
-	DocumentID b24.Int `json:"documentId"`
-	// Type of inventory document
+	DocumentID   b24.Int    `json:"documentId"`
 	DocumentType b24.String `json:"documentType"`
 	Field7097    b24.String `json:"field7097"`
-	// Value of the custom field of the document, where N — identifier of the
-	// custom field, for example field7097
-	FieldN json.RawMessage `json:"fieldN"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -299,14 +293,9 @@ func (v UserfieldDocumentUpdateParamsFields) MarshalJSON() ([]byte, error) {
 // UserfieldDocumentUpdateDocument is the result of
 // catalog.userfield.document.update.
 type UserfieldDocumentUpdateDocument struct {
-	// Identifier of the inventory document
-	DocumentID b24.Int `json:"documentId"`
-	// Type of inventory document
+	DocumentID   b24.Int    `json:"documentId"`
 	DocumentType b24.String `json:"documentType"`
 	Field7097    b24.String `json:"field7097"`
-	// Value of the custom field of the document, where N — identifier of the
-	// custom field, for example field7097
-	FieldN json.RawMessage `json:"fieldN"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

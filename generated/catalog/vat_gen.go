@@ -14,24 +14,15 @@ import (
 // typed by the *.fields page where it gives a type; a value that does not fit
 // its field's type is kept raw in Extra rather than failing the call.
 type VAT struct {
-	// Indicator of the activity of the VAT rate. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active b24.Bool `json:"active"`
-	// Identifier of the VAT rate
-	ID b24.Int `json:"id"`
-	// Name of the VAT rate
-	Name b24.String `json:"name"`
-	// Amount of the VAT rate
-	Rate b24.Number `json:"rate"`
-	// Sorting
-	Sort b24.Int `json:"sort"`
-	// Time of the last modification
-	TimestampX b24.Time `json:"timestampX"`
+	Active     b24.Bool   `json:"active"`
+	ID         b24.Int    `json:"id"`
+	Name       b24.String `json:"name"`
+	Rate       b24.Number `json:"rate"`
+	Sort       b24.Int    `json:"sort"`
+	TimestampX b24.Time   `json:"timestampX"`
 	// Object containing information about the VAT rate with the specified
 	// identifier
-	VAT VATVAT `json:"vat"`
+	VAT b24.String `json:"vat"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -45,39 +36,6 @@ func (v *VAT) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v VAT) MarshalJSON() ([]byte, error) {
 	type plain VAT
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// VATVAT is the vat value of catalog.vat.
-type VATVAT struct {
-	// Identifier of the VAT rate
-	ID b24.Int `json:"id"`
-	// Name of the VAT rate
-	Name b24.String `json:"name"`
-	// Indicator of the activity of the VAT rate. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active b24.Bool `json:"active"`
-	// Amount of the VAT rate
-	Rate b24.Number `json:"rate"`
-	// Sorting
-	Sort b24.Int `json:"sort"`
-	// Time of the last modification
-	TimestampX b24.Time `json:"timestampX"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *VATVAT) UnmarshalJSON(data []byte) error {
-	type plain VATVAT
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v VATVAT) MarshalJSON() ([]byte, error) {
-	type plain VATVAT
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -99,8 +57,7 @@ type VATInput struct {
 	// Sorting.
 	//
 	// Default is 100. Default: 100.
-	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
-	// Time of the last modification
+	Sort       b24.Opt[b24.Int]  `json:"sort,omitzero"`
 	TimestampX b24.Opt[b24.Time] `json:"timestampX,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

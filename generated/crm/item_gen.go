@@ -76,262 +76,180 @@ type Item struct {
 	// Last activity in timeline by
 	LastActivityBy b24.Int `json:"lastActivityBy"`
 	// Last activity
-	LastActivityTime b24.Time `json:"lastActivityTime"`
-	// Time of item creation (short format). Field is disabled
-	DateCreateShort b24.Time `json:"dateCreateShort"`
-	// Time of the last modification of the item (short format). Field is disabled
-	DateModifyShort b24.Time `json:"dateModifyShort"`
-	// Has the lead been converted. Field is disabled
-	IsConvert b24.Bool `json:"isConvert"`
-	// Additional information about the stage
+	LastActivityTime b24.Time   `json:"lastActivityTime"`
+	DateCreateShort  b24.String `json:"dateCreateShort"`
+	DateModifyShort  b24.String `json:"dateModifyShort"`
+	IsConvert        b24.Bool   `json:"isConvert"`
+	// Additional information about the stage.
+	//
+	// Default — null
 	StatusDescription b24.String `json:"statusDescription"`
-	// Group of the stage. Possible values:
+	StageSemanticID   b24.String `json:"stageSemanticId"`
+	ProductID         b24.Int    `json:"productId"`
+	// First Name.
 	//
-	//   - P — in progress
-	//   - S — successful
-	//   - F — unsuccessful
-	StageSemanticID ItemStageSemanticID `json:"stageSemanticId"`
-	// Identifier of the product. Deprecated. Field is disabled
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	ProductID b24.String `json:"productId"`
-	// First name
+	// Default — null
 	Name b24.String `json:"name"`
-	// Last name
+	// Last Name.
+	//
+	// Default — null
 	LastName b24.String `json:"lastName"`
-	// Middle name
-	SecondName b24.String `json:"secondName"`
-	// Last name First name. Short format: for example 'Smith John' -> 'Smith J.'.
-	// Field is disabled
-	ShortName b24.String `json:"shortName"`
-	// Company name
+	// Middle Name.
+	//
+	// Default — null
+	SecondName b24.String      `json:"secondName"`
+	ShortName  json.RawMessage `json:"shortName"`
+	// Company name.
+	//
+	// Default — null
 	CompanyTitle b24.String `json:"companyTitle"`
-	// Position
-	Post b24.String `json:"post"`
-	// Address. Deprecated. Field is disabled
+	// Job title.
 	//
-	// Deprecated: the docs mark this field as deprecated.
-	Address b24.String `json:"address"`
-	// Comment
+	// Default — null
+	Post    b24.String      `json:"post"`
+	Address json.RawMessage `json:"address"`
+	// Comment.
+	//
+	// Default — null
 	Comments b24.String `json:"comments"`
-	// External source
+	// External source.
+	//
+	// Default — null
 	OriginatorID b24.String `json:"originatorId"`
-	// Identifier of the item in the external source
-	OriginID b24.String `json:"originId"`
-	// Time of item closure
-	DateClosed b24.Time `json:"dateClosed"`
-	// Date of birth
+	// Item identifier in the external source.
+	//
+	// Default — null
+	OriginID   b24.String `json:"originId"`
+	DateClosed b24.Time   `json:"dateClosed"`
+	// Date of birth.
+	//
+	// Default — null
 	Birthdate b24.Date `json:"birthdate"`
-	// String identifier of the salutation type
-	Honorific b24.String `json:"honorific"`
-	// Does the item have a phone
-	HasPhone b24.Bool `json:"hasPhone"`
-	// Does the item have an email
-	HasEmail b24.Bool `json:"hasEmail"`
-	// Does the item have open channels
-	HasImol b24.Bool `json:"hasImol"`
-	// Login. Deprecated. Field is disabled
+	// String identifier of the lead inquiry (for example 'HNR_DE_1' = 'Mr.').
 	//
-	// Deprecated: the docs mark this field as deprecated.
-	Login b24.String `json:"login"`
-	// Is the item a repeat customer
-	IsReturnCustomer b24.Bool `json:"isReturnCustomer"`
-	// Information for full-text search. System field
-	SearchContent b24.String `json:"searchContent"`
-	// Mobile phone
-	PhoneMobile b24.String `json:"phoneMobile"`
-	// Work phone
-	PhoneWork b24.String `json:"phoneWork"`
-	// Mailing phone
-	PhoneMailing b24.String `json:"phoneMailing"`
-	// Personal E-mail
-	EmailHome b24.String `json:"emailHome"`
-	// Work E-mail
-	EmailWork b24.String `json:"emailWork"`
-	// Mailing email
-	EmailMailing b24.String `json:"emailMailing"`
-	// Skype
-	Skype b24.String `json:"skype"`
-	// ICQ
-	Icq b24.String `json:"icq"`
-	// IMOL
-	Imol b24.String `json:"imol"`
-	// E-mail
-	Email b24.String `json:"email"`
-	// Phone
-	Phone b24.String `json:"phone"`
-	// Array of multifields. More about multifields can be found in the section
-	// Structure of the multifield:
+	// The list of available inquiries can be found using crm.status.list by
+	// applying the { ENTITY_ID: "HONOFIRIC" } filter.
 	//
-	//   - id — Unique identifier
-	//   - typeId — Type of multifield
-	//   - valueType — Type of value
+	// Default — null
+	Honorific        b24.String      `json:"honorific"`
+	HasPhone         b24.String      `json:"hasPhone"`
+	HasEmail         b24.String      `json:"hasEmail"`
+	HasImol          b24.String      `json:"hasImol"`
+	Login            json.RawMessage `json:"login"`
+	IsReturnCustomer b24.String      `json:"isReturnCustomer"`
+	SearchContent    b24.String      `json:"searchContent"`
+	PhoneMobile      b24.String      `json:"phoneMobile"`
+	PhoneWork        b24.String      `json:"phoneWork"`
+	PhoneMailing     b24.String      `json:"phoneMailing"`
+	EmailHome        b24.String      `json:"emailHome"`
+	EmailWork        b24.String      `json:"emailWork"`
+	EmailMailing     b24.String      `json:"emailMailing"`
+	Skype            json.RawMessage `json:"skype"`
+	Icq              json.RawMessage `json:"icq"`
+	Imol             b24.String      `json:"imol"`
+	Email            b24.String      `json:"email"`
+	Phone            b24.String      `json:"phone"`
+	// Multi-field array.
+	//
+	// You can read more about multi-fields in the section.
+	//
+	// Multi-field structure:
+	//
+	//   - typeId — Multi-field type
+	//   - valueType — Value type
 	//   - value — Value
+	//
+	// Example:
+	//
+	//	fm: [
+	//	  {
+	//	    "valueType": "WORK",
+	//	    "value": "+79999999",
+	//	    "typeId": "PHONE"
+	//	  },
+	//	  {
+	//	    "valueType": "WORK",
+	//	    "value": "bitrix@bitrix.com",
+	//	    "typeId": "EMAIL"
+	//	  }
+	//	]
+	//
+	// Default — null
 	Fm []b24.Multifield `json:"fm"`
-	// Advertising system. Google Ads and others
+	// Ad system. For example: Search Ads, Display Ads, etc.
+	//
+	// Default — null
 	UTMSource b24.String `json:"utmSource"`
-	// Type of traffic. Possible values:
+	// Traffic type. Possible values:
 	//
 	//   - CPC — ads
 	//   - CPM — banners
+	//
+	// Default — null
 	UTMMedium b24.String `json:"utmMedium"`
-	// Identifier of the advertising campaign
+	// Advertising campaign designation.
+	//
+	// Default — null
 	UTMCampaign b24.String `json:"utmCampaign"`
-	// Content of the campaign. For example, for contextual ads
+	// Campaign contents. For example, for contextual ads.
+	//
+	// Default — null
 	UTMContent b24.String `json:"utmContent"`
-	// Search condition of the campaign. For example, keywords for contextual
-	// advertising
-	UTMTerm b24.String `json:"utmTerm"`
-	// Identifier of the entity type
-	EntityTypeID b24.Int      `json:"entityTypeId"`
-	ParentID     ItemParentID `json:"parentId"`
-	UfCRM        ItemUfCRM    `json:"ufCrm"`
-	// Identifier of the lead based on which the item was created
+	// Campaign search condition. For example, contextual advertising keywords.
+	//
+	// Default is null
+	UTMTerm      b24.String `json:"utmTerm"`
+	EntityTypeID b24.Int    `json:"entityTypeId"`
+	// Lead identifier, based on which the item is created.
+	//
+	// Default — null
 	LeadID b24.Int `json:"leadId"`
-	// Identifier of the estimate linked to the item
-	QuoteID b24.Int `json:"quoteId"`
-	// Is the deal new
-	IsNew b24.Bool `json:"isNew"`
-	// Is the deal recurring
-	IsRecurring b24.Bool `json:"isRecurring"`
-	// Is the deal a repeated approach
-	IsRepeatedApproach b24.Bool `json:"isRepeatedApproach"`
-	// Is the deal closed
-	Closed b24.Bool `json:"closed"`
-	// String identifier of the deal type
+	// Estimate identifier that will be linked to the deal
+	QuoteID b24.Int    `json:"quoteId"`
+	IsNew   b24.String `json:"isNew"`
+	// Whether the deal is recurring. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default — N
+	IsRecurring        b24.Bool   `json:"isRecurring"`
+	IsRepeatedApproach b24.String `json:"isRepeatedApproach"`
+	Closed             b24.String `json:"closed"`
+	// String identifier of the entity type.
+	//
+	// For example, for a deal: 'SALE' = 'Sale'
+	//
+	// You can find the list of available entity types using crm.status.list by
+	// applying the { ENTITY_ID: "DEAL_TYPE" } filter.
+	//
+	// Default — the first available entity type
 	TypeID b24.String `json:"typeId"`
-	// Probability, %
-	Probability b24.Int `json:"probability"`
-	// Start time of the item (short format). Field is disabled
-	BegindateShort b24.Time `json:"begindateShort"`
-	// End time of the item (short format). Field is disabled
-	ClosedateShort b24.Time `json:"closedateShort"`
-	// Event date
-	EventDate b24.Time `json:"eventDate"`
-	// Event date (short format). Field is disabled
-	EventDateShort b24.Time `json:"eventDateShort"`
-	// String identifier of the event type
-	EventID b24.String `json:"eventId"`
-	// Description of the event
-	EventDescription b24.String `json:"eventDescription"`
-	// Identifier of the location. System field
+	// Probability %.
+	//
+	// Default — null
+	Probability      b24.Int         `json:"probability"`
+	BegindateShort   b24.String      `json:"begindateShort"`
+	ClosedateShort   b24.String      `json:"closedateShort"`
+	EventDate        b24.Time        `json:"eventDate"`
+	EventDateShort   b24.String      `json:"eventDateShort"`
+	EventID          b24.Int         `json:"eventId"`
+	EventDescription json.RawMessage `json:"eventDescription"`
+	// Location identifier. Service field.
+	//
+	// Default — null
 	LocationID b24.String `json:"locationId"`
-	// Additional information
-	AdditionalInfo b24.String `json:"additionalInfo"`
-	// Payment status of the deal
-	OrderStage b24.String `json:"orderStage"`
-	// Is the deal in progress. Field is disabled
-	IsWork b24.Bool `json:"isWork"`
-	// Is the deal won. Field is disabled
-	IsWon b24.Bool `json:"isWon"`
-	// Is the deal lost. Field is disabled
-	IsLose b24.Bool `json:"isLose"`
-	// Amount received. Field is disabled
-	ReceivedAmount b24.String `json:"receivedAmount"`
-	// Amount lost. Field is disabled
-	LostAmount b24.String `json:"lostAmount"`
-	// Does the item contain products. Field is disabled
-	HasProducts b24.Bool `json:"hasProducts"`
-	// Photo
-	Photo json.RawMessage `json:"photo"`
-	// Is exporting the contact allowed
-	Export b24.Bool `json:"export"`
-	// Version of the original
-	OriginVersion b24.String `json:"originVersion"`
-	// List of company identifiers linked to the item
-	CompanyIDs []b24.Int `json:"companyIds"`
-	// Logo
-	Logo json.RawMessage `json:"logo"`
-	// Legal address. Deprecated
+	// Additional information.
 	//
-	// Deprecated: the docs mark this field as deprecated.
-	AddressLegal b24.String `json:"addressLegal"`
-	// Banking details
-	BankingDetails b24.String `json:"bankingDetails"`
-	// String identifier of the industry type
-	Industry b24.String `json:"industry"`
-	// Annual turnover
-	Revenue b24.Number `json:"revenue"`
-	// String identifier of the number of employees type
-	Employees b24.String `json:"employees"`
-	// Is the company my company
-	IsMyCompany b24.Bool `json:"isMyCompany"`
-	// Logo (document generator)
-	UfLogo json.RawMessage `json:"ufLogo"`
-	// Company seal (document generator)
-	UfStamp json.RawMessage `json:"ufStamp"`
-	// Director's signature (document generator)
-	UfDirectorSign json.RawMessage `json:"ufDirectorSign"`
-	// Chief accountant's signature (document generator)
-	UfAccountantSign json.RawMessage `json:"ufAccountantSign"`
-	// Identifier of the deal linked to the item
-	DealID b24.Int `json:"dealId"`
-	// Identifier of the payer type
-	PersonTypeID b24.Int `json:"personTypeId"`
-	// Identifier of the comment type. Possible values:
-	//
-	//   - 0 — unknown
-	//   - 1 — text
-	//   - 2 — bb-code
-	//   - 3 — HTML
-	CommentsType b24.Int `json:"commentsType"`
-	// Estimate number
-	QuoteNumber b24.String `json:"quoteNumber"`
-	// Content
-	Content b24.String `json:"content"`
-	// Identifier of the content type. Possible values:
-	//
-	//   - 0 — unknown
-	//   - 1 — text
-	//   - 2 — bb-code
-	//   - 3 — HTML
-	ContentType b24.Int `json:"contentType"`
-	// Terms
-	Terms b24.String `json:"terms"`
-	// Identifier of the terms type. Possible values:
-	//
-	//   - 0 — unknown
-	//   - 1 — text
-	//   - 2 — bb-code
-	//   - 3 — HTML
-	TermsType b24.Int `json:"termsType"`
-	// Identifier of the storage type
-	StorageTypeID b24.Int `json:"storageTypeId"`
-	// Array of files
-	StorageElementIDs []b24.Int `json:"storageElementIds"`
-	// Client name
-	ClientTitle b24.String `json:"clientTitle"`
-	// Client address
-	ClientAddr b24.String `json:"clientAddr"`
-	// Client contacts
-	ClientContact b24.String `json:"clientContact"`
-	// Client E-mail
-	ClientEmail b24.String `json:"clientEmail"`
-	// Client phone
-	ClientPhone b24.String `json:"clientPhone"`
-	// Client TIN
-	ClientTpID b24.String `json:"clientTpId"`
-	// Client TPP
-	ClientTpaID b24.String `json:"clientTpaId"`
-	// Valid until
-	ActualDate b24.Date `json:"actualDate"`
-	// Invoice number
-	AccountNumber b24.String `json:"accountNumber"`
-	// Amount in accounting currency. Deprecated. Field is disabled. Available only
-	// when the isLinkWithProductsEnabled setting is enabled for the corresponding
-	// SPA
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	OpportunityAccount b24.Number `json:"opportunityAccount"`
-	// Tax amount in accounting currency. Deprecated. Field is disabled. Available
-	// only when the isLinkWithProductsEnabled setting is enabled for the
-	// corresponding SPA
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	TaxValueAccount b24.Number `json:"taxValueAccount"`
-	// Accounting currency. Field is disabled. Available only when the
-	// isLinkWithProductsEnabled setting is enabled for the corresponding SPA
-	AccountCurrencyID b24.String `json:"accountCurrencyId"`
+	// Default — null
+	AdditionalInfo b24.String      `json:"additionalInfo"`
+	OrderStage     json.RawMessage `json:"orderStage"`
+	IsWork         b24.Bool        `json:"isWork"`
+	IsWon          b24.Bool        `json:"isWon"`
+	IsLose         b24.Bool        `json:"isLose"`
+	ReceivedAmount b24.Number      `json:"receivedAmount"`
+	LostAmount     b24.Number      `json:"lostAmount"`
+	HasProducts    b24.Bool        `json:"hasProducts"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -345,53 +263,6 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v Item) MarshalJSON() ([]byte, error) {
 	type plain Item
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemParentID is the parentId value of crm.item.
-type ItemParentID struct {
-	// Parent field. An element of another CRM object type that is linked to this
-	// item. Each such field has the code parentId + {parentEntityTypeId}
-	X b24.Int `json:".."`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemParentID) UnmarshalJSON(data []byte) error {
-	type plain ItemParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemParentID) MarshalJSON() ([]byte, error) {
-	type plain ItemParentID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemUfCRM is the ufCrm value of crm.item.
-type ItemUfCRM struct {
-	// Custom field. See the section .
-	//
-	//   - Values of multiple fields are returned as an array
-	//   - Value of the file type field is returned as an object:
-	//   - id — identifier
-	//   - url — link to the file on the account
-	//   - urlMachine — link to the file for the application
-	X json.RawMessage `json:".."`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUfCRM) UnmarshalJSON(data []byte) error {
-	type plain ItemUfCRM
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUfCRM) MarshalJSON() ([]byte, error) {
-	type plain ItemUfCRM
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -750,30 +621,6 @@ func (v *ItemInput) UnmarshalJSON(data []byte) error {
 func (v ItemInput) MarshalJSON() ([]byte, error) {
 	type plain ItemInput
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemStageSemanticID is the stageSemanticId of crm.item: the constants below
-// are the documented values; others are accepted too.
-type ItemStageSemanticID string
-
-// The documented values of ItemStageSemanticID.
-const (
-	// in progress
-	ItemStageSemanticIDP ItemStageSemanticID = "P"
-	// successful
-	ItemStageSemanticIDS ItemStageSemanticID = "S"
-	// unsuccessful
-	ItemStageSemanticIDF ItemStageSemanticID = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ItemStageSemanticID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ItemStageSemanticID(s)
-	return nil
 }
 
 // ItemDelivery is one item delivery of crm.item.delivery, as the family's

@@ -27,8 +27,6 @@ type Type struct {
 	// Type Identifier
 	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Digital Workspace
-	//
-	// Deprecated: the docs mark this field as deprecated.
 	CustomSectionID b24.Int `json:"customSectionId"`
 	// Use custom funnels and sales tunnels in the smart process
 	IsCategoriesEnabled b24.Bool `json:"isCategoriesEnabled"`
@@ -63,19 +61,19 @@ type Type struct {
 	// Modification Date
 	UpdatedTime b24.Time `json:"updatedTime"`
 	// Modified By
-	UpdatedBy b24.Int `json:"updatedBy"`
-	// System field indicating whether the payment option is enabled.
-	IsPaymentsEnabled b24.Bool `json:"isPaymentsEnabled"`
-	// System field indicating whether counters are enabled.
-	IsCountersEnabled b24.Bool `json:"isCountersEnabled"`
-	// Object containing relationships to other CRM entities.
+	UpdatedBy         b24.Int    `json:"updatedBy"`
+	IsPaymentsEnabled b24.String `json:"isPaymentsEnabled"`
+	IsCountersEnabled b24.String `json:"isCountersEnabled"`
+	// An object containing links to other CRM entities. The structure is described
+	// below
 	Relations TypeRelations `json:"relations"`
-	// Set of fields in which this SPA should be displayed.
+	// A set of user fields in which this SPA should be displayed. The structure is
+	// described below {}
 	LinkedUserFields TypeLinkedUserFields `json:"linkedUserFields"`
-	// List of all digital workplaces.
+	// Array of digital workplaces
 	//
 	// This parameter is deprecated. For working with digital workplaces, use the
-	// methods crm.automatedsolution.*.
+	// methods crm.automatedsolution.* -
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	CustomSections json.RawMessage `json:"customSections"`
@@ -97,8 +95,10 @@ func (v Type) MarshalJSON() ([]byte, error) {
 
 // TypeRelations is the relations value of crm.type.
 type TypeRelations struct {
+	// CRM elements that will be linked to this SPA
 	Parent []TypeRelationsParent `json:"parent"`
-	Child  []TypeRelationsChild  `json:"child"`
+	// CRM elements to which this SPA will be linked
+	Child []TypeRelationsChild `json:"child"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -117,9 +117,12 @@ func (v TypeRelations) MarshalJSON() ([]byte, error) {
 
 // TypeRelationsParent is the parent value of crm.type.
 type TypeRelationsParent struct {
-	EntityTypeID          b24.Int    `json:"entityTypeId"`
-	IsChildrenListEnabled b24.String `json:"isChildrenListEnabled"`
-	IsPredefined          b24.String `json:"isPredefined"`
+	// Identifier of the system or custom type of the CRM object -. Required.
+	EntityTypeID b24.Int `json:"entityTypeId"`
+	// Should the linked element be added to the card.
+	//
+	// Values Y and N do not work. You must pass "true" or "false" "false"
+	IsChildrenListEnabled b24.Bool `json:"isChildrenListEnabled"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -138,9 +141,12 @@ func (v TypeRelationsParent) MarshalJSON() ([]byte, error) {
 
 // TypeRelationsChild is the child value of crm.type.
 type TypeRelationsChild struct {
-	EntityTypeID          b24.Int    `json:"entityTypeId"`
-	IsChildrenListEnabled b24.String `json:"isChildrenListEnabled"`
-	IsPredefined          b24.String `json:"isPredefined"`
+	// Identifier of the system or custom type of the CRM object -. Required.
+	EntityTypeID b24.Int `json:"entityTypeId"`
+	// Should the linked element be added to the card.
+	//
+	// Values Y and N do not work. You must pass "true" or "false" "false"
+	IsChildrenListEnabled b24.Bool `json:"isChildrenListEnabled"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -159,9 +165,12 @@ func (v TypeRelationsChild) MarshalJSON() ([]byte, error) {
 
 // TypeLinkedUserFields is the linkedUserFields value of crm.type.
 type TypeLinkedUserFields struct {
-	CalendarEventUfCRMCalEvent b24.String `json:"CALENDAR_EVENT|UF_CRM_CAL_EVENT"`
-	TasksTaskUfCRMTask         b24.String `json:"TASKS_TASK|UF_CRM_TASK"`
-	TasksTaskTemplateUfCRMTask b24.String `json:"TASKS_TASK_TEMPLATE|UF_CRM_TASK"`
+	// Calendar event "false"
+	CalendarEvent b24.Bool `json:"CALENDAR_EVENT"`
+	// Tasks "false"
+	TasksTask b24.Bool `json:"TASKS_TASK"`
+	// Task templates "false"
+	TasksTaskTemplate b24.Bool `json:"TASKS_TASK_TEMPLATE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

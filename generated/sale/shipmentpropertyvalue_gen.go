@@ -16,20 +16,13 @@ import (
 // typed by the *.fields page where it gives a type; a value that does not fit
 // its field's type is kept raw in Extra rather than failing the call.
 type Shipmentpropertyvalue struct {
-	// Character code of the property
-	Code b24.String `json:"code"`
-	// Identifier of the property value
-	ID b24.Int `json:"id"`
-	// Name of the property
-	Name b24.String `json:"name"`
-	// Identifier of the shipment
-	ShipmentID b24.Int `json:"shipmentId"`
-	// Identifier of the property
-	ShipmentPropsID b24.Int `json:"shipmentPropsId"`
-	// External identifier of the shipment property
+	Code               b24.String `json:"code"`
+	ID                 b24.Int    `json:"id"`
+	Name               b24.String `json:"name"`
+	ShipmentID         b24.Int    `json:"shipmentId"`
+	ShipmentPropsID    b24.Int    `json:"shipmentPropsId"`
 	ShipmentPropsXMLID b24.String `json:"shipmentPropsXmlId"`
-	// Value of the property
-	Value b24.String `json:"value"`
+	Value              b24.String `json:"value"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -14,20 +14,10 @@ import (
 // the *.fields page where it gives a type; a value that does not fit its
 // field's type is kept raw in Extra rather than failing the call.
 type TradeBinding struct {
-	// Order number in the external system
-	ExternalOrderID b24.String `json:"externalOrderId"`
-	// Identifier of the binding
-	ID b24.Int `json:"id"`
-	// Identifier of the order
-	OrderID b24.Int `json:"orderId"`
-	// Identifier of the trading platform
-	TradingPlatformID b24.Int `json:"tradingPlatformId"`
-	// External identifier of the binding
-	XMLID b24.String `json:"xmlId"`
-	// External identifier of the trading platform
-	TradingPlatformXMLID b24.String `json:"tradingPlatformXmlId"`
-	// Parameters in serialized form
-	Params b24.String `json:"params"`
+	ExternalOrderID   b24.String `json:"externalOrderId"`
+	ID                b24.Int    `json:"id"`
+	OrderID           b24.Int    `json:"orderId"`
+	TradingPlatformID b24.String `json:"tradingPlatformId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -14,27 +14,10 @@ import (
 // by the *.fields page where it gives a type; a value that does not fit its
 // field's type is kept raw in Extra rather than failing the call.
 type TradePlatform struct {
-	// Class for processing the tab in the catalog section settings
 	CatalogSectionTabClassName b24.String `json:"catalogSectionTabClassName"`
-	// Class of the trading platform
-	Class b24.String `json:"class"`
-	// Code of the trading platform
-	Code b24.String `json:"code"`
-	// Identifier of the trading platform
-	ID b24.Int `json:"id"`
-	// Is the trading platform active
-	//
-	//   - Y — yes
-	//   - N — no
-	Active b24.Bool `json:"active"`
-	// Name of the trading platform
-	Name b24.String `json:"name"`
-	// Description of the trading platform
-	Description b24.String `json:"description"`
-	// Settings of the trading platform in serialized form
-	Settings b24.String `json:"settings"`
-	// External identifier
-	XMLID b24.String `json:"xmlId"`
+	Class                      b24.String `json:"class"`
+	Code                       b24.String `json:"code"`
+	ID                         b24.Int    `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

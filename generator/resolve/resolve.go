@@ -30,7 +30,6 @@ func Resolve(s *spec.Spec) (*spec.Spec, []spec.Problem) {
 	r.clean()
 	r.keyed()
 	r.linked()
-	r.followLinks()
 	r.entities()
 	r.nest()
 	r.examples()
