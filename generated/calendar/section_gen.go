@@ -8,6 +8,130 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Section is one section of calendar.section, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (calendar-section-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Section struct {
+	// Calendar identifier
+	ID b24.String `json:"ID"`
+	// Calendar name
+	Name b24.String `json:"NAME"`
+	// Synchronization identifier
+	GapiCalendarID b24.String `json:"GAPI_CALENDAR_ID"`
+	// Calendar description
+	Description b24.String `json:"DESCRIPTION"`
+	// Calendar color
+	Color b24.String `json:"COLOR"`
+	// Text color in the calendar
+	TextColor b24.String `json:"TEXT_COLOR"`
+	// Object with calendar export parameters
+	Export SectionExport `json:"EXPORT"`
+	// Calendar type
+	CalType b24.String `json:"CAL_TYPE"`
+	// Identifier of the calendar owner.
+	//
+	// For the user calendar type user, this field contains the user identifier.
+	// For the group calendar group, it contains the group identifier
+	OwnerID b24.String `json:"OWNER_ID"`
+	// Identifier of the calendar creator
+	CreatedBy b24.String `json:"CREATED_BY"`
+	// Calendar creation date
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Calendar modification date
+	TimestampX b24.Time `json:"TIMESTAMP_X"`
+	// Synchronization identifier
+	CalDavCon b24.String `json:"CAL_DAV_CON"`
+	// Synchronization identifier
+	SyncToken b24.String `json:"SYNC_TOKEN"`
+	// Synchronization identifier
+	PageToken b24.String `json:"PAGE_TOKEN"`
+	// Provider type for synchronization
+	ExternalType b24.String `json:"EXTERNAL_TYPE"`
+	// Object containing access data for the calendar.
+	//
+	// The object key is the access permission identifier. You can obtain the name
+	// of the access permission using the access.name method. Determine access
+	// rights for the current user using the user.access method.
+	//
+	// The object value contains a numerical identifier of the access permission.
+	// Access permission identifiers differ across different accounts. Currently,
+	// only the portal administrator in the on-premise version of Bitrix24 can
+	// retrieve all identifiers.
+	Access json.RawMessage `json:"ACCESS"`
+	// Flag indicating whether the calendar belongs to a collaboration
+	IsCollab b24.Bool `json:"IS_COLLAB"`
+	// Object containing access permissions for the current user to the calendar
+	Perm SectionPerm `json:"PERM"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Section) UnmarshalJSON(data []byte) error {
+	type plain Section
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Section) MarshalJSON() ([]byte, error) {
+	type plain Section
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SectionExport is the EXPORT value of calendar.section.
+type SectionExport struct {
+	// Calendar export is allowed
+	Allow b24.Bool `json:"ALLOW"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SectionExport) UnmarshalJSON(data []byte) error {
+	type plain SectionExport
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SectionExport) MarshalJSON() ([]byte, error) {
+	type plain SectionExport
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SectionPerm is the PERM value of calendar.section.
+type SectionPerm struct {
+	// View calendar event times
+	ViewTime b24.Bool `json:"view_time"`
+	// View calendar event titles
+	ViewTitle b24.Bool `json:"view_title"`
+	// Full access to event information in the calendar
+	ViewFull b24.Bool `json:"view_full"`
+	// Add events to the calendar
+	Add b24.Bool `json:"add"`
+	// Edit events in the calendar
+	Edit b24.Bool `json:"edit"`
+	// Edit the calendar
+	EditSection b24.Bool `json:"edit_section"`
+	// Full access to the calendar
+	Access b24.Bool `json:"access"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SectionPerm) UnmarshalJSON(data []byte) error {
+	type plain SectionPerm
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SectionPerm) MarshalJSON() ([]byte, error) {
+	type plain SectionPerm
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // SectionAdd calls calendar.section.add: Add Calendar.
 //
 // This method adds a new calendar.
@@ -314,11 +438,11 @@ func (v *SectionDeleteParamsType) UnmarshalJSON(data []byte) error {
 //     ownerId was not provided and the type parameter is not equal to user
 //   - empty code, description "Access denied": Access to the method is
 //     prohibited for external users
-func SectionGet(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b24.CallOption) ([]SectionGetItem, error) {
+func SectionGet(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b24.CallOption) ([]Section, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []SectionGetItem
+	var out []Section
 	if err := b24.Invoke(ctx, c, SectionGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -328,8 +452,8 @@ func SectionGet(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b
 // SectionGetCommand is calendar.section.get as a command for a batch (see
 // b24.Add); its result decodes as SectionGet's does. Required parameters are
 // not checked here: the portal reports them.
-func SectionGetCommand(p SectionGetParams) b24.Command[[]SectionGetItem] {
-	return b24.Command[[]SectionGetItem]{Request: b24.Request{
+func SectionGetCommand(p SectionGetParams) b24.Command[[]Section] {
+	return b24.Command[[]Section]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "calendar.section.get",
 		Params:     p,
@@ -369,109 +493,6 @@ func (p *SectionGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// SectionGetItem is one row of calendar.section.get.
-type SectionGetItem struct {
-	Access         SectionGetItemAccess `json:"ACCESS"`
-	CalDavCon      json.RawMessage      `json:"CAL_DAV_CON"`
-	CalType        b24.String           `json:"CAL_TYPE"`
-	Color          b24.String           `json:"COLOR"`
-	CreatedBy      b24.String           `json:"CREATED_BY"`
-	DateCreate     b24.String           `json:"DATE_CREATE"`
-	Description    b24.String           `json:"DESCRIPTION"`
-	Export         SectionGetItemExport `json:"EXPORT"`
-	ExternalType   b24.String           `json:"EXTERNAL_TYPE"`
-	GapiCalendarID json.RawMessage      `json:"GAPI_CALENDAR_ID"`
-	ID             b24.String           `json:"ID"`
-	IsCollab       b24.Bool             `json:"IS_COLLAB"`
-	Name           b24.String           `json:"NAME"`
-	OwnerID        b24.String           `json:"OWNER_ID"`
-	PageToken      json.RawMessage      `json:"PAGE_TOKEN"`
-	Perm           SectionGetItemPerm   `json:"PERM"`
-	SyncToken      json.RawMessage      `json:"SYNC_TOKEN"`
-	TextColor      b24.String           `json:"TEXT_COLOR"`
-	TimestampX     b24.String           `json:"TIMESTAMP_X"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SectionGetItem) UnmarshalJSON(data []byte) error {
-	type plain SectionGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SectionGetItem) MarshalJSON() ([]byte, error) {
-	type plain SectionGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SectionGetItemAccess is the ACCESS value of calendar.section.get.
-type SectionGetItemAccess struct {
-	D114 b24.Number `json:"D114"`
-	G2   b24.Number `json:"G2"`
-	U1   b24.Number `json:"U1"`
-	U2   b24.Number `json:"U2"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SectionGetItemAccess) UnmarshalJSON(data []byte) error {
-	type plain SectionGetItemAccess
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SectionGetItemAccess) MarshalJSON() ([]byte, error) {
-	type plain SectionGetItemAccess
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SectionGetItemExport is the EXPORT value of calendar.section.get.
-type SectionGetItemExport struct {
-	Allow b24.Bool `json:"ALLOW"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SectionGetItemExport) UnmarshalJSON(data []byte) error {
-	type plain SectionGetItemExport
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SectionGetItemExport) MarshalJSON() ([]byte, error) {
-	type plain SectionGetItemExport
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SectionGetItemPerm is the PERM value of calendar.section.get.
-type SectionGetItemPerm struct {
-	Access      b24.Bool `json:"access"`
-	Add         b24.Bool `json:"add"`
-	Edit        b24.Bool `json:"edit"`
-	EditSection b24.Bool `json:"edit_section"`
-	ViewFull    b24.Bool `json:"view_full"`
-	ViewTime    b24.Bool `json:"view_time"`
-	ViewTitle   b24.Bool `json:"view_title"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SectionGetItemPerm) UnmarshalJSON(data []byte) error {
-	type plain SectionGetItemPerm
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SectionGetItemPerm) MarshalJSON() ([]byte, error) {
-	type plain SectionGetItemPerm
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // SectionGetParamsType is the type of calendar.section.get: the constants

@@ -5,6 +5,7 @@ package catalog
 import (
 	"context"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"iter"
 )
 
 // Measure is one measure of catalog.measure, as the family's methods return
@@ -21,8 +22,6 @@ type Measure struct {
 	Symbol           b24.String `json:"symbol"`
 	SymbolIntl       b24.String `json:"symbolIntl"`
 	SymbolLetterIntl b24.String `json:"symbolLetterIntl"`
-	// Array of objects with information about the selected measurement units
-	Measure []b24.String `json:"measure"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -394,8 +393,8 @@ func (v MeasureGetFieldsResult) MarshalJSON() ([]byte, error) {
 //
 //   - 200040300010: No access to read
 //   - 0: Required fields of the filter structure are not provided
-func MeasureList(ctx context.Context, c b24.Caller, p MeasureListParams, opts ...b24.CallOption) (*Measure, error) {
-	var out Measure
+func MeasureList(ctx context.Context, c b24.Caller, p MeasureListParams, opts ...b24.CallOption) (*MeasureListResult, error) {
+	var out MeasureListResult
 	if err := b24.Invoke(ctx, c, MeasureListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -405,13 +404,34 @@ func MeasureList(ctx context.Context, c b24.Caller, p MeasureListParams, opts ..
 // MeasureListCommand is catalog.measure.list as a command for a batch (see
 // b24.Add); its result decodes as MeasureList's does. Required parameters are
 // not checked here: the portal reports them.
-func MeasureListCommand(p MeasureListParams) b24.Command[*Measure] {
-	return b24.Command[*Measure]{Request: b24.Request{
+func MeasureListCommand(p MeasureListParams) b24.Command[*MeasureListResult] {
+	return b24.Command[*MeasureListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.measure.list",
 		Params:     p,
 		Version:    2,
 	}}
+}
+
+// MeasureListAll iterates over every row of catalog.measure.list, requesting
+// page after page (start/next) as the loop asks for more.
+func MeasureListAll(ctx context.Context, c b24.Caller, p MeasureListParams, opts ...b24.CallOption) iter.Seq2[Measure, error] {
+	return b24.List[Measure](ctx, c, MeasureListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
+		IDField:  "id",
+		ItemsKey: "measures",
+	}, opts...)
+}
+
+// MeasureListExport reads every row of catalog.measure.list by ID (start=-1,
+// filter >ID, ordered by ID), many pages per batch call: the fast way to read
+// a large list. The filter in p still applies; its order is replaced.
+func MeasureListExport(ctx context.Context, c b24.Caller, p MeasureListParams, opts ...b24.CallOption) iter.Seq2[Measure, error] {
+	return b24.Export[Measure](ctx, c, MeasureListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
+		IDField:  "id",
+		ItemsKey: "measures",
+	}, opts...)
 }
 
 // MeasureListParams holds the parameters of catalog.measure.list.
@@ -489,6 +509,25 @@ type MeasureListParams struct {
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
+}
+
+// MeasureListResult is the result of catalog.measure.list.
+type MeasureListResult struct {
+	Measures []Measure `json:"measures"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *MeasureListResult) UnmarshalJSON(data []byte) error {
+	type plain MeasureListResult
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v MeasureListResult) MarshalJSON() ([]byte, error) {
+	type plain MeasureListResult
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // MeasureUpdate calls catalog.measure.update: Update Measurement Unit.

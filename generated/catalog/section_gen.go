@@ -5,6 +5,7 @@ package catalog
 import (
 	"context"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"iter"
 )
 
 // Section is one section of catalog.section, as the family's methods return
@@ -24,9 +25,6 @@ type Section struct {
 	Name            b24.String `json:"name"`
 	Sort            b24.Int    `json:"sort"`
 	XMLID           b24.String `json:"xmlId"`
-	// An array of objects containing information about the selected catalog
-	// sections
-	Section []b24.String `json:"section"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -423,8 +421,8 @@ func (v SectionGetFieldsResult) MarshalJSON() ([]byte, error) {
 //
 //   - 200040300030: Insufficient permissions to read the catalog section
 //   - 0: Required fields in the filter structure are not provided
-func SectionList(ctx context.Context, c b24.Caller, p SectionListParams, opts ...b24.CallOption) (*Section, error) {
-	var out Section
+func SectionList(ctx context.Context, c b24.Caller, p SectionListParams, opts ...b24.CallOption) (*SectionListResult, error) {
+	var out SectionListResult
 	if err := b24.Invoke(ctx, c, SectionListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -434,13 +432,34 @@ func SectionList(ctx context.Context, c b24.Caller, p SectionListParams, opts ..
 // SectionListCommand is catalog.section.list as a command for a batch (see
 // b24.Add); its result decodes as SectionList's does. Required parameters are
 // not checked here: the portal reports them.
-func SectionListCommand(p SectionListParams) b24.Command[*Section] {
-	return b24.Command[*Section]{Request: b24.Request{
+func SectionListCommand(p SectionListParams) b24.Command[*SectionListResult] {
+	return b24.Command[*SectionListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.section.list",
 		Params:     p,
 		Version:    2,
 	}}
+}
+
+// SectionListAll iterates over every row of catalog.section.list, requesting
+// page after page (start/next) as the loop asks for more.
+func SectionListAll(ctx context.Context, c b24.Caller, p SectionListParams, opts ...b24.CallOption) iter.Seq2[Section, error] {
+	return b24.List[Section](ctx, c, SectionListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
+		IDField:  "id",
+		ItemsKey: "sections",
+	}, opts...)
+}
+
+// SectionListExport reads every row of catalog.section.list by ID (start=-1,
+// filter >ID, ordered by ID), many pages per batch call: the fast way to read
+// a large list. The filter in p still applies; its order is replaced.
+func SectionListExport(ctx context.Context, c b24.Caller, p SectionListParams, opts ...b24.CallOption) iter.Seq2[Section, error] {
+	return b24.Export[Section](ctx, c, SectionListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
+		IDField:  "id",
+		ItemsKey: "sections",
+	}, opts...)
 }
 
 // SectionListParams holds the parameters of catalog.section.list.
@@ -514,6 +533,25 @@ type SectionListParams struct {
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
+}
+
+// SectionListResult is the result of catalog.section.list.
+type SectionListResult struct {
+	Sections []Section `json:"sections"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SectionListResult) UnmarshalJSON(data []byte) error {
+	type plain SectionListResult
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SectionListResult) MarshalJSON() ([]byte, error) {
+	type plain SectionListResult
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // SectionUpdate calls catalog.section.update: Update the catalog section.

@@ -5,6 +5,7 @@ package catalog
 import (
 	"context"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"iter"
 	"time"
 )
 
@@ -360,8 +361,8 @@ func (v VATGetFieldsResult) MarshalJSON() ([]byte, error) {
 //
 //   - 200040300010: Insufficient permissions to read
 //   - 0: Other errors (e.g., fatal errors)
-func VATList(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) (*VAT, error) {
-	var out VAT
+func VATList(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) (*VATListResult, error) {
+	var out VATListResult
 	if err := b24.Invoke(ctx, c, VATListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -371,13 +372,34 @@ func VATList(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.Cal
 // VATListCommand is catalog.vat.list as a command for a batch (see b24.Add);
 // its result decodes as VATList's does. Required parameters are not checked
 // here: the portal reports them.
-func VATListCommand(p VATListParams) b24.Command[*VAT] {
-	return b24.Command[*VAT]{Request: b24.Request{
+func VATListCommand(p VATListParams) b24.Command[*VATListResult] {
+	return b24.Command[*VATListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "catalog.vat.list",
 		Params:     p,
 		Version:    2,
 	}}
+}
+
+// VATListAll iterates over every row of catalog.vat.list, requesting page
+// after page (start/next) as the loop asks for more.
+func VATListAll(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) iter.Seq2[VAT, error] {
+	return b24.List[VAT](ctx, c, VATListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
+		IDField:  "id",
+		ItemsKey: "vats",
+	}, opts...)
+}
+
+// VATListExport reads every row of catalog.vat.list by ID (start=-1, filter
+// >ID, ordered by ID), many pages per batch call: the fast way to read a large
+// list. The filter in p still applies; its order is replaced.
+func VATListExport(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) iter.Seq2[VAT, error] {
+	return b24.Export[VAT](ctx, c, VATListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
+		IDField:  "id",
+		ItemsKey: "vats",
+	}, opts...)
 }
 
 // VATListParams holds the parameters of catalog.vat.list.
@@ -455,6 +477,25 @@ type VATListParams struct {
 	//
 	// start = (N-1) * 50, where N — the desired page number
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
+}
+
+// VATListResult is the result of catalog.vat.list.
+type VATListResult struct {
+	Vats []VAT `json:"vats"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *VATListResult) UnmarshalJSON(data []byte) error {
+	type plain VATListResult
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v VATListResult) MarshalJSON() ([]byte, error) {
+	type plain VATListResult
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // VATUpdate calls catalog.vat.update: Update VAT Rate.

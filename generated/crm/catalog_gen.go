@@ -8,6 +8,56 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Catalog is one catalog of crm.catalog, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (crm-catalog-fields), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Catalog struct {
+	// Identifier. Read-only
+	ID b24.Int `json:"ID"`
+	// Name
+	Name b24.String `json:"NAME"`
+	// Data source identifier. Used only for linking to an external source
+	OriginatorID b24.String `json:"ORIGINATOR_ID"`
+	// Identifier of the element in the data source. Used only for linking to an
+	// external source
+	OriginID b24.String `json:"ORIGIN_ID"`
+	// Symbolic code. Read-only
+	XMLID b24.String `json:"XML_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Catalog) UnmarshalJSON(data []byte) error {
+	type plain Catalog
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Catalog) MarshalJSON() ([]byte, error) {
+	type plain Catalog
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// The typed REST 2 keys of Catalog, for list filters
+// (b24.Terms(CatalogKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.catalog spells it, typed by what the field holds.
+const (
+	// CatalogKeyID is "ID", the key of Catalog.ID in requests.
+	CatalogKeyID b24.OrderedKey[int64] = "ID"
+	// CatalogKeyName is "NAME", the key of Catalog.Name in requests.
+	CatalogKeyName b24.TextKey = "NAME"
+	// CatalogKeyOriginatorID is "ORIGINATOR_ID", the key of Catalog.OriginatorID
+	// in requests.
+	CatalogKeyOriginatorID b24.TextKey = "ORIGINATOR_ID"
+	// CatalogKeyOriginID is "ORIGIN_ID", the key of Catalog.OriginID in requests.
+	CatalogKeyOriginID b24.TextKey = "ORIGIN_ID"
+	// CatalogKeyXMLID is "XML_ID", the key of Catalog.XMLID in requests.
+	CatalogKeyXMLID b24.TextKey = "XML_ID"
+)
+
 // CatalogFields calls crm.catalog.fields: Get Product Catalog Fields.
 //
 // This method returns the description of the product catalog fields.
@@ -18,13 +68,11 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/outdated/catalog/crm-catalog-fields.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-//
 // Deprecated: use
 // [github.com/b24gen/b24gen/generated/catalog.CatalogGetFields]
 // (catalog.catalog.getFields).
-func CatalogFields(ctx context.Context, c b24.Caller, p CatalogFieldsParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func CatalogFields(ctx context.Context, c b24.Caller, p CatalogFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
+	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, CatalogFieldsCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -34,8 +82,8 @@ func CatalogFields(ctx context.Context, c b24.Caller, p CatalogFieldsParams, opt
 // CatalogFieldsCommand is crm.catalog.fields as a command for a batch (see
 // b24.Add); its result decodes as CatalogFields's does. Required parameters
 // are not checked here: the portal reports them.
-func CatalogFieldsCommand(p CatalogFieldsParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func CatalogFieldsCommand(p CatalogFieldsParams) b24.Command[map[string]FieldInfo] {
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.catalog.fields",
 		Params:     p,

@@ -6,6 +6,57 @@ import (
 	"context"
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"time"
+)
+
+// Dealcategory is one dealcategory of crm.dealcategory, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (crm-deal-category-fields), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type Dealcategory struct {
+	// Creation date
+	CreatedDate b24.Time `json:"CREATED_DATE"`
+	// Identifier for the deal category
+	ID b24.Int `json:"ID"`
+	// Is locked
+	IsLocked b24.Bool `json:"IS_LOCKED"`
+	// Name of the category. Required.
+	Name b24.String `json:"NAME"`
+	// Sorting order
+	Sort b24.Int `json:"SORT"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Dealcategory) UnmarshalJSON(data []byte) error {
+	type plain Dealcategory
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Dealcategory) MarshalJSON() ([]byte, error) {
+	type plain Dealcategory
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// The typed REST 2 keys of Dealcategory, for list filters
+// (b24.Terms(DealcategoryKeyCreatedDate.Eq(…))), select (b24.Columns) and
+// order: each as crm.dealcategory spells it, typed by what the field holds.
+const (
+	// DealcategoryKeyCreatedDate is "CREATED_DATE", the key of
+	// Dealcategory.CreatedDate in requests.
+	DealcategoryKeyCreatedDate b24.OrderedKey[time.Time] = "CREATED_DATE"
+	// DealcategoryKeyID is "ID", the key of Dealcategory.ID in requests.
+	DealcategoryKeyID b24.OrderedKey[int64] = "ID"
+	// DealcategoryKeyIsLocked is "IS_LOCKED", the key of Dealcategory.IsLocked in
+	// requests.
+	DealcategoryKeyIsLocked b24.FlagKey = "IS_LOCKED"
+	// DealcategoryKeyName is "NAME", the key of Dealcategory.Name in requests.
+	DealcategoryKeyName b24.TextKey = "NAME"
+	// DealcategoryKeySort is "SORT", the key of Dealcategory.Sort in requests.
+	DealcategoryKeySort b24.OrderedKey[int64] = "SORT"
 )
 
 // DealcategoryAdd calls crm.dealcategory.add: Create a New Deal Direction.
@@ -176,11 +227,9 @@ type DealcategoryDeleteParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/outdated/category-old/crm-deal-category-fields.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-//
 // Deprecated: use [CategoryFields] (crm.category.fields).
-func DealcategoryFields(ctx context.Context, c b24.Caller, p DealcategoryFieldsParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func DealcategoryFields(ctx context.Context, c b24.Caller, p DealcategoryFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
+	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, DealcategoryFieldsCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -190,8 +239,8 @@ func DealcategoryFields(ctx context.Context, c b24.Caller, p DealcategoryFieldsP
 // DealcategoryFieldsCommand is crm.dealcategory.fields as a command for a
 // batch (see b24.Add); its result decodes as DealcategoryFields's does.
 // Required parameters are not checked here: the portal reports them.
-func DealcategoryFieldsCommand(p DealcategoryFieldsParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func DealcategoryFieldsCommand(p DealcategoryFieldsParams) b24.Command[map[string]FieldInfo] {
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.dealcategory.fields",
 		Params:     p,

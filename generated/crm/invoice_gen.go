@@ -6,6 +6,400 @@ import (
 	"context"
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"time"
+)
+
+// Invoice is one invoice of crm.invoice, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (crm-invoice-fields, crm-invoice-list), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type Invoice struct {
+	// Identifier Read-only
+	ID b24.Int `json:"ID"`
+	// Number. Required.
+	AccountNumber b24.String `json:"ACCOUNT_NUMBER"`
+	// Manager's comment
+	Comments b24.String `json:"COMMENTS"`
+	// Created by user Read-only
+	CreatedBy b24.Int `json:"CREATED_BY"`
+	// Currency identifier Read-only
+	Currency b24.String `json:"CURRENCY"`
+	// Billing date
+	DateBill b24.Date `json:"DATE_BILL"`
+	// Creation date
+	DateInsert b24.Time `json:"DATE_INSERT"`
+	// Rejection date Provided if the invoice is rejected
+	DateMarked b24.Time `json:"DATE_MARKED"`
+	// Payment due date
+	DatePayBefore b24.Date `json:"DATE_PAY_BEFORE"`
+	// Date changed to paid status Read-only
+	DatePayed b24.Time `json:"DATE_PAYED"`
+	// Date of status change Read-only
+	DateStatus b24.Time `json:"DATE_STATUS"`
+	// Date of update Read-only
+	DateUpdate b24.Time `json:"DATE_UPDATE"`
+	// Identifier of the user who last marked the invoice as paid Read-only
+	EmpPayedID b24.Int `json:"EMP_PAYED_ID"`
+	// Identifier of the user who last changed the invoice status Read-only
+	EmpStatusID b24.Int `json:"EMP_STATUS_ID"`
+	// Site identifier Read-only
+	Lid b24.Int `json:"LID"`
+	// External code
+	XMLID b24.String `json:"XML_ID"`
+	// Subject. Required.
+	OrderTopic b24.String `json:"ORDER_TOPIC"`
+	// Identifier of the payment form. Required.
+	PaySystemID b24.Int `json:"PAY_SYSTEM_ID"`
+	// Payment date Provided if the invoice is paid
+	PayVoucherDate b24.Date `json:"PAY_VOUCHER_DATE"`
+	// Payment document number Provided if the invoice is paid
+	PayVoucherNum b24.String `json:"PAY_VOUCHER_NUM"`
+	// Payment status Read-only
+	Payed b24.Bool `json:"PAYED"`
+	// Payer type identifier. Required.
+	PersonTypeID b24.Int `json:"PERSON_TYPE_ID"`
+	// Amount Read-only
+	Price b24.Number `json:"PRICE"`
+	// Status comment Provided if the invoice is paid or rejected
+	ReasonMarked b24.String `json:"REASON_MARKED"`
+	// Responsible person's e-mail Read-only
+	ResponsibleEmail b24.String `json:"RESPONSIBLE_EMAIL"`
+	// Identifier of the responsible person
+	ResponsibleID b24.Int `json:"RESPONSIBLE_ID"`
+	// Last name of the responsible person Read-only
+	ResponsibleLastName b24.String `json:"RESPONSIBLE_LAST_NAME"`
+	// Login of the responsible person Read-only
+	ResponsibleLogin b24.String `json:"RESPONSIBLE_LOGIN"`
+	// First name of the responsible person Read-only
+	ResponsibleName b24.String `json:"RESPONSIBLE_NAME"`
+	// Identifier of the responsible person's photo Read-only
+	ResponsiblePersonalPhoto b24.Int `json:"RESPONSIBLE_PERSONAL_PHOTO"`
+	// Middle name of the responsible person Read-only
+	ResponsibleSecondName b24.String `json:"RESPONSIBLE_SECOND_NAME"`
+	// Position of the responsible person Read-only
+	ResponsibleWorkPosition b24.String `json:"RESPONSIBLE_WORK_POSITION"`
+	// Status identifier Identifier from the "INVOICE_STATUS" reference
+	StatusID b24.String `json:"STATUS_ID"`
+	// Tax amount Read-only
+	TaxValue b24.Number `json:"TAX_VALUE"`
+	// Company identifier Provided if the payer is a "Legal Entity"
+	UfCompanyID b24.Int `json:"UF_COMPANY_ID"`
+	// Contact identifier Provided if the payer is an "Individual" or as a contact
+	// person for the company
+	UfContactID b24.Int `json:"UF_CONTACT_ID"`
+	// Identifier of your company Provided as the company with invoice details (the
+	// link to the details is set separately)
+	UfMycompanyID b24.Int `json:"UF_MYCOMPANY_ID"`
+	// Identifier of the associated deal
+	UfDealID b24.Int `json:"UF_DEAL_ID"`
+	// Comment
+	UserDescription b24.String `json:"USER_DESCRIPTION"`
+	// Location identifier Required if using document tax mode
+	PrLocation b24.Int `json:"PR_LOCATION"`
+	// List of properties If the client is a company, the following keys may be
+	// specified (all values are of type string):
+	//
+	//   - COMPANY - Company name;
+	//   - COMPANY_ADR - Address;
+	//   - CONTACT_PERSON - Contact person;
+	//   - EMAIL - E-mail;
+	//   - PHONE - Phone;
+	//   - INN - Tax ID;
+	//   - KPP - Tax Registration Reason Code.
+	//
+	// If the client is a contact:
+	//
+	//   - FIO - Full name;
+	//   - ADDRESS - Address;
+	//   - EMAIL - E-mail;
+	//   - PHONE - Phone.
+	InvoiceProperties json.RawMessage `json:"INVOICE_PROPERTIES"`
+	// List of product items Fields of the product item:
+	//
+	//   - ID - Identifier (integer), use 0 for a new record;
+	//   - PRICE - Price (double);
+	//   - DISCOUNT_PRICE - Discount per product unit (double);
+	//   - PRODUCT_ID - Product identifier in the catalog (integer), 0 if not
+	//     from the catalog;
+	//   - PRODUCT_NAME - Name of the product item (string);
+	//   - VAT_RATE - VAT rate coefficient (double);
+	//   - VAT_INCLUDED - VAT included in the price ('Y' or 'N') (char);
+	//   - MEASURE_CODE - Measurement unit code (integer);
+	//   - MEASURE_NAME - Measurement unit designation (string);
+	//   - CATALOG_XML_ID - External catalog code (string), read-only;
+	//   - PRODUCT_XML_ID - External product item code (string), matches the
+	//     external product code if it is from the catalog. Read-only.
+	//   - QUANTITY - Quantity.
+	ProductRows json.RawMessage `json:"PRODUCT_ROWS"`
+	// Flag for recurring deal template
+	IsRecurring b24.Bool `json:"IS_RECURRING"`
+	// Identifier of the related estimate
+	UfQuoteID b24.Int `json:"UF_QUOTE_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Invoice) UnmarshalJSON(data []byte) error {
+	type plain Invoice
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Invoice) MarshalJSON() ([]byte, error) {
+	type plain Invoice
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// The typed REST 2 keys of Invoice, for list filters
+// (b24.Terms(InvoiceKeyID.Eq(…))), select (b24.Columns) and order: each as
+// crm.invoice spells it, typed by what the field holds.
+const (
+	// InvoiceKeyID is "ID", the key of Invoice.ID in requests.
+	InvoiceKeyID b24.OrderedKey[int64] = "ID"
+	// InvoiceKeyAccountNumber is "ACCOUNT_NUMBER", the key of
+	// Invoice.AccountNumber in requests.
+	InvoiceKeyAccountNumber b24.TextKey = "ACCOUNT_NUMBER"
+	// InvoiceKeyComments is "COMMENTS", the key of Invoice.Comments in requests.
+	InvoiceKeyComments b24.TextKey = "COMMENTS"
+	// InvoiceKeyCreatedBy is "CREATED_BY", the key of Invoice.CreatedBy in
+	// requests.
+	InvoiceKeyCreatedBy b24.OrderedKey[int64] = "CREATED_BY"
+	// InvoiceKeyCurrency is "CURRENCY", the key of Invoice.Currency in requests.
+	InvoiceKeyCurrency b24.TextKey = "CURRENCY"
+	// InvoiceKeyDateBill is "DATE_BILL", the key of Invoice.DateBill in requests.
+	InvoiceKeyDateBill b24.OrderedKey[time.Time] = "DATE_BILL"
+	// InvoiceKeyDateInsert is "DATE_INSERT", the key of Invoice.DateInsert in
+	// requests.
+	InvoiceKeyDateInsert b24.OrderedKey[time.Time] = "DATE_INSERT"
+	// InvoiceKeyDateMarked is "DATE_MARKED", the key of Invoice.DateMarked in
+	// requests.
+	InvoiceKeyDateMarked b24.OrderedKey[time.Time] = "DATE_MARKED"
+	// InvoiceKeyDatePayBefore is "DATE_PAY_BEFORE", the key of
+	// Invoice.DatePayBefore in requests.
+	InvoiceKeyDatePayBefore b24.OrderedKey[time.Time] = "DATE_PAY_BEFORE"
+	// InvoiceKeyDatePayed is "DATE_PAYED", the key of Invoice.DatePayed in
+	// requests.
+	InvoiceKeyDatePayed b24.OrderedKey[time.Time] = "DATE_PAYED"
+	// InvoiceKeyDateStatus is "DATE_STATUS", the key of Invoice.DateStatus in
+	// requests.
+	InvoiceKeyDateStatus b24.OrderedKey[time.Time] = "DATE_STATUS"
+	// InvoiceKeyDateUpdate is "DATE_UPDATE", the key of Invoice.DateUpdate in
+	// requests.
+	InvoiceKeyDateUpdate b24.OrderedKey[time.Time] = "DATE_UPDATE"
+	// InvoiceKeyEmpPayedID is "EMP_PAYED_ID", the key of Invoice.EmpPayedID in
+	// requests.
+	InvoiceKeyEmpPayedID b24.OrderedKey[int64] = "EMP_PAYED_ID"
+	// InvoiceKeyEmpStatusID is "EMP_STATUS_ID", the key of Invoice.EmpStatusID in
+	// requests.
+	InvoiceKeyEmpStatusID b24.OrderedKey[int64] = "EMP_STATUS_ID"
+	// InvoiceKeyLid is "LID", the key of Invoice.Lid in requests.
+	InvoiceKeyLid b24.OrderedKey[int64] = "LID"
+	// InvoiceKeyXMLID is "XML_ID", the key of Invoice.XMLID in requests.
+	InvoiceKeyXMLID b24.TextKey = "XML_ID"
+	// InvoiceKeyOrderTopic is "ORDER_TOPIC", the key of Invoice.OrderTopic in
+	// requests.
+	InvoiceKeyOrderTopic b24.TextKey = "ORDER_TOPIC"
+	// InvoiceKeyPaySystemID is "PAY_SYSTEM_ID", the key of Invoice.PaySystemID in
+	// requests.
+	InvoiceKeyPaySystemID b24.OrderedKey[int64] = "PAY_SYSTEM_ID"
+	// InvoiceKeyPayVoucherDate is "PAY_VOUCHER_DATE", the key of
+	// Invoice.PayVoucherDate in requests.
+	InvoiceKeyPayVoucherDate b24.OrderedKey[time.Time] = "PAY_VOUCHER_DATE"
+	// InvoiceKeyPayVoucherNum is "PAY_VOUCHER_NUM", the key of
+	// Invoice.PayVoucherNum in requests.
+	InvoiceKeyPayVoucherNum b24.TextKey = "PAY_VOUCHER_NUM"
+	// InvoiceKeyPayed is "PAYED", the key of Invoice.Payed in requests.
+	InvoiceKeyPayed b24.FlagKey = "PAYED"
+	// InvoiceKeyPersonTypeID is "PERSON_TYPE_ID", the key of Invoice.PersonTypeID
+	// in requests.
+	InvoiceKeyPersonTypeID b24.OrderedKey[int64] = "PERSON_TYPE_ID"
+	// InvoiceKeyPrice is "PRICE", the key of Invoice.Price in requests.
+	InvoiceKeyPrice b24.OrderedKey[float64] = "PRICE"
+	// InvoiceKeyReasonMarked is "REASON_MARKED", the key of Invoice.ReasonMarked
+	// in requests.
+	InvoiceKeyReasonMarked b24.TextKey = "REASON_MARKED"
+	// InvoiceKeyResponsibleEmail is "RESPONSIBLE_EMAIL", the key of
+	// Invoice.ResponsibleEmail in requests.
+	InvoiceKeyResponsibleEmail b24.TextKey = "RESPONSIBLE_EMAIL"
+	// InvoiceKeyResponsibleID is "RESPONSIBLE_ID", the key of
+	// Invoice.ResponsibleID in requests.
+	InvoiceKeyResponsibleID b24.OrderedKey[int64] = "RESPONSIBLE_ID"
+	// InvoiceKeyResponsibleLastName is "RESPONSIBLE_LAST_NAME", the key of
+	// Invoice.ResponsibleLastName in requests.
+	InvoiceKeyResponsibleLastName b24.TextKey = "RESPONSIBLE_LAST_NAME"
+	// InvoiceKeyResponsibleLogin is "RESPONSIBLE_LOGIN", the key of
+	// Invoice.ResponsibleLogin in requests.
+	InvoiceKeyResponsibleLogin b24.TextKey = "RESPONSIBLE_LOGIN"
+	// InvoiceKeyResponsibleName is "RESPONSIBLE_NAME", the key of
+	// Invoice.ResponsibleName in requests.
+	InvoiceKeyResponsibleName b24.TextKey = "RESPONSIBLE_NAME"
+	// InvoiceKeyResponsiblePersonalPhoto is "RESPONSIBLE_PERSONAL_PHOTO", the key
+	// of Invoice.ResponsiblePersonalPhoto in requests.
+	InvoiceKeyResponsiblePersonalPhoto b24.OrderedKey[int64] = "RESPONSIBLE_PERSONAL_PHOTO"
+	// InvoiceKeyResponsibleSecondName is "RESPONSIBLE_SECOND_NAME", the key of
+	// Invoice.ResponsibleSecondName in requests.
+	InvoiceKeyResponsibleSecondName b24.TextKey = "RESPONSIBLE_SECOND_NAME"
+	// InvoiceKeyResponsibleWorkPosition is "RESPONSIBLE_WORK_POSITION", the key of
+	// Invoice.ResponsibleWorkPosition in requests.
+	InvoiceKeyResponsibleWorkPosition b24.TextKey = "RESPONSIBLE_WORK_POSITION"
+	// InvoiceKeyStatusID is "STATUS_ID", the key of Invoice.StatusID in requests.
+	InvoiceKeyStatusID b24.TextKey = "STATUS_ID"
+	// InvoiceKeyTaxValue is "TAX_VALUE", the key of Invoice.TaxValue in requests.
+	InvoiceKeyTaxValue b24.OrderedKey[float64] = "TAX_VALUE"
+	// InvoiceKeyUfCompanyID is "UF_COMPANY_ID", the key of Invoice.UfCompanyID in
+	// requests.
+	InvoiceKeyUfCompanyID b24.OrderedKey[int64] = "UF_COMPANY_ID"
+	// InvoiceKeyUfContactID is "UF_CONTACT_ID", the key of Invoice.UfContactID in
+	// requests.
+	InvoiceKeyUfContactID b24.OrderedKey[int64] = "UF_CONTACT_ID"
+	// InvoiceKeyUfMycompanyID is "UF_MYCOMPANY_ID", the key of
+	// Invoice.UfMycompanyID in requests.
+	InvoiceKeyUfMycompanyID b24.OrderedKey[int64] = "UF_MYCOMPANY_ID"
+	// InvoiceKeyUfDealID is "UF_DEAL_ID", the key of Invoice.UfDealID in requests.
+	InvoiceKeyUfDealID b24.OrderedKey[int64] = "UF_DEAL_ID"
+	// InvoiceKeyUserDescription is "USER_DESCRIPTION", the key of
+	// Invoice.UserDescription in requests.
+	InvoiceKeyUserDescription b24.TextKey = "USER_DESCRIPTION"
+	// InvoiceKeyPrLocation is "PR_LOCATION", the key of Invoice.PrLocation in
+	// requests.
+	InvoiceKeyPrLocation b24.OrderedKey[int64] = "PR_LOCATION"
+	// InvoiceKeyIsRecurring is "IS_RECURRING", the key of Invoice.IsRecurring in
+	// requests.
+	InvoiceKeyIsRecurring b24.FlagKey = "IS_RECURRING"
+	// InvoiceKeyUfQuoteID is "UF_QUOTE_ID", the key of Invoice.UfQuoteID in
+	// requests.
+	InvoiceKeyUfQuoteID b24.OrderedKey[int64] = "UF_QUOTE_ID"
+)
+
+// InvoiceRecurring is one invoice recurring of crm.invoice.recurring, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-invoice-recurring-fields), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type InvoiceRecurring struct {
+	// Identifier of the record in the recurring invoice settings table Read-only
+	ID b24.Int `json:"ID"`
+	// ID of the invoice template Immutable
+	InvoiceID b24.Int `json:"INVOICE_ID"`
+	// Active flag. Values: Y/N
+	Active b24.Bool `json:"ACTIVE"`
+	// Date of the next invoice creation from the template. Calculated by the
+	// system based on the specified parameters. If the value is empty, new
+	// invoices are not created Read-only.
+	NextExecution b24.Date `json:"NEXT_EXECUTION"`
+	// Date of the last invoice creation from the template Read-only
+	LastExecution b24.Date `json:"LAST_EXECUTION"`
+	// Number of invoices created from the template Read-only
+	CounterRepeat b24.Int `json:"COUNTER_REPEAT"`
+	// Start date for calculating the next invoice creation date
+	StartDate b24.Date `json:"START_DATE"`
+	// Send the invoice to the email associated with the payer. Values: Y/N
+	SendBill b24.Bool `json:"SEND_BILL"`
+	// ID of the field containing the payer's email
+	EmailID b24.Int `json:"EMAIL_ID"`
+	// Are there limitations on creating new invoices
+	IsLimit b24.Bool `json:"IS_LIMIT"`
+	// Maximum number of invoices that can be created from this template Considered
+	// if IS_LIMIT is equal to T
+	LimitRepeat b24.Int `json:"LIMIT_REPEAT"`
+	// Date until which invoices can be created from this template Considered if
+	// IS_LIMIT is equal to D
+	LimitDate b24.Date `json:"LIMIT_DATE"`
+	// Set of parameters for calculation - recurring_params:
+	//
+	//   - PERIOD - repetition period:
+	//     ◦ day - day
+	//     ◦ week - week
+	//     ◦ month - month
+	//     ◦ year - year
+	//   - TYPE - type of repetition for month and year:
+	//     ◦ if PERIOD is month
+	//     ◦ 1 - calculation by the ordinal day number in the month
+	//     ◦ 2 - calculation by the weekday numbers in the month
+	//     ◦ if PERIOD is year
+	//     ◦ 1 - calculation by the ordinal day number in the specified month
+	//     ◦ 2 - calculation by the weekday numbers in the specified month
+	//   - INTERVAL - offset for calculation
+	//   - IS_WORKING_ONLY - only working days are considered (Y/N)
+	//   - WEEKDAY - full name of the weekday (according to PHP method date()
+	//     formatting)
+	//   - NUM_DAY_IN_MONTH - ordinal date number in the month (PERIOD is month
+	//     or year)
+	//   - NUM_WEEKDAY_IN_MONTH - ordinal weekday number in the month (PERIOD is
+	//     month or year)
+	//   - FIELD_YEARLY_INTERVAL_MONTH_NAME - ordinal weekday number in the month
+	//     (PERIOD is month or year)
+	//   - DATE_PAY_BEFORE_OFFSET_TYPE - offset value for calculating the payment
+	//     deadline, calculated from the moment of creating a new invoice from
+	//     the template:
+	//     ◦ day - day
+	//     ◦ week - week
+	//     ◦ month - month
+	//     ◦ year - year
+	//   - DATE_PAY_BEFORE_OFFSET_VALUE - offset value for calculating the
+	//     payment deadline, calculated from the moment of creating a new invoice
+	//     from the template
+	Params b24.String `json:"PARAMS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *InvoiceRecurring) UnmarshalJSON(data []byte) error {
+	type plain InvoiceRecurring
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v InvoiceRecurring) MarshalJSON() ([]byte, error) {
+	type plain InvoiceRecurring
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// The typed REST 2 keys of InvoiceRecurring, for list filters
+// (b24.Terms(InvoiceRecurringKeyID.Eq(…))), select (b24.Columns) and order:
+// each as crm.invoice.recurring spells it, typed by what the field holds.
+const (
+	// InvoiceRecurringKeyID is "ID", the key of InvoiceRecurring.ID in requests.
+	InvoiceRecurringKeyID b24.OrderedKey[int64] = "ID"
+	// InvoiceRecurringKeyInvoiceID is "INVOICE_ID", the key of
+	// InvoiceRecurring.InvoiceID in requests.
+	InvoiceRecurringKeyInvoiceID b24.OrderedKey[int64] = "INVOICE_ID"
+	// InvoiceRecurringKeyActive is "ACTIVE", the key of InvoiceRecurring.Active in
+	// requests.
+	InvoiceRecurringKeyActive b24.FlagKey = "ACTIVE"
+	// InvoiceRecurringKeyNextExecution is "NEXT_EXECUTION", the key of
+	// InvoiceRecurring.NextExecution in requests.
+	InvoiceRecurringKeyNextExecution b24.OrderedKey[time.Time] = "NEXT_EXECUTION"
+	// InvoiceRecurringKeyLastExecution is "LAST_EXECUTION", the key of
+	// InvoiceRecurring.LastExecution in requests.
+	InvoiceRecurringKeyLastExecution b24.OrderedKey[time.Time] = "LAST_EXECUTION"
+	// InvoiceRecurringKeyCounterRepeat is "COUNTER_REPEAT", the key of
+	// InvoiceRecurring.CounterRepeat in requests.
+	InvoiceRecurringKeyCounterRepeat b24.OrderedKey[int64] = "COUNTER_REPEAT"
+	// InvoiceRecurringKeyStartDate is "START_DATE", the key of
+	// InvoiceRecurring.StartDate in requests.
+	InvoiceRecurringKeyStartDate b24.OrderedKey[time.Time] = "START_DATE"
+	// InvoiceRecurringKeySendBill is "SEND_BILL", the key of
+	// InvoiceRecurring.SendBill in requests.
+	InvoiceRecurringKeySendBill b24.FlagKey = "SEND_BILL"
+	// InvoiceRecurringKeyEmailID is "EMAIL_ID", the key of
+	// InvoiceRecurring.EmailID in requests.
+	InvoiceRecurringKeyEmailID b24.OrderedKey[int64] = "EMAIL_ID"
+	// InvoiceRecurringKeyIsLimit is "IS_LIMIT", the key of
+	// InvoiceRecurring.IsLimit in requests.
+	InvoiceRecurringKeyIsLimit b24.FlagKey = "IS_LIMIT"
+	// InvoiceRecurringKeyLimitRepeat is "LIMIT_REPEAT", the key of
+	// InvoiceRecurring.LimitRepeat in requests.
+	InvoiceRecurringKeyLimitRepeat b24.OrderedKey[int64] = "LIMIT_REPEAT"
+	// InvoiceRecurringKeyLimitDate is "LIMIT_DATE", the key of
+	// InvoiceRecurring.LimitDate in requests.
+	InvoiceRecurringKeyLimitDate b24.OrderedKey[time.Time] = "LIMIT_DATE"
+	// InvoiceRecurringKeyParams is "PARAMS", the key of InvoiceRecurring.Params in
+	// requests.
+	InvoiceRecurringKeyParams b24.TextKey = "PARAMS"
 )
 
 // InvoiceAdd calls crm.invoice.add: Add Invoice.
@@ -100,11 +494,9 @@ type InvoiceDeleteParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/outdated/invoice/crm-invoice-fields.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-//
 // Deprecated: the docs mark this method as deprecated.
-func InvoiceFields(ctx context.Context, c b24.Caller, p InvoiceFieldsParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func InvoiceFields(ctx context.Context, c b24.Caller, p InvoiceFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
+	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, InvoiceFieldsCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -114,8 +506,8 @@ func InvoiceFields(ctx context.Context, c b24.Caller, p InvoiceFieldsParams, opt
 // InvoiceFieldsCommand is crm.invoice.fields as a command for a batch (see
 // b24.Add); its result decodes as InvoiceFields's does. Required parameters
 // are not checked here: the portal reports them.
-func InvoiceFieldsCommand(p InvoiceFieldsParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func InvoiceFieldsCommand(p InvoiceFieldsParams) b24.Command[map[string]FieldInfo] {
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.fields",
 		Params:     p,
@@ -217,11 +609,9 @@ type InvoiceGetexternallinkParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/outdated/invoice/crm-invoice-list.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-//
 // Deprecated: the docs mark this method as deprecated.
-func InvoiceList(ctx context.Context, c b24.Caller, p InvoiceListParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func InvoiceList(ctx context.Context, c b24.Caller, p InvoiceListParams, opts ...b24.CallOption) ([]Invoice, error) {
+	var out []Invoice
 	if err := b24.Invoke(ctx, c, InvoiceListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -231,8 +621,8 @@ func InvoiceList(ctx context.Context, c b24.Caller, p InvoiceListParams, opts ..
 // InvoiceListCommand is crm.invoice.list as a command for a batch (see
 // b24.Add); its result decodes as InvoiceList's does. Required parameters are
 // not checked here: the portal reports them.
-func InvoiceListCommand(p InvoiceListParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func InvoiceListCommand(p InvoiceListParams) b24.Command[[]Invoice] {
+	return b24.Command[[]Invoice]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.list",
 		Params:     p,
@@ -244,14 +634,13 @@ func InvoiceListCommand(p InvoiceListParams) b24.Command[json.RawMessage] {
 type InvoiceListParams struct {
 	// Record filter. By default, all records are returned without filtering
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Invoice's typed keys, which spell each key as crm.invoice
+	// does: b24.Terms(InvoiceKeyAccountNumber.Eq("x"), InvoiceKeyID.Gt(10));
+	// custom fields by conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// Record sorting. Sorting is supported by the same fields as in the filter
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{InvoiceKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 }
 
@@ -391,11 +780,9 @@ type InvoiceRecurringExposeParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/outdated/invoice/crm-invoice-recurring-fields.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-//
 // Deprecated: the docs mark this method as deprecated.
-func InvoiceRecurringFields(ctx context.Context, c b24.Caller, p InvoiceRecurringFieldsParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func InvoiceRecurringFields(ctx context.Context, c b24.Caller, p InvoiceRecurringFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
+	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, InvoiceRecurringFieldsCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -405,8 +792,8 @@ func InvoiceRecurringFields(ctx context.Context, c b24.Caller, p InvoiceRecurrin
 // InvoiceRecurringFieldsCommand is crm.invoice.recurring.fields as a command
 // for a batch (see b24.Add); its result decodes as InvoiceRecurringFields's
 // does. Required parameters are not checked here: the portal reports them.
-func InvoiceRecurringFieldsCommand(p InvoiceRecurringFieldsParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func InvoiceRecurringFieldsCommand(p InvoiceRecurringFieldsParams) b24.Command[map[string]FieldInfo] {
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.invoice.recurring.fields",
 		Params:     p,

@@ -1038,9 +1038,10 @@ func (v ItemPaymentInput) MarshalJSON() ([]byte, error) {
 // family's methods return it. Its fields are the union of what the family's
 // pages document (crm-item-productrow-fields, crm-item-productrow-get,
 // crm-item-productrow-list, crm-item-productrow-add,
-// crm-item-productrow-get-available-for-payment, crm-item-productrow-update),
-// typed by the *.fields page where it gives a type; a value that does not fit
-// its field's type is kept raw in Extra rather than failing the call.
+// crm-item-productrow-get-available-for-payment, crm-item-productrow-set,
+// crm-item-productrow-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
 type ItemProductrow struct {
 	// ID
 	ID b24.Int `json:"id"`
@@ -1084,7 +1085,7 @@ type ItemProductrow struct {
 	Type b24.Int `json:"type"`
 	// STORE_ID
 	StoreID      b24.Int    `json:"storeId"`
-	PriceAccount b24.Int    `json:"priceAccount"`
+	PriceAccount b24.Number `json:"priceAccount"`
 	XMLID        b24.String `json:"xmlId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1227,7 +1228,7 @@ const (
 	ItemProductrowKeyStoreID b24.OrderedKey[int64] = "storeId"
 	// ItemProductrowKeyPriceAccount is "priceAccount", the key of
 	// ItemProductrow.PriceAccount in requests.
-	ItemProductrowKeyPriceAccount b24.OrderedKey[int64] = "priceAccount"
+	ItemProductrowKeyPriceAccount b24.OrderedKey[float64] = "priceAccount"
 	// ItemProductrowKeyXMLID is "xmlId", the key of ItemProductrow.XMLID in
 	// requests.
 	ItemProductrowKeyXMLID b24.TextKey = "xmlId"
@@ -5194,9 +5195,7 @@ func (v ItemProductrowSetParamsProductRows) MarshalJSON() ([]byte, error) {
 
 // ItemProductrowSetResult is the result of crm.item.productrow.set.
 type ItemProductrowSetResult struct {
-	// Array of objects containing information about all product rows of the CRM
-	// object
-	ProductRow []b24.Int `json:"productRow"`
+	ProductRows []ItemProductrow `json:"productRows"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -8,6 +8,67 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Measure is one measure of crm.measure, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (crm-measure-fields), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Measure struct {
+	// Unit code Required
+	Code b24.Int `json:"CODE"`
+	// Identifier Read-only
+	ID b24.Int `json:"ID"`
+	// Default
+	IsDefault b24.Bool `json:"IS_DEFAULT"`
+	// Measurement unit name Required
+	MeasureTitle b24.String `json:"MEASURE_TITLE"`
+	// International symbol
+	SymbolIntl b24.String `json:"SYMBOL_INTL"`
+	// International letter code
+	SymbolLetterIntl b24.String `json:"SYMBOL_LETTER_INTL"`
+	// Symbol
+	SymbolRus b24.String `json:"SYMBOL_RUS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Measure) UnmarshalJSON(data []byte) error {
+	type plain Measure
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Measure) MarshalJSON() ([]byte, error) {
+	type plain Measure
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// The typed REST 2 keys of Measure, for list filters
+// (b24.Terms(MeasureKeyCode.Eq(…))), select (b24.Columns) and order: each as
+// crm.measure spells it, typed by what the field holds.
+const (
+	// MeasureKeyCode is "CODE", the key of Measure.Code in requests.
+	MeasureKeyCode b24.OrderedKey[int64] = "CODE"
+	// MeasureKeyID is "ID", the key of Measure.ID in requests.
+	MeasureKeyID b24.OrderedKey[int64] = "ID"
+	// MeasureKeyIsDefault is "IS_DEFAULT", the key of Measure.IsDefault in
+	// requests.
+	MeasureKeyIsDefault b24.FlagKey = "IS_DEFAULT"
+	// MeasureKeyMeasureTitle is "MEASURE_TITLE", the key of Measure.MeasureTitle
+	// in requests.
+	MeasureKeyMeasureTitle b24.TextKey = "MEASURE_TITLE"
+	// MeasureKeySymbolIntl is "SYMBOL_INTL", the key of Measure.SymbolIntl in
+	// requests.
+	MeasureKeySymbolIntl b24.TextKey = "SYMBOL_INTL"
+	// MeasureKeySymbolLetterIntl is "SYMBOL_LETTER_INTL", the key of
+	// Measure.SymbolLetterIntl in requests.
+	MeasureKeySymbolLetterIntl b24.TextKey = "SYMBOL_LETTER_INTL"
+	// MeasureKeySymbolRus is "SYMBOL_RUS", the key of Measure.SymbolRus in
+	// requests.
+	MeasureKeySymbolRus b24.TextKey = "SYMBOL_RUS"
+)
+
 // MeasureAdd calls crm.measure.add: Add Measurement Unit.
 //
 // This method adds a new measurement unit.
@@ -159,13 +220,11 @@ func (p *MeasureDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/outdated/measure/crm-measure-fields.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-//
 // Deprecated: use
 // [github.com/b24gen/b24gen/generated/catalog.MeasureGetFields]
 // (catalog.measure.getFields).
-func MeasureFields(ctx context.Context, c b24.Caller, p MeasureFieldsParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func MeasureFields(ctx context.Context, c b24.Caller, p MeasureFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
+	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, MeasureFieldsCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -175,8 +234,8 @@ func MeasureFields(ctx context.Context, c b24.Caller, p MeasureFieldsParams, opt
 // MeasureFieldsCommand is crm.measure.fields as a command for a batch (see
 // b24.Add); its result decodes as MeasureFields's does. Required parameters
 // are not checked here: the portal reports them.
-func MeasureFieldsCommand(p MeasureFieldsParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func MeasureFieldsCommand(p MeasureFieldsParams) b24.Command[map[string]FieldInfo] {
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.measure.fields",
 		Params:     p,

@@ -6,6 +6,127 @@ import (
 	"context"
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"time"
+)
+
+// Product is one product of crm.product, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (crm-product-fields), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Product struct {
+	// Active
+	Active b24.Bool `json:"ACTIVE"`
+	// Catalog identifier
+	CatalogID b24.Int `json:"CATALOG_ID"`
+	// Created by
+	CreatedBy b24.Int `json:"CREATED_BY"`
+	// Currency identifier
+	CurrencyID b24.String `json:"CURRENCY_ID"`
+	// Product creation date
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Description
+	Description b24.String `json:"DESCRIPTION"`
+	// Description type
+	DescriptionType b24.String `json:"DESCRIPTION_TYPE"`
+	// Detailed picture, field available in the old product card
+	DetailPicture b24.String `json:"DETAIL_PICTURE"`
+	// Product identifier
+	ID b24.Int `json:"ID"`
+	// Unit of measure
+	Measure b24.Int `json:"MEASURE"`
+	// Modified by
+	ModifiedBy b24.Int `json:"MODIFIED_BY"`
+	// Name. Required.
+	Name b24.String `json:"NAME"`
+	// Preview picture, field available in the old product card
+	PreviewPicture b24.String `json:"PREVIEW_PICTURE"`
+	// Price
+	Price b24.Number `json:"PRICE"`
+	// Section identifier
+	SectionID b24.Int `json:"SECTION_ID"`
+	// Sort order
+	Sort b24.Int `json:"SORT"`
+	// Product modification date
+	TimestampX b24.Time `json:"TIMESTAMP_X"`
+	// VAT rate identifier
+	VATID b24.Int `json:"VAT_ID"`
+	// VAT included in price
+	VATIncluded b24.Bool `json:"VAT_INCLUDED"`
+	// External code
+	XMLID b24.String `json:"XML_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Product) UnmarshalJSON(data []byte) error {
+	type plain Product
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Product) MarshalJSON() ([]byte, error) {
+	type plain Product
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// The typed REST 2 keys of Product, for list filters
+// (b24.Terms(ProductKeyActive.Eq(…))), select (b24.Columns) and order: each
+// as crm.product spells it, typed by what the field holds.
+const (
+	// ProductKeyActive is "ACTIVE", the key of Product.Active in requests.
+	ProductKeyActive b24.FlagKey = "ACTIVE"
+	// ProductKeyCatalogID is "CATALOG_ID", the key of Product.CatalogID in
+	// requests.
+	ProductKeyCatalogID b24.OrderedKey[int64] = "CATALOG_ID"
+	// ProductKeyCreatedBy is "CREATED_BY", the key of Product.CreatedBy in
+	// requests.
+	ProductKeyCreatedBy b24.OrderedKey[int64] = "CREATED_BY"
+	// ProductKeyCurrencyID is "CURRENCY_ID", the key of Product.CurrencyID in
+	// requests.
+	ProductKeyCurrencyID b24.TextKey = "CURRENCY_ID"
+	// ProductKeyDateCreate is "DATE_CREATE", the key of Product.DateCreate in
+	// requests.
+	ProductKeyDateCreate b24.OrderedKey[time.Time] = "DATE_CREATE"
+	// ProductKeyDescription is "DESCRIPTION", the key of Product.Description in
+	// requests.
+	ProductKeyDescription b24.TextKey = "DESCRIPTION"
+	// ProductKeyDescriptionType is "DESCRIPTION_TYPE", the key of
+	// Product.DescriptionType in requests.
+	ProductKeyDescriptionType b24.TextKey = "DESCRIPTION_TYPE"
+	// ProductKeyDetailPicture is "DETAIL_PICTURE", the key of
+	// Product.DetailPicture in requests.
+	ProductKeyDetailPicture b24.TextKey = "DETAIL_PICTURE"
+	// ProductKeyID is "ID", the key of Product.ID in requests.
+	ProductKeyID b24.OrderedKey[int64] = "ID"
+	// ProductKeyMeasure is "MEASURE", the key of Product.Measure in requests.
+	ProductKeyMeasure b24.OrderedKey[int64] = "MEASURE"
+	// ProductKeyModifiedBy is "MODIFIED_BY", the key of Product.ModifiedBy in
+	// requests.
+	ProductKeyModifiedBy b24.OrderedKey[int64] = "MODIFIED_BY"
+	// ProductKeyName is "NAME", the key of Product.Name in requests.
+	ProductKeyName b24.TextKey = "NAME"
+	// ProductKeyPreviewPicture is "PREVIEW_PICTURE", the key of
+	// Product.PreviewPicture in requests.
+	ProductKeyPreviewPicture b24.TextKey = "PREVIEW_PICTURE"
+	// ProductKeyPrice is "PRICE", the key of Product.Price in requests.
+	ProductKeyPrice b24.OrderedKey[float64] = "PRICE"
+	// ProductKeySectionID is "SECTION_ID", the key of Product.SectionID in
+	// requests.
+	ProductKeySectionID b24.OrderedKey[int64] = "SECTION_ID"
+	// ProductKeySort is "SORT", the key of Product.Sort in requests.
+	ProductKeySort b24.OrderedKey[int64] = "SORT"
+	// ProductKeyTimestampX is "TIMESTAMP_X", the key of Product.TimestampX in
+	// requests.
+	ProductKeyTimestampX b24.OrderedKey[time.Time] = "TIMESTAMP_X"
+	// ProductKeyVATID is "VAT_ID", the key of Product.VATID in requests.
+	ProductKeyVATID b24.OrderedKey[int64] = "VAT_ID"
+	// ProductKeyVATIncluded is "VAT_INCLUDED", the key of Product.VATIncluded in
+	// requests.
+	ProductKeyVATIncluded b24.FlagKey = "VAT_INCLUDED"
+	// ProductKeyXMLID is "XML_ID", the key of Product.XMLID in requests.
+	ProductKeyXMLID b24.TextKey = "XML_ID"
 )
 
 // ProductAdd calls crm.product.add: Add Product.
@@ -102,13 +223,11 @@ type ProductDeleteParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/outdated/products/crm-product-fields.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-//
 // Deprecated: use
 // [github.com/b24gen/b24gen/generated/catalog.ProductGetFieldsByFilter]
 // (catalog.product.getFieldsByFilter).
-func ProductFields(ctx context.Context, c b24.Caller, p ProductFieldsParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func ProductFields(ctx context.Context, c b24.Caller, p ProductFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
+	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, ProductFieldsCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -118,8 +237,8 @@ func ProductFields(ctx context.Context, c b24.Caller, p ProductFieldsParams, opt
 // ProductFieldsCommand is crm.product.fields as a command for a batch (see
 // b24.Add); its result decodes as ProductFields's does. Required parameters
 // are not checked here: the portal reports them.
-func ProductFieldsCommand(p ProductFieldsParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func ProductFieldsCommand(p ProductFieldsParams) b24.Command[map[string]FieldInfo] {
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.product.fields",
 		Params:     p,

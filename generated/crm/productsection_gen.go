@@ -8,6 +8,57 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Productsection is one productsection of crm.productsection, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (crm-product-section-fields), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type Productsection struct {
+	// Catalog Identifier Immutable
+	CatalogID b24.Int `json:"CATALOG_ID"`
+	// Section Identifier Read-only
+	ID b24.Int `json:"ID"`
+	// Section Name Required
+	Name b24.String `json:"NAME"`
+	// Identifier of the linked section
+	SectionID b24.Int `json:"SECTION_ID"`
+	// Symbolic Code
+	XMLID b24.String `json:"XML_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Productsection) UnmarshalJSON(data []byte) error {
+	type plain Productsection
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Productsection) MarshalJSON() ([]byte, error) {
+	type plain Productsection
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// The typed REST 2 keys of Productsection, for list filters
+// (b24.Terms(ProductsectionKeyCatalogID.Eq(…))), select (b24.Columns) and
+// order: each as crm.productsection spells it, typed by what the field holds.
+const (
+	// ProductsectionKeyCatalogID is "CATALOG_ID", the key of
+	// Productsection.CatalogID in requests.
+	ProductsectionKeyCatalogID b24.OrderedKey[int64] = "CATALOG_ID"
+	// ProductsectionKeyID is "ID", the key of Productsection.ID in requests.
+	ProductsectionKeyID b24.OrderedKey[int64] = "ID"
+	// ProductsectionKeyName is "NAME", the key of Productsection.Name in requests.
+	ProductsectionKeyName b24.TextKey = "NAME"
+	// ProductsectionKeySectionID is "SECTION_ID", the key of
+	// Productsection.SectionID in requests.
+	ProductsectionKeySectionID b24.OrderedKey[int64] = "SECTION_ID"
+	// ProductsectionKeyXMLID is "XML_ID", the key of Productsection.XMLID in
+	// requests.
+	ProductsectionKeyXMLID b24.TextKey = "XML_ID"
+)
+
 // ProductsectionAdd calls crm.productsection.add: Add a New Product Section.
 //
 // The method crm.productsection.add creates a new product section.
@@ -135,13 +186,11 @@ func (p *ProductsectionDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/outdated/product-section/crm-product-section-fields.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-//
 // Deprecated: use
 // [github.com/b24gen/b24gen/generated/catalog.SectionGetFields]
 // (catalog.section.getFields).
-func ProductsectionFields(ctx context.Context, c b24.Caller, p ProductsectionFieldsParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func ProductsectionFields(ctx context.Context, c b24.Caller, p ProductsectionFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
+	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, ProductsectionFieldsCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -151,8 +200,8 @@ func ProductsectionFields(ctx context.Context, c b24.Caller, p ProductsectionFie
 // ProductsectionFieldsCommand is crm.productsection.fields as a command for a
 // batch (see b24.Add); its result decodes as ProductsectionFields's does.
 // Required parameters are not checked here: the portal reports them.
-func ProductsectionFieldsCommand(p ProductsectionFieldsParams) b24.Command[json.RawMessage] {
-	return b24.Command[json.RawMessage]{Request: b24.Request{
+func ProductsectionFieldsCommand(p ProductsectionFieldsParams) b24.Command[map[string]FieldInfo] {
+	return b24.Command[map[string]FieldInfo]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "crm.productsection.fields",
 		Params:     p,

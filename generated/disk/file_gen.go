@@ -12,52 +12,58 @@ import (
 
 // File is one file of disk.file, as the family's methods return it. Its fields
 // are the union of what the family's pages document (disk-file-get-fields,
-// disk-file-search), typed by the *.fields page where it gives a type; a value
-// that does not fit its field's type is kept raw in Extra rather than failing
-// the call.
+// disk-file-get, disk-file-copy-to, disk-file-get-versions,
+// disk-file-mark-deleted, disk-file-move-to, disk-file-rename,
+// disk-file-restore, disk-file-restore-from-version, disk-file-search,
+// disk-file-upload-version), typed by the *.fields page where it gives a type;
+// a value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
 type File struct {
-	// Identifier of the object
+	// Identifier of the file
 	ID b24.Int `json:"ID"`
-	// Name of the file or folder
+	// Name of the file
 	Name b24.String `json:"NAME"`
-	// Type of the object: file or folder
+	// Type of the object
 	Type b24.String `json:"TYPE"`
-	// Symbolic code of the object. It comes as null if the code is not set
+	// Symbolic code of the file
 	Code b24.String `json:"CODE"`
-	// Identifier of the storage the object is located in
+	// Identifier of the storage where the file is located
 	StorageID b24.Int `json:"STORAGE_ID"`
 	// Identifier of the parent folder
 	ParentID b24.Int `json:"PARENT_ID"`
-	// Date and time the object was created
+	// Date and time of file creation
 	CreateTime b24.Time `json:"CREATE_TIME"`
-	// Date and time the object was last updated
+	// Date and time of the last update of the file
 	UpdateTime b24.Time `json:"UPDATE_TIME"`
-	// Date and time the object was moved to the trash. The method does not return
-	// objects from the trash, so the field is always null
+	// Date and time of moving the file to the trash
 	DeleteTime b24.Time `json:"DELETE_TIME"`
-	// Identifier of the user who created the object
+	// Identifier of the user who created the file
 	CreatedBy b24.Int `json:"CREATED_BY"`
 	// Identifier of the user who made the last change
 	UpdatedBy b24.Int `json:"UPDATED_BY"`
-	// Identifier of the user who deleted the object
+	// Identifier of the user who deleted the file
 	DeletedBy b24.Int `json:"DELETED_BY"`
-	// Incremental counter of the file version. It comes only for files
+	// Incremental version counter of the file
 	GlobalContentVersion b24.Int `json:"GLOBAL_CONTENT_VERSION"`
-	// Internal value of the file identifier. It comes only for files
+	// Internal value of the file identifier
 	FileID b24.Int `json:"FILE_ID"`
-	// Size of the file in bytes. It comes only for files
+	// Size of the file in bytes
 	Size b24.Int `json:"SIZE"`
-	// Deletion status of the object. The method returns only objects with the
-	// value 0 — not deleted
-	DeletedType b24.String `json:"DELETED_TYPE"`
+	// Deletion status of the object. Possible values:
+	//
+	//   - 0 — not deleted
+	//   - 3 — in the trash
+	//   - 4 — deleted along with the parent folder
+	DeletedType FileDeletedType `json:"DELETED_TYPE"`
+	// Link to download the file
+	DownloadURL b24.String `json:"DOWNLOAD_URL"`
+	// Link to open the file in the interface
+	DetailURL b24.String `json:"DETAIL_URL"`
+	// Identifier of the file to which the version belongs
+	ObjectID b24.Int `json:"OBJECT_ID"`
 	// Identifier of the folder the object refers to. For a regular folder, it
 	// matches ID. It comes only for folders
 	RealObjectID b24.Int `json:"REAL_OBJECT_ID"`
-	// Link to download the file. It comes only for files
-	DownloadURL b24.String `json:"DOWNLOAD_URL"`
-	// Link to open the object in the interface. For objects from storages that do
-	// not belong to Drive, it comes as null
-	DetailURL b24.String `json:"DETAIL_URL"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -72,6 +78,30 @@ func (v *File) UnmarshalJSON(data []byte) error {
 func (v File) MarshalJSON() ([]byte, error) {
 	type plain File
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FileDeletedType is the DELETED_TYPE of disk.file: the constants below are
+// the documented values; others are accepted too.
+type FileDeletedType string
+
+// The documented values of FileDeletedType.
+const (
+	// not deleted
+	FileDeletedTypeN0 FileDeletedType = "0"
+	// in the trash
+	FileDeletedTypeN3 FileDeletedType = "3"
+	// deleted along with the parent folder
+	FileDeletedTypeN4 FileDeletedType = "4"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *FileDeletedType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = FileDeletedType(s)
+	return nil
 }
 
 // The typed REST 2 keys of File, for list filters
@@ -112,14 +142,16 @@ const (
 	// FileKeyDeletedType is "DELETED_TYPE", the key of File.DeletedType in
 	// requests.
 	FileKeyDeletedType b24.TextKey = "DELETED_TYPE"
-	// FileKeyRealObjectID is "REAL_OBJECT_ID", the key of File.RealObjectID in
-	// requests.
-	FileKeyRealObjectID b24.OrderedKey[int64] = "REAL_OBJECT_ID"
 	// FileKeyDownloadURL is "DOWNLOAD_URL", the key of File.DownloadURL in
 	// requests.
 	FileKeyDownloadURL b24.TextKey = "DOWNLOAD_URL"
 	// FileKeyDetailURL is "DETAIL_URL", the key of File.DetailURL in requests.
 	FileKeyDetailURL b24.TextKey = "DETAIL_URL"
+	// FileKeyObjectID is "OBJECT_ID", the key of File.ObjectID in requests.
+	FileKeyObjectID b24.OrderedKey[int64] = "OBJECT_ID"
+	// FileKeyRealObjectID is "REAL_OBJECT_ID", the key of File.RealObjectID in
+	// requests.
+	FileKeyRealObjectID b24.OrderedKey[int64] = "REAL_OBJECT_ID"
 )
 
 // FileCopyTo calls disk.file.copyTo: Copy File to Specified Folder.
@@ -143,11 +175,11 @@ const (
 //   - ERROR_NOT_FOUND: File with the specified id or folder with the
 //     specified targetFolderId not found
 //   - ACCESS_DENIED: Insufficient permissions to copy the file
-func FileCopyTo(ctx context.Context, c b24.Caller, p FileCopyToParams, opts ...b24.CallOption) (*FileCopyToResult, error) {
+func FileCopyTo(ctx context.Context, c b24.Caller, p FileCopyToParams, opts ...b24.CallOption) (*File, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FileCopyToResult
+	var out File
 	if err := b24.Invoke(ctx, c, FileCopyToCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -157,8 +189,8 @@ func FileCopyTo(ctx context.Context, c b24.Caller, p FileCopyToParams, opts ...b
 // FileCopyToCommand is disk.file.copyTo as a command for a batch (see
 // b24.Add); its result decodes as FileCopyTo's does. Required parameters are
 // not checked here: the portal reports them.
-func FileCopyToCommand(p FileCopyToParams) b24.Command[*FileCopyToResult] {
-	return b24.Command[*FileCopyToResult]{Request: b24.Request{
+func FileCopyToCommand(p FileCopyToParams) b24.Command[*File] {
+	return b24.Command[*File]{Request: b24.Request{
 		Method:  "disk.file.copyTo",
 		Params:  p,
 		Version: 2,
@@ -188,42 +220,6 @@ func (p *FileCopyToParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// FileCopyToResult is the result of disk.file.copyTo.
-type FileCopyToResult struct {
-	Code                 json.RawMessage `json:"CODE"`
-	CreatedBy            b24.String      `json:"CREATED_BY"`
-	CreateTime           b24.String      `json:"CREATE_TIME"`
-	DeletedBy            json.RawMessage `json:"DELETED_BY"`
-	DeletedType          b24.Number      `json:"DELETED_TYPE"`
-	DeleteTime           json.RawMessage `json:"DELETE_TIME"`
-	DetailURL            b24.String      `json:"DETAIL_URL"`
-	DownloadURL          b24.String      `json:"DOWNLOAD_URL"`
-	FileID               b24.Int         `json:"FILE_ID"`
-	GlobalContentVersion b24.Number      `json:"GLOBAL_CONTENT_VERSION"`
-	ID                   b24.Int         `json:"ID"`
-	Name                 b24.String      `json:"NAME"`
-	ParentID             b24.String      `json:"PARENT_ID"`
-	Size                 b24.String      `json:"SIZE"`
-	StorageID            b24.String      `json:"STORAGE_ID"`
-	Type                 b24.String      `json:"TYPE"`
-	UpdatedBy            b24.String      `json:"UPDATED_BY"`
-	UpdateTime           b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileCopyToResult) UnmarshalJSON(data []byte) error {
-	type plain FileCopyToResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileCopyToResult) MarshalJSON() ([]byte, error) {
-	type plain FileCopyToResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FileDelete calls disk.file.delete: Permanently Delete File.
@@ -464,11 +460,11 @@ type FileGetFieldsParams struct{}
 //   - ERROR_ARGUMENT: The required parameter id is missing
 //   - ERROR_NOT_FOUND: The file with the specified id was not found
 //   - ACCESS_DENIED: Insufficient permissions to retrieve file versions
-func FileGetVersions(ctx context.Context, c b24.Caller, p FileGetVersionsParams, opts ...b24.CallOption) ([]FileGetVersionsItem, error) {
+func FileGetVersions(ctx context.Context, c b24.Caller, p FileGetVersionsParams, opts ...b24.CallOption) ([]File, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []FileGetVersionsItem
+	var out []File
 	if err := b24.Invoke(ctx, c, FileGetVersionsCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -478,8 +474,8 @@ func FileGetVersions(ctx context.Context, c b24.Caller, p FileGetVersionsParams,
 // FileGetVersionsCommand is disk.file.getVersions as a command for a batch
 // (see b24.Add); its result decodes as FileGetVersions's does. Required
 // parameters are not checked here: the portal reports them.
-func FileGetVersionsCommand(p FileGetVersionsParams) b24.Command[[]FileGetVersionsItem] {
-	return b24.Command[[]FileGetVersionsItem]{Request: b24.Request{
+func FileGetVersionsCommand(p FileGetVersionsParams) b24.Command[[]File] {
+	return b24.Command[[]File]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.file.getVersions",
 		Params:     p,
@@ -489,14 +485,14 @@ func FileGetVersionsCommand(p FileGetVersionsParams) b24.Command[[]FileGetVersio
 
 // FileGetVersionsAll iterates over every row of disk.file.getVersions,
 // requesting page after page (start/next) as the loop asks for more.
-func FileGetVersionsAll(ctx context.Context, c b24.Caller, p FileGetVersionsParams, opts ...b24.CallOption) iter.Seq2[FileGetVersionsItem, error] {
+func FileGetVersionsAll(ctx context.Context, c b24.Caller, p FileGetVersionsParams, opts ...b24.CallOption) iter.Seq2[File, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(FileGetVersionsItem, error) bool) {
-			var zero FileGetVersionsItem
+		return func(yield func(File, error) bool) {
+			var zero File
 			yield(zero, err)
 		}
 	}
-	return b24.List[FileGetVersionsItem](ctx, c, FileGetVersionsCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[File](ctx, c, FileGetVersionsCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // FileGetVersionsParams holds the parameters of disk.file.getVersions.
@@ -552,9 +548,9 @@ type FileGetVersionsParams struct {
 	//   - CREATE_TIME — time of version creation
 	//   - CREATED_BY — identifier of the user who created the version
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from File's typed keys, which spell each key as disk.file does:
+	// b24.Terms(FileKeyName.Eq("x"), FileKeyID.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// This parameter is used for managing pagination.
 	//
@@ -580,32 +576,6 @@ func (p *FileGetVersionsParams) validate() error {
 	return nil
 }
 
-// FileGetVersionsItem is one row of disk.file.getVersions.
-type FileGetVersionsItem struct {
-	CreatedBy            b24.String `json:"CREATED_BY"`
-	CreateTime           b24.String `json:"CREATE_TIME"`
-	DownloadURL          b24.String `json:"DOWNLOAD_URL"`
-	GlobalContentVersion b24.String `json:"GLOBAL_CONTENT_VERSION"`
-	ID                   b24.String `json:"ID"`
-	Name                 b24.String `json:"NAME"`
-	ObjectID             b24.String `json:"OBJECT_ID"`
-	Size                 b24.String `json:"SIZE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileGetVersionsItem) UnmarshalJSON(data []byte) error {
-	type plain FileGetVersionsItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileGetVersionsItem) MarshalJSON() ([]byte, error) {
-	type plain FileGetVersionsItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FileMarkDeleted calls disk.file.markDeleted: Move File to Trash.
 //
 // The method disk.file.markDeleted moves a file to the trash.
@@ -623,11 +593,11 @@ func (v FileGetVersionsItem) MarshalJSON() ([]byte, error) {
 //   - ERROR_ARGUMENT: Required parameter id is missing
 //   - ERROR_NOT_FOUND: File with the specified id not found
 //   - ACCESS_DENIED: Insufficient permissions to move the file to the trash
-func FileMarkDeleted(ctx context.Context, c b24.Caller, p FileMarkDeletedParams, opts ...b24.CallOption) (*FileMarkDeletedResult, error) {
+func FileMarkDeleted(ctx context.Context, c b24.Caller, p FileMarkDeletedParams, opts ...b24.CallOption) (*File, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FileMarkDeletedResult
+	var out File
 	if err := b24.Invoke(ctx, c, FileMarkDeletedCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -637,8 +607,8 @@ func FileMarkDeleted(ctx context.Context, c b24.Caller, p FileMarkDeletedParams,
 // FileMarkDeletedCommand is disk.file.markDeleted as a command for a batch
 // (see b24.Add); its result decodes as FileMarkDeleted's does. Required
 // parameters are not checked here: the portal reports them.
-func FileMarkDeletedCommand(p FileMarkDeletedParams) b24.Command[*FileMarkDeletedResult] {
-	return b24.Command[*FileMarkDeletedResult]{Request: b24.Request{
+func FileMarkDeletedCommand(p FileMarkDeletedParams) b24.Command[*File] {
+	return b24.Command[*File]{Request: b24.Request{
 		Method:  "disk.file.markDeleted",
 		Params:  p,
 		Version: 2,
@@ -666,42 +636,6 @@ func (p *FileMarkDeletedParams) validate() error {
 	return nil
 }
 
-// FileMarkDeletedResult is the result of disk.file.markDeleted.
-type FileMarkDeletedResult struct {
-	Code                 json.RawMessage `json:"CODE"`
-	CreatedBy            b24.String      `json:"CREATED_BY"`
-	CreateTime           b24.String      `json:"CREATE_TIME"`
-	DeletedBy            b24.String      `json:"DELETED_BY"`
-	DeletedType          b24.String      `json:"DELETED_TYPE"`
-	DeleteTime           b24.String      `json:"DELETE_TIME"`
-	DetailURL            b24.String      `json:"DETAIL_URL"`
-	DownloadURL          b24.String      `json:"DOWNLOAD_URL"`
-	FileID               b24.String      `json:"FILE_ID"`
-	GlobalContentVersion b24.String      `json:"GLOBAL_CONTENT_VERSION"`
-	ID                   b24.String      `json:"ID"`
-	Name                 b24.String      `json:"NAME"`
-	ParentID             b24.String      `json:"PARENT_ID"`
-	Size                 b24.String      `json:"SIZE"`
-	StorageID            b24.String      `json:"STORAGE_ID"`
-	Type                 b24.String      `json:"TYPE"`
-	UpdatedBy            b24.String      `json:"UPDATED_BY"`
-	UpdateTime           b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileMarkDeletedResult) UnmarshalJSON(data []byte) error {
-	type plain FileMarkDeletedResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileMarkDeletedResult) MarshalJSON() ([]byte, error) {
-	type plain FileMarkDeletedResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FileMoveTo calls disk.file.moveTo: Move File to Specified Folder.
 //
 // The method disk.file.moveTo moves a file to the specified folder.
@@ -723,11 +657,11 @@ func (v FileMarkDeletedResult) MarshalJSON() ([]byte, error) {
 //   - DISK_OBJ_22000: A file with this name already exists.
 //   - DISK_FILE_22007: The file is open for editing by another user.
 //   - ACCESS_DENIED: Insufficient permissions to move the file.
-func FileMoveTo(ctx context.Context, c b24.Caller, p FileMoveToParams, opts ...b24.CallOption) (*FileMoveToResult, error) {
+func FileMoveTo(ctx context.Context, c b24.Caller, p FileMoveToParams, opts ...b24.CallOption) (*File, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FileMoveToResult
+	var out File
 	if err := b24.Invoke(ctx, c, FileMoveToCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -737,8 +671,8 @@ func FileMoveTo(ctx context.Context, c b24.Caller, p FileMoveToParams, opts ...b
 // FileMoveToCommand is disk.file.moveTo as a command for a batch (see
 // b24.Add); its result decodes as FileMoveTo's does. Required parameters are
 // not checked here: the portal reports them.
-func FileMoveToCommand(p FileMoveToParams) b24.Command[*FileMoveToResult] {
-	return b24.Command[*FileMoveToResult]{Request: b24.Request{
+func FileMoveToCommand(p FileMoveToParams) b24.Command[*File] {
+	return b24.Command[*File]{Request: b24.Request{
 		Method:  "disk.file.moveTo",
 		Params:  p,
 		Version: 2,
@@ -770,42 +704,6 @@ func (p *FileMoveToParams) validate() error {
 	return nil
 }
 
-// FileMoveToResult is the result of disk.file.moveTo.
-type FileMoveToResult struct {
-	Code                 json.RawMessage `json:"CODE"`
-	CreatedBy            b24.String      `json:"CREATED_BY"`
-	CreateTime           b24.String      `json:"CREATE_TIME"`
-	DeletedBy            b24.String      `json:"DELETED_BY"`
-	DeletedType          b24.String      `json:"DELETED_TYPE"`
-	DeleteTime           json.RawMessage `json:"DELETE_TIME"`
-	DetailURL            b24.String      `json:"DETAIL_URL"`
-	DownloadURL          b24.String      `json:"DOWNLOAD_URL"`
-	FileID               b24.String      `json:"FILE_ID"`
-	GlobalContentVersion b24.String      `json:"GLOBAL_CONTENT_VERSION"`
-	ID                   b24.String      `json:"ID"`
-	Name                 b24.String      `json:"NAME"`
-	ParentID             b24.Number      `json:"PARENT_ID"`
-	Size                 b24.String      `json:"SIZE"`
-	StorageID            b24.String      `json:"STORAGE_ID"`
-	Type                 b24.String      `json:"TYPE"`
-	UpdatedBy            b24.String      `json:"UPDATED_BY"`
-	UpdateTime           b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileMoveToResult) UnmarshalJSON(data []byte) error {
-	type plain FileMoveToResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileMoveToResult) MarshalJSON() ([]byte, error) {
-	type plain FileMoveToResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FileRename calls disk.file.rename: Rename File.
 //
 // The method disk.file.rename renames a file.
@@ -825,11 +723,11 @@ func (v FileMoveToResult) MarshalJSON() ([]byte, error) {
 //   - DISK_OBJ_22000: A file with that name already exists
 //   - 0: An empty file name was provided
 //   - ACCESS_DENIED: Insufficient permissions to rename the file
-func FileRename(ctx context.Context, c b24.Caller, p FileRenameParams, opts ...b24.CallOption) (*FileRenameResult, error) {
+func FileRename(ctx context.Context, c b24.Caller, p FileRenameParams, opts ...b24.CallOption) (*File, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FileRenameResult
+	var out File
 	if err := b24.Invoke(ctx, c, FileRenameCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -839,8 +737,8 @@ func FileRename(ctx context.Context, c b24.Caller, p FileRenameParams, opts ...b
 // FileRenameCommand is disk.file.rename as a command for a batch (see
 // b24.Add); its result decodes as FileRename's does. Required parameters are
 // not checked here: the portal reports them.
-func FileRenameCommand(p FileRenameParams) b24.Command[*FileRenameResult] {
-	return b24.Command[*FileRenameResult]{Request: b24.Request{
+func FileRenameCommand(p FileRenameParams) b24.Command[*File] {
+	return b24.Command[*File]{Request: b24.Request{
 		Method:  "disk.file.rename",
 		Params:  p,
 		Version: 2,
@@ -880,42 +778,6 @@ func (p *FileRenameParams) validate() error {
 	return nil
 }
 
-// FileRenameResult is the result of disk.file.rename.
-type FileRenameResult struct {
-	Code                 json.RawMessage `json:"CODE"`
-	CreatedBy            b24.String      `json:"CREATED_BY"`
-	CreateTime           b24.String      `json:"CREATE_TIME"`
-	DeletedBy            b24.String      `json:"DELETED_BY"`
-	DeletedType          b24.String      `json:"DELETED_TYPE"`
-	DeleteTime           json.RawMessage `json:"DELETE_TIME"`
-	DetailURL            b24.String      `json:"DETAIL_URL"`
-	DownloadURL          b24.String      `json:"DOWNLOAD_URL"`
-	FileID               b24.String      `json:"FILE_ID"`
-	GlobalContentVersion b24.String      `json:"GLOBAL_CONTENT_VERSION"`
-	ID                   b24.String      `json:"ID"`
-	Name                 b24.String      `json:"NAME"`
-	ParentID             b24.String      `json:"PARENT_ID"`
-	Size                 b24.String      `json:"SIZE"`
-	StorageID            b24.String      `json:"STORAGE_ID"`
-	Type                 b24.String      `json:"TYPE"`
-	UpdatedBy            b24.String      `json:"UPDATED_BY"`
-	UpdateTime           b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileRenameResult) UnmarshalJSON(data []byte) error {
-	type plain FileRenameResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileRenameResult) MarshalJSON() ([]byte, error) {
-	type plain FileRenameResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FileRestore calls disk.file.restore: Restore File from Trash.
 //
 // The method disk.file.restore restores a file from the trash.
@@ -933,11 +795,11 @@ func (v FileRenameResult) MarshalJSON() ([]byte, error) {
 //   - ERROR_ARGUMENT: Required parameter id is missing
 //   - ERROR_NOT_FOUND: File with the specified id not found
 //   - ACCESS_DENIED: Insufficient permissions to restore the file
-func FileRestore(ctx context.Context, c b24.Caller, p FileRestoreParams, opts ...b24.CallOption) (*FileRestoreResult, error) {
+func FileRestore(ctx context.Context, c b24.Caller, p FileRestoreParams, opts ...b24.CallOption) (*File, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FileRestoreResult
+	var out File
 	if err := b24.Invoke(ctx, c, FileRestoreCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -947,8 +809,8 @@ func FileRestore(ctx context.Context, c b24.Caller, p FileRestoreParams, opts ..
 // FileRestoreCommand is disk.file.restore as a command for a batch (see
 // b24.Add); its result decodes as FileRestore's does. Required parameters are
 // not checked here: the portal reports them.
-func FileRestoreCommand(p FileRestoreParams) b24.Command[*FileRestoreResult] {
-	return b24.Command[*FileRestoreResult]{Request: b24.Request{
+func FileRestoreCommand(p FileRestoreParams) b24.Command[*File] {
+	return b24.Command[*File]{Request: b24.Request{
 		Method:  "disk.file.restore",
 		Params:  p,
 		Version: 2,
@@ -976,42 +838,6 @@ func (p *FileRestoreParams) validate() error {
 	return nil
 }
 
-// FileRestoreResult is the result of disk.file.restore.
-type FileRestoreResult struct {
-	Code                 json.RawMessage `json:"CODE"`
-	CreatedBy            b24.String      `json:"CREATED_BY"`
-	CreateTime           b24.String      `json:"CREATE_TIME"`
-	DeletedBy            b24.String      `json:"DELETED_BY"`
-	DeletedType          b24.Number      `json:"DELETED_TYPE"`
-	DeleteTime           b24.String      `json:"DELETE_TIME"`
-	DetailURL            b24.String      `json:"DETAIL_URL"`
-	DownloadURL          b24.String      `json:"DOWNLOAD_URL"`
-	FileID               b24.String      `json:"FILE_ID"`
-	GlobalContentVersion b24.String      `json:"GLOBAL_CONTENT_VERSION"`
-	ID                   b24.String      `json:"ID"`
-	Name                 b24.String      `json:"NAME"`
-	ParentID             b24.String      `json:"PARENT_ID"`
-	Size                 b24.String      `json:"SIZE"`
-	StorageID            b24.String      `json:"STORAGE_ID"`
-	Type                 b24.String      `json:"TYPE"`
-	UpdatedBy            b24.String      `json:"UPDATED_BY"`
-	UpdateTime           b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileRestoreResult) UnmarshalJSON(data []byte) error {
-	type plain FileRestoreResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileRestoreResult) MarshalJSON() ([]byte, error) {
-	type plain FileRestoreResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FileRestoreFromVersion calls disk.file.restoreFromVersion: Restore a File
 // from a Specific Version.
 //
@@ -1034,11 +860,11 @@ func (v FileRestoreResult) MarshalJSON() ([]byte, error) {
 //   - DISK_FILE_22003: Failed to copy the file version
 //   - DISK_FILE_22004: Version belongs to another file
 //   - ACCESS_DENIED: Insufficient permissions to restore the file version
-func FileRestoreFromVersion(ctx context.Context, c b24.Caller, p FileRestoreFromVersionParams, opts ...b24.CallOption) (*FileRestoreFromVersionResult, error) {
+func FileRestoreFromVersion(ctx context.Context, c b24.Caller, p FileRestoreFromVersionParams, opts ...b24.CallOption) (*File, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FileRestoreFromVersionResult
+	var out File
 	if err := b24.Invoke(ctx, c, FileRestoreFromVersionCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1048,8 +874,8 @@ func FileRestoreFromVersion(ctx context.Context, c b24.Caller, p FileRestoreFrom
 // FileRestoreFromVersionCommand is disk.file.restoreFromVersion as a command
 // for a batch (see b24.Add); its result decodes as FileRestoreFromVersion's
 // does. Required parameters are not checked here: the portal reports them.
-func FileRestoreFromVersionCommand(p FileRestoreFromVersionParams) b24.Command[*FileRestoreFromVersionResult] {
-	return b24.Command[*FileRestoreFromVersionResult]{Request: b24.Request{
+func FileRestoreFromVersionCommand(p FileRestoreFromVersionParams) b24.Command[*File] {
+	return b24.Command[*File]{Request: b24.Request{
 		Method:  "disk.file.restoreFromVersion",
 		Params:  p,
 		Version: 2,
@@ -1087,42 +913,6 @@ func (p *FileRestoreFromVersionParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// FileRestoreFromVersionResult is the result of disk.file.restoreFromVersion.
-type FileRestoreFromVersionResult struct {
-	Code                 json.RawMessage `json:"CODE"`
-	CreatedBy            b24.String      `json:"CREATED_BY"`
-	CreateTime           b24.String      `json:"CREATE_TIME"`
-	DeletedBy            b24.String      `json:"DELETED_BY"`
-	DeletedType          b24.String      `json:"DELETED_TYPE"`
-	DeleteTime           json.RawMessage `json:"DELETE_TIME"`
-	DetailURL            b24.String      `json:"DETAIL_URL"`
-	DownloadURL          b24.String      `json:"DOWNLOAD_URL"`
-	FileID               b24.String      `json:"FILE_ID"`
-	GlobalContentVersion b24.Number      `json:"GLOBAL_CONTENT_VERSION"`
-	ID                   b24.String      `json:"ID"`
-	Name                 b24.String      `json:"NAME"`
-	ParentID             b24.String      `json:"PARENT_ID"`
-	Size                 b24.String      `json:"SIZE"`
-	StorageID            b24.String      `json:"STORAGE_ID"`
-	Type                 b24.String      `json:"TYPE"`
-	UpdatedBy            b24.String      `json:"UPDATED_BY"`
-	UpdateTime           b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileRestoreFromVersionResult) UnmarshalJSON(data []byte) error {
-	type plain FileRestoreFromVersionResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileRestoreFromVersionResult) MarshalJSON() ([]byte, error) {
-	type plain FileRestoreFromVersionResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FileSearch calls disk.file.search: Search Files and Folders.
@@ -1285,11 +1075,11 @@ func (v *FileSearchParamsType) UnmarshalJSON(data []byte) error {
 //     limit
 //   - ACCESS_DENIED: Insufficient permissions to upload a new version of the
 //     file
-func FileUploadVersion(ctx context.Context, c b24.Caller, p FileUploadVersionParams, opts ...b24.CallOption) (*FileUploadVersionResult, error) {
+func FileUploadVersion(ctx context.Context, c b24.Caller, p FileUploadVersionParams, opts ...b24.CallOption) (*File, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FileUploadVersionResult
+	var out File
 	if err := b24.Invoke(ctx, c, FileUploadVersionCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1299,8 +1089,8 @@ func FileUploadVersion(ctx context.Context, c b24.Caller, p FileUploadVersionPar
 // FileUploadVersionCommand is disk.file.uploadVersion as a command for a batch
 // (see b24.Add); its result decodes as FileUploadVersion's does. Required
 // parameters are not checked here: the portal reports them.
-func FileUploadVersionCommand(p FileUploadVersionParams) b24.Command[*FileUploadVersionResult] {
-	return b24.Command[*FileUploadVersionResult]{Request: b24.Request{
+func FileUploadVersionCommand(p FileUploadVersionParams) b24.Command[*File] {
+	return b24.Command[*File]{Request: b24.Request{
 		Method:  "disk.file.uploadVersion",
 		Params:  p,
 		Version: 2,
@@ -1334,40 +1124,4 @@ func (p *FileUploadVersionParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// FileUploadVersionResult is the result of disk.file.uploadVersion.
-type FileUploadVersionResult struct {
-	Code                 json.RawMessage `json:"CODE"`
-	CreatedBy            b24.String      `json:"CREATED_BY"`
-	CreateTime           b24.String      `json:"CREATE_TIME"`
-	DeletedBy            b24.String      `json:"DELETED_BY"`
-	DeletedType          b24.String      `json:"DELETED_TYPE"`
-	DeleteTime           json.RawMessage `json:"DELETE_TIME"`
-	DetailURL            b24.String      `json:"DETAIL_URL"`
-	DownloadURL          b24.String      `json:"DOWNLOAD_URL"`
-	FileID               b24.String      `json:"FILE_ID"`
-	GlobalContentVersion b24.Number      `json:"GLOBAL_CONTENT_VERSION"`
-	ID                   b24.String      `json:"ID"`
-	Name                 b24.String      `json:"NAME"`
-	ParentID             b24.String      `json:"PARENT_ID"`
-	Size                 b24.String      `json:"SIZE"`
-	StorageID            b24.String      `json:"STORAGE_ID"`
-	Type                 b24.String      `json:"TYPE"`
-	UpdatedBy            b24.String      `json:"UPDATED_BY"`
-	UpdateTime           b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileUploadVersionResult) UnmarshalJSON(data []byte) error {
-	type plain FileUploadVersionResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileUploadVersionResult) MarshalJSON() ([]byte, error) {
-	type plain FileUploadVersionResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }

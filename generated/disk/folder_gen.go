@@ -12,24 +12,55 @@ import (
 
 // Folder is one folder of disk.folder, as the family's methods return it. Its
 // fields are the union of what the family's pages document
-// (disk-folder-get-fields), typed by the *.fields page where it gives a type;
+// (disk-folder-get-fields, disk-folder-get, disk-folder-add-subfolder,
+// disk-folder-copy-to, disk-folder-get-children, disk-folder-mark-deleted,
+// disk-folder-move-to, disk-folder-rename, disk-folder-restore,
+// disk-folder-upload-file), typed by the *.fields page where it gives a type;
 // a value that does not fit its field's type is kept raw in Extra rather than
 // failing the call.
 type Folder struct {
-	ID           b24.Int    `json:"ID"`
-	Name         b24.String `json:"NAME"`
-	Type         b24.String `json:"TYPE"`
-	Code         b24.String `json:"CODE"`
-	StorageID    b24.Int    `json:"STORAGE_ID"`
-	RealObjectID b24.Int    `json:"REAL_OBJECT_ID"`
-	ParentID     b24.Int    `json:"PARENT_ID"`
-	CreateTime   b24.Time   `json:"CREATE_TIME"`
-	UpdateTime   b24.Time   `json:"UPDATE_TIME"`
-	DeleteTime   b24.Time   `json:"DELETE_TIME"`
-	CreatedBy    b24.Int    `json:"CREATED_BY"`
-	UpdatedBy    b24.Int    `json:"UPDATED_BY"`
-	DeletedBy    b24.Int    `json:"DELETED_BY"`
-	DeletedType  b24.String `json:"DELETED_TYPE"`
+	// Folder identifier
+	ID b24.Int `json:"ID"`
+	// Folder name
+	Name b24.String `json:"NAME"`
+	// Type of the object
+	Type b24.String `json:"TYPE"`
+	// Symbolic code of the folder
+	Code b24.String `json:"CODE"`
+	// Identifier of the storage where the folder is located
+	StorageID b24.Int `json:"STORAGE_ID"`
+	// Identifier of the object
+	RealObjectID b24.Int `json:"REAL_OBJECT_ID"`
+	// Identifier of the parent folder
+	ParentID b24.Int `json:"PARENT_ID"`
+	// Date and time of folder creation
+	CreateTime b24.Time `json:"CREATE_TIME"`
+	// Date and time of the last update of the folder
+	UpdateTime b24.Time `json:"UPDATE_TIME"`
+	// Date and time of moving the folder to the trash
+	DeleteTime b24.Time `json:"DELETE_TIME"`
+	// Identifier of the user who created the folder
+	CreatedBy b24.Int `json:"CREATED_BY"`
+	// Identifier of the user who made the last change
+	UpdatedBy b24.Int `json:"UPDATED_BY"`
+	// Identifier of the user who deleted the folder
+	DeletedBy b24.Int `json:"DELETED_BY"`
+	// Deletion status of the object. Possible values:
+	//
+	//   - 0 — not deleted
+	//   - 3 — in the trash
+	//   - 4 — deleted along with the parent folder
+	DeletedType FolderDeletedType `json:"DELETED_TYPE"`
+	// Link to open the folder in the interface
+	DetailURL b24.String `json:"DETAIL_URL"`
+	// Incremental version counter of the file
+	GlobalContentVersion b24.Int `json:"GLOBAL_CONTENT_VERSION"`
+	// Internal value of the file identifier
+	FileID b24.Int `json:"FILE_ID"`
+	// Size of the file in bytes
+	Size b24.Int `json:"SIZE"`
+	// Link to download the file
+	DownloadURL b24.String `json:"DOWNLOAD_URL"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -44,6 +75,30 @@ func (v *Folder) UnmarshalJSON(data []byte) error {
 func (v Folder) MarshalJSON() ([]byte, error) {
 	type plain Folder
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FolderDeletedType is the DELETED_TYPE of disk.folder: the constants below
+// are the documented values; others are accepted too.
+type FolderDeletedType string
+
+// The documented values of FolderDeletedType.
+const (
+	// not deleted
+	FolderDeletedTypeN0 FolderDeletedType = "0"
+	// in the trash
+	FolderDeletedTypeN3 FolderDeletedType = "3"
+	// deleted along with the parent folder
+	FolderDeletedTypeN4 FolderDeletedType = "4"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *FolderDeletedType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = FolderDeletedType(s)
+	return nil
 }
 
 // The typed REST 2 keys of Folder, for list filters
@@ -83,6 +138,18 @@ const (
 	// FolderKeyDeletedType is "DELETED_TYPE", the key of Folder.DeletedType in
 	// requests.
 	FolderKeyDeletedType b24.TextKey = "DELETED_TYPE"
+	// FolderKeyDetailURL is "DETAIL_URL", the key of Folder.DetailURL in requests.
+	FolderKeyDetailURL b24.TextKey = "DETAIL_URL"
+	// FolderKeyGlobalContentVersion is "GLOBAL_CONTENT_VERSION", the key of
+	// Folder.GlobalContentVersion in requests.
+	FolderKeyGlobalContentVersion b24.OrderedKey[int64] = "GLOBAL_CONTENT_VERSION"
+	// FolderKeyFileID is "FILE_ID", the key of Folder.FileID in requests.
+	FolderKeyFileID b24.OrderedKey[int64] = "FILE_ID"
+	// FolderKeySize is "SIZE", the key of Folder.Size in requests.
+	FolderKeySize b24.OrderedKey[int64] = "SIZE"
+	// FolderKeyDownloadURL is "DOWNLOAD_URL", the key of Folder.DownloadURL in
+	// requests.
+	FolderKeyDownloadURL b24.TextKey = "DOWNLOAD_URL"
 )
 
 // FolderAddSubFolder calls disk.folder.addSubFolder: Create a Subfolder.
@@ -104,11 +171,11 @@ const (
 //   - DISK_OBJ_22000: A folder with this name already exists
 //   - ERROR_NOT_FOUND: The folder with the specified id was not found
 //   - ACCESS_DENIED: Insufficient rights to create the folder
-func FolderAddSubFolder(ctx context.Context, c b24.Caller, p FolderAddSubFolderParams, opts ...b24.CallOption) (*FolderAddSubFolderResult, error) {
+func FolderAddSubFolder(ctx context.Context, c b24.Caller, p FolderAddSubFolderParams, opts ...b24.CallOption) (*Folder, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FolderAddSubFolderResult
+	var out Folder
 	if err := b24.Invoke(ctx, c, FolderAddSubFolderCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -118,8 +185,8 @@ func FolderAddSubFolder(ctx context.Context, c b24.Caller, p FolderAddSubFolderP
 // FolderAddSubFolderCommand is disk.folder.addSubFolder as a command for a
 // batch (see b24.Add); its result decodes as FolderAddSubFolder's does.
 // Required parameters are not checked here: the portal reports them.
-func FolderAddSubFolderCommand(p FolderAddSubFolderParams) b24.Command[*FolderAddSubFolderResult] {
-	return b24.Command[*FolderAddSubFolderResult]{Request: b24.Request{
+func FolderAddSubFolderCommand(p FolderAddSubFolderParams) b24.Command[*Folder] {
+	return b24.Command[*Folder]{Request: b24.Request{
 		Method:  "disk.folder.addSubFolder",
 		Params:  p,
 		Version: 2,
@@ -169,39 +236,6 @@ func (v FolderAddSubFolderParamsData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// FolderAddSubFolderResult is the result of disk.folder.addSubFolder.
-type FolderAddSubFolderResult struct {
-	Code         json.RawMessage `json:"CODE"`
-	CreatedBy    b24.String      `json:"CREATED_BY"`
-	CreateTime   b24.String      `json:"CREATE_TIME"`
-	DeletedBy    json.RawMessage `json:"DELETED_BY"`
-	DeletedType  b24.Number      `json:"DELETED_TYPE"`
-	DeleteTime   json.RawMessage `json:"DELETE_TIME"`
-	DetailURL    b24.String      `json:"DETAIL_URL"`
-	ID           b24.Int         `json:"ID"`
-	Name         b24.String      `json:"NAME"`
-	ParentID     b24.String      `json:"PARENT_ID"`
-	RealObjectID b24.Int         `json:"REAL_OBJECT_ID"`
-	StorageID    b24.String      `json:"STORAGE_ID"`
-	Type         b24.String      `json:"TYPE"`
-	UpdatedBy    b24.String      `json:"UPDATED_BY"`
-	UpdateTime   b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FolderAddSubFolderResult) UnmarshalJSON(data []byte) error {
-	type plain FolderAddSubFolderResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FolderAddSubFolderResult) MarshalJSON() ([]byte, error) {
-	type plain FolderAddSubFolderResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FolderCopyTo calls disk.folder.copyTo: Copy a folder and all its contents to
 // the specified folder.
 //
@@ -224,11 +258,11 @@ func (v FolderAddSubFolderResult) MarshalJSON() ([]byte, error) {
 //   - ERROR_NOT_FOUND: Folder with the specified id or targetFolderId not
 //     found
 //   - ACCESS_DENIED: Insufficient permissions to copy the folder
-func FolderCopyTo(ctx context.Context, c b24.Caller, p FolderCopyToParams, opts ...b24.CallOption) (*FolderCopyToResult, error) {
+func FolderCopyTo(ctx context.Context, c b24.Caller, p FolderCopyToParams, opts ...b24.CallOption) (*Folder, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FolderCopyToResult
+	var out Folder
 	if err := b24.Invoke(ctx, c, FolderCopyToCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -238,8 +272,8 @@ func FolderCopyTo(ctx context.Context, c b24.Caller, p FolderCopyToParams, opts 
 // FolderCopyToCommand is disk.folder.copyTo as a command for a batch (see
 // b24.Add); its result decodes as FolderCopyTo's does. Required parameters are
 // not checked here: the portal reports them.
-func FolderCopyToCommand(p FolderCopyToParams) b24.Command[*FolderCopyToResult] {
-	return b24.Command[*FolderCopyToResult]{Request: b24.Request{
+func FolderCopyToCommand(p FolderCopyToParams) b24.Command[*Folder] {
+	return b24.Command[*Folder]{Request: b24.Request{
 		Method:  "disk.folder.copyTo",
 		Params:  p,
 		Version: 2,
@@ -273,39 +307,6 @@ func (p *FolderCopyToParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// FolderCopyToResult is the result of disk.folder.copyTo.
-type FolderCopyToResult struct {
-	Code         json.RawMessage `json:"CODE"`
-	CreatedBy    b24.String      `json:"CREATED_BY"`
-	CreateTime   b24.String      `json:"CREATE_TIME"`
-	DeletedBy    json.RawMessage `json:"DELETED_BY"`
-	DeletedType  b24.Number      `json:"DELETED_TYPE"`
-	DeleteTime   json.RawMessage `json:"DELETE_TIME"`
-	DetailURL    b24.String      `json:"DETAIL_URL"`
-	ID           b24.Int         `json:"ID"`
-	Name         b24.String      `json:"NAME"`
-	ParentID     b24.String      `json:"PARENT_ID"`
-	RealObjectID b24.Int         `json:"REAL_OBJECT_ID"`
-	StorageID    b24.String      `json:"STORAGE_ID"`
-	Type         b24.String      `json:"TYPE"`
-	UpdatedBy    b24.String      `json:"UPDATED_BY"`
-	UpdateTime   b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FolderCopyToResult) UnmarshalJSON(data []byte) error {
-	type plain FolderCopyToResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FolderCopyToResult) MarshalJSON() ([]byte, error) {
-	type plain FolderCopyToResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FolderDeleteTree calls disk.folder.deleteTree: Permanently Delete a Folder
@@ -449,11 +450,11 @@ func (p *FolderGetParams) validate() error {
 //
 //   - ERROR_ARGUMENT: The required parameter id is not specified
 //   - ERROR_NOT_FOUND: The folder with the specified id was not found
-func FolderGetChildren(ctx context.Context, c b24.Caller, p FolderGetChildrenParams, opts ...b24.CallOption) ([]FolderGetChildrenItem, error) {
+func FolderGetChildren(ctx context.Context, c b24.Caller, p FolderGetChildrenParams, opts ...b24.CallOption) ([]Folder, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []FolderGetChildrenItem
+	var out []Folder
 	if err := b24.Invoke(ctx, c, FolderGetChildrenCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -463,8 +464,8 @@ func FolderGetChildren(ctx context.Context, c b24.Caller, p FolderGetChildrenPar
 // FolderGetChildrenCommand is disk.folder.getChildren as a command for a batch
 // (see b24.Add); its result decodes as FolderGetChildren's does. Required
 // parameters are not checked here: the portal reports them.
-func FolderGetChildrenCommand(p FolderGetChildrenParams) b24.Command[[]FolderGetChildrenItem] {
-	return b24.Command[[]FolderGetChildrenItem]{Request: b24.Request{
+func FolderGetChildrenCommand(p FolderGetChildrenParams) b24.Command[[]Folder] {
+	return b24.Command[[]Folder]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.folder.getChildren",
 		Params:     p,
@@ -474,14 +475,14 @@ func FolderGetChildrenCommand(p FolderGetChildrenParams) b24.Command[[]FolderGet
 
 // FolderGetChildrenAll iterates over every row of disk.folder.getChildren,
 // requesting page after page (start/next) as the loop asks for more.
-func FolderGetChildrenAll(ctx context.Context, c b24.Caller, p FolderGetChildrenParams, opts ...b24.CallOption) iter.Seq2[FolderGetChildrenItem, error] {
+func FolderGetChildrenAll(ctx context.Context, c b24.Caller, p FolderGetChildrenParams, opts ...b24.CallOption) iter.Seq2[Folder, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(FolderGetChildrenItem, error) bool) {
-			var zero FolderGetChildrenItem
+		return func(yield func(Folder, error) bool) {
+			var zero Folder
 			yield(zero, err)
 		}
 	}
-	return b24.List[FolderGetChildrenItem](ctx, c, FolderGetChildrenCommand(p).Request, b24.ListSpec{
+	return b24.List[Folder](ctx, c, FolderGetChildrenCommand(p).Request, b24.ListSpec{
 		ByID:    true,
 		IDField: "ID",
 	}, opts...)
@@ -491,14 +492,14 @@ func FolderGetChildrenAll(ctx context.Context, c b24.Caller, p FolderGetChildren
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func FolderGetChildrenExport(ctx context.Context, c b24.Caller, p FolderGetChildrenParams, opts ...b24.CallOption) iter.Seq2[FolderGetChildrenItem, error] {
+func FolderGetChildrenExport(ctx context.Context, c b24.Caller, p FolderGetChildrenParams, opts ...b24.CallOption) iter.Seq2[Folder, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(FolderGetChildrenItem, error) bool) {
-			var zero FolderGetChildrenItem
+		return func(yield func(Folder, error) bool) {
+			var zero Folder
 			yield(zero, err)
 		}
 	}
-	return b24.Export[FolderGetChildrenItem](ctx, c, FolderGetChildrenCommand(p).Request, b24.ListSpec{
+	return b24.Export[Folder](ctx, c, FolderGetChildrenCommand(p).Request, b24.ListSpec{
 		ByID:    true,
 		IDField: "ID",
 	}, opts...)
@@ -552,9 +553,9 @@ type FolderGetChildrenParams struct {
 	// The list of fields available for filtering can be obtained using the method
 	// disk.folder.getFields
 	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	// Build it from Folder's typed keys, which spell each key as disk.folder does:
+	// b24.Terms(FolderKeyName.Eq("x"), FolderKeyID.Gt(10)); custom fields by
+	// conversion, b24.Terms(b24.TextKey("UF_CRM_1").Eq("x")).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// Array format:
 	//
@@ -575,8 +576,7 @@ type FolderGetChildrenParams struct {
 	// The list of fields available for sorting can be obtained using the method
 	// disk.folder.getFields
 	//
-	// Most significant key first, sent in that order:
-	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	// Most significant key first: b24.Order{FolderKeyID.Desc()}.
 	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination.
 	//
@@ -600,43 +600,6 @@ func (p *FolderGetChildrenParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// FolderGetChildrenItem is one row of disk.folder.getChildren.
-type FolderGetChildrenItem struct {
-	Code                 json.RawMessage `json:"CODE"`
-	CreatedBy            b24.String      `json:"CREATED_BY"`
-	CreateTime           b24.String      `json:"CREATE_TIME"`
-	DeletedBy            b24.String      `json:"DELETED_BY"`
-	DeletedType          b24.String      `json:"DELETED_TYPE"`
-	DeleteTime           json.RawMessage `json:"DELETE_TIME"`
-	DetailURL            b24.String      `json:"DETAIL_URL"`
-	DownloadURL          b24.String      `json:"DOWNLOAD_URL"`
-	FileID               b24.String      `json:"FILE_ID"`
-	GlobalContentVersion b24.String      `json:"GLOBAL_CONTENT_VERSION"`
-	ID                   b24.String      `json:"ID"`
-	Name                 b24.String      `json:"NAME"`
-	ParentID             b24.String      `json:"PARENT_ID"`
-	RealObjectID         b24.String      `json:"REAL_OBJECT_ID"`
-	Size                 b24.String      `json:"SIZE"`
-	StorageID            b24.String      `json:"STORAGE_ID"`
-	Type                 b24.String      `json:"TYPE"`
-	UpdatedBy            b24.String      `json:"UPDATED_BY"`
-	UpdateTime           b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FolderGetChildrenItem) UnmarshalJSON(data []byte) error {
-	type plain FolderGetChildrenItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FolderGetChildrenItem) MarshalJSON() ([]byte, error) {
-	type plain FolderGetChildrenItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FolderGetExternalLink calls disk.folder.getExternalLink: Get Public Link for
@@ -761,11 +724,11 @@ type FolderGetFieldsParams struct{}
 //   - ERROR_NOT_FOUND: The folder with the specified id was not found
 //   - ACCESS_DENIED: Insufficient permissions to move the folder to the
 //     trash
-func FolderMarkDeleted(ctx context.Context, c b24.Caller, p FolderMarkDeletedParams, opts ...b24.CallOption) (*FolderMarkDeletedResult, error) {
+func FolderMarkDeleted(ctx context.Context, c b24.Caller, p FolderMarkDeletedParams, opts ...b24.CallOption) (*Folder, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FolderMarkDeletedResult
+	var out Folder
 	if err := b24.Invoke(ctx, c, FolderMarkDeletedCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -775,8 +738,8 @@ func FolderMarkDeleted(ctx context.Context, c b24.Caller, p FolderMarkDeletedPar
 // FolderMarkDeletedCommand is disk.folder.markDeleted as a command for a batch
 // (see b24.Add); its result decodes as FolderMarkDeleted's does. Required
 // parameters are not checked here: the portal reports them.
-func FolderMarkDeletedCommand(p FolderMarkDeletedParams) b24.Command[*FolderMarkDeletedResult] {
-	return b24.Command[*FolderMarkDeletedResult]{Request: b24.Request{
+func FolderMarkDeletedCommand(p FolderMarkDeletedParams) b24.Command[*Folder] {
+	return b24.Command[*Folder]{Request: b24.Request{
 		Method:  "disk.folder.markDeleted",
 		Params:  p,
 		Version: 2,
@@ -803,39 +766,6 @@ func (p *FolderMarkDeletedParams) validate() error {
 	return nil
 }
 
-// FolderMarkDeletedResult is the result of disk.folder.markDeleted.
-type FolderMarkDeletedResult struct {
-	Code         json.RawMessage `json:"CODE"`
-	CreatedBy    b24.String      `json:"CREATED_BY"`
-	CreateTime   b24.String      `json:"CREATE_TIME"`
-	DeletedBy    b24.String      `json:"DELETED_BY"`
-	DeletedType  b24.Number      `json:"DELETED_TYPE"`
-	DeleteTime   b24.String      `json:"DELETE_TIME"`
-	DetailURL    b24.String      `json:"DETAIL_URL"`
-	ID           b24.String      `json:"ID"`
-	Name         b24.String      `json:"NAME"`
-	ParentID     b24.String      `json:"PARENT_ID"`
-	RealObjectID b24.String      `json:"REAL_OBJECT_ID"`
-	StorageID    b24.String      `json:"STORAGE_ID"`
-	Type         b24.String      `json:"TYPE"`
-	UpdatedBy    b24.String      `json:"UPDATED_BY"`
-	UpdateTime   b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FolderMarkDeletedResult) UnmarshalJSON(data []byte) error {
-	type plain FolderMarkDeletedResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FolderMarkDeletedResult) MarshalJSON() ([]byte, error) {
-	type plain FolderMarkDeletedResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FolderMoveTo calls disk.folder.moveTo: Move a Folder and All Its Contents to
 // the Specified Folder.
 //
@@ -860,11 +790,11 @@ func (v FolderMarkDeletedResult) MarshalJSON() ([]byte, error) {
 //   - empty code, description "Could not move root folder": Attempt to move
 //     the root folder of the storage
 //   - ACCESS_DENIED: Insufficient permissions to move the folder
-func FolderMoveTo(ctx context.Context, c b24.Caller, p FolderMoveToParams, opts ...b24.CallOption) (*FolderMoveToResult, error) {
+func FolderMoveTo(ctx context.Context, c b24.Caller, p FolderMoveToParams, opts ...b24.CallOption) (*Folder, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FolderMoveToResult
+	var out Folder
 	if err := b24.Invoke(ctx, c, FolderMoveToCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -874,8 +804,8 @@ func FolderMoveTo(ctx context.Context, c b24.Caller, p FolderMoveToParams, opts 
 // FolderMoveToCommand is disk.folder.moveTo as a command for a batch (see
 // b24.Add); its result decodes as FolderMoveTo's does. Required parameters are
 // not checked here: the portal reports them.
-func FolderMoveToCommand(p FolderMoveToParams) b24.Command[*FolderMoveToResult] {
-	return b24.Command[*FolderMoveToResult]{Request: b24.Request{
+func FolderMoveToCommand(p FolderMoveToParams) b24.Command[*Folder] {
+	return b24.Command[*Folder]{Request: b24.Request{
 		Method:  "disk.folder.moveTo",
 		Params:  p,
 		Version: 2,
@@ -911,39 +841,6 @@ func (p *FolderMoveToParams) validate() error {
 	return nil
 }
 
-// FolderMoveToResult is the result of disk.folder.moveTo.
-type FolderMoveToResult struct {
-	Code         json.RawMessage `json:"CODE"`
-	CreatedBy    b24.String      `json:"CREATED_BY"`
-	CreateTime   b24.String      `json:"CREATE_TIME"`
-	DeletedBy    b24.String      `json:"DELETED_BY"`
-	DeletedType  b24.String      `json:"DELETED_TYPE"`
-	DeleteTime   json.RawMessage `json:"DELETE_TIME"`
-	DetailURL    b24.String      `json:"DETAIL_URL"`
-	ID           b24.String      `json:"ID"`
-	Name         b24.String      `json:"NAME"`
-	ParentID     b24.Number      `json:"PARENT_ID"`
-	RealObjectID b24.String      `json:"REAL_OBJECT_ID"`
-	StorageID    b24.String      `json:"STORAGE_ID"`
-	Type         b24.String      `json:"TYPE"`
-	UpdatedBy    b24.String      `json:"UPDATED_BY"`
-	UpdateTime   b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FolderMoveToResult) UnmarshalJSON(data []byte) error {
-	type plain FolderMoveToResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FolderMoveToResult) MarshalJSON() ([]byte, error) {
-	type plain FolderMoveToResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FolderRename calls disk.folder.rename: Rename Folder.
 //
 // The method disk.folder.rename renames a folder.
@@ -962,11 +859,11 @@ func (v FolderMoveToResult) MarshalJSON() ([]byte, error) {
 //   - ERROR_ARGUMENT: Required parameter id or newName is missing
 //   - ERROR_NOT_FOUND: The folder with the specified id was not found
 //   - ACCESS_DENIED: Insufficient permissions to rename the folder
-func FolderRename(ctx context.Context, c b24.Caller, p FolderRenameParams, opts ...b24.CallOption) (*FolderRenameResult, error) {
+func FolderRename(ctx context.Context, c b24.Caller, p FolderRenameParams, opts ...b24.CallOption) (*Folder, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FolderRenameResult
+	var out Folder
 	if err := b24.Invoke(ctx, c, FolderRenameCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -976,8 +873,8 @@ func FolderRename(ctx context.Context, c b24.Caller, p FolderRenameParams, opts 
 // FolderRenameCommand is disk.folder.rename as a command for a batch (see
 // b24.Add); its result decodes as FolderRename's does. Required parameters are
 // not checked here: the portal reports them.
-func FolderRenameCommand(p FolderRenameParams) b24.Command[*FolderRenameResult] {
-	return b24.Command[*FolderRenameResult]{Request: b24.Request{
+func FolderRenameCommand(p FolderRenameParams) b24.Command[*Folder] {
+	return b24.Command[*Folder]{Request: b24.Request{
 		Method:  "disk.folder.rename",
 		Params:  p,
 		Version: 2,
@@ -1014,39 +911,6 @@ func (p *FolderRenameParams) validate() error {
 	return nil
 }
 
-// FolderRenameResult is the result of disk.folder.rename.
-type FolderRenameResult struct {
-	Code         json.RawMessage `json:"CODE"`
-	CreatedBy    b24.String      `json:"CREATED_BY"`
-	CreateTime   b24.String      `json:"CREATE_TIME"`
-	DeletedBy    b24.String      `json:"DELETED_BY"`
-	DeletedType  b24.String      `json:"DELETED_TYPE"`
-	DeleteTime   json.RawMessage `json:"DELETE_TIME"`
-	DetailURL    b24.String      `json:"DETAIL_URL"`
-	ID           b24.String      `json:"ID"`
-	Name         b24.String      `json:"NAME"`
-	ParentID     b24.String      `json:"PARENT_ID"`
-	RealObjectID b24.String      `json:"REAL_OBJECT_ID"`
-	StorageID    b24.String      `json:"STORAGE_ID"`
-	Type         b24.String      `json:"TYPE"`
-	UpdatedBy    b24.String      `json:"UPDATED_BY"`
-	UpdateTime   b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FolderRenameResult) UnmarshalJSON(data []byte) error {
-	type plain FolderRenameResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FolderRenameResult) MarshalJSON() ([]byte, error) {
-	type plain FolderRenameResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FolderRestore calls disk.folder.restore: Restore Folder from Trash.
 //
 // The method disk.folder.restore restores a folder from the trash.
@@ -1063,11 +927,11 @@ func (v FolderRenameResult) MarshalJSON() ([]byte, error) {
 //   - ERROR_ARGUMENT: Required parameter id is missing
 //   - ERROR_NOT_FOUND: Folder with the specified id not found
 //   - ACCESS_DENIED: Insufficient rights to restore the folder
-func FolderRestore(ctx context.Context, c b24.Caller, p FolderRestoreParams, opts ...b24.CallOption) (*FolderRestoreResult, error) {
+func FolderRestore(ctx context.Context, c b24.Caller, p FolderRestoreParams, opts ...b24.CallOption) (*Folder, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FolderRestoreResult
+	var out Folder
 	if err := b24.Invoke(ctx, c, FolderRestoreCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1077,8 +941,8 @@ func FolderRestore(ctx context.Context, c b24.Caller, p FolderRestoreParams, opt
 // FolderRestoreCommand is disk.folder.restore as a command for a batch (see
 // b24.Add); its result decodes as FolderRestore's does. Required parameters
 // are not checked here: the portal reports them.
-func FolderRestoreCommand(p FolderRestoreParams) b24.Command[*FolderRestoreResult] {
-	return b24.Command[*FolderRestoreResult]{Request: b24.Request{
+func FolderRestoreCommand(p FolderRestoreParams) b24.Command[*Folder] {
+	return b24.Command[*Folder]{Request: b24.Request{
 		Method:  "disk.folder.restore",
 		Params:  p,
 		Version: 2,
@@ -1104,39 +968,6 @@ func (p *FolderRestoreParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// FolderRestoreResult is the result of disk.folder.restore.
-type FolderRestoreResult struct {
-	Code         json.RawMessage `json:"CODE"`
-	CreatedBy    b24.String      `json:"CREATED_BY"`
-	CreateTime   b24.String      `json:"CREATE_TIME"`
-	DeletedBy    b24.String      `json:"DELETED_BY"`
-	DeletedType  b24.Number      `json:"DELETED_TYPE"`
-	DeleteTime   b24.String      `json:"DELETE_TIME"`
-	DetailURL    b24.String      `json:"DETAIL_URL"`
-	ID           b24.String      `json:"ID"`
-	Name         b24.String      `json:"NAME"`
-	ParentID     b24.String      `json:"PARENT_ID"`
-	RealObjectID b24.String      `json:"REAL_OBJECT_ID"`
-	StorageID    b24.String      `json:"STORAGE_ID"`
-	Type         b24.String      `json:"TYPE"`
-	UpdatedBy    b24.String      `json:"UPDATED_BY"`
-	UpdateTime   b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FolderRestoreResult) UnmarshalJSON(data []byte) error {
-	type plain FolderRestoreResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FolderRestoreResult) MarshalJSON() ([]byte, error) {
-	type plain FolderRestoreResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FolderShareToUser calls disk.folder.shareToUser: Assign Access Permissions
@@ -1278,11 +1109,11 @@ func (v *FolderShareToUserParamsTaskName) UnmarshalJSON(data []byte) error {
 //   - ERROR_COULD_NOT_SAVE_FILE: Failed to save the file. Check free space
 //     on the Disk and the correctness of data encoding
 //   - ACCESS_DENIED: Insufficient rights to add the file
-func FolderUploadFile(ctx context.Context, c b24.Caller, p FolderUploadFileParams, opts ...b24.CallOption) (*FolderUploadFileResult, error) {
+func FolderUploadFile(ctx context.Context, c b24.Caller, p FolderUploadFileParams, opts ...b24.CallOption) (*Folder, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FolderUploadFileResult
+	var out Folder
 	if err := b24.Invoke(ctx, c, FolderUploadFileCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1292,8 +1123,8 @@ func FolderUploadFile(ctx context.Context, c b24.Caller, p FolderUploadFileParam
 // FolderUploadFileCommand is disk.folder.uploadFile as a command for a batch
 // (see b24.Add); its result decodes as FolderUploadFile's does. Required
 // parameters are not checked here: the portal reports them.
-func FolderUploadFileCommand(p FolderUploadFileParams) b24.Command[*FolderUploadFileResult] {
-	return b24.Command[*FolderUploadFileResult]{Request: b24.Request{
+func FolderUploadFileCommand(p FolderUploadFileParams) b24.Command[*Folder] {
+	return b24.Command[*Folder]{Request: b24.Request{
 		Method:  "disk.folder.uploadFile",
 		Params:  p,
 		Version: 2,
@@ -1394,41 +1225,5 @@ func (v *FolderUploadFileParamsRights) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v FolderUploadFileParamsRights) MarshalJSON() ([]byte, error) {
 	type plain FolderUploadFileParamsRights
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FolderUploadFileResult is the result of disk.folder.uploadFile.
-type FolderUploadFileResult struct {
-	Code                 json.RawMessage `json:"CODE"`
-	CreatedBy            b24.String      `json:"CREATED_BY"`
-	CreateTime           b24.String      `json:"CREATE_TIME"`
-	DeletedBy            json.RawMessage `json:"DELETED_BY"`
-	DeletedType          b24.Number      `json:"DELETED_TYPE"`
-	DeleteTime           json.RawMessage `json:"DELETE_TIME"`
-	DetailURL            b24.String      `json:"DETAIL_URL"`
-	DownloadURL          b24.String      `json:"DOWNLOAD_URL"`
-	FileID               b24.Int         `json:"FILE_ID"`
-	GlobalContentVersion b24.Number      `json:"GLOBAL_CONTENT_VERSION"`
-	ID                   b24.Int         `json:"ID"`
-	Name                 b24.String      `json:"NAME"`
-	ParentID             b24.String      `json:"PARENT_ID"`
-	Size                 b24.String      `json:"SIZE"`
-	StorageID            b24.String      `json:"STORAGE_ID"`
-	Type                 b24.String      `json:"TYPE"`
-	UpdatedBy            b24.String      `json:"UPDATED_BY"`
-	UpdateTime           b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FolderUploadFileResult) UnmarshalJSON(data []byte) error {
-	type plain FolderUploadFileResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FolderUploadFileResult) MarshalJSON() ([]byte, error) {
-	type plain FolderUploadFileResult
 	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -45,8 +45,11 @@ type RightsGetTasksParams struct{}
 
 // RightsGetTasksItem is one row of disk.rights.getTasks.
 type RightsGetTasksItem struct {
-	ID    b24.String `json:"ID"`
-	Name  b24.String `json:"NAME"`
+	// Access level identifier
+	ID b24.Int `json:"ID"`
+	// Symbolic code of the access level
+	Name b24.String `json:"NAME"`
+	// Name of the access level
 	Title b24.String `json:"TITLE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

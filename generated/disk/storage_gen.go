@@ -11,17 +11,31 @@ import (
 
 // Storage is one storage of disk.storage, as the family's methods return it.
 // Its fields are the union of what the family's pages document
-// (disk-storage-get-fields), typed by the *.fields page where it gives a type;
-// a value that does not fit its field's type is kept raw in Extra rather than
-// failing the call.
+// (disk-storage-get-fields, disk-storage-get, disk-storage-get-list,
+// disk-storage-get-for-app, disk-storage-rename), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
 type Storage struct {
-	ID           b24.Int    `json:"ID"`
-	Name         b24.String `json:"NAME"`
-	Code         b24.String `json:"CODE"`
-	ModuleID     b24.String `json:"MODULE_ID"`
-	EntityType   b24.String `json:"ENTITY_TYPE"`
-	EntityID     b24.String `json:"ENTITY_ID"`
-	RootObjectID b24.Int    `json:"ROOT_OBJECT_ID"`
+	// Storage identifier
+	ID b24.Int `json:"ID"`
+	// Storage name
+	Name b24.String `json:"NAME"`
+	// Symbolic code of the storage
+	Code b24.String `json:"CODE"`
+	// Identifier of the module to which the storage belongs
+	ModuleID b24.String `json:"MODULE_ID"`
+	// Type of the object associated with the storage.
+	//
+	// Possible values:
+	//
+	//   - user — user storage
+	//   - common — common documents storage
+	//   - group — group storage
+	EntityType StorageEntityType `json:"ENTITY_TYPE"`
+	// Identifier of the object associated with the storage
+	EntityID b24.String `json:"ENTITY_ID"`
+	// Identifier of the root folder of the storage
+	RootObjectID b24.Int `json:"ROOT_OBJECT_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -36,6 +50,30 @@ func (v *Storage) UnmarshalJSON(data []byte) error {
 func (v Storage) MarshalJSON() ([]byte, error) {
 	type plain Storage
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// StorageEntityType is the ENTITY_TYPE of disk.storage: the constants below
+// are the documented values; others are accepted too.
+type StorageEntityType string
+
+// The documented values of StorageEntityType.
+const (
+	// user storage
+	StorageEntityTypeUser StorageEntityType = "user"
+	// common documents storage
+	StorageEntityTypeCommon StorageEntityType = "common"
+	// group storage
+	StorageEntityTypeGroup StorageEntityType = "group"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *StorageEntityType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = StorageEntityType(s)
+	return nil
 }
 
 // The typed REST 2 keys of Storage, for list filters
@@ -184,21 +222,40 @@ func (v StorageAddFolderParamsRights) MarshalJSON() ([]byte, error) {
 
 // StorageAddFolderResult is the result of disk.storage.addFolder.
 type StorageAddFolderResult struct {
-	Code         json.RawMessage `json:"CODE"`
-	CreatedBy    b24.String      `json:"CREATED_BY"`
-	CreateTime   b24.String      `json:"CREATE_TIME"`
-	DeletedBy    json.RawMessage `json:"DELETED_BY"`
-	DeletedType  b24.Number      `json:"DELETED_TYPE"`
-	DeleteTime   json.RawMessage `json:"DELETE_TIME"`
-	DetailURL    b24.String      `json:"DETAIL_URL"`
-	ID           b24.Int         `json:"ID"`
-	Name         b24.String      `json:"NAME"`
-	ParentID     b24.String      `json:"PARENT_ID"`
-	RealObjectID b24.Int         `json:"REAL_OBJECT_ID"`
-	StorageID    b24.String      `json:"STORAGE_ID"`
-	Type         b24.String      `json:"TYPE"`
-	UpdatedBy    b24.String      `json:"UPDATED_BY"`
-	UpdateTime   b24.String      `json:"UPDATE_TIME"`
+	// Folder identifier
+	ID b24.Int `json:"ID"`
+	// Folder name
+	Name b24.String `json:"NAME"`
+	// Symbolic code of the folder
+	Code b24.String `json:"CODE"`
+	// Identifier of the storage where the folder is located
+	StorageID b24.Int `json:"STORAGE_ID"`
+	// Type of the object
+	Type b24.String `json:"TYPE"`
+	// Identifier of the object
+	RealObjectID b24.Int `json:"REAL_OBJECT_ID"`
+	// Identifier of the parent folder
+	ParentID b24.Int `json:"PARENT_ID"`
+	// Deletion status of the object. Possible values:
+	//
+	//   - 0 — not deleted
+	//   - 3 — in the trash
+	//   - 4 — deleted along with the parent folder
+	DeletedType StorageAddFolderResultDeletedType `json:"DELETED_TYPE"`
+	// Date and time of folder creation
+	CreateTime b24.Time `json:"CREATE_TIME"`
+	// Date and time of the last update of the folder
+	UpdateTime b24.Time `json:"UPDATE_TIME"`
+	// Date and time of moving the folder to the trash
+	DeleteTime b24.Time `json:"DELETE_TIME"`
+	// Identifier of the user who created the folder
+	CreatedBy b24.Int `json:"CREATED_BY"`
+	// Identifier of the user who made the last change
+	UpdatedBy b24.Int `json:"UPDATED_BY"`
+	// Identifier of the user who deleted the folder
+	DeletedBy b24.Int `json:"DELETED_BY"`
+	// Link to open the folder in the interface
+	DetailURL b24.String `json:"DETAIL_URL"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -213,6 +270,31 @@ func (v *StorageAddFolderResult) UnmarshalJSON(data []byte) error {
 func (v StorageAddFolderResult) MarshalJSON() ([]byte, error) {
 	type plain StorageAddFolderResult
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// StorageAddFolderResultDeletedType is the DELETED_TYPE of
+// disk.storage.addFolder: the constants below are the documented values;
+// others are accepted too.
+type StorageAddFolderResultDeletedType string
+
+// The documented values of StorageAddFolderResultDeletedType.
+const (
+	// not deleted
+	StorageAddFolderResultDeletedTypeN0 StorageAddFolderResultDeletedType = "0"
+	// in the trash
+	StorageAddFolderResultDeletedTypeN3 StorageAddFolderResultDeletedType = "3"
+	// deleted along with the parent folder
+	StorageAddFolderResultDeletedTypeN4 StorageAddFolderResultDeletedType = "4"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *StorageAddFolderResultDeletedType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = StorageAddFolderResultDeletedType(s)
+	return nil
 }
 
 // StorageGet calls disk.storage.get: Get Storage Description.
@@ -445,21 +527,48 @@ func (p *StorageGetChildrenParams) validate() error {
 
 // StorageGetChildrenItem is one row of disk.storage.getChildren.
 type StorageGetChildrenItem struct {
-	Code         json.RawMessage `json:"CODE"`
-	CreatedBy    b24.String      `json:"CREATED_BY"`
-	CreateTime   b24.String      `json:"CREATE_TIME"`
-	DeletedBy    b24.String      `json:"DELETED_BY"`
-	DeletedType  b24.String      `json:"DELETED_TYPE"`
-	DeleteTime   json.RawMessage `json:"DELETE_TIME"`
-	DetailURL    b24.String      `json:"DETAIL_URL"`
-	ID           b24.String      `json:"ID"`
-	Name         b24.String      `json:"NAME"`
-	ParentID     b24.String      `json:"PARENT_ID"`
-	RealObjectID b24.String      `json:"REAL_OBJECT_ID"`
-	StorageID    b24.String      `json:"STORAGE_ID"`
-	Type         b24.String      `json:"TYPE"`
-	UpdatedBy    b24.String      `json:"UPDATED_BY"`
-	UpdateTime   b24.String      `json:"UPDATE_TIME"`
+	// Identifier of the file/folder
+	ID b24.Int `json:"ID"`
+	// Name of the file/folder
+	Name b24.String `json:"NAME"`
+	// Symbolic code of the file/folder
+	Code b24.String `json:"CODE"`
+	// Identifier of the storage where the file/folder is located
+	StorageID b24.Int `json:"STORAGE_ID"`
+	// Type of the object
+	Type b24.String `json:"TYPE"`
+	// Identifier of the object
+	RealObjectID b24.Int `json:"REAL_OBJECT_ID"`
+	// Identifier of the parent folder
+	ParentID b24.Int `json:"PARENT_ID"`
+	// Deletion status of the object. Possible values:
+	//
+	//   - 0 — not deleted
+	//   - 3 — in the trash
+	//   - 4 — deleted along with the parent folder
+	DeletedType StorageGetChildrenItemDeletedType `json:"DELETED_TYPE"`
+	// Incremental version counter of the file
+	GlobalContentVersion b24.Int `json:"GLOBAL_CONTENT_VERSION"`
+	// Internal value of the file identifier
+	FileID b24.Int `json:"FILE_ID"`
+	// Size of the file in bytes
+	Size b24.Int `json:"SIZE"`
+	// Date and time of file/folder creation
+	CreateTime b24.Time `json:"CREATE_TIME"`
+	// Date and time of the last update of the file/folder
+	UpdateTime b24.Time `json:"UPDATE_TIME"`
+	// Date and time the file/folder was moved to the trash
+	DeleteTime b24.Time `json:"DELETE_TIME"`
+	// Identifier of the user who created the file/folder
+	CreatedBy b24.Int `json:"CREATED_BY"`
+	// Identifier of the user who made the last change
+	UpdatedBy b24.Int `json:"UPDATED_BY"`
+	// Identifier of the user who deleted the file/folder
+	DeletedBy b24.Int `json:"DELETED_BY"`
+	// Link to download the file
+	DownloadURL b24.String `json:"DOWNLOAD_URL"`
+	// Link to open the file/folder in the interface
+	DetailURL b24.String `json:"DETAIL_URL"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -474,6 +583,31 @@ func (v *StorageGetChildrenItem) UnmarshalJSON(data []byte) error {
 func (v StorageGetChildrenItem) MarshalJSON() ([]byte, error) {
 	type plain StorageGetChildrenItem
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// StorageGetChildrenItemDeletedType is the DELETED_TYPE of
+// disk.storage.getChildren: the constants below are the documented values;
+// others are accepted too.
+type StorageGetChildrenItemDeletedType string
+
+// The documented values of StorageGetChildrenItemDeletedType.
+const (
+	// not deleted
+	StorageGetChildrenItemDeletedTypeN0 StorageGetChildrenItemDeletedType = "0"
+	// in the trash
+	StorageGetChildrenItemDeletedTypeN3 StorageGetChildrenItemDeletedType = "3"
+	// deleted along with the parent folder
+	StorageGetChildrenItemDeletedTypeN4 StorageGetChildrenItemDeletedType = "4"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *StorageGetChildrenItemDeletedType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = StorageGetChildrenItemDeletedType(s)
+	return nil
 }
 
 // StorageGetFields calls disk.storage.getFields: Get Description of Storage
@@ -532,8 +666,8 @@ type StorageGetFieldsParams struct{}
 //
 //   - ACCESS_DENIED: Method called outside the application context
 //   - ERROR_NOT_FOUND: Application not found by identifier
-func StorageGetForApp(ctx context.Context, c b24.Caller, p StorageGetForAppParams, opts ...b24.CallOption) (*StorageGetForAppResult, error) {
-	var out StorageGetForAppResult
+func StorageGetForApp(ctx context.Context, c b24.Caller, p StorageGetForAppParams, opts ...b24.CallOption) (*Storage, error) {
+	var out Storage
 	if err := b24.Invoke(ctx, c, StorageGetForAppCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -543,8 +677,8 @@ func StorageGetForApp(ctx context.Context, c b24.Caller, p StorageGetForAppParam
 // StorageGetForAppCommand is disk.storage.getForApp as a command for a batch
 // (see b24.Add); its result decodes as StorageGetForApp's does. Required
 // parameters are not checked here: the portal reports them.
-func StorageGetForAppCommand(p StorageGetForAppParams) b24.Command[*StorageGetForAppResult] {
-	return b24.Command[*StorageGetForAppResult]{Request: b24.Request{
+func StorageGetForAppCommand(p StorageGetForAppParams) b24.Command[*Storage] {
+	return b24.Command[*Storage]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.storage.getForApp",
 		Params:     p,
@@ -554,31 +688,6 @@ func StorageGetForAppCommand(p StorageGetForAppParams) b24.Command[*StorageGetFo
 
 // StorageGetForAppParams holds the parameters of disk.storage.getForApp.
 type StorageGetForAppParams struct{}
-
-// StorageGetForAppResult is the result of disk.storage.getForApp.
-type StorageGetForAppResult struct {
-	Code         json.RawMessage `json:"CODE"`
-	EntityID     b24.String      `json:"ENTITY_ID"`
-	EntityType   b24.String      `json:"ENTITY_TYPE"`
-	ID           b24.String      `json:"ID"`
-	ModuleID     b24.String      `json:"MODULE_ID"`
-	Name         b24.String      `json:"NAME"`
-	RootObjectID b24.String      `json:"ROOT_OBJECT_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StorageGetForAppResult) UnmarshalJSON(data []byte) error {
-	type plain StorageGetForAppResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StorageGetForAppResult) MarshalJSON() ([]byte, error) {
-	type plain StorageGetForAppResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
 
 // StorageGetList calls disk.storage.getList: Get a List of Available Storages.
 //
@@ -764,11 +873,11 @@ type StorageGetTypesParams struct{}
 //   - empty code, description "Access denied (invalid type of storage)":
 //     Storage not associated with the application
 //   - ACCESS_DENIED: Insufficient permissions to rename the storage
-func StorageRename(ctx context.Context, c b24.Caller, p StorageRenameParams, opts ...b24.CallOption) (*StorageRenameResult, error) {
+func StorageRename(ctx context.Context, c b24.Caller, p StorageRenameParams, opts ...b24.CallOption) (*Storage, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out StorageRenameResult
+	var out Storage
 	if err := b24.Invoke(ctx, c, StorageRenameCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -778,8 +887,8 @@ func StorageRename(ctx context.Context, c b24.Caller, p StorageRenameParams, opt
 // StorageRenameCommand is disk.storage.rename as a command for a batch (see
 // b24.Add); its result decodes as StorageRename's does. Required parameters
 // are not checked here: the portal reports them.
-func StorageRenameCommand(p StorageRenameParams) b24.Command[*StorageRenameResult] {
-	return b24.Command[*StorageRenameResult]{Request: b24.Request{
+func StorageRenameCommand(p StorageRenameParams) b24.Command[*Storage] {
+	return b24.Command[*Storage]{Request: b24.Request{
 		Method:  "disk.storage.rename",
 		Params:  p,
 		Version: 2,
@@ -812,31 +921,6 @@ func (p *StorageRenameParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// StorageRenameResult is the result of disk.storage.rename.
-type StorageRenameResult struct {
-	Code         json.RawMessage `json:"CODE"`
-	EntityID     b24.String      `json:"ENTITY_ID"`
-	EntityType   b24.String      `json:"ENTITY_TYPE"`
-	ID           b24.String      `json:"ID"`
-	ModuleID     b24.String      `json:"MODULE_ID"`
-	Name         b24.String      `json:"NAME"`
-	RootObjectID b24.String      `json:"ROOT_OBJECT_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StorageRenameResult) UnmarshalJSON(data []byte) error {
-	type plain StorageRenameResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StorageRenameResult) MarshalJSON() ([]byte, error) {
-	type plain StorageRenameResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // StorageUploadFile calls disk.storage.uploadFile: Upload a New File to the
@@ -986,24 +1070,46 @@ func (v StorageUploadFileParamsRights) MarshalJSON() ([]byte, error) {
 
 // StorageUploadFileResult is the result of disk.storage.uploadFile.
 type StorageUploadFileResult struct {
-	Code                 json.RawMessage `json:"CODE"`
-	CreatedBy            b24.String      `json:"CREATED_BY"`
-	CreateTime           b24.String      `json:"CREATE_TIME"`
-	DeletedBy            json.RawMessage `json:"DELETED_BY"`
-	DeletedType          b24.Number      `json:"DELETED_TYPE"`
-	DeleteTime           json.RawMessage `json:"DELETE_TIME"`
-	DetailURL            b24.String      `json:"DETAIL_URL"`
-	DownloadURL          b24.String      `json:"DOWNLOAD_URL"`
-	FileID               b24.Int         `json:"FILE_ID"`
-	GlobalContentVersion b24.Number      `json:"GLOBAL_CONTENT_VERSION"`
-	ID                   b24.Int         `json:"ID"`
-	Name                 b24.String      `json:"NAME"`
-	ParentID             b24.String      `json:"PARENT_ID"`
-	Size                 b24.String      `json:"SIZE"`
-	StorageID            b24.String      `json:"STORAGE_ID"`
-	Type                 b24.String      `json:"TYPE"`
-	UpdatedBy            b24.String      `json:"UPDATED_BY"`
-	UpdateTime           b24.String      `json:"UPDATE_TIME"`
+	// Identifier of the file
+	ID b24.Int `json:"ID"`
+	// Name of the file
+	Name b24.String `json:"NAME"`
+	// Symbolic code of the file
+	Code b24.String `json:"CODE"`
+	// Identifier of the storage where the file is located
+	StorageID b24.Int `json:"STORAGE_ID"`
+	// Type of the object
+	Type b24.String `json:"TYPE"`
+	// Identifier of the parent folder
+	ParentID b24.Int `json:"PARENT_ID"`
+	// Deletion status of the object. Possible values:
+	//
+	//   - 0 — not deleted
+	//   - 3 — in the trash
+	//   - 4 — deleted along with the parent folder
+	DeletedType StorageUploadFileResultDeletedType `json:"DELETED_TYPE"`
+	// Incremental version counter of the file
+	GlobalContentVersion b24.Int `json:"GLOBAL_CONTENT_VERSION"`
+	// Internal value of the file identifier
+	FileID b24.Int `json:"FILE_ID"`
+	// Size of the file in bytes
+	Size b24.Int `json:"SIZE"`
+	// Date and time of file creation
+	CreateTime b24.Time `json:"CREATE_TIME"`
+	// Date and time of the last file update
+	UpdateTime b24.Time `json:"UPDATE_TIME"`
+	// Date and time the file was moved to the trash
+	DeleteTime b24.Time `json:"DELETE_TIME"`
+	// Identifier of the user who created the file
+	CreatedBy b24.Int `json:"CREATED_BY"`
+	// Identifier of the user who made the last change
+	UpdatedBy b24.Int `json:"UPDATED_BY"`
+	// Identifier of the user who deleted the file
+	DeletedBy b24.Int `json:"DELETED_BY"`
+	// Link to download the file
+	DownloadURL b24.String `json:"DOWNLOAD_URL"`
+	// Link to open the file in the interface
+	DetailURL b24.String `json:"DETAIL_URL"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1018,4 +1124,29 @@ func (v *StorageUploadFileResult) UnmarshalJSON(data []byte) error {
 func (v StorageUploadFileResult) MarshalJSON() ([]byte, error) {
 	type plain StorageUploadFileResult
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// StorageUploadFileResultDeletedType is the DELETED_TYPE of
+// disk.storage.uploadFile: the constants below are the documented values;
+// others are accepted too.
+type StorageUploadFileResultDeletedType string
+
+// The documented values of StorageUploadFileResultDeletedType.
+const (
+	// not deleted
+	StorageUploadFileResultDeletedTypeN0 StorageUploadFileResultDeletedType = "0"
+	// in the trash
+	StorageUploadFileResultDeletedTypeN3 StorageUploadFileResultDeletedType = "3"
+	// deleted along with the parent folder
+	StorageUploadFileResultDeletedTypeN4 StorageUploadFileResultDeletedType = "4"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *StorageUploadFileResultDeletedType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = StorageUploadFileResultDeletedType(s)
+	return nil
 }

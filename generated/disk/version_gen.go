@@ -7,6 +7,44 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Version is one version of disk.version, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (disk-version-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Version struct {
+	// Identifier of the version
+	ID b24.Int `json:"ID"`
+	// Identifier of the file to which the version belongs
+	ObjectID b24.Int `json:"OBJECT_ID"`
+	// Size of the version in bytes
+	Size b24.Int `json:"SIZE"`
+	// Name of the file at the time the version was created
+	Name b24.String `json:"NAME"`
+	// Incremental version counter of the file
+	GlobalContentVersion b24.Int `json:"GLOBAL_CONTENT_VERSION"`
+	// Creation time of the version
+	CreateTime b24.String `json:"CREATE_TIME"`
+	// Identifier of the user who created the version
+	CreatedBy b24.Int `json:"CREATED_BY"`
+	// Link to download the version
+	DownloadURL b24.String `json:"DOWNLOAD_URL"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Version) UnmarshalJSON(data []byte) error {
+	type plain Version
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Version) MarshalJSON() ([]byte, error) {
+	type plain Version
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // VersionGet calls disk.version.get: Get File Version.
 //
 // The method disk.version.get returns the version of a file.
@@ -24,11 +62,11 @@ import (
 //   - ERROR_ARGUMENT: Parameter id is missing or has an invalid type
 //   - ERROR_NOT_FOUND: Version with the specified id was not found
 //   - ACCESS_DENIED: Insufficient rights to read the file
-func VersionGet(ctx context.Context, c b24.Caller, p VersionGetParams, opts ...b24.CallOption) (*VersionGetResult, error) {
+func VersionGet(ctx context.Context, c b24.Caller, p VersionGetParams, opts ...b24.CallOption) (*Version, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out VersionGetResult
+	var out Version
 	if err := b24.Invoke(ctx, c, VersionGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -38,8 +76,8 @@ func VersionGet(ctx context.Context, c b24.Caller, p VersionGetParams, opts ...b
 // VersionGetCommand is disk.version.get as a command for a batch (see
 // b24.Add); its result decodes as VersionGet's does. Required parameters are
 // not checked here: the portal reports them.
-func VersionGetCommand(p VersionGetParams) b24.Command[*VersionGetResult] {
-	return b24.Command[*VersionGetResult]{Request: b24.Request{
+func VersionGetCommand(p VersionGetParams) b24.Command[*Version] {
+	return b24.Command[*Version]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "disk.version.get",
 		Params:     p,
@@ -65,30 +103,4 @@ func (p *VersionGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// VersionGetResult is the result of disk.version.get.
-type VersionGetResult struct {
-	CreatedBy            b24.String `json:"CREATED_BY"`
-	CreateTime           b24.String `json:"CREATE_TIME"`
-	DownloadURL          b24.String `json:"DOWNLOAD_URL"`
-	GlobalContentVersion b24.String `json:"GLOBAL_CONTENT_VERSION"`
-	ID                   b24.String `json:"ID"`
-	Name                 b24.String `json:"NAME"`
-	ObjectID             b24.String `json:"OBJECT_ID"`
-	Size                 b24.String `json:"SIZE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *VersionGetResult) UnmarshalJSON(data []byte) error {
-	type plain VersionGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v VersionGetResult) MarshalJSON() ([]byte, error) {
-	type plain VersionGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }

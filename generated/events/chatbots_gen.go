@@ -2220,36 +2220,9 @@ func (v OnImbotV2CommandAddData) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2CommandAddDataBot is the bot value of ONIMBOTV2COMMANDADD.
 type OnImbotV2CommandAddDataBot struct {
-	// Authorization token OAuth 2.0
-	AccessToken b24.String `json:"access_token"`
-	// Time in seconds until the token expires
-	ExpiresIn b24.Int `json:"expires_in"`
-	// Scope under which the event occurred. Required.
-	Scope b24.String `json:"scope"`
-	// Address of Bitrix24 where the event occurred. Required.
-	Domain b24.String `json:"domain"`
-	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
-	// tokens. Required.
-	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event:
-	//
-	//   - L — local application
-	//   - F — free mass-market application
-	//   - D — demo version of a mass-market application
-	//   - T — trial version of a mass-market application, time-limited
-	//   - P — paid mass-market application
-	//
-	// Required.
-	Status OnImbotV2CommandAddDataBotStatus `json:"status"`
-	// Common path for REST API method calls for Bitrix24 where the event occurred.
-	// Required.
-	ClientEndpoint b24.String `json:"client_endpoint"`
-	// Identifier of Bitrix24 where the event occurred. Required.
-	MemberID b24.String `json:"member_id"`
-	// Token for extending authorization OAuth 2.0
-	RefreshToken b24.String `json:"refresh_token"`
-	// Token for secure event handling. Required.
-	ApplicationToken b24.String `json:"application_token"`
+	ID   b24.Int                        `json:"id"`
+	Code b24.String                     `json:"code"`
+	Auth OnImbotV2CommandAddDataBotAuth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2263,6 +2236,35 @@ func (v *OnImbotV2CommandAddDataBot) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v OnImbotV2CommandAddDataBot) MarshalJSON() ([]byte, error) {
 	type plain OnImbotV2CommandAddDataBot
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OnImbotV2CommandAddDataBotAuth is the auth value of ONIMBOTV2COMMANDADD.
+type OnImbotV2CommandAddDataBotAuth struct {
+	AccessToken      b24.String `json:"access_token"`
+	Expires          b24.String `json:"expires"`
+	ExpiresIn        b24.String `json:"expires_in"`
+	Scope            b24.String `json:"scope"`
+	Domain           b24.String `json:"domain"`
+	ServerEndpoint   b24.String `json:"server_endpoint"`
+	Status           b24.String `json:"status"`
+	ClientEndpoint   b24.String `json:"client_endpoint"`
+	MemberID         b24.String `json:"member_id"`
+	UserID           b24.String `json:"user_id"`
+	ApplicationToken b24.String `json:"application_token"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImbotV2CommandAddDataBotAuth) UnmarshalJSON(data []byte) error {
+	type plain OnImbotV2CommandAddDataBotAuth
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImbotV2CommandAddDataBotAuth) MarshalJSON() ([]byte, error) {
+	type plain OnImbotV2CommandAddDataBotAuth
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2347,34 +2349,6 @@ func (v OnImbotV2CommandAddDataChat) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnImbotV2CommandAddDataBotStatus is the status of ONIMBOTV2COMMANDADD: the
-// constants below are the documented values; others are accepted too.
-type OnImbotV2CommandAddDataBotStatus string
-
-// The documented values of OnImbotV2CommandAddDataBotStatus.
-const (
-	// local application
-	OnImbotV2CommandAddDataBotStatusL OnImbotV2CommandAddDataBotStatus = "L"
-	// free mass-market application
-	OnImbotV2CommandAddDataBotStatusF OnImbotV2CommandAddDataBotStatus = "F"
-	// demo version of a mass-market application
-	OnImbotV2CommandAddDataBotStatusD OnImbotV2CommandAddDataBotStatus = "D"
-	// trial version of a mass-market application, time-limited
-	OnImbotV2CommandAddDataBotStatusT OnImbotV2CommandAddDataBotStatus = "T"
-	// paid mass-market application
-	OnImbotV2CommandAddDataBotStatusP OnImbotV2CommandAddDataBotStatus = "P"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *OnImbotV2CommandAddDataBotStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = OnImbotV2CommandAddDataBotStatus(s)
-	return nil
-}
-
 // NameOnImbotV2ContextGet is the event name the portal sends for OnImbotV2ContextGet.
 const NameOnImbotV2ContextGet = "ONIMBOTV2CONTEXTGET"
 
@@ -2457,36 +2431,9 @@ func (v OnImbotV2ContextGetData) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2ContextGetDataBot is the bot value of ONIMBOTV2CONTEXTGET.
 type OnImbotV2ContextGetDataBot struct {
-	// Authorization token OAuth 2.0
-	AccessToken b24.String `json:"access_token"`
-	// Time in seconds until the token expires
-	ExpiresIn b24.Int `json:"expires_in"`
-	// Scope under which the event occurred. Required.
-	Scope b24.String `json:"scope"`
-	// Address of Bitrix24 where the event occurred. Required.
-	Domain b24.String `json:"domain"`
-	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
-	// tokens. Required.
-	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event:
-	//
-	//   - L — local application
-	//   - F — free mass-market application
-	//   - D — demo version of a mass-market application
-	//   - T — trial version of a mass-market application, time-limited
-	//   - P — paid mass-market application
-	//
-	// Required.
-	Status OnImbotV2ContextGetDataBotStatus `json:"status"`
-	// Common path for REST API method calls for Bitrix24 where the event occurred.
-	// Required.
-	ClientEndpoint b24.String `json:"client_endpoint"`
-	// Identifier of Bitrix24 where the event occurred. Required.
-	MemberID b24.String `json:"member_id"`
-	// Token for extending authorization OAuth 2.0
-	RefreshToken b24.String `json:"refresh_token"`
-	// Token for secure event handling. Required.
-	ApplicationToken b24.String `json:"application_token"`
+	ID   b24.Int                        `json:"id"`
+	Code b24.String                     `json:"code"`
+	Auth OnImbotV2ContextGetDataBotAuth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2500,6 +2447,35 @@ func (v *OnImbotV2ContextGetDataBot) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v OnImbotV2ContextGetDataBot) MarshalJSON() ([]byte, error) {
 	type plain OnImbotV2ContextGetDataBot
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OnImbotV2ContextGetDataBotAuth is the auth value of ONIMBOTV2CONTEXTGET.
+type OnImbotV2ContextGetDataBotAuth struct {
+	AccessToken      b24.String `json:"access_token"`
+	Expires          b24.String `json:"expires"`
+	ExpiresIn        b24.String `json:"expires_in"`
+	Scope            b24.String `json:"scope"`
+	Domain           b24.String `json:"domain"`
+	ServerEndpoint   b24.String `json:"server_endpoint"`
+	Status           b24.String `json:"status"`
+	ClientEndpoint   b24.String `json:"client_endpoint"`
+	MemberID         b24.String `json:"member_id"`
+	UserID           b24.String `json:"user_id"`
+	ApplicationToken b24.String `json:"application_token"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImbotV2ContextGetDataBotAuth) UnmarshalJSON(data []byte) error {
+	type plain OnImbotV2ContextGetDataBotAuth
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImbotV2ContextGetDataBotAuth) MarshalJSON() ([]byte, error) {
+	type plain OnImbotV2ContextGetDataBotAuth
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2548,34 +2524,6 @@ func (v *OnImbotV2ContextGetDataChat) UnmarshalJSON(data []byte) error {
 func (v OnImbotV2ContextGetDataChat) MarshalJSON() ([]byte, error) {
 	type plain OnImbotV2ContextGetDataChat
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OnImbotV2ContextGetDataBotStatus is the status of ONIMBOTV2CONTEXTGET: the
-// constants below are the documented values; others are accepted too.
-type OnImbotV2ContextGetDataBotStatus string
-
-// The documented values of OnImbotV2ContextGetDataBotStatus.
-const (
-	// local application
-	OnImbotV2ContextGetDataBotStatusL OnImbotV2ContextGetDataBotStatus = "L"
-	// free mass-market application
-	OnImbotV2ContextGetDataBotStatusF OnImbotV2ContextGetDataBotStatus = "F"
-	// demo version of a mass-market application
-	OnImbotV2ContextGetDataBotStatusD OnImbotV2ContextGetDataBotStatus = "D"
-	// trial version of a mass-market application, time-limited
-	OnImbotV2ContextGetDataBotStatusT OnImbotV2ContextGetDataBotStatus = "T"
-	// paid mass-market application
-	OnImbotV2ContextGetDataBotStatusP OnImbotV2ContextGetDataBotStatus = "P"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *OnImbotV2ContextGetDataBotStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = OnImbotV2ContextGetDataBotStatus(s)
-	return nil
 }
 
 // NameOnImbotV2Delete is the event name the portal sends for OnImbotV2Delete.
@@ -2649,36 +2597,9 @@ func (v OnImbotV2DeleteData) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2DeleteDataBot is the bot value of ONIMBOTV2DELETE.
 type OnImbotV2DeleteDataBot struct {
-	// Authorization token OAuth 2.0
-	AccessToken b24.String `json:"access_token"`
-	// Time in seconds until the token expires
-	ExpiresIn b24.Int `json:"expires_in"`
-	// Scope under which the event occurred. Required.
-	Scope b24.String `json:"scope"`
-	// Address of Bitrix24 where the event occurred. Required.
-	Domain b24.String `json:"domain"`
-	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
-	// tokens. Required.
-	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event:
-	//
-	//   - L — local application
-	//   - F — free mass-market application
-	//   - D — demo version of a mass-market application
-	//   - T — trial version of a mass-market application, time-limited
-	//   - P — paid mass-market application
-	//
-	// Required.
-	Status OnImbotV2DeleteDataBotStatus `json:"status"`
-	// Common path for REST API method calls for Bitrix24 where the event occurred.
-	// Required.
-	ClientEndpoint b24.String `json:"client_endpoint"`
-	// Identifier of Bitrix24 where the event occurred. Required.
-	MemberID b24.String `json:"member_id"`
-	// Token for extending authorization OAuth 2.0
-	RefreshToken b24.String `json:"refresh_token"`
-	// Token for secure event handling. Required.
-	ApplicationToken b24.String `json:"application_token"`
+	ID   b24.Int                    `json:"id"`
+	Code b24.String                 `json:"code"`
+	Auth OnImbotV2DeleteDataBotAuth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2695,32 +2616,33 @@ func (v OnImbotV2DeleteDataBot) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnImbotV2DeleteDataBotStatus is the status of ONIMBOTV2DELETE: the constants
-// below are the documented values; others are accepted too.
-type OnImbotV2DeleteDataBotStatus string
+// OnImbotV2DeleteDataBotAuth is the auth value of ONIMBOTV2DELETE.
+type OnImbotV2DeleteDataBotAuth struct {
+	AccessToken      b24.String `json:"access_token"`
+	Expires          b24.String `json:"expires"`
+	ExpiresIn        b24.String `json:"expires_in"`
+	Scope            b24.String `json:"scope"`
+	Domain           b24.String `json:"domain"`
+	ServerEndpoint   b24.String `json:"server_endpoint"`
+	Status           b24.String `json:"status"`
+	ClientEndpoint   b24.String `json:"client_endpoint"`
+	MemberID         b24.String `json:"member_id"`
+	UserID           b24.String `json:"user_id"`
+	ApplicationToken b24.String `json:"application_token"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
 
-// The documented values of OnImbotV2DeleteDataBotStatus.
-const (
-	// local application
-	OnImbotV2DeleteDataBotStatusL OnImbotV2DeleteDataBotStatus = "L"
-	// free mass-market application
-	OnImbotV2DeleteDataBotStatusF OnImbotV2DeleteDataBotStatus = "F"
-	// demo version of a mass-market application
-	OnImbotV2DeleteDataBotStatusD OnImbotV2DeleteDataBotStatus = "D"
-	// trial version of a mass-market application, time-limited
-	OnImbotV2DeleteDataBotStatusT OnImbotV2DeleteDataBotStatus = "T"
-	// paid mass-market application
-	OnImbotV2DeleteDataBotStatusP OnImbotV2DeleteDataBotStatus = "P"
-)
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImbotV2DeleteDataBotAuth) UnmarshalJSON(data []byte) error {
+	type plain OnImbotV2DeleteDataBotAuth
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
 
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *OnImbotV2DeleteDataBotStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = OnImbotV2DeleteDataBotStatus(s)
-	return nil
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImbotV2DeleteDataBotAuth) MarshalJSON() ([]byte, error) {
+	type plain OnImbotV2DeleteDataBotAuth
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // NameOnImbotV2JoinChat is the event name the portal sends for OnImbotV2JoinChat.
@@ -2802,36 +2724,9 @@ func (v OnImbotV2JoinChatData) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2JoinChatDataBot is the bot value of ONIMBOTV2JOINCHAT.
 type OnImbotV2JoinChatDataBot struct {
-	// Authorization token OAuth 2.0
-	AccessToken b24.String `json:"access_token"`
-	// Time in seconds until the token expires
-	ExpiresIn b24.Int `json:"expires_in"`
-	// Scope under which the event occurred. Required.
-	Scope b24.String `json:"scope"`
-	// Address of Bitrix24 where the event occurred. Required.
-	Domain b24.String `json:"domain"`
-	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
-	// tokens. Required.
-	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event:
-	//
-	//   - L — local application
-	//   - F — free mass-market application
-	//   - D — demo version of a mass-market application
-	//   - T — trial version of a mass-market application, time-limited
-	//   - P — paid mass-market application
-	//
-	// Required.
-	Status OnImbotV2JoinChatDataBotStatus `json:"status"`
-	// Common path for REST API method calls for Bitrix24 where the event occurred.
-	// Required.
-	ClientEndpoint b24.String `json:"client_endpoint"`
-	// Identifier of Bitrix24 where the event occurred. Required.
-	MemberID b24.String `json:"member_id"`
-	// Token for extending authorization OAuth 2.0
-	RefreshToken b24.String `json:"refresh_token"`
-	// Token for secure event handling. Required.
-	ApplicationToken b24.String `json:"application_token"`
+	ID   b24.Int                      `json:"id"`
+	Code b24.String                   `json:"code"`
+	Auth OnImbotV2JoinChatDataBotAuth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2845,6 +2740,35 @@ func (v *OnImbotV2JoinChatDataBot) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v OnImbotV2JoinChatDataBot) MarshalJSON() ([]byte, error) {
 	type plain OnImbotV2JoinChatDataBot
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OnImbotV2JoinChatDataBotAuth is the auth value of ONIMBOTV2JOINCHAT.
+type OnImbotV2JoinChatDataBotAuth struct {
+	AccessToken      b24.String `json:"access_token"`
+	Expires          b24.String `json:"expires"`
+	ExpiresIn        b24.String `json:"expires_in"`
+	Scope            b24.String `json:"scope"`
+	Domain           b24.String `json:"domain"`
+	ServerEndpoint   b24.String `json:"server_endpoint"`
+	Status           b24.String `json:"status"`
+	ClientEndpoint   b24.String `json:"client_endpoint"`
+	MemberID         b24.String `json:"member_id"`
+	UserID           b24.String `json:"user_id"`
+	ApplicationToken b24.String `json:"application_token"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImbotV2JoinChatDataBotAuth) UnmarshalJSON(data []byte) error {
+	type plain OnImbotV2JoinChatDataBotAuth
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImbotV2JoinChatDataBotAuth) MarshalJSON() ([]byte, error) {
+	type plain OnImbotV2JoinChatDataBotAuth
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2872,34 +2796,6 @@ func (v *OnImbotV2JoinChatDataChat) UnmarshalJSON(data []byte) error {
 func (v OnImbotV2JoinChatDataChat) MarshalJSON() ([]byte, error) {
 	type plain OnImbotV2JoinChatDataChat
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OnImbotV2JoinChatDataBotStatus is the status of ONIMBOTV2JOINCHAT: the
-// constants below are the documented values; others are accepted too.
-type OnImbotV2JoinChatDataBotStatus string
-
-// The documented values of OnImbotV2JoinChatDataBotStatus.
-const (
-	// local application
-	OnImbotV2JoinChatDataBotStatusL OnImbotV2JoinChatDataBotStatus = "L"
-	// free mass-market application
-	OnImbotV2JoinChatDataBotStatusF OnImbotV2JoinChatDataBotStatus = "F"
-	// demo version of a mass-market application
-	OnImbotV2JoinChatDataBotStatusD OnImbotV2JoinChatDataBotStatus = "D"
-	// trial version of a mass-market application, time-limited
-	OnImbotV2JoinChatDataBotStatusT OnImbotV2JoinChatDataBotStatus = "T"
-	// paid mass-market application
-	OnImbotV2JoinChatDataBotStatusP OnImbotV2JoinChatDataBotStatus = "P"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *OnImbotV2JoinChatDataBotStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = OnImbotV2JoinChatDataBotStatus(s)
-	return nil
 }
 
 // NameOnImbotV2MessageAdd is the event name the portal sends for OnImbotV2MessageAdd.
@@ -2981,36 +2877,9 @@ func (v OnImbotV2MessageAddData) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2MessageAddDataBot is the bot value of ONIMBOTV2MESSAGEADD.
 type OnImbotV2MessageAddDataBot struct {
-	// Authorization token OAuth 2.0
-	AccessToken b24.String `json:"access_token"`
-	// Time in seconds until the token expires
-	ExpiresIn b24.Int `json:"expires_in"`
-	// Scope under which the event occurred. Required.
-	Scope b24.String `json:"scope"`
-	// Address of Bitrix24 where the event occurred. Required.
-	Domain b24.String `json:"domain"`
-	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
-	// tokens. Required.
-	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event:
-	//
-	//   - L — local application
-	//   - F — free mass-market application
-	//   - D — demo version of a mass-market application
-	//   - T — trial version of a mass-market application, time-limited
-	//   - P — paid mass-market application
-	//
-	// Required.
-	Status OnImbotV2MessageAddDataBotStatus `json:"status"`
-	// Common path for REST API method calls for Bitrix24 where the event occurred.
-	// Required.
-	ClientEndpoint b24.String `json:"client_endpoint"`
-	// Identifier of Bitrix24 where the event occurred. Required.
-	MemberID b24.String `json:"member_id"`
-	// Token for extending authorization OAuth 2.0
-	RefreshToken b24.String `json:"refresh_token"`
-	// Token for secure event handling. Required.
-	ApplicationToken b24.String `json:"application_token"`
+	ID   b24.Int                        `json:"id"`
+	Code b24.String                     `json:"code"`
+	Auth OnImbotV2MessageAddDataBotAuth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3024,6 +2893,35 @@ func (v *OnImbotV2MessageAddDataBot) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v OnImbotV2MessageAddDataBot) MarshalJSON() ([]byte, error) {
 	type plain OnImbotV2MessageAddDataBot
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OnImbotV2MessageAddDataBotAuth is the auth value of ONIMBOTV2MESSAGEADD.
+type OnImbotV2MessageAddDataBotAuth struct {
+	AccessToken      b24.String `json:"access_token"`
+	Expires          b24.String `json:"expires"`
+	ExpiresIn        b24.String `json:"expires_in"`
+	Scope            b24.String `json:"scope"`
+	Domain           b24.String `json:"domain"`
+	ServerEndpoint   b24.String `json:"server_endpoint"`
+	Status           b24.String `json:"status"`
+	ClientEndpoint   b24.String `json:"client_endpoint"`
+	MemberID         b24.String `json:"member_id"`
+	UserID           b24.String `json:"user_id"`
+	ApplicationToken b24.String `json:"application_token"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImbotV2MessageAddDataBotAuth) UnmarshalJSON(data []byte) error {
+	type plain OnImbotV2MessageAddDataBotAuth
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImbotV2MessageAddDataBotAuth) MarshalJSON() ([]byte, error) {
+	type plain OnImbotV2MessageAddDataBotAuth
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3079,34 +2977,6 @@ func (v *OnImbotV2MessageAddDataChat) UnmarshalJSON(data []byte) error {
 func (v OnImbotV2MessageAddDataChat) MarshalJSON() ([]byte, error) {
 	type plain OnImbotV2MessageAddDataChat
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OnImbotV2MessageAddDataBotStatus is the status of ONIMBOTV2MESSAGEADD: the
-// constants below are the documented values; others are accepted too.
-type OnImbotV2MessageAddDataBotStatus string
-
-// The documented values of OnImbotV2MessageAddDataBotStatus.
-const (
-	// local application
-	OnImbotV2MessageAddDataBotStatusL OnImbotV2MessageAddDataBotStatus = "L"
-	// free mass-market application
-	OnImbotV2MessageAddDataBotStatusF OnImbotV2MessageAddDataBotStatus = "F"
-	// demo version of a mass-market application
-	OnImbotV2MessageAddDataBotStatusD OnImbotV2MessageAddDataBotStatus = "D"
-	// trial version of a mass-market application, time-limited
-	OnImbotV2MessageAddDataBotStatusT OnImbotV2MessageAddDataBotStatus = "T"
-	// paid mass-market application
-	OnImbotV2MessageAddDataBotStatusP OnImbotV2MessageAddDataBotStatus = "P"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *OnImbotV2MessageAddDataBotStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = OnImbotV2MessageAddDataBotStatus(s)
-	return nil
 }
 
 // NameOnImbotV2MessageDelete is the event name the portal sends for OnImbotV2MessageDelete.
@@ -3188,36 +3058,9 @@ func (v OnImbotV2MessageDeleteData) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2MessageDeleteDataBot is the bot value of ONIMBOTV2MESSAGEDELETE.
 type OnImbotV2MessageDeleteDataBot struct {
-	// Authorization token OAuth 2.0
-	AccessToken b24.String `json:"access_token"`
-	// Time in seconds until the token expires
-	ExpiresIn b24.Int `json:"expires_in"`
-	// Scope under which the event occurred. Required.
-	Scope b24.String `json:"scope"`
-	// Address of Bitrix24 where the event occurred. Required.
-	Domain b24.String `json:"domain"`
-	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
-	// tokens. Required.
-	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event:
-	//
-	//   - L — local application
-	//   - F — free mass-market application
-	//   - D — demo version of a mass-market application
-	//   - T — trial version of a mass-market application, time-limited
-	//   - P — paid mass-market application
-	//
-	// Required.
-	Status OnImbotV2MessageDeleteDataBotStatus `json:"status"`
-	// Common path for REST API method calls for Bitrix24 where the event occurred.
-	// Required.
-	ClientEndpoint b24.String `json:"client_endpoint"`
-	// Identifier of Bitrix24 where the event occurred. Required.
-	MemberID b24.String `json:"member_id"`
-	// Token for extending authorization OAuth 2.0
-	RefreshToken b24.String `json:"refresh_token"`
-	// Token for secure event handling. Required.
-	ApplicationToken b24.String `json:"application_token"`
+	ID   b24.Int                           `json:"id"`
+	Code b24.String                        `json:"code"`
+	Auth OnImbotV2MessageDeleteDataBotAuth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3234,32 +3077,34 @@ func (v OnImbotV2MessageDeleteDataBot) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnImbotV2MessageDeleteDataBotStatus is the status of ONIMBOTV2MESSAGEDELETE:
-// the constants below are the documented values; others are accepted too.
-type OnImbotV2MessageDeleteDataBotStatus string
+// OnImbotV2MessageDeleteDataBotAuth is the auth value of
+// ONIMBOTV2MESSAGEDELETE.
+type OnImbotV2MessageDeleteDataBotAuth struct {
+	AccessToken      b24.String `json:"access_token"`
+	Expires          b24.String `json:"expires"`
+	ExpiresIn        b24.String `json:"expires_in"`
+	Scope            b24.String `json:"scope"`
+	Domain           b24.String `json:"domain"`
+	ServerEndpoint   b24.String `json:"server_endpoint"`
+	Status           b24.String `json:"status"`
+	ClientEndpoint   b24.String `json:"client_endpoint"`
+	MemberID         b24.String `json:"member_id"`
+	UserID           b24.String `json:"user_id"`
+	ApplicationToken b24.String `json:"application_token"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
 
-// The documented values of OnImbotV2MessageDeleteDataBotStatus.
-const (
-	// local application
-	OnImbotV2MessageDeleteDataBotStatusL OnImbotV2MessageDeleteDataBotStatus = "L"
-	// free mass-market application
-	OnImbotV2MessageDeleteDataBotStatusF OnImbotV2MessageDeleteDataBotStatus = "F"
-	// demo version of a mass-market application
-	OnImbotV2MessageDeleteDataBotStatusD OnImbotV2MessageDeleteDataBotStatus = "D"
-	// trial version of a mass-market application, time-limited
-	OnImbotV2MessageDeleteDataBotStatusT OnImbotV2MessageDeleteDataBotStatus = "T"
-	// paid mass-market application
-	OnImbotV2MessageDeleteDataBotStatusP OnImbotV2MessageDeleteDataBotStatus = "P"
-)
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImbotV2MessageDeleteDataBotAuth) UnmarshalJSON(data []byte) error {
+	type plain OnImbotV2MessageDeleteDataBotAuth
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
 
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *OnImbotV2MessageDeleteDataBotStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = OnImbotV2MessageDeleteDataBotStatus(s)
-	return nil
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImbotV2MessageDeleteDataBotAuth) MarshalJSON() ([]byte, error) {
+	type plain OnImbotV2MessageDeleteDataBotAuth
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // NameOnImbotV2MessageUpdate is the event name the portal sends for OnImbotV2MessageUpdate.
@@ -3341,36 +3186,9 @@ func (v OnImbotV2MessageUpdateData) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2MessageUpdateDataBot is the bot value of ONIMBOTV2MESSAGEUPDATE.
 type OnImbotV2MessageUpdateDataBot struct {
-	// Authorization token OAuth 2.0
-	AccessToken b24.String `json:"access_token"`
-	// Time in seconds until the token expires
-	ExpiresIn b24.Int `json:"expires_in"`
-	// Scope under which the event occurred. Required.
-	Scope b24.String `json:"scope"`
-	// Address of Bitrix24 where the event occurred. Required.
-	Domain b24.String `json:"domain"`
-	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
-	// tokens. Required.
-	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event:
-	//
-	//   - L — local application
-	//   - F — free mass-market application
-	//   - D — demo version of a mass-market application
-	//   - T — trial version of a mass-market application, time-limited
-	//   - P — paid mass-market application
-	//
-	// Required.
-	Status OnImbotV2MessageUpdateDataBotStatus `json:"status"`
-	// Common path for REST API method calls for Bitrix24 where the event occurred.
-	// Required.
-	ClientEndpoint b24.String `json:"client_endpoint"`
-	// Identifier of Bitrix24 where the event occurred. Required.
-	MemberID b24.String `json:"member_id"`
-	// Token for extending authorization OAuth 2.0
-	RefreshToken b24.String `json:"refresh_token"`
-	// Token for secure event handling. Required.
-	ApplicationToken b24.String `json:"application_token"`
+	ID   b24.Int                           `json:"id"`
+	Code b24.String                        `json:"code"`
+	Auth OnImbotV2MessageUpdateDataBotAuth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3387,32 +3205,34 @@ func (v OnImbotV2MessageUpdateDataBot) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnImbotV2MessageUpdateDataBotStatus is the status of ONIMBOTV2MESSAGEUPDATE:
-// the constants below are the documented values; others are accepted too.
-type OnImbotV2MessageUpdateDataBotStatus string
+// OnImbotV2MessageUpdateDataBotAuth is the auth value of
+// ONIMBOTV2MESSAGEUPDATE.
+type OnImbotV2MessageUpdateDataBotAuth struct {
+	AccessToken      b24.String `json:"access_token"`
+	Expires          b24.String `json:"expires"`
+	ExpiresIn        b24.String `json:"expires_in"`
+	Scope            b24.String `json:"scope"`
+	Domain           b24.String `json:"domain"`
+	ServerEndpoint   b24.String `json:"server_endpoint"`
+	Status           b24.String `json:"status"`
+	ClientEndpoint   b24.String `json:"client_endpoint"`
+	MemberID         b24.String `json:"member_id"`
+	UserID           b24.String `json:"user_id"`
+	ApplicationToken b24.String `json:"application_token"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
 
-// The documented values of OnImbotV2MessageUpdateDataBotStatus.
-const (
-	// local application
-	OnImbotV2MessageUpdateDataBotStatusL OnImbotV2MessageUpdateDataBotStatus = "L"
-	// free mass-market application
-	OnImbotV2MessageUpdateDataBotStatusF OnImbotV2MessageUpdateDataBotStatus = "F"
-	// demo version of a mass-market application
-	OnImbotV2MessageUpdateDataBotStatusD OnImbotV2MessageUpdateDataBotStatus = "D"
-	// trial version of a mass-market application, time-limited
-	OnImbotV2MessageUpdateDataBotStatusT OnImbotV2MessageUpdateDataBotStatus = "T"
-	// paid mass-market application
-	OnImbotV2MessageUpdateDataBotStatusP OnImbotV2MessageUpdateDataBotStatus = "P"
-)
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImbotV2MessageUpdateDataBotAuth) UnmarshalJSON(data []byte) error {
+	type plain OnImbotV2MessageUpdateDataBotAuth
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
 
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *OnImbotV2MessageUpdateDataBotStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = OnImbotV2MessageUpdateDataBotStatus(s)
-	return nil
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImbotV2MessageUpdateDataBotAuth) MarshalJSON() ([]byte, error) {
+	type plain OnImbotV2MessageUpdateDataBotAuth
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // NameOnImbotV2ReactionChange is the event name the portal sends for OnImbotV2ReactionChange.
@@ -3499,36 +3319,9 @@ func (v OnImbotV2ReactionChangeData) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2ReactionChangeDataBot is the bot value of ONIMBOTV2REACTIONCHANGE.
 type OnImbotV2ReactionChangeDataBot struct {
-	// Authorization token OAuth 2.0
-	AccessToken b24.String `json:"access_token"`
-	// Time in seconds until the token expires
-	ExpiresIn b24.Int `json:"expires_in"`
-	// Scope under which the event occurred. Required.
-	Scope b24.String `json:"scope"`
-	// Address of Bitrix24 where the event occurred. Required.
-	Domain b24.String `json:"domain"`
-	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
-	// tokens. Required.
-	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event:
-	//
-	//   - L — local application
-	//   - F — free mass-market application
-	//   - D — demo version of a mass-market application
-	//   - T — trial version of a mass-market application, time-limited
-	//   - P — paid mass-market application
-	//
-	// Required.
-	Status OnImbotV2ReactionChangeDataBotStatus `json:"status"`
-	// Common path for REST API method calls for Bitrix24 where the event occurred.
-	// Required.
-	ClientEndpoint b24.String `json:"client_endpoint"`
-	// Identifier of Bitrix24 where the event occurred. Required.
-	MemberID b24.String `json:"member_id"`
-	// Token for extending authorization OAuth 2.0
-	RefreshToken b24.String `json:"refresh_token"`
-	// Token for secure event handling. Required.
-	ApplicationToken b24.String `json:"application_token"`
+	ID   b24.Int                            `json:"id"`
+	Code b24.String                         `json:"code"`
+	Auth OnImbotV2ReactionChangeDataBotAuth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3542,6 +3335,36 @@ func (v *OnImbotV2ReactionChangeDataBot) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v OnImbotV2ReactionChangeDataBot) MarshalJSON() ([]byte, error) {
 	type plain OnImbotV2ReactionChangeDataBot
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OnImbotV2ReactionChangeDataBotAuth is the auth value of
+// ONIMBOTV2REACTIONCHANGE.
+type OnImbotV2ReactionChangeDataBotAuth struct {
+	AccessToken      b24.String `json:"access_token"`
+	Expires          b24.String `json:"expires"`
+	ExpiresIn        b24.String `json:"expires_in"`
+	Scope            b24.String `json:"scope"`
+	Domain           b24.String `json:"domain"`
+	ServerEndpoint   b24.String `json:"server_endpoint"`
+	Status           b24.String `json:"status"`
+	ClientEndpoint   b24.String `json:"client_endpoint"`
+	MemberID         b24.String `json:"member_id"`
+	UserID           b24.String `json:"user_id"`
+	ApplicationToken b24.String `json:"application_token"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImbotV2ReactionChangeDataBotAuth) UnmarshalJSON(data []byte) error {
+	type plain OnImbotV2ReactionChangeDataBotAuth
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImbotV2ReactionChangeDataBotAuth) MarshalJSON() ([]byte, error) {
+	type plain OnImbotV2ReactionChangeDataBotAuth
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3599,33 +3422,4 @@ func (v *OnImbotV2ReactionChangeDataChat) UnmarshalJSON(data []byte) error {
 func (v OnImbotV2ReactionChangeDataChat) MarshalJSON() ([]byte, error) {
 	type plain OnImbotV2ReactionChangeDataChat
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OnImbotV2ReactionChangeDataBotStatus is the status of
-// ONIMBOTV2REACTIONCHANGE: the constants below are the documented values;
-// others are accepted too.
-type OnImbotV2ReactionChangeDataBotStatus string
-
-// The documented values of OnImbotV2ReactionChangeDataBotStatus.
-const (
-	// local application
-	OnImbotV2ReactionChangeDataBotStatusL OnImbotV2ReactionChangeDataBotStatus = "L"
-	// free mass-market application
-	OnImbotV2ReactionChangeDataBotStatusF OnImbotV2ReactionChangeDataBotStatus = "F"
-	// demo version of a mass-market application
-	OnImbotV2ReactionChangeDataBotStatusD OnImbotV2ReactionChangeDataBotStatus = "D"
-	// trial version of a mass-market application, time-limited
-	OnImbotV2ReactionChangeDataBotStatusT OnImbotV2ReactionChangeDataBotStatus = "T"
-	// paid mass-market application
-	OnImbotV2ReactionChangeDataBotStatusP OnImbotV2ReactionChangeDataBotStatus = "P"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *OnImbotV2ReactionChangeDataBotStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = OnImbotV2ReactionChangeDataBotStatus(s)
-	return nil
 }

@@ -381,7 +381,8 @@ func (p *SyspageGetSpecialPageParams) validate() error {
 // SyspageGetSpecialPageParamsAdditional is the additional value of
 // landing.syspage.getSpecialPage.
 type SyspageGetSpecialPageParamsAdditional struct {
-	Section b24.Opt[string] `json:"SECTION,omitzero"`
+	Section   b24.Opt[string] `json:"SECTION,omitzero"`
+	UTMSource b24.Opt[string] `json:"utm_source,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

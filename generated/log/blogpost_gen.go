@@ -9,6 +9,81 @@ import (
 	"iter"
 )
 
+// Blogpost is one blogpost of log.blogpost, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (log-blogpost-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Blogpost struct {
+	// Message ID.
+	ID b24.Int `json:"ID"`
+	// ID of the blog to which the message belongs.
+	BlogID b24.Int `json:"BLOG_ID"`
+	// Publication status of the message.
+	PublishStatus b24.String `json:"PUBLISH_STATUS"`
+	// Title of the message.
+	Title b24.String `json:"TITLE"`
+	// ID of the message author.
+	AuthorID b24.Int `json:"AUTHOR_ID"`
+	// Are comments allowed?
+	EnableComments b24.String `json:"ENABLE_COMMENTS"`
+	// Number of comments.
+	NumComments b24.Int `json:"NUM_COMMENTS"`
+	// Symbolic code of the message.
+	Code b24.String `json:"CODE"`
+	// Indicator of a micro-message.
+	Micro b24.String `json:"MICRO"`
+	// Text of the message.
+	DetailText b24.String `json:"DETAIL_TEXT"`
+	// Date and time of publication.
+	DatePublish b24.Time `json:"DATE_PUBLISH"`
+	// Comma-separated IDs of tags (categories).
+	CategoryID b24.String `json:"CATEGORY_ID"`
+	// Indicator of publication for all authorized users.
+	HasSocnetAll b24.String `json:"HAS_SOCNET_ALL"`
+	// Indicator of the presence of tags.
+	HasTags b24.String `json:"HAS_TAGS"`
+	// Indicator of the presence of images.
+	HasImages b24.String `json:"HAS_IMAGES"`
+	// Indicator of the presence of custom fields.
+	HasProps b24.String `json:"HAS_PROPS"`
+	// Indicator of the presence of images in comments.
+	HasCommentImages b24.String `json:"HAS_COMMENT_IMAGES"`
+	// Additional field with files.
+	UfBlogPostDoc json.RawMessage `json:"UF_BLOG_POST_DOC"`
+	// Link preview data from the message text, if the preview was successfully
+	// generated.
+	UfBlogPostURLPrv json.RawMessage `json:"UF_BLOG_POST_URL_PRV"`
+	// Service field for the Gratitude functionality.
+	UfGratitude json.RawMessage `json:"UF_GRATITUDE"`
+	// Drive files attached to the message.
+	UfBlogPostFile json.RawMessage `json:"UF_BLOG_POST_FILE"`
+	// Indicator of an important message.
+	UfBlogPostImprtnt json.RawMessage `json:"UF_BLOG_POST_IMPRTNT"`
+	// Date and time until which the message is considered important.
+	UfImprtantDateEnd json.RawMessage `json:"UF_IMPRTANT_DATE_END"`
+	// Poll data if a poll is attached to the message.
+	UfBlogPostVote json.RawMessage `json:"UF_BLOG_POST_VOTE"`
+	// Connection of the message with email.
+	UfMailMessage json.RawMessage `json:"UF_MAIL_MESSAGE"`
+	// Array of file IDs from UF_BLOG_POST_FILE.
+	Files json.RawMessage `json:"FILES"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Blogpost) UnmarshalJSON(data []byte) error {
+	type plain Blogpost
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Blogpost) MarshalJSON() ([]byte, error) {
+	type plain Blogpost
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // BlogpostAdd calls log.blogpost.add: Add a Message to the News Feed.
 //
 // The method log.blogpost.add adds a message to the News Feed.
@@ -205,8 +280,8 @@ func (p *BlogpostDeleteParams) validate() error {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func BlogpostGet(ctx context.Context, c b24.Caller, p BlogpostGetParams, opts ...b24.CallOption) ([]BlogpostGetItem, error) {
-	var out []BlogpostGetItem
+func BlogpostGet(ctx context.Context, c b24.Caller, p BlogpostGetParams, opts ...b24.CallOption) ([]Blogpost, error) {
+	var out []Blogpost
 	if err := b24.Invoke(ctx, c, BlogpostGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -216,8 +291,8 @@ func BlogpostGet(ctx context.Context, c b24.Caller, p BlogpostGetParams, opts ..
 // BlogpostGetCommand is log.blogpost.get as a command for a batch (see
 // b24.Add); its result decodes as BlogpostGet's does. Required parameters are
 // not checked here: the portal reports them.
-func BlogpostGetCommand(p BlogpostGetParams) b24.Command[[]BlogpostGetItem] {
-	return b24.Command[[]BlogpostGetItem]{Request: b24.Request{
+func BlogpostGetCommand(p BlogpostGetParams) b24.Command[[]Blogpost] {
+	return b24.Command[[]Blogpost]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "log.blogpost.get",
 		Params:     p,
@@ -227,8 +302,8 @@ func BlogpostGetCommand(p BlogpostGetParams) b24.Command[[]BlogpostGetItem] {
 
 // BlogpostGetAll iterates over every row of log.blogpost.get, requesting page
 // after page (start/next) as the loop asks for more.
-func BlogpostGetAll(ctx context.Context, c b24.Caller, p BlogpostGetParams, opts ...b24.CallOption) iter.Seq2[BlogpostGetItem, error] {
-	return b24.List[BlogpostGetItem](ctx, c, BlogpostGetCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func BlogpostGetAll(ctx context.Context, c b24.Caller, p BlogpostGetParams, opts ...b24.CallOption) iter.Seq2[Blogpost, error] {
+	return b24.List[Blogpost](ctx, c, BlogpostGetCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // BlogpostGetParams holds the parameters of log.blogpost.get.
@@ -277,796 +352,6 @@ type BlogpostGetParams struct {
 	//
 	// start = (N - 1) * 50, where N is the desired page number.
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
-}
-
-// BlogpostGetItem is one row of log.blogpost.get.
-type BlogpostGetItem struct {
-	AuthorID          b24.String                       `json:"AUTHOR_ID"`
-	BlogID            b24.String                       `json:"BLOG_ID"`
-	CategoryID        b24.String                       `json:"CATEGORY_ID"`
-	Code              json.RawMessage                  `json:"CODE"`
-	DatePublish       b24.String                       `json:"DATE_PUBLISH"`
-	DetailText        b24.String                       `json:"DETAIL_TEXT"`
-	EnableComments    b24.Bool                         `json:"ENABLE_COMMENTS"`
-	Files             []b24.Number                     `json:"FILES"`
-	HasCommentImages  json.RawMessage                  `json:"HAS_COMMENT_IMAGES"`
-	HasImages         b24.Bool                         `json:"HAS_IMAGES"`
-	HasProps          b24.Bool                         `json:"HAS_PROPS"`
-	HasSocnetAll      b24.Bool                         `json:"HAS_SOCNET_ALL"`
-	HasTags           b24.Bool                         `json:"HAS_TAGS"`
-	ID                b24.String                       `json:"ID"`
-	Micro             b24.Bool                         `json:"MICRO"`
-	NumComments       b24.String                       `json:"NUM_COMMENTS"`
-	PublishStatus     b24.String                       `json:"PUBLISH_STATUS"`
-	Title             b24.String                       `json:"TITLE"`
-	UfBlogPostDoc     BlogpostGetItemUfBlogPostDoc     `json:"UF_BLOG_POST_DOC"`
-	UfBlogPostFile    BlogpostGetItemUfBlogPostFile    `json:"UF_BLOG_POST_FILE"`
-	UfBlogPostImprtnt BlogpostGetItemUfBlogPostImprtnt `json:"UF_BLOG_POST_IMPRTNT"`
-	UfBlogPostURLPrv  BlogpostGetItemUfBlogPostURLPrv  `json:"UF_BLOG_POST_URL_PRV"`
-	UfBlogPostVote    BlogpostGetItemUfBlogPostVote    `json:"UF_BLOG_POST_VOTE"`
-	UfGratitude       BlogpostGetItemUfGratitude       `json:"UF_GRATITUDE"`
-	UfImprtantDateEnd BlogpostGetItemUfImprtantDateEnd `json:"UF_IMPRTANT_DATE_END"`
-	UfMailMessage     BlogpostGetItemUfMailMessage     `json:"UF_MAIL_MESSAGE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItem) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItem) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostDoc is the UF_BLOG_POST_DOC value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostDoc struct {
-	CustomData      json.RawMessage                      `json:"CUSTOM_DATA"`
-	EditFormLabel   json.RawMessage                      `json:"EDIT_FORM_LABEL"`
-	EditInList      b24.Bool                             `json:"EDIT_IN_LIST"`
-	EntityID        b24.String                           `json:"ENTITY_ID"`
-	EntityValueID   b24.Int                              `json:"ENTITY_VALUE_ID"`
-	ErrorMessage    json.RawMessage                      `json:"ERROR_MESSAGE"`
-	FieldName       b24.String                           `json:"FIELD_NAME"`
-	HelpMessage     json.RawMessage                      `json:"HELP_MESSAGE"`
-	ID              b24.String                           `json:"ID"`
-	IsSearchable    b24.Bool                             `json:"IS_SEARCHABLE"`
-	ListColumnLabel json.RawMessage                      `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel json.RawMessage                      `json:"LIST_FILTER_LABEL"`
-	Mandatory       b24.Bool                             `json:"MANDATORY"`
-	Multiple        b24.Bool                             `json:"MULTIPLE"`
-	Settings        BlogpostGetItemUfBlogPostDocSettings `json:"SETTINGS"`
-	ShowFilter      b24.Bool                             `json:"SHOW_FILTER"`
-	ShowInList      b24.Bool                             `json:"SHOW_IN_LIST"`
-	Sort            b24.String                           `json:"SORT"`
-	UserType        BlogpostGetItemUfBlogPostDocUserType `json:"USER_TYPE"`
-	UserTypeID      b24.String                           `json:"USER_TYPE_ID"`
-	Value           b24.Bool                             `json:"VALUE"`
-	ValueExists     b24.Bool                             `json:"VALUE_EXISTS"`
-	ValueRaw        json.RawMessage                      `json:"VALUE_RAW"`
-	XMLID           b24.String                           `json:"XML_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostDoc) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostDoc
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostDoc) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostDoc
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostDocSettings is the SETTINGS value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostDocSettings struct {
-	DefaultView    json.RawMessage `json:"DEFAULT_VIEW"`
-	Extensions     json.RawMessage `json:"EXTENSIONS"`
-	ListHeight     b24.Number      `json:"LIST_HEIGHT"`
-	ListWidth      b24.Number      `json:"LIST_WIDTH"`
-	MaxAllowedSize b24.Number      `json:"MAX_ALLOWED_SIZE"`
-	MaxShowSize    b24.Number      `json:"MAX_SHOW_SIZE"`
-	Size           b24.Number      `json:"SIZE"`
-	TargetBlank    b24.Bool        `json:"TARGET_BLANK"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostDocSettings) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostDocSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostDocSettings) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostDocSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostDocUserType is the USER_TYPE value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostDocUserType struct {
-	BaseType          b24.String   `json:"BASE_TYPE"`
-	ClassName         b24.String   `json:"CLASS_NAME"`
-	Description       b24.String   `json:"DESCRIPTION"`
-	EditCallback      []b24.String `json:"EDIT_CALLBACK"`
-	UserTypeID        b24.String   `json:"USER_TYPE_ID"`
-	UseFieldComponent b24.Bool     `json:"USE_FIELD_COMPONENT"`
-	ViewCallback      []b24.String `json:"VIEW_CALLBACK"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostDocUserType) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostDocUserType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostDocUserType) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostDocUserType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostFile is the UF_BLOG_POST_FILE value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostFile struct {
-	CustomData      BlogpostGetItemUfBlogPostFileCustomData `json:"CUSTOM_DATA"`
-	EditFormLabel   json.RawMessage                         `json:"EDIT_FORM_LABEL"`
-	EditInList      b24.Bool                                `json:"EDIT_IN_LIST"`
-	EntityID        b24.String                              `json:"ENTITY_ID"`
-	EntityValueID   b24.Int                                 `json:"ENTITY_VALUE_ID"`
-	ErrorMessage    json.RawMessage                         `json:"ERROR_MESSAGE"`
-	FieldName       b24.String                              `json:"FIELD_NAME"`
-	HelpMessage     json.RawMessage                         `json:"HELP_MESSAGE"`
-	ID              b24.String                              `json:"ID"`
-	IsSearchable    b24.Bool                                `json:"IS_SEARCHABLE"`
-	ListColumnLabel json.RawMessage                         `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel json.RawMessage                         `json:"LIST_FILTER_LABEL"`
-	Mandatory       b24.Bool                                `json:"MANDATORY"`
-	Multiple        b24.Bool                                `json:"MULTIPLE"`
-	Settings        BlogpostGetItemUfBlogPostFileSettings   `json:"SETTINGS"`
-	ShowFilter      b24.Bool                                `json:"SHOW_FILTER"`
-	ShowInList      b24.Bool                                `json:"SHOW_IN_LIST"`
-	Sort            b24.String                              `json:"SORT"`
-	UserType        BlogpostGetItemUfBlogPostFileUserType   `json:"USER_TYPE"`
-	UserTypeID      b24.String                              `json:"USER_TYPE_ID"`
-	Value           []b24.Number                            `json:"VALUE"`
-	ValueExists     b24.Bool                                `json:"VALUE_EXISTS"`
-	ValueRaw        b24.String                              `json:"VALUE_RAW"`
-	XMLID           b24.String                              `json:"XML_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostFile) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostFile
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostFile) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostFile
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostFileCustomData is the CUSTOM_DATA value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostFileCustomData struct {
-	PhotoTemplate b24.String `json:"PHOTO_TEMPLATE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostFileCustomData) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostFileCustomData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostFileCustomData) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostFileCustomData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostFileSettings is the SETTINGS value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostFileSettings struct {
-	IblockID          json.RawMessage `json:"IBLOCK_ID"`
-	SectionID         json.RawMessage `json:"SECTION_ID"`
-	UfToSaveAllowEdit b24.Bool        `json:"UF_TO_SAVE_ALLOW_EDIT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostFileSettings) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostFileSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostFileSettings) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostFileSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostFileUserType is the USER_TYPE value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostFileUserType struct {
-	BaseType    b24.String   `json:"BASE_TYPE"`
-	ClassName   b24.String   `json:"CLASS_NAME"`
-	Description b24.String   `json:"DESCRIPTION"`
-	Tag         []b24.String `json:"TAG"`
-	UserTypeID  b24.String   `json:"USER_TYPE_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostFileUserType) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostFileUserType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostFileUserType) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostFileUserType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostImprtnt is the UF_BLOG_POST_IMPRTNT value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostImprtnt struct {
-	CustomData      json.RawMessage                          `json:"CUSTOM_DATA"`
-	EditFormLabel   b24.String                               `json:"EDIT_FORM_LABEL"`
-	EditInList      b24.Bool                                 `json:"EDIT_IN_LIST"`
-	EntityID        b24.String                               `json:"ENTITY_ID"`
-	EntityValueID   b24.Int                                  `json:"ENTITY_VALUE_ID"`
-	ErrorMessage    json.RawMessage                          `json:"ERROR_MESSAGE"`
-	FieldName       b24.String                               `json:"FIELD_NAME"`
-	HelpMessage     json.RawMessage                          `json:"HELP_MESSAGE"`
-	ID              b24.String                               `json:"ID"`
-	IsSearchable    b24.Bool                                 `json:"IS_SEARCHABLE"`
-	ListColumnLabel b24.String                               `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel b24.String                               `json:"LIST_FILTER_LABEL"`
-	Mandatory       b24.Bool                                 `json:"MANDATORY"`
-	Multiple        b24.Bool                                 `json:"MULTIPLE"`
-	Settings        BlogpostGetItemUfBlogPostImprtntSettings `json:"SETTINGS"`
-	ShowFilter      b24.Bool                                 `json:"SHOW_FILTER"`
-	ShowInList      b24.Bool                                 `json:"SHOW_IN_LIST"`
-	Sort            b24.String                               `json:"SORT"`
-	UserType        BlogpostGetItemUfBlogPostImprtntUserType `json:"USER_TYPE"`
-	UserTypeID      b24.String                               `json:"USER_TYPE_ID"`
-	Value           json.RawMessage                          `json:"VALUE"`
-	ValueExists     b24.Bool                                 `json:"VALUE_EXISTS"`
-	ValueRaw        json.RawMessage                          `json:"VALUE_RAW"`
-	XMLID           b24.String                               `json:"XML_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostImprtnt) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostImprtnt
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostImprtnt) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostImprtnt
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostImprtntSettings is the SETTINGS value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostImprtntSettings struct {
-	DefaultValue json.RawMessage `json:"DEFAULT_VALUE"`
-	MaxValue     b24.Number      `json:"MAX_VALUE"`
-	MinValue     b24.Number      `json:"MIN_VALUE"`
-	Size         b24.Number      `json:"SIZE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostImprtntSettings) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostImprtntSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostImprtntSettings) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostImprtntSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostImprtntUserType is the USER_TYPE value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostImprtntUserType struct {
-	BaseType          b24.String   `json:"BASE_TYPE"`
-	ClassName         b24.String   `json:"CLASS_NAME"`
-	Description       b24.String   `json:"DESCRIPTION"`
-	EditCallback      []b24.String `json:"EDIT_CALLBACK"`
-	UserTypeID        b24.String   `json:"USER_TYPE_ID"`
-	UseFieldComponent b24.Bool     `json:"USE_FIELD_COMPONENT"`
-	ViewCallback      []b24.String `json:"VIEW_CALLBACK"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostImprtntUserType) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostImprtntUserType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostImprtntUserType) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostImprtntUserType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostURLPrv is the UF_BLOG_POST_URL_PRV value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostURLPrv struct {
-	CustomData      json.RawMessage                         `json:"CUSTOM_DATA"`
-	EditFormLabel   json.RawMessage                         `json:"EDIT_FORM_LABEL"`
-	EditInList      b24.Bool                                `json:"EDIT_IN_LIST"`
-	EntityID        b24.String                              `json:"ENTITY_ID"`
-	EntityValueID   b24.Int                                 `json:"ENTITY_VALUE_ID"`
-	ErrorMessage    json.RawMessage                         `json:"ERROR_MESSAGE"`
-	FieldName       b24.String                              `json:"FIELD_NAME"`
-	HelpMessage     json.RawMessage                         `json:"HELP_MESSAGE"`
-	ID              b24.String                              `json:"ID"`
-	IsSearchable    b24.Bool                                `json:"IS_SEARCHABLE"`
-	ListColumnLabel json.RawMessage                         `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel json.RawMessage                         `json:"LIST_FILTER_LABEL"`
-	Mandatory       b24.Bool                                `json:"MANDATORY"`
-	Multiple        b24.Bool                                `json:"MULTIPLE"`
-	Settings        json.RawMessage                         `json:"SETTINGS"`
-	ShowFilter      b24.Bool                                `json:"SHOW_FILTER"`
-	ShowInList      b24.Bool                                `json:"SHOW_IN_LIST"`
-	Sort            b24.String                              `json:"SORT"`
-	UserType        BlogpostGetItemUfBlogPostURLPrvUserType `json:"USER_TYPE"`
-	UserTypeID      b24.String                              `json:"USER_TYPE_ID"`
-	Value           json.RawMessage                         `json:"VALUE"`
-	ValueExists     b24.Bool                                `json:"VALUE_EXISTS"`
-	ValueRaw        json.RawMessage                         `json:"VALUE_RAW"`
-	XMLID           b24.String                              `json:"XML_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostURLPrv) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostURLPrv
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostURLPrv) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostURLPrv
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostURLPrvUserType is the USER_TYPE value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostURLPrvUserType struct {
-	BaseType    b24.String `json:"BASE_TYPE"`
-	ClassName   b24.String `json:"CLASS_NAME"`
-	Description b24.String `json:"DESCRIPTION"`
-	UserTypeID  b24.String `json:"USER_TYPE_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostURLPrvUserType) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostURLPrvUserType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostURLPrvUserType) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostURLPrvUserType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostVote is the UF_BLOG_POST_VOTE value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostVote struct {
-	CustomData      json.RawMessage                       `json:"CUSTOM_DATA"`
-	EditFormLabel   json.RawMessage                       `json:"EDIT_FORM_LABEL"`
-	EditInList      b24.Bool                              `json:"EDIT_IN_LIST"`
-	EntityID        b24.String                            `json:"ENTITY_ID"`
-	EntityValueID   b24.Int                               `json:"ENTITY_VALUE_ID"`
-	ErrorMessage    json.RawMessage                       `json:"ERROR_MESSAGE"`
-	FieldName       b24.String                            `json:"FIELD_NAME"`
-	HelpMessage     json.RawMessage                       `json:"HELP_MESSAGE"`
-	ID              b24.String                            `json:"ID"`
-	IsSearchable    b24.Bool                              `json:"IS_SEARCHABLE"`
-	ListColumnLabel json.RawMessage                       `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel json.RawMessage                       `json:"LIST_FILTER_LABEL"`
-	Mandatory       b24.Bool                              `json:"MANDATORY"`
-	Multiple        b24.Bool                              `json:"MULTIPLE"`
-	Settings        BlogpostGetItemUfBlogPostVoteSettings `json:"SETTINGS"`
-	ShowFilter      b24.Bool                              `json:"SHOW_FILTER"`
-	ShowInList      b24.Bool                              `json:"SHOW_IN_LIST"`
-	Sort            b24.String                            `json:"SORT"`
-	UserType        BlogpostGetItemUfBlogPostVoteUserType `json:"USER_TYPE"`
-	UserTypeID      b24.String                            `json:"USER_TYPE_ID"`
-	Value           json.RawMessage                       `json:"VALUE"`
-	ValueExists     b24.Bool                              `json:"VALUE_EXISTS"`
-	ValueRaw        json.RawMessage                       `json:"VALUE_RAW"`
-	XMLID           b24.String                            `json:"XML_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostVote) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostVote
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostVote) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostVote
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostVoteSettings is the SETTINGS value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostVoteSettings struct {
-	ChannelID     b24.Int                          `json:"CHANNEL_ID"`
-	Notify        b24.String                       `json:"NOTIFY"`
-	Unique        b24.Number                       `json:"UNIQUE"`
-	UniqueIPDelay BlogpostGetSettingsUniqueIPDelay `json:"UNIQUE_IP_DELAY"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostVoteSettings) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostVoteSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostVoteSettings) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostVoteSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetSettingsUniqueIPDelay is the UNIQUE_IP_DELAY value of
-// log.blogpost.get.
-type BlogpostGetSettingsUniqueIPDelay struct {
-	Delay     b24.String `json:"DELAY"`
-	DelayType b24.String `json:"DELAY_TYPE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetSettingsUniqueIPDelay) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetSettingsUniqueIPDelay
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetSettingsUniqueIPDelay) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetSettingsUniqueIPDelay
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfBlogPostVoteUserType is the USER_TYPE value of
-// log.blogpost.get.
-type BlogpostGetItemUfBlogPostVoteUserType struct {
-	BaseType    b24.String `json:"BASE_TYPE"`
-	ClassName   b24.String `json:"CLASS_NAME"`
-	Description b24.String `json:"DESCRIPTION"`
-	UserTypeID  b24.String `json:"USER_TYPE_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfBlogPostVoteUserType) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfBlogPostVoteUserType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfBlogPostVoteUserType) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfBlogPostVoteUserType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfGratitude is the UF_GRATITUDE value of log.blogpost.get.
-type BlogpostGetItemUfGratitude struct {
-	CustomData      json.RawMessage                    `json:"CUSTOM_DATA"`
-	EditFormLabel   json.RawMessage                    `json:"EDIT_FORM_LABEL"`
-	EditInList      b24.Bool                           `json:"EDIT_IN_LIST"`
-	EntityID        b24.String                         `json:"ENTITY_ID"`
-	EntityValueID   b24.Int                            `json:"ENTITY_VALUE_ID"`
-	ErrorMessage    json.RawMessage                    `json:"ERROR_MESSAGE"`
-	FieldName       b24.String                         `json:"FIELD_NAME"`
-	HelpMessage     json.RawMessage                    `json:"HELP_MESSAGE"`
-	ID              b24.String                         `json:"ID"`
-	IsSearchable    b24.Bool                           `json:"IS_SEARCHABLE"`
-	ListColumnLabel json.RawMessage                    `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel json.RawMessage                    `json:"LIST_FILTER_LABEL"`
-	Mandatory       b24.Bool                           `json:"MANDATORY"`
-	Multiple        b24.Bool                           `json:"MULTIPLE"`
-	Settings        BlogpostGetItemUfGratitudeSettings `json:"SETTINGS"`
-	ShowFilter      b24.Bool                           `json:"SHOW_FILTER"`
-	ShowInList      b24.Bool                           `json:"SHOW_IN_LIST"`
-	Sort            b24.String                         `json:"SORT"`
-	UserType        BlogpostGetItemUfGratitudeUserType `json:"USER_TYPE"`
-	UserTypeID      b24.String                         `json:"USER_TYPE_ID"`
-	Value           json.RawMessage                    `json:"VALUE"`
-	ValueExists     b24.Bool                           `json:"VALUE_EXISTS"`
-	ValueRaw        json.RawMessage                    `json:"VALUE_RAW"`
-	XMLID           b24.String                         `json:"XML_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfGratitude) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfGratitude
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfGratitude) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfGratitude
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfGratitudeSettings is the SETTINGS value of
-// log.blogpost.get.
-type BlogpostGetItemUfGratitudeSettings struct {
-	DefaultValue json.RawMessage `json:"DEFAULT_VALUE"`
-	MaxValue     b24.Number      `json:"MAX_VALUE"`
-	MinValue     b24.Number      `json:"MIN_VALUE"`
-	Size         b24.Number      `json:"SIZE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfGratitudeSettings) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfGratitudeSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfGratitudeSettings) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfGratitudeSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfGratitudeUserType is the USER_TYPE value of
-// log.blogpost.get.
-type BlogpostGetItemUfGratitudeUserType struct {
-	BaseType          b24.String   `json:"BASE_TYPE"`
-	ClassName         b24.String   `json:"CLASS_NAME"`
-	Description       b24.String   `json:"DESCRIPTION"`
-	EditCallback      []b24.String `json:"EDIT_CALLBACK"`
-	UserTypeID        b24.String   `json:"USER_TYPE_ID"`
-	UseFieldComponent b24.Bool     `json:"USE_FIELD_COMPONENT"`
-	ViewCallback      []b24.String `json:"VIEW_CALLBACK"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfGratitudeUserType) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfGratitudeUserType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfGratitudeUserType) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfGratitudeUserType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfImprtantDateEnd is the UF_IMPRTANT_DATE_END value of
-// log.blogpost.get.
-type BlogpostGetItemUfImprtantDateEnd struct {
-	CustomData      json.RawMessage                          `json:"CUSTOM_DATA"`
-	EditFormLabel   b24.String                               `json:"EDIT_FORM_LABEL"`
-	EditInList      b24.Bool                                 `json:"EDIT_IN_LIST"`
-	EntityID        b24.String                               `json:"ENTITY_ID"`
-	EntityValueID   b24.Int                                  `json:"ENTITY_VALUE_ID"`
-	ErrorMessage    json.RawMessage                          `json:"ERROR_MESSAGE"`
-	FieldName       b24.String                               `json:"FIELD_NAME"`
-	HelpMessage     json.RawMessage                          `json:"HELP_MESSAGE"`
-	ID              b24.String                               `json:"ID"`
-	IsSearchable    b24.Bool                                 `json:"IS_SEARCHABLE"`
-	ListColumnLabel b24.String                               `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel json.RawMessage                          `json:"LIST_FILTER_LABEL"`
-	Mandatory       b24.Bool                                 `json:"MANDATORY"`
-	Multiple        b24.Bool                                 `json:"MULTIPLE"`
-	Settings        BlogpostGetItemUfImprtantDateEndSettings `json:"SETTINGS"`
-	ShowFilter      b24.Bool                                 `json:"SHOW_FILTER"`
-	ShowInList      b24.Bool                                 `json:"SHOW_IN_LIST"`
-	Sort            b24.String                               `json:"SORT"`
-	UserType        BlogpostGetItemUfImprtantDateEndUserType `json:"USER_TYPE"`
-	UserTypeID      b24.String                               `json:"USER_TYPE_ID"`
-	Value           b24.String                               `json:"VALUE"`
-	ValueExists     b24.Bool                                 `json:"VALUE_EXISTS"`
-	ValueRaw        json.RawMessage                          `json:"VALUE_RAW"`
-	XMLID           b24.String                               `json:"XML_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfImprtantDateEnd) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfImprtantDateEnd
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfImprtantDateEnd) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfImprtantDateEnd
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfImprtantDateEndSettings is the SETTINGS value of
-// log.blogpost.get.
-type BlogpostGetItemUfImprtantDateEndSettings struct {
-	DefaultValue BlogpostGetSettingsDefaultValue `json:"DEFAULT_VALUE"`
-	UseSecond    b24.Bool                        `json:"USE_SECOND"`
-	UseTimezone  b24.Bool                        `json:"USE_TIMEZONE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfImprtantDateEndSettings) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfImprtantDateEndSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfImprtantDateEndSettings) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfImprtantDateEndSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetSettingsDefaultValue is the DEFAULT_VALUE value of
-// log.blogpost.get.
-type BlogpostGetSettingsDefaultValue struct {
-	Type  b24.String `json:"TYPE"`
-	Value b24.String `json:"VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetSettingsDefaultValue) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetSettingsDefaultValue
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetSettingsDefaultValue) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetSettingsDefaultValue
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfImprtantDateEndUserType is the USER_TYPE value of
-// log.blogpost.get.
-type BlogpostGetItemUfImprtantDateEndUserType struct {
-	BaseType          b24.String   `json:"BASE_TYPE"`
-	ClassName         b24.String   `json:"CLASS_NAME"`
-	Description       b24.String   `json:"DESCRIPTION"`
-	EditCallback      []b24.String `json:"EDIT_CALLBACK"`
-	UserTypeID        b24.String   `json:"USER_TYPE_ID"`
-	UseFieldComponent b24.Bool     `json:"USE_FIELD_COMPONENT"`
-	ViewCallback      []b24.String `json:"VIEW_CALLBACK"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfImprtantDateEndUserType) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfImprtantDateEndUserType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfImprtantDateEndUserType) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfImprtantDateEndUserType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfMailMessage is the UF_MAIL_MESSAGE value of
-// log.blogpost.get.
-type BlogpostGetItemUfMailMessage struct {
-	CustomData      json.RawMessage                      `json:"CUSTOM_DATA"`
-	EditFormLabel   json.RawMessage                      `json:"EDIT_FORM_LABEL"`
-	EditInList      b24.Bool                             `json:"EDIT_IN_LIST"`
-	EntityID        b24.String                           `json:"ENTITY_ID"`
-	EntityValueID   b24.Int                              `json:"ENTITY_VALUE_ID"`
-	ErrorMessage    json.RawMessage                      `json:"ERROR_MESSAGE"`
-	FieldName       b24.String                           `json:"FIELD_NAME"`
-	HelpMessage     json.RawMessage                      `json:"HELP_MESSAGE"`
-	ID              b24.String                           `json:"ID"`
-	IsSearchable    b24.Bool                             `json:"IS_SEARCHABLE"`
-	ListColumnLabel json.RawMessage                      `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel json.RawMessage                      `json:"LIST_FILTER_LABEL"`
-	Mandatory       b24.Bool                             `json:"MANDATORY"`
-	Multiple        b24.Bool                             `json:"MULTIPLE"`
-	Settings        json.RawMessage                      `json:"SETTINGS"`
-	ShowFilter      b24.Bool                             `json:"SHOW_FILTER"`
-	ShowInList      b24.Bool                             `json:"SHOW_IN_LIST"`
-	Sort            b24.String                           `json:"SORT"`
-	UserType        BlogpostGetItemUfMailMessageUserType `json:"USER_TYPE"`
-	UserTypeID      b24.String                           `json:"USER_TYPE_ID"`
-	Value           json.RawMessage                      `json:"VALUE"`
-	ValueExists     b24.Bool                             `json:"VALUE_EXISTS"`
-	ValueRaw        json.RawMessage                      `json:"VALUE_RAW"`
-	XMLID           b24.String                           `json:"XML_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfMailMessage) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfMailMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfMailMessage) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfMailMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlogpostGetItemUfMailMessageUserType is the USER_TYPE value of
-// log.blogpost.get.
-type BlogpostGetItemUfMailMessageUserType struct {
-	BaseType     b24.String   `json:"BASE_TYPE"`
-	ClassName    b24.String   `json:"CLASS_NAME"`
-	Description  b24.String   `json:"DESCRIPTION"`
-	EditCallback []b24.String `json:"EDIT_CALLBACK"`
-	UserTypeID   b24.String   `json:"USER_TYPE_ID"`
-	ViewCallback []b24.String `json:"VIEW_CALLBACK"`
-	OnBeforeSave []b24.String `json:"onBeforeSave"`
-	OnDelete     []b24.String `json:"onDelete"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlogpostGetItemUfMailMessageUserType) UnmarshalJSON(data []byte) error {
-	type plain BlogpostGetItemUfMailMessageUserType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlogpostGetItemUfMailMessageUserType) MarshalJSON() ([]byte, error) {
-	type plain BlogpostGetItemUfMailMessageUserType
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // BlogpostGetusersImportant calls log.blogpost.getusers.important: View Users

@@ -1684,13 +1684,20 @@ func (p *MessageThreadParams) validate() error {
 
 // MessageThreadItem is one row of mail.message.thread.
 type MessageThreadItem struct {
-	ID      b24.Int    `json:"id"`
+	// E-mail identifier
+	ID b24.Int `json:"id"`
+	// E-mail subject
 	Subject b24.String `json:"subject"`
-	From    b24.String `json:"from"`
-	To      b24.String `json:"to"`
-	Cc      b24.String `json:"cc"`
-	Date    b24.String `json:"date"`
-	Body    b24.String `json:"body"`
+	// E-mail sender
+	From b24.String `json:"from"`
+	// E-mail recipient
+	To b24.String `json:"to"`
+	// CC recipients
+	Cc b24.String `json:"cc"`
+	// E-mail date and time
+	Date b24.String `json:"date"`
+	// E-mail text
+	Body b24.String `json:"body"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -5,6 +5,7 @@ package sale
 import (
 	"context"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"iter"
 	"time"
 )
 
@@ -22,9 +23,6 @@ type Paymentitembasket struct {
 	PaymentID  b24.Int    `json:"paymentId"`
 	Quantity   b24.Number `json:"quantity"`
 	XMLID      b24.String `json:"xmlId"`
-	// Array of objects with information about the selected bindings of basket
-	// items to payments
-	PaymentItemBasket []b24.String `json:"paymentItemBasket"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -407,8 +405,8 @@ func (v PaymentitembasketGetfieldsResult) MarshalJSON() ([]byte, error) {
 //   - 200040300010: Insufficient permissions to read bindings of basket
 //     items to payments
 //   - 0: Other errors (e.g., fatal errors)
-func PaymentitembasketList(ctx context.Context, c b24.Caller, p PaymentitembasketListParams, opts ...b24.CallOption) (*Paymentitembasket, error) {
-	var out Paymentitembasket
+func PaymentitembasketList(ctx context.Context, c b24.Caller, p PaymentitembasketListParams, opts ...b24.CallOption) (*PaymentitembasketListResult, error) {
+	var out PaymentitembasketListResult
 	if err := b24.Invoke(ctx, c, PaymentitembasketListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -418,13 +416,36 @@ func PaymentitembasketList(ctx context.Context, c b24.Caller, p Paymentitembaske
 // PaymentitembasketListCommand is sale.paymentitembasket.list as a command for
 // a batch (see b24.Add); its result decodes as PaymentitembasketList's does.
 // Required parameters are not checked here: the portal reports them.
-func PaymentitembasketListCommand(p PaymentitembasketListParams) b24.Command[*Paymentitembasket] {
-	return b24.Command[*Paymentitembasket]{Request: b24.Request{
+func PaymentitembasketListCommand(p PaymentitembasketListParams) b24.Command[*PaymentitembasketListResult] {
+	return b24.Command[*PaymentitembasketListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.paymentitembasket.list",
 		Params:     p,
 		Version:    2,
 	}}
+}
+
+// PaymentitembasketListAll iterates over every row of
+// sale.paymentitembasket.list, requesting page after page (start/next) as the
+// loop asks for more.
+func PaymentitembasketListAll(ctx context.Context, c b24.Caller, p PaymentitembasketListParams, opts ...b24.CallOption) iter.Seq2[Paymentitembasket, error] {
+	return b24.List[Paymentitembasket](ctx, c, PaymentitembasketListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
+		IDField:  "id",
+		ItemsKey: "paymentItemsBasket",
+	}, opts...)
+}
+
+// PaymentitembasketListExport reads every row of sale.paymentitembasket.list
+// by ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the
+// fast way to read a large list. The filter in p still applies; its order is
+// replaced.
+func PaymentitembasketListExport(ctx context.Context, c b24.Caller, p PaymentitembasketListParams, opts ...b24.CallOption) iter.Seq2[Paymentitembasket, error] {
+	return b24.Export[Paymentitembasket](ctx, c, PaymentitembasketListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
+		IDField:  "id",
+		ItemsKey: "paymentItemsBasket",
+	}, opts...)
 }
 
 // PaymentitembasketListParams holds the parameters of
@@ -503,6 +524,25 @@ type PaymentitembasketListParams struct {
 	//
 	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
+}
+
+// PaymentitembasketListResult is the result of sale.paymentitembasket.list.
+type PaymentitembasketListResult struct {
+	PaymentItemsBasket []Paymentitembasket `json:"paymentItemsBasket"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PaymentitembasketListResult) UnmarshalJSON(data []byte) error {
+	type plain PaymentitembasketListResult
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PaymentitembasketListResult) MarshalJSON() ([]byte, error) {
+	type plain PaymentitembasketListResult
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // PaymentitembasketUpdate calls sale.paymentitembasket.update: Update the

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
+	"iter"
 )
 
 // Status is one status of sale.status, as the family's methods return it. Its
@@ -21,8 +22,6 @@ type Status struct {
 	Sort   b24.Int    `json:"sort"`
 	Type   b24.String `json:"type"`
 	XMLID  b24.String `json:"xmlId"`
-	// An array of objects with information about the selected statuses
-	Status []b24.String `json:"status"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -419,8 +418,8 @@ func (v StatusGetFieldsResult) MarshalJSON() ([]byte, error) {
 //
 //   - 200040300010: Insufficient permissions to read statuses
 //   - 0: Other errors (e.g., fatal errors)
-func StatusList(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) (*Status, error) {
-	var out Status
+func StatusList(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) (*StatusListResult, error) {
+	var out StatusListResult
 	if err := b24.Invoke(ctx, c, StatusListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -430,13 +429,34 @@ func StatusList(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b
 // StatusListCommand is sale.status.list as a command for a batch (see
 // b24.Add); its result decodes as StatusList's does. Required parameters are
 // not checked here: the portal reports them.
-func StatusListCommand(p StatusListParams) b24.Command[*Status] {
-	return b24.Command[*Status]{Request: b24.Request{
+func StatusListCommand(p StatusListParams) b24.Command[*StatusListResult] {
+	return b24.Command[*StatusListResult]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "sale.status.list",
 		Params:     p,
 		Version:    2,
 	}}
+}
+
+// StatusListAll iterates over every row of sale.status.list, requesting page
+// after page (start/next) as the loop asks for more.
+func StatusListAll(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) iter.Seq2[Status, error] {
+	return b24.List[Status](ctx, c, StatusListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
+		IDField:  "id",
+		ItemsKey: "statuses",
+	}, opts...)
+}
+
+// StatusListExport reads every row of sale.status.list by ID (start=-1, filter
+// >ID, ordered by ID), many pages per batch call: the fast way to read a large
+// list. The filter in p still applies; its order is replaced.
+func StatusListExport(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) iter.Seq2[Status, error] {
+	return b24.Export[Status](ctx, c, StatusListCommand(p).Request, b24.ListSpec{
+		ByID:     true,
+		IDField:  "id",
+		ItemsKey: "statuses",
+	}, opts...)
 }
 
 // StatusListParams holds the parameters of sale.status.list.
@@ -512,6 +532,25 @@ type StatusListParams struct {
 	//
 	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
+}
+
+// StatusListResult is the result of sale.status.list.
+type StatusListResult struct {
+	Statuses []Status `json:"statuses"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *StatusListResult) UnmarshalJSON(data []byte) error {
+	type plain StatusListResult
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v StatusListResult) MarshalJSON() ([]byte, error) {
+	type plain StatusListResult
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // StatusUpdate calls sale.status.update: Update status.

@@ -222,8 +222,16 @@ func (p *UserGetParams) validate() error {
 
 // UserGetItem is one row of sonet_group.user.get.
 type UserGetItem struct {
-	Role   b24.String `json:"ROLE"`
-	UserID b24.String `json:"USER_ID"`
+	// Identifier of the participant
+	UserID b24.Int `json:"USER_ID"`
+	// Role of the participant.
+	//
+	// Possible values:
+	//
+	//   - A — owner
+	//   - E — moderator
+	//   - K — participant
+	Role UserGetItemRole `json:"ROLE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -238,6 +246,30 @@ func (v *UserGetItem) UnmarshalJSON(data []byte) error {
 func (v UserGetItem) MarshalJSON() ([]byte, error) {
 	type plain UserGetItem
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// UserGetItemRole is the ROLE of sonet_group.user.get: the constants below are
+// the documented values; others are accepted too.
+type UserGetItemRole string
+
+// The documented values of UserGetItemRole.
+const (
+	// owner
+	UserGetItemRoleA UserGetItemRole = "A"
+	// moderator
+	UserGetItemRoleE UserGetItemRole = "E"
+	// participant
+	UserGetItemRoleK UserGetItemRole = "K"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *UserGetItemRole) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = UserGetItemRole(s)
+	return nil
 }
 
 // UserGroups calls sonet_group.user.groups: Get the list of groups for the
@@ -278,11 +310,28 @@ type UserGroupsParams struct{}
 
 // UserGroupsItem is one row of sonet_group.user.groups.
 type UserGroupsItem struct {
-	GroupID      b24.String      `json:"GROUP_ID"`
-	GroupImage   b24.String      `json:"GROUP_IMAGE"`
-	GroupImageID json.RawMessage `json:"GROUP_IMAGE_ID"`
-	GroupName    b24.String      `json:"GROUP_NAME"`
-	Role         b24.String      `json:"ROLE"`
+	// Group identifier
+	GroupID b24.Int `json:"GROUP_ID"`
+	// Group name
+	GroupName b24.String `json:"GROUP_NAME"`
+	// Role of the current user.
+	//
+	// Possible values:
+	//
+	//   - A — owner
+	//   - E — moderator
+	//   - K — participant
+	Role UserGroupsItemRole `json:"ROLE"`
+	// Group avatar identifier
+	GroupImageID b24.String `json:"GROUP_IMAGE_ID"`
+	// URL of the group avatar
+	GroupImage b24.String `json:"GROUP_IMAGE"`
+	// Indicator of an extranet group.
+	//
+	// This field is returned only for extranet groups:
+	//
+	//   - Y — extranet group
+	IsExtranet UserGroupsItemIsExtranet `json:"IS_EXTRANET"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -297,6 +346,50 @@ func (v *UserGroupsItem) UnmarshalJSON(data []byte) error {
 func (v UserGroupsItem) MarshalJSON() ([]byte, error) {
 	type plain UserGroupsItem
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// UserGroupsItemRole is the ROLE of sonet_group.user.groups: the constants
+// below are the documented values; others are accepted too.
+type UserGroupsItemRole string
+
+// The documented values of UserGroupsItemRole.
+const (
+	// owner
+	UserGroupsItemRoleA UserGroupsItemRole = "A"
+	// moderator
+	UserGroupsItemRoleE UserGroupsItemRole = "E"
+	// participant
+	UserGroupsItemRoleK UserGroupsItemRole = "K"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *UserGroupsItemRole) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = UserGroupsItemRole(s)
+	return nil
+}
+
+// UserGroupsItemIsExtranet is the IS_EXTRANET of sonet_group.user.groups: the
+// constants below are the documented values; others are accepted too.
+type UserGroupsItemIsExtranet string
+
+// The documented values of UserGroupsItemIsExtranet.
+const (
+	// extranet group
+	UserGroupsItemIsExtranetY UserGroupsItemIsExtranet = "Y"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *UserGroupsItemIsExtranet) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = UserGroupsItemIsExtranet(s)
+	return nil
 }
 
 // UserInvite calls sonet_group.user.invite: Invite users to group.

@@ -10,9 +10,10 @@ import (
 
 // Commentitem is one commentitem of task.commentitem, as the family's methods
 // return it. Its fields are the union of what the family's pages document
-// (task-comment-item-get, task-comment-item-add, task-comment-item-update),
-// typed by the *.fields page where it gives a type; a value that does not fit
-// its field's type is kept raw in Extra rather than failing the call.
+// (task-comment-item-get, task-comment-item-get-list, task-comment-item-add,
+// task-comment-item-update), typed by the *.fields page where it gives a type;
+// a value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
 type Commentitem struct {
 	// HTML code of the comment
 	PostMessageHTML b24.String `json:"POST_MESSAGE_HTML"`

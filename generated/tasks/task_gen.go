@@ -9889,16 +9889,38 @@ func (p *TaskResultListParams) validate() error {
 
 // TaskResultListItem is one row of tasks.task.result.list.
 type TaskResultListItem struct {
-	CommentID     b24.Int      `json:"commentId"`
-	CreatedAt     b24.String   `json:"createdAt"`
-	CreatedBy     b24.Number   `json:"createdBy"`
-	Files         []b24.Number `json:"files"`
-	FormattedText b24.String   `json:"formattedText"`
-	ID            b24.Int      `json:"id"`
-	Status        b24.Number   `json:"status"`
-	TaskID        b24.Int      `json:"taskId"`
-	Text          b24.String   `json:"text"`
-	UpdatedAt     b24.String   `json:"updatedAt"`
+	// The identifier of the result
+	ID b24.Int `json:"id"`
+	// The identifier of the task
+	TaskID b24.Int `json:"taskId"`
+	// The identifier of the comment marked as a result
+	CommentID b24.Int `json:"commentId"`
+	// The identifier of the user who marked the result
+	CreatedBy b24.Int `json:"createdBy"`
+	// The date and time the result was marked in ISO 8601 format
+	CreatedAt b24.String `json:"createdAt"`
+	// The date and time of the last modification of the result in ISO 8601 format
+	UpdatedAt b24.String `json:"updatedAt"`
+	// The status of the result. Possible values:
+	//
+	//   - 0 — result is open
+	//   - 1 — result is closed
+	//
+	// The result becomes closed after the task is completed and retains this
+	// status after the task is resumed. Only new results in an unfinished task
+	// will be open.
+	//
+	// A comment with an open result cannot be added again to the result. If the
+	// result is closed, adding is possible
+	Status b24.Int `json:"status"`
+	// The text of the result
+	Text b24.String `json:"text"`
+	// The text of the result with formatting
+	FormattedText b24.String `json:"formattedText"`
+	// A list of identifiers of files attached to the result.
+	//
+	// Contains an empty array if there are no files in the comment
+	Files json.RawMessage `json:"files"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -30,5 +30,5 @@ func ExampleExternalLineGet() {
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: []telephony.ExternalLineGetItem
+	// Output: []telephony.ExternalLine
 }

@@ -847,11 +847,22 @@ func (p *ExternalCallSearchCRMEntitiesParams) validate() error {
 // ExternalCallSearchCRMEntitiesItem is one row of
 // telephony.externalCall.searchCrmEntities.
 type ExternalCallSearchCRMEntitiesItem struct {
-	AssignedBy    ExternalCallSearchCRMEntitiesItemAssignedBy `json:"ASSIGNED_BY"`
-	AssignedByID  b24.Int                                     `json:"ASSIGNED_BY_ID"`
-	CRMEntityID   b24.Int                                     `json:"CRM_ENTITY_ID"`
-	CRMEntityType b24.String                                  `json:"CRM_ENTITY_TYPE"`
-	Name          b24.String                                  `json:"NAME"`
+	// Type of the CRM object.
+	//
+	// Possible values:
+	//
+	//   - CONTACT — contact
+	//   - LEAD — lead
+	//   - COMPANY — company
+	CRMEntityType ExternalCallSearchCRMEntitiesItemCRMEntityType `json:"CRM_ENTITY_TYPE"`
+	// Identifier of the CRM object
+	CRMEntityID b24.Int `json:"CRM_ENTITY_ID"`
+	// Identifier of the responsible employee
+	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
+	// Name or full name of the found CRM object
+	Name b24.String `json:"NAME"`
+	// Data of the responsible employee
+	AssignedBy ExternalCallSearchCRMEntitiesItemAssignedBy `json:"ASSIGNED_BY"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -871,12 +882,27 @@ func (v ExternalCallSearchCRMEntitiesItem) MarshalJSON() ([]byte, error) {
 // ExternalCallSearchCRMEntitiesItemAssignedBy is the ASSIGNED_BY value of
 // telephony.externalCall.searchCrmEntities.
 type ExternalCallSearchCRMEntitiesItemAssignedBy struct {
-	ID             b24.String      `json:"ID"`
-	PersonalMobile b24.String      `json:"PERSONAL_MOBILE"`
-	PersonalPhone  json.RawMessage `json:"PERSONAL_PHONE"`
-	TimemanStatus  b24.String      `json:"TIMEMAN_STATUS"`
-	UserPhoneInner json.RawMessage `json:"USER_PHONE_INNER"`
-	WorkPhone      json.RawMessage `json:"WORK_PHONE"`
+	// Identifier of the employee
+	ID b24.Int `json:"ID"`
+	// Status of the employee's working time.
+	//
+	// Possible values:
+	//
+	//   - OPENED — workday started
+	//   - CLOSED — workday ended
+	//   - PAUSED — break
+	//   - EXPIRED — workday expired
+	//   - UNAVAILABLE — time tracking is disabled for the employee
+	//   - NOT_INSTALLED — time tracking module is not installed
+	TimemanStatus ExternalCallSearchCRMEntitiesByTimemanStatus `json:"TIMEMAN_STATUS"`
+	// Employee's internal number
+	UserPhoneInner b24.String `json:"USER_PHONE_INNER"`
+	// Employee's work phone
+	WorkPhone b24.String `json:"WORK_PHONE"`
+	// Employee's personal phone
+	PersonalPhone b24.String `json:"PERSONAL_PHONE"`
+	// Employee's mobile phone
+	PersonalMobile b24.String `json:"PERSONAL_MOBILE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -891,6 +917,62 @@ func (v *ExternalCallSearchCRMEntitiesItemAssignedBy) UnmarshalJSON(data []byte)
 func (v ExternalCallSearchCRMEntitiesItemAssignedBy) MarshalJSON() ([]byte, error) {
 	type plain ExternalCallSearchCRMEntitiesItemAssignedBy
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ExternalCallSearchCRMEntitiesItemCRMEntityType is the CRM_ENTITY_TYPE of
+// telephony.externalCall.searchCrmEntities: the constants below are the
+// documented values; others are accepted too.
+type ExternalCallSearchCRMEntitiesItemCRMEntityType string
+
+// The documented values of ExternalCallSearchCRMEntitiesItemCRMEntityType.
+const (
+	// contact
+	ExternalCallSearchCRMEntitiesItemCRMEntityTypeContact ExternalCallSearchCRMEntitiesItemCRMEntityType = "CONTACT"
+	// lead
+	ExternalCallSearchCRMEntitiesItemCRMEntityTypeLead ExternalCallSearchCRMEntitiesItemCRMEntityType = "LEAD"
+	// company
+	ExternalCallSearchCRMEntitiesItemCRMEntityTypeCompany ExternalCallSearchCRMEntitiesItemCRMEntityType = "COMPANY"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ExternalCallSearchCRMEntitiesItemCRMEntityType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ExternalCallSearchCRMEntitiesItemCRMEntityType(s)
+	return nil
+}
+
+// ExternalCallSearchCRMEntitiesByTimemanStatus is the TIMEMAN_STATUS of
+// telephony.externalCall.searchCrmEntities: the constants below are the
+// documented values; others are accepted too.
+type ExternalCallSearchCRMEntitiesByTimemanStatus string
+
+// The documented values of ExternalCallSearchCRMEntitiesByTimemanStatus.
+const (
+	// workday started
+	ExternalCallSearchCRMEntitiesByTimemanStatusOpened ExternalCallSearchCRMEntitiesByTimemanStatus = "OPENED"
+	// workday ended
+	ExternalCallSearchCRMEntitiesByTimemanStatusClosed ExternalCallSearchCRMEntitiesByTimemanStatus = "CLOSED"
+	// break
+	ExternalCallSearchCRMEntitiesByTimemanStatusPaused ExternalCallSearchCRMEntitiesByTimemanStatus = "PAUSED"
+	// workday expired
+	ExternalCallSearchCRMEntitiesByTimemanStatusExpired ExternalCallSearchCRMEntitiesByTimemanStatus = "EXPIRED"
+	// time tracking is disabled for the employee
+	ExternalCallSearchCRMEntitiesByTimemanStatusUnavailable ExternalCallSearchCRMEntitiesByTimemanStatus = "UNAVAILABLE"
+	// time tracking module is not installed
+	ExternalCallSearchCRMEntitiesByTimemanStatusNotInstalled ExternalCallSearchCRMEntitiesByTimemanStatus = "NOT_INSTALLED"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ExternalCallSearchCRMEntitiesByTimemanStatus) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ExternalCallSearchCRMEntitiesByTimemanStatus(s)
+	return nil
 }
 
 // ExternalCallShow calls telephony.externalCall.show: Show Call Card to User.

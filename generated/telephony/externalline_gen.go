@@ -8,6 +8,34 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// ExternalLine is one externalLine of telephony.externalLine, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (telephony-external-line-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type ExternalLine struct {
+	// External line number
+	Number b24.String `json:"NUMBER"`
+	// Name of the external line
+	Name b24.String `json:"NAME"`
+	// Flag for automatic CRM object creation
+	CRMAutoCreate b24.String `json:"CRM_AUTO_CREATE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ExternalLine) UnmarshalJSON(data []byte) error {
+	type plain ExternalLine
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ExternalLine) MarshalJSON() ([]byte, error) {
+	type plain ExternalLine
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // ExternalLineAdd calls telephony.externalLine.add: Add External Line.
 //
 // The method telephony.externalLine.add adds an external line to the
@@ -172,8 +200,8 @@ func (p *ExternalLineDeleteParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - WRONG_AUTH_TYPE: Method called outside the context of the application
-func ExternalLineGet(ctx context.Context, c b24.Caller, p ExternalLineGetParams, opts ...b24.CallOption) ([]ExternalLineGetItem, error) {
-	var out []ExternalLineGetItem
+func ExternalLineGet(ctx context.Context, c b24.Caller, p ExternalLineGetParams, opts ...b24.CallOption) ([]ExternalLine, error) {
+	var out []ExternalLine
 	if err := b24.Invoke(ctx, c, ExternalLineGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -183,8 +211,8 @@ func ExternalLineGet(ctx context.Context, c b24.Caller, p ExternalLineGetParams,
 // ExternalLineGetCommand is telephony.externalLine.get as a command for a
 // batch (see b24.Add); its result decodes as ExternalLineGet's does. Required
 // parameters are not checked here: the portal reports them.
-func ExternalLineGetCommand(p ExternalLineGetParams) b24.Command[[]ExternalLineGetItem] {
-	return b24.Command[[]ExternalLineGetItem]{Request: b24.Request{
+func ExternalLineGetCommand(p ExternalLineGetParams) b24.Command[[]ExternalLine] {
+	return b24.Command[[]ExternalLine]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "telephony.externalLine.get",
 		Params:     p,
@@ -194,27 +222,6 @@ func ExternalLineGetCommand(p ExternalLineGetParams) b24.Command[[]ExternalLineG
 
 // ExternalLineGetParams holds the parameters of telephony.externalLine.get.
 type ExternalLineGetParams struct{}
-
-// ExternalLineGetItem is one row of telephony.externalLine.get.
-type ExternalLineGetItem struct {
-	CRMAutoCreate b24.Bool   `json:"CRM_AUTO_CREATE"`
-	Name          b24.String `json:"NAME"`
-	Number        b24.String `json:"NUMBER"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ExternalLineGetItem) UnmarshalJSON(data []byte) error {
-	type plain ExternalLineGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ExternalLineGetItem) MarshalJSON() ([]byte, error) {
-	type plain ExternalLineGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
 
 // ExternalLineUpdate calls telephony.externalLine.update: Update External
 // Line.

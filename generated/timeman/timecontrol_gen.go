@@ -508,6 +508,47 @@ func (v *TimecontrolReportsSettingsReportViewType) UnmarshalJSON(data []byte) er
 	return nil
 }
 
+// TimecontrolReportsUsers is one timecontrol reports users of
+// timeman.timecontrol.reports.users, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (timeman-timecontrol-reports-users-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type TimecontrolReportsUsers struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// Full name of the user
+	Name b24.String `json:"name"`
+	// First name
+	FirstName b24.String `json:"first_name"`
+	// Last name
+	LastName b24.String `json:"last_name"`
+	// Job title
+	WorkPosition b24.String `json:"work_position"`
+	// URL of the user's avatar.
+	//
+	// If the value is empty, the user does not have an avatar.
+	Avatar b24.String `json:"avatar"`
+	// Gender
+	PersonalGender b24.String `json:"personal_gender"`
+	// Date of the user's last activity in ATOM format
+	LastActivityDate b24.String `json:"last_activity_date"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimecontrolReportsUsers) UnmarshalJSON(data []byte) error {
+	type plain TimecontrolReportsUsers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimecontrolReportsUsers) MarshalJSON() ([]byte, error) {
+	type plain TimecontrolReportsUsers
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // TimecontrolSettings is one timecontrol settings of
 // timeman.timecontrol.settings, as the family's methods return it. Its fields
 // are the union of what the family's pages document
@@ -884,8 +925,8 @@ type TimecontrolReportsSettingsGetParams struct{}
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func TimecontrolReportsUsersGet(ctx context.Context, c b24.Caller, p TimecontrolReportsUsersGetParams, opts ...b24.CallOption) ([]TimecontrolReportsUsersGetItem, error) {
-	var out []TimecontrolReportsUsersGetItem
+func TimecontrolReportsUsersGet(ctx context.Context, c b24.Caller, p TimecontrolReportsUsersGetParams, opts ...b24.CallOption) ([]TimecontrolReportsUsers, error) {
+	var out []TimecontrolReportsUsers
 	if err := b24.Invoke(ctx, c, TimecontrolReportsUsersGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -896,8 +937,8 @@ func TimecontrolReportsUsersGet(ctx context.Context, c b24.Caller, p Timecontrol
 // as a command for a batch (see b24.Add); its result decodes as
 // TimecontrolReportsUsersGet's does. Required parameters are not checked here:
 // the portal reports them.
-func TimecontrolReportsUsersGetCommand(p TimecontrolReportsUsersGetParams) b24.Command[[]TimecontrolReportsUsersGetItem] {
-	return b24.Command[[]TimecontrolReportsUsersGetItem]{Request: b24.Request{
+func TimecontrolReportsUsersGetCommand(p TimecontrolReportsUsersGetParams) b24.Command[[]TimecontrolReportsUsers] {
+	return b24.Command[[]TimecontrolReportsUsers]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "timeman.timecontrol.reports.users.get",
 		Params:     p,
@@ -914,33 +955,6 @@ type TimecontrolReportsUsersGetParams struct {
 	// The department identifier can be obtained using the get department list
 	// method.
 	DepartmentID b24.Opt[b24.Int] `json:"DEPARTMENT_ID,omitzero"`
-}
-
-// TimecontrolReportsUsersGetItem is one row of
-// timeman.timecontrol.reports.users.get.
-type TimecontrolReportsUsersGetItem struct {
-	Avatar           b24.String `json:"avatar"`
-	FirstName        b24.String `json:"first_name"`
-	ID               b24.Int    `json:"id"`
-	LastActivityDate b24.String `json:"last_activity_date"`
-	LastName         b24.String `json:"last_name"`
-	Name             b24.String `json:"name"`
-	PersonalGender   b24.String `json:"personal_gender"`
-	WorkPosition     b24.String `json:"work_position"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsUsersGetItem) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsUsersGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsUsersGetItem) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsUsersGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimecontrolSettingsGet calls timeman.timecontrol.settings.get: Get Time

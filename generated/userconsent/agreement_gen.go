@@ -44,10 +44,17 @@ type AgreementListParams struct{}
 
 // AgreementListItem is one row of userconsent.agreement.list.
 type AgreementListItem struct {
-	Active     b24.Bool   `json:"ACTIVE"`
-	ID         b24.String `json:"ID"`
+	// Identifier of the agreement
+	ID b24.Int `json:"ID"`
+	// Name of the agreement
+	Name b24.String `json:"NAME"`
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Active b24.Bool `json:"ACTIVE"`
+	// Language identifier of the agreement
 	LanguageID b24.String `json:"LANGUAGE_ID"`
-	Name       b24.String `json:"NAME"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -163,8 +170,10 @@ func (v AgreementTextParamsReplace) MarshalJSON() ([]byte, error) {
 
 // AgreementTextResult is the result of userconsent.agreement.text.
 type AgreementTextResult struct {
+	// Title of the agreement
 	Label b24.String `json:"LABEL"`
-	Text  b24.String `json:"TEXT"`
+	// Text of the agreement
+	Text b24.String `json:"TEXT"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -422,6 +422,10 @@ func (c *checker) judge(checks []rowCheck, result bool) {
 			c.listed(rc.row.line, rc.name, what, "the page's tables give it different types: "+strings.Join(slices.Sorted(mapKeys(g.classes)), ", "))
 			continue
 		}
+		if k := c.renamedInExample(rc); k != "" {
+			c.listed(rc.row.line, rc.name, what, fmt.Sprintf("the table names it %s, the page's example answers %s (the Go's key)", rc.name, k))
+			continue
+		}
 		ok, reason := true, ""
 		if rc.t == nil {
 			ok, reason = false, rc.reason
@@ -641,6 +645,24 @@ func (c *checker) elsewhere(key string, root *goType) string {
 		}
 	}
 	return "absent from the Go"
+}
+
+// renamedInExample is the key the Go holds beside an absent row where the
+// page contradicts itself: the row's name is the start of that key
+// ("measure" and the example's "measures"), the page's example shows the
+// key, and no row documents it.
+func (c *checker) renamedInExample(rc rowCheck) string {
+	if rc.t != nil || rc.level == nil {
+		return ""
+	}
+	name := strings.ToLower(lastSegment(rc.name))
+	for _, k := range rc.level.t.keys {
+		lk := strings.ToLower(k)
+		if lk != name && strings.HasPrefix(lk, name) && !rc.level.keys[lk] && strings.Contains(c.src, `"`+k+`"`) {
+			return k
+		}
+	}
+	return ""
 }
 
 // precision counts the members of every level a table was bound to: each

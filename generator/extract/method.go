@@ -52,7 +52,7 @@ func (pc *pageCtx) readMethod(h1 int, name string, calls map[string]int, version
 		m.Params = []spec.Param{}
 	}
 	success, errStart := pc.responseExamples(examples)
-	m.Result = pc.readResult(success, errStart)
+	m.Result = pc.readResult(examples, success, errStart)
 	m.Errors = pc.readErrors(max(success, examples))
 	pc.methods = append(pc.methods, m)
 	pc.stats.MethodPages = 1
@@ -370,6 +370,19 @@ func (pc *pageCtx) build(rows []rawParam, visiting map[int]bool) []spec.Param {
 				if p.Kind == spec.KindArray && p.Elem == "" {
 					p.Elem = spec.KindObject
 				}
+			} else if sub < 0 && (p.Kind == spec.KindObject || p.Kind == spec.KindAny) && !queryParams[strings.ToLower(p.Name)] {
+				// An anchor with no table of its own: its section's JSON
+				// example of the row's key is the shape ("bot": {id,
+				// code, auth} on the imbot.v2 events page). A filter's or
+				// an order's example is one query, not its shape.
+				if v := pc.exampleIn(ti, p.Name); v != nil {
+					p.Fields = fieldsFromJSON(v, 0)
+					fillKinds(p.Fields, v, 0)
+					p.Kind = spec.KindObject
+					if p.Ref == "" {
+						p.Ref = a
+					}
+				}
 			}
 		}
 		out = append(out, p)
@@ -486,13 +499,41 @@ func slug(s string) string {
 	return b.String()
 }
 
+// queryParams are the params keyed by the entity's own fields.
+var queryParams = map[string]bool{"filter": true, "order": true, "select": true}
+
+// exampleIn is the object under key in the first JSON example of the
+// section the heading at h opens (up to the next heading of its level or
+// with an anchor), or nil.
+func (pc *pageCtx) exampleIn(h int, key string) *jnode {
+	if pc.blocks[h].Kind != bHeading {
+		return nil
+	}
+	level := pc.blocks[h].Level
+	for i := h + 1; i < len(pc.blocks); i++ {
+		b := pc.blocks[i]
+		if b.Kind == bHeading && (b.Level <= level || b.ID != "") {
+			return nil
+		}
+		if e := pc.example(i); e != nil && e.root != nil {
+			if v := e.root.get(key); v != nil && v.Kind == 'o' && len(v.Keys) > 0 {
+				return v
+			}
+		}
+	}
+	return nil
+}
+
 // tableAfter is the first parameters table after the heading at h, before
-// the next heading of the same or a higher level.
+// the next heading of the same or a higher level, or a deeper one with an
+// anchor of its own: that table is the other anchor's ("## Bot Object
+// Format {#bot-format}" has only an example; the auth table after it is
+// "### Auth Parameter {#auth}"'s, not the bot's).
 func (pc *pageCtx) tableAfter(h int) int {
 	level := pc.blocks[h].Level
 	for i := h + 1; i < len(pc.blocks); i++ {
 		b := pc.blocks[i]
-		if b.Kind == bHeading && b.Level <= level {
+		if b.Kind == bHeading && (b.Level <= level || b.ID != "" && pc.blocks[h].Kind == bHeading) {
 			return -1
 		}
 		if b.Kind == bTable && pc.table(i).Kind == tParams {

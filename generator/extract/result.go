@@ -93,19 +93,28 @@ func unwrapped(root *jnode) *jnode {
 // envelopeKeys are the keys of the response envelope around "result".
 var envelopeKeys = map[string]bool{"result": true, "time": true, "total": true, "next": true, "error": true, "error_description": true}
 
-func (pc *pageCtx) readResult(success, errStart int) *spec.Result {
+func (pc *pageCtx) readResult(examples, success, errStart int) *spec.Result {
 	var ex *jsonExample
 	var rows []spec.Param
+	// Without a response example (the older crm *.fields pages), the
+	// returned-data table is the first parameters table after the code
+	// examples that no code follows: a table with code after it is the
+	// parameters of a second call form (imbot.app.register's IFRAME).
+	from := examples
 	if success >= 0 {
 		ex = pc.example(success)
-		for i := success + 1; i < errStart; i++ {
-			if pc.blocks[i].Kind == bTable && pc.table(i).Kind == tParams && !pc.isSubTable(i) {
-				rows = pc.build(pc.rowsOf(i), map[int]bool{})
+		from = success + 1
+	}
+	for i := from; i >= 0 && i < errStart; i++ {
+		if pc.blocks[i].Kind == bTable && pc.table(i).Kind == tParams && !pc.isSubTable(i) {
+			if ex == nil && pc.codeAfter(i) {
 				break
 			}
+			rows = pc.build(pc.rowsOf(i), map[int]bool{})
+			break
 		}
 	}
-	if ex == nil && rows == nil {
+	if ex == nil && !describesMembers(rows) {
 		return nil
 	}
 	r := &spec.Result{Shape: "unknown"}
@@ -149,6 +158,19 @@ func (pc *pageCtx) readResult(success, errStart int) *spec.Result {
 			r.Shape = "object"
 		}
 	}
+	if len(r.Fields) == 0 && len(extra) > 0 && resultRow != nil && resultRow.Kind == spec.KindArray &&
+		(resultRow.Elem == "" || resultRow.Elem == spec.KindObject || resultRow.Elem == spec.KindAny) &&
+		!describesFields(extra, exResult) {
+		// A flat table: "result `array` | Array with file fields" and the
+		// file's fields listed after it as its siblings. They are the
+		// members of what result holds: the rows of a list, or one object
+		// where the example shows one (PHP calls an object an array).
+		r.Fields = extra
+		r.Shape, r.Kind = "array", spec.KindObject
+		if exResult != nil && exResult.Kind == 'o' && fieldsDescribe(extra, exResult) {
+			r.Shape, r.Kind = "object", ""
+		}
+	}
 	if exResult != nil {
 		if r.Shape == "unknown" {
 			k, e := kindOfJSON(exResult)
@@ -159,7 +181,15 @@ func (pc *pageCtx) readResult(success, errStart int) *spec.Result {
 		if exResult.Kind == 'o' && len(exResult.Keys) == 1 && (exResult.Vals[0].Kind == 'o' || exResult.Vals[0].Kind == 'a') && !isDigits(exResult.Keys[0]) {
 			key := exResult.Keys[0]
 			inner := exResult.Vals[0]
-			if len(r.Fields) == 0 || len(r.Fields) == 1 && r.Fields[0].Name == key || fieldsDescribe(r.Fields, inner) {
+			// One array row over one array key is the same member even
+			// where the names differ (catalog.measure.list documents
+			// "measure", its example answers "measures"): the example's
+			// key is what arrives.
+			sameList := len(r.Fields) == 1 && r.Fields[0].Name != key && r.Fields[0].Kind == spec.KindArray && inner.Kind == 'a'
+			if sameList {
+				pc.problem(r.Fields[0].Line, "key-conflict", "result row %q is a list, the example's only key is %q; using %q", r.Fields[0].Name, key, key)
+			}
+			if len(r.Fields) == 0 || len(r.Fields) == 1 && r.Fields[0].Name == key || sameList || fieldsDescribe(r.Fields, inner) {
 				r.Wrapper = key
 				var wrapped *spec.Param
 				if len(r.Fields) == 1 {
@@ -234,4 +264,48 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// describesFields reports whether the rows are the keys of a fields
+// description (disk.file.getFields: "ID" is an integer on the page and
+// {"TYPE": "integer", "USE_IN_FILTER": true} in the example): most keys the
+// example shows hold an object where the row gives a scalar.
+func describesFields(fs []spec.Param, n *jnode) bool {
+	if n == nil || n.Kind != 'o' {
+		return false
+	}
+	hits, objs := 0, 0
+	for _, f := range fs {
+		v := n.get(f.Name)
+		if v == nil {
+			continue
+		}
+		hits++
+		if v.Kind == 'o' && f.Kind != spec.KindObject && f.Kind != spec.KindArray && f.Kind != spec.KindAny {
+			objs++
+		}
+	}
+	return hits > 0 && objs*2 > hits
+}
+
+// codeAfter reports whether a code block follows block i.
+func (pc *pageCtx) codeAfter(i int) bool {
+	for _, b := range pc.blocks[i+1:] {
+		if b.Kind == bCode {
+			return true
+		}
+	}
+	return false
+}
+
+// describesMembers reports whether rows name anything beyond the envelope
+// and a bare result: without an example, a lone "result" row says nothing
+// of the shape.
+func describesMembers(rows []spec.Param) bool {
+	for _, r := range rows {
+		if !envelopeKeys[r.Name] || r.Name == "result" && len(r.Fields) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -439,7 +439,18 @@ func descriptorFields(m *spec.Method) []spec.Param {
 	res := m.Result
 	obj, ok := exampleResult(res)
 	if !ok {
-		return nil
+		if res == nil || len(res.Example) > 0 {
+			return nil
+		}
+		// No example (the older crm *.fields pages): the table's rows are
+		// the descriptors, typed by their type column, read-only where
+		// the note column says so.
+		out := make([]spec.Param, 0, len(res.Fields))
+		for _, f := range res.Fields {
+			f.ReadOnly = f.ReadOnly || describedReadOnly(f.Description)
+			out = append(out, f)
+		}
+		return out
 	}
 	keys, vals, ok := orderedObject(obj)
 	if !ok {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/b24gen/b24gen/spec"
 )
@@ -47,6 +48,62 @@ func (r *resolver) examples() {
 		// What the page says beyond the fields stays as it is: the
 		// example, the paging, for the documented answers.
 		res.Example, res.Paginated = m.Result.Example, m.Result.Paginated
+		m.Result = &res
+	}
+	r.descriptorsWithoutExample()
+}
+
+// descriptorsWithoutExample gives a *.fields method whose page shows no
+// example (crm.invoice.fields, crm.product.fields: a table of the entity's
+// fields only) the shape its module's other *.fields methods show: a map
+// of field descriptors, when nearly all of them (and at least three) do.
+// Typed as a struct of the entity's fields it would decode nothing.
+func (r *resolver) descriptorsWithoutExample() {
+	type count struct{ examples, descriptors int }
+	byModule := map[string]*count{}
+	module := func(m *spec.Method) string {
+		mod, _, _ := strings.Cut(m.Name, ".")
+		return mod
+	}
+	for i := range r.s.Methods {
+		m := &r.s.Methods[i]
+		if role(m) != "fields" || m.Version == 3 || m.Result == nil || len(m.Result.Example) == 0 {
+			continue
+		}
+		c := byModule[module(m)]
+		if c == nil {
+			c = &count{}
+			byModule[module(m)] = c
+		}
+		c.examples++
+		if m.Result.Shape == spec.ShapeDescriptors {
+			c.descriptors++
+		}
+	}
+	for i := range r.s.Methods {
+		m := &r.s.Methods[i]
+		if m.Version == 3 || m.Result == nil || len(m.Result.Example) > 0 || m.Result.Shape != "object" {
+			continue
+		}
+		if role(m) == "list" && len(m.Result.Fields) > 0 {
+			// crm.invoice.list's table of the invoice's fields, with no
+			// example: the rows of the list, paged by start where the
+			// page takes it.
+			res := *m.Result
+			res.Shape, res.Kind = "array", spec.KindObject
+			res.Paginated = res.Paginated || hasParam(m.Params, "start")
+			m.Result = &res
+			continue
+		}
+		if role(m) != "fields" {
+			continue
+		}
+		c := byModule[module(m)]
+		if c == nil || c.descriptors < 3 || c.descriptors*10 < c.examples*9 {
+			continue
+		}
+		res := *m.Result
+		res.Shape = spec.ShapeDescriptors
 		m.Result = &res
 	}
 }
@@ -553,4 +610,13 @@ func (x *reconciler) exampled(ps []spec.Param) []spec.Param {
 		p.Fields = x.exampled(p.Fields)
 	}
 	return ps
+}
+
+func hasParam(ps []spec.Param, name string) bool {
+	for _, p := range ps {
+		if strings.EqualFold(p.Name, name) {
+			return true
+		}
+	}
+	return false
 }
