@@ -392,6 +392,8 @@ type SectionGetItem struct {
 	SyncToken      json.RawMessage      `json:"SYNC_TOKEN"`
 	TextColor      b24.String           `json:"TEXT_COLOR"`
 	TimestampX     b24.String           `json:"TIMESTAMP_X"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -414,6 +416,8 @@ type SectionGetItemAccess struct {
 	G2   b24.Number `json:"G2"`
 	U1   b24.Number `json:"U1"`
 	U2   b24.Number `json:"U2"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -433,6 +437,8 @@ func (v SectionGetItemAccess) MarshalJSON() ([]byte, error) {
 // SectionGetItemExport is the EXPORT value of calendar.section.get.
 type SectionGetItemExport struct {
 	Allow b24.Bool `json:"ALLOW"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -458,6 +464,8 @@ type SectionGetItemPerm struct {
 	ViewFull    b24.Bool `json:"view_full"`
 	ViewTime    b24.Bool `json:"view_time"`
 	ViewTitle   b24.Bool `json:"view_title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

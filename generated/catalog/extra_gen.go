@@ -17,6 +17,8 @@ type Extra_2 struct {
 	ID         b24.Int    `json:"id"`
 	Name       b24.String `json:"name"`
 	Percentage b24.Number `json:"percentage"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -93,6 +95,8 @@ func (p *ExtraGetParams) validate() error {
 // ExtraGetResult is the result of catalog.extra.get.
 type ExtraGetResult struct {
 	Extra_2 *Extra_2 `json:"extra"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -150,6 +154,8 @@ type ExtraGetFieldsParams struct{}
 // ExtraGetFieldsResult is the result of catalog.extra.getFields.
 type ExtraGetFieldsResult struct {
 	Extra_2 map[string]FieldInfo `json:"extra"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -300,6 +306,8 @@ type ExtraListParams struct {
 // ExtraListResult is the result of catalog.extra.list.
 type ExtraListResult struct {
 	Extras []Extra_2 `json:"extras"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -103,6 +103,8 @@ type Activity struct {
 	WebdavElements json.RawMessage `json:"WEBDAV_ELEMENTS"`
 	// IS_INCOMING_CHANNEL
 	IsIncomingChannel b24.Bool `json:"IS_INCOMING_CHANNEL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -130,6 +132,8 @@ type ActivityBadge struct {
 	Title b24.String `json:"title"`
 	Value b24.String `json:"value"`
 	Type  b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -165,6 +169,8 @@ type ActivityCommunication struct {
 	Type b24.String `json:"TYPE"`
 	// Value
 	Value b24.String `json:"VALUE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -193,6 +199,8 @@ type ActivityConfigurable struct {
 	OwnerID     b24.Int                    `json:"ownerId"`
 	Fields      ActivityConfigurableFields `json:"fields"`
 	Layout      ActivityConfigurableLayout `json:"layout"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -220,6 +228,8 @@ type ActivityConfigurableFields struct {
 	BadgeCode         b24.String      `json:"badgeCode"`
 	OriginatorID      json.RawMessage `json:"originatorId"`
 	OriginID          json.RawMessage `json:"originId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -242,6 +252,8 @@ type ActivityConfigurableLayout struct {
 	Header ActivityConfigurableLayoutHeader `json:"header"`
 	Body   ActivityConfigurableLayoutBody   `json:"body"`
 	Footer ActivityConfigurableLayoutFooter `json:"footer"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -262,6 +274,8 @@ func (v ActivityConfigurableLayout) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.
 type ActivityConfigurableLayoutIcon struct {
 	Code b24.String `json:"code"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -283,6 +297,8 @@ func (v ActivityConfigurableLayoutIcon) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutHeader struct {
 	Title b24.String                           `json:"title"`
 	Tags  ActivityConfigurableLayoutHeaderTags `json:"tags"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -303,6 +319,8 @@ func (v ActivityConfigurableLayoutHeader) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.
 type ActivityConfigurableLayoutHeaderTags struct {
 	Status2 ActivityConfigurableLayoutHeaderTagsStatus2 `json:"status2"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -324,6 +342,8 @@ func (v ActivityConfigurableLayoutHeaderTags) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutHeaderTagsStatus2 struct {
 	Title b24.String `json:"title"`
 	Type  b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -345,6 +365,8 @@ func (v ActivityConfigurableLayoutHeaderTagsStatus2) MarshalJSON() ([]byte, erro
 type ActivityConfigurableLayoutBody struct {
 	Logo   ActivityConfigurableLayoutBodyLogo   `json:"logo"`
 	Blocks ActivityConfigurableLayoutBodyBlocks `json:"blocks"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -366,6 +388,8 @@ func (v ActivityConfigurableLayoutBody) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutBodyLogo struct {
 	Code   b24.String                               `json:"code"`
 	Action ActivityConfigurableLayoutBodyLogoAction `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -387,6 +411,8 @@ func (v ActivityConfigurableLayoutBodyLogo) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutBodyLogoAction struct {
 	Type b24.String `json:"type"`
 	URI  b24.String `json:"uri"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -408,6 +434,8 @@ func (v ActivityConfigurableLayoutBodyLogoAction) MarshalJSON() ([]byte, error) 
 type ActivityConfigurableLayoutBodyBlocks struct {
 	Client      ActivityConfigurableLayoutBodyBlocksClient      `json:"client"`
 	Responsible ActivityConfigurableLayoutBodyBlocksResponsible `json:"responsible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -429,6 +457,8 @@ func (v ActivityConfigurableLayoutBodyBlocks) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutBodyBlocksClient struct {
 	Type       b24.String                           `json:"type"`
 	Properties ActivityConfigurableClientProperties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -451,6 +481,8 @@ type ActivityConfigurableClientProperties struct {
 	Title  b24.String                                `json:"title"`
 	Inline b24.Bool                                  `json:"inline"`
 	Block  ActivityConfigurableClientPropertiesBlock `json:"block"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -472,6 +504,8 @@ func (v ActivityConfigurableClientProperties) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableClientPropertiesBlock struct {
 	Type       b24.String                          `json:"type"`
 	Properties ActivityConfigurableBlockProperties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -492,6 +526,8 @@ func (v ActivityConfigurableClientPropertiesBlock) MarshalJSON() ([]byte, error)
 // crm.activity.configurable.
 type ActivityConfigurableBlockProperties struct {
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -513,6 +549,8 @@ func (v ActivityConfigurableBlockProperties) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutBodyBlocksResponsible struct {
 	Type       b24.String                                `json:"type"`
 	Properties ActivityConfigurableResponsibleProperties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -533,6 +571,8 @@ func (v ActivityConfigurableLayoutBodyBlocksResponsible) MarshalJSON() ([]byte, 
 // crm.activity.configurable.
 type ActivityConfigurableResponsibleProperties struct {
 	Blocks ActivityConfigurableResponsiblePropertiesBlocks `json:"blocks"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -554,6 +594,8 @@ func (v ActivityConfigurableResponsibleProperties) MarshalJSON() ([]byte, error)
 type ActivityConfigurableResponsiblePropertiesBlocks struct {
 	Client ActivityConfigurableBlocksClient `json:"client"`
 	Phone  ActivityConfigurableBlocksPhone  `json:"phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -575,6 +617,8 @@ func (v ActivityConfigurableResponsiblePropertiesBlocks) MarshalJSON() ([]byte, 
 type ActivityConfigurableBlocksClient struct {
 	Type       b24.String                                 `json:"type"`
 	Properties ActivityConfigurableBlocksClientProperties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -597,6 +641,8 @@ type ActivityConfigurableBlocksClientProperties struct {
 	Text   b24.String      `json:"text"`
 	Bold   b24.Bool        `json:"bold"`
 	Action json.RawMessage `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -618,6 +664,8 @@ func (v ActivityConfigurableBlocksClientProperties) MarshalJSON() ([]byte, error
 type ActivityConfigurableBlocksPhone struct {
 	Type       b24.String                                `json:"type"`
 	Properties ActivityConfigurableBlocksPhoneProperties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -638,6 +686,8 @@ func (v ActivityConfigurableBlocksPhone) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.
 type ActivityConfigurableBlocksPhoneProperties struct {
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -659,6 +709,8 @@ func (v ActivityConfigurableBlocksPhoneProperties) MarshalJSON() ([]byte, error)
 type ActivityConfigurableLayoutFooter struct {
 	Buttons ActivityConfigurableLayoutFooterButtons `json:"buttons"`
 	Menu    ActivityConfigurableLayoutFooterMenu    `json:"menu"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -679,6 +731,8 @@ func (v ActivityConfigurableLayoutFooter) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.
 type ActivityConfigurableLayoutFooterButtons struct {
 	StartCall ActivityConfigurableLayoutFooterButtonsStartCall `json:"startCall"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -701,6 +755,8 @@ type ActivityConfigurableLayoutFooterButtonsStartCall struct {
 	Title  b24.String                     `json:"title"`
 	Type   b24.String                     `json:"type"`
 	Action ActivityConfigurableCallAction `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -722,6 +778,8 @@ func (v ActivityConfigurableLayoutFooterButtonsStartCall) MarshalJSON() ([]byte,
 type ActivityConfigurableCallAction struct {
 	Type         b24.String                                 `json:"type"`
 	ActionParams ActivityConfigurableCallActionActionParams `json:"actionParams"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -742,6 +800,8 @@ func (v ActivityConfigurableCallAction) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.
 type ActivityConfigurableCallActionActionParams struct {
 	ClientID b24.String `json:"clientId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -763,6 +823,8 @@ func (v ActivityConfigurableCallActionActionParams) MarshalJSON() ([]byte, error
 type ActivityConfigurableLayoutFooterMenu struct {
 	ShowPostponeItem b24.Bool                                  `json:"showPostponeItem"`
 	Items            ActivityConfigurableLayoutFooterMenuItems `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -784,6 +846,8 @@ func (v ActivityConfigurableLayoutFooterMenu) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutFooterMenuItems struct {
 	Confirm ActivityConfigurableLayoutFooterMenuItemsConfirm `json:"confirm"`
 	Decline ActivityConfigurableLayoutFooterMenuItemsDecline `json:"decline"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -805,6 +869,8 @@ func (v ActivityConfigurableLayoutFooterMenuItems) MarshalJSON() ([]byte, error)
 type ActivityConfigurableLayoutFooterMenuItemsConfirm struct {
 	Title  b24.String                        `json:"title"`
 	Action ActivityConfigurableConfirmAction `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -827,6 +893,8 @@ type ActivityConfigurableConfirmAction struct {
 	Type          b24.String `json:"type"`
 	ID            b24.String `json:"id"`
 	AnimationType b24.String `json:"animationType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -848,6 +916,8 @@ func (v ActivityConfigurableConfirmAction) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutFooterMenuItemsDecline struct {
 	Title  b24.String                        `json:"title"`
 	Action ActivityConfigurableDeclineAction `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -870,6 +940,8 @@ type ActivityConfigurableDeclineAction struct {
 	Type          b24.String `json:"type"`
 	ID            b24.String `json:"id"`
 	AnimationType b24.String `json:"animationType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1172,6 +1244,8 @@ func (p *ActivityBadgeAddParams) validate() error {
 // ActivityBadgeAddResult is the result of crm.activity.badge.add.
 type ActivityBadgeAddResult struct {
 	Badge *ActivityBadge `json:"badge"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1304,6 +1378,8 @@ func (p *ActivityBadgeGetParams) validate() error {
 // ActivityBadgeGetResult is the result of crm.activity.badge.get.
 type ActivityBadgeGetResult struct {
 	Badge *ActivityBadge `json:"badge"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1362,6 +1438,8 @@ type ActivityBadgeListParams struct{}
 // ActivityBadgeListResult is the result of crm.activity.badge.list.
 type ActivityBadgeListResult struct {
 	Badges []ActivityBadge `json:"badges"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1603,6 +1681,8 @@ type ActivityBindingListItem struct {
 	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the CRM entity
 	EntityID b24.Int `json:"entityId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1792,6 +1872,8 @@ func (p *ActivityCallGetTranscriptParams) validate() error {
 type ActivityCallGetTranscriptResult struct {
 	// Full text of the call transcription
 	Transcription b24.String `json:"transcription"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2013,6 +2095,8 @@ func (v ActivityConfigurableAddParamsFields) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableAddResult struct {
 	Activity ActivityConfigurableAddResultActivity `json:"activity"`
 	Time     ActivityConfigurableAddResultTime     `json:"time"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2033,6 +2117,8 @@ func (v ActivityConfigurableAddResult) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.add.
 type ActivityConfigurableAddResultActivity struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2059,6 +2145,8 @@ type ActivityConfigurableAddResultTime struct {
 	DateStart  b24.String `json:"date_start"`
 	DateFinish b24.String `json:"date_finish"`
 	Operating  b24.Int    `json:"operating"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2140,6 +2228,8 @@ func (p *ActivityConfigurableGetParams) validate() error {
 // crm.activity.configurable.get.
 type ActivityConfigurableGetResult struct {
 	Activity *ActivityConfigurable `json:"activity"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2274,6 +2364,8 @@ func (p *ActivityConfigurableUpdateParams) validate() error {
 type ActivityConfigurableUpdateResult struct {
 	Activity ActivityConfigurableUpdateResultActivity `json:"activity"`
 	Time     ActivityConfigurableUpdateResultTime     `json:"time"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2294,6 +2386,8 @@ func (v ActivityConfigurableUpdateResult) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.update.
 type ActivityConfigurableUpdateResultActivity struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2320,6 +2414,8 @@ type ActivityConfigurableUpdateResultTime struct {
 	DateStart  b24.String `json:"date_start"`
 	DateFinish b24.String `json:"date_finish"`
 	Operating  b24.Int    `json:"operating"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2573,6 +2669,8 @@ func (p *ActivityLayoutBlocksDeleteParams) validate() error {
 // crm.activity.layout.blocks.delete.
 type ActivityLayoutBlocksDeleteResult struct {
 	Success b24.Bool `json:"success"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2674,6 +2772,8 @@ func (p *ActivityLayoutBlocksGetParams) validate() error {
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetLayout struct {
 	Blocks ActivityLayoutBlocksGetLayoutBlocks `json:"blocks"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2697,6 +2797,8 @@ type ActivityLayoutBlocksGetLayoutBlocks struct {
 	Block2 ActivityLayoutBlocksGetLayoutBlocksBlock2 `json:"block_2"`
 	Block3 ActivityLayoutBlocksGetLayoutBlocksBlock3 `json:"block_3"`
 	Block4 ActivityLayoutBlocksGetLayoutBlocksBlock4 `json:"block_4"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2718,6 +2820,8 @@ func (v ActivityLayoutBlocksGetLayoutBlocks) MarshalJSON() ([]byte, error) {
 type ActivityLayoutBlocksGetLayoutBlocksBlock1 struct {
 	Type       b24.String                              `json:"type"`
 	Properties ActivityLayoutBlocksGetBlock1Properties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2741,6 +2845,8 @@ type ActivityLayoutBlocksGetBlock1Properties struct {
 	Multiline b24.Bool   `json:"multiline"`
 	Bold      b24.Bool   `json:"bold"`
 	Color     b24.String `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2762,6 +2868,8 @@ func (v ActivityLayoutBlocksGetBlock1Properties) MarshalJSON() ([]byte, error) {
 type ActivityLayoutBlocksGetLayoutBlocksBlock2 struct {
 	Type       b24.String                              `json:"type"`
 	Properties ActivityLayoutBlocksGetBlock2Properties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2782,6 +2890,8 @@ func (v ActivityLayoutBlocksGetLayoutBlocksBlock2) MarshalJSON() ([]byte, error)
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetBlock2Properties struct {
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2803,6 +2913,8 @@ func (v ActivityLayoutBlocksGetBlock2Properties) MarshalJSON() ([]byte, error) {
 type ActivityLayoutBlocksGetLayoutBlocksBlock3 struct {
 	Type       b24.String                              `json:"type"`
 	Properties ActivityLayoutBlocksGetBlock3Properties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2825,6 +2937,8 @@ type ActivityLayoutBlocksGetBlock3Properties struct {
 	Text   b24.String                                    `json:"text"`
 	Bold   b24.Bool                                      `json:"bold"`
 	Action ActivityLayoutBlocksGetBlock3PropertiesAction `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2846,6 +2960,8 @@ func (v ActivityLayoutBlocksGetBlock3Properties) MarshalJSON() ([]byte, error) {
 type ActivityLayoutBlocksGetBlock3PropertiesAction struct {
 	Type b24.String `json:"type"`
 	URI  b24.String `json:"uri"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2867,6 +2983,8 @@ func (v ActivityLayoutBlocksGetBlock3PropertiesAction) MarshalJSON() ([]byte, er
 type ActivityLayoutBlocksGetLayoutBlocksBlock4 struct {
 	Type       b24.String                              `json:"type"`
 	Properties ActivityLayoutBlocksGetBlock4Properties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2888,6 +3006,8 @@ func (v ActivityLayoutBlocksGetLayoutBlocksBlock4) MarshalJSON() ([]byte, error)
 type ActivityLayoutBlocksGetBlock4Properties struct {
 	Title b24.String                                   `json:"title"`
 	Block ActivityLayoutBlocksGetBlock4PropertiesBlock `json:"block"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2909,6 +3029,8 @@ func (v ActivityLayoutBlocksGetBlock4Properties) MarshalJSON() ([]byte, error) {
 type ActivityLayoutBlocksGetBlock4PropertiesBlock struct {
 	Type       b24.String                             `json:"type"`
 	Properties ActivityLayoutBlocksGetBlockProperties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2929,6 +3051,8 @@ func (v ActivityLayoutBlocksGetBlock4PropertiesBlock) MarshalJSON() ([]byte, err
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetBlockProperties struct {
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2949,6 +3073,8 @@ func (v ActivityLayoutBlocksGetBlockProperties) MarshalJSON() ([]byte, error) {
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetResult struct {
 	Layout *ActivityLayoutBlocksGetLayout `json:"layout"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3061,6 +3187,8 @@ func (p *ActivityLayoutBlocksSetParams) validate() error {
 // crm.activity.layout.blocks.set.
 type ActivityLayoutBlocksSetResult struct {
 	Success b24.Bool `json:"success"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3294,6 +3422,8 @@ func (p *ActivityTodoAddParams) validate() error {
 // ActivityTodoAddResult is the result of crm.activity.todo.add.
 type ActivityTodoAddResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3414,6 +3544,8 @@ func (p *ActivityTodoUpdateParams) validate() error {
 // ActivityTodoUpdateResult is the result of crm.activity.todo.update.
 type ActivityTodoUpdateResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3526,6 +3658,8 @@ func (p *ActivityTodoUpdateColorParams) validate() error {
 // crm.activity.todo.updateColor.
 type ActivityTodoUpdateColorResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3630,6 +3764,8 @@ func (p *ActivityTodoUpdateDeadlineParams) validate() error {
 // crm.activity.todo.updateDeadline.
 type ActivityTodoUpdateDeadlineResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3739,6 +3875,8 @@ func (p *ActivityTodoUpdateDescriptionParams) validate() error {
 // crm.activity.todo.updateDescription.
 type ActivityTodoUpdateDescriptionResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3852,6 +3990,8 @@ func (p *ActivityTodoUpdateResponsibleUserParams) validate() error {
 // crm.activity.todo.updateResponsibleUser.
 type ActivityTodoUpdateResponsibleUserResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4077,6 +4217,8 @@ type ActivityTypeListItem struct {
 	IsConfigurableType b24.Bool   `json:"IS_CONFIGURABLE_TYPE"`
 	Name               b24.String `json:"NAME"`
 	TypeID             b24.String `json:"TYPE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -250,6 +250,8 @@ type Item struct {
 	ReceivedAmount b24.Number      `json:"receivedAmount"`
 	LostAmount     b24.Number      `json:"lostAmount"`
 	HasProducts    b24.Bool        `json:"hasProducts"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -266,9 +268,21 @@ func (v Item) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ItemInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ItemInput.SendUnchanged sends them all.
+func (v Item) Input() ItemInput {
+	var in ItemInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ItemInput is the write form of Item: the fields the family's add and update
 // methods take. Every field is optional; only those set are sent (b24.Some(0)
 // sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+// Item.Input() builds one from a read value that sends only the fields changed
+// after it.
 type ItemInput struct {
 	// Item name.
 	//
@@ -607,6 +621,8 @@ type ItemInput struct {
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// CONTACTS
 	Contacts []b24.Int `json:"contacts,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -648,6 +664,8 @@ type ItemDelivery struct {
 	DeliveryID b24.Int `json:"deliveryId"`
 	// Delivery service name
 	DeliveryName b24.String `json:"deliveryName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -679,6 +697,8 @@ type ItemDetailsConfiguration struct {
 	Type b24.String `json:"type"`
 	// List of fields displayed in the entity card with additional settings
 	Elements []ItemDetailsConfigurationElements `json:"elements"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -707,6 +727,8 @@ type ItemDetailsConfigurationElements struct {
 	OptionFlags ItemDetailsConfigurationElementsOptionFlags `json:"optionFlags"`
 	// Additional field options
 	Options json.RawMessage `json:"options"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -775,6 +797,8 @@ type ItemPayment struct {
 	Currency b24.String `json:"currency"`
 	// Name of the payment system
 	PaySystemName b24.String `json:"paySystemName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -791,10 +815,21 @@ func (v ItemPayment) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ItemPaymentInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ItemPaymentInput.SendUnchanged sends them all.
+func (v ItemPayment) Input() ItemPaymentInput {
+	var in ItemPaymentInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ItemPaymentInput is the write form of ItemPayment: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. ItemPayment.Input() builds one from a read value that
+// sends only the fields changed after it.
 type ItemPaymentInput struct {
 	// Payment status.
 	//
@@ -805,6 +840,8 @@ type ItemPaymentInput struct {
 	Paid b24.Opt[b24.Bool] `json:"paid,omitzero"`
 	// Payment system identifier
 	PaySystemID b24.Opt[b24.Int] `json:"paySystemId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -873,6 +910,8 @@ type ItemProductrow struct {
 	StoreID      b24.Int    `json:"storeId"`
 	PriceAccount b24.Int    `json:"priceAccount"`
 	XMLID        b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -889,10 +928,21 @@ func (v ItemProductrow) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ItemProductrowInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ItemProductrowInput.SendUnchanged sends them all.
+func (v ItemProductrow) Input() ItemProductrowInput {
+	var in ItemProductrowInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ItemProductrowInput is the write form of ItemProductrow: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. ItemProductrow.Input() builds one from a read
+// value that sends only the fields changed after it.
 type ItemProductrowInput struct {
 	// Identifier of the CRM object.
 	OwnerID b24.Opt[b24.Int] `json:"ownerId,omitzero"`
@@ -932,6 +982,8 @@ type ItemProductrowInput struct {
 	Customized b24.Opt[b24.Bool] `json:"customized,omitzero"`
 	// Unit of Measure
 	MeasureName b24.Opt[string] `json:"measureName,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1052,6 +1104,8 @@ func (p *ItemAddParams) validate() error {
 // ItemAddResult is the result of crm.item.add.
 type ItemAddResult struct {
 	Item *Item `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1173,6 +1227,8 @@ type ItemBatchImportResult struct {
 	Item json.RawMessage `json:"item"`
 	// Identifier of the created entity
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1194,6 +1250,8 @@ type ItemBatchImportResultItems struct {
 	Error            b24.String      `json:"error"`
 	ErrorDescription b24.String      `json:"error_description"`
 	Item             json.RawMessage `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2239,6 +2297,8 @@ func (p *ItemFieldsParams) validate() error {
 // ItemFieldsResult is the result of crm.item.fields.
 type ItemFieldsResult struct {
 	Fields map[string]FieldInfo `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2342,6 +2402,8 @@ func (p *ItemGetParams) validate() error {
 // ItemGetResult is the result of crm.item.get.
 type ItemGetResult struct {
 	Item *Item `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2830,6 +2892,8 @@ type ItemImportResult struct {
 	Item ItemImportResultItem `json:"item"`
 	// Identifier of the created entity
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2849,6 +2913,8 @@ func (v ItemImportResult) MarshalJSON() ([]byte, error) {
 // ItemImportResultItem is the item value of crm.item.import.
 type ItemImportResultItem struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3083,6 +3149,8 @@ func (p *ItemListParams) validate() error {
 // ItemListResult is the result of crm.item.list.
 type ItemListResult struct {
 	Items []Item `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3480,6 +3548,8 @@ type ItemPaymentDeliveryListItem struct {
 	ID         b24.Int    `json:"id"`
 	PaymentID  b24.Int    `json:"paymentId"`
 	Quantity   b24.Number `json:"quantity"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4021,6 +4091,8 @@ type ItemPaymentProductListItem struct {
 	PaymentID b24.Int    `json:"paymentId"`
 	Quantity  b24.Number `json:"quantity"`
 	RowID     b24.Int    `json:"rowId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4284,6 +4356,8 @@ func (p *ItemProductrowAddParams) validate() error {
 // ItemProductrowAddResult is the result of crm.item.productrow.add.
 type ItemProductrowAddResult struct {
 	ProductRow *ItemProductrow `json:"productRow"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4405,6 +4479,8 @@ type ItemProductrowFieldsParams struct{}
 // ItemProductrowFieldsResult is the result of crm.item.productrow.fields.
 type ItemProductrowFieldsResult struct {
 	Fields map[string]FieldInfo `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4485,6 +4561,8 @@ func (p *ItemProductrowGetParams) validate() error {
 // ItemProductrowGetResult is the result of crm.item.productrow.get.
 type ItemProductrowGetResult struct {
 	ProductRow *ItemProductrow `json:"productRow"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4577,6 +4655,8 @@ func (p *ItemProductrowGetAvailableForPaymentParams) validate() error {
 // crm.item.productrow.getAvailableForPayment.
 type ItemProductrowGetAvailableForPaymentResult struct {
 	ProductRows []ItemProductrow `json:"productRows"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4760,6 +4840,8 @@ func (p *ItemProductrowListParams) validate() error {
 // ItemProductrowListResult is the result of crm.item.productrow.list.
 type ItemProductrowListResult struct {
 	ProductRows []ItemProductrow `json:"productRows"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4911,6 +4993,8 @@ type ItemProductrowSetResult struct {
 	// Array of objects containing information about all product rows of the CRM
 	// object
 	ProductRow []b24.Int `json:"productRow"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4997,6 +5081,8 @@ func (p *ItemProductrowUpdateParams) validate() error {
 // ItemProductrowUpdateResult is the result of crm.item.productrow.update.
 type ItemProductrowUpdateResult struct {
 	ProductRow *ItemProductrow `json:"productRow"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5132,6 +5218,8 @@ func (p *ItemUpdateParams) validate() error {
 // ItemUpdateResult is the result of crm.item.update.
 type ItemUpdateResult struct {
 	Item *Item `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -57,6 +57,8 @@ type File struct {
 	// Link to open the object in the interface. For objects from storages that do
 	// not belong to Drive, it comes as null
 	DetailURL b24.String `json:"DETAIL_URL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -161,6 +163,8 @@ type FileCopyToResult struct {
 	Type                 b24.String      `json:"TYPE"`
 	UpdatedBy            b24.String      `json:"UPDATED_BY"`
 	UpdateTime           b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -541,6 +545,8 @@ type FileGetVersionsItem struct {
 	Name                 b24.String `json:"NAME"`
 	ObjectID             b24.String `json:"OBJECT_ID"`
 	Size                 b24.String `json:"SIZE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -637,6 +643,8 @@ type FileMarkDeletedResult struct {
 	Type                 b24.String      `json:"TYPE"`
 	UpdatedBy            b24.String      `json:"UPDATED_BY"`
 	UpdateTime           b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -741,6 +749,8 @@ type FileMoveToResult struct {
 	Type                 b24.String      `json:"TYPE"`
 	UpdatedBy            b24.String      `json:"UPDATED_BY"`
 	UpdateTime           b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -851,6 +861,8 @@ type FileRenameResult struct {
 	Type                 b24.String      `json:"TYPE"`
 	UpdatedBy            b24.String      `json:"UPDATED_BY"`
 	UpdateTime           b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -947,6 +959,8 @@ type FileRestoreResult struct {
 	Type                 b24.String      `json:"TYPE"`
 	UpdatedBy            b24.String      `json:"UPDATED_BY"`
 	UpdateTime           b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1060,6 +1074,8 @@ type FileRestoreFromVersionResult struct {
 	Type                 b24.String      `json:"TYPE"`
 	UpdatedBy            b24.String      `json:"UPDATED_BY"`
 	UpdateTime           b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1330,6 +1346,8 @@ type FileUploadVersionResult struct {
 	Type                 b24.String      `json:"TYPE"`
 	UpdatedBy            b24.String      `json:"UPDATED_BY"`
 	UpdateTime           b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

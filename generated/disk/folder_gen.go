@@ -29,6 +29,8 @@ type Folder struct {
 	UpdatedBy    b24.Int    `json:"UPDATED_BY"`
 	DeletedBy    b24.Int    `json:"DELETED_BY"`
 	DeletedType  b24.String `json:"DELETED_TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -146,6 +148,8 @@ type FolderAddSubFolderResult struct {
 	Type         b24.String      `json:"TYPE"`
 	UpdatedBy    b24.String      `json:"UPDATED_BY"`
 	UpdateTime   b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -252,6 +256,8 @@ type FolderCopyToResult struct {
 	Type         b24.String      `json:"TYPE"`
 	UpdatedBy    b24.String      `json:"UPDATED_BY"`
 	UpdateTime   b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -583,6 +589,8 @@ type FolderGetChildrenItem struct {
 	Type                 b24.String      `json:"TYPE"`
 	UpdatedBy            b24.String      `json:"UPDATED_BY"`
 	UpdateTime           b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -780,6 +788,8 @@ type FolderMarkDeletedResult struct {
 	Type         b24.String      `json:"TYPE"`
 	UpdatedBy    b24.String      `json:"UPDATED_BY"`
 	UpdateTime   b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -888,6 +898,8 @@ type FolderMoveToResult struct {
 	Type         b24.String      `json:"TYPE"`
 	UpdatedBy    b24.String      `json:"UPDATED_BY"`
 	UpdateTime   b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -991,6 +1003,8 @@ type FolderRenameResult struct {
 	Type         b24.String      `json:"TYPE"`
 	UpdatedBy    b24.String      `json:"UPDATED_BY"`
 	UpdateTime   b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1083,6 +1097,8 @@ type FolderRestoreResult struct {
 	Type         b24.String      `json:"TYPE"`
 	UpdatedBy    b24.String      `json:"UPDATED_BY"`
 	UpdateTime   b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1377,6 +1393,8 @@ type FolderUploadFileResult struct {
 	Type                 b24.String      `json:"TYPE"`
 	UpdatedBy            b24.String      `json:"UPDATED_BY"`
 	UpdateTime           b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -22,6 +22,8 @@ type Storage struct {
 	EntityType   b24.String `json:"ENTITY_TYPE"`
 	EntityID     b24.String `json:"ENTITY_ID"`
 	RootObjectID b24.Int    `json:"ROOT_OBJECT_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -177,6 +179,8 @@ type StorageAddFolderResult struct {
 	Type         b24.String      `json:"TYPE"`
 	UpdatedBy    b24.String      `json:"UPDATED_BY"`
 	UpdateTime   b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -438,6 +442,8 @@ type StorageGetChildrenItem struct {
 	Type         b24.String      `json:"TYPE"`
 	UpdatedBy    b24.String      `json:"UPDATED_BY"`
 	UpdateTime   b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -542,6 +548,8 @@ type StorageGetForAppResult struct {
 	ModuleID     b24.String      `json:"MODULE_ID"`
 	Name         b24.String      `json:"NAME"`
 	RootObjectID b24.String      `json:"ROOT_OBJECT_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -802,6 +810,8 @@ type StorageRenameResult struct {
 	ModuleID     b24.String      `json:"MODULE_ID"`
 	Name         b24.String      `json:"NAME"`
 	RootObjectID b24.String      `json:"ROOT_OBJECT_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -983,6 +993,8 @@ type StorageUploadFileResult struct {
 	Type                 b24.String      `json:"TYPE"`
 	UpdatedBy            b24.String      `json:"UPDATED_BY"`
 	UpdateTime           b24.String      `json:"UPDATE_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -77,6 +77,8 @@ type VersionGetResult struct {
 	Name                 b24.String `json:"NAME"`
 	ObjectID             b24.String `json:"OBJECT_ID"`
 	Size                 b24.String `json:"SIZE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -51,6 +51,8 @@ type OnImCommandAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -81,6 +83,8 @@ type OnImCommandAddData struct {
 	//
 	// The structure is described below
 	User OnImCommandAddDataUser `json:"USER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -234,6 +238,8 @@ type OnImCommandAddDataParams struct {
 	//
 	// The structure is described below
 	BotInChat json.RawMessage `json:"BOT_IN_CHAT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -262,6 +268,8 @@ type OnImCommandAddDataUser struct {
 	LastName b24.String `json:"LAST_NAME"`
 	// User's gender: M or F
 	Gender b24.String `json:"GENDER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -391,6 +399,8 @@ type OnImV2JoinChat struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -418,6 +428,8 @@ type OnImV2JoinChatData struct {
 	User json.RawMessage `json:"user"`
 	// The language of Bitrix24
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -467,6 +479,8 @@ type OnImV2MessageAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -494,6 +508,8 @@ type OnImV2MessageAddData struct {
 	User json.RawMessage `json:"user"`
 	// The language of Bitrix24 (e.g., en, de)
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -522,6 +538,8 @@ type OnImV2MessageAddDataMessage struct {
 	Text           b24.String      `json:"text"`
 	UUID           b24.String      `json:"uuid"`
 	ViewedByOthers b24.Bool        `json:"viewedByOthers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -564,6 +582,8 @@ type OnImV2MessageAddDataChat struct {
 	Permissions      json.RawMessage `json:"permissions"`
 	TextFieldEnabled b24.Bool        `json:"textFieldEnabled"`
 	Type             b24.String      `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -613,6 +633,8 @@ type OnImV2MessageDelete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -640,6 +662,8 @@ type OnImV2MessageDeleteData struct {
 	User json.RawMessage `json:"user"`
 	// The language of Bitrix24
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -689,6 +713,8 @@ type OnImV2MessageUpdate struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -716,6 +742,8 @@ type OnImV2MessageUpdateData struct {
 	User json.RawMessage `json:"user"`
 	// The language of Bitrix24
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -765,6 +793,8 @@ type OnImV2ReactionChange struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -797,6 +827,8 @@ type OnImV2ReactionChangeData struct {
 	User json.RawMessage `json:"user"`
 	// The language of Bitrix24
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -856,6 +888,8 @@ type OnImbotDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -878,6 +912,8 @@ type OnImbotDeleteData struct {
 	BotID b24.Int `json:"BOT_ID"`
 	// Symbolic code of the deleted chat-bot
 	BotCode b24.String `json:"BOT_CODE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -936,6 +972,8 @@ type OnImbotJoinChat struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -968,6 +1006,8 @@ type OnImbotJoinChatData struct {
 	//
 	// The structure is described below
 	User OnImbotJoinChatDataUser `json:"USER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1049,6 +1089,8 @@ type OnImbotJoinChatDataParams struct {
 	DialogID b24.String `json:"DIALOG_ID"`
 	// Default language of Bitrix24
 	Language b24.String `json:"LANGUAGE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1079,6 +1121,8 @@ type OnImbotJoinChatDataUser struct {
 	WorkPosition b24.String `json:"WORK_POSITION"`
 	// Gender of the user: M or F
 	Gender b24.String `json:"GENDER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1219,6 +1263,8 @@ type OnImbotMessageAdd struct {
 	//
 	// Structure described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1250,6 +1296,8 @@ type OnImbotMessageAddData struct {
 	//
 	// Structure described below
 	User OnImbotMessageAddDataUser `json:"USER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1402,6 +1450,8 @@ type OnImbotMessageAddDataParams struct {
 	MessageID b24.Int `json:"MESSAGE_ID"`
 	// Default Bitrix24 language
 	Language b24.String `json:"LANGUAGE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1440,6 +1490,8 @@ type OnImbotMessageAddDataUser struct {
 	IsNetwork b24.String `json:"IS_NETWORK"`
 	// Indicator of an extranet user: Y or N
 	IsExtranet b24.String `json:"IS_EXTRANET"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1581,6 +1633,8 @@ type OnImbotMessageDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1613,6 +1667,8 @@ type OnImbotMessageDeleteData struct {
 	//
 	// The structure is described below
 	User OnImbotMessageDeleteDataUser `json:"USER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1693,6 +1749,8 @@ type OnImbotMessageDeleteDataParams struct {
 	ChatType OnImbotMessageDeleteDataParamsChatType `json:"CHAT_TYPE"`
 	// Default language of Bitrix24
 	Language b24.String `json:"LANGUAGE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1731,6 +1789,8 @@ type OnImbotMessageDeleteDataUser struct {
 	IsNetwork b24.String `json:"IS_NETWORK"`
 	// Extranet user indicator: Y or N
 	IsExtranet b24.String `json:"IS_EXTRANET"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1873,6 +1933,8 @@ type OnImbotMessageUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1904,6 +1966,8 @@ type OnImbotMessageUpdateData struct {
 	//
 	// The structure is described below
 	User OnImbotMessageUpdateDataUser `json:"USER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2003,6 +2067,8 @@ type OnImbotMessageUpdateDataParams struct {
 	ChatType OnImbotMessageUpdateDataParamsChatType `json:"CHAT_TYPE"`
 	// Default language of Bitrix24
 	Language b24.String `json:"LANGUAGE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2041,6 +2107,8 @@ type OnImbotMessageUpdateDataUser struct {
 	IsNetwork b24.String `json:"IS_NETWORK"`
 	// Indicator of an extranet user: Y or N
 	IsExtranet b24.String `json:"IS_EXTRANET"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2172,6 +2240,8 @@ type OnImbotV2CommandAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2202,6 +2272,8 @@ type OnImbotV2CommandAddData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2250,6 +2322,8 @@ type OnImbotV2CommandAddDataBot struct {
 	RefreshToken b24.String `json:"refresh_token"`
 	// Token for secure event handling. Required.
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2277,6 +2351,8 @@ type OnImbotV2CommandAddDataCommand struct {
 	// Invocation context: textarea — entered manually, keyboard — button
 	// pressed, menu — selected from context menu
 	Context b24.String `json:"context"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2305,6 +2381,8 @@ type OnImbotV2CommandAddDataMessage struct {
 	Text           b24.String      `json:"text"`
 	UUID           b24.String      `json:"uuid"`
 	ViewedByOthers b24.Bool        `json:"viewedByOthers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2331,6 +2409,8 @@ type OnImbotV2CommandAddDataChat struct {
 	Name       b24.String `json:"name"`
 	Owner      b24.Number `json:"owner"`
 	Type       b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2408,6 +2488,8 @@ type OnImbotV2ContextGet struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2439,6 +2521,8 @@ type OnImbotV2ContextGetData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2487,6 +2571,8 @@ type OnImbotV2ContextGetDataBot struct {
 	RefreshToken b24.String `json:"refresh_token"`
 	// Token for secure event handling. Required.
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2508,6 +2594,8 @@ type OnImbotV2ContextGetDataContext struct {
 	EntityID   b24.Int    `json:"entityId"`
 	EntityType b24.String `json:"entityType"`
 	Source     b24.String `json:"source"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2534,6 +2622,8 @@ type OnImbotV2ContextGetDataChat struct {
 	Name       b24.String `json:"name"`
 	Owner      b24.Number `json:"owner"`
 	Type       b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2611,6 +2701,8 @@ type OnImbotV2Delete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2631,6 +2723,8 @@ func (v OnImbotV2Delete) MarshalJSON() ([]byte, error) {
 type OnImbotV2DeleteData struct {
 	// Bot object
 	Bot OnImbotV2DeleteDataBot `json:"bot"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2679,6 +2773,8 @@ type OnImbotV2DeleteDataBot struct {
 	RefreshToken b24.String `json:"refresh_token"`
 	// Token for secure event handling. Required.
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2756,6 +2852,8 @@ type OnImbotV2JoinChat struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2784,6 +2882,8 @@ type OnImbotV2JoinChatData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2832,6 +2932,8 @@ type OnImbotV2JoinChatDataBot struct {
 	RefreshToken b24.String `json:"refresh_token"`
 	// Token for secure event handling. Required.
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2858,6 +2960,8 @@ type OnImbotV2JoinChatDataChat struct {
 	Name       b24.String `json:"name"`
 	Owner      b24.Number `json:"owner"`
 	Type       b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2935,6 +3039,8 @@ type OnImbotV2MessageAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2963,6 +3069,8 @@ type OnImbotV2MessageAddData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language (e.g., en, de)
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3011,6 +3119,8 @@ type OnImbotV2MessageAddDataBot struct {
 	RefreshToken b24.String `json:"refresh_token"`
 	// Token for secure event handling. Required.
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3039,6 +3149,8 @@ type OnImbotV2MessageAddDataMessage struct {
 	Text           b24.String      `json:"text"`
 	UUID           b24.String      `json:"uuid"`
 	ViewedByOthers b24.Bool        `json:"viewedByOthers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3065,6 +3177,8 @@ type OnImbotV2MessageAddDataChat struct {
 	Name       b24.String `json:"name"`
 	Owner      b24.Number `json:"owner"`
 	Type       b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3142,6 +3256,8 @@ type OnImbotV2MessageDelete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3170,6 +3286,8 @@ type OnImbotV2MessageDeleteData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3218,6 +3336,8 @@ type OnImbotV2MessageDeleteDataBot struct {
 	RefreshToken b24.String `json:"refresh_token"`
 	// Token for secure event handling. Required.
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3295,6 +3415,8 @@ type OnImbotV2MessageUpdate struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3323,6 +3445,8 @@ type OnImbotV2MessageUpdateData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3371,6 +3495,8 @@ type OnImbotV2MessageUpdateDataBot struct {
 	RefreshToken b24.String `json:"refresh_token"`
 	// Token for secure event handling. Required.
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3448,6 +3574,8 @@ type OnImbotV2ReactionChange struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3481,6 +3609,8 @@ type OnImbotV2ReactionChangeData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3529,6 +3659,8 @@ type OnImbotV2ReactionChangeDataBot struct {
 	RefreshToken b24.String `json:"refresh_token"`
 	// Token for secure event handling. Required.
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3558,6 +3690,8 @@ type OnImbotV2ReactionChangeDataMessage struct {
 	Text           b24.String      `json:"text"`
 	UUID           b24.String      `json:"uuid"`
 	ViewedByOthers b24.Bool        `json:"viewedByOthers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3585,6 +3719,8 @@ type OnImbotV2ReactionChangeDataChat struct {
 	Name       b24.String `json:"name"`
 	Owner      b24.Number `json:"owner"`
 	Type       b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -27,6 +27,8 @@ type Notify_2 struct {
 	//
 	// The structure of the object is described in detail below
 	Users []Notify_2Users `json:"users"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -76,6 +78,8 @@ type Notify_2Notifications struct {
 	NotifyButtons b24.String `json:"notify_buttons"`
 	// Additional parameters of the notification
 	Params json.RawMessage `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -150,6 +154,8 @@ type Notify_2Users struct {
 	Website b24.String `json:"website"`
 	// User's email
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -174,6 +180,8 @@ type Notify_2UsersPhones struct {
 	PersonalMobile b24.String `json:"personal_mobile"`
 	// Internal phone
 	InnerPhone b24.String `json:"inner_phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -204,6 +212,8 @@ type NotifySchema struct {
 	//
 	// The structure of the list item is described in detail below
 	List []NotifySchemaList `json:"LIST"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -226,6 +236,8 @@ type NotifySchemaList struct {
 	ID b24.String `json:"ID"`
 	// The name of the notification type
 	Name b24.String `json:"NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -429,6 +441,8 @@ func (p *NotifyAnswerParams) validate() error {
 // NotifyAnswerResult is the result of im.notify.answer.
 type NotifyAnswerResult struct {
 	ResultMessage []b24.String `json:"result_message"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -516,6 +530,8 @@ func (p *NotifyConfirmParams) validate() error {
 // NotifyConfirmResult is the result of im.notify.confirm.
 type NotifyConfirmResult struct {
 	ResultMessage []b24.String `json:"result_message"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -748,6 +764,8 @@ type NotifyHistorySearchResult struct {
 	//
 	// The structure of the object is described in detail below
 	Users []NotifyHistorySearchResultUsers `json:"users"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -798,6 +816,8 @@ type NotifyHistorySearchResultNotifications struct {
 	NotifyButtons b24.String `json:"notify_buttons"`
 	// Additional parameters of the notification
 	Params json.RawMessage `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -873,6 +893,8 @@ type NotifyHistorySearchResultUsers struct {
 	Website b24.String `json:"website"`
 	// User's email
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -898,6 +920,8 @@ type NotifyHistorySearchResultUsersPhones struct {
 	PersonalMobile b24.String `json:"personal_mobile"`
 	// Internal phone
 	InnerPhone b24.String `json:"inner_phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1096,6 +1120,8 @@ type NotifyReadAllResult struct {
 	Result b24.Bool `json:"result"`
 	// Current value of the unread notifications counter after the operation
 	NewCounter b24.Int `json:"newCounter"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1217,6 +1243,8 @@ type NotifySchemaGetParams struct{}
 // NotifySchemaGetResult is the result of im.notify.schema.get.
 type NotifySchemaGetResult struct {
 	Tasks *NotifySchema `json:"tasks"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -307,6 +307,8 @@ type BlogpostGetItem struct {
 	UfGratitude       BlogpostGetItemUfGratitude       `json:"UF_GRATITUDE"`
 	UfImprtantDateEnd BlogpostGetItemUfImprtantDateEnd `json:"UF_IMPRTANT_DATE_END"`
 	UfMailMessage     BlogpostGetItemUfMailMessage     `json:"UF_MAIL_MESSAGE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -350,6 +352,8 @@ type BlogpostGetItemUfBlogPostDoc struct {
 	ValueExists     b24.Bool                             `json:"VALUE_EXISTS"`
 	ValueRaw        json.RawMessage                      `json:"VALUE_RAW"`
 	XMLID           b24.String                           `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -377,6 +381,8 @@ type BlogpostGetItemUfBlogPostDocSettings struct {
 	MaxShowSize    b24.Number      `json:"MAX_SHOW_SIZE"`
 	Size           b24.Number      `json:"SIZE"`
 	TargetBlank    b24.Bool        `json:"TARGET_BLANK"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -403,6 +409,8 @@ type BlogpostGetItemUfBlogPostDocUserType struct {
 	UserTypeID        b24.String   `json:"USER_TYPE_ID"`
 	UseFieldComponent b24.Bool     `json:"USE_FIELD_COMPONENT"`
 	ViewCallback      []b24.String `json:"VIEW_CALLBACK"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -446,6 +454,8 @@ type BlogpostGetItemUfBlogPostFile struct {
 	ValueExists     b24.Bool                                `json:"VALUE_EXISTS"`
 	ValueRaw        b24.String                              `json:"VALUE_RAW"`
 	XMLID           b24.String                              `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -466,6 +476,8 @@ func (v BlogpostGetItemUfBlogPostFile) MarshalJSON() ([]byte, error) {
 // log.blogpost.get.
 type BlogpostGetItemUfBlogPostFileCustomData struct {
 	PhotoTemplate b24.String `json:"PHOTO_TEMPLATE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -488,6 +500,8 @@ type BlogpostGetItemUfBlogPostFileSettings struct {
 	IblockID          json.RawMessage `json:"IBLOCK_ID"`
 	SectionID         json.RawMessage `json:"SECTION_ID"`
 	UfToSaveAllowEdit b24.Bool        `json:"UF_TO_SAVE_ALLOW_EDIT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -512,6 +526,8 @@ type BlogpostGetItemUfBlogPostFileUserType struct {
 	Description b24.String   `json:"DESCRIPTION"`
 	Tag         []b24.String `json:"TAG"`
 	UserTypeID  b24.String   `json:"USER_TYPE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -555,6 +571,8 @@ type BlogpostGetItemUfBlogPostImprtnt struct {
 	ValueExists     b24.Bool                                 `json:"VALUE_EXISTS"`
 	ValueRaw        json.RawMessage                          `json:"VALUE_RAW"`
 	XMLID           b24.String                               `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -578,6 +596,8 @@ type BlogpostGetItemUfBlogPostImprtntSettings struct {
 	MaxValue     b24.Number      `json:"MAX_VALUE"`
 	MinValue     b24.Number      `json:"MIN_VALUE"`
 	Size         b24.Number      `json:"SIZE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -604,6 +624,8 @@ type BlogpostGetItemUfBlogPostImprtntUserType struct {
 	UserTypeID        b24.String   `json:"USER_TYPE_ID"`
 	UseFieldComponent b24.Bool     `json:"USE_FIELD_COMPONENT"`
 	ViewCallback      []b24.String `json:"VIEW_CALLBACK"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -647,6 +669,8 @@ type BlogpostGetItemUfBlogPostURLPrv struct {
 	ValueExists     b24.Bool                                `json:"VALUE_EXISTS"`
 	ValueRaw        json.RawMessage                         `json:"VALUE_RAW"`
 	XMLID           b24.String                              `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -670,6 +694,8 @@ type BlogpostGetItemUfBlogPostURLPrvUserType struct {
 	ClassName   b24.String `json:"CLASS_NAME"`
 	Description b24.String `json:"DESCRIPTION"`
 	UserTypeID  b24.String `json:"USER_TYPE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -713,6 +739,8 @@ type BlogpostGetItemUfBlogPostVote struct {
 	ValueExists     b24.Bool                              `json:"VALUE_EXISTS"`
 	ValueRaw        json.RawMessage                       `json:"VALUE_RAW"`
 	XMLID           b24.String                            `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -736,6 +764,8 @@ type BlogpostGetItemUfBlogPostVoteSettings struct {
 	Notify        b24.String                       `json:"NOTIFY"`
 	Unique        b24.Number                       `json:"UNIQUE"`
 	UniqueIPDelay BlogpostGetSettingsUniqueIPDelay `json:"UNIQUE_IP_DELAY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -757,6 +787,8 @@ func (v BlogpostGetItemUfBlogPostVoteSettings) MarshalJSON() ([]byte, error) {
 type BlogpostGetSettingsUniqueIPDelay struct {
 	Delay     b24.String `json:"DELAY"`
 	DelayType b24.String `json:"DELAY_TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -780,6 +812,8 @@ type BlogpostGetItemUfBlogPostVoteUserType struct {
 	ClassName   b24.String `json:"CLASS_NAME"`
 	Description b24.String `json:"DESCRIPTION"`
 	UserTypeID  b24.String `json:"USER_TYPE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -822,6 +856,8 @@ type BlogpostGetItemUfGratitude struct {
 	ValueExists     b24.Bool                           `json:"VALUE_EXISTS"`
 	ValueRaw        json.RawMessage                    `json:"VALUE_RAW"`
 	XMLID           b24.String                         `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -845,6 +881,8 @@ type BlogpostGetItemUfGratitudeSettings struct {
 	MaxValue     b24.Number      `json:"MAX_VALUE"`
 	MinValue     b24.Number      `json:"MIN_VALUE"`
 	Size         b24.Number      `json:"SIZE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -871,6 +909,8 @@ type BlogpostGetItemUfGratitudeUserType struct {
 	UserTypeID        b24.String   `json:"USER_TYPE_ID"`
 	UseFieldComponent b24.Bool     `json:"USE_FIELD_COMPONENT"`
 	ViewCallback      []b24.String `json:"VIEW_CALLBACK"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -914,6 +954,8 @@ type BlogpostGetItemUfImprtantDateEnd struct {
 	ValueExists     b24.Bool                                 `json:"VALUE_EXISTS"`
 	ValueRaw        json.RawMessage                          `json:"VALUE_RAW"`
 	XMLID           b24.String                               `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -936,6 +978,8 @@ type BlogpostGetItemUfImprtantDateEndSettings struct {
 	DefaultValue BlogpostGetSettingsDefaultValue `json:"DEFAULT_VALUE"`
 	UseSecond    b24.Bool                        `json:"USE_SECOND"`
 	UseTimezone  b24.Bool                        `json:"USE_TIMEZONE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -957,6 +1001,8 @@ func (v BlogpostGetItemUfImprtantDateEndSettings) MarshalJSON() ([]byte, error) 
 type BlogpostGetSettingsDefaultValue struct {
 	Type  b24.String `json:"TYPE"`
 	Value b24.String `json:"VALUE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -983,6 +1029,8 @@ type BlogpostGetItemUfImprtantDateEndUserType struct {
 	UserTypeID        b24.String   `json:"USER_TYPE_ID"`
 	UseFieldComponent b24.Bool     `json:"USE_FIELD_COMPONENT"`
 	ViewCallback      []b24.String `json:"VIEW_CALLBACK"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1026,6 +1074,8 @@ type BlogpostGetItemUfMailMessage struct {
 	ValueExists     b24.Bool                             `json:"VALUE_EXISTS"`
 	ValueRaw        json.RawMessage                      `json:"VALUE_RAW"`
 	XMLID           b24.String                           `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1053,6 +1103,8 @@ type BlogpostGetItemUfMailMessageUserType struct {
 	ViewCallback []b24.String `json:"VIEW_CALLBACK"`
 	OnBeforeSave []b24.String `json:"onBeforeSave"`
 	OnDelete     []b24.String `json:"onDelete"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

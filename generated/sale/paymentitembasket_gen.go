@@ -24,6 +24,8 @@ type Paymentitembasket struct {
 	// Array of objects with information about the selected bindings of basket
 	// items to payments
 	PaymentItemBasket []b24.String `json:"paymentItemBasket"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -40,10 +42,22 @@ func (v Paymentitembasket) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// PaymentitembasketInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; PaymentitembasketInput.SendUnchanged
+// sends them all.
+func (v Paymentitembasket) Input() PaymentitembasketInput {
+	var in PaymentitembasketInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // PaymentitembasketInput is the write form of Paymentitembasket: the fields
 // the family's add and update methods take. Every field is optional; only
 // those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
-// custom fields (UF_*) go in Extra.
+// custom fields (UF_*) go in Extra. Paymentitembasket.Input() builds one from
+// a read value that sends only the fields changed after it.
 type PaymentitembasketInput struct {
 	// Payment identifier
 	PaymentID b24.Opt[b24.Int] `json:"paymentId,omitzero"`
@@ -53,6 +67,8 @@ type PaymentitembasketInput struct {
 	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
 	// External record identifier
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -144,6 +160,8 @@ func (p *PaymentitembasketAddParams) validate() error {
 // PaymentitembasketAddResult is the result of sale.paymentitembasket.add.
 type PaymentitembasketAddResult struct {
 	PaymentItemBasket *Paymentitembasket `json:"paymentItemBasket"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -285,6 +303,8 @@ func (p *PaymentitembasketGetParams) validate() error {
 // PaymentitembasketGetResult is the result of sale.paymentitembasket.get.
 type PaymentitembasketGetResult struct {
 	PaymentItemBasket *Paymentitembasket `json:"paymentItemBasket"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -348,6 +368,8 @@ type PaymentitembasketGetfieldsParams struct{}
 // sale.paymentitembasket.getfields.
 type PaymentitembasketGetfieldsResult struct {
 	PaymentItemBasket map[string]FieldInfo `json:"paymentItemBasket"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -552,6 +574,8 @@ func (p *PaymentitembasketUpdateParams) validate() error {
 // sale.paymentitembasket.update.
 type PaymentitembasketUpdateResult struct {
 	PaymentItemBasket *Paymentitembasket `json:"paymentItemBasket"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

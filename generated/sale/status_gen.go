@@ -23,6 +23,8 @@ type Status struct {
 	XMLID  b24.String `json:"xmlId"`
 	// An array of objects with information about the selected statuses
 	Status []b24.String `json:"status"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -39,10 +41,21 @@ func (v Status) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// StatusInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; StatusInput.SendUnchanged sends them all.
+func (v Status) Input() StatusInput {
+	var in StatusInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // StatusInput is the write form of Status: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Status.Input() builds one from a read value that sends only the
+// fields changed after it.
 type StatusInput struct {
 	// Symbolic identifier of the status.
 	//
@@ -72,6 +85,8 @@ type StatusInput struct {
 	// Can be used for synchronization with the order or delivery status by
 	// identifier in an external system.
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -179,6 +194,8 @@ func (p *StatusAddParams) validate() error {
 // StatusAddResult is the result of sale.status.add.
 type StatusAddResult struct {
 	Status *Status `json:"status"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -313,6 +330,8 @@ func (p *StatusGetParams) validate() error {
 // StatusGetResult is the result of sale.status.get.
 type StatusGetResult struct {
 	Status *Status `json:"status"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -370,6 +389,8 @@ type StatusGetFieldsParams struct{}
 // StatusGetFieldsResult is the result of sale.status.getFields.
 type StatusGetFieldsResult struct {
 	Status map[string]FieldInfo `json:"status"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -570,6 +591,8 @@ func (p *StatusUpdateParams) validate() error {
 // StatusUpdateResult is the result of sale.status.update.
 type StatusUpdateResult struct {
 	Status *Status `json:"status"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -224,6 +224,8 @@ func (p *UserGetParams) validate() error {
 type UserGetItem struct {
 	Role   b24.String `json:"ROLE"`
 	UserID b24.String `json:"USER_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -283,6 +285,8 @@ type UserGroupsItem struct {
 	GroupImageID json.RawMessage `json:"GROUP_IMAGE_ID"`
 	GroupName    b24.String      `json:"GROUP_NAME"`
 	Role         b24.String      `json:"ROLE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

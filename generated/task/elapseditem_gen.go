@@ -25,6 +25,8 @@ type Elapseditem struct {
 	CreatedDate b24.String `json:"CREATED_DATE"`
 	DateStart   b24.String `json:"DATE_START"`
 	DateStop    b24.String `json:"DATE_STOP"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -651,6 +653,8 @@ type ElapseditemGetmanifestResult struct {
 	RestFilterableElapseditemDataFields []b24.String                                     `json:"REST: filterable elapseditem data fields"`
 	RestDateFields                      []b24.String                                     `json:"REST: date fields"`
 	RestAvailableMethods                ElapseditemGetmanifestResultRestAvailableMethods `json:"REST: available methods"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -677,6 +681,8 @@ type ElapseditemGetmanifestResultRestAvailableMethods struct {
 	Update          ElapseditemGetmanifestMethodsUpdate          `json:"update"`
 	Delete          ElapseditemGetmanifestMethodsDelete          `json:"delete"`
 	Isactionallowed ElapseditemGetmanifestMethodsIsactionallowed `json:"isactionallowed"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -698,6 +704,8 @@ func (v ElapseditemGetmanifestResultRestAvailableMethods) MarshalJSON() ([]byte,
 type ElapseditemGetmanifestMethodsGetManifest struct {
 	StaticMethod b24.Bool        `json:"staticMethod"`
 	Params       json.RawMessage `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -722,6 +730,8 @@ type ElapseditemGetmanifestMethodsGetList struct {
 	AllowedKeysInReturnValue []b24.String                                 `json:"allowedKeysInReturnValue"`
 	AllowedAggregations      []b24.String                                 `json:"allowedAggregations"`
 	CollectionInReturnValue  b24.Bool                                     `json:"collectionInReturnValue"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -743,6 +753,8 @@ func (v ElapseditemGetmanifestMethodsGetList) MarshalJSON() ([]byte, error) {
 type ElapseditemGetmanifestMethodsGetListParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -765,6 +777,8 @@ type ElapseditemGetmanifestMethodsGet struct {
 	MandatoryParamsCount     b24.Int                                  `json:"mandatoryParamsCount"`
 	Params                   []ElapseditemGetmanifestMethodsGetParams `json:"params"`
 	AllowedKeysInReturnValue []b24.String                             `json:"allowedKeysInReturnValue"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -786,6 +800,8 @@ func (v ElapseditemGetmanifestMethodsGet) MarshalJSON() ([]byte, error) {
 type ElapseditemGetmanifestMethodsGetParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -808,6 +824,8 @@ type ElapseditemGetmanifestMethodsAdd struct {
 	StaticMethod         b24.Bool                                 `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                  `json:"mandatoryParamsCount"`
 	Params               []ElapseditemGetmanifestMethodsAddParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -829,6 +847,8 @@ func (v ElapseditemGetmanifestMethodsAdd) MarshalJSON() ([]byte, error) {
 type ElapseditemGetmanifestMethodsAddParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -851,6 +871,8 @@ type ElapseditemGetmanifestMethodsUpdate struct {
 	StaticMethod         b24.Bool                                    `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
 	Params               []ElapseditemGetmanifestMethodsUpdateParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -872,6 +894,8 @@ func (v ElapseditemGetmanifestMethodsUpdate) MarshalJSON() ([]byte, error) {
 type ElapseditemGetmanifestMethodsUpdateParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -894,6 +918,8 @@ type ElapseditemGetmanifestMethodsDelete struct {
 	StaticMethod         b24.Bool                                    `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
 	Params               []ElapseditemGetmanifestMethodsDeleteParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -915,6 +941,8 @@ func (v ElapseditemGetmanifestMethodsDelete) MarshalJSON() ([]byte, error) {
 type ElapseditemGetmanifestMethodsDeleteParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -937,6 +965,8 @@ type ElapseditemGetmanifestMethodsIsactionallowed struct {
 	StaticMethod         b24.Bool                                      `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
 	Params               []ElapseditemGetmanifestIsactionallowedParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -958,6 +988,8 @@ func (v ElapseditemGetmanifestMethodsIsactionallowed) MarshalJSON() ([]byte, err
 type ElapseditemGetmanifestIsactionallowedParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -24,6 +24,8 @@ type APIScrumBacklog struct {
 	ModifiedBy b24.Int `json:"modifiedBy"`
 	// Identifier of the backlog
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -40,10 +42,21 @@ func (v APIScrumBacklog) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// APIScrumBacklogInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; APIScrumBacklogInput.SendUnchanged sends them all.
+func (v APIScrumBacklog) Input() APIScrumBacklogInput {
+	var in APIScrumBacklogInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // APIScrumBacklogInput is the write form of APIScrumBacklog: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. APIScrumBacklog.Input() builds one from a read
+// value that sends only the fields changed after it.
 type APIScrumBacklogInput struct {
 	// The identifier of the group for which the backlog is created.
 	//
@@ -55,6 +68,8 @@ type APIScrumBacklogInput struct {
 	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
 	// The identifier of the user who will modify the backlog
 	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -94,6 +109,8 @@ type APIScrumEpic struct {
 	Color b24.String `json:"color"`
 	// Object with data about all files attached to the epic
 	Files json.RawMessage `json:"files"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -110,10 +127,21 @@ func (v APIScrumEpic) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// APIScrumEpicInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; APIScrumEpicInput.SendUnchanged sends them all.
+func (v APIScrumEpic) Input() APIScrumEpicInput {
+	var in APIScrumEpicInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // APIScrumEpicInput is the write form of APIScrumEpic: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. APIScrumEpic.Input() builds one from a read value that
+// sends only the fields changed after it.
 type APIScrumEpicInput struct {
 	// Epic name
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -132,6 +160,8 @@ type APIScrumEpicInput struct {
 	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
 	// Modified by
 	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -166,6 +196,8 @@ type APIScrumKanban struct {
 	Color b24.String `json:"color"`
 	// The identifier of the stage. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -213,6 +245,8 @@ type APIScrumSprint struct {
 	EntityType b24.String `json:"entityType"`
 	// Goal of the sprint. Set only in the interface when starting the sprint
 	Goal b24.String `json:"goal"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -229,10 +263,21 @@ func (v APIScrumSprint) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// APIScrumSprintInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; APIScrumSprintInput.SendUnchanged sends them all.
+func (v APIScrumSprint) Input() APIScrumSprintInput {
+	var in APIScrumSprintInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // APIScrumSprintInput is the write form of APIScrumSprint: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. APIScrumSprint.Input() builds one from a read
+// value that sends only the fields changed after it.
 type APIScrumSprintInput struct {
 	// Identifier of the group (Scrum) to which the sprint belongs.
 	//
@@ -253,6 +298,8 @@ type APIScrumSprintInput struct {
 	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
 	// Identifier of the user who modified the sprint
 	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -289,6 +336,8 @@ type APIScrumTask struct {
 	CreatedBy b24.Int `json:"createdBy"`
 	// Identifier of the user who last modified the task
 	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -305,10 +354,21 @@ func (v APIScrumTask) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// APIScrumTaskInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; APIScrumTaskInput.SendUnchanged sends them all.
+func (v APIScrumTask) Input() APIScrumTaskInput {
+	var in APIScrumTaskInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // APIScrumTaskInput is the write form of APIScrumTask: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. APIScrumTask.Input() builds one from a read value that
+// sends only the fields changed after it.
 type APIScrumTaskInput struct {
 	// Identifier of the backlog or sprint.
 	//
@@ -323,6 +383,8 @@ type APIScrumTaskInput struct {
 	EpicID b24.Opt[b24.Int] `json:"epicId,omitzero"`
 	// Sorting
 	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -579,6 +641,8 @@ type APIScrumBacklogGetFieldsFields struct {
 	CreatedBy APIScrumBacklogGetFieldsFieldsCreatedBy `json:"createdBy"`
 	// Identifier of the user who modified the backlog
 	ModifiedBy APIScrumBacklogGetFieldsFieldsModifiedBy `json:"modifiedBy"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -599,6 +663,8 @@ func (v APIScrumBacklogGetFieldsFields) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.backlog.getFields.
 type APIScrumBacklogGetFieldsFieldsGroupID struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -619,6 +685,8 @@ func (v APIScrumBacklogGetFieldsFieldsGroupID) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.backlog.getFields.
 type APIScrumBacklogGetFieldsFieldsCreatedBy struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -639,6 +707,8 @@ func (v APIScrumBacklogGetFieldsFieldsCreatedBy) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.backlog.getFields.
 type APIScrumBacklogGetFieldsFieldsModifiedBy struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -659,6 +729,8 @@ func (v APIScrumBacklogGetFieldsFieldsModifiedBy) MarshalJSON() ([]byte, error) 
 // tasks.api.scrum.backlog.getFields.
 type APIScrumBacklogGetFieldsResult struct {
 	Fields *APIScrumBacklogGetFieldsFields `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -992,6 +1064,8 @@ type APIScrumEpicGetFieldsFields struct {
 	CreatedBy b24.Int `json:"createdBy"`
 	// Modified by
 	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1011,6 +1085,8 @@ func (v APIScrumEpicGetFieldsFields) MarshalJSON() ([]byte, error) {
 // APIScrumEpicGetFieldsResult is the result of tasks.api.scrum.epic.getFields.
 type APIScrumEpicGetFieldsResult struct {
 	Fields *APIScrumEpicGetFieldsFields `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1609,6 +1685,8 @@ type APIScrumKanbanGetFieldsFields struct {
 	Type     APIScrumKanbanGetFieldsFieldsType     `json:"type"`
 	SprintID APIScrumKanbanGetFieldsFieldsSprintID `json:"sprintId"`
 	Color    APIScrumKanbanGetFieldsFieldsColor    `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1629,6 +1707,8 @@ func (v APIScrumKanbanGetFieldsFields) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.kanban.getFields.
 type APIScrumKanbanGetFieldsFieldsName struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1649,6 +1729,8 @@ func (v APIScrumKanbanGetFieldsFieldsName) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.kanban.getFields.
 type APIScrumKanbanGetFieldsFieldsSort struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1669,6 +1751,8 @@ func (v APIScrumKanbanGetFieldsFieldsSort) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.kanban.getFields.
 type APIScrumKanbanGetFieldsFieldsType struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1689,6 +1773,8 @@ func (v APIScrumKanbanGetFieldsFieldsType) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.kanban.getFields.
 type APIScrumKanbanGetFieldsFieldsSprintID struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1709,6 +1795,8 @@ func (v APIScrumKanbanGetFieldsFieldsSprintID) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.kanban.getFields.
 type APIScrumKanbanGetFieldsFieldsColor struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1729,6 +1817,8 @@ func (v APIScrumKanbanGetFieldsFieldsColor) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.kanban.getFields.
 type APIScrumKanbanGetFieldsResult struct {
 	Fields *APIScrumKanbanGetFieldsFields `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2192,6 +2282,8 @@ type APIScrumSprintGetFieldsFields struct {
 	DateEnd APIScrumSprintGetFieldsFieldsDateEnd `json:"dateEnd"`
 	// Status of the sprint
 	Status APIScrumSprintGetFieldsFieldsStatus `json:"status"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2212,6 +2304,8 @@ func (v APIScrumSprintGetFieldsFields) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsGroupID struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2232,6 +2326,8 @@ func (v APIScrumSprintGetFieldsFieldsGroupID) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsName struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2252,6 +2348,8 @@ func (v APIScrumSprintGetFieldsFieldsName) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsSort struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2272,6 +2370,8 @@ func (v APIScrumSprintGetFieldsFieldsSort) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsCreatedBy struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2292,6 +2392,8 @@ func (v APIScrumSprintGetFieldsFieldsCreatedBy) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsModifiedBy struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2312,6 +2414,8 @@ func (v APIScrumSprintGetFieldsFieldsModifiedBy) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsDateStart struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2332,6 +2436,8 @@ func (v APIScrumSprintGetFieldsFieldsDateStart) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsDateEnd struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2352,6 +2458,8 @@ func (v APIScrumSprintGetFieldsFieldsDateEnd) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsStatus struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2372,6 +2480,8 @@ func (v APIScrumSprintGetFieldsFieldsStatus) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsResult struct {
 	Fields *APIScrumSprintGetFieldsFields `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2757,6 +2867,8 @@ type APIScrumTaskGetFieldsFields struct {
 	CreatedBy b24.Int `json:"createdBy"`
 	// Who modified the task
 	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2776,6 +2888,8 @@ func (v APIScrumTaskGetFieldsFields) MarshalJSON() ([]byte, error) {
 // APIScrumTaskGetFieldsResult is the result of tasks.api.scrum.task.getFields.
 type APIScrumTaskGetFieldsResult struct {
 	Fields *APIScrumTaskGetFieldsFields `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2876,6 +2990,8 @@ type APIScrumTaskUpdateResult struct {
 	Data b24.Bool `json:"data"`
 	// Array of errors
 	Errors json.RawMessage `json:"errors"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -155,6 +155,8 @@ type Task struct {
 	CheckListTree                TaskCheckListTree              `json:"checkListTree"`
 	CheckListCanAdd              b24.Bool                       `json:"checkListCanAdd"`
 	ChatID                       b24.Int                        `json:"chatId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -169,6 +171,16 @@ func (v *Task) UnmarshalJSON(data []byte) error {
 func (v Task) MarshalJSON() ([]byte, error) {
 	type plain Task
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// TaskInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; TaskInput.SendUnchanged sends them all.
+func (v Task) Input() TaskInput {
+	var in TaskInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // TaskChecklist is the checklist value of tasks.task.
@@ -188,6 +200,8 @@ type TaskChecklist struct {
 	Attachments      json.RawMessage     `json:"attachments"`
 	EntityID         b24.String          `json:"entityId"`
 	Action           TaskChecklistAction `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -211,6 +225,8 @@ type TaskChecklistAction struct {
 	Toggle        b24.Bool `json:"toggle"`
 	Add           b24.Bool `json:"add"`
 	AddAccomplice b24.Bool `json:"addAccomplice"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -235,6 +251,8 @@ type TaskGroup struct {
 	MembersCount   b24.Int         `json:"membersCount"`
 	Image          b24.String      `json:"image"`
 	AdditionalData json.RawMessage `json:"additionalData"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -258,6 +276,8 @@ type TaskCreator struct {
 	Link         b24.String `json:"link"`
 	Icon         b24.String `json:"icon"`
 	WorkPosition b24.String `json:"workPosition"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -281,6 +301,8 @@ type TaskResponsible struct {
 	Link         b24.String `json:"link"`
 	Icon         b24.String `json:"icon"`
 	WorkPosition b24.String `json:"workPosition"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -324,6 +346,8 @@ type TaskAction struct {
 	Dayplan           TaskActionDayplan     `json:"dayplan"`
 	EditPlan          b24.Bool              `json:"edit.plan"`
 	Favorite          TaskActionFavorite    `json:"favorite"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -344,6 +368,8 @@ func (v TaskAction) MarshalJSON() ([]byte, error) {
 type TaskActionChecklist struct {
 	Reorder b24.Bool `json:"reorder"`
 	Add     b24.Bool `json:"add"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -363,6 +389,8 @@ func (v TaskActionChecklist) MarshalJSON() ([]byte, error) {
 // TaskActionElapsedTime is the elapsedtime value of tasks.task.
 type TaskActionElapsedTime struct {
 	Add b24.Bool `json:"add"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -382,6 +410,8 @@ func (v TaskActionElapsedTime) MarshalJSON() ([]byte, error) {
 // TaskActionDayplan is the dayplan value of tasks.task.
 type TaskActionDayplan struct {
 	Timer TaskActionDayplanTimer `json:"timer"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -401,6 +431,8 @@ func (v TaskActionDayplan) MarshalJSON() ([]byte, error) {
 // TaskActionDayplanTimer is the timer value of tasks.task.
 type TaskActionDayplanTimer struct {
 	Toggle b24.Bool `json:"toggle"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -421,6 +453,8 @@ func (v TaskActionDayplanTimer) MarshalJSON() ([]byte, error) {
 type TaskActionFavorite struct {
 	Add    b24.Bool `json:"add"`
 	Delete b24.Bool `json:"delete"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -444,6 +478,8 @@ type TaskAccomplicesData struct {
 	Link         b24.String `json:"link"`
 	Icon         b24.String `json:"icon"`
 	WorkPosition b24.String `json:"workPosition"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -467,6 +503,8 @@ type TaskAuditorsData struct {
 	Link         b24.String `json:"link"`
 	Icon         b24.String `json:"icon"`
 	WorkPosition b24.String `json:"workPosition"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -488,6 +526,8 @@ type TaskCounter struct {
 	Counters TaskCounterCounters `json:"counters"`
 	Color    b24.String          `json:"color"`
 	Value    b24.Int             `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -512,6 +552,8 @@ type TaskCounterCounters struct {
 	ProjectNewComments b24.Int `json:"projectNewComments"`
 	MutedExpired       b24.Int `json:"mutedExpired"`
 	MutedNewComments   b24.Int `json:"mutedNewComments"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -532,6 +574,8 @@ func (v TaskCounterCounters) MarshalJSON() ([]byte, error) {
 type TaskTags struct {
 	ID    b24.Int    `json:"id"`
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -554,6 +598,8 @@ type TaskCheckListTree struct {
 	Fields      TaskCheckListTreeFields        `json:"fields"`
 	Action      json.RawMessage                `json:"action"`
 	Descendants []TaskCheckListTreeDescendants `json:"descendants"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -587,6 +633,8 @@ type TaskCheckListTreeFields struct {
 	Members          json.RawMessage `json:"members"`
 	Attachments      json.RawMessage `json:"attachments"`
 	NodeID           json.RawMessage `json:"nodeId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -609,6 +657,8 @@ type TaskCheckListTreeDescendants struct {
 	Fields      TaskCheckListTreeDescendantsFields        `json:"fields"`
 	Action      TaskCheckListTreeDescendantsAction        `json:"action"`
 	Descendants []TaskCheckListTreeDescendantsDescendants `json:"descendants"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -642,6 +692,8 @@ type TaskCheckListTreeDescendantsFields struct {
 	Members          json.RawMessage `json:"members"`
 	Attachments      json.RawMessage `json:"attachments"`
 	NodeID           json.RawMessage `json:"nodeId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -665,6 +717,8 @@ type TaskCheckListTreeDescendantsAction struct {
 	Toggle        b24.Bool `json:"toggle"`
 	Add           b24.Bool `json:"add"`
 	AddAccomplice b24.Bool `json:"addAccomplice"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -688,6 +742,8 @@ type TaskCheckListTreeDescendantsDescendants struct {
 	Fields      TaskCheckListTreeDescendantsDescendantsFields `json:"fields"`
 	Action      TaskCheckListTreeDescendantsDescendantsAction `json:"action"`
 	Descendants json.RawMessage                               `json:"descendants"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -722,6 +778,8 @@ type TaskCheckListTreeDescendantsDescendantsFields struct {
 	Members          json.RawMessage `json:"members"`
 	Attachments      json.RawMessage `json:"attachments"`
 	NodeID           json.RawMessage `json:"nodeId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -746,6 +804,8 @@ type TaskCheckListTreeDescendantsDescendantsAction struct {
 	Toggle        b24.Bool `json:"toggle"`
 	Add           b24.Bool `json:"add"`
 	AddAccomplice b24.Bool `json:"addAccomplice"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -765,6 +825,8 @@ func (v TaskCheckListTreeDescendantsDescendantsAction) MarshalJSON() ([]byte, er
 // TaskInput is the write form of Task: the fields the family's add and update
 // methods take. Every field is optional; only those set are sent (b24.Some(0)
 // sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+// Task.Input() builds one from a read value that sends only the fields changed
+// after it.
 type TaskInput struct {
 	// Base Task ID
 	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
@@ -884,6 +946,8 @@ type TaskInput struct {
 	UfMailMessage     any `json:"UF_MAIL_MESSAGE,omitzero"`
 	// New Task Field
 	UfNewTasksField b24.Opt[string] `json:"UF_NEW_TASKS_FIELD,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1201,6 +1265,8 @@ type TaskAccessFieldGetItem struct {
 	Editable        b24.Bool        `json:"editable"`
 	Multiple        b24.Bool        `json:"multiple"`
 	ElementType     json.RawMessage `json:"elementType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1220,6 +1286,8 @@ func (v TaskAccessFieldGetItem) MarshalJSON() ([]byte, error) {
 // TaskAccessFieldGetResult is the result of tasks.task.access.field.get.
 type TaskAccessFieldGetResult struct {
 	Item *TaskAccessFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1313,6 +1381,8 @@ type TaskAccessFieldListItem struct {
 	Editable        b24.Bool        `json:"editable"`
 	Multiple        b24.Bool        `json:"multiple"`
 	ElementType     json.RawMessage `json:"elementType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1332,6 +1402,8 @@ func (v TaskAccessFieldListItem) MarshalJSON() ([]byte, error) {
 // TaskAccessFieldListResult is the result of tasks.task.access.field.list.
 type TaskAccessFieldListResult struct {
 	Items []TaskAccessFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1456,6 +1528,8 @@ type TaskAccessGetResult struct {
 	DetachParent          b24.Bool `json:"detachParent"`
 	CreateGanttDependence b24.Bool `json:"createGanttDependence"`
 	Sort                  b24.Bool `json:"sort"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1545,6 +1619,8 @@ type TaskAddParams struct {
 // TaskAddResult is the result of tasks.task.add.
 type TaskAddResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1920,6 +1996,8 @@ type TaskAddV3Item struct {
 	DeadlineCount json.RawMessage `json:"deadlineCount"`
 	DeclineReason json.RawMessage `json:"declineReason"`
 	ForumTopicID  json.RawMessage `json:"forumTopicId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1955,6 +2033,8 @@ type TaskAddV3ItemCreator struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1991,6 +2071,8 @@ type TaskAddV3ItemCreatorImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2026,6 +2108,8 @@ type TaskAddV3ItemResponsible struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2062,6 +2146,8 @@ type TaskAddV3ItemResponsibleImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2091,6 +2177,8 @@ type TaskAddV3ItemGroup struct {
 	Type b24.String `json:"type"`
 	// Visibility indicator
 	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2127,6 +2215,8 @@ type TaskAddV3ItemGroupImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2151,6 +2241,8 @@ type TaskAddV3ItemStage struct {
 	Title b24.String `json:"title"`
 	// Stage color
 	Color b24.String `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2173,6 +2265,8 @@ type TaskAddV3ItemFlow struct {
 	ID b24.Int `json:"id"`
 	// Flow name
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2208,6 +2302,8 @@ type TaskAddV3ItemAccomplices struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2244,6 +2340,8 @@ type TaskAddV3ItemAccomplicesImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2279,6 +2377,8 @@ type TaskAddV3ItemAuditors struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2315,6 +2415,8 @@ type TaskAddV3ItemAuditorsImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2339,6 +2441,8 @@ type TaskAddV3ItemChat struct {
 	EntityID b24.Int `json:"entityId"`
 	// Chat object type
 	EntityType b24.String `json:"entityType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2374,6 +2478,8 @@ type TaskAddV3ItemChangedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2410,6 +2516,8 @@ type TaskAddV3ItemChangedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2445,6 +2553,8 @@ type TaskAddV3ItemStatusChangedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2481,6 +2591,8 @@ type TaskAddV3ItemStatusChangedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2516,6 +2628,8 @@ type TaskAddV3ItemClosedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2552,6 +2666,8 @@ type TaskAddV3ItemClosedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2609,6 +2725,8 @@ type TaskAddV3ItemForkedByTemplate struct {
 	// An object of replication parameters. Use for data requests in the select
 	// parameter of tasks.task.get
 	ReplicateParams TaskAddV3ItemForkedByTemplateReplicateParams `json:"replicateParams"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2644,6 +2762,8 @@ type TaskAddV3ItemForkedByTemplateCreator struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2681,6 +2801,8 @@ type TaskAddV3ItemForkedByTemplateCreatorImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2710,6 +2832,8 @@ type TaskAddV3ItemForkedByTemplateGroup struct {
 	Type b24.String `json:"type"`
 	// Visibility indicator
 	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2747,6 +2871,8 @@ type TaskAddV3ItemForkedByTemplateGroupImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2812,6 +2938,8 @@ type TaskAddV3ItemForkedByTemplateReplicateParams struct {
 	EndDate b24.String `json:"endDate"`
 	// Number of repetitions
 	Times b24.String `json:"times"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2875,6 +3003,8 @@ type TaskAddV3ItemRights struct {
 	Take                  b24.Bool `json:"take"`
 	TimeTracking          b24.Bool `json:"timeTracking"`
 	Watch                 b24.Bool `json:"watch"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2909,6 +3039,8 @@ type TaskAddV3ItemEmail struct {
 	DateTs b24.Int `json:"dateTs"`
 	// Link to the email
 	Link b24.String `json:"link"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2947,6 +3079,8 @@ type TaskAddV3ItemElapsedTime struct {
 	StartTs b24.Int `json:"startTs"`
 	// End time
 	StopTs b24.Int `json:"stopTs"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2969,6 +3103,8 @@ type TaskAddV3ItemSource struct {
 	Type b24.String `json:"type"`
 	// Source data
 	Data json.RawMessage `json:"data"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2988,6 +3124,8 @@ func (v TaskAddV3ItemSource) MarshalJSON() ([]byte, error) {
 // TaskAddV3Result is the result of tasks.task.add.
 type TaskAddV3Result struct {
 	Item *TaskAddV3Item `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3121,6 +3259,8 @@ func (p *TaskApproveParams) validate() error {
 // TaskApproveResult is the result of tasks.task.approve.
 type TaskApproveResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3233,6 +3373,8 @@ type TaskChatMessageFieldGetItem struct {
 	Filterable  b24.Bool        `json:"filterable"`
 	Sortable    b24.Bool        `json:"sortable"`
 	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3253,6 +3395,8 @@ func (v TaskChatMessageFieldGetItem) MarshalJSON() ([]byte, error) {
 // tasks.task.chat.message.field.get.
 type TaskChatMessageFieldGetResult struct {
 	Item *TaskChatMessageFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3344,6 +3488,8 @@ type TaskChatMessageFieldListItem struct {
 	Filterable  b24.Bool        `json:"filterable"`
 	Sortable    b24.Bool        `json:"sortable"`
 	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3364,6 +3510,8 @@ func (v TaskChatMessageFieldListItem) MarshalJSON() ([]byte, error) {
 // tasks.task.chat.message.field.list.
 type TaskChatMessageFieldListResult struct {
 	Items []TaskChatMessageFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3476,6 +3624,8 @@ func (v TaskChatMessageSendParamsFields) MarshalJSON() ([]byte, error) {
 // TaskChatMessageSendResult is the result of tasks.task.chat.message.send.
 type TaskChatMessageSendResult struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3551,6 +3701,8 @@ func (p *TaskCompleteParams) validate() error {
 // TaskCompleteResult is the result of tasks.task.complete.
 type TaskCompleteResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3635,6 +3787,8 @@ type TaskCountersGetResult struct {
 	Counter b24.Int `json:"counter"`
 	// Internal counter code
 	Code b24.Int `json:"code"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3741,6 +3895,8 @@ func (p *TaskDeferParams) validate() error {
 // TaskDeferResult is the result of tasks.task.defer.
 type TaskDeferResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3830,6 +3986,8 @@ func (p *TaskDelegateParams) validate() error {
 // TaskDelegateResult is the result of tasks.task.delegate.
 type TaskDelegateResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3908,6 +4066,8 @@ func (p *TaskDeleteParams) validate() error {
 // TaskDeleteResult is the result of tasks.task.delete.
 type TaskDeleteResult struct {
 	Task b24.Bool `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3986,6 +4146,8 @@ func (p *TaskDeleteV3Params) validate() error {
 // TaskDeleteV3Result is the result of tasks.task.delete.
 type TaskDeleteV3Result struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4064,6 +4226,8 @@ func (p *TaskDisapproveParams) validate() error {
 // TaskDisapproveResult is the result of tasks.task.disapprove.
 type TaskDisapproveResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4293,6 +4457,8 @@ type TaskFieldGetItem struct {
 	Editable        b24.Bool        `json:"editable"`
 	Multiple        b24.Bool        `json:"multiple"`
 	ElementType     json.RawMessage `json:"elementType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4312,6 +4478,8 @@ func (v TaskFieldGetItem) MarshalJSON() ([]byte, error) {
 // TaskFieldGetResult is the result of tasks.task.field.get.
 type TaskFieldGetResult struct {
 	Item *TaskFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4399,6 +4567,8 @@ type TaskFieldListItem struct {
 	Filterable  b24.Bool        `json:"filterable"`
 	Sortable    b24.Bool        `json:"sortable"`
 	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4418,6 +4588,8 @@ func (v TaskFieldListItem) MarshalJSON() ([]byte, error) {
 // TaskFieldListResult is the result of tasks.task.field.list.
 type TaskFieldListResult struct {
 	Items []TaskFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4521,6 +4693,8 @@ func (p *TaskFileAttachParams) validate() error {
 // TaskFileAttachResult is the result of tasks.task.file.attach.
 type TaskFileAttachResult struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4629,6 +4803,8 @@ type TaskFileFieldGetItem struct {
 	Filterable  b24.Bool        `json:"filterable"`
 	Sortable    b24.Bool        `json:"sortable"`
 	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4648,6 +4824,8 @@ func (v TaskFileFieldGetItem) MarshalJSON() ([]byte, error) {
 // TaskFileFieldGetResult is the result of tasks.task.file.field.get.
 type TaskFileFieldGetResult struct {
 	Item *TaskFileFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4736,6 +4914,8 @@ type TaskFileFieldListItem struct {
 	Filterable  b24.Bool        `json:"filterable"`
 	Sortable    b24.Bool        `json:"sortable"`
 	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4755,6 +4935,8 @@ func (v TaskFileFieldListItem) MarshalJSON() ([]byte, error) {
 // TaskFileFieldListResult is the result of tasks.task.file.field.list.
 type TaskFileFieldListResult struct {
 	Items []TaskFileFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4861,6 +5043,8 @@ type TaskFilesAttachResult struct {
 	// You can get file data by the attachment identifier using the
 	// disk.attachedObject.get method
 	AttachmentID b24.Int `json:"attachmentId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4938,6 +5122,8 @@ type TaskGetParams struct {
 // TaskGetResult is the result of tasks.task.get.
 type TaskGetResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5291,6 +5477,8 @@ type TaskGetV3Item struct {
 	DeadlineCount json.RawMessage `json:"deadlineCount"`
 	DeclineReason json.RawMessage `json:"declineReason"`
 	ForumTopicID  json.RawMessage `json:"forumTopicId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5326,6 +5514,8 @@ type TaskGetV3ItemCreator struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5362,6 +5552,8 @@ type TaskGetV3ItemCreatorImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5397,6 +5589,8 @@ type TaskGetV3ItemResponsible struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5433,6 +5627,8 @@ type TaskGetV3ItemResponsibleImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5462,6 +5658,8 @@ type TaskGetV3ItemGroup struct {
 	Type b24.String `json:"type"`
 	// Visibility indicator
 	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5498,6 +5696,8 @@ type TaskGetV3ItemGroupImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5522,6 +5722,8 @@ type TaskGetV3ItemStage struct {
 	Title b24.String `json:"title"`
 	// Stage color
 	Color b24.String `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5544,6 +5746,8 @@ type TaskGetV3ItemFlow struct {
 	ID b24.Int `json:"id"`
 	// Flow name
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5579,6 +5783,8 @@ type TaskGetV3ItemAccomplices struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5615,6 +5821,8 @@ type TaskGetV3ItemAccomplicesImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5650,6 +5858,8 @@ type TaskGetV3ItemAuditors struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5686,6 +5896,8 @@ type TaskGetV3ItemAuditorsImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5710,6 +5922,8 @@ type TaskGetV3ItemChat struct {
 	EntityID b24.Int `json:"entityId"`
 	// Chat object type
 	EntityType b24.String `json:"entityType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5745,6 +5959,8 @@ type TaskGetV3ItemChangedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5781,6 +5997,8 @@ type TaskGetV3ItemChangedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5816,6 +6034,8 @@ type TaskGetV3ItemStatusChangedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5852,6 +6072,8 @@ type TaskGetV3ItemStatusChangedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5887,6 +6109,8 @@ type TaskGetV3ItemClosedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5923,6 +6147,8 @@ type TaskGetV3ItemClosedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5980,6 +6206,8 @@ type TaskGetV3ItemForkedByTemplate struct {
 	// An object of replication parameters. Use for data requests in the select
 	// parameter of tasks.task.get
 	ReplicateParams TaskGetV3ItemForkedByTemplateReplicateParams `json:"replicateParams"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6015,6 +6243,8 @@ type TaskGetV3ItemForkedByTemplateCreator struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6052,6 +6282,8 @@ type TaskGetV3ItemForkedByTemplateCreatorImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6081,6 +6313,8 @@ type TaskGetV3ItemForkedByTemplateGroup struct {
 	Type b24.String `json:"type"`
 	// Visibility indicator
 	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6118,6 +6352,8 @@ type TaskGetV3ItemForkedByTemplateGroupImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6183,6 +6419,8 @@ type TaskGetV3ItemForkedByTemplateReplicateParams struct {
 	EndDate b24.String `json:"endDate"`
 	// Number of repetitions
 	Times b24.String `json:"times"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6246,6 +6484,8 @@ type TaskGetV3ItemRights struct {
 	Take                  b24.Bool `json:"take"`
 	TimeTracking          b24.Bool `json:"timeTracking"`
 	Watch                 b24.Bool `json:"watch"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6280,6 +6520,8 @@ type TaskGetV3ItemEmail struct {
 	DateTs b24.Int `json:"dateTs"`
 	// Link to the email
 	Link b24.String `json:"link"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6318,6 +6560,8 @@ type TaskGetV3ItemElapsedTime struct {
 	StartTs b24.Int `json:"startTs"`
 	// End time
 	StopTs b24.Int `json:"stopTs"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6340,6 +6584,8 @@ type TaskGetV3ItemSource struct {
 	Type b24.String `json:"type"`
 	// Source data
 	Data json.RawMessage `json:"data"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6359,6 +6605,8 @@ func (v TaskGetV3ItemSource) MarshalJSON() ([]byte, error) {
 // TaskGetV3Result is the result of tasks.task.get.
 type TaskGetV3Result struct {
 	Item *TaskGetV3Item `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6522,6 +6770,8 @@ type TaskGetaccessItem struct {
 	Dayplan           TaskGetaccessItemDayplan     `json:"DAYPLAN"`
 	EditPlan          b24.Bool                     `json:"EDIT.PLAN"`
 	Favorite          TaskGetaccessItemFavorite    `json:"FAVORITE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6542,6 +6792,8 @@ func (v TaskGetaccessItem) MarshalJSON() ([]byte, error) {
 type TaskGetaccessItemChecklist struct {
 	Reorder b24.Bool `json:"REORDER"`
 	Add     b24.Bool `json:"ADD"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6562,6 +6814,8 @@ func (v TaskGetaccessItemChecklist) MarshalJSON() ([]byte, error) {
 // tasks.task.getaccess.
 type TaskGetaccessItemElapsedTime struct {
 	Add b24.Bool `json:"ADD"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6581,6 +6835,8 @@ func (v TaskGetaccessItemElapsedTime) MarshalJSON() ([]byte, error) {
 // TaskGetaccessItemDayplan is the DAYPLAN value of tasks.task.getaccess.
 type TaskGetaccessItemDayplan struct {
 	Timer TaskGetaccessItemDayplanTimer `json:"TIMER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6600,6 +6856,8 @@ func (v TaskGetaccessItemDayplan) MarshalJSON() ([]byte, error) {
 // TaskGetaccessItemDayplanTimer is the TIMER value of tasks.task.getaccess.
 type TaskGetaccessItemDayplanTimer struct {
 	Toggle b24.Bool `json:"TOGGLE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6620,6 +6878,8 @@ func (v TaskGetaccessItemDayplanTimer) MarshalJSON() ([]byte, error) {
 type TaskGetaccessItemFavorite struct {
 	Add    b24.Bool `json:"ADD"`
 	Delete b24.Bool `json:"DELETE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6639,6 +6899,8 @@ func (v TaskGetaccessItemFavorite) MarshalJSON() ([]byte, error) {
 // TaskGetaccessResult is the result of tasks.task.getaccess.
 type TaskGetaccessResult struct {
 	AllowedActions map[string]TaskGetaccessItem `json:"allowedActions"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6694,6 +6956,8 @@ type TaskGetFieldsParams struct{}
 // TaskGetFieldsResult is the result of tasks.task.getFields.
 type TaskGetFieldsResult struct {
 	Fields map[string]FieldInfo `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6952,6 +7216,8 @@ type TaskHistoryListItem struct {
 	Value TaskHistoryListItemValue `json:"value"`
 	// An object with user description who performed the action
 	User TaskHistoryListItemUser `json:"user"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6972,6 +7238,8 @@ func (v TaskHistoryListItem) MarshalJSON() ([]byte, error) {
 type TaskHistoryListItemValue struct {
 	From b24.String `json:"from"`
 	To   b24.String `json:"to"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7000,6 +7268,8 @@ type TaskHistoryListItemUser struct {
 	SecondName b24.String `json:"secondName"`
 	// Login
 	Login b24.String `json:"login"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7019,6 +7289,8 @@ func (v TaskHistoryListItemUser) MarshalJSON() ([]byte, error) {
 // TaskHistoryListResult is the result of tasks.task.history.list.
 type TaskHistoryListResult struct {
 	List []TaskHistoryListItem `json:"list"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7451,6 +7723,8 @@ func (v TaskListParamsParams) MarshalJSON() ([]byte, error) {
 // TaskListResult is the result of tasks.task.list.
 type TaskListResult struct {
 	Tasks []Task `json:"tasks"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7871,6 +8145,8 @@ type TaskListV3Item struct {
 	//   - voice — audio task AI
 	//   - video — video task AI
 	Scenarios json.RawMessage `json:"scenarios"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7906,6 +8182,8 @@ type TaskListV3ItemCreator struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7942,6 +8220,8 @@ type TaskListV3ItemCreatorImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7977,6 +8257,8 @@ type TaskListV3ItemResponsible struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8013,6 +8295,8 @@ type TaskListV3ItemResponsibleImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8042,6 +8326,8 @@ type TaskListV3ItemGroup struct {
 	Type b24.String `json:"type"`
 	// Visibility indicator
 	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8078,6 +8364,8 @@ type TaskListV3ItemGroupImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8102,6 +8390,8 @@ type TaskListV3ItemStage struct {
 	Title b24.String `json:"title"`
 	// Stage color
 	Color b24.String `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8124,6 +8414,8 @@ type TaskListV3ItemFlow struct {
 	ID b24.Int `json:"id"`
 	// Flow name
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8159,6 +8451,8 @@ type TaskListV3ItemAccomplices struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8195,6 +8489,8 @@ type TaskListV3ItemAccomplicesImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8230,6 +8526,8 @@ type TaskListV3ItemAuditors struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8266,6 +8564,8 @@ type TaskListV3ItemAuditorsImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8290,6 +8590,8 @@ type TaskListV3ItemChat struct {
 	EntityID b24.Int `json:"entityId"`
 	// Chat object type
 	EntityType b24.String `json:"entityType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8325,6 +8627,8 @@ type TaskListV3ItemChangedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8361,6 +8665,8 @@ type TaskListV3ItemChangedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8397,6 +8703,8 @@ type TaskListV3ItemStatusChangedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8433,6 +8741,8 @@ type TaskListV3ItemStatusChangedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8468,6 +8778,8 @@ type TaskListV3ItemClosedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8504,6 +8816,8 @@ type TaskListV3ItemClosedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8561,6 +8875,8 @@ type TaskListV3ItemForkedByTemplate struct {
 	// An object of replication parameters. Use for data requests in the select
 	// parameter of tasks.task.get
 	ReplicateParams TaskListV3ItemForkedByTemplateReplicateParams `json:"replicateParams"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8597,6 +8913,8 @@ type TaskListV3ItemForkedByTemplateCreator struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8634,6 +8952,8 @@ type TaskListV3ItemForkedByTemplateCreatorImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8663,6 +8983,8 @@ type TaskListV3ItemForkedByTemplateGroup struct {
 	Type b24.String `json:"type"`
 	// Visibility indicator
 	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8700,6 +9022,8 @@ type TaskListV3ItemForkedByTemplateGroupImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8765,6 +9089,8 @@ type TaskListV3ItemForkedByTemplateReplicateParams struct {
 	EndDate b24.String `json:"endDate"`
 	// Number of repetitions
 	Times b24.String `json:"times"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8799,6 +9125,8 @@ type TaskListV3ItemEmail struct {
 	DateTs b24.Int `json:"dateTs"`
 	// Link to the email
 	Link b24.String `json:"link"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8837,6 +9165,8 @@ type TaskListV3ItemElapsedTime struct {
 	StartTs b24.Int `json:"startTs"`
 	// End time
 	StopTs b24.Int `json:"stopTs"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8859,6 +9189,8 @@ type TaskListV3ItemSource struct {
 	Type b24.String `json:"type"`
 	// Source data
 	Data json.RawMessage `json:"data"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8878,6 +9210,8 @@ func (v TaskListV3ItemSource) MarshalJSON() ([]byte, error) {
 // TaskListV3Result is the result of tasks.task.list.
 type TaskListV3Result struct {
 	Items []TaskListV3Item `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9007,6 +9341,8 @@ func (p *TaskMuteParams) validate() error {
 // TaskMuteResult is the result of tasks.task.mute.
 type TaskMuteResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9087,6 +9423,8 @@ func (p *TaskPauseParams) validate() error {
 // TaskPauseResult is the result of tasks.task.pause.
 type TaskPauseResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9163,6 +9501,8 @@ func (p *TaskPinParams) validate() error {
 // TaskPinResult is the result of tasks.task.pin.
 type TaskPinResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9241,6 +9581,8 @@ func (p *TaskRenewParams) validate() error {
 // TaskRenewResult is the result of tasks.task.renew.
 type TaskRenewResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9368,6 +9710,8 @@ type TaskResultAddItem struct {
 	Rights TaskResultAddItemRights `json:"rights"`
 	// Chat message identifier if the result was created from a message
 	MessageID b24.Int `json:"messageId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9390,6 +9734,8 @@ type TaskResultAddItemRights struct {
 	Edit b24.Bool `json:"edit"`
 	// Returns true if the current user can delete the result
 	Remove b24.Bool `json:"remove"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9409,6 +9755,8 @@ func (v TaskResultAddItemRights) MarshalJSON() ([]byte, error) {
 // TaskResultAddResult is the result of tasks.task.result.add.
 type TaskResultAddResult struct {
 	Item *TaskResultAddItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9528,6 +9876,8 @@ type TaskResultAddfromchatmessageItem struct {
 	FileIDs   json.RawMessage                        `json:"fileIds"`
 	Rights    TaskResultAddfromchatmessageItemRights `json:"rights"`
 	MessageID b24.Int                                `json:"messageId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9549,6 +9899,8 @@ func (v TaskResultAddfromchatmessageItem) MarshalJSON() ([]byte, error) {
 type TaskResultAddfromchatmessageItemRights struct {
 	Edit   b24.Bool `json:"edit"`
 	Remove b24.Bool `json:"remove"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9569,6 +9921,8 @@ func (v TaskResultAddfromchatmessageItemRights) MarshalJSON() ([]byte, error) {
 // tasks.task.result.addfromchatmessage.
 type TaskResultAddfromchatmessageResult struct {
 	Item *TaskResultAddfromchatmessageItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9685,6 +10039,8 @@ type TaskResultAddFromCommentResult struct {
 	// The list of files attached to the result can be obtained using the method
 	// tasks.task.result.list
 	Files b24.String `json:"files"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9762,6 +10118,8 @@ func (p *TaskResultDeleteParams) validate() error {
 type TaskResultDeleteResult struct {
 	// Returns true if the result was deleted
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9916,6 +10274,8 @@ type TaskResultListItem struct {
 	TaskID        b24.Int      `json:"taskId"`
 	Text          b24.String   `json:"text"`
 	UpdatedAt     b24.String   `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10153,6 +10513,8 @@ type TaskResultListV3Item struct {
 	CreatedAt b24.String      `json:"createdAt"`
 	Status    b24.String      `json:"status"`
 	MessageID json.RawMessage `json:"messageId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10172,6 +10534,8 @@ func (v TaskResultListV3Item) MarshalJSON() ([]byte, error) {
 // TaskResultListV3Result is the result of tasks.task.result.list.
 type TaskResultListV3Result struct {
 	Items []TaskResultListV3Item `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10291,6 +10655,8 @@ type TaskResultUpdateItem struct {
 	FileIDs   json.RawMessage            `json:"fileIds"`
 	Rights    TaskResultUpdateItemRights `json:"rights"`
 	MessageID json.RawMessage            `json:"messageId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10311,6 +10677,8 @@ func (v TaskResultUpdateItem) MarshalJSON() ([]byte, error) {
 type TaskResultUpdateItemRights struct {
 	Edit   b24.Bool `json:"edit"`
 	Remove b24.Bool `json:"remove"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10330,6 +10698,8 @@ func (v TaskResultUpdateItemRights) MarshalJSON() ([]byte, error) {
 // TaskResultUpdateResult is the result of tasks.task.result.update.
 type TaskResultUpdateResult struct {
 	Item *TaskResultUpdateItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10405,6 +10775,8 @@ func (p *TaskStartParams) validate() error {
 // TaskStartResult is the result of tasks.task.start.
 type TaskStartResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10482,6 +10854,8 @@ func (p *TaskStartwatchParams) validate() error {
 // TaskStartwatchResult is the result of tasks.task.startwatch.
 type TaskStartwatchResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10559,6 +10933,8 @@ func (p *TaskStopwatchParams) validate() error {
 // TaskStopwatchResult is the result of tasks.task.stopwatch.
 type TaskStopwatchResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10634,6 +11010,8 @@ func (p *TaskUnmuteParams) validate() error {
 // TaskUnmuteResult is the result of tasks.task.unmute.
 type TaskUnmuteResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10709,6 +11087,8 @@ func (p *TaskUnpinParams) validate() error {
 // TaskUnpinResult is the result of tasks.task.unpin.
 type TaskUnpinResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10814,6 +11194,8 @@ func (p *TaskUpdateParams) validate() error {
 // TaskUpdateResult is the result of tasks.task.update.
 type TaskUpdateResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10903,6 +11285,8 @@ func (p *TaskUpdateV3Params) validate() error {
 // TaskUpdateV3Result is the result of tasks.task.update.
 type TaskUpdateV3Result struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -115,6 +115,8 @@ type Template struct {
 	ResponsiblePhoto b24.Int `json:"RESPONSIBLE_PHOTO"`
 	// The scenario for creating the template
 	Scenario b24.String `json:"SCENARIO"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -131,10 +133,21 @@ func (v Template) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// TemplateInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; TemplateInput.SendUnchanged sends them all.
+func (v Template) Input() TemplateInput {
+	var in TemplateInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // TemplateInput is the write form of Template: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Template.Input() builds one from a read value that sends only
+// the fields changed after it.
 type TemplateInput struct {
 	// Parent Task
 	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
@@ -199,6 +212,8 @@ type TemplateInput struct {
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	UfTaskWebdavFiles any `json:"UF_TASK_WEBDAV_FILES,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -329,6 +344,8 @@ type TemplateChecklist struct {
 	NodeID b24.Int `json:"nodeId"`
 	// Identifier of the task template
 	TemplateID b24.Int `json:"templateId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -343,6 +360,17 @@ func (v *TemplateChecklist) UnmarshalJSON(data []byte) error {
 func (v TemplateChecklist) MarshalJSON() ([]byte, error) {
 	type plain TemplateChecklist
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// TemplateChecklistInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; TemplateChecklistInput.SendUnchanged
+// sends them all.
+func (v TemplateChecklist) Input() TemplateChecklistInput {
+	var in TemplateChecklistInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // TemplateChecklistMembers is the members value of tasks.template.checklist.
@@ -367,6 +395,8 @@ type TemplateChecklistMembers struct {
 	Image b24.String `json:"image"`
 	// Indicator that the user is an external participant
 	IsCollaber b24.Bool `json:"isCollaber"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -389,6 +419,8 @@ type TemplateChecklistAttachments struct {
 	// Identifier of the file on Drive in the format n , where the key is the
 	// identifier of the attachment
 	AttachmentID b24.String `json:"attachmentId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -408,7 +440,8 @@ func (v TemplateChecklistAttachments) MarshalJSON() ([]byte, error) {
 // TemplateChecklistInput is the write form of TemplateChecklist: the fields
 // the family's add and update methods take. Every field is optional; only
 // those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
-// custom fields (UF_*) go in Extra.
+// custom fields (UF_*) go in Extra. TemplateChecklist.Input() builds one from
+// a read value that sends only the fields changed after it.
 type TemplateChecklistInput struct {
 	// Text of the checklist item
 	//
@@ -446,6 +479,8 @@ type TemplateChecklistInput struct {
 	// The system will add the participants of the checklist item to the task in
 	// the same roles
 	Members map[string]any `json:"MEMBERS,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -635,6 +670,8 @@ func (p *TemplateChecklistAddParams) validate() error {
 // TemplateChecklistAddResult is the result of tasks.template.checklist.add.
 type TemplateChecklistAddResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -758,6 +795,8 @@ func (v TemplateChecklistAddAttachmentByContentParamsAttachmentParameters) Marsh
 // tasks.template.checklist.addAttachmentByContent.
 type TemplateChecklistAddAttachmentByContentResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -878,6 +917,8 @@ func (p *TemplateChecklistAddAttachmentsFromDiskParams) validate() error {
 // tasks.template.checklist.addAttachmentsFromDisk.
 type TemplateChecklistAddAttachmentsFromDiskResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -972,6 +1013,8 @@ func (p *TemplateChecklistCompleteParams) validate() error {
 // tasks.template.checklist.complete.
 type TemplateChecklistCompleteResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1139,6 +1182,8 @@ func (p *TemplateChecklistGetParams) validate() error {
 // TemplateChecklistGetResult is the result of tasks.template.checklist.get.
 type TemplateChecklistGetResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1365,6 +1410,8 @@ func (p *TemplateChecklistMoveAfterParams) validate() error {
 // tasks.template.checklist.moveAfter.
 type TemplateChecklistMoveAfterResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1470,6 +1517,8 @@ func (p *TemplateChecklistMoveBeforeParams) validate() error {
 // tasks.template.checklist.moveBefore.
 type TemplateChecklistMoveBeforeResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1573,6 +1622,8 @@ func (p *TemplateChecklistRemoveAttachmentsParams) validate() error {
 // tasks.template.checklist.removeAttachments.
 type TemplateChecklistRemoveAttachmentsResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1666,6 +1717,8 @@ func (p *TemplateChecklistRenewParams) validate() error {
 // tasks.template.checklist.renew.
 type TemplateChecklistRenewResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1762,6 +1815,8 @@ func (p *TemplateChecklistUpdateParams) validate() error {
 // tasks.template.checklist.update.
 type TemplateChecklistUpdateResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -77,6 +77,8 @@ func (p *ExternalLineAddParams) validate() error {
 type ExternalLineAddResult struct {
 	// Identifier of the created external line
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -200,6 +202,8 @@ type ExternalLineGetItem struct {
 	CRMAutoCreate b24.Bool   `json:"CRM_AUTO_CREATE"`
 	Name          b24.String `json:"NAME"`
 	Number        b24.String `json:"NUMBER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -290,6 +294,8 @@ func (p *ExternalLineUpdateParams) validate() error {
 type ExternalLineUpdateResult struct {
 	// The identifier of the updated external line.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -48,6 +48,8 @@ type AgreementListItem struct {
 	ID         b24.String `json:"ID"`
 	LanguageID b24.String `json:"LANGUAGE_ID"`
 	Name       b24.String `json:"NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -165,6 +167,8 @@ func (v AgreementTextParamsReplace) MarshalJSON() ([]byte, error) {
 type AgreementTextResult struct {
 	Label b24.String `json:"LABEL"`
 	Text  b24.String `json:"TEXT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

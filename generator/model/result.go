@@ -103,9 +103,9 @@ func (b *builder) result(m *spec.Method, f *Func) {
 
 	if r.Wrapper != "" && validKey(r.Wrapper) {
 		// {"result": {"task": {...}}}: a struct around the wrapped value.
-		outer := &Struct{Name: b.pool.Take(resultName), Extra: true}
+		outer := &Struct{Name: b.pool.Take(resultName), Extra: true, Presence: true}
 		outer.Doc = []string{outer.Name + " is the result of " + m.Name + "."}
-		field := NewPool("Extra", "MarshalJSON", "UnmarshalJSON").Take(Exported(r.Wrapper))
+		field := NewPool(append([]string{"Extra", "MarshalJSON", "UnmarshalJSON"}, ReadNames...)...).Take(Exported(r.Wrapper))
 		outer.Fields = []*Field{{Name: field, JSON: r.Wrapper, Type: inner}}
 		if inner.Kind == Named {
 			outer.Fields[0].Type = pointerTo(inner)
@@ -146,7 +146,7 @@ const FieldInfo = "FieldInfo"
 
 // fieldInfoStruct describes one field as the *.fields methods do.
 func fieldInfoStruct() *Struct {
-	st := &Struct{Name: FieldInfo, Extra: true, Doc: []string{
+	st := &Struct{Name: FieldInfo, Extra: true, Presence: true, Doc: []string{
 		FieldInfo + " describes one field as the *.fields methods return it: its type, flags and title. " +
 			"Keys not listed here (items, settings, statusType, labels) stay in Extra.",
 	}}
@@ -166,9 +166,9 @@ func (b *builder) fieldInfoResult(m *spec.Method, f *Func, wrapper string) {
 	inner := mapOf(named(FieldInfo))
 	b.stats.ResultFieldsTyped += max(1, len(m.Result.Fields))
 	if wrapper != "" && validKey(wrapper) {
-		outer := &Struct{Name: b.pool.Take(f.Name + "Result"), Extra: true}
+		outer := &Struct{Name: b.pool.Take(f.Name + "Result"), Extra: true, Presence: true}
 		outer.Doc = []string{outer.Name + " is the result of " + m.Name + "."}
-		field := NewPool("Extra", "MarshalJSON", "UnmarshalJSON").Take(Exported(wrapper))
+		field := NewPool(append([]string{"Extra", "MarshalJSON", "UnmarshalJSON"}, ReadNames...)...).Take(Exported(wrapper))
 		outer.Fields = []*Field{{Name: field, JSON: wrapper, Type: inner}}
 		f.Structs = append(f.Structs, outer)
 		f.Result, f.Zero = pointerTo(named(outer.Name)), ZeroNil
