@@ -194,8 +194,8 @@ func editMethod(pkg *model.Package, ent *model.Entity) (fn *model.Func, holder *
 }
 
 // editField picks the field an edit changes: the write form's first text
-// field, else its first number, else its first flag, with a value no
-// sample holds.
+// field, else its first number, else its first flag, else its first
+// untyped one, with a value no sample holds.
 func editField(e *emitter, in *model.Struct) (*model.Field, jen.Code) {
 	kinds := []struct {
 		match func(*model.Type) bool
@@ -217,6 +217,12 @@ func editField(e *emitter, in *model.Struct) (*model.Field, jen.Code) {
 				continue
 			}
 			return fl, jen.Qual(e.rt, "Some").Types(e.typ(fl.Type.Elem)).Call(k.value(fl.Type.Elem))
+		}
+	}
+	// A form the docs leave untyped (crm.documentgenerator.document): any field.
+	for _, fl := range in.Fields {
+		if fl.Type.Kind == model.Builtin && fl.Type.Name == "any" {
+			return fl, jen.Lit("changed")
 		}
 	}
 	return nil, nil
