@@ -39,7 +39,8 @@ func fullSpec(t testing.TB) *spec.Spec {
 // TestFullSpec generates every method of the real spec into a fresh
 // module, then builds and vets it, and runs a program that decodes every
 // documented response example into its method's result type and encodes
-// it back, checking that no documented key is lost. Misses are written to
+// it back, checking that it gives the example's keys at every level, no
+// key lost and none added (issue 19's round trip). Misses are written to
 // testdata/decode_misses.txt. Slow (about a minute on two cores): skipped
 // with -short.
 func TestFullSpec(t *testing.T) {
@@ -100,7 +101,8 @@ func TestFullSpec(t *testing.T) {
 	}
 	slices.Sort(misses)
 	text := fmt.Sprintf("# Response examples that do not decode into their generated result type,\n"+
-		"# or lose a documented key on re-encoding. Written by TestFullSpec; do not edit.\n"+
+		"# or whose re-encoding does not give back the example's keys, at every level (a key lost,\n"+
+		"# or a key the example does not have added). Written by TestFullSpec; do not edit.\n"+
 		"# %d examples, %d misses.\n", cases, len(misses))
 	if len(misses) > 0 {
 		text += strings.Join(misses, "\n") + "\n"
@@ -110,10 +112,16 @@ func TestFullSpec(t *testing.T) {
 	}
 	ok := cases - len(misses)
 	t.Logf("examples decoded and round-tripped: %d of %d (%.2f%%)", ok, cases, pct(ok, len(misses)))
-	if cases == 0 || pct(ok, len(misses)) < 99 {
-		t.Errorf("examples decoded: %d of %d, want ≥ 99%% (see testdata/decode_misses.txt)", ok, cases)
+	if cases == 0 || pct(ok, len(misses)) < roundTripFloor {
+		t.Errorf("examples decoded and round-tripped: %d of %d, want ≥ %.2f%% (see testdata/decode_misses.txt)", ok, cases, roundTripFloor)
 	}
 }
+
+// roundTripFloor is the measured share of response examples that decode and
+// encode back to exactly their keys (issue 19: 1,505 of 1,507; the two
+// misses are crm.timeline.comment.get/list, whose FILES the page documents
+// as a list and the example sends keyed by ID).
+const roundTripFloor = 99.86
 
 // writeDecodeCheck writes a program that decodes every method's documented
 // "result" into the result type of its generated command, re-encodes it,
@@ -260,18 +268,34 @@ func main() {
 		had, has := map[string]bool{}, map[string]bool{}
 		keys("", before, had)
 		keys("", after, has)
-		var lost []string
+		var lost, added []string
 		for k := range had {
 			if !has[k] {
 				lost = append(lost, k)
 			}
 		}
-		if len(lost) > 0 {
-			slices.Sort(lost)
-			if len(lost) > 5 {
-				lost = append(lost[:5], "…")
+		for k := range has {
+			if !had[k] {
+				added = append(added, k)
 			}
-			fmt.Printf("%s (%s): round trip lost keys %s\n", key, pages[key], strings.Join(lost, " "))
+		}
+		var why []string
+		for _, d := range []struct {
+			what string
+			keys []string
+		}{{"lost keys", lost}, {"added keys", added}} {
+			if len(d.keys) == 0 {
+				continue
+			}
+			slices.Sort(d.keys)
+			n := len(d.keys)
+			if n > 5 {
+				d.keys = append(d.keys[:5], "…")
+			}
+			why = append(why, fmt.Sprintf("%s (%d) %s", d.what, n, strings.Join(d.keys, " ")))
+		}
+		if len(why) > 0 {
+			fmt.Printf("%s (%s): round trip %s\n", key, pages[key], strings.Join(why, "; "))
 		}
 	}
 }

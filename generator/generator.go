@@ -151,6 +151,14 @@ func Render(s *spec.Spec, opt Options) ([]emit.Output, *Report, error) {
 				return nil, nil, shortError(err)
 			}
 			files = append(files, f)
+			// Edit and send back: Input() of a read value sends only what changed.
+			ef, ok, err := emit.EditTestFile(cfg, pkg)
+			if err != nil {
+				return nil, nil, shortError(err)
+			}
+			if ok {
+				files = append(files, ef)
+			}
 		}
 	}
 	rep := &Report{

@@ -78,6 +78,8 @@ type NameResult struct {
 	// Identifier of the access code provider, for example other for the G2 and AU
 	// codes
 	ProviderID b24.String `json:"provider_id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -108,6 +108,8 @@ type EngineListItem struct {
 	Settings EngineListItemSettings `json:"settings"`
 	// Service creation date in Unix Timestamp format
 	DateCreate b24.Int `json:"date_create"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -129,6 +131,8 @@ type EngineListItemSettings struct {
 	CodeAlias         b24.String `json:"code_alias"`
 	ModelContextLimit b24.Number `json:"model_context_limit"`
 	ModelContextType  b24.String `json:"model_context_type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

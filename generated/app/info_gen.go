@@ -58,6 +58,8 @@ type InfoResult struct {
 	License        b24.String      `json:"LICENSE"`
 	LicenseType    b24.String      `json:"LICENSE_TYPE"`
 	LicenseFamily  b24.String      `json:"LICENSE_FAMILY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -52,14 +52,22 @@ func DecodeObject(data []byte, v any, extra *Fields) error {
 	if extra != nil {
 		*extra = nil
 	}
+	plan := planOf(rv.Type())
 	data = trimSpace(data)
+	if string(data) == "null" {
+		return nil // no object: the value stays as if built in Go, and a field holding it writes null
+	}
+	pres := presenceOf(rv, plan)
+	if pres != nil {
+		pres.plan = plan // decoded: even an empty object ([], {}) encodes back as {}
+	}
 	if isEmptyValue(data) {
 		return nil
 	}
 	if len(data) == 0 || data[0] != '{' {
 		return valueError("object", data, "a JSON object")
 	}
-	return decodeMembers(data, rv, planOf(rv.Type()), extra, nil)
+	return decodeMembers(data, rv, plan, extra, pres, nil)
 }
 
 // EncodeObject encodes v (a struct, or a pointer to one) as a JSON object and
@@ -86,9 +94,6 @@ func EncodeObject(v any, extra Fields) ([]byte, error) {
 	if len(body) < 2 || body[0] != '{' {
 		return nil, fmt.Errorf("b24: EncodeObject needs a struct, not %T", v)
 	}
-	if len(extra) == 0 {
-		return body, nil
-	}
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
 		rv = rv.Elem()
@@ -96,6 +101,29 @@ func EncodeObject(v any, extra Fields) ([]byte, error) {
 	var plan *objectPlan
 	if rv.Kind() == reflect.Struct {
 		plan = planOf(rv.Type())
+	}
+	if plan != nil && plan.presence != nil {
+		// A read value: what arrived and what was set since (presence.go).
+		if f, ok := fieldIfReachable(rv, plan.presence); ok {
+			p := f.Interface().(Presence)
+			if body, err = filterPresent(body, rv, plan, &p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var base *Baseline
+	if plan != nil && plan.baseline != nil {
+		if f, ok := fieldIfReachable(rv, plan.baseline); ok {
+			if b := f.Interface().(Baseline); b.members != nil {
+				base = &b
+			}
+		}
+	}
+	if len(extra) == 0 {
+		if base != nil {
+			return base.dropUnchanged(body)
+		}
+		return body, nil
 	}
 	keys := make([]string, 0, len(extra))
 	var claimed map[string]json.RawMessage // declared name → extra value sent in its place
@@ -116,6 +144,9 @@ func EncodeObject(v any, extra Fields) ([]byte, error) {
 		}
 		fp := plan.fields[i]
 		if fv, reach := fieldIfReachable(rv, fp.index); reach && !fv.IsZero() {
+			if base != nil && base.unchanged(k, raw) {
+				continue // a value Input() could not type, now replaced by a field set since: the field wins
+			}
 			return nil, fmt.Errorf("b24: extra field %q is also set as the declared field %s: clear one of them", k, fp.name)
 		}
 		if claimed == nil {
@@ -166,7 +197,11 @@ func EncodeObject(v any, extra Fields) ([]byte, error) {
 		}
 		member(k, raw)
 	}
-	return append(out, '}'), nil
+	out = append(out, '}')
+	if base != nil {
+		return base.dropUnchanged(out)
+	}
+	return out, nil
 }
 
 // appendJSONKey appends k as a JSON string, the way encoding/json writes it.

@@ -37,6 +37,8 @@ type Connector struct {
 	// Connector endpoint for retrieving the description of a specific table,
 	// (detailed description)
 	URLTableDescription b24.String `json:"urlTableDescription"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -53,11 +55,23 @@ func (v Connector) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ConnectorInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ConnectorInput.SendUnchanged sends them all.
+func (v Connector) Input() ConnectorInput {
+	var in ConnectorInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ConnectorSettings is the settings value of biconnector.connector.
 type ConnectorSettings struct {
 	Name b24.String `json:"name"`
 	Code b24.String `json:"code"`
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -77,7 +91,8 @@ func (v ConnectorSettings) MarshalJSON() ([]byte, error) {
 // ConnectorInput is the write form of Connector: the fields the family's add
 // and update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Connector.Input() builds one from a read value that sends only
+// the fields changed after it.
 type ConnectorInput struct {
 	// Connector name
 	Title b24.Opt[string] `json:"title,omitzero"`
@@ -100,6 +115,8 @@ type ConnectorInput struct {
 	Settings []any `json:"settings,omitzero"`
 	// Connector sorting parameter. Default value is 100. Default: 100.
 	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -339,6 +356,8 @@ type ConnectorFieldsItem struct {
 	IsReadOnly  b24.Bool   `json:"isReadOnly"`
 	IsImmutable b24.Bool   `json:"isImmutable"`
 	IsMultiple  b24.Bool   `json:"isMultiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -358,6 +377,8 @@ func (v ConnectorFieldsItem) MarshalJSON() ([]byte, error) {
 // ConnectorFieldsResult is the result of biconnector.connector.fields.
 type ConnectorFieldsResult struct {
 	Fields []ConnectorFieldsItem `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -436,6 +457,8 @@ func (p *ConnectorGetParams) validate() error {
 // ConnectorGetResult is the result of biconnector.connector.get.
 type ConnectorGetResult struct {
 	Item *Connector `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -34,6 +34,8 @@ type Dataset struct {
 	ExternalID   b24.Int    `json:"externalId"`
 	// A list of dataset fields, (Detailed description)
 	Fields []DatasetFieldsRecord `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -50,6 +52,16 @@ func (v Dataset) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// DatasetInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; DatasetInput.SendUnchanged sends them all.
+func (v Dataset) Input() DatasetInput {
+	var in DatasetInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // DatasetFieldsRecord is the fields value of biconnector.dataset.
 type DatasetFieldsRecord struct {
 	ID           b24.Int    `json:"id"`
@@ -58,6 +70,8 @@ type DatasetFieldsRecord struct {
 	Name         b24.String `json:"name"`
 	ExternalCode b24.String `json:"externalCode"`
 	Visible      b24.Bool   `json:"visible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -77,7 +91,8 @@ func (v DatasetFieldsRecord) MarshalJSON() ([]byte, error) {
 // DatasetInput is the write form of Dataset: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Dataset.Input() builds one from a read value that sends only
+// the fields changed after it.
 type DatasetInput struct {
 	// The name of the dataset. The name must start with a letter and can only use
 	// lowercase Latin letters a-z, numbers, and the underscore _. The maximum
@@ -95,6 +110,8 @@ type DatasetInput struct {
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// A list of dataset fields, (Detailed description)
 	Fields []any `json:"fields,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -335,6 +352,8 @@ type DatasetFieldsItem struct {
 	IsReadOnly  b24.Bool   `json:"isReadOnly"`
 	IsImmutable b24.Bool   `json:"isImmutable"`
 	IsMultiple  b24.Bool   `json:"isMultiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -354,6 +373,8 @@ func (v DatasetFieldsItem) MarshalJSON() ([]byte, error) {
 // DatasetFieldsResult is the result of biconnector.dataset.fields.
 type DatasetFieldsResult struct {
 	Fields []DatasetFieldsItem `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -544,6 +565,8 @@ func (p *DatasetGetParams) validate() error {
 // DatasetGetResult is the result of biconnector.dataset.get.
 type DatasetGetResult struct {
 	Item *Dataset `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -22,6 +22,8 @@ type Source struct {
 	// the code of the parameter. Parameters can be obtained using the methods
 	// biconnector.connector.list or biconnector.connector.get
 	Settings json.RawMessage `json:"settings"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -38,6 +40,16 @@ func (v Source) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// SourceInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; SourceInput.SendUnchanged sends them all.
+func (v Source) Input() SourceInput {
+	var in SourceInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // SourceConnection is the connection value of biconnector.source.
 type SourceConnection struct {
 	ID          b24.Int    `json:"id"`
@@ -50,6 +62,8 @@ type SourceConnection struct {
 	DateUpdate  b24.String `json:"dateUpdate"`
 	CreatedByID b24.Int    `json:"createdById"`
 	UpdatedByID b24.Int    `json:"updatedById"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -69,7 +83,8 @@ func (v SourceConnection) MarshalJSON() ([]byte, error) {
 // SourceInput is the write form of Source: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Source.Input() builds one from a read value that sends only the
+// fields changed after it.
 type SourceInput struct {
 	// Source name
 	Title b24.Opt[string] `json:"title,omitzero"`
@@ -84,6 +99,8 @@ type SourceInput struct {
 	// the code of the parameter. Parameters can be obtained using the methods
 	// biconnector.connector.list or biconnector.connector.get
 	Settings map[string]any `json:"settings,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -195,6 +212,8 @@ func (p *SourceAddParams) validate() error {
 // SourceAddResult is the result of biconnector.source.add.
 type SourceAddResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -314,6 +333,8 @@ type SourceFieldsItem struct {
 	IsReadOnly  b24.Bool   `json:"isReadOnly"`
 	IsImmutable b24.Bool   `json:"isImmutable"`
 	IsMultiple  b24.Bool   `json:"isMultiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -333,6 +354,8 @@ func (v SourceFieldsItem) MarshalJSON() ([]byte, error) {
 // SourceFieldsResult is the result of biconnector.source.fields.
 type SourceFieldsResult struct {
 	Fields []SourceFieldsItem `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -411,6 +434,8 @@ func (p *SourceGetParams) validate() error {
 // SourceGetResult is the result of biconnector.source.get.
 type SourceGetResult struct {
 	Item *Source `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

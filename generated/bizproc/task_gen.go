@@ -404,6 +404,8 @@ type TaskListItem struct {
 	Parameters TaskListItemParameters `json:"PARAMETERS"`
 	// Link to the document
 	DocumentURL b24.String `json:"DOCUMENT_URL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -445,6 +447,8 @@ type TaskListItemParameters struct {
 	// An array of objects. Each object contains a description of the field in the
 	// task
 	Fields []TaskListItemParametersFields `json:"Fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -528,6 +532,8 @@ type TaskListItemParametersFields struct {
 	Settings json.RawMessage `json:"Settings"`
 	// Default value of the parameter
 	Default json.RawMessage `json:"Default"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -554,6 +560,8 @@ type TaskListItemParametersFieldsOptions struct {
 	Dynamic136   b24.Bool `json:"DYNAMIC_136"`
 	Lead         b24.Bool `json:"LEAD"`
 	SmartInvoice b24.Bool `json:"SMART_INVOICE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

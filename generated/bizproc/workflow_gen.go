@@ -131,6 +131,8 @@ type WorkflowInstancesItem struct {
 	OwnedUntil json.RawMessage `json:"OWNED_UNTIL"`
 	TemplateID b24.String      `json:"TEMPLATE_ID"`
 	StartedBy  b24.String      `json:"STARTED_BY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -665,6 +667,8 @@ type WorkflowTemplateListItem struct {
 	// Needed for identifying typical business process templates or templates
 	// created by the application
 	SystemCode b24.String `json:"SYSTEM_CODE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

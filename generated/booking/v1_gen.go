@@ -27,6 +27,8 @@ type V1Booking struct {
 	// Array of resource identifiers associated with the booking. Resource
 	// descriptions can be obtained using the method booking.v1.resource.get
 	ResourceIDs json.RawMessage `json:"resourceIds"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -43,10 +45,21 @@ func (v V1Booking) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// V1BookingInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; V1BookingInput.SendUnchanged sends them all.
+func (v V1Booking) Input() V1BookingInput {
+	var in V1BookingInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // V1BookingInput is the write form of V1Booking: the fields the family's add
 // and update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. V1Booking.Input() builds one from a read value that sends only
+// the fields changed after it.
 type V1BookingInput struct {
 	// An array of resource IDs for the booking. Resource IDs can be obtained using
 	// the method booking.v1.resource.list
@@ -57,6 +70,8 @@ type V1BookingInput struct {
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// An object containing the booking time (detailed description)
 	DatePeriod *V1BookingInputDatePeriod `json:"datePeriod,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -187,6 +202,8 @@ type V1Resource struct {
 	// Information about the type can be obtained using the method
 	// booking.v1.resourceType.get
 	TypeID b24.Int `json:"typeId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -203,10 +220,21 @@ func (v V1Resource) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// V1ResourceInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; V1ResourceInput.SendUnchanged sends them all.
+func (v V1Resource) Input() V1ResourceInput {
+	var in V1ResourceInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // V1ResourceInput is the write form of V1Resource: the fields the family's add
 // and update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. V1Resource.Input() builds one from a read value that sends only
+// the fields changed after it.
 type V1ResourceInput struct {
 	// The name of the resource
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -330,6 +358,8 @@ type V1ResourceInput struct {
 	//
 	// By default, 7200
 	ConfirmationCounterDelay b24.Opt[b24.Int] `json:"confirmationCounterDelay,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -507,6 +537,8 @@ type V1ResourceType struct {
 	TemplateTypeFeedback V1ResourceTypeTemplateTypeFeedback `json:"templateTypeFeedback"`
 	// Type of the reminder message template. Possible values: base
 	TemplateTypeReminder b24.String `json:"templateTypeReminder"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -523,10 +555,21 @@ func (v V1ResourceType) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// V1ResourceTypeInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; V1ResourceTypeInput.SendUnchanged sends them all.
+func (v V1ResourceType) Input() V1ResourceTypeInput {
+	var in V1ResourceTypeInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // V1ResourceTypeInput is the write form of V1ResourceType: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. V1ResourceType.Input() builds one from a read
+// value that sends only the fields changed after it.
 type V1ResourceTypeInput struct {
 	// The name of the resource type
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -636,6 +679,8 @@ type V1ResourceTypeInput struct {
 	//
 	// Default is 7200
 	ConfirmationCounterDelay b24.Opt[b24.Int] `json:"confirmationCounterDelay,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -811,6 +856,8 @@ func (p *V1BookingAddParams) validate() error {
 // V1BookingAddResult is the result of booking.v1.booking.add.
 type V1BookingAddResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -901,6 +948,8 @@ type V1BookingClientListItem struct {
 	// The structure of the object is returned by the method
 	// booking.v1.clienttype.list
 	Type V1BookingClientListItemType `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -922,6 +971,8 @@ func (v V1BookingClientListItem) MarshalJSON() ([]byte, error) {
 type V1BookingClientListItemType struct {
 	Code   b24.String `json:"code"`
 	Module b24.String `json:"module"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -941,6 +992,8 @@ func (v V1BookingClientListItemType) MarshalJSON() ([]byte, error) {
 // V1BookingClientListResult is the result of booking.v1.booking.client.list.
 type V1BookingClientListResult struct {
 	BookingClient []V1BookingClientListItem `json:"bookingClient"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1421,6 +1474,8 @@ type V1BookingExternalDataListItem struct {
 	ModuleID b24.String `json:"moduleId"`
 	// Element ID
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1441,6 +1496,8 @@ func (v V1BookingExternalDataListItem) MarshalJSON() ([]byte, error) {
 // booking.v1.booking.externalData.list.
 type V1BookingExternalDataListResult struct {
 	ExternalData []V1BookingExternalDataListItem `json:"externalData"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1671,6 +1728,8 @@ func (p *V1BookingGetParams) validate() error {
 // V1BookingGetResult is the result of booking.v1.booking.get.
 type V1BookingGetResult struct {
 	Booking *V1Booking `json:"booking"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1751,6 +1810,8 @@ type V1BookingListParams struct {
 // V1BookingListResult is the result of booking.v1.booking.list.
 type V1BookingListResult struct {
 	Booking []V1Booking `json:"booking"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1872,6 +1933,8 @@ type V1ClienttypeListParams struct{}
 type V1ClienttypeListItem struct {
 	Code   b24.String `json:"code"`
 	Module b24.String `json:"module"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1891,6 +1954,8 @@ func (v V1ClienttypeListItem) MarshalJSON() ([]byte, error) {
 // V1ClienttypeListResult is the result of booking.v1.clienttype.list.
 type V1ClienttypeListResult struct {
 	ClientType []V1ClienttypeListItem `json:"clientType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2087,6 +2152,8 @@ func (p *V1ResourceGetParams) validate() error {
 // V1ResourceGetResult is the result of booking.v1.resource.get.
 type V1ResourceGetResult struct {
 	Resource *V1Resource `json:"resource"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2171,6 +2238,8 @@ type V1ResourceListParams struct {
 // V1ResourceListResult is the result of booking.v1.resource.list.
 type V1ResourceListResult struct {
 	Resource []V1Resource `json:"resource"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2272,6 +2341,8 @@ type V1ResourceSlotsListItem struct {
 	WeekDays []b24.String `json:"weekDays"`
 	// Duration of the slot in minutes
 	SlotSize b24.Int `json:"slotSize"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2291,6 +2362,8 @@ func (v V1ResourceSlotsListItem) MarshalJSON() ([]byte, error) {
 // V1ResourceSlotsListResult is the result of booking.v1.resource.slots.list.
 type V1ResourceSlotsListResult struct {
 	Slots []V1ResourceSlotsListItem `json:"slots"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2723,6 +2796,8 @@ func (p *V1ResourceTypeGetParams) validate() error {
 // V1ResourceTypeGetResult is the result of booking.v1.resourceType.get.
 type V1ResourceTypeGetResult struct {
 	ResourceType *V1ResourceType `json:"resourceType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2810,6 +2885,8 @@ type V1ResourceTypeListParams struct {
 // V1ResourceTypeListResult is the result of booking.v1.resourceType.list.
 type V1ResourceTypeListResult struct {
 	Resource []V1ResourceType `json:"resource"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2968,6 +3045,8 @@ func (v V1WaitlistAddParamsFields) MarshalJSON() ([]byte, error) {
 // V1WaitlistAddResult is the result of booking.v1.waitlist.add.
 type V1WaitlistAddResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3058,6 +3137,8 @@ type V1WaitlistClientListItem struct {
 	// The structure of the object is returned by the method
 	// booking.v1.clienttype.list
 	Type V1WaitlistClientListItemType `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3079,6 +3160,8 @@ func (v V1WaitlistClientListItem) MarshalJSON() ([]byte, error) {
 type V1WaitlistClientListItemType struct {
 	Code   b24.String `json:"code"`
 	Module b24.String `json:"module"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3098,6 +3181,8 @@ func (v V1WaitlistClientListItemType) MarshalJSON() ([]byte, error) {
 // V1WaitlistClientListResult is the result of booking.v1.waitlist.client.list.
 type V1WaitlistClientListResult struct {
 	WaitListClient []V1WaitlistClientListItem `json:"waitListClient"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3481,6 +3566,8 @@ type V1WaitlistExternalDataListItem struct {
 	ModuleID b24.String `json:"moduleId"`
 	// ID of the element
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3501,6 +3588,8 @@ func (v V1WaitlistExternalDataListItem) MarshalJSON() ([]byte, error) {
 // booking.v1.waitlist.externalData.list.
 type V1WaitlistExternalDataListResult struct {
 	ExternalData []V1WaitlistExternalDataListItem `json:"externalData"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3735,6 +3824,8 @@ type V1WaitlistGetWaitList struct {
 	ID b24.Int `json:"id"`
 	// Note associated with the waitlist record. Can be null
 	Note b24.String `json:"note"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3754,6 +3845,8 @@ func (v V1WaitlistGetWaitList) MarshalJSON() ([]byte, error) {
 // V1WaitlistGetResult is the result of booking.v1.waitlist.get.
 type V1WaitlistGetResult struct {
 	WaitList *V1WaitlistGetWaitList `json:"waitList"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3824,6 +3917,8 @@ type V1WaitlistListItem struct {
 	ID b24.Int `json:"id"`
 	// Note associated with the record in the waitlist. Can be null
 	Note b24.String `json:"note"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3843,6 +3938,8 @@ func (v V1WaitlistListItem) MarshalJSON() ([]byte, error) {
 // V1WaitlistListResult is the result of booking.v1.waitlist.list.
 type V1WaitlistListResult struct {
 	WaitList []V1WaitlistListItem `json:"waitList"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

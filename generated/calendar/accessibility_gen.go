@@ -61,6 +61,8 @@ type Accessibility struct {
 	//   - #collab# — collaboration
 	//   - #shared_collab# — collaboration slots
 	EventType AccessibilityEventType `json:"EVENT_TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -149,6 +149,8 @@ type Event struct {
 	UserOffsetFrom b24.Int `json:"~USER_OFFSET_FROM"`
 	// Time offset of the event end time relative to the current user's timezone
 	UserOffsetTo b24.Int `json:"~USER_OFFSET_TO"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -183,6 +185,8 @@ type EventMeeting struct {
 	LanguageID b24.String `json:"LANGUAGE_ID"`
 	// Sender's address for notifications
 	MailFrom b24.String `json:"MAIL_FROM"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -209,6 +213,8 @@ type EventRemind struct {
 	Type EventRemindType `json:"type"`
 	// Numerical value of the time interval
 	Count b24.Int `json:"count"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -252,6 +258,8 @@ type EventRrule struct {
 	UntilField b24.String `json:"~UNTIL"`
 	// End date of recurrences in timestamp format
 	UntilTs b24.Int `json:"UNTIL_TS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -275,6 +283,8 @@ type EventRelations struct {
 	// Identifier of the original event for single events created when editing from
 	// recurring ones
 	CommentXMLID b24.String `json:"COMMENT_XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -304,6 +314,8 @@ type EventAttendeeList struct {
 	//   - Q — invited but not yet responded
 	//   - H — event organizer
 	Status EventAttendeeListStatus `json:"status"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -326,6 +338,8 @@ type EventAttendeesEntityList struct {
 	EntityID b24.String `json:"entityId"`
 	// Identifier of the event participant
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1238,6 +1252,8 @@ type EventGetNearestItem struct {
 	UserOffsetFrom b24.Int `json:"~USER_OFFSET_FROM"`
 	// Time offset of the event end time relative to the current user's timezone
 	UserOffsetTo b24.Int `json:"~USER_OFFSET_TO"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1273,6 +1289,8 @@ type EventGetNearestItemMeeting struct {
 	LanguageID b24.String `json:"LANGUAGE_ID"`
 	// Sender's address for notifications
 	MailFrom b24.String `json:"MAIL_FROM"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1299,6 +1317,8 @@ type EventGetNearestItemRemind struct {
 	Type EventGetNearestItemRemindType `json:"type"`
 	// Numerical value of the time interval
 	Count b24.Int `json:"count"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1342,6 +1362,8 @@ type EventGetNearestItemRrule struct {
 	UntilField b24.String `json:"~UNTIL"`
 	// End date of recurrences in timestamp format
 	UntilTs b24.Int `json:"UNTIL_TS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1363,6 +1385,8 @@ func (v EventGetNearestItemRrule) MarshalJSON() ([]byte, error) {
 type EventGetNearestItemRruleByday struct {
 	Mo b24.String `json:"MO"`
 	We b24.String `json:"WE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1387,6 +1411,8 @@ type EventGetNearestItemRelations struct {
 	// Identifier of the original event for single events created when editing from
 	// recurring ones
 	CommentXMLID b24.String `json:"COMMENT_XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1417,6 +1443,8 @@ type EventGetNearestItemAttendeeList struct {
 	//   - Q — invited but not yet responded
 	//   - H — event organizer
 	Status EventGetNearestItemAttendeeListStatus `json:"status"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1440,6 +1468,8 @@ type EventGetNearestItemAttendeesEntityList struct {
 	EntityID b24.String `json:"entityId"`
 	// Identifier of the event participant
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

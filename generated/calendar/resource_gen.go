@@ -200,6 +200,8 @@ type ResourceBookingListItem struct {
 	SectID b24.String `json:"SECT_ID"`
 	// Booking identifier
 	ResourceBookingID b24.Int `json:"RESOURCE_BOOKING_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -326,6 +328,8 @@ type ResourceListItem struct {
 	Name b24.String `json:"NAME"`
 	// Identifier of the user who created the resource
 	CreatedBy b24.String `json:"CREATED_BY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

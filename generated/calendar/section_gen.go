@@ -64,6 +64,8 @@ type Section struct {
 	IsCollab b24.Bool `json:"IS_COLLAB"`
 	// Object containing access permissions for the current user to the calendar
 	Perm SectionPerm `json:"PERM"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -84,6 +86,8 @@ func (v Section) MarshalJSON() ([]byte, error) {
 type SectionExport struct {
 	// Calendar export is allowed
 	Allow b24.Bool `json:"ALLOW"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -116,6 +120,8 @@ type SectionPerm struct {
 	EditSection b24.Bool `json:"edit_section"`
 	// Full access to the calendar
 	Access b24.Bool `json:"access"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -90,6 +90,8 @@ type UserSettings struct {
 	WorkTimeStart b24.String `json:"work_time_start"`
 	// End time of the workday
 	WorkTimeEnd b24.String `json:"work_time_end"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -113,6 +115,8 @@ type UserSettingsDefaultReminders struct {
 	FullDay []UserSettingsDefaultRemindersFullDay `json:"fullDay"`
 	// Array of standard reminder settings for events with specified time
 	WithTime []UserSettingsDefaultRemindersWithTime `json:"withTime"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -140,6 +144,8 @@ type UserSettingsDefaultRemindersFullDay struct {
 	Type UserSettingsDefaultRemindersFullDayType `json:"type"`
 	// Numeric value of the time interval
 	Count b24.Int `json:"count"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -167,6 +173,8 @@ type UserSettingsDefaultRemindersWithTime struct {
 	Type UserSettingsDefaultRemindersWithTimeType `json:"type"`
 	// Numeric value of the time interval
 	Count b24.Int `json:"count"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -107,6 +107,8 @@ type FollowupFieldGetItem struct {
 	Filterable  b24.Bool   `json:"filterable"`
 	Sortable    b24.Bool   `json:"sortable"`
 	Multiple    b24.Bool   `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -126,6 +128,8 @@ func (v FollowupFieldGetItem) MarshalJSON() ([]byte, error) {
 // FollowupFieldGetResult is the result of call.followup.field.get.
 type FollowupFieldGetResult struct {
 	Item *FollowupFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -212,6 +216,8 @@ type FollowupFieldListItem struct {
 	Name        b24.String `json:"name"`
 	Type        b24.String `json:"type"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -231,6 +237,8 @@ func (v FollowupFieldListItem) MarshalJSON() ([]byte, error) {
 // FollowupFieldListResult is the result of call.followup.field.list.
 type FollowupFieldListResult struct {
 	Items []FollowupFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -358,6 +366,8 @@ type FollowupGetItem struct {
 	Summary         FollowupGetItemSummary       `json:"summary"`
 	Insights        FollowupGetItemInsights      `json:"insights"`
 	Evaluation      FollowupGetItemEvaluation    `json:"evaluation"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -379,6 +389,8 @@ func (v FollowupGetItem) MarshalJSON() ([]byte, error) {
 type FollowupGetItemTranscription struct {
 	Language b24.String      `json:"language"`
 	Segments json.RawMessage `json:"segments"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -399,6 +411,8 @@ func (v FollowupGetItemTranscription) MarshalJSON() ([]byte, error) {
 type FollowupGetItemOverview struct {
 	Topic       b24.String      `json:"topic"`
 	ActionItems json.RawMessage `json:"actionItems"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -418,6 +432,8 @@ func (v FollowupGetItemOverview) MarshalJSON() ([]byte, error) {
 // FollowupGetItemSummary is the summary value of call.followup.get.
 type FollowupGetItemSummary struct {
 	Segments json.RawMessage `json:"segments"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -438,6 +454,8 @@ func (v FollowupGetItemSummary) MarshalJSON() ([]byte, error) {
 type FollowupGetItemInsights struct {
 	SpeakerEvaluationAvailable b24.Bool        `json:"speakerEvaluationAvailable"`
 	SpeakerAnalysis            json.RawMessage `json:"speakerAnalysis"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -458,6 +476,8 @@ func (v FollowupGetItemInsights) MarshalJSON() ([]byte, error) {
 type FollowupGetItemEvaluation struct {
 	EfficiencyValue b24.Int         `json:"efficiencyValue"`
 	Criteria        json.RawMessage `json:"criteria"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -477,6 +497,8 @@ func (v FollowupGetItemEvaluation) MarshalJSON() ([]byte, error) {
 // FollowupGetResult is the result of call.followup.get.
 type FollowupGetResult struct {
 	Item *FollowupGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -682,6 +704,8 @@ type FollowupListResult struct {
 	//
 	// If there is no next page, null is returned
 	AfterCursor FollowupListResultAfterCursor `json:"afterCursor"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -704,6 +728,8 @@ type FollowupListResultItems struct {
 	Overview     json.RawMessage                       `json:"overview"`
 	Participants []FollowupListResultItemsParticipants `json:"participants"`
 	StartDate    b24.String                            `json:"startDate"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -727,6 +753,8 @@ type FollowupListResultItemsParticipants struct {
 	Name          b24.String `json:"name"`
 	TalkedSeconds b24.Number `json:"talkedSeconds"`
 	UserID        b24.Int    `json:"userId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -748,6 +776,8 @@ func (v FollowupListResultItemsParticipants) MarshalJSON() ([]byte, error) {
 type FollowupListResultAfterCursor struct {
 	ID        b24.Int    `json:"id"`
 	StartDate b24.String `json:"startDate"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

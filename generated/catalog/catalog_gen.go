@@ -23,6 +23,8 @@ type Catalog struct {
 	SKUPropertyID   b24.Int    `json:"skuPropertyId"`
 	Subscription    b24.Bool   `json:"subscription"`
 	VATID           b24.Int    `json:"vatId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -128,6 +130,8 @@ func (p *CatalogGetParams) validate() error {
 // CatalogGetResult is the result of catalog.catalog.get.
 type CatalogGetResult struct {
 	Catalog *Catalog `json:"catalog"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -185,6 +189,8 @@ type CatalogGetFieldsParams struct{}
 // CatalogGetFieldsResult is the result of catalog.catalog.getFields.
 type CatalogGetFieldsResult struct {
 	Catalog map[string]FieldInfo `json:"catalog"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -396,6 +402,8 @@ type CatalogListParams struct {
 // CatalogListResult is the result of catalog.catalog.list.
 type CatalogListResult struct {
 	Catalogs []Catalog `json:"catalogs"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

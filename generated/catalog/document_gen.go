@@ -30,6 +30,8 @@ type Document struct {
 	Status  b24.String      `json:"status"`
 	// Document title
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -46,10 +48,21 @@ func (v Document) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// DocumentInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; DocumentInput.SendUnchanged sends them all.
+func (v Document) Input() DocumentInput {
+	var in DocumentInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // DocumentInput is the write form of Document: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Document.Input() builds one from a read value that sends only
+// the fields changed after it.
 type DocumentInput struct {
 	// Document type. Possible values:
 	//
@@ -93,6 +106,8 @@ type DocumentInput struct {
 	// Identifier of the user who modified the document. An administrator can
 	// specify any value; defaults to the current user
 	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -162,6 +177,8 @@ type DocumentElement struct {
 	// Identifier of the receiving warehouse, can be obtained using the
 	// catalog.store.list method. Used for incoming and transfer documents
 	StoreTo b24.Int `json:"storeTo"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -178,10 +195,21 @@ func (v DocumentElement) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// DocumentElementInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; DocumentElementInput.SendUnchanged sends them all.
+func (v DocumentElement) Input() DocumentElementInput {
+	var in DocumentElementInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // DocumentElementInput is the write form of DocumentElement: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. DocumentElement.Input() builds one from a read
+// value that sends only the fields changed after it.
 type DocumentElementInput struct {
 	// Identifier of the inventory document, can be obtained using the
 	// catalog.document.list method. The document must have a status of N — not
@@ -200,6 +228,8 @@ type DocumentElementInput struct {
 	Amount b24.Opt[float64] `json:"amount,omitzero"`
 	// Purchase price in the document's currency
 	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -302,6 +332,8 @@ type DocumentAddDocument struct {
 	StatusBy      json.RawMessage `json:"statusBy"`
 	Title         b24.String      `json:"title"`
 	Total         json.RawMessage `json:"total"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -321,6 +353,8 @@ func (v DocumentAddDocument) MarshalJSON() ([]byte, error) {
 // DocumentAddResult is the result of catalog.document.add.
 type DocumentAddResult struct {
 	Document *DocumentAddDocument `json:"document"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -818,6 +852,8 @@ func (p *DocumentElementAddParams) validate() error {
 // DocumentElementAddResult is the result of catalog.document.element.add.
 type DocumentElementAddResult struct {
 	DocumentElement *DocumentElement `json:"documentElement"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -945,6 +981,8 @@ type DocumentElementFieldsParams struct{}
 // DocumentElementFieldsItem is one row of catalog.document.element.fields.
 type DocumentElementFieldsItem struct {
 	ID DocumentElementFieldsItemID `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -971,6 +1009,8 @@ type DocumentElementFieldsItemID struct {
 	IsMultiple  b24.Bool   `json:"isMultiple"`
 	IsDynamic   b24.Bool   `json:"isDynamic"`
 	Title       b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1034,6 +1074,8 @@ type DocumentElementGetFieldsParams struct{}
 // catalog.document.element.getFields.
 type DocumentElementGetFieldsResult struct {
 	DocumentElement map[string]FieldInfo `json:"documentElement"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1170,6 +1212,8 @@ type DocumentElementListParams struct {
 // DocumentElementListResult is the result of catalog.document.element.list.
 type DocumentElementListResult struct {
 	DocumentElements []DocumentElement `json:"documentElements"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1255,6 +1299,8 @@ func (p *DocumentElementUpdateParams) validate() error {
 // catalog.document.element.update.
 type DocumentElementUpdateResult struct {
 	DocumentElement *DocumentElement `json:"documentElement"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1313,6 +1359,8 @@ type DocumentFieldsParams struct{}
 // DocumentFieldsItem is one row of catalog.document.fields.
 type DocumentFieldsItem struct {
 	ID DocumentFieldsItemID `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1338,6 +1386,8 @@ type DocumentFieldsItemID struct {
 	IsMultiple  b24.Bool   `json:"isMultiple"`
 	IsDynamic   b24.Bool   `json:"isDynamic"`
 	Title       b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1397,6 +1447,8 @@ type DocumentGetFieldsParams struct{}
 // DocumentGetFieldsResult is the result of catalog.document.getFields.
 type DocumentGetFieldsResult struct {
 	Document map[string]FieldInfo `json:"document"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1554,6 +1606,8 @@ type DocumentListParams struct {
 // DocumentListResult is the result of catalog.document.list.
 type DocumentListResult struct {
 	Documents []Document `json:"documents"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1749,6 +1803,8 @@ type DocumentUpdateDocument struct {
 	StatusBy      json.RawMessage `json:"statusBy"`
 	Title         b24.String      `json:"title"`
 	Total         json.RawMessage `json:"total"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1768,6 +1824,8 @@ func (v DocumentUpdateDocument) MarshalJSON() ([]byte, error) {
 // DocumentUpdateResult is the result of catalog.document.update.
 type DocumentUpdateResult struct {
 	Document *DocumentUpdateDocument `json:"document"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -19,6 +19,8 @@ type Documentcontractor struct {
 	EntityID     b24.Int `json:"entityId"`
 	EntityTypeID b24.Int `json:"entityTypeId"`
 	ID           b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -35,10 +37,22 @@ func (v Documentcontractor) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// DocumentcontractorInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; DocumentcontractorInput.SendUnchanged
+// sends them all.
+func (v Documentcontractor) Input() DocumentcontractorInput {
+	var in DocumentcontractorInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // DocumentcontractorInput is the write form of Documentcontractor: the fields
 // the family's add and update methods take. Every field is optional; only
 // those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
-// custom fields (UF_*) go in Extra.
+// custom fields (UF_*) go in Extra. Documentcontractor.Input() builds one from
+// a read value that sends only the fields changed after it.
 type DocumentcontractorInput struct {
 	// Identifier of the inventory document of type "Incoming" A. Can be obtained
 	// using the method catalog.document.list
@@ -55,6 +69,8 @@ type DocumentcontractorInput struct {
 	//     method crm.category.list.
 	//  2. Use the obtained categoryId in the filter of the request crm.item.list
 	EntityID b24.Opt[b24.Int] `json:"entityId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -162,6 +178,8 @@ func (p *DocumentcontractorAddParams) validate() error {
 // DocumentcontractorAddResult is the result of catalog.documentcontractor.add.
 type DocumentcontractorAddResult struct {
 	DocumentContractor *Documentcontractor `json:"documentContractor"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -282,6 +300,8 @@ type DocumentcontractorGetFieldsParams struct{}
 // catalog.documentcontractor.getFields.
 type DocumentcontractorGetFieldsResult struct {
 	DocumentContractor map[string]FieldInfo `json:"documentContractor"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -450,6 +470,8 @@ type DocumentcontractorListParams struct {
 // catalog.documentcontractor.list.
 type DocumentcontractorListResult struct {
 	DocumentContractor []Documentcontractor `json:"documentContractor"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -48,6 +48,8 @@ type EnumGetRoundTypesParams struct{}
 type EnumGetRoundTypesItem struct {
 	ID   b24.Int    `json:"id"`
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -67,6 +69,8 @@ func (v EnumGetRoundTypesItem) MarshalJSON() ([]byte, error) {
 // EnumGetRoundTypesResult is the result of catalog.enum.getRoundTypes.
 type EnumGetRoundTypesResult struct {
 	Enum []EnumGetRoundTypesItem `json:"enum"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -127,6 +131,8 @@ type EnumGetStoreDocumentTypesParams struct{}
 type EnumGetStoreDocumentTypesItem struct {
 	ID   b24.String `json:"id"`
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -147,6 +153,8 @@ func (v EnumGetStoreDocumentTypesItem) MarshalJSON() ([]byte, error) {
 // catalog.enum.getStoreDocumentTypes.
 type EnumGetStoreDocumentTypesResult struct {
 	Enum []EnumGetStoreDocumentTypesItem `json:"enum"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

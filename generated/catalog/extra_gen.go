@@ -17,6 +17,8 @@ type ExtraRecord struct {
 	ID         b24.Int    `json:"id"`
 	Name       b24.String `json:"name"`
 	Percentage b24.Number `json:"percentage"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -106,6 +108,8 @@ func (p *ExtraGetParams) validate() error {
 // ExtraGetResult is the result of catalog.extra.get.
 type ExtraGetResult struct {
 	ExtraField *ExtraRecord `json:"extra"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -163,6 +167,8 @@ type ExtraGetFieldsParams struct{}
 // ExtraGetFieldsResult is the result of catalog.extra.getFields.
 type ExtraGetFieldsResult struct {
 	ExtraField map[string]FieldInfo `json:"extra"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -316,6 +322,8 @@ type ExtraListParams struct {
 // ExtraListResult is the result of catalog.extra.list.
 type ExtraListResult struct {
 	Extras []ExtraRecord `json:"extras"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

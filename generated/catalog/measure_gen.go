@@ -22,6 +22,8 @@ type Measure struct {
 	Symbol           b24.String `json:"symbol"`
 	SymbolIntl       b24.String `json:"symbolIntl"`
 	SymbolLetterIntl b24.String `json:"symbolLetterIntl"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -38,10 +40,21 @@ func (v Measure) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// MeasureInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; MeasureInput.SendUnchanged sends them all.
+func (v Measure) Input() MeasureInput {
+	var in MeasureInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // MeasureInput is the write form of Measure: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Measure.Input() builds one from a read value that sends only
+// the fields changed after it.
 type MeasureInput struct {
 	// Unique code for the measurement unit
 	Code b24.Opt[b24.Int] `json:"code,omitzero"`
@@ -63,6 +76,8 @@ type MeasureInput struct {
 	SymbolIntl b24.Opt[string] `json:"symbolIntl,omitzero"`
 	// International letter code symbol
 	SymbolLetterIntl b24.Opt[string] `json:"symbolLetterIntl,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -171,6 +186,8 @@ func (p *MeasureAddParams) validate() error {
 // MeasureAddResult is the result of catalog.measure.add.
 type MeasureAddResult struct {
 	Measure *Measure `json:"measure"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -304,6 +321,8 @@ func (p *MeasureGetParams) validate() error {
 // MeasureGetResult is the result of catalog.measure.get.
 type MeasureGetResult struct {
 	Measure *Measure `json:"measure"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -362,6 +381,8 @@ type MeasureGetFieldsParams struct{}
 // MeasureGetFieldsResult is the result of catalog.measure.getFields.
 type MeasureGetFieldsResult struct {
 	Measure map[string]FieldInfo `json:"measure"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -514,6 +535,8 @@ type MeasureListParams struct {
 // MeasureListResult is the result of catalog.measure.list.
 type MeasureListResult struct {
 	Measures []Measure `json:"measures"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -595,6 +618,8 @@ func (p *MeasureUpdateParams) validate() error {
 // MeasureUpdateResult is the result of catalog.measure.update.
 type MeasureUpdateResult struct {
 	Measure *Measure `json:"measure"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

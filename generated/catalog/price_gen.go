@@ -26,6 +26,8 @@ type Price struct {
 	QuantityFrom   b24.Int    `json:"quantityFrom"`
 	QuantityTo     b24.Int    `json:"quantityTo"`
 	TimestampX     b24.Time   `json:"timestampX"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -42,10 +44,21 @@ func (v Price) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// PriceInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; PriceInput.SendUnchanged sends them all.
+func (v Price) Input() PriceInput {
+	var in PriceInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // PriceInput is the write form of Price: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Price.Input() builds one from a read value that sends only the
+// fields changed after it.
 type PriceInput struct {
 	// Product identifier, can be obtained using the methods catalog.product.list,
 	// catalog.product.offer.list, catalog.product.service.list,
@@ -61,6 +74,8 @@ type PriceInput struct {
 	ExtraID      b24.Opt[b24.Int] `json:"extraId,omitzero"`
 	QuantityFrom b24.Opt[b24.Int] `json:"quantityFrom,omitzero"`
 	QuantityTo   b24.Opt[b24.Int] `json:"quantityTo,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -183,6 +198,8 @@ func (p *PriceAddParams) validate() error {
 // PriceAddResult is the result of catalog.price.add.
 type PriceAddResult struct {
 	Price *Price `json:"price"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -322,6 +339,8 @@ func (p *PriceGetParams) validate() error {
 // PriceGetResult is the result of catalog.price.get.
 type PriceGetResult struct {
 	Price *Price `json:"price"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -380,6 +399,8 @@ type PriceGetFieldsParams struct{}
 // PriceGetFieldsResult is the result of catalog.price.getFields.
 type PriceGetFieldsResult struct {
 	Price map[string]FieldInfo `json:"price"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -534,6 +555,8 @@ type PriceListParams struct {
 // PriceListResult is the result of catalog.price.list.
 type PriceListResult struct {
 	Prices []Price `json:"prices"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -695,6 +718,8 @@ func (v PriceModifyParamsFieldsProductPrices) MarshalJSON() ([]byte, error) {
 // PriceModifyResult is the result of catalog.price.modify.
 type PriceModifyResult struct {
 	Prices []Price `json:"prices"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -788,6 +813,8 @@ func (p *PriceUpdateParams) validate() error {
 // PriceUpdateResult is the result of catalog.price.update.
 type PriceUpdateResult struct {
 	Price *Price `json:"price"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

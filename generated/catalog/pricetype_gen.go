@@ -25,6 +25,8 @@ type PriceType struct {
 	Sort       b24.Int    `json:"sort"`
 	TimestampX b24.Time   `json:"timestampX"`
 	XMLID      b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -41,10 +43,21 @@ func (v PriceType) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// PriceTypeInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; PriceTypeInput.SendUnchanged sends them all.
+func (v PriceType) Input() PriceTypeInput {
+	var in PriceTypeInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // PriceTypeInput is the write form of PriceType: the fields the family's add
 // and update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. PriceType.Input() builds one from a read value that sends only
+// the fields changed after it.
 type PriceTypeInput struct {
 	// Code of the price type.
 	//
@@ -70,6 +83,8 @@ type PriceTypeInput struct {
 	// Can be used to synchronize the current price type with a similar position in
 	// an external system.
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -172,6 +187,8 @@ func (p *PriceTypeAddParams) validate() error {
 // PriceTypeAddResult is the result of catalog.priceType.add.
 type PriceTypeAddResult struct {
 	PriceType *PriceType `json:"priceType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -307,6 +324,8 @@ func (p *PriceTypeGetParams) validate() error {
 // PriceTypeGetResult is the result of catalog.priceType.get.
 type PriceTypeGetResult struct {
 	PriceType *PriceType `json:"priceType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -365,6 +384,8 @@ type PriceTypeGetFieldsParams struct{}
 // PriceTypeGetFieldsResult is the result of catalog.priceType.getFields.
 type PriceTypeGetFieldsResult struct {
 	PriceType map[string]FieldInfo `json:"priceType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -520,6 +541,8 @@ type PriceTypeListParams struct {
 // PriceTypeListResult is the result of catalog.priceType.list.
 type PriceTypeListResult struct {
 	PriceTypes []PriceType `json:"priceTypes"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -604,6 +627,8 @@ func (p *PriceTypeUpdateParams) validate() error {
 // PriceTypeUpdateResult is the result of catalog.priceType.update.
 type PriceTypeUpdateResult struct {
 	PriceType *PriceType `json:"priceType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -19,6 +19,8 @@ type PriceTypeGroup struct {
 	CatalogGroupID b24.Int  `json:"catalogGroupId"`
 	GroupID        b24.Int  `json:"groupId"`
 	ID             b24.Int  `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -35,10 +37,21 @@ func (v PriceTypeGroup) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// PriceTypeGroupInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; PriceTypeGroupInput.SendUnchanged sends them all.
+func (v PriceTypeGroup) Input() PriceTypeGroupInput {
+	var in PriceTypeGroupInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // PriceTypeGroupInput is the write form of PriceTypeGroup: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. PriceTypeGroup.Input() builds one from a read
+// value that sends only the fields changed after it.
 type PriceTypeGroupInput struct {
 	// Identifier of the price type. Can be obtained using the
 	// catalog.priceType.list method
@@ -51,6 +64,8 @@ type PriceTypeGroupInput struct {
 	//   - N — right to view this price type
 	Access b24.Opt[b24.Bool] `json:"access,omitzero"`
 	ID     b24.Opt[b24.Int]  `json:"id,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -160,6 +175,8 @@ func (p *PriceTypeGroupAddParams) validate() error {
 // PriceTypeGroupAddResult is the result of catalog.priceTypeGroup.add.
 type PriceTypeGroupAddResult struct {
 	PriceTypeGroup *PriceTypeGroup `json:"priceTypeGroup"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -284,6 +301,8 @@ type PriceTypeGroupGetFieldsParams struct{}
 // catalog.priceTypeGroup.getFields.
 type PriceTypeGroupGetFieldsResult struct {
 	PriceTypeGroup map[string]FieldInfo `json:"priceTypeGroup"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -435,6 +454,8 @@ type PriceTypeGroupListParams struct {
 // PriceTypeGroupListResult is the result of catalog.priceTypeGroup.list.
 type PriceTypeGroupListResult struct {
 	PriceTypeGroups []PriceTypeGroup `json:"priceTypeGroups"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

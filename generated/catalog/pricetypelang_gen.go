@@ -20,6 +20,8 @@ type PriceTypeLang struct {
 	ID             b24.Int    `json:"id"`
 	Lang           b24.String `json:"lang"`
 	Name           b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -36,10 +38,21 @@ func (v PriceTypeLang) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// PriceTypeLangInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; PriceTypeLangInput.SendUnchanged sends them all.
+func (v PriceTypeLang) Input() PriceTypeLangInput {
+	var in PriceTypeLangInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // PriceTypeLangInput is the write form of PriceTypeLang: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. PriceTypeLang.Input() builds one from a read
+// value that sends only the fields changed after it.
 type PriceTypeLangInput struct {
 	// Identifier of the price type.
 	//
@@ -54,6 +67,8 @@ type PriceTypeLangInput struct {
 	// catalog.priceTypeLang.getLanguages
 	Lang b24.Opt[string]  `json:"lang,omitzero"`
 	ID   b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -162,6 +177,8 @@ func (p *PriceTypeLangAddParams) validate() error {
 // PriceTypeLangAddResult is the result of catalog.priceTypeLang.add.
 type PriceTypeLangAddResult struct {
 	PriceTypeLang *PriceTypeLang `json:"priceTypeLang"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -301,6 +318,8 @@ func (p *PriceTypeLangGetParams) validate() error {
 // PriceTypeLangGetResult is the result of catalog.priceTypeLang.get.
 type PriceTypeLangGetResult struct {
 	PriceTypeLang *PriceTypeLang `json:"priceTypeLang"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -362,6 +381,8 @@ type PriceTypeLangGetFieldsParams struct{}
 // catalog.priceTypeLang.getFields.
 type PriceTypeLangGetFieldsResult struct {
 	PriceTypeLang map[string]FieldInfo `json:"priceTypeLang"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -432,6 +453,8 @@ type PriceTypeLangGetLanguagesItem struct {
 	Active b24.String `json:"active"`
 	Lid    b24.String `json:"lid"`
 	Name   b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -452,6 +475,8 @@ func (v PriceTypeLangGetLanguagesItem) MarshalJSON() ([]byte, error) {
 // catalog.priceTypeLang.getLanguages.
 type PriceTypeLangGetLanguagesResult struct {
 	Languages []PriceTypeLangGetLanguagesItem `json:"languages"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -593,6 +618,8 @@ type PriceTypeLangListParams struct {
 // PriceTypeLangListResult is the result of catalog.priceTypeLang.list.
 type PriceTypeLangListResult struct {
 	PriceTypeLangs []PriceTypeLang `json:"priceTypeLangs"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -679,6 +706,8 @@ func (p *PriceTypeLangUpdateParams) validate() error {
 // PriceTypeLangUpdateResult is the result of catalog.priceTypeLang.update.
 type PriceTypeLangUpdateResult struct {
 	PriceTypeLang *PriceTypeLang `json:"priceTypeLang"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

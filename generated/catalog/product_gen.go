@@ -187,6 +187,8 @@ type Product struct {
 	//
 	// Used only in on-premise for content sales
 	WithoutOrder b24.Bool `json:"withoutOrder"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -203,11 +205,23 @@ func (v Product) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ProductInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ProductInput.SendUnchanged sends them all.
+func (v Product) Input() ProductInput {
+	var in ProductInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ProductDetailPicture is the detailPicture value of catalog.product.
 type ProductDetailPicture struct {
 	ID         b24.String `json:"id"`
 	URL        b24.String `json:"url"`
 	URLMachine b24.String `json:"urlMachine"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -229,6 +243,8 @@ type ProductPreviewPicture struct {
 	ID         b24.String `json:"id"`
 	URL        b24.String `json:"url"`
 	URLMachine b24.String `json:"urlMachine"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -249,6 +265,8 @@ func (v ProductPreviewPicture) MarshalJSON() ([]byte, error) {
 type ProductProperty258 struct {
 	Value   b24.String `json:"value"`
 	ValueID b24.String `json:"valueId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -269,6 +287,8 @@ func (v ProductProperty258) MarshalJSON() ([]byte, error) {
 type ProductProperty259 struct {
 	Value   b24.String `json:"value"`
 	ValueID b24.String `json:"valueId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -288,7 +308,8 @@ func (v ProductProperty259) MarshalJSON() ([]byte, error) {
 // ProductInput is the write form of Product: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Product.Input() builds one from a read value that sends only
+// the fields changed after it.
 type ProductInput struct {
 	// Identifier of the trading catalog information block.
 	//
@@ -466,6 +487,8 @@ type ProductInput struct {
 	// File field uploads are described in the article How to update and delete
 	// files
 	PropertyN any `json:"propertyN,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -788,6 +811,8 @@ type ProductOffer struct {
 	//
 	// Used only in on-premise version for content sales
 	WithoutOrder b24.Bool `json:"withoutOrder"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -804,12 +829,24 @@ func (v ProductOffer) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ProductOfferInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ProductOfferInput.SendUnchanged sends them all.
+func (v ProductOffer) Input() ProductOfferInput {
+	var in ProductOfferInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ProductOfferDetailPicture is the detailPicture value of
 // catalog.product.offer.
 type ProductOfferDetailPicture struct {
 	ID         b24.String `json:"id"`
 	URL        b24.String `json:"url"`
 	URLMachine b24.String `json:"urlMachine"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -832,6 +869,8 @@ type ProductOfferPreviewPicture struct {
 	ID         b24.String `json:"id"`
 	URL        b24.String `json:"url"`
 	URLMachine b24.String `json:"urlMachine"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -852,6 +891,8 @@ func (v ProductOfferPreviewPicture) MarshalJSON() ([]byte, error) {
 type ProductOfferProperty261 struct {
 	Value   b24.String `json:"value"`
 	ValueID b24.String `json:"valueId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -872,6 +913,8 @@ func (v ProductOfferProperty261) MarshalJSON() ([]byte, error) {
 type ProductOfferProperty262 struct {
 	Value   b24.String `json:"value"`
 	ValueID b24.String `json:"valueId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -891,7 +934,8 @@ func (v ProductOfferProperty262) MarshalJSON() ([]byte, error) {
 // ProductOfferInput is the write form of ProductOffer: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. ProductOffer.Input() builds one from a read value that
+// sends only the fields changed after it.
 type ProductOfferInput struct {
 	// Identifier of the information block of the trade catalog for variations.
 	//
@@ -1070,6 +1114,8 @@ type ProductOfferInput struct {
 	// string, number, or as an object {value: value}. If the property is multiple,
 	// an array of values or objects of the form {value: value} should be specified
 	PropertyN any `json:"propertyN,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1295,6 +1341,8 @@ type ProductService struct {
 	VATIncluded b24.Bool `json:"vatIncluded"`
 	// External code
 	XMLID b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1311,12 +1359,24 @@ func (v ProductService) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ProductServiceInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ProductServiceInput.SendUnchanged sends them all.
+func (v ProductService) Input() ProductServiceInput {
+	var in ProductServiceInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ProductServiceDetailPicture is the detailPicture value of
 // catalog.product.service.
 type ProductServiceDetailPicture struct {
 	ID         b24.String `json:"id"`
 	URL        b24.String `json:"url"`
 	URLMachine b24.String `json:"urlMachine"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1339,6 +1399,8 @@ type ProductServicePreviewPicture struct {
 	ID         b24.String `json:"id"`
 	URL        b24.String `json:"url"`
 	URLMachine b24.String `json:"urlMachine"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1360,6 +1422,8 @@ func (v ProductServicePreviewPicture) MarshalJSON() ([]byte, error) {
 type ProductServiceProperty258 struct {
 	Value   b24.String `json:"value"`
 	ValueID b24.String `json:"valueId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1381,6 +1445,8 @@ func (v ProductServiceProperty258) MarshalJSON() ([]byte, error) {
 type ProductServiceProperty259 struct {
 	Value   b24.String `json:"value"`
 	ValueID b24.String `json:"valueId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1400,7 +1466,8 @@ func (v ProductServiceProperty259) MarshalJSON() ([]byte, error) {
 // ProductServiceInput is the write form of ProductService: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. ProductService.Input() builds one from a read
+// value that sends only the fields changed after it.
 type ProductServiceInput struct {
 	// Identifier of the trade catalog information block.
 	//
@@ -1484,6 +1551,8 @@ type ProductServiceInput struct {
 	// number, or as an object {value: value}. If the property is multiple, an
 	// array of values or objects of the form {value: value} should be specified
 	PropertyN any `json:"propertyN,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1719,6 +1788,8 @@ type ProductSKU struct {
 	Width b24.Number `json:"width"`
 	// External code
 	XMLID b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1735,11 +1806,23 @@ func (v ProductSKU) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ProductSKUInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ProductSKUInput.SendUnchanged sends them all.
+func (v ProductSKU) Input() ProductSKUInput {
+	var in ProductSKUInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ProductSKUDetailPicture is the detailPicture value of catalog.product.sku.
 type ProductSKUDetailPicture struct {
 	ID         b24.String `json:"id"`
 	URL        b24.String `json:"url"`
 	URLMachine b24.String `json:"urlMachine"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1761,6 +1844,8 @@ type ProductSKUPreviewPicture struct {
 	ID         b24.String `json:"id"`
 	URL        b24.String `json:"url"`
 	URLMachine b24.String `json:"urlMachine"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1781,6 +1866,8 @@ func (v ProductSKUPreviewPicture) MarshalJSON() ([]byte, error) {
 type ProductSKUProperty258 struct {
 	Value   b24.String `json:"value"`
 	ValueID b24.String `json:"valueId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1801,6 +1888,8 @@ func (v ProductSKUProperty258) MarshalJSON() ([]byte, error) {
 type ProductSKUProperty259 struct {
 	Value   b24.String `json:"value"`
 	ValueID b24.String `json:"valueId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1820,7 +1909,8 @@ func (v ProductSKUProperty259) MarshalJSON() ([]byte, error) {
 // ProductSKUInput is the write form of ProductSKU: the fields the family's add
 // and update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. ProductSKU.Input() builds one from a read value that sends only
+// the fields changed after it.
 type ProductSKUInput struct {
 	// Identifier of the information block of the trade catalog.
 	//
@@ -1990,6 +2080,8 @@ type ProductSKUInput struct {
 	// string, number, or as an object {value: value}. If the property is multiple,
 	// an array of values or objects of the form {value: value} is specified.
 	PropertyN any `json:"propertyN,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2196,6 +2288,8 @@ func (p *ProductAddParams) validate() error {
 // ProductAddResult is the result of catalog.product.add.
 type ProductAddResult struct {
 	Element *Product `json:"element"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2470,6 +2564,8 @@ func (p *ProductGetParams) validate() error {
 // ProductGetResult is the result of catalog.product.get.
 type ProductGetResult struct {
 	Product *Product `json:"product"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2554,6 +2650,8 @@ func (p *ProductGetFieldsByFilterParams) validate() error {
 // catalog.product.getFieldsByFilter.
 type ProductGetFieldsByFilterResult struct {
 	Product map[string]FieldInfo `json:"product"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2732,6 +2830,8 @@ type ProductListParams struct {
 // ProductListResult is the result of catalog.product.list.
 type ProductListResult struct {
 	Products []Product `json:"products"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2819,6 +2919,8 @@ func (p *ProductOfferAddParams) validate() error {
 // ProductOfferAddResult is the result of catalog.product.offer.add.
 type ProductOfferAddResult struct {
 	Offer *ProductOffer `json:"offer"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3103,6 +3205,8 @@ func (p *ProductOfferGetParams) validate() error {
 // ProductOfferGetResult is the result of catalog.product.offer.get.
 type ProductOfferGetResult struct {
 	Offer *ProductOffer `json:"offer"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3187,6 +3291,8 @@ func (p *ProductOfferGetFieldsByFilterParams) validate() error {
 // catalog.product.offer.getFieldsByFilter.
 type ProductOfferGetFieldsByFilterResult struct {
 	Offer map[string]FieldInfo `json:"offer"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3367,6 +3473,8 @@ type ProductOfferListParams struct {
 // ProductOfferListResult is the result of catalog.product.offer.list.
 type ProductOfferListResult struct {
 	Offers []ProductOffer `json:"offers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3455,6 +3563,8 @@ func (p *ProductOfferUpdateParams) validate() error {
 // ProductOfferUpdateResult is the result of catalog.product.offer.update.
 type ProductOfferUpdateResult struct {
 	Offer *ProductOffer `json:"offer"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3543,6 +3653,8 @@ func (p *ProductServiceAddParams) validate() error {
 // ProductServiceAddResult is the result of catalog.product.service.add.
 type ProductServiceAddResult struct {
 	Service *ProductService `json:"service"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3823,6 +3935,8 @@ func (p *ProductServiceGetParams) validate() error {
 // ProductServiceGetResult is the result of catalog.product.service.get.
 type ProductServiceGetResult struct {
 	Service *ProductService `json:"service"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3907,6 +4021,8 @@ func (p *ProductServiceGetFieldsByFilterParams) validate() error {
 // catalog.product.service.getFieldsByFilter.
 type ProductServiceGetFieldsByFilterResult struct {
 	Service map[string]FieldInfo `json:"service"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4086,6 +4202,8 @@ type ProductServiceListParams struct {
 // ProductServiceListResult is the result of catalog.product.service.list.
 type ProductServiceListResult struct {
 	Services []ProductService `json:"services"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4173,6 +4291,8 @@ func (p *ProductServiceUpdateParams) validate() error {
 // ProductServiceUpdateResult is the result of catalog.product.service.update.
 type ProductServiceUpdateResult struct {
 	Service *ProductService `json:"service"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4260,6 +4380,8 @@ func (p *ProductSKUAddParams) validate() error {
 // ProductSKUAddResult is the result of catalog.product.sku.add.
 type ProductSKUAddResult struct {
 	SKU *ProductSKU `json:"sku"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4540,6 +4662,8 @@ func (p *ProductSKUGetParams) validate() error {
 // ProductSKUGetResult is the result of catalog.product.sku.get.
 type ProductSKUGetResult struct {
 	SKU *ProductSKU `json:"sku"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4624,6 +4748,8 @@ func (p *ProductSKUGetFieldsByFilterParams) validate() error {
 // catalog.product.sku.getFieldsByFilter.
 type ProductSKUGetFieldsByFilterResult struct {
 	SKU map[string]FieldInfo `json:"sku"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4778,6 +4904,8 @@ type ProductSKUListParams struct {
 // ProductSKUListResult is the result of catalog.product.sku.list.
 type ProductSKUListResult struct {
 	Units []ProductSKU `json:"units"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4865,6 +4993,8 @@ func (p *ProductSKUUpdateParams) validate() error {
 // ProductSKUUpdateResult is the result of catalog.product.sku.update.
 type ProductSKUUpdateResult struct {
 	SKU *ProductSKU `json:"sku"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5006,6 +5136,8 @@ func (p *ProductUpdateParams) validate() error {
 // ProductUpdateResult is the result of catalog.product.update.
 type ProductUpdateResult struct {
 	Element *Product `json:"element"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -24,6 +24,8 @@ type ProductImage struct {
 	Name        b24.String `json:"name"`
 	ProductID   b24.String `json:"productId"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -40,10 +42,21 @@ func (v ProductImage) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ProductImageInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ProductImageInput.SendUnchanged sends them all.
+func (v ProductImage) Input() ProductImageInput {
+	var in ProductImageInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ProductImageInput is the write form of ProductImage: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. ProductImage.Input() builds one from a read value that
+// sends only the fields changed after it.
 type ProductImageInput struct {
 	// Identifier of the product, parent product, variation, or service.
 	//
@@ -64,6 +77,8 @@ type ProductImageInput struct {
 	//
 	// If no value is specified, the image will be saved in MORE_PHOTO
 	Type b24.Opt[ProductImageInputType] `json:"type,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -201,6 +216,8 @@ func (p *ProductImageAddParams) validate() error {
 // ProductImageAddResult is the result of catalog.productImage.add.
 type ProductImageAddResult struct {
 	ProductImage *ProductImage `json:"productImage"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -372,6 +389,8 @@ func (p *ProductImageGetParams) validate() error {
 // ProductImageGetResult is the result of catalog.productImage.get.
 type ProductImageGetResult struct {
 	ProductImage *ProductImage `json:"productImage"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -432,6 +451,8 @@ type ProductImageGetFieldsParams struct{}
 // ProductImageGetFieldsResult is the result of catalog.productImage.getFields.
 type ProductImageGetFieldsResult struct {
 	ProductImage map[string]FieldInfo `json:"productImage"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -540,6 +561,8 @@ func (p *ProductImageListParams) validate() error {
 // ProductImageListResult is the result of catalog.productImage.list.
 type ProductImageListResult struct {
 	ProductImages []ProductImage `json:"productImages"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -110,6 +110,8 @@ type ProductProperty struct {
 	//   - Y — yes
 	//   - N — no
 	WithDescription b24.Bool `json:"withDescription"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -126,6 +128,16 @@ func (v ProductProperty) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ProductPropertyInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ProductPropertyInput.SendUnchanged sends them all.
+func (v ProductProperty) Input() ProductPropertyInput {
+	var in ProductPropertyInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ProductPropertyUserTypeSettings is the userTypeSettings value of
 // catalog.productProperty.
 type ProductPropertyUserTypeSettings struct {
@@ -134,6 +146,8 @@ type ProductPropertyUserTypeSettings struct {
 	Size      b24.Int    `json:"size"`
 	TableName b24.String `json:"tableName"`
 	Width     b24.Int    `json:"width"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -153,7 +167,8 @@ func (v ProductPropertyUserTypeSettings) MarshalJSON() ([]byte, error) {
 // ProductPropertyInput is the write form of ProductProperty: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. ProductProperty.Input() builds one from a read
+// value that sends only the fields changed after it.
 type ProductPropertyInput struct {
 	// Identifier of the trade catalog.
 	//
@@ -253,6 +268,8 @@ type ProductPropertyInput struct {
 	// Settings for the custom type. Only scalar values and nested objects from
 	// scalar values are supported
 	UserTypeSettings map[string]any `json:"userTypeSettings,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -517,6 +534,8 @@ func (p *ProductPropertyAddParams) validate() error {
 // ProductPropertyAddResult is the result of catalog.productProperty.add.
 type ProductPropertyAddResult struct {
 	ProductProperty *ProductProperty `json:"productProperty"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -660,6 +679,8 @@ func (p *ProductPropertyGetParams) validate() error {
 // ProductPropertyGetResult is the result of catalog.productProperty.get.
 type ProductPropertyGetResult struct {
 	ProductProperty *ProductProperty `json:"productProperty"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -721,6 +742,8 @@ type ProductPropertyGetFieldsParams struct{}
 // catalog.productProperty.getFields.
 type ProductPropertyGetFieldsResult struct {
 	ProductProperty map[string]FieldInfo `json:"productProperty"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -876,6 +899,8 @@ type ProductPropertyListParams struct {
 // ProductPropertyListResult is the result of catalog.productProperty.list.
 type ProductPropertyListResult struct {
 	ProductProperties []ProductProperty `json:"productProperties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -966,6 +991,8 @@ func (p *ProductPropertyUpdateParams) validate() error {
 // ProductPropertyUpdateResult is the result of catalog.productProperty.update.
 type ProductPropertyUpdateResult struct {
 	ProductProperty *ProductProperty `json:"productProperty"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -23,6 +23,8 @@ type ProductPropertyEnum struct {
 	Sort       b24.Int    `json:"sort"`
 	Value      b24.String `json:"value"`
 	XMLID      b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -39,10 +41,22 @@ func (v ProductPropertyEnum) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ProductPropertyEnumInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; ProductPropertyEnumInput.SendUnchanged
+// sends them all.
+func (v ProductPropertyEnum) Input() ProductPropertyEnumInput {
+	var in ProductPropertyEnumInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ProductPropertyEnumInput is the write form of ProductPropertyEnum: the
 // fields the family's add and update methods take. Every field is optional;
 // only those set are sent (b24.Some(0) sends 0). Read-only fields are left
-// out; custom fields (UF_*) go in Extra.
+// out; custom fields (UF_*) go in Extra. ProductPropertyEnum.Input() builds
+// one from a read value that sends only the fields changed after it.
 type ProductPropertyEnumInput struct {
 	// Identifier of the product property or variation.
 	//
@@ -60,6 +74,8 @@ type ProductPropertyEnumInput struct {
 	Def b24.Opt[b24.Bool] `json:"def,omitzero"`
 	// Sorting index
 	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -176,6 +192,8 @@ func (p *ProductPropertyEnumAddParams) validate() error {
 // catalog.productPropertyEnum.add.
 type ProductPropertyEnumAddResult struct {
 	ProductPropertyEnum *ProductPropertyEnum `json:"productPropertyEnum"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -323,6 +341,8 @@ func (p *ProductPropertyEnumGetParams) validate() error {
 // catalog.productPropertyEnum.get.
 type ProductPropertyEnumGetResult struct {
 	ProductPropertyEnum *ProductPropertyEnum `json:"productPropertyEnum"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -385,6 +405,8 @@ type ProductPropertyEnumGetFieldsParams struct{}
 // catalog.productPropertyEnum.getFields.
 type ProductPropertyEnumGetFieldsResult struct {
 	ProductPropertyEnum map[string]FieldInfo `json:"productPropertyEnum"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -545,6 +567,8 @@ type ProductPropertyEnumListParams struct {
 // catalog.productPropertyEnum.list.
 type ProductPropertyEnumListResult struct {
 	ProductPropertyEnums []ProductPropertyEnum `json:"productPropertyEnums"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -648,6 +672,8 @@ func (p *ProductPropertyEnumUpdateParams) validate() error {
 // catalog.productPropertyEnum.update.
 type ProductPropertyEnumUpdateResult struct {
 	ProductPropertyEnum *ProductPropertyEnum `json:"productPropertyEnum"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -25,6 +25,8 @@ type ProductPropertyFeature struct {
 	ModuleID    b24.String `json:"moduleId"`
 	PropertyID  b24.Int    `json:"propertyId"`
 	FeatureName b24.String `json:"featureName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -41,10 +43,22 @@ func (v ProductPropertyFeature) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ProductPropertyFeatureInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; ProductPropertyFeatureInput.SendUnchanged
+// sends them all.
+func (v ProductPropertyFeature) Input() ProductPropertyFeatureInput {
+	var in ProductPropertyFeatureInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ProductPropertyFeatureInput is the write form of ProductPropertyFeature: the
 // fields the family's add and update methods take. Every field is optional;
 // only those set are sent (b24.Some(0) sends 0). Read-only fields are left
-// out; custom fields (UF_*) go in Extra.
+// out; custom fields (UF_*) go in Extra. ProductPropertyFeature.Input() builds
+// one from a read value that sends only the fields changed after it.
 type ProductPropertyFeatureInput struct {
 	// Identifier of the product or variation property.
 	//
@@ -66,6 +80,8 @@ type ProductPropertyFeatureInput struct {
 	//   - Y — enabled
 	//   - N — disabled
 	IsEnabled b24.Opt[b24.Bool] `json:"isEnabled,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -189,6 +205,8 @@ func (p *ProductPropertyFeatureAddParams) validate() error {
 // catalog.productPropertyFeature.add.
 type ProductPropertyFeatureAddResult struct {
 	ProductPropertyFeature *ProductPropertyFeature `json:"productPropertyFeature"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -273,6 +291,8 @@ func (p *ProductPropertyFeatureGetParams) validate() error {
 // catalog.productPropertyFeature.get.
 type ProductPropertyFeatureGetResult struct {
 	ProductPropertyFeature *ProductPropertyFeature `json:"productPropertyFeature"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -361,6 +381,8 @@ func (p *ProductPropertyFeatureGetAvailableFeaturesByPropertyParams) validate() 
 // catalog.productPropertyFeature.getAvailableFeaturesByProperty.
 type ProductPropertyFeatureGetAvailableFeaturesByPropertyResult struct {
 	Features []ProductPropertyFeature `json:"features"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -424,6 +446,8 @@ type ProductPropertyFeatureGetFieldsParams struct{}
 // catalog.productPropertyFeature.getFields.
 type ProductPropertyFeatureGetFieldsResult struct {
 	ProductPropertyFeature map[string]FieldInfo `json:"productPropertyFeature"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -586,6 +610,8 @@ type ProductPropertyFeatureListParams struct {
 // catalog.productPropertyFeature.list.
 type ProductPropertyFeatureListResult struct {
 	ProductPropertyFeatures []ProductPropertyFeature `json:"productPropertyFeatures"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -695,6 +721,8 @@ func (p *ProductPropertyFeatureUpdateParams) validate() error {
 // catalog.productPropertyFeature.update.
 type ProductPropertyFeatureUpdateResult struct {
 	ProductPropertyFeature *ProductPropertyFeature `json:"productPropertyFeature"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

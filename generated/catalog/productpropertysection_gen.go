@@ -25,6 +25,8 @@ type ProductPropertySection struct {
 	SmartFilter     b24.String `json:"smartFilter"`
 	IblockID        b24.String `json:"iblockId"`
 	SectionID       b24.String `json:"sectionId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -109,6 +111,8 @@ func (p *ProductPropertySectionGetParams) validate() error {
 // catalog.productPropertySection.get.
 type ProductPropertySectionGetResult struct {
 	ProductPropertySection *ProductPropertySection `json:"productPropertySection"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -257,6 +261,8 @@ type ProductPropertySectionListParams struct {
 // catalog.productPropertySection.list.
 type ProductPropertySectionListResult struct {
 	ProductPropertySections []ProductPropertySection `json:"productPropertySections"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -381,6 +387,8 @@ func (v ProductPropertySectionSetParamsFields) MarshalJSON() ([]byte, error) {
 // catalog.productPropertySection.set.
 type ProductPropertySectionSetResult struct {
 	ProductPropertySection *ProductPropertySection `json:"productPropertySection"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

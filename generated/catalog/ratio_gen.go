@@ -18,6 +18,8 @@ type Ratio struct {
 	IsDefault b24.Bool   `json:"isDefault"`
 	ProductID b24.Int    `json:"productId"`
 	Ratio     b24.Number `json:"ratio"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -112,6 +114,8 @@ func (p *RatioGetParams) validate() error {
 // RatioGetResult is the result of catalog.ratio.get.
 type RatioGetResult struct {
 	Ratio *Ratio `json:"ratio"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -171,6 +175,8 @@ type RatioGetFieldsParams struct{}
 // RatioGetFieldsResult is the result of catalog.ratio.getFields.
 type RatioGetFieldsResult struct {
 	Ratio map[string]FieldInfo `json:"ratio"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -320,6 +326,8 @@ type RatioListParams struct {
 // RatioListResult is the result of catalog.ratio.list.
 type RatioListResult struct {
 	Ratios []Ratio `json:"ratios"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

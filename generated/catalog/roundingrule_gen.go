@@ -26,6 +26,8 @@ type RoundingRule struct {
 	Price          b24.Number `json:"price"`
 	RoundPrecision b24.Number `json:"roundPrecision"`
 	RoundType      b24.Int    `json:"roundType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -42,10 +44,21 @@ func (v RoundingRule) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// RoundingRuleInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; RoundingRuleInput.SendUnchanged sends them all.
+func (v RoundingRule) Input() RoundingRuleInput {
+	var in RoundingRuleInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // RoundingRuleInput is the write form of RoundingRule: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. RoundingRule.Input() builds one from a read value that
+// sends only the fields changed after it.
 type RoundingRuleInput struct {
 	// Price type
 	CatalogGroupID b24.Opt[b24.Int] `json:"catalogGroupId,omitzero"`
@@ -59,6 +72,8 @@ type RoundingRuleInput struct {
 	RoundType b24.Opt[b24.Int] `json:"roundType,omitzero"`
 	// Rounding precision
 	RoundPrecision b24.Opt[float64] `json:"roundPrecision,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -185,6 +200,8 @@ func (p *RoundingRuleAddParams) validate() error {
 // RoundingRuleAddResult is the result of catalog.roundingRule.add.
 type RoundingRuleAddResult struct {
 	RoundingRule *RoundingRule `json:"roundingRule"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -321,6 +338,8 @@ func (p *RoundingRuleGetParams) validate() error {
 // RoundingRuleGetResult is the result of catalog.roundingRule.get.
 type RoundingRuleGetResult struct {
 	RoundingRule *RoundingRule `json:"roundingRule"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -380,6 +399,8 @@ type RoundingRuleGetFieldsParams struct{}
 // RoundingRuleGetFieldsResult is the result of catalog.roundingRule.getFields.
 type RoundingRuleGetFieldsResult struct {
 	RoundingRule map[string]FieldInfo `json:"roundingRule"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -536,6 +557,8 @@ type RoundingRuleListParams struct {
 // RoundingRuleListResult is the result of catalog.roundingRule.list.
 type RoundingRuleListResult struct {
 	RoundingRules []RoundingRule `json:"roundingRules"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -641,6 +664,8 @@ func (p *RoundingRuleUpdateParams) validate() error {
 // RoundingRuleUpdateResult is the result of catalog.roundingRule.update.
 type RoundingRuleUpdateResult struct {
 	RoundingRule *RoundingRule `json:"roundingRule"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -25,6 +25,8 @@ type Section struct {
 	Name            b24.String `json:"name"`
 	Sort            b24.Int    `json:"sort"`
 	XMLID           b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -41,10 +43,21 @@ func (v Section) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// SectionInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; SectionInput.SendUnchanged sends them all.
+func (v Section) Input() SectionInput {
+	var in SectionInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // SectionInput is the write form of Section: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Section.Input() builds one from a read value that sends only
+// the fields changed after it.
 type SectionInput struct {
 	// Identifier of the information block.
 	//
@@ -80,6 +93,8 @@ type SectionInput struct {
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Type of description. Available types: text, html
 	DescriptionType b24.Opt[string] `json:"descriptionType,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -195,6 +210,8 @@ func (p *SectionAddParams) validate() error {
 // SectionAddResult is the result of catalog.section.add.
 type SectionAddResult struct {
 	Section *Section `json:"section"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -330,6 +347,8 @@ func (p *SectionGetParams) validate() error {
 // SectionGetResult is the result of catalog.section.get.
 type SectionGetResult struct {
 	Section *Section `json:"section"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -388,6 +407,8 @@ type SectionGetFieldsParams struct{}
 // SectionGetFieldsResult is the result of catalog.section.getFields.
 type SectionGetFieldsResult struct {
 	Section map[string]FieldInfo `json:"section"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -538,6 +559,8 @@ type SectionListParams struct {
 // SectionListResult is the result of catalog.section.list.
 type SectionListResult struct {
 	Sections []Section `json:"sections"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -633,6 +656,8 @@ func (p *SectionUpdateParams) validate() error {
 // SectionUpdateResult is the result of catalog.section.update.
 type SectionUpdateResult struct {
 	Section *Section `json:"section"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -36,6 +36,8 @@ type Store struct {
 	Title         b24.String      `json:"title"`
 	UserID        b24.Int         `json:"userId"`
 	XMLID         b24.String      `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -52,10 +54,21 @@ func (v Store) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// StoreInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; StoreInput.SendUnchanged sends them all.
+func (v Store) Input() StoreInput {
+	var in StoreInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // StoreInput is the write form of Store: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Store.Input() builds one from a read value that sends only the
+// fields changed after it.
 type StoreInput struct {
 	// Inventory address
 	Address b24.Opt[string] `json:"address,omitzero"`
@@ -113,6 +126,8 @@ type StoreInput struct {
 	IssuingCenter b24.Opt[b24.Bool] `json:"issuingCenter,omitzero"`
 	// Symbolic code
 	Code b24.Opt[string] `json:"code,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -231,6 +246,8 @@ func (p *StoreAddParams) validate() error {
 // StoreAddResult is the result of catalog.store.add.
 type StoreAddResult struct {
 	Store *Store `json:"store"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -369,6 +386,8 @@ func (p *StoreGetParams) validate() error {
 // StoreGetResult is the result of catalog.store.get.
 type StoreGetResult struct {
 	Store *Store `json:"store"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -426,6 +445,8 @@ type StoreGetFieldsParams struct{}
 // StoreGetFieldsResult is the result of catalog.store.getFields.
 type StoreGetFieldsResult struct {
 	Store map[string]FieldInfo `json:"store"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -575,6 +596,8 @@ type StoreListParams struct {
 // StoreListResult is the result of catalog.store.list.
 type StoreListResult struct {
 	Stores []Store `json:"stores"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -655,6 +678,8 @@ func (p *StoreUpdateParams) validate() error {
 // StoreUpdateResult is the result of catalog.store.update.
 type StoreUpdateResult struct {
 	Store *Store `json:"store"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

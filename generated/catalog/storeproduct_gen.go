@@ -20,6 +20,8 @@ type Storeproduct struct {
 	ProductID        b24.Int    `json:"productId"`
 	QuantityReserved b24.Number `json:"quantityReserved"`
 	StoreID          b24.Int    `json:"storeId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -120,6 +122,8 @@ func (p *StoreproductGetParams) validate() error {
 // StoreproductGetResult is the result of catalog.storeproduct.get.
 type StoreproductGetResult struct {
 	StoreProduct *Storeproduct `json:"storeProduct"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -181,6 +185,8 @@ type StoreproductGetFieldsParams struct{}
 // StoreproductGetFieldsResult is the result of catalog.storeproduct.getFields.
 type StoreproductGetFieldsResult struct {
 	StoreProduct map[string]FieldInfo `json:"storeProduct"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -321,6 +327,8 @@ type StoreproductListParams struct {
 // StoreproductListResult is the result of catalog.storeproduct.list.
 type StoreproductListResult struct {
 	StoreProducts []Storeproduct `json:"storeProducts"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -157,6 +157,8 @@ type UserfieldDocumentListItem struct {
 	DocumentID   b24.Int    `json:"documentId"`
 	DocumentType b24.String `json:"documentType"`
 	Field7097    b24.String `json:"field7097"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -177,6 +179,8 @@ func (v UserfieldDocumentListItem) MarshalJSON() ([]byte, error) {
 // catalog.userfield.document.list.
 type UserfieldDocumentListResult struct {
 	Documents []UserfieldDocumentListItem `json:"documents"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -296,6 +300,8 @@ type UserfieldDocumentUpdateDocument struct {
 	DocumentID   b24.Int    `json:"documentId"`
 	DocumentType b24.String `json:"documentType"`
 	Field7097    b24.String `json:"field7097"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -316,6 +322,8 @@ func (v UserfieldDocumentUpdateDocument) MarshalJSON() ([]byte, error) {
 // catalog.userfield.document.update.
 type UserfieldDocumentUpdateResult struct {
 	Document *UserfieldDocumentUpdateDocument `json:"document"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -24,6 +24,8 @@ type VAT struct {
 	// Object containing information about the VAT rate with the specified
 	// identifier
 	VAT b24.String `json:"vat"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -40,9 +42,21 @@ func (v VAT) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// VATInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; VATInput.SendUnchanged sends them all.
+func (v VAT) Input() VATInput {
+	var in VATInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // VATInput is the write form of VAT: the fields the family's add and update
 // methods take. Every field is optional; only those set are sent (b24.Some(0)
 // sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+// VAT.Input() builds one from a read value that sends only the fields changed
+// after it.
 type VATInput struct {
 	// Name of the VAT rate
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -60,6 +74,8 @@ type VATInput struct {
 	// Default is 100. Default: 100.
 	Sort       b24.Opt[b24.Int]  `json:"sort,omitzero"`
 	TimestampX b24.Opt[b24.Time] `json:"timestampX,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -160,6 +176,8 @@ func (p *VATAddParams) validate() error {
 // VATAddResult is the result of catalog.vat.add.
 type VATAddResult struct {
 	VAT *VAT `json:"vat"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -330,6 +348,8 @@ type VATGetFieldsParams struct{}
 // VATGetFieldsResult is the result of catalog.vat.getFields.
 type VATGetFieldsResult struct {
 	VAT map[string]FieldInfo `json:"vat"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -482,6 +502,8 @@ type VATListParams struct {
 // VATListResult is the result of catalog.vat.list.
 type VATListResult struct {
 	Vats []VAT `json:"vats"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -571,6 +593,8 @@ func (p *VATUpdateParams) validate() error {
 // VATUpdateResult is the result of catalog.vat.update.
 type VATUpdateResult struct {
 	VAT *VAT `json:"vat"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

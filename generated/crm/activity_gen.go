@@ -109,6 +109,8 @@ type Activity struct {
 	// system, such data can be edited in CRM without fear that the next export
 	// will lead to data overwriting
 	OriginVersion b24.String `json:"ORIGIN_VERSION"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -249,6 +251,8 @@ type ActivityBadge struct {
 	Title b24.String `json:"title"`
 	Value b24.String `json:"value"`
 	Type  b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -284,6 +288,8 @@ type ActivityCommunication struct {
 	Type b24.String `json:"TYPE"`
 	// Value
 	Value b24.String `json:"VALUE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -337,6 +343,8 @@ type ActivityConfigurable struct {
 	OwnerID     b24.Int                    `json:"ownerId"`
 	Fields      ActivityConfigurableFields `json:"fields"`
 	Layout      ActivityConfigurableLayout `json:"layout"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -364,6 +372,8 @@ type ActivityConfigurableFields struct {
 	BadgeCode         b24.String      `json:"badgeCode"`
 	OriginatorID      json.RawMessage `json:"originatorId"`
 	OriginID          json.RawMessage `json:"originId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -386,6 +396,8 @@ type ActivityConfigurableLayout struct {
 	Header ActivityConfigurableLayoutHeader `json:"header"`
 	Body   ActivityConfigurableLayoutBody   `json:"body"`
 	Footer ActivityConfigurableLayoutFooter `json:"footer"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -406,6 +418,8 @@ func (v ActivityConfigurableLayout) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.
 type ActivityConfigurableLayoutIcon struct {
 	Code b24.String `json:"code"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -427,6 +441,8 @@ func (v ActivityConfigurableLayoutIcon) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutHeader struct {
 	Title b24.String                           `json:"title"`
 	Tags  ActivityConfigurableLayoutHeaderTags `json:"tags"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -447,6 +463,8 @@ func (v ActivityConfigurableLayoutHeader) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.
 type ActivityConfigurableLayoutHeaderTags struct {
 	Status2 ActivityConfigurableLayoutHeaderTagsStatus2 `json:"status2"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -468,6 +486,8 @@ func (v ActivityConfigurableLayoutHeaderTags) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutHeaderTagsStatus2 struct {
 	Title b24.String `json:"title"`
 	Type  b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -489,6 +509,8 @@ func (v ActivityConfigurableLayoutHeaderTagsStatus2) MarshalJSON() ([]byte, erro
 type ActivityConfigurableLayoutBody struct {
 	Logo   ActivityConfigurableLayoutBodyLogo   `json:"logo"`
 	Blocks ActivityConfigurableLayoutBodyBlocks `json:"blocks"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -510,6 +532,8 @@ func (v ActivityConfigurableLayoutBody) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutBodyLogo struct {
 	Code   b24.String                               `json:"code"`
 	Action ActivityConfigurableLayoutBodyLogoAction `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -531,6 +555,8 @@ func (v ActivityConfigurableLayoutBodyLogo) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutBodyLogoAction struct {
 	Type b24.String `json:"type"`
 	URI  b24.String `json:"uri"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -552,6 +578,8 @@ func (v ActivityConfigurableLayoutBodyLogoAction) MarshalJSON() ([]byte, error) 
 type ActivityConfigurableLayoutBodyBlocks struct {
 	Client      ActivityConfigurableLayoutBodyBlocksClient      `json:"client"`
 	Responsible ActivityConfigurableLayoutBodyBlocksResponsible `json:"responsible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -573,6 +601,8 @@ func (v ActivityConfigurableLayoutBodyBlocks) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutBodyBlocksClient struct {
 	Type       b24.String                           `json:"type"`
 	Properties ActivityConfigurableClientProperties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -595,6 +625,8 @@ type ActivityConfigurableClientProperties struct {
 	Title  b24.String                                `json:"title"`
 	Inline b24.Bool                                  `json:"inline"`
 	Block  ActivityConfigurableClientPropertiesBlock `json:"block"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -616,6 +648,8 @@ func (v ActivityConfigurableClientProperties) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableClientPropertiesBlock struct {
 	Type       b24.String                          `json:"type"`
 	Properties ActivityConfigurableBlockProperties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -636,6 +670,8 @@ func (v ActivityConfigurableClientPropertiesBlock) MarshalJSON() ([]byte, error)
 // crm.activity.configurable.
 type ActivityConfigurableBlockProperties struct {
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -657,6 +693,8 @@ func (v ActivityConfigurableBlockProperties) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutBodyBlocksResponsible struct {
 	Type       b24.String                                `json:"type"`
 	Properties ActivityConfigurableResponsibleProperties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -677,6 +715,8 @@ func (v ActivityConfigurableLayoutBodyBlocksResponsible) MarshalJSON() ([]byte, 
 // crm.activity.configurable.
 type ActivityConfigurableResponsibleProperties struct {
 	Blocks ActivityConfigurableResponsiblePropertiesBlocks `json:"blocks"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -698,6 +738,8 @@ func (v ActivityConfigurableResponsibleProperties) MarshalJSON() ([]byte, error)
 type ActivityConfigurableResponsiblePropertiesBlocks struct {
 	Client ActivityConfigurableBlocksClient `json:"client"`
 	Phone  ActivityConfigurableBlocksPhone  `json:"phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -719,6 +761,8 @@ func (v ActivityConfigurableResponsiblePropertiesBlocks) MarshalJSON() ([]byte, 
 type ActivityConfigurableBlocksClient struct {
 	Type       b24.String                                 `json:"type"`
 	Properties ActivityConfigurableBlocksClientProperties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -741,6 +785,8 @@ type ActivityConfigurableBlocksClientProperties struct {
 	Text   b24.String      `json:"text"`
 	Bold   b24.Bool        `json:"bold"`
 	Action json.RawMessage `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -762,6 +808,8 @@ func (v ActivityConfigurableBlocksClientProperties) MarshalJSON() ([]byte, error
 type ActivityConfigurableBlocksPhone struct {
 	Type       b24.String                                `json:"type"`
 	Properties ActivityConfigurableBlocksPhoneProperties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -782,6 +830,8 @@ func (v ActivityConfigurableBlocksPhone) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.
 type ActivityConfigurableBlocksPhoneProperties struct {
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -803,6 +853,8 @@ func (v ActivityConfigurableBlocksPhoneProperties) MarshalJSON() ([]byte, error)
 type ActivityConfigurableLayoutFooter struct {
 	Buttons ActivityConfigurableLayoutFooterButtons `json:"buttons"`
 	Menu    ActivityConfigurableLayoutFooterMenu    `json:"menu"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -823,6 +875,8 @@ func (v ActivityConfigurableLayoutFooter) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.
 type ActivityConfigurableLayoutFooterButtons struct {
 	StartCall ActivityConfigurableLayoutFooterButtonsStartCall `json:"startCall"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -845,6 +899,8 @@ type ActivityConfigurableLayoutFooterButtonsStartCall struct {
 	Title  b24.String                     `json:"title"`
 	Type   b24.String                     `json:"type"`
 	Action ActivityConfigurableCallAction `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -866,6 +922,8 @@ func (v ActivityConfigurableLayoutFooterButtonsStartCall) MarshalJSON() ([]byte,
 type ActivityConfigurableCallAction struct {
 	Type         b24.String                                 `json:"type"`
 	ActionParams ActivityConfigurableCallActionActionParams `json:"actionParams"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -886,6 +944,8 @@ func (v ActivityConfigurableCallAction) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.
 type ActivityConfigurableCallActionActionParams struct {
 	ClientID b24.String `json:"clientId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -907,6 +967,8 @@ func (v ActivityConfigurableCallActionActionParams) MarshalJSON() ([]byte, error
 type ActivityConfigurableLayoutFooterMenu struct {
 	ShowPostponeItem b24.Bool                                  `json:"showPostponeItem"`
 	Items            ActivityConfigurableLayoutFooterMenuItems `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -928,6 +990,8 @@ func (v ActivityConfigurableLayoutFooterMenu) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutFooterMenuItems struct {
 	Confirm ActivityConfigurableLayoutFooterMenuItemsConfirm `json:"confirm"`
 	Decline ActivityConfigurableLayoutFooterMenuItemsDecline `json:"decline"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -949,6 +1013,8 @@ func (v ActivityConfigurableLayoutFooterMenuItems) MarshalJSON() ([]byte, error)
 type ActivityConfigurableLayoutFooterMenuItemsConfirm struct {
 	Title  b24.String                        `json:"title"`
 	Action ActivityConfigurableConfirmAction `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -971,6 +1037,8 @@ type ActivityConfigurableConfirmAction struct {
 	Type          b24.String `json:"type"`
 	ID            b24.String `json:"id"`
 	AnimationType b24.String `json:"animationType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -992,6 +1060,8 @@ func (v ActivityConfigurableConfirmAction) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableLayoutFooterMenuItemsDecline struct {
 	Title  b24.String                        `json:"title"`
 	Action ActivityConfigurableDeclineAction `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1014,6 +1084,8 @@ type ActivityConfigurableDeclineAction struct {
 	Type          b24.String `json:"type"`
 	ID            b24.String `json:"id"`
 	AnimationType b24.String `json:"animationType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1316,6 +1388,8 @@ func (p *ActivityBadgeAddParams) validate() error {
 // ActivityBadgeAddResult is the result of crm.activity.badge.add.
 type ActivityBadgeAddResult struct {
 	Badge *ActivityBadge `json:"badge"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1448,6 +1522,8 @@ func (p *ActivityBadgeGetParams) validate() error {
 // ActivityBadgeGetResult is the result of crm.activity.badge.get.
 type ActivityBadgeGetResult struct {
 	Badge *ActivityBadge `json:"badge"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1506,6 +1582,8 @@ type ActivityBadgeListParams struct{}
 // ActivityBadgeListResult is the result of crm.activity.badge.list.
 type ActivityBadgeListResult struct {
 	Badges []ActivityBadge `json:"badges"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1747,6 +1825,8 @@ type ActivityBindingListItem struct {
 	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the CRM entity
 	EntityID b24.Int `json:"entityId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1936,6 +2016,8 @@ func (p *ActivityCallGetTranscriptParams) validate() error {
 type ActivityCallGetTranscriptResult struct {
 	// Full text of the call transcription
 	Transcription b24.String `json:"transcription"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2157,6 +2239,8 @@ func (v ActivityConfigurableAddParamsFields) MarshalJSON() ([]byte, error) {
 type ActivityConfigurableAddResult struct {
 	Activity ActivityConfigurableAddResultActivity `json:"activity"`
 	Time     ActivityConfigurableAddResultTime     `json:"time"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2177,6 +2261,8 @@ func (v ActivityConfigurableAddResult) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.add.
 type ActivityConfigurableAddResultActivity struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2203,6 +2289,8 @@ type ActivityConfigurableAddResultTime struct {
 	DateStart  b24.String `json:"date_start"`
 	DateFinish b24.String `json:"date_finish"`
 	Operating  b24.Int    `json:"operating"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2284,6 +2372,8 @@ func (p *ActivityConfigurableGetParams) validate() error {
 // crm.activity.configurable.get.
 type ActivityConfigurableGetResult struct {
 	Activity *ActivityConfigurable `json:"activity"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2418,6 +2508,8 @@ func (p *ActivityConfigurableUpdateParams) validate() error {
 type ActivityConfigurableUpdateResult struct {
 	Activity ActivityConfigurableUpdateResultActivity `json:"activity"`
 	Time     ActivityConfigurableUpdateResultTime     `json:"time"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2438,6 +2530,8 @@ func (v ActivityConfigurableUpdateResult) MarshalJSON() ([]byte, error) {
 // crm.activity.configurable.update.
 type ActivityConfigurableUpdateResultActivity struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2464,6 +2558,8 @@ type ActivityConfigurableUpdateResultTime struct {
 	DateStart  b24.String `json:"date_start"`
 	DateFinish b24.String `json:"date_finish"`
 	Operating  b24.Int    `json:"operating"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2717,6 +2813,8 @@ func (p *ActivityLayoutBlocksDeleteParams) validate() error {
 // crm.activity.layout.blocks.delete.
 type ActivityLayoutBlocksDeleteResult struct {
 	Success b24.Bool `json:"success"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2818,6 +2916,8 @@ func (p *ActivityLayoutBlocksGetParams) validate() error {
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetLayout struct {
 	Blocks ActivityLayoutBlocksGetLayoutBlocks `json:"blocks"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2841,6 +2941,8 @@ type ActivityLayoutBlocksGetLayoutBlocks struct {
 	Block2 ActivityLayoutBlocksGetLayoutBlocksBlock2 `json:"block_2"`
 	Block3 ActivityLayoutBlocksGetLayoutBlocksBlock3 `json:"block_3"`
 	Block4 ActivityLayoutBlocksGetLayoutBlocksBlock4 `json:"block_4"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2862,6 +2964,8 @@ func (v ActivityLayoutBlocksGetLayoutBlocks) MarshalJSON() ([]byte, error) {
 type ActivityLayoutBlocksGetLayoutBlocksBlock1 struct {
 	Type       b24.String                              `json:"type"`
 	Properties ActivityLayoutBlocksGetBlock1Properties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2885,6 +2989,8 @@ type ActivityLayoutBlocksGetBlock1Properties struct {
 	Multiline b24.Bool   `json:"multiline"`
 	Bold      b24.Bool   `json:"bold"`
 	Color     b24.String `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2906,6 +3012,8 @@ func (v ActivityLayoutBlocksGetBlock1Properties) MarshalJSON() ([]byte, error) {
 type ActivityLayoutBlocksGetLayoutBlocksBlock2 struct {
 	Type       b24.String                              `json:"type"`
 	Properties ActivityLayoutBlocksGetBlock2Properties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2926,6 +3034,8 @@ func (v ActivityLayoutBlocksGetLayoutBlocksBlock2) MarshalJSON() ([]byte, error)
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetBlock2Properties struct {
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2947,6 +3057,8 @@ func (v ActivityLayoutBlocksGetBlock2Properties) MarshalJSON() ([]byte, error) {
 type ActivityLayoutBlocksGetLayoutBlocksBlock3 struct {
 	Type       b24.String                              `json:"type"`
 	Properties ActivityLayoutBlocksGetBlock3Properties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2969,6 +3081,8 @@ type ActivityLayoutBlocksGetBlock3Properties struct {
 	Text   b24.String                                    `json:"text"`
 	Bold   b24.Bool                                      `json:"bold"`
 	Action ActivityLayoutBlocksGetBlock3PropertiesAction `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2990,6 +3104,8 @@ func (v ActivityLayoutBlocksGetBlock3Properties) MarshalJSON() ([]byte, error) {
 type ActivityLayoutBlocksGetBlock3PropertiesAction struct {
 	Type b24.String `json:"type"`
 	URI  b24.String `json:"uri"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3011,6 +3127,8 @@ func (v ActivityLayoutBlocksGetBlock3PropertiesAction) MarshalJSON() ([]byte, er
 type ActivityLayoutBlocksGetLayoutBlocksBlock4 struct {
 	Type       b24.String                              `json:"type"`
 	Properties ActivityLayoutBlocksGetBlock4Properties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3032,6 +3150,8 @@ func (v ActivityLayoutBlocksGetLayoutBlocksBlock4) MarshalJSON() ([]byte, error)
 type ActivityLayoutBlocksGetBlock4Properties struct {
 	Title b24.String                                   `json:"title"`
 	Block ActivityLayoutBlocksGetBlock4PropertiesBlock `json:"block"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3053,6 +3173,8 @@ func (v ActivityLayoutBlocksGetBlock4Properties) MarshalJSON() ([]byte, error) {
 type ActivityLayoutBlocksGetBlock4PropertiesBlock struct {
 	Type       b24.String                             `json:"type"`
 	Properties ActivityLayoutBlocksGetBlockProperties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3073,6 +3195,8 @@ func (v ActivityLayoutBlocksGetBlock4PropertiesBlock) MarshalJSON() ([]byte, err
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetBlockProperties struct {
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3093,6 +3217,8 @@ func (v ActivityLayoutBlocksGetBlockProperties) MarshalJSON() ([]byte, error) {
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetResult struct {
 	Layout *ActivityLayoutBlocksGetLayout `json:"layout"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3205,6 +3331,8 @@ func (p *ActivityLayoutBlocksSetParams) validate() error {
 // crm.activity.layout.blocks.set.
 type ActivityLayoutBlocksSetResult struct {
 	Success b24.Bool `json:"success"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3440,6 +3568,8 @@ func (p *ActivityTodoAddParams) validate() error {
 // ActivityTodoAddResult is the result of crm.activity.todo.add.
 type ActivityTodoAddResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3560,6 +3690,8 @@ func (p *ActivityTodoUpdateParams) validate() error {
 // ActivityTodoUpdateResult is the result of crm.activity.todo.update.
 type ActivityTodoUpdateResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3672,6 +3804,8 @@ func (p *ActivityTodoUpdateColorParams) validate() error {
 // crm.activity.todo.updateColor.
 type ActivityTodoUpdateColorResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3776,6 +3910,8 @@ func (p *ActivityTodoUpdateDeadlineParams) validate() error {
 // crm.activity.todo.updateDeadline.
 type ActivityTodoUpdateDeadlineResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3885,6 +4021,8 @@ func (p *ActivityTodoUpdateDescriptionParams) validate() error {
 // crm.activity.todo.updateDescription.
 type ActivityTodoUpdateDescriptionResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3998,6 +4136,8 @@ func (p *ActivityTodoUpdateResponsibleUserParams) validate() error {
 // crm.activity.todo.updateResponsibleUser.
 type ActivityTodoUpdateResponsibleUserResult struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4223,6 +4363,8 @@ type ActivityTypeListItem struct {
 	IsConfigurableType b24.Bool   `json:"IS_CONFIGURABLE_TYPE"`
 	Name               b24.String `json:"NAME"`
 	TypeID             b24.String `json:"TYPE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -42,6 +42,8 @@ type Address struct {
 	AnchorTypeID b24.Int `json:"ANCHOR_TYPE_ID"`
 	// ANCHOR_ID
 	AnchorID b24.Int `json:"ANCHOR_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -58,10 +60,21 @@ func (v Address) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// AddressInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; AddressInput.SendUnchanged sends them all.
+func (v Address) Input() AddressInput {
+	var in AddressInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // AddressInput is the write form of Address: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Address.Input() builds one from a read value that sends only
+// the fields changed after it.
 type AddressInput struct {
 	// Identifier of the address type. Enumeration element "Address Type".
 	//
@@ -120,6 +133,8 @@ type AddressInput struct {
 	// values in the location address object. The same behavior will occur when
 	// updating the address.
 	LocAddrID b24.Opt[b24.Int] `json:"LOC_ADDR_ID,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

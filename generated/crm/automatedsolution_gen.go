@@ -23,6 +23,8 @@ type Automatedsolution struct {
 	Title b24.String `json:"title"`
 	// TYPE_IDS
 	TypeIDs json.RawMessage `json:"typeIds"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -39,10 +41,22 @@ func (v Automatedsolution) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// AutomatedsolutionInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; AutomatedsolutionInput.SendUnchanged
+// sends them all.
+func (v Automatedsolution) Input() AutomatedsolutionInput {
+	var in AutomatedsolutionInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // AutomatedsolutionInput is the write form of Automatedsolution: the fields
 // the family's add and update methods take. Every field is optional; only
 // those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
-// custom fields (UF_*) go in Extra.
+// custom fields (UF_*) go in Extra. Automatedsolution.Input() builds one from
+// a read value that sends only the fields changed after it.
 type AutomatedsolutionInput struct {
 	// The name of the digital workspace. The link to the corresponding section on
 	// the account will be built based on the title of the digital workspace.
@@ -55,6 +69,8 @@ type AutomatedsolutionInput struct {
 	// A digital workspace without SPAs will not be displayed in the left menu.
 	// However, it can be found in the list of digital workspaces.
 	TypeIDs []b24.Int `json:"typeIds,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -153,6 +169,8 @@ func (p *AutomatedsolutionAddParams) validate() error {
 // AutomatedsolutionAddResult is the result of crm.automatedsolution.add.
 type AutomatedsolutionAddResult struct {
 	AutomatedSolution *Automatedsolution `json:"automatedSolution"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -335,6 +353,8 @@ func (p *AutomatedsolutionGetParams) validate() error {
 // AutomatedsolutionGetResult is the result of crm.automatedsolution.get.
 type AutomatedsolutionGetResult struct {
 	AutomatedSolution *Automatedsolution `json:"automatedSolution"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -488,6 +508,8 @@ type AutomatedsolutionListParams struct {
 // AutomatedsolutionListResult is the result of crm.automatedsolution.list.
 type AutomatedsolutionListResult struct {
 	AutomatedSolutions []Automatedsolution `json:"automatedSolutions"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -581,6 +603,8 @@ func (p *AutomatedsolutionUpdateParams) validate() error {
 // AutomatedsolutionUpdateResult is the result of crm.automatedsolution.update.
 type AutomatedsolutionUpdateResult struct {
 	AutomatedSolution *Automatedsolution `json:"automatedSolution"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

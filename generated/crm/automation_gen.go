@@ -351,6 +351,8 @@ type AutomationTriggerListParams struct{}
 type AutomationTriggerListItem struct {
 	Name b24.String `json:"NAME"`
 	Code b24.String `json:"CODE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -26,6 +26,8 @@ type Calllist struct {
 	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
 	// Type of the object
 	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -281,6 +283,8 @@ type CalllistItemsGetItem struct {
 	EntityType b24.Number `json:"ENTITY_TYPE"`
 	ID         b24.Int    `json:"ID"`
 	Status     b24.String `json:"STATUS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -448,6 +452,8 @@ type CalllistStatuslistItem struct {
 	Sort b24.Int `json:"SORT"`
 	// Status code, use in the method crm.calllist.items.get
 	StatusID b24.String `json:"STATUS_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -25,6 +25,8 @@ type Catalog struct {
 	OriginID b24.String `json:"ORIGIN_ID"`
 	// Symbolic code. Read-only
 	XMLID b24.String `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

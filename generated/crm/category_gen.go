@@ -37,6 +37,8 @@ type Category struct {
 	//
 	// Exists only in SPAs
 	Code b24.String `json:"code"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -53,10 +55,21 @@ func (v Category) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// CategoryInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; CategoryInput.SendUnchanged sends them all.
+func (v Category) Input() CategoryInput {
+	var in CategoryInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // CategoryInput is the write form of Category: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Category.Input() builds one from a read value that sends only
+// the fields changed after it.
 type CategoryInput struct {
 	// Name of the funnel. The name can be:
 	//
@@ -108,6 +121,8 @@ type CategoryInput struct {
 	//
 	// Exists only in SPAs
 	Code b24.Opt[string] `json:"code,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -235,6 +250,8 @@ func (p *CategoryAddParams) validate() error {
 // CategoryAddResult is the result of crm.category.add.
 type CategoryAddResult struct {
 	Category *Category `json:"category"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -388,6 +405,8 @@ func (p *CategoryFieldsParams) validate() error {
 // CategoryFieldsResult is the result of crm.category.fields.
 type CategoryFieldsResult struct {
 	Fields map[string]FieldInfo `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -478,6 +497,8 @@ func (p *CategoryGetParams) validate() error {
 // CategoryGetResult is the result of crm.category.get.
 type CategoryGetResult struct {
 	Category *Category `json:"category"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -571,6 +592,8 @@ func (p *CategoryListParams) validate() error {
 // CategoryListResult is the result of crm.category.list.
 type CategoryListResult struct {
 	Categories []Category `json:"categories"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -672,6 +695,8 @@ func (p *CategoryUpdateParams) validate() error {
 // CategoryUpdateResult is the result of crm.category.update.
 type CategoryUpdateResult struct {
 	Category *Category `json:"category"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -133,6 +133,8 @@ type Company struct {
 	Link []b24.Multifield `json:"LINK"`
 	// UF_CRM_64A29A1CD5CC2
 	UfCRM64A29A1Cd5Cc2 b24.String `json:"UF_CRM_64A29A1CD5CC2"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -149,10 +151,21 @@ func (v Company) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// CompanyInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; CompanyInput.SendUnchanged sends them all.
+func (v Company) Input() CompanyInput {
+	var in CompanyInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // CompanyInput is the write form of Company: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Company.Input() builds one from a read value that sends only
+// the fields changed after it.
 type CompanyInput struct {
 	// Company name
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
@@ -297,6 +310,8 @@ type CompanyInput struct {
 	LastActivityBy b24.Opt[b24.Int] `json:"LAST_ACTIVITY_BY,omitzero"`
 	// UF_CRM_64A29A1CD5CC2
 	UfCRM64A29A1Cd5Cc2 b24.Opt[string] `json:"UF_CRM_64A29A1CD5CC2,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -502,6 +517,8 @@ type CompanyContact struct {
 	IsPrimary b24.Bool `json:"IS_PRIMARY"`
 	// Contact
 	ContactID b24.Int `json:"CONTACT_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -518,10 +535,21 @@ func (v CompanyContact) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// CompanyContactInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; CompanyContactInput.SendUnchanged sends them all.
+func (v CompanyContact) Input() CompanyContactInput {
+	var in CompanyContactInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // CompanyContactInput is the write form of CompanyContact: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. CompanyContact.Input() builds one from a read
+// value that sends only the fields changed after it.
 type CompanyContactInput struct {
 	// Identifier of the contact to be linked to the company.
 	//
@@ -543,6 +571,8 @@ type CompanyContactInput struct {
 	// Defaults to i + 10, where i is the maximum sort index of existing links for
 	// the current company or 0 if none exist. Default: i + 10.
 	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -591,6 +621,8 @@ type CompanyContactItems struct {
 	//   - Y — yes
 	//   - N — no
 	IsPrimary b24.Bool `json:"IS_PRIMARY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -622,6 +654,8 @@ type CompanyDetailsConfiguration struct {
 	Type b24.String `json:"type"`
 	// List of fields displayed in the card with additional settings
 	Elements []CompanyDetailsConfigurationElements `json:"elements"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -654,6 +688,8 @@ type CompanyDetailsConfigurationElements struct {
 	//
 	// The structure is described below
 	Options CompanyDetailsConfigurationElementsOptions `json:"options"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -681,6 +717,8 @@ type CompanyDetailsConfigurationElementsOptions struct {
 	//
 	// For example "RU"
 	DefaultCountry b24.String `json:"defaultCountry"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -835,6 +873,8 @@ type CompanyUserfield struct {
 	ErrorMessage b24.Localized `json:"ERROR_MESSAGE"`
 	// Help
 	HelpMessage b24.Localized `json:"HELP_MESSAGE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -849,6 +889,17 @@ func (v *CompanyUserfield) UnmarshalJSON(data []byte) error {
 func (v CompanyUserfield) MarshalJSON() ([]byte, error) {
 	type plain CompanyUserfield
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// CompanyUserfieldInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; CompanyUserfieldInput.SendUnchanged sends
+// them all.
+func (v CompanyUserfield) Input() CompanyUserfieldInput {
+	var in CompanyUserfieldInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // CompanyUserfieldSettings is the SETTINGS value of crm.company.userfield.
@@ -928,6 +979,8 @@ type CompanyUserfieldSettings struct {
 	//
 	// Default N. Default: N.
 	Deal b24.Bool `json:"DEAL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -947,7 +1000,8 @@ func (v CompanyUserfieldSettings) MarshalJSON() ([]byte, error) {
 // CompanyUserfieldInput is the write form of CompanyUserfield: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. CompanyUserfield.Input() builds one from a read
+// value that sends only the fields changed after it.
 type CompanyUserfieldInput struct {
 	// Data type of the custom field. Possible values:
 	//
@@ -1093,6 +1147,8 @@ type CompanyUserfieldInput struct {
 	//
 	// By default N. Default: N.
 	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

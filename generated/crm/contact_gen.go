@@ -117,6 +117,8 @@ type Contact struct {
 	Link []b24.Multifield `json:"LINK"`
 	// Link to faces from the faceid module
 	FaceID b24.Int `json:"FACE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -133,10 +135,21 @@ func (v Contact) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ContactInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ContactInput.SendUnchanged sends them all.
+func (v Contact) Input() ContactInput {
+	var in ContactInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ContactInput is the write form of Contact: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Contact.Input() builds one from a read value that sends only
+// the fields changed after it.
 type ContactInput struct {
 	// Salutation.
 	//
@@ -280,6 +293,8 @@ type ContactInput struct {
 	AddressCountryCode b24.Opt[string] `json:"ADDRESS_COUNTRY_CODE,omitzero"`
 	// Location address identifier
 	AddressLocAddrID b24.Opt[b24.Int] `json:"ADDRESS_LOC_ADDR_ID,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -457,6 +472,8 @@ type ContactCompany struct {
 	IsPrimary b24.Bool `json:"IS_PRIMARY"`
 	// Company
 	CompanyID b24.Int `json:"COMPANY_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -473,10 +490,21 @@ func (v ContactCompany) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ContactCompanyInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ContactCompanyInput.SendUnchanged sends them all.
+func (v ContactCompany) Input() ContactCompanyInput {
+	var in ContactCompanyInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ContactCompanyInput is the write form of ContactCompany: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. ContactCompany.Input() builds one from a read
+// value that sends only the fields changed after it.
 type ContactCompanyInput struct {
 	// Identifier of the company that will be linked to the contact.
 	//
@@ -498,6 +526,8 @@ type ContactCompanyInput struct {
 	// By default, i + 10, where i is the maximum sort index of existing links for
 	// the current contact or 0 if there are none. Default: i + 10.
 	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -546,6 +576,8 @@ type ContactCompanyItems struct {
 	//   - Y — yes
 	//   - N — no
 	IsPrimary b24.Bool `json:"IS_PRIMARY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -577,6 +609,8 @@ type ContactDetailsConfiguration struct {
 	Type b24.String `json:"type"`
 	// List of fields displayed in the entity card with additional settings
 	Elements []ContactDetailsConfigurationElements `json:"elements"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -609,6 +643,8 @@ type ContactDetailsConfigurationElements struct {
 	//
 	// The structure is described below
 	Options ContactDetailsConfigurationElementsOptions `json:"options"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -650,6 +686,8 @@ type ContactDetailsConfigurationElementsOptions struct {
 	//   - 'true' — visible
 	//   - 'false' — hidden
 	IsPaymentDocumentsVisible b24.Bool `json:"isPaymentDocumentsVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -766,6 +804,8 @@ type ContactUserfield struct {
 	//
 	// Returned when the field type is custom
 	UserTypeOwner b24.String `json:"USER_TYPE_OWNER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -780,6 +820,17 @@ func (v *ContactUserfield) UnmarshalJSON(data []byte) error {
 func (v ContactUserfield) MarshalJSON() ([]byte, error) {
 	type plain ContactUserfield
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// ContactUserfieldInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; ContactUserfieldInput.SendUnchanged sends
+// them all.
+func (v ContactUserfield) Input() ContactUserfieldInput {
+	var in ContactUserfieldInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // ContactUserfieldSettings is the SETTINGS value of crm.contact.userfield.
@@ -872,6 +923,8 @@ type ContactUserfieldSettings struct {
 	Extensions []b24.String `json:"EXTENSIONS"`
 	// Open file in a new tab
 	TargetBlank b24.Bool `json:"TARGET_BLANK"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list, among them DYNAMIC_* (whether
 	// binding to a specific SPA is enabled).
 	Extra b24.Fields `json:"-"`
@@ -902,6 +955,8 @@ type ContactUserfieldListRecord struct {
 	//   - Y — yes
 	//   - N — no
 	Def b24.Bool `json:"DEF"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -921,7 +976,8 @@ func (v ContactUserfieldListRecord) MarshalJSON() ([]byte, error) {
 // ContactUserfieldInput is the write form of ContactUserfield: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. ContactUserfield.Input() builds one from a read
+// value that sends only the fields changed after it.
 type ContactUserfieldInput struct {
 	// Data type of the custom field. Possible values:
 	//
@@ -1082,6 +1138,8 @@ type ContactUserfieldInput struct {
 	//
 	// By default N. Default: N.
 	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3132,6 +3190,8 @@ type ContactUserfieldListItem struct {
 	Sort            b24.String                       `json:"SORT"`
 	UserTypeID      b24.String                       `json:"USER_TYPE_ID"`
 	XMLID           json.RawMessage                  `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3152,6 +3212,8 @@ func (v ContactUserfieldListItem) MarshalJSON() ([]byte, error) {
 // crm.contact.userfield.list.
 type ContactUserfieldListItemSettings struct {
 	ShowMap b24.Bool `json:"SHOW_MAP"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -42,6 +42,8 @@ type Currency struct {
 	Decimals b24.Int `json:"DECIMALS"`
 	// Language binding
 	Lang json.RawMessage `json:"LANG"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -58,10 +60,21 @@ func (v Currency) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// CurrencyInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; CurrencyInput.SendUnchanged sends them all.
+func (v Currency) Input() CurrencyInput {
+	var in CurrencyInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // CurrencyInput is the write form of Currency: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Currency.Input() builds one from a read value that sends only
+// the fields changed after it.
 type CurrencyInput struct {
 	// Currency identifier.
 	//
@@ -96,6 +109,8 @@ type CurrencyInput struct {
 	// If not all languages are specified, default localization parameters will be
 	// used for the remaining ones.
 	Lang map[string]any `json:"LANG,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -171,6 +186,8 @@ type CurrencyLocalizations struct {
 	HideZero b24.Bool                `json:"HIDE_ZERO"`
 	En       CurrencyLocalizationsEn `json:"en"`
 	De       CurrencyLocalizationsDe `json:"de"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -196,6 +213,8 @@ type CurrencyLocalizationsEn struct {
 	Decimals         b24.String      `json:"DECIMALS"`
 	ThousandsVariant b24.String      `json:"THOUSANDS_VARIANT"`
 	HideZero         b24.String      `json:"HIDE_ZERO"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -221,6 +240,8 @@ type CurrencyLocalizationsDe struct {
 	Decimals         b24.String `json:"DECIMALS"`
 	ThousandsVariant b24.String `json:"THOUSANDS_VARIANT"`
 	HideZero         b24.String `json:"HIDE_ZERO"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -606,6 +627,8 @@ type CurrencyGetResult struct {
 	Lid          b24.String      `json:"LID"`
 	Sort         b24.String      `json:"SORT"`
 	ThousandsSep b24.String      `json:"THOUSANDS_SEP"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -693,6 +716,8 @@ type CurrencyListItem struct {
 	Lid          b24.String `json:"LID"`
 	Sort         b24.String `json:"SORT"`
 	ThousandsSep b24.String `json:"THOUSANDS_SEP"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -108,6 +108,8 @@ type Deal struct {
 	LastActivityTime b24.Time `json:"LAST_ACTIVITY_TIME"`
 	// LAST_ACTIVITY_BY
 	LastActivityBy b24.Int `json:"LAST_ACTIVITY_BY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -124,9 +126,21 @@ func (v Deal) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// DealInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; DealInput.SendUnchanged sends them all.
+func (v Deal) Input() DealInput {
+	var in DealInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // DealInput is the write form of Deal: the fields the family's add and update
 // methods take. Every field is optional; only those set are sent (b24.Some(0)
 // sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+// Deal.Input() builds one from a read value that sends only the fields changed
+// after it.
 type DealInput struct {
 	// Deal title.
 	//
@@ -283,6 +297,8 @@ type DealInput struct {
 	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
 	// Information for Sales Intelligence — read more in the article
 	Trace b24.Opt[string] `json:"TRACE,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -466,6 +482,8 @@ type DealContact struct {
 	IsPrimary b24.Bool `json:"IS_PRIMARY"`
 	// Contact
 	ContactID b24.Int `json:"CONTACT_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -482,10 +500,21 @@ func (v DealContact) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// DealContactInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; DealContactInput.SendUnchanged sends them all.
+func (v DealContact) Input() DealContactInput {
+	var in DealContactInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // DealContactInput is the write form of DealContact: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. DealContact.Input() builds one from a read value that
+// sends only the fields changed after it.
 type DealContactInput struct {
 	// Identifier of the contact to be linked to the deal.
 	//
@@ -502,6 +531,8 @@ type DealContactInput struct {
 	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
 	// Sort index
 	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -549,6 +580,8 @@ type DealContactItems struct {
 	//   - Y — yes
 	//   - N — no
 	IsPrimary b24.Bool `json:"IS_PRIMARY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -580,6 +613,8 @@ type DealDetailsConfiguration struct {
 	Type b24.String `json:"type"`
 	// List of fields displayed in the card with additional settings
 	Elements []DealDetailsConfigurationElements `json:"elements"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -608,6 +643,8 @@ type DealDetailsConfigurationElements struct {
 	OptionFlags DealDetailsConfigurationElementsOptionFlags `json:"optionFlags"`
 	// Additional field options
 	Options json.RawMessage `json:"options"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -730,6 +767,8 @@ type DealProductrows struct {
 	DateReserveEnd b24.Date `json:"DATE_RESERVE_END"`
 	// The quantity of reserved product units
 	ReserveQuantity b24.Int `json:"RESERVE_QUANTITY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -780,6 +819,8 @@ type DealRecurring struct {
 	LimitDate b24.Date `json:"LIMIT_DATE"`
 	// Parameters for calculating the next execution date
 	Params DealRecurringParams `json:"PARAMS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -794,6 +835,16 @@ func (v *DealRecurring) UnmarshalJSON(data []byte) error {
 func (v DealRecurring) MarshalJSON() ([]byte, error) {
 	type plain DealRecurring
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// DealRecurringInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; DealRecurringInput.SendUnchanged sends them all.
+func (v DealRecurring) Input() DealRecurringInput {
+	var in DealRecurringInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // DealRecurringParams is the PARAMS value of crm.deal.recurring.
@@ -841,6 +892,8 @@ type DealRecurringParams struct {
 	OffsetClosedateType b24.String `json:"OFFSET_CLOSEDATE_TYPE"`
 	// Offset value for the end date of the created deal
 	OffsetClosedateValue b24.Int `json:"OFFSET_CLOSEDATE_VALUE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -860,7 +913,8 @@ func (v DealRecurringParams) MarshalJSON() ([]byte, error) {
 // DealRecurringInput is the write form of DealRecurring: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. DealRecurring.Input() builds one from a read
+// value that sends only the fields changed after it.
 type DealRecurringInput struct {
 	// Identifier of the deal based on which the recurring deal template is
 	// created.
@@ -893,6 +947,8 @@ type DealRecurringInput struct {
 	StartDate b24.Opt[b24.Date] `json:"START_DATE,omitzero"`
 	// Frequency parameters (detailed description)
 	Params *DealRecurringInputParams `json:"PARAMS,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1168,6 +1224,8 @@ type DealUserfield struct {
 	ErrorMessage b24.Localized `json:"ERROR_MESSAGE"`
 	// Help
 	HelpMessage b24.Localized `json:"HELP_MESSAGE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1182,6 +1240,16 @@ func (v *DealUserfield) UnmarshalJSON(data []byte) error {
 func (v DealUserfield) MarshalJSON() ([]byte, error) {
 	type plain DealUserfield
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// DealUserfieldInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; DealUserfieldInput.SendUnchanged sends them all.
+func (v DealUserfield) Input() DealUserfieldInput {
+	var in DealUserfieldInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // DealUserfieldSettings is the SETTINGS value of crm.deal.userfield.
@@ -1261,6 +1329,8 @@ type DealUserfieldSettings struct {
 	//
 	// Default is N. Default: N.
 	Deal b24.Bool `json:"DEAL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1280,7 +1350,8 @@ func (v DealUserfieldSettings) MarshalJSON() ([]byte, error) {
 // DealUserfieldInput is the write form of DealUserfield: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. DealUserfield.Input() builds one from a read
+// value that sends only the fields changed after it.
 type DealUserfieldInput struct {
 	// Data type of the custom field. Possible values:
 	//
@@ -1426,6 +1497,8 @@ type DealUserfieldInput struct {
 	//
 	// By default N. Default: N.
 	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

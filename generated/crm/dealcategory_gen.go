@@ -25,6 +25,8 @@ type Dealcategory struct {
 	Name b24.String `json:"NAME"`
 	// Sorting order
 	Sort b24.Int `json:"SORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

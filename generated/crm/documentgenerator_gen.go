@@ -96,6 +96,8 @@ type DocumentgeneratorDocument struct {
 	ImageID b24.Int `json:"imageId"`
 	// Document PDF file identifier
 	PDFID b24.Int `json:"pdfId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -112,10 +114,23 @@ func (v DocumentgeneratorDocument) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// DocumentgeneratorDocumentInput takes (read-only ones left out), and v's
+// custom fields. It remembers them as its baseline, so the update sends only
+// the fields set differently afterwards;
+// DocumentgeneratorDocumentInput.SendUnchanged sends them all.
+func (v DocumentgeneratorDocument) Input() DocumentgeneratorDocumentInput {
+	var in DocumentgeneratorDocumentInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // DocumentgeneratorDocumentInput is the write form of
 // DocumentgeneratorDocument: the fields the family's add and update methods
 // take. Every field is optional; only those set are sent (b24.Some(0) sends
 // 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+// DocumentgeneratorDocument.Input() builds one from a read value that sends
+// only the fields changed after it.
 type DocumentgeneratorDocumentInput struct {
 	// Number
 	DocumentNumber any `json:"DocumentNumber,omitzero"`
@@ -123,6 +138,8 @@ type DocumentgeneratorDocumentInput struct {
 	MyCompanyUfLogo any `json:"MyCompanyUfLogo,omitzero"`
 	// My Company
 	MyCompany any `json:"MY_COMPANY,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -158,6 +175,8 @@ type DocumentgeneratorNumerator struct {
 	Code b24.String `json:"code"`
 	// Saved settings for sequential numbering of type settings
 	Settings DocumentgeneratorNumeratorSettings `json:"settings"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -172,6 +191,17 @@ func (v *DocumentgeneratorNumerator) UnmarshalJSON(data []byte) error {
 func (v DocumentgeneratorNumerator) MarshalJSON() ([]byte, error) {
 	type plain DocumentgeneratorNumerator
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// DocumentgeneratorNumeratorInput takes (read-only ones left out), and v's
+// custom fields. It remembers them as its baseline, so the update sends only
+// the fields set differently afterwards;
+// DocumentgeneratorNumeratorInput.SendUnchanged sends them all.
+func (v DocumentgeneratorNumerator) Input() DocumentgeneratorNumeratorInput {
+	var in DocumentgeneratorNumeratorInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // DocumentgeneratorNumeratorSettings is the settings value of
@@ -191,6 +221,8 @@ type DocumentgeneratorNumeratorSettings struct {
 	Timezone b24.String `json:"timezone"`
 	// Indicator of direct numbering
 	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -211,6 +243,8 @@ func (v DocumentgeneratorNumeratorSettings) MarshalJSON() ([]byte, error) {
 // DocumentgeneratorNumerator: the fields the family's add and update methods
 // take. Every field is optional; only those set are sent (b24.Some(0) sends
 // 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+// DocumentgeneratorNumerator.Input() builds one from a read value that sends
+// only the fields changed after it.
 type DocumentgeneratorNumeratorInput struct {
 	// The name of the numerator
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -218,6 +252,8 @@ type DocumentgeneratorNumeratorInput struct {
 	Template b24.Opt[string] `json:"template,omitzero"`
 	// Generator settings. Parameter descriptions are below.
 	Settings *DocumentgeneratorNumeratorInputSettings `json:"settings,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -364,6 +400,8 @@ type DocumentgeneratorTemplate struct {
 	CreateTime b24.Time `json:"createTime"`
 	// Date and time of the last template update
 	UpdateTime b24.Time `json:"updateTime"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -380,10 +418,23 @@ func (v DocumentgeneratorTemplate) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// DocumentgeneratorTemplateInput takes (read-only ones left out), and v's
+// custom fields. It remembers them as its baseline, so the update sends only
+// the fields set differently afterwards;
+// DocumentgeneratorTemplateInput.SendUnchanged sends them all.
+func (v DocumentgeneratorTemplate) Input() DocumentgeneratorTemplateInput {
+	var in DocumentgeneratorTemplateInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // DocumentgeneratorTemplateInput is the write form of
 // DocumentgeneratorTemplate: the fields the family's add and update methods
 // take. Every field is optional; only those set are sent (b24.Some(0) sends
 // 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+// DocumentgeneratorTemplate.Input() builds one from a read value that sends
+// only the fields changed after it.
 type DocumentgeneratorTemplateInput struct {
 	// Template name
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -450,6 +501,8 @@ type DocumentgeneratorTemplateInput struct {
 	// Sorting index
 	Sort           b24.Opt[b24.Int] `json:"sort,omitzero"`
 	TemplateFields any              `json:"templateFields,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -621,6 +674,8 @@ func (p *DocumentgeneratorDocumentAddParams) validate() error {
 // crm.documentgenerator.document.add.
 type DocumentgeneratorDocumentAddResult struct {
 	Document *DocumentgeneratorDocument `json:"document"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -852,6 +907,8 @@ func (p *DocumentgeneratorDocumentGetParams) validate() error {
 // crm.documentgenerator.document.get.
 type DocumentgeneratorDocumentGetResult struct {
 	Document *DocumentgeneratorDocument `json:"document"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1020,6 +1077,8 @@ type DocumentgeneratorDocumentGetfieldsDocumentFields struct {
 	Options json.RawMessage `json:"options"`
 	// Service indicator for hiding the row: Y or N
 	HideRow b24.Bool `json:"hideRow"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1040,6 +1099,8 @@ func (v DocumentgeneratorDocumentGetfieldsDocumentFields) MarshalJSON() ([]byte,
 // crm.documentgenerator.document.getfields.
 type DocumentgeneratorDocumentGetfieldsResult struct {
 	DocumentFields *DocumentgeneratorDocumentGetfieldsDocumentFields `json:"documentFields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1207,6 +1268,8 @@ type DocumentgeneratorDocumentListParams struct {
 // crm.documentgenerator.document.list.
 type DocumentgeneratorDocumentListResult struct {
 	Documents []DocumentgeneratorDocument `json:"documents"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1314,6 +1377,8 @@ func (p *DocumentgeneratorDocumentUpdateParams) validate() error {
 // crm.documentgenerator.document.update.
 type DocumentgeneratorDocumentUpdateResult struct {
 	Document *DocumentgeneratorDocument `json:"document"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1479,6 +1544,8 @@ func (v DocumentgeneratorDocumentUploadParamsFields) MarshalJSON() ([]byte, erro
 // crm.documentgenerator.document.upload.
 type DocumentgeneratorDocumentUploadResult struct {
 	Document *DocumentgeneratorDocument `json:"document"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1582,6 +1649,8 @@ func (p *DocumentgeneratorNumeratorAddParams) validate() error {
 // crm.documentgenerator.numerator.add.
 type DocumentgeneratorNumeratorAddResult struct {
 	Numerator *DocumentgeneratorNumerator `json:"numerator"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1735,6 +1804,8 @@ func (p *DocumentgeneratorNumeratorGetParams) validate() error {
 // crm.documentgenerator.numerator.get.
 type DocumentgeneratorNumeratorGetResult struct {
 	Numerator *DocumentgeneratorNumerator `json:"numerator"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1814,6 +1885,8 @@ type DocumentgeneratorNumeratorListParams struct {
 // crm.documentgenerator.numerator.list.
 type DocumentgeneratorNumeratorListResult struct {
 	Numerators []DocumentgeneratorNumerator `json:"numerators"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2003,6 +2076,8 @@ func (p *DocumentgeneratorTemplateAddParams) validate() error {
 // crm.documentgenerator.template.add.
 type DocumentgeneratorTemplateAddResult struct {
 	Template *DocumentgeneratorTemplate `json:"template"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2154,6 +2229,8 @@ func (p *DocumentgeneratorTemplateGetParams) validate() error {
 // crm.documentgenerator.template.get.
 type DocumentgeneratorTemplateGetResult struct {
 	Template *DocumentgeneratorTemplate `json:"template"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2373,6 +2450,8 @@ type DocumentgeneratorTemplateGetfieldsResult struct {
 	Group json.RawMessage `json:"group"`
 	// Path of the field in the data provider, e.g., this.SOURCE.MY_COMPANY.UF_LOGO
 	Chain b24.String `json:"chain"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2529,6 +2608,8 @@ type DocumentgeneratorTemplateListParams struct {
 // crm.documentgenerator.template.list.
 type DocumentgeneratorTemplateListResult struct {
 	Templates map[string]DocumentgeneratorTemplate `json:"templates"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2617,6 +2698,8 @@ func (p *DocumentgeneratorTemplateUpdateParams) validate() error {
 // crm.documentgenerator.template.update.
 type DocumentgeneratorTemplateUpdateResult struct {
 	Template *DocumentgeneratorTemplate `json:"template"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

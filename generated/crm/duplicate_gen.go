@@ -21,6 +21,8 @@ type DuplicateVolatileType struct {
 	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Field code
 	FieldCode b24.String `json:"fieldCode"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -133,6 +135,8 @@ type DuplicateFindbycommResult struct {
 	Contact []b24.Int `json:"CONTACT"`
 	// Array of identifiers of found companies
 	Company []b24.Int `json:"COMPANY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -257,6 +261,8 @@ type DuplicateVolatileTypeFieldsItem struct {
 	FieldCode b24.String `json:"fieldCode"`
 	// Field name
 	FieldTitle b24.String `json:"fieldTitle"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -126,6 +126,8 @@ type EntityMergeBatchResult struct {
 	Status EntityMergeBatchResultStatus `json:"STATUS"`
 	// Array of identifiers of the entities that were deleted during the merge
 	EntityIDs []b24.Int `json:"ENTITY_IDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

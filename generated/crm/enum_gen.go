@@ -24,6 +24,8 @@ type Enum struct {
 	SymbolCode b24.String `json:"SYMBOL_CODE"`
 	// Short symbol code
 	SymbolCodeShort b24.String `json:"SYMBOL_CODE_SHORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -407,6 +409,8 @@ type EnumGetorderownertypesItem struct {
 	ID b24.Int `json:"id"`
 	// Object type name
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -506,6 +510,8 @@ type EnumSettingsModeItem struct {
 	SymbolCode b24.String `json:"SYMBOL_CODE"`
 	// Short symbolic code
 	SymbolCodeShort b24.String `json:"SYMBOL_CODE_SHORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

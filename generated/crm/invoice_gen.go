@@ -136,6 +136,8 @@ type Invoice struct {
 	IsRecurring b24.Bool `json:"IS_RECURRING"`
 	// Identifier of the related estimate
 	UfQuoteID b24.Int `json:"UF_QUOTE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -342,6 +344,8 @@ type InvoiceRecurring struct {
 	//     payment deadline, calculated from the moment of creating a new invoice
 	//     from the template
 	Params b24.String `json:"PARAMS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

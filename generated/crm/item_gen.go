@@ -251,6 +251,8 @@ type Item struct {
 	ReceivedAmount b24.Number      `json:"receivedAmount"`
 	LostAmount     b24.Number      `json:"lostAmount"`
 	HasProducts    b24.Bool        `json:"hasProducts"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -267,9 +269,21 @@ func (v Item) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ItemInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ItemInput.SendUnchanged sends them all.
+func (v Item) Input() ItemInput {
+	var in ItemInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ItemInput is the write form of Item: the fields the family's add and update
 // methods take. Every field is optional; only those set are sent (b24.Some(0)
 // sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+// Item.Input() builds one from a read value that sends only the fields changed
+// after it.
 type ItemInput struct {
 	// Item name.
 	//
@@ -608,6 +622,8 @@ type ItemInput struct {
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// CONTACTS
 	Contacts []b24.Int `json:"contacts,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -861,6 +877,8 @@ type ItemDelivery struct {
 	DeliveryID b24.Int `json:"deliveryId"`
 	// Delivery service name
 	DeliveryName b24.String `json:"deliveryName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -892,6 +910,8 @@ type ItemDetailsConfiguration struct {
 	Type b24.String `json:"type"`
 	// List of fields displayed in the entity card with additional settings
 	Elements []ItemDetailsConfigurationElements `json:"elements"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -920,6 +940,8 @@ type ItemDetailsConfigurationElements struct {
 	OptionFlags ItemDetailsConfigurationElementsOptionFlags `json:"optionFlags"`
 	// Additional field options
 	Options json.RawMessage `json:"options"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -988,6 +1010,8 @@ type ItemPayment struct {
 	Currency b24.String `json:"currency"`
 	// Name of the payment system
 	PaySystemName b24.String `json:"paySystemName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1004,10 +1028,21 @@ func (v ItemPayment) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ItemPaymentInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ItemPaymentInput.SendUnchanged sends them all.
+func (v ItemPayment) Input() ItemPaymentInput {
+	var in ItemPaymentInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ItemPaymentInput is the write form of ItemPayment: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. ItemPayment.Input() builds one from a read value that
+// sends only the fields changed after it.
 type ItemPaymentInput struct {
 	// Payment status.
 	//
@@ -1018,6 +1053,8 @@ type ItemPaymentInput struct {
 	Paid b24.Opt[b24.Bool] `json:"paid,omitzero"`
 	// Payment system identifier
 	PaySystemID b24.Opt[b24.Int] `json:"paySystemId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1087,6 +1124,8 @@ type ItemProductrow struct {
 	StoreID      b24.Int    `json:"storeId"`
 	PriceAccount b24.Number `json:"priceAccount"`
 	XMLID        b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1103,10 +1142,21 @@ func (v ItemProductrow) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ItemProductrowInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ItemProductrowInput.SendUnchanged sends them all.
+func (v ItemProductrow) Input() ItemProductrowInput {
+	var in ItemProductrowInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ItemProductrowInput is the write form of ItemProductrow: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. ItemProductrow.Input() builds one from a read
+// value that sends only the fields changed after it.
 type ItemProductrowInput struct {
 	// Identifier of the CRM object.
 	OwnerID b24.Opt[b24.Int] `json:"ownerId,omitzero"`
@@ -1146,6 +1196,8 @@ type ItemProductrowInput struct {
 	Customized b24.Opt[b24.Bool] `json:"customized,omitzero"`
 	// Unit of Measure
 	MeasureName b24.Opt[string] `json:"measureName,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1338,6 +1390,8 @@ func (p *ItemAddParams) validate() error {
 // ItemAddResult is the result of crm.item.add.
 type ItemAddResult struct {
 	Item *Item `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1459,6 +1513,8 @@ type ItemBatchImportResult struct {
 	Item json.RawMessage `json:"item"`
 	// Identifier of the created entity
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1480,6 +1536,8 @@ type ItemBatchImportResultItems struct {
 	Error            b24.String      `json:"error"`
 	ErrorDescription b24.String      `json:"error_description"`
 	Item             json.RawMessage `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2525,6 +2583,8 @@ func (p *ItemFieldsParams) validate() error {
 // ItemFieldsResult is the result of crm.item.fields.
 type ItemFieldsResult struct {
 	Fields map[string]FieldInfo `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2628,6 +2688,8 @@ func (p *ItemGetParams) validate() error {
 // ItemGetResult is the result of crm.item.get.
 type ItemGetResult struct {
 	Item *Item `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3116,6 +3178,8 @@ type ItemImportResult struct {
 	Item ItemImportResultItem `json:"item"`
 	// Identifier of the created entity
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3135,6 +3199,8 @@ func (v ItemImportResult) MarshalJSON() ([]byte, error) {
 // ItemImportResultItem is the item value of crm.item.import.
 type ItemImportResultItem struct {
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3370,6 +3436,8 @@ func (p *ItemListParams) validate() error {
 // ItemListResult is the result of crm.item.list.
 type ItemListResult struct {
 	Items []Item `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3767,6 +3835,8 @@ type ItemPaymentDeliveryListItem struct {
 	ID         b24.Int    `json:"id"`
 	PaymentID  b24.Int    `json:"paymentId"`
 	Quantity   b24.Number `json:"quantity"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4308,6 +4378,8 @@ type ItemPaymentProductListItem struct {
 	PaymentID b24.Int    `json:"paymentId"`
 	Quantity  b24.Number `json:"quantity"`
 	RowID     b24.Int    `json:"rowId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4571,6 +4643,8 @@ func (p *ItemProductrowAddParams) validate() error {
 // ItemProductrowAddResult is the result of crm.item.productrow.add.
 type ItemProductrowAddResult struct {
 	ProductRow *ItemProductrow `json:"productRow"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4692,6 +4766,8 @@ type ItemProductrowFieldsParams struct{}
 // ItemProductrowFieldsResult is the result of crm.item.productrow.fields.
 type ItemProductrowFieldsResult struct {
 	Fields map[string]FieldInfo `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4772,6 +4848,8 @@ func (p *ItemProductrowGetParams) validate() error {
 // ItemProductrowGetResult is the result of crm.item.productrow.get.
 type ItemProductrowGetResult struct {
 	ProductRow *ItemProductrow `json:"productRow"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4864,6 +4942,8 @@ func (p *ItemProductrowGetAvailableForPaymentParams) validate() error {
 // crm.item.productrow.getAvailableForPayment.
 type ItemProductrowGetAvailableForPaymentResult struct {
 	ProductRows []ItemProductrow `json:"productRows"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5047,6 +5127,8 @@ func (p *ItemProductrowListParams) validate() error {
 // ItemProductrowListResult is the result of crm.item.productrow.list.
 type ItemProductrowListResult struct {
 	ProductRows []ItemProductrow `json:"productRows"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5196,6 +5278,8 @@ func (v ItemProductrowSetParamsProductRows) MarshalJSON() ([]byte, error) {
 // ItemProductrowSetResult is the result of crm.item.productrow.set.
 type ItemProductrowSetResult struct {
 	ProductRows []ItemProductrow `json:"productRows"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5282,6 +5366,8 @@ func (p *ItemProductrowUpdateParams) validate() error {
 // ItemProductrowUpdateResult is the result of crm.item.productrow.update.
 type ItemProductrowUpdateResult struct {
 	ProductRow *ItemProductrow `json:"productRow"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5417,6 +5503,8 @@ func (p *ItemUpdateParams) validate() error {
 // ItemUpdateResult is the result of crm.item.update.
 type ItemUpdateResult struct {
 	Item *Item `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

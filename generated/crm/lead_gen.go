@@ -130,6 +130,8 @@ type Lead struct {
 	Im []b24.Multifield `json:"IM"`
 	// LINK
 	Link []b24.Multifield `json:"LINK"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -146,9 +148,21 @@ func (v Lead) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// LeadInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; LeadInput.SendUnchanged sends them all.
+func (v Lead) Input() LeadInput {
+	var in LeadInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // LeadInput is the write form of Lead: the fields the family's add and update
 // methods take. Every field is optional; only those set are sent (b24.Some(0)
 // sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+// Lead.Input() builds one from a read value that sends only the fields changed
+// after it.
 type LeadInput struct {
 	// Address
 	Address b24.Opt[string] `json:"ADDRESS,omitzero"`
@@ -250,6 +264,8 @@ type LeadInput struct {
 	Web []b24.Multifield `json:"WEB,omitzero"`
 	// Location Address ID
 	AddressLocAddrID b24.Opt[b24.Int] `json:"ADDRESS_LOC_ADDR_ID,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -486,6 +502,8 @@ type LeadContact struct {
 	IsPrimary b24.Bool `json:"IS_PRIMARY"`
 	// Contact
 	ContactID b24.Int `json:"CONTACT_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -502,10 +520,21 @@ func (v LeadContact) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// LeadContactInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; LeadContactInput.SendUnchanged sends them all.
+func (v LeadContact) Input() LeadContactInput {
+	var in LeadContactInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // LeadContactInput is the write form of LeadContact: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. LeadContact.Input() builds one from a read value that
+// sends only the fields changed after it.
 type LeadContactInput struct {
 	// The identifier of the contact
 	ContactID b24.Opt[b24.Int] `json:"CONTACT_ID,omitzero"`
@@ -518,6 +547,8 @@ type LeadContactInput struct {
 	//
 	// Defaults to N. Default: N.
 	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -563,6 +594,8 @@ type LeadDetailsConfiguration struct {
 	Type b24.String `json:"type"`
 	// List of fields displayed in the section
 	Elements []LeadDetailsConfigurationElements `json:"elements"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -591,6 +624,8 @@ type LeadDetailsConfigurationElements struct {
 	OptionFlags LeadDetailsConfigurationElementsOptionFlags `json:"optionFlags"`
 	// Additional options for the field
 	Options json.RawMessage `json:"options"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -712,6 +747,8 @@ type LeadProductrows struct {
 	DateReserveEnd b24.Date `json:"DATE_RESERVE_END"`
 	// Quantity of reserved product units
 	ReserveQuantity b24.Number `json:"RESERVE_QUANTITY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -866,6 +903,8 @@ type LeadUserfield struct {
 	ErrorMessage b24.Localized `json:"ERROR_MESSAGE"`
 	// Help
 	HelpMessage b24.Localized `json:"HELP_MESSAGE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -880,6 +919,16 @@ func (v *LeadUserfield) UnmarshalJSON(data []byte) error {
 func (v LeadUserfield) MarshalJSON() ([]byte, error) {
 	type plain LeadUserfield
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// LeadUserfieldInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; LeadUserfieldInput.SendUnchanged sends them all.
+func (v LeadUserfield) Input() LeadUserfieldInput {
+	var in LeadUserfieldInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // LeadUserfieldSettings is the SETTINGS value of crm.lead.userfield.
@@ -959,6 +1008,8 @@ type LeadUserfieldSettings struct {
 	//
 	// Default is N. Default: N.
 	Deal b24.Bool `json:"DEAL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -978,7 +1029,8 @@ func (v LeadUserfieldSettings) MarshalJSON() ([]byte, error) {
 // LeadUserfieldInput is the write form of LeadUserfield: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. LeadUserfield.Input() builds one from a read
+// value that sends only the fields changed after it.
 type LeadUserfieldInput struct {
 	// Data type of the custom field. Possible values:
 	//
@@ -1124,6 +1176,8 @@ type LeadUserfieldInput struct {
 	//
 	// By default N. Default: N.
 	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1784,6 +1838,8 @@ type LeadContactItemsGetItem struct {
 	IsPrimary b24.Bool   `json:"IS_PRIMARY"`
 	RoleID    b24.Int    `json:"ROLE_ID"`
 	Sort      b24.Number `json:"SORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

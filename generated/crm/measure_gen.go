@@ -28,6 +28,8 @@ type Measure struct {
 	SymbolLetterIntl b24.String `json:"SYMBOL_LETTER_INTL"`
 	// Symbol
 	SymbolRus b24.String `json:"SYMBOL_RUS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -21,6 +21,8 @@ type Multifield struct {
 	Value b24.String `json:"VALUE"`
 	// Value Type
 	ValueType b24.String `json:"VALUE_TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

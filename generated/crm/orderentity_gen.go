@@ -17,6 +17,8 @@ type Orderentity struct {
 	OrderID     b24.Int `json:"orderId"`
 	OwnerID     b24.Int `json:"ownerId"`
 	OwnerTypeID b24.Int `json:"ownerTypeId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -33,10 +35,21 @@ func (v Orderentity) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// OrderentityInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; OrderentityInput.SendUnchanged sends them all.
+func (v Orderentity) Input() OrderentityInput {
+	var in OrderentityInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // OrderentityInput is the write form of Orderentity: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. Orderentity.Input() builds one from a read value that
+// sends only the fields changed after it.
 type OrderentityInput struct {
 	// Order identifier
 	OrderID b24.Opt[b24.Int] `json:"orderId,omitzero"`
@@ -50,6 +63,8 @@ type OrderentityInput struct {
 	//
 	// For invoices, it can be obtained using the crm.invoice.list
 	OwnerID b24.Opt[b24.Int] `json:"ownerId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -154,6 +169,8 @@ func (p *OrderentityAddParams) validate() error {
 // OrderentityAddResult is the result of crm.orderentity.add.
 type OrderentityAddResult struct {
 	DealOrder *Orderentity `json:"dealOrder"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -318,6 +335,8 @@ type OrderentityGetFieldsParams struct{}
 // OrderentityGetFieldsResult is the result of crm.orderentity.getFields.
 type OrderentityGetFieldsResult struct {
 	OrderEntity map[string]FieldInfo `json:"orderEntity"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -462,6 +481,8 @@ type OrderentityListParams struct {
 // OrderentityListResult is the result of crm.orderentity.list.
 type OrderentityListResult struct {
 	OrderEntity []Orderentity `json:"orderEntity"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

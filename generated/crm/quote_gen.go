@@ -117,6 +117,8 @@ type Quote struct {
 	UfCRM566Eb0B04D190 b24.String `json:"UF_CRM_566EB0B04D190"`
 	UfCRM577Bbce34Cc90 b24.String `json:"UF_CRM_577BBCE34CC90"`
 	UfCRM577Bbce354F86 b24.String `json:"UF_CRM_577BBCE354F86"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -133,10 +135,21 @@ func (v Quote) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// QuoteInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; QuoteInput.SendUnchanged sends them all.
+func (v Quote) Input() QuoteInput {
+	var in QuoteInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // QuoteInput is the write form of Quote: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Quote.Input() builds one from a read value that sends only the
+// fields changed after it.
 type QuoteInput struct {
 	// Subject of the estimate
 	//
@@ -223,6 +236,8 @@ type QuoteInput struct {
 	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
 	// UF_CRM_6710EFCBAF22C
 	UfCRM6710Efcbaf22C b24.Opt[b24.Date] `json:"UF_CRM_6710EFCBAF22C,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -407,6 +422,8 @@ type QuoteContact struct {
 	IsPrimary b24.Bool `json:"IS_PRIMARY"`
 	// Contact
 	ContactID b24.Int `json:"CONTACT_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -423,10 +440,21 @@ func (v QuoteContact) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// QuoteContactInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; QuoteContactInput.SendUnchanged sends them all.
+func (v QuoteContact) Input() QuoteContactInput {
+	var in QuoteContactInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // QuoteContactInput is the write form of QuoteContact: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. QuoteContact.Input() builds one from a read value that
+// sends only the fields changed after it.
 type QuoteContactInput struct {
 	// Identifier of the contact to be linked to the estimate
 	//
@@ -447,6 +475,8 @@ type QuoteContactInput struct {
 	// By default — the highest SORT among the contacts already linked plus 10.
 	// The first link of an estimate gets SORT = 10. Default: SORT.
 	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -495,6 +525,8 @@ type QuoteContactItems struct {
 	//   - Y — yes
 	//   - N — no
 	IsPrimary b24.Bool `json:"IS_PRIMARY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -591,6 +623,8 @@ type QuoteProductrows struct {
 	DateReserveEnd b24.Date `json:"DATE_RESERVE_END"`
 	// Quantity of reserved product units
 	ReserveQuantity b24.Number `json:"RESERVE_QUANTITY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -745,6 +779,8 @@ type QuoteUserfield struct {
 	ErrorMessage b24.Localized `json:"ERROR_MESSAGE"`
 	// Help
 	HelpMessage b24.Localized `json:"HELP_MESSAGE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -759,6 +795,16 @@ func (v *QuoteUserfield) UnmarshalJSON(data []byte) error {
 func (v QuoteUserfield) MarshalJSON() ([]byte, error) {
 	type plain QuoteUserfield
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// QuoteUserfieldInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; QuoteUserfieldInput.SendUnchanged sends them all.
+func (v QuoteUserfield) Input() QuoteUserfieldInput {
+	var in QuoteUserfieldInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // QuoteUserfieldSettings is the SETTINGS value of crm.quote.userfield.
@@ -838,6 +884,8 @@ type QuoteUserfieldSettings struct {
 	//
 	// Default N. Default: N.
 	Deal b24.Bool `json:"DEAL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -857,7 +905,8 @@ func (v QuoteUserfieldSettings) MarshalJSON() ([]byte, error) {
 // QuoteUserfieldInput is the write form of QuoteUserfield: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. QuoteUserfield.Input() builds one from a read
+// value that sends only the fields changed after it.
 type QuoteUserfieldInput struct {
 	// Data type of the custom field. Possible values:
 	//
@@ -1003,6 +1052,8 @@ type QuoteUserfieldInput struct {
 	//
 	// By default N. Default: N.
 	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -167,6 +167,8 @@ type Requisite struct {
 	RqMnplReg b24.String `json:"RQ_MNPL_REG"`
 	// RQ_CPF
 	RqCpf b24.String `json:"RQ_CPF"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -183,10 +185,21 @@ func (v Requisite) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// RequisiteInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; RequisiteInput.SendUnchanged sends them all.
+func (v Requisite) Input() RequisiteInput {
+	var in RequisiteInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // RequisiteInput is the write form of Requisite: the fields the family's add
 // and update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Requisite.Input() builds one from a read value that sends only
+// the fields changed after it.
 type RequisiteInput struct {
 	// Identifier of the parent entity type.
 	//
@@ -359,6 +372,8 @@ type RequisiteInput struct {
 	RqMnplReg b24.Opt[string] `json:"RQ_MNPL_REG,omitzero"`
 	// CPF (for country BR)
 	RqCpf b24.Opt[string] `json:"RQ_CPF,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -650,6 +665,8 @@ type RequisiteBankdetail struct {
 	Comments b24.String `json:"COMMENTS"`
 	// External Source
 	OriginatorID b24.String `json:"ORIGINATOR_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -666,10 +683,22 @@ func (v RequisiteBankdetail) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// RequisiteBankdetailInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; RequisiteBankdetailInput.SendUnchanged
+// sends them all.
+func (v RequisiteBankdetail) Input() RequisiteBankdetailInput {
+	var in RequisiteBankdetailInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // RequisiteBankdetailInput is the write form of RequisiteBankdetail: the
 // fields the family's add and update methods take. Every field is optional;
 // only those set are sent (b24.Some(0) sends 0). Read-only fields are left
-// out; custom fields (UF_*) go in Extra.
+// out; custom fields (UF_*) go in Extra. RequisiteBankdetail.Input() builds
+// one from a read value that sends only the fields changed after it.
 type RequisiteBankdetailInput struct {
 	// Parent object identifier. Currently, it can only be an attribute identifier.
 	// Attribute identifiers can be obtained using the crm.requisite.list method.
@@ -743,6 +772,8 @@ type RequisiteBankdetailInput struct {
 	// Identifier of the external information base. The purpose of the field may
 	// change by the final developer
 	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -884,6 +915,8 @@ type RequisiteLink struct {
 	McRequisiteID b24.Int `json:"MC_REQUISITE_ID"`
 	// Link to my company's bank details
 	McBankDetailID b24.Int `json:"MC_BANK_DETAIL_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -953,6 +986,8 @@ type RequisitePreset struct {
 	Sort b24.Int `json:"SORT"`
 	// External code
 	XMLID b24.String `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -969,10 +1004,21 @@ func (v RequisitePreset) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// RequisitePresetInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; RequisitePresetInput.SendUnchanged sends them all.
+func (v RequisitePreset) Input() RequisitePresetInput {
+	var in RequisitePresetInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // RequisitePresetInput is the write form of RequisitePreset: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. RequisitePreset.Input() builds one from a read
+// value that sends only the fields changed after it.
 type RequisitePresetInput struct {
 	// Identifier of the parent object's type. Currently, this is only "Requisite"
 	// (identifier 8).
@@ -1004,6 +1050,8 @@ type RequisitePresetInput struct {
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting
 	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1079,6 +1127,8 @@ type RequisitePresetField struct {
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	InShortList b24.Bool `json:"IN_SHORT_LIST"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1095,10 +1145,22 @@ func (v RequisitePresetField) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// RequisitePresetFieldInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; RequisitePresetFieldInput.SendUnchanged
+// sends them all.
+func (v RequisitePresetField) Input() RequisitePresetFieldInput {
+	var in RequisitePresetFieldInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // RequisitePresetFieldInput is the write form of RequisitePresetField: the
 // fields the family's add and update methods take. Every field is optional;
 // only those set are sent (b24.Some(0) sends 0). Read-only fields are left
-// out; custom fields (UF_*) go in Extra.
+// out; custom fields (UF_*) go in Extra. RequisitePresetField.Input() builds
+// one from a read value that sends only the fields changed after it.
 type RequisitePresetFieldInput struct {
 	// The name of the field.
 	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
@@ -1115,6 +1177,8 @@ type RequisitePresetFieldInput struct {
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	InShortList b24.Opt[b24.Bool] `json:"IN_SHORT_LIST,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1224,6 +1288,8 @@ type RequisiteUserfield struct {
 	HelpMessage b24.Localized `json:"HELP_MESSAGE"`
 	// List elements. For detailed information, see the section
 	List b24.String `json:"LIST"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1240,6 +1306,17 @@ func (v RequisiteUserfield) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// RequisiteUserfieldInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; RequisiteUserfieldInput.SendUnchanged
+// sends them all.
+func (v RequisiteUserfield) Input() RequisiteUserfieldInput {
+	var in RequisiteUserfieldInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // RequisiteUserfieldSettings is the SETTINGS value of crm.requisite.userfield.
 type RequisiteUserfieldSettings struct {
 	Size         b24.Int         `json:"SIZE"`
@@ -1248,6 +1325,8 @@ type RequisiteUserfieldSettings struct {
 	MinLength    b24.Int         `json:"MIN_LENGTH"`
 	MaxLength    b24.Int         `json:"MAX_LENGTH"`
 	DefaultValue json.RawMessage `json:"DEFAULT_VALUE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1267,7 +1346,8 @@ func (v RequisiteUserfieldSettings) MarshalJSON() ([]byte, error) {
 // RequisiteUserfieldInput is the write form of RequisiteUserfield: the fields
 // the family's add and update methods take. Every field is optional; only
 // those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
-// custom fields (UF_*) go in Extra.
+// custom fields (UF_*) go in Extra. RequisiteUserfield.Input() builds one from
+// a read value that sends only the fields changed after it.
 type RequisiteUserfieldInput struct {
 	// The identifier of the entity to which the custom field belongs. For
 	// requisites, this is always CRM_REQUISITE
@@ -1342,6 +1422,8 @@ type RequisiteUserfieldInput struct {
 	// Additional settings (dependent on type). For detailed information, see the
 	// section
 	Settings map[string]any `json:"SETTINGS,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2812,6 +2894,8 @@ type RequisitePresetCountriesItem struct {
 	Code  b24.String `json:"CODE"`
 	ID    b24.Int    `json:"ID"`
 	Title b24.String `json:"TITLE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

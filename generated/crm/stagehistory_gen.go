@@ -141,6 +141,8 @@ type StagehistoryListItem struct {
 	// Identifier of the created element, equal to the time of transferring the
 	// element to the stage
 	CreatedTime b24.Time `json:"CREATED_TIME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -160,6 +162,8 @@ func (v StagehistoryListItem) MarshalJSON() ([]byte, error) {
 // StagehistoryListResult is the result of crm.stagehistory.list.
 type StagehistoryListResult struct {
 	Items []StagehistoryListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

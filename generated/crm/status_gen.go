@@ -37,6 +37,8 @@ type Status struct {
 	Semantics b24.String `json:"SEMANTICS"`
 	// Additional Fields
 	ExtraField json.RawMessage `json:"EXTRA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -53,10 +55,21 @@ func (v Status) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// StatusInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; StatusInput.SendUnchanged sends them all.
+func (v Status) Input() StatusInput {
+	var in StatusInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // StatusInput is the write form of Status: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Status.Input() builds one from a read value that sends only the
+// fields changed after it.
 type StatusInput struct {
 	// Type of directory, for example DEAL_STAGE, SOURCE. You can get the list of
 	// types using the method crm.status.entity.types
@@ -82,6 +95,8 @@ type StatusInput struct {
 	CategoryID b24.Opt[b24.Int] `json:"CATEGORY_ID,omitzero"`
 	// Additional Fields
 	ExtraField any `json:"EXTRA,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -395,6 +410,8 @@ type StatusEntityItemsItem struct {
 	Name     b24.String `json:"NAME"`
 	Sort     b24.Number `json:"SORT"`
 	StatusID b24.String `json:"STATUS_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -475,6 +492,8 @@ type StatusEntityTypesItem struct {
 	CategorySort b24.Int `json:"CATEGORY_SORT"`
 	// Default funnel
 	IsDefaultCategory b24.Bool `json:"IS_DEFAULT_CATEGORY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -498,6 +517,8 @@ type StatusEntityTypesItemSemanticInfo struct {
 	FinalSuccessField   b24.String `json:"FINAL_SUCCESS_FIELD"`
 	FinalUnsuccessField b24.String `json:"FINAL_UNSUCCESS_FIELD"`
 	StartField          b24.String `json:"START_FIELD"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

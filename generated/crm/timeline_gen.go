@@ -22,6 +22,8 @@ type TimelineBindings struct {
 	EntityID b24.Int `json:"ENTITY_ID"`
 	// Element type
 	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -75,6 +77,8 @@ type TimelineComment struct {
 	Comment b24.String `json:"COMMENT"`
 	// File list
 	Files []TimelineCommentFiles `json:"FILES"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -91,6 +95,16 @@ func (v TimelineComment) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// TimelineCommentInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; TimelineCommentInput.SendUnchanged sends them all.
+func (v TimelineComment) Input() TimelineCommentInput {
+	var in TimelineCommentInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // TimelineCommentFiles is the FILES value of crm.timeline.comment.
 type TimelineCommentFiles struct {
 	ID          b24.Int                   `json:"id"`
@@ -104,6 +118,8 @@ type TimelineCommentFiles struct {
 	URLPreview  b24.String                `json:"urlPreview"`
 	URLShow     b24.String                `json:"urlShow"`
 	URLDownload b24.String                `json:"urlDownload"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -124,6 +140,8 @@ func (v TimelineCommentFiles) MarshalJSON() ([]byte, error) {
 type TimelineCommentFilesImage struct {
 	Width  b24.Int `json:"width"`
 	Height b24.Int `json:"height"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -143,7 +161,8 @@ func (v TimelineCommentFilesImage) MarshalJSON() ([]byte, error) {
 // TimelineCommentInput is the write form of TimelineComment: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. TimelineComment.Input() builds one from a read
+// value that sends only the fields changed after it.
 type TimelineCommentInput struct {
 	// ID of the element to which the comment is attached.
 	//
@@ -160,6 +179,8 @@ type TimelineCommentInput struct {
 	Files b24.Opt[string] `json:"FILES,omitzero"`
 	// Author
 	AuthorID b24.Opt[b24.Int] `json:"AUTHOR_ID,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -220,6 +241,8 @@ type TimelineIcon struct {
 	// If the icon was added by the user, the field contains the path to the icon
 	// image file
 	FileURI b24.String `json:"fileUri"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -255,6 +278,8 @@ type TimelineLogmessage struct {
 	Text b24.String `json:"text"`
 	// Icon code
 	IconCode b24.String `json:"iconCode"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -271,10 +296,22 @@ func (v TimelineLogmessage) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// TimelineLogmessageInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; TimelineLogmessageInput.SendUnchanged
+// sends them all.
+func (v TimelineLogmessage) Input() TimelineLogmessageInput {
+	var in TimelineLogmessageInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // TimelineLogmessageInput is the write form of TimelineLogmessage: the fields
 // the family's add and update methods take. Every field is optional; only
 // those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
-// custom fields (UF_*) go in Extra.
+// custom fields (UF_*) go in Extra. TimelineLogmessage.Input() builds one from
+// a read value that sends only the fields changed after it.
 type TimelineLogmessageInput struct {
 	// Identifier of the entity type in which the entry will be created
 	EntityTypeID b24.Opt[b24.Int] `json:"entityTypeId,omitzero"`
@@ -289,6 +326,8 @@ type TimelineLogmessageInput struct {
 	// A list of available codes can be obtained using the method
 	// crm.timeline.icon.list
 	IconCode b24.Opt[string] `json:"iconCode,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -324,6 +363,8 @@ type TimelineLogo struct {
 	// If the logo was added by the user, the field contains the path to the logo
 	// image file
 	FileURI b24.String `json:"fileUri"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -356,6 +397,8 @@ type TimelineNote struct {
 	UpdatedByID b24.Int `json:"updatedById"`
 	// Date and time of note modification
 	UpdatedTime b24.Time `json:"updatedTime"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1355,6 +1398,8 @@ func (p *TimelineIconAddParams) validate() error {
 // TimelineIconAddResult is the result of crm.timeline.icon.add.
 type TimelineIconAddResult struct {
 	Icon *TimelineIcon `json:"icon"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1492,6 +1537,8 @@ func (p *TimelineIconGetParams) validate() error {
 // TimelineIconGetResult is the result of crm.timeline.icon.get.
 type TimelineIconGetResult struct {
 	Icon *TimelineIcon `json:"icon"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1555,6 +1602,8 @@ type TimelineIconListParams struct{}
 // TimelineIconListResult is the result of crm.timeline.icon.list.
 type TimelineIconListResult struct {
 	Icons []TimelineIcon `json:"icons"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1813,6 +1862,8 @@ func (p *TimelineLayoutBlocksDeleteParams) validate() error {
 // crm.timeline.layout.blocks.delete.
 type TimelineLayoutBlocksDeleteResult struct {
 	Success b24.Bool `json:"success"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1915,6 +1966,8 @@ func (p *TimelineLayoutBlocksGetParams) validate() error {
 // crm.timeline.layout.blocks.get.
 type TimelineLayoutBlocksGetLayout struct {
 	Blocks TimelineLayoutBlocksGetLayoutBlocks `json:"blocks"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1938,6 +1991,8 @@ type TimelineLayoutBlocksGetLayoutBlocks struct {
 	Block2 TimelineLayoutBlocksGetLayoutBlocksBlock2 `json:"block_2"`
 	Block3 TimelineLayoutBlocksGetLayoutBlocksBlock3 `json:"block_3"`
 	Block4 TimelineLayoutBlocksGetLayoutBlocksBlock4 `json:"block_4"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1959,6 +2014,8 @@ func (v TimelineLayoutBlocksGetLayoutBlocks) MarshalJSON() ([]byte, error) {
 type TimelineLayoutBlocksGetLayoutBlocksBlock1 struct {
 	Type       b24.String                              `json:"type"`
 	Properties TimelineLayoutBlocksGetBlock1Properties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1982,6 +2039,8 @@ type TimelineLayoutBlocksGetBlock1Properties struct {
 	Multiline b24.Bool   `json:"multiline"`
 	Bold      b24.Bool   `json:"bold"`
 	Color     b24.String `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2003,6 +2062,8 @@ func (v TimelineLayoutBlocksGetBlock1Properties) MarshalJSON() ([]byte, error) {
 type TimelineLayoutBlocksGetLayoutBlocksBlock2 struct {
 	Type       b24.String                              `json:"type"`
 	Properties TimelineLayoutBlocksGetBlock2Properties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2023,6 +2084,8 @@ func (v TimelineLayoutBlocksGetLayoutBlocksBlock2) MarshalJSON() ([]byte, error)
 // crm.timeline.layout.blocks.get.
 type TimelineLayoutBlocksGetBlock2Properties struct {
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2044,6 +2107,8 @@ func (v TimelineLayoutBlocksGetBlock2Properties) MarshalJSON() ([]byte, error) {
 type TimelineLayoutBlocksGetLayoutBlocksBlock3 struct {
 	Type       b24.String                              `json:"type"`
 	Properties TimelineLayoutBlocksGetBlock3Properties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2066,6 +2131,8 @@ type TimelineLayoutBlocksGetBlock3Properties struct {
 	Text   b24.String                                    `json:"text"`
 	Bold   b24.Bool                                      `json:"bold"`
 	Action TimelineLayoutBlocksGetBlock3PropertiesAction `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2087,6 +2154,8 @@ func (v TimelineLayoutBlocksGetBlock3Properties) MarshalJSON() ([]byte, error) {
 type TimelineLayoutBlocksGetBlock3PropertiesAction struct {
 	Type b24.String `json:"type"`
 	URI  b24.String `json:"uri"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2108,6 +2177,8 @@ func (v TimelineLayoutBlocksGetBlock3PropertiesAction) MarshalJSON() ([]byte, er
 type TimelineLayoutBlocksGetLayoutBlocksBlock4 struct {
 	Type       b24.String                              `json:"type"`
 	Properties TimelineLayoutBlocksGetBlock4Properties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2129,6 +2200,8 @@ func (v TimelineLayoutBlocksGetLayoutBlocksBlock4) MarshalJSON() ([]byte, error)
 type TimelineLayoutBlocksGetBlock4Properties struct {
 	Title b24.String                                   `json:"title"`
 	Block TimelineLayoutBlocksGetBlock4PropertiesBlock `json:"block"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2150,6 +2223,8 @@ func (v TimelineLayoutBlocksGetBlock4Properties) MarshalJSON() ([]byte, error) {
 type TimelineLayoutBlocksGetBlock4PropertiesBlock struct {
 	Type       b24.String                             `json:"type"`
 	Properties TimelineLayoutBlocksGetBlockProperties `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2170,6 +2245,8 @@ func (v TimelineLayoutBlocksGetBlock4PropertiesBlock) MarshalJSON() ([]byte, err
 // crm.timeline.layout.blocks.get.
 type TimelineLayoutBlocksGetBlockProperties struct {
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2190,6 +2267,8 @@ func (v TimelineLayoutBlocksGetBlockProperties) MarshalJSON() ([]byte, error) {
 // crm.timeline.layout.blocks.get.
 type TimelineLayoutBlocksGetResult struct {
 	Layout *TimelineLayoutBlocksGetLayout `json:"layout"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2304,6 +2383,8 @@ func (p *TimelineLayoutBlocksSetParams) validate() error {
 // crm.timeline.layout.blocks.set.
 type TimelineLayoutBlocksSetResult struct {
 	Success b24.Bool `json:"success"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2419,6 +2500,8 @@ func (p *TimelineLogmessageAddParams) validate() error {
 // TimelineLogmessageAddResult is the result of crm.timeline.logmessage.add.
 type TimelineLogmessageAddResult struct {
 	LogMessage *TimelineLogmessage `json:"logMessage"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2567,6 +2650,8 @@ func (p *TimelineLogmessageGetParams) validate() error {
 // TimelineLogmessageGetResult is the result of crm.timeline.logmessage.get.
 type TimelineLogmessageGetResult struct {
 	LogMessage *TimelineLogmessage `json:"logMessage"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2762,6 +2847,8 @@ func (p *TimelineLogoAddParams) validate() error {
 // TimelineLogoAddResult is the result of crm.timeline.logo.add.
 type TimelineLogoAddResult struct {
 	Logo *TimelineLogo `json:"logo"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2899,6 +2986,8 @@ func (p *TimelineLogoGetParams) validate() error {
 // TimelineLogoGetResult is the result of crm.timeline.logo.get.
 type TimelineLogoGetResult struct {
 	Logo *TimelineLogo `json:"logo"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2962,6 +3051,8 @@ type TimelineLogoListParams struct{}
 // TimelineLogoListResult is the result of crm.timeline.logo.list.
 type TimelineLogoListResult struct {
 	Logos []TimelineLogo `json:"logos"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

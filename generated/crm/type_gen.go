@@ -78,6 +78,8 @@ type Type struct {
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	CustomSections json.RawMessage `json:"customSections"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -94,12 +96,24 @@ func (v Type) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// TypeInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; TypeInput.SendUnchanged sends them all.
+func (v Type) Input() TypeInput {
+	var in TypeInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // TypeRelations is the relations value of crm.type.
 type TypeRelations struct {
 	// CRM elements that will be linked to this SPA
 	Parent []TypeRelationsParent `json:"parent"`
 	// CRM elements to which this SPA will be linked
 	Child []TypeRelationsChild `json:"child"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -124,6 +138,8 @@ type TypeRelationsParent struct {
 	//
 	// Values Y and N do not work. You must pass "true" or "false" "false"
 	IsChildrenListEnabled b24.Bool `json:"isChildrenListEnabled"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -148,6 +164,8 @@ type TypeRelationsChild struct {
 	//
 	// Values Y and N do not work. You must pass "true" or "false" "false"
 	IsChildrenListEnabled b24.Bool `json:"isChildrenListEnabled"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -172,6 +190,8 @@ type TypeLinkedUserFields struct {
 	TasksTask b24.Bool `json:"TASKS_TASK"`
 	// Task templates "false"
 	TasksTaskTemplate b24.Bool `json:"TASKS_TASK_TEMPLATE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -191,6 +211,8 @@ func (v TypeLinkedUserFields) MarshalJSON() ([]byte, error) {
 // TypeInput is the write form of Type: the fields the family's add and update
 // methods take. Every field is optional; only those set are sent (b24.Some(0)
 // sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+// Type.Input() builds one from a read value that sends only the fields changed
+// after it.
 type TypeInput struct {
 	// Title of the SPA
 	Title b24.Opt[string] `json:"title,omitzero"`
@@ -267,6 +289,8 @@ type TypeInput struct {
 	CreatedTime b24.Opt[b24.Time] `json:"createdTime,omitzero"`
 	// Modification Date
 	UpdatedTime b24.Opt[b24.Time] `json:"updatedTime,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -518,6 +542,8 @@ func (p *TypeAddParams) validate() error {
 // TypeAddResult is the result of crm.type.add.
 type TypeAddResult struct {
 	Type *Type `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -640,6 +666,8 @@ type TypeFieldsParams struct{}
 // TypeFieldsResult is the result of crm.type.fields.
 type TypeFieldsResult struct {
 	Fields map[string]FieldInfo `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -718,6 +746,8 @@ func (p *TypeGetParams) validate() error {
 // TypeGetResult is the result of crm.type.get.
 type TypeGetResult struct {
 	Type *Type `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -799,6 +829,8 @@ func (p *TypeGetByEntityTypeIDParams) validate() error {
 // TypeGetByEntityTypeIDResult is the result of crm.type.getByEntityTypeId.
 type TypeGetByEntityTypeIDResult struct {
 	Type *Type `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -956,6 +988,8 @@ type TypeListParams struct {
 // TypeListResult is the result of crm.type.list.
 type TypeListResult struct {
 	Types []Type `json:"types"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1036,6 +1070,8 @@ func (p *TypeUpdateParams) validate() error {
 // TypeUpdateResult is the result of crm.type.update.
 type TypeUpdateResult struct {
 	Type *Type `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

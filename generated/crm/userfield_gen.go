@@ -52,6 +52,8 @@ type Userfield struct {
 	List json.RawMessage `json:"LIST"`
 	// Additional settings (dependent on type)
 	Settings json.RawMessage `json:"SETTINGS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -139,6 +141,8 @@ type UserfieldEnumeration struct {
 	Def b24.String `json:"DEF"`
 	// Element Deletion Flag
 	Del b24.String `json:"DEL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -355,6 +359,8 @@ type UserfieldTypesItem struct {
 	ID b24.String `json:"ID"`
 	// Name of the custom field type
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -27,6 +27,8 @@ type VAT struct {
 	Name b24.String `json:"NAME"`
 	// Rate
 	Rate b24.Number `json:"RATE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -43,9 +45,21 @@ func (v VAT) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// VATInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; VATInput.SendUnchanged sends them all.
+func (v VAT) Input() VATInput {
+	var in VATInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // VATInput is the write form of VAT: the fields the family's add and update
 // methods take. Every field is optional; only those set are sent (b24.Some(0)
 // sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+// VAT.Input() builds one from a read value that sends only the fields changed
+// after it.
 type VATInput struct {
 	// Activity of the rate:
 	//
@@ -60,6 +74,8 @@ type VATInput struct {
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Value of the VAT rate, %
 	Rate b24.Opt[float64] `json:"RATE,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -23,6 +23,8 @@ type Department struct {
 	Parent b24.Int `json:"PARENT"`
 	// Manager
 	UfHead json.RawMessage `json:"UF_HEAD"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -50,6 +50,8 @@ type FieldsResult struct {
 	Sort   b24.String `json:"SORT"`
 	Parent b24.String `json:"PARENT"`
 	UfHead b24.String `json:"UF_HEAD"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

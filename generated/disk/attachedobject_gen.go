@@ -33,6 +33,8 @@ type AttachedObject struct {
 	Name b24.String `json:"NAME"`
 	// Size of the file in bytes
 	Size b24.Int `json:"SIZE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -64,6 +64,8 @@ type File struct {
 	// Identifier of the folder the object refers to. For a regular folder, it
 	// matches ID. It comes only for folders
 	RealObjectID b24.Int `json:"REAL_OBJECT_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

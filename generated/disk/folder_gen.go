@@ -61,6 +61,8 @@ type Folder struct {
 	Size b24.Int `json:"SIZE"`
 	// Link to download the file
 	DownloadURL b24.String `json:"DOWNLOAD_URL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

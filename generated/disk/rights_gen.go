@@ -51,6 +51,8 @@ type RightsGetTasksItem struct {
 	Name b24.String `json:"NAME"`
 	// Name of the access level
 	Title b24.String `json:"TITLE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

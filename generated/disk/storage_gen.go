@@ -36,6 +36,8 @@ type Storage struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Identifier of the root folder of the storage
 	RootObjectID b24.Int `json:"ROOT_OBJECT_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -256,6 +258,8 @@ type StorageAddFolderResult struct {
 	DeletedBy b24.Int `json:"DELETED_BY"`
 	// Link to open the folder in the interface
 	DetailURL b24.String `json:"DETAIL_URL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -569,6 +573,8 @@ type StorageGetChildrenItem struct {
 	DownloadURL b24.String `json:"DOWNLOAD_URL"`
 	// Link to open the file/folder in the interface
 	DetailURL b24.String `json:"DETAIL_URL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1110,6 +1116,8 @@ type StorageUploadFileResult struct {
 	DownloadURL b24.String `json:"DOWNLOAD_URL"`
 	// Link to open the file in the interface
 	DetailURL b24.String `json:"DETAIL_URL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

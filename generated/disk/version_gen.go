@@ -29,6 +29,8 @@ type Version struct {
 	CreatedBy b24.Int `json:"CREATED_BY"`
 	// Link to download the version
 	DownloadURL b24.String `json:"DOWNLOAD_URL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

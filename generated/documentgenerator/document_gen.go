@@ -91,6 +91,8 @@ type Document struct {
 	UpdatedBy b24.Int `json:"updatedBy"`
 	// Data about viewing the public link (detailed description)
 	PublicURLView DocumentPublicURLView `json:"publicUrlView"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -107,6 +109,16 @@ func (v Document) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// DocumentInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; DocumentInput.SendUnchanged sends them all.
+func (v Document) Input() DocumentInput {
+	var in DocumentInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // DocumentValues is the values value of documentgenerator.document.
 type DocumentValues struct {
 	// Method of document creation
@@ -115,6 +127,8 @@ type DocumentValues struct {
 	StampsEnabled b24.Bool `json:"stampsEnabled"`
 	// Variant of the product table display
 	ProductsTableVariant b24.String `json:"productsTableVariant"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list, among them <field_code> (field
 	// value from the template by its code).
 	Extra b24.Fields `json:"-"`
@@ -137,6 +151,8 @@ func (v DocumentValues) MarshalJSON() ([]byte, error) {
 type DocumentPublicURLView struct {
 	// Time of the last view of the public link
 	Time b24.Time `json:"time"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -156,7 +172,8 @@ func (v DocumentPublicURLView) MarshalJSON() ([]byte, error) {
 // DocumentInput is the write form of Document: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Document.Input() builds one from a read value that sends only
+// the fields changed after it.
 type DocumentInput struct {
 	// Field type.
 	//
@@ -194,6 +211,8 @@ type DocumentInput struct {
 	UserName       any `json:"UserName,omitzero"`
 	// Document Title
 	DocumentTitle any `json:"DocumentTitle,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -363,6 +382,8 @@ func (p *DocumentAddParams) validate() error {
 // DocumentAddResult is the result of documentgenerator.document.add.
 type DocumentAddResult struct {
 	Document *Document `json:"document"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -572,6 +593,8 @@ func (p *DocumentGetParams) validate() error {
 // DocumentGetResult is the result of documentgenerator.document.get.
 type DocumentGetResult struct {
 	Document *Document `json:"document"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -686,6 +709,8 @@ type DocumentGetfieldsDocumentFields struct {
 	Required b24.Bool `json:"required"`
 	// Field type, if specified
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -706,6 +731,8 @@ func (v DocumentGetfieldsDocumentFields) MarshalJSON() ([]byte, error) {
 // documentgenerator.document.getfields.
 type DocumentGetfieldsResult struct {
 	DocumentFields *DocumentGetfieldsDocumentFields `json:"documentFields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -847,6 +874,8 @@ type DocumentListParams struct {
 // DocumentListResult is the result of documentgenerator.document.list.
 type DocumentListResult struct {
 	Documents []Document `json:"documents"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -955,6 +984,8 @@ func (p *DocumentUpdateParams) validate() error {
 // DocumentUpdateResult is the result of documentgenerator.document.update.
 type DocumentUpdateResult struct {
 	Document *Document `json:"document"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -27,6 +27,8 @@ type Numerator struct {
 	Code b24.String `json:"code"`
 	// The settings of the numerator generators (detailed description)
 	Settings NumeratorSettings `json:"settings"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -43,10 +45,22 @@ func (v Numerator) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// NumeratorInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; NumeratorInput.SendUnchanged sends them all.
+func (v Numerator) Input() NumeratorInput {
+	var in NumeratorInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // NumeratorSettings is the settings value of documentgenerator.numerator.
 type NumeratorSettings struct {
 	// Settings for sequential numbering (detailed description)
 	BitrixMainNumeratorGeneratorSequentNumberGenerator NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -81,6 +95,8 @@ type NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct 
 	Timezone b24.String `json:"timezone"`
 	// The indicator of direct numbering
 	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -100,7 +116,8 @@ func (v NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) Mar
 // NumeratorInput is the write form of Numerator: the fields the family's add
 // and update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Numerator.Input() builds one from a read value that sends only
+// the fields changed after it.
 type NumeratorInput struct {
 	// Name of the numerator
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -118,6 +135,8 @@ type NumeratorInput struct {
 	Template b24.Opt[string] `json:"template,omitzero"`
 	// Settings for the numerator generators (detailed description)
 	Settings *NumeratorInputSettings `json:"settings,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -302,6 +321,8 @@ func (p *NumeratorAddParams) validate() error {
 // NumeratorAddResult is the result of documentgenerator.numerator.add.
 type NumeratorAddResult struct {
 	Numerator *Numerator `json:"numerator"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -443,6 +464,8 @@ func (p *NumeratorGetParams) validate() error {
 // NumeratorGetResult is the result of documentgenerator.numerator.get.
 type NumeratorGetResult struct {
 	Numerator *Numerator `json:"numerator"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -526,6 +549,8 @@ type NumeratorListParams struct {
 // NumeratorListResult is the result of documentgenerator.numerator.list.
 type NumeratorListResult struct {
 	Numerators []Numerator `json:"numerators"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -37,6 +37,8 @@ type Region struct {
 	Phrases json.RawMessage `json:"phrases"`
 	// Code of the region
 	Code b24.String `json:"code"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -53,10 +55,21 @@ func (v Region) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// RegionInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; RegionInput.SendUnchanged sends them all.
+func (v Region) Input() RegionInput {
+	var in RegionInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // RegionInput is the write form of Region: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Region.Input() builds one from a read value that sends only the
+// fields changed after it.
 type RegionInput struct {
 	// Region name
 	Title b24.Opt[string] `json:"title,omitzero"`
@@ -93,6 +106,8 @@ type RegionInput struct {
 	//   - TAX_INCLUDED: Tax included in the price
 	//   - TAX_NOT_INCLUDED: Tax not included in the price
 	Phrases map[string]any `json:"phrases,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -169,6 +184,8 @@ func (p *RegionAddParams) validate() error {
 // RegionAddResult is the result of documentgenerator.region.add.
 type RegionAddResult struct {
 	Region *Region `json:"region"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -310,6 +327,8 @@ func (p *RegionGetParams) validate() error {
 // RegionGetResult is the result of documentgenerator.region.get.
 type RegionGetResult struct {
 	Region *Region `json:"region"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -368,6 +387,8 @@ type RegionListParams struct{}
 // RegionListResult is the result of documentgenerator.region.list.
 type RegionListResult struct {
 	Regions *Region `json:"regions"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -448,6 +469,8 @@ func (p *RegionUpdateParams) validate() error {
 // RegionUpdateResult is the result of documentgenerator.region.update.
 type RegionUpdateResult struct {
 	Region *Region `json:"region"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

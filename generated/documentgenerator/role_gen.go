@@ -24,6 +24,8 @@ type Role struct {
 	Code b24.String `json:"code"`
 	// Role permissions (detailed description)
 	Permissions RolePermissions `json:"permissions"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -40,6 +42,16 @@ func (v Role) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// RoleInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; RoleInput.SendUnchanged sends them all.
+func (v Role) Input() RoleInput {
+	var in RoleInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // RolePermissions is the permissions value of documentgenerator.role.
 type RolePermissions struct {
 	// Permissions for settings (detailed description)
@@ -48,6 +60,8 @@ type RolePermissions struct {
 	Templates RolePermissionsTemplates `json:"templates"`
 	// Permissions for documents (detailed description)
 	Documents RolePermissionsDocuments `json:"documents"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -71,6 +85,8 @@ type RolePermissionsSettings struct {
 	//   - "" — no access
 	//   - X — full access
 	Modify RolePermissionsSettingsModify `json:"modify"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -96,6 +112,8 @@ type RolePermissionsTemplates struct {
 	//   - D — own and department colleagues
 	//   - X — full access
 	Modify RolePermissionsTemplatesModify `json:"modify"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -124,6 +142,8 @@ type RolePermissionsDocuments struct {
 	//   - "" — no access
 	//   - X — full access
 	View RolePermissionsDocumentsView `json:"view"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -143,6 +163,8 @@ func (v RolePermissionsDocuments) MarshalJSON() ([]byte, error) {
 // RoleInput is the write form of Role: the fields the family's add and update
 // methods take. Every field is optional; only those set are sent (b24.Some(0)
 // sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+// Role.Input() builds one from a read value that sends only the fields changed
+// after it.
 type RoleInput struct {
 	// Role name
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -158,6 +180,8 @@ type RoleInput struct {
 	// If keys are passed in lowercase, the role will be saved, but permissions
 	// will be empty.
 	Permissions *RoleInputPermissions `json:"permissions,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -523,6 +547,8 @@ func (p *RoleAddParams) validate() error {
 // RoleAddResult is the result of documentgenerator.role.add.
 type RoleAddResult struct {
 	Role *Role `json:"role"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -775,6 +801,8 @@ func (p *RoleGetParams) validate() error {
 // RoleGetResult is the result of documentgenerator.role.get.
 type RoleGetResult struct {
 	Role *Role `json:"role"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -856,6 +884,8 @@ type RoleListParams struct {
 // RoleListResult is the result of documentgenerator.role.list.
 type RoleListResult struct {
 	Roles []Role `json:"roles"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -937,6 +967,8 @@ func (p *RoleUpdateParams) validate() error {
 // RoleUpdateResult is the result of documentgenerator.role.update.
 type RoleUpdateResult struct {
 	Role *Role `json:"role"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -86,6 +86,8 @@ type Template struct {
 	IsDefault b24.Bool `json:"isDefault"`
 	// Link to download the template for machine processing
 	DownloadMachine b24.String `json:"downloadMachine"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -102,10 +104,21 @@ func (v Template) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// TemplateInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; TemplateInput.SendUnchanged sends them all.
+func (v Template) Input() TemplateInput {
+	var in TemplateInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // TemplateInput is the write form of Template: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Template.Input() builds one from a read value that sends only
+// the fields changed after it.
 type TemplateInput struct {
 	// Template name
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -192,6 +205,8 @@ type TemplateInput struct {
 	UserName       any `json:"UserName,omitzero"`
 	// Document Title
 	DocumentTitle any `json:"DocumentTitle,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -292,6 +307,8 @@ func (p *TemplateAddParams) validate() error {
 // TemplateAddResult is the result of documentgenerator.template.add.
 type TemplateAddResult struct {
 	Template *Template `json:"template"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -430,6 +447,8 @@ func (p *TemplateGetParams) validate() error {
 // TemplateGetResult is the result of documentgenerator.template.get.
 type TemplateGetResult struct {
 	Template *Template `json:"template"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -528,6 +547,8 @@ type TemplateGetfieldsTemplateFields struct {
 	Group json.RawMessage `json:"group"`
 	// Path of the field in the data provider
 	Chain json.RawMessage `json:"chain"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -548,6 +569,8 @@ func (v TemplateGetfieldsTemplateFields) MarshalJSON() ([]byte, error) {
 // documentgenerator.template.getfields.
 type TemplateGetfieldsResult struct {
 	TemplateFields *TemplateGetfieldsTemplateFields `json:"templateFields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -735,6 +758,8 @@ func (p *TemplateUpdateParams) validate() error {
 // TemplateUpdateResult is the result of documentgenerator.template.update.
 type TemplateUpdateResult struct {
 	Template *Template `json:"template"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

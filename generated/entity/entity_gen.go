@@ -13,6 +13,8 @@ type Entity struct {
 	IblockTypeID b24.String `json:"IBLOCK_TYPE_ID"`
 	Entity       b24.String `json:"ENTITY"`
 	Name         b24.String `json:"NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -57,6 +57,8 @@ type Item struct {
 	// You can obtain a list of available property codes using the
 	// entity.item.property.get method.
 	PropertyValues json.RawMessage `json:"PROPERTY_VALUES"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -83,6 +85,8 @@ type ItemProperty struct {
 	Name     b24.String `json:"NAME"`
 	Type     b24.String `json:"TYPE"`
 	Sort     b24.String `json:"SORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

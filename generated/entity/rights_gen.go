@@ -100,6 +100,8 @@ type RightsResult struct {
 	U1   b24.String `json:"U1"`
 	Au   b24.String `json:"AU"`
 	U577 b24.String `json:"U577"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

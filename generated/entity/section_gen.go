@@ -48,6 +48,8 @@ type Section struct {
 	Entity b24.String `json:"ENTITY"`
 	// Identifier of the parent section or null
 	Section b24.Int `json:"SECTION"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -13,6 +13,8 @@ type Event struct {
 	Handler  b24.String `json:"handler"`
 	AuthType b24.String `json:"auth_type"`
 	Offline  b24.Int    `json:"offline"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -23,6 +23,8 @@ type Offline struct {
 	EventAdditional b24.Bool        `json:"EVENT_ADDITIONAL"`
 	MessageID       b24.String      `json:"MESSAGE_ID"`
 	Error           b24.String      `json:"ERROR"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -47,6 +49,8 @@ type OfflineEvents struct {
 	EventData       b24.Bool   `json:"EVENT_DATA"`
 	EventAdditional b24.Bool   `json:"EVENT_ADDITIONAL"`
 	MessageID       b24.String `json:"MESSAGE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -50,6 +50,8 @@ type OnBookingAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -70,6 +72,8 @@ func (v OnBookingAdd) MarshalJSON() ([]byte, error) {
 type OnBookingAddData struct {
 	// Identifier of the created booking
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -128,6 +132,8 @@ type OnBookingDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -148,6 +154,8 @@ func (v OnBookingDelete) MarshalJSON() ([]byte, error) {
 type OnBookingDeleteData struct {
 	// Identifier of the deleted booking
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -206,6 +214,8 @@ type OnBookingResourceAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -226,6 +236,8 @@ func (v OnBookingResourceAdd) MarshalJSON() ([]byte, error) {
 type OnBookingResourceAddData struct {
 	// Identifier of the created resource
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -285,6 +297,8 @@ type OnBookingResourceDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -305,6 +319,8 @@ func (v OnBookingResourceDelete) MarshalJSON() ([]byte, error) {
 type OnBookingResourceDeleteData struct {
 	// Identifier of the deleted resource
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -364,6 +380,8 @@ type OnBookingResourceTypeAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -384,6 +402,8 @@ func (v OnBookingResourceTypeAdd) MarshalJSON() ([]byte, error) {
 type OnBookingResourceTypeAddData struct {
 	// Identifier of the created resource type
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -443,6 +463,8 @@ type OnBookingResourceTypeDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -464,6 +486,8 @@ func (v OnBookingResourceTypeDelete) MarshalJSON() ([]byte, error) {
 type OnBookingResourceTypeDeleteData struct {
 	// Remote resource type identifier
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -523,6 +547,8 @@ type OnBookingResourceTypeUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -544,6 +570,8 @@ func (v OnBookingResourceTypeUpdate) MarshalJSON() ([]byte, error) {
 type OnBookingResourceTypeUpdateData struct {
 	// Identifier of the updated resource type
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -602,6 +630,8 @@ type OnBookingResourceUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -622,6 +652,8 @@ func (v OnBookingResourceUpdate) MarshalJSON() ([]byte, error) {
 type OnBookingResourceUpdateData struct {
 	// Identifier of the updated resource
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -680,6 +712,8 @@ type OnBookingUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -700,6 +734,8 @@ func (v OnBookingUpdate) MarshalJSON() ([]byte, error) {
 type OnBookingUpdateData struct {
 	// Identifier of the updated booking
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -760,6 +796,8 @@ type OnBookingWaitListItemAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -780,6 +818,8 @@ func (v OnBookingWaitListItemAdd) MarshalJSON() ([]byte, error) {
 type OnBookingWaitListItemAddData struct {
 	// Identifier of the created record in the waitlist
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -839,6 +879,8 @@ type OnBookingWaitListItemUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -860,6 +902,8 @@ func (v OnBookingWaitListItemUpdate) MarshalJSON() ([]byte, error) {
 type OnBookingWaitListItemUpdateData struct {
 	// Identifier of the updated record in the waitlist
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -920,6 +964,8 @@ type OnBookingWaitlistitemDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -941,6 +987,8 @@ func (v OnBookingWaitlistitemDelete) MarshalJSON() ([]byte, error) {
 type OnBookingWaitlistitemDeleteData struct {
 	// Identifier of the deleted record in the waitlist
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -48,6 +48,8 @@ type OnCalendarEntryAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -68,6 +70,8 @@ func (v OnCalendarEntryAdd) MarshalJSON() ([]byte, error) {
 type OnCalendarEntryAddData struct {
 	// Identifier of the calendar event object
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -126,6 +130,8 @@ type OnCalendarEntryDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -146,6 +152,8 @@ func (v OnCalendarEntryDelete) MarshalJSON() ([]byte, error) {
 type OnCalendarEntryDeleteData struct {
 	// Identifier of the calendar event object
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -204,6 +212,8 @@ type OnCalendarEntryUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -224,6 +234,8 @@ func (v OnCalendarEntryUpdate) MarshalJSON() ([]byte, error) {
 type OnCalendarEntryUpdateData struct {
 	// Identifier of the calendar event object
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -282,6 +294,8 @@ type OnCalendarSectionAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -302,6 +316,8 @@ func (v OnCalendarSectionAdd) MarshalJSON() ([]byte, error) {
 type OnCalendarSectionAddData struct {
 	// Identifier of the calendar section object
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -360,6 +376,8 @@ type OnCalendarSectionDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -380,6 +398,8 @@ func (v OnCalendarSectionDelete) MarshalJSON() ([]byte, error) {
 type OnCalendarSectionDeleteData struct {
 	// Identifier of the calendar section object
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -438,6 +458,8 @@ type OnCalendarSectionUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -458,6 +480,8 @@ func (v OnCalendarSectionUpdate) MarshalJSON() ([]byte, error) {
 type OnCalendarSectionUpdateData struct {
 	// Identifier of the calendar section object
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

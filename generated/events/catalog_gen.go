@@ -49,6 +49,8 @@ type CatalogMeasureOnAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -71,6 +73,8 @@ type CatalogMeasureOnAddData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogMeasureOnAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -93,6 +97,8 @@ type CatalogMeasureOnAddDataFields struct {
 	// measurement unit by its identifier using the method catalog.measure.get.
 	// Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -152,6 +158,8 @@ type CatalogMeasureOnDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -174,6 +182,8 @@ type CatalogMeasureOnDeleteData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogMeasureOnDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -197,6 +207,8 @@ type CatalogMeasureOnDeleteDataFields struct {
 	// measurement unit by its identifier using the method catalog.measure.get.
 	// Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -256,6 +268,8 @@ type CatalogMeasureOnUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -278,6 +292,8 @@ type CatalogMeasureOnUpdateData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogMeasureOnUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -301,6 +317,8 @@ type CatalogMeasureOnUpdateDataFields struct {
 	// measurement unit by its identifier using the method catalog.measure.get.
 	// Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -358,6 +376,8 @@ type CatalogPriceOnAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -380,6 +400,8 @@ type CatalogPriceOnAddData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogPriceOnAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -401,6 +423,8 @@ type CatalogPriceOnAddDataFields struct {
 	// Price identifier. You can retrieve all price fields by its identifier using
 	// the catalog.price.get method. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -458,6 +482,8 @@ type CatalogPriceOnDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -480,6 +506,8 @@ type CatalogPriceOnDeleteData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogPriceOnDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -502,6 +530,8 @@ type CatalogPriceOnDeleteDataFields struct {
 	// Price identifier. You can retrieve all price fields by its identifier using
 	// the catalog.price.get method. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -559,6 +589,8 @@ type CatalogPriceOnUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -581,6 +613,8 @@ type CatalogPriceOnUpdateData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogPriceOnUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -603,6 +637,8 @@ type CatalogPriceOnUpdateDataFields struct {
 	// Price identifier. You can retrieve all price fields by its identifier using
 	// the catalog.price.get method. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -660,6 +696,8 @@ type CatalogPriceTypeOnAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -682,6 +720,8 @@ type CatalogPriceTypeOnAddData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogPriceTypeOnAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -704,6 +744,8 @@ type CatalogPriceTypeOnAddDataFields struct {
 	// Identifier of the price type. You can retrieve all fields of the price type
 	// by its identifier using the method catalog.priceType.get. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -763,6 +805,8 @@ type CatalogPriceTypeOnDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -786,6 +830,8 @@ type CatalogPriceTypeOnDeleteData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogPriceTypeOnDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -808,6 +854,8 @@ type CatalogPriceTypeOnDeleteDataFields struct {
 	// Identifier of the price type. You can retrieve all fields of the price type
 	// by its identifier using the method catalog.priceType.get. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -867,6 +915,8 @@ type CatalogPriceTypeOnUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -890,6 +940,8 @@ type CatalogPriceTypeOnUpdateData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogPriceTypeOnUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -912,6 +964,8 @@ type CatalogPriceTypeOnUpdateDataFields struct {
 	// Identifier of the price type. You can retrieve all fields of the price type
 	// by its identifier using the method catalog.priceType.get. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -969,6 +1023,8 @@ type CatalogProductOnAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -991,6 +1047,8 @@ type CatalogProductOnAddData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogProductOnAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1030,6 +1088,8 @@ type CatalogProductOnAddDataFields struct {
 	//
 	// Required.
 	Type b24.Int `json:"TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1088,6 +1148,8 @@ type CatalogProductOnDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1110,6 +1172,8 @@ type CatalogProductOnDeleteData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogProductOnDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1150,6 +1214,8 @@ type CatalogProductOnDeleteDataFields struct {
 	//
 	// Required.
 	Type b24.Int `json:"TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1208,6 +1274,8 @@ type CatalogProductOnUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1230,6 +1298,8 @@ type CatalogProductOnUpdateData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogProductOnUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1270,6 +1340,8 @@ type CatalogProductOnUpdateDataFields struct {
 	//
 	// Required.
 	Type b24.Int `json:"TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1328,6 +1400,8 @@ type CatalogRoundingOnAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1350,6 +1424,8 @@ type CatalogRoundingOnAddData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogRoundingOnAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1373,6 +1449,8 @@ type CatalogRoundingOnAddDataFields struct {
 	// rounding rule by its identifier using the method catalog.roundingRule.get.
 	// Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1432,6 +1510,8 @@ type CatalogRoundingOnDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1455,6 +1535,8 @@ type CatalogRoundingOnDeleteData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogRoundingOnDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1478,6 +1560,8 @@ type CatalogRoundingOnDeleteDataFields struct {
 	// rounding rule by its identifier using the method catalog.roundingRule.get.
 	// Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1537,6 +1621,8 @@ type CatalogRoundingOnUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1559,6 +1645,8 @@ type CatalogRoundingOnUpdateData struct {
 	//
 	// The structure is described below. Required.
 	Fields CatalogRoundingOnUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1582,6 +1670,8 @@ type CatalogRoundingOnUpdateDataFields struct {
 	// rounding rule by its identifier using the method catalog.roundingRule.get.
 	// Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -51,6 +51,8 @@ type OnImCommandAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -81,6 +83,8 @@ type OnImCommandAddData struct {
 	//
 	// The structure is described below
 	User OnImCommandAddDataUser `json:"USER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -234,6 +238,8 @@ type OnImCommandAddDataParams struct {
 	//
 	// The structure is described below
 	BotInChat json.RawMessage `json:"BOT_IN_CHAT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -262,6 +268,8 @@ type OnImCommandAddDataUser struct {
 	LastName b24.String `json:"LAST_NAME"`
 	// User's gender: M or F
 	Gender b24.String `json:"GENDER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -391,6 +399,8 @@ type OnImV2JoinChat struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -418,6 +428,8 @@ type OnImV2JoinChatData struct {
 	User json.RawMessage `json:"user"`
 	// The language of Bitrix24
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -467,6 +479,8 @@ type OnImV2MessageAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -494,6 +508,8 @@ type OnImV2MessageAddData struct {
 	User json.RawMessage `json:"user"`
 	// The language of Bitrix24 (e.g., en, de)
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -522,6 +538,8 @@ type OnImV2MessageAddDataMessage struct {
 	Text           b24.String      `json:"text"`
 	UUID           b24.String      `json:"uuid"`
 	ViewedByOthers b24.Bool        `json:"viewedByOthers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -564,6 +582,8 @@ type OnImV2MessageAddDataChat struct {
 	Permissions      json.RawMessage `json:"permissions"`
 	TextFieldEnabled b24.Bool        `json:"textFieldEnabled"`
 	Type             b24.String      `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -613,6 +633,8 @@ type OnImV2MessageDelete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -640,6 +662,8 @@ type OnImV2MessageDeleteData struct {
 	User json.RawMessage `json:"user"`
 	// The language of Bitrix24
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -689,6 +713,8 @@ type OnImV2MessageUpdate struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -716,6 +742,8 @@ type OnImV2MessageUpdateData struct {
 	User json.RawMessage `json:"user"`
 	// The language of Bitrix24
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -765,6 +793,8 @@ type OnImV2ReactionChange struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -797,6 +827,8 @@ type OnImV2ReactionChangeData struct {
 	User json.RawMessage `json:"user"`
 	// The language of Bitrix24
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -856,6 +888,8 @@ type OnImbotDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -878,6 +912,8 @@ type OnImbotDeleteData struct {
 	BotID b24.Int `json:"BOT_ID"`
 	// Symbolic code of the deleted chat-bot
 	BotCode b24.String `json:"BOT_CODE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -936,6 +972,8 @@ type OnImbotJoinChat struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -968,6 +1006,8 @@ type OnImbotJoinChatData struct {
 	//
 	// The structure is described below
 	User OnImbotJoinChatDataUser `json:"USER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1049,6 +1089,8 @@ type OnImbotJoinChatDataParams struct {
 	DialogID b24.String `json:"DIALOG_ID"`
 	// Default language of Bitrix24
 	Language b24.String `json:"LANGUAGE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1079,6 +1121,8 @@ type OnImbotJoinChatDataUser struct {
 	WorkPosition b24.String `json:"WORK_POSITION"`
 	// Gender of the user: M or F
 	Gender b24.String `json:"GENDER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1219,6 +1263,8 @@ type OnImbotMessageAdd struct {
 	//
 	// Structure described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1250,6 +1296,8 @@ type OnImbotMessageAddData struct {
 	//
 	// Structure described below
 	User OnImbotMessageAddDataUser `json:"USER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1402,6 +1450,8 @@ type OnImbotMessageAddDataParams struct {
 	MessageID b24.Int `json:"MESSAGE_ID"`
 	// Default Bitrix24 language
 	Language b24.String `json:"LANGUAGE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1440,6 +1490,8 @@ type OnImbotMessageAddDataUser struct {
 	IsNetwork b24.String `json:"IS_NETWORK"`
 	// Indicator of an extranet user: Y or N
 	IsExtranet b24.String `json:"IS_EXTRANET"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1581,6 +1633,8 @@ type OnImbotMessageDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1613,6 +1667,8 @@ type OnImbotMessageDeleteData struct {
 	//
 	// The structure is described below
 	User OnImbotMessageDeleteDataUser `json:"USER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1693,6 +1749,8 @@ type OnImbotMessageDeleteDataParams struct {
 	ChatType OnImbotMessageDeleteDataParamsChatType `json:"CHAT_TYPE"`
 	// Default language of Bitrix24
 	Language b24.String `json:"LANGUAGE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1731,6 +1789,8 @@ type OnImbotMessageDeleteDataUser struct {
 	IsNetwork b24.String `json:"IS_NETWORK"`
 	// Extranet user indicator: Y or N
 	IsExtranet b24.String `json:"IS_EXTRANET"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1873,6 +1933,8 @@ type OnImbotMessageUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1904,6 +1966,8 @@ type OnImbotMessageUpdateData struct {
 	//
 	// The structure is described below
 	User OnImbotMessageUpdateDataUser `json:"USER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2003,6 +2067,8 @@ type OnImbotMessageUpdateDataParams struct {
 	ChatType OnImbotMessageUpdateDataParamsChatType `json:"CHAT_TYPE"`
 	// Default language of Bitrix24
 	Language b24.String `json:"LANGUAGE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2041,6 +2107,8 @@ type OnImbotMessageUpdateDataUser struct {
 	IsNetwork b24.String `json:"IS_NETWORK"`
 	// Indicator of an extranet user: Y or N
 	IsExtranet b24.String `json:"IS_EXTRANET"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2172,6 +2240,8 @@ type OnImbotV2CommandAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2202,6 +2272,8 @@ type OnImbotV2CommandAddData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2223,6 +2295,8 @@ type OnImbotV2CommandAddDataBot struct {
 	ID   b24.Int                        `json:"id"`
 	Code b24.String                     `json:"code"`
 	Auth OnImbotV2CommandAddDataBotAuth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2252,6 +2326,8 @@ type OnImbotV2CommandAddDataBotAuth struct {
 	MemberID         b24.String `json:"member_id"`
 	UserID           b24.String `json:"user_id"`
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2279,6 +2355,8 @@ type OnImbotV2CommandAddDataCommand struct {
 	// Invocation context: textarea — entered manually, keyboard — button
 	// pressed, menu — selected from context menu
 	Context b24.String `json:"context"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2307,6 +2385,8 @@ type OnImbotV2CommandAddDataMessage struct {
 	Text           b24.String      `json:"text"`
 	UUID           b24.String      `json:"uuid"`
 	ViewedByOthers b24.Bool        `json:"viewedByOthers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2333,6 +2413,8 @@ type OnImbotV2CommandAddDataChat struct {
 	Name       b24.String `json:"name"`
 	Owner      b24.Number `json:"owner"`
 	Type       b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2382,6 +2464,8 @@ type OnImbotV2ContextGet struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2413,6 +2497,8 @@ type OnImbotV2ContextGetData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2434,6 +2520,8 @@ type OnImbotV2ContextGetDataBot struct {
 	ID   b24.Int                        `json:"id"`
 	Code b24.String                     `json:"code"`
 	Auth OnImbotV2ContextGetDataBotAuth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2463,6 +2551,8 @@ type OnImbotV2ContextGetDataBotAuth struct {
 	MemberID         b24.String `json:"member_id"`
 	UserID           b24.String `json:"user_id"`
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2484,6 +2574,8 @@ type OnImbotV2ContextGetDataContext struct {
 	EntityID   b24.Int    `json:"entityId"`
 	EntityType b24.String `json:"entityType"`
 	Source     b24.String `json:"source"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2510,6 +2602,8 @@ type OnImbotV2ContextGetDataChat struct {
 	Name       b24.String `json:"name"`
 	Owner      b24.Number `json:"owner"`
 	Type       b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2559,6 +2653,8 @@ type OnImbotV2Delete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2579,6 +2675,8 @@ func (v OnImbotV2Delete) MarshalJSON() ([]byte, error) {
 type OnImbotV2DeleteData struct {
 	// Bot object
 	Bot OnImbotV2DeleteDataBot `json:"bot"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2600,6 +2698,8 @@ type OnImbotV2DeleteDataBot struct {
 	ID   b24.Int                    `json:"id"`
 	Code b24.String                 `json:"code"`
 	Auth OnImbotV2DeleteDataBotAuth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2629,6 +2729,8 @@ type OnImbotV2DeleteDataBotAuth struct {
 	MemberID         b24.String `json:"member_id"`
 	UserID           b24.String `json:"user_id"`
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2678,6 +2780,8 @@ type OnImbotV2JoinChat struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2706,6 +2810,8 @@ type OnImbotV2JoinChatData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2727,6 +2833,8 @@ type OnImbotV2JoinChatDataBot struct {
 	ID   b24.Int                      `json:"id"`
 	Code b24.String                   `json:"code"`
 	Auth OnImbotV2JoinChatDataBotAuth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2756,6 +2864,8 @@ type OnImbotV2JoinChatDataBotAuth struct {
 	MemberID         b24.String `json:"member_id"`
 	UserID           b24.String `json:"user_id"`
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2782,6 +2892,8 @@ type OnImbotV2JoinChatDataChat struct {
 	Name       b24.String `json:"name"`
 	Owner      b24.Number `json:"owner"`
 	Type       b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2831,6 +2943,8 @@ type OnImbotV2MessageAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2859,6 +2973,8 @@ type OnImbotV2MessageAddData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language (e.g., en, de)
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2880,6 +2996,8 @@ type OnImbotV2MessageAddDataBot struct {
 	ID   b24.Int                        `json:"id"`
 	Code b24.String                     `json:"code"`
 	Auth OnImbotV2MessageAddDataBotAuth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2909,6 +3027,8 @@ type OnImbotV2MessageAddDataBotAuth struct {
 	MemberID         b24.String `json:"member_id"`
 	UserID           b24.String `json:"user_id"`
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2937,6 +3057,8 @@ type OnImbotV2MessageAddDataMessage struct {
 	Text           b24.String      `json:"text"`
 	UUID           b24.String      `json:"uuid"`
 	ViewedByOthers b24.Bool        `json:"viewedByOthers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2963,6 +3085,8 @@ type OnImbotV2MessageAddDataChat struct {
 	Name       b24.String `json:"name"`
 	Owner      b24.Number `json:"owner"`
 	Type       b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3012,6 +3136,8 @@ type OnImbotV2MessageDelete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3040,6 +3166,8 @@ type OnImbotV2MessageDeleteData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3061,6 +3189,8 @@ type OnImbotV2MessageDeleteDataBot struct {
 	ID   b24.Int                           `json:"id"`
 	Code b24.String                        `json:"code"`
 	Auth OnImbotV2MessageDeleteDataBotAuth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3091,6 +3221,8 @@ type OnImbotV2MessageDeleteDataBotAuth struct {
 	MemberID         b24.String `json:"member_id"`
 	UserID           b24.String `json:"user_id"`
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3140,6 +3272,8 @@ type OnImbotV2MessageUpdate struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3168,6 +3302,8 @@ type OnImbotV2MessageUpdateData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3189,6 +3325,8 @@ type OnImbotV2MessageUpdateDataBot struct {
 	ID   b24.Int                           `json:"id"`
 	Code b24.String                        `json:"code"`
 	Auth OnImbotV2MessageUpdateDataBotAuth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3219,6 +3357,8 @@ type OnImbotV2MessageUpdateDataBotAuth struct {
 	MemberID         b24.String `json:"member_id"`
 	UserID           b24.String `json:"user_id"`
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3268,6 +3408,8 @@ type OnImbotV2ReactionChange struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3301,6 +3443,8 @@ type OnImbotV2ReactionChangeData struct {
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
 	Language b24.String `json:"language"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3322,6 +3466,8 @@ type OnImbotV2ReactionChangeDataBot struct {
 	ID   b24.Int                            `json:"id"`
 	Code b24.String                         `json:"code"`
 	Auth OnImbotV2ReactionChangeDataBotAuth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3352,6 +3498,8 @@ type OnImbotV2ReactionChangeDataBotAuth struct {
 	MemberID         b24.String `json:"member_id"`
 	UserID           b24.String `json:"user_id"`
 	ApplicationToken b24.String `json:"application_token"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3381,6 +3529,8 @@ type OnImbotV2ReactionChangeDataMessage struct {
 	Text           b24.String      `json:"text"`
 	UUID           b24.String      `json:"uuid"`
 	ViewedByOthers b24.Bool        `json:"viewedByOthers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3408,6 +3558,8 @@ type OnImbotV2ReactionChangeDataChat struct {
 	Name       b24.String `json:"name"`
 	Owner      b24.Number `json:"owner"`
 	Type       b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

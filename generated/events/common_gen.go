@@ -49,6 +49,8 @@ type OnAppInstall struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -79,6 +81,8 @@ type OnAppInstallData struct {
 	Installed b24.String `json:"INSTALLED"`
 	// Installed language: ru, en and others. Required.
 	LanguageID b24.String `json:"LANGUAGE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -134,6 +138,8 @@ type OnAppMethodConfirm struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -160,6 +166,8 @@ type OnAppMethodConfirmData struct {
 	Confirmed b24.String `json:"CONFIRMED"`
 	// Set language: ru, en and others. Required.
 	LanguageID b24.String `json:"LANGUAGE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -214,6 +222,8 @@ type OnAppPayment struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -253,6 +263,8 @@ type OnAppPaymentData struct {
 	Days b24.Int `json:"DAYS"`
 	// Set language: ru, en and others. Required.
 	LanguageID b24.String `json:"LANGUAGE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -307,6 +319,8 @@ type OnAppUninstall struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -330,6 +344,8 @@ type OnAppUninstallData struct {
 	// Value of the "Clear application data" option set by the user during
 	// uninstallation. Values: 1 or 0. Required.
 	Clean b24.Int `json:"CLEAN"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -388,6 +404,8 @@ type OnAppUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -412,6 +430,8 @@ type OnAppUpdateData struct {
 	PreviousVersion b24.String `json:"PREVIOUS_VERSION"`
 	// Set language: ru, en and others. Required.
 	LanguageID b24.String `json:"LANGUAGE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -468,6 +488,8 @@ type OnUserAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -515,6 +537,8 @@ type OnUserAddData struct {
 	WorkPosition b24.String `json:"WORK_POSITION"`
 	// Employment date in YYYY-MM-DD format
 	UfEmploymentDate b24.String `json:"UF_EMPLOYMENT_DATE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

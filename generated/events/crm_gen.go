@@ -50,6 +50,8 @@ type OnCrmActivityAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -72,6 +74,8 @@ type OnCrmActivityAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmActivityAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -92,6 +96,8 @@ func (v OnCrmActivityAddData) MarshalJSON() ([]byte, error) {
 type OnCrmActivityAddDataFields struct {
 	// Identifier of the added case
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -150,6 +156,8 @@ type OnCrmActivityDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -172,6 +180,8 @@ type OnCrmActivityDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmActivityDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -192,6 +202,8 @@ func (v OnCrmActivityDeleteData) MarshalJSON() ([]byte, error) {
 type OnCrmActivityDeleteDataFields struct {
 	// Remote case identifier
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -250,6 +262,8 @@ type OnCrmActivityUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -272,6 +286,8 @@ type OnCrmActivityUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmActivityUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -292,6 +308,8 @@ func (v OnCrmActivityUpdateData) MarshalJSON() ([]byte, error) {
 type OnCrmActivityUpdateDataFields struct {
 	// Identifier of the updated case
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -349,6 +367,8 @@ type OnCrmAddressRegister struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -371,6 +391,8 @@ type OnCrmAddressRegisterData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnCrmAddressRegisterDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -428,6 +450,8 @@ type OnCrmAddressRegisterDataFields struct {
 	// the address is linked to a lead, then this value will be the lead type
 	// identifier. Required.
 	AnchorTypeID b24.Int `json:"ANCHOR_TYPE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -485,6 +509,8 @@ type OnCrmAddressUnregister struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -507,6 +533,8 @@ type OnCrmAddressUnregisterData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnCrmAddressUnregisterDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -565,6 +593,8 @@ type OnCrmAddressUnregisterDataFields struct {
 	// the address is linked to a lead, then this value will be the lead type
 	// identifier. Required.
 	AnchorTypeID b24.Int `json:"ANCHOR_TYPE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -622,6 +652,8 @@ type OnCrmBankDetailAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -644,6 +676,8 @@ type OnCrmBankDetailAddData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnCrmBankDetailAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -665,6 +699,8 @@ type OnCrmBankDetailAddDataFields struct {
 	// Identifier of the added bank detail. It is created automatically and is
 	// unique within the account. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -722,6 +758,8 @@ type OnCrmBankDetailDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -744,6 +782,8 @@ type OnCrmBankDetailDeleteData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnCrmBankDetailDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -765,6 +805,8 @@ func (v OnCrmBankDetailDeleteData) MarshalJSON() ([]byte, error) {
 type OnCrmBankDetailDeleteDataFields struct {
 	// Identifier of the deleted bank detail. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -822,6 +864,8 @@ type OnCrmBankDetailUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -844,6 +888,8 @@ type OnCrmBankDetailUpdateData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnCrmBankDetailUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -865,6 +911,8 @@ func (v OnCrmBankDetailUpdateData) MarshalJSON() ([]byte, error) {
 type OnCrmBankDetailUpdateDataFields struct {
 	// Identifier of the updated bank detail. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -922,6 +970,8 @@ type OnCrmCompanyAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -944,6 +994,8 @@ type OnCrmCompanyAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmCompanyAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -964,6 +1016,8 @@ func (v OnCrmCompanyAddData) MarshalJSON() ([]byte, error) {
 type OnCrmCompanyAddDataFields struct {
 	// Identifier of the created company
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1021,6 +1075,8 @@ type OnCrmCompanyDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1043,6 +1099,8 @@ type OnCrmCompanyDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmCompanyDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1063,6 +1121,8 @@ func (v OnCrmCompanyDeleteData) MarshalJSON() ([]byte, error) {
 type OnCrmCompanyDeleteDataFields struct {
 	// Identifier of the deleted company
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1120,6 +1180,8 @@ type OnCrmCompanyUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1142,6 +1204,8 @@ type OnCrmCompanyUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmCompanyUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1162,6 +1226,8 @@ func (v OnCrmCompanyUpdateData) MarshalJSON() ([]byte, error) {
 type OnCrmCompanyUpdateDataFields struct {
 	// Identifier of the updated company
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1221,6 +1287,8 @@ type OnCrmCompanyUserFieldAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1243,6 +1311,8 @@ type OnCrmCompanyUserFieldAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmCompanyUserFieldAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1269,6 +1339,8 @@ type OnCrmCompanyUserFieldAddDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the added custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1328,6 +1400,8 @@ type OnCrmCompanyUserFieldDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1351,6 +1425,8 @@ type OnCrmCompanyUserFieldDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmCompanyUserFieldDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1377,6 +1453,8 @@ type OnCrmCompanyUserFieldDeleteDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the deleted custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1438,6 +1516,8 @@ type OnCrmCompanyUserFieldSetEnumValues struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1461,6 +1541,8 @@ type OnCrmCompanyUserFieldSetEnumValuesData struct {
 	//
 	// The structure is described below
 	Fields OnCrmCompanyUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1487,6 +1569,8 @@ type OnCrmCompanyUserFieldSetEnumValuesDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1546,6 +1630,8 @@ type OnCrmCompanyUserFieldUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1569,6 +1655,8 @@ type OnCrmCompanyUserFieldUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmCompanyUserFieldUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1595,6 +1683,8 @@ type OnCrmCompanyUserFieldUpdateDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the updated custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1652,6 +1742,8 @@ type OnCrmContactAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1674,6 +1766,8 @@ type OnCrmContactAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmContactAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1694,6 +1788,8 @@ func (v OnCrmContactAddData) MarshalJSON() ([]byte, error) {
 type OnCrmContactAddDataFields struct {
 	// Identifier of the created contact
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1751,6 +1847,8 @@ type OnCrmContactDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1773,6 +1871,8 @@ type OnCrmContactDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmContactDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1793,6 +1893,8 @@ func (v OnCrmContactDeleteData) MarshalJSON() ([]byte, error) {
 type OnCrmContactDeleteDataFields struct {
 	// Identifier of the deleted contact
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1850,6 +1952,8 @@ type OnCrmContactUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1872,6 +1976,8 @@ type OnCrmContactUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmContactUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1892,6 +1998,8 @@ func (v OnCrmContactUpdateData) MarshalJSON() ([]byte, error) {
 type OnCrmContactUpdateDataFields struct {
 	// Identifier of the updated contact
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1951,6 +2059,8 @@ type OnCrmContactUserFieldAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1973,6 +2083,8 @@ type OnCrmContactUserFieldAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmContactUserFieldAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2000,6 +2112,8 @@ type OnCrmContactUserFieldAddDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Code of the created custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2059,6 +2173,8 @@ type OnCrmContactUserFieldDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2082,6 +2198,8 @@ type OnCrmContactUserFieldDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmContactUserFieldDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2109,6 +2227,8 @@ type OnCrmContactUserFieldDeleteDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Code of the deleted custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2170,6 +2290,8 @@ type OnCrmContactUserFieldSetEnumValues struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2193,6 +2315,8 @@ type OnCrmContactUserFieldSetEnumValuesData struct {
 	//
 	// The structure is described below
 	Fields OnCrmContactUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2220,6 +2344,8 @@ type OnCrmContactUserFieldSetEnumValuesDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Code of the custom field whose list of possible values has changed
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2279,6 +2405,8 @@ type OnCrmContactUserFieldUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2302,6 +2430,8 @@ type OnCrmContactUserFieldUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmContactUserFieldUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2329,6 +2459,8 @@ type OnCrmContactUserFieldUpdateDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Code of the changed custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2386,6 +2518,8 @@ type OnCrmCurrencyAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2408,6 +2542,8 @@ type OnCrmCurrencyAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmCurrencyAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2428,6 +2564,8 @@ func (v OnCrmCurrencyAddData) MarshalJSON() ([]byte, error) {
 type OnCrmCurrencyAddDataFields struct {
 	// Identifier of the added currency
 	ID b24.String `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2485,6 +2623,8 @@ type OnCrmCurrencyDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2507,6 +2647,8 @@ type OnCrmCurrencyDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmCurrencyDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2527,6 +2669,8 @@ func (v OnCrmCurrencyDeleteData) MarshalJSON() ([]byte, error) {
 type OnCrmCurrencyDeleteDataFields struct {
 	// Identifier of the deleted currency
 	ID b24.String `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2584,6 +2728,8 @@ type OnCrmCurrencyUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2606,6 +2752,8 @@ type OnCrmCurrencyUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmCurrencyUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2626,6 +2774,8 @@ func (v OnCrmCurrencyUpdateData) MarshalJSON() ([]byte, error) {
 type OnCrmCurrencyUpdateDataFields struct {
 	// Identifier of the updated currency
 	ID b24.String `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2683,6 +2833,8 @@ type OnCrmDealAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2705,6 +2857,8 @@ type OnCrmDealAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDealAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2725,6 +2879,8 @@ func (v OnCrmDealAddData) MarshalJSON() ([]byte, error) {
 type OnCrmDealAddDataFields struct {
 	// Identifier of the created deal
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2782,6 +2938,8 @@ type OnCrmDealDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2804,6 +2962,8 @@ type OnCrmDealDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDealDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2824,6 +2984,8 @@ func (v OnCrmDealDeleteData) MarshalJSON() ([]byte, error) {
 type OnCrmDealDeleteDataFields struct {
 	// Identifier of the deleted deal
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2882,6 +3044,8 @@ type OnCrmDealMoveToCategory struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2904,6 +3068,8 @@ type OnCrmDealMoveToCategoryData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDealMoveToCategoryDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2929,6 +3095,8 @@ type OnCrmDealMoveToCategoryDataFields struct {
 	CategoryID b24.Int `json:"CATEGORY_ID"`
 	// Identifier of the new deal stage
 	StageID b24.String `json:"STAGE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2987,6 +3155,8 @@ type OnCrmDealRecurringAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3009,6 +3179,8 @@ type OnCrmDealRecurringAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDealRecurringAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3032,6 +3204,8 @@ type OnCrmDealRecurringAddDataFields struct {
 	ID b24.Int `json:"ID"`
 	// Identifier of the recurring deal template
 	RecurringDealID b24.Int `json:"RECURRING_DEAL_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3091,6 +3265,8 @@ type OnCrmDealRecurringDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3113,6 +3289,8 @@ type OnCrmDealRecurringDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDealRecurringDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3134,6 +3312,8 @@ func (v OnCrmDealRecurringDeleteData) MarshalJSON() ([]byte, error) {
 type OnCrmDealRecurringDeleteDataFields struct {
 	// Identifier of the deleted record in the recurring deals settings table
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3193,6 +3373,8 @@ type OnCrmDealRecurringExpose struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3216,6 +3398,8 @@ type OnCrmDealRecurringExposeData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDealRecurringExposeDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3241,6 +3425,8 @@ type OnCrmDealRecurringExposeDataFields struct {
 	RecurringDealID b24.Int `json:"RECURRING_DEAL_ID"`
 	// Identifier of the deal created from the template
 	DealID b24.Int `json:"DEAL_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3300,6 +3486,8 @@ type OnCrmDealRecurringUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3322,6 +3510,8 @@ type OnCrmDealRecurringUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDealRecurringUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3345,6 +3535,8 @@ type OnCrmDealRecurringUpdateDataFields struct {
 	ID b24.Int `json:"ID"`
 	// Identifier of the recurring deal template
 	RecurringDealID b24.Int `json:"RECURRING_DEAL_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3402,6 +3594,8 @@ type OnCrmDealUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3424,6 +3618,8 @@ type OnCrmDealUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDealUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3444,6 +3640,8 @@ func (v OnCrmDealUpdateData) MarshalJSON() ([]byte, error) {
 type OnCrmDealUpdateDataFields struct {
 	// Identifier of the updated deal
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3501,6 +3699,8 @@ type OnCrmDealUserFieldAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3523,6 +3723,8 @@ type OnCrmDealUserFieldAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDealUserFieldAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3549,6 +3751,8 @@ type OnCrmDealUserFieldAddDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the created custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3608,6 +3812,8 @@ type OnCrmDealUserFieldDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3630,6 +3836,8 @@ type OnCrmDealUserFieldDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDealUserFieldDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3656,6 +3864,8 @@ type OnCrmDealUserFieldDeleteDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the deleted custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3716,6 +3926,8 @@ type OnCrmDealUserFieldSetEnumValues struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3739,6 +3951,8 @@ type OnCrmDealUserFieldSetEnumValuesData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDealUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3765,6 +3979,8 @@ type OnCrmDealUserFieldSetEnumValuesDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the updated custom list-type field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3823,6 +4039,8 @@ type OnCrmDealUserFieldUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3845,6 +4063,8 @@ type OnCrmDealUserFieldUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDealUserFieldUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3871,6 +4091,8 @@ type OnCrmDealUserFieldUpdateDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the updated custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3933,6 +4155,8 @@ type OnCrmDocumentGeneratorDocumentAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3956,6 +4180,8 @@ type OnCrmDocumentGeneratorDocumentAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDocumentGeneratorDocumentAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3982,6 +4208,8 @@ type OnCrmDocumentGeneratorDocumentAddDataFields struct {
 	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
 	// Identifier of the entity to which the document is linked
 	EntityID b24.Int `json:"ENTITY_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4042,6 +4270,8 @@ type OnCrmDocumentGeneratorDocumentDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4065,6 +4295,8 @@ type OnCrmDocumentGeneratorDocumentDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDocumentGeneratorDocumentDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4091,6 +4323,8 @@ type OnCrmDocumentGeneratorDocumentDeleteDataFields struct {
 	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
 	// Identifier of the element to which the document was attached
 	EntityID b24.Int `json:"ENTITY_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4151,6 +4385,8 @@ type OnCrmDocumentGeneratorDocumentUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4174,6 +4410,8 @@ type OnCrmDocumentGeneratorDocumentUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDocumentGeneratorDocumentUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4200,6 +4438,8 @@ type OnCrmDocumentGeneratorDocumentUpdateDataFields struct {
 	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
 	// Identifier of the entity to which the document is linked
 	EntityID b24.Int `json:"ENTITY_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4258,6 +4498,8 @@ type OnCrmDynamicItemAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4281,6 +4523,8 @@ type OnCrmDynamicItemAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDynamicItemAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4303,6 +4547,8 @@ type OnCrmDynamicItemAddDataFields struct {
 	ID b24.Int `json:"ID"`
 	// Identifier of the custom CRM type
 	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4361,6 +4607,8 @@ type OnCrmDynamicItemDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4384,6 +4632,8 @@ type OnCrmDynamicItemDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDynamicItemDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4407,6 +4657,8 @@ type OnCrmDynamicItemDeleteDataFields struct {
 	ID b24.Int `json:"ID"`
 	// Identifier of the custom CRM type
 	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4465,6 +4717,8 @@ type OnCrmDynamicItemUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4488,6 +4742,8 @@ type OnCrmDynamicItemUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmDynamicItemUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4511,6 +4767,8 @@ type OnCrmDynamicItemUpdateDataFields struct {
 	ID b24.Int `json:"ID"`
 	// Identifier of the custom CRM type
 	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4559,6 +4817,8 @@ type OnCrmInvoiceAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4580,6 +4840,8 @@ type OnCrmInvoiceAddData struct {
 	// The array contains the field ID with the value of the created invoice
 	// identifier
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4628,6 +4890,8 @@ type OnCrmInvoiceDelete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4649,6 +4913,8 @@ type OnCrmInvoiceDeleteData struct {
 	// The array contains the field ID with the value of the deleted invoice's
 	// identifier
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4698,6 +4964,8 @@ type OnCrmInvoiceRecurringAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4723,6 +4991,8 @@ type OnCrmInvoiceRecurringAddData struct {
 	//   - RECURRING_INVOICE_ID — the value of the recurring invoice template
 	//     identifier
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4772,6 +5042,8 @@ type OnCrmInvoiceRecurringDelete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4794,6 +5066,8 @@ type OnCrmInvoiceRecurringDeleteData struct {
 	// The array contains the field ID with the value of the record identifier in
 	// the recurring invoice settings table
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4844,6 +5118,8 @@ type OnCrmInvoiceRecurringExpose struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4872,6 +5148,8 @@ type OnCrmInvoiceRecurringExposeData struct {
 	//   - INVOICE_ID — the ID value of the new invoice created based on the
 	//     recurring invoice
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4921,6 +5199,8 @@ type OnCrmInvoiceRecurringUpdate struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4947,6 +5227,8 @@ type OnCrmInvoiceRecurringUpdateData struct {
 	//   - RECURRING_INVOICE_ID — the value of the recurring invoice template
 	//     identifier
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4995,6 +5277,8 @@ type OnCrmInvoiceSetStatus struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5016,6 +5300,8 @@ type OnCrmInvoiceSetStatusData struct {
 	// The array contains the field ID with the value of the invoice identifier
 	// whose status has been changed
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5064,6 +5350,8 @@ type OnCrmInvoiceUpdate struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5085,6 +5373,8 @@ type OnCrmInvoiceUpdateData struct {
 	// The array contains the field ID with the value of the updated invoice
 	// identifier
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5134,6 +5424,8 @@ type OnCrmInvoiceUserFieldAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5158,6 +5450,8 @@ type OnCrmInvoiceUserFieldAddData struct {
 	EntityID b24.String `json:"entityId"`
 	// Name of the created custom field
 	FieldName b24.String `json:"fieldName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5207,6 +5501,8 @@ type OnCrmInvoiceUserFieldDelete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5232,6 +5528,8 @@ type OnCrmInvoiceUserFieldDeleteData struct {
 	EntityID b24.String `json:"entityId"`
 	// Name of the created custom field
 	FieldName b24.String `json:"fieldName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5283,6 +5581,8 @@ type OnCrmInvoiceUserFieldSetEnumValues struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5308,6 +5608,8 @@ type OnCrmInvoiceUserFieldSetEnumValuesData struct {
 	EntityID b24.String `json:"entityId"`
 	// Name of the created custom field
 	FieldName b24.String `json:"fieldName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5357,6 +5659,8 @@ type OnCrmInvoiceUserFieldUpdate struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5382,6 +5686,8 @@ type OnCrmInvoiceUserFieldUpdateData struct {
 	EntityID b24.String `json:"entityId"`
 	// Name of the created custom field
 	FieldName b24.String `json:"fieldName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5439,6 +5745,8 @@ type OnCrmLeadAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5461,6 +5769,8 @@ type OnCrmLeadAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmLeadAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5481,6 +5791,8 @@ func (v OnCrmLeadAddData) MarshalJSON() ([]byte, error) {
 type OnCrmLeadAddDataFields struct {
 	// Identifier of the created lead
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5539,6 +5851,8 @@ type OnCrmLeadDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5561,6 +5875,8 @@ type OnCrmLeadDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmLeadDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5581,6 +5897,8 @@ func (v OnCrmLeadDeleteData) MarshalJSON() ([]byte, error) {
 type OnCrmLeadDeleteDataFields struct {
 	// Identifier of the deleted lead
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5638,6 +5956,8 @@ type OnCrmLeadUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5660,6 +5980,8 @@ type OnCrmLeadUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmLeadUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5680,6 +6002,8 @@ func (v OnCrmLeadUpdateData) MarshalJSON() ([]byte, error) {
 type OnCrmLeadUpdateDataFields struct {
 	// Identifier of the updated lead
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5738,6 +6062,8 @@ type OnCrmLeadUserFieldAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5760,6 +6086,8 @@ type OnCrmLeadUserFieldAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmLeadUserFieldAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5786,6 +6114,8 @@ type OnCrmLeadUserFieldAddDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the added custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5845,6 +6175,8 @@ type OnCrmLeadUserFieldDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5867,6 +6199,8 @@ type OnCrmLeadUserFieldDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmLeadUserFieldDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5893,6 +6227,8 @@ type OnCrmLeadUserFieldDeleteDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the deleted custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5954,6 +6290,8 @@ type OnCrmLeadUserFieldSetEnumValues struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5977,6 +6315,8 @@ type OnCrmLeadUserFieldSetEnumValuesData struct {
 	//
 	// The structure is described below
 	Fields OnCrmLeadUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6003,6 +6343,8 @@ type OnCrmLeadUserFieldSetEnumValuesDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6062,6 +6404,8 @@ type OnCrmLeadUserFieldUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6084,6 +6428,8 @@ type OnCrmLeadUserFieldUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmLeadUserFieldUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6110,6 +6456,8 @@ type OnCrmLeadUserFieldUpdateDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the updated custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6161,6 +6509,8 @@ type OnCrmMeasureAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6212,6 +6562,8 @@ type OnCrmMeasureDelete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6263,6 +6615,8 @@ type OnCrmMeasureUpdate struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6311,6 +6665,8 @@ type OnCrmProductAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6332,6 +6688,8 @@ type OnCrmProductAddData struct {
 	// The array contains the field ID with the value of the created product's
 	// identifier
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6380,6 +6738,8 @@ type OnCrmProductDelete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6401,6 +6761,8 @@ type OnCrmProductDeleteData struct {
 	// The array contains the ID field with the value of the deleted product's
 	// identifier
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6449,6 +6811,8 @@ type OnCrmProductPropertyAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6470,6 +6834,8 @@ type OnCrmProductPropertyAddData struct {
 	// The array contains the field ID with the value of the created property
 	// identifier
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6519,6 +6885,8 @@ type OnCrmProductPropertyDelete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6541,6 +6909,8 @@ type OnCrmProductPropertyDeleteData struct {
 	// The array contains the field ID with the value of the deleted property
 	// identifier
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6590,6 +6960,8 @@ type OnCrmProductPropertyUpdate struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6611,6 +6983,8 @@ func (v OnCrmProductPropertyUpdate) MarshalJSON() ([]byte, error) {
 type OnCrmProductPropertyUpdateData struct {
 	// The array contains the field ID with the value of the modified property
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6661,6 +7035,8 @@ type OnCrmProductSectionAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6712,6 +7088,8 @@ type OnCrmProductSectionDelete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6764,6 +7142,8 @@ type OnCrmProductSectionUpdate struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6812,6 +7192,8 @@ type OnCrmProductUpdate struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6833,6 +7215,8 @@ type OnCrmProductUpdateData struct {
 	// The array contains the ID field with the value of the updated product's
 	// identifier
 	Fields json.RawMessage `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6890,6 +7274,8 @@ type OnCrmQuoteAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6912,6 +7298,8 @@ type OnCrmQuoteAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmQuoteAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6932,6 +7320,8 @@ func (v OnCrmQuoteAddData) MarshalJSON() ([]byte, error) {
 type OnCrmQuoteAddDataFields struct {
 	// Identifier of the added estimate
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6989,6 +7379,8 @@ type OnCrmQuoteDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7011,6 +7403,8 @@ type OnCrmQuoteDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmQuoteDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7031,6 +7425,8 @@ func (v OnCrmQuoteDeleteData) MarshalJSON() ([]byte, error) {
 type OnCrmQuoteDeleteDataFields struct {
 	// Identifier of the deleted estimate
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7088,6 +7484,8 @@ type OnCrmQuoteUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7110,6 +7508,8 @@ type OnCrmQuoteUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmQuoteUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7130,6 +7530,8 @@ func (v OnCrmQuoteUpdateData) MarshalJSON() ([]byte, error) {
 type OnCrmQuoteUpdateDataFields struct {
 	// Identifier of the updated estimate
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7188,6 +7590,8 @@ type OnCrmQuoteUserFieldAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7210,6 +7614,8 @@ type OnCrmQuoteUserFieldAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmQuoteUserFieldAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7236,6 +7642,8 @@ type OnCrmQuoteUserFieldAddDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the added custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7295,6 +7703,8 @@ type OnCrmQuoteUserFieldDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7318,6 +7728,8 @@ type OnCrmQuoteUserFieldDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmQuoteUserFieldDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7344,6 +7756,8 @@ type OnCrmQuoteUserFieldDeleteDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the deleted custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7405,6 +7819,8 @@ type OnCrmQuoteUserFieldSetEnumValues struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7428,6 +7844,8 @@ type OnCrmQuoteUserFieldSetEnumValuesData struct {
 	//
 	// The structure is described below
 	Fields OnCrmQuoteUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7454,6 +7872,8 @@ type OnCrmQuoteUserFieldSetEnumValuesDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7513,6 +7933,8 @@ type OnCrmQuoteUserFieldUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7536,6 +7958,8 @@ type OnCrmQuoteUserFieldUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmQuoteUserFieldUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7562,6 +7986,8 @@ type OnCrmQuoteUserFieldUpdateDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Name of the updated custom field
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7619,6 +8045,8 @@ type OnCrmRequisiteAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7641,6 +8069,8 @@ type OnCrmRequisiteAddData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnCrmRequisiteAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7664,6 +8094,8 @@ type OnCrmRequisiteAddDataFields struct {
 	//
 	// It is created automatically and is unique within the portal. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7721,6 +8153,8 @@ type OnCrmRequisiteDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7743,6 +8177,8 @@ type OnCrmRequisiteDeleteData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnCrmRequisiteDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7766,6 +8202,8 @@ type OnCrmRequisiteDeleteDataFields struct {
 	//
 	// It is created automatically and is unique within the portal. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7823,6 +8261,8 @@ type OnCrmRequisiteUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7845,6 +8285,8 @@ type OnCrmRequisiteUpdateData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnCrmRequisiteUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7868,6 +8310,8 @@ type OnCrmRequisiteUpdateDataFields struct {
 	//
 	// It is created automatically and is unique within the portal. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7927,6 +8371,8 @@ type OnCrmRequisiteUserFieldAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7950,6 +8396,8 @@ type OnCrmRequisiteUserFieldAddData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnCrmRequisiteUserFieldAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7975,6 +8423,8 @@ type OnCrmRequisiteUserFieldAddDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Symbolic code of the added custom field. Required.
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8034,6 +8484,8 @@ type OnCrmRequisiteUserFieldDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8057,6 +8509,8 @@ type OnCrmRequisiteUserFieldDeleteData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnCrmRequisiteUserFieldDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8082,6 +8536,8 @@ type OnCrmRequisiteUserFieldDeleteDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Symbolic code of the deleted custom requisites field. Required.
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8143,6 +8599,8 @@ type OnCrmRequisiteUserFieldSetEnumValues struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8167,6 +8625,8 @@ type OnCrmRequisiteUserFieldSetEnumValuesData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnCrmRequisiteUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8195,6 +8655,8 @@ type OnCrmRequisiteUserFieldSetEnumValuesDataFields struct {
 	// Symbolic code of the custom field for which the set of values was changed.
 	// Required.
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8255,6 +8717,8 @@ type OnCrmRequisiteUserFieldUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8279,6 +8743,8 @@ type OnCrmRequisiteUserFieldUpdateData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnCrmRequisiteUserFieldUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8304,6 +8770,8 @@ type OnCrmRequisiteUserFieldUpdateDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Symbolic code of the changed user field. Required.
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8362,6 +8830,8 @@ type OnCrmTimelineCommentAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8382,6 +8852,8 @@ func (v OnCrmTimelineCommentAdd) MarshalJSON() ([]byte, error) {
 type OnCrmTimelineCommentAddData struct {
 	// Identifier of the added comment. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8441,6 +8913,8 @@ type OnCrmTimelineCommentDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8462,6 +8936,8 @@ func (v OnCrmTimelineCommentDelete) MarshalJSON() ([]byte, error) {
 type OnCrmTimelineCommentDeleteData struct {
 	// Identifier of the deleted comment. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8521,6 +8997,8 @@ type OnCrmTimelineCommentUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8542,6 +9020,8 @@ func (v OnCrmTimelineCommentUpdate) MarshalJSON() ([]byte, error) {
 type OnCrmTimelineCommentUpdateData struct {
 	// Identifier of the updated comment. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8599,6 +9079,8 @@ type OnCrmTypeAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8622,6 +9104,8 @@ type OnCrmTypeAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmTypeAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8643,6 +9127,8 @@ type OnCrmTypeAddDataFields struct {
 	// Identifier of the created custom CRM type (primary key, not the type
 	// identifier)
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8700,6 +9186,8 @@ type OnCrmTypeDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8722,6 +9210,8 @@ type OnCrmTypeDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmTypeDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8742,6 +9232,8 @@ func (v OnCrmTypeDeleteData) MarshalJSON() ([]byte, error) {
 type OnCrmTypeDeleteDataFields struct {
 	// Identifier of the deleted custom CRM type (primary key, not type identifier)
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8799,6 +9291,8 @@ type OnCrmTypeUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8822,6 +9316,8 @@ type OnCrmTypeUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmTypeUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8843,6 +9339,8 @@ type OnCrmTypeUpdateDataFields struct {
 	// Identifier of the modified custom CRM type (primary key, not the type
 	// identifier)
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8903,6 +9401,8 @@ type OnCrmTypeUserFieldAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8925,6 +9425,8 @@ type OnCrmTypeUserFieldAddData struct {
 	//
 	// The structure is described below
 	Fields OnCrmTypeUserFieldAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8960,6 +9462,8 @@ type OnCrmTypeUserFieldAddDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Symbolic code of the added custom field, for example UF_CRM_13_1742999523
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9021,6 +9525,8 @@ type OnCrmTypeUserFieldDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9043,6 +9549,8 @@ type OnCrmTypeUserFieldDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnCrmTypeUserFieldDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9075,6 +9583,8 @@ type OnCrmTypeUserFieldDeleteDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Symbolic code of the deleted custom field, for example UF_CRM_13_1742999523
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9137,6 +9647,8 @@ type OnCrmTypeUserFieldSetEnumValues struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9161,6 +9673,8 @@ type OnCrmTypeUserFieldSetEnumValuesData struct {
 	//
 	// The structure is described below
 	Fields OnCrmTypeUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9196,6 +9710,8 @@ type OnCrmTypeUserFieldSetEnumValuesDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Symbolic code of the custom field, for example UF_CRM_13_1742999523
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9257,6 +9773,8 @@ type OnCrmTypeUserFieldUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9279,6 +9797,8 @@ type OnCrmTypeUserFieldUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnCrmTypeUserFieldUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9314,6 +9834,8 @@ type OnCrmTypeUserFieldUpdateDataFields struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Symbolic code of the changed custom field, for example UF_CRM_13_1742999523
 	FieldName b24.String `json:"FIELD_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -45,6 +45,8 @@ type OnOfflineEvent struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

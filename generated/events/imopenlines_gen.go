@@ -53,6 +53,8 @@ type OnImConnectorDialogFinish struct {
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -80,6 +82,8 @@ type OnImConnectorDialogFinishData struct {
 	//
 	// The object structure is described below. Required.
 	Data []OnImConnectorDialogFinishDataData `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -115,6 +119,8 @@ type OnImConnectorDialogFinishDataData struct {
 	//
 	// The structure is described below. Required.
 	User OnImConnectorDialogFinishDataDataUser `json:"user"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -142,6 +148,8 @@ type OnImConnectorDialogFinishDataDataConnector struct {
 	ChatID b24.Int `json:"chat_id"`
 	// User ID in the external system. Required.
 	UserID b24.Int `json:"user_id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -170,6 +178,8 @@ type OnImConnectorDialogFinishDataDataSession struct {
 	ParentID b24.Int `json:"parent_id"`
 	// Number of minutes until session closure. Required.
 	CloseTerm b24.Int `json:"close_term"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -191,6 +201,8 @@ func (v OnImConnectorDialogFinishDataDataSession) MarshalJSON() ([]byte, error) 
 type OnImConnectorDialogFinishDataDataChat struct {
 	// Identifier of the chat. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -212,6 +224,8 @@ func (v OnImConnectorDialogFinishDataDataChat) MarshalJSON() ([]byte, error) {
 type OnImConnectorDialogFinishDataDataUser struct {
 	// User ID in the external system. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -273,6 +287,8 @@ type OnImConnectorDialogStart struct {
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -299,6 +315,8 @@ type OnImConnectorDialogStartData struct {
 	//
 	// The object structure is described below. Required.
 	Data []OnImConnectorDialogStartDataData `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -334,6 +352,8 @@ type OnImConnectorDialogStartDataData struct {
 	//
 	// The structure is described below. Required.
 	User OnImConnectorDialogStartDataDataUser `json:"user"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -361,6 +381,8 @@ type OnImConnectorDialogStartDataDataConnector struct {
 	ChatID b24.Int `json:"chat_id"`
 	// User ID in the external system. Required.
 	UserID b24.Int `json:"user_id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -388,6 +410,8 @@ type OnImConnectorDialogStartDataDataSession struct {
 	ParentID b24.Int `json:"parent_id"`
 	// Number of minutes until session closure. Required.
 	CloseTerm b24.Int `json:"close_term"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -409,6 +433,8 @@ func (v OnImConnectorDialogStartDataDataSession) MarshalJSON() ([]byte, error) {
 type OnImConnectorDialogStartDataDataChat struct {
 	// Identifier of the chat. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -430,6 +456,8 @@ func (v OnImConnectorDialogStartDataDataChat) MarshalJSON() ([]byte, error) {
 type OnImConnectorDialogStartDataDataUser struct {
 	// User ID in the external system. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -485,6 +513,8 @@ type OnImConnectorLineDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -544,6 +574,8 @@ type OnImConnectorMessageAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -570,6 +602,8 @@ type OnImConnectorMessageAddData struct {
 	//
 	// The structure of the array element is described below
 	Messages []OnImConnectorMessageAddDataMessages `json:"MESSAGES"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -601,6 +635,8 @@ type OnImConnectorMessageAddDataMessages struct {
 	//
 	// The structure is described below
 	Chat OnImConnectorMessageAddDataMessagesChat `json:"chat"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -624,6 +660,8 @@ type OnImConnectorMessageAddDataMessagesIm struct {
 	ChatID b24.Int `json:"chat_id"`
 	// Identifier of the message in Bitrix24
 	MessageID b24.Int `json:"message_id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -647,6 +685,8 @@ type OnImConnectorMessageAddDataMessagesMessage struct {
 	UserID b24.Int `json:"user_id"`
 	// Message text in the format provided in the event
 	Text b24.String `json:"text"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -668,6 +708,8 @@ func (v OnImConnectorMessageAddDataMessagesMessage) MarshalJSON() ([]byte, error
 type OnImConnectorMessageAddDataMessagesChat struct {
 	// Identifier of the chat in the external system
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -728,6 +770,8 @@ type OnImConnectorMessageDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -756,6 +800,8 @@ type OnImConnectorMessageDeleteData struct {
 	//
 	// The array element structure is described below
 	Messages []OnImConnectorMessageDeleteDataMessages `json:"MESSAGES"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -788,6 +834,8 @@ type OnImConnectorMessageDeleteDataMessages struct {
 	//
 	// The structure is described below
 	Chat OnImConnectorMessageDeleteDataMessagesChat `json:"chat"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -811,6 +859,8 @@ type OnImConnectorMessageDeleteDataMessagesIm struct {
 	ChatID b24.Int `json:"chat_id"`
 	// Identifier of the deleted message in Bitrix24
 	MessageID b24.Int `json:"message_id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -833,6 +883,8 @@ type OnImConnectorMessageDeleteDataMessagesMessage struct {
 	// Identifier of the message in the external system channel that is being
 	// deleted
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -854,6 +906,8 @@ func (v OnImConnectorMessageDeleteDataMessagesMessage) MarshalJSON() ([]byte, er
 type OnImConnectorMessageDeleteDataMessagesChat struct {
 	// Identifier of the chat in the external system channel
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -914,6 +968,8 @@ type OnImConnectorMessageUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -942,6 +998,8 @@ type OnImConnectorMessageUpdateData struct {
 	//
 	// The array element structure is described below
 	Messages []OnImConnectorMessageUpdateDataMessages `json:"MESSAGES"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -973,6 +1031,8 @@ type OnImConnectorMessageUpdateDataMessages struct {
 	//
 	// The structure is described below
 	Chat OnImConnectorMessageUpdateDataMessagesChat `json:"chat"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -996,6 +1056,8 @@ type OnImConnectorMessageUpdateDataMessagesIm struct {
 	ChatID b24.Int `json:"chat_id"`
 	// Identifier of the modified message in Bitrix24
 	MessageID b24.Int `json:"message_id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1019,6 +1081,8 @@ type OnImConnectorMessageUpdateDataMessagesMessage struct {
 	ID []b24.String `json:"id"`
 	// New text of the message in the format provided in the event
 	Text b24.String `json:"text"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1040,6 +1104,8 @@ func (v OnImConnectorMessageUpdateDataMessagesMessage) MarshalJSON() ([]byte, er
 type OnImConnectorMessageUpdateDataMessagesChat struct {
 	// Identifier of the chat in the external system channel
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1099,6 +1165,8 @@ type OnImConnectorStatusDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1122,6 +1190,8 @@ type OnImConnectorStatusDeleteData struct {
 	Connector b24.String `json:"connector"`
 	// Identifier of the open channel for which the connector was disabled
 	Line b24.Int `json:"line"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1182,6 +1252,8 @@ type OnOpenLineMessageAdd struct {
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1204,6 +1276,8 @@ type OnOpenLineMessageAddData struct {
 	//
 	// The object structure is described below. Required.
 	Data []OnOpenLineMessageAddDataData `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1241,6 +1315,8 @@ type OnOpenLineMessageAddDataData struct {
 	//
 	// The structure is described below. Required.
 	ExtraField OnOpenLineMessageAddDataDataExtraField `json:"extra"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1268,6 +1344,8 @@ type OnOpenLineMessageAddDataDataConnector struct {
 	ChatID b24.Int `json:"chat_id"`
 	// User ID in the external system. Required.
 	UserID b24.Int `json:"user_id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1288,6 +1366,8 @@ func (v OnOpenLineMessageAddDataDataConnector) MarshalJSON() ([]byte, error) {
 type OnOpenLineMessageAddDataDataChat struct {
 	// Identifier of the chat. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1322,6 +1402,8 @@ type OnOpenLineMessageAddDataDataMessage struct {
 	System b24.String `json:"system"`
 	// User identifier. Required.
 	UserID b24.Int `json:"user_id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1343,6 +1425,8 @@ func (v OnOpenLineMessageAddDataDataMessage) MarshalJSON() ([]byte, error) {
 type OnOpenLineMessageAddDataDataExtraField struct {
 	// External link for Bitrix24.Network. Required.
 	ExtraURL b24.String `json:"EXTRA_URL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1403,6 +1487,8 @@ type OnOpenLineMessageDelete struct {
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1429,6 +1515,8 @@ type OnOpenLineMessageDeleteData struct {
 	//
 	// The object structure is described below. Required.
 	Data []OnOpenLineMessageDeleteDataData `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1460,6 +1548,8 @@ type OnOpenLineMessageDeleteDataData struct {
 	//
 	// The structure is described below. Required.
 	Chat OnOpenLineMessageDeleteDataDataChat `json:"chat"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1483,6 +1573,8 @@ type OnOpenLineMessageDeleteDataDataIm struct {
 	ChatID b24.Int `json:"chat_id"`
 	// Identifier of the message. Required.
 	MessageID b24.Int `json:"message_id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1504,6 +1596,8 @@ func (v OnOpenLineMessageDeleteDataDataIm) MarshalJSON() ([]byte, error) {
 type OnOpenLineMessageDeleteDataDataMessage struct {
 	// Identifier of the message. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1525,6 +1619,8 @@ func (v OnOpenLineMessageDeleteDataDataMessage) MarshalJSON() ([]byte, error) {
 type OnOpenLineMessageDeleteDataDataChat struct {
 	// Identifier of the chat. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1585,6 +1681,8 @@ type OnOpenLineMessageUpdate struct {
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1611,6 +1709,8 @@ type OnOpenLineMessageUpdateData struct {
 	//
 	// The object structure is described below. Required.
 	Data []OnOpenLineMessageUpdateDataData `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1642,6 +1742,8 @@ type OnOpenLineMessageUpdateDataData struct {
 	//
 	// The structure is described below. Required.
 	Chat OnOpenLineMessageUpdateDataDataChat `json:"chat"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1665,6 +1767,8 @@ type OnOpenLineMessageUpdateDataDataIm struct {
 	ChatID b24.Int `json:"chat_id"`
 	// Identifier of the message. Required.
 	MessageID b24.Int `json:"message_id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1686,6 +1790,8 @@ func (v OnOpenLineMessageUpdateDataDataIm) MarshalJSON() ([]byte, error) {
 type OnOpenLineMessageUpdateDataDataMessage struct {
 	// Identifier of the message. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1707,6 +1813,8 @@ func (v OnOpenLineMessageUpdateDataDataMessage) MarshalJSON() ([]byte, error) {
 type OnOpenLineMessageUpdateDataDataChat struct {
 	// Identifier of the chat. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1767,6 +1875,8 @@ type OnSessionFinish struct {
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1789,6 +1899,8 @@ type OnSessionFinishData struct {
 	//
 	// The object structure is described below. Required.
 	Data []OnSessionFinishDataData `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1823,6 +1935,8 @@ type OnSessionFinishDataData struct {
 	//
 	// The structure is described below. Required.
 	User OnSessionFinishDataDataUser `json:"user"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1849,6 +1963,8 @@ type OnSessionFinishDataDataConnector struct {
 	ChatID b24.Int `json:"chat_id"`
 	// User ID in the external system. Required.
 	UserID b24.Int `json:"user_id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1875,6 +1991,8 @@ type OnSessionFinishDataDataSession struct {
 	ParentID b24.Int `json:"parent_id"`
 	// Time until automatic session closure, in minutes. Required.
 	CloseTerm b24.Int `json:"close_term"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1895,6 +2013,8 @@ func (v OnSessionFinishDataDataSession) MarshalJSON() ([]byte, error) {
 type OnSessionFinishDataDataChat struct {
 	// Identifier of the chat. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1915,6 +2035,8 @@ func (v OnSessionFinishDataDataChat) MarshalJSON() ([]byte, error) {
 type OnSessionFinishDataDataUser struct {
 	// User ID in the external system. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1975,6 +2097,8 @@ type OnSessionStart struct {
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1997,6 +2121,8 @@ type OnSessionStartData struct {
 	//
 	// The object structure is described below. Required.
 	Data []OnSessionStartDataData `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2031,6 +2157,8 @@ type OnSessionStartDataData struct {
 	//
 	// The structure is described below. Required.
 	User OnSessionStartDataDataUser `json:"user"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2057,6 +2185,8 @@ type OnSessionStartDataDataConnector struct {
 	ChatID b24.Int `json:"chat_id"`
 	// User ID in the external system. Required.
 	UserID b24.Int `json:"user_id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2083,6 +2213,8 @@ type OnSessionStartDataDataSession struct {
 	ParentID b24.Int `json:"parent_id"`
 	// Time until automatic session closure, in minutes. Required.
 	CloseTerm b24.Int `json:"close_term"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2103,6 +2235,8 @@ func (v OnSessionStartDataDataSession) MarshalJSON() ([]byte, error) {
 type OnSessionStartDataDataChat struct {
 	// Identifier of the chat. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2123,6 +2257,8 @@ func (v OnSessionStartDataDataChat) MarshalJSON() ([]byte, error) {
 type OnSessionStartDataDataUser struct {
 	// User ID in the external system. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

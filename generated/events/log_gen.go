@@ -50,6 +50,8 @@ type OnLiveFeedPostAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -72,6 +74,8 @@ type OnLiveFeedPostAddData struct {
 	//
 	// The structure is described below
 	Fields OnLiveFeedPostAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -92,6 +96,8 @@ func (v OnLiveFeedPostAddData) MarshalJSON() ([]byte, error) {
 type OnLiveFeedPostAddDataFields struct {
 	// Identifier of the message added to the News Feed
 	PostID b24.Int `json:"POST_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -150,6 +156,8 @@ type OnLiveFeedPostDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -172,6 +180,8 @@ type OnLiveFeedPostDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnLiveFeedPostDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -192,6 +202,8 @@ func (v OnLiveFeedPostDeleteData) MarshalJSON() ([]byte, error) {
 type OnLiveFeedPostDeleteDataFields struct {
 	// Identifier of the message deleted from the News Feed
 	PostID b24.Int `json:"POST_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -250,6 +262,8 @@ type OnLiveFeedPostUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -272,6 +286,8 @@ type OnLiveFeedPostUpdateData struct {
 	//
 	// The structure is described below
 	Fields OnLiveFeedPostUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -292,6 +308,8 @@ func (v OnLiveFeedPostUpdateData) MarshalJSON() ([]byte, error) {
 type OnLiveFeedPostUpdateDataFields struct {
 	// Identifier of the modified message in the News Feed
 	PostID b24.Int `json:"POST_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

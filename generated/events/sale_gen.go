@@ -49,6 +49,8 @@ type OnOrderDeleted struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -71,6 +73,8 @@ type OnOrderDeletedData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnOrderDeletedDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -92,6 +96,8 @@ type OnOrderDeletedDataFields struct {
 	// Order identifier. To retrieve all fields of the order by identifier, use the
 	// method sale.order.get. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -149,6 +155,8 @@ type OnOrderEntitySaved struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -171,6 +179,8 @@ type OnOrderEntitySavedData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnOrderEntitySavedDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -192,6 +202,8 @@ type OnOrderEntitySavedDataFields struct {
 	// Order identifier. To retrieve all fields of the order by identifier, use the
 	// method sale.order.get. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -250,6 +262,8 @@ type OnPaymentDeleted struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -272,6 +286,8 @@ type OnPaymentDeletedData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnPaymentDeletedDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -293,6 +309,8 @@ type OnPaymentDeletedDataFields struct {
 	// Identifier of the payment. To retrieve all payment fields by identifier, use
 	// the method sale.payment.get. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -351,6 +369,8 @@ type OnPaymentEntitySaved struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -373,6 +393,8 @@ type OnPaymentEntitySavedData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnPaymentEntitySavedDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -394,6 +416,8 @@ type OnPaymentEntitySavedDataFields struct {
 	// Identifier of the payment. To retrieve all payment fields by identifier, use
 	// the method sale.payment.get. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -453,6 +477,8 @@ type OnPropertyValueDeleted struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -476,6 +502,8 @@ type OnPropertyValueDeletedData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnPropertyValueDeletedDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -499,6 +527,8 @@ type OnPropertyValueDeletedDataFields struct {
 	// property value by identifier, use the method sale.propertyvalue.get.
 	// Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -558,6 +588,8 @@ type OnPropertyValueEntitySaved struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -582,6 +614,8 @@ type OnPropertyValueEntitySavedData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnPropertyValueEntitySavedDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -605,6 +639,8 @@ type OnPropertyValueEntitySavedDataFields struct {
 	// property value by identifier, use the method sale.propertyvalue.get.
 	// Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -662,6 +698,8 @@ type OnSaleBeforeOrderDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -684,6 +722,8 @@ type OnSaleBeforeOrderDeleteData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnSaleBeforeOrderDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -710,6 +750,8 @@ type OnSaleBeforeOrderDeleteDataFields struct {
 	XMLID b24.String `json:"XML_ID"`
 	// Action. For this event, it has a constant value of delete. Required.
 	Action b24.String `json:"ACTION"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -768,6 +810,8 @@ type OnSaleOrderSaved struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -790,6 +834,8 @@ type OnSaleOrderSavedData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnSaleOrderSavedDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -815,6 +861,8 @@ type OnSaleOrderSavedDataFields struct {
 	XMLID b24.String `json:"XML_ID"`
 	// Action. For this event, it has a constant value of save. Required.
 	Action b24.String `json:"ACTION"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -873,6 +921,8 @@ type OnShipmentDeleted struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -895,6 +945,8 @@ type OnShipmentDeletedData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnShipmentDeletedDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -916,6 +968,8 @@ type OnShipmentDeletedDataFields struct {
 	// Identifier of the shipment. To retrieve all fields of the shipment by
 	// identifier, use the method sale.shipment.get. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -974,6 +1028,8 @@ type OnShipmentEntitySaved struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -996,6 +1052,8 @@ type OnShipmentEntitySavedData struct {
 	//
 	// The structure is described below. Required.
 	Fields OnShipmentEntitySavedDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1018,6 +1076,8 @@ type OnShipmentEntitySavedDataFields struct {
 	// Identifier of the shipment. To retrieve all fields of the shipment by
 	// identifier, use the method sale.shipment.get. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -49,6 +49,8 @@ type OnSignB2eDocumentStatusChanged struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -77,6 +79,8 @@ type OnSignB2eDocumentStatusChangedData struct {
 	StatusCode b24.String `json:"statusCode"`
 	// Document status name
 	StatusName b24.String `json:"statusName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -134,6 +138,8 @@ type OnSignB2eMemberStatusChanged struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -164,6 +170,8 @@ type OnSignB2eMemberStatusChangedData struct {
 	StatusCode b24.String `json:"statusCode"`
 	// Name of the participant's status
 	StatusName b24.String `json:"statusName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -222,6 +230,8 @@ type OnSignHcmLinkB2eDocumentSigned struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -246,6 +256,8 @@ type OnSignHcmLinkB2eDocumentSignedData struct {
 	ID b24.Int `json:"id"`
 	// HCM Link company code
 	Company b24.String `json:"company"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -50,6 +50,8 @@ type OnSonetGroupAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -72,6 +74,8 @@ type OnSonetGroupAddData struct {
 	//
 	// The structure is described below
 	Fields OnSonetGroupAddDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -92,6 +96,8 @@ func (v OnSonetGroupAddData) MarshalJSON() ([]byte, error) {
 type OnSonetGroupAddDataFields struct {
 	// Identifier of the new workgroup
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -150,6 +156,8 @@ type OnSonetGroupDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -172,6 +180,8 @@ type OnSonetGroupDeleteData struct {
 	//
 	// The structure is described below
 	Fields OnSonetGroupDeleteDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -192,6 +202,8 @@ func (v OnSonetGroupDeleteData) MarshalJSON() ([]byte, error) {
 type OnSonetGroupDeleteDataFields struct {
 	// Identifier of the deleted workgroup
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -243,6 +255,8 @@ type OnSonetGroupSubjectAdd struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -263,6 +277,8 @@ func (v OnSonetGroupSubjectAdd) MarshalJSON() ([]byte, error) {
 type OnSonetGroupSubjectAddData struct {
 	// Identifier of the created topic
 	ID json.RawMessage `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -315,6 +331,8 @@ type OnSonetGroupSubjectDelete struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -336,6 +354,8 @@ func (v OnSonetGroupSubjectDelete) MarshalJSON() ([]byte, error) {
 type OnSonetGroupSubjectDeleteData struct {
 	// Identifier of the deleted topic
 	ID json.RawMessage `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -388,6 +408,8 @@ type OnSonetGroupSubjectUpdate struct {
 	Ts b24.Time `json:"ts"`
 	// Authorization data and the portal the event comes from.
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -409,6 +431,8 @@ func (v OnSonetGroupSubjectUpdate) MarshalJSON() ([]byte, error) {
 type OnSonetGroupSubjectUpdateData struct {
 	// Identifier of the changed subject
 	ID json.RawMessage `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -467,6 +491,8 @@ type OnSonetGroupUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -489,6 +515,8 @@ type OnSonetGroupUpdateData struct {
 	//
 	// Structure is described below
 	Fields OnSonetGroupUpdateDataFields `json:"FIELDS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -509,6 +537,8 @@ func (v OnSonetGroupUpdateData) MarshalJSON() ([]byte, error) {
 type OnSonetGroupUpdateDataFields struct {
 	// Identifier of the modified workgroup
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

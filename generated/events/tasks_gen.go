@@ -48,6 +48,8 @@ type OnTaskAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -79,6 +81,8 @@ type OnTaskAddData struct {
 	// Whether the task became accessible for reading after the event (detailed
 	// description provided below). Required.
 	IsAccessibleAfter b24.String `json:"IS_ACCESSIBLE_AFTER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -99,6 +103,8 @@ func (v OnTaskAddData) MarshalJSON() ([]byte, error) {
 type OnTaskAddDataFieldsAfter struct {
 	// Created task identifier. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -157,6 +163,8 @@ type OnTaskCommentAdd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -189,6 +197,8 @@ type OnTaskCommentAddData struct {
 	// Whether the task became accessible for reading after the event (detailed
 	// description provided below). Required.
 	IsAccessibleAfter b24.String `json:"IS_ACCESSIBLE_AFTER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -216,6 +226,8 @@ type OnTaskCommentAddDataFieldsAfter struct {
 	// Identifier of the sent message in the task chat, returned when using the new
 	// task detail form with module version tasks 25.700.0
 	MessageID b24.Int `json:"MESSAGE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -274,6 +286,8 @@ type OnTaskCommentDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -306,6 +320,8 @@ type OnTaskCommentDeleteData struct {
 	// Whether the task became accessible for reading after the event (detailed
 	// description provided below). Required.
 	IsAccessibleAfter b24.String `json:"IS_ACCESSIBLE_AFTER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -329,6 +345,8 @@ type OnTaskCommentDeleteDataFieldsBefore struct {
 	ID b24.Int `json:"ID"`
 	// Identifier of the task to which the comment belonged. Required.
 	TaskID b24.Int `json:"TASK_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -354,6 +372,8 @@ type OnTaskCommentDeleteDataFieldsAfter struct {
 	TaskID b24.Int `json:"TASK_ID"`
 	// Action, which in this case will always be DEL. Required.
 	Action b24.String `json:"ACTION"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -412,6 +432,8 @@ type OnTaskCommentUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -444,6 +466,8 @@ type OnTaskCommentUpdateData struct {
 	// Whether the task became accessible for reading after the event (detailed
 	// description provided below). Required.
 	IsAccessibleAfter b24.String `json:"IS_ACCESSIBLE_AFTER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -467,6 +491,8 @@ type OnTaskCommentUpdateDataFieldsBefore struct {
 	ID b24.Int `json:"ID"`
 	// Identifier of the task to which the comment belongs. Required.
 	TaskID b24.Int `json:"TASK_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -492,6 +518,8 @@ type OnTaskCommentUpdateDataFieldsAfter struct {
 	TaskID b24.Int `json:"TASK_ID"`
 	// Action, which in this case will always be EDIT. Required.
 	Action b24.String `json:"ACTION"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -549,6 +577,8 @@ type OnTaskDelete struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -580,6 +610,8 @@ type OnTaskDeleteData struct {
 	// Whether the task became accessible for reading after the event (detailed
 	// description provided below). Required.
 	IsAccessibleAfter b24.String `json:"IS_ACCESSIBLE_AFTER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -600,6 +632,8 @@ func (v OnTaskDeleteData) MarshalJSON() ([]byte, error) {
 type OnTaskDeleteDataFieldsBefore struct {
 	// Identifier of the deleted task. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -657,6 +691,8 @@ type OnTaskUpdate struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -689,6 +725,8 @@ type OnTaskUpdateData struct {
 	// Whether the task became accessible for reading after the event (detailed
 	// description provided below). Required.
 	IsAccessibleAfter b24.String `json:"IS_ACCESSIBLE_AFTER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -709,6 +747,8 @@ func (v OnTaskUpdateData) MarshalJSON() ([]byte, error) {
 type OnTaskUpdateDataFieldsBefore struct {
 	// Identifier of the updated task. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -729,6 +769,8 @@ func (v OnTaskUpdateDataFieldsBefore) MarshalJSON() ([]byte, error) {
 type OnTaskUpdateDataFieldsAfter struct {
 	// Identifier of the updated task. Required.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

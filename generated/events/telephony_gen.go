@@ -51,6 +51,8 @@ type OnExternalCallBackStart struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -83,6 +85,8 @@ type OnExternalCallBackStartData struct {
 	CRMEntityID b24.Int `json:"CRM_ENTITY_ID"`
 	// The number of the external line through which the callback was requested
 	LineNumber b24.String `json:"LINE_NUMBER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -142,6 +146,8 @@ type OnExternalCallStart struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -186,6 +192,8 @@ type OnExternalCallStartData struct {
 	// Identifier of the CRM object, the type of which is specified in
 	// CRM_ENTITY_TYPE
 	CRMEntityID b24.Int `json:"CRM_ENTITY_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -266,6 +274,8 @@ type OnVoximplantCallEnd struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -334,6 +344,8 @@ type OnVoximplantCallEndData struct {
 	CallFailedReason b24.String `json:"CALL_FAILED_REASON"`
 	// Identifier of the CRM activity associated with the call
 	CRMActivityID b24.Int `json:"CRM_ACTIVITY_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -438,6 +450,8 @@ type OnVoximplantCallInit struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -490,6 +504,8 @@ type OnVoximplantCallInitData struct {
 	//
 	// This field is returned when using the telephony application
 	RestAppID b24.Int `json:"REST_APP_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -574,6 +590,8 @@ type OnVoximplantCallStart struct {
 	//
 	// The structure is described below
 	Auth Auth `json:"auth"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -596,6 +614,8 @@ type OnVoximplantCallStartData struct {
 	CallID b24.String `json:"CALL_ID"`
 	// Identifier of the user who answered the call
 	UserID b24.Int `json:"USER_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -73,6 +73,8 @@ func (p *GetParams) validate() error {
 // GetResult is the result of feature.get.
 type GetResult struct {
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -53,6 +53,8 @@ type EmployeeCountParams struct{}
 // EmployeeCountResult is the result of humanresources.employee.count.
 type EmployeeCountResult struct {
 	Total b24.Int `json:"total"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -175,6 +177,8 @@ type EmployeeFieldGetItem struct {
 	Title           b24.String      `json:"title"`
 	Type            b24.String      `json:"type"`
 	ValidationRules json.RawMessage `json:"validationRules"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -194,6 +198,8 @@ func (v EmployeeFieldGetItem) MarshalJSON() ([]byte, error) {
 // EmployeeFieldGetResult is the result of humanresources.employee.field.get.
 type EmployeeFieldGetResult struct {
 	Item *EmployeeFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -316,6 +322,8 @@ type EmployeeFieldListItem struct {
 	Title           b24.String      `json:"title"`
 	Type            b24.String      `json:"type"`
 	ValidationRules json.RawMessage `json:"validationRules"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -335,6 +343,8 @@ func (v EmployeeFieldListItem) MarshalJSON() ([]byte, error) {
 // EmployeeFieldListResult is the result of humanresources.employee.field.list.
 type EmployeeFieldListResult struct {
 	Items []EmployeeFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -399,6 +409,8 @@ type EmployeeMultidepartmentParams struct{}
 type EmployeeMultidepartmentResult struct {
 	// Array of employees who belong to multiple departments
 	Employees []EmployeeMultidepartmentResultEmployees `json:"employees"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -426,6 +438,8 @@ type EmployeeMultidepartmentResultEmployees struct {
 	WorkPosition b24.String `json:"workPosition"`
 	// Array of employee departments
 	Departments []EmployeeMultidepartmentEmployeesDepartments `json:"departments"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -449,6 +463,8 @@ type EmployeeMultidepartmentEmployeesDepartments struct {
 	ID b24.Int `json:"id"`
 	// Department name
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -554,6 +570,8 @@ type EmployeeSearchItem struct {
 	URL          b24.String                      `json:"url"`
 	Departments  []EmployeeSearchItemDepartments `json:"departments"`
 	Teams        json.RawMessage                 `json:"teams"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -575,6 +593,8 @@ func (v EmployeeSearchItem) MarshalJSON() ([]byte, error) {
 type EmployeeSearchItemDepartments struct {
 	ID   b24.Int    `json:"id"`
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -594,6 +614,8 @@ func (v EmployeeSearchItemDepartments) MarshalJSON() ([]byte, error) {
 // EmployeeSearchResult is the result of humanresources.employee.search.
 type EmployeeSearchResult struct {
 	Items []EmployeeSearchItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -680,6 +702,8 @@ type EmployeeSubordinatesResult struct {
 	UserID b24.Int `json:"userId"`
 	// Array of departments with the number of the user's subordinates
 	Departments []EmployeeSubordinatesResultDepartments `json:"departments"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -707,6 +731,8 @@ type EmployeeSubordinatesResultDepartments struct {
 	Role b24.String `json:"role"`
 	// Number of the user's subordinates in the department
 	SubordinatesCount b24.Int `json:"subordinatesCount"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

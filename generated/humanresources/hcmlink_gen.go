@@ -399,6 +399,8 @@ type HcmlinkCompanyListItem struct {
 	Fields []HcmlinkCompanyListItemFields `json:"fields"`
 	// Individual code in the HR system. Returned if userId is passed
 	Person b24.String `json:"person"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -419,6 +421,8 @@ func (v HcmlinkCompanyListItem) MarshalJSON() ([]byte, error) {
 // humanresources.hcmlink.company.list.
 type HcmlinkCompanyListItemData struct {
 	TaxID b24.String `json:"taxId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -462,6 +466,8 @@ type HcmlinkCompanyListItemFields struct {
 	Type HcmlinkCompanyListItemFieldsType `json:"type"`
 	// Field value lifetime in seconds
 	TTL b24.Int `json:"ttl"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -835,6 +841,8 @@ type HcmlinkCompanyUserListItem struct {
 	Data HcmlinkCompanyUserListItemData `json:"data"`
 	// Individual code in the HR system
 	Person b24.String `json:"person"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -855,6 +863,8 @@ func (v HcmlinkCompanyUserListItem) MarshalJSON() ([]byte, error) {
 // humanresources.hcmlink.company.user.list.
 type HcmlinkCompanyUserListItemData struct {
 	TaxID b24.String `json:"taxId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -964,6 +974,8 @@ type HcmlinkEmployeeListItem struct {
 	CreatedAt b24.String `json:"createdAt"`
 	// Modification date in ISO 8601 format
 	UpdatedAt b24.String `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -991,6 +1003,8 @@ type HcmlinkEmployeeListItemEmployees struct {
 	Data HcmlinkEmployeeListItemEmployeesData `json:"data"`
 	// Creation date in ISO 8601 format
 	CreatedAt b24.String `json:"createdAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1011,6 +1025,8 @@ func (v HcmlinkEmployeeListItemEmployees) MarshalJSON() ([]byte, error) {
 // humanresources.hcmlink.employee.list.
 type HcmlinkEmployeeListItemEmployeesData struct {
 	Position b24.String `json:"position"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1229,6 +1245,8 @@ func (v HcmlinkEmployeeSetParamsJobFields) MarshalJSON() ([]byte, error) {
 type HcmlinkEmployeeSetResult struct {
 	Status b24.String      `json:"status"`
 	Errors json.RawMessage `json:"errors"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1465,6 +1483,8 @@ func (v HcmlinkFieldValueSetParamsJobFields) MarshalJSON() ([]byte, error) {
 type HcmlinkFieldValueSetResult struct {
 	Status b24.String      `json:"status"`
 	Errors json.RawMessage `json:"errors"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1577,6 +1597,8 @@ func (p *HcmlinkJobStatusGetParams) validate() error {
 // humanresources.hcmlink.job.status.get.
 type HcmlinkJobStatusGetResult struct {
 	Alive b24.Bool `json:"alive"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -276,6 +276,8 @@ type NodeAddResult struct {
 	Avatar b24.String `json:"avatar"`
 	// Link to the user's profile
 	URL b24.String `json:"url"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -300,6 +302,8 @@ type NodeAddResultMembers struct {
 	URL          b24.String `json:"url"`
 	UserID       b24.Int    `json:"userId"`
 	WorkPosition b24.String `json:"workPosition"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -464,6 +468,8 @@ type NodeChildrenItem struct {
 	XMLID       json.RawMessage `json:"xmlId"`
 	CreatedAt   b24.String      `json:"createdAt"`
 	UpdatedAt   b24.String      `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -483,6 +489,8 @@ func (v NodeChildrenItem) MarshalJSON() ([]byte, error) {
 // NodeChildrenResult is the result of humanresources.node.children.
 type NodeChildrenResult struct {
 	Items []NodeChildrenItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -618,6 +626,8 @@ func (p *NodeCommunicationEditParams) validate() error {
 type NodeCommunicationEditResult struct {
 	// Value true if communications were changed
 	Success b24.Bool `json:"success"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -746,6 +756,8 @@ type NodeCommunicationListResult struct {
 	Collabs []NodeCommunicationListResultCollabs `json:"collabs"`
 	// Number of associated collabs not accessible to the current user
 	CollabsNoAccess b24.Int `json:"collabsNoAccess"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -792,6 +804,8 @@ type NodeCommunicationListResultChats struct {
 	//   - CHANNEL — channel
 	//   - COLLAB — collab
 	Type NodeCommunicationListResultChatsType `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -838,6 +852,8 @@ type NodeCommunicationListResultChannels struct {
 	//   - CHANNEL — channel
 	//   - COLLAB — collab
 	Type NodeCommunicationListResultChannelsType `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -884,6 +900,8 @@ type NodeCommunicationListResultCollabs struct {
 	//   - CHANNEL — channel
 	//   - COLLAB — collab
 	Type NodeCommunicationListResultCollabsType `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1025,6 +1043,8 @@ type NodeCountResult struct {
 	Departments b24.Int `json:"departments"`
 	// Number of teams
 	Teams b24.Int `json:"teams"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1146,6 +1166,8 @@ type NodeEditResult struct {
 	CreatedAt b24.Time `json:"createdAt"`
 	// Date and time of the last update of the department or team.
 	UpdatedAt b24.Time `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1297,6 +1319,8 @@ type NodeFieldGetItem struct {
 	Name  b24.String `json:"name"`
 	Type  b24.String `json:"type"`
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1316,6 +1340,8 @@ func (v NodeFieldGetItem) MarshalJSON() ([]byte, error) {
 // NodeFieldGetResult is the result of humanresources.node.field.get.
 type NodeFieldGetResult struct {
 	Item *NodeFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1446,6 +1472,8 @@ type NodeFieldListItem struct {
 	Title      b24.String `json:"title"`
 	Filterable b24.Bool   `json:"filterable"`
 	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1465,6 +1493,8 @@ func (v NodeFieldListItem) MarshalJSON() ([]byte, error) {
 // NodeFieldListResult is the result of humanresources.node.field.list.
 type NodeFieldListResult struct {
 	Items []NodeFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1585,6 +1615,8 @@ type NodeGetItem struct {
 	CreatedAt   b24.String           `json:"createdAt"`
 	UpdatedAt   b24.String           `json:"updatedAt"`
 	Members     []NodeGetItemMembers `json:"members"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1609,6 +1641,8 @@ type NodeGetItemMembers struct {
 	Role         b24.String `json:"role"`
 	Avatar       b24.String `json:"avatar"`
 	URL          b24.String `json:"url"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1628,6 +1662,8 @@ func (v NodeGetItemMembers) MarshalJSON() ([]byte, error) {
 // NodeGetResult is the result of humanresources.node.get.
 type NodeGetResult struct {
 	Item *NodeGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1799,6 +1835,8 @@ type NodeListItem struct {
 	XMLID       b24.String      `json:"xmlId"`
 	CreatedAt   b24.String      `json:"createdAt"`
 	UpdatedAt   b24.String      `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1818,6 +1856,8 @@ func (v NodeListItem) MarshalJSON() ([]byte, error) {
 // NodeListResult is the result of humanresources.node.list.
 type NodeListResult struct {
 	Items []NodeListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1963,6 +2003,8 @@ func (p *NodeMemberAddParams) validate() error {
 type NodeMemberAddResult struct {
 	// Value true if users were successfully added to the department or team
 	Success b24.Bool `json:"success"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2107,6 +2149,8 @@ type NodeMemberFieldGetItem struct {
 	Name  b24.String `json:"name"`
 	Type  b24.String `json:"type"`
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2127,6 +2171,8 @@ func (v NodeMemberFieldGetItem) MarshalJSON() ([]byte, error) {
 // humanresources.node.member.field.get.
 type NodeMemberFieldGetResult struct {
 	Item *NodeMemberFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2243,6 +2289,8 @@ type NodeMemberFieldListItem struct {
 	Sortable    b24.Bool        `json:"sortable"`
 	Title       b24.String      `json:"title"`
 	Type        b24.String      `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2263,6 +2311,8 @@ func (v NodeMemberFieldListItem) MarshalJSON() ([]byte, error) {
 // humanresources.node.member.field.list.
 type NodeMemberFieldListResult struct {
 	Items []NodeMemberFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2379,6 +2429,8 @@ func (p *NodeMemberMoveParams) validate() error {
 type NodeMemberMoveResult struct {
 	// Value true if users were successfully transferred.
 	Success b24.Bool `json:"success"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2515,6 +2567,8 @@ type NodeMemberRemoveResult struct {
 	UserID b24.Int `json:"userId"`
 	// Reason why the user was not removed
 	Reason b24.String `json:"reason"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2536,6 +2590,8 @@ func (v NodeMemberRemoveResult) MarshalJSON() ([]byte, error) {
 type NodeMemberRemoveResultFailed struct {
 	Reason b24.String `json:"reason"`
 	UserID b24.Int    `json:"userId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2665,6 +2721,8 @@ func (v NodeMemberSetParamsUserIDs) MarshalJSON() ([]byte, error) {
 type NodeMemberSetResult struct {
 	// Value true if the composition of participants was successfully updated.
 	Success b24.Bool `json:"success"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2777,6 +2835,8 @@ type NodeMoveResult struct {
 	CreatedAt b24.Time `json:"createdAt"`
 	// Date and time of the last update of the department or team
 	UpdatedAt b24.Time `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2946,6 +3006,8 @@ type NodeSearchItem struct {
 	CreatedAt b24.Time `json:"createdAt"`
 	// Date and time of the last update of the department
 	UpdatedAt b24.Time `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2965,6 +3027,8 @@ func (v NodeSearchItem) MarshalJSON() ([]byte, error) {
 // NodeSearchResult is the result of humanresources.node.search.
 type NodeSearchResult struct {
 	Items []NodeSearchItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

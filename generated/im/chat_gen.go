@@ -394,6 +394,8 @@ func (p *ChatGetParams) validate() error {
 // ChatGetResult is the result of im.chat.get.
 type ChatGetResult struct {
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -30,6 +30,8 @@ type Counters struct {
 	Dialog map[string]b24.Int `json:"DIALOG"`
 	// Counters for one-on-one dialogs marked as "Unread"
 	DialogUnread json.RawMessage `json:"DIALOG_UNREAD"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -60,6 +62,8 @@ type CountersType struct {
 	Notify b24.Int `json:"NOTIFY"`
 	// Total number of unread messages in the messenger (excluding notifications)
 	Messenger b24.Int `json:"MESSENGER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -25,6 +25,8 @@ type Department struct {
 	// Data about the department head (detailed description). Returned only when
 	// USER_DATA = 'Y'
 	ManagerUserData DepartmentManagerUserData `json:"manager_user_data"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -99,6 +101,8 @@ type DepartmentManagerUserData struct {
 	Website b24.String `json:"website"`
 	// User's email
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -121,6 +125,8 @@ type DepartmentManagerUserDataPhones struct {
 	PersonalMobile b24.String `json:"personal_mobile"`
 	// Internal phone
 	InnerPhone b24.String `json:"inner_phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -199,6 +205,8 @@ type DepartmentEmployees struct {
 	Website b24.String `json:"website"`
 	// User's email
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -221,6 +229,8 @@ type DepartmentEmployeesPhones struct {
 	PersonalMobile b24.String `json:"personal_mobile"`
 	// Internal phone
 	InnerPhone b24.String `json:"inner_phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -299,6 +309,8 @@ type DepartmentManagers struct {
 	Website b24.String `json:"website"`
 	// User's email
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -321,6 +333,8 @@ type DepartmentManagersPhones struct {
 	PersonalMobile b24.String `json:"personal_mobile"`
 	// Internal phone
 	InnerPhone b24.String `json:"inner_phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -93,6 +93,8 @@ type Dialog struct {
 	DialogID b24.String `json:"dialog_id"`
 	// Identifier of the chat
 	ChatID b24.Int `json:"chatId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -133,6 +135,8 @@ type DialogRestrictions struct {
 	Path b24.String `json:"path"`
 	// Text of the link to the chat
 	PathTitle b24.String `json:"path_title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -157,6 +161,8 @@ type DialogEntityLink struct {
 	URL b24.String `json:"url"`
 	// Identifier of the related object
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -187,6 +193,8 @@ type DialogPermissions struct {
 	ManageMessages b24.String `json:"manage_messages"`
 	// Permission to send messages
 	CanPost b24.String `json:"can_post"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -213,6 +221,8 @@ type DialogReadedList struct {
 	MessageID b24.Int `json:"message_id"`
 	// Read date. If not specified, the value is null
 	Date b24.Time `json:"date"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -237,6 +247,8 @@ type DialogLastMessageViews struct {
 	FirstViewers json.RawMessage `json:"first_viewers"`
 	// Number of views
 	CountOfViewers b24.Int `json:"count_of_viewers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -276,6 +288,8 @@ type DialogMessages struct {
 	// The method will return an empty array if a non-existent identifier is
 	// specified in LAST_ID or FIRST_ID
 	Files []DialogMessagesFiles `json:"files"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -317,6 +331,8 @@ type DialogMessagesMessages struct {
 	Params DialogMessagesMessagesParams `json:"params"`
 	// Date of disappearance of the message, null if not set
 	DisappearingDate b24.Time `json:"disappearing_date"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -344,6 +360,8 @@ type DialogMessagesMessagesParams struct {
 	Code json.RawMessage `json:"CODE"`
 	// Indicator of notification sending. Value N — notification is not sent
 	Notify b24.String `json:"NOTIFY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -421,6 +439,8 @@ type DialogMessagesUsers struct {
 	Website b24.String `json:"website"`
 	// User e-mail
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -479,6 +499,8 @@ type DialogMessagesFiles struct {
 	IsVideoNote b24.Bool `json:"isVideoNote"`
 	// Indicator of voice note
 	IsVoiceNote b24.Bool `json:"isVoiceNote"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -501,6 +523,8 @@ type DialogMessagesFilesImage struct {
 	Height b24.Int `json:"height"`
 	// Width of the image in pixels
 	Width b24.Int `json:"width"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -538,6 +562,8 @@ type DialogMessagesFilesViewerAttrs struct {
 	Title b24.String `json:"title"`
 	// Available actions with the file in JSON format
 	Actions b24.String `json:"actions"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -559,6 +585,8 @@ type DialogMessagesFilesMediaURL struct {
 	// Links for file preview. The keys of the object are the dimensions of the
 	// image in pixels
 	Preview map[string]b24.String `json:"preview"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -919,6 +947,8 @@ type DialogMessagesSearchResult struct {
 	// Used as a supplementary reference to result.reactions.reactionUsers,
 	// contains id, name, avatar
 	UsersShort json.RawMessage `json:"usersShort"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -971,6 +1001,8 @@ type DialogMessagesSearchResultMessages struct {
 	ViewedCount b24.Int `json:"viewedCount"`
 	// Service data of the message block. Can be null
 	Block json.RawMessage `json:"block"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1046,6 +1078,8 @@ type DialogMessagesSearchResultUsers struct {
 	Website b24.String `json:"website"`
 	// User's e-mail
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1067,6 +1101,8 @@ func (v DialogMessagesSearchResultUsers) MarshalJSON() ([]byte, error) {
 type DialogMessagesSearchResultUsersPhones struct {
 	InnerPhone     b24.String `json:"inner_phone"`
 	PersonalMobile b24.String `json:"personal_mobile"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1119,6 +1155,8 @@ type DialogMessagesSearchResultAdditionalMessages struct {
 	ViewedCount b24.Int `json:"viewedCount"`
 	// Service data of the message block. Can be null
 	Block json.RawMessage `json:"block"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1146,6 +1184,8 @@ type DialogMessagesSearchResultReactions struct {
 	ReactionUsers json.RawMessage `json:"reactionUsers"`
 	// Reactions of the current user
 	OwnReactions json.RawMessage `json:"ownReactions"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1166,6 +1206,8 @@ func (v DialogMessagesSearchResultReactions) MarshalJSON() ([]byte, error) {
 // of im.dialog.messages.search.
 type DialogMessagesSearchResultTariffRestrictions struct {
 	IsHistoryLimitExceeded b24.Bool `json:"isHistoryLimitExceeded"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1561,6 +1603,8 @@ type DialogUsersListItem struct {
 	Website b24.String `json:"website"`
 	// User's email
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1585,6 +1629,8 @@ type DialogUsersListItemPhones struct {
 	PersonalMobile b24.String `json:"personal_mobile"`
 	// Home phone
 	PersonalPhone b24.String `json:"personal_phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

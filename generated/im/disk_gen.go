@@ -105,6 +105,8 @@ type DiskFileCommitResult struct {
 	FileModels DiskFileCommitResultFileModels `json:"FILE_MODELS"`
 	// Identifier of the message with files
 	MessageID b24.Int `json:"MESSAGE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -124,6 +126,8 @@ func (v DiskFileCommitResult) MarshalJSON() ([]byte, error) {
 // DiskFileCommitResultFiles is the FILES value of im.disk.file.commit.
 type DiskFileCommitResultFiles struct {
 	Upload5249 DiskFileCommitResultFilesUpload5249 `json:"upload5249"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list, among them upload{id} (file
 	// object, where id — identifier of the upload file (detailed description)).
 	Extra b24.Fields `json:"-"`
@@ -164,6 +168,8 @@ type DiskFileCommitResultFilesUpload5249 struct {
 	URLPreview      b24.String                                     `json:"urlPreview"`
 	URLShow         b24.String                                     `json:"urlShow"`
 	ViewerAttrs     DiskFileCommitResultFilesUpload5249ViewerAttrs `json:"viewerAttrs"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -185,6 +191,8 @@ func (v DiskFileCommitResultFilesUpload5249) MarshalJSON() ([]byte, error) {
 type DiskFileCommitResultFilesUpload5249Image struct {
 	Height b24.Number `json:"height"`
 	Width  b24.Number `json:"width"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -205,6 +213,8 @@ func (v DiskFileCommitResultFilesUpload5249Image) MarshalJSON() ([]byte, error) 
 // im.disk.file.commit.
 type DiskFileCommitResultFilesUpload5249MediaURL struct {
 	Preview json.RawMessage `json:"preview"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -233,6 +243,8 @@ type DiskFileCommitResultFilesUpload5249ViewerAttrs struct {
 	ViewerGroupBy b24.String `json:"viewerGroupBy"`
 	ViewerResized b24.String `json:"viewerResized"`
 	ViewerType    b24.String `json:"viewerType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -253,6 +265,8 @@ func (v DiskFileCommitResultFilesUpload5249ViewerAttrs) MarshalJSON() ([]byte, e
 // im.disk.file.commit.
 type DiskFileCommitResultFileModels struct {
 	Upload5249 DiskFileCommitResultFileModelsUpload5249 `json:"upload5249"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list, among them upload{id} (file model
 	// object, where id — identifier of the upload file (detailed…).
 	Extra b24.Fields `json:"-"`
@@ -294,6 +308,8 @@ type DiskFileCommitResultFileModelsUpload5249 struct {
 	UpdateTime           json.RawMessage                               `json:"updateTime"`
 	UpdatedBy            b24.String                                    `json:"updatedBy"`
 	XMLID                json.RawMessage                               `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -316,6 +332,8 @@ type DiskFileCommitResultFileModelsUpload5249Links struct {
 	Download   b24.String `json:"download"`
 	Preview    b24.String `json:"preview"`
 	ShowInGrid b24.String `json:"showInGrid"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -486,6 +504,8 @@ type DiskFileSaveResult struct {
 	Folder DiskFileSaveResultFolder `json:"folder"`
 	// The saved file (detailed description)
 	File DiskFileSaveResultFile `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -508,6 +528,8 @@ type DiskFileSaveResultFolder struct {
 	ID b24.Int `json:"id"`
 	// Folder name — *Saved Files*
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -530,6 +552,8 @@ type DiskFileSaveResultFile struct {
 	ID b24.Int `json:"id"`
 	// Name of the saved file
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -601,6 +625,8 @@ type DiskFolderGetParams struct {
 type DiskFolderGetResult struct {
 	// Identifier of the chat file storage folder
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

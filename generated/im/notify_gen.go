@@ -28,6 +28,8 @@ type NotifyRecord struct {
 	//
 	// The structure of the object is described in detail below
 	Users []NotifyRecordUsers `json:"users"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -77,6 +79,8 @@ type NotifyRecordNotifications struct {
 	NotifyButtons b24.String `json:"notify_buttons"`
 	// Additional parameters of the notification
 	Params json.RawMessage `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -151,6 +155,8 @@ type NotifyRecordUsers struct {
 	Website b24.String `json:"website"`
 	// User's email
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -175,6 +181,8 @@ type NotifyRecordUsersPhones struct {
 	PersonalMobile b24.String `json:"personal_mobile"`
 	// Internal phone
 	InnerPhone b24.String `json:"inner_phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -205,6 +213,8 @@ type NotifySchema struct {
 	//
 	// The structure of the list item is described in detail below
 	List []NotifySchemaList `json:"LIST"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -227,6 +237,8 @@ type NotifySchemaList struct {
 	ID b24.String `json:"ID"`
 	// The name of the notification type
 	Name b24.String `json:"NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -430,6 +442,8 @@ func (p *NotifyAnswerParams) validate() error {
 // NotifyAnswerResult is the result of im.notify.answer.
 type NotifyAnswerResult struct {
 	ResultMessage []b24.String `json:"result_message"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -517,6 +531,8 @@ func (p *NotifyConfirmParams) validate() error {
 // NotifyConfirmResult is the result of im.notify.confirm.
 type NotifyConfirmResult struct {
 	ResultMessage []b24.String `json:"result_message"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -749,6 +765,8 @@ type NotifyHistorySearchResult struct {
 	//
 	// The structure of the object is described in detail below
 	Users []NotifyHistorySearchResultUsers `json:"users"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -799,6 +817,8 @@ type NotifyHistorySearchResultNotifications struct {
 	NotifyButtons b24.String `json:"notify_buttons"`
 	// Additional parameters of the notification
 	Params json.RawMessage `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -874,6 +894,8 @@ type NotifyHistorySearchResultUsers struct {
 	Website b24.String `json:"website"`
 	// User's email
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -899,6 +921,8 @@ type NotifyHistorySearchResultUsersPhones struct {
 	PersonalMobile b24.String `json:"personal_mobile"`
 	// Internal phone
 	InnerPhone b24.String `json:"inner_phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1097,6 +1121,8 @@ type NotifyReadAllResult struct {
 	Result b24.Bool `json:"result"`
 	// Current value of the unread notifications counter after the operation
 	NewCounter b24.Int `json:"newCounter"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1218,6 +1244,8 @@ type NotifySchemaGetParams struct{}
 // NotifySchemaGetResult is the result of im.notify.schema.get.
 type NotifySchemaGetResult struct {
 	Tasks *NotifySchema `json:"tasks"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -60,6 +60,8 @@ type Recent struct {
 	Copilot RecentCopilot `json:"copilot"`
 	// Auto-deletion settings for messages by chats
 	MessagesAutoDeleteConfigs json.RawMessage `json:"messagesAutoDeleteConfigs"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -82,6 +84,8 @@ type RecentAvatar struct {
 	URL b24.String `json:"url"`
 	// Color of the dialog in HEX format
 	Color b24.String `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -118,6 +122,8 @@ type RecentMessage struct {
 	Status b24.String `json:"status"`
 	// External identifier of the message. If not set, the value is null
 	UUID b24.String `json:"uuid"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -176,6 +182,8 @@ type RecentUser struct {
 	MobileLastDate b24.Time `json:"mobile_last_date"`
 	// Date until which the user is on vacation, in ATOM format. If not set, false
 	Absent b24.Time `json:"absent"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -250,6 +258,8 @@ type RecentChat struct {
 	Permissions RecentChatPermissions `json:"permissions"`
 	// Indicator of the chat's public status
 	Public b24.String `json:"public"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -286,6 +296,8 @@ type RecentChatRestrictions struct {
 	Send b24.Bool `json:"send"`
 	// Availability of viewing the list of participants
 	UserList b24.Bool `json:"user_list"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -310,6 +322,8 @@ type RecentChatEntityLink struct {
 	URL b24.String `json:"url"`
 	// Identifier of the related object
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -340,6 +354,8 @@ type RecentChatPermissions struct {
 	ManageMessages b24.String `json:"manage_messages"`
 	// Permission to send messages
 	CanPost b24.String `json:"can_post"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -392,6 +408,8 @@ type RecentItems struct {
 	Lines RecentItemsLines `json:"lines"`
 	// Additional parameters of the record
 	Options json.RawMessage `json:"options"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -414,6 +432,8 @@ type RecentItemsAvatar struct {
 	URL b24.String `json:"url"`
 	// Color of the dialog in HEX format
 	Color b24.String `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -450,6 +470,8 @@ type RecentItemsMessage struct {
 	Sticker b24.Int `json:"sticker"`
 	// External identifier of the message. If not set, the value is null
 	UUID b24.String `json:"uuid"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -524,6 +546,8 @@ type RecentItemsUser struct {
 	Website b24.String `json:"website"`
 	// User's email
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -596,6 +620,8 @@ type RecentItemsChat struct {
 	Permissions RecentItemsChatPermissions `json:"permissions"`
 	// Indicator of the chat's public status
 	Public b24.String `json:"public"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -632,6 +658,8 @@ type RecentItemsChatRestrictions struct {
 	Send b24.Bool `json:"send"`
 	// Availability of viewing the list of participants
 	UserList b24.Bool `json:"user_list"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -656,6 +684,8 @@ type RecentItemsChatEntityLink struct {
 	URL b24.String `json:"url"`
 	// Identifier of the related object
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -686,6 +716,8 @@ type RecentItemsChatPermissions struct {
 	ManageMessages b24.String `json:"manage_messages"`
 	// Permission to send messages
 	CanPost b24.String `json:"can_post"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -710,6 +742,8 @@ type RecentItemsLines struct {
 	Status b24.Int `json:"status"`
 	// Date of open line creation in ATOM format
 	DateCreate b24.Time `json:"date_create"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -736,6 +770,8 @@ type RecentCopilot struct {
 	Roles json.RawMessage `json:"roles"`
 	// List of recommended BitrixGPT roles
 	RecommendedRoles json.RawMessage `json:"recommendedRoles"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

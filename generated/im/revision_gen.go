@@ -23,6 +23,8 @@ type Revision struct {
 	Desktop b24.Int `json:"desktop"`
 	// Additional compatibility field, duplicates result.mobile
 	ImRevisionMobile b24.Int `json:"im_revision_mobile"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

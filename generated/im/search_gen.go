@@ -33,6 +33,8 @@ type SearchLast struct {
 	//
 	// The structure of the object is described in detail below
 	Chat SearchLastChat `json:"chat"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -55,6 +57,8 @@ type SearchLastAvatar struct {
 	URL b24.String `json:"url"`
 	// Color in HEX format
 	Color b24.String `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -129,6 +133,8 @@ type SearchLastUser struct {
 	Website b24.String `json:"website"`
 	// User's email
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -153,6 +159,8 @@ type SearchLastUserPhones struct {
 	PersonalMobile b24.String `json:"personal_mobile"`
 	// Internal phone
 	InnerPhone b24.String `json:"inner_phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -201,6 +209,8 @@ type SearchLastChat struct {
 	DateCreate b24.String `json:"date_create"`
 	// Message type
 	MessageType b24.String `json:"message_type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -354,6 +364,8 @@ type SearchChatListItem struct {
 	Permissions SearchChatListItemPermissions `json:"permissions"`
 	// Indicates if the chat is new
 	IsNew b24.Bool `json:"is_new"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -395,6 +407,8 @@ type SearchChatListItemRestrictions struct {
 	Path b24.String `json:"path"`
 	// Link text for navigating via path. This field is available along with path
 	PathTitle b24.String `json:"path_title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -417,6 +431,8 @@ type SearchChatListItemPublic struct {
 	Code b24.String `json:"code"`
 	// Public link to the chat
 	Link b24.String `json:"link"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -442,6 +458,8 @@ type SearchChatListItemEntityLink struct {
 	URL b24.String `json:"url"`
 	// Identifier of the related object
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -473,6 +491,8 @@ type SearchChatListItemPermissions struct {
 	ManageMessages b24.String `json:"manage_messages"`
 	// Permission to send messages
 	CanPost b24.String `json:"can_post"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -593,6 +613,8 @@ type SearchDepartmentListItem struct {
 	//
 	// The structure of the manager object is described in detail below
 	ManagerUserData SearchDepartmentListItemManagerUserData `json:"manager_user_data"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -668,6 +690,8 @@ type SearchDepartmentListItemManagerUserData struct {
 	Website b24.String `json:"website"`
 	// User's email
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -693,6 +717,8 @@ type SearchDepartmentListItemManagerUserDataPhones struct {
 	PersonalMobile b24.String `json:"personal_mobile"`
 	// Internal phone
 	InnerPhone b24.String `json:"inner_phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

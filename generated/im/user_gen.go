@@ -69,6 +69,8 @@ type User struct {
 	Website b24.String `json:"website"`
 	// User's email
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -93,6 +95,8 @@ type UserPhones struct {
 	PersonalMobile b24.String `json:"personal_mobile"`
 	// Internal phone
 	InnerPhone b24.String `json:"inner_phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -171,6 +175,8 @@ type UserList struct {
 	Website b24.String `json:"website"`
 	// User's email
 	Email b24.String `json:"email"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -195,6 +201,8 @@ type UserListPhones struct {
 	PersonalMobile b24.String `json:"personal_mobile"`
 	// Internal phone
 	InnerPhone b24.String `json:"inner_phone"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

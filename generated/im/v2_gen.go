@@ -19,6 +19,8 @@ type V2Event struct {
 	NextOffset b24.Int `json:"nextOffset"`
 	// true if there are more unprocessed events
 	HasMore b24.Bool `json:"hasMore"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -45,6 +47,8 @@ type V2EventEvents struct {
 	Date b24.Time `json:"date"`
 	// Event data. Format depends on the event type: event descriptions
 	Data json.RawMessage `json:"data"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -253,6 +257,8 @@ type V2FileDownloadResult struct {
 	// One-time link to download the file. The link contains an authorization
 	// token, reuse is not guaranteed
 	DownloadURL b24.String `json:"downloadUrl"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -382,6 +388,8 @@ type V2FileUploadResult struct {
 	MessageID b24.Int `json:"messageId"`
 	// Data of the uploaded file (detailed description)
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -51,6 +51,8 @@ type Dialog struct {
 	ManagerList      []b24.Int              `json:"manager_list"`
 	LastMessageViews DialogLastMessageViews `json:"last_message_views"`
 	DialogID         b24.String             `json:"dialog_id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -78,6 +80,8 @@ type DialogRestrictions struct {
 	LeaveOwner b24.Bool `json:"leave_owner"`
 	Send       b24.Bool `json:"send"`
 	UserList   b24.Bool `json:"user_list"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -99,6 +103,8 @@ type DialogEntityLink struct {
 	Type b24.String `json:"type"`
 	URL  b24.String `json:"url"`
 	ID   b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -123,6 +129,8 @@ type DialogPermissions struct {
 	ManageSettings    b24.String `json:"manage_settings"`
 	ManageMessages    b24.String `json:"manage_messages"`
 	CanPost           b24.String `json:"can_post"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -145,6 +153,8 @@ type DialogReadedList struct {
 	UserName  b24.String      `json:"user_name"`
 	MessageID b24.Int         `json:"message_id"`
 	Date      json.RawMessage `json:"date"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -166,6 +176,8 @@ type DialogLastMessageViews struct {
 	MessageID      b24.Int                              `json:"message_id"`
 	FirstViewers   []DialogLastMessageViewsFirstViewers `json:"first_viewers"`
 	CountOfViewers b24.Int                              `json:"count_of_viewers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -188,6 +200,8 @@ type DialogLastMessageViewsFirstViewers struct {
 	UserID   b24.Int    `json:"user_id"`
 	UserName b24.String `json:"user_name"`
 	Date     b24.String `json:"date"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

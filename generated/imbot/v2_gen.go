@@ -23,6 +23,8 @@ type V2Bot struct {
 	Bots []V2BotBots `json:"bots"`
 	// Is there a next page
 	HasNextPage b24.Bool `json:"hasNextPage"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -37,6 +39,16 @@ func (v *V2Bot) UnmarshalJSON(data []byte) error {
 func (v V2Bot) MarshalJSON() ([]byte, error) {
 	type plain V2Bot
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// V2BotInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; V2BotInput.SendUnchanged sends them all.
+func (v V2Bot) Input() V2BotInput {
+	var in V2BotInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // V2BotBot is the bot value of imbot.v2.Bot.
@@ -69,6 +81,8 @@ type V2BotBot struct {
 	CountChat b24.Int `json:"countChat"`
 	// Number of users interacting with the bot
 	CountUser b24.Int `json:"countUser"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -129,6 +143,8 @@ type V2BotUsers struct {
 	Departments json.RawMessage `json:"departments"`
 	// List of phones
 	Phones json.RawMessage `json:"phones"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -175,6 +191,8 @@ type V2BotBots struct {
 	CountChat b24.Int `json:"countChat"`
 	// Number of users who interacted with the bot
 	CountUser b24.Int `json:"countUser"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -194,7 +212,8 @@ func (v V2BotBots) MarshalJSON() ([]byte, error) {
 // V2BotInput is the write form of V2Bot: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. V2Bot.Input() builds one from a read value that sends only the
+// fields changed after it.
 type V2BotInput struct {
 	// Properties of the bot's profile. Parameter descriptions are below
 	Properties *V2BotInputProperties `json:"properties,omitzero"`
@@ -218,6 +237,8 @@ type V2BotInput struct {
 	//
 	// More details in the section BotToken Rotation
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -303,6 +324,8 @@ type V2Chat struct {
 	MuteList json.RawMessage `json:"muteList"`
 	// Array of chat manager IDs
 	ManagerList json.RawMessage `json:"managerList"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -319,10 +342,21 @@ func (v V2Chat) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// V2ChatInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; V2ChatInput.SendUnchanged sends them all.
+func (v V2Chat) Input() V2ChatInput {
+	var in V2ChatInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // V2ChatInput is the write form of V2Chat: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. V2Chat.Input() builds one from a read value that sends only the
+// fields changed after it.
 type V2ChatInput struct {
 	// Chat title
 	Title b24.Opt[string] `json:"title,omitzero"`
@@ -345,6 +379,8 @@ type V2ChatInput struct {
 	OwnerID b24.Opt[b24.Int] `json:"ownerId,omitzero"`
 	// First message in the chat
 	Message b24.Opt[string] `json:"message,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -374,6 +410,8 @@ type V2Event struct {
 	NextOffset b24.Int `json:"nextOffset"`
 	// true if there are more unprocessed events
 	HasMore b24.Bool `json:"hasMore"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -400,6 +438,8 @@ type V2EventEvents struct {
 	Date b24.Time `json:"date"`
 	// Event data. Format depends on the event type: event descriptions
 	Data json.RawMessage `json:"data"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -431,6 +471,8 @@ type V2Revision struct {
 	Mobile b24.Int `json:"mobile"`
 	// Revision of the desktop application protocol
 	Desktop b24.Int `json:"desktop"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -821,6 +863,8 @@ func (p *V2BotUnregisterParams) validate() error {
 type V2BotUnregisterResult struct {
 	// true if deletion was successful
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -982,6 +1026,8 @@ type V2ChatAddResult struct {
 	Chat V2ChatAddResultChat `json:"chat"`
 	// Array of chat participants (detailed description)
 	Users []V2ChatAddResultUsers `json:"users"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1026,6 +1072,8 @@ type V2ChatAddResultChat struct {
 	MuteList json.RawMessage `json:"muteList"`
 	// Array of chat managers' IDs
 	ManagerList json.RawMessage `json:"managerList"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1065,6 +1113,8 @@ type V2ChatAddResultUsers struct {
 	Status           b24.String   `json:"status"`
 	Type             b24.String   `json:"type"`
 	WorkPosition     b24.String   `json:"workPosition"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1160,6 +1210,8 @@ func (p *V2ChatGetParams) validate() error {
 // V2ChatGetResult is the result of imbot.v2.Chat.get.
 type V2ChatGetResult struct {
 	Chat *V2Chat `json:"chat"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1264,6 +1316,8 @@ func (p *V2ChatInputActionNotifyParams) validate() error {
 type V2ChatInputActionNotifyResult struct {
 	// true if the indicator was sent successfully
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1356,6 +1410,8 @@ func (p *V2ChatLeaveParams) validate() error {
 type V2ChatLeaveResult struct {
 	// true if successfully left the chat
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1459,6 +1515,8 @@ func (p *V2ChatManagerAddParams) validate() error {
 type V2ChatManagerAddResult struct {
 	// true if managers were successfully added
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1564,6 +1622,8 @@ func (p *V2ChatManagerDeleteParams) validate() error {
 type V2ChatManagerDeleteResult struct {
 	// true if managers were successfully removed
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1663,6 +1723,8 @@ func (p *V2ChatMessageDeleteParams) validate() error {
 type V2ChatMessageDeleteResult struct {
 	// true if deletion was successful
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1759,6 +1821,8 @@ type V2ChatMessageGetResult struct {
 	Message V2ChatMessageGetResultMessage `json:"message"`
 	// Author of the message (detailed description)
 	User V2ChatMessageGetResultUser `json:"user"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1798,6 +1862,8 @@ type V2ChatMessageGetResultMessage struct {
 	Params json.RawMessage `json:"params"`
 	// Message viewed by other participants
 	ViewedByOthers b24.Bool `json:"viewedByOthers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1821,6 +1887,8 @@ type V2ChatMessageGetResultUser struct {
 	ID     b24.Int    `json:"id"`
 	Name   b24.String `json:"name"`
 	Type   b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1933,6 +2001,8 @@ type V2ChatMessageGetContextResult struct {
 	HasPrevPage b24.Bool `json:"hasPrevPage"`
 	// Are there later messages
 	HasNextPage b24.Bool `json:"hasNextPage"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1972,6 +2042,8 @@ type V2ChatMessageGetContextResultMessages struct {
 	Params json.RawMessage `json:"params"`
 	// Message viewed by other participants
 	ViewedByOthers b24.Bool `json:"viewedByOthers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1996,6 +2068,8 @@ type V2ChatMessageGetContextResultUsers struct {
 	ID     b24.Int    `json:"id"`
 	Name   b24.String `json:"name"`
 	Type   b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2104,6 +2178,8 @@ func (p *V2ChatMessageReactionAddParams) validate() error {
 type V2ChatMessageReactionAddResult struct {
 	// true if the reaction was successfully added
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2211,6 +2287,8 @@ func (p *V2ChatMessageReactionDeleteParams) validate() error {
 type V2ChatMessageReactionDeleteResult struct {
 	// true if the reaction was successfully removed
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2319,6 +2397,8 @@ type V2ChatMessageReadResult struct {
 	Counter b24.Int `json:"counter"`
 	// Array of IDs of viewed messages
 	ViewedMessages []b24.Int `json:"viewedMessages"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2484,6 +2564,8 @@ type V2ChatMessageSendResult struct {
 	ID b24.Int `json:"id"`
 	// UUID → ID mapping for forwarded messages
 	UUIDMap json.RawMessage `json:"uuidMap"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2610,6 +2692,8 @@ func (v V2ChatMessageUpdateParamsFields) MarshalJSON() ([]byte, error) {
 type V2ChatMessageUpdateResult struct {
 	// true if the update was successful
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2712,6 +2796,8 @@ func (p *V2ChatSetOwnerParams) validate() error {
 type V2ChatSetOwnerResult struct {
 	// true if the owner change was successful
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2814,6 +2900,8 @@ func (p *V2ChatTextFieldEnabledParams) validate() error {
 type V2ChatTextFieldEnabledResult struct {
 	// true if the setting was successfully updated
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2911,6 +2999,8 @@ func (p *V2ChatUpdateParams) validate() error {
 type V2ChatUpdateResult struct {
 	// true if the update was successful
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3013,6 +3103,8 @@ func (p *V2ChatUserAddParams) validate() error {
 type V2ChatUserAddResult struct {
 	// true if added successfully
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3116,6 +3208,8 @@ func (p *V2ChatUserDeleteParams) validate() error {
 type V2ChatUserDeleteResult struct {
 	// true if deletion was successful
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3239,6 +3333,8 @@ type V2ChatUserListItem struct {
 	Status           b24.String   `json:"status"`
 	Type             b24.String   `json:"type"`
 	WorkPosition     b24.String   `json:"workPosition"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3382,6 +3478,8 @@ func (v V2CommandAnswerParamsFields) MarshalJSON() ([]byte, error) {
 type V2CommandAnswerResult struct {
 	// true if the response was successfully sent
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3485,6 +3583,8 @@ type V2CommandListItem struct {
 	Category b24.String `json:"category"`
 	// Context of command usage
 	Context b24.String `json:"context"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3504,6 +3604,8 @@ func (v V2CommandListItem) MarshalJSON() ([]byte, error) {
 // V2CommandListResult is the result of imbot.v2.Command.list.
 type V2CommandListResult struct {
 	Commands []V2CommandListItem `json:"commands"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3649,6 +3751,8 @@ type V2CommandRegisterCommandRecord struct {
 	Hidden b24.Bool `json:"hidden"`
 	// Command available to extranet users
 	ExtranetSupport b24.Bool `json:"extranetSupport"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3668,6 +3772,8 @@ func (v V2CommandRegisterCommandRecord) MarshalJSON() ([]byte, error) {
 // V2CommandRegisterResult is the result of imbot.v2.Command.register.
 type V2CommandRegisterResult struct {
 	Command *V2CommandRegisterCommandRecord `json:"command"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3761,6 +3867,8 @@ func (p *V2CommandUnregisterParams) validate() error {
 type V2CommandUnregisterResult struct {
 	// true if deletion was successful
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3907,6 +4015,8 @@ type V2CommandUpdateCommandRecord struct {
 	Hidden b24.Bool `json:"hidden"`
 	// Command available to extranet users
 	ExtranetSupport b24.Bool `json:"extranetSupport"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3926,6 +4036,8 @@ func (v V2CommandUpdateCommandRecord) MarshalJSON() ([]byte, error) {
 // V2CommandUpdateResult is the result of imbot.v2.Command.update.
 type V2CommandUpdateResult struct {
 	Command *V2CommandUpdateCommandRecord `json:"command"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4108,6 +4220,8 @@ type V2FileDownloadResult struct {
 	// One-time link to download the file. The link contains an authorization
 	// token, reuse is not guaranteed
 	DownloadURL b24.String `json:"downloadUrl"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4253,6 +4367,8 @@ type V2FileUploadResult struct {
 	ChatID b24.Int `json:"chatId"`
 	// Dialog ID
 	DialogID b24.String `json:"dialogId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

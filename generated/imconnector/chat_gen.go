@@ -99,6 +99,8 @@ type ChatNameSetResult struct {
 	Success b24.Bool `json:"SUCCESS"`
 	// Contains the RESULT object with parameters of the new chat name
 	Data ChatNameSetResultData `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -118,6 +120,8 @@ func (v ChatNameSetResult) MarshalJSON() ([]byte, error) {
 // ChatNameSetResultData is the DATA value of imconnector.chat.name.set.
 type ChatNameSetResultData struct {
 	Result json.RawMessage `json:"RESULT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -195,6 +195,8 @@ type DeleteMessagesResult struct {
 	//
 	// The structure of the object is described in detail below
 	Data DeleteMessagesResultData `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -217,6 +219,8 @@ type DeleteMessagesResultData struct {
 	//
 	// The structure of each element is described in detail below
 	Result []DeleteMessagesResultDataResult `json:"RESULT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -246,6 +250,8 @@ type DeleteMessagesResultDataResult struct {
 	Success b24.Bool `json:"SUCCESS"`
 	// Array of error texts for the current element, returned when SUCCESS = false
 	Errors json.RawMessage `json:"ERRORS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -273,6 +279,8 @@ type DeleteMessagesResultDataResultMessage struct {
 	Text b24.String `json:"text"`
 	// Array of message files, if this field was provided in the input data
 	Files json.RawMessage `json:"files"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -298,6 +306,8 @@ type DeleteMessagesResultDataResultChat struct {
 	// Description of the chat. This field is returned if a url link was provided
 	// in MESSAGES[].chat
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -54,6 +54,8 @@ type ListResult struct {
 	Telegrambot b24.String `json:"telegrambot"`
 	Network     b24.String `json:"network"`
 	Myconnector b24.String `json:"myconnector"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -202,6 +202,8 @@ type RegisterResult struct {
 	Error b24.String `json:"error"`
 	// Error description. Returned when result = false
 	ErrorDescription b24.String `json:"error_description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

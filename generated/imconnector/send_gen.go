@@ -281,6 +281,8 @@ type SendMessagesResult struct {
 	//
 	// The structure of the object is described in detail below
 	Data SendMessagesResultData `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -303,6 +305,8 @@ type SendMessagesResultData struct {
 	//
 	// The structure of the element is described in detail below
 	Result []SendMessagesResultDataResult `json:"RESULT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -338,6 +342,8 @@ type SendMessagesResultDataResult struct {
 	// Information about the open line session, returned if available (detailed
 	// description)
 	Session SendMessagesResultDataResultSession `json:"session"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -365,6 +371,8 @@ type SendMessagesResultDataResultMessage struct {
 	Text b24.String `json:"text"`
 	// An array of message files
 	Files json.RawMessage `json:"files"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -390,6 +398,8 @@ type SendMessagesResultDataResultChat struct {
 	Name b24.String `json:"name"`
 	// Description of the chat, e.g., link to the original post
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -413,6 +423,8 @@ type SendMessagesResultDataResultExtraField struct {
 	SkipPhoneValidate b24.String `json:"skip_phone_validate"`
 	// Indicates the CRM tracker is disabled, returned when the value is Y
 	DisableTracker b24.String `json:"disable_tracker"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -436,6 +448,8 @@ type SendMessagesResultDataResultSession struct {
 	ID b24.String `json:"ID"`
 	// Chat ID in Bitrix24
 	ChatID b24.String `json:"CHAT_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -634,6 +648,8 @@ type SendStatusDeliveryResult struct {
 	Success b24.Bool `json:"SUCCESS"`
 	// Empty array upon successful processing
 	Data json.RawMessage `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -830,6 +846,8 @@ type SendStatusReadingResult struct {
 	Success b24.Bool `json:"SUCCESS"`
 	// Empty array upon successful processing
 	Data json.RawMessage `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

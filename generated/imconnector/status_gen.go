@@ -79,6 +79,8 @@ type StatusResult struct {
 	Configured b24.Bool `json:"CONFIGURED"`
 	// The final status of the connector's availability
 	Status b24.Bool `json:"STATUS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -68,6 +68,8 @@ func (p *UnregisterParams) validate() error {
 // UnregisterResult is the result of imconnector.unregister.
 type UnregisterResult struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -247,6 +247,8 @@ type UpdateMessagesResult struct {
 	//
 	// The structure of the object is described in detail below
 	Data UpdateMessagesResultData `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -269,6 +271,8 @@ type UpdateMessagesResultData struct {
 	//
 	// The structure of the element is described in detail below
 	Result []UpdateMessagesResultDataResult `json:"RESULT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -300,6 +304,8 @@ type UpdateMessagesResultDataResult struct {
 	Success b24.Bool `json:"SUCCESS"`
 	// Array of error texts for the current element, returned when SUCCESS = false
 	Errors json.RawMessage `json:"ERRORS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -327,6 +333,8 @@ type UpdateMessagesResultDataResultMessage struct {
 	Text b24.String `json:"text"`
 	// Array of message files
 	Files json.RawMessage `json:"files"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -352,6 +360,8 @@ type UpdateMessagesResultDataResultChat struct {
 	Name b24.String `json:"name"`
 	// Description of the chat, for example, a link to the original post
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -375,6 +385,8 @@ type UpdateMessagesResultDataResultExtraField struct {
 	SkipPhoneValidate b24.String `json:"skip_phone_validate"`
 	// Indicates the CRM tracker is disabled, returned with value Y
 	DisableTracker b24.String `json:"disable_tracker"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

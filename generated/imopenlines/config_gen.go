@@ -296,6 +296,8 @@ type Config struct {
 	//   - Y — yes
 	//   - N — no
 	IgnoreWelcomeFormResponsible b24.Bool `json:"IGNORE_WELCOME_FORM_RESPONSIBLE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -339,6 +341,8 @@ type ConfigQueueFull struct {
 	UserAvatar ConfigQueueFullUserAvatar `json:"USER_AVATAR"`
 	// Avatar file ID
 	UserAvatarID b24.String `json:"USER_AVATAR_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -375,6 +379,8 @@ type ConfigQueueUsersFields struct {
 	UserAvatar ConfigQueueUsersFieldsUserAvatar `json:"USER_AVATAR"`
 	// Avatar file ID
 	UserAvatarID b24.String `json:"USER_AVATAR_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -833,6 +839,8 @@ type ConfigList struct {
 	//   - Y — yes
 	//   - N — no
 	IgnoreWelcomeFormResponsible b24.Bool `json:"IGNORE_WELCOME_FORM_RESPONSIBLE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -869,6 +877,8 @@ type ConfigListQueueUsersFields struct {
 	UserAvatar ConfigListQueueUsersFieldsUserAvatar `json:"USER_AVATAR"`
 	// Identifier of the avatar file
 	UserAvatarID b24.String `json:"USER_AVATAR_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -891,6 +901,8 @@ type ConfigListConfigQueue struct {
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Type of the object in the queue
 	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3230,6 +3242,8 @@ type ConfigPathGetResult struct {
 	ServerAddress b24.String `json:"SERVER_ADDRESS"`
 	// Relative path to the public page of open channels
 	PublicPath b24.String `json:"PUBLIC_PATH"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -20,6 +20,8 @@ type CRMChat struct {
 	ConnectorID b24.String `json:"CONNECTOR_ID"`
 	// Title of the connector
 	ConnectorTitle b24.String `json:"CONNECTOR_TITLE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -95,6 +95,8 @@ type Dialog struct {
 	ManagerList json.RawMessage `json:"manager_list"`
 	// Data about the views of the last message (detailed description)
 	LastMessageViews DialogLastMessageViews `json:"last_message_views"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -131,6 +133,8 @@ type DialogRestrictions struct {
 	Send b24.Bool `json:"send"`
 	// Permission to view the list of participants
 	UserList b24.Bool `json:"user_list"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -155,6 +159,8 @@ type DialogEntityLink struct {
 	URL b24.String `json:"url"`
 	// External identifier of the dialog in the channel
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -185,6 +191,8 @@ type DialogPermissions struct {
 	ManageMessages b24.String `json:"manage_messages"`
 	// Permission to send messages
 	CanPost b24.String `json:"can_post"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -211,6 +219,8 @@ type DialogReadedList struct {
 	MessageID b24.Int `json:"message_id"`
 	// Date and time of reading in ISO 8601 format (RFC3339) or null
 	Date b24.Time `json:"date"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -236,6 +246,8 @@ type DialogLastMessageViews struct {
 	FirstViewers []DialogLastMessageViewsFirstViewers `json:"first_viewers"`
 	// Number of other users who viewed the message
 	CountOfViewers b24.Int `json:"count_of_viewers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -261,6 +273,8 @@ type DialogLastMessageViewsFirstViewers struct {
 	UserName b24.String `json:"user_name"`
 	// Date and time of viewing in ISO 8601 format (RFC3339)
 	Date b24.Time `json:"date"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -19,6 +19,8 @@ type Revision struct {
 	Web b24.Int `json:"web"`
 	// API revision for mobile clients
 	Mobile b24.Int `json:"mobile"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

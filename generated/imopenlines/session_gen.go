@@ -66,6 +66,8 @@ type SessionHistory struct {
 	//
 	// The structure of the files object is described in detail below
 	Files map[string]SessionHistoryFiles `json:"files"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -92,6 +94,8 @@ type SessionHistoryMessage struct {
 	Text        b24.String      `json:"text"`
 	Textlegacy  b24.String      `json:"textlegacy"`
 	Params      json.RawMessage `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list, among them <messageId> (message
 	// object).
 	Extra b24.Fields `json:"-"`
@@ -140,6 +144,8 @@ type SessionHistoryUsers struct {
 	Type             b24.String      `json:"type"`
 	Services         json.RawMessage `json:"services"`
 	BotData          json.RawMessage `json:"botData"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list, among them <userId> (user data).
 	Extra b24.Fields `json:"-"`
 }
@@ -163,6 +169,8 @@ type SessionHistoryOpenlines struct {
 	// settings CONFIG_ID, and the value true/false indicates whether the
 	// supervisor can evaluate the operator's work in the session of this line
 	Canvoteashead map[string]b24.Bool `json:"canvoteashead"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -184,6 +192,8 @@ func (v SessionHistoryOpenlines) MarshalJSON() ([]byte, error) {
 type SessionHistoryUserInGroup struct {
 	ID    b24.Int         `json:"id"`
 	Users json.RawMessage `json:"users"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list, among them <departmentId>
 	// (department data).
 	Extra b24.Fields `json:"-"`
@@ -230,6 +240,8 @@ type SessionHistoryChat struct {
 	BackgroundID     json.RawMessage `json:"backgroundId"`
 	MessageType      b24.String      `json:"messageType"`
 	IsNew            b24.Bool        `json:"isNew"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list, among them <chatId> (chat data).
 	Extra b24.Fields `json:"-"`
 }
@@ -268,6 +280,8 @@ type SessionHistoryFiles struct {
 	IsTranscribable b24.Bool        `json:"istranscribable"`
 	IsVideoNote     b24.Bool        `json:"isvideonote"`
 	IsVoiceNote     b24.Bool        `json:"isvoicenote"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list, among them <fileId> (file data).
 	Extra b24.Fields `json:"-"`
 }
@@ -815,6 +829,8 @@ func (p *SessionOpenParams) validate() error {
 type SessionOpenResult struct {
 	// Identifier of the open line chat
 	ChatID b24.Int `json:"chatId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

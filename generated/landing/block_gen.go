@@ -543,6 +543,8 @@ type BlockGetbyidResult struct {
 	//
 	// If there are no separate JS resources, an empty array will be returned
 	Js []b24.String `json:"js"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -596,6 +598,8 @@ type BlockGetbyidResultMeta struct {
 	// If such data is not available, an empty string will be returned. If data is
 	// available, in this method the value may come as the string "Array"
 	FavoriteMeta b24.String `json:"FAVORITE_META"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -789,6 +793,8 @@ type BlockGetcontentResult struct {
 	// The field is returned only in editMode, if an additional action is required
 	// from the user after loading the block
 	RequiredUserAction json.RawMessage `json:"requiredUserAction"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -810,6 +816,8 @@ func (v BlockGetcontentResult) MarshalJSON() ([]byte, error) {
 type BlockGetcontentResultManifest struct {
 	Block BlockGetcontentResultManifestBlock `json:"block"`
 	Cards BlockGetcontentResultManifestCards `json:"cards"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -831,6 +839,8 @@ func (v BlockGetcontentResultManifest) MarshalJSON() ([]byte, error) {
 type BlockGetcontentResultManifestBlock struct {
 	Name    b24.String   `json:"name"`
 	Section []b24.String `json:"section"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -851,6 +861,8 @@ func (v BlockGetcontentResultManifestBlock) MarshalJSON() ([]byte, error) {
 // landing.block.getcontent.
 type BlockGetcontentResultManifestCards struct {
 	LandingBlockCard BlockGetcontentCardsLandingBlockCard `json:".landing-block-card"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -872,6 +884,8 @@ func (v BlockGetcontentResultManifestCards) MarshalJSON() ([]byte, error) {
 type BlockGetcontentCardsLandingBlockCard struct {
 	Label []b24.String `json:"label"`
 	Name  b24.String   `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1130,6 +1144,8 @@ type BlockGetlistItem struct {
 	// This field is returned only if params.get_content is enabled. If there are
 	// no separate JS resources, an empty array will be returned.
 	Js []b24.String `json:"js"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1178,6 +1194,8 @@ type BlockGetlistItemMeta struct {
 	//
 	// If it is not specified, an empty string will be returned.
 	XMLID b24.String `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1340,6 +1358,8 @@ type BlockGetmanifestResult struct {
 	//
 	// The names of the handlers are converted to lowercase by the method
 	Callbacks BlockGetmanifestResultCallbacks `json:"callbacks"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1366,6 +1386,8 @@ type BlockGetmanifestResultBlock struct {
 	Dynamic b24.Bool `json:"dynamic"`
 	// Subtype of the block, if specified
 	Subtype b24.String `json:"subtype"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1385,6 +1407,8 @@ func (v BlockGetmanifestResultBlock) MarshalJSON() ([]byte, error) {
 // BlockGetmanifestResultNodes is the nodes value of landing.block.getmanifest.
 type BlockGetmanifestResultNodes struct {
 	Wrapper BlockGetmanifestResultNodesWrapper `json:"#wrapper"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1406,6 +1430,8 @@ func (v BlockGetmanifestResultNodes) MarshalJSON() ([]byte, error) {
 type BlockGetmanifestResultNodesWrapper struct {
 	Code b24.String `json:"code"`
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1425,6 +1451,8 @@ func (v BlockGetmanifestResultNodesWrapper) MarshalJSON() ([]byte, error) {
 // BlockGetmanifestResultAttrs is the attrs value of landing.block.getmanifest.
 type BlockGetmanifestResultAttrs struct {
 	Bitrix24forms []BlockGetmanifestResultAttrsBitrix24forms `json:".bitrix24forms"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1449,6 +1477,8 @@ type BlockGetmanifestResultAttrsBitrix24forms struct {
 	Items     []BlockGetmanifestResultAttrsBitrix24formsItems `json:"items"`
 	Name      b24.String                                      `json:"name"`
 	Type      b24.String                                      `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1470,6 +1500,8 @@ func (v BlockGetmanifestResultAttrsBitrix24forms) MarshalJSON() ([]byte, error) 
 type BlockGetmanifestResultAttrsBitrix24formsItems struct {
 	Name  b24.String `json:"name"`
 	Value b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1490,6 +1522,8 @@ func (v BlockGetmanifestResultAttrsBitrix24formsItems) MarshalJSON() ([]byte, er
 type BlockGetmanifestResultStyle struct {
 	Block BlockGetmanifestResultStyleBlock `json:"block"`
 	Nodes BlockGetmanifestResultStyleNodes `json:"nodes"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1510,6 +1544,8 @@ func (v BlockGetmanifestResultStyle) MarshalJSON() ([]byte, error) {
 // landing.block.getmanifest.
 type BlockGetmanifestResultStyleBlock struct {
 	Type []b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1530,6 +1566,8 @@ func (v BlockGetmanifestResultStyleBlock) MarshalJSON() ([]byte, error) {
 // landing.block.getmanifest.
 type BlockGetmanifestResultStyleNodes struct {
 	Bitrix24forms BlockGetmanifestResultStyleNodesBitrix24forms `json:".bitrix24forms"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1550,6 +1588,8 @@ func (v BlockGetmanifestResultStyleNodes) MarshalJSON() ([]byte, error) {
 // landing.block.getmanifest.
 type BlockGetmanifestResultStyleNodesBitrix24forms struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1596,6 +1636,8 @@ type BlockGetmanifestResultAssets struct {
 	// Unlike result.callbacks, this field pertains to the resources of the block,
 	// not to the handlers of the block itself
 	Callbacks json.RawMessage `json:"callbacks"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1616,6 +1658,8 @@ func (v BlockGetmanifestResultAssets) MarshalJSON() ([]byte, error) {
 // landing.block.getmanifest.
 type BlockGetmanifestResultCallbacks struct {
 	Afteradd json.RawMessage `json:"afteradd"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1710,6 +1754,8 @@ type BlockGetmanifestfileResult struct {
 	Nodes  BlockGetmanifestfileResultNodes  `json:"nodes"`
 	Style  BlockGetmanifestfileResultStyle  `json:"style"`
 	Assets BlockGetmanifestfileResultAssets `json:"assets"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1732,6 +1778,8 @@ type BlockGetmanifestfileResultBlock struct {
 	Name    b24.String   `json:"name"`
 	Section []b24.String `json:"section"`
 	Dynamic b24.Bool     `json:"dynamic"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1752,6 +1800,8 @@ func (v BlockGetmanifestfileResultBlock) MarshalJSON() ([]byte, error) {
 // landing.block.getmanifestfile.
 type BlockGetmanifestfileResultCards struct {
 	LandingBlockCardImg BlockGetmanifestfileCardsLandingBlockCardImg `json:".landing-block-card-img"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1773,6 +1823,8 @@ func (v BlockGetmanifestfileResultCards) MarshalJSON() ([]byte, error) {
 type BlockGetmanifestfileCardsLandingBlockCardImg struct {
 	Name  b24.String   `json:"name"`
 	Label []b24.String `json:"label"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1797,6 +1849,8 @@ type BlockGetmanifestfileResultNodes struct {
 	LandingBlockNodeText       BlockGetmanifestfileNodesLandingBlockNodeText       `json:".landing-block-node-text"`
 	LandingBlockNodeButton     BlockGetmanifestfileNodesLandingBlockNodeButton     `json:".landing-block-node-button"`
 	LandingBlockCardImg        BlockGetmanifestfileNodesLandingBlockCardImg        `json:".landing-block-card-img"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1818,6 +1872,8 @@ func (v BlockGetmanifestfileResultNodes) MarshalJSON() ([]byte, error) {
 type BlockGetmanifestfileNodesLandingBlockNodeSmallTitle struct {
 	Name b24.String `json:"name"`
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1839,6 +1895,8 @@ func (v BlockGetmanifestfileNodesLandingBlockNodeSmallTitle) MarshalJSON() ([]by
 type BlockGetmanifestfileNodesLandingBlockNodeTitle struct {
 	Name b24.String `json:"name"`
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1860,6 +1918,8 @@ func (v BlockGetmanifestfileNodesLandingBlockNodeTitle) MarshalJSON() ([]byte, e
 type BlockGetmanifestfileNodesLandingBlockNodeText struct {
 	Name b24.String `json:"name"`
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1881,6 +1941,8 @@ func (v BlockGetmanifestfileNodesLandingBlockNodeText) MarshalJSON() ([]byte, er
 type BlockGetmanifestfileNodesLandingBlockNodeButton struct {
 	Name b24.String `json:"name"`
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1906,6 +1968,8 @@ type BlockGetmanifestfileNodesLandingBlockCardImg struct {
 	AllowInlineEdit   b24.Bool                          `json:"allowInlineEdit"`
 	UseInDesigner     b24.Bool                          `json:"useInDesigner"`
 	Create2xByDefault b24.Bool                          `json:"create2xByDefault"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1927,6 +1991,8 @@ func (v BlockGetmanifestfileNodesLandingBlockCardImg) MarshalJSON() ([]byte, err
 type BlockGetmanifestfileImgDimensions struct {
 	Width  b24.Int `json:"width"`
 	Height b24.Int `json:"height"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1948,6 +2014,8 @@ func (v BlockGetmanifestfileImgDimensions) MarshalJSON() ([]byte, error) {
 type BlockGetmanifestfileResultStyle struct {
 	Block BlockGetmanifestfileResultStyleBlock `json:"block"`
 	Nodes BlockGetmanifestfileResultStyleNodes `json:"nodes"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1969,6 +2037,8 @@ func (v BlockGetmanifestfileResultStyle) MarshalJSON() ([]byte, error) {
 type BlockGetmanifestfileResultStyleBlock struct {
 	Type       []b24.String                                   `json:"type"`
 	Additional BlockGetmanifestfileResultStyleBlockAdditional `json:"additional"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1990,6 +2060,8 @@ func (v BlockGetmanifestfileResultStyleBlock) MarshalJSON() ([]byte, error) {
 type BlockGetmanifestfileResultStyleBlockAdditional struct {
 	Name      b24.String   `json:"name"`
 	AttrsType []b24.String `json:"attrsType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2015,6 +2087,8 @@ type BlockGetmanifestfileResultStyleNodes struct {
 	LandingBlockNodeText          BlockGetmanifestfileResultStyleNodesLandingBlockNodeText       `json:".landing-block-node-text"`
 	LandingBlockNodeButton        BlockGetmanifestfileResultStyleNodesLandingBlockNodeButton     `json:".landing-block-node-button"`
 	LandingBlockCardImg           BlockGetmanifestfileResultStyleNodesLandingBlockCardImg        `json:".landing-block-card-img"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2036,6 +2110,8 @@ func (v BlockGetmanifestfileResultStyleNodes) MarshalJSON() ([]byte, error) {
 type BlockGetmanifestfileNodesLandingBlockNodeTextContainer struct {
 	Title b24.String   `json:"title"`
 	Type  []b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2057,6 +2133,8 @@ func (v BlockGetmanifestfileNodesLandingBlockNodeTextContainer) MarshalJSON() ([
 type BlockGetmanifestfileResultStyleNodesLandingBlockNodeSmallTitle struct {
 	Title b24.String   `json:"title"`
 	Type  []b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2078,6 +2156,8 @@ func (v BlockGetmanifestfileResultStyleNodesLandingBlockNodeSmallTitle) MarshalJ
 type BlockGetmanifestfileResultStyleNodesLandingBlockNodeTitle struct {
 	Title b24.String   `json:"title"`
 	Type  []b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2099,6 +2179,8 @@ func (v BlockGetmanifestfileResultStyleNodesLandingBlockNodeTitle) MarshalJSON()
 type BlockGetmanifestfileResultStyleNodesLandingBlockNodeText struct {
 	Title b24.String `json:"title"`
 	Type  b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2120,6 +2202,8 @@ func (v BlockGetmanifestfileResultStyleNodesLandingBlockNodeText) MarshalJSON() 
 type BlockGetmanifestfileResultStyleNodesLandingBlockNodeButton struct {
 	Title b24.String `json:"title"`
 	Type  b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2141,6 +2225,8 @@ func (v BlockGetmanifestfileResultStyleNodesLandingBlockNodeButton) MarshalJSON(
 type BlockGetmanifestfileResultStyleNodesLandingBlockCardImg struct {
 	Name b24.String   `json:"name"`
 	Type []b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2161,6 +2247,8 @@ func (v BlockGetmanifestfileResultStyleNodesLandingBlockCardImg) MarshalJSON() (
 // landing.block.getmanifestfile.
 type BlockGetmanifestfileResultAssets struct {
 	Ext []b24.String `json:"ext"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2280,6 +2368,8 @@ type BlockGetrepositoryResult struct {
 	//
 	// For favorite blocks, the key may contain the suffix @
 	Items BlockGetrepositoryResultItems `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2367,6 +2457,8 @@ type BlockGetrepositoryResultItems struct {
 	// Additional flag for favorite blocks indicating that the block is saved by
 	// the current user
 	FavoriteMy b24.Bool `json:"favoriteMy"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3117,6 +3209,8 @@ type BlockUploadfileResult struct {
 	// Depending on the environment, either a relative path or a full URL may be
 	// returned
 	Src b24.String `json:"src"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -491,6 +491,8 @@ type DemosGetListItem struct {
 	//
 	// The method converts the value to a string
 	DateModify b24.String `json:"DATE_MODIFY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -846,6 +848,8 @@ type DemosGetPageListResult struct {
 	//
 	// For registered application templates, an empty array may be returned
 	Data DemosGetPageListResultData `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -934,6 +938,8 @@ type DemosGetPageListResultData struct {
 	// Added by the method with a value of UTF-8 if the DATA contains the items
 	// field
 	Charset b24.String `json:"charset"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1114,6 +1120,8 @@ type DemosGetSiteListEmpty struct {
 	//
 	// For registered application templates, an empty array may be returned
 	Data DemosGetSiteListEmptyData `json:"DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1189,6 +1197,8 @@ type DemosGetSiteListEmptyData struct {
 	Encoded b24.Bool `json:"encoded"`
 	// Added by the method with the value UTF-8 if there is a field items in DATA
 	Charset b24.String `json:"charset"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1208,6 +1218,8 @@ func (v DemosGetSiteListEmptyData) MarshalJSON() ([]byte, error) {
 // DemosGetSiteListResult is the result of landing.demos.getSiteList.
 type DemosGetSiteListResult struct {
 	Empty *DemosGetSiteListEmpty `json:"empty"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

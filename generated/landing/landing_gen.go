@@ -1105,6 +1105,8 @@ type LandingGetadditionalfieldsResult struct {
 	ThemefontsLineHeight   b24.String   `json:"THEMEFONTS_LINE_HEIGHT"`
 	ViewType               b24.String   `json:"VIEW_TYPE"`
 	YacounterUse           b24.Bool     `json:"YACOUNTER_USE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list, among them <FIELD_CODE> (pair
 	// "field code → field value").
 	Extra b24.Fields `json:"-"`
@@ -1240,6 +1242,8 @@ type LandingGetListItem struct {
 	// Indicates whether the page is used as an included area. Returned only if the
 	// check_area flag is enabled.
 	IsArea b24.Bool `json:"IS_AREA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1896,6 +1900,8 @@ type LandingMoveblockResult struct {
 	Result b24.Bool `json:"result"`
 	// Data of the moved block (detailed description)
 	Content LandingMoveblockResultContent `json:"content"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1965,6 +1971,8 @@ type LandingMoveblockResultContent struct {
 	// returned when the user needs to perform additional actions on the client
 	// side after moving the block
 	RequiredUserAction json.RawMessage `json:"requiredUserAction"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1989,6 +1997,8 @@ type LandingMoveblockResultContentManifest struct {
 	Namespace b24.String                                 `json:"namespace"`
 	Preview   b24.String                                 `json:"preview"`
 	Timestamp b24.Number                                 `json:"timestamp"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2011,6 +2021,8 @@ type LandingMoveblockResultContentManifestBlock struct {
 	Name    b24.String   `json:"name"`
 	Section []b24.String `json:"section"`
 	Type    []b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -77,6 +77,8 @@ type RepoCheckContentResult struct {
 	IsBad b24.Bool `json:"is_bad"`
 	// Content after being processed by the sanitizer
 	Content b24.String `json:"content"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -443,6 +445,8 @@ type RepoGetListItem struct {
 	DateCreate b24.String `json:"DATE_CREATE"`
 	// Modification date in the format DD.MM.YYYY HH:MI:SS
 	DateModify b24.String `json:"DATE_MODIFY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

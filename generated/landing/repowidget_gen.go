@@ -422,6 +422,8 @@ type RepowidgetGetlistItem struct {
 	// Binding of the widget to a specific site template. Only for on-premise
 	// Bitrix24!
 	SiteTemplateID b24.String `json:"SITE_TEMPLATE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -442,6 +444,8 @@ func (v RepowidgetGetlistItem) MarshalJSON() ([]byte, error) {
 // landing.repowidget.getlist.
 type RepowidgetGetlistItemManifest struct {
 	Block RepowidgetGetlistItemManifestBlock `json:"block"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -464,6 +468,8 @@ type RepowidgetGetlistItemManifestBlock struct {
 	Subtype       []b24.String                                    `json:"subtype"`
 	SubtypeParams RepowidgetGetlistItemManifestBlockSubtypeParams `json:"subtype_params"`
 	Type          []b24.String                                    `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -488,6 +494,8 @@ type RepowidgetGetlistItemManifestBlockSubtypeParams struct {
 	Lang     json.RawMessage                 `json:"lang"`
 	RootNode b24.String                      `json:"rootNode"`
 	Style    b24.String                      `json:"style"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -509,6 +517,8 @@ func (v RepowidgetGetlistItemManifestBlockSubtypeParams) MarshalJSON() ([]byte, 
 type RepowidgetGetlistParamsDemoData struct {
 	Count b24.String `json:"count"`
 	Desc  b24.String `json:"desc"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

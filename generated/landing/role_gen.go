@@ -165,6 +165,8 @@ type RoleGetListItem struct {
 	// Possible values for automatically created standard roles: ADMIN -
 	// administrator MANAGER - manager
 	XMLID b24.String `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

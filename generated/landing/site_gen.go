@@ -648,6 +648,8 @@ type SiteFullExportResult struct {
 	// Export of the site's pages, where the object key is the page code (detailed
 	// description)
 	Items SiteFullExportResultItems `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -674,6 +676,8 @@ type SiteFullExportResultFields struct {
 	LandingIDIndex b24.String `json:"LANDING_ID_INDEX"`
 	// Code or identifier of the 404 page
 	LandingID404 b24.String `json:"LANDING_ID_404"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -696,6 +700,8 @@ type SiteFullExportResultLayout struct {
 	Code b24.String `json:"code"`
 	// Codes of pages associated with the site template
 	Ref []b24.String `json:"ref"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -715,6 +721,8 @@ func (v SiteFullExportResultLayout) MarshalJSON() ([]byte, error) {
 // SiteFullExportResultItems is the items value of landing.site.fullExport.
 type SiteFullExportResultItems struct {
 	Myfirstsite2026 SiteFullExportResultItemsMyfirstsite2026 `json:"myfirstsite2026"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list, among them <page_code> (export of
 	// an individual page (detailed description)).
 	Extra b24.Fields `json:"-"`
@@ -749,6 +757,8 @@ type SiteFullExportResultItemsMyfirstsite2026 struct {
 	ShowInList  b24.Bool                                       `json:"show_in_list"`
 	Type        b24.String                                     `json:"type"`
 	Version     b24.Number                                     `json:"version"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -771,6 +781,8 @@ type SiteFullExportResultItemsMyfirstsite2026Fields struct {
 	AdditionalFields SiteFullExportFieldsAdditionalFields `json:"ADDITIONAL_FIELDS"`
 	Rule             json.RawMessage                      `json:"RULE"`
 	Title            b24.String                           `json:"TITLE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -793,6 +805,8 @@ type SiteFullExportFieldsAdditionalFields struct {
 	B24ButtonUse b24.Bool   `json:"B24BUTTON_USE"`
 	MetaogTitle  b24.String `json:"METAOG_TITLE"`
 	ThemeUse     b24.Bool   `json:"THEME_USE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -813,6 +827,8 @@ func (v SiteFullExportFieldsAdditionalFields) MarshalJSON() ([]byte, error) {
 // landing.site.fullExport.
 type SiteFullExportResultItemsMyfirstsite2026Items struct {
 	Block28175 SiteFullExportItemsBlock28175 `json:"#block28175"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -839,6 +855,8 @@ type SiteFullExportItemsBlock28175 struct {
 	Nodes  SiteFullExportItemsBlock28175Nodes `json:"nodes"`
 	OldID  b24.Int                            `json:"old_id"`
 	Style  SiteFullExportItemsBlock28175Style `json:"style"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -859,6 +877,8 @@ func (v SiteFullExportItemsBlock28175) MarshalJSON() ([]byte, error) {
 // landing.site.fullExport.
 type SiteFullExportItemsBlock28175Attrs struct {
 	NavbarCollapse []SiteFullExportItemsBlock28175AttrsNavbarCollapse `json:".navbar-collapse"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -879,6 +899,8 @@ func (v SiteFullExportItemsBlock28175Attrs) MarshalJSON() ([]byte, error) {
 // value of landing.site.fullExport.
 type SiteFullExportItemsBlock28175AttrsNavbarCollapse struct {
 	ID b24.String `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -899,6 +921,8 @@ func (v SiteFullExportItemsBlock28175AttrsNavbarCollapse) MarshalJSON() ([]byte,
 // landing.site.fullExport.
 type SiteFullExportItemsBlock28175Nodes struct {
 	LandingBlockNodeMenuListItemLink []SiteFullExportNodesLandingBlockNodeMenuListItemLink `json:".landing-block-node-menu-list-item-link"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -921,6 +945,8 @@ type SiteFullExportNodesLandingBlockNodeMenuListItemLink struct {
 	Href   b24.String `json:"href"`
 	Target b24.String `json:"target"`
 	Text   b24.String `json:"text"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -941,6 +967,8 @@ func (v SiteFullExportNodesLandingBlockNodeMenuListItemLink) MarshalJSON() ([]by
 // landing.site.fullExport.
 type SiteFullExportItemsBlock28175Style struct {
 	Navbar []b24.String `json:".navbar"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1055,6 +1083,8 @@ type SiteGetadditionalfieldsResult struct {
 	ThemeColor             b24.String   `json:"THEME_COLOR"`
 	YacounterCounter       b24.String   `json:"YACOUNTER_COUNTER"`
 	YacounterUse           b24.Bool     `json:"YACOUNTER_USE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list, among them <FIELD_CODE> (pair
 	// "field code → field value").
 	Extra b24.Fields `json:"-"`
@@ -1171,6 +1201,8 @@ type SiteGetFoldersItem struct {
 	DateCreate b24.String `json:"DATE_CREATE"`
 	// Date and time of modification in string format
 	DateModify b24.String `json:"DATE_MODIFY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1251,6 +1283,8 @@ type SiteGetGroupBindingsItem struct {
 	Title b24.String `json:"TITLE"`
 	// Public URL of the bound site
 	PublicURL b24.String `json:"PUBLIC_URL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1409,6 +1443,8 @@ type SiteGetListItem struct {
 	DateModify b24.String `json:"DATE_MODIFY"`
 	// May be present if PREVIEW_PICTURE is requested in select.
 	LandingIDIndex b24.String `json:"LANDING_ID_INDEX"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1495,6 +1531,8 @@ type SiteGetMenuBindingsItem struct {
 	Title b24.String `json:"TITLE"`
 	// Public URL of the bound site
 	PublicURL b24.String `json:"PUBLIC_URL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -220,6 +220,8 @@ type SyspageGetResult struct {
 	// personal — personal section cart — cart order — order checkout payment
 	// — payment page compare — comparison page feedback — feedback page
 	TypeCode SyspageGetResultTypeCode `json:"type code"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -256,6 +258,8 @@ type SyspageGetResultTypeCode struct {
 	//
 	// Possible values: Y — page is active N — page is inactive
 	Active b24.String `json:"ACTIVE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -194,6 +194,8 @@ type TemplateGetlistItem struct {
 	// For the fields DATE_CREATE and DATE_MODIFY, the method always returns a
 	// string, for example 04/20/2020 12:48:10 pm
 	Field b24.String `json:"FIELD"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -544,6 +544,8 @@ type ElementGetItem struct {
 	Name            b24.String      `json:"NAME"`
 	Property1003    json.RawMessage `json:"PROPERTY_1003"`
 	Property951     json.RawMessage `json:"PROPERTY_951"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

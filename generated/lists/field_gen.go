@@ -30,6 +30,8 @@ type Field struct {
 	UserTypeSettings  json.RawMessage       `json:"USER_TYPE_SETTINGS"`
 	Settings          FieldSettings         `json:"SETTINGS"`
 	DisplayValuesForm map[string]b24.String `json:"DISPLAY_VALUES_FORM"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -53,6 +55,8 @@ type FieldSettings struct {
 	AddReadOnlyField  b24.String `json:"ADD_READ_ONLY_FIELD"`
 	EditReadOnlyField b24.String `json:"EDIT_READ_ONLY_FIELD"`
 	ShowFieldPreview  b24.String `json:"SHOW_FIELD_PREVIEW"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -657,6 +661,8 @@ func (p *FieldGetParams) validate() error {
 // FieldGetResult is the result of lists.field.get.
 type FieldGetResult struct {
 	L *Field `json:"L"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -821,6 +827,8 @@ type FieldTypeGetResult struct {
 	SEmployee      b24.String `json:"S:employee"`
 	Sort           b24.String `json:"SORT"`
 	TimestampX     b24.String `json:"TIMESTAMP_X"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

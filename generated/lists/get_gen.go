@@ -176,6 +176,8 @@ type GetItem struct {
 	Version          b24.String      `json:"VERSION"`
 	Workflow         b24.Bool        `json:"WORKFLOW"`
 	XMLID            json.RawMessage `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

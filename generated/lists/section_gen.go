@@ -567,6 +567,8 @@ type SectionGetItem struct {
 	Sort              b24.String      `json:"SORT"`
 	TimestampX        b24.String      `json:"TIMESTAMP_X"`
 	XMLID             b24.String      `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

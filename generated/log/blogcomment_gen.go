@@ -223,6 +223,8 @@ type BlogcommentUserGetParams struct {
 type BlogcommentUserGetResult struct {
 	Comments []BlogcommentUserGetResultComments       `json:"comments"`
 	Files    map[string]BlogcommentUserGetResultFiles `json:"files"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -248,6 +250,8 @@ type BlogcommentUserGetResultComments struct {
 	Date      b24.String `json:"date"`
 	Text      b24.String `json:"text"`
 	Attach    []b24.Int  `json:"attach"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -278,6 +282,8 @@ type BlogcommentUserGetResultFiles struct {
 	URLPreview  b24.String                         `json:"urlPreview"`
 	URLShow     b24.String                         `json:"urlShow"`
 	URLDownload b24.String                         `json:"urlDownload"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -299,6 +305,8 @@ func (v BlogcommentUserGetResultFiles) MarshalJSON() ([]byte, error) {
 type BlogcommentUserGetResultFilesImage struct {
 	Width  b24.Int `json:"width"`
 	Height b24.Int `json:"height"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

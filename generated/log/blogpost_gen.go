@@ -68,6 +68,8 @@ type Blogpost struct {
 	UfMailMessage json.RawMessage `json:"UF_MAIL_MESSAGE"`
 	// Array of file IDs from UF_BLOG_POST_FILE.
 	Files json.RawMessage `json:"FILES"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -105,6 +105,8 @@ type MailboxFieldGetItem struct {
 	Name  b24.String `json:"name"`
 	Type  b24.String `json:"type"`
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -124,6 +126,8 @@ func (v MailboxFieldGetItem) MarshalJSON() ([]byte, error) {
 // MailboxFieldGetResult is the result of mail.mailbox.field.get.
 type MailboxFieldGetResult struct {
 	Item *MailboxFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -236,6 +240,8 @@ type MailboxFieldListItem struct {
 	Title      b24.String `json:"title"`
 	Filterable b24.Bool   `json:"filterable"`
 	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -255,6 +261,8 @@ func (v MailboxFieldListItem) MarshalJSON() ([]byte, error) {
 // MailboxFieldListResult is the result of mail.mailbox.field.list.
 type MailboxFieldListResult struct {
 	Items []MailboxFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -348,6 +356,8 @@ type MailboxGetItem struct {
 	Name       b24.String `json:"name"`
 	Email      b24.String `json:"email"`
 	SenderName b24.String `json:"senderName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -367,6 +377,8 @@ func (v MailboxGetItem) MarshalJSON() ([]byte, error) {
 // MailboxGetResult is the result of mail.mailbox.get.
 type MailboxGetResult struct {
 	Item *MailboxGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -485,6 +497,8 @@ type MailboxListItem struct {
 	Email b24.String `json:"email"`
 	// Sender name
 	SenderName b24.String `json:"senderName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -504,6 +518,8 @@ func (v MailboxListItem) MarshalJSON() ([]byte, error) {
 // MailboxListResult is the result of mail.mailbox.list.
 type MailboxListResult struct {
 	Items []MailboxListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -615,6 +631,8 @@ type MailboxSendersItem struct {
 	Name b24.String `json:"name"`
 	// Sender string in Name format
 	Sender b24.String `json:"sender"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -634,6 +652,8 @@ func (v MailboxSendersItem) MarshalJSON() ([]byte, error) {
 // MailboxSendersResult is the result of mail.mailbox.senders.
 type MailboxSendersResult struct {
 	Items []MailboxSendersItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -107,6 +107,8 @@ type MessageCreatecalendareventResult struct {
 	EventID b24.Int `json:"eventId"`
 	// Original e-mail identifier
 	MessageID b24.Int `json:"messageId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -195,6 +197,8 @@ type MessageCreatechatResult struct {
 	MessageID b24.Int `json:"messageId"`
 	// Indicator that the chat already existed
 	Existing b24.Bool `json:"existing"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -351,6 +355,8 @@ type MessageCreatefeedpostResult struct {
 	PostID b24.Int `json:"postId"`
 	// Identifier of the original e-mail
 	MessageID b24.Int `json:"messageId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -447,6 +453,8 @@ type MessageCreatetaskResult struct {
 	TaskID b24.Int `json:"taskId"`
 	// Original e-mail identifier
 	MessageID b24.Int `json:"messageId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -568,6 +576,8 @@ type MessageFieldGetItem struct {
 	Name  b24.String `json:"name"`
 	Type  b24.String `json:"type"`
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -587,6 +597,8 @@ func (v MessageFieldGetItem) MarshalJSON() ([]byte, error) {
 // MessageFieldGetResult is the result of mail.message.field.get.
 type MessageFieldGetResult struct {
 	Item *MessageFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -716,6 +728,8 @@ type MessageFieldListItem struct {
 	Title      b24.String `json:"title"`
 	Filterable b24.Bool   `json:"filterable"`
 	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -735,6 +749,8 @@ func (v MessageFieldListItem) MarshalJSON() ([]byte, error) {
 // MessageFieldListResult is the result of mail.message.field.list.
 type MessageFieldListResult struct {
 	Items []MessageFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -857,6 +873,8 @@ type MessageForwardResult struct {
 	Success b24.Bool `json:"success"`
 	// Recipients to whom the e-mail was sent
 	To []b24.String `json:"to"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -969,6 +987,8 @@ type MessageGetItem struct {
 	URL            b24.String      `json:"url"`
 	Bindings       json.RawMessage `json:"bindings"`
 	Body           b24.String      `json:"body"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -988,6 +1008,8 @@ func (v MessageGetItem) MarshalJSON() ([]byte, error) {
 // MessageGetResult is the result of mail.message.get.
 type MessageGetResult struct {
 	Item *MessageGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1150,6 +1172,8 @@ type MessageListItem struct {
 	Bindings json.RawMessage `json:"bindings"`
 	// E-mail body
 	Body b24.String `json:"body"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1169,6 +1193,8 @@ func (v MessageListItem) MarshalJSON() ([]byte, error) {
 // MessageListResult is the result of mail.message.list.
 type MessageListResult struct {
 	Items []MessageListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1277,6 +1303,8 @@ type MessageMovetofolderResult struct {
 	MovedCount b24.Int `json:"movedCount"`
 	// Performed action
 	Action b24.String `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1487,6 +1515,8 @@ type MessageReplyResult struct {
 	Success b24.Bool `json:"success"`
 	// Recipients to whom the e-mail was sent
 	To []b24.String `json:"to"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1599,6 +1629,8 @@ type MessageSendResult struct {
 	Success b24.Bool `json:"success"`
 	// Recipients to whom the e-mail was sent
 	To []b24.String `json:"to"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1698,6 +1730,8 @@ type MessageThreadItem struct {
 	Date b24.String `json:"date"`
 	// E-mail text
 	Body b24.String `json:"body"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

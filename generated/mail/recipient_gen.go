@@ -105,6 +105,8 @@ type RecipientFieldGetItem struct {
 	Name  b24.String `json:"name"`
 	Type  b24.String `json:"type"`
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -124,6 +126,8 @@ func (v RecipientFieldGetItem) MarshalJSON() ([]byte, error) {
 // RecipientFieldGetResult is the result of mail.recipient.field.get.
 type RecipientFieldGetResult struct {
 	Item *RecipientFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -234,6 +238,8 @@ type RecipientFieldListItem struct {
 	Title      b24.String `json:"title"`
 	Filterable b24.Bool   `json:"filterable"`
 	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -253,6 +259,8 @@ func (v RecipientFieldListItem) MarshalJSON() ([]byte, error) {
 // RecipientFieldListResult is the result of mail.recipient.field.list.
 type RecipientFieldListResult struct {
 	Items []RecipientFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -372,6 +380,8 @@ type RecipientListcontactsItem struct {
 	Email b24.String `json:"email"`
 	// Contact name
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -391,6 +401,8 @@ func (v RecipientListcontactsItem) MarshalJSON() ([]byte, error) {
 // RecipientListcontactsResult is the result of mail.recipient.listcontacts.
 type RecipientListcontactsResult struct {
 	Items []RecipientListcontactsItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -533,6 +545,8 @@ type RecipientListemployeesItem struct {
 	Email b24.String `json:"email"`
 	// Employee name
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -552,6 +566,8 @@ func (v RecipientListemployeesItem) MarshalJSON() ([]byte, error) {
 // RecipientListemployeesResult is the result of mail.recipient.listemployees.
 type RecipientListemployeesResult struct {
 	Items []RecipientListemployeesItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -65,6 +65,8 @@ type FieldsResult struct {
 	Icon b24.String `json:"ICON"`
 	// Name of the sorting field
 	Sort b24.String `json:"SORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

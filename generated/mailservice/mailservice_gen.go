@@ -42,6 +42,8 @@ type Mailservice struct {
 	SmtpEncryption b24.String `json:"SMTP_ENCRYPTION"`
 	// Indicator of uploading outgoing emails, values Y or N
 	UploadOutgoing b24.String `json:"UPLOAD_OUTGOING"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

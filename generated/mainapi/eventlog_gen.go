@@ -105,6 +105,8 @@ type EventlogFieldGetItem struct {
 	Editable        b24.Bool        `json:"editable"`
 	Multiple        b24.Bool        `json:"multiple"`
 	ElementType     json.RawMessage `json:"elementType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -124,6 +126,8 @@ func (v EventlogFieldGetItem) MarshalJSON() ([]byte, error) {
 // EventlogFieldGetResult is the result of main.eventlog.field.get.
 type EventlogFieldGetResult struct {
 	Item *EventlogFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -212,6 +216,8 @@ type EventlogFieldListItem struct {
 	Filterable  b24.Bool        `json:"filterable"`
 	Sortable    b24.Bool        `json:"sortable"`
 	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -231,6 +237,8 @@ func (v EventlogFieldListItem) MarshalJSON() ([]byte, error) {
 // EventlogFieldListResult is the result of main.eventlog.field.list.
 type EventlogFieldListResult struct {
 	Items []EventlogFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -353,6 +361,8 @@ type EventlogGetItem struct {
 	GuestID b24.Int `json:"guestId"`
 	// Event description
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -372,6 +382,8 @@ func (v EventlogGetItem) MarshalJSON() ([]byte, error) {
 // EventlogGetResult is the result of main.eventlog.get.
 type EventlogGetResult struct {
 	Item *EventlogGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -561,6 +573,8 @@ type EventlogListItem struct {
 	GuestID b24.Int `json:"guestId"`
 	// Event description
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -580,6 +594,8 @@ func (v EventlogListItem) MarshalJSON() ([]byte, error) {
 // EventlogListResult is the result of main.eventlog.list.
 type EventlogListResult struct {
 	Items []EventlogListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -732,6 +748,8 @@ type EventlogTailItem struct {
 	GuestID b24.Int `json:"guestId"`
 	// Event description
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -751,6 +769,8 @@ func (v EventlogTailItem) MarshalJSON() ([]byte, error) {
 // EventlogTailResult is the result of main.eventlog.tail.
 type EventlogTailResult struct {
 	Items []EventlogTailItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

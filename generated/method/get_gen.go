@@ -54,6 +54,8 @@ type GetParams struct {
 type GetResult struct {
 	IsAvailable b24.Bool `json:"isAvailable"`
 	IsExisting  b24.Bool `json:"isExisting"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

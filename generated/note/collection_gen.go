@@ -117,6 +117,8 @@ type CollectionAddItem struct {
 	UpdatedBy b24.Int `json:"updatedBy"`
 	// Date and time of the last knowledge base change in UTC
 	UpdatedAt b24.Time `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -136,6 +138,8 @@ func (v CollectionAddItem) MarshalJSON() ([]byte, error) {
 // CollectionAddResult is the result of note.collection.add.
 type CollectionAddResult struct {
 	Item *CollectionAddItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -221,6 +225,8 @@ func (p *CollectionArchiveParams) validate() error {
 // CollectionArchiveResult is the result of note.collection.archive.
 type CollectionArchiveResult struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -307,6 +313,8 @@ func (p *CollectionDeleteParams) validate() error {
 // CollectionDeleteResult is the result of note.collection.delete.
 type CollectionDeleteResult struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -425,6 +433,8 @@ type CollectionFieldGetItem struct {
 	Name  b24.String `json:"name"`
 	Type  b24.String `json:"type"`
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -444,6 +454,8 @@ func (v CollectionFieldGetItem) MarshalJSON() ([]byte, error) {
 // CollectionFieldGetResult is the result of note.collection.field.get.
 type CollectionFieldGetResult struct {
 	Item *CollectionFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -566,6 +578,8 @@ type CollectionFieldListItem struct {
 	Title      b24.String `json:"title"`
 	Filterable b24.Bool   `json:"filterable"`
 	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -585,6 +599,8 @@ func (v CollectionFieldListItem) MarshalJSON() ([]byte, error) {
 // CollectionFieldListResult is the result of note.collection.field.list.
 type CollectionFieldListResult struct {
 	Items []CollectionFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -690,6 +706,8 @@ type CollectionGetItem struct {
 	UpdatedBy b24.Int `json:"updatedBy"`
 	// Knowledge base last modification date and time in UTC
 	UpdatedAt b24.Time `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -709,6 +727,8 @@ func (v CollectionGetItem) MarshalJSON() ([]byte, error) {
 // CollectionGetResult is the result of note.collection.get.
 type CollectionGetResult struct {
 	Item *CollectionGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -880,6 +900,8 @@ type CollectionListResult struct {
 	UpdatedAt b24.Time `json:"updatedAt"`
 	// Next page cursor or null if there are no more pages
 	NextCursor CollectionListResultNextCursor `json:"nextCursor"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -906,6 +928,8 @@ type CollectionListResultItems struct {
 	Position    b24.Number `json:"position"`
 	UpdatedAt   b24.String `json:"updatedAt"`
 	UpdatedBy   b24.Number `json:"updatedBy"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -927,6 +951,8 @@ func (v CollectionListResultItems) MarshalJSON() ([]byte, error) {
 type CollectionListResultNextCursor struct {
 	ID       b24.Int    `json:"id"`
 	Position b24.Number `json:"position"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1089,6 +1115,8 @@ type CollectionUpdateItem struct {
 	UpdatedBy b24.Int `json:"updatedBy"`
 	// Last knowledge base modification date and time in UTC.
 	UpdatedAt b24.Time `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1108,6 +1136,8 @@ func (v CollectionUpdateItem) MarshalJSON() ([]byte, error) {
 // CollectionUpdateResult is the result of note.collection.update.
 type CollectionUpdateResult struct {
 	Item *CollectionUpdateItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

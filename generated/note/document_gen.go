@@ -145,6 +145,8 @@ type DocumentAddResult struct {
 	CreatedAt b24.Time `json:"createdAt"`
 	// Document last modification date and time in UTC.
 	UpdatedAt b24.Time `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -230,6 +232,8 @@ func (p *DocumentArchiveParams) validate() error {
 // DocumentArchiveResult is the result of note.document.archive.
 type DocumentArchiveResult struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -315,6 +319,8 @@ func (p *DocumentDeleteParams) validate() error {
 // DocumentDeleteResult is the result of note.document.delete.
 type DocumentDeleteResult struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -435,6 +441,8 @@ type DocumentFieldGetItem struct {
 	Name  b24.String `json:"name"`
 	Type  b24.String `json:"type"`
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -454,6 +462,8 @@ func (v DocumentFieldGetItem) MarshalJSON() ([]byte, error) {
 // DocumentFieldGetResult is the result of note.document.field.get.
 type DocumentFieldGetResult struct {
 	Item *DocumentFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -579,6 +589,8 @@ type DocumentFieldListItem struct {
 	Title      b24.String `json:"title"`
 	Filterable b24.Bool   `json:"filterable"`
 	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -598,6 +610,8 @@ func (v DocumentFieldListItem) MarshalJSON() ([]byte, error) {
 // DocumentFieldListResult is the result of note.document.field.list.
 type DocumentFieldListResult struct {
 	Items []DocumentFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -705,6 +719,8 @@ type DocumentGetResult struct {
 	CreatedAt b24.Time `json:"createdAt"`
 	// Document last modified date and time in UTC
 	UpdatedAt b24.Time `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -823,6 +839,8 @@ type DocumentSearchFieldGetItem struct {
 	Name  b24.String `json:"name"`
 	Type  b24.String `json:"type"`
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -843,6 +861,8 @@ func (v DocumentSearchFieldGetItem) MarshalJSON() ([]byte, error) {
 // note.document.search.field.get.
 type DocumentSearchFieldGetResult struct {
 	Item *DocumentSearchFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -962,6 +982,8 @@ type DocumentSearchFieldListItem struct {
 	Title      b24.String `json:"title"`
 	Filterable b24.Bool   `json:"filterable"`
 	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -982,6 +1004,8 @@ func (v DocumentSearchFieldListItem) MarshalJSON() ([]byte, error) {
 // note.document.search.field.list.
 type DocumentSearchFieldListResult struct {
 	Items []DocumentSearchFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1119,6 +1143,8 @@ type DocumentSearchListResult struct {
 	SharedAccess b24.Bool `json:"sharedAccess"`
 	// true value if there are more results beyond the current page
 	HasMore b24.Bool `json:"hasMore"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1144,6 +1170,8 @@ type DocumentSearchListResultItems struct {
 	SharedAccess b24.Bool   `json:"sharedAccess"`
 	Snippet      b24.String `json:"snippet"`
 	Title        b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1262,6 +1290,8 @@ type DocumentTreeFieldGetItem struct {
 	Name  b24.String `json:"name"`
 	Type  b24.String `json:"type"`
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1281,6 +1311,8 @@ func (v DocumentTreeFieldGetItem) MarshalJSON() ([]byte, error) {
 // DocumentTreeFieldGetResult is the result of note.document.tree.field.get.
 type DocumentTreeFieldGetResult struct {
 	Item *DocumentTreeFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1399,6 +1431,8 @@ type DocumentTreeFieldListItem struct {
 	Title      b24.String `json:"title"`
 	Filterable b24.Bool   `json:"filterable"`
 	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1418,6 +1452,8 @@ func (v DocumentTreeFieldListItem) MarshalJSON() ([]byte, error) {
 // DocumentTreeFieldListResult is the result of note.document.tree.field.list.
 type DocumentTreeFieldListResult struct {
 	Items []DocumentTreeFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1525,6 +1561,8 @@ type DocumentTreeListResult struct {
 	// limit TREE_MAX_NODES, the method will return its initial part in
 	// breadth-first order so that the response is not empty.
 	Truncated b24.Bool `json:"truncated"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1549,6 +1587,8 @@ type DocumentTreeListResultItems struct {
 	ParentID     json.RawMessage                       `json:"parentId"`
 	Position     b24.Number                            `json:"position"`
 	Title        b24.String                            `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1574,6 +1614,8 @@ type DocumentTreeListResultItemsChildren struct {
 	ParentID     b24.Number      `json:"parentId"`
 	Position     b24.Number      `json:"position"`
 	Title        b24.String      `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1749,6 +1791,8 @@ type DocumentUpdateItem struct {
 	CreatedAt b24.Time `json:"createdAt"`
 	// Document last modified date and time in UTC
 	UpdatedAt b24.Time `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1768,6 +1812,8 @@ func (v DocumentUpdateItem) MarshalJSON() ([]byte, error) {
 // DocumentUpdateResult is the result of note.document.update.
 type DocumentUpdateResult struct {
 	Item *DocumentUpdateItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -123,6 +123,8 @@ type FileAddItem struct {
 	// alignment parameters. For details, see the markdown field description in
 	// note.document.update
 	AssetMarkdown b24.String `json:"assetMarkdown"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -142,6 +144,8 @@ func (v FileAddItem) MarshalJSON() ([]byte, error) {
 // FileAddResult is the result of note.file.add.
 type FileAddResult struct {
 	Item *FileAddItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -259,6 +263,8 @@ type FileFieldGetItem struct {
 	Name  b24.String `json:"name"`
 	Type  b24.String `json:"type"`
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -278,6 +284,8 @@ func (v FileFieldGetItem) MarshalJSON() ([]byte, error) {
 // FileFieldGetResult is the result of note.file.field.get.
 type FileFieldGetResult struct {
 	Item *FileFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -397,6 +405,8 @@ type FileFieldListItem struct {
 	Title      b24.String `json:"title"`
 	Filterable b24.Bool   `json:"filterable"`
 	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -416,6 +426,8 @@ func (v FileFieldListItem) MarshalJSON() ([]byte, error) {
 // FileFieldListResult is the result of note.file.field.list.
 type FileFieldListResult struct {
 	Items []FileFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -542,6 +554,8 @@ type FileGetItem struct {
 	// alignment parameters. For details, see the markdown field description in
 	// note.document.update.
 	AssetMarkdown b24.String `json:"assetMarkdown"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -561,6 +575,8 @@ func (v FileGetItem) MarshalJSON() ([]byte, error) {
 // FileGetResult is the result of note.file.get.
 type FileGetResult struct {
 	Item *FileGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

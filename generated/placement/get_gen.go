@@ -55,6 +55,8 @@ type GetItem struct {
 	Placement   b24.String     `json:"placement"`
 	Title       b24.String     `json:"title"`
 	UserID      b24.Int        `json:"userId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -74,6 +76,8 @@ func (v GetItem) MarshalJSON() ([]byte, error) {
 // GetItemLangAll is the langAll value of placement.get.
 type GetItemLangAll struct {
 	De GetItemLangAllDe `json:"de"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -95,6 +99,8 @@ type GetItemLangAllDe struct {
 	Description b24.String `json:"DESCRIPTION"`
 	GroupName   b24.String `json:"GROUP_NAME"`
 	Title       b24.String `json:"TITLE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -116,6 +122,8 @@ type GetItemOptions struct {
 	Context  b24.String `json:"context"`
 	Extranet b24.Bool   `json:"extranet"`
 	Role     b24.String `json:"role"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -90,6 +90,8 @@ func (p *UnbindParams) validate() error {
 // UnbindResult is the result of placement.unbind.
 type UnbindResult struct {
 	Count b24.Int `json:"count"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

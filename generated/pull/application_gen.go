@@ -59,6 +59,8 @@ type ApplicationConfig struct {
 	//
 	// Returned if JWT issuance is enabled in the server configuration
 	Jwt b24.String `json:"jwt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -106,6 +108,8 @@ type ApplicationConfigServer struct {
 	PublishSecure b24.String `json:"publish_secure"`
 	// Configuration version timestamp
 	ConfigTimestamp b24.Int `json:"config_timestamp"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -139,6 +143,8 @@ type ApplicationConfigChannels struct {
 	//   - shared
 	//   - private
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -97,6 +97,8 @@ type BatchResult struct {
 	ResultNext json.RawMessage `json:"result_next"`
 	// Information about the execution time of each subquery
 	ResultTime json.RawMessage `json:"result_time"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -117,6 +119,8 @@ func (v BatchResult) MarshalJSON() ([]byte, error) {
 type BatchResultResult struct {
 	GetDepartment []BatchResultResultGetDepartment `json:"get_department"`
 	GetUser       BatchResultResultGetUser         `json:"get_user"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -138,6 +142,8 @@ type BatchResultResultGetDepartment struct {
 	ID   b24.String `json:"ID"`
 	Name b24.String `json:"NAME"`
 	Sort b24.Number `json:"SORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -170,6 +176,8 @@ type BatchResultResultGetUser struct {
 	TimestampX       b24.String   `json:"TIMESTAMP_X"`
 	UfDepartment     []b24.Number `json:"UF_DEPARTMENT"`
 	UfEmploymentDate b24.String   `json:"UF_EMPLOYMENT_DATE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -189,6 +197,8 @@ func (v BatchResultResultGetUser) MarshalJSON() ([]byte, error) {
 // BatchResultResultTotal is the result_total value of batch.
 type BatchResultResultTotal struct {
 	GetDepartment b24.Number `json:"get_department"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

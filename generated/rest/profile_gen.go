@@ -63,6 +63,8 @@ type ProfileResult struct {
 	// Link to the user's photo. The field is returned only if a photo has been
 	// uploaded
 	PersonalPhoto b24.String `json:"PERSONAL_PHOTO"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -88,6 +88,8 @@ type CommentAddComment struct {
 	HTMLDescription  b24.String                        `json:"htmlDescription"`
 	TextDescription  b24.String                        `json:"textDescription"`
 	Users            map[string]CommentAddCommentUsers `json:"users"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -107,6 +109,8 @@ func (v CommentAddComment) MarshalJSON() ([]byte, error) {
 // CommentAddCommentData is the data value of rpa.comment.add.
 type CommentAddCommentData struct {
 	Files []b24.Int `json:"files"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -133,6 +137,8 @@ type CommentAddCommentUsers struct {
 	WorkPosition b24.String      `json:"workPosition"`
 	FullName     b24.String      `json:"fullName"`
 	Link         b24.String      `json:"link"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -152,6 +158,8 @@ func (v CommentAddCommentUsers) MarshalJSON() ([]byte, error) {
 // CommentAddResult is the result of rpa.comment.add.
 type CommentAddResult struct {
 	Comment *CommentAddComment `json:"comment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -78,6 +78,8 @@ type Basketitem struct {
 	// External code of the cart item
 	XMLID b24.String `json:"xmlId"`
 	Type  b24.Int    `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -94,10 +96,21 @@ func (v Basketitem) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// BasketitemInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; BasketitemInput.SendUnchanged sends them all.
+func (v Basketitem) Input() BasketitemInput {
+	var in BasketitemInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // BasketitemInput is the write form of Basketitem: the fields the family's add
 // and update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Basketitem.Input() builds one from a read value that sends only
+// the fields changed after it.
 type BasketitemInput struct {
 	// Order identifier
 	OrderID b24.Opt[b24.Int] `json:"orderId,omitzero"`
@@ -163,6 +176,8 @@ type BasketitemInput struct {
 	CatalogXMLID b24.Opt[string] `json:"catalogXmlId,omitzero"`
 	// External code of the product
 	ProductXMLID b24.Opt[string] `json:"productXmlId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -396,6 +411,8 @@ func (p *BasketitemAddParams) validate() error {
 // BasketitemAddResult is the result of sale.basketitem.add.
 type BasketitemAddResult struct {
 	BasketItem *Basketitem `json:"basketItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -556,6 +573,8 @@ func (v BasketitemAddCatalogProductParamsFields) MarshalJSON() ([]byte, error) {
 // sale.basketitem.addCatalogProduct.
 type BasketitemAddCatalogProductResult struct {
 	BasketItem *Basketitem `json:"basketItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -696,6 +715,8 @@ func (p *BasketitemGetParams) validate() error {
 // BasketitemGetResult is the result of sale.basketitem.get.
 type BasketitemGetResult struct {
 	BasketItem *Basketitem `json:"basketItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -756,6 +777,8 @@ type BasketitemGetFieldsParams struct{}
 // BasketitemGetFieldsResult is the result of sale.basketitem.getFields.
 type BasketitemGetFieldsResult struct {
 	BasketItem map[string]FieldInfo `json:"basketItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -822,6 +845,8 @@ type BasketitemGetFieldsCatalogProductParams struct{}
 // sale.basketitem.getFieldsCatalogProduct.
 type BasketitemGetFieldsCatalogProductResult struct {
 	BasketItem map[string]FieldInfo `json:"basketItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -979,6 +1004,8 @@ type BasketitemListParams struct {
 // BasketitemListResult is the result of sale.basketitem.list.
 type BasketitemListResult struct {
 	BasketItems []Basketitem `json:"basketItems"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1063,6 +1090,8 @@ func (p *BasketitemUpdateParams) validate() error {
 // BasketitemUpdateResult is the result of sale.basketitem.update.
 type BasketitemUpdateResult struct {
 	BasketItem *Basketitem `json:"basketItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1179,6 +1208,8 @@ func (v BasketitemUpdateCatalogProductParamsFields) MarshalJSON() ([]byte, error
 // sale.basketitem.updateCatalogProduct.
 type BasketitemUpdateCatalogProductResult struct {
 	BasketItem *Basketitem `json:"basketItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -23,6 +23,8 @@ type Basketproperties struct {
 	Sort     b24.Int    `json:"sort"`
 	Value    b24.String `json:"value"`
 	XMLID    b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -39,10 +41,22 @@ func (v Basketproperties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// BasketpropertiesInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; BasketpropertiesInput.SendUnchanged sends
+// them all.
+func (v Basketproperties) Input() BasketpropertiesInput {
+	var in BasketpropertiesInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // BasketpropertiesInput is the write form of Basketproperties: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. Basketproperties.Input() builds one from a read
+// value that sends only the fields changed after it.
 type BasketpropertiesInput struct {
 	// Identifier of the basket item (position) in the order. Can be obtained using
 	// the methods sale.basketitem.get or sale.basketitem.list
@@ -59,6 +73,8 @@ type BasketpropertiesInput struct {
 	// External code of the property. If not specified, it will be generated
 	// automatically
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -198,6 +214,8 @@ func (p *BasketpropertiesAddParams) validate() error {
 // BasketpropertiesAddResult is the result of sale.basketproperties.add.
 type BasketpropertiesAddResult struct {
 	BasketProperty *Basketproperties `json:"basketProperty"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -338,6 +356,8 @@ func (p *BasketpropertiesGetParams) validate() error {
 // BasketpropertiesGetResult is the result of sale.basketproperties.get.
 type BasketpropertiesGetResult struct {
 	BasketProperty *Basketproperties `json:"basketProperty"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -401,6 +421,8 @@ type BasketpropertiesGetFieldsParams struct{}
 // sale.basketproperties.getFields.
 type BasketpropertiesGetFieldsResult struct {
 	BasketProperties map[string]FieldInfo `json:"basketProperties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -554,6 +576,8 @@ type BasketpropertiesListParams struct {
 // BasketpropertiesListResult is the result of sale.basketproperties.list.
 type BasketpropertiesListResult struct {
 	BasketProperties []Basketproperties `json:"basketProperties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -645,6 +669,8 @@ func (p *BasketpropertiesUpdateParams) validate() error {
 // BasketpropertiesUpdateResult is the result of sale.basketproperties.update.
 type BasketpropertiesUpdateResult struct {
 	BasketProperty *Basketproperties `json:"basketProperty"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -116,6 +116,8 @@ func (v BusinessValuePersonDomainAddParamsFields) MarshalJSON() ([]byte, error) 
 type BusinessValuePersonDomainAddBusinessValuePersonDomain struct {
 	Domain       b24.String `json:"domain"`
 	PersonTypeID b24.Int    `json:"personTypeId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -136,6 +138,8 @@ func (v BusinessValuePersonDomainAddBusinessValuePersonDomain) MarshalJSON() ([]
 // sale.businessValuePersonDomain.add.
 type BusinessValuePersonDomainAddResult struct {
 	BusinessValuePersonDomain *BusinessValuePersonDomainAddBusinessValuePersonDomain `json:"businessValuePersonDomain"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -349,6 +353,8 @@ type BusinessValuePersonDomainGetFieldsParams struct{}
 // sale.businessValuePersonDomain.getFields.
 type BusinessValuePersonDomainGetFieldsResult struct {
 	BusinessValuePersonDomain map[string]FieldInfo `json:"businessValuePersonDomain"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -480,6 +486,8 @@ type BusinessValuePersonDomainListParams struct {
 // sale.businessValuePersonDomain.list.
 type BusinessValuePersonDomainListItem struct {
 	PersonTypeID b24.Int `json:"personTypeId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -500,6 +508,8 @@ func (v BusinessValuePersonDomainListItem) MarshalJSON() ([]byte, error) {
 // sale.businessValuePersonDomain.list.
 type BusinessValuePersonDomainListResult struct {
 	BusinessValuePersonDomains []BusinessValuePersonDomainListItem `json:"businessValuePersonDomains"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -817,6 +817,8 @@ type CashboxHandlerListItem struct {
 	Name     b24.String                     `json:"NAME"`
 	Settings CashboxHandlerListItemSettings `json:"SETTINGS"`
 	Sort     b24.String                     `json:"SORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -840,6 +842,8 @@ type CashboxHandlerListItemSettings struct {
 	Config         json.RawMessage `json:"CONFIG"`
 	PrintURL       b24.String      `json:"PRINT_URL"`
 	SupportsFfd105 b24.Bool        `json:"SUPPORTS_FFD105"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1049,6 +1053,8 @@ type CashboxListItem struct {
 	Ofd           b24.String      `json:"OFD"`
 	Sort          b24.String      `json:"SORT"`
 	UseOffline    b24.Bool        `json:"USE_OFFLINE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

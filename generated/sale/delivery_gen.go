@@ -127,6 +127,8 @@ type DeliveryAddResult struct {
 	// Array of objects with information about the added child delivery services
 	// (delivery profiles)
 	Profiles []DeliveryAddResultProfiles `json:"profiles"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -153,6 +155,8 @@ type DeliveryAddResultParent struct {
 	Name        b24.String      `json:"NAME"`
 	ParentID    json.RawMessage `json:"PARENT_ID"`
 	Sort        b24.Number      `json:"SORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -179,6 +183,8 @@ type DeliveryAddResultProfiles struct {
 	Name        b24.String      `json:"NAME"`
 	ParentID    b24.Number      `json:"PARENT_ID"`
 	Sort        b24.Number      `json:"SORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -260,6 +266,8 @@ func (p *DeliveryConfigGetParams) validate() error {
 type DeliveryConfigGetItem struct {
 	Code  b24.String `json:"CODE"`
 	Value b24.String `json:"VALUE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -736,6 +744,8 @@ type DeliveryExtraServiceGetItem struct {
 	Price       b24.Number                         `json:"PRICE"`
 	Sort        b24.String                         `json:"SORT"`
 	Type        b24.String                         `json:"TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -758,6 +768,8 @@ type DeliveryExtraServiceGetItemItems struct {
 	Code  json.RawMessage `json:"CODE"`
 	Price b24.String      `json:"PRICE"`
 	Title b24.String      `json:"TITLE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -999,6 +1011,8 @@ type DeliveryGetlistItem struct {
 	Name        b24.String `json:"NAME"`
 	ParentID    b24.Number `json:"PARENT_ID"`
 	Sort        b24.Number `json:"SORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1383,6 +1397,8 @@ type DeliveryHandlerListItem struct {
 	Profiles    []DeliveryHandlerListItemProfiles `json:"PROFILES"`
 	Settings    DeliveryHandlerListItemSettings   `json:"SETTINGS"`
 	Sort        b24.String                        `json:"SORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1405,6 +1421,8 @@ type DeliveryHandlerListItemProfiles struct {
 	Code        b24.String `json:"CODE"`
 	Description b24.String `json:"DESCRIPTION"`
 	Name        b24.String `json:"NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1429,6 +1447,8 @@ type DeliveryHandlerListItemSettings struct {
 	Config                     []DeliveryHandlerListItemSettingsConfig `json:"CONFIG"`
 	CreateDeliveryRequestURL   b24.String                              `json:"CREATE_DELIVERY_REQUEST_URL"`
 	HasCallbackTrackingSupport b24.Bool                                `json:"HAS_CALLBACK_TRACKING_SUPPORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1452,6 +1472,8 @@ type DeliveryHandlerListItemSettingsConfig struct {
 	Name    b24.String      `json:"NAME"`
 	Options json.RawMessage `json:"OPTIONS"`
 	Type    b24.String      `json:"TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -67,6 +67,8 @@ type Order struct {
 	RequisiteLink   OrderRequisiteLink    `json:"requisiteLink"`
 	Shipments       []OrderShipments      `json:"shipments"`
 	TradeBindings   []OrderTradeBindings  `json:"tradeBindings"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -81,6 +83,16 @@ func (v *Order) UnmarshalJSON(data []byte) error {
 func (v Order) MarshalJSON() ([]byte, error) {
 	type plain Order
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// OrderInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; OrderInput.SendUnchanged sends them all.
+func (v Order) Input() OrderInput {
+	var in OrderInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // OrderBasketItems is the basketItems value of sale.order.
@@ -127,6 +139,8 @@ type OrderBasketItems struct {
 	VATRate              b24.Number                     `json:"vatRate"`
 	Weight               b24.Int                        `json:"weight"`
 	XMLID                b24.String                     `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -152,6 +166,8 @@ type OrderBasketItemsProperties struct {
 	Sort     b24.Int    `json:"sort"`
 	Value    b24.String `json:"value"`
 	XMLID    b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -177,6 +193,8 @@ type OrderBasketItemsReservations struct {
 	Quantity       b24.Int         `json:"quantity"`
 	ReservedBy     json.RawMessage `json:"reservedBy"`
 	StoreID        b24.Int         `json:"storeId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -202,6 +220,8 @@ type OrderClients struct {
 	OrderID      b24.Int    `json:"orderId"`
 	RoleID       b24.Int    `json:"roleId"`
 	Sort         b24.Int    `json:"sort"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -264,6 +284,8 @@ type OrderPayments struct {
 	Updated1c           b24.String      `json:"updated1c"`
 	Version1c           b24.String      `json:"version1c"`
 	XMLID               b24.String      `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -288,6 +310,8 @@ type OrderPropertyValues struct {
 	OrderPropsID    b24.Int         `json:"orderPropsId"`
 	OrderPropsXMLID json.RawMessage `json:"orderPropsXmlId"`
 	Value           b24.String      `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -310,6 +334,8 @@ type OrderRequisiteLink struct {
 	McBankDetailID b24.Int `json:"mcBankDetailId"`
 	McRequisiteID  b24.Int `json:"mcRequisiteId"`
 	RequisiteID    b24.Int `json:"requisiteId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -374,6 +400,8 @@ type OrderShipments struct {
 	Updated1c           b24.String                    `json:"updated1c"`
 	Version1c           b24.String                    `json:"version1c"`
 	XMLID               b24.String                    `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -399,6 +427,8 @@ type OrderShipmentsShipmentItems struct {
 	Quantity         b24.Int    `json:"quantity"`
 	ReservedQuantity b24.Int    `json:"reservedQuantity"`
 	XMLID            b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -424,6 +454,8 @@ type OrderTradeBindings struct {
 	TradingPlatformID    b24.String      `json:"tradingPlatformId"`
 	TradingPlatformXMLID b24.String      `json:"tradingPlatformXmlId"`
 	XMLID                b24.String      `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -443,7 +475,8 @@ func (v OrderTradeBindings) MarshalJSON() ([]byte, error) {
 // OrderInput is the write form of Order: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Order.Input() builds one from a read value that sends only the
+// fields changed after it.
 type OrderInput struct {
 	// Identifier of the site where this payer type will be used. Has a constant
 	// value 's1'
@@ -549,6 +582,8 @@ type OrderInput struct {
 	// Identifier of the client
 	UserID    b24.Opt[b24.Int] `json:"userId,omitzero"`
 	CompanyID b24.Opt[b24.Int] `json:"companyId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -745,6 +780,8 @@ func (p *OrderAddParams) validate() error {
 // OrderAddResult is the result of sale.order.add.
 type OrderAddResult struct {
 	Order *Order `json:"order"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -880,6 +917,8 @@ func (p *OrderGetParams) validate() error {
 // OrderGetResult is the result of sale.order.get.
 type OrderGetResult struct {
 	Order *Order `json:"order"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -937,6 +976,8 @@ type OrderGetFieldsParams struct{}
 // OrderGetFieldsResult is the result of sale.order.getFields.
 type OrderGetFieldsResult struct {
 	Order map[string]FieldInfo `json:"order"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1089,6 +1130,8 @@ type OrderListParams struct {
 // OrderListResult is the result of sale.order.list.
 type OrderListResult struct {
 	Orders []Order `json:"orders"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1166,6 +1209,8 @@ func (p *OrderUpdateParams) validate() error {
 // OrderUpdateResult is the result of sale.order.update.
 type OrderUpdateResult struct {
 	Order *Order `json:"order"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

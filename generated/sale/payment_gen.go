@@ -61,6 +61,8 @@ type Payment struct {
 	Updated1c           b24.Bool   `json:"updated1c"`
 	Version1c           b24.String `json:"version1c"`
 	XMLID               b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -77,10 +79,21 @@ func (v Payment) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// PaymentInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; PaymentInput.SendUnchanged sends them all.
+func (v Payment) Input() PaymentInput {
+	var in PaymentInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // PaymentInput is the write form of Payment: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Payment.Input() builds one from a read value that sends only
+// the fields changed after it.
 type PaymentInput struct {
 	// Order identifier
 	OrderID b24.Opt[b24.Int] `json:"orderId,omitzero"`
@@ -191,6 +204,8 @@ type PaymentInput struct {
 	ReasonMarked b24.Opt[string] `json:"reasonMarked,omitzero"`
 	// Identifier of the user who marked the payment
 	EmpMarkedID b24.Opt[b24.Int] `json:"empMarkedId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -460,6 +475,8 @@ func (p *PaymentAddParams) validate() error {
 // PaymentAddResult is the result of sale.payment.add.
 type PaymentAddResult struct {
 	Payment *Payment `json:"payment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -593,6 +610,8 @@ func (p *PaymentGetParams) validate() error {
 // PaymentGetResult is the result of sale.payment.get.
 type PaymentGetResult struct {
 	Payment *Payment `json:"payment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -649,6 +668,8 @@ type PaymentGetFieldsParams struct{}
 // PaymentGetFieldsResult is the result of sale.payment.getFields.
 type PaymentGetFieldsResult struct {
 	Payment map[string]FieldInfo `json:"payment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -803,6 +824,8 @@ type PaymentListParams struct {
 // PaymentListResult is the result of sale.payment.list.
 type PaymentListResult struct {
 	Payments []Payment `json:"payments"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -929,6 +952,8 @@ func (p *PaymentUpdateParams) validate() error {
 // PaymentUpdateResult is the result of sale.payment.update.
 type PaymentUpdateResult struct {
 	Payment *Payment `json:"payment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

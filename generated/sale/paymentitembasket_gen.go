@@ -23,6 +23,8 @@ type Paymentitembasket struct {
 	PaymentID  b24.Int    `json:"paymentId"`
 	Quantity   b24.Number `json:"quantity"`
 	XMLID      b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -39,10 +41,22 @@ func (v Paymentitembasket) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// PaymentitembasketInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; PaymentitembasketInput.SendUnchanged
+// sends them all.
+func (v Paymentitembasket) Input() PaymentitembasketInput {
+	var in PaymentitembasketInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // PaymentitembasketInput is the write form of Paymentitembasket: the fields
 // the family's add and update methods take. Every field is optional; only
 // those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
-// custom fields (UF_*) go in Extra.
+// custom fields (UF_*) go in Extra. Paymentitembasket.Input() builds one from
+// a read value that sends only the fields changed after it.
 type PaymentitembasketInput struct {
 	// Payment identifier
 	PaymentID b24.Opt[b24.Int] `json:"paymentId,omitzero"`
@@ -52,6 +66,8 @@ type PaymentitembasketInput struct {
 	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
 	// External record identifier
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -167,6 +183,8 @@ func (p *PaymentitembasketAddParams) validate() error {
 // PaymentitembasketAddResult is the result of sale.paymentitembasket.add.
 type PaymentitembasketAddResult struct {
 	PaymentItemBasket *Paymentitembasket `json:"paymentItemBasket"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -308,6 +326,8 @@ func (p *PaymentitembasketGetParams) validate() error {
 // PaymentitembasketGetResult is the result of sale.paymentitembasket.get.
 type PaymentitembasketGetResult struct {
 	PaymentItemBasket *Paymentitembasket `json:"paymentItemBasket"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -371,6 +391,8 @@ type PaymentitembasketGetfieldsParams struct{}
 // sale.paymentitembasket.getfields.
 type PaymentitembasketGetfieldsResult struct {
 	PaymentItemBasket map[string]FieldInfo `json:"paymentItemBasket"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -529,6 +551,8 @@ type PaymentitembasketListParams struct {
 // PaymentitembasketListResult is the result of sale.paymentitembasket.list.
 type PaymentitembasketListResult struct {
 	PaymentItemsBasket []Paymentitembasket `json:"paymentItemsBasket"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -620,6 +644,8 @@ func (p *PaymentitembasketUpdateParams) validate() error {
 // sale.paymentitembasket.update.
 type PaymentitembasketUpdateResult struct {
 	PaymentItemBasket *Paymentitembasket `json:"paymentItemBasket"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

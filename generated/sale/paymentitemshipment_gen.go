@@ -22,6 +22,8 @@ type PaymentItemShipment struct {
 	PaymentID  b24.Int    `json:"paymentId"`
 	ShipmentID b24.Int    `json:"shipmentId"`
 	XMLID      b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -38,10 +40,22 @@ func (v PaymentItemShipment) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// PaymentItemShipmentInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; PaymentItemShipmentInput.SendUnchanged
+// sends them all.
+func (v PaymentItemShipment) Input() PaymentItemShipmentInput {
+	var in PaymentItemShipmentInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // PaymentItemShipmentInput is the write form of PaymentItemShipment: the
 // fields the family's add and update methods take. Every field is optional;
 // only those set are sent (b24.Some(0) sends 0). Read-only fields are left
-// out; custom fields (UF_*) go in Extra.
+// out; custom fields (UF_*) go in Extra. PaymentItemShipment.Input() builds
+// one from a read value that sends only the fields changed after it.
 type PaymentItemShipmentInput struct {
 	// Shipment identifier
 	ShipmentID b24.Opt[b24.Int] `json:"shipmentId,omitzero"`
@@ -49,6 +63,8 @@ type PaymentItemShipmentInput struct {
 	PaymentID b24.Opt[b24.Int] `json:"paymentId,omitzero"`
 	// External identifier of the record
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -173,6 +189,8 @@ func (p *PaymentItemShipmentAddParams) validate() error {
 // PaymentItemShipmentAddResult is the result of sale.paymentItemShipment.add.
 type PaymentItemShipmentAddResult struct {
 	PaymentItemShipment *PaymentItemShipment `json:"paymentItemShipment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -315,6 +333,8 @@ func (p *PaymentItemShipmentGetParams) validate() error {
 // PaymentItemShipmentGetResult is the result of sale.paymentItemShipment.get.
 type PaymentItemShipmentGetResult struct {
 	PaymentItemShipment *PaymentItemShipment `json:"paymentItemShipment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -378,6 +398,8 @@ type PaymentItemShipmentGetFieldsParams struct{}
 // sale.paymentItemShipment.getFields.
 type PaymentItemShipmentGetFieldsResult struct {
 	PaymentItemShipment map[string]FieldInfo `json:"paymentItemShipment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -539,6 +561,8 @@ type PaymentItemShipmentListParams struct {
 // sale.paymentItemShipment.list.
 type PaymentItemShipmentListResult struct {
 	PaymentItemsShipment []PaymentItemShipment `json:"paymentItemsShipment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -631,6 +655,8 @@ func (p *PaymentItemShipmentUpdateParams) validate() error {
 // sale.paymentItemShipment.update.
 type PaymentItemShipmentUpdateResult struct {
 	PaymentItemShipment *PaymentItemShipment `json:"paymentItemShipment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

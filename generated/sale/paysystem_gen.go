@@ -17,6 +17,8 @@ type PaysystemSettings struct {
 	RestServiceIDIframe  b24.String `json:"REST_SERVICE_ID_IFRAME"`
 	RestServiceKeyIframe b24.String `json:"REST_SERVICE_KEY_IFRAME"`
 	PsWorkModeIframe     b24.String `json:"PS_WORK_MODE_IFRAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -43,6 +45,8 @@ type PaysystemSettingsInvoice struct {
 	RestServiceIDIframe  b24.String `json:"REST_SERVICE_ID_IFRAME"`
 	RestServiceKeyIframe b24.String `json:"REST_SERVICE_KEY_IFRAME"`
 	PsWorkModeIframe     b24.String `json:"PS_WORK_MODE_IFRAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -69,6 +73,8 @@ type PaysystemSettingsPayment struct {
 	RestServiceIDIframe  b24.String `json:"REST_SERVICE_ID_IFRAME"`
 	RestServiceKeyIframe b24.String `json:"REST_SERVICE_KEY_IFRAME"`
 	PsWorkModeIframe     b24.String `json:"PS_WORK_MODE_IFRAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -726,6 +732,8 @@ type PaysystemHandlerListItem struct {
 	Name     b24.String                       `json:"NAME"`
 	Settings PaysystemHandlerListItemSettings `json:"SETTINGS"`
 	Sort     b24.String                       `json:"SORT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -748,6 +756,8 @@ type PaysystemHandlerListItemSettings struct {
 	Codes    json.RawMessage                          `json:"CODES"`
 	Currency []b24.String                             `json:"CURRENCY"`
 	FormData PaysystemHandlerListItemSettingsFormData `json:"FORM_DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -770,6 +780,8 @@ type PaysystemHandlerListItemSettingsFormData struct {
 	ActionURI b24.String      `json:"ACTION_URI"`
 	Fields    json.RawMessage `json:"FIELDS"`
 	Method    b24.String      `json:"METHOD"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1013,6 +1025,8 @@ type PaysystemListItem struct {
 	Sort               b24.Number      `json:"SORT"`
 	Tariff             json.RawMessage `json:"TARIFF"`
 	XMLID              b24.String      `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -21,6 +21,8 @@ type Persontype struct {
 	Name   b24.String `json:"name"`
 	Sort   b24.String `json:"sort"`
 	XMLID  b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -37,10 +39,21 @@ func (v Persontype) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// PersontypeInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; PersontypeInput.SendUnchanged sends them all.
+func (v Persontype) Input() PersontypeInput {
+	var in PersontypeInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // PersontypeInput is the write form of Persontype: the fields the family's add
 // and update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Persontype.Input() builds one from a read value that sends only
+// the fields changed after it.
 type PersontypeInput struct {
 	// Name of the payer type
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -55,6 +68,8 @@ type PersontypeInput struct {
 	// Can be used to synchronize the current payer type with a similar position in
 	// an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -160,6 +175,8 @@ func (p *PersontypeAddParams) validate() error {
 // PersontypeAddResult is the result of sale.persontype.add.
 type PersontypeAddResult struct {
 	PersonType *Persontype `json:"personType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -299,6 +316,8 @@ func (p *PersontypeGetParams) validate() error {
 // PersontypeGetResult is the result of sale.persontype.get.
 type PersontypeGetResult struct {
 	PersonType *Persontype `json:"personType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -357,6 +376,8 @@ type PersontypeGetFieldsParams struct{}
 // PersontypeGetFieldsResult is the result of sale.persontype.getFields.
 type PersontypeGetFieldsResult struct {
 	PersonType map[string]FieldInfo `json:"personType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -510,6 +531,8 @@ type PersontypeListParams struct {
 // PersontypeListResult is the result of sale.persontype.list.
 type PersontypeListResult struct {
 	PersonTypes []Persontype `json:"personTypes"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -606,6 +629,8 @@ func (p *PersontypeUpdateParams) validate() error {
 // PersontypeUpdateResult is the result of sale.persontype.update.
 type PersontypeUpdateResult struct {
 	PersonType *Persontype `json:"personType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -182,6 +182,8 @@ type Property struct {
 	Util b24.Bool `json:"util"`
 	// External identifier of the order property
 	XMLID b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -196,6 +198,16 @@ func (v *Property) UnmarshalJSON(data []byte) error {
 func (v Property) MarshalJSON() ([]byte, error) {
 	type plain Property
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// PropertyInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; PropertyInput.SendUnchanged sends them all.
+func (v Property) Input() PropertyInput {
+	var in PropertyInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // PropertySettings is the settings value of sale.property.
@@ -258,6 +270,8 @@ type PropertySettings struct {
 	//
 	// If not provided, the default value is N. Default: N.
 	Time b24.Bool `json:"time"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -277,7 +291,8 @@ func (v PropertySettings) MarshalJSON() ([]byte, error) {
 // PropertyInput is the write form of Property: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Property.Input() builds one from a read value that sends only
+// the fields changed after it.
 type PropertyInput struct {
 	// Identifier of the payer type
 	PersonTypeID b24.Opt[b24.Int] `json:"personTypeId,omitzero"`
@@ -455,6 +470,8 @@ type PropertyInput struct {
 	//
 	// If not provided, the default value is N. Default: N.
 	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -656,6 +673,8 @@ func (p *PropertyAddParams) validate() error {
 // PropertyAddResult is the result of sale.property.add.
 type PropertyAddResult struct {
 	Property *Property `json:"property"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -790,6 +809,8 @@ func (p *PropertyGetParams) validate() error {
 // PropertyGetResult is the result of sale.property.get.
 type PropertyGetResult struct {
 	Property *Property `json:"property"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -881,6 +902,8 @@ func (p *PropertyGetfieldsbytypeParams) validate() error {
 // sale.property.getfieldsbytype.
 type PropertyGetfieldsbytypeResult struct {
 	Property map[string]FieldInfo `json:"property"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1030,6 +1053,8 @@ type PropertyListParams struct {
 // PropertyListResult is the result of sale.property.list.
 type PropertyListResult struct {
 	Properties []Property `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1146,6 +1171,8 @@ func (p *PropertyUpdateParams) validate() error {
 // PropertyUpdateResult is the result of sale.property.update.
 type PropertyUpdateResult struct {
 	Property *Property `json:"property"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -20,6 +20,8 @@ type Propertygroup struct {
 	Name         b24.String `json:"name"`
 	PersonTypeID b24.Int    `json:"personTypeId"`
 	Sort         b24.Int    `json:"sort"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -36,10 +38,21 @@ func (v Propertygroup) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// PropertygroupInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; PropertygroupInput.SendUnchanged sends them all.
+func (v Propertygroup) Input() PropertygroupInput {
+	var in PropertygroupInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // PropertygroupInput is the write form of Propertygroup: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. Propertygroup.Input() builds one from a read
+// value that sends only the fields changed after it.
 type PropertygroupInput struct {
 	// Identifier of the payer type
 	PersonTypeID b24.Opt[b24.Int] `json:"personTypeId,omitzero"`
@@ -47,6 +60,8 @@ type PropertygroupInput struct {
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Sorting
 	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -143,6 +158,8 @@ func (p *PropertygroupAddParams) validate() error {
 // PropertygroupAddResult is the result of sale.propertygroup.add.
 type PropertygroupAddResult struct {
 	PropertyGroup *Propertygroup `json:"propertyGroup"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -277,6 +294,8 @@ func (p *PropertygroupGetParams) validate() error {
 // PropertygroupGetResult is the result of sale.propertygroup.get.
 type PropertygroupGetResult struct {
 	PropertyGroup *Propertygroup `json:"propertyGroup"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -338,6 +357,8 @@ type PropertygroupGetFieldsParams struct{}
 // PropertygroupGetFieldsResult is the result of sale.propertygroup.getFields.
 type PropertygroupGetFieldsResult struct {
 	PropertyGroup map[string]FieldInfo `json:"propertyGroup"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -467,6 +488,8 @@ type PropertygroupListParams struct {
 // PropertygroupListResult is the result of sale.propertygroup.list.
 type PropertygroupListResult struct {
 	PropertyGroups []Propertygroup `json:"propertyGroups"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -560,6 +583,8 @@ func (p *PropertygroupUpdateParams) validate() error {
 // PropertygroupUpdateResult is the result of sale.propertygroup.update.
 type PropertygroupUpdateResult struct {
 	PropertyGroup *Propertygroup `json:"propertyGroup"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -19,6 +19,8 @@ type PropertyRelation struct {
 	EntityID   b24.Int    `json:"entityId"`
 	EntityType b24.String `json:"entityType"`
 	PropertyID b24.Int    `json:"propertyId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -35,10 +37,22 @@ func (v PropertyRelation) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// PropertyRelationInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; PropertyRelationInput.SendUnchanged sends
+// them all.
+func (v PropertyRelation) Input() PropertyRelationInput {
+	var in PropertyRelationInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // PropertyRelationInput is the write form of PropertyRelation: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. PropertyRelation.Input() builds one from a read
+// value that sends only the fields changed after it.
 type PropertyRelationInput struct {
 	// Identifier of the object
 	EntityID b24.Opt[b24.Int] `json:"entityId,omitzero"`
@@ -51,6 +65,8 @@ type PropertyRelationInput struct {
 	EntityType b24.Opt[PropertyRelationInputEntityType] `json:"entityType,omitzero"`
 	// Identifier of the property
 	PropertyID b24.Opt[b24.Int] `json:"propertyId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -184,6 +200,8 @@ func (p *PropertyRelationAddParams) validate() error {
 // PropertyRelationAddResult is the result of sale.propertyRelation.add.
 type PropertyRelationAddResult struct {
 	PropertyRelation *PropertyRelation `json:"propertyRelation"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -380,6 +398,8 @@ type PropertyRelationGetFieldsParams struct{}
 // sale.propertyRelation.getFields.
 type PropertyRelationGetFieldsResult struct {
 	PropertyRelation map[string]FieldInfo `json:"propertyRelation"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -525,6 +545,8 @@ type PropertyRelationListParams struct {
 // PropertyRelationListResult is the result of sale.propertyRelation.list.
 type PropertyRelationListResult struct {
 	PropertyRelations []PropertyRelation `json:"propertyRelations"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

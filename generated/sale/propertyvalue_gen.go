@@ -23,6 +23,8 @@ type Propertyvalue struct {
 	OrderPropsID    b24.Int         `json:"orderPropsId"`
 	OrderPropsXMLID b24.String      `json:"orderPropsXmlId"`
 	Value           json.RawMessage `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -178,6 +180,8 @@ func (p *PropertyvalueGetParams) validate() error {
 // PropertyvalueGetResult is the result of sale.propertyvalue.get.
 type PropertyvalueGetResult struct {
 	PropertyValue *Propertyvalue `json:"propertyValue"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -239,6 +243,8 @@ type PropertyvalueGetfieldsParams struct{}
 // PropertyvalueGetfieldsResult is the result of sale.propertyvalue.getfields.
 type PropertyvalueGetfieldsResult struct {
 	PropertyValue map[string]FieldInfo `json:"propertyValue"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -394,6 +400,8 @@ type PropertyvalueListParams struct {
 // PropertyvalueListResult is the result of sale.propertyvalue.list.
 type PropertyvalueListResult struct {
 	PropertyValues []Propertyvalue `json:"propertyValues"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -566,6 +574,8 @@ func (v PropertyvalueModifyParamsPropertyValues) MarshalJSON() ([]byte, error) {
 // PropertyvalueModifyResult is the result of sale.propertyvalue.modify.
 type PropertyvalueModifyResult struct {
 	PropertyValues []Propertyvalue `json:"propertyValues"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

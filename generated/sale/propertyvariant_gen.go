@@ -23,6 +23,8 @@ type Propertyvariant struct {
 	Sort         b24.Int    `json:"sort"`
 	Value        b24.String `json:"value"`
 	XnlID        b24.String `json:"xnlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -39,10 +41,21 @@ func (v Propertyvariant) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// PropertyvariantInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; PropertyvariantInput.SendUnchanged sends them all.
+func (v Propertyvariant) Input() PropertyvariantInput {
+	var in PropertyvariantInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // PropertyvariantInput is the write form of Propertyvariant: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. Propertyvariant.Input() builds one from a read
+// value that sends only the fields changed after it.
 type PropertyvariantInput struct {
 	// Property identifier
 	OrderPropsID b24.Opt[b24.Int] `json:"orderPropsId,omitzero"`
@@ -55,6 +68,8 @@ type PropertyvariantInput struct {
 	// Description of the property variant value
 	Description b24.Opt[string] `json:"description,omitzero"`
 	XnlID       b24.Opt[string] `json:"xnlId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -177,6 +192,8 @@ func (p *PropertyvariantAddParams) validate() error {
 // PropertyvariantAddResult is the result of sale.propertyvariant.add.
 type PropertyvariantAddResult struct {
 	PropertyVariant *Propertyvariant `json:"propertyVariant"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -315,6 +332,8 @@ func (p *PropertyvariantGetParams) validate() error {
 // PropertyvariantGetResult is the result of sale.propertyvariant.get.
 type PropertyvariantGetResult struct {
 	PropertyVariant *Propertyvariant `json:"propertyVariant"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -378,6 +397,8 @@ type PropertyvariantGetFieldsParams struct{}
 // sale.propertyvariant.getFields.
 type PropertyvariantGetFieldsResult struct {
 	PropertyVariant map[string]FieldInfo `json:"propertyVariant"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -508,6 +529,8 @@ type PropertyvariantListParams struct {
 // PropertyvariantListResult is the result of sale.propertyvariant.list.
 type PropertyvariantListResult struct {
 	PropertyVariants []Propertyvariant `json:"propertyVariants"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -606,6 +629,8 @@ func (p *PropertyvariantUpdateParams) validate() error {
 // PropertyvariantUpdateResult is the result of sale.propertyvariant.update.
 type PropertyvariantUpdateResult struct {
 	PropertyVariant *Propertyvariant `json:"propertyVariant"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -65,6 +65,8 @@ type Shipment struct {
 	// Shipment information
 	Property      b24.String      `json:"property"`
 	ShipmentItems json.RawMessage `json:"shipmentItems"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -81,10 +83,21 @@ func (v Shipment) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ShipmentInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ShipmentInput.SendUnchanged sends them all.
+func (v Shipment) Input() ShipmentInput {
+	var in ShipmentInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ShipmentInput is the write form of Shipment: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Shipment.Input() builds one from a read value that sends only
+// the fields changed after it.
 type ShipmentInput struct {
 	// Order identifier
 	OrderID b24.Opt[b24.Int] `json:"orderId,omitzero"`
@@ -139,6 +152,8 @@ type ShipmentInput struct {
 	// If neither basePriceDelivery nor priceDelivery is provided, both prices are
 	// set to 0
 	PriceDelivery b24.Opt[float64] `json:"priceDelivery,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -366,6 +381,8 @@ func (p *ShipmentAddParams) validate() error {
 // ShipmentAddResult is the result of sale.shipment.add.
 type ShipmentAddResult struct {
 	Shipment *Shipment `json:"shipment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -539,6 +556,8 @@ type ShipmentGetFieldsParams struct{}
 // ShipmentGetFieldsResult is the result of sale.shipment.getFields.
 type ShipmentGetFieldsResult struct {
 	Shipment map[string]FieldInfo `json:"shipment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -688,6 +707,8 @@ type ShipmentListParams struct {
 // ShipmentListResult is the result of sale.shipment.list.
 type ShipmentListResult struct {
 	Shipments []Shipment `json:"shipments"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -786,6 +807,8 @@ func (p *ShipmentUpdateParams) validate() error {
 // ShipmentUpdateResult is the result of sale.shipment.update.
 type ShipmentUpdateResult struct {
 	Shipment *Shipment `json:"shipment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

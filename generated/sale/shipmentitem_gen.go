@@ -23,6 +23,8 @@ type Shipmentitem struct {
 	Quantity         b24.Number `json:"quantity"`
 	ReservedQuantity b24.Number `json:"reservedQuantity"`
 	XMLID            b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -39,10 +41,21 @@ func (v Shipmentitem) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// ShipmentitemInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ShipmentitemInput.SendUnchanged sends them all.
+func (v Shipmentitem) Input() ShipmentitemInput {
+	var in ShipmentitemInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // ShipmentitemInput is the write form of Shipmentitem: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. Shipmentitem.Input() builds one from a read value that
+// sends only the fields changed after it.
 type ShipmentitemInput struct {
 	// Shipment identifier
 	OrderDeliveryID b24.Opt[b24.Int] `json:"orderDeliveryId,omitzero"`
@@ -55,6 +68,8 @@ type ShipmentitemInput struct {
 	// Can be used to synchronize the current product position in the shipment with
 	// a similar position in an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -175,6 +190,8 @@ func (p *ShipmentitemAddParams) validate() error {
 // ShipmentitemAddResult is the result of sale.shipmentitem.add.
 type ShipmentitemAddResult struct {
 	ShipmentItem *Shipmentitem `json:"shipmentItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -314,6 +331,8 @@ func (p *ShipmentitemGetParams) validate() error {
 // ShipmentitemGetResult is the result of sale.shipmentitem.get.
 type ShipmentitemGetResult struct {
 	ShipmentItem *Shipmentitem `json:"shipmentItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -375,6 +394,8 @@ type ShipmentitemGetfieldsParams struct{}
 // ShipmentitemGetfieldsResult is the result of sale.shipmentitem.getfields.
 type ShipmentitemGetfieldsResult struct {
 	ShipmentItem map[string]FieldInfo `json:"shipmentItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -534,6 +555,8 @@ type ShipmentitemListParams struct {
 // ShipmentitemListResult is the result of sale.shipmentitem.list.
 type ShipmentitemListResult struct {
 	ShipmentItems []Shipmentitem `json:"shipmentItems"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -621,6 +644,8 @@ func (p *ShipmentitemUpdateParams) validate() error {
 // ShipmentitemUpdateResult is the result of sale.shipmentitem.update.
 type ShipmentitemUpdateResult struct {
 	ShipmentItem *Shipmentitem `json:"shipmentItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -184,6 +184,8 @@ type Shipmentproperty struct {
 	Util b24.Bool `json:"util"`
 	// External identifier of the shipment property
 	XMLID b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -198,6 +200,17 @@ func (v *Shipmentproperty) UnmarshalJSON(data []byte) error {
 func (v Shipmentproperty) MarshalJSON() ([]byte, error) {
 	type plain Shipmentproperty
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// ShipmentpropertyInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; ShipmentpropertyInput.SendUnchanged sends
+// them all.
+func (v Shipmentproperty) Input() ShipmentpropertyInput {
+	var in ShipmentpropertyInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // ShipmentpropertySettings is the settings value of sale.shipmentproperty.
@@ -262,6 +275,8 @@ type ShipmentpropertySettings struct {
 	//
 	// If not provided, the default value is N. Default: N.
 	Time b24.Bool `json:"time"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -281,7 +296,8 @@ func (v ShipmentpropertySettings) MarshalJSON() ([]byte, error) {
 // ShipmentpropertyInput is the write form of Shipmentproperty: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. Shipmentproperty.Input() builds one from a read
+// value that sends only the fields changed after it.
 type ShipmentpropertyInput struct {
 	// Identifier of the payer type
 	PersonTypeID b24.Opt[b24.Int] `json:"personTypeId,omitzero"`
@@ -454,6 +470,8 @@ type ShipmentpropertyInput struct {
 	//
 	// If not provided, the default value is N. Default: N.
 	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -660,6 +678,8 @@ func (p *ShipmentpropertyAddParams) validate() error {
 // ShipmentpropertyAddResult is the result of sale.shipmentproperty.add.
 type ShipmentpropertyAddResult struct {
 	Property *Shipmentproperty `json:"property"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -797,6 +817,8 @@ func (p *ShipmentpropertyGetParams) validate() error {
 // ShipmentpropertyGetResult is the result of sale.shipmentproperty.get.
 type ShipmentpropertyGetResult struct {
 	Property *Shipmentproperty `json:"property"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -879,6 +901,8 @@ func (p *ShipmentpropertyGetfieldsbytypeParams) validate() error {
 // sale.shipmentproperty.getfieldsbytype.
 type ShipmentpropertyGetfieldsbytypeResult struct {
 	Property map[string]FieldInfo `json:"property"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1033,6 +1057,8 @@ type ShipmentpropertyListParams struct {
 // ShipmentpropertyListResult is the result of sale.shipmentproperty.list.
 type ShipmentpropertyListResult struct {
 	Properties []Shipmentproperty `json:"properties"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1153,6 +1179,8 @@ func (p *ShipmentpropertyUpdateParams) validate() error {
 // ShipmentpropertyUpdateResult is the result of sale.shipmentproperty.update.
 type ShipmentpropertyUpdateResult struct {
 	Property *Shipmentproperty `json:"property"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

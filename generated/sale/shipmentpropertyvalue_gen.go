@@ -23,6 +23,8 @@ type Shipmentpropertyvalue struct {
 	ShipmentPropsID    b24.Int    `json:"shipmentPropsId"`
 	ShipmentPropsXMLID b24.String `json:"shipmentPropsXmlId"`
 	Value              b24.String `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -194,6 +196,8 @@ func (p *ShipmentpropertyvalueGetParams) validate() error {
 // sale.shipmentpropertyvalue.get.
 type ShipmentpropertyvalueGetResult struct {
 	PropertyValue *Shipmentpropertyvalue `json:"propertyValue"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -257,6 +261,8 @@ type ShipmentpropertyvalueGetfieldsParams struct{}
 // sale.shipmentpropertyvalue.getfields.
 type ShipmentpropertyvalueGetfieldsResult struct {
 	PropertyValue map[string]FieldInfo `json:"propertyValue"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -417,6 +423,8 @@ type ShipmentpropertyvalueListParams struct {
 // sale.shipmentpropertyvalue.list.
 type ShipmentpropertyvalueListResult struct {
 	PropertyValues []Shipmentpropertyvalue `json:"propertyValues"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -575,6 +583,8 @@ func (v ShipmentpropertyvalueModifyShipmentPropertyValues) MarshalJSON() ([]byte
 // sale.shipmentpropertyvalue.modify.
 type ShipmentpropertyvalueModifyResult struct {
 	PropertyValues []Shipmentpropertyvalue `json:"propertyValues"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -22,6 +22,8 @@ type Status struct {
 	Sort   b24.Int    `json:"sort"`
 	Type   b24.String `json:"type"`
 	XMLID  b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -38,10 +40,21 @@ func (v Status) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// StatusInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; StatusInput.SendUnchanged sends them all.
+func (v Status) Input() StatusInput {
+	var in StatusInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // StatusInput is the write form of Status: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Status.Input() builds one from a read value that sends only the
+// fields changed after it.
 type StatusInput struct {
 	// Symbolic identifier of the status.
 	//
@@ -71,6 +84,8 @@ type StatusInput struct {
 	// Can be used for synchronization with the order or delivery status by
 	// identifier in an external system.
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -196,6 +211,8 @@ func (p *StatusAddParams) validate() error {
 // StatusAddResult is the result of sale.status.add.
 type StatusAddResult struct {
 	Status *Status `json:"status"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -330,6 +347,8 @@ func (p *StatusGetParams) validate() error {
 // StatusGetResult is the result of sale.status.get.
 type StatusGetResult struct {
 	Status *Status `json:"status"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -387,6 +406,8 @@ type StatusGetFieldsParams struct{}
 // StatusGetFieldsResult is the result of sale.status.getFields.
 type StatusGetFieldsResult struct {
 	Status map[string]FieldInfo `json:"status"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -537,6 +558,8 @@ type StatusListParams struct {
 // StatusListResult is the result of sale.status.list.
 type StatusListResult struct {
 	Statuses []Status `json:"statuses"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -629,6 +652,8 @@ func (p *StatusUpdateParams) validate() error {
 // StatusUpdateResult is the result of sale.status.update.
 type StatusUpdateResult struct {
 	Status *Status `json:"status"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

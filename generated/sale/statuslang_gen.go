@@ -20,6 +20,8 @@ type StatusLang struct {
 	Name        b24.String `json:"name"`
 	StatusID    b24.String `json:"statusId"`
 	Active      b24.String `json:"active"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -36,10 +38,21 @@ func (v StatusLang) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// StatusLangInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; StatusLangInput.SendUnchanged sends them all.
+func (v StatusLang) Input() StatusLangInput {
+	var in StatusLangInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // StatusLangInput is the write form of StatusLang: the fields the family's add
 // and update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. StatusLang.Input() builds one from a read value that sends only
+// the fields changed after it.
 type StatusLangInput struct {
 	// Symbolic identifier of the status
 	StatusID b24.Opt[b24.Int] `json:"statusId,omitzero"`
@@ -73,6 +86,8 @@ type StatusLangInput struct {
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Description of the status for the created localization
 	Description b24.Opt[string] `json:"description,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -191,6 +206,8 @@ func (p *StatusLangAddParams) validate() error {
 // StatusLangAddResult is the result of sale.statusLang.add.
 type StatusLangAddResult struct {
 	StatusLang *StatusLang `json:"statusLang"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -385,6 +402,8 @@ type StatusLangGetFieldsParams struct{}
 // StatusLangGetFieldsResult is the result of sale.statusLang.getFields.
 type StatusLangGetFieldsResult struct {
 	StatusLang map[string]FieldInfo `json:"statusLang"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -453,6 +472,8 @@ type StatusLangGetListLangsParams struct{}
 // StatusLangGetListLangsResult is the result of sale.statusLang.getListLangs.
 type StatusLangGetListLangsResult struct {
 	Langs []StatusLang `json:"langs"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -591,6 +612,8 @@ type StatusLangListParams struct {
 // StatusLangListResult is the result of sale.statusLang.list.
 type StatusLangListResult struct {
 	StatusLangs []StatusLang `json:"statusLangs"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -18,6 +18,8 @@ type TradeBinding struct {
 	ID                b24.Int    `json:"id"`
 	OrderID           b24.Int    `json:"orderId"`
 	TradingPlatformID b24.String `json:"tradingPlatformId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -97,6 +99,8 @@ type TradeBindingGetFieldsParams struct{}
 // TradeBindingGetFieldsResult is the result of sale.tradeBinding.getFields.
 type TradeBindingGetFieldsResult struct {
 	TradeBinding map[string]FieldInfo `json:"tradeBinding"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -237,6 +241,8 @@ type TradeBindingListParams struct {
 // TradeBindingListResult is the result of sale.tradeBinding.list.
 type TradeBindingListResult struct {
 	TradeBindings []TradeBinding `json:"tradeBindings"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

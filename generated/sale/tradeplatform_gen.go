@@ -18,6 +18,8 @@ type TradePlatform struct {
 	Class                      b24.String `json:"class"`
 	Code                       b24.String `json:"code"`
 	ID                         b24.Int    `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -95,6 +97,8 @@ type TradePlatformGetFieldsParams struct{}
 // TradePlatformGetFieldsResult is the result of sale.tradePlatform.getFields.
 type TradePlatformGetFieldsResult struct {
 	TradePlatform map[string]FieldInfo `json:"tradePlatform"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -241,6 +245,8 @@ type TradePlatformListParams struct {
 // TradePlatformListResult is the result of sale.tradePlatform.list.
 type TradePlatformListResult struct {
 	TradePlatforms []TradePlatform `json:"tradePlatforms"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

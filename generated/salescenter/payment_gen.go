@@ -75,6 +75,8 @@ type PaymentGetPublicURLPayment struct {
 	ShortURL b24.String `json:"shortUrl"`
 	// QR code containing the short payment link
 	QR b24.String `json:"qr"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -94,6 +96,8 @@ func (v PaymentGetPublicURLPayment) MarshalJSON() ([]byte, error) {
 // PaymentGetPublicURLResult is the result of salescenter.payment.getPublicUrl.
 type PaymentGetPublicURLResult struct {
 	Payment *PaymentGetPublicURLPayment `json:"payment"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -17,6 +17,8 @@ type B2eDocument struct {
 	Uid     b24.String           `json:"uid"`
 	State   B2eDocumentState     `json:"state"`
 	Members []B2eDocumentMembers `json:"members"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -37,6 +39,8 @@ func (v B2eDocument) MarshalJSON() ([]byte, error) {
 type B2eDocumentState struct {
 	Code b24.String `json:"code"`
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -60,6 +64,8 @@ type B2eDocumentMembers struct {
 	Party b24.Int                 `json:"party"`
 	User  B2eDocumentMembersUser  `json:"user"`
 	State B2eDocumentMembersState `json:"state"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -81,6 +87,8 @@ type B2eDocumentMembersUser struct {
 	EmployeeCode b24.String `json:"employeeCode"`
 	EmployeeID   b24.Int    `json:"employeeId"`
 	UserID       b24.Int    `json:"userId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -101,6 +109,8 @@ func (v B2eDocumentMembersUser) MarshalJSON() ([]byte, error) {
 type B2eDocumentMembersState struct {
 	Code b24.String `json:"code"`
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -129,6 +139,8 @@ type B2eHcmlinkDocument struct {
 	Employee b24.String `json:"employee"`
 	// Signed document data (detailed description)
 	Document B2eHcmlinkDocumentDocument `json:"document"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -161,6 +173,8 @@ type B2eHcmlinkDocumentDocument struct {
 	Uid b24.String `json:"uid"`
 	// Unique e-Signature for HR document identifier. Can return null
 	DocumentUid b24.String `json:"documentUid"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -263,6 +277,8 @@ type B2eCompanyProviderListItem struct {
 	Expires b24.String `json:"expires"`
 	Name    b24.String `json:"name"`
 	Uid     b24.String `json:"uid"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -826,6 +842,8 @@ type B2eMysafeTailItem struct {
 	Role       b24.String `json:"role"`
 	SignedDate b24.String `json:"signed_date"`
 	Title      b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -898,6 +916,8 @@ type B2ePersonalTailItem struct {
 	ID         b24.Int    `json:"id"`
 	SignedDate b24.String `json:"signed_date"`
 	Title      b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -162,6 +162,8 @@ type APIWorkgroup struct {
 	Efficiency b24.Int `json:"EFFICIENCY"`
 	// Additional data for the current user (detailed description)
 	AdditionalData APIWorkgroupAdditionalData `json:"ADDITIONAL_DATA"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -189,6 +191,8 @@ type APIWorkgroupAvatarTypes struct {
 	WebCSSClass b24.String `json:"webCssClass"`
 	// URL of the avatar for entity selector
 	EntitySelectorURL b24.String `json:"entitySelectorUrl"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -223,6 +227,8 @@ type APIWorkgroupAvatarData struct {
 	//   - "" — other system avatar
 	//   - URL — link to the compressed user avatar if set
 	ID APIWorkgroupAvatarDataID `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -248,6 +254,8 @@ type APIWorkgroupOwnerData struct {
 	Photo b24.String `json:"PHOTO"`
 	// Formatted name of the group owner according to portal settings
 	FormattedName b24.String `json:"FORMATTED_NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -271,6 +279,8 @@ type APIWorkgroupSubjectData struct {
 	ID b24.Int `json:"ID"`
 	// Name of the subject
 	Name b24.String `json:"NAME"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -306,6 +316,8 @@ type APIWorkgroupActions struct {
 	Pin b24.Bool `json:"PIN"`
 	// Value true/false — whether changing group tools is available
 	EditFeatures b24.Bool `json:"EDIT_FEATURES"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -340,6 +352,8 @@ type APIWorkgroupUserData struct {
 	InitiatedByType json.RawMessage `json:"INITIATED_BY_TYPE"`
 	// Value true/false — whether the user is subscribed to group updates
 	IsSubscribed b24.Bool `json:"IS_SUBSCRIBED"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -378,6 +392,8 @@ type APIWorkgroupListOfMembers struct {
 	Position b24.String `json:"position"`
 	// URL of the user's compressed avatar
 	Photo b24.String `json:"photo"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -406,6 +422,8 @@ type APIWorkgroupFeatures struct {
 	ID b24.String `json:"id"`
 	// Value true/false — whether the tool is enabled in the group
 	Active b24.Bool `json:"active"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -431,6 +449,8 @@ type APIWorkgroupListOfMembersAwaitingInvite struct {
 	Name b24.String `json:"name"`
 	// URL of the user's compressed avatar
 	Photo b24.String `json:"photo"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -458,6 +478,8 @@ type APIWorkgroupGroupMembersList struct {
 	IsAwaiting b24.Bool `json:"isAwaiting"`
 	// Value true/false — whether the user is a member of the group
 	IsMember b24.Bool `json:"isMember"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -480,6 +502,8 @@ type APIWorkgroupCounters struct {
 	WorkgroupRequestsOut b24.Int `json:"workgroup_requests_out"`
 	// Current number of requests to join the group
 	WorkgroupRequestsIn b24.Int `json:"workgroup_requests_in"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -513,6 +537,8 @@ type APIWorkgroupAdditionalData struct {
 	//   - G — group, e.g., the user was invited by the group
 	//   - "" — user has no relation to the group
 	InitiatedByType APIWorkgroupAdditionalDataInitiatedByType `json:"INITIATED_BY_TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1113,6 +1139,8 @@ func (v APIWorkgroupListParamsParams) MarshalJSON() ([]byte, error) {
 // APIWorkgroupListResult is the result of socialnetwork.api.workgroup.list.
 type APIWorkgroupListResult struct {
 	Workgroups []APIWorkgroup `json:"workgroups"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

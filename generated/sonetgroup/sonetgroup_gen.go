@@ -46,6 +46,8 @@ type SonetGroup struct {
 	Image b24.String `json:"IMAGE"`
 	// Indicator of the extranet group
 	IsExtranet b24.String `json:"IS_EXTRANET"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

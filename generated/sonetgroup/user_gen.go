@@ -232,6 +232,8 @@ type UserGetItem struct {
 	//   - E — moderator
 	//   - K — participant
 	Role UserGetItemRole `json:"ROLE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -332,6 +334,8 @@ type UserGroupsItem struct {
 	//
 	//   - Y — extranet group
 	IsExtranet UserGroupsItemIsExtranet `json:"IS_EXTRANET"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

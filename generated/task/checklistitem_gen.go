@@ -55,6 +55,8 @@ type Checklistitem struct {
 	//
 	// Key — attachment file identifier ATTACHMENT_ID
 	Attachments ChecklistitemAttachments `json:"ATTACHMENTS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -69,6 +71,16 @@ func (v *Checklistitem) UnmarshalJSON(data []byte) error {
 func (v Checklistitem) MarshalJSON() ([]byte, error) {
 	type plain Checklistitem
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// ChecklistitemInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; ChecklistitemInput.SendUnchanged sends them all.
+func (v Checklistitem) Input() ChecklistitemInput {
+	var in ChecklistitemInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // ChecklistitemMembers is the MEMBERS value of task.checklistitem.
@@ -93,6 +105,8 @@ type ChecklistitemMembers struct {
 	Image b24.String `json:"IMAGE"`
 	// Indicates that the user is an external participant
 	IsCollaber b24.Bool `json:"IS_COLLABER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -123,6 +137,8 @@ type ChecklistitemAttachments struct {
 	DownloadURL b24.String `json:"DOWNLOAD_URL"`
 	// Link to view the file in the browser
 	ViewURL b24.String `json:"VIEW_URL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -142,7 +158,8 @@ func (v ChecklistitemAttachments) MarshalJSON() ([]byte, error) {
 // ChecklistitemInput is the write form of Checklistitem: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. Checklistitem.Input() builds one from a read
+// value that sends only the fields changed after it.
 type ChecklistitemInput struct {
 	// Text of the checklist item.
 	//
@@ -183,6 +200,8 @@ type ChecklistitemInput struct {
 	//     item to the existing top-level checklist. If there is no checklist in
 	//     the task, it will create a new one
 	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -657,6 +676,8 @@ type ChecklistitemGetmanifestResult struct {
 	RestSortableChecklistItemDataFields []b24.String                                       `json:"REST: sortable checklistitem data fields"`
 	RestDateFields                      []b24.String                                       `json:"REST: date fields"`
 	RestAvailableMethods                ChecklistitemGetmanifestResultRestAvailableMethods `json:"REST: available methods"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -686,6 +707,8 @@ type ChecklistitemGetmanifestResultRestAvailableMethods struct {
 	Renew           ChecklistitemGetmanifestMethodsRenew           `json:"renew"`
 	Moveafteritem   ChecklistitemGetmanifestMethodsMoveafteritem   `json:"moveafteritem"`
 	Isactionallowed ChecklistitemGetmanifestMethodsIsactionallowed `json:"isactionallowed"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -707,6 +730,8 @@ func (v ChecklistitemGetmanifestResultRestAvailableMethods) MarshalJSON() ([]byt
 type ChecklistitemGetmanifestMethodsGetManifest struct {
 	StaticMethod b24.Bool        `json:"staticMethod"`
 	Params       json.RawMessage `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -729,6 +754,8 @@ type ChecklistitemGetmanifestMethodsGet struct {
 	MandatoryParamsCount     b24.Int                                    `json:"mandatoryParamsCount"`
 	Params                   []ChecklistitemGetmanifestMethodsGetParams `json:"params"`
 	AllowedKeysInReturnValue []b24.String                               `json:"allowedKeysInReturnValue"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -750,6 +777,8 @@ func (v ChecklistitemGetmanifestMethodsGet) MarshalJSON() ([]byte, error) {
 type ChecklistitemGetmanifestMethodsGetParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -774,6 +803,8 @@ type ChecklistitemGetmanifestMethodsGetList struct {
 	Params                   []ChecklistitemGetmanifestMethodsGetListParams `json:"params"`
 	AllowedKeysInReturnValue []b24.String                                   `json:"allowedKeysInReturnValue"`
 	CollectionInReturnValue  b24.Bool                                       `json:"collectionInReturnValue"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -795,6 +826,8 @@ func (v ChecklistitemGetmanifestMethodsGetList) MarshalJSON() ([]byte, error) {
 type ChecklistitemGetmanifestMethodsGetListParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -817,6 +850,8 @@ type ChecklistitemGetmanifestMethodsAdd struct {
 	StaticMethod         b24.Bool                                   `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                    `json:"mandatoryParamsCount"`
 	Params               []ChecklistitemGetmanifestMethodsAddParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -838,6 +873,8 @@ func (v ChecklistitemGetmanifestMethodsAdd) MarshalJSON() ([]byte, error) {
 type ChecklistitemGetmanifestMethodsAddParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -860,6 +897,8 @@ type ChecklistitemGetmanifestMethodsUpdate struct {
 	StaticMethod         b24.Bool                                      `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
 	Params               []ChecklistitemGetmanifestMethodsUpdateParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -881,6 +920,8 @@ func (v ChecklistitemGetmanifestMethodsUpdate) MarshalJSON() ([]byte, error) {
 type ChecklistitemGetmanifestMethodsUpdateParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -903,6 +944,8 @@ type ChecklistitemGetmanifestMethodsDelete struct {
 	StaticMethod         b24.Bool                                      `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
 	Params               []ChecklistitemGetmanifestMethodsDeleteParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -924,6 +967,8 @@ func (v ChecklistitemGetmanifestMethodsDelete) MarshalJSON() ([]byte, error) {
 type ChecklistitemGetmanifestMethodsDeleteParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -946,6 +991,8 @@ type ChecklistitemGetmanifestMethodsComplete struct {
 	StaticMethod         b24.Bool                                        `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                         `json:"mandatoryParamsCount"`
 	Params               []ChecklistitemGetmanifestMethodsCompleteParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -967,6 +1014,8 @@ func (v ChecklistitemGetmanifestMethodsComplete) MarshalJSON() ([]byte, error) {
 type ChecklistitemGetmanifestMethodsCompleteParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -989,6 +1038,8 @@ type ChecklistitemGetmanifestMethodsRenew struct {
 	StaticMethod         b24.Bool                                     `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                      `json:"mandatoryParamsCount"`
 	Params               []ChecklistitemGetmanifestMethodsRenewParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1010,6 +1061,8 @@ func (v ChecklistitemGetmanifestMethodsRenew) MarshalJSON() ([]byte, error) {
 type ChecklistitemGetmanifestMethodsRenewParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1032,6 +1085,8 @@ type ChecklistitemGetmanifestMethodsMoveafteritem struct {
 	StaticMethod         b24.Bool                                      `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
 	Params               []ChecklistitemGetmanifestMoveafteritemParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1053,6 +1108,8 @@ func (v ChecklistitemGetmanifestMethodsMoveafteritem) MarshalJSON() ([]byte, err
 type ChecklistitemGetmanifestMoveafteritemParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1075,6 +1132,8 @@ type ChecklistitemGetmanifestMethodsIsactionallowed struct {
 	StaticMethod         b24.Bool                                        `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                         `json:"mandatoryParamsCount"`
 	Params               []ChecklistitemGetmanifestIsactionallowedParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1096,6 +1155,8 @@ func (v ChecklistitemGetmanifestMethodsIsactionallowed) MarshalJSON() ([]byte, e
 type ChecklistitemGetmanifestIsactionallowedParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -32,6 +32,8 @@ type Commentitem struct {
 	// Object containing information about attachments. The key of the object is
 	// the attachment ID, and the value is the object with file description
 	AttachedObjects CommentitemAttachedObjects `json:"ATTACHED_OBJECTS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -46,6 +48,16 @@ func (v *Commentitem) UnmarshalJSON(data []byte) error {
 func (v Commentitem) MarshalJSON() ([]byte, error) {
 	type plain Commentitem
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// CommentitemInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; CommentitemInput.SendUnchanged sends them all.
+func (v Commentitem) Input() CommentitemInput {
+	var in CommentitemInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // CommentitemAttachedObjects is the ATTACHED_OBJECTS value of
@@ -63,6 +75,8 @@ type CommentitemAttachedObjects struct {
 	DownloadURL b24.String `json:"DOWNLOAD_URL"`
 	// URL for viewing the file
 	ViewURL b24.String `json:"VIEW_URL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -82,7 +96,8 @@ func (v CommentitemAttachedObjects) MarshalJSON() ([]byte, error) {
 // CommentitemInput is the write form of Commentitem: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. Commentitem.Input() builds one from a read value that
+// sends only the fields changed after it.
 type CommentitemInput struct {
 	// Message text
 	PostMessage b24.Opt[string] `json:"POST_MESSAGE,omitzero"`
@@ -101,6 +116,8 @@ type CommentitemInput struct {
 	// The comment author must have access to the attached files; otherwise, the
 	// method will return an error.
 	UfForumMessageDoc []any `json:"UF_FORUM_MESSAGE_DOC,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -492,6 +509,8 @@ type CommentitemGetmanifestResult struct {
 	RestFilterableCommentitemDataFields []b24.String                                     `json:"REST: filterable commentitem data fields"`
 	RestDateFields                      []b24.String                                     `json:"REST: date fields"`
 	RestAvailableMethods                CommentitemGetmanifestResultRestAvailableMethods `json:"REST: available methods"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -518,6 +537,8 @@ type CommentitemGetmanifestResultRestAvailableMethods struct {
 	Update          CommentitemGetmanifestMethodsUpdate          `json:"update"`
 	Delete          CommentitemGetmanifestMethodsDelete          `json:"delete"`
 	Isactionallowed CommentitemGetmanifestMethodsIsactionallowed `json:"isactionallowed"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -539,6 +560,8 @@ func (v CommentitemGetmanifestResultRestAvailableMethods) MarshalJSON() ([]byte,
 type CommentitemGetmanifestMethodsGetManifest struct {
 	StaticMethod b24.Bool        `json:"staticMethod"`
 	Params       json.RawMessage `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -563,6 +586,8 @@ type CommentitemGetmanifestMethodsGetList struct {
 	Params                   []CommentitemGetmanifestMethodsGetListParams `json:"params"`
 	AllowedKeysInReturnValue []b24.String                                 `json:"allowedKeysInReturnValue"`
 	CollectionInReturnValue  b24.Bool                                     `json:"collectionInReturnValue"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -584,6 +609,8 @@ func (v CommentitemGetmanifestMethodsGetList) MarshalJSON() ([]byte, error) {
 type CommentitemGetmanifestMethodsGetListParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -606,6 +633,8 @@ type CommentitemGetmanifestMethodsGet struct {
 	MandatoryParamsCount     b24.Int                                  `json:"mandatoryParamsCount"`
 	Params                   []CommentitemGetmanifestMethodsGetParams `json:"params"`
 	AllowedKeysInReturnValue []b24.String                             `json:"allowedKeysInReturnValue"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -627,6 +656,8 @@ func (v CommentitemGetmanifestMethodsGet) MarshalJSON() ([]byte, error) {
 type CommentitemGetmanifestMethodsGetParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -649,6 +680,8 @@ type CommentitemGetmanifestMethodsAdd struct {
 	StaticMethod         b24.Bool                                 `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                  `json:"mandatoryParamsCount"`
 	Params               []CommentitemGetmanifestMethodsAddParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -670,6 +703,8 @@ func (v CommentitemGetmanifestMethodsAdd) MarshalJSON() ([]byte, error) {
 type CommentitemGetmanifestMethodsAddParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -692,6 +727,8 @@ type CommentitemGetmanifestMethodsUpdate struct {
 	StaticMethod         b24.Bool                                    `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
 	Params               []CommentitemGetmanifestMethodsUpdateParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -713,6 +750,8 @@ func (v CommentitemGetmanifestMethodsUpdate) MarshalJSON() ([]byte, error) {
 type CommentitemGetmanifestMethodsUpdateParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -735,6 +774,8 @@ type CommentitemGetmanifestMethodsDelete struct {
 	StaticMethod         b24.Bool                                    `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
 	Params               []CommentitemGetmanifestMethodsDeleteParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -756,6 +797,8 @@ func (v CommentitemGetmanifestMethodsDelete) MarshalJSON() ([]byte, error) {
 type CommentitemGetmanifestMethodsDeleteParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -778,6 +821,8 @@ type CommentitemGetmanifestMethodsIsactionallowed struct {
 	StaticMethod         b24.Bool                                      `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
 	Params               []CommentitemGetmanifestIsactionallowedParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -799,6 +844,8 @@ func (v CommentitemGetmanifestMethodsIsactionallowed) MarshalJSON() ([]byte, err
 type CommentitemGetmanifestIsactionallowedParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -25,6 +25,8 @@ type Elapseditem struct {
 	CreatedDate b24.String `json:"CREATED_DATE"`
 	DateStart   b24.String `json:"DATE_START"`
 	DateStop    b24.String `json:"DATE_STOP"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -418,6 +420,8 @@ type ElapseditemGetmanifestResult struct {
 	RestFilterableElapseditemDataFields []b24.String                                     `json:"REST: filterable elapseditem data fields"`
 	RestDateFields                      []b24.String                                     `json:"REST: date fields"`
 	RestAvailableMethods                ElapseditemGetmanifestResultRestAvailableMethods `json:"REST: available methods"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -444,6 +448,8 @@ type ElapseditemGetmanifestResultRestAvailableMethods struct {
 	Update          ElapseditemGetmanifestMethodsUpdate          `json:"update"`
 	Delete          ElapseditemGetmanifestMethodsDelete          `json:"delete"`
 	Isactionallowed ElapseditemGetmanifestMethodsIsactionallowed `json:"isactionallowed"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -465,6 +471,8 @@ func (v ElapseditemGetmanifestResultRestAvailableMethods) MarshalJSON() ([]byte,
 type ElapseditemGetmanifestMethodsGetManifest struct {
 	StaticMethod b24.Bool        `json:"staticMethod"`
 	Params       json.RawMessage `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -489,6 +497,8 @@ type ElapseditemGetmanifestMethodsGetList struct {
 	AllowedKeysInReturnValue []b24.String                                 `json:"allowedKeysInReturnValue"`
 	AllowedAggregations      []b24.String                                 `json:"allowedAggregations"`
 	CollectionInReturnValue  b24.Bool                                     `json:"collectionInReturnValue"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -510,6 +520,8 @@ func (v ElapseditemGetmanifestMethodsGetList) MarshalJSON() ([]byte, error) {
 type ElapseditemGetmanifestMethodsGetListParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -532,6 +544,8 @@ type ElapseditemGetmanifestMethodsGet struct {
 	MandatoryParamsCount     b24.Int                                  `json:"mandatoryParamsCount"`
 	Params                   []ElapseditemGetmanifestMethodsGetParams `json:"params"`
 	AllowedKeysInReturnValue []b24.String                             `json:"allowedKeysInReturnValue"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -553,6 +567,8 @@ func (v ElapseditemGetmanifestMethodsGet) MarshalJSON() ([]byte, error) {
 type ElapseditemGetmanifestMethodsGetParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -575,6 +591,8 @@ type ElapseditemGetmanifestMethodsAdd struct {
 	StaticMethod         b24.Bool                                 `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                  `json:"mandatoryParamsCount"`
 	Params               []ElapseditemGetmanifestMethodsAddParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -596,6 +614,8 @@ func (v ElapseditemGetmanifestMethodsAdd) MarshalJSON() ([]byte, error) {
 type ElapseditemGetmanifestMethodsAddParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -618,6 +638,8 @@ type ElapseditemGetmanifestMethodsUpdate struct {
 	StaticMethod         b24.Bool                                    `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
 	Params               []ElapseditemGetmanifestMethodsUpdateParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -639,6 +661,8 @@ func (v ElapseditemGetmanifestMethodsUpdate) MarshalJSON() ([]byte, error) {
 type ElapseditemGetmanifestMethodsUpdateParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -661,6 +685,8 @@ type ElapseditemGetmanifestMethodsDelete struct {
 	StaticMethod         b24.Bool                                    `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
 	Params               []ElapseditemGetmanifestMethodsDeleteParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -682,6 +708,8 @@ func (v ElapseditemGetmanifestMethodsDelete) MarshalJSON() ([]byte, error) {
 type ElapseditemGetmanifestMethodsDeleteParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -704,6 +732,8 @@ type ElapseditemGetmanifestMethodsIsactionallowed struct {
 	StaticMethod         b24.Bool                                      `json:"staticMethod"`
 	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
 	Params               []ElapseditemGetmanifestIsactionallowedParams `json:"params"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -725,6 +755,8 @@ func (v ElapseditemGetmanifestMethodsIsactionallowed) MarshalJSON() ([]byte, err
 type ElapseditemGetmanifestIsactionallowedParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

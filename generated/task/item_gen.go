@@ -54,6 +54,8 @@ type ItemUserfield struct {
 	List json.RawMessage `json:"LIST"`
 	// Additional Settings (depends on type)
 	Settings ItemUserfieldSettings `json:"SETTINGS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -84,6 +86,8 @@ type ItemUserfieldSettings struct {
 	MaxLength b24.Int `json:"MAX_LENGTH"`
 	// Default value
 	DefaultValue json.RawMessage `json:"DEFAULT_VALUE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1749,6 +1753,8 @@ type ItemUserfieldGettypesItem struct {
 	ID b24.String `json:"ID"`
 	// Name of the custom field type
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -40,6 +40,8 @@ type Stages struct {
 	//
 	// System parameter. Always has the value of null.
 	ToUpdateAccess b24.String `json:"TO_UPDATE_ACCESS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -56,10 +58,21 @@ func (v Stages) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// StagesInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; StagesInput.SendUnchanged sends them all.
+func (v Stages) Input() StagesInput {
+	var in StagesInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // StagesInput is the write form of Stages: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Stages.Input() builds one from a read value that sends only the
+// fields changed after it.
 type StagesInput struct {
 	// Stage title
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
@@ -79,6 +92,8 @@ type StagesInput struct {
 	//
 	// An access error will be returned if the permission level is insufficient
 	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

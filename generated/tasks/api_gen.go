@@ -24,6 +24,8 @@ type APIScrumBacklog struct {
 	ModifiedBy b24.Int `json:"modifiedBy"`
 	// Identifier of the backlog
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -40,10 +42,21 @@ func (v APIScrumBacklog) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// APIScrumBacklogInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; APIScrumBacklogInput.SendUnchanged sends them all.
+func (v APIScrumBacklog) Input() APIScrumBacklogInput {
+	var in APIScrumBacklogInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // APIScrumBacklogInput is the write form of APIScrumBacklog: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. APIScrumBacklog.Input() builds one from a read
+// value that sends only the fields changed after it.
 type APIScrumBacklogInput struct {
 	// The identifier of the group for which the backlog is created.
 	//
@@ -55,6 +68,8 @@ type APIScrumBacklogInput struct {
 	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
 	// The identifier of the user who will modify the backlog
 	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -112,6 +127,8 @@ type APIScrumEpic struct {
 	Color b24.String `json:"color"`
 	// Object with data about all files attached to the epic
 	Files json.RawMessage `json:"files"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -128,10 +145,21 @@ func (v APIScrumEpic) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// APIScrumEpicInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; APIScrumEpicInput.SendUnchanged sends them all.
+func (v APIScrumEpic) Input() APIScrumEpicInput {
+	var in APIScrumEpicInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // APIScrumEpicInput is the write form of APIScrumEpic: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. APIScrumEpic.Input() builds one from a read value that
+// sends only the fields changed after it.
 type APIScrumEpicInput struct {
 	// Epic name
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -150,6 +178,8 @@ type APIScrumEpicInput struct {
 	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
 	// Modified by
 	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -184,6 +214,8 @@ type APIScrumKanban struct {
 	Color b24.String `json:"color"`
 	// The identifier of the stage. Required.
 	ID b24.Int `json:"id"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -251,6 +283,8 @@ type APIScrumSprint struct {
 	EntityType b24.String `json:"entityType"`
 	// Goal of the sprint. Set only in the interface when starting the sprint
 	Goal b24.String `json:"goal"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -267,10 +301,21 @@ func (v APIScrumSprint) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// APIScrumSprintInput takes (read-only ones left out), and v's custom fields.
+// It remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; APIScrumSprintInput.SendUnchanged sends them all.
+func (v APIScrumSprint) Input() APIScrumSprintInput {
+	var in APIScrumSprintInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // APIScrumSprintInput is the write form of APIScrumSprint: the fields the
 // family's add and update methods take. Every field is optional; only those
 // set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
-// fields (UF_*) go in Extra.
+// fields (UF_*) go in Extra. APIScrumSprint.Input() builds one from a read
+// value that sends only the fields changed after it.
 type APIScrumSprintInput struct {
 	// Identifier of the group (Scrum) to which the sprint belongs.
 	//
@@ -291,6 +336,8 @@ type APIScrumSprintInput struct {
 	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
 	// Identifier of the user who modified the sprint
 	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -363,6 +410,8 @@ type APIScrumTask struct {
 	CreatedBy b24.Int `json:"createdBy"`
 	// Identifier of the user who last modified the task
 	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -379,10 +428,21 @@ func (v APIScrumTask) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// APIScrumTaskInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; APIScrumTaskInput.SendUnchanged sends them all.
+func (v APIScrumTask) Input() APIScrumTaskInput {
+	var in APIScrumTaskInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // APIScrumTaskInput is the write form of APIScrumTask: the fields the family's
 // add and update methods take. Every field is optional; only those set are
 // sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
-// (UF_*) go in Extra.
+// (UF_*) go in Extra. APIScrumTask.Input() builds one from a read value that
+// sends only the fields changed after it.
 type APIScrumTaskInput struct {
 	// Identifier of the backlog or sprint.
 	//
@@ -397,6 +457,8 @@ type APIScrumTaskInput struct {
 	EpicID b24.Opt[b24.Int] `json:"epicId,omitzero"`
 	// Sorting
 	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -653,6 +715,8 @@ type APIScrumBacklogGetFieldsFields struct {
 	CreatedBy APIScrumBacklogGetFieldsFieldsCreatedBy `json:"createdBy"`
 	// Identifier of the user who modified the backlog
 	ModifiedBy APIScrumBacklogGetFieldsFieldsModifiedBy `json:"modifiedBy"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -673,6 +737,8 @@ func (v APIScrumBacklogGetFieldsFields) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.backlog.getFields.
 type APIScrumBacklogGetFieldsFieldsGroupID struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -693,6 +759,8 @@ func (v APIScrumBacklogGetFieldsFieldsGroupID) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.backlog.getFields.
 type APIScrumBacklogGetFieldsFieldsCreatedBy struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -713,6 +781,8 @@ func (v APIScrumBacklogGetFieldsFieldsCreatedBy) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.backlog.getFields.
 type APIScrumBacklogGetFieldsFieldsModifiedBy struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -733,6 +803,8 @@ func (v APIScrumBacklogGetFieldsFieldsModifiedBy) MarshalJSON() ([]byte, error) 
 // tasks.api.scrum.backlog.getFields.
 type APIScrumBacklogGetFieldsResult struct {
 	Fields *APIScrumBacklogGetFieldsFields `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1066,6 +1138,8 @@ type APIScrumEpicGetFieldsFields struct {
 	CreatedBy b24.Int `json:"createdBy"`
 	// Modified by
 	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1085,6 +1159,8 @@ func (v APIScrumEpicGetFieldsFields) MarshalJSON() ([]byte, error) {
 // APIScrumEpicGetFieldsResult is the result of tasks.api.scrum.epic.getFields.
 type APIScrumEpicGetFieldsResult struct {
 	Fields *APIScrumEpicGetFieldsFields `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1683,6 +1759,8 @@ type APIScrumKanbanGetFieldsFields struct {
 	Type     APIScrumKanbanGetFieldsFieldsType     `json:"type"`
 	SprintID APIScrumKanbanGetFieldsFieldsSprintID `json:"sprintId"`
 	Color    APIScrumKanbanGetFieldsFieldsColor    `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1703,6 +1781,8 @@ func (v APIScrumKanbanGetFieldsFields) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.kanban.getFields.
 type APIScrumKanbanGetFieldsFieldsName struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1723,6 +1803,8 @@ func (v APIScrumKanbanGetFieldsFieldsName) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.kanban.getFields.
 type APIScrumKanbanGetFieldsFieldsSort struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1743,6 +1825,8 @@ func (v APIScrumKanbanGetFieldsFieldsSort) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.kanban.getFields.
 type APIScrumKanbanGetFieldsFieldsType struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1763,6 +1847,8 @@ func (v APIScrumKanbanGetFieldsFieldsType) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.kanban.getFields.
 type APIScrumKanbanGetFieldsFieldsSprintID struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1783,6 +1869,8 @@ func (v APIScrumKanbanGetFieldsFieldsSprintID) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.kanban.getFields.
 type APIScrumKanbanGetFieldsFieldsColor struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1803,6 +1891,8 @@ func (v APIScrumKanbanGetFieldsFieldsColor) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.kanban.getFields.
 type APIScrumKanbanGetFieldsResult struct {
 	Fields *APIScrumKanbanGetFieldsFields `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2266,6 +2356,8 @@ type APIScrumSprintGetFieldsFields struct {
 	DateEnd APIScrumSprintGetFieldsFieldsDateEnd `json:"dateEnd"`
 	// Status of the sprint
 	Status APIScrumSprintGetFieldsFieldsStatus `json:"status"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2286,6 +2378,8 @@ func (v APIScrumSprintGetFieldsFields) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsGroupID struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2306,6 +2400,8 @@ func (v APIScrumSprintGetFieldsFieldsGroupID) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsName struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2326,6 +2422,8 @@ func (v APIScrumSprintGetFieldsFieldsName) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsSort struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2346,6 +2444,8 @@ func (v APIScrumSprintGetFieldsFieldsSort) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsCreatedBy struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2366,6 +2466,8 @@ func (v APIScrumSprintGetFieldsFieldsCreatedBy) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsModifiedBy struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2386,6 +2488,8 @@ func (v APIScrumSprintGetFieldsFieldsModifiedBy) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsDateStart struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2406,6 +2510,8 @@ func (v APIScrumSprintGetFieldsFieldsDateStart) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsDateEnd struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2426,6 +2532,8 @@ func (v APIScrumSprintGetFieldsFieldsDateEnd) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsFieldsStatus struct {
 	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2446,6 +2554,8 @@ func (v APIScrumSprintGetFieldsFieldsStatus) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.getFields.
 type APIScrumSprintGetFieldsResult struct {
 	Fields *APIScrumSprintGetFieldsFields `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2756,6 +2866,8 @@ type APIScrumTaskGetFieldsFields struct {
 	CreatedBy b24.Int `json:"createdBy"`
 	// Who modified the task
 	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2775,6 +2887,8 @@ func (v APIScrumTaskGetFieldsFields) MarshalJSON() ([]byte, error) {
 // APIScrumTaskGetFieldsResult is the result of tasks.api.scrum.task.getFields.
 type APIScrumTaskGetFieldsResult struct {
 	Fields *APIScrumTaskGetFieldsFields `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2875,6 +2989,8 @@ type APIScrumTaskUpdateResult struct {
 	Data b24.Bool `json:"data"`
 	// Array of errors
 	Errors json.RawMessage `json:"errors"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -39,6 +39,8 @@ type FieldInfo struct {
 	IsImmutable b24.Bool   `json:"isImmutable"`
 	IsMultiple  b24.Bool   `json:"isMultiple"`
 	IsDynamic   b24.Bool   `json:"isDynamic"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -75,6 +75,8 @@ type FlowFlow struct {
 	// Indicates whether the trial period is enabled for the flow. System
 	// parameter. Read-only
 	TrialFeatureEnabled b24.Bool `json:"trialFeatureEnabled"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -438,6 +440,8 @@ func (v FlowFlowDeleteParamsFlowData) MarshalJSON() ([]byte, error) {
 type FlowFlowDeleteResult struct {
 	// Success of the flow deletion
 	Deleted b24.Bool `json:"deleted"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -603,6 +607,8 @@ func (v FlowFlowIsExistsParamsFlowData) MarshalJSON() ([]byte, error) {
 type FlowFlowIsExistsResult struct {
 	// Indicates whether a flow with the specified name exists
 	Exists b24.Bool `json:"exists"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

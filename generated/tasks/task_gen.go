@@ -156,6 +156,8 @@ type Task struct {
 	CheckListTree                TaskCheckListTree              `json:"checkListTree"`
 	CheckListCanAdd              b24.Bool                       `json:"checkListCanAdd"`
 	ChatID                       b24.Int                        `json:"chatId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -170,6 +172,16 @@ func (v *Task) UnmarshalJSON(data []byte) error {
 func (v Task) MarshalJSON() ([]byte, error) {
 	type plain Task
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// TaskInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; TaskInput.SendUnchanged sends them all.
+func (v Task) Input() TaskInput {
+	var in TaskInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // TaskChecklist is the checklist value of tasks.task.
@@ -189,6 +201,8 @@ type TaskChecklist struct {
 	Attachments      json.RawMessage     `json:"attachments"`
 	EntityID         b24.String          `json:"entityId"`
 	Action           TaskChecklistAction `json:"action"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -212,6 +226,8 @@ type TaskChecklistAction struct {
 	Toggle        b24.Bool `json:"toggle"`
 	Add           b24.Bool `json:"add"`
 	AddAccomplice b24.Bool `json:"addAccomplice"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -236,6 +252,8 @@ type TaskGroup struct {
 	MembersCount   b24.Int         `json:"membersCount"`
 	Image          b24.String      `json:"image"`
 	AdditionalData json.RawMessage `json:"additionalData"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -259,6 +277,8 @@ type TaskCreator struct {
 	Link         b24.String `json:"link"`
 	Icon         b24.String `json:"icon"`
 	WorkPosition b24.String `json:"workPosition"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -282,6 +302,8 @@ type TaskResponsible struct {
 	Link         b24.String `json:"link"`
 	Icon         b24.String `json:"icon"`
 	WorkPosition b24.String `json:"workPosition"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -325,6 +347,8 @@ type TaskAction struct {
 	Dayplan           TaskActionDayplan     `json:"dayplan"`
 	EditPlan          b24.Bool              `json:"edit.plan"`
 	Favorite          TaskActionFavorite    `json:"favorite"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -345,6 +369,8 @@ func (v TaskAction) MarshalJSON() ([]byte, error) {
 type TaskActionChecklist struct {
 	Reorder b24.Bool `json:"reorder"`
 	Add     b24.Bool `json:"add"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -364,6 +390,8 @@ func (v TaskActionChecklist) MarshalJSON() ([]byte, error) {
 // TaskActionElapsedTime is the elapsedtime value of tasks.task.
 type TaskActionElapsedTime struct {
 	Add b24.Bool `json:"add"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -383,6 +411,8 @@ func (v TaskActionElapsedTime) MarshalJSON() ([]byte, error) {
 // TaskActionDayplan is the dayplan value of tasks.task.
 type TaskActionDayplan struct {
 	Timer TaskActionDayplanTimer `json:"timer"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -402,6 +432,8 @@ func (v TaskActionDayplan) MarshalJSON() ([]byte, error) {
 // TaskActionDayplanTimer is the timer value of tasks.task.
 type TaskActionDayplanTimer struct {
 	Toggle b24.Bool `json:"toggle"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -422,6 +454,8 @@ func (v TaskActionDayplanTimer) MarshalJSON() ([]byte, error) {
 type TaskActionFavorite struct {
 	Add    b24.Bool `json:"add"`
 	Delete b24.Bool `json:"delete"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -445,6 +479,8 @@ type TaskAccomplicesData struct {
 	Link         b24.String `json:"link"`
 	Icon         b24.String `json:"icon"`
 	WorkPosition b24.String `json:"workPosition"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -468,6 +504,8 @@ type TaskAuditorsData struct {
 	Link         b24.String `json:"link"`
 	Icon         b24.String `json:"icon"`
 	WorkPosition b24.String `json:"workPosition"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -489,6 +527,8 @@ type TaskCounter struct {
 	Counters TaskCounterCounters `json:"counters"`
 	Color    b24.String          `json:"color"`
 	Value    b24.Int             `json:"value"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -513,6 +553,8 @@ type TaskCounterCounters struct {
 	ProjectNewComments b24.Int `json:"projectNewComments"`
 	MutedExpired       b24.Int `json:"mutedExpired"`
 	MutedNewComments   b24.Int `json:"mutedNewComments"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -533,6 +575,8 @@ func (v TaskCounterCounters) MarshalJSON() ([]byte, error) {
 type TaskTags struct {
 	ID    b24.Int    `json:"id"`
 	Title b24.String `json:"title"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -555,6 +599,8 @@ type TaskCheckListTree struct {
 	Fields      TaskCheckListTreeFields        `json:"fields"`
 	Action      json.RawMessage                `json:"action"`
 	Descendants []TaskCheckListTreeDescendants `json:"descendants"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -588,6 +634,8 @@ type TaskCheckListTreeFields struct {
 	Members          json.RawMessage `json:"members"`
 	Attachments      json.RawMessage `json:"attachments"`
 	NodeID           json.RawMessage `json:"nodeId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -610,6 +658,8 @@ type TaskCheckListTreeDescendants struct {
 	Fields      TaskCheckListTreeDescendantsFields        `json:"fields"`
 	Action      TaskCheckListTreeDescendantsAction        `json:"action"`
 	Descendants []TaskCheckListTreeDescendantsDescendants `json:"descendants"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -643,6 +693,8 @@ type TaskCheckListTreeDescendantsFields struct {
 	Members          json.RawMessage `json:"members"`
 	Attachments      json.RawMessage `json:"attachments"`
 	NodeID           json.RawMessage `json:"nodeId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -666,6 +718,8 @@ type TaskCheckListTreeDescendantsAction struct {
 	Toggle        b24.Bool `json:"toggle"`
 	Add           b24.Bool `json:"add"`
 	AddAccomplice b24.Bool `json:"addAccomplice"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -689,6 +743,8 @@ type TaskCheckListTreeDescendantsDescendants struct {
 	Fields      TaskCheckListTreeDescendantsDescendantsFields `json:"fields"`
 	Action      TaskCheckListTreeDescendantsDescendantsAction `json:"action"`
 	Descendants json.RawMessage                               `json:"descendants"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -723,6 +779,8 @@ type TaskCheckListTreeDescendantsDescendantsFields struct {
 	Members          json.RawMessage `json:"members"`
 	Attachments      json.RawMessage `json:"attachments"`
 	NodeID           json.RawMessage `json:"nodeId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -747,6 +805,8 @@ type TaskCheckListTreeDescendantsDescendantsAction struct {
 	Toggle        b24.Bool `json:"toggle"`
 	Add           b24.Bool `json:"add"`
 	AddAccomplice b24.Bool `json:"addAccomplice"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -766,6 +826,8 @@ func (v TaskCheckListTreeDescendantsDescendantsAction) MarshalJSON() ([]byte, er
 // TaskInput is the write form of Task: the fields the family's add and update
 // methods take. Every field is optional; only those set are sent (b24.Some(0)
 // sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+// Task.Input() builds one from a read value that sends only the fields changed
+// after it.
 type TaskInput struct {
 	// Base Task ID
 	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
@@ -885,6 +947,8 @@ type TaskInput struct {
 	UfMailMessage     any `json:"UF_MAIL_MESSAGE,omitzero"`
 	// New Task Field
 	UfNewTasksField b24.Opt[string] `json:"UF_NEW_TASKS_FIELD,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1383,6 +1447,8 @@ type TaskAccessFieldGetItem struct {
 	Editable        b24.Bool        `json:"editable"`
 	Multiple        b24.Bool        `json:"multiple"`
 	ElementType     json.RawMessage `json:"elementType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1402,6 +1468,8 @@ func (v TaskAccessFieldGetItem) MarshalJSON() ([]byte, error) {
 // TaskAccessFieldGetResult is the result of tasks.task.access.field.get.
 type TaskAccessFieldGetResult struct {
 	Item *TaskAccessFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1495,6 +1563,8 @@ type TaskAccessFieldListItem struct {
 	Editable        b24.Bool        `json:"editable"`
 	Multiple        b24.Bool        `json:"multiple"`
 	ElementType     json.RawMessage `json:"elementType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1514,6 +1584,8 @@ func (v TaskAccessFieldListItem) MarshalJSON() ([]byte, error) {
 // TaskAccessFieldListResult is the result of tasks.task.access.field.list.
 type TaskAccessFieldListResult struct {
 	Items []TaskAccessFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1638,6 +1710,8 @@ type TaskAccessGetResult struct {
 	DetachParent          b24.Bool `json:"detachParent"`
 	CreateGanttDependence b24.Bool `json:"createGanttDependence"`
 	Sort                  b24.Bool `json:"sort"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1727,6 +1801,8 @@ type TaskAddParams struct {
 // TaskAddResult is the result of tasks.task.add.
 type TaskAddResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2102,6 +2178,8 @@ type TaskAddV3Item struct {
 	DeadlineCount json.RawMessage `json:"deadlineCount"`
 	DeclineReason json.RawMessage `json:"declineReason"`
 	ForumTopicID  json.RawMessage `json:"forumTopicId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2137,6 +2215,8 @@ type TaskAddV3ItemCreator struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2173,6 +2253,8 @@ type TaskAddV3ItemCreatorImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2208,6 +2290,8 @@ type TaskAddV3ItemResponsible struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2244,6 +2328,8 @@ type TaskAddV3ItemResponsibleImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2273,6 +2359,8 @@ type TaskAddV3ItemGroup struct {
 	Type b24.String `json:"type"`
 	// Visibility indicator
 	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2309,6 +2397,8 @@ type TaskAddV3ItemGroupImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2333,6 +2423,8 @@ type TaskAddV3ItemStage struct {
 	Title b24.String `json:"title"`
 	// Stage color
 	Color b24.String `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2355,6 +2447,8 @@ type TaskAddV3ItemFlow struct {
 	ID b24.Int `json:"id"`
 	// Flow name
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2390,6 +2484,8 @@ type TaskAddV3ItemAccomplices struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2426,6 +2522,8 @@ type TaskAddV3ItemAccomplicesImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2461,6 +2559,8 @@ type TaskAddV3ItemAuditors struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2497,6 +2597,8 @@ type TaskAddV3ItemAuditorsImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2521,6 +2623,8 @@ type TaskAddV3ItemChat struct {
 	EntityID b24.Int `json:"entityId"`
 	// Chat object type
 	EntityType b24.String `json:"entityType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2556,6 +2660,8 @@ type TaskAddV3ItemChangedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2592,6 +2698,8 @@ type TaskAddV3ItemChangedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2627,6 +2735,8 @@ type TaskAddV3ItemStatusChangedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2663,6 +2773,8 @@ type TaskAddV3ItemStatusChangedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2698,6 +2810,8 @@ type TaskAddV3ItemClosedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2734,6 +2848,8 @@ type TaskAddV3ItemClosedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2791,6 +2907,8 @@ type TaskAddV3ItemForkedByTemplate struct {
 	// An object of replication parameters. Use for data requests in the select
 	// parameter of tasks.task.get
 	ReplicateParams TaskAddV3ItemForkedByTemplateReplicateParams `json:"replicateParams"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2826,6 +2944,8 @@ type TaskAddV3ItemForkedByTemplateCreator struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2863,6 +2983,8 @@ type TaskAddV3ItemForkedByTemplateCreatorImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2892,6 +3014,8 @@ type TaskAddV3ItemForkedByTemplateGroup struct {
 	Type b24.String `json:"type"`
 	// Visibility indicator
 	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2929,6 +3053,8 @@ type TaskAddV3ItemForkedByTemplateGroupImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2994,6 +3120,8 @@ type TaskAddV3ItemForkedByTemplateReplicateParams struct {
 	EndDate b24.String `json:"endDate"`
 	// Number of repetitions
 	Times b24.String `json:"times"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3057,6 +3185,8 @@ type TaskAddV3ItemRights struct {
 	Take                  b24.Bool `json:"take"`
 	TimeTracking          b24.Bool `json:"timeTracking"`
 	Watch                 b24.Bool `json:"watch"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3091,6 +3221,8 @@ type TaskAddV3ItemEmail struct {
 	DateTs b24.Int `json:"dateTs"`
 	// Link to the email
 	Link b24.String `json:"link"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3129,6 +3261,8 @@ type TaskAddV3ItemElapsedTime struct {
 	StartTs b24.Int `json:"startTs"`
 	// End time
 	StopTs b24.Int `json:"stopTs"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3151,6 +3285,8 @@ type TaskAddV3ItemSource struct {
 	Type b24.String `json:"type"`
 	// Source data
 	Data json.RawMessage `json:"data"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3170,6 +3306,8 @@ func (v TaskAddV3ItemSource) MarshalJSON() ([]byte, error) {
 // TaskAddV3Result is the result of tasks.task.add.
 type TaskAddV3Result struct {
 	Item *TaskAddV3Item `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3303,6 +3441,8 @@ func (p *TaskApproveParams) validate() error {
 // TaskApproveResult is the result of tasks.task.approve.
 type TaskApproveResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3415,6 +3555,8 @@ type TaskChatMessageFieldGetItem struct {
 	Filterable  b24.Bool        `json:"filterable"`
 	Sortable    b24.Bool        `json:"sortable"`
 	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3435,6 +3577,8 @@ func (v TaskChatMessageFieldGetItem) MarshalJSON() ([]byte, error) {
 // tasks.task.chat.message.field.get.
 type TaskChatMessageFieldGetResult struct {
 	Item *TaskChatMessageFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3526,6 +3670,8 @@ type TaskChatMessageFieldListItem struct {
 	Filterable  b24.Bool        `json:"filterable"`
 	Sortable    b24.Bool        `json:"sortable"`
 	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3546,6 +3692,8 @@ func (v TaskChatMessageFieldListItem) MarshalJSON() ([]byte, error) {
 // tasks.task.chat.message.field.list.
 type TaskChatMessageFieldListResult struct {
 	Items []TaskChatMessageFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3658,6 +3806,8 @@ func (v TaskChatMessageSendParamsFields) MarshalJSON() ([]byte, error) {
 // TaskChatMessageSendResult is the result of tasks.task.chat.message.send.
 type TaskChatMessageSendResult struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3733,6 +3883,8 @@ func (p *TaskCompleteParams) validate() error {
 // TaskCompleteResult is the result of tasks.task.complete.
 type TaskCompleteResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3817,6 +3969,8 @@ type TaskCountersGetResult struct {
 	Counter b24.Int `json:"counter"`
 	// Internal counter code
 	Code b24.Int `json:"code"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3923,6 +4077,8 @@ func (p *TaskDeferParams) validate() error {
 // TaskDeferResult is the result of tasks.task.defer.
 type TaskDeferResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4012,6 +4168,8 @@ func (p *TaskDelegateParams) validate() error {
 // TaskDelegateResult is the result of tasks.task.delegate.
 type TaskDelegateResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4090,6 +4248,8 @@ func (p *TaskDeleteParams) validate() error {
 // TaskDeleteResult is the result of tasks.task.delete.
 type TaskDeleteResult struct {
 	Task b24.Bool `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4168,6 +4328,8 @@ func (p *TaskDeleteV3Params) validate() error {
 // TaskDeleteV3Result is the result of tasks.task.delete.
 type TaskDeleteV3Result struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4246,6 +4408,8 @@ func (p *TaskDisapproveParams) validate() error {
 // TaskDisapproveResult is the result of tasks.task.disapprove.
 type TaskDisapproveResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4475,6 +4639,8 @@ type TaskFieldGetItem struct {
 	Editable        b24.Bool        `json:"editable"`
 	Multiple        b24.Bool        `json:"multiple"`
 	ElementType     json.RawMessage `json:"elementType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4494,6 +4660,8 @@ func (v TaskFieldGetItem) MarshalJSON() ([]byte, error) {
 // TaskFieldGetResult is the result of tasks.task.field.get.
 type TaskFieldGetResult struct {
 	Item *TaskFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4581,6 +4749,8 @@ type TaskFieldListItem struct {
 	Filterable  b24.Bool        `json:"filterable"`
 	Sortable    b24.Bool        `json:"sortable"`
 	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4600,6 +4770,8 @@ func (v TaskFieldListItem) MarshalJSON() ([]byte, error) {
 // TaskFieldListResult is the result of tasks.task.field.list.
 type TaskFieldListResult struct {
 	Items []TaskFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4703,6 +4875,8 @@ func (p *TaskFileAttachParams) validate() error {
 // TaskFileAttachResult is the result of tasks.task.file.attach.
 type TaskFileAttachResult struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4811,6 +4985,8 @@ type TaskFileFieldGetItem struct {
 	Filterable  b24.Bool        `json:"filterable"`
 	Sortable    b24.Bool        `json:"sortable"`
 	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4830,6 +5006,8 @@ func (v TaskFileFieldGetItem) MarshalJSON() ([]byte, error) {
 // TaskFileFieldGetResult is the result of tasks.task.file.field.get.
 type TaskFileFieldGetResult struct {
 	Item *TaskFileFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4918,6 +5096,8 @@ type TaskFileFieldListItem struct {
 	Filterable  b24.Bool        `json:"filterable"`
 	Sortable    b24.Bool        `json:"sortable"`
 	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4937,6 +5117,8 @@ func (v TaskFileFieldListItem) MarshalJSON() ([]byte, error) {
 // TaskFileFieldListResult is the result of tasks.task.file.field.list.
 type TaskFileFieldListResult struct {
 	Items []TaskFileFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5043,6 +5225,8 @@ type TaskFilesAttachResult struct {
 	// You can get file data by the attachment identifier using the
 	// disk.attachedObject.get method
 	AttachmentID b24.Int `json:"attachmentId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5122,6 +5306,8 @@ type TaskGetParams struct {
 // TaskGetResult is the result of tasks.task.get.
 type TaskGetResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5475,6 +5661,8 @@ type TaskGetV3Item struct {
 	DeadlineCount json.RawMessage `json:"deadlineCount"`
 	DeclineReason json.RawMessage `json:"declineReason"`
 	ForumTopicID  json.RawMessage `json:"forumTopicId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5510,6 +5698,8 @@ type TaskGetV3ItemCreator struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5546,6 +5736,8 @@ type TaskGetV3ItemCreatorImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5581,6 +5773,8 @@ type TaskGetV3ItemResponsible struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5617,6 +5811,8 @@ type TaskGetV3ItemResponsibleImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5646,6 +5842,8 @@ type TaskGetV3ItemGroup struct {
 	Type b24.String `json:"type"`
 	// Visibility indicator
 	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5682,6 +5880,8 @@ type TaskGetV3ItemGroupImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5706,6 +5906,8 @@ type TaskGetV3ItemStage struct {
 	Title b24.String `json:"title"`
 	// Stage color
 	Color b24.String `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5728,6 +5930,8 @@ type TaskGetV3ItemFlow struct {
 	ID b24.Int `json:"id"`
 	// Flow name
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5763,6 +5967,8 @@ type TaskGetV3ItemAccomplices struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5799,6 +6005,8 @@ type TaskGetV3ItemAccomplicesImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5834,6 +6042,8 @@ type TaskGetV3ItemAuditors struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5870,6 +6080,8 @@ type TaskGetV3ItemAuditorsImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5894,6 +6106,8 @@ type TaskGetV3ItemChat struct {
 	EntityID b24.Int `json:"entityId"`
 	// Chat object type
 	EntityType b24.String `json:"entityType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5929,6 +6143,8 @@ type TaskGetV3ItemChangedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5965,6 +6181,8 @@ type TaskGetV3ItemChangedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6000,6 +6218,8 @@ type TaskGetV3ItemStatusChangedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6036,6 +6256,8 @@ type TaskGetV3ItemStatusChangedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6071,6 +6293,8 @@ type TaskGetV3ItemClosedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6107,6 +6331,8 @@ type TaskGetV3ItemClosedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6164,6 +6390,8 @@ type TaskGetV3ItemForkedByTemplate struct {
 	// An object of replication parameters. Use for data requests in the select
 	// parameter of tasks.task.get
 	ReplicateParams TaskGetV3ItemForkedByTemplateReplicateParams `json:"replicateParams"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6199,6 +6427,8 @@ type TaskGetV3ItemForkedByTemplateCreator struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6236,6 +6466,8 @@ type TaskGetV3ItemForkedByTemplateCreatorImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6265,6 +6497,8 @@ type TaskGetV3ItemForkedByTemplateGroup struct {
 	Type b24.String `json:"type"`
 	// Visibility indicator
 	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6302,6 +6536,8 @@ type TaskGetV3ItemForkedByTemplateGroupImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6367,6 +6603,8 @@ type TaskGetV3ItemForkedByTemplateReplicateParams struct {
 	EndDate b24.String `json:"endDate"`
 	// Number of repetitions
 	Times b24.String `json:"times"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6430,6 +6668,8 @@ type TaskGetV3ItemRights struct {
 	Take                  b24.Bool `json:"take"`
 	TimeTracking          b24.Bool `json:"timeTracking"`
 	Watch                 b24.Bool `json:"watch"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6464,6 +6704,8 @@ type TaskGetV3ItemEmail struct {
 	DateTs b24.Int `json:"dateTs"`
 	// Link to the email
 	Link b24.String `json:"link"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6502,6 +6744,8 @@ type TaskGetV3ItemElapsedTime struct {
 	StartTs b24.Int `json:"startTs"`
 	// End time
 	StopTs b24.Int `json:"stopTs"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6524,6 +6768,8 @@ type TaskGetV3ItemSource struct {
 	Type b24.String `json:"type"`
 	// Source data
 	Data json.RawMessage `json:"data"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6543,6 +6789,8 @@ func (v TaskGetV3ItemSource) MarshalJSON() ([]byte, error) {
 // TaskGetV3Result is the result of tasks.task.get.
 type TaskGetV3Result struct {
 	Item *TaskGetV3Item `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6706,6 +6954,8 @@ type TaskGetaccessItem struct {
 	Dayplan           TaskGetaccessItemDayplan     `json:"DAYPLAN"`
 	EditPlan          b24.Bool                     `json:"EDIT.PLAN"`
 	Favorite          TaskGetaccessItemFavorite    `json:"FAVORITE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6726,6 +6976,8 @@ func (v TaskGetaccessItem) MarshalJSON() ([]byte, error) {
 type TaskGetaccessItemChecklist struct {
 	Reorder b24.Bool `json:"REORDER"`
 	Add     b24.Bool `json:"ADD"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6746,6 +6998,8 @@ func (v TaskGetaccessItemChecklist) MarshalJSON() ([]byte, error) {
 // tasks.task.getaccess.
 type TaskGetaccessItemElapsedTime struct {
 	Add b24.Bool `json:"ADD"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6765,6 +7019,8 @@ func (v TaskGetaccessItemElapsedTime) MarshalJSON() ([]byte, error) {
 // TaskGetaccessItemDayplan is the DAYPLAN value of tasks.task.getaccess.
 type TaskGetaccessItemDayplan struct {
 	Timer TaskGetaccessItemDayplanTimer `json:"TIMER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6784,6 +7040,8 @@ func (v TaskGetaccessItemDayplan) MarshalJSON() ([]byte, error) {
 // TaskGetaccessItemDayplanTimer is the TIMER value of tasks.task.getaccess.
 type TaskGetaccessItemDayplanTimer struct {
 	Toggle b24.Bool `json:"TOGGLE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6804,6 +7062,8 @@ func (v TaskGetaccessItemDayplanTimer) MarshalJSON() ([]byte, error) {
 type TaskGetaccessItemFavorite struct {
 	Add    b24.Bool `json:"ADD"`
 	Delete b24.Bool `json:"DELETE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6823,6 +7083,8 @@ func (v TaskGetaccessItemFavorite) MarshalJSON() ([]byte, error) {
 // TaskGetaccessResult is the result of tasks.task.getaccess.
 type TaskGetaccessResult struct {
 	AllowedActions map[string]TaskGetaccessItem `json:"allowedActions"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6878,6 +7140,8 @@ type TaskGetFieldsParams struct{}
 // TaskGetFieldsResult is the result of tasks.task.getFields.
 type TaskGetFieldsResult struct {
 	Fields map[string]FieldInfo `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7034,6 +7298,8 @@ type TaskHistoryListItem struct {
 	Value TaskHistoryListItemValue `json:"value"`
 	// An object with user description who performed the action
 	User TaskHistoryListItemUser `json:"user"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7054,6 +7320,8 @@ func (v TaskHistoryListItem) MarshalJSON() ([]byte, error) {
 type TaskHistoryListItemValue struct {
 	From b24.String `json:"from"`
 	To   b24.String `json:"to"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7082,6 +7350,8 @@ type TaskHistoryListItemUser struct {
 	SecondName b24.String `json:"secondName"`
 	// Login
 	Login b24.String `json:"login"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7101,6 +7371,8 @@ func (v TaskHistoryListItemUser) MarshalJSON() ([]byte, error) {
 // TaskHistoryListResult is the result of tasks.task.history.list.
 type TaskHistoryListResult struct {
 	List []TaskHistoryListItem `json:"list"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7434,6 +7706,8 @@ func (v TaskListParamsParams) MarshalJSON() ([]byte, error) {
 // TaskListResult is the result of tasks.task.list.
 type TaskListResult struct {
 	Tasks []Task `json:"tasks"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7854,6 +8128,8 @@ type TaskListV3Item struct {
 	//   - voice — audio task AI
 	//   - video — video task AI
 	Scenarios json.RawMessage `json:"scenarios"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7889,6 +8165,8 @@ type TaskListV3ItemCreator struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7925,6 +8203,8 @@ type TaskListV3ItemCreatorImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7960,6 +8240,8 @@ type TaskListV3ItemResponsible struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7996,6 +8278,8 @@ type TaskListV3ItemResponsibleImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8025,6 +8309,8 @@ type TaskListV3ItemGroup struct {
 	Type b24.String `json:"type"`
 	// Visibility indicator
 	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8061,6 +8347,8 @@ type TaskListV3ItemGroupImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8085,6 +8373,8 @@ type TaskListV3ItemStage struct {
 	Title b24.String `json:"title"`
 	// Stage color
 	Color b24.String `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8107,6 +8397,8 @@ type TaskListV3ItemFlow struct {
 	ID b24.Int `json:"id"`
 	// Flow name
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8142,6 +8434,8 @@ type TaskListV3ItemAccomplices struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8178,6 +8472,8 @@ type TaskListV3ItemAccomplicesImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8213,6 +8509,8 @@ type TaskListV3ItemAuditors struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8249,6 +8547,8 @@ type TaskListV3ItemAuditorsImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8273,6 +8573,8 @@ type TaskListV3ItemChat struct {
 	EntityID b24.Int `json:"entityId"`
 	// Chat object type
 	EntityType b24.String `json:"entityType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8308,6 +8610,8 @@ type TaskListV3ItemChangedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8344,6 +8648,8 @@ type TaskListV3ItemChangedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8380,6 +8686,8 @@ type TaskListV3ItemStatusChangedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8416,6 +8724,8 @@ type TaskListV3ItemStatusChangedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8451,6 +8761,8 @@ type TaskListV3ItemClosedBy struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8487,6 +8799,8 @@ type TaskListV3ItemClosedByImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8544,6 +8858,8 @@ type TaskListV3ItemForkedByTemplate struct {
 	// An object of replication parameters. Use for data requests in the select
 	// parameter of tasks.task.get
 	ReplicateParams TaskListV3ItemForkedByTemplateReplicateParams `json:"replicateParams"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8580,6 +8896,8 @@ type TaskListV3ItemForkedByTemplateCreator struct {
 	ExternalAuthID b24.String `json:"externalAuthId"`
 	// User rights
 	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8617,6 +8935,8 @@ type TaskListV3ItemForkedByTemplateCreatorImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8646,6 +8966,8 @@ type TaskListV3ItemForkedByTemplateGroup struct {
 	Type b24.String `json:"type"`
 	// Visibility indicator
 	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8683,6 +9005,8 @@ type TaskListV3ItemForkedByTemplateGroupImage struct {
 	ContentType b24.String `json:"contentType"`
 	// File data
 	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8748,6 +9072,8 @@ type TaskListV3ItemForkedByTemplateReplicateParams struct {
 	EndDate b24.String `json:"endDate"`
 	// Number of repetitions
 	Times b24.String `json:"times"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8782,6 +9108,8 @@ type TaskListV3ItemEmail struct {
 	DateTs b24.Int `json:"dateTs"`
 	// Link to the email
 	Link b24.String `json:"link"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8820,6 +9148,8 @@ type TaskListV3ItemElapsedTime struct {
 	StartTs b24.Int `json:"startTs"`
 	// End time
 	StopTs b24.Int `json:"stopTs"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8842,6 +9172,8 @@ type TaskListV3ItemSource struct {
 	Type b24.String `json:"type"`
 	// Source data
 	Data json.RawMessage `json:"data"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8861,6 +9193,8 @@ func (v TaskListV3ItemSource) MarshalJSON() ([]byte, error) {
 // TaskListV3Result is the result of tasks.task.list.
 type TaskListV3Result struct {
 	Items []TaskListV3Item `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8990,6 +9324,8 @@ func (p *TaskMuteParams) validate() error {
 // TaskMuteResult is the result of tasks.task.mute.
 type TaskMuteResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9070,6 +9406,8 @@ func (p *TaskPauseParams) validate() error {
 // TaskPauseResult is the result of tasks.task.pause.
 type TaskPauseResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9146,6 +9484,8 @@ func (p *TaskPinParams) validate() error {
 // TaskPinResult is the result of tasks.task.pin.
 type TaskPinResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9224,6 +9564,8 @@ func (p *TaskRenewParams) validate() error {
 // TaskRenewResult is the result of tasks.task.renew.
 type TaskRenewResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9351,6 +9693,8 @@ type TaskResultAddItem struct {
 	Rights TaskResultAddItemRights `json:"rights"`
 	// Chat message identifier if the result was created from a message
 	MessageID b24.Int `json:"messageId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9373,6 +9717,8 @@ type TaskResultAddItemRights struct {
 	Edit b24.Bool `json:"edit"`
 	// Returns true if the current user can delete the result
 	Remove b24.Bool `json:"remove"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9392,6 +9738,8 @@ func (v TaskResultAddItemRights) MarshalJSON() ([]byte, error) {
 // TaskResultAddResult is the result of tasks.task.result.add.
 type TaskResultAddResult struct {
 	Item *TaskResultAddItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9511,6 +9859,8 @@ type TaskResultAddfromchatmessageItem struct {
 	FileIDs   json.RawMessage                        `json:"fileIds"`
 	Rights    TaskResultAddfromchatmessageItemRights `json:"rights"`
 	MessageID b24.Int                                `json:"messageId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9532,6 +9882,8 @@ func (v TaskResultAddfromchatmessageItem) MarshalJSON() ([]byte, error) {
 type TaskResultAddfromchatmessageItemRights struct {
 	Edit   b24.Bool `json:"edit"`
 	Remove b24.Bool `json:"remove"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9552,6 +9904,8 @@ func (v TaskResultAddfromchatmessageItemRights) MarshalJSON() ([]byte, error) {
 // tasks.task.result.addfromchatmessage.
 type TaskResultAddfromchatmessageResult struct {
 	Item *TaskResultAddfromchatmessageItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9668,6 +10022,8 @@ type TaskResultAddFromCommentResult struct {
 	// The list of files attached to the result can be obtained using the method
 	// tasks.task.result.list
 	Files b24.String `json:"files"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9745,6 +10101,8 @@ func (p *TaskResultDeleteParams) validate() error {
 type TaskResultDeleteResult struct {
 	// Returns true if the result was deleted
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9921,6 +10279,8 @@ type TaskResultListItem struct {
 	//
 	// Contains an empty array if there are no files in the comment
 	Files json.RawMessage `json:"files"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10158,6 +10518,8 @@ type TaskResultListV3Item struct {
 	CreatedAt b24.String      `json:"createdAt"`
 	Status    b24.String      `json:"status"`
 	MessageID json.RawMessage `json:"messageId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10177,6 +10539,8 @@ func (v TaskResultListV3Item) MarshalJSON() ([]byte, error) {
 // TaskResultListV3Result is the result of tasks.task.result.list.
 type TaskResultListV3Result struct {
 	Items []TaskResultListV3Item `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10296,6 +10660,8 @@ type TaskResultUpdateItem struct {
 	FileIDs   json.RawMessage            `json:"fileIds"`
 	Rights    TaskResultUpdateItemRights `json:"rights"`
 	MessageID json.RawMessage            `json:"messageId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10316,6 +10682,8 @@ func (v TaskResultUpdateItem) MarshalJSON() ([]byte, error) {
 type TaskResultUpdateItemRights struct {
 	Edit   b24.Bool `json:"edit"`
 	Remove b24.Bool `json:"remove"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10335,6 +10703,8 @@ func (v TaskResultUpdateItemRights) MarshalJSON() ([]byte, error) {
 // TaskResultUpdateResult is the result of tasks.task.result.update.
 type TaskResultUpdateResult struct {
 	Item *TaskResultUpdateItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10410,6 +10780,8 @@ func (p *TaskStartParams) validate() error {
 // TaskStartResult is the result of tasks.task.start.
 type TaskStartResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10487,6 +10859,8 @@ func (p *TaskStartwatchParams) validate() error {
 // TaskStartwatchResult is the result of tasks.task.startwatch.
 type TaskStartwatchResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10564,6 +10938,8 @@ func (p *TaskStopwatchParams) validate() error {
 // TaskStopwatchResult is the result of tasks.task.stopwatch.
 type TaskStopwatchResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10639,6 +11015,8 @@ func (p *TaskUnmuteParams) validate() error {
 // TaskUnmuteResult is the result of tasks.task.unmute.
 type TaskUnmuteResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10714,6 +11092,8 @@ func (p *TaskUnpinParams) validate() error {
 // TaskUnpinResult is the result of tasks.task.unpin.
 type TaskUnpinResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10819,6 +11199,8 @@ func (p *TaskUpdateParams) validate() error {
 // TaskUpdateResult is the result of tasks.task.update.
 type TaskUpdateResult struct {
 	Task *Task `json:"task"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -10908,6 +11290,8 @@ func (p *TaskUpdateV3Params) validate() error {
 // TaskUpdateV3Result is the result of tasks.task.update.
 type TaskUpdateV3Result struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

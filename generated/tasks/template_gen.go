@@ -116,6 +116,8 @@ type Template struct {
 	ResponsiblePhoto b24.Int `json:"RESPONSIBLE_PHOTO"`
 	// The scenario for creating the template
 	Scenario b24.String `json:"SCENARIO"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -132,10 +134,21 @@ func (v Template) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// Input returns the write form of v for an update: the fields that arrived and
+// TemplateInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; TemplateInput.SendUnchanged sends them all.
+func (v Template) Input() TemplateInput {
+	var in TemplateInput
+	b24.FillInput(v, &in)
+	return in
+}
+
 // TemplateInput is the write form of Template: the fields the family's add and
 // update methods take. Every field is optional; only those set are sent
 // (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra.
+// go in Extra. Template.Input() builds one from a read value that sends only
+// the fields changed after it.
 type TemplateInput struct {
 	// Parent Task
 	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
@@ -200,6 +213,8 @@ type TemplateInput struct {
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	UfTaskWebdavFiles any `json:"UF_TASK_WEBDAV_FILES,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -463,6 +478,8 @@ type TemplateChecklist struct {
 	NodeID b24.Int `json:"nodeId"`
 	// Identifier of the task template
 	TemplateID b24.Int `json:"templateId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -477,6 +494,17 @@ func (v *TemplateChecklist) UnmarshalJSON(data []byte) error {
 func (v TemplateChecklist) MarshalJSON() ([]byte, error) {
 	type plain TemplateChecklist
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// TemplateChecklistInput takes (read-only ones left out), and v's custom
+// fields. It remembers them as its baseline, so the update sends only the
+// fields set differently afterwards; TemplateChecklistInput.SendUnchanged
+// sends them all.
+func (v TemplateChecklist) Input() TemplateChecklistInput {
+	var in TemplateChecklistInput
+	b24.FillInput(v, &in)
+	return in
 }
 
 // TemplateChecklistMembers is the members value of tasks.template.checklist.
@@ -501,6 +529,8 @@ type TemplateChecklistMembers struct {
 	Image b24.String `json:"image"`
 	// Indicator that the user is an external participant
 	IsCollaber b24.Bool `json:"isCollaber"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -523,6 +553,8 @@ type TemplateChecklistAttachments struct {
 	// Identifier of the file on Drive in the format n , where the key is the
 	// identifier of the attachment
 	AttachmentID b24.String `json:"attachmentId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -542,7 +574,8 @@ func (v TemplateChecklistAttachments) MarshalJSON() ([]byte, error) {
 // TemplateChecklistInput is the write form of TemplateChecklist: the fields
 // the family's add and update methods take. Every field is optional; only
 // those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
-// custom fields (UF_*) go in Extra.
+// custom fields (UF_*) go in Extra. TemplateChecklist.Input() builds one from
+// a read value that sends only the fields changed after it.
 type TemplateChecklistInput struct {
 	// Text of the checklist item
 	//
@@ -580,6 +613,8 @@ type TemplateChecklistInput struct {
 	// The system will add the participants of the checklist item to the task in
 	// the same roles
 	Members map[string]any `json:"MEMBERS,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -769,6 +804,8 @@ func (p *TemplateChecklistAddParams) validate() error {
 // TemplateChecklistAddResult is the result of tasks.template.checklist.add.
 type TemplateChecklistAddResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -892,6 +929,8 @@ func (v TemplateChecklistAddAttachmentByContentParamsAttachmentParameters) Marsh
 // tasks.template.checklist.addAttachmentByContent.
 type TemplateChecklistAddAttachmentByContentResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1012,6 +1051,8 @@ func (p *TemplateChecklistAddAttachmentsFromDiskParams) validate() error {
 // tasks.template.checklist.addAttachmentsFromDisk.
 type TemplateChecklistAddAttachmentsFromDiskResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1106,6 +1147,8 @@ func (p *TemplateChecklistCompleteParams) validate() error {
 // tasks.template.checklist.complete.
 type TemplateChecklistCompleteResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1273,6 +1316,8 @@ func (p *TemplateChecklistGetParams) validate() error {
 // TemplateChecklistGetResult is the result of tasks.template.checklist.get.
 type TemplateChecklistGetResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1499,6 +1544,8 @@ func (p *TemplateChecklistMoveAfterParams) validate() error {
 // tasks.template.checklist.moveAfter.
 type TemplateChecklistMoveAfterResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1604,6 +1651,8 @@ func (p *TemplateChecklistMoveBeforeParams) validate() error {
 // tasks.template.checklist.moveBefore.
 type TemplateChecklistMoveBeforeResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1707,6 +1756,8 @@ func (p *TemplateChecklistRemoveAttachmentsParams) validate() error {
 // tasks.template.checklist.removeAttachments.
 type TemplateChecklistRemoveAttachmentsResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1800,6 +1851,8 @@ func (p *TemplateChecklistRenewParams) validate() error {
 // tasks.template.checklist.renew.
 type TemplateChecklistRenewResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1896,6 +1949,8 @@ func (p *TemplateChecklistUpdateParams) validate() error {
 // tasks.template.checklist.update.
 type TemplateChecklistUpdateResult struct {
 	CheckListItem *TemplateChecklist `json:"checkListItem"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -126,6 +126,8 @@ func (v CallAttachTranscriptionParamsMessages) MarshalJSON() ([]byte, error) {
 type CallAttachTranscriptionResult struct {
 	// Identifier of the transcription
 	TranscriptID b24.Int `json:"TRANSCRIPT_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -97,6 +97,8 @@ type ExternalCallAttachRecordResult struct {
 	UploadURL b24.String `json:"uploadUrl"`
 	// The field name for uploading the file
 	FieldName b24.String `json:"fieldName"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -340,6 +342,8 @@ type ExternalCallFinishResult struct {
 	CRMEntityID b24.Int `json:"CRM_ENTITY_ID"`
 	// Additional processing errors (if any)
 	Errors json.RawMessage `json:"ERRORS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -720,6 +724,8 @@ type ExternalCallRegisterResult struct {
 	CRMEntityID b24.Int `json:"CRM_ENTITY_ID"`
 	// The error message during lead auto-creation (if any).
 	LeadCreationError b24.String `json:"LEAD_CREATION_ERROR"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -743,6 +749,8 @@ type ExternalCallRegisterResultCRMCreatedEntities struct {
 	EntityType b24.String `json:"ENTITY_TYPE"`
 	// The identifier of the created CRM object.
 	EntityID b24.Int `json:"ENTITY_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -863,6 +871,8 @@ type ExternalCallSearchCRMEntitiesItem struct {
 	Name b24.String `json:"NAME"`
 	// Data of the responsible employee
 	AssignedBy ExternalCallSearchCRMEntitiesItemAssignedBy `json:"ASSIGNED_BY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -903,6 +913,8 @@ type ExternalCallSearchCRMEntitiesItemAssignedBy struct {
 	PersonalPhone b24.String `json:"PERSONAL_PHONE"`
 	// Employee's mobile phone
 	PersonalMobile b24.String `json:"PERSONAL_MOBILE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -20,6 +20,8 @@ type ExternalLine struct {
 	Name b24.String `json:"NAME"`
 	// Flag for automatic CRM object creation
 	CRMAutoCreate b24.String `json:"CRM_AUTO_CREATE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -105,6 +107,8 @@ func (p *ExternalLineAddParams) validate() error {
 type ExternalLineAddResult struct {
 	// Identifier of the created external line
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -297,6 +301,8 @@ func (p *ExternalLineUpdateParams) validate() error {
 type ExternalLineUpdateResult struct {
 	// The identifier of the updated external line.
 	ID b24.Int `json:"ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

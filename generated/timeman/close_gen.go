@@ -128,6 +128,8 @@ type CloseResult struct {
 	//
 	// Displayed only for workdays in the expired status EXPIRED
 	TimeFinishDefault b24.Time `json:"TIME_FINISH_DEFAULT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -58,6 +58,8 @@ type NetworkrangeCheckResult struct {
 	Range b24.String `json:"range"`
 	// The name of the range that the IP address falls into
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -118,6 +120,8 @@ type NetworkrangeGetItem struct {
 	IPRange b24.String `json:"ip_range"`
 	// The name of the range
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -212,6 +216,8 @@ func (p *NetworkrangeSetParams) validate() error {
 // NetworkrangeSetResult is the result of timeman.networkrange.set.
 type NetworkrangeSetResult struct {
 	Result b24.Bool `json:"result"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

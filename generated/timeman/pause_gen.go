@@ -105,6 +105,8 @@ type PauseResult struct {
 	//
 	// Displayed only for workdays with the status expired EXPIRED
 	TimeFinishDefault b24.Time `json:"TIME_FINISH_DEFAULT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -112,6 +112,8 @@ type RecordFieldGetItem struct {
 	Title      b24.String `json:"title"`
 	Filterable b24.Bool   `json:"filterable"`
 	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -131,6 +133,8 @@ func (v RecordFieldGetItem) MarshalJSON() ([]byte, error) {
 // RecordFieldGetResult is the result of timeman.record.field.get.
 type RecordFieldGetResult struct {
 	Item *RecordFieldGetItem `json:"item"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -251,6 +255,8 @@ type RecordFieldListItem struct {
 	Title      b24.String `json:"title"`
 	Filterable b24.Bool   `json:"filterable"`
 	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -270,6 +276,8 @@ func (v RecordFieldListItem) MarshalJSON() ([]byte, error) {
 // RecordFieldListResult is the result of timeman.record.field.list.
 type RecordFieldListResult struct {
 	Items []RecordFieldListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -475,6 +483,8 @@ type RecordListItem struct {
 	StartTime b24.String `json:"startTime"`
 	EndTime   b24.String `json:"endTime"`
 	Duration  b24.Int    `json:"duration"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -494,6 +504,8 @@ func (v RecordListItem) MarshalJSON() ([]byte, error) {
 // RecordListResult is the result of timeman.record.list.
 type RecordListResult struct {
 	Items []RecordListItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -81,6 +81,8 @@ type Schedule struct {
 	Calendar ScheduleCalendar `json:"CALENDAR"`
 	// Object with the description of schedule violation rules
 	ScheduleViolationRules ScheduleScheduleViolationRules `json:"SCHEDULE_VIOLATION_RULES"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -112,6 +114,8 @@ type ScheduleReportPeriodOptions struct {
 	//   - 5 — Saturday
 	//   - 6 — Sunday
 	StartWeekDay b24.Int `json:"START_WEEK_DAY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -134,6 +138,8 @@ type ScheduleAllowedDevices struct {
 	//
 	// If true — tracking is allowed
 	Browser b24.Bool `json:"browser"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -170,6 +176,8 @@ type ScheduleShifts struct {
 	//
 	// Value true means the shift is deleted
 	Deleted b24.Bool `json:"DELETED"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -203,6 +211,8 @@ type ScheduleCalendar struct {
 	// Contains an array of strings with dates or periods excluded from the
 	// calendar
 	Exclusions json.RawMessage `json:"EXCLUSIONS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -276,6 +286,8 @@ type ScheduleScheduleViolationRules struct {
 	MissedShiftStart b24.Int `json:"MISSED_SHIFT_START"`
 	// Object with the description of users for notifying about schedule violations
 	UsersToNotify ScheduleScheduleViolationRulesUsersToNotify `json:"USERS_TO_NOTIFY"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -315,6 +327,8 @@ type ScheduleScheduleViolationRulesUsersToNotify struct {
 	ShiftDelay json.RawMessage `json:"SHIFT_DELAY"`
 	// List of users to notify about missed starts of the shift
 	ShiftMissedStart json.RawMessage `json:"SHIFT_MISSED_START"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -86,6 +86,8 @@ type SettingsResult struct {
 	//
 	// Returns true if permissions are granted
 	Admin b24.Bool `json:"ADMIN"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -27,6 +27,8 @@ type TimecontrolReports struct {
 	Days []TimecontrolReportsDays `json:"days"`
 	// Object with information about the user
 	User TimecontrolReportsUser `json:"user"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -84,6 +86,8 @@ type TimecontrolReportsDays struct {
 	// Duration of break established by the automatic recording system. Contains
 	// unconfirmed absences and absences for personal matters.
 	WorkdayTimeLeaksReal b24.Int `json:"workday_time_leaks_real"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -179,6 +183,8 @@ type TimecontrolReportsDaysReports struct {
 	//
 	// For manager only
 	IPFinishNetwork TimecontrolReportsDaysReportsIPFinishNetwork `json:"ip_finish_network"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -204,6 +210,8 @@ type TimecontrolReportsDaysReportsIPStartNetwork struct {
 	Range b24.String `json:"range"`
 	// Name of the range that includes the specified IP address
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -229,6 +237,8 @@ type TimecontrolReportsDaysReportsIPFinishNetwork struct {
 	Range b24.String `json:"range"`
 	// Name of the range that includes the specified IP address
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -267,6 +277,8 @@ type TimecontrolReportsUser struct {
 	PersonalGender b24.String `json:"personal_gender"`
 	// Date of the user's last action in ATOM format
 	LastActivityDate b24.Time `json:"last_activity_date"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -442,6 +454,8 @@ type TimecontrolReportsSettings struct {
 	//   - full — full access
 	//   - simple — simplified access
 	ReportViewType TimecontrolReportsSettingsReportViewType `json:"report_view_type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -465,6 +479,8 @@ type TimecontrolReportsSettingsDepartments struct {
 	ID b24.String `json:"id"`
 	// Name of the department
 	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -533,6 +549,8 @@ type TimecontrolReportsUsers struct {
 	PersonalGender b24.String `json:"personal_gender"`
 	// Date of the user's last activity in ATOM format
 	LastActivityDate b24.String `json:"last_activity_date"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -596,6 +614,8 @@ type TimecontrolSettings struct {
 	//
 	// Filled if report_full_type is set to user
 	ReportFullUsers json.RawMessage `json:"report_full_users"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -108,6 +108,8 @@ type FieldsResult struct {
 	UfDistrict         b24.String `json:"UF_DISTRICT"`
 	UfPhoneInner       b24.String `json:"UF_PHONE_INNER"`
 	UserType           b24.String `json:"USER_TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

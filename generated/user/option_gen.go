@@ -57,6 +57,8 @@ type OptionGetParams struct {
 type OptionGetResult struct {
 	Data  b24.String `json:"data"`
 	Data2 b24.String `json:"data2"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -137,6 +137,8 @@ type User struct {
 	UfPhoneInner json.RawMessage `json:"UF_PHONE_INNER"`
 	// USER_TYPE
 	UserType b24.String `json:"USER_TYPE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -588,6 +588,8 @@ type UserfieldListItem struct {
 	IsSearchable b24.String                `json:"IS_SEARCHABLE"`
 	Settings     UserfieldListItemSettings `json:"SETTINGS"`
 	List         []UserfieldListItemList   `json:"LIST"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -610,6 +612,8 @@ type UserfieldListItemSettings struct {
 	ListHeight     b24.Int    `json:"LIST_HEIGHT"`
 	CaptionNoValue b24.String `json:"CAPTION_NO_VALUE"`
 	ShowNoValue    b24.String `json:"SHOW_NO_VALUE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -633,6 +637,8 @@ type UserfieldListItemList struct {
 	Value b24.String `json:"VALUE"`
 	Def   b24.String `json:"DEF"`
 	XMLID b24.String `json:"XML_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -55,6 +55,8 @@ type AgreementListItem struct {
 	Active b24.Bool `json:"ACTIVE"`
 	// Language identifier of the agreement
 	LanguageID b24.String `json:"LANGUAGE_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -174,6 +176,8 @@ type AgreementTextResult struct {
 	Label b24.String `json:"LABEL"`
 	// Text of the agreement
 	Text b24.String `json:"TEXT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -268,6 +268,8 @@ func (v AddParamsFieldEnum) MarshalJSON() ([]byte, error) {
 // AddResult is the result of userfieldconfig.add.
 type AddResult struct {
 	Field *Userfieldconfig `json:"field"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

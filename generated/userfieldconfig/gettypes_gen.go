@@ -87,6 +87,8 @@ type GetTypesTypes struct {
 	Enumeration   GetTypesTypesEnumeration   `json:"enumeration"`
 	IblockSection GetTypesTypesIblockSection `json:"iblock_section"`
 	IblockElement GetTypesTypesIblockElement `json:"iblock_element"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -107,6 +109,8 @@ func (v GetTypesTypes) MarshalJSON() ([]byte, error) {
 type GetTypesTypesCRM struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -127,6 +131,8 @@ func (v GetTypesTypesCRM) MarshalJSON() ([]byte, error) {
 type GetTypesTypesCRMStatus struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -147,6 +153,8 @@ func (v GetTypesTypesCRMStatus) MarshalJSON() ([]byte, error) {
 type GetTypesTypesMoney struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -167,6 +175,8 @@ func (v GetTypesTypesMoney) MarshalJSON() ([]byte, error) {
 type GetTypesTypesEmployee struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -188,6 +198,8 @@ func (v GetTypesTypesEmployee) MarshalJSON() ([]byte, error) {
 type GetTypesTypesRest219Test struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -208,6 +220,8 @@ func (v GetTypesTypesRest219Test) MarshalJSON() ([]byte, error) {
 type GetTypesTypesString struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -228,6 +242,8 @@ func (v GetTypesTypesString) MarshalJSON() ([]byte, error) {
 type GetTypesTypesInteger struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -248,6 +264,8 @@ func (v GetTypesTypesInteger) MarshalJSON() ([]byte, error) {
 type GetTypesTypesDouble struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -268,6 +286,8 @@ func (v GetTypesTypesDouble) MarshalJSON() ([]byte, error) {
 type GetTypesTypesDatetime struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -288,6 +308,8 @@ func (v GetTypesTypesDatetime) MarshalJSON() ([]byte, error) {
 type GetTypesTypesDate struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -308,6 +330,8 @@ func (v GetTypesTypesDate) MarshalJSON() ([]byte, error) {
 type GetTypesTypesBoolean struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -328,6 +352,8 @@ func (v GetTypesTypesBoolean) MarshalJSON() ([]byte, error) {
 type GetTypesTypesAddress struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -348,6 +374,8 @@ func (v GetTypesTypesAddress) MarshalJSON() ([]byte, error) {
 type GetTypesTypesURL struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -368,6 +396,8 @@ func (v GetTypesTypesURL) MarshalJSON() ([]byte, error) {
 type GetTypesTypesFile struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -389,6 +419,8 @@ func (v GetTypesTypesFile) MarshalJSON() ([]byte, error) {
 type GetTypesTypesEnumeration struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -410,6 +442,8 @@ func (v GetTypesTypesEnumeration) MarshalJSON() ([]byte, error) {
 type GetTypesTypesIblockSection struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -431,6 +465,8 @@ func (v GetTypesTypesIblockSection) MarshalJSON() ([]byte, error) {
 type GetTypesTypesIblockElement struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -450,6 +486,8 @@ func (v GetTypesTypesIblockElement) MarshalJSON() ([]byte, error) {
 // GetTypesResult is the result of userfieldconfig.getTypes.
 type GetTypesResult struct {
 	Types *GetTypesTypes `json:"types"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -228,6 +228,8 @@ func (v ListParamsSelect) MarshalJSON() ([]byte, error) {
 // ListResult is the result of userfieldconfig.list.
 type ListResult struct {
 	Fields []Userfieldconfig `json:"fields"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

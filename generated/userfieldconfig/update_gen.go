@@ -247,6 +247,8 @@ func (v UpdateParamsFieldEnum) MarshalJSON() ([]byte, error) {
 // UpdateResult is the result of userfieldconfig.update.
 type UpdateResult struct {
 	Field *Userfieldconfig `json:"field"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -60,6 +60,8 @@ type Userfieldconfig struct {
 	//
 	// Field may be absent for other types
 	Enum []UserfieldconfigEnum `json:"enum"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -147,6 +149,8 @@ type UserfieldconfigSettings struct {
 	Order b24.Bool `json:"ORDER"`
 	// Enable binding to invoices
 	SmartInvoice b24.Bool `json:"SMART_INVOICE"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -167,6 +171,8 @@ func (v UserfieldconfigSettings) MarshalJSON() ([]byte, error) {
 type UserfieldconfigLanguageID struct {
 	En b24.String `json:"en"`
 	De b24.String `json:"de"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -191,6 +197,8 @@ type UserfieldconfigEnum struct {
 	Def         b24.String `json:"def"`
 	Sort        b24.String `json:"sort"`
 	XMLID       b24.String `json:"xmlId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

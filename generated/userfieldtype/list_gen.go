@@ -53,6 +53,8 @@ type ListItem struct {
 	Handler     b24.String `json:"HANDLER"`
 	Title       b24.String `json:"TITLE"`
 	Description b24.String `json:"DESCRIPTION"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -48,6 +48,8 @@ type AttachedVote struct {
 	EntityID b24.Int `json:"entityId"`
 	// Is the poll finished
 	IsFinished b24.Bool `json:"isFinished"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -82,6 +84,8 @@ type AttachedVoteQuestions struct {
 	FieldName    b24.String                              `json:"FIELD_NAME"`
 	Image        json.RawMessage                         `json:"IMAGE"`
 	Answers      map[string]AttachedVoteQuestionsAnswers `json:"ANSWERS"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -120,6 +124,8 @@ type AttachedVoteQuestionsAnswers struct {
 	MessageFieldName b24.String      `json:"MESSAGE_FIELD_NAME"`
 	Percent          b24.Int         `json:"~PERCENT"`
 	PercentField     b24.Int         `json:"PERCENT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -357,6 +363,8 @@ func (p *AttachedVoteGetParams) validate() error {
 // AttachedVoteGetResult is the result of vote.AttachedVote.get.
 type AttachedVoteGetResult struct {
 	Attach *AttachedVote `json:"attach"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -525,6 +533,8 @@ type AttachedVoteGetAnswerVotedItem struct {
 	Image b24.String `json:"IMAGE"`
 	// The user's position
 	WorkPosition b24.String `json:"WORK_POSITION"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -545,6 +555,8 @@ func (v AttachedVoteGetAnswerVotedItem) MarshalJSON() ([]byte, error) {
 // vote.AttachedVote.getAnswerVoted.
 type AttachedVoteGetAnswerVotedResult struct {
 	Items []AttachedVoteGetAnswerVotedItem `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -657,6 +669,8 @@ func (p *AttachedVoteGetManyParams) validate() error {
 // AttachedVoteGetManyResult is the result of vote.AttachedVote.getMany.
 type AttachedVoteGetManyResult struct {
 	Items []AttachedVote `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -797,6 +811,8 @@ type AttachedVoteGetWithVotedResult struct {
 	Attach AttachedVoteGetWithVotedResultAttach `json:"attach"`
 	// Information about the users who voted, structure described below
 	Voted json.RawMessage `json:"voted"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -848,6 +864,8 @@ type AttachedVoteGetWithVotedResultAttach struct {
 	EntityID b24.Int `json:"entityId"`
 	// Is the poll completed
 	IsFinished b24.Bool `json:"isFinished"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -975,6 +993,8 @@ func (p *AttachedVoteRecallParams) validate() error {
 // AttachedVoteRecallResult is the result of vote.AttachedVote.recall.
 type AttachedVoteRecallResult struct {
 	Attach *AttachedVote `json:"attach"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1338,6 +1358,8 @@ func (p *AttachedVoteVoteParams) validate() error {
 // AttachedVoteVoteResult is the result of vote.AttachedVote.vote.
 type AttachedVoteVoteResult struct {
 	Attach *AttachedVote `json:"attach"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

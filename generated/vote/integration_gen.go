@@ -179,6 +179,8 @@ type IntegrationImSendResult struct {
 	MessageID b24.Int `json:"messageId"`
 	// The identifier of the created vote
 	VoteID b24.Int `json:"voteId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -99,6 +99,8 @@ type CallbackStartResult struct {
 	Result b24.Bool `json:"RESULT"`
 	// Identifier of the call.
 	CallID b24.String `json:"CALL_ID"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -18,6 +18,8 @@ type Line struct {
 	Reg151083 b24.String `json:"reg151083"`
 	Sip11     b24.String `json:"sip11"`
 	Reg151085 b24.String `json:"reg151085"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -62,6 +62,8 @@ type SIP struct {
 	//
 	// Returned when creating an office PBX
 	IncomingPassword b24.String `json:"INCOMING_PASSWORD"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -242,6 +244,8 @@ type SIPConnectorStatusResult struct {
 	Paid b24.Bool `json:"PAID"`
 	// End date of the paid period. This field is returned if the connector is paid
 	PaidDateEnd b24.String `json:"PAID_DATE_END"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -522,6 +526,8 @@ type SIPStatusResult struct {
 	//   - in_progress — SIP registration is currently in progress
 	//   - wait — SIP registration is waiting to start
 	StatusResult SIPStatusResultStatusResult `json:"STATUS_RESULT"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

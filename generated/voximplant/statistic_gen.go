@@ -138,6 +138,8 @@ type StatisticGetItem struct {
 	SessionID         b24.String      `json:"SESSION_ID"`
 	TranscriptID      b24.String      `json:"TRANSCRIPT_ID"`
 	TranscriptPending b24.Bool        `json:"TRANSCRIPT_PENDING"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

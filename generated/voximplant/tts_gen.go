@@ -55,6 +55,8 @@ type TtsVoices struct {
 	Usenglishmale       b24.String `json:"usenglishmale"`
 	Usspanishfemale     b24.String `json:"usspanishfemale"`
 	Usspanishmale       b24.String `json:"usspanishmale"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -22,6 +22,8 @@ type URL struct {
 	EditConfig b24.String `json:"edit_config"`
 	// Link to the list of lines page
 	Lines b24.String `json:"lines"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

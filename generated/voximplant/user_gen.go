@@ -33,6 +33,8 @@ type User struct {
 	SIPPassword b24.String `json:"SIP_PASSWORD"`
 	// User's internal number
 	InnerNumber b24.String `json:"INNER_NUMBER"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

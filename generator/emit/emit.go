@@ -191,6 +191,10 @@ func (e *emitter) funcDecls(f *jen.File, fn *model.Func) {
 func (e *emitter) entityDecls(f *jen.File, ent *model.Entity) {
 	for _, st := range ent.Structs {
 		e.structDecls(f, st)
+		if st.Name == ent.Name && ent.Input != "" {
+			f.Add(inputMethod(e.rt, ent)) // presence.go
+			f.Line()
+		}
 	}
 	for _, en := range ent.Enums {
 		f.Add(e.enumDecl(en))
@@ -737,6 +741,14 @@ func (e *emitter) structDecl(st *model.Struct) jen.Code {
 			tag += ",omitzero"
 		}
 		fields = append(fields, jen.Id(f.Name).Add(e.typ(f.Type)).Tag(map[string]string{"json": tag}))
+	}
+	if st.Presence {
+		fields = append(fields, jen.Comment("Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only."),
+			jen.Qual(e.rt, "Presence").Tag(map[string]string{"json": "-"}))
+	}
+	if st.Baseline {
+		fields = append(fields, jen.Comment("Baseline holds what the read value's Input gave, so that only the fields changed since are sent."),
+			jen.Qual(e.rt, "Baseline").Tag(map[string]string{"json": "-"}))
 	}
 	if st.Extra {
 		var doc jen.Code = jen.Comment("Extra keeps the keys the docs do not list (custom UF_* fields and the like).")

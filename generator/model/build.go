@@ -643,7 +643,14 @@ func isRead(method string) bool {
 func (b *builder) fields(st *Struct, prefix string, ps []spec.Param, isParam, top bool) []spec.Param {
 	local := NewPool()
 	if st.Extra {
-		local = NewPool("Extra", "MarshalJSON", "UnmarshalJSON")
+		names := []string{"Extra", "MarshalJSON", "UnmarshalJSON"}
+		if isParam {
+			names = append(names, WriteNames...)
+		} else {
+			st.Presence = true
+			names = append(names, ReadNames...)
+		}
+		local = NewPool(names...)
 	}
 	seen := map[string]bool{}
 	var kept []spec.Param

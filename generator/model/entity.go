@@ -76,10 +76,11 @@ func (b *builder) declareEntity(d *entityDecl) {
 	b.fields(st, d.out.Name, e.Fields, false, false)
 
 	if d.out.Input != "" {
-		in := &Struct{Name: d.out.Input, Extra: true}
+		in := &Struct{Name: d.out.Input, Extra: true, Baseline: true}
 		in.Doc = []string{d.out.Input + " is the write form of " + d.out.Name + ": the fields the family's add and update " +
 			"methods take. Every field is optional; only those set are sent (b24.Some(0) sends 0). " +
-			"Read-only fields are left out; custom fields (UF_*) go in Extra."}
+			"Read-only fields are left out; custom fields (UF_*) go in Extra. " +
+			d.out.Name + ".Input() builds one from a read value that sends only the fields changed after it."}
 		holder.Structs = append(holder.Structs, in)
 		ps := e.Input // optional already: resolve clears Required
 		b.sharedEnums = map[string]string{}

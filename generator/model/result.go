@@ -103,7 +103,7 @@ func (b *builder) result(m *spec.Method, f *Func) {
 
 	if r.Wrapper != "" && validKey(r.Wrapper) {
 		// {"result": {"task": {...}}}: a struct around the wrapped value.
-		outer := &Struct{Name: b.takeType(resultName, "Record", m.Line), Extra: true}
+		outer := &Struct{Name: b.takeType(resultName, "Record", m.Line), Extra: true, Presence: true}
 		outer.Doc = []string{outer.Name + " is the result of " + m.Name + "."}
 		field := b.wrapperField(outer.Name, r.Wrapper, m)
 		outer.Fields = []*Field{{Name: field, JSON: r.Wrapper, Type: inner}}
@@ -144,7 +144,7 @@ func (b *builder) result(m *spec.Method, f *Func) {
 // where the key is a name the struct has already (Extra), reported.
 func (b *builder) wrapperField(outer, wrapper string, m *spec.Method) string {
 	name := Exported(wrapper)
-	if !NewPool("Extra", "MarshalJSON", "UnmarshalJSON").Has(name) {
+	if !NewPool(append([]string{"Extra", "MarshalJSON", "UnmarshalJSON"}, ReadNames...)...).Has(name) {
 		return name
 	}
 	b.problem(m.Page, m.Line, KindNameCollision,
@@ -159,7 +159,7 @@ const FieldInfo = "FieldInfo"
 
 // fieldInfoStruct describes one field as the *.fields methods do.
 func fieldInfoStruct() *Struct {
-	st := &Struct{Name: FieldInfo, Extra: true, Doc: []string{
+	st := &Struct{Name: FieldInfo, Extra: true, Presence: true, Doc: []string{
 		FieldInfo + " describes one field as the *.fields methods return it: its type, flags and title. " +
 			"Keys not listed here (items, settings, statusType, labels) stay in Extra.",
 	}}
@@ -179,7 +179,7 @@ func (b *builder) fieldInfoResult(m *spec.Method, f *Func, wrapper string) {
 	inner := mapOf(named(FieldInfo))
 	b.stats.ResultFieldsTyped += max(1, len(m.Result.Fields))
 	if wrapper != "" && validKey(wrapper) {
-		outer := &Struct{Name: b.takeType(f.Name+"Result", "Record", m.Line), Extra: true}
+		outer := &Struct{Name: b.takeType(f.Name+"Result", "Record", m.Line), Extra: true, Presence: true}
 		outer.Doc = []string{outer.Name + " is the result of " + m.Name + "."}
 		field := b.wrapperField(outer.Name, wrapper, m)
 		outer.Fields = []*Field{{Name: field, JSON: wrapper, Type: inner}}

@@ -208,7 +208,22 @@ type Struct struct {
 	// it keeps (placeholder rows: UF_CRM_*, PARENT_ID_*); empty for the
 	// default line.
 	ExtraDoc []string
+	// Presence embeds b24.Presence: a read type (a result, a row, an
+	// entity, an event payload, their nested objects) records which
+	// documented keys arrived, and its encoder writes only those.
+	Presence bool
+	// Baseline embeds b24.Baseline: an entity's write form built by the
+	// read type's Input() sends only the fields changed since.
+	Baseline bool
 }
+
+// ReadNames are the names a read type's embedded b24.Presence and its
+// Input method take; WriteNames those of a write form's b24.Baseline. The
+// field pools reserve them, so a documented key never collides with them.
+var (
+	ReadNames  = []string{"Presence", "Decoded", "Has", "IsNull", "Keys", "Input"}
+	WriteNames = []string{"Baseline", "SendUnchanged"}
+)
 
 // Field is one struct field.
 type Field struct {

@@ -160,6 +160,9 @@ type objectPlan struct {
 	exact  map[string]int // json name → index in fields
 	fold   map[string]int // ASCII-lower-cased name: encoding/json matches keys case-insensitively
 	extra  []int          // index path of the Fields field tagged "-" (named Extra by the generator), if any
+	// presence and baseline are the index paths of an embedded Presence (read
+	// types) or Baseline (write forms) tagged "-", if any (presence.go).
+	presence, baseline []int
 }
 
 type fieldPlan struct {
@@ -204,8 +207,13 @@ func collectPlan(t reflect.Type, p *objectPlan, index []int, depth int) {
 		idx := append(append([]int(nil), index...), i)
 		tag := f.Tag.Get("json")
 		if tag == "-" {
-			if depth == 0 && f.Type == fieldsType && p.extra == nil {
+			switch {
+			case depth == 0 && f.Type == fieldsType && p.extra == nil:
 				p.extra = idx
+			case depth == 0 && f.Type == presenceType && p.presence == nil:
+				p.presence = idx
+			case depth == 0 && f.Type == baselineType && p.baseline == nil:
+				p.baseline = idx
 			}
 			continue
 		}
@@ -330,7 +338,9 @@ func decodeField(raw []byte, f reflect.Value, quoted bool) error {
 // A member that does not fit its field is left zero, is stored raw in extra
 // under its key and counted in mismatchSeq; without an extra it is passed to
 // miss (when not nil) instead.
-func decodeMembers(data []byte, rv reflect.Value, p *objectPlan, extra *Fields, miss func(key string, raw []byte, t reflect.Type, err error)) error {
+//
+// pres, when not nil, records each documented member that arrived.
+func decodeMembers(data []byte, rv reflect.Value, p *objectPlan, extra *Fields, pres *Presence, miss func(key string, raw []byte, t reflect.Type, err error)) error {
 	return eachMember(data, func(key []byte, escaped bool, raw []byte) error {
 		var i int
 		var ok bool
@@ -347,6 +357,14 @@ func decodeMembers(data []byte, rv reflect.Value, p *objectPlan, extra *Fields, 
 				(*extra)[memberKey(key, escaped)] = append(json.RawMessage(nil), raw...)
 			}
 			return nil
+		}
+		if pres != nil {
+			pres.mark(i, len(raw) == 4 && string(raw) == "null")
+			if name := p.fields[i].name; escaped || string(key) != name {
+				if k := memberKey(key, escaped); k != name {
+					pres.spell(i, k) // matched ignoring case: written back as sent
+				}
+			}
 		}
 		fp := &p.fields[i]
 		f := fieldAt(rv, fp.index)

@@ -126,6 +126,34 @@
 // binary) makes every such value a [*DecodeError] naming the method, the
 // JSON path and the value.
 //
+// # What arrived, and sending a value back
+//
+// Every generated read type (an entity such as crm.Item, a result, a row,
+// a nested object, an event payload) embeds a [Presence]: a bit set over the
+// type's documented fields, two inline words of "sent" and two of "null"
+// bits for the first 128 fields (a slice beyond), indexed by the position of
+// the field in the type's json-tag plan that decoding computes once per type.
+// Decoding sets the bits in the same pass and allocates nothing for them.
+// item.Has("opportunity"), item.IsNull("companyId") and item.Keys() tell a
+// field not sent (not selected) from one sent as 0, "" or null, without a
+// pointer per field. Encoding writes the fields that arrived (null as null,
+// each key spelled as it arrived), the fields set to non-zero values since,
+// and Extra: a row read and written out carries the keys the portal sent and
+// no others. A value built in Go, where nothing arrived, writes its non-zero
+// fields.
+//
+// An entity with a write form has an Input method: item.Input() is the
+// crm.ItemInput of the fields that arrived and are writable (read-only ones
+// are never in an …Input), custom fields included ([FillInput]). The form
+// embeds a [Baseline] of what it held then, and its encoder sends only the
+// fields whose value changed since, so setting one field and sending the
+// update sends that field alone; [Baseline.SendUnchanged] sends them all.
+//
+//	got, _ := crm.ItemGet(ctx, client, crm.ItemGetParams{EntityTypeID: 2, ID: 410})
+//	in := got.Item.Input()
+//	in.StageID = b24.Some("WON")
+//	crm.ItemUpdate(ctx, client, crm.ItemUpdateParams{EntityTypeID: 2, ID: 410, Fields: in}) // fields: {"stageId": "WON"}
+//
 // # Events
 //
 // A [Receiver] is the http.Handler behind an outgoing webhook. Deliveries

@@ -14,6 +14,8 @@ type Multifield struct {
 	ValueType String `json:"VALUE_TYPE,omitzero"` // WORK, MOBILE, HOME, OTHER, …
 	TypeID    String `json:"TYPE_ID,omitzero"`    // PHONE, EMAIL, WEB, IM or LINK
 	Delete    Bool   `json:"DELETE,omitzero"`     // sent as "Y": remove the value with this ID
+	// Presence records the keys that arrived: a value read writes back those.
+	Presence `json:"-"`
 	// Extra keeps keys the docs do not list.
 	Extra Fields `json:"-"`
 }
