@@ -180,9 +180,7 @@ func presenceOf(rv reflect.Value, plan *objectPlan) *Presence {
 // that a read value writes: the fields that arrived (null as null) and the
 // fields set to non-zero values, each under the key it arrived as.
 func filterPresent(body []byte, rv reflect.Value, plan *objectPlan, pres *Presence) ([]byte, error) {
-	out := make([]byte, 0, len(body))
-	out = append(out, '{')
-	first := true
+	out := newObjectWriter(len(body))
 	err := eachMember(body, func(key []byte, escaped bool, raw []byte) error {
 		k := memberKey(key, escaped)
 		i, ok := plan.exact[k]
@@ -198,19 +196,13 @@ func filterPresent(body []byte, rv reflect.Value, plan *objectPlan, pres *Presen
 				raw = nullJSON
 			}
 		}
-		if !first {
-			out = append(out, ',')
-		}
-		first = false
-		out = appendJSONKey(out, k)
-		out = append(out, ':')
-		out = append(out, raw...)
+		out.member(k, raw)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return append(out, '}'), nil
+	return out.close(), nil
 }
 
 // Baseline remembers the members a write form held when Input() built it
@@ -246,27 +238,19 @@ func (b *Baseline) unchanged(key string, raw []byte) bool {
 // dropUnchanged removes the members of the encoded object out that the
 // baseline holds unchanged.
 func (b *Baseline) dropUnchanged(out []byte) ([]byte, error) {
-	kept := make([]byte, 0, len(out))
-	kept = append(kept, '{')
-	first := true
+	kept := newObjectWriter(len(out))
 	err := eachMember(out, func(key []byte, escaped bool, raw []byte) error {
 		k := memberKey(key, escaped)
 		if b.unchanged(k, raw) {
 			return nil
 		}
-		if !first {
-			kept = append(kept, ',')
-		}
-		first = false
-		kept = appendJSONKey(kept, k)
-		kept = append(kept, ':')
-		kept = append(kept, raw...)
+		kept.member(k, raw)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return append(kept, '}'), nil
+	return kept.close(), nil
 }
 
 // FillInput fills the write form in (a pointer to a generated …Input) from
@@ -306,9 +290,7 @@ func FillInput(read any, in any) {
 		return // only an Extra that does not hold JSON: nothing sensible to send back
 	}
 	rp, ip := planOf(rv.Type()), planOf(iv.Type())
-	var kept []byte
-	kept = append(kept, '{')
-	first := true
+	kept := newObjectWriter(len(data))
 	eachMember(data, func(key []byte, escaped bool, raw []byte) error {
 		k := memberKey(key, escaped)
 		i, writable := ip.lookup([]byte(k))
@@ -321,17 +303,10 @@ func FillInput(read any, in any) {
 		if writable {
 			raw = convertFor(ip.fields[i].typ, raw)
 		}
-		if !first {
-			kept = append(kept, ',')
-		}
-		first = false
-		kept = appendJSONKey(kept, k)
-		kept = append(kept, ':')
-		kept = append(kept, raw...)
+		kept.member(k, raw)
 		return nil
 	})
-	kept = append(kept, '}')
-	if err := json.Unmarshal(kept, in); err != nil {
+	if err := json.Unmarshal(kept.close(), in); err != nil {
 		iv.SetZero()
 		return
 	}
@@ -373,3 +348,27 @@ func convertFor(t reflect.Type, raw []byte) []byte {
 	}
 	return raw
 }
+
+// objectWriter writes a JSON object member by member, each raw value
+// copied as it was encoded.
+type objectWriter struct {
+	b     []byte
+	empty bool
+}
+
+func newObjectWriter(capacity int) *objectWriter {
+	return &objectWriter{b: append(make([]byte, 0, capacity), '{'), empty: true}
+}
+
+// member writes "key":raw.
+func (w *objectWriter) member(key string, raw []byte) {
+	if !w.empty {
+		w.b = append(w.b, ',')
+	}
+	w.empty = false
+	w.b = appendJSONKey(w.b, key)
+	w.b = append(append(w.b, ':'), raw...)
+}
+
+// close ends the object and returns it.
+func (w *objectWriter) close() []byte { return append(w.b, '}') }
