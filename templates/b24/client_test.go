@@ -392,7 +392,9 @@ func TestQueryLimitRetriedThenReported(t *testing.T) {
 		t.Errorf("status = %d", ae.Status)
 	}
 	var ce *b24.CallError
-	if got := p.Requests("crm.deal.add") - 4; got <= 1+fastRetry.MaxRetries || !errors.As(err, &ce) || ce.Attempts != got {
+	// The budget may cut the last attempt before it reaches the portal (on
+	// a loaded machine): it is counted as sent, the portal never saw it.
+	if got := p.Requests("crm.deal.add") - 4; got <= 1+fastRetry.MaxRetries || !errors.As(err, &ce) || ce.Attempts != got && ce.Attempts != got+1 {
 		t.Errorf("storm requests = %d (err %v), want more than the %d MaxRetries allows, all counted", got, err, 1+fastRetry.MaxRetries)
 	}
 
