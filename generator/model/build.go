@@ -324,18 +324,25 @@ const KindNameCollision = "name-collision"
 // pool's numbered name. Any name but the first is reported, so no public
 // name changes in silence.
 func (b *builder) takeType(name, alt string, line int) string {
-	got := name
-	switch {
-	case !b.pool.Has(name):
-		return b.pool.Take(name)
-	case !b.pool.Has(name + alt):
-		got = b.pool.Take(name + alt)
-	default:
-		got = b.pool.Take(name)
+	got, changed := takeOr(b.pool, name, alt)
+	if !changed {
+		return got
 	}
 	b.problem(b.m.Page, cmp.Or(line, b.m.Line), KindNameCollision,
 		fmt.Sprintf("%s: Go name %s is taken; using %s", b.m.Name, name, got))
 	return got
+}
+
+// takeOr takes name from pool, or name+alt when name is taken, or the
+// pool's numbered name when both are; changed says it is not name.
+func takeOr(pool *Pool, name, alt string) (got string, changed bool) {
+	switch {
+	case !pool.Has(name):
+		return pool.Take(name), false
+	case !pool.Has(name + alt):
+		return pool.Take(name + alt), true
+	}
+	return pool.Take(name), true
 }
 
 // takeField names the Go field of p in the struct owner: a key whose name
@@ -363,14 +370,9 @@ func (b *builder) takeField(local *Pool, owner string, p spec.Param) string {
 // the name Extra), reported either way it changes.
 func (b *builder) takeEntityName(pool *Pool, pkg string, e *spec.Entity) string {
 	name := EntityName(e)
-	got := name
-	switch {
-	case !pool.Has(name):
-		return pool.Take(name)
-	case !pool.Has(name + "Record"):
-		got = pool.Take(name + "Record")
-	default:
-		got = pool.Take(name)
+	got, changed := takeOr(pool, name, "Record")
+	if !changed {
+		return got
 	}
 	page := ""
 	if len(e.Sources) > 0 {

@@ -33,8 +33,9 @@ func checkEntityKeys(probs *[]problem, method string, version int, params map[st
 	if src == "" {
 		return
 	}
+	keys := strings.Split(src, ",") // sorted by the generator
 	known := map[string]bool{}
-	for _, k := range strings.Split(src, ",") {
+	for _, k := range keys {
 		known[k] = true
 	}
 	check := func(param, key string) {
@@ -42,9 +43,10 @@ func checkEntityKeys(probs *[]problem, method string, version int, params map[st
 			return
 		}
 		hint := ""
-		for k := range known {
+		for _, k := range keys {
 			if strings.EqualFold(strings.ReplaceAll(k, "_", ""), strings.ReplaceAll(key, "_", "")) {
 				hint = fmt.Sprintf(" (the entity spells it %q)", k)
+				break
 			}
 		}
 		*probs = append(*probs, problem{field: param + "[" + key + "]", kind: "unknown", code: "INVALID_ARG_VALUE",
@@ -65,18 +67,18 @@ func checkEntityKeys(probs *[]problem, method string, version int, params map[st
 				}
 			}
 		case "select":
+			var items []any
 			switch l := v.(type) {
 			case []any:
-				for _, k := range l {
-					if s, ok := k.(string); ok {
-						check(name, s)
-					}
-				}
+				items = l
 			case map[string]any: // a form-encoded list: select[0]=ID
 				for _, k := range l {
-					if s, ok := k.(string); ok {
-						check(name, s)
-					}
+					items = append(items, k)
+				}
+			}
+			for _, k := range items {
+				if s, ok := k.(string); ok {
+					check(name, s)
 				}
 			}
 		}
