@@ -38,8 +38,8 @@ func Example_rest3() {
 	// the portal answers from its store instead of creating a second task.
 	portal.Fail("tasks.task.add", b24test.CutBody())
 	var replayed bool
-	added, err := tasks.TaskAddV3(ctx, client, tasks.TaskAddV3Params{Fields: tasks.TaskAddV3ParamsFields{
-		Title: "Prepare a report", CreatorID: 1, ResponsibleID: 1,
+	added, err := tasks.TaskAddV3(ctx, client, tasks.TaskAddV3Params{Fields: tasks.TaskV3Input{
+		Title: b24.Some("Prepare a report"), CreatorID: b24.Some(b24.Int(1)), ResponsibleID: b24.Some(b24.Int(1)),
 	}}, b24.WithIdempotencyKey("report-2026-12"), b24.WithReplayed(&replayed))
 	if err != nil {
 		log.Fatal(err)
@@ -47,8 +47,8 @@ func Example_rest3() {
 	fmt.Println("task", added.Item.ID, "replayed:", replayed, "created:", portal.Ran("tasks.task.add"), "time(s)")
 
 	// The same key with another body is refused: a key names one call.
-	_, err = tasks.TaskAddV3(ctx, client, tasks.TaskAddV3Params{Fields: tasks.TaskAddV3ParamsFields{
-		Title: "Another report", CreatorID: 1, ResponsibleID: 1,
+	_, err = tasks.TaskAddV3(ctx, client, tasks.TaskAddV3Params{Fields: tasks.TaskV3Input{
+		Title: b24.Some("Another report"), CreatorID: b24.Some(b24.Int(1)), ResponsibleID: b24.Some(b24.Int(1)),
 	}}, b24.WithIdempotencyKey("report-2026-12"))
 	fmt.Println(errors.Is(err, b24.ErrIdempotencyKeyReused))
 
@@ -73,8 +73,8 @@ func Example_rest3() {
 	// REST 3.0 batch: a JSON array of calls; a later call takes an earlier
 	// result by reference. REST 3.0 commands go into b24.NewBatchV3 only.
 	b := b24.NewBatchV3()
-	task := b24.AddV3(b, tasks.TaskAddV3Command(tasks.TaskAddV3Params{Fields: tasks.TaskAddV3ParamsFields{
-		Title: "Review the report", CreatorID: 1, ResponsibleID: 1,
+	task := b24.AddV3(b, tasks.TaskAddV3Command(tasks.TaskAddV3Params{Fields: tasks.TaskV3Input{
+		Title: b24.Some("Review the report"), CreatorID: b24.Some(b24.Int(1)), ResponsibleID: b24.Some(b24.Int(1)),
 	}}))
 	get := b24.AddV3(b, tasks.TaskGetV3Command(tasks.TaskGetV3Params{}), b24.WithRefV3("id", task.Ref("item.id")))
 	if err := b.Run(ctx, client); err != nil {

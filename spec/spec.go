@@ -310,6 +310,10 @@ type Entity struct {
 	Input []Param `json:"input,omitempty"`
 	// Sources are the pages the fields were read from, best first.
 	Sources []string `json:"sources"`
+	// Version is 3 for the entity of a REST 3.0 family (tasks.task's REST
+	// 3.0 methods), whose methods point at it by Family as REST 2 ones do:
+	// a method's own version says which of the two it means.
+	Version int `json:"version,omitempty"`
 }
 
 // Object is one REST 3.0 object of a fields-rest-v3 page: the table under

@@ -47,8 +47,9 @@ import (
 //
 // Handle, Answer and ServeList still take precedence for their methods;
 // methods without state are answered by the Fallback, such as the
-// documented answers. REST 3.0 calls (/rest/api/) are not served from the
-// state.
+// documented answers. Of the REST 3.0 calls (/rest/api/), the state
+// serves tasks.task.add, .update, .get, .list and .delete, from tasks of
+// their own (see state_tasks_v3.go's notes).
 func WithState() PortalOption {
 	return func(p *Portal) {
 		if p.state == nil {
@@ -103,12 +104,16 @@ func LoadDocs(answers, params map[string]string) {
 }
 
 // stateHandler is the state's handler of method, when the state keeps the
-// records that method works on (REST 2 only).
+// records that method works on.
 func (p *Portal) stateHandler(method string, version int) (HandlerFunc, bool) {
-	if p.state == nil || version != 2 {
+	if p.state == nil {
 		return nil, false
 	}
-	h, ok := p.state.methods[strings.ToLower(method)]
+	methods := p.state.methods
+	if version == 3 {
+		methods = p.state.methodsV3
+	}
+	h, ok := methods[strings.ToLower(method)]
 	if !ok {
 		return nil, false
 	}
@@ -125,10 +130,13 @@ func (p *Portal) stateHandler(method string, version int) (HandlerFunc, bool) {
 type state struct {
 	mu      sync.Mutex
 	methods map[string]func(*Portal, map[string]any) (any, error) // by lower-case method
-	crm     map[int64]*table                                      // by entityTypeId
-	tasks   *table
-	users   *table
-	depts   *table
+	// methodsV3 are the REST 3.0 methods (/rest/api/) it serves.
+	methodsV3 map[string]func(*Portal, map[string]any) (any, error)
+	crm       map[int64]*table // by entityTypeId
+	tasks     *table
+	tasksV3   *table // the REST 3.0 tasks (state_tasks_v3.go)
+	users     *table
+	depts     *table
 
 	events  *eventSink
 	pending []map[string]any // events of the current call, sent after it
@@ -176,14 +184,17 @@ func (t *table) sortedIDs() []int64 { return slices.Sorted(maps.Keys(t.rows)) }
 
 func newState(docs map[string]string) *state {
 	s := &state{
-		methods: map[string]func(*Portal, map[string]any) (any, error){},
-		crm:     map[int64]*table{},
-		tasks:   newTable(),
-		users:   newTable(),
-		depts:   newTable(),
+		methods:   map[string]func(*Portal, map[string]any) (any, error){},
+		methodsV3: map[string]func(*Portal, map[string]any) (any, error){},
+		crm:       map[int64]*table{},
+		tasks:     newTable(),
+		tasksV3:   newTable(),
+		users:     newTable(),
+		depts:     newTable(),
 	}
 	s.crmMethods()
 	s.taskMethods()
+	s.taskV3Methods()
 	s.userMethods()
 	s.departmentMethods()
 	s.seed(docs)
@@ -193,6 +204,7 @@ func newState(docs map[string]string) *state {
 // seed loads the records the documented examples show.
 func (s *state) seed(docs map[string]string) {
 	s.seedCRM(docs)
+	s.seedTasksV3(docs)
 	for _, r := range append(documentedRows(docs, "tasks.task.list", "tasks"), documentedRows(docs, "tasks.task.get", "task")...) {
 		if id, ok := toInt(jsonNum(r["id"])); ok {
 			delete(r, "id")

@@ -349,7 +349,7 @@ const (
 	// date
 	ActivityAddParamsPropertiesTypeDate ActivityAddParamsPropertiesType = "date"
 	// date and time
-	ActivityAddParamsPropertiesTypeDatetime ActivityAddParamsPropertiesType = "datetime"
+	ActivityAddParamsPropertiesTypeDateTime ActivityAddParamsPropertiesType = "datetime"
 	// number
 	ActivityAddParamsPropertiesTypeDouble ActivityAddParamsPropertiesType = "double"
 	// file
@@ -387,7 +387,7 @@ const (
 	// date
 	ActivityAddParamsReturnPropertiesTypeDate ActivityAddParamsReturnPropertiesType = "date"
 	// date and time
-	ActivityAddParamsReturnPropertiesTypeDatetime ActivityAddParamsReturnPropertiesType = "datetime"
+	ActivityAddParamsReturnPropertiesTypeDateTime ActivityAddParamsReturnPropertiesType = "datetime"
 	// number
 	ActivityAddParamsReturnPropertiesTypeDouble ActivityAddParamsReturnPropertiesType = "double"
 	// file
@@ -917,7 +917,7 @@ const (
 	// date
 	ActivityUpdateParamsFieldsPropertiesTypeDate ActivityUpdateParamsFieldsPropertiesType = "date"
 	// date and time
-	ActivityUpdateParamsFieldsPropertiesTypeDatetime ActivityUpdateParamsFieldsPropertiesType = "datetime"
+	ActivityUpdateParamsFieldsPropertiesTypeDateTime ActivityUpdateParamsFieldsPropertiesType = "datetime"
 	// number
 	ActivityUpdateParamsFieldsPropertiesTypeDouble ActivityUpdateParamsFieldsPropertiesType = "double"
 	// file
@@ -956,7 +956,7 @@ const (
 	// date
 	ActivityUpdateParamsFieldsReturnPropertiesTypeDate ActivityUpdateParamsFieldsReturnPropertiesType = "date"
 	// date and time
-	ActivityUpdateParamsFieldsReturnPropertiesTypeDatetime ActivityUpdateParamsFieldsReturnPropertiesType = "datetime"
+	ActivityUpdateParamsFieldsReturnPropertiesTypeDateTime ActivityUpdateParamsFieldsReturnPropertiesType = "datetime"
 	// number
 	ActivityUpdateParamsFieldsReturnPropertiesTypeDouble ActivityUpdateParamsFieldsReturnPropertiesType = "double"
 	// file

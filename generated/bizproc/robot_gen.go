@@ -325,7 +325,7 @@ const (
 	// date
 	RobotAddParamsPropertiesTypeDate RobotAddParamsPropertiesType = "date"
 	// date and time
-	RobotAddParamsPropertiesTypeDatetime RobotAddParamsPropertiesType = "datetime"
+	RobotAddParamsPropertiesTypeDateTime RobotAddParamsPropertiesType = "datetime"
 	// number
 	RobotAddParamsPropertiesTypeDouble RobotAddParamsPropertiesType = "double"
 	// file
@@ -363,7 +363,7 @@ const (
 	// date
 	RobotAddParamsReturnPropertiesTypeDate RobotAddParamsReturnPropertiesType = "date"
 	// date and time
-	RobotAddParamsReturnPropertiesTypeDatetime RobotAddParamsReturnPropertiesType = "datetime"
+	RobotAddParamsReturnPropertiesTypeDateTime RobotAddParamsReturnPropertiesType = "datetime"
 	// number
 	RobotAddParamsReturnPropertiesTypeDouble RobotAddParamsReturnPropertiesType = "double"
 	// file
@@ -804,7 +804,7 @@ const (
 	// date
 	RobotUpdateParamsFieldsPropertiesTypeDate RobotUpdateParamsFieldsPropertiesType = "date"
 	// date and time
-	RobotUpdateParamsFieldsPropertiesTypeDatetime RobotUpdateParamsFieldsPropertiesType = "datetime"
+	RobotUpdateParamsFieldsPropertiesTypeDateTime RobotUpdateParamsFieldsPropertiesType = "datetime"
 	// number
 	RobotUpdateParamsFieldsPropertiesTypeDouble RobotUpdateParamsFieldsPropertiesType = "double"
 	// file
@@ -843,7 +843,7 @@ const (
 	// date
 	RobotUpdateParamsFieldsReturnPropertiesTypeDate RobotUpdateParamsFieldsReturnPropertiesType = "date"
 	// date and time
-	RobotUpdateParamsFieldsReturnPropertiesTypeDatetime RobotUpdateParamsFieldsReturnPropertiesType = "datetime"
+	RobotUpdateParamsFieldsReturnPropertiesTypeDateTime RobotUpdateParamsFieldsReturnPropertiesType = "datetime"
 	// number
 	RobotUpdateParamsFieldsReturnPropertiesTypeDouble RobotUpdateParamsFieldsReturnPropertiesType = "double"
 	// file

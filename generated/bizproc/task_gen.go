@@ -642,7 +642,7 @@ const (
 	// date
 	TaskListItemParametersFieldsTypeDate TaskListItemParametersFieldsType = "date"
 	// date and time
-	TaskListItemParametersFieldsTypeDatetime TaskListItemParametersFieldsType = "datetime"
+	TaskListItemParametersFieldsTypeDateTime TaskListItemParametersFieldsType = "datetime"
 	// number
 	TaskListItemParametersFieldsTypeDouble TaskListItemParametersFieldsType = "double"
 	// integer

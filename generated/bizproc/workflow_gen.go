@@ -732,9 +732,9 @@ const (
 	// SPAs
 	WorkflowTemplateListItemEntityBitrixCRMIntegrationBizProcDocumentDynamic WorkflowTemplateListItemEntity = "Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic"
 	// processes in the news feed
-	WorkflowTemplateListItemEntityBizprocDocument WorkflowTemplateListItemEntity = "BizprocDocument"
+	WorkflowTemplateListItemEntityBizProcDocument WorkflowTemplateListItemEntity = "BizprocDocument"
 	// lists in groups
-	WorkflowTemplateListItemEntityBitrixListsBizprocDocumentLists WorkflowTemplateListItemEntity = "Bitrix\\Lists\\BizprocDocumentLists"
+	WorkflowTemplateListItemEntityBitrixListsBizProcDocumentLists WorkflowTemplateListItemEntity = "Bitrix\\Lists\\BizprocDocumentLists"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.

@@ -1313,7 +1313,7 @@ func (v V1BookingCreatefromwaitlistFieldsDatePeriod) MarshalJSON() ([]byte, erro
 // booking.v1.booking.createfromwaitlist.
 type V1BookingCreatefromwaitlistFieldsDatePeriodFrom struct {
 	Timestamp b24.Opt[b24.Int] `json:"timestamp,omitzero"`
-	Timezone  b24.Opt[string]  `json:"timezone,omitzero"`
+	TimeZone  b24.Opt[string]  `json:"timezone,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1334,7 +1334,7 @@ func (v V1BookingCreatefromwaitlistFieldsDatePeriodFrom) MarshalJSON() ([]byte, 
 // booking.v1.booking.createfromwaitlist.
 type V1BookingCreatefromwaitlistFieldsDatePeriodTo struct {
 	Timestamp b24.Opt[b24.Int] `json:"timestamp,omitzero"`
-	Timezone  b24.Opt[string]  `json:"timezone,omitzero"`
+	TimeZone  b24.Opt[string]  `json:"timezone,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2328,7 +2328,7 @@ type V1ResourceSlotsListItem struct {
 	// available until 18:00
 	To b24.Int `json:"to"`
 	// Timezone relative to which the slot time is set
-	Timezone b24.String `json:"timezone"`
+	TimeZone b24.String `json:"timezone"`
 	// Array of available weekdays for the slot. Possible values:
 	//
 	//   - "Mon" — Monday
@@ -2461,7 +2461,7 @@ type V1ResourceSlotsSetParamsSlots struct {
 	// is available until 6:00 PM. Required.
 	To b24.Int `json:"to"`
 	// The time zone relative to which the slot time is set. Required.
-	Timezone string `json:"timezone"`
+	TimeZone string `json:"timezone"`
 	// An array of available weekdays for the slot. Possible values:
 	//
 	//   - "Mon" — Monday

@@ -125,7 +125,7 @@ type Event struct {
 	// Array of identifiers of CRM objects linked to the event
 	UfCRMCalEvent json.RawMessage `json:"UF_CRM_CAL_EVENT"`
 	// Array of identifiers of files linked to the event
-	UfWebdavCalEvent json.RawMessage `json:"UF_WEBDAV_CAL_EVENT"`
+	UfWebDavCalEvent json.RawMessage `json:"UF_WEBDAV_CAL_EVENT"`
 	// Synchronization identifier of the event calendar
 	SectionDavXMLID json.RawMessage `json:"SECTION_DAV_XML_ID"`
 	// Formatted start date of the event
@@ -581,14 +581,14 @@ type EventAddParams struct {
 	// The value should be passed as a string, for example, Europe/Riga.
 	//
 	// Timezone handling features
-	TimezoneFrom b24.Opt[string] `json:"timezone_from,omitzero"`
+	TimeZoneFrom b24.Opt[string] `json:"timezone_from,omitzero"`
 	// Timezone of the event end date and time. Default value is the current user's
 	// timezone.
 	//
 	// The value should be passed as a string, for example, Europe/Riga.
 	//
 	// Timezone handling features
-	TimezoneTo b24.Opt[string] `json:"timezone_to,omitzero"`
+	TimeZoneTo b24.Opt[string] `json:"timezone_to,omitzero"`
 	// Event description
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Background color of the event.
@@ -1228,7 +1228,7 @@ type EventGetNearestItem struct {
 	// Array of identifiers of CRM objects linked to the event
 	UfCRMCalEvent []b24.String `json:"UF_CRM_CAL_EVENT"`
 	// Array of identifiers of files linked to the event
-	UfWebdavCalEvent json.RawMessage `json:"UF_WEBDAV_CAL_EVENT"`
+	UfWebDavCalEvent json.RawMessage `json:"UF_WEBDAV_CAL_EVENT"`
 	// Synchronization identifier of the event calendar
 	SectionDavXMLID json.RawMessage `json:"SECTION_DAV_XML_ID"`
 	// Formatted start date of the event
@@ -1788,14 +1788,14 @@ type EventUpdateParams struct {
 	// The value should be passed as a string, for example, Europe/Riga.
 	//
 	// Timezone handling features
-	TimezoneFrom b24.Opt[string] `json:"timezone_from,omitzero"`
+	TimeZoneFrom b24.Opt[string] `json:"timezone_from,omitzero"`
 	// Timezone of the end date and time of the event. Default value is the current
 	// user's timezone.
 	//
 	// The value should be passed as a string, for example, Europe/Riga.
 	//
 	// Timezone handling features
-	TimezoneTo b24.Opt[string] `json:"timezone_to,omitzero"`
+	TimeZoneTo b24.Opt[string] `json:"timezone_to,omitzero"`
 	// Event description.
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Background color of the event.

@@ -80,12 +80,12 @@ type UserSettings struct {
 	// Object with standard settings for event reminders
 	DefaultReminders UserSettingsDefaultReminders `json:"defaultReminders"`
 	// Calendar timezone
-	TimezoneName b24.String `json:"timezoneName"`
+	TimeZoneName b24.String `json:"timezoneName"`
 	// Timezone offset relative to UTC in seconds
-	TimezoneOffsetUtc b24.Int `json:"timezoneOffsetUTC"`
+	TimeZoneOffsetUtc b24.Int `json:"timezoneOffsetUTC"`
 	// If the timezoneName parameter is not set, the timezone from the
 	// timezoneOffsetUTC parameter will be specified here
-	TimezoneDefaultName b24.String `json:"timezoneDefaultName"`
+	TimeZoneDefaultName b24.String `json:"timezoneDefaultName"`
 	// Start time of the workday
 	WorkTimeStart b24.String `json:"work_time_start"`
 	// End time of the workday

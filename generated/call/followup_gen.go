@@ -8,6 +8,198 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Followup is one followup of call.followup, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (call-followup-get, call-followup-list), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type Followup struct {
+	CallID          b24.Int               `json:"callId"`
+	CallType        b24.Int               `json:"callType"`
+	InitiatorID     b24.Int               `json:"initiatorId"`
+	StartDate       b24.String            `json:"startDate"`
+	EndDate         b24.String            `json:"endDate"`
+	DurationSeconds b24.Int               `json:"durationSeconds"`
+	UUID            b24.String            `json:"uuid"`
+	Language        b24.String            `json:"language"`
+	Version         b24.Int               `json:"version"`
+	Participants    json.RawMessage       `json:"participants"`
+	Outcomes        []b24.String          `json:"outcomes"`
+	CreatedAt       b24.String            `json:"createdAt"`
+	Tracks          json.RawMessage       `json:"tracks"`
+	Transcription   FollowupTranscription `json:"transcription"`
+	Overview        FollowupOverview      `json:"overview"`
+	Summary         FollowupSummary       `json:"summary"`
+	Insights        FollowupInsights      `json:"insights"`
+	Evaluation      FollowupEvaluation    `json:"evaluation"`
+	// Array of Follow-up objects. The composition of fields depends on select.
+	//
+	// If no matching Follow-ups are found, an empty array [] will be returned
+	Items json.RawMessage `json:"items"`
+	// Presence indicator for the next page
+	HasMore b24.Bool `json:"hasMore"`
+	// Cursor to retrieve the next page.
+	//
+	// If there is no next page, null is returned
+	AfterCursor json.RawMessage `json:"afterCursor"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Followup) UnmarshalJSON(data []byte) error {
+	type plain Followup
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Followup) MarshalJSON() ([]byte, error) {
+	type plain Followup
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FollowupTranscription is the transcription value of call.followup.
+type FollowupTranscription struct {
+	Language b24.String      `json:"language"`
+	Segments json.RawMessage `json:"segments"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FollowupTranscription) UnmarshalJSON(data []byte) error {
+	type plain FollowupTranscription
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FollowupTranscription) MarshalJSON() ([]byte, error) {
+	type plain FollowupTranscription
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FollowupOverview is the overview value of call.followup.
+type FollowupOverview struct {
+	Topic       b24.String      `json:"topic"`
+	ActionItems json.RawMessage `json:"actionItems"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FollowupOverview) UnmarshalJSON(data []byte) error {
+	type plain FollowupOverview
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FollowupOverview) MarshalJSON() ([]byte, error) {
+	type plain FollowupOverview
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FollowupSummary is the summary value of call.followup.
+type FollowupSummary struct {
+	Segments json.RawMessage `json:"segments"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FollowupSummary) UnmarshalJSON(data []byte) error {
+	type plain FollowupSummary
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FollowupSummary) MarshalJSON() ([]byte, error) {
+	type plain FollowupSummary
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FollowupInsights is the insights value of call.followup.
+type FollowupInsights struct {
+	SpeakerEvaluationAvailable b24.Bool        `json:"speakerEvaluationAvailable"`
+	SpeakerAnalysis            json.RawMessage `json:"speakerAnalysis"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FollowupInsights) UnmarshalJSON(data []byte) error {
+	type plain FollowupInsights
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FollowupInsights) MarshalJSON() ([]byte, error) {
+	type plain FollowupInsights
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FollowupEvaluation is the evaluation value of call.followup.
+type FollowupEvaluation struct {
+	EfficiencyValue b24.Int         `json:"efficiencyValue"`
+	Criteria        json.RawMessage `json:"criteria"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FollowupEvaluation) UnmarshalJSON(data []byte) error {
+	type plain FollowupEvaluation
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FollowupEvaluation) MarshalJSON() ([]byte, error) {
+	type plain FollowupEvaluation
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FollowupField is one followup field of call.followup.field, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (call-followup-field-get, call-followup-field-list), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type FollowupField struct {
+	Name        b24.String `json:"name"`
+	Type        b24.String `json:"type"`
+	Title       b24.String `json:"title"`
+	Description b24.String `json:"description"`
+	Filterable  b24.Bool   `json:"filterable"`
+	Sortable    b24.Bool   `json:"sortable"`
+	Multiple    b24.Bool   `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FollowupField) UnmarshalJSON(data []byte) error {
+	type plain FollowupField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FollowupField) MarshalJSON() ([]byte, error) {
+	type plain FollowupField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // FollowupFieldGet calls call.followup.field.get (REST 3.0): Get Follow-up
 // Field Description.
 //
@@ -98,36 +290,9 @@ func (p *FollowupFieldGetParams) validate() error {
 	return nil
 }
 
-// FollowupFieldGetItem is the result of call.followup.field.get.
-type FollowupFieldGetItem struct {
-	Name        b24.String `json:"name"`
-	Type        b24.String `json:"type"`
-	Title       b24.String `json:"title"`
-	Description b24.String `json:"description"`
-	Filterable  b24.Bool   `json:"filterable"`
-	Sortable    b24.Bool   `json:"sortable"`
-	Multiple    b24.Bool   `json:"multiple"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain FollowupFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain FollowupFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FollowupFieldGetResult is the result of call.followup.field.get.
 type FollowupFieldGetResult struct {
-	Item *FollowupFieldGetItem `json:"item"`
+	Item *FollowupField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -211,32 +376,9 @@ type FollowupFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// FollowupFieldListItem is one row of call.followup.field.list.
-type FollowupFieldListItem struct {
-	Name        b24.String `json:"name"`
-	Type        b24.String `json:"type"`
-	Description b24.String `json:"description"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain FollowupFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain FollowupFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FollowupFieldListResult is the result of call.followup.field.list.
 type FollowupFieldListResult struct {
-	Items []FollowupFieldListItem `json:"items"`
+	Items []FollowupField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -346,157 +488,9 @@ func (p *FollowupGetParams) validate() error {
 	return nil
 }
 
-// FollowupGetItem is the result of call.followup.get.
-type FollowupGetItem struct {
-	CallID          b24.Int                      `json:"callId"`
-	CallType        b24.Int                      `json:"callType"`
-	InitiatorID     b24.Int                      `json:"initiatorId"`
-	StartDate       b24.String                   `json:"startDate"`
-	EndDate         b24.String                   `json:"endDate"`
-	DurationSeconds b24.Int                      `json:"durationSeconds"`
-	UUID            b24.String                   `json:"uuid"`
-	Language        b24.String                   `json:"language"`
-	Version         b24.Int                      `json:"version"`
-	Participants    json.RawMessage              `json:"participants"`
-	Outcomes        []b24.String                 `json:"outcomes"`
-	CreatedAt       b24.String                   `json:"createdAt"`
-	Tracks          json.RawMessage              `json:"tracks"`
-	Transcription   FollowupGetItemTranscription `json:"transcription"`
-	Overview        FollowupGetItemOverview      `json:"overview"`
-	Summary         FollowupGetItemSummary       `json:"summary"`
-	Insights        FollowupGetItemInsights      `json:"insights"`
-	Evaluation      FollowupGetItemEvaluation    `json:"evaluation"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupGetItem) UnmarshalJSON(data []byte) error {
-	type plain FollowupGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupGetItem) MarshalJSON() ([]byte, error) {
-	type plain FollowupGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FollowupGetItemTranscription is the transcription value of
-// call.followup.get.
-type FollowupGetItemTranscription struct {
-	Language b24.String      `json:"language"`
-	Segments json.RawMessage `json:"segments"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupGetItemTranscription) UnmarshalJSON(data []byte) error {
-	type plain FollowupGetItemTranscription
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupGetItemTranscription) MarshalJSON() ([]byte, error) {
-	type plain FollowupGetItemTranscription
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FollowupGetItemOverview is the overview value of call.followup.get.
-type FollowupGetItemOverview struct {
-	Topic       b24.String      `json:"topic"`
-	ActionItems json.RawMessage `json:"actionItems"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupGetItemOverview) UnmarshalJSON(data []byte) error {
-	type plain FollowupGetItemOverview
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupGetItemOverview) MarshalJSON() ([]byte, error) {
-	type plain FollowupGetItemOverview
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FollowupGetItemSummary is the summary value of call.followup.get.
-type FollowupGetItemSummary struct {
-	Segments json.RawMessage `json:"segments"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupGetItemSummary) UnmarshalJSON(data []byte) error {
-	type plain FollowupGetItemSummary
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupGetItemSummary) MarshalJSON() ([]byte, error) {
-	type plain FollowupGetItemSummary
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FollowupGetItemInsights is the insights value of call.followup.get.
-type FollowupGetItemInsights struct {
-	SpeakerEvaluationAvailable b24.Bool        `json:"speakerEvaluationAvailable"`
-	SpeakerAnalysis            json.RawMessage `json:"speakerAnalysis"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupGetItemInsights) UnmarshalJSON(data []byte) error {
-	type plain FollowupGetItemInsights
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupGetItemInsights) MarshalJSON() ([]byte, error) {
-	type plain FollowupGetItemInsights
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FollowupGetItemEvaluation is the evaluation value of call.followup.get.
-type FollowupGetItemEvaluation struct {
-	EfficiencyValue b24.Int         `json:"efficiencyValue"`
-	Criteria        json.RawMessage `json:"criteria"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupGetItemEvaluation) UnmarshalJSON(data []byte) error {
-	type plain FollowupGetItemEvaluation
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupGetItemEvaluation) MarshalJSON() ([]byte, error) {
-	type plain FollowupGetItemEvaluation
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FollowupGetResult is the result of call.followup.get.
 type FollowupGetResult struct {
-	Item *FollowupGetItem `json:"item"`
+	Item *Followup `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -565,11 +559,11 @@ func (v *FollowupGetParamsMentionFormat) UnmarshalJSON(data []byte) error {
 //     the previous response
 //   - BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION: Pass
 //     filter.participantId as an integer
-func FollowupList(ctx context.Context, c b24.Caller, p FollowupListParams, opts ...b24.CallOption) (*FollowupListResult, error) {
+func FollowupList(ctx context.Context, c b24.Caller, p FollowupListParams, opts ...b24.CallOption) (*Followup, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FollowupListResult
+	var out Followup
 	if err := b24.Invoke(ctx, c, FollowupListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -580,8 +574,8 @@ func FollowupList(ctx context.Context, c b24.Caller, p FollowupListParams, opts 
 // 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
 // it); its result decodes as FollowupList's does. Required parameters are not
 // checked here: the portal reports them.
-func FollowupListCommand(p FollowupListParams) b24.CommandV3[*FollowupListResult] {
-	return b24.CommandV3[*FollowupListResult]{Request: b24.Request{
+func FollowupListCommand(p FollowupListParams) b24.CommandV3[*Followup] {
+	return b24.CommandV3[*Followup]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "call.followup.list",
 		Params:     p,
@@ -689,108 +683,6 @@ func (v *FollowupListParamsPaginationAfterCursor) UnmarshalJSON(data []byte) err
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v FollowupListParamsPaginationAfterCursor) MarshalJSON() ([]byte, error) {
 	type plain FollowupListParamsPaginationAfterCursor
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FollowupListResult is the result of call.followup.list.
-type FollowupListResult struct {
-	// Array of Follow-up objects. The composition of fields depends on select.
-	//
-	// If no matching Follow-ups are found, an empty array [] will be returned
-	Items []FollowupListResultItems `json:"items"`
-	// Presence indicator for the next page
-	HasMore b24.Bool `json:"hasMore"`
-	// Cursor to retrieve the next page.
-	//
-	// If there is no next page, null is returned
-	AfterCursor FollowupListResultAfterCursor `json:"afterCursor"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupListResult) UnmarshalJSON(data []byte) error {
-	type plain FollowupListResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupListResult) MarshalJSON() ([]byte, error) {
-	type plain FollowupListResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FollowupListResultItems is the items value of call.followup.list.
-type FollowupListResultItems struct {
-	CallID       b24.Int                               `json:"callId"`
-	Overview     json.RawMessage                       `json:"overview"`
-	Participants []FollowupListResultItemsParticipants `json:"participants"`
-	StartDate    b24.String                            `json:"startDate"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupListResultItems) UnmarshalJSON(data []byte) error {
-	type plain FollowupListResultItems
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupListResultItems) MarshalJSON() ([]byte, error) {
-	type plain FollowupListResultItems
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FollowupListResultItemsParticipants is the participants value of
-// call.followup.list.
-type FollowupListResultItemsParticipants struct {
-	Avatar        b24.String `json:"avatar"`
-	Name          b24.String `json:"name"`
-	TalkedSeconds b24.Number `json:"talkedSeconds"`
-	UserID        b24.Int    `json:"userId"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupListResultItemsParticipants) UnmarshalJSON(data []byte) error {
-	type plain FollowupListResultItemsParticipants
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupListResultItemsParticipants) MarshalJSON() ([]byte, error) {
-	type plain FollowupListResultItemsParticipants
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FollowupListResultAfterCursor is the afterCursor value of
-// call.followup.list.
-type FollowupListResultAfterCursor struct {
-	ID        b24.Int    `json:"id"`
-	StartDate b24.String `json:"startDate"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupListResultAfterCursor) UnmarshalJSON(data []byte) error {
-	type plain FollowupListResultAfterCursor
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupListResultAfterCursor) MarshalJSON() ([]byte, error) {
-	type plain FollowupListResultAfterCursor
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

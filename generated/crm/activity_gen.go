@@ -101,7 +101,7 @@ type Activity struct {
 	// Files
 	Files json.RawMessage `json:"FILES"`
 	// Added Files
-	WebdavElements json.RawMessage `json:"WEBDAV_ELEMENTS"`
+	WebDavElements json.RawMessage `json:"WEBDAV_ELEMENTS"`
 	// IS_INCOMING_CHANNEL
 	IsIncomingChannel b24.Bool `json:"IS_INCOMING_CHANNEL"`
 	// Original version Used to protect data from accidental overwriting by an
@@ -1282,7 +1282,7 @@ type ActivityAddParamsFields struct {
 	// Added files. Deprecated, kept for compatibility
 	//
 	// Deprecated: the docs mark this field as deprecated.
-	WebdavElements b24.Opt[string] `json:"WEBDAV_ELEMENTS,omitzero"`
+	WebDavElements b24.Opt[string] `json:"WEBDAV_ELEMENTS,omitzero"`
 	// Flag indicating whether the activity was created from an incoming channel
 	// (Y/N)
 	IsIncomingChannel b24.Opt[b24.Bool] `json:"IS_INCOMING_CHANNEL,omitzero"`
@@ -4556,7 +4556,7 @@ type ActivityUpdateParamsFields struct {
 	// Added files. Deprecated, retained for compatibility
 	//
 	// Deprecated: the docs mark this field as deprecated.
-	WebdavElements b24.Opt[string] `json:"WEBDAV_ELEMENTS,omitzero"`
+	WebDavElements b24.Opt[string] `json:"WEBDAV_ELEMENTS,omitzero"`
 	// Flag indicating whether the activity was created from an incoming channel
 	// (Y/N)
 	IsIncomingChannel b24.Opt[b24.Bool] `json:"IS_INCOMING_CHANNEL,omitzero"`

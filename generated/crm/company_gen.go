@@ -1313,7 +1313,7 @@ const (
 	// yes/no
 	CompanyUserfieldUserTypeIDBoolean CompanyUserfieldUserTypeID = "boolean"
 	// date/time
-	CompanyUserfieldUserTypeIDDatetime CompanyUserfieldUserTypeID = "datetime"
+	CompanyUserfieldUserTypeIDDateTime CompanyUserfieldUserTypeID = "datetime"
 	// date
 	CompanyUserfieldUserTypeIDDate CompanyUserfieldUserTypeID = "date"
 	// money

@@ -867,7 +867,7 @@ type ContactUserfieldSettings struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	UseTimezone b24.Bool `json:"USE_TIMEZONE"`
+	UseTimeZone b24.Bool `json:"USE_TIMEZONE"`
 	// Number of input field lines
 	Rows b24.Int `json:"ROWS"`
 	// Regular expression for validation
@@ -1316,7 +1316,7 @@ const (
 	// yes/no
 	ContactUserfieldUserTypeIDBoolean ContactUserfieldUserTypeID = "boolean"
 	// date/time
-	ContactUserfieldUserTypeIDDatetime ContactUserfieldUserTypeID = "datetime"
+	ContactUserfieldUserTypeIDDateTime ContactUserfieldUserTypeID = "datetime"
 	// date
 	ContactUserfieldUserTypeIDDate ContactUserfieldUserTypeID = "date"
 	// money

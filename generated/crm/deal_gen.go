@@ -1662,7 +1662,7 @@ const (
 	// yes/no
 	DealUserfieldUserTypeIDBoolean DealUserfieldUserTypeID = "boolean"
 	// date/time
-	DealUserfieldUserTypeIDDatetime DealUserfieldUserTypeID = "datetime"
+	DealUserfieldUserTypeIDDateTime DealUserfieldUserTypeID = "datetime"
 	// date
 	DealUserfieldUserTypeIDDate DealUserfieldUserTypeID = "date"
 	// money

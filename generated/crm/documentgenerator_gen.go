@@ -218,7 +218,7 @@ type DocumentgeneratorNumeratorSettings struct {
 	// The reset period for the counter: null, day, month, or year
 	PeriodicBy b24.String `json:"periodicBy"`
 	// The timezone identifier for periodic reset. Can be null
-	Timezone b24.String `json:"timezone"`
+	TimeZone b24.String `json:"timezone"`
 	// Indicator of direct numbering
 	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -311,7 +311,7 @@ type DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentN
 	//   - year — yearly
 	PeriodicBy b24.Opt[DocumentgeneratorNumeratorInputGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
 	// The timezone identifier for periodic reset, for example Europe/Berlin
-	Timezone b24.Opt[string] `json:"timezone,omitzero"`
+	TimeZone b24.Opt[string] `json:"timezone,omitzero"`
 	// Indicator of direct numbering. Default is false. Default: false.
 	IsDirectNumeration b24.Opt[bool] `json:"isDirectNumeration,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

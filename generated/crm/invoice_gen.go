@@ -90,7 +90,7 @@ type Invoice struct {
 	UfContactID b24.Int `json:"UF_CONTACT_ID"`
 	// Identifier of your company Provided as the company with invoice details (the
 	// link to the details is set separately)
-	UfMycompanyID b24.Int `json:"UF_MYCOMPANY_ID"`
+	UfMyCompanyID b24.Int `json:"UF_MYCOMPANY_ID"`
 	// Identifier of the associated deal
 	UfDealID b24.Int `json:"UF_DEAL_ID"`
 	// Comment
@@ -256,9 +256,9 @@ const (
 	// InvoiceKeyUfContactID is "UF_CONTACT_ID", the key of Invoice.UfContactID in
 	// requests.
 	InvoiceKeyUfContactID b24.OrderedKey[int64] = "UF_CONTACT_ID"
-	// InvoiceKeyUfMycompanyID is "UF_MYCOMPANY_ID", the key of
-	// Invoice.UfMycompanyID in requests.
-	InvoiceKeyUfMycompanyID b24.OrderedKey[int64] = "UF_MYCOMPANY_ID"
+	// InvoiceKeyUfMyCompanyID is "UF_MYCOMPANY_ID", the key of
+	// Invoice.UfMyCompanyID in requests.
+	InvoiceKeyUfMyCompanyID b24.OrderedKey[int64] = "UF_MYCOMPANY_ID"
 	// InvoiceKeyUfDealID is "UF_DEAL_ID", the key of Invoice.UfDealID in requests.
 	InvoiceKeyUfDealID b24.OrderedKey[int64] = "UF_DEAL_ID"
 	// InvoiceKeyUserDescription is "USER_DESCRIPTION", the key of

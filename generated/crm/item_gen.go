@@ -73,7 +73,7 @@ type Item struct {
 	// Tax amount
 	TaxValue b24.Number `json:"taxValue"`
 	// Your company details
-	MycompanyID b24.Int `json:"mycompanyId"`
+	MyCompanyID b24.Int `json:"mycompanyId"`
 	// Last activity in timeline by
 	LastActivityBy b24.Int `json:"lastActivityBy"`
 	// Last activity
@@ -615,7 +615,7 @@ type ItemInput struct {
 	// My company identifier.
 	//
 	// Default — identifier of the first available "my" company
-	MycompanyID b24.Opt[b24.Int] `json:"mycompanyId,omitzero"`
+	MyCompanyID b24.Opt[b24.Int] `json:"mycompanyId,omitzero"`
 	// External code.
 	//
 	// Default — null. Default: null.
@@ -701,9 +701,9 @@ const (
 	ItemKeyOpportunity b24.OrderedKey[float64] = "opportunity"
 	// ItemKeyTaxValue is "taxValue", the key of Item.TaxValue in requests.
 	ItemKeyTaxValue b24.OrderedKey[float64] = "taxValue"
-	// ItemKeyMycompanyID is "mycompanyId", the key of Item.MycompanyID in
+	// ItemKeyMyCompanyID is "mycompanyId", the key of Item.MyCompanyID in
 	// requests.
-	ItemKeyMycompanyID b24.OrderedKey[int64] = "mycompanyId"
+	ItemKeyMyCompanyID b24.OrderedKey[int64] = "mycompanyId"
 	// ItemKeyLastActivityBy is "lastActivityBy", the key of Item.LastActivityBy in
 	// requests.
 	ItemKeyLastActivityBy b24.OrderedKey[int64] = "lastActivityBy"
@@ -3148,7 +3148,7 @@ type ItemImportParamsFields struct {
 	// Identifier of my company.
 	//
 	// By default — identifier of the first available "my" company
-	MycompanyID b24.Opt[b24.Int] `json:"mycompanyId,omitzero"`
+	MyCompanyID b24.Opt[b24.Int] `json:"mycompanyId,omitzero"`
 	// External code.
 	//
 	// By default — null. Default: null.

@@ -1341,7 +1341,7 @@ const (
 	// yes/no
 	LeadUserfieldUserTypeIDBoolean LeadUserfieldUserTypeID = "boolean"
 	// date/time
-	LeadUserfieldUserTypeIDDatetime LeadUserfieldUserTypeID = "datetime"
+	LeadUserfieldUserTypeIDDateTime LeadUserfieldUserTypeID = "datetime"
 	// date
 	LeadUserfieldUserTypeIDDate LeadUserfieldUserTypeID = "date"
 	// money

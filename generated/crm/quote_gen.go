@@ -33,7 +33,7 @@ type Quote struct {
 	// Company
 	CompanyID b24.Int `json:"COMPANY_ID"`
 	// Your Company Details
-	MycompanyID b24.Int `json:"MYCOMPANY_ID"`
+	MyCompanyID b24.Int `json:"MYCOMPANY_ID"`
 	// Contact
 	ContactID b24.Int `json:"CONTACT_ID"`
 	// CONTACT_IDS
@@ -178,7 +178,7 @@ type QuoteInput struct {
 	// Array of identifiers for client contacts
 	ContactIDs []b24.Int `json:"CONTACT_IDS,omitzero"`
 	// Identifier of "your company" for seller requisites
-	MycompanyID b24.Opt[b24.Int] `json:"MYCOMPANY_ID,omitzero"`
+	MyCompanyID b24.Opt[b24.Int] `json:"MYCOMPANY_ID,omitzero"`
 	// Is the estimate available to everyone? Possible values:
 	//
 	//   - Y — yes
@@ -277,9 +277,9 @@ const (
 	QuoteKeyTaxValue b24.OrderedKey[float64] = "TAX_VALUE"
 	// QuoteKeyCompanyID is "COMPANY_ID", the key of Quote.CompanyID in requests.
 	QuoteKeyCompanyID b24.OrderedKey[int64] = "COMPANY_ID"
-	// QuoteKeyMycompanyID is "MYCOMPANY_ID", the key of Quote.MycompanyID in
+	// QuoteKeyMyCompanyID is "MYCOMPANY_ID", the key of Quote.MyCompanyID in
 	// requests.
-	QuoteKeyMycompanyID b24.OrderedKey[int64] = "MYCOMPANY_ID"
+	QuoteKeyMyCompanyID b24.OrderedKey[int64] = "MYCOMPANY_ID"
 	// QuoteKeyContactID is "CONTACT_ID", the key of Quote.ContactID in requests.
 	QuoteKeyContactID b24.OrderedKey[int64] = "CONTACT_ID"
 	// QuoteKeyBegindate is "BEGINDATE", the key of Quote.Begindate in requests.
@@ -1217,7 +1217,7 @@ const (
 	// yes/no
 	QuoteUserfieldUserTypeIDBoolean QuoteUserfieldUserTypeID = "boolean"
 	// date/time
-	QuoteUserfieldUserTypeIDDatetime QuoteUserfieldUserTypeID = "datetime"
+	QuoteUserfieldUserTypeIDDateTime QuoteUserfieldUserTypeID = "datetime"
 	// date
 	QuoteUserfieldUserTypeIDDate QuoteUserfieldUserTypeID = "date"
 	// money

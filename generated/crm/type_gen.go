@@ -38,11 +38,11 @@ type Type struct {
 	// Field 'Client'
 	IsClientEnabled b24.Bool `json:"isClientEnabled"`
 	// Use in user field
-	IsUseInUserfieldEnabled b24.Bool `json:"isUseInUserfieldEnabled"`
+	IsUseInUserFieldEnabled b24.Bool `json:"isUseInUserfieldEnabled"`
 	// Link with catalog products
 	IsLinkWithProductsEnabled b24.Bool `json:"isLinkWithProductsEnabled"`
 	// Field 'Your Company Details'
-	IsMycompanyEnabled b24.Bool `json:"isMycompanyEnabled"`
+	IsMyCompanyEnabled b24.Bool `json:"isMycompanyEnabled"`
 	// Document Printing
 	IsDocumentsEnabled b24.Bool `json:"isDocumentsEnabled"`
 	// Fields 'Source' and 'Additional Information about Source'
@@ -231,7 +231,7 @@ type TypeInput struct {
 	// below
 	Relations *TypeInputRelations `json:"relations,omitzero"`
 	// Is the use of the SPA in the user field enabled N
-	IsUseInUserfieldEnabled b24.Opt[bool] `json:"isUseInUserfieldEnabled,omitzero"`
+	IsUseInUserFieldEnabled b24.Opt[bool] `json:"isUseInUserfieldEnabled,omitzero"`
 	// A set of user fields in which this SPA should be displayed. The structure is
 	// described below {}
 	LinkedUserFields *TypeInputLinkedUserFields `json:"linkedUserFields,omitzero"`
@@ -251,7 +251,7 @@ type TypeInput struct {
 	// Is the binding of catalog products enabled N
 	IsLinkWithProductsEnabled b24.Opt[bool] `json:"isLinkWithProductsEnabled,omitzero"`
 	// Is the Your Company Details field enabled N
-	IsMycompanyEnabled b24.Opt[bool] `json:"isMycompanyEnabled,omitzero"`
+	IsMyCompanyEnabled b24.Opt[bool] `json:"isMycompanyEnabled,omitzero"`
 	// Is the Observers field enabled N
 	IsObserversEnabled b24.Opt[bool] `json:"isObserversEnabled,omitzero"`
 	// Is the use of the recycle bin enabled N
@@ -431,15 +431,15 @@ const (
 	// TypeKeyIsClientEnabled is "isClientEnabled", the key of Type.IsClientEnabled
 	// in requests.
 	TypeKeyIsClientEnabled b24.FlagKey = "isClientEnabled"
-	// TypeKeyIsUseInUserfieldEnabled is "isUseInUserfieldEnabled", the key of
-	// Type.IsUseInUserfieldEnabled in requests.
-	TypeKeyIsUseInUserfieldEnabled b24.FlagKey = "isUseInUserfieldEnabled"
+	// TypeKeyIsUseInUserFieldEnabled is "isUseInUserfieldEnabled", the key of
+	// Type.IsUseInUserFieldEnabled in requests.
+	TypeKeyIsUseInUserFieldEnabled b24.FlagKey = "isUseInUserfieldEnabled"
 	// TypeKeyIsLinkWithProductsEnabled is "isLinkWithProductsEnabled", the key of
 	// Type.IsLinkWithProductsEnabled in requests.
 	TypeKeyIsLinkWithProductsEnabled b24.FlagKey = "isLinkWithProductsEnabled"
-	// TypeKeyIsMycompanyEnabled is "isMycompanyEnabled", the key of
-	// Type.IsMycompanyEnabled in requests.
-	TypeKeyIsMycompanyEnabled b24.FlagKey = "isMycompanyEnabled"
+	// TypeKeyIsMyCompanyEnabled is "isMycompanyEnabled", the key of
+	// Type.IsMyCompanyEnabled in requests.
+	TypeKeyIsMyCompanyEnabled b24.FlagKey = "isMycompanyEnabled"
 	// TypeKeyIsDocumentsEnabled is "isDocumentsEnabled", the key of
 	// Type.IsDocumentsEnabled in requests.
 	TypeKeyIsDocumentsEnabled b24.FlagKey = "isDocumentsEnabled"

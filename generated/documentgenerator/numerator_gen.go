@@ -92,7 +92,7 @@ type NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct 
 	// The reset period of the counter
 	PeriodicBy b24.String `json:"periodicBy"`
 	// The timezone identifier for periodic reset
-	Timezone b24.String `json:"timezone"`
+	TimeZone b24.String `json:"timezone"`
 	// The indicator of direct numbering
 	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -201,7 +201,7 @@ type NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator st
 	//   - year — yearly
 	PeriodicBy b24.Opt[NumeratorInputGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
 	// Timezone identifier for periodic reset, e.g., Europe/Berlin
-	Timezone b24.Opt[string] `json:"timezone,omitzero"`
+	TimeZone b24.Opt[string] `json:"timezone,omitzero"`
 	// Direct numbering flag.
 	//
 	// Possible values:

@@ -25,7 +25,7 @@ type Region struct {
 	// Date format
 	FormatDate b24.String `json:"formatDate"`
 	// Date and time format
-	FormatDatetime b24.String `json:"formatDatetime"`
+	FormatDateTime b24.String `json:"formatDatetime"`
 	// Full name template
 	FormatName b24.String `json:"formatName"`
 	// Set of phrases in the format code: text, where keys and values are strings.
@@ -78,7 +78,7 @@ type RegionInput struct {
 	// Date format
 	FormatDate b24.Opt[string] `json:"formatDate,omitzero"`
 	// Date and time format
-	FormatDatetime b24.Opt[string] `json:"formatDatetime,omitzero"`
+	FormatDateTime b24.Opt[string] `json:"formatDatetime,omitzero"`
 	// Full name template, e.g., #LAST_NAME# #NAME# #SECOND_NAME#.
 	//
 	// List of possible modifiers:

@@ -8,6 +8,42 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// EmployeeField is one employee field of humanresources.employee.field, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (humanresources-employee-field-get,
+// humanresources-employee-field-list), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type EmployeeField struct {
+	Description     json.RawMessage `json:"description"`
+	Editable        b24.Bool        `json:"editable"`
+	ElementType     json.RawMessage `json:"elementType"`
+	Filterable      b24.Bool        `json:"filterable"`
+	Multiple        b24.Bool        `json:"multiple"`
+	Name            b24.String      `json:"name"`
+	RequiredGroups  json.RawMessage `json:"requiredGroups"`
+	Sortable        b24.Bool        `json:"sortable"`
+	Title           b24.String      `json:"title"`
+	Type            b24.String      `json:"type"`
+	ValidationRules json.RawMessage `json:"validationRules"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *EmployeeField) UnmarshalJSON(data []byte) error {
+	type plain EmployeeField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v EmployeeField) MarshalJSON() ([]byte, error) {
+	type plain EmployeeField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // EmployeeCount calls humanresources.employee.count (REST 3.0): Get the number
 // of employees.
 //
@@ -164,40 +200,9 @@ func (p *EmployeeFieldGetParams) validate() error {
 	return nil
 }
 
-// EmployeeFieldGetItem is the result of humanresources.employee.field.get.
-type EmployeeFieldGetItem struct {
-	Description     json.RawMessage `json:"description"`
-	Editable        b24.Bool        `json:"editable"`
-	ElementType     json.RawMessage `json:"elementType"`
-	Filterable      b24.Bool        `json:"filterable"`
-	Multiple        b24.Bool        `json:"multiple"`
-	Name            b24.String      `json:"name"`
-	RequiredGroups  json.RawMessage `json:"requiredGroups"`
-	Sortable        b24.Bool        `json:"sortable"`
-	Title           b24.String      `json:"title"`
-	Type            b24.String      `json:"type"`
-	ValidationRules json.RawMessage `json:"validationRules"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EmployeeFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain EmployeeFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EmployeeFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain EmployeeFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // EmployeeFieldGetResult is the result of humanresources.employee.field.get.
 type EmployeeFieldGetResult struct {
-	Item *EmployeeFieldGetItem `json:"item"`
+	Item *EmployeeField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -309,40 +314,9 @@ type EmployeeFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// EmployeeFieldListItem is one row of humanresources.employee.field.list.
-type EmployeeFieldListItem struct {
-	Description     json.RawMessage `json:"description"`
-	Editable        b24.Bool        `json:"editable"`
-	ElementType     json.RawMessage `json:"elementType"`
-	Filterable      b24.Bool        `json:"filterable"`
-	Multiple        b24.Bool        `json:"multiple"`
-	Name            b24.String      `json:"name"`
-	RequiredGroups  json.RawMessage `json:"requiredGroups"`
-	Sortable        b24.Bool        `json:"sortable"`
-	Title           b24.String      `json:"title"`
-	Type            b24.String      `json:"type"`
-	ValidationRules json.RawMessage `json:"validationRules"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EmployeeFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain EmployeeFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EmployeeFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain EmployeeFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // EmployeeFieldListResult is the result of humanresources.employee.field.list.
 type EmployeeFieldListResult struct {
-	Items []EmployeeFieldListItem `json:"items"`
+	Items []EmployeeField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

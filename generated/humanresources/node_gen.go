@@ -9,6 +9,157 @@ import (
 	"iter"
 )
 
+// Node is one node of humanresources.node, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (humanresources-node-get, humanresources-node-list, humanresources-node-add,
+// humanresources-node-children, humanresources-node-edit,
+// humanresources-node-move, humanresources-node-search), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type Node struct {
+	// Identifier of the created department or team
+	ID b24.Int `json:"id"`
+	// Name of the department or team
+	Name b24.String `json:"name"`
+	// Type of the structure element
+	Type b24.String `json:"type"`
+	// Identifier of the company structure
+	StructureID b24.Int `json:"structureId"`
+	// Identifier of the parent department or team
+	ParentID b24.Int `json:"parentId"`
+	// Description of the department or team
+	Description b24.String `json:"description"`
+	// Access code of the structure element
+	AccessCode b24.String `json:"accessCode"`
+	// Number of users in the department or team
+	UserCount b24.Int `json:"userCount"`
+	// Team color, if specified
+	ColorName b24.String `json:"colorName"`
+	// External identifier of the structure element
+	XMLID b24.String `json:"xmlId"`
+	// Date and time of creation of the structure element
+	CreatedAt b24.Time `json:"createdAt"`
+	// Date and time of the last update of the structure element
+	UpdatedAt b24.Time `json:"updatedAt"`
+	// List of users added to the department or team with roles
+	Members []NodeMembers `json:"members"`
+	// User identifier
+	UserID b24.Int `json:"userId"`
+	// User position
+	WorkPosition b24.String `json:"workPosition"`
+	// User role in the department or team
+	Role b24.String `json:"role"`
+	// Link to the user's avatar
+	Avatar b24.String `json:"avatar"`
+	// Link to the user's profile
+	URL b24.String `json:"url"`
+	// Array of found departments and teams
+	Items json.RawMessage `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Node) UnmarshalJSON(data []byte) error {
+	type plain Node
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Node) MarshalJSON() ([]byte, error) {
+	type plain Node
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NodeMembers is the members value of humanresources.node.
+type NodeMembers struct {
+	UserID       b24.Int    `json:"userId"`
+	Name         b24.String `json:"name"`
+	WorkPosition b24.String `json:"workPosition"`
+	Role         b24.String `json:"role"`
+	Avatar       b24.String `json:"avatar"`
+	URL          b24.String `json:"url"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NodeMembers) UnmarshalJSON(data []byte) error {
+	type plain NodeMembers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NodeMembers) MarshalJSON() ([]byte, error) {
+	type plain NodeMembers
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NodeField is one node field of humanresources.node.field, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (humanresources-node-field-get, humanresources-node-field-list),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type NodeField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NodeField) UnmarshalJSON(data []byte) error {
+	type plain NodeField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NodeField) MarshalJSON() ([]byte, error) {
+	type plain NodeField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NodeMemberField is one node member field of
+// humanresources.node.member.field, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (humanresources-node-member-field-get,
+// humanresources-node-member-field-list), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type NodeMemberField struct {
+	Name        b24.String      `json:"name"`
+	Type        b24.String      `json:"type"`
+	Title       b24.String      `json:"title"`
+	Description json.RawMessage `json:"description"`
+	Filterable  b24.Bool        `json:"filterable"`
+	Sortable    b24.Bool        `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NodeMemberField) UnmarshalJSON(data []byte) error {
+	type plain NodeMemberField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NodeMemberField) MarshalJSON() ([]byte, error) {
+	type plain NodeMemberField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // NodeAdd calls humanresources.node.add (REST 3.0): Create Department.
 //
 // The method humanresources.node.add creates a new department or team.
@@ -31,11 +182,11 @@ import (
 //     department or team
 //   - BITRIX_REST_V3_EXCEPTION_INSUFFICIENTSCOPEEXCEPTION: Check the
 //     humanresources scope
-func NodeAdd(ctx context.Context, c b24.Caller, p NodeAddParams, opts ...b24.CallOption) (*NodeAddResult, error) {
+func NodeAdd(ctx context.Context, c b24.Caller, p NodeAddParams, opts ...b24.CallOption) (*Node, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out NodeAddResult
+	var out Node
 	if err := b24.Invoke(ctx, c, NodeAddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -46,8 +197,8 @@ func NodeAdd(ctx context.Context, c b24.Caller, p NodeAddParams, opts ...b24.Cal
 // 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
 // it); its result decodes as NodeAdd's does. Required parameters are not
 // checked here: the portal reports them.
-func NodeAddCommand(p NodeAddParams) b24.CommandV3[*NodeAddResult] {
-	return b24.CommandV3[*NodeAddResult]{Request: b24.Request{
+func NodeAddCommand(p NodeAddParams) b24.CommandV3[*Node] {
+	return b24.CommandV3[*Node]{Request: b24.Request{
 		Method:  "humanresources.node.add",
 		Params:  p,
 		Version: 3,
@@ -238,88 +389,6 @@ func (v NodeAddParamsSettings) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// NodeAddResult is the result of humanresources.node.add.
-type NodeAddResult struct {
-	// Identifier of the created department or team
-	ID b24.Int `json:"id"`
-	// Name of the department or team
-	Name b24.String `json:"name"`
-	// Type of the structure element
-	Type b24.String `json:"type"`
-	// Identifier of the company structure
-	StructureID b24.Int `json:"structureId"`
-	// Identifier of the parent department or team
-	ParentID b24.Int `json:"parentId"`
-	// Description of the department or team
-	Description b24.String `json:"description"`
-	// Access code of the structure element
-	AccessCode b24.String `json:"accessCode"`
-	// Number of users in the department or team
-	UserCount b24.Int `json:"userCount"`
-	// Team color, if specified
-	ColorName b24.String `json:"colorName"`
-	// External identifier of the structure element
-	XMLID b24.String `json:"xmlId"`
-	// Date and time of creation of the structure element
-	CreatedAt b24.Time `json:"createdAt"`
-	// Date and time of the last update of the structure element
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// List of users added to the department or team with roles
-	Members []NodeAddResultMembers `json:"members"`
-	// User identifier
-	UserID b24.Int `json:"userId"`
-	// User position
-	WorkPosition b24.String `json:"workPosition"`
-	// User role in the department or team
-	Role b24.String `json:"role"`
-	// Link to the user's avatar
-	Avatar b24.String `json:"avatar"`
-	// Link to the user's profile
-	URL b24.String `json:"url"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeAddResult) UnmarshalJSON(data []byte) error {
-	type plain NodeAddResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeAddResult) MarshalJSON() ([]byte, error) {
-	type plain NodeAddResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NodeAddResultMembers is the members value of humanresources.node.add.
-type NodeAddResultMembers struct {
-	Avatar       b24.String `json:"avatar"`
-	Name         b24.String `json:"name"`
-	Role         b24.String `json:"role"`
-	URL          b24.String `json:"url"`
-	UserID       b24.Int    `json:"userId"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeAddResultMembers) UnmarshalJSON(data []byte) error {
-	type plain NodeAddResultMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeAddResultMembers) MarshalJSON() ([]byte, error) {
-	type plain NodeAddResultMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // NodeAddParamsType is the type of humanresources.node.add: the constants
 // below are the documented values; others are accepted too.
 type NodeAddParamsType string
@@ -454,41 +523,9 @@ func (p *NodeChildrenParams) validate() error {
 	return nil
 }
 
-// NodeChildrenItem is one row of humanresources.node.children.
-type NodeChildrenItem struct {
-	ID          b24.Int         `json:"id"`
-	Name        b24.String      `json:"name"`
-	Type        b24.String      `json:"type"`
-	StructureID b24.Int         `json:"structureId"`
-	ParentID    b24.Int         `json:"parentId"`
-	Description b24.String      `json:"description"`
-	AccessCode  b24.String      `json:"accessCode"`
-	UserCount   b24.Int         `json:"userCount"`
-	ColorName   json.RawMessage `json:"colorName"`
-	XMLID       json.RawMessage `json:"xmlId"`
-	CreatedAt   b24.String      `json:"createdAt"`
-	UpdatedAt   b24.String      `json:"updatedAt"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeChildrenItem) UnmarshalJSON(data []byte) error {
-	type plain NodeChildrenItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeChildrenItem) MarshalJSON() ([]byte, error) {
-	type plain NodeChildrenItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // NodeChildrenResult is the result of humanresources.node.children.
 type NodeChildrenResult struct {
-	Items []NodeChildrenItem `json:"items"`
+	Items []Node `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1082,11 +1119,11 @@ func (v NodeCountResult) MarshalJSON() ([]byte, error) {
 //     permission to edit the specified department or team.
 //   - BITRIX_REST_V3_EXCEPTION_INSUFFICIENTSCOPEEXCEPTION: Check the
 //     humanresources scope.
-func NodeEdit(ctx context.Context, c b24.Caller, p NodeEditParams, opts ...b24.CallOption) (*NodeEditResult, error) {
+func NodeEdit(ctx context.Context, c b24.Caller, p NodeEditParams, opts ...b24.CallOption) (*Node, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out NodeEditResult
+	var out Node
 	if err := b24.Invoke(ctx, c, NodeEditCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1097,8 +1134,8 @@ func NodeEdit(ctx context.Context, c b24.Caller, p NodeEditParams, opts ...b24.C
 // REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
 // take it); its result decodes as NodeEdit's does. Required parameters are not
 // checked here: the portal reports them.
-func NodeEditCommand(p NodeEditParams) b24.CommandV3[*NodeEditResult] {
-	return b24.CommandV3[*NodeEditResult]{Request: b24.Request{
+func NodeEditCommand(p NodeEditParams) b24.CommandV3[*Node] {
+	return b24.CommandV3[*Node]{Request: b24.Request{
 		Method:  "humanresources.node.edit",
 		Params:  p,
 		Version: 3,
@@ -1138,50 +1175,6 @@ func (p *NodeEditParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// NodeEditResult is the result of humanresources.node.edit.
-type NodeEditResult struct {
-	// Identifier of the department or team.
-	ID b24.Int `json:"id"`
-	// Name of the department or team.
-	Name b24.String `json:"name"`
-	// Type of the structure element.
-	Type b24.String `json:"type"`
-	// Identifier of the company structure.
-	StructureID b24.Int `json:"structureId"`
-	// Identifier of the parent department or team.
-	ParentID b24.Int `json:"parentId"`
-	// Description of the department or team.
-	Description b24.String `json:"description"`
-	// Access code of the department or team.
-	AccessCode b24.String `json:"accessCode"`
-	// Number of users in the department or team.
-	UserCount b24.Int `json:"userCount"`
-	// Color of the team, if specified.
-	ColorName b24.String `json:"colorName"`
-	// External identifier of the department or team.
-	XMLID b24.String `json:"xmlId"`
-	// Date and time of creation of the department or team.
-	CreatedAt b24.Time `json:"createdAt"`
-	// Date and time of the last update of the department or team.
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeEditResult) UnmarshalJSON(data []byte) error {
-	type plain NodeEditResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeEditResult) MarshalJSON() ([]byte, error) {
-	type plain NodeEditResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // NodeEditParamsColorName is the colorName of humanresources.node.edit: the
@@ -1314,32 +1307,9 @@ func (p *NodeFieldGetParams) validate() error {
 	return nil
 }
 
-// NodeFieldGetItem is the result of humanresources.node.field.get.
-type NodeFieldGetItem struct {
-	Name  b24.String `json:"name"`
-	Type  b24.String `json:"type"`
-	Title b24.String `json:"title"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain NodeFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain NodeFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // NodeFieldGetResult is the result of humanresources.node.field.get.
 type NodeFieldGetResult struct {
-	Item *NodeFieldGetItem `json:"item"`
+	Item *NodeField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1465,34 +1435,9 @@ type NodeFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// NodeFieldListItem is one row of humanresources.node.field.list.
-type NodeFieldListItem struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain NodeFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain NodeFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // NodeFieldListResult is the result of humanresources.node.field.list.
 type NodeFieldListResult struct {
-	Items []NodeFieldListItem `json:"items"`
+	Items []NodeField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1600,68 +1545,9 @@ func (p *NodeGetParams) validate() error {
 	return nil
 }
 
-// NodeGetItem is the result of humanresources.node.get.
-type NodeGetItem struct {
-	ID          b24.Int              `json:"id"`
-	Name        b24.String           `json:"name"`
-	Type        b24.String           `json:"type"`
-	StructureID b24.Int              `json:"structureId"`
-	ParentID    json.RawMessage      `json:"parentId"`
-	Description b24.String           `json:"description"`
-	AccessCode  b24.String           `json:"accessCode"`
-	UserCount   b24.Int              `json:"userCount"`
-	ColorName   json.RawMessage      `json:"colorName"`
-	XMLID       json.RawMessage      `json:"xmlId"`
-	CreatedAt   b24.String           `json:"createdAt"`
-	UpdatedAt   b24.String           `json:"updatedAt"`
-	Members     []NodeGetItemMembers `json:"members"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeGetItem) UnmarshalJSON(data []byte) error {
-	type plain NodeGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeGetItem) MarshalJSON() ([]byte, error) {
-	type plain NodeGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NodeGetItemMembers is the members value of humanresources.node.get.
-type NodeGetItemMembers struct {
-	UserID       b24.Int    `json:"userId"`
-	Name         b24.String `json:"name"`
-	WorkPosition b24.String `json:"workPosition"`
-	Role         b24.String `json:"role"`
-	Avatar       b24.String `json:"avatar"`
-	URL          b24.String `json:"url"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeGetItemMembers) UnmarshalJSON(data []byte) error {
-	type plain NodeGetItemMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeGetItemMembers) MarshalJSON() ([]byte, error) {
-	type plain NodeGetItemMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // NodeGetResult is the result of humanresources.node.get.
 type NodeGetResult struct {
-	Item *NodeGetItem `json:"item"`
+	Item *Node `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1736,14 +1622,14 @@ func NodeListCommand(p NodeListParams) b24.CommandV3[*NodeListResult] {
 // largest page the docs allow, unless p sets one) and offset, rows from
 // result.items. It stops with an error instead of looping when a page repeats
 // the one before.
-func NodeListAll(ctx context.Context, c b24.Caller, p NodeListParams, opts ...b24.CallOption) iter.Seq2[NodeListItem, error] {
+func NodeListAll(ctx context.Context, c b24.Caller, p NodeListParams, opts ...b24.CallOption) iter.Seq2[Node, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(NodeListItem, error) bool) {
-			var zero NodeListItem
+		return func(yield func(Node, error) bool) {
+			var zero Node
 			yield(zero, err)
 		}
 	}
-	return b24.List[NodeListItem](ctx, c, NodeListCommand(p).Request, b24.ListSpec{
+	return b24.List[Node](ctx, c, NodeListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "items",
 		PageSize: 200,
@@ -1821,41 +1707,9 @@ func (v NodeListParamsPagination) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// NodeListItem is one row of humanresources.node.list.
-type NodeListItem struct {
-	ID          b24.Int         `json:"id"`
-	Name        b24.String      `json:"name"`
-	Type        b24.String      `json:"type"`
-	StructureID b24.Int         `json:"structureId"`
-	ParentID    b24.String      `json:"parentId"`
-	Description b24.String      `json:"description"`
-	AccessCode  b24.String      `json:"accessCode"`
-	UserCount   b24.Int         `json:"userCount"`
-	ColorName   json.RawMessage `json:"colorName"`
-	XMLID       b24.String      `json:"xmlId"`
-	CreatedAt   b24.String      `json:"createdAt"`
-	UpdatedAt   b24.String      `json:"updatedAt"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeListItem) UnmarshalJSON(data []byte) error {
-	type plain NodeListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeListItem) MarshalJSON() ([]byte, error) {
-	type plain NodeListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // NodeListResult is the result of humanresources.node.list.
 type NodeListResult struct {
-	Items []NodeListItem `json:"items"`
+	Items []Node `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2143,34 +1997,10 @@ func (p *NodeMemberFieldGetParams) validate() error {
 	return nil
 }
 
-// NodeMemberFieldGetItem is the result of
-// humanresources.node.member.field.get.
-type NodeMemberFieldGetItem struct {
-	Name  b24.String `json:"name"`
-	Type  b24.String `json:"type"`
-	Title b24.String `json:"title"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeMemberFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain NodeMemberFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeMemberFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain NodeMemberFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // NodeMemberFieldGetResult is the result of
 // humanresources.node.member.field.get.
 type NodeMemberFieldGetResult struct {
-	Item *NodeMemberFieldGetItem `json:"item"`
+	Item *NodeMemberField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2281,36 +2111,10 @@ type NodeMemberFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// NodeMemberFieldListItem is one row of humanresources.node.member.field.list.
-type NodeMemberFieldListItem struct {
-	Description json.RawMessage `json:"description"`
-	Filterable  b24.Bool        `json:"filterable"`
-	Name        b24.String      `json:"name"`
-	Sortable    b24.Bool        `json:"sortable"`
-	Title       b24.String      `json:"title"`
-	Type        b24.String      `json:"type"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeMemberFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain NodeMemberFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeMemberFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain NodeMemberFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // NodeMemberFieldListResult is the result of
 // humanresources.node.member.field.list.
 type NodeMemberFieldListResult struct {
-	Items []NodeMemberFieldListItem `json:"items"`
+	Items []NodeMemberField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2761,11 +2565,11 @@ func (v NodeMemberSetResult) MarshalJSON() ([]byte, error) {
 //     department
 //   - BITRIX_REST_V3_EXCEPTION_INSUFFICIENTSCOPEEXCEPTION: Check the
 //     humanresources scope
-func NodeMove(ctx context.Context, c b24.Caller, p NodeMoveParams, opts ...b24.CallOption) (*NodeMoveResult, error) {
+func NodeMove(ctx context.Context, c b24.Caller, p NodeMoveParams, opts ...b24.CallOption) (*Node, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out NodeMoveResult
+	var out Node
 	if err := b24.Invoke(ctx, c, NodeMoveCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2776,8 +2580,8 @@ func NodeMove(ctx context.Context, c b24.Caller, p NodeMoveParams, opts ...b24.C
 // REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
 // take it); its result decodes as NodeMove's does. Required parameters are not
 // checked here: the portal reports them.
-func NodeMoveCommand(p NodeMoveParams) b24.CommandV3[*NodeMoveResult] {
-	return b24.CommandV3[*NodeMoveResult]{Request: b24.Request{
+func NodeMoveCommand(p NodeMoveParams) b24.CommandV3[*Node] {
+	return b24.CommandV3[*Node]{Request: b24.Request{
 		Method:  "humanresources.node.move",
 		Params:  p,
 		Version: 3,
@@ -2807,50 +2611,6 @@ func (p *NodeMoveParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// NodeMoveResult is the result of humanresources.node.move.
-type NodeMoveResult struct {
-	// Identifier of the department or team
-	ID b24.Int `json:"id"`
-	// Name of the department or team
-	Name b24.String `json:"name"`
-	// Type of the structure element
-	Type b24.String `json:"type"`
-	// Identifier of the company structure
-	StructureID b24.Int `json:"structureId"`
-	// Identifier of the new parent department
-	ParentID b24.Int `json:"parentId"`
-	// Description of the department or team
-	Description b24.String `json:"description"`
-	// Access code of the department or team
-	AccessCode b24.String `json:"accessCode"`
-	// Number of users in the department or team
-	UserCount b24.Int `json:"userCount"`
-	// Team color, if specified
-	ColorName b24.String `json:"colorName"`
-	// External identifier of the department or team
-	XMLID b24.String `json:"xmlId"`
-	// Date and time of creation of the department or team
-	CreatedAt b24.Time `json:"createdAt"`
-	// Date and time of the last update of the department or team
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeMoveResult) UnmarshalJSON(data []byte) error {
-	type plain NodeMoveResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeMoveResult) MarshalJSON() ([]byte, error) {
-	type plain NodeMoveResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // NodeSearch calls humanresources.node.search (REST 3.0): Find Departments.
@@ -2903,14 +2663,14 @@ func NodeSearchCommand(p NodeSearchParams) b24.CommandV3[*NodeSearchResult] {
 // (the largest page the docs allow, unless p sets one) and offset, rows from
 // result.items. It stops with an error instead of looping when a page repeats
 // the one before.
-func NodeSearchAll(ctx context.Context, c b24.Caller, p NodeSearchParams, opts ...b24.CallOption) iter.Seq2[NodeSearchItem, error] {
+func NodeSearchAll(ctx context.Context, c b24.Caller, p NodeSearchParams, opts ...b24.CallOption) iter.Seq2[Node, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(NodeSearchItem, error) bool) {
-			var zero NodeSearchItem
+		return func(yield func(Node, error) bool) {
+			var zero Node
 			yield(zero, err)
 		}
 	}
-	return b24.List[NodeSearchItem](ctx, c, NodeSearchCommand(p).Request, b24.ListSpec{
+	return b24.List[Node](ctx, c, NodeSearchCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "items",
 		PageSize: 200,
@@ -2978,55 +2738,9 @@ func (v NodeSearchParamsPagination) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// NodeSearchItem is one row of humanresources.node.search.
-type NodeSearchItem struct {
-	// Array of found departments and teams
-	Items json.RawMessage `json:"items"`
-	// Identifier of the department
-	ID b24.Int `json:"id"`
-	// Name of the department
-	Name b24.String `json:"name"`
-	// Type of the structure element
-	Type b24.String `json:"type"`
-	// Identifier of the company structure
-	StructureID b24.Int `json:"structureId"`
-	// Identifier of the parent department
-	ParentID b24.Int `json:"parentId"`
-	// Description of the department
-	Description b24.String `json:"description"`
-	// Access code of the department
-	AccessCode b24.String `json:"accessCode"`
-	// Number of users in the department
-	UserCount b24.Int `json:"userCount"`
-	// Team color, if specified
-	ColorName b24.String `json:"colorName"`
-	// External identifier of the department
-	XMLID b24.String `json:"xmlId"`
-	// Date and time of department creation
-	CreatedAt b24.Time `json:"createdAt"`
-	// Date and time of the last update of the department
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeSearchItem) UnmarshalJSON(data []byte) error {
-	type plain NodeSearchItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeSearchItem) MarshalJSON() ([]byte, error) {
-	type plain NodeSearchItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // NodeSearchResult is the result of humanresources.node.search.
 type NodeSearchResult struct {
-	Items []NodeSearchItem `json:"items"`
+	Items []Node `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -146,25 +146,25 @@ type Config struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	WorktimeEnable b24.Bool `json:"WORKTIME_ENABLE"`
+	WorkTimeEnable b24.Bool `json:"WORKTIME_ENABLE"`
 	// Start of working hours
-	WorktimeFrom b24.String `json:"WORKTIME_FROM"`
+	WorkTimeFrom b24.String `json:"WORKTIME_FROM"`
 	// End of working hours
-	WorktimeTo b24.String `json:"WORKTIME_TO"`
+	WorkTimeTo b24.String `json:"WORKTIME_TO"`
 	// Time zone of working hours
-	WorktimeTimezone b24.String `json:"WORKTIME_TIMEZONE"`
+	WorkTimeTimeZone b24.String `json:"WORKTIME_TIMEZONE"`
 	// Array of holidays
-	WorktimeHolidays json.RawMessage `json:"WORKTIME_HOLIDAYS"`
+	WorkTimeHolidays json.RawMessage `json:"WORKTIME_HOLIDAYS"`
 	// Array of days off
-	WorktimeDayoff json.RawMessage `json:"WORKTIME_DAYOFF"`
+	WorkTimeDayoff json.RawMessage `json:"WORKTIME_DAYOFF"`
 	// The scenario for handling requests during non-working hours
-	WorktimeDayoffRule b24.String `json:"WORKTIME_DAYOFF_RULE"`
+	WorkTimeDayoffRule b24.String `json:"WORKTIME_DAYOFF_RULE"`
 	// The ID of the non-working hours scenario form
-	WorktimeDayoffFormID b24.String `json:"WORKTIME_DAYOFF_FORM_ID"`
+	WorkTimeDayoffFormID b24.String `json:"WORKTIME_DAYOFF_FORM_ID"`
 	// The ID of the non-working hours scenario bot
-	WorktimeDayoffBotID b24.String `json:"WORKTIME_DAYOFF_BOT_ID"`
+	WorkTimeDayoffBotID b24.String `json:"WORKTIME_DAYOFF_BOT_ID"`
 	// The text of the message during non-working hours
-	WorktimeDayoffText b24.String `json:"WORKTIME_DAYOFF_TEXT"`
+	WorkTimeDayoffText b24.String `json:"WORKTIME_DAYOFF_TEXT"`
 	// The scenario for closing the dialog
 	CloseRule b24.String `json:"CLOSE_RULE"`
 	// The ID of the closing form
@@ -690,25 +690,25 @@ type ConfigList struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	WorktimeEnable b24.Bool `json:"WORKTIME_ENABLE"`
+	WorkTimeEnable b24.Bool `json:"WORKTIME_ENABLE"`
 	// Start of working hours
-	WorktimeFrom b24.String `json:"WORKTIME_FROM"`
+	WorkTimeFrom b24.String `json:"WORKTIME_FROM"`
 	// End of working hours
-	WorktimeTo b24.String `json:"WORKTIME_TO"`
+	WorkTimeTo b24.String `json:"WORKTIME_TO"`
 	// Working hours time zone
-	WorktimeTimezone b24.String `json:"WORKTIME_TIMEZONE"`
+	WorkTimeTimeZone b24.String `json:"WORKTIME_TIMEZONE"`
 	// Array of holidays
-	WorktimeHolidays json.RawMessage `json:"WORKTIME_HOLIDAYS"`
+	WorkTimeHolidays json.RawMessage `json:"WORKTIME_HOLIDAYS"`
 	// Array of days off
-	WorktimeDayoff json.RawMessage `json:"WORKTIME_DAYOFF"`
+	WorkTimeDayoff json.RawMessage `json:"WORKTIME_DAYOFF"`
 	// Scenario for handling requests during non-working hours
-	WorktimeDayoffRule b24.String `json:"WORKTIME_DAYOFF_RULE"`
+	WorkTimeDayoffRule b24.String `json:"WORKTIME_DAYOFF_RULE"`
 	// Identifier of the non-working hours scenario form
-	WorktimeDayoffFormID b24.String `json:"WORKTIME_DAYOFF_FORM_ID"`
+	WorkTimeDayoffFormID b24.String `json:"WORKTIME_DAYOFF_FORM_ID"`
 	// Identifier of the non-working hours scenario bot
-	WorktimeDayoffBotID b24.String `json:"WORKTIME_DAYOFF_BOT_ID"`
+	WorkTimeDayoffBotID b24.String `json:"WORKTIME_DAYOFF_BOT_ID"`
 	// Text message during non-working hours
-	WorktimeDayoffText b24.String `json:"WORKTIME_DAYOFF_TEXT"`
+	WorkTimeDayoffText b24.String `json:"WORKTIME_DAYOFF_TEXT"`
 	// Scenario for closing the dialog
 	CloseRule b24.String `json:"CLOSE_RULE"`
 	// Identifier of the closing form
@@ -1100,13 +1100,13 @@ type ConfigAddParamsParams struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	WorktimeEnable b24.Opt[b24.Bool] `json:"WORKTIME_ENABLE,omitzero"`
+	WorkTimeEnable b24.Opt[b24.Bool] `json:"WORKTIME_ENABLE,omitzero"`
 	// Start of working hours in HH:MM format
-	WorktimeFrom b24.Opt[string] `json:"WORKTIME_FROM,omitzero"`
+	WorkTimeFrom b24.Opt[string] `json:"WORKTIME_FROM,omitzero"`
 	// End of working hours in HH:MM format
-	WorktimeTo b24.Opt[string] `json:"WORKTIME_TO,omitzero"`
+	WorkTimeTo b24.Opt[string] `json:"WORKTIME_TO,omitzero"`
 	// Time zone, for example Europe/Berlin
-	WorktimeTimezone b24.Opt[string] `json:"WORKTIME_TIMEZONE,omitzero"`
+	WorkTimeTimeZone b24.Opt[string] `json:"WORKTIME_TIMEZONE,omitzero"`
 	// Search for the client in CRM. Possible values:
 	//
 	//   - Y — yes
@@ -1230,20 +1230,20 @@ type ConfigAddParamsParams struct {
 	//   - FR — Friday
 	//   - SA — Saturday
 	//   - SU — Sunday
-	WorktimeDayoff []string `json:"WORKTIME_DAYOFF,omitzero"`
+	WorkTimeDayoff []string `json:"WORKTIME_DAYOFF,omitzero"`
 	// Holidays in string format, listed as DD.MM,DD.MM
-	WorktimeHolidays b24.Opt[string] `json:"WORKTIME_HOLIDAYS,omitzero"`
+	WorkTimeHolidays b24.Opt[string] `json:"WORKTIME_HOLIDAYS,omitzero"`
 	// Scenario during non-working hours. Possible values:
 	//
 	//   - none — do not execute the scenario
 	//   - text — send a text message
-	WorktimeDayoffRule b24.Opt[ConfigAddParamsParamsWorktimeDayoffRule] `json:"WORKTIME_DAYOFF_RULE,omitzero"`
+	WorkTimeDayoffRule b24.Opt[ConfigAddParamsParamsWorkTimeDayoffRule] `json:"WORKTIME_DAYOFF_RULE,omitzero"`
 	// Identifier of the CRM form for non-working hours
-	WorktimeDayoffFormID b24.Opt[b24.Int] `json:"WORKTIME_DAYOFF_FORM_ID,omitzero"`
+	WorkTimeDayoffFormID b24.Opt[b24.Int] `json:"WORKTIME_DAYOFF_FORM_ID,omitzero"`
 	// Identifier of the chatbot for non-working hours
-	WorktimeDayoffBotID b24.Opt[b24.Int] `json:"WORKTIME_DAYOFF_BOT_ID,omitzero"`
+	WorkTimeDayoffBotID b24.Opt[b24.Int] `json:"WORKTIME_DAYOFF_BOT_ID,omitzero"`
 	// Text message during non-working hours
-	WorktimeDayoffText b24.Opt[string] `json:"WORKTIME_DAYOFF_TEXT,omitzero"`
+	WorkTimeDayoffText b24.Opt[string] `json:"WORKTIME_DAYOFF_TEXT,omitzero"`
 	// Scenario upon closure. Possible values:
 	//
 	//   - none — do not execute the scenario
@@ -1531,26 +1531,26 @@ func (v *ConfigAddParamsParamsNoAnswerRule) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// ConfigAddParamsParamsWorktimeDayoffRule is the WORKTIME_DAYOFF_RULE of
+// ConfigAddParamsParamsWorkTimeDayoffRule is the WORKTIME_DAYOFF_RULE of
 // imopenlines.config.add: the constants below are the documented values;
 // others are accepted too.
-type ConfigAddParamsParamsWorktimeDayoffRule string
+type ConfigAddParamsParamsWorkTimeDayoffRule string
 
-// The documented values of ConfigAddParamsParamsWorktimeDayoffRule.
+// The documented values of ConfigAddParamsParamsWorkTimeDayoffRule.
 const (
 	// do not execute the scenario
-	ConfigAddParamsParamsWorktimeDayoffRuleNone ConfigAddParamsParamsWorktimeDayoffRule = "none"
+	ConfigAddParamsParamsWorkTimeDayoffRuleNone ConfigAddParamsParamsWorkTimeDayoffRule = "none"
 	// send a text message
-	ConfigAddParamsParamsWorktimeDayoffRuleText ConfigAddParamsParamsWorktimeDayoffRule = "text"
+	ConfigAddParamsParamsWorkTimeDayoffRuleText ConfigAddParamsParamsWorkTimeDayoffRule = "text"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ConfigAddParamsParamsWorktimeDayoffRule) UnmarshalJSON(data []byte) error {
+func (v *ConfigAddParamsParamsWorkTimeDayoffRule) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ConfigAddParamsParamsWorktimeDayoffRule(s)
+	*v = ConfigAddParamsParamsWorkTimeDayoffRule(s)
 	return nil
 }
 
@@ -1951,25 +1951,25 @@ type ConfigListGetParamsParamsSelect struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	WorktimeEnable b24.Opt[b24.Bool] `json:"WORKTIME_ENABLE,omitzero"`
+	WorkTimeEnable b24.Opt[b24.Bool] `json:"WORKTIME_ENABLE,omitzero"`
 	// Start of working hours
-	WorktimeFrom b24.Opt[string] `json:"WORKTIME_FROM,omitzero"`
+	WorkTimeFrom b24.Opt[string] `json:"WORKTIME_FROM,omitzero"`
 	// End of working hours
-	WorktimeTo b24.Opt[string] `json:"WORKTIME_TO,omitzero"`
+	WorkTimeTo b24.Opt[string] `json:"WORKTIME_TO,omitzero"`
 	// Working hours time zone
-	WorktimeTimezone b24.Opt[string] `json:"WORKTIME_TIMEZONE,omitzero"`
+	WorkTimeTimeZone b24.Opt[string] `json:"WORKTIME_TIMEZONE,omitzero"`
 	// Array of holidays
-	WorktimeHolidays []any `json:"WORKTIME_HOLIDAYS,omitzero"`
+	WorkTimeHolidays []any `json:"WORKTIME_HOLIDAYS,omitzero"`
 	// Array of days off
-	WorktimeDayoff []any `json:"WORKTIME_DAYOFF,omitzero"`
+	WorkTimeDayoff []any `json:"WORKTIME_DAYOFF,omitzero"`
 	// Scenario for handling requests during non-working hours
-	WorktimeDayoffRule b24.Opt[string] `json:"WORKTIME_DAYOFF_RULE,omitzero"`
+	WorkTimeDayoffRule b24.Opt[string] `json:"WORKTIME_DAYOFF_RULE,omitzero"`
 	// Identifier of the non-working hours scenario form
-	WorktimeDayoffFormID b24.Opt[string] `json:"WORKTIME_DAYOFF_FORM_ID,omitzero"`
+	WorkTimeDayoffFormID b24.Opt[string] `json:"WORKTIME_DAYOFF_FORM_ID,omitzero"`
 	// Identifier of the non-working hours scenario bot
-	WorktimeDayoffBotID b24.Opt[string] `json:"WORKTIME_DAYOFF_BOT_ID,omitzero"`
+	WorkTimeDayoffBotID b24.Opt[string] `json:"WORKTIME_DAYOFF_BOT_ID,omitzero"`
 	// Text message during non-working hours
-	WorktimeDayoffText b24.Opt[string] `json:"WORKTIME_DAYOFF_TEXT,omitzero"`
+	WorkTimeDayoffText b24.Opt[string] `json:"WORKTIME_DAYOFF_TEXT,omitzero"`
 	// Scenario for closing the dialog
 	CloseRule b24.Opt[string] `json:"CLOSE_RULE,omitzero"`
 	// Identifier of the closing form
@@ -2309,25 +2309,25 @@ type ConfigListGetParamsParamsOrder struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	WorktimeEnable b24.Opt[b24.Bool] `json:"WORKTIME_ENABLE,omitzero"`
+	WorkTimeEnable b24.Opt[b24.Bool] `json:"WORKTIME_ENABLE,omitzero"`
 	// Start of working hours
-	WorktimeFrom b24.Opt[string] `json:"WORKTIME_FROM,omitzero"`
+	WorkTimeFrom b24.Opt[string] `json:"WORKTIME_FROM,omitzero"`
 	// End of working hours
-	WorktimeTo b24.Opt[string] `json:"WORKTIME_TO,omitzero"`
+	WorkTimeTo b24.Opt[string] `json:"WORKTIME_TO,omitzero"`
 	// Working hours time zone
-	WorktimeTimezone b24.Opt[string] `json:"WORKTIME_TIMEZONE,omitzero"`
+	WorkTimeTimeZone b24.Opt[string] `json:"WORKTIME_TIMEZONE,omitzero"`
 	// Array of holidays
-	WorktimeHolidays []any `json:"WORKTIME_HOLIDAYS,omitzero"`
+	WorkTimeHolidays []any `json:"WORKTIME_HOLIDAYS,omitzero"`
 	// Array of days off
-	WorktimeDayoff []any `json:"WORKTIME_DAYOFF,omitzero"`
+	WorkTimeDayoff []any `json:"WORKTIME_DAYOFF,omitzero"`
 	// Scenario for handling requests during non-working hours
-	WorktimeDayoffRule b24.Opt[string] `json:"WORKTIME_DAYOFF_RULE,omitzero"`
+	WorkTimeDayoffRule b24.Opt[string] `json:"WORKTIME_DAYOFF_RULE,omitzero"`
 	// Identifier of the non-working hours scenario form
-	WorktimeDayoffFormID b24.Opt[string] `json:"WORKTIME_DAYOFF_FORM_ID,omitzero"`
+	WorkTimeDayoffFormID b24.Opt[string] `json:"WORKTIME_DAYOFF_FORM_ID,omitzero"`
 	// Identifier of the non-working hours scenario bot
-	WorktimeDayoffBotID b24.Opt[string] `json:"WORKTIME_DAYOFF_BOT_ID,omitzero"`
+	WorkTimeDayoffBotID b24.Opt[string] `json:"WORKTIME_DAYOFF_BOT_ID,omitzero"`
 	// Text message during non-working hours
-	WorktimeDayoffText b24.Opt[string] `json:"WORKTIME_DAYOFF_TEXT,omitzero"`
+	WorkTimeDayoffText b24.Opt[string] `json:"WORKTIME_DAYOFF_TEXT,omitzero"`
 	// Scenario for closing the dialog
 	CloseRule b24.Opt[string] `json:"CLOSE_RULE,omitzero"`
 	// Identifier of the closing form
@@ -2667,25 +2667,25 @@ type ConfigListGetParamsParamsFilter struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	WorktimeEnable b24.Opt[b24.Bool] `json:"WORKTIME_ENABLE,omitzero"`
+	WorkTimeEnable b24.Opt[b24.Bool] `json:"WORKTIME_ENABLE,omitzero"`
 	// Start of working hours
-	WorktimeFrom b24.Opt[string] `json:"WORKTIME_FROM,omitzero"`
+	WorkTimeFrom b24.Opt[string] `json:"WORKTIME_FROM,omitzero"`
 	// End of working hours
-	WorktimeTo b24.Opt[string] `json:"WORKTIME_TO,omitzero"`
+	WorkTimeTo b24.Opt[string] `json:"WORKTIME_TO,omitzero"`
 	// Working hours time zone
-	WorktimeTimezone b24.Opt[string] `json:"WORKTIME_TIMEZONE,omitzero"`
+	WorkTimeTimeZone b24.Opt[string] `json:"WORKTIME_TIMEZONE,omitzero"`
 	// Array of holidays
-	WorktimeHolidays []any `json:"WORKTIME_HOLIDAYS,omitzero"`
+	WorkTimeHolidays []any `json:"WORKTIME_HOLIDAYS,omitzero"`
 	// Array of days off
-	WorktimeDayoff []any `json:"WORKTIME_DAYOFF,omitzero"`
+	WorkTimeDayoff []any `json:"WORKTIME_DAYOFF,omitzero"`
 	// Scenario for handling requests during non-working hours
-	WorktimeDayoffRule b24.Opt[string] `json:"WORKTIME_DAYOFF_RULE,omitzero"`
+	WorkTimeDayoffRule b24.Opt[string] `json:"WORKTIME_DAYOFF_RULE,omitzero"`
 	// Identifier of the non-working hours scenario form
-	WorktimeDayoffFormID b24.Opt[string] `json:"WORKTIME_DAYOFF_FORM_ID,omitzero"`
+	WorkTimeDayoffFormID b24.Opt[string] `json:"WORKTIME_DAYOFF_FORM_ID,omitzero"`
 	// Identifier of the non-working hours scenario bot
-	WorktimeDayoffBotID b24.Opt[string] `json:"WORKTIME_DAYOFF_BOT_ID,omitzero"`
+	WorkTimeDayoffBotID b24.Opt[string] `json:"WORKTIME_DAYOFF_BOT_ID,omitzero"`
 	// Text message during non-working hours
-	WorktimeDayoffText b24.Opt[string] `json:"WORKTIME_DAYOFF_TEXT,omitzero"`
+	WorkTimeDayoffText b24.Opt[string] `json:"WORKTIME_DAYOFF_TEXT,omitzero"`
 	// Scenario for closing the dialog
 	CloseRule b24.Opt[string] `json:"CLOSE_RULE,omitzero"`
 	// Identifier of the closing form
@@ -3332,10 +3332,10 @@ type ConfigUpdateParamsParams struct {
 	QueueType          b24.Opt[string]                 `json:"QUEUE_TYPE,omitzero"`
 	WelcomeMessage     b24.Opt[string]                 `json:"WELCOME_MESSAGE,omitzero"`
 	WelcomeMessageText b24.Opt[string]                 `json:"WELCOME_MESSAGE_TEXT,omitzero"`
-	WorktimeEnable     b24.Opt[string]                 `json:"WORKTIME_ENABLE,omitzero"`
-	WorktimeFrom       b24.Opt[string]                 `json:"WORKTIME_FROM,omitzero"`
-	WorktimeTimezone   b24.Opt[string]                 `json:"WORKTIME_TIMEZONE,omitzero"`
-	WorktimeTo         b24.Opt[string]                 `json:"WORKTIME_TO,omitzero"`
+	WorkTimeEnable     b24.Opt[string]                 `json:"WORKTIME_ENABLE,omitzero"`
+	WorkTimeFrom       b24.Opt[string]                 `json:"WORKTIME_FROM,omitzero"`
+	WorkTimeTimeZone   b24.Opt[string]                 `json:"WORKTIME_TIMEZONE,omitzero"`
+	WorkTimeTo         b24.Opt[string]                 `json:"WORKTIME_TO,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

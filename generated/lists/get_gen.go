@@ -131,7 +131,7 @@ func (p *GetParams) validate() error {
 type GetItem struct {
 	Active           b24.Bool        `json:"ACTIVE"`
 	APICode          json.RawMessage `json:"API_CODE"`
-	Bizproc          b24.Bool        `json:"BIZPROC"`
+	BizProc          b24.Bool        `json:"BIZPROC"`
 	CanonicalPageURL json.RawMessage `json:"CANONICAL_PAGE_URL"`
 	Code             json.RawMessage `json:"CODE"`
 	Description      b24.String      `json:"DESCRIPTION"`

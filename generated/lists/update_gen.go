@@ -175,7 +175,7 @@ type UpdateParamsFields struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	Bizproc b24.Opt[b24.Bool] `json:"BIZPROC,omitzero"`
+	BizProc b24.Opt[b24.Bool] `json:"BIZPROC,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -9,6 +9,71 @@ import (
 	"iter"
 )
 
+// Mailbox is one mailbox of mail.mailbox, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (mail-mailbox-get, mail-mailbox-list, mail-mailbox-senders), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type Mailbox struct {
+	// Mailbox identifier
+	ID b24.Int `json:"id"`
+	// Mailbox name
+	Name b24.String `json:"name"`
+	// Email address
+	Email b24.String `json:"email"`
+	// Sender name
+	SenderName b24.String `json:"senderName"`
+	// Array of mailbox objects
+	Items json.RawMessage `json:"items"`
+	// Sender string in Name format
+	Sender b24.String `json:"sender"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Mailbox) UnmarshalJSON(data []byte) error {
+	type plain Mailbox
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Mailbox) MarshalJSON() ([]byte, error) {
+	type plain Mailbox
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// MailboxField is one mailbox field of mail.mailbox.field, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (mail-mailbox-field-get, mail-mailbox-field-list), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type MailboxField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *MailboxField) UnmarshalJSON(data []byte) error {
+	type plain MailboxField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v MailboxField) MarshalJSON() ([]byte, error) {
+	type plain MailboxField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // MailboxFieldGet calls mail.mailbox.field.get (REST 3.0): Get mailbox field.
 //
 // The mail.mailbox.field.get method returns the description of a mailbox field
@@ -100,32 +165,9 @@ func (p *MailboxFieldGetParams) validate() error {
 	return nil
 }
 
-// MailboxFieldGetItem is the result of mail.mailbox.field.get.
-type MailboxFieldGetItem struct {
-	Name  b24.String `json:"name"`
-	Type  b24.String `json:"type"`
-	Title b24.String `json:"title"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MailboxFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain MailboxFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MailboxFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain MailboxFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // MailboxFieldGetResult is the result of mail.mailbox.field.get.
 type MailboxFieldGetResult struct {
-	Item *MailboxFieldGetItem `json:"item"`
+	Item *MailboxField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -233,34 +275,9 @@ type MailboxFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// MailboxFieldListItem is one row of mail.mailbox.field.list.
-type MailboxFieldListItem struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MailboxFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain MailboxFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MailboxFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain MailboxFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // MailboxFieldListResult is the result of mail.mailbox.field.list.
 type MailboxFieldListResult struct {
-	Items []MailboxFieldListItem `json:"items"`
+	Items []MailboxField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -350,33 +367,9 @@ func (p *MailboxGetParams) validate() error {
 	return nil
 }
 
-// MailboxGetItem is the result of mail.mailbox.get.
-type MailboxGetItem struct {
-	ID         b24.Int    `json:"id"`
-	Name       b24.String `json:"name"`
-	Email      b24.String `json:"email"`
-	SenderName b24.String `json:"senderName"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MailboxGetItem) UnmarshalJSON(data []byte) error {
-	type plain MailboxGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MailboxGetItem) MarshalJSON() ([]byte, error) {
-	type plain MailboxGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // MailboxGetResult is the result of mail.mailbox.get.
 type MailboxGetResult struct {
-	Item *MailboxGetItem `json:"item"`
+	Item *Mailbox `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -439,8 +432,8 @@ func MailboxListCommand(p MailboxListParams) b24.CommandV3[*MailboxListResult] {
 // largest page the docs allow, unless p sets one) and offset, rows from
 // result.items. It stops with an error instead of looping when a page repeats
 // the one before.
-func MailboxListAll(ctx context.Context, c b24.Caller, p MailboxListParams, opts ...b24.CallOption) iter.Seq2[MailboxListItem, error] {
-	return b24.List[MailboxListItem](ctx, c, MailboxListCommand(p).Request, b24.ListSpec{
+func MailboxListAll(ctx context.Context, c b24.Caller, p MailboxListParams, opts ...b24.CallOption) iter.Seq2[Mailbox, error] {
+	return b24.List[Mailbox](ctx, c, MailboxListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "items",
 		PageSize: 100,
@@ -485,39 +478,9 @@ func (v MailboxListParamsPagination) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// MailboxListItem is one row of mail.mailbox.list.
-type MailboxListItem struct {
-	// Array of mailbox objects
-	Items json.RawMessage `json:"items"`
-	// Mailbox identifier
-	ID b24.Int `json:"id"`
-	// Mailbox name
-	Name b24.String `json:"name"`
-	// Email address
-	Email b24.String `json:"email"`
-	// Sender name
-	SenderName b24.String `json:"senderName"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MailboxListItem) UnmarshalJSON(data []byte) error {
-	type plain MailboxListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MailboxListItem) MarshalJSON() ([]byte, error) {
-	type plain MailboxListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // MailboxListResult is the result of mail.mailbox.list.
 type MailboxListResult struct {
-	Items []MailboxListItem `json:"items"`
+	Items []Mailbox `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -579,8 +542,8 @@ func MailboxSendersCommand(p MailboxSendersParams) b24.CommandV3[*MailboxSenders
 // (the largest page the docs allow, unless p sets one) and offset, rows from
 // result.items. It stops with an error instead of looping when a page repeats
 // the one before.
-func MailboxSendersAll(ctx context.Context, c b24.Caller, p MailboxSendersParams, opts ...b24.CallOption) iter.Seq2[MailboxSendersItem, error] {
-	return b24.List[MailboxSendersItem](ctx, c, MailboxSendersCommand(p).Request, b24.ListSpec{
+func MailboxSendersAll(ctx context.Context, c b24.Caller, p MailboxSendersParams, opts ...b24.CallOption) iter.Seq2[Mailbox, error] {
+	return b24.List[Mailbox](ctx, c, MailboxSendersCommand(p).Request, b24.ListSpec{
 		ItemsKey: "items",
 		PageSize: 100,
 	}, opts...)
@@ -621,37 +584,9 @@ func (v MailboxSendersParamsPagination) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// MailboxSendersItem is one row of mail.mailbox.senders.
-type MailboxSendersItem struct {
-	// Array of sender objects
-	Items json.RawMessage `json:"items"`
-	// Sender email address
-	Email b24.String `json:"email"`
-	// Sender name
-	Name b24.String `json:"name"`
-	// Sender string in Name format
-	Sender b24.String `json:"sender"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MailboxSendersItem) UnmarshalJSON(data []byte) error {
-	type plain MailboxSendersItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MailboxSendersItem) MarshalJSON() ([]byte, error) {
-	type plain MailboxSendersItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // MailboxSendersResult is the result of mail.mailbox.senders.
 type MailboxSendersResult struct {
-	Items []MailboxSendersItem `json:"items"`
+	Items []Mailbox `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -9,6 +9,87 @@ import (
 	"iter"
 )
 
+// Message is one message of mail.message, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (mail-message-get, mail-message-list, mail-message-thread), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type Message struct {
+	// E-mail identifier
+	ID b24.Int `json:"id"`
+	// Mailbox identifier
+	MailboxID b24.Int `json:"mailboxId"`
+	// Mailbox e-mail address
+	MailboxEmail b24.String `json:"mailboxEmail"`
+	// E-mail subject
+	Subject b24.String `json:"subject"`
+	// E-mail sender
+	From b24.String `json:"from"`
+	// E-mail recipients
+	To b24.String `json:"to"`
+	// E-mail CC
+	Cc b24.String `json:"cc"`
+	// E-mail date and time
+	Date b24.String `json:"date"`
+	// E-mail read status
+	IsSeen b24.Bool `json:"isSeen"`
+	// Attachment presence indicator
+	HasAttachments b24.Bool `json:"hasAttachments"`
+	// Link to the e-mail
+	URL b24.String `json:"url"`
+	// E-mail relations to objects
+	Bindings json.RawMessage `json:"bindings"`
+	// E-mail body
+	Body b24.String `json:"body"`
+	// Array of e-mail objects
+	Items json.RawMessage `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Message) UnmarshalJSON(data []byte) error {
+	type plain Message
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Message) MarshalJSON() ([]byte, error) {
+	type plain Message
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// MessageField is one message field of mail.message.field, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (mail-message-field-get, mail-message-field-list), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type MessageField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *MessageField) UnmarshalJSON(data []byte) error {
+	type plain MessageField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v MessageField) MarshalJSON() ([]byte, error) {
+	type plain MessageField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // MessageCreatecalendarevent calls mail.message.createcalendarevent (REST
 // 3.0): Create a calendar event from an e-mail.
 //
@@ -571,32 +652,9 @@ func (p *MessageFieldGetParams) validate() error {
 	return nil
 }
 
-// MessageFieldGetItem is the result of mail.message.field.get.
-type MessageFieldGetItem struct {
-	Name  b24.String `json:"name"`
-	Type  b24.String `json:"type"`
-	Title b24.String `json:"title"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MessageFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain MessageFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MessageFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain MessageFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // MessageFieldGetResult is the result of mail.message.field.get.
 type MessageFieldGetResult struct {
-	Item *MessageFieldGetItem `json:"item"`
+	Item *MessageField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -721,34 +779,9 @@ type MessageFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// MessageFieldListItem is one row of mail.message.field.list.
-type MessageFieldListItem struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MessageFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain MessageFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MessageFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain MessageFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // MessageFieldListResult is the result of mail.message.field.list.
 type MessageFieldListResult struct {
-	Items []MessageFieldListItem `json:"items"`
+	Items []MessageField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -972,42 +1005,9 @@ func (p *MessageGetParams) validate() error {
 	return nil
 }
 
-// MessageGetItem is the result of mail.message.get.
-type MessageGetItem struct {
-	ID             b24.Int         `json:"id"`
-	MailboxID      b24.Int         `json:"mailboxId"`
-	MailboxEmail   b24.String      `json:"mailboxEmail"`
-	Subject        b24.String      `json:"subject"`
-	From           b24.String      `json:"from"`
-	To             b24.String      `json:"to"`
-	Cc             json.RawMessage `json:"cc"`
-	Date           b24.String      `json:"date"`
-	IsSeen         b24.Bool        `json:"isSeen"`
-	HasAttachments b24.Bool        `json:"hasAttachments"`
-	URL            b24.String      `json:"url"`
-	Bindings       json.RawMessage `json:"bindings"`
-	Body           b24.String      `json:"body"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MessageGetItem) UnmarshalJSON(data []byte) error {
-	type plain MessageGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MessageGetItem) MarshalJSON() ([]byte, error) {
-	type plain MessageGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // MessageGetResult is the result of mail.message.get.
 type MessageGetResult struct {
-	Item *MessageGetItem `json:"item"`
+	Item *Message `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1072,8 +1072,8 @@ func MessageListCommand(p MessageListParams) b24.CommandV3[*MessageListResult] {
 // largest page the docs allow, unless p sets one) and offset, rows from
 // result.items. It stops with an error instead of looping when a page repeats
 // the one before.
-func MessageListAll(ctx context.Context, c b24.Caller, p MessageListParams, opts ...b24.CallOption) iter.Seq2[MessageListItem, error] {
-	return b24.List[MessageListItem](ctx, c, MessageListCommand(p).Request, b24.ListSpec{
+func MessageListAll(ctx context.Context, c b24.Caller, p MessageListParams, opts ...b24.CallOption) iter.Seq2[Message, error] {
+	return b24.List[Message](ctx, c, MessageListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "items",
 		PageSize: 200,
@@ -1142,57 +1142,9 @@ func (v MessageListParamsPagination) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// MessageListItem is one row of mail.message.list.
-type MessageListItem struct {
-	// Array of e-mail objects
-	Items json.RawMessage `json:"items"`
-	// E-mail identifier
-	ID b24.Int `json:"id"`
-	// Mailbox identifier
-	MailboxID b24.Int `json:"mailboxId"`
-	// Mailbox e-mail address
-	MailboxEmail b24.String `json:"mailboxEmail"`
-	// E-mail subject
-	Subject b24.String `json:"subject"`
-	// E-mail sender
-	From b24.String `json:"from"`
-	// E-mail recipients
-	To b24.String `json:"to"`
-	// E-mail CC
-	Cc b24.String `json:"cc"`
-	// E-mail date and time
-	Date b24.String `json:"date"`
-	// E-mail read status
-	IsSeen b24.Bool `json:"isSeen"`
-	// Attachment presence indicator
-	HasAttachments b24.Bool `json:"hasAttachments"`
-	// Link to the e-mail
-	URL b24.String `json:"url"`
-	// E-mail relations to objects
-	Bindings json.RawMessage `json:"bindings"`
-	// E-mail body
-	Body b24.String `json:"body"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MessageListItem) UnmarshalJSON(data []byte) error {
-	type plain MessageListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MessageListItem) MarshalJSON() ([]byte, error) {
-	type plain MessageListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // MessageListResult is the result of mail.message.list.
 type MessageListResult struct {
-	Items []MessageListItem `json:"items"`
+	Items []Message `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1668,11 +1620,11 @@ func (v MessageSendResult) MarshalJSON() ([]byte, error) {
 //     identifier of an existing object
 //   - BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION: Check user permissions
 //     and mail scope
-func MessageThread(ctx context.Context, c b24.Caller, p MessageThreadParams, opts ...b24.CallOption) ([]MessageThreadItem, error) {
+func MessageThread(ctx context.Context, c b24.Caller, p MessageThreadParams, opts ...b24.CallOption) ([]Message, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []MessageThreadItem
+	var out []Message
 	if err := b24.Invoke(ctx, c, MessageThreadCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1683,8 +1635,8 @@ func MessageThread(ctx context.Context, c b24.Caller, p MessageThreadParams, opt
 // REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
 // take it); its result decodes as MessageThread's does. Required parameters
 // are not checked here: the portal reports them.
-func MessageThreadCommand(p MessageThreadParams) b24.CommandV3[[]MessageThreadItem] {
-	return b24.CommandV3[[]MessageThreadItem]{Request: b24.Request{
+func MessageThreadCommand(p MessageThreadParams) b24.CommandV3[[]Message] {
+	return b24.CommandV3[[]Message]{Request: b24.Request{
 		Method:  "mail.message.thread",
 		Params:  p,
 		Version: 3,
@@ -1712,38 +1664,4 @@ func (p *MessageThreadParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// MessageThreadItem is one row of mail.message.thread.
-type MessageThreadItem struct {
-	// E-mail identifier
-	ID b24.Int `json:"id"`
-	// E-mail subject
-	Subject b24.String `json:"subject"`
-	// E-mail sender
-	From b24.String `json:"from"`
-	// E-mail recipient
-	To b24.String `json:"to"`
-	// CC recipients
-	Cc b24.String `json:"cc"`
-	// E-mail date and time
-	Date b24.String `json:"date"`
-	// E-mail text
-	Body b24.String `json:"body"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MessageThreadItem) UnmarshalJSON(data []byte) error {
-	type plain MessageThreadItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MessageThreadItem) MarshalJSON() ([]byte, error) {
-	type plain MessageThreadItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -9,6 +9,35 @@ import (
 	"iter"
 )
 
+// RecipientField is one recipient field of mail.recipient.field, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (mail-recipient-field-get, mail-recipient-field-list), typed
+// by the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type RecipientField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecipientField) UnmarshalJSON(data []byte) error {
+	type plain RecipientField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecipientField) MarshalJSON() ([]byte, error) {
+	type plain RecipientField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // RecipientFieldGet calls mail.recipient.field.get (REST 3.0): Get recipient
 // field.
 //
@@ -100,32 +129,9 @@ func (p *RecipientFieldGetParams) validate() error {
 	return nil
 }
 
-// RecipientFieldGetItem is the result of mail.recipient.field.get.
-type RecipientFieldGetItem struct {
-	Name  b24.String `json:"name"`
-	Type  b24.String `json:"type"`
-	Title b24.String `json:"title"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecipientFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain RecipientFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecipientFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain RecipientFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RecipientFieldGetResult is the result of mail.recipient.field.get.
 type RecipientFieldGetResult struct {
-	Item *RecipientFieldGetItem `json:"item"`
+	Item *RecipientField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -231,34 +237,9 @@ type RecipientFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// RecipientFieldListItem is one row of mail.recipient.field.list.
-type RecipientFieldListItem struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecipientFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain RecipientFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecipientFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain RecipientFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RecipientFieldListResult is the result of mail.recipient.field.list.
 type RecipientFieldListResult struct {
-	Items []RecipientFieldListItem `json:"items"`
+	Items []RecipientField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -9,6 +9,95 @@ import (
 	"iter"
 )
 
+// Eventlog is one eventlog of main.eventlog, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (main-eventlog-get, main-eventlog-list, main-eventlog-tail), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type Eventlog struct {
+	// Log entry object
+	Item json.RawMessage `json:"item"`
+	// Identifier of the log entry
+	ID b24.Int `json:"id"`
+	// Date and time of the event
+	TimestampX b24.Time `json:"timestampX"`
+	// Importance level of the event
+	Severity b24.String `json:"severity"`
+	// Type of event
+	AuditTypeID b24.String `json:"auditTypeId"`
+	// Module identifier
+	ModuleID b24.String `json:"moduleId"`
+	// Object identifier
+	ItemID b24.String `json:"itemId"`
+	// IP address
+	RemoteAddr b24.String `json:"remoteAddr"`
+	// User-Agent of the request
+	UserAgent b24.String `json:"userAgent"`
+	// Request URI
+	RequestURI b24.String `json:"requestUri"`
+	// Site identifier
+	SiteID b24.String `json:"siteId"`
+	// User identifier
+	UserID b24.Int `json:"userId"`
+	// Guest identifier
+	GuestID b24.Int `json:"guestId"`
+	// Event description
+	Description b24.String `json:"description"`
+	// Array of log entry objects
+	Items json.RawMessage `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Eventlog) UnmarshalJSON(data []byte) error {
+	type plain Eventlog
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Eventlog) MarshalJSON() ([]byte, error) {
+	type plain Eventlog
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// EventlogField is one eventlog field of main.eventlog.field, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (main-eventlog-field-get, main-eventlog-field-list), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type EventlogField struct {
+	Name            b24.String      `json:"name"`
+	Type            b24.String      `json:"type"`
+	Title           b24.String      `json:"title"`
+	Description     b24.String      `json:"description"`
+	ValidationRules json.RawMessage `json:"validationRules"`
+	RequiredGroups  json.RawMessage `json:"requiredGroups"`
+	Filterable      b24.Bool        `json:"filterable"`
+	Sortable        b24.Bool        `json:"sortable"`
+	Editable        b24.Bool        `json:"editable"`
+	Multiple        b24.Bool        `json:"multiple"`
+	ElementType     json.RawMessage `json:"elementType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *EventlogField) UnmarshalJSON(data []byte) error {
+	type plain EventlogField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v EventlogField) MarshalJSON() ([]byte, error) {
+	type plain EventlogField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // EventlogFieldGet calls main.eventlog.field.get (REST 3.0): Get Event Log
 // Field.
 //
@@ -92,40 +181,9 @@ func (p *EventlogFieldGetParams) validate() error {
 	return nil
 }
 
-// EventlogFieldGetItem is the result of main.eventlog.field.get.
-type EventlogFieldGetItem struct {
-	Name            b24.String      `json:"name"`
-	Type            b24.String      `json:"type"`
-	Title           b24.String      `json:"title"`
-	Description     b24.String      `json:"description"`
-	ValidationRules json.RawMessage `json:"validationRules"`
-	RequiredGroups  json.RawMessage `json:"requiredGroups"`
-	Filterable      b24.Bool        `json:"filterable"`
-	Sortable        b24.Bool        `json:"sortable"`
-	Editable        b24.Bool        `json:"editable"`
-	Multiple        b24.Bool        `json:"multiple"`
-	ElementType     json.RawMessage `json:"elementType"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventlogFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain EventlogFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventlogFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain EventlogFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // EventlogFieldGetResult is the result of main.eventlog.field.get.
 type EventlogFieldGetResult struct {
-	Item *EventlogFieldGetItem `json:"item"`
+	Item *EventlogField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -207,36 +265,9 @@ type EventlogFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// EventlogFieldListItem is one row of main.eventlog.field.list.
-type EventlogFieldListItem struct {
-	Name        b24.String      `json:"name"`
-	Type        b24.String      `json:"type"`
-	Title       b24.String      `json:"title"`
-	Description json.RawMessage `json:"description"`
-	Filterable  b24.Bool        `json:"filterable"`
-	Sortable    b24.Bool        `json:"sortable"`
-	Multiple    b24.Bool        `json:"multiple"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventlogFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain EventlogFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventlogFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain EventlogFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // EventlogFieldListResult is the result of main.eventlog.field.list.
 type EventlogFieldListResult struct {
-	Items []EventlogFieldListItem `json:"items"`
+	Items []EventlogField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -331,57 +362,9 @@ func (p *EventlogGetParams) validate() error {
 	return nil
 }
 
-// EventlogGetItem is the result of main.eventlog.get.
-type EventlogGetItem struct {
-	// Log entry object
-	Item json.RawMessage `json:"item"`
-	// Identifier of the log entry
-	ID b24.Int `json:"id"`
-	// Date and time of the event
-	TimestampX b24.Time `json:"timestampX"`
-	// Importance level of the event
-	Severity b24.String `json:"severity"`
-	// Type of event
-	AuditTypeID b24.String `json:"auditTypeId"`
-	// Module identifier
-	ModuleID b24.String `json:"moduleId"`
-	// Object identifier
-	ItemID b24.String `json:"itemId"`
-	// IP address
-	RemoteAddr b24.String `json:"remoteAddr"`
-	// User-Agent of the request
-	UserAgent b24.String `json:"userAgent"`
-	// Request URI
-	RequestURI b24.String `json:"requestUri"`
-	// Site identifier
-	SiteID b24.String `json:"siteId"`
-	// User identifier
-	UserID b24.Int `json:"userId"`
-	// Guest identifier
-	GuestID b24.Int `json:"guestId"`
-	// Event description
-	Description b24.String `json:"description"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventlogGetItem) UnmarshalJSON(data []byte) error {
-	type plain EventlogGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventlogGetItem) MarshalJSON() ([]byte, error) {
-	type plain EventlogGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // EventlogGetResult is the result of main.eventlog.get.
 type EventlogGetResult struct {
-	Item *EventlogGetItem `json:"item"`
+	Item *Eventlog `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -445,8 +428,8 @@ func EventlogListCommand(p EventlogListParams) b24.CommandV3[*EventlogListResult
 // largest page the docs allow, unless p sets one) and offset, rows from
 // result.items. It stops with an error instead of looping when a page repeats
 // the one before.
-func EventlogListAll(ctx context.Context, c b24.Caller, p EventlogListParams, opts ...b24.CallOption) iter.Seq2[EventlogListItem, error] {
-	return b24.List[EventlogListItem](ctx, c, EventlogListCommand(p).Request, b24.ListSpec{
+func EventlogListAll(ctx context.Context, c b24.Caller, p EventlogListParams, opts ...b24.CallOption) iter.Seq2[Eventlog, error] {
+	return b24.List[Eventlog](ctx, c, EventlogListCommand(p).Request, b24.ListSpec{
 		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
@@ -458,8 +441,8 @@ func EventlogListAll(ctx context.Context, c b24.Caller, p EventlogListParams, op
 // request; a ["id", ">", n] condition in p is where it starts. Rows out of
 // order, or a full page that does not move the cursor, stop it with an error
 // instead of looping.
-func EventlogListExport(ctx context.Context, c b24.Caller, p EventlogListParams, opts ...b24.CallOption) iter.Seq2[EventlogListItem, error] {
-	return b24.Export[EventlogListItem](ctx, c, EventlogListCommand(p).Request, b24.ListSpec{
+func EventlogListExport(ctx context.Context, c b24.Caller, p EventlogListParams, opts ...b24.CallOption) iter.Seq2[Eventlog, error] {
+	return b24.Export[Eventlog](ctx, c, EventlogListCommand(p).Request, b24.ListSpec{
 		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
@@ -543,57 +526,9 @@ func (v EventlogListParamsPagination) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// EventlogListItem is one row of main.eventlog.list.
-type EventlogListItem struct {
-	// Array of log entry objects
-	Items json.RawMessage `json:"items"`
-	// Log entry identifier
-	ID b24.Int `json:"id"`
-	// Date and time of the event
-	TimestampX b24.Time `json:"timestampX"`
-	// Importance level of the event
-	Severity b24.String `json:"severity"`
-	// Type of event
-	AuditTypeID b24.String `json:"auditTypeId"`
-	// Module identifier
-	ModuleID b24.String `json:"moduleId"`
-	// Object identifier
-	ItemID b24.String `json:"itemId"`
-	// IP address
-	RemoteAddr b24.String `json:"remoteAddr"`
-	// Request User-Agent
-	UserAgent b24.String `json:"userAgent"`
-	// Request URI
-	RequestURI b24.String `json:"requestUri"`
-	// Site identifier
-	SiteID b24.String `json:"siteId"`
-	// User identifier
-	UserID b24.Int `json:"userId"`
-	// Guest identifier
-	GuestID b24.Int `json:"guestId"`
-	// Event description
-	Description b24.String `json:"description"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventlogListItem) UnmarshalJSON(data []byte) error {
-	type plain EventlogListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventlogListItem) MarshalJSON() ([]byte, error) {
-	type plain EventlogListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // EventlogListResult is the result of main.eventlog.list.
 type EventlogListResult struct {
-	Items []EventlogListItem `json:"items"`
+	Items []Eventlog `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -718,57 +653,9 @@ func (v EventlogTailParamsCursor) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// EventlogTailItem is one row of main.eventlog.tail.
-type EventlogTailItem struct {
-	// Array of log entry objects
-	Items json.RawMessage `json:"items"`
-	// Log entry identifier
-	ID b24.Int `json:"id"`
-	// Date and time of the event
-	TimestampX b24.Time `json:"timestampX"`
-	// Importance level of the event
-	Severity b24.String `json:"severity"`
-	// Event type
-	AuditTypeID b24.String `json:"auditTypeId"`
-	// Module identifier
-	ModuleID b24.String `json:"moduleId"`
-	// Object identifier
-	ItemID b24.String `json:"itemId"`
-	// IP address
-	RemoteAddr b24.String `json:"remoteAddr"`
-	// Request User-Agent
-	UserAgent b24.String `json:"userAgent"`
-	// Request URI
-	RequestURI b24.String `json:"requestUri"`
-	// Site identifier
-	SiteID b24.String `json:"siteId"`
-	// User identifier
-	UserID b24.Int `json:"userId"`
-	// Guest identifier
-	GuestID b24.Int `json:"guestId"`
-	// Event description
-	Description b24.String `json:"description"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventlogTailItem) UnmarshalJSON(data []byte) error {
-	type plain EventlogTailItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventlogTailItem) MarshalJSON() ([]byte, error) {
-	type plain EventlogTailItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // EventlogTailResult is the result of main.eventlog.tail.
 type EventlogTailResult struct {
-	Items []EventlogTailItem `json:"items"`
+	Items []Eventlog `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -8,6 +8,157 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Collection is one collection of note.collection, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (note-collection-get, note-collection-list, note-collection-add,
+// note-collection-update), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Collection struct {
+	// Knowledge base object
+	Item json.RawMessage `json:"item"`
+	// Knowledge base identifier
+	ID b24.Int `json:"id"`
+	// Knowledge base name
+	Name b24.String `json:"name"`
+	// Knowledge base position in the general list
+	Position b24.Int `json:"position"`
+	// Basic knowledge base access policy.
+	//
+	// Possible values:
+	//
+	//   - none — no access
+	//   - view — view
+	//   - manage — edit
+	//   - moderate — administration
+	PolicyLevel CollectionPolicyLevel `json:"policyLevel"`
+	// Knowledge base author identifier
+	CreatedBy b24.Int `json:"createdBy"`
+	// Knowledge base creation date and time in UTC
+	CreatedAt b24.Time `json:"createdAt"`
+	// Last knowledge base editor identifier
+	UpdatedBy b24.Int `json:"updatedBy"`
+	// Knowledge base last modification date and time in UTC
+	UpdatedAt b24.Time `json:"updatedAt"`
+	// List of knowledge bases available to the user
+	Items json.RawMessage `json:"items"`
+	// Next page cursor or null if there are no more pages
+	NextCursor json.RawMessage `json:"nextCursor"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Collection) UnmarshalJSON(data []byte) error {
+	type plain Collection
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Collection) MarshalJSON() ([]byte, error) {
+	type plain Collection
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// CollectionInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; CollectionInput.SendUnchanged sends them all.
+func (v Collection) Input() CollectionInput {
+	var in CollectionInput
+	b24.FillInput(v, &in)
+	return in
+}
+
+// CollectionInput is the write form of Collection: the fields the family's add
+// and update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra. Collection.Input() builds one from a read value that sends only
+// the fields changed after it.
+type CollectionInput struct {
+	// Knowledge base name.
+	//
+	// The knowledge base name must not exceed 255 characters
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Knowledge base position in the general list.
+	//
+	// Default: 0. Default: 0.
+	Position b24.Opt[b24.Int] `json:"position,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CollectionInput) UnmarshalJSON(data []byte) error {
+	type plain CollectionInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CollectionInput) MarshalJSON() ([]byte, error) {
+	type plain CollectionInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CollectionPolicyLevel is the policyLevel of note.collection: the constants
+// below are the documented values; others are accepted too.
+type CollectionPolicyLevel string
+
+// The documented values of CollectionPolicyLevel.
+const (
+	// no access
+	CollectionPolicyLevelNone CollectionPolicyLevel = "none"
+	// view
+	CollectionPolicyLevelView CollectionPolicyLevel = "view"
+	// edit
+	CollectionPolicyLevelManage CollectionPolicyLevel = "manage"
+	// administration
+	CollectionPolicyLevelModerate CollectionPolicyLevel = "moderate"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *CollectionPolicyLevel) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = CollectionPolicyLevel(s)
+	return nil
+}
+
+// CollectionField is one collection field of note.collection.field, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (note-collection-field-get, note-collection-field-list),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type CollectionField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CollectionField) UnmarshalJSON(data []byte) error {
+	type plain CollectionField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CollectionField) MarshalJSON() ([]byte, error) {
+	type plain CollectionField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // CollectionAdd calls note.collection.add (REST 3.0): Create a Knowledge Base.
 //
 // The note.collection.add method creates a new Knowledge base and returns its
@@ -57,12 +208,12 @@ func CollectionAddCommand(p CollectionAddParams) b24.CommandV3[*CollectionAddRes
 type CollectionAddParams struct {
 	// Object with the fields of the new knowledge base. Object structure
 	// description. Required.
-	Fields CollectionAddParamsFields `json:"fields"`
+	Fields CollectionInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p *CollectionAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "note.collection.add",
 			Param:  "fields.name",
@@ -71,73 +222,9 @@ func (p *CollectionAddParams) validate() error {
 	return nil
 }
 
-// CollectionAddParamsFields is the fields value of note.collection.add.
-type CollectionAddParamsFields struct {
-	// Knowledge base name.
-	//
-	// The knowledge base name must not exceed 255 characters. Required.
-	Name string `json:"name"`
-	// Knowledge base position in the general list.
-	//
-	// Default: 0. Default: 0.
-	Position b24.Opt[b24.Int] `json:"position,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CollectionAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain CollectionAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CollectionAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain CollectionAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CollectionAddItem is the result of note.collection.add.
-type CollectionAddItem struct {
-	// Created knowledge base object
-	Item json.RawMessage `json:"item"`
-	// Identifier of the created knowledge base
-	ID b24.Int `json:"id"`
-	// Knowledge base name
-	Name b24.String `json:"name"`
-	// Knowledge base position in the general list
-	Position b24.Int `json:"position"`
-	// Base access policy of the knowledge base
-	PolicyLevel b24.String `json:"policyLevel"`
-	// Identifier of the knowledge base author
-	CreatedBy b24.Int `json:"createdBy"`
-	// Date and time of knowledge base creation in UTC
-	CreatedAt b24.Time `json:"createdAt"`
-	// Identifier of the last knowledge base editor
-	UpdatedBy b24.Int `json:"updatedBy"`
-	// Date and time of the last knowledge base change in UTC
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CollectionAddItem) UnmarshalJSON(data []byte) error {
-	type plain CollectionAddItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CollectionAddItem) MarshalJSON() ([]byte, error) {
-	type plain CollectionAddItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // CollectionAddResult is the result of note.collection.add.
 type CollectionAddResult struct {
-	Item *CollectionAddItem `json:"item"`
+	Item *Collection `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -428,32 +515,9 @@ func (p *CollectionFieldGetParams) validate() error {
 	return nil
 }
 
-// CollectionFieldGetItem is the result of note.collection.field.get.
-type CollectionFieldGetItem struct {
-	Name  b24.String `json:"name"`
-	Type  b24.String `json:"type"`
-	Title b24.String `json:"title"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CollectionFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain CollectionFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CollectionFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain CollectionFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // CollectionFieldGetResult is the result of note.collection.field.get.
 type CollectionFieldGetResult struct {
-	Item *CollectionFieldGetItem `json:"item"`
+	Item *CollectionField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -571,34 +635,9 @@ type CollectionFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// CollectionFieldListItem is one row of note.collection.field.list.
-type CollectionFieldListItem struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CollectionFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain CollectionFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CollectionFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain CollectionFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // CollectionFieldListResult is the result of note.collection.field.list.
 type CollectionFieldListResult struct {
-	Items []CollectionFieldListItem `json:"items"`
+	Items []CollectionField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -679,54 +718,9 @@ func (p *CollectionGetParams) validate() error {
 	return nil
 }
 
-// CollectionGetItem is the result of note.collection.get.
-type CollectionGetItem struct {
-	// Knowledge base object
-	Item json.RawMessage `json:"item"`
-	// Knowledge base identifier
-	ID b24.Int `json:"id"`
-	// Knowledge base name
-	Name b24.String `json:"name"`
-	// Knowledge base position in the general list
-	Position b24.Int `json:"position"`
-	// Basic knowledge base access policy.
-	//
-	// Possible values:
-	//
-	//   - none — no access
-	//   - view — view
-	//   - manage — edit
-	//   - moderate — administration
-	PolicyLevel CollectionGetItemPolicyLevel `json:"policyLevel"`
-	// Knowledge base author identifier
-	CreatedBy b24.Int `json:"createdBy"`
-	// Knowledge base creation date and time in UTC
-	CreatedAt b24.Time `json:"createdAt"`
-	// Last knowledge base editor identifier
-	UpdatedBy b24.Int `json:"updatedBy"`
-	// Knowledge base last modification date and time in UTC
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CollectionGetItem) UnmarshalJSON(data []byte) error {
-	type plain CollectionGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CollectionGetItem) MarshalJSON() ([]byte, error) {
-	type plain CollectionGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // CollectionGetResult is the result of note.collection.get.
 type CollectionGetResult struct {
-	Item *CollectionGetItem `json:"item"`
+	Item *Collection `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -743,32 +737,6 @@ func (v *CollectionGetResult) UnmarshalJSON(data []byte) error {
 func (v CollectionGetResult) MarshalJSON() ([]byte, error) {
 	type plain CollectionGetResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CollectionGetItemPolicyLevel is the policyLevel of note.collection.get: the
-// constants below are the documented values; others are accepted too.
-type CollectionGetItemPolicyLevel string
-
-// The documented values of CollectionGetItemPolicyLevel.
-const (
-	// no access
-	CollectionGetItemPolicyLevelNone CollectionGetItemPolicyLevel = "none"
-	// view
-	CollectionGetItemPolicyLevelView CollectionGetItemPolicyLevel = "view"
-	// edit
-	CollectionGetItemPolicyLevelManage CollectionGetItemPolicyLevel = "manage"
-	// administration
-	CollectionGetItemPolicyLevelModerate CollectionGetItemPolicyLevel = "moderate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *CollectionGetItemPolicyLevel) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = CollectionGetItemPolicyLevel(s)
-	return nil
 }
 
 // CollectionList calls note.collection.list (REST 3.0): Get a List of
@@ -789,8 +757,8 @@ func (v *CollectionGetItemPolicyLevel) UnmarshalJSON(data []byte) error {
 //
 //   - BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION: The user does not have
 //     access to the Knowledge Base module
-func CollectionList(ctx context.Context, c b24.Caller, p CollectionListParams, opts ...b24.CallOption) (*CollectionListResult, error) {
-	var out CollectionListResult
+func CollectionList(ctx context.Context, c b24.Caller, p CollectionListParams, opts ...b24.CallOption) (*Collection, error) {
+	var out Collection
 	if err := b24.Invoke(ctx, c, CollectionListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -801,8 +769,8 @@ func CollectionList(ctx context.Context, c b24.Caller, p CollectionListParams, o
 // REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
 // take it); its result decodes as CollectionList's does. Required parameters
 // are not checked here: the portal reports them.
-func CollectionListCommand(p CollectionListParams) b24.CommandV3[*CollectionListResult] {
-	return b24.CommandV3[*CollectionListResult]{Request: b24.Request{
+func CollectionListCommand(p CollectionListParams) b24.CommandV3[*Collection] {
+	return b24.CommandV3[*Collection]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.collection.list",
 		Params:     p,
@@ -871,130 +839,6 @@ func (v CollectionListParamsPaginationAfterCursor) MarshalJSON() ([]byte, error)
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CollectionListResult is the result of note.collection.list.
-type CollectionListResult struct {
-	// List of knowledge bases available to the user
-	Items []CollectionListResultItems `json:"items"`
-	// Knowledge base identifier
-	ID b24.Int `json:"id"`
-	// Knowledge base name
-	Name b24.String `json:"name"`
-	// Position of the knowledge base in the overall list
-	Position b24.Int `json:"position"`
-	// Base access policy of the knowledge base.
-	//
-	// Possible values:
-	//
-	//   - none — no access
-	//   - view — view
-	//   - manage — edit
-	//   - moderate — administration
-	PolicyLevel CollectionListResultPolicyLevel `json:"policyLevel"`
-	// Knowledge base author identifier
-	CreatedBy b24.Int `json:"createdBy"`
-	// Last knowledge base editor identifier
-	UpdatedBy b24.Int `json:"updatedBy"`
-	// Knowledge base creation date and time in UTC
-	CreatedAt b24.Time `json:"createdAt"`
-	// Knowledge base last modified date and time in UTC
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// Next page cursor or null if there are no more pages
-	NextCursor CollectionListResultNextCursor `json:"nextCursor"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CollectionListResult) UnmarshalJSON(data []byte) error {
-	type plain CollectionListResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CollectionListResult) MarshalJSON() ([]byte, error) {
-	type plain CollectionListResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CollectionListResultItems is the items value of note.collection.list.
-type CollectionListResultItems struct {
-	CreatedAt   b24.String `json:"createdAt"`
-	CreatedBy   b24.Number `json:"createdBy"`
-	ID          b24.Int    `json:"id"`
-	Name        b24.String `json:"name"`
-	PolicyLevel b24.String `json:"policyLevel"`
-	Position    b24.Number `json:"position"`
-	UpdatedAt   b24.String `json:"updatedAt"`
-	UpdatedBy   b24.Number `json:"updatedBy"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CollectionListResultItems) UnmarshalJSON(data []byte) error {
-	type plain CollectionListResultItems
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CollectionListResultItems) MarshalJSON() ([]byte, error) {
-	type plain CollectionListResultItems
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CollectionListResultNextCursor is the nextCursor value of
-// note.collection.list.
-type CollectionListResultNextCursor struct {
-	ID       b24.Int    `json:"id"`
-	Position b24.Number `json:"position"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CollectionListResultNextCursor) UnmarshalJSON(data []byte) error {
-	type plain CollectionListResultNextCursor
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CollectionListResultNextCursor) MarshalJSON() ([]byte, error) {
-	type plain CollectionListResultNextCursor
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CollectionListResultPolicyLevel is the policyLevel of note.collection.list:
-// the constants below are the documented values; others are accepted too.
-type CollectionListResultPolicyLevel string
-
-// The documented values of CollectionListResultPolicyLevel.
-const (
-	// no access
-	CollectionListResultPolicyLevelNone CollectionListResultPolicyLevel = "none"
-	// view
-	CollectionListResultPolicyLevelView CollectionListResultPolicyLevel = "view"
-	// edit
-	CollectionListResultPolicyLevelManage CollectionListResultPolicyLevel = "manage"
-	// administration
-	CollectionListResultPolicyLevelModerate CollectionListResultPolicyLevel = "moderate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *CollectionListResultPolicyLevel) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = CollectionListResultPolicyLevel(s)
-	return nil
-}
-
 // CollectionUpdate calls note.collection.update (REST 3.0): Rename Knowledge
 // Base.
 //
@@ -1053,7 +897,7 @@ type CollectionUpdateParams struct {
 	ID b24.Int `json:"id"`
 	// Object with the fields that need to be changed. Object structure
 	// description. Required.
-	Fields CollectionUpdateParamsFields `json:"fields"`
+	Fields CollectionInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1064,7 +908,7 @@ func (p *CollectionUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "note.collection.update",
 			Param:  "fields.name",
@@ -1073,69 +917,9 @@ func (p *CollectionUpdateParams) validate() error {
 	return nil
 }
 
-// CollectionUpdateParamsFields is the fields value of note.collection.update.
-type CollectionUpdateParamsFields struct {
-	// New knowledge base name.
-	//
-	// The knowledge base name must not exceed 255 characters. Required.
-	Name string `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CollectionUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain CollectionUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CollectionUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain CollectionUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CollectionUpdateItem is the result of note.collection.update.
-type CollectionUpdateItem struct {
-	// Knowledge base object after the update.
-	Item json.RawMessage `json:"item"`
-	// Knowledge base identifier.
-	ID b24.Int `json:"id"`
-	// Knowledge base name.
-	Name b24.String `json:"name"`
-	// Knowledge base position in the general list.
-	Position b24.Int `json:"position"`
-	// Base access policy of the knowledge base.
-	PolicyLevel b24.String `json:"policyLevel"`
-	// Knowledge base author identifier.
-	CreatedBy b24.Int `json:"createdBy"`
-	// Knowledge base creation date and time in UTC.
-	CreatedAt b24.Time `json:"createdAt"`
-	// Last knowledge base editor identifier.
-	UpdatedBy b24.Int `json:"updatedBy"`
-	// Last knowledge base modification date and time in UTC.
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CollectionUpdateItem) UnmarshalJSON(data []byte) error {
-	type plain CollectionUpdateItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CollectionUpdateItem) MarshalJSON() ([]byte, error) {
-	type plain CollectionUpdateItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // CollectionUpdateResult is the result of note.collection.update.
 type CollectionUpdateResult struct {
-	Item *CollectionUpdateItem `json:"item"`
+	Item *Collection `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

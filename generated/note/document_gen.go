@@ -8,6 +8,195 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Document is one document of note.document, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (note-document-get, note-document-add, note-document-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type Document struct {
+	// Document object
+	Item json.RawMessage `json:"item"`
+	// Document identifier
+	ID b24.Int `json:"id"`
+	// Identifier of the knowledge base or null, if the document is available via
+	// direct access to the document
+	CollectionID b24.Int `json:"collectionId"`
+	// Identifier of the parent document or null
+	ParentID b24.Int `json:"parentId"`
+	// Document title
+	Title b24.String `json:"title"`
+	// Document content in Markdown
+	Markdown b24.String `json:"markdown"`
+	// Position of the document among neighboring pages
+	Position b24.Int `json:"position"`
+	// Identifier of the document author
+	CreatedBy b24.Int `json:"createdBy"`
+	// Identifier of the last document editor
+	UpdatedBy b24.Int `json:"updatedBy"`
+	// Document creation date and time in UTC
+	CreatedAt b24.Time `json:"createdAt"`
+	// Document last modified date and time in UTC
+	UpdatedAt b24.Time `json:"updatedAt"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Document) UnmarshalJSON(data []byte) error {
+	type plain Document
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Document) MarshalJSON() ([]byte, error) {
+	type plain Document
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// DocumentInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; DocumentInput.SendUnchanged sends them all.
+func (v Document) Input() DocumentInput {
+	var in DocumentInput
+	b24.FillInput(v, &in)
+	return in
+}
+
+// DocumentInput is the write form of Document: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra. Document.Input() builds one from a read value that sends only
+// the fields changed after it.
+type DocumentInput struct {
+	// Knowledge base identifier.
+	//
+	// The identifier can be obtained using the note.collection.list method.
+	CollectionID b24.Opt[b24.Int] `json:"collectionId,omitzero"`
+	// Document title.
+	//
+	// The document title must not exceed 255 characters.
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Parent document identifier.
+	//
+	// The identifier can be obtained using the note.document.tree.list method.
+	//
+	// Use this if you need to create a nested document. The parent document must
+	// belong to the same knowledge base as collectionId.
+	ParentID b24.Opt[b24.Int] `json:"parentId,omitzero"`
+	// Initial document content in Markdown.
+	//
+	// Maximum size: 1 048 576 bytes.
+	Markdown b24.Opt[string] `json:"markdown,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentInput) UnmarshalJSON(data []byte) error {
+	type plain DocumentInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentInput) MarshalJSON() ([]byte, error) {
+	type plain DocumentInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentField is one document field of note.document.field, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (note-document-field-get, note-document-field-list), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type DocumentField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentField) UnmarshalJSON(data []byte) error {
+	type plain DocumentField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentField) MarshalJSON() ([]byte, error) {
+	type plain DocumentField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentSearchField is one document search field of
+// note.document.search.field, as the family's methods return it. Its fields
+// are the union of what the family's pages document
+// (note-document-search-field-get, note-document-search-field-list), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type DocumentSearchField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentSearchField) UnmarshalJSON(data []byte) error {
+	type plain DocumentSearchField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentSearchField) MarshalJSON() ([]byte, error) {
+	type plain DocumentSearchField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentTreeField is one document tree field of note.document.tree.field, as
+// the family's methods return it. Its fields are the union of what the
+// family's pages document (note-document-tree-field-get,
+// note-document-tree-field-list), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type DocumentTreeField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentTreeField) UnmarshalJSON(data []byte) error {
+	type plain DocumentTreeField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentTreeField) MarshalJSON() ([]byte, error) {
+	type plain DocumentTreeField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // DocumentAdd calls note.document.add (REST 3.0): Create Document.
 //
 // The note.document.add method creates a new document in the knowledge base
@@ -36,11 +225,11 @@ import (
 //     documents in the specified knowledge base.
 //   - BITRIX_REST_V3_EXCEPTION_ENTITYNOTFOUNDEXCEPTION: Please check that
 //     the knowledge base exists and is accessible to the user.
-func DocumentAdd(ctx context.Context, c b24.Caller, p DocumentAddParams, opts ...b24.CallOption) (*DocumentAddResult, error) {
+func DocumentAdd(ctx context.Context, c b24.Caller, p DocumentAddParams, opts ...b24.CallOption) (*Document, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DocumentAddResult
+	var out Document
 	if err := b24.Invoke(ctx, c, DocumentAddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -51,8 +240,8 @@ func DocumentAdd(ctx context.Context, c b24.Caller, p DocumentAddParams, opts ..
 // 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
 // it); its result decodes as DocumentAdd's does. Required parameters are not
 // checked here: the portal reports them.
-func DocumentAddCommand(p DocumentAddParams) b24.CommandV3[*DocumentAddResult] {
-	return b24.CommandV3[*DocumentAddResult]{Request: b24.Request{
+func DocumentAddCommand(p DocumentAddParams) b24.CommandV3[*Document] {
+	return b24.CommandV3[*Document]{Request: b24.Request{
 		Method:  "note.document.add",
 		Params:  p,
 		Version: 3,
@@ -63,104 +252,24 @@ func DocumentAddCommand(p DocumentAddParams) b24.CommandV3[*DocumentAddResult] {
 type DocumentAddParams struct {
 	// Object with the fields of the new document. Object structure description.
 	// Required.
-	Fields DocumentAddParamsFields `json:"fields"`
+	Fields DocumentInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p *DocumentAddParams) validate() error {
-	if p.Fields.CollectionID == 0 {
+	if !p.Fields.CollectionID.Set {
 		return &b24.RequiredError{
 			Method: "note.document.add",
 			Param:  "fields.collectionId",
 		}
 	}
-	if p.Fields.Title == "" {
+	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "note.document.add",
 			Param:  "fields.title",
 		}
 	}
 	return nil
-}
-
-// DocumentAddParamsFields is the fields value of note.document.add.
-type DocumentAddParamsFields struct {
-	// Knowledge base identifier.
-	//
-	// The identifier can be obtained using the note.collection.list method.
-	// Required.
-	CollectionID b24.Int `json:"collectionId"`
-	// Document title.
-	//
-	// The document title must not exceed 255 characters. Required.
-	Title string `json:"title"`
-	// Parent document identifier.
-	//
-	// The identifier can be obtained using the note.document.tree.list method.
-	//
-	// Use this if you need to create a nested document. The parent document must
-	// belong to the same knowledge base as collectionId.
-	ParentID b24.Opt[b24.Int] `json:"parentId,omitzero"`
-	// Initial document content in Markdown.
-	//
-	// Maximum size: 1 048 576 bytes.
-	Markdown b24.Opt[string] `json:"markdown,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentAddResult is the result of note.document.add.
-type DocumentAddResult struct {
-	// Created document object.
-	Item json.RawMessage `json:"item"`
-	// Identifier of the created document
-	ID b24.Int `json:"id"`
-	// Knowledge base identifier.
-	CollectionID b24.Int `json:"collectionId"`
-	// Parent document identifier or null.
-	ParentID b24.Int `json:"parentId"`
-	// Document title.
-	Title b24.String `json:"title"`
-	// Document content in Markdown.
-	Markdown b24.String `json:"markdown"`
-	// Document position among neighboring pages.
-	Position b24.Int `json:"position"`
-	// Identifier of the document author
-	CreatedBy b24.Int `json:"createdBy"`
-	// Last document editor identifier.
-	UpdatedBy b24.Int `json:"updatedBy"`
-	// Document creation date and time in UTC.
-	CreatedAt b24.Time `json:"createdAt"`
-	// Document last modification date and time in UTC.
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentAddResult) UnmarshalJSON(data []byte) error {
-	type plain DocumentAddResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentAddResult) MarshalJSON() ([]byte, error) {
-	type plain DocumentAddResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DocumentArchive calls note.document.archive (REST 3.0): Archive a Document.
@@ -436,32 +545,9 @@ func (p *DocumentFieldGetParams) validate() error {
 	return nil
 }
 
-// DocumentFieldGetItem is the result of note.document.field.get.
-type DocumentFieldGetItem struct {
-	Name  b24.String `json:"name"`
-	Type  b24.String `json:"type"`
-	Title b24.String `json:"title"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain DocumentFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain DocumentFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentFieldGetResult is the result of note.document.field.get.
 type DocumentFieldGetResult struct {
-	Item *DocumentFieldGetItem `json:"item"`
+	Item *DocumentField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -582,34 +668,9 @@ type DocumentFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// DocumentFieldListItem is one row of note.document.field.list.
-type DocumentFieldListItem struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain DocumentFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain DocumentFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentFieldListResult is the result of note.document.field.list.
 type DocumentFieldListResult struct {
-	Items []DocumentFieldListItem `json:"items"`
+	Items []DocumentField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -650,11 +711,11 @@ func (v DocumentFieldListResult) MarshalJSON() ([]byte, error) {
 //   - BITRIX_REST_V3_EXCEPTION_ENTITYNOTFOUNDEXCEPTION: Please check that
 //     the document exists, is not archived, is not in the trash, and is
 //     accessible to the user
-func DocumentGet(ctx context.Context, c b24.Caller, p DocumentGetParams, opts ...b24.CallOption) (*DocumentGetResult, error) {
+func DocumentGet(ctx context.Context, c b24.Caller, p DocumentGetParams, opts ...b24.CallOption) (*Document, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DocumentGetResult
+	var out Document
 	if err := b24.Invoke(ctx, c, DocumentGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -665,8 +726,8 @@ func DocumentGet(ctx context.Context, c b24.Caller, p DocumentGetParams, opts ..
 // 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not take
 // it); its result decodes as DocumentGet's does. Required parameters are not
 // checked here: the portal reports them.
-func DocumentGetCommand(p DocumentGetParams) b24.CommandV3[*DocumentGetResult] {
-	return b24.CommandV3[*DocumentGetResult]{Request: b24.Request{
+func DocumentGetCommand(p DocumentGetParams) b24.CommandV3[*Document] {
+	return b24.CommandV3[*Document]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.get",
 		Params:     p,
@@ -692,49 +753,6 @@ func (p *DocumentGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DocumentGetResult is the result of note.document.get.
-type DocumentGetResult struct {
-	// Document object
-	Item json.RawMessage `json:"item"`
-	// Document identifier
-	ID b24.Int `json:"id"`
-	// Identifier of the knowledge base or null, if the document is available via
-	// direct access to the document
-	CollectionID b24.Int `json:"collectionId"`
-	// Identifier of the parent document or null
-	ParentID b24.Int `json:"parentId"`
-	// Document title
-	Title b24.String `json:"title"`
-	// Document content in Markdown
-	Markdown b24.String `json:"markdown"`
-	// Position of the document among neighboring pages
-	Position b24.Int `json:"position"`
-	// Identifier of the document author
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the last document editor
-	UpdatedBy b24.Int `json:"updatedBy"`
-	// Document creation date and time in UTC
-	CreatedAt b24.Time `json:"createdAt"`
-	// Document last modified date and time in UTC
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentGetResult) UnmarshalJSON(data []byte) error {
-	type plain DocumentGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentGetResult) MarshalJSON() ([]byte, error) {
-	type plain DocumentGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DocumentSearchFieldGet calls note.document.search.field.get (REST 3.0): Get
@@ -834,33 +852,10 @@ func (p *DocumentSearchFieldGetParams) validate() error {
 	return nil
 }
 
-// DocumentSearchFieldGetItem is the result of note.document.search.field.get.
-type DocumentSearchFieldGetItem struct {
-	Name  b24.String `json:"name"`
-	Type  b24.String `json:"type"`
-	Title b24.String `json:"title"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentSearchFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain DocumentSearchFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentSearchFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain DocumentSearchFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentSearchFieldGetResult is the result of
 // note.document.search.field.get.
 type DocumentSearchFieldGetResult struct {
-	Item *DocumentSearchFieldGetItem `json:"item"`
+	Item *DocumentSearchField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -975,35 +970,10 @@ type DocumentSearchFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// DocumentSearchFieldListItem is one row of note.document.search.field.list.
-type DocumentSearchFieldListItem struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentSearchFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain DocumentSearchFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentSearchFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain DocumentSearchFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentSearchFieldListResult is the result of
 // note.document.search.field.list.
 type DocumentSearchFieldListResult struct {
-	Items []DocumentSearchFieldListItem `json:"items"`
+	Items []DocumentSearchField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1285,32 +1255,9 @@ func (p *DocumentTreeFieldGetParams) validate() error {
 	return nil
 }
 
-// DocumentTreeFieldGetItem is the result of note.document.tree.field.get.
-type DocumentTreeFieldGetItem struct {
-	Name  b24.String `json:"name"`
-	Type  b24.String `json:"type"`
-	Title b24.String `json:"title"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentTreeFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain DocumentTreeFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentTreeFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain DocumentTreeFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentTreeFieldGetResult is the result of note.document.tree.field.get.
 type DocumentTreeFieldGetResult struct {
-	Item *DocumentTreeFieldGetItem `json:"item"`
+	Item *DocumentTreeField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1424,34 +1371,9 @@ type DocumentTreeFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// DocumentTreeFieldListItem is one row of note.document.tree.field.list.
-type DocumentTreeFieldListItem struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentTreeFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain DocumentTreeFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentTreeFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain DocumentTreeFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentTreeFieldListResult is the result of note.document.tree.field.list.
 type DocumentTreeFieldListResult struct {
-	Items []DocumentTreeFieldListItem `json:"items"`
+	Items []DocumentTreeField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1695,7 +1617,7 @@ type DocumentUpdateParams struct {
 	ID b24.Int `json:"id"`
 	// An object with the fields that need to be changed. Object structure
 	// description. Required.
-	Fields DocumentUpdateParamsFields `json:"fields"`
+	Fields DocumentInput `json:"fields"`
 	// Determines whether to force overwrite the document content if it has unsaved
 	// changes from a collaborative editor.
 	//
@@ -1721,97 +1643,9 @@ func (p *DocumentUpdateParams) validate() error {
 	return nil
 }
 
-// DocumentUpdateParamsFields is the fields value of note.document.update.
-type DocumentUpdateParamsFields struct {
-	// New document title.
-	//
-	// The document title must not exceed 255 characters.
-	//
-	// Pass fields.title, fields.markdown, or both fields at once.
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// New document content in Markdown.
-	//
-	// To add a file to the document, insert assetMarkdown, obtained via the
-	// note.file.get or note.file.add method, as a separate line at the beginning
-	// of the line, without a prefix or suffix in the same line.
-	//
-	// For images and videos, you can extend the block with width and align
-	// parameters, for example [[image fileId=5001 width=30.98 align=left]].
-	//
-	// The width parameter sets the width as a percentage of the editor container.
-	// The value can contain up to two decimal places. For a block without align,
-	// the allowed range is from 10 to 100; for align=left or align=right, it is
-	// from 10 to 70.
-	//
-	// The align parameter sets alignment. Possible values: left, right. Center
-	// alignment is applied by default, so you do not need to pass center.
-	//
-	// Maximum size: 1 048 576 bytes.
-	//
-	// Pass fields.title, fields.markdown, or both fields at once. Default: center.
-	Markdown b24.Opt[string] `json:"markdown,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentUpdateItem is the result of note.document.update.
-type DocumentUpdateItem struct {
-	// Document object after the update
-	Item json.RawMessage `json:"item"`
-	// Document identifier
-	ID b24.Int `json:"id"`
-	// Knowledge base identifier or null if the document is available via direct
-	// document access
-	CollectionID b24.Int `json:"collectionId"`
-	// Parent document identifier or null
-	ParentID b24.Int `json:"parentId"`
-	// Document title
-	Title b24.String `json:"title"`
-	// Document content in Markdown
-	Markdown b24.String `json:"markdown"`
-	// Document position among neighboring pages
-	Position b24.Int `json:"position"`
-	// Identifier of the document author
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the last document editor
-	UpdatedBy b24.Int `json:"updatedBy"`
-	// Document creation date and time in UTC
-	CreatedAt b24.Time `json:"createdAt"`
-	// Document last modified date and time in UTC
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentUpdateItem) UnmarshalJSON(data []byte) error {
-	type plain DocumentUpdateItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentUpdateItem) MarshalJSON() ([]byte, error) {
-	type plain DocumentUpdateItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentUpdateResult is the result of note.document.update.
 type DocumentUpdateResult struct {
-	Item *DocumentUpdateItem `json:"item"`
+	Item *Document `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -8,6 +8,116 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// File is one file of note.file, as the family's methods return it. Its fields
+// are the union of what the family's pages document (note-file-get,
+// note-file-add), typed by the *.fields page where it gives a type; a value
+// that does not fit its field's type is kept raw in Extra rather than failing
+// the call.
+type File struct {
+	// Object containing file metadata.
+	Item json.RawMessage `json:"item"`
+	// Identifier of the file
+	ID b24.Int `json:"id"`
+	// Document identifier to which the file is attached.
+	//
+	// This is the same document identifier that you passed to the note.file.add
+	// method.
+	DocumentID b24.Int `json:"documentId"`
+	// File name.
+	Name b24.String `json:"name"`
+	// File size in bytes
+	Size b24.Int `json:"size"`
+	// File MIME type.
+	MimeType b24.String `json:"mimeType"`
+	// Attachment type for Markdown.
+	//
+	// Possible values:
+	//
+	//   - image — image
+	//   - video — video
+	//   - file — regular file
+	AssetType FileAssetType `json:"assetType"`
+	// Ready-to-use Markdown block for insertion into a document in [[ fileId= ]]
+	// format.
+	//
+	// To make the attachment appear in the document, pass this block to markdown
+	// via note.document.update.
+	//
+	// Before inserting an image or video, you can extend the block with scale and
+	// alignment parameters. For details, see the markdown field description in
+	// note.document.update.
+	AssetMarkdown b24.String `json:"assetMarkdown"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *File) UnmarshalJSON(data []byte) error {
+	type plain File
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v File) MarshalJSON() ([]byte, error) {
+	type plain File
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FileAssetType is the assetType of note.file: the constants below are the
+// documented values; others are accepted too.
+type FileAssetType string
+
+// The documented values of FileAssetType.
+const (
+	// image
+	FileAssetTypeImage FileAssetType = "image"
+	// video
+	FileAssetTypeVideo FileAssetType = "video"
+	// regular file
+	FileAssetTypeFile FileAssetType = "file"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *FileAssetType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = FileAssetType(s)
+	return nil
+}
+
+// FileField is one file field of note.file.field, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (note-file-field-get, note-file-field-list), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type FileField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FileField) UnmarshalJSON(data []byte) error {
+	type plain FileField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FileField) MarshalJSON() ([]byte, error) {
+	type plain FileField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // FileAdd calls note.file.add (REST 3.0): Upload a File to Document.
 //
 // The note.file.add method uploads a file to a document and returns a file
@@ -100,50 +210,9 @@ func (p *FileAddParams) validate() error {
 	return nil
 }
 
-// FileAddItem is the result of note.file.add.
-type FileAddItem struct {
-	// Object of the uploaded file
-	Item json.RawMessage `json:"item"`
-	// Identifier of the uploaded file
-	ID b24.Int `json:"id"`
-	// Identifier of the document to which the file is attached
-	DocumentID b24.Int `json:"documentId"`
-	// File name
-	Name b24.String `json:"name"`
-	// File size in bytes
-	Size b24.Int `json:"size"`
-	// File MIME type
-	MimeType b24.String `json:"mimeType"`
-	// Attachment type for the Markdown block
-	AssetType b24.String `json:"assetType"`
-	// Ready-to-use Markdown block for inserting the file into a document via
-	// note.document.update.
-	//
-	// Before inserting an image or video, you can extend the block with scale and
-	// alignment parameters. For details, see the markdown field description in
-	// note.document.update
-	AssetMarkdown b24.String `json:"assetMarkdown"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileAddItem) UnmarshalJSON(data []byte) error {
-	type plain FileAddItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileAddItem) MarshalJSON() ([]byte, error) {
-	type plain FileAddItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FileAddResult is the result of note.file.add.
 type FileAddResult struct {
-	Item *FileAddItem `json:"item"`
+	Item *File `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -258,32 +327,9 @@ func (p *FileFieldGetParams) validate() error {
 	return nil
 }
 
-// FileFieldGetItem is the result of note.file.field.get.
-type FileFieldGetItem struct {
-	Name  b24.String `json:"name"`
-	Type  b24.String `json:"type"`
-	Title b24.String `json:"title"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain FileFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain FileFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FileFieldGetResult is the result of note.file.field.get.
 type FileFieldGetResult struct {
-	Item *FileFieldGetItem `json:"item"`
+	Item *FileField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -398,34 +444,9 @@ type FileFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// FileFieldListItem is one row of note.file.field.list.
-type FileFieldListItem struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain FileFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain FileFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FileFieldListResult is the result of note.file.field.list.
 type FileFieldListResult struct {
-	Items []FileFieldListItem `json:"items"`
+	Items []FileField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -519,62 +540,9 @@ func (p *FileGetParams) validate() error {
 	return nil
 }
 
-// FileGetItem is the result of note.file.get.
-type FileGetItem struct {
-	// Object containing file metadata.
-	Item json.RawMessage `json:"item"`
-	// Identifier of the file
-	ID b24.Int `json:"id"`
-	// Document identifier to which the file is attached.
-	//
-	// This is the same document identifier that you passed to the note.file.add
-	// method.
-	DocumentID b24.Int `json:"documentId"`
-	// File name.
-	Name b24.String `json:"name"`
-	// File size in bytes
-	Size b24.Int `json:"size"`
-	// File MIME type.
-	MimeType b24.String `json:"mimeType"`
-	// Attachment type for Markdown.
-	//
-	// Possible values:
-	//
-	//   - image — image
-	//   - video — video
-	//   - file — regular file
-	AssetType FileGetItemAssetType `json:"assetType"`
-	// Ready-to-use Markdown block for insertion into a document in [[ fileId= ]]
-	// format.
-	//
-	// To make the attachment appear in the document, pass this block to markdown
-	// via note.document.update.
-	//
-	// Before inserting an image or video, you can extend the block with scale and
-	// alignment parameters. For details, see the markdown field description in
-	// note.document.update.
-	AssetMarkdown b24.String `json:"assetMarkdown"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileGetItem) UnmarshalJSON(data []byte) error {
-	type plain FileGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileGetItem) MarshalJSON() ([]byte, error) {
-	type plain FileGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FileGetResult is the result of note.file.get.
 type FileGetResult struct {
-	Item *FileGetItem `json:"item"`
+	Item *File `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -591,28 +559,4 @@ func (v *FileGetResult) UnmarshalJSON(data []byte) error {
 func (v FileGetResult) MarshalJSON() ([]byte, error) {
 	type plain FileGetResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FileGetItemAssetType is the assetType of note.file.get: the constants below
-// are the documented values; others are accepted too.
-type FileGetItemAssetType string
-
-// The documented values of FileGetItemAssetType.
-const (
-	// image
-	FileGetItemAssetTypeImage FileGetItemAssetType = "image"
-	// video
-	FileGetItemAssetTypeVideo FileGetItemAssetType = "video"
-	// regular file
-	FileGetItemAssetTypeFile FileGetItemAssetType = "file"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *FileGetItemAssetType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = FileGetItemAssetType(s)
-	return nil
 }

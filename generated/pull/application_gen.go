@@ -95,11 +95,11 @@ type ApplicationConfigServer struct {
 	// Long polling URL for secure connection
 	LongPoolingSecure b24.String `json:"long_pooling_secure"`
 	// WebSocket availability indicator
-	WebsocketEnabled b24.Bool `json:"websocket_enabled"`
+	WebSocketEnabled b24.Bool `json:"websocket_enabled"`
 	// WebSocket URL
-	Websocket b24.String `json:"websocket"`
+	WebSocket b24.String `json:"websocket"`
 	// WebSocket URL for secure connection
-	WebsocketSecure b24.String `json:"websocket_secure"`
+	WebSocketSecure b24.String `json:"websocket_secure"`
 	// Publish API availability indicator
 	PublishEnabled b24.Bool `json:"publish_enabled"`
 	// Publish API URL

@@ -509,7 +509,7 @@ func (v PaysystemHandlerAddParamsSettingsCodesDefault) MarshalJSON() ([]byte, er
 type PaysystemHandlerAddParamsSettingsFormData struct {
 	// Identifier of the payment system through which the payment is made. Can be
 	// used to call the payment method sale.paysystem.pay.payment
-	BxPaysystemID b24.Opt[b24.Int] `json:"BX_PAYSYSTEM_ID,omitzero"`
+	BxPaySystemID b24.Opt[b24.Int] `json:"BX_PAYSYSTEM_ID,omitzero"`
 	// URL of the store site to which the user will be redirected
 	BxReturnURL b24.Opt[string] `json:"BX_RETURN_URL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -534,7 +534,7 @@ type PaysystemHandlerAddParamsSettingsCheckoutData struct {
 	// Current page
 	ReturnURL b24.Opt[string] `json:"RETURN_URL,omitzero"`
 	// Identifier of the payment system
-	PaysystemID b24.Opt[b24.Int] `json:"PAYSYSTEM_ID,omitzero"`
+	PaySystemID b24.Opt[b24.Int] `json:"PAYSYSTEM_ID,omitzero"`
 	// Identifier of the payment
 	PaymentID b24.Opt[b24.Int] `json:"PAYMENT_ID,omitzero"`
 	// Payment amount
@@ -575,7 +575,7 @@ type PaysystemHandlerAddParamsSettingsIframeData struct {
 	// Current page
 	ReturnURL b24.Opt[string] `json:"RETURN_URL,omitzero"`
 	// Identifier of the payment system
-	PaysystemID b24.Opt[b24.Int] `json:"PAYSYSTEM_ID,omitzero"`
+	PaySystemID b24.Opt[b24.Int] `json:"PAYSYSTEM_ID,omitzero"`
 	// Identifier of the payment
 	PaymentID b24.Opt[b24.Int] `json:"PAYMENT_ID,omitzero"`
 	// Payment amount

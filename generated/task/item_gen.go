@@ -1427,7 +1427,7 @@ const (
 	// number
 	ItemUserfieldAddParamsParamsUserTypeIDDouble ItemUserfieldAddParamsParamsUserTypeID = "double"
 	// date and time
-	ItemUserfieldAddParamsParamsUserTypeIDDatetime ItemUserfieldAddParamsParamsUserTypeID = "datetime"
+	ItemUserfieldAddParamsParamsUserTypeIDDateTime ItemUserfieldAddParamsParamsUserTypeID = "datetime"
 	// yes/no
 	ItemUserfieldAddParamsParamsUserTypeIDBoolean ItemUserfieldAddParamsParamsUserTypeID = "boolean"
 )

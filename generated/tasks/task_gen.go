@@ -121,7 +121,7 @@ type Task struct {
 	DurationPlan b24.Int `json:"durationPlan"`
 	// Spent (actual)
 	DurationFact b24.Int                  `json:"durationFact"`
-	Checklist    map[string]TaskChecklist `json:"checklist"`
+	CheckList    map[string]TaskCheckList `json:"checklist"`
 	// DURATION_TYPE
 	DurationType    b24.String `json:"durationType"`
 	IsMuted         b24.Bool   `json:"isMuted"`
@@ -132,11 +132,11 @@ type Task struct {
 	// CRM Entities
 	UfCRMTask json.RawMessage `json:"ufCrmTask"`
 	// Upload Files
-	UfTaskWebdavFiles json.RawMessage `json:"ufTaskWebdavFiles"`
+	UfTaskWebDavFiles json.RawMessage `json:"ufTaskWebdavFiles"`
 	UfMailMessage     json.RawMessage `json:"ufMailMessage"`
 	// New Task Field
 	UfNewTasksField              b24.String                     `json:"UF_NEW_TASKS_FIELD"`
-	DescriptionInBbcode          b24.String                     `json:"descriptionInBbcode"`
+	DescriptionInBbCode          b24.String                     `json:"descriptionInBbcode"`
 	Group                        TaskGroup                      `json:"group"`
 	Creator                      TaskCreator                    `json:"creator"`
 	Responsible                  TaskResponsible                `json:"responsible"`
@@ -184,8 +184,8 @@ func (v Task) Input() TaskInput {
 	return in
 }
 
-// TaskChecklist is the checklist value of tasks.task.
-type TaskChecklist struct {
+// TaskCheckList is the checklist value of tasks.task.
+type TaskCheckList struct {
 	ID               b24.String          `json:"id"`
 	TaskID           b24.String          `json:"taskId"`
 	CreatedBy        b24.String          `json:"createdBy"`
@@ -196,11 +196,11 @@ type TaskChecklist struct {
 	IsImportant      b24.String          `json:"isImportant"`
 	ToggledBy        json.RawMessage     `json:"toggledBy"`
 	ToggledDate      json.RawMessage     `json:"toggledDate"`
-	UfChecklistFiles b24.Bool            `json:"ufChecklistFiles"`
+	UfCheckListFiles b24.Bool            `json:"ufChecklistFiles"`
 	Members          json.RawMessage     `json:"members"`
 	Attachments      json.RawMessage     `json:"attachments"`
 	EntityID         b24.String          `json:"entityId"`
-	Action           TaskChecklistAction `json:"action"`
+	Action           TaskCheckListAction `json:"action"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -208,19 +208,19 @@ type TaskChecklist struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskChecklist) UnmarshalJSON(data []byte) error {
-	type plain TaskChecklist
+func (v *TaskCheckList) UnmarshalJSON(data []byte) error {
+	type plain TaskCheckList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskChecklist) MarshalJSON() ([]byte, error) {
-	type plain TaskChecklist
+func (v TaskCheckList) MarshalJSON() ([]byte, error) {
+	type plain TaskCheckList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskChecklistAction is the action value of tasks.task.
-type TaskChecklistAction struct {
+// TaskCheckListAction is the action value of tasks.task.
+type TaskCheckListAction struct {
 	Modify        b24.Bool `json:"modify"`
 	Remove        b24.Bool `json:"remove"`
 	Toggle        b24.Bool `json:"toggle"`
@@ -233,14 +233,14 @@ type TaskChecklistAction struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskChecklistAction) UnmarshalJSON(data []byte) error {
-	type plain TaskChecklistAction
+func (v *TaskCheckListAction) UnmarshalJSON(data []byte) error {
+	type plain TaskCheckListAction
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskChecklistAction) MarshalJSON() ([]byte, error) {
-	type plain TaskChecklistAction
+func (v TaskCheckListAction) MarshalJSON() ([]byte, error) {
+	type plain TaskCheckListAction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -336,13 +336,13 @@ type TaskAction struct {
 	Renew             b24.Bool              `json:"renew"`
 	Create            b24.Bool              `json:"create"`
 	ChangeDeadline    b24.Bool              `json:"changeDeadline"`
-	ChecklistAddItems b24.Bool              `json:"checklistAddItems"`
+	CheckListAddItems b24.Bool              `json:"checklistAddItems"`
 	AddFavorite       b24.Bool              `json:"addFavorite"`
 	DeleteFavorite    b24.Bool              `json:"deleteFavorite"`
 	Rate              b24.Bool              `json:"rate"`
 	Take              b24.Bool              `json:"take"`
 	EditOriginator    b24.Bool              `json:"edit.originator"`
-	Checklist         TaskActionChecklist   `json:"checklist"`
+	CheckList         TaskActionCheckList   `json:"checklist"`
 	ElapsedTime       TaskActionElapsedTime `json:"elapsedtime"`
 	Dayplan           TaskActionDayplan     `json:"dayplan"`
 	EditPlan          b24.Bool              `json:"edit.plan"`
@@ -365,8 +365,8 @@ func (v TaskAction) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskActionChecklist is the checklist value of tasks.task.
-type TaskActionChecklist struct {
+// TaskActionCheckList is the checklist value of tasks.task.
+type TaskActionCheckList struct {
 	Reorder b24.Bool `json:"reorder"`
 	Add     b24.Bool `json:"add"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -376,14 +376,14 @@ type TaskActionChecklist struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskActionChecklist) UnmarshalJSON(data []byte) error {
-	type plain TaskActionChecklist
+func (v *TaskActionCheckList) UnmarshalJSON(data []byte) error {
+	type plain TaskActionCheckList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskActionChecklist) MarshalJSON() ([]byte, error) {
-	type plain TaskActionChecklist
+func (v TaskActionCheckList) MarshalJSON() ([]byte, error) {
+	type plain TaskActionCheckList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -927,7 +927,7 @@ type TaskInput struct {
 	DurationPlan b24.Opt[b24.Int] `json:"DURATION_PLAN,omitzero"`
 	// Spent (actual)
 	DurationFact b24.Opt[b24.Int]              `json:"DURATION_FACT,omitzero"`
-	Checklist    map[string]TaskInputChecklist `json:"CHECKLIST,omitzero"`
+	CheckList    map[string]TaskInputCheckList `json:"CHECKLIST,omitzero"`
 	// DURATION_TYPE
 	DurationType    b24.Opt[string]   `json:"DURATION_TYPE,omitzero"`
 	IsMuted         b24.Opt[b24.Bool] `json:"IS_MUTED,omitzero"`
@@ -943,7 +943,7 @@ type TaskInput struct {
 	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
-	UfTaskWebdavFiles any `json:"UF_TASK_WEBDAV_FILES,omitzero"`
+	UfTaskWebDavFiles any `json:"UF_TASK_WEBDAV_FILES,omitzero"`
 	UfMailMessage     any `json:"UF_MAIL_MESSAGE,omitzero"`
 	// New Task Field
 	UfNewTasksField b24.Opt[string] `json:"UF_NEW_TASKS_FIELD,omitzero"`
@@ -965,8 +965,8 @@ func (v TaskInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskInputChecklist is the CHECKLIST value of tasks.task.
-type TaskInputChecklist struct {
+// TaskInputCheckList is the CHECKLIST value of tasks.task.
+type TaskInputCheckList struct {
 	ID               b24.Opt[string]           `json:"id,omitzero"`
 	TaskID           b24.Opt[string]           `json:"taskId,omitzero"`
 	CreatedBy        b24.Opt[string]           `json:"createdBy,omitzero"`
@@ -977,29 +977,29 @@ type TaskInputChecklist struct {
 	IsImportant      b24.Opt[string]           `json:"isImportant,omitzero"`
 	ToggledBy        any                       `json:"toggledBy,omitzero"`
 	ToggledDate      any                       `json:"toggledDate,omitzero"`
-	UfChecklistFiles b24.Opt[bool]             `json:"ufChecklistFiles,omitzero"`
+	UfCheckListFiles b24.Opt[bool]             `json:"ufChecklistFiles,omitzero"`
 	Members          []any                     `json:"members,omitzero"`
 	Attachments      []any                     `json:"attachments,omitzero"`
 	EntityID         b24.Opt[string]           `json:"entityId,omitzero"`
-	Action           *TaskInputChecklistAction `json:"action,omitzero"`
+	Action           *TaskInputCheckListAction `json:"action,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskInputChecklist) UnmarshalJSON(data []byte) error {
-	type plain TaskInputChecklist
+func (v *TaskInputCheckList) UnmarshalJSON(data []byte) error {
+	type plain TaskInputCheckList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskInputChecklist) MarshalJSON() ([]byte, error) {
-	type plain TaskInputChecklist
+func (v TaskInputCheckList) MarshalJSON() ([]byte, error) {
+	type plain TaskInputCheckList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskInputChecklistAction is the action value of tasks.task.
-type TaskInputChecklistAction struct {
+// TaskInputCheckListAction is the action value of tasks.task.
+type TaskInputCheckListAction struct {
 	Modify        b24.Opt[bool] `json:"modify,omitzero"`
 	Remove        b24.Opt[bool] `json:"remove,omitzero"`
 	Toggle        b24.Opt[bool] `json:"toggle,omitzero"`
@@ -1010,14 +1010,14 @@ type TaskInputChecklistAction struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskInputChecklistAction) UnmarshalJSON(data []byte) error {
-	type plain TaskInputChecklistAction
+func (v *TaskInputCheckListAction) UnmarshalJSON(data []byte) error {
+	type plain TaskInputCheckListAction
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskInputChecklistAction) MarshalJSON() ([]byte, error) {
-	type plain TaskInputChecklistAction
+func (v TaskInputCheckListAction) MarshalJSON() ([]byte, error) {
+	type plain TaskInputCheckListAction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1320,9 +1320,9 @@ const (
 	// TaskKeyUfNewTasksField is "UF_NEW_TASKS_FIELD", the key of
 	// Task.UfNewTasksField in requests.
 	TaskKeyUfNewTasksField b24.TextKey = "UF_NEW_TASKS_FIELD"
-	// TaskKeyDescriptionInBbcode is "descriptionInBbcode", the key of
-	// Task.DescriptionInBbcode in requests.
-	TaskKeyDescriptionInBbcode b24.TextKey = "descriptionInBbcode"
+	// TaskKeyDescriptionInBbCode is "descriptionInBbcode", the key of
+	// Task.DescriptionInBbCode in requests.
+	TaskKeyDescriptionInBbCode b24.TextKey = "descriptionInBbcode"
 	// TaskKeyLengthDeadline is "lengthDeadline", the key of Task.LengthDeadline in
 	// requests.
 	TaskKeyLengthDeadline b24.TextKey = "lengthDeadline"
@@ -1349,6 +1349,1891 @@ const (
 	// TaskKeyChatID is "chatId", the key of Task.ChatID in requests.
 	TaskKeyChatID b24.OrderedKey[int64] = "chatId"
 )
+
+// TaskV3 is one task of tasks.task, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (tasks-task-get-rest-v3, tasks-task-list-rest-v3, tasks-task-add-rest-v3,
+// tasks-task-update-rest-v3), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type TaskV3 struct {
+	// Task identifier
+	ID b24.Int `json:"id"`
+	// Task title, a required field for creating a task
+	Title b24.String `json:"title"`
+	// Task description
+	Description b24.String `json:"description"`
+	// Creator identifier, a required field for creating a task
+	CreatorID b24.Int `json:"creatorId"`
+	// Creator. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	Creator TaskV3CreatorRecord `json:"creator"`
+	// Creation date in ISO-8601 format
+	Created b24.Time `json:"created"`
+	// Assignee identifier, a required field for creating a task
+	ResponsibleID b24.Int `json:"responsibleId"`
+	// Assignee. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	Responsible TaskV3ResponsibleRecord `json:"responsible"`
+	// Deadline in ISO-8601 format, for example, 2025-12-31T23:59:59+02:00
+	Deadline b24.Time `json:"deadline"`
+	// Task control by the creator. Possible values: Y — enabled N — disabled,
+	// default value
+	NeedsControl b24.Bool `json:"needsControl"`
+	// Planned start date in ISO-8601 format, for example,
+	// 2025-12-31T06:00:00+02:00
+	StartPlan b24.Time `json:"startPlan"`
+	// Planned end date in ISO-8601 format, for example, 2025-12-31T18:00:00+02:00
+	EndPlan b24.Time `json:"endPlan"`
+	// Identifiers of checklist items. To work with checklists, use the methods
+	// task.checklistitem.*
+	CheckList json.RawMessage `json:"checklist"`
+	// Group/project identifier. To work with groups, use the methods sonet_group.*
+	GroupID b24.Int `json:"groupId"`
+	// Group/project. An object of type group. Use for data requests in the select
+	// parameter of tasks.task.get
+	Group TaskV3GroupRecord `json:"group"`
+	// Stage identifier. Use if the task is in a group/project
+	StageID b24.Int `json:"stageId"`
+	// Stage. An object of type stage. Use for data requests in the select
+	// parameter of tasks.task.get
+	Stage TaskV3StageRecord `json:"stage"`
+	// Epic identifier. To work with epics, use the methods tasks.api.scrum.epic.*
+	EpicID b24.Int `json:"epicId"`
+	// Story points. To update a Scrum task, use the method
+	// tasks.api.scrum.task.update
+	StoryPoints b24.Int `json:"storyPoints"`
+	// Flow identifier. To work with flows, use the methods tasks.flow.Flow.*
+	FlowID b24.Int `json:"flowId"`
+	// Flow. An object of type flow. Use for data requests in the select parameter
+	// of tasks.task.get
+	Flow TaskV3FlowRecord `json:"flow"`
+	// Task priority. Possible values:
+	//
+	//   - high — high
+	//   - average — average
+	//   - low — low
+	Priority TaskV3PriorityValue `json:"priority"`
+	// Task status. Possible values:
+	//
+	//   - pending — waiting for execution
+	//   - in_progress — in progress
+	//   - supposedly_completed — awaiting control
+	//   - completed — completed
+	//   - deferred — deferred
+	//   - declined — declined
+	Status TaskV3StatusValue `json:"status"`
+	// Status change date in ISO 8601 format
+	StatusChanged b24.Time `json:"statusChanged"`
+	// List of user identifiers — participants in the methods for creating or
+	// updating a task. An array of objects of type user. Use for data requests in
+	// the select parameter of tasks.task.get
+	Accomplices []TaskV3AccomplicesRecord `json:"accomplices"`
+	// List of user identifiers — auditors of the task in the methods for
+	// creating or updating a task. An array of objects of type user. Use for data
+	// requests in the select parameter of tasks.task.get
+	Auditors []TaskV3AuditorsRecord `json:"auditors"`
+	// Parent task identifier. Has a value of null if there is no parent task
+	ParentID b24.Int `json:"parentId"`
+	// Parent task. An object of type task. Use for data requests in the select
+	// parameter of tasks.task.get
+	Parent json.RawMessage `json:"parent"`
+	// Indicates the presence of a checklist. The field is automatically updated
+	ContainsCheckList b24.Bool `json:"containsChecklist"`
+	// Indicates the presence of subtasks. The field is automatically updated
+	ContainsSubTasks b24.Bool `json:"containsSubTasks"`
+	// Indicates the presence of related tasks. The field is automatically updated
+	ContainsRelatedTasks b24.Bool `json:"containsRelatedTasks"`
+	// Indicates the presence of Gantt links. The field is automatically updated
+	ContainsGanttLinks b24.Bool `json:"containsGanttLinks"`
+	// Indicates the presence of integrations. The field is automatically updated
+	ContainsPlacements b24.Bool `json:"containsPlacements"`
+	// Indicates the presence of results. The field is automatically updated
+	ContainsResults b24.Bool `json:"containsResults"`
+	// Number of reminders for the task. The field is automatically updated
+	NumberOfReminders b24.Int `json:"numberOfReminders"`
+	// Task chat identifier. To work with the task chat, use the methods
+	// im.message.*
+	ChatID b24.Int `json:"chatId"`
+	// Task chat. An object of type task chat. Use for data requests in the select
+	// parameter of tasks.task.get
+	Chat TaskV3ChatRecord `json:"chat"`
+	// Planned duration
+	PlannedDuration b24.Int `json:"plannedDuration"`
+	// Actual duration
+	ActualDuration b24.Int `json:"actualDuration"`
+	// Unit of planned duration. Possible values: secs, mins, hours, days, weeks,
+	// monts, years
+	DurationType b24.String `json:"durationType"`
+	// Start date of execution in ISO 8601 format
+	Started b24.Time `json:"started"`
+	// Time estimate in seconds
+	EstimatedTime b24.Int `json:"estimatedTime"`
+	// Indicates a recurring task. Possible values:
+	//
+	//   - Y — yes, make the task recurring
+	//   - N — do not repeat
+	Replicate b24.Bool `json:"replicate"`
+	// Change date in ISO 8601 format
+	Changed b24.Time `json:"changed"`
+	// Identifier of the user who changed the task
+	ChangedByID b24.Int `json:"changedById"`
+	// Who changed. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	ChangedBy TaskV3ChangedByRecord `json:"changedBy"`
+	// Identifier of the user who changed the status
+	StatusChangedByID b24.Int `json:"statusChangedById"`
+	// Who changed the status. An object of type user. Use for data requests in the
+	// select parameter of tasks.task.get
+	StatusChangedBy TaskV3StatusChangedByRecord `json:"statusChangedBy"`
+	// Identifier of the user who closed the task
+	ClosedByID b24.Int `json:"closedById"`
+	// Who closed. An object of type user. Use for data requests in the select
+	// parameter of tasks.task.get
+	ClosedBy TaskV3ClosedByRecord `json:"closedBy"`
+	// Closing date in ISO 8601 format
+	Closed b24.Time `json:"closed"`
+	// Date of last activity in ISO 8601 format
+	Activity b24.Time `json:"activity"`
+	// Task GUID identifier
+	GUID b24.String `json:"guid"`
+	// External identifier
+	XMLID b24.String `json:"xmlId"`
+	// Exchange identifier
+	ExchangeID b24.String `json:"exchangeId"`
+	// Date of modification in Exchange
+	ExchangeModified b24.String `json:"exchangeModified"`
+	// Version of synchronization with Outlook
+	OutlookVersion b24.Int `json:"outlookVersion"`
+	// Task rating. Possible values: N — negative P — positive null — unrated
+	Mark b24.String `json:"mark"`
+	// Allowed to change the deadline. Possible values:
+	//
+	//   - Y — allowed
+	//   - N — not allowed
+	AllowsChangeDeadline b24.Bool `json:"allowsChangeDeadline"`
+	// Time tracking enabled for the task. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — not enabled
+	AllowsTimeTracking b24.Bool `json:"allowsTimeTracking"`
+	// Consider working hours. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	MatchesWorkTime b24.Bool `json:"matchesWorkTime"`
+	// Add to report. Possible values:
+	//
+	//   - Y — add
+	//   - N — do not add
+	AddInReport b24.Bool `json:"addInReport"`
+	// Indicates "base task with subtasks". Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsMultitask b24.Bool `json:"isMultitask"`
+	// Site identifier
+	SiteID b24.String `json:"siteId"`
+	// Identifier of the template if the task was created from a template
+	ForkedByTemplateID b24.Int `json:"forkedByTemplateId"`
+	// Task template. An object of type template. Use for data requests in the
+	// select parameter of tasks.task.get
+	ForkedByTemplate TaskV3ForkedByTemplateRecord `json:"forkedByTemplate"`
+	// Date after which the deadline cannot be changed, in ISO 8601 format
+	MaxDeadlineChangeDate b24.Time `json:"maxDeadlineChangeDate"`
+	// Maximum number of deadline extensions
+	MaxDeadlineChanges b24.Int `json:"maxDeadlineChanges"`
+	// Require a reason when changing the deadline. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	RequireDeadlineChangeReason b24.Bool `json:"requireDeadlineChangeReason"`
+	// Link to the task
+	Link b24.String `json:"link"`
+	// Array of actions that the user can perform with the task
+	Rights TaskV3RightsRecord `json:"rights"`
+	// Link to the archive for downloading all task files
+	ArchiveLink b24.String `json:"archiveLink"`
+	// Array of identifiers of related CRM objects in the format:
+	//
+	//   - L_XX — lead,
+	//   - D_XX — deal
+	//   - C_XX — contact
+	//   - CO_XX — company
+	//   - SI_XX — invoice
+	//   - TXX_XX — SPA
+	CRMItemIDs json.RawMessage `json:"crmItemIds"`
+	// Identifier of the email from which the task was created
+	EmailID b24.Int `json:"emailId"`
+	// Email from which the task was created. An object of type email. Use for data
+	// requests in the select parameter of tasks.task.get
+	Email TaskV3EmailRecord `json:"email"`
+	// Time tracking. An object of type time tracking. Use for data requests in the
+	// select parameter of tasks.task.get
+	ElapsedTime TaskV3ElapsedTimeRecord `json:"elapsedTime"`
+	// Require a result. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	RequireResult b24.Bool `json:"requireResult"`
+	// Consider subtasks deadlines. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	MatchesSubTasksTime b24.Bool `json:"matchesSubTasksTime"`
+	// Auto-completion of subtasks. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	AutocompleteSubTasks b24.Bool `json:"autocompleteSubTasks"`
+	// Allowed to change planned dates. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	AllowsChangeDatePlan b24.Bool `json:"allowsChangeDatePlan"`
+	// Indicates "in favorites". The field returns an array containing the ID of
+	// the current user if their setting is active "inFavorite": [29]
+	InFavorite json.RawMessage `json:"inFavorite"`
+	// Indicates "task pinned". The field returns an array containing the ID of the
+	// current user if their setting is active "inPin": [29]
+	InPin json.RawMessage `json:"inPin"`
+	// Indicates "task pinned in group". The field returns an array containing the
+	// ID of the current user if their setting is active "inGroupPin": [29]
+	InGroupPin json.RawMessage `json:"inGroupPin"`
+	// Indicates "mute". The field returns an array containing the ID of the
+	// current user if their setting is active "inMute": [29]
+	InMute json.RawMessage `json:"inMute"`
+	// Source of the task. An object source. Use for data requests in the select
+	// parameter of tasks.task.get
+	Source TaskV3SourceRecord `json:"source"`
+	// Dependencies on tasks
+	DependsOn json.RawMessage `json:"dependsOn"`
+	// Task creation scenario. Possible values:
+	//
+	//   - default — default value
+	//   - crm — CRM
+	//   - mobile — mobile application
+	//   - voice — audio task AI
+	//   - video — video task AI
+	Scenarios     json.RawMessage `json:"scenarios"`
+	FileIDs       json.RawMessage `json:"fileIds"`
+	DeadlineCount json.RawMessage `json:"deadlineCount"`
+	DeclineReason json.RawMessage `json:"declineReason"`
+	ForumTopicID  b24.Int         `json:"forumTopicId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3) UnmarshalJSON(data []byte) error {
+	type plain TaskV3
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3) MarshalJSON() ([]byte, error) {
+	type plain TaskV3
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// TaskV3Input takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; TaskV3Input.SendUnchanged sends them all.
+func (v TaskV3) Input() TaskV3Input {
+	var in TaskV3Input
+	b24.FillInput(v, &in)
+	return in
+}
+
+// TaskV3CreatorRecord is the creator value of tasks.task.
+type TaskV3CreatorRecord struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskV3CreatorRecordImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3CreatorRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3CreatorRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3CreatorRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3CreatorRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3CreatorRecordImage is the image value of tasks.task.
+type TaskV3CreatorRecordImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3CreatorRecordImage) UnmarshalJSON(data []byte) error {
+	type plain TaskV3CreatorRecordImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3CreatorRecordImage) MarshalJSON() ([]byte, error) {
+	type plain TaskV3CreatorRecordImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ResponsibleRecord is the responsible value of tasks.task.
+type TaskV3ResponsibleRecord struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskV3ResponsibleRecordImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ResponsibleRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ResponsibleRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ResponsibleRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ResponsibleRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ResponsibleRecordImage is the image value of tasks.task.
+type TaskV3ResponsibleRecordImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ResponsibleRecordImage) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ResponsibleRecordImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ResponsibleRecordImage) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ResponsibleRecordImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3GroupRecord is the group value of tasks.task.
+type TaskV3GroupRecord struct {
+	// Group identifier
+	ID b24.Int `json:"id"`
+	// Group name
+	Name b24.String `json:"name"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskV3GroupRecordImage `json:"image"`
+	// Group type
+	Type b24.String `json:"type"`
+	// Visibility indicator
+	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3GroupRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3GroupRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3GroupRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3GroupRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3GroupRecordImage is the image value of tasks.task.
+type TaskV3GroupRecordImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3GroupRecordImage) UnmarshalJSON(data []byte) error {
+	type plain TaskV3GroupRecordImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3GroupRecordImage) MarshalJSON() ([]byte, error) {
+	type plain TaskV3GroupRecordImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3StageRecord is the stage value of tasks.task.
+type TaskV3StageRecord struct {
+	// Stage identifier
+	ID b24.Int `json:"id"`
+	// Stage title
+	Title b24.String `json:"title"`
+	// Stage color
+	Color b24.String `json:"color"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3StageRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3StageRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3StageRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3StageRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3FlowRecord is the flow value of tasks.task.
+type TaskV3FlowRecord struct {
+	// Flow identifier
+	ID b24.Int `json:"id"`
+	// Flow name
+	Name b24.String `json:"name"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3FlowRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3FlowRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3FlowRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3FlowRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3AccomplicesRecord is the accomplices value of tasks.task.
+type TaskV3AccomplicesRecord struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskV3AccomplicesRecordImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3AccomplicesRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3AccomplicesRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3AccomplicesRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3AccomplicesRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3AccomplicesRecordImage is the image value of tasks.task.
+type TaskV3AccomplicesRecordImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3AccomplicesRecordImage) UnmarshalJSON(data []byte) error {
+	type plain TaskV3AccomplicesRecordImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3AccomplicesRecordImage) MarshalJSON() ([]byte, error) {
+	type plain TaskV3AccomplicesRecordImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3AuditorsRecord is the auditors value of tasks.task.
+type TaskV3AuditorsRecord struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskV3AuditorsRecordImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3AuditorsRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3AuditorsRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3AuditorsRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3AuditorsRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3AuditorsRecordImage is the image value of tasks.task.
+type TaskV3AuditorsRecordImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3AuditorsRecordImage) UnmarshalJSON(data []byte) error {
+	type plain TaskV3AuditorsRecordImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3AuditorsRecordImage) MarshalJSON() ([]byte, error) {
+	type plain TaskV3AuditorsRecordImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ChatRecord is the chat value of tasks.task.
+type TaskV3ChatRecord struct {
+	// Chat element identifier
+	ID b24.Int `json:"id"`
+	// Chat object identifier
+	EntityID b24.Int `json:"entityId"`
+	// Chat object type
+	EntityType b24.String `json:"entityType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ChatRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ChatRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ChatRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ChatRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ChangedByRecord is the changedBy value of tasks.task.
+type TaskV3ChangedByRecord struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskV3ChangedByRecordImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ChangedByRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ChangedByRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ChangedByRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ChangedByRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ChangedByRecordImage is the image value of tasks.task.
+type TaskV3ChangedByRecordImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ChangedByRecordImage) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ChangedByRecordImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ChangedByRecordImage) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ChangedByRecordImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3StatusChangedByRecord is the statusChangedBy value of tasks.task.
+type TaskV3StatusChangedByRecord struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskV3StatusChangedByRecordImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3StatusChangedByRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3StatusChangedByRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3StatusChangedByRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3StatusChangedByRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3StatusChangedByRecordImage is the image value of tasks.task.
+type TaskV3StatusChangedByRecordImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3StatusChangedByRecordImage) UnmarshalJSON(data []byte) error {
+	type plain TaskV3StatusChangedByRecordImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3StatusChangedByRecordImage) MarshalJSON() ([]byte, error) {
+	type plain TaskV3StatusChangedByRecordImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ClosedByRecord is the closedBy value of tasks.task.
+type TaskV3ClosedByRecord struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskV3ClosedByRecordImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ClosedByRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ClosedByRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ClosedByRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ClosedByRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ClosedByRecordImage is the image value of tasks.task.
+type TaskV3ClosedByRecordImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ClosedByRecordImage) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ClosedByRecordImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ClosedByRecordImage) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ClosedByRecordImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ForkedByTemplateRecord is the forkedByTemplate value of tasks.task.
+type TaskV3ForkedByTemplateRecord struct {
+	// Template identifier
+	ID b24.Int `json:"id"`
+	// An object of type task. Use for data requests in the select parameter of
+	// tasks.task.get
+	Task json.RawMessage `json:"task"`
+	// Title
+	Title b24.String `json:"title"`
+	// Description
+	Description b24.String `json:"description"`
+	// An object of type user. Use for data requests in the select parameter of
+	// tasks.task.get
+	Creator TaskV3ForkedByTemplateRecordCreator `json:"creator"`
+	// Collection of responsible persons
+	ResponsibleCollection json.RawMessage `json:"responsibleCollection"`
+	// Deadline shift
+	DeadlineAfterTs b24.Int `json:"deadlineAfterTs"`
+	// Planned start date
+	StartDatePlanTs b24.Int `json:"startDatePlanTs"`
+	// Planned end date
+	EndDatePlanTs b24.Int `json:"endDatePlanTs"`
+	// Task repetition from the template
+	Replicate b24.Bool `json:"replicate"`
+	// Array of checklist item identifiers
+	CheckList json.RawMessage `json:"checklist"`
+	// An object of type group. Use for data requests in the select parameter of
+	// tasks.task.get
+	Group TaskV3ForkedByTemplateRecordGroup `json:"group"`
+	// Priority
+	Priority b24.String `json:"priority"`
+	// Participants
+	Accomplices json.RawMessage `json:"accomplices"`
+	// Auditors
+	Auditors json.RawMessage `json:"auditors"`
+	// Parent template. An object of type task template
+	Parent json.RawMessage `json:"parent"`
+	// An object of replication parameters. Use for data requests in the select
+	// parameter of tasks.task.get
+	ReplicateParams TaskV3ForkedByTemplateRecordReplicateParams `json:"replicateParams"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ForkedByTemplateRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ForkedByTemplateRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ForkedByTemplateRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ForkedByTemplateRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ForkedByTemplateRecordCreator is the creator value of tasks.task.
+type TaskV3ForkedByTemplateRecordCreator struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User name
+	Name b24.String `json:"name"`
+	// User role
+	Role b24.String `json:"role"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskV3ForkedByTemplateRecordCreatorImage `json:"image"`
+	// Gender
+	Gender b24.String `json:"gender"`
+	// Email
+	Email b24.String `json:"email"`
+	// External auth ID
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User rights
+	Rights json.RawMessage `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ForkedByTemplateRecordCreator) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ForkedByTemplateRecordCreator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ForkedByTemplateRecordCreator) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ForkedByTemplateRecordCreator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ForkedByTemplateRecordCreatorImage is the image value of tasks.task.
+type TaskV3ForkedByTemplateRecordCreatorImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ForkedByTemplateRecordCreatorImage) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ForkedByTemplateRecordCreatorImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ForkedByTemplateRecordCreatorImage) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ForkedByTemplateRecordCreatorImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ForkedByTemplateRecordGroup is the group value of tasks.task.
+type TaskV3ForkedByTemplateRecordGroup struct {
+	// Group identifier
+	ID b24.Int `json:"id"`
+	// Group name
+	Name b24.String `json:"name"`
+	// An object of type file. Use for data requests in the select parameter of
+	// tasks.task.get
+	Image TaskV3ForkedByTemplateRecordGroupImage `json:"image"`
+	// Group type
+	Type b24.String `json:"type"`
+	// Visibility indicator
+	IsVisible b24.Bool `json:"isVisible"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ForkedByTemplateRecordGroup) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ForkedByTemplateRecordGroup
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ForkedByTemplateRecordGroup) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ForkedByTemplateRecordGroup
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ForkedByTemplateRecordGroupImage is the image value of tasks.task.
+type TaskV3ForkedByTemplateRecordGroupImage struct {
+	// File identifier
+	ID b24.Int `json:"id"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// File name
+	Name b24.String `json:"name"`
+	// Width
+	Width b24.Int `json:"width"`
+	// Height
+	Height b24.Int `json:"height"`
+	// Size
+	Size b24.Int `json:"size"`
+	// Subdirectory
+	SubDir b24.String `json:"subDir"`
+	// MIME type
+	ContentType b24.String `json:"contentType"`
+	// File data
+	File json.RawMessage `json:"file"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ForkedByTemplateRecordGroupImage) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ForkedByTemplateRecordGroupImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ForkedByTemplateRecordGroupImage) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ForkedByTemplateRecordGroupImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ForkedByTemplateRecordReplicateParams is the replicateParams value of
+// tasks.task.
+type TaskV3ForkedByTemplateRecordReplicateParams struct {
+	// Frequency
+	Period b24.String `json:"period"`
+	// Every day
+	EveryDay b24.String `json:"everyDay"`
+	// Only working days
+	WorkdayOnly b24.String `json:"workdayOnly"`
+	// Interval in days of the month
+	DailyMonthInterval b24.String `json:"dailyMonthInterval"`
+	// Every week
+	EveryWeek b24.String `json:"everyWeek"`
+	// Type of monthly repetition
+	MonthlyType b24.String `json:"monthlyType"`
+	// Day of the month
+	MonthlyDayNum b24.String `json:"monthlyDayNum"`
+	// First month of the period
+	MonthlyMonthNum1 b24.String `json:"monthlyMonthNum1"`
+	// Week number in the month
+	MonthlyWeekDayNum b24.String `json:"monthlyWeekDayNum"`
+	// Day of the week
+	MonthlyWeekDay b24.String `json:"monthlyWeekDay"`
+	// Second month of the period
+	MonthlyMonthNum2 b24.String `json:"monthlyMonthNum2"`
+	// Type of yearly repetition
+	YearlyType b24.String `json:"yearlyType"`
+	// Day of the month for yearly repetition
+	YearlyDayNum b24.String `json:"yearlyDayNum"`
+	// First month of yearly repetition
+	YearlyMonth1 b24.String `json:"yearlyMonth1"`
+	// Week number for yearly repetition
+	YearlyWeekDayNum b24.String `json:"yearlyWeekDayNum"`
+	// Day of the week for yearly repetition
+	YearlyWeekDay b24.String `json:"yearlyWeekDay"`
+	// Second month of yearly repetition
+	YearlyMonth2 b24.String `json:"yearlyMonth2"`
+	// Time
+	Time b24.String `json:"time"`
+	// Timezone offset
+	TimeZoneOffset b24.String `json:"timezoneOffset"`
+	// Start date of repetition
+	StartDate b24.String `json:"startDate"`
+	// Until what date to repeat
+	RepeatTill b24.String `json:"repeatTill"`
+	// End date of repetition
+	EndDate b24.String `json:"endDate"`
+	// Number of repetitions
+	Times b24.String `json:"times"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ForkedByTemplateRecordReplicateParams) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ForkedByTemplateRecordReplicateParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ForkedByTemplateRecordReplicateParams) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ForkedByTemplateRecordReplicateParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3RightsRecord is the rights value of tasks.task.
+type TaskV3RightsRecord struct {
+	Read                  b24.Bool `json:"read"`
+	Watch                 b24.Bool `json:"watch"`
+	Mute                  b24.Bool `json:"mute"`
+	CreateResult          b24.Bool `json:"createResult"`
+	Edit                  b24.Bool `json:"edit"`
+	Remove                b24.Bool `json:"remove"`
+	Complete              b24.Bool `json:"complete"`
+	Approve               b24.Bool `json:"approve"`
+	Disapprove            b24.Bool `json:"disapprove"`
+	Start                 b24.Bool `json:"start"`
+	Take                  b24.Bool `json:"take"`
+	Delegate              b24.Bool `json:"delegate"`
+	Defer                 b24.Bool `json:"defer"`
+	Renew                 b24.Bool `json:"renew"`
+	Deadline              b24.Bool `json:"deadline"`
+	DatePlan              b24.Bool `json:"datePlan"`
+	ChangeDirector        b24.Bool `json:"changeDirector"`
+	ChangeResponsible     b24.Bool `json:"changeResponsible"`
+	ChangeAccomplices     b24.Bool `json:"changeAccomplices"`
+	Pause                 b24.Bool `json:"pause"`
+	TimeTracking          b24.Bool `json:"timeTracking"`
+	Mark                  b24.Bool `json:"mark"`
+	ChangeStatus          b24.Bool `json:"changeStatus"`
+	Reminder              b24.Bool `json:"reminder"`
+	AddAuditors           b24.Bool `json:"addAuditors"`
+	ElapsedTime           b24.Bool `json:"elapsedTime"`
+	Favorite              b24.Bool `json:"favorite"`
+	CheckListAdd          b24.Bool `json:"checklistAdd"`
+	CheckListEdit         b24.Bool `json:"checklistEdit"`
+	CheckListSave         b24.Bool `json:"checklistSave"`
+	CheckListToggle       b24.Bool `json:"checklistToggle"`
+	Automate              b24.Bool `json:"automate"`
+	ResultEdit            b24.Bool `json:"resultEdit"`
+	CompleteResult        b24.Bool `json:"completeResult"`
+	RemoveResult          b24.Bool `json:"removeResult"`
+	ResultRead            b24.Bool `json:"resultRead"`
+	Admin                 b24.Bool `json:"admin"`
+	CreateSubtask         b24.Bool `json:"createSubtask"`
+	Copy                  b24.Bool `json:"copy"`
+	SaveAsTemplate        b24.Bool `json:"saveAsTemplate"`
+	AttachFile            b24.Bool `json:"attachFile"`
+	DetachFile            b24.Bool `json:"detachFile"`
+	DetachParent          b24.Bool `json:"detachParent"`
+	CreateGanttDependence b24.Bool `json:"createGanttDependence"`
+	Sort                  b24.Bool `json:"sort"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3RightsRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3RightsRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3RightsRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3RightsRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3EmailRecord is the email value of tasks.task.
+type TaskV3EmailRecord struct {
+	// Email ID
+	ID b24.Int `json:"id"`
+	// Task ID
+	TaskID b24.Int `json:"taskId"`
+	// Mailbox ID
+	MailboxID b24.Int `json:"mailboxId"`
+	// Email title
+	Title b24.String `json:"title"`
+	// Email body
+	Body b24.String `json:"body"`
+	// Email sender
+	From b24.String `json:"from"`
+	// Email sending timestamp
+	DateTs b24.Int `json:"dateTs"`
+	// Link to the email
+	Link b24.String `json:"link"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3EmailRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3EmailRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3EmailRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3EmailRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3ElapsedTimeRecord is the elapsedTime value of tasks.task.
+type TaskV3ElapsedTimeRecord struct {
+	// Time tracking record identifier
+	ID b24.Int `json:"id"`
+	// User
+	UserID b24.Int `json:"userId"`
+	// Task
+	TaskID b24.Int `json:"taskId"`
+	// Minutes
+	Minutes b24.Int `json:"minutes"`
+	// Seconds
+	Seconds b24.Int `json:"seconds"`
+	// Source
+	Source b24.String `json:"source"`
+	// Comment
+	Text b24.String `json:"text"`
+	// Creation date
+	CreatedAtTs b24.Int `json:"createdAtTs"`
+	// Start time
+	StartTs b24.Int `json:"startTs"`
+	// End time
+	StopTs b24.Int `json:"stopTs"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3ElapsedTimeRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3ElapsedTimeRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3ElapsedTimeRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3ElapsedTimeRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3SourceRecord is the source value of tasks.task.
+type TaskV3SourceRecord struct {
+	// Source type
+	Type b24.String `json:"type"`
+	// Source data
+	Data json.RawMessage `json:"data"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3SourceRecord) UnmarshalJSON(data []byte) error {
+	type plain TaskV3SourceRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3SourceRecord) MarshalJSON() ([]byte, error) {
+	type plain TaskV3SourceRecord
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3Input is the write form of TaskV3: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra. TaskV3.Input() builds one from a read value that sends only the
+// fields changed after it.
+type TaskV3Input struct {
+	// Task title
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Creator's identifier. You can obtain the employee identifier using the
+	// user.get method.
+	CreatorID b24.Opt[b24.Int] `json:"creatorId,omitzero"`
+	// Executor's identifier. You can obtain the employee identifier using the
+	// user.get method.
+	ResponsibleID b24.Opt[b24.Int] `json:"responsibleId,omitzero"`
+	// Task description
+	Description b24.Opt[string] `json:"description,omitzero"`
+	// Creation date in ISO-8601 format
+	Created b24.Opt[b24.Time] `json:"created,omitzero"`
+	// Deadline in ISO-8601 format, for example, 2025-12-31T23:59:59+02:00
+	Deadline b24.Opt[b24.Time] `json:"deadline,omitzero"`
+	// Task control by the creator. Possible values: Y — enabled N — disabled,
+	// default value
+	NeedsControl b24.Opt[bool] `json:"needsControl,omitzero"`
+	// Planned start date in ISO-8601 format, for example,
+	// 2025-12-31T06:00:00+02:00
+	StartPlan b24.Opt[b24.Time] `json:"startPlan,omitzero"`
+	// Planned end date in ISO-8601 format, for example, 2025-12-31T18:00:00+02:00
+	EndPlan b24.Opt[b24.Time] `json:"endPlan,omitzero"`
+	// Identifiers of checklist items. To work with checklists, use the methods
+	// task.checklistitem.*
+	CheckList []any `json:"checklist,omitzero"`
+	// Group/project identifier. To work with groups, use the methods sonet_group.*
+	GroupID b24.Opt[b24.Int] `json:"groupId,omitzero"`
+	// Stage identifier. Use if the task is in a group/project
+	StageID b24.Opt[b24.Int] `json:"stageId,omitzero"`
+	// Epic identifier. To work with epics, use the methods tasks.api.scrum.epic.*
+	EpicID b24.Opt[b24.Int] `json:"epicId,omitzero"`
+	// Story points. To update a Scrum task, use the method
+	// tasks.api.scrum.task.update
+	StoryPoints b24.Opt[b24.Int] `json:"storyPoints,omitzero"`
+	// Flow identifier. To work with flows, use the methods tasks.flow.Flow.*
+	FlowID b24.Opt[b24.Int] `json:"flowId,omitzero"`
+	// Task priority. Possible values:
+	//
+	//   - high — high
+	//   - average — average
+	//   - low — low
+	Priority b24.Opt[TaskV3PriorityValue] `json:"priority,omitzero"`
+	// Task status. Possible values:
+	//
+	//   - pending — waiting for execution
+	//   - in_progress — in progress
+	//   - supposedly_completed — awaiting control
+	//   - completed — completed
+	//   - deferred — deferred
+	//   - declined — declined
+	Status b24.Opt[TaskV3StatusValue] `json:"status,omitzero"`
+	// Status change date in ISO 8601 format
+	StatusChanged b24.Opt[b24.Time] `json:"statusChanged,omitzero"`
+	// List of user identifiers — participants in the methods for creating or
+	// updating a task. An array of objects of type user. Use for data requests in
+	// the select parameter of tasks.task.get
+	Accomplices []b24.Int `json:"accomplices,omitzero"`
+	// List of user identifiers — auditors of the task in the methods for
+	// creating or updating a task. An array of objects of type user. Use for data
+	// requests in the select parameter of tasks.task.get
+	Auditors []b24.Int `json:"auditors,omitzero"`
+	// Parent task identifier. Has a value of null if there is no parent task
+	ParentID b24.Opt[b24.Int] `json:"parentId,omitzero"`
+	// Task chat identifier. To work with the task chat, use the methods
+	// im.message.*
+	ChatID b24.Opt[b24.Int] `json:"chatId,omitzero"`
+	// Planned duration
+	PlannedDuration b24.Opt[b24.Int] `json:"plannedDuration,omitzero"`
+	// Actual duration
+	ActualDuration b24.Opt[b24.Int] `json:"actualDuration,omitzero"`
+	// Unit of planned duration. Possible values: secs, mins, hours, days, weeks,
+	// monts, years
+	DurationType b24.Opt[string] `json:"durationType,omitzero"`
+	// Start date of execution in ISO 8601 format
+	Started b24.Opt[b24.Time] `json:"started,omitzero"`
+	// Time estimate in seconds
+	EstimatedTime b24.Opt[b24.Int] `json:"estimatedTime,omitzero"`
+	// Indicates a recurring task. Possible values:
+	//
+	//   - Y — yes, make the task recurring
+	//   - N — do not repeat
+	Replicate b24.Opt[bool] `json:"replicate,omitzero"`
+	// Change date in ISO 8601 format
+	Changed b24.Opt[b24.Time] `json:"changed,omitzero"`
+	// Identifier of the user who changed the task
+	ChangedByID b24.Opt[b24.Int] `json:"changedById,omitzero"`
+	// Identifier of the user who changed the status
+	StatusChangedByID b24.Opt[b24.Int] `json:"statusChangedById,omitzero"`
+	// Identifier of the user who closed the task
+	ClosedByID b24.Opt[b24.Int] `json:"closedById,omitzero"`
+	// Closing date in ISO 8601 format
+	Closed b24.Opt[b24.Time] `json:"closed,omitzero"`
+	// Date of last activity in ISO 8601 format
+	Activity b24.Opt[b24.Time] `json:"activity,omitzero"`
+	// Task GUID identifier
+	GUID b24.Opt[string] `json:"guid,omitzero"`
+	// External identifier
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Exchange identifier
+	ExchangeID b24.Opt[string] `json:"exchangeId,omitzero"`
+	// Date of modification in Exchange
+	ExchangeModified b24.Opt[string] `json:"exchangeModified,omitzero"`
+	// Version of synchronization with Outlook
+	OutlookVersion b24.Opt[b24.Int] `json:"outlookVersion,omitzero"`
+	// Task rating. Possible values: N — negative P — positive null — unrated
+	Mark b24.Opt[string] `json:"mark,omitzero"`
+	// Allowed to change the deadline. Possible values:
+	//
+	//   - Y — allowed
+	//   - N — not allowed
+	AllowsChangeDeadline b24.Opt[bool] `json:"allowsChangeDeadline,omitzero"`
+	// Time tracking enabled for the task. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — not enabled
+	AllowsTimeTracking b24.Opt[bool] `json:"allowsTimeTracking,omitzero"`
+	// Consider working hours. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	MatchesWorkTime b24.Opt[bool] `json:"matchesWorkTime,omitzero"`
+	// Add to report. Possible values:
+	//
+	//   - Y — add
+	//   - N — do not add
+	AddInReport b24.Opt[bool] `json:"addInReport,omitzero"`
+	// Indicates "base task with subtasks". Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsMultitask b24.Opt[bool] `json:"isMultitask,omitzero"`
+	// Site identifier
+	SiteID b24.Opt[string] `json:"siteId,omitzero"`
+	// Identifier of the template if the task was created from a template
+	ForkedByTemplateID b24.Opt[b24.Int] `json:"forkedByTemplateId,omitzero"`
+	// Date after which the deadline cannot be changed, in ISO 8601 format
+	MaxDeadlineChangeDate b24.Opt[b24.Time] `json:"maxDeadlineChangeDate,omitzero"`
+	// Maximum number of deadline extensions
+	MaxDeadlineChanges b24.Opt[b24.Int] `json:"maxDeadlineChanges,omitzero"`
+	// Require a reason when changing the deadline. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	RequireDeadlineChangeReason b24.Opt[bool] `json:"requireDeadlineChangeReason,omitzero"`
+	// Link to the task
+	Link b24.Opt[string] `json:"link,omitzero"`
+	// Array of actions that the user can perform with the task
+	Rights []any `json:"rights,omitzero"`
+	// Link to the archive for downloading all task files
+	ArchiveLink b24.Opt[string] `json:"archiveLink,omitzero"`
+	// Array of identifiers of related CRM objects in the format:
+	//
+	//   - L_XX — lead,
+	//   - D_XX — deal
+	//   - C_XX — contact
+	//   - CO_XX — company
+	//   - SI_XX — invoice
+	//   - TXX_XX — SPA
+	CRMItemIDs []any `json:"crmItemIds,omitzero"`
+	// Identifier of the email from which the task was created
+	EmailID b24.Opt[b24.Int] `json:"emailId,omitzero"`
+	// Require a result. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	RequireResult b24.Opt[bool] `json:"requireResult,omitzero"`
+	// Consider subtasks deadlines. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	MatchesSubTasksTime b24.Opt[bool] `json:"matchesSubTasksTime,omitzero"`
+	// Auto-completion of subtasks. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	AutocompleteSubTasks b24.Opt[bool] `json:"autocompleteSubTasks,omitzero"`
+	// Allowed to change planned dates. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	AllowsChangeDatePlan b24.Opt[bool] `json:"allowsChangeDatePlan,omitzero"`
+	// Indicates "in favorites". The field returns an array containing the ID of
+	// the current user if their setting is active "inFavorite": [29]
+	InFavorite []any `json:"inFavorite,omitzero"`
+	// Indicates "task pinned". The field returns an array containing the ID of the
+	// current user if their setting is active "inPin": [29]
+	InPin []any `json:"inPin,omitzero"`
+	// Indicates "task pinned in group". The field returns an array containing the
+	// ID of the current user if their setting is active "inGroupPin": [29]
+	InGroupPin []any `json:"inGroupPin,omitzero"`
+	// Indicates "mute". The field returns an array containing the ID of the
+	// current user if their setting is active "inMute": [29]
+	InMute []any `json:"inMute,omitzero"`
+	// Dependencies on tasks
+	DependsOn []any `json:"dependsOn,omitzero"`
+	// Task creation scenario. Possible values:
+	//
+	//   - default — default value
+	//   - crm — CRM
+	//   - mobile — mobile application
+	//   - voice — audio task AI
+	//   - video — video task AI
+	Scenarios []any `json:"scenarios,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskV3Input) UnmarshalJSON(data []byte) error {
+	type plain TaskV3Input
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskV3Input) MarshalJSON() ([]byte, error) {
+	type plain TaskV3Input
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskV3PriorityValue is the priority of tasks.task: the constants below are
+// the documented values; others are accepted too.
+type TaskV3PriorityValue string
+
+// The documented values of TaskV3PriorityValue.
+const (
+	// high
+	TaskV3PriorityValueHigh TaskV3PriorityValue = "high"
+	// average
+	TaskV3PriorityValueAverage TaskV3PriorityValue = "average"
+	// low
+	TaskV3PriorityValueLow TaskV3PriorityValue = "low"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskV3PriorityValue) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskV3PriorityValue(s)
+	return nil
+}
+
+// TaskV3StatusValue is the status of tasks.task: the constants below are the
+// documented values; others are accepted too.
+type TaskV3StatusValue string
+
+// The documented values of TaskV3StatusValue.
+const (
+	// waiting for execution
+	TaskV3StatusValuePending TaskV3StatusValue = "pending"
+	// in progress
+	TaskV3StatusValueInProgress TaskV3StatusValue = "in_progress"
+	// awaiting control
+	TaskV3StatusValueSupposedlyCompleted TaskV3StatusValue = "supposedly_completed"
+	// completed
+	TaskV3StatusValueCompleted TaskV3StatusValue = "completed"
+	// deferred
+	TaskV3StatusValueDeferred TaskV3StatusValue = "deferred"
+	// declined
+	TaskV3StatusValueDeclined TaskV3StatusValue = "declined"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskV3StatusValue) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskV3StatusValue(s)
+	return nil
+}
+
+// TaskAccess is one task access of tasks.task.access, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (tasks-task-access-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type TaskAccess struct {
+	Read                  b24.Bool `json:"read"`
+	Watch                 b24.Bool `json:"watch"`
+	Mute                  b24.Bool `json:"mute"`
+	CreateSubtask         b24.Bool `json:"createSubtask"`
+	CreateResult          b24.Bool `json:"createResult"`
+	Edit                  b24.Bool `json:"edit"`
+	Remove                b24.Bool `json:"remove"`
+	Complete              b24.Bool `json:"complete"`
+	Approve               b24.Bool `json:"approve"`
+	Disapprove            b24.Bool `json:"disapprove"`
+	Start                 b24.Bool `json:"start"`
+	Take                  b24.Bool `json:"take"`
+	Delegate              b24.Bool `json:"delegate"`
+	Defer                 b24.Bool `json:"defer"`
+	Renew                 b24.Bool `json:"renew"`
+	Deadline              b24.Bool `json:"deadline"`
+	DatePlan              b24.Bool `json:"datePlan"`
+	ChangeDirector        b24.Bool `json:"changeDirector"`
+	ChangeResponsible     b24.Bool `json:"changeResponsible"`
+	ChangeAccomplices     b24.Bool `json:"changeAccomplices"`
+	Pause                 b24.Bool `json:"pause"`
+	TimeTracking          b24.Bool `json:"timeTracking"`
+	Mark                  b24.Bool `json:"mark"`
+	ChangeStatus          b24.Bool `json:"changeStatus"`
+	Reminder              b24.Bool `json:"reminder"`
+	AddAuditors           b24.Bool `json:"addAuditors"`
+	ElapsedTime           b24.Bool `json:"elapsedTime"`
+	Favorite              b24.Bool `json:"favorite"`
+	CheckListAdd          b24.Bool `json:"checklistAdd"`
+	CheckListEdit         b24.Bool `json:"checklistEdit"`
+	CheckListSave         b24.Bool `json:"checklistSave"`
+	CheckListToggle       b24.Bool `json:"checklistToggle"`
+	Automate              b24.Bool `json:"automate"`
+	ResultEdit            b24.Bool `json:"resultEdit"`
+	CompleteResult        b24.Bool `json:"completeResult"`
+	RemoveResult          b24.Bool `json:"removeResult"`
+	ResultRead            b24.Bool `json:"resultRead"`
+	Admin                 b24.Bool `json:"admin"`
+	Copy                  b24.Bool `json:"copy"`
+	SaveAsTemplate        b24.Bool `json:"saveAsTemplate"`
+	AttachFile            b24.Bool `json:"attachFile"`
+	DetachFile            b24.Bool `json:"detachFile"`
+	DetachParent          b24.Bool `json:"detachParent"`
+	CreateGanttDependence b24.Bool `json:"createGanttDependence"`
+	Sort                  b24.Bool `json:"sort"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAccess) UnmarshalJSON(data []byte) error {
+	type plain TaskAccess
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAccess) MarshalJSON() ([]byte, error) {
+	type plain TaskAccess
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAccessField is one task access field of tasks.task.access.field, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (tasks-task-access-field-get, tasks-task-access-field-list),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type TaskAccessField struct {
+	Name            b24.String      `json:"name"`
+	Type            b24.String      `json:"type"`
+	Title           b24.String      `json:"title"`
+	Description     b24.String      `json:"description"`
+	ValidationRules json.RawMessage `json:"validationRules"`
+	RequiredGroups  json.RawMessage `json:"requiredGroups"`
+	Filterable      b24.Bool        `json:"filterable"`
+	Sortable        b24.Bool        `json:"sortable"`
+	Editable        b24.Bool        `json:"editable"`
+	Multiple        b24.Bool        `json:"multiple"`
+	ElementType     json.RawMessage `json:"elementType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAccessField) UnmarshalJSON(data []byte) error {
+	type plain TaskAccessField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAccessField) MarshalJSON() ([]byte, error) {
+	type plain TaskAccessField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskChatMessageField is one task chat message field of
+// tasks.task.chat.message.field, as the family's methods return it. Its fields
+// are the union of what the family's pages document
+// (tasks-task-chat-message-field-get, tasks-task-chat-message-field-list),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type TaskChatMessageField struct {
+	Name        b24.String      `json:"name"`
+	Type        b24.String      `json:"type"`
+	Title       b24.String      `json:"title"`
+	Description json.RawMessage `json:"description"`
+	Filterable  b24.Bool        `json:"filterable"`
+	Sortable    b24.Bool        `json:"sortable"`
+	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskChatMessageField) UnmarshalJSON(data []byte) error {
+	type plain TaskChatMessageField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskChatMessageField) MarshalJSON() ([]byte, error) {
+	type plain TaskChatMessageField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskField is one task field of tasks.task.field, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (tasks-task-field-get, tasks-task-field-list), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type TaskField struct {
+	Name            b24.String      `json:"name"`
+	Type            b24.String      `json:"type"`
+	Title           b24.String      `json:"title"`
+	Description     b24.String      `json:"description"`
+	ValidationRules json.RawMessage `json:"validationRules"`
+	RequiredGroups  json.RawMessage `json:"requiredGroups"`
+	Filterable      b24.Bool        `json:"filterable"`
+	Sortable        b24.Bool        `json:"sortable"`
+	Editable        b24.Bool        `json:"editable"`
+	Multiple        b24.Bool        `json:"multiple"`
+	ElementType     json.RawMessage `json:"elementType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskField) UnmarshalJSON(data []byte) error {
+	type plain TaskField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskField) MarshalJSON() ([]byte, error) {
+	type plain TaskField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskFileField is one task file field of tasks.task.file.field, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (tasks-task-file-field-get, tasks-task-file-field-list),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type TaskFileField struct {
+	Name        b24.String      `json:"name"`
+	Type        b24.String      `json:"type"`
+	Title       b24.String      `json:"title"`
+	Description json.RawMessage `json:"description"`
+	Filterable  b24.Bool        `json:"filterable"`
+	Sortable    b24.Bool        `json:"sortable"`
+	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskFileField) UnmarshalJSON(data []byte) error {
+	type plain TaskFileField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskFileField) MarshalJSON() ([]byte, error) {
+	type plain TaskFileField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
 
 // TaskAccessFieldGet calls tasks.task.access.field.get (REST 3.0): Get Task
 // Access Field Permissions.
@@ -1434,40 +3319,9 @@ func (p *TaskAccessFieldGetParams) validate() error {
 	return nil
 }
 
-// TaskAccessFieldGetItem is the result of tasks.task.access.field.get.
-type TaskAccessFieldGetItem struct {
-	Name            b24.String      `json:"name"`
-	Type            b24.String      `json:"type"`
-	Title           b24.String      `json:"title"`
-	Description     b24.String      `json:"description"`
-	ValidationRules json.RawMessage `json:"validationRules"`
-	RequiredGroups  json.RawMessage `json:"requiredGroups"`
-	Filterable      b24.Bool        `json:"filterable"`
-	Sortable        b24.Bool        `json:"sortable"`
-	Editable        b24.Bool        `json:"editable"`
-	Multiple        b24.Bool        `json:"multiple"`
-	ElementType     json.RawMessage `json:"elementType"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAccessFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain TaskAccessFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAccessFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain TaskAccessFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskAccessFieldGetResult is the result of tasks.task.access.field.get.
 type TaskAccessFieldGetResult struct {
-	Item *TaskAccessFieldGetItem `json:"item"`
+	Item *TaskAccessField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1550,40 +3404,9 @@ type TaskAccessFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// TaskAccessFieldListItem is one row of tasks.task.access.field.list.
-type TaskAccessFieldListItem struct {
-	Name            b24.String      `json:"name"`
-	Type            b24.String      `json:"type"`
-	Title           b24.String      `json:"title"`
-	Description     b24.String      `json:"description"`
-	ValidationRules json.RawMessage `json:"validationRules"`
-	RequiredGroups  json.RawMessage `json:"requiredGroups"`
-	Filterable      b24.Bool        `json:"filterable"`
-	Sortable        b24.Bool        `json:"sortable"`
-	Editable        b24.Bool        `json:"editable"`
-	Multiple        b24.Bool        `json:"multiple"`
-	ElementType     json.RawMessage `json:"elementType"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAccessFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain TaskAccessFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAccessFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain TaskAccessFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskAccessFieldListResult is the result of tasks.task.access.field.list.
 type TaskAccessFieldListResult struct {
-	Items []TaskAccessFieldListItem `json:"items"`
+	Items []TaskAccessField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1619,11 +3442,11 @@ func (v TaskAccessFieldListResult) MarshalJSON() ([]byte, error) {
 //
 //   - BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION: Add id
 //     to the request body
-func TaskAccessGet(ctx context.Context, c b24.Caller, p TaskAccessGetParams, opts ...b24.CallOption) (*TaskAccessGetResult, error) {
+func TaskAccessGet(ctx context.Context, c b24.Caller, p TaskAccessGetParams, opts ...b24.CallOption) (*TaskAccess, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out TaskAccessGetResult
+	var out TaskAccess
 	if err := b24.Invoke(ctx, c, TaskAccessGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1634,8 +3457,8 @@ func TaskAccessGet(ctx context.Context, c b24.Caller, p TaskAccessGetParams, opt
 // REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does not
 // take it); its result decodes as TaskAccessGet's does. Required parameters
 // are not checked here: the portal reports them.
-func TaskAccessGetCommand(p TaskAccessGetParams) b24.CommandV3[*TaskAccessGetResult] {
-	return b24.CommandV3[*TaskAccessGetResult]{Request: b24.Request{
+func TaskAccessGetCommand(p TaskAccessGetParams) b24.CommandV3[*TaskAccess] {
+	return b24.CommandV3[*TaskAccess]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "tasks.task.access.get",
 		Params:     p,
@@ -1661,71 +3484,6 @@ func (p *TaskAccessGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// TaskAccessGetResult is the result of tasks.task.access.get.
-type TaskAccessGetResult struct {
-	Read                  b24.Bool `json:"read"`
-	Watch                 b24.Bool `json:"watch"`
-	Mute                  b24.Bool `json:"mute"`
-	CreateSubtask         b24.Bool `json:"createSubtask"`
-	CreateResult          b24.Bool `json:"createResult"`
-	Edit                  b24.Bool `json:"edit"`
-	Remove                b24.Bool `json:"remove"`
-	Complete              b24.Bool `json:"complete"`
-	Approve               b24.Bool `json:"approve"`
-	Disapprove            b24.Bool `json:"disapprove"`
-	Start                 b24.Bool `json:"start"`
-	Take                  b24.Bool `json:"take"`
-	Delegate              b24.Bool `json:"delegate"`
-	Defer                 b24.Bool `json:"defer"`
-	Renew                 b24.Bool `json:"renew"`
-	Deadline              b24.Bool `json:"deadline"`
-	DatePlan              b24.Bool `json:"datePlan"`
-	ChangeDirector        b24.Bool `json:"changeDirector"`
-	ChangeResponsible     b24.Bool `json:"changeResponsible"`
-	ChangeAccomplices     b24.Bool `json:"changeAccomplices"`
-	Pause                 b24.Bool `json:"pause"`
-	TimeTracking          b24.Bool `json:"timeTracking"`
-	Mark                  b24.Bool `json:"mark"`
-	ChangeStatus          b24.Bool `json:"changeStatus"`
-	Reminder              b24.Bool `json:"reminder"`
-	AddAuditors           b24.Bool `json:"addAuditors"`
-	ElapsedTime           b24.Bool `json:"elapsedTime"`
-	Favorite              b24.Bool `json:"favorite"`
-	ChecklistAdd          b24.Bool `json:"checklistAdd"`
-	ChecklistEdit         b24.Bool `json:"checklistEdit"`
-	ChecklistSave         b24.Bool `json:"checklistSave"`
-	ChecklistToggle       b24.Bool `json:"checklistToggle"`
-	Automate              b24.Bool `json:"automate"`
-	ResultEdit            b24.Bool `json:"resultEdit"`
-	CompleteResult        b24.Bool `json:"completeResult"`
-	RemoveResult          b24.Bool `json:"removeResult"`
-	ResultRead            b24.Bool `json:"resultRead"`
-	Admin                 b24.Bool `json:"admin"`
-	Copy                  b24.Bool `json:"copy"`
-	SaveAsTemplate        b24.Bool `json:"saveAsTemplate"`
-	AttachFile            b24.Bool `json:"attachFile"`
-	DetachFile            b24.Bool `json:"detachFile"`
-	DetachParent          b24.Bool `json:"detachParent"`
-	CreateGanttDependence b24.Bool `json:"createGanttDependence"`
-	Sort                  b24.Bool `json:"sort"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAccessGetResult) UnmarshalJSON(data []byte) error {
-	type plain TaskAccessGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAccessGetResult) MarshalJSON() ([]byte, error) {
-	type plain TaskAccessGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TaskAdd calls tasks.task.add: Add Task.
@@ -1861,24 +3619,24 @@ func TaskAddV3Command(p TaskAddV3Params) b24.CommandV3[*TaskAddV3Result] {
 type TaskAddV3Params struct {
 	// Task fields. To create a task, fill in the required fields; without them,
 	// the creation operation will not be executed. Required.
-	Fields TaskAddV3ParamsFields `json:"fields"`
+	Fields TaskV3Input `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p *TaskAddV3Params) validate() error {
-	if p.Fields.Title == "" {
+	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "tasks.task.add",
 			Param:  "fields.title",
 		}
 	}
-	if p.Fields.CreatorID == 0 {
+	if !p.Fields.CreatorID.Set {
 		return &b24.RequiredError{
 			Method: "tasks.task.add",
 			Param:  "fields.creatorId",
 		}
 	}
-	if p.Fields.ResponsibleID == 0 {
+	if !p.Fields.ResponsibleID.Set {
 		return &b24.RequiredError{
 			Method: "tasks.task.add",
 			Param:  "fields.responsibleId",
@@ -1887,1425 +3645,9 @@ func (p *TaskAddV3Params) validate() error {
 	return nil
 }
 
-// TaskAddV3ParamsFields is the fields value of tasks.task.add.
-type TaskAddV3ParamsFields struct {
-	// Task title. Required.
-	Title string `json:"title"`
-	// Creator's identifier. You can obtain the employee identifier using the
-	// user.get method. Required.
-	CreatorID b24.Int `json:"creatorId"`
-	// Executor's identifier. You can obtain the employee identifier using the
-	// user.get method. Required.
-	ResponsibleID b24.Int `json:"responsibleId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ParamsFields) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ParamsFields) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3Item is the result of tasks.task.add.
-type TaskAddV3Item struct {
-	// Task identifier
-	ID b24.Int `json:"id"`
-	// Task title, a required field for creating a task
-	Title b24.String `json:"title"`
-	// Task description
-	Description b24.String `json:"description"`
-	// Creator identifier, a required field for creating a task
-	CreatorID b24.Int `json:"creatorId"`
-	// Creator. An object of type user. Use for data requests in the select
-	// parameter of tasks.task.get
-	Creator TaskAddV3ItemCreator `json:"creator"`
-	// Creation date in ISO-8601 format
-	Created b24.Time `json:"created"`
-	// Assignee identifier, a required field for creating a task
-	ResponsibleID b24.Int `json:"responsibleId"`
-	// Assignee. An object of type user. Use for data requests in the select
-	// parameter of tasks.task.get
-	Responsible TaskAddV3ItemResponsible `json:"responsible"`
-	// Deadline in ISO-8601 format, for example, 2025-12-31T23:59:59+02:00
-	Deadline b24.Time `json:"deadline"`
-	// Task control by the creator. Possible values: Y — enabled N — disabled,
-	// default value
-	NeedsControl b24.Bool `json:"needsControl"`
-	// Planned start date in ISO-8601 format, for example,
-	// 2025-12-31T06:00:00+02:00
-	StartPlan b24.Time `json:"startPlan"`
-	// Planned end date in ISO-8601 format, for example, 2025-12-31T18:00:00+02:00
-	EndPlan b24.Time `json:"endPlan"`
-	// Identifiers of checklist items. To work with checklists, use the methods
-	// task.checklistitem.*
-	Checklist json.RawMessage `json:"checklist"`
-	// Group/project identifier. To work with groups, use the methods sonet_group.*
-	GroupID b24.Int `json:"groupId"`
-	// Group/project. An object of type group. Use for data requests in the select
-	// parameter of tasks.task.get
-	Group TaskAddV3ItemGroup `json:"group"`
-	// Stage identifier. Use if the task is in a group/project
-	StageID b24.Int `json:"stageId"`
-	// Stage. An object of type stage. Use for data requests in the select
-	// parameter of tasks.task.get
-	Stage TaskAddV3ItemStage `json:"stage"`
-	// Epic identifier. To work with epics, use the methods tasks.api.scrum.epic.*
-	EpicID b24.Int `json:"epicId"`
-	// Story points. To update a Scrum task, use the method
-	// tasks.api.scrum.task.update
-	StoryPoints b24.Int `json:"storyPoints"`
-	// Flow identifier. To work with flows, use the methods tasks.flow.Flow.*
-	FlowID b24.Int `json:"flowId"`
-	// Flow. An object of type flow. Use for data requests in the select parameter
-	// of tasks.task.get
-	Flow TaskAddV3ItemFlow `json:"flow"`
-	// Task priority. Possible values:
-	//
-	//   - high — high
-	//   - average — average
-	//   - low — low
-	Priority TaskAddV3ItemPriority `json:"priority"`
-	// Task status. Possible values:
-	//
-	//   - pending — waiting for execution
-	//   - in_progress — in progress
-	//   - supposedly_completed — awaiting control
-	//   - completed — completed
-	//   - deferred — deferred
-	//   - declined — declined
-	Status TaskAddV3ItemStatus `json:"status"`
-	// Status change date in ISO 8601 format
-	StatusChanged b24.Time `json:"statusChanged"`
-	// List of user identifiers — participants in the methods for creating or
-	// updating a task. An array of objects of type user. Use for data requests in
-	// the select parameter of tasks.task.get
-	Accomplices TaskAddV3ItemAccomplices `json:"accomplices"`
-	// List of user identifiers — auditors of the task in the methods for
-	// creating or updating a task. An array of objects of type user. Use for data
-	// requests in the select parameter of tasks.task.get
-	Auditors TaskAddV3ItemAuditors `json:"auditors"`
-	// Parent task identifier. Has a value of null if there is no parent task
-	ParentID b24.Int `json:"parentId"`
-	// Parent task. An object of type task. Use for data requests in the select
-	// parameter of tasks.task.get
-	Parent json.RawMessage `json:"parent"`
-	// Indicates the presence of a checklist. The field is automatically updated
-	ContainsChecklist b24.Bool `json:"containsChecklist"`
-	// Indicates the presence of subtasks. The field is automatically updated
-	ContainsSubTasks b24.Bool `json:"containsSubTasks"`
-	// Indicates the presence of related tasks. The field is automatically updated
-	ContainsRelatedTasks b24.Bool `json:"containsRelatedTasks"`
-	// Indicates the presence of Gantt links. The field is automatically updated
-	ContainsGanttLinks b24.Bool `json:"containsGanttLinks"`
-	// Indicates the presence of integrations. The field is automatically updated
-	ContainsPlacements b24.Bool `json:"containsPlacements"`
-	// Indicates the presence of results. The field is automatically updated
-	ContainsResults b24.Bool `json:"containsResults"`
-	// Number of reminders for the task. The field is automatically updated
-	NumberOfReminders b24.Int `json:"numberOfReminders"`
-	// Task chat identifier. To work with the task chat, use the methods
-	// im.message.*
-	ChatID b24.Int `json:"chatId"`
-	// Task chat. An object of type task chat. Use for data requests in the select
-	// parameter of tasks.task.get
-	Chat TaskAddV3ItemChat `json:"chat"`
-	// Planned duration
-	PlannedDuration b24.Int `json:"plannedDuration"`
-	// Actual duration
-	ActualDuration b24.Int `json:"actualDuration"`
-	// Unit of planned duration. Possible values: secs, mins, hours, days, weeks,
-	// monts, years
-	DurationType b24.String `json:"durationType"`
-	// Start date of execution in ISO 8601 format
-	Started b24.Time `json:"started"`
-	// Time estimate in seconds
-	EstimatedTime b24.Int `json:"estimatedTime"`
-	// Indicates a recurring task. Possible values:
-	//
-	//   - Y — yes, make the task recurring
-	//   - N — do not repeat
-	Replicate b24.Bool `json:"replicate"`
-	// Change date in ISO 8601 format
-	Changed b24.Time `json:"changed"`
-	// Identifier of the user who changed the task
-	ChangedByID b24.Int `json:"changedById"`
-	// Who changed. An object of type user. Use for data requests in the select
-	// parameter of tasks.task.get
-	ChangedBy TaskAddV3ItemChangedBy `json:"changedBy"`
-	// Identifier of the user who changed the status
-	StatusChangedByID b24.Int `json:"statusChangedById"`
-	// Who changed the status. An object of type user. Use for data requests in the
-	// select parameter of tasks.task.get
-	StatusChangedBy TaskAddV3ItemStatusChangedBy `json:"statusChangedBy"`
-	// Identifier of the user who closed the task
-	ClosedByID b24.Int `json:"closedById"`
-	// Who closed. An object of type user. Use for data requests in the select
-	// parameter of tasks.task.get
-	ClosedBy TaskAddV3ItemClosedBy `json:"closedBy"`
-	// Closing date in ISO 8601 format
-	Closed b24.Time `json:"closed"`
-	// Date of last activity in ISO 8601 format
-	Activity b24.Time `json:"activity"`
-	// Task GUID identifier
-	GUID b24.String `json:"guid"`
-	// External identifier
-	XMLID b24.String `json:"xmlId"`
-	// Exchange identifier
-	ExchangeID b24.String `json:"exchangeId"`
-	// Date of modification in Exchange
-	ExchangeModified b24.String `json:"exchangeModified"`
-	// Version of synchronization with Outlook
-	OutlookVersion b24.Int `json:"outlookVersion"`
-	// Task rating. Possible values: N — negative P — positive null — unrated
-	Mark b24.String `json:"mark"`
-	// Allowed to change the deadline. Possible values:
-	//
-	//   - Y — allowed
-	//   - N — not allowed
-	AllowsChangeDeadline b24.Bool `json:"allowsChangeDeadline"`
-	// Time tracking enabled for the task. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — not enabled
-	AllowsTimeTracking b24.Bool `json:"allowsTimeTracking"`
-	// Consider working hours. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	MatchesWorkTime b24.Bool `json:"matchesWorkTime"`
-	// Add to report. Possible values:
-	//
-	//   - Y — add
-	//   - N — do not add
-	AddInReport b24.Bool `json:"addInReport"`
-	// Indicates "base task with subtasks". Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsMultitask b24.Bool `json:"isMultitask"`
-	// Site identifier
-	SiteID b24.String `json:"siteId"`
-	// Identifier of the template if the task was created from a template
-	ForkedByTemplateID b24.Int `json:"forkedByTemplateId"`
-	// Task template. An object of type template. Use for data requests in the
-	// select parameter of tasks.task.get
-	ForkedByTemplate TaskAddV3ItemForkedByTemplate `json:"forkedByTemplate"`
-	// Date after which the deadline cannot be changed, in ISO 8601 format
-	MaxDeadlineChangeDate b24.Time `json:"maxDeadlineChangeDate"`
-	// Maximum number of deadline extensions
-	MaxDeadlineChanges b24.Int `json:"maxDeadlineChanges"`
-	// Require a reason when changing the deadline. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	RequireDeadlineChangeReason b24.Bool `json:"requireDeadlineChangeReason"`
-	// Link to the task
-	Link b24.String `json:"link"`
-	// Array of actions that the user can perform with the task
-	Rights TaskAddV3ItemRights `json:"rights"`
-	// Link to the archive for downloading all task files
-	ArchiveLink b24.String `json:"archiveLink"`
-	// Array of identifiers of related CRM objects in the format:
-	//
-	//   - L_XX — lead,
-	//   - D_XX — deal
-	//   - C_XX — contact
-	//   - CO_XX — company
-	//   - SI_XX — invoice
-	//   - TXX_XX — SPA
-	CRMItemIDs []b24.String `json:"crmItemIds"`
-	// Identifier of the email from which the task was created
-	EmailID b24.Int `json:"emailId"`
-	// Email from which the task was created. An object of type email. Use for data
-	// requests in the select parameter of tasks.task.get
-	Email TaskAddV3ItemEmail `json:"email"`
-	// Time tracking. An object of type time tracking. Use for data requests in the
-	// select parameter of tasks.task.get
-	ElapsedTime TaskAddV3ItemElapsedTime `json:"elapsedTime"`
-	// Require a result. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	RequireResult b24.Bool `json:"requireResult"`
-	// Consider subtasks deadlines. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	MatchesSubTasksTime b24.Bool `json:"matchesSubTasksTime"`
-	// Auto-completion of subtasks. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	AutocompleteSubTasks b24.Bool `json:"autocompleteSubTasks"`
-	// Allowed to change planned dates. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	AllowsChangeDatePlan b24.Bool `json:"allowsChangeDatePlan"`
-	// Indicates "in favorites". The field returns an array containing the ID of
-	// the current user if their setting is active "inFavorite": [29]
-	InFavorite json.RawMessage `json:"inFavorite"`
-	// Indicates "task pinned". The field returns an array containing the ID of the
-	// current user if their setting is active "inPin": [29]
-	InPin json.RawMessage `json:"inPin"`
-	// Indicates "task pinned in group". The field returns an array containing the
-	// ID of the current user if their setting is active "inGroupPin": [29]
-	InGroupPin json.RawMessage `json:"inGroupPin"`
-	// Indicates "mute". The field returns an array containing the ID of the
-	// current user if their setting is active "inMute": [29]
-	InMute json.RawMessage `json:"inMute"`
-	// Source of the task. An object source. Use for data requests in the select
-	// parameter of tasks.task.get
-	Source TaskAddV3ItemSource `json:"source"`
-	// Dependencies on tasks
-	DependsOn json.RawMessage `json:"dependsOn"`
-	// Task creation scenario. Possible values:
-	//
-	//   - default — default value
-	//   - crm — CRM
-	//   - mobile — mobile application
-	//   - voice — audio task AI
-	//   - video — video task AI
-	Scenarios     []b24.String    `json:"scenarios"`
-	FileIDs       json.RawMessage `json:"fileIds"`
-	DeadlineCount json.RawMessage `json:"deadlineCount"`
-	DeclineReason json.RawMessage `json:"declineReason"`
-	ForumTopicID  json.RawMessage `json:"forumTopicId"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3Item) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3Item
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3Item) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3Item
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemCreator is the creator value of tasks.task.add.
-type TaskAddV3ItemCreator struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskAddV3ItemCreatorImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemCreator) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemCreator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemCreator) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemCreator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemCreatorImage is the image value of tasks.task.add.
-type TaskAddV3ItemCreatorImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemCreatorImage) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemCreatorImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemCreatorImage) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemCreatorImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemResponsible is the responsible value of tasks.task.add.
-type TaskAddV3ItemResponsible struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskAddV3ItemResponsibleImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemResponsible) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemResponsible
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemResponsible) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemResponsible
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemResponsibleImage is the image value of tasks.task.add.
-type TaskAddV3ItemResponsibleImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemResponsibleImage) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemResponsibleImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemResponsibleImage) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemResponsibleImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemGroup is the group value of tasks.task.add.
-type TaskAddV3ItemGroup struct {
-	// Group identifier
-	ID b24.Int `json:"id"`
-	// Group name
-	Name b24.String `json:"name"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskAddV3ItemGroupImage `json:"image"`
-	// Group type
-	Type b24.String `json:"type"`
-	// Visibility indicator
-	IsVisible b24.Bool `json:"isVisible"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemGroup) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemGroup
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemGroup) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemGroup
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemGroupImage is the image value of tasks.task.add.
-type TaskAddV3ItemGroupImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemGroupImage) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemGroupImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemGroupImage) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemGroupImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemStage is the stage value of tasks.task.add.
-type TaskAddV3ItemStage struct {
-	// Stage identifier
-	ID b24.Int `json:"id"`
-	// Stage title
-	Title b24.String `json:"title"`
-	// Stage color
-	Color b24.String `json:"color"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemStage) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemStage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemStage) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemStage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemFlow is the flow value of tasks.task.add.
-type TaskAddV3ItemFlow struct {
-	// Flow identifier
-	ID b24.Int `json:"id"`
-	// Flow name
-	Name b24.String `json:"name"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemFlow) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemFlow
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemFlow) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemFlow
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemAccomplices is the accomplices value of tasks.task.add.
-type TaskAddV3ItemAccomplices struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskAddV3ItemAccomplicesImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemAccomplices) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemAccomplices
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemAccomplices) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemAccomplices
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemAccomplicesImage is the image value of tasks.task.add.
-type TaskAddV3ItemAccomplicesImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemAccomplicesImage) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemAccomplicesImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemAccomplicesImage) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemAccomplicesImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemAuditors is the auditors value of tasks.task.add.
-type TaskAddV3ItemAuditors struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskAddV3ItemAuditorsImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemAuditors) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemAuditors
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemAuditors) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemAuditors
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemAuditorsImage is the image value of tasks.task.add.
-type TaskAddV3ItemAuditorsImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemAuditorsImage) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemAuditorsImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemAuditorsImage) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemAuditorsImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemChat is the chat value of tasks.task.add.
-type TaskAddV3ItemChat struct {
-	// Chat element identifier
-	ID b24.Int `json:"id"`
-	// Chat object identifier
-	EntityID b24.Int `json:"entityId"`
-	// Chat object type
-	EntityType b24.String `json:"entityType"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemChat) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemChat
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemChat) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemChat
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemChangedBy is the changedBy value of tasks.task.add.
-type TaskAddV3ItemChangedBy struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskAddV3ItemChangedByImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemChangedBy) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemChangedBy
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemChangedBy) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemChangedBy
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemChangedByImage is the image value of tasks.task.add.
-type TaskAddV3ItemChangedByImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemChangedByImage) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemChangedByImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemChangedByImage) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemChangedByImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemStatusChangedBy is the statusChangedBy value of tasks.task.add.
-type TaskAddV3ItemStatusChangedBy struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskAddV3ItemStatusChangedByImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemStatusChangedBy) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemStatusChangedBy
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemStatusChangedBy) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemStatusChangedBy
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemStatusChangedByImage is the image value of tasks.task.add.
-type TaskAddV3ItemStatusChangedByImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemStatusChangedByImage) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemStatusChangedByImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemStatusChangedByImage) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemStatusChangedByImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemClosedBy is the closedBy value of tasks.task.add.
-type TaskAddV3ItemClosedBy struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskAddV3ItemClosedByImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemClosedBy) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemClosedBy
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemClosedBy) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemClosedBy
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemClosedByImage is the image value of tasks.task.add.
-type TaskAddV3ItemClosedByImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemClosedByImage) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemClosedByImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemClosedByImage) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemClosedByImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemForkedByTemplate is the forkedByTemplate value of
-// tasks.task.add.
-type TaskAddV3ItemForkedByTemplate struct {
-	// Template identifier
-	ID b24.Int `json:"id"`
-	// An object of type task. Use for data requests in the select parameter of
-	// tasks.task.get
-	Task json.RawMessage `json:"task"`
-	// Title
-	Title b24.String `json:"title"`
-	// Description
-	Description b24.String `json:"description"`
-	// An object of type user. Use for data requests in the select parameter of
-	// tasks.task.get
-	Creator TaskAddV3ItemForkedByTemplateCreator `json:"creator"`
-	// Collection of responsible persons
-	ResponsibleCollection json.RawMessage `json:"responsibleCollection"`
-	// Deadline shift
-	DeadlineAfterTs b24.Int `json:"deadlineAfterTs"`
-	// Planned start date
-	StartDatePlanTs b24.Int `json:"startDatePlanTs"`
-	// Planned end date
-	EndDatePlanTs b24.Int `json:"endDatePlanTs"`
-	// Task repetition from the template
-	Replicate b24.Bool `json:"replicate"`
-	// Array of checklist item identifiers
-	Checklist json.RawMessage `json:"checklist"`
-	// An object of type group. Use for data requests in the select parameter of
-	// tasks.task.get
-	Group TaskAddV3ItemForkedByTemplateGroup `json:"group"`
-	// Priority
-	Priority b24.String `json:"priority"`
-	// Participants
-	Accomplices json.RawMessage `json:"accomplices"`
-	// Auditors
-	Auditors json.RawMessage `json:"auditors"`
-	// Parent template. An object of type task template
-	Parent json.RawMessage `json:"parent"`
-	// An object of replication parameters. Use for data requests in the select
-	// parameter of tasks.task.get
-	ReplicateParams TaskAddV3ItemForkedByTemplateReplicateParams `json:"replicateParams"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemForkedByTemplate) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemForkedByTemplate
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemForkedByTemplate) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemForkedByTemplate
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemForkedByTemplateCreator is the creator value of tasks.task.add.
-type TaskAddV3ItemForkedByTemplateCreator struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskAddV3ItemForkedByTemplateCreatorImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemForkedByTemplateCreator) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemForkedByTemplateCreator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemForkedByTemplateCreator) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemForkedByTemplateCreator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemForkedByTemplateCreatorImage is the image value of
-// tasks.task.add.
-type TaskAddV3ItemForkedByTemplateCreatorImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemForkedByTemplateCreatorImage) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemForkedByTemplateCreatorImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemForkedByTemplateCreatorImage) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemForkedByTemplateCreatorImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemForkedByTemplateGroup is the group value of tasks.task.add.
-type TaskAddV3ItemForkedByTemplateGroup struct {
-	// Group identifier
-	ID b24.Int `json:"id"`
-	// Group name
-	Name b24.String `json:"name"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskAddV3ItemForkedByTemplateGroupImage `json:"image"`
-	// Group type
-	Type b24.String `json:"type"`
-	// Visibility indicator
-	IsVisible b24.Bool `json:"isVisible"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemForkedByTemplateGroup) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemForkedByTemplateGroup
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemForkedByTemplateGroup) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemForkedByTemplateGroup
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemForkedByTemplateGroupImage is the image value of
-// tasks.task.add.
-type TaskAddV3ItemForkedByTemplateGroupImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemForkedByTemplateGroupImage) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemForkedByTemplateGroupImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemForkedByTemplateGroupImage) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemForkedByTemplateGroupImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemForkedByTemplateReplicateParams is the replicateParams value of
-// tasks.task.add.
-type TaskAddV3ItemForkedByTemplateReplicateParams struct {
-	// Frequency
-	Period b24.String `json:"period"`
-	// Every day
-	EveryDay b24.String `json:"everyDay"`
-	// Only working days
-	WorkdayOnly b24.String `json:"workdayOnly"`
-	// Interval in days of the month
-	DailyMonthInterval b24.String `json:"dailyMonthInterval"`
-	// Every week
-	EveryWeek b24.String `json:"everyWeek"`
-	// Type of monthly repetition
-	MonthlyType b24.String `json:"monthlyType"`
-	// Day of the month
-	MonthlyDayNum b24.String `json:"monthlyDayNum"`
-	// First month of the period
-	MonthlyMonthNum1 b24.String `json:"monthlyMonthNum1"`
-	// Week number in the month
-	MonthlyWeekDayNum b24.String `json:"monthlyWeekDayNum"`
-	// Day of the week
-	MonthlyWeekDay b24.String `json:"monthlyWeekDay"`
-	// Second month of the period
-	MonthlyMonthNum2 b24.String `json:"monthlyMonthNum2"`
-	// Type of yearly repetition
-	YearlyType b24.String `json:"yearlyType"`
-	// Day of the month for yearly repetition
-	YearlyDayNum b24.String `json:"yearlyDayNum"`
-	// First month of yearly repetition
-	YearlyMonth1 b24.String `json:"yearlyMonth1"`
-	// Week number for yearly repetition
-	YearlyWeekDayNum b24.String `json:"yearlyWeekDayNum"`
-	// Day of the week for yearly repetition
-	YearlyWeekDay b24.String `json:"yearlyWeekDay"`
-	// Second month of yearly repetition
-	YearlyMonth2 b24.String `json:"yearlyMonth2"`
-	// Time
-	Time b24.String `json:"time"`
-	// Timezone offset
-	TimezoneOffset b24.String `json:"timezoneOffset"`
-	// Start date of repetition
-	StartDate b24.String `json:"startDate"`
-	// Until what date to repeat
-	RepeatTill b24.String `json:"repeatTill"`
-	// End date of repetition
-	EndDate b24.String `json:"endDate"`
-	// Number of repetitions
-	Times b24.String `json:"times"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemForkedByTemplateReplicateParams) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemForkedByTemplateReplicateParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemForkedByTemplateReplicateParams) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemForkedByTemplateReplicateParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemRights is the rights value of tasks.task.add.
-type TaskAddV3ItemRights struct {
-	AddAuditors           b24.Bool `json:"addAuditors"`
-	Admin                 b24.Bool `json:"admin"`
-	Approve               b24.Bool `json:"approve"`
-	AttachFile            b24.Bool `json:"attachFile"`
-	Automate              b24.Bool `json:"automate"`
-	ChangeAccomplices     b24.Bool `json:"changeAccomplices"`
-	ChangeDirector        b24.Bool `json:"changeDirector"`
-	ChangeResponsible     b24.Bool `json:"changeResponsible"`
-	ChangeStatus          b24.Bool `json:"changeStatus"`
-	ChecklistAdd          b24.Bool `json:"checklistAdd"`
-	ChecklistEdit         b24.Bool `json:"checklistEdit"`
-	ChecklistSave         b24.Bool `json:"checklistSave"`
-	ChecklistToggle       b24.Bool `json:"checklistToggle"`
-	Complete              b24.Bool `json:"complete"`
-	CompleteResult        b24.Bool `json:"completeResult"`
-	Copy                  b24.Bool `json:"copy"`
-	CreateGanttDependence b24.Bool `json:"createGanttDependence"`
-	CreateResult          b24.Bool `json:"createResult"`
-	CreateSubtask         b24.Bool `json:"createSubtask"`
-	DatePlan              b24.Bool `json:"datePlan"`
-	Deadline              b24.Bool `json:"deadline"`
-	Defer                 b24.Bool `json:"defer"`
-	Delegate              b24.Bool `json:"delegate"`
-	DetachFile            b24.Bool `json:"detachFile"`
-	DetachParent          b24.Bool `json:"detachParent"`
-	Disapprove            b24.Bool `json:"disapprove"`
-	Edit                  b24.Bool `json:"edit"`
-	ElapsedTime           b24.Bool `json:"elapsedTime"`
-	Favorite              b24.Bool `json:"favorite"`
-	Mark                  b24.Bool `json:"mark"`
-	Mute                  b24.Bool `json:"mute"`
-	Pause                 b24.Bool `json:"pause"`
-	Read                  b24.Bool `json:"read"`
-	Reminder              b24.Bool `json:"reminder"`
-	Remove                b24.Bool `json:"remove"`
-	RemoveResult          b24.Bool `json:"removeResult"`
-	Renew                 b24.Bool `json:"renew"`
-	ResultEdit            b24.Bool `json:"resultEdit"`
-	ResultRead            b24.Bool `json:"resultRead"`
-	SaveAsTemplate        b24.Bool `json:"saveAsTemplate"`
-	Sort                  b24.Bool `json:"sort"`
-	Start                 b24.Bool `json:"start"`
-	Take                  b24.Bool `json:"take"`
-	TimeTracking          b24.Bool `json:"timeTracking"`
-	Watch                 b24.Bool `json:"watch"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemRights) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemRights
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemRights) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemRights
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemEmail is the email value of tasks.task.add.
-type TaskAddV3ItemEmail struct {
-	// Email ID
-	ID b24.Int `json:"id"`
-	// Task ID
-	TaskID b24.Int `json:"taskId"`
-	// Mailbox ID
-	MailboxID b24.Int `json:"mailboxId"`
-	// Email title
-	Title b24.String `json:"title"`
-	// Email body
-	Body b24.String `json:"body"`
-	// Email sender
-	From b24.String `json:"from"`
-	// Email sending timestamp
-	DateTs b24.Int `json:"dateTs"`
-	// Link to the email
-	Link b24.String `json:"link"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemEmail) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemEmail
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemEmail) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemEmail
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemElapsedTime is the elapsedTime value of tasks.task.add.
-type TaskAddV3ItemElapsedTime struct {
-	// Time tracking record identifier
-	ID b24.Int `json:"id"`
-	// User
-	UserID b24.Int `json:"userId"`
-	// Task
-	TaskID b24.Int `json:"taskId"`
-	// Minutes
-	Minutes b24.Int `json:"minutes"`
-	// Seconds
-	Seconds b24.Int `json:"seconds"`
-	// Source
-	Source b24.String `json:"source"`
-	// Comment
-	Text b24.String `json:"text"`
-	// Creation date
-	CreatedAtTs b24.Int `json:"createdAtTs"`
-	// Start time
-	StartTs b24.Int `json:"startTs"`
-	// End time
-	StopTs b24.Int `json:"stopTs"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemElapsedTime) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemElapsedTime
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemElapsedTime) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemElapsedTime
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemSource is the source value of tasks.task.add.
-type TaskAddV3ItemSource struct {
-	// Source type
-	Type b24.String `json:"type"`
-	// Source data
-	Data json.RawMessage `json:"data"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddV3ItemSource) UnmarshalJSON(data []byte) error {
-	type plain TaskAddV3ItemSource
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddV3ItemSource) MarshalJSON() ([]byte, error) {
-	type plain TaskAddV3ItemSource
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskAddV3Result is the result of tasks.task.add.
 type TaskAddV3Result struct {
-	Item *TaskAddV3Item `json:"item"`
+	Item *TaskV3 `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -3322,60 +3664,6 @@ func (v *TaskAddV3Result) UnmarshalJSON(data []byte) error {
 func (v TaskAddV3Result) MarshalJSON() ([]byte, error) {
 	type plain TaskAddV3Result
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddV3ItemPriority is the priority of tasks.task.add: the constants below
-// are the documented values; others are accepted too.
-type TaskAddV3ItemPriority string
-
-// The documented values of TaskAddV3ItemPriority.
-const (
-	// high
-	TaskAddV3ItemPriorityHigh TaskAddV3ItemPriority = "high"
-	// average
-	TaskAddV3ItemPriorityAverage TaskAddV3ItemPriority = "average"
-	// low
-	TaskAddV3ItemPriorityLow TaskAddV3ItemPriority = "low"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TaskAddV3ItemPriority) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TaskAddV3ItemPriority(s)
-	return nil
-}
-
-// TaskAddV3ItemStatus is the status of tasks.task.add: the constants below are
-// the documented values; others are accepted too.
-type TaskAddV3ItemStatus string
-
-// The documented values of TaskAddV3ItemStatus.
-const (
-	// waiting for execution
-	TaskAddV3ItemStatusPending TaskAddV3ItemStatus = "pending"
-	// in progress
-	TaskAddV3ItemStatusInProgress TaskAddV3ItemStatus = "in_progress"
-	// awaiting control
-	TaskAddV3ItemStatusSupposedlyCompleted TaskAddV3ItemStatus = "supposedly_completed"
-	// completed
-	TaskAddV3ItemStatusCompleted TaskAddV3ItemStatus = "completed"
-	// deferred
-	TaskAddV3ItemStatusDeferred TaskAddV3ItemStatus = "deferred"
-	// declined
-	TaskAddV3ItemStatusDeclined TaskAddV3ItemStatus = "declined"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TaskAddV3ItemStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TaskAddV3ItemStatus(s)
-	return nil
 }
 
 // TaskApprove calls tasks.task.approve: Approve Task:.
@@ -3545,38 +3833,10 @@ func (p *TaskChatMessageFieldGetParams) validate() error {
 	return nil
 }
 
-// TaskChatMessageFieldGetItem is the result of
-// tasks.task.chat.message.field.get.
-type TaskChatMessageFieldGetItem struct {
-	Name        b24.String      `json:"name"`
-	Type        b24.String      `json:"type"`
-	Title       b24.String      `json:"title"`
-	Description json.RawMessage `json:"description"`
-	Filterable  b24.Bool        `json:"filterable"`
-	Sortable    b24.Bool        `json:"sortable"`
-	Multiple    b24.Bool        `json:"multiple"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskChatMessageFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain TaskChatMessageFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskChatMessageFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain TaskChatMessageFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskChatMessageFieldGetResult is the result of
 // tasks.task.chat.message.field.get.
 type TaskChatMessageFieldGetResult struct {
-	Item *TaskChatMessageFieldGetItem `json:"item"`
+	Item *TaskChatMessageField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -3660,38 +3920,10 @@ type TaskChatMessageFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// TaskChatMessageFieldListItem is one row of
-// tasks.task.chat.message.field.list.
-type TaskChatMessageFieldListItem struct {
-	Name        b24.String      `json:"name"`
-	Type        b24.String      `json:"type"`
-	Title       b24.String      `json:"title"`
-	Description json.RawMessage `json:"description"`
-	Filterable  b24.Bool        `json:"filterable"`
-	Sortable    b24.Bool        `json:"sortable"`
-	Multiple    b24.Bool        `json:"multiple"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskChatMessageFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain TaskChatMessageFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskChatMessageFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain TaskChatMessageFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskChatMessageFieldListResult is the result of
 // tasks.task.chat.message.field.list.
 type TaskChatMessageFieldListResult struct {
-	Items []TaskChatMessageFieldListItem `json:"items"`
+	Items []TaskChatMessageField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -4626,40 +4858,9 @@ func (p *TaskFieldGetParams) validate() error {
 	return nil
 }
 
-// TaskFieldGetItem is the result of tasks.task.field.get.
-type TaskFieldGetItem struct {
-	Name            b24.String      `json:"name"`
-	Type            b24.String      `json:"type"`
-	Title           b24.String      `json:"title"`
-	Description     b24.String      `json:"description"`
-	ValidationRules json.RawMessage `json:"validationRules"`
-	RequiredGroups  json.RawMessage `json:"requiredGroups"`
-	Filterable      b24.Bool        `json:"filterable"`
-	Sortable        b24.Bool        `json:"sortable"`
-	Editable        b24.Bool        `json:"editable"`
-	Multiple        b24.Bool        `json:"multiple"`
-	ElementType     json.RawMessage `json:"elementType"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain TaskFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain TaskFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskFieldGetResult is the result of tasks.task.field.get.
 type TaskFieldGetResult struct {
-	Item *TaskFieldGetItem `json:"item"`
+	Item *TaskField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -4740,36 +4941,9 @@ type TaskFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// TaskFieldListItem is one row of tasks.task.field.list.
-type TaskFieldListItem struct {
-	Name        b24.String      `json:"name"`
-	Type        b24.String      `json:"type"`
-	Title       b24.String      `json:"title"`
-	Description json.RawMessage `json:"description"`
-	Filterable  b24.Bool        `json:"filterable"`
-	Sortable    b24.Bool        `json:"sortable"`
-	Multiple    b24.Bool        `json:"multiple"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain TaskFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain TaskFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskFieldListResult is the result of tasks.task.field.list.
 type TaskFieldListResult struct {
-	Items []TaskFieldListItem `json:"items"`
+	Items []TaskField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -4976,36 +5150,9 @@ func (p *TaskFileFieldGetParams) validate() error {
 	return nil
 }
 
-// TaskFileFieldGetItem is the result of tasks.task.file.field.get.
-type TaskFileFieldGetItem struct {
-	Name        b24.String      `json:"name"`
-	Type        b24.String      `json:"type"`
-	Title       b24.String      `json:"title"`
-	Description json.RawMessage `json:"description"`
-	Filterable  b24.Bool        `json:"filterable"`
-	Sortable    b24.Bool        `json:"sortable"`
-	Multiple    b24.Bool        `json:"multiple"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskFileFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain TaskFileFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskFileFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain TaskFileFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskFileFieldGetResult is the result of tasks.task.file.field.get.
 type TaskFileFieldGetResult struct {
-	Item *TaskFileFieldGetItem `json:"item"`
+	Item *TaskFileField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -5087,36 +5234,9 @@ type TaskFileFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// TaskFileFieldListItem is one row of tasks.task.file.field.list.
-type TaskFileFieldListItem struct {
-	Name        b24.String      `json:"name"`
-	Type        b24.String      `json:"type"`
-	Title       b24.String      `json:"title"`
-	Description json.RawMessage `json:"description"`
-	Filterable  b24.Bool        `json:"filterable"`
-	Sortable    b24.Bool        `json:"sortable"`
-	Multiple    b24.Bool        `json:"multiple"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskFileFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain TaskFileFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskFileFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain TaskFileFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskFileFieldListResult is the result of tasks.task.file.field.list.
 type TaskFileFieldListResult struct {
-	Items []TaskFileFieldListItem `json:"items"`
+	Items []TaskFileField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -5396,1399 +5516,9 @@ func (p *TaskGetV3Params) validate() error {
 	return nil
 }
 
-// TaskGetV3Item is the result of tasks.task.get.
-type TaskGetV3Item struct {
-	// Task identifier
-	ID b24.Int `json:"id"`
-	// Task title, a required field for creating a task
-	Title b24.String `json:"title"`
-	// Task description
-	Description b24.String `json:"description"`
-	// Creator identifier, a required field for creating a task
-	CreatorID b24.Int `json:"creatorId"`
-	// Creator. An object of type user. Use for data requests in the select
-	// parameter of tasks.task.get
-	Creator TaskGetV3ItemCreator `json:"creator"`
-	// Creation date in ISO-8601 format
-	Created b24.Time `json:"created"`
-	// Assignee identifier, a required field for creating a task
-	ResponsibleID b24.Int `json:"responsibleId"`
-	// Assignee. An object of type user. Use for data requests in the select
-	// parameter of tasks.task.get
-	Responsible TaskGetV3ItemResponsible `json:"responsible"`
-	// Deadline in ISO-8601 format, for example, 2025-12-31T23:59:59+02:00
-	Deadline b24.Time `json:"deadline"`
-	// Task control by the creator. Possible values: Y — enabled N — disabled,
-	// default value
-	NeedsControl b24.Bool `json:"needsControl"`
-	// Planned start date in ISO-8601 format, for example,
-	// 2025-12-31T06:00:00+02:00
-	StartPlan b24.Time `json:"startPlan"`
-	// Planned end date in ISO-8601 format, for example, 2025-12-31T18:00:00+02:00
-	EndPlan b24.Time `json:"endPlan"`
-	// Identifiers of checklist items. To work with checklists, use the methods
-	// task.checklistitem.*
-	Checklist []b24.Number `json:"checklist"`
-	// Group/project identifier. To work with groups, use the methods sonet_group.*
-	GroupID b24.Int `json:"groupId"`
-	// Group/project. An object of type group. Use for data requests in the select
-	// parameter of tasks.task.get
-	Group TaskGetV3ItemGroup `json:"group"`
-	// Stage identifier. Use if the task is in a group/project
-	StageID b24.Int `json:"stageId"`
-	// Stage. An object of type stage. Use for data requests in the select
-	// parameter of tasks.task.get
-	Stage TaskGetV3ItemStage `json:"stage"`
-	// Epic identifier. To work with epics, use the methods tasks.api.scrum.epic.*
-	EpicID b24.Int `json:"epicId"`
-	// Story points. To update a Scrum task, use the method
-	// tasks.api.scrum.task.update
-	StoryPoints b24.Int `json:"storyPoints"`
-	// Flow identifier. To work with flows, use the methods tasks.flow.Flow.*
-	FlowID b24.Int `json:"flowId"`
-	// Flow. An object of type flow. Use for data requests in the select parameter
-	// of tasks.task.get
-	Flow TaskGetV3ItemFlow `json:"flow"`
-	// Task priority. Possible values:
-	//
-	//   - high — high
-	//   - average — average
-	//   - low — low
-	Priority TaskGetV3ItemPriority `json:"priority"`
-	// Task status. Possible values:
-	//
-	//   - pending — waiting for execution
-	//   - in_progress — in progress
-	//   - supposedly_completed — awaiting control
-	//   - completed — completed
-	//   - deferred — deferred
-	//   - declined — declined
-	Status TaskGetV3ItemStatus `json:"status"`
-	// Status change date in ISO 8601 format
-	StatusChanged b24.Time `json:"statusChanged"`
-	// List of user identifiers — participants in the methods for creating or
-	// updating a task. An array of objects of type user. Use for data requests in
-	// the select parameter of tasks.task.get
-	Accomplices TaskGetV3ItemAccomplices `json:"accomplices"`
-	// List of user identifiers — auditors of the task in the methods for
-	// creating or updating a task. An array of objects of type user. Use for data
-	// requests in the select parameter of tasks.task.get
-	Auditors TaskGetV3ItemAuditors `json:"auditors"`
-	// Parent task identifier. Has a value of null if there is no parent task
-	ParentID b24.Int `json:"parentId"`
-	// Parent task. An object of type task. Use for data requests in the select
-	// parameter of tasks.task.get
-	Parent json.RawMessage `json:"parent"`
-	// Indicates the presence of a checklist. The field is automatically updated
-	ContainsChecklist b24.Bool `json:"containsChecklist"`
-	// Indicates the presence of subtasks. The field is automatically updated
-	ContainsSubTasks b24.Bool `json:"containsSubTasks"`
-	// Indicates the presence of related tasks. The field is automatically updated
-	ContainsRelatedTasks b24.Bool `json:"containsRelatedTasks"`
-	// Indicates the presence of Gantt links. The field is automatically updated
-	ContainsGanttLinks b24.Bool `json:"containsGanttLinks"`
-	// Indicates the presence of integrations. The field is automatically updated
-	ContainsPlacements b24.Bool `json:"containsPlacements"`
-	// Indicates the presence of results. The field is automatically updated
-	ContainsResults b24.Bool `json:"containsResults"`
-	// Number of reminders for the task. The field is automatically updated
-	NumberOfReminders b24.Int `json:"numberOfReminders"`
-	// Task chat identifier. To work with the task chat, use the methods
-	// im.message.*
-	ChatID b24.Int `json:"chatId"`
-	// Task chat. An object of type task chat. Use for data requests in the select
-	// parameter of tasks.task.get
-	Chat TaskGetV3ItemChat `json:"chat"`
-	// Planned duration
-	PlannedDuration b24.Int `json:"plannedDuration"`
-	// Actual duration
-	ActualDuration b24.Int `json:"actualDuration"`
-	// Unit of planned duration. Possible values: secs, mins, hours, days, weeks,
-	// monts, years
-	DurationType b24.String `json:"durationType"`
-	// Start date of execution in ISO 8601 format
-	Started b24.Time `json:"started"`
-	// Time estimate in seconds
-	EstimatedTime b24.Int `json:"estimatedTime"`
-	// Indicates a recurring task. Possible values:
-	//
-	//   - Y — yes, make the task recurring
-	//   - N — do not repeat
-	Replicate b24.Bool `json:"replicate"`
-	// Change date in ISO 8601 format
-	Changed b24.Time `json:"changed"`
-	// Identifier of the user who changed the task
-	ChangedByID b24.Int `json:"changedById"`
-	// Who changed. An object of type user. Use for data requests in the select
-	// parameter of tasks.task.get
-	ChangedBy TaskGetV3ItemChangedBy `json:"changedBy"`
-	// Identifier of the user who changed the status
-	StatusChangedByID b24.Int `json:"statusChangedById"`
-	// Who changed the status. An object of type user. Use for data requests in the
-	// select parameter of tasks.task.get
-	StatusChangedBy TaskGetV3ItemStatusChangedBy `json:"statusChangedBy"`
-	// Identifier of the user who closed the task
-	ClosedByID b24.Int `json:"closedById"`
-	// Who closed. An object of type user. Use for data requests in the select
-	// parameter of tasks.task.get
-	ClosedBy TaskGetV3ItemClosedBy `json:"closedBy"`
-	// Closing date in ISO 8601 format
-	Closed b24.Time `json:"closed"`
-	// Date of last activity in ISO 8601 format
-	Activity b24.Time `json:"activity"`
-	// Task GUID identifier
-	GUID b24.String `json:"guid"`
-	// External identifier
-	XMLID b24.String `json:"xmlId"`
-	// Exchange identifier
-	ExchangeID b24.String `json:"exchangeId"`
-	// Date of modification in Exchange
-	ExchangeModified b24.String `json:"exchangeModified"`
-	// Version of synchronization with Outlook
-	OutlookVersion b24.Int `json:"outlookVersion"`
-	// Task rating. Possible values: N — negative P — positive null — unrated
-	Mark b24.String `json:"mark"`
-	// Allowed to change the deadline. Possible values:
-	//
-	//   - Y — allowed
-	//   - N — not allowed
-	AllowsChangeDeadline b24.Bool `json:"allowsChangeDeadline"`
-	// Time tracking enabled for the task. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — not enabled
-	AllowsTimeTracking b24.Bool `json:"allowsTimeTracking"`
-	// Consider working hours. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	MatchesWorkTime b24.Bool `json:"matchesWorkTime"`
-	// Add to report. Possible values:
-	//
-	//   - Y — add
-	//   - N — do not add
-	AddInReport b24.Bool `json:"addInReport"`
-	// Indicates "base task with subtasks". Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsMultitask b24.Bool `json:"isMultitask"`
-	// Site identifier
-	SiteID b24.String `json:"siteId"`
-	// Identifier of the template if the task was created from a template
-	ForkedByTemplateID b24.Int `json:"forkedByTemplateId"`
-	// Task template. An object of type template. Use for data requests in the
-	// select parameter of tasks.task.get
-	ForkedByTemplate TaskGetV3ItemForkedByTemplate `json:"forkedByTemplate"`
-	// Date after which the deadline cannot be changed, in ISO 8601 format
-	MaxDeadlineChangeDate b24.Time `json:"maxDeadlineChangeDate"`
-	// Maximum number of deadline extensions
-	MaxDeadlineChanges b24.Int `json:"maxDeadlineChanges"`
-	// Require a reason when changing the deadline. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	RequireDeadlineChangeReason b24.Bool `json:"requireDeadlineChangeReason"`
-	// Link to the task
-	Link b24.String `json:"link"`
-	// Array of actions that the user can perform with the task
-	Rights TaskGetV3ItemRights `json:"rights"`
-	// Link to the archive for downloading all task files
-	ArchiveLink b24.String `json:"archiveLink"`
-	// Array of identifiers of related CRM objects in the format:
-	//
-	//   - L_XX — lead,
-	//   - D_XX — deal
-	//   - C_XX — contact
-	//   - CO_XX — company
-	//   - SI_XX — invoice
-	//   - TXX_XX — SPA
-	CRMItemIDs []b24.String `json:"crmItemIds"`
-	// Identifier of the email from which the task was created
-	EmailID b24.Int `json:"emailId"`
-	// Email from which the task was created. An object of type email. Use for data
-	// requests in the select parameter of tasks.task.get
-	Email TaskGetV3ItemEmail `json:"email"`
-	// Time tracking. An object of type time tracking. Use for data requests in the
-	// select parameter of tasks.task.get
-	ElapsedTime TaskGetV3ItemElapsedTime `json:"elapsedTime"`
-	// Require a result. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	RequireResult b24.Bool `json:"requireResult"`
-	// Consider subtasks deadlines. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	MatchesSubTasksTime b24.Bool `json:"matchesSubTasksTime"`
-	// Auto-completion of subtasks. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	AutocompleteSubTasks b24.Bool `json:"autocompleteSubTasks"`
-	// Allowed to change planned dates. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	AllowsChangeDatePlan b24.Bool `json:"allowsChangeDatePlan"`
-	// Indicates "in favorites". The field returns an array containing the ID of
-	// the current user if their setting is active "inFavorite": [29]
-	InFavorite json.RawMessage `json:"inFavorite"`
-	// Indicates "task pinned". The field returns an array containing the ID of the
-	// current user if their setting is active "inPin": [29]
-	InPin json.RawMessage `json:"inPin"`
-	// Indicates "task pinned in group". The field returns an array containing the
-	// ID of the current user if their setting is active "inGroupPin": [29]
-	InGroupPin json.RawMessage `json:"inGroupPin"`
-	// Indicates "mute". The field returns an array containing the ID of the
-	// current user if their setting is active "inMute": [29]
-	InMute json.RawMessage `json:"inMute"`
-	// Source of the task. An object source. Use for data requests in the select
-	// parameter of tasks.task.get
-	Source TaskGetV3ItemSource `json:"source"`
-	// Dependencies on tasks
-	DependsOn json.RawMessage `json:"dependsOn"`
-	// Task creation scenario. Possible values:
-	//
-	//   - default — default value
-	//   - crm — CRM
-	//   - mobile — mobile application
-	//   - voice — audio task AI
-	//   - video — video task AI
-	Scenarios     []b24.String    `json:"scenarios"`
-	FileIDs       json.RawMessage `json:"fileIds"`
-	DeadlineCount json.RawMessage `json:"deadlineCount"`
-	DeclineReason json.RawMessage `json:"declineReason"`
-	ForumTopicID  json.RawMessage `json:"forumTopicId"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3Item) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3Item
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3Item) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3Item
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemCreator is the creator value of tasks.task.get.
-type TaskGetV3ItemCreator struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskGetV3ItemCreatorImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemCreator) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemCreator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemCreator) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemCreator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemCreatorImage is the image value of tasks.task.get.
-type TaskGetV3ItemCreatorImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemCreatorImage) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemCreatorImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemCreatorImage) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemCreatorImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemResponsible is the responsible value of tasks.task.get.
-type TaskGetV3ItemResponsible struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskGetV3ItemResponsibleImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemResponsible) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemResponsible
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemResponsible) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemResponsible
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemResponsibleImage is the image value of tasks.task.get.
-type TaskGetV3ItemResponsibleImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemResponsibleImage) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemResponsibleImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemResponsibleImage) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemResponsibleImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemGroup is the group value of tasks.task.get.
-type TaskGetV3ItemGroup struct {
-	// Group identifier
-	ID b24.Int `json:"id"`
-	// Group name
-	Name b24.String `json:"name"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskGetV3ItemGroupImage `json:"image"`
-	// Group type
-	Type b24.String `json:"type"`
-	// Visibility indicator
-	IsVisible b24.Bool `json:"isVisible"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemGroup) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemGroup
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemGroup) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemGroup
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemGroupImage is the image value of tasks.task.get.
-type TaskGetV3ItemGroupImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemGroupImage) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemGroupImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemGroupImage) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemGroupImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemStage is the stage value of tasks.task.get.
-type TaskGetV3ItemStage struct {
-	// Stage identifier
-	ID b24.Int `json:"id"`
-	// Stage title
-	Title b24.String `json:"title"`
-	// Stage color
-	Color b24.String `json:"color"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemStage) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemStage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemStage) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemStage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemFlow is the flow value of tasks.task.get.
-type TaskGetV3ItemFlow struct {
-	// Flow identifier
-	ID b24.Int `json:"id"`
-	// Flow name
-	Name b24.String `json:"name"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemFlow) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemFlow
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemFlow) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemFlow
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemAccomplices is the accomplices value of tasks.task.get.
-type TaskGetV3ItemAccomplices struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskGetV3ItemAccomplicesImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemAccomplices) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemAccomplices
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemAccomplices) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemAccomplices
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemAccomplicesImage is the image value of tasks.task.get.
-type TaskGetV3ItemAccomplicesImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemAccomplicesImage) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemAccomplicesImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemAccomplicesImage) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemAccomplicesImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemAuditors is the auditors value of tasks.task.get.
-type TaskGetV3ItemAuditors struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskGetV3ItemAuditorsImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemAuditors) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemAuditors
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemAuditors) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemAuditors
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemAuditorsImage is the image value of tasks.task.get.
-type TaskGetV3ItemAuditorsImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemAuditorsImage) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemAuditorsImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemAuditorsImage) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemAuditorsImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemChat is the chat value of tasks.task.get.
-type TaskGetV3ItemChat struct {
-	// Chat element identifier
-	ID b24.Int `json:"id"`
-	// Chat object identifier
-	EntityID b24.Int `json:"entityId"`
-	// Chat object type
-	EntityType b24.String `json:"entityType"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemChat) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemChat
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemChat) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemChat
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemChangedBy is the changedBy value of tasks.task.get.
-type TaskGetV3ItemChangedBy struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskGetV3ItemChangedByImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemChangedBy) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemChangedBy
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemChangedBy) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemChangedBy
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemChangedByImage is the image value of tasks.task.get.
-type TaskGetV3ItemChangedByImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemChangedByImage) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemChangedByImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemChangedByImage) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemChangedByImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemStatusChangedBy is the statusChangedBy value of tasks.task.get.
-type TaskGetV3ItemStatusChangedBy struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskGetV3ItemStatusChangedByImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemStatusChangedBy) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemStatusChangedBy
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemStatusChangedBy) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemStatusChangedBy
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemStatusChangedByImage is the image value of tasks.task.get.
-type TaskGetV3ItemStatusChangedByImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemStatusChangedByImage) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemStatusChangedByImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemStatusChangedByImage) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemStatusChangedByImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemClosedBy is the closedBy value of tasks.task.get.
-type TaskGetV3ItemClosedBy struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskGetV3ItemClosedByImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemClosedBy) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemClosedBy
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemClosedBy) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemClosedBy
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemClosedByImage is the image value of tasks.task.get.
-type TaskGetV3ItemClosedByImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemClosedByImage) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemClosedByImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemClosedByImage) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemClosedByImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemForkedByTemplate is the forkedByTemplate value of
-// tasks.task.get.
-type TaskGetV3ItemForkedByTemplate struct {
-	// Template identifier
-	ID b24.Int `json:"id"`
-	// An object of type task. Use for data requests in the select parameter of
-	// tasks.task.get
-	Task json.RawMessage `json:"task"`
-	// Title
-	Title b24.String `json:"title"`
-	// Description
-	Description b24.String `json:"description"`
-	// An object of type user. Use for data requests in the select parameter of
-	// tasks.task.get
-	Creator TaskGetV3ItemForkedByTemplateCreator `json:"creator"`
-	// Collection of responsible persons
-	ResponsibleCollection json.RawMessage `json:"responsibleCollection"`
-	// Deadline shift
-	DeadlineAfterTs b24.Int `json:"deadlineAfterTs"`
-	// Planned start date
-	StartDatePlanTs b24.Int `json:"startDatePlanTs"`
-	// Planned end date
-	EndDatePlanTs b24.Int `json:"endDatePlanTs"`
-	// Task repetition from the template
-	Replicate b24.Bool `json:"replicate"`
-	// Array of checklist item identifiers
-	Checklist json.RawMessage `json:"checklist"`
-	// An object of type group. Use for data requests in the select parameter of
-	// tasks.task.get
-	Group TaskGetV3ItemForkedByTemplateGroup `json:"group"`
-	// Priority
-	Priority b24.String `json:"priority"`
-	// Participants
-	Accomplices json.RawMessage `json:"accomplices"`
-	// Auditors
-	Auditors json.RawMessage `json:"auditors"`
-	// Parent template. An object of type task template
-	Parent json.RawMessage `json:"parent"`
-	// An object of replication parameters. Use for data requests in the select
-	// parameter of tasks.task.get
-	ReplicateParams TaskGetV3ItemForkedByTemplateReplicateParams `json:"replicateParams"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemForkedByTemplate) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemForkedByTemplate
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemForkedByTemplate) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemForkedByTemplate
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemForkedByTemplateCreator is the creator value of tasks.task.get.
-type TaskGetV3ItemForkedByTemplateCreator struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskGetV3ItemForkedByTemplateCreatorImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemForkedByTemplateCreator) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemForkedByTemplateCreator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemForkedByTemplateCreator) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemForkedByTemplateCreator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemForkedByTemplateCreatorImage is the image value of
-// tasks.task.get.
-type TaskGetV3ItemForkedByTemplateCreatorImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemForkedByTemplateCreatorImage) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemForkedByTemplateCreatorImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemForkedByTemplateCreatorImage) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemForkedByTemplateCreatorImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemForkedByTemplateGroup is the group value of tasks.task.get.
-type TaskGetV3ItemForkedByTemplateGroup struct {
-	// Group identifier
-	ID b24.Int `json:"id"`
-	// Group name
-	Name b24.String `json:"name"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskGetV3ItemForkedByTemplateGroupImage `json:"image"`
-	// Group type
-	Type b24.String `json:"type"`
-	// Visibility indicator
-	IsVisible b24.Bool `json:"isVisible"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemForkedByTemplateGroup) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemForkedByTemplateGroup
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemForkedByTemplateGroup) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemForkedByTemplateGroup
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemForkedByTemplateGroupImage is the image value of
-// tasks.task.get.
-type TaskGetV3ItemForkedByTemplateGroupImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemForkedByTemplateGroupImage) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemForkedByTemplateGroupImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemForkedByTemplateGroupImage) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemForkedByTemplateGroupImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemForkedByTemplateReplicateParams is the replicateParams value of
-// tasks.task.get.
-type TaskGetV3ItemForkedByTemplateReplicateParams struct {
-	// Frequency
-	Period b24.String `json:"period"`
-	// Every day
-	EveryDay b24.String `json:"everyDay"`
-	// Only working days
-	WorkdayOnly b24.String `json:"workdayOnly"`
-	// Interval in days of the month
-	DailyMonthInterval b24.String `json:"dailyMonthInterval"`
-	// Every week
-	EveryWeek b24.String `json:"everyWeek"`
-	// Type of monthly repetition
-	MonthlyType b24.String `json:"monthlyType"`
-	// Day of the month
-	MonthlyDayNum b24.String `json:"monthlyDayNum"`
-	// First month of the period
-	MonthlyMonthNum1 b24.String `json:"monthlyMonthNum1"`
-	// Week number in the month
-	MonthlyWeekDayNum b24.String `json:"monthlyWeekDayNum"`
-	// Day of the week
-	MonthlyWeekDay b24.String `json:"monthlyWeekDay"`
-	// Second month of the period
-	MonthlyMonthNum2 b24.String `json:"monthlyMonthNum2"`
-	// Type of yearly repetition
-	YearlyType b24.String `json:"yearlyType"`
-	// Day of the month for yearly repetition
-	YearlyDayNum b24.String `json:"yearlyDayNum"`
-	// First month of yearly repetition
-	YearlyMonth1 b24.String `json:"yearlyMonth1"`
-	// Week number for yearly repetition
-	YearlyWeekDayNum b24.String `json:"yearlyWeekDayNum"`
-	// Day of the week for yearly repetition
-	YearlyWeekDay b24.String `json:"yearlyWeekDay"`
-	// Second month of yearly repetition
-	YearlyMonth2 b24.String `json:"yearlyMonth2"`
-	// Time
-	Time b24.String `json:"time"`
-	// Timezone offset
-	TimezoneOffset b24.String `json:"timezoneOffset"`
-	// Start date of repetition
-	StartDate b24.String `json:"startDate"`
-	// Until what date to repeat
-	RepeatTill b24.String `json:"repeatTill"`
-	// End date of repetition
-	EndDate b24.String `json:"endDate"`
-	// Number of repetitions
-	Times b24.String `json:"times"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemForkedByTemplateReplicateParams) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemForkedByTemplateReplicateParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemForkedByTemplateReplicateParams) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemForkedByTemplateReplicateParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemRights is the rights value of tasks.task.get.
-type TaskGetV3ItemRights struct {
-	AddAuditors           b24.Bool `json:"addAuditors"`
-	Admin                 b24.Bool `json:"admin"`
-	Approve               b24.Bool `json:"approve"`
-	AttachFile            b24.Bool `json:"attachFile"`
-	Automate              b24.Bool `json:"automate"`
-	ChangeAccomplices     b24.Bool `json:"changeAccomplices"`
-	ChangeDirector        b24.Bool `json:"changeDirector"`
-	ChangeResponsible     b24.Bool `json:"changeResponsible"`
-	ChangeStatus          b24.Bool `json:"changeStatus"`
-	ChecklistAdd          b24.Bool `json:"checklistAdd"`
-	ChecklistEdit         b24.Bool `json:"checklistEdit"`
-	ChecklistSave         b24.Bool `json:"checklistSave"`
-	ChecklistToggle       b24.Bool `json:"checklistToggle"`
-	Complete              b24.Bool `json:"complete"`
-	CompleteResult        b24.Bool `json:"completeResult"`
-	Copy                  b24.Bool `json:"copy"`
-	CreateGanttDependence b24.Bool `json:"createGanttDependence"`
-	CreateResult          b24.Bool `json:"createResult"`
-	CreateSubtask         b24.Bool `json:"createSubtask"`
-	DatePlan              b24.Bool `json:"datePlan"`
-	Deadline              b24.Bool `json:"deadline"`
-	Defer                 b24.Bool `json:"defer"`
-	Delegate              b24.Bool `json:"delegate"`
-	DetachFile            b24.Bool `json:"detachFile"`
-	DetachParent          b24.Bool `json:"detachParent"`
-	Disapprove            b24.Bool `json:"disapprove"`
-	Edit                  b24.Bool `json:"edit"`
-	ElapsedTime           b24.Bool `json:"elapsedTime"`
-	Favorite              b24.Bool `json:"favorite"`
-	Mark                  b24.Bool `json:"mark"`
-	Mute                  b24.Bool `json:"mute"`
-	Pause                 b24.Bool `json:"pause"`
-	Read                  b24.Bool `json:"read"`
-	Reminder              b24.Bool `json:"reminder"`
-	Remove                b24.Bool `json:"remove"`
-	RemoveResult          b24.Bool `json:"removeResult"`
-	Renew                 b24.Bool `json:"renew"`
-	ResultEdit            b24.Bool `json:"resultEdit"`
-	ResultRead            b24.Bool `json:"resultRead"`
-	SaveAsTemplate        b24.Bool `json:"saveAsTemplate"`
-	Sort                  b24.Bool `json:"sort"`
-	Start                 b24.Bool `json:"start"`
-	Take                  b24.Bool `json:"take"`
-	TimeTracking          b24.Bool `json:"timeTracking"`
-	Watch                 b24.Bool `json:"watch"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemRights) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemRights
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemRights) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemRights
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemEmail is the email value of tasks.task.get.
-type TaskGetV3ItemEmail struct {
-	// Email ID
-	ID b24.Int `json:"id"`
-	// Task ID
-	TaskID b24.Int `json:"taskId"`
-	// Mailbox ID
-	MailboxID b24.Int `json:"mailboxId"`
-	// Email title
-	Title b24.String `json:"title"`
-	// Email body
-	Body b24.String `json:"body"`
-	// Email sender
-	From b24.String `json:"from"`
-	// Email sending timestamp
-	DateTs b24.Int `json:"dateTs"`
-	// Link to the email
-	Link b24.String `json:"link"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemEmail) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemEmail
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemEmail) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemEmail
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemElapsedTime is the elapsedTime value of tasks.task.get.
-type TaskGetV3ItemElapsedTime struct {
-	// Time tracking record identifier
-	ID b24.Int `json:"id"`
-	// User
-	UserID b24.Int `json:"userId"`
-	// Task
-	TaskID b24.Int `json:"taskId"`
-	// Minutes
-	Minutes b24.Int `json:"minutes"`
-	// Seconds
-	Seconds b24.Int `json:"seconds"`
-	// Source
-	Source b24.String `json:"source"`
-	// Comment
-	Text b24.String `json:"text"`
-	// Creation date
-	CreatedAtTs b24.Int `json:"createdAtTs"`
-	// Start time
-	StartTs b24.Int `json:"startTs"`
-	// End time
-	StopTs b24.Int `json:"stopTs"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemElapsedTime) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemElapsedTime
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemElapsedTime) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemElapsedTime
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemSource is the source value of tasks.task.get.
-type TaskGetV3ItemSource struct {
-	// Source type
-	Type b24.String `json:"type"`
-	// Source data
-	Data json.RawMessage `json:"data"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetV3ItemSource) UnmarshalJSON(data []byte) error {
-	type plain TaskGetV3ItemSource
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetV3ItemSource) MarshalJSON() ([]byte, error) {
-	type plain TaskGetV3ItemSource
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskGetV3Result is the result of tasks.task.get.
 type TaskGetV3Result struct {
-	Item *TaskGetV3Item `json:"item"`
+	Item *TaskV3 `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -6805,60 +5535,6 @@ func (v *TaskGetV3Result) UnmarshalJSON(data []byte) error {
 func (v TaskGetV3Result) MarshalJSON() ([]byte, error) {
 	type plain TaskGetV3Result
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetV3ItemPriority is the priority of tasks.task.get: the constants below
-// are the documented values; others are accepted too.
-type TaskGetV3ItemPriority string
-
-// The documented values of TaskGetV3ItemPriority.
-const (
-	// high
-	TaskGetV3ItemPriorityHigh TaskGetV3ItemPriority = "high"
-	// average
-	TaskGetV3ItemPriorityAverage TaskGetV3ItemPriority = "average"
-	// low
-	TaskGetV3ItemPriorityLow TaskGetV3ItemPriority = "low"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TaskGetV3ItemPriority) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TaskGetV3ItemPriority(s)
-	return nil
-}
-
-// TaskGetV3ItemStatus is the status of tasks.task.get: the constants below are
-// the documented values; others are accepted too.
-type TaskGetV3ItemStatus string
-
-// The documented values of TaskGetV3ItemStatus.
-const (
-	// waiting for execution
-	TaskGetV3ItemStatusPending TaskGetV3ItemStatus = "pending"
-	// in progress
-	TaskGetV3ItemStatusInProgress TaskGetV3ItemStatus = "in_progress"
-	// awaiting control
-	TaskGetV3ItemStatusSupposedlyCompleted TaskGetV3ItemStatus = "supposedly_completed"
-	// completed
-	TaskGetV3ItemStatusCompleted TaskGetV3ItemStatus = "completed"
-	// deferred
-	TaskGetV3ItemStatusDeferred TaskGetV3ItemStatus = "deferred"
-	// declined
-	TaskGetV3ItemStatusDeclined TaskGetV3ItemStatus = "declined"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TaskGetV3ItemStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TaskGetV3ItemStatus(s)
-	return nil
 }
 
 // TaskGetaccess calls tasks.task.getaccess: Check Access to Task.
@@ -6943,13 +5619,13 @@ type TaskGetaccessItem struct {
 	Renew             b24.Bool                     `json:"RENEW"`
 	Create            b24.Bool                     `json:"CREATE"`
 	ChangeDeadline    b24.Bool                     `json:"CHANGE_DEADLINE"`
-	ChecklistAddItems b24.Bool                     `json:"CHECKLIST_ADD_ITEMS"`
+	CheckListAddItems b24.Bool                     `json:"CHECKLIST_ADD_ITEMS"`
 	AddFavorite       b24.Bool                     `json:"ADD_FAVORITE"`
 	DeleteFavorite    b24.Bool                     `json:"DELETE_FAVORITE"`
 	Rate              b24.Bool                     `json:"RATE"`
 	Take              b24.Bool                     `json:"TAKE"`
 	EditOriginator    b24.Bool                     `json:"EDIT.ORIGINATOR"`
-	Checklist         TaskGetaccessItemChecklist   `json:"CHECKLIST"`
+	CheckList         TaskGetaccessItemCheckList   `json:"CHECKLIST"`
 	ElapsedTime       TaskGetaccessItemElapsedTime `json:"ELAPSEDTIME"`
 	Dayplan           TaskGetaccessItemDayplan     `json:"DAYPLAN"`
 	EditPlan          b24.Bool                     `json:"EDIT.PLAN"`
@@ -6972,8 +5648,8 @@ func (v TaskGetaccessItem) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskGetaccessItemChecklist is the CHECKLIST value of tasks.task.getaccess.
-type TaskGetaccessItemChecklist struct {
+// TaskGetaccessItemCheckList is the CHECKLIST value of tasks.task.getaccess.
+type TaskGetaccessItemCheckList struct {
 	Reorder b24.Bool `json:"REORDER"`
 	Add     b24.Bool `json:"ADD"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -6983,14 +5659,14 @@ type TaskGetaccessItemChecklist struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetaccessItemChecklist) UnmarshalJSON(data []byte) error {
-	type plain TaskGetaccessItemChecklist
+func (v *TaskGetaccessItemCheckList) UnmarshalJSON(data []byte) error {
+	type plain TaskGetaccessItemCheckList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetaccessItemChecklist) MarshalJSON() ([]byte, error) {
-	type plain TaskGetaccessItemChecklist
+func (v TaskGetaccessItemCheckList) MarshalJSON() ([]byte, error) {
+	type plain TaskGetaccessItemCheckList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -7456,17 +6132,17 @@ const (
 	// change of file list
 	TaskHistoryListItemFieldFiles TaskHistoryListItemField = "FILES"
 	// change of user field with files
-	TaskHistoryListItemFieldUfTaskWebdavFiles TaskHistoryListItemField = "UF_TASK_WEBDAV_FILES"
+	TaskHistoryListItemFieldUfTaskWebDavFiles TaskHistoryListItemField = "UF_TASK_WEBDAV_FILES"
 	// creation of a checklist item
-	TaskHistoryListItemFieldChecklistItemCreate TaskHistoryListItemField = "CHECKLIST_ITEM_CREATE"
+	TaskHistoryListItemFieldCheckListItemCreate TaskHistoryListItemField = "CHECKLIST_ITEM_CREATE"
 	// renaming of a checklist item
-	TaskHistoryListItemFieldChecklistItemRename TaskHistoryListItemField = "CHECKLIST_ITEM_RENAME"
+	TaskHistoryListItemFieldCheckListItemRename TaskHistoryListItemField = "CHECKLIST_ITEM_RENAME"
 	// deletion of a checklist item
-	TaskHistoryListItemFieldChecklistItemRemove TaskHistoryListItemField = "CHECKLIST_ITEM_REMOVE"
+	TaskHistoryListItemFieldCheckListItemRemove TaskHistoryListItemField = "CHECKLIST_ITEM_REMOVE"
 	// marking a checklist item as completed
-	TaskHistoryListItemFieldChecklistItemCheck TaskHistoryListItemField = "CHECKLIST_ITEM_CHECK"
+	TaskHistoryListItemFieldCheckListItemCheck TaskHistoryListItemField = "CHECKLIST_ITEM_CHECK"
 	// unchecking a checklist item
-	TaskHistoryListItemFieldChecklistItemUncheck TaskHistoryListItemField = "CHECKLIST_ITEM_UNCHECK"
+	TaskHistoryListItemFieldCheckListItemUncheck TaskHistoryListItemField = "CHECKLIST_ITEM_UNCHECK"
 	// change of the "add to report" flag
 	TaskHistoryListItemFieldAddInReport TaskHistoryListItemField = "ADD_IN_REPORT"
 	// change of result control
@@ -7772,8 +6448,8 @@ func TaskListV3Command(p TaskListV3Params) b24.CommandV3[*TaskListV3Result] {
 // largest page the docs allow, unless p sets one) and offset, rows from
 // result.items. It stops with an error instead of looping when a page repeats
 // the one before.
-func TaskListV3All(ctx context.Context, c b24.Caller, p TaskListV3Params, opts ...b24.CallOption) iter.Seq2[TaskListV3Item, error] {
-	return b24.List[TaskListV3Item](ctx, c, TaskListV3Command(p).Request, b24.ListSpec{
+func TaskListV3All(ctx context.Context, c b24.Caller, p TaskListV3Params, opts ...b24.CallOption) iter.Seq2[TaskV3, error] {
+	return b24.List[TaskV3](ctx, c, TaskListV3Command(p).Request, b24.ListSpec{
 		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
@@ -7786,8 +6462,8 @@ func TaskListV3All(ctx context.Context, c b24.Caller, p TaskListV3Params, opts .
 // request; a ["id", ">", n] condition in p is where it starts. Rows out of
 // order, or a full page that does not move the cursor, stop it with an error
 // instead of looping.
-func TaskListV3Export(ctx context.Context, c b24.Caller, p TaskListV3Params, opts ...b24.CallOption) iter.Seq2[TaskListV3Item, error] {
-	return b24.Export[TaskListV3Item](ctx, c, TaskListV3Command(p).Request, b24.ListSpec{
+func TaskListV3Export(ctx context.Context, c b24.Caller, p TaskListV3Params, opts ...b24.CallOption) iter.Seq2[TaskV3, error] {
+	return b24.Export[TaskV3](ctx, c, TaskListV3Command(p).Request, b24.ListSpec{
 		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
@@ -7867,1332 +6543,9 @@ func (v TaskListV3ParamsPagination) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskListV3Item is one row of tasks.task.list.
-type TaskListV3Item struct {
-	// Task identifier
-	ID b24.Int `json:"id"`
-	// Task title, a required field for creating a task
-	Title b24.String `json:"title"`
-	// Task description
-	Description b24.String `json:"description"`
-	// Creator identifier, a required field for creating a task
-	CreatorID b24.Int `json:"creatorId"`
-	// Creator. An object of type user. Use for data requests in the select
-	// parameter of tasks.task.get
-	Creator TaskListV3ItemCreator `json:"creator"`
-	// Creation date in ISO-8601 format
-	Created b24.Time `json:"created"`
-	// Assignee identifier, a required field for creating a task
-	ResponsibleID b24.Int `json:"responsibleId"`
-	// Assignee. An object of type user. Use for data requests in the select
-	// parameter of tasks.task.get
-	Responsible TaskListV3ItemResponsible `json:"responsible"`
-	// Deadline in ISO-8601 format, for example, 2025-12-31T23:59:59+02:00
-	Deadline b24.Time `json:"deadline"`
-	// Task control by the creator. Possible values: Y — enabled N — disabled,
-	// default value
-	NeedsControl b24.Bool `json:"needsControl"`
-	// Planned start date in ISO-8601 format, for example,
-	// 2025-12-31T06:00:00+02:00
-	StartPlan b24.Time `json:"startPlan"`
-	// Planned end date in ISO-8601 format, for example, 2025-12-31T18:00:00+02:00
-	EndPlan b24.Time `json:"endPlan"`
-	// Identifiers of checklist items. To work with checklists, use the methods
-	// task.checklistitem.*
-	Checklist json.RawMessage `json:"checklist"`
-	// Group/project identifier. To work with groups, use the methods sonet_group.*
-	GroupID b24.Int `json:"groupId"`
-	// Group/project. An object of type group. Use for data requests in the select
-	// parameter of tasks.task.get
-	Group TaskListV3ItemGroup `json:"group"`
-	// Stage identifier. Use if the task is in a group/project
-	StageID b24.Int `json:"stageId"`
-	// Stage. An object of type stage. Use for data requests in the select
-	// parameter of tasks.task.get
-	Stage TaskListV3ItemStage `json:"stage"`
-	// Epic identifier. To work with epics, use the methods tasks.api.scrum.epic.*
-	EpicID b24.Int `json:"epicId"`
-	// Story points. To update a Scrum task, use the method
-	// tasks.api.scrum.task.update
-	StoryPoints b24.Int `json:"storyPoints"`
-	// Flow identifier. To work with flows, use the methods tasks.flow.Flow.*
-	FlowID b24.Int `json:"flowId"`
-	// Flow. An object of type flow. Use for data requests in the select parameter
-	// of tasks.task.get
-	Flow TaskListV3ItemFlow `json:"flow"`
-	// Task priority. Possible values:
-	//
-	//   - high — high
-	//   - average — average
-	//   - low — low
-	Priority TaskListV3ItemPriority `json:"priority"`
-	// Task status. Possible values:
-	//
-	//   - pending — waiting for execution
-	//   - in_progress — in progress
-	//   - supposedly_completed — awaiting control
-	//   - completed — completed
-	//   - deferred — deferred
-	//   - declined — declined
-	Status TaskListV3ItemStatus `json:"status"`
-	// Status change date in ISO 8601 format
-	StatusChanged b24.Time `json:"statusChanged"`
-	// List of user identifiers — participants in the methods for creating or
-	// updating a task. An array of objects of type user. Use for data requests in
-	// the select parameter of tasks.task.get
-	Accomplices TaskListV3ItemAccomplices `json:"accomplices"`
-	// List of user identifiers — auditors of the task in the methods for
-	// creating or updating a task. An array of objects of type user. Use for data
-	// requests in the select parameter of tasks.task.get
-	Auditors TaskListV3ItemAuditors `json:"auditors"`
-	// Parent task identifier. Has a value of null if there is no parent task
-	ParentID b24.Int `json:"parentId"`
-	// Parent task. An object of type task. Use for data requests in the select
-	// parameter of tasks.task.get
-	Parent json.RawMessage `json:"parent"`
-	// Indicates the presence of a checklist. The field is automatically updated
-	ContainsChecklist b24.Bool `json:"containsChecklist"`
-	// Indicates the presence of subtasks. The field is automatically updated
-	ContainsSubTasks b24.Bool `json:"containsSubTasks"`
-	// Indicates the presence of related tasks. The field is automatically updated
-	ContainsRelatedTasks b24.Bool `json:"containsRelatedTasks"`
-	// Indicates the presence of Gantt links. The field is automatically updated
-	ContainsGanttLinks b24.Bool `json:"containsGanttLinks"`
-	// Indicates the presence of integrations. The field is automatically updated
-	ContainsPlacements b24.Bool `json:"containsPlacements"`
-	// Indicates the presence of results. The field is automatically updated
-	ContainsResults b24.Bool `json:"containsResults"`
-	// Number of reminders for the task. The field is automatically updated
-	NumberOfReminders b24.Int `json:"numberOfReminders"`
-	// Task chat identifier. To work with the task chat, use the methods
-	// im.message.*
-	ChatID b24.Int `json:"chatId"`
-	// Task chat. An object of type task chat. Use for data requests in the select
-	// parameter of tasks.task.get
-	Chat TaskListV3ItemChat `json:"chat"`
-	// Planned duration
-	PlannedDuration b24.Int `json:"plannedDuration"`
-	// Actual duration
-	ActualDuration b24.Int `json:"actualDuration"`
-	// Unit of planned duration. Possible values: secs, mins, hours, days, weeks,
-	// monts, years
-	DurationType b24.String `json:"durationType"`
-	// Start date of execution in ISO 8601 format
-	Started b24.Time `json:"started"`
-	// Time estimate in seconds
-	EstimatedTime b24.Int `json:"estimatedTime"`
-	// Indicates a recurring task. Possible values:
-	//
-	//   - Y — yes, make the task recurring
-	//   - N — do not repeat
-	Replicate b24.Bool `json:"replicate"`
-	// Change date in ISO 8601 format
-	Changed b24.Time `json:"changed"`
-	// Identifier of the user who changed the task
-	ChangedByID b24.Int `json:"changedById"`
-	// Who changed. An object of type user. Use for data requests in the select
-	// parameter of tasks.task.get
-	ChangedBy TaskListV3ItemChangedBy `json:"changedBy"`
-	// Identifier of the user who changed the status
-	StatusChangedByID b24.Int `json:"statusChangedById"`
-	// Who changed the status. An object of type user. Use for data requests in the
-	// select parameter of tasks.task.get
-	StatusChangedBy TaskListV3ItemStatusChangedBy `json:"statusChangedBy"`
-	// Identifier of the user who closed the task
-	ClosedByID b24.Int `json:"closedById"`
-	// Who closed. An object of type user. Use for data requests in the select
-	// parameter of tasks.task.get
-	ClosedBy TaskListV3ItemClosedBy `json:"closedBy"`
-	// Closing date in ISO 8601 format
-	Closed b24.Time `json:"closed"`
-	// Date of last activity in ISO 8601 format
-	Activity b24.Time `json:"activity"`
-	// Task GUID identifier
-	GUID b24.String `json:"guid"`
-	// External identifier
-	XMLID b24.String `json:"xmlId"`
-	// Exchange identifier
-	ExchangeID b24.String `json:"exchangeId"`
-	// Date of modification in Exchange
-	ExchangeModified b24.String `json:"exchangeModified"`
-	// Version of synchronization with Outlook
-	OutlookVersion b24.Int `json:"outlookVersion"`
-	// Task rating. Possible values: N — negative P — positive null — unrated
-	Mark b24.String `json:"mark"`
-	// Allowed to change the deadline. Possible values:
-	//
-	//   - Y — allowed
-	//   - N — not allowed
-	AllowsChangeDeadline b24.Bool `json:"allowsChangeDeadline"`
-	// Time tracking enabled for the task. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — not enabled
-	AllowsTimeTracking b24.Bool `json:"allowsTimeTracking"`
-	// Consider working hours. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	MatchesWorkTime b24.Bool `json:"matchesWorkTime"`
-	// Add to report. Possible values:
-	//
-	//   - Y — add
-	//   - N — do not add
-	AddInReport b24.Bool `json:"addInReport"`
-	// Indicates "base task with subtasks". Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsMultitask b24.Bool `json:"isMultitask"`
-	// Site identifier
-	SiteID b24.String `json:"siteId"`
-	// Identifier of the template if the task was created from a template
-	ForkedByTemplateID b24.Int `json:"forkedByTemplateId"`
-	// Task template. An object of type template. Use for data requests in the
-	// select parameter of tasks.task.get
-	ForkedByTemplate TaskListV3ItemForkedByTemplate `json:"forkedByTemplate"`
-	// Date after which the deadline cannot be changed, in ISO 8601 format
-	MaxDeadlineChangeDate b24.Time `json:"maxDeadlineChangeDate"`
-	// Maximum number of deadline extensions
-	MaxDeadlineChanges b24.Int `json:"maxDeadlineChanges"`
-	// Require a reason when changing the deadline. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	RequireDeadlineChangeReason b24.Bool `json:"requireDeadlineChangeReason"`
-	// Link to the task
-	Link b24.String `json:"link"`
-	// Array of actions that the user can perform with the task
-	Rights json.RawMessage `json:"rights"`
-	// Link to the archive for downloading all task files
-	ArchiveLink b24.String `json:"archiveLink"`
-	// Array of identifiers of related CRM objects in the format:
-	//
-	//   - L_XX — lead,
-	//   - D_XX — deal
-	//   - C_XX — contact
-	//   - CO_XX — company
-	//   - SI_XX — invoice
-	//   - TXX_XX — SPA
-	CRMItemIDs json.RawMessage `json:"crmItemIds"`
-	// Identifier of the email from which the task was created
-	EmailID b24.Int `json:"emailId"`
-	// Email from which the task was created. An object of type email. Use for data
-	// requests in the select parameter of tasks.task.get
-	Email TaskListV3ItemEmail `json:"email"`
-	// Time tracking. An object of type time tracking. Use for data requests in the
-	// select parameter of tasks.task.get
-	ElapsedTime TaskListV3ItemElapsedTime `json:"elapsedTime"`
-	// Require a result. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	RequireResult b24.Bool `json:"requireResult"`
-	// Consider subtasks deadlines. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	MatchesSubTasksTime b24.Bool `json:"matchesSubTasksTime"`
-	// Auto-completion of subtasks. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	AutocompleteSubTasks b24.Bool `json:"autocompleteSubTasks"`
-	// Allowed to change planned dates. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	AllowsChangeDatePlan b24.Bool `json:"allowsChangeDatePlan"`
-	// Indicates "in favorites". The field returns an array containing the ID of
-	// the current user if their setting is active "inFavorite": [29]
-	InFavorite json.RawMessage `json:"inFavorite"`
-	// Indicates "task pinned". The field returns an array containing the ID of the
-	// current user if their setting is active "inPin": [29]
-	InPin json.RawMessage `json:"inPin"`
-	// Indicates "task pinned in group". The field returns an array containing the
-	// ID of the current user if their setting is active "inGroupPin": [29]
-	InGroupPin json.RawMessage `json:"inGroupPin"`
-	// Indicates "mute". The field returns an array containing the ID of the
-	// current user if their setting is active "inMute": [29]
-	InMute json.RawMessage `json:"inMute"`
-	// Source of the task. An object source. Use for data requests in the select
-	// parameter of tasks.task.get
-	Source TaskListV3ItemSource `json:"source"`
-	// Dependencies on tasks
-	DependsOn json.RawMessage `json:"dependsOn"`
-	// Task creation scenario. Possible values:
-	//
-	//   - default — default value
-	//   - crm — CRM
-	//   - mobile — mobile application
-	//   - voice — audio task AI
-	//   - video — video task AI
-	Scenarios json.RawMessage `json:"scenarios"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3Item) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3Item
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3Item) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3Item
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemCreator is the creator value of tasks.task.list.
-type TaskListV3ItemCreator struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskListV3ItemCreatorImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemCreator) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemCreator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemCreator) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemCreator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemCreatorImage is the image value of tasks.task.list.
-type TaskListV3ItemCreatorImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemCreatorImage) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemCreatorImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemCreatorImage) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemCreatorImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemResponsible is the responsible value of tasks.task.list.
-type TaskListV3ItemResponsible struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskListV3ItemResponsibleImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemResponsible) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemResponsible
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemResponsible) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemResponsible
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemResponsibleImage is the image value of tasks.task.list.
-type TaskListV3ItemResponsibleImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemResponsibleImage) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemResponsibleImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemResponsibleImage) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemResponsibleImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemGroup is the group value of tasks.task.list.
-type TaskListV3ItemGroup struct {
-	// Group identifier
-	ID b24.Int `json:"id"`
-	// Group name
-	Name b24.String `json:"name"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskListV3ItemGroupImage `json:"image"`
-	// Group type
-	Type b24.String `json:"type"`
-	// Visibility indicator
-	IsVisible b24.Bool `json:"isVisible"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemGroup) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemGroup
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemGroup) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemGroup
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemGroupImage is the image value of tasks.task.list.
-type TaskListV3ItemGroupImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemGroupImage) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemGroupImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemGroupImage) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemGroupImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemStage is the stage value of tasks.task.list.
-type TaskListV3ItemStage struct {
-	// Stage identifier
-	ID b24.Int `json:"id"`
-	// Stage title
-	Title b24.String `json:"title"`
-	// Stage color
-	Color b24.String `json:"color"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemStage) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemStage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemStage) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemStage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemFlow is the flow value of tasks.task.list.
-type TaskListV3ItemFlow struct {
-	// Flow identifier
-	ID b24.Int `json:"id"`
-	// Flow name
-	Name b24.String `json:"name"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemFlow) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemFlow
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemFlow) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemFlow
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemAccomplices is the accomplices value of tasks.task.list.
-type TaskListV3ItemAccomplices struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskListV3ItemAccomplicesImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemAccomplices) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemAccomplices
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemAccomplices) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemAccomplices
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemAccomplicesImage is the image value of tasks.task.list.
-type TaskListV3ItemAccomplicesImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemAccomplicesImage) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemAccomplicesImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemAccomplicesImage) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemAccomplicesImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemAuditors is the auditors value of tasks.task.list.
-type TaskListV3ItemAuditors struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskListV3ItemAuditorsImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemAuditors) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemAuditors
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemAuditors) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemAuditors
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemAuditorsImage is the image value of tasks.task.list.
-type TaskListV3ItemAuditorsImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemAuditorsImage) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemAuditorsImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemAuditorsImage) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemAuditorsImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemChat is the chat value of tasks.task.list.
-type TaskListV3ItemChat struct {
-	// Chat element identifier
-	ID b24.Int `json:"id"`
-	// Chat object identifier
-	EntityID b24.Int `json:"entityId"`
-	// Chat object type
-	EntityType b24.String `json:"entityType"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemChat) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemChat
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemChat) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemChat
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemChangedBy is the changedBy value of tasks.task.list.
-type TaskListV3ItemChangedBy struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskListV3ItemChangedByImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemChangedBy) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemChangedBy
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemChangedBy) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemChangedBy
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemChangedByImage is the image value of tasks.task.list.
-type TaskListV3ItemChangedByImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemChangedByImage) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemChangedByImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemChangedByImage) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemChangedByImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemStatusChangedBy is the statusChangedBy value of
-// tasks.task.list.
-type TaskListV3ItemStatusChangedBy struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskListV3ItemStatusChangedByImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemStatusChangedBy) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemStatusChangedBy
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemStatusChangedBy) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemStatusChangedBy
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemStatusChangedByImage is the image value of tasks.task.list.
-type TaskListV3ItemStatusChangedByImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemStatusChangedByImage) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemStatusChangedByImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemStatusChangedByImage) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemStatusChangedByImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemClosedBy is the closedBy value of tasks.task.list.
-type TaskListV3ItemClosedBy struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskListV3ItemClosedByImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemClosedBy) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemClosedBy
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemClosedBy) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemClosedBy
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemClosedByImage is the image value of tasks.task.list.
-type TaskListV3ItemClosedByImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemClosedByImage) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemClosedByImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemClosedByImage) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemClosedByImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemForkedByTemplate is the forkedByTemplate value of
-// tasks.task.list.
-type TaskListV3ItemForkedByTemplate struct {
-	// Template identifier
-	ID b24.Int `json:"id"`
-	// An object of type task. Use for data requests in the select parameter of
-	// tasks.task.get
-	Task json.RawMessage `json:"task"`
-	// Title
-	Title b24.String `json:"title"`
-	// Description
-	Description b24.String `json:"description"`
-	// An object of type user. Use for data requests in the select parameter of
-	// tasks.task.get
-	Creator TaskListV3ItemForkedByTemplateCreator `json:"creator"`
-	// Collection of responsible persons
-	ResponsibleCollection json.RawMessage `json:"responsibleCollection"`
-	// Deadline shift
-	DeadlineAfterTs b24.Int `json:"deadlineAfterTs"`
-	// Planned start date
-	StartDatePlanTs b24.Int `json:"startDatePlanTs"`
-	// Planned end date
-	EndDatePlanTs b24.Int `json:"endDatePlanTs"`
-	// Task repetition from the template
-	Replicate b24.Bool `json:"replicate"`
-	// Array of checklist item identifiers
-	Checklist json.RawMessage `json:"checklist"`
-	// An object of type group. Use for data requests in the select parameter of
-	// tasks.task.get
-	Group TaskListV3ItemForkedByTemplateGroup `json:"group"`
-	// Priority
-	Priority b24.String `json:"priority"`
-	// Participants
-	Accomplices json.RawMessage `json:"accomplices"`
-	// Auditors
-	Auditors json.RawMessage `json:"auditors"`
-	// Parent template. An object of type task template
-	Parent json.RawMessage `json:"parent"`
-	// An object of replication parameters. Use for data requests in the select
-	// parameter of tasks.task.get
-	ReplicateParams TaskListV3ItemForkedByTemplateReplicateParams `json:"replicateParams"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemForkedByTemplate) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemForkedByTemplate
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemForkedByTemplate) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemForkedByTemplate
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemForkedByTemplateCreator is the creator value of
-// tasks.task.list.
-type TaskListV3ItemForkedByTemplateCreator struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User name
-	Name b24.String `json:"name"`
-	// User role
-	Role b24.String `json:"role"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskListV3ItemForkedByTemplateCreatorImage `json:"image"`
-	// Gender
-	Gender b24.String `json:"gender"`
-	// Email
-	Email b24.String `json:"email"`
-	// External auth ID
-	ExternalAuthID b24.String `json:"externalAuthId"`
-	// User rights
-	Rights json.RawMessage `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemForkedByTemplateCreator) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemForkedByTemplateCreator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemForkedByTemplateCreator) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemForkedByTemplateCreator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemForkedByTemplateCreatorImage is the image value of
-// tasks.task.list.
-type TaskListV3ItemForkedByTemplateCreatorImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemForkedByTemplateCreatorImage) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemForkedByTemplateCreatorImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemForkedByTemplateCreatorImage) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemForkedByTemplateCreatorImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemForkedByTemplateGroup is the group value of tasks.task.list.
-type TaskListV3ItemForkedByTemplateGroup struct {
-	// Group identifier
-	ID b24.Int `json:"id"`
-	// Group name
-	Name b24.String `json:"name"`
-	// An object of type file. Use for data requests in the select parameter of
-	// tasks.task.get
-	Image TaskListV3ItemForkedByTemplateGroupImage `json:"image"`
-	// Group type
-	Type b24.String `json:"type"`
-	// Visibility indicator
-	IsVisible b24.Bool `json:"isVisible"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemForkedByTemplateGroup) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemForkedByTemplateGroup
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemForkedByTemplateGroup) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemForkedByTemplateGroup
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemForkedByTemplateGroupImage is the image value of
-// tasks.task.list.
-type TaskListV3ItemForkedByTemplateGroupImage struct {
-	// File identifier
-	ID b24.Int `json:"id"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// File name
-	Name b24.String `json:"name"`
-	// Width
-	Width b24.Int `json:"width"`
-	// Height
-	Height b24.Int `json:"height"`
-	// Size
-	Size b24.Int `json:"size"`
-	// Subdirectory
-	SubDir b24.String `json:"subDir"`
-	// MIME type
-	ContentType b24.String `json:"contentType"`
-	// File data
-	File json.RawMessage `json:"file"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemForkedByTemplateGroupImage) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemForkedByTemplateGroupImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemForkedByTemplateGroupImage) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemForkedByTemplateGroupImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemForkedByTemplateReplicateParams is the replicateParams value
-// of tasks.task.list.
-type TaskListV3ItemForkedByTemplateReplicateParams struct {
-	// Frequency
-	Period b24.String `json:"period"`
-	// Every day
-	EveryDay b24.String `json:"everyDay"`
-	// Only working days
-	WorkdayOnly b24.String `json:"workdayOnly"`
-	// Interval in days of the month
-	DailyMonthInterval b24.String `json:"dailyMonthInterval"`
-	// Every week
-	EveryWeek b24.String `json:"everyWeek"`
-	// Type of monthly repetition
-	MonthlyType b24.String `json:"monthlyType"`
-	// Day of the month
-	MonthlyDayNum b24.String `json:"monthlyDayNum"`
-	// First month of the period
-	MonthlyMonthNum1 b24.String `json:"monthlyMonthNum1"`
-	// Week number in the month
-	MonthlyWeekDayNum b24.String `json:"monthlyWeekDayNum"`
-	// Day of the week
-	MonthlyWeekDay b24.String `json:"monthlyWeekDay"`
-	// Second month of the period
-	MonthlyMonthNum2 b24.String `json:"monthlyMonthNum2"`
-	// Type of yearly repetition
-	YearlyType b24.String `json:"yearlyType"`
-	// Day of the month for yearly repetition
-	YearlyDayNum b24.String `json:"yearlyDayNum"`
-	// First month of yearly repetition
-	YearlyMonth1 b24.String `json:"yearlyMonth1"`
-	// Week number for yearly repetition
-	YearlyWeekDayNum b24.String `json:"yearlyWeekDayNum"`
-	// Day of the week for yearly repetition
-	YearlyWeekDay b24.String `json:"yearlyWeekDay"`
-	// Second month of yearly repetition
-	YearlyMonth2 b24.String `json:"yearlyMonth2"`
-	// Time
-	Time b24.String `json:"time"`
-	// Timezone offset
-	TimezoneOffset b24.String `json:"timezoneOffset"`
-	// Start date of repetition
-	StartDate b24.String `json:"startDate"`
-	// Until what date to repeat
-	RepeatTill b24.String `json:"repeatTill"`
-	// End date of repetition
-	EndDate b24.String `json:"endDate"`
-	// Number of repetitions
-	Times b24.String `json:"times"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemForkedByTemplateReplicateParams) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemForkedByTemplateReplicateParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemForkedByTemplateReplicateParams) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemForkedByTemplateReplicateParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemEmail is the email value of tasks.task.list.
-type TaskListV3ItemEmail struct {
-	// Email ID
-	ID b24.Int `json:"id"`
-	// Task ID
-	TaskID b24.Int `json:"taskId"`
-	// Mailbox ID
-	MailboxID b24.Int `json:"mailboxId"`
-	// Email title
-	Title b24.String `json:"title"`
-	// Email body
-	Body b24.String `json:"body"`
-	// Email sender
-	From b24.String `json:"from"`
-	// Email sending timestamp
-	DateTs b24.Int `json:"dateTs"`
-	// Link to the email
-	Link b24.String `json:"link"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemEmail) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemEmail
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemEmail) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemEmail
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemElapsedTime is the elapsedTime value of tasks.task.list.
-type TaskListV3ItemElapsedTime struct {
-	// Time tracking record identifier
-	ID b24.Int `json:"id"`
-	// User
-	UserID b24.Int `json:"userId"`
-	// Task
-	TaskID b24.Int `json:"taskId"`
-	// Minutes
-	Minutes b24.Int `json:"minutes"`
-	// Seconds
-	Seconds b24.Int `json:"seconds"`
-	// Source
-	Source b24.String `json:"source"`
-	// Comment
-	Text b24.String `json:"text"`
-	// Creation date
-	CreatedAtTs b24.Int `json:"createdAtTs"`
-	// Start time
-	StartTs b24.Int `json:"startTs"`
-	// End time
-	StopTs b24.Int `json:"stopTs"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemElapsedTime) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemElapsedTime
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemElapsedTime) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemElapsedTime
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemSource is the source value of tasks.task.list.
-type TaskListV3ItemSource struct {
-	// Source type
-	Type b24.String `json:"type"`
-	// Source data
-	Data json.RawMessage `json:"data"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListV3ItemSource) UnmarshalJSON(data []byte) error {
-	type plain TaskListV3ItemSource
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListV3ItemSource) MarshalJSON() ([]byte, error) {
-	type plain TaskListV3ItemSource
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskListV3Result is the result of tasks.task.list.
 type TaskListV3Result struct {
-	Items []TaskListV3Item `json:"items"`
+	Items []TaskV3 `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -9209,60 +6562,6 @@ func (v *TaskListV3Result) UnmarshalJSON(data []byte) error {
 func (v TaskListV3Result) MarshalJSON() ([]byte, error) {
 	type plain TaskListV3Result
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListV3ItemPriority is the priority of tasks.task.list: the constants
-// below are the documented values; others are accepted too.
-type TaskListV3ItemPriority string
-
-// The documented values of TaskListV3ItemPriority.
-const (
-	// high
-	TaskListV3ItemPriorityHigh TaskListV3ItemPriority = "high"
-	// average
-	TaskListV3ItemPriorityAverage TaskListV3ItemPriority = "average"
-	// low
-	TaskListV3ItemPriorityLow TaskListV3ItemPriority = "low"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TaskListV3ItemPriority) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TaskListV3ItemPriority(s)
-	return nil
-}
-
-// TaskListV3ItemStatus is the status of tasks.task.list: the constants below
-// are the documented values; others are accepted too.
-type TaskListV3ItemStatus string
-
-// The documented values of TaskListV3ItemStatus.
-const (
-	// waiting for execution
-	TaskListV3ItemStatusPending TaskListV3ItemStatus = "pending"
-	// in progress
-	TaskListV3ItemStatusInProgress TaskListV3ItemStatus = "in_progress"
-	// awaiting control
-	TaskListV3ItemStatusSupposedlyCompleted TaskListV3ItemStatus = "supposedly_completed"
-	// completed
-	TaskListV3ItemStatusCompleted TaskListV3ItemStatus = "completed"
-	// deferred
-	TaskListV3ItemStatusDeferred TaskListV3ItemStatus = "deferred"
-	// declined
-	TaskListV3ItemStatusDeclined TaskListV3ItemStatus = "declined"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TaskListV3ItemStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TaskListV3ItemStatus(s)
-	return nil
 }
 
 // TaskMute calls tasks.task.mute: Enable "Mute" Mode.
@@ -11267,7 +8566,7 @@ type TaskUpdateV3Params struct {
 	ID b24.Int `json:"id"`
 	// Values of the task fields to be updated. Description of all task fields.
 	// Required.
-	Fields map[string]any `json:"fields"`
+	Fields TaskV3Input `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -11276,12 +8575,6 @@ func (p *TaskUpdateV3Params) validate() error {
 		return &b24.RequiredError{
 			Method: "tasks.task.update",
 			Param:  "id",
-		}
-	}
-	if p.Fields == nil {
-		return &b24.RequiredError{
-			Method: "tasks.task.update",
-			Param:  "fields",
 		}
 	}
 	return nil

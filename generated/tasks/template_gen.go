@@ -75,9 +75,9 @@ type Template struct {
 	// Link to CRM Entities
 	UfCRMTask json.RawMessage `json:"UF_CRM_TASK"`
 	// File (Drive)
-	UfTaskWebdavFiles json.RawMessage `json:"UF_TASK_WEBDAV_FILES"`
+	UfTaskWebDavFiles json.RawMessage `json:"UF_TASK_WEBDAV_FILES"`
 	// Indicator that the description is stored in BBCode format
-	DescriptionInBbcode b24.String `json:"DESCRIPTION_IN_BBCODE"`
+	DescriptionInBbCode b24.String `json:"DESCRIPTION_IN_BBCODE"`
 	// Indicator that the executor can change the deadline
 	AllowChangeDeadline b24.String `json:"ALLOW_CHANGE_DEADLINE"`
 	// Indicator for time tracking for tasks based on the template
@@ -212,7 +212,7 @@ type TemplateInput struct {
 	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
-	UfTaskWebdavFiles any `json:"UF_TASK_WEBDAV_FILES,omitzero"`
+	UfTaskWebDavFiles any `json:"UF_TASK_WEBDAV_FILES,omitzero"`
 	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
 	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -376,9 +376,9 @@ const (
 	// TemplateKeyTemplateChildrenCount is "TEMPLATE_CHILDREN_COUNT", the key of
 	// Template.TemplateChildrenCount in requests.
 	TemplateKeyTemplateChildrenCount b24.OrderedKey[int64] = "TEMPLATE_CHILDREN_COUNT"
-	// TemplateKeyDescriptionInBbcode is "DESCRIPTION_IN_BBCODE", the key of
-	// Template.DescriptionInBbcode in requests.
-	TemplateKeyDescriptionInBbcode b24.TextKey = "DESCRIPTION_IN_BBCODE"
+	// TemplateKeyDescriptionInBbCode is "DESCRIPTION_IN_BBCODE", the key of
+	// Template.DescriptionInBbCode in requests.
+	TemplateKeyDescriptionInBbCode b24.TextKey = "DESCRIPTION_IN_BBCODE"
 	// TemplateKeyAllowChangeDeadline is "ALLOW_CHANGE_DEADLINE", the key of
 	// Template.AllowChangeDeadline in requests.
 	TemplateKeyAllowChangeDeadline b24.TextKey = "ALLOW_CHANGE_DEADLINE"

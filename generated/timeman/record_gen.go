@@ -9,6 +9,35 @@ import (
 	"iter"
 )
 
+// RecordField is one record field of timeman.record.field, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (timeman-record-field-get, timeman-record-field-list), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type RecordField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecordField) UnmarshalJSON(data []byte) error {
+	type plain RecordField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecordField) MarshalJSON() ([]byte, error) {
+	type plain RecordField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // RecordFieldGet calls timeman.record.field.get (REST 3.0): Get the Record
 // Field of Working Time.
 //
@@ -105,34 +134,9 @@ func (p *RecordFieldGetParams) validate() error {
 	return nil
 }
 
-// RecordFieldGetItem is the result of timeman.record.field.get.
-type RecordFieldGetItem struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecordFieldGetItem) UnmarshalJSON(data []byte) error {
-	type plain RecordFieldGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecordFieldGetItem) MarshalJSON() ([]byte, error) {
-	type plain RecordFieldGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RecordFieldGetResult is the result of timeman.record.field.get.
 type RecordFieldGetResult struct {
-	Item *RecordFieldGetItem `json:"item"`
+	Item *RecordField `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -248,34 +252,9 @@ type RecordFieldListParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// RecordFieldListItem is one row of timeman.record.field.list.
-type RecordFieldListItem struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecordFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain RecordFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecordFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain RecordFieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RecordFieldListResult is the result of timeman.record.field.list.
 type RecordFieldListResult struct {
-	Items []RecordFieldListItem `json:"items"`
+	Items []RecordField `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -55,7 +55,7 @@ type Schedule struct {
 	// Work time restrictions.
 	//
 	// Contains an array of strings with restriction rules
-	WorktimeRestrictions json.RawMessage `json:"WORKTIME_RESTRICTIONS"`
+	WorkTimeRestrictions json.RawMessage `json:"WORKTIME_RESTRICTIONS"`
 	// Number of controlled actions within the work schedule
 	ControlledActions b24.Int `json:"CONTROLLED_ACTIONS"`
 	// Identifier of the user who last updated the work schedule
@@ -318,7 +318,7 @@ type ScheduleScheduleViolationRulesUsersToNotify struct {
 	// List of users to notify about changes in work time.
 	//
 	// Each element of the array contains the user identifier in the format U
-	FixedEditWorktime json.RawMessage `json:"FIXED_EDIT_WORKTIME"`
+	FixedEditWorkTime json.RawMessage `json:"FIXED_EDIT_WORKTIME"`
 	// List of users to notify about periodic schedule violations.
 	//
 	// Each element of the array contains the user identifier in the format U

@@ -293,7 +293,7 @@ const (
 	// date
 	UserfieldAddParamsFieldsUserTypeIDDate UserfieldAddParamsFieldsUserTypeID = "date"
 	// date with time
-	UserfieldAddParamsFieldsUserTypeIDDatetime UserfieldAddParamsFieldsUserTypeID = "datetime"
+	UserfieldAddParamsFieldsUserTypeIDDateTime UserfieldAddParamsFieldsUserTypeID = "datetime"
 	// Yes / No
 	UserfieldAddParamsFieldsUserTypeIDBoolean UserfieldAddParamsFieldsUserTypeID = "boolean"
 	// file

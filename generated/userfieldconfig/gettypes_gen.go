@@ -78,7 +78,7 @@ type GetTypesTypes struct {
 	String        GetTypesTypesString        `json:"string"`
 	Integer       GetTypesTypesInteger       `json:"integer"`
 	Double        GetTypesTypesDouble        `json:"double"`
-	Datetime      GetTypesTypesDatetime      `json:"datetime"`
+	DateTime      GetTypesTypesDateTime      `json:"datetime"`
 	Date          GetTypesTypesDate          `json:"date"`
 	Boolean       GetTypesTypesBoolean       `json:"boolean"`
 	Address       GetTypesTypesAddress       `json:"address"`
@@ -282,8 +282,8 @@ func (v GetTypesTypesDouble) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// GetTypesTypesDatetime is the datetime value of userfieldconfig.getTypes.
-type GetTypesTypesDatetime struct {
+// GetTypesTypesDateTime is the datetime value of userfieldconfig.getTypes.
+type GetTypesTypesDateTime struct {
 	UserTypeID  b24.String `json:"userTypeId"`
 	Description b24.String `json:"description"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -293,14 +293,14 @@ type GetTypesTypesDatetime struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetTypesTypesDatetime) UnmarshalJSON(data []byte) error {
-	type plain GetTypesTypesDatetime
+func (v *GetTypesTypesDateTime) UnmarshalJSON(data []byte) error {
+	type plain GetTypesTypesDateTime
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v GetTypesTypesDatetime) MarshalJSON() ([]byte, error) {
-	type plain GetTypesTypesDatetime
+func (v GetTypesTypesDateTime) MarshalJSON() ([]byte, error) {
+	type plain GetTypesTypesDateTime
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -155,7 +155,7 @@ type UpdateParamsFieldSettings struct {
 	// Use seconds in the datetime field
 	UseSecond b24.Opt[bool] `json:"USE_SECOND,omitzero"`
 	// Use timezone in the datetime field
-	UseTimezone b24.Opt[bool] `json:"USE_TIMEZONE,omitzero"`
+	UseTimeZone b24.Opt[bool] `json:"USE_TIMEZONE,omitzero"`
 	// Open link in a new window
 	Popup b24.Opt[bool] `json:"POPUP,omitzero"`
 	// Show map for the address

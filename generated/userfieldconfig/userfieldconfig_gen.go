@@ -113,7 +113,7 @@ type UserfieldconfigSettings struct {
 	// Use seconds in the datetime field
 	UseSecond b24.Bool `json:"USE_SECOND"`
 	// Use timezone in the datetime field
-	UseTimezone b24.Bool `json:"USE_TIMEZONE"`
+	UseTimeZone b24.Bool `json:"USE_TIMEZONE"`
 	// Open link in a new window
 	Popup b24.Bool `json:"POPUP"`
 	// Show map for the address

@@ -69,7 +69,11 @@ func EditTestFile(cfg Config, pkg *model.Package) (out Output, ok bool, err erro
 			if ent.Input == "" {
 				continue
 			}
-			subs = append(subs, jen.Id("t").Dot("Run").Call(jen.Lit(ent.Family),
+			name := ent.Family
+			if ent.Version == 3 {
+				name += " (REST 3.0)"
+			}
+			subs = append(subs, jen.Id("t").Dot("Run").Call(jen.Lit(name),
 				jen.Func().Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(e.editCase(pkg, ent)...)))
 		}
 	}

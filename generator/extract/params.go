@@ -423,6 +423,14 @@ func kindOf(typ string, refd bool, enum []spec.EnumValue) (spec.Kind, spec.Kind)
 		e, _ := kindOf(strings.TrimSuffix(t, "[]"), refd, nil)
 		return spec.KindArray, e
 	}
+	// "array<object>" (fields-rest-v3's accomplices): a list of the inner type.
+	if head, inner, ok := strings.Cut(strings.TrimSuffix(t, ">"), "<"); ok && strings.HasSuffix(t, ">") {
+		switch head {
+		case "array", "list", "arr":
+			e, _ := kindOf(inner, refd, nil)
+			return spec.KindArray, e
+		}
+	}
 	for _, pre := range []string{"array of ", "array of", "list of ", "массив "} {
 		if strings.HasPrefix(t, pre) && len(t) > len(pre) {
 			e, _ := kindOf(strings.TrimSpace(t[len(pre):]), refd, nil)

@@ -163,6 +163,8 @@ func TestKindOf(t *testing.T) {
 		{"deal", false, nil, spec.KindString, ""},
 		{"", false, nil, spec.KindAny, ""},
 		{"", true, nil, spec.KindObject, ""},
+		{"array<object>", true, nil, spec.KindArray, spec.KindObject},
+		{"array<integer>", false, nil, spec.KindArray, spec.KindInteger},
 	}
 	for _, tt := range tests {
 		k, e := kindOf(tt.typ, tt.refd, tt.enum)

@@ -104,14 +104,14 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 	for _, pn := range pkgNames {
 		entities[pn] = map[string]*entityDecl{}
 		for _, e := range entitiesOf(s, pn) {
-			if !familyKept(e.Family, byPkg[pn]) {
+			if !familyKept(e, byPkg[pn]) {
 				continue
 			}
-			out := &Entity{Name: b.takeEntityName(pools[pn], pn, e), Family: e.Family}
+			out := &Entity{Name: b.takeEntityName(pools[pn], pn, e, s), Family: e.Family, Version: e.Version}
 			if len(e.Input) > 0 {
 				out.Input = pools[pn].Take(out.Name + "Input")
 			}
-			entities[pn][e.Family] = &entityDecl{spec: e, out: out, file: entityFile(e.Family)}
+			entities[pn][entityKey(e.Family, e.Version)] = &entityDecl{spec: e, out: out, file: entityFile(e.Family)}
 		}
 	}
 
@@ -368,8 +368,12 @@ func (b *builder) takeField(local *Pool, owner string, p spec.Param) string {
 // takeEntityName names an entity: its own name, or the name with "Record"
 // when a function or a reserved name has it (im.notify's function Notify,
 // the name Extra), reported either way it changes.
-func (b *builder) takeEntityName(pool *Pool, pkg string, e *spec.Entity) string {
+func (b *builder) takeEntityName(pool *Pool, pkg string, e *spec.Entity, s *spec.Spec) string {
 	name := EntityName(e)
+	if e.Version == 3 && hasREST2Entity(s, e.Family) {
+		// As a function's REST 3.0 twin is: tasks.Task and tasks.TaskV3.
+		name += "V3"
+	}
 	got, changed := takeOr(pool, name, "Record")
 	if !changed {
 		return got
@@ -380,6 +384,16 @@ func (b *builder) takeEntityName(pool *Pool, pkg string, e *spec.Entity) string 
 	}
 	b.problem(page, 0, KindNameCollision, fmt.Sprintf("entity %s: Go name %s.%s is taken; using %s", e.Family, pkg, name, got))
 	return got
+}
+
+// hasREST2Entity reports a REST 2 entity of family fam.
+func hasREST2Entity(s *spec.Spec, fam string) bool {
+	for _, e := range s.Entities {
+		if e.Family == fam && e.Version != 3 {
+			return true
+		}
+	}
+	return false
 }
 
 // takeCompanion takes the name of a function's companion (its Command, All
@@ -869,9 +883,10 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 	if isMultifield(p) {
 		return sliceOf(runtime("Multifield"))
 	}
-	if p.Kind == spec.KindBoolean && p.YN() {
+	if p.Kind == spec.KindBoolean && p.YN() && b.m.Version != 3 {
 		// The page lists Y and N whatever its type column says: the
-		// portal reads "Y"/"N", not JSON true/false.
+		// portal reads "Y"/"N", not JSON true/false. REST 3.0 is typed
+		// JSON: its pages' Y/N prose sits beside examples of true/false.
 		return runtime("Bool")
 	}
 	switch p.Kind {

@@ -15,6 +15,7 @@ type Entity struct {
 	Name    string // Deal
 	Input   string // DealInput; "" when the family has no add or update
 	Family  string // crm.deal
+	Version int    // 3 for a REST 3.0 family's entity (tasks.TaskV3)
 	Structs []*Struct
 	Enums   []*Enum
 	// Keys are the typed REST 2 filter, select and order keys of the
@@ -65,7 +66,7 @@ func (b *builder) declareEntity(d *entityDecl) {
 	if len(e.Sources) > 0 {
 		page = e.Sources[0]
 	}
-	b.m, b.f, b.kept = &spec.Method{Name: e.Family, Page: page}, holder, map[string][]spec.Param{}
+	b.m, b.f, b.kept = &spec.Method{Name: e.Family, Page: page, Version: e.Version}, holder, map[string][]spec.Param{}
 
 	st := &Struct{Name: d.out.Name, Extra: true}
 	st.Doc = []string{d.out.Name + " is one " + strings.Join(e.Name, " ") + " of " + e.Family +
@@ -178,12 +179,27 @@ func pageNames(pages []string) []string {
 	return out
 }
 
-// entity returns the declared entity of family fam in the current package.
+// entity returns the declared entity of family fam in the current package,
+// of the current method's REST version: a REST 3.0 method of tasks.task
+// means the REST 3.0 task.
 func (b *builder) entity(fam string) *entityDecl {
 	if fam == "" {
 		return nil
 	}
-	return b.entities[fam]
+	v := 0
+	if b.m != nil {
+		v = b.m.Version
+	}
+	return b.entities[entityKey(fam, v)]
+}
+
+// entityKey keys a package's entities: the family, and the REST version
+// where it is 3.
+func entityKey(fam string, version int) string {
+	if version == 3 {
+		return fam + " v3"
+	}
+	return fam
 }
 
 // isEntityStruct reports a struct name declared by an entity.
@@ -216,10 +232,11 @@ func entityFile(fam string) string {
 	return genFileName(fam)
 }
 
-// familyKept reports whether any selected method belongs to family fam.
-func familyKept(fam string, ms []*spec.Method) bool {
+// familyKept reports whether any selected method of e's REST version
+// belongs to its family.
+func familyKept(e *spec.Entity, ms []*spec.Method) bool {
 	for _, m := range ms {
-		if strings.HasPrefix(m.Name, fam+".") {
+		if strings.HasPrefix(m.Name, e.Family+".") && (m.Version == 3) == (e.Version == 3) {
 			return true
 		}
 	}

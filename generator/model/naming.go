@@ -390,6 +390,10 @@ func (v *Vocabulary) Words(s string) []string {
 // should not flip when a page elsewhere adds one key.
 const minPair = 2
 
+// minApart is how often the docs must write a word they also write whole
+// as two before it is cut: a habit, not a slip.
+const minApart = 5
+
 // minCut is the shortest word worth cutting: shorter ones ("datex",
 // "ufcrm") are too often one word, or two the docs never name.
 const minCut = 5
@@ -399,7 +403,20 @@ const minCut = 5
 func (v *Vocabulary) cut(w string) []string {
 	lw := strings.ToLower(w)
 	letters := strings.TrimRightFunc(lw, unicode.IsDigit)
-	if len(letters) < minCut || v.word(letters) || initialisms[letters] != "" || alnum(lw) != lw {
+	if len(letters) < minCut || initialisms[letters] != "" || alnum(lw) != lw {
+		return []string{w}
+	}
+	if v.word(letters) {
+		// A word the docs write whole is cut only where they write it
+		// apart too, and often: "userfield" beside "userField" and
+		// USER_FIELD (59 times) is UserField; "address" stays whole. Five keeps
+		// both snapshots alike: the older writes "my company" apart 6 times.
+		if pieces := v.apart(letters); pieces != nil {
+			if digits := lw[len(letters):]; digits != "" {
+				pieces = append(pieces, digits)
+			}
+			return pieces
+		}
 		return []string{w}
 	}
 	if pieces := v.joined(letters, ""); len(pieces) > 1 {
@@ -409,6 +426,20 @@ func (v *Vocabulary) cut(w string) []string {
 		return pieces
 	}
 	return []string{w}
+}
+
+// apart returns the two words the docs most often write s as, apart
+// (at least minApart times); nil when they do not.
+func (v *Vocabulary) apart(s string) []string {
+	var best []string
+	most := minApart - 1
+	for j := len(s) - 2; j >= 2; j-- {
+		a, b := s[:j], s[j:]
+		if n := v.pairs[[2]string{a, b}]; n > most && v.word(a) && v.word(b) {
+			best, most = []string{a, b}, n
+		}
+	}
+	return best
 }
 
 // joined spells s with the fewest words, the first following prev as the

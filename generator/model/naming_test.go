@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -216,5 +217,26 @@ func TestNestedName(t *testing.T) {
 	parent := "SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItem"
 	if got := NestedName(pool, owners, parent, "Link"); got != parent+"Link" {
 		t.Errorf("with the short name taken: %q, want the long name", got)
+	}
+}
+
+// A word the docs write whole ("userfield" in isUseInUserfieldEnabled) is
+// cut only where they write it apart often (minApart times): USER_FIELD in
+// five keys makes USERFIELD UserField; in two it stays Userfield.
+func TestVocabularyCutsWordsWrittenApart(t *testing.T) {
+	spellings := func(apart int) *spec.Spec {
+		ps := []spec.Param{{Name: "isUseInUserfieldEnabled"}}
+		for i := range apart {
+			ps = append(ps, spec.Param{Name: fmt.Sprintf("USER_FIELD_%c", 'A'+i)})
+		}
+		return &spec.Spec{Methods: []spec.Method{{Name: "crm.userfield.list", Params: ps}}}
+	}
+	for _, c := range []struct {
+		apart int
+		want  string
+	}{{minApart, "UserField"}, {2, "Userfield"}} {
+		if got := NewVocabulary(spellings(c.apart)).Exported("USERFIELD"); got != c.want {
+			t.Errorf("written apart %d times: USERFIELD → %s, want %s", c.apart, got, c.want)
+		}
 	}
 }

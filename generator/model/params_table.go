@@ -61,7 +61,7 @@ func ParamSchemas(s *spec.Spec, scopes []string) []ParamSchema {
 			_ = json.Unmarshal(m.RequestExample, &ex) // no example: shapes from the table alone
 		}
 		var b strings.Builder
-		w := &schemaWriter{b: &b, m: m, partial: isPartialWrite(m.Name), nested: nestedNames(ex)}
+		w := &schemaWriter{b: &b, s: s, m: m, partial: isPartialWrite(m.Name), nested: nestedNames(ex)}
 		w.list(m.Params, m.Placeholders, ex, 0)
 		out = append(out, ParamSchema{Key: key, Method: m.Name, Version: m.Version, Code: b.String(), Keys: entityRequestKeys(s, m)})
 	}
@@ -103,6 +103,7 @@ const maxSchemaDepth = 4
 // schemaWriter writes one method's schema.
 type schemaWriter struct {
 	b *strings.Builder
+	s *spec.Spec
 	m *spec.Method
 	// partial is true for updates: the nested tables they share with add
 	// mark what a new record needs, not what a change must carry.
@@ -179,12 +180,13 @@ func (w *schemaWriter) list(params []spec.Param, patterns []spec.Placeholder, ex
 				writeEscaped(b, code)
 			}
 		}
-		if shape == 'o' && len(p.Fields)+len(p.Placeholders) > 0 && depth < maxSchemaDepth && !fieldsFromRequest(p) {
+		fields := w.writeForm(p)
+		if shape == 'o' && len(fields)+len(p.Placeholders) > 0 && depth < maxSchemaDepth && !fieldsFromRequest(p) {
 			var sub map[string]json.RawMessage
 			if len(ev) > 0 {
 				_ = json.Unmarshal(ev, &sub)
 			}
-			if len(sub) > 0 && !anyField(sub, p.Fields) {
+			if len(sub) > 0 && !anyField(sub, fields) {
 				// A map keyed by data ({"page_code": {…}}): the fields
 				// describe its values, which are not checked.
 				continue
@@ -192,11 +194,37 @@ func (w *schemaWriter) list(params []spec.Param, patterns []spec.Placeholder, ex
 			b.WriteByte('{')
 			saved := w.inFilter
 			w.inFilter = w.inFilter || strings.EqualFold(p.Name, "filter")
-			w.list(p.Fields, p.Placeholders, sub, depth+1)
+			w.list(fields, p.Placeholders, sub, depth+1)
 			w.inFilter = saved
 			b.WriteByte('}')
 		}
 	}
+}
+
+// writeForm is what an object parameter takes: its own rows, and where it
+// is an entity's write form (the "fields" of add and update), every field
+// of that form too. The generated function sends any of them, so the fake
+// portal must take them: tasks.task.add's page lists three rows and links
+// the rest ("description of all task fields"), and its own example sends
+// deadline.
+func (w *schemaWriter) writeForm(p *spec.Param) []spec.Param {
+	if p.Entity == "" {
+		return p.Fields
+	}
+	for i := range w.s.Entities {
+		e := &w.s.Entities[i]
+		if e.Family != p.Entity || (e.Version == 3) != (w.m.Version == 3) {
+			continue
+		}
+		out := slices.Clone(p.Fields)
+		for _, f := range e.Input {
+			if !slices.ContainsFunc(out, func(have spec.Param) bool { return strings.EqualFold(have.Name, f.Name) }) {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	return p.Fields
 }
 
 // isPartialWrite reports whether method changes a record in part: its

@@ -128,6 +128,7 @@ func v3ObjectsOf(s *spec.Spec, methods []*spec.Method, pool *Pool) []*V3Object {
 			dirs[pageDir(m.Page)] = true
 		}
 	}
+	resolved := resolvedRows(s)
 	var out []*V3Object
 	for _, o := range s.Objects {
 		if !dirs[pageDir(o.Page)] {
@@ -139,6 +140,12 @@ func v3ObjectsOf(s *spec.Spec, methods []*spec.Method, pool *Pool) []*V3Object {
 				"An OrderedField filters with the comparisons too, a Field with =, != and in only; a Relation selects the fields of a related object (Dot). Whether a list really filters or sorts by a field is what the section's *.field.list method reports (filterable, sortable).",
 		}}
 		for _, f := range o.Fields {
+			if r, ok := resolved[rowAt{o.Page, f.Line}]; ok && r.Name == f.Name {
+				// The entity's reading of the row (its example may have
+				// corrected the type): a constant filters by what its
+				// field reads.
+				f.Kind, f.Elem = r.Kind, r.Elem
+			}
 			typ := v3ConstType(f)
 			if typ == nil {
 				continue
@@ -152,6 +159,31 @@ func v3ObjectsOf(s *spec.Spec, methods []*spec.Method, pool *Pool) []*V3Object {
 		}
 		if len(obj.Consts) > 0 {
 			out = append(out, obj)
+		}
+	}
+	return out
+}
+
+// rowAt is a row of a docs page.
+type rowAt struct {
+	page string
+	line int
+}
+
+// resolvedRows indexes the fields of the REST 3.0 entities by the object
+// row they were read from (their linked-object evidence).
+func resolvedRows(s *spec.Spec) map[rowAt]spec.Param {
+	out := map[rowAt]spec.Param{}
+	for _, e := range s.Entities {
+		if e.Version != 3 {
+			continue
+		}
+		for _, f := range e.Fields {
+			for _, ev := range f.Evidence {
+				if ev.Kind == spec.EvidenceLinked {
+					out[rowAt{ev.Page, ev.Line}] = f
+				}
+			}
 		}
 	}
 	return out

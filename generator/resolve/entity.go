@@ -31,24 +31,32 @@ import (
 // entity rather than an acknowledgement ({"result": {"ID": 1}}).
 const minEntityFields = 3
 
-// entities assembles one entity per REST 2 family with a *.fields or get
-// method, and points the family's methods at it.
+// entities assembles one entity per family with a *.fields or get method,
+// and points the family's methods at it. A REST 3.0 family (tasks.task's
+// REST 3.0 pages) gets an entity of its own beside the REST 2 one of the
+// same name: the two APIs spell and shape the task differently.
 func (r *resolver) entities() {
-	byFamily := map[string][]*spec.Method{}
+	byFamily := [4]map[string][]*spec.Method{2: {}, 3: {}}
 	for i := range r.s.Methods {
 		m := &r.s.Methods[i]
-		if m.Version == 3 {
-			continue
-		}
 		fam, _, ok := cutLast(m.Name)
 		if !ok {
 			continue
 		}
-		byFamily[fam] = append(byFamily[fam], m)
+		v := 2
+		if m.Version == 3 {
+			v = 3
+		}
+		byFamily[v][fam] = append(byFamily[v][fam], m)
 	}
-	for _, fam := range slices.Sorted(maps.Keys(byFamily)) {
-		if e, ok := r.entity(fam, byFamily[fam]); ok {
-			r.s.Entities = append(r.s.Entities, e)
+	for _, v := range []int{2, 3} {
+		for _, fam := range slices.Sorted(maps.Keys(byFamily[v])) {
+			if e, ok := r.entity(fam, byFamily[v][fam]); ok {
+				if v == 3 {
+					e.Version = 3
+				}
+				r.s.Entities = append(r.s.Entities, e)
+			}
 		}
 	}
 }
@@ -166,13 +174,21 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 	// page document what the entity takes; a family with neither takes
 	// every field not marked read-only.
 	writesDocumented := wg.len() > 0 || len(descKey) > 0
+	// A REST 3.0 family's results are an object of its fields-rest-v3
+	// page (linked.go), and its add and update pages take "all task
+	// fields" by a link to that page: the write form is the object's
+	// writable rows (v3Writable), whatever few rows add lists itself.
+	linkedObject := ms[0].Version == 3 && mg.linked()
+	if linkedObject {
+		writesDocumented = false
+	}
 	for _, k := range mg.order {
 		if p := mg.byKey[k]; !p.ReadOnly && describedReadOnly(p.Description) {
 			p.ReadOnly = true // "Read-only" in the fields table's note column
 		}
 	}
 	for _, p := range mg.fields() {
-		if p.ReadOnly {
+		if p.ReadOnly || linkedObject && !v3Writable(&p) {
 			continue
 		}
 		k, described := descKey[normKey(p.Name)]
@@ -213,6 +229,53 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 		markFieldsParam(m, fam)
 	}
 	return e, true
+}
+
+// linked reports fields read from a fields-rest-v3 object (linked.go).
+func (mg *merger) linked() bool {
+	for _, k := range mg.order {
+		for _, ev := range mg.byKey[k].Evidence {
+			if ev.Kind == spec.EvidenceLinked {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// v3Writable reports whether a REST 3.0 object row belongs in the write
+// form, adjusting p to the shape writes take. The fields-rest-v3 pages say
+// to "use the identifier field in the methods for creating and updating"
+// and the object field only for reading: creatorId is written, creator is
+// not. A list of related objects whose row says it holds identifiers in
+// writes (accomplices: "list of user identifiers … in the methods for
+// creating or updating") is written as those identifiers. The record's
+// own id is the methods' id parameter, and a row only an example shows is
+// not documented as taken.
+func v3Writable(p *spec.Param) bool {
+	if strings.EqualFold(p.Name, "id") || !documented(*p) || !hasEvidence(*p, spec.EvidenceLinked) {
+		return false
+	}
+	if p.Ref == "" || p.Kind != spec.KindObject && p.Kind != spec.KindArray {
+		return true
+	}
+	if p.Kind == spec.KindArray && mentionsAny(p.Description, identifierSpellings) {
+		p.Type, p.Elem, p.Ref, p.Fields = "array<integer>", spec.KindInteger, "", nil
+		return true
+	}
+	return false
+}
+
+// identifierSpellings are how a row says it holds record ids.
+var identifierSpellings = []string{"identifier", "идентификатор"}
+
+func hasEvidence(p spec.Param, k spec.EvidenceKind) bool {
+	for _, ev := range p.Evidence {
+		if ev.Kind == k {
+			return true
+		}
+	}
+	return false
 }
 
 // entityResult reports a result that is an object, or rows of objects,
@@ -1140,8 +1203,10 @@ func keyedScalars(f spec.Param, v []byte) (spec.Kind, bool) {
 
 // readOnlySpellings are the marks a fields table gives a field the portal
 // sets itself, per language (its note column, joined to the description):
-// "Read-only", "Только для чтения".
-var readOnlySpellings = []string{"read-only", "read only", "readonly", "только для чтения", "только чтение"}
+// "Read-only", "Только для чтения", or the REST 3.0 pages' "The field is
+// automatically updated".
+var readOnlySpellings = []string{"read-only", "read only", "readonly", "только для чтения", "только чтение",
+	"field is automatically updated", "обновляется автоматически"}
 
 // describedReadOnly reports a description carrying a read-only mark.
 func describedReadOnly(desc string) bool { return mentionsAny(desc, readOnlySpellings) }

@@ -58,7 +58,7 @@ func (r *resolver) linked() {
 			continue
 		}
 		x := expander{r: r, objs: objs, visiting: map[string]bool{}, reported: reported}
-		fields := x.object(best)
+		fields := linkedEvidence(x.object(best), best.Page)
 		mg := newMerger()
 		mg.add(fields, true)
 		mg.add(m.Result.Fields, true)
@@ -140,4 +140,18 @@ func (x expander) object(o *spec.Object) []spec.Param {
 		out = append(out, f)
 	}
 	return out
+}
+
+// linkedEvidence marks the object's rows as read from its page: the REST
+// 3.0 entity (entity.go) tells by it the fields its write pages take.
+func linkedEvidence(ps []spec.Param, page string) []spec.Param {
+	for i := range ps {
+		p := &ps[i]
+		p.Page = page
+		if len(p.Evidence) == 0 && documented(*p) {
+			p.Evidence = []spec.Evidence{{Kind: spec.EvidenceLinked, Page: page, Line: p.Line, Note: p.Type}}
+		}
+		p.Fields = linkedEvidence(p.Fields, page)
+	}
+	return ps
 }

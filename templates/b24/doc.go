@@ -58,8 +58,8 @@
 // ([WithIdempotencyKey], [WithReplayed]); their filters are typed
 // ([FilterV3], [Field], [OrderedField]); they batch through [NewBatchV3]:
 //
-//	task, err := tasks.TaskAddV3(ctx, client, tasks.TaskAddV3Params{Fields: tasks.TaskAddV3ParamsFields{
-//		Title: "Prepare a report", CreatorID: 1, ResponsibleID: 1}}, b24.WithIdempotencyKey("report-2026-12"))
+//	task, err := tasks.TaskAddV3(ctx, client, tasks.TaskAddV3Params{Fields: tasks.TaskV3Input{
+//		Title: b24.Some("Prepare a report"), CreatorID: b24.Some(b24.Int(1)), ResponsibleID: b24.Some(b24.Int(1))}}, b24.WithIdempotencyKey("report-2026-12"))
 //	for t, err := range tasks.TaskListV3All(ctx, client, tasks.TaskListV3Params{
 //		Filter: b24.FilterV3{tasks.TaskV3ID.Gt(100), tasks.TaskV3Status.Eq("pending")}}) { ... }
 //

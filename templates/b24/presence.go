@@ -339,6 +339,9 @@ func convertFor(t reflect.Type, raw []byte) []byte {
 			t = f.Type
 		}
 	}
+	if t.Kind() == reflect.Slice && len(raw) > 0 && raw[0] == '[' {
+		return idsFor(t.Elem(), raw)
+	}
 	if t.Kind() != reflect.String || len(raw) == 0 {
 		return raw
 	}
@@ -347,6 +350,38 @@ func convertFor(t reflect.Type, raw []byte) []byte {
 		return q
 	}
 	return raw
+}
+
+// idsFor turns a list of related records ([{"id": 3, "name": …}]) into
+// the list of their ids ([3]) where the write form takes scalars: a REST
+// 3.0 task reads its accomplices as users and is written their ids. Any
+// other list is returned as it is.
+func idsFor(elem reflect.Type, raw []byte) []byte {
+	for elem.Kind() == reflect.Pointer {
+		elem = elem.Elem()
+	}
+	if k := elem.Kind(); k == reflect.Struct || k == reflect.Slice || k == reflect.Map || k == reflect.Interface {
+		return raw
+	}
+	var rows []map[string]json.RawMessage
+	if json.Unmarshal(raw, &rows) != nil || len(rows) == 0 {
+		return raw
+	}
+	ids := make([]json.RawMessage, 0, len(rows))
+	for _, r := range rows {
+		id, ok := r["id"]
+		if !ok {
+			if id, ok = r["ID"]; !ok {
+				return raw
+			}
+		}
+		ids = append(ids, id)
+	}
+	out, err := json.Marshal(ids)
+	if err != nil {
+		return raw
+	}
+	return out
 }
 
 // objectWriter writes a JSON object member by member, each raw value

@@ -324,6 +324,42 @@ func TestFillInputConvertsToText(t *testing.T) {
 	}
 }
 
+// Related records read as objects are written as their ids, where the
+// write form takes ids (a REST 3.0 task's accomplices).
+func TestFillInputWritesRelatedRecordsAsIDs(t *testing.T) {
+	type user struct {
+		ID   Int    `json:"id"`
+		Name String `json:"name"`
+	}
+	type read struct {
+		Accomplices []user `json:"accomplices"`
+		Presence    `json:"-"`
+		Extra       Fields `json:"-"`
+	}
+	type write struct {
+		Accomplices []Int `json:"accomplices,omitzero"`
+		Baseline    `json:"-"`
+		Extra       Fields `json:"-"`
+	}
+	var r read
+	if err := DecodeObject([]byte(`{"accomplices":[{"id":3,"name":"Ann"},{"id":"11","name":"Bo"}]}`), &r, &r.Extra); err != nil {
+		t.Fatal(err)
+	}
+	var w write
+	FillInput(r, &w)
+	if want := []Int{3, 11}; !slices.Equal(w.Accomplices, want) || len(w.Extra) != 0 {
+		t.Errorf("Accomplices %v Extra %v, want %v", w.Accomplices, w.Extra, want)
+	}
+	w.Accomplices = append(w.Accomplices, 12)
+	b, err := json.Marshal(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(b), `{"accomplices":[3,11,12]}`; got != want {
+		t.Errorf("changed: %s, want %s", got, want)
+	}
+}
+
 func BenchmarkDecodeObjectPresence(b *testing.B) {
 	in := []byte(`{"ID":"759","TITLE":"Deal","OPPORTUNITY":"1000000.00","OPENED":"Y","UF_CRM_1":"x","PARENT_ID_1032":12}`)
 	b.ReportAllocs()

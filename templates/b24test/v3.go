@@ -391,62 +391,65 @@ func (p *Portal) ServeListV3(method string, rows any, lo ListOptionsV3) {
 	if err := decodeNumbers(raw, &all); err != nil {
 		panic(fmt.Sprintf("b24test: ServeListV3(%s): rows are not a list of objects: %v", method, err))
 	}
-	p.Handle(method, func(params map[string]any) (any, error) {
-		limit, offset := int64(50), int64(-1)
-		var page int64 = 1
-		if pg, ok := params["pagination"].(map[string]any); ok {
-			for k, dst := range map[string]*int64{"limit": &limit, "offset": &offset, "page": &page} {
-				if _, present := pg[k]; !present {
-					continue
-				}
-				n, ok := Int(pg, k)
-				if !ok || n < 0 || k == "limit" && n == 0 || k == "page" && n == 0 {
-					return nil, Errorf(400, v3Exception+"INVALIDPAGINATIONEXCEPTION", "pagination.%s must be a positive number", k)
-				}
-				*dst = n
+	p.Handle(method, func(params map[string]any) (any, error) { return listV3(all, params, lo) })
+}
+
+// listV3 answers one REST 3.0 list call from all, as ServeListV3 says.
+func listV3(all []map[string]any, params map[string]any, lo ListOptionsV3) (any, error) {
+	limit, offset := int64(50), int64(-1)
+	var page int64 = 1
+	if pg, ok := params["pagination"].(map[string]any); ok {
+		for k, dst := range map[string]*int64{"limit": &limit, "offset": &offset, "page": &page} {
+			if _, present := pg[k]; !present {
+				continue
+			}
+			n, ok := Int(pg, k)
+			if !ok || n < 0 || k == "limit" && n == 0 || k == "page" && n == 0 {
+				return nil, Errorf(400, v3Exception+"INVALIDPAGINATIONEXCEPTION", "pagination.%s must be a positive number", k)
+			}
+			*dst = n
+		}
+	}
+	limit = min(limit, int64(lo.MaxLimit))
+	if offset < 0 {
+		offset = (page - 1) * limit
+	}
+	var conds []any
+	if f, ok := params["filter"]; ok && f != nil {
+		list, ok := f.([]any)
+		if !ok {
+			return nil, Errorf(400, v3Exception+"VALIDATION_REQUESTVALIDATIONEXCEPTION", "filter must be a list of conditions")
+		}
+		conds = list
+	}
+	var sel []map[string]any
+	for _, row := range all {
+		hit, err := matchV3(row, conds)
+		if err != nil {
+			return nil, err
+		}
+		if hit {
+			sel = append(sel, row)
+		}
+	}
+	keys := v3OrderKeys(params["order"], lo.IDField)
+	sort.SliceStable(sel, func(a, b int) bool {
+		for _, k := range keys {
+			x, _ := lookupParam(sel[a], k.field)
+			y, _ := lookupParam(sel[b], k.field)
+			if c := compareValues(scalarText(x), scalarText(y)); c != 0 {
+				return (c < 0) != k.desc
 			}
 		}
-		limit = min(limit, int64(lo.MaxLimit))
-		if offset < 0 {
-			offset = (page - 1) * limit
-		}
-		var conds []any
-		if f, ok := params["filter"]; ok && f != nil {
-			list, ok := f.([]any)
-			if !ok {
-				return nil, Errorf(400, v3Exception+"VALIDATION_REQUESTVALIDATIONEXCEPTION", "filter must be a list of conditions")
-			}
-			conds = list
-		}
-		var sel []map[string]any
-		for _, row := range all {
-			hit, err := matchV3(row, conds)
-			if err != nil {
-				return nil, err
-			}
-			if hit {
-				sel = append(sel, row)
-			}
-		}
-		keys := v3OrderKeys(params["order"], lo.IDField)
-		sort.SliceStable(sel, func(a, b int) bool {
-			for _, k := range keys {
-				x, _ := lookupParam(sel[a], k.field)
-				y, _ := lookupParam(sel[b], k.field)
-				if c := compareValues(scalarText(x), scalarText(y)); c != 0 {
-					return (c < 0) != k.desc
-				}
-			}
-			return false
-		})
-		from, to := min(offset, int64(len(sel))), min(offset+limit, int64(len(sel)))
-		items := make([]map[string]any, 0, to-from)
-		fields, _ := params["select"].([]any)
-		for _, row := range sel[from:to] {
-			items = append(items, selectV3(row, fields, lo.IDField))
-		}
-		return map[string]any{"items": items}, nil
+		return false
 	})
+	from, to := min(offset, int64(len(sel))), min(offset+limit, int64(len(sel)))
+	items := make([]map[string]any, 0, to-from)
+	fields, _ := params["select"].([]any)
+	for _, row := range sel[from:to] {
+		items = append(items, selectV3(row, fields, lo.IDField))
+	}
+	return map[string]any{"items": items}, nil
 }
 
 type v3OrderKey struct {
@@ -477,18 +480,60 @@ func sortedKeys(m map[string]any) []string {
 	return ks
 }
 
+// selectV3 keeps the selected fields of row, and its id. A dotted name
+// ("responsible.name") selects a field of a related object: the answer
+// holds the object with the fields selected of it, as tasks.task.get's
+// page shows.
 func selectV3(row map[string]any, fields []any, idField string) map[string]any {
 	if len(fields) == 0 {
 		return row
 	}
 	out := map[string]any{idField: row[idField]}
 	for _, f := range fields {
-		name := scalarText(f)
-		if v, ok := row[name]; ok {
-			out[name] = v
-		}
+		selectPath(out, row, strings.Split(scalarText(f), "."))
 	}
 	return out
+}
+
+// selectPath copies the value at path from src into dst, creating the
+// objects on the way; a list of related objects has the rest of the path
+// selected of each.
+func selectPath(dst, src map[string]any, path []string) {
+	v, ok := src[path[0]]
+	if !ok {
+		return
+	}
+	if len(path) == 1 {
+		dst[path[0]] = v
+		return
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		sub, _ := dst[path[0]].(map[string]any)
+		if sub == nil {
+			sub = map[string]any{}
+			dst[path[0]] = sub
+		}
+		selectPath(sub, t, path[1:])
+	case []any:
+		subs, _ := dst[path[0]].([]any)
+		if len(subs) != len(t) {
+			subs = make([]any, len(t))
+			dst[path[0]] = subs
+		}
+		for i, el := range t {
+			m, ok := el.(map[string]any)
+			if !ok {
+				continue
+			}
+			sub, _ := subs[i].(map[string]any)
+			if sub == nil {
+				sub = map[string]any{}
+				subs[i] = sub
+			}
+			selectPath(sub, m, path[1:])
+		}
+	}
 }
 
 // matchV3 applies a REST 3.0 filter (AND of its elements) to a row.
