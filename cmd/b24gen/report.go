@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"testing/fstest"
 	"text/tabwriter"
 
@@ -104,6 +105,39 @@ type goCoverage struct {
 	EntityFields  int `json:"entity_fields"`
 	EntityMethods int `json:"methods_returning_an_entity"`
 	EntityInputs  int `json:"entity_write_forms"`
+	// EntitiesV3 are the REST 3.0 families' entities; EntitiesKeyed the
+	// entities whose filter, select and order are typed: REST 2 keys
+	// (DealKeyStageID) or REST 3.0 field constants (TaskV3Deadline).
+	EntitiesV3    int `json:"entities_rest3"`
+	EntitiesKeyed int `json:"entities_with_typed_filters"`
+}
+
+// keyedEntities counts the entities with typed filter keys: REST 2 ones
+// with Keys, REST 3.0 ones whose package declares field constants of
+// their object (TaskV3's TaskV3ID, …).
+func keyedEntities(gm *model.Model) int {
+	n := 0
+	for _, pkg := range gm.Packages {
+		for _, f := range pkg.Files {
+			for _, e := range f.Entities {
+				if len(e.Keys) > 0 || e.Version == 3 && hasConstsOf(pkg, e.Name) {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+func hasConstsOf(pkg *model.Package, name string) bool {
+	for _, obj := range pkg.V3Objects {
+		for _, c := range obj.Consts {
+			if rest, ok := strings.CutPrefix(c.Name, name); ok && rest != "" && rest[0] >= 'A' && rest[0] <= 'Z' {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // preCheck is one check a generated function makes before it sends.
@@ -281,6 +315,9 @@ func measure(s *spec.Spec, listChecks bool) *coverage {
 		}
 	}
 	for _, e := range rs.Entities {
+		if e.Version == 3 {
+			c.Go.EntitiesV3++
+		}
 		c.Go.EntityFields += len(e.Fields)
 		if len(e.Input) > 0 {
 			c.Go.EntityInputs++
@@ -291,6 +328,7 @@ func measure(s *spec.Spec, listChecks bool) *coverage {
 			c.Go.EntityMethods++
 		}
 	}
+	c.Go.EntitiesKeyed = keyedEntities(gm)
 	// The same problems generate counts: extract's, resolve's, model's and
 	// the events', so its one-line summary and this report agree.
 	problems := slices.Concat(s.Problems, resolveProblems, modelProblems, eventProblems)
@@ -386,6 +424,8 @@ func (c *coverage) write(w io.Writer) error {
 		pct(g.ResultFieldsTyped, fields), g.ResultFieldsRaw, g.BorrowedFields))
 	row("  strictly", g.ResultFieldsStrict, fmt.Sprintf("%s, %d any, json.RawMessage, []any or map[string]any", pct(g.ResultFieldsStrict, fields), fields-g.ResultFieldsStrict))
 	row("entities", g.Entities, fmt.Sprintf("%d fields; %d methods return one, %d have a write form", g.EntityFields, g.EntityMethods, g.EntityInputs))
+	row("  REST 3.0", g.EntitiesV3, "entities of REST 3.0 families (tasks.TaskV3 …)")
+	row("  typed filters", g.EntitiesKeyed, "entities whose filter, select and order keys are typed (REST 2 keys, REST 3.0 field constants)")
 	if r := c.RowsFound; r != nil {
 		row("table rows in the spec", r.Found, fmt.Sprintf("%s of %d parameter-table rows before the examples are in their method's parameter tree (second reader)", pct(r.Found, r.Rows), r.Rows))
 		for _, fam := range slices.Sorted(maps.Keys(r.ByFamily)) {

@@ -106,10 +106,14 @@ func whyRoots(rs *spec.Spec, query string) (string, []whyRoot) {
 			roots = append(roots, rs...)
 		}
 	}
-	entities := map[string]*spec.Entity{}
+	type familyAt struct {
+		family string
+		v3     bool
+	}
+	entities := map[familyAt]*spec.Entity{} // a REST 3.0 family has its own
 	for i := range rs.Entities {
 		e := &rs.Entities[i]
-		entities[e.Family] = e
+		entities[familyAt{e.Family, e.Version == 3}] = e
 		if matches(e.Family) {
 			take(e.Family, entityRoots(e)...)
 		}
@@ -125,7 +129,7 @@ func whyRoots(rs *spec.Spec, query string) (string, []whyRoot) {
 		}
 		r := []whyRoot{{label: label + " param", page: m.Page, fields: m.Params}}
 		if res := m.Result; res != nil {
-			if e := entities[res.Entity]; e != nil {
+			if e := entities[familyAt{res.Entity, m.Version == 3}]; e != nil {
 				// The result is the family's entity: its fields are the
 				// entity's.
 				r = append(r, whyRoot{label: label + " result (entity " + e.Family + ")", page: m.Page, fields: e.Fields, wrapper: res.Wrapper})
@@ -149,9 +153,13 @@ func entityRoots(e *spec.Entity) []whyRoot {
 	if len(e.Sources) > 0 {
 		page = e.Sources[0]
 	}
-	out := []whyRoot{{label: e.Family + " entity", page: page, fields: e.Fields}}
+	label := e.Family
+	if e.Version == 3 {
+		label += " (REST 3.0)"
+	}
+	out := []whyRoot{{label: label + " entity", page: page, fields: e.Fields}}
 	if len(e.Input) > 0 {
-		out = append(out, whyRoot{label: e.Family + " write form", page: page, fields: e.Input})
+		out = append(out, whyRoot{label: label + " write form", page: page, fields: e.Input})
 	}
 	return out
 }

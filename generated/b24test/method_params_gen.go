@@ -1455,7 +1455,7 @@ var methodParams = [][2]string{
 	{"tasks.task.result.deletefromcomment", `commentId:s!`},
 	{"tasks.task.result.list", `taskId:s!`},
 	{"tasks.task.result.list@3", `order:o,filter:c!=BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION,select:c,pagination:o`},
-	{"tasks.task.result.update@3", `id:s!=BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION,fields:o!=BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION{text}`},
+	{"tasks.task.result.update@3", `id:s!=BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION,fields:o!=BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION{text,taskId:s}`},
 	{"tasks.task.start", `taskId:s!`},
 	{"tasks.task.startwatch", `taskId:s!`},
 	{"tasks.task.stopwatch", `taskId:s!`},

@@ -99,6 +99,264 @@ func (v NodeMembers) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// NodeCommunication is one node communication of
+// humanresources.node.communication, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (humanresources-node-communication-list), typed by the *.fields page where
+// it gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type NodeCommunication struct {
+	// Array of chats associated with the department or team. Description of
+	// communication fields
+	Chats []NodeCommunicationChats `json:"chats"`
+	// Number of associated chats not accessible to the current user
+	ChatsNoAccess b24.Int `json:"chatsNoAccess"`
+	// Array of channels associated with the department or team. Description of
+	// communication fields
+	Channels []NodeCommunicationChannels `json:"channels"`
+	// Number of associated channels not accessible to the current user
+	ChannelsNoAccess b24.Int `json:"channelsNoAccess"`
+	// Array of collabs associated with the department or team. Description of
+	// communication fields
+	Collabs []NodeCommunicationCollabs `json:"collabs"`
+	// Number of associated collabs not accessible to the current user
+	CollabsNoAccess b24.Int `json:"collabsNoAccess"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NodeCommunication) UnmarshalJSON(data []byte) error {
+	type plain NodeCommunication
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NodeCommunication) MarshalJSON() ([]byte, error) {
+	type plain NodeCommunication
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NodeCommunicationChats is the chats value of
+// humanresources.node.communication.
+type NodeCommunicationChats struct {
+	// Link to the communication avatar
+	Avatar b24.String `json:"avatar"`
+	// Color of the communication. This field is returned for chats and channels
+	Color b24.String `json:"color"`
+	// Identifier of the dialog
+	DialogID b24.String `json:"dialogId"`
+	// Indicator of the current user's access to the communication
+	HasAccess b24.Bool `json:"hasAccess"`
+	// Identifier of the communication
+	ID b24.Int `json:"id"`
+	// Indicator of extranet communication. This field is returned for chats and
+	// channels
+	IsExtranet b24.Bool `json:"isExtranet"`
+	// Identifier of the original department or team
+	OriginalNodeID b24.Int `json:"originalNodeId"`
+	// Subtitle of the communication
+	Subtitle b24.String `json:"subtitle"`
+	// Title of the communication
+	Title b24.String `json:"title"`
+	// Type of communication.
+	//
+	// Possible values:
+	//
+	//   - CHAT — chat
+	//   - CHANNEL — channel
+	//   - COLLAB — collab
+	Type NodeCommunicationChatsType `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NodeCommunicationChats) UnmarshalJSON(data []byte) error {
+	type plain NodeCommunicationChats
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NodeCommunicationChats) MarshalJSON() ([]byte, error) {
+	type plain NodeCommunicationChats
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NodeCommunicationChannels is the channels value of
+// humanresources.node.communication.
+type NodeCommunicationChannels struct {
+	// Link to the communication avatar
+	Avatar b24.String `json:"avatar"`
+	// Color of the communication. This field is returned for chats and channels
+	Color b24.String `json:"color"`
+	// Identifier of the dialog
+	DialogID b24.String `json:"dialogId"`
+	// Indicator of the current user's access to the communication
+	HasAccess b24.Bool `json:"hasAccess"`
+	// Identifier of the communication
+	ID b24.Int `json:"id"`
+	// Indicator of extranet communication. This field is returned for chats and
+	// channels
+	IsExtranet b24.Bool `json:"isExtranet"`
+	// Identifier of the original department or team
+	OriginalNodeID b24.Int `json:"originalNodeId"`
+	// Subtitle of the communication
+	Subtitle b24.String `json:"subtitle"`
+	// Title of the communication
+	Title b24.String `json:"title"`
+	// Type of communication.
+	//
+	// Possible values:
+	//
+	//   - CHAT — chat
+	//   - CHANNEL — channel
+	//   - COLLAB — collab
+	Type NodeCommunicationChannelsType `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NodeCommunicationChannels) UnmarshalJSON(data []byte) error {
+	type plain NodeCommunicationChannels
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NodeCommunicationChannels) MarshalJSON() ([]byte, error) {
+	type plain NodeCommunicationChannels
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NodeCommunicationCollabs is the collabs value of
+// humanresources.node.communication.
+type NodeCommunicationCollabs struct {
+	// Link to the communication avatar
+	Avatar b24.String `json:"avatar"`
+	// Color of the communication. This field is returned for chats and channels
+	Color b24.String `json:"color"`
+	// Identifier of the dialog
+	DialogID b24.String `json:"dialogId"`
+	// Indicator of the current user's access to the communication
+	HasAccess b24.Bool `json:"hasAccess"`
+	// Identifier of the communication
+	ID b24.Int `json:"id"`
+	// Indicator of extranet communication. This field is returned for chats and
+	// channels
+	IsExtranet b24.Bool `json:"isExtranet"`
+	// Identifier of the original department or team
+	OriginalNodeID b24.Int `json:"originalNodeId"`
+	// Subtitle of the communication
+	Subtitle b24.String `json:"subtitle"`
+	// Title of the communication
+	Title b24.String `json:"title"`
+	// Type of communication.
+	//
+	// Possible values:
+	//
+	//   - CHAT — chat
+	//   - CHANNEL — channel
+	//   - COLLAB — collab
+	Type NodeCommunicationCollabsType `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NodeCommunicationCollabs) UnmarshalJSON(data []byte) error {
+	type plain NodeCommunicationCollabs
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NodeCommunicationCollabs) MarshalJSON() ([]byte, error) {
+	type plain NodeCommunicationCollabs
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NodeCommunicationChatsType is the type of humanresources.node.communication:
+// the constants below are the documented values; others are accepted too.
+type NodeCommunicationChatsType string
+
+// The documented values of NodeCommunicationChatsType.
+const (
+	// chat
+	NodeCommunicationChatsTypeChat NodeCommunicationChatsType = "CHAT"
+	// channel
+	NodeCommunicationChatsTypeChannel NodeCommunicationChatsType = "CHANNEL"
+	// collab
+	NodeCommunicationChatsTypeCollab NodeCommunicationChatsType = "COLLAB"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *NodeCommunicationChatsType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = NodeCommunicationChatsType(s)
+	return nil
+}
+
+// NodeCommunicationChannelsType is the type of
+// humanresources.node.communication: the constants below are the documented
+// values; others are accepted too.
+type NodeCommunicationChannelsType string
+
+// The documented values of NodeCommunicationChannelsType.
+const (
+	// chat
+	NodeCommunicationChannelsTypeChat NodeCommunicationChannelsType = "CHAT"
+	// channel
+	NodeCommunicationChannelsTypeChannel NodeCommunicationChannelsType = "CHANNEL"
+	// collab
+	NodeCommunicationChannelsTypeCollab NodeCommunicationChannelsType = "COLLAB"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *NodeCommunicationChannelsType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = NodeCommunicationChannelsType(s)
+	return nil
+}
+
+// NodeCommunicationCollabsType is the type of
+// humanresources.node.communication: the constants below are the documented
+// values; others are accepted too.
+type NodeCommunicationCollabsType string
+
+// The documented values of NodeCommunicationCollabsType.
+const (
+	// chat
+	NodeCommunicationCollabsTypeChat NodeCommunicationCollabsType = "CHAT"
+	// channel
+	NodeCommunicationCollabsTypeChannel NodeCommunicationCollabsType = "CHANNEL"
+	// collab
+	NodeCommunicationCollabsTypeCollab NodeCommunicationCollabsType = "COLLAB"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *NodeCommunicationCollabsType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = NodeCommunicationCollabsType(s)
+	return nil
+}
+
 // NodeField is one node field of humanresources.node.field, as the family's
 // methods return it. Its fields are the union of what the family's pages
 // document (humanresources-node-field-get, humanresources-node-field-list),
@@ -729,11 +987,11 @@ func (v *NodeCommunicationEditParamsCommunicationType) UnmarshalJSON(data []byte
 //     identifier of the department or team
 //   - BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION: Check the access
 //     permission to view the department or team
-func NodeCommunicationList(ctx context.Context, c b24.Caller, p NodeCommunicationListParams, opts ...b24.CallOption) (*NodeCommunicationListResult, error) {
+func NodeCommunicationList(ctx context.Context, c b24.Caller, p NodeCommunicationListParams, opts ...b24.CallOption) (*NodeCommunication, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out NodeCommunicationListResult
+	var out NodeCommunication
 	if err := b24.Invoke(ctx, c, NodeCommunicationListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -745,8 +1003,8 @@ func NodeCommunicationList(ctx context.Context, c b24.Caller, p NodeCommunicatio
 // REST 2 batch does not take it); its result decodes as
 // NodeCommunicationList's does. Required parameters are not checked here: the
 // portal reports them.
-func NodeCommunicationListCommand(p NodeCommunicationListParams) b24.CommandV3[*NodeCommunicationListResult] {
-	return b24.CommandV3[*NodeCommunicationListResult]{Request: b24.Request{
+func NodeCommunicationListCommand(p NodeCommunicationListParams) b24.CommandV3[*NodeCommunication] {
+	return b24.CommandV3[*NodeCommunication]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "humanresources.node.communication.list",
 		Params:     p,
@@ -772,261 +1030,6 @@ func (p *NodeCommunicationListParams) validate() error {
 			Param:  "id",
 		}
 	}
-	return nil
-}
-
-// NodeCommunicationListResult is the result of
-// humanresources.node.communication.list.
-type NodeCommunicationListResult struct {
-	// Array of chats associated with the department or team. Description of
-	// communication fields
-	Chats []NodeCommunicationListResultChats `json:"chats"`
-	// Number of associated chats not accessible to the current user
-	ChatsNoAccess b24.Int `json:"chatsNoAccess"`
-	// Array of channels associated with the department or team. Description of
-	// communication fields
-	Channels []NodeCommunicationListResultChannels `json:"channels"`
-	// Number of associated channels not accessible to the current user
-	ChannelsNoAccess b24.Int `json:"channelsNoAccess"`
-	// Array of collabs associated with the department or team. Description of
-	// communication fields
-	Collabs []NodeCommunicationListResultCollabs `json:"collabs"`
-	// Number of associated collabs not accessible to the current user
-	CollabsNoAccess b24.Int `json:"collabsNoAccess"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeCommunicationListResult) UnmarshalJSON(data []byte) error {
-	type plain NodeCommunicationListResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeCommunicationListResult) MarshalJSON() ([]byte, error) {
-	type plain NodeCommunicationListResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NodeCommunicationListResultChats is the chats value of
-// humanresources.node.communication.list.
-type NodeCommunicationListResultChats struct {
-	// Link to the communication avatar
-	Avatar b24.String `json:"avatar"`
-	// Color of the communication. This field is returned for chats and channels
-	Color b24.String `json:"color"`
-	// Identifier of the dialog
-	DialogID b24.String `json:"dialogId"`
-	// Indicator of the current user's access to the communication
-	HasAccess b24.Bool `json:"hasAccess"`
-	// Identifier of the communication
-	ID b24.Int `json:"id"`
-	// Indicator of extranet communication. This field is returned for chats and
-	// channels
-	IsExtranet b24.Bool `json:"isExtranet"`
-	// Identifier of the original department or team
-	OriginalNodeID b24.Int `json:"originalNodeId"`
-	// Subtitle of the communication
-	Subtitle b24.String `json:"subtitle"`
-	// Title of the communication
-	Title b24.String `json:"title"`
-	// Type of communication.
-	//
-	// Possible values:
-	//
-	//   - CHAT — chat
-	//   - CHANNEL — channel
-	//   - COLLAB — collab
-	Type NodeCommunicationListResultChatsType `json:"type"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeCommunicationListResultChats) UnmarshalJSON(data []byte) error {
-	type plain NodeCommunicationListResultChats
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeCommunicationListResultChats) MarshalJSON() ([]byte, error) {
-	type plain NodeCommunicationListResultChats
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NodeCommunicationListResultChannels is the channels value of
-// humanresources.node.communication.list.
-type NodeCommunicationListResultChannels struct {
-	// Link to the communication avatar
-	Avatar b24.String `json:"avatar"`
-	// Color of the communication. This field is returned for chats and channels
-	Color b24.String `json:"color"`
-	// Identifier of the dialog
-	DialogID b24.String `json:"dialogId"`
-	// Indicator of the current user's access to the communication
-	HasAccess b24.Bool `json:"hasAccess"`
-	// Identifier of the communication
-	ID b24.Int `json:"id"`
-	// Indicator of extranet communication. This field is returned for chats and
-	// channels
-	IsExtranet b24.Bool `json:"isExtranet"`
-	// Identifier of the original department or team
-	OriginalNodeID b24.Int `json:"originalNodeId"`
-	// Subtitle of the communication
-	Subtitle b24.String `json:"subtitle"`
-	// Title of the communication
-	Title b24.String `json:"title"`
-	// Type of communication.
-	//
-	// Possible values:
-	//
-	//   - CHAT — chat
-	//   - CHANNEL — channel
-	//   - COLLAB — collab
-	Type NodeCommunicationListResultChannelsType `json:"type"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeCommunicationListResultChannels) UnmarshalJSON(data []byte) error {
-	type plain NodeCommunicationListResultChannels
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeCommunicationListResultChannels) MarshalJSON() ([]byte, error) {
-	type plain NodeCommunicationListResultChannels
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NodeCommunicationListResultCollabs is the collabs value of
-// humanresources.node.communication.list.
-type NodeCommunicationListResultCollabs struct {
-	// Link to the communication avatar
-	Avatar b24.String `json:"avatar"`
-	// Color of the communication. This field is returned for chats and channels
-	Color b24.String `json:"color"`
-	// Identifier of the dialog
-	DialogID b24.String `json:"dialogId"`
-	// Indicator of the current user's access to the communication
-	HasAccess b24.Bool `json:"hasAccess"`
-	// Identifier of the communication
-	ID b24.Int `json:"id"`
-	// Indicator of extranet communication. This field is returned for chats and
-	// channels
-	IsExtranet b24.Bool `json:"isExtranet"`
-	// Identifier of the original department or team
-	OriginalNodeID b24.Int `json:"originalNodeId"`
-	// Subtitle of the communication
-	Subtitle b24.String `json:"subtitle"`
-	// Title of the communication
-	Title b24.String `json:"title"`
-	// Type of communication.
-	//
-	// Possible values:
-	//
-	//   - CHAT — chat
-	//   - CHANNEL — channel
-	//   - COLLAB — collab
-	Type NodeCommunicationListResultCollabsType `json:"type"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeCommunicationListResultCollabs) UnmarshalJSON(data []byte) error {
-	type plain NodeCommunicationListResultCollabs
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeCommunicationListResultCollabs) MarshalJSON() ([]byte, error) {
-	type plain NodeCommunicationListResultCollabs
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NodeCommunicationListResultChatsType is the type of
-// humanresources.node.communication.list: the constants below are the
-// documented values; others are accepted too.
-type NodeCommunicationListResultChatsType string
-
-// The documented values of NodeCommunicationListResultChatsType.
-const (
-	// chat
-	NodeCommunicationListResultChatsTypeChat NodeCommunicationListResultChatsType = "CHAT"
-	// channel
-	NodeCommunicationListResultChatsTypeChannel NodeCommunicationListResultChatsType = "CHANNEL"
-	// collab
-	NodeCommunicationListResultChatsTypeCollab NodeCommunicationListResultChatsType = "COLLAB"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *NodeCommunicationListResultChatsType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = NodeCommunicationListResultChatsType(s)
-	return nil
-}
-
-// NodeCommunicationListResultChannelsType is the type of
-// humanresources.node.communication.list: the constants below are the
-// documented values; others are accepted too.
-type NodeCommunicationListResultChannelsType string
-
-// The documented values of NodeCommunicationListResultChannelsType.
-const (
-	// chat
-	NodeCommunicationListResultChannelsTypeChat NodeCommunicationListResultChannelsType = "CHAT"
-	// channel
-	NodeCommunicationListResultChannelsTypeChannel NodeCommunicationListResultChannelsType = "CHANNEL"
-	// collab
-	NodeCommunicationListResultChannelsTypeCollab NodeCommunicationListResultChannelsType = "COLLAB"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *NodeCommunicationListResultChannelsType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = NodeCommunicationListResultChannelsType(s)
-	return nil
-}
-
-// NodeCommunicationListResultCollabsType is the type of
-// humanresources.node.communication.list: the constants below are the
-// documented values; others are accepted too.
-type NodeCommunicationListResultCollabsType string
-
-// The documented values of NodeCommunicationListResultCollabsType.
-const (
-	// chat
-	NodeCommunicationListResultCollabsTypeChat NodeCommunicationListResultCollabsType = "CHAT"
-	// channel
-	NodeCommunicationListResultCollabsTypeChannel NodeCommunicationListResultCollabsType = "CHANNEL"
-	// collab
-	NodeCommunicationListResultCollabsTypeCollab NodeCommunicationListResultCollabsType = "COLLAB"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *NodeCommunicationListResultCollabsType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = NodeCommunicationListResultCollabsType(s)
 	return nil
 }
 

@@ -137,6 +137,53 @@ func (v DocumentField) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// DocumentSearch is one document search of note.document.search, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (note-document-search-list), typed by the *.fields page where
+// it gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type DocumentSearch struct {
+	// List of found documents
+	Items json.RawMessage `json:"items"`
+	// Found document identifier
+	DocumentID b24.Int `json:"documentId"`
+	// Knowledge base identifier or null if the document is available via direct
+	// access to the document
+	CollectionID b24.Int `json:"collectionId"`
+	// Document title
+	Title b24.String `json:"title"`
+	// Relative relevance of the match
+	Score b24.Number `json:"score"`
+	// HTML fragment with highlighted matches (tags … )
+	Snippet b24.String `json:"snippet"`
+	// Flag for direct access to the document without access to the entire
+	// knowledge base.
+	//
+	// Possible values:
+	//
+	//   - true — document is available via direct access
+	//   - false — document is available via knowledge base access
+	SharedAccess b24.Bool `json:"sharedAccess"`
+	// true value if there are more results beyond the current page
+	HasMore b24.Bool `json:"hasMore"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentSearch) UnmarshalJSON(data []byte) error {
+	type plain DocumentSearch
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentSearch) MarshalJSON() ([]byte, error) {
+	type plain DocumentSearch
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // DocumentSearchField is one document search field of
 // note.document.search.field, as the family's methods return it. Its fields
 // are the union of what the family's pages document
@@ -164,6 +211,51 @@ func (v *DocumentSearchField) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v DocumentSearchField) MarshalJSON() ([]byte, error) {
 	type plain DocumentSearchField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentTree is one document tree of note.document.tree, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (note-document-tree-list), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type DocumentTree struct {
+	// Root nodes of the document tree
+	Items json.RawMessage `json:"items"`
+	// Document identifier
+	ID b24.Int `json:"id"`
+	// Knowledge base identifier
+	CollectionID b24.Int `json:"collectionId"`
+	// Identifier of the parent document or null for the root page
+	ParentID b24.Int `json:"parentId"`
+	// Document title
+	Title b24.String `json:"title"`
+	// Position of the document among neighboring pages
+	Position b24.Int `json:"position"`
+	// Child pages of the document
+	Children json.RawMessage `json:"children"`
+	// The value of true, if the tree exceeded the internal limit TREE_MAX_NODES =
+	// 5000 and was truncated by root nodes.
+	//
+	// Exception — the first root document. If it alone exceeds the internal
+	// limit TREE_MAX_NODES, the method will return its initial part in
+	// breadth-first order so that the response is not empty.
+	Truncated b24.Bool `json:"truncated"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentTree) UnmarshalJSON(data []byte) error {
+	type plain DocumentTree
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentTree) MarshalJSON() ([]byte, error) {
+	type plain DocumentTree
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1016,11 +1108,11 @@ func (v DocumentSearchFieldListResult) MarshalJSON() ([]byte, error) {
 //   - NOTE_SEARCH_QUERY_TOO_LONG: Shorten the string to 200 characters
 //   - BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION: User does not have
 //     access to the Knowledge Base module
-func DocumentSearchList(ctx context.Context, c b24.Caller, p DocumentSearchListParams, opts ...b24.CallOption) (*DocumentSearchListResult, error) {
+func DocumentSearchList(ctx context.Context, c b24.Caller, p DocumentSearchListParams, opts ...b24.CallOption) (*DocumentSearch, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DocumentSearchListResult
+	var out DocumentSearch
 	if err := b24.Invoke(ctx, c, DocumentSearchListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1031,8 +1123,8 @@ func DocumentSearchList(ctx context.Context, c b24.Caller, p DocumentSearchListP
 // command for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2
 // batch does not take it); its result decodes as DocumentSearchList's does.
 // Required parameters are not checked here: the portal reports them.
-func DocumentSearchListCommand(p DocumentSearchListParams) b24.CommandV3[*DocumentSearchListResult] {
-	return b24.CommandV3[*DocumentSearchListResult]{Request: b24.Request{
+func DocumentSearchListCommand(p DocumentSearchListParams) b24.CommandV3[*DocumentSearch] {
+	return b24.CommandV3[*DocumentSearch]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.search.list",
 		Params:     p,
@@ -1085,76 +1177,6 @@ func (v *DocumentSearchListParamsPagination) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v DocumentSearchListParamsPagination) MarshalJSON() ([]byte, error) {
 	type plain DocumentSearchListParamsPagination
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentSearchListResult is the result of note.document.search.list.
-type DocumentSearchListResult struct {
-	// List of found documents
-	Items []DocumentSearchListResultItems `json:"items"`
-	// Found document identifier
-	DocumentID b24.Int `json:"documentId"`
-	// Knowledge base identifier or null if the document is available via direct
-	// access to the document
-	CollectionID b24.Int `json:"collectionId"`
-	// Document title
-	Title b24.String `json:"title"`
-	// Relative relevance of the match
-	Score b24.Number `json:"score"`
-	// HTML fragment with highlighted matches (tags … )
-	Snippet b24.String `json:"snippet"`
-	// Flag for direct access to the document without access to the entire
-	// knowledge base.
-	//
-	// Possible values:
-	//
-	//   - true — document is available via direct access
-	//   - false — document is available via knowledge base access
-	SharedAccess b24.Bool `json:"sharedAccess"`
-	// true value if there are more results beyond the current page
-	HasMore b24.Bool `json:"hasMore"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentSearchListResult) UnmarshalJSON(data []byte) error {
-	type plain DocumentSearchListResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentSearchListResult) MarshalJSON() ([]byte, error) {
-	type plain DocumentSearchListResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentSearchListResultItems is the items value of
-// note.document.search.list.
-type DocumentSearchListResultItems struct {
-	CollectionID b24.Int    `json:"collectionId"`
-	DocumentID   b24.Int    `json:"documentId"`
-	Score        b24.Number `json:"score"`
-	SharedAccess b24.Bool   `json:"sharedAccess"`
-	Snippet      b24.String `json:"snippet"`
-	Title        b24.String `json:"title"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentSearchListResultItems) UnmarshalJSON(data []byte) error {
-	type plain DocumentSearchListResultItems
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentSearchListResultItems) MarshalJSON() ([]byte, error) {
-	type plain DocumentSearchListResultItems
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1416,11 +1438,11 @@ func (v DocumentTreeFieldListResult) MarshalJSON() ([]byte, error) {
 //     specified knowledge base
 //   - BITRIX_REST_V3_EXCEPTION_ENTITYNOTFOUNDEXCEPTION: Please check that
 //     the knowledge base exists and is accessible to the user
-func DocumentTreeList(ctx context.Context, c b24.Caller, p DocumentTreeListParams, opts ...b24.CallOption) (*DocumentTreeListResult, error) {
+func DocumentTreeList(ctx context.Context, c b24.Caller, p DocumentTreeListParams, opts ...b24.CallOption) (*DocumentTree, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DocumentTreeListResult
+	var out DocumentTree
 	if err := b24.Invoke(ctx, c, DocumentTreeListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1431,8 +1453,8 @@ func DocumentTreeList(ctx context.Context, c b24.Caller, p DocumentTreeListParam
 // for a REST 3.0 batch (see b24.NewBatchV3 and b24.AddV3; a REST 2 batch does
 // not take it); its result decodes as DocumentTreeList's does. Required
 // parameters are not checked here: the portal reports them.
-func DocumentTreeListCommand(p DocumentTreeListParams) b24.CommandV3[*DocumentTreeListResult] {
-	return b24.CommandV3[*DocumentTreeListResult]{Request: b24.Request{
+func DocumentTreeListCommand(p DocumentTreeListParams) b24.CommandV3[*DocumentTree] {
+	return b24.CommandV3[*DocumentTree]{Request: b24.Request{
 		Idempotent: true,
 		Method:     "note.document.tree.list",
 		Params:     p,
@@ -1458,100 +1480,6 @@ func (p *DocumentTreeListParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DocumentTreeListResult is the result of note.document.tree.list.
-type DocumentTreeListResult struct {
-	// Root nodes of the document tree
-	Items []DocumentTreeListResultItems `json:"items"`
-	// Document identifier
-	ID b24.Int `json:"id"`
-	// Knowledge base identifier
-	CollectionID b24.Int `json:"collectionId"`
-	// Identifier of the parent document or null for the root page
-	ParentID b24.Int `json:"parentId"`
-	// Document title
-	Title b24.String `json:"title"`
-	// Position of the document among neighboring pages
-	Position b24.Int `json:"position"`
-	// Child pages of the document
-	Children json.RawMessage `json:"children"`
-	// The value of true, if the tree exceeded the internal limit TREE_MAX_NODES =
-	// 5000 and was truncated by root nodes.
-	//
-	// Exception — the first root document. If it alone exceeds the internal
-	// limit TREE_MAX_NODES, the method will return its initial part in
-	// breadth-first order so that the response is not empty.
-	Truncated b24.Bool `json:"truncated"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentTreeListResult) UnmarshalJSON(data []byte) error {
-	type plain DocumentTreeListResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentTreeListResult) MarshalJSON() ([]byte, error) {
-	type plain DocumentTreeListResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentTreeListResultItems is the items value of note.document.tree.list.
-type DocumentTreeListResultItems struct {
-	Children     []DocumentTreeListResultItemsChildren `json:"children"`
-	CollectionID b24.Int                               `json:"collectionId"`
-	ID           b24.Int                               `json:"id"`
-	ParentID     json.RawMessage                       `json:"parentId"`
-	Position     b24.Number                            `json:"position"`
-	Title        b24.String                            `json:"title"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentTreeListResultItems) UnmarshalJSON(data []byte) error {
-	type plain DocumentTreeListResultItems
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentTreeListResultItems) MarshalJSON() ([]byte, error) {
-	type plain DocumentTreeListResultItems
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentTreeListResultItemsChildren is the children value of
-// note.document.tree.list.
-type DocumentTreeListResultItemsChildren struct {
-	Children     json.RawMessage `json:"children"`
-	CollectionID b24.Int         `json:"collectionId"`
-	ID           b24.Int         `json:"id"`
-	ParentID     b24.Number      `json:"parentId"`
-	Position     b24.Number      `json:"position"`
-	Title        b24.String      `json:"title"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentTreeListResultItemsChildren) UnmarshalJSON(data []byte) error {
-	type plain DocumentTreeListResultItemsChildren
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentTreeListResultItemsChildren) MarshalJSON() ([]byte, error) {
-	type plain DocumentTreeListResultItemsChildren
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DocumentUpdate calls note.document.update (REST 3.0): Update Document.

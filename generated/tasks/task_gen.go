@@ -3235,6 +3235,116 @@ func (v TaskFileField) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// TaskResult is one task result of tasks.task.result, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (tasks-task-result-list-rest-v3, tasks-task-result-add,
+// tasks-task-result-addfromchatmessage, tasks-task-result-update), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type TaskResult struct {
+	// Result identifier
+	ID b24.Int `json:"id"`
+	// Task identifier
+	TaskID b24.Int `json:"taskId"`
+	// Result text
+	Text b24.String `json:"text"`
+	// Result author identifier
+	AuthorID b24.Int `json:"authorId"`
+	// Result creation date
+	CreatedAt b24.Time `json:"createdAt"`
+	// Result status. Possible values: open, closed
+	Status b24.String `json:"status"`
+	// Chat message identifier if the result was created from a message
+	MessageID b24.Int `json:"messageId"`
+	// Result update date
+	UpdatedAt b24.Time `json:"updatedAt"`
+	// Result file identifiers
+	FileIDs json.RawMessage `json:"fileIds"`
+	// Current user's rights on the result (detailed description)
+	Rights TaskResultRights `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskResult) UnmarshalJSON(data []byte) error {
+	type plain TaskResult
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskResult) MarshalJSON() ([]byte, error) {
+	type plain TaskResult
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// TaskResultInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; TaskResultInput.SendUnchanged sends them all.
+func (v TaskResult) Input() TaskResultInput {
+	var in TaskResultInput
+	b24.FillInput(v, &in)
+	return in
+}
+
+// TaskResultRights is the rights value of tasks.task.result.
+type TaskResultRights struct {
+	// Returns true if the current user can edit the result
+	Edit b24.Bool `json:"edit"`
+	// Returns true if the current user can delete the result
+	Remove b24.Bool `json:"remove"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskResultRights) UnmarshalJSON(data []byte) error {
+	type plain TaskResultRights
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskResultRights) MarshalJSON() ([]byte, error) {
+	type plain TaskResultRights
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskResultInput is the write form of TaskResult: the fields the family's add
+// and update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra. TaskResult.Input() builds one from a read value that sends only
+// the fields changed after it.
+type TaskResultInput struct {
+	// Task identifier.
+	//
+	// The identifier can be obtained when creating a task, getting a task, or
+	// using the old method of getting a list of tasks
+	TaskID b24.Opt[b24.Int] `json:"taskId,omitzero"`
+	// Result text
+	Text b24.Opt[string] `json:"text,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskResultInput) UnmarshalJSON(data []byte) error {
+	type plain TaskResultInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskResultInput) MarshalJSON() ([]byte, error) {
+	type plain TaskResultInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // TaskAccessFieldGet calls tasks.task.access.field.get (REST 3.0): Get Task
 // Access Field Permissions.
 //
@@ -6925,18 +7035,18 @@ func TaskResultAddCommand(p TaskResultAddParams) b24.CommandV3[*TaskResultAddRes
 // TaskResultAddParams holds the parameters of tasks.task.result.add.
 type TaskResultAddParams struct {
 	// Object with result fields. Required.
-	Fields TaskResultAddParamsFields `json:"fields"`
+	Fields TaskResultInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p *TaskResultAddParams) validate() error {
-	if p.Fields.TaskID == 0 {
+	if !p.Fields.TaskID.Set {
 		return &b24.RequiredError{
 			Method: "tasks.task.result.add",
 			Param:  "fields.taskId",
 		}
 	}
-	if p.Fields.Text == "" {
+	if !p.Fields.Text.Set {
 		return &b24.RequiredError{
 			Method: "tasks.task.result.add",
 			Param:  "fields.text",
@@ -6945,98 +7055,9 @@ func (p *TaskResultAddParams) validate() error {
 	return nil
 }
 
-// TaskResultAddParamsFields is the fields value of tasks.task.result.add.
-type TaskResultAddParamsFields struct {
-	// Task identifier.
-	//
-	// The identifier can be obtained when creating a task, getting a task, or
-	// using the old method of getting a list of tasks. Required.
-	TaskID b24.Int `json:"taskId"`
-	// Result text. Required.
-	Text string `json:"text"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskResultAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain TaskResultAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskResultAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain TaskResultAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskResultAddItem is the result of tasks.task.result.add.
-type TaskResultAddItem struct {
-	// Result identifier
-	ID b24.Int `json:"id"`
-	// Task identifier
-	TaskID b24.Int `json:"taskId"`
-	// Result text
-	Text b24.String `json:"text"`
-	// Result author identifier
-	AuthorID b24.Int `json:"authorId"`
-	// Result creation date
-	CreatedAt b24.Time `json:"createdAt"`
-	// Result update date
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// Result status. Possible values: open, closed
-	Status b24.String `json:"status"`
-	// Result file identifiers
-	FileIDs json.RawMessage `json:"fileIds"`
-	// Current user's rights on the result (detailed description)
-	Rights TaskResultAddItemRights `json:"rights"`
-	// Chat message identifier if the result was created from a message
-	MessageID b24.Int `json:"messageId"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskResultAddItem) UnmarshalJSON(data []byte) error {
-	type plain TaskResultAddItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskResultAddItem) MarshalJSON() ([]byte, error) {
-	type plain TaskResultAddItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskResultAddItemRights is the rights value of tasks.task.result.add.
-type TaskResultAddItemRights struct {
-	// Returns true if the current user can edit the result
-	Edit b24.Bool `json:"edit"`
-	// Returns true if the current user can delete the result
-	Remove b24.Bool `json:"remove"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskResultAddItemRights) UnmarshalJSON(data []byte) error {
-	type plain TaskResultAddItemRights
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskResultAddItemRights) MarshalJSON() ([]byte, error) {
-	type plain TaskResultAddItemRights
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskResultAddResult is the result of tasks.task.result.add.
 type TaskResultAddResult struct {
-	Item *TaskResultAddItem `json:"item"`
+	Item *TaskResult `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -7145,64 +7166,10 @@ func (v TaskResultAddfromchatmessageParamsFields) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskResultAddfromchatmessageItem is the result of
-// tasks.task.result.addfromchatmessage.
-type TaskResultAddfromchatmessageItem struct {
-	ID        b24.Int                                `json:"id"`
-	TaskID    b24.Int                                `json:"taskId"`
-	Text      b24.String                             `json:"text"`
-	AuthorID  b24.Int                                `json:"authorId"`
-	CreatedAt b24.String                             `json:"createdAt"`
-	UpdatedAt json.RawMessage                        `json:"updatedAt"`
-	Status    b24.String                             `json:"status"`
-	FileIDs   json.RawMessage                        `json:"fileIds"`
-	Rights    TaskResultAddfromchatmessageItemRights `json:"rights"`
-	MessageID b24.Int                                `json:"messageId"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskResultAddfromchatmessageItem) UnmarshalJSON(data []byte) error {
-	type plain TaskResultAddfromchatmessageItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskResultAddfromchatmessageItem) MarshalJSON() ([]byte, error) {
-	type plain TaskResultAddfromchatmessageItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskResultAddfromchatmessageItemRights is the rights value of
-// tasks.task.result.addfromchatmessage.
-type TaskResultAddfromchatmessageItemRights struct {
-	Edit   b24.Bool `json:"edit"`
-	Remove b24.Bool `json:"remove"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskResultAddfromchatmessageItemRights) UnmarshalJSON(data []byte) error {
-	type plain TaskResultAddfromchatmessageItemRights
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskResultAddfromchatmessageItemRights) MarshalJSON() ([]byte, error) {
-	type plain TaskResultAddfromchatmessageItemRights
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskResultAddfromchatmessageResult is the result of
 // tasks.task.result.addfromchatmessage.
 type TaskResultAddfromchatmessageResult struct {
-	Item *TaskResultAddfromchatmessageItem `json:"item"`
+	Item *TaskResult `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -7655,14 +7622,14 @@ func TaskResultListV3Command(p TaskResultListV3Params) b24.CommandV3[*TaskResult
 // (the largest page the docs allow, unless p sets one) and offset, rows from
 // result.items. It stops with an error instead of looping when a page repeats
 // the one before.
-func TaskResultListV3All(ctx context.Context, c b24.Caller, p TaskResultListV3Params, opts ...b24.CallOption) iter.Seq2[TaskResultListV3Item, error] {
+func TaskResultListV3All(ctx context.Context, c b24.Caller, p TaskResultListV3Params, opts ...b24.CallOption) iter.Seq2[TaskResult, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(TaskResultListV3Item, error) bool) {
-			var zero TaskResultListV3Item
+		return func(yield func(TaskResult, error) bool) {
+			var zero TaskResult
 			yield(zero, err)
 		}
 	}
-	return b24.List[TaskResultListV3Item](ctx, c, TaskResultListV3Command(p).Request, b24.ListSpec{
+	return b24.List[TaskResult](ctx, c, TaskResultListV3Command(p).Request, b24.ListSpec{
 		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
@@ -7674,14 +7641,14 @@ func TaskResultListV3All(ctx context.Context, c b24.Caller, p TaskResultListV3Pa
 // rows a request; a ["id", ">", n] condition in p is where it starts. Rows out
 // of order, or a full page that does not move the cursor, stop it with an
 // error instead of looping.
-func TaskResultListV3Export(ctx context.Context, c b24.Caller, p TaskResultListV3Params, opts ...b24.CallOption) iter.Seq2[TaskResultListV3Item, error] {
+func TaskResultListV3Export(ctx context.Context, c b24.Caller, p TaskResultListV3Params, opts ...b24.CallOption) iter.Seq2[TaskResult, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(TaskResultListV3Item, error) bool) {
-			var zero TaskResultListV3Item
+		return func(yield func(TaskResult, error) bool) {
+			var zero TaskResult
 			yield(zero, err)
 		}
 	}
-	return b24.Export[TaskResultListV3Item](ctx, c, TaskResultListV3Command(p).Request, b24.ListSpec{
+	return b24.Export[TaskResult](ctx, c, TaskResultListV3Command(p).Request, b24.ListSpec{
 		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
@@ -7808,36 +7775,9 @@ func (v TaskResultListV3ParamsPagination) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskResultListV3Item is one row of tasks.task.result.list.
-type TaskResultListV3Item struct {
-	ID        b24.Int         `json:"id"`
-	TaskID    b24.Int         `json:"taskId"`
-	Text      b24.String      `json:"text"`
-	AuthorID  b24.Int         `json:"authorId"`
-	CreatedAt b24.String      `json:"createdAt"`
-	Status    b24.String      `json:"status"`
-	MessageID json.RawMessage `json:"messageId"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskResultListV3Item) UnmarshalJSON(data []byte) error {
-	type plain TaskResultListV3Item
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskResultListV3Item) MarshalJSON() ([]byte, error) {
-	type plain TaskResultListV3Item
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskResultListV3Result is the result of tasks.task.result.list.
 type TaskResultListV3Result struct {
-	Items []TaskResultListV3Item `json:"items"`
+	Items []TaskResult `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -7906,7 +7846,7 @@ type TaskResultUpdateParams struct {
 	// Identifier of the result. Required.
 	ID b24.Int `json:"id"`
 	// Object with result fields. Required.
-	Fields TaskResultUpdateParamsFields `json:"fields"`
+	Fields TaskResultInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -7917,7 +7857,7 @@ func (p *TaskResultUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.Text == "" {
+	if !p.Fields.Text.Set {
 		return &b24.RequiredError{
 			Method: "tasks.task.result.update",
 			Param:  "fields.text",
@@ -7926,82 +7866,9 @@ func (p *TaskResultUpdateParams) validate() error {
 	return nil
 }
 
-// TaskResultUpdateParamsFields is the fields value of
-// tasks.task.result.update.
-type TaskResultUpdateParamsFields struct {
-	// New text of the result. Required.
-	Text string `json:"text"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskResultUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain TaskResultUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskResultUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain TaskResultUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskResultUpdateItem is the result of tasks.task.result.update.
-type TaskResultUpdateItem struct {
-	ID        b24.Int                    `json:"id"`
-	TaskID    b24.Int                    `json:"taskId"`
-	Text      b24.String                 `json:"text"`
-	AuthorID  b24.Int                    `json:"authorId"`
-	CreatedAt b24.String                 `json:"createdAt"`
-	UpdatedAt b24.String                 `json:"updatedAt"`
-	Status    b24.String                 `json:"status"`
-	FileIDs   json.RawMessage            `json:"fileIds"`
-	Rights    TaskResultUpdateItemRights `json:"rights"`
-	MessageID json.RawMessage            `json:"messageId"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskResultUpdateItem) UnmarshalJSON(data []byte) error {
-	type plain TaskResultUpdateItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskResultUpdateItem) MarshalJSON() ([]byte, error) {
-	type plain TaskResultUpdateItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskResultUpdateItemRights is the rights value of tasks.task.result.update.
-type TaskResultUpdateItemRights struct {
-	Edit   b24.Bool `json:"edit"`
-	Remove b24.Bool `json:"remove"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskResultUpdateItemRights) UnmarshalJSON(data []byte) error {
-	type plain TaskResultUpdateItemRights
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskResultUpdateItemRights) MarshalJSON() ([]byte, error) {
-	type plain TaskResultUpdateItemRights
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskResultUpdateResult is the result of tasks.task.result.update.
 type TaskResultUpdateResult struct {
-	Item *TaskResultUpdateItem `json:"item"`
+	Item *TaskResult `json:"item"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -9,6 +9,34 @@ import (
 	"iter"
 )
 
+// Record is one record of timeman.record, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (timeman-record-list), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Record struct {
+	ID        b24.Int    `json:"id"`
+	StartTime b24.String `json:"startTime"`
+	EndTime   b24.String `json:"endTime"`
+	Duration  b24.Int    `json:"duration"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Record) UnmarshalJSON(data []byte) error {
+	type plain Record
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Record) MarshalJSON() ([]byte, error) {
+	type plain Record
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // RecordField is one record field of timeman.record.field, as the family's
 // methods return it. Its fields are the union of what the family's pages
 // document (timeman-record-field-get, timeman-record-field-list), typed by the
@@ -326,14 +354,14 @@ func RecordListCommand(p RecordListParams) b24.CommandV3[*RecordListResult] {
 // largest page the docs allow, unless p sets one) and offset, rows from
 // result.items. It stops with an error instead of looping when a page repeats
 // the one before.
-func RecordListAll(ctx context.Context, c b24.Caller, p RecordListParams, opts ...b24.CallOption) iter.Seq2[RecordListItem, error] {
+func RecordListAll(ctx context.Context, c b24.Caller, p RecordListParams, opts ...b24.CallOption) iter.Seq2[Record, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(RecordListItem, error) bool) {
-			var zero RecordListItem
+		return func(yield func(Record, error) bool) {
+			var zero Record
 			yield(zero, err)
 		}
 	}
-	return b24.List[RecordListItem](ctx, c, RecordListCommand(p).Request, b24.ListSpec{
+	return b24.List[Record](ctx, c, RecordListCommand(p).Request, b24.ListSpec{
 		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
@@ -345,14 +373,14 @@ func RecordListAll(ctx context.Context, c b24.Caller, p RecordListParams, opts .
 // request; a ["id", ">", n] condition in p is where it starts. Rows out of
 // order, or a full page that does not move the cursor, stop it with an error
 // instead of looping.
-func RecordListExport(ctx context.Context, c b24.Caller, p RecordListParams, opts ...b24.CallOption) iter.Seq2[RecordListItem, error] {
+func RecordListExport(ctx context.Context, c b24.Caller, p RecordListParams, opts ...b24.CallOption) iter.Seq2[Record, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(RecordListItem, error) bool) {
-			var zero RecordListItem
+		return func(yield func(Record, error) bool) {
+			var zero Record
 			yield(zero, err)
 		}
 	}
-	return b24.Export[RecordListItem](ctx, c, RecordListCommand(p).Request, b24.ListSpec{
+	return b24.Export[Record](ctx, c, RecordListCommand(p).Request, b24.ListSpec{
 		ByID:     true,
 		IDField:  "id",
 		ItemsKey: "items",
@@ -456,33 +484,9 @@ func (v RecordListParamsPagination) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RecordListItem is one row of timeman.record.list.
-type RecordListItem struct {
-	ID        b24.Int    `json:"id"`
-	StartTime b24.String `json:"startTime"`
-	EndTime   b24.String `json:"endTime"`
-	Duration  b24.Int    `json:"duration"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecordListItem) UnmarshalJSON(data []byte) error {
-	type plain RecordListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecordListItem) MarshalJSON() ([]byte, error) {
-	type plain RecordListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RecordListResult is the result of timeman.record.list.
 type RecordListResult struct {
-	Items []RecordListItem `json:"items"`
+	Items []Record `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

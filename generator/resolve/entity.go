@@ -100,7 +100,9 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 			writes = append(writes, m)
 		}
 	}
-	if fieldsM == nil && getM == nil {
+	// A REST 3.0 family may have no get: its list rows are the entity
+	// (tasks.task.result's list, add and update answer one result).
+	if fieldsM == nil && getM == nil && (ms[0].Version != 3 || listM == nil) {
 		return spec.Entity{}, false
 	}
 	mg := newMerger()
