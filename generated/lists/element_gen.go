@@ -537,14 +537,13 @@ func (p *ElementGetParams) validate() error {
 
 // ElementGetItem is one row of lists.element.get.
 type ElementGetItem struct {
-	Code            b24.String `json:"CODE"`
-	CreatedBy       b24.String `json:"CREATED_BY"`
-	IblockSectionID b24.String `json:"IBLOCK_SECTION_ID"`
-	ID              b24.String `json:"ID"`
-	Name            b24.String `json:"NAME"`
-	Property1003    b24.String `json:"PROPERTY_1003"`
-	Property951     b24.String `json:"PROPERTY_951"`
-	DateCreate      b24.String `json:"DATE_CREATE"`
+	Code            b24.String      `json:"CODE"`
+	CreatedBy       b24.String      `json:"CREATED_BY"`
+	IblockSectionID json.RawMessage `json:"IBLOCK_SECTION_ID"`
+	ID              b24.String      `json:"ID"`
+	Name            b24.String      `json:"NAME"`
+	Property1003    json.RawMessage `json:"PROPERTY_1003"`
+	Property951     json.RawMessage `json:"PROPERTY_951"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
