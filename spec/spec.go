@@ -69,6 +69,15 @@ type Method struct {
 	RequestExample json.RawMessage `json:"request_example,omitempty"`
 }
 
+// EntityKey identifies an entity: its family, and "@3" for the REST 3.0
+// one (a method of that version means it), as Method.Key keys methods.
+func EntityKey(family string, version int) string {
+	if version == 3 {
+		return family + "@3"
+	}
+	return family
+}
+
 // Key identifies a method record: its name and REST version.
 func (m *Method) Key() string {
 	if m.Version == 3 {

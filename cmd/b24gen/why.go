@@ -106,14 +106,10 @@ func whyRoots(rs *spec.Spec, query string) (string, []whyRoot) {
 			roots = append(roots, rs...)
 		}
 	}
-	type familyAt struct {
-		family string
-		v3     bool
-	}
-	entities := map[familyAt]*spec.Entity{} // a REST 3.0 family has its own
+	entities := map[string]*spec.Entity{} // by spec.EntityKey: a REST 3.0 family has its own
 	for i := range rs.Entities {
 		e := &rs.Entities[i]
-		entities[familyAt{e.Family, e.Version == 3}] = e
+		entities[spec.EntityKey(e.Family, e.Version)] = e
 		if matches(e.Family) {
 			take(e.Family, entityRoots(e)...)
 		}
@@ -129,7 +125,7 @@ func whyRoots(rs *spec.Spec, query string) (string, []whyRoot) {
 		}
 		r := []whyRoot{{label: label + " param", page: m.Page, fields: m.Params}}
 		if res := m.Result; res != nil {
-			if e := entities[familyAt{res.Entity, m.Version == 3}]; e != nil {
+			if e := entities[spec.EntityKey(res.Entity, m.Version)]; e != nil {
 				// The result is the family's entity: its fields are the
 				// entity's.
 				r = append(r, whyRoot{label: label + " result (entity " + e.Family + ")", page: m.Page, fields: e.Fields, wrapper: res.Wrapper})

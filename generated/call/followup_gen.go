@@ -8,6 +8,37 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// FollowupField is one followup field of call.followup.field, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (call-followup-field-get, call-followup-field-list), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type FollowupField struct {
+	Name        b24.String `json:"name"`
+	Type        b24.String `json:"type"`
+	Title       b24.String `json:"title"`
+	Description b24.String `json:"description"`
+	Filterable  b24.Bool   `json:"filterable"`
+	Sortable    b24.Bool   `json:"sortable"`
+	Multiple    b24.Bool   `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FollowupField) UnmarshalJSON(data []byte) error {
+	type plain FollowupField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FollowupField) MarshalJSON() ([]byte, error) {
+	type plain FollowupField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // Followup is one followup of call.followup, as the family's methods return
 // it. Its fields are the union of what the family's pages document
 // (call-followup-get, call-followup-list), typed by the *.fields page where it
@@ -166,37 +197,6 @@ func (v *FollowupEvaluation) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v FollowupEvaluation) MarshalJSON() ([]byte, error) {
 	type plain FollowupEvaluation
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FollowupField is one followup field of call.followup.field, as the family's
-// methods return it. Its fields are the union of what the family's pages
-// document (call-followup-field-get, call-followup-field-list), typed by the
-// *.fields page where it gives a type; a value that does not fit its field's
-// type is kept raw in Extra rather than failing the call.
-type FollowupField struct {
-	Name        b24.String `json:"name"`
-	Type        b24.String `json:"type"`
-	Title       b24.String `json:"title"`
-	Description b24.String `json:"description"`
-	Filterable  b24.Bool   `json:"filterable"`
-	Sortable    b24.Bool   `json:"sortable"`
-	Multiple    b24.Bool   `json:"multiple"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FollowupField) UnmarshalJSON(data []byte) error {
-	type plain FollowupField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FollowupField) MarshalJSON() ([]byte, error) {
-	type plain FollowupField
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -9,96 +9,6 @@ import (
 	"iter"
 )
 
-// Node is one node of humanresources.node, as the family's methods return it.
-// Its fields are the union of what the family's pages document
-// (humanresources-node-get, humanresources-node-list, humanresources-node-add,
-// humanresources-node-children, humanresources-node-edit,
-// humanresources-node-move, humanresources-node-search), typed by the *.fields
-// page where it gives a type; a value that does not fit its field's type is
-// kept raw in Extra rather than failing the call.
-type Node struct {
-	// Identifier of the created department or team
-	ID b24.Int `json:"id"`
-	// Name of the department or team
-	Name b24.String `json:"name"`
-	// Type of the structure element
-	Type b24.String `json:"type"`
-	// Identifier of the company structure
-	StructureID b24.Int `json:"structureId"`
-	// Identifier of the parent department or team
-	ParentID b24.Int `json:"parentId"`
-	// Description of the department or team
-	Description b24.String `json:"description"`
-	// Access code of the structure element
-	AccessCode b24.String `json:"accessCode"`
-	// Number of users in the department or team
-	UserCount b24.Int `json:"userCount"`
-	// Team color, if specified
-	ColorName b24.String `json:"colorName"`
-	// External identifier of the structure element
-	XMLID b24.String `json:"xmlId"`
-	// Date and time of creation of the structure element
-	CreatedAt b24.Time `json:"createdAt"`
-	// Date and time of the last update of the structure element
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// List of users added to the department or team with roles
-	Members []NodeMembers `json:"members"`
-	// User identifier
-	UserID b24.Int `json:"userId"`
-	// User position
-	WorkPosition b24.String `json:"workPosition"`
-	// User role in the department or team
-	Role b24.String `json:"role"`
-	// Link to the user's avatar
-	Avatar b24.String `json:"avatar"`
-	// Link to the user's profile
-	URL b24.String `json:"url"`
-	// Array of found departments and teams
-	Items json.RawMessage `json:"items"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *Node) UnmarshalJSON(data []byte) error {
-	type plain Node
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v Node) MarshalJSON() ([]byte, error) {
-	type plain Node
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NodeMembers is the members value of humanresources.node.
-type NodeMembers struct {
-	UserID       b24.Int    `json:"userId"`
-	Name         b24.String `json:"name"`
-	WorkPosition b24.String `json:"workPosition"`
-	Role         b24.String `json:"role"`
-	Avatar       b24.String `json:"avatar"`
-	URL          b24.String `json:"url"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NodeMembers) UnmarshalJSON(data []byte) error {
-	type plain NodeMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NodeMembers) MarshalJSON() ([]byte, error) {
-	type plain NodeMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // NodeCommunication is one node communication of
 // humanresources.node.communication, as the family's methods return it. Its
 // fields are the union of what the family's pages document
@@ -415,6 +325,96 @@ func (v *NodeMemberField) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v NodeMemberField) MarshalJSON() ([]byte, error) {
 	type plain NodeMemberField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Node is one node of humanresources.node, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (humanresources-node-get, humanresources-node-list, humanresources-node-add,
+// humanresources-node-children, humanresources-node-edit,
+// humanresources-node-move, humanresources-node-search), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type Node struct {
+	// Identifier of the created department or team
+	ID b24.Int `json:"id"`
+	// Name of the department or team
+	Name b24.String `json:"name"`
+	// Type of the structure element
+	Type b24.String `json:"type"`
+	// Identifier of the company structure
+	StructureID b24.Int `json:"structureId"`
+	// Identifier of the parent department or team
+	ParentID b24.Int `json:"parentId"`
+	// Description of the department or team
+	Description b24.String `json:"description"`
+	// Access code of the structure element
+	AccessCode b24.String `json:"accessCode"`
+	// Number of users in the department or team
+	UserCount b24.Int `json:"userCount"`
+	// Team color, if specified
+	ColorName b24.String `json:"colorName"`
+	// External identifier of the structure element
+	XMLID b24.String `json:"xmlId"`
+	// Date and time of creation of the structure element
+	CreatedAt b24.Time `json:"createdAt"`
+	// Date and time of the last update of the structure element
+	UpdatedAt b24.Time `json:"updatedAt"`
+	// List of users added to the department or team with roles
+	Members []NodeMembers `json:"members"`
+	// User identifier
+	UserID b24.Int `json:"userId"`
+	// User position
+	WorkPosition b24.String `json:"workPosition"`
+	// User role in the department or team
+	Role b24.String `json:"role"`
+	// Link to the user's avatar
+	Avatar b24.String `json:"avatar"`
+	// Link to the user's profile
+	URL b24.String `json:"url"`
+	// Array of found departments and teams
+	Items json.RawMessage `json:"items"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Node) UnmarshalJSON(data []byte) error {
+	type plain Node
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Node) MarshalJSON() ([]byte, error) {
+	type plain Node
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NodeMembers is the members value of humanresources.node.
+type NodeMembers struct {
+	UserID       b24.Int    `json:"userId"`
+	Name         b24.String `json:"name"`
+	WorkPosition b24.String `json:"workPosition"`
+	Role         b24.String `json:"role"`
+	Avatar       b24.String `json:"avatar"`
+	URL          b24.String `json:"url"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NodeMembers) UnmarshalJSON(data []byte) error {
+	type plain NodeMembers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NodeMembers) MarshalJSON() ([]byte, error) {
+	type plain NodeMembers
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

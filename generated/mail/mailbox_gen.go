@@ -9,6 +9,35 @@ import (
 	"iter"
 )
 
+// MailboxField is one mailbox field of mail.mailbox.field, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (mail-mailbox-field-get, mail-mailbox-field-list), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type MailboxField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *MailboxField) UnmarshalJSON(data []byte) error {
+	type plain MailboxField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v MailboxField) MarshalJSON() ([]byte, error) {
+	type plain MailboxField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // Mailbox is one mailbox of mail.mailbox, as the family's methods return it.
 // Its fields are the union of what the family's pages document
 // (mail-mailbox-get, mail-mailbox-list, mail-mailbox-senders), typed by the
@@ -42,35 +71,6 @@ func (v *Mailbox) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v Mailbox) MarshalJSON() ([]byte, error) {
 	type plain Mailbox
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// MailboxField is one mailbox field of mail.mailbox.field, as the family's
-// methods return it. Its fields are the union of what the family's pages
-// document (mail-mailbox-field-get, mail-mailbox-field-list), typed by the
-// *.fields page where it gives a type; a value that does not fit its field's
-// type is kept raw in Extra rather than failing the call.
-type MailboxField struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MailboxField) UnmarshalJSON(data []byte) error {
-	type plain MailboxField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MailboxField) MarshalJSON() ([]byte, error) {
-	type plain MailboxField
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -9,6 +9,35 @@ import (
 	"iter"
 )
 
+// MessageField is one message field of mail.message.field, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (mail-message-field-get, mail-message-field-list), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type MessageField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *MessageField) UnmarshalJSON(data []byte) error {
+	type plain MessageField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v MessageField) MarshalJSON() ([]byte, error) {
+	type plain MessageField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // Message is one message of mail.message, as the family's methods return it.
 // Its fields are the union of what the family's pages document
 // (mail-message-get, mail-message-list, mail-message-thread), typed by the
@@ -58,35 +87,6 @@ func (v *Message) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v Message) MarshalJSON() ([]byte, error) {
 	type plain Message
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// MessageField is one message field of mail.message.field, as the family's
-// methods return it. Its fields are the union of what the family's pages
-// document (mail-message-field-get, mail-message-field-list), typed by the
-// *.fields page where it gives a type; a value that does not fit its field's
-// type is kept raw in Extra rather than failing the call.
-type MessageField struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MessageField) UnmarshalJSON(data []byte) error {
-	type plain MessageField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MessageField) MarshalJSON() ([]byte, error) {
-	type plain MessageField
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -9,6 +9,41 @@ import (
 	"iter"
 )
 
+// EventlogField is one eventlog field of main.eventlog.field, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (main-eventlog-field-get, main-eventlog-field-list), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type EventlogField struct {
+	Name            b24.String      `json:"name"`
+	Type            b24.String      `json:"type"`
+	Title           b24.String      `json:"title"`
+	Description     b24.String      `json:"description"`
+	ValidationRules json.RawMessage `json:"validationRules"`
+	RequiredGroups  json.RawMessage `json:"requiredGroups"`
+	Filterable      b24.Bool        `json:"filterable"`
+	Sortable        b24.Bool        `json:"sortable"`
+	Editable        b24.Bool        `json:"editable"`
+	Multiple        b24.Bool        `json:"multiple"`
+	ElementType     json.RawMessage `json:"elementType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *EventlogField) UnmarshalJSON(data []byte) error {
+	type plain EventlogField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v EventlogField) MarshalJSON() ([]byte, error) {
+	type plain EventlogField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // Eventlog is one eventlog of main.eventlog, as the family's methods return
 // it. Its fields are the union of what the family's pages document
 // (main-eventlog-get, main-eventlog-list, main-eventlog-tail), typed by the
@@ -60,41 +95,6 @@ func (v *Eventlog) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v Eventlog) MarshalJSON() ([]byte, error) {
 	type plain Eventlog
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventlogField is one eventlog field of main.eventlog.field, as the family's
-// methods return it. Its fields are the union of what the family's pages
-// document (main-eventlog-field-get, main-eventlog-field-list), typed by the
-// *.fields page where it gives a type; a value that does not fit its field's
-// type is kept raw in Extra rather than failing the call.
-type EventlogField struct {
-	Name            b24.String      `json:"name"`
-	Type            b24.String      `json:"type"`
-	Title           b24.String      `json:"title"`
-	Description     b24.String      `json:"description"`
-	ValidationRules json.RawMessage `json:"validationRules"`
-	RequiredGroups  json.RawMessage `json:"requiredGroups"`
-	Filterable      b24.Bool        `json:"filterable"`
-	Sortable        b24.Bool        `json:"sortable"`
-	Editable        b24.Bool        `json:"editable"`
-	Multiple        b24.Bool        `json:"multiple"`
-	ElementType     json.RawMessage `json:"elementType"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventlogField) UnmarshalJSON(data []byte) error {
-	type plain EventlogField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventlogField) MarshalJSON() ([]byte, error) {
-	type plain EventlogField
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -8,6 +8,35 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// CollectionField is one collection field of note.collection.field, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (note-collection-field-get, note-collection-field-list),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type CollectionField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CollectionField) UnmarshalJSON(data []byte) error {
+	type plain CollectionField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CollectionField) MarshalJSON() ([]byte, error) {
+	type plain CollectionField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // Collection is one collection of note.collection, as the family's methods
 // return it. Its fields are the union of what the family's pages document
 // (note-collection-get, note-collection-list, note-collection-add,
@@ -128,35 +157,6 @@ func (v *CollectionPolicyLevel) UnmarshalJSON(data []byte) error {
 	}
 	*v = CollectionPolicyLevel(s)
 	return nil
-}
-
-// CollectionField is one collection field of note.collection.field, as the
-// family's methods return it. Its fields are the union of what the family's
-// pages document (note-collection-field-get, note-collection-field-list),
-// typed by the *.fields page where it gives a type; a value that does not fit
-// its field's type is kept raw in Extra rather than failing the call.
-type CollectionField struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CollectionField) UnmarshalJSON(data []byte) error {
-	type plain CollectionField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CollectionField) MarshalJSON() ([]byte, error) {
-	type plain CollectionField
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CollectionAdd calls note.collection.add (REST 3.0): Create a Knowledge Base.

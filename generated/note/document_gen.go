@@ -8,6 +8,187 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// DocumentField is one document field of note.document.field, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (note-document-field-get, note-document-field-list), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type DocumentField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentField) UnmarshalJSON(data []byte) error {
+	type plain DocumentField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentField) MarshalJSON() ([]byte, error) {
+	type plain DocumentField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentSearchField is one document search field of
+// note.document.search.field, as the family's methods return it. Its fields
+// are the union of what the family's pages document
+// (note-document-search-field-get, note-document-search-field-list), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type DocumentSearchField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentSearchField) UnmarshalJSON(data []byte) error {
+	type plain DocumentSearchField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentSearchField) MarshalJSON() ([]byte, error) {
+	type plain DocumentSearchField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentSearch is one document search of note.document.search, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (note-document-search-list), typed by the *.fields page where
+// it gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type DocumentSearch struct {
+	// List of found documents
+	Items json.RawMessage `json:"items"`
+	// Found document identifier
+	DocumentID b24.Int `json:"documentId"`
+	// Knowledge base identifier or null if the document is available via direct
+	// access to the document
+	CollectionID b24.Int `json:"collectionId"`
+	// Document title
+	Title b24.String `json:"title"`
+	// Relative relevance of the match
+	Score b24.Number `json:"score"`
+	// HTML fragment with highlighted matches (tags … )
+	Snippet b24.String `json:"snippet"`
+	// Flag for direct access to the document without access to the entire
+	// knowledge base.
+	//
+	// Possible values:
+	//
+	//   - true — document is available via direct access
+	//   - false — document is available via knowledge base access
+	SharedAccess b24.Bool `json:"sharedAccess"`
+	// true value if there are more results beyond the current page
+	HasMore b24.Bool `json:"hasMore"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentSearch) UnmarshalJSON(data []byte) error {
+	type plain DocumentSearch
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentSearch) MarshalJSON() ([]byte, error) {
+	type plain DocumentSearch
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentTreeField is one document tree field of note.document.tree.field, as
+// the family's methods return it. Its fields are the union of what the
+// family's pages document (note-document-tree-field-get,
+// note-document-tree-field-list), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type DocumentTreeField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentTreeField) UnmarshalJSON(data []byte) error {
+	type plain DocumentTreeField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentTreeField) MarshalJSON() ([]byte, error) {
+	type plain DocumentTreeField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentTree is one document tree of note.document.tree, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (note-document-tree-list), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type DocumentTree struct {
+	// Root nodes of the document tree
+	Items json.RawMessage `json:"items"`
+	// Document identifier
+	ID b24.Int `json:"id"`
+	// Knowledge base identifier
+	CollectionID b24.Int `json:"collectionId"`
+	// Identifier of the parent document or null for the root page
+	ParentID b24.Int `json:"parentId"`
+	// Document title
+	Title b24.String `json:"title"`
+	// Position of the document among neighboring pages
+	Position b24.Int `json:"position"`
+	// Child pages of the document
+	Children json.RawMessage `json:"children"`
+	// The value of true, if the tree exceeded the internal limit TREE_MAX_NODES =
+	// 5000 and was truncated by root nodes.
+	//
+	// Exception — the first root document. If it alone exceeds the internal
+	// limit TREE_MAX_NODES, the method will return its initial part in
+	// breadth-first order so that the response is not empty.
+	Truncated b24.Bool `json:"truncated"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentTree) UnmarshalJSON(data []byte) error {
+	type plain DocumentTree
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentTree) MarshalJSON() ([]byte, error) {
+	type plain DocumentTree
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // Document is one document of note.document, as the family's methods return
 // it. Its fields are the union of what the family's pages document
 // (note-document-get, note-document-add, note-document-update), typed by the
@@ -105,187 +286,6 @@ func (v *DocumentInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v DocumentInput) MarshalJSON() ([]byte, error) {
 	type plain DocumentInput
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentField is one document field of note.document.field, as the family's
-// methods return it. Its fields are the union of what the family's pages
-// document (note-document-field-get, note-document-field-list), typed by the
-// *.fields page where it gives a type; a value that does not fit its field's
-// type is kept raw in Extra rather than failing the call.
-type DocumentField struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentField) UnmarshalJSON(data []byte) error {
-	type plain DocumentField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentField) MarshalJSON() ([]byte, error) {
-	type plain DocumentField
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentSearch is one document search of note.document.search, as the
-// family's methods return it. Its fields are the union of what the family's
-// pages document (note-document-search-list), typed by the *.fields page where
-// it gives a type; a value that does not fit its field's type is kept raw in
-// Extra rather than failing the call.
-type DocumentSearch struct {
-	// List of found documents
-	Items json.RawMessage `json:"items"`
-	// Found document identifier
-	DocumentID b24.Int `json:"documentId"`
-	// Knowledge base identifier or null if the document is available via direct
-	// access to the document
-	CollectionID b24.Int `json:"collectionId"`
-	// Document title
-	Title b24.String `json:"title"`
-	// Relative relevance of the match
-	Score b24.Number `json:"score"`
-	// HTML fragment with highlighted matches (tags … )
-	Snippet b24.String `json:"snippet"`
-	// Flag for direct access to the document without access to the entire
-	// knowledge base.
-	//
-	// Possible values:
-	//
-	//   - true — document is available via direct access
-	//   - false — document is available via knowledge base access
-	SharedAccess b24.Bool `json:"sharedAccess"`
-	// true value if there are more results beyond the current page
-	HasMore b24.Bool `json:"hasMore"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentSearch) UnmarshalJSON(data []byte) error {
-	type plain DocumentSearch
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentSearch) MarshalJSON() ([]byte, error) {
-	type plain DocumentSearch
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentSearchField is one document search field of
-// note.document.search.field, as the family's methods return it. Its fields
-// are the union of what the family's pages document
-// (note-document-search-field-get, note-document-search-field-list), typed by
-// the *.fields page where it gives a type; a value that does not fit its
-// field's type is kept raw in Extra rather than failing the call.
-type DocumentSearchField struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentSearchField) UnmarshalJSON(data []byte) error {
-	type plain DocumentSearchField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentSearchField) MarshalJSON() ([]byte, error) {
-	type plain DocumentSearchField
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentTree is one document tree of note.document.tree, as the family's
-// methods return it. Its fields are the union of what the family's pages
-// document (note-document-tree-list), typed by the *.fields page where it
-// gives a type; a value that does not fit its field's type is kept raw in
-// Extra rather than failing the call.
-type DocumentTree struct {
-	// Root nodes of the document tree
-	Items json.RawMessage `json:"items"`
-	// Document identifier
-	ID b24.Int `json:"id"`
-	// Knowledge base identifier
-	CollectionID b24.Int `json:"collectionId"`
-	// Identifier of the parent document or null for the root page
-	ParentID b24.Int `json:"parentId"`
-	// Document title
-	Title b24.String `json:"title"`
-	// Position of the document among neighboring pages
-	Position b24.Int `json:"position"`
-	// Child pages of the document
-	Children json.RawMessage `json:"children"`
-	// The value of true, if the tree exceeded the internal limit TREE_MAX_NODES =
-	// 5000 and was truncated by root nodes.
-	//
-	// Exception — the first root document. If it alone exceeds the internal
-	// limit TREE_MAX_NODES, the method will return its initial part in
-	// breadth-first order so that the response is not empty.
-	Truncated b24.Bool `json:"truncated"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentTree) UnmarshalJSON(data []byte) error {
-	type plain DocumentTree
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentTree) MarshalJSON() ([]byte, error) {
-	type plain DocumentTree
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentTreeField is one document tree field of note.document.tree.field, as
-// the family's methods return it. Its fields are the union of what the
-// family's pages document (note-document-tree-field-get,
-// note-document-tree-field-list), typed by the *.fields page where it gives a
-// type; a value that does not fit its field's type is kept raw in Extra rather
-// than failing the call.
-type DocumentTreeField struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentTreeField) UnmarshalJSON(data []byte) error {
-	type plain DocumentTreeField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentTreeField) MarshalJSON() ([]byte, error) {
-	type plain DocumentTreeField
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -8,6 +8,35 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// FileField is one file field of note.file.field, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (note-file-field-get, note-file-field-list), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type FileField struct {
+	Name       b24.String `json:"name"`
+	Type       b24.String `json:"type"`
+	Title      b24.String `json:"title"`
+	Filterable b24.Bool   `json:"filterable"`
+	Sortable   b24.Bool   `json:"sortable"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FileField) UnmarshalJSON(data []byte) error {
+	type plain FileField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FileField) MarshalJSON() ([]byte, error) {
+	type plain FileField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // File is one file of note.file, as the family's methods return it. Its fields
 // are the union of what the family's pages document (note-file-get,
 // note-file-add), typed by the *.fields page where it gives a type; a value
@@ -87,35 +116,6 @@ func (v *FileAssetType) UnmarshalJSON(data []byte) error {
 	}
 	*v = FileAssetType(s)
 	return nil
-}
-
-// FileField is one file field of note.file.field, as the family's methods
-// return it. Its fields are the union of what the family's pages document
-// (note-file-field-get, note-file-field-list), typed by the *.fields page
-// where it gives a type; a value that does not fit its field's type is kept
-// raw in Extra rather than failing the call.
-type FileField struct {
-	Name       b24.String `json:"name"`
-	Type       b24.String `json:"type"`
-	Title      b24.String `json:"title"`
-	Filterable b24.Bool   `json:"filterable"`
-	Sortable   b24.Bool   `json:"sortable"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileField) UnmarshalJSON(data []byte) error {
-	type plain FileField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileField) MarshalJSON() ([]byte, error) {
-	type plain FileField
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FileAdd calls note.file.add (REST 3.0): Upload a File to Document.

@@ -1350,6 +1350,318 @@ const (
 	TaskKeyChatID b24.OrderedKey[int64] = "chatId"
 )
 
+// TaskAccessField is one task access field of tasks.task.access.field, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (tasks-task-access-field-get, tasks-task-access-field-list),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type TaskAccessField struct {
+	Name            b24.String      `json:"name"`
+	Type            b24.String      `json:"type"`
+	Title           b24.String      `json:"title"`
+	Description     b24.String      `json:"description"`
+	ValidationRules json.RawMessage `json:"validationRules"`
+	RequiredGroups  json.RawMessage `json:"requiredGroups"`
+	Filterable      b24.Bool        `json:"filterable"`
+	Sortable        b24.Bool        `json:"sortable"`
+	Editable        b24.Bool        `json:"editable"`
+	Multiple        b24.Bool        `json:"multiple"`
+	ElementType     json.RawMessage `json:"elementType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAccessField) UnmarshalJSON(data []byte) error {
+	type plain TaskAccessField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAccessField) MarshalJSON() ([]byte, error) {
+	type plain TaskAccessField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAccess is one task access of tasks.task.access, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (tasks-task-access-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type TaskAccess struct {
+	Read                  b24.Bool `json:"read"`
+	Watch                 b24.Bool `json:"watch"`
+	Mute                  b24.Bool `json:"mute"`
+	CreateSubtask         b24.Bool `json:"createSubtask"`
+	CreateResult          b24.Bool `json:"createResult"`
+	Edit                  b24.Bool `json:"edit"`
+	Remove                b24.Bool `json:"remove"`
+	Complete              b24.Bool `json:"complete"`
+	Approve               b24.Bool `json:"approve"`
+	Disapprove            b24.Bool `json:"disapprove"`
+	Start                 b24.Bool `json:"start"`
+	Take                  b24.Bool `json:"take"`
+	Delegate              b24.Bool `json:"delegate"`
+	Defer                 b24.Bool `json:"defer"`
+	Renew                 b24.Bool `json:"renew"`
+	Deadline              b24.Bool `json:"deadline"`
+	DatePlan              b24.Bool `json:"datePlan"`
+	ChangeDirector        b24.Bool `json:"changeDirector"`
+	ChangeResponsible     b24.Bool `json:"changeResponsible"`
+	ChangeAccomplices     b24.Bool `json:"changeAccomplices"`
+	Pause                 b24.Bool `json:"pause"`
+	TimeTracking          b24.Bool `json:"timeTracking"`
+	Mark                  b24.Bool `json:"mark"`
+	ChangeStatus          b24.Bool `json:"changeStatus"`
+	Reminder              b24.Bool `json:"reminder"`
+	AddAuditors           b24.Bool `json:"addAuditors"`
+	ElapsedTime           b24.Bool `json:"elapsedTime"`
+	Favorite              b24.Bool `json:"favorite"`
+	CheckListAdd          b24.Bool `json:"checklistAdd"`
+	CheckListEdit         b24.Bool `json:"checklistEdit"`
+	CheckListSave         b24.Bool `json:"checklistSave"`
+	CheckListToggle       b24.Bool `json:"checklistToggle"`
+	Automate              b24.Bool `json:"automate"`
+	ResultEdit            b24.Bool `json:"resultEdit"`
+	CompleteResult        b24.Bool `json:"completeResult"`
+	RemoveResult          b24.Bool `json:"removeResult"`
+	ResultRead            b24.Bool `json:"resultRead"`
+	Admin                 b24.Bool `json:"admin"`
+	Copy                  b24.Bool `json:"copy"`
+	SaveAsTemplate        b24.Bool `json:"saveAsTemplate"`
+	AttachFile            b24.Bool `json:"attachFile"`
+	DetachFile            b24.Bool `json:"detachFile"`
+	DetachParent          b24.Bool `json:"detachParent"`
+	CreateGanttDependence b24.Bool `json:"createGanttDependence"`
+	Sort                  b24.Bool `json:"sort"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAccess) UnmarshalJSON(data []byte) error {
+	type plain TaskAccess
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAccess) MarshalJSON() ([]byte, error) {
+	type plain TaskAccess
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskChatMessageField is one task chat message field of
+// tasks.task.chat.message.field, as the family's methods return it. Its fields
+// are the union of what the family's pages document
+// (tasks-task-chat-message-field-get, tasks-task-chat-message-field-list),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type TaskChatMessageField struct {
+	Name        b24.String      `json:"name"`
+	Type        b24.String      `json:"type"`
+	Title       b24.String      `json:"title"`
+	Description json.RawMessage `json:"description"`
+	Filterable  b24.Bool        `json:"filterable"`
+	Sortable    b24.Bool        `json:"sortable"`
+	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskChatMessageField) UnmarshalJSON(data []byte) error {
+	type plain TaskChatMessageField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskChatMessageField) MarshalJSON() ([]byte, error) {
+	type plain TaskChatMessageField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskField is one task field of tasks.task.field, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (tasks-task-field-get, tasks-task-field-list), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type TaskField struct {
+	Name            b24.String      `json:"name"`
+	Type            b24.String      `json:"type"`
+	Title           b24.String      `json:"title"`
+	Description     b24.String      `json:"description"`
+	ValidationRules json.RawMessage `json:"validationRules"`
+	RequiredGroups  json.RawMessage `json:"requiredGroups"`
+	Filterable      b24.Bool        `json:"filterable"`
+	Sortable        b24.Bool        `json:"sortable"`
+	Editable        b24.Bool        `json:"editable"`
+	Multiple        b24.Bool        `json:"multiple"`
+	ElementType     json.RawMessage `json:"elementType"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskField) UnmarshalJSON(data []byte) error {
+	type plain TaskField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskField) MarshalJSON() ([]byte, error) {
+	type plain TaskField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskFileField is one task file field of tasks.task.file.field, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (tasks-task-file-field-get, tasks-task-file-field-list),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type TaskFileField struct {
+	Name        b24.String      `json:"name"`
+	Type        b24.String      `json:"type"`
+	Title       b24.String      `json:"title"`
+	Description json.RawMessage `json:"description"`
+	Filterable  b24.Bool        `json:"filterable"`
+	Sortable    b24.Bool        `json:"sortable"`
+	Multiple    b24.Bool        `json:"multiple"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskFileField) UnmarshalJSON(data []byte) error {
+	type plain TaskFileField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskFileField) MarshalJSON() ([]byte, error) {
+	type plain TaskFileField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskResult is one task result of tasks.task.result, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (tasks-task-result-list-rest-v3, tasks-task-result-add,
+// tasks-task-result-addfromchatmessage, tasks-task-result-update), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type TaskResult struct {
+	// Result identifier
+	ID b24.Int `json:"id"`
+	// Task identifier
+	TaskID b24.Int `json:"taskId"`
+	// Result text
+	Text b24.String `json:"text"`
+	// Result author identifier
+	AuthorID b24.Int `json:"authorId"`
+	// Result creation date
+	CreatedAt b24.Time `json:"createdAt"`
+	// Result status. Possible values: open, closed
+	Status b24.String `json:"status"`
+	// Chat message identifier if the result was created from a message
+	MessageID b24.Int `json:"messageId"`
+	// Result update date
+	UpdatedAt b24.Time `json:"updatedAt"`
+	// Result file identifiers
+	FileIDs json.RawMessage `json:"fileIds"`
+	// Current user's rights on the result (detailed description)
+	Rights TaskResultRights `json:"rights"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskResult) UnmarshalJSON(data []byte) error {
+	type plain TaskResult
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskResult) MarshalJSON() ([]byte, error) {
+	type plain TaskResult
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Input returns the write form of v for an update: the fields that arrived and
+// TaskResultInput takes (read-only ones left out), and v's custom fields. It
+// remembers them as its baseline, so the update sends only the fields set
+// differently afterwards; TaskResultInput.SendUnchanged sends them all.
+func (v TaskResult) Input() TaskResultInput {
+	var in TaskResultInput
+	b24.FillInput(v, &in)
+	return in
+}
+
+// TaskResultRights is the rights value of tasks.task.result.
+type TaskResultRights struct {
+	// Returns true if the current user can edit the result
+	Edit b24.Bool `json:"edit"`
+	// Returns true if the current user can delete the result
+	Remove b24.Bool `json:"remove"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskResultRights) UnmarshalJSON(data []byte) error {
+	type plain TaskResultRights
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskResultRights) MarshalJSON() ([]byte, error) {
+	type plain TaskResultRights
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskResultInput is the write form of TaskResult: the fields the family's add
+// and update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra. TaskResult.Input() builds one from a read value that sends only
+// the fields changed after it.
+type TaskResultInput struct {
+	// Task identifier.
+	//
+	// The identifier can be obtained when creating a task, getting a task, or
+	// using the old method of getting a list of tasks
+	TaskID b24.Opt[b24.Int] `json:"taskId,omitzero"`
+	// Result text
+	Text b24.Opt[string] `json:"text,omitzero"`
+	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
+	b24.Baseline `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskResultInput) UnmarshalJSON(data []byte) error {
+	type plain TaskResultInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskResultInput) MarshalJSON() ([]byte, error) {
+	type plain TaskResultInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // TaskV3 is one task of tasks.task, as the family's methods return it. Its
 // fields are the union of what the family's pages document
 // (tasks-task-get-rest-v3, tasks-task-list-rest-v3, tasks-task-add-rest-v3,
@@ -3031,318 +3343,6 @@ func (v *TaskV3StatusValue) UnmarshalJSON(data []byte) error {
 	}
 	*v = TaskV3StatusValue(s)
 	return nil
-}
-
-// TaskAccess is one task access of tasks.task.access, as the family's methods
-// return it. Its fields are the union of what the family's pages document
-// (tasks-task-access-get), typed by the *.fields page where it gives a type; a
-// value that does not fit its field's type is kept raw in Extra rather than
-// failing the call.
-type TaskAccess struct {
-	Read                  b24.Bool `json:"read"`
-	Watch                 b24.Bool `json:"watch"`
-	Mute                  b24.Bool `json:"mute"`
-	CreateSubtask         b24.Bool `json:"createSubtask"`
-	CreateResult          b24.Bool `json:"createResult"`
-	Edit                  b24.Bool `json:"edit"`
-	Remove                b24.Bool `json:"remove"`
-	Complete              b24.Bool `json:"complete"`
-	Approve               b24.Bool `json:"approve"`
-	Disapprove            b24.Bool `json:"disapprove"`
-	Start                 b24.Bool `json:"start"`
-	Take                  b24.Bool `json:"take"`
-	Delegate              b24.Bool `json:"delegate"`
-	Defer                 b24.Bool `json:"defer"`
-	Renew                 b24.Bool `json:"renew"`
-	Deadline              b24.Bool `json:"deadline"`
-	DatePlan              b24.Bool `json:"datePlan"`
-	ChangeDirector        b24.Bool `json:"changeDirector"`
-	ChangeResponsible     b24.Bool `json:"changeResponsible"`
-	ChangeAccomplices     b24.Bool `json:"changeAccomplices"`
-	Pause                 b24.Bool `json:"pause"`
-	TimeTracking          b24.Bool `json:"timeTracking"`
-	Mark                  b24.Bool `json:"mark"`
-	ChangeStatus          b24.Bool `json:"changeStatus"`
-	Reminder              b24.Bool `json:"reminder"`
-	AddAuditors           b24.Bool `json:"addAuditors"`
-	ElapsedTime           b24.Bool `json:"elapsedTime"`
-	Favorite              b24.Bool `json:"favorite"`
-	CheckListAdd          b24.Bool `json:"checklistAdd"`
-	CheckListEdit         b24.Bool `json:"checklistEdit"`
-	CheckListSave         b24.Bool `json:"checklistSave"`
-	CheckListToggle       b24.Bool `json:"checklistToggle"`
-	Automate              b24.Bool `json:"automate"`
-	ResultEdit            b24.Bool `json:"resultEdit"`
-	CompleteResult        b24.Bool `json:"completeResult"`
-	RemoveResult          b24.Bool `json:"removeResult"`
-	ResultRead            b24.Bool `json:"resultRead"`
-	Admin                 b24.Bool `json:"admin"`
-	Copy                  b24.Bool `json:"copy"`
-	SaveAsTemplate        b24.Bool `json:"saveAsTemplate"`
-	AttachFile            b24.Bool `json:"attachFile"`
-	DetachFile            b24.Bool `json:"detachFile"`
-	DetachParent          b24.Bool `json:"detachParent"`
-	CreateGanttDependence b24.Bool `json:"createGanttDependence"`
-	Sort                  b24.Bool `json:"sort"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAccess) UnmarshalJSON(data []byte) error {
-	type plain TaskAccess
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAccess) MarshalJSON() ([]byte, error) {
-	type plain TaskAccess
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAccessField is one task access field of tasks.task.access.field, as the
-// family's methods return it. Its fields are the union of what the family's
-// pages document (tasks-task-access-field-get, tasks-task-access-field-list),
-// typed by the *.fields page where it gives a type; a value that does not fit
-// its field's type is kept raw in Extra rather than failing the call.
-type TaskAccessField struct {
-	Name            b24.String      `json:"name"`
-	Type            b24.String      `json:"type"`
-	Title           b24.String      `json:"title"`
-	Description     b24.String      `json:"description"`
-	ValidationRules json.RawMessage `json:"validationRules"`
-	RequiredGroups  json.RawMessage `json:"requiredGroups"`
-	Filterable      b24.Bool        `json:"filterable"`
-	Sortable        b24.Bool        `json:"sortable"`
-	Editable        b24.Bool        `json:"editable"`
-	Multiple        b24.Bool        `json:"multiple"`
-	ElementType     json.RawMessage `json:"elementType"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAccessField) UnmarshalJSON(data []byte) error {
-	type plain TaskAccessField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAccessField) MarshalJSON() ([]byte, error) {
-	type plain TaskAccessField
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskChatMessageField is one task chat message field of
-// tasks.task.chat.message.field, as the family's methods return it. Its fields
-// are the union of what the family's pages document
-// (tasks-task-chat-message-field-get, tasks-task-chat-message-field-list),
-// typed by the *.fields page where it gives a type; a value that does not fit
-// its field's type is kept raw in Extra rather than failing the call.
-type TaskChatMessageField struct {
-	Name        b24.String      `json:"name"`
-	Type        b24.String      `json:"type"`
-	Title       b24.String      `json:"title"`
-	Description json.RawMessage `json:"description"`
-	Filterable  b24.Bool        `json:"filterable"`
-	Sortable    b24.Bool        `json:"sortable"`
-	Multiple    b24.Bool        `json:"multiple"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskChatMessageField) UnmarshalJSON(data []byte) error {
-	type plain TaskChatMessageField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskChatMessageField) MarshalJSON() ([]byte, error) {
-	type plain TaskChatMessageField
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskField is one task field of tasks.task.field, as the family's methods
-// return it. Its fields are the union of what the family's pages document
-// (tasks-task-field-get, tasks-task-field-list), typed by the *.fields page
-// where it gives a type; a value that does not fit its field's type is kept
-// raw in Extra rather than failing the call.
-type TaskField struct {
-	Name            b24.String      `json:"name"`
-	Type            b24.String      `json:"type"`
-	Title           b24.String      `json:"title"`
-	Description     b24.String      `json:"description"`
-	ValidationRules json.RawMessage `json:"validationRules"`
-	RequiredGroups  json.RawMessage `json:"requiredGroups"`
-	Filterable      b24.Bool        `json:"filterable"`
-	Sortable        b24.Bool        `json:"sortable"`
-	Editable        b24.Bool        `json:"editable"`
-	Multiple        b24.Bool        `json:"multiple"`
-	ElementType     json.RawMessage `json:"elementType"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskField) UnmarshalJSON(data []byte) error {
-	type plain TaskField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskField) MarshalJSON() ([]byte, error) {
-	type plain TaskField
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskFileField is one task file field of tasks.task.file.field, as the
-// family's methods return it. Its fields are the union of what the family's
-// pages document (tasks-task-file-field-get, tasks-task-file-field-list),
-// typed by the *.fields page where it gives a type; a value that does not fit
-// its field's type is kept raw in Extra rather than failing the call.
-type TaskFileField struct {
-	Name        b24.String      `json:"name"`
-	Type        b24.String      `json:"type"`
-	Title       b24.String      `json:"title"`
-	Description json.RawMessage `json:"description"`
-	Filterable  b24.Bool        `json:"filterable"`
-	Sortable    b24.Bool        `json:"sortable"`
-	Multiple    b24.Bool        `json:"multiple"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskFileField) UnmarshalJSON(data []byte) error {
-	type plain TaskFileField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskFileField) MarshalJSON() ([]byte, error) {
-	type plain TaskFileField
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskResult is one task result of tasks.task.result, as the family's methods
-// return it. Its fields are the union of what the family's pages document
-// (tasks-task-result-list-rest-v3, tasks-task-result-add,
-// tasks-task-result-addfromchatmessage, tasks-task-result-update), typed by
-// the *.fields page where it gives a type; a value that does not fit its
-// field's type is kept raw in Extra rather than failing the call.
-type TaskResult struct {
-	// Result identifier
-	ID b24.Int `json:"id"`
-	// Task identifier
-	TaskID b24.Int `json:"taskId"`
-	// Result text
-	Text b24.String `json:"text"`
-	// Result author identifier
-	AuthorID b24.Int `json:"authorId"`
-	// Result creation date
-	CreatedAt b24.Time `json:"createdAt"`
-	// Result status. Possible values: open, closed
-	Status b24.String `json:"status"`
-	// Chat message identifier if the result was created from a message
-	MessageID b24.Int `json:"messageId"`
-	// Result update date
-	UpdatedAt b24.Time `json:"updatedAt"`
-	// Result file identifiers
-	FileIDs json.RawMessage `json:"fileIds"`
-	// Current user's rights on the result (detailed description)
-	Rights TaskResultRights `json:"rights"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskResult) UnmarshalJSON(data []byte) error {
-	type plain TaskResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskResult) MarshalJSON() ([]byte, error) {
-	type plain TaskResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// Input returns the write form of v for an update: the fields that arrived and
-// TaskResultInput takes (read-only ones left out), and v's custom fields. It
-// remembers them as its baseline, so the update sends only the fields set
-// differently afterwards; TaskResultInput.SendUnchanged sends them all.
-func (v TaskResult) Input() TaskResultInput {
-	var in TaskResultInput
-	b24.FillInput(v, &in)
-	return in
-}
-
-// TaskResultRights is the rights value of tasks.task.result.
-type TaskResultRights struct {
-	// Returns true if the current user can edit the result
-	Edit b24.Bool `json:"edit"`
-	// Returns true if the current user can delete the result
-	Remove b24.Bool `json:"remove"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskResultRights) UnmarshalJSON(data []byte) error {
-	type plain TaskResultRights
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskResultRights) MarshalJSON() ([]byte, error) {
-	type plain TaskResultRights
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskResultInput is the write form of TaskResult: the fields the family's add
-// and update methods take. Every field is optional; only those set are sent
-// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
-// go in Extra. TaskResult.Input() builds one from a read value that sends only
-// the fields changed after it.
-type TaskResultInput struct {
-	// Task identifier.
-	//
-	// The identifier can be obtained when creating a task, getting a task, or
-	// using the old method of getting a list of tasks
-	TaskID b24.Opt[b24.Int] `json:"taskId,omitzero"`
-	// Result text
-	Text b24.Opt[string] `json:"text,omitzero"`
-	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
-	b24.Baseline `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskResultInput) UnmarshalJSON(data []byte) error {
-	type plain TaskResultInput
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskResultInput) MarshalJSON() ([]byte, error) {
-	type plain TaskResultInput
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TaskAccessFieldGet calls tasks.task.access.field.get (REST 3.0): Get Task

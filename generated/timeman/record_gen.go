@@ -9,34 +9,6 @@ import (
 	"iter"
 )
 
-// Record is one record of timeman.record, as the family's methods return it.
-// Its fields are the union of what the family's pages document
-// (timeman-record-list), typed by the *.fields page where it gives a type; a
-// value that does not fit its field's type is kept raw in Extra rather than
-// failing the call.
-type Record struct {
-	ID        b24.Int    `json:"id"`
-	StartTime b24.String `json:"startTime"`
-	EndTime   b24.String `json:"endTime"`
-	Duration  b24.Int    `json:"duration"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *Record) UnmarshalJSON(data []byte) error {
-	type plain Record
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v Record) MarshalJSON() ([]byte, error) {
-	type plain Record
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RecordField is one record field of timeman.record.field, as the family's
 // methods return it. Its fields are the union of what the family's pages
 // document (timeman-record-field-get, timeman-record-field-list), typed by the
@@ -63,6 +35,34 @@ func (v *RecordField) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v RecordField) MarshalJSON() ([]byte, error) {
 	type plain RecordField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Record is one record of timeman.record, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (timeman-record-list), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Record struct {
+	ID        b24.Int    `json:"id"`
+	StartTime b24.String `json:"startTime"`
+	EndTime   b24.String `json:"endTime"`
+	Duration  b24.Int    `json:"duration"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Record) UnmarshalJSON(data []byte) error {
+	type plain Record
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Record) MarshalJSON() ([]byte, error) {
+	type plain Record
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -111,7 +111,7 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 			if len(e.Input) > 0 {
 				out.Input = pools[pn].Take(out.Name + "Input")
 			}
-			entities[pn][entityKey(e.Family, e.Version)] = &entityDecl{spec: e, out: out, file: entityFile(e.Family)}
+			entities[pn][spec.EntityKey(e.Family, e.Version)] = &entityDecl{spec: e, out: out, file: entityFile(e.Family)}
 		}
 	}
 

@@ -190,16 +190,7 @@ func (b *builder) entity(fam string) *entityDecl {
 	if b.m != nil {
 		v = b.m.Version
 	}
-	return b.entities[entityKey(fam, v)]
-}
-
-// entityKey keys a package's entities: the family, and the REST version
-// where it is 3.
-func entityKey(fam string, version int) string {
-	if version == 3 {
-		return fam + " v3"
-	}
-	return fam
+	return b.entities[spec.EntityKey(fam, v)]
 }
 
 // isEntityStruct reports a struct name declared by an entity.

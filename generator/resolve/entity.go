@@ -236,10 +236,8 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 // linked reports fields read from a fields-rest-v3 object (linked.go).
 func (mg *merger) linked() bool {
 	for _, k := range mg.order {
-		for _, ev := range mg.byKey[k].Evidence {
-			if ev.Kind == spec.EvidenceLinked {
-				return true
-			}
+		if hasEvidence(*mg.byKey[k], spec.EvidenceLinked) {
+			return true
 		}
 	}
 	return false
