@@ -67,6 +67,14 @@ type Method struct {
 	// in page order: what the page shows being sent. The model refines
 	// the parameters the tables left open from it.
 	RequestExample json.RawMessage `json:"request_example,omitempty"`
+	// CodeFields are the result fields the page's Go code example declares:
+	// the json tags of the struct it decodes the result into, typed by the
+	// struct's Go types (b24.ID is an integer), lines on the page. They
+	// describe the value under CodeWrapper when the example unwraps a key
+	// first (b24.Unwrap(res.Result, "items")), else the result itself. The
+	// resolve stage adds them where the tables are silent.
+	CodeFields  []Param `json:"code_fields,omitempty"`
+	CodeWrapper string  `json:"code_wrapper,omitempty"`
 }
 
 // EntityKey identifies an entity: its family, and "@3" for the REST 3.0
@@ -166,6 +174,9 @@ const (
 	EvidenceResponse EvidenceKind = "response-example"
 	// EvidenceRequest is the page's request example (its cURL body).
 	EvidenceRequest EvidenceKind = "request-example"
+	// EvidenceCode is a docs code example: the Go struct its result is
+	// decoded into (Method.CodeFields), or a select list naming the key.
+	EvidenceCode EvidenceKind = "code-example"
 	// EvidenceName is the field's name alone (isWon, DATE_CREATE).
 	EvidenceName EvidenceKind = "name"
 )

@@ -98,6 +98,9 @@ type goCoverage struct {
 	// ParamsFromRequest are params the tables left open, typed from the
 	// page's cURL request example.
 	ParamsFromRequest int `json:"params_typed_from_request_example"`
+	// FieldsFromCode are the result and entity fields whose type a docs
+	// code example decided (a Go struct's field, a select's key).
+	FieldsFromCode int `json:"fields_typed_from_code_examples"`
 	// Entities are the types the resolve stage assembled per family;
 	// EntityMethods the methods returning one, EntityInputs the families
 	// with a write form.
@@ -311,6 +314,9 @@ func measure(s *spec.Spec, listChecks bool) *coverage {
 				if evidenceIs(p, spec.EvidenceSibling) {
 					c.Go.BorrowedFields++
 				}
+				if evidenceIs(p, spec.EvidenceCode) && m.Result.Entity == "" {
+					c.Go.FieldsFromCode++
+				}
 			})
 		}
 	}
@@ -318,6 +324,11 @@ func measure(s *spec.Spec, listChecks bool) *coverage {
 		if e.Version == 3 {
 			c.Go.EntitiesV3++
 		}
+		walkParams(e.Fields, func(p *spec.Param) {
+			if evidenceIs(p, spec.EvidenceCode) {
+				c.Go.FieldsFromCode++
+			}
+		})
 		c.Go.EntityFields += len(e.Fields)
 		if len(e.Input) > 0 {
 			c.Go.EntityInputs++
@@ -423,6 +434,7 @@ func (c *coverage) write(w io.Writer) error {
 	row("Go result fields typed", g.ResultFieldsTyped, fmt.Sprintf("%s, %d raw, %d typed from the family's get method",
 		pct(g.ResultFieldsTyped, fields), g.ResultFieldsRaw, g.BorrowedFields))
 	row("  strictly", g.ResultFieldsStrict, fmt.Sprintf("%s, %d any, json.RawMessage, []any or map[string]any", pct(g.ResultFieldsStrict, fields), fields-g.ResultFieldsStrict))
+	row("  from code examples", g.FieldsFromCode, "result and entity fields the tables omit or leave untyped, typed from the page's Go example or its select (-why shows each)")
 	row("entities", g.Entities, fmt.Sprintf("%d fields; %d methods return one, %d have a write form", g.EntityFields, g.EntityMethods, g.EntityInputs))
 	row("  REST 3.0", g.EntitiesV3, "entities of REST 3.0 families (tasks.TaskV3 …)")
 	row("  typed filters", g.EntitiesKeyed, "entities whose filter, select and order keys are typed (REST 2 keys, REST 3.0 field constants)")

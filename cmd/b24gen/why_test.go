@@ -8,7 +8,7 @@ import (
 	"github.com/b24gen/b24gen/spec"
 )
 
-// TestReportWhy asks the embedded spec where three fields' types come
+// TestReportWhy asks the embedded spec where four fields' types come
 // from, as a maintainer would, and checks the deciding source.
 func TestReportWhy(t *testing.T) {
 	for _, tc := range []struct {
@@ -19,6 +19,8 @@ func TestReportWhy(t *testing.T) {
 		{"crm.deal.list.OPENED", "1. fields-page api-reference/crm/deals/crm-deal-fields.md"},
 		// A task's auditors keyed by record id: the response example.
 		{"tasks.task.get.task.auditorsData", "1. response-example api-reference/tasks/"},
+		// A key the table omits and the page's Go example declares.
+		{"crm.stagehistory.list.items.STAGE_SEMANTIC_ID", "1. code-example api-reference/crm/crm-stage-history-list.md:246"},
 		// A parameter's own table row.
 		{"crm.stagehistory.list.entityTypeId", "1. table api-reference/crm/crm-stage-history-list.md:"},
 	} {

@@ -123,14 +123,15 @@ type WorkflowInstancesParams struct {
 
 // WorkflowInstancesItem is one row of bizproc.workflow.instances.
 type WorkflowInstancesItem struct {
-	DocumentID b24.String      `json:"DOCUMENT_ID"`
-	Entity     b24.String      `json:"ENTITY"`
-	ID         b24.String      `json:"ID"`
-	Started    b24.String      `json:"STARTED"`
-	ModuleID   b24.String      `json:"MODULE_ID"`
-	OwnedUntil json.RawMessage `json:"OWNED_UNTIL"`
-	TemplateID b24.String      `json:"TEMPLATE_ID"`
-	StartedBy  b24.String      `json:"STARTED_BY"`
+	DocumentID b24.String `json:"DOCUMENT_ID"`
+	Entity     b24.String `json:"ENTITY"`
+	ID         b24.String `json:"ID"`
+	Started    b24.String `json:"STARTED"`
+	ModuleID   b24.String `json:"MODULE_ID"`
+	OwnedUntil b24.String `json:"OWNED_UNTIL"`
+	TemplateID b24.String `json:"TEMPLATE_ID"`
+	StartedBy  b24.String `json:"STARTED_BY"`
+	Modified   b24.String `json:"MODIFIED"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

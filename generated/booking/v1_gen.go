@@ -201,7 +201,10 @@ type V1Resource struct {
 	//
 	// Information about the type can be obtained using the method
 	// booking.v1.resourceType.get
-	TypeID b24.Int `json:"typeId"`
+	TypeID                                      b24.Int `json:"typeId"`
+	ConfirmationNotificationDelay               b24.Int `json:"confirmationNotificationDelay"`
+	ConfirmationNotificationRepetitionsInterval b24.Int `json:"confirmationNotificationRepetitionsInterval"`
+	DelayedNotificationDelay                    b24.Int `json:"delayedNotificationDelay"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -536,7 +539,10 @@ type V1ResourceType struct {
 	//   - animate — template for booking specialists
 	TemplateTypeFeedback V1ResourceTypeTemplateTypeFeedback `json:"templateTypeFeedback"`
 	// Type of the reminder message template. Possible values: base
-	TemplateTypeReminder b24.String `json:"templateTypeReminder"`
+	TemplateTypeReminder                        b24.String `json:"templateTypeReminder"`
+	ConfirmationNotificationDelay               b24.Int    `json:"confirmationNotificationDelay"`
+	ConfirmationNotificationRepetitionsInterval b24.Int    `json:"confirmationNotificationRepetitionsInterval"`
+	DelayedNotificationDelay                    b24.Int    `json:"delayedNotificationDelay"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -63,6 +63,7 @@ type Settings struct {
 	PathToTypeLocation b24.String `json:"path_to_type_location"`
 	// Template link to view open event calendar
 	PathToTypeOpenEvent b24.String `json:"path_to_type_open_event"`
+	YearWorkdays        b24.String `json:"year_workdays"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -30,6 +30,13 @@ type Document struct {
 	Status  b24.String      `json:"status"`
 	// Document title
 	Title b24.String `json:"title"`
+	// Internal document number. If not provided, it is generated automatically
+	DocNumber b24.String `json:"docNumber"`
+	// Document date in ISO 8601 format
+	DateDocument b24.Time `json:"dateDocument"`
+	// Total amount for the document items. The value is calculated automatically
+	// after processing but can be set manually
+	Total b24.Number `json:"total"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

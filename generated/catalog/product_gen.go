@@ -810,7 +810,9 @@ type ProductOffer struct {
 	// Defaults to N.
 	//
 	// Used only in on-premise version for content sales
-	WithoutOrder b24.Bool `json:"withoutOrder"`
+	WithoutOrder b24.Bool   `json:"withoutOrder"`
+	Property258  b24.String `json:"property258"`
+	Property259  b24.String `json:"property259"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1340,7 +1342,9 @@ type ProductService struct {
 	// Defaults to N
 	VATIncluded b24.Bool `json:"vatIncluded"`
 	// External code
-	XMLID b24.String `json:"xmlId"`
+	XMLID      b24.String `json:"xmlId"`
+	Property94 b24.String `json:"property94"`
+	Property95 b24.String `json:"property95"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

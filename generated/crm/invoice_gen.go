@@ -135,7 +135,8 @@ type Invoice struct {
 	// Flag for recurring deal template
 	IsRecurring b24.Bool `json:"IS_RECURRING"`
 	// Identifier of the related estimate
-	UfQuoteID b24.Int `json:"UF_QUOTE_ID"`
+	UfQuoteID  b24.Int    `json:"UF_QUOTE_ID"`
+	CurrencyID b24.String `json:"CURRENCY_ID"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -273,6 +274,9 @@ const (
 	// InvoiceKeyUfQuoteID is "UF_QUOTE_ID", the key of Invoice.UfQuoteID in
 	// requests.
 	InvoiceKeyUfQuoteID b24.OrderedKey[int64] = "UF_QUOTE_ID"
+	// InvoiceKeyCurrencyID is "CURRENCY_ID", the key of Invoice.CurrencyID in
+	// requests.
+	InvoiceKeyCurrencyID b24.TextKey = "CURRENCY_ID"
 )
 
 // InvoiceRecurring is one invoice recurring of crm.invoice.recurring, as the

@@ -140,7 +140,10 @@ type StagehistoryListItem struct {
 	OwnerID b24.Int `json:"OWNER_ID"`
 	// Identifier of the created element, equal to the time of transferring the
 	// element to the stage
-	CreatedTime b24.Time `json:"CREATED_TIME"`
+	CreatedTime     b24.Time   `json:"CREATED_TIME"`
+	CategoryID      b24.Int    `json:"CATEGORY_ID"`
+	StageSemanticID b24.String `json:"STAGE_SEMANTIC_ID"`
+	StageID         b24.String `json:"STAGE_ID"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

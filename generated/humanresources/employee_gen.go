@@ -15,13 +15,13 @@ import (
 // gives a type; a value that does not fit its field's type is kept raw in
 // Extra rather than failing the call.
 type EmployeeField struct {
-	Description     json.RawMessage `json:"description"`
+	Description     b24.String      `json:"description"`
 	Editable        b24.Bool        `json:"editable"`
-	ElementType     json.RawMessage `json:"elementType"`
+	ElementType     b24.String      `json:"elementType"`
 	Filterable      b24.Bool        `json:"filterable"`
 	Multiple        b24.Bool        `json:"multiple"`
 	Name            b24.String      `json:"name"`
-	RequiredGroups  json.RawMessage `json:"requiredGroups"`
+	RequiredGroups  b24.String      `json:"requiredGroups"`
 	Sortable        b24.Bool        `json:"sortable"`
 	Title           b24.String      `json:"title"`
 	Type            b24.String      `json:"type"`
@@ -383,6 +383,7 @@ type EmployeeMultidepartmentParams struct{}
 type EmployeeMultidepartmentResult struct {
 	// Array of employees who belong to multiple departments
 	Employees []EmployeeMultidepartmentResultEmployees `json:"employees"`
+	Total     b24.Int                                  `json:"total"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -304,12 +304,12 @@ func (v NodeField) MarshalJSON() ([]byte, error) {
 // gives a type; a value that does not fit its field's type is kept raw in
 // Extra rather than failing the call.
 type NodeMemberField struct {
-	Name        b24.String      `json:"name"`
-	Type        b24.String      `json:"type"`
-	Title       b24.String      `json:"title"`
-	Description json.RawMessage `json:"description"`
-	Filterable  b24.Bool        `json:"filterable"`
-	Sortable    b24.Bool        `json:"sortable"`
+	Name        b24.String `json:"name"`
+	Type        b24.String `json:"type"`
+	Title       b24.String `json:"title"`
+	Description b24.String `json:"description"`
+	Filterable  b24.Bool   `json:"filterable"`
+	Sortable    b24.Bool   `json:"sortable"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

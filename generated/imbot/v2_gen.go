@@ -324,6 +324,7 @@ type V2Chat struct {
 	MuteList json.RawMessage `json:"muteList"`
 	// Array of chat manager IDs
 	ManagerList json.RawMessage `json:"managerList"`
+	MessageType b24.String      `json:"messageType"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

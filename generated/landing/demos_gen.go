@@ -425,7 +425,7 @@ func (v DemosGetListParamsParamsGroup) MarshalJSON() ([]byte, error) {
 // DemosGetListItem is one row of landing.demos.getList.
 type DemosGetListItem struct {
 	// Identifier of the template
-	ID b24.String `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// External code of the template
 	XMLID b24.String `json:"XML_ID"`
 	// Application code
@@ -469,7 +469,7 @@ type DemosGetListItem struct {
 	// returned as an object after unserialize.
 	//
 	// If the manifest is not specified, it may return false
-	Manifest b24.String `json:"MANIFEST"`
+	Manifest b24.Bool `json:"MANIFEST"`
 	// Localization of the template.
 	//
 	// If the field is filled, it is returned in the response after unserialize.

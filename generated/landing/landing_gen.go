@@ -1241,7 +1241,11 @@ type LandingGetListItem struct {
 	Preview b24.String `json:"PREVIEW"`
 	// Indicates whether the page is used as an included area. Returned only if the
 	// check_area flag is enabled.
-	IsArea b24.Bool `json:"IS_AREA"`
+	IsArea     b24.Bool   `json:"IS_AREA"`
+	ID         b24.Int    `json:"ID"`
+	Title      b24.String `json:"TITLE"`
+	SiteID     b24.Int    `json:"SITE_ID"`
+	DateModify b24.String `json:"DATE_MODIFY"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -1272,13 +1272,13 @@ type SiteGetGroupBindingsParams struct {
 // SiteGetGroupBindingsItem is one row of landing.site.getGroupBindings.
 type SiteGetGroupBindingsItem struct {
 	// Identifier of the site
-	EntityID b24.String `json:"ENTITY_ID"`
+	EntityID b24.Int `json:"ENTITY_ID"`
 	// Type of the object:
 	//
 	//   - S — site
 	EntityType SiteGetGroupBindingsItemEntityType `json:"ENTITY_TYPE"`
 	// Identifier of the group
-	BindingID b24.String `json:"BINDING_ID"`
+	BindingID b24.Int `json:"BINDING_ID"`
 	// Title of the bound site
 	Title b24.String `json:"TITLE"`
 	// Public URL of the bound site
@@ -1443,6 +1443,7 @@ type SiteGetListItem struct {
 	DateModify b24.String `json:"DATE_MODIFY"`
 	// May be present if PREVIEW_PICTURE is requested in select.
 	LandingIDIndex b24.String `json:"LANDING_ID_INDEX"`
+	Title          b24.String `json:"TITLE"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1519,7 +1520,7 @@ type SiteGetMenuBindingsParams struct {
 // SiteGetMenuBindingsItem is one row of landing.site.getMenuBindings.
 type SiteGetMenuBindingsItem struct {
 	// Site identifier
-	EntityID b24.String `json:"ENTITY_ID"`
+	EntityID b24.Int `json:"ENTITY_ID"`
 	// Object type:
 	//
 	//   - S — site

@@ -193,7 +193,13 @@ type TemplateGetlistItem struct {
 	//
 	// For the fields DATE_CREATE and DATE_MODIFY, the method always returns a
 	// string, for example 04/20/2020 12:48:10 pm
-	Field b24.String `json:"FIELD"`
+	Field      b24.String `json:"FIELD"`
+	ID         b24.Int    `json:"ID"`
+	Title      b24.String `json:"TITLE"`
+	XMLID      b24.String `json:"XML_ID"`
+	Sort       b24.String `json:"SORT"`
+	Active     b24.String `json:"ACTIVE"`
+	DateModify b24.String `json:"DATE_MODIFY"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -539,11 +539,12 @@ func (p *ElementGetParams) validate() error {
 type ElementGetItem struct {
 	Code            b24.String      `json:"CODE"`
 	CreatedBy       b24.String      `json:"CREATED_BY"`
-	IblockSectionID json.RawMessage `json:"IBLOCK_SECTION_ID"`
+	IblockSectionID b24.String      `json:"IBLOCK_SECTION_ID"`
 	ID              b24.String      `json:"ID"`
 	Name            b24.String      `json:"NAME"`
 	Property1003    json.RawMessage `json:"PROPERTY_1003"`
 	Property951     json.RawMessage `json:"PROPERTY_951"`
+	DateCreate      b24.String      `json:"DATE_CREATE"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -550,23 +550,23 @@ func (p *SectionGetParams) validate() error {
 
 // SectionGetItem is one row of lists.section.get.
 type SectionGetItem struct {
-	Active            b24.Bool        `json:"ACTIVE"`
-	Code              b24.String      `json:"CODE"`
-	CreatedBy         b24.String      `json:"CREATED_BY"`
-	DateCreate        b24.String      `json:"DATE_CREATE"`
-	DepthLevel        b24.String      `json:"DEPTH_LEVEL"`
-	ExternalID        b24.String      `json:"EXTERNAL_ID"`
-	GlobalActive      b24.Bool        `json:"GLOBAL_ACTIVE"`
-	IblockSectionID   json.RawMessage `json:"IBLOCK_SECTION_ID"`
-	ID                b24.String      `json:"ID"`
-	LeftMargin        b24.String      `json:"LEFT_MARGIN"`
-	ModifiedBy        b24.String      `json:"MODIFIED_BY"`
-	Name              b24.String      `json:"NAME"`
-	RightMargin       b24.String      `json:"RIGHT_MARGIN"`
-	SearchableContent b24.String      `json:"SEARCHABLE_CONTENT"`
-	Sort              b24.String      `json:"SORT"`
-	TimestampX        b24.String      `json:"TIMESTAMP_X"`
-	XMLID             b24.String      `json:"XML_ID"`
+	Active            b24.Bool   `json:"ACTIVE"`
+	Code              b24.String `json:"CODE"`
+	CreatedBy         b24.String `json:"CREATED_BY"`
+	DateCreate        b24.String `json:"DATE_CREATE"`
+	DepthLevel        b24.String `json:"DEPTH_LEVEL"`
+	ExternalID        b24.String `json:"EXTERNAL_ID"`
+	GlobalActive      b24.Bool   `json:"GLOBAL_ACTIVE"`
+	IblockSectionID   b24.String `json:"IBLOCK_SECTION_ID"`
+	ID                b24.String `json:"ID"`
+	LeftMargin        b24.String `json:"LEFT_MARGIN"`
+	ModifiedBy        b24.String `json:"MODIFIED_BY"`
+	Name              b24.String `json:"NAME"`
+	RightMargin       b24.String `json:"RIGHT_MARGIN"`
+	SearchableContent b24.String `json:"SEARCHABLE_CONTENT"`
+	Sort              b24.String `json:"SORT"`
+	TimestampX        b24.String `json:"TIMESTAMP_X"`
+	XMLID             b24.String `json:"XML_ID"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -1021,10 +1021,11 @@ type PaysystemListItem struct {
 	PersonTypeID       b24.Int         `json:"PERSON_TYPE_ID"`
 	PsaName            b24.String      `json:"PSA_NAME"`
 	PsMode             b24.String      `json:"PS_MODE"`
-	ResultFile         json.RawMessage `json:"RESULT_FILE"`
+	ResultFile         b24.String      `json:"RESULT_FILE"`
 	Sort               b24.Number      `json:"SORT"`
 	Tariff             json.RawMessage `json:"TARIFF"`
 	XMLID              b24.String      `json:"XML_ID"`
+	Tarif              b24.String      `json:"TARIF"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

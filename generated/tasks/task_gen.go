@@ -153,6 +153,7 @@ type Task struct {
 	Counter                      TaskCounter                    `json:"counter"`
 	Tags                         map[string]TaskTags            `json:"tags"`
 	SubStatus                    b24.String                     `json:"subStatus"`
+	Counters                     b24.String                     `json:"COUNTERS"`
 	CheckListTree                TaskCheckListTree              `json:"checkListTree"`
 	CheckListCanAdd              b24.Bool                       `json:"checkListCanAdd"`
 	ChatID                       b24.Int                        `json:"chatId"`
@@ -1343,6 +1344,8 @@ const (
 	TaskKeyParsedDescription b24.TextKey = "parsedDescription"
 	// TaskKeySubStatus is "subStatus", the key of Task.SubStatus in requests.
 	TaskKeySubStatus b24.TextKey = "subStatus"
+	// TaskKeyCounters is "COUNTERS", the key of Task.Counters in requests.
+	TaskKeyCounters b24.TextKey = "COUNTERS"
 	// TaskKeyCheckListCanAdd is "checkListCanAdd", the key of Task.CheckListCanAdd
 	// in requests.
 	TaskKeyCheckListCanAdd b24.FlagKey = "checkListCanAdd"
@@ -1461,13 +1464,13 @@ func (v TaskAccess) MarshalJSON() ([]byte, error) {
 // typed by the *.fields page where it gives a type; a value that does not fit
 // its field's type is kept raw in Extra rather than failing the call.
 type TaskChatMessageField struct {
-	Name        b24.String      `json:"name"`
-	Type        b24.String      `json:"type"`
-	Title       b24.String      `json:"title"`
-	Description json.RawMessage `json:"description"`
-	Filterable  b24.Bool        `json:"filterable"`
-	Sortable    b24.Bool        `json:"sortable"`
-	Multiple    b24.Bool        `json:"multiple"`
+	Name        b24.String `json:"name"`
+	Type        b24.String `json:"type"`
+	Title       b24.String `json:"title"`
+	Description b24.String `json:"description"`
+	Filterable  b24.Bool   `json:"filterable"`
+	Sortable    b24.Bool   `json:"sortable"`
+	Multiple    b24.Bool   `json:"multiple"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1527,13 +1530,13 @@ func (v TaskField) MarshalJSON() ([]byte, error) {
 // typed by the *.fields page where it gives a type; a value that does not fit
 // its field's type is kept raw in Extra rather than failing the call.
 type TaskFileField struct {
-	Name        b24.String      `json:"name"`
-	Type        b24.String      `json:"type"`
-	Title       b24.String      `json:"title"`
-	Description json.RawMessage `json:"description"`
-	Filterable  b24.Bool        `json:"filterable"`
-	Sortable    b24.Bool        `json:"sortable"`
-	Multiple    b24.Bool        `json:"multiple"`
+	Name        b24.String `json:"name"`
+	Type        b24.String `json:"type"`
+	Title       b24.String `json:"title"`
+	Description b24.String `json:"description"`
+	Filterable  b24.Bool   `json:"filterable"`
+	Sortable    b24.Bool   `json:"sortable"`
+	Multiple    b24.Bool   `json:"multiple"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

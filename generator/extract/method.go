@@ -48,6 +48,7 @@ func (pc *pageCtx) readMethod(h1 int, name string, calls map[string]int, version
 	examples := pc.examplesStart(h1)
 	m.Params = pc.paramsBefore(h1, examples)
 	m.RequestExample = pc.requestExample(name, examples)
+	m.CodeFields, m.CodeWrapper = pc.codeFields(name, examples) // code.go
 	if m.Params == nil {
 		m.Params = []spec.Param{}
 	}

@@ -102,3 +102,40 @@ func FuzzCurlBodies(f *testing.F) {
 		}
 	})
 }
+
+// The Go example's struct is read as Go: the decoded struct's json tags
+// (nested included, "-" and comments left out), its Go types as kinds, the
+// key it unwraps first, and each field's page line.
+func TestCodeFieldsFixture(t *testing.T) {
+	page := "api-reference/fixtures/code-example.md"
+	src, err := os.ReadFile(filepath.Join(fixtureRoot, page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := Page(page, src, fixtureIncludes)
+	if len(res.Methods) != 1 {
+		t.Fatalf("got %d methods, want 1", len(res.Methods))
+	}
+	m := res.Methods[0]
+	var got []string
+	for _, f := range m.CodeFields {
+		s := f.Name + ":" + string(f.Kind)
+		if f.Elem != "" {
+			s += "/" + string(f.Elem)
+		}
+		for _, sub := range f.Fields {
+			s += " " + sub.Name + ":" + string(sub.Kind)
+		}
+		got = append(got, s)
+	}
+	want := []string{"ID:integer", "CREATED_TIME:string", "STAGE_SEMANTIC_ID:string", "OWNER:object NAME:string", "TAGS:array/string"}
+	if !slices.Equal(got, want) || m.CodeWrapper != "items" {
+		t.Errorf("code fields %q under %q, want %q under \"items\"", got, m.CodeWrapper, want)
+	}
+	lines := strings.Split(string(src), "\n")
+	for _, f := range m.CodeFields {
+		if f.Line < 1 || !strings.Contains(lines[f.Line-1], `json:"`+f.Name) {
+			t.Errorf("%s: line %d is not its row: %q", f.Name, f.Line, lines[max(f.Line-1, 0)])
+		}
+	}
+}

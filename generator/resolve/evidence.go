@@ -30,6 +30,7 @@ const (
 	KindPlaceholderDrop  = "placeholder-dropped"
 	KindEventExample     = "event-example"
 	KindEventEnvelope    = "event-envelope"
+	KindCodeContradicted = "code-contradicted"
 )
 
 // maxEvidence bounds what one field records: the decision and a few

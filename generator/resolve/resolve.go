@@ -30,9 +30,11 @@ func Resolve(s *spec.Spec) (*spec.Spec, []spec.Problem) {
 	r.clean()
 	r.keyed()
 	r.linked()
+	r.codeExamples(true) // code.go
 	r.entities()
 	r.nest()
 	r.examples()
+	r.codeExamples(false)
 	r.payloads()
 	return &out, r.problems
 }
@@ -40,6 +42,7 @@ func Resolve(s *spec.Spec) (*spec.Spec, []spec.Problem) {
 type resolver struct {
 	s        *spec.Spec
 	problems []spec.Problem
+	codeDone map[int]bool // methods whose code example codeExamples merged
 }
 
 func (r *resolver) problem(file string, line int, kind, msg string) {
