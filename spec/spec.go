@@ -155,6 +155,24 @@ type Param struct {
 	// source first; set by the resolve stage where a source other than
 	// the row itself typed it (see EvidenceKind).
 	Evidence []Evidence `json:"evidence,omitempty"`
+
+	// What the type token says beyond the kind, read once by the resolve
+	// stage (generator/resolve/tokens.go) so that later stages never read
+	// Type themselves.
+
+	// SentAsYN is a boolean the portal takes as "Y"/"N" (b24.Bool): the
+	// token says char, or a REST 2 token shows the Y.
+	SentAsYN bool `json:"sent_as_yn,omitempty"`
+	// Multifield is a crm_multifield value (PHONE, EMAIL, …).
+	Multifield bool `json:"multifield,omitempty"`
+	// Localized is a text kept per language (b24.Localized).
+	Localized bool `json:"localized,omitempty"`
+	// Union is the kind that reads every alternative of a token listing
+	// several ("integer | string" → string), when Kind is open.
+	Union Kind `json:"union,omitempty"`
+	// IntEnum is an enum whose token is an integer one and whose values
+	// are all integers: its constants are numbers.
+	IntEnum bool `json:"int_enum,omitempty"`
 }
 
 // EvidenceKind names a source of a field's type, from the most reliable.

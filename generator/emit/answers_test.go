@@ -89,7 +89,7 @@ func TestDocTestFile(t *testing.T) {
 					str("TITLE", true), str("COMMENTS", false),
 					{Name: "STAGE", Kind: spec.KindEnum, Required: true, Enum: []spec.EnumValue{{Value: "NEW"}, {Value: "WON"}}},
 					{Name: "BEGINDATE", Kind: spec.KindDate, Required: true},
-					{Name: "OPENED", Kind: spec.KindBoolean, Type: "char", Required: true},
+					{Name: "OPENED", Kind: spec.KindBoolean, Type: "char", SentAsYN: true, Required: true},
 				}},
 				{Name: "ids", Kind: spec.KindArray, Elem: spec.KindInteger, Required: true},
 				{Name: "params", Kind: spec.KindObject, Required: true},

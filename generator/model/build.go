@@ -909,7 +909,7 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 		if p.Elem == spec.KindObject && len(p.Fields) > 0 {
 			return sliceOf(named(b.structFor(name, p, true).Name))
 		}
-		el := b.paramScalar(spec.Param{Kind: p.Elem, Type: p.Type}, name)
+		el := b.paramScalar(spec.Param{Kind: p.Elem, SentAsYN: p.SentAsYN}, name)
 		if el.isBuiltin("any") {
 			b.rawProblem(p, "untyped-list", "array without a usable element type: []any")
 		}
@@ -956,7 +956,7 @@ func (b *builder) paramScalar(p spec.Param, name string) *Type {
 	case spec.KindNumber:
 		return tFloat64
 	case spec.KindBoolean:
-		if strings.Contains(strings.ToLower(p.Type), "char") || b.m.Version == 2 && strings.Contains(p.Type, "Y") {
+		if p.SentAsYN {
 			return runtime("Bool")
 		}
 		return tBool
@@ -989,58 +989,10 @@ func resultScalar(k spec.Kind) *Type {
 	return tRaw
 }
 
-// unionKind reads a type token listing alternatives ("integer | string",
-// "boolean|integer", "integer | null") and returns the runtime kind that
-// decodes every one of them, or "" when an alternative is structured or
-// unknown.
-func unionKind(token string) spec.Kind {
-	alts := strings.Split(token, "|")
-	if len(alts) == 1 {
-		// "string integer": alternatives the docs wrote side by side.
-		alts = strings.Fields(token)
-	}
-	if len(alts) < 2 {
-		return ""
-	}
-	seen := map[spec.Kind]bool{}
-	for _, alt := range alts {
-		switch strings.Trim(strings.ToLower(alt), " `()") {
-		case "integer", "int":
-			seen[spec.KindInteger] = true
-		case "number", "double", "float", "decimal":
-			seen[spec.KindNumber] = true
-		case "string", "text":
-			seen[spec.KindString] = true
-		case "boolean", "bool":
-			seen[spec.KindBoolean] = true
-		case "datetime", "date":
-			seen[spec.KindString] = true // with another form: text is safest
-		case "null", "":
-		default:
-			return ""
-		}
-	}
-	switch {
-	case len(seen) == 1:
-		for k := range seen {
-			return k
-		}
-	case len(seen) == 2 && seen[spec.KindInteger] && seen[spec.KindNumber]:
-		return spec.KindNumber
-	case len(seen) == 2 && seen[spec.KindInteger] && seen[spec.KindBoolean]:
-		return spec.KindBoolean // 1/0 and true/false: b24.Bool takes both
-	case !seen[spec.KindBoolean] || len(seen) > 1:
-		return spec.KindString // b24.String takes any scalar
-	}
-	return ""
-}
-
 // resultType is the Go type of a returned field.
 func (b *builder) resultType(p spec.Param, name string) *Type {
-	if p.Kind == spec.KindAny || p.Kind == "" {
-		if k := unionKind(p.Type); k != "" {
-			return resultScalar(k)
-		}
+	if (p.Kind == spec.KindAny || p.Kind == "") && p.Union != "" {
+		return resultScalar(p.Union)
 	}
 	if isMultifield(p) {
 		return sliceOf(runtime("Multifield"))
@@ -1109,12 +1061,7 @@ func valueName(v *Vocabulary, value string) string {
 // Integer-typed enums whose values are all integers get an int64 base.
 func (b *builder) enumFor(name string, p spec.Param) *Enum {
 	e := &Enum{Name: b.takeType(name, "Value", p.Line), Underlying: tString}
-	allInt := strings.Contains(strings.ToLower(p.Type), "int")
-	for _, v := range p.Enum {
-		if _, err := strconv.ParseInt(v.Value, 10, 64); err != nil {
-			allInt = false
-		}
-	}
+	allInt := p.IntEnum
 	if allInt {
 		e.Underlying = tInt64
 	}

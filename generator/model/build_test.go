@@ -208,7 +208,7 @@ func TestBuildParamTypes(t *testing.T) {
 		{Name: "code", Kind: spec.KindString, Required: true},
 		{Name: "ids", Kind: spec.KindArray, Elem: spec.KindInteger, Required: true},
 		{Name: "sort", Kind: spec.KindInteger, Required: true},
-		{Name: "active", Kind: spec.KindBoolean, Type: "char"},
+		{Name: "active", Kind: spec.KindBoolean, Type: "char", SentAsYN: true},
 		{Name: "flag", Kind: spec.KindBoolean, Type: "boolean"},
 		// "boolean" in the type column, Y/N in the values: sent as "Y"/"N"
 		// (crm.quote.userfield.update's MANDATORY).
@@ -309,36 +309,6 @@ func TestBuildFollowsTheExample(t *testing.T) {
 		if !hasKind(problems, kind) {
 			t.Errorf("no %s problem reported", kind)
 		}
-	}
-}
-
-func TestUnionKind(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want spec.Kind
-	}{
-		{"integer | string", spec.KindString},
-		{"integer | null", spec.KindInteger},
-		{"boolean|integer", spec.KindBoolean},
-		{"integer | number", spec.KindNumber},
-		{"string[] | string", ""},
-		{"string | object", ""},
-		{"string | array", ""},
-		{"datetime | string", spec.KindString},
-		{"string", ""},
-	} {
-		if got := unionKind(tc.in); got != tc.want {
-			t.Errorf("unionKind(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestUnionKindSideBySide(t *testing.T) {
-	if got := unionKind("string integer"); got != spec.KindString {
-		t.Errorf(`unionKind("string integer") = %q, want string`, got)
-	}
-	if got := unionKind("crm_status"); got != "" {
-		t.Errorf(`unionKind("crm_status") = %q, want ""`, got)
 	}
 }
 

@@ -205,13 +205,11 @@ func (b *builder) isEntityStruct(name string) bool {
 
 // isLocalized reports a text kept per language (resolve's "localized"):
 // b24.Localized.
-func isLocalized(p spec.Param) bool { return p.Type == "localized" }
+func isLocalized(p spec.Param) bool { return p.Localized }
 
 // isMultifield reports a crm_multifield value (PHONE, EMAIL, …): one shared
 // runtime type, b24.Multifield, on every entity.
-func isMultifield(p spec.Param) bool {
-	return strings.Contains(strings.ToLower(p.Type), "crm_multifield")
-}
+func isMultifield(p spec.Param) bool { return p.Multifield }
 
 // entityFile is the file an entity is declared in: its family's methods'
 // file ("crm.deal" → deal_gen.go), or a file of its own for a family that

@@ -36,6 +36,7 @@ func Resolve(s *spec.Spec) (*spec.Spec, []spec.Problem) {
 	r.examples()
 	r.codeExamples(false)
 	r.payloads()
+	r.tokens() // last: it reads the settled rows
 	return &out, r.problems
 }
 
