@@ -87,7 +87,7 @@ type DocumentgeneratorDocument struct {
 	// Identifier of the CRM object type
 	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the CRM object
-	EntityID b24.String `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Field values of the document
 	Values json.RawMessage `json:"values"`
 	// Document DOCX file identifier

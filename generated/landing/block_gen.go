@@ -2362,7 +2362,7 @@ type BlockGetrepositoryResult struct {
 	Separator b24.Bool `json:"separator"`
 	// The application code if the section belongs to the partner catalog,
 	// otherwise false
-	AppCode b24.Bool `json:"app_code"`
+	AppCode b24.String `json:"app_code"`
 	// A set of blocks in the section, where the key is the block code and the
 	// value is the block object (detailed description).
 	//

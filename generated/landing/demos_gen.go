@@ -425,7 +425,7 @@ func (v DemosGetListParamsParamsGroup) MarshalJSON() ([]byte, error) {
 // DemosGetListItem is one row of landing.demos.getList.
 type DemosGetListItem struct {
 	// Identifier of the template
-	ID b24.Int `json:"ID"`
+	ID b24.String `json:"ID"`
 	// External code of the template
 	XMLID b24.String `json:"XML_ID"`
 	// Application code

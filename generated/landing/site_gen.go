@@ -1272,13 +1272,13 @@ type SiteGetGroupBindingsParams struct {
 // SiteGetGroupBindingsItem is one row of landing.site.getGroupBindings.
 type SiteGetGroupBindingsItem struct {
 	// Identifier of the site
-	EntityID b24.Int `json:"ENTITY_ID"`
+	EntityID b24.String `json:"ENTITY_ID"`
 	// Type of the object:
 	//
 	//   - S — site
 	EntityType SiteGetGroupBindingsItemEntityType `json:"ENTITY_TYPE"`
 	// Identifier of the group
-	BindingID b24.Int `json:"BINDING_ID"`
+	BindingID b24.String `json:"BINDING_ID"`
 	// Title of the bound site
 	Title b24.String `json:"TITLE"`
 	// Public URL of the bound site
@@ -1520,7 +1520,7 @@ type SiteGetMenuBindingsParams struct {
 // SiteGetMenuBindingsItem is one row of landing.site.getMenuBindings.
 type SiteGetMenuBindingsItem struct {
 	// Site identifier
-	EntityID b24.Int `json:"ENTITY_ID"`
+	EntityID b24.String `json:"ENTITY_ID"`
 	// Object type:
 	//
 	//   - S — site

@@ -132,7 +132,9 @@ func (r *resolver) withCodeFields(m *spec.Method, have, code []spec.Param, ex an
 			continue
 		}
 		p := &out[i]
-		if !documented(*p) && (p.Kind == "" || p.Kind == spec.KindAny) && c.Kind != spec.KindAny {
+		// A row whose token lists alternatives ("string | boolean") is
+		// typed by its table: the union reads them all.
+		if !documented(*p) && (p.Kind == "" || p.Kind == spec.KindAny) && unionKind(p.Type) == "" && c.Kind != spec.KindAny {
 			p.Kind, p.Elem = c.Kind, c.Elem
 			p.Evidence = rank([]spec.Evidence{ev}, p.Evidence)
 		}

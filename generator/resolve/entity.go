@@ -432,7 +432,8 @@ func mergeInto(have *spec.Param, p spec.Param) {
 			have.Enum = p.Enum
 		}
 	}
-	if have.Kind == "" || have.Kind == spec.KindAny {
+	if have.Kind == "" || have.Kind == spec.KindAny || fromCode(*have) && !fromCode(p) {
+		// A code example's kind ranks below every other source's.
 		if p.Kind != "" && p.Kind != spec.KindAny {
 			have.Kind, have.Elem = p.Kind, p.Elem
 			have.Evidence = rank(p.Evidence, have.Evidence)
@@ -458,6 +459,12 @@ func mergeInto(have *spec.Param, p spec.Param) {
 		have.Line, have.Page = p.Line, p.Page
 	}
 	have.Deprecated = have.Deprecated || p.Deprecated
+}
+
+// fromCode reports a field whose kind a docs code example decided (the
+// Go example's struct, or a key only the request's select names).
+func fromCode(p spec.Param) bool {
+	return len(p.Evidence) > 0 && p.Evidence[0].Kind == spec.EvidenceCode
 }
 
 // refine types the fields of mg that other documents and mg does not.
