@@ -690,7 +690,7 @@ type ActivityUpdateParamsFields struct {
 	//
 	// The system name of the parameter must start with a letter and can contain
 	// characters a-z, A-Z, 0-9, and underscore _
-	ReturnProperties *ActivityUpdateParamsFieldsReturnProperties `json:"RETURN_PROPERTIES,omitzero"`
+	ReturnProperties *ActivityUpdateFieldsReturnProperties `json:"RETURN_PROPERTIES,omitzero"`
 	// Document type that will determine the data types for the PROPERTIES and
 	// RETURN_PROPERTIES parameters. Consists of three string-type elements:
 	//
@@ -848,9 +848,9 @@ func (v ActivityUpdateParamsFieldsProperties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityUpdateParamsFieldsReturnProperties is the RETURN_PROPERTIES value of
+// ActivityUpdateFieldsReturnProperties is the RETURN_PROPERTIES value of
 // bizproc.activity.update.
-type ActivityUpdateParamsFieldsReturnProperties struct {
+type ActivityUpdateFieldsReturnProperties struct {
 	// Name of the parameter
 	Name any `json:"Name,omitzero"`
 	// Description of the parameter
@@ -867,7 +867,7 @@ type ActivityUpdateParamsFieldsReturnProperties struct {
 	//   - string — string
 	//   - text — text
 	//   - user — user
-	Type b24.Opt[ActivityUpdateParamsFieldsReturnPropertiesType] `json:"Type,omitzero"`
+	Type b24.Opt[ActivityUpdateFieldsReturnPropertiesType] `json:"Type,omitzero"`
 	// Array of values for the parameter of type list 'TYPE': select' like:
 	//
 	//	[
@@ -894,14 +894,14 @@ type ActivityUpdateParamsFieldsReturnProperties struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityUpdateParamsFieldsReturnProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityUpdateParamsFieldsReturnProperties
+func (v *ActivityUpdateFieldsReturnProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityUpdateFieldsReturnProperties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityUpdateParamsFieldsReturnProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityUpdateParamsFieldsReturnProperties
+func (v ActivityUpdateFieldsReturnProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityUpdateFieldsReturnProperties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -944,41 +944,41 @@ func (v *ActivityUpdateParamsFieldsPropertiesType) UnmarshalJSON(data []byte) er
 	return nil
 }
 
-// ActivityUpdateParamsFieldsReturnPropertiesType is the Type of
+// ActivityUpdateFieldsReturnPropertiesType is the Type of
 // bizproc.activity.update: the constants below are the documented values;
 // others are accepted too.
-type ActivityUpdateParamsFieldsReturnPropertiesType string
+type ActivityUpdateFieldsReturnPropertiesType string
 
-// The documented values of ActivityUpdateParamsFieldsReturnPropertiesType.
+// The documented values of ActivityUpdateFieldsReturnPropertiesType.
 const (
 	// yes or no
-	ActivityUpdateParamsFieldsReturnPropertiesTypeBool ActivityUpdateParamsFieldsReturnPropertiesType = "bool"
+	ActivityUpdateFieldsReturnPropertiesTypeBool ActivityUpdateFieldsReturnPropertiesType = "bool"
 	// date
-	ActivityUpdateParamsFieldsReturnPropertiesTypeDate ActivityUpdateParamsFieldsReturnPropertiesType = "date"
+	ActivityUpdateFieldsReturnPropertiesTypeDate ActivityUpdateFieldsReturnPropertiesType = "date"
 	// date and time
-	ActivityUpdateParamsFieldsReturnPropertiesTypeDateTime ActivityUpdateParamsFieldsReturnPropertiesType = "datetime"
+	ActivityUpdateFieldsReturnPropertiesTypeDateTime ActivityUpdateFieldsReturnPropertiesType = "datetime"
 	// number
-	ActivityUpdateParamsFieldsReturnPropertiesTypeDouble ActivityUpdateParamsFieldsReturnPropertiesType = "double"
+	ActivityUpdateFieldsReturnPropertiesTypeDouble ActivityUpdateFieldsReturnPropertiesType = "double"
 	// file
-	ActivityUpdateParamsFieldsReturnPropertiesTypeFile ActivityUpdateParamsFieldsReturnPropertiesType = "file"
+	ActivityUpdateFieldsReturnPropertiesTypeFile ActivityUpdateFieldsReturnPropertiesType = "file"
 	// integer
-	ActivityUpdateParamsFieldsReturnPropertiesTypeInt ActivityUpdateParamsFieldsReturnPropertiesType = "int"
+	ActivityUpdateFieldsReturnPropertiesTypeInt ActivityUpdateFieldsReturnPropertiesType = "int"
 	// list
-	ActivityUpdateParamsFieldsReturnPropertiesTypeSelect ActivityUpdateParamsFieldsReturnPropertiesType = "select"
+	ActivityUpdateFieldsReturnPropertiesTypeSelect ActivityUpdateFieldsReturnPropertiesType = "select"
 	// string
-	ActivityUpdateParamsFieldsReturnPropertiesTypeString ActivityUpdateParamsFieldsReturnPropertiesType = "string"
+	ActivityUpdateFieldsReturnPropertiesTypeString ActivityUpdateFieldsReturnPropertiesType = "string"
 	// text
-	ActivityUpdateParamsFieldsReturnPropertiesTypeText ActivityUpdateParamsFieldsReturnPropertiesType = "text"
+	ActivityUpdateFieldsReturnPropertiesTypeText ActivityUpdateFieldsReturnPropertiesType = "text"
 	// user
-	ActivityUpdateParamsFieldsReturnPropertiesTypeUser ActivityUpdateParamsFieldsReturnPropertiesType = "user"
+	ActivityUpdateFieldsReturnPropertiesTypeUser ActivityUpdateFieldsReturnPropertiesType = "user"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ActivityUpdateParamsFieldsReturnPropertiesType) UnmarshalJSON(data []byte) error {
+func (v *ActivityUpdateFieldsReturnPropertiesType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ActivityUpdateParamsFieldsReturnPropertiesType(s)
+	*v = ActivityUpdateFieldsReturnPropertiesType(s)
 	return nil
 }

@@ -755,7 +755,7 @@ type RobotUpdateParamsFieldsReturnProperties struct {
 	//   - string — string
 	//   - text — text
 	//   - user — user
-	Type b24.Opt[RobotUpdateParamsFieldsReturnPropertiesType] `json:"Type,omitzero"`
+	Type b24.Opt[RobotUpdatePropertiesType] `json:"Type,omitzero"`
 	// Array of values for the parameter of type list 'TYPE': select' like:
 	//
 	//	[
@@ -831,41 +831,40 @@ func (v *RobotUpdateParamsFieldsPropertiesType) UnmarshalJSON(data []byte) error
 	return nil
 }
 
-// RobotUpdateParamsFieldsReturnPropertiesType is the Type of
-// bizproc.robot.update: the constants below are the documented values; others
-// are accepted too.
-type RobotUpdateParamsFieldsReturnPropertiesType string
+// RobotUpdatePropertiesType is the Type of bizproc.robot.update: the constants
+// below are the documented values; others are accepted too.
+type RobotUpdatePropertiesType string
 
-// The documented values of RobotUpdateParamsFieldsReturnPropertiesType.
+// The documented values of RobotUpdatePropertiesType.
 const (
 	// yes or no
-	RobotUpdateParamsFieldsReturnPropertiesTypeBool RobotUpdateParamsFieldsReturnPropertiesType = "bool"
+	RobotUpdatePropertiesTypeBool RobotUpdatePropertiesType = "bool"
 	// date
-	RobotUpdateParamsFieldsReturnPropertiesTypeDate RobotUpdateParamsFieldsReturnPropertiesType = "date"
+	RobotUpdatePropertiesTypeDate RobotUpdatePropertiesType = "date"
 	// date and time
-	RobotUpdateParamsFieldsReturnPropertiesTypeDateTime RobotUpdateParamsFieldsReturnPropertiesType = "datetime"
+	RobotUpdatePropertiesTypeDateTime RobotUpdatePropertiesType = "datetime"
 	// number
-	RobotUpdateParamsFieldsReturnPropertiesTypeDouble RobotUpdateParamsFieldsReturnPropertiesType = "double"
+	RobotUpdatePropertiesTypeDouble RobotUpdatePropertiesType = "double"
 	// file
-	RobotUpdateParamsFieldsReturnPropertiesTypeFile RobotUpdateParamsFieldsReturnPropertiesType = "file"
+	RobotUpdatePropertiesTypeFile RobotUpdatePropertiesType = "file"
 	// integer
-	RobotUpdateParamsFieldsReturnPropertiesTypeInt RobotUpdateParamsFieldsReturnPropertiesType = "int"
+	RobotUpdatePropertiesTypeInt RobotUpdatePropertiesType = "int"
 	// list
-	RobotUpdateParamsFieldsReturnPropertiesTypeSelect RobotUpdateParamsFieldsReturnPropertiesType = "select"
+	RobotUpdatePropertiesTypeSelect RobotUpdatePropertiesType = "select"
 	// string
-	RobotUpdateParamsFieldsReturnPropertiesTypeString RobotUpdateParamsFieldsReturnPropertiesType = "string"
+	RobotUpdatePropertiesTypeString RobotUpdatePropertiesType = "string"
 	// text
-	RobotUpdateParamsFieldsReturnPropertiesTypeText RobotUpdateParamsFieldsReturnPropertiesType = "text"
+	RobotUpdatePropertiesTypeText RobotUpdatePropertiesType = "text"
 	// user
-	RobotUpdateParamsFieldsReturnPropertiesTypeUser RobotUpdateParamsFieldsReturnPropertiesType = "user"
+	RobotUpdatePropertiesTypeUser RobotUpdatePropertiesType = "user"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RobotUpdateParamsFieldsReturnPropertiesType) UnmarshalJSON(data []byte) error {
+func (v *RobotUpdatePropertiesType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = RobotUpdateParamsFieldsReturnPropertiesType(s)
+	*v = RobotUpdatePropertiesType(s)
 	return nil
 }

@@ -1273,7 +1273,7 @@ type V1BookingCreatefromwaitlistParamsFields struct {
 	// Description of the booking. Default value is an empty string
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Object containing the booking time (detailed description). Required.
-	DatePeriod V1BookingCreatefromwaitlistFieldsDatePeriod `json:"datePeriod"`
+	DatePeriod V1BookingCreatefromwaitlistDatePeriod `json:"datePeriod"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1290,34 +1290,34 @@ func (v V1BookingCreatefromwaitlistParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V1BookingCreatefromwaitlistFieldsDatePeriod is the datePeriod value of
+// V1BookingCreatefromwaitlistDatePeriod is the datePeriod value of
 // booking.v1.booking.createfromwaitlist.
-type V1BookingCreatefromwaitlistFieldsDatePeriod struct {
+type V1BookingCreatefromwaitlistDatePeriod struct {
 	// Start time of the booking in the format {"timestamp": "1723446900",
 	// "timezone": "Europe/Berlin"}. Required.
-	From V1BookingCreatefromwaitlistFieldsDatePeriodFrom `json:"from"`
+	From V1BookingCreatefromwaitlistPeriodFrom `json:"from"`
 	// End time of the booking in the format {"timestamp": "1723447800",
 	// "timezone": "Europe/Berlin"}. Required.
-	To V1BookingCreatefromwaitlistFieldsDatePeriodTo `json:"to"`
+	To V1BookingCreatefromwaitlistDatePeriodTo `json:"to"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingCreatefromwaitlistFieldsDatePeriod) UnmarshalJSON(data []byte) error {
-	type plain V1BookingCreatefromwaitlistFieldsDatePeriod
+func (v *V1BookingCreatefromwaitlistDatePeriod) UnmarshalJSON(data []byte) error {
+	type plain V1BookingCreatefromwaitlistDatePeriod
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingCreatefromwaitlistFieldsDatePeriod) MarshalJSON() ([]byte, error) {
-	type plain V1BookingCreatefromwaitlistFieldsDatePeriod
+func (v V1BookingCreatefromwaitlistDatePeriod) MarshalJSON() ([]byte, error) {
+	type plain V1BookingCreatefromwaitlistDatePeriod
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V1BookingCreatefromwaitlistFieldsDatePeriodFrom is the from value of
+// V1BookingCreatefromwaitlistPeriodFrom is the from value of
 // booking.v1.booking.createfromwaitlist.
-type V1BookingCreatefromwaitlistFieldsDatePeriodFrom struct {
+type V1BookingCreatefromwaitlistPeriodFrom struct {
 	Timestamp b24.Opt[b24.Int] `json:"timestamp,omitzero"`
 	TimeZone  b24.Opt[string]  `json:"timezone,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1325,20 +1325,20 @@ type V1BookingCreatefromwaitlistFieldsDatePeriodFrom struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingCreatefromwaitlistFieldsDatePeriodFrom) UnmarshalJSON(data []byte) error {
-	type plain V1BookingCreatefromwaitlistFieldsDatePeriodFrom
+func (v *V1BookingCreatefromwaitlistPeriodFrom) UnmarshalJSON(data []byte) error {
+	type plain V1BookingCreatefromwaitlistPeriodFrom
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingCreatefromwaitlistFieldsDatePeriodFrom) MarshalJSON() ([]byte, error) {
-	type plain V1BookingCreatefromwaitlistFieldsDatePeriodFrom
+func (v V1BookingCreatefromwaitlistPeriodFrom) MarshalJSON() ([]byte, error) {
+	type plain V1BookingCreatefromwaitlistPeriodFrom
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V1BookingCreatefromwaitlistFieldsDatePeriodTo is the to value of
+// V1BookingCreatefromwaitlistDatePeriodTo is the to value of
 // booking.v1.booking.createfromwaitlist.
-type V1BookingCreatefromwaitlistFieldsDatePeriodTo struct {
+type V1BookingCreatefromwaitlistDatePeriodTo struct {
 	Timestamp b24.Opt[b24.Int] `json:"timestamp,omitzero"`
 	TimeZone  b24.Opt[string]  `json:"timezone,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1346,14 +1346,14 @@ type V1BookingCreatefromwaitlistFieldsDatePeriodTo struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingCreatefromwaitlistFieldsDatePeriodTo) UnmarshalJSON(data []byte) error {
-	type plain V1BookingCreatefromwaitlistFieldsDatePeriodTo
+func (v *V1BookingCreatefromwaitlistDatePeriodTo) UnmarshalJSON(data []byte) error {
+	type plain V1BookingCreatefromwaitlistDatePeriodTo
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingCreatefromwaitlistFieldsDatePeriodTo) MarshalJSON() ([]byte, error) {
-	type plain V1BookingCreatefromwaitlistFieldsDatePeriodTo
+func (v V1BookingCreatefromwaitlistDatePeriodTo) MarshalJSON() ([]byte, error) {
+	type plain V1BookingCreatefromwaitlistDatePeriodTo
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1570,7 +1570,7 @@ type V1BookingExternalDataSetParams struct {
 	BookingID b24.Int `json:"bookingId"`
 	// Array of objects containing items for binding (detailed description).
 	// Required.
-	ExternalData []V1BookingExternalDataSetParamsExternalData `json:"externalData"`
+	ExternalData []V1BookingExternalDataSetExternalData `json:"externalData"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1590,9 +1590,9 @@ func (p *V1BookingExternalDataSetParams) validate() error {
 	return nil
 }
 
-// V1BookingExternalDataSetParamsExternalData is the externalData value of
+// V1BookingExternalDataSetExternalData is the externalData value of
 // booking.v1.booking.externalData.set.
-type V1BookingExternalDataSetParamsExternalData struct {
+type V1BookingExternalDataSetExternalData struct {
 	// Module identifier, for example crm. Required.
 	ModuleID string `json:"moduleId"`
 	// Object type ID, for example DEAL. Required.
@@ -1604,14 +1604,14 @@ type V1BookingExternalDataSetParamsExternalData struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingExternalDataSetParamsExternalData) UnmarshalJSON(data []byte) error {
-	type plain V1BookingExternalDataSetParamsExternalData
+func (v *V1BookingExternalDataSetExternalData) UnmarshalJSON(data []byte) error {
+	type plain V1BookingExternalDataSetExternalData
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingExternalDataSetParamsExternalData) MarshalJSON() ([]byte, error) {
-	type plain V1BookingExternalDataSetParamsExternalData
+func (v V1BookingExternalDataSetExternalData) MarshalJSON() ([]byte, error) {
+	type plain V1BookingExternalDataSetExternalData
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3662,7 +3662,7 @@ type V1WaitlistExternalDataSetParams struct {
 	WaitListID b24.Int `json:"waitListId"`
 	// Array of objects containing objects for binding (detailed description).
 	// Required.
-	ExternalData []V1WaitlistExternalDataSetParamsExternalData `json:"externalData"`
+	ExternalData []V1WaitlistExternalDataSetExternalData `json:"externalData"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3682,9 +3682,9 @@ func (p *V1WaitlistExternalDataSetParams) validate() error {
 	return nil
 }
 
-// V1WaitlistExternalDataSetParamsExternalData is the externalData value of
+// V1WaitlistExternalDataSetExternalData is the externalData value of
 // booking.v1.waitlist.externalData.set.
-type V1WaitlistExternalDataSetParamsExternalData struct {
+type V1WaitlistExternalDataSetExternalData struct {
 	// Module identifier, for example crm. Required.
 	ModuleID string `json:"moduleId"`
 	// Object type ID, for example DEAL. Required.
@@ -3696,14 +3696,14 @@ type V1WaitlistExternalDataSetParamsExternalData struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1WaitlistExternalDataSetParamsExternalData) UnmarshalJSON(data []byte) error {
-	type plain V1WaitlistExternalDataSetParamsExternalData
+func (v *V1WaitlistExternalDataSetExternalData) UnmarshalJSON(data []byte) error {
+	type plain V1WaitlistExternalDataSetExternalData
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V1WaitlistExternalDataSetParamsExternalData) MarshalJSON() ([]byte, error) {
-	type plain V1WaitlistExternalDataSetParamsExternalData
+func (v V1WaitlistExternalDataSetExternalData) MarshalJSON() ([]byte, error) {
+	type plain V1WaitlistExternalDataSetExternalData
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -413,7 +413,7 @@ type UserSettingsSetParamsSettings struct {
 	// Number of months for synchronization in the future period
 	SyncPeriodFuture b24.Opt[string] `json:"syncPeriodFuture,omitzero"`
 	// An object with standard event reminder settings
-	DefaultReminders *UserSettingsSetParamsSettingsDefaultReminders `json:"defaultReminders,omitzero"`
+	DefaultReminders *UserSettingsSetSettingsDefaultReminders `json:"defaultReminders,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -430,9 +430,9 @@ func (v UserSettingsSetParamsSettings) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// UserSettingsSetParamsSettingsDefaultReminders is the defaultReminders value
-// of calendar.user.settings.set.
-type UserSettingsSetParamsSettingsDefaultReminders struct {
+// UserSettingsSetSettingsDefaultReminders is the defaultReminders value of
+// calendar.user.settings.set.
+type UserSettingsSetSettingsDefaultReminders struct {
 	// Array of standard reminder settings for all-day events
 	FullDay []UserSettingsSetRemindersFullDay `json:"fullDay,omitzero"`
 	// Array of standard reminder settings for timed events
@@ -442,14 +442,14 @@ type UserSettingsSetParamsSettingsDefaultReminders struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UserSettingsSetParamsSettingsDefaultReminders) UnmarshalJSON(data []byte) error {
-	type plain UserSettingsSetParamsSettingsDefaultReminders
+func (v *UserSettingsSetSettingsDefaultReminders) UnmarshalJSON(data []byte) error {
+	type plain UserSettingsSetSettingsDefaultReminders
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v UserSettingsSetParamsSettingsDefaultReminders) MarshalJSON() ([]byte, error) {
-	type plain UserSettingsSetParamsSettingsDefaultReminders
+func (v UserSettingsSetSettingsDefaultReminders) MarshalJSON() ([]byte, error) {
+	type plain UserSettingsSetSettingsDefaultReminders
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -3099,7 +3099,7 @@ type ProductOfferDownloadParamsFields struct {
 	//
 	// To obtain existing identifiers or property codes of product variations, you
 	// need to use catalog.productProperty.list. Required.
-	FieldName ProductOfferDownloadParamsFieldsFieldName `json:"fieldName"`
+	FieldName ProductOfferDownloadFieldsFieldName `json:"fieldName"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3116,28 +3116,28 @@ func (v ProductOfferDownloadParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ProductOfferDownloadParamsFieldsFieldName is the fieldName of
+// ProductOfferDownloadFieldsFieldName is the fieldName of
 // catalog.product.offer.download: the constants below are the documented
 // values; others are accepted too.
-type ProductOfferDownloadParamsFieldsFieldName string
+type ProductOfferDownloadFieldsFieldName string
 
-// The documented values of ProductOfferDownloadParamsFieldsFieldName.
+// The documented values of ProductOfferDownloadFieldsFieldName.
 const (
 	// detailed image, field available in the old product card
-	ProductOfferDownloadParamsFieldsFieldNameDetailPicture ProductOfferDownloadParamsFieldsFieldName = "DETAIL_PICTURE"
+	ProductOfferDownloadFieldsFieldNameDetailPicture ProductOfferDownloadFieldsFieldName = "DETAIL_PICTURE"
 	// preview image, field available in the old product card
-	ProductOfferDownloadParamsFieldsFieldNamePreviewPicture ProductOfferDownloadParamsFieldsFieldName = "PREVIEW_PICTURE"
+	ProductOfferDownloadFieldsFieldNamePreviewPicture ProductOfferDownloadFieldsFieldName = "PREVIEW_PICTURE"
 	// property, where N is the property identifier or property code
-	ProductOfferDownloadParamsFieldsFieldNamePropertyN ProductOfferDownloadParamsFieldsFieldName = "PROPERTY_N"
+	ProductOfferDownloadFieldsFieldNamePropertyN ProductOfferDownloadFieldsFieldName = "PROPERTY_N"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductOfferDownloadParamsFieldsFieldName) UnmarshalJSON(data []byte) error {
+func (v *ProductOfferDownloadFieldsFieldName) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ProductOfferDownloadParamsFieldsFieldName(s)
+	*v = ProductOfferDownloadFieldsFieldName(s)
 	return nil
 }
 
@@ -3831,7 +3831,7 @@ type ProductServiceDownloadParamsFields struct {
 	//
 	// To obtain existing identifiers or codes of service properties, you need to
 	// use catalog.productProperty.list. Required.
-	FieldName ProductServiceDownloadParamsFieldsFieldName `json:"fieldName"`
+	FieldName ProductServiceDownloadFieldsFieldName `json:"fieldName"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3848,28 +3848,28 @@ func (v ProductServiceDownloadParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ProductServiceDownloadParamsFieldsFieldName is the fieldName of
+// ProductServiceDownloadFieldsFieldName is the fieldName of
 // catalog.product.service.download: the constants below are the documented
 // values; others are accepted too.
-type ProductServiceDownloadParamsFieldsFieldName string
+type ProductServiceDownloadFieldsFieldName string
 
-// The documented values of ProductServiceDownloadParamsFieldsFieldName.
+// The documented values of ProductServiceDownloadFieldsFieldName.
 const (
 	// detailed image, field available in the old product card
-	ProductServiceDownloadParamsFieldsFieldNameDetailPicture ProductServiceDownloadParamsFieldsFieldName = "DETAIL_PICTURE"
+	ProductServiceDownloadFieldsFieldNameDetailPicture ProductServiceDownloadFieldsFieldName = "DETAIL_PICTURE"
 	// preview image, field available in the old product card
-	ProductServiceDownloadParamsFieldsFieldNamePreviewPicture ProductServiceDownloadParamsFieldsFieldName = "PREVIEW_PICTURE"
+	ProductServiceDownloadFieldsFieldNamePreviewPicture ProductServiceDownloadFieldsFieldName = "PREVIEW_PICTURE"
 	// property, where N is the property identifier or code
-	ProductServiceDownloadParamsFieldsFieldNamePropertyN ProductServiceDownloadParamsFieldsFieldName = "PROPERTY_N"
+	ProductServiceDownloadFieldsFieldNamePropertyN ProductServiceDownloadFieldsFieldName = "PROPERTY_N"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductServiceDownloadParamsFieldsFieldName) UnmarshalJSON(data []byte) error {
+func (v *ProductServiceDownloadFieldsFieldName) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ProductServiceDownloadParamsFieldsFieldName(s)
+	*v = ProductServiceDownloadFieldsFieldName(s)
 	return nil
 }
 

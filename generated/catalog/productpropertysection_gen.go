@@ -359,7 +359,7 @@ type ProductPropertySectionSetParamsFields struct {
 	//   - F — checkboxes
 	//   - K — radio buttons
 	//   - P — dropdown list
-	DisplayType b24.Opt[ProductPropertySectionSetParamsFieldsDisplayType] `json:"displayType,omitzero"`
+	DisplayType b24.Opt[ProductPropertySectionSetDisplayType] `json:"displayType,omitzero"`
 	// Whether to show the property expanded in the filter. Possible values:
 	//
 	//   - Y — yes
@@ -405,27 +405,27 @@ func (v ProductPropertySectionSetResult) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ProductPropertySectionSetParamsFieldsDisplayType is the displayType of
+// ProductPropertySectionSetDisplayType is the displayType of
 // catalog.productPropertySection.set: the constants below are the documented
 // values; others are accepted too.
-type ProductPropertySectionSetParamsFieldsDisplayType string
+type ProductPropertySectionSetDisplayType string
 
-// The documented values of ProductPropertySectionSetParamsFieldsDisplayType.
+// The documented values of ProductPropertySectionSetDisplayType.
 const (
 	// checkboxes
-	ProductPropertySectionSetParamsFieldsDisplayTypeF ProductPropertySectionSetParamsFieldsDisplayType = "F"
+	ProductPropertySectionSetDisplayTypeF ProductPropertySectionSetDisplayType = "F"
 	// radio buttons
-	ProductPropertySectionSetParamsFieldsDisplayTypeK ProductPropertySectionSetParamsFieldsDisplayType = "K"
+	ProductPropertySectionSetDisplayTypeK ProductPropertySectionSetDisplayType = "K"
 	// dropdown list
-	ProductPropertySectionSetParamsFieldsDisplayTypeP ProductPropertySectionSetParamsFieldsDisplayType = "P"
+	ProductPropertySectionSetDisplayTypeP ProductPropertySectionSetDisplayType = "P"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductPropertySectionSetParamsFieldsDisplayType) UnmarshalJSON(data []byte) error {
+func (v *ProductPropertySectionSetDisplayType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ProductPropertySectionSetParamsFieldsDisplayType(s)
+	*v = ProductPropertySectionSetDisplayType(s)
 	return nil
 }

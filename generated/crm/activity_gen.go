@@ -462,7 +462,7 @@ func (v ActivityConfigurableLayoutHeader) MarshalJSON() ([]byte, error) {
 // ActivityConfigurableLayoutHeaderTags is the tags value of
 // crm.activity.configurable.
 type ActivityConfigurableLayoutHeaderTags struct {
-	Status2 ActivityConfigurableLayoutHeaderTagsStatus2 `json:"status2"`
+	Status2 ActivityConfigurableTagsStatus2 `json:"status2"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -481,9 +481,9 @@ func (v ActivityConfigurableLayoutHeaderTags) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutHeaderTagsStatus2 is the status2 value of
+// ActivityConfigurableTagsStatus2 is the status2 value of
 // crm.activity.configurable.
-type ActivityConfigurableLayoutHeaderTagsStatus2 struct {
+type ActivityConfigurableTagsStatus2 struct {
 	Title b24.String `json:"title"`
 	Type  b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -493,14 +493,14 @@ type ActivityConfigurableLayoutHeaderTagsStatus2 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutHeaderTagsStatus2) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutHeaderTagsStatus2
+func (v *ActivityConfigurableTagsStatus2) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableTagsStatus2
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutHeaderTagsStatus2) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutHeaderTagsStatus2
+func (v ActivityConfigurableTagsStatus2) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableTagsStatus2
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -576,8 +576,8 @@ func (v ActivityConfigurableLayoutBodyLogoAction) MarshalJSON() ([]byte, error) 
 // ActivityConfigurableLayoutBodyBlocks is the blocks value of
 // crm.activity.configurable.
 type ActivityConfigurableLayoutBodyBlocks struct {
-	Client      ActivityConfigurableLayoutBodyBlocksClient      `json:"client"`
-	Responsible ActivityConfigurableLayoutBodyBlocksResponsible `json:"responsible"`
+	Client      ActivityConfigurableBlocksClient      `json:"client"`
+	Responsible ActivityConfigurableBlocksResponsible `json:"responsible"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -596,9 +596,9 @@ func (v ActivityConfigurableLayoutBodyBlocks) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutBodyBlocksClient is the client value of
+// ActivityConfigurableBlocksClient is the client value of
 // crm.activity.configurable.
-type ActivityConfigurableLayoutBodyBlocksClient struct {
+type ActivityConfigurableBlocksClient struct {
 	Type       b24.String                           `json:"type"`
 	Properties ActivityConfigurableClientProperties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -608,23 +608,23 @@ type ActivityConfigurableLayoutBodyBlocksClient struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutBodyBlocksClient) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutBodyBlocksClient
+func (v *ActivityConfigurableBlocksClient) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableBlocksClient
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutBodyBlocksClient) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutBodyBlocksClient
+func (v ActivityConfigurableBlocksClient) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableBlocksClient
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityConfigurableClientProperties is the properties value of
 // crm.activity.configurable.
 type ActivityConfigurableClientProperties struct {
-	Title  b24.String                                `json:"title"`
-	Inline b24.Bool                                  `json:"inline"`
-	Block  ActivityConfigurableClientPropertiesBlock `json:"block"`
+	Title  b24.String                          `json:"title"`
+	Inline b24.Bool                            `json:"inline"`
+	Block  ActivityConfigurablePropertiesBlock `json:"block"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -643,9 +643,9 @@ func (v ActivityConfigurableClientProperties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableClientPropertiesBlock is the block value of
+// ActivityConfigurablePropertiesBlock is the block value of
 // crm.activity.configurable.
-type ActivityConfigurableClientPropertiesBlock struct {
+type ActivityConfigurablePropertiesBlock struct {
 	Type       b24.String                          `json:"type"`
 	Properties ActivityConfigurableBlockProperties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -655,14 +655,14 @@ type ActivityConfigurableClientPropertiesBlock struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableClientPropertiesBlock) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableClientPropertiesBlock
+func (v *ActivityConfigurablePropertiesBlock) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurablePropertiesBlock
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableClientPropertiesBlock) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableClientPropertiesBlock
+func (v ActivityConfigurablePropertiesBlock) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurablePropertiesBlock
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -688,11 +688,11 @@ func (v ActivityConfigurableBlockProperties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutBodyBlocksResponsible is the responsible value of
+// ActivityConfigurableBlocksResponsible is the responsible value of
 // crm.activity.configurable.
-type ActivityConfigurableLayoutBodyBlocksResponsible struct {
-	Type       b24.String                                `json:"type"`
-	Properties ActivityConfigurableResponsibleProperties `json:"properties"`
+type ActivityConfigurableBlocksResponsible struct {
+	Type       b24.String                     `json:"type"`
+	Properties ActivityConfigurableProperties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -700,21 +700,21 @@ type ActivityConfigurableLayoutBodyBlocksResponsible struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutBodyBlocksResponsible) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsible
+func (v *ActivityConfigurableBlocksResponsible) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableBlocksResponsible
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutBodyBlocksResponsible) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutBodyBlocksResponsible
+func (v ActivityConfigurableBlocksResponsible) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableBlocksResponsible
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableResponsibleProperties is the properties value of
+// ActivityConfigurableProperties is the properties value of
 // crm.activity.configurable.
-type ActivityConfigurableResponsibleProperties struct {
-	Blocks ActivityConfigurableResponsiblePropertiesBlocks `json:"blocks"`
+type ActivityConfigurableProperties struct {
+	Blocks ActivityConfigurablePropertiesBlocks `json:"blocks"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -722,22 +722,22 @@ type ActivityConfigurableResponsibleProperties struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableResponsibleProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableResponsibleProperties
+func (v *ActivityConfigurableProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableProperties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableResponsibleProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableResponsibleProperties
+func (v ActivityConfigurableProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableProperties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableResponsiblePropertiesBlocks is the blocks value of
+// ActivityConfigurablePropertiesBlocks is the blocks value of
 // crm.activity.configurable.
-type ActivityConfigurableResponsiblePropertiesBlocks struct {
-	Client ActivityConfigurableBlocksClient `json:"client"`
-	Phone  ActivityConfigurableBlocksPhone  `json:"phone"`
+type ActivityConfigurablePropertiesBlocks struct {
+	Client ActivityConfigurableClient      `json:"client"`
+	Phone  ActivityConfigurableBlocksPhone `json:"phone"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -745,22 +745,21 @@ type ActivityConfigurableResponsiblePropertiesBlocks struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableResponsiblePropertiesBlocks) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableResponsiblePropertiesBlocks
+func (v *ActivityConfigurablePropertiesBlocks) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurablePropertiesBlocks
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableResponsiblePropertiesBlocks) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableResponsiblePropertiesBlocks
+func (v ActivityConfigurablePropertiesBlocks) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurablePropertiesBlocks
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableBlocksClient is the client value of
-// crm.activity.configurable.
-type ActivityConfigurableBlocksClient struct {
+// ActivityConfigurableClient is the client value of crm.activity.configurable.
+type ActivityConfigurableClient struct {
 	Type       b24.String                                 `json:"type"`
-	Properties ActivityConfigurableBlocksClientProperties `json:"properties"`
+	Properties ActivityConfigurableClientPropertiesRecord `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -768,20 +767,20 @@ type ActivityConfigurableBlocksClient struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableBlocksClient) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableBlocksClient
+func (v *ActivityConfigurableClient) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableClient
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableBlocksClient) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableBlocksClient
+func (v ActivityConfigurableClient) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableClient
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableBlocksClientProperties is the properties value of
+// ActivityConfigurableClientPropertiesRecord is the properties value of
 // crm.activity.configurable.
-type ActivityConfigurableBlocksClientProperties struct {
+type ActivityConfigurableClientPropertiesRecord struct {
 	Text   b24.String      `json:"text"`
 	Bold   b24.Bool        `json:"bold"`
 	Action json.RawMessage `json:"action"`
@@ -792,22 +791,22 @@ type ActivityConfigurableBlocksClientProperties struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableBlocksClientProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableBlocksClientProperties
+func (v *ActivityConfigurableClientPropertiesRecord) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableClientPropertiesRecord
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableBlocksClientProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableBlocksClientProperties
+func (v ActivityConfigurableClientPropertiesRecord) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableClientPropertiesRecord
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityConfigurableBlocksPhone is the phone value of
 // crm.activity.configurable.
 type ActivityConfigurableBlocksPhone struct {
-	Type       b24.String                                `json:"type"`
-	Properties ActivityConfigurableBlocksPhoneProperties `json:"properties"`
+	Type       b24.String                          `json:"type"`
+	Properties ActivityConfigurablePhoneProperties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -826,9 +825,9 @@ func (v ActivityConfigurableBlocksPhone) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableBlocksPhoneProperties is the properties value of
+// ActivityConfigurablePhoneProperties is the properties value of
 // crm.activity.configurable.
-type ActivityConfigurableBlocksPhoneProperties struct {
+type ActivityConfigurablePhoneProperties struct {
 	Value b24.String `json:"value"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
@@ -837,14 +836,14 @@ type ActivityConfigurableBlocksPhoneProperties struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableBlocksPhoneProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableBlocksPhoneProperties
+func (v *ActivityConfigurablePhoneProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurablePhoneProperties
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableBlocksPhoneProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableBlocksPhoneProperties
+func (v ActivityConfigurablePhoneProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurablePhoneProperties
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -874,7 +873,7 @@ func (v ActivityConfigurableLayoutFooter) MarshalJSON() ([]byte, error) {
 // ActivityConfigurableLayoutFooterButtons is the buttons value of
 // crm.activity.configurable.
 type ActivityConfigurableLayoutFooterButtons struct {
-	StartCall ActivityConfigurableLayoutFooterButtonsStartCall `json:"startCall"`
+	StartCall ActivityConfigurableButtonsStartCall `json:"startCall"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -893,9 +892,9 @@ func (v ActivityConfigurableLayoutFooterButtons) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutFooterButtonsStartCall is the startCall value of
+// ActivityConfigurableButtonsStartCall is the startCall value of
 // crm.activity.configurable.
-type ActivityConfigurableLayoutFooterButtonsStartCall struct {
+type ActivityConfigurableButtonsStartCall struct {
 	Title  b24.String                     `json:"title"`
 	Type   b24.String                     `json:"type"`
 	Action ActivityConfigurableCallAction `json:"action"`
@@ -906,22 +905,22 @@ type ActivityConfigurableLayoutFooterButtonsStartCall struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutFooterButtonsStartCall) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutFooterButtonsStartCall
+func (v *ActivityConfigurableButtonsStartCall) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableButtonsStartCall
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutFooterButtonsStartCall) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutFooterButtonsStartCall
+func (v ActivityConfigurableButtonsStartCall) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableButtonsStartCall
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityConfigurableCallAction is the action value of
 // crm.activity.configurable.
 type ActivityConfigurableCallAction struct {
-	Type         b24.String                                 `json:"type"`
-	ActionParams ActivityConfigurableCallActionActionParams `json:"actionParams"`
+	Type         b24.String                             `json:"type"`
+	ActionParams ActivityConfigurableActionActionParams `json:"actionParams"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -940,9 +939,9 @@ func (v ActivityConfigurableCallAction) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableCallActionActionParams is the actionParams value of
+// ActivityConfigurableActionActionParams is the actionParams value of
 // crm.activity.configurable.
-type ActivityConfigurableCallActionActionParams struct {
+type ActivityConfigurableActionActionParams struct {
 	ClientID b24.String `json:"clientId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
@@ -951,22 +950,22 @@ type ActivityConfigurableCallActionActionParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableCallActionActionParams) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableCallActionActionParams
+func (v *ActivityConfigurableActionActionParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableActionActionParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableCallActionActionParams) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableCallActionActionParams
+func (v ActivityConfigurableActionActionParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableActionActionParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityConfigurableLayoutFooterMenu is the menu value of
 // crm.activity.configurable.
 type ActivityConfigurableLayoutFooterMenu struct {
-	ShowPostponeItem b24.Bool                                  `json:"showPostponeItem"`
-	Items            ActivityConfigurableLayoutFooterMenuItems `json:"items"`
+	ShowPostponeItem b24.Bool                      `json:"showPostponeItem"`
+	Items            ActivityConfigurableMenuItems `json:"items"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -985,11 +984,11 @@ func (v ActivityConfigurableLayoutFooterMenu) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutFooterMenuItems is the items value of
+// ActivityConfigurableMenuItems is the items value of
 // crm.activity.configurable.
-type ActivityConfigurableLayoutFooterMenuItems struct {
-	Confirm ActivityConfigurableLayoutFooterMenuItemsConfirm `json:"confirm"`
-	Decline ActivityConfigurableLayoutFooterMenuItemsDecline `json:"decline"`
+type ActivityConfigurableMenuItems struct {
+	Confirm ActivityConfigurableMenuItemsConfirm `json:"confirm"`
+	Decline ActivityConfigurableMenuItemsDecline `json:"decline"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -997,20 +996,20 @@ type ActivityConfigurableLayoutFooterMenuItems struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutFooterMenuItems) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutFooterMenuItems
+func (v *ActivityConfigurableMenuItems) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableMenuItems
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutFooterMenuItems) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutFooterMenuItems
+func (v ActivityConfigurableMenuItems) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableMenuItems
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutFooterMenuItemsConfirm is the confirm value of
+// ActivityConfigurableMenuItemsConfirm is the confirm value of
 // crm.activity.configurable.
-type ActivityConfigurableLayoutFooterMenuItemsConfirm struct {
+type ActivityConfigurableMenuItemsConfirm struct {
 	Title  b24.String                        `json:"title"`
 	Action ActivityConfigurableConfirmAction `json:"action"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -1020,14 +1019,14 @@ type ActivityConfigurableLayoutFooterMenuItemsConfirm struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutFooterMenuItemsConfirm) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutFooterMenuItemsConfirm
+func (v *ActivityConfigurableMenuItemsConfirm) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableMenuItemsConfirm
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutFooterMenuItemsConfirm) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutFooterMenuItemsConfirm
+func (v ActivityConfigurableMenuItemsConfirm) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableMenuItemsConfirm
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1055,9 +1054,9 @@ func (v ActivityConfigurableConfirmAction) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityConfigurableLayoutFooterMenuItemsDecline is the decline value of
+// ActivityConfigurableMenuItemsDecline is the decline value of
 // crm.activity.configurable.
-type ActivityConfigurableLayoutFooterMenuItemsDecline struct {
+type ActivityConfigurableMenuItemsDecline struct {
 	Title  b24.String                        `json:"title"`
 	Action ActivityConfigurableDeclineAction `json:"action"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -1067,14 +1066,14 @@ type ActivityConfigurableLayoutFooterMenuItemsDecline struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableLayoutFooterMenuItemsDecline) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableLayoutFooterMenuItemsDecline
+func (v *ActivityConfigurableMenuItemsDecline) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableMenuItemsDecline
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableLayoutFooterMenuItemsDecline) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableLayoutFooterMenuItemsDecline
+func (v ActivityConfigurableMenuItemsDecline) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableMenuItemsDecline
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2937,10 +2936,10 @@ func (v ActivityLayoutBlocksGetLayout) MarshalJSON() ([]byte, error) {
 // ActivityLayoutBlocksGetLayoutBlocks is the blocks value of
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetLayoutBlocks struct {
-	Block1 ActivityLayoutBlocksGetLayoutBlocksBlock1 `json:"block_1"`
-	Block2 ActivityLayoutBlocksGetLayoutBlocksBlock2 `json:"block_2"`
-	Block3 ActivityLayoutBlocksGetLayoutBlocksBlock3 `json:"block_3"`
-	Block4 ActivityLayoutBlocksGetLayoutBlocksBlock4 `json:"block_4"`
+	Block1 ActivityLayoutBlocksGetBlocksBlock1 `json:"block_1"`
+	Block2 ActivityLayoutBlocksGetBlocksBlock2 `json:"block_2"`
+	Block3 ActivityLayoutBlocksGetBlocksBlock3 `json:"block_3"`
+	Block4 ActivityLayoutBlocksGetBlocksBlock4 `json:"block_4"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2959,9 +2958,9 @@ func (v ActivityLayoutBlocksGetLayoutBlocks) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityLayoutBlocksGetLayoutBlocksBlock1 is the block_1 value of
+// ActivityLayoutBlocksGetBlocksBlock1 is the block_1 value of
 // crm.activity.layout.blocks.get.
-type ActivityLayoutBlocksGetLayoutBlocksBlock1 struct {
+type ActivityLayoutBlocksGetBlocksBlock1 struct {
 	Type       b24.String                              `json:"type"`
 	Properties ActivityLayoutBlocksGetBlock1Properties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2971,14 +2970,14 @@ type ActivityLayoutBlocksGetLayoutBlocksBlock1 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityLayoutBlocksGetLayoutBlocksBlock1) UnmarshalJSON(data []byte) error {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock1
+func (v *ActivityLayoutBlocksGetBlocksBlock1) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksGetBlocksBlock1
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityLayoutBlocksGetLayoutBlocksBlock1) MarshalJSON() ([]byte, error) {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock1
+func (v ActivityLayoutBlocksGetBlocksBlock1) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksGetBlocksBlock1
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3007,9 +3006,9 @@ func (v ActivityLayoutBlocksGetBlock1Properties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityLayoutBlocksGetLayoutBlocksBlock2 is the block_2 value of
+// ActivityLayoutBlocksGetBlocksBlock2 is the block_2 value of
 // crm.activity.layout.blocks.get.
-type ActivityLayoutBlocksGetLayoutBlocksBlock2 struct {
+type ActivityLayoutBlocksGetBlocksBlock2 struct {
 	Type       b24.String                              `json:"type"`
 	Properties ActivityLayoutBlocksGetBlock2Properties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -3019,14 +3018,14 @@ type ActivityLayoutBlocksGetLayoutBlocksBlock2 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityLayoutBlocksGetLayoutBlocksBlock2) UnmarshalJSON(data []byte) error {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock2
+func (v *ActivityLayoutBlocksGetBlocksBlock2) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksGetBlocksBlock2
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityLayoutBlocksGetLayoutBlocksBlock2) MarshalJSON() ([]byte, error) {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock2
+func (v ActivityLayoutBlocksGetBlocksBlock2) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksGetBlocksBlock2
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3052,9 +3051,9 @@ func (v ActivityLayoutBlocksGetBlock2Properties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityLayoutBlocksGetLayoutBlocksBlock3 is the block_3 value of
+// ActivityLayoutBlocksGetBlocksBlock3 is the block_3 value of
 // crm.activity.layout.blocks.get.
-type ActivityLayoutBlocksGetLayoutBlocksBlock3 struct {
+type ActivityLayoutBlocksGetBlocksBlock3 struct {
 	Type       b24.String                              `json:"type"`
 	Properties ActivityLayoutBlocksGetBlock3Properties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -3064,23 +3063,23 @@ type ActivityLayoutBlocksGetLayoutBlocksBlock3 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityLayoutBlocksGetLayoutBlocksBlock3) UnmarshalJSON(data []byte) error {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock3
+func (v *ActivityLayoutBlocksGetBlocksBlock3) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksGetBlocksBlock3
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityLayoutBlocksGetLayoutBlocksBlock3) MarshalJSON() ([]byte, error) {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock3
+func (v ActivityLayoutBlocksGetBlocksBlock3) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksGetBlocksBlock3
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityLayoutBlocksGetBlock3Properties is the properties value of
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetBlock3Properties struct {
-	Text   b24.String                                    `json:"text"`
-	Bold   b24.Bool                                      `json:"bold"`
-	Action ActivityLayoutBlocksGetBlock3PropertiesAction `json:"action"`
+	Text   b24.String                              `json:"text"`
+	Bold   b24.Bool                                `json:"bold"`
+	Action ActivityLayoutBlocksGetPropertiesAction `json:"action"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -3099,9 +3098,9 @@ func (v ActivityLayoutBlocksGetBlock3Properties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityLayoutBlocksGetBlock3PropertiesAction is the action value of
+// ActivityLayoutBlocksGetPropertiesAction is the action value of
 // crm.activity.layout.blocks.get.
-type ActivityLayoutBlocksGetBlock3PropertiesAction struct {
+type ActivityLayoutBlocksGetPropertiesAction struct {
 	Type b24.String `json:"type"`
 	URI  b24.String `json:"uri"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -3111,20 +3110,20 @@ type ActivityLayoutBlocksGetBlock3PropertiesAction struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityLayoutBlocksGetBlock3PropertiesAction) UnmarshalJSON(data []byte) error {
-	type plain ActivityLayoutBlocksGetBlock3PropertiesAction
+func (v *ActivityLayoutBlocksGetPropertiesAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksGetPropertiesAction
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityLayoutBlocksGetBlock3PropertiesAction) MarshalJSON() ([]byte, error) {
-	type plain ActivityLayoutBlocksGetBlock3PropertiesAction
+func (v ActivityLayoutBlocksGetPropertiesAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksGetPropertiesAction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityLayoutBlocksGetLayoutBlocksBlock4 is the block_4 value of
+// ActivityLayoutBlocksGetBlocksBlock4 is the block_4 value of
 // crm.activity.layout.blocks.get.
-type ActivityLayoutBlocksGetLayoutBlocksBlock4 struct {
+type ActivityLayoutBlocksGetBlocksBlock4 struct {
 	Type       b24.String                              `json:"type"`
 	Properties ActivityLayoutBlocksGetBlock4Properties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -3134,22 +3133,22 @@ type ActivityLayoutBlocksGetLayoutBlocksBlock4 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityLayoutBlocksGetLayoutBlocksBlock4) UnmarshalJSON(data []byte) error {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock4
+func (v *ActivityLayoutBlocksGetBlocksBlock4) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksGetBlocksBlock4
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityLayoutBlocksGetLayoutBlocksBlock4) MarshalJSON() ([]byte, error) {
-	type plain ActivityLayoutBlocksGetLayoutBlocksBlock4
+func (v ActivityLayoutBlocksGetBlocksBlock4) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksGetBlocksBlock4
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityLayoutBlocksGetBlock4Properties is the properties value of
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetBlock4Properties struct {
-	Title b24.String                                   `json:"title"`
-	Block ActivityLayoutBlocksGetBlock4PropertiesBlock `json:"block"`
+	Title b24.String                             `json:"title"`
+	Block ActivityLayoutBlocksGetPropertiesBlock `json:"block"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -3168,9 +3167,9 @@ func (v ActivityLayoutBlocksGetBlock4Properties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ActivityLayoutBlocksGetBlock4PropertiesBlock is the block value of
+// ActivityLayoutBlocksGetPropertiesBlock is the block value of
 // crm.activity.layout.blocks.get.
-type ActivityLayoutBlocksGetBlock4PropertiesBlock struct {
+type ActivityLayoutBlocksGetPropertiesBlock struct {
 	Type       b24.String                             `json:"type"`
 	Properties ActivityLayoutBlocksGetBlockProperties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -3180,14 +3179,14 @@ type ActivityLayoutBlocksGetBlock4PropertiesBlock struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityLayoutBlocksGetBlock4PropertiesBlock) UnmarshalJSON(data []byte) error {
-	type plain ActivityLayoutBlocksGetBlock4PropertiesBlock
+func (v *ActivityLayoutBlocksGetPropertiesBlock) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksGetPropertiesBlock
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityLayoutBlocksGetBlock4PropertiesBlock) MarshalJSON() ([]byte, error) {
-	type plain ActivityLayoutBlocksGetBlock4PropertiesBlock
+func (v ActivityLayoutBlocksGetPropertiesBlock) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksGetPropertiesBlock
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

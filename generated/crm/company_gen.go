@@ -687,7 +687,7 @@ type CompanyDetailsConfigurationElements struct {
 	// Additional options for the field.
 	//
 	// The structure is described below
-	Options CompanyDetailsConfigurationElementsOptions `json:"options"`
+	Options CompanyDetailsConfigurationOptions `json:"options"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -706,9 +706,9 @@ func (v CompanyDetailsConfigurationElements) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CompanyDetailsConfigurationElementsOptions is the options value of
+// CompanyDetailsConfigurationOptions is the options value of
 // crm.company.details.configuration.
-type CompanyDetailsConfigurationElementsOptions struct {
+type CompanyDetailsConfigurationOptions struct {
 	// ADDRESS Identifier of the default address type. To find out possible address
 	// types, use crm.enum.addresstype
 	DefaultAddressType b24.Int `json:"defaultAddressType"`
@@ -724,14 +724,14 @@ type CompanyDetailsConfigurationElementsOptions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyDetailsConfigurationElementsOptions) UnmarshalJSON(data []byte) error {
-	type plain CompanyDetailsConfigurationElementsOptions
+func (v *CompanyDetailsConfigurationOptions) UnmarshalJSON(data []byte) error {
+	type plain CompanyDetailsConfigurationOptions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyDetailsConfigurationElementsOptions) MarshalJSON() ([]byte, error) {
-	type plain CompanyDetailsConfigurationElementsOptions
+func (v CompanyDetailsConfigurationOptions) MarshalJSON() ([]byte, error) {
+	type plain CompanyDetailsConfigurationOptions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2137,7 +2137,7 @@ type CompanyDetailsConfigurationGetParams struct {
 	//   - C — shared settings
 	//
 	// Default is P. Default: P.
-	Scope b24.Opt[CompanyDetailsConfigurationGetParamsScope] `json:"scope,omitzero"`
+	Scope b24.Opt[CompanyDetailsConfigurationGetScope] `json:"scope,omitzero"`
 	// User identifier, which can be obtained using the user.get method.
 	//
 	// Required only for administrators when requesting others' personal settings.
@@ -2145,26 +2145,26 @@ type CompanyDetailsConfigurationGetParams struct {
 	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 }
 
-// CompanyDetailsConfigurationGetParamsScope is the scope of
+// CompanyDetailsConfigurationGetScope is the scope of
 // crm.company.details.configuration.get: the constants below are the
 // documented values; others are accepted too.
-type CompanyDetailsConfigurationGetParamsScope string
+type CompanyDetailsConfigurationGetScope string
 
-// The documented values of CompanyDetailsConfigurationGetParamsScope.
+// The documented values of CompanyDetailsConfigurationGetScope.
 const (
 	// personal settings
-	CompanyDetailsConfigurationGetParamsScopeP CompanyDetailsConfigurationGetParamsScope = "P"
+	CompanyDetailsConfigurationGetScopeP CompanyDetailsConfigurationGetScope = "P"
 	// shared settings
-	CompanyDetailsConfigurationGetParamsScopeC CompanyDetailsConfigurationGetParamsScope = "C"
+	CompanyDetailsConfigurationGetScopeC CompanyDetailsConfigurationGetScope = "C"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *CompanyDetailsConfigurationGetParamsScope) UnmarshalJSON(data []byte) error {
+func (v *CompanyDetailsConfigurationGetScope) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = CompanyDetailsConfigurationGetParamsScope(s)
+	*v = CompanyDetailsConfigurationGetScope(s)
 	return nil
 }
 
@@ -2220,7 +2220,7 @@ type CompanyDetailsConfigurationResetParams struct {
 	//   - C — shared settings
 	//
 	// Default is P. Default: P.
-	Scope b24.Opt[CompanyDetailsConfigurationResetParamsScope] `json:"scope,omitzero"`
+	Scope b24.Opt[CompanyDetailsConfigurationResetScope] `json:"scope,omitzero"`
 	// The user identifier, which can be obtained using the user.get method.
 	// Required only when resetting personal settings.
 	//
@@ -2228,26 +2228,26 @@ type CompanyDetailsConfigurationResetParams struct {
 	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 }
 
-// CompanyDetailsConfigurationResetParamsScope is the scope of
+// CompanyDetailsConfigurationResetScope is the scope of
 // crm.company.details.configuration.reset: the constants below are the
 // documented values; others are accepted too.
-type CompanyDetailsConfigurationResetParamsScope string
+type CompanyDetailsConfigurationResetScope string
 
-// The documented values of CompanyDetailsConfigurationResetParamsScope.
+// The documented values of CompanyDetailsConfigurationResetScope.
 const (
 	// personal settings
-	CompanyDetailsConfigurationResetParamsScopeP CompanyDetailsConfigurationResetParamsScope = "P"
+	CompanyDetailsConfigurationResetScopeP CompanyDetailsConfigurationResetScope = "P"
 	// shared settings
-	CompanyDetailsConfigurationResetParamsScopeC CompanyDetailsConfigurationResetParamsScope = "C"
+	CompanyDetailsConfigurationResetScopeC CompanyDetailsConfigurationResetScope = "C"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *CompanyDetailsConfigurationResetParamsScope) UnmarshalJSON(data []byte) error {
+func (v *CompanyDetailsConfigurationResetScope) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = CompanyDetailsConfigurationResetParamsScope(s)
+	*v = CompanyDetailsConfigurationResetScope(s)
 	return nil
 }
 
@@ -2322,7 +2322,7 @@ type CompanyDetailsConfigurationSetParams struct {
 	//   - C — common settings
 	//
 	// Default — P. Default: P.
-	Scope b24.Opt[CompanyDetailsConfigurationSetParamsScope] `json:"scope,omitzero"`
+	Scope b24.Opt[CompanyDetailsConfigurationSetScope] `json:"scope,omitzero"`
 	// The user identifier, which can be obtained using the user.get method.
 	// Required only when setting personal settings.
 	//
@@ -2363,7 +2363,7 @@ type CompanyDetailsConfigurationSetParamsData struct {
 	// section.
 	//
 	// The structure is described below
-	Elements []CompanyDetailsConfigurationSetParamsDataElements `json:"elements,omitzero"`
+	Elements []CompanyDetailsConfigurationSetElements `json:"elements,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2380,9 +2380,9 @@ func (v CompanyDetailsConfigurationSetParamsData) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CompanyDetailsConfigurationSetParamsDataElements is the elements value of
+// CompanyDetailsConfigurationSetElements is the elements value of
 // crm.company.details.configuration.set.
-type CompanyDetailsConfigurationSetParamsDataElements struct {
+type CompanyDetailsConfigurationSetElements struct {
 	// Field identifier.
 	//
 	// The list of available fields can be found using crm.company.fields.
@@ -2396,26 +2396,26 @@ type CompanyDetailsConfigurationSetParamsDataElements struct {
 	// Default — 0. Default: 0.
 	OptionFlags b24.Opt[b24.Int] `json:"optionFlags,omitzero"`
 	// Additional list of options for the field
-	Options *CompanyDetailsConfigurationSetElementsOptions `json:"options,omitzero"`
+	Options *CompanyDetailsConfigurationSetOptions `json:"options,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyDetailsConfigurationSetParamsDataElements) UnmarshalJSON(data []byte) error {
-	type plain CompanyDetailsConfigurationSetParamsDataElements
+func (v *CompanyDetailsConfigurationSetElements) UnmarshalJSON(data []byte) error {
+	type plain CompanyDetailsConfigurationSetElements
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyDetailsConfigurationSetParamsDataElements) MarshalJSON() ([]byte, error) {
-	type plain CompanyDetailsConfigurationSetParamsDataElements
+func (v CompanyDetailsConfigurationSetElements) MarshalJSON() ([]byte, error) {
+	type plain CompanyDetailsConfigurationSetElements
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CompanyDetailsConfigurationSetElementsOptions is the options value of
+// CompanyDetailsConfigurationSetOptions is the options value of
 // crm.company.details.configuration.set.
-type CompanyDetailsConfigurationSetElementsOptions struct {
+type CompanyDetailsConfigurationSetOptions struct {
 	// ADDRESS Identifier for the default address type. To find out possible
 	// address types, use crm.enum.addresstype
 	DefaultAddressType b24.Opt[b24.Int] `json:"defaultAddressType,omitzero"`
@@ -2429,37 +2429,37 @@ type CompanyDetailsConfigurationSetElementsOptions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyDetailsConfigurationSetElementsOptions) UnmarshalJSON(data []byte) error {
-	type plain CompanyDetailsConfigurationSetElementsOptions
+func (v *CompanyDetailsConfigurationSetOptions) UnmarshalJSON(data []byte) error {
+	type plain CompanyDetailsConfigurationSetOptions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyDetailsConfigurationSetElementsOptions) MarshalJSON() ([]byte, error) {
-	type plain CompanyDetailsConfigurationSetElementsOptions
+func (v CompanyDetailsConfigurationSetOptions) MarshalJSON() ([]byte, error) {
+	type plain CompanyDetailsConfigurationSetOptions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CompanyDetailsConfigurationSetParamsScope is the scope of
+// CompanyDetailsConfigurationSetScope is the scope of
 // crm.company.details.configuration.set: the constants below are the
 // documented values; others are accepted too.
-type CompanyDetailsConfigurationSetParamsScope string
+type CompanyDetailsConfigurationSetScope string
 
-// The documented values of CompanyDetailsConfigurationSetParamsScope.
+// The documented values of CompanyDetailsConfigurationSetScope.
 const (
 	// personal settings
-	CompanyDetailsConfigurationSetParamsScopeP CompanyDetailsConfigurationSetParamsScope = "P"
+	CompanyDetailsConfigurationSetScopeP CompanyDetailsConfigurationSetScope = "P"
 	// common settings
-	CompanyDetailsConfigurationSetParamsScopeC CompanyDetailsConfigurationSetParamsScope = "C"
+	CompanyDetailsConfigurationSetScopeC CompanyDetailsConfigurationSetScope = "C"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *CompanyDetailsConfigurationSetParamsScope) UnmarshalJSON(data []byte) error {
+func (v *CompanyDetailsConfigurationSetScope) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = CompanyDetailsConfigurationSetParamsScope(s)
+	*v = CompanyDetailsConfigurationSetScope(s)
 	return nil
 }
 

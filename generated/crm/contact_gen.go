@@ -642,7 +642,7 @@ type ContactDetailsConfigurationElements struct {
 	// Additional options for the field.
 	//
 	// The structure is described below
-	Options ContactDetailsConfigurationElementsOptions `json:"options"`
+	Options ContactDetailsConfigurationOptions `json:"options"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -661,9 +661,9 @@ func (v ContactDetailsConfigurationElements) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ContactDetailsConfigurationElementsOptions is the options value of
+// ContactDetailsConfigurationOptions is the options value of
 // crm.contact.details.configuration.
-type ContactDetailsConfigurationElementsOptions struct {
+type ContactDetailsConfigurationOptions struct {
 	// ADDRESS Identifier of the default address type
 	DefaultAddressType b24.Int `json:"defaultAddressType"`
 	// PHONE CLIENT COMPANY CONTACT MYCOMPANY_ID The country code for the default
@@ -693,14 +693,14 @@ type ContactDetailsConfigurationElementsOptions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactDetailsConfigurationElementsOptions) UnmarshalJSON(data []byte) error {
-	type plain ContactDetailsConfigurationElementsOptions
+func (v *ContactDetailsConfigurationOptions) UnmarshalJSON(data []byte) error {
+	type plain ContactDetailsConfigurationOptions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactDetailsConfigurationElementsOptions) MarshalJSON() ([]byte, error) {
-	type plain ContactDetailsConfigurationElementsOptions
+func (v ContactDetailsConfigurationOptions) MarshalJSON() ([]byte, error) {
+	type plain ContactDetailsConfigurationOptions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2327,7 +2327,7 @@ type ContactDetailsConfigurationSetParamsData struct {
 	// section.
 	//
 	// The structure is described below
-	Elements []ContactDetailsConfigurationSetParamsDataElements `json:"elements,omitzero"`
+	Elements []ContactDetailsConfigurationSetElements `json:"elements,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2344,9 +2344,9 @@ func (v ContactDetailsConfigurationSetParamsData) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ContactDetailsConfigurationSetParamsDataElements is the elements value of
+// ContactDetailsConfigurationSetElements is the elements value of
 // crm.contact.details.configuration.set.
-type ContactDetailsConfigurationSetParamsDataElements struct {
+type ContactDetailsConfigurationSetElements struct {
 	// Field identifier.
 	//
 	// The list of available fields can be obtained using crm.contact.fields.
@@ -2360,26 +2360,26 @@ type ContactDetailsConfigurationSetParamsDataElements struct {
 	// Default — 0. Default: 0.
 	OptionFlags b24.Opt[b24.Int] `json:"optionFlags,omitzero"`
 	// Additional list of options for the field
-	Options *ContactDetailsConfigurationSetElementsOptions `json:"options,omitzero"`
+	Options *ContactDetailsConfigurationSetOptions `json:"options,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactDetailsConfigurationSetParamsDataElements) UnmarshalJSON(data []byte) error {
-	type plain ContactDetailsConfigurationSetParamsDataElements
+func (v *ContactDetailsConfigurationSetElements) UnmarshalJSON(data []byte) error {
+	type plain ContactDetailsConfigurationSetElements
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactDetailsConfigurationSetParamsDataElements) MarshalJSON() ([]byte, error) {
-	type plain ContactDetailsConfigurationSetParamsDataElements
+func (v ContactDetailsConfigurationSetElements) MarshalJSON() ([]byte, error) {
+	type plain ContactDetailsConfigurationSetElements
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ContactDetailsConfigurationSetElementsOptions is the options value of
+// ContactDetailsConfigurationSetOptions is the options value of
 // crm.contact.details.configuration.set.
-type ContactDetailsConfigurationSetElementsOptions struct {
+type ContactDetailsConfigurationSetOptions struct {
 	// ADDRESS Identifier for the default address type. To find possible address
 	// types, use crm.enum.addresstype
 	DefaultAddressType b24.Opt[b24.Int] `json:"defaultAddressType,omitzero"`
@@ -2413,14 +2413,14 @@ type ContactDetailsConfigurationSetElementsOptions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactDetailsConfigurationSetElementsOptions) UnmarshalJSON(data []byte) error {
-	type plain ContactDetailsConfigurationSetElementsOptions
+func (v *ContactDetailsConfigurationSetOptions) UnmarshalJSON(data []byte) error {
+	type plain ContactDetailsConfigurationSetOptions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactDetailsConfigurationSetElementsOptions) MarshalJSON() ([]byte, error) {
-	type plain ContactDetailsConfigurationSetElementsOptions
+func (v ContactDetailsConfigurationSetOptions) MarshalJSON() ([]byte, error) {
+	type plain ContactDetailsConfigurationSetOptions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

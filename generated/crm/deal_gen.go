@@ -640,7 +640,7 @@ type DealDetailsConfigurationElements struct {
 	//
 	//   - "1" — always show
 	//   - "0" — not always show
-	OptionFlags DealDetailsConfigurationElementsOptionFlags `json:"optionFlags"`
+	OptionFlags DealDetailsConfigurationOptionFlags `json:"optionFlags"`
 	// Additional field options
 	Options json.RawMessage `json:"options"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -661,26 +661,26 @@ func (v DealDetailsConfigurationElements) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DealDetailsConfigurationElementsOptionFlags is the optionFlags of
+// DealDetailsConfigurationOptionFlags is the optionFlags of
 // crm.deal.details.configuration: the constants below are the documented
 // values; others are accepted too.
-type DealDetailsConfigurationElementsOptionFlags string
+type DealDetailsConfigurationOptionFlags string
 
-// The documented values of DealDetailsConfigurationElementsOptionFlags.
+// The documented values of DealDetailsConfigurationOptionFlags.
 const (
 	// always show
-	DealDetailsConfigurationElementsOptionFlagsN1 DealDetailsConfigurationElementsOptionFlags = "1"
+	DealDetailsConfigurationOptionFlagsN1 DealDetailsConfigurationOptionFlags = "1"
 	// not always show
-	DealDetailsConfigurationElementsOptionFlagsN0 DealDetailsConfigurationElementsOptionFlags = "0"
+	DealDetailsConfigurationOptionFlagsN0 DealDetailsConfigurationOptionFlags = "0"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealDetailsConfigurationElementsOptionFlags) UnmarshalJSON(data []byte) error {
+func (v *DealDetailsConfigurationOptionFlags) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = DealDetailsConfigurationElementsOptionFlags(s)
+	*v = DealDetailsConfigurationOptionFlags(s)
 	return nil
 }
 
@@ -2431,12 +2431,12 @@ func DealDetailsConfigurationForceCommonScopeForAllCommand(p DealDetailsConfigur
 // crm.deal.details.configuration.forceCommonScopeForAll.
 type DealDetailsConfigurationForceCommonScopeForAllParams struct {
 	// Additional parameters (detailed description)
-	Extras *DealDetailsConfigurationForceCommonScopeForAllParamsExtras `json:"extras,omitzero"`
+	Extras *DealForceCommonScopeForAllParamsExtras `json:"extras,omitzero"`
 }
 
-// DealDetailsConfigurationForceCommonScopeForAllParamsExtras is the extras
-// value of crm.deal.details.configuration.forceCommonScopeForAll.
-type DealDetailsConfigurationForceCommonScopeForAllParamsExtras struct {
+// DealForceCommonScopeForAllParamsExtras is the extras value of
+// crm.deal.details.configuration.forceCommonScopeForAll.
+type DealForceCommonScopeForAllParamsExtras struct {
 	// Identifier of the Sales Funnel. Can be obtained using crm.category.list
 	//
 	// If not specified, the default Sales Funnel for deals is used.
@@ -2446,14 +2446,14 @@ type DealDetailsConfigurationForceCommonScopeForAllParamsExtras struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealDetailsConfigurationForceCommonScopeForAllParamsExtras) UnmarshalJSON(data []byte) error {
-	type plain DealDetailsConfigurationForceCommonScopeForAllParamsExtras
+func (v *DealForceCommonScopeForAllParamsExtras) UnmarshalJSON(data []byte) error {
+	type plain DealForceCommonScopeForAllParamsExtras
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DealDetailsConfigurationForceCommonScopeForAllParamsExtras) MarshalJSON() ([]byte, error) {
-	type plain DealDetailsConfigurationForceCommonScopeForAllParamsExtras
+func (v DealForceCommonScopeForAllParamsExtras) MarshalJSON() ([]byte, error) {
+	type plain DealForceCommonScopeForAllParamsExtras
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2626,12 +2626,12 @@ type DealDetailsConfigurationResetParams struct {
 	// If not specified, the current user is used
 	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// Additional parameters (detailed description)
-	Extras *DealDetailsConfigurationResetParamsExtras `json:"extras,omitzero"`
+	Extras *DealDetailsConfigurationResetExtras `json:"extras,omitzero"`
 }
 
-// DealDetailsConfigurationResetParamsExtras is the extras value of
+// DealDetailsConfigurationResetExtras is the extras value of
 // crm.deal.details.configuration.reset.
-type DealDetailsConfigurationResetParamsExtras struct {
+type DealDetailsConfigurationResetExtras struct {
 	// Identifier of the Sales Funnel. Can be obtained using crm.category.list
 	//
 	// If not specified, the default Sales Funnel for deals is used
@@ -2641,14 +2641,14 @@ type DealDetailsConfigurationResetParamsExtras struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealDetailsConfigurationResetParamsExtras) UnmarshalJSON(data []byte) error {
-	type plain DealDetailsConfigurationResetParamsExtras
+func (v *DealDetailsConfigurationResetExtras) UnmarshalJSON(data []byte) error {
+	type plain DealDetailsConfigurationResetExtras
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DealDetailsConfigurationResetParamsExtras) MarshalJSON() ([]byte, error) {
-	type plain DealDetailsConfigurationResetParamsExtras
+func (v DealDetailsConfigurationResetExtras) MarshalJSON() ([]byte, error) {
+	type plain DealDetailsConfigurationResetExtras
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2783,7 +2783,7 @@ type DealDetailsConfigurationSetParamsData struct {
 	// Currently, only the value section is available. Required.
 	Type string `json:"type"`
 	// List of fields displayed in the card with additional settings
-	Elements []DealDetailsConfigurationSetParamsDataElements `json:"elements,omitzero"`
+	Elements []DealDetailsConfigurationSetDataElements `json:"elements,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2800,9 +2800,9 @@ func (v DealDetailsConfigurationSetParamsData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DealDetailsConfigurationSetParamsDataElements is the elements value of
+// DealDetailsConfigurationSetDataElements is the elements value of
 // crm.deal.details.configuration.set.
-type DealDetailsConfigurationSetParamsDataElements struct {
+type DealDetailsConfigurationSetDataElements struct {
 	// Field identifier. A list of available fields can be found using
 	// crm.deal.fields. Required.
 	Name string `json:"name"`
@@ -2820,14 +2820,14 @@ type DealDetailsConfigurationSetParamsDataElements struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealDetailsConfigurationSetParamsDataElements) UnmarshalJSON(data []byte) error {
-	type plain DealDetailsConfigurationSetParamsDataElements
+func (v *DealDetailsConfigurationSetDataElements) UnmarshalJSON(data []byte) error {
+	type plain DealDetailsConfigurationSetDataElements
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DealDetailsConfigurationSetParamsDataElements) MarshalJSON() ([]byte, error) {
-	type plain DealDetailsConfigurationSetParamsDataElements
+func (v DealDetailsConfigurationSetDataElements) MarshalJSON() ([]byte, error) {
+	type plain DealDetailsConfigurationSetDataElements
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -274,7 +274,7 @@ func (v DocumentgeneratorNumeratorInput) MarshalJSON() ([]byte, error) {
 // crm.documentgenerator.numerator.
 type DocumentgeneratorNumeratorInputSettings struct {
 	// Settings for sequential numbering. Parameter descriptions are below
-	BitrixMainNumeratorGeneratorSequentNumberGenerator *DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator,omitzero"`
+	BitrixMainNumeratorGeneratorSequentNumberGenerator *DocumentgeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -291,10 +291,10 @@ func (v DocumentgeneratorNumeratorInputSettings) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-// is the Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
+// DocumentgeneratorSequentNumberGenerator is the
+// Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
 // crm.documentgenerator.numerator.
-type DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
+type DocumentgeneratorSequentNumberGenerator struct {
 	// The initial value of the counter. Default is 1. Default: 1.
 	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 	// The increment step of the counter. Default is 1. Default: 1.
@@ -309,7 +309,7 @@ type DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentN
 	//   - day — daily
 	//   - month — monthly
 	//   - year — yearly
-	PeriodicBy b24.Opt[DocumentgeneratorNumeratorInputGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
+	PeriodicBy b24.Opt[DocumentgeneratorGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
 	// The timezone identifier for periodic reset, for example Europe/Berlin
 	TimeZone b24.Opt[string] `json:"timezone,omitzero"`
 	// Indicator of direct numbering. Default is false. Default: false.
@@ -319,41 +319,41 @@ type DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentN
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
+func (v *DocumentgeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorSequentNumberGenerator
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
+func (v DocumentgeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorSequentNumberGenerator
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DocumentgeneratorNumeratorInputGeneratorPeriodicBy is the periodicBy of
+// DocumentgeneratorGeneratorPeriodicBy is the periodicBy of
 // crm.documentgenerator.numerator: the constants below are the documented
 // values; others are accepted too.
-type DocumentgeneratorNumeratorInputGeneratorPeriodicBy string
+type DocumentgeneratorGeneratorPeriodicBy string
 
-// The documented values of DocumentgeneratorNumeratorInputGeneratorPeriodicBy.
+// The documented values of DocumentgeneratorGeneratorPeriodicBy.
 const (
 	// no reset
-	DocumentgeneratorNumeratorInputGeneratorPeriodicByX DocumentgeneratorNumeratorInputGeneratorPeriodicBy = ""
+	DocumentgeneratorGeneratorPeriodicByX DocumentgeneratorGeneratorPeriodicBy = ""
 	// daily
-	DocumentgeneratorNumeratorInputGeneratorPeriodicByDay DocumentgeneratorNumeratorInputGeneratorPeriodicBy = "day"
+	DocumentgeneratorGeneratorPeriodicByDay DocumentgeneratorGeneratorPeriodicBy = "day"
 	// monthly
-	DocumentgeneratorNumeratorInputGeneratorPeriodicByMonth DocumentgeneratorNumeratorInputGeneratorPeriodicBy = "month"
+	DocumentgeneratorGeneratorPeriodicByMonth DocumentgeneratorGeneratorPeriodicBy = "month"
 	// yearly
-	DocumentgeneratorNumeratorInputGeneratorPeriodicByYear DocumentgeneratorNumeratorInputGeneratorPeriodicBy = "year"
+	DocumentgeneratorGeneratorPeriodicByYear DocumentgeneratorGeneratorPeriodicBy = "year"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DocumentgeneratorNumeratorInputGeneratorPeriodicBy) UnmarshalJSON(data []byte) error {
+func (v *DocumentgeneratorGeneratorPeriodicBy) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = DocumentgeneratorNumeratorInputGeneratorPeriodicBy(s)
+	*v = DocumentgeneratorGeneratorPeriodicBy(s)
 	return nil
 }
 
@@ -1005,7 +1005,7 @@ type DocumentgeneratorDocumentGetfieldsParams struct {
 	//
 	// If values are not provided, the method will return the detail form of the
 	// fields based on the current document data and template logic
-	Values *DocumentgeneratorDocumentGetfieldsParamsValues `json:"values,omitzero"`
+	Values *DocumentgeneratorDocumentGetfieldsValues `json:"values,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1019,9 +1019,9 @@ func (p *DocumentgeneratorDocumentGetfieldsParams) validate() error {
 	return nil
 }
 
-// DocumentgeneratorDocumentGetfieldsParamsValues is the values value of
+// DocumentgeneratorDocumentGetfieldsValues is the values value of
 // crm.documentgenerator.document.getfields.
-type DocumentgeneratorDocumentGetfieldsParamsValues struct {
+type DocumentgeneratorDocumentGetfieldsValues struct {
 	// Document number
 	DocumentNumber b24.Opt[string] `json:"DocumentNumber,omitzero"`
 	// Generation date
@@ -1043,14 +1043,14 @@ type DocumentgeneratorDocumentGetfieldsParamsValues struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentGetfieldsParamsValues) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentGetfieldsParamsValues
+func (v *DocumentgeneratorDocumentGetfieldsValues) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorDocumentGetfieldsValues
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentGetfieldsParamsValues) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentGetfieldsParamsValues
+func (v DocumentgeneratorDocumentGetfieldsValues) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorDocumentGetfieldsValues
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1445,7 +1445,7 @@ func DocumentgeneratorDocumentUploadCommand(p DocumentgeneratorDocumentUploadPar
 // crm.documentgenerator.document.upload.
 type DocumentgeneratorDocumentUploadParams struct {
 	// Object with document upload parameters (more details). Required.
-	Fields DocumentgeneratorDocumentUploadParamsFields `json:"fields"`
+	Fields DocumentgeneratorDocumentUploadFields `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1489,9 +1489,9 @@ func (p *DocumentgeneratorDocumentUploadParams) validate() error {
 	return nil
 }
 
-// DocumentgeneratorDocumentUploadParamsFields is the fields value of
+// DocumentgeneratorDocumentUploadFields is the fields value of
 // crm.documentgenerator.document.upload.
-type DocumentgeneratorDocumentUploadParamsFields struct {
+type DocumentgeneratorDocumentUploadFields struct {
 	// Identifier of the CRM object type.
 	//
 	// Typical values:
@@ -1529,14 +1529,14 @@ type DocumentgeneratorDocumentUploadParamsFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentUploadParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentUploadParamsFields
+func (v *DocumentgeneratorDocumentUploadFields) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorDocumentUploadFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentUploadParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentUploadParamsFields
+func (v DocumentgeneratorDocumentUploadFields) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorDocumentUploadFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2334,7 +2334,7 @@ type DocumentgeneratorTemplateGetfieldsParams struct {
 	//
 	// If values is not passed, the method will return the card of fields based on
 	// the original CRM data and template logic
-	Values *DocumentgeneratorTemplateGetfieldsParamsValues `json:"values,omitzero"`
+	Values *DocumentgeneratorTemplateGetfieldsValues `json:"values,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2354,9 +2354,9 @@ func (p *DocumentgeneratorTemplateGetfieldsParams) validate() error {
 	return nil
 }
 
-// DocumentgeneratorTemplateGetfieldsParamsValues is the values value of
+// DocumentgeneratorTemplateGetfieldsValues is the values value of
 // crm.documentgenerator.template.getfields.
-type DocumentgeneratorTemplateGetfieldsParamsValues struct {
+type DocumentgeneratorTemplateGetfieldsValues struct {
 	// Short name of the organization
 	MyCompanyRequisiteRqCompanyName b24.Opt[string] `json:"MyCompanyRequisiteRqCompanyName,omitzero"`
 	// Full address
@@ -2422,14 +2422,14 @@ type DocumentgeneratorTemplateGetfieldsParamsValues struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorTemplateGetfieldsParamsValues) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorTemplateGetfieldsParamsValues
+func (v *DocumentgeneratorTemplateGetfieldsValues) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorTemplateGetfieldsValues
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorTemplateGetfieldsParamsValues) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorTemplateGetfieldsParamsValues
+func (v DocumentgeneratorTemplateGetfieldsValues) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorTemplateGetfieldsValues
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

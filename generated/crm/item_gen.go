@@ -937,7 +937,7 @@ type ItemDetailsConfigurationElements struct {
 	//
 	//   - "1" — always show
 	//   - "0" — not always show
-	OptionFlags ItemDetailsConfigurationElementsOptionFlags `json:"optionFlags"`
+	OptionFlags ItemDetailsConfigurationOptionFlags `json:"optionFlags"`
 	// Additional field options
 	Options json.RawMessage `json:"options"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -958,26 +958,26 @@ func (v ItemDetailsConfigurationElements) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ItemDetailsConfigurationElementsOptionFlags is the optionFlags of
+// ItemDetailsConfigurationOptionFlags is the optionFlags of
 // crm.item.details.configuration: the constants below are the documented
 // values; others are accepted too.
-type ItemDetailsConfigurationElementsOptionFlags string
+type ItemDetailsConfigurationOptionFlags string
 
-// The documented values of ItemDetailsConfigurationElementsOptionFlags.
+// The documented values of ItemDetailsConfigurationOptionFlags.
 const (
 	// always show
-	ItemDetailsConfigurationElementsOptionFlagsN1 ItemDetailsConfigurationElementsOptionFlags = "1"
+	ItemDetailsConfigurationOptionFlagsN1 ItemDetailsConfigurationOptionFlags = "1"
 	// not always show
-	ItemDetailsConfigurationElementsOptionFlagsN0 ItemDetailsConfigurationElementsOptionFlags = "0"
+	ItemDetailsConfigurationOptionFlagsN0 ItemDetailsConfigurationOptionFlags = "0"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ItemDetailsConfigurationElementsOptionFlags) UnmarshalJSON(data []byte) error {
+func (v *ItemDetailsConfigurationOptionFlags) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ItemDetailsConfigurationElementsOptionFlags(s)
+	*v = ItemDetailsConfigurationOptionFlags(s)
 	return nil
 }
 
@@ -1823,7 +1823,7 @@ type ItemDetailsConfigurationForceCommonScopeForAllParams struct {
 	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Additional parameters. Possible values and their structure are described
 	// below
-	Extras *ItemDetailsConfigurationForceCommonScopeForAllParamsExtras `json:"extras,omitzero"`
+	Extras *ItemForceCommonScopeForAllParamsExtras `json:"extras,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1837,9 +1837,9 @@ func (p *ItemDetailsConfigurationForceCommonScopeForAllParams) validate() error 
 	return nil
 }
 
-// ItemDetailsConfigurationForceCommonScopeForAllParamsExtras is the extras
-// value of crm.item.details.configuration.forceCommonScopeForAll.
-type ItemDetailsConfigurationForceCommonScopeForAllParamsExtras struct {
+// ItemForceCommonScopeForAllParamsExtras is the extras value of
+// crm.item.details.configuration.forceCommonScopeForAll.
+type ItemForceCommonScopeForAllParamsExtras struct {
 	// Identifier of the SPA funnel. Can be obtained using crm.category.list.
 	//
 	// If not specified, the default funnel identifier for this SPA is used
@@ -1854,43 +1854,43 @@ type ItemDetailsConfigurationForceCommonScopeForAllParamsExtras struct {
 	//
 	//   - 1 — simple leads
 	//   - 2 — repeat leads
-	Lead b24.Opt[ItemDetailsConfigurationForceCommonScopeForAllExtrasLead] `json:"Lead,omitzero"`
+	Lead b24.Opt[ItemExtrasLead] `json:"Lead,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemDetailsConfigurationForceCommonScopeForAllParamsExtras) UnmarshalJSON(data []byte) error {
-	type plain ItemDetailsConfigurationForceCommonScopeForAllParamsExtras
+func (v *ItemForceCommonScopeForAllParamsExtras) UnmarshalJSON(data []byte) error {
+	type plain ItemForceCommonScopeForAllParamsExtras
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemDetailsConfigurationForceCommonScopeForAllParamsExtras) MarshalJSON() ([]byte, error) {
-	type plain ItemDetailsConfigurationForceCommonScopeForAllParamsExtras
+func (v ItemForceCommonScopeForAllParamsExtras) MarshalJSON() ([]byte, error) {
+	type plain ItemForceCommonScopeForAllParamsExtras
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ItemDetailsConfigurationForceCommonScopeForAllExtrasLead is the Lead of
+// ItemExtrasLead is the Lead of
 // crm.item.details.configuration.forceCommonScopeForAll: the constants below
 // are the documented values; others are accepted too.
-type ItemDetailsConfigurationForceCommonScopeForAllExtrasLead string
+type ItemExtrasLead string
 
-// The documented values of ItemDetailsConfigurationForceCommonScopeForAllExtrasLead.
+// The documented values of ItemExtrasLead.
 const (
 	// simple leads
-	ItemDetailsConfigurationForceCommonScopeForAllExtrasLeadN1 ItemDetailsConfigurationForceCommonScopeForAllExtrasLead = "1"
+	ItemExtrasLeadN1 ItemExtrasLead = "1"
 	// repeat leads
-	ItemDetailsConfigurationForceCommonScopeForAllExtrasLeadN2 ItemDetailsConfigurationForceCommonScopeForAllExtrasLead = "2"
+	ItemExtrasLeadN2 ItemExtrasLead = "2"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ItemDetailsConfigurationForceCommonScopeForAllExtrasLead) UnmarshalJSON(data []byte) error {
+func (v *ItemExtrasLead) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ItemDetailsConfigurationForceCommonScopeForAllExtrasLead(s)
+	*v = ItemExtrasLead(s)
 	return nil
 }
 
@@ -1995,7 +1995,7 @@ type ItemDetailsConfigurationGetParamsExtras struct {
 	//
 	//   - 1 — simple leads
 	//   - 2 — repeat leads
-	Lead b24.Opt[ItemDetailsConfigurationGetParamsExtrasLead] `json:"Lead,omitzero"`
+	Lead b24.Opt[ItemDetailsConfigurationGetExtrasLead] `json:"Lead,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2035,26 +2035,26 @@ func (v *ItemDetailsConfigurationGetParamsScope) UnmarshalJSON(data []byte) erro
 	return nil
 }
 
-// ItemDetailsConfigurationGetParamsExtrasLead is the Lead of
+// ItemDetailsConfigurationGetExtrasLead is the Lead of
 // crm.item.details.configuration.get: the constants below are the documented
 // values; others are accepted too.
-type ItemDetailsConfigurationGetParamsExtrasLead string
+type ItemDetailsConfigurationGetExtrasLead string
 
-// The documented values of ItemDetailsConfigurationGetParamsExtrasLead.
+// The documented values of ItemDetailsConfigurationGetExtrasLead.
 const (
 	// simple leads
-	ItemDetailsConfigurationGetParamsExtrasLeadN1 ItemDetailsConfigurationGetParamsExtrasLead = "1"
+	ItemDetailsConfigurationGetExtrasLeadN1 ItemDetailsConfigurationGetExtrasLead = "1"
 	// repeat leads
-	ItemDetailsConfigurationGetParamsExtrasLeadN2 ItemDetailsConfigurationGetParamsExtrasLead = "2"
+	ItemDetailsConfigurationGetExtrasLeadN2 ItemDetailsConfigurationGetExtrasLead = "2"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ItemDetailsConfigurationGetParamsExtrasLead) UnmarshalJSON(data []byte) error {
+func (v *ItemDetailsConfigurationGetExtrasLead) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ItemDetailsConfigurationGetParamsExtrasLead(s)
+	*v = ItemDetailsConfigurationGetExtrasLead(s)
 	return nil
 }
 
@@ -2127,7 +2127,7 @@ type ItemDetailsConfigurationResetParams struct {
 	Scope b24.Opt[ItemDetailsConfigurationResetParamsScope] `json:"scope,omitzero"`
 	// Additional parameters. Possible values and their structure are described
 	// below
-	Extras *ItemDetailsConfigurationResetParamsExtras `json:"extras,omitzero"`
+	Extras *ItemDetailsConfigurationResetExtras `json:"extras,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2141,9 +2141,9 @@ func (p *ItemDetailsConfigurationResetParams) validate() error {
 	return nil
 }
 
-// ItemDetailsConfigurationResetParamsExtras is the extras value of
+// ItemDetailsConfigurationResetExtras is the extras value of
 // crm.item.details.configuration.reset.
-type ItemDetailsConfigurationResetParamsExtras struct {
+type ItemDetailsConfigurationResetExtras struct {
 	// Identifier of the SPA funnel. Can be obtained using crm.category.list.
 	//
 	// If not specified, the default funnel identifier for this SPA is used
@@ -2158,20 +2158,20 @@ type ItemDetailsConfigurationResetParamsExtras struct {
 	//
 	//   - 1 — simple leads
 	//   - 2 — repeat leads
-	Lead b24.Opt[ItemDetailsConfigurationResetParamsExtrasLead] `json:"Lead,omitzero"`
+	Lead b24.Opt[ItemDetailsConfigurationResetExtrasLead] `json:"Lead,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemDetailsConfigurationResetParamsExtras) UnmarshalJSON(data []byte) error {
-	type plain ItemDetailsConfigurationResetParamsExtras
+func (v *ItemDetailsConfigurationResetExtras) UnmarshalJSON(data []byte) error {
+	type plain ItemDetailsConfigurationResetExtras
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemDetailsConfigurationResetParamsExtras) MarshalJSON() ([]byte, error) {
-	type plain ItemDetailsConfigurationResetParamsExtras
+func (v ItemDetailsConfigurationResetExtras) MarshalJSON() ([]byte, error) {
+	type plain ItemDetailsConfigurationResetExtras
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2198,26 +2198,26 @@ func (v *ItemDetailsConfigurationResetParamsScope) UnmarshalJSON(data []byte) er
 	return nil
 }
 
-// ItemDetailsConfigurationResetParamsExtrasLead is the Lead of
+// ItemDetailsConfigurationResetExtrasLead is the Lead of
 // crm.item.details.configuration.reset: the constants below are the documented
 // values; others are accepted too.
-type ItemDetailsConfigurationResetParamsExtrasLead string
+type ItemDetailsConfigurationResetExtrasLead string
 
-// The documented values of ItemDetailsConfigurationResetParamsExtrasLead.
+// The documented values of ItemDetailsConfigurationResetExtrasLead.
 const (
 	// simple leads
-	ItemDetailsConfigurationResetParamsExtrasLeadN1 ItemDetailsConfigurationResetParamsExtrasLead = "1"
+	ItemDetailsConfigurationResetExtrasLeadN1 ItemDetailsConfigurationResetExtrasLead = "1"
 	// repeat leads
-	ItemDetailsConfigurationResetParamsExtrasLeadN2 ItemDetailsConfigurationResetParamsExtrasLead = "2"
+	ItemDetailsConfigurationResetExtrasLeadN2 ItemDetailsConfigurationResetExtrasLead = "2"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ItemDetailsConfigurationResetParamsExtrasLead) UnmarshalJSON(data []byte) error {
+func (v *ItemDetailsConfigurationResetExtrasLead) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ItemDetailsConfigurationResetParamsExtrasLead(s)
+	*v = ItemDetailsConfigurationResetExtrasLead(s)
 	return nil
 }
 
@@ -2341,7 +2341,7 @@ type ItemDetailsConfigurationSetParamsData struct {
 	Type string `json:"type"`
 	// Array of section_element, describing the configuration of fields in the
 	// section
-	Elements []ItemDetailsConfigurationSetParamsDataElements `json:"elements,omitzero"`
+	Elements []ItemDetailsConfigurationSetDataElements `json:"elements,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2358,9 +2358,9 @@ func (v ItemDetailsConfigurationSetParamsData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ItemDetailsConfigurationSetParamsDataElements is the elements value of
+// ItemDetailsConfigurationSetDataElements is the elements value of
 // crm.item.details.configuration.set.
-type ItemDetailsConfigurationSetParamsDataElements struct {
+type ItemDetailsConfigurationSetDataElements struct {
 	// Field identifier. A list of available fields can be obtained using
 	// crm.item.fields. Required.
 	Name string `json:"name"`
@@ -2372,26 +2372,26 @@ type ItemDetailsConfigurationSetParamsDataElements struct {
 	// By default, the value is 0. Default: 0.
 	OptionFlags b24.Opt[b24.Int] `json:"optionFlags,omitzero"`
 	// Additional list of options for the field
-	Options *ItemDetailsConfigurationSetElementsOptions `json:"options,omitzero"`
+	Options *ItemDetailsConfigurationSetOptions `json:"options,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemDetailsConfigurationSetParamsDataElements) UnmarshalJSON(data []byte) error {
-	type plain ItemDetailsConfigurationSetParamsDataElements
+func (v *ItemDetailsConfigurationSetDataElements) UnmarshalJSON(data []byte) error {
+	type plain ItemDetailsConfigurationSetDataElements
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemDetailsConfigurationSetParamsDataElements) MarshalJSON() ([]byte, error) {
-	type plain ItemDetailsConfigurationSetParamsDataElements
+func (v ItemDetailsConfigurationSetDataElements) MarshalJSON() ([]byte, error) {
+	type plain ItemDetailsConfigurationSetDataElements
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ItemDetailsConfigurationSetElementsOptions is the options value of
+// ItemDetailsConfigurationSetOptions is the options value of
 // crm.item.details.configuration.set.
-type ItemDetailsConfigurationSetElementsOptions struct {
+type ItemDetailsConfigurationSetOptions struct {
 	// ADDRESS Default address type identifier. To find possible address types, use
 	// crm.enum.addresstype Calculated
 	DefaultAddressType b24.Opt[b24.Int] `json:"defaultAddressType,omitzero"`
@@ -2417,14 +2417,14 @@ type ItemDetailsConfigurationSetElementsOptions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemDetailsConfigurationSetElementsOptions) UnmarshalJSON(data []byte) error {
-	type plain ItemDetailsConfigurationSetElementsOptions
+func (v *ItemDetailsConfigurationSetOptions) UnmarshalJSON(data []byte) error {
+	type plain ItemDetailsConfigurationSetOptions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemDetailsConfigurationSetElementsOptions) MarshalJSON() ([]byte, error) {
-	type plain ItemDetailsConfigurationSetElementsOptions
+func (v ItemDetailsConfigurationSetOptions) MarshalJSON() ([]byte, error) {
+	type plain ItemDetailsConfigurationSetOptions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2445,7 +2445,7 @@ type ItemDetailsConfigurationSetParamsExtras struct {
 	//
 	//   - 1 — simple leads
 	//   - 2 — repeat leads
-	Lead b24.Opt[ItemDetailsConfigurationSetParamsExtrasLead] `json:"Lead,omitzero"`
+	Lead b24.Opt[ItemDetailsConfigurationSetExtrasLead] `json:"Lead,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2485,26 +2485,26 @@ func (v *ItemDetailsConfigurationSetParamsScope) UnmarshalJSON(data []byte) erro
 	return nil
 }
 
-// ItemDetailsConfigurationSetParamsExtrasLead is the Lead of
+// ItemDetailsConfigurationSetExtrasLead is the Lead of
 // crm.item.details.configuration.set: the constants below are the documented
 // values; others are accepted too.
-type ItemDetailsConfigurationSetParamsExtrasLead string
+type ItemDetailsConfigurationSetExtrasLead string
 
-// The documented values of ItemDetailsConfigurationSetParamsExtrasLead.
+// The documented values of ItemDetailsConfigurationSetExtrasLead.
 const (
 	// simple leads
-	ItemDetailsConfigurationSetParamsExtrasLeadN1 ItemDetailsConfigurationSetParamsExtrasLead = "1"
+	ItemDetailsConfigurationSetExtrasLeadN1 ItemDetailsConfigurationSetExtrasLead = "1"
 	// repeat leads
-	ItemDetailsConfigurationSetParamsExtrasLeadN2 ItemDetailsConfigurationSetParamsExtrasLead = "2"
+	ItemDetailsConfigurationSetExtrasLeadN2 ItemDetailsConfigurationSetExtrasLead = "2"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ItemDetailsConfigurationSetParamsExtrasLead) UnmarshalJSON(data []byte) error {
+func (v *ItemDetailsConfigurationSetExtrasLead) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ItemDetailsConfigurationSetParamsExtrasLead(s)
+	*v = ItemDetailsConfigurationSetExtrasLead(s)
 	return nil
 }
 

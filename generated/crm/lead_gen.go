@@ -621,7 +621,7 @@ type LeadDetailsConfigurationElements struct {
 	//
 	//   - "1" - always show
 	//   - "0" - not always show
-	OptionFlags LeadDetailsConfigurationElementsOptionFlags `json:"optionFlags"`
+	OptionFlags LeadDetailsConfigurationOptionFlags `json:"optionFlags"`
 	// Additional options for the field
 	Options json.RawMessage `json:"options"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -642,26 +642,26 @@ func (v LeadDetailsConfigurationElements) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// LeadDetailsConfigurationElementsOptionFlags is the optionFlags of
+// LeadDetailsConfigurationOptionFlags is the optionFlags of
 // crm.lead.details.configuration: the constants below are the documented
 // values; others are accepted too.
-type LeadDetailsConfigurationElementsOptionFlags string
+type LeadDetailsConfigurationOptionFlags string
 
-// The documented values of LeadDetailsConfigurationElementsOptionFlags.
+// The documented values of LeadDetailsConfigurationOptionFlags.
 const (
 	// always show
-	LeadDetailsConfigurationElementsOptionFlagsN1 LeadDetailsConfigurationElementsOptionFlags = "1"
+	LeadDetailsConfigurationOptionFlagsN1 LeadDetailsConfigurationOptionFlags = "1"
 	// not always show
-	LeadDetailsConfigurationElementsOptionFlagsN0 LeadDetailsConfigurationElementsOptionFlags = "0"
+	LeadDetailsConfigurationOptionFlagsN0 LeadDetailsConfigurationOptionFlags = "0"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *LeadDetailsConfigurationElementsOptionFlags) UnmarshalJSON(data []byte) error {
+func (v *LeadDetailsConfigurationOptionFlags) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = LeadDetailsConfigurationElementsOptionFlags(s)
+	*v = LeadDetailsConfigurationOptionFlags(s)
 	return nil
 }
 
@@ -2043,12 +2043,12 @@ func LeadDetailsConfigurationForceCommonScopeForAllCommand(p LeadDetailsConfigur
 type LeadDetailsConfigurationForceCommonScopeForAllParams struct {
 	// Additional parameters for selecting the lead type. The structure is
 	// described below
-	Extras *LeadDetailsConfigurationForceCommonScopeForAllParamsExtras `json:"extras,omitzero"`
+	Extras *LeadForceCommonScopeForAllParamsExtras `json:"extras,omitzero"`
 }
 
-// LeadDetailsConfigurationForceCommonScopeForAllParamsExtras is the extras
-// value of crm.lead.details.configuration.forceCommonScopeForAll.
-type LeadDetailsConfigurationForceCommonScopeForAllParamsExtras struct {
+// LeadForceCommonScopeForAllParamsExtras is the extras value of
+// crm.lead.details.configuration.forceCommonScopeForAll.
+type LeadForceCommonScopeForAllParamsExtras struct {
 	// Lead type. Possible values:
 	//
 	//   - 1 - simple lead
@@ -2059,14 +2059,14 @@ type LeadDetailsConfigurationForceCommonScopeForAllParamsExtras struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadDetailsConfigurationForceCommonScopeForAllParamsExtras) UnmarshalJSON(data []byte) error {
-	type plain LeadDetailsConfigurationForceCommonScopeForAllParamsExtras
+func (v *LeadForceCommonScopeForAllParamsExtras) UnmarshalJSON(data []byte) error {
+	type plain LeadForceCommonScopeForAllParamsExtras
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadDetailsConfigurationForceCommonScopeForAllParamsExtras) MarshalJSON() ([]byte, error) {
-	type plain LeadDetailsConfigurationForceCommonScopeForAllParamsExtras
+func (v LeadForceCommonScopeForAllParamsExtras) MarshalJSON() ([]byte, error) {
+	type plain LeadForceCommonScopeForAllParamsExtras
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2136,7 +2136,7 @@ type LeadDetailsConfigurationGetParams struct {
 // LeadDetailsConfigurationGetParamsExtras is the extras value of
 // crm.lead.details.configuration.get.
 type LeadDetailsConfigurationGetParamsExtras struct {
-	Lead *LeadDetailsConfigurationGetParamsExtrasLead `json:"lead,omitzero"`
+	Lead *LeadDetailsConfigurationGetExtrasLead `json:"lead,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2153,23 +2153,23 @@ func (v LeadDetailsConfigurationGetParamsExtras) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// LeadDetailsConfigurationGetParamsExtrasLead is the lead value of
+// LeadDetailsConfigurationGetExtrasLead is the lead value of
 // crm.lead.details.configuration.get.
-type LeadDetailsConfigurationGetParamsExtrasLead struct {
+type LeadDetailsConfigurationGetExtrasLead struct {
 	Customer *LeadDetailsConfigurationGetLeadCustomer `json:"customer,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadDetailsConfigurationGetParamsExtrasLead) UnmarshalJSON(data []byte) error {
-	type plain LeadDetailsConfigurationGetParamsExtrasLead
+func (v *LeadDetailsConfigurationGetExtrasLead) UnmarshalJSON(data []byte) error {
+	type plain LeadDetailsConfigurationGetExtrasLead
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadDetailsConfigurationGetParamsExtrasLead) MarshalJSON() ([]byte, error) {
-	type plain LeadDetailsConfigurationGetParamsExtrasLead
+func (v LeadDetailsConfigurationGetExtrasLead) MarshalJSON() ([]byte, error) {
+	type plain LeadDetailsConfigurationGetExtrasLead
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2280,52 +2280,52 @@ type LeadDetailsConfigurationResetParams struct {
 	Scope b24.Opt[LeadDetailsConfigurationResetParamsScope] `json:"scope,omitzero"`
 	// Additional parameters for selecting the type of lead. The structure is
 	// described below
-	Extras *LeadDetailsConfigurationResetParamsExtras `json:"extras,omitzero"`
+	Extras *LeadDetailsConfigurationResetExtras `json:"extras,omitzero"`
 }
 
-// LeadDetailsConfigurationResetParamsExtras is the extras value of
+// LeadDetailsConfigurationResetExtras is the extras value of
 // crm.lead.details.configuration.reset.
-type LeadDetailsConfigurationResetParamsExtras struct {
-	Lead *LeadDetailsConfigurationResetParamsExtrasLead `json:"lead,omitzero"`
+type LeadDetailsConfigurationResetExtras struct {
+	Lead *LeadDetailsConfigurationResetExtrasLead `json:"lead,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadDetailsConfigurationResetParamsExtras) UnmarshalJSON(data []byte) error {
-	type plain LeadDetailsConfigurationResetParamsExtras
+func (v *LeadDetailsConfigurationResetExtras) UnmarshalJSON(data []byte) error {
+	type plain LeadDetailsConfigurationResetExtras
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadDetailsConfigurationResetParamsExtras) MarshalJSON() ([]byte, error) {
-	type plain LeadDetailsConfigurationResetParamsExtras
+func (v LeadDetailsConfigurationResetExtras) MarshalJSON() ([]byte, error) {
+	type plain LeadDetailsConfigurationResetExtras
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// LeadDetailsConfigurationResetParamsExtrasLead is the lead value of
+// LeadDetailsConfigurationResetExtrasLead is the lead value of
 // crm.lead.details.configuration.reset.
-type LeadDetailsConfigurationResetParamsExtrasLead struct {
-	Customer *LeadDetailsConfigurationResetLeadCustomer `json:"customer,omitzero"`
+type LeadDetailsConfigurationResetExtrasLead struct {
+	Customer *LeadDetailsConfigurationResetCustomer `json:"customer,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadDetailsConfigurationResetParamsExtrasLead) UnmarshalJSON(data []byte) error {
-	type plain LeadDetailsConfigurationResetParamsExtrasLead
+func (v *LeadDetailsConfigurationResetExtrasLead) UnmarshalJSON(data []byte) error {
+	type plain LeadDetailsConfigurationResetExtrasLead
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadDetailsConfigurationResetParamsExtrasLead) MarshalJSON() ([]byte, error) {
-	type plain LeadDetailsConfigurationResetParamsExtrasLead
+func (v LeadDetailsConfigurationResetExtrasLead) MarshalJSON() ([]byte, error) {
+	type plain LeadDetailsConfigurationResetExtrasLead
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// LeadDetailsConfigurationResetLeadCustomer is the customer value of
+// LeadDetailsConfigurationResetCustomer is the customer value of
 // crm.lead.details.configuration.reset.
-type LeadDetailsConfigurationResetLeadCustomer struct {
+type LeadDetailsConfigurationResetCustomer struct {
 	// The type of lead. Possible values:
 	//
 	//   - 1 - simple lead
@@ -2336,14 +2336,14 @@ type LeadDetailsConfigurationResetLeadCustomer struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadDetailsConfigurationResetLeadCustomer) UnmarshalJSON(data []byte) error {
-	type plain LeadDetailsConfigurationResetLeadCustomer
+func (v *LeadDetailsConfigurationResetCustomer) UnmarshalJSON(data []byte) error {
+	type plain LeadDetailsConfigurationResetCustomer
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadDetailsConfigurationResetLeadCustomer) MarshalJSON() ([]byte, error) {
-	type plain LeadDetailsConfigurationResetLeadCustomer
+func (v LeadDetailsConfigurationResetCustomer) MarshalJSON() ([]byte, error) {
+	type plain LeadDetailsConfigurationResetCustomer
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2474,7 +2474,7 @@ type LeadDetailsConfigurationSetParamsData struct {
 	// Type of the section. Only the value 'section' is supported. Required.
 	Type string `json:"type"`
 	// A list of fields displayed in the section.
-	Elements []LeadDetailsConfigurationSetParamsDataElements `json:"elements,omitzero"`
+	Elements []LeadDetailsConfigurationSetDataElements `json:"elements,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2491,9 +2491,9 @@ func (v LeadDetailsConfigurationSetParamsData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// LeadDetailsConfigurationSetParamsDataElements is the elements value of
+// LeadDetailsConfigurationSetDataElements is the elements value of
 // crm.lead.details.configuration.set.
-type LeadDetailsConfigurationSetParamsDataElements struct {
+type LeadDetailsConfigurationSetDataElements struct {
 	// Identifier of the lead field. A list of available fields can be obtained
 	// using the crm.lead.fields method. Required.
 	Name string `json:"name"`
@@ -2512,14 +2512,14 @@ type LeadDetailsConfigurationSetParamsDataElements struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadDetailsConfigurationSetParamsDataElements) UnmarshalJSON(data []byte) error {
-	type plain LeadDetailsConfigurationSetParamsDataElements
+func (v *LeadDetailsConfigurationSetDataElements) UnmarshalJSON(data []byte) error {
+	type plain LeadDetailsConfigurationSetDataElements
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadDetailsConfigurationSetParamsDataElements) MarshalJSON() ([]byte, error) {
-	type plain LeadDetailsConfigurationSetParamsDataElements
+func (v LeadDetailsConfigurationSetDataElements) MarshalJSON() ([]byte, error) {
+	type plain LeadDetailsConfigurationSetDataElements
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -3119,26 +3119,26 @@ type RequisitePresetFieldAvailabletoaddParams struct {
 	//
 	// Fields with the prefix UF_ in the response are custom fields (see methods
 	// for working with custom requisite fields). Required.
-	Preset RequisitePresetFieldAvailabletoaddParamsPreset `json:"preset"`
+	Preset RequisitePresetFieldAvailabletoaddPreset `json:"preset"`
 }
 
-// RequisitePresetFieldAvailabletoaddParamsPreset is the preset value of
+// RequisitePresetFieldAvailabletoaddPreset is the preset value of
 // crm.requisite.preset.field.availabletoadd.
-type RequisitePresetFieldAvailabletoaddParamsPreset struct {
+type RequisitePresetFieldAvailabletoaddPreset struct {
 	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisitePresetFieldAvailabletoaddParamsPreset) UnmarshalJSON(data []byte) error {
-	type plain RequisitePresetFieldAvailabletoaddParamsPreset
+func (v *RequisitePresetFieldAvailabletoaddPreset) UnmarshalJSON(data []byte) error {
+	type plain RequisitePresetFieldAvailabletoaddPreset
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisitePresetFieldAvailabletoaddParamsPreset) MarshalJSON() ([]byte, error) {
-	type plain RequisitePresetFieldAvailabletoaddParamsPreset
+func (v RequisitePresetFieldAvailabletoaddPreset) MarshalJSON() ([]byte, error) {
+	type plain RequisitePresetFieldAvailabletoaddPreset
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

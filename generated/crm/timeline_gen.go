@@ -519,7 +519,7 @@ type TimelineBindingsBindParamsFields struct {
 	//   - order — order
 	//
 	// Required.
-	EntityType TimelineBindingsBindParamsFieldsEntityType `json:"ENTITY_TYPE"`
+	EntityType TimelineBindingsBindFieldsEntityType `json:"ENTITY_TYPE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -536,32 +536,32 @@ func (v TimelineBindingsBindParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineBindingsBindParamsFieldsEntityType is the ENTITY_TYPE of
+// TimelineBindingsBindFieldsEntityType is the ENTITY_TYPE of
 // crm.timeline.bindings.bind: the constants below are the documented values;
 // others are accepted too.
-type TimelineBindingsBindParamsFieldsEntityType string
+type TimelineBindingsBindFieldsEntityType string
 
-// The documented values of TimelineBindingsBindParamsFieldsEntityType.
+// The documented values of TimelineBindingsBindFieldsEntityType.
 const (
 	// lead
-	TimelineBindingsBindParamsFieldsEntityTypeLead TimelineBindingsBindParamsFieldsEntityType = "lead"
+	TimelineBindingsBindFieldsEntityTypeLead TimelineBindingsBindFieldsEntityType = "lead"
 	// deal
-	TimelineBindingsBindParamsFieldsEntityTypeDeal TimelineBindingsBindParamsFieldsEntityType = "deal"
+	TimelineBindingsBindFieldsEntityTypeDeal TimelineBindingsBindFieldsEntityType = "deal"
 	// contact
-	TimelineBindingsBindParamsFieldsEntityTypeContact TimelineBindingsBindParamsFieldsEntityType = "contact"
+	TimelineBindingsBindFieldsEntityTypeContact TimelineBindingsBindFieldsEntityType = "contact"
 	// company
-	TimelineBindingsBindParamsFieldsEntityTypeCompany TimelineBindingsBindParamsFieldsEntityType = "company"
+	TimelineBindingsBindFieldsEntityTypeCompany TimelineBindingsBindFieldsEntityType = "company"
 	// order
-	TimelineBindingsBindParamsFieldsEntityTypeOrder TimelineBindingsBindParamsFieldsEntityType = "order"
+	TimelineBindingsBindFieldsEntityTypeOrder TimelineBindingsBindFieldsEntityType = "order"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimelineBindingsBindParamsFieldsEntityType) UnmarshalJSON(data []byte) error {
+func (v *TimelineBindingsBindFieldsEntityType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = TimelineBindingsBindParamsFieldsEntityType(s)
+	*v = TimelineBindingsBindFieldsEntityType(s)
 	return nil
 }
 
@@ -791,7 +791,7 @@ type TimelineBindingsUnbindParamsFields struct {
 	//   - order — order
 	//
 	// Required.
-	EntityType TimelineBindingsUnbindParamsFieldsEntityType `json:"ENTITY_TYPE"`
+	EntityType TimelineBindingsUnbindFieldsEntityType `json:"ENTITY_TYPE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -808,32 +808,32 @@ func (v TimelineBindingsUnbindParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineBindingsUnbindParamsFieldsEntityType is the ENTITY_TYPE of
+// TimelineBindingsUnbindFieldsEntityType is the ENTITY_TYPE of
 // crm.timeline.bindings.unbind: the constants below are the documented values;
 // others are accepted too.
-type TimelineBindingsUnbindParamsFieldsEntityType string
+type TimelineBindingsUnbindFieldsEntityType string
 
-// The documented values of TimelineBindingsUnbindParamsFieldsEntityType.
+// The documented values of TimelineBindingsUnbindFieldsEntityType.
 const (
 	// lead
-	TimelineBindingsUnbindParamsFieldsEntityTypeLead TimelineBindingsUnbindParamsFieldsEntityType = "lead"
+	TimelineBindingsUnbindFieldsEntityTypeLead TimelineBindingsUnbindFieldsEntityType = "lead"
 	// deal
-	TimelineBindingsUnbindParamsFieldsEntityTypeDeal TimelineBindingsUnbindParamsFieldsEntityType = "deal"
+	TimelineBindingsUnbindFieldsEntityTypeDeal TimelineBindingsUnbindFieldsEntityType = "deal"
 	// contact
-	TimelineBindingsUnbindParamsFieldsEntityTypeContact TimelineBindingsUnbindParamsFieldsEntityType = "contact"
+	TimelineBindingsUnbindFieldsEntityTypeContact TimelineBindingsUnbindFieldsEntityType = "contact"
 	// company
-	TimelineBindingsUnbindParamsFieldsEntityTypeCompany TimelineBindingsUnbindParamsFieldsEntityType = "company"
+	TimelineBindingsUnbindFieldsEntityTypeCompany TimelineBindingsUnbindFieldsEntityType = "company"
 	// order
-	TimelineBindingsUnbindParamsFieldsEntityTypeOrder TimelineBindingsUnbindParamsFieldsEntityType = "order"
+	TimelineBindingsUnbindFieldsEntityTypeOrder TimelineBindingsUnbindFieldsEntityType = "order"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimelineBindingsUnbindParamsFieldsEntityType) UnmarshalJSON(data []byte) error {
+func (v *TimelineBindingsUnbindFieldsEntityType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = TimelineBindingsUnbindParamsFieldsEntityType(s)
+	*v = TimelineBindingsUnbindFieldsEntityType(s)
 	return nil
 }
 
@@ -1987,10 +1987,10 @@ func (v TimelineLayoutBlocksGetLayout) MarshalJSON() ([]byte, error) {
 // TimelineLayoutBlocksGetLayoutBlocks is the blocks value of
 // crm.timeline.layout.blocks.get.
 type TimelineLayoutBlocksGetLayoutBlocks struct {
-	Block1 TimelineLayoutBlocksGetLayoutBlocksBlock1 `json:"block_1"`
-	Block2 TimelineLayoutBlocksGetLayoutBlocksBlock2 `json:"block_2"`
-	Block3 TimelineLayoutBlocksGetLayoutBlocksBlock3 `json:"block_3"`
-	Block4 TimelineLayoutBlocksGetLayoutBlocksBlock4 `json:"block_4"`
+	Block1 TimelineLayoutBlocksGetBlocksBlock1 `json:"block_1"`
+	Block2 TimelineLayoutBlocksGetBlocksBlock2 `json:"block_2"`
+	Block3 TimelineLayoutBlocksGetBlocksBlock3 `json:"block_3"`
+	Block4 TimelineLayoutBlocksGetBlocksBlock4 `json:"block_4"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2009,9 +2009,9 @@ func (v TimelineLayoutBlocksGetLayoutBlocks) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineLayoutBlocksGetLayoutBlocksBlock1 is the block_1 value of
+// TimelineLayoutBlocksGetBlocksBlock1 is the block_1 value of
 // crm.timeline.layout.blocks.get.
-type TimelineLayoutBlocksGetLayoutBlocksBlock1 struct {
+type TimelineLayoutBlocksGetBlocksBlock1 struct {
 	Type       b24.String                              `json:"type"`
 	Properties TimelineLayoutBlocksGetBlock1Properties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2021,14 +2021,14 @@ type TimelineLayoutBlocksGetLayoutBlocksBlock1 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLayoutBlocksGetLayoutBlocksBlock1) UnmarshalJSON(data []byte) error {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock1
+func (v *TimelineLayoutBlocksGetBlocksBlock1) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksGetBlocksBlock1
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLayoutBlocksGetLayoutBlocksBlock1) MarshalJSON() ([]byte, error) {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock1
+func (v TimelineLayoutBlocksGetBlocksBlock1) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksGetBlocksBlock1
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2057,9 +2057,9 @@ func (v TimelineLayoutBlocksGetBlock1Properties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineLayoutBlocksGetLayoutBlocksBlock2 is the block_2 value of
+// TimelineLayoutBlocksGetBlocksBlock2 is the block_2 value of
 // crm.timeline.layout.blocks.get.
-type TimelineLayoutBlocksGetLayoutBlocksBlock2 struct {
+type TimelineLayoutBlocksGetBlocksBlock2 struct {
 	Type       b24.String                              `json:"type"`
 	Properties TimelineLayoutBlocksGetBlock2Properties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2069,14 +2069,14 @@ type TimelineLayoutBlocksGetLayoutBlocksBlock2 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLayoutBlocksGetLayoutBlocksBlock2) UnmarshalJSON(data []byte) error {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock2
+func (v *TimelineLayoutBlocksGetBlocksBlock2) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksGetBlocksBlock2
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLayoutBlocksGetLayoutBlocksBlock2) MarshalJSON() ([]byte, error) {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock2
+func (v TimelineLayoutBlocksGetBlocksBlock2) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksGetBlocksBlock2
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2102,9 +2102,9 @@ func (v TimelineLayoutBlocksGetBlock2Properties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineLayoutBlocksGetLayoutBlocksBlock3 is the block_3 value of
+// TimelineLayoutBlocksGetBlocksBlock3 is the block_3 value of
 // crm.timeline.layout.blocks.get.
-type TimelineLayoutBlocksGetLayoutBlocksBlock3 struct {
+type TimelineLayoutBlocksGetBlocksBlock3 struct {
 	Type       b24.String                              `json:"type"`
 	Properties TimelineLayoutBlocksGetBlock3Properties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2114,23 +2114,23 @@ type TimelineLayoutBlocksGetLayoutBlocksBlock3 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLayoutBlocksGetLayoutBlocksBlock3) UnmarshalJSON(data []byte) error {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock3
+func (v *TimelineLayoutBlocksGetBlocksBlock3) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksGetBlocksBlock3
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLayoutBlocksGetLayoutBlocksBlock3) MarshalJSON() ([]byte, error) {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock3
+func (v TimelineLayoutBlocksGetBlocksBlock3) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksGetBlocksBlock3
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimelineLayoutBlocksGetBlock3Properties is the properties value of
 // crm.timeline.layout.blocks.get.
 type TimelineLayoutBlocksGetBlock3Properties struct {
-	Text   b24.String                                    `json:"text"`
-	Bold   b24.Bool                                      `json:"bold"`
-	Action TimelineLayoutBlocksGetBlock3PropertiesAction `json:"action"`
+	Text   b24.String                              `json:"text"`
+	Bold   b24.Bool                                `json:"bold"`
+	Action TimelineLayoutBlocksGetPropertiesAction `json:"action"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2149,9 +2149,9 @@ func (v TimelineLayoutBlocksGetBlock3Properties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineLayoutBlocksGetBlock3PropertiesAction is the action value of
+// TimelineLayoutBlocksGetPropertiesAction is the action value of
 // crm.timeline.layout.blocks.get.
-type TimelineLayoutBlocksGetBlock3PropertiesAction struct {
+type TimelineLayoutBlocksGetPropertiesAction struct {
 	Type b24.String `json:"type"`
 	URI  b24.String `json:"uri"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2161,20 +2161,20 @@ type TimelineLayoutBlocksGetBlock3PropertiesAction struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLayoutBlocksGetBlock3PropertiesAction) UnmarshalJSON(data []byte) error {
-	type plain TimelineLayoutBlocksGetBlock3PropertiesAction
+func (v *TimelineLayoutBlocksGetPropertiesAction) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksGetPropertiesAction
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLayoutBlocksGetBlock3PropertiesAction) MarshalJSON() ([]byte, error) {
-	type plain TimelineLayoutBlocksGetBlock3PropertiesAction
+func (v TimelineLayoutBlocksGetPropertiesAction) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksGetPropertiesAction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineLayoutBlocksGetLayoutBlocksBlock4 is the block_4 value of
+// TimelineLayoutBlocksGetBlocksBlock4 is the block_4 value of
 // crm.timeline.layout.blocks.get.
-type TimelineLayoutBlocksGetLayoutBlocksBlock4 struct {
+type TimelineLayoutBlocksGetBlocksBlock4 struct {
 	Type       b24.String                              `json:"type"`
 	Properties TimelineLayoutBlocksGetBlock4Properties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2184,22 +2184,22 @@ type TimelineLayoutBlocksGetLayoutBlocksBlock4 struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLayoutBlocksGetLayoutBlocksBlock4) UnmarshalJSON(data []byte) error {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock4
+func (v *TimelineLayoutBlocksGetBlocksBlock4) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksGetBlocksBlock4
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLayoutBlocksGetLayoutBlocksBlock4) MarshalJSON() ([]byte, error) {
-	type plain TimelineLayoutBlocksGetLayoutBlocksBlock4
+func (v TimelineLayoutBlocksGetBlocksBlock4) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksGetBlocksBlock4
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimelineLayoutBlocksGetBlock4Properties is the properties value of
 // crm.timeline.layout.blocks.get.
 type TimelineLayoutBlocksGetBlock4Properties struct {
-	Title b24.String                                   `json:"title"`
-	Block TimelineLayoutBlocksGetBlock4PropertiesBlock `json:"block"`
+	Title b24.String                             `json:"title"`
+	Block TimelineLayoutBlocksGetPropertiesBlock `json:"block"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2218,9 +2218,9 @@ func (v TimelineLayoutBlocksGetBlock4Properties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimelineLayoutBlocksGetBlock4PropertiesBlock is the block value of
+// TimelineLayoutBlocksGetPropertiesBlock is the block value of
 // crm.timeline.layout.blocks.get.
-type TimelineLayoutBlocksGetBlock4PropertiesBlock struct {
+type TimelineLayoutBlocksGetPropertiesBlock struct {
 	Type       b24.String                             `json:"type"`
 	Properties TimelineLayoutBlocksGetBlockProperties `json:"properties"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2230,14 +2230,14 @@ type TimelineLayoutBlocksGetBlock4PropertiesBlock struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLayoutBlocksGetBlock4PropertiesBlock) UnmarshalJSON(data []byte) error {
-	type plain TimelineLayoutBlocksGetBlock4PropertiesBlock
+func (v *TimelineLayoutBlocksGetPropertiesBlock) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksGetPropertiesBlock
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLayoutBlocksGetBlock4PropertiesBlock) MarshalJSON() ([]byte, error) {
-	type plain TimelineLayoutBlocksGetBlock4PropertiesBlock
+func (v TimelineLayoutBlocksGetPropertiesBlock) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksGetPropertiesBlock
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

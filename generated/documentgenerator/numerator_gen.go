@@ -58,7 +58,7 @@ func (v Numerator) Input() NumeratorInput {
 // NumeratorSettings is the settings value of documentgenerator.numerator.
 type NumeratorSettings struct {
 	// Settings for sequential numbering (detailed description)
-	BitrixMainNumeratorGeneratorSequentNumberGenerator NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator"`
+	BitrixMainNumeratorGeneratorSequentNumberGenerator NumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -77,10 +77,10 @@ func (v NumeratorSettings) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator is the
+// NumeratorGeneratorSequentNumberGenerator is the
 // Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
 // documentgenerator.numerator.
-type NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
+type NumeratorGeneratorSequentNumberGenerator struct {
 	// The initial value of the counter
 	Start b24.Int `json:"start"`
 	// The increment step of the counter
@@ -102,14 +102,14 @@ type NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct 
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
-	type plain NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
+func (v *NumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
+	type plain NumeratorGeneratorSequentNumberGenerator
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
-	type plain NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
+func (v NumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
+	type plain NumeratorGeneratorSequentNumberGenerator
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -156,7 +156,7 @@ func (v NumeratorInput) MarshalJSON() ([]byte, error) {
 // NumeratorInputSettings is the settings value of documentgenerator.numerator.
 type NumeratorInputSettings struct {
 	// Settings for sequential numbering (detailed description)
-	BitrixMainNumeratorGeneratorSequentNumberGenerator *NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator,omitzero"`
+	BitrixMainNumeratorGeneratorSequentNumberGenerator *NumeratorInputSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -173,10 +173,10 @@ func (v NumeratorInputSettings) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator is
-// the Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
+// NumeratorInputSequentNumberGenerator is the
+// Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
 // documentgenerator.numerator.
-type NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
+type NumeratorInputSequentNumberGenerator struct {
 	// Initial counter value.
 	//
 	// Default is 1. Default: 1.
@@ -218,14 +218,14 @@ type NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator st
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
-	type plain NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
+func (v *NumeratorInputSequentNumberGenerator) UnmarshalJSON(data []byte) error {
+	type plain NumeratorInputSequentNumberGenerator
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
-	type plain NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
+func (v NumeratorInputSequentNumberGenerator) MarshalJSON() ([]byte, error) {
+	type plain NumeratorInputSequentNumberGenerator
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -1713,7 +1713,7 @@ type OnImbotMessageDeleteDataParams struct {
 	//   - A — copilot chat
 	//   - B — collab
 	//   - X — external chat
-	MessageType OnImbotMessageDeleteDataParamsMessageType `json:"MESSAGE_TYPE"`
+	MessageType OnMessageDeleteDataParamsType `json:"MESSAGE_TYPE"`
 	// Identifier of the chat owner
 	ChatAuthorID b24.Int `json:"CHAT_AUTHOR_ID"`
 	// Type of the object to which the chat is linked
@@ -1807,44 +1807,43 @@ func (v OnImbotMessageDeleteDataUser) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnImbotMessageDeleteDataParamsMessageType is the MESSAGE_TYPE of
-// ONIMBOTMESSAGEDELETE: the constants below are the documented values; others
-// are accepted too.
-type OnImbotMessageDeleteDataParamsMessageType string
+// OnMessageDeleteDataParamsType is the MESSAGE_TYPE of ONIMBOTMESSAGEDELETE:
+// the constants below are the documented values; others are accepted too.
+type OnMessageDeleteDataParamsType string
 
-// The documented values of OnImbotMessageDeleteDataParamsMessageType.
+// The documented values of OnMessageDeleteDataParamsType.
 const (
 	// private, personal chat
-	OnImbotMessageDeleteDataParamsMessageTypeP OnImbotMessageDeleteDataParamsMessageType = "P"
+	OnMessageDeleteDataParamsTypeP OnMessageDeleteDataParamsType = "P"
 	// group chat
-	OnImbotMessageDeleteDataParamsMessageTypeC OnImbotMessageDeleteDataParamsMessageType = "C"
+	OnMessageDeleteDataParamsTypeC OnMessageDeleteDataParamsType = "C"
 	// open chat
-	OnImbotMessageDeleteDataParamsMessageTypeO OnImbotMessageDeleteDataParamsMessageType = "O"
+	OnMessageDeleteDataParamsTypeO OnMessageDeleteDataParamsType = "O"
 	// open line
-	OnImbotMessageDeleteDataParamsMessageTypeL OnImbotMessageDeleteDataParamsMessageType = "L"
+	OnMessageDeleteDataParamsTypeL OnMessageDeleteDataParamsType = "L"
 	// system/notify
-	OnImbotMessageDeleteDataParamsMessageTypeS OnImbotMessageDeleteDataParamsMessageType = "S"
+	OnMessageDeleteDataParamsTypeS OnMessageDeleteDataParamsType = "S"
 	// channel
-	OnImbotMessageDeleteDataParamsMessageTypeN OnImbotMessageDeleteDataParamsMessageType = "N"
+	OnMessageDeleteDataParamsTypeN OnMessageDeleteDataParamsType = "N"
 	// open channel
-	OnImbotMessageDeleteDataParamsMessageTypeJ OnImbotMessageDeleteDataParamsMessageType = "J"
+	OnMessageDeleteDataParamsTypeJ OnMessageDeleteDataParamsType = "J"
 	// comment thread
-	OnImbotMessageDeleteDataParamsMessageTypeT OnImbotMessageDeleteDataParamsMessageType = "T"
+	OnMessageDeleteDataParamsTypeT OnMessageDeleteDataParamsType = "T"
 	// copilot chat
-	OnImbotMessageDeleteDataParamsMessageTypeA OnImbotMessageDeleteDataParamsMessageType = "A"
+	OnMessageDeleteDataParamsTypeA OnMessageDeleteDataParamsType = "A"
 	// collab
-	OnImbotMessageDeleteDataParamsMessageTypeB OnImbotMessageDeleteDataParamsMessageType = "B"
+	OnMessageDeleteDataParamsTypeB OnMessageDeleteDataParamsType = "B"
 	// external chat
-	OnImbotMessageDeleteDataParamsMessageTypeX OnImbotMessageDeleteDataParamsMessageType = "X"
+	OnMessageDeleteDataParamsTypeX OnMessageDeleteDataParamsType = "X"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *OnImbotMessageDeleteDataParamsMessageType) UnmarshalJSON(data []byte) error {
+func (v *OnMessageDeleteDataParamsType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = OnImbotMessageDeleteDataParamsMessageType(s)
+	*v = OnMessageDeleteDataParamsType(s)
 	return nil
 }
 
@@ -2011,7 +2010,7 @@ type OnImbotMessageUpdateDataParams struct {
 	//   - A — copilot chat
 	//   - B — collab
 	//   - X — external chat
-	MessageType OnImbotMessageUpdateDataParamsMessageType `json:"MESSAGE_TYPE"`
+	MessageType OnMessageUpdateDataParamsType `json:"MESSAGE_TYPE"`
 	// Identifier of the chat owner
 	ChatAuthorID b24.Int `json:"CHAT_AUTHOR_ID"`
 	// Type of the object to which the chat is linked
@@ -2125,44 +2124,43 @@ func (v OnImbotMessageUpdateDataUser) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnImbotMessageUpdateDataParamsMessageType is the MESSAGE_TYPE of
-// ONIMBOTMESSAGEUPDATE: the constants below are the documented values; others
-// are accepted too.
-type OnImbotMessageUpdateDataParamsMessageType string
+// OnMessageUpdateDataParamsType is the MESSAGE_TYPE of ONIMBOTMESSAGEUPDATE:
+// the constants below are the documented values; others are accepted too.
+type OnMessageUpdateDataParamsType string
 
-// The documented values of OnImbotMessageUpdateDataParamsMessageType.
+// The documented values of OnMessageUpdateDataParamsType.
 const (
 	// private, personal chat
-	OnImbotMessageUpdateDataParamsMessageTypeP OnImbotMessageUpdateDataParamsMessageType = "P"
+	OnMessageUpdateDataParamsTypeP OnMessageUpdateDataParamsType = "P"
 	// group chat
-	OnImbotMessageUpdateDataParamsMessageTypeC OnImbotMessageUpdateDataParamsMessageType = "C"
+	OnMessageUpdateDataParamsTypeC OnMessageUpdateDataParamsType = "C"
 	// open chat
-	OnImbotMessageUpdateDataParamsMessageTypeO OnImbotMessageUpdateDataParamsMessageType = "O"
+	OnMessageUpdateDataParamsTypeO OnMessageUpdateDataParamsType = "O"
 	// open line
-	OnImbotMessageUpdateDataParamsMessageTypeL OnImbotMessageUpdateDataParamsMessageType = "L"
+	OnMessageUpdateDataParamsTypeL OnMessageUpdateDataParamsType = "L"
 	// system/notify
-	OnImbotMessageUpdateDataParamsMessageTypeS OnImbotMessageUpdateDataParamsMessageType = "S"
+	OnMessageUpdateDataParamsTypeS OnMessageUpdateDataParamsType = "S"
 	// channel
-	OnImbotMessageUpdateDataParamsMessageTypeN OnImbotMessageUpdateDataParamsMessageType = "N"
+	OnMessageUpdateDataParamsTypeN OnMessageUpdateDataParamsType = "N"
 	// open channel
-	OnImbotMessageUpdateDataParamsMessageTypeJ OnImbotMessageUpdateDataParamsMessageType = "J"
+	OnMessageUpdateDataParamsTypeJ OnMessageUpdateDataParamsType = "J"
 	// comment thread
-	OnImbotMessageUpdateDataParamsMessageTypeT OnImbotMessageUpdateDataParamsMessageType = "T"
+	OnMessageUpdateDataParamsTypeT OnMessageUpdateDataParamsType = "T"
 	// copilot chat
-	OnImbotMessageUpdateDataParamsMessageTypeA OnImbotMessageUpdateDataParamsMessageType = "A"
+	OnMessageUpdateDataParamsTypeA OnMessageUpdateDataParamsType = "A"
 	// collab
-	OnImbotMessageUpdateDataParamsMessageTypeB OnImbotMessageUpdateDataParamsMessageType = "B"
+	OnMessageUpdateDataParamsTypeB OnMessageUpdateDataParamsType = "B"
 	// external chat
-	OnImbotMessageUpdateDataParamsMessageTypeX OnImbotMessageUpdateDataParamsMessageType = "X"
+	OnMessageUpdateDataParamsTypeX OnMessageUpdateDataParamsType = "X"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *OnImbotMessageUpdateDataParamsMessageType) UnmarshalJSON(data []byte) error {
+func (v *OnMessageUpdateDataParamsType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = OnImbotMessageUpdateDataParamsMessageType(s)
+	*v = OnMessageUpdateDataParamsType(s)
 	return nil
 }
 

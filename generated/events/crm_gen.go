@@ -1540,7 +1540,7 @@ type OnCrmCompanyUserFieldSetEnumValuesData struct {
 	// An object containing properties of a list-type custom field.
 	//
 	// The structure is described below
-	Fields OnCrmCompanyUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	Fields OnUserFieldSetEnumValuesDataFields `json:"FIELDS"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1559,9 +1559,9 @@ func (v OnCrmCompanyUserFieldSetEnumValuesData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnCrmCompanyUserFieldSetEnumValuesDataFields is the FIELDS value of
+// OnUserFieldSetEnumValuesDataFields is the FIELDS value of
 // ONCRMCOMPANYUSERFIELDSETENUMVALUES.
-type OnCrmCompanyUserFieldSetEnumValuesDataFields struct {
+type OnUserFieldSetEnumValuesDataFields struct {
 	// Identifier of the custom field
 	ID b24.Int `json:"ID"`
 	// Identifier of the object to which the custom field belongs. In this case —
@@ -1576,14 +1576,14 @@ type OnCrmCompanyUserFieldSetEnumValuesDataFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnCrmCompanyUserFieldSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
-	type plain OnCrmCompanyUserFieldSetEnumValuesDataFields
+func (v *OnUserFieldSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
+	type plain OnUserFieldSetEnumValuesDataFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnCrmCompanyUserFieldSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
-	type plain OnCrmCompanyUserFieldSetEnumValuesDataFields
+func (v OnUserFieldSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
+	type plain OnUserFieldSetEnumValuesDataFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2314,7 +2314,7 @@ type OnCrmContactUserFieldSetEnumValuesData struct {
 	// An object containing the properties of a list-type custom field.
 	//
 	// The structure is described below
-	Fields OnCrmContactUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	Fields OnCrmUserFieldSetEnumValuesDataFields `json:"FIELDS"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2333,9 +2333,9 @@ func (v OnCrmContactUserFieldSetEnumValuesData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnCrmContactUserFieldSetEnumValuesDataFields is the FIELDS value of
+// OnCrmUserFieldSetEnumValuesDataFields is the FIELDS value of
 // ONCRMCONTACTUSERFIELDSETENUMVALUES.
-type OnCrmContactUserFieldSetEnumValuesDataFields struct {
+type OnCrmUserFieldSetEnumValuesDataFields struct {
 	// Identifier of the custom field whose list of possible values has changed
 	ID b24.Int `json:"ID"`
 	// Type of CRM object to which the custom field is attached.
@@ -2351,14 +2351,14 @@ type OnCrmContactUserFieldSetEnumValuesDataFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnCrmContactUserFieldSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
-	type plain OnCrmContactUserFieldSetEnumValuesDataFields
+func (v *OnCrmUserFieldSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
+	type plain OnCrmUserFieldSetEnumValuesDataFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnCrmContactUserFieldSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
-	type plain OnCrmContactUserFieldSetEnumValuesDataFields
+func (v OnCrmUserFieldSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
+	type plain OnCrmUserFieldSetEnumValuesDataFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3950,7 +3950,7 @@ type OnCrmDealUserFieldSetEnumValuesData struct {
 	// An object containing properties of a list-type custom field.
 	//
 	// The structure is described below
-	Fields OnCrmDealUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	Fields OnDealUserFieldSetEnumValuesDataFields `json:"FIELDS"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -3969,9 +3969,9 @@ func (v OnCrmDealUserFieldSetEnumValuesData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnCrmDealUserFieldSetEnumValuesDataFields is the FIELDS value of
+// OnDealUserFieldSetEnumValuesDataFields is the FIELDS value of
 // ONCRMDEALUSERFIELDSETENUMVALUES.
-type OnCrmDealUserFieldSetEnumValuesDataFields struct {
+type OnDealUserFieldSetEnumValuesDataFields struct {
 	// Identifier of the custom list-type field
 	ID b24.Int `json:"ID"`
 	// Symbolic identifier of the object for which the list-type field was updated.
@@ -3986,14 +3986,14 @@ type OnCrmDealUserFieldSetEnumValuesDataFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnCrmDealUserFieldSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
-	type plain OnCrmDealUserFieldSetEnumValuesDataFields
+func (v *OnDealUserFieldSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
+	type plain OnDealUserFieldSetEnumValuesDataFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnCrmDealUserFieldSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
-	type plain OnCrmDealUserFieldSetEnumValuesDataFields
+func (v OnDealUserFieldSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
+	type plain OnDealUserFieldSetEnumValuesDataFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -4179,7 +4179,7 @@ type OnCrmDocumentGeneratorDocumentAddData struct {
 	// Object containing information about the fields of the created document.
 	//
 	// The structure is described below
-	Fields OnCrmDocumentGeneratorDocumentAddDataFields `json:"FIELDS"`
+	Fields OnDocumentGeneratorAddDataFields `json:"FIELDS"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -4198,9 +4198,9 @@ func (v OnCrmDocumentGeneratorDocumentAddData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnCrmDocumentGeneratorDocumentAddDataFields is the FIELDS value of
+// OnDocumentGeneratorAddDataFields is the FIELDS value of
 // ONCRMDOCUMENTGENERATORDOCUMENTADD.
-type OnCrmDocumentGeneratorDocumentAddDataFields struct {
+type OnDocumentGeneratorAddDataFields struct {
 	// Identifier of the created document
 	ID b24.Int `json:"ID"`
 	// Identifier of the object type to which the document belongs, for example 1
@@ -4215,14 +4215,14 @@ type OnCrmDocumentGeneratorDocumentAddDataFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnCrmDocumentGeneratorDocumentAddDataFields) UnmarshalJSON(data []byte) error {
-	type plain OnCrmDocumentGeneratorDocumentAddDataFields
+func (v *OnDocumentGeneratorAddDataFields) UnmarshalJSON(data []byte) error {
+	type plain OnDocumentGeneratorAddDataFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnCrmDocumentGeneratorDocumentAddDataFields) MarshalJSON() ([]byte, error) {
-	type plain OnCrmDocumentGeneratorDocumentAddDataFields
+func (v OnDocumentGeneratorAddDataFields) MarshalJSON() ([]byte, error) {
+	type plain OnDocumentGeneratorAddDataFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -4294,7 +4294,7 @@ type OnCrmDocumentGeneratorDocumentDeleteData struct {
 	// Object containing information about the fields of the deleted document.
 	//
 	// The structure is described below
-	Fields OnCrmDocumentGeneratorDocumentDeleteDataFields `json:"FIELDS"`
+	Fields OnGeneratorDocumentDeleteDataFields `json:"FIELDS"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -4313,9 +4313,9 @@ func (v OnCrmDocumentGeneratorDocumentDeleteData) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnCrmDocumentGeneratorDocumentDeleteDataFields is the FIELDS value of
+// OnGeneratorDocumentDeleteDataFields is the FIELDS value of
 // ONCRMDOCUMENTGENERATORDOCUMENTDELETE.
-type OnCrmDocumentGeneratorDocumentDeleteDataFields struct {
+type OnGeneratorDocumentDeleteDataFields struct {
 	// Identifier of the deleted document
 	ID b24.Int `json:"ID"`
 	// Identifier of the object type to which the document belonged, for example 1
@@ -4330,14 +4330,14 @@ type OnCrmDocumentGeneratorDocumentDeleteDataFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnCrmDocumentGeneratorDocumentDeleteDataFields) UnmarshalJSON(data []byte) error {
-	type plain OnCrmDocumentGeneratorDocumentDeleteDataFields
+func (v *OnGeneratorDocumentDeleteDataFields) UnmarshalJSON(data []byte) error {
+	type plain OnGeneratorDocumentDeleteDataFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnCrmDocumentGeneratorDocumentDeleteDataFields) MarshalJSON() ([]byte, error) {
-	type plain OnCrmDocumentGeneratorDocumentDeleteDataFields
+func (v OnGeneratorDocumentDeleteDataFields) MarshalJSON() ([]byte, error) {
+	type plain OnGeneratorDocumentDeleteDataFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -4409,7 +4409,7 @@ type OnCrmDocumentGeneratorDocumentUpdateData struct {
 	// Object containing information about the fields of the updated document.
 	//
 	// The structure is described below
-	Fields OnCrmDocumentGeneratorDocumentUpdateDataFields `json:"FIELDS"`
+	Fields OnGeneratorDocumentUpdateDataFields `json:"FIELDS"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -4428,9 +4428,9 @@ func (v OnCrmDocumentGeneratorDocumentUpdateData) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnCrmDocumentGeneratorDocumentUpdateDataFields is the FIELDS value of
+// OnGeneratorDocumentUpdateDataFields is the FIELDS value of
 // ONCRMDOCUMENTGENERATORDOCUMENTUPDATE.
-type OnCrmDocumentGeneratorDocumentUpdateDataFields struct {
+type OnGeneratorDocumentUpdateDataFields struct {
 	// Identifier of the updated document
 	ID b24.Int `json:"ID"`
 	// Identifier of the object type to which the document belongs, for example 1
@@ -4445,14 +4445,14 @@ type OnCrmDocumentGeneratorDocumentUpdateDataFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnCrmDocumentGeneratorDocumentUpdateDataFields) UnmarshalJSON(data []byte) error {
-	type plain OnCrmDocumentGeneratorDocumentUpdateDataFields
+func (v *OnGeneratorDocumentUpdateDataFields) UnmarshalJSON(data []byte) error {
+	type plain OnGeneratorDocumentUpdateDataFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnCrmDocumentGeneratorDocumentUpdateDataFields) MarshalJSON() ([]byte, error) {
-	type plain OnCrmDocumentGeneratorDocumentUpdateDataFields
+func (v OnGeneratorDocumentUpdateDataFields) MarshalJSON() ([]byte, error) {
+	type plain OnGeneratorDocumentUpdateDataFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -6314,7 +6314,7 @@ type OnCrmLeadUserFieldSetEnumValuesData struct {
 	// An object containing properties of a custom field of list type.
 	//
 	// The structure is described below
-	Fields OnCrmLeadUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	Fields OnLeadUserFieldSetEnumValuesDataFields `json:"FIELDS"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -6333,9 +6333,9 @@ func (v OnCrmLeadUserFieldSetEnumValuesData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnCrmLeadUserFieldSetEnumValuesDataFields is the FIELDS value of
+// OnLeadUserFieldSetEnumValuesDataFields is the FIELDS value of
 // ONCRMLEADUSERFIELDSETENUMVALUES.
-type OnCrmLeadUserFieldSetEnumValuesDataFields struct {
+type OnLeadUserFieldSetEnumValuesDataFields struct {
 	// Identifier of the custom field
 	ID b24.Int `json:"ID"`
 	// Identifier of the object to which the custom field belongs. In this case —
@@ -6350,14 +6350,14 @@ type OnCrmLeadUserFieldSetEnumValuesDataFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnCrmLeadUserFieldSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
-	type plain OnCrmLeadUserFieldSetEnumValuesDataFields
+func (v *OnLeadUserFieldSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
+	type plain OnLeadUserFieldSetEnumValuesDataFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnCrmLeadUserFieldSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
-	type plain OnCrmLeadUserFieldSetEnumValuesDataFields
+func (v OnLeadUserFieldSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
+	type plain OnLeadUserFieldSetEnumValuesDataFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -7843,7 +7843,7 @@ type OnCrmQuoteUserFieldSetEnumValuesData struct {
 	// An object containing properties of a custom field of list type.
 	//
 	// The structure is described below
-	Fields OnCrmQuoteUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	Fields OnQuoteUserFieldSetEnumValuesDataFields `json:"FIELDS"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -7862,9 +7862,9 @@ func (v OnCrmQuoteUserFieldSetEnumValuesData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnCrmQuoteUserFieldSetEnumValuesDataFields is the FIELDS value of
+// OnQuoteUserFieldSetEnumValuesDataFields is the FIELDS value of
 // ONCRMQUOTEUSERFIELDSETENUMVALUES.
-type OnCrmQuoteUserFieldSetEnumValuesDataFields struct {
+type OnQuoteUserFieldSetEnumValuesDataFields struct {
 	// Identifier of the custom field
 	ID b24.Int `json:"ID"`
 	// Identifier of the object to which the custom field belongs. In this case —
@@ -7879,14 +7879,14 @@ type OnCrmQuoteUserFieldSetEnumValuesDataFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnCrmQuoteUserFieldSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
-	type plain OnCrmQuoteUserFieldSetEnumValuesDataFields
+func (v *OnQuoteUserFieldSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
+	type plain OnQuoteUserFieldSetEnumValuesDataFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnCrmQuoteUserFieldSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
-	type plain OnCrmQuoteUserFieldSetEnumValuesDataFields
+func (v OnQuoteUserFieldSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
+	type plain OnQuoteUserFieldSetEnumValuesDataFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -8624,7 +8624,7 @@ type OnCrmRequisiteUserFieldSetEnumValuesData struct {
 	// for which the set of values was changed.
 	//
 	// The structure is described below. Required.
-	Fields OnCrmRequisiteUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	Fields OnCrmRequisiteSetEnumValuesDataFields `json:"FIELDS"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -8643,9 +8643,9 @@ func (v OnCrmRequisiteUserFieldSetEnumValuesData) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnCrmRequisiteUserFieldSetEnumValuesDataFields is the FIELDS value of
+// OnCrmRequisiteSetEnumValuesDataFields is the FIELDS value of
 // ONCRMREQUISITEUSERFIELDSETENUMVALUES.
-type OnCrmRequisiteUserFieldSetEnumValuesDataFields struct {
+type OnCrmRequisiteSetEnumValuesDataFields struct {
 	// Identifier of the custom field of the requisite for which the set of values
 	// was changed. Required.
 	ID b24.Int `json:"ID"`
@@ -8662,14 +8662,14 @@ type OnCrmRequisiteUserFieldSetEnumValuesDataFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnCrmRequisiteUserFieldSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
-	type plain OnCrmRequisiteUserFieldSetEnumValuesDataFields
+func (v *OnCrmRequisiteSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
+	type plain OnCrmRequisiteSetEnumValuesDataFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnCrmRequisiteUserFieldSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
-	type plain OnCrmRequisiteUserFieldSetEnumValuesDataFields
+func (v OnCrmRequisiteSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
+	type plain OnCrmRequisiteSetEnumValuesDataFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -9672,7 +9672,7 @@ type OnCrmTypeUserFieldSetEnumValuesData struct {
 	// has changed.
 	//
 	// The structure is described below
-	Fields OnCrmTypeUserFieldSetEnumValuesDataFields `json:"FIELDS"`
+	Fields OnTypeUserFieldSetEnumValuesDataFields `json:"FIELDS"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -9691,9 +9691,9 @@ func (v OnCrmTypeUserFieldSetEnumValuesData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnCrmTypeUserFieldSetEnumValuesDataFields is the FIELDS value of
+// OnTypeUserFieldSetEnumValuesDataFields is the FIELDS value of
 // ONCRMTYPEUSERFIELDSETENUMVALUES.
-type OnCrmTypeUserFieldSetEnumValuesDataFields struct {
+type OnTypeUserFieldSetEnumValuesDataFields struct {
 	// Identifier of the custom field whose set of values has changed.
 	//
 	// Pass it together with moduleId = crm to the userfieldconfig.get method to
@@ -9717,14 +9717,14 @@ type OnCrmTypeUserFieldSetEnumValuesDataFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnCrmTypeUserFieldSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
-	type plain OnCrmTypeUserFieldSetEnumValuesDataFields
+func (v *OnTypeUserFieldSetEnumValuesDataFields) UnmarshalJSON(data []byte) error {
+	type plain OnTypeUserFieldSetEnumValuesDataFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnCrmTypeUserFieldSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
-	type plain OnCrmTypeUserFieldSetEnumValuesDataFields
+func (v OnTypeUserFieldSetEnumValuesDataFields) MarshalJSON() ([]byte, error) {
+	type plain OnTypeUserFieldSetEnumValuesDataFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -106,7 +106,7 @@ type OnImConnectorDialogFinishDataData struct {
 	// An object with connector information.
 	//
 	// The structure is described below. Required.
-	Connector OnImConnectorDialogFinishDataDataConnector `json:"connector"`
+	Connector OnConnectorDialogFinishDataConnector `json:"connector"`
 	// An object with session information.
 	//
 	// The structure is described below. Required.
@@ -137,9 +137,9 @@ func (v OnImConnectorDialogFinishDataData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnImConnectorDialogFinishDataDataConnector is the connector value of
+// OnConnectorDialogFinishDataConnector is the connector value of
 // ONIMCONNECTORDIALOGFINISH.
-type OnImConnectorDialogFinishDataDataConnector struct {
+type OnConnectorDialogFinishDataConnector struct {
 	// Connector identifier. Required.
 	ConnectorID b24.String `json:"connector_id"`
 	// Identifier of the open line. Required.
@@ -155,14 +155,14 @@ type OnImConnectorDialogFinishDataDataConnector struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnImConnectorDialogFinishDataDataConnector) UnmarshalJSON(data []byte) error {
-	type plain OnImConnectorDialogFinishDataDataConnector
+func (v *OnConnectorDialogFinishDataConnector) UnmarshalJSON(data []byte) error {
+	type plain OnConnectorDialogFinishDataConnector
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnImConnectorDialogFinishDataDataConnector) MarshalJSON() ([]byte, error) {
-	type plain OnImConnectorDialogFinishDataDataConnector
+func (v OnConnectorDialogFinishDataConnector) MarshalJSON() ([]byte, error) {
+	type plain OnConnectorDialogFinishDataConnector
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -339,7 +339,7 @@ type OnImConnectorDialogStartDataData struct {
 	// An object with connector information.
 	//
 	// The structure is described below. Required.
-	Connector OnImConnectorDialogStartDataDataConnector `json:"connector"`
+	Connector OnConnectorDialogStartDataConnector `json:"connector"`
 	// An object with session information.
 	//
 	// The structure is described below. Required.
@@ -370,9 +370,9 @@ func (v OnImConnectorDialogStartDataData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnImConnectorDialogStartDataDataConnector is the connector value of
+// OnConnectorDialogStartDataConnector is the connector value of
 // ONIMCONNECTORDIALOGSTART.
-type OnImConnectorDialogStartDataDataConnector struct {
+type OnConnectorDialogStartDataConnector struct {
 	// Connector identifier. Required.
 	ConnectorID b24.String `json:"connector_id"`
 	// Identifier of the open line. Required.
@@ -388,14 +388,14 @@ type OnImConnectorDialogStartDataDataConnector struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnImConnectorDialogStartDataDataConnector) UnmarshalJSON(data []byte) error {
-	type plain OnImConnectorDialogStartDataDataConnector
+func (v *OnConnectorDialogStartDataConnector) UnmarshalJSON(data []byte) error {
+	type plain OnConnectorDialogStartDataConnector
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnImConnectorDialogStartDataDataConnector) MarshalJSON() ([]byte, error) {
-	type plain OnImConnectorDialogStartDataDataConnector
+func (v OnConnectorDialogStartDataConnector) MarshalJSON() ([]byte, error) {
+	type plain OnConnectorDialogStartDataConnector
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -630,7 +630,7 @@ type OnImConnectorMessageAddDataMessages struct {
 	// Object with message text data.
 	//
 	// The structure is described below
-	Message OnImConnectorMessageAddDataMessagesMessage `json:"message"`
+	Message OnConnectorMessageAddDataMessagesMessage `json:"message"`
 	// Chat data in the external system.
 	//
 	// The structure is described below
@@ -678,9 +678,9 @@ func (v OnImConnectorMessageAddDataMessagesIm) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnImConnectorMessageAddDataMessagesMessage is the message value of
+// OnConnectorMessageAddDataMessagesMessage is the message value of
 // ONIMCONNECTORMESSAGEADD.
-type OnImConnectorMessageAddDataMessagesMessage struct {
+type OnConnectorMessageAddDataMessagesMessage struct {
 	// Identifier of the user on whose behalf the message was created
 	UserID b24.Int `json:"user_id"`
 	// Message text in the format provided in the event
@@ -692,14 +692,14 @@ type OnImConnectorMessageAddDataMessagesMessage struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnImConnectorMessageAddDataMessagesMessage) UnmarshalJSON(data []byte) error {
-	type plain OnImConnectorMessageAddDataMessagesMessage
+func (v *OnConnectorMessageAddDataMessagesMessage) UnmarshalJSON(data []byte) error {
+	type plain OnConnectorMessageAddDataMessagesMessage
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnImConnectorMessageAddDataMessagesMessage) MarshalJSON() ([]byte, error) {
-	type plain OnImConnectorMessageAddDataMessagesMessage
+func (v OnConnectorMessageAddDataMessagesMessage) MarshalJSON() ([]byte, error) {
+	type plain OnConnectorMessageAddDataMessagesMessage
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -829,11 +829,11 @@ type OnImConnectorMessageDeleteDataMessages struct {
 	// channel.
 	//
 	// The structure is described below
-	Message OnImConnectorMessageDeleteDataMessagesMessage `json:"message"`
+	Message OnMessageDeleteDataMessagesMessage `json:"message"`
 	// Object with the identifier of the chat in the external system channel.
 	//
 	// The structure is described below
-	Chat OnImConnectorMessageDeleteDataMessagesChat `json:"chat"`
+	Chat OnConnectorMessageDeleteDataMessagesChat `json:"chat"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -877,9 +877,9 @@ func (v OnImConnectorMessageDeleteDataMessagesIm) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnImConnectorMessageDeleteDataMessagesMessage is the message value of
+// OnMessageDeleteDataMessagesMessage is the message value of
 // ONIMCONNECTORMESSAGEDELETE.
-type OnImConnectorMessageDeleteDataMessagesMessage struct {
+type OnMessageDeleteDataMessagesMessage struct {
 	// Identifier of the message in the external system channel that is being
 	// deleted
 	ID b24.String `json:"id"`
@@ -890,20 +890,20 @@ type OnImConnectorMessageDeleteDataMessagesMessage struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnImConnectorMessageDeleteDataMessagesMessage) UnmarshalJSON(data []byte) error {
-	type plain OnImConnectorMessageDeleteDataMessagesMessage
+func (v *OnMessageDeleteDataMessagesMessage) UnmarshalJSON(data []byte) error {
+	type plain OnMessageDeleteDataMessagesMessage
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnImConnectorMessageDeleteDataMessagesMessage) MarshalJSON() ([]byte, error) {
-	type plain OnImConnectorMessageDeleteDataMessagesMessage
+func (v OnMessageDeleteDataMessagesMessage) MarshalJSON() ([]byte, error) {
+	type plain OnMessageDeleteDataMessagesMessage
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnImConnectorMessageDeleteDataMessagesChat is the chat value of
+// OnConnectorMessageDeleteDataMessagesChat is the chat value of
 // ONIMCONNECTORMESSAGEDELETE.
-type OnImConnectorMessageDeleteDataMessagesChat struct {
+type OnConnectorMessageDeleteDataMessagesChat struct {
 	// Identifier of the chat in the external system channel
 	ID b24.String `json:"id"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -913,14 +913,14 @@ type OnImConnectorMessageDeleteDataMessagesChat struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnImConnectorMessageDeleteDataMessagesChat) UnmarshalJSON(data []byte) error {
-	type plain OnImConnectorMessageDeleteDataMessagesChat
+func (v *OnConnectorMessageDeleteDataMessagesChat) UnmarshalJSON(data []byte) error {
+	type plain OnConnectorMessageDeleteDataMessagesChat
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnImConnectorMessageDeleteDataMessagesChat) MarshalJSON() ([]byte, error) {
-	type plain OnImConnectorMessageDeleteDataMessagesChat
+func (v OnConnectorMessageDeleteDataMessagesChat) MarshalJSON() ([]byte, error) {
+	type plain OnConnectorMessageDeleteDataMessagesChat
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1026,11 +1026,11 @@ type OnImConnectorMessageUpdateDataMessages struct {
 	// Object with data of the modified message for the external system channel.
 	//
 	// The structure is described below
-	Message OnImConnectorMessageUpdateDataMessagesMessage `json:"message"`
+	Message OnMessageUpdateDataMessagesMessage `json:"message"`
 	// Object with the identifier of the chat in the external system channel.
 	//
 	// The structure is described below
-	Chat OnImConnectorMessageUpdateDataMessagesChat `json:"chat"`
+	Chat OnConnectorMessageUpdateDataMessagesChat `json:"chat"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1074,9 +1074,9 @@ func (v OnImConnectorMessageUpdateDataMessagesIm) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnImConnectorMessageUpdateDataMessagesMessage is the message value of
+// OnMessageUpdateDataMessagesMessage is the message value of
 // ONIMCONNECTORMESSAGEUPDATE.
-type OnImConnectorMessageUpdateDataMessagesMessage struct {
+type OnMessageUpdateDataMessagesMessage struct {
 	// Array of identifiers of the modified message in the external system channel
 	ID []b24.String `json:"id"`
 	// New text of the message in the format provided in the event
@@ -1088,20 +1088,20 @@ type OnImConnectorMessageUpdateDataMessagesMessage struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnImConnectorMessageUpdateDataMessagesMessage) UnmarshalJSON(data []byte) error {
-	type plain OnImConnectorMessageUpdateDataMessagesMessage
+func (v *OnMessageUpdateDataMessagesMessage) UnmarshalJSON(data []byte) error {
+	type plain OnMessageUpdateDataMessagesMessage
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnImConnectorMessageUpdateDataMessagesMessage) MarshalJSON() ([]byte, error) {
-	type plain OnImConnectorMessageUpdateDataMessagesMessage
+func (v OnMessageUpdateDataMessagesMessage) MarshalJSON() ([]byte, error) {
+	type plain OnMessageUpdateDataMessagesMessage
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// OnImConnectorMessageUpdateDataMessagesChat is the chat value of
+// OnConnectorMessageUpdateDataMessagesChat is the chat value of
 // ONIMCONNECTORMESSAGEUPDATE.
-type OnImConnectorMessageUpdateDataMessagesChat struct {
+type OnConnectorMessageUpdateDataMessagesChat struct {
 	// Identifier of the chat in the external system channel
 	ID b24.String `json:"id"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -1111,14 +1111,14 @@ type OnImConnectorMessageUpdateDataMessagesChat struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnImConnectorMessageUpdateDataMessagesChat) UnmarshalJSON(data []byte) error {
-	type plain OnImConnectorMessageUpdateDataMessagesChat
+func (v *OnConnectorMessageUpdateDataMessagesChat) UnmarshalJSON(data []byte) error {
+	type plain OnConnectorMessageUpdateDataMessagesChat
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v OnImConnectorMessageUpdateDataMessagesChat) MarshalJSON() ([]byte, error) {
-	type plain OnImConnectorMessageUpdateDataMessagesChat
+func (v OnConnectorMessageUpdateDataMessagesChat) MarshalJSON() ([]byte, error) {
+	type plain OnConnectorMessageUpdateDataMessagesChat
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -412,7 +412,7 @@ type EmployeeMultidepartmentResultEmployees struct {
 	// Employee position
 	WorkPosition b24.String `json:"workPosition"`
 	// Array of employee departments
-	Departments []EmployeeMultidepartmentEmployeesDepartments `json:"departments"`
+	Departments []EmployeeMultidepartmentDepartments `json:"departments"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -431,9 +431,9 @@ func (v EmployeeMultidepartmentResultEmployees) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// EmployeeMultidepartmentEmployeesDepartments is the departments value of
+// EmployeeMultidepartmentDepartments is the departments value of
 // humanresources.employee.multidepartment.
-type EmployeeMultidepartmentEmployeesDepartments struct {
+type EmployeeMultidepartmentDepartments struct {
 	// Department identifier
 	ID b24.Int `json:"id"`
 	// Department name
@@ -445,14 +445,14 @@ type EmployeeMultidepartmentEmployeesDepartments struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EmployeeMultidepartmentEmployeesDepartments) UnmarshalJSON(data []byte) error {
-	type plain EmployeeMultidepartmentEmployeesDepartments
+func (v *EmployeeMultidepartmentDepartments) UnmarshalJSON(data []byte) error {
+	type plain EmployeeMultidepartmentDepartments
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v EmployeeMultidepartmentEmployeesDepartments) MarshalJSON() ([]byte, error) {
-	type plain EmployeeMultidepartmentEmployeesDepartments
+func (v EmployeeMultidepartmentDepartments) MarshalJSON() ([]byte, error) {
+	type plain EmployeeMultidepartmentDepartments
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

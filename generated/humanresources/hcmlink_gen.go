@@ -173,7 +173,7 @@ type HcmlinkCompanyAddParamsFieldsFields struct {
 	//   - EMPLOYEE — employee
 	//   - COMPANY — company
 	//   - DOCUMENT — document
-	EntityType b24.Opt[HcmlinkCompanyAddParamsFieldsFieldsEntityType] `json:"entityType,omitzero"`
+	EntityType b24.Opt[HcmlinkCompanyAddFieldsEntityType] `json:"entityType,omitzero"`
 	// Field value storage time in seconds.
 	//
 	// Default value: 86400
@@ -239,28 +239,28 @@ func (v *HcmlinkCompanyAddParamsFieldsFieldsType) UnmarshalJSON(data []byte) err
 	return nil
 }
 
-// HcmlinkCompanyAddParamsFieldsFieldsEntityType is the entityType of
+// HcmlinkCompanyAddFieldsEntityType is the entityType of
 // humanresources.hcmlink.company.add: the constants below are the documented
 // values; others are accepted too.
-type HcmlinkCompanyAddParamsFieldsFieldsEntityType string
+type HcmlinkCompanyAddFieldsEntityType string
 
-// The documented values of HcmlinkCompanyAddParamsFieldsFieldsEntityType.
+// The documented values of HcmlinkCompanyAddFieldsEntityType.
 const (
 	// employee
-	HcmlinkCompanyAddParamsFieldsFieldsEntityTypeEmployee HcmlinkCompanyAddParamsFieldsFieldsEntityType = "EMPLOYEE"
+	HcmlinkCompanyAddFieldsEntityTypeEmployee HcmlinkCompanyAddFieldsEntityType = "EMPLOYEE"
 	// company
-	HcmlinkCompanyAddParamsFieldsFieldsEntityTypeCompany HcmlinkCompanyAddParamsFieldsFieldsEntityType = "COMPANY"
+	HcmlinkCompanyAddFieldsEntityTypeCompany HcmlinkCompanyAddFieldsEntityType = "COMPANY"
 	// document
-	HcmlinkCompanyAddParamsFieldsFieldsEntityTypeDocument HcmlinkCompanyAddParamsFieldsFieldsEntityType = "DOCUMENT"
+	HcmlinkCompanyAddFieldsEntityTypeDocument HcmlinkCompanyAddFieldsEntityType = "DOCUMENT"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *HcmlinkCompanyAddParamsFieldsFieldsEntityType) UnmarshalJSON(data []byte) error {
+func (v *HcmlinkCompanyAddFieldsEntityType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = HcmlinkCompanyAddParamsFieldsFieldsEntityType(s)
+	*v = HcmlinkCompanyAddFieldsEntityType(s)
 	return nil
 }
 
@@ -675,7 +675,7 @@ type HcmlinkCompanyUpdateParamsFieldsFields struct {
 	//   - DOCUMENT_REGISTRATION_NUMBER — document registration number
 	//   - DOCUMENT_UID — unique document identifier
 	//   - DOCUMENT_DATE — document date
-	Type b24.Opt[HcmlinkCompanyUpdateParamsFieldsFieldsType] `json:"type,omitzero"`
+	Type b24.Opt[HcmlinkCompanyUpdateFieldsType] `json:"type,omitzero"`
 	// Object type to which the field belongs. If no value is provided, the method
 	// will save the field with the internal type UNKNOWN.
 	//
@@ -684,7 +684,7 @@ type HcmlinkCompanyUpdateParamsFieldsFields struct {
 	//   - EMPLOYEE — employee
 	//   - COMPANY — company
 	//   - DOCUMENT — document
-	EntityType b24.Opt[HcmlinkCompanyUpdateParamsFieldsFieldsEntityType] `json:"entityType,omitzero"`
+	EntityType b24.Opt[HcmlinkCompanyUpdateFieldsEntityType] `json:"entityType,omitzero"`
 	// Field value retention time in seconds.
 	//
 	// Default is 86400
@@ -705,73 +705,73 @@ func (v HcmlinkCompanyUpdateParamsFieldsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// HcmlinkCompanyUpdateParamsFieldsFieldsType is the type of
+// HcmlinkCompanyUpdateFieldsType is the type of
 // humanresources.hcmlink.company.update: the constants below are the
 // documented values; others are accepted too.
-type HcmlinkCompanyUpdateParamsFieldsFieldsType string
+type HcmlinkCompanyUpdateFieldsType string
 
-// The documented values of HcmlinkCompanyUpdateParamsFieldsFieldsType.
+// The documented values of HcmlinkCompanyUpdateFieldsType.
 const (
 	// string
-	HcmlinkCompanyUpdateParamsFieldsFieldsTypeString HcmlinkCompanyUpdateParamsFieldsFieldsType = "STRING"
+	HcmlinkCompanyUpdateFieldsTypeString HcmlinkCompanyUpdateFieldsType = "STRING"
 	// first name
-	HcmlinkCompanyUpdateParamsFieldsFieldsTypeFirstName HcmlinkCompanyUpdateParamsFieldsFieldsType = "FIRST_NAME"
+	HcmlinkCompanyUpdateFieldsTypeFirstName HcmlinkCompanyUpdateFieldsType = "FIRST_NAME"
 	// last name
-	HcmlinkCompanyUpdateParamsFieldsFieldsTypeLastName HcmlinkCompanyUpdateParamsFieldsFieldsType = "LAST_NAME"
+	HcmlinkCompanyUpdateFieldsTypeLastName HcmlinkCompanyUpdateFieldsType = "LAST_NAME"
 	// middle name
-	HcmlinkCompanyUpdateParamsFieldsFieldsTypePatronymicName HcmlinkCompanyUpdateParamsFieldsFieldsType = "PATRONYMIC_NAME"
+	HcmlinkCompanyUpdateFieldsTypePatronymicName HcmlinkCompanyUpdateFieldsType = "PATRONYMIC_NAME"
 	// phone
-	HcmlinkCompanyUpdateParamsFieldsFieldsTypePhone HcmlinkCompanyUpdateParamsFieldsFieldsType = "PHONE"
+	HcmlinkCompanyUpdateFieldsTypePhone HcmlinkCompanyUpdateFieldsType = "PHONE"
 	// email address
-	HcmlinkCompanyUpdateParamsFieldsFieldsTypeEmail HcmlinkCompanyUpdateParamsFieldsFieldsType = "EMAIL"
+	HcmlinkCompanyUpdateFieldsTypeEmail HcmlinkCompanyUpdateFieldsType = "EMAIL"
 	// address
-	HcmlinkCompanyUpdateParamsFieldsFieldsTypeAddress HcmlinkCompanyUpdateParamsFieldsFieldsType = "ADDRESS"
+	HcmlinkCompanyUpdateFieldsTypeAddress HcmlinkCompanyUpdateFieldsType = "ADDRESS"
 	// date of birth
-	HcmlinkCompanyUpdateParamsFieldsFieldsTypeBirthday HcmlinkCompanyUpdateParamsFieldsFieldsType = "BIRTHDAY"
+	HcmlinkCompanyUpdateFieldsTypeBirthday HcmlinkCompanyUpdateFieldsType = "BIRTHDAY"
 	// position
-	HcmlinkCompanyUpdateParamsFieldsFieldsTypePosition HcmlinkCompanyUpdateParamsFieldsFieldsType = "POSITION"
+	HcmlinkCompanyUpdateFieldsTypePosition HcmlinkCompanyUpdateFieldsType = "POSITION"
 	// department
-	HcmlinkCompanyUpdateParamsFieldsFieldsTypeDepartment HcmlinkCompanyUpdateParamsFieldsFieldsType = "DEPARTMENT"
+	HcmlinkCompanyUpdateFieldsTypeDepartment HcmlinkCompanyUpdateFieldsType = "DEPARTMENT"
 	// document registration number
-	HcmlinkCompanyUpdateParamsFieldsFieldsTypeDocumentRegistrationNumber HcmlinkCompanyUpdateParamsFieldsFieldsType = "DOCUMENT_REGISTRATION_NUMBER"
+	HcmlinkCompanyUpdateFieldsTypeDocumentRegistrationNumber HcmlinkCompanyUpdateFieldsType = "DOCUMENT_REGISTRATION_NUMBER"
 	// unique document identifier
-	HcmlinkCompanyUpdateParamsFieldsFieldsTypeDocumentUid HcmlinkCompanyUpdateParamsFieldsFieldsType = "DOCUMENT_UID"
+	HcmlinkCompanyUpdateFieldsTypeDocumentUid HcmlinkCompanyUpdateFieldsType = "DOCUMENT_UID"
 	// document date
-	HcmlinkCompanyUpdateParamsFieldsFieldsTypeDocumentDate HcmlinkCompanyUpdateParamsFieldsFieldsType = "DOCUMENT_DATE"
+	HcmlinkCompanyUpdateFieldsTypeDocumentDate HcmlinkCompanyUpdateFieldsType = "DOCUMENT_DATE"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *HcmlinkCompanyUpdateParamsFieldsFieldsType) UnmarshalJSON(data []byte) error {
+func (v *HcmlinkCompanyUpdateFieldsType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = HcmlinkCompanyUpdateParamsFieldsFieldsType(s)
+	*v = HcmlinkCompanyUpdateFieldsType(s)
 	return nil
 }
 
-// HcmlinkCompanyUpdateParamsFieldsFieldsEntityType is the entityType of
+// HcmlinkCompanyUpdateFieldsEntityType is the entityType of
 // humanresources.hcmlink.company.update: the constants below are the
 // documented values; others are accepted too.
-type HcmlinkCompanyUpdateParamsFieldsFieldsEntityType string
+type HcmlinkCompanyUpdateFieldsEntityType string
 
-// The documented values of HcmlinkCompanyUpdateParamsFieldsFieldsEntityType.
+// The documented values of HcmlinkCompanyUpdateFieldsEntityType.
 const (
 	// employee
-	HcmlinkCompanyUpdateParamsFieldsFieldsEntityTypeEmployee HcmlinkCompanyUpdateParamsFieldsFieldsEntityType = "EMPLOYEE"
+	HcmlinkCompanyUpdateFieldsEntityTypeEmployee HcmlinkCompanyUpdateFieldsEntityType = "EMPLOYEE"
 	// company
-	HcmlinkCompanyUpdateParamsFieldsFieldsEntityTypeCompany HcmlinkCompanyUpdateParamsFieldsFieldsEntityType = "COMPANY"
+	HcmlinkCompanyUpdateFieldsEntityTypeCompany HcmlinkCompanyUpdateFieldsEntityType = "COMPANY"
 	// document
-	HcmlinkCompanyUpdateParamsFieldsFieldsEntityTypeDocument HcmlinkCompanyUpdateParamsFieldsFieldsEntityType = "DOCUMENT"
+	HcmlinkCompanyUpdateFieldsEntityTypeDocument HcmlinkCompanyUpdateFieldsEntityType = "DOCUMENT"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *HcmlinkCompanyUpdateParamsFieldsFieldsEntityType) UnmarshalJSON(data []byte) error {
+func (v *HcmlinkCompanyUpdateFieldsEntityType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = HcmlinkCompanyUpdateParamsFieldsFieldsEntityType(s)
+	*v = HcmlinkCompanyUpdateFieldsEntityType(s)
 	return nil
 }
 
@@ -1455,7 +1455,7 @@ type HcmlinkFieldValueSetParamsJobFields struct {
 	//   - CANCELED — cancelled
 	//
 	// Required.
-	Status HcmlinkFieldValueSetParamsJobFieldsStatus `json:"status"`
+	Status HcmlinkFieldValueSetFieldsStatus `json:"status"`
 	// Total number of items in the task
 	Total b24.Opt[b24.Int] `json:"total,omitzero"`
 	// Number of processed items
@@ -1501,28 +1501,28 @@ func (v HcmlinkFieldValueSetResult) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// HcmlinkFieldValueSetParamsJobFieldsStatus is the status of
+// HcmlinkFieldValueSetFieldsStatus is the status of
 // humanresources.hcmlink.field.value.set: the constants below are the
 // documented values; others are accepted too.
-type HcmlinkFieldValueSetParamsJobFieldsStatus string
+type HcmlinkFieldValueSetFieldsStatus string
 
-// The documented values of HcmlinkFieldValueSetParamsJobFieldsStatus.
+// The documented values of HcmlinkFieldValueSetFieldsStatus.
 const (
 	// in progress
-	HcmlinkFieldValueSetParamsJobFieldsStatusInProgress HcmlinkFieldValueSetParamsJobFieldsStatus = "IN_PROGRESS"
+	HcmlinkFieldValueSetFieldsStatusInProgress HcmlinkFieldValueSetFieldsStatus = "IN_PROGRESS"
 	// completed
-	HcmlinkFieldValueSetParamsJobFieldsStatusDone HcmlinkFieldValueSetParamsJobFieldsStatus = "DONE"
+	HcmlinkFieldValueSetFieldsStatusDone HcmlinkFieldValueSetFieldsStatus = "DONE"
 	// cancelled
-	HcmlinkFieldValueSetParamsJobFieldsStatusCanceled HcmlinkFieldValueSetParamsJobFieldsStatus = "CANCELED"
+	HcmlinkFieldValueSetFieldsStatusCanceled HcmlinkFieldValueSetFieldsStatus = "CANCELED"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *HcmlinkFieldValueSetParamsJobFieldsStatus) UnmarshalJSON(data []byte) error {
+func (v *HcmlinkFieldValueSetFieldsStatus) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = HcmlinkFieldValueSetParamsJobFieldsStatus(s)
+	*v = HcmlinkFieldValueSetFieldsStatus(s)
 	return nil
 }
 

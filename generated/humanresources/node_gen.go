@@ -866,7 +866,7 @@ type NodeCommunicationEditParams struct {
 	//   - COLLAB — collab
 	//
 	// Required.
-	CommunicationType NodeCommunicationEditParamsCommunicationType `json:"communicationType"`
+	CommunicationType NodeCommunicationEditCommunicationType `json:"communicationType"`
 	// Creates a default communication for the department or team.
 	//
 	// Possible values:
@@ -939,28 +939,28 @@ func (v NodeCommunicationEditResult) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// NodeCommunicationEditParamsCommunicationType is the communicationType of
+// NodeCommunicationEditCommunicationType is the communicationType of
 // humanresources.node.communication.edit: the constants below are the
 // documented values; others are accepted too.
-type NodeCommunicationEditParamsCommunicationType string
+type NodeCommunicationEditCommunicationType string
 
-// The documented values of NodeCommunicationEditParamsCommunicationType.
+// The documented values of NodeCommunicationEditCommunicationType.
 const (
 	// chat
-	NodeCommunicationEditParamsCommunicationTypeChat NodeCommunicationEditParamsCommunicationType = "CHAT"
+	NodeCommunicationEditCommunicationTypeChat NodeCommunicationEditCommunicationType = "CHAT"
 	// channel
-	NodeCommunicationEditParamsCommunicationTypeChannel NodeCommunicationEditParamsCommunicationType = "CHANNEL"
+	NodeCommunicationEditCommunicationTypeChannel NodeCommunicationEditCommunicationType = "CHANNEL"
 	// collab
-	NodeCommunicationEditParamsCommunicationTypeCollab NodeCommunicationEditParamsCommunicationType = "COLLAB"
+	NodeCommunicationEditCommunicationTypeCollab NodeCommunicationEditCommunicationType = "COLLAB"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *NodeCommunicationEditParamsCommunicationType) UnmarshalJSON(data []byte) error {
+func (v *NodeCommunicationEditCommunicationType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = NodeCommunicationEditParamsCommunicationType(s)
+	*v = NodeCommunicationEditCommunicationType(s)
 	return nil
 }
 

@@ -930,7 +930,7 @@ type DialogMessagesSearchResult struct {
 	Files json.RawMessage `json:"files"`
 	// Additional messages related to the found ones, such as forwarded or quoted
 	// (detailed description)
-	AdditionalMessages []DialogMessagesSearchResultAdditionalMessages `json:"additionalMessages"`
+	AdditionalMessages []DialogMessagesSearchAdditionalMessages `json:"additionalMessages"`
 	// BitrixGPT data, if present in the response. Can be null
 	Copilot json.RawMessage `json:"copilot"`
 	// Stickers associated with the found messages
@@ -941,7 +941,7 @@ type DialogMessagesSearchResult struct {
 	//
 	// Contains the flag isHistoryLimitExceeded — an indication of exceeding the
 	// message history limit by the plan
-	TariffRestrictions DialogMessagesSearchResultTariffRestrictions `json:"tariffRestrictions"`
+	TariffRestrictions DialogMessagesSearchTariffRestrictions `json:"tariffRestrictions"`
 	// Brief information about users who reacted.
 	//
 	// Used as a supplementary reference to result.reactions.reactionUsers,
@@ -1119,9 +1119,9 @@ func (v DialogMessagesSearchResultUsersPhones) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DialogMessagesSearchResultAdditionalMessages is the additionalMessages value
-// of im.dialog.messages.search.
-type DialogMessagesSearchResultAdditionalMessages struct {
+// DialogMessagesSearchAdditionalMessages is the additionalMessages value of
+// im.dialog.messages.search.
+type DialogMessagesSearchAdditionalMessages struct {
 	// Identifier of the message
 	ID b24.Int `json:"id"`
 	// Identifier of the chat
@@ -1162,14 +1162,14 @@ type DialogMessagesSearchResultAdditionalMessages struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogMessagesSearchResultAdditionalMessages) UnmarshalJSON(data []byte) error {
-	type plain DialogMessagesSearchResultAdditionalMessages
+func (v *DialogMessagesSearchAdditionalMessages) UnmarshalJSON(data []byte) error {
+	type plain DialogMessagesSearchAdditionalMessages
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogMessagesSearchResultAdditionalMessages) MarshalJSON() ([]byte, error) {
-	type plain DialogMessagesSearchResultAdditionalMessages
+func (v DialogMessagesSearchAdditionalMessages) MarshalJSON() ([]byte, error) {
+	type plain DialogMessagesSearchAdditionalMessages
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1202,9 +1202,9 @@ func (v DialogMessagesSearchResultReactions) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DialogMessagesSearchResultTariffRestrictions is the tariffRestrictions value
-// of im.dialog.messages.search.
-type DialogMessagesSearchResultTariffRestrictions struct {
+// DialogMessagesSearchTariffRestrictions is the tariffRestrictions value of
+// im.dialog.messages.search.
+type DialogMessagesSearchTariffRestrictions struct {
 	IsHistoryLimitExceeded b24.Bool `json:"isHistoryLimitExceeded"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
@@ -1213,14 +1213,14 @@ type DialogMessagesSearchResultTariffRestrictions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogMessagesSearchResultTariffRestrictions) UnmarshalJSON(data []byte) error {
-	type plain DialogMessagesSearchResultTariffRestrictions
+func (v *DialogMessagesSearchTariffRestrictions) UnmarshalJSON(data []byte) error {
+	type plain DialogMessagesSearchTariffRestrictions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogMessagesSearchResultTariffRestrictions) MarshalJSON() ([]byte, error) {
-	type plain DialogMessagesSearchResultTariffRestrictions
+func (v DialogMessagesSearchTariffRestrictions) MarshalJSON() ([]byte, error) {
+	type plain DialogMessagesSearchTariffRestrictions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -148,26 +148,26 @@ func (v DiskFileCommitResultFiles) MarshalJSON() ([]byte, error) {
 // DiskFileCommitResultFilesUpload5249 is the upload5249 value of
 // im.disk.file.commit.
 type DiskFileCommitResultFilesUpload5249 struct {
-	AuthorID        b24.Int                                        `json:"authorId"`
-	AuthorName      b24.String                                     `json:"authorName"`
-	ChatID          b24.Int                                        `json:"chatId"`
-	Date            json.RawMessage                                `json:"date"`
-	Extension       b24.String                                     `json:"extension"`
-	ID              b24.Int                                        `json:"id"`
-	Image           DiskFileCommitResultFilesUpload5249Image       `json:"image"`
-	IsTranscribable b24.Bool                                       `json:"isTranscribable"`
-	IsVideoNote     b24.Bool                                       `json:"isVideoNote"`
-	IsVoiceNote     b24.Bool                                       `json:"isVoiceNote"`
-	MediaURL        DiskFileCommitResultFilesUpload5249MediaURL    `json:"mediaUrl"`
-	Name            b24.String                                     `json:"name"`
-	Progress        b24.Number                                     `json:"progress"`
-	Size            b24.Number                                     `json:"size"`
-	Status          b24.String                                     `json:"status"`
-	Type            b24.String                                     `json:"type"`
-	URLDownload     b24.String                                     `json:"urlDownload"`
-	URLPreview      b24.String                                     `json:"urlPreview"`
-	URLShow         b24.String                                     `json:"urlShow"`
-	ViewerAttrs     DiskFileCommitResultFilesUpload5249ViewerAttrs `json:"viewerAttrs"`
+	AuthorID        b24.Int                                  `json:"authorId"`
+	AuthorName      b24.String                               `json:"authorName"`
+	ChatID          b24.Int                                  `json:"chatId"`
+	Date            json.RawMessage                          `json:"date"`
+	Extension       b24.String                               `json:"extension"`
+	ID              b24.Int                                  `json:"id"`
+	Image           DiskFileCommitResultFilesUpload5249Image `json:"image"`
+	IsTranscribable b24.Bool                                 `json:"isTranscribable"`
+	IsVideoNote     b24.Bool                                 `json:"isVideoNote"`
+	IsVoiceNote     b24.Bool                                 `json:"isVoiceNote"`
+	MediaURL        DiskFileCommitUpload5249MediaURL         `json:"mediaUrl"`
+	Name            b24.String                               `json:"name"`
+	Progress        b24.Number                               `json:"progress"`
+	Size            b24.Number                               `json:"size"`
+	Status          b24.String                               `json:"status"`
+	Type            b24.String                               `json:"type"`
+	URLDownload     b24.String                               `json:"urlDownload"`
+	URLPreview      b24.String                               `json:"urlPreview"`
+	URLShow         b24.String                               `json:"urlShow"`
+	ViewerAttrs     DiskFileCommitUpload5249ViewerAttrs      `json:"viewerAttrs"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -209,9 +209,9 @@ func (v DiskFileCommitResultFilesUpload5249Image) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DiskFileCommitResultFilesUpload5249MediaURL is the mediaUrl value of
+// DiskFileCommitUpload5249MediaURL is the mediaUrl value of
 // im.disk.file.commit.
-type DiskFileCommitResultFilesUpload5249MediaURL struct {
+type DiskFileCommitUpload5249MediaURL struct {
 	Preview json.RawMessage `json:"preview"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
@@ -220,20 +220,20 @@ type DiskFileCommitResultFilesUpload5249MediaURL struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DiskFileCommitResultFilesUpload5249MediaURL) UnmarshalJSON(data []byte) error {
-	type plain DiskFileCommitResultFilesUpload5249MediaURL
+func (v *DiskFileCommitUpload5249MediaURL) UnmarshalJSON(data []byte) error {
+	type plain DiskFileCommitUpload5249MediaURL
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DiskFileCommitResultFilesUpload5249MediaURL) MarshalJSON() ([]byte, error) {
-	type plain DiskFileCommitResultFilesUpload5249MediaURL
+func (v DiskFileCommitUpload5249MediaURL) MarshalJSON() ([]byte, error) {
+	type plain DiskFileCommitUpload5249MediaURL
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DiskFileCommitResultFilesUpload5249ViewerAttrs is the viewerAttrs value of
+// DiskFileCommitUpload5249ViewerAttrs is the viewerAttrs value of
 // im.disk.file.commit.
-type DiskFileCommitResultFilesUpload5249ViewerAttrs struct {
+type DiskFileCommitUpload5249ViewerAttrs struct {
 	Actions       b24.String `json:"actions"`
 	ImChatID      b24.Int    `json:"imChatId"`
 	ObjectID      b24.String `json:"objectId"`
@@ -250,14 +250,14 @@ type DiskFileCommitResultFilesUpload5249ViewerAttrs struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DiskFileCommitResultFilesUpload5249ViewerAttrs) UnmarshalJSON(data []byte) error {
-	type plain DiskFileCommitResultFilesUpload5249ViewerAttrs
+func (v *DiskFileCommitUpload5249ViewerAttrs) UnmarshalJSON(data []byte) error {
+	type plain DiskFileCommitUpload5249ViewerAttrs
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DiskFileCommitResultFilesUpload5249ViewerAttrs) MarshalJSON() ([]byte, error) {
-	type plain DiskFileCommitResultFilesUpload5249ViewerAttrs
+func (v DiskFileCommitUpload5249ViewerAttrs) MarshalJSON() ([]byte, error) {
+	type plain DiskFileCommitUpload5249ViewerAttrs
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -287,27 +287,27 @@ func (v DiskFileCommitResultFileModels) MarshalJSON() ([]byte, error) {
 // DiskFileCommitResultFileModelsUpload5249 is the upload5249 value of
 // im.disk.file.commit.
 type DiskFileCommitResultFileModelsUpload5249 struct {
-	Code                 b24.String                                    `json:"code"`
-	CreateTime           json.RawMessage                               `json:"createTime"`
-	CreatedBy            b24.String                                    `json:"createdBy"`
-	DeleteTime           json.RawMessage                               `json:"deleteTime"`
-	DeletedBy            b24.String                                    `json:"deletedBy"`
-	DeletedType          b24.Number                                    `json:"deletedType"`
-	Etag                 b24.String                                    `json:"etag"`
-	FileID               b24.Int                                       `json:"fileId"`
-	GlobalContentVersion b24.Number                                    `json:"globalContentVersion"`
-	ID                   b24.Int                                       `json:"id"`
-	Links                DiskFileCommitResultFileModelsUpload5249Links `json:"links"`
-	Name                 b24.String                                    `json:"name"`
-	ParentID             b24.Number                                    `json:"parentId"`
-	RealObjectID         b24.Int                                       `json:"realObjectId"`
-	Size                 b24.Number                                    `json:"size"`
-	StorageID            b24.Int                                       `json:"storageId"`
-	TypeFile             b24.Number                                    `json:"typeFile"`
-	UniqueCode           b24.String                                    `json:"uniqueCode"`
-	UpdateTime           json.RawMessage                               `json:"updateTime"`
-	UpdatedBy            b24.String                                    `json:"updatedBy"`
-	XMLID                json.RawMessage                               `json:"xmlId"`
+	Code                 b24.String                    `json:"code"`
+	CreateTime           json.RawMessage               `json:"createTime"`
+	CreatedBy            b24.String                    `json:"createdBy"`
+	DeleteTime           json.RawMessage               `json:"deleteTime"`
+	DeletedBy            b24.String                    `json:"deletedBy"`
+	DeletedType          b24.Number                    `json:"deletedType"`
+	Etag                 b24.String                    `json:"etag"`
+	FileID               b24.Int                       `json:"fileId"`
+	GlobalContentVersion b24.Number                    `json:"globalContentVersion"`
+	ID                   b24.Int                       `json:"id"`
+	Links                DiskFileCommitUpload5249Links `json:"links"`
+	Name                 b24.String                    `json:"name"`
+	ParentID             b24.Number                    `json:"parentId"`
+	RealObjectID         b24.Int                       `json:"realObjectId"`
+	Size                 b24.Number                    `json:"size"`
+	StorageID            b24.Int                       `json:"storageId"`
+	TypeFile             b24.Number                    `json:"typeFile"`
+	UniqueCode           b24.String                    `json:"uniqueCode"`
+	UpdateTime           json.RawMessage               `json:"updateTime"`
+	UpdatedBy            b24.String                    `json:"updatedBy"`
+	XMLID                json.RawMessage               `json:"xmlId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -326,9 +326,8 @@ func (v DiskFileCommitResultFileModelsUpload5249) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DiskFileCommitResultFileModelsUpload5249Links is the links value of
-// im.disk.file.commit.
-type DiskFileCommitResultFileModelsUpload5249Links struct {
+// DiskFileCommitUpload5249Links is the links value of im.disk.file.commit.
+type DiskFileCommitUpload5249Links struct {
 	Download   b24.String `json:"download"`
 	Preview    b24.String `json:"preview"`
 	ShowInGrid b24.String `json:"showInGrid"`
@@ -339,14 +338,14 @@ type DiskFileCommitResultFileModelsUpload5249Links struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DiskFileCommitResultFileModelsUpload5249Links) UnmarshalJSON(data []byte) error {
-	type plain DiskFileCommitResultFileModelsUpload5249Links
+func (v *DiskFileCommitUpload5249Links) UnmarshalJSON(data []byte) error {
+	type plain DiskFileCommitUpload5249Links
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DiskFileCommitResultFileModelsUpload5249Links) MarshalJSON() ([]byte, error) {
-	type plain DiskFileCommitResultFileModelsUpload5249Links
+func (v DiskFileCommitUpload5249Links) MarshalJSON() ([]byte, error) {
+	type plain DiskFileCommitUpload5249Links
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

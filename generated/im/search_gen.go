@@ -681,7 +681,7 @@ type SearchDepartmentListItemManagerUserData struct {
 	// Array of department identifiers
 	Departments []b24.Number `json:"departments"`
 	// User's phones or false (detailed description)
-	Phones SearchDepartmentListItemManagerUserDataPhones `json:"phones"`
+	Phones SearchDepartmentListDataPhones `json:"phones"`
 	// Bot data or null
 	BotData json.RawMessage `json:"bot_data"`
 	// User type
@@ -708,9 +708,9 @@ func (v SearchDepartmentListItemManagerUserData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SearchDepartmentListItemManagerUserDataPhones is the phones value of
+// SearchDepartmentListDataPhones is the phones value of
 // im.search.department.list.
-type SearchDepartmentListItemManagerUserDataPhones struct {
+type SearchDepartmentListDataPhones struct {
 	// Work phone
 	WorkPhone b24.String `json:"work_phone"`
 	// Mobile phone
@@ -724,14 +724,14 @@ type SearchDepartmentListItemManagerUserDataPhones struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SearchDepartmentListItemManagerUserDataPhones) UnmarshalJSON(data []byte) error {
-	type plain SearchDepartmentListItemManagerUserDataPhones
+func (v *SearchDepartmentListDataPhones) UnmarshalJSON(data []byte) error {
+	type plain SearchDepartmentListDataPhones
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SearchDepartmentListItemManagerUserDataPhones) MarshalJSON() ([]byte, error) {
-	type plain SearchDepartmentListItemManagerUserDataPhones
+func (v SearchDepartmentListDataPhones) MarshalJSON() ([]byte, error) {
+	type plain SearchDepartmentListDataPhones
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

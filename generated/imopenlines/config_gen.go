@@ -869,7 +869,7 @@ type ConfigListQueueUsersFields struct {
 	//
 	//   - string — position is set
 	//   - null — position is not set
-	UserWorkPosition ConfigListQueueUsersFieldsUserWorkPosition `json:"USER_WORK_POSITION"`
+	UserWorkPosition ConfigListFieldsUserWorkPosition `json:"USER_WORK_POSITION"`
 	// Link to avatar. Possible values:
 	//
 	//   - string — link to avatar is set
@@ -964,26 +964,26 @@ func (v *ConfigListQueueUsersFieldsUserName) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// ConfigListQueueUsersFieldsUserWorkPosition is the USER_WORK_POSITION of
+// ConfigListFieldsUserWorkPosition is the USER_WORK_POSITION of
 // imopenlines.config.list: the constants below are the documented values;
 // others are accepted too.
-type ConfigListQueueUsersFieldsUserWorkPosition string
+type ConfigListFieldsUserWorkPosition string
 
-// The documented values of ConfigListQueueUsersFieldsUserWorkPosition.
+// The documented values of ConfigListFieldsUserWorkPosition.
 const (
 	// position is set
-	ConfigListQueueUsersFieldsUserWorkPositionString ConfigListQueueUsersFieldsUserWorkPosition = "string"
+	ConfigListFieldsUserWorkPositionString ConfigListFieldsUserWorkPosition = "string"
 	// position is not set
-	ConfigListQueueUsersFieldsUserWorkPositionNull ConfigListQueueUsersFieldsUserWorkPosition = "null"
+	ConfigListFieldsUserWorkPositionNull ConfigListFieldsUserWorkPosition = "null"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ConfigListQueueUsersFieldsUserWorkPosition) UnmarshalJSON(data []byte) error {
+func (v *ConfigListFieldsUserWorkPosition) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ConfigListQueueUsersFieldsUserWorkPosition(s)
+	*v = ConfigListFieldsUserWorkPosition(s)
 	return nil
 }
 
@@ -2028,11 +2028,11 @@ type ConfigListGetParamsParamsSelect struct {
 	// description of queue fields (detailed description).
 	//
 	// Field is returned when OPTIONS.QUEUE = "Y"
-	QueueUsersFields *ConfigListGetParamsParamsSelectQueueUsersFields `json:"QUEUE_USERS_FIELDS,omitzero"`
+	QueueUsersFields *ConfigListGetSelectQueueUsersFields `json:"QUEUE_USERS_FIELDS,omitzero"`
 	// Ordered list of line queue objects (detailed description).
 	//
 	// Field is returned when OPTIONS.CONFIG_QUEUE = "Y"
-	ConfigQueue []ConfigListGetParamsParamsSelectConfigQueue `json:"CONFIG_QUEUE,omitzero"`
+	ConfigQueue []ConfigListGetSelectConfigQueue `json:"CONFIG_QUEUE,omitzero"`
 	// Set of default operator display fields
 	DefaultOperatorData []any `json:"DEFAULT_OPERATOR_DATA,omitzero"`
 	// Standard time for the first response
@@ -2116,9 +2116,9 @@ func (v ConfigListGetParamsParamsSelect) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ConfigListGetParamsParamsSelectQueueUsersFields is the QUEUE_USERS_FIELDS
-// value of imopenlines.config.list.get.
-type ConfigListGetParamsParamsSelectQueueUsersFields struct {
+// ConfigListGetSelectQueueUsersFields is the QUEUE_USERS_FIELDS value of
+// imopenlines.config.list.get.
+type ConfigListGetSelectQueueUsersFields struct {
 	// User's name. Possible values:
 	//
 	//   - string — user's name is set
@@ -2141,20 +2141,20 @@ type ConfigListGetParamsParamsSelectQueueUsersFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConfigListGetParamsParamsSelectQueueUsersFields) UnmarshalJSON(data []byte) error {
-	type plain ConfigListGetParamsParamsSelectQueueUsersFields
+func (v *ConfigListGetSelectQueueUsersFields) UnmarshalJSON(data []byte) error {
+	type plain ConfigListGetSelectQueueUsersFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ConfigListGetParamsParamsSelectQueueUsersFields) MarshalJSON() ([]byte, error) {
-	type plain ConfigListGetParamsParamsSelectQueueUsersFields
+func (v ConfigListGetSelectQueueUsersFields) MarshalJSON() ([]byte, error) {
+	type plain ConfigListGetSelectQueueUsersFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ConfigListGetParamsParamsSelectConfigQueue is the CONFIG_QUEUE value of
+// ConfigListGetSelectConfigQueue is the CONFIG_QUEUE value of
 // imopenlines.config.list.get.
-type ConfigListGetParamsParamsSelectConfigQueue struct {
+type ConfigListGetSelectConfigQueue struct {
 	// Identifier of the object in the queue
 	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
 	// Type of the object in the queue
@@ -2164,14 +2164,14 @@ type ConfigListGetParamsParamsSelectConfigQueue struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConfigListGetParamsParamsSelectConfigQueue) UnmarshalJSON(data []byte) error {
-	type plain ConfigListGetParamsParamsSelectConfigQueue
+func (v *ConfigListGetSelectConfigQueue) UnmarshalJSON(data []byte) error {
+	type plain ConfigListGetSelectConfigQueue
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ConfigListGetParamsParamsSelectConfigQueue) MarshalJSON() ([]byte, error) {
-	type plain ConfigListGetParamsParamsSelectConfigQueue
+func (v ConfigListGetSelectConfigQueue) MarshalJSON() ([]byte, error) {
+	type plain ConfigListGetSelectConfigQueue
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2386,11 +2386,11 @@ type ConfigListGetParamsParamsOrder struct {
 	// description of queue fields (detailed description).
 	//
 	// Field is returned when OPTIONS.QUEUE = "Y"
-	QueueUsersFields *ConfigListGetParamsParamsOrderQueueUsersFields `json:"QUEUE_USERS_FIELDS,omitzero"`
+	QueueUsersFields *ConfigListGetOrderQueueUsersFields `json:"QUEUE_USERS_FIELDS,omitzero"`
 	// Ordered list of line queue objects (detailed description).
 	//
 	// Field is returned when OPTIONS.CONFIG_QUEUE = "Y"
-	ConfigQueue []ConfigListGetParamsParamsOrderConfigQueue `json:"CONFIG_QUEUE,omitzero"`
+	ConfigQueue []ConfigListGetOrderConfigQueue `json:"CONFIG_QUEUE,omitzero"`
 	// Set of default operator display fields
 	DefaultOperatorData []any `json:"DEFAULT_OPERATOR_DATA,omitzero"`
 	// Standard time for the first response
@@ -2474,24 +2474,24 @@ func (v ConfigListGetParamsParamsOrder) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ConfigListGetParamsParamsOrderQueueUsersFields is the QUEUE_USERS_FIELDS
-// value of imopenlines.config.list.get.
-type ConfigListGetParamsParamsOrderQueueUsersFields struct {
+// ConfigListGetOrderQueueUsersFields is the QUEUE_USERS_FIELDS value of
+// imopenlines.config.list.get.
+type ConfigListGetOrderQueueUsersFields struct {
 	// User's name. Possible values:
 	//
 	//   - string — user's name is set
 	//   - null — user's name is not set
-	UserName b24.Opt[ConfigListGetParamsParamsOrderQueueUsersFieldsUserName] `json:"USER_NAME,omitzero"`
+	UserName b24.Opt[ConfigListGetUserName] `json:"USER_NAME,omitzero"`
 	// User's position. Possible values:
 	//
 	//   - string — position is set
 	//   - null — position is not set
-	UserWorkPosition b24.Opt[ConfigListGetParamsParamsOrderQueueUsersFieldsUserWorkPosition] `json:"USER_WORK_POSITION,omitzero"`
+	UserWorkPosition b24.Opt[ConfigListGetUserWorkPosition] `json:"USER_WORK_POSITION,omitzero"`
 	// Link to avatar. Possible values:
 	//
 	//   - string — link to avatar is set
 	//   - null — avatar is not set
-	UserAvatar b24.Opt[ConfigListGetParamsParamsOrderQueueUsersFieldsUserAvatar] `json:"USER_AVATAR,omitzero"`
+	UserAvatar b24.Opt[ConfigListGetUserAvatar] `json:"USER_AVATAR,omitzero"`
 	// Identifier of the avatar file
 	UserAvatarID b24.Opt[string] `json:"USER_AVATAR_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2499,20 +2499,20 @@ type ConfigListGetParamsParamsOrderQueueUsersFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConfigListGetParamsParamsOrderQueueUsersFields) UnmarshalJSON(data []byte) error {
-	type plain ConfigListGetParamsParamsOrderQueueUsersFields
+func (v *ConfigListGetOrderQueueUsersFields) UnmarshalJSON(data []byte) error {
+	type plain ConfigListGetOrderQueueUsersFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ConfigListGetParamsParamsOrderQueueUsersFields) MarshalJSON() ([]byte, error) {
-	type plain ConfigListGetParamsParamsOrderQueueUsersFields
+func (v ConfigListGetOrderQueueUsersFields) MarshalJSON() ([]byte, error) {
+	type plain ConfigListGetOrderQueueUsersFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ConfigListGetParamsParamsOrderConfigQueue is the CONFIG_QUEUE value of
+// ConfigListGetOrderConfigQueue is the CONFIG_QUEUE value of
 // imopenlines.config.list.get.
-type ConfigListGetParamsParamsOrderConfigQueue struct {
+type ConfigListGetOrderConfigQueue struct {
 	// Identifier of the object in the queue
 	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
 	// Type of the object in the queue
@@ -2522,14 +2522,14 @@ type ConfigListGetParamsParamsOrderConfigQueue struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConfigListGetParamsParamsOrderConfigQueue) UnmarshalJSON(data []byte) error {
-	type plain ConfigListGetParamsParamsOrderConfigQueue
+func (v *ConfigListGetOrderConfigQueue) UnmarshalJSON(data []byte) error {
+	type plain ConfigListGetOrderConfigQueue
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ConfigListGetParamsParamsOrderConfigQueue) MarshalJSON() ([]byte, error) {
-	type plain ConfigListGetParamsParamsOrderConfigQueue
+func (v ConfigListGetOrderConfigQueue) MarshalJSON() ([]byte, error) {
+	type plain ConfigListGetOrderConfigQueue
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2744,11 +2744,11 @@ type ConfigListGetParamsParamsFilter struct {
 	// description of queue fields (detailed description).
 	//
 	// Field is returned when OPTIONS.QUEUE = "Y"
-	QueueUsersFields *ConfigListGetParamsParamsFilterQueueUsersFields `json:"QUEUE_USERS_FIELDS,omitzero"`
+	QueueUsersFields *ConfigListGetFilterQueueUsersFields `json:"QUEUE_USERS_FIELDS,omitzero"`
 	// Ordered list of line queue objects (detailed description).
 	//
 	// Field is returned when OPTIONS.CONFIG_QUEUE = "Y"
-	ConfigQueue []ConfigListGetParamsParamsFilterConfigQueue `json:"CONFIG_QUEUE,omitzero"`
+	ConfigQueue []ConfigListGetFilterConfigQueue `json:"CONFIG_QUEUE,omitzero"`
 	// Set of default operator display fields
 	DefaultOperatorData []any `json:"DEFAULT_OPERATOR_DATA,omitzero"`
 	// Standard time for the first response
@@ -2832,24 +2832,24 @@ func (v ConfigListGetParamsParamsFilter) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ConfigListGetParamsParamsFilterQueueUsersFields is the QUEUE_USERS_FIELDS
-// value of imopenlines.config.list.get.
-type ConfigListGetParamsParamsFilterQueueUsersFields struct {
+// ConfigListGetFilterQueueUsersFields is the QUEUE_USERS_FIELDS value of
+// imopenlines.config.list.get.
+type ConfigListGetFilterQueueUsersFields struct {
 	// User's name. Possible values:
 	//
 	//   - string — user's name is set
 	//   - null — user's name is not set
-	UserName b24.Opt[ConfigListGetParamsParamsFilterQueueUsersFieldsUserName] `json:"USER_NAME,omitzero"`
+	UserName b24.Opt[ConfigGetFilterQueueUsersFieldsUserName] `json:"USER_NAME,omitzero"`
 	// User's position. Possible values:
 	//
 	//   - string — position is set
 	//   - null — position is not set
-	UserWorkPosition b24.Opt[ConfigListGetParamsParamsFilterQueueUsersFieldsUserWorkPosition] `json:"USER_WORK_POSITION,omitzero"`
+	UserWorkPosition b24.Opt[ConfigListUsersFieldsUserWorkPosition] `json:"USER_WORK_POSITION,omitzero"`
 	// Link to avatar. Possible values:
 	//
 	//   - string — link to avatar is set
 	//   - null — avatar is not set
-	UserAvatar b24.Opt[ConfigListGetParamsParamsFilterQueueUsersFieldsUserAvatar] `json:"USER_AVATAR,omitzero"`
+	UserAvatar b24.Opt[ConfigFilterQueueUsersFieldsUserAvatar] `json:"USER_AVATAR,omitzero"`
 	// Identifier of the avatar file
 	UserAvatarID b24.Opt[string] `json:"USER_AVATAR_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2857,20 +2857,20 @@ type ConfigListGetParamsParamsFilterQueueUsersFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConfigListGetParamsParamsFilterQueueUsersFields) UnmarshalJSON(data []byte) error {
-	type plain ConfigListGetParamsParamsFilterQueueUsersFields
+func (v *ConfigListGetFilterQueueUsersFields) UnmarshalJSON(data []byte) error {
+	type plain ConfigListGetFilterQueueUsersFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ConfigListGetParamsParamsFilterQueueUsersFields) MarshalJSON() ([]byte, error) {
-	type plain ConfigListGetParamsParamsFilterQueueUsersFields
+func (v ConfigListGetFilterQueueUsersFields) MarshalJSON() ([]byte, error) {
+	type plain ConfigListGetFilterQueueUsersFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ConfigListGetParamsParamsFilterConfigQueue is the CONFIG_QUEUE value of
+// ConfigListGetFilterConfigQueue is the CONFIG_QUEUE value of
 // imopenlines.config.list.get.
-type ConfigListGetParamsParamsFilterConfigQueue struct {
+type ConfigListGetFilterConfigQueue struct {
 	// Identifier of the object in the queue
 	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
 	// Type of the object in the queue
@@ -2880,14 +2880,14 @@ type ConfigListGetParamsParamsFilterConfigQueue struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConfigListGetParamsParamsFilterConfigQueue) UnmarshalJSON(data []byte) error {
-	type plain ConfigListGetParamsParamsFilterConfigQueue
+func (v *ConfigListGetFilterConfigQueue) UnmarshalJSON(data []byte) error {
+	type plain ConfigListGetFilterConfigQueue
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ConfigListGetParamsParamsFilterConfigQueue) MarshalJSON() ([]byte, error) {
-	type plain ConfigListGetParamsParamsFilterConfigQueue
+func (v ConfigListGetFilterConfigQueue) MarshalJSON() ([]byte, error) {
+	type plain ConfigListGetFilterConfigQueue
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3038,72 +3038,70 @@ func (v *ConfigListGetParamsParamsOrderXMLID) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// ConfigListGetParamsParamsOrderQueueUsersFieldsUserName is the USER_NAME of
-// imopenlines.config.list.get: the constants below are the documented values;
-// others are accepted too.
-type ConfigListGetParamsParamsOrderQueueUsersFieldsUserName string
+// ConfigListGetUserName is the USER_NAME of imopenlines.config.list.get: the
+// constants below are the documented values; others are accepted too.
+type ConfigListGetUserName string
 
-// The documented values of ConfigListGetParamsParamsOrderQueueUsersFieldsUserName.
+// The documented values of ConfigListGetUserName.
 const (
 	// user's name is set
-	ConfigListGetParamsParamsOrderQueueUsersFieldsUserNameString ConfigListGetParamsParamsOrderQueueUsersFieldsUserName = "string"
+	ConfigListGetUserNameString ConfigListGetUserName = "string"
 	// user's name is not set
-	ConfigListGetParamsParamsOrderQueueUsersFieldsUserNameNull ConfigListGetParamsParamsOrderQueueUsersFieldsUserName = "null"
+	ConfigListGetUserNameNull ConfigListGetUserName = "null"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ConfigListGetParamsParamsOrderQueueUsersFieldsUserName) UnmarshalJSON(data []byte) error {
+func (v *ConfigListGetUserName) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ConfigListGetParamsParamsOrderQueueUsersFieldsUserName(s)
+	*v = ConfigListGetUserName(s)
 	return nil
 }
 
-// ConfigListGetParamsParamsOrderQueueUsersFieldsUserWorkPosition is the
-// USER_WORK_POSITION of imopenlines.config.list.get: the constants below are
-// the documented values; others are accepted too.
-type ConfigListGetParamsParamsOrderQueueUsersFieldsUserWorkPosition string
+// ConfigListGetUserWorkPosition is the USER_WORK_POSITION of
+// imopenlines.config.list.get: the constants below are the documented values;
+// others are accepted too.
+type ConfigListGetUserWorkPosition string
 
-// The documented values of ConfigListGetParamsParamsOrderQueueUsersFieldsUserWorkPosition.
+// The documented values of ConfigListGetUserWorkPosition.
 const (
 	// position is set
-	ConfigListGetParamsParamsOrderQueueUsersFieldsUserWorkPositionString ConfigListGetParamsParamsOrderQueueUsersFieldsUserWorkPosition = "string"
+	ConfigListGetUserWorkPositionString ConfigListGetUserWorkPosition = "string"
 	// position is not set
-	ConfigListGetParamsParamsOrderQueueUsersFieldsUserWorkPositionNull ConfigListGetParamsParamsOrderQueueUsersFieldsUserWorkPosition = "null"
+	ConfigListGetUserWorkPositionNull ConfigListGetUserWorkPosition = "null"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ConfigListGetParamsParamsOrderQueueUsersFieldsUserWorkPosition) UnmarshalJSON(data []byte) error {
+func (v *ConfigListGetUserWorkPosition) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ConfigListGetParamsParamsOrderQueueUsersFieldsUserWorkPosition(s)
+	*v = ConfigListGetUserWorkPosition(s)
 	return nil
 }
 
-// ConfigListGetParamsParamsOrderQueueUsersFieldsUserAvatar is the USER_AVATAR
-// of imopenlines.config.list.get: the constants below are the documented
-// values; others are accepted too.
-type ConfigListGetParamsParamsOrderQueueUsersFieldsUserAvatar string
+// ConfigListGetUserAvatar is the USER_AVATAR of imopenlines.config.list.get:
+// the constants below are the documented values; others are accepted too.
+type ConfigListGetUserAvatar string
 
-// The documented values of ConfigListGetParamsParamsOrderQueueUsersFieldsUserAvatar.
+// The documented values of ConfigListGetUserAvatar.
 const (
 	// link to avatar is set
-	ConfigListGetParamsParamsOrderQueueUsersFieldsUserAvatarString ConfigListGetParamsParamsOrderQueueUsersFieldsUserAvatar = "string"
+	ConfigListGetUserAvatarString ConfigListGetUserAvatar = "string"
 	// avatar is not set
-	ConfigListGetParamsParamsOrderQueueUsersFieldsUserAvatarNull ConfigListGetParamsParamsOrderQueueUsersFieldsUserAvatar = "null"
+	ConfigListGetUserAvatarNull ConfigListGetUserAvatar = "null"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ConfigListGetParamsParamsOrderQueueUsersFieldsUserAvatar) UnmarshalJSON(data []byte) error {
+func (v *ConfigListGetUserAvatar) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ConfigListGetParamsParamsOrderQueueUsersFieldsUserAvatar(s)
+	*v = ConfigListGetUserAvatar(s)
 	return nil
 }
 
@@ -3130,72 +3128,72 @@ func (v *ConfigListGetParamsParamsFilterXMLID) UnmarshalJSON(data []byte) error 
 	return nil
 }
 
-// ConfigListGetParamsParamsFilterQueueUsersFieldsUserName is the USER_NAME of
+// ConfigGetFilterQueueUsersFieldsUserName is the USER_NAME of
 // imopenlines.config.list.get: the constants below are the documented values;
 // others are accepted too.
-type ConfigListGetParamsParamsFilterQueueUsersFieldsUserName string
+type ConfigGetFilterQueueUsersFieldsUserName string
 
-// The documented values of ConfigListGetParamsParamsFilterQueueUsersFieldsUserName.
+// The documented values of ConfigGetFilterQueueUsersFieldsUserName.
 const (
 	// user's name is set
-	ConfigListGetParamsParamsFilterQueueUsersFieldsUserNameString ConfigListGetParamsParamsFilterQueueUsersFieldsUserName = "string"
+	ConfigGetFilterQueueUsersFieldsUserNameString ConfigGetFilterQueueUsersFieldsUserName = "string"
 	// user's name is not set
-	ConfigListGetParamsParamsFilterQueueUsersFieldsUserNameNull ConfigListGetParamsParamsFilterQueueUsersFieldsUserName = "null"
+	ConfigGetFilterQueueUsersFieldsUserNameNull ConfigGetFilterQueueUsersFieldsUserName = "null"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ConfigListGetParamsParamsFilterQueueUsersFieldsUserName) UnmarshalJSON(data []byte) error {
+func (v *ConfigGetFilterQueueUsersFieldsUserName) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ConfigListGetParamsParamsFilterQueueUsersFieldsUserName(s)
+	*v = ConfigGetFilterQueueUsersFieldsUserName(s)
 	return nil
 }
 
-// ConfigListGetParamsParamsFilterQueueUsersFieldsUserWorkPosition is the
-// USER_WORK_POSITION of imopenlines.config.list.get: the constants below are
-// the documented values; others are accepted too.
-type ConfigListGetParamsParamsFilterQueueUsersFieldsUserWorkPosition string
+// ConfigListUsersFieldsUserWorkPosition is the USER_WORK_POSITION of
+// imopenlines.config.list.get: the constants below are the documented values;
+// others are accepted too.
+type ConfigListUsersFieldsUserWorkPosition string
 
-// The documented values of ConfigListGetParamsParamsFilterQueueUsersFieldsUserWorkPosition.
+// The documented values of ConfigListUsersFieldsUserWorkPosition.
 const (
 	// position is set
-	ConfigListGetParamsParamsFilterQueueUsersFieldsUserWorkPositionString ConfigListGetParamsParamsFilterQueueUsersFieldsUserWorkPosition = "string"
+	ConfigListUsersFieldsUserWorkPositionString ConfigListUsersFieldsUserWorkPosition = "string"
 	// position is not set
-	ConfigListGetParamsParamsFilterQueueUsersFieldsUserWorkPositionNull ConfigListGetParamsParamsFilterQueueUsersFieldsUserWorkPosition = "null"
+	ConfigListUsersFieldsUserWorkPositionNull ConfigListUsersFieldsUserWorkPosition = "null"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ConfigListGetParamsParamsFilterQueueUsersFieldsUserWorkPosition) UnmarshalJSON(data []byte) error {
+func (v *ConfigListUsersFieldsUserWorkPosition) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ConfigListGetParamsParamsFilterQueueUsersFieldsUserWorkPosition(s)
+	*v = ConfigListUsersFieldsUserWorkPosition(s)
 	return nil
 }
 
-// ConfigListGetParamsParamsFilterQueueUsersFieldsUserAvatar is the USER_AVATAR
-// of imopenlines.config.list.get: the constants below are the documented
-// values; others are accepted too.
-type ConfigListGetParamsParamsFilterQueueUsersFieldsUserAvatar string
+// ConfigFilterQueueUsersFieldsUserAvatar is the USER_AVATAR of
+// imopenlines.config.list.get: the constants below are the documented values;
+// others are accepted too.
+type ConfigFilterQueueUsersFieldsUserAvatar string
 
-// The documented values of ConfigListGetParamsParamsFilterQueueUsersFieldsUserAvatar.
+// The documented values of ConfigFilterQueueUsersFieldsUserAvatar.
 const (
 	// link to avatar is set
-	ConfigListGetParamsParamsFilterQueueUsersFieldsUserAvatarString ConfigListGetParamsParamsFilterQueueUsersFieldsUserAvatar = "string"
+	ConfigFilterQueueUsersFieldsUserAvatarString ConfigFilterQueueUsersFieldsUserAvatar = "string"
 	// avatar is not set
-	ConfigListGetParamsParamsFilterQueueUsersFieldsUserAvatarNull ConfigListGetParamsParamsFilterQueueUsersFieldsUserAvatar = "null"
+	ConfigFilterQueueUsersFieldsUserAvatarNull ConfigFilterQueueUsersFieldsUserAvatar = "null"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ConfigListGetParamsParamsFilterQueueUsersFieldsUserAvatar) UnmarshalJSON(data []byte) error {
+func (v *ConfigFilterQueueUsersFieldsUserAvatar) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ConfigListGetParamsParamsFilterQueueUsersFieldsUserAvatar(s)
+	*v = ConfigFilterQueueUsersFieldsUserAvatar(s)
 	return nil
 }
 

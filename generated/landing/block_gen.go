@@ -1472,11 +1472,11 @@ func (v BlockGetmanifestResultAttrs) MarshalJSON() ([]byte, error) {
 // BlockGetmanifestResultAttrsBitrix24forms is the .bitrix24forms value of
 // landing.block.getmanifest.
 type BlockGetmanifestResultAttrsBitrix24forms struct {
-	Attribute b24.String                                      `json:"attribute"`
-	Hidden    b24.Bool                                        `json:"hidden"`
-	Items     []BlockGetmanifestResultAttrsBitrix24formsItems `json:"items"`
-	Name      b24.String                                      `json:"name"`
-	Type      b24.String                                      `json:"type"`
+	Attribute b24.String                           `json:"attribute"`
+	Hidden    b24.Bool                             `json:"hidden"`
+	Items     []BlockGetmanifestBitrix24formsItems `json:"items"`
+	Name      b24.String                           `json:"name"`
+	Type      b24.String                           `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1495,9 +1495,9 @@ func (v BlockGetmanifestResultAttrsBitrix24forms) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestResultAttrsBitrix24formsItems is the items value of
+// BlockGetmanifestBitrix24formsItems is the items value of
 // landing.block.getmanifest.
-type BlockGetmanifestResultAttrsBitrix24formsItems struct {
+type BlockGetmanifestBitrix24formsItems struct {
 	Name  b24.String `json:"name"`
 	Value b24.String `json:"value"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -1507,14 +1507,14 @@ type BlockGetmanifestResultAttrsBitrix24formsItems struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestResultAttrsBitrix24formsItems) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestResultAttrsBitrix24formsItems
+func (v *BlockGetmanifestBitrix24formsItems) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestBitrix24formsItems
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestResultAttrsBitrix24formsItems) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestResultAttrsBitrix24formsItems
+func (v BlockGetmanifestBitrix24formsItems) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestBitrix24formsItems
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1565,7 +1565,7 @@ func (v BlockGetmanifestResultStyleBlock) MarshalJSON() ([]byte, error) {
 // BlockGetmanifestResultStyleNodes is the nodes value of
 // landing.block.getmanifest.
 type BlockGetmanifestResultStyleNodes struct {
-	Bitrix24forms BlockGetmanifestResultStyleNodesBitrix24forms `json:".bitrix24forms"`
+	Bitrix24forms BlockGetmanifestNodesBitrix24forms `json:".bitrix24forms"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1584,9 +1584,9 @@ func (v BlockGetmanifestResultStyleNodes) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestResultStyleNodesBitrix24forms is the .bitrix24forms value of
+// BlockGetmanifestNodesBitrix24forms is the .bitrix24forms value of
 // landing.block.getmanifest.
-type BlockGetmanifestResultStyleNodesBitrix24forms struct {
+type BlockGetmanifestNodesBitrix24forms struct {
 	Type b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
@@ -1595,14 +1595,14 @@ type BlockGetmanifestResultStyleNodesBitrix24forms struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestResultStyleNodesBitrix24forms) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestResultStyleNodesBitrix24forms
+func (v *BlockGetmanifestNodesBitrix24forms) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestNodesBitrix24forms
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestResultStyleNodesBitrix24forms) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestResultStyleNodesBitrix24forms
+func (v BlockGetmanifestNodesBitrix24forms) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestNodesBitrix24forms
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1799,7 +1799,7 @@ func (v BlockGetmanifestfileResultBlock) MarshalJSON() ([]byte, error) {
 // BlockGetmanifestfileResultCards is the cards value of
 // landing.block.getmanifestfile.
 type BlockGetmanifestfileResultCards struct {
-	LandingBlockCardImg BlockGetmanifestfileCardsLandingBlockCardImg `json:".landing-block-card-img"`
+	LandingBlockCardImg BlockGetmanifestfileLandingBlockCardImg `json:".landing-block-card-img"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1818,9 +1818,9 @@ func (v BlockGetmanifestfileResultCards) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileCardsLandingBlockCardImg is the .landing-block-card-img
-// value of landing.block.getmanifestfile.
-type BlockGetmanifestfileCardsLandingBlockCardImg struct {
+// BlockGetmanifestfileLandingBlockCardImg is the .landing-block-card-img value
+// of landing.block.getmanifestfile.
+type BlockGetmanifestfileLandingBlockCardImg struct {
 	Name  b24.String   `json:"name"`
 	Label []b24.String `json:"label"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -1830,25 +1830,25 @@ type BlockGetmanifestfileCardsLandingBlockCardImg struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileCardsLandingBlockCardImg) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileCardsLandingBlockCardImg
+func (v *BlockGetmanifestfileLandingBlockCardImg) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestfileLandingBlockCardImg
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileCardsLandingBlockCardImg) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileCardsLandingBlockCardImg
+func (v BlockGetmanifestfileLandingBlockCardImg) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestfileLandingBlockCardImg
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // BlockGetmanifestfileResultNodes is the nodes value of
 // landing.block.getmanifestfile.
 type BlockGetmanifestfileResultNodes struct {
-	LandingBlockNodeSmallTitle BlockGetmanifestfileNodesLandingBlockNodeSmallTitle `json:".landing-block-node-small-title"`
-	LandingBlockNodeTitle      BlockGetmanifestfileNodesLandingBlockNodeTitle      `json:".landing-block-node-title"`
-	LandingBlockNodeText       BlockGetmanifestfileNodesLandingBlockNodeText       `json:".landing-block-node-text"`
-	LandingBlockNodeButton     BlockGetmanifestfileNodesLandingBlockNodeButton     `json:".landing-block-node-button"`
-	LandingBlockCardImg        BlockGetmanifestfileNodesLandingBlockCardImg        `json:".landing-block-card-img"`
+	LandingBlockNodeSmallTitle BlockNodesLandingNodeSmallTitle          `json:".landing-block-node-small-title"`
+	LandingBlockNodeTitle      BlockResultNodesLandingNodeTitle         `json:".landing-block-node-title"`
+	LandingBlockNodeText       BlockGetmanifestfileLandingBlockNodeText `json:".landing-block-node-text"`
+	LandingBlockNodeButton     BlockResultNodesLandingNodeButton        `json:".landing-block-node-button"`
+	LandingBlockCardImg        BlockResultNodesLandingCardImg           `json:".landing-block-card-img"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1867,9 +1867,9 @@ func (v BlockGetmanifestfileResultNodes) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileNodesLandingBlockNodeSmallTitle is the
-// .landing-block-node-small-title value of landing.block.getmanifestfile.
-type BlockGetmanifestfileNodesLandingBlockNodeSmallTitle struct {
+// BlockNodesLandingNodeSmallTitle is the .landing-block-node-small-title value
+// of landing.block.getmanifestfile.
+type BlockNodesLandingNodeSmallTitle struct {
 	Name b24.String `json:"name"`
 	Type b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -1879,116 +1879,116 @@ type BlockGetmanifestfileNodesLandingBlockNodeSmallTitle struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileNodesLandingBlockNodeSmallTitle) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileNodesLandingBlockNodeSmallTitle
+func (v *BlockNodesLandingNodeSmallTitle) UnmarshalJSON(data []byte) error {
+	type plain BlockNodesLandingNodeSmallTitle
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileNodesLandingBlockNodeSmallTitle) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileNodesLandingBlockNodeSmallTitle
+func (v BlockNodesLandingNodeSmallTitle) MarshalJSON() ([]byte, error) {
+	type plain BlockNodesLandingNodeSmallTitle
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileNodesLandingBlockNodeTitle is the
-// .landing-block-node-title value of landing.block.getmanifestfile.
-type BlockGetmanifestfileNodesLandingBlockNodeTitle struct {
-	Name b24.String `json:"name"`
-	Type b24.String `json:"type"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileNodesLandingBlockNodeTitle) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileNodesLandingBlockNodeTitle
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileNodesLandingBlockNodeTitle) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileNodesLandingBlockNodeTitle
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlockGetmanifestfileNodesLandingBlockNodeText is the
-// .landing-block-node-text value of landing.block.getmanifestfile.
-type BlockGetmanifestfileNodesLandingBlockNodeText struct {
-	Name b24.String `json:"name"`
-	Type b24.String `json:"type"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileNodesLandingBlockNodeText) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileNodesLandingBlockNodeText
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileNodesLandingBlockNodeText) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileNodesLandingBlockNodeText
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlockGetmanifestfileNodesLandingBlockNodeButton is the
-// .landing-block-node-button value of landing.block.getmanifestfile.
-type BlockGetmanifestfileNodesLandingBlockNodeButton struct {
-	Name b24.String `json:"name"`
-	Type b24.String `json:"type"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileNodesLandingBlockNodeButton) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileNodesLandingBlockNodeButton
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileNodesLandingBlockNodeButton) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileNodesLandingBlockNodeButton
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlockGetmanifestfileNodesLandingBlockCardImg is the .landing-block-card-img
-// value of landing.block.getmanifestfile.
-type BlockGetmanifestfileNodesLandingBlockCardImg struct {
-	Name              b24.String                        `json:"name"`
-	Type              b24.String                        `json:"type"`
-	Dimensions        BlockGetmanifestfileImgDimensions `json:"dimensions"`
-	AllowInlineEdit   b24.Bool                          `json:"allowInlineEdit"`
-	UseInDesigner     b24.Bool                          `json:"useInDesigner"`
-	Create2xByDefault b24.Bool                          `json:"create2xByDefault"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileNodesLandingBlockCardImg) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileNodesLandingBlockCardImg
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileNodesLandingBlockCardImg) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileNodesLandingBlockCardImg
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlockGetmanifestfileImgDimensions is the dimensions value of
+// BlockResultNodesLandingNodeTitle is the .landing-block-node-title value of
 // landing.block.getmanifestfile.
-type BlockGetmanifestfileImgDimensions struct {
+type BlockResultNodesLandingNodeTitle struct {
+	Name b24.String `json:"name"`
+	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *BlockResultNodesLandingNodeTitle) UnmarshalJSON(data []byte) error {
+	type plain BlockResultNodesLandingNodeTitle
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v BlockResultNodesLandingNodeTitle) MarshalJSON() ([]byte, error) {
+	type plain BlockResultNodesLandingNodeTitle
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// BlockGetmanifestfileLandingBlockNodeText is the .landing-block-node-text
+// value of landing.block.getmanifestfile.
+type BlockGetmanifestfileLandingBlockNodeText struct {
+	Name b24.String `json:"name"`
+	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *BlockGetmanifestfileLandingBlockNodeText) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestfileLandingBlockNodeText
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v BlockGetmanifestfileLandingBlockNodeText) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestfileLandingBlockNodeText
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// BlockResultNodesLandingNodeButton is the .landing-block-node-button value of
+// landing.block.getmanifestfile.
+type BlockResultNodesLandingNodeButton struct {
+	Name b24.String `json:"name"`
+	Type b24.String `json:"type"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *BlockResultNodesLandingNodeButton) UnmarshalJSON(data []byte) error {
+	type plain BlockResultNodesLandingNodeButton
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v BlockResultNodesLandingNodeButton) MarshalJSON() ([]byte, error) {
+	type plain BlockResultNodesLandingNodeButton
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// BlockResultNodesLandingCardImg is the .landing-block-card-img value of
+// landing.block.getmanifestfile.
+type BlockResultNodesLandingCardImg struct {
+	Name              b24.String                               `json:"name"`
+	Type              b24.String                               `json:"type"`
+	Dimensions        BlockResultNodesLandingCardImgDimensions `json:"dimensions"`
+	AllowInlineEdit   b24.Bool                                 `json:"allowInlineEdit"`
+	UseInDesigner     b24.Bool                                 `json:"useInDesigner"`
+	Create2xByDefault b24.Bool                                 `json:"create2xByDefault"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *BlockResultNodesLandingCardImg) UnmarshalJSON(data []byte) error {
+	type plain BlockResultNodesLandingCardImg
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v BlockResultNodesLandingCardImg) MarshalJSON() ([]byte, error) {
+	type plain BlockResultNodesLandingCardImg
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// BlockResultNodesLandingCardImgDimensions is the dimensions value of
+// landing.block.getmanifestfile.
+type BlockResultNodesLandingCardImgDimensions struct {
 	Width  b24.Int `json:"width"`
 	Height b24.Int `json:"height"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -1998,14 +1998,14 @@ type BlockGetmanifestfileImgDimensions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileImgDimensions) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileImgDimensions
+func (v *BlockResultNodesLandingCardImgDimensions) UnmarshalJSON(data []byte) error {
+	type plain BlockResultNodesLandingCardImgDimensions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileImgDimensions) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileImgDimensions
+func (v BlockResultNodesLandingCardImgDimensions) MarshalJSON() ([]byte, error) {
+	type plain BlockResultNodesLandingCardImgDimensions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2035,8 +2035,8 @@ func (v BlockGetmanifestfileResultStyle) MarshalJSON() ([]byte, error) {
 // BlockGetmanifestfileResultStyleBlock is the block value of
 // landing.block.getmanifestfile.
 type BlockGetmanifestfileResultStyleBlock struct {
-	Type       []b24.String                                   `json:"type"`
-	Additional BlockGetmanifestfileResultStyleBlockAdditional `json:"additional"`
+	Type       []b24.String                        `json:"type"`
+	Additional BlockGetmanifestfileBlockAdditional `json:"additional"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2055,9 +2055,9 @@ func (v BlockGetmanifestfileResultStyleBlock) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultStyleBlockAdditional is the additional value of
+// BlockGetmanifestfileBlockAdditional is the additional value of
 // landing.block.getmanifestfile.
-type BlockGetmanifestfileResultStyleBlockAdditional struct {
+type BlockGetmanifestfileBlockAdditional struct {
 	Name      b24.String   `json:"name"`
 	AttrsType []b24.String `json:"attrsType"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2067,26 +2067,26 @@ type BlockGetmanifestfileResultStyleBlockAdditional struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultStyleBlockAdditional) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultStyleBlockAdditional
+func (v *BlockGetmanifestfileBlockAdditional) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestfileBlockAdditional
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultStyleBlockAdditional) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultStyleBlockAdditional
+func (v BlockGetmanifestfileBlockAdditional) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestfileBlockAdditional
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // BlockGetmanifestfileResultStyleNodes is the nodes value of
 // landing.block.getmanifestfile.
 type BlockGetmanifestfileResultStyleNodes struct {
-	LandingBlockNodeTextContainer BlockGetmanifestfileNodesLandingBlockNodeTextContainer         `json:".landing-block-node-text-container"`
-	LandingBlockNodeSmallTitle    BlockGetmanifestfileResultStyleNodesLandingBlockNodeSmallTitle `json:".landing-block-node-small-title"`
-	LandingBlockNodeTitle         BlockGetmanifestfileResultStyleNodesLandingBlockNodeTitle      `json:".landing-block-node-title"`
-	LandingBlockNodeText          BlockGetmanifestfileResultStyleNodesLandingBlockNodeText       `json:".landing-block-node-text"`
-	LandingBlockNodeButton        BlockGetmanifestfileResultStyleNodesLandingBlockNodeButton     `json:".landing-block-node-button"`
-	LandingBlockCardImg           BlockGetmanifestfileResultStyleNodesLandingBlockCardImg        `json:".landing-block-card-img"`
+	LandingBlockNodeTextContainer BlockNodesLandingNodeTextContainer  `json:".landing-block-node-text-container"`
+	LandingBlockNodeSmallTitle    BlockGetmanifestfileNodeSmallTitle  `json:".landing-block-node-small-title"`
+	LandingBlockNodeTitle         BlockStyleNodesLandingNodeTitle     `json:".landing-block-node-title"`
+	LandingBlockNodeText          BlockStyleNodesLandingNodeText      `json:".landing-block-node-text"`
+	LandingBlockNodeButton        BlockStyleNodesLandingNodeButton    `json:".landing-block-node-button"`
+	LandingBlockCardImg           BlockResultStyleNodesLandingCardImg `json:".landing-block-card-img"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2105,9 +2105,9 @@ func (v BlockGetmanifestfileResultStyleNodes) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileNodesLandingBlockNodeTextContainer is the
-// .landing-block-node-text-container value of landing.block.getmanifestfile.
-type BlockGetmanifestfileNodesLandingBlockNodeTextContainer struct {
+// BlockNodesLandingNodeTextContainer is the .landing-block-node-text-container
+// value of landing.block.getmanifestfile.
+type BlockNodesLandingNodeTextContainer struct {
 	Title b24.String   `json:"title"`
 	Type  []b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2117,20 +2117,20 @@ type BlockGetmanifestfileNodesLandingBlockNodeTextContainer struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileNodesLandingBlockNodeTextContainer) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileNodesLandingBlockNodeTextContainer
+func (v *BlockNodesLandingNodeTextContainer) UnmarshalJSON(data []byte) error {
+	type plain BlockNodesLandingNodeTextContainer
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileNodesLandingBlockNodeTextContainer) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileNodesLandingBlockNodeTextContainer
+func (v BlockNodesLandingNodeTextContainer) MarshalJSON() ([]byte, error) {
+	type plain BlockNodesLandingNodeTextContainer
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultStyleNodesLandingBlockNodeSmallTitle is the
-// .landing-block-node-small-title value of landing.block.getmanifestfile.
-type BlockGetmanifestfileResultStyleNodesLandingBlockNodeSmallTitle struct {
+// BlockGetmanifestfileNodeSmallTitle is the .landing-block-node-small-title
+// value of landing.block.getmanifestfile.
+type BlockGetmanifestfileNodeSmallTitle struct {
 	Title b24.String   `json:"title"`
 	Type  []b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2140,20 +2140,20 @@ type BlockGetmanifestfileResultStyleNodesLandingBlockNodeSmallTitle struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultStyleNodesLandingBlockNodeSmallTitle) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultStyleNodesLandingBlockNodeSmallTitle
+func (v *BlockGetmanifestfileNodeSmallTitle) UnmarshalJSON(data []byte) error {
+	type plain BlockGetmanifestfileNodeSmallTitle
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultStyleNodesLandingBlockNodeSmallTitle) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultStyleNodesLandingBlockNodeSmallTitle
+func (v BlockGetmanifestfileNodeSmallTitle) MarshalJSON() ([]byte, error) {
+	type plain BlockGetmanifestfileNodeSmallTitle
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultStyleNodesLandingBlockNodeTitle is the
-// .landing-block-node-title value of landing.block.getmanifestfile.
-type BlockGetmanifestfileResultStyleNodesLandingBlockNodeTitle struct {
+// BlockStyleNodesLandingNodeTitle is the .landing-block-node-title value of
+// landing.block.getmanifestfile.
+type BlockStyleNodesLandingNodeTitle struct {
 	Title b24.String   `json:"title"`
 	Type  []b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2163,20 +2163,20 @@ type BlockGetmanifestfileResultStyleNodesLandingBlockNodeTitle struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultStyleNodesLandingBlockNodeTitle) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultStyleNodesLandingBlockNodeTitle
+func (v *BlockStyleNodesLandingNodeTitle) UnmarshalJSON(data []byte) error {
+	type plain BlockStyleNodesLandingNodeTitle
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultStyleNodesLandingBlockNodeTitle) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultStyleNodesLandingBlockNodeTitle
+func (v BlockStyleNodesLandingNodeTitle) MarshalJSON() ([]byte, error) {
+	type plain BlockStyleNodesLandingNodeTitle
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultStyleNodesLandingBlockNodeText is the
-// .landing-block-node-text value of landing.block.getmanifestfile.
-type BlockGetmanifestfileResultStyleNodesLandingBlockNodeText struct {
+// BlockStyleNodesLandingNodeText is the .landing-block-node-text value of
+// landing.block.getmanifestfile.
+type BlockStyleNodesLandingNodeText struct {
 	Title b24.String `json:"title"`
 	Type  b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2186,20 +2186,20 @@ type BlockGetmanifestfileResultStyleNodesLandingBlockNodeText struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultStyleNodesLandingBlockNodeText) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultStyleNodesLandingBlockNodeText
+func (v *BlockStyleNodesLandingNodeText) UnmarshalJSON(data []byte) error {
+	type plain BlockStyleNodesLandingNodeText
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultStyleNodesLandingBlockNodeText) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultStyleNodesLandingBlockNodeText
+func (v BlockStyleNodesLandingNodeText) MarshalJSON() ([]byte, error) {
+	type plain BlockStyleNodesLandingNodeText
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultStyleNodesLandingBlockNodeButton is the
-// .landing-block-node-button value of landing.block.getmanifestfile.
-type BlockGetmanifestfileResultStyleNodesLandingBlockNodeButton struct {
+// BlockStyleNodesLandingNodeButton is the .landing-block-node-button value of
+// landing.block.getmanifestfile.
+type BlockStyleNodesLandingNodeButton struct {
 	Title b24.String `json:"title"`
 	Type  b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2209,20 +2209,20 @@ type BlockGetmanifestfileResultStyleNodesLandingBlockNodeButton struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultStyleNodesLandingBlockNodeButton) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultStyleNodesLandingBlockNodeButton
+func (v *BlockStyleNodesLandingNodeButton) UnmarshalJSON(data []byte) error {
+	type plain BlockStyleNodesLandingNodeButton
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultStyleNodesLandingBlockNodeButton) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultStyleNodesLandingBlockNodeButton
+func (v BlockStyleNodesLandingNodeButton) MarshalJSON() ([]byte, error) {
+	type plain BlockStyleNodesLandingNodeButton
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BlockGetmanifestfileResultStyleNodesLandingBlockCardImg is the
-// .landing-block-card-img value of landing.block.getmanifestfile.
-type BlockGetmanifestfileResultStyleNodesLandingBlockCardImg struct {
+// BlockResultStyleNodesLandingCardImg is the .landing-block-card-img value of
+// landing.block.getmanifestfile.
+type BlockResultStyleNodesLandingCardImg struct {
 	Name b24.String   `json:"name"`
 	Type []b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -2232,14 +2232,14 @@ type BlockGetmanifestfileResultStyleNodesLandingBlockCardImg struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockGetmanifestfileResultStyleNodesLandingBlockCardImg) UnmarshalJSON(data []byte) error {
-	type plain BlockGetmanifestfileResultStyleNodesLandingBlockCardImg
+func (v *BlockResultStyleNodesLandingCardImg) UnmarshalJSON(data []byte) error {
+	type plain BlockResultStyleNodesLandingCardImg
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockGetmanifestfileResultStyleNodesLandingBlockCardImg) MarshalJSON() ([]byte, error) {
-	type plain BlockGetmanifestfileResultStyleNodesLandingBlockCardImg
+func (v BlockResultStyleNodesLandingCardImg) MarshalJSON() ([]byte, error) {
+	type plain BlockResultStyleNodesLandingCardImg
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

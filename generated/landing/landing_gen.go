@@ -456,7 +456,7 @@ type LandingAddByTemplateParamsFields struct {
 	//
 	// In PREPARE_BLOCKS_DATA, first specify the block code from the page template,
 	// and inside - parameters for this block (detailed description)
-	PrepareBlocksData *LandingAddByTemplateFieldsPrepareBlocksData `json:"PREPARE_BLOCKS_DATA,omitzero"`
+	PrepareBlocksData *LandingAddByTemplatePrepareBlocksData `json:"PREPARE_BLOCKS_DATA,omitzero"`
 	// Flag for adding the created page to the site menu. Supported values are Y
 	// and N.
 	//
@@ -485,9 +485,9 @@ func (v LandingAddByTemplateParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// LandingAddByTemplateFieldsPrepareBlocksData is the PREPARE_BLOCKS_DATA value
-// of landing.landing.addByTemplate.
-type LandingAddByTemplateFieldsPrepareBlocksData struct {
+// LandingAddByTemplatePrepareBlocksData is the PREPARE_BLOCKS_DATA value of
+// landing.landing.addByTemplate.
+type LandingAddByTemplatePrepareBlocksData struct {
 	// What needs to be done with the block. The value changeComponentParams is
 	// supported
 	Action b24.Opt[string] `json:"ACTION,omitzero"`
@@ -502,14 +502,14 @@ type LandingAddByTemplateFieldsPrepareBlocksData struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LandingAddByTemplateFieldsPrepareBlocksData) UnmarshalJSON(data []byte) error {
-	type plain LandingAddByTemplateFieldsPrepareBlocksData
+func (v *LandingAddByTemplatePrepareBlocksData) UnmarshalJSON(data []byte) error {
+	type plain LandingAddByTemplatePrepareBlocksData
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v LandingAddByTemplateFieldsPrepareBlocksData) MarshalJSON() ([]byte, error) {
-	type plain LandingAddByTemplateFieldsPrepareBlocksData
+func (v LandingAddByTemplatePrepareBlocksData) MarshalJSON() ([]byte, error) {
+	type plain LandingAddByTemplatePrepareBlocksData
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1996,11 +1996,11 @@ func (v LandingMoveblockResultContent) MarshalJSON() ([]byte, error) {
 // LandingMoveblockResultContentManifest is the manifest value of
 // landing.landing.moveblock.
 type LandingMoveblockResultContentManifest struct {
-	Block     LandingMoveblockResultContentManifestBlock `json:"block"`
-	Code      b24.String                                 `json:"code"`
-	Namespace b24.String                                 `json:"namespace"`
-	Preview   b24.String                                 `json:"preview"`
-	Timestamp b24.Number                                 `json:"timestamp"`
+	Block     LandingMoveblockManifestBlock `json:"block"`
+	Code      b24.String                    `json:"code"`
+	Namespace b24.String                    `json:"namespace"`
+	Preview   b24.String                    `json:"preview"`
+	Timestamp b24.Number                    `json:"timestamp"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2019,9 +2019,9 @@ func (v LandingMoveblockResultContentManifest) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// LandingMoveblockResultContentManifestBlock is the block value of
+// LandingMoveblockManifestBlock is the block value of
 // landing.landing.moveblock.
-type LandingMoveblockResultContentManifestBlock struct {
+type LandingMoveblockManifestBlock struct {
 	Name    b24.String   `json:"name"`
 	Section []b24.String `json:"section"`
 	Type    []b24.String `json:"type"`
@@ -2032,14 +2032,14 @@ type LandingMoveblockResultContentManifestBlock struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LandingMoveblockResultContentManifestBlock) UnmarshalJSON(data []byte) error {
-	type plain LandingMoveblockResultContentManifestBlock
+func (v *LandingMoveblockManifestBlock) UnmarshalJSON(data []byte) error {
+	type plain LandingMoveblockManifestBlock
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v LandingMoveblockResultContentManifestBlock) MarshalJSON() ([]byte, error) {
-	type plain LandingMoveblockResultContentManifestBlock
+func (v LandingMoveblockManifestBlock) MarshalJSON() ([]byte, error) {
+	type plain LandingMoveblockManifestBlock
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -465,9 +465,9 @@ func (v RepowidgetGetlistItemManifest) MarshalJSON() ([]byte, error) {
 // RepowidgetGetlistItemManifestBlock is the block value of
 // landing.repowidget.getlist.
 type RepowidgetGetlistItemManifestBlock struct {
-	Subtype       []b24.String                                    `json:"subtype"`
-	SubtypeParams RepowidgetGetlistItemManifestBlockSubtypeParams `json:"subtype_params"`
-	Type          []b24.String                                    `json:"type"`
+	Subtype       []b24.String                        `json:"subtype"`
+	SubtypeParams RepowidgetGetlistBlockSubtypeParams `json:"subtype_params"`
+	Type          []b24.String                        `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -486,9 +486,9 @@ func (v RepowidgetGetlistItemManifestBlock) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RepowidgetGetlistItemManifestBlockSubtypeParams is the subtype_params value
-// of landing.repowidget.getlist.
-type RepowidgetGetlistItemManifestBlockSubtypeParams struct {
+// RepowidgetGetlistBlockSubtypeParams is the subtype_params value of
+// landing.repowidget.getlist.
+type RepowidgetGetlistBlockSubtypeParams struct {
 	DemoData RepowidgetGetlistParamsDemoData `json:"demoData"`
 	Handler  b24.String                      `json:"handler"`
 	Lang     json.RawMessage                 `json:"lang"`
@@ -501,14 +501,14 @@ type RepowidgetGetlistItemManifestBlockSubtypeParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RepowidgetGetlistItemManifestBlockSubtypeParams) UnmarshalJSON(data []byte) error {
-	type plain RepowidgetGetlistItemManifestBlockSubtypeParams
+func (v *RepowidgetGetlistBlockSubtypeParams) UnmarshalJSON(data []byte) error {
+	type plain RepowidgetGetlistBlockSubtypeParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RepowidgetGetlistItemManifestBlockSubtypeParams) MarshalJSON() ([]byte, error) {
-	type plain RepowidgetGetlistItemManifestBlockSubtypeParams
+func (v RepowidgetGetlistBlockSubtypeParams) MarshalJSON() ([]byte, error) {
+	type plain RepowidgetGetlistBlockSubtypeParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -676,7 +676,7 @@ type RepowidgetRegisterParamsFields struct {
 	Sections RepowidgetRegisterParamsFieldsSections `json:"SECTIONS"`
 	// Parameters for the Vue templater. Without them, the method returns the
 	// REQUIRED_FIELD_NO_EXISTS error. Required.
-	WidgetParams RepowidgetRegisterParamsFieldsWidgetParams `json:"WIDGET_PARAMS"`
+	WidgetParams RepowidgetRegisterFieldsWidgetParams `json:"WIDGET_PARAMS"`
 	// Widget activity. Accepts values:
 	//
 	//   - Y - widget is active and available
@@ -701,9 +701,9 @@ func (v RepowidgetRegisterParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RepowidgetRegisterParamsFieldsWidgetParams is the WIDGET_PARAMS value of
+// RepowidgetRegisterFieldsWidgetParams is the WIDGET_PARAMS value of
 // landing.repowidget.register.
-type RepowidgetRegisterParamsFieldsWidgetParams struct {
+type RepowidgetRegisterFieldsWidgetParams struct {
 	// Selector for the root element in the markup that will be turned into a Vue
 	// component. The root element must be the only element in the passed template;
 	// all other markup will be cleared. Required.
@@ -737,14 +737,14 @@ type RepowidgetRegisterParamsFieldsWidgetParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RepowidgetRegisterParamsFieldsWidgetParams) UnmarshalJSON(data []byte) error {
-	type plain RepowidgetRegisterParamsFieldsWidgetParams
+func (v *RepowidgetRegisterFieldsWidgetParams) UnmarshalJSON(data []byte) error {
+	type plain RepowidgetRegisterFieldsWidgetParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RepowidgetRegisterParamsFieldsWidgetParams) MarshalJSON() ([]byte, error) {
-	type plain RepowidgetRegisterParamsFieldsWidgetParams
+func (v RepowidgetRegisterFieldsWidgetParams) MarshalJSON() ([]byte, error) {
+	type plain RepowidgetRegisterFieldsWidgetParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -743,20 +743,20 @@ func (v SiteFullExportResultItems) MarshalJSON() ([]byte, error) {
 // SiteFullExportResultItemsMyfirstsite2026 is the myfirstsite2026 value of
 // landing.site.fullExport.
 type SiteFullExportResultItemsMyfirstsite2026 struct {
-	Code        b24.String                                     `json:"code"`
-	Description b24.String                                     `json:"description"`
-	Fields      SiteFullExportResultItemsMyfirstsite2026Fields `json:"fields"`
-	Items       SiteFullExportResultItemsMyfirstsite2026Items  `json:"items"`
-	Layout      json.RawMessage                                `json:"layout"`
-	Name        b24.String                                     `json:"name"`
-	OldID       b24.String                                     `json:"old_id"`
-	Preview     b24.String                                     `json:"preview"`
-	Preview2x   b24.String                                     `json:"preview2x"`
-	Preview3x   b24.String                                     `json:"preview3x"`
-	PreviewURL  b24.String                                     `json:"preview_url"`
-	ShowInList  b24.Bool                                       `json:"show_in_list"`
-	Type        b24.String                                     `json:"type"`
-	Version     b24.Number                                     `json:"version"`
+	Code        b24.String                          `json:"code"`
+	Description b24.String                          `json:"description"`
+	Fields      SiteFullExportMyfirstsite2026Fields `json:"fields"`
+	Items       SiteFullExportMyfirstsite2026Items  `json:"items"`
+	Layout      json.RawMessage                     `json:"layout"`
+	Name        b24.String                          `json:"name"`
+	OldID       b24.String                          `json:"old_id"`
+	Preview     b24.String                          `json:"preview"`
+	Preview2x   b24.String                          `json:"preview2x"`
+	Preview3x   b24.String                          `json:"preview3x"`
+	PreviewURL  b24.String                          `json:"preview_url"`
+	ShowInList  b24.Bool                            `json:"show_in_list"`
+	Type        b24.String                          `json:"type"`
+	Version     b24.Number                          `json:"version"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -775,9 +775,9 @@ func (v SiteFullExportResultItemsMyfirstsite2026) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsMyfirstsite2026Fields is the fields value of
+// SiteFullExportMyfirstsite2026Fields is the fields value of
 // landing.site.fullExport.
-type SiteFullExportResultItemsMyfirstsite2026Fields struct {
+type SiteFullExportMyfirstsite2026Fields struct {
 	AdditionalFields SiteFullExportFieldsAdditionalFields `json:"ADDITIONAL_FIELDS"`
 	Rule             json.RawMessage                      `json:"RULE"`
 	Title            b24.String                           `json:"TITLE"`
@@ -788,14 +788,14 @@ type SiteFullExportResultItemsMyfirstsite2026Fields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsMyfirstsite2026Fields) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsMyfirstsite2026Fields
+func (v *SiteFullExportMyfirstsite2026Fields) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportMyfirstsite2026Fields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsMyfirstsite2026Fields) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsMyfirstsite2026Fields
+func (v SiteFullExportMyfirstsite2026Fields) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportMyfirstsite2026Fields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -823,9 +823,9 @@ func (v SiteFullExportFieldsAdditionalFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsMyfirstsite2026Items is the items value of
+// SiteFullExportMyfirstsite2026Items is the items value of
 // landing.site.fullExport.
-type SiteFullExportResultItemsMyfirstsite2026Items struct {
+type SiteFullExportMyfirstsite2026Items struct {
 	Block28175 SiteFullExportItemsBlock28175 `json:"#block28175"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
@@ -834,14 +834,14 @@ type SiteFullExportResultItemsMyfirstsite2026Items struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsMyfirstsite2026Items) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsMyfirstsite2026Items
+func (v *SiteFullExportMyfirstsite2026Items) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportMyfirstsite2026Items
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsMyfirstsite2026Items) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsMyfirstsite2026Items
+func (v SiteFullExportMyfirstsite2026Items) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportMyfirstsite2026Items
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -876,7 +876,7 @@ func (v SiteFullExportItemsBlock28175) MarshalJSON() ([]byte, error) {
 // SiteFullExportItemsBlock28175Attrs is the attrs value of
 // landing.site.fullExport.
 type SiteFullExportItemsBlock28175Attrs struct {
-	NavbarCollapse []SiteFullExportItemsBlock28175AttrsNavbarCollapse `json:".navbar-collapse"`
+	NavbarCollapse []SiteFullExportAttrsNavbarCollapse `json:".navbar-collapse"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -895,9 +895,9 @@ func (v SiteFullExportItemsBlock28175Attrs) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportItemsBlock28175AttrsNavbarCollapse is the .navbar-collapse
-// value of landing.site.fullExport.
-type SiteFullExportItemsBlock28175AttrsNavbarCollapse struct {
+// SiteFullExportAttrsNavbarCollapse is the .navbar-collapse value of
+// landing.site.fullExport.
+type SiteFullExportAttrsNavbarCollapse struct {
 	ID b24.String `json:"id"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
@@ -906,21 +906,21 @@ type SiteFullExportItemsBlock28175AttrsNavbarCollapse struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportItemsBlock28175AttrsNavbarCollapse) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportItemsBlock28175AttrsNavbarCollapse
+func (v *SiteFullExportAttrsNavbarCollapse) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportAttrsNavbarCollapse
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportItemsBlock28175AttrsNavbarCollapse) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportItemsBlock28175AttrsNavbarCollapse
+func (v SiteFullExportAttrsNavbarCollapse) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportAttrsNavbarCollapse
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // SiteFullExportItemsBlock28175Nodes is the nodes value of
 // landing.site.fullExport.
 type SiteFullExportItemsBlock28175Nodes struct {
-	LandingBlockNodeMenuListItemLink []SiteFullExportNodesLandingBlockNodeMenuListItemLink `json:".landing-block-node-menu-list-item-link"`
+	LandingBlockNodeMenuListItemLink []SiteLandingBlockNodeMenuListItemLink `json:".landing-block-node-menu-list-item-link"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -939,9 +939,9 @@ func (v SiteFullExportItemsBlock28175Nodes) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportNodesLandingBlockNodeMenuListItemLink is the
+// SiteLandingBlockNodeMenuListItemLink is the
 // .landing-block-node-menu-list-item-link value of landing.site.fullExport.
-type SiteFullExportNodesLandingBlockNodeMenuListItemLink struct {
+type SiteLandingBlockNodeMenuListItemLink struct {
 	Href   b24.String `json:"href"`
 	Target b24.String `json:"target"`
 	Text   b24.String `json:"text"`
@@ -952,14 +952,14 @@ type SiteFullExportNodesLandingBlockNodeMenuListItemLink struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportNodesLandingBlockNodeMenuListItemLink) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportNodesLandingBlockNodeMenuListItemLink
+func (v *SiteLandingBlockNodeMenuListItemLink) UnmarshalJSON(data []byte) error {
+	type plain SiteLandingBlockNodeMenuListItemLink
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportNodesLandingBlockNodeMenuListItemLink) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportNodesLandingBlockNodeMenuListItemLink
+func (v SiteLandingBlockNodeMenuListItemLink) MarshalJSON() ([]byte, error) {
+	type plain SiteLandingBlockNodeMenuListItemLink
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

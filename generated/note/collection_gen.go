@@ -795,7 +795,7 @@ type CollectionListParamsPagination struct {
 	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Next page cursor. Pass the nextCursor value from the previous response.
 	// Object structure description
-	AfterCursor *CollectionListParamsPaginationAfterCursor `json:"afterCursor,omitzero"`
+	AfterCursor *CollectionListPaginationAfterCursor `json:"afterCursor,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -812,9 +812,9 @@ func (v CollectionListParamsPagination) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CollectionListParamsPaginationAfterCursor is the afterCursor value of
+// CollectionListPaginationAfterCursor is the afterCursor value of
 // note.collection.list.
-type CollectionListParamsPaginationAfterCursor struct {
+type CollectionListPaginationAfterCursor struct {
 	// The position field value of the last knowledge base from the previous page.
 	//
 	// Required if afterCursor is specified. Required.
@@ -828,14 +828,14 @@ type CollectionListParamsPaginationAfterCursor struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CollectionListParamsPaginationAfterCursor) UnmarshalJSON(data []byte) error {
-	type plain CollectionListParamsPaginationAfterCursor
+func (v *CollectionListPaginationAfterCursor) UnmarshalJSON(data []byte) error {
+	type plain CollectionListPaginationAfterCursor
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CollectionListParamsPaginationAfterCursor) MarshalJSON() ([]byte, error) {
-	type plain CollectionListParamsPaginationAfterCursor
+func (v CollectionListPaginationAfterCursor) MarshalJSON() ([]byte, error) {
+	type plain CollectionListPaginationAfterCursor
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -1165,7 +1165,7 @@ type BasketitemUpdateCatalogProductParams struct {
 	// sale.basketitem.addCatalogProduct and sale.basketitem.list. Required.
 	ID b24.Int `json:"id"`
 	// Object with modifiable fields. Required.
-	Fields BasketitemUpdateCatalogProductParamsFields `json:"fields"`
+	Fields BasketitemUpdateCatalogProductFields `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1179,9 +1179,9 @@ func (p *BasketitemUpdateCatalogProductParams) validate() error {
 	return nil
 }
 
-// BasketitemUpdateCatalogProductParamsFields is the fields value of
+// BasketitemUpdateCatalogProductFields is the fields value of
 // sale.basketitem.updateCatalogProduct.
-type BasketitemUpdateCatalogProductParamsFields struct {
+type BasketitemUpdateCatalogProductFields struct {
 	// Position in the order item list
 	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Quantity of the product. Required.
@@ -1193,14 +1193,14 @@ type BasketitemUpdateCatalogProductParamsFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketitemUpdateCatalogProductParamsFields) UnmarshalJSON(data []byte) error {
-	type plain BasketitemUpdateCatalogProductParamsFields
+func (v *BasketitemUpdateCatalogProductFields) UnmarshalJSON(data []byte) error {
+	type plain BasketitemUpdateCatalogProductFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketitemUpdateCatalogProductParamsFields) MarshalJSON() ([]byte, error) {
-	type plain BasketitemUpdateCatalogProductParamsFields
+func (v BasketitemUpdateCatalogProductFields) MarshalJSON() ([]byte, error) {
+	type plain BasketitemUpdateCatalogProductFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -94,7 +94,7 @@ type BusinessValuePersonDomainAddParamsFields struct {
 	//   - E — legal person
 	//
 	// Required.
-	Domain BusinessValuePersonDomainAddParamsFieldsDomain `json:"domain"`
+	Domain BusinessValuePersonDomainAddFieldsDomain `json:"domain"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -156,26 +156,26 @@ func (v BusinessValuePersonDomainAddResult) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BusinessValuePersonDomainAddParamsFieldsDomain is the domain of
+// BusinessValuePersonDomainAddFieldsDomain is the domain of
 // sale.businessValuePersonDomain.add: the constants below are the documented
 // values; others are accepted too.
-type BusinessValuePersonDomainAddParamsFieldsDomain string
+type BusinessValuePersonDomainAddFieldsDomain string
 
-// The documented values of BusinessValuePersonDomainAddParamsFieldsDomain.
+// The documented values of BusinessValuePersonDomainAddFieldsDomain.
 const (
 	// natural person
-	BusinessValuePersonDomainAddParamsFieldsDomainI BusinessValuePersonDomainAddParamsFieldsDomain = "I"
+	BusinessValuePersonDomainAddFieldsDomainI BusinessValuePersonDomainAddFieldsDomain = "I"
 	// legal person
-	BusinessValuePersonDomainAddParamsFieldsDomainE BusinessValuePersonDomainAddParamsFieldsDomain = "E"
+	BusinessValuePersonDomainAddFieldsDomainE BusinessValuePersonDomainAddFieldsDomain = "E"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *BusinessValuePersonDomainAddParamsFieldsDomain) UnmarshalJSON(data []byte) error {
+func (v *BusinessValuePersonDomainAddFieldsDomain) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = BusinessValuePersonDomainAddParamsFieldsDomain(s)
+	*v = BusinessValuePersonDomainAddFieldsDomain(s)
 	return nil
 }
 
@@ -231,7 +231,7 @@ func BusinessValuePersonDomainDeleteByFilterCommand(p BusinessValuePersonDomainD
 type BusinessValuePersonDomainDeleteByFilterParams struct {
 	// Field values for deleting the correspondence with a natural or legal person.
 	// Required.
-	Fields BusinessValuePersonDomainDeleteByFilterParamsFields `json:"fields"`
+	Fields BusinessDomainDeleteByFilterParamsFields `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -251,9 +251,9 @@ func (p *BusinessValuePersonDomainDeleteByFilterParams) validate() error {
 	return nil
 }
 
-// BusinessValuePersonDomainDeleteByFilterParamsFields is the fields value of
+// BusinessDomainDeleteByFilterParamsFields is the fields value of
 // sale.businessValuePersonDomain.deleteByFilter.
-type BusinessValuePersonDomainDeleteByFilterParamsFields struct {
+type BusinessDomainDeleteByFilterParamsFields struct {
 	// ID of the payer type. Unique parameter.
 	//
 	// You can obtain the identifiers of payer types using the method
@@ -265,43 +265,43 @@ type BusinessValuePersonDomainDeleteByFilterParamsFields struct {
 	//   - E — legal entity
 	//
 	// Required.
-	Domain BusinessValuePersonDomainDeleteByFilterFieldsDomain `json:"domain"`
+	Domain BusinessDeleteByFilterParamsFieldsDomain `json:"domain"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BusinessValuePersonDomainDeleteByFilterParamsFields) UnmarshalJSON(data []byte) error {
-	type plain BusinessValuePersonDomainDeleteByFilterParamsFields
+func (v *BusinessDomainDeleteByFilterParamsFields) UnmarshalJSON(data []byte) error {
+	type plain BusinessDomainDeleteByFilterParamsFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v BusinessValuePersonDomainDeleteByFilterParamsFields) MarshalJSON() ([]byte, error) {
-	type plain BusinessValuePersonDomainDeleteByFilterParamsFields
+func (v BusinessDomainDeleteByFilterParamsFields) MarshalJSON() ([]byte, error) {
+	type plain BusinessDomainDeleteByFilterParamsFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BusinessValuePersonDomainDeleteByFilterFieldsDomain is the domain of
+// BusinessDeleteByFilterParamsFieldsDomain is the domain of
 // sale.businessValuePersonDomain.deleteByFilter: the constants below are the
 // documented values; others are accepted too.
-type BusinessValuePersonDomainDeleteByFilterFieldsDomain string
+type BusinessDeleteByFilterParamsFieldsDomain string
 
-// The documented values of BusinessValuePersonDomainDeleteByFilterFieldsDomain.
+// The documented values of BusinessDeleteByFilterParamsFieldsDomain.
 const (
 	// natural person
-	BusinessValuePersonDomainDeleteByFilterFieldsDomainI BusinessValuePersonDomainDeleteByFilterFieldsDomain = "I"
+	BusinessDeleteByFilterParamsFieldsDomainI BusinessDeleteByFilterParamsFieldsDomain = "I"
 	// legal entity
-	BusinessValuePersonDomainDeleteByFilterFieldsDomainE BusinessValuePersonDomainDeleteByFilterFieldsDomain = "E"
+	BusinessDeleteByFilterParamsFieldsDomainE BusinessDeleteByFilterParamsFieldsDomain = "E"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *BusinessValuePersonDomainDeleteByFilterFieldsDomain) UnmarshalJSON(data []byte) error {
+func (v *BusinessDeleteByFilterParamsFieldsDomain) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = BusinessValuePersonDomainDeleteByFilterFieldsDomain(s)
+	*v = BusinessDeleteByFilterParamsFieldsDomain(s)
 	return nil
 }
 

@@ -134,8 +134,8 @@ type CashboxAddParamsOfdSettings struct {
 	//
 	//   - Y — test mode
 	//   - N — working mode
-	OfdMode                  *CashboxAddParamsOfdSettingsOfdMode         `json:"OFD_MODE,omitzero"`
-	AdditionalSettingsForOfd *CashboxAddSettingsAdditionalSettingsForOfd `json:"Additional settings for OFD,omitzero"`
+	OfdMode                  *CashboxAddParamsOfdSettingsOfdMode `json:"OFD_MODE,omitzero"`
+	AdditionalSettingsForOfd *CashboxAddAdditionalSettingsForOfd `json:"Additional settings for OFD,omitzero"`
 	// Settings for the "Seller Information" section. The required parameter INN
 	// (string) — seller's INN is passed
 	SellerInfo                    map[string]any `json:"SELLER_INFO,omitzero"`
@@ -179,23 +179,23 @@ func (v CashboxAddParamsOfdSettingsOfdMode) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CashboxAddSettingsAdditionalSettingsForOfd is the Additional settings for
-// OFD value of sale.cashbox.add.
-type CashboxAddSettingsAdditionalSettingsForOfd struct {
+// CashboxAddAdditionalSettingsForOfd is the Additional settings for OFD value
+// of sale.cashbox.add.
+type CashboxAddAdditionalSettingsForOfd struct {
 	Ru any `json:"RU,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CashboxAddSettingsAdditionalSettingsForOfd) UnmarshalJSON(data []byte) error {
-	type plain CashboxAddSettingsAdditionalSettingsForOfd
+func (v *CashboxAddAdditionalSettingsForOfd) UnmarshalJSON(data []byte) error {
+	type plain CashboxAddAdditionalSettingsForOfd
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CashboxAddSettingsAdditionalSettingsForOfd) MarshalJSON() ([]byte, error) {
-	type plain CashboxAddSettingsAdditionalSettingsForOfd
+func (v CashboxAddAdditionalSettingsForOfd) MarshalJSON() ([]byte, error) {
+	type plain CashboxAddAdditionalSettingsForOfd
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -590,7 +590,7 @@ type CashboxHandlerAddParamsSettingsConfig struct {
 	//
 	// The key is the setting code, the value is the description of the setting.
 	// Required.
-	Items CashboxHandlerAddParamsSettingsConfigItems `json:"ITEMS"`
+	Items CashboxHandlerAddConfigItems `json:"ITEMS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -607,9 +607,8 @@ func (v CashboxHandlerAddParamsSettingsConfig) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CashboxHandlerAddParamsSettingsConfigItems is the ITEMS value of
-// sale.cashbox.handler.add.
-type CashboxHandlerAddParamsSettingsConfigItems struct {
+// CashboxHandlerAddConfigItems is the ITEMS value of sale.cashbox.handler.add.
+type CashboxHandlerAddConfigItems struct {
 	// Type of setting. Possible values:
 	//
 	//   - STRING — string
@@ -619,7 +618,7 @@ type CashboxHandlerAddParamsSettingsConfigItems struct {
 	//   - DATE — date
 	//
 	// Required.
-	Type CashboxHandlerAddParamsSettingsConfigItemsType `json:"TYPE"`
+	Type CashboxHandlerAddConfigItemsType `json:"TYPE"`
 	// Name of the setting. Required.
 	Label string `json:"LABEL"`
 	// Indicates whether the setting is required. Possible values:
@@ -669,43 +668,42 @@ type CashboxHandlerAddParamsSettingsConfigItems struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CashboxHandlerAddParamsSettingsConfigItems) UnmarshalJSON(data []byte) error {
-	type plain CashboxHandlerAddParamsSettingsConfigItems
+func (v *CashboxHandlerAddConfigItems) UnmarshalJSON(data []byte) error {
+	type plain CashboxHandlerAddConfigItems
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CashboxHandlerAddParamsSettingsConfigItems) MarshalJSON() ([]byte, error) {
-	type plain CashboxHandlerAddParamsSettingsConfigItems
+func (v CashboxHandlerAddConfigItems) MarshalJSON() ([]byte, error) {
+	type plain CashboxHandlerAddConfigItems
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CashboxHandlerAddParamsSettingsConfigItemsType is the TYPE of
-// sale.cashbox.handler.add: the constants below are the documented values;
-// others are accepted too.
-type CashboxHandlerAddParamsSettingsConfigItemsType string
+// CashboxHandlerAddConfigItemsType is the TYPE of sale.cashbox.handler.add:
+// the constants below are the documented values; others are accepted too.
+type CashboxHandlerAddConfigItemsType string
 
-// The documented values of CashboxHandlerAddParamsSettingsConfigItemsType.
+// The documented values of CashboxHandlerAddConfigItemsType.
 const (
 	// string
-	CashboxHandlerAddParamsSettingsConfigItemsTypeString CashboxHandlerAddParamsSettingsConfigItemsType = "STRING"
+	CashboxHandlerAddConfigItemsTypeString CashboxHandlerAddConfigItemsType = "STRING"
 	// floating point number
-	CashboxHandlerAddParamsSettingsConfigItemsTypeNumber CashboxHandlerAddParamsSettingsConfigItemsType = "NUMBER"
+	CashboxHandlerAddConfigItemsTypeNumber CashboxHandlerAddConfigItemsType = "NUMBER"
 	// string accepting values Y or N
-	CashboxHandlerAddParamsSettingsConfigItemsTypeYN CashboxHandlerAddParamsSettingsConfigItemsType = "Y/N"
+	CashboxHandlerAddConfigItemsTypeYN CashboxHandlerAddConfigItemsType = "Y/N"
 	// list of string values
-	CashboxHandlerAddParamsSettingsConfigItemsTypeEnum CashboxHandlerAddParamsSettingsConfigItemsType = "ENUM"
+	CashboxHandlerAddConfigItemsTypeEnum CashboxHandlerAddConfigItemsType = "ENUM"
 	// date
-	CashboxHandlerAddParamsSettingsConfigItemsTypeDate CashboxHandlerAddParamsSettingsConfigItemsType = "DATE"
+	CashboxHandlerAddConfigItemsTypeDate CashboxHandlerAddConfigItemsType = "DATE"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *CashboxHandlerAddParamsSettingsConfigItemsType) UnmarshalJSON(data []byte) error {
+func (v *CashboxHandlerAddConfigItemsType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = CashboxHandlerAddParamsSettingsConfigItemsType(s)
+	*v = CashboxHandlerAddConfigItemsType(s)
 	return nil
 }
 
@@ -1199,8 +1197,8 @@ type CashboxUpdateParamsFieldsOfdSettings struct {
 	//
 	//   - Y — test mode
 	//   - N — working mode
-	OfdMode                  map[string]any                                 `json:"OFD_MODE,omitzero"`
-	AdditionalSettingsForOfd *CashboxUpdateSettingsAdditionalSettingsForOfd `json:"Additional settings for OFD,omitzero"`
+	OfdMode                  map[string]any                         `json:"OFD_MODE,omitzero"`
+	AdditionalSettingsForOfd *CashboxUpdateAdditionalSettingsForOfd `json:"Additional settings for OFD,omitzero"`
 	// Settings for the "Seller Information" section. The required parameter INN
 	// (string) is passed — seller's INN
 	SellerInfo                    map[string]any `json:"SELLER_INFO,omitzero"`
@@ -1224,23 +1222,23 @@ func (v CashboxUpdateParamsFieldsOfdSettings) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CashboxUpdateSettingsAdditionalSettingsForOfd is the Additional settings for
-// OFD value of sale.cashbox.update.
-type CashboxUpdateSettingsAdditionalSettingsForOfd struct {
+// CashboxUpdateAdditionalSettingsForOfd is the Additional settings for OFD
+// value of sale.cashbox.update.
+type CashboxUpdateAdditionalSettingsForOfd struct {
 	Ru any `json:"RU,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CashboxUpdateSettingsAdditionalSettingsForOfd) UnmarshalJSON(data []byte) error {
-	type plain CashboxUpdateSettingsAdditionalSettingsForOfd
+func (v *CashboxUpdateAdditionalSettingsForOfd) UnmarshalJSON(data []byte) error {
+	type plain CashboxUpdateAdditionalSettingsForOfd
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CashboxUpdateSettingsAdditionalSettingsForOfd) MarshalJSON() ([]byte, error) {
-	type plain CashboxUpdateSettingsAdditionalSettingsForOfd
+func (v CashboxUpdateAdditionalSettingsForOfd) MarshalJSON() ([]byte, error) {
+	type plain CashboxUpdateAdditionalSettingsForOfd
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

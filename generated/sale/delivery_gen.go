@@ -1193,7 +1193,7 @@ type DeliveryHandlerAddParamsSettingsConfig struct {
 	//   - LOCATION — location
 	//
 	// Required.
-	Type DeliveryHandlerAddParamsSettingsConfigType `json:"TYPE"`
+	Type DeliveryHandlerAddConfigType `json:"TYPE"`
 	// Symbolic code of the setting. Required.
 	Code string `json:"CODE"`
 	// Name of the setting. Required.
@@ -1252,34 +1252,33 @@ func (v DeliveryHandlerAddParamsProfiles) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DeliveryHandlerAddParamsSettingsConfigType is the TYPE of
-// sale.delivery.handler.add: the constants below are the documented values;
-// others are accepted too.
-type DeliveryHandlerAddParamsSettingsConfigType string
+// DeliveryHandlerAddConfigType is the TYPE of sale.delivery.handler.add: the
+// constants below are the documented values; others are accepted too.
+type DeliveryHandlerAddConfigType string
 
-// The documented values of DeliveryHandlerAddParamsSettingsConfigType.
+// The documented values of DeliveryHandlerAddConfigType.
 const (
 	// string
-	DeliveryHandlerAddParamsSettingsConfigTypeString DeliveryHandlerAddParamsSettingsConfigType = "STRING"
+	DeliveryHandlerAddConfigTypeString DeliveryHandlerAddConfigType = "STRING"
 	// checkbox (yes / no)
-	DeliveryHandlerAddParamsSettingsConfigTypeYN DeliveryHandlerAddParamsSettingsConfigType = "Y/N"
+	DeliveryHandlerAddConfigTypeYN DeliveryHandlerAddConfigType = "Y/N"
 	// number
-	DeliveryHandlerAddParamsSettingsConfigTypeNumber DeliveryHandlerAddParamsSettingsConfigType = "NUMBER"
+	DeliveryHandlerAddConfigTypeNumber DeliveryHandlerAddConfigType = "NUMBER"
 	// list
-	DeliveryHandlerAddParamsSettingsConfigTypeEnum DeliveryHandlerAddParamsSettingsConfigType = "ENUM"
+	DeliveryHandlerAddConfigTypeEnum DeliveryHandlerAddConfigType = "ENUM"
 	// date
-	DeliveryHandlerAddParamsSettingsConfigTypeDate DeliveryHandlerAddParamsSettingsConfigType = "DATE"
+	DeliveryHandlerAddConfigTypeDate DeliveryHandlerAddConfigType = "DATE"
 	// location
-	DeliveryHandlerAddParamsSettingsConfigTypeLocation DeliveryHandlerAddParamsSettingsConfigType = "LOCATION"
+	DeliveryHandlerAddConfigTypeLocation DeliveryHandlerAddConfigType = "LOCATION"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DeliveryHandlerAddParamsSettingsConfigType) UnmarshalJSON(data []byte) error {
+func (v *DeliveryHandlerAddConfigType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = DeliveryHandlerAddParamsSettingsConfigType(s)
+	*v = DeliveryHandlerAddConfigType(s)
 	return nil
 }
 
@@ -1615,7 +1614,7 @@ type DeliveryHandlerUpdateParamsSettings struct {
 	HasCallbackTrackingSupport b24.Opt[b24.Bool] `json:"HAS_CALLBACK_TRACKING_SUPPORT,omitzero"`
 	// An array of objects with available settings for the delivery service created
 	// using this handler (detailed description provided below)
-	Config *DeliveryHandlerUpdateParamsSettingsConfig `json:"CONFIG,omitzero"`
+	Config *DeliveryHandlerUpdateSettingsConfig `json:"CONFIG,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1632,9 +1631,9 @@ func (v DeliveryHandlerUpdateParamsSettings) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DeliveryHandlerUpdateParamsSettingsConfig is the CONFIG value of
+// DeliveryHandlerUpdateSettingsConfig is the CONFIG value of
 // sale.delivery.handler.update.
-type DeliveryHandlerUpdateParamsSettingsConfig struct {
+type DeliveryHandlerUpdateSettingsConfig struct {
 	// Type of the setting field Possible values:
 	//
 	//   - STRING — string
@@ -1645,7 +1644,7 @@ type DeliveryHandlerUpdateParamsSettingsConfig struct {
 	//   - LOCATION — location
 	//
 	// Required.
-	Type DeliveryHandlerUpdateParamsSettingsConfigType `json:"TYPE"`
+	Type DeliveryHandlerUpdateSettingsConfigType `json:"TYPE"`
 	// Symbolic code of the setting. Required.
 	Code string `json:"CODE"`
 	// Name of the setting. Required.
@@ -1668,14 +1667,14 @@ type DeliveryHandlerUpdateParamsSettingsConfig struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DeliveryHandlerUpdateParamsSettingsConfig) UnmarshalJSON(data []byte) error {
-	type plain DeliveryHandlerUpdateParamsSettingsConfig
+func (v *DeliveryHandlerUpdateSettingsConfig) UnmarshalJSON(data []byte) error {
+	type plain DeliveryHandlerUpdateSettingsConfig
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DeliveryHandlerUpdateParamsSettingsConfig) MarshalJSON() ([]byte, error) {
-	type plain DeliveryHandlerUpdateParamsSettingsConfig
+func (v DeliveryHandlerUpdateSettingsConfig) MarshalJSON() ([]byte, error) {
+	type plain DeliveryHandlerUpdateSettingsConfig
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1704,34 +1703,34 @@ func (v DeliveryHandlerUpdateParamsProfiles) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DeliveryHandlerUpdateParamsSettingsConfigType is the TYPE of
+// DeliveryHandlerUpdateSettingsConfigType is the TYPE of
 // sale.delivery.handler.update: the constants below are the documented values;
 // others are accepted too.
-type DeliveryHandlerUpdateParamsSettingsConfigType string
+type DeliveryHandlerUpdateSettingsConfigType string
 
-// The documented values of DeliveryHandlerUpdateParamsSettingsConfigType.
+// The documented values of DeliveryHandlerUpdateSettingsConfigType.
 const (
 	// string
-	DeliveryHandlerUpdateParamsSettingsConfigTypeString DeliveryHandlerUpdateParamsSettingsConfigType = "STRING"
+	DeliveryHandlerUpdateSettingsConfigTypeString DeliveryHandlerUpdateSettingsConfigType = "STRING"
 	// checkbox (yes / no)
-	DeliveryHandlerUpdateParamsSettingsConfigTypeYN DeliveryHandlerUpdateParamsSettingsConfigType = "Y/N"
+	DeliveryHandlerUpdateSettingsConfigTypeYN DeliveryHandlerUpdateSettingsConfigType = "Y/N"
 	// number
-	DeliveryHandlerUpdateParamsSettingsConfigTypeNumber DeliveryHandlerUpdateParamsSettingsConfigType = "NUMBER"
+	DeliveryHandlerUpdateSettingsConfigTypeNumber DeliveryHandlerUpdateSettingsConfigType = "NUMBER"
 	// list
-	DeliveryHandlerUpdateParamsSettingsConfigTypeEnum DeliveryHandlerUpdateParamsSettingsConfigType = "ENUM"
+	DeliveryHandlerUpdateSettingsConfigTypeEnum DeliveryHandlerUpdateSettingsConfigType = "ENUM"
 	// date
-	DeliveryHandlerUpdateParamsSettingsConfigTypeDate DeliveryHandlerUpdateParamsSettingsConfigType = "DATE"
+	DeliveryHandlerUpdateSettingsConfigTypeDate DeliveryHandlerUpdateSettingsConfigType = "DATE"
 	// location
-	DeliveryHandlerUpdateParamsSettingsConfigTypeLocation DeliveryHandlerUpdateParamsSettingsConfigType = "LOCATION"
+	DeliveryHandlerUpdateSettingsConfigTypeLocation DeliveryHandlerUpdateSettingsConfigType = "LOCATION"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DeliveryHandlerUpdateParamsSettingsConfigType) UnmarshalJSON(data []byte) error {
+func (v *DeliveryHandlerUpdateSettingsConfigType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = DeliveryHandlerUpdateParamsSettingsConfigType(s)
+	*v = DeliveryHandlerUpdateSettingsConfigType(s)
 	return nil
 }
 
@@ -1889,7 +1888,7 @@ type DeliveryRequestSendmessageParams struct {
 	//   - RECIPIENT — cargo recipient
 	//
 	// Required.
-	Addressee DeliveryRequestSendmessageParamsAddressee `json:"ADDRESSEE"`
+	Addressee DeliveryRequestSendmessageAddressee `json:"ADDRESSEE"`
 	// Message (detailed description provided below). Required.
 	Message DeliveryRequestSendmessageParamsMessage `json:"MESSAGE"`
 }
@@ -1945,7 +1944,7 @@ type DeliveryRequestSendmessageParamsMessage struct {
 	// Required.
 	Body string `json:"BODY"`
 	// Status of the message (detailed description provided below)
-	Status *DeliveryRequestSendmessageParamsMessageStatus `json:"STATUS,omitzero"`
+	Status *DeliveryRequestSendmessageMessageStatus `json:"STATUS,omitzero"`
 	// Object in the format key => value.
 	//
 	// Used to replace monetary values in the body of the message (see example
@@ -1967,9 +1966,9 @@ func (v DeliveryRequestSendmessageParamsMessage) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DeliveryRequestSendmessageParamsMessageStatus is the STATUS value of
+// DeliveryRequestSendmessageMessageStatus is the STATUS value of
 // sale.delivery.request.sendmessage.
-type DeliveryRequestSendmessageParamsMessageStatus struct {
+type DeliveryRequestSendmessageMessageStatus struct {
 	// Text name of the message status. Required.
 	Message string `json:"MESSAGE"`
 	// Value of the status semantics.
@@ -1987,37 +1986,37 @@ type DeliveryRequestSendmessageParamsMessageStatus struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DeliveryRequestSendmessageParamsMessageStatus) UnmarshalJSON(data []byte) error {
-	type plain DeliveryRequestSendmessageParamsMessageStatus
+func (v *DeliveryRequestSendmessageMessageStatus) UnmarshalJSON(data []byte) error {
+	type plain DeliveryRequestSendmessageMessageStatus
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DeliveryRequestSendmessageParamsMessageStatus) MarshalJSON() ([]byte, error) {
-	type plain DeliveryRequestSendmessageParamsMessageStatus
+func (v DeliveryRequestSendmessageMessageStatus) MarshalJSON() ([]byte, error) {
+	type plain DeliveryRequestSendmessageMessageStatus
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DeliveryRequestSendmessageParamsAddressee is the ADDRESSEE of
+// DeliveryRequestSendmessageAddressee is the ADDRESSEE of
 // sale.delivery.request.sendmessage: the constants below are the documented
 // values; others are accepted too.
-type DeliveryRequestSendmessageParamsAddressee string
+type DeliveryRequestSendmessageAddressee string
 
-// The documented values of DeliveryRequestSendmessageParamsAddressee.
+// The documented values of DeliveryRequestSendmessageAddressee.
 const (
 	// manager
-	DeliveryRequestSendmessageParamsAddresseeManager DeliveryRequestSendmessageParamsAddressee = "MANAGER"
+	DeliveryRequestSendmessageAddresseeManager DeliveryRequestSendmessageAddressee = "MANAGER"
 	// cargo recipient
-	DeliveryRequestSendmessageParamsAddresseeRecipient DeliveryRequestSendmessageParamsAddressee = "RECIPIENT"
+	DeliveryRequestSendmessageAddresseeRecipient DeliveryRequestSendmessageAddressee = "RECIPIENT"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DeliveryRequestSendmessageParamsAddressee) UnmarshalJSON(data []byte) error {
+func (v *DeliveryRequestSendmessageAddressee) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = DeliveryRequestSendmessageParamsAddressee(s)
+	*v = DeliveryRequestSendmessageAddressee(s)
 	return nil
 }
 
@@ -2186,7 +2185,7 @@ type DeliveryRequestUpdateParamsStatus struct {
 	//   - success — request successfully completed
 	//
 	// Required.
-	Semantic DeliveryRequestUpdateParamsStatusSemantic `json:"SEMANTIC"`
+	Semantic DeliveryRequestUpdateStatusSemantic `json:"SEMANTIC"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2232,26 +2231,26 @@ func (v DeliveryRequestUpdateParamsProperties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DeliveryRequestUpdateParamsStatusSemantic is the SEMANTIC of
+// DeliveryRequestUpdateStatusSemantic is the SEMANTIC of
 // sale.delivery.request.update: the constants below are the documented values;
 // others are accepted too.
-type DeliveryRequestUpdateParamsStatusSemantic string
+type DeliveryRequestUpdateStatusSemantic string
 
-// The documented values of DeliveryRequestUpdateParamsStatusSemantic.
+// The documented values of DeliveryRequestUpdateStatusSemantic.
 const (
 	// request in progress
-	DeliveryRequestUpdateParamsStatusSemanticProcess DeliveryRequestUpdateParamsStatusSemantic = "process"
+	DeliveryRequestUpdateStatusSemanticProcess DeliveryRequestUpdateStatusSemantic = "process"
 	// request successfully completed
-	DeliveryRequestUpdateParamsStatusSemanticSuccess DeliveryRequestUpdateParamsStatusSemantic = "success"
+	DeliveryRequestUpdateStatusSemanticSuccess DeliveryRequestUpdateStatusSemantic = "success"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DeliveryRequestUpdateParamsStatusSemantic) UnmarshalJSON(data []byte) error {
+func (v *DeliveryRequestUpdateStatusSemantic) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = DeliveryRequestUpdateParamsStatusSemantic(s)
+	*v = DeliveryRequestUpdateStatusSemantic(s)
 	return nil
 }
 

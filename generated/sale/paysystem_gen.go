@@ -411,20 +411,20 @@ type PaysystemHandlerAddParamsSettings struct {
 	// Required.
 	Codes PaysystemHandlerAddParamsSettingsCodes `json:"CODES"`
 	// Form settings when using the operating mode in form
-	FormData *PaysystemHandlerAddParamsSettingsFormData `json:"FORM_DATA,omitzero"`
+	FormData *PaysystemHandlerAddSettingsFormData `json:"FORM_DATA,omitzero"`
 	// Settings for the Checkout mode (creating an order on the service side and
 	// redirecting the buyer to this page for payment)
-	CheckoutData *PaysystemHandlerAddParamsSettingsCheckoutData `json:"CHECKOUT_DATA,omitzero"`
+	CheckoutData *PaysystemHandlerAddSettingsCheckoutData `json:"CHECKOUT_DATA,omitzero"`
 	// Settings for the page displayed in the iframe on the seller's site on the
 	// payment page
-	IframeData *PaysystemHandlerAddParamsSettingsIframeData `json:"IFRAME_DATA,omitzero"`
+	IframeData *PaysystemHandlerAddSettingsIframeData `json:"IFRAME_DATA,omitzero"`
 	// Type of buyers that the handler can work with. Available values:
 	//
 	//   - b2c — individuals
 	//   - b2b — legal entities
 	//
 	// Default value is b2c. Default: b2c.
-	ClientType b24.Opt[PaysystemHandlerAddParamsSettingsClientType] `json:"CLIENT_TYPE,omitzero"`
+	ClientType b24.Opt[PaysystemHandlerAddSettingsClientType] `json:"CLIENT_TYPE,omitzero"`
 	// List of currencies supported by the payment system. Default is empty
 	Currency []b24.Int `json:"CURRENCY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -455,7 +455,7 @@ type PaysystemHandlerAddParamsSettingsCodes struct {
 	// Code of the group to which the parameter belongs
 	Group b24.Opt[string] `json:"GROUP,omitzero"`
 	// Description of the default value (detailed description provided below)
-	Default *PaysystemHandlerAddParamsSettingsCodesDefault `json:"DEFAULT,omitzero"`
+	Default *PaysystemHandlerAddCodesDefault `json:"DEFAULT,omitzero"`
 	// Object describing the input field. The structure of the object contains the
 	// TYPE parameter — the type of the field. Supported fields:
 	//
@@ -479,9 +479,9 @@ func (v PaysystemHandlerAddParamsSettingsCodes) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// PaysystemHandlerAddParamsSettingsCodesDefault is the DEFAULT value of
+// PaysystemHandlerAddCodesDefault is the DEFAULT value of
 // sale.paysystem.handler.add.
-type PaysystemHandlerAddParamsSettingsCodesDefault struct {
+type PaysystemHandlerAddCodesDefault struct {
 	// Key of the provider from which the default value will be taken. Possible key
 	// values are listed below
 	ProviderKey b24.Opt[string] `json:"PROVIDER_KEY,omitzero"`
@@ -493,20 +493,20 @@ type PaysystemHandlerAddParamsSettingsCodesDefault struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaysystemHandlerAddParamsSettingsCodesDefault) UnmarshalJSON(data []byte) error {
-	type plain PaysystemHandlerAddParamsSettingsCodesDefault
+func (v *PaysystemHandlerAddCodesDefault) UnmarshalJSON(data []byte) error {
+	type plain PaysystemHandlerAddCodesDefault
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v PaysystemHandlerAddParamsSettingsCodesDefault) MarshalJSON() ([]byte, error) {
-	type plain PaysystemHandlerAddParamsSettingsCodesDefault
+func (v PaysystemHandlerAddCodesDefault) MarshalJSON() ([]byte, error) {
+	type plain PaysystemHandlerAddCodesDefault
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// PaysystemHandlerAddParamsSettingsFormData is the FORM_DATA value of
+// PaysystemHandlerAddSettingsFormData is the FORM_DATA value of
 // sale.paysystem.handler.add.
-type PaysystemHandlerAddParamsSettingsFormData struct {
+type PaysystemHandlerAddSettingsFormData struct {
 	// Identifier of the payment system through which the payment is made. Can be
 	// used to call the payment method sale.paysystem.pay.payment
 	BxPaySystemID b24.Opt[b24.Int] `json:"BX_PAYSYSTEM_ID,omitzero"`
@@ -517,20 +517,20 @@ type PaysystemHandlerAddParamsSettingsFormData struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaysystemHandlerAddParamsSettingsFormData) UnmarshalJSON(data []byte) error {
-	type plain PaysystemHandlerAddParamsSettingsFormData
+func (v *PaysystemHandlerAddSettingsFormData) UnmarshalJSON(data []byte) error {
+	type plain PaysystemHandlerAddSettingsFormData
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v PaysystemHandlerAddParamsSettingsFormData) MarshalJSON() ([]byte, error) {
-	type plain PaysystemHandlerAddParamsSettingsFormData
+func (v PaysystemHandlerAddSettingsFormData) MarshalJSON() ([]byte, error) {
+	type plain PaysystemHandlerAddSettingsFormData
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// PaysystemHandlerAddParamsSettingsCheckoutData is the CHECKOUT_DATA value of
+// PaysystemHandlerAddSettingsCheckoutData is the CHECKOUT_DATA value of
 // sale.paysystem.handler.add.
-type PaysystemHandlerAddParamsSettingsCheckoutData struct {
+type PaysystemHandlerAddSettingsCheckoutData struct {
 	// Current page
 	ReturnURL b24.Opt[string] `json:"RETURN_URL,omitzero"`
 	// Identifier of the payment system
@@ -553,20 +553,20 @@ type PaysystemHandlerAddParamsSettingsCheckoutData struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaysystemHandlerAddParamsSettingsCheckoutData) UnmarshalJSON(data []byte) error {
-	type plain PaysystemHandlerAddParamsSettingsCheckoutData
+func (v *PaysystemHandlerAddSettingsCheckoutData) UnmarshalJSON(data []byte) error {
+	type plain PaysystemHandlerAddSettingsCheckoutData
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v PaysystemHandlerAddParamsSettingsCheckoutData) MarshalJSON() ([]byte, error) {
-	type plain PaysystemHandlerAddParamsSettingsCheckoutData
+func (v PaysystemHandlerAddSettingsCheckoutData) MarshalJSON() ([]byte, error) {
+	type plain PaysystemHandlerAddSettingsCheckoutData
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// PaysystemHandlerAddParamsSettingsIframeData is the IFRAME_DATA value of
+// PaysystemHandlerAddSettingsIframeData is the IFRAME_DATA value of
 // sale.paysystem.handler.add.
-type PaysystemHandlerAddParamsSettingsIframeData struct {
+type PaysystemHandlerAddSettingsIframeData struct {
 	// System parameters
 	BxSystemParams map[string]any `json:"BX_SYSTEM_PARAMS,omitzero"`
 	// Styles of the parent iframe element obtained via the
@@ -587,37 +587,37 @@ type PaysystemHandlerAddParamsSettingsIframeData struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaysystemHandlerAddParamsSettingsIframeData) UnmarshalJSON(data []byte) error {
-	type plain PaysystemHandlerAddParamsSettingsIframeData
+func (v *PaysystemHandlerAddSettingsIframeData) UnmarshalJSON(data []byte) error {
+	type plain PaysystemHandlerAddSettingsIframeData
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v PaysystemHandlerAddParamsSettingsIframeData) MarshalJSON() ([]byte, error) {
-	type plain PaysystemHandlerAddParamsSettingsIframeData
+func (v PaysystemHandlerAddSettingsIframeData) MarshalJSON() ([]byte, error) {
+	type plain PaysystemHandlerAddSettingsIframeData
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// PaysystemHandlerAddParamsSettingsClientType is the CLIENT_TYPE of
+// PaysystemHandlerAddSettingsClientType is the CLIENT_TYPE of
 // sale.paysystem.handler.add: the constants below are the documented values;
 // others are accepted too.
-type PaysystemHandlerAddParamsSettingsClientType string
+type PaysystemHandlerAddSettingsClientType string
 
-// The documented values of PaysystemHandlerAddParamsSettingsClientType.
+// The documented values of PaysystemHandlerAddSettingsClientType.
 const (
 	// individuals
-	PaysystemHandlerAddParamsSettingsClientTypeB2c PaysystemHandlerAddParamsSettingsClientType = "b2c"
+	PaysystemHandlerAddSettingsClientTypeB2c PaysystemHandlerAddSettingsClientType = "b2c"
 	// legal entities
-	PaysystemHandlerAddParamsSettingsClientTypeB2b PaysystemHandlerAddParamsSettingsClientType = "b2b"
+	PaysystemHandlerAddSettingsClientTypeB2b PaysystemHandlerAddSettingsClientType = "b2b"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *PaysystemHandlerAddParamsSettingsClientType) UnmarshalJSON(data []byte) error {
+func (v *PaysystemHandlerAddSettingsClientType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = PaysystemHandlerAddParamsSettingsClientType(s)
+	*v = PaysystemHandlerAddSettingsClientType(s)
 	return nil
 }
 

@@ -266,7 +266,7 @@ func PropertyRelationDeleteByFilterCommand(p PropertyRelationDeleteByFilterParam
 // sale.propertyRelation.deleteByFilter.
 type PropertyRelationDeleteByFilterParams struct {
 	// Field values for removing the property relation. Required.
-	Fields PropertyRelationDeleteByFilterParamsFields `json:"fields"`
+	Fields PropertyRelationDeleteByFilterFields `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -292,9 +292,9 @@ func (p *PropertyRelationDeleteByFilterParams) validate() error {
 	return nil
 }
 
-// PropertyRelationDeleteByFilterParamsFields is the fields value of
+// PropertyRelationDeleteByFilterFields is the fields value of
 // sale.propertyRelation.deleteByFilter.
-type PropertyRelationDeleteByFilterParamsFields struct {
+type PropertyRelationDeleteByFilterFields struct {
 	// Entity identifier. Required.
 	EntityID b24.Int `json:"entityId"`
 	// Entity type:
@@ -305,7 +305,7 @@ type PropertyRelationDeleteByFilterParamsFields struct {
 	//   - T — trading platform
 	//
 	// Required.
-	EntityType PropertyRelationDeleteByFilterFieldsEntityType `json:"entityType"`
+	EntityType PropertyRelationDeleteByFilterEntityType `json:"entityType"`
 	// Property identifier. Required.
 	PropertyID b24.Int `json:"propertyId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -313,41 +313,41 @@ type PropertyRelationDeleteByFilterParamsFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyRelationDeleteByFilterParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PropertyRelationDeleteByFilterParamsFields
+func (v *PropertyRelationDeleteByFilterFields) UnmarshalJSON(data []byte) error {
+	type plain PropertyRelationDeleteByFilterFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyRelationDeleteByFilterParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PropertyRelationDeleteByFilterParamsFields
+func (v PropertyRelationDeleteByFilterFields) MarshalJSON() ([]byte, error) {
+	type plain PropertyRelationDeleteByFilterFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// PropertyRelationDeleteByFilterFieldsEntityType is the entityType of
+// PropertyRelationDeleteByFilterEntityType is the entityType of
 // sale.propertyRelation.deleteByFilter: the constants below are the documented
 // values; others are accepted too.
-type PropertyRelationDeleteByFilterFieldsEntityType string
+type PropertyRelationDeleteByFilterEntityType string
 
-// The documented values of PropertyRelationDeleteByFilterFieldsEntityType.
+// The documented values of PropertyRelationDeleteByFilterEntityType.
 const (
 	// payment system
-	PropertyRelationDeleteByFilterFieldsEntityTypeP PropertyRelationDeleteByFilterFieldsEntityType = "P"
+	PropertyRelationDeleteByFilterEntityTypeP PropertyRelationDeleteByFilterEntityType = "P"
 	// delivery
-	PropertyRelationDeleteByFilterFieldsEntityTypeD PropertyRelationDeleteByFilterFieldsEntityType = "D"
+	PropertyRelationDeleteByFilterEntityTypeD PropertyRelationDeleteByFilterEntityType = "D"
 	// landing
-	PropertyRelationDeleteByFilterFieldsEntityTypeL PropertyRelationDeleteByFilterFieldsEntityType = "L"
+	PropertyRelationDeleteByFilterEntityTypeL PropertyRelationDeleteByFilterEntityType = "L"
 	// trading platform
-	PropertyRelationDeleteByFilterFieldsEntityTypeT PropertyRelationDeleteByFilterFieldsEntityType = "T"
+	PropertyRelationDeleteByFilterEntityTypeT PropertyRelationDeleteByFilterEntityType = "T"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *PropertyRelationDeleteByFilterFieldsEntityType) UnmarshalJSON(data []byte) error {
+func (v *PropertyRelationDeleteByFilterEntityType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = PropertyRelationDeleteByFilterFieldsEntityType(s)
+	*v = PropertyRelationDeleteByFilterEntityType(s)
 	return nil
 }
 

@@ -515,7 +515,7 @@ func (p *ShipmentpropertyvalueModifyParams) validate() error {
 type ShipmentpropertyvalueModifyParamsFields struct {
 	// The object containing the shipment ID and shipment property values (detailed
 	// description provided below). Required.
-	Shipment ShipmentpropertyvalueModifyParamsFieldsShipment `json:"shipment"`
+	Shipment ShipmentpropertyvalueModifyShipment `json:"shipment"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -532,33 +532,33 @@ func (v ShipmentpropertyvalueModifyParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ShipmentpropertyvalueModifyParamsFieldsShipment is the shipment value of
+// ShipmentpropertyvalueModifyShipment is the shipment value of
 // sale.shipmentpropertyvalue.modify.
-type ShipmentpropertyvalueModifyParamsFieldsShipment struct {
+type ShipmentpropertyvalueModifyShipment struct {
 	// Shipment ID. Required.
 	ID b24.Int `json:"id"`
 	// An array of objects containing the shipment property ID and property value
 	// (detailed description provided below). Required.
-	PropertyValues []ShipmentpropertyvalueModifyShipmentPropertyValues `json:"propertyValues"`
+	PropertyValues []ShipmentpropertyvaluePropertyValues `json:"propertyValues"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyvalueModifyParamsFieldsShipment) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyvalueModifyParamsFieldsShipment
+func (v *ShipmentpropertyvalueModifyShipment) UnmarshalJSON(data []byte) error {
+	type plain ShipmentpropertyvalueModifyShipment
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyvalueModifyParamsFieldsShipment) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyvalueModifyParamsFieldsShipment
+func (v ShipmentpropertyvalueModifyShipment) MarshalJSON() ([]byte, error) {
+	type plain ShipmentpropertyvalueModifyShipment
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ShipmentpropertyvalueModifyShipmentPropertyValues is the propertyValues
-// value of sale.shipmentpropertyvalue.modify.
-type ShipmentpropertyvalueModifyShipmentPropertyValues struct {
+// ShipmentpropertyvaluePropertyValues is the propertyValues value of
+// sale.shipmentpropertyvalue.modify.
+type ShipmentpropertyvaluePropertyValues struct {
 	// Shipment property ID. Required.
 	ShipmentPropsID b24.Int `json:"shipmentPropsId"`
 	// Property value. Required.
@@ -568,14 +568,14 @@ type ShipmentpropertyvalueModifyShipmentPropertyValues struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyvalueModifyShipmentPropertyValues) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyvalueModifyShipmentPropertyValues
+func (v *ShipmentpropertyvaluePropertyValues) UnmarshalJSON(data []byte) error {
+	type plain ShipmentpropertyvaluePropertyValues
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyvalueModifyShipmentPropertyValues) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyvalueModifyShipmentPropertyValues
+func (v ShipmentpropertyvaluePropertyValues) MarshalJSON() ([]byte, error) {
+	type plain ShipmentpropertyvaluePropertyValues
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -490,7 +490,7 @@ type B2eDocumentSendParamsFields struct {
 	// Document type for the region (detailed description). Required.
 	RegionDocumentType string `json:"regionDocumentType"`
 	// External parameters of the document (detailed description). Required.
-	ExternalSettings B2eDocumentSendParamsFieldsExternalSettings `json:"externalSettings"`
+	ExternalSettings B2eDocumentSendFieldsExternalSettings `json:"externalSettings"`
 	// Language of the document
 	Language b24.Opt[string] `json:"language,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -592,7 +592,7 @@ type B2eDocumentSendParamsFieldsResponsible struct {
 	//   - assignee — company representative, default value
 	//   - reviewer — approver,
 	//   - editor — editor
-	Role b24.Opt[B2eDocumentSendParamsFieldsResponsibleRole] `json:"role,omitzero"`
+	Role b24.Opt[B2eDocumentSendResponsibleRole] `json:"role,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -634,9 +634,9 @@ func (v B2eDocumentSendParamsFieldsFiles) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// B2eDocumentSendParamsFieldsExternalSettings is the externalSettings value of
+// B2eDocumentSendFieldsExternalSettings is the externalSettings value of
 // sign.b2e.document.send.
-type B2eDocumentSendParamsFieldsExternalSettings struct {
+type B2eDocumentSendFieldsExternalSettings struct {
 	// External identifier. Maximum length — 255 characters. Required.
 	ExternalID string `json:"externalId"`
 	// Creation date of the external document in ISO 8601 format. Required.
@@ -646,14 +646,14 @@ type B2eDocumentSendParamsFieldsExternalSettings struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *B2eDocumentSendParamsFieldsExternalSettings) UnmarshalJSON(data []byte) error {
-	type plain B2eDocumentSendParamsFieldsExternalSettings
+func (v *B2eDocumentSendFieldsExternalSettings) UnmarshalJSON(data []byte) error {
+	type plain B2eDocumentSendFieldsExternalSettings
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v B2eDocumentSendParamsFieldsExternalSettings) MarshalJSON() ([]byte, error) {
-	type plain B2eDocumentSendParamsFieldsExternalSettings
+func (v B2eDocumentSendFieldsExternalSettings) MarshalJSON() ([]byte, error) {
+	type plain B2eDocumentSendFieldsExternalSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -684,30 +684,29 @@ func (v *B2eDocumentSendParamsFieldsMembersRole) UnmarshalJSON(data []byte) erro
 	return nil
 }
 
-// B2eDocumentSendParamsFieldsResponsibleRole is the role of
-// sign.b2e.document.send: the constants below are the documented values;
-// others are accepted too.
-type B2eDocumentSendParamsFieldsResponsibleRole string
+// B2eDocumentSendResponsibleRole is the role of sign.b2e.document.send: the
+// constants below are the documented values; others are accepted too.
+type B2eDocumentSendResponsibleRole string
 
-// The documented values of B2eDocumentSendParamsFieldsResponsibleRole.
+// The documented values of B2eDocumentSendResponsibleRole.
 const (
 	// signer,
-	B2eDocumentSendParamsFieldsResponsibleRoleSigner B2eDocumentSendParamsFieldsResponsibleRole = "signer"
+	B2eDocumentSendResponsibleRoleSigner B2eDocumentSendResponsibleRole = "signer"
 	// company representative, default value
-	B2eDocumentSendParamsFieldsResponsibleRoleAssignee B2eDocumentSendParamsFieldsResponsibleRole = "assignee"
+	B2eDocumentSendResponsibleRoleAssignee B2eDocumentSendResponsibleRole = "assignee"
 	// approver,
-	B2eDocumentSendParamsFieldsResponsibleRoleReviewer B2eDocumentSendParamsFieldsResponsibleRole = "reviewer"
+	B2eDocumentSendResponsibleRoleReviewer B2eDocumentSendResponsibleRole = "reviewer"
 	// editor
-	B2eDocumentSendParamsFieldsResponsibleRoleEditor B2eDocumentSendParamsFieldsResponsibleRole = "editor"
+	B2eDocumentSendResponsibleRoleEditor B2eDocumentSendResponsibleRole = "editor"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *B2eDocumentSendParamsFieldsResponsibleRole) UnmarshalJSON(data []byte) error {
+func (v *B2eDocumentSendResponsibleRole) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = B2eDocumentSendParamsFieldsResponsibleRole(s)
+	*v = B2eDocumentSendResponsibleRole(s)
 	return nil
 }
 

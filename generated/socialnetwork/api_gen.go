@@ -536,7 +536,7 @@ type APIWorkgroupAdditionalData struct {
 	//   - U — user, e.g., the user sent a request to join the group
 	//   - G — group, e.g., the user was invited by the group
 	//   - "" — user has no relation to the group
-	InitiatedByType APIWorkgroupAdditionalDataInitiatedByType `json:"INITIATED_BY_TYPE"`
+	InitiatedByType APIWorkgroupDataInitiatedByType `json:"INITIATED_BY_TYPE"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -767,28 +767,28 @@ func (v *APIWorkgroupAdditionalDataRole) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// APIWorkgroupAdditionalDataInitiatedByType is the INITIATED_BY_TYPE of
+// APIWorkgroupDataInitiatedByType is the INITIATED_BY_TYPE of
 // socialnetwork.api.workgroup: the constants below are the documented values;
 // others are accepted too.
-type APIWorkgroupAdditionalDataInitiatedByType string
+type APIWorkgroupDataInitiatedByType string
 
-// The documented values of APIWorkgroupAdditionalDataInitiatedByType.
+// The documented values of APIWorkgroupDataInitiatedByType.
 const (
 	// user, e.g., the user sent a request to join the group
-	APIWorkgroupAdditionalDataInitiatedByTypeU APIWorkgroupAdditionalDataInitiatedByType = "U"
+	APIWorkgroupDataInitiatedByTypeU APIWorkgroupDataInitiatedByType = "U"
 	// group, e.g., the user was invited by the group
-	APIWorkgroupAdditionalDataInitiatedByTypeG APIWorkgroupAdditionalDataInitiatedByType = "G"
+	APIWorkgroupDataInitiatedByTypeG APIWorkgroupDataInitiatedByType = "G"
 	// user has no relation to the group
-	APIWorkgroupAdditionalDataInitiatedByTypeX APIWorkgroupAdditionalDataInitiatedByType = ""
+	APIWorkgroupDataInitiatedByTypeX APIWorkgroupDataInitiatedByType = ""
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *APIWorkgroupAdditionalDataInitiatedByType) UnmarshalJSON(data []byte) error {
+func (v *APIWorkgroupDataInitiatedByType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = APIWorkgroupAdditionalDataInitiatedByType(s)
+	*v = APIWorkgroupDataInitiatedByType(s)
 	return nil
 }
 

@@ -668,14 +668,14 @@ type ChecklistitemGetmanifestParams struct{}
 // ChecklistitemGetmanifestResult is the result of
 // task.checklistitem.getmanifest.
 type ChecklistitemGetmanifestResult struct {
-	ManifestVersion                     b24.String                                         `json:"Manifest version"`
-	Warning                             b24.String                                         `json:"Warning"`
-	RestShortNameAliasToClass           b24.String                                         `json:"REST: shortname alias to class"`
-	RestWritableChecklistItemDataFields []b24.String                                       `json:"REST: writable checklistitem data fields"`
-	RestReadableChecklistItemDataFields []b24.String                                       `json:"REST: readable checklistitem data fields"`
-	RestSortableChecklistItemDataFields []b24.String                                       `json:"REST: sortable checklistitem data fields"`
-	RestDateFields                      []b24.String                                       `json:"REST: date fields"`
-	RestAvailableMethods                ChecklistitemGetmanifestResultRestAvailableMethods `json:"REST: available methods"`
+	ManifestVersion                     b24.String                              `json:"Manifest version"`
+	Warning                             b24.String                              `json:"Warning"`
+	RestShortNameAliasToClass           b24.String                              `json:"REST: shortname alias to class"`
+	RestWritableChecklistItemDataFields []b24.String                            `json:"REST: writable checklistitem data fields"`
+	RestReadableChecklistItemDataFields []b24.String                            `json:"REST: readable checklistitem data fields"`
+	RestSortableChecklistItemDataFields []b24.String                            `json:"REST: sortable checklistitem data fields"`
+	RestDateFields                      []b24.String                            `json:"REST: date fields"`
+	RestAvailableMethods                ChecklistitemResultRestAvailableMethods `json:"REST: available methods"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -694,19 +694,19 @@ func (v ChecklistitemGetmanifestResult) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestResultRestAvailableMethods is the REST: available
-// methods value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethods struct {
-	GetManifest     ChecklistitemGetmanifestMethodsGetManifest     `json:"getmanifest"`
-	Get             ChecklistitemGetmanifestMethodsGet             `json:"get"`
-	GetList         ChecklistitemGetmanifestMethodsGetList         `json:"getlist"`
-	Add             ChecklistitemGetmanifestMethodsAdd             `json:"add"`
-	Update          ChecklistitemGetmanifestMethodsUpdate          `json:"update"`
-	Delete          ChecklistitemGetmanifestMethodsDelete          `json:"delete"`
-	Complete        ChecklistitemGetmanifestMethodsComplete        `json:"complete"`
-	Renew           ChecklistitemGetmanifestMethodsRenew           `json:"renew"`
-	Moveafteritem   ChecklistitemGetmanifestMethodsMoveafteritem   `json:"moveafteritem"`
-	Isactionallowed ChecklistitemGetmanifestMethodsIsactionallowed `json:"isactionallowed"`
+// ChecklistitemResultRestAvailableMethods is the REST: available methods value
+// of task.checklistitem.getmanifest.
+type ChecklistitemResultRestAvailableMethods struct {
+	GetManifest     ChecklistitemMethodsGetManifest     `json:"getmanifest"`
+	Get             ChecklistitemMethodsGet             `json:"get"`
+	GetList         ChecklistitemMethodsGetList         `json:"getlist"`
+	Add             ChecklistitemMethodsAdd             `json:"add"`
+	Update          ChecklistitemMethodsUpdate          `json:"update"`
+	Delete          ChecklistitemMethodsDelete          `json:"delete"`
+	Complete        ChecklistitemMethodsComplete        `json:"complete"`
+	Renew           ChecklistitemMethodsRenew           `json:"renew"`
+	Moveafteritem   ChecklistitemMethodsMoveafteritem   `json:"moveafteritem"`
+	Isactionallowed ChecklistitemMethodsIsactionallowed `json:"isactionallowed"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -714,20 +714,20 @@ type ChecklistitemGetmanifestResultRestAvailableMethods struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethods) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethods
+func (v *ChecklistitemResultRestAvailableMethods) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemResultRestAvailableMethods
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethods) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethods
+func (v ChecklistitemResultRestAvailableMethods) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemResultRestAvailableMethods
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsGetManifest is the getmanifest value of
+// ChecklistitemMethodsGetManifest is the getmanifest value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsGetManifest struct {
+type ChecklistitemMethodsGetManifest struct {
 	StaticMethod b24.Bool        `json:"staticMethod"`
 	Params       json.RawMessage `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -737,23 +737,22 @@ type ChecklistitemGetmanifestMethodsGetManifest struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsGetManifest) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsGetManifest
+func (v *ChecklistitemMethodsGetManifest) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsGetManifest
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsGetManifest) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsGetManifest
+func (v ChecklistitemMethodsGetManifest) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsGetManifest
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsGet is the get value of
-// task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsGet struct {
-	MandatoryParamsCount     b24.Int                                    `json:"mandatoryParamsCount"`
-	Params                   []ChecklistitemGetmanifestMethodsGetParams `json:"params"`
-	AllowedKeysInReturnValue []b24.String                               `json:"allowedKeysInReturnValue"`
+// ChecklistitemMethodsGet is the get value of task.checklistitem.getmanifest.
+type ChecklistitemMethodsGet struct {
+	MandatoryParamsCount     b24.Int                         `json:"mandatoryParamsCount"`
+	Params                   []ChecklistitemMethodsGetParams `json:"params"`
+	AllowedKeysInReturnValue []b24.String                    `json:"allowedKeysInReturnValue"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -761,20 +760,20 @@ type ChecklistitemGetmanifestMethodsGet struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsGet) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsGet
+func (v *ChecklistitemMethodsGet) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsGet
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsGet) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsGet
+func (v ChecklistitemMethodsGet) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsGet
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsGetParams is the params value of
+// ChecklistitemMethodsGetParams is the params value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsGetParams struct {
+type ChecklistitemMethodsGetParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -784,25 +783,25 @@ type ChecklistitemGetmanifestMethodsGetParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsGetParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsGetParams
+func (v *ChecklistitemMethodsGetParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsGetParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsGetParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsGetParams
+func (v ChecklistitemMethodsGetParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsGetParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsGetList is the getlist value of
+// ChecklistitemMethodsGetList is the getlist value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsGetList struct {
-	StaticMethod             b24.Bool                                       `json:"staticMethod"`
-	MandatoryParamsCount     b24.Int                                        `json:"mandatoryParamsCount"`
-	Params                   []ChecklistitemGetmanifestMethodsGetListParams `json:"params"`
-	AllowedKeysInReturnValue []b24.String                                   `json:"allowedKeysInReturnValue"`
-	CollectionInReturnValue  b24.Bool                                       `json:"collectionInReturnValue"`
+type ChecklistitemMethodsGetList struct {
+	StaticMethod             b24.Bool                            `json:"staticMethod"`
+	MandatoryParamsCount     b24.Int                             `json:"mandatoryParamsCount"`
+	Params                   []ChecklistitemMethodsGetListParams `json:"params"`
+	AllowedKeysInReturnValue []b24.String                        `json:"allowedKeysInReturnValue"`
+	CollectionInReturnValue  b24.Bool                            `json:"collectionInReturnValue"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -810,20 +809,20 @@ type ChecklistitemGetmanifestMethodsGetList struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsGetList) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsGetList
+func (v *ChecklistitemMethodsGetList) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsGetList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsGetList) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsGetList
+func (v ChecklistitemMethodsGetList) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsGetList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsGetListParams is the params value of
+// ChecklistitemMethodsGetListParams is the params value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsGetListParams struct {
+type ChecklistitemMethodsGetListParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -833,23 +832,22 @@ type ChecklistitemGetmanifestMethodsGetListParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsGetListParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsGetListParams
+func (v *ChecklistitemMethodsGetListParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsGetListParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsGetListParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsGetListParams
+func (v ChecklistitemMethodsGetListParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsGetListParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsAdd is the add value of
-// task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsAdd struct {
-	StaticMethod         b24.Bool                                   `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                    `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestMethodsAddParams `json:"params"`
+// ChecklistitemMethodsAdd is the add value of task.checklistitem.getmanifest.
+type ChecklistitemMethodsAdd struct {
+	StaticMethod         b24.Bool                        `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                         `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemMethodsAddParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -857,20 +855,20 @@ type ChecklistitemGetmanifestMethodsAdd struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsAdd) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsAdd
+func (v *ChecklistitemMethodsAdd) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsAdd
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsAdd) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsAdd
+func (v ChecklistitemMethodsAdd) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsAdd
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsAddParams is the params value of
+// ChecklistitemMethodsAddParams is the params value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsAddParams struct {
+type ChecklistitemMethodsAddParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -880,23 +878,23 @@ type ChecklistitemGetmanifestMethodsAddParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsAddParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsAddParams
+func (v *ChecklistitemMethodsAddParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsAddParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsAddParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsAddParams
+func (v ChecklistitemMethodsAddParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsAddParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsUpdate is the update value of
+// ChecklistitemMethodsUpdate is the update value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsUpdate struct {
-	StaticMethod         b24.Bool                                      `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestMethodsUpdateParams `json:"params"`
+type ChecklistitemMethodsUpdate struct {
+	StaticMethod         b24.Bool                           `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                            `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemMethodsUpdateParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -904,20 +902,20 @@ type ChecklistitemGetmanifestMethodsUpdate struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsUpdate) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsUpdate
+func (v *ChecklistitemMethodsUpdate) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsUpdate
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsUpdate) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsUpdate
+func (v ChecklistitemMethodsUpdate) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsUpdate
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsUpdateParams is the params value of
+// ChecklistitemMethodsUpdateParams is the params value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsUpdateParams struct {
+type ChecklistitemMethodsUpdateParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -927,23 +925,23 @@ type ChecklistitemGetmanifestMethodsUpdateParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsUpdateParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsUpdateParams
+func (v *ChecklistitemMethodsUpdateParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsUpdateParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsUpdateParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsUpdateParams
+func (v ChecklistitemMethodsUpdateParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsUpdateParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsDelete is the delete value of
+// ChecklistitemMethodsDelete is the delete value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsDelete struct {
-	StaticMethod         b24.Bool                                      `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestMethodsDeleteParams `json:"params"`
+type ChecklistitemMethodsDelete struct {
+	StaticMethod         b24.Bool                           `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                            `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemMethodsDeleteParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -951,20 +949,20 @@ type ChecklistitemGetmanifestMethodsDelete struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsDelete) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsDelete
+func (v *ChecklistitemMethodsDelete) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsDelete
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsDelete) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsDelete
+func (v ChecklistitemMethodsDelete) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsDelete
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsDeleteParams is the params value of
+// ChecklistitemMethodsDeleteParams is the params value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsDeleteParams struct {
+type ChecklistitemMethodsDeleteParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -974,23 +972,23 @@ type ChecklistitemGetmanifestMethodsDeleteParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsDeleteParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsDeleteParams
+func (v *ChecklistitemMethodsDeleteParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsDeleteParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsDeleteParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsDeleteParams
+func (v ChecklistitemMethodsDeleteParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsDeleteParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsComplete is the complete value of
+// ChecklistitemMethodsComplete is the complete value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsComplete struct {
-	StaticMethod         b24.Bool                                        `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                         `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestMethodsCompleteParams `json:"params"`
+type ChecklistitemMethodsComplete struct {
+	StaticMethod         b24.Bool                             `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                              `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemMethodsCompleteParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -998,20 +996,20 @@ type ChecklistitemGetmanifestMethodsComplete struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsComplete) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsComplete
+func (v *ChecklistitemMethodsComplete) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsComplete
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsComplete) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsComplete
+func (v ChecklistitemMethodsComplete) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsComplete
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsCompleteParams is the params value of
+// ChecklistitemMethodsCompleteParams is the params value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsCompleteParams struct {
+type ChecklistitemMethodsCompleteParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -1021,23 +1019,23 @@ type ChecklistitemGetmanifestMethodsCompleteParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsCompleteParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsCompleteParams
+func (v *ChecklistitemMethodsCompleteParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsCompleteParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsCompleteParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsCompleteParams
+func (v ChecklistitemMethodsCompleteParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsCompleteParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsRenew is the renew value of
+// ChecklistitemMethodsRenew is the renew value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsRenew struct {
-	StaticMethod         b24.Bool                                     `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                      `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestMethodsRenewParams `json:"params"`
+type ChecklistitemMethodsRenew struct {
+	StaticMethod         b24.Bool                          `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                           `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemMethodsRenewParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1045,20 +1043,20 @@ type ChecklistitemGetmanifestMethodsRenew struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsRenew) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsRenew
+func (v *ChecklistitemMethodsRenew) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsRenew
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsRenew) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsRenew
+func (v ChecklistitemMethodsRenew) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsRenew
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsRenewParams is the params value of
+// ChecklistitemMethodsRenewParams is the params value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsRenewParams struct {
+type ChecklistitemMethodsRenewParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -1068,23 +1066,23 @@ type ChecklistitemGetmanifestMethodsRenewParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsRenewParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsRenewParams
+func (v *ChecklistitemMethodsRenewParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsRenewParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsRenewParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsRenewParams
+func (v ChecklistitemMethodsRenewParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsRenewParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsMoveafteritem is the moveafteritem value of
+// ChecklistitemMethodsMoveafteritem is the moveafteritem value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsMoveafteritem struct {
-	StaticMethod         b24.Bool                                      `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestMoveafteritemParams `json:"params"`
+type ChecklistitemMethodsMoveafteritem struct {
+	StaticMethod         b24.Bool                                  `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                   `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemMethodsMoveafteritemParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1092,20 +1090,20 @@ type ChecklistitemGetmanifestMethodsMoveafteritem struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsMoveafteritem) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsMoveafteritem
+func (v *ChecklistitemMethodsMoveafteritem) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsMoveafteritem
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsMoveafteritem) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsMoveafteritem
+func (v ChecklistitemMethodsMoveafteritem) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsMoveafteritem
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMoveafteritemParams is the params value of
+// ChecklistitemMethodsMoveafteritemParams is the params value of
 // task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMoveafteritemParams struct {
+type ChecklistitemMethodsMoveafteritemParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -1115,23 +1113,23 @@ type ChecklistitemGetmanifestMoveafteritemParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMoveafteritemParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMoveafteritemParams
+func (v *ChecklistitemMethodsMoveafteritemParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsMoveafteritemParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMoveafteritemParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMoveafteritemParams
+func (v ChecklistitemMethodsMoveafteritemParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsMoveafteritemParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestMethodsIsactionallowed is the isactionallowed value
-// of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestMethodsIsactionallowed struct {
-	StaticMethod         b24.Bool                                        `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                         `json:"mandatoryParamsCount"`
-	Params               []ChecklistitemGetmanifestIsactionallowedParams `json:"params"`
+// ChecklistitemMethodsIsactionallowed is the isactionallowed value of
+// task.checklistitem.getmanifest.
+type ChecklistitemMethodsIsactionallowed struct {
+	StaticMethod         b24.Bool              `json:"staticMethod"`
+	MandatoryParamsCount b24.Int               `json:"mandatoryParamsCount"`
+	Params               []ChecklistitemParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1139,20 +1137,19 @@ type ChecklistitemGetmanifestMethodsIsactionallowed struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestMethodsIsactionallowed) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestMethodsIsactionallowed
+func (v *ChecklistitemMethodsIsactionallowed) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMethodsIsactionallowed
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestMethodsIsactionallowed) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestMethodsIsactionallowed
+func (v ChecklistitemMethodsIsactionallowed) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMethodsIsactionallowed
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestIsactionallowedParams is the params value of
-// task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestIsactionallowedParams struct {
+// ChecklistitemParams is the params value of task.checklistitem.getmanifest.
+type ChecklistitemParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -1162,14 +1159,14 @@ type ChecklistitemGetmanifestIsactionallowedParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestIsactionallowedParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestIsactionallowedParams
+func (v *ChecklistitemParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestIsactionallowedParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestIsactionallowedParams
+func (v ChecklistitemParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

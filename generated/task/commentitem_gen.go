@@ -500,15 +500,15 @@ type CommentitemGetmanifestParams struct{}
 
 // CommentitemGetmanifestResult is the result of task.commentitem.getmanifest.
 type CommentitemGetmanifestResult struct {
-	ManifestVersion                     b24.String                                       `json:"Manifest version"`
-	Warning                             b24.String                                       `json:"Warning"`
-	RestShortNameAliasToClass           b24.String                                       `json:"REST: shortname alias to class"`
-	RestWritableCommentitemDataFields   []b24.String                                     `json:"REST: writable commentitem data fields"`
-	RestReadableCommentitemDataFields   []b24.String                                     `json:"REST: readable commentitem data fields"`
-	RestSortableCommentitemDataFields   []b24.String                                     `json:"REST: sortable commentitem data fields"`
-	RestFilterableCommentitemDataFields []b24.String                                     `json:"REST: filterable commentitem data fields"`
-	RestDateFields                      []b24.String                                     `json:"REST: date fields"`
-	RestAvailableMethods                CommentitemGetmanifestResultRestAvailableMethods `json:"REST: available methods"`
+	ManifestVersion                     b24.String                            `json:"Manifest version"`
+	Warning                             b24.String                            `json:"Warning"`
+	RestShortNameAliasToClass           b24.String                            `json:"REST: shortname alias to class"`
+	RestWritableCommentitemDataFields   []b24.String                          `json:"REST: writable commentitem data fields"`
+	RestReadableCommentitemDataFields   []b24.String                          `json:"REST: readable commentitem data fields"`
+	RestSortableCommentitemDataFields   []b24.String                          `json:"REST: sortable commentitem data fields"`
+	RestFilterableCommentitemDataFields []b24.String                          `json:"REST: filterable commentitem data fields"`
+	RestDateFields                      []b24.String                          `json:"REST: date fields"`
+	RestAvailableMethods                CommentitemResultRestAvailableMethods `json:"REST: available methods"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -527,16 +527,16 @@ func (v CommentitemGetmanifestResult) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestResultRestAvailableMethods is the REST: available
-// methods value of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethods struct {
-	GetManifest     CommentitemGetmanifestMethodsGetManifest     `json:"getmanifest"`
-	GetList         CommentitemGetmanifestMethodsGetList         `json:"getlist"`
-	Get             CommentitemGetmanifestMethodsGet             `json:"get"`
-	Add             CommentitemGetmanifestMethodsAdd             `json:"add"`
-	Update          CommentitemGetmanifestMethodsUpdate          `json:"update"`
-	Delete          CommentitemGetmanifestMethodsDelete          `json:"delete"`
-	Isactionallowed CommentitemGetmanifestMethodsIsactionallowed `json:"isactionallowed"`
+// CommentitemResultRestAvailableMethods is the REST: available methods value
+// of task.commentitem.getmanifest.
+type CommentitemResultRestAvailableMethods struct {
+	GetManifest     CommentitemMethodsGetManifest            `json:"getmanifest"`
+	GetList         CommentitemMethodsGetList                `json:"getlist"`
+	Get             CommentitemResultRestAvailableMethodsGet `json:"get"`
+	Add             CommentitemResultRestAvailableMethodsAdd `json:"add"`
+	Update          CommentitemMethodsUpdate                 `json:"update"`
+	Delete          CommentitemMethodsDelete                 `json:"delete"`
+	Isactionallowed CommentitemMethodsIsactionallowed        `json:"isactionallowed"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -544,20 +544,20 @@ type CommentitemGetmanifestResultRestAvailableMethods struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethods) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethods
+func (v *CommentitemResultRestAvailableMethods) UnmarshalJSON(data []byte) error {
+	type plain CommentitemResultRestAvailableMethods
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethods) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethods
+func (v CommentitemResultRestAvailableMethods) MarshalJSON() ([]byte, error) {
+	type plain CommentitemResultRestAvailableMethods
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestMethodsGetManifest is the getmanifest value of
+// CommentitemMethodsGetManifest is the getmanifest value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestMethodsGetManifest struct {
+type CommentitemMethodsGetManifest struct {
 	StaticMethod b24.Bool        `json:"staticMethod"`
 	Params       json.RawMessage `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -567,25 +567,25 @@ type CommentitemGetmanifestMethodsGetManifest struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestMethodsGetManifest) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestMethodsGetManifest
+func (v *CommentitemMethodsGetManifest) UnmarshalJSON(data []byte) error {
+	type plain CommentitemMethodsGetManifest
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestMethodsGetManifest) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestMethodsGetManifest
+func (v CommentitemMethodsGetManifest) MarshalJSON() ([]byte, error) {
+	type plain CommentitemMethodsGetManifest
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestMethodsGetList is the getlist value of
+// CommentitemMethodsGetList is the getlist value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestMethodsGetList struct {
-	StaticMethod             b24.Bool                                     `json:"staticMethod"`
-	MandatoryParamsCount     b24.Int                                      `json:"mandatoryParamsCount"`
-	Params                   []CommentitemGetmanifestMethodsGetListParams `json:"params"`
-	AllowedKeysInReturnValue []b24.String                                 `json:"allowedKeysInReturnValue"`
-	CollectionInReturnValue  b24.Bool                                     `json:"collectionInReturnValue"`
+type CommentitemMethodsGetList struct {
+	StaticMethod             b24.Bool                          `json:"staticMethod"`
+	MandatoryParamsCount     b24.Int                           `json:"mandatoryParamsCount"`
+	Params                   []CommentitemMethodsGetListParams `json:"params"`
+	AllowedKeysInReturnValue []b24.String                      `json:"allowedKeysInReturnValue"`
+	CollectionInReturnValue  b24.Bool                          `json:"collectionInReturnValue"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -593,20 +593,20 @@ type CommentitemGetmanifestMethodsGetList struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestMethodsGetList) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestMethodsGetList
+func (v *CommentitemMethodsGetList) UnmarshalJSON(data []byte) error {
+	type plain CommentitemMethodsGetList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestMethodsGetList) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestMethodsGetList
+func (v CommentitemMethodsGetList) MarshalJSON() ([]byte, error) {
+	type plain CommentitemMethodsGetList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestMethodsGetListParams is the params value of
+// CommentitemMethodsGetListParams is the params value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestMethodsGetListParams struct {
+type CommentitemMethodsGetListParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -616,23 +616,23 @@ type CommentitemGetmanifestMethodsGetListParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestMethodsGetListParams) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestMethodsGetListParams
+func (v *CommentitemMethodsGetListParams) UnmarshalJSON(data []byte) error {
+	type plain CommentitemMethodsGetListParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestMethodsGetListParams) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestMethodsGetListParams
+func (v CommentitemMethodsGetListParams) MarshalJSON() ([]byte, error) {
+	type plain CommentitemMethodsGetListParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestMethodsGet is the get value of
+// CommentitemResultRestAvailableMethodsGet is the get value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestMethodsGet struct {
-	MandatoryParamsCount     b24.Int                                  `json:"mandatoryParamsCount"`
-	Params                   []CommentitemGetmanifestMethodsGetParams `json:"params"`
-	AllowedKeysInReturnValue []b24.String                             `json:"allowedKeysInReturnValue"`
+type CommentitemResultRestAvailableMethodsGet struct {
+	MandatoryParamsCount     b24.Int             `json:"mandatoryParamsCount"`
+	Params                   []CommentitemParams `json:"params"`
+	AllowedKeysInReturnValue []b24.String        `json:"allowedKeysInReturnValue"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -640,20 +640,19 @@ type CommentitemGetmanifestMethodsGet struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestMethodsGet) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestMethodsGet
+func (v *CommentitemResultRestAvailableMethodsGet) UnmarshalJSON(data []byte) error {
+	type plain CommentitemResultRestAvailableMethodsGet
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestMethodsGet) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestMethodsGet
+func (v CommentitemResultRestAvailableMethodsGet) MarshalJSON() ([]byte, error) {
+	type plain CommentitemResultRestAvailableMethodsGet
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestMethodsGetParams is the params value of
-// task.commentitem.getmanifest.
-type CommentitemGetmanifestMethodsGetParams struct {
+// CommentitemParams is the params value of task.commentitem.getmanifest.
+type CommentitemParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -663,23 +662,23 @@ type CommentitemGetmanifestMethodsGetParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestMethodsGetParams) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestMethodsGetParams
+func (v *CommentitemParams) UnmarshalJSON(data []byte) error {
+	type plain CommentitemParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestMethodsGetParams) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestMethodsGetParams
+func (v CommentitemParams) MarshalJSON() ([]byte, error) {
+	type plain CommentitemParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestMethodsAdd is the add value of
+// CommentitemResultRestAvailableMethodsAdd is the add value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestMethodsAdd struct {
-	StaticMethod         b24.Bool                                 `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                  `json:"mandatoryParamsCount"`
-	Params               []CommentitemGetmanifestMethodsAddParams `json:"params"`
+type CommentitemResultRestAvailableMethodsAdd struct {
+	StaticMethod         b24.Bool                                   `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                    `json:"mandatoryParamsCount"`
+	Params               []CommentitemRestAvailableMethodsAddParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -687,20 +686,20 @@ type CommentitemGetmanifestMethodsAdd struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestMethodsAdd) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestMethodsAdd
+func (v *CommentitemResultRestAvailableMethodsAdd) UnmarshalJSON(data []byte) error {
+	type plain CommentitemResultRestAvailableMethodsAdd
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestMethodsAdd) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestMethodsAdd
+func (v CommentitemResultRestAvailableMethodsAdd) MarshalJSON() ([]byte, error) {
+	type plain CommentitemResultRestAvailableMethodsAdd
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestMethodsAddParams is the params value of
+// CommentitemRestAvailableMethodsAddParams is the params value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestMethodsAddParams struct {
+type CommentitemRestAvailableMethodsAddParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -710,23 +709,23 @@ type CommentitemGetmanifestMethodsAddParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestMethodsAddParams) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestMethodsAddParams
+func (v *CommentitemRestAvailableMethodsAddParams) UnmarshalJSON(data []byte) error {
+	type plain CommentitemRestAvailableMethodsAddParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestMethodsAddParams) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestMethodsAddParams
+func (v CommentitemRestAvailableMethodsAddParams) MarshalJSON() ([]byte, error) {
+	type plain CommentitemRestAvailableMethodsAddParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestMethodsUpdate is the update value of
+// CommentitemMethodsUpdate is the update value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestMethodsUpdate struct {
-	StaticMethod         b24.Bool                                    `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
-	Params               []CommentitemGetmanifestMethodsUpdateParams `json:"params"`
+type CommentitemMethodsUpdate struct {
+	StaticMethod         b24.Bool                         `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                          `json:"mandatoryParamsCount"`
+	Params               []CommentitemMethodsUpdateParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -734,20 +733,20 @@ type CommentitemGetmanifestMethodsUpdate struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestMethodsUpdate) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestMethodsUpdate
+func (v *CommentitemMethodsUpdate) UnmarshalJSON(data []byte) error {
+	type plain CommentitemMethodsUpdate
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestMethodsUpdate) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestMethodsUpdate
+func (v CommentitemMethodsUpdate) MarshalJSON() ([]byte, error) {
+	type plain CommentitemMethodsUpdate
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestMethodsUpdateParams is the params value of
+// CommentitemMethodsUpdateParams is the params value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestMethodsUpdateParams struct {
+type CommentitemMethodsUpdateParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -757,23 +756,23 @@ type CommentitemGetmanifestMethodsUpdateParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestMethodsUpdateParams) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestMethodsUpdateParams
+func (v *CommentitemMethodsUpdateParams) UnmarshalJSON(data []byte) error {
+	type plain CommentitemMethodsUpdateParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestMethodsUpdateParams) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestMethodsUpdateParams
+func (v CommentitemMethodsUpdateParams) MarshalJSON() ([]byte, error) {
+	type plain CommentitemMethodsUpdateParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestMethodsDelete is the delete value of
+// CommentitemMethodsDelete is the delete value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestMethodsDelete struct {
-	StaticMethod         b24.Bool                                    `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
-	Params               []CommentitemGetmanifestMethodsDeleteParams `json:"params"`
+type CommentitemMethodsDelete struct {
+	StaticMethod         b24.Bool                         `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                          `json:"mandatoryParamsCount"`
+	Params               []CommentitemMethodsDeleteParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -781,20 +780,20 @@ type CommentitemGetmanifestMethodsDelete struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestMethodsDelete) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestMethodsDelete
+func (v *CommentitemMethodsDelete) UnmarshalJSON(data []byte) error {
+	type plain CommentitemMethodsDelete
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestMethodsDelete) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestMethodsDelete
+func (v CommentitemMethodsDelete) MarshalJSON() ([]byte, error) {
+	type plain CommentitemMethodsDelete
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestMethodsDeleteParams is the params value of
+// CommentitemMethodsDeleteParams is the params value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestMethodsDeleteParams struct {
+type CommentitemMethodsDeleteParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -804,23 +803,23 @@ type CommentitemGetmanifestMethodsDeleteParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestMethodsDeleteParams) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestMethodsDeleteParams
+func (v *CommentitemMethodsDeleteParams) UnmarshalJSON(data []byte) error {
+	type plain CommentitemMethodsDeleteParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestMethodsDeleteParams) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestMethodsDeleteParams
+func (v CommentitemMethodsDeleteParams) MarshalJSON() ([]byte, error) {
+	type plain CommentitemMethodsDeleteParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestMethodsIsactionallowed is the isactionallowed value of
+// CommentitemMethodsIsactionallowed is the isactionallowed value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestMethodsIsactionallowed struct {
-	StaticMethod         b24.Bool                                      `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
-	Params               []CommentitemGetmanifestIsactionallowedParams `json:"params"`
+type CommentitemMethodsIsactionallowed struct {
+	StaticMethod         b24.Bool                                  `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                   `json:"mandatoryParamsCount"`
+	Params               []CommentitemMethodsIsactionallowedParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -828,20 +827,20 @@ type CommentitemGetmanifestMethodsIsactionallowed struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestMethodsIsactionallowed) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestMethodsIsactionallowed
+func (v *CommentitemMethodsIsactionallowed) UnmarshalJSON(data []byte) error {
+	type plain CommentitemMethodsIsactionallowed
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestMethodsIsactionallowed) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestMethodsIsactionallowed
+func (v CommentitemMethodsIsactionallowed) MarshalJSON() ([]byte, error) {
+	type plain CommentitemMethodsIsactionallowed
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestIsactionallowedParams is the params value of
+// CommentitemMethodsIsactionallowedParams is the params value of
 // task.commentitem.getmanifest.
-type CommentitemGetmanifestIsactionallowedParams struct {
+type CommentitemMethodsIsactionallowedParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -851,14 +850,14 @@ type CommentitemGetmanifestIsactionallowedParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestIsactionallowedParams) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestIsactionallowedParams
+func (v *CommentitemMethodsIsactionallowedParams) UnmarshalJSON(data []byte) error {
+	type plain CommentitemMethodsIsactionallowedParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestIsactionallowedParams) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestIsactionallowedParams
+func (v CommentitemMethodsIsactionallowedParams) MarshalJSON() ([]byte, error) {
+	type plain CommentitemMethodsIsactionallowedParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -410,16 +410,16 @@ type ElapseditemGetmanifestParams struct{}
 
 // ElapseditemGetmanifestResult is the result of task.elapseditem.getmanifest.
 type ElapseditemGetmanifestResult struct {
-	ManifestVersion                     b24.String                                       `json:"Manifest version"`
-	ManifestChangeDate                  b24.String                                       `json:"Manifest change date"`
-	Warning                             b24.String                                       `json:"Warning"`
-	RestShortNameAliasToClass           b24.String                                       `json:"REST: shortname alias to class"`
-	RestWritableElapseditemDataFields   []b24.String                                     `json:"REST: writable elapseditem data fields"`
-	RestReadableElapseditemDataFields   []b24.String                                     `json:"REST: readable elapseditem data fields"`
-	RestSortableElapseditemDataFields   []b24.String                                     `json:"REST: sortable elapseditem data fields"`
-	RestFilterableElapseditemDataFields []b24.String                                     `json:"REST: filterable elapseditem data fields"`
-	RestDateFields                      []b24.String                                     `json:"REST: date fields"`
-	RestAvailableMethods                ElapseditemGetmanifestResultRestAvailableMethods `json:"REST: available methods"`
+	ManifestVersion                     b24.String                            `json:"Manifest version"`
+	ManifestChangeDate                  b24.String                            `json:"Manifest change date"`
+	Warning                             b24.String                            `json:"Warning"`
+	RestShortNameAliasToClass           b24.String                            `json:"REST: shortname alias to class"`
+	RestWritableElapseditemDataFields   []b24.String                          `json:"REST: writable elapseditem data fields"`
+	RestReadableElapseditemDataFields   []b24.String                          `json:"REST: readable elapseditem data fields"`
+	RestSortableElapseditemDataFields   []b24.String                          `json:"REST: sortable elapseditem data fields"`
+	RestFilterableElapseditemDataFields []b24.String                          `json:"REST: filterable elapseditem data fields"`
+	RestDateFields                      []b24.String                          `json:"REST: date fields"`
+	RestAvailableMethods                ElapseditemResultRestAvailableMethods `json:"REST: available methods"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -438,16 +438,16 @@ func (v ElapseditemGetmanifestResult) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestResultRestAvailableMethods is the REST: available
-// methods value of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethods struct {
-	GetManifest     ElapseditemGetmanifestMethodsGetManifest     `json:"getmanifest"`
-	GetList         ElapseditemGetmanifestMethodsGetList         `json:"getlist"`
-	Get             ElapseditemGetmanifestMethodsGet             `json:"get"`
-	Add             ElapseditemGetmanifestMethodsAdd             `json:"add"`
-	Update          ElapseditemGetmanifestMethodsUpdate          `json:"update"`
-	Delete          ElapseditemGetmanifestMethodsDelete          `json:"delete"`
-	Isactionallowed ElapseditemGetmanifestMethodsIsactionallowed `json:"isactionallowed"`
+// ElapseditemResultRestAvailableMethods is the REST: available methods value
+// of task.elapseditem.getmanifest.
+type ElapseditemResultRestAvailableMethods struct {
+	GetManifest     ElapseditemMethodsGetManifest            `json:"getmanifest"`
+	GetList         ElapseditemMethodsGetList                `json:"getlist"`
+	Get             ElapseditemResultRestAvailableMethodsGet `json:"get"`
+	Add             ElapseditemResultRestAvailableMethodsAdd `json:"add"`
+	Update          ElapseditemMethodsUpdate                 `json:"update"`
+	Delete          ElapseditemMethodsDelete                 `json:"delete"`
+	Isactionallowed ElapseditemMethodsIsactionallowed        `json:"isactionallowed"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -455,20 +455,20 @@ type ElapseditemGetmanifestResultRestAvailableMethods struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethods) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethods
+func (v *ElapseditemResultRestAvailableMethods) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemResultRestAvailableMethods
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethods) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethods
+func (v ElapseditemResultRestAvailableMethods) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemResultRestAvailableMethods
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestMethodsGetManifest is the getmanifest value of
+// ElapseditemMethodsGetManifest is the getmanifest value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestMethodsGetManifest struct {
+type ElapseditemMethodsGetManifest struct {
 	StaticMethod b24.Bool        `json:"staticMethod"`
 	Params       json.RawMessage `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -478,25 +478,25 @@ type ElapseditemGetmanifestMethodsGetManifest struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestMethodsGetManifest) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestMethodsGetManifest
+func (v *ElapseditemMethodsGetManifest) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemMethodsGetManifest
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestMethodsGetManifest) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestMethodsGetManifest
+func (v ElapseditemMethodsGetManifest) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemMethodsGetManifest
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestMethodsGetList is the getlist value of
+// ElapseditemMethodsGetList is the getlist value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestMethodsGetList struct {
-	StaticMethod             b24.Bool                                     `json:"staticMethod"`
-	Params                   []ElapseditemGetmanifestMethodsGetListParams `json:"params"`
-	AllowedKeysInReturnValue []b24.String                                 `json:"allowedKeysInReturnValue"`
-	AllowedAggregations      []b24.String                                 `json:"allowedAggregations"`
-	CollectionInReturnValue  b24.Bool                                     `json:"collectionInReturnValue"`
+type ElapseditemMethodsGetList struct {
+	StaticMethod             b24.Bool                          `json:"staticMethod"`
+	Params                   []ElapseditemMethodsGetListParams `json:"params"`
+	AllowedKeysInReturnValue []b24.String                      `json:"allowedKeysInReturnValue"`
+	AllowedAggregations      []b24.String                      `json:"allowedAggregations"`
+	CollectionInReturnValue  b24.Bool                          `json:"collectionInReturnValue"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -504,20 +504,20 @@ type ElapseditemGetmanifestMethodsGetList struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestMethodsGetList) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestMethodsGetList
+func (v *ElapseditemMethodsGetList) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemMethodsGetList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestMethodsGetList) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestMethodsGetList
+func (v ElapseditemMethodsGetList) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemMethodsGetList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestMethodsGetListParams is the params value of
+// ElapseditemMethodsGetListParams is the params value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestMethodsGetListParams struct {
+type ElapseditemMethodsGetListParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -527,23 +527,23 @@ type ElapseditemGetmanifestMethodsGetListParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestMethodsGetListParams) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestMethodsGetListParams
+func (v *ElapseditemMethodsGetListParams) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemMethodsGetListParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestMethodsGetListParams) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestMethodsGetListParams
+func (v ElapseditemMethodsGetListParams) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemMethodsGetListParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestMethodsGet is the get value of
+// ElapseditemResultRestAvailableMethodsGet is the get value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestMethodsGet struct {
-	MandatoryParamsCount     b24.Int                                  `json:"mandatoryParamsCount"`
-	Params                   []ElapseditemGetmanifestMethodsGetParams `json:"params"`
-	AllowedKeysInReturnValue []b24.String                             `json:"allowedKeysInReturnValue"`
+type ElapseditemResultRestAvailableMethodsGet struct {
+	MandatoryParamsCount     b24.Int             `json:"mandatoryParamsCount"`
+	Params                   []ElapseditemParams `json:"params"`
+	AllowedKeysInReturnValue []b24.String        `json:"allowedKeysInReturnValue"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -551,20 +551,19 @@ type ElapseditemGetmanifestMethodsGet struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestMethodsGet) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestMethodsGet
+func (v *ElapseditemResultRestAvailableMethodsGet) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemResultRestAvailableMethodsGet
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestMethodsGet) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestMethodsGet
+func (v ElapseditemResultRestAvailableMethodsGet) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemResultRestAvailableMethodsGet
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestMethodsGetParams is the params value of
-// task.elapseditem.getmanifest.
-type ElapseditemGetmanifestMethodsGetParams struct {
+// ElapseditemParams is the params value of task.elapseditem.getmanifest.
+type ElapseditemParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -574,23 +573,23 @@ type ElapseditemGetmanifestMethodsGetParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestMethodsGetParams) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestMethodsGetParams
+func (v *ElapseditemParams) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestMethodsGetParams) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestMethodsGetParams
+func (v ElapseditemParams) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestMethodsAdd is the add value of
+// ElapseditemResultRestAvailableMethodsAdd is the add value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestMethodsAdd struct {
-	StaticMethod         b24.Bool                                 `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                  `json:"mandatoryParamsCount"`
-	Params               []ElapseditemGetmanifestMethodsAddParams `json:"params"`
+type ElapseditemResultRestAvailableMethodsAdd struct {
+	StaticMethod         b24.Bool                                   `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                    `json:"mandatoryParamsCount"`
+	Params               []ElapseditemRestAvailableMethodsAddParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -598,20 +597,20 @@ type ElapseditemGetmanifestMethodsAdd struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestMethodsAdd) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestMethodsAdd
+func (v *ElapseditemResultRestAvailableMethodsAdd) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemResultRestAvailableMethodsAdd
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestMethodsAdd) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestMethodsAdd
+func (v ElapseditemResultRestAvailableMethodsAdd) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemResultRestAvailableMethodsAdd
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestMethodsAddParams is the params value of
+// ElapseditemRestAvailableMethodsAddParams is the params value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestMethodsAddParams struct {
+type ElapseditemRestAvailableMethodsAddParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -621,23 +620,23 @@ type ElapseditemGetmanifestMethodsAddParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestMethodsAddParams) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestMethodsAddParams
+func (v *ElapseditemRestAvailableMethodsAddParams) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemRestAvailableMethodsAddParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestMethodsAddParams) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestMethodsAddParams
+func (v ElapseditemRestAvailableMethodsAddParams) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemRestAvailableMethodsAddParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestMethodsUpdate is the update value of
+// ElapseditemMethodsUpdate is the update value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestMethodsUpdate struct {
-	StaticMethod         b24.Bool                                    `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
-	Params               []ElapseditemGetmanifestMethodsUpdateParams `json:"params"`
+type ElapseditemMethodsUpdate struct {
+	StaticMethod         b24.Bool                         `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                          `json:"mandatoryParamsCount"`
+	Params               []ElapseditemMethodsUpdateParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -645,20 +644,20 @@ type ElapseditemGetmanifestMethodsUpdate struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestMethodsUpdate) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestMethodsUpdate
+func (v *ElapseditemMethodsUpdate) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemMethodsUpdate
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestMethodsUpdate) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestMethodsUpdate
+func (v ElapseditemMethodsUpdate) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemMethodsUpdate
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestMethodsUpdateParams is the params value of
+// ElapseditemMethodsUpdateParams is the params value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestMethodsUpdateParams struct {
+type ElapseditemMethodsUpdateParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -668,23 +667,23 @@ type ElapseditemGetmanifestMethodsUpdateParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestMethodsUpdateParams) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestMethodsUpdateParams
+func (v *ElapseditemMethodsUpdateParams) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemMethodsUpdateParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestMethodsUpdateParams) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestMethodsUpdateParams
+func (v ElapseditemMethodsUpdateParams) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemMethodsUpdateParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestMethodsDelete is the delete value of
+// ElapseditemMethodsDelete is the delete value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestMethodsDelete struct {
-	StaticMethod         b24.Bool                                    `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                     `json:"mandatoryParamsCount"`
-	Params               []ElapseditemGetmanifestMethodsDeleteParams `json:"params"`
+type ElapseditemMethodsDelete struct {
+	StaticMethod         b24.Bool                         `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                          `json:"mandatoryParamsCount"`
+	Params               []ElapseditemMethodsDeleteParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -692,20 +691,20 @@ type ElapseditemGetmanifestMethodsDelete struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestMethodsDelete) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestMethodsDelete
+func (v *ElapseditemMethodsDelete) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemMethodsDelete
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestMethodsDelete) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestMethodsDelete
+func (v ElapseditemMethodsDelete) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemMethodsDelete
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestMethodsDeleteParams is the params value of
+// ElapseditemMethodsDeleteParams is the params value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestMethodsDeleteParams struct {
+type ElapseditemMethodsDeleteParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -715,23 +714,23 @@ type ElapseditemGetmanifestMethodsDeleteParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestMethodsDeleteParams) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestMethodsDeleteParams
+func (v *ElapseditemMethodsDeleteParams) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemMethodsDeleteParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestMethodsDeleteParams) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestMethodsDeleteParams
+func (v ElapseditemMethodsDeleteParams) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemMethodsDeleteParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestMethodsIsactionallowed is the isactionallowed value of
+// ElapseditemMethodsIsactionallowed is the isactionallowed value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestMethodsIsactionallowed struct {
-	StaticMethod         b24.Bool                                      `json:"staticMethod"`
-	MandatoryParamsCount b24.Int                                       `json:"mandatoryParamsCount"`
-	Params               []ElapseditemGetmanifestIsactionallowedParams `json:"params"`
+type ElapseditemMethodsIsactionallowed struct {
+	StaticMethod         b24.Bool                                  `json:"staticMethod"`
+	MandatoryParamsCount b24.Int                                   `json:"mandatoryParamsCount"`
+	Params               []ElapseditemMethodsIsactionallowedParams `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -739,20 +738,20 @@ type ElapseditemGetmanifestMethodsIsactionallowed struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestMethodsIsactionallowed) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestMethodsIsactionallowed
+func (v *ElapseditemMethodsIsactionallowed) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemMethodsIsactionallowed
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestMethodsIsactionallowed) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestMethodsIsactionallowed
+func (v ElapseditemMethodsIsactionallowed) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemMethodsIsactionallowed
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestIsactionallowedParams is the params value of
+// ElapseditemMethodsIsactionallowedParams is the params value of
 // task.elapseditem.getmanifest.
-type ElapseditemGetmanifestIsactionallowedParams struct {
+type ElapseditemMethodsIsactionallowedParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
@@ -762,14 +761,14 @@ type ElapseditemGetmanifestIsactionallowedParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestIsactionallowedParams) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestIsactionallowedParams
+func (v *ElapseditemMethodsIsactionallowedParams) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemMethodsIsactionallowedParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestIsactionallowedParams) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestIsactionallowedParams
+func (v ElapseditemMethodsIsactionallowedParams) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemMethodsIsactionallowedParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

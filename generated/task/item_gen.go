@@ -1327,7 +1327,7 @@ type ItemUserfieldAddParamsParams struct {
 	// External identifier
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Label in the edit form (detailed description)
-	EditFormLabel *ItemUserfieldAddParamsParamsEditFormLabel `json:"EDIT_FORM_LABEL,omitzero"`
+	EditFormLabel *ItemUserfieldAddParamsEditFormLabel `json:"EDIT_FORM_LABEL,omitzero"`
 	// Name of the custom field
 	Label b24.Opt[string] `json:"LABEL,omitzero"`
 	// Sorting
@@ -1363,9 +1363,9 @@ func (v ItemUserfieldAddParamsParams) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ItemUserfieldAddParamsParamsEditFormLabel is the EDIT_FORM_LABEL value of
+// ItemUserfieldAddParamsEditFormLabel is the EDIT_FORM_LABEL value of
 // task.item.userfield.add.
-type ItemUserfieldAddParamsParamsEditFormLabel struct {
+type ItemUserfieldAddParamsEditFormLabel struct {
 	// Label in German
 	De b24.Opt[string] `json:"de,omitzero"`
 	// Label in English
@@ -1375,14 +1375,14 @@ type ItemUserfieldAddParamsParamsEditFormLabel struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUserfieldAddParamsParamsEditFormLabel) UnmarshalJSON(data []byte) error {
-	type plain ItemUserfieldAddParamsParamsEditFormLabel
+func (v *ItemUserfieldAddParamsEditFormLabel) UnmarshalJSON(data []byte) error {
+	type plain ItemUserfieldAddParamsEditFormLabel
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUserfieldAddParamsParamsEditFormLabel) MarshalJSON() ([]byte, error) {
-	type plain ItemUserfieldAddParamsParamsEditFormLabel
+func (v ItemUserfieldAddParamsEditFormLabel) MarshalJSON() ([]byte, error) {
+	type plain ItemUserfieldAddParamsEditFormLabel
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1398,7 +1398,7 @@ type ItemUserfieldAddParamsParamsSettings struct {
 	//   - CHECKBOX — checkbox
 	//   - RADIO — radio buttons
 	//   - DROPDOWN — dropdown list
-	Display b24.Opt[ItemUserfieldAddParamsParamsSettingsDisplay] `json:"DISPLAY,omitzero"`
+	Display b24.Opt[ItemUserfieldAddSettingsDisplay] `json:"DISPLAY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1442,28 +1442,27 @@ func (v *ItemUserfieldAddParamsParamsUserTypeID) UnmarshalJSON(data []byte) erro
 	return nil
 }
 
-// ItemUserfieldAddParamsParamsSettingsDisplay is the DISPLAY of
-// task.item.userfield.add: the constants below are the documented values;
-// others are accepted too.
-type ItemUserfieldAddParamsParamsSettingsDisplay string
+// ItemUserfieldAddSettingsDisplay is the DISPLAY of task.item.userfield.add:
+// the constants below are the documented values; others are accepted too.
+type ItemUserfieldAddSettingsDisplay string
 
-// The documented values of ItemUserfieldAddParamsParamsSettingsDisplay.
+// The documented values of ItemUserfieldAddSettingsDisplay.
 const (
 	// checkbox
-	ItemUserfieldAddParamsParamsSettingsDisplayCheckbox ItemUserfieldAddParamsParamsSettingsDisplay = "CHECKBOX"
+	ItemUserfieldAddSettingsDisplayCheckbox ItemUserfieldAddSettingsDisplay = "CHECKBOX"
 	// radio buttons
-	ItemUserfieldAddParamsParamsSettingsDisplayRadio ItemUserfieldAddParamsParamsSettingsDisplay = "RADIO"
+	ItemUserfieldAddSettingsDisplayRadio ItemUserfieldAddSettingsDisplay = "RADIO"
 	// dropdown list
-	ItemUserfieldAddParamsParamsSettingsDisplayDropdown ItemUserfieldAddParamsParamsSettingsDisplay = "DROPDOWN"
+	ItemUserfieldAddSettingsDisplayDropdown ItemUserfieldAddSettingsDisplay = "DROPDOWN"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ItemUserfieldAddParamsParamsSettingsDisplay) UnmarshalJSON(data []byte) error {
+func (v *ItemUserfieldAddSettingsDisplay) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ItemUserfieldAddParamsParamsSettingsDisplay(s)
+	*v = ItemUserfieldAddSettingsDisplay(s)
 	return nil
 }
 
@@ -1840,7 +1839,7 @@ type ItemUserfieldUpdateParamsData struct {
 	// External identifier
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Label in the edit form (detailed description)
-	EditFormLabel *ItemUserfieldUpdateParamsDataEditFormLabel `json:"EDIT_FORM_LABEL,omitzero"`
+	EditFormLabel *ItemUserfieldUpdateDataEditFormLabel `json:"EDIT_FORM_LABEL,omitzero"`
 	// Name of the user field
 	Label b24.Opt[string] `json:"LABEL,omitzero"`
 	// Sorting
@@ -1876,9 +1875,9 @@ func (v ItemUserfieldUpdateParamsData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ItemUserfieldUpdateParamsDataEditFormLabel is the EDIT_FORM_LABEL value of
+// ItemUserfieldUpdateDataEditFormLabel is the EDIT_FORM_LABEL value of
 // task.item.userfield.update.
-type ItemUserfieldUpdateParamsDataEditFormLabel struct {
+type ItemUserfieldUpdateDataEditFormLabel struct {
 	// Label in Russian
 	Ru b24.Opt[string] `json:"ru,omitzero"`
 	// Label in English
@@ -1888,14 +1887,14 @@ type ItemUserfieldUpdateParamsDataEditFormLabel struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUserfieldUpdateParamsDataEditFormLabel) UnmarshalJSON(data []byte) error {
-	type plain ItemUserfieldUpdateParamsDataEditFormLabel
+func (v *ItemUserfieldUpdateDataEditFormLabel) UnmarshalJSON(data []byte) error {
+	type plain ItemUserfieldUpdateDataEditFormLabel
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUserfieldUpdateParamsDataEditFormLabel) MarshalJSON() ([]byte, error) {
-	type plain ItemUserfieldUpdateParamsDataEditFormLabel
+func (v ItemUserfieldUpdateDataEditFormLabel) MarshalJSON() ([]byte, error) {
+	type plain ItemUserfieldUpdateDataEditFormLabel
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1911,7 +1910,7 @@ type ItemUserfieldUpdateParamsDataSettings struct {
 	//   - CHECKBOX — checkbox
 	//   - RADIO — radio buttons
 	//   - DROPDOWN — dropdown list
-	Display b24.Opt[ItemUserfieldUpdateParamsDataSettingsDisplay] `json:"DISPLAY,omitzero"`
+	Display b24.Opt[ItemUserfieldUpdateSettingsDisplay] `json:"DISPLAY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1928,27 +1927,27 @@ func (v ItemUserfieldUpdateParamsDataSettings) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ItemUserfieldUpdateParamsDataSettingsDisplay is the DISPLAY of
+// ItemUserfieldUpdateSettingsDisplay is the DISPLAY of
 // task.item.userfield.update: the constants below are the documented values;
 // others are accepted too.
-type ItemUserfieldUpdateParamsDataSettingsDisplay string
+type ItemUserfieldUpdateSettingsDisplay string
 
-// The documented values of ItemUserfieldUpdateParamsDataSettingsDisplay.
+// The documented values of ItemUserfieldUpdateSettingsDisplay.
 const (
 	// checkbox
-	ItemUserfieldUpdateParamsDataSettingsDisplayCheckbox ItemUserfieldUpdateParamsDataSettingsDisplay = "CHECKBOX"
+	ItemUserfieldUpdateSettingsDisplayCheckbox ItemUserfieldUpdateSettingsDisplay = "CHECKBOX"
 	// radio buttons
-	ItemUserfieldUpdateParamsDataSettingsDisplayRadio ItemUserfieldUpdateParamsDataSettingsDisplay = "RADIO"
+	ItemUserfieldUpdateSettingsDisplayRadio ItemUserfieldUpdateSettingsDisplay = "RADIO"
 	// dropdown list
-	ItemUserfieldUpdateParamsDataSettingsDisplayDropdown ItemUserfieldUpdateParamsDataSettingsDisplay = "DROPDOWN"
+	ItemUserfieldUpdateSettingsDisplayDropdown ItemUserfieldUpdateSettingsDisplay = "DROPDOWN"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ItemUserfieldUpdateParamsDataSettingsDisplay) UnmarshalJSON(data []byte) error {
+func (v *ItemUserfieldUpdateSettingsDisplay) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ItemUserfieldUpdateParamsDataSettingsDisplay(s)
+	*v = ItemUserfieldUpdateSettingsDisplay(s)
 	return nil
 }

@@ -248,7 +248,7 @@ type FlowFlowCreateParamsFlowData struct {
 	//   - himself — self-distribution
 	//
 	// More about distribution types can be found in the article. Required.
-	DistributionType FlowFlowCreateParamsFlowDataDistributionType `json:"distributionType"`
+	DistributionType FlowFlowCreateDataDistributionType `json:"distributionType"`
 	// IDs of employees who will receive tasks.
 	//
 	// For manual distribution, specify the moderator's ID.
@@ -332,28 +332,28 @@ func (v FlowFlowCreateParamsFlowData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// FlowFlowCreateParamsFlowDataDistributionType is the distributionType of
+// FlowFlowCreateDataDistributionType is the distributionType of
 // tasks.flow.Flow.create: the constants below are the documented values;
 // others are accepted too.
-type FlowFlowCreateParamsFlowDataDistributionType string
+type FlowFlowCreateDataDistributionType string
 
-// The documented values of FlowFlowCreateParamsFlowDataDistributionType.
+// The documented values of FlowFlowCreateDataDistributionType.
 const (
 	// manual distribution
-	FlowFlowCreateParamsFlowDataDistributionTypeManually FlowFlowCreateParamsFlowDataDistributionType = "manually"
+	FlowFlowCreateDataDistributionTypeManually FlowFlowCreateDataDistributionType = "manually"
 	// distribution by queue
-	FlowFlowCreateParamsFlowDataDistributionTypeQueue FlowFlowCreateParamsFlowDataDistributionType = "queue"
+	FlowFlowCreateDataDistributionTypeQueue FlowFlowCreateDataDistributionType = "queue"
 	// self-distribution
-	FlowFlowCreateParamsFlowDataDistributionTypeHimself FlowFlowCreateParamsFlowDataDistributionType = "himself"
+	FlowFlowCreateDataDistributionTypeHimself FlowFlowCreateDataDistributionType = "himself"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *FlowFlowCreateParamsFlowDataDistributionType) UnmarshalJSON(data []byte) error {
+func (v *FlowFlowCreateDataDistributionType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = FlowFlowCreateParamsFlowDataDistributionType(s)
+	*v = FlowFlowCreateDataDistributionType(s)
 	return nil
 }
 
@@ -785,7 +785,7 @@ type FlowFlowUpdateParamsFlowData struct {
 	//   - himself — self-distribution
 	//
 	// More about distribution types can be found in the article. Required.
-	DistributionType FlowFlowUpdateParamsFlowDataDistributionType `json:"distributionType"`
+	DistributionType FlowFlowUpdateDataDistributionType `json:"distributionType"`
 	// IDs of employees who will receive tasks.
 	//
 	// For manual distribution, specify the moderator's ID.
@@ -869,27 +869,27 @@ func (v FlowFlowUpdateParamsFlowData) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// FlowFlowUpdateParamsFlowDataDistributionType is the distributionType of
+// FlowFlowUpdateDataDistributionType is the distributionType of
 // tasks.flow.Flow.update: the constants below are the documented values;
 // others are accepted too.
-type FlowFlowUpdateParamsFlowDataDistributionType string
+type FlowFlowUpdateDataDistributionType string
 
-// The documented values of FlowFlowUpdateParamsFlowDataDistributionType.
+// The documented values of FlowFlowUpdateDataDistributionType.
 const (
 	// manual distribution
-	FlowFlowUpdateParamsFlowDataDistributionTypeManually FlowFlowUpdateParamsFlowDataDistributionType = "manually"
+	FlowFlowUpdateDataDistributionTypeManually FlowFlowUpdateDataDistributionType = "manually"
 	// distribution by queue
-	FlowFlowUpdateParamsFlowDataDistributionTypeQueue FlowFlowUpdateParamsFlowDataDistributionType = "queue"
+	FlowFlowUpdateDataDistributionTypeQueue FlowFlowUpdateDataDistributionType = "queue"
 	// self-distribution
-	FlowFlowUpdateParamsFlowDataDistributionTypeHimself FlowFlowUpdateParamsFlowDataDistributionType = "himself"
+	FlowFlowUpdateDataDistributionTypeHimself FlowFlowUpdateDataDistributionType = "himself"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *FlowFlowUpdateParamsFlowDataDistributionType) UnmarshalJSON(data []byte) error {
+func (v *FlowFlowUpdateDataDistributionType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = FlowFlowUpdateParamsFlowDataDistributionType(s)
+	*v = FlowFlowUpdateDataDistributionType(s)
 	return nil
 }

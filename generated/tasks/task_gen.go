@@ -740,10 +740,10 @@ func (v TaskCheckListTreeDescendantsAction) MarshalJSON() ([]byte, error) {
 // TaskCheckListTreeDescendantsDescendants is the descendants value of
 // tasks.task.
 type TaskCheckListTreeDescendantsDescendants struct {
-	NodeID      b24.Int                                       `json:"nodeId"`
-	Fields      TaskCheckListTreeDescendantsDescendantsFields `json:"fields"`
-	Action      TaskCheckListTreeDescendantsDescendantsAction `json:"action"`
-	Descendants json.RawMessage                               `json:"descendants"`
+	NodeID      b24.Int               `json:"nodeId"`
+	Fields      TaskDescendantsFields `json:"fields"`
+	Action      TaskDescendantsAction `json:"action"`
+	Descendants json.RawMessage       `json:"descendants"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -762,9 +762,8 @@ func (v TaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskCheckListTreeDescendantsDescendantsFields is the fields value of
-// tasks.task.
-type TaskCheckListTreeDescendantsDescendantsFields struct {
+// TaskDescendantsFields is the fields value of tasks.task.
+type TaskDescendantsFields struct {
 	ID               b24.Int         `json:"id"`
 	CopiedID         json.RawMessage `json:"copiedId"`
 	EntityID         b24.Int         `json:"entityId"`
@@ -787,20 +786,19 @@ type TaskCheckListTreeDescendantsDescendantsFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCheckListTreeDescendantsDescendantsFields) UnmarshalJSON(data []byte) error {
-	type plain TaskCheckListTreeDescendantsDescendantsFields
+func (v *TaskDescendantsFields) UnmarshalJSON(data []byte) error {
+	type plain TaskDescendantsFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCheckListTreeDescendantsDescendantsFields) MarshalJSON() ([]byte, error) {
-	type plain TaskCheckListTreeDescendantsDescendantsFields
+func (v TaskDescendantsFields) MarshalJSON() ([]byte, error) {
+	type plain TaskDescendantsFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskCheckListTreeDescendantsDescendantsAction is the action value of
-// tasks.task.
-type TaskCheckListTreeDescendantsDescendantsAction struct {
+// TaskDescendantsAction is the action value of tasks.task.
+type TaskDescendantsAction struct {
 	Modify        b24.Bool `json:"modify"`
 	Remove        b24.Bool `json:"remove"`
 	Toggle        b24.Bool `json:"toggle"`
@@ -813,14 +811,14 @@ type TaskCheckListTreeDescendantsDescendantsAction struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCheckListTreeDescendantsDescendantsAction) UnmarshalJSON(data []byte) error {
-	type plain TaskCheckListTreeDescendantsDescendantsAction
+func (v *TaskDescendantsAction) UnmarshalJSON(data []byte) error {
+	type plain TaskDescendantsAction
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCheckListTreeDescendantsDescendantsAction) MarshalJSON() ([]byte, error) {
-	type plain TaskCheckListTreeDescendantsDescendantsAction
+func (v TaskDescendantsAction) MarshalJSON() ([]byte, error) {
+	type plain TaskDescendantsAction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2672,7 +2670,7 @@ type TaskV3ForkedByTemplateRecord struct {
 	Parent json.RawMessage `json:"parent"`
 	// An object of replication parameters. Use for data requests in the select
 	// parameter of tasks.task.get
-	ReplicateParams TaskV3ForkedByTemplateRecordReplicateParams `json:"replicateParams"`
+	ReplicateParams TaskV3RecordReplicateParams `json:"replicateParams"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2835,9 +2833,8 @@ func (v TaskV3ForkedByTemplateRecordGroupImage) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskV3ForkedByTemplateRecordReplicateParams is the replicateParams value of
-// tasks.task.
-type TaskV3ForkedByTemplateRecordReplicateParams struct {
+// TaskV3RecordReplicateParams is the replicateParams value of tasks.task.
+type TaskV3RecordReplicateParams struct {
 	// Frequency
 	Period b24.String `json:"period"`
 	// Every day
@@ -2891,14 +2888,14 @@ type TaskV3ForkedByTemplateRecordReplicateParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskV3ForkedByTemplateRecordReplicateParams) UnmarshalJSON(data []byte) error {
-	type plain TaskV3ForkedByTemplateRecordReplicateParams
+func (v *TaskV3RecordReplicateParams) UnmarshalJSON(data []byte) error {
+	type plain TaskV3RecordReplicateParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskV3ForkedByTemplateRecordReplicateParams) MarshalJSON() ([]byte, error) {
-	type plain TaskV3ForkedByTemplateRecordReplicateParams
+func (v TaskV3RecordReplicateParams) MarshalJSON() ([]byte, error) {
+	type plain TaskV3RecordReplicateParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

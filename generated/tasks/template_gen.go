@@ -881,7 +881,7 @@ type TemplateChecklistAddAttachmentByContentParams struct {
 	// using the method to get the list of items. Required.
 	CheckListItemID b24.Int `json:"checkListItemId"`
 	// Parameters of the created attachment (detailed description). Required.
-	AttachmentParameters TemplateChecklistAddAttachmentByContentParamsAttachmentParameters `json:"attachmentParameters"`
+	AttachmentParameters TemplateParamsAttachmentParameters `json:"attachmentParameters"`
 }
 
 // validate reports the first required parameter left empty.
@@ -901,10 +901,9 @@ func (p *TemplateChecklistAddAttachmentByContentParams) validate() error {
 	return nil
 }
 
-// TemplateChecklistAddAttachmentByContentParamsAttachmentParameters is the
-// attachmentParameters value of
+// TemplateParamsAttachmentParameters is the attachmentParameters value of
 // tasks.template.checklist.addAttachmentByContent.
-type TemplateChecklistAddAttachmentByContentParamsAttachmentParameters struct {
+type TemplateParamsAttachmentParameters struct {
 	// Name of the created file
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Content of the file in base64 format
@@ -914,14 +913,14 @@ type TemplateChecklistAddAttachmentByContentParamsAttachmentParameters struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistAddAttachmentByContentParamsAttachmentParameters) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistAddAttachmentByContentParamsAttachmentParameters
+func (v *TemplateParamsAttachmentParameters) UnmarshalJSON(data []byte) error {
+	type plain TemplateParamsAttachmentParameters
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistAddAttachmentByContentParamsAttachmentParameters) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistAddAttachmentByContentParamsAttachmentParameters
+func (v TemplateParamsAttachmentParameters) MarshalJSON() ([]byte, error) {
+	type plain TemplateParamsAttachmentParameters
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -94,7 +94,7 @@ type CallAttachTranscriptionParamsMessages struct {
 	//   - Client — client
 	//
 	// Required.
-	Side CallAttachTranscriptionParamsMessagesSide `json:"SIDE"`
+	Side CallAttachTranscriptionMessagesSide `json:"SIDE"`
 	// Start time of the utterance in seconds from the beginning of the call.
 	//
 	// Minimum value — 0. Required.
@@ -144,25 +144,25 @@ func (v CallAttachTranscriptionResult) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CallAttachTranscriptionParamsMessagesSide is the SIDE of
+// CallAttachTranscriptionMessagesSide is the SIDE of
 // telephony.call.attachTranscription: the constants below are the documented
 // values; others are accepted too.
-type CallAttachTranscriptionParamsMessagesSide string
+type CallAttachTranscriptionMessagesSide string
 
-// The documented values of CallAttachTranscriptionParamsMessagesSide.
+// The documented values of CallAttachTranscriptionMessagesSide.
 const (
 	// portal user
-	CallAttachTranscriptionParamsMessagesSideUser CallAttachTranscriptionParamsMessagesSide = "User"
+	CallAttachTranscriptionMessagesSideUser CallAttachTranscriptionMessagesSide = "User"
 	// client
-	CallAttachTranscriptionParamsMessagesSideClient CallAttachTranscriptionParamsMessagesSide = "Client"
+	CallAttachTranscriptionMessagesSideClient CallAttachTranscriptionMessagesSide = "Client"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *CallAttachTranscriptionParamsMessagesSide) UnmarshalJSON(data []byte) error {
+func (v *CallAttachTranscriptionMessagesSide) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = CallAttachTranscriptionParamsMessagesSide(s)
+	*v = CallAttachTranscriptionMessagesSide(s)
 	return nil
 }

@@ -717,7 +717,7 @@ type ExternalCallRegisterResult struct {
 	// The identifier of the automatically created lead.
 	CRMCreatedLead b24.Int `json:"CRM_CREATED_LEAD"`
 	// An array of automatically created CRM entities.
-	CRMCreatedEntities []ExternalCallRegisterResultCRMCreatedEntities `json:"CRM_CREATED_ENTITIES"`
+	CRMCreatedEntities []ExternalCallRegisterCRMCreatedEntities `json:"CRM_CREATED_ENTITIES"`
 	// The type of the main CRM object of the call.
 	CRMEntityType b24.String `json:"CRM_ENTITY_TYPE"`
 	// The identifier of the main CRM object of the call.
@@ -742,9 +742,9 @@ func (v ExternalCallRegisterResult) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ExternalCallRegisterResultCRMCreatedEntities is the CRM_CREATED_ENTITIES
-// value of telephony.externalCall.register.
-type ExternalCallRegisterResultCRMCreatedEntities struct {
+// ExternalCallRegisterCRMCreatedEntities is the CRM_CREATED_ENTITIES value of
+// telephony.externalCall.register.
+type ExternalCallRegisterCRMCreatedEntities struct {
 	// The type of the created CRM object.
 	EntityType b24.String `json:"ENTITY_TYPE"`
 	// The identifier of the created CRM object.
@@ -756,14 +756,14 @@ type ExternalCallRegisterResultCRMCreatedEntities struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ExternalCallRegisterResultCRMCreatedEntities) UnmarshalJSON(data []byte) error {
-	type plain ExternalCallRegisterResultCRMCreatedEntities
+func (v *ExternalCallRegisterCRMCreatedEntities) UnmarshalJSON(data []byte) error {
+	type plain ExternalCallRegisterCRMCreatedEntities
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ExternalCallRegisterResultCRMCreatedEntities) MarshalJSON() ([]byte, error) {
-	type plain ExternalCallRegisterResultCRMCreatedEntities
+func (v ExternalCallRegisterCRMCreatedEntities) MarshalJSON() ([]byte, error) {
+	type plain ExternalCallRegisterCRMCreatedEntities
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -862,7 +862,7 @@ type ExternalCallSearchCRMEntitiesItem struct {
 	//   - CONTACT — contact
 	//   - LEAD — lead
 	//   - COMPANY — company
-	CRMEntityType ExternalCallSearchCRMEntitiesItemCRMEntityType `json:"CRM_ENTITY_TYPE"`
+	CRMEntityType ExternalCRMEntitiesItemEntityType `json:"CRM_ENTITY_TYPE"`
 	// Identifier of the CRM object
 	CRMEntityID b24.Int `json:"CRM_ENTITY_ID"`
 	// Identifier of the responsible employee
@@ -870,7 +870,7 @@ type ExternalCallSearchCRMEntitiesItem struct {
 	// Name or full name of the found CRM object
 	Name b24.String `json:"NAME"`
 	// Data of the responsible employee
-	AssignedBy ExternalCallSearchCRMEntitiesItemAssignedBy `json:"ASSIGNED_BY"`
+	AssignedBy ExternalCallSearchCRMEntitiesAssignedBy `json:"ASSIGNED_BY"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -889,9 +889,9 @@ func (v ExternalCallSearchCRMEntitiesItem) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ExternalCallSearchCRMEntitiesItemAssignedBy is the ASSIGNED_BY value of
+// ExternalCallSearchCRMEntitiesAssignedBy is the ASSIGNED_BY value of
 // telephony.externalCall.searchCrmEntities.
-type ExternalCallSearchCRMEntitiesItemAssignedBy struct {
+type ExternalCallSearchCRMEntitiesAssignedBy struct {
 	// Identifier of the employee
 	ID b24.Int `json:"ID"`
 	// Status of the employee's working time.
@@ -904,7 +904,7 @@ type ExternalCallSearchCRMEntitiesItemAssignedBy struct {
 	//   - EXPIRED — workday expired
 	//   - UNAVAILABLE — time tracking is disabled for the employee
 	//   - NOT_INSTALLED — time tracking module is not installed
-	TimemanStatus ExternalCallSearchCRMEntitiesByTimemanStatus `json:"TIMEMAN_STATUS"`
+	TimemanStatus ExternalEntitiesAssignedByTimemanStatus `json:"TIMEMAN_STATUS"`
 	// Employee's internal number
 	UserPhoneInner b24.String `json:"USER_PHONE_INNER"`
 	// Employee's work phone
@@ -920,70 +920,70 @@ type ExternalCallSearchCRMEntitiesItemAssignedBy struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ExternalCallSearchCRMEntitiesItemAssignedBy) UnmarshalJSON(data []byte) error {
-	type plain ExternalCallSearchCRMEntitiesItemAssignedBy
+func (v *ExternalCallSearchCRMEntitiesAssignedBy) UnmarshalJSON(data []byte) error {
+	type plain ExternalCallSearchCRMEntitiesAssignedBy
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ExternalCallSearchCRMEntitiesItemAssignedBy) MarshalJSON() ([]byte, error) {
-	type plain ExternalCallSearchCRMEntitiesItemAssignedBy
+func (v ExternalCallSearchCRMEntitiesAssignedBy) MarshalJSON() ([]byte, error) {
+	type plain ExternalCallSearchCRMEntitiesAssignedBy
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ExternalCallSearchCRMEntitiesItemCRMEntityType is the CRM_ENTITY_TYPE of
+// ExternalCRMEntitiesItemEntityType is the CRM_ENTITY_TYPE of
 // telephony.externalCall.searchCrmEntities: the constants below are the
 // documented values; others are accepted too.
-type ExternalCallSearchCRMEntitiesItemCRMEntityType string
+type ExternalCRMEntitiesItemEntityType string
 
-// The documented values of ExternalCallSearchCRMEntitiesItemCRMEntityType.
+// The documented values of ExternalCRMEntitiesItemEntityType.
 const (
 	// contact
-	ExternalCallSearchCRMEntitiesItemCRMEntityTypeContact ExternalCallSearchCRMEntitiesItemCRMEntityType = "CONTACT"
+	ExternalCRMEntitiesItemEntityTypeContact ExternalCRMEntitiesItemEntityType = "CONTACT"
 	// lead
-	ExternalCallSearchCRMEntitiesItemCRMEntityTypeLead ExternalCallSearchCRMEntitiesItemCRMEntityType = "LEAD"
+	ExternalCRMEntitiesItemEntityTypeLead ExternalCRMEntitiesItemEntityType = "LEAD"
 	// company
-	ExternalCallSearchCRMEntitiesItemCRMEntityTypeCompany ExternalCallSearchCRMEntitiesItemCRMEntityType = "COMPANY"
+	ExternalCRMEntitiesItemEntityTypeCompany ExternalCRMEntitiesItemEntityType = "COMPANY"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ExternalCallSearchCRMEntitiesItemCRMEntityType) UnmarshalJSON(data []byte) error {
+func (v *ExternalCRMEntitiesItemEntityType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ExternalCallSearchCRMEntitiesItemCRMEntityType(s)
+	*v = ExternalCRMEntitiesItemEntityType(s)
 	return nil
 }
 
-// ExternalCallSearchCRMEntitiesByTimemanStatus is the TIMEMAN_STATUS of
+// ExternalEntitiesAssignedByTimemanStatus is the TIMEMAN_STATUS of
 // telephony.externalCall.searchCrmEntities: the constants below are the
 // documented values; others are accepted too.
-type ExternalCallSearchCRMEntitiesByTimemanStatus string
+type ExternalEntitiesAssignedByTimemanStatus string
 
-// The documented values of ExternalCallSearchCRMEntitiesByTimemanStatus.
+// The documented values of ExternalEntitiesAssignedByTimemanStatus.
 const (
 	// workday started
-	ExternalCallSearchCRMEntitiesByTimemanStatusOpened ExternalCallSearchCRMEntitiesByTimemanStatus = "OPENED"
+	ExternalEntitiesAssignedByTimemanStatusOpened ExternalEntitiesAssignedByTimemanStatus = "OPENED"
 	// workday ended
-	ExternalCallSearchCRMEntitiesByTimemanStatusClosed ExternalCallSearchCRMEntitiesByTimemanStatus = "CLOSED"
+	ExternalEntitiesAssignedByTimemanStatusClosed ExternalEntitiesAssignedByTimemanStatus = "CLOSED"
 	// break
-	ExternalCallSearchCRMEntitiesByTimemanStatusPaused ExternalCallSearchCRMEntitiesByTimemanStatus = "PAUSED"
+	ExternalEntitiesAssignedByTimemanStatusPaused ExternalEntitiesAssignedByTimemanStatus = "PAUSED"
 	// workday expired
-	ExternalCallSearchCRMEntitiesByTimemanStatusExpired ExternalCallSearchCRMEntitiesByTimemanStatus = "EXPIRED"
+	ExternalEntitiesAssignedByTimemanStatusExpired ExternalEntitiesAssignedByTimemanStatus = "EXPIRED"
 	// time tracking is disabled for the employee
-	ExternalCallSearchCRMEntitiesByTimemanStatusUnavailable ExternalCallSearchCRMEntitiesByTimemanStatus = "UNAVAILABLE"
+	ExternalEntitiesAssignedByTimemanStatusUnavailable ExternalEntitiesAssignedByTimemanStatus = "UNAVAILABLE"
 	// time tracking module is not installed
-	ExternalCallSearchCRMEntitiesByTimemanStatusNotInstalled ExternalCallSearchCRMEntitiesByTimemanStatus = "NOT_INSTALLED"
+	ExternalEntitiesAssignedByTimemanStatusNotInstalled ExternalEntitiesAssignedByTimemanStatus = "NOT_INSTALLED"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ExternalCallSearchCRMEntitiesByTimemanStatus) UnmarshalJSON(data []byte) error {
+func (v *ExternalEntitiesAssignedByTimemanStatus) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ExternalCallSearchCRMEntitiesByTimemanStatus(s)
+	*v = ExternalEntitiesAssignedByTimemanStatus(s)
 	return nil
 }
 

@@ -285,7 +285,7 @@ type ScheduleScheduleViolationRules struct {
 	// Value 0 means no missed start was recorded
 	MissedShiftStart b24.Int `json:"MISSED_SHIFT_START"`
 	// Object with the description of users for notifying about schedule violations
-	UsersToNotify ScheduleScheduleViolationRulesUsersToNotify `json:"USERS_TO_NOTIFY"`
+	UsersToNotify ScheduleRulesUsersToNotify `json:"USERS_TO_NOTIFY"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -304,9 +304,8 @@ func (v ScheduleScheduleViolationRules) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ScheduleScheduleViolationRulesUsersToNotify is the USERS_TO_NOTIFY value of
-// timeman.schedule.
-type ScheduleScheduleViolationRulesUsersToNotify struct {
+// ScheduleRulesUsersToNotify is the USERS_TO_NOTIFY value of timeman.schedule.
+type ScheduleRulesUsersToNotify struct {
 	// List of users to notify about fixed start and end of the workday.
 	//
 	// Each element of the array contains the user identifier in the format U
@@ -334,14 +333,14 @@ type ScheduleScheduleViolationRulesUsersToNotify struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ScheduleScheduleViolationRulesUsersToNotify) UnmarshalJSON(data []byte) error {
-	type plain ScheduleScheduleViolationRulesUsersToNotify
+func (v *ScheduleRulesUsersToNotify) UnmarshalJSON(data []byte) error {
+	type plain ScheduleRulesUsersToNotify
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ScheduleScheduleViolationRulesUsersToNotify) MarshalJSON() ([]byte, error) {
-	type plain ScheduleScheduleViolationRulesUsersToNotify
+func (v ScheduleRulesUsersToNotify) MarshalJSON() ([]byte, error) {
+	type plain ScheduleRulesUsersToNotify
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -167,7 +167,7 @@ type TimecontrolReportsDaysReports struct {
 	//   - IDLE_EVENT — event changing the status to Stepped Away. Recorded by
 	//     the application
 	//   - TM_EVENT — event changing the workday: start, break, end.
-	SourceFinish TimecontrolReportsDaysReportsSourceFinish `json:"source_finish"`
+	SourceFinish TimecontrolReportsReportsSourceFinish `json:"source_finish"`
 	// IP address at the start of the record. For manager only
 	IPStart b24.String `json:"ip_start"`
 	// IP address at the end of the record. For manager only
@@ -177,12 +177,12 @@ type TimecontrolReportsDaysReports struct {
 	// false.
 	//
 	// For manager only
-	IPStartNetwork TimecontrolReportsDaysReportsIPStartNetwork `json:"ip_start_network"`
+	IPStartNetwork TimecontrolReportsReportsIPStartNetwork `json:"ip_start_network"`
 	// Object with IP address decoding for the end of the record, if the IP address
 	// is not within the office network. For office network, it will return false.
 	//
 	// For manager only
-	IPFinishNetwork TimecontrolReportsDaysReportsIPFinishNetwork `json:"ip_finish_network"`
+	IPFinishNetwork TimecontrolReportsReportsIPFinishNetwork `json:"ip_finish_network"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -201,9 +201,9 @@ func (v TimecontrolReportsDaysReports) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimecontrolReportsDaysReportsIPStartNetwork is the ip_start_network value of
+// TimecontrolReportsReportsIPStartNetwork is the ip_start_network value of
 // timeman.timecontrol.reports.
-type TimecontrolReportsDaysReportsIPStartNetwork struct {
+type TimecontrolReportsReportsIPStartNetwork struct {
 	// IP address
 	IP b24.String `json:"ip"`
 	// Range that includes the specified IP address
@@ -217,20 +217,20 @@ type TimecontrolReportsDaysReportsIPStartNetwork struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsDaysReportsIPStartNetwork) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsDaysReportsIPStartNetwork
+func (v *TimecontrolReportsReportsIPStartNetwork) UnmarshalJSON(data []byte) error {
+	type plain TimecontrolReportsReportsIPStartNetwork
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsDaysReportsIPStartNetwork) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsDaysReportsIPStartNetwork
+func (v TimecontrolReportsReportsIPStartNetwork) MarshalJSON() ([]byte, error) {
+	type plain TimecontrolReportsReportsIPStartNetwork
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TimecontrolReportsDaysReportsIPFinishNetwork is the ip_finish_network value
-// of timeman.timecontrol.reports.
-type TimecontrolReportsDaysReportsIPFinishNetwork struct {
+// TimecontrolReportsReportsIPFinishNetwork is the ip_finish_network value of
+// timeman.timecontrol.reports.
+type TimecontrolReportsReportsIPFinishNetwork struct {
 	// IP address
 	IP b24.String `json:"ip"`
 	// Range that includes the specified IP address
@@ -244,14 +244,14 @@ type TimecontrolReportsDaysReportsIPFinishNetwork struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsDaysReportsIPFinishNetwork) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsDaysReportsIPFinishNetwork
+func (v *TimecontrolReportsReportsIPFinishNetwork) UnmarshalJSON(data []byte) error {
+	type plain TimecontrolReportsReportsIPFinishNetwork
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsDaysReportsIPFinishNetwork) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsDaysReportsIPFinishNetwork
+func (v TimecontrolReportsReportsIPFinishNetwork) MarshalJSON() ([]byte, error) {
+	type plain TimecontrolReportsReportsIPFinishNetwork
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -390,36 +390,36 @@ func (v *TimecontrolReportsDaysReportsSourceStart) UnmarshalJSON(data []byte) er
 	return nil
 }
 
-// TimecontrolReportsDaysReportsSourceFinish is the source_finish of
+// TimecontrolReportsReportsSourceFinish is the source_finish of
 // timeman.timecontrol.reports: the constants below are the documented values;
 // others are accepted too.
-type TimecontrolReportsDaysReportsSourceFinish string
+type TimecontrolReportsReportsSourceFinish string
 
-// The documented values of TimecontrolReportsDaysReportsSourceFinish.
+// The documented values of TimecontrolReportsReportsSourceFinish.
 const (
 	// user authorization event
-	TimecontrolReportsDaysReportsSourceFinishOnlineEvent TimecontrolReportsDaysReportsSourceFinish = "ONLINE_EVENT"
+	TimecontrolReportsReportsSourceFinishOnlineEvent TimecontrolReportsReportsSourceFinish = "ONLINE_EVENT"
 	// agent that sets the Offline status
-	TimecontrolReportsDaysReportsSourceFinishOfflineAgent TimecontrolReportsDaysReportsSourceFinish = "OFFLINE_AGENT"
+	TimecontrolReportsReportsSourceFinishOfflineAgent TimecontrolReportsReportsSourceFinish = "OFFLINE_AGENT"
 	// agent that sets the application off status
-	TimecontrolReportsDaysReportsSourceFinishDesktopOfflineAgent TimecontrolReportsDaysReportsSourceFinish = "DESKTOP_OFFLINE_AGENT"
+	TimecontrolReportsReportsSourceFinishDesktopOfflineAgent TimecontrolReportsReportsSourceFinish = "DESKTOP_OFFLINE_AGENT"
 	// event that sets the application on status
-	TimecontrolReportsDaysReportsSourceFinishDesktopOnlineEvent TimecontrolReportsDaysReportsSourceFinish = "DESKTOP_ONLINE_EVENT"
+	TimecontrolReportsReportsSourceFinishDesktopOnlineEvent TimecontrolReportsReportsSourceFinish = "DESKTOP_ONLINE_EVENT"
 	// event that sets the application on status
-	TimecontrolReportsDaysReportsSourceFinishDesktopStartEvent TimecontrolReportsDaysReportsSourceFinish = "DESKTOP_START_EVENT"
+	TimecontrolReportsReportsSourceFinishDesktopStartEvent TimecontrolReportsReportsSourceFinish = "DESKTOP_START_EVENT"
 	// event changing the status to Stepped Away. Recorded by the application
-	TimecontrolReportsDaysReportsSourceFinishIdleEvent TimecontrolReportsDaysReportsSourceFinish = "IDLE_EVENT"
+	TimecontrolReportsReportsSourceFinishIdleEvent TimecontrolReportsReportsSourceFinish = "IDLE_EVENT"
 	// event changing the workday: start, break, end.
-	TimecontrolReportsDaysReportsSourceFinishTmEvent TimecontrolReportsDaysReportsSourceFinish = "TM_EVENT"
+	TimecontrolReportsReportsSourceFinishTmEvent TimecontrolReportsReportsSourceFinish = "TM_EVENT"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimecontrolReportsDaysReportsSourceFinish) UnmarshalJSON(data []byte) error {
+func (v *TimecontrolReportsReportsSourceFinish) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = TimecontrolReportsDaysReportsSourceFinish(s)
+	*v = TimecontrolReportsReportsSourceFinish(s)
 	return nil
 }
 
@@ -1076,7 +1076,7 @@ type TimecontrolSettingsSetParams struct {
 	//   - all — for everyone
 	//   - user — for specific users
 	//   - none — for no one
-	ReportRequestType b24.Opt[TimecontrolSettingsSetParamsReportRequestType] `json:"REPORT_REQUEST_TYPE,omitzero"`
+	ReportRequestType b24.Opt[TimecontrolSettingsSetReportRequestType] `json:"REPORT_REQUEST_TYPE,omitzero"`
 	// Array of user IDs for whom report requests are required.
 	//
 	// Filled if REPORT_REQUEST_TYPE is set to user
@@ -1086,7 +1086,7 @@ type TimecontrolSettingsSetParams struct {
 	//   - all — for everyone
 	//   - user — for specific users
 	//   - none — for no one
-	ReportSimpleType b24.Opt[TimecontrolSettingsSetParamsReportSimpleType] `json:"REPORT_SIMPLE_TYPE,omitzero"`
+	ReportSimpleType b24.Opt[TimecontrolSettingsSetReportSimpleType] `json:"REPORT_SIMPLE_TYPE,omitzero"`
 	// Array of user IDs with access to the simple report.
 	//
 	// Filled if REPORT_SIMPLE_TYPE is set to user
@@ -1096,84 +1096,84 @@ type TimecontrolSettingsSetParams struct {
 	//   - all — for everyone
 	//   - user — for specific users
 	//   - none — for no one
-	ReportFullType b24.Opt[TimecontrolSettingsSetParamsReportFullType] `json:"REPORT_FULL_TYPE,omitzero"`
+	ReportFullType b24.Opt[TimecontrolSettingsSetReportFullType] `json:"REPORT_FULL_TYPE,omitzero"`
 	// Array of user IDs with access to the full report.
 	//
 	// Filled if REPORT_FULL_TYPE is set to user
 	ReportFullUsers []any `json:"REPORT_FULL_USERS,omitzero"`
 }
 
-// TimecontrolSettingsSetParamsReportRequestType is the REPORT_REQUEST_TYPE of
+// TimecontrolSettingsSetReportRequestType is the REPORT_REQUEST_TYPE of
 // timeman.timecontrol.settings.set: the constants below are the documented
 // values; others are accepted too.
-type TimecontrolSettingsSetParamsReportRequestType string
+type TimecontrolSettingsSetReportRequestType string
 
-// The documented values of TimecontrolSettingsSetParamsReportRequestType.
+// The documented values of TimecontrolSettingsSetReportRequestType.
 const (
 	// for everyone
-	TimecontrolSettingsSetParamsReportRequestTypeAll TimecontrolSettingsSetParamsReportRequestType = "all"
+	TimecontrolSettingsSetReportRequestTypeAll TimecontrolSettingsSetReportRequestType = "all"
 	// for specific users
-	TimecontrolSettingsSetParamsReportRequestTypeUser TimecontrolSettingsSetParamsReportRequestType = "user"
+	TimecontrolSettingsSetReportRequestTypeUser TimecontrolSettingsSetReportRequestType = "user"
 	// for no one
-	TimecontrolSettingsSetParamsReportRequestTypeNone TimecontrolSettingsSetParamsReportRequestType = "none"
+	TimecontrolSettingsSetReportRequestTypeNone TimecontrolSettingsSetReportRequestType = "none"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimecontrolSettingsSetParamsReportRequestType) UnmarshalJSON(data []byte) error {
+func (v *TimecontrolSettingsSetReportRequestType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = TimecontrolSettingsSetParamsReportRequestType(s)
+	*v = TimecontrolSettingsSetReportRequestType(s)
 	return nil
 }
 
-// TimecontrolSettingsSetParamsReportSimpleType is the REPORT_SIMPLE_TYPE of
+// TimecontrolSettingsSetReportSimpleType is the REPORT_SIMPLE_TYPE of
 // timeman.timecontrol.settings.set: the constants below are the documented
 // values; others are accepted too.
-type TimecontrolSettingsSetParamsReportSimpleType string
+type TimecontrolSettingsSetReportSimpleType string
 
-// The documented values of TimecontrolSettingsSetParamsReportSimpleType.
+// The documented values of TimecontrolSettingsSetReportSimpleType.
 const (
 	// for everyone
-	TimecontrolSettingsSetParamsReportSimpleTypeAll TimecontrolSettingsSetParamsReportSimpleType = "all"
+	TimecontrolSettingsSetReportSimpleTypeAll TimecontrolSettingsSetReportSimpleType = "all"
 	// for specific users
-	TimecontrolSettingsSetParamsReportSimpleTypeUser TimecontrolSettingsSetParamsReportSimpleType = "user"
+	TimecontrolSettingsSetReportSimpleTypeUser TimecontrolSettingsSetReportSimpleType = "user"
 	// for no one
-	TimecontrolSettingsSetParamsReportSimpleTypeNone TimecontrolSettingsSetParamsReportSimpleType = "none"
+	TimecontrolSettingsSetReportSimpleTypeNone TimecontrolSettingsSetReportSimpleType = "none"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimecontrolSettingsSetParamsReportSimpleType) UnmarshalJSON(data []byte) error {
+func (v *TimecontrolSettingsSetReportSimpleType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = TimecontrolSettingsSetParamsReportSimpleType(s)
+	*v = TimecontrolSettingsSetReportSimpleType(s)
 	return nil
 }
 
-// TimecontrolSettingsSetParamsReportFullType is the REPORT_FULL_TYPE of
+// TimecontrolSettingsSetReportFullType is the REPORT_FULL_TYPE of
 // timeman.timecontrol.settings.set: the constants below are the documented
 // values; others are accepted too.
-type TimecontrolSettingsSetParamsReportFullType string
+type TimecontrolSettingsSetReportFullType string
 
-// The documented values of TimecontrolSettingsSetParamsReportFullType.
+// The documented values of TimecontrolSettingsSetReportFullType.
 const (
 	// for everyone
-	TimecontrolSettingsSetParamsReportFullTypeAll TimecontrolSettingsSetParamsReportFullType = "all"
+	TimecontrolSettingsSetReportFullTypeAll TimecontrolSettingsSetReportFullType = "all"
 	// for specific users
-	TimecontrolSettingsSetParamsReportFullTypeUser TimecontrolSettingsSetParamsReportFullType = "user"
+	TimecontrolSettingsSetReportFullTypeUser TimecontrolSettingsSetReportFullType = "user"
 	// for no one
-	TimecontrolSettingsSetParamsReportFullTypeNone TimecontrolSettingsSetParamsReportFullType = "none"
+	TimecontrolSettingsSetReportFullTypeNone TimecontrolSettingsSetReportFullType = "none"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimecontrolSettingsSetParamsReportFullType) UnmarshalJSON(data []byte) error {
+func (v *TimecontrolSettingsSetReportFullType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = TimecontrolSettingsSetParamsReportFullType(s)
+	*v = TimecontrolSettingsSetReportFullType(s)
 	return nil
 }

@@ -814,7 +814,7 @@ type UserfieldUpdateParamsFieldsSettings struct {
 	//   - DROPDOWN — dropdown list
 	//
 	// Default CHECKBOX. Default: CHECKBOX.
-	Display b24.Opt[UserfieldUpdateParamsFieldsSettingsDisplay] `json:"DISPLAY,omitzero"`
+	Display b24.Opt[UserfieldUpdateSettingsDisplay] `json:"DISPLAY,omitzero"`
 	// List height. Must be greater than 0.
 	//
 	// Available only when DISPLAY = LIST or DISPLAY = UI.
@@ -886,27 +886,26 @@ func (v UserfieldUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// UserfieldUpdateParamsFieldsSettingsDisplay is the DISPLAY of
-// user.userfield.update: the constants below are the documented values; others
-// are accepted too.
-type UserfieldUpdateParamsFieldsSettingsDisplay string
+// UserfieldUpdateSettingsDisplay is the DISPLAY of user.userfield.update: the
+// constants below are the documented values; others are accepted too.
+type UserfieldUpdateSettingsDisplay string
 
-// The documented values of UserfieldUpdateParamsFieldsSettingsDisplay.
+// The documented values of UserfieldUpdateSettingsDisplay.
 const (
 	// checkbox
-	UserfieldUpdateParamsFieldsSettingsDisplayCheckbox UserfieldUpdateParamsFieldsSettingsDisplay = "CHECKBOX"
+	UserfieldUpdateSettingsDisplayCheckbox UserfieldUpdateSettingsDisplay = "CHECKBOX"
 	// radio buttons
-	UserfieldUpdateParamsFieldsSettingsDisplayRadio UserfieldUpdateParamsFieldsSettingsDisplay = "RADIO"
+	UserfieldUpdateSettingsDisplayRadio UserfieldUpdateSettingsDisplay = "RADIO"
 	// dropdown list
-	UserfieldUpdateParamsFieldsSettingsDisplayDropdown UserfieldUpdateParamsFieldsSettingsDisplay = "DROPDOWN"
+	UserfieldUpdateSettingsDisplayDropdown UserfieldUpdateSettingsDisplay = "DROPDOWN"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *UserfieldUpdateParamsFieldsSettingsDisplay) UnmarshalJSON(data []byte) error {
+func (v *UserfieldUpdateSettingsDisplay) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = UserfieldUpdateParamsFieldsSettingsDisplay(s)
+	*v = UserfieldUpdateSettingsDisplay(s)
 	return nil
 }

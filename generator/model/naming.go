@@ -520,17 +520,24 @@ func segmentWords(s string, vocab map[string]bool) []string {
 
 // maxNestedName is the length past which the name of a nested type, its
 // parent's name followed by its field's, is shortened (see NestedName).
-const maxNestedName = 48
+const maxNestedName = 40
 
 // NestedName names the type of the field (a Go field name) of the type
 // parent: parent+field ("ItemGetResult" + "Item"), while that stays within
 // maxNestedName. Past it, each level would add a word for ever
 // (SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes…), so the
-// name is the owner, the longest of owners (the method's function, the
-// package's entities and write forms) that parent starts with, then
-// parent's last word and the field: SiteFullExport + Item + Link. When no
-// owner fits, or the short name is taken, the long name stays: a readable
-// name never takes another's place, and the same docs give the same names.
+// name is cut to its meaningful words, the first of these that fits and
+// is free:
+//   - the owner, the longest of owners (the method's function, the
+//     package's entities and write forms) that parent starts with, then
+//     parent's last word and the field: SiteFullExport + Item + Link;
+//   - the owner and the field;
+//   - the name's first word (or two, or three, when a shorter cut is
+//     another's) and as many of its last words as fit, a word said twice
+//     kept once: Documentgenerator + SequentNumberGenerator.
+//
+// When none fits, the long name stays: a readable name never takes
+// another's place, and the same docs give the same names.
 func NestedName(pool *Pool, owners []string, parent, field string) string {
 	long := parent + field
 	if len(long) <= maxNestedName {
@@ -542,16 +549,57 @@ func NestedName(pool *Pool, owners []string, parent, field string) string {
 			owner = o
 		}
 	}
-	if owner == "" {
-		return long
+	var candidates []string
+	if owner != "" {
+		if words := splitWords(parent[len(owner):]); len(words) >= 2 {
+			candidates = append(candidates, owner+words[len(words)-1]+field)
+		}
+		candidates = append(candidates, owner+field)
 	}
-	words := splitWords(parent[len(owner):])
-	if len(words) < 2 {
-		return long
+	for head := 1; head <= 3; head++ {
+		candidates = append(candidates, cutWords(long, maxNestedName, head))
 	}
-	short := owner + words[len(words)-1] + field
-	if len(short) >= len(long) || pool.Has(short) {
-		return long
+	for _, c := range candidates {
+		if c != "" && len(c) <= maxNestedName && len(c) < len(long) && !pool.Has(c) {
+			return c
+		}
 	}
-	return short
+	return long
+}
+
+// cutWords shortens name to at most limit bytes: its first head words,
+// then as many of its last words as fit, a word that came earlier
+// dropped; "" when not even those and the last word fit.
+func cutWords(name string, limit, head int) string {
+	words := splitWords(name)
+	if len(words) < head+1 {
+		return ""
+	}
+	seen := map[string]bool{}
+	out, size := "", 0
+	for _, w := range words[:head] {
+		seen[w] = true
+		out += w
+		size += len(w)
+	}
+	var tail []string // the last words, last first
+	for i := len(words) - 1; i >= head; i-- {
+		w := words[i]
+		if size+len(w) > limit {
+			break
+		}
+		tail = append(tail, w)
+		size += len(w)
+	}
+	if len(tail) == 0 {
+		return ""
+	}
+	for i := len(tail) - 1; i >= 0; i-- {
+		if seen[tail[i]] && i != 0 {
+			continue // said already: the last word always stays
+		}
+		seen[tail[i]] = true
+		out += tail[i]
+	}
+	return out
 }

@@ -203,20 +203,36 @@ func TestNestedName(t *testing.T) {
 		// Past it: the longest owner, parent's last word, the field.
 		{"SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItem", "Link", "SiteFullExportItemLink"},
 		{"ActivityConfigurableLayoutBodyBlocksResponsibleProperties", "Blocks", "ActivityConfigurablePropertiesBlocks"},
-		// No owner the parent starts with: the long name stays.
-		{"NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumber", "Generator", "NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator"},
-		// The owner and one word: nothing to drop.
-		{"SiteFullExportVerylongsinglewordthatgoesonandonx", "Tail", "SiteFullExportVerylongsinglewordthatgoesonandonxTail"},
+		// No owner the parent starts with: the first word and the last
+		// ones that fit, within the limit.
+		{"NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumber", "Generator", "NumeratorGeneratorSequentNumberGenerator"},
+		// A word said twice is kept once.
+		{"DocumentgeneratorNumeratorInputSettingsNumber", "Generator", "DocumentgeneratorSettingsNumberGenerator"},
+		{"AlphaItemsItemsItemsItemsItemsItemsItems", "List", "AlphaItemsList"},
+		// The owner and one word: the owner and the field.
+		{"SiteFullExportVerylongsinglewordthatgoesonandonx", "Tail", "SiteFullExportTail"},
 	} {
 		if got := NestedName(NewPool(), owners, tc.parent, tc.field); got != tc.want {
 			t.Errorf("NestedName(%q, %q) = %q, want %q", tc.parent, tc.field, got, tc.want)
 		}
 	}
-	// A short name already taken leaves the long one: never a _2.
-	pool := NewPool("SiteFullExportItemLink")
+	// A short name already taken gives way to the next; with every one
+	// taken the long name stays: never a _2.
 	parent := "SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItem"
+	if got := NestedName(NewPool("SiteFullExportItemLink"), owners, parent, "Link"); got != "SiteFullExportLink" {
+		t.Errorf("with the first short name taken: %q, want SiteFullExportLink", got)
+	}
+	pool := NewPool("SiteFullExportItemLink", "SiteFullExportLink", cutWords(parent+"Link", maxNestedName, 1), cutWords(parent+"Link", maxNestedName, 2), cutWords(parent+"Link", maxNestedName, 3))
 	if got := NestedName(pool, owners, parent, "Link"); got != parent+"Link" {
-		t.Errorf("with the short name taken: %q, want the long name", got)
+		t.Errorf("with the short names taken: %q, want the long name", got)
+	}
+	for _, tc := range []struct{ parent, field string }{
+		{"DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumber", "Generator"},
+		{"ActivityConfigurableLayoutBodyBlocksResponsibleProperties", "Blocks"},
+	} {
+		if got := NestedName(NewPool(), nil, tc.parent, tc.field); len(got) > maxNestedName {
+			t.Errorf("NestedName(%q, %q) = %q: over %d characters", tc.parent, tc.field, got, maxNestedName)
+		}
 	}
 }
 
