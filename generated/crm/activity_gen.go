@@ -2164,7 +2164,7 @@ type ActivityConfigurableAddParams struct {
 	Fields ActivityConfigurableAddParamsFields `json:"fields"`
 	// Special structure associative array describing the appearance of the
 	// activity in the timeline. Required.
-	Layout string `json:"layout"`
+	Layout ActivityConfigurableAddParamsLayout `json:"layout"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2179,12 +2179,6 @@ func (p *ActivityConfigurableAddParams) validate() error {
 		return &b24.RequiredError{
 			Method: "crm.activity.configurable.add",
 			Param:  "ownerId",
-		}
-	}
-	if p.Layout == "" {
-		return &b24.RequiredError{
-			Method: "crm.activity.configurable.add",
-			Param:  "layout",
 		}
 	}
 	return nil
@@ -2231,6 +2225,1036 @@ func (v *ActivityConfigurableAddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ActivityConfigurableAddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ActivityConfigurableAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayout is the layout value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayout struct {
+	// Icon to the left of the entry
+	Icon *ActivityConfigurableAddParamsLayoutIcon `json:"icon,omitzero"`
+	// Title of the record
+	Header *ActivityConfigurableAddParamsLayoutHeader `json:"header,omitzero"`
+	// Main content area of the entry
+	Body *ActivityConfigurableAddParamsLayoutBody `json:"body,omitzero"`
+	// Bottom part of the entry with action block
+	Footer *ActivityConfigurableAddParamsLayoutFooter `json:"footer,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayout) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayout
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayout) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayout
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutIcon is the icon value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutIcon struct {
+	// Icon code A list of available codes can be obtained using the
+	// crm.timeline.icon.list method
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutIcon) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutIcon
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutIcon) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutIcon
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutHeader is the header value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutHeader struct {
+	// Title of the record
+	Title map[string]any `json:"title,omitzero"`
+	// Action upon clicking the record header
+	TitleAction *ActivityConfigurableAddHeaderTitleAction `json:"titleAction,omitzero"`
+	// Associative array of objects describing tags
+	Tags []ActivityConfigurableAddParamsLayoutHeaderTags `json:"tags,omitzero"`
+	// Tag type, for example warning. Defines its appearance
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action upon clicking the tag
+	Action *ActivityConfigurableAddParamsLayoutHeaderAction `json:"action,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutHeader) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutHeader
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutHeader) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutHeader
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddHeaderTitleAction is the titleAction value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddHeaderTitleAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableAddActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddHeaderTitleAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddHeaderTitleAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddHeaderTitleAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddHeaderTitleAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutHeaderTags is the tags value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutHeaderTags struct {
+	// Tag text
+	Title map[string]any `json:"title,omitzero"`
+	// Tag type, for example warning. Defines its appearance
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action upon clicking the tag
+	Action *ActivityConfigurableAddTagsAction `json:"action,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutHeaderTags) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutHeaderTags
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutHeaderTags) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutHeaderTags
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddTagsAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddTagsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableAddTagsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddTagsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddTagsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddTagsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddTagsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddTagsActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddTagsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddTagsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddTagsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddTagsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddTagsActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutHeaderAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutHeaderAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableAddParamsLayoutHeaderActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutHeaderAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutHeaderAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutHeaderAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutHeaderAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutHeaderActionSliderParams is the
+// sliderParams value of crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutHeaderActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutHeaderActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutHeaderActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutHeaderActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutHeaderActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutBody is the body value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutBody struct {
+	// An object describing the logo of the timeline entry
+	Logo *ActivityConfigurableAddParamsLayoutBodyLogo `json:"logo,omitzero"`
+	// An associative array of objects describing content blocks
+	//
+	// The array must contain at least one element and no more than 20 elements.
+	Blocks *ActivityConfigurableAddParamsLayoutBodyBlocks `json:"blocks,omitzero"`
+	// Logo code, for example call. A list of available codes can be obtained using
+	// the crm.timeline.logo.list method
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Action to be taken when the logo is clicked
+	Action *ActivityConfigurableAddParamsLayoutBodyAction `json:"action,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutBody) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutBody
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutBody) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutBody
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutBodyLogo is the logo value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutBodyLogo struct {
+	// Logo code, for example call. A list of available codes can be obtained using
+	// the crm.timeline.logo.list method
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Action to be taken when the logo is clicked
+	Action *ActivityConfigurableAddLogoAction `json:"action,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutBodyLogo) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutBodyLogo
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutBodyLogo) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutBodyLogo
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddLogoAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddLogoAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableAddLogoActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddLogoAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddLogoAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddLogoAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddLogoAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddLogoActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddLogoActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddLogoActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddLogoActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddLogoActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddLogoActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutBodyBlocks is the blocks value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutBodyBlocks struct {
+	// Text to be displayed
+	Value b24.Opt[string] `json:"value,omitzero"`
+	// Line break handling. If true, \n characters will be replaced with . Default
+	// is false. Default: false.
+	Multiline b24.Opt[bool] `json:"multiline,omitzero"`
+	// Title attribute
+	Title map[string]any `json:"title,omitzero"`
+	// Bold text. Default is false. Default: false.
+	Bold b24.Opt[bool] `json:"bold,omitzero"`
+	// Text size. Can take values xs, sm, md (default is md). Default: md.
+	Size b24.Opt[string] `json:"size,omitzero"`
+	// Text color. Can take values base_50, base_60, base_70, base_90
+	Color b24.Opt[string] `json:"color,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Text to be displayed. HTML tags are not supported
+	Text map[string]any `json:"text,omitzero"`
+	// Action upon clicking the link
+	Action *ActivityConfigurableAddBlocksAction `json:"action,omitzero"`
+	// Content block that serves as the value. Blocks of types text, link, deadline
+	// are supported
+	Block b24.Opt[string] `json:"block,omitzero"`
+	// Display title and value in one line. Default is false. Default: false.
+	Inline b24.Opt[bool] `json:"inline,omitzero"`
+	// Associative array of content blocks. Blocks of types text, link, deadline
+	// are supported
+	Blocks []string `json:"blocks,omitzero"`
+	// Permission to change the deadline. By default false. If the user does not
+	// have access to edit the object to which the case belongs, or if the case is
+	// completed, then readonly = true regardless of the provided settings.
+	// Default: false.
+	ReadOnly b24.Opt[bool] `json:"readonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutBodyBlocks) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutBodyBlocks
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutBodyBlocks) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutBodyBlocks
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddBlocksAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddBlocksAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableAddBlocksActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddBlocksAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddBlocksAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddBlocksAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddBlocksAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddBlocksActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddBlocksActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddBlocksActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddBlocksActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddBlocksActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddBlocksActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutBodyAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutBodyAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableAddParamsLayoutBodyActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutBodyAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutBodyAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutBodyAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutBodyAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutBodyActionSliderParams is the
+// sliderParams value of crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutBodyActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutBodyActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutBodyActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutBodyActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutBodyActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutFooter is the footer value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutFooter struct {
+	// An array of objects describing action buttons. No more than two buttons are
+	// allowed
+	Buttons *ActivityConfigurableAddParamsLayoutFooterButtons `json:"buttons,omitzero"`
+	// Bottom menu
+	Menu *ActivityConfigurableAddParamsLayoutFooterMenu `json:"menu,omitzero"`
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Button type. Defines its appearance, e.g., primary
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action to be performed when the button is clicked
+	Action *ActivityConfigurableAddParamsLayoutFooterAction `json:"action,omitzero"`
+	// Scope, e.g., web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Show the "Pin" menu item. The menu item will not be shown if added to an
+	// incomplete activity. Default is true. Default: true.
+	ShowPinItem b24.Opt[bool] `json:"showPinItem,omitzero"`
+	// Show the "Postpone" menu item. The menu item will not be shown if added to
+	// an incoming activity, an activity without a deadline, or a completed
+	// activity. Default is true. Default: true.
+	ShowPostponeItem b24.Opt[bool] `json:"showPostponeItem,omitzero"`
+	// Show the "Delete" menu item. Default is true. Default: true.
+	ShowDeleteItem b24.Opt[bool] `json:"showDeleteItem,omitzero"`
+	// Associative array of objects describing dropdown menu items
+	Items *ActivityConfigurableAddParamsLayoutFooterItems `json:"items,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutFooter) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutFooter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutFooter) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutFooter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutFooterButtons is the buttons value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutFooterButtons struct {
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Button type. Defines its appearance, e.g., primary
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action to be performed when the button is clicked
+	Action *ActivityConfigurableAddButtonsAction `json:"action,omitzero"`
+	// Scope, e.g., web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutFooterButtons) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutFooterButtons
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutFooterButtons) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutFooterButtons
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddButtonsAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddButtonsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableAddButtonsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddButtonsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddButtonsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddButtonsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddButtonsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddButtonsActionSliderParams is the sliderParams value
+// of crm.activity.configurable.add.
+type ActivityConfigurableAddButtonsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddButtonsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddButtonsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddButtonsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddButtonsActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutFooterMenu is the menu value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutFooterMenu struct {
+	// Show the "Pin" menu item. The menu item will not be shown if added to an
+	// incomplete activity. Default is true. Default: true.
+	ShowPinItem b24.Opt[bool] `json:"showPinItem,omitzero"`
+	// Show the "Postpone" menu item. The menu item will not be shown if added to
+	// an incoming activity, an activity without a deadline, or a completed
+	// activity. Default is true. Default: true.
+	ShowPostponeItem b24.Opt[bool] `json:"showPostponeItem,omitzero"`
+	// Show the "Delete" menu item. Default is true. Default: true.
+	ShowDeleteItem b24.Opt[bool] `json:"showDeleteItem,omitzero"`
+	// Associative array of objects describing dropdown menu items
+	Items *ActivityConfigurableAddMenuItems `json:"items,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutFooterMenu) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutFooterMenu
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutFooterMenu) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutFooterMenu
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddMenuItems is the items value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddMenuItems struct {
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Action to be performed when the button is pressed
+	Action *ActivityConfigurableAddMenuItemsAction `json:"action,omitzero"`
+	// Scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access, default is false.
+	// Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddMenuItems) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddMenuItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddMenuItems) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddMenuItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddMenuItemsAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddMenuItemsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableAddMenuItemsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddMenuItemsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddMenuItemsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddMenuItemsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddMenuItemsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddMenuItemsActionSliderParams is the sliderParams value
+// of crm.activity.configurable.add.
+type ActivityConfigurableAddMenuItemsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddMenuItemsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddMenuItemsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddMenuItemsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddMenuItemsActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutFooterAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutFooterAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableAddParamsLayoutFooterActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutFooterAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutFooterAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutFooterAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutFooterAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutFooterActionSliderParams is the
+// sliderParams value of crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutFooterActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutFooterActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutFooterActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutFooterActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutFooterActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutFooterItems is the items value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutFooterItems struct {
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Action to be performed when the button is pressed
+	Action *ActivityConfigurableAddItemsAction `json:"action,omitzero"`
+	// Scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access, default is false.
+	// Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutFooterItems) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutFooterItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutFooterItems) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutFooterItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddItemsAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddItemsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableAddItemsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddItemsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddItemsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddItemsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddItemsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddItemsActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddItemsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddItemsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddItemsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddItemsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddItemsActionSliderParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2477,7 +3501,7 @@ type ActivityConfigurableUpdateParams struct {
 	Fields map[string]any `json:"fields"`
 	// A special structure associative array describing the appearance of the
 	// activity in the timeline. Required.
-	Layout string `json:"layout"`
+	Layout ActivityConfigurableUpdateParamsLayout `json:"layout"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2494,13 +3518,1037 @@ func (p *ActivityConfigurableUpdateParams) validate() error {
 			Param:  "fields",
 		}
 	}
-	if p.Layout == "" {
-		return &b24.RequiredError{
-			Method: "crm.activity.configurable.update",
-			Param:  "layout",
-		}
-	}
 	return nil
+}
+
+// ActivityConfigurableUpdateParamsLayout is the layout value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateParamsLayout struct {
+	// Icon to the left of the entry
+	Icon *ActivityConfigurableUpdateParamsLayoutIcon `json:"icon,omitzero"`
+	// Title of the record
+	Header *ActivityConfigurableUpdateParamsLayoutHeader `json:"header,omitzero"`
+	// Main content area of the entry
+	Body *ActivityConfigurableUpdateParamsLayoutBody `json:"body,omitzero"`
+	// Bottom part of the entry with action block
+	Footer *ActivityConfigurableUpdateParamsLayoutFooter `json:"footer,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateParamsLayout) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateParamsLayout
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateParamsLayout) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateParamsLayout
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateParamsLayoutIcon is the icon value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateParamsLayoutIcon struct {
+	// Icon code A list of available codes can be obtained using the
+	// crm.timeline.icon.list method
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateParamsLayoutIcon) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateParamsLayoutIcon
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateParamsLayoutIcon) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateParamsLayoutIcon
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateParamsLayoutHeader is the header value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateParamsLayoutHeader struct {
+	// Title of the record
+	Title map[string]any `json:"title,omitzero"`
+	// Action upon clicking the record header
+	TitleAction *ActivityConfigurableUpdateHeaderTitleAction `json:"titleAction,omitzero"`
+	// Associative array of objects describing tags
+	Tags []ActivityConfigurableUpdateParamsLayoutHeaderTags `json:"tags,omitzero"`
+	// Tag type, for example warning. Defines its appearance
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action upon clicking the tag
+	Action *ActivityConfigurableUpdateHeaderAction `json:"action,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateParamsLayoutHeader) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateParamsLayoutHeader
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateParamsLayoutHeader) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateParamsLayoutHeader
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateHeaderTitleAction is the titleAction value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateHeaderTitleAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableUpdateActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateHeaderTitleAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateHeaderTitleAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateHeaderTitleAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateHeaderTitleAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateActionSliderParams is the sliderParams value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateParamsLayoutHeaderTags is the tags value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateParamsLayoutHeaderTags struct {
+	// Tag text
+	Title map[string]any `json:"title,omitzero"`
+	// Tag type, for example warning. Defines its appearance
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action upon clicking the tag
+	Action *ActivityConfigurableUpdateTagsAction `json:"action,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateParamsLayoutHeaderTags) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateParamsLayoutHeaderTags
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateParamsLayoutHeaderTags) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateParamsLayoutHeaderTags
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateTagsAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateTagsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableUpdateTagsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateTagsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateTagsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateTagsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateTagsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateTagsActionSliderParams is the sliderParams value
+// of crm.activity.configurable.update.
+type ActivityConfigurableUpdateTagsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateTagsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateTagsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateTagsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateTagsActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateHeaderAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateHeaderAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableUpdateHeaderActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateHeaderAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateHeaderAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateHeaderAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateHeaderAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateHeaderActionSliderParams is the sliderParams value
+// of crm.activity.configurable.update.
+type ActivityConfigurableUpdateHeaderActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateHeaderActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateHeaderActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateHeaderActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateHeaderActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateParamsLayoutBody is the body value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateParamsLayoutBody struct {
+	// An object describing the logo of the timeline entry
+	Logo *ActivityConfigurableUpdateParamsLayoutBodyLogo `json:"logo,omitzero"`
+	// An associative array of objects describing content blocks
+	//
+	// The array must contain at least one element and no more than 20 elements.
+	Blocks *ActivityConfigurableUpdateParamsLayoutBodyBlocks `json:"blocks,omitzero"`
+	// Logo code, for example call. A list of available codes can be obtained using
+	// the crm.timeline.logo.list method
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Action to be taken when the logo is clicked
+	Action *ActivityConfigurableUpdateParamsLayoutBodyAction `json:"action,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateParamsLayoutBody) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateParamsLayoutBody
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateParamsLayoutBody) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateParamsLayoutBody
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateParamsLayoutBodyLogo is the logo value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateParamsLayoutBodyLogo struct {
+	// Logo code, for example call. A list of available codes can be obtained using
+	// the crm.timeline.logo.list method
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Action to be taken when the logo is clicked
+	Action *ActivityConfigurableUpdateLogoAction `json:"action,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateParamsLayoutBodyLogo) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateParamsLayoutBodyLogo
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateParamsLayoutBodyLogo) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateParamsLayoutBodyLogo
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateLogoAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateLogoAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableUpdateLogoActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateLogoAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateLogoAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateLogoAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateLogoAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateLogoActionSliderParams is the sliderParams value
+// of crm.activity.configurable.update.
+type ActivityConfigurableUpdateLogoActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateLogoActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateLogoActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateLogoActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateLogoActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateParamsLayoutBodyBlocks is the blocks value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateParamsLayoutBodyBlocks struct {
+	// Text to be displayed
+	Value b24.Opt[string] `json:"value,omitzero"`
+	// Line break handling. If true, \n characters will be replaced with . Default
+	// is false. Default: false.
+	Multiline b24.Opt[bool] `json:"multiline,omitzero"`
+	// Title attribute
+	Title map[string]any `json:"title,omitzero"`
+	// Bold text. Default is false. Default: false.
+	Bold b24.Opt[bool] `json:"bold,omitzero"`
+	// Text size. Can take values xs, sm, md (default is md). Default: md.
+	Size b24.Opt[string] `json:"size,omitzero"`
+	// Text color. Can take values base_50, base_60, base_70, base_90
+	Color b24.Opt[string] `json:"color,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Text to be displayed. HTML tags are not supported
+	Text map[string]any `json:"text,omitzero"`
+	// Action upon clicking the link
+	Action *ActivityConfigurableUpdateBlocksAction `json:"action,omitzero"`
+	// Content block that serves as the value. Blocks of types text, link, deadline
+	// are supported
+	Block b24.Opt[string] `json:"block,omitzero"`
+	// Display title and value in one line. Default is false. Default: false.
+	Inline b24.Opt[bool] `json:"inline,omitzero"`
+	// Associative array of content blocks. Blocks of types text, link, deadline
+	// are supported
+	Blocks []string `json:"blocks,omitzero"`
+	// Permission to change the deadline. By default false. If the user does not
+	// have access to edit the object to which the case belongs, or if the case is
+	// completed, then readonly = true regardless of the provided settings.
+	// Default: false.
+	ReadOnly b24.Opt[bool] `json:"readonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateParamsLayoutBodyBlocks) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateParamsLayoutBodyBlocks
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateParamsLayoutBodyBlocks) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateParamsLayoutBodyBlocks
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateBlocksAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateBlocksAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableUpdateBlocksActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateBlocksAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateBlocksAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateBlocksAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateBlocksAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateBlocksActionSliderParams is the sliderParams value
+// of crm.activity.configurable.update.
+type ActivityConfigurableUpdateBlocksActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateBlocksActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateBlocksActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateBlocksActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateBlocksActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateParamsLayoutBodyAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateParamsLayoutBodyAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableUpdateParamsLayoutBodyActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateParamsLayoutBodyAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateParamsLayoutBodyAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateParamsLayoutBodyAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateParamsLayoutBodyAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateParamsLayoutBodyActionSliderParams is the
+// sliderParams value of crm.activity.configurable.update.
+type ActivityConfigurableUpdateParamsLayoutBodyActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateParamsLayoutBodyActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateParamsLayoutBodyActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateParamsLayoutBodyActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateParamsLayoutBodyActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateParamsLayoutFooter is the footer value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateParamsLayoutFooter struct {
+	// An array of objects describing action buttons. No more than two buttons are
+	// allowed
+	Buttons *ActivityConfigurableUpdateFooterButtons `json:"buttons,omitzero"`
+	// Bottom menu
+	Menu *ActivityConfigurableUpdateParamsLayoutFooterMenu `json:"menu,omitzero"`
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Button type. Defines its appearance, e.g., primary
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action to be performed when the button is clicked
+	Action *ActivityConfigurableUpdateFooterAction `json:"action,omitzero"`
+	// Scope, e.g., web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Show the "Pin" menu item. The menu item will not be shown if added to an
+	// incomplete activity. Default is true. Default: true.
+	ShowPinItem b24.Opt[bool] `json:"showPinItem,omitzero"`
+	// Show the "Postpone" menu item. The menu item will not be shown if added to
+	// an incoming activity, an activity without a deadline, or a completed
+	// activity. Default is true. Default: true.
+	ShowPostponeItem b24.Opt[bool] `json:"showPostponeItem,omitzero"`
+	// Show the "Delete" menu item. Default is true. Default: true.
+	ShowDeleteItem b24.Opt[bool] `json:"showDeleteItem,omitzero"`
+	// Associative array of objects describing dropdown menu items
+	Items *ActivityConfigurableUpdateFooterItems `json:"items,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateParamsLayoutFooter) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateParamsLayoutFooter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateParamsLayoutFooter) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateParamsLayoutFooter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateFooterButtons is the buttons value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateFooterButtons struct {
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Button type. Defines its appearance, e.g., primary
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action to be performed when the button is clicked
+	Action *ActivityConfigurableUpdateFooterButtonsAction `json:"action,omitzero"`
+	// Scope, e.g., web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateFooterButtons) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateFooterButtons
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateFooterButtons) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateFooterButtons
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateFooterButtonsAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateFooterButtonsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableUpdateFooterButtonsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateFooterButtonsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateFooterButtonsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateFooterButtonsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateFooterButtonsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateFooterButtonsActionSliderParams is the
+// sliderParams value of crm.activity.configurable.update.
+type ActivityConfigurableUpdateFooterButtonsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateFooterButtonsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateFooterButtonsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateFooterButtonsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateFooterButtonsActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateParamsLayoutFooterMenu is the menu value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateParamsLayoutFooterMenu struct {
+	// Show the "Pin" menu item. The menu item will not be shown if added to an
+	// incomplete activity. Default is true. Default: true.
+	ShowPinItem b24.Opt[bool] `json:"showPinItem,omitzero"`
+	// Show the "Postpone" menu item. The menu item will not be shown if added to
+	// an incoming activity, an activity without a deadline, or a completed
+	// activity. Default is true. Default: true.
+	ShowPostponeItem b24.Opt[bool] `json:"showPostponeItem,omitzero"`
+	// Show the "Delete" menu item. Default is true. Default: true.
+	ShowDeleteItem b24.Opt[bool] `json:"showDeleteItem,omitzero"`
+	// Associative array of objects describing dropdown menu items
+	Items *ActivityConfigurableUpdateMenuItems `json:"items,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateParamsLayoutFooterMenu) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateParamsLayoutFooterMenu
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateParamsLayoutFooterMenu) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateParamsLayoutFooterMenu
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateMenuItems is the items value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateMenuItems struct {
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Action to be performed when the button is pressed
+	Action *ActivityConfigurableUpdateMenuItemsAction `json:"action,omitzero"`
+	// Scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access, default is false.
+	// Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateMenuItems) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateMenuItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateMenuItems) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateMenuItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateMenuItemsAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateMenuItemsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableUpdateMenuItemsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateMenuItemsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateMenuItemsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateMenuItemsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateMenuItemsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateMenuItemsActionSliderParams is the sliderParams
+// value of crm.activity.configurable.update.
+type ActivityConfigurableUpdateMenuItemsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateMenuItemsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateMenuItemsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateMenuItemsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateMenuItemsActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateFooterAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateFooterAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableUpdateFooterActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateFooterAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateFooterAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateFooterAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateFooterAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateFooterActionSliderParams is the sliderParams value
+// of crm.activity.configurable.update.
+type ActivityConfigurableUpdateFooterActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateFooterActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateFooterActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateFooterActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateFooterActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateFooterItems is the items value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateFooterItems struct {
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Action to be performed when the button is pressed
+	Action *ActivityConfigurableUpdateFooterItemsAction `json:"action,omitzero"`
+	// Scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access, default is false.
+	// Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateFooterItems) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateFooterItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateFooterItems) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateFooterItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateFooterItemsAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateFooterItemsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableUpdateFooterItemsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateFooterItemsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateFooterItemsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateFooterItemsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateFooterItemsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateFooterItemsActionSliderParams is the sliderParams
+// value of crm.activity.configurable.update.
+type ActivityConfigurableUpdateFooterItemsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateFooterItemsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateFooterItemsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateFooterItemsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateFooterItemsActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityConfigurableUpdateResult is the result of
@@ -3295,7 +5343,7 @@ type ActivityLayoutBlocksSetParams struct {
 	// Identifier of the activity. Required.
 	ActivityID b24.Int `json:"activityId"`
 	// Object describing the set of additional content blocks. Required.
-	Layout string `json:"layout"`
+	Layout ActivityLayoutBlocksSetParamsLayout `json:"layout"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3318,13 +5366,144 @@ func (p *ActivityLayoutBlocksSetParams) validate() error {
 			Param:  "activityId",
 		}
 	}
-	if p.Layout == "" {
-		return &b24.RequiredError{
-			Method: "crm.activity.layout.blocks.set",
-			Param:  "layout",
-		}
-	}
 	return nil
+}
+
+// ActivityLayoutBlocksSetParamsLayout is the layout value of
+// crm.activity.layout.blocks.set.
+type ActivityLayoutBlocksSetParamsLayout struct {
+	// Array of additional content blocks
+	Blocks *ActivityLayoutBlocksSetParamsLayoutBlocks `json:"blocks,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityLayoutBlocksSetParamsLayout) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksSetParamsLayout
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityLayoutBlocksSetParamsLayout) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksSetParamsLayout
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityLayoutBlocksSetParamsLayoutBlocks is the blocks value of
+// crm.activity.layout.blocks.set.
+type ActivityLayoutBlocksSetParamsLayoutBlocks struct {
+	// Text to be displayed
+	Value b24.Opt[string] `json:"value,omitzero"`
+	// Line break handling. If true, \n characters will be replaced with . Default
+	// is false. Default: false.
+	Multiline b24.Opt[bool] `json:"multiline,omitzero"`
+	// Title attribute
+	Title map[string]any `json:"title,omitzero"`
+	// Bold text. Default is false. Default: false.
+	Bold b24.Opt[bool] `json:"bold,omitzero"`
+	// Text size. Can take values xs, sm, md (default is md). Default: md.
+	Size b24.Opt[string] `json:"size,omitzero"`
+	// Text color. Can take values base_50, base_60, base_70, base_90
+	Color b24.Opt[string] `json:"color,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Text to be displayed. HTML tags are not supported
+	Text map[string]any `json:"text,omitzero"`
+	// Action upon clicking the link
+	Action *ActivityLayoutBlocksSetParamsLayoutBlocksAction `json:"action,omitzero"`
+	// Content block that serves as the value. Blocks of types text, link, deadline
+	// are supported
+	Block b24.Opt[string] `json:"block,omitzero"`
+	// Display title and value in one line. Default is false. Default: false.
+	Inline b24.Opt[bool] `json:"inline,omitzero"`
+	// Associative array of content blocks. Blocks of types text, link, deadline
+	// are supported
+	Blocks []string `json:"blocks,omitzero"`
+	// Permission to change the deadline. By default false. If the user does not
+	// have access to edit the object to which the case belongs, or if the case is
+	// completed, then readonly = true regardless of the provided settings.
+	// Default: false.
+	ReadOnly b24.Opt[bool] `json:"readonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityLayoutBlocksSetParamsLayoutBlocks) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksSetParamsLayoutBlocks
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityLayoutBlocksSetParamsLayoutBlocks) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksSetParamsLayoutBlocks
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityLayoutBlocksSetParamsLayoutBlocksAction is the action value of
+// crm.activity.layout.blocks.set.
+type ActivityLayoutBlocksSetParamsLayoutBlocksAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityLayoutBlocksSetActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityLayoutBlocksSetParamsLayoutBlocksAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksSetParamsLayoutBlocksAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityLayoutBlocksSetParamsLayoutBlocksAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksSetParamsLayoutBlocksAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityLayoutBlocksSetActionSliderParams is the sliderParams value of
+// crm.activity.layout.blocks.set.
+type ActivityLayoutBlocksSetActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityLayoutBlocksSetActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksSetActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityLayoutBlocksSetActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksSetActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityLayoutBlocksSetResult is the result of

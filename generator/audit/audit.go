@@ -74,7 +74,9 @@ func Run(docs string, s *spec.Spec, gen fs.FS) (*Audit, error) {
 			return nil, "", err
 		}
 		// The includes' text names members too (the events' auth table).
-		text := string(src) + includedText(docs, p, string(src))
+		// So do the pages its types link to (entities.md#message, a
+		// catalog data-types section): the Go types a linked row by them.
+		text := string(src) + includedText(docs, p, string(src)) + linkedText(docs, p, string(src))
 		if t, ok := pages[p]; ok {
 			return t, text, nil
 		}
@@ -136,6 +138,33 @@ func includedText(docs, page, src string) string {
 	for _, m := range includeRe.FindAllStringSubmatch(src, -1) {
 		inc := path.Join(path.Dir(page), m[1])
 		if data, err := os.ReadFile(filepath.Join(docs, filepath.FromSlash(inc))); err == nil {
+			b.WriteString("\n")
+			b.Write(data)
+		}
+	}
+	return b.String()
+}
+
+// typeLinkRe is a type cell's link to a named type on another page:
+// [`Message`](../../entities.md#message).
+var typeLinkRe = regexp.MustCompile("\\[`([A-Za-z][A-Za-z0-9_]*)(?:\\[\\])?`\\]\\(([^)#\\s]+\\.md)(?:#[^)\\s]*)?\\)")
+
+// linkedText is the text of the pages the page's named types link to, one
+// level deep; a basic type's link (string, object) names no structure.
+func linkedText(docs, page, src string) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, m := range typeLinkRe.FindAllStringSubmatch(src, -1) {
+		switch strings.ToLower(m[1]) {
+		case "string", "integer", "int", "boolean", "bool", "double", "float", "number", "date", "datetime", "object", "array", "file", "char", "time":
+			continue
+		}
+		target := path.Join(path.Dir(page), m[2])
+		if seen[target] || target == page {
+			continue
+		}
+		seen[target] = true
+		if data, err := os.ReadFile(filepath.Join(docs, filepath.FromSlash(target))); err == nil {
 			b.WriteString("\n")
 			b.Write(data)
 		}
