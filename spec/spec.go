@@ -130,13 +130,22 @@ type Param struct {
 	Enum        []EnumValue `json:"enum,omitempty"`
 	// Ref is the in-page anchor the row's type links to ("deal" for
 	// [`deal`](#deal)); it names the nested structure.
-	Ref    string  `json:"ref,omitempty"`
+	Ref string `json:"ref,omitempty"`
+	// Link is the structure on another page the row's type links to, as
+	// page#anchor from the docs root ("api-reference/catalog/data-types.md#catalog_measure",
+	// "api-reference/crm/universal/object-fields.md" for a whole page);
+	// resolve types the row from that page's table (spec.Objects).
+	Link   string  `json:"link,omitempty"`
 	Fields []Param `json:"fields,omitempty"`
 	Line   int     `json:"line,omitempty"` // line of the row in the page
 	// Page is the docs page of the row where it is not the page of the
 	// method, event or entity source holding it (a field merged from
 	// another page); set by the resolve stage.
 	Page string `json:"page,omitempty"`
+	// Linked is true for a member only the table a row's type links to
+	// documents (Link): the page's own table and examples do not show
+	// it, so a row of the page may lack it. Set by the resolve stage.
+	Linked bool `json:"linked,omitempty"`
 	// ReadOnly is true for an entity field its *.fields page marks
 	// isReadOnly; set by the resolve stage.
 	ReadOnly bool `json:"read_only,omitempty"`
@@ -287,6 +296,9 @@ type Result struct {
 	// Wrapper is the key under "result" that holds the value, when the docs
 	// show one: "task" for tasks.task.get, "items" for crm.item.list.
 	Wrapper string `json:"wrapper,omitempty"`
+	// Link is the structure on another page the wrapped row's type links
+	// to (Param.Link): the object, or each row, is that table's.
+	Link string `json:"link,omitempty"`
 	// Fields of the object, or of each row for arrays of objects.
 	Fields []Param `json:"fields,omitempty"`
 	// Entity is the family ("crm.deal") of the entity the object, or each
@@ -364,6 +376,10 @@ type Object struct {
 	Page   string  `json:"page"`
 	Line   int     `json:"line"`
 	Fields []Param `json:"fields"`
+	// Example is the section's first JSON example, where the docs give one:
+	// what a value of the linked type looks like when its section has no
+	// table (a text per language, {"de": "Speichern", "en": "Save"}).
+	Example json.RawMessage `json:"example,omitempty"`
 }
 
 // Problem is something the extractor could not read as documented. Every

@@ -14,15 +14,40 @@ import (
 // typed by the *.fields page where it gives a type; a value that does not fit
 // its field's type is kept raw in Extra rather than failing the call.
 type Catalog struct {
-	IblockID        b24.Int    `json:"iblockId"`
-	IblockTypeID    b24.Int    `json:"iblockTypeId"`
-	ID              b24.Int    `json:"id"`
-	Lid             b24.String `json:"lid"`
-	Name            b24.String `json:"name"`
-	ProductIblockID b24.Int    `json:"productIblockId"`
-	SKUPropertyID   b24.Int    `json:"skuPropertyId"`
-	Subscription    b24.Bool   `json:"subscription"`
-	VATID           b24.Int    `json:"vatId"`
+	// Identifier of the information block of the trade catalog
+	IblockID b24.Int `json:"iblockId"`
+	// Type of the information block of the trade catalog. For CRM trade catalogs,
+	// it has a constant value of CRM_PRODUCT_CATALOG
+	IblockTypeID b24.Int `json:"iblockTypeId"`
+	// Identifier of the trade catalog
+	ID b24.Int `json:"id"`
+	// Site identifier. Has a constant value of s1
+	Lid b24.String `json:"lid"`
+	// Name of the trade catalog
+	Name b24.String `json:"name"`
+	// Identifier of the parent information block of the trade catalog. Filled only
+	// for trade catalogs of variations.
+	//
+	// To obtain existing identifiers of information blocks, you need to use
+	// catalog.catalog.list
+	ProductIblockID b24.Int `json:"productIblockId"`
+	// Identifier of the property that stores the identifier of the parent product.
+	// Filled only for trade catalogs of variations.
+	//
+	// To obtain existing identifiers of properties, you need to use
+	// catalog.productProperty.list
+	SKUPropertyID b24.Int `json:"skuPropertyId"`
+	// Is content sold? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// This parameter is used only in the on-premise version
+	Subscription b24.Bool `json:"subscription"`
+	// Identifier of VAT.
+	//
+	// To obtain existing identifiers of VAT, you need to use catalog.vat.list
+	VATID b24.Int `json:"vatId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -15,28 +15,48 @@ import (
 // typed by the *.fields page where it gives a type; a value that does not fit
 // its field's type is kept raw in Extra rather than failing the call.
 type Document struct {
-	// Document type. Possible values:
+	// Type of document. Available types can be obtained using the
+	// catalog.enum.getStoreDocumentTypes method
+	DocType b24.String `json:"docType"`
+	// Identifier of the inventory document
+	ID b24.Int `json:"id"`
+	// Document status:
 	//
-	//   - A — receipt,
-	//   - S — write-off,
-	//   - M — transfer between warehouses,
-	//   - R — return,
-	//   - D — disposal.
+	//   - N — draft,
+	//   - Y — approved,
+	//   - C — canceled.
 	//
-	// Current document types can be obtained using the method
-	// catalog.enum.getStoreDocumentTypes
-	DocType DocumentDocType `json:"docType"`
-	ID      b24.Int         `json:"id"`
-	Status  b24.String      `json:"status"`
-	// Document title
+	// The value is automatically changed when the document is approved or canceled
+	Status DocumentStatus `json:"status"`
+	// Title of the document
 	Title b24.String `json:"title"`
 	// Internal document number. If not provided, it is generated automatically
 	DocNumber b24.String `json:"docNumber"`
-	// Document date in ISO 8601 format
+	// Site code to which the document relates. Default is s1. Default: s1.
+	SiteID b24.String `json:"siteId"`
+	// Identifier of the responsible person
+	ResponsibleID b24.Int `json:"responsibleId"`
+	// Identifier of the user who created the document
+	CreatedBy b24.Int `json:"createdBy"`
+	// Identifier of the user who modified the document
+	ModifiedBy b24.Int `json:"modifiedBy"`
+	// User who changed the document status
+	StatusBy b24.Int `json:"statusBy"`
+	// Date of status change
+	DateStatus b24.Time `json:"dateStatus"`
+	// Date of document creation
+	DateCreate b24.Time `json:"dateCreate"`
+	// Date of last modification of the document
+	DateModify b24.Time `json:"dateModify"`
+	// Date of document approval
 	DateDocument b24.Time `json:"dateDocument"`
-	// Total amount for the document items. The value is calculated automatically
-	// after processing but can be set manually
+	// Currency of the document
+	Currency b24.String `json:"currency"`
+	// Total amount for the products in the document. The value is calculated
+	// automatically after approval but can be set manually
 	Total b24.Number `json:"total"`
+	// Commentary for the document
+	Commentary b24.String `json:"commentary"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -81,7 +101,7 @@ type DocumentInput struct {
 	//
 	// Current document types can be obtained using the method
 	// catalog.enum.getStoreDocumentTypes
-	DocType b24.Opt[DocumentDocType] `json:"docType,omitzero"`
+	DocType b24.Opt[DocumentInputDocType] `json:"docType,omitzero"`
 	// Document currency in ISO 4217 format, for example USD. The value cannot be
 	// changed after creation.
 	//
@@ -131,31 +151,55 @@ func (v DocumentInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DocumentDocType is the docType of catalog.document: the constants below are
+// DocumentStatus is the status of catalog.document: the constants below are
 // the documented values; others are accepted too.
-type DocumentDocType string
+type DocumentStatus string
 
-// The documented values of DocumentDocType.
+// The documented values of DocumentStatus.
 const (
-	// receipt,
-	DocumentDocTypeA DocumentDocType = "A"
-	// write-off,
-	DocumentDocTypeS DocumentDocType = "S"
-	// transfer between warehouses,
-	DocumentDocTypeM DocumentDocType = "M"
-	// return,
-	DocumentDocTypeR DocumentDocType = "R"
-	// disposal.
-	DocumentDocTypeD DocumentDocType = "D"
+	// draft,
+	DocumentStatusN DocumentStatus = "N"
+	// approved,
+	DocumentStatusY DocumentStatus = "Y"
+	// canceled.
+	DocumentStatusC DocumentStatus = "C"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DocumentDocType) UnmarshalJSON(data []byte) error {
+func (v *DocumentStatus) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = DocumentDocType(s)
+	*v = DocumentStatus(s)
+	return nil
+}
+
+// DocumentInputDocType is the docType of catalog.document: the constants below
+// are the documented values; others are accepted too.
+type DocumentInputDocType string
+
+// The documented values of DocumentInputDocType.
+const (
+	// receipt,
+	DocumentInputDocTypeA DocumentInputDocType = "A"
+	// write-off,
+	DocumentInputDocTypeS DocumentInputDocType = "S"
+	// transfer between warehouses,
+	DocumentInputDocTypeM DocumentInputDocType = "M"
+	// return,
+	DocumentInputDocTypeR DocumentInputDocType = "R"
+	// disposal.
+	DocumentInputDocTypeD DocumentInputDocType = "D"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DocumentInputDocType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DocumentInputDocType(s)
 	return nil
 }
 
@@ -166,23 +210,21 @@ func (v *DocumentDocType) UnmarshalJSON(data []byte) error {
 // a type; a value that does not fit its field's type is kept raw in Extra
 // rather than failing the call.
 type DocumentElement struct {
-	// Quantity of the product. The value is specified in the units of the document
+	// Quantity of the product
 	Amount b24.Number `json:"amount"`
-	// Identifier of the inventory document, can be obtained using the
-	// catalog.document.list method. The document must have a status of N — not
-	// processed
+	// Identifier of the inventory document
 	DocID b24.Int `json:"docId"`
-	// Identifier of the catalog product. The value can be obtained using the
-	// catalog.product.* methods
+	// Identifier of the catalog product
 	ElementID b24.Int `json:"elementId"`
-	ID        b24.Int `json:"id"`
-	// Purchase price in the document's currency
+	// Identifier of the product in the inventory document
+	ID b24.Int `json:"id"`
+	// Purchasing price
 	PurchasingPrice b24.Number `json:"purchasingPrice"`
-	// Identifier of the source warehouse, can be obtained using the
-	// catalog.store.list method. Used for outgoing documents
+	// Identifier of the source warehouse. Used for documents where write-off is
+	// required
 	StoreFrom b24.Int `json:"storeFrom"`
-	// Identifier of the receiving warehouse, can be obtained using the
-	// catalog.store.list method. Used for incoming and transfer documents
+	// Identifier of the recipient warehouse. Used for incoming and transfer
+	// documents
 	StoreTo b24.Int `json:"storeTo"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
@@ -320,46 +362,9 @@ func (p *DocumentAddParams) validate() error {
 	return nil
 }
 
-// DocumentAddDocument is the result of catalog.document.add.
-type DocumentAddDocument struct {
-	Commentary    b24.String      `json:"commentary"`
-	CreatedBy     b24.Int         `json:"createdBy"`
-	Currency      b24.String      `json:"currency"`
-	DateCreate    b24.String      `json:"dateCreate"`
-	DateDocument  json.RawMessage `json:"dateDocument"`
-	DateModify    b24.String      `json:"dateModify"`
-	DateStatus    b24.String      `json:"dateStatus"`
-	DocNumber     b24.String      `json:"docNumber"`
-	DocType       b24.String      `json:"docType"`
-	ID            b24.Int         `json:"id"`
-	ModifiedBy    b24.Int         `json:"modifiedBy"`
-	ResponsibleID b24.Int         `json:"responsibleId"`
-	SiteID        b24.String      `json:"siteId"`
-	Status        b24.String      `json:"status"`
-	StatusBy      json.RawMessage `json:"statusBy"`
-	Title         b24.String      `json:"title"`
-	Total         json.RawMessage `json:"total"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentAddDocument) UnmarshalJSON(data []byte) error {
-	type plain DocumentAddDocument
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentAddDocument) MarshalJSON() ([]byte, error) {
-	type plain DocumentAddDocument
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentAddResult is the result of catalog.document.add.
 type DocumentAddResult struct {
-	Document *DocumentAddDocument `json:"document"`
+	Document *Document `json:"document"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1791,46 +1796,9 @@ func (p *DocumentUpdateParams) validate() error {
 	return nil
 }
 
-// DocumentUpdateDocument is the result of catalog.document.update.
-type DocumentUpdateDocument struct {
-	Commentary    b24.String      `json:"commentary"`
-	CreatedBy     b24.Int         `json:"createdBy"`
-	Currency      b24.String      `json:"currency"`
-	DateCreate    b24.String      `json:"dateCreate"`
-	DateDocument  json.RawMessage `json:"dateDocument"`
-	DateModify    b24.String      `json:"dateModify"`
-	DateStatus    b24.String      `json:"dateStatus"`
-	DocNumber     b24.String      `json:"docNumber"`
-	DocType       b24.String      `json:"docType"`
-	ID            b24.Int         `json:"id"`
-	ModifiedBy    b24.Int         `json:"modifiedBy"`
-	ResponsibleID b24.Int         `json:"responsibleId"`
-	SiteID        b24.String      `json:"siteId"`
-	Status        b24.String      `json:"status"`
-	StatusBy      json.RawMessage `json:"statusBy"`
-	Title         b24.String      `json:"title"`
-	Total         json.RawMessage `json:"total"`
-	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
-	b24.Presence `json:"-"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentUpdateDocument) UnmarshalJSON(data []byte) error {
-	type plain DocumentUpdateDocument
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentUpdateDocument) MarshalJSON() ([]byte, error) {
-	type plain DocumentUpdateDocument
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentUpdateResult is the result of catalog.document.update.
 type DocumentUpdateResult struct {
-	Document *DocumentUpdateDocument `json:"document"`
+	Document *Document `json:"document"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

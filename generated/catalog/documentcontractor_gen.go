@@ -15,10 +15,14 @@ import (
 // the *.fields page where it gives a type; a value that does not fit its
 // field's type is kept raw in Extra rather than failing the call.
 type Documentcontractor struct {
-	DocumentID   b24.Int `json:"documentId"`
-	EntityID     b24.Int `json:"entityId"`
+	// Identifier of the inventory document to which the supplier is bound
+	DocumentID b24.Int `json:"documentId"`
+	// Identifier of the supplier: contact or company
+	EntityID b24.Int `json:"entityId"`
+	// Identifier of the CRM object type: 3 — contact 4 — company
 	EntityTypeID b24.Int `json:"entityTypeId"`
-	ID           b24.Int `json:"id"`
+	// Identifier of the supplier binding to the inventory document
+	ID b24.Int `json:"id"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -46,7 +46,9 @@ type EnumGetRoundTypesParams struct{}
 
 // EnumGetRoundTypesItem is one row of catalog.enum.getRoundTypes.
 type EnumGetRoundTypesItem struct {
-	ID   b24.Int    `json:"id"`
+	// Identifier of the enumeration element
+	ID b24.Int `json:"id"`
+	// Name of the enumeration element
 	Name b24.String `json:"name"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
@@ -129,7 +131,9 @@ type EnumGetStoreDocumentTypesParams struct{}
 // EnumGetStoreDocumentTypesItem is one row of
 // catalog.enum.getStoreDocumentTypes.
 type EnumGetStoreDocumentTypesItem struct {
-	ID   b24.String `json:"id"`
+	// Identifier of the enumeration element
+	ID b24.String `json:"id"`
+	// Name of the enumeration element
 	Name b24.String `json:"name"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`

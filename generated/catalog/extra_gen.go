@@ -14,8 +14,11 @@ import (
 // the *.fields page where it gives a type; a value that does not fit its
 // field's type is kept raw in Extra rather than failing the call.
 type ExtraRecord struct {
-	ID         b24.Int    `json:"id"`
-	Name       b24.String `json:"name"`
+	// Identifier of the markup
+	ID b24.Int `json:"id"`
+	// Name of the markup
+	Name b24.String `json:"name"`
+	// Amount of the markup
 	Percentage b24.Number `json:"percentage"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`

@@ -15,12 +15,25 @@ import (
 // where it gives a type; a value that does not fit its field's type is kept
 // raw in Extra rather than failing the call.
 type Measure struct {
-	Code             b24.Int    `json:"code"`
-	ID               b24.Int    `json:"id"`
-	IsDefault        b24.Bool   `json:"isDefault"`
-	MeasureTitle     b24.String `json:"measureTitle"`
-	Symbol           b24.String `json:"symbol"`
-	SymbolIntl       b24.String `json:"symbolIntl"`
+	// Code of the unit of measurement
+	Code b24.Int `json:"code"`
+	// Identifier of the unit of measurement
+	ID b24.Int `json:"id"`
+	// Is the current unit of measurement used as the default unit for new
+	// products? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Only one unit of measurement from the entire directory can take the value Y
+	IsDefault b24.Bool `json:"isDefault"`
+	// Title of the unit of measurement
+	MeasureTitle b24.String `json:"measureTitle"`
+	// Conditional designation
+	Symbol b24.String `json:"symbol"`
+	// International conditional designation
+	SymbolIntl b24.String `json:"symbolIntl"`
+	// International code letter designation
 	SymbolLetterIntl b24.String `json:"symbolLetterIntl"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`

@@ -16,16 +16,32 @@ import (
 // *.fields page where it gives a type; a value that does not fit its field's
 // type is kept raw in Extra rather than failing the call.
 type Price struct {
-	CatalogGroupID b24.Int    `json:"catalogGroupId"`
-	Currency       b24.String `json:"currency"`
-	ExtraID        b24.Int    `json:"extraId"`
-	ID             b24.Int    `json:"id"`
-	Price          b24.Number `json:"price"`
-	PriceScale     b24.Number `json:"priceScale"`
-	ProductID      b24.Int    `json:"productId"`
-	QuantityFrom   b24.Int    `json:"quantityFrom"`
-	QuantityTo     b24.Int    `json:"quantityTo"`
-	TimestampX     b24.Time   `json:"timestampX"`
+	// Identifier of the price type
+	CatalogGroupID b24.Int `json:"catalogGroupId"`
+	// Currency of the price
+	Currency b24.String `json:"currency"`
+	// Identifier of the markup. Deprecated parameter
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	ExtraID b24.Int `json:"extraId"`
+	// Identifier of the price
+	ID b24.Int `json:"id"`
+	// Value of the price
+	Price b24.Number `json:"price"`
+	// Value of the base price
+	PriceScale b24.Number `json:"priceScale"`
+	// Identifier of the product
+	ProductID b24.Int `json:"productId"`
+	// Minimum quantity for applying the price. Deprecated parameter
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	QuantityFrom b24.Int `json:"quantityFrom"`
+	// Maximum quantity for applying the price. Deprecated parameter
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	QuantityTo b24.Int `json:"quantityTo"`
+	// Date of modification
+	TimestampX b24.Time `json:"timestampX"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -70,10 +86,19 @@ type PriceInput struct {
 	// Value of the price
 	Price b24.Opt[float64] `json:"price,omitzero"`
 	// Currency identifier, can be obtained using the method crm.currency.list
-	Currency     b24.Opt[string]  `json:"currency,omitzero"`
-	ExtraID      b24.Opt[b24.Int] `json:"extraId,omitzero"`
+	Currency b24.Opt[string] `json:"currency,omitzero"`
+	// Identifier of the markup. Deprecated parameter
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	ExtraID b24.Opt[b24.Int] `json:"extraId,omitzero"`
+	// Minimum quantity for applying the price. Deprecated parameter
+	//
+	// Deprecated: the docs mark this field as deprecated.
 	QuantityFrom b24.Opt[b24.Int] `json:"quantityFrom,omitzero"`
-	QuantityTo   b24.Opt[b24.Int] `json:"quantityTo,omitzero"`
+	// Maximum quantity for applying the price. Deprecated parameter
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	QuantityTo b24.Opt[b24.Int] `json:"quantityTo,omitzero"`
 	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
 	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -16,15 +16,30 @@ import (
 // typed by the *.fields page where it gives a type; a value that does not fit
 // its field's type is kept raw in Extra rather than failing the call.
 type PriceType struct {
-	Base       b24.String `json:"base"`
-	CreatedBy  b24.Int    `json:"createdBy"`
-	DateCreate b24.Time   `json:"dateCreate"`
-	ID         b24.Int    `json:"id"`
-	ModifiedBy b24.Int    `json:"modifiedBy"`
-	Name       b24.String `json:"name"`
-	Sort       b24.Int    `json:"sort"`
-	TimestampX b24.Time   `json:"timestampX"`
-	XMLID      b24.String `json:"xmlId"`
+	// Is the price type basic? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Base b24.Bool `json:"base"`
+	// Created by
+	CreatedBy b24.Int `json:"createdBy"`
+	// Date of creation
+	DateCreate b24.Time `json:"dateCreate"`
+	// Identifier of the price type
+	ID b24.Int `json:"id"`
+	// Modified by
+	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Code of the price type
+	Name b24.String `json:"name"`
+	// Sorting
+	Sort b24.Int `json:"sort"`
+	// Date of modification
+	TimestampX b24.Time `json:"timestampX"`
+	// External code.
+	//
+	// Can be used to synchronize the current price type with a similar position in
+	// an external system
+	XMLID b24.String `json:"xmlId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -15,10 +15,17 @@ import (
 // *.fields page where it gives a type; a value that does not fit its field's
 // type is kept raw in Extra rather than failing the call.
 type PriceTypeGroup struct {
-	Access         b24.Bool `json:"access"`
-	CatalogGroupID b24.Int  `json:"catalogGroupId"`
-	GroupID        b24.Int  `json:"groupId"`
-	ID             b24.Int  `json:"id"`
+	// Type of access. Possible values:
+	//
+	//   - Y — right to purchase at this price type
+	//   - N — right to view this price type
+	Access b24.Bool `json:"access"`
+	// Identifier of the price type
+	CatalogGroupID b24.Int `json:"catalogGroupId"`
+	// Identifier of the customer group
+	GroupID b24.Int `json:"groupId"`
+	// Identifier of the binding of the price type to the customer group
+	ID b24.Int `json:"id"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -63,7 +70,8 @@ type PriceTypeGroupInput struct {
 	//   - Y — right to purchase at this price type
 	//   - N — right to view this price type
 	Access b24.Opt[b24.Bool] `json:"access,omitzero"`
-	ID     b24.Opt[b24.Int]  `json:"id,omitzero"`
+	// Identifier of the binding of the price type to the customer group
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
 	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

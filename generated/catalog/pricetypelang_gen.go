@@ -16,10 +16,14 @@ import (
 // type; a value that does not fit its field's type is kept raw in Extra rather
 // than failing the call.
 type PriceTypeLang struct {
-	CatalogGroupID b24.Int    `json:"catalogGroupId"`
-	ID             b24.Int    `json:"id"`
-	Lang           b24.String `json:"lang"`
-	Name           b24.String `json:"name"`
+	// Identifier of the price type
+	CatalogGroupID b24.Int `json:"catalogGroupId"`
+	// Identifier of the translation of the price type name
+	ID b24.Int `json:"id"`
+	// Identifier of the language
+	Lang b24.String `json:"lang"`
+	// Translation of the price type name
+	Name b24.String `json:"name"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -65,8 +69,9 @@ type PriceTypeLangInput struct {
 	//
 	// You can obtain the identifiers of languages using the method
 	// catalog.priceTypeLang.getLanguages
-	Lang b24.Opt[string]  `json:"lang,omitzero"`
-	ID   b24.Opt[b24.Int] `json:"id,omitzero"`
+	Lang b24.Opt[string] `json:"lang,omitzero"`
+	// Identifier of the translation of the price type name
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
 	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -450,9 +455,15 @@ type PriceTypeLangGetLanguagesParams struct{}
 // PriceTypeLangGetLanguagesItem is one row of
 // catalog.priceTypeLang.getLanguages.
 type PriceTypeLangGetLanguagesItem struct {
-	Active b24.String `json:"active"`
-	Lid    b24.String `json:"lid"`
-	Name   b24.String `json:"name"`
+	// Activity indicator. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Active b24.Bool `json:"active"`
+	// Identifier of the language
+	Lid b24.String `json:"lid"`
+	// Name of the language
+	Name b24.String `json:"name"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -636,38 +636,42 @@ func (v *ProductRecurSchemeType) UnmarshalJSON(data []byte) error {
 // *.fields page where it gives a type; a value that does not fit its field's
 // type is kept raw in Extra rather than failing the call.
 type ProductOffer struct {
-	// Activity status. Possible values:
+	// Activity indicator. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
+	Active b24.Bool `json:"active"`
+	// Availability for purchase. Read-only. Possible values:
 	//
-	// Defaults to Y
-	Active    b24.Bool   `json:"active"`
-	Available b24.String `json:"available"`
-	Bundle    b24.String `json:"bundle"`
-	// Is the purchase of the product variation allowed when it is out of stock?
+	//   - Y — yes
+	//   - N — no
+	Available b24.Bool `json:"available"`
+	// Availability of a set. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Bundle b24.Bool `json:"bundle"`
+	// Is purchase of the product variation allowed when it is out of stock?
 	// Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	//
-	// Defaults to N
 	CanBuyZero b24.Bool `json:"canBuyZero"`
 	// Symbolic code
 	Code b24.String `json:"code"`
 	// Created by
 	CreatedBy b24.Int `json:"createdBy"`
-	// Start date of activity
+	// Date of activity start
 	DateActiveFrom b24.Time `json:"dateActiveFrom"`
-	// End date of activity
+	// Date of activity end
 	DateActiveTo b24.Time `json:"dateActiveTo"`
-	// Creation date
+	// Date of creation
 	DateCreate b24.Time `json:"dateCreate"`
 	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
 	// value1 — name of the picture file with extension, value2 — picture in
 	// base64 format.
 	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
+	// To delete the picture, use the object in the format {remove: ‘Y’}
 	DetailPicture ProductOfferDetailPicture `json:"detailPicture"`
 	// Detailed description
 	DetailText b24.String `json:"detailText"`
@@ -675,21 +679,19 @@ type ProductOffer struct {
 	//
 	//   - text — text
 	//   - html — HTML
-	//
-	// Defaults to text
 	DetailTextType ProductOfferDetailTextType `json:"detailTextType"`
-	// Height of the product variation
+	// Height of the product
 	Height b24.Number `json:"height"`
-	// Identifier of the information block of the trade catalog for variations.
+	// Identifier of the information block of the trade catalog.
 	//
-	// To obtain existing identifiers of information blocks of trade catalogs, use
-	// catalog.catalog.list. The variation info block has the productIblockId field
-	// filled.
+	// To obtain existing identifiers of information blocks, you need to use
+	// catalog.catalog.list
 	IblockID b24.Int `json:"iblockId"`
-	// Identifier of the main section of the information block
+	// Identifier of the information block section
 	IblockSectionID b24.Int `json:"iblockSectionId"`
-	ID              b24.Int `json:"id"`
-	// Length of the product variation
+	// Identifier of the product variation
+	ID b24.Int `json:"id"`
+	// Length of the product
 	Length b24.Number `json:"length"`
 	// Unit of measurement
 	Measure b24.Int `json:"measure"`
@@ -705,7 +707,7 @@ type ProductOffer struct {
 	// value2]}, where value1 — name of the picture file with extension, value2
 	// — picture in base64 format.
 	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
+	// To delete the picture, use the object in the format {remove: ‘Y’}
 	PreviewPicture ProductOfferPreviewPicture `json:"previewPicture"`
 	// Description for the announcement
 	PreviewText b24.String `json:"previewText"`
@@ -713,61 +715,58 @@ type ProductOffer struct {
 	//
 	//   - text — text
 	//   - html — HTML
-	//
-	// Defaults to text
 	PreviewTextType ProductOfferPreviewTextType `json:"previewTextType"`
 	Property261     ProductOfferProperty261     `json:"property261"`
 	Property262     []ProductOfferProperty262   `json:"property262"`
 	// Currency of the purchasing price.
 	//
-	// The list of currencies can be obtained using the method crm.currency.list.
+	// The list of currencies can be obtained using the crm.currency.list method.
 	//
-	// Not editable when inventory management is enabled
+	// Not editable when inventory accounting is enabled
 	PurchasingCurrency b24.String `json:"purchasingCurrency"`
 	// Purchasing price.
 	//
-	// Not editable when inventory management is enabled
+	// Not editable when inventory accounting is enabled
 	PurchasingPrice b24.Number `json:"purchasingPrice"`
 	// Quantity.
 	//
-	// Not editable when inventory management is enabled
+	// Not editable when inventory accounting is enabled
 	Quantity b24.Number `json:"quantity"`
 	// Reserved quantity.
 	//
-	// Not editable when inventory management is enabled
+	// Not editable when inventory accounting is enabled
 	QuantityReserved b24.Number `json:"quantityReserved"`
 	// Quantity accounting mode. Possible values:
 	//
 	//   - Y — enabled
 	//   - N — disabled
 	//   - D — default
-	//
-	// Defaults to D
 	QuantityTrace ProductOfferQuantityTrace `json:"quantityTrace"`
 	// Sorting
 	Sort b24.Int `json:"sort"`
-	// Subscription permission for the product variation. Possible values:
+	// Permission to subscribe to the product variation. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//   - D — default
+	Subscribe ProductOfferSubscribe `json:"subscribe"`
+	// Date of modification. Read-only
+	TimestampX b24.Time `json:"timestampX"`
+	// Type of product. Read-only. Possible values:
 	//
-	// Defaults to D
-	Subscribe  ProductOfferSubscribe `json:"subscribe"`
-	TimestampX b24.String            `json:"timestampX"`
-	Type       b24.Int               `json:"type"`
-	// VAT identifier
+	//   - 4 — variation
+	//   - 5 — variation without product
+	Type b24.Int `json:"type"`
+	// Identifier of VAT
 	VATID b24.Int `json:"vatId"`
 	// Is VAT included in the price? Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	//
-	// Defaults to N
 	VATIncluded b24.Bool `json:"vatIncluded"`
-	// Weight of the product variation
+	// Weight of the product
 	Weight b24.Number `json:"weight"`
-	// Width of the product variation
+	// Width of the product
 	Width b24.Number `json:"width"`
 	// External code
 	XMLID b24.String `json:"xmlId"`
@@ -775,16 +774,12 @@ type ProductOffer struct {
 	//
 	//   - Y — yes
 	//   - N — no
-	//
-	// Defaults to N
 	BarcodeMulti b24.Bool `json:"barcodeMulti"`
 	// Length of the payment period.
 	//
-	// Defaults to 0.
-	//
-	// Used only in on-premise version for content sales
+	// Used only in the on-premise version for content sales
 	RecurSchemeLength b24.Int `json:"recurSchemeLength"`
-	// Time unit of the payment period. Possible values:
+	// Unit of time for the payment period. Possible values:
 	//
 	//   - H — hour
 	//   - D — day
@@ -794,25 +789,39 @@ type ProductOffer struct {
 	//   - S — half-year
 	//   - Y — year
 	//
-	// Defaults to D.
-	//
-	// Used only in on-premise version for content sales
+	// Used only in the on-premise version for content sales
 	RecurSchemeType ProductOfferRecurSchemeType `json:"recurSchemeType"`
 	// Product for trial payment.
 	//
-	// Used only in on-premise version for content sales
+	// Used only in the on-premise version for content sales
 	TrialPriceID b24.Int `json:"trialPriceId"`
 	// Renewal without placing an order. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
-	// Defaults to N.
+	// Used only in the on-premise version for content sales
+	WithoutOrder b24.Bool `json:"withoutOrder"`
+	// Value of the property of the product variation, where N — identifier of
+	// the property. There can be multiple properties.
 	//
-	// Used only in on-premise version for content sales
-	WithoutOrder b24.Bool   `json:"withoutOrder"`
-	Property258  b24.String `json:"property258"`
-	Property259  b24.String `json:"property259"`
+	// The value is specified in the format {valueId: valueId, value: value} or in
+	// the format [{valueId: valueId1, value: value1}, ..., {valueId: valueIdN,
+	// value: valueN}], if the property is multiple. Here valueId — identifier of
+	// the property value, and value — value of the property.
+	//
+	// If valueId is not specified, the existing value will be removed from the
+	// database and replaced with the new one specified in value. If the property
+	// is multiple, all existing values of the property for which valueId was not
+	// specified will be removed. An exception is "file" type properties: their
+	// values that are not passed in the request are retained, but after a removal
+	// the valueId of the remaining values changes.
+	//
+	// valueId of all properties of the trade offer can be obtained using the
+	// catalog.product.offer.get and catalog.product.offer.list methods
+	PropertyN   json.RawMessage `json:"propertyN"`
+	Property258 b24.String      `json:"property258"`
+	Property259 b24.String      `json:"property259"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1265,30 +1274,36 @@ func (v *ProductOfferRecurSchemeType) UnmarshalJSON(data []byte) error {
 // *.fields page where it gives a type; a value that does not fit its field's
 // type is kept raw in Extra rather than failing the call.
 type ProductService struct {
-	// Activity status. Possible values:
+	// Activity indicator. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
+	Active b24.Bool `json:"active"`
+	// Availability for purchase. Read-only. Possible values:
 	//
-	// Defaults to Y
-	Active    b24.Bool   `json:"active"`
-	Available b24.String `json:"available"`
-	Bundle    b24.String `json:"bundle"`
+	//   - Y — yes
+	//   - N — no
+	Available b24.Bool `json:"available"`
+	// Availability of a set. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Bundle b24.Bool `json:"bundle"`
 	// Symbolic code
 	Code b24.String `json:"code"`
 	// Created by
 	CreatedBy b24.Int `json:"createdBy"`
-	// Start date of activity
+	// Date of activity start
 	DateActiveFrom b24.Time `json:"dateActiveFrom"`
-	// End date of activity
+	// Date of activity end
 	DateActiveTo b24.Time `json:"dateActiveTo"`
-	// Creation date
+	// Date of creation
 	DateCreate b24.Time `json:"dateCreate"`
 	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
 	// value1 — name of the picture file with extension, value2 — picture in
 	// base64 format.
 	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
+	// To delete the picture, use the object in the format {remove: ‘Y’}
 	DetailPicture ProductServiceDetailPicture `json:"detailPicture"`
 	// Detailed description
 	DetailText b24.String `json:"detailText"`
@@ -1296,17 +1311,16 @@ type ProductService struct {
 	//
 	//   - text — text
 	//   - html — HTML
-	//
-	// Defaults to text
 	DetailTextType ProductServiceDetailTextType `json:"detailTextType"`
-	// Identifier of the trade catalog information block.
+	// Identifier of the information block of the trade catalog.
 	//
-	// To obtain existing identifiers of trade catalog information blocks, use
+	// To obtain existing identifiers of information blocks, you need to use
 	// catalog.catalog.list
 	IblockID b24.Int `json:"iblockId"`
-	// Identifier of the main section of the information block
+	// Identifier of the information block section
 	IblockSectionID b24.Int `json:"iblockSectionId"`
-	ID              b24.Int `json:"id"`
+	// Identifier of the service
+	ID b24.Int `json:"id"`
 	// Modified by
 	ModifiedBy b24.Int `json:"modifiedBy"`
 	// Name of the service
@@ -1315,7 +1329,7 @@ type ProductService struct {
 	// value2]}, where value1 — name of the picture file with extension, value2
 	// — picture in base64 format.
 	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
+	// To delete the picture, use the object in the format {remove: ‘Y’}
 	PreviewPicture ProductServicePreviewPicture `json:"previewPicture"`
 	// Description for the announcement
 	PreviewText b24.String `json:"previewText"`
@@ -1323,28 +1337,48 @@ type ProductService struct {
 	//
 	//   - text — text
 	//   - html — HTML
-	//
-	// Defaults to text
 	PreviewTextType ProductServicePreviewTextType `json:"previewTextType"`
 	Property258     ProductServiceProperty258     `json:"property258"`
 	Property259     []ProductServiceProperty259   `json:"property259"`
 	// Sorting
-	Sort       b24.Int    `json:"sort"`
-	TimestampX b24.String `json:"timestampX"`
-	Type       b24.Int    `json:"type"`
-	// VAT identifier
+	Sort b24.Int `json:"sort"`
+	// Date of modification. Read-only
+	TimestampX b24.Time `json:"timestampX"`
+	// Type of product. Read-only. Possible values:
+	//
+	//   - 7 — service
+	Type b24.Int `json:"type"`
+	// Identifier of VAT
 	VATID b24.Int `json:"vatId"`
-	// Is VAT included in the price. Possible values:
+	// Is VAT included in the price? Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	//
-	// Defaults to N
 	VATIncluded b24.Bool `json:"vatIncluded"`
 	// External code
-	XMLID      b24.String `json:"xmlId"`
-	Property94 b24.String `json:"property94"`
-	Property95 b24.String `json:"property95"`
+	XMLID b24.String `json:"xmlId"`
+	// Unit of measurement
+	Measure b24.Int `json:"measure"`
+	// Value of the property of the service, where N — identifier of the
+	// property. There can be multiple properties.
+	//
+	// The value is specified in the format {valueId: valueId, value: value} or in
+	// the format [{valueId: valueId1, value: value1}, ..., {valueId: valueIdN,
+	// value: valueN}], if the property is multiple. Here valueId — identifier of
+	// the property value, and value — value of the property.
+	//
+	// If valueId is not specified, the existing value will be removed from the
+	// database and replaced with the new one specified in value. If the property
+	// is multiple, all existing values of the property for which valueId was not
+	// specified will be removed. An exception is "file" type properties: their
+	// values that are not passed in the request are retained, but after a removal
+	// the valueId of the remaining values changes.
+	//
+	// valueId of all properties of the service can be obtained using the
+	// catalog.product.service.get and catalog.product.service.list methods
+	PropertyN  json.RawMessage `json:"propertyN"`
+	Property94 b24.String      `json:"property94"`
+	Property95 b24.String      `json:"property95"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1626,42 +1660,46 @@ func (v *ProductServicePreviewTextType) UnmarshalJSON(data []byte) error {
 // page where it gives a type; a value that does not fit its field's type is
 // kept raw in Extra rather than failing the call.
 type ProductSKU struct {
-	// Activity status. Possible values:
+	// Activity indicator. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
-	//
-	// Defaults to Y
-	Active    b24.Bool   `json:"active"`
-	Available b24.String `json:"available"`
-	Bundle    b24.String `json:"bundle"`
-	// Is the purchase of the parent product allowed when it is out of stock?
-	// Possible values:
+	Active b24.Bool `json:"active"`
+	// Availability for purchase. Read-only. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
+	Available b24.Bool `json:"available"`
+	// Availability of a set. Possible values:
 	//
-	// Defaults to N.
+	//   - Y — yes
+	//   - N — no
+	Bundle b24.Bool `json:"bundle"`
+	// Is purchase of the parent product allowed when it is out of stock? Possible
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
 	//
 	// For parent products, the ability to edit this field is available only in the
 	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
+	// with trade offers" is enabled
 	CanBuyZero b24.Bool `json:"canBuyZero"`
 	// Symbolic code
 	Code b24.String `json:"code"`
-	// Created by whom
+	// Created by
 	CreatedBy b24.Int `json:"createdBy"`
-	// Start date of activity
+	// Date of activity start
 	DateActiveFrom b24.Time `json:"dateActiveFrom"`
-	// End date of activity
+	// Date of activity end
 	DateActiveTo b24.Time `json:"dateActiveTo"`
-	// Creation date
+	// Date of creation
 	DateCreate b24.Time `json:"dateCreate"`
 	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
 	// value1 — name of the picture file with extension, value2 — picture in
 	// base64 format.
 	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
+	// To delete the picture, use the object in the format {remove: ‘Y’}
 	DetailPicture ProductSKUDetailPicture `json:"detailPicture"`
 	// Detailed description
 	DetailText b24.String `json:"detailText"`
@@ -1669,36 +1707,35 @@ type ProductSKU struct {
 	//
 	//   - text — text
 	//   - html — HTML
-	//
-	// Defaults to text
 	DetailTextType ProductSKUDetailTextType `json:"detailTextType"`
 	// Height of the parent product.
 	//
 	// For parent products, the ability to edit this field is available only in the
 	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
+	// with trade offers" is enabled
 	Height b24.Number `json:"height"`
 	// Identifier of the information block of the trade catalog.
 	//
-	// To obtain existing identifiers of information blocks of trade catalogs, use
+	// To obtain existing identifiers of information blocks, you need to use
 	// catalog.catalog.list
 	IblockID b24.Int `json:"iblockId"`
-	// Identifier of the main section of the information block
+	// Identifier of the information block section
 	IblockSectionID b24.Int `json:"iblockSectionId"`
-	ID              b24.Int `json:"id"`
+	// Identifier of the parent product
+	ID b24.Int `json:"id"`
 	// Length of the parent product.
 	//
 	// For parent products, the ability to edit this field is available only in the
 	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
+	// with trade offers" is enabled
 	Length b24.Number `json:"length"`
 	// Unit of measurement.
 	//
 	// For parent products, the ability to edit this field is available only in the
 	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
+	// with trade offers" is enabled
 	Measure b24.Int `json:"measure"`
-	// Modified by whom
+	// Modified by
 	ModifiedBy b24.Int `json:"modifiedBy"`
 	// Name of the parent product
 	Name b24.String `json:"name"`
@@ -1706,7 +1743,7 @@ type ProductSKU struct {
 	// value2]}, where value1 — name of the picture file with extension, value2
 	// — picture in base64 format.
 	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
+	// To delete the picture, use the object in the format {remove: ‘Y’}
 	PreviewPicture ProductSKUPreviewPicture `json:"previewPicture"`
 	// Description for the announcement
 	PreviewText b24.String `json:"previewText"`
@@ -1714,84 +1751,101 @@ type ProductSKU struct {
 	//
 	//   - text — text
 	//   - html — HTML
-	//
-	// Defaults to text
 	PreviewTextType ProductSKUPreviewTextType `json:"previewTextType"`
 	Property258     ProductSKUProperty258     `json:"property258"`
 	Property259     []ProductSKUProperty259   `json:"property259"`
 	// Currency of the purchasing price.
 	//
-	// The list of currencies can be obtained using the method crm.currency.list.
+	// The list of currencies can be obtained using the crm.currency.list method.
 	//
-	// Not editable when inventory management is enabled.
+	// Not editable when inventory accounting is enabled.
 	//
 	// For parent products, the ability to edit this field is available only in the
 	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
+	// with trade offers" is enabled
 	PurchasingCurrency b24.String `json:"purchasingCurrency"`
 	// Purchasing price.
 	//
-	// Not editable when inventory management is enabled.
+	// Not editable when inventory accounting is enabled.
 	//
 	// For parent products, the ability to edit this field is available only in the
 	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
+	// with trade offers" is enabled
 	PurchasingPrice b24.Number `json:"purchasingPrice"`
 	// Quantity.
 	//
-	// Not editable when inventory management is enabled.
+	// Not editable when inventory accounting is enabled.
 	//
 	// For parent products, the ability to edit this field is available only in the
 	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
+	// with trade offers" is enabled
 	Quantity b24.Number `json:"quantity"`
 	// Sorting
 	Sort b24.Int `json:"sort"`
-	// Subscription permission for the parent product. Possible values:
+	// Permission to subscribe to the parent product. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//   - D — default
 	//
-	// Defaults to D.
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled
+	Subscribe ProductSKUSubscribe `json:"subscribe"`
+	// Date of modification. Read-only
+	TimestampX b24.Time `json:"timestampX"`
+	// Type of product. Read-only. Possible values:
+	//
+	//   - 3 — parent product with variations
+	//   - 6 — parent product without variations
+	Type b24.Int `json:"type"`
+	// Identifier of VAT.
 	//
 	// For parent products, the ability to edit this field is available only in the
 	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
-	Subscribe  ProductSKUSubscribe `json:"subscribe"`
-	TimestampX b24.String          `json:"timestampX"`
-	Type       b24.Int             `json:"type"`
-	// VAT identifier.
-	//
-	// For parent products, the ability to edit this field is available only in the
-	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
+	// with trade offers" is enabled
 	VATID b24.Int `json:"vatId"`
 	// Is VAT included in the price? Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	//
-	// Defaults to N.
-	//
 	// For parent products, the ability to edit this field is available only in the
 	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
+	// with trade offers" is enabled
 	VATIncluded b24.Bool `json:"vatIncluded"`
 	// Weight of the parent product.
 	//
 	// For parent products, the ability to edit this field is available only in the
 	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
+	// with trade offers" is enabled
 	Weight b24.Number `json:"weight"`
 	// Width of the parent product.
 	//
 	// For parent products, the ability to edit this field is available only in the
 	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
+	// with trade offers" is enabled
 	Width b24.Number `json:"width"`
 	// External code
 	XMLID b24.String `json:"xmlId"`
+	// Value of the property of the parent product, where N — identifier of the
+	// property. There can be multiple properties.
+	//
+	// The value is specified in the format {valueId: valueId, value: value} or in
+	// the format [{valueId: valueId1, value: value1}, ..., {valueId: valueIdN,
+	// value: valueN}], if the property is multiple. Here valueId — identifier of
+	// the property value, and value — value of the property.
+	//
+	// If valueId is not specified, the existing value will be removed from the
+	// database and replaced with the new one specified in value. If the property
+	// is multiple, all existing values of the property for which valueId was not
+	// specified will be removed. An exception is "file" type properties: their
+	// values that are not passed in the request are retained, but after a removal
+	// the valueId of the remaining values changes.
+	//
+	// valueId of all properties of the parent product can be obtained using the
+	// catalog.product.sku.get and catalog.product.sku.list methods
+	PropertyN json.RawMessage `json:"propertyN"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

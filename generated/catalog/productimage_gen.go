@@ -17,13 +17,26 @@ import (
 // *.fields page where it gives a type; a value that does not fit its field's
 // type is kept raw in Extra rather than failing the call.
 type ProductImage struct {
-	CreateTime  b24.Time   `json:"createTime"`
-	DetailURL   b24.String `json:"detailUrl"`
+	// Date of image creation
+	CreateTime b24.Time `json:"createTime"`
+	// Link to the image
+	DetailURL b24.String `json:"detailUrl"`
+	// Download link, signed with the current access token
 	DownloadURL b24.String `json:"downloadUrl"`
-	ID          b24.Int    `json:"id"`
-	Name        b24.String `json:"name"`
-	ProductID   b24.String `json:"productId"`
-	Type        b24.String `json:"type"`
+	// Identifier of the image
+	ID b24.Int `json:"id"`
+	// Name of the image
+	Name b24.String `json:"name"`
+	// Identifier of the product
+	ProductID b24.String `json:"productId"`
+	// Type of image:
+	//
+	//   - DETAIL_PICTURE — detailed picture, field available in the old
+	//     product card
+	//   - PREVIEW_PICTURE — picture for the announcement, field available in
+	//     the old product card
+	//   - MORE_PHOTO — picture
+	Type ProductImageType `json:"type"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -76,7 +89,7 @@ type ProductImageInput struct {
 	//   - MORE_PHOTO — image
 	//
 	// If no value is specified, the image will be saved in MORE_PHOTO
-	Type b24.Opt[ProductImageInputType] `json:"type,omitzero"`
+	Type b24.Opt[ProductImageType] `json:"type,omitzero"`
 	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
 	b24.Baseline `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -95,27 +108,27 @@ func (v ProductImageInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ProductImageInputType is the type of catalog.productImage: the constants
-// below are the documented values; others are accepted too.
-type ProductImageInputType string
+// ProductImageType is the type of catalog.productImage: the constants below
+// are the documented values; others are accepted too.
+type ProductImageType string
 
-// The documented values of ProductImageInputType.
+// The documented values of ProductImageType.
 const (
-	// detailed image, field available in the old product card
-	ProductImageInputTypeDetailPicture ProductImageInputType = "DETAIL_PICTURE"
-	// preview image, field available in the old product card
-	ProductImageInputTypePreviewPicture ProductImageInputType = "PREVIEW_PICTURE"
-	// image
-	ProductImageInputTypeMorePhoto ProductImageInputType = "MORE_PHOTO"
+	// detailed picture, field available in the old product card
+	ProductImageTypeDetailPicture ProductImageType = "DETAIL_PICTURE"
+	// picture for the announcement, field available in the old product card
+	ProductImageTypePreviewPicture ProductImageType = "PREVIEW_PICTURE"
+	// picture
+	ProductImageTypeMorePhoto ProductImageType = "MORE_PHOTO"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductImageInputType) UnmarshalJSON(data []byte) error {
+func (v *ProductImageType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ProductImageInputType(s)
+	*v = ProductImageType(s)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
+	"time"
 )
 
 // ProductProperty is one productProperty of catalog.productProperty, as the
@@ -17,28 +18,30 @@ import (
 // *.fields page where it gives a type; a value that does not fit its field's
 // type is kept raw in Extra rather than failing the call.
 type ProductProperty struct {
-	Active b24.Bool   `json:"active"`
-	Code   b24.String `json:"code"`
-	XMLID  b24.String `json:"xmlId"`
+	// Activity indicator. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Active b24.Bool `json:"active"`
+	// Symbolic code of the property
+	Code b24.String `json:"code"`
+	// External identifier of the property
+	XMLID b24.String `json:"xmlId"`
 	// Number of columns in the input field
 	ColCount b24.Int `json:"colCount"`
 	// Default value of the property
 	DefaultValue b24.String `json:"defaultValue"`
-	// List of file extensions for property type F
+	// Allowed extensions for the file type property
 	FileType b24.String `json:"fileType"`
-	// Indicator of participation in filtering. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
+	// Indicator of participation in filtering
 	Filtrable b24.Bool `json:"filtrable"`
 	// Hint for the field
 	Hint b24.String `json:"hint"`
-	// Identifier of the trade catalog.
-	//
-	// Existing identifiers can be obtained using the method catalog.catalog.list
+	// Identifier of the trade catalog
 	IblockID b24.Int `json:"iblockId"`
-	ID       b24.Int `json:"id"`
-	// Indicator of required value. Allowed values:
+	// Identifier of the property
+	ID b24.Int `json:"id"`
+	// Indicator of mandatory status. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
@@ -47,17 +50,14 @@ type ProductProperty struct {
 	//
 	// Available identifiers can be obtained using the catalog.catalog.list method
 	LinkIblockID b24.Int `json:"linkIblockId"`
-	// Appearance of the list. Allowed values:
-	//
-	//   - L — dropdown list
-	//   - C — set of checkboxes
-	ListType ProductPropertyListType `json:"listType"`
-	// Indicator of multiple values. Allowed values:
+	// Appearance of the list
+	ListType b24.String `json:"listType"`
+	// Indicator of multiplicity. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	Multiple b24.Bool `json:"multiple"`
-	// Number of fields for entering multiple values
+	// Number of input fields for multiple values
 	MultipleCnt b24.Int `json:"multipleCnt"`
 	// Name of the property
 	Name b24.String `json:"name"`
@@ -72,43 +72,38 @@ type ProductProperty struct {
 	PropertyType ProductPropertyPropertyType `json:"propertyType"`
 	// Number of rows in the input field
 	RowCount b24.Int `json:"rowCount"`
-	// Indicator of participation in search. Allowed values:
+	// Indicator of participation in search. Possible values:
 	//
 	//   - Y — yes
 	//   - N — no
 	Searchable b24.Bool `json:"searchable"`
 	// Sorting index
-	Sort       b24.Int    `json:"sort"`
-	TimestampX b24.String `json:"timestampX"`
-	// Custom property type. The value must correspond to the specified
+	Sort b24.Int `json:"sort"`
+	// Date and time of property modification
+	TimestampX b24.Time `json:"timestampX"`
+	// User type of the property. The value corresponds to the specified
 	// propertyType.
 	//
-	// Value examples:
+	// Examples of values:
 	//
 	//   - DateTime — date and time
 	//   - Money — monetary value with currency
-	//   - SKU — link to product variations
-	//   - directory — link to a directory
-	//   - employee — link to an employee
-	//   - UserID — link to a user
-	//   - EList — select item from a list
-	//   - EAutocomplete — link to elements with auto-search
-	//   - SectionAuto — link to sections with auto-search
+	//   - SKU — binding to product variations
+	//   - directory — binding to directory
+	//   - employee — binding to employee
+	//   - UserID — binding to user
+	//   - EList — selection of an element from a list
+	//   - EAutocomplete — binding to elements with auto-search
+	//   - SectionAuto — binding to sections with auto-search
 	//   - HTML — value in HTML format
-	//   - map_google — coordinates and address on Google Maps
-	//   - map_yandex — coordinates and address on Yandex Maps
-	//   - DiskFile — link to a file from Bitrix24.Drive
-	//   - ECrm — link to CRM elements
-	//   - BoolEnum — checkbox based on a list; use this value together with
-	//     propertyType = L
+	//   - map_google — coordinates and address on Google map
+	//   - DiskFile — binding to a file from Bitrix24.Drive
+	//   - ECrm — binding to CRM elements
+	//   - BoolEnum — checkbox based on a list
 	UserType ProductPropertyUserType `json:"userType"`
-	// Settings for the custom type. Only scalar values and nested objects from
-	// scalar values are supported
+	// Object with settings for the user type
 	UserTypeSettings ProductPropertyUserTypeSettings `json:"userTypeSettings"`
-	// Indicator of storing the description of the value. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
+	// Indicator of storing the description of the value
 	WithDescription b24.Bool `json:"withDescription"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
@@ -227,7 +222,7 @@ type ProductPropertyInput struct {
 	//
 	//   - L — dropdown list
 	//   - C — set of checkboxes
-	ListType b24.Opt[ProductPropertyListType] `json:"listType,omitzero"`
+	ListType b24.Opt[ProductPropertyInputListType] `json:"listType,omitzero"`
 	// Indicator of multiple values. Allowed values:
 	//
 	//   - Y — yes
@@ -286,28 +281,6 @@ func (v ProductPropertyInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ProductPropertyListType is the listType of catalog.productProperty: the
-// constants below are the documented values; others are accepted too.
-type ProductPropertyListType string
-
-// The documented values of ProductPropertyListType.
-const (
-	// dropdown list
-	ProductPropertyListTypeL ProductPropertyListType = "L"
-	// set of checkboxes
-	ProductPropertyListTypeC ProductPropertyListType = "C"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductPropertyListType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductPropertyListType(s)
-	return nil
-}
-
 // ProductPropertyPropertyType is the propertyType of catalog.productProperty:
 // the constants below are the documented values; others are accepted too.
 type ProductPropertyPropertyType string
@@ -348,31 +321,29 @@ const (
 	ProductPropertyUserTypeDateTime ProductPropertyUserType = "DateTime"
 	// monetary value with currency
 	ProductPropertyUserTypeMoney ProductPropertyUserType = "Money"
-	// link to product variations
+	// binding to product variations
 	ProductPropertyUserTypeSKU ProductPropertyUserType = "SKU"
-	// link to a directory
+	// binding to directory
 	ProductPropertyUserTypeDirectory ProductPropertyUserType = "directory"
-	// link to an employee
+	// binding to employee
 	ProductPropertyUserTypeEmployee ProductPropertyUserType = "employee"
-	// link to a user
+	// binding to user
 	ProductPropertyUserTypeUserID ProductPropertyUserType = "UserID"
-	// select item from a list
+	// selection of an element from a list
 	ProductPropertyUserTypeEList ProductPropertyUserType = "EList"
-	// link to elements with auto-search
+	// binding to elements with auto-search
 	ProductPropertyUserTypeEAutocomplete ProductPropertyUserType = "EAutocomplete"
-	// link to sections with auto-search
+	// binding to sections with auto-search
 	ProductPropertyUserTypeSectionAuto ProductPropertyUserType = "SectionAuto"
 	// value in HTML format
 	ProductPropertyUserTypeHTML ProductPropertyUserType = "HTML"
-	// coordinates and address on Google Maps
+	// coordinates and address on Google map
 	ProductPropertyUserTypeMapGoogle ProductPropertyUserType = "map_google"
-	// coordinates and address on Yandex Maps
-	ProductPropertyUserTypeMapYandex ProductPropertyUserType = "map_yandex"
-	// link to a file from Bitrix24.Drive
+	// binding to a file from Bitrix24.Drive
 	ProductPropertyUserTypeDiskFile ProductPropertyUserType = "DiskFile"
-	// link to CRM elements
+	// binding to CRM elements
 	ProductPropertyUserTypeECRM ProductPropertyUserType = "ECrm"
-	// checkbox based on a list; use this value together with propertyType = L
+	// checkbox based on a list
 	ProductPropertyUserTypeBoolEnum ProductPropertyUserType = "BoolEnum"
 )
 
@@ -383,6 +354,28 @@ func (v *ProductPropertyUserType) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = ProductPropertyUserType(s)
+	return nil
+}
+
+// ProductPropertyInputListType is the listType of catalog.productProperty: the
+// constants below are the documented values; others are accepted too.
+type ProductPropertyInputListType string
+
+// The documented values of ProductPropertyInputListType.
+const (
+	// dropdown list
+	ProductPropertyInputListTypeL ProductPropertyInputListType = "L"
+	// set of checkboxes
+	ProductPropertyInputListTypeC ProductPropertyInputListType = "C"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductPropertyInputListType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductPropertyInputListType(s)
 	return nil
 }
 
@@ -452,7 +445,7 @@ const (
 	ProductPropertyKeySort b24.OrderedKey[int64] = "sort"
 	// ProductPropertyKeyTimestampX is "timestampX", the key of
 	// ProductProperty.TimestampX in requests.
-	ProductPropertyKeyTimestampX b24.TextKey = "timestampX"
+	ProductPropertyKeyTimestampX b24.OrderedKey[time.Time] = "timestampX"
 	// ProductPropertyKeyUserType is "userType", the key of
 	// ProductProperty.UserType in requests.
 	ProductPropertyKeyUserType b24.TextKey = "userType"

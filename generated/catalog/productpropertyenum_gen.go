@@ -17,12 +17,21 @@ import (
 // typed by the *.fields page where it gives a type; a value that does not fit
 // its field's type is kept raw in Extra rather than failing the call.
 type ProductPropertyEnum struct {
-	Def        b24.Bool   `json:"def"`
-	ID         b24.Int    `json:"id"`
-	PropertyID b24.Int    `json:"propertyId"`
-	Sort       b24.Int    `json:"sort"`
-	Value      b24.String `json:"value"`
-	XMLID      b24.String `json:"xmlId"`
+	// Indicator of the default value. Possible values:
+	//
+	//   - Y — default
+	//   - N — not default
+	Def b24.Bool `json:"def"`
+	// Identifier of the value of the list property
+	ID b24.Int `json:"id"`
+	// Identifier of the product property or variation
+	PropertyID b24.Int `json:"propertyId"`
+	// Sorting index
+	Sort b24.Int `json:"sort"`
+	// Value of the list element
+	Value b24.String `json:"value"`
+	// External identifier of the value of the list
+	XMLID b24.String `json:"xmlId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -19,10 +19,18 @@ import (
 // it gives a type; a value that does not fit its field's type is kept raw in
 // Extra rather than failing the call.
 type ProductPropertyFeature struct {
-	FeatureID   b24.String `json:"featureId"`
-	ID          b24.Int    `json:"id"`
-	IsEnabled   b24.Bool   `json:"isEnabled"`
-	ModuleID    b24.String `json:"moduleId"`
+	// Code of the property feature
+	FeatureID b24.String `json:"featureId"`
+	// Identifier of the property feature
+	ID b24.Int `json:"id"`
+	// Indicator of the activity of the property feature. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	IsEnabled b24.Bool `json:"isEnabled"`
+	// Identifier of the module to which the property feature belongs
+	ModuleID b24.String `json:"moduleId"`
+	// Identifier of the product property or variation
 	PropertyID  b24.Int    `json:"propertyId"`
 	FeatureName b24.String `json:"featureName"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.

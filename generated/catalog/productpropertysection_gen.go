@@ -18,13 +18,32 @@ import (
 // gives a type; a value that does not fit its field's type is kept raw in
 // Extra rather than failing the call.
 type ProductPropertySection struct {
-	DisplayExpanded b24.String `json:"displayExpanded"`
-	DisplayType     b24.String `json:"displayType"`
-	FilterHint      b24.String `json:"filterHint"`
-	PropertyID      b24.Int    `json:"propertyId"`
-	SmartFilter     b24.String `json:"smartFilter"`
-	IblockID        b24.String `json:"iblockId"`
-	SectionID       b24.String `json:"sectionId"`
+	// Show the property expanded in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	DisplayExpanded b24.Bool `json:"displayExpanded"`
+	// Appearance of the property in the smart filter. Possible values:
+	//
+	//   - F — checkboxes
+	//   - K — radio buttons
+	//   - P — dropdown list
+	DisplayType ProductPropertySectionDisplayType `json:"displayType"`
+	// Hint in the smart filter for visitors
+	FilterHint b24.String `json:"filterHint"`
+	// Identifier of the product property or variation
+	PropertyID b24.Int `json:"propertyId"`
+	// Show the property in the smart filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	SmartFilter b24.Bool `json:"smartFilter"`
+	// Identifier of the trade catalog
+	IblockID b24.Int `json:"iblockId"`
+	// Identifier of the catalog section.
+	//
+	// For general section settings, the value 0 is returned
+	SectionID b24.Int `json:"sectionId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -41,6 +60,31 @@ func (v *ProductPropertySection) UnmarshalJSON(data []byte) error {
 func (v ProductPropertySection) MarshalJSON() ([]byte, error) {
 	type plain ProductPropertySection
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductPropertySectionDisplayType is the displayType of
+// catalog.productPropertySection: the constants below are the documented
+// values; others are accepted too.
+type ProductPropertySectionDisplayType string
+
+// The documented values of ProductPropertySectionDisplayType.
+const (
+	// checkboxes
+	ProductPropertySectionDisplayTypeF ProductPropertySectionDisplayType = "F"
+	// radio buttons
+	ProductPropertySectionDisplayTypeK ProductPropertySectionDisplayType = "K"
+	// dropdown list
+	ProductPropertySectionDisplayTypeP ProductPropertySectionDisplayType = "P"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductPropertySectionDisplayType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductPropertySectionDisplayType(s)
+	return nil
 }
 
 // ProductPropertySectionGet calls catalog.productPropertySection.get: Get

@@ -14,10 +14,17 @@ import (
 // the *.fields page where it gives a type; a value that does not fit its
 // field's type is kept raw in Extra rather than failing the call.
 type Ratio struct {
-	ID        b24.Int    `json:"id"`
-	IsDefault b24.Bool   `json:"isDefault"`
-	ProductID b24.Int    `json:"productId"`
-	Ratio     b24.Number `json:"ratio"`
+	// Identifier of the unit of measurement ratio
+	ID b24.Int `json:"id"`
+	// Is this unit of measurement ratio the default ratio? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsDefault b24.Bool `json:"isDefault"`
+	// Identifier of the product
+	ProductID b24.Int `json:"productId"`
+	// Ratio of the unit of measurement
+	Ratio b24.Number `json:"ratio"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

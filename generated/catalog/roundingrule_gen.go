@@ -17,15 +17,28 @@ import (
 // type; a value that does not fit its field's type is kept raw in Extra rather
 // than failing the call.
 type RoundingRule struct {
-	CatalogGroupID b24.Int    `json:"catalogGroupId"`
-	CreatedBy      b24.Int    `json:"createdBy"`
-	DateCreate     b24.Time   `json:"dateCreate"`
-	DateModify     b24.Time   `json:"dateModify"`
-	ID             b24.Int    `json:"id"`
-	ModifiedBy     b24.Int    `json:"modifiedBy"`
-	Price          b24.Number `json:"price"`
+	// Price type
+	CatalogGroupID b24.Int `json:"catalogGroupId"`
+	// Created by
+	CreatedBy b24.Int `json:"createdBy"`
+	// Date of creation
+	DateCreate b24.Time `json:"dateCreate"`
+	// Date of modification
+	DateModify b24.Time `json:"dateModify"`
+	// Identifier of the price rounding rule
+	ID b24.Int `json:"id"`
+	// Modified by
+	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Minimum price for rounding
+	Price b24.Number `json:"price"`
+	// Rounding precision
 	RoundPrecision b24.Number `json:"roundPrecision"`
-	RoundType      b24.Int    `json:"roundType"`
+	// Type of rounding. Possible values:
+	//
+	//   - 1 — mathematical rounding
+	//   - 2 — rounding up (in favor of the store)
+	//   - 4 — rounding down (in favor of the customer)
+	RoundType b24.Int `json:"roundType"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -15,16 +15,38 @@ import (
 // where it gives a type; a value that does not fit its field's type is kept
 // raw in Extra rather than failing the call.
 type Section struct {
-	Active          b24.Bool   `json:"active"`
-	Code            b24.String `json:"code"`
-	Description     b24.String `json:"description"`
+	// Indicator of the activity of the catalog section:
+	//
+	//   - Y — active
+	//   - N — inactive
+	Active b24.Bool `json:"active"`
+	// Code of the catalog section
+	Code b24.String `json:"code"`
+	// Description
+	Description b24.String `json:"description"`
+	// Type of description. Available types: text, html
 	DescriptionType b24.String `json:"descriptionType"`
-	IblockID        b24.Int    `json:"iblockId"`
-	IblockSectionID b24.Int    `json:"iblockSectionId"`
-	ID              b24.Int    `json:"id"`
-	Name            b24.String `json:"name"`
-	Sort            b24.Int    `json:"sort"`
-	XMLID           b24.String `json:"xmlId"`
+	// Identifier of the information block.
+	//
+	// To obtain existing identifiers, you need to use catalog.catalog.list
+	IblockID b24.Int `json:"iblockId"`
+	// Identifier of the parent section.
+	//
+	// To obtain existing identifiers, you need to use catalog.section.list.
+	//
+	// By default, the top level is selected
+	IblockSectionID b24.Int `json:"iblockSectionId"`
+	// Identifier of the catalog section
+	ID b24.Int `json:"id"`
+	// Name of the catalog section
+	Name b24.String `json:"name"`
+	// Sorting
+	Sort b24.Int `json:"sort"`
+	// External identifier.
+	//
+	// Can be used to synchronize the current catalog section with a similar
+	// position in an external system
+	XMLID b24.String `json:"xmlId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -17,25 +17,58 @@ import (
 // it gives a type; a value that does not fit its field's type is kept raw in
 // Extra rather than failing the call.
 type Store struct {
-	Active        b24.Bool        `json:"active"`
-	Address       b24.String      `json:"address"`
-	Code          b24.String      `json:"code"`
-	DateCreate    b24.Time        `json:"dateCreate"`
-	DateModify    b24.Time        `json:"dateModify"`
-	Description   b24.String      `json:"description"`
-	Email         b24.String      `json:"email"`
-	GpsN          b24.Number      `json:"gpsN"`
-	GpsS          b24.Number      `json:"gpsS"`
-	ID            b24.Int         `json:"id"`
-	ImageID       json.RawMessage `json:"imageId"`
-	IssuingCenter b24.Bool        `json:"issuingCenter"`
-	ModifiedBy    b24.Int         `json:"modifiedBy"`
-	Phone         b24.String      `json:"phone"`
-	Schedule      b24.String      `json:"schedule"`
-	Sort          b24.Int         `json:"sort"`
-	Title         b24.String      `json:"title"`
-	UserID        b24.Int         `json:"userId"`
-	XMLID         b24.String      `json:"xmlId"`
+	// Activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Active b24.Bool `json:"active"`
+	// Address of the warehouse
+	Address b24.String `json:"address"`
+	// Symbolic code
+	Code b24.String `json:"code"`
+	// Date of creation
+	DateCreate b24.Time `json:"dateCreate"`
+	// Date of modification
+	DateModify b24.Time `json:"dateModify"`
+	// Description
+	Description b24.String `json:"description"`
+	// E-mail
+	Email b24.String `json:"email"`
+	// GPS latitude
+	GpsN b24.Number `json:"gpsN"`
+	// GPS longitude
+	GpsS b24.Number `json:"gpsS"`
+	// Identifier of the warehouse
+	ID b24.Int `json:"id"`
+	// Image. Object in the format {fileData: [value1, value2]}, where:
+	//
+	//   - value1 – name of the picture file with extension
+	//   - value2 – picture in base64 format
+	//
+	// To delete the picture, use the object in the format {remove: ‘Y’}
+	ImageID json.RawMessage `json:"imageId"`
+	// Is it a pickup point? Possible values:
+	//
+	//   - Y – yes
+	//   - N – no
+	IssuingCenter b24.Bool `json:"issuingCenter"`
+	// Modified by
+	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Phone
+	Phone b24.String `json:"phone"`
+	// Working hours
+	Schedule b24.String `json:"schedule"`
+	// Sorting
+	Sort b24.Int `json:"sort"`
+	// Name of the warehouse
+	Title b24.String `json:"title"`
+	// Created by
+	UserID b24.Int `json:"userId"`
+	// External code.
+	//
+	// Can be used to synchronize the current warehouse with a similar position in
+	// an external system
+	XMLID b24.String `json:"xmlId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -15,11 +15,16 @@ import (
 // type; a value that does not fit its field's type is kept raw in Extra rather
 // than failing the call.
 type Storeproduct struct {
-	Amount           b24.Number `json:"amount"`
-	ID               b24.Int    `json:"id"`
-	ProductID        b24.Int    `json:"productId"`
+	// Available quantity of the product
+	Amount b24.Number `json:"amount"`
+	// Identifier of the stock record
+	ID b24.Int `json:"id"`
+	// Identifier of the product
+	ProductID b24.Int `json:"productId"`
+	// Quantity of the product in reserve
 	QuantityReserved b24.Number `json:"quantityReserved"`
-	StoreID          b24.Int    `json:"storeId"`
+	// Identifier of the warehouse
+	StoreID b24.Int `json:"storeId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

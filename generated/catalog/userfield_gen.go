@@ -4,6 +4,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
 )
@@ -154,9 +155,14 @@ func (p *UserfieldDocumentListParams) validate() error {
 
 // UserfieldDocumentListItem is one row of catalog.userfield.document.list.
 type UserfieldDocumentListItem struct {
-	DocumentID   b24.Int    `json:"documentId"`
+	// Identifier of the inventory document
+	DocumentID b24.Int `json:"documentId"`
+	// Type of inventory document
 	DocumentType b24.String `json:"documentType"`
 	Field7097    b24.String `json:"field7097"`
+	// Value of the custom field of the document, where N — identifier of the
+	// custom field, for example field7097
+	FieldN json.RawMessage `json:"fieldN"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -297,9 +303,14 @@ func (v UserfieldDocumentUpdateParamsFields) MarshalJSON() ([]byte, error) {
 // UserfieldDocumentUpdateDocument is the result of
 // catalog.userfield.document.update.
 type UserfieldDocumentUpdateDocument struct {
-	DocumentID   b24.Int    `json:"documentId"`
+	// Identifier of the inventory document
+	DocumentID b24.Int `json:"documentId"`
+	// Type of inventory document
 	DocumentType b24.String `json:"documentType"`
 	Field7097    b24.String `json:"field7097"`
+	// Value of the custom field of the document, where N — identifier of the
+	// custom field, for example field7097
+	FieldN json.RawMessage `json:"fieldN"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -15,15 +15,24 @@ import (
 // typed by the *.fields page where it gives a type; a value that does not fit
 // its field's type is kept raw in Extra rather than failing the call.
 type VAT struct {
-	Active     b24.Bool   `json:"active"`
-	ID         b24.Int    `json:"id"`
-	Name       b24.String `json:"name"`
-	Rate       b24.Number `json:"rate"`
-	Sort       b24.Int    `json:"sort"`
-	TimestampX b24.Time   `json:"timestampX"`
+	// Indicator of the activity of the VAT rate. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
+	Active b24.Bool `json:"active"`
+	// Identifier of the VAT rate
+	ID b24.Int `json:"id"`
+	// Name of the VAT rate
+	Name b24.String `json:"name"`
+	// Amount of the VAT rate
+	Rate b24.Number `json:"rate"`
+	// Sorting
+	Sort b24.Int `json:"sort"`
+	// Time of the last modification
+	TimestampX b24.Time `json:"timestampX"`
 	// Object containing information about the VAT rate with the specified
 	// identifier
-	VAT b24.String `json:"vat"`
+	VAT VATVAT `json:"vat"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -52,6 +61,41 @@ func (v VAT) Input() VATInput {
 	return in
 }
 
+// VATVAT is the vat value of catalog.vat.
+type VATVAT struct {
+	// Identifier of the VAT rate
+	ID b24.Int `json:"id"`
+	// Name of the VAT rate
+	Name b24.String `json:"name"`
+	// Indicator of the activity of the VAT rate. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
+	Active b24.Bool `json:"active"`
+	// Amount of the VAT rate
+	Rate b24.Number `json:"rate"`
+	// Sorting
+	Sort b24.Int `json:"sort"`
+	// Time of the last modification
+	TimestampX b24.Time `json:"timestampX"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *VATVAT) UnmarshalJSON(data []byte) error {
+	type plain VATVAT
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v VATVAT) MarshalJSON() ([]byte, error) {
+	type plain VATVAT
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // VATInput is the write form of VAT: the fields the family's add and update
 // methods take. Every field is optional; only those set are sent (b24.Some(0)
 // sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
@@ -72,7 +116,8 @@ type VATInput struct {
 	// Sorting.
 	//
 	// Default is 100. Default: 100.
-	Sort       b24.Opt[b24.Int]  `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Time of the last modification
 	TimestampX b24.Opt[b24.Time] `json:"timestampX,omitzero"`
 	// Baseline holds what the read value's Input gave, so that only the fields changed since are sent.
 	b24.Baseline `json:"-"`
@@ -108,8 +153,6 @@ const (
 	VATKeySort b24.OrderedKey[int64] = "sort"
 	// VATKeyTimestampX is "timestampX", the key of VAT.TimestampX in requests.
 	VATKeyTimestampX b24.OrderedKey[time.Time] = "timestampX"
-	// VATKeyVAT is "vat", the key of VAT.VAT in requests.
-	VATKeyVAT b24.TextKey = "vat"
 )
 
 // VATAdd calls catalog.vat.add: Add VAT Rate.

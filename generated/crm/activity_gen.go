@@ -2163,7 +2163,7 @@ type ActivityConfigurableAddParams struct {
 	Fields ActivityConfigurableAddParamsFields `json:"fields"`
 	// Special structure associative array describing the appearance of the
 	// activity in the timeline. Required.
-	Layout string `json:"layout"`
+	Layout ActivityConfigurableAddParamsLayout `json:"layout"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2178,12 +2178,6 @@ func (p *ActivityConfigurableAddParams) validate() error {
 		return &b24.RequiredError{
 			Method: "crm.activity.configurable.add",
 			Param:  "ownerId",
-		}
-	}
-	if p.Layout == "" {
-		return &b24.RequiredError{
-			Method: "crm.activity.configurable.add",
-			Param:  "layout",
 		}
 	}
 	return nil
@@ -2230,6 +2224,1036 @@ func (v *ActivityConfigurableAddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ActivityConfigurableAddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ActivityConfigurableAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayout is the layout value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayout struct {
+	// Icon to the left of the entry
+	Icon *ActivityConfigurableAddParamsLayoutIcon `json:"icon,omitzero"`
+	// Title of the record
+	Header *ActivityConfigurableAddLayoutHeader `json:"header,omitzero"`
+	// Main content area of the entry
+	Body *ActivityConfigurableAddParamsLayoutBody `json:"body,omitzero"`
+	// Bottom part of the entry with action block
+	Footer *ActivityConfigurableAddLayoutFooter `json:"footer,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayout) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayout
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayout) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayout
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutIcon is the icon value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutIcon struct {
+	// Icon code A list of available codes can be obtained using the
+	// crm.timeline.icon.list method
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutIcon) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutIcon
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutIcon) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutIcon
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddLayoutHeader is the header value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddLayoutHeader struct {
+	// Title of the record
+	Title map[string]any `json:"title,omitzero"`
+	// Action upon clicking the record header
+	TitleAction *ActivityConfigurableAddHeaderTitleAction `json:"titleAction,omitzero"`
+	// Associative array of objects describing tags
+	Tags []ActivityConfigurableAddLayoutHeaderTags `json:"tags,omitzero"`
+	// Tag type, for example warning. Defines its appearance
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action upon clicking the tag
+	Action *ActivityConfigurableAddHeaderAction `json:"action,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddLayoutHeader) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddLayoutHeader
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddLayoutHeader) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddLayoutHeader
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddHeaderTitleAction is the titleAction value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddHeaderTitleAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableAddSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddHeaderTitleAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddHeaderTitleAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddHeaderTitleAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddHeaderTitleAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddLayoutHeaderTags is the tags value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddLayoutHeaderTags struct {
+	// Tag text
+	Title map[string]any `json:"title,omitzero"`
+	// Tag type, for example warning. Defines its appearance
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action upon clicking the tag
+	Action *ActivityConfigurableAddTagsAction `json:"action,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddLayoutHeaderTags) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddLayoutHeaderTags
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddLayoutHeaderTags) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddLayoutHeaderTags
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddTagsAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddTagsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityAddTagsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddTagsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddTagsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddTagsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddTagsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityAddTagsActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityAddTagsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityAddTagsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityAddTagsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityAddTagsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityAddTagsActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddHeaderAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddHeaderAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityAddHeaderActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddHeaderAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddHeaderAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddHeaderAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddHeaderAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityAddHeaderActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityAddHeaderActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityAddHeaderActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityAddHeaderActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityAddHeaderActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityAddHeaderActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddParamsLayoutBody is the body value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddParamsLayoutBody struct {
+	// An object describing the logo of the timeline entry
+	Logo *ActivityConfigurableAddBodyLogo `json:"logo,omitzero"`
+	// An associative array of objects describing content blocks
+	//
+	// The array must contain at least one element and no more than 20 elements.
+	Blocks *ActivityConfigurableAddBodyBlocks `json:"blocks,omitzero"`
+	// Logo code, for example call. A list of available codes can be obtained using
+	// the crm.timeline.logo.list method
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Action to be taken when the logo is clicked
+	Action *ActivityConfigurableAddBodyAction `json:"action,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddParamsLayoutBody) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddParamsLayoutBody
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddParamsLayoutBody) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddParamsLayoutBody
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddBodyLogo is the logo value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddBodyLogo struct {
+	// Logo code, for example call. A list of available codes can be obtained using
+	// the crm.timeline.logo.list method
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Action to be taken when the logo is clicked
+	Action *ActivityConfigurableAddBodyLogoAction `json:"action,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddBodyLogo) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddBodyLogo
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddBodyLogo) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddBodyLogo
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddBodyLogoAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddBodyLogoAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityAddBodyLogoActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddBodyLogoAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddBodyLogoAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddBodyLogoAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddBodyLogoAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityAddBodyLogoActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityAddBodyLogoActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityAddBodyLogoActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityAddBodyLogoActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityAddBodyLogoActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityAddBodyLogoActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddBodyBlocks is the blocks value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddBodyBlocks struct {
+	// Text to be displayed
+	Value b24.Opt[string] `json:"value,omitzero"`
+	// Line break handling. If true, \n characters will be replaced with . Default
+	// is false. Default: false.
+	Multiline b24.Opt[bool] `json:"multiline,omitzero"`
+	// Title attribute
+	Title map[string]any `json:"title,omitzero"`
+	// Bold text. Default is false. Default: false.
+	Bold b24.Opt[bool] `json:"bold,omitzero"`
+	// Text size. Can take values xs, sm, md (default is md). Default: md.
+	Size b24.Opt[string] `json:"size,omitzero"`
+	// Text color. Can take values base_50, base_60, base_70, base_90
+	Color b24.Opt[string] `json:"color,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Text to be displayed. HTML tags are not supported
+	Text map[string]any `json:"text,omitzero"`
+	// Action upon clicking the link
+	Action *ActivityConfigurableAddBodyBlocksAction `json:"action,omitzero"`
+	// Content block that serves as the value. Blocks of types text, link, deadline
+	// are supported
+	Block b24.Opt[string] `json:"block,omitzero"`
+	// Display title and value in one line. Default is false. Default: false.
+	Inline b24.Opt[bool] `json:"inline,omitzero"`
+	// Associative array of content blocks. Blocks of types text, link, deadline
+	// are supported
+	Blocks []string `json:"blocks,omitzero"`
+	// Permission to change the deadline. By default false. If the user does not
+	// have access to edit the object to which the case belongs, or if the case is
+	// completed, then readonly = true regardless of the provided settings.
+	// Default: false.
+	ReadOnly b24.Opt[bool] `json:"readonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddBodyBlocks) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddBodyBlocks
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddBodyBlocks) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddBodyBlocks
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddBodyBlocksAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddBodyBlocksAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityAddBodyBlocksActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddBodyBlocksAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddBodyBlocksAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddBodyBlocksAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddBodyBlocksAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityAddBodyBlocksActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityAddBodyBlocksActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityAddBodyBlocksActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityAddBodyBlocksActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityAddBodyBlocksActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityAddBodyBlocksActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddBodyAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddBodyAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityAddBodyActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddBodyAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddBodyAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddBodyAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddBodyAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityAddBodyActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityAddBodyActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityAddBodyActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityAddBodyActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityAddBodyActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityAddBodyActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddLayoutFooter is the footer value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddLayoutFooter struct {
+	// An array of objects describing action buttons. No more than two buttons are
+	// allowed
+	Buttons *ActivityConfigurableAddFooterButtons `json:"buttons,omitzero"`
+	// Bottom menu
+	Menu *ActivityConfigurableAddLayoutFooterMenu `json:"menu,omitzero"`
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Button type. Defines its appearance, e.g., primary
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action to be performed when the button is clicked
+	Action *ActivityConfigurableAddFooterAction `json:"action,omitzero"`
+	// Scope, e.g., web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Show the "Pin" menu item. The menu item will not be shown if added to an
+	// incomplete activity. Default is true. Default: true.
+	ShowPinItem b24.Opt[bool] `json:"showPinItem,omitzero"`
+	// Show the "Postpone" menu item. The menu item will not be shown if added to
+	// an incoming activity, an activity without a deadline, or a completed
+	// activity. Default is true. Default: true.
+	ShowPostponeItem b24.Opt[bool] `json:"showPostponeItem,omitzero"`
+	// Show the "Delete" menu item. Default is true. Default: true.
+	ShowDeleteItem b24.Opt[bool] `json:"showDeleteItem,omitzero"`
+	// Associative array of objects describing dropdown menu items
+	Items *ActivityConfigurableAddLayoutFooterItems `json:"items,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddLayoutFooter) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddLayoutFooter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddLayoutFooter) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddLayoutFooter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddFooterButtons is the buttons value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddFooterButtons struct {
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Button type. Defines its appearance, e.g., primary
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action to be performed when the button is clicked
+	Action *ActivityConfigurableAddButtonsAction `json:"action,omitzero"`
+	// Scope, e.g., web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddFooterButtons) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddFooterButtons
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddFooterButtons) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddFooterButtons
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddButtonsAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddButtonsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityAddButtonsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddButtonsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddButtonsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddButtonsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddButtonsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityAddButtonsActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityAddButtonsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityAddButtonsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityAddButtonsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityAddButtonsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityAddButtonsActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddLayoutFooterMenu is the menu value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddLayoutFooterMenu struct {
+	// Show the "Pin" menu item. The menu item will not be shown if added to an
+	// incomplete activity. Default is true. Default: true.
+	ShowPinItem b24.Opt[bool] `json:"showPinItem,omitzero"`
+	// Show the "Postpone" menu item. The menu item will not be shown if added to
+	// an incoming activity, an activity without a deadline, or a completed
+	// activity. Default is true. Default: true.
+	ShowPostponeItem b24.Opt[bool] `json:"showPostponeItem,omitzero"`
+	// Show the "Delete" menu item. Default is true. Default: true.
+	ShowDeleteItem b24.Opt[bool] `json:"showDeleteItem,omitzero"`
+	// Associative array of objects describing dropdown menu items
+	Items *ActivityConfigurableAddMenuItems `json:"items,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddLayoutFooterMenu) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddLayoutFooterMenu
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddLayoutFooterMenu) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddLayoutFooterMenu
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddMenuItems is the items value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddMenuItems struct {
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Action to be performed when the button is pressed
+	Action *ActivityConfigurableAddMenuItemsAction `json:"action,omitzero"`
+	// Scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access, default is false.
+	// Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddMenuItems) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddMenuItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddMenuItems) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddMenuItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddMenuItemsAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddMenuItemsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityAddMenuItemsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddMenuItemsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddMenuItemsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddMenuItemsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddMenuItemsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityAddMenuItemsActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityAddMenuItemsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityAddMenuItemsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityAddMenuItemsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityAddMenuItemsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityAddMenuItemsActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddFooterAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddFooterAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityAddFooterActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddFooterAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddFooterAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddFooterAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddFooterAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityAddFooterActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityAddFooterActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityAddFooterActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityAddFooterActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityAddFooterActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityAddFooterActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddLayoutFooterItems is the items value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddLayoutFooterItems struct {
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Action to be performed when the button is pressed
+	Action *ActivityConfigurableAddItemsAction `json:"action,omitzero"`
+	// Scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access, default is false.
+	// Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddLayoutFooterItems) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddLayoutFooterItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddLayoutFooterItems) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddLayoutFooterItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableAddItemsAction is the action value of
+// crm.activity.configurable.add.
+type ActivityConfigurableAddItemsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityAddItemsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableAddItemsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableAddItemsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableAddItemsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableAddItemsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityAddItemsActionSliderParams is the sliderParams value of
+// crm.activity.configurable.add.
+type ActivityAddItemsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityAddItemsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityAddItemsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityAddItemsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityAddItemsActionSliderParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2476,7 +3500,7 @@ type ActivityConfigurableUpdateParams struct {
 	Fields map[string]any `json:"fields"`
 	// A special structure associative array describing the appearance of the
 	// activity in the timeline. Required.
-	Layout string `json:"layout"`
+	Layout ActivityConfigurableUpdateParamsLayout `json:"layout"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2493,13 +3517,1037 @@ func (p *ActivityConfigurableUpdateParams) validate() error {
 			Param:  "fields",
 		}
 	}
-	if p.Layout == "" {
-		return &b24.RequiredError{
-			Method: "crm.activity.configurable.update",
-			Param:  "layout",
-		}
-	}
 	return nil
+}
+
+// ActivityConfigurableUpdateParamsLayout is the layout value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateParamsLayout struct {
+	// Icon to the left of the entry
+	Icon *ActivityConfigurableUpdateLayoutIcon `json:"icon,omitzero"`
+	// Title of the record
+	Header *ActivityConfigurableUpdateLayoutHeader `json:"header,omitzero"`
+	// Main content area of the entry
+	Body *ActivityConfigurableUpdateLayoutBody `json:"body,omitzero"`
+	// Bottom part of the entry with action block
+	Footer *ActivityConfigurableUpdateLayoutFooter `json:"footer,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateParamsLayout) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateParamsLayout
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateParamsLayout) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateParamsLayout
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateLayoutIcon is the icon value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateLayoutIcon struct {
+	// Icon code A list of available codes can be obtained using the
+	// crm.timeline.icon.list method
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateLayoutIcon) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateLayoutIcon
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateLayoutIcon) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateLayoutIcon
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateLayoutHeader is the header value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateLayoutHeader struct {
+	// Title of the record
+	Title map[string]any `json:"title,omitzero"`
+	// Action upon clicking the record header
+	TitleAction *ActivityConfigurableUpdateTitleAction `json:"titleAction,omitzero"`
+	// Associative array of objects describing tags
+	Tags []ActivityConfigurableUpdateHeaderTags `json:"tags,omitzero"`
+	// Tag type, for example warning. Defines its appearance
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action upon clicking the tag
+	Action *ActivityConfigurableUpdateHeaderAction `json:"action,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateLayoutHeader) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateLayoutHeader
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateLayoutHeader) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateLayoutHeader
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateTitleAction is the titleAction value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateTitleAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityConfigurableUpdateSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateTitleAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateTitleAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateTitleAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateTitleAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateSliderParams is the sliderParams value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateHeaderTags is the tags value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateHeaderTags struct {
+	// Tag text
+	Title map[string]any `json:"title,omitzero"`
+	// Tag type, for example warning. Defines its appearance
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action upon clicking the tag
+	Action *ActivityConfigurableUpdateTagsAction `json:"action,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateHeaderTags) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateHeaderTags
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateHeaderTags) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateHeaderTags
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateTagsAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateTagsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityUpdateTagsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateTagsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateTagsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateTagsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateTagsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityUpdateTagsActionSliderParams is the sliderParams value of
+// crm.activity.configurable.update.
+type ActivityUpdateTagsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityUpdateTagsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityUpdateTagsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityUpdateTagsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityUpdateTagsActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateHeaderAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateHeaderAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityUpdateHeaderActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateHeaderAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateHeaderAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateHeaderAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateHeaderAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityUpdateHeaderActionSliderParams is the sliderParams value of
+// crm.activity.configurable.update.
+type ActivityUpdateHeaderActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityUpdateHeaderActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityUpdateHeaderActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityUpdateHeaderActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityUpdateHeaderActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateLayoutBody is the body value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateLayoutBody struct {
+	// An object describing the logo of the timeline entry
+	Logo *ActivityConfigurableUpdateLayoutBodyLogo `json:"logo,omitzero"`
+	// An associative array of objects describing content blocks
+	//
+	// The array must contain at least one element and no more than 20 elements.
+	Blocks *ActivityConfigurableUpdateBodyBlocks `json:"blocks,omitzero"`
+	// Logo code, for example call. A list of available codes can be obtained using
+	// the crm.timeline.logo.list method
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Action to be taken when the logo is clicked
+	Action *ActivityConfigurableUpdateBodyAction `json:"action,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateLayoutBody) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateLayoutBody
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateLayoutBody) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateLayoutBody
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateLayoutBodyLogo is the logo value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateLayoutBodyLogo struct {
+	// Logo code, for example call. A list of available codes can be obtained using
+	// the crm.timeline.logo.list method
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Action to be taken when the logo is clicked
+	Action *ActivityConfigurableUpdateLogoAction `json:"action,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateLayoutBodyLogo) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateLayoutBodyLogo
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateLayoutBodyLogo) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateLayoutBodyLogo
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateLogoAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateLogoAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityUpdateLogoActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateLogoAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateLogoAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateLogoAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateLogoAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityUpdateLogoActionSliderParams is the sliderParams value of
+// crm.activity.configurable.update.
+type ActivityUpdateLogoActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityUpdateLogoActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityUpdateLogoActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityUpdateLogoActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityUpdateLogoActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateBodyBlocks is the blocks value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateBodyBlocks struct {
+	// Text to be displayed
+	Value b24.Opt[string] `json:"value,omitzero"`
+	// Line break handling. If true, \n characters will be replaced with . Default
+	// is false. Default: false.
+	Multiline b24.Opt[bool] `json:"multiline,omitzero"`
+	// Title attribute
+	Title map[string]any `json:"title,omitzero"`
+	// Bold text. Default is false. Default: false.
+	Bold b24.Opt[bool] `json:"bold,omitzero"`
+	// Text size. Can take values xs, sm, md (default is md). Default: md.
+	Size b24.Opt[string] `json:"size,omitzero"`
+	// Text color. Can take values base_50, base_60, base_70, base_90
+	Color b24.Opt[string] `json:"color,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Text to be displayed. HTML tags are not supported
+	Text map[string]any `json:"text,omitzero"`
+	// Action upon clicking the link
+	Action *ActivityConfigurableUpdateBlocksAction `json:"action,omitzero"`
+	// Content block that serves as the value. Blocks of types text, link, deadline
+	// are supported
+	Block b24.Opt[string] `json:"block,omitzero"`
+	// Display title and value in one line. Default is false. Default: false.
+	Inline b24.Opt[bool] `json:"inline,omitzero"`
+	// Associative array of content blocks. Blocks of types text, link, deadline
+	// are supported
+	Blocks []string `json:"blocks,omitzero"`
+	// Permission to change the deadline. By default false. If the user does not
+	// have access to edit the object to which the case belongs, or if the case is
+	// completed, then readonly = true regardless of the provided settings.
+	// Default: false.
+	ReadOnly b24.Opt[bool] `json:"readonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateBodyBlocks) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateBodyBlocks
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateBodyBlocks) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateBodyBlocks
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateBlocksAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateBlocksAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityUpdateBlocksActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateBlocksAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateBlocksAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateBlocksAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateBlocksAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityUpdateBlocksActionSliderParams is the sliderParams value of
+// crm.activity.configurable.update.
+type ActivityUpdateBlocksActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityUpdateBlocksActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityUpdateBlocksActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityUpdateBlocksActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityUpdateBlocksActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateBodyAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateBodyAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityUpdateBodyActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateBodyAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateBodyAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateBodyAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateBodyAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityUpdateBodyActionSliderParams is the sliderParams value of
+// crm.activity.configurable.update.
+type ActivityUpdateBodyActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityUpdateBodyActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityUpdateBodyActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityUpdateBodyActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityUpdateBodyActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateLayoutFooter is the footer value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateLayoutFooter struct {
+	// An array of objects describing action buttons. No more than two buttons are
+	// allowed
+	Buttons *ActivityConfigurableUpdateFooterButtons `json:"buttons,omitzero"`
+	// Bottom menu
+	Menu *ActivityConfigurableUpdateFooterMenu `json:"menu,omitzero"`
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Button type. Defines its appearance, e.g., primary
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action to be performed when the button is clicked
+	Action *ActivityConfigurableUpdateFooterAction `json:"action,omitzero"`
+	// Scope, e.g., web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Show the "Pin" menu item. The menu item will not be shown if added to an
+	// incomplete activity. Default is true. Default: true.
+	ShowPinItem b24.Opt[bool] `json:"showPinItem,omitzero"`
+	// Show the "Postpone" menu item. The menu item will not be shown if added to
+	// an incoming activity, an activity without a deadline, or a completed
+	// activity. Default is true. Default: true.
+	ShowPostponeItem b24.Opt[bool] `json:"showPostponeItem,omitzero"`
+	// Show the "Delete" menu item. Default is true. Default: true.
+	ShowDeleteItem b24.Opt[bool] `json:"showDeleteItem,omitzero"`
+	// Associative array of objects describing dropdown menu items
+	Items *ActivityConfigurableUpdateFooterItems `json:"items,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateLayoutFooter) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateLayoutFooter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateLayoutFooter) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateLayoutFooter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateFooterButtons is the buttons value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateFooterButtons struct {
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Button type. Defines its appearance, e.g., primary
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Action to be performed when the button is clicked
+	Action *ActivityConfigurableUpdateButtonsAction `json:"action,omitzero"`
+	// Scope, e.g., web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access (default is
+	// false). Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateFooterButtons) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateFooterButtons
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateFooterButtons) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateFooterButtons
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateButtonsAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateButtonsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityUpdateButtonsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateButtonsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateButtonsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateButtonsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateButtonsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityUpdateButtonsActionSliderParams is the sliderParams value of
+// crm.activity.configurable.update.
+type ActivityUpdateButtonsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityUpdateButtonsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityUpdateButtonsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityUpdateButtonsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityUpdateButtonsActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateFooterMenu is the menu value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateFooterMenu struct {
+	// Show the "Pin" menu item. The menu item will not be shown if added to an
+	// incomplete activity. Default is true. Default: true.
+	ShowPinItem b24.Opt[bool] `json:"showPinItem,omitzero"`
+	// Show the "Postpone" menu item. The menu item will not be shown if added to
+	// an incoming activity, an activity without a deadline, or a completed
+	// activity. Default is true. Default: true.
+	ShowPostponeItem b24.Opt[bool] `json:"showPostponeItem,omitzero"`
+	// Show the "Delete" menu item. Default is true. Default: true.
+	ShowDeleteItem b24.Opt[bool] `json:"showDeleteItem,omitzero"`
+	// Associative array of objects describing dropdown menu items
+	Items *ActivityConfigurableUpdateMenuItems `json:"items,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateFooterMenu) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateFooterMenu
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateFooterMenu) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateFooterMenu
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateMenuItems is the items value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateMenuItems struct {
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Action to be performed when the button is pressed
+	Action *ActivityConfigurableUpdateItemsAction `json:"action,omitzero"`
+	// Scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access, default is false.
+	// Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateMenuItems) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateMenuItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateMenuItems) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateMenuItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateItemsAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateItemsAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityUpdateItemsActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateItemsAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateItemsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateItemsAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateItemsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityUpdateItemsActionSliderParams is the sliderParams value of
+// crm.activity.configurable.update.
+type ActivityUpdateItemsActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityUpdateItemsActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityUpdateItemsActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityUpdateItemsActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityUpdateItemsActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateFooterAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateFooterAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityUpdateFooterActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateFooterAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateFooterAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateFooterAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateFooterAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityUpdateFooterActionSliderParams is the sliderParams value of
+// crm.activity.configurable.update.
+type ActivityUpdateFooterActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityUpdateFooterActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityUpdateFooterActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityUpdateFooterActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityUpdateFooterActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateFooterItems is the items value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateFooterItems struct {
+	// Button text
+	Title map[string]any `json:"title,omitzero"`
+	// Action to be performed when the button is pressed
+	Action *ActivityConfigurableUpdateAction `json:"action,omitzero"`
+	// Scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Flag. Hides the tag if the user does not have edit access, default is false.
+	// Default: false.
+	HideIfReadOnly b24.Opt[bool] `json:"hideIfReadonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateFooterItems) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateFooterItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateFooterItems) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateFooterItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableUpdateAction is the action value of
+// crm.activity.configurable.update.
+type ActivityConfigurableUpdateAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityUpdateActionSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableUpdateAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableUpdateAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableUpdateAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableUpdateAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityUpdateActionSliderParams is the sliderParams value of
+// crm.activity.configurable.update.
+type ActivityUpdateActionSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityUpdateActionSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityUpdateActionSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityUpdateActionSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityUpdateActionSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityConfigurableUpdateResult is the result of
@@ -3294,7 +5342,7 @@ type ActivityLayoutBlocksSetParams struct {
 	// Identifier of the activity. Required.
 	ActivityID b24.Int `json:"activityId"`
 	// Object describing the set of additional content blocks. Required.
-	Layout string `json:"layout"`
+	Layout ActivityLayoutBlocksSetParamsLayout `json:"layout"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3317,13 +5365,144 @@ func (p *ActivityLayoutBlocksSetParams) validate() error {
 			Param:  "activityId",
 		}
 	}
-	if p.Layout == "" {
-		return &b24.RequiredError{
-			Method: "crm.activity.layout.blocks.set",
-			Param:  "layout",
-		}
-	}
 	return nil
+}
+
+// ActivityLayoutBlocksSetParamsLayout is the layout value of
+// crm.activity.layout.blocks.set.
+type ActivityLayoutBlocksSetParamsLayout struct {
+	// Array of additional content blocks
+	Blocks *ActivityLayoutBlocksSetLayoutBlocks `json:"blocks,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityLayoutBlocksSetParamsLayout) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksSetParamsLayout
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityLayoutBlocksSetParamsLayout) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksSetParamsLayout
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityLayoutBlocksSetLayoutBlocks is the blocks value of
+// crm.activity.layout.blocks.set.
+type ActivityLayoutBlocksSetLayoutBlocks struct {
+	// Text to be displayed
+	Value b24.Opt[string] `json:"value,omitzero"`
+	// Line break handling. If true, \n characters will be replaced with . Default
+	// is false. Default: false.
+	Multiline b24.Opt[bool] `json:"multiline,omitzero"`
+	// Title attribute
+	Title map[string]any `json:"title,omitzero"`
+	// Bold text. Default is false. Default: false.
+	Bold b24.Opt[bool] `json:"bold,omitzero"`
+	// Text size. Can take values xs, sm, md (default is md). Default: md.
+	Size b24.Opt[string] `json:"size,omitzero"`
+	// Text color. Can take values base_50, base_60, base_70, base_90
+	Color b24.Opt[string] `json:"color,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Text to be displayed. HTML tags are not supported
+	Text map[string]any `json:"text,omitzero"`
+	// Action upon clicking the link
+	Action *ActivityLayoutBlocksSetBlocksAction `json:"action,omitzero"`
+	// Content block that serves as the value. Blocks of types text, link, deadline
+	// are supported
+	Block b24.Opt[string] `json:"block,omitzero"`
+	// Display title and value in one line. Default is false. Default: false.
+	Inline b24.Opt[bool] `json:"inline,omitzero"`
+	// Associative array of content blocks. Blocks of types text, link, deadline
+	// are supported
+	Blocks []string `json:"blocks,omitzero"`
+	// Permission to change the deadline. By default false. If the user does not
+	// have access to edit the object to which the case belongs, or if the case is
+	// completed, then readonly = true regardless of the provided settings.
+	// Default: false.
+	ReadOnly b24.Opt[bool] `json:"readonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityLayoutBlocksSetLayoutBlocks) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksSetLayoutBlocks
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityLayoutBlocksSetLayoutBlocks) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksSetLayoutBlocks
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityLayoutBlocksSetBlocksAction is the action value of
+// crm.activity.layout.blocks.set.
+type ActivityLayoutBlocksSetBlocksAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *ActivityLayoutBlocksSetSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityLayoutBlocksSetBlocksAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksSetBlocksAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityLayoutBlocksSetBlocksAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksSetBlocksAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityLayoutBlocksSetSliderParams is the sliderParams value of
+// crm.activity.layout.blocks.set.
+type ActivityLayoutBlocksSetSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityLayoutBlocksSetSliderParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityLayoutBlocksSetSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityLayoutBlocksSetSliderParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityLayoutBlocksSetSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityLayoutBlocksSetResult is the result of

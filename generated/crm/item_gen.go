@@ -77,180 +77,262 @@ type Item struct {
 	// Last activity in timeline by
 	LastActivityBy b24.Int `json:"lastActivityBy"`
 	// Last activity
-	LastActivityTime b24.Time   `json:"lastActivityTime"`
-	DateCreateShort  b24.String `json:"dateCreateShort"`
-	DateModifyShort  b24.String `json:"dateModifyShort"`
-	IsConvert        b24.Bool   `json:"isConvert"`
-	// Additional information about the stage.
-	//
-	// Default — null
+	LastActivityTime b24.Time `json:"lastActivityTime"`
+	// Time of item creation (short format). Field is disabled
+	DateCreateShort b24.Time `json:"dateCreateShort"`
+	// Time of the last modification of the item (short format). Field is disabled
+	DateModifyShort b24.Time `json:"dateModifyShort"`
+	// Has the lead been converted. Field is disabled
+	IsConvert b24.Bool `json:"isConvert"`
+	// Additional information about the stage
 	StatusDescription b24.String `json:"statusDescription"`
-	StageSemanticID   b24.String `json:"stageSemanticId"`
-	ProductID         b24.Int    `json:"productId"`
-	// First Name.
+	// Group of the stage. Possible values:
 	//
-	// Default — null
+	//   - P — in progress
+	//   - S — successful
+	//   - F — unsuccessful
+	StageSemanticID ItemStageSemanticID `json:"stageSemanticId"`
+	// Identifier of the product. Deprecated. Field is disabled
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	ProductID b24.String `json:"productId"`
+	// First name
 	Name b24.String `json:"name"`
-	// Last Name.
-	//
-	// Default — null
+	// Last name
 	LastName b24.String `json:"lastName"`
-	// Middle Name.
-	//
-	// Default — null
-	SecondName b24.String      `json:"secondName"`
-	ShortName  json.RawMessage `json:"shortName"`
-	// Company name.
-	//
-	// Default — null
+	// Middle name
+	SecondName b24.String `json:"secondName"`
+	// Last name First name. Short format: for example 'Smith John' -> 'Smith J.'.
+	// Field is disabled
+	ShortName b24.String `json:"shortName"`
+	// Company name
 	CompanyTitle b24.String `json:"companyTitle"`
-	// Job title.
+	// Position
+	Post b24.String `json:"post"`
+	// Address. Deprecated. Field is disabled
 	//
-	// Default — null
-	Post    b24.String      `json:"post"`
-	Address json.RawMessage `json:"address"`
-	// Comment.
-	//
-	// Default — null
+	// Deprecated: the docs mark this field as deprecated.
+	Address b24.String `json:"address"`
+	// Comment
 	Comments b24.String `json:"comments"`
-	// External source.
-	//
-	// Default — null
+	// External source
 	OriginatorID b24.String `json:"originatorId"`
-	// Item identifier in the external source.
-	//
-	// Default — null
-	OriginID   b24.String `json:"originId"`
-	DateClosed b24.Time   `json:"dateClosed"`
-	// Date of birth.
-	//
-	// Default — null
+	// Identifier of the item in the external source
+	OriginID b24.String `json:"originId"`
+	// Time of item closure
+	DateClosed b24.Time `json:"dateClosed"`
+	// Date of birth
 	Birthdate b24.Date `json:"birthdate"`
-	// String identifier of the lead inquiry (for example 'HNR_DE_1' = 'Mr.').
+	// String identifier of the salutation type
+	Honorific b24.String `json:"honorific"`
+	// Does the item have a phone
+	HasPhone b24.Bool `json:"hasPhone"`
+	// Does the item have an email
+	HasEmail b24.Bool `json:"hasEmail"`
+	// Does the item have open channels
+	HasImol b24.Bool `json:"hasImol"`
+	// Login. Deprecated. Field is disabled
 	//
-	// The list of available inquiries can be found using crm.status.list by
-	// applying the { ENTITY_ID: "HONOFIRIC" } filter.
+	// Deprecated: the docs mark this field as deprecated.
+	Login b24.String `json:"login"`
+	// Is the item a repeat customer
+	IsReturnCustomer b24.Bool `json:"isReturnCustomer"`
+	// Information for full-text search. System field
+	SearchContent b24.String `json:"searchContent"`
+	// Mobile phone
+	PhoneMobile b24.String `json:"phoneMobile"`
+	// Work phone
+	PhoneWork b24.String `json:"phoneWork"`
+	// Mailing phone
+	PhoneMailing b24.String `json:"phoneMailing"`
+	// Personal E-mail
+	EmailHome b24.String `json:"emailHome"`
+	// Work E-mail
+	EmailWork b24.String `json:"emailWork"`
+	// Mailing email
+	EmailMailing b24.String `json:"emailMailing"`
+	// Skype
+	Skype b24.String `json:"skype"`
+	// ICQ
+	Icq b24.String `json:"icq"`
+	// IMOL
+	Imol b24.String `json:"imol"`
+	// E-mail
+	Email b24.String `json:"email"`
+	// Phone
+	Phone b24.String `json:"phone"`
+	// Array of multifields. More about multifields can be found in the section
+	// Structure of the multifield:
 	//
-	// Default — null
-	Honorific        b24.String      `json:"honorific"`
-	HasPhone         b24.String      `json:"hasPhone"`
-	HasEmail         b24.String      `json:"hasEmail"`
-	HasImol          b24.String      `json:"hasImol"`
-	Login            json.RawMessage `json:"login"`
-	IsReturnCustomer b24.String      `json:"isReturnCustomer"`
-	SearchContent    b24.String      `json:"searchContent"`
-	PhoneMobile      b24.String      `json:"phoneMobile"`
-	PhoneWork        b24.String      `json:"phoneWork"`
-	PhoneMailing     b24.String      `json:"phoneMailing"`
-	EmailHome        b24.String      `json:"emailHome"`
-	EmailWork        b24.String      `json:"emailWork"`
-	EmailMailing     b24.String      `json:"emailMailing"`
-	Skype            json.RawMessage `json:"skype"`
-	Icq              json.RawMessage `json:"icq"`
-	Imol             b24.String      `json:"imol"`
-	Email            b24.String      `json:"email"`
-	Phone            b24.String      `json:"phone"`
-	// Multi-field array.
-	//
-	// You can read more about multi-fields in the section.
-	//
-	// Multi-field structure:
-	//
-	//   - typeId — Multi-field type
-	//   - valueType — Value type
+	//   - id — Unique identifier
+	//   - typeId — Type of multifield
+	//   - valueType — Type of value
 	//   - value — Value
-	//
-	// Example:
-	//
-	//	fm: [
-	//	  {
-	//	    "valueType": "WORK",
-	//	    "value": "+79999999",
-	//	    "typeId": "PHONE"
-	//	  },
-	//	  {
-	//	    "valueType": "WORK",
-	//	    "value": "bitrix@bitrix.com",
-	//	    "typeId": "EMAIL"
-	//	  }
-	//	]
-	//
-	// Default — null
 	Fm []b24.Multifield `json:"fm"`
-	// Ad system. For example: Search Ads, Display Ads, etc.
-	//
-	// Default — null
+	// Advertising system. Google Ads and others
 	UTMSource b24.String `json:"utmSource"`
-	// Traffic type. Possible values:
+	// Type of traffic. Possible values:
 	//
 	//   - CPC — ads
 	//   - CPM — banners
-	//
-	// Default — null
 	UTMMedium b24.String `json:"utmMedium"`
-	// Advertising campaign designation.
-	//
-	// Default — null
+	// Identifier of the advertising campaign
 	UTMCampaign b24.String `json:"utmCampaign"`
-	// Campaign contents. For example, for contextual ads.
-	//
-	// Default — null
+	// Content of the campaign. For example, for contextual ads
 	UTMContent b24.String `json:"utmContent"`
-	// Campaign search condition. For example, contextual advertising keywords.
-	//
-	// Default is null
-	UTMTerm      b24.String `json:"utmTerm"`
-	EntityTypeID b24.Int    `json:"entityTypeId"`
-	// Lead identifier, based on which the item is created.
-	//
-	// Default — null
+	// Search condition of the campaign. For example, keywords for contextual
+	// advertising
+	UTMTerm b24.String `json:"utmTerm"`
+	// Identifier of the entity type
+	EntityTypeID b24.Int      `json:"entityTypeId"`
+	ParentID     ItemParentID `json:"parentId"`
+	UfCRM        ItemUfCRM    `json:"ufCrm"`
+	// Identifier of the lead based on which the item was created
 	LeadID b24.Int `json:"leadId"`
-	// Estimate identifier that will be linked to the deal
-	QuoteID b24.Int    `json:"quoteId"`
-	IsNew   b24.String `json:"isNew"`
-	// Whether the deal is recurring. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default — N
-	IsRecurring        b24.Bool   `json:"isRecurring"`
-	IsRepeatedApproach b24.String `json:"isRepeatedApproach"`
-	Closed             b24.String `json:"closed"`
-	// String identifier of the entity type.
-	//
-	// For example, for a deal: 'SALE' = 'Sale'
-	//
-	// You can find the list of available entity types using crm.status.list by
-	// applying the { ENTITY_ID: "DEAL_TYPE" } filter.
-	//
-	// Default — the first available entity type
+	// Identifier of the estimate linked to the item
+	QuoteID b24.Int `json:"quoteId"`
+	// Is the deal new
+	IsNew b24.Bool `json:"isNew"`
+	// Is the deal recurring
+	IsRecurring b24.Bool `json:"isRecurring"`
+	// Is the deal a repeated approach
+	IsRepeatedApproach b24.Bool `json:"isRepeatedApproach"`
+	// Is the deal closed
+	Closed b24.Bool `json:"closed"`
+	// String identifier of the deal type
 	TypeID b24.String `json:"typeId"`
-	// Probability %.
-	//
-	// Default — null
-	Probability      b24.Int         `json:"probability"`
-	BegindateShort   b24.String      `json:"begindateShort"`
-	ClosedateShort   b24.String      `json:"closedateShort"`
-	EventDate        b24.Time        `json:"eventDate"`
-	EventDateShort   b24.String      `json:"eventDateShort"`
-	EventID          b24.Int         `json:"eventId"`
-	EventDescription json.RawMessage `json:"eventDescription"`
-	// Location identifier. Service field.
-	//
-	// Default — null
+	// Probability, %
+	Probability b24.Int `json:"probability"`
+	// Start time of the item (short format). Field is disabled
+	BegindateShort b24.Time `json:"begindateShort"`
+	// End time of the item (short format). Field is disabled
+	ClosedateShort b24.Time `json:"closedateShort"`
+	// Event date
+	EventDate b24.Time `json:"eventDate"`
+	// Event date (short format). Field is disabled
+	EventDateShort b24.Time `json:"eventDateShort"`
+	// String identifier of the event type
+	EventID b24.String `json:"eventId"`
+	// Description of the event
+	EventDescription b24.String `json:"eventDescription"`
+	// Identifier of the location. System field
 	LocationID b24.String `json:"locationId"`
-	// Additional information.
+	// Additional information
+	AdditionalInfo b24.String `json:"additionalInfo"`
+	// Payment status of the deal
+	OrderStage b24.String `json:"orderStage"`
+	// Is the deal in progress. Field is disabled
+	IsWork b24.Bool `json:"isWork"`
+	// Is the deal won. Field is disabled
+	IsWon b24.Bool `json:"isWon"`
+	// Is the deal lost. Field is disabled
+	IsLose b24.Bool `json:"isLose"`
+	// Amount received. Field is disabled
+	ReceivedAmount b24.String `json:"receivedAmount"`
+	// Amount lost. Field is disabled
+	LostAmount b24.String `json:"lostAmount"`
+	// Does the item contain products. Field is disabled
+	HasProducts b24.Bool `json:"hasProducts"`
+	// Photo
+	Photo json.RawMessage `json:"photo"`
+	// Is exporting the contact allowed
+	Export b24.Bool `json:"export"`
+	// Version of the original
+	OriginVersion b24.String `json:"originVersion"`
+	// List of company identifiers linked to the item
+	CompanyIDs []b24.Int `json:"companyIds"`
+	// Logo
+	Logo json.RawMessage `json:"logo"`
+	// Legal address. Deprecated
 	//
-	// Default — null
-	AdditionalInfo b24.String      `json:"additionalInfo"`
-	OrderStage     json.RawMessage `json:"orderStage"`
-	IsWork         b24.Bool        `json:"isWork"`
-	IsWon          b24.Bool        `json:"isWon"`
-	IsLose         b24.Bool        `json:"isLose"`
-	ReceivedAmount b24.Number      `json:"receivedAmount"`
-	LostAmount     b24.Number      `json:"lostAmount"`
-	HasProducts    b24.Bool        `json:"hasProducts"`
+	// Deprecated: the docs mark this field as deprecated.
+	AddressLegal b24.String `json:"addressLegal"`
+	// Banking details
+	BankingDetails b24.String `json:"bankingDetails"`
+	// String identifier of the industry type
+	Industry b24.String `json:"industry"`
+	// Annual turnover
+	Revenue b24.Number `json:"revenue"`
+	// String identifier of the number of employees type
+	Employees b24.String `json:"employees"`
+	// Is the company my company
+	IsMyCompany b24.Bool `json:"isMyCompany"`
+	// Logo (document generator)
+	UfLogo json.RawMessage `json:"ufLogo"`
+	// Company seal (document generator)
+	UfStamp json.RawMessage `json:"ufStamp"`
+	// Director's signature (document generator)
+	UfDirectorSign json.RawMessage `json:"ufDirectorSign"`
+	// Chief accountant's signature (document generator)
+	UfAccountantSign json.RawMessage `json:"ufAccountantSign"`
+	// Identifier of the deal linked to the item
+	DealID b24.Int `json:"dealId"`
+	// Identifier of the payer type
+	PersonTypeID b24.Int `json:"personTypeId"`
+	// Identifier of the comment type. Possible values:
+	//
+	//   - 0 — unknown
+	//   - 1 — text
+	//   - 2 — bb-code
+	//   - 3 — HTML
+	CommentsType b24.Int `json:"commentsType"`
+	// Estimate number
+	QuoteNumber b24.String `json:"quoteNumber"`
+	// Content
+	Content b24.String `json:"content"`
+	// Identifier of the content type. Possible values:
+	//
+	//   - 0 — unknown
+	//   - 1 — text
+	//   - 2 — bb-code
+	//   - 3 — HTML
+	ContentType b24.Int `json:"contentType"`
+	// Terms
+	Terms b24.String `json:"terms"`
+	// Identifier of the terms type. Possible values:
+	//
+	//   - 0 — unknown
+	//   - 1 — text
+	//   - 2 — bb-code
+	//   - 3 — HTML
+	TermsType b24.Int `json:"termsType"`
+	// Identifier of the storage type
+	StorageTypeID b24.Int `json:"storageTypeId"`
+	// Array of files
+	StorageElementIDs []b24.Int `json:"storageElementIds"`
+	// Client name
+	ClientTitle b24.String `json:"clientTitle"`
+	// Client address
+	ClientAddr b24.String `json:"clientAddr"`
+	// Client contacts
+	ClientContact b24.String `json:"clientContact"`
+	// Client E-mail
+	ClientEmail b24.String `json:"clientEmail"`
+	// Client phone
+	ClientPhone b24.String `json:"clientPhone"`
+	// Client TIN
+	ClientTpID b24.String `json:"clientTpId"`
+	// Client TPP
+	ClientTpaID b24.String `json:"clientTpaId"`
+	// Valid until
+	ActualDate b24.Date `json:"actualDate"`
+	// Invoice number
+	AccountNumber b24.String `json:"accountNumber"`
+	// Amount in accounting currency. Deprecated. Field is disabled. Available only
+	// when the isLinkWithProductsEnabled setting is enabled for the corresponding
+	// SPA
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	OpportunityAccount b24.Number `json:"opportunityAccount"`
+	// Tax amount in accounting currency. Deprecated. Field is disabled. Available
+	// only when the isLinkWithProductsEnabled setting is enabled for the
+	// corresponding SPA
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	TaxValueAccount b24.Number `json:"taxValueAccount"`
+	// Accounting currency. Field is disabled. Available only when the
+	// isLinkWithProductsEnabled setting is enabled for the corresponding SPA
+	AccountCurrencyID b24.String `json:"accountCurrencyId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -277,6 +359,57 @@ func (v Item) Input() ItemInput {
 	var in ItemInput
 	b24.FillInput(v, &in)
 	return in
+}
+
+// ItemParentID is the parentId value of crm.item.
+type ItemParentID struct {
+	// Parent field. An element of another CRM object type that is linked to this
+	// item. Each such field has the code parentId + {parentEntityTypeId}
+	X b24.Int `json:".."`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ItemParentID) UnmarshalJSON(data []byte) error {
+	type plain ItemParentID
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ItemParentID) MarshalJSON() ([]byte, error) {
+	type plain ItemParentID
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ItemUfCRM is the ufCrm value of crm.item.
+type ItemUfCRM struct {
+	// Custom field. See the section .
+	//
+	//   - Values of multiple fields are returned as an array
+	//   - Value of the file type field is returned as an object:
+	//   - id — identifier
+	//   - url — link to the file on the account
+	//   - urlMachine — link to the file for the application
+	X json.RawMessage `json:".."`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ItemUfCRM) UnmarshalJSON(data []byte) error {
+	type plain ItemUfCRM
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ItemUfCRM) MarshalJSON() ([]byte, error) {
+	type plain ItemUfCRM
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ItemInput is the write form of Item: the fields the family's add and update
@@ -640,6 +773,30 @@ func (v ItemInput) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// ItemStageSemanticID is the stageSemanticId of crm.item: the constants below
+// are the documented values; others are accepted too.
+type ItemStageSemanticID string
+
+// The documented values of ItemStageSemanticID.
+const (
+	// in progress
+	ItemStageSemanticIDP ItemStageSemanticID = "P"
+	// successful
+	ItemStageSemanticIDS ItemStageSemanticID = "S"
+	// unsuccessful
+	ItemStageSemanticIDF ItemStageSemanticID = "F"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ItemStageSemanticID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ItemStageSemanticID(s)
+	return nil
+}
+
 // The typed REST 2 keys of Item, for list filters
 // (b24.Terms(ItemKeyID.Eq(…))), select (b24.Columns) and order: each as
 // crm.item spells it, typed by what the field holds.
@@ -712,10 +869,10 @@ const (
 	ItemKeyLastActivityTime b24.OrderedKey[time.Time] = "lastActivityTime"
 	// ItemKeyDateCreateShort is "dateCreateShort", the key of Item.DateCreateShort
 	// in requests.
-	ItemKeyDateCreateShort b24.TextKey = "dateCreateShort"
+	ItemKeyDateCreateShort b24.OrderedKey[time.Time] = "dateCreateShort"
 	// ItemKeyDateModifyShort is "dateModifyShort", the key of Item.DateModifyShort
 	// in requests.
-	ItemKeyDateModifyShort b24.TextKey = "dateModifyShort"
+	ItemKeyDateModifyShort b24.OrderedKey[time.Time] = "dateModifyShort"
 	// ItemKeyIsConvert is "isConvert", the key of Item.IsConvert in requests.
 	ItemKeyIsConvert b24.FlagKey = "isConvert"
 	// ItemKeyStatusDescription is "statusDescription", the key of
@@ -725,18 +882,22 @@ const (
 	// in requests.
 	ItemKeyStageSemanticID b24.TextKey = "stageSemanticId"
 	// ItemKeyProductID is "productId", the key of Item.ProductID in requests.
-	ItemKeyProductID b24.OrderedKey[int64] = "productId"
+	ItemKeyProductID b24.TextKey = "productId"
 	// ItemKeyName is "name", the key of Item.Name in requests.
 	ItemKeyName b24.TextKey = "name"
 	// ItemKeyLastName is "lastName", the key of Item.LastName in requests.
 	ItemKeyLastName b24.TextKey = "lastName"
 	// ItemKeySecondName is "secondName", the key of Item.SecondName in requests.
 	ItemKeySecondName b24.TextKey = "secondName"
+	// ItemKeyShortName is "shortName", the key of Item.ShortName in requests.
+	ItemKeyShortName b24.TextKey = "shortName"
 	// ItemKeyCompanyTitle is "companyTitle", the key of Item.CompanyTitle in
 	// requests.
 	ItemKeyCompanyTitle b24.TextKey = "companyTitle"
 	// ItemKeyPost is "post", the key of Item.Post in requests.
 	ItemKeyPost b24.TextKey = "post"
+	// ItemKeyAddress is "address", the key of Item.Address in requests.
+	ItemKeyAddress b24.TextKey = "address"
 	// ItemKeyComments is "comments", the key of Item.Comments in requests.
 	ItemKeyComments b24.TextKey = "comments"
 	// ItemKeyOriginatorID is "originatorId", the key of Item.OriginatorID in
@@ -751,14 +912,16 @@ const (
 	// ItemKeyHonorific is "honorific", the key of Item.Honorific in requests.
 	ItemKeyHonorific b24.TextKey = "honorific"
 	// ItemKeyHasPhone is "hasPhone", the key of Item.HasPhone in requests.
-	ItemKeyHasPhone b24.TextKey = "hasPhone"
+	ItemKeyHasPhone b24.FlagKey = "hasPhone"
 	// ItemKeyHasEmail is "hasEmail", the key of Item.HasEmail in requests.
-	ItemKeyHasEmail b24.TextKey = "hasEmail"
+	ItemKeyHasEmail b24.FlagKey = "hasEmail"
 	// ItemKeyHasImol is "hasImol", the key of Item.HasImol in requests.
-	ItemKeyHasImol b24.TextKey = "hasImol"
+	ItemKeyHasImol b24.FlagKey = "hasImol"
+	// ItemKeyLogin is "login", the key of Item.Login in requests.
+	ItemKeyLogin b24.TextKey = "login"
 	// ItemKeyIsReturnCustomer is "isReturnCustomer", the key of
 	// Item.IsReturnCustomer in requests.
-	ItemKeyIsReturnCustomer b24.TextKey = "isReturnCustomer"
+	ItemKeyIsReturnCustomer b24.FlagKey = "isReturnCustomer"
 	// ItemKeySearchContent is "searchContent", the key of Item.SearchContent in
 	// requests.
 	ItemKeySearchContent b24.TextKey = "searchContent"
@@ -777,6 +940,10 @@ const (
 	// ItemKeyEmailMailing is "emailMailing", the key of Item.EmailMailing in
 	// requests.
 	ItemKeyEmailMailing b24.TextKey = "emailMailing"
+	// ItemKeySkype is "skype", the key of Item.Skype in requests.
+	ItemKeySkype b24.TextKey = "skype"
+	// ItemKeyIcq is "icq", the key of Item.Icq in requests.
+	ItemKeyIcq b24.TextKey = "icq"
 	// ItemKeyImol is "imol", the key of Item.Imol in requests.
 	ItemKeyImol b24.TextKey = "imol"
 	// ItemKeyEmail is "email", the key of Item.Email in requests.
@@ -804,15 +971,15 @@ const (
 	// ItemKeyQuoteID is "quoteId", the key of Item.QuoteID in requests.
 	ItemKeyQuoteID b24.OrderedKey[int64] = "quoteId"
 	// ItemKeyIsNew is "isNew", the key of Item.IsNew in requests.
-	ItemKeyIsNew b24.TextKey = "isNew"
+	ItemKeyIsNew b24.FlagKey = "isNew"
 	// ItemKeyIsRecurring is "isRecurring", the key of Item.IsRecurring in
 	// requests.
 	ItemKeyIsRecurring b24.FlagKey = "isRecurring"
 	// ItemKeyIsRepeatedApproach is "isRepeatedApproach", the key of
 	// Item.IsRepeatedApproach in requests.
-	ItemKeyIsRepeatedApproach b24.TextKey = "isRepeatedApproach"
+	ItemKeyIsRepeatedApproach b24.FlagKey = "isRepeatedApproach"
 	// ItemKeyClosed is "closed", the key of Item.Closed in requests.
-	ItemKeyClosed b24.TextKey = "closed"
+	ItemKeyClosed b24.FlagKey = "closed"
 	// ItemKeyTypeID is "typeId", the key of Item.TypeID in requests.
 	ItemKeyTypeID b24.TextKey = "typeId"
 	// ItemKeyProbability is "probability", the key of Item.Probability in
@@ -820,22 +987,27 @@ const (
 	ItemKeyProbability b24.OrderedKey[int64] = "probability"
 	// ItemKeyBegindateShort is "begindateShort", the key of Item.BegindateShort in
 	// requests.
-	ItemKeyBegindateShort b24.TextKey = "begindateShort"
+	ItemKeyBegindateShort b24.OrderedKey[time.Time] = "begindateShort"
 	// ItemKeyClosedateShort is "closedateShort", the key of Item.ClosedateShort in
 	// requests.
-	ItemKeyClosedateShort b24.TextKey = "closedateShort"
+	ItemKeyClosedateShort b24.OrderedKey[time.Time] = "closedateShort"
 	// ItemKeyEventDate is "eventDate", the key of Item.EventDate in requests.
 	ItemKeyEventDate b24.OrderedKey[time.Time] = "eventDate"
 	// ItemKeyEventDateShort is "eventDateShort", the key of Item.EventDateShort in
 	// requests.
-	ItemKeyEventDateShort b24.TextKey = "eventDateShort"
+	ItemKeyEventDateShort b24.OrderedKey[time.Time] = "eventDateShort"
 	// ItemKeyEventID is "eventId", the key of Item.EventID in requests.
-	ItemKeyEventID b24.OrderedKey[int64] = "eventId"
+	ItemKeyEventID b24.TextKey = "eventId"
+	// ItemKeyEventDescription is "eventDescription", the key of
+	// Item.EventDescription in requests.
+	ItemKeyEventDescription b24.TextKey = "eventDescription"
 	// ItemKeyLocationID is "locationId", the key of Item.LocationID in requests.
 	ItemKeyLocationID b24.TextKey = "locationId"
 	// ItemKeyAdditionalInfo is "additionalInfo", the key of Item.AdditionalInfo in
 	// requests.
 	ItemKeyAdditionalInfo b24.TextKey = "additionalInfo"
+	// ItemKeyOrderStage is "orderStage", the key of Item.OrderStage in requests.
+	ItemKeyOrderStage b24.TextKey = "orderStage"
 	// ItemKeyIsWork is "isWork", the key of Item.IsWork in requests.
 	ItemKeyIsWork b24.FlagKey = "isWork"
 	// ItemKeyIsWon is "isWon", the key of Item.IsWon in requests.
@@ -844,12 +1016,88 @@ const (
 	ItemKeyIsLose b24.FlagKey = "isLose"
 	// ItemKeyReceivedAmount is "receivedAmount", the key of Item.ReceivedAmount in
 	// requests.
-	ItemKeyReceivedAmount b24.OrderedKey[float64] = "receivedAmount"
+	ItemKeyReceivedAmount b24.TextKey = "receivedAmount"
 	// ItemKeyLostAmount is "lostAmount", the key of Item.LostAmount in requests.
-	ItemKeyLostAmount b24.OrderedKey[float64] = "lostAmount"
+	ItemKeyLostAmount b24.TextKey = "lostAmount"
 	// ItemKeyHasProducts is "hasProducts", the key of Item.HasProducts in
 	// requests.
 	ItemKeyHasProducts b24.FlagKey = "hasProducts"
+	// ItemKeyExport is "export", the key of Item.Export in requests.
+	ItemKeyExport b24.FlagKey = "export"
+	// ItemKeyOriginVersion is "originVersion", the key of Item.OriginVersion in
+	// requests.
+	ItemKeyOriginVersion b24.TextKey = "originVersion"
+	// ItemKeyAddressLegal is "addressLegal", the key of Item.AddressLegal in
+	// requests.
+	ItemKeyAddressLegal b24.TextKey = "addressLegal"
+	// ItemKeyBankingDetails is "bankingDetails", the key of Item.BankingDetails in
+	// requests.
+	ItemKeyBankingDetails b24.TextKey = "bankingDetails"
+	// ItemKeyIndustry is "industry", the key of Item.Industry in requests.
+	ItemKeyIndustry b24.TextKey = "industry"
+	// ItemKeyRevenue is "revenue", the key of Item.Revenue in requests.
+	ItemKeyRevenue b24.OrderedKey[float64] = "revenue"
+	// ItemKeyEmployees is "employees", the key of Item.Employees in requests.
+	ItemKeyEmployees b24.TextKey = "employees"
+	// ItemKeyIsMyCompany is "isMyCompany", the key of Item.IsMyCompany in
+	// requests.
+	ItemKeyIsMyCompany b24.FlagKey = "isMyCompany"
+	// ItemKeyDealID is "dealId", the key of Item.DealID in requests.
+	ItemKeyDealID b24.OrderedKey[int64] = "dealId"
+	// ItemKeyPersonTypeID is "personTypeId", the key of Item.PersonTypeID in
+	// requests.
+	ItemKeyPersonTypeID b24.OrderedKey[int64] = "personTypeId"
+	// ItemKeyCommentsType is "commentsType", the key of Item.CommentsType in
+	// requests.
+	ItemKeyCommentsType b24.OrderedKey[int64] = "commentsType"
+	// ItemKeyQuoteNumber is "quoteNumber", the key of Item.QuoteNumber in
+	// requests.
+	ItemKeyQuoteNumber b24.TextKey = "quoteNumber"
+	// ItemKeyContent is "content", the key of Item.Content in requests.
+	ItemKeyContent b24.TextKey = "content"
+	// ItemKeyContentType is "contentType", the key of Item.ContentType in
+	// requests.
+	ItemKeyContentType b24.OrderedKey[int64] = "contentType"
+	// ItemKeyTerms is "terms", the key of Item.Terms in requests.
+	ItemKeyTerms b24.TextKey = "terms"
+	// ItemKeyTermsType is "termsType", the key of Item.TermsType in requests.
+	ItemKeyTermsType b24.OrderedKey[int64] = "termsType"
+	// ItemKeyStorageTypeID is "storageTypeId", the key of Item.StorageTypeID in
+	// requests.
+	ItemKeyStorageTypeID b24.OrderedKey[int64] = "storageTypeId"
+	// ItemKeyClientTitle is "clientTitle", the key of Item.ClientTitle in
+	// requests.
+	ItemKeyClientTitle b24.TextKey = "clientTitle"
+	// ItemKeyClientAddr is "clientAddr", the key of Item.ClientAddr in requests.
+	ItemKeyClientAddr b24.TextKey = "clientAddr"
+	// ItemKeyClientContact is "clientContact", the key of Item.ClientContact in
+	// requests.
+	ItemKeyClientContact b24.TextKey = "clientContact"
+	// ItemKeyClientEmail is "clientEmail", the key of Item.ClientEmail in
+	// requests.
+	ItemKeyClientEmail b24.TextKey = "clientEmail"
+	// ItemKeyClientPhone is "clientPhone", the key of Item.ClientPhone in
+	// requests.
+	ItemKeyClientPhone b24.TextKey = "clientPhone"
+	// ItemKeyClientTpID is "clientTpId", the key of Item.ClientTpID in requests.
+	ItemKeyClientTpID b24.TextKey = "clientTpId"
+	// ItemKeyClientTpaID is "clientTpaId", the key of Item.ClientTpaID in
+	// requests.
+	ItemKeyClientTpaID b24.TextKey = "clientTpaId"
+	// ItemKeyActualDate is "actualDate", the key of Item.ActualDate in requests.
+	ItemKeyActualDate b24.OrderedKey[time.Time] = "actualDate"
+	// ItemKeyAccountNumber is "accountNumber", the key of Item.AccountNumber in
+	// requests.
+	ItemKeyAccountNumber b24.TextKey = "accountNumber"
+	// ItemKeyOpportunityAccount is "opportunityAccount", the key of
+	// Item.OpportunityAccount in requests.
+	ItemKeyOpportunityAccount b24.OrderedKey[float64] = "opportunityAccount"
+	// ItemKeyTaxValueAccount is "taxValueAccount", the key of Item.TaxValueAccount
+	// in requests.
+	ItemKeyTaxValueAccount b24.OrderedKey[float64] = "taxValueAccount"
+	// ItemKeyAccountCurrencyID is "accountCurrencyId", the key of
+	// Item.AccountCurrencyID in requests.
+	ItemKeyAccountCurrencyID b24.TextKey = "accountCurrencyId"
 )
 
 // ItemDelivery is one item delivery of crm.item.delivery, as the family's

@@ -1287,7 +1287,7 @@ type RequisiteUserfield struct {
 	// Help
 	HelpMessage b24.Localized `json:"HELP_MESSAGE"`
 	// List elements. For detailed information, see the section
-	List b24.String `json:"LIST"`
+	List RequisiteUserfieldListRecord `json:"LIST"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1340,6 +1340,39 @@ func (v *RequisiteUserfieldSettings) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v RequisiteUserfieldSettings) MarshalJSON() ([]byte, error) {
 	type plain RequisiteUserfieldSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisiteUserfieldListRecord is the LIST value of crm.requisite.userfield.
+type RequisiteUserfieldListRecord struct {
+	// Identifier of the option. It is filled in for existing options and is not
+	// passed when adding a new one
+	ID b24.Int `json:"ID"`
+	// Value of the option
+	Value b24.String `json:"VALUE"`
+	// Indicates the default value. Takes values Y or N
+	Def b24.Bool `json:"DEF"`
+	// Sorting order
+	Sort b24.Int `json:"SORT"`
+	// External identifier of the option
+	XMLID b24.String `json:"XML_ID"`
+	// Indicates the deletion of an existing option. Takes values Y or N
+	Del b24.Bool `json:"DEL"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteUserfieldListRecord) UnmarshalJSON(data []byte) error {
+	type plain RequisiteUserfieldListRecord
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteUserfieldListRecord) MarshalJSON() ([]byte, error) {
+	type plain RequisiteUserfieldListRecord
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1418,7 +1451,7 @@ type RequisiteUserfieldInput struct {
 	// Help
 	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
 	// List elements. For detailed information, see the section
-	List b24.Opt[string] `json:"LIST,omitzero"`
+	List *RequisiteUserfieldInputList `json:"LIST,omitzero"`
 	// Additional settings (dependent on type). For detailed information, see the
 	// section
 	Settings map[string]any `json:"SETTINGS,omitzero"`
@@ -1437,6 +1470,37 @@ func (v *RequisiteUserfieldInput) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v RequisiteUserfieldInput) MarshalJSON() ([]byte, error) {
 	type plain RequisiteUserfieldInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisiteUserfieldInputList is the LIST value of crm.requisite.userfield.
+type RequisiteUserfieldInputList struct {
+	// Identifier of the option. It is filled in for existing options and is not
+	// passed when adding a new one
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
+	// Value of the option
+	Value b24.Opt[string] `json:"VALUE,omitzero"`
+	// Indicates the default value. Takes values Y or N
+	Def b24.Opt[b24.Bool] `json:"DEF,omitzero"`
+	// Sorting order
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// External identifier of the option
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Indicates the deletion of an existing option. Takes values Y or N
+	Del b24.Opt[b24.Bool] `json:"DEL,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteUserfieldInputList) UnmarshalJSON(data []byte) error {
+	type plain RequisiteUserfieldInputList
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteUserfieldInputList) MarshalJSON() ([]byte, error) {
+	type plain RequisiteUserfieldInputList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -2347,7 +2347,7 @@ type TimelineLayoutBlocksSetParams struct {
 	// Identifier of the timeline record. Required.
 	TimelineID b24.Int `json:"timelineId"`
 	// Object describing the set of additional content blocks. Required.
-	Layout string `json:"layout"`
+	Layout TimelineLayoutBlocksSetParamsLayout `json:"layout"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2370,13 +2370,144 @@ func (p *TimelineLayoutBlocksSetParams) validate() error {
 			Param:  "timelineId",
 		}
 	}
-	if p.Layout == "" {
-		return &b24.RequiredError{
-			Method: "crm.timeline.layout.blocks.set",
-			Param:  "layout",
-		}
-	}
 	return nil
+}
+
+// TimelineLayoutBlocksSetParamsLayout is the layout value of
+// crm.timeline.layout.blocks.set.
+type TimelineLayoutBlocksSetParamsLayout struct {
+	// Array of additional content blocks
+	Blocks *TimelineLayoutBlocksSetLayoutBlocks `json:"blocks,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimelineLayoutBlocksSetParamsLayout) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksSetParamsLayout
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimelineLayoutBlocksSetParamsLayout) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksSetParamsLayout
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimelineLayoutBlocksSetLayoutBlocks is the blocks value of
+// crm.timeline.layout.blocks.set.
+type TimelineLayoutBlocksSetLayoutBlocks struct {
+	// Text to be displayed
+	Value b24.Opt[string] `json:"value,omitzero"`
+	// Line break handling. If true, \n characters will be replaced with . Default
+	// is false. Default: false.
+	Multiline b24.Opt[bool] `json:"multiline,omitzero"`
+	// Title attribute
+	Title map[string]any `json:"title,omitzero"`
+	// Bold text. Default is false. Default: false.
+	Bold b24.Opt[bool] `json:"bold,omitzero"`
+	// Text size. Can take values xs, sm, md (default is md). Default: md.
+	Size b24.Opt[string] `json:"size,omitzero"`
+	// Text color. Can take values base_50, base_60, base_70, base_90
+	Color b24.Opt[string] `json:"color,omitzero"`
+	// Visibility scope, for example web
+	Scope b24.Opt[string] `json:"scope,omitzero"`
+	// Text to be displayed. HTML tags are not supported
+	Text map[string]any `json:"text,omitzero"`
+	// Action upon clicking the link
+	Action *TimelineLayoutBlocksSetBlocksAction `json:"action,omitzero"`
+	// Content block that serves as the value. Blocks of types text, link, deadline
+	// are supported
+	Block b24.Opt[string] `json:"block,omitzero"`
+	// Display title and value in one line. Default is false. Default: false.
+	Inline b24.Opt[bool] `json:"inline,omitzero"`
+	// Associative array of content blocks. Blocks of types text, link, deadline
+	// are supported
+	Blocks []string `json:"blocks,omitzero"`
+	// Permission to change the deadline. By default false. If the user does not
+	// have access to edit the object to which the case belongs, or if the case is
+	// completed, then readonly = true regardless of the provided settings.
+	// Default: false.
+	ReadOnly b24.Opt[bool] `json:"readonly,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimelineLayoutBlocksSetLayoutBlocks) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksSetLayoutBlocks
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimelineLayoutBlocksSetLayoutBlocks) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksSetLayoutBlocks
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimelineLayoutBlocksSetBlocksAction is the action value of
+// crm.timeline.layout.blocks.set.
+type TimelineLayoutBlocksSetBlocksAction struct {
+	// Value redirect
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Valid link URI, for example https://ya.com or /crm/deal/details/1/
+	URI b24.Opt[string] `json:"uri,omitzero"`
+	// Event identifier. Any value can be specified, for example resetButtonClick
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Array of arbitrary format, the data from which will be passed to the event
+	// handler
+	ActionParams []any `json:"actionParams,omitzero"`
+	// Animation that will be shown during event processing, for example disable
+	AnimationType b24.Opt[string] `json:"animationType,omitzero"`
+	// Options with which the slider is opened
+	SliderParams *TimelineLayoutBlocksSetSliderParams `json:"sliderParams,omitzero"`
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimelineLayoutBlocksSetBlocksAction) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksSetBlocksAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimelineLayoutBlocksSetBlocksAction) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksSetBlocksAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimelineLayoutBlocksSetSliderParams is the sliderParams value of
+// crm.timeline.layout.blocks.set.
+type TimelineLayoutBlocksSetSliderParams struct {
+	// Slider width, px Cannot be used simultaneously with leftBoundary
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Full-width slider for the browser window with a left margin, px Cannot be
+	// used simultaneously with width
+	LeftBoundary b24.Opt[b24.Int] `json:"leftBoundary,omitzero"`
+	// Browser window title text when opening the slider
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimelineLayoutBlocksSetSliderParams) UnmarshalJSON(data []byte) error {
+	type plain TimelineLayoutBlocksSetSliderParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimelineLayoutBlocksSetSliderParams) MarshalJSON() ([]byte, error) {
+	type plain TimelineLayoutBlocksSetSliderParams
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimelineLayoutBlocksSetResult is the result of

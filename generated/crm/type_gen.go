@@ -28,6 +28,8 @@ type Type struct {
 	// Type Identifier
 	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Digital Workspace
+	//
+	// Deprecated: the docs mark this field as deprecated.
 	CustomSectionID b24.Int `json:"customSectionId"`
 	// Use custom funnels and sales tunnels in the smart process
 	IsCategoriesEnabled b24.Bool `json:"isCategoriesEnabled"`
@@ -62,19 +64,19 @@ type Type struct {
 	// Modification Date
 	UpdatedTime b24.Time `json:"updatedTime"`
 	// Modified By
-	UpdatedBy         b24.Int    `json:"updatedBy"`
-	IsPaymentsEnabled b24.String `json:"isPaymentsEnabled"`
-	IsCountersEnabled b24.String `json:"isCountersEnabled"`
-	// An object containing links to other CRM entities. The structure is described
-	// below
+	UpdatedBy b24.Int `json:"updatedBy"`
+	// System field indicating whether the payment option is enabled.
+	IsPaymentsEnabled b24.Bool `json:"isPaymentsEnabled"`
+	// System field indicating whether counters are enabled.
+	IsCountersEnabled b24.Bool `json:"isCountersEnabled"`
+	// Object containing relationships to other CRM entities.
 	Relations TypeRelations `json:"relations"`
-	// A set of user fields in which this SPA should be displayed. The structure is
-	// described below {}
+	// Set of fields in which this SPA should be displayed.
 	LinkedUserFields TypeLinkedUserFields `json:"linkedUserFields"`
-	// Array of digital workplaces
+	// List of all digital workplaces.
 	//
 	// This parameter is deprecated. For working with digital workplaces, use the
-	// methods crm.automatedsolution.* -
+	// methods crm.automatedsolution.*.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	CustomSections json.RawMessage `json:"customSections"`
@@ -108,10 +110,8 @@ func (v Type) Input() TypeInput {
 
 // TypeRelations is the relations value of crm.type.
 type TypeRelations struct {
-	// CRM elements that will be linked to this SPA
 	Parent []TypeRelationsParent `json:"parent"`
-	// CRM elements to which this SPA will be linked
-	Child []TypeRelationsChild `json:"child"`
+	Child  []TypeRelationsChild  `json:"child"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -132,12 +132,9 @@ func (v TypeRelations) MarshalJSON() ([]byte, error) {
 
 // TypeRelationsParent is the parent value of crm.type.
 type TypeRelationsParent struct {
-	// Identifier of the system or custom type of the CRM object -. Required.
-	EntityTypeID b24.Int `json:"entityTypeId"`
-	// Should the linked element be added to the card.
-	//
-	// Values Y and N do not work. You must pass "true" or "false" "false"
-	IsChildrenListEnabled b24.Bool `json:"isChildrenListEnabled"`
+	EntityTypeID          b24.Int    `json:"entityTypeId"`
+	IsChildrenListEnabled b24.String `json:"isChildrenListEnabled"`
+	IsPredefined          b24.String `json:"isPredefined"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -158,12 +155,9 @@ func (v TypeRelationsParent) MarshalJSON() ([]byte, error) {
 
 // TypeRelationsChild is the child value of crm.type.
 type TypeRelationsChild struct {
-	// Identifier of the system or custom type of the CRM object -. Required.
-	EntityTypeID b24.Int `json:"entityTypeId"`
-	// Should the linked element be added to the card.
-	//
-	// Values Y and N do not work. You must pass "true" or "false" "false"
-	IsChildrenListEnabled b24.Bool `json:"isChildrenListEnabled"`
+	EntityTypeID          b24.Int    `json:"entityTypeId"`
+	IsChildrenListEnabled b24.String `json:"isChildrenListEnabled"`
+	IsPredefined          b24.String `json:"isPredefined"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -184,12 +178,9 @@ func (v TypeRelationsChild) MarshalJSON() ([]byte, error) {
 
 // TypeLinkedUserFields is the linkedUserFields value of crm.type.
 type TypeLinkedUserFields struct {
-	// Calendar event "false"
-	CalendarEvent b24.Bool `json:"CALENDAR_EVENT"`
-	// Tasks "false"
-	TasksTask b24.Bool `json:"TASKS_TASK"`
-	// Task templates "false"
-	TasksTaskTemplate b24.Bool `json:"TASKS_TASK_TEMPLATE"`
+	CalendarEventUfCRMCalEvent b24.String `json:"CALENDAR_EVENT|UF_CRM_CAL_EVENT"`
+	TasksTaskUfCRMTask         b24.String `json:"TASKS_TASK|UF_CRM_TASK"`
+	TasksTaskTemplateUfCRMTask b24.String `json:"TASKS_TASK_TEMPLATE|UF_CRM_TASK"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -471,10 +462,10 @@ const (
 	TypeKeyUpdatedBy b24.OrderedKey[int64] = "updatedBy"
 	// TypeKeyIsPaymentsEnabled is "isPaymentsEnabled", the key of
 	// Type.IsPaymentsEnabled in requests.
-	TypeKeyIsPaymentsEnabled b24.TextKey = "isPaymentsEnabled"
+	TypeKeyIsPaymentsEnabled b24.FlagKey = "isPaymentsEnabled"
 	// TypeKeyIsCountersEnabled is "isCountersEnabled", the key of
 	// Type.IsCountersEnabled in requests.
-	TypeKeyIsCountersEnabled b24.TextKey = "isCountersEnabled"
+	TypeKeyIsCountersEnabled b24.FlagKey = "isCountersEnabled"
 )
 
 // TypeAdd calls crm.type.add: Create a new custom type.

@@ -423,7 +423,7 @@ type OnImV2JoinChatData struct {
 	DialogID b24.String `json:"dialogId"`
 	// The chat to which the participant has been added. Field descriptions for the
 	// object — Chat
-	Chat json.RawMessage `json:"chat"`
+	Chat OnImV2JoinChatDataChat `json:"chat"`
 	// The added user. Field descriptions for the object — User
 	User json.RawMessage `json:"user"`
 	// The language of Bitrix24
@@ -443,6 +443,79 @@ func (v *OnImV2JoinChatData) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v OnImV2JoinChatData) MarshalJSON() ([]byte, error) {
 	type plain OnImV2JoinChatData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OnImV2JoinChatDataChat is the chat value of ONIMV2JOINCHAT.
+type OnImV2JoinChatDataChat struct {
+	// Unique identifier of the chat
+	ID b24.Int `json:"id"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.String `json:"dialogId"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Type: chat, open, channel, openChannel, copilot, thread, generalChannel
+	Type b24.String `json:"type"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// ID of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// URL of the chat avatar. An empty string if not set
+	Avatar b24.String `json:"avatar"`
+	// Description of the chat
+	Description b24.String `json:"description"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.String `json:"role"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// List of user IDs who have disabled notifications. Absent in events —
+	// depends on the specific user
+	MuteList json.RawMessage `json:"muteList"`
+	// Type of the object, e.g., LINES for Open Channels
+	EntityType b24.String `json:"entityType"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImV2JoinChatDataChat) UnmarshalJSON(data []byte) error {
+	type plain OnImV2JoinChatDataChat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImV2JoinChatDataChat) MarshalJSON() ([]byte, error) {
+	type plain OnImV2JoinChatDataChat
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -528,16 +601,27 @@ func (v OnImV2MessageAddData) MarshalJSON() ([]byte, error) {
 
 // OnImV2MessageAddDataMessage is the message value of ONIMV2MESSAGEADD.
 type OnImV2MessageAddDataMessage struct {
-	AuthorID       b24.Int         `json:"authorId"`
-	ChatID         b24.Int         `json:"chatId"`
-	Date           b24.String      `json:"date"`
-	Forward        json.RawMessage `json:"forward"`
-	ID             b24.Int         `json:"id"`
-	IsSystem       b24.Bool        `json:"isSystem"`
-	Params         json.RawMessage `json:"params"`
-	Text           b24.String      `json:"text"`
-	UUID           b24.String      `json:"uuid"`
-	ViewedByOthers b24.Bool        `json:"viewedByOthers"`
+	// Unique identifier of the message
+	ID b24.Int `json:"id"`
+	// ID of the chat
+	ChatID b24.Int `json:"chatId"`
+	// ID of the author. 0 for system messages
+	AuthorID b24.Int `json:"authorId"`
+	// Creation date in ISO 8601 format
+	Date b24.String `json:"date"`
+	// Message text. Maximum length — 20,000 characters. Longer messages are
+	// truncated with the suffix (...)
+	Text b24.String `json:"text"`
+	// Is the message a system message?
+	IsSystem b24.Bool `json:"isSystem"`
+	// UUID for deduplication
+	UUID b24.String `json:"uuid"`
+	// Forwarding information: {id, userId, chatId, date} or null
+	Forward json.RawMessage `json:"forward"`
+	// Additional parameters: attach, keyboard, files, and others
+	Params json.RawMessage `json:"params"`
+	// Has the message been read by other participants?
+	ViewedByOthers b24.Bool `json:"viewedByOthers"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -558,30 +642,59 @@ func (v OnImV2MessageAddDataMessage) MarshalJSON() ([]byte, error) {
 
 // OnImV2MessageAddDataChat is the chat value of ONIMV2MESSAGEADD.
 type OnImV2MessageAddDataChat struct {
-	Avatar           b24.String      `json:"avatar"`
-	BackgroundID     json.RawMessage `json:"backgroundId"`
-	Color            b24.String      `json:"color"`
-	ContainsCollaber b24.Bool        `json:"containsCollaber"`
-	Description      b24.String      `json:"description"`
-	DialogID         b24.String      `json:"dialogId"`
-	DiskFolderID     b24.Int         `json:"diskFolderId"`
-	EntityData1      b24.String      `json:"entityData1"`
-	EntityData2      b24.String      `json:"entityData2"`
-	EntityData3      b24.String      `json:"entityData3"`
-	EntityID         b24.String      `json:"entityId"`
-	EntityLink       json.RawMessage `json:"entityLink"`
-	EntityType       b24.String      `json:"entityType"`
-	Extranet         b24.Bool        `json:"extranet"`
-	ID               b24.Int         `json:"id"`
-	IsNew            b24.Bool        `json:"isNew"`
-	MessageType      b24.String      `json:"messageType"`
-	Name             b24.String      `json:"name"`
-	Owner            b24.Number      `json:"owner"`
-	ParentChatID     b24.Number      `json:"parentChatId"`
-	ParentMessageID  b24.Number      `json:"parentMessageId"`
-	Permissions      json.RawMessage `json:"permissions"`
-	TextFieldEnabled b24.Bool        `json:"textFieldEnabled"`
-	Type             b24.String      `json:"type"`
+	// Unique identifier of the chat
+	ID b24.Int `json:"id"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.String `json:"dialogId"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Type: chat, open, channel, openChannel, copilot, thread, generalChannel
+	Type b24.String `json:"type"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// ID of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// URL of the chat avatar. An empty string if not set
+	Avatar b24.String `json:"avatar"`
+	// Description of the chat
+	Description b24.String `json:"description"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.String `json:"role"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// List of user IDs who have disabled notifications. Absent in events —
+	// depends on the specific user
+	MuteList json.RawMessage `json:"muteList"`
+	// Type of the object, e.g., LINES for Open Channels
+	EntityType b24.String `json:"entityType"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -657,7 +770,7 @@ type OnImV2MessageDeleteData struct {
 	MessageID b24.Int `json:"messageId"`
 	// The chat where the message was deleted. Field descriptions for the object
 	// — Chat
-	Chat json.RawMessage `json:"chat"`
+	Chat OnImV2MessageDeleteDataChat `json:"chat"`
 	// The author of the message. Field descriptions for the object — User
 	User json.RawMessage `json:"user"`
 	// The language of Bitrix24
@@ -677,6 +790,79 @@ func (v *OnImV2MessageDeleteData) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v OnImV2MessageDeleteData) MarshalJSON() ([]byte, error) {
 	type plain OnImV2MessageDeleteData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OnImV2MessageDeleteDataChat is the chat value of ONIMV2MESSAGEDELETE.
+type OnImV2MessageDeleteDataChat struct {
+	// Unique identifier of the chat
+	ID b24.Int `json:"id"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.String `json:"dialogId"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Type: chat, open, channel, openChannel, copilot, thread, generalChannel
+	Type b24.String `json:"type"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// ID of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// URL of the chat avatar. An empty string if not set
+	Avatar b24.String `json:"avatar"`
+	// Description of the chat
+	Description b24.String `json:"description"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.String `json:"role"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// List of user IDs who have disabled notifications. Absent in events —
+	// depends on the specific user
+	MuteList json.RawMessage `json:"muteList"`
+	// Type of the object, e.g., LINES for Open Channels
+	EntityType b24.String `json:"entityType"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImV2MessageDeleteDataChat) UnmarshalJSON(data []byte) error {
+	type plain OnImV2MessageDeleteDataChat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImV2MessageDeleteDataChat) MarshalJSON() ([]byte, error) {
+	type plain OnImV2MessageDeleteDataChat
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -734,10 +920,10 @@ func (v OnImV2MessageUpdate) MarshalJSON() ([]byte, error) {
 // OnImV2MessageUpdateData is the data value of ONIMV2MESSAGEUPDATE.
 type OnImV2MessageUpdateData struct {
 	// The updated message. Field descriptions for the object — Message
-	Message json.RawMessage `json:"message"`
+	Message OnImV2MessageUpdateDataMessage `json:"message"`
 	// The chat where the message was edited. Field descriptions for the object —
 	// Chat
-	Chat json.RawMessage `json:"chat"`
+	Chat OnImV2MessageUpdateDataChat `json:"chat"`
 	// The author of the message. Field descriptions for the object — User
 	User json.RawMessage `json:"user"`
 	// The language of Bitrix24
@@ -757,6 +943,120 @@ func (v *OnImV2MessageUpdateData) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v OnImV2MessageUpdateData) MarshalJSON() ([]byte, error) {
 	type plain OnImV2MessageUpdateData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OnImV2MessageUpdateDataMessage is the message value of ONIMV2MESSAGEUPDATE.
+type OnImV2MessageUpdateDataMessage struct {
+	// Unique identifier of the message
+	ID b24.Int `json:"id"`
+	// ID of the chat
+	ChatID b24.Int `json:"chatId"`
+	// ID of the author. 0 for system messages
+	AuthorID b24.Int `json:"authorId"`
+	// Creation date in ISO 8601 format
+	Date b24.String `json:"date"`
+	// Message text. Maximum length — 20,000 characters. Longer messages are
+	// truncated with the suffix (...)
+	Text b24.String `json:"text"`
+	// Is the message a system message?
+	IsSystem b24.Bool `json:"isSystem"`
+	// UUID for deduplication
+	UUID b24.String `json:"uuid"`
+	// Forwarding information: {id, userId, chatId, date} or null
+	Forward json.RawMessage `json:"forward"`
+	// Additional parameters: attach, keyboard, files, and others
+	Params json.RawMessage `json:"params"`
+	// Has the message been read by other participants?
+	ViewedByOthers b24.Bool `json:"viewedByOthers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImV2MessageUpdateDataMessage) UnmarshalJSON(data []byte) error {
+	type plain OnImV2MessageUpdateDataMessage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImV2MessageUpdateDataMessage) MarshalJSON() ([]byte, error) {
+	type plain OnImV2MessageUpdateDataMessage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OnImV2MessageUpdateDataChat is the chat value of ONIMV2MESSAGEUPDATE.
+type OnImV2MessageUpdateDataChat struct {
+	// Unique identifier of the chat
+	ID b24.Int `json:"id"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.String `json:"dialogId"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Type: chat, open, channel, openChannel, copilot, thread, generalChannel
+	Type b24.String `json:"type"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// ID of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// URL of the chat avatar. An empty string if not set
+	Avatar b24.String `json:"avatar"`
+	// Description of the chat
+	Description b24.String `json:"description"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.String `json:"role"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// List of user IDs who have disabled notifications. Absent in events —
+	// depends on the specific user
+	MuteList json.RawMessage `json:"muteList"`
+	// Type of the object, e.g., LINES for Open Channels
+	EntityType b24.String `json:"entityType"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImV2MessageUpdateDataChat) UnmarshalJSON(data []byte) error {
+	type plain OnImV2MessageUpdateDataChat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImV2MessageUpdateDataChat) MarshalJSON() ([]byte, error) {
+	type plain OnImV2MessageUpdateDataChat
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -819,9 +1119,9 @@ type OnImV2ReactionChangeData struct {
 	Action b24.String `json:"action"`
 	// The message to which the reaction has changed. Field descriptions for the
 	// object — Message
-	Message json.RawMessage `json:"message"`
+	Message OnImV2ReactionChangeDataMessage `json:"message"`
 	// The chat. Field descriptions for the object — Chat
-	Chat json.RawMessage `json:"chat"`
+	Chat OnImV2ReactionChangeDataChat `json:"chat"`
 	// The user who changed the reaction. Field descriptions for the object —
 	// User
 	User json.RawMessage `json:"user"`
@@ -842,6 +1142,121 @@ func (v *OnImV2ReactionChangeData) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v OnImV2ReactionChangeData) MarshalJSON() ([]byte, error) {
 	type plain OnImV2ReactionChangeData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OnImV2ReactionChangeDataMessage is the message value of
+// ONIMV2REACTIONCHANGE.
+type OnImV2ReactionChangeDataMessage struct {
+	// Unique identifier of the message
+	ID b24.Int `json:"id"`
+	// ID of the chat
+	ChatID b24.Int `json:"chatId"`
+	// ID of the author. 0 for system messages
+	AuthorID b24.Int `json:"authorId"`
+	// Creation date in ISO 8601 format
+	Date b24.String `json:"date"`
+	// Message text. Maximum length — 20,000 characters. Longer messages are
+	// truncated with the suffix (...)
+	Text b24.String `json:"text"`
+	// Is the message a system message?
+	IsSystem b24.Bool `json:"isSystem"`
+	// UUID for deduplication
+	UUID b24.String `json:"uuid"`
+	// Forwarding information: {id, userId, chatId, date} or null
+	Forward json.RawMessage `json:"forward"`
+	// Additional parameters: attach, keyboard, files, and others
+	Params json.RawMessage `json:"params"`
+	// Has the message been read by other participants?
+	ViewedByOthers b24.Bool `json:"viewedByOthers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImV2ReactionChangeDataMessage) UnmarshalJSON(data []byte) error {
+	type plain OnImV2ReactionChangeDataMessage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImV2ReactionChangeDataMessage) MarshalJSON() ([]byte, error) {
+	type plain OnImV2ReactionChangeDataMessage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OnImV2ReactionChangeDataChat is the chat value of ONIMV2REACTIONCHANGE.
+type OnImV2ReactionChangeDataChat struct {
+	// Unique identifier of the chat
+	ID b24.Int `json:"id"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.String `json:"dialogId"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Type: chat, open, channel, openChannel, copilot, thread, generalChannel
+	Type b24.String `json:"type"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// ID of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// URL of the chat avatar. An empty string if not set
+	Avatar b24.String `json:"avatar"`
+	// Description of the chat
+	Description b24.String `json:"description"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.String `json:"role"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// List of user IDs who have disabled notifications. Absent in events —
+	// depends on the specific user
+	MuteList json.RawMessage `json:"muteList"`
+	// Type of the object, e.g., LINES for Open Channels
+	EntityType b24.String `json:"entityType"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImV2ReactionChangeDataChat) UnmarshalJSON(data []byte) error {
+	type plain OnImV2ReactionChangeDataChat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImV2ReactionChangeDataChat) MarshalJSON() ([]byte, error) {
+	type plain OnImV2ReactionChangeDataChat
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2373,16 +2788,27 @@ func (v OnImbotV2CommandAddDataCommand) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2CommandAddDataMessage is the message value of ONIMBOTV2COMMANDADD.
 type OnImbotV2CommandAddDataMessage struct {
-	AuthorID       b24.Int         `json:"authorId"`
-	ChatID         b24.Int         `json:"chatId"`
-	Date           b24.String      `json:"date"`
-	Forward        json.RawMessage `json:"forward"`
-	ID             b24.Int         `json:"id"`
-	IsSystem       b24.Bool        `json:"isSystem"`
-	Params         json.RawMessage `json:"params"`
-	Text           b24.String      `json:"text"`
-	UUID           b24.String      `json:"uuid"`
-	ViewedByOthers b24.Bool        `json:"viewedByOthers"`
+	// Unique identifier of the message
+	ID b24.Int `json:"id"`
+	// ID of the chat
+	ChatID b24.Int `json:"chatId"`
+	// ID of the author. 0 for system messages
+	AuthorID b24.Int `json:"authorId"`
+	// Creation date in ISO 8601 format
+	Date b24.String `json:"date"`
+	// Message text. Maximum length — 20,000 characters. Longer messages are
+	// truncated with the suffix (...)
+	Text b24.String `json:"text"`
+	// Is the message a system message?
+	IsSystem b24.Bool `json:"isSystem"`
+	// UUID for deduplication
+	UUID b24.String `json:"uuid"`
+	// Forwarding information: {id, userId, chatId, date} or null
+	Forward json.RawMessage `json:"forward"`
+	// Additional parameters: attach, keyboard, files, and others
+	Params json.RawMessage `json:"params"`
+	// Has the message been read by other participants?
+	ViewedByOthers b24.Bool `json:"viewedByOthers"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2403,14 +2829,59 @@ func (v OnImbotV2CommandAddDataMessage) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2CommandAddDataChat is the chat value of ONIMBOTV2COMMANDADD.
 type OnImbotV2CommandAddDataChat struct {
-	Avatar     b24.String `json:"avatar"`
-	Color      b24.String `json:"color"`
-	DialogID   b24.String `json:"dialogId"`
+	// Unique identifier of the chat
+	ID b24.Int `json:"id"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.String `json:"dialogId"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Type: chat, open, channel, openChannel, copilot, thread, generalChannel
+	Type b24.String `json:"type"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// ID of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// URL of the chat avatar. An empty string if not set
+	Avatar b24.String `json:"avatar"`
+	// Description of the chat
+	Description b24.String `json:"description"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.String `json:"role"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// List of user IDs who have disabled notifications. Absent in events —
+	// depends on the specific user
+	MuteList json.RawMessage `json:"muteList"`
+	// Type of the object, e.g., LINES for Open Channels
 	EntityType b24.String `json:"entityType"`
-	ID         b24.Int    `json:"id"`
-	Name       b24.String `json:"name"`
-	Owner      b24.Number `json:"owner"`
-	Type       b24.String `json:"type"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2592,14 +3063,59 @@ func (v OnImbotV2ContextGetDataContext) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2ContextGetDataChat is the chat value of ONIMBOTV2CONTEXTGET.
 type OnImbotV2ContextGetDataChat struct {
-	Avatar     b24.String `json:"avatar"`
-	Color      b24.String `json:"color"`
-	DialogID   b24.String `json:"dialogId"`
+	// Unique identifier of the chat
+	ID b24.Int `json:"id"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.String `json:"dialogId"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Type: chat, open, channel, openChannel, copilot, thread, generalChannel
+	Type b24.String `json:"type"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// ID of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// URL of the chat avatar. An empty string if not set
+	Avatar b24.String `json:"avatar"`
+	// Description of the chat
+	Description b24.String `json:"description"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.String `json:"role"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// List of user IDs who have disabled notifications. Absent in events —
+	// depends on the specific user
+	MuteList json.RawMessage `json:"muteList"`
+	// Type of the object, e.g., LINES for Open Channels
 	EntityType b24.String `json:"entityType"`
-	ID         b24.Int    `json:"id"`
-	Name       b24.String `json:"name"`
-	Owner      b24.Number `json:"owner"`
-	Type       b24.String `json:"type"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2882,14 +3398,59 @@ func (v OnImbotV2JoinChatDataBotAuth) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2JoinChatDataChat is the chat value of ONIMBOTV2JOINCHAT.
 type OnImbotV2JoinChatDataChat struct {
-	Avatar     b24.String `json:"avatar"`
-	Color      b24.String `json:"color"`
-	DialogID   b24.String `json:"dialogId"`
+	// Unique identifier of the chat
+	ID b24.Int `json:"id"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.String `json:"dialogId"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Type: chat, open, channel, openChannel, copilot, thread, generalChannel
+	Type b24.String `json:"type"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// ID of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// URL of the chat avatar. An empty string if not set
+	Avatar b24.String `json:"avatar"`
+	// Description of the chat
+	Description b24.String `json:"description"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.String `json:"role"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// List of user IDs who have disabled notifications. Absent in events —
+	// depends on the specific user
+	MuteList json.RawMessage `json:"muteList"`
+	// Type of the object, e.g., LINES for Open Channels
 	EntityType b24.String `json:"entityType"`
-	ID         b24.Int    `json:"id"`
-	Name       b24.String `json:"name"`
-	Owner      b24.Number `json:"owner"`
-	Type       b24.String `json:"type"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -3045,16 +3606,27 @@ func (v OnImbotV2MessageAddDataBotAuth) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2MessageAddDataMessage is the message value of ONIMBOTV2MESSAGEADD.
 type OnImbotV2MessageAddDataMessage struct {
-	AuthorID       b24.Int         `json:"authorId"`
-	ChatID         b24.Int         `json:"chatId"`
-	Date           b24.String      `json:"date"`
-	Forward        json.RawMessage `json:"forward"`
-	ID             b24.Int         `json:"id"`
-	IsSystem       b24.Bool        `json:"isSystem"`
-	Params         json.RawMessage `json:"params"`
-	Text           b24.String      `json:"text"`
-	UUID           b24.String      `json:"uuid"`
-	ViewedByOthers b24.Bool        `json:"viewedByOthers"`
+	// Unique identifier of the message
+	ID b24.Int `json:"id"`
+	// ID of the chat
+	ChatID b24.Int `json:"chatId"`
+	// ID of the author. 0 for system messages
+	AuthorID b24.Int `json:"authorId"`
+	// Creation date in ISO 8601 format
+	Date b24.String `json:"date"`
+	// Message text. Maximum length — 20,000 characters. Longer messages are
+	// truncated with the suffix (...)
+	Text b24.String `json:"text"`
+	// Is the message a system message?
+	IsSystem b24.Bool `json:"isSystem"`
+	// UUID for deduplication
+	UUID b24.String `json:"uuid"`
+	// Forwarding information: {id, userId, chatId, date} or null
+	Forward json.RawMessage `json:"forward"`
+	// Additional parameters: attach, keyboard, files, and others
+	Params json.RawMessage `json:"params"`
+	// Has the message been read by other participants?
+	ViewedByOthers b24.Bool `json:"viewedByOthers"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -3075,14 +3647,59 @@ func (v OnImbotV2MessageAddDataMessage) MarshalJSON() ([]byte, error) {
 
 // OnImbotV2MessageAddDataChat is the chat value of ONIMBOTV2MESSAGEADD.
 type OnImbotV2MessageAddDataChat struct {
-	Avatar     b24.String `json:"avatar"`
-	Color      b24.String `json:"color"`
-	DialogID   b24.String `json:"dialogId"`
+	// Unique identifier of the chat
+	ID b24.Int `json:"id"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.String `json:"dialogId"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Type: chat, open, channel, openChannel, copilot, thread, generalChannel
+	Type b24.String `json:"type"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// ID of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// URL of the chat avatar. An empty string if not set
+	Avatar b24.String `json:"avatar"`
+	// Description of the chat
+	Description b24.String `json:"description"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.String `json:"role"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// List of user IDs who have disabled notifications. Absent in events —
+	// depends on the specific user
+	MuteList json.RawMessage `json:"muteList"`
+	// Type of the object, e.g., LINES for Open Channels
 	EntityType b24.String `json:"entityType"`
-	ID         b24.Int    `json:"id"`
-	Name       b24.String `json:"name"`
-	Owner      b24.Number `json:"owner"`
-	Type       b24.String `json:"type"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -3159,7 +3776,7 @@ type OnImbotV2MessageDeleteData struct {
 	// ID of the deleted message
 	MessageID b24.Int `json:"messageId"`
 	// The chat where the message was deleted
-	Chat json.RawMessage `json:"chat"`
+	Chat OnImbotV2MessageDeleteDataChat `json:"chat"`
 	// The author of the deleted message
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
@@ -3237,6 +3854,79 @@ func (v OnImbotV2MessageDeleteDataBotAuth) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// OnImbotV2MessageDeleteDataChat is the chat value of ONIMBOTV2MESSAGEDELETE.
+type OnImbotV2MessageDeleteDataChat struct {
+	// Unique identifier of the chat
+	ID b24.Int `json:"id"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.String `json:"dialogId"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Type: chat, open, channel, openChannel, copilot, thread, generalChannel
+	Type b24.String `json:"type"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// ID of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// URL of the chat avatar. An empty string if not set
+	Avatar b24.String `json:"avatar"`
+	// Description of the chat
+	Description b24.String `json:"description"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.String `json:"role"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// List of user IDs who have disabled notifications. Absent in events —
+	// depends on the specific user
+	MuteList json.RawMessage `json:"muteList"`
+	// Type of the object, e.g., LINES for Open Channels
+	EntityType b24.String `json:"entityType"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImbotV2MessageDeleteDataChat) UnmarshalJSON(data []byte) error {
+	type plain OnImbotV2MessageDeleteDataChat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImbotV2MessageDeleteDataChat) MarshalJSON() ([]byte, error) {
+	type plain OnImbotV2MessageDeleteDataChat
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // NameOnImbotV2MessageUpdate is the event name the portal sends for OnImbotV2MessageUpdate.
 const NameOnImbotV2MessageUpdate = "ONIMBOTV2MESSAGEUPDATE"
 
@@ -3293,9 +3983,9 @@ type OnImbotV2MessageUpdateData struct {
 	// Bot object
 	Bot OnImbotV2MessageUpdateDataBot `json:"bot"`
 	// The updated message
-	Message json.RawMessage `json:"message"`
+	Message OnImbotV2MessageUpdateDataMessage `json:"message"`
 	// The chat where the message was edited
-	Chat json.RawMessage `json:"chat"`
+	Chat OnImbotV2MessageUpdateDataChat `json:"chat"`
 	// The author of the message
 	User json.RawMessage `json:"user"`
 	// Bitrix24 language
@@ -3370,6 +4060,121 @@ func (v *OnImbotV2MessageUpdateDataBotAuth) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v OnImbotV2MessageUpdateDataBotAuth) MarshalJSON() ([]byte, error) {
 	type plain OnImbotV2MessageUpdateDataBotAuth
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OnImbotV2MessageUpdateDataMessage is the message value of
+// ONIMBOTV2MESSAGEUPDATE.
+type OnImbotV2MessageUpdateDataMessage struct {
+	// Unique identifier of the message
+	ID b24.Int `json:"id"`
+	// ID of the chat
+	ChatID b24.Int `json:"chatId"`
+	// ID of the author. 0 for system messages
+	AuthorID b24.Int `json:"authorId"`
+	// Creation date in ISO 8601 format
+	Date b24.String `json:"date"`
+	// Message text. Maximum length — 20,000 characters. Longer messages are
+	// truncated with the suffix (...)
+	Text b24.String `json:"text"`
+	// Is the message a system message?
+	IsSystem b24.Bool `json:"isSystem"`
+	// UUID for deduplication
+	UUID b24.String `json:"uuid"`
+	// Forwarding information: {id, userId, chatId, date} or null
+	Forward json.RawMessage `json:"forward"`
+	// Additional parameters: attach, keyboard, files, and others
+	Params json.RawMessage `json:"params"`
+	// Has the message been read by other participants?
+	ViewedByOthers b24.Bool `json:"viewedByOthers"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImbotV2MessageUpdateDataMessage) UnmarshalJSON(data []byte) error {
+	type plain OnImbotV2MessageUpdateDataMessage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImbotV2MessageUpdateDataMessage) MarshalJSON() ([]byte, error) {
+	type plain OnImbotV2MessageUpdateDataMessage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OnImbotV2MessageUpdateDataChat is the chat value of ONIMBOTV2MESSAGEUPDATE.
+type OnImbotV2MessageUpdateDataChat struct {
+	// Unique identifier of the chat
+	ID b24.Int `json:"id"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.String `json:"dialogId"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Type: chat, open, channel, openChannel, copilot, thread, generalChannel
+	Type b24.String `json:"type"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// ID of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// URL of the chat avatar. An empty string if not set
+	Avatar b24.String `json:"avatar"`
+	// Description of the chat
+	Description b24.String `json:"description"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.String `json:"role"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// List of user IDs who have disabled notifications. Absent in events —
+	// depends on the specific user
+	MuteList json.RawMessage `json:"muteList"`
+	// Type of the object, e.g., LINES for Open Channels
+	EntityType b24.String `json:"entityType"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
+	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
+	b24.Presence `json:"-"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OnImbotV2MessageUpdateDataChat) UnmarshalJSON(data []byte) error {
+	type plain OnImbotV2MessageUpdateDataChat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OnImbotV2MessageUpdateDataChat) MarshalJSON() ([]byte, error) {
+	type plain OnImbotV2MessageUpdateDataChat
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3517,16 +4322,27 @@ func (v OnImbotV2ReactionChangeDataBotAuth) MarshalJSON() ([]byte, error) {
 // OnImbotV2ReactionChangeDataMessage is the message value of
 // ONIMBOTV2REACTIONCHANGE.
 type OnImbotV2ReactionChangeDataMessage struct {
-	AuthorID       b24.Int         `json:"authorId"`
-	ChatID         b24.Int         `json:"chatId"`
-	Date           b24.String      `json:"date"`
-	Forward        json.RawMessage `json:"forward"`
-	ID             b24.Int         `json:"id"`
-	IsSystem       b24.Bool        `json:"isSystem"`
-	Params         json.RawMessage `json:"params"`
-	Text           b24.String      `json:"text"`
-	UUID           b24.String      `json:"uuid"`
-	ViewedByOthers b24.Bool        `json:"viewedByOthers"`
+	// Unique identifier of the message
+	ID b24.Int `json:"id"`
+	// ID of the chat
+	ChatID b24.Int `json:"chatId"`
+	// ID of the author. 0 for system messages
+	AuthorID b24.Int `json:"authorId"`
+	// Creation date in ISO 8601 format
+	Date b24.String `json:"date"`
+	// Message text. Maximum length — 20,000 characters. Longer messages are
+	// truncated with the suffix (...)
+	Text b24.String `json:"text"`
+	// Is the message a system message?
+	IsSystem b24.Bool `json:"isSystem"`
+	// UUID for deduplication
+	UUID b24.String `json:"uuid"`
+	// Forwarding information: {id, userId, chatId, date} or null
+	Forward json.RawMessage `json:"forward"`
+	// Additional parameters: attach, keyboard, files, and others
+	Params json.RawMessage `json:"params"`
+	// Has the message been read by other participants?
+	ViewedByOthers b24.Bool `json:"viewedByOthers"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -3548,14 +4364,59 @@ func (v OnImbotV2ReactionChangeDataMessage) MarshalJSON() ([]byte, error) {
 // OnImbotV2ReactionChangeDataChat is the chat value of
 // ONIMBOTV2REACTIONCHANGE.
 type OnImbotV2ReactionChangeDataChat struct {
-	Avatar     b24.String `json:"avatar"`
-	Color      b24.String `json:"color"`
-	DialogID   b24.String `json:"dialogId"`
+	// Unique identifier of the chat
+	ID b24.Int `json:"id"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.String `json:"dialogId"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Type: chat, open, channel, openChannel, copilot, thread, generalChannel
+	Type b24.String `json:"type"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// ID of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// URL of the chat avatar. An empty string if not set
+	Avatar b24.String `json:"avatar"`
+	// Description of the chat
+	Description b24.String `json:"description"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.String `json:"role"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// List of user IDs who have disabled notifications. Absent in events —
+	// depends on the specific user
+	MuteList json.RawMessage `json:"muteList"`
+	// Type of the object, e.g., LINES for Open Channels
 	EntityType b24.String `json:"entityType"`
-	ID         b24.Int    `json:"id"`
-	Name       b24.String `json:"name"`
-	Owner      b24.Number `json:"owner"`
-	Type       b24.String `json:"type"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -324,7 +324,38 @@ type V2Chat struct {
 	MuteList json.RawMessage `json:"muteList"`
 	// Array of chat manager IDs
 	ManagerList json.RawMessage `json:"managerList"`
-	MessageType b24.String      `json:"messageType"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// Type of the object, e.g., LINES for Open Channels
+	EntityType b24.String `json:"entityType"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1073,6 +1104,38 @@ type V2ChatAddResultChat struct {
 	MuteList json.RawMessage `json:"muteList"`
 	// Array of chat managers' IDs
 	ManagerList json.RawMessage `json:"managerList"`
+	// Internal type: C (chat), O (open), P (private), and others
+	MessageType b24.String `json:"messageType"`
+	// Does the chat contain extranet users?
+	Extranet b24.Bool `json:"extranet"`
+	// Does the chat contain collaborators?
+	ContainsCollaber b24.Bool `json:"containsCollaber"`
+	// Type of the object, e.g., LINES for Open Channels
+	EntityType b24.String `json:"entityType"`
+	// Identifier of the element
+	EntityID b24.String `json:"entityId"`
+	// Additional data of the object (field 1)
+	EntityData1 b24.String `json:"entityData1"`
+	// Additional data of the object (field 2)
+	EntityData2 b24.String `json:"entityData2"`
+	// Additional data of the object (field 3)
+	EntityData3 b24.String `json:"entityData3"`
+	// Data link to an external object
+	EntityLink json.RawMessage `json:"entityLink"`
+	// ID of the folder on Drive for chat files
+	DiskFolderID b24.Int `json:"diskFolderId"`
+	// Access permissions for the current user
+	Permissions json.RawMessage `json:"permissions"`
+	// ID of the parent chat for threads
+	ParentChatID b24.Int `json:"parentChatId"`
+	// ID of the parent message for threads
+	ParentMessageID b24.Int `json:"parentMessageId"`
+	// Is the chat newly created?
+	IsNew b24.Bool `json:"isNew"`
+	// Is the text input field enabled: Y or N
+	TextFieldEnabled b24.String `json:"textFieldEnabled"`
+	// ID of the chat background or null
+	BackgroundID b24.String `json:"backgroundId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -3752,6 +3815,15 @@ type V2CommandRegisterCommandRecord struct {
 	Hidden b24.Bool `json:"hidden"`
 	// Command available to extranet users
 	ExtranetSupport b24.Bool `json:"extranetSupport"`
+	// Title of the command in Bitrix24 language. Only in method responses
+	Title b24.String `json:"title"`
+	// Description of command parameters in Bitrix24 language. Only in method
+	// responses
+	Params b24.String `json:"params"`
+	// Name of the bot that owns the command. Only in method responses
+	Category b24.String `json:"category"`
+	// Context of the command call. Only in method responses
+	Context b24.String `json:"context"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -4016,6 +4088,15 @@ type V2CommandUpdateCommandRecord struct {
 	Hidden b24.Bool `json:"hidden"`
 	// Command available to extranet users
 	ExtranetSupport b24.Bool `json:"extranetSupport"`
+	// Title of the command in Bitrix24 language. Only in method responses
+	Title b24.String `json:"title"`
+	// Description of command parameters in Bitrix24 language. Only in method
+	// responses
+	Params b24.String `json:"params"`
+	// Name of the bot that owns the command. Only in method responses
+	Category b24.String `json:"category"`
+	// Context of the command call. Only in method responses
+	Context b24.String `json:"context"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -16,13 +16,20 @@ import (
 // *.fields page where it gives a type; a value that does not fit its field's
 // type is kept raw in Extra rather than failing the call.
 type Basketproperties struct {
-	BasketID b24.Int    `json:"basketId"`
-	Code     b24.String `json:"code"`
-	ID       b24.Int    `json:"id"`
-	Name     b24.String `json:"name"`
-	Sort     b24.Int    `json:"sort"`
-	Value    b24.String `json:"value"`
-	XMLID    b24.String `json:"xmlId"`
+	// Identifier of the basket item
+	BasketID b24.Int `json:"basketId"`
+	// Code of the property
+	Code b24.String `json:"code"`
+	// Identifier of the basket item property
+	ID b24.Int `json:"id"`
+	// Name of the property
+	Name b24.String `json:"name"`
+	// Sorting order
+	Sort b24.Int `json:"sort"`
+	// Value of the property
+	Value b24.String `json:"value"`
+	// External identifier
+	XMLID b24.String `json:"xmlId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -16,13 +16,20 @@ import (
 // typed by the *.fields page where it gives a type; a value that does not fit
 // its field's type is kept raw in Extra rather than failing the call.
 type Shipmentpropertyvalue struct {
-	Code               b24.String `json:"code"`
-	ID                 b24.Int    `json:"id"`
-	Name               b24.String `json:"name"`
-	ShipmentID         b24.Int    `json:"shipmentId"`
-	ShipmentPropsID    b24.Int    `json:"shipmentPropsId"`
+	// Character code of the property
+	Code b24.String `json:"code"`
+	// Identifier of the property value
+	ID b24.Int `json:"id"`
+	// Name of the property
+	Name b24.String `json:"name"`
+	// Identifier of the shipment
+	ShipmentID b24.Int `json:"shipmentId"`
+	// Identifier of the property
+	ShipmentPropsID b24.Int `json:"shipmentPropsId"`
+	// External identifier of the shipment property
 	ShipmentPropsXMLID b24.String `json:"shipmentPropsXmlId"`
-	Value              b24.String `json:"value"`
+	// Value of the property
+	Value b24.String `json:"value"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -14,10 +14,20 @@ import (
 // the *.fields page where it gives a type; a value that does not fit its
 // field's type is kept raw in Extra rather than failing the call.
 type TradeBinding struct {
-	ExternalOrderID   b24.String `json:"externalOrderId"`
-	ID                b24.Int    `json:"id"`
-	OrderID           b24.Int    `json:"orderId"`
-	TradingPlatformID b24.String `json:"tradingPlatformId"`
+	// Order number in the external system
+	ExternalOrderID b24.String `json:"externalOrderId"`
+	// Identifier of the binding
+	ID b24.Int `json:"id"`
+	// Identifier of the order
+	OrderID b24.Int `json:"orderId"`
+	// Identifier of the trading platform
+	TradingPlatformID b24.Int `json:"tradingPlatformId"`
+	// External identifier of the binding
+	XMLID b24.String `json:"xmlId"`
+	// External identifier of the trading platform
+	TradingPlatformXMLID b24.String `json:"tradingPlatformXmlId"`
+	// Parameters in serialized form
+	Params b24.String `json:"params"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -51,7 +61,15 @@ const (
 	TradeBindingKeyOrderID b24.OrderedKey[int64] = "orderId"
 	// TradeBindingKeyTradingPlatformID is "tradingPlatformId", the key of
 	// TradeBinding.TradingPlatformID in requests.
-	TradeBindingKeyTradingPlatformID b24.TextKey = "tradingPlatformId"
+	TradeBindingKeyTradingPlatformID b24.OrderedKey[int64] = "tradingPlatformId"
+	// TradeBindingKeyXMLID is "xmlId", the key of TradeBinding.XMLID in requests.
+	TradeBindingKeyXMLID b24.TextKey = "xmlId"
+	// TradeBindingKeyTradingPlatformXMLID is "tradingPlatformXmlId", the key of
+	// TradeBinding.TradingPlatformXMLID in requests.
+	TradeBindingKeyTradingPlatformXMLID b24.TextKey = "tradingPlatformXmlId"
+	// TradeBindingKeyParams is "params", the key of TradeBinding.Params in
+	// requests.
+	TradeBindingKeyParams b24.TextKey = "params"
 )
 
 // TradeBindingGetFields calls sale.tradeBinding.getFields: Get Available Order

@@ -14,10 +14,27 @@ import (
 // by the *.fields page where it gives a type; a value that does not fit its
 // field's type is kept raw in Extra rather than failing the call.
 type TradePlatform struct {
+	// Class for processing the tab in the catalog section settings
 	CatalogSectionTabClassName b24.String `json:"catalogSectionTabClassName"`
-	Class                      b24.String `json:"class"`
-	Code                       b24.String `json:"code"`
-	ID                         b24.Int    `json:"id"`
+	// Class of the trading platform
+	Class b24.String `json:"class"`
+	// Code of the trading platform
+	Code b24.String `json:"code"`
+	// Identifier of the trading platform
+	ID b24.Int `json:"id"`
+	// Is the trading platform active
+	//
+	//   - Y — yes
+	//   - N — no
+	Active b24.Bool `json:"active"`
+	// Name of the trading platform
+	Name b24.String `json:"name"`
+	// Description of the trading platform
+	Description b24.String `json:"description"`
+	// Settings of the trading platform in serialized form
+	Settings b24.String `json:"settings"`
+	// External identifier
+	XMLID b24.String `json:"xmlId"`
 	// Presence records which documented keys arrived (Has, IsNull, Keys); encoding writes those only.
 	b24.Presence `json:"-"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -51,6 +68,20 @@ const (
 	TradePlatformKeyCode b24.TextKey = "code"
 	// TradePlatformKeyID is "id", the key of TradePlatform.ID in requests.
 	TradePlatformKeyID b24.OrderedKey[int64] = "id"
+	// TradePlatformKeyActive is "active", the key of TradePlatform.Active in
+	// requests.
+	TradePlatformKeyActive b24.TextKey = "active"
+	// TradePlatformKeyName is "name", the key of TradePlatform.Name in requests.
+	TradePlatformKeyName b24.TextKey = "name"
+	// TradePlatformKeyDescription is "description", the key of
+	// TradePlatform.Description in requests.
+	TradePlatformKeyDescription b24.TextKey = "description"
+	// TradePlatformKeySettings is "settings", the key of TradePlatform.Settings in
+	// requests.
+	TradePlatformKeySettings b24.TextKey = "settings"
+	// TradePlatformKeyXMLID is "xmlId", the key of TradePlatform.XMLID in
+	// requests.
+	TradePlatformKeyXMLID b24.TextKey = "xmlId"
 )
 
 // TradePlatformGetFields calls sale.tradePlatform.getFields: Get Available

@@ -74,12 +74,31 @@ func Run(docs string, s *spec.Spec, gen fs.FS) (*Audit, error) {
 			return nil, "", err
 		}
 		// The includes' text names members too (the events' auth table).
-		text := string(src) + includedText(docs, p, string(src))
+		// So do the pages its types link to (entities.md#message, a
+		// catalog data-types section): the Go types a linked row by them.
+		text := string(src) + includedText(docs, p, string(src)) + linkedText(docs, p, string(src))
 		if t, ok := pages[p]; ok {
 			return t, text, nil
 		}
 		pages[p] = readPage(string(src))
 		return pages[p], text, nil
+	}
+	linkedSrc := map[string]string{}
+	tablesOf := func(p string) ([]*docTable, string) {
+		if t, ok := pages[p]; ok {
+			if src, ok := linkedSrc[p]; ok {
+				return t, src
+			}
+		}
+		src, err := os.ReadFile(filepath.Join(docs, filepath.FromSlash(p)))
+		if err != nil {
+			return nil, "" // a missing target: nothing documented there
+		}
+		if _, ok := pages[p]; !ok {
+			pages[p] = readPage(string(src))
+		}
+		linkedSrc[p] = string(src)
+		return pages[p], linkedSrc[p]
 	}
 	for i := range s.Methods {
 		m := &s.Methods[i]
@@ -88,7 +107,7 @@ func Run(docs string, s *spec.Spec, gen fs.FS) (*Audit, error) {
 			return nil, err
 		}
 		gm := tree.methods[fmt.Sprintf("%s@%d", m.Name, m.Version)]
-		c := &checker{a: a, fam: Family(m.Name), key: m.Key(), page: m.Page, src: src, names: dn.of}
+		c := &checker{a: a, fam: Family(m.Name), key: m.Key(), page: m.Page, src: src, names: dn.of, tablesOf: tablesOf}
 		if gm == nil {
 			c.listed(m.Line, "", "method", "no generated function")
 			continue
@@ -111,7 +130,7 @@ func Run(docs string, s *spec.Spec, gen fs.FS) (*Audit, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := &checker{a: a, fam: "events", key: e.Name, page: e.Page, src: src, names: dn.of, envelope: envelope}
+		c := &checker{a: a, fam: "events", key: e.Name, page: e.Page, src: src, names: dn.of, envelope: envelope, tablesOf: tablesOf}
 		root := tree.events[e.Name]
 		switch {
 		case root == nil:
@@ -136,6 +155,33 @@ func includedText(docs, page, src string) string {
 	for _, m := range includeRe.FindAllStringSubmatch(src, -1) {
 		inc := path.Join(path.Dir(page), m[1])
 		if data, err := os.ReadFile(filepath.Join(docs, filepath.FromSlash(inc))); err == nil {
+			b.WriteString("\n")
+			b.Write(data)
+		}
+	}
+	return b.String()
+}
+
+// typeLinkRe is a type cell's link to a named type on another page:
+// [`Message`](../../entities.md#message).
+var typeLinkRe = regexp.MustCompile("\\[`([A-Za-z][A-Za-z0-9_]*)(?:\\[\\])?`\\]\\(([^)#\\s]+\\.md)(?:#[^)\\s]*)?\\)")
+
+// linkedText is the text of the pages the page's named types link to, one
+// level deep; a basic type's link (string, object) names no structure.
+func linkedText(docs, page, src string) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, m := range typeLinkRe.FindAllStringSubmatch(src, -1) {
+		switch strings.ToLower(m[1]) {
+		case "string", "integer", "int", "boolean", "bool", "double", "float", "number", "date", "datetime", "object", "array", "file", "char", "time":
+			continue
+		}
+		target := path.Join(path.Dir(page), m[2])
+		if seen[target] || target == page {
+			continue
+		}
+		seen[target] = true
+		if data, err := os.ReadFile(filepath.Join(docs, filepath.FromSlash(target))); err == nil {
 			b.WriteString("\n")
 			b.Write(data)
 		}
@@ -201,6 +247,13 @@ type checker struct {
 	names  func(dir string, fieldsPages bool) map[string]bool
 	// envelope are the events' delivery keys (eventEnvelope); nil for methods.
 	envelope map[string]bool
+	// tablesOf reads another page's tables and text (linked.go), nil
+	// where none.
+	tablesOf func(page string) ([]*docTable, string)
+	// linkedSrc is the text of the pages a link was followed to: they
+	// name the members of the levels their rows were bound to.
+	linkedSrc  strings.Builder
+	linkedSeen map[string]bool
 }
 
 // siblings reports whether a page beside this one (same directory or the
@@ -277,6 +330,12 @@ func (c *checker) family(f string) *Counts {
 
 func (c *checker) miss(line int, field, what, reason string) {
 	c.a.Misses = append(c.a.Misses, Finding{c.key, c.page, line, field, what, reason})
+}
+
+// missAt is a miss of a row on another page (a linked table's), or on
+// the checker's own where page is "".
+func (c *checker) missAt(page string, line int, field, what, reason string) {
+	c.a.Misses = append(c.a.Misses, Finding{c.key, cmp.Or(page, c.page), line, field, what, reason})
 }
 
 func (c *checker) listed(line int, field, what, reason string) {
@@ -360,6 +419,7 @@ func (c *checker) fields(tables []*docTable, z zone, root *goType, result bool) 
 			checks = append(checks, rowCheck{row: r, name: name, t: b.t, reason: b.reason, level: lv})
 		}
 	}
+	checks = append(checks, c.linkedChecks(checks)...)
 	c.judge(checks, result)
 }
 
@@ -382,6 +442,7 @@ func (c *checker) eventFields(tables []*docTable, root *goType) {
 // rowCheck is one documented row and where it landed.
 type rowCheck struct {
 	row    *docRow
+	page   string // the row's page, where a link led to another (linked.go)
 	name   string
 	t      *goType
 	reason string
@@ -447,7 +508,7 @@ func (c *checker) judge(checks []rowCheck, result bool) {
 			}
 		}
 		if !ok {
-			c.miss(rc.row.line, rc.name, what, reason)
+			c.missAt(rc.page, rc.row.line, rc.name, what, reason)
 		}
 	}
 }
@@ -668,6 +729,17 @@ func (c *checker) renamedInExample(rc rowCheck) string {
 // precision counts the members of every level a table was bound to: each
 // has a row, or the page shows its key elsewhere (its examples), or it
 // is invented.
+// named reports whether the page, or a page a link was followed to, names
+// key: a JSON key, code or a row.
+func (c *checker) named(k string) bool {
+	for _, src := range []string{c.src, c.linkedSrc.String()} {
+		if strings.Contains(src, `"`+k+`"`) || strings.Contains(src, "`"+k+"`") || strings.Contains(src, "**"+k+"**") {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *checker) precision() {
 	for _, l := range c.levels {
 		for _, k := range l.t.keys {
@@ -677,7 +749,7 @@ func (c *checker) precision() {
 				}
 				continue
 			}
-			if strings.Contains(c.src, `"`+k+`"`) || strings.Contains(c.src, "`"+k+"`") || strings.Contains(c.src, "**"+k+"**") || c.siblings(k, l.write) || l.top && c.envelope[k] {
+			if c.named(k) || c.siblings(k, l.write) || l.top && c.envelope[k] {
 				for _, n := range c.counts() {
 					n.Justified++
 				}

@@ -50,8 +50,8 @@ const auditGoal = 98
 // where we are below it, the measured value rounded down (raise them as
 // fixes land; the misses file says what is left).
 var auditFloors = map[string]struct{ params, results, precision, errors float64 }{
-	"all":      {97, 84, 99, auditGoal},
-	"crm":      {auditGoal, 90, 99, auditGoal},
+	"all":      {97, 85, 99, auditGoal},
+	"crm":      {auditGoal, 91, 99, auditGoal},
 	"tasks":    {auditGoal, 80, auditGoal, auditGoal},
 	"im":       {95, 76, auditGoal, auditGoal},
 	"disk":     {auditGoal, 91, auditGoal, auditGoal},

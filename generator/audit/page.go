@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"regexp"
 	"strings"
 )
@@ -37,9 +38,13 @@ var zoneWords = []struct {
 // docTable is one "#| … |#" table as the page draws it.
 type docTable struct {
 	zone    zone
-	line    int      // line of "#|"
-	heading string   // the nearest heading above, as written
-	anchor  string   // that heading's {#anchor}, if any
+	line    int    // line of "#|"
+	heading string // the nearest heading above, as written
+	anchor  string // that heading's {#anchor}, if any
+	// section is the anchor of the section the table sits in: the nearest
+	// heading above with an {#anchor} or, without one, its slug, down to
+	// the next heading of that level or above.
+	section string
 	header  []string // the header row's cell texts, plain and lower-case
 	parent  *docRow  // the row whose cell holds this table, if nested
 	rows    []*docRow
@@ -70,6 +75,9 @@ func readPage(src string) []*docTable {
 		heading string
 		anchor  string
 		fence   fences
+		// the section being read and its heading's level
+		section  string
+		secLevel int
 	)
 	closeRow := func() {
 		k := len(open) - 1
@@ -100,6 +108,9 @@ func readPage(src string) []*docTable {
 		if len(open) == 0 {
 			if m := headingRe.FindStringSubmatch(t); m != nil && !strings.HasPrefix(t, "#|") {
 				heading, anchor = m[2], m[3]
+				if lv := len(m[1]); anchor != "" || lv <= secLevel || section == "" {
+					section, secLevel = cmp.Or(anchor, slug(m[2])), lv
+				}
 				if nz, ok := headingZone(len(m[1]), m[2]); ok {
 					z = nz
 				}
@@ -108,7 +119,7 @@ func readPage(src string) []*docTable {
 		}
 		switch {
 		case strings.HasPrefix(t, "#|") && !(len(t) > 2 && strings.HasSuffix(t, "|#")):
-			nt := &docTable{zone: z, line: i + 1, heading: heading, anchor: anchor}
+			nt := &docTable{zone: z, line: i + 1, heading: heading, anchor: anchor, section: section}
 			if k := len(open) - 1; k >= 0 {
 				nt.parent = cur[k]
 			}
@@ -271,4 +282,24 @@ func (r *docRow) text() string { return strings.Join(r.cells, " | ") }
 func (r *docRow) listsYN() bool {
 	t := r.text()
 	return strings.Contains(t, "`Y`") && strings.Contains(t, "`N`") && !strings.Contains(strings.ToLower(t), "true")
+}
+
+// slug is a heading's implicit anchor: lower-case, words joined by "-",
+// punctuation dropped ("textWithTranslation" → "textwithtranslation").
+func slug(h string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(h) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r > 127:
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		case r == ' ' || r == '-':
+			dash = true
+		}
+	}
+	return b.String()
 }

@@ -133,6 +133,7 @@ func Dir(root string, opt Options) (*spec.Spec, error) {
 	}
 	s.Problems = append(s.Problems, unreadable...)
 	s.Problems = append(s.Problems, dedupe(s)...)
+	s.Objects = append(s.Objects, linkedObjects(root, s, inc)...)
 	sortProblems(s.Problems) // dedupe sorted the rest and keeps its order
 	if len(s.Methods) == 0 {
 		// An empty spec would replace a good one (extract -o) or

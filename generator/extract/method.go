@@ -297,6 +297,7 @@ func (pc *pageCtx) rowsOf(i int) []rawParam {
 		t.rowIdx = make([]int, 0, len(t.Rows))
 		for k, r := range t.Rows {
 			if p, ok := parseParamRow(r, t.SplitType); ok {
+				p.Link = linkFrom(pc.path, p.Link)
 				t.params = append(t.params, p)
 				t.rowIdx = append(t.rowIdx, k)
 			}
@@ -642,4 +643,20 @@ func appendField(fs []spec.Param, p spec.Param) []spec.Param {
 		}
 	}
 	return append(fs, p)
+}
+
+// linkFrom resolves a page-relative link target against the page's path.
+func linkFrom(page, target string) string {
+	if target == "" {
+		return ""
+	}
+	file, anchor, _ := strings.Cut(target, "#")
+	p := path.Join(path.Dir(page), file)
+	if strings.HasPrefix(p, "../") || p == page {
+		return ""
+	}
+	if anchor != "" {
+		return p + "#" + anchor
+	}
+	return p
 }

@@ -182,6 +182,9 @@ func parseParamRow(r tableRow, split bool) (rawParam, bool) {
 		// describes. (data-types pages describe scalar types too.)
 		structured = true
 	}
+	if len(typeAnchors) == 0 {
+		p.Link = typeLink(typeMD)
+	}
 	p.Anchors = append(typeAnchors, inPageAnchors(dropFencesAndTables(desc))...)
 	p.Enum = enumValues(desc)
 	if p.Enum == nil {
@@ -514,3 +517,41 @@ func isYN(enum []spec.EnumValue) bool {
 	}
 	return true
 }
+
+// typeLink is the target of a type cell's link to a structure another page
+// describes: a named type ([`catalog_measure[]`](../data-types.md#catalog_measure),
+// [`item`](./object-fields.md)), not a basic one ([`object`](../data-types.md)
+// is the generic type's description), and not a data-types page as a whole.
+func typeLink(typeMD string) string {
+	m := linkRe.FindStringSubmatch(typeMD)
+	if m == nil {
+		return ""
+	}
+	target := m[2]
+	if strings.Contains(target, "://") || strings.HasPrefix(target, "#") {
+		return ""
+	}
+	file, anchor, _ := strings.Cut(target, "#")
+	if !strings.HasSuffix(file, ".md") || anchor == "" && strings.Contains(file, "data-types") {
+		return ""
+	}
+	token := strings.ToLower(strings.Trim(plainText(m[1]), "` "))
+	token = strings.TrimSuffix(token, "[]")
+	if token == "" || basicTypes[token] || strings.Contains(token, ".") {
+		// catalog_section.id, sale_paysystem_handler.CODE: a value of the
+		// structure, not it
+		return ""
+	}
+	// A token the docs read as a scalar names what the value refers to,
+	// not its shape: crm_currency is a currency's code, crm_company an ID.
+	if k, _ := kindOf(token, false, nil); k != spec.KindString || stringTokens[token] {
+		return ""
+	}
+	return target
+}
+
+// stringTokens are the type tokens kindOf reads as strings by name (the
+// others it reads as strings for want of a kind).
+var stringTokens = map[string]bool{"string": true, "text": true, "str": true, "varchar": true, "email": true, "url": true,
+	"phone": true, "html": true, "uuid": true, "guid": true, "color": true, "code": true, "crm_status": true,
+	"crm_currency": true, "currency": true, "lang": true, "language": true, "time": true}

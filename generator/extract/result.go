@@ -200,6 +200,7 @@ func (pc *pageCtx) readResult(examples, success, errStart int) *spec.Result {
 				setShape(r, k, e)
 				if wrapped != nil {
 					r.Fields = wrapped.Fields
+					r.Link = wrapped.Link
 				} else if !fieldsDescribe(r.Fields, inner) {
 					r.Fields = nil
 				}

@@ -306,6 +306,9 @@ func writeEscaped(b *strings.Builder, s string) {
 // example value ev (nil when the example does not show p); 0 means any.
 func paramShape(p *spec.Param, ev json.RawMessage) byte {
 	got := exampleShape(ev)
+	if isLocalized(*p) {
+		return 0 // a text, or a text per language: either shape
+	}
 	switch p.Kind {
 	case spec.KindObject:
 		if got == 'l' {

@@ -126,7 +126,9 @@ func (b *builder) result(m *spec.Method, f *Func) {
 		f.List = &List{Row: row, ItemsKey: r.Wrapper}
 		if row.Kind == Named {
 			for _, p := range r.Fields {
-				if p.Name == "ID" || p.Name == "id" {
+				// Not an id only a linked page's table adds: the rows the
+				// page shows may not carry it (catalog.priceTypeLang.list).
+				if (p.Name == "ID" || p.Name == "id") && !p.Linked {
 					f.List.IDField = p.Name
 					break
 				}

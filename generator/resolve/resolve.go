@@ -30,6 +30,7 @@ func Resolve(s *spec.Spec) (*spec.Spec, []spec.Problem) {
 	r.clean()
 	r.keyed()
 	r.linked()
+	r.followLinks()
 	r.codeExamples(true) // code.go
 	r.entities()
 	r.nest()
