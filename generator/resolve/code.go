@@ -54,10 +54,7 @@ func (r *resolver) codeExamples(tabled bool) {
 		}
 		res := *m.Result
 		ex, _ := exampleValue(m.Result)
-		if arr, ok := ex.([]any); ok {
-			ex = mergeRows(arr)
-		}
-		res.Fields = r.withCodeFields(m, res.Fields, code, ex)
+		res.Fields = r.withCodeFields(m, res.Fields, code, rowsOf(ex))
 		if res.Shape == "array" && len(res.Fields) > 0 {
 			res.Kind = spec.KindObject
 		}

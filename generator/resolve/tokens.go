@@ -23,7 +23,7 @@ func (r *resolver) tokens() {
 		m := &r.s.Methods[i]
 		m.Params = flagged(m.Params, m.Version)
 		if m.Result != nil {
-			if fields := flagged(m.Result.Fields, m.Version); len(fields) > 0 && &fields[0] != &m.Result.Fields[0] {
+			if fields := flagged(m.Result.Fields, m.Version); !sameList(fields, m.Result.Fields) {
 				res := *m.Result
 				res.Fields = fields
 				m.Result = &res
@@ -60,9 +60,8 @@ func flagged(ps []spec.Param, version int) []spec.Param {
 		}
 		p.IntEnum = intEnum(p)
 		fields := flagged(p.Fields, version)
-		same := len(fields) == 0 || &fields[0] == &p.Fields[0]
 		p.Fields = fields
-		if out == nil && same && flagsOf(p) == flagsOf(ps[i]) {
+		if out == nil && sameList(fields, ps[i].Fields) && flagsOf(p) == flagsOf(ps[i]) {
 			continue
 		}
 		if out == nil {
@@ -75,6 +74,9 @@ func flagged(ps []spec.Param, version int) []spec.Param {
 	}
 	return out
 }
+
+// sameList reports that flagged handed back the very list it was given.
+func sameList(a, b []spec.Param) bool { return len(a) == 0 || &a[0] == &b[0] }
 
 type tokenFlags struct {
 	yn, multi, localized, intEnum bool
